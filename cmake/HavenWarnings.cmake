@@ -1,0 +1,14 @@
+add_library(haven_build_flags INTERFACE)
+target_compile_options(haven_build_flags INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+  -Wold-style-cast -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  # C++20 designated initialisers leave the rest at their defaults on purpose.
+  -Wno-missing-field-initializers)
+if(HAVEN_WARNINGS_AS_ERRORS)
+  target_compile_options(haven_build_flags INTERFACE -Werror)
+endif()
+if(HAVEN_SANITIZE)
+  target_compile_options(haven_build_flags INTERFACE -fsanitize=${HAVEN_SANITIZE} -fno-omit-frame-pointer
+                                                     -fno-sanitize-recover=all)
+  target_link_options(haven_build_flags INTERFACE -fsanitize=${HAVEN_SANITIZE})
+endif()

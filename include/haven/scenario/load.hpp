@@ -1,0 +1,34 @@
+#pragma once
+// Reading scenarios: YAML text -> validated Scenario, or every problem found, each located.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "haven/scenario/scenario.hpp"
+#include "haven/util/diagnostics.hpp"
+
+namespace haven {
+
+struct LoadOptions {
+  std::string variant;                     // empty = the base scenario
+  std::vector<std::string> set_overrides;  // "path.to.key=value", applied after the variant
+  bool all_variants = false;               // also resolve and validate every variant (haven check)
+};
+
+struct LoadResult {
+  std::optional<Scenario> scenario;  // present when there is no error (warnings allowed)
+  Diagnostics diagnostics;
+  std::string resolved_yaml;  // the document after the variant and --set overrides, for provenance
+};
+
+// Never throws for bad input, whatever the bytes: every problem becomes a located diagnostic.
+LoadResult load_scenario_file(const std::filesystem::path& path, const LoadOptions& options = {});
+// `display_name` stands in for the file name in diagnostics.
+LoadResult load_scenario_text(const std::string& text, const std::string& display_name,
+                              const LoadOptions& options = {});
+
+// Like load_scenario_file, but throws InputError on any error.
+Scenario load_scenario_or_throw(const std::filesystem::path& path, const LoadOptions& options = {});
+
+}  // namespace haven

@@ -1,0 +1,126 @@
+#pragma once
+// The model parameter registry: every parameter is declared exactly once, below, with its name, units,
+// default, allowed range, meaning and the origin of the default. Parsing, range checks, `haven params`,
+// the JSON Schema and docs/parameters.md are all generated from this one list.
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace haven {
+
+// X(name, units, default, minimum, maximum, meaning, origin of the default)
+// clang-format off
+#define HAVEN_MODEL_PARAMETERS(X)                                                                                    \
+  X(threat_kernel_km, "km", 8.0, 0.1, 500.0,                                                                         \
+    "e-folding distance of a strike's threat beyond its radius",                                                     \
+    "artillery ranges of 10-30 km and air strikes on towns within ~10 km drive flight in reports from Idlib")        \
+  X(threat_memory_days, "days", 5.0, 0.1, 365.0,                                                                     \
+    "e-folding time over which remembered threat decays once strikes stop",                                          \
+    "flight in Idlib continued for about a week after bursts of strikes (OCHA sitreps, Dec 2019)")                   \
+  X(threat_half_saturation, "strikes/day", 4.0, 0.01, 1000.0,                                                        \
+    "threat at which the departure hazard reaches half its maximum",                                                 \
+    "a few strikes a day empty a town within weeks (OCHA); calibrated globally, see docs/validation.md")             \
+  X(front_line_threat, "strikes/day", 20.0, 0.0, 1000.0,                                                             \
+    "threat added at a captured node while it is the front line",                                                    \
+    "a front line is at least as dangerous as heavy bombardment")                                                    \
+  X(ceasefire_compliance, "1", 0.9, 0.0, 1.0,                                                                        \
+    "fraction of strikes suppressed inside a ceasefire's area and window",                                           \
+    "ACLED recorded shelling but no airstrikes in the weeks after 6 Mar 2020")                                       \
+  X(max_departure_rate_per_day, "1/day", 0.25, 0.0, 10.0,                                                            \
+    "hazard of residents leaving home under saturating threat",                                                      \
+    "Ma'arat al-Nu'man (~110,000) emptied within about two weeks of heavy strikes (press, Jan 2020)")               \
+  X(onward_threat_factor, "1", 0.5, 0.0, 1.0,                                                                        \
+    "displaced people's threat-driven hazard relative to residents'",                                                \
+    "people already displaced have less to hold them but fewer means to move again")                                \
+  X(onward_base_rate_per_day, "1/day", 0.002, 0.0, 1.0,                                                              \
+    "hazard of displaced people moving on without threat (seeking better shelter)",                                  \
+    "secondary displacement is common but slow outside offensives (CCCM)")                                           \
+  X(camp_stay_factor, "1", 0.3, 0.0, 1.0,                                                                            \
+    "multiplier on the onward hazard of people hosted in camps",                                                     \
+    "camps are where people stop; they leave them least")                                                            \
+  X(awareness_range_km, "km", 120.0, 1.0, 5000.0,                                                                    \
+    "road distance within which people know and consider destinations",                                             \
+    "Idlib displacement went 20-80 km north along known roads (OCHA maps)")                                         \
+  X(distance_scale_km, "km", 60.0, 1.0, 5000.0,                                                                      \
+    "e-folding road distance in a destination's attractiveness",                                                     \
+    "most people fled to the nearest safer area with shelter")                                                       \
+  X(safety_scale, "strikes/day", 1.0, 0.01, 1000.0,                                                                  \
+    "threat at a destination that reduces its attractiveness by a factor e",                                         \
+    "people avoid destinations under any bombardment")                                                               \
+  X(crowding_softness, "1", 0.15, 0.01, 10.0,                                                                        \
+    "width of the logistic fall of attractiveness as occupancy nears capacity",                                      \
+    "soft capacity: full places still draw some people (camps over capacity in 2020)")                               \
+  X(default_capacity_factor, "1", 1.3, 1.0, 100.0,                                                                   \
+    "shelter capacity of a node without `capacity`, as a multiple of its initial population",                        \
+    "towns hosted up to a third more people than their own (REACH)")                                                 \
+  X(attractiveness_town, "1", 1.0, 0.0, 100.0, "attractiveness weight of a town", "reference kind")                  \
+  X(attractiveness_city, "1", 1.5, 0.0, 100.0, "attractiveness weight of a city",                                    \
+    "cities offer more services and rented housing")                                                                 \
+  X(attractiveness_camp, "1", 2.0, 0.0, 100.0, "attractiveness weight of a camp",                                    \
+    "47% of early Sept 2018 IDPs went to camps, 14% to informal camps (OCHA)")                                       \
+  X(attractiveness_transit, "1", 0.1, 0.0, 100.0, "attractiveness weight of a transit node",                         \
+    "transit points are passed through, rarely chosen")                                                              \
+  X(attractiveness_border_crossing, "1", 3.0, 0.0, 100.0,                                                            \
+    "attractiveness weight of an open border crossing", "an open border draws people strongly")                      \
+  X(attractiveness_external, "1", 3.0, 0.0, 100.0,                                                                   \
+    "attractiveness weight of an external (outside the modelled area) node", "as for open border crossings")         \
+  X(cross_line_attractiveness, "1", 0.05, 0.0, 1.0,                                                                  \
+    "multiplier on destinations held by another side than the origin",                                               \
+    "few fled to government-held areas in 2019-2020 (OCHA)")                                                         \
+  X(return_rate_per_day, "1/day", 0.01, 0.0, 1.0,                                                                    \
+    "hazard of displaced people going home once their origin has been safe long enough",                             \
+    "about 200,000 of ~960,000 returned in the 3 months after the Mar 2020 ceasefire (REACH)")                       \
+  X(return_delay_days, "days", 14.0, 0.0, 365.0,                                                                     \
+    "days of low threat at the origin before returns start",                                                         \
+    "returns began one to two weeks after the 6 Mar 2020 ceasefire (REACH)")                                         \
+  X(return_threat_threshold, "strikes/day", 0.2, 0.0, 1000.0,                                                        \
+    "threat below which an origin counts as safe for returns", "a few shelling events a week still allowed returns")  \
+  X(speed_highway_km_per_day, "km/day", 150.0, 1.0, 2000.0, "travel speed on highways",                              \
+    "a day's drive in congested traffic (the M5/M45 in Feb 2020)")                                                   \
+  X(speed_road_km_per_day, "km/day", 100.0, 1.0, 2000.0, "travel speed on roads", "slower, congested secondary roads") \
+  X(speed_track_km_per_day, "km/day", 30.0, 1.0, 2000.0, "travel speed on tracks", "on foot or tractor")             \
+  X(speed_crossing_km_per_day, "km/day", 10.0, 0.1, 2000.0, "travel speed through a border crossing",                \
+    "formalities dominate the time at a crossing")
+// clang-format on
+
+struct ParameterSpec {
+  std::string_view name;
+  std::string_view units;
+  double default_value;
+  double minimum;
+  double maximum;
+  std::string_view meaning;
+  std::string_view origin;
+};
+
+// One field per parameter, initialised to its default.
+struct ModelParameters {
+#define HAVEN_DECLARE_FIELD(name, units, default_value, minimum, maximum, meaning, origin) double name = default_value;
+  HAVEN_MODEL_PARAMETERS(HAVEN_DECLARE_FIELD)
+#undef HAVEN_DECLARE_FIELD
+
+  // Named access for --set, sweeps and calibration; nullptr for an unknown name.
+  [[nodiscard]] double* find(std::string_view name) noexcept;
+  [[nodiscard]] const double* find(std::string_view name) const noexcept;
+};
+
+inline constexpr std::array parameter_specs = {
+#define HAVEN_DECLARE_SPEC(name, units, default_value, minimum, maximum, meaning, origin) \
+  ParameterSpec{#name, units, default_value, minimum, maximum, meaning, origin},
+    HAVEN_MODEL_PARAMETERS(HAVEN_DECLARE_SPEC)
+#undef HAVEN_DECLARE_SPEC
+};
+
+[[nodiscard]] const ParameterSpec* find_parameter_spec(std::string_view name) noexcept;
+
+// The names in declaration order, for "did you mean" hints.
+[[nodiscard]] std::array<std::string_view, parameter_specs.size()> parameter_names() noexcept;
+
+// Markdown for docs/parameters.md (the test suite checks that the committed file equals this).
+[[nodiscard]] std::string parameters_markdown();
+// Plain-text table for `haven params`.
+[[nodiscard]] std::string parameters_table();
+
+}  // namespace haven

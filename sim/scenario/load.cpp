@@ -1,0 +1,1064 @@
+#include "haven/scenario/load.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include "haven/scenario/keys.hpp"
+#include "haven/util/text.hpp"
+#include "yaml_reader.hpp"
+
+namespace haven {
+
+using detail::join_path;
+using detail::MapReader;
+using detail::YamlReader;
+
+namespace {
+
+constexpr double max_population = 1e12;
+constexpr int max_days = 100 * 366;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tree edits: variants and --set overrides work on the YAML document before it is decoded, so an override passes
+// through exactly the validation the file does and the resolved document can be stored for provenance.
+
+// A copy that carries no source positions, so diagnostics blame the edit that created it.
+YAML::Node unmarked_copy(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar: {
+      YAML::Node copy(node.Scalar());
+      if (node.Tag() == "!") copy.SetTag("!");
+      return copy;
+    }
+    case YAML::NodeType::Sequence: {
+      YAML::Node copy(YAML::NodeType::Sequence);
+      for (const auto& item : node) copy.push_back(unmarked_copy(item));
+      return copy;
+    }
+    case YAML::NodeType::Map: {
+      YAML::Node copy(YAML::NodeType::Map);
+      for (auto it = node.begin(); it != node.end(); ++it) copy[it->first.Scalar()] = unmarked_copy(it->second);
+      return copy;
+    }
+    default:
+      return YAML::Node(YAML::NodeType::Null);
+  }
+}
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> parts;
+  std::string current;
+  for (char c : path) {
+    if (c == '.') {
+      parts.push_back(current);
+      current.clear();
+    } else {
+      current.push_back(c);
+    }
+  }
+  parts.push_back(current);
+  return parts;
+}
+
+// Sets `path` (dotted; list items by their `id` or by index) to `value`. Intermediate keys must exist;
+// the last may be new, so that unknown keys are caught by the decoder like any other.
+void apply_path_edit(YamlReader& reader, YAML::Node root, const std::string& path, const YAML::Node& value,
+                     const SourceLocation& origin) {
+  const auto parts = split_path(path);
+  if (std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); })) {
+    reader.diagnostics().error(origin, fmt::format("'{}' is not a key path (use names joined by '.')", path));
+    return;
+  }
+  YAML::Node current = root;
+  std::string walked;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    const bool last = i + 1 == parts.size();
+    const std::string here = join_path(walked, part);
+    if (current.IsMap()) {
+      if (last) {
+        reader.record_edit_origin(here, origin);
+        current[part] = value;
+        return;
+      }
+      YAML::Node next;
+      bool found = false;
+      std::vector<std::string> keys;
+      for (auto it = current.begin(); it != current.end(); ++it) {
+        keys.push_back(it->first.Scalar());
+        if (!found && it->first.Scalar() == part) {
+          next = it->second;
+          found = true;
+        }
+      }
+      if (!found) {
+        // Missing sections are created so that `--set parameters.x=1` works on a file without `parameters:`.
+        if (walked.empty() && (part == "parameters" || part == "outputs")) {
+          current[part] = YAML::Node(YAML::NodeType::Map);
+          next = current[part];
+          reader.record_edit_origin(here, origin);
+        } else {
+          reader.diagnostics().error(
+              origin, fmt::format("{}: no key '{}' to set{}", path, part, did_you_mean(part, std::span(keys))));
+          return;
+        }
+      }
+      current.reset(next);
+    } else if (current.IsSequence()) {
+      std::vector<std::string> ids;
+      YAML::Node next;
+      bool found = false;
+      for (std::size_t k = 0; k < current.size(); ++k) {
+        YAML::Node item = current[k];
+        if (item.IsMap() && item["id"] && item["id"].IsScalar()) {
+          ids.push_back(item["id"].Scalar());
+          if (!found && item["id"].Scalar() == part) {
+            next = item;
+            found = true;
+          }
+        }
+      }
+      if (!found && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+          part.size() < 9) {
+        const auto index = std::stoul(part);
+        if (index < current.size()) {
+          next = current[index];
+          found = true;
+        }
+      }
+      if (!found) {
+        reader.diagnostics().error(origin, fmt::format("{}: '{}' names no item of '{}'{}", path, part, walked,
+                                                       did_you_mean(part, std::span(ids))));
+        return;
+      }
+      if (last) {
+        reader.diagnostics().error(origin,
+                                   fmt::format("{}: cannot replace a whole list item; set one of its keys", path));
+        return;
+      }
+      current.reset(next);
+    } else {
+      reader.diagnostics().error(origin, fmt::format("{}: '{}' holds a value, not keys", path, walked));
+      return;
+    }
+    walked = here;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decoding
+
+// `section.<id>` when the item names a valid-looking id, else `section[index]`: messages say which item by name.
+std::string item_path(std::string_view section, const YAML::Node& item, std::size_t index) {
+  if (item.IsMap()) {
+    for (auto it = item.begin(); it != item.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == "id" && it->second.IsScalar()) {
+        const std::string& id = it->second.Scalar();
+        const bool plain = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        });
+        if (plain) return join_path(section, id);
+      }
+    }
+  }
+  return fmt::format("{}[{}]", section, index);
+}
+
+struct IdEntry {
+  std::size_t index;
+  std::size_t line;
+};
+
+class ScenarioDecoder {
+ public:
+  ScenarioDecoder(YamlReader& reader, Scenario& scenario) : reader_(reader), s_(scenario) {}
+
+  void decode(const YAML::Node& root) {
+    MapReader top(reader_, root, "", keys::top);
+    if (!top.valid()) return;
+    decode_scenario_section(top.require("scenario"));
+    decode_groups(top.get("groups"));
+    decode_nodes(top.require("nodes"));
+    decode_corridors(top.get("corridors"));
+    decode_parameters(top.get("parameters"), "parameters", s_.parameters);
+    decode_events(top.get("events"));
+    decode_observations(top.get("observations"));
+    decode_outputs(top.get("outputs"));
+    check_connectivity();
+  }
+
+  // Validates the shape of every variant (whether applied or not) and lists their names.
+  void decode_variant_shapes(const YAML::Node& variants) {
+    if (!variants.IsDefined()) return;
+    if (!variants.IsMap()) {
+      reader_.error(variants, "variants", "expected a mapping of variant names to overlays");
+      return;
+    }
+    std::set<std::string> seen;
+    for (auto it = variants.begin(); it != variants.end(); ++it) {
+      const std::string path = join_path("variants", it->first.Scalar());
+      auto name = reader_.identifier(it->first, path);
+      if (!name) continue;
+      if (!seen.insert(*name).second) {
+        reader_.error(it->first, "variants", fmt::format("duplicate variant '{}'", *name));
+        continue;
+      }
+      s_.variant_names.push_back(*name);
+      MapReader variant(reader_, it->second, path, keys::variant);
+      if (!variant.valid()) continue;
+      if (auto node = variant.get("description"); node.IsDefined()) reader_.string(node, variant.path("description"));
+      if (auto node = variant.get("remove_events");
+          node.IsDefined() && reader_.expect_sequence(node, variant.path("remove_events"))) {
+        for (std::size_t i = 0; i < node.size(); ++i) reader_.identifier(node[i], variant.path(fmt::format("[{}]", i)));
+      }
+      if (auto node = variant.get("add_events"); node.IsDefined())
+        reader_.expect_sequence(node, variant.path("add_events"));
+      if (auto node = variant.get("parameters"); node.IsDefined()) {
+        ModelParameters scratch;
+        decode_parameters(node, variant.path("parameters"), scratch);
+      }
+      if (auto node = variant.get("set"); node.IsDefined() && !node.IsMap()) {
+        reader_.error(node, variant.path("set"), "expected a mapping of key paths to values");
+      }
+    }
+  }
+
+ private:
+  YamlReader& reader_;
+  Scenario& s_;
+  std::map<std::string, IdEntry, std::less<>> node_ids_;
+  std::map<std::string, IdEntry, std::less<>> corridor_ids_;
+  std::vector<std::string> node_id_list_;
+  std::vector<std::string> corridor_id_list_;
+  std::vector<std::string> group_id_list_;
+  bool period_known_ = false;
+
+  // ---- scenario -----------------------------------------------------------------------------------------------
+  void decode_scenario_section(const YAML::Node& node) {
+    if (!node.IsDefined()) return;
+    MapReader m(reader_, node, "scenario", keys::scenario);
+    if (!m.valid()) return;
+    if (auto v = m.require("name"); v.IsDefined()) {
+      if (auto name = reader_.identifier(v, m.path("name"))) s_.name = *name;
+    }
+    if (auto v = m.get("title"); v.IsDefined()) s_.title = reader_.string(v, m.path("title")).value_or("");
+    if (auto v = m.get("description"); v.IsDefined())
+      s_.description = reader_.string(v, m.path("description")).value_or("");
+    std::optional<Date> start;
+    if (auto v = m.require("start_date"); v.IsDefined()) start = reader_.date(v, m.path("start_date"));
+    if (start) s_.start_date = *start;
+    const bool one_end = m.exclusive("end_date", "days");
+    if (one_end && !m.has("end_date") && !m.has("days")) {
+      reader_.error(node, "scenario", "missing 'end_date' or 'days' (how long to simulate)");
+    }
+    if (auto v = m.get("end_date"); v.IsDefined() && one_end) {
+      auto end = reader_.date(v, m.path("end_date"));
+      if (end && start) {
+        const long days = days_between(*start, *end) + 1;
+        if (days < 1 || days > max_days) {
+          reader_.error(
+              v, m.path("end_date"),
+              fmt::format("must be on or after start_date ({}) and within 100 years of it", format_iso_date(*start)));
+        } else {
+          s_.days = static_cast<int>(days);
+          period_known_ = true;
+        }
+      }
+    }
+    if (auto v = m.get("days"); v.IsDefined() && one_end) {
+      if (auto days = reader_.whole_number(v, m.path("days"), 1, max_days)) {
+        s_.days = static_cast<int>(*days);
+        period_known_ = start.has_value();
+      }
+    }
+    if (auto v = m.get("seed"); v.IsDefined()) {
+      if (auto seed = reader_.whole_number(v, m.path("seed"), 0, std::numeric_limits<std::int64_t>::max()))
+        s_.seed = static_cast<std::uint64_t>(*seed);
+    }
+    if (auto v = m.get("sources"); v.IsDefined() && reader_.expect_sequence(v, m.path("sources"))) {
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        s_.sources.push_back(decode_source(v[i], m.path(fmt::format("sources[{}]", i))));
+      }
+    }
+  }
+
+  SourceReference decode_source(const YAML::Node& node, const std::string& path) {
+    SourceReference source;
+    MapReader m(reader_, node, path, keys::source);
+    if (!m.valid()) return source;
+    if (auto v = m.require("publisher"); v.IsDefined())
+      source.publisher = reader_.string(v, m.path("publisher")).value_or("");
+    if (auto v = m.get("url"); v.IsDefined()) source.url = reader_.string(v, m.path("url")).value_or("");
+    if (auto v = m.get("note"); v.IsDefined()) source.note = reader_.string(v, m.path("note")).value_or("");
+    return source;
+  }
+
+  // ---- groups ---------------------------------------------------------------------------------------------------
+  void decode_groups(const YAML::Node& node) {
+    if (!node.IsDefined()) {
+      s_.groups.push_back(Group{"all", 1.0, 1.0, 1.0});
+      group_id_list_.push_back("all");
+      return;
+    }
+    if (!reader_.expect_sequence(node, "groups")) return;
+    if (node.size() == 0) {
+      reader_.error(node, "groups", "needs at least one group (or leave 'groups' out for a single one)");
+      return;
+    }
+    double share_sum = 0.0;
+    std::map<std::string, std::size_t> lines;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const std::string path = fmt::format("groups[{}]", i);
+      MapReader m(reader_, node[i], path, keys::group);
+      Group group;
+      if (!m.valid()) {
+        s_.groups.push_back(group);
+        group_id_list_.emplace_back();
+        continue;
+      }
+      if (auto v = m.require("id"); v.IsDefined()) {
+        if (auto id = reader_.identifier(v, m.path("id"))) {
+          const auto line = reader_.where(v, m.path("id")).line;
+          if (auto [it, fresh] = lines.emplace(*id, line); !fresh) {
+            reader_.error(v, m.path("id"), fmt::format("duplicate group id '{}' (first at line {})", *id, it->second));
+          }
+          group.id = *id;
+        }
+      }
+      const std::string gpath = group.id.empty() ? path : join_path("groups", group.id);
+      if (auto v = m.require("share"); v.IsDefined()) {
+        if (auto share = reader_.number_in(v, join_path(gpath, "share"), 0.0, 1.0)) group.share = *share;
+      }
+      share_sum += group.share;
+      if (auto v = m.get("departure_factor"); v.IsDefined())
+        group.departure_factor = reader_.number_in(v, join_path(gpath, "departure_factor"), 0.0, 100.0).value_or(1.0);
+      if (auto v = m.get("speed_factor"); v.IsDefined())
+        group.speed_factor = reader_.number_in(v, join_path(gpath, "speed_factor"), 0.01, 100.0).value_or(1.0);
+      s_.groups.push_back(group);
+      group_id_list_.push_back(group.id);
+    }
+    if (std::abs(share_sum - 1.0) > 1e-6) {
+      reader_.error(node, "groups", fmt::format("shares must sum to 1, they sum to {:.6g}", share_sum));
+    }
+  }
+
+  // Population given as a total (split by group shares) or per group; whole people either way.
+  std::vector<std::int64_t> decode_population(const YAML::Node& node, const std::string& path) {
+    std::vector<std::int64_t> by_group(s_.groups.size(), 0);
+    if (node.IsMap()) {
+      const std::vector<std::string_view> group_keys(group_id_list_.begin(), group_id_list_.end());
+      MapReader m(reader_, node, path, group_keys);
+      if (!m.valid()) return by_group;
+      for (std::size_t g = 0; g < s_.groups.size(); ++g) {
+        if (auto v = m.get(group_id_list_[g]); v.IsDefined()) {
+          by_group[g] = reader_.whole_number(v, m.path(group_id_list_[g]), 0, static_cast<std::int64_t>(max_population))
+                            .value_or(0);
+        } else {
+          reader_.error(node, path,
+                        fmt::format("missing group '{}' (give every group, or one total)", group_id_list_[g]));
+        }
+      }
+      return by_group;
+    }
+    auto total = reader_.whole_number(node, path, 0, static_cast<std::int64_t>(max_population));
+    if (!total) return by_group;
+    // Largest remainder keeps the split exact: the groups add up to the total given.
+    std::vector<std::pair<double, std::size_t>> remainders;
+    std::int64_t assigned = 0;
+    for (std::size_t g = 0; g < s_.groups.size(); ++g) {
+      const double exact = static_cast<double>(*total) * s_.groups[g].share;
+      by_group[g] = static_cast<std::int64_t>(std::floor(exact));
+      assigned += by_group[g];
+      remainders.emplace_back(exact - std::floor(exact), g);
+    }
+    std::stable_sort(remainders.begin(), remainders.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (std::size_t k = 0; assigned < *total && !remainders.empty(); k = (k + 1) % remainders.size(), ++assigned) {
+      ++by_group[remainders[k].second];
+    }
+    return by_group;
+  }
+
+  // ---- nodes ----------------------------------------------------------------------------------------------------
+  void decode_nodes(const YAML::Node& node) {
+    if (!node.IsDefined() || !reader_.expect_sequence(node, "nodes")) return;
+    if (node.size() == 0) {
+      reader_.error(node, "nodes", "needs at least one node");
+      return;
+    }
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      std::string path = item_path("nodes", node[i], i);
+      Node n;
+      MapReader m(reader_, node[i], path, keys::node);
+      if (m.valid()) {
+        if (auto v = m.require("id"); v.IsDefined()) {
+          if (auto id = reader_.identifier(v, m.path("id"))) {
+            n.id = *id;
+            const auto line = reader_.where(v, m.path("id")).line;
+            if (auto [it, fresh] = node_ids_.emplace(*id, IdEntry{i, line}); !fresh) {
+              reader_.error(v, m.path("id"),
+                            fmt::format("duplicate node id '{}' (first at line {})", *id, it->second.line));
+            }
+          }
+        }
+        auto p = [&](std::string_view key) { return join_path(path, key); };
+        n.name = n.id;
+        if (auto v = m.get("name"); v.IsDefined()) n.name = reader_.string(v, p("name")).value_or(n.id);
+        if (auto v = m.require("kind"); v.IsDefined()) {
+          if (auto kind = reader_.choice(v, p("kind"), node_kind_names)) {
+            n.kind = static_cast<NodeKind>(std::find(node_kind_names.begin(), node_kind_names.end(), *kind) -
+                                           node_kind_names.begin());
+          }
+        }
+        if (auto v = m.require("lat"); v.IsDefined())
+          n.lat_deg = reader_.number_in(v, p("lat"), -90.0, 90.0).value_or(0.0);
+        if (auto v = m.require("lon"); v.IsDefined())
+          n.lon_deg = reader_.number_in(v, p("lon"), -180.0, 180.0).value_or(0.0);
+        n.residents_by_group.assign(s_.groups.size(), 0);
+        n.displaced_by_group.assign(s_.groups.size(), 0);
+        if (auto v = m.get("population"); v.IsDefined()) n.residents_by_group = decode_population(v, p("population"));
+        if (auto v = m.get("displaced"); v.IsDefined()) n.displaced_by_group = decode_population(v, p("displaced"));
+        if (auto v = m.get("capacity"); v.IsDefined())
+          n.capacity_people = reader_.number_in(v, p("capacity"), 0.0, max_population);
+        if (auto v = m.get("admin_area"); v.IsDefined()) n.admin_area = reader_.string(v, p("admin_area")).value_or("");
+        if (auto v = m.get("country"); v.IsDefined()) n.country = reader_.string(v, p("country")).value_or("");
+        if (auto v = m.get("control"); v.IsDefined()) n.control = reader_.string(v, p("control")).value_or("");
+        if (auto v = m.get("closed"); v.IsDefined()) {
+          n.closed = reader_.boolean(v, p("closed")).value_or(false);
+          if (n.kind != NodeKind::border_crossing) {
+            reader_.error(v, p("closed"), "only border_crossing nodes can be closed (close corridors instead)");
+          }
+        }
+        if (n.kind == NodeKind::camp && !n.capacity_people) {
+          reader_.warning(node[i], path,
+                          "camp without 'capacity': its capacity defaults to a multiple of its population");
+        }
+      }
+      node_id_list_.push_back(n.id);
+      s_.nodes.push_back(std::move(n));
+    }
+  }
+
+  // Resolves a node reference with a "did you mean" hint.
+  std::optional<NodeIndex> node_ref(const YAML::Node& node, const std::string& path) {
+    auto id = reader_.string(node, path);
+    if (!id) return std::nullopt;
+    if (auto it = node_ids_.find(*id); it != node_ids_.end()) return static_cast<NodeIndex>(it->second.index);
+    reader_.error(node, path, fmt::format("unknown node '{}'{}", *id, did_you_mean(*id, std::span(node_id_list_))));
+    return std::nullopt;
+  }
+
+  std::optional<CorridorIndex> corridor_ref(const YAML::Node& node, const std::string& path) {
+    auto id = reader_.string(node, path);
+    if (!id) return std::nullopt;
+    if (auto it = corridor_ids_.find(*id); it != corridor_ids_.end())
+      return static_cast<CorridorIndex>(it->second.index);
+    reader_.error(node, path,
+                  fmt::format("unknown corridor '{}'{}", *id, did_you_mean(*id, std::span(corridor_id_list_))));
+    return std::nullopt;
+  }
+
+  // ---- corridors ------------------------------------------------------------------------------------------------
+  void decode_corridors(const YAML::Node& node) {
+    if (!node.IsDefined() || !reader_.expect_sequence(node, "corridors")) return;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      std::string path = item_path("corridors", node[i], i);
+      Corridor c;
+      MapReader m(reader_, node[i], path, keys::corridor);
+      bool ends_ok = false;
+      if (m.valid()) {
+        auto from = m.require("from");
+        auto to = m.require("to");
+        std::optional<NodeIndex> from_index, to_index;
+        if (from.IsDefined()) from_index = node_ref(from, m.path("from"));
+        if (to.IsDefined()) to_index = node_ref(to, m.path("to"));
+        if (from_index && to_index) {
+          c.from = *from_index;
+          c.to = *to_index;
+          ends_ok = true;
+          if (c.from == c.to) {
+            reader_.error(to, m.path("to"),
+                          fmt::format("corridor from '{}' to itself", s_.nodes[static_cast<std::size_t>(c.from)].id));
+            ends_ok = false;
+          }
+        }
+        std::optional<std::string> explicit_id;
+        YAML::Node id_node = m.get("id");
+        if (id_node.IsDefined()) explicit_id = reader_.identifier(id_node, m.path("id"));
+        if (explicit_id) {
+          c.id = *explicit_id;
+        } else if (ends_ok) {
+          c.id = s_.nodes[static_cast<std::size_t>(c.from)].id + "-" + s_.nodes[static_cast<std::size_t>(c.to)].id;
+        }
+        if (!c.id.empty()) {
+          const auto line = reader_.where(id_node.IsDefined() ? id_node : node[i], path).line;
+          if (auto [it, fresh] = corridor_ids_.emplace(c.id, IdEntry{i, line}); !fresh) {
+            reader_.error(id_node.IsDefined() ? id_node : node[i], path,
+                          fmt::format("duplicate corridor '{}' (first at line {}){}", c.id, it->second.line,
+                                      explicit_id ? "" : "; give one of them an 'id'"));
+          } else {
+            path = join_path("corridors", c.id);
+          }
+        }
+        auto p = [&](std::string_view key) { return join_path(path, key); };
+        if (auto v = m.require("length_km"); v.IsDefined()) {
+          auto length = reader_.number(v, p("length_km"));
+          if (length && *length <= 0.0) {
+            reader_.error(v, p("length_km"), fmt::format("must be greater than 0, got {:g}", *length));
+          } else if (length && *length > 20000.0) {
+            reader_.error(v, p("length_km"), fmt::format("must be at most 20000 km, got {:g}", *length));
+          } else if (length) {
+            c.length_km = *length;
+          }
+        }
+        if (auto v = m.require("kind"); v.IsDefined()) {
+          if (auto kind = reader_.choice(v, p("kind"), corridor_kind_names)) {
+            c.kind = static_cast<CorridorKind>(
+                std::find(corridor_kind_names.begin(), corridor_kind_names.end(), *kind) - corridor_kind_names.begin());
+          }
+        }
+        if (auto v = m.get("speed_km_per_day"); v.IsDefined())
+          c.speed_km_per_day = reader_.number_in(v, p("speed_km_per_day"), 0.1, 2000.0);
+        if (auto v = m.get("capacity_people_per_day"); v.IsDefined())
+          c.capacity_people_per_day = reader_.number_in(v, p("capacity_people_per_day"), 1.0, max_population);
+        if (auto v = m.get("bidirectional"); v.IsDefined())
+          c.bidirectional = reader_.boolean(v, p("bidirectional")).value_or(true);
+        if (auto v = m.get("closed"); v.IsDefined()) c.closed = reader_.boolean(v, p("closed")).value_or(false);
+      }
+      corridor_id_list_.push_back(c.id);
+      s_.corridors.push_back(std::move(c));
+    }
+  }
+
+  // ---- parameters -----------------------------------------------------------------------------------------------
+  void decode_parameters(const YAML::Node& node, const std::string& path, ModelParameters& parameters) {
+    if (!node.IsDefined()) return;
+    static const auto names = parameter_names();
+    MapReader m(reader_, node, path, names);
+    if (!m.valid()) return;
+    for (const auto& spec : parameter_specs) {
+      if (auto v = m.get(spec.name); v.IsDefined()) {
+        if (auto value = reader_.number_in(v, m.path(spec.name), spec.minimum, spec.maximum)) {
+          *parameters.find(spec.name) = *value;
+        }
+      }
+    }
+  }
+
+  // ---- time -----------------------------------------------------------------------------------------------------
+  // A day number (offset from start_date) inside the scenario period.
+  std::optional<int> day_from_number(const YAML::Node& node, const std::string& path) {
+    auto day = reader_.whole_number(node, path, 0, max_days);
+    if (!day) return std::nullopt;
+    if (period_known_ && *day >= s_.days) {
+      reader_.error(node, path, fmt::format("day {} is outside the scenario (days 0 to {})", *day, s_.days - 1));
+      return std::nullopt;
+    }
+    return static_cast<int>(*day);
+  }
+
+  // A calendar date inside the scenario period, as a day number.
+  std::optional<int> day_from_date(const YAML::Node& node, const std::string& path) {
+    auto date = reader_.date(node, path);
+    if (!date || !period_known_) return std::nullopt;
+    const long day = days_between(s_.start_date, *date);
+    if (day < 0 || day >= s_.days) {
+      reader_.error(node, path,
+                    fmt::format("{} is outside the scenario period ({} to {})", format_iso_date(*date),
+                                format_iso_date(s_.start_date), format_iso_date(add_days(s_.start_date, s_.days - 1))));
+      return std::nullopt;
+    }
+    return static_cast<int>(day);
+  }
+
+  // `day: N` or `date: YYYY-MM-DD` in mapping `m`; reports when neither or both are given.
+  std::optional<int> when(MapReader& m, const YAML::Node& owner, std::string_view what) {
+    if (!m.exclusive("day", "date")) return std::nullopt;
+    if (auto v = m.get("day"); v.IsDefined()) return day_from_number(v, m.path("day"));
+    if (auto v = m.get("date"); v.IsDefined()) return day_from_date(v, m.path("date"));
+    reader_.error(owner, m.path(), fmt::format("missing 'day' or 'date'{}", what));
+    return std::nullopt;
+  }
+
+  // `until` may be a date or a day number; it names the last day the event is active.
+  std::optional<int> until_day(const YAML::Node& node, const std::string& path) {
+    if (node.IsScalar() && node.Scalar().find('-') != std::string::npos) return day_from_date(node, path);
+    if (node.IsScalar() && node.Tag() != "!") return day_from_number(node, path);
+    reader_.error(node, path, "expected a date (YYYY-MM-DD) or a day number");
+    return std::nullopt;
+  }
+
+  // ---- events ---------------------------------------------------------------------------------------------------
+  void decode_events(const YAML::Node& node) {
+    if (!node.IsDefined() || !reader_.expect_sequence(node, "events")) return;
+    std::map<std::string, std::size_t> ids;
+    std::array<int, event_kind_names.size()> per_kind{};
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      std::string path = item_path("events", node[i], i);
+      MapReader m(reader_, node[i], path, keys::event_all);
+      if (!m.valid()) continue;
+      Event event;
+      std::optional<std::string> kind;
+      if (auto v = m.require("kind"); v.IsDefined()) kind = reader_.choice(v, m.path("kind"), event_kind_names);
+      const std::size_t kind_index =
+          kind ? static_cast<std::size_t>(std::find(event_kind_names.begin(), event_kind_names.end(), *kind) -
+                                          event_kind_names.begin())
+               : event_kind_names.size();
+      if (auto v = m.get("id"); v.IsDefined()) {
+        if (auto id = reader_.identifier(v, m.path("id"))) {
+          const auto line = reader_.where(v, m.path("id")).line;
+          if (auto [it, fresh] = ids.emplace(*id, line); !fresh) {
+            reader_.error(v, m.path("id"), fmt::format("duplicate event id '{}' (first at line {})", *id, it->second));
+          }
+          event.id = *id;
+        }
+      }
+      if (kind) {
+        // Unnamed events are called <kind>_<n>, n counting every event of that kind in file order.
+        ++per_kind[kind_index];
+        if (event.id.empty()) event.id = fmt::format("{}_{}", *kind, per_kind[kind_index]);
+      }
+      if (!kind) continue;
+      // Keys that belong to another kind of event are errors here, with the kinds that take them.
+      const auto allowed = keys::event_keys_for(*kind);
+      for (auto it = m.node().begin(); it != m.node().end(); ++it) {
+        const std::string& key = it->first.Scalar();
+        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end() &&
+            std::find(keys::event_all.begin(), keys::event_all.end(), key) != keys::event_all.end()) {
+          reader_.error(it->first, path, fmt::format("'{}' does not apply to a {} event", key, *kind));
+        }
+      }
+      auto p = [&](std::string_view key) { return join_path(path, key); };
+      // When
+      if (auto start = when(m, node[i], " (when the event starts)")) event.start_day = *start;
+      if (m.exclusive("duration_days", "until")) {
+        if (auto v = m.get("duration_days"); v.IsDefined()) {
+          if (auto duration = reader_.whole_number(v, p("duration_days"), 1, max_days)) {
+            event.end_day = event.start_day + static_cast<int>(*duration);
+          }
+        }
+        if (auto v = m.get("until"); v.IsDefined()) {
+          if (auto last = until_day(v, p("until"))) {
+            if (*last < event.start_day) {
+              reader_.error(v, p("until"),
+                            fmt::format("ends (day {}) before it starts (day {})", *last, event.start_day));
+            } else {
+              event.end_day = *last + 1;
+            }
+          }
+        }
+      }
+      if (event.end_day && period_known_) event.end_day = std::min(*event.end_day, s_.days);
+      if (auto v = m.get("note"); v.IsDefined()) event.note = reader_.string(v, p("note")).value_or("");
+      // What
+      switch (kind_index) {
+        case 0: {
+          Bombardment b;
+          b.target = decode_area(m, path, true);
+          if (auto v = m.require("intensity"); v.IsDefined())
+            b.intensity_strikes_per_day = reader_.number_in(v, p("intensity"), 0.0, 1e6).value_or(0.0);
+          event.action = b;
+          break;
+        }
+        case 1: {
+          Capture c;
+          if (auto v = m.require("node"); v.IsDefined()) c.node = node_ref(v, p("node")).value_or(no_node);
+          if (auto v = m.get("by"); v.IsDefined()) c.by = reader_.string(v, p("by")).value_or("");
+          event.action = c;
+          break;
+        }
+        case 2:
+        case 3: {
+          CorridorIndex corridor = -1;
+          if (auto v = m.require("corridor"); v.IsDefined()) corridor = corridor_ref(v, p("corridor")).value_or(-1);
+          if (kind_index == 2) {
+            event.action = CorridorClosure{corridor};
+          } else {
+            event.action = CorridorOpening{corridor};
+          }
+          break;
+        }
+        case 4:
+        case 5: {
+          NodeIndex border = no_node;
+          if (auto v = m.require("node"); v.IsDefined()) {
+            border = node_ref(v, p("node")).value_or(no_node);
+            if (border != no_node && s_.nodes[static_cast<std::size_t>(border)].kind != NodeKind::border_crossing) {
+              reader_.error(
+                  v, p("node"),
+                  fmt::format("node '{}' is a {}, not a border_crossing", s_.nodes[static_cast<std::size_t>(border)].id,
+                              to_string(s_.nodes[static_cast<std::size_t>(border)].kind)));
+            }
+          }
+          if (kind_index == 4) {
+            event.action = BorderClosure{border};
+          } else {
+            event.action = BorderOpening{border};
+          }
+          break;
+        }
+        case 6: {
+          Ceasefire c;
+          c.area = decode_area(m, path, false);
+          event.action = c;
+          break;
+        }
+        case 7: {
+          CapacityChange c;
+          if (auto v = m.require("node"); v.IsDefined()) c.node = node_ref(v, p("node")).value_or(no_node);
+          if (auto v = m.require("capacity"); v.IsDefined())
+            c.capacity_people = reader_.number_in(v, p("capacity"), 0.0, max_population).value_or(0.0);
+          event.action = c;
+          break;
+        }
+        case 8: {
+          Evacuation e;
+          if (auto v = m.require("from"); v.IsDefined()) e.from = node_ref(v, p("from")).value_or(no_node);
+          if (auto v = m.require("to"); v.IsDefined()) {
+            e.to = node_ref(v, p("to")).value_or(no_node);
+            if (e.to != no_node && e.to == e.from) reader_.error(v, p("to"), "an evacuation needs two different nodes");
+          }
+          if (auto v = m.require("rate"); v.IsDefined())
+            e.rate_people_per_day = reader_.number_in(v, p("rate"), 0.0, max_population).value_or(0.0);
+          event.action = e;
+          break;
+        }
+        default:
+          break;
+      }
+      s_.events.push_back(std::move(event));
+    }
+  }
+
+  // A node, or lat/lon with radius_km; for ceasefires nothing at all means everywhere.
+  Area decode_area(MapReader& m, const std::string& path, bool required) {
+    Area area;
+    auto p = [&](std::string_view key) { return join_path(path, key); };
+    const bool has_node = m.has("node");
+    const bool has_point = m.has("lat") || m.has("lon");
+    if (has_node && has_point) {
+      reader_.error(m.get(m.has("lat") ? "lat" : "lon"), path, "give either 'node' or 'lat'/'lon', not both");
+      return area;
+    }
+    if (has_node) {
+      area.node = node_ref(m.get("node"), p("node")).value_or(no_node);
+    } else if (has_point) {
+      if (auto v = m.require("lat"); v.IsDefined()) area.lat_deg = reader_.number_in(v, p("lat"), -90.0, 90.0);
+      if (auto v = m.require("lon"); v.IsDefined()) area.lon_deg = reader_.number_in(v, p("lon"), -180.0, 180.0);
+      if (!m.has("radius_km")) reader_.error(m.node(), path, "missing required key 'radius_km' (with 'lat'/'lon')");
+    } else if (required) {
+      reader_.error(m.node(), path, "missing 'node' or 'lat'/'lon' (where the strikes fall)");
+    }
+    if (auto v = m.get("radius_km"); v.IsDefined()) {
+      area.radius_km = reader_.number_in(v, p("radius_km"), 0.0, 20000.0).value_or(0.0);
+    }
+    return area;
+  }
+
+  // ---- observations ---------------------------------------------------------------------------------------------
+  void decode_observations(const YAML::Node& node) {
+    if (!node.IsDefined() || !reader_.expect_sequence(node, "observations")) return;
+    std::set<std::string> ids;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      std::string path = item_path("observations", node[i], i);
+      MapReader m(reader_, node[i], path, keys::observation);
+      if (!m.valid()) continue;
+      Observation o;
+      if (auto v = m.require("id"); v.IsDefined()) {
+        if (auto id = reader_.identifier(v, m.path("id"))) {
+          if (!ids.insert(*id).second)
+            reader_.error(v, m.path("id"), fmt::format("duplicate observation id '{}'", *id));
+          o.id = *id;
+        }
+      }
+      auto p = [&](std::string_view key) { return join_path(path, key); };
+      if (auto v = m.require("variable"); v.IsDefined())
+        o.variable = reader_.choice(v, p("variable"), observation_variable_names).value_or("");
+      if (auto v = m.get("node"); v.IsDefined()) o.node = node_ref(v, p("node")).value_or(no_node);
+      if ((o.variable == "arrivals" || o.variable == "displaced_present") && !m.has("node")) {
+        // Without a node these are totals over the whole network, which is allowed.
+      }
+      if (auto v = m.require("source"); v.IsDefined()) o.source = decode_source(v, p("source"));
+      if (auto v = m.require("points"); v.IsDefined() && reader_.expect_sequence(v, p("points"))) {
+        for (std::size_t k = 0; k < v.size(); ++k) {
+          const std::string ppath = p(fmt::format("points[{}]", k));
+          MapReader pm(reader_, v[k], ppath, keys::observation_point);
+          if (!pm.valid()) continue;
+          ObservationPoint point;
+          point.day = when(pm, v[k], "").value_or(-1);
+          if (auto value = pm.require("value"); value.IsDefined())
+            point.value = reader_.number_in(value, pm.path("value"), 0.0, max_population).value_or(0.0);
+          if (auto w = pm.get("weight"); w.IsDefined())
+            point.weight = reader_.number_in(w, pm.path("weight"), 0.0, 1.0).value_or(1.0);
+          if (auto n = pm.get("note"); n.IsDefined()) point.note = reader_.string(n, pm.path("note")).value_or("");
+          if (point.day >= 0) o.points.push_back(point);
+        }
+      }
+      s_.observations.push_back(std::move(o));
+    }
+  }
+
+  // ---- outputs --------------------------------------------------------------------------------------------------
+  void decode_outputs(const YAML::Node& node) {
+    if (!node.IsDefined()) return;
+    MapReader m(reader_, node, "outputs", keys::outputs);
+    if (!m.valid()) return;
+    if (auto v = m.get("path"); v.IsDefined()) s_.outputs.path = reader_.string(v, m.path("path")).value_or("");
+    if (auto v = m.get("variables"); v.IsDefined() && reader_.expect_sequence(v, m.path("variables"))) {
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (auto name = reader_.choice(v[i], m.path(fmt::format("variables[{}]", i)), output_variable_names))
+          s_.outputs.variables.push_back(*name);
+      }
+    }
+    if (auto v = m.get("nodes"); v.IsDefined() && reader_.expect_sequence(v, m.path("nodes"))) {
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (auto index = node_ref(v[i], m.path(fmt::format("nodes[{}]", i)))) s_.outputs.nodes.push_back(*index);
+      }
+    }
+    if (auto v = m.get("interval_days"); v.IsDefined())
+      s_.outputs.interval_days =
+          static_cast<int>(reader_.whole_number(v, m.path("interval_days"), 1, max_days).value_or(1));
+  }
+
+  // ---- whole-network checks -------------------------------------------------------------------------------------
+  void check_connectivity() {
+    const std::size_t n = s_.nodes.size();
+    if (n < 2) return;
+    std::vector<std::size_t> parent(n);
+    std::iota(parent.begin(), parent.end(), 0);
+    auto find = [&](std::size_t x) {
+      while (parent[x] != x) x = parent[x] = parent[parent[x]];
+      return x;
+    };
+    for (const auto& c : s_.corridors) {
+      if (c.from == no_node || c.to == no_node) return;  // already reported; the picture would be wrong
+      parent[find(static_cast<std::size_t>(c.from))] = find(static_cast<std::size_t>(c.to));
+    }
+    std::vector<double> people(n, 0.0);
+    std::vector<std::size_t> members(n, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto root = find(i);
+      ++members[root];
+      for (auto count : s_.nodes[i].residents_by_group) people[root] += static_cast<double>(count);
+    }
+    std::size_t main = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (std::pair(people[i], members[i]) > std::pair(people[main], members[main])) main = i;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (find(i) != main) {
+        reader_.diagnostics().warning(
+            {reader_.file(), 0, 0},
+            fmt::format("nodes.{}: unreachable: no corridor path links it to the rest of the network", s_.nodes[i].id));
+      }
+    }
+  }
+};
+
+std::string read_file(const std::filesystem::path& path, Diagnostics& diagnostics) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    diagnostics.error({path.string(), 0, 0}, "is a directory, not a scenario file");
+    return {};
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    diagnostics.error({path.string(), 0, 0}, "cannot open the file (does it exist, and may it be read?)");
+    return {};
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return std::move(buffer).str();
+}
+
+}  // namespace
+
+LoadResult load_scenario_text(const std::string& text, const std::string& display_name, const LoadOptions& options) {
+  LoadResult result;
+  YamlReader reader(display_name, result.diagnostics);
+  if (const auto nul = text.find('\0'); nul != std::string::npos) {
+    result.diagnostics.error({display_name, 0, 0},
+                             fmt::format("not a text file (a NUL byte at offset {}); scenarios are YAML text", nul));
+    return result;
+  }
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    const bool depth = e.msg == "bad file" || e.msg.find("depth") != std::string::npos;
+    const std::string message = depth ? "nesting is too deep to be a scenario" : "YAML syntax: " + e.msg;
+    result.diagnostics.error({display_name, e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.line) + 1,
+                              e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.column) + 1},
+                             message);
+    return result;
+  } catch (const std::exception& e) {
+    result.diagnostics.error({display_name, 0, 0}, fmt::format("cannot read the YAML: {}", e.what()));
+    return result;
+  }
+  if (!root.IsDefined() || root.IsNull()) {
+    result.diagnostics.error({display_name, 0, 0},
+                             "the file is empty; a scenario needs at least 'scenario' and 'nodes'");
+    return result;
+  }
+  if (!root.IsMap()) {
+    reader.error(root, "", "a scenario file must be a mapping with 'scenario', 'nodes', ... at the top level");
+    return result;
+  }
+
+  try {
+    Scenario scenario;
+    ScenarioDecoder shapes(reader, scenario);
+    YAML::Node variants(YAML::NodeType::Undefined);
+    for (auto it = root.begin(); it != root.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == "variants") variants = it->second;
+    }
+    shapes.decode_variant_shapes(variants);
+
+    // Each resolution edits a fresh parse: YAML::Clone would drop the source positions diagnostics need.
+    auto resolve = [&](const std::string& variant_name, const std::vector<std::string>& overrides) -> YAML::Node {
+      YAML::Node doc = YAML::Load(text);
+      if (!variant_name.empty()) {
+        YAML::Node variant;
+        for (auto it = variants.begin(); variants.IsMap() && it != variants.end(); ++it) {
+          if (it->first.Scalar() == variant_name) variant = it->second;
+        }
+        if (!variant.IsDefined() || !variant.IsMap()) {
+          result.diagnostics.error({display_name, 0, 0},
+                                   fmt::format("no variant '{}'{}{}", variant_name,
+                                               did_you_mean(variant_name, std::span(scenario.variant_names)),
+                                               scenario.variant_names.empty() ? " (the file defines none)" : ""));
+          return {};
+        }
+        const std::string vpath = join_path("variants", variant_name);
+        if (auto remove = variant["remove_events"]; remove.IsSequence()) {
+          YAML::Node kept(YAML::NodeType::Sequence);
+          std::set<std::string> removed;
+          for (const auto& id : remove) {
+            if (id.IsScalar()) removed.insert(id.Scalar());
+          }
+          std::set<std::string> found;
+          std::vector<std::string> all_ids;
+          if (doc["events"].IsSequence()) {
+            for (const auto& event : doc["events"]) {
+              const bool has_id = event.IsMap() && event["id"] && event["id"].IsScalar();
+              if (has_id) all_ids.push_back(event["id"].Scalar());
+              if (has_id && removed.count(event["id"].Scalar())) {
+                found.insert(event["id"].Scalar());
+              } else {
+                kept.push_back(event);
+              }
+            }
+          }
+          for (const auto& id : remove) {
+            if (id.IsScalar() && !found.count(id.Scalar())) {
+              reader.error(
+                  id, join_path(vpath, "remove_events"),
+                  fmt::format("no event with id '{}'{}", id.Scalar(), did_you_mean(id.Scalar(), std::span(all_ids))));
+            }
+          }
+          doc["events"] = kept;
+        }
+        if (auto add = variant["add_events"]; add.IsSequence()) {
+          if (!doc["events"].IsSequence()) doc["events"] = YAML::Node(YAML::NodeType::Sequence);
+          for (const auto& event : add) doc["events"].push_back(event);
+        }
+        if (auto params = variant["parameters"]; params.IsMap()) {
+          if (!doc["parameters"].IsMap()) doc["parameters"] = YAML::Node(YAML::NodeType::Map);
+          for (auto it = params.begin(); it != params.end(); ++it) {
+            reader.record_edit_origin(join_path("parameters", it->first.Scalar()), reader.where(it->first, vpath));
+            doc["parameters"][it->first.Scalar()] = it->second;
+          }
+        }
+        if (auto set = variant["set"]; set.IsMap()) {
+          for (auto it = set.begin(); it != set.end(); ++it) {
+            apply_path_edit(reader, doc, it->first.Scalar(), it->second, reader.where(it->first, vpath));
+          }
+        }
+      }
+      for (const auto& override_text : overrides) {
+        const SourceLocation origin{fmt::format("command line (--set {})", override_text), 0, 0};
+        const auto eq = override_text.find('=');
+        if (eq == std::string::npos || eq == 0) {
+          result.diagnostics.error(origin, "expected --set path.to.key=value");
+          continue;
+        }
+        YAML::Node value;
+        try {
+          value = unmarked_copy(YAML::Load(override_text.substr(eq + 1)));
+        } catch (const YAML::Exception& e) {
+          result.diagnostics.error(origin, fmt::format("the value is not valid YAML: {}", e.msg));
+          continue;
+        }
+        apply_path_edit(reader, doc, override_text.substr(0, eq), value, origin);
+      }
+      return doc;
+    };
+
+    auto decode_into = [&](const YAML::Node& doc, Scenario& target) {
+      ScenarioDecoder decoder(reader, target);
+      decoder.decode(doc);
+    };
+
+    YAML::Node doc = resolve(options.variant, options.set_overrides);
+    if (doc.IsDefined() && doc.IsMap()) {
+      decode_into(doc, scenario);
+      scenario.variant = options.variant;
+      YAML::Emitter emitter;
+      emitter << doc;
+      result.resolved_yaml = emitter.c_str();
+    }
+    if (options.all_variants && options.variant.empty()) {
+      for (const auto& name : std::vector<std::string>(scenario.variant_names)) {
+        Scenario scratch;
+        YAML::Node vdoc = resolve(name, {});
+        if (vdoc.IsDefined() && vdoc.IsMap()) decode_into(vdoc, scratch);
+      }
+    }
+    // The same problem seen from the base and from a variant is reported once.
+    Diagnostics unique;
+    std::set<std::string> seen;
+    for (const auto& d : result.diagnostics.all()) {
+      if (!seen.insert(format_diagnostic(d)).second) continue;
+      if (d.severity == Severity::error) {
+        unique.error(d.location, d.message);
+      } else {
+        unique.warning(d.location, d.message);
+      }
+    }
+    result.diagnostics = unique;
+    if (!result.diagnostics.has_errors()) result.scenario = std::move(scenario);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp throws on a few malformed shapes the checks above do not anticipate; never crash on them.
+    result.diagnostics.error({display_name, e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.line) + 1,
+                              e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.column) + 1},
+                             "cannot read the YAML: " + e.msg);
+  }
+  return result;
+}
+
+LoadResult load_scenario_file(const std::filesystem::path& path, const LoadOptions& options) {
+  Diagnostics diagnostics;
+  std::string text = read_file(path, diagnostics);
+  if (diagnostics.has_errors()) {
+    LoadResult result;
+    result.diagnostics = diagnostics;
+    return result;
+  }
+  return load_scenario_text(text, path.string(), options);
+}
+
+Scenario load_scenario_or_throw(const std::filesystem::path& path, const LoadOptions& options) {
+  auto result = load_scenario_file(path, options);
+  if (!result.scenario) throw InputError(result.diagnostics);
+  return std::move(*result.scenario);
+}
+
+}  // namespace haven

@@ -1,0 +1,85 @@
+#pragma once
+// Internal: strict, located reading of a yaml-cpp tree. Every accessor reports problems into Diagnostics
+// with the file, line, column and key path, and returns nullopt instead of throwing.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "haven/util/date.hpp"
+#include "haven/util/diagnostics.hpp"
+#include "yaml.hpp"
+
+namespace haven::detail {
+
+// Key paths use the same syntax as --set: `nodes.idlib.population`, `events[3].day`.
+std::string join_path(std::string_view parent, std::string_view key);
+
+class YamlReader {
+ public:
+  YamlReader(std::string file, Diagnostics& diagnostics) : file_(std::move(file)), diagnostics_(diagnostics) {}
+
+  // Nodes created by an edit (a variant's `set` or a --set) carry no position; the edit records where it came from.
+  void record_edit_origin(const std::string& path, SourceLocation origin) { edit_origins_[path] = std::move(origin); }
+
+  [[nodiscard]] SourceLocation where(const YAML::Node& node, std::string_view path) const;
+  void error(const YAML::Node& node, std::string_view path, const std::string& message);
+  // As error(), but the position of an edited node is looked up under `location_path` (a key's own path).
+  void error_at(const YAML::Node& node, std::string_view location_path, std::string_view path,
+                const std::string& message);
+  void warning(const YAML::Node& node, std::string_view path, const std::string& message);
+  [[nodiscard]] Diagnostics& diagnostics() { return diagnostics_; }
+  [[nodiscard]] const std::string& file() const { return file_; }
+
+  // Scalars. Each checks the YAML type and reports "expected ..., got ..." naming the path.
+  std::optional<std::string> string(const YAML::Node& node, std::string_view path);
+  std::optional<double> number(const YAML::Node& node, std::string_view path);
+  std::optional<double> number_in(const YAML::Node& node, std::string_view path, double minimum, double maximum);
+  std::optional<std::int64_t> whole_number(const YAML::Node& node, std::string_view path, std::int64_t minimum,
+                                           std::int64_t maximum);
+  std::optional<bool> boolean(const YAML::Node& node, std::string_view path);
+  std::optional<Date> date(const YAML::Node& node, std::string_view path);
+  // An identifier: a letter, then letters, digits or underscores (ids appear in --set paths and file names).
+  std::optional<std::string> identifier(const YAML::Node& node, std::string_view path);
+  // One of `allowed`, with a "did you mean" hint otherwise.
+  std::optional<std::string> choice(const YAML::Node& node, std::string_view path,
+                                    std::span<const std::string_view> allowed);
+
+  bool expect_sequence(const YAML::Node& node, std::string_view path);
+
+ private:
+  std::string file_;
+  Diagnostics& diagnostics_;
+  std::map<std::string, SourceLocation, std::less<>> edit_origins_;
+};
+
+// A YAML mapping read with a fixed set of allowed keys: reports duplicate keys, unknown keys (with a hint)
+// and, through `require`, missing ones. Lookups return null nodes for absent keys.
+class MapReader {
+ public:
+  MapReader(YamlReader& reader, const YAML::Node& node, std::string path, std::span<const std::string_view> allowed);
+
+  [[nodiscard]] bool valid() const { return valid_; }
+  [[nodiscard]] YAML::Node get(std::string_view key) const;
+  [[nodiscard]] bool has(std::string_view key) const { return get(key).IsDefined(); }
+  // Reports a missing key at the mapping's position; returns the value node when present.
+  YAML::Node require(std::string_view key);
+  // Reports when both keys are present (e.g. `day` and `date`).
+  bool exclusive(std::string_view first, std::string_view second);
+  [[nodiscard]] std::string path(std::string_view key) const { return join_path(path_, key); }
+  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] const YAML::Node& node() const { return node_; }
+
+ private:
+  YamlReader& reader_;
+  YAML::Node node_;
+  std::string path_;
+  bool valid_ = false;
+  std::vector<std::pair<std::string, YAML::Node>> entries_;
+};
+
+}  // namespace haven::detail

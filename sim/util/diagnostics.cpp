@@ -1,0 +1,41 @@
+#include "haven/util/diagnostics.hpp"
+
+#include <fmt/format.h>
+
+namespace haven {
+
+std::string format_diagnostic(const Diagnostic& diagnostic) {
+  const char* severity = diagnostic.severity == Severity::error ? "error" : "warning";
+  const auto& where = diagnostic.location;
+  if (where.line == 0) {
+    return fmt::format("{}: {}: {}", where.file, severity, diagnostic.message);
+  }
+  return fmt::format("{}:{}:{}: {}: {}", where.file, where.line, where.column, severity, diagnostic.message);
+}
+
+void Diagnostics::error(SourceLocation location, std::string message) {
+  items_.push_back({Severity::error, std::move(location), std::move(message)});
+  ++error_count_;
+}
+
+void Diagnostics::warning(SourceLocation location, std::string message) {
+  items_.push_back({Severity::warning, std::move(location), std::move(message)});
+}
+
+void Diagnostics::append(const Diagnostics& other) {
+  items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+  error_count_ += other.error_count_;
+}
+
+void Diagnostics::print(std::ostream& out) const {
+  for (const auto& item : items_) {
+    out << format_diagnostic(item) << '\n';
+  }
+}
+
+InputError::InputError(Diagnostics diagnostics)
+    : diagnostics_(std::move(diagnostics)),
+      summary_(diagnostics_.all().empty() ? std::string("invalid input")
+                                          : format_diagnostic(diagnostics_.all().front())) {}
+
+}  // namespace haven

@@ -1,0 +1,71 @@
+#include "haven/util/text.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace haven {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  // Three rolling rows suffice for the transposition term.
+  std::vector<std::size_t> before(b.size() + 1), previous(b.size() + 1), current(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t substitution = a[i - 1] == b[j - 1] ? 0 : 1;
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + substitution});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        current[j] = std::min(current[j], before[j - 2] + 1);
+      }
+    }
+    std::swap(before, previous);
+    std::swap(previous, current);
+  }
+  return previous[b.size()];
+}
+
+namespace {
+template <typename Strings>
+std::optional<std::string> closest(std::string_view word, const Strings& candidates) {
+  const std::size_t limit = std::max<std::size_t>(1, word.size() / 3);
+  std::optional<std::string> best;
+  std::size_t best_distance = limit + 1;
+  for (const auto& candidate : candidates) {
+    const std::size_t distance = edit_distance(word, candidate);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = std::string(candidate);
+    }
+  }
+  return best;
+}
+}  // namespace
+
+std::optional<std::string> closest_match(std::string_view word, std::span<const std::string_view> candidates) {
+  return closest(word, candidates);
+}
+std::optional<std::string> closest_match(std::string_view word, std::span<const std::string> candidates) {
+  return closest(word, candidates);
+}
+
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates) {
+  auto match = closest_match(word, candidates);
+  return match ? "; did you mean '" + *match + "'?" : std::string();
+}
+std::string did_you_mean(std::string_view word, std::span<const std::string> candidates) {
+  auto match = closest_match(word, candidates);
+  return match ? "; did you mean '" + *match + "'?" : std::string();
+}
+
+std::string quoted_list(std::span<const std::string_view> items) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += i + 1 == items.size() ? " or " : ", ";
+    out += "'";
+    out += items[i];
+    out += "'";
+  }
+  return out;
+}
+
+}  // namespace haven

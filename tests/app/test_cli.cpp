@@ -1,0 +1,61 @@
+// Golden transcripts of the CLI: tests/data/golden/NAME.cmd holds the arguments, NAME.expected the exit code,
+// stdout and stderr. Regenerate with HAVEN_UPDATE_GOLDEN=1 and review the diff.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "../support.hpp"
+#include "haven/scenario/parameters.hpp"
+#include "haven/scenario/schema.hpp"
+
+namespace fs = std::filesystem;
+using namespace haven::test;
+
+TEST_CASE("CLI transcripts match their golden files") {
+  std::vector<fs::path> cases;
+  for (const auto& entry : fs::directory_iterator(HAVEN_TEST_DATA_DIR "/golden")) {
+    if (entry.path().extension() == ".cmd") cases.push_back(entry.path());
+  }
+  std::sort(cases.begin(), cases.end());
+  CHECK(!cases.empty());
+  for (const auto& path : cases) {
+    CAPTURE(path.stem().string());
+    std::string line = read_text(path);
+    line.erase(std::remove(line.begin(), line.end(), '\n'), line.end());
+    const auto result = run_cli(split_words(line));
+    const auto expected_path = fs::path(path).replace_extension(".expected");
+    if (updating_golden()) {
+      write_text(expected_path, result.transcript());
+      continue;
+    }
+    REQUIRE(fs::exists(expected_path));
+    CHECK(result.transcript() == read_text(expected_path));
+  }
+}
+
+TEST_CASE("haven --version names the version and a commit") {
+  auto result = run_cli({"--version"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.out.rfind("haven 0.", 0) == 0);
+  CHECK(result.out.find("(commit ") != std::string::npos);
+}
+
+TEST_CASE("haven params lists every registered parameter") {
+  auto result = run_cli({"params"});
+  CHECK(result.exit_code == 0);
+  for (const auto& spec : haven::parameter_specs) CHECK(result.out.find(std::string(spec.name)) != std::string::npos);
+}
+
+TEST_CASE("haven schema prints the schema, which names every node kind") {
+  auto result = run_cli({"schema"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.out == haven::scenario_json_schema());
+  CHECK(result.out.find("\"border_crossing\"") != std::string::npos);
+}
+
+TEST_CASE("usage errors exit with code 2") {
+  CHECK(run_cli({"frobnicate"}).exit_code == 2);
+  CHECK(run_cli({"check"}).exit_code == 2);
+  CHECK(run_cli({"--help"}).exit_code == 0);
+}

@@ -1,0 +1,105 @@
+// Every file in tests/data/bad/ is a scenario with mistakes. `haven check` must reject each with exit code 2
+// and exactly the located messages in its .expected transcript. A first line `# args: ...` adds arguments
+// (e.g. --variant or --set). Regenerate transcripts with HAVEN_UPDATE_GOLDEN=1 and review the diff.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "../support.hpp"
+
+namespace fs = std::filesystem;
+using namespace haven::test;
+
+namespace {
+
+std::vector<fs::path> bad_cases() {
+  std::vector<fs::path> cases;
+  for (const auto& entry : fs::directory_iterator(HAVEN_TEST_DATA_DIR "/bad")) {
+    if (entry.path().extension() == ".yaml") cases.push_back(entry.path());
+  }
+  std::sort(cases.begin(), cases.end());
+  return cases;
+}
+
+}  // namespace
+
+TEST_CASE("bad scenarios are rejected with exit code 2 and their exact located messages") {
+  const auto cases = bad_cases();
+  CHECK(cases.size() >= 40);
+  for (const auto& path : cases) {
+    const std::string name = path.stem().string();
+    CAPTURE(name);
+    std::vector<std::string> args = {"check", fs::relative(path, HAVEN_SOURCE_DIR).string()};
+    const std::string text = read_text(path);
+    if (text.rfind("# args:", 0) == 0) {
+      const auto extra = split_words(text.substr(7, text.find('\n') - 7));
+      args.insert(args.end(), extra.begin(), extra.end());
+    }
+    const auto result = run_cli(args);
+    CHECK(result.exit_code == 2);
+    CHECK(result.out.empty());
+    // Every message is located: file:line:col, or the command line for --set.
+    CHECK(result.err.find(": error: ") != std::string::npos);
+    const auto expected_path = fs::path(path).replace_extension(".expected");
+    if (updating_golden()) {
+      write_text(expected_path, result.transcript());
+      continue;
+    }
+    REQUIRE_MESSAGE(fs::exists(expected_path), "missing " << expected_path << "; run with HAVEN_UPDATE_GOLDEN=1");
+    CHECK(result.transcript() == read_text(expected_path));
+  }
+}
+
+TEST_CASE("hostile inputs never crash the loader") {
+  const fs::path dir = fs::temp_directory_path() / "haven_hostile";
+  fs::create_directories(dir);
+
+  SUBCASE("empty file") {
+    write_text(dir / "empty.yaml", "");
+    auto result = run_cli({"check", (dir / "empty.yaml").string()});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("the file is empty") != std::string::npos);
+  }
+  SUBCASE("binary garbage") {
+    std::mt19937 random(7);
+    std::string bytes(4096, '\0');
+    for (auto& b : bytes) b = static_cast<char>(random() & 0xff);
+    write_text(dir / "garbage.yaml", bytes);
+    auto result = run_cli({"check", (dir / "garbage.yaml").string()});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("error:") != std::string::npos);
+  }
+  SUBCASE("garbage without NUL bytes") {
+    std::mt19937 random(11);
+    std::string bytes(1 << 16, ' ');
+    for (auto& b : bytes) b = static_cast<char>(1 + random() % 255);
+    write_text(dir / "noisy.yaml", bytes);
+    auto result = run_cli({"check", (dir / "noisy.yaml").string()});
+    CHECK(result.exit_code == 2);
+  }
+  SUBCASE("deep nesting") {
+    const std::string deep = "scenario: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
+    write_text(dir / "deep.yaml", deep);
+    auto result = run_cli({"check", (dir / "deep.yaml").string()});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("nesting is too deep") != std::string::npos);
+  }
+  SUBCASE("a 50 MB file") {
+    std::string big = "scenario: {name: big, start_date: 2020-01-01, days: 10}\n";
+    big += "nodes:\n  - {id: a, kind: town, lat: 0, lon: 0, population: 1}\n";
+    big += "# " + std::string(50u << 20, 'x') + "\n";
+    big += "bogus: 1\n";
+    write_text(dir / "big.yaml", big);
+    auto result = run_cli({"check", (dir / "big.yaml").string()});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("unknown key 'bogus'") != std::string::npos);
+  }
+  SUBCASE("a directory and a missing file") {
+    CHECK(run_cli({"check", dir.string()}).exit_code == 2);
+    auto result = run_cli({"check", (dir / "nope.yaml").string()});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("cannot open") != std::string::npos);
+  }
+}

@@ -1,0 +1,164 @@
+#include <doctest/doctest.h>
+
+#include "haven/scenario/load.hpp"
+
+using namespace haven;
+
+namespace {
+
+const char* const small = R"(scenario:
+  name: small
+  start_date: 2020-01-01
+  end_date: 2020-01-31
+groups:
+  - {id: children, share: 0.4, departure_factor: 1.5}
+  - {id: adults, share: 0.6}
+nodes:
+  - {id: a, kind: town, lat: 35, lon: 36, population: 1001}
+  - {id: b, kind: camp, lat: 35.5, lon: 36, population: {children: 10, adults: 20}, capacity: 500, displaced: 100}
+  - {id: gate, kind: border_crossing, lat: 36, lon: 36, closed: true}
+corridors:
+  - {from: a, to: b, length_km: 40, kind: road, capacity_people_per_day: 100}
+  - {id: crossing, from: b, to: gate, length_km: 5, kind: crossing, bidirectional: false}
+events:
+  - {id: hit, kind: bombardment, node: a, date: 2020-01-03, until: 2020-01-10, intensity: 3}
+  - {kind: bombardment, lat: 35.1, lon: 36.1, radius_km: 4, day: 2, intensity: 1}
+  - {id: open, kind: border_opening, node: gate, day: 20}
+  - {kind: evacuation, from: a, to: b, day: 5, duration_days: 3, rate: 50}
+parameters:
+  return_rate_per_day: 0.05
+observations:
+  - id: obs
+    variable: cumulative_displaced
+    source: {publisher: Test}
+    points:
+      - {date: 2020-01-10, value: 500}
+      - {day: 20, value: 700, weight: 0.5}
+variants:
+  shut:
+    description: the gate never opens
+    remove_events: [open]
+    parameters: {return_rate_per_day: 0.1}
+  wide:
+    add_events:
+      - {id: truce, kind: ceasefire, day: 8, duration_days: 5}
+    set:
+      nodes.b.capacity: 900
+)";
+
+Scenario load_ok(const LoadOptions& options = {}) {
+  auto result = load_scenario_text(small, "small.yaml", options);
+  INFO(([&] {
+    std::ostringstream out;
+    result.diagnostics.print(out);
+    return out.str();
+  }()));
+  REQUIRE(result.scenario.has_value());
+  return *result.scenario;
+}
+
+}  // namespace
+
+TEST_CASE("a good scenario loads into the expected plain data") {
+  const Scenario s = load_ok();
+  CHECK(s.name == "small");
+  CHECK(s.days == 31);
+  CHECK(s.seed == 1);
+  REQUIRE(s.groups.size() == 2);
+  CHECK(s.groups[0].departure_factor == 1.5);
+  CHECK(s.groups[1].departure_factor == 1.0);
+  REQUIRE(s.nodes.size() == 3);
+  // 1001 split 0.4/0.6 by largest remainder: 400.4 -> 400, 600.6 -> 601.
+  CHECK(s.nodes[0].residents_by_group == std::vector<std::int64_t>{400, 601});
+  CHECK(s.nodes[1].residents_by_group == std::vector<std::int64_t>{10, 20});
+  CHECK(s.nodes[1].displaced_by_group == std::vector<std::int64_t>{40, 60});
+  CHECK(s.nodes[1].capacity_people == 500.0);
+  CHECK_FALSE(s.nodes[0].capacity_people.has_value());
+  CHECK(s.nodes[2].closed);
+  REQUIRE(s.corridors.size() == 2);
+  CHECK(s.corridors[0].id == "a-b");
+  CHECK(s.corridors[0].capacity_people_per_day == 100.0);
+  CHECK(s.corridors[1].id == "crossing");
+  CHECK_FALSE(s.corridors[1].bidirectional);
+  CHECK(s.corridors[1].kind == CorridorKind::crossing);
+  REQUIRE(s.events.size() == 4);
+  CHECK(s.events[0].id == "hit");
+  CHECK(s.events[0].start_day == 2);
+  CHECK(s.events[0].end_day == 10);  // until is inclusive
+  CHECK(std::get<Bombardment>(s.events[0].action).target.node == 0);
+  CHECK(s.events[1].id == "bombardment_2");
+  CHECK_FALSE(s.events[1].end_day.has_value());
+  CHECK(std::get<Bombardment>(s.events[1].action).target.radius_km == 4.0);
+  CHECK(std::get<BorderOpening>(s.events[2].action).node == 2);
+  CHECK(s.events[3].end_day == 8);
+  CHECK(std::get<Evacuation>(s.events[3].action).rate_people_per_day == 50.0);
+  CHECK(s.parameters.return_rate_per_day == 0.05);
+  CHECK(s.parameters.awareness_range_km == 120.0);
+  REQUIRE(s.observations.size() == 1);
+  REQUIRE(s.observations[0].points.size() == 2);
+  CHECK(s.observations[0].points[0].day == 9);
+  CHECK(s.observations[0].points[1].weight == 0.5);
+  CHECK(s.variant_names == std::vector<std::string>{"shut", "wide"});
+  CHECK(s.total_population() == 1001 + 30 + 100);
+}
+
+TEST_CASE("a variant removes, adds and overrides on top of the base") {
+  const Scenario shut = load_ok({.variant = "shut"});
+  CHECK(shut.variant == "shut");
+  CHECK(shut.events.size() == 3);
+  for (const auto& e : shut.events) CHECK(e.id != "open");
+  CHECK(shut.parameters.return_rate_per_day == 0.1);
+
+  const Scenario wide = load_ok({.variant = "wide"});
+  CHECK(wide.events.size() == 5);
+  CHECK(wide.events.back().id == "truce");
+  CHECK(std::get<Ceasefire>(wide.events.back().action).area.node == no_node);
+  CHECK(wide.nodes[1].capacity_people == 900.0);
+}
+
+TEST_CASE("--set overrides go through the same validation as the file") {
+  const Scenario s = load_ok({.set_overrides = {"parameters.awareness_range_km=80", "nodes.a.population=5",
+                                                "scenario.seed=99", "corridors.crossing.length_km=7"}});
+  CHECK(s.parameters.awareness_range_km == 80.0);
+  CHECK(s.nodes[0].residents_by_group == std::vector<std::int64_t>{2, 3});
+  CHECK(s.seed == 99);
+  CHECK(s.corridors[1].length_km == 7.0);
+
+  auto bad = load_scenario_text(small, "small.yaml", {.set_overrides = {"parameters.awareness_range_km=-1"}});
+  CHECK_FALSE(bad.scenario);
+  REQUIRE(bad.diagnostics.all().size() == 1);
+  CHECK(format_diagnostic(bad.diagnostics.all()[0]) ==
+        "command line (--set parameters.awareness_range_km=-1): error: parameters.awareness_range_km: must be "
+        "between 1 and 5000, got -1");
+
+  auto typo = load_scenario_text(small, "small.yaml", {.set_overrides = {"parameters.awarenes_range_km=10"}});
+  REQUIRE(typo.diagnostics.all().size() == 1);
+  CHECK(typo.diagnostics.all()[0].message ==
+        "parameters: unknown key 'awarenes_range_km'; did you mean 'awareness_range_km'?");
+
+  // A variant and --set compose: the override wins.
+  const Scenario both = load_ok({.variant = "shut", .set_overrides = {"parameters.return_rate_per_day=0.2"}});
+  CHECK(both.parameters.return_rate_per_day == 0.2);
+}
+
+TEST_CASE("the resolved document records the variant and overrides") {
+  auto result = load_scenario_text(small, "small.yaml", {.variant = "wide", .set_overrides = {"scenario.seed=7"}});
+  REQUIRE(result.scenario);
+  CHECK(result.resolved_yaml.find("truce") != std::string::npos);
+  CHECK(result.resolved_yaml.find("seed: 7") != std::string::npos);
+  // The resolved document is itself a valid scenario that loads to the same thing.
+  auto again = load_scenario_text(result.resolved_yaml, "resolved.yaml");
+  REQUIRE(again.scenario);
+  CHECK(again.scenario->events.size() == result.scenario->events.size());
+  CHECK(again.scenario->seed == 7);
+}
+
+TEST_CASE("the shipped example scenario is valid with all its variants") {
+  auto result = load_scenario_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml", {.all_variants = true});
+  std::ostringstream messages;
+  result.diagnostics.print(messages);
+  INFO(messages.str());
+  REQUIRE(result.scenario);
+  CHECK_FALSE(result.diagnostics.has_errors());
+  CHECK(result.scenario->nodes.size() == 9);
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Haven set-up: installs the Debian 12 packages Haven needs (only those missing), configures and builds.
+#
+#   tools/setup.sh run     install, build, run the default scenario        (README command 1)
+#   tools/setup.sh test    install, build, run the whole test suite (CTest) (README command 2)
+#   tools/setup.sh deps    install the missing packages only
+#   tools/setup.sh build   install and build only
+#
+# Environment: HAVEN_PRESET (default: default) picks the CMake preset; HAVEN_JOBS the build parallelism.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+preset="${HAVEN_PRESET:-default}"
+jobs="${HAVEN_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+
+# Build tools and libraries (all Debian 12 packages; nothing is downloaded at build time).
+packages=(
+  build-essential cmake ninja-build git pkg-config ca-certificates time clang-format
+  libeigen3-dev libboost-graph-dev libboost-random-dev libyaml-cpp-dev libhdf5-dev hdf5-tools
+  doctest-dev libcli11-dev libfmt-dev libspdlog-dev librandom123-dev libssl-dev libnlopt-dev libbenchmark-dev
+  openmpi-bin libopenmpi-dev
+  python3 python3-h5py python3-xarray python3-h5netcdf python3-netcdf4 python3-matplotlib python3-pytest
+  python3-nbformat python3-nbconvert python3-ipykernel jupyter-nbconvert python3-jsonschema python3-yaml
+)
+
+install_missing() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "setup: all ${#packages[@]} required packages are installed"
+    return
+  fi
+  echo "setup: installing ${#missing[@]} missing package(s): ${missing[*]}"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: need root or sudo to install packages" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() {
+  echo "setup: configuring and building (preset '$preset', $jobs jobs)"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+}
+
+case "${1:-build}" in
+  deps) install_missing ;;
+  build) install_missing; build ;;
+  run)
+    install_missing; build
+    "build/$preset/bin/haven" check scenarios/examples/valley.yaml
+    ;;
+  test)
+    install_missing; build
+    ctest --preset "$preset"
+    ;;
+  *) echo "usage: tools/setup.sh [deps|build|run|test]" >&2; exit 2 ;;
+esac
