@@ -1,5 +1,7 @@
 #include "check_summary.hpp"
 
+#include "run_summary.hpp"
+
 #include <fmt/format.h>
 
 #include <map>
@@ -7,18 +9,6 @@
 namespace haven::app {
 
 namespace {
-
-// 1234567 -> "1,234,567": planners read populations, not digits.
-std::string grouped(double value) {
-  const auto whole = static_cast<long long>(value + (value >= 0 ? 0.5 : -0.5));
-  std::string digits = std::to_string(whole < 0 ? -whole : whole);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return whole < 0 ? "-" + out : out;
-}
 
 template <typename Map>
 std::string counts(const Map& by_name) {

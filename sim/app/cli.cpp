@@ -4,7 +4,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
 #include "check_summary.hpp"
+#include "haven/engine/simulation.hpp"
+#include "run_summary.hpp"
 #include "haven/scenario/load.hpp"
 #include "haven/scenario/parameters.hpp"
 #include "haven/scenario/schema.hpp"
@@ -48,6 +55,57 @@ int command_check(const ScenarioArgs& args, std::ostream& out, std::ostream& err
   return exit_ok;
 }
 
+struct RunArgs {
+  ScenarioArgs scenario;
+  std::optional<std::uint64_t> seed;
+  std::string mode = "stochastic";
+  int threads = 1;
+  std::optional<int> days;
+  std::string output;
+  bool quiet = false;
+};
+
+void add_run_args(CLI::App& command, RunArgs& args) {
+  add_scenario_args(command, args.scenario);
+  command.add_option("--seed", args.seed, "Random seed (default: the scenario's)");
+  command.add_option("--mode", args.mode, "stochastic (binomial draws) or expected (deterministic mean flows)")
+      ->check(CLI::IsMember({"stochastic", "expected"}));
+  command.add_option("--threads", args.threads, "OpenMP threads inside the run (results do not depend on it)")
+      ->check(CLI::Range(1, 1024));
+  command.add_option("--days", args.days, "Simulate only the first N days")->check(CLI::Range(1, 100000));
+  command.add_flag("--quiet", args.quiet, "No progress line and no timing");
+}
+
+int command_run(const RunArgs& args, std::ostream& out, std::ostream& err) {
+  LoadOptions options{args.scenario.variant, args.scenario.sets, false};
+  auto loaded = load_scenario_file(args.scenario.path, options);
+  if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
+  const Scenario& scenario = *loaded.scenario;
+
+  RunConfig config;
+  config.seed = args.seed.value_or(scenario.seed);
+  config.mode = args.mode == "expected" ? Mode::expected : Mode::stochastic;
+  config.threads = args.threads;
+  config.days = args.days;
+  const bool show_progress = !args.quiet && isatty(fileno(stderr)) != 0;
+  if (show_progress) {
+    config.progress = [&err](int done, int total) {
+      if (done % 10 == 0 || done == total) err << fmt::format("\rsimulating: day {}/{}", done, total) << std::flush;
+      if (done == total) err << "\n";
+    };
+  }
+  const auto started = std::chrono::steady_clock::now();
+  Simulation simulation(scenario, config);
+  const RunSummary summary = simulation.run();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  out << run_summary_table(scenario, config, summary);
+  if (!args.quiet) {
+    err << fmt::format("simulated {} days in {:.3f} s ({} events, {} cohorts)\n", summary.days, seconds,
+                       summary.events_processed, summary.cohorts_created);
+  }
+  return exit_ok;
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -59,6 +117,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   ScenarioArgs check_args;
   auto* check = app.add_subcommand("check", "Validate a scenario and summarise it (all variants are checked too)");
   add_scenario_args(*check, check_args);
+
+  RunArgs run_args;
+  auto* run = app.add_subcommand("run", "Simulate a scenario and print a summary");
+  add_run_args(*run, run_args);
 
   auto* schema = app.add_subcommand("schema", "Print the JSON Schema of the scenario format (for editors)");
 
@@ -89,6 +151,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   try {
     if (check->parsed()) return command_check(check_args, out, err);
+    if (run->parsed()) return command_run(run_args, out, err);
     if (schema->parsed()) {
       out << scenario_json_schema();
       return exit_ok;

@@ -1,0 +1,95 @@
+#pragma once
+// The road network: a Boost.Graph directed graph of nodes and corridors (a bidirectional corridor is two arcs),
+// with which corridors and border crossings are open, and cached shortest open paths on travel time.
+
+#include <atomic>
+#include <boost/graph/adjacency_list.hpp>
+#include <memory>
+#include <vector>
+
+#include "haven/scenario/scenario.hpp"
+
+namespace haven {
+
+struct Leg {
+  CorridorIndex corridor = -1;
+  NodeIndex from = no_node;
+  NodeIndex to = no_node;
+  double travel_days = 0.0;  // at the corridor's speed, before group speed factors
+};
+
+struct Route {
+  std::vector<Leg> legs;
+  double travel_days = 0.0;
+  double length_km = 0.0;
+};
+using RoutePtr = std::shared_ptr<const Route>;
+
+// A destination someone at `origin` knows of, and the fastest open way there.
+struct Candidate {
+  NodeIndex node = no_node;
+  double road_distance_km = 0.0;
+  RoutePtr route;
+};
+
+class RoadNetwork {
+ public:
+  struct Arc {
+    CorridorIndex corridor = -1;
+    double travel_days = 0.0;
+    double length_km = 0.0;
+  };
+  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, boost::no_property, Arc>;
+
+  RoadNetwork(const Scenario& scenario, const ModelParameters& parameters);
+
+  [[nodiscard]] std::size_t node_count() const noexcept { return node_open_.size(); }
+  [[nodiscard]] bool corridor_open(CorridorIndex c) const { return corridor_open_[static_cast<std::size_t>(c)] != 0; }
+  [[nodiscard]] bool node_open(NodeIndex n) const { return node_open_[static_cast<std::size_t>(n)] != 0; }
+  [[nodiscard]] double corridor_travel_days(CorridorIndex c) const {
+    return corridor_travel_days_[static_cast<std::size_t>(c)];
+  }
+
+  // Opening or closing drops only the cached searches that reached either end of what changed.
+  void set_corridor_open(CorridorIndex corridor, bool open);
+  void set_node_open(NodeIndex node, bool open);
+  // Incremented on every change; routes computed under an older version may use closed corridors.
+  [[nodiscard]] std::uint64_t version() const noexcept { return version_; }
+
+  // Open destinations within `range_km` of road from `origin` (excluding it), fastest route to each. Cached
+  // per origin. Safe to call concurrently for different origins (not concurrently with set_*_open).
+  const std::vector<Candidate>& candidates(NodeIndex origin, double range_km);
+  // Fastest open route from `from` to `to`, without a range limit; nullptr when there is none.
+  [[nodiscard]] RoutePtr route(NodeIndex from, NodeIndex to) const;
+
+  // Searches run since construction (for tests of the cache and for benchmarks).
+  [[nodiscard]] std::uint64_t searches() const noexcept { return searches_; }
+  [[nodiscard]] const Graph& graph() const noexcept { return graph_; }
+
+ private:
+  struct CacheEntry {
+    bool valid = false;
+    double range_km = 0.0;
+    std::vector<Candidate> candidates;
+    std::vector<NodeIndex> reached;  // sorted: every node the search settled, for invalidation
+  };
+  struct SearchResult;
+  void search(NodeIndex origin, double range_km, NodeIndex target, SearchResult& result) const;
+  void invalidate_reaching(NodeIndex a, NodeIndex b);
+
+  Graph graph_;
+  std::vector<std::uint8_t> corridor_open_;
+  std::vector<std::uint8_t> node_open_;
+  std::vector<double> corridor_travel_days_;
+  std::vector<std::pair<NodeIndex, NodeIndex>> corridor_ends_;
+  std::vector<CacheEntry> cache_;
+  std::uint64_t version_ = 0;
+  mutable std::atomic<std::uint64_t> searches_{0};
+};
+
+// Corridor speed: explicit, or the kind's default parameter.
+double corridor_speed_km_per_day(const Corridor& corridor, const ModelParameters& parameters);
+// Great-circle distance (haversine, mean Earth radius 6371 km).
+double great_circle_km(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg);
+
+}  // namespace haven

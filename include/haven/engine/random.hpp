@@ -1,0 +1,64 @@
+#pragma once
+// Counter-based random streams (Random123 Philox4x64-10). A stream is a pure function of
+// (seed, run index, purpose, entity, day): the same draws come out whatever thread or rank asks, in whatever
+// order, so runs are bit-identical at any thread count. No generator state is shared between streams.
+
+#include <Random123/philox.h>
+
+#include <cstdint>
+#include <limits>
+#include <span>
+
+namespace haven {
+
+// What a stream is used for; part of the key so that different decisions never share draws.
+enum class RandomPurpose : std::uint32_t {
+  departure = 1,
+  onward = 2,
+  destination = 3,
+  return_home = 4,
+  test = 1000,
+};
+
+struct StreamKey {
+  std::uint64_t seed = 0;
+  std::uint64_t run_index = 0;
+  RandomPurpose purpose = RandomPurpose::test;
+  std::uint64_t entity = 0;  // node, stay, corridor ... whatever the draw is about
+  std::uint32_t day = 0;
+};
+
+// A UniformRandomBitGenerator over one stream: 2^64 blocks of four 64-bit words.
+class RandomStream {
+ public:
+  using result_type = std::uint64_t;
+  explicit RandomStream(const StreamKey& key) noexcept;
+
+  static constexpr result_type min() noexcept { return 0; }
+  static constexpr result_type max() noexcept { return std::numeric_limits<result_type>::max(); }
+  result_type operator()() noexcept;
+  // Uniform in [0, 1) with 53 random bits.
+  double uniform() noexcept;
+
+ private:
+  using Philox = r123::Philox4x64;
+  Philox::key_type key_{};
+  Philox::ctr_type counter_{};
+  Philox::ctr_type block_{};
+  unsigned next_ = 4;
+};
+
+// Binomial(n, p) by Boost.Random's BTRD (Hormann 1993) for large n*p, inversion for small; exact for the
+// edge cases p <= 0, p >= 1, n <= 0.
+std::int64_t sample_binomial(RandomStream& stream, std::int64_t n, double p);
+
+// Splits n over categories with probabilities proportional to `weights` (sum > 0) by conditional binomials;
+// writes counts to `out` (same size as weights); the counts always sum to n.
+void sample_multinomial(RandomStream& stream, std::int64_t n, std::span<const double> weights,
+                        std::span<std::int64_t> out);
+
+// The expected-mode counterparts: deterministic, exact in sum. round(n * p) and a largest-remainder split.
+std::int64_t expected_binomial(std::int64_t n, double p) noexcept;
+void expected_multinomial(std::int64_t n, std::span<const double> weights, std::span<std::int64_t> out);
+
+}  // namespace haven

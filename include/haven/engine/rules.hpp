@@ -1,0 +1,72 @@
+#pragma once
+// The behavioural rules of the model, as pure functions of state and parameters (docs/model.md gives the
+// equations). The engine calls them through this interface, so a second rule set — for example one that
+// reproduces another simulator's published rules — can be added without touching the core.
+
+#include <memory>
+
+#include "haven/scenario/parameters.hpp"
+#include "haven/scenario/scenario.hpp"
+
+namespace haven {
+
+// What a person weighing a destination sees of it, from where they stand.
+struct DestinationView {
+  NodeKind kind = NodeKind::town;
+  double threat_strikes_per_day = 0.0;
+  double occupancy_people = 0.0;
+  double capacity_people = 0.0;  // infinity = unlimited
+  double road_distance_km = 0.0;
+  bool held_by_other_side = false;  // controlled by another side than the one at the origin
+};
+
+class RuleSet {
+ public:
+  virtual ~RuleSet() = default;
+
+  // Weight of a strike at `distance_km` from its aim point: 1 within `radius_km`, decaying beyond it.
+  [[nodiscard]] virtual double strike_kernel(double distance_km, double radius_km,
+                                             const ModelParameters& p) const = 0;
+  // Today's threat from yesterday's and today's exposure (strikes/day): memory that decays when strikes stop.
+  [[nodiscard]] virtual double updated_threat(double previous_threat, double exposure_strikes_per_day,
+                                              const ModelParameters& p) const = 0;
+  // Probability that a resident leaves home today.
+  [[nodiscard]] virtual double leave_probability(double threat, double group_departure_factor,
+                                                 const ModelParameters& p) const = 0;
+  // Probability that a displaced person hosted at a node of `host_kind` moves on today.
+  [[nodiscard]] virtual double onward_probability(double threat, double group_departure_factor, NodeKind host_kind,
+                                                  const ModelParameters& p) const = 0;
+  // Relative attractiveness of a destination (>= 0; 0 = never chosen).
+  [[nodiscard]] virtual double destination_weight(const DestinationView& destination,
+                                                  const ModelParameters& p) const = 0;
+  // Probability that a displaced person starts home today, given how many days their origin has been safe.
+  [[nodiscard]] virtual double return_probability(int safe_days_at_origin, const ModelParameters& p) const = 0;
+  // Whether a threat level counts as safe for returns.
+  [[nodiscard]] virtual bool is_safe(double threat, const ModelParameters& p) const = 0;
+};
+
+// Haven's own rules (docs/model.md).
+class DefaultRules final : public RuleSet {
+ public:
+  [[nodiscard]] double strike_kernel(double distance_km, double radius_km, const ModelParameters& p) const override;
+  [[nodiscard]] double updated_threat(double previous_threat, double exposure_strikes_per_day,
+                                      const ModelParameters& p) const override;
+  [[nodiscard]] double leave_probability(double threat, double group_departure_factor,
+                                         const ModelParameters& p) const override;
+  [[nodiscard]] double onward_probability(double threat, double group_departure_factor, NodeKind host_kind,
+                                          const ModelParameters& p) const override;
+  [[nodiscard]] double destination_weight(const DestinationView& destination,
+                                          const ModelParameters& p) const override;
+  [[nodiscard]] double return_probability(int safe_days_at_origin, const ModelParameters& p) const override;
+  [[nodiscard]] bool is_safe(double threat, const ModelParameters& p) const override;
+
+  // The threat-driven hazard (per day) shared by residents and displaced people.
+  [[nodiscard]] static double threat_hazard_per_day(double threat, const ModelParameters& p);
+  // Weight of a node kind.
+  [[nodiscard]] static double kind_attractiveness(NodeKind kind, const ModelParameters& p);
+};
+
+// Strikes closer than this kernel weight are ignored: the kernel's reach is radius + threat_kernel_km * ln(1000).
+inline constexpr double negligible_kernel_weight = 1e-3;
+
+}  // namespace haven

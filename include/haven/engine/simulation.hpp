@@ -1,0 +1,67 @@
+#pragma once
+// The engine: given a Scenario (never modified) and a run configuration, simulate day by day who leaves
+// where, along which roads, to where, and when they arrive or go home. docs/model.md has the equations.
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "haven/engine/observer.hpp"
+#include "haven/engine/rules.hpp"
+#include "haven/scenario/scenario.hpp"
+
+namespace haven {
+
+struct RunConfig {
+  std::uint64_t seed = 1;
+  std::uint64_t run_index = 0;  // member of an ensemble; part of every random stream's key
+  Mode mode = Mode::stochastic;
+  int threads = 1;
+  std::optional<int> days;  // simulate fewer days than the scenario holds
+  // Called after each day with (days done, days in all); for progress lines.
+  std::function<void(int, int)> progress;
+};
+
+struct NodeTotal {
+  NodeIndex node = no_node;
+  double people = 0.0;
+};
+
+// Headline numbers of a run, in people.
+struct RunSummary {
+  int days = 0;
+  double initial_population = 0.0;
+  double cumulative_displaced = 0.0;
+  double peak_daily_departures = 0.0;  // people leaving home in one day
+  int peak_day = 0;
+  double unsheltered_peak = 0.0;
+  int unsheltered_peak_day = 0;
+  double returned = 0.0;
+  double displaced_present_end = 0.0;
+  double in_transit_end = 0.0;
+  double waiting_end = 0.0;
+  std::vector<NodeTotal> top_origins;       // by people who left home there, largest first
+  std::vector<NodeTotal> top_destinations;  // by displaced arrivals, largest first
+  std::uint64_t cohorts_created = 0;
+  std::uint64_t events_processed = 0;
+};
+
+class Simulation {
+ public:
+  Simulation(const Scenario& scenario, RunConfig config, std::shared_ptr<const RuleSet> rules = nullptr);
+  ~Simulation();
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  void add_observer(Observer& observer);
+  // Runs to the end; call once.
+  RunSummary run();
+
+  [[nodiscard]] Count units_per_person() const noexcept;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace haven

@@ -1,0 +1,47 @@
+#include "run_summary.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace haven::app {
+
+std::string grouped(double value) {
+  const auto whole = std::llround(value);
+  std::string digits = std::to_string(whole < 0 ? -whole : whole);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return whole < 0 ? "-" + out : out;
+}
+
+std::string run_summary_table(const Scenario& s, const RunConfig& config, const RunSummary& r) {
+  auto day_label = [&](int day) { return fmt::format("{} (day {})", format_iso_date(add_days(s.start_date, day)), day); };
+  auto node_name = [&](NodeIndex i) { return s.nodes[static_cast<std::size_t>(i)].name; };
+  std::string out;
+  out += fmt::format("{}{}: {} mode, seed {}, {} days from {}\n", s.name, s.variant.empty() ? "" : " [" + s.variant + "]",
+                     to_string(config.mode), config.seed, r.days, format_iso_date(s.start_date));
+  auto row = [&](std::string_view label, const std::string& value) { out += fmt::format("  {:<30}{:>12}\n", label, value); };
+  row("people in the scenario", grouped(r.initial_population));
+  row("displaced (left home)", grouped(r.cumulative_displaced));
+  row("peak daily departures", grouped(r.peak_daily_departures));
+  out += fmt::format("  {:<30}{:>12}\n", "  on", day_label(r.peak_day));
+  row("unsheltered at peak", grouped(r.unsheltered_peak));
+  if (r.unsheltered_peak > 0) out += fmt::format("  {:<30}{:>12}\n", "  on", day_label(r.unsheltered_peak_day));
+  row("returned home", grouped(r.returned));
+  row("displaced present at the end", grouped(r.displaced_present_end));
+  row("in transit at the end", grouped(r.in_transit_end));
+  row("waiting at the end", grouped(r.waiting_end));
+  auto table = [&](std::string_view title, std::string_view column, const std::vector<NodeTotal>& rows) {
+    out += fmt::format("{:<32}{:>12}\n", title, column);
+    if (rows.empty()) out += "  (none)\n";
+    for (const auto& total : rows) out += fmt::format("  {:<30}{:>12}\n", node_name(total.node), grouped(total.people));
+  };
+  table("top origins", "left home", r.top_origins);
+  table("top destinations", "arrivals", r.top_destinations);
+  return out;
+}
+
+}  // namespace haven::app

@@ -1,0 +1,196 @@
+#include "haven/engine/network.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <queue>
+
+namespace haven {
+
+double corridor_speed_km_per_day(const Corridor& corridor, const ModelParameters& p) {
+  if (corridor.speed_km_per_day) return *corridor.speed_km_per_day;
+  switch (corridor.kind) {
+    case CorridorKind::highway: return p.speed_highway_km_per_day;
+    case CorridorKind::road: return p.speed_road_km_per_day;
+    case CorridorKind::track: return p.speed_track_km_per_day;
+    case CorridorKind::crossing: return p.speed_crossing_km_per_day;
+  }
+  return p.speed_road_km_per_day;
+}
+
+double great_circle_km(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg) {
+  constexpr double radians = 3.14159265358979323846 / 180.0;
+  const double dlat = (lat2_deg - lat1_deg) * radians;
+  const double dlon = (lon2_deg - lon1_deg) * radians;
+  const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
+                   std::cos(lat1_deg * radians) * std::cos(lat2_deg * radians) * std::sin(dlon / 2) * std::sin(dlon / 2);
+  return 2.0 * 6371.0 * std::asin(std::min(1.0, std::sqrt(a)));
+}
+
+RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parameters)
+    : graph_(scenario.nodes.size()),
+      corridor_open_(scenario.corridors.size(), 1),
+      node_open_(scenario.nodes.size(), 1),
+      corridor_travel_days_(scenario.corridors.size(), 0.0),
+      cache_(scenario.nodes.size()) {
+  for (std::size_t i = 0; i < scenario.nodes.size(); ++i) node_open_[i] = scenario.nodes[i].closed ? 0 : 1;
+  for (std::size_t c = 0; c < scenario.corridors.size(); ++c) {
+    const auto& corridor = scenario.corridors[c];
+    const double days = corridor.length_km / corridor_speed_km_per_day(corridor, parameters);
+    corridor_travel_days_[c] = days;
+    corridor_open_[c] = corridor.closed ? 0 : 1;
+    corridor_ends_.emplace_back(corridor.from, corridor.to);
+    const Arc arc{static_cast<CorridorIndex>(c), days, corridor.length_km};
+    boost::add_edge(static_cast<std::size_t>(corridor.from), static_cast<std::size_t>(corridor.to), arc, graph_);
+    if (corridor.bidirectional) {
+      boost::add_edge(static_cast<std::size_t>(corridor.to), static_cast<std::size_t>(corridor.from), arc, graph_);
+    }
+  }
+}
+
+// Per-thread scratch space for bounded searches: stamped arrays avoid an O(nodes) reset per search, which
+// is why this is our own Dijkstra over the Boost graph rather than boost::dijkstra_shortest_paths.
+struct RoadNetwork::SearchResult {
+  std::vector<double> time_days;
+  std::vector<double> length_km;
+  std::vector<std::int32_t> parent;  // node we came from
+  std::vector<CorridorIndex> via;    // corridor we came by
+  std::vector<std::uint32_t> stamp;
+  std::vector<NodeIndex> settled;    // in settling order
+  std::uint32_t current = 0;
+
+  void prepare(std::size_t nodes) {
+    if (stamp.size() != nodes) {
+      time_days.assign(nodes, 0.0);
+      length_km.assign(nodes, 0.0);
+      parent.assign(nodes, -1);
+      via.assign(nodes, -1);
+      stamp.assign(nodes, 0);
+      current = 0;
+    }
+    if (++current == 0) {  // wrapped: clear for real, once in 2^32 searches
+      std::fill(stamp.begin(), stamp.end(), 0);
+      current = 1;
+    }
+    settled.clear();
+  }
+  [[nodiscard]] bool seen(std::size_t n) const { return stamp[n] == current; }
+};
+
+void RoadNetwork::search(NodeIndex origin, double range_km, NodeIndex target, SearchResult& r) const {
+  ++searches_;
+  r.prepare(node_count());
+  using Item = std::tuple<double, double, NodeIndex>;  // time, length, node: ties broken by length then index
+  std::priority_queue<Item, std::vector<Item>, std::greater<>> frontier;
+  const auto o = static_cast<std::size_t>(origin);
+  r.stamp[o] = r.current;
+  r.time_days[o] = 0.0;
+  r.length_km[o] = 0.0;
+  r.parent[o] = -1;
+  frontier.emplace(0.0, 0.0, origin);
+  while (!frontier.empty()) {
+    auto [time, length, node] = frontier.top();
+    frontier.pop();
+    const auto n = static_cast<std::size_t>(node);
+    // Entries are pushed only on strict improvement, so a worse one is stale and an equal one is the live one.
+    if (time > r.time_days[n] || (time == r.time_days[n] && length > r.length_km[n])) continue;
+    r.settled.push_back(node);
+    if (node == target) return;
+    for (auto [edge, end] = boost::out_edges(n, graph_); edge != end; ++edge) {
+      const Arc& arc = graph_[*edge];
+      if (!corridor_open_[static_cast<std::size_t>(arc.corridor)]) continue;
+      const auto next = boost::target(*edge, graph_);
+      if (!node_open_[next]) continue;
+      const double next_length = length + arc.length_km;
+      if (next_length > range_km) continue;
+      const double next_time = time + arc.travel_days;
+      if (!r.seen(next) || next_time < r.time_days[next] ||
+          (next_time == r.time_days[next] && next_length < r.length_km[next])) {
+        r.stamp[next] = r.current;
+        r.time_days[next] = next_time;
+        r.length_km[next] = next_length;
+        r.parent[next] = node;
+        r.via[next] = arc.corridor;
+        frontier.emplace(next_time, next_length, static_cast<NodeIndex>(next));
+      }
+    }
+  }
+}
+
+namespace {
+RoutePtr build_route(NodeIndex origin, NodeIndex destination, const std::vector<std::int32_t>& parent,
+                     const std::vector<CorridorIndex>& via, const std::vector<double>& length_km,
+                     const std::vector<double>& corridor_days) {
+  auto route = std::make_shared<Route>();
+  for (NodeIndex at = destination; at != origin; at = parent[static_cast<std::size_t>(at)]) {
+    const CorridorIndex c = via[static_cast<std::size_t>(at)];
+    route->legs.push_back(Leg{c, parent[static_cast<std::size_t>(at)], at, corridor_days[static_cast<std::size_t>(c)]});
+  }
+  std::reverse(route->legs.begin(), route->legs.end());
+  for (const auto& leg : route->legs) route->travel_days += leg.travel_days;
+  route->length_km = length_km[static_cast<std::size_t>(destination)];
+  return route;
+}
+}  // namespace
+
+const std::vector<Candidate>& RoadNetwork::candidates(NodeIndex origin, double range_km) {
+  CacheEntry& entry = cache_[static_cast<std::size_t>(origin)];
+  if (entry.valid && entry.range_km == range_km) return entry.candidates;
+  thread_local SearchResult result;
+  search(origin, range_km, no_node, result);
+  entry.candidates.clear();
+  for (NodeIndex node : result.settled) {
+    if (node == origin) continue;
+    entry.candidates.push_back(Candidate{node, result.length_km[static_cast<std::size_t>(node)],
+                                         build_route(origin, node, result.parent, result.via, result.length_km,
+                                                     corridor_travel_days_)});
+  }
+  // Candidates in node order, so that the split over them does not depend on search tie-breaking.
+  std::sort(entry.candidates.begin(), entry.candidates.end(),
+            [](const Candidate& a, const Candidate& b) { return a.node < b.node; });
+  entry.reached.assign(result.settled.begin(), result.settled.end());
+  std::sort(entry.reached.begin(), entry.reached.end());
+  entry.range_km = range_km;
+  entry.valid = true;
+  return entry.candidates;
+}
+
+RoutePtr RoadNetwork::route(NodeIndex from, NodeIndex to) const {
+  thread_local SearchResult result;
+  search(from, std::numeric_limits<double>::infinity(), to, result);
+  if (result.settled.empty() || result.settled.back() != to) return nullptr;
+  return build_route(from, to, result.parent, result.via, result.length_km, corridor_travel_days_);
+}
+
+void RoadNetwork::invalidate_reaching(NodeIndex a, NodeIndex b) {
+  for (auto& entry : cache_) {
+    if (!entry.valid) continue;
+    if (std::binary_search(entry.reached.begin(), entry.reached.end(), a) ||
+        std::binary_search(entry.reached.begin(), entry.reached.end(), b)) {
+      entry.valid = false;
+    }
+  }
+}
+
+void RoadNetwork::set_corridor_open(CorridorIndex corridor, bool open) {
+  auto& flag = corridor_open_[static_cast<std::size_t>(corridor)];
+  if ((flag != 0) == open) return;
+  flag = open ? 1 : 0;
+  ++version_;
+  const auto [from, to] = corridor_ends_[static_cast<std::size_t>(corridor)];
+  invalidate_reaching(from, to);
+}
+
+void RoadNetwork::set_node_open(NodeIndex node, bool open) {
+  auto& flag = node_open_[static_cast<std::size_t>(node)];
+  if ((flag != 0) == open) return;
+  flag = open ? 1 : 0;
+  ++version_;
+  // A search reaches a node's neighbours before the node itself, so searches that reached any of them may change.
+  invalidate_reaching(node, node);
+  for (const auto& [from, to] : corridor_ends_) {
+    if (from == node || to == node) invalidate_reaching(from, to);
+  }
+}
+
+}  // namespace haven

@@ -1,0 +1,92 @@
+#include "haven/engine/random.hpp"
+
+#include <algorithm>
+#include <boost/random/binomial_distribution.hpp>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+namespace haven {
+
+RandomStream::RandomStream(const StreamKey& key) noexcept {
+  key_ = Philox::key_type{{key.seed, key.run_index}};
+  counter_ = Philox::ctr_type{{(static_cast<std::uint64_t>(key.purpose) << 32) | key.day, key.entity, 0, 0}};
+}
+
+RandomStream::result_type RandomStream::operator()() noexcept {
+  if (next_ == 4) {
+    block_ = Philox()(counter_, key_);
+    ++counter_.v[3];
+    next_ = 0;
+  }
+  return block_.v[next_++];
+}
+
+double RandomStream::uniform() noexcept { return static_cast<double>((*this)() >> 11) * 0x1.0p-53; }
+
+std::int64_t sample_binomial(RandomStream& stream, std::int64_t n, double p) {
+  if (n <= 0 || p <= 0.0) return 0;
+  if (p >= 1.0) return n;
+  // BTRD is fastest for p <= 1/2; use the symmetry for the rest.
+  if (p > 0.5) return n - sample_binomial(stream, n, 1.0 - p);
+  boost::random::binomial_distribution<std::int64_t, double> distribution(n, p);
+  return distribution(stream);
+}
+
+void sample_multinomial(RandomStream& stream, std::int64_t n, std::span<const double> weights,
+                        std::span<std::int64_t> out) {
+  double remaining_weight = 0.0;
+  for (double w : weights) remaining_weight += std::max(w, 0.0);
+  std::int64_t remaining = n;
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    const double w = std::max(weights[k], 0.0);
+    if (k + 1 == weights.size() || remaining == 0) {
+      out[k] = (k + 1 == weights.size()) ? remaining : 0;
+      remaining -= out[k];
+      continue;
+    }
+    const double p = remaining_weight > 0.0 ? w / remaining_weight : 0.0;
+    out[k] = sample_binomial(stream, remaining, std::min(p, 1.0));
+    remaining -= out[k];
+    remaining_weight -= w;
+  }
+}
+
+std::int64_t expected_binomial(std::int64_t n, double p) noexcept {
+  if (n <= 0 || p <= 0.0) return 0;
+  if (p >= 1.0) return n;
+  return std::min(n, static_cast<std::int64_t>(std::llround(static_cast<double>(n) * p)));
+}
+
+void expected_multinomial(std::int64_t n, std::span<const double> weights, std::span<std::int64_t> out) {
+  double total = 0.0;
+  for (double w : weights) total += std::max(w, 0.0);
+  if (weights.empty()) return;
+  if (total <= 0.0) {
+    std::fill(out.begin(), out.end(), 0);
+    out[0] = n;
+    return;
+  }
+  std::int64_t assigned = 0;
+  // Remainders ranked largest first; ties by index keep it deterministic.
+  std::vector<std::pair<double, std::size_t>> remainders(weights.size());
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    const double exact = static_cast<double>(n) * (std::max(weights[k], 0.0) / total);
+    out[k] = static_cast<std::int64_t>(std::floor(exact));
+    assigned += out[k];
+    remainders[k] = {exact - std::floor(exact), k};
+  }
+  std::sort(remainders.begin(), remainders.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  for (std::size_t k = 0; assigned < n; k = (k + 1) % remainders.size(), ++assigned) ++out[remainders[k].second];
+  // Floating-point floors can overshoot by a unit when weights are tiny relative to n; take it back.
+  for (std::size_t k = remainders.size(); assigned > n && k-- > 0;) {
+    if (out[remainders[k].second] > 0) {
+      --out[remainders[k].second];
+      --assigned;
+      k = remainders.size();
+    }
+  }
+}
+
+}  // namespace haven

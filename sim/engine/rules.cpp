@@ -1,0 +1,69 @@
+#include "haven/engine/rules.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace haven {
+
+double DefaultRules::strike_kernel(double distance_km, double radius_km, const ModelParameters& p) const {
+  if (distance_km <= radius_km) return 1.0;
+  return std::exp(-(distance_km - radius_km) / p.threat_kernel_km);
+}
+
+double DefaultRules::updated_threat(double previous_threat, double exposure, const ModelParameters& p) const {
+  // A strike is felt at once; the memory of it fades with time constant threat_memory_days.
+  return std::max(exposure, previous_threat * std::exp(-1.0 / p.threat_memory_days));
+}
+
+double DefaultRules::threat_hazard_per_day(double threat, const ModelParameters& p) {
+  if (threat <= 0.0) return 0.0;
+  return p.max_departure_rate_per_day * threat / (threat + p.threat_half_saturation);
+}
+
+double DefaultRules::leave_probability(double threat, double group_departure_factor, const ModelParameters& p) const {
+  return 1.0 - std::exp(-threat_hazard_per_day(threat, p) * group_departure_factor);
+}
+
+double DefaultRules::onward_probability(double threat, double group_departure_factor, NodeKind host_kind,
+                                        const ModelParameters& p) const {
+  double hazard = p.onward_threat_factor * threat_hazard_per_day(threat, p) * group_departure_factor +
+                  p.onward_base_rate_per_day;
+  if (host_kind == NodeKind::camp) hazard *= p.camp_stay_factor;
+  // People who crossed the border stay outside the modelled area.
+  if (host_kind == NodeKind::external) hazard = 0.0;
+  return 1.0 - std::exp(-hazard);
+}
+
+double DefaultRules::kind_attractiveness(NodeKind kind, const ModelParameters& p) {
+  switch (kind) {
+    case NodeKind::town: return p.attractiveness_town;
+    case NodeKind::city: return p.attractiveness_city;
+    case NodeKind::camp: return p.attractiveness_camp;
+    case NodeKind::border_crossing: return p.attractiveness_border_crossing;
+    case NodeKind::transit: return p.attractiveness_transit;
+    case NodeKind::external: return p.attractiveness_external;
+  }
+  return 0.0;
+}
+
+double DefaultRules::destination_weight(const DestinationView& d, const ModelParameters& p) const {
+  const double safety = std::exp(-d.threat_strikes_per_day / p.safety_scale);
+  double crowding = 1.0;
+  if (std::isfinite(d.capacity_people)) {
+    // Logistic in occupancy/capacity: ~1 when empty, 1/2 at capacity, falling fast beyond it.
+    const double occupancy_ratio = d.occupancy_people / std::max(d.capacity_people, 1.0);
+    crowding = 1.0 / (1.0 + std::exp((occupancy_ratio - 1.0) / p.crowding_softness));
+  }
+  const double distance = std::exp(-d.road_distance_km / p.distance_scale_km);
+  const double side = d.held_by_other_side ? p.cross_line_attractiveness : 1.0;
+  return kind_attractiveness(d.kind, p) * safety * crowding * distance * side;
+}
+
+double DefaultRules::return_probability(int safe_days_at_origin, const ModelParameters& p) const {
+  if (static_cast<double>(safe_days_at_origin) < p.return_delay_days) return 0.0;
+  return 1.0 - std::exp(-p.return_rate_per_day);
+}
+
+bool DefaultRules::is_safe(double threat, const ModelParameters& p) const { return threat < p.return_threat_threshold; }
+
+}  // namespace haven

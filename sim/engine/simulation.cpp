@@ -1,0 +1,713 @@
+#include "haven/engine/simulation.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <limits>
+#include <map>
+
+#include "haven/engine/event_queue.hpp"
+#include "haven/engine/network.hpp"
+#include "haven/engine/random.hpp"
+#include "spatial_index.hpp"
+
+namespace haven {
+
+const char* to_string(Mode mode) noexcept { return mode == Mode::stochastic ? "stochastic" : "expected"; }
+
+namespace {
+
+constexpr Count expected_units_per_person = 1'000'000;
+
+// Event priorities at equal times: yesterday is recorded first, then scenario events end and start, then corridor
+// queues release, then people decide, then travellers arrive.
+enum Priority : int {
+  priority_record = 0,
+  priority_scenario_end = 1,
+  priority_scenario_start = 2,
+  priority_release = 3,
+  priority_decide = 4,
+  priority_arrive = 5
+};
+
+struct EngineEvent {
+  enum class Type : std::uint8_t { record_day, scenario_start, scenario_end, release_queues, decide, arrive };
+  Type type = Type::decide;
+  std::uint32_t index = 0;  // scenario event, or cohort
+};
+
+// People of one group travelling together from `origin` (their home) to `destination`.
+struct Cohort {
+  Count count = 0;
+  GroupIndex group = 0;
+  NodeIndex origin = no_node;  // home; no_node for people displaced before day 0
+  NodeIndex destination = no_node;
+  RoutePtr route;
+  std::uint32_t leg = 0;  // index of the corridor being travelled or waited for
+};
+
+// Displaced people hosted at a node, by home origin and group.
+struct Stay {
+  NodeIndex origin = no_node;
+  GroupIndex group = 0;
+  Count count = 0;
+};
+
+// A decision taken at a node today, applied in the deterministic commit.
+struct Flow {
+  enum class Kind : std::uint8_t { leave_home, move_on, go_home };
+  Kind kind = Kind::leave_home;
+  GroupIndex group = 0;
+  NodeIndex origin = no_node;
+  NodeIndex destination = no_node;
+  Count count = 0;
+  std::uint32_t stay = 0;      // which stay (move_on, go_home)
+  std::int32_t candidate = -1;  // index into the node's candidates (leave_home, move_on)
+};
+
+}  // namespace
+
+class Simulation::Impl {
+ public:
+  Impl(const Scenario& scenario, RunConfig config, std::shared_ptr<const RuleSet> rules)
+      : s_(scenario),
+        p_(scenario.parameters),
+        config_(std::move(config)),
+        rules_(rules ? std::move(rules) : std::make_shared<DefaultRules>()),
+        network_(scenario, scenario.parameters),
+        units_(config_.mode == Mode::expected ? expected_units_per_person : 1),
+        days_(std::min(config_.days.value_or(scenario.days), scenario.days)) {
+    const auto n = s_.nodes.size();
+    const auto g = s_.groups.size();
+    const auto c = s_.corridors.size();
+    residents_ = CountMatrix::Zero(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(g));
+    displaced_ = CountMatrix::Zero(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(g));
+    stays_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t k = 0; k < g; ++k) {
+        residents_(idx(i), idx(k)) = s_.nodes[i].residents_by_group[k] * units_;
+        const Count hosted = s_.nodes[i].displaced_by_group[k] * units_;
+        if (hosted > 0) {
+          stays_[i].push_back(Stay{no_node, static_cast<GroupIndex>(k), hosted});
+          displaced_(idx(i), idx(k)) = hosted;
+        }
+      }
+      initial_total_ += residents_.row(idx(i)).sum() + displaced_.row(idx(i)).sum();
+    }
+    threat_ = Eigen::VectorXd::Zero(idx(n));
+    safe_days_.assign(n, 0);
+    front_line_.assign(n, 0);
+    control_.resize(n);
+    initial_control_.resize(n);
+    capacity_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      control_[i] = initial_control_[i] = s_.nodes[i].control;
+      capacity_[i] = base_capacity(i);
+    }
+    incoming_.assign(n, 0);
+    zero_daily();
+    in_transit_ = CountVector::Zero(idx(c));
+    budget_.assign(c, std::numeric_limits<Count>::max());
+    queues_.resize(c);
+    saved_capacity_.assign(s_.events.size(), 0.0);
+    left_home_by_node_.assign(n, 0);
+    displaced_arrivals_by_node_.assign(n, 0);
+    flows_.resize(n);
+    prepare_strike_footprints();
+  }
+
+  void add_observer(Observer& observer) { observers_.push_back(&observer); }
+  [[nodiscard]] Count units() const noexcept { return units_; }
+
+  RunSummary run() {
+    RunInfo info{&s_, config_.seed, config_.run_index, config_.mode, days_, units_};
+    for (auto* o : observers_) o->on_start(info);
+    summary_.days = days_;
+    summary_.initial_population = people(initial_total_);
+
+    for (std::size_t e = 0; e < s_.events.size(); ++e) {
+      const auto& event = s_.events[e];
+      if (event.start_day >= days_) continue;
+      queue_.push(event.start_day, priority_scenario_start, {EngineEvent::Type::scenario_start, static_cast<std::uint32_t>(e)});
+      if (event.end_day && *event.end_day < days_) {
+        queue_.push(*event.end_day, priority_scenario_end, {EngineEvent::Type::scenario_end, static_cast<std::uint32_t>(e)});
+      }
+    }
+    for (int day = 0; day < days_; ++day) {
+      queue_.push(day, priority_release, {EngineEvent::Type::release_queues, 0});
+      queue_.push(day, priority_decide, {EngineEvent::Type::decide, 0});
+      queue_.push(day + 1, priority_record, {EngineEvent::Type::record_day, static_cast<std::uint32_t>(day)});
+    }
+    // Travellers still on the road at the end stay in transit; nothing after the last record runs.
+    while (auto entry = queue_.pop()) {
+      ++summary_.events_processed;
+      now_ = entry->time;
+      const auto& ev = entry->payload;
+      switch (ev.type) {
+        case EngineEvent::Type::scenario_start: apply_scenario_event(ev.index, true); break;
+        case EngineEvent::Type::scenario_end: apply_scenario_event(ev.index, false); break;
+        case EngineEvent::Type::release_queues: release_queues_for_day(static_cast<int>(entry->time)); break;
+        case EngineEvent::Type::decide: decide_day(static_cast<int>(entry->time)); break;
+        case EngineEvent::Type::arrive: arrive(ev.index); break;
+        case EngineEvent::Type::record_day:
+          record(static_cast<int>(ev.index));
+          if (config_.progress) config_.progress(static_cast<int>(ev.index) + 1, days_);
+          break;
+      }
+      if (ev.type == EngineEvent::Type::record_day && static_cast<int>(ev.index) + 1 == days_) break;
+    }
+    finish();
+    return summary_;
+  }
+
+ private:
+  // ---- helpers --------------------------------------------------------------------------------------------------
+  static Eigen::Index idx(std::size_t i) { return static_cast<Eigen::Index>(i); }
+  static Eigen::Index idx(NodeIndex i) { return static_cast<Eigen::Index>(i); }
+  static std::size_t at(NodeIndex i) { return static_cast<std::size_t>(i); }
+  [[nodiscard]] double people(Count units) const { return static_cast<double>(units) / static_cast<double>(units_); }
+
+  double base_capacity(std::size_t i) const {
+    const auto& node = s_.nodes[i];
+    if (node.capacity_people) return *node.capacity_people;
+    if (node.kind == NodeKind::external) return std::numeric_limits<double>::infinity();
+    double population = 0.0;
+    for (auto count : node.residents_by_group) population += static_cast<double>(count);
+    for (auto count : node.displaced_by_group) population += static_cast<double>(count);
+    return population * p_.default_capacity_factor;
+  }
+
+  Count draw_binomial(RandomStream& stream, Count n, double probability) const {
+    return config_.mode == Mode::stochastic ? sample_binomial(stream, n, probability)
+                                            : expected_binomial(n, probability);
+  }
+  void draw_multinomial(RandomStream& stream, Count n, std::span<const double> weights, std::span<Count> out) const {
+    if (config_.mode == Mode::stochastic) {
+      sample_multinomial(stream, n, weights, out);
+    } else {
+      expected_multinomial(n, weights, out);
+    }
+  }
+  RandomStream stream(RandomPurpose purpose, std::uint64_t entity, int day) const {
+    return RandomStream(StreamKey{config_.seed, config_.run_index, purpose, entity, static_cast<std::uint32_t>(day)});
+  }
+
+  void zero_daily() {
+    const auto n = idx(s_.nodes.size());
+    departures_ = CountVector::Zero(n);
+    arrivals_ = CountVector::Zero(n);
+    returns_ = CountVector::Zero(n);
+    corridor_inflow_ = CountVector::Zero(idx(s_.corridors.size()));
+    left_home_today_ = 0;
+  }
+
+  void log(std::string kind, const std::string& event_id, NodeIndex node, CorridorIndex corridor, double value) {
+    EventRecord record{now_, std::move(kind), event_id, node, corridor, value};
+    for (auto* o : observers_) o->on_event(record);
+  }
+
+  // ---- threat ---------------------------------------------------------------------------------------------------
+  // Each bombardment's footprint (nodes within the kernel's reach, with their weights) is computed once.
+  void prepare_strike_footprints() {
+    footprints_.resize(s_.events.size());
+    aim_points_.resize(s_.events.size(), {0.0, 0.0});
+    SpatialIndex index(s_.nodes);
+    const double reach_beyond_radius_km = p_.threat_kernel_km * std::log(1.0 / negligible_kernel_weight);
+    for (std::size_t e = 0; e < s_.events.size(); ++e) {
+      const auto* b = std::get_if<Bombardment>(&s_.events[e].action);
+      if (!b) continue;
+      const auto [lat, lon] = area_point(b->target);
+      aim_points_[e] = {lat, lon};
+      for (NodeIndex i : index.within(lat, lon, b->target.radius_km + reach_beyond_radius_km)) {
+        const auto& node = s_.nodes[at(i)];
+        const double distance = i == b->target.node ? 0.0 : great_circle_km(lat, lon, node.lat_deg, node.lon_deg);
+        const double weight = rules_->strike_kernel(distance, b->target.radius_km, p_);
+        if (weight >= negligible_kernel_weight) footprints_[e].emplace_back(i, weight);
+      }
+    }
+  }
+
+  std::pair<double, double> area_point(const Area& area) const {
+    if (area.node != no_node) return {s_.nodes[at(area.node)].lat_deg, s_.nodes[at(area.node)].lon_deg};
+    return {area.lat_deg.value_or(0.0), area.lon_deg.value_or(0.0)};
+  }
+
+  bool ceasefire_covers(double lat, double lon) const {
+    for (auto e : active_ceasefires_) {
+      const auto& area = std::get<Ceasefire>(s_.events[e].action).area;
+      if (area.node == no_node && !area.lat_deg) return true;  // everywhere
+      const auto [clat, clon] = area_point(area);
+      if (great_circle_km(lat, lon, clat, clon) <= area.radius_km + 1e-9) return true;
+    }
+    return false;
+  }
+
+  void update_threat() {
+    const auto n = s_.nodes.size();
+    exposure_.assign(n, 0.0);
+    for (auto e : active_bombardments_) {
+      const auto& b = std::get<Bombardment>(s_.events[e].action);
+      double intensity = b.intensity_strikes_per_day;
+      if (ceasefire_covers(aim_points_[e].first, aim_points_[e].second)) intensity *= 1.0 - p_.ceasefire_compliance;
+      for (const auto& [node, weight] : footprints_[e]) exposure_[at(node)] += intensity * weight;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (front_line_[i] > 0) {
+        const double suppression =
+            ceasefire_covers(s_.nodes[i].lat_deg, s_.nodes[i].lon_deg) ? 1.0 - p_.ceasefire_compliance : 1.0;
+        exposure_[i] += p_.front_line_threat * suppression;
+      }
+      threat_[idx(i)] = rules_->updated_threat(threat_[idx(i)], exposure_[i], p_);
+      safe_days_[i] = rules_->is_safe(threat_[idx(i)], p_) ? safe_days_[i] + 1 : 0;
+    }
+  }
+
+  // ---- scenario events ------------------------------------------------------------------------------------------
+  void apply_scenario_event(std::uint32_t e, bool starting) {
+    const Event& event = s_.events[e];
+    const std::string kind = std::string(event_kind_name(event.action)) + (starting ? "_start" : "_end");
+    auto remove = [](std::vector<std::uint32_t>& list, std::uint32_t value) {
+      list.erase(std::remove(list.begin(), list.end(), value), list.end());
+    };
+    std::visit(
+        [&](const auto& action) {
+          using T = std::decay_t<decltype(action)>;
+          if constexpr (std::is_same_v<T, Bombardment>) {
+            starting ? active_bombardments_.push_back(e) : remove(active_bombardments_, e);
+            log(kind, event.id, action.target.node, -1, action.intensity_strikes_per_day);
+          } else if constexpr (std::is_same_v<T, Capture>) {
+            if (starting) {
+              control_[at(action.node)] = action.by;
+              ++front_line_[at(action.node)];
+            } else {
+              --front_line_[at(action.node)];
+            }
+            log(kind, event.id, action.node, -1, 0.0);
+          } else if constexpr (std::is_same_v<T, CorridorClosure> || std::is_same_v<T, CorridorOpening>) {
+            const bool open = std::is_same_v<T, CorridorOpening> == starting;
+            network_.set_corridor_open(action.corridor, open);
+            log(kind, event.id, no_node, action.corridor, open ? 1.0 : 0.0);
+          } else if constexpr (std::is_same_v<T, BorderClosure> || std::is_same_v<T, BorderOpening>) {
+            const bool open = std::is_same_v<T, BorderOpening> == starting;
+            network_.set_node_open(action.node, open);
+            log(kind, event.id, action.node, -1, open ? 1.0 : 0.0);
+          } else if constexpr (std::is_same_v<T, Ceasefire>) {
+            starting ? active_ceasefires_.push_back(e) : remove(active_ceasefires_, e);
+            log(kind, event.id, action.area.node, -1, 0.0);
+          } else if constexpr (std::is_same_v<T, CapacityChange>) {
+            auto& capacity = capacity_[at(action.node)];
+            if (starting) {
+              saved_capacity_[e] = capacity;
+              capacity = action.capacity_people;
+            } else {
+              capacity = saved_capacity_[e];
+            }
+            log(kind, event.id, action.node, -1, capacity);
+          } else if constexpr (std::is_same_v<T, Evacuation>) {
+            starting ? active_evacuations_.push_back(e) : remove(active_evacuations_, e);
+            log(kind, event.id, action.from, -1, action.rate_people_per_day);
+          }
+        },
+        event.action);
+  }
+
+  // ---- decisions ------------------------------------------------------------------------------------------------
+  double occupancy_people(std::size_t i) const {
+    return people(residents_.row(idx(i)).sum() + displaced_.row(idx(i)).sum() + incoming_[i]);
+  }
+
+  // Everything node i decides today, from the start-of-day state only: safe to run for all nodes in parallel.
+  void decide_at(std::size_t i, int day) {
+    auto& flows = flows_[i];
+    flows.clear();
+    const auto node = static_cast<NodeIndex>(i);
+    const double threat = threat_[idx(i)];
+    const auto groups = s_.groups.size();
+    const bool anyone_home = residents_.row(idx(i)).sum() > 0;
+    const bool threatened = threat > 0.0;
+    if (!(anyone_home && threatened) && stays_[i].empty()) return;
+
+    const auto& candidates = network_.candidates(node, p_.awareness_range_km);
+    std::vector<double> weights(candidates.size());
+    double total_weight = 0.0;
+    for (std::size_t k = 0; k < candidates.size(); ++k) {
+      const auto j = at(candidates[k].node);
+      DestinationView view;
+      view.kind = s_.nodes[j].kind;
+      view.threat_strikes_per_day = threat_[idx(j)];
+      view.occupancy_people = occupancy_people(j);
+      view.capacity_people = capacity_[j];
+      view.road_distance_km = candidates[k].road_distance_km;
+      view.held_by_other_side = !control_[i].empty() && !control_[j].empty() && control_[i] != control_[j];
+      weights[k] = rules_->destination_weight(view, p_);
+      total_weight += weights[k];
+    }
+    const bool can_leave = total_weight > 0.0;
+    std::vector<Count> split(candidates.size());
+    RandomStream destination_stream = stream(RandomPurpose::destination, i, day);
+    auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count, std::uint32_t stay) {
+      draw_multinomial(destination_stream, count, weights, split);
+      for (std::size_t k = 0; k < candidates.size(); ++k) {
+        if (split[k] > 0) {
+          flows.push_back(Flow{kind, group, origin, candidates[k].node, split[k], stay, static_cast<std::int32_t>(k)});
+        }
+      }
+    };
+
+    if (can_leave && threatened) {
+      RandomStream departure_stream = stream(RandomPurpose::departure, i, day);
+      for (std::size_t g = 0; g < groups; ++g) {
+        const double probability = rules_->leave_probability(threat, s_.groups[g].departure_factor, p_);
+        const Count leaving = draw_binomial(departure_stream, residents_(idx(i), idx(g)), probability);
+        if (leaving > 0) spread(Flow::Kind::leave_home, static_cast<GroupIndex>(g), node, leaving, 0);
+      }
+    }
+    if (stays_[i].empty()) return;
+    RandomStream onward_stream = stream(RandomPurpose::onward, i, day);
+    RandomStream return_stream = stream(RandomPurpose::return_home, i, day);
+    for (std::uint32_t k = 0; k < stays_[i].size(); ++k) {
+      const Stay& stay = stays_[i][k];
+      Count moving = 0;
+      if (can_leave) {
+        const double probability = rules_->onward_probability(
+            threat, s_.groups[static_cast<std::size_t>(stay.group)].departure_factor, s_.nodes[i].kind, p_);
+        moving = draw_binomial(onward_stream, stay.count, probability);
+        if (moving > 0) spread(Flow::Kind::move_on, stay.group, stay.origin, moving, k);
+      }
+      if (stay.origin != no_node && stay.origin != node && control_[at(stay.origin)] == initial_control_[at(stay.origin)]) {
+        const double probability = rules_->return_probability(safe_days_[at(stay.origin)], p_);
+        const Count going_home = draw_binomial(return_stream, stay.count - moving, probability);
+        if (going_home > 0) flows.push_back(Flow{Flow::Kind::go_home, stay.group, stay.origin, stay.origin, going_home, k, -1});
+      }
+    }
+  }
+
+  void decide_day(int day) {
+    update_threat();
+    const auto n = static_cast<std::int64_t>(s_.nodes.size());
+#pragma omp parallel for schedule(dynamic, 64) num_threads(config_.threads)
+    for (std::int64_t i = 0; i < n; ++i) decide_at(static_cast<std::size_t>(i), day);
+
+    // Commit in node order: the outcome does not depend on which thread decided what.
+    for (std::size_t i = 0; i < s_.nodes.size(); ++i) {
+      if (flows_[i].empty()) continue;
+      const auto node = static_cast<NodeIndex>(i);
+      const auto& candidates = network_.candidates(node, p_.awareness_range_km);
+      for (const Flow& flow : flows_[i]) {
+        const auto g = static_cast<std::size_t>(flow.group);
+        RoutePtr route;
+        if (flow.kind == Flow::Kind::go_home) {
+          route = network_.route(node, flow.destination);
+          if (!route) continue;  // no open way home today; they stay
+        } else {
+          route = candidates[static_cast<std::size_t>(flow.candidate)].route;
+        }
+        switch (flow.kind) {
+          case Flow::Kind::leave_home:
+            residents_(idx(i), idx(g)) -= flow.count;
+            left_home_today_ += flow.count;
+            cumulative_displaced_ += flow.count;
+            left_home_by_node_[i] += flow.count;
+            break;
+          case Flow::Kind::move_on:
+          case Flow::Kind::go_home:
+            stays_[i][flow.stay].count -= flow.count;
+            displaced_(idx(i), idx(g)) -= flow.count;
+            break;
+        }
+        departures_[idx(i)] += flow.count;
+        launch(Cohort{flow.count, flow.group, flow.origin, flow.destination, std::move(route), 0});
+      }
+      std::erase_if(stays_[i], [](const Stay& stay) { return stay.count == 0; });
+    }
+    evacuate(day);
+  }
+
+  // Organised evacuations move up to `rate` residents a day, in proportion to the groups present.
+  void evacuate(int /*day*/) {
+    for (auto e : active_evacuations_) {
+      const auto& evacuation = std::get<Evacuation>(s_.events[e].action);
+      const auto from = at(evacuation.from);
+      const Count available = residents_.row(idx(from)).sum();
+      const Count moving = std::min(available, static_cast<Count>(std::llround(evacuation.rate_people_per_day *
+                                                                                static_cast<double>(units_))));
+      if (moving <= 0) continue;
+      RoutePtr route = network_.route(evacuation.from, evacuation.to);
+      if (!route) {
+        log("evacuation_blocked", s_.events[e].id, evacuation.from, -1, people(moving));
+        continue;
+      }
+      std::vector<double> shares(s_.groups.size());
+      for (std::size_t g = 0; g < shares.size(); ++g) shares[g] = static_cast<double>(residents_(idx(from), idx(g)));
+      std::vector<Count> split(shares.size());
+      expected_multinomial(moving, shares, split);
+      for (std::size_t g = 0; g < split.size(); ++g) {
+        if (split[g] == 0) continue;
+        residents_(idx(from), idx(g)) -= split[g];
+        departures_[idx(from)] += split[g];
+        left_home_today_ += split[g];
+        cumulative_displaced_ += split[g];
+        left_home_by_node_[from] += split[g];
+        launch(Cohort{split[g], static_cast<GroupIndex>(g), evacuation.from, evacuation.to, route, 0});
+      }
+    }
+  }
+
+  // ---- movement -------------------------------------------------------------------------------------------------
+  std::uint32_t store(Cohort cohort) {
+    ++summary_.cohorts_created;
+    if (!free_cohorts_.empty()) {
+      const auto slot = free_cohorts_.back();
+      free_cohorts_.pop_back();
+      cohorts_[slot] = std::move(cohort);
+      return slot;
+    }
+    cohorts_.push_back(std::move(cohort));
+    return static_cast<std::uint32_t>(cohorts_.size() - 1);
+  }
+  void release(std::uint32_t slot) {
+    cohorts_[slot].route.reset();
+    free_cohorts_.push_back(slot);
+  }
+
+  void launch(Cohort cohort) {
+    incoming_[at(cohort.destination)] += cohort.count;
+    advance(store(std::move(cohort)));
+  }
+
+  // Puts cohort `slot` onto its next corridor, or in the corridor's queue, or re-routes it when the way ahead
+  // has closed since it set off; people with no way on settle where they are.
+  void advance(std::uint32_t slot) {
+    Cohort& cohort = cohorts_[slot];
+    const Leg* leg = &cohort.route->legs[cohort.leg];
+    if (!network_.corridor_open(leg->corridor) || !network_.node_open(leg->to)) {
+      RoutePtr detour = network_.route(leg->from, cohort.destination);
+      if (!detour) {
+        log("stranded", "", leg->from, leg->corridor, people(cohort.count));
+        settle(slot, leg->from);
+        return;
+      }
+      cohort.route = std::move(detour);
+      cohort.leg = 0;
+      leg = &cohort.route->legs[0];
+    }
+    const auto c = static_cast<std::size_t>(leg->corridor);
+    Count& budget = budget_[c];
+    if (budget < cohort.count) {
+      // The corridor lets only `budget` more people in today; the rest wait at its entrance.
+      if (budget > 0) {
+        Cohort rest = cohort;
+        rest.count -= budget;
+        cohort.count = budget;
+        const auto rest_slot = store(std::move(rest));
+        enqueue(rest_slot);
+      } else {
+        enqueue(slot);
+        return;
+      }
+    }
+    Cohort& entering = cohorts_[slot];
+    budget -= entering.count;
+    corridor_inflow_[idx(c)] += entering.count;
+    in_transit_[idx(c)] += entering.count;
+    const double speed_factor = s_.groups[static_cast<std::size_t>(entering.group)].speed_factor;
+    queue_.push(now_ + leg->travel_days / speed_factor, priority_arrive, {EngineEvent::Type::arrive, slot});
+  }
+
+  void enqueue(std::uint32_t slot) {
+    const Cohort& cohort = cohorts_[slot];
+    const Leg& leg = cohort.route->legs[cohort.leg];
+    queues_[static_cast<std::size_t>(leg.corridor)].push_back(slot);
+    waiting_by_node_[at(leg.from)] += cohort.count;
+  }
+
+  void release_queues_for_day(int /*day*/) {
+    for (std::size_t c = 0; c < s_.corridors.size(); ++c) {
+      if (s_.corridors[c].capacity_people_per_day) {
+        budget_[c] = static_cast<Count>(std::llround(*s_.corridors[c].capacity_people_per_day * static_cast<double>(units_)));
+      }
+    }
+    for (std::size_t c = 0; c < queues_.size(); ++c) {
+      auto& queue = queues_[c];
+      // First come, first served; those who cannot enter today go back to the front, in order.
+      std::deque<std::uint32_t> waiting;
+      waiting.swap(queue);
+      while (!waiting.empty()) {
+        const auto slot = waiting.front();
+        waiting.pop_front();
+        const Cohort& cohort = cohorts_[slot];
+        waiting_by_node_[at(cohort.route->legs[cohort.leg].from)] -= cohort.count;
+        advance(slot);
+      }
+    }
+  }
+
+  void arrive(std::uint32_t slot) {
+    Cohort& cohort = cohorts_[slot];
+    const Leg& leg = cohort.route->legs[cohort.leg];
+    in_transit_[idx(static_cast<std::size_t>(leg.corridor))] -= cohort.count;
+    const NodeIndex here = leg.to;
+    if (here == cohort.destination) {
+      settle(slot, here);
+      return;
+    }
+    ++cohort.leg;
+    advance(slot);
+  }
+
+  // People reach the end of their journey (or of the road) at `node`.
+  void settle(std::uint32_t slot, NodeIndex node) {
+    const Cohort cohort = cohorts_[slot];
+    release(slot);
+    incoming_[at(cohort.destination)] -= cohort.count;
+    const auto i = at(node);
+    const auto g = static_cast<std::size_t>(cohort.group);
+    arrivals_[idx(i)] += cohort.count;
+    if (node == cohort.origin) {
+      residents_(idx(i), idx(g)) += cohort.count;
+      returns_[idx(i)] += cohort.count;
+      returned_ += cohort.count;
+      return;
+    }
+    displaced_(idx(i), idx(g)) += cohort.count;
+    displaced_arrivals_by_node_[i] += cohort.count;
+    auto& stays = stays_[i];
+    auto it = std::find_if(stays.begin(), stays.end(),
+                           [&](const Stay& s) { return s.origin == cohort.origin && s.group == cohort.group; });
+    if (it == stays.end()) {
+      stays.push_back(Stay{cohort.origin, cohort.group, cohort.count});
+    } else {
+      it->count += cohort.count;
+    }
+    if (cohort.origin != no_node) od_[{cohort.origin, node}] += cohort.count;
+  }
+
+  // ---- recording ------------------------------------------------------------------------------------------------
+  void record(int day) {
+    const auto n = s_.nodes.size();
+    unsheltered_ = CountVector::Zero(idx(n));
+    waiting_ = CountVector::Zero(idx(n));
+    Count unsheltered_total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      waiting_[idx(i)] = waiting_by_node_[i];
+      const Count displaced_here = displaced_.row(idx(i)).sum();
+      if (std::isfinite(capacity_[i]) && displaced_here > 0) {
+        const double over = people(residents_.row(idx(i)).sum() + displaced_here) - capacity_[i];
+        const Count over_units = over > 0.0 ? static_cast<Count>(std::ceil(over * static_cast<double>(units_))) : 0;
+        unsheltered_[idx(i)] = std::clamp<Count>(over_units, 0, displaced_here);
+        unsheltered_total += unsheltered_[idx(i)];
+      }
+    }
+    DayRecord record;
+    record.day = day;
+    record.units_per_person = units_;
+    record.residents_by_group = &residents_;
+    record.displaced_by_group = &displaced_;
+    record.departures = &departures_;
+    record.arrivals = &arrivals_;
+    record.returns = &returns_;
+    record.waiting = &waiting_;
+    record.unsheltered = &unsheltered_;
+    record.corridor_inflow = &corridor_inflow_;
+    record.in_transit = &in_transit_;
+    record.threat = &threat_;
+    record.cumulative_displaced = cumulative_displaced_;
+    for (auto* o : observers_) o->on_day(record);
+
+    if (people(left_home_today_) > summary_.peak_daily_departures) {
+      summary_.peak_daily_departures = people(left_home_today_);
+      summary_.peak_day = day;
+    }
+    if (people(unsheltered_total) > summary_.unsheltered_peak) {
+      summary_.unsheltered_peak = people(unsheltered_total);
+      summary_.unsheltered_peak_day = day;
+    }
+    zero_daily();
+  }
+
+  void finish() {
+    FinalRecord final_record;
+    final_record.units_per_person = units_;
+    for (const auto& [key, count] : od_) final_record.origin_destination.push_back({key.first, key.second, count});
+    for (auto* o : observers_) o->on_finish(final_record);
+
+    summary_.cumulative_displaced = people(cumulative_displaced_);
+    summary_.returned = people(returned_);
+    summary_.displaced_present_end = people(displaced_.sum());
+    summary_.in_transit_end = people(in_transit_.sum());
+    Count waiting = 0;
+    for (auto w : waiting_by_node_) waiting += w;
+    summary_.waiting_end = people(waiting);
+    auto top = [&](const std::vector<Count>& by_node) {
+      std::vector<NodeTotal> totals;
+      for (std::size_t i = 0; i < by_node.size(); ++i) {
+        if (by_node[i] > 0) totals.push_back({static_cast<NodeIndex>(i), people(by_node[i])});
+      }
+      std::stable_sort(totals.begin(), totals.end(), [](const auto& a, const auto& b) { return a.people > b.people; });
+      if (totals.size() > 5) totals.resize(5);
+      return totals;
+    };
+    summary_.top_origins = top(left_home_by_node_);
+    summary_.top_destinations = top(displaced_arrivals_by_node_);
+  }
+
+  const Scenario& s_;
+  const ModelParameters& p_;
+  RunConfig config_;
+  std::shared_ptr<const RuleSet> rules_;
+  RoadNetwork network_;
+  Count units_;
+  int days_;
+  std::vector<Observer*> observers_;
+  EventQueue<EngineEvent> queue_;
+  double now_ = 0.0;
+
+  // Population state.
+  CountMatrix residents_;
+  CountMatrix displaced_;
+  std::vector<std::vector<Stay>> stays_;
+  std::vector<Cohort> cohorts_;
+  std::vector<std::uint32_t> free_cohorts_;
+  std::vector<Count> incoming_;  // in transit or waiting, by destination
+  Count initial_total_ = 0;
+
+  // Node and network state.
+  Eigen::VectorXd threat_;
+  std::vector<double> exposure_;
+  std::vector<int> safe_days_;
+  std::vector<int> front_line_;
+  std::vector<std::string> control_;
+  std::vector<std::string> initial_control_;
+  std::vector<double> capacity_;
+  std::vector<double> saved_capacity_;
+  std::vector<std::uint32_t> active_bombardments_;
+  std::vector<std::uint32_t> active_ceasefires_;
+  std::vector<std::uint32_t> active_evacuations_;
+  std::vector<std::vector<std::pair<NodeIndex, double>>> footprints_;
+  std::vector<std::pair<double, double>> aim_points_;
+  std::vector<Count> budget_;
+  std::vector<std::deque<std::uint32_t>> queues_;
+  std::vector<Count> waiting_by_node_ = std::vector<Count>(s_.nodes.size(), 0);
+  std::vector<std::vector<Flow>> flows_;
+
+  // Daily and cumulative counters.
+  CountVector departures_, arrivals_, returns_, waiting_, unsheltered_, corridor_inflow_, in_transit_;
+  Count left_home_today_ = 0;
+  Count cumulative_displaced_ = 0;
+  Count returned_ = 0;
+  std::vector<Count> left_home_by_node_;
+  std::vector<Count> displaced_arrivals_by_node_;
+  std::map<std::pair<NodeIndex, NodeIndex>, Count> od_;
+  RunSummary summary_;
+};
+
+Simulation::Simulation(const Scenario& scenario, RunConfig config, std::shared_ptr<const RuleSet> rules)
+    : impl_(std::make_unique<Impl>(scenario, std::move(config), std::move(rules))) {}
+Simulation::~Simulation() = default;
+void Simulation::add_observer(Observer& observer) { impl_->add_observer(observer); }
+RunSummary Simulation::run() { return impl_->run(); }
+Count Simulation::units_per_person() const noexcept { return impl_->units(); }
+
+}  // namespace haven
