@@ -1,10 +1,10 @@
 #include "check_summary.hpp"
 
-#include "run_summary.hpp"
-
 #include <fmt/format.h>
 
 #include <map>
+
+#include "run_summary.hpp"
 
 namespace haven::app {
 

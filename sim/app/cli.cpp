@@ -1,21 +1,19 @@
 #include "cli.hpp"
 
 #include <fmt/format.h>
-
-#include <CLI/CLI.hpp>
-
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 
 #include "check_summary.hpp"
 #include "haven/engine/simulation.hpp"
-#include "run_summary.hpp"
 #include "haven/scenario/load.hpp"
 #include "haven/scenario/parameters.hpp"
 #include "haven/scenario/schema.hpp"
 #include "haven/version.hpp"
+#include "run_summary.hpp"
 
 namespace haven::app {
 

@@ -18,12 +18,17 @@ std::string grouped(double value) {
 }
 
 std::string run_summary_table(const Scenario& s, const RunConfig& config, const RunSummary& r) {
-  auto day_label = [&](int day) { return fmt::format("{} (day {})", format_iso_date(add_days(s.start_date, day)), day); };
+  auto day_label = [&](int day) {
+    return fmt::format("{} (day {})", format_iso_date(add_days(s.start_date, day)), day);
+  };
   auto node_name = [&](NodeIndex i) { return s.nodes[static_cast<std::size_t>(i)].name; };
   std::string out;
-  out += fmt::format("{}{}: {} mode, seed {}, {} days from {}\n", s.name, s.variant.empty() ? "" : " [" + s.variant + "]",
-                     to_string(config.mode), config.seed, r.days, format_iso_date(s.start_date));
-  auto row = [&](std::string_view label, const std::string& value) { out += fmt::format("  {:<30}{:>12}\n", label, value); };
+  out +=
+      fmt::format("{}{}: {} mode, seed {}, {} days from {}\n", s.name, s.variant.empty() ? "" : " [" + s.variant + "]",
+                  to_string(config.mode), config.seed, r.days, format_iso_date(s.start_date));
+  auto row = [&](std::string_view label, const std::string& value) {
+    out += fmt::format("  {:<30}{:>12}\n", label, value);
+  };
   row("people in the scenario", grouped(r.initial_population));
   row("displaced (left home)", grouped(r.cumulative_displaced));
   row("peak daily departures", grouped(r.peak_daily_departures));

@@ -10,10 +10,14 @@ namespace haven {
 double corridor_speed_km_per_day(const Corridor& corridor, const ModelParameters& p) {
   if (corridor.speed_km_per_day) return *corridor.speed_km_per_day;
   switch (corridor.kind) {
-    case CorridorKind::highway: return p.speed_highway_km_per_day;
-    case CorridorKind::road: return p.speed_road_km_per_day;
-    case CorridorKind::track: return p.speed_track_km_per_day;
-    case CorridorKind::crossing: return p.speed_crossing_km_per_day;
+    case CorridorKind::highway:
+      return p.speed_highway_km_per_day;
+    case CorridorKind::road:
+      return p.speed_road_km_per_day;
+    case CorridorKind::track:
+      return p.speed_track_km_per_day;
+    case CorridorKind::crossing:
+      return p.speed_crossing_km_per_day;
   }
   return p.speed_road_km_per_day;
 }
@@ -22,8 +26,9 @@ double great_circle_km(double lat1_deg, double lon1_deg, double lat2_deg, double
   constexpr double radians = 3.14159265358979323846 / 180.0;
   const double dlat = (lat2_deg - lat1_deg) * radians;
   const double dlon = (lon2_deg - lon1_deg) * radians;
-  const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
-                   std::cos(lat1_deg * radians) * std::cos(lat2_deg * radians) * std::sin(dlon / 2) * std::sin(dlon / 2);
+  const double a = std::sin(dlat / 2) * std::sin(dlat / 2) + std::cos(lat1_deg * radians) *
+                                                                 std::cos(lat2_deg * radians) * std::sin(dlon / 2) *
+                                                                 std::sin(dlon / 2);
   return 2.0 * 6371.0 * std::asin(std::min(1.0, std::sqrt(a)));
 }
 
@@ -56,7 +61,7 @@ struct RoadNetwork::SearchResult {
   std::vector<std::int32_t> parent;  // node we came from
   std::vector<CorridorIndex> via;    // corridor we came by
   std::vector<std::uint32_t> stamp;
-  std::vector<NodeIndex> settled;    // in settling order
+  std::vector<NodeIndex> settled;  // in settling order
   std::uint32_t current = 0;
 
   void prepare(std::size_t nodes) {
@@ -141,9 +146,9 @@ const std::vector<Candidate>& RoadNetwork::candidates(NodeIndex origin, double r
   entry.candidates.clear();
   for (NodeIndex node : result.settled) {
     if (node == origin) continue;
-    entry.candidates.push_back(Candidate{node, result.length_km[static_cast<std::size_t>(node)],
-                                         build_route(origin, node, result.parent, result.via, result.length_km,
-                                                     corridor_travel_days_)});
+    entry.candidates.push_back(
+        Candidate{node, result.length_km[static_cast<std::size_t>(node)],
+                  build_route(origin, node, result.parent, result.via, result.length_km, corridor_travel_days_)});
   }
   // Candidates in node order, so that the split over them does not depend on search tie-breaking.
   std::sort(entry.candidates.begin(), entry.candidates.end(),

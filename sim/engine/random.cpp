@@ -22,7 +22,9 @@ RandomStream::result_type RandomStream::operator()() noexcept {
   return block_.v[next_++];
 }
 
-double RandomStream::uniform() noexcept { return static_cast<double>((*this)() >> 11) * 0x1.0p-53; }
+double RandomStream::uniform() noexcept {
+  return static_cast<double>((*this)() >> 11) * 0x1.0p-53;
+}
 
 std::int64_t sample_binomial(RandomStream& stream, std::int64_t n, double p) {
   if (n <= 0 || p <= 0.0) return 0;
@@ -76,8 +78,9 @@ void expected_multinomial(std::int64_t n, std::span<const double> weights, std::
     assigned += out[k];
     remainders[k] = {exact - std::floor(exact), k};
   }
-  std::sort(remainders.begin(), remainders.end(),
-            [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  std::sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  });
   for (std::size_t k = 0; assigned < n; k = (k + 1) % remainders.size(), ++assigned) ++out[remainders[k].second];
   // Floating-point floors can overshoot by a unit when weights are tiny relative to n; take it back.
   for (std::size_t k = remainders.size(); assigned > n && k-- > 0;) {

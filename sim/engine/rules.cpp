@@ -26,8 +26,8 @@ double DefaultRules::leave_probability(double threat, double group_departure_fac
 
 double DefaultRules::onward_probability(double threat, double group_departure_factor, NodeKind host_kind,
                                         const ModelParameters& p) const {
-  double hazard = p.onward_threat_factor * threat_hazard_per_day(threat, p) * group_departure_factor +
-                  p.onward_base_rate_per_day;
+  double hazard =
+      p.onward_threat_factor * threat_hazard_per_day(threat, p) * group_departure_factor + p.onward_base_rate_per_day;
   if (host_kind == NodeKind::camp) hazard *= p.camp_stay_factor;
   // People who crossed the border stay outside the modelled area.
   if (host_kind == NodeKind::external) hazard = 0.0;
@@ -36,12 +36,18 @@ double DefaultRules::onward_probability(double threat, double group_departure_fa
 
 double DefaultRules::kind_attractiveness(NodeKind kind, const ModelParameters& p) {
   switch (kind) {
-    case NodeKind::town: return p.attractiveness_town;
-    case NodeKind::city: return p.attractiveness_city;
-    case NodeKind::camp: return p.attractiveness_camp;
-    case NodeKind::border_crossing: return p.attractiveness_border_crossing;
-    case NodeKind::transit: return p.attractiveness_transit;
-    case NodeKind::external: return p.attractiveness_external;
+    case NodeKind::town:
+      return p.attractiveness_town;
+    case NodeKind::city:
+      return p.attractiveness_city;
+    case NodeKind::camp:
+      return p.attractiveness_camp;
+    case NodeKind::border_crossing:
+      return p.attractiveness_border_crossing;
+    case NodeKind::transit:
+      return p.attractiveness_transit;
+    case NodeKind::external:
+      return p.attractiveness_external;
   }
   return 0.0;
 }
@@ -64,6 +70,8 @@ double DefaultRules::return_probability(int safe_days_at_origin, const ModelPara
   return 1.0 - std::exp(-p.return_rate_per_day);
 }
 
-bool DefaultRules::is_safe(double threat, const ModelParameters& p) const { return threat < p.return_threat_threshold; }
+bool DefaultRules::is_safe(double threat, const ModelParameters& p) const {
+  return threat < p.return_threat_threshold;
+}
 
 }  // namespace haven

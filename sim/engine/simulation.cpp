@@ -15,7 +15,9 @@
 
 namespace haven {
 
-const char* to_string(Mode mode) noexcept { return mode == Mode::stochastic ? "stochastic" : "expected"; }
+const char* to_string(Mode mode) noexcept {
+  return mode == Mode::stochastic ? "stochastic" : "expected";
+}
 
 namespace {
 
@@ -63,7 +65,7 @@ struct Flow {
   NodeIndex origin = no_node;
   NodeIndex destination = no_node;
   Count count = 0;
-  std::uint32_t stay = 0;      // which stay (move_on, go_home)
+  std::uint32_t stay = 0;       // which stay (move_on, go_home)
   std::int32_t candidate = -1;  // index into the node's candidates (leave_home, move_on)
 };
 
@@ -130,9 +132,11 @@ class Simulation::Impl {
     for (std::size_t e = 0; e < s_.events.size(); ++e) {
       const auto& event = s_.events[e];
       if (event.start_day >= days_) continue;
-      queue_.push(event.start_day, priority_scenario_start, {EngineEvent::Type::scenario_start, static_cast<std::uint32_t>(e)});
+      queue_.push(event.start_day, priority_scenario_start,
+                  {EngineEvent::Type::scenario_start, static_cast<std::uint32_t>(e)});
       if (event.end_day && *event.end_day < days_) {
-        queue_.push(*event.end_day, priority_scenario_end, {EngineEvent::Type::scenario_end, static_cast<std::uint32_t>(e)});
+        queue_.push(*event.end_day, priority_scenario_end,
+                    {EngineEvent::Type::scenario_end, static_cast<std::uint32_t>(e)});
       }
     }
     for (int day = 0; day < days_; ++day) {
@@ -146,11 +150,21 @@ class Simulation::Impl {
       now_ = entry->time;
       const auto& ev = entry->payload;
       switch (ev.type) {
-        case EngineEvent::Type::scenario_start: apply_scenario_event(ev.index, true); break;
-        case EngineEvent::Type::scenario_end: apply_scenario_event(ev.index, false); break;
-        case EngineEvent::Type::release_queues: release_queues_for_day(static_cast<int>(entry->time)); break;
-        case EngineEvent::Type::decide: decide_day(static_cast<int>(entry->time)); break;
-        case EngineEvent::Type::arrive: arrive(ev.index); break;
+        case EngineEvent::Type::scenario_start:
+          apply_scenario_event(ev.index, true);
+          break;
+        case EngineEvent::Type::scenario_end:
+          apply_scenario_event(ev.index, false);
+          break;
+        case EngineEvent::Type::release_queues:
+          release_queues_for_day(static_cast<int>(entry->time));
+          break;
+        case EngineEvent::Type::decide:
+          decide_day(static_cast<int>(entry->time));
+          break;
+        case EngineEvent::Type::arrive:
+          arrive(ev.index);
+          break;
         case EngineEvent::Type::record_day:
           record(static_cast<int>(ev.index));
           if (config_.progress) config_.progress(static_cast<int>(ev.index) + 1, days_);
@@ -347,13 +361,26 @@ class Simulation::Impl {
     const bool can_leave = total_weight > 0.0;
     std::vector<Count> split(candidates.size());
     RandomStream destination_stream = stream(RandomPurpose::destination, i, day);
-    auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count, std::uint32_t stay) {
-      draw_multinomial(destination_stream, count, weights, split);
+    std::vector<double> onward_weights;
+    // Returns how many people were given a destination.
+    auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count, std::uint32_t stay) -> Count {
+      std::span<const double> w = weights;
+      if (kind == Flow::Kind::move_on && origin != no_node) {
+        // Going home is the return rule's business, not a flight destination.
+        onward_weights = weights;
+        for (std::size_t k = 0; k < candidates.size(); ++k) {
+          if (candidates[k].node == origin) onward_weights[k] = 0.0;
+        }
+        if (std::all_of(onward_weights.begin(), onward_weights.end(), [](double x) { return x <= 0.0; })) return 0;
+        w = onward_weights;
+      }
+      draw_multinomial(destination_stream, count, w, split);
       for (std::size_t k = 0; k < candidates.size(); ++k) {
         if (split[k] > 0) {
           flows.push_back(Flow{kind, group, origin, candidates[k].node, split[k], stay, static_cast<std::int32_t>(k)});
         }
       }
+      return count;
     };
 
     if (can_leave && threatened) {
@@ -373,13 +400,15 @@ class Simulation::Impl {
       if (can_leave) {
         const double probability = rules_->onward_probability(
             threat, s_.groups[static_cast<std::size_t>(stay.group)].departure_factor, s_.nodes[i].kind, p_);
-        moving = draw_binomial(onward_stream, stay.count, probability);
-        if (moving > 0) spread(Flow::Kind::move_on, stay.group, stay.origin, moving, k);
+        const Count drawn = draw_binomial(onward_stream, stay.count, probability);
+        if (drawn > 0) moving = spread(Flow::Kind::move_on, stay.group, stay.origin, drawn, k);
       }
-      if (stay.origin != no_node && stay.origin != node && control_[at(stay.origin)] == initial_control_[at(stay.origin)]) {
+      if (stay.origin != no_node && stay.origin != node &&
+          control_[at(stay.origin)] == initial_control_[at(stay.origin)]) {
         const double probability = rules_->return_probability(safe_days_[at(stay.origin)], p_);
         const Count going_home = draw_binomial(return_stream, stay.count - moving, probability);
-        if (going_home > 0) flows.push_back(Flow{Flow::Kind::go_home, stay.group, stay.origin, stay.origin, going_home, k, -1});
+        if (going_home > 0)
+          flows.push_back(Flow{Flow::Kind::go_home, stay.group, stay.origin, stay.origin, going_home, k, -1});
       }
     }
   }
@@ -431,8 +460,8 @@ class Simulation::Impl {
       const auto& evacuation = std::get<Evacuation>(s_.events[e].action);
       const auto from = at(evacuation.from);
       const Count available = residents_.row(idx(from)).sum();
-      const Count moving = std::min(available, static_cast<Count>(std::llround(evacuation.rate_people_per_day *
-                                                                                static_cast<double>(units_))));
+      const Count moving = std::min(
+          available, static_cast<Count>(std::llround(evacuation.rate_people_per_day * static_cast<double>(units_))));
       if (moving <= 0) continue;
       RoutePtr route = network_.route(evacuation.from, evacuation.to);
       if (!route) {
@@ -526,7 +555,8 @@ class Simulation::Impl {
   void release_queues_for_day(int /*day*/) {
     for (std::size_t c = 0; c < s_.corridors.size(); ++c) {
       if (s_.corridors[c].capacity_people_per_day) {
-        budget_[c] = static_cast<Count>(std::llround(*s_.corridors[c].capacity_people_per_day * static_cast<double>(units_)));
+        budget_[c] =
+            static_cast<Count>(std::llround(*s_.corridors[c].capacity_people_per_day * static_cast<double>(units_)));
       }
     }
     for (std::size_t c = 0; c < queues_.size(); ++c) {
@@ -706,8 +736,14 @@ class Simulation::Impl {
 Simulation::Simulation(const Scenario& scenario, RunConfig config, std::shared_ptr<const RuleSet> rules)
     : impl_(std::make_unique<Impl>(scenario, std::move(config), std::move(rules))) {}
 Simulation::~Simulation() = default;
-void Simulation::add_observer(Observer& observer) { impl_->add_observer(observer); }
-RunSummary Simulation::run() { return impl_->run(); }
-Count Simulation::units_per_person() const noexcept { return impl_->units(); }
+void Simulation::add_observer(Observer& observer) {
+  impl_->add_observer(observer);
+}
+RunSummary Simulation::run() {
+  return impl_->run();
+}
+Count Simulation::units_per_person() const noexcept {
+  return impl_->units();
+}
 
 }  // namespace haven

@@ -23,7 +23,8 @@ class SpatialIndex {
   [[nodiscard]] std::vector<NodeIndex> within(double lat_deg, double lon_deg, double radius_km) const {
     constexpr double km_per_deg = 111.19;
     const double dlat = radius_km / km_per_deg;
-    const double cos_lat = std::max(std::cos(std::min(89.0, std::abs(lat_deg) + dlat) * 3.14159265358979323846 / 180.0), 1e-6);
+    const double cos_lat =
+        std::max(std::cos(std::min(89.0, std::abs(lat_deg) + dlat) * 3.14159265358979323846 / 180.0), 1e-6);
     const double dlon = std::min(180.0, radius_km / (km_per_deg * cos_lat));
     std::vector<NodeIndex> found;
     for (auto a = cell(lat_deg - dlat); a <= cell(lat_deg + dlat); ++a) {

@@ -25,8 +25,7 @@ class RuleSet {
   virtual ~RuleSet() = default;
 
   // Weight of a strike at `distance_km` from its aim point: 1 within `radius_km`, decaying beyond it.
-  [[nodiscard]] virtual double strike_kernel(double distance_km, double radius_km,
-                                             const ModelParameters& p) const = 0;
+  [[nodiscard]] virtual double strike_kernel(double distance_km, double radius_km, const ModelParameters& p) const = 0;
   // Today's threat from yesterday's and today's exposure (strikes/day): memory that decays when strikes stop.
   [[nodiscard]] virtual double updated_threat(double previous_threat, double exposure_strikes_per_day,
                                               const ModelParameters& p) const = 0;
@@ -55,8 +54,7 @@ class DefaultRules final : public RuleSet {
                                          const ModelParameters& p) const override;
   [[nodiscard]] double onward_probability(double threat, double group_departure_factor, NodeKind host_kind,
                                           const ModelParameters& p) const override;
-  [[nodiscard]] double destination_weight(const DestinationView& destination,
-                                          const ModelParameters& p) const override;
+  [[nodiscard]] double destination_weight(const DestinationView& destination, const ModelParameters& p) const override;
   [[nodiscard]] double return_probability(int safe_days_at_origin, const ModelParameters& p) const override;
   [[nodiscard]] bool is_safe(double threat, const ModelParameters& p) const override;
 

@@ -1,0 +1,110 @@
+#include <doctest/doctest.h>
+
+#include "builder.hpp"
+#include "haven/engine/network.hpp"
+
+using namespace haven;
+using haven::test::ScenarioBuilder;
+
+namespace {
+// a - b - c in a line (road, 100 km/day), plus a slow direct track a - c.
+struct Line {
+  ScenarioBuilder b;
+  NodeIndex a, m, c, far;
+  CorridorIndex ab, bc, ac, cfar;
+  Line() {
+    a = b.node("a", 0, 0);
+    m = b.node("b", 0, 0.5);
+    c = b.node("c", 0, 1);
+    far = b.node("far", 0, 3);
+    ab = b.corridor(a, m, 50, CorridorKind::road);
+    bc = b.corridor(m, c, 50, CorridorKind::road);
+    ac = b.corridor(a, c, 60, CorridorKind::track);
+    cfar = b.corridor(c, far, 200, CorridorKind::road);
+  }
+};
+}  // namespace
+
+TEST_CASE("routes are fastest open paths and follow closures") {
+  Line line;
+  const auto& p = line.b.scenario().parameters;
+  RoadNetwork network(line.b.scenario(), p);
+  auto route = network.route(line.a, line.c);
+  REQUIRE(route);
+  // Road: 100 km at 100 km/day = 1 day; track: 60 km at 30 km/day = 2 days.
+  REQUIRE(route->legs.size() == 2);
+  CHECK(route->legs[0].corridor == line.ab);
+  CHECK(route->travel_days == doctest::Approx(1.0));
+  CHECK(route->length_km == 100.0);
+  network.set_corridor_open(line.bc, false);
+  route = network.route(line.a, line.c);
+  REQUIRE(route);
+  REQUIRE(route->legs.size() == 1);
+  CHECK(route->legs[0].corridor == line.ac);
+  CHECK(route->travel_days == doctest::Approx(2.0));
+  network.set_corridor_open(line.ac, false);
+  CHECK(network.route(line.a, line.c) == nullptr);
+}
+
+TEST_CASE("candidates lie within the awareness range, in node order") {
+  Line line;
+  RoadNetwork network(line.b.scenario(), line.b.scenario().parameters);
+  const auto& near = network.candidates(line.a, 120.0);
+  REQUIRE(near.size() == 2);
+  CHECK(near[0].node == line.m);
+  CHECK(near[0].road_distance_km == 50.0);
+  CHECK(near[1].node == line.c);
+  CHECK(near[1].road_distance_km == 100.0);  // measured along the fastest route
+  const auto& wide = network.candidates(line.a, 1000.0);
+  CHECK(wide.size() == 3);
+}
+
+TEST_CASE("a closed border crossing is neither a destination nor a way through") {
+  ScenarioBuilder b;
+  const auto town = b.node("town", 0, 0);
+  const auto gate = b.node("gate", 0, 0.1, 0, NodeKind::border_crossing);
+  const auto abroad = b.node("abroad", 0, 0.2, 0, NodeKind::external);
+  b.corridor(town, gate, 10);
+  b.corridor(gate, abroad, 10, CorridorKind::crossing);
+  b.node_at(gate).closed = true;
+  RoadNetwork network(b.scenario(), b.scenario().parameters);
+  CHECK(network.candidates(town, 100.0).empty());
+  network.set_node_open(gate, true);
+  CHECK(network.candidates(town, 100.0).size() == 2);
+  network.set_node_open(gate, false);
+  CHECK(network.candidates(town, 100.0).empty());
+}
+
+TEST_CASE("a closure recomputes only the searches it can affect") {
+  Line line;
+  RoadNetwork network(line.b.scenario(), line.b.scenario().parameters);
+  network.candidates(line.a, 120.0);    // reaches a, b, c
+  network.candidates(line.far, 120.0);  // reaches only far
+  const auto before = network.searches();
+  network.candidates(line.a, 120.0);
+  network.candidates(line.far, 120.0);
+  CHECK(network.searches() == before);  // both cached
+  network.set_corridor_open(line.ab, false);
+  network.candidates(line.far, 120.0);
+  CHECK(network.searches() == before);  // untouched by a closure it never reached
+  network.candidates(line.a, 120.0);
+  CHECK(network.searches() == before + 1);
+}
+
+TEST_CASE("one-way corridors are followed only forwards") {
+  ScenarioBuilder b;
+  const auto x = b.node("x", 0, 0);
+  const auto y = b.node("y", 0, 1);
+  b.corridor(x, y, 10);
+  Scenario s = b.scenario();
+  s.corridors[0].bidirectional = false;
+  RoadNetwork network(s, s.parameters);
+  CHECK(network.route(x, y) != nullptr);
+  CHECK(network.route(y, x) == nullptr);
+}
+
+TEST_CASE("great-circle distance matches a known value") {
+  // One degree of latitude is about 111.19 km on a 6371 km sphere.
+  CHECK(great_circle_km(35.0, 36.0, 36.0, 36.0) == doctest::Approx(111.195).epsilon(1e-4));
+  CHECK(great_circle_km(10.0, 20.0, 10.0, 20.0) == 0.0);
+}

@@ -1,0 +1,115 @@
+// Statistical tests state their false-failure probability: each uses a bound of at least 5 standard errors
+// (two-sided normal tail 5.7e-7), so the whole file fails by chance less than once in 10^5 runs. The streams
+// are deterministic, so a given build either always passes or always fails.
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "haven/engine/random.hpp"
+
+using namespace haven;
+
+TEST_CASE("a stream is a pure function of its key") {
+  StreamKey key{42, 3, RandomPurpose::departure, 17, 9};
+  RandomStream a(key), b(key);
+  for (int i = 0; i < 100; ++i) CHECK(a() == b());
+  for (auto change : {0, 1, 2, 3, 4}) {
+    StreamKey other = key;
+    if (change == 0) other.seed = 43;
+    if (change == 1) other.run_index = 4;
+    if (change == 2) other.purpose = RandomPurpose::onward;
+    if (change == 3) other.entity = 18;
+    if (change == 4) other.day = 10;
+    RandomStream c(key), d(other);
+    int same = 0;
+    for (int i = 0; i < 16; ++i) same += c() == d() ? 1 : 0;
+    CHECK(same == 0);
+  }
+}
+
+TEST_CASE("uniform() lies in [0, 1) with mean 1/2") {
+  RandomStream stream({1, 0, RandomPurpose::test, 0, 0});
+  const int n = 200000;
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) {
+    const double u = stream.uniform();
+    REQUIRE(u >= 0.0);
+    REQUIRE(u < 1.0);
+    sum += u;
+  }
+  CHECK(std::abs(sum / n - 0.5) < 5.0 * std::sqrt(1.0 / 12.0 / n));
+}
+
+TEST_CASE("binomial draws have the right mean and variance across regimes") {
+  struct Case {
+    std::int64_t n;
+    double p;
+  };
+  // Inversion (small n p), BTRD (large n p) and the p > 1/2 symmetry.
+  for (const Case c : {Case{20, 0.1}, Case{1000, 0.3}, Case{1000000, 0.001}, Case{50000, 0.9}, Case{7, 0.5}}) {
+    CAPTURE(c.n);
+    CAPTURE(c.p);
+    RandomStream stream({5, 0, RandomPurpose::test, static_cast<std::uint64_t>(c.n), 0});
+    const int draws = 20000;
+    double sum = 0.0, sum_sq = 0.0;
+    for (int i = 0; i < draws; ++i) {
+      const auto x = sample_binomial(stream, c.n, c.p);
+      REQUIRE(x >= 0);
+      REQUIRE(x <= c.n);
+      sum += static_cast<double>(x);
+      sum_sq += static_cast<double>(x) * static_cast<double>(x);
+    }
+    const double mean = sum / draws;
+    const double variance = sum_sq / draws - mean * mean;
+    const double true_mean = static_cast<double>(c.n) * c.p;
+    const double true_variance = true_mean * (1.0 - c.p);
+    CHECK(std::abs(mean - true_mean) < 5.0 * std::sqrt(true_variance / draws));
+    // The sample variance's standard error is about var * sqrt(2 / draws) for near-normal draws.
+    CHECK(std::abs(variance - true_variance) < 5.0 * true_variance * std::sqrt(2.0 / draws) + 0.05);
+  }
+}
+
+TEST_CASE("binomial edge cases are exact") {
+  RandomStream stream({1, 0, RandomPurpose::test, 0, 0});
+  CHECK(sample_binomial(stream, 0, 0.5) == 0);
+  CHECK(sample_binomial(stream, 100, 0.0) == 0);
+  CHECK(sample_binomial(stream, 100, 1.0) == 100);
+  CHECK(sample_binomial(stream, 100, -0.1) == 0);
+  CHECK(sample_binomial(stream, -5, 0.5) == 0);
+}
+
+TEST_CASE("multinomial splits always sum to n and follow the weights") {
+  RandomStream stream({9, 0, RandomPurpose::test, 0, 0});
+  const std::vector<double> weights = {1.0, 2.0, 0.0, 7.0};
+  std::vector<std::int64_t> out(4), total(4, 0);
+  const int draws = 5000;
+  const std::int64_t n = 1000;
+  for (int i = 0; i < draws; ++i) {
+    sample_multinomial(stream, n, weights, out);
+    REQUIRE(std::accumulate(out.begin(), out.end(), std::int64_t{0}) == n);
+    REQUIRE(out[2] == 0);
+    for (std::size_t k = 0; k < 4; ++k) total[k] += out[k];
+  }
+  for (std::size_t k = 0; k < 4; ++k) {
+    const double p = weights[k] / 10.0;
+    const double mean = static_cast<double>(total[k]) / draws;
+    CHECK(std::abs(mean - n * p) <= 5.0 * std::sqrt(n * p * (1 - p) / draws) + 1e-12);
+  }
+}
+
+TEST_CASE("expected-mode draws are exact in sum and round to the nearest unit") {
+  CHECK(expected_binomial(1000, 0.1234) == 123);
+  CHECK(expected_binomial(1000, 0.1236) == 124);
+  CHECK(expected_binomial(5, 1.5) == 5);
+  std::vector<std::int64_t> out(3);
+  expected_multinomial(10, std::vector<double>{1, 1, 1}, out);
+  CHECK(out == std::vector<std::int64_t>{4, 3, 3});  // the remainder goes to the first of equals
+  expected_multinomial(1'000'000'000'000, std::vector<double>{1e-300, 1, 3}, out);
+  CHECK(out[0] + out[1] + out[2] == 1'000'000'000'000);
+  CHECK(out[2] == 750'000'000'000);
+  expected_multinomial(7, std::vector<double>{0, 0}, std::span(out).first(2));
+  CHECK(out[0] + out[1] == 7);
+}

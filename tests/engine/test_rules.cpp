@@ -1,0 +1,104 @@
+// Each rule alone, against values computed by hand from docs/model.md.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "haven/engine/rules.hpp"
+
+using namespace haven;
+
+TEST_CASE("strike kernel: full inside the radius, exponential beyond it") {
+  DefaultRules rules;
+  ModelParameters p;
+  p.threat_kernel_km = 10.0;
+  CHECK(rules.strike_kernel(0.0, 5.0, p) == 1.0);
+  CHECK(rules.strike_kernel(5.0, 5.0, p) == 1.0);
+  CHECK(rules.strike_kernel(15.0, 5.0, p) == doctest::Approx(std::exp(-1.0)));
+  CHECK(rules.strike_kernel(25.0, 0.0, p) == doctest::Approx(std::exp(-2.5)));
+}
+
+TEST_CASE("threat is felt at once and fades with the memory time constant") {
+  DefaultRules rules;
+  ModelParameters p;
+  p.threat_memory_days = 5.0;
+  CHECK(rules.updated_threat(0.0, 6.0, p) == 6.0);
+  CHECK(rules.updated_threat(10.0, 0.0, p) == doctest::Approx(10.0 * std::exp(-0.2)));
+  CHECK(rules.updated_threat(10.0, 9.5, p) == 9.5);  // today's strikes dominate the faded memory (8.19)
+}
+
+TEST_CASE("leave probability: saturating hazard, scaled by the group factor") {
+  DefaultRules rules;
+  ModelParameters p;
+  p.max_departure_rate_per_day = 0.3;
+  p.threat_half_saturation = 4.0;
+  CHECK(rules.leave_probability(0.0, 1.0, p) == 0.0);
+  // threat 4 = half saturation: hazard 0.15/day.
+  CHECK(rules.leave_probability(4.0, 1.0, p) == doctest::Approx(1.0 - std::exp(-0.15)));
+  CHECK(rules.leave_probability(4.0, 2.0, p) == doctest::Approx(1.0 - std::exp(-0.30)));
+  CHECK(rules.leave_probability(1e9, 1.0, p) == doctest::Approx(1.0 - std::exp(-0.3)));
+}
+
+TEST_CASE("onward probability: lower than residents', lowest in camps, zero abroad") {
+  DefaultRules rules;
+  ModelParameters p;
+  p.max_departure_rate_per_day = 0.3;
+  p.threat_half_saturation = 4.0;
+  p.onward_threat_factor = 0.5;
+  p.onward_base_rate_per_day = 0.01;
+  p.camp_stay_factor = 0.2;
+  const double town = rules.onward_probability(4.0, 1.0, NodeKind::town, p);
+  CHECK(town == doctest::Approx(1.0 - std::exp(-(0.5 * 0.15 + 0.01))));
+  CHECK(rules.onward_probability(4.0, 1.0, NodeKind::camp, p) ==
+        doctest::Approx(1.0 - std::exp(-0.2 * (0.5 * 0.15 + 0.01))));
+  CHECK(rules.onward_probability(0.0, 1.0, NodeKind::town, p) == doctest::Approx(1.0 - std::exp(-0.01)));
+  CHECK(rules.onward_probability(4.0, 1.0, NodeKind::external, p) == 0.0);
+  CHECK(town < rules.leave_probability(4.0, 1.0, p));
+}
+
+TEST_CASE("destination weight multiplies kind, safety, crowding, distance and side") {
+  DefaultRules rules;
+  ModelParameters p;
+  p.attractiveness_camp = 2.0;
+  p.safety_scale = 1.0;
+  p.crowding_softness = 0.1;
+  p.distance_scale_km = 50.0;
+  p.cross_line_attractiveness = 0.05;
+  DestinationView view;
+  view.kind = NodeKind::camp;
+  view.threat_strikes_per_day = 0.5;
+  view.occupancy_people = 500.0;
+  view.capacity_people = 1000.0;
+  view.road_distance_km = 25.0;
+  const double crowding = 1.0 / (1.0 + std::exp((0.5 - 1.0) / 0.1));
+  const double expected = 2.0 * std::exp(-0.5) * crowding * std::exp(-0.5);
+  CHECK(rules.destination_weight(view, p) == doctest::Approx(expected));
+  view.held_by_other_side = true;
+  CHECK(rules.destination_weight(view, p) == doctest::Approx(expected * 0.05));
+  view.held_by_other_side = false;
+  view.occupancy_people = 1000.0;  // at capacity: crowding is exactly 1/2
+  CHECK(rules.destination_weight(view, p) == doctest::Approx(2.0 * std::exp(-0.5) * 0.5 * std::exp(-0.5)));
+  view.capacity_people = std::numeric_limits<double>::infinity();  // unlimited: no crowding
+  CHECK(rules.destination_weight(view, p) == doctest::Approx(2.0 * std::exp(-0.5) * std::exp(-0.5)));
+}
+
+TEST_CASE("returns start only after the origin has been safe for return_delay_days") {
+  DefaultRules rules;
+  ModelParameters p;
+  p.return_delay_days = 10.0;
+  p.return_rate_per_day = 0.05;
+  p.return_threat_threshold = 0.2;
+  CHECK(rules.return_probability(9, p) == 0.0);
+  CHECK(rules.return_probability(10, p) == doctest::Approx(1.0 - std::exp(-0.05)));
+  CHECK(rules.is_safe(0.19, p));
+  CHECK_FALSE(rules.is_safe(0.2, p));
+}
+
+TEST_CASE("kind attractiveness reads the matching parameter") {
+  ModelParameters p;
+  p.attractiveness_transit = 0.123;
+  p.attractiveness_external = 4.5;
+  CHECK(DefaultRules::kind_attractiveness(NodeKind::transit, p) == 0.123);
+  CHECK(DefaultRules::kind_attractiveness(NodeKind::external, p) == 4.5);
+  CHECK(DefaultRules::kind_attractiveness(NodeKind::town, p) == p.attractiveness_town);
+}
