@@ -6,9 +6,11 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 
 #include "check_summary.hpp"
 #include "haven/engine/simulation.hpp"
+#include "haven/scenario/generate.hpp"
 #include "haven/scenario/load.hpp"
 #include "haven/scenario/parameters.hpp"
 #include "haven/scenario/schema.hpp"
@@ -120,6 +122,18 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* run = app.add_subcommand("run", "Simulate a scenario and print a summary");
   add_run_args(*run, run_args);
 
+  GeneratorSettings generator;
+  std::string generate_output;
+  auto* generate = app.add_subcommand("generate", "Write a synthetic scenario (random road graph) for benchmarks");
+  generate->add_option("--nodes", generator.nodes, "Number of nodes")->check(CLI::Range(3, 100'000'000));
+  generate->add_option("--corridors", generator.corridors, "Number of corridors")->check(CLI::Range(2, 1'000'000'000));
+  generate->add_option("--people", generator.people, "People in all")->check(CLI::Range(0.0, 1e12));
+  generate->add_option("--events", generator.bombardments, "Bombardment events")->check(CLI::Range(0, 100'000'000));
+  generate->add_option("--days", generator.days, "Days to simulate")->check(CLI::Range(1, 36'600));
+  generate->add_option("--seed", generator.seed, "Generator seed (also the scenario's default seed)");
+  generate->add_option("--name", generator.name, "Scenario name");
+  generate->add_option("-o,--output", generate_output, "Write to this file instead of standard output");
+
   auto* schema = app.add_subcommand("schema", "Print the JSON Schema of the scenario format (for editors)");
 
   bool params_markdown = false;
@@ -150,6 +164,19 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   try {
     if (check->parsed()) return command_check(check_args, out, err);
     if (run->parsed()) return command_run(run_args, out, err);
+    if (generate->parsed()) {
+      const std::string text = generate_scenario_yaml(generator);
+      if (generate_output.empty()) {
+        out << text;
+      } else {
+        std::ofstream file(generate_output, std::ios::binary);
+        if (!(file << text)) {
+          err << fmt::format("haven: error: cannot write {}\n", generate_output);
+          return exit_failure;
+        }
+      }
+      return exit_ok;
+    }
     if (schema->parsed()) {
       out << scenario_json_schema();
       return exit_ok;

@@ -32,12 +32,14 @@ double great_circle_km(double lat1_deg, double lon1_deg, double lat2_deg, double
   return 2.0 * 6371.0 * std::asin(std::min(1.0, std::sqrt(a)));
 }
 
-RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parameters)
+RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parameters, const RuleSet* rules)
     : graph_(scenario.nodes.size()),
       corridor_open_(scenario.corridors.size(), 1),
       node_open_(scenario.nodes.size(), 1),
       corridor_travel_days_(scenario.corridors.size(), 0.0),
-      cache_(scenario.nodes.size()) {
+      cache_(scenario.nodes.size()),
+      parameters_(parameters),
+      rules_(rules) {
   for (std::size_t i = 0; i < scenario.nodes.size(); ++i) node_open_[i] = scenario.nodes[i].closed ? 0 : 1;
   for (std::size_t c = 0; c < scenario.corridors.size(); ++c) {
     const auto& corridor = scenario.corridors[c];
@@ -146,9 +148,14 @@ const std::vector<Candidate>& RoadNetwork::candidates(NodeIndex origin, double r
   entry.candidates.clear();
   for (NodeIndex node : result.settled) {
     if (node == origin) continue;
-    entry.candidates.push_back(
-        Candidate{node, result.length_km[static_cast<std::size_t>(node)],
-                  build_route(origin, node, result.parent, result.via, result.length_km, corridor_travel_days_)});
+    const double length = result.length_km[static_cast<std::size_t>(node)];
+    Candidate candidate{node, length, 1.0, 1.0,
+                        build_route(origin, node, result.parent, result.via, result.length_km, corridor_travel_days_)};
+    if (rules_) {
+      candidate.same_side_factor = rules_->route_factor(length, false, parameters_);
+      candidate.other_side_factor = rules_->route_factor(length, true, parameters_);
+    }
+    entry.candidates.push_back(std::move(candidate));
   }
   // Candidates in node order, so that the split over them does not depend on search tie-breaking.
   std::sort(entry.candidates.begin(), entry.candidates.end(),

@@ -37,6 +37,27 @@ std::int64_t sample_binomial(RandomStream& stream, std::int64_t n, double p) {
 
 void sample_multinomial(RandomStream& stream, std::int64_t n, std::span<const double> weights,
                         std::span<std::int64_t> out) {
+  // Few people over many categories: n categorical draws (binary search in the cumulative weights) cost
+  // O(n log K) instead of K conditional binomials. Both give exactly the multinomial distribution.
+  if (n > 0 && static_cast<std::size_t>(n) * 4 < weights.size()) {
+    thread_local std::vector<double> cumulative;
+    cumulative.resize(weights.size());
+    double total = 0.0;
+    for (std::size_t k = 0; k < weights.size(); ++k) cumulative[k] = total += std::max(weights[k], 0.0);
+    std::fill(out.begin(), out.end(), 0);
+    if (total <= 0.0) {
+      out[out.size() - 1] = n;
+      return;
+    }
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double u = stream.uniform() * total;
+      auto k = static_cast<std::size_t>(std::upper_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin());
+      k = std::min(k, weights.size() - 1);
+      while (weights[k] <= 0.0 && k > 0) --k;  // u landed on the edge of an empty category
+      ++out[k];
+    }
+    return;
+  }
   double remaining_weight = 0.0;
   for (double w : weights) remaining_weight += std::max(w, 0.0);
   std::int64_t remaining = n;

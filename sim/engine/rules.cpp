@@ -52,7 +52,7 @@ double DefaultRules::kind_attractiveness(NodeKind kind, const ModelParameters& p
   return 0.0;
 }
 
-double DefaultRules::destination_weight(const DestinationView& d, const ModelParameters& p) const {
+double DefaultRules::destination_appeal(const DestinationState& d, const ModelParameters& p) const {
   const double safety = std::exp(-d.threat_strikes_per_day / p.safety_scale);
   double crowding = 1.0;
   if (std::isfinite(d.capacity_people)) {
@@ -60,9 +60,11 @@ double DefaultRules::destination_weight(const DestinationView& d, const ModelPar
     const double occupancy_ratio = d.occupancy_people / std::max(d.capacity_people, 1.0);
     crowding = 1.0 / (1.0 + std::exp((occupancy_ratio - 1.0) / p.crowding_softness));
   }
-  const double distance = std::exp(-d.road_distance_km / p.distance_scale_km);
-  const double side = d.held_by_other_side ? p.cross_line_attractiveness : 1.0;
-  return kind_attractiveness(d.kind, p) * safety * crowding * distance * side;
+  return kind_attractiveness(d.kind, p) * safety * crowding;
+}
+
+double DefaultRules::route_factor(double road_distance_km, bool held_by_other_side, const ModelParameters& p) const {
+  return std::exp(-road_distance_km / p.distance_scale_km) * (held_by_other_side ? p.cross_line_attractiveness : 1.0);
 }
 
 double DefaultRules::return_probability(int safe_days_at_origin, const ModelParameters& p) const {

@@ -78,7 +78,7 @@ class Simulation::Impl {
         p_(scenario.parameters),
         config_(std::move(config)),
         rules_(rules ? std::move(rules) : std::make_shared<DefaultRules>()),
-        network_(scenario, scenario.parameters),
+        network_(scenario, scenario.parameters, rules_.get()),
         units_(config_.mode == Mode::expected ? expected_units_per_person : 1),
         days_(std::min(config_.days.value_or(scenario.days), scenario.days)) {
     const auto n = s_.nodes.size();
@@ -348,14 +348,8 @@ class Simulation::Impl {
     double total_weight = 0.0;
     for (std::size_t k = 0; k < candidates.size(); ++k) {
       const auto j = at(candidates[k].node);
-      DestinationView view;
-      view.kind = s_.nodes[j].kind;
-      view.threat_strikes_per_day = threat_[idx(j)];
-      view.occupancy_people = occupancy_people(j);
-      view.capacity_people = capacity_[j];
-      view.road_distance_km = candidates[k].road_distance_km;
-      view.held_by_other_side = !control_[i].empty() && !control_[j].empty() && control_[i] != control_[j];
-      weights[k] = rules_->destination_weight(view, p_);
+      const bool other_side = !control_[i].empty() && !control_[j].empty() && control_[i] != control_[j];
+      weights[k] = appeal_[j] * (other_side ? candidates[k].other_side_factor : candidates[k].same_side_factor);
       total_weight += weights[k];
     }
     const bool can_leave = total_weight > 0.0;
@@ -415,15 +409,22 @@ class Simulation::Impl {
 
   void decide_day(int day) {
     update_threat();
+    for (std::size_t j = 0; j < s_.nodes.size(); ++j) {
+      appeal_[j] = rules_->destination_appeal(
+          DestinationState{s_.nodes[j].kind, threat_[idx(j)], occupancy_people(j), capacity_[j]}, p_);
+    }
     const auto n = static_cast<std::int64_t>(s_.nodes.size());
 #pragma omp parallel for schedule(dynamic, 64) num_threads(config_.threads)
     for (std::int64_t i = 0; i < n; ++i) decide_at(static_cast<std::size_t>(i), day);
 
-    // Commit in node order: the outcome does not depend on which thread decided what.
+    // Commit in node order: the outcome does not depend on which thread decided what. Stocks are taken first,
+    // then travellers set off, so that nothing a departure triggers can shift the stay indices flows refer to.
+    std::vector<std::pair<const Flow*, RoutePtr>> launches;
     for (std::size_t i = 0; i < s_.nodes.size(); ++i) {
       if (flows_[i].empty()) continue;
       const auto node = static_cast<NodeIndex>(i);
       const auto& candidates = network_.candidates(node, p_.awareness_range_km);
+      launches.clear();
       for (const Flow& flow : flows_[i]) {
         const auto g = static_cast<std::size_t>(flow.group);
         RoutePtr route;
@@ -447,9 +448,12 @@ class Simulation::Impl {
             break;
         }
         departures_[idx(i)] += flow.count;
-        launch(Cohort{flow.count, flow.group, flow.origin, flow.destination, std::move(route), 0});
+        launches.emplace_back(&flow, std::move(route));
       }
       std::erase_if(stays_[i], [](const Stay& stay) { return stay.count == 0; });
+      for (auto& [flow, route] : launches) {
+        launch(Cohort{flow->count, flow->group, flow->origin, flow->destination, std::move(route), 0});
+      }
     }
     evacuate(day);
   }
@@ -603,11 +607,13 @@ class Simulation::Impl {
     }
     displaced_(idx(i), idx(g)) += cohort.count;
     displaced_arrivals_by_node_[i] += cohort.count;
+    // Stays are kept sorted by (origin, group): arrivals find theirs by binary search.
     auto& stays = stays_[i];
-    auto it = std::find_if(stays.begin(), stays.end(),
-                           [&](const Stay& s) { return s.origin == cohort.origin && s.group == cohort.group; });
-    if (it == stays.end()) {
-      stays.push_back(Stay{cohort.origin, cohort.group, cohort.count});
+    auto it = std::lower_bound(
+        stays.begin(), stays.end(), std::pair(cohort.origin, cohort.group),
+        [](const Stay& s, const std::pair<NodeIndex, GroupIndex>& key) { return std::pair(s.origin, s.group) < key; });
+    if (it == stays.end() || it->origin != cohort.origin || it->group != cohort.group) {
+      stays.insert(it, Stay{cohort.origin, cohort.group, cohort.count});
     } else {
       it->count += cohort.count;
     }
@@ -706,6 +712,7 @@ class Simulation::Impl {
   // Node and network state.
   Eigen::VectorXd threat_;
   std::vector<double> exposure_;
+  std::vector<double> appeal_ = std::vector<double>(s_.nodes.size(), 0.0);  // today's destination appeal
   std::vector<int> safe_days_;
   std::vector<int> front_line_;
   std::vector<std::string> control_;

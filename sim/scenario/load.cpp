@@ -53,39 +53,110 @@ YAML::Node unmarked_copy(const YAML::Node& node) {
   }
 }
 
-std::vector<std::string> split_path(std::string_view path) {
+// "a.b[2].c" -> {"a", "b", "2", "c"}: list items by index may be written `name[2]` or `name.2`, as messages show
+// them. nullopt when a part is empty ("a..b", "a.", "b[]").
+std::optional<std::vector<std::string>> split_path(std::string_view path) {
   std::vector<std::string> parts;
-  std::string current;
-  for (char c : path) {
-    if (c == '.') {
-      parts.push_back(current);
-      current.clear();
-    } else {
-      current.push_back(c);
+  std::size_t start = 0;
+  while (true) {
+    std::size_t end = path.find_first_of(".[", start);
+    if (end == start) return std::nullopt;
+    parts.emplace_back(path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    while (end != std::string_view::npos && path[end] == '[') {
+      const auto close = path.find(']', end);
+      if (close == std::string_view::npos || close == end + 1) return std::nullopt;
+      parts.emplace_back(path.substr(end + 1, close - end - 1));
+      end = close + 1;
+      if (end == path.size()) return parts;
+      if (path[end] != '.' && path[end] != '[') return std::nullopt;
     }
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;  // past the '.'
+    if (start == path.size()) return std::nullopt;
   }
-  parts.push_back(current);
-  return parts;
 }
 
-// Sets `path` (dotted; list items by their `id` or by index) to `value`. Intermediate keys must exist;
+// "'a', 'b' and 'c'".
+std::string all_of_list(std::span<const std::string_view> items) {
+  std::string out = quoted_list(items);
+  if (const auto last_or = out.rfind("' or '"); items.size() > 1 && last_or != std::string::npos)
+    out.replace(last_or, 6, "' and '");
+  return out;
+}
+
+bool is_plain_id(const std::string& id) {
+  return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+// The `id` an item gives, or "".
+std::string explicit_id(const YAML::Node& item) {
+  if (!item.IsMap()) return {};
+  for (auto it = item.begin(); it != item.end(); ++it) {
+    if (it->first.IsScalar() && it->first.Scalar() == "id") return it->second.IsScalar() ? it->second.Scalar() : "";
+  }
+  return {};
+}
+
+std::string scalar_at(const YAML::Node& item, std::string_view key) {
+  if (!item.IsMap()) return {};
+  for (auto it = item.begin(); it != item.end(); ++it) {
+    if (it->first.IsScalar() && it->first.Scalar() == key && it->second.IsScalar()) return it->second.Scalar();
+  }
+  return {};
+}
+
+// The id each item of a top-level list goes by, as the decoder names it: its `id`; without one, a corridor is
+// `<from>-<to>` and an event `<kind>_<n>` (n counting the events of that kind in file order). "" when none.
+std::vector<std::string> item_ids(std::string_view section, const YAML::Node& list) {
+  std::vector<std::string> ids;
+  std::map<std::string, int, std::less<>> per_kind;
+  for (std::size_t k = 0; k < list.size(); ++k) {
+    const YAML::Node item = list[k];
+    std::string id = explicit_id(item);
+    if (section == "corridors" && id.empty() && !scalar_at(item, "from").empty() && !scalar_at(item, "to").empty()) {
+      id = scalar_at(item, "from") + "-" + scalar_at(item, "to");
+    }
+    if (section == "events") {
+      const std::string kind = scalar_at(item, "kind");
+      if (std::find(event_kind_names.begin(), event_kind_names.end(), kind) != event_kind_names.end()) {
+        const int n = ++per_kind[kind];
+        const bool has_id = item.IsMap() && item["id"].IsDefined();
+        if (id.empty() && !has_id) id = fmt::format("{}_{}", kind, n);
+      }
+    }
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+// Sets `path` (dotted; list items by their id or by index) to `value`. Intermediate keys must exist;
 // the last may be new, so that unknown keys are caught by the decoder like any other.
 void apply_path_edit(YamlReader& reader, YAML::Node root, const std::string& path, const YAML::Node& value,
                      const SourceLocation& origin) {
   const auto parts = split_path(path);
-  if (std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); })) {
+  if (!parts) {
     reader.diagnostics().error(origin, fmt::format("'{}' is not a key path (use names joined by '.')", path));
     return;
   }
   YAML::Node current = root;
   std::string walked;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    const std::string& part = parts[i];
-    const bool last = i + 1 == parts.size();
+  // Every path under which the decoder may name the node reached so far (a list item goes by its id, its default
+  // id and its index), so that problems with the new value are blamed on `origin`.
+  std::vector<std::string> aliases = {""};
+  auto record = [&](const std::vector<std::string>& at) {
+    for (const auto& alias : at) reader.record_edit_origin(alias, origin);
+  };
+  for (std::size_t i = 0; i < parts->size(); ++i) {
+    const std::string& part = (*parts)[i];
+    const bool last = i + 1 == parts->size();
     const std::string here = join_path(walked, part);
+    std::vector<std::string> next_aliases;
     if (current.IsMap()) {
+      for (const auto& alias : aliases) next_aliases.push_back(join_path(alias, part));
       if (last) {
-        reader.record_edit_origin(here, origin);
+        record(next_aliases);
         current[part] = value;
         return;
       }
@@ -104,7 +175,7 @@ void apply_path_edit(YamlReader& reader, YAML::Node root, const std::string& pat
         if (walked.empty() && (part == "parameters" || part == "outputs")) {
           current[part] = YAML::Node(YAML::NodeType::Map);
           next = current[part];
-          reader.record_edit_origin(here, origin);
+          record(next_aliases);
         } else {
           reader.diagnostics().error(
               origin, fmt::format("{}: no key '{}' to set{}", path, part, did_you_mean(part, std::span(keys))));
@@ -113,35 +184,41 @@ void apply_path_edit(YamlReader& reader, YAML::Node root, const std::string& pat
       }
       current.reset(next);
     } else if (current.IsSequence()) {
-      std::vector<std::string> ids;
-      YAML::Node next;
-      bool found = false;
-      for (std::size_t k = 0; k < current.size(); ++k) {
-        YAML::Node item = current[k];
-        if (item.IsMap() && item["id"] && item["id"].IsScalar()) {
-          ids.push_back(item["id"].Scalar());
-          if (!found && item["id"].Scalar() == part) {
-            next = item;
-            found = true;
-          }
-        }
+      const auto ids = item_ids(walked, current);
+      std::optional<std::size_t> index;
+      for (std::size_t k = 0; k < ids.size() && !index; ++k) {
+        if (ids[k] == part) index = k;
       }
-      if (!found && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-          part.size() < 9) {
-        const auto index = std::stoul(part);
-        if (index < current.size()) {
-          next = current[index];
-          found = true;
-        }
+      if (!index && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+          part.size() < 9 && std::stoul(part) < current.size()) {
+        index = std::stoul(part);
       }
-      if (!found) {
-        reader.diagnostics().error(origin, fmt::format("{}: '{}' names no item of '{}'{}", path, part, walked,
-                                                       did_you_mean(part, std::span(ids))));
+      if (!index) {
+        std::vector<std::string> known;
+        for (const auto& id : ids)
+          if (!id.empty()) known.push_back(id);
+        std::string hint = did_you_mean(part, std::span(known));
+        if (hint.empty()) {
+          hint = current.size() == 0
+                     ? " (the list is empty)"
+                     : fmt::format(" (name an item by its id or by an index from 0 to {})", current.size() - 1);
+        }
+        reader.diagnostics().error(origin, fmt::format("{}: '{}' names no item of '{}'{}", path, part, walked, hint));
         return;
       }
+      YAML::Node next = current[*index];
+      for (const auto& alias : aliases) {
+        next_aliases.push_back(fmt::format("{}[{}]", alias, *index));
+        if (!ids[*index].empty()) next_aliases.push_back(join_path(alias, ids[*index]));
+      }
       if (last) {
-        reader.diagnostics().error(origin,
-                                   fmt::format("{}: cannot replace a whole list item; set one of its keys", path));
+        if (next.IsMap() || next.IsSequence()) {
+          reader.diagnostics().error(origin,
+                                     fmt::format("{}: cannot replace a whole list item; set one of its keys", path));
+          return;
+        }
+        record(next_aliases);
+        current[*index] = value;
         return;
       }
       current.reset(next);
@@ -150,6 +227,7 @@ void apply_path_edit(YamlReader& reader, YAML::Node root, const std::string& pat
       return;
     }
     walked = here;
+    aliases = std::move(next_aliases);
   }
 }
 
@@ -158,17 +236,7 @@ void apply_path_edit(YamlReader& reader, YAML::Node root, const std::string& pat
 
 // `section.<id>` when the item names a valid-looking id, else `section[index]`: messages say which item by name.
 std::string item_path(std::string_view section, const YAML::Node& item, std::size_t index) {
-  if (item.IsMap()) {
-    for (auto it = item.begin(); it != item.end(); ++it) {
-      if (it->first.IsScalar() && it->first.Scalar() == "id" && it->second.IsScalar()) {
-        const std::string& id = it->second.Scalar();
-        const bool plain = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
-          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-        });
-        if (plain) return join_path(section, id);
-      }
-    }
-  }
+  if (const std::string id = explicit_id(item); is_plain_id(id)) return join_path(section, id);
   return fmt::format("{}[{}]", section, index);
 }
 
@@ -184,9 +252,12 @@ class ScenarioDecoder {
   void decode(const YAML::Node& root) {
     MapReader top(reader_, root, "", keys::top);
     if (!top.valid()) return;
+    // A misspelt section ('coridors') is already reported with a hint: require() does not also report it missing,
+    // and references into it are not reported either.
     decode_scenario_section(top.require("scenario"));
     decode_groups(top.get("groups"));
     decode_nodes(top.require("nodes"));
+    if (top.near_miss("corridors") && !top.has("corridors")) corridors_unreadable_ = network_incomplete_ = true;
     decode_corridors(top.get("corridors"));
     decode_parameters(top.get("parameters"), "parameters", s_.parameters);
     decode_events(top.get("events"));
@@ -202,22 +273,26 @@ class ScenarioDecoder {
       reader_.error(variants, "variants", "expected a mapping of variant names to overlays");
       return;
     }
-    std::set<std::string> seen;
+    std::map<std::string, std::size_t> seen;
     for (auto it = variants.begin(); it != variants.end(); ++it) {
-      const std::string path = join_path("variants", it->first.Scalar());
+      const std::string path = it->first.IsScalar() ? join_path("variants", it->first.Scalar()) : "variants";
       auto name = reader_.identifier(it->first, path);
       if (!name) continue;
-      if (!seen.insert(*name).second) {
-        reader_.error(it->first, "variants", fmt::format("duplicate variant '{}'", *name));
+      const auto line = reader_.where(it->first, path).line;
+      if (auto [first, fresh] = seen.emplace(*name, line); !fresh) {
+        reader_.error(it->first, "variants",
+                      fmt::format("duplicate variant '{}' (first at line {})", *name, first->second));
         continue;
       }
       s_.variant_names.push_back(*name);
+      reader_.record_empty_value(it->second, it->first);
       MapReader variant(reader_, it->second, path, keys::variant);
       if (!variant.valid()) continue;
       if (auto node = variant.get("description"); node.IsDefined()) reader_.string(node, variant.path("description"));
       if (auto node = variant.get("remove_events");
           node.IsDefined() && reader_.expect_sequence(node, variant.path("remove_events"))) {
-        for (std::size_t i = 0; i < node.size(); ++i) reader_.identifier(node[i], variant.path(fmt::format("[{}]", i)));
+        for (std::size_t i = 0; i < node.size(); ++i)
+          reader_.identifier(node[i], variant.path(fmt::format("remove_events[{}]", i)));
       }
       if (auto node = variant.get("add_events"); node.IsDefined())
         reader_.expect_sequence(node, variant.path("add_events"));
@@ -239,6 +314,14 @@ class ScenarioDecoder {
   std::vector<std::string> node_id_list_;
   std::vector<std::string> corridor_id_list_;
   std::vector<std::string> group_id_list_;
+  // Ids already reported as invalid (or items already reported as broken): references to them are not
+  // reported again, so one mistake gives one message.
+  std::set<std::string, std::less<>> rejected_node_ids_;
+  std::set<std::string, std::less<>> rejected_corridor_ids_;
+  bool nodes_unreadable_ = false;       // the nodes section is missing or not a list: every reference would fail
+  bool corridors_unreadable_ = false;   // likewise for corridors
+  bool network_incomplete_ = false;     // some node or corridor could not be read: connectivity would mislead
+  std::vector<YAML::Node> node_items_;  // each node's YAML, to locate whole-network warnings
   bool period_known_ = false;
 
   // ---- scenario -----------------------------------------------------------------------------------------------
@@ -256,17 +339,22 @@ class ScenarioDecoder {
     if (auto v = m.require("start_date"); v.IsDefined()) start = reader_.date(v, m.path("start_date"));
     if (start) s_.start_date = *start;
     const bool one_end = m.exclusive("end_date", "days");
-    if (one_end && !m.has("end_date") && !m.has("days")) {
+    if (one_end && !m.has("end_date") && !m.has("days") && !m.near_miss("end_date") && !m.near_miss("days")) {
       reader_.error(node, "scenario", "missing 'end_date' or 'days' (how long to simulate)");
     }
     if (auto v = m.get("end_date"); v.IsDefined() && one_end) {
       auto end = reader_.date(v, m.path("end_date"));
       if (end && start) {
         const long days = days_between(*start, *end) + 1;
-        if (days < 1 || days > max_days) {
-          reader_.error(
-              v, m.path("end_date"),
-              fmt::format("must be on or after start_date ({}) and within 100 years of it", format_iso_date(*start)));
+        if (days < 1) {
+          reader_.error(v, m.path("end_date"),
+                        fmt::format("{} is before start_date {}; the scenario runs from start_date to end_date "
+                                    "(both included)",
+                                    format_iso_date(*end), format_iso_date(*start)));
+        } else if (days > max_days) {
+          reader_.error(v, m.path("end_date"),
+                        fmt::format("{} is more than 100 years ({} days) after start_date {}", format_iso_date(*end),
+                                    max_days, format_iso_date(*start)));
         } else {
           s_.days = static_cast<int>(days);
           period_known_ = true;
@@ -361,7 +449,7 @@ class ScenarioDecoder {
         if (auto v = m.get(group_id_list_[g]); v.IsDefined()) {
           by_group[g] = reader_.whole_number(v, m.path(group_id_list_[g]), 0, static_cast<std::int64_t>(max_population))
                             .value_or(0);
-        } else {
+        } else if (!m.near_miss(group_id_list_[g])) {
           reader_.error(node, path,
                         fmt::format("missing group '{}' (give every group, or one total)", group_id_list_[g]));
         }
@@ -389,7 +477,10 @@ class ScenarioDecoder {
 
   // ---- nodes ----------------------------------------------------------------------------------------------------
   void decode_nodes(const YAML::Node& node) {
-    if (!node.IsDefined() || !reader_.expect_sequence(node, "nodes")) return;
+    if (!node.IsDefined() || !reader_.expect_sequence(node, "nodes")) {
+      nodes_unreadable_ = true;
+      return;
+    }
     if (node.size() == 0) {
       reader_.error(node, "nodes", "needs at least one node");
       return;
@@ -398,6 +489,7 @@ class ScenarioDecoder {
       std::string path = item_path("nodes", node[i], i);
       Node n;
       MapReader m(reader_, node[i], path, keys::node);
+      if (!m.valid()) network_incomplete_ = true;
       if (m.valid()) {
         if (auto v = m.require("id"); v.IsDefined()) {
           if (auto id = reader_.identifier(v, m.path("id"))) {
@@ -406,8 +498,14 @@ class ScenarioDecoder {
             if (auto [it, fresh] = node_ids_.emplace(*id, IdEntry{i, line}); !fresh) {
               reader_.error(v, m.path("id"),
                             fmt::format("duplicate node id '{}' (first at line {})", *id, it->second.line));
+              network_incomplete_ = true;
             }
+          } else {
+            if (v.IsScalar()) rejected_node_ids_.insert(v.Scalar());
+            network_incomplete_ = true;
           }
+        } else {
+          network_incomplete_ = true;
         }
         auto p = [&](std::string_view key) { return join_path(path, key); };
         n.name = n.id;
@@ -437,12 +535,13 @@ class ScenarioDecoder {
             reader_.error(v, p("closed"), "only border_crossing nodes can be closed (close corridors instead)");
           }
         }
-        if (n.kind == NodeKind::camp && !n.capacity_people) {
+        if (n.kind == NodeKind::camp && !m.has("capacity")) {
           reader_.warning(node[i], path,
                           "camp without 'capacity': its capacity defaults to a multiple of its population");
         }
       }
       node_id_list_.push_back(n.id);
+      node_items_.push_back(node[i]);
       s_.nodes.push_back(std::move(n));
     }
   }
@@ -452,6 +551,7 @@ class ScenarioDecoder {
     auto id = reader_.string(node, path);
     if (!id) return std::nullopt;
     if (auto it = node_ids_.find(*id); it != node_ids_.end()) return static_cast<NodeIndex>(it->second.index);
+    if (nodes_unreadable_ || rejected_node_ids_.count(*id) > 0) return std::nullopt;  // already reported
     reader_.error(node, path, fmt::format("unknown node '{}'{}", *id, did_you_mean(*id, std::span(node_id_list_))));
     return std::nullopt;
   }
@@ -461,6 +561,7 @@ class ScenarioDecoder {
     if (!id) return std::nullopt;
     if (auto it = corridor_ids_.find(*id); it != corridor_ids_.end())
       return static_cast<CorridorIndex>(it->second.index);
+    if (corridors_unreadable_ || rejected_corridor_ids_.count(*id) > 0) return std::nullopt;  // already reported
     reader_.error(node, path,
                   fmt::format("unknown corridor '{}'{}", *id, did_you_mean(*id, std::span(corridor_id_list_))));
     return std::nullopt;
@@ -468,12 +569,25 @@ class ScenarioDecoder {
 
   // ---- corridors ------------------------------------------------------------------------------------------------
   void decode_corridors(const YAML::Node& node) {
-    if (!node.IsDefined() || !reader_.expect_sequence(node, "corridors")) return;
+    if (!node.IsDefined()) return;
+    if (!reader_.expect_sequence(node, "corridors")) {
+      corridors_unreadable_ = true;
+      network_incomplete_ = true;
+      return;
+    }
+    std::set<std::string> default_paths;
     for (std::size_t i = 0; i < node.size(); ++i) {
+      // Named by its id; without one, by its default id <from>-<to> (unless another corridor already is).
       std::string path = item_path("corridors", node[i], i);
+      if (const auto from = scalar_at(node[i], "from"), to = scalar_at(node[i], "to");
+          !(node[i].IsMap() && node[i]["id"].IsDefined()) && is_plain_id(from) && is_plain_id(to) &&
+          corridor_ids_.count(from + "-" + to) == 0 && default_paths.insert(from + "-" + to).second) {
+        path = join_path("corridors", from + "-" + to);
+      }
       Corridor c;
       MapReader m(reader_, node[i], path, keys::corridor);
       bool ends_ok = false;
+      if (!m.valid()) network_incomplete_ = true;
       if (m.valid()) {
         auto from = m.require("from");
         auto to = m.require("to");
@@ -490,9 +604,16 @@ class ScenarioDecoder {
             ends_ok = false;
           }
         }
+        if (!ends_ok) network_incomplete_ = true;
         std::optional<std::string> explicit_id;
         YAML::Node id_node = m.get("id");
-        if (id_node.IsDefined()) explicit_id = reader_.identifier(id_node, m.path("id"));
+        if (id_node.IsDefined()) {
+          explicit_id = reader_.identifier(id_node, m.path("id"));
+          if (!explicit_id && id_node.IsScalar()) rejected_corridor_ids_.insert(id_node.Scalar());
+        } else if (from.IsScalar() && to.IsScalar() && !ends_ok) {
+          // The default id of a corridor whose ends are already reported.
+          rejected_corridor_ids_.insert(from.Scalar() + "-" + to.Scalar());
+        }
         if (explicit_id) {
           c.id = *explicit_id;
         } else if (ends_ok) {
@@ -501,11 +622,9 @@ class ScenarioDecoder {
         if (!c.id.empty()) {
           const auto line = reader_.where(id_node.IsDefined() ? id_node : node[i], path).line;
           if (auto [it, fresh] = corridor_ids_.emplace(c.id, IdEntry{i, line}); !fresh) {
-            reader_.error(id_node.IsDefined() ? id_node : node[i], path,
+            reader_.error(id_node.IsDefined() ? id_node : node[i], explicit_id ? m.path("id") : path,
                           fmt::format("duplicate corridor '{}' (first at line {}){}", c.id, it->second.line,
                                       explicit_id ? "" : "; give one of them an 'id'"));
-          } else {
-            path = join_path("corridors", c.id);
           }
         }
         auto p = [&](std::string_view key) { return join_path(path, key); };
@@ -542,7 +661,7 @@ class ScenarioDecoder {
   void decode_parameters(const YAML::Node& node, const std::string& path, ModelParameters& parameters) {
     if (!node.IsDefined()) return;
     static const auto names = parameter_names();
-    MapReader m(reader_, node, path, names);
+    MapReader m(reader_, node, path, names, " (run 'haven params' for the list)");
     if (!m.valid()) return;
     for (const auto& spec : parameter_specs) {
       if (auto v = m.get(spec.name); v.IsDefined()) {
@@ -584,15 +703,20 @@ class ScenarioDecoder {
     if (!m.exclusive("day", "date")) return std::nullopt;
     if (auto v = m.get("day"); v.IsDefined()) return day_from_number(v, m.path("day"));
     if (auto v = m.get("date"); v.IsDefined()) return day_from_date(v, m.path("date"));
+    if (m.near_miss("day") || m.near_miss("date")) return std::nullopt;  // a misspelling is already reported
     reader_.error(owner, m.path(), fmt::format("missing 'day' or 'date'{}", what));
     return std::nullopt;
   }
 
   // `until` may be a date or a day number; it names the last day the event is active.
   std::optional<int> until_day(const YAML::Node& node, const std::string& path) {
-    if (node.IsScalar() && node.Scalar().find('-') != std::string::npos) return day_from_date(node, path);
-    if (node.IsScalar() && node.Tag() != "!") return day_from_number(node, path);
-    reader_.error(node, path, "expected a date (YYYY-MM-DD) or a day number");
+    if (node.IsScalar() && node.Scalar().find('-', 1) != std::string::npos) return day_from_date(node, path);
+    const bool numeric = node.IsScalar() && !node.Scalar().empty() &&
+                         std::string_view("0123456789+-.").find(node.Scalar().front()) != std::string_view::npos;
+    if (numeric && node.Tag() != "!") return day_from_number(node, path);
+    reader_.error(node, path,
+                  fmt::format("expected a date (YYYY-MM-DD) or a day number, got {}",
+                              node.IsScalar() ? fmt::format("'{}'", node.Scalar()) : std::string("a list or mapping")));
     return std::nullopt;
   }
 
@@ -600,10 +724,22 @@ class ScenarioDecoder {
   void decode_events(const YAML::Node& node) {
     if (!node.IsDefined() || !reader_.expect_sequence(node, "events")) return;
     std::map<std::string, std::size_t> ids;
+    struct DefaultId {
+      std::string id;
+      std::string path;
+      YAML::Node item;
+    };
+    std::vector<DefaultId> default_ids;
     std::array<int, event_kind_names.size()> per_kind{};
     for (std::size_t i = 0; i < node.size(); ++i) {
       std::string path = item_path("events", node[i], i);
-      MapReader m(reader_, node[i], path, keys::event_all);
+      // An unknown key is answered with the keys the event's kind takes, when the kind is known.
+      std::string keys_hint;
+      if (const auto kind_text = scalar_at(node[i], "kind");
+          std::find(event_kind_names.begin(), event_kind_names.end(), kind_text) != event_kind_names.end()) {
+        keys_hint = fmt::format(" (a {} event takes {})", kind_text, all_of_list(keys::event_keys_for(kind_text)));
+      }
+      MapReader m(reader_, node[i], path, keys::event_all, keys_hint);
       if (!m.valid()) continue;
       Event event;
       std::optional<std::string> kind;
@@ -624,7 +760,10 @@ class ScenarioDecoder {
       if (kind) {
         // Unnamed events are called <kind>_<n>, n counting every event of that kind in file order.
         ++per_kind[kind_index];
-        if (event.id.empty()) event.id = fmt::format("{}_{}", *kind, per_kind[kind_index]);
+        if (event.id.empty() && !m.has("id")) {
+          event.id = fmt::format("{}_{}", *kind, per_kind[kind_index]);
+          default_ids.push_back({event.id, path, node[i]});
+        }
       }
       if (!kind) continue;
       // Keys that belong to another kind of event are errors here, with the kinds that take them.
@@ -633,7 +772,15 @@ class ScenarioDecoder {
         const std::string& key = it->first.Scalar();
         if (std::find(allowed.begin(), allowed.end(), key) == allowed.end() &&
             std::find(keys::event_all.begin(), keys::event_all.end(), key) != keys::event_all.end()) {
-          reader_.error(it->first, path, fmt::format("'{}' does not apply to a {} event", key, *kind));
+          std::vector<std::string_view> takers;
+          for (auto other : event_kind_names) {
+            const auto specific = keys::event_specific_keys(other);
+            if (std::find(specific.begin(), specific.end(), key) != specific.end()) takers.push_back(other);
+          }
+          const auto own = keys::event_specific_keys(*kind);
+          reader_.error(it->first, path,
+                        fmt::format("'{}' does not apply to a {} event (it belongs to {}; a {} event takes {})", key,
+                                    *kind, quoted_list(takers), *kind, all_of_list(own)));
         }
       }
       auto p = [&](std::string_view key) { return join_path(path, key); };
@@ -649,7 +796,10 @@ class ScenarioDecoder {
           if (auto last = until_day(v, p("until"))) {
             if (*last < event.start_day) {
               reader_.error(v, p("until"),
-                            fmt::format("ends (day {}) before it starts (day {})", *last, event.start_day));
+                            fmt::format("day {} ({}) is before the event starts on day {} ({}); 'until' is the "
+                                        "event's last day",
+                                        *last, format_iso_date(add_days(s_.start_date, *last)), event.start_day,
+                                        format_iso_date(add_days(s_.start_date, event.start_day))));
             } else {
               event.end_day = *last + 1;
             }
@@ -736,6 +886,15 @@ class ScenarioDecoder {
       }
       s_.events.push_back(std::move(event));
     }
+    // A default id must not collide with an id given explicitly: variants and outputs name events by id.
+    for (const auto& [id, item_path, item] : default_ids) {
+      if (auto it = ids.find(id); it != ids.end()) {
+        reader_.error(item, item_path,
+                      fmt::format("this unnamed event would be called '{}', but the event at line {} has that id; "
+                                  "give one of them another 'id'",
+                                  id, it->second));
+      }
+    }
   }
 
   // A node, or lat/lon with radius_km; for ceasefires nothing at all means everywhere.
@@ -753,9 +912,14 @@ class ScenarioDecoder {
     } else if (has_point) {
       if (auto v = m.require("lat"); v.IsDefined()) area.lat_deg = reader_.number_in(v, p("lat"), -90.0, 90.0);
       if (auto v = m.require("lon"); v.IsDefined()) area.lon_deg = reader_.number_in(v, p("lon"), -180.0, 180.0);
-      if (!m.has("radius_km")) reader_.error(m.node(), path, "missing required key 'radius_km' (with 'lat'/'lon')");
-    } else if (required) {
+      if (!m.has("radius_km") && !m.near_miss("radius_km"))
+        reader_.error(m.node(), path, "missing required key 'radius_km' (with 'lat'/'lon')");
+    } else if (required && !m.near_miss("node") && !m.near_miss("lat") && !m.near_miss("lon")) {
       reader_.error(m.node(), path, "missing 'node' or 'lat'/'lon' (where the strikes fall)");
+    } else if (m.has("radius_km")) {
+      // Without a centre the area is everywhere; a radius then means the centre was forgotten.
+      reader_.error(m.get("radius_km"), p("radius_km"),
+                    "a radius needs a centre: give 'node' or 'lat' and 'lon' (or neither, for everywhere)");
     }
     if (auto v = m.get("radius_km"); v.IsDefined()) {
       area.radius_km = reader_.number_in(v, p("radius_km"), 0.0, 20000.0).value_or(0.0);
@@ -766,7 +930,7 @@ class ScenarioDecoder {
   // ---- observations ---------------------------------------------------------------------------------------------
   void decode_observations(const YAML::Node& node) {
     if (!node.IsDefined() || !reader_.expect_sequence(node, "observations")) return;
-    std::set<std::string> ids;
+    std::map<std::string, std::size_t> ids;
     for (std::size_t i = 0; i < node.size(); ++i) {
       std::string path = item_path("observations", node[i], i);
       MapReader m(reader_, node[i], path, keys::observation);
@@ -774,8 +938,10 @@ class ScenarioDecoder {
       Observation o;
       if (auto v = m.require("id"); v.IsDefined()) {
         if (auto id = reader_.identifier(v, m.path("id"))) {
-          if (!ids.insert(*id).second)
-            reader_.error(v, m.path("id"), fmt::format("duplicate observation id '{}'", *id));
+          const auto line = reader_.where(v, m.path("id")).line;
+          if (auto [it, fresh] = ids.emplace(*id, line); !fresh)
+            reader_.error(v, m.path("id"),
+                          fmt::format("duplicate observation id '{}' (first at line {})", *id, it->second));
           o.id = *id;
         }
       }
@@ -831,7 +997,7 @@ class ScenarioDecoder {
   // ---- whole-network checks -------------------------------------------------------------------------------------
   void check_connectivity() {
     const std::size_t n = s_.nodes.size();
-    if (n < 2) return;
+    if (n < 2 || network_incomplete_) return;  // broken items are already reported; the picture would be wrong
     std::vector<std::size_t> parent(n);
     std::iota(parent.begin(), parent.end(), 0);
     auto find = [&](std::size_t x) {
@@ -855,13 +1021,67 @@ class ScenarioDecoder {
     }
     for (std::size_t i = 0; i < n; ++i) {
       if (find(i) != main) {
-        reader_.diagnostics().warning(
-            {reader_.file(), 0, 0},
-            fmt::format("nodes.{}: unreachable: no corridor path links it to the rest of the network", s_.nodes[i].id));
+        reader_.warning(node_items_[i], join_path("nodes", s_.nodes[i].id),
+                        "unreachable: no corridor path links it to the rest of the network");
       }
     }
   }
 };
+
+// After a YAML syntax error: a '{' or '[' still open where the next line starts at or left of the line that
+// opened it is almost always the cause, though the parser only notices later. Returns its 1-based position and
+// the character, when that point is at or before the line the parser gave up on.
+struct OpenBracket {
+  char bracket;
+  std::size_t line;
+  std::size_t column;
+  std::size_t indent;
+};
+
+std::optional<OpenBracket> unclosed_bracket(const std::string& text, std::size_t error_line) {
+  std::vector<OpenBracket> open;
+  std::size_t line_number = 0;
+  std::size_t begin = 0;
+  while (begin <= text.size()) {
+    const std::size_t end = std::min(text.find('\n', begin), text.size());
+    const std::string_view line(text.data() + begin, end - begin);
+    ++line_number;
+    const std::size_t indent = std::min(line.find_first_not_of(' '), line.size());
+    const bool blank = indent == line.size() || line[indent] == '#' || line[indent] == '\r';
+    if (!blank && !open.empty() && open.front().line < line_number && indent <= open.front().indent) {
+      return line_number <= error_line ? std::optional(open.back()) : std::nullopt;
+    }
+    if (line_number > error_line) return std::nullopt;
+    char quote = 0;
+    char previous = ' ';  // the last character before this one that is not a space
+    for (std::size_t i = indent; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quote != 0) {
+        if (quote == '"' && c == '\\') {
+          ++i;
+        } else if (c == quote) {
+          quote = 0;
+        }
+        continue;
+      }
+      if (c == '#' && (i == 0 || line[i - 1] == ' ')) break;
+      const bool starts_value = i == indent || previous == ':' || previous == '-' || previous == ',' ||
+                                previous == '[' || previous == '{' || previous == '?';
+      if ((c == '"' || c == '\'') && starts_value) {
+        quote = c;
+      } else if ((c == '{' || c == '[') && (starts_value || !open.empty())) {
+        open.push_back({c, line_number, i + 1, indent});
+      } else if ((c == '}' || c == ']') && !open.empty()) {
+        if ((c == '}') != (open.back().bracket == '{')) return std::nullopt;  // crossed brackets: not this case
+        open.pop_back();
+      }
+      if (c != ' ') previous = c;
+    }
+    begin = end + 1;
+  }
+  if (!open.empty()) return open.back();
+  return std::nullopt;
+}
 
 std::string read_file(const std::filesystem::path& path, Diagnostics& diagnostics) {
   std::error_code ec;
@@ -894,10 +1114,20 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     const bool depth = e.msg == "bad file" || e.msg.find("depth") != std::string::npos;
-    const std::string message = depth ? "nesting is too deep to be a scenario" : "YAML syntax: " + e.msg;
-    result.diagnostics.error({display_name, e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.line) + 1,
-                              e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.column) + 1},
-                             message);
+    const std::size_t line = e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.line) + 1;
+    const std::size_t column = e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.column) + 1;
+    if (depth) {
+      result.diagnostics.error({display_name, line, column}, "nesting is too deep to be a scenario");
+    } else if (auto bracket = unclosed_bracket(text, line == 0 ? std::numeric_limits<std::size_t>::max() : line)) {
+      result.diagnostics.error(
+          {display_name, bracket->line, bracket->column},
+          fmt::format("YAML syntax: this '{}' is never closed (a '{}' is missing; the parser stopped at line {}: {})",
+                      bracket->bracket, bracket->bracket == '{' ? '}' : ']', line, e.msg));
+    } else {
+      const bool tab = e.msg.find("tab") != std::string::npos;
+      result.diagnostics.error({display_name, line, column},
+                               fmt::format("YAML syntax: {}{}", e.msg, tab ? " (indent with spaces, not tabs)" : ""));
+    }
     return result;
   } catch (const std::exception& e) {
     result.diagnostics.error({display_name, 0, 0}, fmt::format("cannot read the YAML: {}", e.what()));
@@ -923,20 +1153,25 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
     shapes.decode_variant_shapes(variants);
 
     // Each resolution edits a fresh parse: YAML::Clone would drop the source positions diagnostics need.
-    auto resolve = [&](const std::string& variant_name, const std::vector<std::string>& overrides) -> YAML::Node {
+    auto resolve = [&](YamlReader& r, const std::string& variant_name,
+                       const std::vector<std::string>& overrides) -> YAML::Node {
       YAML::Node doc = YAML::Load(text);
       if (!variant_name.empty()) {
-        YAML::Node variant;
+        YAML::Node variant(YAML::NodeType::Undefined);
         for (auto it = variants.begin(); variants.IsMap() && it != variants.end(); ++it) {
-          if (it->first.Scalar() == variant_name) variant = it->second;
+          if (it->first.IsScalar() && it->first.Scalar() == variant_name) {
+            variant = it->second;
+            break;
+          }
         }
-        if (!variant.IsDefined() || !variant.IsMap()) {
-          result.diagnostics.error({display_name, 0, 0},
-                                   fmt::format("no variant '{}'{}{}", variant_name,
-                                               did_you_mean(variant_name, std::span(scenario.variant_names)),
-                                               scenario.variant_names.empty() ? " (the file defines none)" : ""));
+        if (!variant.IsDefined()) {
+          r.diagnostics().error({fmt::format("command line (--variant {})", variant_name), 0, 0},
+                                fmt::format("no variant '{}' in {}{}{}", variant_name, display_name,
+                                            did_you_mean(variant_name, std::span(scenario.variant_names)),
+                                            scenario.variant_names.empty() ? " (the file defines none)" : ""));
           return {};
         }
+        if (!variant.IsMap()) return {};  // its shape is already reported
         const std::string vpath = join_path("variants", variant_name);
         if (auto remove = variant["remove_events"]; remove.IsSequence()) {
           YAML::Node kept(YAML::NodeType::Sequence);
@@ -947,20 +1182,28 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
           std::set<std::string> found;
           std::vector<std::string> all_ids;
           if (doc["events"].IsSequence()) {
-            for (const auto& event : doc["events"]) {
-              const bool has_id = event.IsMap() && event["id"] && event["id"].IsScalar();
-              if (has_id) all_ids.push_back(event["id"].Scalar());
-              if (has_id && removed.count(event["id"].Scalar())) {
-                found.insert(event["id"].Scalar());
-              } else {
-                kept.push_back(event);
+            YAML::Node events = doc["events"];
+            // Events without an `id` are named <kind>_<n>; kept ones keep that name, though the count changes.
+            const auto ids = item_ids("events", events);
+            for (std::size_t k = 0; k < events.size(); ++k) {
+              YAML::Node event = events[k];
+              if (!ids[k].empty()) all_ids.push_back(ids[k]);
+              if (!ids[k].empty() && removed.count(ids[k])) {
+                found.insert(ids[k]);
+                continue;
               }
+              if (!ids[k].empty() && explicit_id(event).empty()) {
+                r.record_edit_origin(join_path("events", ids[k]), r.where(event, ""));
+                event["id"] = ids[k];
+              }
+              kept.push_back(event);
             }
           }
-          for (const auto& id : remove) {
+          for (std::size_t k = 0; k < remove.size(); ++k) {
+            const YAML::Node id = remove[k];
             if (id.IsScalar() && !found.count(id.Scalar())) {
-              reader.error(
-                  id, join_path(vpath, "remove_events"),
+              r.error(
+                  id, join_path(vpath, fmt::format("remove_events[{}]", k)),
                   fmt::format("no event with id '{}'{}", id.Scalar(), did_you_mean(id.Scalar(), std::span(all_ids))));
             }
           }
@@ -973,13 +1216,13 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
         if (auto params = variant["parameters"]; params.IsMap()) {
           if (!doc["parameters"].IsMap()) doc["parameters"] = YAML::Node(YAML::NodeType::Map);
           for (auto it = params.begin(); it != params.end(); ++it) {
-            reader.record_edit_origin(join_path("parameters", it->first.Scalar()), reader.where(it->first, vpath));
+            r.record_edit_origin(join_path("parameters", it->first.Scalar()), r.where(it->first, vpath));
             doc["parameters"][it->first.Scalar()] = it->second;
           }
         }
         if (auto set = variant["set"]; set.IsMap()) {
           for (auto it = set.begin(); it != set.end(); ++it) {
-            apply_path_edit(reader, doc, it->first.Scalar(), it->second, reader.where(it->first, vpath));
+            apply_path_edit(r, doc, it->first.Scalar(), it->second, r.where(it->first, vpath));
           }
         }
       }
@@ -987,46 +1230,61 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
         const SourceLocation origin{fmt::format("command line (--set {})", override_text), 0, 0};
         const auto eq = override_text.find('=');
         if (eq == std::string::npos || eq == 0) {
-          result.diagnostics.error(origin, "expected --set path.to.key=value");
+          r.diagnostics().error(origin, "expected --set path.to.key=value");
           continue;
         }
         YAML::Node value;
         try {
           value = unmarked_copy(YAML::Load(override_text.substr(eq + 1)));
         } catch (const YAML::Exception& e) {
-          result.diagnostics.error(origin, fmt::format("the value is not valid YAML: {}", e.msg));
+          r.diagnostics().error(origin, fmt::format("the value is not valid YAML: {}", e.msg));
           continue;
         }
-        apply_path_edit(reader, doc, override_text.substr(0, eq), value, origin);
+        apply_path_edit(r, doc, override_text.substr(0, eq), value, origin);
       }
       return doc;
     };
 
-    auto decode_into = [&](const YAML::Node& doc, Scenario& target) {
-      ScenarioDecoder decoder(reader, target);
-      decoder.decode(doc);
-    };
-
-    YAML::Node doc = resolve(options.variant, options.set_overrides);
+    YAML::Node doc = resolve(reader, options.variant, options.set_overrides);
     if (doc.IsDefined() && doc.IsMap()) {
-      decode_into(doc, scenario);
+      ScenarioDecoder decoder(reader, scenario);
+      decoder.decode(doc);
       scenario.variant = options.variant;
       YAML::Emitter emitter;
       emitter << doc;
       result.resolved_yaml = emitter.c_str();
     }
+    // Every variant is resolved and decoded too (haven check); problems that only a variant has say which one.
+    std::vector<Diagnostic> found(result.diagnostics.all().begin(), result.diagnostics.all().end());
     if (options.all_variants && options.variant.empty()) {
       for (const auto& name : std::vector<std::string>(scenario.variant_names)) {
         Scenario scratch;
-        YAML::Node vdoc = resolve(name, {});
-        if (vdoc.IsDefined() && vdoc.IsMap()) decode_into(vdoc, scratch);
+        Diagnostics own;
+        YamlReader variant_reader(display_name, own);
+        YAML::Node variant_doc = resolve(variant_reader, name, {});
+        if (variant_doc.IsDefined() && variant_doc.IsMap()) {
+          ScenarioDecoder decoder(variant_reader, scratch);
+          decoder.decode(variant_doc);
+        }
+        for (auto d : own.all()) {
+          if (d.message.rfind("variants.", 0) != 0) d.message = fmt::format("in variant '{}': {}", name, d.message);
+          found.push_back(std::move(d));
+        }
       }
     }
-    // The same problem seen from the base and from a variant is reported once.
+    // The same problem seen from the base and from a variant (or under two key paths, as a variant's parameter
+    // is) is reported once: at one place, one message.
+    auto problem = [](const Diagnostic& d) {
+      std::string_view message = d.message;
+      if (message.rfind("in variant '", 0) == 0) message.remove_prefix(message.find("': ") + 3);
+      if (const auto colon = message.find(": "); colon != std::string_view::npos) message.remove_prefix(colon + 2);
+      return fmt::format("{}:{}:{}:{}:{}", d.location.file, d.location.line, d.location.column,
+                         d.severity == Severity::error ? 'E' : 'W', message);
+    };
     Diagnostics unique;
     std::set<std::string> seen;
-    for (const auto& d : result.diagnostics.all()) {
-      if (!seen.insert(format_diagnostic(d)).second) continue;
+    for (const auto& d : found) {
+      if (!seen.insert(problem(d)).second) continue;
       if (d.severity == Severity::error) {
         unique.error(d.location, d.message);
       } else {

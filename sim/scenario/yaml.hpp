@@ -1,7 +1,9 @@
 #pragma once
-// yaml-cpp 0.7 trips GCC 12's -Wdangling-pointer in its own headers (a false positive on node iterators);
+// yaml-cpp 0.7 trips GCC 12's -Wdangling-pointer and -Wmaybe-uninitialized in its own headers (false positives
+// on node iterators);
 // silence it for those headers only, so the warning stays on for our code.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdangling-pointer"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <yaml-cpp/yaml.h>
 #pragma GCC diagnostic pop

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -33,9 +36,68 @@ bool is_plain_scalar(const YAML::Node& node) {
   return node.IsScalar() && node.Tag() != "!";
 }
 
+// Ranges whose bound is this large are open in practice: say "at least 0", not "between 0 and 1000000000000".
+constexpr double open_bound = 1e9;
+
+// 1000000, not 1e+06: bounds are read by people who type them.
+std::string bound(double value) {
+  if (value == std::floor(value) && std::abs(value) <= 9007199254740992.0) return fmt::format("{:.0f}", value);
+  return fmt::format("{:g}", value);
+}
+
+std::string out_of_range(double minimum, double maximum, double value, const std::string& shown_value) {
+  if (maximum >= open_bound && value < minimum)
+    return fmt::format("must be at least {}, got {}", bound(minimum), shown_value);
+  if (minimum <= -open_bound && value > maximum)
+    return fmt::format("must be at most {}, got {}", bound(maximum), shown_value);
+  return fmt::format("must be between {} and {}, got {}", bound(minimum), bound(maximum), shown_value);
+}
+
+// Parses a number the way number() accepts it: '_' groups digits, a leading '+' is allowed.
+std::optional<double> parse_number(const std::string& scalar) {
+  std::string text;
+  for (char c : scalar)
+    if (c != '_') text.push_back(c);
+  if (!text.empty() && text.front() == '+') text.erase(0, 1);
+  double value = 0.0;
+  const auto* begin = text.data();
+  const auto* end = text.data() + text.size();
+  const auto [stop, status] = std::from_chars(begin, end, value);
+  if (text.empty() || status != std::errc() || stop != end || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+constexpr std::string_view comma_hint = "; write large numbers without commas (3000000 or 3_000_000)";
+
+// Why text shaped like YYYY-MM-DD is still not a date: "(February 2019 has 28 days)".
+std::string why_not_a_date(const std::string& text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return {};
+  for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
+    if (text[i] < '0' || text[i] > '9') return {};
+  }
+  const int year = std::stoi(text.substr(0, 4));
+  const unsigned month = static_cast<unsigned>(std::stoi(text.substr(5, 2)));
+  if (month < 1 || month > 12) return fmt::format(": there is no month {}", month);
+  static constexpr std::array<std::string_view, 12> month_names = {"January",   "February", "March",    "April",
+                                                                   "May",       "June",     "July",     "August",
+                                                                   "September", "October",  "November", "December"};
+  const auto last =
+      std::chrono::year_month_day_last{std::chrono::year{year} / std::chrono::month{month} / std::chrono::last}.day();
+  return fmt::format(": {} {} has {} days", month_names[month - 1], year, static_cast<unsigned>(last));
+}
+
 }  // namespace
 
+void YamlReader::record_empty_value(const YAML::Node& value, const YAML::Node& key) {
+  if (value.IsNull() && value.Scalar().empty() && !key.Mark().is_null()) empty_values_.emplace_back(value, key);
+}
+
 SourceLocation YamlReader::where(const YAML::Node& node, std::string_view path) const {
+  if (node.IsDefined() && node.IsNull()) {
+    for (const auto& [value, key] : empty_values_) {
+      if (value.is(node)) return where(key, path);
+    }
+  }
   if (node.IsDefined() && !node.Mark().is_null()) {
     return {file_, static_cast<std::size_t>(node.Mark().line) + 1, static_cast<std::size_t>(node.Mark().column) + 1};
   }
@@ -71,24 +133,22 @@ std::optional<std::string> YamlReader::string(const YAML::Node& node, std::strin
 }
 
 std::optional<double> YamlReader::number(const YAML::Node& node, std::string_view path) {
+  const bool has_comma = node.IsScalar() && node.Scalar().find(',') != std::string::npos;
   if (!is_plain_scalar(node)) {
-    error(node, path, fmt::format("expected a number, got {}", shown(node)));
+    // A quoted number is text to YAML; say how to fix it rather than only what is wrong.
+    std::string hint;
+    if (node.IsScalar() && has_comma) {
+      hint = std::string(comma_hint);
+    } else if (node.IsScalar() && parse_number(node.Scalar())) {
+      hint = "; remove the quotes";
+    }
+    error(node, path, fmt::format("expected a number, got {}{}", shown(node), hint));
     return std::nullopt;
   }
   // Underscores group digits (3_000_000), as YAML 1.1 allows; commas are a common slip and get a hint.
-  std::string text;
-  for (char c : node.Scalar())
-    if (c != '_') text.push_back(c);
-  if (!text.empty() && text.front() == '+') text.erase(0, 1);
-  double value = 0.0;
-  const auto* begin = text.data();
-  const auto* end = text.data() + text.size();
-  const auto [stop, status] = std::from_chars(begin, end, value);
-  if (text.empty() || status != std::errc() || stop != end || !std::isfinite(value)) {
-    const bool has_comma = node.Scalar().find(',') != std::string::npos;
-    error(node, path,
-          fmt::format("expected a number, got {}{}", shown(node),
-                      has_comma ? "; write large numbers without commas (3000000 or 3_000_000)" : ""));
+  auto value = parse_number(node.Scalar());
+  if (!value) {
+    error(node, path, fmt::format("expected a number, got {}{}", shown(node), has_comma ? comma_hint : ""));
     return std::nullopt;
   }
   return value;
@@ -99,11 +159,7 @@ std::optional<double> YamlReader::number_in(const YAML::Node& node, std::string_
   auto value = number(node, path);
   if (!value) return std::nullopt;
   if (*value < minimum || *value > maximum) {
-    if (maximum == std::numeric_limits<double>::max()) {
-      error(node, path, fmt::format("must be at least {:g}, got {:g}", minimum, *value));
-    } else {
-      error(node, path, fmt::format("must be between {:g} and {:g}, got {:g}", minimum, maximum, *value));
-    }
+    error(node, path, out_of_range(minimum, maximum, *value, fmt::format("{:g}", *value)));
     return std::nullopt;
   }
   return value;
@@ -122,7 +178,7 @@ std::optional<std::int64_t> YamlReader::whole_number(const YAML::Node& node, std
   const double low = std::max(static_cast<double>(minimum), -exact_limit);
   const double high = std::min(static_cast<double>(maximum), exact_limit);
   if (*value < low || *value > high) {
-    error(node, path, fmt::format("must be between {} and {}, got {}", minimum, maximum, node.Scalar()));
+    error(node, path, out_of_range(low, high, *value, node.Scalar()));
     return std::nullopt;
   }
   return static_cast<std::int64_t>(*value);
@@ -140,6 +196,10 @@ std::optional<bool> YamlReader::boolean(const YAML::Node& node, std::string_view
 std::optional<Date> YamlReader::date(const YAML::Node& node, std::string_view path) {
   if (node.IsScalar()) {
     if (auto parsed = parse_iso_date(node.Scalar())) return parsed;
+    if (auto why = why_not_a_date(node.Scalar()); !why.empty()) {
+      error(node, path, fmt::format("{} is not a calendar date{}", node.Scalar(), why));
+      return std::nullopt;
+    }
   }
   error(node, path, fmt::format("expected a date as YYYY-MM-DD, got {}", shown(node)));
   return std::nullopt;
@@ -173,36 +233,85 @@ std::optional<std::string> YamlReader::choice(const YAML::Node& node, std::strin
 
 bool YamlReader::expect_sequence(const YAML::Node& node, std::string_view path) {
   if (node.IsSequence()) return true;
-  error(node, path, fmt::format("expected a list, got {}", shown(node)));
+  error(node, path,
+        fmt::format("expected a list, got {}{}", shown(node),
+                    node.IsMap() ? " (start each item with '- ', or write [a, b])" : ""));
   return false;
 }
 
+namespace {
+
+// The allowed key an unknown one was probably meant to be: a typo, or a key without its unit suffix ('radius' for
+// 'radius_km', 'duration' for 'duration_days').
+std::optional<std::string> meant_key(const std::string& name, std::span<const std::string_view> allowed) {
+  if (auto match = closest_match(name, allowed)) return match;
+  for (auto option : allowed) {
+    if (option.size() > name.size() + 1 && option.substr(0, name.size()) == name && option[name.size()] == '_') {
+      return std::string(option);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string key_hint(const std::string& name, std::span<const std::string_view> allowed, std::string_view fallback) {
+  if (auto match = meant_key(name, allowed)) return fmt::format("; did you mean '{}'?", *match);
+  if (!fallback.empty()) return std::string(fallback);
+  if (allowed.size() <= 12) return fmt::format(" (expected {})", quoted_list(allowed));
+  return {};
+}
+
+}  // namespace
+
 MapReader::MapReader(YamlReader& reader, const YAML::Node& node, std::string path,
-                     std::span<const std::string_view> allowed)
+                     std::span<const std::string_view> allowed, std::string_view unknown_key_hint)
     : reader_(reader), node_(node), path_(std::move(path)) {
   if (!node.IsMap()) {
     reader_.error(node, path_, fmt::format("expected a mapping (key: value lines), got {}", shown(node)));
     return;
   }
   valid_ = true;
+  bool comma_reported = false;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
     if (!key.IsScalar()) {
       reader_.error(key, path_, "keys must be plain names");
       continue;
     }
     const std::string& name = key.Scalar();
+    reader_.record_empty_value(value, key);
     bool known = false;
     for (auto option : allowed) known = known || option == name;
     if (!known) {
+      // `{population: 3,000,000}`: inside braces the commas split the number into keys '000' with no value.
+      const bool digits =
+          !name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (digits && value.IsNull()) {
+        if (!comma_reported) {
+          reader_.error_at(
+              key, join_path(path_, name), path_,
+              fmt::format("unknown key '{}': inside {{...}} a comma separates entries{}", name, comma_hint));
+        }
+        comma_reported = true;
+        continue;
+      }
+      // `{kind:town}`: without a space after the colon, YAML reads one key 'kind:town' with no value.
+      if (const auto colon = name.find(':'); colon != std::string::npos && colon > 0 && value.IsNull()) {
+        near_misses_.push_back(name.substr(0, colon));
+        reader_.error_at(key, join_path(path_, name), path_,
+                         fmt::format("unknown key '{}': put a space after the colon ('{}: {}')", name,
+                                     name.substr(0, colon), name.substr(colon + 1)));
+        continue;
+      }
+      if (auto meant = meant_key(name, allowed)) near_misses_.push_back(*meant);
       reader_.error_at(key, join_path(path_, name), path_,
-                       fmt::format("unknown key '{}'{}", name, did_you_mean(name, allowed)));
+                       fmt::format("unknown key '{}'{}", name, key_hint(name, allowed, unknown_key_hint)));
       continue;
     }
     bool duplicate = false;
-    for (const auto& [seen, value] : entries_) {
+    for (const auto& [seen, first_value] : entries_) {
       if (seen == name) {
-        const auto first = reader_.where(value, join_path(path_, name));
+        const auto first = reader_.where(first_value, join_path(path_, name));
         reader_.error_at(key, join_path(path_, name), path_,
                          first.line > 0 ? fmt::format("duplicate key '{}' (first given at line {})", name, first.line)
                                         : fmt::format("duplicate key '{}'", name));
@@ -210,7 +319,7 @@ MapReader::MapReader(YamlReader& reader, const YAML::Node& node, std::string pat
         break;
       }
     }
-    if (!duplicate) entries_.emplace_back(name, it->second);
+    if (!duplicate) entries_.emplace_back(name, value);
   }
 }
 
@@ -223,10 +332,14 @@ YAML::Node MapReader::get(std::string_view key) const {
 
 YAML::Node MapReader::require(std::string_view key) {
   auto value = get(key);
-  if (valid_ && !value.IsDefined()) {
+  if (valid_ && !value.IsDefined() && !near_miss(key)) {
     reader_.error(node_, path_, fmt::format("missing required key '{}'", key));
   }
   return value;
+}
+
+bool MapReader::near_miss(std::string_view key) const {
+  return std::find(near_misses_.begin(), near_misses_.end(), key) != near_misses_.end();
 }
 
 bool MapReader::exclusive(std::string_view first, std::string_view second) {

@@ -25,6 +25,9 @@ class YamlReader {
 
   // Nodes created by an edit (a variant's `set` or a --set) carry no position; the edit records where it came from.
   void record_edit_origin(const std::string& path, SourceLocation origin) { edit_origins_[path] = std::move(origin); }
+  // An empty value (`key:` and nothing) is positioned where the next token starts, often the next line; problems
+  // with it are reported at its key instead.
+  void record_empty_value(const YAML::Node& value, const YAML::Node& key);
 
   [[nodiscard]] SourceLocation where(const YAML::Node& node, std::string_view path) const;
   void error(const YAML::Node& node, std::string_view path, const std::string& message);
@@ -55,19 +58,26 @@ class YamlReader {
   std::string file_;
   Diagnostics& diagnostics_;
   std::map<std::string, SourceLocation, std::less<>> edit_origins_;
+  std::vector<std::pair<YAML::Node, YAML::Node>> empty_values_;  // (value, its key)
 };
 
 // A YAML mapping read with a fixed set of allowed keys: reports duplicate keys, unknown keys (with a hint)
 // and, through `require`, missing ones. Lookups return null nodes for absent keys.
 class MapReader {
  public:
-  MapReader(YamlReader& reader, const YAML::Node& node, std::string path, std::span<const std::string_view> allowed);
+  // `unknown_key_hint` ends the message for an unknown key that resembles no allowed key (default: the list of
+  // allowed keys when it is short).
+  MapReader(YamlReader& reader, const YAML::Node& node, std::string path, std::span<const std::string_view> allowed,
+            std::string_view unknown_key_hint = {});
 
   [[nodiscard]] bool valid() const { return valid_; }
   [[nodiscard]] YAML::Node get(std::string_view key) const;
   [[nodiscard]] bool has(std::string_view key) const { return get(key).IsDefined(); }
-  // Reports a missing key at the mapping's position; returns the value node when present.
+  // Reports a missing key at the mapping's position, unless an unknown key was already reported as a probable
+  // misspelling of it; returns the value node when present.
   YAML::Node require(std::string_view key);
+  // True when an unknown key was reported as probably meaning `key` (so `key` being absent is no news).
+  [[nodiscard]] bool near_miss(std::string_view key) const;
   // Reports when both keys are present (e.g. `day` and `date`).
   bool exclusive(std::string_view first, std::string_view second);
   [[nodiscard]] std::string path(std::string_view key) const { return join_path(path_, key); }
@@ -80,6 +90,7 @@ class MapReader {
   std::string path_;
   bool valid_ = false;
   std::vector<std::pair<std::string, YAML::Node>> entries_;
+  std::vector<std::string> near_misses_;
 };
 
 }  // namespace haven::detail

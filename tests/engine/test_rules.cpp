@@ -56,7 +56,7 @@ TEST_CASE("onward probability: lower than residents', lowest in camps, zero abro
   CHECK(town < rules.leave_probability(4.0, 1.0, p));
 }
 
-TEST_CASE("destination weight multiplies kind, safety, crowding, distance and side") {
+TEST_CASE("destination appeal multiplies kind, safety and crowding; the route factor distance and side") {
   DefaultRules rules;
   ModelParameters p;
   p.attractiveness_camp = 2.0;
@@ -64,22 +64,19 @@ TEST_CASE("destination weight multiplies kind, safety, crowding, distance and si
   p.crowding_softness = 0.1;
   p.distance_scale_km = 50.0;
   p.cross_line_attractiveness = 0.05;
-  DestinationView view;
-  view.kind = NodeKind::camp;
-  view.threat_strikes_per_day = 0.5;
-  view.occupancy_people = 500.0;
-  view.capacity_people = 1000.0;
-  view.road_distance_km = 25.0;
+  DestinationState camp;
+  camp.kind = NodeKind::camp;
+  camp.threat_strikes_per_day = 0.5;
+  camp.occupancy_people = 500.0;
+  camp.capacity_people = 1000.0;
   const double crowding = 1.0 / (1.0 + std::exp((0.5 - 1.0) / 0.1));
-  const double expected = 2.0 * std::exp(-0.5) * crowding * std::exp(-0.5);
-  CHECK(rules.destination_weight(view, p) == doctest::Approx(expected));
-  view.held_by_other_side = true;
-  CHECK(rules.destination_weight(view, p) == doctest::Approx(expected * 0.05));
-  view.held_by_other_side = false;
-  view.occupancy_people = 1000.0;  // at capacity: crowding is exactly 1/2
-  CHECK(rules.destination_weight(view, p) == doctest::Approx(2.0 * std::exp(-0.5) * 0.5 * std::exp(-0.5)));
-  view.capacity_people = std::numeric_limits<double>::infinity();  // unlimited: no crowding
-  CHECK(rules.destination_weight(view, p) == doctest::Approx(2.0 * std::exp(-0.5) * std::exp(-0.5)));
+  CHECK(rules.destination_appeal(camp, p) == doctest::Approx(2.0 * std::exp(-0.5) * crowding));
+  camp.occupancy_people = 1000.0;  // at capacity: crowding is exactly 1/2
+  CHECK(rules.destination_appeal(camp, p) == doctest::Approx(2.0 * std::exp(-0.5) * 0.5));
+  camp.capacity_people = std::numeric_limits<double>::infinity();  // unlimited: no crowding
+  CHECK(rules.destination_appeal(camp, p) == doctest::Approx(2.0 * std::exp(-0.5)));
+  CHECK(rules.route_factor(25.0, false, p) == doctest::Approx(std::exp(-0.5)));
+  CHECK(rules.route_factor(25.0, true, p) == doctest::Approx(0.05 * std::exp(-0.5)));
 }
 
 TEST_CASE("returns start only after the origin has been safe for return_delay_days") {

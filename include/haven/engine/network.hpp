@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "haven/engine/rules.hpp"
 #include "haven/scenario/scenario.hpp"
 
 namespace haven {
@@ -29,6 +30,9 @@ using RoutePtr = std::shared_ptr<const Route>;
 struct Candidate {
   NodeIndex node = no_node;
   double road_distance_km = 0.0;
+  // The rule set's route factor for this distance, to a destination held by the origin's side or another.
+  double same_side_factor = 1.0;
+  double other_side_factor = 1.0;
   RoutePtr route;
 };
 
@@ -41,7 +45,8 @@ class RoadNetwork {
   };
   using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, boost::no_property, Arc>;
 
-  RoadNetwork(const Scenario& scenario, const ModelParameters& parameters);
+  // With `rules`, candidates carry the rule set's route factors (computed once per cached route).
+  RoadNetwork(const Scenario& scenario, const ModelParameters& parameters, const RuleSet* rules = nullptr);
 
   [[nodiscard]] std::size_t node_count() const noexcept { return node_open_.size(); }
   [[nodiscard]] bool corridor_open(CorridorIndex c) const { return corridor_open_[static_cast<std::size_t>(c)] != 0; }
@@ -83,6 +88,8 @@ class RoadNetwork {
   std::vector<double> corridor_travel_days_;
   std::vector<std::pair<NodeIndex, NodeIndex>> corridor_ends_;
   std::vector<CacheEntry> cache_;
+  const ModelParameters& parameters_;
+  const RuleSet* rules_;
   std::uint64_t version_ = 0;
   mutable std::atomic<std::uint64_t> searches_{0};
 };

@@ -10,14 +10,12 @@
 
 namespace haven {
 
-// What a person weighing a destination sees of it, from where they stand.
-struct DestinationView {
+// What anyone weighing a destination sees of it today, wherever they stand.
+struct DestinationState {
   NodeKind kind = NodeKind::town;
   double threat_strikes_per_day = 0.0;
   double occupancy_people = 0.0;
   double capacity_people = 0.0;  // infinity = unlimited
-  double road_distance_km = 0.0;
-  bool held_by_other_side = false;  // controlled by another side than the one at the origin
 };
 
 class RuleSet {
@@ -35,9 +33,12 @@ class RuleSet {
   // Probability that a displaced person hosted at a node of `host_kind` moves on today.
   [[nodiscard]] virtual double onward_probability(double threat, double group_departure_factor, NodeKind host_kind,
                                                   const ModelParameters& p) const = 0;
-  // Relative attractiveness of a destination (>= 0; 0 = never chosen).
-  [[nodiscard]] virtual double destination_weight(const DestinationView& destination,
+  // A destination's weight is appeal x route factor (>= 0; 0 = never chosen), split so that the appeal is
+  // computed once per node and day and the route factor once per route.
+  [[nodiscard]] virtual double destination_appeal(const DestinationState& destination,
                                                   const ModelParameters& p) const = 0;
+  [[nodiscard]] virtual double route_factor(double road_distance_km, bool held_by_other_side,
+                                            const ModelParameters& p) const = 0;
   // Probability that a displaced person starts home today, given how many days their origin has been safe.
   [[nodiscard]] virtual double return_probability(int safe_days_at_origin, const ModelParameters& p) const = 0;
   // Whether a threat level counts as safe for returns.
@@ -54,7 +55,9 @@ class DefaultRules final : public RuleSet {
                                          const ModelParameters& p) const override;
   [[nodiscard]] double onward_probability(double threat, double group_departure_factor, NodeKind host_kind,
                                           const ModelParameters& p) const override;
-  [[nodiscard]] double destination_weight(const DestinationView& destination, const ModelParameters& p) const override;
+  [[nodiscard]] double destination_appeal(const DestinationState& destination, const ModelParameters& p) const override;
+  [[nodiscard]] double route_factor(double road_distance_km, bool held_by_other_side,
+                                    const ModelParameters& p) const override;
   [[nodiscard]] double return_probability(int safe_days_at_origin, const ModelParameters& p) const override;
   [[nodiscard]] bool is_safe(double threat, const ModelParameters& p) const override;
 

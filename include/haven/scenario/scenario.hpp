@@ -108,7 +108,7 @@ using EventAction = std::variant<Bombardment, Capture, CorridorClosure, Corridor
                                  Ceasefire, CapacityChange, Evacuation>;
 
 struct Event {
-  std::string id;  // explicit, or "<kind>-<n>"; variants remove events by id
+  std::string id;  // explicit, or "<kind>_<n>" (n counts events of that kind); variants remove events by id
   int start_day = 0;
   std::optional<int> end_day;  // exclusive; absent = lasts to the end of the scenario (or is instantaneous)
   EventAction action;

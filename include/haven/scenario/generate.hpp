@@ -1,0 +1,23 @@
+#pragma once
+// Synthetic scenarios for scaling tests and benchmarks: a random geometric road graph with towns, a few camps,
+// a closed border crossing and bombardment spread over the period. Deterministic in its seed.
+
+#include <cstdint>
+#include <string>
+
+namespace haven {
+
+struct GeneratorSettings {
+  std::int64_t nodes = 1000;
+  std::int64_t corridors = 3000;
+  double people = 1e6;
+  std::int64_t bombardments = 100;
+  int days = 365;
+  std::uint64_t seed = 1;
+  std::string name = "synthetic";
+};
+
+// The scenario as YAML text (format v1), ready for the loader.
+std::string generate_scenario_yaml(const GeneratorSettings& settings);
+
+}  // namespace haven

@@ -1,0 +1,1 @@
+check tests/data/bad/several_errors_collected.yaml

@@ -1,0 +1,1 @@
+check tests/data/bad/yaml_unclosed_bracket.yaml

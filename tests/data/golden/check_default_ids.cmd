@@ -1,0 +1,1 @@
+check tests/data/golden/default_ids.yaml

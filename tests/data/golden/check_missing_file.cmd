@@ -1,0 +1,1 @@
+check tests/data/no_such_file.yaml

@@ -1,0 +1,1 @@
+check scenarios/examples/valley.yaml --variant bordr_open

@@ -1,0 +1,1 @@
+check scenarios/examples/valley.yaml --variant border_open --set scenario.days=30
