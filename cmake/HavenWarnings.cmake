@@ -3,7 +3,9 @@ target_compile_options(haven_build_flags INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
   -Wold-style-cast -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
   # C++20 designated initialisers leave the rest at their defaults on purpose.
-  -Wno-missing-field-initializers)
+  -Wno-missing-field-initializers
+  # GCC 12 reports false -Wrestrict overlaps inside std::string at -O2/-O3 (GCC bug 105329).
+  -Wno-restrict)
 if(HAVEN_WARNINGS_AS_ERRORS)
   target_compile_options(haven_build_flags INTERFACE -Werror)
 endif()

@@ -10,6 +10,7 @@
 
 #include "check_summary.hpp"
 #include "haven/engine/simulation.hpp"
+#include "haven/io/output.hpp"
 #include "haven/scenario/generate.hpp"
 #include "haven/scenario/load.hpp"
 #include "haven/scenario/parameters.hpp"
@@ -62,6 +63,8 @@ struct RunArgs {
   int threads = 1;
   std::optional<int> days;
   std::string output;
+  bool overwrite = false;
+  bool no_output = false;
   bool quiet = false;
 };
 
@@ -73,10 +76,23 @@ void add_run_args(CLI::App& command, RunArgs& args) {
   command.add_option("--threads", args.threads, "OpenMP threads inside the run (results do not depend on it)")
       ->check(CLI::Range(1, 1024));
   command.add_option("--days", args.days, "Simulate only the first N days")->check(CLI::Range(1, 100000));
+  command.add_option("-o,--output", args.output, "Output file (default: output/<scenario>[-<variant>].h5)");
+  command.add_flag("--overwrite", args.overwrite, "Replace the output file if it exists");
+  command.add_flag("--no-output", args.no_output, "Write no file; print the summary only");
   command.add_flag("--quiet", args.quiet, "No progress line and no timing");
 }
 
-int command_run(const RunArgs& args, std::ostream& out, std::ostream& err) {
+// The command as typed, for the output's `history` attribute.
+std::string command_line(const std::vector<std::string>& args) {
+  std::string line = "haven";
+  for (const auto& arg : args) {
+    const bool plain = !arg.empty() && arg.find_first_of(" \t'\"$\\") == std::string::npos;
+    line += plain ? " " + arg : " '" + arg + "'";
+  }
+  return line;
+}
+
+int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   LoadOptions options{args.scenario.variant, args.scenario.sets, false};
   auto loaded = load_scenario_file(args.scenario.path, options);
   if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
@@ -94,14 +110,69 @@ int command_run(const RunArgs& args, std::ostream& out, std::ostream& err) {
       if (done == total) err << "\n";
     };
   }
+  const std::filesystem::path output_path =
+      args.output.empty() ? default_output_path(scenario) : std::filesystem::path(args.output);
+  if (!args.no_output && std::filesystem::exists(output_path) && !args.overwrite) {
+    err << fmt::format("haven: error: {} exists; pass --overwrite to replace it, or -o to write elsewhere\n",
+                       output_path.string());
+    return exit_bad_input;
+  }
   const auto started = std::chrono::steady_clock::now();
   Simulation simulation(scenario, config);
+  std::unique_ptr<Hdf5Writer> writer;
+  if (!args.no_output) {
+    writer = std::make_unique<Hdf5Writer>(output_path, scenario, Provenance{command_line(argv), loaded.resolved_yaml});
+    simulation.add_observer(*writer);
+  }
   const RunSummary summary = simulation.run();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   out << run_summary_table(scenario, config, summary);
   if (!args.quiet) {
     err << fmt::format("simulated {} days in {:.3f} s ({} events, {} cohorts)\n", summary.days, seconds,
                        summary.events_processed, summary.cohorts_created);
+  }
+  if (writer) out << fmt::format("wrote {}\n", output_path.string());
+  return exit_ok;
+}
+
+int command_info(const std::string& path, std::ostream& out) {
+  const RunFile run = read_run_file(path);
+  const std::size_t t = run.times(), n = run.nodes();
+  out << fmt::format("{}\n", path);
+  out << fmt::format("  {:<22}{}{}\n", "scenario", run.scenario_name,
+                     run.variant.empty() ? "" : " [" + run.variant + "]");
+  if (run.title != run.scenario_name) out << fmt::format("  {:<22}{}\n", "title", run.title);
+  if (t > 0) {
+    const auto start = *parse_iso_date(run.start_date);
+    out << fmt::format("  {:<22}{} to {} ({} recorded days)\n", "period",
+                       format_iso_date(add_days(start, run.time_days.front())),
+                       format_iso_date(add_days(start, run.time_days.back())), t);
+  }
+  out << fmt::format("  {:<22}{} mode, seed {}, run index {}\n", "run", run.mode, run.seed, run.run_index);
+  out << fmt::format("  {:<22}{}\n", "made by", run.source);
+  out << fmt::format("  {:<22}{}\n", "history", run.history);
+  out << fmt::format("  {:<22}{}\n", "scenario sha256", run.scenario_sha256);
+  out << fmt::format("  {:<22}{} nodes, {} corridors, {} groups\n", "size", n, run.corridor_name.size(),
+                     run.group_name.size());
+  if (t > 0 && !run.cumulative_displaced.empty()) {
+    out << fmt::format("  {:<22}{}\n", "displaced (left home)",
+                       grouped(static_cast<double>(run.cumulative_displaced.back())));
+  }
+  if (t > 0 && !run.displaced_present.empty()) {
+    std::int64_t present = 0;
+    for (std::size_t i = 0; i < n; ++i) present += run.displaced_present[(t - 1) * n + i];
+    out << fmt::format("  {:<22}{}\n", "displaced at the end", grouped(static_cast<double>(present)));
+  }
+  if (t > 0 && !run.unsheltered.empty()) {
+    std::int64_t peak = 0;
+    std::size_t peak_index = 0;
+    for (std::size_t k = 0; k < t; ++k) {
+      std::int64_t total = 0;
+      for (std::size_t i = 0; i < n; ++i) total += run.unsheltered[k * n + i];
+      if (total > peak) peak = total, peak_index = k;
+    }
+    out << fmt::format("  {:<22}{} (day {})\n", "unsheltered peak", grouped(static_cast<double>(peak)),
+                       run.time_days[peak_index]);
   }
   return exit_ok;
 }
@@ -121,6 +192,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   RunArgs run_args;
   auto* run = app.add_subcommand("run", "Simulate a scenario and print a summary");
   add_run_args(*run, run_args);
+
+  std::string info_file;
+  auto* info = app.add_subcommand("info", "Describe a Haven output file: scenario, period, seed, headline numbers");
+  info->add_option("file", info_file, "Output file (.h5)")->required();
 
   GeneratorSettings generator;
   std::string generate_output;
@@ -163,7 +238,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   try {
     if (check->parsed()) return command_check(check_args, out, err);
-    if (run->parsed()) return command_run(run_args, out, err);
+    if (run->parsed()) return command_run(run_args, args, out, err);
+    if (info->parsed()) return command_info(info_file, out);
     if (generate->parsed()) {
       const std::string text = generate_scenario_yaml(generator);
       if (generate_output.empty()) {

@@ -59,14 +59,19 @@ void sample_multinomial(RandomStream& stream, std::int64_t n, std::span<const do
     return;
   }
   double remaining_weight = 0.0;
-  for (double w : weights) remaining_weight += std::max(w, 0.0);
-  std::int64_t remaining = n;
+  std::size_t last = 0;  // the last category with weight: it takes what is left, so zero weights get nobody
   for (std::size_t k = 0; k < weights.size(); ++k) {
+    remaining_weight += std::max(weights[k], 0.0);
+    if (weights[k] > 0.0) last = k;
+  }
+  std::fill(out.begin(), out.end(), 0);
+  std::int64_t remaining = n;
+  for (std::size_t k = 0; k < weights.size() && remaining > 0; ++k) {
     const double w = std::max(weights[k], 0.0);
-    if (k + 1 == weights.size() || remaining == 0) {
-      out[k] = (k + 1 == weights.size()) ? remaining : 0;
-      remaining -= out[k];
-      continue;
+    if (k == last) {
+      out[k] = remaining;
+      remaining = 0;
+      break;
     }
     const double p = remaining_weight > 0.0 ? w / remaining_weight : 0.0;
     out[k] = sample_binomial(stream, remaining, std::min(p, 1.0));

@@ -68,7 +68,8 @@ double DefaultRules::route_factor(double road_distance_km, bool held_by_other_si
 }
 
 double DefaultRules::return_probability(int safe_days_at_origin, const ModelParameters& p) const {
-  if (static_cast<double>(safe_days_at_origin) < p.return_delay_days) return 0.0;
+  // Nobody goes home to a place that is not safe today, whatever the delay.
+  if (safe_days_at_origin < 1 || static_cast<double>(safe_days_at_origin) < p.return_delay_days) return 0.0;
   return 1.0 - std::exp(-p.return_rate_per_day);
 }
 

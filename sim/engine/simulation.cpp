@@ -113,7 +113,6 @@ class Simulation::Impl {
     in_transit_ = CountVector::Zero(idx(c));
     budget_.assign(c, std::numeric_limits<Count>::max());
     queues_.resize(c);
-    saved_capacity_.assign(s_.events.size(), 0.0);
     left_home_by_node_.assign(n, 0);
     displaced_arrivals_by_node_.assign(n, 0);
     flows_.resize(n);
@@ -186,7 +185,10 @@ class Simulation::Impl {
   double base_capacity(std::size_t i) const {
     const auto& node = s_.nodes[i];
     if (node.capacity_people) return *node.capacity_people;
-    if (node.kind == NodeKind::external) return std::numeric_limits<double>::infinity();
+    // People pass through crossings and transit points or leave the modelled area: no shelter limit there.
+    if (node.kind == NodeKind::external || node.kind == NodeKind::border_crossing || node.kind == NodeKind::transit) {
+      return std::numeric_limits<double>::infinity();
+    }
     double population = 0.0;
     for (auto count : node.residents_by_group) population += static_cast<double>(count);
     for (auto count : node.displaced_by_group) population += static_cast<double>(count);
@@ -279,6 +281,14 @@ class Simulation::Impl {
   }
 
   // ---- scenario events ------------------------------------------------------------------------------------------
+  // Overlapping windows on the same corridor, border or capacity stack: the latest event still in force decides,
+  // and when none is, the scenario's own value holds again.
+  using Layers = std::vector<std::pair<std::uint32_t, double>>;  // (event, value), oldest first
+  static void remove_layer(Layers& layers, std::uint32_t event) {
+    layers.erase(std::remove_if(layers.begin(), layers.end(), [&](const auto& l) { return l.first == event; }),
+                 layers.end());
+  }
+
   void apply_scenario_event(std::uint32_t e, bool starting) {
     const Event& event = s_.events[e];
     const std::string kind = std::string(event_kind_name(event.action)) + (starting ? "_start" : "_end");
@@ -300,25 +310,28 @@ class Simulation::Impl {
             }
             log(kind, event.id, action.node, -1, 0.0);
           } else if constexpr (std::is_same_v<T, CorridorClosure> || std::is_same_v<T, CorridorOpening>) {
-            const bool open = std::is_same_v<T, CorridorOpening> == starting;
-            network_.set_corridor_open(action.corridor, open);
-            log(kind, event.id, no_node, action.corridor, open ? 1.0 : 0.0);
+            auto& layers = corridor_layers_[static_cast<std::size_t>(action.corridor)];
+            const bool open = std::is_same_v<T, CorridorOpening>;
+            starting ? layers.push_back({e, open ? 1.0 : 0.0}) : remove_layer(layers, e);
+            const bool now_open = layers.empty() ? !s_.corridors[static_cast<std::size_t>(action.corridor)].closed
+                                                 : layers.back().second > 0.0;
+            network_.set_corridor_open(action.corridor, now_open);
+            log(kind, event.id, no_node, action.corridor, now_open ? 1.0 : 0.0);
           } else if constexpr (std::is_same_v<T, BorderClosure> || std::is_same_v<T, BorderOpening>) {
-            const bool open = std::is_same_v<T, BorderOpening> == starting;
-            network_.set_node_open(action.node, open);
-            log(kind, event.id, action.node, -1, open ? 1.0 : 0.0);
+            auto& layers = node_layers_[at(action.node)];
+            const bool open = std::is_same_v<T, BorderOpening>;
+            starting ? layers.push_back({e, open ? 1.0 : 0.0}) : remove_layer(layers, e);
+            const bool now_open = layers.empty() ? !s_.nodes[at(action.node)].closed : layers.back().second > 0.0;
+            network_.set_node_open(action.node, now_open);
+            log(kind, event.id, action.node, -1, now_open ? 1.0 : 0.0);
           } else if constexpr (std::is_same_v<T, Ceasefire>) {
             starting ? active_ceasefires_.push_back(e) : remove(active_ceasefires_, e);
             log(kind, event.id, action.area.node, -1, 0.0);
           } else if constexpr (std::is_same_v<T, CapacityChange>) {
-            auto& capacity = capacity_[at(action.node)];
-            if (starting) {
-              saved_capacity_[e] = capacity;
-              capacity = action.capacity_people;
-            } else {
-              capacity = saved_capacity_[e];
-            }
-            log(kind, event.id, action.node, -1, capacity);
+            auto& layers = capacity_layers_[at(action.node)];
+            starting ? layers.push_back({e, action.capacity_people}) : remove_layer(layers, e);
+            capacity_[at(action.node)] = layers.empty() ? base_capacity(at(action.node)) : layers.back().second;
+            log(kind, event.id, action.node, -1, capacity_[at(action.node)]);
           } else if constexpr (std::is_same_v<T, Evacuation>) {
             starting ? active_evacuations_.push_back(e) : remove(active_evacuations_, e);
             log(kind, event.id, action.from, -1, action.rate_people_per_day);
@@ -527,8 +540,9 @@ class Simulation::Impl {
       leg = &cohort.route->legs[0];
     }
     const auto c = static_cast<std::size_t>(leg->corridor);
+    const bool limited = s_.corridors[c].capacity_people_per_day.has_value();
     Count& budget = budget_[c];
-    if (budget < cohort.count) {
+    if (limited && budget < cohort.count) {
       // The corridor lets only `budget` more people in today; the rest wait at its entrance.
       if (budget > 0) {
         Cohort rest = cohort;
@@ -542,7 +556,7 @@ class Simulation::Impl {
       }
     }
     Cohort& entering = cohorts_[slot];
-    budget -= entering.count;
+    if (limited) budget -= entering.count;
     corridor_inflow_[idx(c)] += entering.count;
     in_transit_[idx(c)] += entering.count;
     const double speed_factor = s_.groups[static_cast<std::size_t>(entering.group)].speed_factor;
@@ -718,7 +732,9 @@ class Simulation::Impl {
   std::vector<std::string> control_;
   std::vector<std::string> initial_control_;
   std::vector<double> capacity_;
-  std::vector<double> saved_capacity_;
+  std::vector<Layers> corridor_layers_ = std::vector<Layers>(s_.corridors.size());
+  std::vector<Layers> node_layers_ = std::vector<Layers>(s_.nodes.size());
+  std::vector<Layers> capacity_layers_ = std::vector<Layers>(s_.nodes.size());
   std::vector<std::uint32_t> active_bombardments_;
   std::vector<std::uint32_t> active_ceasefires_;
   std::vector<std::uint32_t> active_evacuations_;

@@ -535,7 +535,17 @@ class ScenarioDecoder {
             reader_.error(v, p("closed"), "only border_crossing nodes can be closed (close corridors instead)");
           }
         }
-        if (n.kind == NodeKind::camp && !m.has("capacity")) {
+        const bool shelters = n.kind == NodeKind::town || n.kind == NodeKind::city || n.kind == NodeKind::camp;
+        std::int64_t people = 0;
+        for (auto c : n.residents_by_group) people += c;
+        for (auto c : n.displaced_by_group) people += c;
+        // Only on an otherwise clean file: after an error the population read may be a stand-in.
+        const bool node_ok = reader_.diagnostics().error_count() == 0;
+        if (shelters && node_ok && !m.has("capacity") && people == 0) {
+          reader_.warning(node[i], path,
+                          fmt::format("{} with no population and no 'capacity' can shelter nobody; give it a capacity",
+                                      to_string(n.kind)));
+        } else if (n.kind == NodeKind::camp && !m.has("capacity")) {
           reader_.warning(node[i], path,
                           "camp without 'capacity': its capacity defaults to a multiple of its population");
         }

@@ -47,7 +47,7 @@ TEST_CASE("haven params lists every registered parameter") {
   for (const auto& spec : haven::parameter_specs) CHECK(result.out.find(std::string(spec.name)) != std::string::npos);
 }
 
-TEST_CASE("haven schema prints the schema, which names every node kind") {
+TEST_CASE("haven schema prints the schema which names every node kind") {
   auto result = run_cli({"schema"});
   CHECK(result.exit_code == 0);
   CHECK(result.out == haven::scenario_json_schema());

@@ -6,7 +6,7 @@
 
 using namespace haven;
 
-TEST_CASE("events come out by time, then priority, then insertion order") {
+TEST_CASE("events come out by time then priority then insertion order") {
   EventQueue<std::string> queue;
   queue.push(2.0, 0, "t2");
   queue.push(1.0, 5, "t1 p5 first");

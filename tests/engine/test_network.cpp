@@ -46,7 +46,7 @@ TEST_CASE("routes are fastest open paths and follow closures") {
   CHECK(network.route(line.a, line.c) == nullptr);
 }
 
-TEST_CASE("candidates lie within the awareness range, in node order") {
+TEST_CASE("candidates lie within the awareness range in node order") {
   Line line;
   RoadNetwork network(line.b.scenario(), line.b.scenario().parameters);
   const auto& near = network.candidates(line.a, 120.0);

@@ -112,7 +112,7 @@ bool same_series(const MemoryRecorder& a, const MemoryRecorder& b) {
 
 }  // namespace
 
-TEST_CASE("conservation: over 200 random scenarios, nobody is created or lost, any day, either mode") {
+TEST_CASE("conservation - over 200 random scenarios nobody is created or lost on any day in either mode") {
   std::size_t moved_somewhere = 0;
   for (std::uint32_t seed = 1; seed <= 200; ++seed) {
     CAPTURE(seed);
@@ -136,7 +136,7 @@ TEST_CASE("conservation: over 200 random scenarios, nobody is created or lost, a
   CHECK(moved_somewhere > 200);  // the property is exercised, not vacuous
 }
 
-TEST_CASE("determinism: the same seed gives identical series at 1 and 2 threads; other seeds differ") {
+TEST_CASE("determinism - the same seed gives identical series at 1 and 2 threads and other seeds differ") {
   int differing = 0;
   for (std::uint32_t seed = 1; seed <= 20; ++seed) {
     CAPTURE(seed);

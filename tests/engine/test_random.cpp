@@ -30,7 +30,7 @@ TEST_CASE("a stream is a pure function of its key") {
   }
 }
 
-TEST_CASE("uniform() lies in [0, 1) with mean 1/2") {
+TEST_CASE("uniform() lies in the unit interval with mean one half") {
   RandomStream stream({1, 0, RandomPurpose::test, 0, 0});
   const int n = 200000;
   double sum = 0.0;

@@ -8,7 +8,7 @@
 
 using namespace haven;
 
-TEST_CASE("strike kernel: full inside the radius, exponential beyond it") {
+TEST_CASE("strike kernel is full inside the radius and exponential beyond it") {
   DefaultRules rules;
   ModelParameters p;
   p.threat_kernel_km = 10.0;
@@ -27,7 +27,7 @@ TEST_CASE("threat is felt at once and fades with the memory time constant") {
   CHECK(rules.updated_threat(10.0, 9.5, p) == 9.5);  // today's strikes dominate the faded memory (8.19)
 }
 
-TEST_CASE("leave probability: saturating hazard, scaled by the group factor") {
+TEST_CASE("leave probability is a saturating hazard scaled by the group factor") {
   DefaultRules rules;
   ModelParameters p;
   p.max_departure_rate_per_day = 0.3;
@@ -39,7 +39,7 @@ TEST_CASE("leave probability: saturating hazard, scaled by the group factor") {
   CHECK(rules.leave_probability(1e9, 1.0, p) == doctest::Approx(1.0 - std::exp(-0.3)));
 }
 
-TEST_CASE("onward probability: lower than residents', lowest in camps, zero abroad") {
+TEST_CASE("onward probability is lower than residents' and lowest in camps and zero abroad") {
   DefaultRules rules;
   ModelParameters p;
   p.max_departure_rate_per_day = 0.3;
@@ -56,7 +56,8 @@ TEST_CASE("onward probability: lower than residents', lowest in camps, zero abro
   CHECK(town < rules.leave_probability(4.0, 1.0, p));
 }
 
-TEST_CASE("destination appeal multiplies kind, safety and crowding; the route factor distance and side") {
+TEST_CASE(
+    "destination appeal multiplies kind and safety and crowding while the route factor covers distance and side") {
   DefaultRules rules;
   ModelParameters p;
   p.attractiveness_camp = 2.0;

@@ -178,7 +178,7 @@ TEST_CASE("an evacuation moves its daily rate while it lasts") {
   CHECK(people(r, r.cumulative_displaced_[9]) == 2000.0);
 }
 
-TEST_CASE("a ceasefire suppresses strikes in its window; a capture makes a front line") {
+TEST_CASE("a ceasefire suppresses strikes in its window and a capture makes a front line") {
   ScenarioBuilder b(20);
   const auto a = b.node("a", 0, 0, 1000);
   const auto other = b.node("other", 2, 0, 1000);
@@ -213,7 +213,7 @@ TEST_CASE("groups leave at their own rates") {
   CHECK(people(r, r.residents_[0](a, 1)) == doctest::Approx(500'000 * std::exp(-0.1)));
 }
 
-TEST_CASE("people whose way ahead closes re-route, or settle where they are") {
+TEST_CASE("people whose way ahead closes re-route or settle where they are") {
   ScenarioBuilder b(10);
   const auto a = b.node("a", 0, 0, 100'000);
   const auto mid = b.node("mid", 2, 0, 0, NodeKind::town, 1e12);

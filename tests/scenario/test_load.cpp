@@ -102,7 +102,7 @@ TEST_CASE("a good scenario loads into the expected plain data") {
   CHECK(s.total_population() == 1001 + 30 + 100);
 }
 
-TEST_CASE("a variant removes, adds and overrides on top of the base") {
+TEST_CASE("a variant removes and adds and overrides on top of the base") {
   const Scenario shut = load_ok({.variant = "shut"});
   CHECK(shut.variant == "shut");
   CHECK(shut.events.size() == 3);

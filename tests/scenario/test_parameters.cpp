@@ -8,7 +8,7 @@
 
 using namespace haven;
 
-TEST_CASE("every parameter's default lies in its allowed range, and names are unique") {
+TEST_CASE("every parameter's default lies in its allowed range and names are unique") {
   std::set<std::string_view> names;
   for (const auto& spec : parameter_specs) {
     INFO(spec.name);

@@ -6,7 +6,7 @@
 
 using namespace haven;
 
-TEST_CASE("edit_distance counts insertions, deletions, substitutions and transpositions") {
+TEST_CASE("edit_distance counts insertions and deletions and substitutions and transpositions") {
   CHECK(edit_distance("", "") == 0);
   CHECK(edit_distance("kitten", "sitting") == 3);
   CHECK(edit_distance("population", "popluation") == 1);  // one transposition

@@ -37,7 +37,7 @@ struct DayRecord {
   const CountMatrix* residents_by_group = nullptr;  // at home
   const CountMatrix* displaced_by_group = nullptr;  // displaced people present (hosted)
   const CountVector* departures = nullptr;          // people who set off from the node during the day
-  const CountVector* arrivals = nullptr;            // people who reached their destination at the node
+  const CountVector* arrivals = nullptr;            // people who ended a journey at the node (incl. returns, stranded)
   const CountVector* returns = nullptr;             // people who arrived back home at the node
   const CountVector* waiting = nullptr;             // people queued at the node for a full corridor
   const CountVector* unsheltered = nullptr;         // displaced people present beyond the node's capacity

@@ -1,5 +1,6 @@
 #pragma once
-// An observer that keeps every daily series in memory: the HDF5 writer writes from it and tests inspect it.
+// An observer that keeps every daily series in memory, for tests and for tools that post-process a run
+// (the HDF5 writer is its own observer and streams instead).
 
 #include <vector>
 

@@ -21,9 +21,9 @@ namespace haven {
     "flight in Idlib continued for about a week after bursts of strikes (OCHA sitreps, Dec 2019)")                   \
   X(threat_half_saturation, "strikes/day", 4.0, 0.01, 1000.0,                                                        \
     "threat at which the departure hazard reaches half its maximum",                                                 \
-    "a few strikes a day empty a town within weeks (OCHA); calibrated globally, see docs/validation.md")             \
+    "a few strikes a day empty a town within weeks (OCHA sitreps, Dec 2019 - Feb 2020)")             \
   X(front_line_threat, "strikes/day", 20.0, 0.0, 1000.0,                                                             \
-    "threat added at a captured node while it is the front line",                                                    \
+    "strike exposure added at a captured node while it is the front line",                                                    \
     "a front line is at least as dangerous as heavy bombardment")                                                    \
   X(ceasefire_compliance, "1", 0.9, 0.0, 1.0,                                                                        \
     "fraction of strikes suppressed inside a ceasefire's area and window",                                           \

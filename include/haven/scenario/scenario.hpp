@@ -173,10 +173,11 @@ inline constexpr std::array<std::string_view, 9> event_kind_names = {
     "border_opening", "ceasefire", "capacity_change",  "evacuation"};
 
 // Series the engine records; `outputs.variables` selects among them.
-inline constexpr std::array<std::string_view, 12> output_variable_names = {
+inline constexpr std::array<std::string_view, 13> output_variable_names = {
     "population",  "residents",       "displaced_present",    "departures",
     "arrivals",    "corridor_inflow", "in_transit",           "waiting",
-    "unsheltered", "returns",         "cumulative_displaced", "od_matrix"};
+    "unsheltered", "returns",         "cumulative_displaced", "od_matrix",
+    "threat"};
 
 // Series observations may refer to.
 inline constexpr std::array<std::string_view, 3> observation_variable_names = {"cumulative_displaced",

@@ -1,0 +1,115 @@
+#pragma once
+// A small RAII layer over the HDF5 C API: handles close themselves, and every failing call throws Hdf5Error
+// naming what we were doing and HDF5's own innermost message. We use the C API because it has the dimension
+// scale functions (H5DS) that make files open with named dimensions in xarray and netCDF; the C++ API lacks
+// them and HighFive is not packaged in Debian 12.
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace haven::h5 {
+
+class Hdf5Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws Hdf5Error("<what>: <HDF5's message>") when `status` is negative.
+void check(herr_t status, const std::string& what);
+hid_t check_id(hid_t id, const std::string& what);
+
+// An owned HDF5 identifier, closed with the matching H5?close.
+class Handle {
+ public:
+  Handle() = default;
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& other) noexcept : id_(other.id_), close_(other.close_) { other.id_ = H5I_INVALID_HID; }
+  Handle& operator=(Handle&& other) noexcept;
+  ~Handle() { reset(); }
+  void reset() noexcept;
+  [[nodiscard]] hid_t id() const noexcept { return id_; }
+  [[nodiscard]] bool valid() const noexcept { return id_ >= 0; }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+// Element types we store, mapped to HDF5 native types.
+template <typename T>
+hid_t native_type();
+
+// Dataset creation options.
+struct Layout {
+  std::vector<hsize_t> chunk;  // empty = contiguous
+  int deflate_level = 4;       // with the shuffle filter; ignored when contiguous
+};
+
+// A group (the file's root is one) that creates and opens datasets, subgroups and attributes.
+class Group {
+ public:
+  Group() = default;
+  explicit Group(Handle handle) : handle_(std::move(handle)) {}
+  [[nodiscard]] hid_t id() const noexcept { return handle_.id(); }
+
+  Group create_group(const std::string& name) const;
+  Group open_group(const std::string& name) const;
+  [[nodiscard]] bool has(const std::string& name) const;
+
+  template <typename T>
+  Handle create_dataset(const std::string& name, const std::vector<hsize_t>& dims, const Layout& layout = {}) const;
+  Handle create_string_dataset(const std::string& name, const std::vector<std::string>& values) const;
+  Handle open_dataset(const std::string& name) const;
+
+ private:
+  Handle handle_;
+};
+
+class File : public Group {
+ public:
+  // Creates (truncating) with link and attribute creation order tracked, so variables keep their order.
+  static File create(const std::filesystem::path& path);
+  static File open_read_only(const std::filesystem::path& path);
+  void flush() const;
+
+ private:
+  using Group::Group;
+};
+
+// Writes `data` (row-major, the whole dataset) or a hyperslab starting at `offset` with extent `count`.
+template <typename T>
+void write(hid_t dataset, std::span<const T> data);
+template <typename T>
+void write_slab(hid_t dataset, const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count,
+                std::span<const T> data);
+
+template <typename T>
+std::vector<T> read(hid_t dataset);
+std::vector<std::string> read_strings(hid_t dataset);
+std::vector<hsize_t> dims(hid_t dataset);
+
+// Attributes on any object (file, group, dataset). Strings are stored as fixed-length UTF-8, which netCDF
+// reads as text attributes.
+void set_attribute(hid_t object, const std::string& name, const std::string& value);
+template <typename T>
+void set_attribute(hid_t object, const std::string& name, T value);
+template <typename T>
+void set_attribute_array(hid_t object, const std::string& name, std::span<const T> values);
+[[nodiscard]] bool has_attribute(hid_t object, const std::string& name);
+std::string read_string_attribute(hid_t object, const std::string& name);
+template <typename T>
+T read_attribute(hid_t object, const std::string& name);
+
+// Dimension scales: `scale` becomes a dimension named `name`, attached to dimension `index` of `dataset`.
+void make_dimension_scale(hid_t scale, const std::string& name);
+void attach_scale(hid_t dataset, hid_t scale, unsigned index);
+
+}  // namespace haven::h5

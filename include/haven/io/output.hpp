@@ -1,0 +1,80 @@
+#pragma once
+// Haven's output file: one HDF5 file per run, laid out as a netCDF-4/CF dataset so that h5py, xarray
+// (h5netcdf and netcdf4 engines) and ncdump open it directly. docs/output-format.md describes every dataset.
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "haven/engine/observer.hpp"
+#include "haven/scenario/scenario.hpp"
+
+namespace haven {
+
+// What a reader needs to reproduce the run.
+struct Provenance {
+  std::string command_line;   // the full command, for `history`
+  std::string resolved_yaml;  // the scenario after the variant and --set overrides
+};
+
+// Writes the daily state to `path`: first to `path.partial`, renamed when the run finishes, so no reader
+// ever sees a half-written file. If the run fails, the partial file is removed.
+class Hdf5Writer final : public Observer {
+ public:
+  Hdf5Writer(std::filesystem::path path, const Scenario& scenario, Provenance provenance);
+  ~Hdf5Writer() override;
+  Hdf5Writer(const Hdf5Writer&) = delete;
+  Hdf5Writer& operator=(const Hdf5Writer&) = delete;
+
+  void on_start(const RunInfo& info) override;
+  void on_day(const DayRecord& record) override;
+  void on_event(const EventRecord& event) override;
+  void on_finish(const FinalRecord& record) override;
+
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  std::filesystem::path path_;
+};
+
+// output/<scenario>[-<variant>].h5, or the scenario's outputs.path when it sets one.
+std::filesystem::path default_output_path(const Scenario& scenario);
+
+// SHA-256 of a text, as lowercase hex.
+std::string sha256_hex(const std::string& text);
+
+// A run file read back (the datasets `haven info`, `validate` and `compare` need, and tests).
+struct RunFile {
+  std::string scenario_name;
+  std::string variant;
+  std::string title;
+  std::string mode;
+  std::string source;
+  std::string history;
+  std::string start_date;
+  std::string scenario_yaml;
+  std::string scenario_sha256;
+  std::uint64_t seed = 0;
+  std::uint64_t run_index = 0;
+  std::vector<std::int32_t> time_days;  // recorded days
+  std::vector<std::string> node_name;
+  std::vector<std::string> corridor_name;
+  std::vector<std::string> group_name;
+  // Row-major (time, node[, group]) or (time, corridor); whole people.
+  std::vector<std::int64_t> population, residents, displaced_present, departures, arrivals, returns, waiting,
+      unsheltered, corridor_inflow, in_transit, cumulative_displaced;
+  std::vector<double> threat;
+  std::vector<std::int32_t> od_origin, od_destination;
+  std::vector<std::int64_t> od_count;
+  std::size_t times() const { return time_days.size(); }
+  std::size_t nodes() const { return node_name.size(); }
+};
+
+// Reads a run file; throws std::runtime_error naming the file and what is wrong with it.
+RunFile read_run_file(const std::filesystem::path& path);
+
+}  // namespace haven

@@ -1,0 +1,317 @@
+#include "haven/io/hdf5.hpp"
+
+#include <H5DSpublic.h>
+#include <fmt/format.h>
+
+#include <mutex>
+
+namespace haven::h5 {
+
+namespace {
+
+// HDF5 prints its error stack to stderr by default; we turn that off once and report through exceptions.
+void silence_automatic_errors() {
+  static std::once_flag once;
+  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+}
+
+herr_t innermost(unsigned /*n*/, const H5E_error2_t* error, void* out) {
+  auto* message = static_cast<std::string*>(out);
+  if (message->empty() && error->desc != nullptr) *message = error->desc;
+  return 0;
+}
+
+std::string hdf5_message() {
+  std::string message;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, &message);
+  H5Eclear2(H5E_DEFAULT);
+  return message.empty() ? "unknown HDF5 error" : message;
+}
+
+Handle space(const std::vector<hsize_t>& dims) {
+  if (dims.empty()) return {check_id(H5Screate(H5S_SCALAR), "create a scalar dataspace"), H5Sclose};
+  return {check_id(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "create a dataspace"),
+          H5Sclose};
+}
+
+Handle utf8_string_type(std::size_t size) {
+  Handle type(check_id(H5Tcopy(H5T_C_S1), "copy the string type"), H5Tclose);
+  check(H5Tset_size(type.id(), size == 0 ? H5T_VARIABLE : size), "size a string type");
+  check(H5Tset_cset(type.id(), H5T_CSET_UTF8), "set UTF-8");
+  if (size != 0) check(H5Tset_strpad(type.id(), H5T_STR_NULLTERM), "pad a string type");
+  return type;
+}
+
+}  // namespace
+
+void check(herr_t status, const std::string& what) {
+  if (status < 0) throw Hdf5Error(fmt::format("HDF5: cannot {}: {}", what, hdf5_message()));
+}
+
+hid_t check_id(hid_t id, const std::string& what) {
+  if (id < 0) throw Hdf5Error(fmt::format("HDF5: cannot {}: {}", what, hdf5_message()));
+  return id;
+}
+
+Handle& Handle::operator=(Handle&& other) noexcept {
+  if (this != &other) {
+    reset();
+    id_ = other.id_;
+    close_ = other.close_;
+    other.id_ = H5I_INVALID_HID;
+  }
+  return *this;
+}
+
+void Handle::reset() noexcept {
+  if (id_ >= 0 && close_ != nullptr) close_(id_);
+  id_ = H5I_INVALID_HID;
+}
+
+template <>
+hid_t native_type<std::int8_t>() {
+  return H5T_NATIVE_INT8;
+}
+template <>
+hid_t native_type<std::int32_t>() {
+  return H5T_NATIVE_INT32;
+}
+template <>
+hid_t native_type<std::int64_t>() {
+  return H5T_NATIVE_INT64;
+}
+template <>
+hid_t native_type<std::uint64_t>() {
+  return H5T_NATIVE_UINT64;
+}
+template <>
+hid_t native_type<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
+
+Group Group::create_group(const std::string& name) const {
+  Handle gcpl(check_id(H5Pcreate(H5P_GROUP_CREATE), "create group properties"), H5Pclose);
+  check(H5Pset_link_creation_order(gcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "track link order");
+  check(H5Pset_attr_creation_order(gcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "track attribute order");
+  return Group(Handle(
+      check_id(H5Gcreate2(id(), name.c_str(), H5P_DEFAULT, gcpl.id(), H5P_DEFAULT), "create group " + name), H5Gclose));
+}
+
+Group Group::open_group(const std::string& name) const {
+  return Group(Handle(check_id(H5Gopen2(id(), name.c_str(), H5P_DEFAULT), "open group " + name), H5Gclose));
+}
+
+bool Group::has(const std::string& name) const {
+  return H5Lexists(id(), name.c_str(), H5P_DEFAULT) > 0;
+}
+
+template <typename T>
+Handle Group::create_dataset(const std::string& name, const std::vector<hsize_t>& dims, const Layout& layout) const {
+  Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), "create dataset properties"), H5Pclose);
+  check(H5Pset_attr_creation_order(dcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "track attribute order");
+  // Counts have no fill value: every element is written, and readers should not mistake a count for "missing".
+  check(H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_NEVER), "disable fill values");
+  bool chunked = !layout.chunk.empty();
+  for (auto d : dims) chunked = chunked && d > 0;
+  if (chunked) {
+    check(H5Pset_chunk(dcpl.id(), static_cast<int>(layout.chunk.size()), layout.chunk.data()), "chunk " + name);
+    if (layout.deflate_level > 0) {
+      check(H5Pset_shuffle(dcpl.id()), "shuffle " + name);
+      check(H5Pset_deflate(dcpl.id(), static_cast<unsigned>(layout.deflate_level)), "compress " + name);
+    }
+  }
+  Handle dataspace = space(dims);
+  return {
+      check_id(H5Dcreate2(id(), name.c_str(), native_type<T>(), dataspace.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT),
+               "create dataset " + name),
+      H5Dclose};
+}
+
+template Handle Group::create_dataset<std::int8_t>(const std::string&, const std::vector<hsize_t>&,
+                                                   const Layout&) const;
+template Handle Group::create_dataset<std::int32_t>(const std::string&, const std::vector<hsize_t>&,
+                                                    const Layout&) const;
+template Handle Group::create_dataset<std::int64_t>(const std::string&, const std::vector<hsize_t>&,
+                                                    const Layout&) const;
+template Handle Group::create_dataset<std::uint64_t>(const std::string&, const std::vector<hsize_t>&,
+                                                     const Layout&) const;
+template Handle Group::create_dataset<double>(const std::string&, const std::vector<hsize_t>&, const Layout&) const;
+
+Handle Group::create_string_dataset(const std::string& name, const std::vector<std::string>& values) const {
+  Handle type = utf8_string_type(0);
+  Handle dataspace = space({values.size()});
+  Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), "create dataset properties"), H5Pclose);
+  check(H5Pset_attr_creation_order(dcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "track attribute order");
+  Handle dataset(
+      check_id(H5Dcreate2(id(), name.c_str(), type.id(), dataspace.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT),
+               "create dataset " + name),
+      H5Dclose);
+  std::vector<const char*> pointers;
+  pointers.reserve(values.size());
+  for (const auto& value : values) pointers.push_back(value.c_str());
+  if (!values.empty()) {
+    check(H5Dwrite(dataset.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), "write " + name);
+  }
+  return dataset;
+}
+
+Handle Group::open_dataset(const std::string& name) const {
+  return {check_id(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), "open dataset " + name), H5Dclose};
+}
+
+File File::create(const std::filesystem::path& path) {
+  silence_automatic_errors();
+  Handle fcpl(check_id(H5Pcreate(H5P_FILE_CREATE), "create file properties"), H5Pclose);
+  check(H5Pset_link_creation_order(fcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "track link order");
+  check(H5Pset_attr_creation_order(fcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "track attribute order");
+  return File(Handle(
+      check_id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.id(), H5P_DEFAULT), "create " + path.string()), H5Fclose));
+}
+
+File File::open_read_only(const std::filesystem::path& path) {
+  silence_automatic_errors();
+  return File(Handle(check_id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open " + path.string()), H5Fclose));
+}
+
+void File::flush() const {
+  check(H5Fflush(id(), H5F_SCOPE_GLOBAL), "flush the file");
+}
+
+template <typename T>
+void write(hid_t dataset, std::span<const T> data) {
+  check(H5Dwrite(dataset, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), "write a dataset");
+}
+
+template <typename T>
+void write_slab(hid_t dataset, const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count,
+                std::span<const T> data) {
+  Handle file_space(check_id(H5Dget_space(dataset), "get a dataspace"), H5Sclose);
+  check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr),
+        "select a hyperslab");
+  Handle memory_space = space(count);
+  check(H5Dwrite(dataset, native_type<T>(), memory_space.id(), file_space.id(), H5P_DEFAULT, data.data()),
+        "write a hyperslab");
+}
+
+template <typename T>
+std::vector<T> read(hid_t dataset) {
+  std::size_t total = 1;
+  for (auto d : dims(dataset)) total *= d;
+  std::vector<T> out(total);
+  if (total > 0) {
+    check(H5Dread(dataset, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read a dataset");
+  }
+  return out;
+}
+
+#define HAVEN_INSTANTIATE_IO(T)                                                                                     \
+  template void write<T>(hid_t, std::span<const T>);                                                                \
+  template void write_slab<T>(hid_t, const std::vector<hsize_t>&, const std::vector<hsize_t>&, std::span<const T>); \
+  template std::vector<T> read<T>(hid_t);
+HAVEN_INSTANTIATE_IO(std::int8_t)
+HAVEN_INSTANTIATE_IO(std::int32_t)
+HAVEN_INSTANTIATE_IO(std::int64_t)
+HAVEN_INSTANTIATE_IO(std::uint64_t)
+HAVEN_INSTANTIATE_IO(double)
+#undef HAVEN_INSTANTIATE_IO
+
+std::vector<std::string> read_strings(hid_t dataset) {
+  const auto n = dims(dataset).empty() ? 0 : dims(dataset)[0];
+  Handle type = utf8_string_type(0);
+  std::vector<char*> pointers(n, nullptr);
+  if (n > 0) check(H5Dread(dataset, type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), "read strings");
+  std::vector<std::string> out;
+  out.reserve(n);
+  for (auto* p : pointers) out.emplace_back(p ? p : "");
+  if (n > 0) {
+    Handle dataspace(check_id(H5Dget_space(dataset), "get a dataspace"), H5Sclose);
+    H5Dvlen_reclaim(type.id(), dataspace.id(), H5P_DEFAULT, pointers.data());
+  }
+  return out;
+}
+
+std::vector<hsize_t> dims(hid_t dataset) {
+  Handle dataspace(check_id(H5Dget_space(dataset), "get a dataspace"), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(dataspace.id());
+  std::vector<hsize_t> out(static_cast<std::size_t>(std::max(rank, 0)));
+  if (rank > 0) H5Sget_simple_extent_dims(dataspace.id(), out.data(), nullptr);
+  return out;
+}
+
+void set_attribute(hid_t object, const std::string& name, const std::string& value) {
+  Handle type = utf8_string_type(std::max<std::size_t>(value.size(), 1));
+  Handle dataspace = space({});
+  Handle attribute(check_id(H5Acreate2(object, name.c_str(), type.id(), dataspace.id(), H5P_DEFAULT, H5P_DEFAULT),
+                            "create attribute " + name),
+                   H5Aclose);
+  std::string padded = value;
+  padded.resize(std::max<std::size_t>(value.size(), 1), '\0');
+  check(H5Awrite(attribute.id(), type.id(), padded.data()), "write attribute " + name);
+}
+
+template <typename T>
+void set_attribute(hid_t object, const std::string& name, T value) {
+  set_attribute_array<T>(object, name, std::span<const T>(&value, 1));
+}
+
+template <typename T>
+void set_attribute_array(hid_t object, const std::string& name, std::span<const T> values) {
+  Handle dataspace = values.size() == 1 ? space({}) : space({values.size()});
+  Handle attribute(
+      check_id(H5Acreate2(object, name.c_str(), native_type<T>(), dataspace.id(), H5P_DEFAULT, H5P_DEFAULT),
+               "create attribute " + name),
+      H5Aclose);
+  check(H5Awrite(attribute.id(), native_type<T>(), values.data()), "write attribute " + name);
+}
+
+bool has_attribute(hid_t object, const std::string& name) {
+  return H5Aexists(object, name.c_str()) > 0;
+}
+
+std::string read_string_attribute(hid_t object, const std::string& name) {
+  Handle attribute(check_id(H5Aopen(object, name.c_str(), H5P_DEFAULT), "open attribute " + name), H5Aclose);
+  Handle type(check_id(H5Aget_type(attribute.id()), "get the type of " + name), H5Tclose);
+  if (H5Tis_variable_str(type.id()) > 0) {
+    char* text = nullptr;
+    Handle memory = utf8_string_type(0);
+    check(H5Aread(attribute.id(), memory.id(), &text), "read attribute " + name);
+    std::string out = text ? text : "";
+    H5free_memory(text);
+    return out;
+  }
+  const std::size_t size = H5Tget_size(type.id());
+  std::string out(size, '\0');
+  Handle memory = utf8_string_type(size);
+  check(H5Aread(attribute.id(), memory.id(), out.data()), "read attribute " + name);
+  out.resize(out.find('\0') == std::string::npos ? out.size() : out.find('\0'));
+  return out;
+}
+
+template <typename T>
+T read_attribute(hid_t object, const std::string& name) {
+  Handle attribute(check_id(H5Aopen(object, name.c_str(), H5P_DEFAULT), "open attribute " + name), H5Aclose);
+  T value{};
+  check(H5Aread(attribute.id(), native_type<T>(), &value), "read attribute " + name);
+  return value;
+}
+
+#define HAVEN_INSTANTIATE_ATTRIBUTE(T)                                                 \
+  template void set_attribute<T>(hid_t, const std::string&, T);                        \
+  template void set_attribute_array<T>(hid_t, const std::string&, std::span<const T>); \
+  template T read_attribute<T>(hid_t, const std::string&);
+HAVEN_INSTANTIATE_ATTRIBUTE(std::int8_t)
+HAVEN_INSTANTIATE_ATTRIBUTE(std::int32_t)
+HAVEN_INSTANTIATE_ATTRIBUTE(std::int64_t)
+HAVEN_INSTANTIATE_ATTRIBUTE(std::uint64_t)
+HAVEN_INSTANTIATE_ATTRIBUTE(double)
+#undef HAVEN_INSTANTIATE_ATTRIBUTE
+
+void make_dimension_scale(hid_t scale, const std::string& name) {
+  check(H5DSset_scale(scale, name.c_str()), "make " + name + " a dimension scale");
+}
+
+void attach_scale(hid_t dataset, hid_t scale, unsigned index) {
+  check(H5DSattach_scale(dataset, scale, index), "attach a dimension scale");
+}
+
+}  // namespace haven::h5

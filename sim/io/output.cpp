@@ -1,0 +1,533 @@
+#include "haven/io/output.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include "haven/io/hdf5.hpp"
+#include "haven/version.hpp"
+
+namespace haven {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Dense origin-destination matrices are written up to this many nodes (8 bytes x n^2); beyond, only the sparse
+// triplets, which hold the same information.
+constexpr std::size_t dense_od_limit = 2000;
+constexpr hsize_t chunk_days = 32;
+constexpr hsize_t chunk_nodes = 1024;
+
+std::string utc_now() {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                     std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+}
+
+struct VariableSpec {
+  const char* name;
+  const char* long_name;
+  const char* units;
+};
+
+}  // namespace
+
+std::string sha256_hex(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+fs::path default_output_path(const Scenario& scenario) {
+  if (!scenario.outputs.path.empty()) return scenario.outputs.path;
+  return fs::path("output") / (scenario.name + (scenario.variant.empty() ? "" : "-" + scenario.variant) + ".h5");
+}
+
+class Hdf5Writer::Impl {
+ public:
+  Impl(fs::path path, const Scenario& scenario, Provenance provenance)
+      : final_path_(std::move(path)),
+        partial_path_(final_path_.string() + ".partial"),
+        s_(scenario),
+        provenance_(std::move(provenance)) {}
+
+  ~Impl() {
+    if (!committed_) {
+      datasets_.clear();
+      file_ = h5::File();
+      std::error_code ignored;
+      fs::remove(partial_path_, ignored);
+    }
+  }
+
+  void start(const RunInfo& info) {
+    info_ = info;
+    if (final_path_.has_parent_path()) fs::create_directories(final_path_.parent_path());
+    file_ = h5::File::create(partial_path_);
+    const int interval = std::max(1, s_.outputs.interval_days);
+    for (int day = 0; day < info.days; ++day) {
+      if (day % interval == 0 || day + 1 == info.days) recorded_days_.push_back(day);
+    }
+    if (s_.outputs.nodes.empty()) {
+      for (std::size_t i = 0; i < s_.nodes.size(); ++i) nodes_.push_back(static_cast<NodeIndex>(i));
+    } else {
+      nodes_ = s_.outputs.nodes;
+      std::sort(nodes_.begin(), nodes_.end());
+      nodes_.erase(std::unique(nodes_.begin(), nodes_.end()), nodes_.end());
+    }
+    write_attributes();
+    write_coordinates();
+    create_variables();
+  }
+
+  void day(const DayRecord& r) {
+    if (next_record_ >= recorded_days_.size() || r.day != recorded_days_[next_record_]) return;
+    ++next_record_;
+    const auto people = [&](Count units) {
+      return r.units_per_person == 1
+                 ? units
+                 : std::llround(static_cast<double>(units) / static_cast<double>(r.units_per_person));
+    };
+    const std::size_t groups = s_.groups.size();
+    auto per_node = [&](const char* name, auto value) {
+      auto* buffer = buffer_for(name);
+      if (!buffer) return;
+      for (auto i : nodes_) buffer->push_back(people(value(static_cast<Eigen::Index>(i))));
+    };
+    if (auto* buffer = buffer_for("population")) {
+      for (auto i : nodes_) {
+        for (std::size_t g = 0; g < groups; ++g) {
+          const auto row = static_cast<Eigen::Index>(i);
+          const auto col = static_cast<Eigen::Index>(g);
+          buffer->push_back(people((*r.residents_by_group)(row, col) + (*r.displaced_by_group)(row, col)));
+        }
+      }
+    }
+    per_node("residents", [&](Eigen::Index i) { return r.residents_by_group->row(i).sum(); });
+    per_node("displaced_present", [&](Eigen::Index i) { return r.displaced_by_group->row(i).sum(); });
+    per_node("departures", [&](Eigen::Index i) { return (*r.departures)(i); });
+    per_node("arrivals", [&](Eigen::Index i) { return (*r.arrivals)(i); });
+    per_node("returns", [&](Eigen::Index i) { return (*r.returns)(i); });
+    per_node("waiting", [&](Eigen::Index i) { return (*r.waiting)(i); });
+    per_node("unsheltered", [&](Eigen::Index i) { return (*r.unsheltered)(i); });
+    if (auto* buffer = buffer_for("corridor_inflow")) {
+      for (Eigen::Index c = 0; c < r.corridor_inflow->size(); ++c) buffer->push_back(people((*r.corridor_inflow)(c)));
+    }
+    if (auto* buffer = buffer_for("in_transit")) {
+      for (Eigen::Index c = 0; c < r.in_transit->size(); ++c) buffer->push_back(people((*r.in_transit)(c)));
+    }
+    if (auto* buffer = buffer_for("cumulative_displaced")) buffer->push_back(people(r.cumulative_displaced));
+    if (threat_dataset_.valid()) {
+      for (auto i : nodes_) threat_buffer_.push_back((*r.threat)(static_cast<Eigen::Index>(i)));
+    }
+    ++buffered_days_;
+    if (buffered_days_ == chunk_days || next_record_ == recorded_days_.size()) flush_buffers();
+  }
+
+  void event(const EventRecord& e) { events_.push_back(e); }
+
+  void finish(const FinalRecord& record) {
+    if (next_record_ != recorded_days_.size()) flush_buffers();
+    write_events();
+    write_origin_destination(record);
+    datasets_.clear();
+    threat_dataset_.reset();
+    coordinates_.clear();
+    file_.flush();
+    file_ = h5::File();
+    fs::rename(partial_path_, final_path_);
+    committed_ = true;
+  }
+
+ private:
+  struct Variable {
+    h5::Handle dataset;
+    std::vector<hsize_t> row_shape;  // dims after time
+    std::vector<std::int64_t> buffer;
+  };
+
+  std::vector<std::int64_t>* buffer_for(const std::string& name) {
+    auto it = datasets_.find(name);
+    return it == datasets_.end() ? nullptr : &it->second.buffer;
+  }
+
+  bool wanted(const std::string& name) const {
+    const auto& selected = s_.outputs.variables;
+    return selected.empty() || std::find(selected.begin(), selected.end(), name) != selected.end();
+  }
+
+  void write_attributes() {
+    const hid_t root = file_.id();
+    h5::set_attribute(root, "Conventions", std::string("CF-1.8"));
+    h5::set_attribute(root, "title", s_.title.empty() ? s_.name : s_.title);
+    h5::set_attribute(root, "institution", std::string("Haven displacement simulator"));
+    h5::set_attribute(root, "source", fmt::format("Haven {} (commit {})", HAVEN_VERSION, HAVEN_GIT_COMMIT));
+    h5::set_attribute(root, "history", fmt::format("{}: {}", utc_now(), provenance_.command_line));
+    h5::set_attribute(root, "created_utc", utc_now());
+    h5::set_attribute(root, "scenario_name", s_.name);
+    h5::set_attribute(root, "variant", s_.variant);
+    h5::set_attribute(root, "description", s_.description);
+    h5::set_attribute(root, "start_date", format_iso_date(s_.start_date));
+    h5::set_attribute<std::int32_t>(root, "days", info_.days);
+    h5::set_attribute<std::uint64_t>(root, "seed", info_.seed);
+    h5::set_attribute<std::uint64_t>(root, "run_index", info_.run_index);
+    h5::set_attribute(root, "mode", std::string(to_string(info_.mode)));
+    h5::set_attribute(root, "scenario_yaml", provenance_.resolved_yaml);
+    h5::set_attribute(root, "scenario_sha256", sha256_hex(provenance_.resolved_yaml));
+  }
+
+  // A 1-D coordinate that is also a dimension scale (named like the dimension, as netCDF expects).
+  hid_t dimension(const std::string& name, std::size_t size, const std::string& long_name) {
+    std::vector<std::int32_t> values(size);
+    for (std::size_t k = 0; k < size; ++k) values[k] = static_cast<std::int32_t>(k);
+    auto dataset = file_.create_dataset<std::int32_t>(name, {size});
+    if (size > 0) h5::write<std::int32_t>(dataset.id(), values);
+    h5::make_dimension_scale(dataset.id(), name);
+    h5::set_attribute(dataset.id(), "long_name", long_name);
+    const hid_t id = dataset.id();
+    coordinates_[name] = std::move(dataset);
+    return id;
+  }
+
+  void attach(hid_t dataset, const std::vector<std::string>& dims) {
+    for (unsigned k = 0; k < dims.size(); ++k) h5::attach_scale(dataset, coordinates_.at(dims[k]).id(), k);
+  }
+
+  template <typename T>
+  void coordinate(const std::string& name, const std::string& dim, const std::vector<T>& values,
+                  const std::string& long_name, const std::string& units = "") {
+    auto dataset = file_.create_dataset<T>(name, {values.size()});
+    if (!values.empty()) h5::write<T>(dataset.id(), values);
+    h5::set_attribute(dataset.id(), "long_name", long_name);
+    if (!units.empty()) h5::set_attribute(dataset.id(), "units", units);
+    attach(dataset.id(), {dim});
+  }
+
+  void string_coordinate(const std::string& name, const std::string& dim, const std::vector<std::string>& values,
+                         const std::string& long_name) {
+    auto dataset = file_.create_string_dataset(name, values);
+    h5::set_attribute(dataset.id(), "long_name", long_name);
+    attach(dataset.id(), {dim});
+  }
+
+  void write_coordinates() {
+    // time: the recorded days, CF-encoded so that readers decode real dates.
+    {
+      std::vector<std::int32_t> days(recorded_days_.begin(), recorded_days_.end());
+      auto dataset = file_.create_dataset<std::int32_t>("time", {days.size()});
+      if (!days.empty()) h5::write<std::int32_t>(dataset.id(), days);
+      h5::make_dimension_scale(dataset.id(), "time");
+      h5::set_attribute(dataset.id(), "standard_name", std::string("time"));
+      h5::set_attribute(dataset.id(), "long_name", std::string("day of the scenario (state at the end of the day)"));
+      h5::set_attribute(dataset.id(), "units", fmt::format("days since {}", format_iso_date(s_.start_date)));
+      h5::set_attribute(dataset.id(), "calendar", std::string("standard"));
+      h5::set_attribute(dataset.id(), "axis", std::string("T"));
+      coordinates_["time"] = std::move(dataset);
+    }
+    dimension("node", nodes_.size(), "node (index into node_index)");
+    dimension("corridor", s_.corridors.size(), "corridor");
+    dimension("group", s_.groups.size(), "demographic group");
+
+    std::vector<std::string> names, ids, corridor_ids, group_ids;
+    std::vector<double> lat, lon, capacity, corridor_length;
+    std::vector<std::int8_t> kind;
+    std::vector<std::int32_t> index, from, to;
+    for (auto i : nodes_) {
+      const auto& n = s_.nodes[static_cast<std::size_t>(i)];
+      names.push_back(n.name);
+      ids.push_back(n.id);
+      lat.push_back(n.lat_deg);
+      lon.push_back(n.lon_deg);
+      kind.push_back(static_cast<std::int8_t>(n.kind));
+      index.push_back(i);
+    }
+    for (const auto& c : s_.corridors) {
+      corridor_ids.push_back(c.id);
+      from.push_back(c.from);
+      to.push_back(c.to);
+      corridor_length.push_back(c.length_km);
+    }
+    for (const auto& g : s_.groups) group_ids.push_back(g.id);
+    string_coordinate("node_id", "node", ids, "node id in the scenario");
+    string_coordinate("node_name", "node", names, "node name");
+    coordinate<double>("node_lat", "node", lat, "latitude", "degrees_north");
+    coordinate<double>("node_lon", "node", lon, "longitude", "degrees_east");
+    coordinate<std::int32_t>("node_index", "node", index, "index of the node in the scenario's node list");
+    {
+      auto dataset = file_.create_dataset<std::int8_t>("node_kind", {kind.size()});
+      if (!kind.empty()) h5::write<std::int8_t>(dataset.id(), kind);
+      h5::set_attribute(dataset.id(), "long_name", std::string("kind of node"));
+      std::vector<std::int8_t> flags;
+      std::string meanings;
+      for (std::size_t k = 0; k < node_kind_names.size(); ++k) {
+        flags.push_back(static_cast<std::int8_t>(k));
+        meanings += (k ? " " : "") + std::string(node_kind_names[k]);
+      }
+      h5::set_attribute_array<std::int8_t>(dataset.id(), "flag_values", flags);
+      h5::set_attribute(dataset.id(), "flag_meanings", meanings);
+      attach(dataset.id(), {"node"});
+    }
+    string_coordinate("corridor_id", "corridor", corridor_ids, "corridor id in the scenario");
+    coordinate<std::int32_t>("corridor_from", "corridor", from, "index of the node the corridor starts at");
+    coordinate<std::int32_t>("corridor_to", "corridor", to, "index of the node the corridor ends at");
+    coordinate<double>("corridor_length_km", "corridor", corridor_length, "corridor length", "km");
+    string_coordinate("group_name", "group", group_ids, "demographic group");
+  }
+
+  void create_variable(const VariableSpec& spec, const std::vector<std::string>& dims) {
+    if (!wanted(spec.name)) return;
+    std::vector<hsize_t> shape = {recorded_days_.size()};
+    std::vector<hsize_t> chunk = {std::min<hsize_t>(chunk_days, std::max<std::size_t>(recorded_days_.size(), 1))};
+    Variable variable;
+    for (std::size_t k = 1; k < dims.size(); ++k) {
+      const hsize_t extent = coordinate_size(dims[k]);
+      shape.push_back(extent);
+      variable.row_shape.push_back(extent);
+      chunk.push_back(std::max<hsize_t>(1, std::min<hsize_t>(dims[k] == "group" ? extent : chunk_nodes, extent)));
+    }
+    variable.dataset = file_.create_dataset<std::int64_t>(spec.name, shape, h5::Layout{chunk, 4});
+    h5::set_attribute(variable.dataset.id(), "long_name", std::string(spec.long_name));
+    h5::set_attribute(variable.dataset.id(), "units", std::string(spec.units));
+    attach(variable.dataset.id(), dims);
+    datasets_.emplace(spec.name, std::move(variable));
+  }
+
+  hsize_t coordinate_size(const std::string& dim) const {
+    if (dim == "node") return nodes_.size();
+    if (dim == "corridor") return s_.corridors.size();
+    if (dim == "group") return s_.groups.size();
+    return 0;
+  }
+
+  void create_variables() {
+    create_variable({"population", "people present (at home or displaced) by group", "people"},
+                    {"time", "node", "group"});
+    create_variable({"residents", "people at home", "people"}, {"time", "node"});
+    create_variable({"displaced_present", "displaced people present (hosted)", "people"}, {"time", "node"});
+    create_variable({"departures", "people who set off from the node during the day", "people/day"}, {"time", "node"});
+    create_variable({"arrivals", "people who reached their destination at the node during the day", "people/day"},
+                    {"time", "node"});
+    create_variable({"returns", "people who arrived back home at the node during the day", "people/day"},
+                    {"time", "node"});
+    create_variable({"waiting", "people queued at the node for a full corridor", "people"}, {"time", "node"});
+    create_variable({"unsheltered", "displaced people present beyond the node's shelter capacity", "people"},
+                    {"time", "node"});
+    create_variable({"corridor_inflow", "people who entered the corridor during the day", "people/day"},
+                    {"time", "corridor"});
+    create_variable({"in_transit", "people on the corridor at the end of the day", "people"}, {"time", "corridor"});
+    create_variable(
+        {"cumulative_displaced", "people who have left home since the start (each departure counts)", "people"},
+        {"time"});
+    // Threat is a model quantity, not a count: doubles.
+    if (wanted("threat") || s_.outputs.variables.empty()) {
+      std::vector<hsize_t> chunk = {std::min<hsize_t>(chunk_days, std::max<std::size_t>(recorded_days_.size(), 1)),
+                                    std::max<hsize_t>(1, std::min<hsize_t>(chunk_nodes, nodes_.size()))};
+      threat_dataset_ =
+          file_.create_dataset<double>("threat", {recorded_days_.size(), nodes_.size()}, h5::Layout{chunk, 4});
+      h5::set_attribute(threat_dataset_.id(), "long_name", std::string("threat (remembered strikes per day)"));
+      h5::set_attribute(threat_dataset_.id(), "units", std::string("1/day"));
+      attach(threat_dataset_.id(), {"time", "node"});
+    }
+  }
+
+  void flush_buffers() {
+    if (buffered_days_ == 0) return;
+    for (auto& [name, variable] : datasets_) {
+      std::vector<hsize_t> offset = {written_days_};
+      std::vector<hsize_t> count = {buffered_days_};
+      for (auto extent : variable.row_shape) {
+        offset.push_back(0);
+        count.push_back(extent);
+      }
+      std::size_t expected = 1;
+      for (auto c : count) expected *= c;
+      if (expected > 0) h5::write_slab<std::int64_t>(variable.dataset.id(), offset, count, variable.buffer);
+      variable.buffer.clear();
+    }
+    if (threat_dataset_.valid() && !nodes_.empty()) {
+      h5::write_slab<double>(threat_dataset_.id(), {written_days_, 0}, {buffered_days_, nodes_.size()}, threat_buffer_);
+      threat_buffer_.clear();
+    }
+    written_days_ += buffered_days_;
+    buffered_days_ = 0;
+  }
+
+  void write_events() {
+    h5::Group group = file_.create_group("events");
+    std::vector<double> time;
+    std::vector<std::string> kind, id;
+    std::vector<std::int32_t> node, corridor;
+    std::vector<double> value;
+    for (const auto& e : events_) {
+      time.push_back(e.time_days);
+      kind.push_back(e.kind);
+      id.push_back(e.event_id);
+      node.push_back(e.node);
+      corridor.push_back(e.corridor);
+      value.push_back(e.value);
+    }
+    // The event dimension lives in the group, so netCDF sees /events as a group with its own dimension.
+    std::vector<std::int32_t> index(events_.size());
+    for (std::size_t k = 0; k < index.size(); ++k) index[k] = static_cast<std::int32_t>(k);
+    auto scale = group.create_dataset<std::int32_t>("event", {index.size()});
+    if (!index.empty()) h5::write<std::int32_t>(scale.id(), index);
+    h5::make_dimension_scale(scale.id(), "event");
+    auto column = [&](h5::Handle dataset, const std::string& long_name, const std::string& units) {
+      h5::set_attribute(dataset.id(), "long_name", long_name);
+      if (!units.empty()) h5::set_attribute(dataset.id(), "units", units);
+      h5::attach_scale(dataset.id(), scale.id(), 0);
+    };
+    auto times = group.create_dataset<double>("time", {time.size()});
+    if (!time.empty()) h5::write<double>(times.id(), time);
+    column(std::move(times), "when the event took effect",
+           fmt::format("days since {}", format_iso_date(s_.start_date)));
+    column(group.create_string_dataset("kind", kind), "what happened (e.g. bombardment_start, stranded)", "");
+    column(group.create_string_dataset("event_id", id), "id of the scenario event, if any", "");
+    auto nodes = group.create_dataset<std::int32_t>("node", {node.size()});
+    if (!node.empty()) h5::write<std::int32_t>(nodes.id(), node);
+    column(std::move(nodes), "node index (-1: none)", "");
+    auto corridors = group.create_dataset<std::int32_t>("corridor", {corridor.size()});
+    if (!corridor.empty()) h5::write<std::int32_t>(corridors.id(), corridor);
+    column(std::move(corridors), "corridor index (-1: none)", "");
+    auto values = group.create_dataset<double>("value", {value.size()});
+    if (!value.empty()) h5::write<double>(values.id(), value);
+    column(std::move(values), "intensity, capacity, open (1) / closed (0) or people, by kind", "");
+  }
+
+  void write_origin_destination(const FinalRecord& record) {
+    const auto people = [&](Count units) {
+      return record.units_per_person == 1
+                 ? units
+                 : std::llround(static_cast<double>(units) / static_cast<double>(record.units_per_person));
+    };
+    std::vector<std::int32_t> origin, destination;
+    std::vector<std::int64_t> count;
+    for (const auto& od : record.origin_destination) {
+      origin.push_back(od.origin);
+      destination.push_back(od.destination);
+      count.push_back(people(od.count));
+    }
+    std::vector<std::int32_t> index(count.size());
+    for (std::size_t k = 0; k < index.size(); ++k) index[k] = static_cast<std::int32_t>(k);
+    auto scale = file_.create_dataset<std::int32_t>("od_pair", {index.size()});
+    if (!index.empty()) h5::write<std::int32_t>(scale.id(), index);
+    h5::make_dimension_scale(scale.id(), "od_pair");
+    auto column = [&](const std::string& name, const auto& values, const std::string& long_name,
+                      const std::string& units) {
+      using T = typename std::decay_t<decltype(values)>::value_type;
+      auto dataset = file_.create_dataset<T>(name, {values.size()});
+      if (!values.empty()) h5::write<T>(dataset.id(), values);
+      h5::set_attribute(dataset.id(), "long_name", long_name);
+      if (!units.empty()) h5::set_attribute(dataset.id(), "units", units);
+      h5::attach_scale(dataset.id(), scale.id(), 0);
+    };
+    column("od_origin", origin, "home node index", "");
+    column("od_destination", destination, "destination node index", "");
+    column("od_count", count, "cumulative arrivals from the home node at the destination", "people");
+    if (s_.outputs.nodes.empty() && s_.nodes.size() <= dense_od_limit && wanted("od_matrix")) {
+      const std::size_t n = s_.nodes.size();
+      std::vector<std::int64_t> dense(n * n, 0);
+      for (std::size_t k = 0; k < count.size(); ++k) {
+        dense[static_cast<std::size_t>(origin[k]) * n + static_cast<std::size_t>(destination[k])] += count[k];
+      }
+      // netCDF needs a second dimension for the same nodes: `destination`, a scale with the node indices.
+      dimension("destination", n, "destination node");
+      auto dataset = file_.create_dataset<std::int64_t>("od_matrix", {n, n});
+      if (n > 0) h5::write<std::int64_t>(dataset.id(), dense);
+      h5::set_attribute(dataset.id(), "long_name",
+                        std::string("cumulative arrivals by home node (row) and destination (column) at the end"));
+      h5::set_attribute(dataset.id(), "units", std::string("people"));
+      attach(dataset.id(), {"node", "destination"});
+    }
+  }
+
+  fs::path final_path_;
+  fs::path partial_path_;
+  const Scenario& s_;
+  Provenance provenance_;
+  RunInfo info_;
+  h5::File file_;
+  std::map<std::string, h5::Handle> coordinates_;
+  std::map<std::string, Variable> datasets_;
+  h5::Handle threat_dataset_;
+  std::vector<double> threat_buffer_;
+  std::vector<int> recorded_days_;
+  std::vector<NodeIndex> nodes_;
+  std::size_t next_record_ = 0;
+  hsize_t buffered_days_ = 0;
+  hsize_t written_days_ = 0;
+  std::vector<EventRecord> events_;
+  bool committed_ = false;
+};
+
+Hdf5Writer::Hdf5Writer(fs::path path, const Scenario& scenario, Provenance provenance)
+    : impl_(std::make_unique<Impl>(path, scenario, std::move(provenance))), path_(std::move(path)) {}
+Hdf5Writer::~Hdf5Writer() = default;
+void Hdf5Writer::on_start(const RunInfo& info) {
+  impl_->start(info);
+}
+void Hdf5Writer::on_day(const DayRecord& record) {
+  impl_->day(record);
+}
+void Hdf5Writer::on_event(const EventRecord& event) {
+  impl_->event(event);
+}
+void Hdf5Writer::on_finish(const FinalRecord& record) {
+  impl_->finish(record);
+}
+
+RunFile read_run_file(const fs::path& path) {
+  try {
+    auto file = h5::File::open_read_only(path);
+    const hid_t root = file.id();
+    RunFile run;
+    if (!h5::has_attribute(root, "scenario_name")) {
+      throw std::runtime_error("not a Haven run file (no scenario_name attribute)");
+    }
+    run.scenario_name = h5::read_string_attribute(root, "scenario_name");
+    run.variant = h5::read_string_attribute(root, "variant");
+    run.title = h5::read_string_attribute(root, "title");
+    run.mode = h5::read_string_attribute(root, "mode");
+    run.source = h5::read_string_attribute(root, "source");
+    run.history = h5::read_string_attribute(root, "history");
+    run.start_date = h5::read_string_attribute(root, "start_date");
+    run.scenario_yaml = h5::read_string_attribute(root, "scenario_yaml");
+    run.scenario_sha256 = h5::read_string_attribute(root, "scenario_sha256");
+    run.seed = h5::read_attribute<std::uint64_t>(root, "seed");
+    run.run_index = h5::read_attribute<std::uint64_t>(root, "run_index");
+    auto ints = [&](const char* name) { return h5::read<std::int64_t>(file.open_dataset(name).id()); };
+    auto optional_ints = [&](const char* name) { return file.has(name) ? ints(name) : std::vector<std::int64_t>{}; };
+    run.time_days = h5::read<std::int32_t>(file.open_dataset("time").id());
+    run.node_name = h5::read_strings(file.open_dataset("node_name").id());
+    run.corridor_name = h5::read_strings(file.open_dataset("corridor_id").id());
+    run.group_name = h5::read_strings(file.open_dataset("group_name").id());
+    run.population = optional_ints("population");
+    run.residents = optional_ints("residents");
+    run.displaced_present = optional_ints("displaced_present");
+    run.departures = optional_ints("departures");
+    run.arrivals = optional_ints("arrivals");
+    run.returns = optional_ints("returns");
+    run.waiting = optional_ints("waiting");
+    run.unsheltered = optional_ints("unsheltered");
+    run.corridor_inflow = optional_ints("corridor_inflow");
+    run.in_transit = optional_ints("in_transit");
+    run.cumulative_displaced = optional_ints("cumulative_displaced");
+    if (file.has("threat")) run.threat = h5::read<double>(file.open_dataset("threat").id());
+    run.od_origin = h5::read<std::int32_t>(file.open_dataset("od_origin").id());
+    run.od_destination = h5::read<std::int32_t>(file.open_dataset("od_destination").id());
+    run.od_count = h5::read<std::int64_t>(file.open_dataset("od_count").id());
+    return run;
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("{}: {}", path.string(), e.what()));
+  }
+}
+
+}  // namespace haven

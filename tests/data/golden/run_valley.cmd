@@ -1,0 +1,1 @@
+run scenarios/examples/valley.yaml --no-output --quiet

@@ -1,0 +1,169 @@
+#include <doctest/doctest.h>
+
+#include "../support.hpp"
+#include "haven/engine/recorder.hpp"
+#include "haven/engine/simulation.hpp"
+#include "haven/io/hdf5.hpp"
+#include "haven/io/output.hpp"
+#include "haven/scenario/load.hpp"
+
+namespace fs = std::filesystem;
+using namespace haven;
+
+namespace {
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("haven_io_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+LoadResult valley() {
+  auto result = load_scenario_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml");
+  REQUIRE(result.scenario);
+  return result;
+}
+
+// Throws partway through a run, as a crash or a full disk would.
+class Saboteur final : public Observer {
+ public:
+  void on_day(const DayRecord& record) override {
+    if (record.day == 5) throw std::runtime_error("disk full");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the file holds exactly the series the engine produced") {
+  const auto loaded = valley();
+  const Scenario& s = *loaded.scenario;
+  const fs::path path = temp_dir("exact") / "valley.h5";
+  MemoryRecorder memory;
+  {
+    Simulation simulation(s, RunConfig{.seed = 42});
+    Hdf5Writer writer(path, s, Provenance{"haven run valley.yaml", loaded.resolved_yaml});
+    simulation.add_observer(memory);
+    simulation.add_observer(writer);
+    simulation.run();
+  }
+  REQUIRE(fs::exists(path));
+  CHECK_FALSE(fs::exists(path.string() + ".partial"));
+  const RunFile file = read_run_file(path);
+  const std::size_t days = memory.days(), n = s.nodes.size(), g = s.groups.size(), c = s.corridors.size();
+  REQUIRE(file.times() == days);
+  REQUIRE(file.nodes() == n);
+  CHECK(file.scenario_name == "valley");
+  CHECK(file.seed == 42);
+  CHECK(file.mode == "stochastic");
+  CHECK(file.start_date == "2024-03-01");
+  CHECK(file.scenario_sha256 == sha256_hex(loaded.resolved_yaml));
+  CHECK(file.history.find("haven run valley.yaml") != std::string::npos);
+  CHECK(file.group_name == std::vector<std::string>{"children", "adults", "elderly"});
+  for (std::size_t t = 0; t < days; ++t) {
+    CAPTURE(t);
+    CHECK(file.time_days[t] == static_cast<std::int32_t>(t));
+    CHECK(file.cumulative_displaced[t] == memory.cumulative_displaced_[t]);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto row = static_cast<Eigen::Index>(i);
+      for (std::size_t k = 0; k < g; ++k) {
+        const auto col = static_cast<Eigen::Index>(k);
+        REQUIRE(file.population[(t * n + i) * g + k] ==
+                memory.residents_[t](row, col) + memory.displaced_[t](row, col));
+      }
+      REQUIRE(file.residents[t * n + i] == memory.residents_[t].row(row).sum());
+      REQUIRE(file.displaced_present[t * n + i] == memory.displaced_[t].row(row).sum());
+      REQUIRE(file.departures[t * n + i] == memory.departures_[t](row));
+      REQUIRE(file.arrivals[t * n + i] == memory.arrivals_[t](row));
+      REQUIRE(file.returns[t * n + i] == memory.returns_[t](row));
+      REQUIRE(file.waiting[t * n + i] == memory.waiting_[t](row));
+      REQUIRE(file.unsheltered[t * n + i] == memory.unsheltered_[t](row));
+      REQUIRE(file.threat[t * n + i] == memory.threat_[t](row));
+    }
+    for (std::size_t k = 0; k < c; ++k) {
+      REQUIRE(file.corridor_inflow[t * c + k] == memory.corridor_inflow_[t](static_cast<Eigen::Index>(k)));
+      REQUIRE(file.in_transit[t * c + k] == memory.in_transit_[t](static_cast<Eigen::Index>(k)));
+    }
+  }
+  REQUIRE(file.od_count.size() == memory.final_.origin_destination.size());
+  for (std::size_t k = 0; k < file.od_count.size(); ++k) {
+    CHECK(file.od_origin[k] == memory.final_.origin_destination[k].origin);
+    CHECK(file.od_destination[k] == memory.final_.origin_destination[k].destination);
+    CHECK(file.od_count[k] == memory.final_.origin_destination[k].count);
+  }
+  // The event log: one entry per scenario event start (all start within the period) at least.
+  auto h5file = h5::File::open_read_only(path);
+  auto events = h5file.open_group("events");
+  const auto kinds = h5::read_strings(events.open_dataset("kind").id());
+  CHECK(kinds.size() == memory.events_.size());
+  CHECK(kinds.size() >= s.events.size());
+}
+
+TEST_CASE("expected-mode files hold whole people and a recording interval thins the time axis") {
+  auto loaded = load_scenario_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml",
+                                   {.set_overrides = {"outputs.interval_days=7", "outputs.variables=[residents]"}});
+  REQUIRE(loaded.scenario);
+  const fs::path path = temp_dir("interval") / "valley.h5";
+  {
+    Simulation simulation(*loaded.scenario, RunConfig{.mode = Mode::expected});
+    Hdf5Writer writer(path, *loaded.scenario, Provenance{"test", loaded.resolved_yaml});
+    simulation.add_observer(writer);
+    simulation.run();
+  }
+  const RunFile file = read_run_file(path);
+  CHECK(file.time_days == std::vector<std::int32_t>{0, 7, 14, 21, 28, 35, 42, 49, 56, 59});
+  CHECK(file.mode == "expected");
+  CHECK(file.residents.size() == 10 * loaded.scenario->nodes.size());
+  CHECK(file.population.empty());  // not selected
+  std::int64_t day0 = 0;
+  for (std::size_t i = 0; i < file.nodes(); ++i) day0 += file.residents[i];
+  CHECK(day0 > 600'000);
+}
+
+TEST_CASE("a run that fails midway leaves no file behind") {
+  const auto loaded = valley();
+  const fs::path path = temp_dir("failing") / "valley.h5";
+  {
+    Simulation simulation(*loaded.scenario, RunConfig{});
+    Hdf5Writer writer(path, *loaded.scenario, Provenance{"test", loaded.resolved_yaml});
+    Saboteur saboteur;
+    simulation.add_observer(writer);
+    simulation.add_observer(saboteur);
+    CHECK_THROWS_WITH(simulation.run(), "disk full");
+  }
+  CHECK_FALSE(fs::exists(path));
+  CHECK_FALSE(fs::exists(path.string() + ".partial"));
+}
+
+TEST_CASE("haven run writes the file and refuses to overwrite it without --overwrite") {
+  const fs::path path = temp_dir("cli") / "run.h5";
+  const std::string scenario = "scenarios/examples/valley.yaml";
+  auto first = haven::test::run_cli({"run", scenario, "-o", path.string(), "--quiet"});
+  CHECK(first.exit_code == 0);
+  CHECK(fs::exists(path));
+  CHECK(first.out.find("wrote " + path.string()) != std::string::npos);
+  const auto written = fs::last_write_time(path);
+  auto second = haven::test::run_cli({"run", scenario, "-o", path.string(), "--quiet"});
+  CHECK(second.exit_code == 2);
+  CHECK(second.err.find("exists; pass --overwrite") != std::string::npos);
+  CHECK(fs::last_write_time(path) == written);
+  auto third = haven::test::run_cli({"run", scenario, "-o", path.string(), "--quiet", "--overwrite", "--seed", "3"});
+  CHECK(third.exit_code == 0);
+  CHECK(read_run_file(path).seed == 3);
+  auto info = haven::test::run_cli({"info", path.string()});
+  CHECK(info.exit_code == 0);
+  CHECK(info.out.find("scenario              valley") != std::string::npos);
+  CHECK(info.out.find("seed 3") != std::string::npos);
+  auto missing = haven::test::run_cli({"info", (path.parent_path() / "nope.h5").string()});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("nope.h5") != std::string::npos);
+}
+
+TEST_CASE("HDF5 failures become exceptions that say what we were doing") {
+  CHECK_THROWS_WITH_AS(h5::File::open_read_only("/nonexistent/dir/x.h5"),
+                       doctest::Contains("HDF5: cannot open /nonexistent/dir/x.h5"), h5::Hdf5Error);
+}
+
+TEST_CASE("sha256_hex matches the standard test vector") {
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
