@@ -2,6 +2,7 @@
 # Haven set-up: installs the Debian 12 packages Haven needs (only those missing), configures and builds.
 #
 #   tools/setup.sh run     install, build, run the default scenario        (README command 1)
+#                          (HAVEN_SCENARIO picks another; the file goes to output/)
 #   tools/setup.sh test    install, build, run the whole test suite (CTest) (README command 2)
 #   tools/setup.sh deps    install the missing packages only
 #   tools/setup.sh build   install and build only
@@ -56,7 +57,7 @@ case "${1:-build}" in
   build) install_missing; build ;;
   run)
     install_missing; build
-    "build/$preset/bin/haven" check scenarios/examples/valley.yaml
+    "build/$preset/bin/haven" run "${HAVEN_SCENARIO:-scenarios/examples/valley.yaml}" --overwrite
     ;;
   test)
     install_missing; build

@@ -231,3 +231,53 @@ TEST_CASE("people whose way ahead closes re-route or settle where they are") {
   for (const auto& e : r.events_) stranded_logged = stranded_logged || e.kind == "stranded";
   CHECK(stranded_logged);
 }
+
+TEST_CASE("overlapping closures and capacity changes stack and unwind to the scenario's values") {
+  ScenarioBuilder b(20);
+  const auto a = b.node("a", 0, 0, 100'000);
+  const auto camp = b.node("camp", 2, 0, 0, NodeKind::camp, 13'000);
+  const auto road = b.corridor(a, camp, 10);
+  b.event(CorridorClosure{road}, 2, 10);   // days 2-9
+  b.event(CorridorClosure{road}, 5, 13);   // days 5-12: the road must stay closed until day 13
+  b.event(CapacityChange{camp, 50'000}, 3, 8);
+  b.event(CapacityChange{camp, 70'000}, 5, 15);
+  b.bombard(a, 10.0, 0);
+  still(b.parameters());
+  const auto r = run(b.scenario());
+  auto open_on = [&](int day) {
+    bool open = true;
+    for (const auto& e : r.events_) {
+      if (e.corridor == road && e.time_days <= day) open = e.value > 0.0;
+    }
+    return open;
+  };
+  auto capacity_on = [&](int day) {
+    double capacity = 13'000;
+    for (const auto& e : r.events_) {
+      if (e.node == camp && e.kind.rfind("capacity_change", 0) == 0 && e.time_days <= day) capacity = e.value;
+    }
+    return capacity;
+  };
+  CHECK(open_on(1));
+  CHECK_FALSE(open_on(2));
+  CHECK_FALSE(open_on(11));  // the first closure ended, the second still holds
+  CHECK(open_on(13));
+  for (int day = 2; day < 13; ++day) CHECK(r.corridor_inflow_[static_cast<std::size_t>(day)](road) == 0);
+  CHECK(capacity_on(4) == 50'000);
+  CHECK(capacity_on(6) == 70'000);
+  CHECK(capacity_on(9) == 70'000);   // the first change ended, the later one still holds
+  CHECK(capacity_on(16) == 13'000);  // both ended: the scenario's own capacity
+}
+
+TEST_CASE("nobody returns to an unsafe origin even with no return delay") {
+  ScenarioBuilder b(15);
+  const auto a = b.node("a", 0, 0, 100'000);
+  const auto safe = b.node("safe", 2, 0, 0, NodeKind::town, 1e12);
+  b.corridor(a, safe, 10);
+  b.bombard(a, 10.0, 0);  // never stops
+  still(b.parameters());
+  b.parameters().return_delay_days = 0.0;
+  b.parameters().return_rate_per_day = 0.5;
+  const auto r = run(b.scenario());
+  for (const auto& day : r.returns_) CHECK(day(a) == 0);
+}
