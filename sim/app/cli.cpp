@@ -7,8 +7,12 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 #include "check_summary.hpp"
+#include "haven/analysis/compare.hpp"
+#include "haven/analysis/series.hpp"
+#include "haven/analysis/validation.hpp"
 #include "haven/engine/simulation.hpp"
 #include "haven/io/output.hpp"
 #include "haven/scenario/generate.hpp"
@@ -65,6 +69,7 @@ struct RunArgs {
   std::string output;
   bool overwrite = false;
   bool no_output = false;
+  std::string variants;
   bool quiet = false;
 };
 
@@ -79,6 +84,8 @@ void add_run_args(CLI::App& command, RunArgs& args) {
   command.add_option("-o,--output", args.output, "Output file (default: output/<scenario>[-<variant>].h5)");
   command.add_flag("--overwrite", args.overwrite, "Replace the output file if it exists");
   command.add_flag("--no-output", args.no_output, "Write no file; print the summary only");
+  command.add_option("--variants", args.variants, "'all': run the base and every variant, then compare them")
+      ->check(CLI::IsMember({"all"}));
   command.add_flag("--quiet", args.quiet, "No progress line and no timing");
 }
 
@@ -92,12 +99,10 @@ std::string command_line(const std::vector<std::string>& args) {
   return line;
 }
 
-int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  LoadOptions options{args.scenario.variant, args.scenario.sets, false};
-  auto loaded = load_scenario_file(args.scenario.path, options);
-  if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
+// One run of one scenario (resolved with its variant and overrides): summary, validation rows, file.
+int run_one(const RunArgs& args, const LoadResult& loaded, const std::vector<std::string>& argv, bool validation,
+            std::ostream& out, std::ostream& err, std::filesystem::path* written = nullptr) {
   const Scenario& scenario = *loaded.scenario;
-
   RunConfig config;
   config.seed = args.seed.value_or(scenario.seed);
   config.mode = args.mode == "expected" ? Mode::expected : Mode::stochastic;
@@ -124,14 +129,134 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
     writer = std::make_unique<Hdf5Writer>(output_path, scenario, Provenance{command_line(argv), loaded.resolved_yaml});
     simulation.add_observer(*writer);
   }
+  ObservationProbe probe(scenario);
+  simulation.add_observer(probe);
   const RunSummary summary = simulation.run();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   out << run_summary_table(scenario, config, summary);
+  if (validation && !scenario.observations.empty()) {
+    out << validation_table(scenario, validate(scenario, {&probe}));
+  }
   if (!args.quiet) {
     err << fmt::format("simulated {} days in {:.3f} s ({} events, {} cohorts)\n", summary.days, seconds,
                        summary.events_processed, summary.cohorts_created);
   }
   if (writer) out << fmt::format("wrote {}\n", output_path.string());
+  if (written) *written = output_path;
+  return exit_ok;
+}
+
+int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  if (args.variants != "all") {
+    LoadOptions options{args.scenario.variant, args.scenario.sets, false};
+    auto loaded = load_scenario_file(args.scenario.path, options);
+    if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
+    return run_one(args, loaded, argv, true, out, err);
+  }
+  // --variants all: the base and every variant, then the what-if table.
+  if (!args.output.empty() || !args.scenario.variant.empty()) {
+    err << "haven: error: --variants all writes one file per variant; it cannot be combined with -o or --variant\n";
+    return exit_bad_input;
+  }
+  auto base = load_scenario_file(args.scenario.path, LoadOptions{"", args.scenario.sets, true});
+  if (print_diagnostics(base.diagnostics, err) != exit_ok) return exit_bad_input;
+  std::vector<std::string> variants = {""};
+  for (const auto& v : base.scenario->variant_names) variants.push_back(v);
+  std::vector<WhatIfOutcome> outcomes;
+  for (const auto& variant : variants) {
+    auto loaded = load_scenario_file(args.scenario.path, LoadOptions{variant, args.scenario.sets, false});
+    if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
+    RunArgs one = args;
+    std::filesystem::path path;
+    std::ostringstream ignored;
+    const int code = run_one(one, loaded, argv, false, args.no_output ? out : ignored, err, &path);
+    if (code != exit_ok) return code;
+    if (!args.no_output) outcomes.push_back(summarise_run(read_run_file(path)));
+  }
+  if (!outcomes.empty()) out << comparison_table(outcomes);
+  return exit_ok;
+}
+
+struct ValidateArgs {
+  RunArgs run;
+  int runs = 1;
+  std::string from, to;
+  std::optional<double> max_error;
+  std::optional<double> max_point_error;
+};
+
+bool is_hdf5_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char signature[8] = {};
+  in.read(signature, 8);
+  return in.gcount() == 8 && std::string(signature, 8) == "\x89HDF\r\n\x1a\n";
+}
+
+int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& err) {
+  const std::string& target = args.run.scenario.path;
+  std::optional<LoadResult> loaded;
+  std::optional<RunFile> file;
+  if (is_hdf5_file(target)) {
+    file = read_run_file(target);
+    // The file carries its resolved scenario: observations come from exactly what was run.
+    loaded = load_scenario_text(file->scenario_yaml, target + " (scenario_yaml)");
+  } else {
+    loaded = load_scenario_file(target, LoadOptions{args.run.scenario.variant, args.run.scenario.sets, false});
+  }
+  if (print_diagnostics(loaded->diagnostics, err) != exit_ok) return exit_bad_input;
+  Scenario& scenario = *loaded->scenario;
+  if (file) scenario.variant = file->variant;
+  ValidationWindow window;
+  for (auto [text, slot] : {std::pair{&args.from, &window.first_day}, std::pair{&args.to, &window.last_day}}) {
+    if (text->empty()) continue;
+    auto date = parse_iso_date(*text);
+    if (!date) {
+      err << fmt::format("haven: error: --from/--to expects a date as YYYY-MM-DD, got '{}'\n", *text);
+      return exit_bad_input;
+    }
+    *slot = static_cast<int>(days_between(scenario.start_date, *date));
+  }
+  if (scenario.observations.empty()) {
+    err << fmt::format("haven: error: {} has no observations to validate against\n", target);
+    return exit_bad_input;
+  }
+  ValidationReport report;
+  if (file) {
+    RunFileSeries series(*file, scenario);
+    report = validate(scenario, {&series}, window);
+  } else {
+    RunConfig config;
+    config.seed = args.run.seed.value_or(scenario.seed);
+    config.mode = args.run.mode == "expected" ? Mode::expected : Mode::stochastic;
+    config.days = args.run.days;
+    const auto probes = run_ensemble(scenario, config, args.runs, args.run.threads);
+    std::vector<const SimulatedSeries*> members;
+    for (const auto& probe : probes) members.push_back(probe.get());
+    report = validate(scenario, members, window);
+  }
+  out << validation_table(scenario, report);
+  bool failed = false;
+  if (args.max_error && report.mean_abs_relative_error > *args.max_error) {
+    out << fmt::format("FAIL: mean absolute relative error {:.3f} exceeds --max-error {:.3f}\n",
+                       report.mean_abs_relative_error, *args.max_error);
+    failed = true;
+  }
+  if (args.max_point_error && report.max_abs_relative_error > *args.max_point_error) {
+    out << fmt::format("FAIL: a point is off by {:.3f}, more than --max-point-error {:.3f}\n",
+                       report.max_abs_relative_error, *args.max_point_error);
+    failed = true;
+  }
+  if (report.rows.empty()) {
+    out << "FAIL: no observation point could be compared\n";
+    failed = true;
+  }
+  return failed ? exit_failure : exit_ok;
+}
+
+int command_compare(const std::vector<std::string>& files, std::ostream& out) {
+  std::vector<WhatIfOutcome> outcomes;
+  for (const auto& path : files) outcomes.push_back(summarise_run(read_run_file(path)));
+  out << comparison_table(outcomes);
   return exit_ok;
 }
 
@@ -193,6 +318,32 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* run = app.add_subcommand("run", "Simulate a scenario and print a summary");
   add_run_args(*run, run_args);
 
+  ValidateArgs validate_args;
+  auto* validate_command = app.add_subcommand(
+      "validate", "Compare a run file, or an ensemble of a scenario, with the scenario's observations");
+  validate_command->add_option("target", validate_args.run.scenario.path, "Run file (.h5) or scenario (.yaml)")
+      ->required();
+  validate_command->add_option("--variant", validate_args.run.scenario.variant, "Variant (scenario only)");
+  validate_command->add_option("--set", validate_args.run.scenario.sets, "Override a value (scenario only)")
+      ->take_all();
+  validate_command->add_option("--runs", validate_args.runs, "Ensemble members to run (scenario only)")
+      ->check(CLI::Range(1, 1'000'000));
+  validate_command->add_option("--seed", validate_args.run.seed, "Random seed (default: the scenario's)");
+  validate_command->add_option("--mode", validate_args.run.mode, "stochastic or expected")
+      ->check(CLI::IsMember({"stochastic", "expected"}));
+  validate_command->add_option("-j,--threads", validate_args.run.threads, "Members run in parallel")
+      ->check(CLI::Range(1, 1024));
+  validate_command->add_option("--from", validate_args.from, "First observation date to compare (YYYY-MM-DD)");
+  validate_command->add_option("--to", validate_args.to, "Last observation date to compare (YYYY-MM-DD)");
+  validate_command->add_option("--max-error", validate_args.max_error,
+                               "Exit 1 when the mean absolute relative error exceeds this");
+  validate_command->add_option("--max-point-error", validate_args.max_point_error,
+                               "Exit 1 when any point's absolute relative error exceeds this");
+
+  std::vector<std::string> compare_files;
+  auto* compare = app.add_subcommand("compare", "Compare what-if runs: displaced by day 30/60/90, peaks, destinations");
+  compare->add_option("files", compare_files, "Run files (.h5); differences are from the first")->required();
+
   std::string info_file;
   auto* info = app.add_subcommand("info", "Describe a Haven output file: scenario, period, seed, headline numbers");
   info->add_option("file", info_file, "Output file (.h5)")->required();
@@ -240,6 +391,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (check->parsed()) return command_check(check_args, out, err);
     if (run->parsed()) return command_run(run_args, args, out, err);
     if (info->parsed()) return command_info(info_file, out);
+    if (validate_command->parsed()) return command_validate(validate_args, out, err);
+    if (compare->parsed()) return command_compare(compare_files, out);
     if (generate->parsed()) {
       const std::string text = generate_scenario_yaml(generator);
       if (generate_output.empty()) {

@@ -31,10 +31,14 @@ std::string run_summary_table(const Scenario& s, const RunConfig& config, const 
   };
   row("people in the scenario", grouped(r.initial_population));
   row("displaced (left home)", grouped(r.cumulative_displaced));
-  row("peak daily departures", grouped(r.peak_daily_departures));
-  out += fmt::format("  {:<30}{:>12}\n", "  on", day_label(r.peak_day));
-  row("unsheltered at peak", grouped(r.unsheltered_peak));
-  if (r.unsheltered_peak > 0) out += fmt::format("  {:<30}{:>12}\n", "  on", day_label(r.unsheltered_peak_day));
+  out += fmt::format("  {:<30}{:>12}  on {}\n", "peak daily departures", grouped(r.peak_daily_departures),
+                     day_label(r.peak_day));
+  if (r.unsheltered_peak > 0) {
+    out += fmt::format("  {:<30}{:>12}  on {}\n", "unsheltered at peak", grouped(r.unsheltered_peak),
+                       day_label(r.unsheltered_peak_day));
+  } else {
+    row("unsheltered at peak", grouped(0));
+  }
   row("returned home", grouped(r.returned));
   row("displaced present at the end", grouped(r.displaced_present_end));
   row("in transit at the end", grouped(r.in_transit_end));

@@ -507,6 +507,7 @@ RunFile read_run_file(const fs::path& path) {
     auto optional_ints = [&](const char* name) { return file.has(name) ? ints(name) : std::vector<std::int64_t>{}; };
     run.time_days = h5::read<std::int32_t>(file.open_dataset("time").id());
     run.node_name = h5::read_strings(file.open_dataset("node_name").id());
+    run.node_index = h5::read<std::int32_t>(file.open_dataset("node_index").id());
     run.corridor_name = h5::read_strings(file.open_dataset("corridor_id").id());
     run.group_name = h5::read_strings(file.open_dataset("group_name").id());
     run.population = optional_ints("population");

@@ -62,6 +62,7 @@ struct RunFile {
   std::uint64_t run_index = 0;
   std::vector<std::int32_t> time_days;  // recorded days
   std::vector<std::string> node_name;
+  std::vector<std::int32_t> node_index;  // each column's node in the scenario (a node subset may be recorded)
   std::vector<std::string> corridor_name;
   std::vector<std::string> group_name;
   // Row-major (time, node[, group]) or (time, corridor); whole people.

@@ -62,8 +62,9 @@ namespace haven {
     "47% of early Sept 2018 IDPs went to camps, 14% to informal camps (OCHA)")                                       \
   X(attractiveness_transit, "1", 0.1, 0.0, 100.0, "attractiveness weight of a transit node",                         \
     "transit points are passed through, rarely chosen")                                                              \
-  X(attractiveness_border_crossing, "1", 3.0, 0.0, 100.0,                                                            \
-    "attractiveness weight of an open border crossing", "an open border draws people strongly")                      \
+  X(attractiveness_border_crossing, "1", 0.1, 0.0, 100.0,                                                            \
+    "attractiveness weight of an open border crossing as a place to stay (people cross to the external node)",       \
+    "crossings are passed through; some wait at them, as at Bab al-Hawa in 2020")                                    \
   X(attractiveness_external, "1", 3.0, 0.0, 100.0,                                                                   \
     "attractiveness weight of an external (outside the modelled area) node", "as for open border crossings")         \
   X(cross_line_attractiveness, "1", 0.05, 0.0, 1.0,                                                                  \

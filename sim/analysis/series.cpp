@@ -1,0 +1,109 @@
+#include "haven/analysis/series.hpp"
+
+#include <algorithm>
+
+namespace haven {
+
+RunFileSeries::RunFileSeries(const RunFile& file, const Scenario& scenario) : file_(file) {
+  for (std::size_t column = 0; column < file.node_index.size(); ++column) column_[file.node_index[column]] = column;
+  (void)scenario;
+}
+
+std::optional<double> RunFileSeries::value(const Observation& observation, int day) const {
+  const auto it = std::find(file_.time_days.begin(), file_.time_days.end(), day);
+  const std::size_t n = file_.nodes();
+  auto node_total = [&](const std::vector<std::int64_t>& series, std::size_t t) -> std::optional<double> {
+    if (series.empty()) return std::nullopt;
+    if (observation.node == no_node) {
+      double total = 0.0;
+      for (std::size_t i = 0; i < n; ++i) total += static_cast<double>(series[t * n + i]);
+      return total;
+    }
+    auto column = column_.find(observation.node);
+    if (column == column_.end()) return std::nullopt;
+    return static_cast<double>(series[t * n + column->second]);
+  };
+  if (observation.variable == "arrivals") {
+    // Cumulative arrivals need every day up to `day`.
+    const auto last = static_cast<std::size_t>(std::max(day, 0));
+    if (file_.time_days.size() <= last || file_.time_days[last] != day) return std::nullopt;
+    double total = 0.0;
+    for (std::size_t t = 0; t <= last; ++t) {
+      auto v = node_total(file_.arrivals, t);
+      if (!v) return std::nullopt;
+      total += *v;
+    }
+    return total;
+  }
+  if (it == file_.time_days.end()) return std::nullopt;
+  const auto t = static_cast<std::size_t>(it - file_.time_days.begin());
+  if (observation.variable == "cumulative_displaced") {
+    if (file_.cumulative_displaced.empty()) return std::nullopt;
+    return static_cast<double>(file_.cumulative_displaced[t]);
+  }
+  if (observation.variable == "displaced_present") return node_total(file_.displaced_present, t);
+  return std::nullopt;
+}
+
+ObservationProbe::ObservationProbe(const Scenario& scenario)
+    : scenario_(scenario),
+      by_observation_(scenario.observations.size()),
+      cumulative_arrivals_(scenario.observations.size(), 0.0) {}
+
+void ObservationProbe::on_day(const DayRecord& r) {
+  const double scale = static_cast<double>(r.units_per_person);
+  for (std::size_t k = 0; k < scenario_.observations.size(); ++k) {
+    const auto& observation = scenario_.observations[k];
+    const auto node = static_cast<Eigen::Index>(observation.node);
+    double value = 0.0;
+    if (observation.variable == "cumulative_displaced") {
+      value = static_cast<double>(r.cumulative_displaced);
+    } else if (observation.variable == "displaced_present") {
+      value = static_cast<double>(observation.node == no_node ? r.displaced_by_group->sum()
+                                                              : r.displaced_by_group->row(node).sum());
+    } else if (observation.variable == "arrivals") {
+      cumulative_arrivals_[k] +=
+          static_cast<double>(observation.node == no_node ? r.arrivals->sum() : (*r.arrivals)(node));
+      value = cumulative_arrivals_[k];
+    }
+    by_observation_[k].push_back(value / scale);
+  }
+}
+
+std::optional<double> ObservationProbe::value(const Observation& observation, int day) const {
+  for (std::size_t k = 0; k < scenario_.observations.size(); ++k) {
+    if (&scenario_.observations[k] != &observation && scenario_.observations[k].id != observation.id) continue;
+    const auto& series = by_observation_[k];
+    if (day < 0 || static_cast<std::size_t>(day) >= series.size()) return std::nullopt;
+    return series[static_cast<std::size_t>(day)];
+  }
+  return std::nullopt;
+}
+
+std::vector<std::unique_ptr<ObservationProbe>> run_ensemble(const Scenario& scenario, const RunConfig& base, int runs,
+                                                            int threads) {
+  std::vector<std::unique_ptr<ObservationProbe>> probes(static_cast<std::size_t>(std::max(runs, 0)));
+  std::vector<std::string> failures(probes.size());
+#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(threads, 1))
+  for (int m = 0; m < runs; ++m) {
+    try {
+      RunConfig config = base;
+      config.run_index = base.run_index + static_cast<std::uint64_t>(m);
+      config.threads = 1;
+      config.progress = nullptr;
+      auto probe = std::make_unique<ObservationProbe>(scenario);
+      Simulation simulation(scenario, config);
+      simulation.add_observer(*probe);
+      simulation.run();
+      probes[static_cast<std::size_t>(m)] = std::move(probe);
+    } catch (const std::exception& e) {
+      failures[static_cast<std::size_t>(m)] = e.what();
+    }
+  }
+  for (std::size_t m = 0; m < failures.size(); ++m) {
+    if (!failures[m].empty()) throw std::runtime_error("ensemble member " + std::to_string(m) + ": " + failures[m]);
+  }
+  return probes;
+}
+
+}  // namespace haven

@@ -1,0 +1,109 @@
+#include "haven/analysis/validation.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace haven {
+
+double percentile(std::vector<double> values, double q) {
+  if (values.empty()) throw std::invalid_argument("percentile of no values");
+  std::sort(values.begin(), values.end());
+  const double position = q * static_cast<double>(values.size() - 1);
+  const auto below = static_cast<std::size_t>(std::floor(position));
+  const auto above = std::min(below + 1, values.size() - 1);
+  const double fraction = position - static_cast<double>(below);
+  return values[below] + (values[above] - values[below]) * fraction;
+}
+
+ValidationReport validate(const Scenario& scenario, const std::vector<const SimulatedSeries*>& members,
+                          const ValidationWindow& window) {
+  ValidationReport report;
+  report.members = members.size();
+  double sum_abs = 0.0, sum_weighted = 0.0, sum_weights = 0.0;
+  for (const auto& observation : scenario.observations) {
+    for (const auto& point : observation.points) {
+      if (window.first_day && point.day < *window.first_day) continue;
+      if (window.last_day && point.day > *window.last_day) continue;
+      if (point.value <= 0.0) continue;
+      std::vector<double> values;
+      for (const auto* member : members) {
+        if (auto v = member->value(observation, point.day)) values.push_back(*v);
+      }
+      if (values.size() != members.size() || values.empty()) continue;
+      ValidationRow row;
+      row.series = observation.id;
+      row.day = point.day;
+      row.observed = point.value;
+      row.weight = point.weight;
+      row.note = point.note;
+      double total = 0.0;
+      for (double v : values) total += v;
+      row.mean = total / static_cast<double>(values.size());
+      row.p05 = percentile(values, 0.05);
+      row.p95 = percentile(values, 0.95);
+      row.relative_error = (row.mean - row.observed) / row.observed;
+      const double magnitude = std::abs(row.relative_error);
+      sum_abs += magnitude;
+      sum_weighted += magnitude * row.weight;
+      sum_weights += row.weight;
+      report.max_abs_relative_error = std::max(report.max_abs_relative_error, magnitude);
+      report.rows.push_back(row);
+    }
+  }
+  if (!report.rows.empty()) report.mean_abs_relative_error = sum_abs / static_cast<double>(report.rows.size());
+  if (sum_weights > 0.0) report.weighted_mean_abs_relative_error = sum_weighted / sum_weights;
+  return report;
+}
+
+namespace {
+std::string grouped(double value) {
+  const auto whole = std::llround(value);
+  std::string digits = std::to_string(whole < 0 ? -whole : whole);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return whole < 0 ? "-" + out : out;
+}
+}  // namespace
+
+std::string validation_table(const Scenario& scenario, const ValidationReport& report) {
+  std::string out;
+  const bool ensemble = report.members > 1;
+  out += fmt::format("{}{}: {} against its observations{}\n", scenario.name,
+                     scenario.variant.empty() ? "" : " [" + scenario.variant + "]",
+                     ensemble ? fmt::format("ensemble of {} runs", report.members) : std::string("one run"),
+                     ensemble ? " (mean and 5-95% band)" : "");
+  if (ensemble) {
+    out += fmt::format("  {:<12} {:<20} {:>11} {:>11} {:>23} {:>8} {:>6}\n", "date", "series", "observed", "simulated",
+                       "5-95%", "error", "weight");
+  } else {
+    out += fmt::format("  {:<12} {:<20} {:>11} {:>11} {:>8} {:>6}\n", "date", "series", "observed", "simulated",
+                       "error", "weight");
+  }
+  for (const auto& row : report.rows) {
+    const std::string date = format_iso_date(add_days(scenario.start_date, row.day));
+    const std::string error = fmt::format("{:+.1f}%", 100.0 * row.relative_error);
+    if (ensemble) {
+      out += fmt::format("  {:<12} {:<20} {:>11} {:>11} {:>23} {:>8} {:>6g}\n", date, row.series, grouped(row.observed),
+                         grouped(row.mean), grouped(row.p05) + " - " + grouped(row.p95), error, row.weight);
+    } else {
+      out += fmt::format("  {:<12} {:<20} {:>11} {:>11} {:>8} {:>6g}\n", date, row.series, grouped(row.observed),
+                         grouped(row.mean), error, row.weight);
+    }
+  }
+  if (report.rows.empty()) {
+    out += "  (no observation points to compare)\n";
+    return out;
+  }
+  out += fmt::format("mean absolute relative error {:.3f} over {} points (weighted {:.3f}); largest {:.3f}\n",
+                     report.mean_abs_relative_error, report.rows.size(), report.weighted_mean_abs_relative_error,
+                     report.max_abs_relative_error);
+  return out;
+}
+
+}  // namespace haven

@@ -1,0 +1,179 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "../support.hpp"
+#include "haven/analysis/compare.hpp"
+#include "haven/analysis/series.hpp"
+#include "haven/analysis/validation.hpp"
+#include "haven/io/output.hpp"
+#include "haven/scenario/load.hpp"
+
+namespace fs = std::filesystem;
+using namespace haven;
+
+namespace {
+
+// A member whose cumulative displaced on day d is `scale * d`.
+class Linear final : public SimulatedSeries {
+ public:
+  explicit Linear(double scale) : scale_(scale) {}
+  std::optional<double> value(const Observation&, int day) const override { return scale_ * day; }
+
+ private:
+  double scale_;
+};
+
+Scenario with_points(std::vector<std::pair<int, double>> points) {
+  Scenario s;
+  s.name = "hand";
+  s.start_date = *parse_iso_date("2020-01-01");
+  s.days = 100;
+  Observation o;
+  o.id = "obs";
+  o.variable = "cumulative_displaced";
+  for (auto [day, value] : points) o.points.push_back({day, value, 1.0, ""});
+  s.observations.push_back(o);
+  return s;
+}
+
+// Writes a run file whose cumulative displaced is exactly `per_day * (day + 1)`, node 0 hosting everyone.
+fs::path hand_made_file(const fs::path& path, const Scenario& s, double per_day, const std::string& variant = "") {
+  Scenario copy = s;
+  copy.variant = variant;
+  Hdf5Writer writer(path, copy, Provenance{"hand-made", ""});
+  RunInfo info{&copy, 1, 0, Mode::stochastic, copy.days, 1};
+  writer.on_start(info);
+  const auto n = static_cast<Eigen::Index>(copy.nodes.size());
+  CountMatrix residents = CountMatrix::Zero(n, 1), displaced = CountMatrix::Zero(n, 1);
+  CountVector zeros = CountVector::Zero(n), corridors = CountVector::Zero(0), unsheltered = CountVector::Zero(n);
+  Eigen::VectorXd threat = Eigen::VectorXd::Zero(n);
+  for (int day = 0; day < copy.days; ++day) {
+    const auto total = static_cast<Count>(std::llround(per_day * (day + 1)));
+    displaced(0, 0) = total;
+    residents(1, 0) = 1'000'000 - total;
+    unsheltered(0) = day == 10 ? 500 : 0;
+    DayRecord r;
+    r.day = day;
+    r.residents_by_group = &residents;
+    r.displaced_by_group = &displaced;
+    r.departures = r.arrivals = r.returns = r.waiting = &zeros;
+    r.unsheltered = &unsheltered;
+    r.corridor_inflow = r.in_transit = &corridors;
+    r.threat = &threat;
+    r.cumulative_displaced = total;
+    writer.on_day(r);
+  }
+  writer.on_finish(FinalRecord{});
+  return path;
+}
+
+Scenario two_nodes(int days, std::vector<std::pair<int, double>> points) {
+  Scenario s = with_points(std::move(points));
+  s.days = days;
+  s.groups.push_back(Group{"all", 1.0, 1.0, 1.0});
+  for (const char* id : {"camp", "town"}) {
+    Node n;
+    n.id = n.name = id;
+    n.residents_by_group = {0};
+    n.displaced_by_group = {0};
+    s.nodes.push_back(n);
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("percentile interpolates linearly between order statistics") {
+  CHECK(percentile({1, 2, 3, 4, 5}, 0.5) == 3.0);
+  CHECK(percentile({5, 1, 4, 2, 3}, 0.25) == 2.0);
+  CHECK(percentile({0, 10}, 0.05) == doctest::Approx(0.5));
+  CHECK(percentile({0, 10}, 0.95) == doctest::Approx(9.5));
+  CHECK(percentile({7}, 0.05) == 7.0);
+}
+
+TEST_CASE("validate reports the ensemble mean and band and the mean absolute relative error") {
+  const Scenario s = with_points({{10, 100.0}, {20, 400.0}, {30, 0.0}});
+  Linear low(9.0), high(11.0);
+  const auto report = validate(s, {&low, &high});
+  REQUIRE(report.rows.size() == 2);  // the zero observation cannot give a relative error
+  CHECK(report.rows[0].mean == 100.0);
+  CHECK(report.rows[0].p05 == doctest::Approx(91.0));
+  CHECK(report.rows[0].p95 == doctest::Approx(109.0));
+  CHECK(report.rows[0].relative_error == 0.0);
+  CHECK(report.rows[1].mean == 200.0);
+  CHECK(report.rows[1].relative_error == -0.5);
+  CHECK(report.mean_abs_relative_error == 0.25);
+  CHECK(report.max_abs_relative_error == 0.5);
+  const auto windowed = validate(s, {&low, &high}, {.first_day = 15});
+  CHECK(windowed.rows.size() == 1);
+}
+
+TEST_CASE("haven validate computes the errors of a hand-made output with known numbers") {
+  const fs::path dir = fs::temp_directory_path() / "haven_validate";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  // Simulated cumulative displaced on day d is 1000 (d + 1): 10,000 on day 9 and 20,000 on day 19.
+  const Scenario s = two_nodes(30, {{9, 8'000.0}, {19, 25'000.0}});
+  const auto path = hand_made_file(dir / "hand.h5", s, 1000.0);
+  // The file's scenario_yaml is empty here, so validate the series directly.
+  const RunFile file = read_run_file(path);
+  RunFileSeries series(file, s);
+  const auto report = validate(s, {&series});
+  REQUIRE(report.rows.size() == 2);
+  CHECK(report.rows[0].mean == 10'000.0);
+  CHECK(report.rows[0].relative_error == doctest::Approx(0.25));
+  CHECK(report.rows[1].relative_error == doctest::Approx(-0.2));
+  CHECK(report.mean_abs_relative_error == doctest::Approx(0.225));
+  const std::string table = validation_table(s, report);
+  const auto row =
+      table.substr(table.find("2020-01-10"), table.find('\n', table.find("2020-01-10")) - table.find("2020-01-10"));
+  CHECK(row.find(" 8,000 ") != std::string::npos);
+  CHECK(row.find(" 10,000 ") != std::string::npos);
+  CHECK(row.find(" +25.0% ") != std::string::npos);
+  CHECK(table.find("mean absolute relative error 0.225 over 2 points") != std::string::npos);
+}
+
+TEST_CASE("haven validate on a run file and on a scenario ensemble through the CLI") {
+  const fs::path dir = fs::temp_directory_path() / "haven_validate_cli";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto file = (dir / "valley.h5").string();
+  REQUIRE(test::run_cli({"run", "scenarios/examples/valley.yaml", "-o", file, "--quiet"}).exit_code == 0);
+  auto from_file = test::run_cli({"validate", file});
+  CHECK(from_file.exit_code == 0);
+  CHECK(from_file.out.find("one run against its observations") != std::string::npos);
+  CHECK(from_file.out.find("mean absolute relative error") != std::string::npos);
+  auto strict = test::run_cli({"validate", file, "--max-error", "0.0001"});
+  CHECK(strict.exit_code == 1);
+  CHECK(strict.out.find("FAIL: mean absolute relative error") != std::string::npos);
+  auto ensemble = test::run_cli({"validate", "scenarios/examples/valley.yaml", "--runs", "4", "-j", "2"});
+  CHECK(ensemble.exit_code == 0);
+  CHECK(ensemble.out.find("ensemble of 4 runs") != std::string::npos);
+  // The same ensemble at one thread prints the same table.
+  CHECK(test::run_cli({"validate", "scenarios/examples/valley.yaml", "--runs", "4", "-j", "1"}).out == ensemble.out);
+  CHECK(test::run_cli({"validate", "scenarios/examples/valley.yaml", "--from", "2024-13-01"}).exit_code == 2);
+}
+
+TEST_CASE("haven compare on two small files gives the expected table") {
+  const fs::path dir = fs::temp_directory_path() / "haven_compare";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const Scenario s = two_nodes(91, {});
+  const auto a = hand_made_file(dir / "a.h5", s, 1000.0);
+  const auto b = hand_made_file(dir / "b.h5", s, 1500.0, "faster");
+  auto result = test::run_cli({"compare", a.string(), b.string()});
+  CHECK(result.exit_code == 0);
+  const std::string expected =
+      "run              displaced by day 30    displaced by day 60    displaced by day 90  peak daily departures "
+      "      unsheltered peak   displaced at the end\n"
+      "hand                          31,000                 61,000                 91,000                  1,000 "
+      "                   500                 91,000\n"
+      "hand [faster]       46,500 (+15,500)       91,500 (+30,500)      136,500 (+45,500)           1,500 (+500) "
+      "              500 (+0)      136,500 (+45,500)\n"
+      "top destinations (displaced present at the end)\n"
+      "  hand          camp 91,000\n"
+      "  hand [faster] camp 136,500\n"
+      "(differences from the first run in brackets)\n";
+  CHECK(result.out == expected);
+}
