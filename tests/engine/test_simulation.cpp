@@ -237,8 +237,8 @@ TEST_CASE("overlapping closures and capacity changes stack and unwind to the sce
   const auto a = b.node("a", 0, 0, 100'000);
   const auto camp = b.node("camp", 2, 0, 0, NodeKind::camp, 13'000);
   const auto road = b.corridor(a, camp, 10);
-  b.event(CorridorClosure{road}, 2, 10);   // days 2-9
-  b.event(CorridorClosure{road}, 5, 13);   // days 5-12: the road must stay closed until day 13
+  b.event(CorridorClosure{road}, 2, 10);  // days 2-9
+  b.event(CorridorClosure{road}, 5, 13);  // days 5-12: the road must stay closed until day 13
   b.event(CapacityChange{camp, 50'000}, 3, 8);
   b.event(CapacityChange{camp, 70'000}, 5, 15);
   b.bombard(a, 10.0, 0);
