@@ -5,20 +5,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "haven/util/text.hpp"
+
 namespace haven {
 
 namespace {
-
-std::string grouped(double value) {
-  const auto whole = std::llround(value);
-  std::string digits = std::to_string(whole < 0 ? -whole : whole);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return whole < 0 ? "-" + out : out;
-}
 
 std::string signed_grouped(double value) {
   return (value >= 0 ? "+" : "") + grouped(value);

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "haven/util/text.hpp"
+
 namespace haven {
 
 double percentile(std::vector<double> values, double q) {
@@ -57,19 +59,6 @@ ValidationReport validate(const Scenario& scenario, const std::vector<const Simu
   if (sum_weights > 0.0) report.weighted_mean_abs_relative_error = sum_weighted / sum_weights;
   return report;
 }
-
-namespace {
-std::string grouped(double value) {
-  const auto whole = std::llround(value);
-  std::string digits = std::to_string(whole < 0 ? -whole : whole);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return whole < 0 ? "-" + out : out;
-}
-}  // namespace
 
 std::string validation_table(const Scenario& scenario, const ValidationReport& report) {
   std::string out;

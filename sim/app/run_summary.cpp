@@ -4,18 +4,9 @@
 
 #include <cmath>
 
-namespace haven::app {
+#include "haven/util/text.hpp"
 
-std::string grouped(double value) {
-  const auto whole = std::llround(value);
-  std::string digits = std::to_string(whole < 0 ? -whole : whole);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return whole < 0 ? "-" + out : out;
-}
+namespace haven::app {
 
 std::string run_summary_table(const Scenario& s, const RunConfig& config, const RunSummary& r) {
   auto day_label = [&](int day) {

@@ -4,11 +4,9 @@
 
 #include "haven/engine/simulation.hpp"
 #include "haven/scenario/scenario.hpp"
+#include "haven/util/text.hpp"
 
 namespace haven::app {
-
-// 1234567 -> "1,234,567": planners read populations, not digits.
-std::string grouped(double value);
 
 // The table `haven run` prints after a run.
 std::string run_summary_table(const Scenario& scenario, const RunConfig& config, const RunSummary& summary);

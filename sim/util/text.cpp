@@ -1,6 +1,7 @@
 #include "haven/util/text.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace haven {
@@ -55,6 +56,17 @@ std::string did_you_mean(std::string_view word, std::span<const std::string_view
 std::string did_you_mean(std::string_view word, std::span<const std::string> candidates) {
   auto match = closest_match(word, candidates);
   return match ? "; did you mean '" + *match + "'?" : std::string();
+}
+
+std::string grouped(double value) {
+  const auto whole = std::llround(value);
+  std::string digits = std::to_string(whole < 0 ? -whole : whole);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return whole < 0 ? "-" + out : out;
 }
 
 std::string quoted_list(std::span<const std::string_view> items) {

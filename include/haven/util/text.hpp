@@ -20,6 +20,9 @@ std::optional<std::string> closest_match(std::string_view word, std::span<const 
 std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates);
 std::string did_you_mean(std::string_view word, std::span<const std::string> candidates);
 
+// A count of people rounded to whole people with thousands separators: 1234567.4 -> "1,234,567".
+std::string grouped(double value);
+
 // "'a', 'b' or 'c'" for listing allowed values in a message.
 std::string quoted_list(std::span<const std::string_view> items);
 
