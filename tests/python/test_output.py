@@ -1,0 +1,421 @@
+"""The run file as Python users see it: h5py, xarray (both engines), tools/python, the quickstart notebook.
+
+Run by CTest (test `python_output_tools`, which sets HAVEN_BIN to the built binary) or by hand from the
+repository root:  HAVEN_BIN=build/default/bin/haven /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+sys.dont_write_bytecode = True  # keep tools/python free of __pycache__ when run by hand
+
+from pathlib import Path  # noqa: E402
+
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import xarray as xr  # noqa: E402
+import yaml  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = ROOT / "scenarios" / "examples" / "valley.yaml"
+PYTHON = "/usr/bin/python3"
+sys.path.insert(0, str(ROOT / "tools" / "python"))
+import haven_io  # noqa: E402
+
+# What the example scenario says, read independently of Haven (so that edits to valley.yaml keep the tests valid).
+VALLEY = yaml.safe_load(SCENARIO.read_text())
+START = pd.Timestamp(VALLEY["scenario"]["start_date"])
+DAYS = int(VALLEY["scenario"]["days"])
+NODE_IDS = [n["id"] for n in VALLEY["nodes"]]
+NODE_NAMES = [n.get("name", n["id"]) for n in VALLEY["nodes"]]
+GROUPS = [g["id"] for g in VALLEY["groups"]]
+SIZES = {"time": DAYS, "node": len(NODE_IDS), "corridor": len(VALLEY["corridors"]), "group": len(GROUPS)}
+
+COUNTS = ["population", "residents", "displaced_present", "departures", "arrivals", "returns", "waiting",
+          "unsheltered", "corridor_inflow", "in_transit", "cumulative_displaced"]
+DIMS = {"population": ("time", "node", "group"), "residents": ("time", "node"),
+        "displaced_present": ("time", "node"), "departures": ("time", "node"), "arrivals": ("time", "node"),
+        "returns": ("time", "node"), "waiting": ("time", "node"), "unsheltered": ("time", "node"),
+        "corridor_inflow": ("time", "corridor"), "in_transit": ("time", "corridor"),
+        "cumulative_displaced": ("time",), "threat": ("time", "node"), "od_count": ("od_pair",),
+        "od_matrix": ("node", "destination")}
+
+
+def haven_bin() -> Path:
+    path = Path(os.environ.get("HAVEN_BIN") or ROOT / "build" / "default" / "bin" / "haven")
+    if not path.is_file():
+        pytest.fail(f"haven binary not found at {path}: set HAVEN_BIN (CTest does) or build the default preset")
+    return path.resolve()
+
+
+def child_env() -> dict:
+    return {**os.environ, "HAVEN_BIN": str(haven_bin()), "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg"}
+
+
+def run_haven(out: Path, *extra: str) -> Path:
+    result = subprocess.run([str(haven_bin()), "run", str(SCENARIO), "-o", str(out), "--overwrite", "--quiet",
+                             *extra], cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert out.is_file() and not Path(f"{out}.partial").exists()
+    return out
+
+
+@pytest.fixture(scope="session")
+def run_file(tmp_path_factory) -> Path:
+    return run_haven(tmp_path_factory.mktemp("run") / "valley.h5")
+
+
+@pytest.fixture(scope="session")
+def congested_file(tmp_path_factory) -> Path:
+    # A narrow highway to the camp: people queue (waiting > 0), which conservation must count.
+    return run_haven(tmp_path_factory.mktemp("congested") / "valley.h5",
+                     "--set", "corridors.midcity-northcamp.capacity_people_per_day=300")
+
+
+@pytest.fixture(scope="session")
+def subset_file(tmp_path_factory) -> Path:
+    return run_haven(tmp_path_factory.mktemp("subset") / "valley.h5", "--mode", "expected",
+                     "--set", "outputs.interval_days=7", "--set", "outputs.nodes=[hillcamp, northcamp]")
+
+
+@pytest.fixture(scope="session")
+def raw(run_file):
+    """Everything read with h5py, as plain numpy arrays and Python strings."""
+    with h5py.File(run_file, "r") as f:
+        def text(value):
+            return value.decode() if isinstance(value, bytes) else str(value)
+
+        data = {name: f[name][()] for name in f if isinstance(f[name], h5py.Dataset)}
+        for name in ("node_name", "node_id", "corridor_id", "group_name"):
+            data[name] = np.array([text(v) for v in data[name]])
+        data["attrs"] = {key: (text(v) if isinstance(v, (bytes, str)) else v) for key, v in f.attrs.items()}
+        return data
+
+
+def scenario_people() -> int:
+    nodes = yaml.safe_load(SCENARIO.read_text())["nodes"]
+    return sum(int(n.get("population", 0)) + int(n.get("displaced", 0)) for n in nodes)
+
+
+# ---- the file itself -----------------------------------------------------------------------------------------
+
+def test_opens_with_h5py(run_file):
+    with h5py.File(run_file, "r") as f:
+        for name in [*COUNTS, "time", "node", "corridor", "group", "node_name", "od_origin", "od_matrix", "threat"]:
+            assert name in f, name
+        assert isinstance(f["events"], h5py.Group)
+        assert f["population"].shape == (DAYS, len(NODE_IDS), len(GROUPS))
+        for dim, name in enumerate(DIMS["population"]):  # dimension scales attached, named like the dimension
+            scale = f["population"].dims[dim][0]
+            assert scale.name == f"/{name}"
+
+
+@pytest.mark.filterwarnings("ignore:numpy.ndarray size changed")
+@pytest.mark.parametrize("engine", ["h5netcdf", "netcdf4"])
+def test_xarray_engines(run_file, engine):
+    with xr.open_dataset(run_file, engine=engine) as ds:
+        assert dict(ds.sizes) == {**SIZES, "od_pair": int(ds.sizes["od_pair"]), "destination": len(NODE_IDS)}
+        for name, dims in DIMS.items():
+            assert ds[name].dims == dims, name
+        assert not [d for d in ds.dims if str(d).startswith("phony_dim")]
+        assert np.issubdtype(ds.time.dtype, np.datetime64)
+        assert pd.Timestamp(ds.time.values[0]) == START == pd.Timestamp("2024-03-01")
+        assert pd.Timestamp(ds.time.values[-1]) == START + pd.Timedelta(days=DAYS - 1)
+        assert (np.diff(ds.time.values) == np.timedelta64(1, "D")).all()
+        assert ds.node_name.values.astype(str).tolist() == NODE_NAMES
+        assert ds.attrs["Conventions"] == "CF-1.8"
+
+
+def test_root_attributes(raw):
+    attrs = raw["attrs"]
+    assert attrs["Conventions"] == "CF-1.8"
+    assert attrs["scenario_name"] == "valley"
+    assert attrs["mode"] == "stochastic"
+    assert int(attrs["seed"]) == 42
+    assert attrs["start_date"] == "2024-03-01"
+    assert int(attrs["days"]) == DAYS
+    assert attrs["source"].startswith("Haven ")
+    assert "haven run" in attrs["history"]
+    yaml_text = attrs["scenario_yaml"]
+    assert yaml.safe_load(yaml_text)["scenario"]["name"] == "valley"
+    assert attrs["scenario_sha256"] == hashlib.sha256(yaml_text.encode("utf-8")).hexdigest()
+
+
+def test_units_and_long_names(run_file):
+    with xr.open_dataset(run_file, engine="h5netcdf") as ds:
+        for name, var in ds.data_vars.items():
+            assert var.attrs.get("long_name"), name
+        for name in DIMS:  # every quantity (counts, threat, origin-destination)
+            assert ds[name].attrs.get("units"), name
+        assert ds.population.attrs["units"] == "people"
+        assert ds.arrivals.attrs["units"] == "people/day"
+    ds = haven_io.open_run(run_file)
+    for name, var in ds.data_vars.items():  # after open_run the metadata are coordinates
+        assert var.attrs.get("units") and var.attrs.get("long_name"), name
+
+
+def test_counts_are_integers(raw):
+    for name in [*COUNTS, "od_count", "od_matrix"]:
+        assert np.issubdtype(raw[name].dtype, np.integer), name
+    assert np.issubdtype(raw["threat"].dtype, np.floating)
+
+
+@pytest.mark.parametrize("which", ["run_file", "congested_file"])
+def test_conservation(request, which):
+    with h5py.File(request.getfixturevalue(which), "r") as f:
+        total = (f["population"][()].sum(axis=(1, 2)) + f["in_transit"][()].sum(axis=1)
+                 + f["waiting"][()].sum(axis=1))
+        if which == "congested_file":
+            assert f["waiting"][()].sum() > 0
+        assert (f["residents"][()] + f["displaced_present"][()] == f["population"][()].sum(axis=2)).all()
+        assert (np.diff(f["cumulative_displaced"][()]) >= 0).all()
+    assert (total == total[0]).all(), total
+    assert total[0] == scenario_people()
+
+
+def test_expected_mode_subset_and_interval(subset_file):
+    with xr.open_dataset(subset_file, engine="h5netcdf") as ds:
+        assert ds.attrs["mode"] == "expected"
+        days = (ds.time.values - ds.time.values[0]) // np.timedelta64(1, "D")
+        assert days.tolist() == sorted({*range(0, DAYS, 7), DAYS - 1})  # every 7th and the last
+        wanted = sorted([NODE_IDS.index("hillcamp"), NODE_IDS.index("northcamp")])  # scenario order
+        assert ds.node_index.values.tolist() == wanted
+        assert ds.node_name.values.astype(str).tolist() == [NODE_NAMES[i] for i in wanted]
+        assert "od_matrix" not in ds and "destination" not in ds.dims  # no dense matrix with a node subset
+        assert np.issubdtype(ds.displaced_present.dtype, np.integer)
+    run = haven_io.open_run(subset_file)
+    assert run.displaced_present.sel(node="Hill Camp").dims == ("time",)
+    # od destinations outside the subset still get names (from the scenario).
+    assert "Mid City" in haven_io.top_destinations(run, n=9, by="od").index
+
+
+@pytest.mark.filterwarnings("ignore:numpy.ndarray size changed")
+def test_events_group(run_file):
+    for engine in ("h5netcdf", "netcdf4"):
+        with xr.open_dataset(run_file, engine=engine, group="events") as events:
+            assert events.time.dims == ("event",)
+            assert np.issubdtype(events.time.dtype, np.datetime64)
+            rows = list(zip(events.event_id.values.astype(str), events.kind.values.astype(str),
+                            events.time.values, events.node.values.tolist()))
+            matched = 0
+            for event in VALLEY["events"]:  # each scenario event starts on its day, at its node
+                start = START + pd.Timedelta(days=event["day"]) if "day" in event else pd.Timestamp(event["date"])
+                for event_id, kind, time, node in rows:
+                    if event_id == event["id"] and kind == f"{event['kind']}_start":
+                        assert pd.Timestamp(time) == start, event_id
+                        if "node" in event:
+                            assert node == NODE_IDS.index(event["node"]), event_id
+                        matched += 1
+            assert matched >= 3
+
+
+@pytest.mark.filterwarnings("ignore:numpy.ndarray size changed")
+def test_utf8_names_round_trip(tmp_path):
+    name = "Ḩamāh Süd"
+    path = run_haven(tmp_path / "utf8.h5", "--set", f"nodes.southtown.name={name}")
+    for engine in ("h5netcdf", "netcdf4"):
+        with xr.open_dataset(path, engine=engine) as ds:
+            assert ds.node_name.values[NODE_IDS.index("southtown")] == name
+            assert name in ds.attrs["scenario_yaml"]
+            assert ds.attrs["scenario_sha256"] == hashlib.sha256(ds.attrs["scenario_yaml"].encode()).hexdigest()
+    assert haven_io.open_run(path).displaced_present.sel(node=name).dims == ("time",)
+
+
+# ---- tools/python/haven_io.py ---------------------------------------------------------------------------------
+
+def test_open_run(run_file, raw):
+    ds = haven_io.open_run(run_file)
+    assert ds.node.values.tolist() == raw["node_name"].tolist()
+    assert ds.corridor.values.tolist() == raw["corridor_id"].tolist()
+    assert ds.group.values.tolist() == GROUPS
+    camp, city = NODE_NAMES.index("North Camp"), NODE_NAMES.index("Mid City")
+    assert (ds.displaced_present.sel(node="North Camp").values == raw["displaced_present"][:, camp]).all()
+    elderly = GROUPS.index("elderly")
+    assert ds.population.sel(node="Mid City", group="elderly").values[0] == raw["population"][0, city, elderly]
+    assert ds.time.values[0] == np.datetime64("2024-03-01")
+    assert ds.attrs["scenario_sha256"] == raw["attrs"]["scenario_sha256"]
+    assert ds.attrs["seed"] == 42
+    assert ds.node_kind_name.sel(node="North Camp") == "camp"
+    south = NODE_NAMES.index("South Town")
+    assert ds.od_matrix.sel(node="South Town", destination="North Camp") == raw["od_matrix"][south, camp]
+    events = haven_io.open_events(run_file)
+    strikes = events.where(events.event_id == "strikes_south", drop=True)
+    assert strikes.node_name.values.tolist()[0] == "South Town"
+    with pytest.raises(ValueError, match="not a Haven run file"):
+        empty = run_file.parent / "empty.h5"
+        h5py.File(empty, "w").close()
+        haven_io.open_run(empty)
+
+
+def test_displaced_series(run_file, raw):
+    series = haven_io.displaced_series(haven_io.open_run(run_file))
+    assert isinstance(series.index, pd.DatetimeIndex)
+    assert series.index[0] == START and len(series) == DAYS
+    assert (series.to_numpy() == raw["cumulative_displaced"]).all()
+
+
+def test_top_destinations(run_file, raw):
+    ds = haven_io.open_run(run_file)
+    names = raw["node_name"]
+    end = raw["displaced_present"][-1]
+    top = haven_io.top_destinations(ds, n=3)
+    order = np.argsort(-end, kind="stable")[:3]
+    assert top.index.tolist() == names[order].tolist()
+    assert top.tolist() == end[order].tolist()
+
+    arrivals = raw["arrivals"].sum(axis=0)
+    assert haven_io.top_destinations(ds, n=1, by="arrivals").iloc[0] == arrivals.max()
+
+    od = pd.Series(raw["od_count"]).groupby(raw["od_destination"]).sum().sort_values(ascending=False)
+    top_od = haven_io.top_destinations(ds, n=2, by="od")
+    assert top_od.index.tolist() == [names[i] for i in od.index[:2]]
+    assert top_od.tolist() == od.iloc[:2].tolist()
+    assert (raw["od_matrix"].sum(axis=0)[od.index[:2]] == od.iloc[:2].to_numpy()).all()
+
+
+def expected_points(yaml_text: str) -> list[dict]:
+    """The observation points of a scenario, worked out independently of haven_io."""
+    import datetime
+
+    scenario = yaml.safe_load(yaml_text)
+    start = scenario["scenario"]["start_date"]
+    points = []
+    for series in scenario.get("observations") or []:
+        for point in series["points"]:
+            day = point["day"] if "day" in point else (point["date"] - start).days
+            points.append({"series": series["id"], "variable": series["variable"], "node": series.get("node"),
+                           "day": day, "date": pd.Timestamp(start + datetime.timedelta(days=day)),
+                           "value": float(point["value"]), "weight": float(point.get("weight", 1.0))})
+    return points
+
+
+def test_observations(run_file, raw):
+    expected = expected_points(SCENARIO.read_text())
+    assert expected, "the example scenario should have observations"
+    assert expected == expected_points(raw["attrs"]["scenario_yaml"])
+    obs = haven_io.observations(haven_io.open_run(run_file))
+    for column in ("series", "variable", "day", "date", "value", "weight"):
+        assert obs[column].tolist() == [p[column] for p in expected], column
+    assert obs.node.tolist() == [p["node"] for p in expected]
+
+
+def by_hand(f: h5py.File, point: dict) -> float:
+    """What an observation point is compared with, from the raw datasets (every day recorded, all nodes)."""
+    day = point["day"]
+    assert f["time"][day] == day
+    if point["variable"] == "cumulative_displaced":
+        return float(f["cumulative_displaced"][day])
+    columns = slice(None)
+    if point["node"] is not None:
+        columns = [v.decode() for v in f["node_id"][()]].index(point["node"])
+    if point["variable"] == "displaced_present":
+        return float(np.sum(f["displaced_present"][day, columns]))
+    return float(np.sum(f["arrivals"][: day + 1, columns]))  # arrivals: cumulative since day 0
+
+
+EXTRA_OBSERVATIONS = """\
+  - id: camp_count
+    variable: displaced_present
+    node: northcamp
+    source: {publisher: test}
+    points: [{day: 10, value: 30000}, {date: 2024-04-10, value: 70000, weight: 0.25}]
+  - id: camp_arrivals
+    variable: arrivals
+    node: northcamp
+    source: {publisher: test}
+    points: [{day: 12, value: 12000}]
+  - id: hosted_everywhere
+    variable: displaced_present
+    source: {publisher: test}
+    points: [{day: 20, value: 100000}]
+"""
+
+
+@pytest.fixture(scope="session")
+def observed_file(tmp_path_factory) -> Path:
+    """The example with observations of every kind (node-level, network-wide, cumulative arrivals)."""
+    text = SCENARIO.read_text()
+    marker = "\nobservations:\n"
+    if marker not in text:
+        pytest.skip("the example scenario no longer has a block-style observations section")
+    folder = tmp_path_factory.mktemp("observed")
+    scenario = folder / "valley_observed.yaml"
+    scenario.write_text(text.replace(marker, marker + EXTRA_OBSERVATIONS, 1))
+    out = folder / "valley.h5"
+    result = subprocess.run([str(haven_bin()), "run", str(scenario), "-o", str(out), "--quiet"], cwd=ROOT,
+                            env=child_env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.mark.parametrize("which", ["run_file", "observed_file"])
+def test_compare_with_observations(request, which):
+    path = request.getfixturevalue(which)
+    with h5py.File(path, "r") as f:
+        points = expected_points(f.attrs["scenario_yaml"].decode())
+        simulated = np.array([by_hand(f, p) for p in points])
+    observed = np.array([p["value"] for p in points])
+    table = haven_io.compare_with_observations(haven_io.open_run(path))
+    assert table.series.tolist() == [p["series"] for p in points]
+    assert table.date.tolist() == [p["date"] for p in points]
+    assert table.observed.tolist() == observed.tolist()
+    assert table.simulated.tolist() == simulated.tolist()
+    np.testing.assert_allclose(table.relative_error, (simulated - observed) / observed)
+    if which == "observed_file":
+        assert set(table.variable) == {"cumulative_displaced", "displaced_present", "arrivals"}
+
+
+def test_compare_where_the_file_cannot_tell(subset_file):
+    # Every 7th day and two nodes recorded: only recorded days compare; network-wide totals cannot.
+    table = haven_io.compare_with_observations(haven_io.open_run(subset_file))
+    recorded = table.day % 7 == 0
+    assert table.simulated[~recorded].isna().all()
+    with h5py.File(subset_file, "r") as f:
+        for row in table[recorded].itertuples():
+            assert row.simulated == f["cumulative_displaced"][row.day // 7]
+
+
+# ---- tools/python/plot_run.py and the notebook ----------------------------------------------------------------
+
+def test_plot_run(run_file, tmp_path):
+    png = tmp_path / "figure.png"
+    script = ROOT / "tools" / "python" / "plot_run.py"
+    result = subprocess.run([PYTHON, str(script), str(run_file), "-o", str(png)], env=child_env(), cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+    missing = subprocess.run([PYTHON, str(script), str(tmp_path / "missing.h5")], env=child_env(),
+                             capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    not_hdf5 = tmp_path / "notes.h5"
+    not_hdf5.write_text("not HDF5")
+    bad = subprocess.run([PYTHON, str(script), str(not_hdf5)], env=child_env(), capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode == 2 and "not a Haven run file" in bad.stderr
+
+
+NOTEBOOK = ROOT / "tools" / "notebooks" / "haven_quickstart.ipynb"
+
+
+def test_notebook_is_committed_without_outputs():
+    notebook = json.loads(NOTEBOOK.read_text())
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+def test_notebook_executes(tmp_path):
+    result = subprocess.run(
+        [PYTHON, "-m", "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=300",
+         "--output-dir", str(tmp_path), str(NOTEBOOK)],
+        env=child_env(), cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    executed = json.loads((tmp_path / NOTEBOOK.name).read_text())
+    outputs = [o for cell in executed["cells"] if cell["cell_type"] == "code" for o in cell["outputs"]]
+    assert outputs and not [o for o in outputs if o["output_type"] == "error"]

@@ -1,0 +1,254 @@
+"""Read Haven run files (HDF5 in the netCDF-4/CF layout) into xarray and pandas.
+
+docs/output-format.md describes the file. Typical use::
+
+    import sys; sys.path.insert(0, "tools/python")
+    from haven_io import open_run
+    ds = open_run("output/valley.h5")
+    ds.displaced_present.sel(node="North Camp").plot()
+
+All counts are whole people (int64); flows (departures, arrivals, returns, corridor_inflow) are people/day and
+belong to the recorded day only; ``time`` is the state at the end of each recorded day.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+import yaml
+
+__all__ = [
+    "open_run",
+    "open_events",
+    "displaced_series",
+    "top_destinations",
+    "observations",
+    "compare_with_observations",
+]
+
+# Per-node / per-corridor / per-group metadata that open_run turns into coordinates.
+_METADATA = [
+    "node_id", "node_name", "node_lat", "node_lon", "node_index", "node_kind",
+    "corridor_id", "corridor_from", "corridor_to", "corridor_length_km",
+    "group_name", "od_origin", "od_destination",
+]
+
+
+def _unique_or(preferred: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    preferred = np.asarray(preferred).astype(str)
+    return preferred if len(set(preferred)) == len(preferred) else np.asarray(fallback).astype(str)
+
+
+def open_run(path: str | os.PathLike, load: bool = True) -> xr.Dataset:
+    """Open a Haven run file as an :class:`xarray.Dataset` labelled for humans.
+
+    - ``time``: decoded dates (datetime64), the state at the end of each recorded day.
+    - ``node``: node names (``ds.displaced_present.sel(node="North Camp")``); node ids instead if two
+      nodes share a name. ``node_id``, ``node_index`` (index in the scenario's node list), ``node_lat``
+      (degrees_north), ``node_lon`` (degrees_east), ``node_kind`` (int8 code) and ``node_kind_name`` are
+      coordinates on ``node``.
+    - ``destination`` (dimension of ``od_matrix``, when present): node names as for ``node``.
+    - ``corridor``: corridor ids (``corridor_from``/``corridor_to`` node indices, ``corridor_length_km`` in km).
+    - ``group``: group ids.
+    - ``od_pair``: integer index; ``od_origin``/``od_destination`` (scenario node indices) are coordinates.
+
+    Data variables keep their ``units`` and ``long_name`` attributes; the root attributes (seed, mode,
+    scenario_yaml, ...) are in ``ds.attrs``. With ``load=True`` (the default) everything is read into
+    memory and the file is closed at once, so re-running haven over the same path is safe; pass
+    ``load=False`` for lazy access to large files (then call ``ds.close()`` when done).
+    """
+    raw = xr.open_dataset(path, engine="h5netcdf")
+    if "scenario_name" not in raw.attrs:
+        raw.close()
+        raise ValueError(f"{path}: not a Haven run file (no scenario_name attribute)")
+    if load:
+        with raw:
+            raw = raw.load()
+    ds = raw.set_coords([name for name in _METADATA if name in raw.variables])
+
+    node_labels = _unique_or(ds.node_name.values, ds.node_id.values)
+    ds = ds.assign_coords(node=node_labels, corridor=ds.corridor_id.values.astype(str),
+                          group=ds.group_name.values.astype(str))
+    if "destination" in ds.dims:  # od_matrix: all nodes in scenario order (never a subset)
+        ds = ds.assign_coords(destination=node_labels)
+    if "node_kind" in ds.coords:
+        meanings = str(ds.node_kind.attrs.get("flag_meanings", "")).split()
+        codes = ds.node_kind.values.astype(int)
+        names = [meanings[c] if 0 <= c < len(meanings) else str(c) for c in codes]
+        ds = ds.assign_coords(node_kind_name=("node", np.asarray(names)))
+    for name in ("node", "destination", "corridor", "group"):
+        if name in ds.coords:
+            ds[name].attrs["long_name"] = {"node": "node name", "destination": "destination node name",
+                                           "corridor": "corridor id", "group": "demographic group"}[name]
+    return ds
+
+
+def open_events(path: str | os.PathLike) -> xr.Dataset:
+    """The ``/events`` group as a Dataset along ``event``.
+
+    Variables: ``time`` (decoded dates; may fall inside a day: the file stores fractional days since
+    start_date), ``kind`` (e.g. ``bombardment_start``), ``event_id`` (scenario event id, may be empty),
+    ``node``/``corridor`` (scenario indices, -1 for none), ``value`` (intensity, capacity, 1/0 for
+    open/closed, or people, depending on ``kind``), plus ``node_name`` and ``corridor_id`` looked up from
+    the root datasets ("" for none or for a node outside the recorded subset).
+    """
+    with xr.open_dataset(path, engine="h5netcdf", group="events") as events, \
+            xr.open_dataset(path, engine="h5netcdf") as root:
+        events = events.load()
+        by_index = dict(zip(root.node_index.values.tolist(), root.node_name.values.astype(str)))
+        corridors = root.corridor_id.values.astype(str)
+    events["node_name"] = ("event", np.asarray([by_index.get(int(i), "") for i in events.node.values], dtype=object))
+    events["corridor_id"] = ("event", np.asarray(
+        [corridors[i] if 0 <= i < len(corridors) else "" for i in events.corridor.values.astype(int)], dtype=object))
+    return events
+
+
+def displaced_series(ds: xr.Dataset) -> pd.Series:
+    """``cumulative_displaced`` (people who have left home since the start, each departure counted; people)
+    as a pandas Series indexed by date."""
+    return ds.cumulative_displaced.to_series().rename("cumulative_displaced")
+
+
+def top_destinations(ds: xr.Dataset, n: int = 5, by: str = "present") -> pd.Series:
+    """The ``n`` largest destinations as a Series (node label -> people), largest first.
+
+    ``by``:
+      - ``"present"`` (default): ``displaced_present`` on the last recorded day (people hosted at the end).
+      - ``"arrivals"``: ``arrivals`` (people/day) summed over the recorded days. Only complete when
+        ``outputs.interval_days`` is 1: flows are stored for the recorded days only.
+      - ``"od"``: the origin-destination triplets (``od_count``) summed by destination: cumulative arrivals
+        of people from modelled homes, over the whole run, for every node (even outside a node subset).
+    """
+    if by == "present":
+        values = ds.displaced_present.isel(time=-1).to_series()
+    elif by == "arrivals":
+        values = ds.arrivals.sum("time").to_series()
+    elif by == "od":
+        counts = pd.Series(ds.od_count.values, index=ds.od_destination.values).groupby(level=0).sum()
+        labels = _node_labels_by_index(ds)
+        values = counts.rename(index=lambda i: labels.get(int(i), f"node {int(i)}"))
+    else:
+        raise ValueError(f"by must be 'present', 'arrivals' or 'od', not {by!r}")
+    values = values.astype("int64").sort_values(ascending=False, kind="stable").head(n)
+    values.index.name = "node"
+    return values.rename(f"top_destinations_{by}")
+
+
+def _node_labels_by_index(ds: xr.Dataset) -> dict[int, str]:
+    """Scenario node index -> node label; nodes outside a recorded subset are named from scenario_yaml."""
+    labels = dict(zip(ds.node_index.values.tolist(), ds.node.values.astype(str)))
+    if len(labels) < _node_count(ds):
+        nodes = _scenario(ds).get("nodes") or []
+        for i, node in enumerate(nodes):
+            labels.setdefault(i, str(node.get("name", node.get("id"))))
+    return labels
+
+
+def _node_count(ds: xr.Dataset) -> int:
+    return int(ds.sizes.get("destination", 0)) or len(_scenario(ds).get("nodes") or [])
+
+
+class _HavenLoader(yaml.SafeLoader):
+    """SafeLoader with Haven's booleans: only ``true``/``false`` (so ids like ``no`` or ``on`` stay text)."""
+
+
+_HavenLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_HavenLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))
+
+
+def _scenario(ds: xr.Dataset) -> dict:
+    """The resolved scenario (root attribute ``scenario_yaml``) as a dict."""
+    return yaml.load(ds.attrs["scenario_yaml"], Loader=_HavenLoader) or {}
+
+
+def _as_date(value) -> _dt.date:
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    return _dt.date.fromisoformat(str(value))
+
+
+def observations(ds: xr.Dataset) -> pd.DataFrame:
+    """The scenario's observation points (from the ``scenario_yaml`` root attribute), one row per point.
+
+    Columns: ``series`` (observation id), ``variable`` (cumulative_displaced, displaced_present or arrivals),
+    ``node`` (node id, or None for the whole network), ``day`` (days since start_date), ``date``
+    (Timestamp; points given by ``day`` get their date and vice versa), ``value`` (people; for arrivals the
+    people arrived since day 0), ``weight`` (0..1, default 1) and ``note``.
+    """
+    start = _as_date(ds.attrs["start_date"])
+    rows = []
+    for series in _scenario(ds).get("observations") or []:
+        for point in series.get("points") or []:
+            if "day" in point:
+                day = int(float(point["day"]))
+            else:
+                day = (_as_date(point["date"]) - start).days
+            rows.append({
+                "series": str(series["id"]),
+                "variable": str(series["variable"]),
+                "node": None if series.get("node") is None else str(series["node"]),
+                "day": day,
+                "date": pd.Timestamp(start + _dt.timedelta(days=day)),
+                "value": float(point["value"]),
+                "weight": float(point.get("weight", 1.0)),
+                "note": str(point.get("note", "")),
+            })
+    columns = ["series", "variable", "node", "day", "date", "value", "weight", "note"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _simulated(ds: xr.Dataset, variable: str, node: str | None, day: int) -> float:
+    """The quantity an observation refers to on `day`, as `haven validate` computes it from a file; NaN when
+    the file cannot give it (variable, node or day not recorded)."""
+    start = np.datetime64(_as_date(ds.attrs["start_date"]), "ns")
+    days = ((ds.time.values - start) // np.timedelta64(1, "D")).astype(int).tolist()
+    if variable not in ds or day not in days:
+        return float("nan")
+    series = ds[variable]
+    if "node" in series.dims:
+        if node is None:
+            if ds.sizes["node"] < _node_count(ds):
+                return float("nan")  # a node subset was recorded: no network-wide total
+            series = series.sum("node")
+        else:
+            match = np.flatnonzero(ds.node_id.values.astype(str) == node)
+            if len(match) == 0:
+                return float("nan")  # node not recorded (outputs.nodes)
+            series = series.isel(node=int(match[0]))
+    t = days.index(day)
+    if variable == "arrivals":  # cumulative since day 0: needs every day recorded
+        if days[: t + 1] != list(range(day + 1)):
+            return float("nan")
+        return float(series.values[: t + 1].sum())
+    return float(series.values[t])
+
+
+def compare_with_observations(ds: xr.Dataset) -> pd.DataFrame:
+    """Simulated values at the observation dates next to the observed ones (as ``haven validate`` does).
+
+    One row per observation point (see :func:`observations`), with ``observed`` and ``simulated`` (people;
+    float) and ``relative_error`` = (simulated - observed) / observed (NaN when observed is 0).
+    ``cumulative_displaced`` is compared with ``ds.cumulative_displaced``; ``displaced_present`` with the
+    node's value or the sum over all nodes; ``arrivals`` with the arrivals (returns home included) summed from
+    day 0 to the observation's day, at the node or everywhere. ``simulated`` is NaN when the file cannot give
+    the value: the day was not recorded (``outputs.interval_days`` > 1; cumulative arrivals need every day), or
+    the variable or node was not recorded (``outputs.variables``, ``outputs.nodes``).
+    """
+    obs = observations(ds)
+    simulated = [_simulated(ds, row.variable, row.node, row.day) for row in obs.itertuples()]
+    out = obs.rename(columns={"value": "observed"})
+    out["simulated"] = np.asarray(simulated, dtype=float)
+    observed = out["observed"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["relative_error"] = np.where(observed != 0, (out["simulated"] - observed) / observed, np.nan)
+    return out[["series", "variable", "node", "date", "day", "observed", "simulated", "relative_error", "weight"]]
