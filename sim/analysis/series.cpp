@@ -6,7 +6,7 @@ namespace haven {
 
 RunFileSeries::RunFileSeries(const RunFile& file, const Scenario& scenario) : file_(file) {
   for (std::size_t column = 0; column < file.node_index.size(); ++column) column_[file.node_index[column]] = column;
-  (void)scenario;
+  node_count_ = scenario.nodes.size();
 }
 
 std::optional<double> RunFileSeries::value(const Observation& observation, int day) const {
@@ -15,6 +15,8 @@ std::optional<double> RunFileSeries::value(const Observation& observation, int d
   auto node_total = [&](const std::vector<std::int64_t>& series, std::size_t t) -> std::optional<double> {
     if (series.empty()) return std::nullopt;
     if (observation.node == no_node) {
+      // A file recording a subset of nodes cannot give a network-wide total.
+      if (file_.node_index.size() != node_count_) return std::nullopt;
       double total = 0.0;
       for (std::size_t i = 0; i < n; ++i) total += static_cast<double>(series[t * n + i]);
       return total;

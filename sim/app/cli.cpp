@@ -148,7 +148,10 @@ int run_one(const RunArgs& args, const LoadResult& loaded, const std::vector<std
 
 int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   if (args.variants != "all") {
-    LoadOptions options{args.scenario.variant, args.scenario.sets, false};
+    // A --seed given here is recorded in the resolved scenario, so the file's scenario_yaml reruns this run.
+    std::vector<std::string> sets = args.scenario.sets;
+    if (args.seed) sets.push_back(fmt::format("scenario.seed={}", *args.seed));
+    LoadOptions options{args.scenario.variant, sets, false};
     auto loaded = load_scenario_file(args.scenario.path, options);
     if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
     return run_one(args, loaded, argv, true, out, err);

@@ -239,14 +239,14 @@ std::vector<hsize_t> dims(hid_t dataset) {
 }
 
 void set_attribute(hid_t object, const std::string& name, const std::string& value) {
-  Handle type = utf8_string_type(std::max<std::size_t>(value.size(), 1));
+  // Variable-length UTF-8: h5py gives str (not bytes), netCDF gives a string attribute.
+  Handle type = utf8_string_type(0);
   Handle dataspace = space({});
   Handle attribute(check_id(H5Acreate2(object, name.c_str(), type.id(), dataspace.id(), H5P_DEFAULT, H5P_DEFAULT),
                             "create attribute " + name),
                    H5Aclose);
-  std::string padded = value;
-  padded.resize(std::max<std::size_t>(value.size(), 1), '\0');
-  check(H5Awrite(attribute.id(), type.id(), padded.data()), "write attribute " + name);
+  const char* text = value.c_str();
+  check(H5Awrite(attribute.id(), type.id(), &text), "write attribute " + name);
 }
 
 template <typename T>

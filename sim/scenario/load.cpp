@@ -1260,6 +1260,8 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
       ScenarioDecoder decoder(reader, scenario);
       decoder.decode(doc);
       scenario.variant = options.variant;
+      // The resolved document is the scenario as run: the applied variant is folded in, so the overlays go.
+      if (!options.variant.empty()) doc.remove("variants");
       YAML::Emitter emitter;
       emitter << doc;
       result.resolved_yaml = emitter.c_str();

@@ -109,6 +109,7 @@ def test_opens_with_h5py(run_file):
         for name in [*COUNTS, "time", "node", "corridor", "group", "node_name", "od_origin", "od_matrix", "threat"]:
             assert name in f, name
         assert isinstance(f["events"], h5py.Group)
+        assert isinstance(f.attrs["mode"], str)  # text attributes read as str, not bytes
         assert f["population"].shape == (DAYS, len(NODE_IDS), len(GROUPS))
         for dim, name in enumerate(DIMS["population"]):  # dimension scales attached, named like the dimension
             scale = f["population"].dims[dim][0]
@@ -357,7 +358,7 @@ def observed_file(tmp_path_factory) -> Path:
 def test_compare_with_observations(request, which):
     path = request.getfixturevalue(which)
     with h5py.File(path, "r") as f:
-        points = expected_points(f.attrs["scenario_yaml"].decode())
+        points = expected_points(f.attrs["scenario_yaml"])
         simulated = np.array([by_hand(f, p) for p in points])
     observed = np.array([p["value"] for p in points])
     table = haven_io.compare_with_observations(haven_io.open_run(path))

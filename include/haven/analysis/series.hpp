@@ -20,6 +20,7 @@ class RunFileSeries final : public SimulatedSeries {
  private:
   const RunFile& file_;
   std::map<NodeIndex, std::size_t> column_;  // scenario node -> column in the file
+  std::size_t node_count_ = 0;               // nodes in the scenario
 };
 
 // Records, day by day, exactly the quantities a scenario's observations refer to: small enough to keep for

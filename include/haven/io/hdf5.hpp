@@ -96,8 +96,7 @@ std::vector<T> read(hid_t dataset);
 std::vector<std::string> read_strings(hid_t dataset);
 std::vector<hsize_t> dims(hid_t dataset);
 
-// Attributes on any object (file, group, dataset). Strings are stored as fixed-length UTF-8, which netCDF
-// reads as text attributes.
+// Attributes on any object (file, group, dataset). Strings are variable-length UTF-8.
 void set_attribute(hid_t object, const std::string& name, const std::string& value);
 template <typename T>
 void set_attribute(hid_t object, const std::string& name, T value);
