@@ -41,13 +41,20 @@ struct EngineEvent {
 };
 
 // People of one group travelling together from `origin` (their home) to `destination`.
+// Where the people of a pooled cohort come from: (home origin, weight) pairs. On arrival the cohort's people are
+// shared out over the origins other than its destination, in proportion to the weights (docs/model.md).
+using OriginMix = std::vector<std::pair<NodeIndex, double>>;
+
+// People of one group travelling together to `destination`. Their home is `origin` or, for displaced people
+// moving on together from one node, the shares in `mix`.
 struct Cohort {
   Count count = 0;
   GroupIndex group = 0;
-  NodeIndex origin = no_node;  // home; no_node for people displaced before day 0
+  NodeIndex origin = no_node;  // home; no_node for people displaced before day 0 (or when `mix` is set)
   NodeIndex destination = no_node;
   RoutePtr route;
   std::uint32_t leg = 0;  // index of the corridor being travelled or waited for
+  std::shared_ptr<const OriginMix> mix;
 };
 
 // Displaced people hosted at a node, by home origin and group.
@@ -65,8 +72,15 @@ struct Flow {
   NodeIndex origin = no_node;
   NodeIndex destination = no_node;
   Count count = 0;
-  std::uint32_t stay = 0;       // which stay (move_on, go_home)
-  std::int32_t candidate = -1;  // index into the node's candidates (leave_home, move_on)
+  std::uint32_t stay = 0;                // which stay (go_home)
+  std::int32_t candidate = -1;           // index into the node's candidates (leave_home, move_on)
+  std::shared_ptr<const OriginMix> mix;  // move_on: the movers' homes
+};
+
+// People leaving a stay today (moving on), taken from it at the commit.
+struct StayDeparture {
+  std::uint32_t stay = 0;
+  Count count = 0;
 };
 
 }  // namespace
@@ -349,6 +363,7 @@ class Simulation::Impl {
   void decide_at(std::size_t i, int day) {
     auto& flows = flows_[i];
     flows.clear();
+    stay_departures_[i].clear();
     const auto node = static_cast<NodeIndex>(i);
     const double threat = threat_[idx(i)];
     const auto groups = s_.groups.size();
@@ -368,26 +383,15 @@ class Simulation::Impl {
     const bool can_leave = total_weight > 0.0;
     std::vector<Count> split(candidates.size());
     RandomStream destination_stream = stream(RandomPurpose::destination, i, day);
-    std::vector<double> onward_weights;
-    // Returns how many people were given a destination.
-    auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count, std::uint32_t stay) -> Count {
-      std::span<const double> w = weights;
-      if (kind == Flow::Kind::move_on && origin != no_node) {
-        // Going home is the return rule's business, not a flight destination.
-        onward_weights = weights;
-        for (std::size_t k = 0; k < candidates.size(); ++k) {
-          if (candidates[k].node == origin) onward_weights[k] = 0.0;
-        }
-        if (std::all_of(onward_weights.begin(), onward_weights.end(), [](double x) { return x <= 0.0; })) return 0;
-        w = onward_weights;
-      }
-      draw_multinomial(destination_stream, count, w, split);
+    auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count,
+                      std::shared_ptr<const OriginMix> mix) {
+      draw_multinomial(destination_stream, count, weights, split);
       for (std::size_t k = 0; k < candidates.size(); ++k) {
         if (split[k] > 0) {
-          flows.push_back(Flow{kind, group, origin, candidates[k].node, split[k], stay, static_cast<std::int32_t>(k)});
+          flows.push_back(
+              Flow{kind, group, origin, candidates[k].node, split[k], 0, static_cast<std::int32_t>(k), mix});
         }
       }
-      return count;
     };
 
     if (can_leave && threatened) {
@@ -395,27 +399,75 @@ class Simulation::Impl {
       for (std::size_t g = 0; g < groups; ++g) {
         const double probability = rules_->leave_probability(threat, s_.groups[g].departure_factor, p_);
         const Count leaving = draw_binomial(departure_stream, residents_(idx(i), idx(g)), probability);
-        if (leaving > 0) spread(Flow::Kind::leave_home, static_cast<GroupIndex>(g), node, leaving, 0);
+        if (leaving > 0) spread(Flow::Kind::leave_home, static_cast<GroupIndex>(g), node, leaving, nullptr);
       }
     }
+    auto& departing = stay_departures_[i];
     if (stays_[i].empty()) return;
+    // Displaced people moving on are drawn stay by stay, then pooled by group: one split over the destinations
+    // per group (not per home origin), so cohorts grow with destinations, not origins x destinations. Nobody
+    // moves on to their own home (that is the return rule's business): with c_o movers from origin o and w_k the
+    // destination weights summing to W, b_o = c_o / (W - w_o) and the pooled split uses w_k (B - b_k), B = sum b_o;
+    // on arrival at k, the people are shared out over origins o != k in proportion to b_o. This is exactly each
+    // origin's own split with its home left out.
     RandomStream onward_stream = stream(RandomPurpose::onward, i, day);
     RandomStream return_stream = stream(RandomPurpose::return_home, i, day);
+    auto weight_of = [&](NodeIndex origin) -> std::pair<double, std::int64_t> {
+      auto it = std::lower_bound(candidates.begin(), candidates.end(), origin,
+                                 [](const Candidate& c, NodeIndex n) { return c.node < n; });
+      if (it == candidates.end() || it->node != origin) return {0.0, -1};
+      const auto k = it - candidates.begin();
+      return {weights[static_cast<std::size_t>(k)], k};
+    };
+    std::vector<OriginMix> movers(groups);
+    std::vector<Count> moving_total(groups, 0);
+    std::vector<std::vector<double>> home_share(groups);  // b_o of the origin that is candidate k
+    std::vector<double> share_total(groups, 0.0);         // B
     for (std::uint32_t k = 0; k < stays_[i].size(); ++k) {
       const Stay& stay = stays_[i][k];
+      const auto g = static_cast<std::size_t>(stay.group);
       Count moving = 0;
-      if (can_leave) {
-        const double probability = rules_->onward_probability(
-            threat, s_.groups[static_cast<std::size_t>(stay.group)].departure_factor, s_.nodes[i].kind, p_);
-        const Count drawn = draw_binomial(onward_stream, stay.count, probability);
-        if (drawn > 0) moving = spread(Flow::Kind::move_on, stay.group, stay.origin, drawn, k);
+      const auto [home_weight, home_candidate] = weight_of(stay.origin);
+      const double elsewhere = total_weight - home_weight;
+      if (can_leave && elsewhere > 0.0) {
+        const double probability =
+            rules_->onward_probability(threat, s_.groups[g].departure_factor, s_.nodes[i].kind, p_);
+        moving = draw_binomial(onward_stream, stay.count, probability);
+        if (moving > 0) {
+          departing.push_back({k, moving});
+          const double share = static_cast<double>(moving) / elsewhere;
+          movers[g].emplace_back(stay.origin, share);
+          moving_total[g] += moving;
+          share_total[g] += share;
+          if (home_candidate >= 0) {
+            home_share[g].resize(candidates.size(), 0.0);
+            home_share[g][static_cast<std::size_t>(home_candidate)] += share;
+          }
+        }
       }
       if (stay.origin != no_node && stay.origin != node &&
           control_[at(stay.origin)] == initial_control_[at(stay.origin)]) {
         const double probability = rules_->return_probability(safe_days_[at(stay.origin)], p_);
         const Count going_home = draw_binomial(return_stream, stay.count - moving, probability);
-        if (going_home > 0)
-          flows.push_back(Flow{Flow::Kind::go_home, stay.group, stay.origin, stay.origin, going_home, k, -1});
+        if (going_home > 0) {
+          flows.push_back(Flow{Flow::Kind::go_home, stay.group, stay.origin, stay.origin, going_home, k, -1, nullptr});
+        }
+      }
+    }
+    std::vector<double> pooled(candidates.size());
+    for (std::size_t g = 0; g < groups; ++g) {
+      if (moving_total[g] == 0) continue;
+      for (std::size_t k = 0; k < candidates.size(); ++k) {
+        const double own = home_share[g].empty() ? 0.0 : home_share[g][k];
+        pooled[k] = weights[k] * std::max(0.0, share_total[g] - own);
+      }
+      draw_multinomial(destination_stream, moving_total[g], pooled, split);
+      auto mix = std::make_shared<const OriginMix>(std::move(movers[g]));
+      for (std::size_t k = 0; k < candidates.size(); ++k) {
+        if (split[k] > 0) {
+          flows.push_back(Flow{Flow::Kind::move_on, static_cast<GroupIndex>(g), no_node, candidates[k].node, split[k],
+                               0, static_cast<std::int32_t>(k), mix});
+        }
       }
     }
   }
@@ -438,6 +490,11 @@ class Simulation::Impl {
       const auto node = static_cast<NodeIndex>(i);
       const auto& candidates = network_.candidates(node, p_.awareness_range_km);
       launches.clear();
+      for (const auto& departure : stay_departures_[i]) {
+        Stay& stay = stays_[i][departure.stay];
+        stay.count -= departure.count;
+        displaced_(idx(i), idx(static_cast<std::size_t>(stay.group))) -= departure.count;
+      }
       for (const Flow& flow : flows_[i]) {
         const auto g = static_cast<std::size_t>(flow.group);
         RoutePtr route;
@@ -455,6 +512,7 @@ class Simulation::Impl {
             left_home_by_node_[i] += flow.count;
             break;
           case Flow::Kind::move_on:
+            break;  // taken from the stays above
           case Flow::Kind::go_home:
             stays_[i][flow.stay].count -= flow.count;
             displaced_(idx(i), idx(g)) -= flow.count;
@@ -465,7 +523,7 @@ class Simulation::Impl {
       }
       std::erase_if(stays_[i], [](const Stay& stay) { return stay.count == 0; });
       for (auto& [flow, route] : launches) {
-        launch(Cohort{flow->count, flow->group, flow->origin, flow->destination, std::move(route), 0});
+        launch(Cohort{flow->count, flow->group, flow->origin, flow->destination, std::move(route), 0, flow->mix});
       }
     }
     evacuate(day);
@@ -610,28 +668,47 @@ class Simulation::Impl {
     const Cohort cohort = cohorts_[slot];
     release(slot);
     incoming_[at(cohort.destination)] -= cohort.count;
-    const auto i = at(node);
-    const auto g = static_cast<std::size_t>(cohort.group);
-    arrivals_[idx(i)] += cohort.count;
-    if (node == cohort.origin) {
-      residents_(idx(i), idx(g)) += cohort.count;
-      returns_[idx(i)] += cohort.count;
-      returned_ += cohort.count;
+    arrivals_[idx(at(node))] += cohort.count;
+    if (!cohort.mix) {
+      settle_part(node, cohort.group, cohort.origin, cohort.count);
       return;
     }
-    displaced_(idx(i), idx(g)) += cohort.count;
-    displaced_arrivals_by_node_[i] += cohort.count;
+    // A pooled cohort shares its people out over their homes (never its destination), in proportion, exactly.
+    const OriginMix& mix = *cohort.mix;
+    thread_local std::vector<double> shares;
+    thread_local std::vector<Count> parts;
+    shares.resize(mix.size());
+    parts.resize(mix.size());
+    for (std::size_t k = 0; k < mix.size(); ++k) shares[k] = mix[k].first == cohort.destination ? 0.0 : mix[k].second;
+    expected_multinomial(cohort.count, shares, parts);
+    for (std::size_t k = 0; k < mix.size(); ++k) {
+      if (parts[k] > 0) settle_part(node, cohort.group, mix[k].first, parts[k]);
+    }
+  }
+
+  // `count` people of `group` whose home is `origin` end up at `node`: at home again, or hosted there.
+  void settle_part(NodeIndex node, GroupIndex group, NodeIndex origin, Count count) {
+    const auto i = at(node);
+    const auto g = static_cast<std::size_t>(group);
+    if (node == origin) {
+      residents_(idx(i), idx(g)) += count;
+      returns_[idx(i)] += count;
+      returned_ += count;
+      return;
+    }
+    displaced_(idx(i), idx(g)) += count;
+    displaced_arrivals_by_node_[i] += count;
     // Stays are kept sorted by (origin, group): arrivals find theirs by binary search.
     auto& stays = stays_[i];
     auto it = std::lower_bound(
-        stays.begin(), stays.end(), std::pair(cohort.origin, cohort.group),
+        stays.begin(), stays.end(), std::pair(origin, group),
         [](const Stay& s, const std::pair<NodeIndex, GroupIndex>& key) { return std::pair(s.origin, s.group) < key; });
-    if (it == stays.end() || it->origin != cohort.origin || it->group != cohort.group) {
-      stays.insert(it, Stay{cohort.origin, cohort.group, cohort.count});
+    if (it == stays.end() || it->origin != origin || it->group != group) {
+      stays.insert(it, Stay{origin, group, count});
     } else {
-      it->count += cohort.count;
+      it->count += count;
     }
-    if (cohort.origin != no_node) od_[{cohort.origin, node}] += cohort.count;
+    if (origin != no_node) od_[{origin, node}] += count;
   }
 
   // ---- recording ------------------------------------------------------------------------------------------------
@@ -744,6 +821,7 @@ class Simulation::Impl {
   std::vector<std::deque<std::uint32_t>> queues_;
   std::vector<Count> waiting_by_node_ = std::vector<Count>(s_.nodes.size(), 0);
   std::vector<std::vector<Flow>> flows_;
+  std::vector<std::vector<StayDeparture>> stay_departures_ = std::vector<std::vector<StayDeparture>>(s_.nodes.size());
 
   // Daily and cumulative counters.
   CountVector departures_, arrivals_, returns_, waiting_, unsheltered_, corridor_inflow_, in_transit_;
