@@ -4,6 +4,7 @@
 #include <boost/random/binomial_distribution.hpp>
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
 #include <vector>
 
 namespace haven {
@@ -26,6 +27,15 @@ double RandomStream::uniform() noexcept {
   return static_cast<double>((*this)() >> 11) * 0x1.0p-53;
 }
 
+namespace {
+// Weights must be finite; anything else is a caller's bug that must neither hang nor corrupt counts.
+void require_finite(std::span<const double> weights) {
+  for (double w : weights) {
+    if (!std::isfinite(w)) throw std::invalid_argument("multinomial split with a non-finite weight");
+  }
+}
+}  // namespace
+
 std::int64_t sample_binomial(RandomStream& stream, std::int64_t n, double p) {
   if (n <= 0 || p <= 0.0) return 0;
   if (p >= 1.0) return n;
@@ -37,6 +47,7 @@ std::int64_t sample_binomial(RandomStream& stream, std::int64_t n, double p) {
 
 void sample_multinomial(RandomStream& stream, std::int64_t n, std::span<const double> weights,
                         std::span<std::int64_t> out) {
+  require_finite(weights);
   // Few people over many categories: n categorical draws (binary search in the cumulative weights) cost
   // O(n log K) instead of K conditional binomials. Both give exactly the multinomial distribution.
   if (n > 0 && static_cast<std::size_t>(n) * 4 < weights.size()) {
@@ -87,10 +98,11 @@ std::int64_t expected_binomial(std::int64_t n, double p) noexcept {
 }
 
 void expected_multinomial(std::int64_t n, std::span<const double> weights, std::span<std::int64_t> out) {
+  require_finite(weights);
   double total = 0.0;
   for (double w : weights) total += std::max(w, 0.0);
   if (weights.empty()) return;
-  if (total <= 0.0) {
+  if (total <= 0.0 || !std::isfinite(total)) {
     std::fill(out.begin(), out.end(), 0);
     out[0] = n;
     return;

@@ -381,6 +381,11 @@ class Simulation::Impl {
       total_weight += weights[k];
     }
     const bool can_leave = total_weight > 0.0;
+    // Normalised: weights can be tiny (every destination under fire) and the pooled split divides by them.
+    if (can_leave) {
+      for (auto& w : weights) w /= total_weight;
+      total_weight = 1.0;
+    }
     std::vector<Count> split(candidates.size());
     RandomStream destination_stream = stream(RandomPurpose::destination, i, day);
     auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count,
@@ -428,8 +433,9 @@ class Simulation::Impl {
       const auto g = static_cast<std::size_t>(stay.group);
       Count moving = 0;
       const auto [home_weight, home_candidate] = weight_of(stay.origin);
+      // Relative to the total, so that cancellation (home nearly the only destination) cannot blow up the share.
       const double elsewhere = total_weight - home_weight;
-      if (can_leave && elsewhere > 0.0) {
+      if (can_leave && elsewhere > 1e-9 * total_weight) {
         const double probability =
             rules_->onward_probability(threat, s_.groups[g].departure_factor, s_.nodes[i].kind, p_);
         moving = draw_binomial(onward_stream, stay.count, probability);
@@ -479,8 +485,19 @@ class Simulation::Impl {
           DestinationState{s_.nodes[j].kind, threat_[idx(j)], occupancy_people(j), capacity_[j]}, p_);
     }
     const auto n = static_cast<std::int64_t>(s_.nodes.size());
+    // An exception must not escape an OpenMP region (that aborts); the first one, by node, is rethrown after it.
+    std::vector<std::exception_ptr> failures(static_cast<std::size_t>(n));
 #pragma omp parallel for schedule(dynamic, 64) num_threads(config_.threads)
-    for (std::int64_t i = 0; i < n; ++i) decide_at(static_cast<std::size_t>(i), day);
+    for (std::int64_t i = 0; i < n; ++i) {
+      try {
+        decide_at(static_cast<std::size_t>(i), day);
+      } catch (...) {
+        failures[static_cast<std::size_t>(i)] = std::current_exception();
+      }
+    }
+    for (const auto& failure : failures) {
+      if (failure) std::rethrow_exception(failure);
+    }
 
     // Commit in node order: the outcome does not depend on which thread decided what. Stocks are taken first,
     // then travellers set off, so that nothing a departure triggers can shift the stay indices flows refer to.

@@ -281,3 +281,24 @@ TEST_CASE("nobody returns to an unsafe origin even with no return delay") {
   const auto r = run(b.scenario());
   for (const auto& day : r.returns_) CHECK(day(a) == 0);
 }
+
+TEST_CASE("movers whose only way on is home or under extreme fire stay put without numeric trouble") {
+  // Regression: the pooled onward split divided by the weight left once home is excluded, which can cancel to
+  // almost nothing; it once overflowed and hung the largest-remainder split.
+  ScenarioBuilder b(12);
+  const auto home = b.node("home", 0, 0, 50'000);
+  const auto host = b.node("host", 1, 0, 0, NodeKind::town, 1e12);
+  const auto inferno = b.node("inferno", 1, 1, 1000, NodeKind::town, 1e12);
+  b.corridor(home, host, 10);
+  b.corridor(host, inferno, 10);
+  b.bombard(home, 50.0, 0);
+  b.bombard(host, 50.0, 3);
+  b.bombard(inferno, 1e6, 0);
+  b.parameters().safety_scale = 0.01;
+  for (auto mode : {Mode::expected, Mode::stochastic}) {
+    const auto r = run(b.scenario(), mode);
+    Count initial = 51'000 * r.units_per_person();
+    for (std::size_t day = 0; day < r.days(); ++day) REQUIRE(r.accounted(day) == initial);
+    CHECK(r.displaced_[11](host, 0) > 0);
+  }
+}
