@@ -57,7 +57,7 @@ case "${1:-build}" in
   build) install_missing; build ;;
   run)
     install_missing; build
-    "build/$preset/bin/haven" run "${HAVEN_SCENARIO:-scenarios/examples/valley.yaml}" --overwrite
+    "build/$preset/bin/haven" run "${HAVEN_SCENARIO:-scenarios/idlib_2019_2020.yaml}" --overwrite
     ;;
   test)
     install_missing; build
