@@ -37,3 +37,17 @@ TEST_CASE("a shortened Idlib 2019-2020 run goes end to end and validates its Dec
   // December is reproduced within 20% even in a single run.
   CHECK(std::stod(result.out.substr(error_line + 29, 5)) < 0.20);
 }
+
+TEST_CASE("the README's 20-line scenario is valid") {
+  const std::string readme = test::read_text(HAVEN_SOURCE_DIR "/README.md");
+  const auto section = readme.find("## A scenario in 20 lines");
+  REQUIRE(section != std::string::npos);
+  const auto begin = readme.find("```yaml\n", section) + 8;
+  const auto end = readme.find("```", begin);
+  auto result = load_scenario_text(readme.substr(begin, end - begin), "README.md", {.all_variants = true});
+  std::ostringstream messages;
+  result.diagnostics.print(messages);
+  INFO(messages.str());
+  CHECK(result.scenario.has_value());
+  CHECK(result.diagnostics.all().empty());
+}
