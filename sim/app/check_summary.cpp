@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "run_summary.hpp"
+#include "haven/util/text.hpp"
 
 namespace haven::app {
 

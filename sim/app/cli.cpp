@@ -169,10 +169,9 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
   for (const auto& variant : variants) {
     auto loaded = load_scenario_file(args.scenario.path, LoadOptions{variant, args.scenario.sets, false});
     if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
-    RunArgs one = args;
     std::filesystem::path path;
     std::ostringstream ignored;
-    const int code = run_one(one, loaded, argv, false, args.no_output ? out : ignored, err, &path);
+    const int code = run_one(args, loaded, argv, false, args.no_output ? out : ignored, err, &path);
     if (code != exit_ok) return code;
     if (!args.no_output) outcomes.push_back(summarise_run(read_run_file(path)));
   }

@@ -170,7 +170,7 @@ class Simulation::Impl {
           apply_scenario_event(ev.index, false);
           break;
         case EngineEvent::Type::release_queues:
-          release_queues_for_day(static_cast<int>(entry->time));
+          release_queues();
           break;
         case EngineEvent::Type::decide:
           decide_day(static_cast<int>(entry->time));
@@ -543,11 +543,11 @@ class Simulation::Impl {
         launch(Cohort{flow->count, flow->group, flow->origin, flow->destination, std::move(route), 0, flow->mix});
       }
     }
-    evacuate(day);
+    evacuate();
   }
 
   // Organised evacuations move up to `rate` residents a day, in proportion to the groups present.
-  void evacuate(int /*day*/) {
+  void evacuate() {
     for (auto e : active_evacuations_) {
       const auto& evacuation = std::get<Evacuation>(s_.events[e].action);
       const auto from = at(evacuation.from);
@@ -645,7 +645,7 @@ class Simulation::Impl {
     waiting_by_node_[at(leg.from)] += cohort.count;
   }
 
-  void release_queues_for_day(int /*day*/) {
+  void release_queues() {
     for (std::size_t c = 0; c < s_.corridors.size(); ++c) {
       if (s_.corridors[c].capacity_people_per_day) {
         budget_[c] =
