@@ -8,6 +8,7 @@ find_package(CLI11 2.1 REQUIRED)
 find_package(fmt 9 REQUIRED)
 find_package(spdlog 1.10 REQUIRED)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+find_package(NLopt 2.7 REQUIRED)
 
 # Random123 is header-only and ships no CMake package.
 find_path(RANDOM123_INCLUDE_DIR NAMES Random123/philox.h REQUIRED)

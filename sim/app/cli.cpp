@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "check_summary.hpp"
+#include "common.hpp"
 #include "haven/analysis/compare.hpp"
 #include "haven/analysis/series.hpp"
 #include "haven/analysis/validation.hpp"
@@ -21,6 +22,7 @@
 #include "haven/scenario/schema.hpp"
 #include "haven/version.hpp"
 #include "run_summary.hpp"
+#include "sweep_commands.hpp"
 
 namespace haven::app {
 
@@ -30,6 +32,15 @@ struct ScenarioArgs {
   std::string path;
   std::string variant;
   std::vector<std::string> sets;
+  std::vector<std::string> set_files;
+
+  [[nodiscard]] LoadOptions options(const std::string& variant_name, bool all_variants,
+                                    std::vector<std::string> extra_sets = {}) const {
+    LoadOptions options{variant_name, sets, all_variants};
+    options.set_overrides.insert(options.set_overrides.end(), extra_sets.begin(), extra_sets.end());
+    options.set_files.assign(set_files.begin(), set_files.end());
+    return options;
+  }
 };
 
 void add_scenario_args(CLI::App& command, ScenarioArgs& args) {
@@ -37,20 +48,14 @@ void add_scenario_args(CLI::App& command, ScenarioArgs& args) {
   command.add_option("--variant", args.variant, "Apply the named what-if variant defined in the file");
   command.add_option("--set", args.sets, "Override a value, e.g. --set parameters.return_rate_per_day=0.02")
       ->take_all();
-}
-
-int print_diagnostics(const Diagnostics& diagnostics, std::ostream& err) {
-  diagnostics.print(err);
-  if (diagnostics.has_errors()) {
-    err << fmt::format("{} error{}; nothing was run.\n", diagnostics.error_count(),
-                       diagnostics.error_count() == 1 ? "" : "s");
-    return exit_bad_input;
-  }
-  return exit_ok;
+  command
+      .add_option("--set-file", args.set_files,
+                  "Apply an overlay file (e.g. from haven calibrate) after the variant, before --set")
+      ->check(CLI::ExistingFile);
 }
 
 int command_check(const ScenarioArgs& args, std::ostream& out, std::ostream& err) {
-  LoadOptions options{args.variant, args.sets, true};
+  LoadOptions options = args.options(args.variant, true);
   auto result = load_scenario_file(args.path, options);
   if (print_diagnostics(result.diagnostics, err) != exit_ok) return exit_bad_input;
   out << check_summary(*result.scenario);
@@ -87,16 +92,6 @@ void add_run_args(CLI::App& command, RunArgs& args) {
   command.add_option("--variants", args.variants, "'all': run the base and every variant, then compare them")
       ->check(CLI::IsMember({"all"}));
   command.add_flag("--quiet", args.quiet, "No progress line and no timing");
-}
-
-// The command as typed, for the output's `history` attribute.
-std::string command_line(const std::vector<std::string>& args) {
-  std::string line = "haven";
-  for (const auto& arg : args) {
-    const bool plain = !arg.empty() && arg.find_first_of(" \t'\"$\\") == std::string::npos;
-    line += plain ? " " + arg : " '" + arg + "'";
-  }
-  return line;
 }
 
 // One run of one scenario (resolved with its variant and overrides): summary, validation rows, file.
@@ -149,9 +144,9 @@ int run_one(const RunArgs& args, const LoadResult& loaded, const std::vector<std
 int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   if (args.variants != "all") {
     // A --seed given here is recorded in the resolved scenario, so the file's scenario_yaml reruns this run.
-    std::vector<std::string> sets = args.scenario.sets;
-    if (args.seed) sets.push_back(fmt::format("scenario.seed={}", *args.seed));
-    LoadOptions options{args.scenario.variant, sets, false};
+    std::vector<std::string> seed_set;
+    if (args.seed) seed_set.push_back(fmt::format("scenario.seed={}", *args.seed));
+    LoadOptions options = args.scenario.options(args.scenario.variant, false, seed_set);
     auto loaded = load_scenario_file(args.scenario.path, options);
     if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
     return run_one(args, loaded, argv, true, out, err);
@@ -161,13 +156,13 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
     err << "haven: error: --variants all writes one file per variant; it cannot be combined with -o or --variant\n";
     return exit_bad_input;
   }
-  auto base = load_scenario_file(args.scenario.path, LoadOptions{"", args.scenario.sets, true});
+  auto base = load_scenario_file(args.scenario.path, args.scenario.options("", true));
   if (print_diagnostics(base.diagnostics, err) != exit_ok) return exit_bad_input;
   std::vector<std::string> variants = {""};
   for (const auto& v : base.scenario->variant_names) variants.push_back(v);
   std::vector<WhatIfOutcome> outcomes;
   for (const auto& variant : variants) {
-    auto loaded = load_scenario_file(args.scenario.path, LoadOptions{variant, args.scenario.sets, false});
+    auto loaded = load_scenario_file(args.scenario.path, args.scenario.options(variant, false));
     if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
     std::filesystem::path path;
     std::ostringstream ignored;
@@ -203,7 +198,7 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
     // The file carries its resolved scenario: observations come from exactly what was run.
     loaded = load_scenario_text(file->scenario_yaml, target + " (scenario_yaml)");
   } else {
-    loaded = load_scenario_file(target, LoadOptions{args.run.scenario.variant, args.run.scenario.sets, false});
+    loaded = load_scenario_file(target, args.run.scenario.options(args.run.scenario.variant, false));
   }
   if (print_diagnostics(loaded->diagnostics, err) != exit_ok) return exit_bad_input;
   Scenario& scenario = *loaded->scenario;
@@ -368,6 +363,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* params = app.add_subcommand("params", "List the model parameters: units, default, range, meaning");
   params->add_flag("--markdown", params_markdown, "Print docs/parameters.md instead of a table");
 
+  SweepCommands sweep_commands(app);
+
   std::vector<const char*> argv{"haven"};
   for (const auto& arg : args) argv.push_back(arg.c_str());
   try {
@@ -395,6 +392,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (info->parsed()) return command_info(info_file, out);
     if (validate_command->parsed()) return command_validate(validate_args, out, err);
     if (compare->parsed()) return command_compare(compare_files, out);
+    if (auto code = sweep_commands.dispatch(args, out, err)) return *code;
     if (generate->parsed()) {
       const std::string text = generate_scenario_yaml(generator);
       if (generate_output.empty()) {

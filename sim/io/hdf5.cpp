@@ -93,6 +93,7 @@ Group Group::create_group(const std::string& name) const {
   Handle gcpl(check_id(H5Pcreate(H5P_GROUP_CREATE), "create group properties"), H5Pclose);
   check(H5Pset_link_creation_order(gcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "track link order");
   check(H5Pset_attr_creation_order(gcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "track attribute order");
+  check(H5Pset_obj_track_times(gcpl.id(), 0), "untrack times");
   return Group(Handle(
       check_id(H5Gcreate2(id(), name.c_str(), H5P_DEFAULT, gcpl.id(), H5P_DEFAULT), "create group " + name), H5Gclose));
 }
@@ -109,6 +110,8 @@ template <typename T>
 Handle Group::create_dataset(const std::string& name, const std::vector<hsize_t>& dims, const Layout& layout) const {
   Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), "create dataset properties"), H5Pclose);
   check(H5Pset_attr_creation_order(dcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "track attribute order");
+  // No modification times in object headers: the same run gives the same bytes.
+  check(H5Pset_obj_track_times(dcpl.id(), 0), "untrack times");
   // Counts have no fill value: every element is written, and readers should not mistake a count for "missing".
   check(H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_NEVER), "disable fill values");
   bool chunked = !layout.chunk.empty();
@@ -142,6 +145,7 @@ Handle Group::create_string_dataset(const std::string& name, const std::vector<s
   Handle dataspace = space({values.size()});
   Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), "create dataset properties"), H5Pclose);
   check(H5Pset_attr_creation_order(dcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "track attribute order");
+  check(H5Pset_obj_track_times(dcpl.id(), 0), "untrack times");
   Handle dataset(
       check_id(H5Dcreate2(id(), name.c_str(), type.id(), dataspace.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT),
                "create dataset " + name),
@@ -155,6 +159,40 @@ Handle Group::create_string_dataset(const std::string& name, const std::vector<s
   return dataset;
 }
 
+template <typename T>
+Handle create_virtual_stack(const Group& group, const std::string& name, const std::vector<hsize_t>& source_dims,
+                            const std::vector<std::string>& files, const std::string& dataset, T fill) {
+  std::vector<hsize_t> dims = {files.size()};
+  dims.insert(dims.end(), source_dims.begin(), source_dims.end());
+  Handle virtual_space = space(dims);
+  Handle source_space = space(source_dims);
+  Handle dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), "create dataset properties"), H5Pclose);
+  check(H5Pset_attr_creation_order(dcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "track attribute order");
+  check(H5Pset_obj_track_times(dcpl.id(), 0), "untrack times");
+  check(H5Pset_fill_value(dcpl.id(), native_type<T>(), &fill), "set the fill value of " + name);
+  std::vector<hsize_t> start(dims.size(), 0);
+  std::vector<hsize_t> count = dims;
+  count[0] = 1;
+  for (std::size_t k = 0; k < files.size(); ++k) {
+    if (files[k].empty()) continue;
+    start[0] = k;
+    check(H5Sselect_hyperslab(virtual_space.id(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
+          "select member slice");
+    check(H5Pset_virtual(dcpl.id(), virtual_space.id(), files[k].c_str(), dataset.c_str(), source_space.id()),
+          fmt::format("map {} of {}", dataset, files[k]));
+  }
+  check(H5Sselect_all(virtual_space.id()), "select all");
+  return {check_id(H5Dcreate2(group.id(), name.c_str(), native_type<T>(), virtual_space.id(), H5P_DEFAULT, dcpl.id(),
+                              H5P_DEFAULT),
+                   "create virtual dataset " + name),
+          H5Dclose};
+}
+
+template Handle create_virtual_stack<std::int64_t>(const Group&, const std::string&, const std::vector<hsize_t>&,
+                                                   const std::vector<std::string>&, const std::string&, std::int64_t);
+template Handle create_virtual_stack<double>(const Group&, const std::string&, const std::vector<hsize_t>&,
+                                             const std::vector<std::string>&, const std::string&, double);
+
 Handle Group::open_dataset(const std::string& name) const {
   return {check_id(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), "open dataset " + name), H5Dclose};
 }
@@ -164,6 +202,7 @@ File File::create(const std::filesystem::path& path) {
   Handle fcpl(check_id(H5Pcreate(H5P_FILE_CREATE), "create file properties"), H5Pclose);
   check(H5Pset_link_creation_order(fcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "track link order");
   check(H5Pset_attr_creation_order(fcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "track attribute order");
+  check(H5Pset_obj_track_times(fcpl.id(), 0), "untrack times");
   return File(Handle(
       check_id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.id(), H5P_DEFAULT), "create " + path.string()), H5Fclose));
 }

@@ -170,8 +170,9 @@ class Hdf5Writer::Impl {
     h5::set_attribute(root, "title", s_.title.empty() ? s_.name : s_.title);
     h5::set_attribute(root, "institution", std::string("Haven displacement simulator"));
     h5::set_attribute(root, "source", fmt::format("Haven {} (commit {})", HAVEN_VERSION, HAVEN_GIT_COMMIT));
-    h5::set_attribute(root, "history", fmt::format("{}: {}", utc_now(), provenance_.command_line));
-    h5::set_attribute(root, "created_utc", utc_now());
+    const std::string created = provenance_.created_utc.empty() ? utc_now() : provenance_.created_utc;
+    h5::set_attribute(root, "history", fmt::format("{}: {}", created, provenance_.command_line));
+    h5::set_attribute(root, "created_utc", created);
     h5::set_attribute(root, "scenario_name", s_.name);
     h5::set_attribute(root, "variant", s_.variant);
     h5::set_attribute(root, "description", s_.description);
@@ -182,6 +183,7 @@ class Hdf5Writer::Impl {
     h5::set_attribute(root, "mode", std::string(to_string(info_.mode)));
     h5::set_attribute(root, "scenario_yaml", provenance_.resolved_yaml);
     h5::set_attribute(root, "scenario_sha256", sha256_hex(provenance_.resolved_yaml));
+    for (const auto& [name, value] : provenance_.attributes) h5::set_attribute(root, name, value);
   }
 
   // A 1-D coordinate that is also a dimension scale (named like the dimension, as netCDF expects).

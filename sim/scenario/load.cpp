@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -1038,65 +1039,11 @@ class ScenarioDecoder {
   }
 };
 
-// After a YAML syntax error: a '{' or '[' still open where the next line starts at or left of the line that
-// opened it is almost always the cause, though the parser only notices later. Returns its 1-based position and
-// the character, when that point is at or before the line the parser gave up on.
-struct OpenBracket {
-  char bracket;
-  std::size_t line;
-  std::size_t column;
-  std::size_t indent;
-};
-
-std::optional<OpenBracket> unclosed_bracket(const std::string& text, std::size_t error_line) {
-  std::vector<OpenBracket> open;
-  std::size_t line_number = 0;
-  std::size_t begin = 0;
-  while (begin <= text.size()) {
-    const std::size_t end = std::min(text.find('\n', begin), text.size());
-    const std::string_view line(text.data() + begin, end - begin);
-    ++line_number;
-    const std::size_t indent = std::min(line.find_first_not_of(' '), line.size());
-    const bool blank = indent == line.size() || line[indent] == '#' || line[indent] == '\r';
-    if (!blank && !open.empty() && open.front().line < line_number && indent <= open.front().indent) {
-      return line_number <= error_line ? std::optional(open.back()) : std::nullopt;
-    }
-    if (line_number > error_line) return std::nullopt;
-    char quote = 0;
-    char previous = ' ';  // the last character before this one that is not a space
-    for (std::size_t i = indent; i < line.size(); ++i) {
-      const char c = line[i];
-      if (quote != 0) {
-        if (quote == '"' && c == '\\') {
-          ++i;
-        } else if (c == quote) {
-          quote = 0;
-        }
-        continue;
-      }
-      if (c == '#' && (i == 0 || line[i - 1] == ' ')) break;
-      const bool starts_value = i == indent || previous == ':' || previous == '-' || previous == ',' ||
-                                previous == '[' || previous == '{' || previous == '?';
-      if ((c == '"' || c == '\'') && starts_value) {
-        quote = c;
-      } else if ((c == '{' || c == '[') && (starts_value || !open.empty())) {
-        open.push_back({c, line_number, i + 1, indent});
-      } else if ((c == '}' || c == ']') && !open.empty()) {
-        if ((c == '}') != (open.back().bracket == '{')) return std::nullopt;  // crossed brackets: not this case
-        open.pop_back();
-      }
-      if (c != ' ') previous = c;
-    }
-    begin = end + 1;
-  }
-  if (!open.empty()) return open.back();
-  return std::nullopt;
-}
-
-std::string read_file(const std::filesystem::path& path, Diagnostics& diagnostics) {
+std::string read_file(const std::filesystem::path& path, Diagnostics& diagnostics,
+                      std::string_view what = "a scenario file") {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    diagnostics.error({path.string(), 0, 0}, "is a directory, not a scenario file");
+    diagnostics.error({path.string(), 0, 0}, fmt::format("is a directory, not {}", what));
     return {};
   }
   std::ifstream in(path, std::ios::binary);
@@ -1111,6 +1058,53 @@ std::string read_file(const std::filesystem::path& path, Diagnostics& diagnostic
 
 }  // namespace
 
+std::vector<Override> load_overlay_file(const std::filesystem::path& path, Diagnostics& diagnostics) {
+  const std::string display_name = path.string();
+  std::string text = read_file(path, diagnostics, "an overlay file");
+  if (diagnostics.has_errors()) return {};
+  auto parsed = detail::parse_yaml(text, display_name, diagnostics, "an overlay");
+  if (!parsed) return {};
+  YamlReader reader(display_name, diagnostics);
+  if (parsed->IsNull() || !parsed->IsDefined()) {
+    diagnostics.error({display_name, 0, 0},
+                      "the overlay is empty; it should map keys to values, e.g. "
+                      "'parameters: {threat_kernel_km: 1.2}'");
+    return {};
+  }
+  if (!parsed->IsMap()) {
+    reader.error(*parsed, "",
+                 "an overlay must be a mapping of keys to values, e.g. 'parameters: {threat_kernel_km: 1.2}'");
+    return {};
+  }
+  std::vector<Override> edits;
+  // Nested mappings are walked down to their leaves (scalars or lists); each leaf is one edit at its own key.
+  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& map,
+                                                                        const std::string& prefix) {
+    std::set<std::string> seen;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (!it->first.IsScalar()) {
+        reader.error(it->first, prefix, "keys must be plain names");
+        continue;
+      }
+      const std::string key = it->first.Scalar();
+      const std::string path_here = join_path(prefix, key);
+      if (!seen.insert(key).second) {
+        reader.error(it->first, path_here, fmt::format("duplicate key '{}'", key));
+        continue;
+      }
+      if (it->second.IsMap() && it->second.size() > 0) {
+        walk(it->second, path_here);
+        continue;
+      }
+      YAML::Emitter emitter;
+      emitter << YAML::Flow << it->second;
+      edits.push_back({path_here, emitter.c_str(), reader.where(it->first, path_here)});
+    }
+  };
+  walk(*parsed, "");
+  return edits;
+}
+
 LoadResult load_scenario_text(const std::string& text, const std::string& display_name, const LoadOptions& options) {
   LoadResult result;
   YamlReader reader(display_name, result.diagnostics);
@@ -1119,30 +1113,9 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
                              fmt::format("not a text file (a NUL byte at offset {}); scenarios are YAML text", nul));
     return result;
   }
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    const bool depth = e.msg == "bad file" || e.msg.find("depth") != std::string::npos;
-    const std::size_t line = e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.line) + 1;
-    const std::size_t column = e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.column) + 1;
-    if (depth) {
-      result.diagnostics.error({display_name, line, column}, "nesting is too deep to be a scenario");
-    } else if (auto bracket = unclosed_bracket(text, line == 0 ? std::numeric_limits<std::size_t>::max() : line)) {
-      result.diagnostics.error(
-          {display_name, bracket->line, bracket->column},
-          fmt::format("YAML syntax: this '{}' is never closed (a '{}' is missing; the parser stopped at line {}: {})",
-                      bracket->bracket, bracket->bracket == '{' ? '}' : ']', line, e.msg));
-    } else {
-      const bool tab = e.msg.find("tab") != std::string::npos;
-      result.diagnostics.error({display_name, line, column},
-                               fmt::format("YAML syntax: {}{}", e.msg, tab ? " (indent with spaces, not tabs)" : ""));
-    }
-    return result;
-  } catch (const std::exception& e) {
-    result.diagnostics.error({display_name, 0, 0}, fmt::format("cannot read the YAML: {}", e.what()));
-    return result;
-  }
+  auto parsed = detail::parse_yaml(text, display_name, result.diagnostics, "a scenario");
+  if (!parsed) return result;
+  YAML::Node root = *parsed;
   if (!root.IsDefined() || root.IsNull()) {
     result.diagnostics.error({display_name, 0, 0},
                              "the file is empty; a scenario needs at least 'scenario' and 'nodes'");
@@ -1162,8 +1135,17 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
     }
     shapes.decode_variant_shapes(variants);
 
+    // Overlay files first, then the located overrides (both after the variant, before --set).
+    std::vector<Override> located_overrides;
+    for (const auto& overlay : options.set_files) {
+      auto edits = load_overlay_file(overlay, result.diagnostics);
+      located_overrides.insert(located_overrides.end(), edits.begin(), edits.end());
+    }
+    if (result.diagnostics.has_errors()) return result;
+    located_overrides.insert(located_overrides.end(), options.overrides.begin(), options.overrides.end());
+
     // Each resolution edits a fresh parse: YAML::Clone would drop the source positions diagnostics need.
-    auto resolve = [&](YamlReader& r, const std::string& variant_name,
+    auto resolve = [&](YamlReader& r, const std::string& variant_name, const std::vector<Override>& located,
                        const std::vector<std::string>& overrides) -> YAML::Node {
       YAML::Node doc = YAML::Load(text);
       if (!variant_name.empty()) {
@@ -1236,6 +1218,16 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
           }
         }
       }
+      for (const auto& edit : located) {
+        YAML::Node value;
+        try {
+          value = unmarked_copy(YAML::Load(edit.value));
+        } catch (const YAML::Exception& e) {
+          r.diagnostics().error(edit.origin, fmt::format("{}: the value is not valid YAML: {}", edit.path, e.msg));
+          continue;
+        }
+        apply_path_edit(r, doc, edit.path, value, edit.origin);
+      }
       for (const auto& override_text : overrides) {
         const SourceLocation origin{fmt::format("command line (--set {})", override_text), 0, 0};
         const auto eq = override_text.find('=');
@@ -1255,7 +1247,7 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
       return doc;
     };
 
-    YAML::Node doc = resolve(reader, options.variant, options.set_overrides);
+    YAML::Node doc = resolve(reader, options.variant, located_overrides, options.set_overrides);
     if (doc.IsDefined() && doc.IsMap()) {
       ScenarioDecoder decoder(reader, scenario);
       decoder.decode(doc);
@@ -1273,7 +1265,7 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
         Scenario scratch;
         Diagnostics own;
         YamlReader variant_reader(display_name, own);
-        YAML::Node variant_doc = resolve(variant_reader, name, {});
+        YAML::Node variant_doc = resolve(variant_reader, name, {}, {});
         if (variant_doc.IsDefined() && variant_doc.IsMap()) {
           ScenarioDecoder decoder(variant_reader, scratch);
           decoder.decode(variant_doc);

@@ -13,6 +13,91 @@
 
 namespace haven::detail {
 
+namespace {
+
+// After a YAML syntax error: a '{' or '[' still open where the next line starts at or left of the line that
+// opened it is almost always the cause, though the parser only notices later. Returns its 1-based position and
+// the character, when that point is at or before the line the parser gave up on.
+struct OpenBracket {
+  char bracket;
+  std::size_t line;
+  std::size_t column;
+  std::size_t indent;
+};
+
+std::optional<OpenBracket> unclosed_bracket(const std::string& text, std::size_t error_line) {
+  std::vector<OpenBracket> open;
+  std::size_t line_number = 0;
+  std::size_t begin = 0;
+  while (begin <= text.size()) {
+    const std::size_t end = std::min(text.find('\n', begin), text.size());
+    const std::string_view line(text.data() + begin, end - begin);
+    ++line_number;
+    const std::size_t indent = std::min(line.find_first_not_of(' '), line.size());
+    const bool blank = indent == line.size() || line[indent] == '#' || line[indent] == '\r';
+    if (!blank && !open.empty() && open.front().line < line_number && indent <= open.front().indent) {
+      return line_number <= error_line ? std::optional(open.back()) : std::nullopt;
+    }
+    if (line_number > error_line) return std::nullopt;
+    char quote = 0;
+    char previous = ' ';  // the last character before this one that is not a space
+    for (std::size_t i = indent; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quote != 0) {
+        if (quote == '"' && c == '\\') {
+          ++i;
+        } else if (c == quote) {
+          quote = 0;
+        }
+        continue;
+      }
+      if (c == '#' && (i == 0 || line[i - 1] == ' ')) break;
+      const bool starts_value = i == indent || previous == ':' || previous == '-' || previous == ',' ||
+                                previous == '[' || previous == '{' || previous == '?';
+      if ((c == '"' || c == '\'') && starts_value) {
+        quote = c;
+      } else if ((c == '{' || c == '[') && (starts_value || !open.empty())) {
+        open.push_back({c, line_number, i + 1, indent});
+      } else if ((c == '}' || c == ']') && !open.empty()) {
+        if ((c == '}') != (open.back().bracket == '{')) return std::nullopt;  // crossed brackets: not this case
+        open.pop_back();
+      }
+      if (c != ' ') previous = c;
+    }
+    begin = end + 1;
+  }
+  if (!open.empty()) return open.back();
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<YAML::Node> parse_yaml(const std::string& text, const std::string& display_name, Diagnostics& diagnostics,
+                                     std::string_view what) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    const bool depth = e.msg == "bad file" || e.msg.find("depth") != std::string::npos;
+    const std::size_t line = e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.line) + 1;
+    const std::size_t column = e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.column) + 1;
+    if (depth) {
+      diagnostics.error({display_name, line, column}, fmt::format("nesting is too deep to be {}", what));
+    } else if (auto bracket = unclosed_bracket(text, line == 0 ? std::numeric_limits<std::size_t>::max() : line)) {
+      diagnostics.error(
+          {display_name, bracket->line, bracket->column},
+          fmt::format("YAML syntax: this '{}' is never closed (a '{}' is missing; the parser stopped at line {}: {})",
+                      bracket->bracket, bracket->bracket == '{' ? '}' : ']', line, e.msg));
+    } else {
+      const bool tab = e.msg.find("tab") != std::string::npos;
+      diagnostics.error({display_name, line, column},
+                        fmt::format("YAML syntax: {}{}", e.msg, tab ? " (indent with spaces, not tabs)" : ""));
+    }
+  } catch (const std::exception& e) {
+    diagnostics.error({display_name, 0, 0}, fmt::format("cannot read the YAML: {}", e.what()));
+  }
+  return std::nullopt;
+}
+
 std::string join_path(std::string_view parent, std::string_view key) {
   if (parent.empty()) return std::string(key);
   if (!key.empty() && key.front() == '[') return fmt::format("{}{}", parent, key);

@@ -19,6 +19,11 @@ namespace haven::detail {
 // Key paths use the same syntax as --set: `nodes.idlib.population`, `events[3].day`.
 std::string join_path(std::string_view parent, std::string_view key);
 
+// Parses YAML text; a syntax error becomes a located diagnostic (with the likely unclosed bracket, or a hint about
+// tabs) and nullopt. `what` names the kind of document in messages ("a scenario", "a sweep").
+std::optional<YAML::Node> parse_yaml(const std::string& text, const std::string& display_name, Diagnostics& diagnostics,
+                                     std::string_view what);
+
 class YamlReader {
  public:
   YamlReader(std::string file, Diagnostics& diagnostics) : file_(std::move(file)), diagnostics_(diagnostics) {}

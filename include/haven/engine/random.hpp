@@ -17,6 +17,8 @@ enum class RandomPurpose : std::uint32_t {
   onward = 2,
   destination = 3,
   return_home = 4,
+  sweep_seed = 10,    // a sweep member's run seed
+  sweep_design = 11,  // Latin hypercube and random design points
   test = 1000,
 };
 

@@ -28,11 +28,16 @@ class MemoryRecorder final : public Observer {
   std::vector<EventRecord> events_;
   FinalRecord final_;
 
+  // Feeds everything recorded to `observer` in the order it happened (e.g. into a file writer after a run that
+  // had to stay off a shared resource while it ran).
+  void replay(Observer& observer) const;
+
   // Everyone accounted for on `day`: at home + displaced present + in transit + waiting (units).
   [[nodiscard]] Count accounted(std::size_t day) const;
 
  private:
   RunInfo info_;
+  std::vector<std::size_t> events_before_day_;  // events_.size() when each day was recorded
 };
 
 }  // namespace haven

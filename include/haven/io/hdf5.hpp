@@ -84,6 +84,13 @@ class File : public Group {
   using Group::Group;
 };
 
+// A virtual dataset stacking whole datasets of other files along a new first dimension: slice k is
+// `dataset` in `files[k]` (each of shape `source_dims`); an empty file name leaves slice k unmapped (read as
+// `fill`). Relative file names are found relative to the virtual dataset's own file. Nothing is copied.
+template <typename T>
+Handle create_virtual_stack(const Group& group, const std::string& name, const std::vector<hsize_t>& source_dims,
+                            const std::vector<std::string>& files, const std::string& dataset, T fill);
+
 // Writes `data` (row-major, the whole dataset) or a hyperslab starting at `offset` with extent `count`.
 template <typename T>
 void write(hid_t dataset, std::span<const T> data);

@@ -17,6 +17,10 @@ namespace haven {
 struct Provenance {
   std::string command_line;   // the full command, for `history`
   std::string resolved_yaml;  // the scenario after the variant and --set overrides
+  // When the run was made (ISO 8601 UTC); empty: now. A sweep gives every member its own creation time, so that
+  // a member's file is the same bytes whichever process, thread or rank wrote it.
+  std::string created_utc;
+  std::vector<std::pair<std::string, std::string>> attributes;  // more root attributes (sweep_member, ...)
 };
 
 // Writes the daily state to `path`: first to `path.partial`, renamed when the run finishes, so no reader

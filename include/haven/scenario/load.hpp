@@ -10,10 +10,20 @@
 
 namespace haven {
 
+// One edit of the scenario tree, located where it was written (a sweep file, an overlay file), so that a bad
+// value is reported there.
+struct Override {
+  std::string path;   // as for --set: `parameters.threat_kernel_km`, `nodes.atmeh.capacity`
+  std::string value;  // YAML text
+  SourceLocation origin;
+};
+
 struct LoadOptions {
-  std::string variant;                     // empty = the base scenario
-  std::vector<std::string> set_overrides;  // "path.to.key=value", applied after the variant
-  bool all_variants = false;               // also resolve and validate every variant (haven check)
+  std::string variant;                           // empty = the base scenario
+  std::vector<std::string> set_overrides;        // "path.to.key=value", applied last (the command line wins)
+  bool all_variants = false;                     // also resolve and validate every variant (haven check)
+  std::vector<std::filesystem::path> set_files;  // overlay files (haven calibrate writes them), after the variant
+  std::vector<Override> overrides;               // applied after the overlay files, before set_overrides
 };
 
 struct LoadResult {
@@ -27,6 +37,11 @@ LoadResult load_scenario_file(const std::filesystem::path& path, const LoadOptio
 // `display_name` stands in for the file name in diagnostics.
 LoadResult load_scenario_text(const std::string& text, const std::string& display_name,
                               const LoadOptions& options = {});
+
+// Reads an overlay: a YAML mapping shaped like (part of) a scenario, e.g. `parameters: {threat_kernel_km: 1.2}`,
+// or with dotted keys (`nodes.atmeh.capacity: 90000`). Each leaf becomes an Override located at its key.
+// Syntax errors, duplicate keys and an empty file are reported in `diagnostics`.
+std::vector<Override> load_overlay_file(const std::filesystem::path& path, Diagnostics& diagnostics);
 
 // Like load_scenario_file, but throws InputError on any error.
 Scenario load_scenario_or_throw(const std::filesystem::path& path, const LoadOptions& options = {});

@@ -1,0 +1,252 @@
+#include "haven/analysis/calibrate.hpp"
+
+#include <fmt/format.h>
+#include <nlopt.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "haven/analysis/series.hpp"
+#include "haven/scenario/parameters.hpp"
+#include "haven/util/text.hpp"
+
+namespace haven {
+
+namespace {
+
+std::optional<double> parse_double(std::string_view text) {
+  double value = 0.0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty() || !std::isfinite(value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+nlopt_algorithm algorithm_named(const std::string& name) {
+  if (name == "sbplx") return NLOPT_LN_SBPLX;
+  if (name == "neldermead") return NLOPT_LN_NELDERMEAD;
+  if (name == "cobyla") return NLOPT_LN_COBYLA;
+  return NLOPT_LN_BOBYQA;
+}
+
+const char* describe(nlopt_result result) {
+  switch (result) {
+    case NLOPT_SUCCESS:
+      return "converged";
+    case NLOPT_STOPVAL_REACHED:
+      return "reached the target error";
+    case NLOPT_FTOL_REACHED:
+      return "the error stopped improving";
+    case NLOPT_XTOL_REACHED:
+      return "the values stopped moving";
+    case NLOPT_MAXEVAL_REACHED:
+      return "reached --max-evals";
+    case NLOPT_MAXTIME_REACHED:
+      return "out of time";
+    case NLOPT_ROUNDOFF_LIMITED:
+      return "limited by round-off";
+    case NLOPT_FORCED_STOP:
+      return "stopped";
+    default:
+      return "failed";
+  }
+}
+
+struct Problem {
+  const std::filesystem::path& scenario;
+  const LoadOptions& base;
+  const std::vector<CalibrationParameter>& parameters;
+  const CalibrationOptions& options;
+  CalibrationResult& result;
+  std::exception_ptr failure;
+  std::size_t points = 0;
+
+  std::vector<double> values(const double* unit) const {
+    std::vector<double> v(parameters.size());
+    for (std::size_t j = 0; j < parameters.size(); ++j) {
+      const double u = std::clamp(unit[j], 0.0, 1.0);
+      v[j] = parameters[j].lower + u * (parameters[j].upper - parameters[j].lower);
+    }
+    return v;
+  }
+
+  LoadOptions load_options(const std::vector<double>& v) const {
+    LoadOptions load = base;
+    for (std::size_t j = 0; j < parameters.size(); ++j) {
+      load.overrides.push_back({parameters[j].path,
+                                fmt::format("{}", v[j]),
+                                {fmt::format("command line (--param {})", parameters[j].name), 0, 0}});
+    }
+    return load;
+  }
+
+  double error_at(const std::vector<double>& v) {
+    auto loaded = load_scenario_file(scenario, load_options(v));
+    if (!loaded.scenario) throw InputError(loaded.diagnostics);
+    const Scenario& s = *loaded.scenario;
+    RunConfig config;
+    config.seed = options.seed.value_or(s.seed);
+    config.mode = options.mode;
+    const auto probes = run_ensemble(s, config, options.mode == Mode::expected ? 1 : options.runs, options.threads);
+    std::vector<const SimulatedSeries*> members;
+    for (const auto& probe : probes) members.push_back(probe.get());
+    const ValidationReport report = validate(s, members, options.window);
+    points = report.rows.size();
+    if (report.rows.empty()) throw std::runtime_error("no observation point could be compared (check --from/--to)");
+    return report.mean_abs_relative_error;
+  }
+};
+
+double objective(unsigned n, const double* x, double* /*gradient*/, void* data) {
+  auto& p = *static_cast<Problem*>(data);
+  (void)n;
+  try {
+    const auto v = p.values(x);
+    const double error = p.error_at(v);
+    auto& r = p.result;
+    ++r.evaluations;
+    if (r.evaluations == 1) r.start_error = error;
+    if (r.evaluations == 1 || error < r.error) {
+      r.error = error;
+      r.best = v;
+    }
+    if (p.options.on_step) p.options.on_step({r.evaluations, v, error, r.error});
+    return error;
+  } catch (...) {
+    // NLopt is C: no exception may cross it. Stop, and rethrow after.
+    p.failure = std::current_exception();
+    return std::numeric_limits<double>::infinity();
+  }
+}
+
+}  // namespace
+
+std::optional<CalibrationParameter> parse_calibration_parameter(const std::string& text, std::string& error) {
+  const auto eq = text.find('=');
+  const auto colon = text.find(':', eq == std::string::npos ? 0 : eq);
+  if (eq == std::string::npos || eq == 0 || colon == std::string::npos) {
+    error = fmt::format("--param {}: expected NAME=LOW:HIGH, e.g. threat_kernel_km=0.5:3", text);
+    return std::nullopt;
+  }
+  CalibrationParameter p;
+  p.name = text.substr(0, eq);
+  const auto lower = parse_double(std::string_view(text).substr(eq + 1, colon - eq - 1));
+  const auto upper = parse_double(std::string_view(text).substr(colon + 1));
+  if (!lower || !upper) {
+    error = fmt::format("--param {}: LOW and HIGH must be numbers", text);
+    return std::nullopt;
+  }
+  if (!(*lower < *upper)) {
+    error = fmt::format("--param {}: LOW must be below HIGH", text);
+    return std::nullopt;
+  }
+  p.lower = *lower;
+  p.upper = *upper;
+  if (p.name.find('.') != std::string::npos || p.name.find('[') != std::string::npos) {
+    p.path = p.name;
+  } else if (const auto* spec = find_parameter_spec(p.name)) {
+    p.path = "parameters." + p.name;
+    if (p.lower < spec->minimum || p.upper > spec->maximum) {
+      error = fmt::format("--param {}: {} must stay within {} to {}", text, p.name, spec->minimum, spec->maximum);
+      return std::nullopt;
+    }
+  } else {
+    const auto names = parameter_names();
+    error = fmt::format(
+        "--param {}: '{}' is not a model parameter{}; give a key path (nodes.<id>.capacity) to fit "
+        "another value",
+        text, p.name, did_you_mean(p.name, std::span(names)));
+    return std::nullopt;
+  }
+  return p;
+}
+
+CalibrationResult calibrate(const std::filesystem::path& scenario, const LoadOptions& base,
+                            const std::vector<CalibrationParameter>& parameters, const CalibrationOptions& options) {
+  if (parameters.empty()) throw std::invalid_argument("calibrate: no parameters to fit");
+  auto loaded = load_scenario_file(scenario, base);
+  if (!loaded.scenario) throw InputError(loaded.diagnostics);
+  if (loaded.scenario->observations.empty()) {
+    Diagnostics diagnostics;
+    diagnostics.error({scenario.string(), 0, 0}, "the scenario has no observations to calibrate against");
+    throw InputError(diagnostics);
+  }
+  CalibrationResult result;
+  Problem problem{scenario, base, parameters, options, result, nullptr, 0};
+  // Both ends of every range must make a valid scenario (a located error now beats a failure mid-search).
+  for (std::size_t j = 0; j < parameters.size(); ++j) {
+    for (double end : {parameters[j].lower, parameters[j].upper}) {
+      LoadOptions probe = base;
+      probe.overrides.push_back({parameters[j].path,
+                                 fmt::format("{}", end),
+                                 {fmt::format("command line (--param {})", parameters[j].name), 0, 0}});
+      auto checked = load_scenario_file(scenario, probe);
+      if (!checked.scenario) throw InputError(checked.diagnostics);
+    }
+  }
+
+  // The search runs on [0, 1] per parameter, so that one tolerance and one initial step suit all of them.
+  const auto n = static_cast<unsigned>(parameters.size());
+  std::vector<double> x(n), lower(n, 0.0), upper(n, 1.0), step(n, 0.25);
+  for (std::size_t j = 0; j < n; ++j) {
+    const auto& p = parameters[j];
+    double start = 0.5 * (p.lower + p.upper);
+    if (p.start) {
+      start = *p.start;
+    } else if (p.path.rfind("parameters.", 0) == 0) {
+      if (const double* current = loaded.scenario->parameters.find(p.path.substr(11))) start = *current;
+    }
+    if (start < p.lower || start > p.upper) start = 0.5 * (p.lower + p.upper);
+    x[j] = (start - p.lower) / (p.upper - p.lower);
+    // The first step must stay inside the box.
+    step[j] = std::min(0.25, std::max({x[j], 1.0 - x[j], 0.05}));
+  }
+  nlopt_opt opt = nlopt_create(algorithm_named(options.algorithm), n);
+  if (opt == nullptr) throw std::runtime_error("NLopt could not create the optimiser");
+  nlopt_set_lower_bounds(opt, lower.data());
+  nlopt_set_upper_bounds(opt, upper.data());
+  nlopt_set_initial_step(opt, step.data());
+  nlopt_set_min_objective(opt, objective, &problem);
+  nlopt_set_maxeval(opt, options.max_evaluations);
+  nlopt_set_xtol_rel(opt, options.relative_tolerance);
+  nlopt_set_ftol_abs(opt, 1e-6);
+  double best = 0.0;
+  const nlopt_result status = nlopt_optimize(opt, x.data(), &best);
+  nlopt_destroy(opt);
+  if (problem.failure) std::rethrow_exception(problem.failure);
+  if (status < 0 && result.evaluations == 0) {
+    throw std::runtime_error(
+        fmt::format("the optimiser failed before its first evaluation (NLopt code {})", static_cast<int>(status)));
+  }
+  result.stop_reason = describe(status);
+  result.points = problem.points;
+  return result;
+}
+
+std::string calibration_overlay(const std::vector<CalibrationParameter>& parameters, const CalibrationResult& result,
+                                const std::string& header) {
+  std::string text;
+  std::size_t start = 0;
+  while (start < header.size()) {
+    const auto end = std::min(header.find('\n', start), header.size());
+    text += fmt::format("# {}\n", header.substr(start, end - start));
+    start = end + 1;
+  }
+  std::vector<std::size_t> model, other;
+  for (std::size_t j = 0; j < parameters.size(); ++j) {
+    (parameters[j].path.rfind("parameters.", 0) == 0 && parameters[j].path.find('.', 11) == std::string::npos ? model
+                                                                                                              : other)
+        .push_back(j);
+  }
+  if (!model.empty()) {
+    text += "parameters:\n";
+    for (auto j : model) text += fmt::format("  {}: {}\n", parameters[j].path.substr(11), result.best[j]);
+  }
+  for (auto j : other) text += fmt::format("{}: {}\n", parameters[j].path, result.best[j]);
+  return text;
+}
+
+}  // namespace haven

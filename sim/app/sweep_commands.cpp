@@ -1,0 +1,385 @@
+#include "sweep_commands.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "cli.hpp"
+#include "common.hpp"
+#include "haven/analysis/calibrate.hpp"
+#include "haven/io/hdf5.hpp"
+#include "haven/scenario/load.hpp"
+#include "haven/sweep/gather.hpp"
+#include "haven/sweep/mpi.hpp"
+#include "haven/sweep/runner.hpp"
+#include "haven/util/date.hpp"
+#include "haven/util/text.hpp"
+
+namespace haven::app {
+
+namespace {
+
+std::optional<int> environment_int(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  try {
+    return std::stoi(value);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string duration_text(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  const auto s = static_cast<long>(std::lround(seconds));
+  if (s >= 3600) return fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+  return fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+// The progress bar: redrawn in place on a terminal; on a log (Slurm, CI), one line per tenth of the work.
+class ProgressBar {
+ public:
+  ProgressBar(std::ostream& err, std::string label) : err_(err), label_(std::move(label)), tty_(isatty(2) != 0) {}
+
+  void operator()(const SweepProgress& p) {
+    if (p.total == 0) return;
+    const double rate = p.elapsed_seconds > 0 ? static_cast<double>(p.done) / p.elapsed_seconds : 0.0;
+    const double eta = rate > 0 ? static_cast<double>(p.total - p.done) / rate : NAN;
+    const int width = 24;
+    const auto filled = static_cast<int>(width * p.done / p.total);
+    const std::string line = fmt::format(
+        "{}[{}{}] {}/{} runs  {:.1f} runs/s  ETA {}{}", label_, std::string(static_cast<std::size_t>(filled), '#'),
+        std::string(static_cast<std::size_t>(width - filled), '-'), p.done, p.total, rate,
+        p.done == p.total ? "0:00" : duration_text(eta), p.failed ? fmt::format("  {} failed", p.failed) : "");
+    if (tty_) {
+      err_ << "\r" << line << (p.done == p.total ? "\n" : "") << std::flush;
+      return;
+    }
+    const auto tenth = p.done * 10 / p.total;
+    if (p.done == p.total || tenth > last_tenth_) {
+      last_tenth_ = tenth;
+      err_ << line << "\n" << std::flush;
+    }
+  }
+
+ private:
+  std::ostream& err_;
+  std::string label_;
+  bool tty_;
+  std::int64_t last_tenth_ = 0;
+};
+
+}  // namespace
+
+std::optional<std::vector<std::int64_t>> parse_member_list(const std::string& text) {
+  std::vector<std::int64_t> members;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto end = std::min(text.find(',', start), text.size());
+    const std::string part = text.substr(start, end - start);
+    const auto dash = part.find('-');
+    try {
+      std::size_t used = 0;
+      if (dash == std::string::npos) {
+        members.push_back(std::stoll(part, &used));
+        if (used != part.size()) return std::nullopt;
+      } else {
+        std::size_t used_hi = 0;
+        const auto lo = std::stoll(part.substr(0, dash), &used);
+        const auto hi = std::stoll(part.substr(dash + 1), &used_hi);
+        if (used != dash || used_hi != part.size() - dash - 1 || hi < lo || hi - lo > 10'000'000) return std::nullopt;
+        for (auto i = lo; i <= hi; ++i) members.push_back(i);
+      }
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    if (members.back() < 0) return std::nullopt;
+    start = end + 1;
+  }
+  return members;
+}
+
+SweepCommands::SweepCommands(CLI::App& app) {
+  auto& s = sweep_args_;
+  sweep_ = app.add_subcommand("sweep", "Run a parameter sweep or ensemble: one HDF5 file per member, resumable");
+  sweep_->add_option("file", s.file, "Sweep file (YAML; see scenarios/sweeps/)")->required();
+  sweep_->add_option("-j,--threads", s.threads, "Threads (default: OMP_NUM_THREADS, else all cores)")
+      ->check(CLI::Range(1, 4096));
+  sweep_->add_option("--task-id", s.task_id, "This Slurm array task's share (default: SLURM_ARRAY_TASK_ID)")
+      ->check(CLI::Range(0, 10'000'000));
+  sweep_->add_option("--tasks", s.tasks, "Shares in all (default: SLURM_ARRAY_TASK_COUNT, else 1)")
+      ->check(CLI::Range(1, 10'000'000));
+  sweep_->add_option("--members", s.members, "Run only these members, again if done (e.g. 3,10-12)");
+  sweep_->add_option("-o,--output", s.output, "Output directory (default: the sweep's, else output/<name>)");
+  sweep_->add_flag("--overwrite", s.overwrite, "Delete the output directory's runs and start again");
+  sweep_->add_flag("--list", s.list, "Print the run list (CSV) and stop");
+  sweep_->add_flag("-q,--quiet", s.quiet, "No progress bar");
+
+  auto& g = gather_args_;
+  gather_ = app.add_subcommand("gather", "Gather a sweep's run files into ensemble.h5 (member dimension, summaries)");
+  gather_->add_option("directory", g.directory, "The sweep's output directory")->required();
+  gather_->add_flag("--allow-missing", g.allow_missing,
+                    "Gather despite missing, failed or broken members (their status says so; values masked)");
+
+  auto& c = calibrate_args_;
+  calibrate_ = app.add_subcommand("calibrate", "Fit parameters to the scenario's observations (NLopt)");
+  calibrate_->add_option("scenario", c.scenario, "Scenario YAML file (with observations)")->required();
+  calibrate_->add_option("--param", c.params, "NAME=LOW:HIGH to fit, e.g. threat_kernel_km=0.5:3 (repeat)")
+      ->required()
+      ->take_all();
+  calibrate_->add_option("--variant", c.variant, "Apply the named what-if variant");
+  calibrate_->add_option("--set", c.sets, "Override a value")->take_all();
+  calibrate_->add_option("--set-file", c.set_files, "Apply an overlay file first")->check(CLI::ExistingFile);
+  calibrate_->add_option("--runs", c.runs, "Ensemble members per evaluation (stochastic)")
+      ->check(CLI::Range(1, 100'000));
+  calibrate_->add_option("-j,--threads", c.threads, "Members run in parallel")->check(CLI::Range(1, 4096));
+  calibrate_->add_option("--seed", c.seed, "Random seed (default: the scenario's)");
+  calibrate_->add_option("--mode", c.mode, "stochastic or expected")->check(CLI::IsMember({"stochastic", "expected"}));
+  calibrate_->add_option("--algorithm", c.algorithm, "bobyqa (default), sbplx, neldermead or cobyla")
+      ->check(CLI::IsMember({"bobyqa", "sbplx", "neldermead", "cobyla"}));
+  calibrate_->add_option("--max-evals", c.max_evaluations, "Evaluations at most")->check(CLI::Range(1, 100'000));
+  calibrate_->add_option("--from", c.from, "First observation date to fit (YYYY-MM-DD)");
+  calibrate_->add_option("--to", c.to, "Last observation date to fit (YYYY-MM-DD)");
+  calibrate_->add_option("-o,--output", c.output, "Overlay file to write (default: output/<scenario>-calibrated.yaml)");
+  calibrate_->add_flag("-q,--quiet", c.quiet, "Print only the result");
+}
+
+std::optional<int> SweepCommands::dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  if (sweep_->parsed()) return sweep(out, err);
+  if (gather_->parsed()) return gather(out, err);
+  if (calibrate_->parsed()) return calibrate(argv, out, err);
+  return std::nullopt;
+}
+
+int SweepCommands::sweep(std::ostream& out, std::ostream& err) {
+  const auto& a = sweep_args_;
+  auto loaded = load_sweep_file(a.file);
+  if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
+  const SweepSpec& spec = *loaded.spec;
+  const auto members = expand_sweep(spec);
+  if (a.list) {
+    out << "member,design_point,replicate,seed";
+    for (const auto& p : spec.parameters) out << "," << csv_field(p.name);
+    out << "\n";
+    for (const auto& m : members) {
+      out << fmt::format("{},{},{},{}", m.index, m.design_point, m.replicate, m.seed);
+      for (const auto& v : m.values) out << "," << csv_field(v);
+      out << "\n";
+    }
+    return exit_ok;
+  }
+
+  SweepRunOptions options;
+  options.threads = a.threads > 0 ? a.threads : omp_get_max_threads();
+  options.output = a.output;
+  options.overwrite = a.overwrite;
+  if (!a.members.empty()) {
+    auto only = parse_member_list(a.members);
+    if (!only) {
+      err << fmt::format("haven: error: --members {}: expected member numbers and ranges, e.g. 3,10-12\n", a.members);
+      return exit_bad_input;
+    }
+    options.only = *only;
+  }
+  // Slurm job arrays: the task's share, counted from the array's first index.
+  int task = 0;
+  int tasks = 1;
+  if (a.tasks || a.task_id) {
+    tasks = a.tasks.value_or(1);
+    task = a.task_id.value_or(0);
+  } else if (auto id = environment_int("SLURM_ARRAY_TASK_ID")) {
+    const int first = environment_int("SLURM_ARRAY_TASK_MIN").value_or(0);
+    const int step = std::max(1, environment_int("SLURM_ARRAY_TASK_STEP").value_or(1));
+    task = (*id - first) / step;
+    tasks = environment_int("SLURM_ARRAY_TASK_COUNT").value_or(1);
+  }
+  if (task < 0 || task >= tasks) {
+    err << fmt::format("haven: error: --task-id {} is outside 0 to {} (--tasks {})\n", task, tasks - 1, tasks);
+    return exit_bad_input;
+  }
+  if (launched_ranks() > 1 && !built_with_mpi()) {
+    err << fmt::format(
+        "haven: error: started as {} MPI ranks, but this haven was built without MPI: every rank would run the "
+        "whole sweep. Rebuild with -DHAVEN_WITH_MPI=ON (cmake --preset mpi), or run without mpirun.\n",
+        launched_ranks());
+    return exit_bad_input;
+  }
+  auto mpi = MpiSession::start_if_launched();
+  const int rank = mpi ? mpi->rank() : 0;
+  const int ranks = mpi ? mpi->size() : 1;
+  if (a.overwrite && (tasks > 1 || ranks > 1)) {
+    err << "haven: error: --overwrite with several shares would let one delete another's runs; delete the "
+           "directory first, then start the shares\n";
+    return exit_bad_input;
+  }
+  options.share = {task * ranks + rank, tasks * ranks};
+  options.write_manifest = !mpi;
+  std::string label;
+  if (tasks > 1) label += fmt::format("task {}/{} ", task, tasks);
+  if (ranks > 1) label += fmt::format("rank {}/{} ", rank, ranks);
+  ProgressBar bar(err, label);
+  if (!a.quiet && rank == 0) options.progress = [&bar](const SweepProgress& p) { bar(p); };
+
+  const SweepOutcome outcome = run_sweep(spec, options);
+  std::array<std::int64_t, 4> counts = {outcome.in_share, outcome.skipped, outcome.ran, outcome.failed};
+  if (mpi) {
+    counts = mpi->sum(counts);
+    mpi->barrier();
+    if (rank == 0) write_manifest(spec, members, outcome.directory);
+    mpi->barrier();
+    if (rank != 0) return counts[3] > 0 ? exit_failure : exit_ok;
+  }
+  const auto points = design_points(spec);
+  out << fmt::format("sweep {}: {} member{} ({} design point{} x {} replicate{}) in {}\n", spec.name,
+                     grouped(static_cast<double>(outcome.members)), outcome.members == 1 ? "" : "s", points,
+                     points == 1 ? "" : "s", spec.replicates, spec.replicates == 1 ? "" : "s",
+                     outcome.directory.string());
+  std::string share = "this process";
+  if (tasks > 1 || ranks > 1)
+    share = fmt::format("share{}{}", tasks > 1 ? fmt::format(" task {} of {}", task, tasks) : "",
+                        ranks > 1 ? fmt::format(" over {} ranks", ranks) : "");
+  out << fmt::format("{}: {} member{}, {} already done, ran {}, failed {} in {:.1f} s\n", share, counts[0],
+                     counts[0] == 1 ? "" : "s", counts[1], counts[2], counts[3], outcome.seconds);
+  out << fmt::format("manifest: {}\n", (outcome.directory / "manifest.csv").string());
+  if (counts[3] > 0) {
+    err << fmt::format(
+        "haven: {} run{} failed (status 'failed' in manifest.csv, with the error); run the same command again to "
+        "retry {}\n",
+        counts[3], counts[3] == 1 ? "" : "s", counts[3] == 1 ? "it" : "them");
+    return exit_failure;
+  }
+  return exit_ok;
+}
+
+int SweepCommands::gather(std::ostream& out, std::ostream& err) {
+  const auto& a = gather_args_;
+  GatherOptions options;
+  options.allow_missing = a.allow_missing;
+  const GatherOutcome outcome = gather_sweep(a.directory, options);
+  const std::size_t shown = 20;
+  for (std::size_t k = 0; k < outcome.problems.size() && k < shown; ++k) {
+    const auto& p = outcome.problems[k];
+    err << fmt::format("member {}: {}: {}\n", p.member, p.status, p.detail);
+  }
+  if (outcome.problems.size() > shown) err << fmt::format("... and {} more\n", outcome.problems.size() - shown);
+  if (!outcome.written) {
+    if (outcome.usable == 0) {
+      err << fmt::format("haven: error: no usable member in {}; nothing gathered\n", a.directory);
+    } else {
+      err << fmt::format(
+          "haven: error: {} of {} members are not usable; nothing gathered. Re-run the sweep to finish them, or "
+          "pass --allow-missing to gather the {} that are.\n",
+          outcome.problems.size(), outcome.members, outcome.usable);
+    }
+    return exit_failure;
+  }
+  out << fmt::format("wrote {}: {} members ({} usable)\n", outcome.file.string(), outcome.members, outcome.usable);
+  // The headline: the last day's cumulative displacement over members.
+  auto file = h5::File::open_read_only(outcome.file);
+  if (file.has("cumulative_displaced_quantiles")) {
+    const auto q = h5::read<double>(file.open_dataset("cumulative_displaced_quantiles").id());
+    const auto mean = h5::read<double>(file.open_dataset("cumulative_displaced_mean").id());
+    const auto days = h5::read<std::int32_t>(file.open_dataset("time").id());
+    if (!mean.empty()) {
+      const std::size_t t = mean.size() - 1;
+      const std::string start = h5::has_attribute(file.id(), "start_date")
+                                    ? h5::read_string_attribute(file.id(), "start_date")
+                                    : std::string();
+      std::string when = fmt::format("day {}", days[t]);
+      if (auto date = parse_iso_date(start)) when = format_iso_date(add_days(*date, days[t]));
+      out << fmt::format("cumulative displaced on {}: mean {}, median {}, 5-95% {} to {}\n", when, grouped(mean[t]),
+                         grouped(q[mean.size() + t]), grouped(q[t]), grouped(q[2 * mean.size() + t]));
+    }
+  }
+  out << "open it in Python: haven_io.open_sweep(path) (tools/python/haven_io.py)\n";
+  return exit_ok;
+}
+
+int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  const auto& a = calibrate_args_;
+  std::vector<CalibrationParameter> parameters;
+  for (const auto& text : a.params) {
+    std::string error;
+    auto parameter = parse_calibration_parameter(text, error);
+    if (!parameter) {
+      err << "haven: error: " << error << "\n";
+      return exit_bad_input;
+    }
+    parameters.push_back(*parameter);
+  }
+  LoadOptions base;
+  base.variant = a.variant;
+  base.set_overrides = a.sets;
+  base.set_files.assign(a.set_files.begin(), a.set_files.end());
+  auto loaded = load_scenario_file(a.scenario, base);
+  if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
+  const Scenario& scenario = *loaded.scenario;
+
+  CalibrationOptions options;
+  options.runs = a.runs;
+  options.threads = a.threads;
+  options.seed = a.seed;
+  options.mode = a.mode == "expected" ? Mode::expected : Mode::stochastic;
+  options.algorithm = a.algorithm;
+  options.max_evaluations = a.max_evaluations;
+  for (auto [text, slot] :
+       {std::pair{&a.from, &options.window.first_day}, std::pair{&a.to, &options.window.last_day}}) {
+    if (text->empty()) continue;
+    auto date = parse_iso_date(*text);
+    if (!date) {
+      err << fmt::format("haven: error: --from/--to expects a date as YYYY-MM-DD, got '{}'\n", *text);
+      return exit_bad_input;
+    }
+    *slot = static_cast<int>(days_between(scenario.start_date, *date));
+  }
+  const int members = options.mode == Mode::expected ? 1 : options.runs;
+  if (!a.quiet) {
+    out << fmt::format("calibrating {} on {} ({} {}, {} run{} per evaluation, seed {}), {} at most {} evaluations\n",
+                       fmt::join(a.params, " "), a.scenario, a.mode, a.mode == "expected" ? "mode" : "ensemble",
+                       members, members == 1 ? "" : "s", a.seed.value_or(scenario.seed), a.algorithm,
+                       a.max_evaluations);
+    std::string head = " eval";
+    for (const auto& p : parameters) head += fmt::format("  {:>14}", p.name.substr(0, 14));
+    out << head << "      error       best\n";
+    options.on_step = [&out](const CalibrationStep& step) {
+      std::string line = fmt::format("{:>5}", step.evaluation);
+      for (double v : step.values) line += fmt::format("  {:>14.6g}", v);
+      out << line
+          << fmt::format("  {:>9.5f}  {:>9.5f}{}\n", step.error, step.best_error,
+                         step.error <= step.best_error ? " *" : "")
+          << std::flush;
+    };
+  }
+  const CalibrationResult result = haven::calibrate(a.scenario, base, parameters, options);
+  out << fmt::format(
+      "best after {} evaluations ({}): mean absolute relative error {:.4f} (start {:.4f}) over {} "
+      "points\n",
+      result.evaluations, result.stop_reason, result.error, result.start_error, result.points);
+  for (std::size_t j = 0; j < parameters.size(); ++j) {
+    out << fmt::format("  {} = {:.6g}   (range {:g} to {:g})\n", parameters[j].name, result.best[j],
+                       parameters[j].lower, parameters[j].upper);
+  }
+  std::filesystem::path path = a.output;
+  if (path.empty()) path = std::filesystem::path("output") / fmt::format("{}-calibrated.yaml", scenario.name);
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  const std::string header = fmt::format(
+      "Fitted by: {}\nMean absolute relative error of the ensemble mean: {:.4f} over {} points ({} evaluations, "
+      "{}).\nApply with: haven run {} --set-file {}",
+      command_line(argv), result.error, result.points, result.evaluations, result.stop_reason, a.scenario,
+      path.string());
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  if (!(file << calibration_overlay(parameters, result, header))) {
+    err << fmt::format("haven: error: cannot write {}\n", path.string());
+    return exit_failure;
+  }
+  out << fmt::format("wrote {} (haven run {} --set-file {})\n", path.string(), a.scenario, path.string());
+  return exit_ok;
+}
+
+}  // namespace haven::app

@@ -1,0 +1,384 @@
+#include "haven/sweep/runner.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include "haven/engine/recorder.hpp"
+#include "haven/engine/simulation.hpp"
+#include "haven/io/output.hpp"
+
+namespace haven {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* fingerprint_name = ".haven-sweep";
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return std::move(buffer).str();
+}
+
+// Writes `text` to `path` so that no reader ever sees half of it.
+void write_atomically(const fs::path& path, const std::string& text) {
+  const fs::path temporary = path.string() + fmt::format(".tmp{}", static_cast<long>(::getpid()));
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw std::runtime_error(fmt::format("cannot write {}", temporary.string()));
+  }
+  fs::rename(temporary, path);
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+std::string fingerprint_value(const std::string& text, std::string_view key) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(std::string(key) + " ", 0) == 0) return line.substr(key.size() + 1);
+  }
+  return {};
+}
+
+struct Fingerprint {
+  std::string sweep_sha256, scenario_sha256, created_utc, sweep_file;
+};
+
+// Creates the directory, or checks that it holds this same sweep; returns the sweep's creation record.
+Fingerprint prepare_directory(const SweepSpec& spec, const fs::path& directory, bool overwrite) {
+  const std::string sweep_text = read_all(spec.file);
+  Fingerprint here{sha256_hex(sweep_text), sha256_hex(read_all(spec.scenario)), utc_now(), spec.file.string()};
+  if (overwrite) fs::remove_all(directory);
+  fs::create_directories(directory / "runs");
+  const fs::path record = directory / fingerprint_name;
+  if (fs::exists(record)) {
+    const std::string text = read_all(record);
+    Fingerprint there{fingerprint_value(text, "sweep_sha256"), fingerprint_value(text, "scenario_sha256"),
+                      fingerprint_value(text, "created_utc"), fingerprint_value(text, "sweep_file")};
+    std::string changed;
+    if (there.sweep_sha256 != here.sweep_sha256) changed = fmt::format("the sweep file ({})", spec.file.string());
+    if (there.scenario_sha256 != here.scenario_sha256) {
+      changed += fmt::format("{}the scenario ({})", changed.empty() ? "" : " and ", spec.scenario.string());
+    }
+    if (!changed.empty()) {
+      Diagnostics diagnostics;
+      diagnostics.error({directory.string(), 0, 0},
+                        fmt::format("this directory holds a sweep started on {} from another version of {}; "
+                                    "pass --overwrite to start again, or -o to write elsewhere",
+                                    there.created_utc, changed));
+      throw InputError(diagnostics);
+    }
+    return there;
+  }
+  write_atomically(record, fmt::format("sweep_sha256 {}\nscenario_sha256 {}\ncreated_utc {}\nsweep_file {}\n",
+                                       here.sweep_sha256, here.scenario_sha256, here.created_utc, here.sweep_file));
+  if (!fs::exists(directory / "sweep.yaml")) write_atomically(directory / "sweep.yaml", sweep_text);
+  // Another process of the same sweep may have written the record first; its creation time is the sweep's.
+  const std::string text = read_all(record);
+  return {fingerprint_value(text, "sweep_sha256"), fingerprint_value(text, "scenario_sha256"),
+          fingerprint_value(text, "created_utc"), fingerprint_value(text, "sweep_file")};
+}
+
+fs::path failed_note(const fs::path& file) {
+  return fs::path(file).replace_extension(".failed");
+}
+fs::path partial_file(const fs::path& file) {
+  return fs::path(file.string() + ".partial");
+}
+
+// Scenario loads are shared between the replicates of a design point; a few recent points are kept.
+class DesignPointCache {
+ public:
+  explicit DesignPointCache(const SweepSpec& spec, std::size_t capacity) : spec_(spec), capacity_(capacity) {}
+
+  std::shared_ptr<const LoadResult> get(const SweepMember& member) {
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = loaded_.find(member.design_point); it != loaded_.end()) return it->second;
+    }
+    auto result =
+        std::make_shared<const LoadResult>(load_scenario_file(spec_.scenario, member_load_options(spec_, member)));
+    std::lock_guard lock(mutex_);
+    if (loaded_.size() >= capacity_) loaded_.erase(loaded_.begin());
+    loaded_.emplace(member.design_point, result);
+    return result;
+  }
+
+ private:
+  const SweepSpec& spec_;
+  std::size_t capacity_;
+  std::mutex mutex_;
+  std::map<std::int64_t, std::shared_ptr<const LoadResult>> loaded_;
+};
+
+std::string values_attribute(const SweepSpec& spec, const SweepMember& member) {
+  std::string text;
+  for (std::size_t j = 0; j < spec.parameters.size(); ++j) {
+    text += fmt::format("{}{}={}", j ? "; " : "", spec.parameters[j].name, member.values[j]);
+  }
+  return text;
+}
+
+// HDF5 from Debian is built without thread safety: every file is written under this lock.
+std::mutex& hdf5_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+}  // namespace
+
+const char* to_string(MemberStatus status) noexcept {
+  switch (status) {
+    case MemberStatus::pending:
+      return "pending";
+    case MemberStatus::done:
+      return "done";
+    case MemberStatus::failed:
+      return "failed";
+  }
+  return "?";
+}
+
+fs::path sweep_directory(const SweepSpec& spec, const fs::path& override_path) {
+  if (!override_path.empty()) return override_path;
+  if (!spec.output.empty()) return spec.output;
+  return fs::path("output") / spec.name;
+}
+
+fs::path member_file(const fs::path& directory, std::int64_t members, std::int64_t index) {
+  const std::size_t width = std::max<std::size_t>(4, fmt::format("{}", std::max<std::int64_t>(members - 1, 0)).size());
+  return directory / "runs" / fmt::format("member_{:0{}}.h5", index, width);
+}
+
+std::vector<MemberStatus> member_statuses(const fs::path& directory, std::int64_t members,
+                                          std::vector<std::string>* errors) {
+  std::vector<MemberStatus> statuses(static_cast<std::size_t>(members), MemberStatus::pending);
+  if (errors) errors->assign(static_cast<std::size_t>(members), std::string());
+  for (std::int64_t i = 0; i < members; ++i) {
+    const fs::path file = member_file(directory, members, i);
+    if (fs::exists(file)) {
+      statuses[static_cast<std::size_t>(i)] = MemberStatus::done;
+    } else if (const fs::path note = failed_note(file); fs::exists(note)) {
+      statuses[static_cast<std::size_t>(i)] = MemberStatus::failed;
+      if (errors) {
+        std::string message = read_all(note);
+        while (!message.empty() && message.back() == '\n') message.pop_back();
+        (*errors)[static_cast<std::size_t>(i)] = message;
+      }
+    }
+  }
+  return statuses;
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string field;
+  bool quoted = false;
+  bool any = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+      continue;
+    }
+    if (c == '"') {
+      quoted = true;
+      any = true;
+    } else if (c == ',') {
+      row.push_back(std::move(field));
+      field.clear();
+      any = true;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      row.push_back(std::move(field));
+      field.clear();
+      rows.push_back(std::move(row));
+      row.clear();
+      any = false;
+    } else {
+      field += c;
+      any = true;
+    }
+  }
+  if (any || !field.empty() || !row.empty()) {
+    row.push_back(std::move(field));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void write_manifest(const SweepSpec& spec, const std::vector<SweepMember>& members, const fs::path& directory) {
+  const auto total = static_cast<std::int64_t>(members.size());
+  std::vector<std::string> errors;
+  const auto statuses = member_statuses(directory, total, &errors);
+  std::string text = "member,design_point,replicate,seed";
+  for (const auto& p : spec.parameters) text += "," + csv_field(p.name);
+  text += ",path,status,error\n";
+  for (const auto& m : members) {
+    const auto i = static_cast<std::size_t>(m.index);
+    text += fmt::format("{},{},{},{}", m.index, m.design_point, m.replicate, m.seed);
+    for (const auto& value : m.values) text += "," + csv_field(value);
+    const fs::path file = member_file(directory, total, m.index).lexically_relative(directory);
+    text += fmt::format(",{},{},{}\n", csv_field(file.string()), to_string(statuses[i]), csv_field(errors[i]));
+  }
+  write_atomically(directory / "manifest.csv", text);
+}
+
+SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  SweepOutcome outcome;
+  outcome.directory = sweep_directory(spec, options.output);
+  const Fingerprint record = prepare_directory(spec, outcome.directory, options.overwrite);
+  const std::vector<SweepMember> members = expand_sweep(spec);
+  outcome.members = static_cast<std::int64_t>(members.size());
+  for (auto index : options.only) {
+    if (index < 0 || index >= outcome.members) {
+      Diagnostics diagnostics;
+      diagnostics.error(
+          {"command line (--members)", 0, 0},
+          fmt::format("member {} does not exist: the sweep has members 0 to {}", index, outcome.members - 1));
+      throw InputError(diagnostics);
+    }
+  }
+  const std::set<std::int64_t> only(options.only.begin(), options.only.end());
+
+  // What this process runs: its share, minus what is done (unless named with --members: then it is run again).
+  const auto statuses = member_statuses(outcome.directory, outcome.members);
+  std::vector<const SweepMember*> pending;
+  for (const auto& m : members) {
+    if (!options.share.owns(m.index)) continue;
+    if (!only.empty() && !only.count(m.index)) continue;
+    ++outcome.in_share;
+    if (statuses[static_cast<std::size_t>(m.index)] == MemberStatus::done && only.empty()) {
+      ++outcome.skipped;
+      continue;
+    }
+    pending.push_back(&m);
+  }
+
+  // Many runs: one run per thread. Few: threads inside each run. The results are the same either way.
+  const int threads = std::max(1, options.threads);
+  const bool across_runs = static_cast<int>(pending.size()) >= threads || threads == 1;
+  const int threads_per_run = across_runs ? 1 : threads;
+  DesignPointCache cache(spec, static_cast<std::size_t>(2 * threads + 2));
+
+  std::atomic<std::int64_t> done{0}, failed{0};
+  std::mutex progress_mutex;
+  auto report = [&] {
+    if (!options.progress) return;
+    std::lock_guard lock(progress_mutex);
+    options.progress({done.load(), static_cast<std::int64_t>(pending.size()), failed.load(),
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()});
+  };
+  report();
+
+  auto run_member = [&](const SweepMember& m) {
+    const fs::path file = member_file(outcome.directory, outcome.members, m.index);
+    std::error_code ignored;
+    fs::remove(failed_note(file), ignored);
+    fs::remove(partial_file(file), ignored);
+    try {
+      const auto loaded = cache.get(m);
+      if (!loaded->scenario) throw InputError(loaded->diagnostics);
+      const Scenario& scenario = *loaded->scenario;
+      RunConfig config;
+      config.seed = m.seed;
+      config.mode = spec.mode;
+      config.threads = threads_per_run;
+      config.days = spec.days;
+      Provenance provenance{fmt::format("haven sweep {} --members {}", record.sweep_file, m.index),
+                            loaded->resolved_yaml,
+                            record.created_utc,
+                            {}};
+      provenance.attributes = {{"sweep_name", spec.name},
+                               {"sweep_member", std::to_string(m.index)},
+                               {"sweep_design_point", std::to_string(m.design_point)},
+                               {"sweep_replicate", std::to_string(m.replicate)},
+                               {"sweep_values", values_attribute(spec, m)}};
+      if (fs::exists(file)) fs::remove(file);
+      Simulation simulation(scenario, config);
+      if (across_runs) {
+        // Simulate in memory, then write under the HDF5 lock, so runs never wait on each other's I/O mid-run.
+        MemoryRecorder recorder;
+        simulation.add_observer(recorder);
+        simulation.run();
+        std::lock_guard lock(hdf5_mutex());
+        Hdf5Writer writer(file, scenario, provenance);
+        recorder.replay(writer);
+      } else {
+        std::lock_guard lock(hdf5_mutex());
+        Hdf5Writer writer(file, scenario, provenance);
+        simulation.add_observer(writer);
+        simulation.run();
+      }
+    } catch (const std::exception& e) {
+      std::string message = e.what();
+      if (const auto* input = dynamic_cast<const InputError*>(&e)) {
+        std::ostringstream text;
+        input->diagnostics().print(text);
+        message = text.str();
+      }
+      std::replace(message.begin(), message.end(), '\n', ' ');
+      while (!message.empty() && message.back() == ' ') message.pop_back();
+      std::ofstream(failed_note(file)) << message << "\n";
+      ++failed;
+    }
+    ++done;
+    report();
+  };
+
+  if (across_runs) {
+    const auto count = static_cast<std::int64_t>(pending.size());
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (std::int64_t k = 0; k < count; ++k) run_member(*pending[static_cast<std::size_t>(k)]);
+  } else {
+    for (const auto* m : pending) run_member(*m);
+  }
+  outcome.failed = failed.load();
+  outcome.ran = done.load() - outcome.failed;
+  if (options.write_manifest) write_manifest(spec, members, outcome.directory);
+  outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return outcome;
+}
+
+}  // namespace haven

@@ -1,0 +1,539 @@
+#include "haven/sweep/sweep.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <fstream>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include "haven/engine/random.hpp"
+#include "haven/scenario/parameters.hpp"
+#include "haven/util/text.hpp"
+#include "scenario/yaml_reader.hpp"
+
+namespace haven {
+
+using detail::join_path;
+using detail::MapReader;
+using detail::YamlReader;
+
+namespace {
+
+constexpr std::array<std::string_view, 2> top_keys = {"sweep", "design"};
+constexpr std::array<std::string_view, 11> sweep_keys = {"name", "scenario",   "variant",    "mode",
+                                                         "seed", "replicates", "days",       "common_random_numbers",
+                                                         "set",  "output",     "description"};
+constexpr std::array<std::string_view, 4> design_keys = {"method", "parameters", "points", "samples"};
+constexpr std::array<std::string_view, 4> range_keys = {"min", "max", "scale", "integer"};
+constexpr std::array<std::string_view, 4> method_names = {"list", "grid", "lhs", "random"};
+constexpr std::array<std::string_view, 2> mode_names = {"stochastic", "expected"};
+constexpr std::array<std::string_view, 2> scale_names = {"linear", "log"};
+
+// Far more than any cluster runs, small enough that a typo (1e9) is caught before it fills a disk.
+constexpr std::int64_t max_members = 10'000'000;
+
+std::string read_text(const std::filesystem::path& path, Diagnostics& diagnostics) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    diagnostics.error({path.string(), 0, 0}, "is a directory, not a sweep file");
+    return {};
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    diagnostics.error({path.string(), 0, 0}, "cannot open the file (does it exist, and may it be read?)");
+    return {};
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return std::move(buffer).str();
+}
+
+// The YAML text of a value as written (scalars as is; lists and maps in flow style).
+std::string value_text(const YAML::Node& node) {
+  if (node.IsScalar()) return node.Scalar();
+  YAML::Emitter emitter;
+  emitter << YAML::Flow << node;
+  return emitter.c_str();
+}
+
+class SweepDecoder {
+ public:
+  SweepDecoder(YamlReader& reader, SweepSpec& spec) : r_(reader), spec_(spec) {}
+
+  void decode(const YAML::Node& root) {
+    MapReader top(r_, root, "", top_keys);
+    if (!top.valid()) return;
+    if (auto node = top.require("sweep"); node.IsDefined()) decode_sweep(node);
+    if (auto node = top.get("design"); node.IsDefined()) decode_design(node);
+  }
+
+ private:
+  void decode_sweep(const YAML::Node& node) {
+    MapReader m(r_, node, "sweep", sweep_keys);
+    if (!m.valid()) return;
+    if (auto v = m.require("name"); v.IsDefined()) spec_.name = r_.identifier(v, m.path("name")).value_or("");
+    if (auto v = m.require("scenario"); v.IsDefined()) {
+      if (auto text = r_.string(v, m.path("scenario"))) {
+        const std::filesystem::path given(*text);
+        spec_.scenario = given.is_absolute() ? given : (spec_.file.parent_path() / given).lexically_normal();
+        scenario_origin_ = r_.where(v, m.path("scenario"));
+      }
+    }
+    if (auto v = m.get("variant"); v.IsDefined()) spec_.variant = r_.string(v, m.path("variant")).value_or("");
+    if (auto v = m.get("mode"); v.IsDefined()) {
+      if (auto mode = r_.choice(v, m.path("mode"), mode_names)) {
+        spec_.mode = *mode == "expected" ? Mode::expected : Mode::stochastic;
+      }
+    }
+    if (auto v = m.require("seed"); v.IsDefined()) {
+      if (auto seed = r_.whole_number(v, m.path("seed"), 0, std::numeric_limits<std::int64_t>::max())) {
+        spec_.seed = static_cast<std::uint64_t>(*seed);
+      }
+    }
+    if (auto v = m.get("replicates"); v.IsDefined()) {
+      spec_.replicates = r_.whole_number(v, m.path("replicates"), 1, max_members).value_or(1);
+    }
+    if (auto v = m.get("days"); v.IsDefined()) {
+      if (auto days = r_.whole_number(v, m.path("days"), 1, 100 * 366)) spec_.days = static_cast<int>(*days);
+    }
+    if (auto v = m.get("common_random_numbers"); v.IsDefined()) {
+      spec_.common_random_numbers = r_.boolean(v, m.path("common_random_numbers")).value_or(false);
+    }
+    if (auto v = m.get("output"); v.IsDefined()) {
+      if (auto text = r_.string(v, m.path("output"))) spec_.output = *text;
+    }
+    if (auto v = m.get("description"); v.IsDefined()) (void)r_.string(v, m.path("description"));
+    if (auto v = m.get("set"); v.IsDefined()) {
+      if (!v.IsMap()) {
+        r_.error(v, m.path("set"), "expected a mapping of key paths to values, e.g. 'parameters.return_delay_days: 7'");
+      } else {
+        for (auto it = v.begin(); it != v.end(); ++it) {
+          const std::string key = it->first.Scalar();
+          const std::string path = join_path(m.path("set"), key);
+          if (!fixed_keys_.insert(key).second) {
+            r_.error(it->first, path, fmt::format("duplicate key '{}'", key));
+            continue;
+          }
+          if (auto scenario_path = key_path(it->first, path)) {
+            spec_.fixed.push_back({*scenario_path, value_text(it->second), r_.where(it->second, path)});
+          }
+        }
+      }
+    }
+  }
+
+  // A registered model parameter by its name alone, or any scenario key path (with a '.').
+  std::optional<std::string> key_path(const YAML::Node& key, const std::string& path) {
+    const std::string name = key.Scalar();
+    if (name.find('.') != std::string::npos || name.find('[') != std::string::npos) return name;
+    if (find_parameter_spec(name) != nullptr) return "parameters." + name;
+    const auto names = parameter_names();
+    r_.error(key, path,
+             fmt::format("'{}' is not a model parameter{}; to vary another value give its key path, e.g. "
+                         "'nodes.<id>.capacity' (haven params lists the parameters)",
+                         name, did_you_mean(name, std::span(names))));
+    return std::nullopt;
+  }
+
+  void decode_design(const YAML::Node& node) {
+    MapReader m(r_, node, "design", design_keys);
+    if (!m.valid()) return;
+    if (auto v = m.require("method"); v.IsDefined()) {
+      if (auto method = r_.choice(v, m.path("method"), method_names)) {
+        if (*method == "list") spec_.method = DesignMethod::list;
+        if (*method == "grid") spec_.method = DesignMethod::grid;
+        if (*method == "lhs") spec_.method = DesignMethod::lhs;
+        if (*method == "random") spec_.method = DesignMethod::random;
+      }
+    }
+    const bool sampled = spec_.method == DesignMethod::lhs || spec_.method == DesignMethod::random;
+    if (sampled) {
+      if (auto v = m.require("samples"); v.IsDefined()) {
+        spec_.samples = r_.whole_number(v, m.path("samples"), 1, max_members).value_or(0);
+      }
+    } else if (auto v = m.get("samples"); v.IsDefined() && spec_.method != DesignMethod::none) {
+      r_.error(v, m.path("samples"),
+               fmt::format("'samples' is for lhs and random designs, not {}", to_string(spec_.method)));
+    }
+    if (spec_.method == DesignMethod::list) {
+      if (auto v = m.get("parameters"); v.IsDefined()) {
+        r_.error(v, m.path("parameters"),
+                 "a list design names its parameters in each of its 'points'; 'parameters' is for grid, lhs and "
+                 "random designs");
+      }
+      if (auto v = m.require("points"); v.IsDefined()) decode_points(v, m.path("points"));
+      return;
+    }
+    if (auto v = m.get("points"); v.IsDefined() && spec_.method != DesignMethod::none) {
+      r_.error(v, m.path("points"), "'points' is for list designs");
+    }
+    auto v = m.require("parameters");
+    if (!v.IsDefined()) return;
+    if (!v.IsMap() || v.size() == 0) {
+      r_.error(v, m.path("parameters"), "expected a mapping of parameters to their values or ranges");
+      return;
+    }
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      const std::string name = it->first.Scalar();
+      const std::string path = join_path(m.path("parameters"), name);
+      if (!parameter_names_.insert(name).second) {
+        r_.error(it->first, path, fmt::format("duplicate key '{}'", name));
+        continue;
+      }
+      SweepParameter parameter;
+      parameter.name = name;
+      parameter.origin = r_.where(it->first, path);
+      auto scenario_path = key_path(it->first, path);
+      if (!scenario_path) continue;
+      parameter.path = *scenario_path;
+      const YAML::Node& value = it->second;
+      if (spec_.method == DesignMethod::grid) {
+        if (!r_.expect_sequence(value, path)) continue;
+        if (value.size() == 0) {
+          r_.error(value, path, "a grid axis needs at least one value");
+          continue;
+        }
+        for (const auto& item : value) parameter.values.push_back(value_text(item));
+      } else if (sampled) {
+        decode_range(value, path, parameter);
+      }
+      spec_.parameters.push_back(std::move(parameter));
+    }
+  }
+
+  void decode_range(const YAML::Node& node, const std::string& path, SweepParameter& parameter) {
+    if (node.IsSequence()) {
+      r_.error(node, path, "lhs and random designs sample a range: write {min: ..., max: ...}, not a list");
+      return;
+    }
+    MapReader m(r_, node, path, range_keys);
+    if (!m.valid()) return;
+    auto lo_node = m.require("min");
+    auto hi_node = m.require("max");
+    if (auto v = m.get("scale"); v.IsDefined()) {
+      if (auto scale = r_.choice(v, m.path("scale"), scale_names)) {
+        parameter.scale = *scale == "log" ? RangeScale::log : RangeScale::linear;
+      }
+    }
+    if (auto v = m.get("integer"); v.IsDefined()) parameter.integer = r_.boolean(v, m.path("integer")).value_or(false);
+    if (!lo_node.IsDefined() || !hi_node.IsDefined()) return;
+    auto lo = r_.number(lo_node, m.path("min"));
+    auto hi = r_.number(hi_node, m.path("max"));
+    if (!lo || !hi) return;
+    if (!(*lo < *hi)) {
+      r_.error(hi_node, m.path("max"), fmt::format("max must be greater than min ({})", *lo));
+      return;
+    }
+    if (parameter.scale == RangeScale::log && *lo <= 0) {
+      r_.error(lo_node, m.path("min"), "a log-scale range needs min > 0");
+      return;
+    }
+    parameter.minimum = *lo;
+    parameter.maximum = *hi;
+    parameter.values = {yaml_number(*lo, parameter.integer), yaml_number(*hi, parameter.integer)};
+  }
+
+  void decode_points(const YAML::Node& node, const std::string& path) {
+    if (!r_.expect_sequence(node, path)) return;
+    if (node.size() == 0) {
+      r_.error(node, path, "a list design needs at least one point");
+      return;
+    }
+    // The first point names the parameters; every other point must set the same ones.
+    for (std::size_t k = 0; k < node.size(); ++k) {
+      const YAML::Node point = node[k];
+      const std::string point_path = fmt::format("{}[{}]", path, k);
+      if (!point.IsMap() || point.size() == 0) {
+        r_.error(point, point_path, "expected a mapping of parameters to values, e.g. {threat_kernel_km: 1.5}");
+        continue;
+      }
+      std::vector<std::string> row(spec_.parameters.size());
+      std::vector<bool> seen(spec_.parameters.size(), false);
+      std::set<std::string> keys;
+      for (auto it = point.begin(); it != point.end(); ++it) {
+        const std::string name = it->first.Scalar();
+        const std::string key_path_here = join_path(point_path, name);
+        if (!keys.insert(name).second) {
+          r_.error(it->first, key_path_here, fmt::format("duplicate key '{}'", name));
+          continue;
+        }
+        auto found = std::find_if(spec_.parameters.begin(), spec_.parameters.end(),
+                                  [&](const SweepParameter& p) { return p.name == name; });
+        if (found == spec_.parameters.end()) {
+          if (k > 0) {
+            std::vector<std::string> known;
+            for (const auto& p : spec_.parameters) known.push_back(p.name);
+            r_.error(it->first, key_path_here,
+                     fmt::format("'{}' is not set by the first point; every point sets the same parameters ({}){}",
+                                 name, fmt::join(known, ", "), did_you_mean(name, std::span(known))));
+            continue;
+          }
+          auto scenario_path = key_path(it->first, key_path_here);
+          if (!scenario_path) continue;
+          SweepParameter parameter;
+          parameter.name = name;
+          parameter.path = *scenario_path;
+          parameter.origin = r_.where(it->first, key_path_here);
+          spec_.parameters.push_back(std::move(parameter));
+          row.emplace_back();
+          seen.push_back(false);
+          found = spec_.parameters.end() - 1;
+        }
+        const auto column = static_cast<std::size_t>(found - spec_.parameters.begin());
+        row[column] = value_text(it->second);
+        seen[column] = true;
+        found->values.push_back(row[column]);
+      }
+      for (std::size_t c = 0; c < seen.size(); ++c) {
+        if (!seen[c]) {
+          r_.error(point, point_path,
+                   fmt::format("this point does not set '{}' (the first point does)", spec_.parameters[c].name));
+        }
+      }
+      spec_.points.push_back(std::move(row));
+      spec_.point_origins.push_back(r_.where(point, point_path));
+    }
+  }
+
+ public:
+  SourceLocation scenario_origin_;
+
+ private:
+  YamlReader& r_;
+  SweepSpec& spec_;
+  std::set<std::string> fixed_keys_;
+  std::set<std::string> parameter_names_;
+};
+
+// Where each parameter's values are checked against the scenario: loading it with the value set, so the value
+// passes exactly the checks a scenario file does, and problems are reported in the sweep file.
+void check_against_scenario(const SweepSpec& spec, const SourceLocation& scenario_origin, Diagnostics& diagnostics) {
+  LoadOptions base;
+  base.variant = spec.variant;
+  base.overrides = spec.fixed;
+  auto loaded = load_scenario_file(spec.scenario, base);
+  if (!loaded.scenario) {
+    const bool missing = !std::filesystem::exists(spec.scenario);
+    if (missing) {
+      diagnostics.error(scenario_origin,
+                        fmt::format("sweep.scenario: no scenario file at {} (paths are relative to the sweep file)",
+                                    spec.scenario.string()));
+      return;
+    }
+    for (const auto& d : loaded.diagnostics.all()) {
+      if (d.severity == Severity::error) diagnostics.error(d.location, d.message);
+    }
+    return;
+  }
+  std::set<std::string> reported;
+  auto probe = [&](const std::vector<Override>& edits) {
+    LoadOptions options = base;
+    options.overrides.insert(options.overrides.end(), edits.begin(), edits.end());
+    auto result = load_scenario_file(spec.scenario, options);
+    for (const auto& d : result.diagnostics.all()) {
+      if (d.severity != Severity::error) continue;
+      const auto key = fmt::format("{}:{}:{}:{}", d.location.file, d.location.line, d.location.column, d.message);
+      if (reported.insert(key).second) diagnostics.error(d.location, d.message);
+    }
+  };
+  if (spec.method == DesignMethod::list) {
+    for (std::size_t k = 0; k < spec.points.size(); ++k) {
+      std::vector<Override> edits;
+      for (std::size_t c = 0; c < spec.parameters.size(); ++c) {
+        edits.push_back({spec.parameters[c].path, spec.points[k][c], spec.parameters[c].origin});
+      }
+      probe(edits);
+    }
+    return;
+  }
+  for (const auto& parameter : spec.parameters) {
+    std::set<std::string> distinct(parameter.values.begin(), parameter.values.end());
+    for (const auto& value : distinct) probe({{parameter.path, value, parameter.origin}});
+  }
+}
+
+}  // namespace
+
+const char* to_string(DesignMethod method) noexcept {
+  switch (method) {
+    case DesignMethod::none:
+      return "none";
+    case DesignMethod::list:
+      return "list";
+    case DesignMethod::grid:
+      return "grid";
+    case DesignMethod::lhs:
+      return "lhs";
+    case DesignMethod::random:
+      return "random";
+  }
+  return "?";
+}
+
+std::string yaml_number(double value, bool integer) {
+  if (integer) return fmt::format("{}", std::llround(value));
+  return fmt::format("{}", value);
+}
+
+SweepLoadResult load_sweep_file(const std::filesystem::path& path) {
+  SweepLoadResult result;
+  const std::string display_name = path.string();
+  const std::string text = read_text(path, result.diagnostics);
+  if (result.diagnostics.has_errors()) return result;
+  auto root = detail::parse_yaml(text, display_name, result.diagnostics, "a sweep");
+  if (!root) return result;
+  YamlReader reader(display_name, result.diagnostics);
+  if (!root->IsDefined() || root->IsNull()) {
+    result.diagnostics.error({display_name, 0, 0}, "the file is empty; a sweep needs at least a 'sweep' section");
+    return result;
+  }
+  SweepSpec spec;
+  spec.file = path;
+  SweepDecoder decoder(reader, spec);
+  try {
+    decoder.decode(*root);
+  } catch (const YAML::Exception& e) {
+    result.diagnostics.error({display_name, e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.line) + 1,
+                              e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.column) + 1},
+                             fmt::format("cannot read the YAML: {}", e.msg));
+  }
+  if (result.diagnostics.has_errors()) return result;
+  const auto total = static_cast<double>(design_points(spec)) * static_cast<double>(spec.replicates);
+  if (total > static_cast<double>(max_members)) {
+    result.diagnostics.error({display_name, 0, 0},
+                             fmt::format("the sweep expands to {} runs; the limit is {} (split it into several sweeps)",
+                                         total, max_members));
+    return result;
+  }
+  check_against_scenario(spec, decoder.scenario_origin_, result.diagnostics);
+  if (!result.diagnostics.has_errors()) result.spec = std::move(spec);
+  return result;
+}
+
+std::int64_t design_points(const SweepSpec& spec) {
+  switch (spec.method) {
+    case DesignMethod::none:
+      return 1;
+    case DesignMethod::list:
+      return static_cast<std::int64_t>(spec.points.size());
+    case DesignMethod::grid: {
+      std::int64_t product = 1;
+      for (const auto& p : spec.parameters) product *= static_cast<std::int64_t>(p.values.size());
+      return product;
+    }
+    case DesignMethod::lhs:
+    case DesignMethod::random:
+      return spec.samples;
+  }
+  return 1;
+}
+
+std::uint64_t member_seed(std::uint64_t sweep_seed, std::uint64_t index) noexcept {
+  RandomStream stream({sweep_seed, 0, RandomPurpose::sweep_seed, index, 0});
+  return stream();
+}
+
+namespace {
+
+// The unit-interval coordinates of every design point: [point][parameter].
+std::vector<std::vector<double>> unit_design(const SweepSpec& spec) {
+  const auto n = static_cast<std::size_t>(spec.samples);
+  const std::size_t d = spec.parameters.size();
+  std::vector<std::vector<double>> u(n, std::vector<double>(d));
+  for (std::size_t j = 0; j < d; ++j) {
+    // One stream per parameter: a shuffle of the n strata (LHS), then one uniform per sample.
+    RandomStream stream({spec.seed, 0, RandomPurpose::sweep_design, j, 0});
+    std::vector<std::size_t> stratum(n);
+    std::iota(stratum.begin(), stratum.end(), std::size_t{0});
+    if (spec.method == DesignMethod::lhs) {
+      for (std::size_t i = n; i > 1; --i) {  // Fisher-Yates, with an unbiased bounded draw
+        const std::uint64_t bound = i;
+        const std::uint64_t limit =
+            std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % bound;
+        std::uint64_t draw = stream();
+        while (draw >= limit) draw = stream();
+        std::swap(stratum[i - 1], stratum[static_cast<std::size_t>(draw % bound)]);
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const double jitter = stream.uniform();
+      u[i][j] = spec.method == DesignMethod::lhs ? (static_cast<double>(stratum[i]) + jitter) / static_cast<double>(n)
+                                                 : jitter;
+    }
+  }
+  return u;
+}
+
+double from_unit(const SweepParameter& p, double u) {
+  if (p.scale == RangeScale::log)
+    return std::exp(std::log(p.minimum) + u * (std::log(p.maximum) - std::log(p.minimum)));
+  return p.minimum + u * (p.maximum - p.minimum);
+}
+
+}  // namespace
+
+std::vector<SweepMember> expand_sweep(const SweepSpec& spec) {
+  const std::int64_t points = design_points(spec);
+  std::vector<std::vector<std::string>> point_values(static_cast<std::size_t>(points));
+  switch (spec.method) {
+    case DesignMethod::none:
+      break;
+    case DesignMethod::list:
+      for (std::size_t k = 0; k < spec.points.size(); ++k) point_values[k] = spec.points[k];
+      break;
+    case DesignMethod::grid:
+      // The first parameter varies slowest, as in nested loops written in the file's order.
+      for (std::int64_t k = 0; k < points; ++k) {
+        std::int64_t rest = k;
+        std::vector<std::string> row(spec.parameters.size());
+        for (std::size_t j = spec.parameters.size(); j-- > 0;) {
+          const auto size = static_cast<std::int64_t>(spec.parameters[j].values.size());
+          row[j] = spec.parameters[j].values[static_cast<std::size_t>(rest % size)];
+          rest /= size;
+        }
+        point_values[static_cast<std::size_t>(k)] = std::move(row);
+      }
+      break;
+    case DesignMethod::lhs:
+    case DesignMethod::random: {
+      const auto u = unit_design(spec);
+      for (std::size_t k = 0; k < u.size(); ++k) {
+        for (std::size_t j = 0; j < spec.parameters.size(); ++j) {
+          const auto& p = spec.parameters[j];
+          point_values[k].push_back(yaml_number(from_unit(p, u[k][j]), p.integer));
+        }
+      }
+      break;
+    }
+  }
+  std::vector<SweepMember> members;
+  members.reserve(static_cast<std::size_t>(points * spec.replicates));
+  for (std::int64_t k = 0; k < points; ++k) {
+    for (std::int64_t rep = 0; rep < spec.replicates; ++rep) {
+      SweepMember m;
+      m.index = k * spec.replicates + rep;
+      m.design_point = k;
+      m.replicate = rep;
+      m.seed = member_seed(spec.seed, static_cast<std::uint64_t>(spec.common_random_numbers ? rep : m.index));
+      m.values = point_values[static_cast<std::size_t>(k)];
+      members.push_back(std::move(m));
+    }
+  }
+  return members;
+}
+
+LoadOptions member_load_options(const SweepSpec& spec, const SweepMember& member) {
+  LoadOptions options;
+  options.variant = spec.variant;
+  options.overrides = spec.fixed;
+  for (std::size_t j = 0; j < spec.parameters.size() && j < member.values.size(); ++j) {
+    options.overrides.push_back({spec.parameters[j].path, member.values[j], spec.parameters[j].origin});
+  }
+  return options;
+}
+
+}  // namespace haven
