@@ -178,7 +178,7 @@ std::vector<MemberStatus> member_statuses(const fs::path& directory, std::int64_
   if (errors) errors->assign(static_cast<std::size_t>(members), std::string());
   for (std::int64_t i = 0; i < members; ++i) {
     const fs::path file = member_file(directory, members, i);
-    if (fs::exists(file)) {
+    if (fs::is_regular_file(file)) {
       statuses[static_cast<std::size_t>(i)] = MemberStatus::done;
     } else if (const fs::path note = failed_note(file); fs::exists(note)) {
       statuses[static_cast<std::size_t>(i)] = MemberStatus::failed;

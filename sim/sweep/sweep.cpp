@@ -132,10 +132,11 @@ class SweepDecoder {
     if (name.find('.') != std::string::npos || name.find('[') != std::string::npos) return name;
     if (find_parameter_spec(name) != nullptr) return "parameters." + name;
     const auto names = parameter_names();
+    const std::string hint = did_you_mean(name, std::span(names));
     r_.error(key, path,
-             fmt::format("'{}' is not a model parameter{}; to vary another value give its key path, e.g. "
+             fmt::format("'{}' is not a model parameter{} To vary another value, give its key path, e.g. "
                          "'nodes.<id>.capacity' (haven params lists the parameters)",
-                         name, did_you_mean(name, std::span(names))));
+                         name, hint.empty() ? "." : hint));
     return std::nullopt;
   }
 

@@ -1,0 +1,129 @@
+// Gathering: ensemble.h5 reads every member's own numbers through virtual datasets, summaries agree with the
+// members, and missing or corrupt members are reported instead of read as fill values.
+
+#include "haven/sweep/gather.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "../support.hpp"
+#include "haven/analysis/validation.hpp"
+#include "haven/io/hdf5.hpp"
+#include "haven/io/output.hpp"
+#include "haven/sweep/runner.hpp"
+
+namespace fs = std::filesystem;
+using namespace haven;
+using namespace haven::test;
+
+namespace {
+
+// A finished sweep of 6 members (3 design points x 2 replicates) of the valley example.
+fs::path finished_sweep(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / "haven_gather" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  write_text(dir / "sweep.yaml", fmt::format(R"(sweep:
+  name: gather_test
+  scenario: {}
+  seed: 5
+  replicates: 2
+  days: 25
+design:
+  method: list
+  points:
+    - {{threat_kernel_km: 0.5}}
+    - {{threat_kernel_km: 1.5}}
+    - {{threat_kernel_km: 3}}
+)",
+                                             (fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml").string()));
+  auto loaded = load_sweep_file(dir / "sweep.yaml");
+  REQUIRE(loaded.spec);
+  SweepRunOptions options;
+  options.output = dir / "out";
+  options.threads = 2;
+  REQUIRE(run_sweep(*loaded.spec, options).ran == 6);
+  return options.output;
+}
+
+}  // namespace
+
+TEST_CASE("gather stacks the members without copying and summarises them") {
+  const fs::path out = finished_sweep("complete");
+  const auto outcome = gather_sweep(out);
+  REQUIRE(outcome.written);
+  CHECK(outcome.members == 6);
+  CHECK(outcome.usable == 6);
+  CHECK(outcome.problems.empty());
+
+  // Read from another working directory: the virtual datasets find the member files relative to ensemble.h5.
+  const auto here = fs::current_path();
+  fs::current_path(fs::temp_directory_path());
+  auto file = h5::File::open_read_only(out / "ensemble.h5");
+  const auto stacked = h5::read<std::int64_t>(file.open_dataset("cumulative_displaced").id());
+  const auto departures = h5::read<std::int64_t>(file.open_dataset("departures").id());
+  const auto mean = h5::read<double>(file.open_dataset("cumulative_displaced_mean").id());
+  const auto quantiles = h5::read<double>(file.open_dataset("cumulative_displaced_quantiles").id());
+  const auto kernel = h5::read<double>(file.open_dataset("parameter_threat_kernel_km").id());
+  const auto seeds = h5::read<std::uint64_t>(file.open_dataset("seed").id());
+  const auto status = h5::read<std::int8_t>(file.open_dataset("status").id());
+  fs::current_path(here);
+
+  REQUIRE(stacked.size() == 6 * 25);
+  std::vector<double> last_day;
+  for (std::int64_t m = 0; m < 6; ++m) {
+    CAPTURE(m);
+    const auto run = read_run_file(member_file(out, 6, m));
+    for (std::size_t t = 0; t < 25; ++t) CHECK(stacked[static_cast<std::size_t>(m) * 25 + t] == run.cumulative_displaced[t]);
+    for (std::size_t k = 0; k < run.departures.size(); ++k) {
+      CHECK(departures[static_cast<std::size_t>(m) * run.departures.size() + k] == run.departures[k]);
+    }
+    CHECK(seeds[static_cast<std::size_t>(m)] == run.seed);
+    CHECK(status[static_cast<std::size_t>(m)] == 0);
+    last_day.push_back(static_cast<double>(run.cumulative_displaced[24]));
+  }
+  CHECK(kernel == std::vector<double>{0.5, 0.5, 1.5, 1.5, 3, 3});
+  double sum = 0;
+  for (double v : last_day) sum += v;
+  CHECK(mean[24] == doctest::Approx(sum / 6));
+  CHECK(quantiles[0 * 25 + 24] == doctest::Approx(percentile(last_day, 0.05)));
+  CHECK(quantiles[1 * 25 + 24] == doctest::Approx(percentile(last_day, 0.5)));
+  CHECK(quantiles[2 * 25 + 24] == doctest::Approx(percentile(last_day, 0.95)));
+}
+
+TEST_CASE("gather reports a missing and a corrupt member and writes nothing unless allowed") {
+  const fs::path out = finished_sweep("broken");
+  fs::remove(member_file(out, 6, 1));
+  // Corrupt: the first half of a member file, as a full disk or a killed copy leaves it.
+  const std::string bytes = read_text(member_file(out, 6, 4));
+  write_text(member_file(out, 6, 4), bytes.substr(0, bytes.size() / 2));
+
+  const auto refused = gather_sweep(out);
+  CHECK_FALSE(refused.written);
+  CHECK_FALSE(fs::exists(out / "ensemble.h5"));
+  REQUIRE(refused.problems.size() == 2);
+  CHECK(refused.problems[0].member == 1);
+  CHECK(refused.problems[0].status == "missing");
+  CHECK(refused.problems[1].member == 4);
+  CHECK(refused.problems[1].status == "broken");
+  CHECK(refused.usable == 4);
+
+  const auto cli = run_cli({"gather", out.string()});
+  CHECK(cli.exit_code == 1);
+  CHECK(cli.err.find("member 1: missing") != std::string::npos);
+  CHECK(cli.err.find("member 4: broken") != std::string::npos);
+  CHECK(cli.err.find("--allow-missing") != std::string::npos);
+
+  GatherOptions options;
+  options.allow_missing = true;
+  const auto partial = gather_sweep(out, options);
+  REQUIRE(partial.written);
+  auto file = h5::File::open_read_only(out / "ensemble.h5");
+  const auto status = h5::read<std::int8_t>(file.open_dataset("status").id());
+  CHECK(status == std::vector<std::int8_t>{0, 1, 0, 0, 3, 0});
+  // Unusable members read as the declared fill value, never as zeros or someone else's numbers.
+  const auto stacked = h5::read<std::int64_t>(file.open_dataset("cumulative_displaced").id());
+  CHECK(stacked[1 * 25 + 10] == -1);
+  CHECK(stacked[4 * 25 + 10] == -1);
+  CHECK(stacked[0 * 25 + 10] >= 0);
+}

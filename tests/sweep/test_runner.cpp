@@ -1,0 +1,182 @@
+// Running sweeps: identical member files whatever the threads or shares, resume that finishes exactly what is
+// missing, failures recorded while the sweep goes on, and a directory that refuses another sweep's runs.
+
+#include "haven/sweep/runner.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <map>
+
+#include "../support.hpp"
+#include "haven/io/output.hpp"
+
+namespace fs = std::filesystem;
+using namespace haven;
+using namespace haven::test;
+
+namespace {
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / "haven_sweep_runner" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// The valley example, 4 design points x 2 replicates, 30 days.
+SweepSpec valley_sweep(const fs::path& dir, const std::string& extra = "") {
+  const fs::path file = dir / "sweep.yaml";
+  write_text(file, fmt::format(R"(sweep:
+  name: runner_test
+  scenario: {}
+  seed: 99
+  replicates: 2
+  days: 30
+{}design:
+  method: grid
+  parameters:
+    threat_kernel_km: [0.5, 2]
+    max_departure_rate_per_day: [0.08, 0.2]
+)",
+                               (fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml").string(), extra));
+  auto loaded = load_sweep_file(file);
+  REQUIRE(loaded.spec);
+  return *loaded.spec;
+}
+
+std::map<std::string, std::string> file_bytes(const fs::path& directory) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::directory_iterator(directory / "runs")) {
+    files[entry.path().filename().string()] = read_text(entry.path());
+  }
+  return files;
+}
+
+}  // namespace
+
+TEST_CASE("sweep members are the same bytes at 1 or 2 threads and in two shares") {
+  const fs::path dir = scratch("identical");
+  const SweepSpec spec = valley_sweep(dir);
+  SweepRunOptions options;
+  options.output = dir / "out";
+  options.threads = 1;
+  const auto first = run_sweep(spec, options);
+  CHECK(first.members == 8);
+  CHECK(first.ran == 8);
+  CHECK(first.failed == 0);
+  const auto one_thread = file_bytes(options.output);
+  REQUIRE(one_thread.size() == 8);
+
+  // The same directory keeps its creation time, so even the history attribute matches.
+  fs::remove_all(options.output / "runs");
+  options.threads = 2;
+  CHECK(run_sweep(spec, options).ran == 8);
+  CHECK(file_bytes(options.output) == one_thread);
+
+  fs::remove_all(options.output / "runs");
+  options.threads = 1;
+  for (int task = 0; task < 2; ++task) {
+    options.share = {task, 2};
+    const auto share = run_sweep(spec, options);
+    CHECK(share.in_share == 4);
+    CHECK(share.ran == 4);
+  }
+  CHECK(file_bytes(options.output) == one_thread);
+
+  // Few runs, many threads: threads go inside the run; the member is still the same bytes.
+  options.share = {};
+  options.threads = 4;
+  options.only = {5};
+  CHECK(run_sweep(spec, options).ran == 1);
+  CHECK(file_bytes(options.output) == one_thread);
+
+  // Each member file says which member it is and carries its seed; re-running it alone reproduces it.
+  const auto run = read_run_file(member_file(options.output, 8, 5));
+  CHECK(run.seed == expand_sweep(spec)[5].seed);
+  CHECK(run.history.find("--members 5") != std::string::npos);
+}
+
+TEST_CASE("a resumed sweep runs exactly the members that are missing, failed or half-written") {
+  const fs::path dir = scratch("resume");
+  const SweepSpec spec = valley_sweep(dir);
+  SweepRunOptions options;
+  options.output = dir / "out";
+  options.threads = 2;
+  REQUIRE(run_sweep(spec, options).ran == 8);
+  const auto complete = file_bytes(options.output);
+
+  // As a killed sweep leaves things: two members never written, one half-written, one recorded as failed.
+  fs::remove(member_file(options.output, 8, 1));
+  fs::remove(member_file(options.output, 8, 6));
+  fs::rename(member_file(options.output, 8, 3), member_file(options.output, 8, 3).string() + ".partial");
+  fs::remove(member_file(options.output, 8, 4));
+  write_text(fs::path(member_file(options.output, 8, 4)).replace_extension(".failed"), "killed\n");
+  const auto before = member_statuses(options.output, 8);
+  CHECK(before[4] == MemberStatus::failed);
+  CHECK(before[3] == MemberStatus::pending);
+
+  const auto resumed = run_sweep(spec, options);
+  CHECK(resumed.skipped == 4);
+  CHECK(resumed.ran == 4);
+  CHECK(file_bytes(options.output) == complete);  // no .partial or .failed left, and the same bytes
+  const auto manifest = parse_csv(read_text(options.output / "manifest.csv"));
+  REQUIRE(manifest.size() == 9);
+  CHECK(manifest[0] == std::vector<std::string>{"member", "design_point", "replicate", "seed", "threat_kernel_km",
+                                                "max_departure_rate_per_day", "path", "status", "error"});
+  for (std::size_t k = 1; k < manifest.size(); ++k) CHECK(manifest[k][7] == "done");
+  CHECK(run_sweep(spec, options).ran == 0);
+}
+
+TEST_CASE("a failing member is recorded with its error and the sweep goes on") {
+  const fs::path dir = scratch("failing");
+  const SweepSpec spec = valley_sweep(dir);
+  SweepRunOptions options;
+  options.output = dir / "out";
+  options.threads = 2;
+  // A directory where member 2's file must go: its rename fails.
+  fs::create_directories(member_file(options.output, 8, 2));
+  fs::create_directories(member_file(options.output, 8, 2) / "blocker");
+  const auto outcome = run_sweep(spec, options);
+  CHECK(outcome.failed == 1);
+  CHECK(outcome.ran == 7);
+  std::vector<std::string> errors;
+  const auto statuses = member_statuses(options.output, 8, &errors);
+  CHECK(statuses[2] == MemberStatus::failed);
+  CHECK(errors[2].find("member_0002.h5") != std::string::npos);
+  const auto manifest = parse_csv(read_text(options.output / "manifest.csv"));
+  REQUIRE(manifest.size() == 9);
+  CHECK(manifest[3][7] == "failed");
+  CHECK(manifest[3][8] == errors[2]);
+  CHECK(manifest[4][7] == "done");
+
+  fs::remove_all(member_file(options.output, 8, 2));
+  const auto again = run_sweep(spec, options);
+  CHECK(again.ran == 1);
+  CHECK(again.failed == 0);
+  CHECK(member_statuses(options.output, 8)[2] == MemberStatus::done);
+}
+
+TEST_CASE("a sweep directory refuses runs of a changed sweep file unless told to start again") {
+  const fs::path dir = scratch("changed");
+  SweepSpec spec = valley_sweep(dir);
+  SweepRunOptions options;
+  options.output = dir / "out";
+  options.only = {0};
+  CHECK(run_sweep(spec, options).ran == 1);
+  spec = valley_sweep(dir, "  common_random_numbers: true\n");
+  CHECK_THROWS_AS(run_sweep(spec, options), InputError);
+  options.overwrite = true;
+  CHECK(run_sweep(spec, options).ran == 1);
+  CHECK(member_statuses(options.output, 8)[0] == MemberStatus::done);
+}
+
+TEST_CASE("csv fields round-trip through quoting") {
+  const std::vector<std::string> fields = {"plain", "with,comma", "with \"quotes\"", "two\nlines", ""};
+  std::string line;
+  for (std::size_t k = 0; k < fields.size(); ++k) line += (k ? "," : "") + csv_field(fields[k]);
+  const auto rows = parse_csv(line + "\nnext,row\n");
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0] == fields);
+  CHECK(rows[1] == std::vector<std::string>{"next", "row"});
+}
