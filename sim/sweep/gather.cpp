@@ -255,7 +255,8 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
     auto file = h5::File::create(partial);
     const hid_t root = file.id();
     h5::set_attribute(root, "Conventions", std::string("CF-1.8"));
-    for (const char* attribute : {"scenario_name", "variant", "start_date", "mode", "sweep_name"}) {
+    // The first usable member's scenario (its observations are every member's) for readers that compare.
+    for (const char* attribute : {"scenario_name", "variant", "start_date", "mode", "sweep_name", "scenario_yaml"}) {
       if (h5::has_attribute(source.id(), attribute)) {
         h5::set_attribute(root, attribute, h5::read_string_attribute(source.id(), attribute));
       }

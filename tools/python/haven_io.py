@@ -29,6 +29,8 @@ __all__ = [
     "top_destinations",
     "observations",
     "compare_with_observations",
+    "open_sweep",
+    "fan_chart",
 ]
 
 # Per-node / per-corridor / per-group metadata that open_run turns into coordinates.
@@ -252,3 +254,61 @@ def compare_with_observations(ds: xr.Dataset) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         out["relative_error"] = np.where(observed != 0, (out["simulated"] - observed) / observed, np.nan)
     return out[["series", "variable", "node", "date", "day", "observed", "simulated", "relative_error", "weight"]]
+
+
+# ---- sweeps -----------------------------------------------------------------------------------------------------
+
+def open_sweep(path: str | os.PathLike, usable_only: bool = False) -> xr.Dataset:
+    """Open a sweep's ``ensemble.h5`` (written by ``haven gather``) as one xarray Dataset.
+
+    The per-member series (``cumulative_displaced``, ``displaced_present``, ...) are HDF5 virtual datasets over the
+    run files in ``runs/``: nothing was copied, and they are read lazily from those files. ``member`` carries the
+    seed, design point, replicate, status and every swept value (``parameter_<name>``) as coordinates; ``time``
+    holds dates; ``node`` node names. ``<series>_mean`` and ``<series>_quantiles`` (over ``quantile`` = 0.05, 0.5,
+    0.95) are summaries over the usable members. With ``usable_only``, members whose status is not ``done`` are
+    dropped (gather writes them only with ``--allow-missing``; their values read as missing).
+    """
+    path = os.fspath(path)
+    ds = xr.open_dataset(path, engine="h5netcdf")
+    member_vars = [name for name in ds.data_vars
+                   if ds[name].dims == ("member",) and name in ("seed", "design_point", "replicate", "status", "path")
+                   or name.startswith("parameter_")]
+    ds = ds.set_coords(member_vars)
+    labels = [n for n in ("node_name", "corridor_id", "group_name") if n in ds]
+    for label in labels:
+        dim = ds[label].dims[0]
+        values = np.array([v.decode() if isinstance(v, bytes) else str(v) for v in ds[label].values])
+        if len(set(values)) == len(values):
+            ds = ds.assign_coords({dim: values})
+    if usable_only and "status" in ds.coords:
+        ds = ds.isel(member=np.flatnonzero(ds.status.values == 0))
+    return ds
+
+
+def fan_chart(ds: xr.Dataset, series: str = "cumulative_displaced", ax=None, label: str | None = None):
+    """Draw a sweep's fan chart: the 5-95% band and median of ``series`` over members, and its mean.
+
+    ``series`` is one of the summaries gather writes (``cumulative_displaced``, ``displaced_present_total``,
+    ``unsheltered_total``, ``departures_total``, ``in_transit_total``, ``returns_total``). The scenario's
+    network-wide observations of cumulative displacement are drawn on its chart. Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4))
+    quantiles = ds[f"{series}_quantiles"]
+    time = ds["time"].values
+    ax.fill_between(time, quantiles.sel(quantile=0.05), quantiles.sel(quantile=0.95), alpha=0.3,
+                    label="5-95% of members")
+    ax.plot(time, quantiles.sel(quantile=0.5), lw=1, ls="--", label="median")
+    ax.plot(time, ds[f"{series}_mean"], lw=2, label=label or "mean")
+    if series == "cumulative_displaced" and "scenario_yaml" in ds.attrs:
+        obs = observations(ds)
+        obs = obs[(obs.variable == "cumulative_displaced") & obs.node.isna()]
+        if len(obs):
+            ax.scatter(obs.date, obs.value, color="black", s=14, zorder=3, label="observed")
+    ax.set_ylabel(f"{series.replace('_', ' ')} (people)")
+    ax.figure.autofmt_xdate()
+    ax.set_title(f"{ds.attrs.get('sweep_name', 'sweep')}: {int(ds.attrs.get('usable_members', 0))} members")
+    ax.legend(loc="upper left")
+    return ax
