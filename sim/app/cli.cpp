@@ -323,6 +323,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   validate_command->add_option("--variant", validate_args.run.scenario.variant, "Variant (scenario only)");
   validate_command->add_option("--set", validate_args.run.scenario.sets, "Override a value (scenario only)")
       ->take_all();
+  validate_command->add_option("--set-file", validate_args.run.scenario.set_files, "Apply an overlay (scenario only)")
+      ->check(CLI::ExistingFile);
   validate_command->add_option("--runs", validate_args.runs, "Ensemble members to run (scenario only)")
       ->check(CLI::Range(1, 1'000'000));
   validate_command->add_option("--seed", validate_args.run.seed, "Random seed (default: the scenario's)");

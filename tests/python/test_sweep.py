@@ -157,3 +157,56 @@ def test_mpi_ranks_give_the_same_members(tmp_path):
     assert haven("sweep", str(sweep), "-j", "1", "-o", str(serial), "--quiet").returncode == 0
     assert_same_members(mpi_out, serial)
     assert (mpi_out / "manifest.csv").read_text().count(",done,") == 12
+
+
+FAKE_SBATCH = r"""#!/usr/bin/env bash
+# Stands in for Slurm's sbatch: runs the script at once (each array task in turn) and prints a job id.
+set -euo pipefail
+array=""; args=()
+for a in "$@"; do
+  case "$a" in
+    --parsable|--dependency=*) ;;
+    --array=*) array="${a#--array=}" ;;
+    *) args+=("$a") ;;
+  esac
+done
+echo "$*" >> "$FAKE_SLURM_LOG"
+if [[ -n "$array" ]]; then
+  first="${array%-*}"; last="${array#*-}"
+  for ((i = first; i <= last; i++)); do
+    SLURM_ARRAY_TASK_ID=$i SLURM_ARRAY_TASK_MIN=$first SLURM_ARRAY_TASK_COUNT=$((last - first + 1)) \
+      SLURM_CPUS_PER_TASK=1 bash "${args[@]}" >> "$FAKE_SLURM_LOG" 2>&1
+  done
+else
+  bash "${args[@]}" >> "$FAKE_SLURM_LOG" 2>&1
+fi
+echo 4242
+"""
+
+FAKE_SRUN = r"""#!/usr/bin/env bash
+# Stands in for srun: drops its own options and runs the command.
+while [[ "$1" == --* ]]; do shift; done
+exec "$@"
+"""
+
+
+def test_slurm_templates_submit_the_array_and_the_gather(tmp_path):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    for name, text in (("sbatch", FAKE_SBATCH), ("srun", FAKE_SRUN)):
+        (fake / name).write_text(text)
+        (fake / name).chmod(0o755)
+    sweep = write_sweep(tmp_path, replicates=2)
+    out = tmp_path / "slurm_out"
+    log = tmp_path / "slurm.log"
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "HAVEN": str(haven_bin()),
+           "FAKE_SLURM_LOG": str(log)}
+    result = subprocess.run(["bash", str(ROOT / "tools" / "slurm" / "submit.sh"), str(sweep), "3", str(out)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr + log.read_text()
+    submitted = log.read_text()
+    assert "--array=0-2" in submitted and "--dependency=afterok:4242" in submitted
+    for task in range(3):
+        assert f"task {task} of 3" in submitted
+    assert (out / "ensemble.h5").is_file(), submitted
+    assert len(list((out / "runs").glob("*.h5"))) == 8

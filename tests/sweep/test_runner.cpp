@@ -97,7 +97,7 @@ TEST_CASE("sweep members are the same bytes at 1 or 2 threads and in two shares"
   CHECK(run.history.find("--members 5") != std::string::npos);
 }
 
-TEST_CASE("a resumed sweep runs exactly the members that are missing, failed or half-written") {
+TEST_CASE("a resumed sweep runs exactly the members that are missing or failed or half-written") {
   const fs::path dir = scratch("resume");
   const SweepSpec spec = valley_sweep(dir);
   SweepRunOptions options;

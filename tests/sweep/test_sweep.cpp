@@ -1,7 +1,5 @@
 // Sweep files: located errors, and the deterministic expansion of every design (grid, list, LHS, random).
 
-#include "haven/sweep/sweep.hpp"
-
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -10,6 +8,7 @@
 #include <set>
 
 #include "../support.hpp"
+#include "haven/sweep/sweep.hpp"
 
 namespace fs = std::filesystem;
 using namespace haven;
@@ -77,8 +76,8 @@ design:
   REQUIRE(design_points(spec) == 6);
   const auto members = expand_sweep(spec);
   REQUIRE(members.size() == 12);
-  const std::vector<std::pair<std::string, std::string>> expected = {
-      {"0.5", "0.1"}, {"0.5", "0.2"}, {"1", "0.1"}, {"1", "0.2"}, {"2", "0.1"}, {"2", "0.2"}};
+  const std::vector<std::pair<std::string, std::string>> expected = {{"0.5", "0.1"}, {"0.5", "0.2"}, {"1", "0.1"},
+                                                                     {"1", "0.2"},   {"2", "0.1"},   {"2", "0.2"}};
   for (const auto& m : members) {
     CAPTURE(m.index);
     CHECK(m.index == m.design_point * 2 + m.replicate);
@@ -177,4 +176,19 @@ TEST_CASE("no design is an ensemble of replicates with the scenario as it is") {
   for (const auto& m : members) CHECK(m.values.empty());
   CHECK(yaml_number(0.1, false) == "0.1");
   CHECK(yaml_number(1234.6, true) == "1235");
+}
+
+TEST_CASE("the shipped sweep files are valid") {
+  std::size_t count = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(HAVEN_SOURCE_DIR) / "scenarios/sweeps")) {
+    if (entry.path().extension() != ".yaml") continue;
+    CAPTURE(entry.path().string());
+    auto loaded = load_sweep_file(entry.path());
+    std::ostringstream text;
+    loaded.diagnostics.print(text);
+    CHECK_MESSAGE(loaded.spec.has_value(), text.str());
+    CHECK(loaded.diagnostics.all().empty());
+    ++count;
+  }
+  CHECK(count >= 4);
 }
