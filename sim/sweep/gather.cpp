@@ -94,13 +94,16 @@ struct Manifest {
   std::vector<ManifestRow> rows;
 };
 
+[[noreturn]] void bad_directory(const fs::path& where, const std::string& message, std::size_t line = 0) {
+  Diagnostics diagnostics;
+  diagnostics.error({where.string(), line, 0}, message);
+  throw InputError(diagnostics);
+}
+
 Manifest read_manifest(const fs::path& directory) {
   const fs::path file = directory / "manifest.csv";
   if (!fs::exists(file)) {
-    throw std::runtime_error(
-        fmt::format("{}: no manifest.csv here; is this a sweep's output directory? (haven sweep "
-                    "writes it)",
-                    directory.string()));
+    bad_directory(directory, "no manifest.csv here; is this a sweep's output directory? (haven sweep writes it)");
   }
   const auto table = parse_csv(read_text(file));
   const std::vector<std::string> head = {"member", "design_point", "replicate", "seed"};
@@ -108,8 +111,8 @@ Manifest read_manifest(const fs::path& directory) {
   if (table.empty() || table[0].size() < head.size() + tail.size() ||
       !std::equal(head.begin(), head.end(), table[0].begin()) ||
       !std::equal(tail.begin(), tail.end(), table[0].end() - static_cast<std::ptrdiff_t>(tail.size()))) {
-    throw std::runtime_error(fmt::format("{}: not a Haven sweep manifest (expected the columns {}, parameters..., {})",
-                                         file.string(), fmt::join(head, ","), fmt::join(tail, ",")));
+    bad_directory(file, fmt::format("not a Haven sweep manifest (expected the columns {}, parameters..., {})",
+                                    fmt::join(head, ","), fmt::join(tail, ",")));
   }
   Manifest manifest;
   const std::size_t width = table[0].size();
@@ -118,8 +121,7 @@ Manifest read_manifest(const fs::path& directory) {
     const auto& row = table[r];
     if (row.size() == 1 && row[0].empty()) continue;
     if (row.size() != width) {
-      throw std::runtime_error(
-          fmt::format("{}: line {} has {} fields, the header {}", file.string(), r + 1, row.size(), width));
+      bad_directory(file, fmt::format("{} fields where the header has {}", row.size(), width), r + 1);
     }
     ManifestRow m;
     try {
@@ -128,14 +130,12 @@ Manifest read_manifest(const fs::path& directory) {
       m.replicate = std::stoll(row[2]);
       m.seed = std::stoull(row[3]);
     } catch (const std::exception&) {
-      throw std::runtime_error(fmt::format(
-          "{}: line {}: member, design_point, replicate and seed must be whole numbers", file.string(), r + 1));
+      bad_directory(file, "member, design_point, replicate and seed must be whole numbers", r + 1);
     }
     for (std::size_t c = 4; c + 3 < width; ++c) m.values.push_back(row[c]);
     m.path = row[width - 3];
     if (m.member != static_cast<std::int64_t>(manifest.rows.size())) {
-      throw std::runtime_error(fmt::format("{}: line {}: expected member {}, found {}", file.string(), r + 1,
-                                           manifest.rows.size(), m.member));
+      bad_directory(file, fmt::format("expected member {}, found {}", manifest.rows.size(), m.member), r + 1);
     }
     manifest.rows.push_back(std::move(m));
   }

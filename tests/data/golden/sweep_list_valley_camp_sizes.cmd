@@ -1,0 +1,1 @@
+sweep --list scenarios/sweeps/valley_camp_sizes.yaml
