@@ -63,22 +63,37 @@ std::string fingerprint_value(const std::string& text, std::string_view key) {
 }
 
 struct Fingerprint {
-  std::string sweep_sha256, scenario_sha256, created_utc, sweep_file;
+  std::string plan_sha256, scenario_sha256, created_utc, sweep_file;
 };
+
+// What decides the members' results: the run list and everything each run is made of, not the sweep file's
+// comments or layout.
+std::string sweep_plan(const SweepSpec& spec) {
+  std::string plan = fmt::format("variant {}\nmode {}\ndays {}\n", spec.variant, to_string(spec.mode),
+                                 spec.days ? std::to_string(*spec.days) : "all");
+  for (const auto& edit : spec.fixed) plan += fmt::format("set {}={}\n", edit.path, edit.value);
+  for (const auto& p : spec.parameters) plan += fmt::format("parameter {} {}\n", p.name, p.path);
+  for (const auto& m : expand_sweep(spec)) {
+    plan += fmt::format("{} {} {} {}", m.index, m.design_point, m.replicate, m.seed);
+    for (const auto& v : m.values) plan += " " + v;
+    plan += "\n";
+  }
+  return plan;
+}
 
 // Creates the directory, or checks that it holds this same sweep; returns the sweep's creation record.
 Fingerprint prepare_directory(const SweepSpec& spec, const fs::path& directory, bool overwrite) {
   const std::string sweep_text = read_all(spec.file);
-  Fingerprint here{sha256_hex(sweep_text), sha256_hex(read_all(spec.scenario)), utc_now(), spec.file.string()};
+  Fingerprint here{sha256_hex(sweep_plan(spec)), sha256_hex(read_all(spec.scenario)), utc_now(), spec.file.string()};
   if (overwrite) fs::remove_all(directory);
   fs::create_directories(directory / "runs");
   const fs::path record = directory / fingerprint_name;
   if (fs::exists(record)) {
     const std::string text = read_all(record);
-    Fingerprint there{fingerprint_value(text, "sweep_sha256"), fingerprint_value(text, "scenario_sha256"),
+    Fingerprint there{fingerprint_value(text, "plan_sha256"), fingerprint_value(text, "scenario_sha256"),
                       fingerprint_value(text, "created_utc"), fingerprint_value(text, "sweep_file")};
     std::string changed;
-    if (there.sweep_sha256 != here.sweep_sha256) changed = fmt::format("the sweep file ({})", spec.file.string());
+    if (there.plan_sha256 != here.plan_sha256) changed = fmt::format("the sweep ({})", spec.file.string());
     if (there.scenario_sha256 != here.scenario_sha256) {
       changed += fmt::format("{}the scenario ({})", changed.empty() ? "" : " and ", spec.scenario.string());
     }
@@ -92,12 +107,12 @@ Fingerprint prepare_directory(const SweepSpec& spec, const fs::path& directory, 
     }
     return there;
   }
-  write_atomically(record, fmt::format("sweep_sha256 {}\nscenario_sha256 {}\ncreated_utc {}\nsweep_file {}\n",
-                                       here.sweep_sha256, here.scenario_sha256, here.created_utc, here.sweep_file));
+  write_atomically(record, fmt::format("plan_sha256 {}\nscenario_sha256 {}\ncreated_utc {}\nsweep_file {}\n",
+                                       here.plan_sha256, here.scenario_sha256, here.created_utc, here.sweep_file));
   if (!fs::exists(directory / "sweep.yaml")) write_atomically(directory / "sweep.yaml", sweep_text);
   // Another process of the same sweep may have written the record first; its creation time is the sweep's.
   const std::string text = read_all(record);
-  return {fingerprint_value(text, "sweep_sha256"), fingerprint_value(text, "scenario_sha256"),
+  return {fingerprint_value(text, "plan_sha256"), fingerprint_value(text, "scenario_sha256"),
           fingerprint_value(text, "created_utc"), fingerprint_value(text, "sweep_file")};
 }
 

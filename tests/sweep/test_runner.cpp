@@ -157,12 +157,15 @@ TEST_CASE("a failing member is recorded with its error and the sweep goes on") {
   CHECK(member_statuses(options.output, 8)[2] == MemberStatus::done);
 }
 
-TEST_CASE("a sweep directory refuses runs of a changed sweep file unless told to start again") {
+TEST_CASE("a sweep directory refuses members of a changed sweep unless told to start again") {
   const fs::path dir = scratch("changed");
   SweepSpec spec = valley_sweep(dir);
   SweepRunOptions options;
   options.output = dir / "out";
   options.only = {0};
+  CHECK(run_sweep(spec, options).ran == 1);
+  // A comment changes nothing a member is made of: the directory goes on.
+  spec = valley_sweep(dir, "  # seeds as before\n");
   CHECK(run_sweep(spec, options).ran == 1);
   spec = valley_sweep(dir, "  common_random_numbers: true\n");
   CHECK_THROWS_AS(run_sweep(spec, options), InputError);
