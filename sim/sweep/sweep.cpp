@@ -191,7 +191,7 @@ class SweepDecoder {
       auto scenario_path = key_path(it->first, path);
       if (!scenario_path) continue;
       parameter.path = *scenario_path;
-      const YAML::Node& value = it->second;
+      const YAML::Node value = it->second;  // a copy: `it->second` belongs to a temporary
       if (spec_.method == DesignMethod::grid) {
         if (!r_.expect_sequence(value, path)) continue;
         if (value.size() == 0) {
