@@ -6,7 +6,7 @@
 #include <cmath>
 #include <deque>
 #include <limits>
-#include <map>
+#include <unordered_map>
 
 #include "haven/engine/event_queue.hpp"
 #include "haven/engine/network.hpp"
@@ -77,6 +77,14 @@ struct Flow {
   std::shared_ptr<const OriginMix> mix;  // move_on: the movers' homes
 };
 
+// Per-thread scratch space of a node's decisions, kept between nodes and days so that deciding allocates nothing.
+struct DecisionScratch {
+  std::vector<double> weights, pooled, share_total;
+  std::vector<Count> split, moving_total;
+  std::vector<OriginMix> movers;
+  std::vector<std::vector<double>> home_share;
+};
+
 // People leaving a stay today (moving on), taken from it at the commit.
 struct StayDeparture {
   std::uint32_t stay = 0;
@@ -122,6 +130,9 @@ class Simulation::Impl {
       control_[i] = initial_control_[i] = s_.nodes[i].control;
       capacity_[i] = base_capacity(i);
     }
+    side_.assign(n, -1);
+    for (std::size_t i = 0; i < n; ++i) side_[i] = side_id(control_[i]);
+    initial_side_ = side_;
     incoming_.assign(n, 0);
     zero_daily();
     in_transit_ = CountVector::Zero(idx(c));
@@ -318,6 +329,7 @@ class Simulation::Impl {
           } else if constexpr (std::is_same_v<T, Capture>) {
             if (starting) {
               control_[at(action.node)] = action.by;
+              side_[at(action.node)] = side_id(action.by);
               ++front_line_[at(action.node)];
             } else {
               --front_line_[at(action.node)];
@@ -372,13 +384,24 @@ class Simulation::Impl {
     if (!(anyone_home && threatened) && stays_[i].empty()) return;
 
     const auto& candidates = network_.candidates(node, p_.awareness_range_km);
-    std::vector<double> weights(candidates.size());
+    // Scratch space per thread: every deciding node needs these each day.
+    thread_local DecisionScratch scratch;
+    auto& weights = scratch.weights;
+    weights.resize(candidates.size());
     double total_weight = 0.0;
-    for (std::size_t k = 0; k < candidates.size(); ++k) {
-      const auto j = at(candidates[k].node);
-      const bool other_side = !control_[i].empty() && !control_[j].empty() && control_[i] != control_[j];
-      weights[k] = appeal_[j] * (other_side ? candidates[k].other_side_factor : candidates[k].same_side_factor);
-      total_weight += weights[k];
+    const std::int32_t side = side_[i];
+    if (side < 0) {  // uncontested: nobody is on another side
+      for (std::size_t k = 0; k < candidates.size(); ++k) {
+        weights[k] = appeal_[at(candidates[k].node)] * candidates[k].same_side_factor;
+        total_weight += weights[k];
+      }
+    } else {
+      for (std::size_t k = 0; k < candidates.size(); ++k) {
+        const auto j = at(candidates[k].node);
+        const bool other_side = side_[j] >= 0 && side_[j] != side;
+        weights[k] = appeal_[j] * (other_side ? candidates[k].other_side_factor : candidates[k].same_side_factor);
+        total_weight += weights[k];
+      }
     }
     const bool can_leave = total_weight > 0.0;
     // Normalised: weights can be tiny (every destination under fire) and the pooled split divides by them.
@@ -386,7 +409,8 @@ class Simulation::Impl {
       for (auto& w : weights) w /= total_weight;
       total_weight = 1.0;
     }
-    std::vector<Count> split(candidates.size());
+    auto& split = scratch.split;
+    split.resize(candidates.size());
     RandomStream destination_stream = stream(RandomPurpose::destination, i, day);
     auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count,
                       std::shared_ptr<const OriginMix> mix) {
@@ -424,10 +448,16 @@ class Simulation::Impl {
       const auto k = it - candidates.begin();
       return {weights[static_cast<std::size_t>(k)], k};
     };
-    std::vector<OriginMix> movers(groups);
-    std::vector<Count> moving_total(groups, 0);
-    std::vector<std::vector<double>> home_share(groups);  // b_o of the origin that is candidate k
-    std::vector<double> share_total(groups, 0.0);         // B
+    auto& movers = scratch.movers;
+    movers.resize(groups);
+    for (auto& m : movers) m.clear();
+    auto& moving_total = scratch.moving_total;
+    moving_total.assign(groups, 0);
+    auto& home_share = scratch.home_share;  // b_o of the origin that is candidate k
+    home_share.resize(groups);
+    for (auto& h : home_share) h.clear();
+    auto& share_total = scratch.share_total;  // B
+    share_total.assign(groups, 0.0);
     for (std::uint32_t k = 0; k < stays_[i].size(); ++k) {
       const Stay& stay = stays_[i][k];
       const auto g = static_cast<std::size_t>(stay.group);
@@ -451,8 +481,7 @@ class Simulation::Impl {
           }
         }
       }
-      if (stay.origin != no_node && stay.origin != node &&
-          control_[at(stay.origin)] == initial_control_[at(stay.origin)]) {
+      if (stay.origin != no_node && stay.origin != node && side_[at(stay.origin)] == initial_side_[at(stay.origin)]) {
         const double probability = rules_->return_probability(safe_days_[at(stay.origin)], p_);
         const Count going_home = draw_binomial(return_stream, stay.count - moving, probability);
         if (going_home > 0) {
@@ -460,7 +489,8 @@ class Simulation::Impl {
         }
       }
     }
-    std::vector<double> pooled(candidates.size());
+    auto& pooled = scratch.pooled;
+    pooled.resize(candidates.size());
     for (std::size_t g = 0; g < groups; ++g) {
       if (moving_total[g] == 0) continue;
       for (std::size_t k = 0; k < candidates.size(); ++k) {
@@ -468,7 +498,7 @@ class Simulation::Impl {
         pooled[k] = weights[k] * std::max(0.0, share_total[g] - own);
       }
       draw_multinomial(destination_stream, moving_total[g], pooled, split);
-      auto mix = std::make_shared<const OriginMix>(std::move(movers[g]));
+      auto mix = std::make_shared<const OriginMix>(movers[g]);
       for (std::size_t k = 0; k < candidates.size(); ++k) {
         if (split[k] > 0) {
           flows.push_back(Flow{Flow::Kind::move_on, static_cast<GroupIndex>(g), no_node, candidates[k].node, split[k],
@@ -667,17 +697,47 @@ class Simulation::Impl {
     }
   }
 
+  // A cohort reaches the end of its leg at now_. While the way on is open and uncapped, the rest of its journey
+  // up to the end of the day is played out here rather than through the queue: between two whole days the
+  // network does not change, and what an arrival does there (leave a corridor, enter an uncapped one, settle)
+  // adds to sums that nothing reads before the next day's record, so its order among other arrivals does not
+  // matter. Steps whose order does matter (a capped corridor's budget and queue, a closed way: re-routing and
+  // `stranded`) still go through the queue at their own time, so results are those of one event per leg.
   void arrive(std::uint32_t slot) {
-    Cohort& cohort = cohorts_[slot];
-    const Leg& leg = cohort.route->legs[cohort.leg];
-    in_transit_[idx(static_cast<std::size_t>(leg.corridor))] -= cohort.count;
-    const NodeIndex here = leg.to;
-    if (here == cohort.destination) {
-      settle(slot, here);
+    const double day_end = std::floor(now_) + 1.0;
+    double time = now_;
+    for (;;) {
+      Cohort& cohort = cohorts_[slot];
+      const Leg& leg = cohort.route->legs[cohort.leg];
+      in_transit_[idx(static_cast<std::size_t>(leg.corridor))] -= cohort.count;
+      if (leg.to == cohort.destination) {
+        settle(slot, leg.to);
+        return;
+      }
+      ++cohort.leg;
+      const Leg& next = cohort.route->legs[cohort.leg];
+      if (!enters_freely(next)) {  // only at now_: a later step is never played out unless the way on is free
+        advance(slot);
+        return;
+      }
+      const auto c = static_cast<std::size_t>(next.corridor);
+      corridor_inflow_[idx(c)] += cohort.count;
+      in_transit_[idx(c)] += cohort.count;
+      const double arrival = time + next.travel_days / s_.groups[static_cast<std::size_t>(cohort.group)].speed_factor;
+      const bool settles_there = next.to == cohort.destination;
+      if (arrival < day_end && (settles_there || enters_freely(cohort.route->legs[cohort.leg + 1]))) {
+        time = arrival;
+        continue;
+      }
+      queue_.push(arrival, priority_arrive, {EngineEvent::Type::arrive, slot});
       return;
     }
-    ++cohort.leg;
-    advance(slot);
+  }
+
+  // Whether entering the leg's corridor now is free of order effects: open, to an open node, and without capacity.
+  [[nodiscard]] bool enters_freely(const Leg& leg) const {
+    return network_.corridor_open(leg.corridor) && network_.node_open(leg.to) &&
+           !s_.corridors[static_cast<std::size_t>(leg.corridor)].capacity_people_per_day.has_value();
   }
 
   // People reach the end of their journey (or of the road) at `node`.
@@ -725,7 +785,7 @@ class Simulation::Impl {
     } else {
       it->count += count;
     }
-    if (origin != no_node) od_[{origin, node}] += count;
+    if (origin != no_node) od_[od_key(origin, node)] += count;
   }
 
   // ---- recording ------------------------------------------------------------------------------------------------
@@ -774,7 +834,14 @@ class Simulation::Impl {
   void finish() {
     FinalRecord final_record;
     final_record.units_per_person = units_;
-    for (const auto& [key, count] : od_) final_record.origin_destination.push_back({key.first, key.second, count});
+    for (const auto& [key, count] : od_) {
+      final_record.origin_destination.push_back(
+          {static_cast<NodeIndex>(key >> 32), static_cast<NodeIndex>(key & 0xffffffffu), count});
+    }
+    std::sort(final_record.origin_destination.begin(), final_record.origin_destination.end(),
+              [](const auto& a, const auto& b) {
+                return a.origin < b.origin || (a.origin == b.origin && a.destination < b.destination);
+              });
     for (auto* o : observers_) o->on_finish(final_record);
 
     summary_.cumulative_displaced = people(cumulative_displaced_);
@@ -825,6 +892,17 @@ class Simulation::Impl {
   std::vector<int> front_line_;
   std::vector<std::string> control_;
   std::vector<std::string> initial_control_;
+  // control_ as a number per side (-1: uncontested), so that deciding compares integers, not strings.
+  std::vector<std::int32_t> side_;
+  std::vector<std::int32_t> initial_side_;
+  std::vector<std::string> side_names_;
+  std::int32_t side_id(const std::string& control) {
+    if (control.empty()) return -1;
+    auto it = std::find(side_names_.begin(), side_names_.end(), control);
+    if (it != side_names_.end()) return static_cast<std::int32_t>(it - side_names_.begin());
+    side_names_.push_back(control);
+    return static_cast<std::int32_t>(side_names_.size() - 1);
+  }
   std::vector<double> capacity_;
   std::vector<Layers> corridor_layers_ = std::vector<Layers>(s_.corridors.size());
   std::vector<Layers> node_layers_ = std::vector<Layers>(s_.nodes.size());
@@ -847,7 +925,12 @@ class Simulation::Impl {
   Count returned_ = 0;
   std::vector<Count> left_home_by_node_;
   std::vector<Count> displaced_arrivals_by_node_;
-  std::map<std::pair<NodeIndex, NodeIndex>, Count> od_;
+  // Origin-destination totals keyed by od_key(): a hash map (every settlement adds to it), sorted at the end.
+  std::unordered_map<std::uint64_t, Count> od_;
+  static std::uint64_t od_key(NodeIndex origin, NodeIndex destination) {
+    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(origin)) << 32) |
+           static_cast<std::uint32_t>(destination);
+  }
   RunSummary summary_;
 };
 
