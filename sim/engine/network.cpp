@@ -168,10 +168,24 @@ const std::vector<Candidate>& RoadNetwork::candidates(NodeIndex origin, double r
 }
 
 RoutePtr RoadNetwork::route(NodeIndex from, NodeIndex to) const {
+  // Unbounded searches are the costly ones (they run until they reach `to`), and returns ask for the same
+  // (host, home) pairs every day: remember the answers until the network changes.
+  constexpr std::size_t max_remembered_routes = 1u << 20;
+  if (routes_version_ != version_ || routes_.size() >= max_remembered_routes) {
+    routes_.clear();
+    routes_version_ = version_;
+  }
+  const auto key =
+      (static_cast<std::uint64_t>(static_cast<std::uint32_t>(from)) << 32) | static_cast<std::uint32_t>(to);
+  if (auto it = routes_.find(key); it != routes_.end()) return it->second;
   thread_local SearchResult result;
   search(from, std::numeric_limits<double>::infinity(), to, result);
-  if (result.settled.empty() || result.settled.back() != to) return nullptr;
-  return build_route(from, to, result.parent, result.via, result.length_km, corridor_travel_days_);
+  RoutePtr found;
+  if (!result.settled.empty() && result.settled.back() == to) {
+    found = build_route(from, to, result.parent, result.via, result.length_km, corridor_travel_days_);
+  }
+  routes_.emplace(key, found);
+  return found;
 }
 
 void RoadNetwork::invalidate_reaching(NodeIndex a, NodeIndex b) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <boost/graph/adjacency_list.hpp>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "haven/engine/rules.hpp"
@@ -64,7 +65,8 @@ class RoadNetwork {
   // Open destinations within `range_km` of road from `origin` (excluding it), fastest route to each. Cached
   // per origin. Safe to call concurrently for different origins (not concurrently with set_*_open).
   const std::vector<Candidate>& candidates(NodeIndex origin, double range_km);
-  // Fastest open route from `from` to `to`, without a range limit; nullptr when there is none.
+  // Fastest open route from `from` to `to`, without a range limit; nullptr when there is none. Remembered until
+  // the network next changes (people go home along the same roads day after day). Not safe to call concurrently.
   [[nodiscard]] RoutePtr route(NodeIndex from, NodeIndex to) const;
 
   // Searches run since construction (for tests of the cache and for benchmarks).
@@ -92,6 +94,9 @@ class RoadNetwork {
   const RuleSet* rules_;
   std::uint64_t version_ = 0;
   mutable std::atomic<std::uint64_t> searches_{0};
+  // route() results by (from, to), valid for network version routes_version_; bounded in size.
+  mutable std::unordered_map<std::uint64_t, RoutePtr> routes_;
+  mutable std::uint64_t routes_version_ = 0;
 };
 
 // Corridor speed: explicit, or the kind's default parameter.
