@@ -140,12 +140,13 @@ RoutePtr build_route(NodeIndex origin, NodeIndex destination, const std::vector<
 }
 }  // namespace
 
-const std::vector<Candidate>& RoadNetwork::candidates(NodeIndex origin, double range_km) {
+const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_km) {
   CacheEntry& entry = cache_[static_cast<std::size_t>(origin)];
-  if (entry.valid && entry.range_km == range_km) return entry.candidates;
+  if (entry.valid && entry.range_km == range_km) return entry.list;
   thread_local SearchResult result;
   search(origin, range_km, no_node, result);
-  entry.candidates.clear();
+  auto& candidates = entry.list.candidates;
+  candidates.clear();
   for (NodeIndex node : result.settled) {
     if (node == origin) continue;
     const double length = result.length_km[static_cast<std::size_t>(node)];
@@ -155,16 +156,23 @@ const std::vector<Candidate>& RoadNetwork::candidates(NodeIndex origin, double r
       candidate.same_side_factor = rules_->route_factor(length, false, parameters_);
       candidate.other_side_factor = rules_->route_factor(length, true, parameters_);
     }
-    entry.candidates.push_back(std::move(candidate));
+    candidates.push_back(std::move(candidate));
   }
   // Candidates in node order, so that the split over them does not depend on search tie-breaking.
-  std::sort(entry.candidates.begin(), entry.candidates.end(),
+  std::sort(candidates.begin(), candidates.end(),
             [](const Candidate& a, const Candidate& b) { return a.node < b.node; });
+  candidates.shrink_to_fit();
+  entry.list.nodes.resize(candidates.size());
+  entry.list.same_side_factor.resize(candidates.size());
+  for (std::size_t k = 0; k < candidates.size(); ++k) {
+    entry.list.nodes[k] = candidates[k].node;
+    entry.list.same_side_factor[k] = candidates[k].same_side_factor;
+  }
   entry.reached.assign(result.settled.begin(), result.settled.end());
   std::sort(entry.reached.begin(), entry.reached.end());
   entry.range_km = range_km;
   entry.valid = true;
-  return entry.candidates;
+  return entry.list;
 }
 
 RoutePtr RoadNetwork::route(NodeIndex from, NodeIndex to) const {

@@ -383,37 +383,51 @@ class Simulation::Impl {
     const bool threatened = threat > 0.0;
     if (!(anyone_home && threatened) && stays_[i].empty()) return;
 
-    const auto& candidates = network_.candidates(node, p_.awareness_range_km);
+    const CandidateList& list = network_.candidate_list(node, p_.awareness_range_km);
+    const auto& candidates = list.candidates;
     // Scratch space per thread: every deciding node needs these each day.
     thread_local DecisionScratch scratch;
     auto& weights = scratch.weights;
     weights.resize(candidates.size());
-    double total_weight = 0.0;
     const std::int32_t side = side_[i];
-    if (side < 0) {  // uncontested: nobody is on another side
-      for (std::size_t k = 0; k < candidates.size(); ++k) {
-        weights[k] = appeal_[at(candidates[k].node)] * candidates[k].same_side_factor;
-        total_weight += weights[k];
+    auto raw_weight = [&](std::size_t k) -> double {
+      if (side < 0) return appeal_[at(list.nodes[k])] * list.same_side_factor[k];  // uncontested: no other side
+      const auto j = at(candidates[k].node);
+      const bool other_side = side_[j] >= 0 && side_[j] != side;
+      return appeal_[j] * (other_side ? candidates[k].other_side_factor : candidates[k].same_side_factor);
+    };
+    // The weights are needed in full only when someone leaves or moves on; most nodes on most days only host
+    // people who stay. So they are computed when first needed (normalise()), and what decides whether anyone
+    // may leave is found without them: the sum of non-negative weights is positive exactly when one weight is.
+    bool can_leave = false;
+    for (std::size_t k = 0; k < candidates.size() && !can_leave; ++k) can_leave = raw_weight(k) > 0.0;
+    bool normalised = false;
+    auto normalise = [&] {
+      if (normalised) return;
+      double total = 0.0;
+      if (side < 0) {
+        const NodeIndex* nodes = list.nodes.data();
+        const double* factor = list.same_side_factor.data();
+        for (std::size_t k = 0; k < candidates.size(); ++k) {
+          weights[k] = appeal_[at(nodes[k])] * factor[k];
+          total += weights[k];
+        }
+      } else {
+        for (std::size_t k = 0; k < candidates.size(); ++k) {
+          weights[k] = raw_weight(k);
+          total += weights[k];
+        }
       }
-    } else {
-      for (std::size_t k = 0; k < candidates.size(); ++k) {
-        const auto j = at(candidates[k].node);
-        const bool other_side = side_[j] >= 0 && side_[j] != side;
-        weights[k] = appeal_[j] * (other_side ? candidates[k].other_side_factor : candidates[k].same_side_factor);
-        total_weight += weights[k];
-      }
-    }
-    const bool can_leave = total_weight > 0.0;
-    // Normalised: weights can be tiny (every destination under fire) and the pooled split divides by them.
-    if (can_leave) {
-      for (auto& w : weights) w /= total_weight;
-      total_weight = 1.0;
-    }
+      // Normalised: weights can be tiny (every destination under fire) and the pooled split divides by them.
+      for (auto& w : weights) w /= total;
+      normalised = true;
+    };
     auto& split = scratch.split;
     split.resize(candidates.size());
     RandomStream destination_stream = stream(RandomPurpose::destination, i, day);
     auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count,
                       std::shared_ptr<const OriginMix> mix) {
+      normalise();
       draw_multinomial(destination_stream, count, weights, split);
       for (std::size_t k = 0; k < candidates.size(); ++k) {
         if (split[k] > 0) {
@@ -441,12 +455,9 @@ class Simulation::Impl {
     // origin's own split with its home left out.
     RandomStream onward_stream = stream(RandomPurpose::onward, i, day);
     RandomStream return_stream = stream(RandomPurpose::return_home, i, day);
-    auto weight_of = [&](NodeIndex origin) -> std::pair<double, std::int64_t> {
-      auto it = std::lower_bound(candidates.begin(), candidates.end(), origin,
-                                 [](const Candidate& c, NodeIndex n) { return c.node < n; });
-      if (it == candidates.end() || it->node != origin) return {0.0, -1};
-      const auto k = it - candidates.begin();
-      return {weights[static_cast<std::size_t>(k)], k};
+    auto candidate_index = [&](NodeIndex origin) -> std::int64_t {
+      auto it = std::lower_bound(list.nodes.begin(), list.nodes.end(), origin);
+      return it == list.nodes.end() || *it != origin ? -1 : it - list.nodes.begin();
     };
     auto& movers = scratch.movers;
     movers.resize(groups);
@@ -462,14 +473,33 @@ class Simulation::Impl {
       const Stay& stay = stays_[i][k];
       const auto g = static_cast<std::size_t>(stay.group);
       Count moving = 0;
-      const auto [home_weight, home_candidate] = weight_of(stay.origin);
-      // Relative to the total, so that cancellation (home nearly the only destination) cannot blow up the share.
-      const double elsewhere = total_weight - home_weight;
-      if (can_leave && elsewhere > 1e-9 * total_weight) {
+      const std::int64_t home_candidate = candidate_index(stay.origin);
+      // Nobody of this stay moves on when home carries all the weight (the weight elsewhere, relative to the total,
+      // is 1e-9 or less). Settled without the full weights when another destination clearly weighs something:
+      // one at 1e-6 of home's weight or more leaves at least ~1e-6 elsewhere, whatever the rounding.
+      bool may_move = can_leave;
+      if (may_move && home_candidate >= 0 && !normalised) {
+        const auto home = static_cast<std::size_t>(home_candidate);
+        const double home_raw = raw_weight(home);
+        bool clearly = false;
+        for (std::size_t c = 0; c < candidates.size() && !clearly; ++c) {
+          clearly = c != home && raw_weight(c) >= home_raw * 1e-6;
+        }
+        if (!clearly) normalise();
+      }
+      if (may_move && home_candidate >= 0 && normalised) {
+        may_move = 1.0 - weights[static_cast<std::size_t>(home_candidate)] > 1e-9;
+      }
+      if (may_move) {
         const double probability =
             rules_->onward_probability(threat, s_.groups[g].departure_factor, s_.nodes[i].kind, p_);
         moving = draw_binomial(onward_stream, stay.count, probability);
         if (moving > 0) {
+          normalise();
+          const double home_weight = home_candidate >= 0 ? weights[static_cast<std::size_t>(home_candidate)] : 0.0;
+          // Relative to the total (1), so that cancellation (home nearly the only destination) cannot blow up the
+          // share.
+          const double elsewhere = 1.0 - home_weight;
           departing.push_back({k, moving});
           const double share = static_cast<double>(moving) / elsewhere;
           movers[g].emplace_back(stay.origin, share);

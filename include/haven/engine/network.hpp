@@ -37,6 +37,14 @@ struct Candidate {
   RoutePtr route;
 };
 
+// A node's candidates, and the two fields the daily weights read, side by side in their own arrays: deciding
+// streams through them for every node every day, so they are kept dense (12 bytes per candidate, not 48).
+struct CandidateList {
+  std::vector<Candidate> candidates;     // in node order
+  std::vector<NodeIndex> nodes;          // candidates[k].node
+  std::vector<double> same_side_factor;  // candidates[k].same_side_factor
+};
+
 class RoadNetwork {
  public:
   struct Arc {
@@ -64,7 +72,10 @@ class RoadNetwork {
 
   // Open destinations within `range_km` of road from `origin` (excluding it), fastest route to each. Cached
   // per origin. Safe to call concurrently for different origins (not concurrently with set_*_open).
-  const std::vector<Candidate>& candidates(NodeIndex origin, double range_km);
+  const std::vector<Candidate>& candidates(NodeIndex origin, double range_km) {
+    return candidate_list(origin, range_km).candidates;
+  }
+  const CandidateList& candidate_list(NodeIndex origin, double range_km);
   // Fastest open route from `from` to `to`, without a range limit; nullptr when there is none. Remembered until
   // the network next changes (people go home along the same roads day after day). Not safe to call concurrently.
   [[nodiscard]] RoutePtr route(NodeIndex from, NodeIndex to) const;
@@ -77,7 +88,7 @@ class RoadNetwork {
   struct CacheEntry {
     bool valid = false;
     double range_km = 0.0;
-    std::vector<Candidate> candidates;
+    CandidateList list;
     std::vector<NodeIndex> reached;  // sorted: every node the search settled, for invalidation
   };
   struct SearchResult;
