@@ -14,6 +14,10 @@ struct LoadOptions {
   std::string variant;                     // empty = the base scenario
   std::vector<std::string> set_overrides;  // "path.to.key=value", applied after the variant
   bool all_variants = false;               // also resolve and validate every variant (haven check)
+  // `haven run --record`: "key=value" edits of the outputs section, applied last; lists are comma-separated
+  // (`variables=departures,arrivals`, `nodes=a,b`, `interval_days=7`; `all` selects everything). Each is
+  // checked as if written under `outputs:` and reported at `command line (--record key=value)`.
+  std::vector<std::string> record_overrides;
 };
 
 struct LoadResult {
