@@ -391,7 +391,7 @@ class Simulation::Impl {
     weights.resize(candidates.size());
     const std::int32_t side = side_[i];
     auto raw_weight = [&](std::size_t k) -> double {
-      if (side < 0) return appeal_[at(list.nodes[k])] * list.same_side_factor[k];  // uncontested: no other side
+      if (side < 0) return appeal_[at(candidates[k].node)] * candidates[k].same_side_factor;  // uncontested
       const auto j = at(candidates[k].node);
       const bool other_side = side_[j] >= 0 && side_[j] != side;
       return appeal_[j] * (other_side ? candidates[k].other_side_factor : candidates[k].same_side_factor);
@@ -406,10 +406,8 @@ class Simulation::Impl {
       if (normalised) return;
       double total = 0.0;
       if (side < 0) {
-        const NodeIndex* nodes = list.nodes.data();
-        const double* factor = list.same_side_factor.data();
         for (std::size_t k = 0; k < candidates.size(); ++k) {
-          weights[k] = appeal_[at(nodes[k])] * factor[k];
+          weights[k] = appeal_[at(candidates[k].node)] * candidates[k].same_side_factor;
           total += weights[k];
         }
       } else {
@@ -456,8 +454,9 @@ class Simulation::Impl {
     RandomStream onward_stream = stream(RandomPurpose::onward, i, day);
     RandomStream return_stream = stream(RandomPurpose::return_home, i, day);
     auto candidate_index = [&](NodeIndex origin) -> std::int64_t {
-      auto it = std::lower_bound(list.nodes.begin(), list.nodes.end(), origin);
-      return it == list.nodes.end() || *it != origin ? -1 : it - list.nodes.begin();
+      auto it = std::lower_bound(candidates.begin(), candidates.end(), origin,
+                                 [](const Candidate& c, NodeIndex n) { return c.node < n; });
+      return it == candidates.end() || it->node != origin ? -1 : it - candidates.begin();
     };
     auto& movers = scratch.movers;
     movers.resize(groups);
@@ -565,7 +564,7 @@ class Simulation::Impl {
     for (std::size_t i = 0; i < s_.nodes.size(); ++i) {
       if (flows_[i].empty()) continue;
       const auto node = static_cast<NodeIndex>(i);
-      const auto& candidates = network_.candidates(node, p_.awareness_range_km);
+      network_.candidate_list(node, p_.awareness_range_km);  // as decided today: candidate_route() reads it
       launches.clear();
       for (const auto& departure : stay_departures_[i]) {
         Stay& stay = stays_[i][departure.stay];
@@ -579,7 +578,7 @@ class Simulation::Impl {
           route = network_.route(node, flow.destination);
           if (!route) continue;  // no open way home today; they stay
         } else {
-          route = candidates[static_cast<std::size_t>(flow.candidate)].route;
+          route = network_.candidate_route(node, static_cast<std::size_t>(flow.candidate));
         }
         switch (flow.kind) {
           case Flow::Kind::leave_home:

@@ -27,22 +27,22 @@ struct Route {
 };
 using RoutePtr = std::shared_ptr<const Route>;
 
-// A destination someone at `origin` knows of, and the fastest open way there.
+// A destination someone at `origin` knows of (its route: RoadNetwork::candidate_route).
 struct Candidate {
   NodeIndex node = no_node;
-  double road_distance_km = 0.0;
+  double road_distance_km = 0.0;  // along the fastest route
   // The rule set's route factor for this distance, to a destination held by the origin's side or another.
   double same_side_factor = 1.0;
   double other_side_factor = 1.0;
-  RoutePtr route;
 };
 
-// A node's candidates, and the two fields the daily weights read, side by side in their own arrays: deciding
-// streams through them for every node every day, so they are kept dense (12 bytes per candidate, not 48).
+// A node's candidates in node order, and the fastest routes to them as the search tree: candidate k is reached
+// from candidate parent[k] (-1: the origin) by corridor via[k]. Every node of a large network keeps one of these,
+// so routes are not stored leg by leg (40 bytes a candidate, not some 300); candidate_route() spells one out.
 struct CandidateList {
-  std::vector<Candidate> candidates;     // in node order
-  std::vector<NodeIndex> nodes;          // candidates[k].node
-  std::vector<double> same_side_factor;  // candidates[k].same_side_factor
+  std::vector<Candidate> candidates;
+  std::vector<std::int32_t> parent;
+  std::vector<CorridorIndex> via;
 };
 
 class RoadNetwork {
@@ -76,6 +76,10 @@ class RoadNetwork {
     return candidate_list(origin, range_km).candidates;
   }
   const CandidateList& candidate_list(NodeIndex origin, double range_km);
+  // The fastest route from `origin` to its candidate k, as found by the last candidate_list(origin, ...) call.
+  // Routes in use are remembered (a bounded number): the same node sends people the same way day after day.
+  // Not safe to call concurrently.
+  [[nodiscard]] RoutePtr candidate_route(NodeIndex origin, std::size_t k) const;
   // Fastest open route from `from` to `to`, without a range limit; nullptr when there is none. Remembered until
   // the network next changes (people go home along the same roads day after day). Not safe to call concurrently.
   [[nodiscard]] RoutePtr route(NodeIndex from, NodeIndex to) const;
@@ -88,8 +92,8 @@ class RoadNetwork {
   struct CacheEntry {
     bool valid = false;
     double range_km = 0.0;
-    CandidateList list;
-    std::vector<NodeIndex> reached;  // sorted: every node the search settled, for invalidation
+    CandidateList list;            // with the origin, every node the search settled (for invalidation)
+    std::uint32_t generation = 0;  // counts the searches that filled `list`
   };
   struct SearchResult;
   void search(NodeIndex origin, double range_km, NodeIndex target, SearchResult& result) const;
@@ -108,6 +112,8 @@ class RoadNetwork {
   // route() results by (from, to), valid for network version routes_version_; bounded in size.
   mutable std::unordered_map<std::uint64_t, RoutePtr> routes_;
   mutable std::uint64_t routes_version_ = 0;
+  // candidate_route() results by (origin, k), with the generation of the origin's list they were spelt out from.
+  mutable std::unordered_map<std::uint64_t, std::pair<std::uint32_t, RoutePtr>> candidate_routes_;
 };
 
 // Corridor speed: explicit, or the kind's default parameter.
