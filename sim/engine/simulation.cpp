@@ -538,6 +538,7 @@ class Simulation::Impl {
   }
 
   void decide_day(int day) {
+    deciding_ = true;
     update_threat();
     for (std::size_t j = 0; j < s_.nodes.size(); ++j) {
       appeal_[j] = rules_->destination_appeal(
@@ -603,6 +604,9 @@ class Simulation::Impl {
       }
     }
     evacuate();
+    deciding_ = false;
+    for (const auto slot : played_out_later_) play_out(slot);
+    played_out_later_.clear();
   }
 
   // Organised evacuations move up to `rate` residents a day, in proportion to the groups present.
@@ -654,7 +658,14 @@ class Simulation::Impl {
 
   void launch(Cohort cohort) {
     incoming_[at(cohort.destination)] += cohort.count;
-    advance(store(std::move(cohort)));
+    const auto slot = store(std::move(cohort));
+    // A journey that ends today without a capped or closed corridor is played out when the day's decisions are
+    // done (settling now would move the stays that later nodes' flows refer to); the rest set off as usual.
+    if (deciding_ && completes_today(cohorts_[slot], now_)) {
+      played_out_later_.push_back(slot);
+      return;
+    }
+    advance(slot);
   }
 
   // Puts cohort `slot` onto its next corridor, or in the corridor's queue, or re-routes it when the way ahead
@@ -726,41 +737,50 @@ class Simulation::Impl {
     }
   }
 
-  // A cohort reaches the end of its leg at now_. While the way on is open and uncapped, the rest of its journey
-  // up to the end of the day is played out here rather than through the queue: between two whole days the
-  // network does not change, and what an arrival does there (leave a corridor, enter an uncapped one, settle)
-  // adds to sums that nothing reads before the next day's record, so its order among other arrivals does not
-  // matter. Steps whose order does matter (a capped corridor's budget and queue, a closed way: re-routing and
-  // `stranded`) still go through the queue at their own time, so results are those of one event per leg.
+  // A cohort reaches the end of its leg at now_ and enters the next one, or settles.
   void arrive(std::uint32_t slot) {
-    const double day_end = std::floor(now_) + 1.0;
-    double time = now_;
-    for (;;) {
-      Cohort& cohort = cohorts_[slot];
-      const Leg& leg = cohort.route->legs[cohort.leg];
-      in_transit_[idx(static_cast<std::size_t>(leg.corridor))] -= cohort.count;
-      if (leg.to == cohort.destination) {
-        settle(slot, leg.to);
-        return;
-      }
-      ++cohort.leg;
-      const Leg& next = cohort.route->legs[cohort.leg];
-      if (!enters_freely(next)) {  // only at now_: a later step is never played out unless the way on is free
-        advance(slot);
-        return;
-      }
-      const auto c = static_cast<std::size_t>(next.corridor);
-      corridor_inflow_[idx(c)] += cohort.count;
-      in_transit_[idx(c)] += cohort.count;
-      const double arrival = time + next.travel_days / s_.groups[static_cast<std::size_t>(cohort.group)].speed_factor;
-      const bool settles_there = next.to == cohort.destination;
-      if (arrival < day_end && (settles_there || enters_freely(cohort.route->legs[cohort.leg + 1]))) {
-        time = arrival;
-        continue;
-      }
-      queue_.push(arrival, priority_arrive, {EngineEvent::Type::arrive, slot});
+    Cohort& cohort = cohorts_[slot];
+    const Leg& leg = cohort.route->legs[cohort.leg];
+    in_transit_[idx(static_cast<std::size_t>(leg.corridor))] -= cohort.count;
+    if (leg.to == cohort.destination) {
+      settle(slot, leg.to);
       return;
     }
+    ++cohort.leg;
+    if (completes_today(cohort, now_)) {
+      play_out(slot);
+      return;
+    }
+    advance(slot);
+  }
+
+  // Journeys that end before the next whole day along open, uncapped corridors are played out at once instead of
+  // one queued arrival per leg. Between two whole days the network does not change, and what such an arrival
+  // does (leave a corridor, enter an uncapped one, settle) only adds to sums that nothing reads before the next
+  // day's record, so its place among other arrivals does not matter. Every other journey goes through the queue
+  // exactly as before, in the same order: results are those of one event per leg.
+  [[nodiscard]] bool completes_today(const Cohort& cohort, double time) const {
+    const double day_end = std::floor(time) + 1.0;
+    const double speed_factor = s_.groups[static_cast<std::size_t>(cohort.group)].speed_factor;
+    for (std::size_t l = cohort.leg; l < cohort.route->legs.size(); ++l) {
+      const Leg& leg = cohort.route->legs[l];
+      if (!enters_freely(leg)) return false;
+      time += leg.travel_days / speed_factor;
+      if (!(time < day_end)) return false;
+      if (leg.to == cohort.destination) return true;
+    }
+    return false;
+  }
+
+  // Enters cohort `slot`'s remaining legs in turn and settles it (completes_today() holds).
+  void play_out(std::uint32_t slot) {
+    Cohort& cohort = cohorts_[slot];
+    for (;; ++cohort.leg) {
+      const Leg& leg = cohort.route->legs[cohort.leg];
+      corridor_inflow_[idx(static_cast<std::size_t>(leg.corridor))] += cohort.count;
+      if (leg.to == cohort.destination) break;
+    }
+    settle(slot, cohort.destination);
   }
 
   // Whether entering the leg's corridor now is free of order effects: open, to an open node, and without capacity.
@@ -910,7 +930,9 @@ class Simulation::Impl {
   std::vector<std::vector<Stay>> stays_;
   std::vector<Cohort> cohorts_;
   std::vector<std::uint32_t> free_cohorts_;
-  std::vector<Count> incoming_;  // in transit or waiting, by destination
+  bool deciding_ = false;                        // in decide_day: launches may be played out after it
+  std::vector<std::uint32_t> played_out_later_;  // cohorts launched today whose whole journey ends today
+  std::vector<Count> incoming_;                  // in transit or waiting, by destination
   Count initial_total_ = 0;
 
   // Node and network state.
