@@ -76,6 +76,7 @@ struct RunArgs {
   bool no_output = false;
   std::string variants;
   bool quiet = false;
+  std::vector<std::string> record;
 };
 
 void add_run_args(CLI::App& command, RunArgs& args) {
@@ -92,6 +93,11 @@ void add_run_args(CLI::App& command, RunArgs& args) {
   command.add_option("--variants", args.variants, "'all': run the base and every variant, then compare them")
       ->check(CLI::IsMember({"all"}));
   command.add_flag("--quiet", args.quiet, "No progress line and no timing");
+  command
+      .add_option("--record", args.record,
+                  "What the output file records, as under outputs: 'variables=departures,arrivals', "
+                  "'nodes=a,b', 'interval_days=7' (';' or repeated --record for several; 'all' for every one)")
+      ->delimiter(';');
 }
 
 // One run of one scenario (resolved with its variant and overrides): summary, validation rows, file.
@@ -147,6 +153,7 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
     std::vector<std::string> seed_set;
     if (args.seed) seed_set.push_back(fmt::format("scenario.seed={}", *args.seed));
     LoadOptions options = args.scenario.options(args.scenario.variant, false, seed_set);
+    options.record_overrides = args.record;
     auto loaded = load_scenario_file(args.scenario.path, options);
     if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
     return run_one(args, loaded, argv, true, out, err);
@@ -156,13 +163,17 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
     err << "haven: error: --variants all writes one file per variant; it cannot be combined with -o or --variant\n";
     return exit_bad_input;
   }
-  auto base = load_scenario_file(args.scenario.path, args.scenario.options("", true));
+  LoadOptions base_options = args.scenario.options("", true);
+  base_options.record_overrides = args.record;
+  auto base = load_scenario_file(args.scenario.path, base_options);
   if (print_diagnostics(base.diagnostics, err) != exit_ok) return exit_bad_input;
   std::vector<std::string> variants = {""};
   for (const auto& v : base.scenario->variant_names) variants.push_back(v);
   std::vector<WhatIfOutcome> outcomes;
   for (const auto& variant : variants) {
-    auto loaded = load_scenario_file(args.scenario.path, args.scenario.options(variant, false));
+    LoadOptions variant_options = args.scenario.options(variant, false);
+    variant_options.record_overrides = args.record;
+    auto loaded = load_scenario_file(args.scenario.path, variant_options);
     if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
     std::filesystem::path path;
     std::ostringstream ignored;

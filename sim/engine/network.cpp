@@ -64,6 +64,7 @@ struct RoadNetwork::SearchResult {
   std::vector<CorridorIndex> via;    // corridor we came by
   std::vector<std::uint32_t> stamp;
   std::vector<NodeIndex> settled;  // in settling order
+  std::vector<std::int32_t> slot;  // scratch for callers: a settled node's place in their list
   std::uint32_t current = 0;
 
   void prepare(std::size_t nodes) {
@@ -73,6 +74,7 @@ struct RoadNetwork::SearchResult {
       parent.assign(nodes, -1);
       via.assign(nodes, -1);
       stamp.assign(nodes, 0);
+      slot.assign(nodes, -1);
       current = 0;
     }
     if (++current == 0) {  // wrapped: clear for real, once in 2^32 searches
@@ -140,45 +142,107 @@ RoutePtr build_route(NodeIndex origin, NodeIndex destination, const std::vector<
 }
 }  // namespace
 
-const std::vector<Candidate>& RoadNetwork::candidates(NodeIndex origin, double range_km) {
+const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_km) {
   CacheEntry& entry = cache_[static_cast<std::size_t>(origin)];
-  if (entry.valid && entry.range_km == range_km) return entry.candidates;
+  if (entry.valid && entry.range_km == range_km) return entry.list;
   thread_local SearchResult result;
   search(origin, range_km, no_node, result);
-  entry.candidates.clear();
+  // Candidates in node order, so that the split over them does not depend on search tie-breaking.
+  thread_local std::vector<NodeIndex> reached;
+  reached.clear();
   for (NodeIndex node : result.settled) {
-    if (node == origin) continue;
-    const double length = result.length_km[static_cast<std::size_t>(node)];
-    Candidate candidate{node, length, 1.0, 1.0,
-                        build_route(origin, node, result.parent, result.via, result.length_km, corridor_travel_days_)};
+    if (node != origin) reached.push_back(node);
+  }
+  std::sort(reached.begin(), reached.end());
+  auto& list = entry.list;
+  list.candidates.clear();
+  list.candidates.reserve(reached.size());
+  list.parent.assign(reached.size(), -1);
+  list.via.assign(reached.size(), -1);
+  for (std::size_t k = 0; k < reached.size(); ++k) {
+    const auto node = static_cast<std::size_t>(reached[k]);
+    result.slot[node] = static_cast<std::int32_t>(k);
+    const double length = result.length_km[node];
+    Candidate candidate{reached[k], length, 1.0, 1.0};
     if (rules_) {
       candidate.same_side_factor = rules_->route_factor(length, false, parameters_);
       candidate.other_side_factor = rules_->route_factor(length, true, parameters_);
     }
-    entry.candidates.push_back(std::move(candidate));
+    list.candidates.push_back(candidate);
   }
-  // Candidates in node order, so that the split over them does not depend on search tie-breaking.
-  std::sort(entry.candidates.begin(), entry.candidates.end(),
-            [](const Candidate& a, const Candidate& b) { return a.node < b.node; });
-  entry.reached.assign(result.settled.begin(), result.settled.end());
-  std::sort(entry.reached.begin(), entry.reached.end());
+  for (std::size_t k = 0; k < reached.size(); ++k) {
+    const auto node = static_cast<std::size_t>(reached[k]);
+    const auto parent = result.parent[node];
+    list.parent[k] = parent == origin ? -1 : result.slot[static_cast<std::size_t>(parent)];
+    list.via[k] = result.via[node];
+  }
+  list.candidates.shrink_to_fit();
+  list.parent.shrink_to_fit();
+  list.via.shrink_to_fit();
   entry.range_km = range_km;
   entry.valid = true;
-  return entry.candidates;
+  ++entry.generation;
+  return entry.list;
+}
+
+RoutePtr RoadNetwork::candidate_route(NodeIndex origin, std::size_t k) const {
+  const CacheEntry& entry = cache_[static_cast<std::size_t>(origin)];
+  const CandidateList& list = entry.list;
+  constexpr std::size_t max_remembered_routes = 1u << 18;
+  if (candidate_routes_.size() >= max_remembered_routes) candidate_routes_.clear();
+  const auto key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(origin)) << 32) | k;
+  auto& remembered = candidate_routes_[key];
+  if (remembered.second && remembered.first == entry.generation) return remembered.second;
+  auto route = std::make_shared<Route>();
+  std::size_t legs = 0;
+  for (auto at = static_cast<std::int32_t>(k); at >= 0; at = list.parent[static_cast<std::size_t>(at)]) ++legs;
+  route->legs.reserve(legs);
+  for (auto at = static_cast<std::int32_t>(k); at >= 0; at = list.parent[static_cast<std::size_t>(at)]) {
+    const auto slot = static_cast<std::size_t>(at);
+    const auto parent = list.parent[slot];
+    const CorridorIndex c = list.via[slot];
+    route->legs.push_back(Leg{c, parent < 0 ? origin : list.candidates[static_cast<std::size_t>(parent)].node,
+                              list.candidates[slot].node, corridor_travel_days_[static_cast<std::size_t>(c)]});
+  }
+  std::reverse(route->legs.begin(), route->legs.end());
+  for (const auto& leg : route->legs) route->travel_days += leg.travel_days;
+  route->length_km = list.candidates[k].road_distance_km;
+  remembered = {entry.generation, route};
+  return route;
 }
 
 RoutePtr RoadNetwork::route(NodeIndex from, NodeIndex to) const {
+  // Unbounded searches are the costly ones (they run until they reach `to`), and returns ask for the same
+  // (host, home) pairs every day: remember the answers until the network changes.
+  constexpr std::size_t max_remembered_routes = 1u << 20;
+  if (routes_version_ != version_ || routes_.size() >= max_remembered_routes) {
+    routes_.clear();
+    routes_version_ = version_;
+  }
+  const auto key =
+      (static_cast<std::uint64_t>(static_cast<std::uint32_t>(from)) << 32) | static_cast<std::uint32_t>(to);
+  if (auto it = routes_.find(key); it != routes_.end()) return it->second;
   thread_local SearchResult result;
   search(from, std::numeric_limits<double>::infinity(), to, result);
-  if (result.settled.empty() || result.settled.back() != to) return nullptr;
-  return build_route(from, to, result.parent, result.via, result.length_km, corridor_travel_days_);
+  RoutePtr found;
+  if (!result.settled.empty() && result.settled.back() == to) {
+    found = build_route(from, to, result.parent, result.via, result.length_km, corridor_travel_days_);
+  }
+  routes_.emplace(key, found);
+  return found;
 }
 
 void RoadNetwork::invalidate_reaching(NodeIndex a, NodeIndex b) {
-  for (auto& entry : cache_) {
+  const auto by_node = [](const Candidate& c, NodeIndex n) { return c.node < n; };
+  auto reached = [&](const std::vector<Candidate>& candidates, NodeIndex n) {
+    auto it = std::lower_bound(candidates.begin(), candidates.end(), n, by_node);
+    return it != candidates.end() && it->node == n;
+  };
+  for (std::size_t origin = 0; origin < cache_.size(); ++origin) {
+    auto& entry = cache_[origin];
     if (!entry.valid) continue;
-    if (std::binary_search(entry.reached.begin(), entry.reached.end(), a) ||
-        std::binary_search(entry.reached.begin(), entry.reached.end(), b)) {
+    const auto o = static_cast<NodeIndex>(origin);
+    if (o == a || o == b || reached(entry.list.candidates, a) || reached(entry.list.candidates, b)) {
       entry.valid = false;
     }
   }

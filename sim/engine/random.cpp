@@ -108,17 +108,29 @@ void expected_multinomial(std::int64_t n, std::span<const double> weights, std::
     return;
   }
   std::int64_t assigned = 0;
-  // Remainders ranked largest first; ties by index keep it deterministic.
-  std::vector<std::pair<double, std::size_t>> remainders(weights.size());
+  // Remainders ranked largest first; ties by index keep it deterministic. Scratch space per thread: this runs for
+  // every pooled cohort that settles.
+  thread_local std::vector<std::pair<double, std::size_t>> remainders;
+  remainders.resize(weights.size());
   for (std::size_t k = 0; k < weights.size(); ++k) {
     const double exact = static_cast<double>(n) * (std::max(weights[k], 0.0) / total);
     out[k] = static_cast<std::int64_t>(std::floor(exact));
     assigned += out[k];
     remainders[k] = {exact - std::floor(exact), k};
   }
-  std::sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) {
+  const auto larger = [](const auto& a, const auto& b) {
     return a.first > b.first || (a.first == b.first && a.second < b.second);
-  });
+  };
+  const std::int64_t left = n - assigned;
+  if (left >= 0 && static_cast<std::size_t>(left) <= remainders.size()) {
+    // The usual case: one unit each to the `left` largest remainders, which a partial selection finds (the
+    // ranking is a strict order, so the set is the one a full sort would give).
+    const auto top = remainders.begin() + static_cast<std::ptrdiff_t>(left);
+    if (top != remainders.end()) std::nth_element(remainders.begin(), top, remainders.end(), larger);
+    for (auto it = remainders.begin(); it != top; ++it) ++out[it->second];
+    return;
+  }
+  std::sort(remainders.begin(), remainders.end(), larger);
   for (std::size_t k = 0; assigned < n; k = (k + 1) % remainders.size(), ++assigned) ++out[remainders[k].second];
   // Floating-point floors can overshoot by a unit when weights are tiny relative to n; take it back.
   for (std::size_t k = remainders.size(); assigned > n && k-- > 0;) {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <deque>
 #include <limits>
-#include <map>
+#include <unordered_map>
 
 #include "haven/engine/event_queue.hpp"
 #include "haven/engine/network.hpp"
@@ -77,6 +77,14 @@ struct Flow {
   std::shared_ptr<const OriginMix> mix;  // move_on: the movers' homes
 };
 
+// Per-thread scratch space of a node's decisions, kept between nodes and days so that deciding allocates nothing.
+struct DecisionScratch {
+  std::vector<double> weights, pooled, share_total;
+  std::vector<Count> split, moving_total;
+  std::vector<OriginMix> movers;
+  std::vector<std::vector<double>> home_share;
+};
+
 // People leaving a stay today (moving on), taken from it at the commit.
 struct StayDeparture {
   std::uint32_t stay = 0;
@@ -122,6 +130,9 @@ class Simulation::Impl {
       control_[i] = initial_control_[i] = s_.nodes[i].control;
       capacity_[i] = base_capacity(i);
     }
+    side_.assign(n, -1);
+    for (std::size_t i = 0; i < n; ++i) side_[i] = side_id(control_[i]);
+    initial_side_ = side_;
     incoming_.assign(n, 0);
     zero_daily();
     in_transit_ = CountVector::Zero(idx(c));
@@ -318,6 +329,7 @@ class Simulation::Impl {
           } else if constexpr (std::is_same_v<T, Capture>) {
             if (starting) {
               control_[at(action.node)] = action.by;
+              side_[at(action.node)] = side_id(action.by);
               ++front_line_[at(action.node)];
             } else {
               --front_line_[at(action.node)];
@@ -371,25 +383,49 @@ class Simulation::Impl {
     const bool threatened = threat > 0.0;
     if (!(anyone_home && threatened) && stays_[i].empty()) return;
 
-    const auto& candidates = network_.candidates(node, p_.awareness_range_km);
-    std::vector<double> weights(candidates.size());
-    double total_weight = 0.0;
-    for (std::size_t k = 0; k < candidates.size(); ++k) {
+    const CandidateList& list = network_.candidate_list(node, p_.awareness_range_km);
+    const auto& candidates = list.candidates;
+    // Scratch space per thread: every deciding node needs these each day.
+    thread_local DecisionScratch scratch;
+    auto& weights = scratch.weights;
+    weights.resize(candidates.size());
+    const std::int32_t side = side_[i];
+    auto raw_weight = [&](std::size_t k) -> double {
+      if (side < 0) return appeal_[at(candidates[k].node)] * candidates[k].same_side_factor;  // uncontested
       const auto j = at(candidates[k].node);
-      const bool other_side = !control_[i].empty() && !control_[j].empty() && control_[i] != control_[j];
-      weights[k] = appeal_[j] * (other_side ? candidates[k].other_side_factor : candidates[k].same_side_factor);
-      total_weight += weights[k];
-    }
-    const bool can_leave = total_weight > 0.0;
-    // Normalised: weights can be tiny (every destination under fire) and the pooled split divides by them.
-    if (can_leave) {
-      for (auto& w : weights) w /= total_weight;
-      total_weight = 1.0;
-    }
-    std::vector<Count> split(candidates.size());
+      const bool other_side = side_[j] >= 0 && side_[j] != side;
+      return appeal_[j] * (other_side ? candidates[k].other_side_factor : candidates[k].same_side_factor);
+    };
+    // The weights are needed in full only when someone leaves or moves on; most nodes on most days only host
+    // people who stay. So they are computed when first needed (normalise()), and what decides whether anyone
+    // may leave is found without them: the sum of non-negative weights is positive exactly when one weight is.
+    bool can_leave = false;
+    for (std::size_t k = 0; k < candidates.size() && !can_leave; ++k) can_leave = raw_weight(k) > 0.0;
+    bool normalised = false;
+    auto normalise = [&] {
+      if (normalised) return;
+      double total = 0.0;
+      if (side < 0) {
+        for (std::size_t k = 0; k < candidates.size(); ++k) {
+          weights[k] = appeal_[at(candidates[k].node)] * candidates[k].same_side_factor;
+          total += weights[k];
+        }
+      } else {
+        for (std::size_t k = 0; k < candidates.size(); ++k) {
+          weights[k] = raw_weight(k);
+          total += weights[k];
+        }
+      }
+      // Normalised: weights can be tiny (every destination under fire) and the pooled split divides by them.
+      for (auto& w : weights) w /= total;
+      normalised = true;
+    };
+    auto& split = scratch.split;
+    split.resize(candidates.size());
     RandomStream destination_stream = stream(RandomPurpose::destination, i, day);
     auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count,
                       std::shared_ptr<const OriginMix> mix) {
+      normalise();
       draw_multinomial(destination_stream, count, weights, split);
       for (std::size_t k = 0; k < candidates.size(); ++k) {
         if (split[k] > 0) {
@@ -417,29 +453,52 @@ class Simulation::Impl {
     // origin's own split with its home left out.
     RandomStream onward_stream = stream(RandomPurpose::onward, i, day);
     RandomStream return_stream = stream(RandomPurpose::return_home, i, day);
-    auto weight_of = [&](NodeIndex origin) -> std::pair<double, std::int64_t> {
+    auto candidate_index = [&](NodeIndex origin) -> std::int64_t {
       auto it = std::lower_bound(candidates.begin(), candidates.end(), origin,
                                  [](const Candidate& c, NodeIndex n) { return c.node < n; });
-      if (it == candidates.end() || it->node != origin) return {0.0, -1};
-      const auto k = it - candidates.begin();
-      return {weights[static_cast<std::size_t>(k)], k};
+      return it == candidates.end() || it->node != origin ? -1 : it - candidates.begin();
     };
-    std::vector<OriginMix> movers(groups);
-    std::vector<Count> moving_total(groups, 0);
-    std::vector<std::vector<double>> home_share(groups);  // b_o of the origin that is candidate k
-    std::vector<double> share_total(groups, 0.0);         // B
+    auto& movers = scratch.movers;
+    movers.resize(groups);
+    for (auto& m : movers) m.clear();
+    auto& moving_total = scratch.moving_total;
+    moving_total.assign(groups, 0);
+    auto& home_share = scratch.home_share;  // b_o of the origin that is candidate k
+    home_share.resize(groups);
+    for (auto& h : home_share) h.clear();
+    auto& share_total = scratch.share_total;  // B
+    share_total.assign(groups, 0.0);
     for (std::uint32_t k = 0; k < stays_[i].size(); ++k) {
       const Stay& stay = stays_[i][k];
       const auto g = static_cast<std::size_t>(stay.group);
       Count moving = 0;
-      const auto [home_weight, home_candidate] = weight_of(stay.origin);
-      // Relative to the total, so that cancellation (home nearly the only destination) cannot blow up the share.
-      const double elsewhere = total_weight - home_weight;
-      if (can_leave && elsewhere > 1e-9 * total_weight) {
+      const std::int64_t home_candidate = candidate_index(stay.origin);
+      // Nobody of this stay moves on when home carries all the weight (the weight elsewhere, relative to the total,
+      // is 1e-9 or less). Settled without the full weights when another destination clearly weighs something:
+      // one at 1e-6 of home's weight or more leaves at least ~1e-6 elsewhere, whatever the rounding.
+      bool may_move = can_leave;
+      if (may_move && home_candidate >= 0 && !normalised) {
+        const auto home = static_cast<std::size_t>(home_candidate);
+        const double home_raw = raw_weight(home);
+        bool clearly = false;
+        for (std::size_t c = 0; c < candidates.size() && !clearly; ++c) {
+          clearly = c != home && raw_weight(c) >= home_raw * 1e-6;
+        }
+        if (!clearly) normalise();
+      }
+      if (may_move && home_candidate >= 0 && normalised) {
+        may_move = 1.0 - weights[static_cast<std::size_t>(home_candidate)] > 1e-9;
+      }
+      if (may_move) {
         const double probability =
             rules_->onward_probability(threat, s_.groups[g].departure_factor, s_.nodes[i].kind, p_);
         moving = draw_binomial(onward_stream, stay.count, probability);
         if (moving > 0) {
+          normalise();
+          const double home_weight = home_candidate >= 0 ? weights[static_cast<std::size_t>(home_candidate)] : 0.0;
+          // Relative to the total (1), so that cancellation (home nearly the only destination) cannot blow up the
+          // share.
+          const double elsewhere = 1.0 - home_weight;
           departing.push_back({k, moving});
           const double share = static_cast<double>(moving) / elsewhere;
           movers[g].emplace_back(stay.origin, share);
@@ -451,8 +510,7 @@ class Simulation::Impl {
           }
         }
       }
-      if (stay.origin != no_node && stay.origin != node &&
-          control_[at(stay.origin)] == initial_control_[at(stay.origin)]) {
+      if (stay.origin != no_node && stay.origin != node && side_[at(stay.origin)] == initial_side_[at(stay.origin)]) {
         const double probability = rules_->return_probability(safe_days_[at(stay.origin)], p_);
         const Count going_home = draw_binomial(return_stream, stay.count - moving, probability);
         if (going_home > 0) {
@@ -460,7 +518,8 @@ class Simulation::Impl {
         }
       }
     }
-    std::vector<double> pooled(candidates.size());
+    auto& pooled = scratch.pooled;
+    pooled.resize(candidates.size());
     for (std::size_t g = 0; g < groups; ++g) {
       if (moving_total[g] == 0) continue;
       for (std::size_t k = 0; k < candidates.size(); ++k) {
@@ -468,7 +527,7 @@ class Simulation::Impl {
         pooled[k] = weights[k] * std::max(0.0, share_total[g] - own);
       }
       draw_multinomial(destination_stream, moving_total[g], pooled, split);
-      auto mix = std::make_shared<const OriginMix>(std::move(movers[g]));
+      auto mix = std::make_shared<const OriginMix>(movers[g]);
       for (std::size_t k = 0; k < candidates.size(); ++k) {
         if (split[k] > 0) {
           flows.push_back(Flow{Flow::Kind::move_on, static_cast<GroupIndex>(g), no_node, candidates[k].node, split[k],
@@ -479,6 +538,7 @@ class Simulation::Impl {
   }
 
   void decide_day(int day) {
+    deciding_ = true;
     update_threat();
     for (std::size_t j = 0; j < s_.nodes.size(); ++j) {
       appeal_[j] = rules_->destination_appeal(
@@ -505,7 +565,7 @@ class Simulation::Impl {
     for (std::size_t i = 0; i < s_.nodes.size(); ++i) {
       if (flows_[i].empty()) continue;
       const auto node = static_cast<NodeIndex>(i);
-      const auto& candidates = network_.candidates(node, p_.awareness_range_km);
+      network_.candidate_list(node, p_.awareness_range_km);  // as decided today: candidate_route() reads it
       launches.clear();
       for (const auto& departure : stay_departures_[i]) {
         Stay& stay = stays_[i][departure.stay];
@@ -519,7 +579,7 @@ class Simulation::Impl {
           route = network_.route(node, flow.destination);
           if (!route) continue;  // no open way home today; they stay
         } else {
-          route = candidates[static_cast<std::size_t>(flow.candidate)].route;
+          route = network_.candidate_route(node, static_cast<std::size_t>(flow.candidate));
         }
         switch (flow.kind) {
           case Flow::Kind::leave_home:
@@ -544,6 +604,9 @@ class Simulation::Impl {
       }
     }
     evacuate();
+    deciding_ = false;
+    for (const auto slot : played_out_later_) play_out(slot);
+    played_out_later_.clear();
   }
 
   // Organised evacuations move up to `rate` residents a day, in proportion to the groups present.
@@ -595,7 +658,14 @@ class Simulation::Impl {
 
   void launch(Cohort cohort) {
     incoming_[at(cohort.destination)] += cohort.count;
-    advance(store(std::move(cohort)));
+    const auto slot = store(std::move(cohort));
+    // A journey that ends today without a capped or closed corridor is played out when the day's decisions are
+    // done (settling now would move the stays that later nodes' flows refer to); the rest set off as usual.
+    if (deciding_ && completes_today(cohorts_[slot], now_)) {
+      played_out_later_.push_back(slot);
+      return;
+    }
+    advance(slot);
   }
 
   // Puts cohort `slot` onto its next corridor, or in the corridor's queue, or re-routes it when the way ahead
@@ -667,17 +737,56 @@ class Simulation::Impl {
     }
   }
 
+  // A cohort reaches the end of its leg at now_ and enters the next one, or settles.
   void arrive(std::uint32_t slot) {
     Cohort& cohort = cohorts_[slot];
     const Leg& leg = cohort.route->legs[cohort.leg];
     in_transit_[idx(static_cast<std::size_t>(leg.corridor))] -= cohort.count;
-    const NodeIndex here = leg.to;
-    if (here == cohort.destination) {
-      settle(slot, here);
+    if (leg.to == cohort.destination) {
+      settle(slot, leg.to);
       return;
     }
     ++cohort.leg;
+    if (completes_today(cohort, now_)) {
+      play_out(slot);
+      return;
+    }
     advance(slot);
+  }
+
+  // Journeys that end before the next whole day along open, uncapped corridors are played out at once instead of
+  // one queued arrival per leg. Between two whole days the network does not change, and what such an arrival
+  // does (leave a corridor, enter an uncapped one, settle) only adds to sums that nothing reads before the next
+  // day's record, so its place among other arrivals does not matter. Every other journey goes through the queue
+  // exactly as before, in the same order: results are those of one event per leg.
+  [[nodiscard]] bool completes_today(const Cohort& cohort, double time) const {
+    const double day_end = std::floor(time) + 1.0;
+    const double speed_factor = s_.groups[static_cast<std::size_t>(cohort.group)].speed_factor;
+    for (std::size_t l = cohort.leg; l < cohort.route->legs.size(); ++l) {
+      const Leg& leg = cohort.route->legs[l];
+      if (!enters_freely(leg)) return false;
+      time += leg.travel_days / speed_factor;
+      if (!(time < day_end)) return false;
+      if (leg.to == cohort.destination) return true;
+    }
+    return false;
+  }
+
+  // Enters cohort `slot`'s remaining legs in turn and settles it (completes_today() holds).
+  void play_out(std::uint32_t slot) {
+    Cohort& cohort = cohorts_[slot];
+    for (;; ++cohort.leg) {
+      const Leg& leg = cohort.route->legs[cohort.leg];
+      corridor_inflow_[idx(static_cast<std::size_t>(leg.corridor))] += cohort.count;
+      if (leg.to == cohort.destination) break;
+    }
+    settle(slot, cohort.destination);
+  }
+
+  // Whether entering the leg's corridor now is free of order effects: open, to an open node, and without capacity.
+  [[nodiscard]] bool enters_freely(const Leg& leg) const {
+    return network_.corridor_open(leg.corridor) && network_.node_open(leg.to) &&
+           !s_.corridors[static_cast<std::size_t>(leg.corridor)].capacity_people_per_day.has_value();
   }
 
   // People reach the end of their journey (or of the road) at `node`.
@@ -725,7 +834,7 @@ class Simulation::Impl {
     } else {
       it->count += count;
     }
-    if (origin != no_node) od_[{origin, node}] += count;
+    if (origin != no_node) od_[od_key(origin, node)] += count;
   }
 
   // ---- recording ------------------------------------------------------------------------------------------------
@@ -774,7 +883,14 @@ class Simulation::Impl {
   void finish() {
     FinalRecord final_record;
     final_record.units_per_person = units_;
-    for (const auto& [key, count] : od_) final_record.origin_destination.push_back({key.first, key.second, count});
+    for (const auto& [key, count] : od_) {
+      final_record.origin_destination.push_back(
+          {static_cast<NodeIndex>(key >> 32), static_cast<NodeIndex>(key & 0xffffffffu), count});
+    }
+    std::sort(final_record.origin_destination.begin(), final_record.origin_destination.end(),
+              [](const auto& a, const auto& b) {
+                return a.origin < b.origin || (a.origin == b.origin && a.destination < b.destination);
+              });
     for (auto* o : observers_) o->on_finish(final_record);
 
     summary_.cumulative_displaced = people(cumulative_displaced_);
@@ -814,7 +930,9 @@ class Simulation::Impl {
   std::vector<std::vector<Stay>> stays_;
   std::vector<Cohort> cohorts_;
   std::vector<std::uint32_t> free_cohorts_;
-  std::vector<Count> incoming_;  // in transit or waiting, by destination
+  bool deciding_ = false;                        // in decide_day: launches may be played out after it
+  std::vector<std::uint32_t> played_out_later_;  // cohorts launched today whose whole journey ends today
+  std::vector<Count> incoming_;                  // in transit or waiting, by destination
   Count initial_total_ = 0;
 
   // Node and network state.
@@ -825,6 +943,17 @@ class Simulation::Impl {
   std::vector<int> front_line_;
   std::vector<std::string> control_;
   std::vector<std::string> initial_control_;
+  // control_ as a number per side (-1: uncontested), so that deciding compares integers, not strings.
+  std::vector<std::int32_t> side_;
+  std::vector<std::int32_t> initial_side_;
+  std::vector<std::string> side_names_;
+  std::int32_t side_id(const std::string& control) {
+    if (control.empty()) return -1;
+    auto it = std::find(side_names_.begin(), side_names_.end(), control);
+    if (it != side_names_.end()) return static_cast<std::int32_t>(it - side_names_.begin());
+    side_names_.push_back(control);
+    return static_cast<std::int32_t>(side_names_.size() - 1);
+  }
   std::vector<double> capacity_;
   std::vector<Layers> corridor_layers_ = std::vector<Layers>(s_.corridors.size());
   std::vector<Layers> node_layers_ = std::vector<Layers>(s_.nodes.size());
@@ -847,7 +976,12 @@ class Simulation::Impl {
   Count returned_ = 0;
   std::vector<Count> left_home_by_node_;
   std::vector<Count> displaced_arrivals_by_node_;
-  std::map<std::pair<NodeIndex, NodeIndex>, Count> od_;
+  // Origin-destination totals keyed by od_key(): a hash map (every settlement adds to it), sorted at the end.
+  std::unordered_map<std::uint64_t, Count> od_;
+  static std::uint64_t od_key(NodeIndex origin, NodeIndex destination) {
+    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(origin)) << 32) |
+           static_cast<std::uint32_t>(destination);
+  }
   RunSummary summary_;
 };
 

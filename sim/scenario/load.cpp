@@ -232,6 +232,30 @@ void apply_path_edit(YamlReader& reader, YAML::Node root, const std::string& pat
   }
 }
 
+// `haven run --record key=value` as the edit `outputs.key=value`: the list keys take comma-separated items
+// (`variables=departures,arrivals` -> `[departures, arrivals]`) and `all` (or nothing) for everything. Without
+// '=' the text is passed on as is, and reported as malformed.
+std::string record_edit(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) return text;
+  const std::string key = text.substr(0, eq);
+  std::string value = text.substr(eq + 1);
+  if (key == "variables" || key == "nodes") {
+    if (value == "all") value.clear();
+    std::string list = "[";
+    std::size_t start = 0;
+    while (!value.empty() && start <= value.size()) {
+      const auto comma = value.find(',', start);
+      const auto item = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      list += (list.size() > 1 ? ", " : "") + item;
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    value = list + "]";
+  }
+  return "outputs." + key + "=" + value;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Decoding
 
@@ -1146,7 +1170,11 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
 
     // Each resolution edits a fresh parse: YAML::Clone would drop the source positions diagnostics need.
     auto resolve = [&](YamlReader& r, const std::string& variant_name, const std::vector<Override>& located,
-                       const std::vector<std::string>& overrides) -> YAML::Node {
+                       const std::vector<std::string>& overrides,
+                       const std::vector<std::string>& records) -> YAML::Node {
+      // Without edits the first parse serves as is: a second parse of a 100,000-node file costs seconds and
+      // doubles the peak memory.
+      if (variant_name.empty() && located.empty() && overrides.empty() && records.empty()) return root;
       YAML::Node doc = YAML::Load(text);
       if (!variant_name.empty()) {
         YAML::Node variant(YAML::NodeType::Undefined);
@@ -1228,11 +1256,18 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
         }
         apply_path_edit(r, doc, edit.path, value, edit.origin);
       }
-      for (const auto& override_text : overrides) {
-        const SourceLocation origin{fmt::format("command line (--set {})", override_text), 0, 0};
+      // --set edits, then --record edits (outputs.<key>), each blamed on what was typed.
+      std::vector<std::pair<std::string, std::string>> edits;  // (path=value, how it was given)
+      for (const auto& typed : overrides) edits.emplace_back(typed, "--set " + typed);
+      for (const auto& typed : records) edits.emplace_back(record_edit(typed), "--record " + typed);
+      for (const auto& [override_text, given_as] : edits) {
+        const SourceLocation origin{fmt::format("command line ({})", given_as), 0, 0};
         const auto eq = override_text.find('=');
         if (eq == std::string::npos || eq == 0) {
-          r.diagnostics().error(origin, "expected --set path.to.key=value");
+          r.diagnostics().error(origin, given_as.rfind("--record", 0) == 0
+                                            ? "expected --record key=value (keys as under outputs:, e.g. "
+                                              "variables=departures,arrivals or interval_days=7)"
+                                            : "expected --set path.to.key=value");
           continue;
         }
         YAML::Node value;
@@ -1247,16 +1282,22 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
       return doc;
     };
 
-    YAML::Node doc = resolve(reader, options.variant, located_overrides, options.set_overrides);
+    YAML::Node doc =
+        resolve(reader, options.variant, located_overrides, options.set_overrides, options.record_overrides);
     if (doc.IsDefined() && doc.IsMap()) {
       ScenarioDecoder decoder(reader, scenario);
       decoder.decode(doc);
       scenario.variant = options.variant;
       // The resolved document is the scenario as run: the applied variant is folded in, so the overlays go.
       if (!options.variant.empty()) doc.remove("variants");
-      YAML::Emitter emitter;
-      emitter << doc;
-      result.resolved_yaml = emitter.c_str();
+      if (options.variant.empty() && located_overrides.empty() && options.set_overrides.empty() &&
+          options.record_overrides.empty()) {
+        result.resolved_yaml = text;  // nothing was edited: the file is the scenario as run (comments and all)
+      } else {
+        YAML::Emitter emitter;
+        emitter << doc;
+        result.resolved_yaml = emitter.c_str();
+      }
     }
     // Every variant is resolved and decoded too (haven check); problems that only a variant has say which one.
     std::vector<Diagnostic> found(result.diagnostics.all().begin(), result.diagnostics.all().end());
@@ -1265,7 +1306,7 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
         Scenario scratch;
         Diagnostics own;
         YamlReader variant_reader(display_name, own);
-        YAML::Node variant_doc = resolve(variant_reader, name, {}, {});
+        YAML::Node variant_doc = resolve(variant_reader, name, {}, {}, {});
         if (variant_doc.IsDefined() && variant_doc.IsMap()) {
           ScenarioDecoder decoder(variant_reader, scratch);
           decoder.decode(variant_doc);

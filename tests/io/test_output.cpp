@@ -159,6 +159,31 @@ TEST_CASE("haven run writes the file and refuses to overwrite it without --overw
   CHECK(missing.err.find("nope.h5") != std::string::npos);
 }
 
+TEST_CASE("haven run --record selects variables and nodes and thins the time axis like the outputs section") {
+  const fs::path path = temp_dir("record") / "run.h5";
+  auto result =
+      haven::test::run_cli({"run", "scenarios/examples/valley.yaml", "-o", path.string(), "--quiet", "--record",
+                            "variables=departures,arrivals;nodes=hillcamp,northcamp", "--record", "interval_days=7"});
+  REQUIRE(result.exit_code == 0);
+  const RunFile file = read_run_file(path);
+  const auto s = valley().scenario;
+  CHECK(file.node_index ==
+        std::vector<std::int32_t>{*s->find_node("northcamp"), *s->find_node("hillcamp")});  // in node order
+  CHECK(file.time_days.size() == 10);  // every 7th day of 60, and the last
+  CHECK(file.time_days[1] == 7);
+  CHECK(file.departures.size() == file.times() * 2);
+  CHECK(file.arrivals.size() == file.times() * 2);
+  CHECK(file.residents.empty());
+  CHECK(file.displaced_present.empty());
+  // The same selection written under outputs: gives the same file contents.
+  LoadOptions all_outputs;
+  all_outputs.record_overrides = {"variables=all", "nodes=all"};
+  auto edited = load_scenario_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml", all_outputs);
+  REQUIRE(edited.scenario);
+  CHECK(edited.scenario->outputs.variables.empty());
+  CHECK(edited.scenario->outputs.nodes.empty());
+}
+
 TEST_CASE("HDF5 failures become exceptions that say what we were doing") {
   CHECK_THROWS_WITH_AS(h5::File::open_read_only("/nonexistent/dir/x.h5"),
                        doctest::Contains("HDF5: cannot open /nonexistent/dir/x.h5"), h5::Hdf5Error);

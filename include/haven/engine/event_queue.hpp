@@ -2,8 +2,14 @@
 // The discrete-event core's queue: events ordered by (time, priority, insertion sequence), so two events at
 // the same time always run in the same order (as in ns-3). Cancellation is lazy: a cancelled event is flagged
 // and skipped when it reaches the front, never searched for.
+//
+// A calendar queue with one bucket per whole day (time is in days): only the current day's events are kept in a
+// binary heap; later days' events are appended unsorted to their day's bucket and heapified when that day comes.
+// The heap stays as small as one day's traffic whatever the number of travellers still days from arrival, and
+// the order is exactly the heap's (time, priority, sequence).
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <unordered_set>
@@ -25,8 +31,18 @@ class EventQueue {
 
   EventId push(double time, int priority, Payload payload) {
     const EventId id = next_id_++;
-    heap_.push_back(Entry{time, priority, id, std::move(payload)});
-    std::push_heap(heap_.begin(), heap_.end(), later_);
+    ++stored_;
+    const double day = std::floor(time);
+    // Today's events (and any in the past or beyond the calendar, which only the heap can order) go to the heap.
+    if (!(day > current_day_) || !(day < static_cast<double>(max_calendar_days))) {
+      heap_.push_back(Entry{time, priority, id, std::move(payload)});
+      std::push_heap(heap_.begin(), heap_.end(), later_);
+      return id;
+    }
+    const auto bucket = static_cast<std::size_t>(day);
+    if (bucket >= buckets_.size()) buckets_.resize(std::max(bucket + 1, buckets_.size() * 2));
+    buckets_[bucket].push_back(Entry{time, priority, id, std::move(payload)});
+    next_bucket_ = std::min(next_bucket_, bucket);
     return id;
   }
 
@@ -40,10 +56,11 @@ class EventQueue {
 
   // The earliest live event, removed from the queue; nullopt when none is left.
   std::optional<Entry> pop() {
-    while (!heap_.empty()) {
+    while (refill()) {
       std::pop_heap(heap_.begin(), heap_.end(), later_);
       Entry entry = std::move(heap_.back());
       heap_.pop_back();
+      --stored_;
       if (auto it = cancelled_.find(entry.id); it != cancelled_.end()) {
         cancelled_.erase(it);
         continue;
@@ -55,10 +72,11 @@ class EventQueue {
 
   // Time of the earliest live event.
   std::optional<double> next_time() {
-    while (!heap_.empty() && cancelled_.count(heap_.front().id)) {
+    while (refill() && cancelled_.count(heap_.front().id)) {
       cancelled_.erase(heap_.front().id);
       std::pop_heap(heap_.begin(), heap_.end(), later_);
       heap_.pop_back();
+      --stored_;
     }
     if (heap_.empty()) return std::nullopt;
     return heap_.front().time;
@@ -66,10 +84,26 @@ class EventQueue {
 
   [[nodiscard]] bool empty() { return !next_time().has_value(); }
   // Entries held, cancelled ones included until they surface.
-  [[nodiscard]] std::size_t stored() const noexcept { return heap_.size(); }
+  [[nodiscard]] std::size_t stored() const noexcept { return stored_; }
   void reserve(std::size_t n) { heap_.reserve(n); }
 
  private:
+  // Days beyond this (100 years) are ordered by the heap alone.
+  static constexpr std::size_t max_calendar_days = 1u << 16;
+
+  // When the heap is empty, the next non-empty day becomes current; false when nothing is left.
+  bool refill() {
+    while (heap_.empty()) {
+      while (next_bucket_ < buckets_.size() && buckets_[next_bucket_].empty()) ++next_bucket_;
+      if (next_bucket_ >= buckets_.size()) return false;
+      current_day_ = static_cast<double>(next_bucket_);
+      heap_.swap(buckets_[next_bucket_]);
+      std::make_heap(heap_.begin(), heap_.end(), later_);
+      ++next_bucket_;
+    }
+    return true;
+  }
+
   // A max-heap on "later", so the front is the earliest.
   struct Later {
     bool operator()(const Entry& a, const Entry& b) const noexcept {
@@ -79,7 +113,11 @@ class EventQueue {
     }
   };
   Later later_{};
-  std::vector<Entry> heap_;
+  std::vector<Entry> heap_;                  // events of the current day (and earlier), a heap
+  std::vector<std::vector<Entry>> buckets_;  // later days' events by day, unsorted
+  std::size_t next_bucket_ = 0;              // no bucket before this one holds anything
+  double current_day_ = -1.0;
+  std::size_t stored_ = 0;
   std::unordered_set<EventId> cancelled_;
   EventId next_id_ = 0;
 };

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <boost/graph/adjacency_list.hpp>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "haven/engine/rules.hpp"
@@ -26,14 +27,22 @@ struct Route {
 };
 using RoutePtr = std::shared_ptr<const Route>;
 
-// A destination someone at `origin` knows of, and the fastest open way there.
+// A destination someone at `origin` knows of (its route: RoadNetwork::candidate_route).
 struct Candidate {
   NodeIndex node = no_node;
-  double road_distance_km = 0.0;
+  double road_distance_km = 0.0;  // along the fastest route
   // The rule set's route factor for this distance, to a destination held by the origin's side or another.
   double same_side_factor = 1.0;
   double other_side_factor = 1.0;
-  RoutePtr route;
+};
+
+// A node's candidates in node order, and the fastest routes to them as the search tree: candidate k is reached
+// from candidate parent[k] (-1: the origin) by corridor via[k]. Every node of a large network keeps one of these,
+// so routes are not stored leg by leg (40 bytes a candidate, not some 300); candidate_route() spells one out.
+struct CandidateList {
+  std::vector<Candidate> candidates;
+  std::vector<std::int32_t> parent;
+  std::vector<CorridorIndex> via;
 };
 
 class RoadNetwork {
@@ -63,8 +72,16 @@ class RoadNetwork {
 
   // Open destinations within `range_km` of road from `origin` (excluding it), fastest route to each. Cached
   // per origin. Safe to call concurrently for different origins (not concurrently with set_*_open).
-  const std::vector<Candidate>& candidates(NodeIndex origin, double range_km);
-  // Fastest open route from `from` to `to`, without a range limit; nullptr when there is none.
+  const std::vector<Candidate>& candidates(NodeIndex origin, double range_km) {
+    return candidate_list(origin, range_km).candidates;
+  }
+  const CandidateList& candidate_list(NodeIndex origin, double range_km);
+  // The fastest route from `origin` to its candidate k, as found by the last candidate_list(origin, ...) call.
+  // Routes in use are remembered (a bounded number): the same node sends people the same way day after day.
+  // Not safe to call concurrently.
+  [[nodiscard]] RoutePtr candidate_route(NodeIndex origin, std::size_t k) const;
+  // Fastest open route from `from` to `to`, without a range limit; nullptr when there is none. Remembered until
+  // the network next changes (people go home along the same roads day after day). Not safe to call concurrently.
   [[nodiscard]] RoutePtr route(NodeIndex from, NodeIndex to) const;
 
   // Searches run since construction (for tests of the cache and for benchmarks).
@@ -75,8 +92,8 @@ class RoadNetwork {
   struct CacheEntry {
     bool valid = false;
     double range_km = 0.0;
-    std::vector<Candidate> candidates;
-    std::vector<NodeIndex> reached;  // sorted: every node the search settled, for invalidation
+    CandidateList list;            // with the origin, every node the search settled (for invalidation)
+    std::uint32_t generation = 0;  // counts the searches that filled `list`
   };
   struct SearchResult;
   void search(NodeIndex origin, double range_km, NodeIndex target, SearchResult& result) const;
@@ -92,6 +109,11 @@ class RoadNetwork {
   const RuleSet* rules_;
   std::uint64_t version_ = 0;
   mutable std::atomic<std::uint64_t> searches_{0};
+  // route() results by (from, to), valid for network version routes_version_; bounded in size.
+  mutable std::unordered_map<std::uint64_t, RoutePtr> routes_;
+  mutable std::uint64_t routes_version_ = 0;
+  // candidate_route() results by (origin, k), with the generation of the origin's list they were spelt out from.
+  mutable std::unordered_map<std::uint64_t, std::pair<std::uint32_t, RoutePtr>> candidate_routes_;
 };
 
 // Corridor speed: explicit, or the kind's default parameter.

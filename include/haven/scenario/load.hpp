@@ -24,6 +24,10 @@ struct LoadOptions {
   bool all_variants = false;                     // also resolve and validate every variant (haven check)
   std::vector<std::filesystem::path> set_files;  // overlay files (haven calibrate writes them), after the variant
   std::vector<Override> overrides;               // applied after the overlay files, before set_overrides
+  // `haven run --record`: "key=value" edits of the outputs section, applied last; lists are comma-separated
+  // (`variables=departures,arrivals`, `nodes=a,b`, `interval_days=7`; `all` selects everything). Each is
+  // checked as if written under `outputs:` and reported at `command line (--record key=value)`.
+  std::vector<std::string> record_overrides;
 };
 
 struct LoadResult {
