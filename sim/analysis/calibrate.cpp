@@ -156,9 +156,10 @@ std::optional<CalibrationParameter> parse_calibration_parameter(const std::strin
   } else {
     const auto names = parameter_names();
     const std::string hint = did_you_mean(p.name, std::span(names));
-    error = fmt::format("--param {}: '{}' is not a model parameter{} To fit another value, give its key path "
-                        "(nodes.<id>.capacity)",
-                        text, p.name, hint.empty() ? "." : hint);
+    error = fmt::format(
+        "--param {}: '{}' is not a model parameter{} To fit another value, give its key path "
+        "(nodes.<id>.capacity)",
+        text, p.name, hint.empty() ? "." : hint);
     return std::nullopt;
   }
   return p;

@@ -1,11 +1,10 @@
 // Calibration recovers known parameters from observations generated with them, and its overlay reruns the fit.
 
-#include "haven/analysis/calibrate.hpp"
-
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include "../support.hpp"
+#include "haven/analysis/calibrate.hpp"
 #include "haven/engine/recorder.hpp"
 #include "haven/engine/simulation.hpp"
 
@@ -36,18 +35,21 @@ fs::path synthetic_scenario() {
   simulation.run();
   const double unit = static_cast<double>(recorder.units_per_person());
   std::string observations = "observations:\n";
-  observations += "  - id: displaced\n    variable: cumulative_displaced\n    source: {publisher: synthetic}\n"
-                  "    points:\n";
+  observations +=
+      "  - id: displaced\n    variable: cumulative_displaced\n    source: {publisher: synthetic}\n"
+      "    points:\n";
   for (int day = 4; day < 60; day += 5) {
-    observations += fmt::format("      - {{day: {}, value: {:.0f}}}\n", day,
-                                static_cast<double>(recorder.cumulative_displaced_[static_cast<std::size_t>(day)]) / unit);
+    observations +=
+        fmt::format("      - {{day: {}, value: {:.0f}}}\n", day,
+                    static_cast<double>(recorder.cumulative_displaced_[static_cast<std::size_t>(day)]) / unit);
   }
-  observations += "  - id: midcity\n    variable: displaced_present\n    node: midcity\n    source: {publisher: synthetic}\n"
-                  "    points:\n";
+  observations +=
+      "  - id: midcity\n    variable: displaced_present\n    node: midcity\n    source: {publisher: synthetic}\n"
+      "    points:\n";
   for (int day = 4; day < 60; day += 5) {
-    observations += fmt::format(
-        "      - {{day: {}, value: {:.0f}}}\n", day,
-        static_cast<double>(recorder.displaced_[static_cast<std::size_t>(day)].row(2).sum()) / unit);
+    observations +=
+        fmt::format("      - {{day: {}, value: {:.0f}}}\n", day,
+                    static_cast<double>(recorder.displaced_[static_cast<std::size_t>(day)].row(2).sum()) / unit);
   }
   std::string text = read_text(valley);
   const auto begin = text.find("observations:");

@@ -1,8 +1,6 @@
 // Gathering: ensemble.h5 reads every member's own numbers through virtual datasets, summaries agree with the
 // members, and missing or corrupt members are reported instead of read as fill values.
 
-#include "haven/sweep/gather.hpp"
-
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -10,6 +8,7 @@
 #include "haven/analysis/validation.hpp"
 #include "haven/io/hdf5.hpp"
 #include "haven/io/output.hpp"
+#include "haven/sweep/gather.hpp"
 #include "haven/sweep/runner.hpp"
 
 namespace fs = std::filesystem;
@@ -74,7 +73,8 @@ TEST_CASE("gather stacks the members without copying and summarises them") {
   for (std::int64_t m = 0; m < 6; ++m) {
     CAPTURE(m);
     const auto run = read_run_file(member_file(out, 6, m));
-    for (std::size_t t = 0; t < 25; ++t) CHECK(stacked[static_cast<std::size_t>(m) * 25 + t] == run.cumulative_displaced[t]);
+    for (std::size_t t = 0; t < 25; ++t)
+      CHECK(stacked[static_cast<std::size_t>(m) * 25 + t] == run.cumulative_displaced[t]);
     for (std::size_t k = 0; k < run.departures.size(); ++k) {
       CHECK(departures[static_cast<std::size_t>(m) * run.departures.size() + k] == run.departures[k]);
     }

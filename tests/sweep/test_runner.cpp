@@ -1,8 +1,6 @@
 // Running sweeps: identical member files whatever the threads or shares, resume that finishes exactly what is
 // missing, failures recorded while the sweep goes on, and a directory that refuses another sweep's runs.
 
-#include "haven/sweep/runner.hpp"
-
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -10,6 +8,7 @@
 
 #include "../support.hpp"
 #include "haven/io/output.hpp"
+#include "haven/sweep/runner.hpp"
 
 namespace fs = std::filesystem;
 using namespace haven;
