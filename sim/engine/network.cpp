@@ -53,91 +53,99 @@ RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parame
       boost::add_edge(static_cast<std::size_t>(corridor.to), static_cast<std::size_t>(corridor.from), arc, graph_);
     }
   }
+  // The same arcs as compressed rows for the searches: contiguous per node, in out_edges order.
+  const std::size_t n = scenario.nodes.size();
+  arc_begin_.assign(n + 1, 0);
+  for (std::size_t v = 0; v < n; ++v) arc_begin_[v + 1] = arc_begin_[v] + boost::out_degree(v, graph_);
+  arcs_.reserve(arc_begin_[n]);
+  for (std::size_t v = 0; v < n; ++v) {
+    for (auto [edge, end] = boost::out_edges(v, graph_); edge != end; ++edge) {
+      const Arc& a = graph_[*edge];
+      arcs_.push_back(
+          CsrArc{static_cast<NodeIndex>(boost::target(*edge, graph_)), a.corridor, a.travel_days, a.length_km});
+    }
+  }
 }
 
 // Per-thread scratch space for bounded searches: stamped arrays avoid an O(nodes) reset per search, which
 // is why this is our own Dijkstra over the Boost graph rather than boost::dijkstra_shortest_paths.
 struct RoadNetwork::SearchResult {
-  std::vector<double> time_days;
-  std::vector<double> length_km;
-  std::vector<std::int32_t> parent;  // node we came from
-  std::vector<CorridorIndex> via;    // corridor we came by
-  std::vector<std::uint32_t> stamp;
-  std::vector<NodeIndex> settled;  // in settling order
-  std::vector<std::int32_t> slot;  // scratch for callers: a settled node's place in their list
+  // Everything a search knows of a node in one place (one cache line per node reached, not five).
+  using Label = SearchLabel;
+  std::vector<Label> label;
+  std::vector<NodeIndex> settled;                      // in settling order
+  using Item = std::tuple<double, double, NodeIndex>;  // time, length, node: ties broken by length then index
+  std::vector<Item> frontier;                          // a min-heap
   std::uint32_t current = 0;
 
   void prepare(std::size_t nodes) {
-    if (stamp.size() != nodes) {
-      time_days.assign(nodes, 0.0);
-      length_km.assign(nodes, 0.0);
-      parent.assign(nodes, -1);
-      via.assign(nodes, -1);
-      stamp.assign(nodes, 0);
-      slot.assign(nodes, -1);
+    if (label.size() != nodes) {
+      label.assign(nodes, Label{});
       current = 0;
     }
     if (++current == 0) {  // wrapped: clear for real, once in 2^32 searches
-      std::fill(stamp.begin(), stamp.end(), 0);
+      for (auto& l : label) l.stamp = 0;
       current = 1;
     }
     settled.clear();
+    frontier.clear();
   }
-  [[nodiscard]] bool seen(std::size_t n) const { return stamp[n] == current; }
+  [[nodiscard]] bool seen(std::size_t n) const { return label[n].stamp == current; }
 };
 
 void RoadNetwork::search(NodeIndex origin, double range_km, NodeIndex target, SearchResult& r) const {
   ++searches_;
   r.prepare(node_count());
-  using Item = std::tuple<double, double, NodeIndex>;  // time, length, node: ties broken by length then index
-  std::priority_queue<Item, std::vector<Item>, std::greater<>> frontier;
+  auto& frontier = r.frontier;
+  const std::greater<> later;
   const auto o = static_cast<std::size_t>(origin);
-  r.stamp[o] = r.current;
-  r.time_days[o] = 0.0;
-  r.length_km[o] = 0.0;
-  r.parent[o] = -1;
-  frontier.emplace(0.0, 0.0, origin);
+  r.label[o] = {0.0, 0.0, -1, -1, r.current, -1};
+  frontier.emplace_back(0.0, 0.0, origin);
   while (!frontier.empty()) {
-    auto [time, length, node] = frontier.top();
-    frontier.pop();
+    std::pop_heap(frontier.begin(), frontier.end(), later);
+    const auto [time, length, node] = frontier.back();
+    frontier.pop_back();
     const auto n = static_cast<std::size_t>(node);
+    const auto& here = r.label[n];
     // Entries are pushed only on strict improvement, so a worse one is stale and an equal one is the live one.
-    if (time > r.time_days[n] || (time == r.time_days[n] && length > r.length_km[n])) continue;
+    if (time > here.time_days || (time == here.time_days && length > here.length_km)) continue;
     r.settled.push_back(node);
     if (node == target) return;
-    for (auto [edge, end] = boost::out_edges(n, graph_); edge != end; ++edge) {
-      const Arc& arc = graph_[*edge];
+    // Arcs in the order they were added, as Boost's out_edges gives them: ties are broken the same way.
+    for (auto a = arc_begin_[n], end = arc_begin_[n + 1]; a != end; ++a) {
+      const CsrArc& arc = arcs_[a];
       if (!corridor_open_[static_cast<std::size_t>(arc.corridor)]) continue;
-      const auto next = boost::target(*edge, graph_);
+      const auto next = static_cast<std::size_t>(arc.target);
       if (!node_open_[next]) continue;
       const double next_length = length + arc.length_km;
       if (next_length > range_km) continue;
       const double next_time = time + arc.travel_days;
-      if (!r.seen(next) || next_time < r.time_days[next] ||
-          (next_time == r.time_days[next] && next_length < r.length_km[next])) {
-        r.stamp[next] = r.current;
-        r.time_days[next] = next_time;
-        r.length_km[next] = next_length;
-        r.parent[next] = node;
-        r.via[next] = arc.corridor;
-        frontier.emplace(next_time, next_length, static_cast<NodeIndex>(next));
+      auto& there = r.label[next];
+      if (there.stamp != r.current || next_time < there.time_days ||
+          (next_time == there.time_days && next_length < there.length_km)) {
+        there.stamp = r.current;
+        there.time_days = next_time;
+        there.length_km = next_length;
+        there.parent = node;
+        there.via = arc.corridor;
+        frontier.emplace_back(next_time, next_length, arc.target);
+        std::push_heap(frontier.begin(), frontier.end(), later);
       }
     }
   }
 }
 
 namespace {
-RoutePtr build_route(NodeIndex origin, NodeIndex destination, const std::vector<std::int32_t>& parent,
-                     const std::vector<CorridorIndex>& via, const std::vector<double>& length_km,
+RoutePtr build_route(NodeIndex origin, NodeIndex destination, const std::vector<RoadNetwork::SearchLabel>& label,
                      const std::vector<double>& corridor_days) {
   auto route = std::make_shared<Route>();
-  for (NodeIndex at = destination; at != origin; at = parent[static_cast<std::size_t>(at)]) {
-    const CorridorIndex c = via[static_cast<std::size_t>(at)];
-    route->legs.push_back(Leg{c, parent[static_cast<std::size_t>(at)], at, corridor_days[static_cast<std::size_t>(c)]});
+  for (NodeIndex at = destination; at != origin; at = label[static_cast<std::size_t>(at)].parent) {
+    const auto& l = label[static_cast<std::size_t>(at)];
+    route->legs.push_back(Leg{l.via, l.parent, at, corridor_days[static_cast<std::size_t>(l.via)]});
   }
   std::reverse(route->legs.begin(), route->legs.end());
   for (const auto& leg : route->legs) route->travel_days += leg.travel_days;
-  route->length_km = length_km[static_cast<std::size_t>(destination)];
+  route->length_km = label[static_cast<std::size_t>(destination)].length_km;
   return route;
 }
 }  // namespace
@@ -161,8 +169,8 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
   list.via.assign(reached.size(), -1);
   for (std::size_t k = 0; k < reached.size(); ++k) {
     const auto node = static_cast<std::size_t>(reached[k]);
-    result.slot[node] = static_cast<std::int32_t>(k);
-    const double length = result.length_km[node];
+    result.label[node].slot = static_cast<std::int32_t>(k);
+    const double length = result.label[node].length_km;
     Candidate candidate{reached[k], length, 1.0, 1.0};
     if (rules_) {
       candidate.same_side_factor = rules_->route_factor(length, false, parameters_);
@@ -172,9 +180,9 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
   }
   for (std::size_t k = 0; k < reached.size(); ++k) {
     const auto node = static_cast<std::size_t>(reached[k]);
-    const auto parent = result.parent[node];
-    list.parent[k] = parent == origin ? -1 : result.slot[static_cast<std::size_t>(parent)];
-    list.via[k] = result.via[node];
+    const auto parent = result.label[node].parent;
+    list.parent[k] = parent == origin ? -1 : result.label[static_cast<std::size_t>(parent)].slot;
+    list.via[k] = result.label[node].via;
   }
   list.candidates.shrink_to_fit();
   list.parent.shrink_to_fit();
@@ -226,7 +234,7 @@ RoutePtr RoadNetwork::route(NodeIndex from, NodeIndex to) const {
   search(from, std::numeric_limits<double>::infinity(), to, result);
   RoutePtr found;
   if (!result.settled.empty() && result.settled.back() == to) {
-    found = build_route(from, to, result.parent, result.via, result.length_km, corridor_travel_days_);
+    found = build_route(from, to, result.label, corridor_travel_days_);
   }
   routes_.emplace(key, found);
   return found;

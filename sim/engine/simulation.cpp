@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
 #include <limits>
 #include <unordered_map>
 
@@ -138,6 +137,9 @@ class Simulation::Impl {
     in_transit_ = CountVector::Zero(idx(c));
     budget_.assign(c, std::numeric_limits<Count>::max());
     queues_.resize(c);
+    for (std::size_t k = 0; k < c; ++k) {
+      if (s_.corridors[k].capacity_people_per_day) capped_.push_back(k);
+    }
     left_home_by_node_.assign(n, 0);
     displaced_arrivals_by_node_.assign(n, 0);
     flows_.resize(n);
@@ -716,20 +718,18 @@ class Simulation::Impl {
   }
 
   void release_queues() {
-    for (std::size_t c = 0; c < s_.corridors.size(); ++c) {
-      if (s_.corridors[c].capacity_people_per_day) {
-        budget_[c] =
-            static_cast<Count>(std::llround(*s_.corridors[c].capacity_people_per_day * static_cast<double>(units_)));
-      }
+    for (const auto c : capped_) {
+      budget_[c] =
+          static_cast<Count>(std::llround(*s_.corridors[c].capacity_people_per_day * static_cast<double>(units_)));
     }
-    for (std::size_t c = 0; c < queues_.size(); ++c) {
+    // Only capped corridors ever hold a queue (a closed one is re-routed around before anyone queues).
+    for (const auto c : capped_) {
       auto& queue = queues_[c];
-      // First come, first served; those who cannot enter today go back to the front, in order.
-      std::deque<std::uint32_t> waiting;
+      if (queue.empty()) continue;
+      // First come, first served; those who cannot enter today go back to the queue, in order.
+      std::vector<std::uint32_t> waiting;
       waiting.swap(queue);
-      while (!waiting.empty()) {
-        const auto slot = waiting.front();
-        waiting.pop_front();
+      for (const auto slot : waiting) {
         const Cohort& cohort = cohorts_[slot];
         waiting_by_node_[at(cohort.route->legs[cohort.leg].from)] -= cohort.count;
         advance(slot);
@@ -964,7 +964,8 @@ class Simulation::Impl {
   std::vector<std::vector<std::pair<NodeIndex, double>>> footprints_;
   std::vector<std::pair<double, double>> aim_points_;
   std::vector<Count> budget_;
-  std::vector<std::deque<std::uint32_t>> queues_;
+  std::vector<std::vector<std::uint32_t>> queues_;  // cohorts waiting at each corridor's entrance, in order
+  std::vector<std::size_t> capped_;                 // corridors with a daily capacity, in index order
   std::vector<Count> waiting_by_node_ = std::vector<Count>(s_.nodes.size(), 0);
   std::vector<std::vector<Flow>> flows_;
   std::vector<std::vector<StayDeparture>> stay_departures_ = std::vector<std::vector<StayDeparture>>(s_.nodes.size());

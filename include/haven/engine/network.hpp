@@ -96,6 +96,28 @@ class RoadNetwork {
     std::uint32_t generation = 0;  // counts the searches that filled `list`
   };
   struct SearchResult;
+
+ public:
+  // What a search knows of a node (internal; public only so that helpers in network.cpp can name it).
+  struct SearchLabel {
+    double time_days = 0.0;
+    double length_km = 0.0;
+    std::int32_t parent = -1;  // node we came from
+    CorridorIndex via = -1;    // corridor we came by
+    std::uint32_t stamp = 0;   // equal to the search's number when the rest is valid
+    std::int32_t slot = -1;    // scratch for callers: a settled node's place in their list
+  };
+
+ private:
+  // The graph's arcs as compressed rows (out_edges order), which the searches walk.
+  struct CsrArc {
+    NodeIndex target = no_node;
+    CorridorIndex corridor = -1;
+    double travel_days = 0.0;
+    double length_km = 0.0;
+  };
+  std::vector<std::size_t> arc_begin_;
+  std::vector<CsrArc> arcs_;
   void search(NodeIndex origin, double range_km, NodeIndex target, SearchResult& result) const;
   void invalidate_reaching(NodeIndex a, NodeIndex b);
 
