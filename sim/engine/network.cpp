@@ -58,11 +58,13 @@ RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parame
   arc_begin_.assign(n + 1, 0);
   for (std::size_t v = 0; v < n; ++v) arc_begin_[v + 1] = arc_begin_[v] + boost::out_degree(v, graph_);
   arcs_.reserve(arc_begin_[n]);
+  corridor_arcs_.resize(scenario.corridors.size());
   for (std::size_t v = 0; v < n; ++v) {
     for (auto [edge, end] = boost::out_edges(v, graph_); edge != end; ++edge) {
       const Arc& a = graph_[*edge];
-      arcs_.push_back(
-          CsrArc{static_cast<NodeIndex>(boost::target(*edge, graph_)), a.corridor, a.travel_days, a.length_km});
+      arcs_.push_back(CsrArc{static_cast<NodeIndex>(boost::target(*edge, graph_)), a.corridor,
+                             corridor_open_[static_cast<std::size_t>(a.corridor)] != 0, a.travel_days, a.length_km});
+      corridor_arcs_[static_cast<std::size_t>(a.corridor)].push_back(arcs_.size() - 1);
     }
   }
 }
@@ -114,7 +116,7 @@ void RoadNetwork::search(NodeIndex origin, double range_km, NodeIndex target, Se
     // Arcs in the order they were added, as Boost's out_edges gives them: ties are broken the same way.
     for (auto a = arc_begin_[n], end = arc_begin_[n + 1]; a != end; ++a) {
       const CsrArc& arc = arcs_[a];
-      if (!corridor_open_[static_cast<std::size_t>(arc.corridor)]) continue;
+      if (!arc.open) continue;
       const auto next = static_cast<std::size_t>(arc.target);
       if (!node_open_[next]) continue;
       const double next_length = length + arc.length_km;
@@ -260,6 +262,7 @@ void RoadNetwork::set_corridor_open(CorridorIndex corridor, bool open) {
   auto& flag = corridor_open_[static_cast<std::size_t>(corridor)];
   if ((flag != 0) == open) return;
   flag = open ? 1 : 0;
+  for (const auto a : corridor_arcs_[static_cast<std::size_t>(corridor)]) arcs_[a].open = open;
   ++version_;
   const auto [from, to] = corridor_ends_[static_cast<std::size_t>(corridor)];
   invalidate_reaching(from, to);

@@ -542,11 +542,14 @@ class Simulation::Impl {
   void decide_day(int day) {
     deciding_ = true;
     update_threat();
-    for (std::size_t j = 0; j < s_.nodes.size(); ++j) {
-      appeal_[j] = rules_->destination_appeal(
-          DestinationState{s_.nodes[j].kind, threat_[idx(j)], occupancy_people(j), capacity_[j]}, p_);
-    }
     const auto n = static_cast<std::int64_t>(s_.nodes.size());
+    // Each node's appeal reads only its own state: computed in parallel, the same values at any thread count.
+#pragma omp parallel for schedule(static) num_threads(config_.threads) if (n > 4096)
+    for (std::int64_t j = 0; j < n; ++j) {
+      const auto k = static_cast<std::size_t>(j);
+      appeal_[k] = rules_->destination_appeal(
+          DestinationState{s_.nodes[k].kind, threat_[idx(k)], occupancy_people(k), capacity_[k]}, p_);
+    }
     // An exception must not escape an OpenMP region (that aborts); the first one, by node, is rethrown after it.
     std::vector<std::exception_ptr> failures(static_cast<std::size_t>(n));
 #pragma omp parallel for schedule(dynamic, 64) num_threads(config_.threads)

@@ -113,11 +113,13 @@ class RoadNetwork {
   struct CsrArc {
     NodeIndex target = no_node;
     CorridorIndex corridor = -1;
+    bool open = true;  // the corridor's flag, kept here so that a search reads one cache line per arc
     double travel_days = 0.0;
     double length_km = 0.0;
   };
   std::vector<std::size_t> arc_begin_;
   std::vector<CsrArc> arcs_;
+  std::vector<std::vector<std::size_t>> corridor_arcs_;  // each corridor's arcs (one, or two if bidirectional)
   void search(NodeIndex origin, double range_km, NodeIndex target, SearchResult& result) const;
   void invalidate_reaching(NodeIndex a, NodeIndex b);
 
