@@ -75,7 +75,9 @@ struct RoadNetwork::SearchResult {
   // Everything a search knows of a node in one place (one cache line per node reached, not five).
   using Label = SearchLabel;
   std::vector<Label> label;
-  std::vector<NodeIndex> settled;                      // in settling order
+  std::vector<NodeIndex> settled;  // in settling order
+  // Time of the first settled node an arc of which the range cut off: the search up to there is the unbounded one.
+  double first_cut_days = std::numeric_limits<double>::infinity();
   using Item = std::tuple<double, double, NodeIndex>;  // time, length, node: ties broken by length then index
   std::vector<Item> frontier;                          // a min-heap
   std::uint32_t current = 0;
@@ -91,6 +93,7 @@ struct RoadNetwork::SearchResult {
     }
     settled.clear();
     frontier.clear();
+    first_cut_days = std::numeric_limits<double>::infinity();
   }
   [[nodiscard]] bool seen(std::size_t n) const { return label[n].stamp == current; }
 };
@@ -120,7 +123,10 @@ void RoadNetwork::search(NodeIndex origin, double range_km, NodeIndex target, Se
       const auto next = static_cast<std::size_t>(arc.target);
       if (!node_open_[next]) continue;
       const double next_length = length + arc.length_km;
-      if (next_length > range_km) continue;
+      if (next_length > range_km) {
+        r.first_cut_days = std::min(r.first_cut_days, time);
+        continue;
+      }
       const double next_time = time + arc.travel_days;
       auto& there = r.label[next];
       if (there.stamp != r.current || next_time < there.time_days ||
@@ -186,6 +192,7 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
     list.parent[k] = parent == origin ? -1 : result.label[static_cast<std::size_t>(parent)].slot;
     list.via[k] = result.label[node].via;
   }
+  list.exact_below_days = result.first_cut_days;
   list.candidates.shrink_to_fit();
   list.parent.shrink_to_fit();
   list.via.shrink_to_fit();
@@ -232,6 +239,21 @@ RoutePtr RoadNetwork::route(NodeIndex from, NodeIndex to) const {
   const auto key =
       (static_cast<std::uint64_t>(static_cast<std::uint32_t>(from)) << 32) | static_cast<std::uint32_t>(to);
   if (auto it = routes_.find(key); it != routes_.end()) return it->second;
+  // A destination among `from`'s cached candidates that its search reached before the range cut anything off (in
+  // strictly less time, and settled times never decrease) was found by exactly the steps an unbounded search
+  // takes up to it: same label, same parent, same route. Returns usually go that short way home.
+  if (const CacheEntry& entry = cache_[static_cast<std::size_t>(from)]; entry.valid && from != to) {
+    const auto& candidates = entry.list.candidates;
+    auto it = std::lower_bound(candidates.begin(), candidates.end(), to,
+                               [](const Candidate& c, NodeIndex n) { return c.node < n; });
+    if (it != candidates.end() && it->node == to) {
+      RoutePtr found = candidate_route(from, static_cast<std::size_t>(it - candidates.begin()));
+      if (found->travel_days < entry.list.exact_below_days) {
+        routes_.emplace(key, found);
+        return found;
+      }
+    }
+  }
   thread_local SearchResult result;
   search(from, std::numeric_limits<double>::infinity(), to, result);
   RoutePtr found;

@@ -455,10 +455,20 @@ class Simulation::Impl {
     // origin's own split with its home left out.
     RandomStream onward_stream = stream(RandomPurpose::onward, i, day);
     RandomStream return_stream = stream(RandomPurpose::return_home, i, day);
+    // Stays are sorted by origin and candidates by node: each stay's home is looked for from where the previous
+    // one was found, stepping when stays are many, bisecting the rest when they are few.
+    const bool step = stays_[i].size() * 4 >= candidates.size();
+    std::size_t cursor = 0;
     auto candidate_index = [&](NodeIndex origin) -> std::int64_t {
-      auto it = std::lower_bound(candidates.begin(), candidates.end(), origin,
-                                 [](const Candidate& c, NodeIndex n) { return c.node < n; });
-      return it == candidates.end() || it->node != origin ? -1 : it - candidates.begin();
+      if (step) {
+        while (cursor < candidates.size() && candidates[cursor].node < origin) ++cursor;
+      } else {
+        cursor = static_cast<std::size_t>(std::lower_bound(candidates.begin() + static_cast<std::ptrdiff_t>(cursor),
+                                                           candidates.end(), origin,
+                                                           [](const Candidate& c, NodeIndex n) { return c.node < n; }) -
+                                          candidates.begin());
+      }
+      return cursor < candidates.size() && candidates[cursor].node == origin ? static_cast<std::int64_t>(cursor) : -1;
     };
     auto& movers = scratch.movers;
     movers.resize(groups);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <boost/graph/adjacency_list.hpp>
+#include <limits>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -43,6 +44,9 @@ struct CandidateList {
   std::vector<Candidate> candidates;
   std::vector<std::int32_t> parent;
   std::vector<CorridorIndex> via;
+  // Travel time of the first node whose arcs the range cut short (infinity if none was): candidates reached
+  // faster were found exactly as an unbounded search finds them, so route() may take their routes from here.
+  double exact_below_days = std::numeric_limits<double>::infinity();
 };
 
 class RoadNetwork {
