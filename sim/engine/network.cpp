@@ -78,6 +78,7 @@ struct RoadNetwork::SearchResult {
   std::vector<NodeIndex> settled;  // in settling order
   // Time of the first settled node an arc of which the range cut off: the search up to there is the unbounded one.
   double first_cut_days = std::numeric_limits<double>::infinity();
+  std::size_t targets_settled = 0;
   using Item = std::tuple<double, double, NodeIndex>;  // time, length, node: ties broken by length then index
   std::vector<Item> frontier;                          // a min-heap
   std::uint32_t current = 0;
@@ -94,11 +95,12 @@ struct RoadNetwork::SearchResult {
     settled.clear();
     frontier.clear();
     first_cut_days = std::numeric_limits<double>::infinity();
+    targets_settled = 0;
   }
   [[nodiscard]] bool seen(std::size_t n) const { return label[n].stamp == current; }
 };
 
-void RoadNetwork::search(NodeIndex origin, double range_km, NodeIndex target, SearchResult& r) const {
+void RoadNetwork::search(NodeIndex origin, double range_km, std::span<const NodeIndex> targets, SearchResult& r) const {
   ++searches_;
   r.prepare(node_count());
   auto& frontier = r.frontier;
@@ -115,7 +117,11 @@ void RoadNetwork::search(NodeIndex origin, double range_km, NodeIndex target, Se
     // Entries are pushed only on strict improvement, so a worse one is stale and an equal one is the live one.
     if (time > here.time_days || (time == here.time_days && length > here.length_km)) continue;
     r.settled.push_back(node);
-    if (node == target) return;
+    // Stop once every target is settled: up to then, this is exactly the search for any one of them alone.
+    if (!targets.empty() && std::find(targets.begin(), targets.end(), node) != targets.end()) {
+      ++r.targets_settled;
+      if (r.targets_settled == targets.size()) return;
+    }
     // Arcs in the order they were added, as Boost's out_edges gives them: ties are broken the same way.
     for (auto a = arc_begin_[n], end = arc_begin_[n + 1]; a != end; ++a) {
       const CsrArc& arc = arcs_[a];
@@ -162,7 +168,7 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
   CacheEntry& entry = cache_[static_cast<std::size_t>(origin)];
   if (entry.valid && entry.range_km == range_km) return entry.list;
   thread_local SearchResult result;
-  search(origin, range_km, no_node, result);
+  search(origin, range_km, {}, result);
   // Candidates in node order, so that the split over them does not depend on search tie-breaking.
   thread_local std::vector<NodeIndex> reached;
   reached.clear();
@@ -228,37 +234,72 @@ RoutePtr RoadNetwork::candidate_route(NodeIndex origin, std::size_t k) const {
   return route;
 }
 
-RoutePtr RoadNetwork::route(NodeIndex from, NodeIndex to) const {
-  // Unbounded searches are the costly ones (they run until they reach `to`), and returns ask for the same
-  // (host, home) pairs every day: remember the answers until the network changes.
+// Unbounded searches are the costly ones (they run until they reach their targets), and returns ask for the same
+// (host, home) pairs every day: the answers are remembered until the network changes.
+void RoadNetwork::refresh_routes() const {
   constexpr std::size_t max_remembered_routes = 1u << 20;
   if (routes_version_ != version_ || routes_.size() >= max_remembered_routes) {
     routes_.clear();
     routes_version_ = version_;
   }
-  const auto key =
-      (static_cast<std::uint64_t>(static_cast<std::uint32_t>(from)) << 32) | static_cast<std::uint32_t>(to);
-  if (auto it = routes_.find(key); it != routes_.end()) return it->second;
-  // A destination among `from`'s cached candidates that its search reached before the range cut anything off (in
-  // strictly less time, and settled times never decrease) was found by exactly the steps an unbounded search
-  // takes up to it: same label, same parent, same route. Returns usually go that short way home.
-  if (const CacheEntry& entry = cache_[static_cast<std::size_t>(from)]; entry.valid && from != to) {
-    const auto& candidates = entry.list.candidates;
-    auto it = std::lower_bound(candidates.begin(), candidates.end(), to,
-                               [](const Candidate& c, NodeIndex n) { return c.node < n; });
-    if (it != candidates.end() && it->node == to) {
-      RoutePtr found = candidate_route(from, static_cast<std::size_t>(it - candidates.begin()));
-      if (found->travel_days < entry.list.exact_below_days) {
-        routes_.emplace(key, found);
-        return found;
-      }
+}
+
+// A destination among `from`'s cached candidates that its search reached before the range cut anything off (in
+// strictly less time, and settled times never decrease) was found by exactly the steps an unbounded search takes
+// up to it: same label, same parent, same route. Returns usually go that short way home.
+RoutePtr RoadNetwork::route_from_candidates(NodeIndex from, NodeIndex to) const {
+  const CacheEntry& entry = cache_[static_cast<std::size_t>(from)];
+  if (!entry.valid || from == to) return nullptr;
+  const auto& candidates = entry.list.candidates;
+  auto it = std::lower_bound(candidates.begin(), candidates.end(), to,
+                             [](const Candidate& c, NodeIndex n) { return c.node < n; });
+  if (it == candidates.end() || it->node != to) return nullptr;
+  RoutePtr found = candidate_route(from, static_cast<std::size_t>(it - candidates.begin()));
+  return found->travel_days < entry.list.exact_below_days ? found : nullptr;
+}
+
+namespace {
+std::uint64_t route_key(NodeIndex from, NodeIndex to) {
+  return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(from)) << 32) | static_cast<std::uint32_t>(to);
+}
+}  // namespace
+
+void RoadNetwork::prepare_routes(NodeIndex from, std::span<const NodeIndex> targets) const {
+  refresh_routes();
+  thread_local std::vector<NodeIndex> missing;
+  missing.clear();
+  for (const NodeIndex to : targets) {
+    const auto key = route_key(from, to);
+    if (routes_.count(key) != 0) continue;
+    if (RoutePtr found = route_from_candidates(from, to)) {
+      routes_.emplace(key, std::move(found));
+      continue;
     }
+    if (std::find(missing.begin(), missing.end(), to) == missing.end()) missing.push_back(to);
   }
+  if (missing.empty()) return;
+  // One search to the farthest of them: up to each target it is exactly that target's own search.
   thread_local SearchResult result;
-  search(from, std::numeric_limits<double>::infinity(), to, result);
-  RoutePtr found;
-  if (!result.settled.empty() && result.settled.back() == to) {
-    found = build_route(from, to, result.label, corridor_travel_days_);
+  search(from, std::numeric_limits<double>::infinity(), missing, result);
+  for (const NodeIndex to : missing) {
+    const bool reached = std::find(result.settled.begin(), result.settled.end(), to) != result.settled.end();
+    routes_.emplace(route_key(from, to),
+                    reached ? build_route(from, to, result.label, corridor_travel_days_) : nullptr);
+  }
+}
+
+RoutePtr RoadNetwork::route(NodeIndex from, NodeIndex to) const {
+  refresh_routes();
+  const auto key = route_key(from, to);
+  if (auto it = routes_.find(key); it != routes_.end()) return it->second;
+  RoutePtr found = route_from_candidates(from, to);
+  if (!found) {
+    thread_local SearchResult result;
+    const NodeIndex target[1] = {to};
+    search(from, std::numeric_limits<double>::infinity(), target, result);
+    if (!result.settled.empty() && result.settled.back() == to) {
+      found = build_route(from, to, result.label, corridor_travel_days_);
+    }
   }
   routes_.emplace(key, found);
   return found;

@@ -577,11 +577,17 @@ class Simulation::Impl {
     // Commit in node order: the outcome does not depend on which thread decided what. Stocks are taken first,
     // then travellers set off, so that nothing a departure triggers can shift the stay indices flows refer to.
     std::vector<std::pair<const Flow*, RoutePtr>> launches;
+    std::vector<NodeIndex> homes;  // where the node's returners go today
     for (std::size_t i = 0; i < s_.nodes.size(); ++i) {
       if (flows_[i].empty()) continue;
       const auto node = static_cast<NodeIndex>(i);
       network_.candidate_list(node, p_.awareness_range_km);  // as decided today: candidate_route() reads it
       launches.clear();
+      homes.clear();
+      for (const Flow& flow : flows_[i]) {
+        if (flow.kind == Flow::Kind::go_home) homes.push_back(flow.destination);
+      }
+      if (!homes.empty()) network_.prepare_routes(node, homes);
       for (const auto& departure : stay_departures_[i]) {
         Stay& stay = stays_[i][departure.stay];
         stay.count -= departure.count;

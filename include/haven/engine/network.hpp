@@ -6,6 +6,7 @@
 #include <boost/graph/adjacency_list.hpp>
 #include <limits>
 #include <memory>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -87,6 +88,9 @@ class RoadNetwork {
   // Fastest open route from `from` to `to`, without a range limit; nullptr when there is none. Remembered until
   // the network next changes (people go home along the same roads day after day). Not safe to call concurrently.
   [[nodiscard]] RoutePtr route(NodeIndex from, NodeIndex to) const;
+  // Finds the routes from `from` to all `targets` with one search (the same routes route() gives, which then
+  // answers from memory): a node sends people home to many places each day.
+  void prepare_routes(NodeIndex from, std::span<const NodeIndex> targets) const;
 
   // Searches run since construction (for tests of the cache and for benchmarks).
   [[nodiscard]] std::uint64_t searches() const noexcept { return searches_; }
@@ -124,7 +128,10 @@ class RoadNetwork {
   std::vector<std::size_t> arc_begin_;
   std::vector<CsrArc> arcs_;
   std::vector<std::vector<std::size_t>> corridor_arcs_;  // each corridor's arcs (one, or two if bidirectional)
-  void search(NodeIndex origin, double range_km, NodeIndex target, SearchResult& result) const;
+  // Settles nodes from `origin` within `range_km` of road, stopping once every target (if any) is settled.
+  void search(NodeIndex origin, double range_km, std::span<const NodeIndex> targets, SearchResult& result) const;
+  void refresh_routes() const;
+  [[nodiscard]] RoutePtr route_from_candidates(NodeIndex from, NodeIndex to) const;
   void invalidate_reaching(NodeIndex a, NodeIndex b);
 
   Graph graph_;
