@@ -204,7 +204,11 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
   list.via.shrink_to_fit();
   entry.range_km = range_km;
   entry.valid = true;
-  ++entry.generation;
+  // Generations count up across all lists, so that a stay that moves between hosts never matches by chance.
+  static std::atomic<std::uint32_t> generations{0};
+  entry.generation = ++generations;
+  if (entry.generation == 0) entry.generation = ++generations;
+  list.generation = entry.generation;
   return entry.list;
 }
 

@@ -61,6 +61,10 @@ struct Stay {
   NodeIndex origin = no_node;
   GroupIndex group = 0;
   Count count = 0;
+  // Where the origin is among the host's candidates (-1: not one), valid while the host's candidate list is of
+  // generation `home_generation` (0: not looked up yet). Looking it up every day was a third of deciding.
+  std::uint32_t home_generation = 0;
+  std::int32_t home_candidate = -1;
 };
 
 // A decision taken at a node today, applied in the deterministic commit.
@@ -113,7 +117,7 @@ class Simulation::Impl {
         residents_(idx(i), idx(k)) = s_.nodes[i].residents_by_group[k] * units_;
         const Count hosted = s_.nodes[i].displaced_by_group[k] * units_;
         if (hosted > 0) {
-          stays_[i].push_back(Stay{no_node, static_cast<GroupIndex>(k), hosted});
+          stays_[i].push_back(Stay{no_node, static_cast<GroupIndex>(k), hosted, 0, -1});
           displaced_(idx(i), idx(k)) = hosted;
         }
       }
@@ -455,20 +459,15 @@ class Simulation::Impl {
     // origin's own split with its home left out.
     RandomStream onward_stream = stream(RandomPurpose::onward, i, day);
     RandomStream return_stream = stream(RandomPurpose::return_home, i, day);
-    // Stays are sorted by origin and candidates by node: each stay's home is looked for from where the previous
-    // one was found, stepping when stays are many, bisecting the rest when they are few.
-    const bool step = stays_[i].size() * 4 >= candidates.size();
-    std::size_t cursor = 0;
-    auto candidate_index = [&](NodeIndex origin) -> std::int64_t {
-      if (step) {
-        while (cursor < candidates.size() && candidates[cursor].node < origin) ++cursor;
-      } else {
-        cursor = static_cast<std::size_t>(std::lower_bound(candidates.begin() + static_cast<std::ptrdiff_t>(cursor),
-                                                           candidates.end(), origin,
-                                                           [](const Candidate& c, NodeIndex n) { return c.node < n; }) -
-                                          candidates.begin());
+    auto candidate_index = [&](Stay& stay) -> std::int64_t {
+      if (stay.home_generation != list.generation) {
+        auto it = std::lower_bound(candidates.begin(), candidates.end(), stay.origin,
+                                   [](const Candidate& c, NodeIndex n) { return c.node < n; });
+        stay.home_candidate =
+            it != candidates.end() && it->node == stay.origin ? static_cast<std::int32_t>(it - candidates.begin()) : -1;
+        stay.home_generation = list.generation;
       }
-      return cursor < candidates.size() && candidates[cursor].node == origin ? static_cast<std::int64_t>(cursor) : -1;
+      return stay.home_candidate;
     };
     auto& movers = scratch.movers;
     movers.resize(groups);
@@ -481,10 +480,10 @@ class Simulation::Impl {
     auto& share_total = scratch.share_total;  // B
     share_total.assign(groups, 0.0);
     for (std::uint32_t k = 0; k < stays_[i].size(); ++k) {
-      const Stay& stay = stays_[i][k];
+      Stay& stay = stays_[i][k];  // only this node's decision touches its stays now
       const auto g = static_cast<std::size_t>(stay.group);
       Count moving = 0;
-      const std::int64_t home_candidate = candidate_index(stay.origin);
+      const std::int64_t home_candidate = candidate_index(stay);
       // Nobody of this stay moves on when home carries all the weight (the weight elsewhere, relative to the total,
       // is 1e-9 or less). Settled without the full weights when another destination clearly weighs something:
       // one at 1e-6 of home's weight or more leaves at least ~1e-6 elsewhere, whatever the rounding.
@@ -849,7 +848,7 @@ class Simulation::Impl {
         stays.begin(), stays.end(), std::pair(origin, group),
         [](const Stay& s, const std::pair<NodeIndex, GroupIndex>& key) { return std::pair(s.origin, s.group) < key; });
     if (it == stays.end() || it->origin != origin || it->group != group) {
-      stays.insert(it, Stay{origin, group, count});
+      stays.insert(it, Stay{origin, group, count, 0, -1});
     } else {
       it->count += count;
     }

@@ -48,6 +48,7 @@ struct CandidateList {
   // Travel time of the first node whose arcs the range cut short (infinity if none was): candidates reached
   // faster were found exactly as an unbounded search finds them, so route() may take their routes from here.
   double exact_below_days = std::numeric_limits<double>::infinity();
+  std::uint32_t generation = 0;  // changes whenever the list is recomputed (never 0 once filled)
 };
 
 class RoadNetwork {
