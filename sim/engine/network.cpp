@@ -212,14 +212,7 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
   return entry.list;
 }
 
-RoutePtr RoadNetwork::candidate_route(NodeIndex origin, std::size_t k) const {
-  const CacheEntry& entry = cache_[static_cast<std::size_t>(origin)];
-  const CandidateList& list = entry.list;
-  constexpr std::size_t max_remembered_routes = 1u << 18;
-  if (candidate_routes_.size() >= max_remembered_routes) candidate_routes_.clear();
-  const auto key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(origin)) << 32) | k;
-  auto& remembered = candidate_routes_[key];
-  if (remembered.second && remembered.first == entry.generation) return remembered.second;
+RoutePtr RoadNetwork::spell_out(const CandidateList& list, NodeIndex origin, std::size_t k) const {
   auto route = std::make_shared<Route>();
   std::size_t legs = 0;
   for (auto at = static_cast<std::int32_t>(k); at >= 0; at = list.parent[static_cast<std::size_t>(at)]) ++legs;
@@ -234,6 +227,17 @@ RoutePtr RoadNetwork::candidate_route(NodeIndex origin, std::size_t k) const {
   std::reverse(route->legs.begin(), route->legs.end());
   for (const auto& leg : route->legs) route->travel_days += leg.travel_days;
   route->length_km = list.candidates[k].road_distance_km;
+  return route;
+}
+
+RoutePtr RoadNetwork::candidate_route(NodeIndex origin, std::size_t k) const {
+  const CacheEntry& entry = cache_[static_cast<std::size_t>(origin)];
+  constexpr std::size_t max_remembered_routes = 1u << 18;
+  if (candidate_routes_.size() >= max_remembered_routes) candidate_routes_.clear();
+  const auto key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(origin)) << 32) | k;
+  auto& remembered = candidate_routes_[key];
+  if (remembered.second && remembered.first == entry.generation) return remembered.second;
+  RoutePtr route = spell_out(entry.list, origin, k);
   remembered = {entry.generation, route};
   return route;
 }
@@ -268,16 +272,31 @@ std::uint64_t route_key(NodeIndex from, NodeIndex to) {
 }
 }  // namespace
 
-void RoadNetwork::prepare_routes(NodeIndex from, std::span<const NodeIndex> targets) const {
-  refresh_routes();
+void RoadNetwork::find_routes(NodeIndex from, std::span<const NodeIndex> targets, std::span<RoutePtr> out) const {
   thread_local std::vector<NodeIndex> missing;
   missing.clear();
-  for (const NodeIndex to : targets) {
-    const auto key = route_key(from, to);
-    if (routes_.count(key) != 0) continue;
-    if (RoutePtr found = route_from_candidates(from, to)) {
-      routes_.emplace(key, std::move(found));
-      continue;
+  const bool remembered = routes_version_ == version_;  // else route() clears them before answering again
+  const CacheEntry& entry = cache_[static_cast<std::size_t>(from)];
+  for (std::size_t t = 0; t < targets.size(); ++t) {
+    const NodeIndex to = targets[t];
+    out[t] = nullptr;
+    if (remembered) {
+      if (auto it = routes_.find(route_key(from, to)); it != routes_.end()) {
+        out[t] = it->second;
+        continue;
+      }
+    }
+    if (entry.valid && from != to) {  // as route_from_candidates(), without touching shared memory
+      const auto& candidates = entry.list.candidates;
+      auto it = std::lower_bound(candidates.begin(), candidates.end(), to,
+                                 [](const Candidate& c, NodeIndex n) { return c.node < n; });
+      if (it != candidates.end() && it->node == to) {
+        RoutePtr found = spell_out(entry.list, from, static_cast<std::size_t>(it - candidates.begin()));
+        if (found->travel_days < entry.list.exact_below_days) {
+          out[t] = std::move(found);
+          continue;
+        }
+      }
     }
     if (std::find(missing.begin(), missing.end(), to) == missing.end()) missing.push_back(to);
   }
@@ -285,11 +304,19 @@ void RoadNetwork::prepare_routes(NodeIndex from, std::span<const NodeIndex> targ
   // One search to the farthest of them: up to each target it is exactly that target's own search.
   thread_local SearchResult result;
   search(from, std::numeric_limits<double>::infinity(), missing, result);
-  for (const NodeIndex to : missing) {
-    const bool reached = std::find(result.settled.begin(), result.settled.end(), to) != result.settled.end();
-    routes_.emplace(route_key(from, to),
-                    reached ? build_route(from, to, result.label, corridor_travel_days_) : nullptr);
+  for (std::size_t t = 0; t < targets.size(); ++t) {
+    if (out[t] || std::find(missing.begin(), missing.end(), targets[t]) == missing.end()) continue;
+    const NodeIndex to = targets[t];
+    if (std::find(result.settled.begin(), result.settled.end(), to) != result.settled.end()) {
+      out[t] = build_route(from, to, result.label, corridor_travel_days_);
+    }
   }
+}
+
+void RoadNetwork::remember_routes(NodeIndex from, std::span<const NodeIndex> targets,
+                                  std::span<const RoutePtr> routes) const {
+  refresh_routes();
+  for (std::size_t t = 0; t < targets.size(); ++t) routes_.emplace(route_key(from, targets[t]), routes[t]);
 }
 
 RoutePtr RoadNetwork::route(NodeIndex from, NodeIndex to) const {

@@ -78,6 +78,7 @@ struct Flow {
   std::uint32_t stay = 0;                // which stay (go_home)
   std::int32_t candidate = -1;           // index into the node's candidates (leave_home, move_on)
   std::shared_ptr<const OriginMix> mix;  // move_on: the movers' homes
+  RoutePtr route;                        // go_home: the way home today (found while deciding); nullptr: none
 };
 
 // Per-thread scratch space of a node's decisions, kept between nodes and days so that deciding allocates nothing.
@@ -86,6 +87,8 @@ struct DecisionScratch {
   std::vector<Count> split, moving_total;
   std::vector<OriginMix> movers;
   std::vector<std::vector<double>> home_share;
+  std::vector<NodeIndex> homes;
+  std::vector<RoutePtr> routes;
 };
 
 // People leaving a stay today (moving on), taken from it at the commit.
@@ -529,6 +532,22 @@ class Simulation::Impl {
         }
       }
     }
+    // The ways home, found here in parallel rather than one by one at the commit: unbounded searches are the
+    // costliest part of a return, and they only read the network.
+    auto& homes = scratch.homes;
+    homes.clear();
+    for (const Flow& flow : flows) {
+      if (flow.kind == Flow::Kind::go_home) homes.push_back(flow.destination);
+    }
+    if (!homes.empty()) {
+      auto& routes = scratch.routes;
+      routes.assign(homes.size(), nullptr);
+      network_.find_routes(node, homes, routes);
+      std::size_t h = 0;
+      for (Flow& flow : flows) {
+        if (flow.kind == Flow::Kind::go_home) flow.route = std::move(routes[h++]);
+      }
+    }
     auto& pooled = scratch.pooled;
     pooled.resize(candidates.size());
     for (std::size_t g = 0; g < groups; ++g) {
@@ -576,17 +595,15 @@ class Simulation::Impl {
     // Commit in node order: the outcome does not depend on which thread decided what. Stocks are taken first,
     // then travellers set off, so that nothing a departure triggers can shift the stay indices flows refer to.
     std::vector<std::pair<const Flow*, RoutePtr>> launches;
-    std::vector<NodeIndex> homes;  // where the node's returners go today
+    std::vector<NodeIndex> homes;  // where the node's returners go today, and how
+    std::vector<RoutePtr> home_routes;
     for (std::size_t i = 0; i < s_.nodes.size(); ++i) {
       if (flows_[i].empty()) continue;
       const auto node = static_cast<NodeIndex>(i);
       network_.candidate_list(node, p_.awareness_range_km);  // as decided today: candidate_route() reads it
       launches.clear();
       homes.clear();
-      for (const Flow& flow : flows_[i]) {
-        if (flow.kind == Flow::Kind::go_home) homes.push_back(flow.destination);
-      }
-      if (!homes.empty()) network_.prepare_routes(node, homes);
+      home_routes.clear();
       for (const auto& departure : stay_departures_[i]) {
         Stay& stay = stays_[i][departure.stay];
         stay.count -= departure.count;
@@ -596,7 +613,9 @@ class Simulation::Impl {
         const auto g = static_cast<std::size_t>(flow.group);
         RoutePtr route;
         if (flow.kind == Flow::Kind::go_home) {
-          route = network_.route(node, flow.destination);
+          route = flow.route;
+          homes.push_back(flow.destination);
+          home_routes.push_back(flow.route);
           if (!route) continue;  // no open way home today; they stay
         } else {
           route = network_.candidate_route(node, static_cast<std::size_t>(flow.candidate));
@@ -618,6 +637,7 @@ class Simulation::Impl {
         departures_[idx(i)] += flow.count;
         launches.emplace_back(&flow, std::move(route));
       }
+      if (!homes.empty()) network_.remember_routes(node, homes, home_routes);
       std::erase_if(stays_[i], [](const Stay& stay) { return stay.count == 0; });
       for (auto& [flow, route] : launches) {
         launch(Cohort{flow->count, flow->group, flow->origin, flow->destination, std::move(route), 0, flow->mix});

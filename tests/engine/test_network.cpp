@@ -127,7 +127,15 @@ TEST_CASE("routes from cached candidate searches and from one search to many hom
       warm.candidate_list(from, s.parameters.awareness_range_km);
       std::vector<NodeIndex> some;  // found together by one search
       for (NodeIndex to = from % 3; to < n; to += 3) some.push_back(to);
-      warm.prepare_routes(from, some);
+      std::vector<RoutePtr> found(some.size());
+      warm.find_routes(from, some, found);
+      for (std::size_t t = 0; t < some.size(); ++t) {
+        const auto b = cold.route(from, some[t]);
+        REQUIRE((found[t] == nullptr) == (b == nullptr));
+        if (found[t]) CHECK(found[t]->legs.size() == b->legs.size());
+        if (found[t]) CHECK(found[t]->travel_days == b->travel_days);
+      }
+      warm.remember_routes(from, some, found);
       for (NodeIndex to = 0; to < n; ++to) {
         const auto a = warm.route(from, to);
         const auto b = cold.route(from, to);

@@ -89,9 +89,12 @@ class RoadNetwork {
   // Fastest open route from `from` to `to`, without a range limit; nullptr when there is none. Remembered until
   // the network next changes (people go home along the same roads day after day). Not safe to call concurrently.
   [[nodiscard]] RoutePtr route(NodeIndex from, NodeIndex to) const;
-  // Finds the routes from `from` to all `targets` with one search (the same routes route() gives, which then
-  // answers from memory): a node sends people home to many places each day.
-  void prepare_routes(NodeIndex from, std::span<const NodeIndex> targets) const;
+  // The routes route() would give from `from` to each of `targets` (nullptr: none), found with one search (a node
+  // sends people home to many places each day). Safe to call concurrently, for different origins too, as long as
+  // nothing changes the network or calls route() or remember_routes() meanwhile.
+  void find_routes(NodeIndex from, std::span<const NodeIndex> targets, std::span<RoutePtr> out) const;
+  // Lets route() answer with these from memory (until the network changes).
+  void remember_routes(NodeIndex from, std::span<const NodeIndex> targets, std::span<const RoutePtr> routes) const;
 
   // Searches run since construction (for tests of the cache and for benchmarks).
   [[nodiscard]] std::uint64_t searches() const noexcept { return searches_; }
@@ -133,6 +136,7 @@ class RoadNetwork {
   void search(NodeIndex origin, double range_km, std::span<const NodeIndex> targets, SearchResult& result) const;
   void refresh_routes() const;
   [[nodiscard]] RoutePtr route_from_candidates(NodeIndex from, NodeIndex to) const;
+  [[nodiscard]] RoutePtr spell_out(const CandidateList& list, NodeIndex origin, std::size_t k) const;
   void invalidate_reaching(NodeIndex a, NodeIndex b);
 
   Graph graph_;
