@@ -53,91 +53,113 @@ RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parame
       boost::add_edge(static_cast<std::size_t>(corridor.to), static_cast<std::size_t>(corridor.from), arc, graph_);
     }
   }
+  // The same arcs as compressed rows for the searches: contiguous per node, in out_edges order.
+  const std::size_t n = scenario.nodes.size();
+  arc_begin_.assign(n + 1, 0);
+  for (std::size_t v = 0; v < n; ++v) arc_begin_[v + 1] = arc_begin_[v] + boost::out_degree(v, graph_);
+  arcs_.reserve(arc_begin_[n]);
+  corridor_arcs_.resize(scenario.corridors.size());
+  for (std::size_t v = 0; v < n; ++v) {
+    for (auto [edge, end] = boost::out_edges(v, graph_); edge != end; ++edge) {
+      const Arc& a = graph_[*edge];
+      arcs_.push_back(CsrArc{static_cast<NodeIndex>(boost::target(*edge, graph_)), a.corridor,
+                             corridor_open_[static_cast<std::size_t>(a.corridor)] != 0, a.travel_days, a.length_km});
+      corridor_arcs_[static_cast<std::size_t>(a.corridor)].push_back(arcs_.size() - 1);
+    }
+  }
 }
 
 // Per-thread scratch space for bounded searches: stamped arrays avoid an O(nodes) reset per search, which
 // is why this is our own Dijkstra over the Boost graph rather than boost::dijkstra_shortest_paths.
 struct RoadNetwork::SearchResult {
-  std::vector<double> time_days;
-  std::vector<double> length_km;
-  std::vector<std::int32_t> parent;  // node we came from
-  std::vector<CorridorIndex> via;    // corridor we came by
-  std::vector<std::uint32_t> stamp;
+  // Everything a search knows of a node in one place (one cache line per node reached, not five).
+  using Label = SearchLabel;
+  std::vector<Label> label;
   std::vector<NodeIndex> settled;  // in settling order
-  std::vector<std::int32_t> slot;  // scratch for callers: a settled node's place in their list
+  // Time of the first settled node an arc of which the range cut off: the search up to there is the unbounded one.
+  double first_cut_days = std::numeric_limits<double>::infinity();
+  std::size_t targets_settled = 0;
+  using Item = std::tuple<double, double, NodeIndex>;  // time, length, node: ties broken by length then index
+  std::vector<Item> frontier;                          // a min-heap
   std::uint32_t current = 0;
 
   void prepare(std::size_t nodes) {
-    if (stamp.size() != nodes) {
-      time_days.assign(nodes, 0.0);
-      length_km.assign(nodes, 0.0);
-      parent.assign(nodes, -1);
-      via.assign(nodes, -1);
-      stamp.assign(nodes, 0);
-      slot.assign(nodes, -1);
+    if (label.size() != nodes) {
+      label.assign(nodes, Label{});
       current = 0;
     }
     if (++current == 0) {  // wrapped: clear for real, once in 2^32 searches
-      std::fill(stamp.begin(), stamp.end(), 0);
+      for (auto& l : label) l.stamp = 0;
       current = 1;
     }
     settled.clear();
+    frontier.clear();
+    first_cut_days = std::numeric_limits<double>::infinity();
+    targets_settled = 0;
   }
-  [[nodiscard]] bool seen(std::size_t n) const { return stamp[n] == current; }
+  [[nodiscard]] bool seen(std::size_t n) const { return label[n].stamp == current; }
 };
 
-void RoadNetwork::search(NodeIndex origin, double range_km, NodeIndex target, SearchResult& r) const {
+void RoadNetwork::search(NodeIndex origin, double range_km, std::span<const NodeIndex> targets, SearchResult& r) const {
   ++searches_;
   r.prepare(node_count());
-  using Item = std::tuple<double, double, NodeIndex>;  // time, length, node: ties broken by length then index
-  std::priority_queue<Item, std::vector<Item>, std::greater<>> frontier;
+  auto& frontier = r.frontier;
+  const std::greater<> later;
   const auto o = static_cast<std::size_t>(origin);
-  r.stamp[o] = r.current;
-  r.time_days[o] = 0.0;
-  r.length_km[o] = 0.0;
-  r.parent[o] = -1;
-  frontier.emplace(0.0, 0.0, origin);
+  r.label[o] = {0.0, 0.0, -1, -1, r.current, -1};
+  frontier.emplace_back(0.0, 0.0, origin);
   while (!frontier.empty()) {
-    auto [time, length, node] = frontier.top();
-    frontier.pop();
+    std::pop_heap(frontier.begin(), frontier.end(), later);
+    const auto [time, length, node] = frontier.back();
+    frontier.pop_back();
     const auto n = static_cast<std::size_t>(node);
+    const auto& here = r.label[n];
     // Entries are pushed only on strict improvement, so a worse one is stale and an equal one is the live one.
-    if (time > r.time_days[n] || (time == r.time_days[n] && length > r.length_km[n])) continue;
+    if (time > here.time_days || (time == here.time_days && length > here.length_km)) continue;
     r.settled.push_back(node);
-    if (node == target) return;
-    for (auto [edge, end] = boost::out_edges(n, graph_); edge != end; ++edge) {
-      const Arc& arc = graph_[*edge];
-      if (!corridor_open_[static_cast<std::size_t>(arc.corridor)]) continue;
-      const auto next = boost::target(*edge, graph_);
+    // Stop once every target is settled: up to then, this is exactly the search for any one of them alone.
+    if (!targets.empty() && std::find(targets.begin(), targets.end(), node) != targets.end()) {
+      ++r.targets_settled;
+      if (r.targets_settled == targets.size()) return;
+    }
+    // Arcs in the order they were added, as Boost's out_edges gives them: ties are broken the same way.
+    for (auto a = arc_begin_[n], end = arc_begin_[n + 1]; a != end; ++a) {
+      const CsrArc& arc = arcs_[a];
+      if (!arc.open) continue;
+      const auto next = static_cast<std::size_t>(arc.target);
       if (!node_open_[next]) continue;
       const double next_length = length + arc.length_km;
-      if (next_length > range_km) continue;
+      if (next_length > range_km) {
+        r.first_cut_days = std::min(r.first_cut_days, time);
+        continue;
+      }
       const double next_time = time + arc.travel_days;
-      if (!r.seen(next) || next_time < r.time_days[next] ||
-          (next_time == r.time_days[next] && next_length < r.length_km[next])) {
-        r.stamp[next] = r.current;
-        r.time_days[next] = next_time;
-        r.length_km[next] = next_length;
-        r.parent[next] = node;
-        r.via[next] = arc.corridor;
-        frontier.emplace(next_time, next_length, static_cast<NodeIndex>(next));
+      auto& there = r.label[next];
+      if (there.stamp != r.current || next_time < there.time_days ||
+          (next_time == there.time_days && next_length < there.length_km)) {
+        there.stamp = r.current;
+        there.time_days = next_time;
+        there.length_km = next_length;
+        there.parent = node;
+        there.via = arc.corridor;
+        frontier.emplace_back(next_time, next_length, arc.target);
+        std::push_heap(frontier.begin(), frontier.end(), later);
       }
     }
   }
 }
 
 namespace {
-RoutePtr build_route(NodeIndex origin, NodeIndex destination, const std::vector<std::int32_t>& parent,
-                     const std::vector<CorridorIndex>& via, const std::vector<double>& length_km,
+RoutePtr build_route(NodeIndex origin, NodeIndex destination, const std::vector<RoadNetwork::SearchLabel>& label,
                      const std::vector<double>& corridor_days) {
   auto route = std::make_shared<Route>();
-  for (NodeIndex at = destination; at != origin; at = parent[static_cast<std::size_t>(at)]) {
-    const CorridorIndex c = via[static_cast<std::size_t>(at)];
-    route->legs.push_back(Leg{c, parent[static_cast<std::size_t>(at)], at, corridor_days[static_cast<std::size_t>(c)]});
+  for (NodeIndex at = destination; at != origin; at = label[static_cast<std::size_t>(at)].parent) {
+    const auto& l = label[static_cast<std::size_t>(at)];
+    route->legs.push_back(Leg{l.via, l.parent, at, corridor_days[static_cast<std::size_t>(l.via)]});
   }
   std::reverse(route->legs.begin(), route->legs.end());
   for (const auto& leg : route->legs) route->travel_days += leg.travel_days;
-  route->length_km = length_km[static_cast<std::size_t>(destination)];
+  route->length_km = label[static_cast<std::size_t>(destination)].length_km;
   return route;
 }
 }  // namespace
@@ -146,7 +168,7 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
   CacheEntry& entry = cache_[static_cast<std::size_t>(origin)];
   if (entry.valid && entry.range_km == range_km) return entry.list;
   thread_local SearchResult result;
-  search(origin, range_km, no_node, result);
+  search(origin, range_km, {}, result);
   // Candidates in node order, so that the split over them does not depend on search tie-breaking.
   thread_local std::vector<NodeIndex> reached;
   reached.clear();
@@ -161,8 +183,8 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
   list.via.assign(reached.size(), -1);
   for (std::size_t k = 0; k < reached.size(); ++k) {
     const auto node = static_cast<std::size_t>(reached[k]);
-    result.slot[node] = static_cast<std::int32_t>(k);
-    const double length = result.length_km[node];
+    result.label[node].slot = static_cast<std::int32_t>(k);
+    const double length = result.label[node].length_km;
     Candidate candidate{reached[k], length, 1.0, 1.0};
     if (rules_) {
       candidate.same_side_factor = rules_->route_factor(length, false, parameters_);
@@ -172,27 +194,25 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
   }
   for (std::size_t k = 0; k < reached.size(); ++k) {
     const auto node = static_cast<std::size_t>(reached[k]);
-    const auto parent = result.parent[node];
-    list.parent[k] = parent == origin ? -1 : result.slot[static_cast<std::size_t>(parent)];
-    list.via[k] = result.via[node];
+    const auto parent = result.label[node].parent;
+    list.parent[k] = parent == origin ? -1 : result.label[static_cast<std::size_t>(parent)].slot;
+    list.via[k] = result.label[node].via;
   }
+  list.exact_below_days = result.first_cut_days;
   list.candidates.shrink_to_fit();
   list.parent.shrink_to_fit();
   list.via.shrink_to_fit();
   entry.range_km = range_km;
   entry.valid = true;
-  ++entry.generation;
+  // Generations count up across all lists, so that a stay that moves between hosts never matches by chance.
+  static std::atomic<std::uint32_t> generations{0};
+  entry.generation = ++generations;
+  if (entry.generation == 0) entry.generation = ++generations;
+  list.generation = entry.generation;
   return entry.list;
 }
 
-RoutePtr RoadNetwork::candidate_route(NodeIndex origin, std::size_t k) const {
-  const CacheEntry& entry = cache_[static_cast<std::size_t>(origin)];
-  const CandidateList& list = entry.list;
-  constexpr std::size_t max_remembered_routes = 1u << 18;
-  if (candidate_routes_.size() >= max_remembered_routes) candidate_routes_.clear();
-  const auto key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(origin)) << 32) | k;
-  auto& remembered = candidate_routes_[key];
-  if (remembered.second && remembered.first == entry.generation) return remembered.second;
+RoutePtr RoadNetwork::spell_out(const CandidateList& list, NodeIndex origin, std::size_t k) const {
   auto route = std::make_shared<Route>();
   std::size_t legs = 0;
   for (auto at = static_cast<std::int32_t>(k); at >= 0; at = list.parent[static_cast<std::size_t>(at)]) ++legs;
@@ -207,26 +227,110 @@ RoutePtr RoadNetwork::candidate_route(NodeIndex origin, std::size_t k) const {
   std::reverse(route->legs.begin(), route->legs.end());
   for (const auto& leg : route->legs) route->travel_days += leg.travel_days;
   route->length_km = list.candidates[k].road_distance_km;
+  return route;
+}
+
+RoutePtr RoadNetwork::candidate_route(NodeIndex origin, std::size_t k) const {
+  const CacheEntry& entry = cache_[static_cast<std::size_t>(origin)];
+  constexpr std::size_t max_remembered_routes = 1u << 18;
+  if (candidate_routes_.size() >= max_remembered_routes) candidate_routes_.clear();
+  const auto key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(origin)) << 32) | k;
+  auto& remembered = candidate_routes_[key];
+  if (remembered.second && remembered.first == entry.generation) return remembered.second;
+  RoutePtr route = spell_out(entry.list, origin, k);
   remembered = {entry.generation, route};
   return route;
 }
 
-RoutePtr RoadNetwork::route(NodeIndex from, NodeIndex to) const {
-  // Unbounded searches are the costly ones (they run until they reach `to`), and returns ask for the same
-  // (host, home) pairs every day: remember the answers until the network changes.
+// Unbounded searches are the costly ones (they run until they reach their targets), and returns ask for the same
+// (host, home) pairs every day: the answers are remembered until the network changes.
+void RoadNetwork::refresh_routes() const {
   constexpr std::size_t max_remembered_routes = 1u << 20;
   if (routes_version_ != version_ || routes_.size() >= max_remembered_routes) {
     routes_.clear();
     routes_version_ = version_;
   }
-  const auto key =
-      (static_cast<std::uint64_t>(static_cast<std::uint32_t>(from)) << 32) | static_cast<std::uint32_t>(to);
-  if (auto it = routes_.find(key); it != routes_.end()) return it->second;
+}
+
+// A destination among `from`'s cached candidates that its search reached before the range cut anything off (in
+// strictly less time, and settled times never decrease) was found by exactly the steps an unbounded search takes
+// up to it: same label, same parent, same route. Returns usually go that short way home.
+RoutePtr RoadNetwork::route_from_candidates(NodeIndex from, NodeIndex to) const {
+  const CacheEntry& entry = cache_[static_cast<std::size_t>(from)];
+  if (!entry.valid || from == to) return nullptr;
+  const auto& candidates = entry.list.candidates;
+  auto it = std::lower_bound(candidates.begin(), candidates.end(), to,
+                             [](const Candidate& c, NodeIndex n) { return c.node < n; });
+  if (it == candidates.end() || it->node != to) return nullptr;
+  RoutePtr found = candidate_route(from, static_cast<std::size_t>(it - candidates.begin()));
+  return found->travel_days < entry.list.exact_below_days ? found : nullptr;
+}
+
+namespace {
+std::uint64_t route_key(NodeIndex from, NodeIndex to) {
+  return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(from)) << 32) | static_cast<std::uint32_t>(to);
+}
+}  // namespace
+
+void RoadNetwork::find_routes(NodeIndex from, std::span<const NodeIndex> targets, std::span<RoutePtr> out) const {
+  thread_local std::vector<NodeIndex> missing;
+  missing.clear();
+  const bool remembered = routes_version_ == version_;  // else route() clears them before answering again
+  const CacheEntry& entry = cache_[static_cast<std::size_t>(from)];
+  for (std::size_t t = 0; t < targets.size(); ++t) {
+    const NodeIndex to = targets[t];
+    out[t] = nullptr;
+    if (remembered) {
+      if (auto it = routes_.find(route_key(from, to)); it != routes_.end()) {
+        out[t] = it->second;
+        continue;
+      }
+    }
+    if (entry.valid && from != to) {  // as route_from_candidates(), without touching shared memory
+      const auto& candidates = entry.list.candidates;
+      auto it = std::lower_bound(candidates.begin(), candidates.end(), to,
+                                 [](const Candidate& c, NodeIndex n) { return c.node < n; });
+      if (it != candidates.end() && it->node == to) {
+        RoutePtr found = spell_out(entry.list, from, static_cast<std::size_t>(it - candidates.begin()));
+        if (found->travel_days < entry.list.exact_below_days) {
+          out[t] = std::move(found);
+          continue;
+        }
+      }
+    }
+    if (std::find(missing.begin(), missing.end(), to) == missing.end()) missing.push_back(to);
+  }
+  if (missing.empty()) return;
+  // One search to the farthest of them: up to each target it is exactly that target's own search.
   thread_local SearchResult result;
-  search(from, std::numeric_limits<double>::infinity(), to, result);
-  RoutePtr found;
-  if (!result.settled.empty() && result.settled.back() == to) {
-    found = build_route(from, to, result.parent, result.via, result.length_km, corridor_travel_days_);
+  search(from, std::numeric_limits<double>::infinity(), missing, result);
+  for (std::size_t t = 0; t < targets.size(); ++t) {
+    if (out[t] || std::find(missing.begin(), missing.end(), targets[t]) == missing.end()) continue;
+    const NodeIndex to = targets[t];
+    if (std::find(result.settled.begin(), result.settled.end(), to) != result.settled.end()) {
+      out[t] = build_route(from, to, result.label, corridor_travel_days_);
+    }
+  }
+}
+
+void RoadNetwork::remember_routes(NodeIndex from, std::span<const NodeIndex> targets,
+                                  std::span<const RoutePtr> routes) const {
+  refresh_routes();
+  for (std::size_t t = 0; t < targets.size(); ++t) routes_.emplace(route_key(from, targets[t]), routes[t]);
+}
+
+RoutePtr RoadNetwork::route(NodeIndex from, NodeIndex to) const {
+  refresh_routes();
+  const auto key = route_key(from, to);
+  if (auto it = routes_.find(key); it != routes_.end()) return it->second;
+  RoutePtr found = route_from_candidates(from, to);
+  if (!found) {
+    thread_local SearchResult result;
+    const NodeIndex target[1] = {to};
+    search(from, std::numeric_limits<double>::infinity(), target, result);
+    if (!result.settled.empty() && result.settled.back() == to) {
+      found = build_route(from, to, result.label, corridor_travel_days_);
+    }
   }
   routes_.emplace(key, found);
   return found;
@@ -252,6 +356,7 @@ void RoadNetwork::set_corridor_open(CorridorIndex corridor, bool open) {
   auto& flag = corridor_open_[static_cast<std::size_t>(corridor)];
   if ((flag != 0) == open) return;
   flag = open ? 1 : 0;
+  for (const auto a : corridor_arcs_[static_cast<std::size_t>(corridor)]) arcs_[a].open = open;
   ++version_;
   const auto [from, to] = corridor_ends_[static_cast<std::size_t>(corridor)];
   invalidate_reaching(from, to);

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
 #include <limits>
 #include <unordered_map>
 
@@ -62,6 +61,10 @@ struct Stay {
   NodeIndex origin = no_node;
   GroupIndex group = 0;
   Count count = 0;
+  // Where the origin is among the host's candidates (-1: not one), valid while the host's candidate list is of
+  // generation `home_generation` (0: not looked up yet). Looking it up every day was a third of deciding.
+  std::uint32_t home_generation = 0;
+  std::int32_t home_candidate = -1;
 };
 
 // A decision taken at a node today, applied in the deterministic commit.
@@ -75,6 +78,7 @@ struct Flow {
   std::uint32_t stay = 0;                // which stay (go_home)
   std::int32_t candidate = -1;           // index into the node's candidates (leave_home, move_on)
   std::shared_ptr<const OriginMix> mix;  // move_on: the movers' homes
+  RoutePtr route;                        // go_home: the way home today (found while deciding); nullptr: none
 };
 
 // Per-thread scratch space of a node's decisions, kept between nodes and days so that deciding allocates nothing.
@@ -83,6 +87,8 @@ struct DecisionScratch {
   std::vector<Count> split, moving_total;
   std::vector<OriginMix> movers;
   std::vector<std::vector<double>> home_share;
+  std::vector<NodeIndex> homes;
+  std::vector<RoutePtr> routes;
 };
 
 // People leaving a stay today (moving on), taken from it at the commit.
@@ -114,7 +120,7 @@ class Simulation::Impl {
         residents_(idx(i), idx(k)) = s_.nodes[i].residents_by_group[k] * units_;
         const Count hosted = s_.nodes[i].displaced_by_group[k] * units_;
         if (hosted > 0) {
-          stays_[i].push_back(Stay{no_node, static_cast<GroupIndex>(k), hosted});
+          stays_[i].push_back(Stay{no_node, static_cast<GroupIndex>(k), hosted, 0, -1});
           displaced_(idx(i), idx(k)) = hosted;
         }
       }
@@ -138,6 +144,9 @@ class Simulation::Impl {
     in_transit_ = CountVector::Zero(idx(c));
     budget_.assign(c, std::numeric_limits<Count>::max());
     queues_.resize(c);
+    for (std::size_t k = 0; k < c; ++k) {
+      if (s_.corridors[k].capacity_people_per_day) capped_.push_back(k);
+    }
     left_home_by_node_.assign(n, 0);
     displaced_arrivals_by_node_.assign(n, 0);
     flows_.resize(n);
@@ -453,10 +462,15 @@ class Simulation::Impl {
     // origin's own split with its home left out.
     RandomStream onward_stream = stream(RandomPurpose::onward, i, day);
     RandomStream return_stream = stream(RandomPurpose::return_home, i, day);
-    auto candidate_index = [&](NodeIndex origin) -> std::int64_t {
-      auto it = std::lower_bound(candidates.begin(), candidates.end(), origin,
-                                 [](const Candidate& c, NodeIndex n) { return c.node < n; });
-      return it == candidates.end() || it->node != origin ? -1 : it - candidates.begin();
+    auto candidate_index = [&](Stay& stay) -> std::int64_t {
+      if (stay.home_generation != list.generation) {
+        auto it = std::lower_bound(candidates.begin(), candidates.end(), stay.origin,
+                                   [](const Candidate& c, NodeIndex n) { return c.node < n; });
+        stay.home_candidate =
+            it != candidates.end() && it->node == stay.origin ? static_cast<std::int32_t>(it - candidates.begin()) : -1;
+        stay.home_generation = list.generation;
+      }
+      return stay.home_candidate;
     };
     auto& movers = scratch.movers;
     movers.resize(groups);
@@ -469,10 +483,10 @@ class Simulation::Impl {
     auto& share_total = scratch.share_total;  // B
     share_total.assign(groups, 0.0);
     for (std::uint32_t k = 0; k < stays_[i].size(); ++k) {
-      const Stay& stay = stays_[i][k];
+      Stay& stay = stays_[i][k];  // only this node's decision touches its stays now
       const auto g = static_cast<std::size_t>(stay.group);
       Count moving = 0;
-      const std::int64_t home_candidate = candidate_index(stay.origin);
+      const std::int64_t home_candidate = candidate_index(stay);
       // Nobody of this stay moves on when home carries all the weight (the weight elsewhere, relative to the total,
       // is 1e-9 or less). Settled without the full weights when another destination clearly weighs something:
       // one at 1e-6 of home's weight or more leaves at least ~1e-6 elsewhere, whatever the rounding.
@@ -518,6 +532,22 @@ class Simulation::Impl {
         }
       }
     }
+    // The ways home, found here in parallel rather than one by one at the commit: unbounded searches are the
+    // costliest part of a return, and they only read the network.
+    auto& homes = scratch.homes;
+    homes.clear();
+    for (const Flow& flow : flows) {
+      if (flow.kind == Flow::Kind::go_home) homes.push_back(flow.destination);
+    }
+    if (!homes.empty()) {
+      auto& routes = scratch.routes;
+      routes.assign(homes.size(), nullptr);
+      network_.find_routes(node, homes, routes);
+      std::size_t h = 0;
+      for (Flow& flow : flows) {
+        if (flow.kind == Flow::Kind::go_home) flow.route = std::move(routes[h++]);
+      }
+    }
     auto& pooled = scratch.pooled;
     pooled.resize(candidates.size());
     for (std::size_t g = 0; g < groups; ++g) {
@@ -540,11 +570,14 @@ class Simulation::Impl {
   void decide_day(int day) {
     deciding_ = true;
     update_threat();
-    for (std::size_t j = 0; j < s_.nodes.size(); ++j) {
-      appeal_[j] = rules_->destination_appeal(
-          DestinationState{s_.nodes[j].kind, threat_[idx(j)], occupancy_people(j), capacity_[j]}, p_);
-    }
     const auto n = static_cast<std::int64_t>(s_.nodes.size());
+    // Each node's appeal reads only its own state: computed in parallel, the same values at any thread count.
+#pragma omp parallel for schedule(static) num_threads(config_.threads) if (n > 4096)
+    for (std::int64_t j = 0; j < n; ++j) {
+      const auto k = static_cast<std::size_t>(j);
+      appeal_[k] = rules_->destination_appeal(
+          DestinationState{s_.nodes[k].kind, threat_[idx(k)], occupancy_people(k), capacity_[k]}, p_);
+    }
     // An exception must not escape an OpenMP region (that aborts); the first one, by node, is rethrown after it.
     std::vector<std::exception_ptr> failures(static_cast<std::size_t>(n));
 #pragma omp parallel for schedule(dynamic, 64) num_threads(config_.threads)
@@ -562,11 +595,15 @@ class Simulation::Impl {
     // Commit in node order: the outcome does not depend on which thread decided what. Stocks are taken first,
     // then travellers set off, so that nothing a departure triggers can shift the stay indices flows refer to.
     std::vector<std::pair<const Flow*, RoutePtr>> launches;
+    std::vector<NodeIndex> homes;  // where the node's returners go today, and how
+    std::vector<RoutePtr> home_routes;
     for (std::size_t i = 0; i < s_.nodes.size(); ++i) {
       if (flows_[i].empty()) continue;
       const auto node = static_cast<NodeIndex>(i);
       network_.candidate_list(node, p_.awareness_range_km);  // as decided today: candidate_route() reads it
       launches.clear();
+      homes.clear();
+      home_routes.clear();
       for (const auto& departure : stay_departures_[i]) {
         Stay& stay = stays_[i][departure.stay];
         stay.count -= departure.count;
@@ -576,7 +613,9 @@ class Simulation::Impl {
         const auto g = static_cast<std::size_t>(flow.group);
         RoutePtr route;
         if (flow.kind == Flow::Kind::go_home) {
-          route = network_.route(node, flow.destination);
+          route = flow.route;
+          homes.push_back(flow.destination);
+          home_routes.push_back(flow.route);
           if (!route) continue;  // no open way home today; they stay
         } else {
           route = network_.candidate_route(node, static_cast<std::size_t>(flow.candidate));
@@ -598,6 +637,7 @@ class Simulation::Impl {
         departures_[idx(i)] += flow.count;
         launches.emplace_back(&flow, std::move(route));
       }
+      if (!homes.empty()) network_.remember_routes(node, homes, home_routes);
       std::erase_if(stays_[i], [](const Stay& stay) { return stay.count == 0; });
       for (auto& [flow, route] : launches) {
         launch(Cohort{flow->count, flow->group, flow->origin, flow->destination, std::move(route), 0, flow->mix});
@@ -716,20 +756,18 @@ class Simulation::Impl {
   }
 
   void release_queues() {
-    for (std::size_t c = 0; c < s_.corridors.size(); ++c) {
-      if (s_.corridors[c].capacity_people_per_day) {
-        budget_[c] =
-            static_cast<Count>(std::llround(*s_.corridors[c].capacity_people_per_day * static_cast<double>(units_)));
-      }
+    for (const auto c : capped_) {
+      budget_[c] =
+          static_cast<Count>(std::llround(*s_.corridors[c].capacity_people_per_day * static_cast<double>(units_)));
     }
-    for (std::size_t c = 0; c < queues_.size(); ++c) {
+    // Only capped corridors ever hold a queue (a closed one is re-routed around before anyone queues).
+    for (const auto c : capped_) {
       auto& queue = queues_[c];
-      // First come, first served; those who cannot enter today go back to the front, in order.
-      std::deque<std::uint32_t> waiting;
+      if (queue.empty()) continue;
+      // First come, first served; those who cannot enter today go back to the queue, in order.
+      std::vector<std::uint32_t> waiting;
       waiting.swap(queue);
-      while (!waiting.empty()) {
-        const auto slot = waiting.front();
-        waiting.pop_front();
+      for (const auto slot : waiting) {
         const Cohort& cohort = cohorts_[slot];
         waiting_by_node_[at(cohort.route->legs[cohort.leg].from)] -= cohort.count;
         advance(slot);
@@ -830,7 +868,7 @@ class Simulation::Impl {
         stays.begin(), stays.end(), std::pair(origin, group),
         [](const Stay& s, const std::pair<NodeIndex, GroupIndex>& key) { return std::pair(s.origin, s.group) < key; });
     if (it == stays.end() || it->origin != origin || it->group != group) {
-      stays.insert(it, Stay{origin, group, count});
+      stays.insert(it, Stay{origin, group, count, 0, -1});
     } else {
       it->count += count;
     }
@@ -964,7 +1002,8 @@ class Simulation::Impl {
   std::vector<std::vector<std::pair<NodeIndex, double>>> footprints_;
   std::vector<std::pair<double, double>> aim_points_;
   std::vector<Count> budget_;
-  std::vector<std::deque<std::uint32_t>> queues_;
+  std::vector<std::vector<std::uint32_t>> queues_;  // cohorts waiting at each corridor's entrance, in order
+  std::vector<std::size_t> capped_;                 // corridors with a daily capacity, in index order
   std::vector<Count> waiting_by_node_ = std::vector<Count>(s_.nodes.size(), 0);
   std::vector<std::vector<Flow>> flows_;
   std::vector<std::vector<StayDeparture>> stay_departures_ = std::vector<std::vector<StayDeparture>>(s_.nodes.size());

@@ -124,7 +124,7 @@ std::string generate_scenario_yaml(const GeneratorSettings& g) {
     out += fmt::format("  - {{from: n{}, to: n{}, length_km: {:.2f}, kind: {}}}\n", a, b, length, kind);
   }
   out += fmt::format("  - {{from: n{}, to: n{}, length_km: 5, kind: crossing}}\n", border, abroad);
-  out += "events:\n";
+  out += g.bombardments > 0 ? "events:\n" : "events: []\n";
   std::uniform_int_distribution<std::size_t> any_node(camps, n - 3);
   std::uniform_int_distribution<int> start_day(0, std::max(0, g.days - 1));
   std::uniform_int_distribution<int> duration(3, 20);

@@ -2,6 +2,8 @@
 
 #include "builder.hpp"
 #include "haven/engine/network.hpp"
+#include "haven/scenario/generate.hpp"
+#include "haven/scenario/load.hpp"
 
 using namespace haven;
 using haven::test::ScenarioBuilder;
@@ -107,4 +109,53 @@ TEST_CASE("great-circle distance matches a known value") {
   // One degree of latitude is about 111.19 km on a 6371 km sphere.
   CHECK(great_circle_km(35.0, 36.0, 36.0, 36.0) == doctest::Approx(111.195).epsilon(1e-4));
   CHECK(great_circle_km(10.0, 20.0, 10.0, 20.0) == 0.0);
+}
+
+TEST_CASE("routes from cached candidate searches and from one search to many homes are the unbounded ones") {
+  haven::GeneratorSettings settings;
+  settings.nodes = 400;
+  settings.corridors = 1200;
+  settings.bombardments = 0;
+  auto loaded = haven::load_scenario_text(haven::generate_scenario_yaml(settings), "generated");
+  REQUIRE(loaded.scenario);
+  const Scenario& s = *loaded.scenario;
+  RoadNetwork warm(s, s.parameters);  // route() may answer from its candidate lists
+  RoadNetwork cold(s, s.parameters);  // route() always searches
+  const auto n = static_cast<NodeIndex>(s.nodes.size());
+  auto same_routes = [&] {
+    for (NodeIndex from = 0; from < n; from += 7) {
+      warm.candidate_list(from, s.parameters.awareness_range_km);
+      std::vector<NodeIndex> some;  // found together by one search
+      for (NodeIndex to = from % 3; to < n; to += 3) some.push_back(to);
+      std::vector<RoutePtr> found(some.size());
+      warm.find_routes(from, some, found);
+      for (std::size_t t = 0; t < some.size(); ++t) {
+        const auto b = cold.route(from, some[t]);
+        REQUIRE((found[t] == nullptr) == (b == nullptr));
+        if (found[t]) CHECK(found[t]->legs.size() == b->legs.size());
+        if (found[t]) CHECK(found[t]->travel_days == b->travel_days);
+      }
+      warm.remember_routes(from, some, found);
+      for (NodeIndex to = 0; to < n; ++to) {
+        const auto a = warm.route(from, to);
+        const auto b = cold.route(from, to);
+        REQUIRE((a == nullptr) == (b == nullptr));
+        if (!a) continue;
+        REQUIRE(a->legs.size() == b->legs.size());
+        for (std::size_t l = 0; l < a->legs.size(); ++l) {
+          CHECK(a->legs[l].corridor == b->legs[l].corridor);
+          CHECK(a->legs[l].from == b->legs[l].from);
+          CHECK(a->legs[l].to == b->legs[l].to);
+        }
+        CHECK(a->travel_days == b->travel_days);
+        CHECK(a->length_km == b->length_km);
+      }
+    }
+  };
+  same_routes();
+  for (CorridorIndex c = 0; c < 40; ++c) {  // closures invalidate what they touch, in both
+    warm.set_corridor_open(c * 13, false);
+    cold.set_corridor_open(c * 13, false);
+  }
+  same_routes();
 }

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <boost/random/binomial_distribution.hpp>
 #include <cmath>
 #include <numeric>
 #include <vector>
@@ -112,4 +113,23 @@ TEST_CASE("expected-mode draws are exact in sum and round to the nearest unit") 
   CHECK(out[2] == 750'000'000'000);
   expected_multinomial(7, std::vector<double>{0, 0}, std::span(out).first(2));
   CHECK(out[0] + out[1] == 7);
+}
+
+TEST_CASE("sample_binomial draws exactly what Boost's binomial_distribution draws from the same stream") {
+  const std::int64_t sizes[] = {1, 2, 7, 30, 100, 1000, 123456, 10'000'000, 2'000'000'000};
+  const double probabilities[] = {1e-12, 1e-9, 1e-6, 1e-4, 0.001, 0.01, 0.05, 0.2, 0.5, 0.7, 0.999};
+  std::uint64_t entity = 0;
+  for (const auto n : sizes) {
+    for (const double p : probabilities) {
+      RandomStream ours(StreamKey{9, 0, RandomPurpose::test, ++entity, 0});
+      RandomStream theirs(StreamKey{9, 0, RandomPurpose::test, entity, 0});
+      for (int k = 0; k < 200; ++k) {
+        const std::int64_t expected =
+            p > 0.5 ? n - boost::random::binomial_distribution<std::int64_t, double>(n, 1.0 - p)(theirs)
+                    : boost::random::binomial_distribution<std::int64_t, double>(n, p)(theirs);
+        REQUIRE(sample_binomial(ours, n, p) == expected);
+      }
+      CHECK(ours() == theirs());  // and the streams stay in step
+    }
+  }
 }

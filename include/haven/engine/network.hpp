@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <boost/graph/adjacency_list.hpp>
+#include <limits>
 #include <memory>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -43,6 +45,10 @@ struct CandidateList {
   std::vector<Candidate> candidates;
   std::vector<std::int32_t> parent;
   std::vector<CorridorIndex> via;
+  // Travel time of the first node whose arcs the range cut short (infinity if none was): candidates reached
+  // faster were found exactly as an unbounded search finds them, so route() may take their routes from here.
+  double exact_below_days = std::numeric_limits<double>::infinity();
+  std::uint32_t generation = 0;  // changes whenever the list is recomputed (never 0 once filled)
 };
 
 class RoadNetwork {
@@ -83,6 +89,12 @@ class RoadNetwork {
   // Fastest open route from `from` to `to`, without a range limit; nullptr when there is none. Remembered until
   // the network next changes (people go home along the same roads day after day). Not safe to call concurrently.
   [[nodiscard]] RoutePtr route(NodeIndex from, NodeIndex to) const;
+  // The routes route() would give from `from` to each of `targets` (nullptr: none), found with one search (a node
+  // sends people home to many places each day). Safe to call concurrently, for different origins too, as long as
+  // nothing changes the network or calls route() or remember_routes() meanwhile.
+  void find_routes(NodeIndex from, std::span<const NodeIndex> targets, std::span<RoutePtr> out) const;
+  // Lets route() answer with these from memory (until the network changes).
+  void remember_routes(NodeIndex from, std::span<const NodeIndex> targets, std::span<const RoutePtr> routes) const;
 
   // Searches run since construction (for tests of the cache and for benchmarks).
   [[nodiscard]] std::uint64_t searches() const noexcept { return searches_; }
@@ -96,7 +108,35 @@ class RoadNetwork {
     std::uint32_t generation = 0;  // counts the searches that filled `list`
   };
   struct SearchResult;
-  void search(NodeIndex origin, double range_km, NodeIndex target, SearchResult& result) const;
+
+ public:
+  // What a search knows of a node (internal; public only so that helpers in network.cpp can name it).
+  struct SearchLabel {
+    double time_days = 0.0;
+    double length_km = 0.0;
+    std::int32_t parent = -1;  // node we came from
+    CorridorIndex via = -1;    // corridor we came by
+    std::uint32_t stamp = 0;   // equal to the search's number when the rest is valid
+    std::int32_t slot = -1;    // scratch for callers: a settled node's place in their list
+  };
+
+ private:
+  // The graph's arcs as compressed rows (out_edges order), which the searches walk.
+  struct CsrArc {
+    NodeIndex target = no_node;
+    CorridorIndex corridor = -1;
+    bool open = true;  // the corridor's flag, kept here so that a search reads one cache line per arc
+    double travel_days = 0.0;
+    double length_km = 0.0;
+  };
+  std::vector<std::size_t> arc_begin_;
+  std::vector<CsrArc> arcs_;
+  std::vector<std::vector<std::size_t>> corridor_arcs_;  // each corridor's arcs (one, or two if bidirectional)
+  // Settles nodes from `origin` within `range_km` of road, stopping once every target (if any) is settled.
+  void search(NodeIndex origin, double range_km, std::span<const NodeIndex> targets, SearchResult& result) const;
+  void refresh_routes() const;
+  [[nodiscard]] RoutePtr route_from_candidates(NodeIndex from, NodeIndex to) const;
+  [[nodiscard]] RoutePtr spell_out(const CandidateList& list, NodeIndex origin, std::size_t k) const;
   void invalidate_reaching(NodeIndex a, NodeIndex b);
 
   Graph graph_;
