@@ -73,7 +73,14 @@ RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parame
 // is why this is our own Dijkstra over the Boost graph rather than boost::dijkstra_shortest_paths.
 struct RoadNetwork::SearchResult {
   // Everything a search knows of a node in one place (one cache line per node reached, not five).
-  using Label = SearchLabel;
+  struct Label {
+    double time_days = 0.0;
+    double length_km = 0.0;
+    std::int32_t parent = -1;  // node we came from
+    CorridorIndex via = -1;    // corridor we came by
+    std::uint32_t stamp = 0;   // equal to the search's number when the rest is valid
+    std::int32_t slot = -1;    // scratch for callers: a settled node's place in their list
+  };
   std::vector<Label> label;
   std::vector<NodeIndex> settled;  // in settling order
   // Time of the first settled node an arc of which the range cut off: the search up to there is the unbounded one.
@@ -149,20 +156,18 @@ void RoadNetwork::search(NodeIndex origin, double range_km, std::span<const Node
   }
 }
 
-namespace {
-RoutePtr build_route(NodeIndex origin, NodeIndex destination, const std::vector<RoadNetwork::SearchLabel>& label,
-                     const std::vector<double>& corridor_days) {
+RoutePtr RoadNetwork::settled_route(NodeIndex origin, NodeIndex destination, const SearchResult& result) const {
+  const auto& label = result.label;
   auto route = std::make_shared<Route>();
   for (NodeIndex at = destination; at != origin; at = label[static_cast<std::size_t>(at)].parent) {
     const auto& l = label[static_cast<std::size_t>(at)];
-    route->legs.push_back(Leg{l.via, l.parent, at, corridor_days[static_cast<std::size_t>(l.via)]});
+    route->legs.push_back(Leg{l.via, l.parent, at, corridor_travel_days_[static_cast<std::size_t>(l.via)]});
   }
   std::reverse(route->legs.begin(), route->legs.end());
   for (const auto& leg : route->legs) route->travel_days += leg.travel_days;
   route->length_km = label[static_cast<std::size_t>(destination)].length_km;
   return route;
 }
-}  // namespace
 
 const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_km) {
   CacheEntry& entry = cache_[static_cast<std::size_t>(origin)];
@@ -204,11 +209,11 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
   list.via.shrink_to_fit();
   entry.range_km = range_km;
   entry.valid = true;
-  // Generations count up across all lists, so that a stay that moves between hosts never matches by chance.
+  // Generations count up across all lists and networks, so that a remembered generation never matches another
+  // list's by chance.
   static std::atomic<std::uint32_t> generations{0};
-  entry.generation = ++generations;
-  if (entry.generation == 0) entry.generation = ++generations;
-  list.generation = entry.generation;
+  list.generation = ++generations;
+  if (list.generation == 0) list.generation = ++generations;
   return entry.list;
 }
 
@@ -236,9 +241,9 @@ RoutePtr RoadNetwork::candidate_route(NodeIndex origin, std::size_t k) const {
   if (candidate_routes_.size() >= max_remembered_routes) candidate_routes_.clear();
   const auto key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(origin)) << 32) | k;
   auto& remembered = candidate_routes_[key];
-  if (remembered.second && remembered.first == entry.generation) return remembered.second;
+  if (remembered.second && remembered.first == entry.list.generation) return remembered.second;
   RoutePtr route = spell_out(entry.list, origin, k);
-  remembered = {entry.generation, route};
+  remembered = {entry.list.generation, route};
   return route;
 }
 
@@ -308,7 +313,7 @@ void RoadNetwork::find_routes(NodeIndex from, std::span<const NodeIndex> targets
     if (out[t] || std::find(missing.begin(), missing.end(), targets[t]) == missing.end()) continue;
     const NodeIndex to = targets[t];
     if (std::find(result.settled.begin(), result.settled.end(), to) != result.settled.end()) {
-      out[t] = build_route(from, to, result.label, corridor_travel_days_);
+      out[t] = settled_route(from, to, result);
     }
   }
 }
@@ -329,7 +334,7 @@ RoutePtr RoadNetwork::route(NodeIndex from, NodeIndex to) const {
     const NodeIndex target[1] = {to};
     search(from, std::numeric_limits<double>::infinity(), target, result);
     if (!result.settled.empty() && result.settled.back() == to) {
-      found = build_route(from, to, result.label, corridor_travel_days_);
+      found = settled_route(from, to, result);
     }
   }
   routes_.emplace(key, found);

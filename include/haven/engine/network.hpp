@@ -82,6 +82,11 @@ class RoadNetwork {
     return candidate_list(origin, range_km).candidates;
   }
   const CandidateList& candidate_list(NodeIndex origin, double range_km);
+  // A hint that `origin`'s candidates will be read soon (no effect on results).
+  void prefetch_candidates(NodeIndex origin) const noexcept {
+    const auto& candidates = cache_[static_cast<std::size_t>(origin)].list.candidates;
+    if (!candidates.empty()) __builtin_prefetch(candidates.data());
+  }
   // The fastest route from `origin` to its candidate k, as found by the last candidate_list(origin, ...) call.
   // Routes in use are remembered (a bounded number): the same node sends people the same way day after day.
   // Not safe to call concurrently.
@@ -104,23 +109,9 @@ class RoadNetwork {
   struct CacheEntry {
     bool valid = false;
     double range_km = 0.0;
-    CandidateList list;            // with the origin, every node the search settled (for invalidation)
-    std::uint32_t generation = 0;  // counts the searches that filled `list`
+    CandidateList list;  // its nodes and the origin are every node the search settled: what invalidation checks
   };
   struct SearchResult;
-
- public:
-  // What a search knows of a node (internal; public only so that helpers in network.cpp can name it).
-  struct SearchLabel {
-    double time_days = 0.0;
-    double length_km = 0.0;
-    std::int32_t parent = -1;  // node we came from
-    CorridorIndex via = -1;    // corridor we came by
-    std::uint32_t stamp = 0;   // equal to the search's number when the rest is valid
-    std::int32_t slot = -1;    // scratch for callers: a settled node's place in their list
-  };
-
- private:
   // The graph's arcs as compressed rows (out_edges order), which the searches walk.
   struct CsrArc {
     NodeIndex target = no_node;
@@ -137,6 +128,8 @@ class RoadNetwork {
   void refresh_routes() const;
   [[nodiscard]] RoutePtr route_from_candidates(NodeIndex from, NodeIndex to) const;
   [[nodiscard]] RoutePtr spell_out(const CandidateList& list, NodeIndex origin, std::size_t k) const;
+  // The route to `destination` that the search in `result` settled.
+  [[nodiscard]] RoutePtr settled_route(NodeIndex origin, NodeIndex destination, const SearchResult& result) const;
   void invalidate_reaching(NodeIndex a, NodeIndex b);
 
   Graph graph_;
