@@ -10,6 +10,7 @@
 #include <map>
 
 #include "haven/io/hdf5.hpp"
+#include "haven/util/date.hpp"
 #include "haven/version.hpp"
 
 namespace haven {
@@ -23,11 +24,6 @@ namespace {
 constexpr std::size_t dense_od_limit = 2000;
 constexpr hsize_t chunk_days = 32;
 constexpr hsize_t chunk_nodes = 1024;
-
-std::string utc_now() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
-                     std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
-}
 
 struct VariableSpec {
   const char* name;
@@ -170,7 +166,7 @@ class Hdf5Writer::Impl {
     h5::set_attribute(root, "title", s_.title.empty() ? s_.name : s_.title);
     h5::set_attribute(root, "institution", std::string("Haven displacement simulator"));
     h5::set_attribute(root, "source", fmt::format("Haven {} (commit {})", HAVEN_VERSION, HAVEN_GIT_COMMIT));
-    const std::string created = provenance_.created_utc.empty() ? utc_now() : provenance_.created_utc;
+    const std::string created = provenance_.created_utc.empty() ? utc_now_iso() : provenance_.created_utc;
     h5::set_attribute(root, "history", fmt::format("{}: {}", created, provenance_.command_line));
     h5::set_attribute(root, "created_utc", created);
     h5::set_attribute(root, "scenario_name", s_.name);

@@ -4,13 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
 #include <numeric>
 #include <set>
-#include <sstream>
 
 #include "haven/scenario/keys.hpp"
 #include "haven/util/text.hpp"
@@ -1063,28 +1061,11 @@ class ScenarioDecoder {
   }
 };
 
-std::string read_file(const std::filesystem::path& path, Diagnostics& diagnostics,
-                      std::string_view what = "a scenario file") {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    diagnostics.error({path.string(), 0, 0}, fmt::format("is a directory, not {}", what));
-    return {};
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    diagnostics.error({path.string(), 0, 0}, "cannot open the file (does it exist, and may it be read?)");
-    return {};
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return std::move(buffer).str();
-}
-
 }  // namespace
 
 std::vector<Override> load_overlay_file(const std::filesystem::path& path, Diagnostics& diagnostics) {
   const std::string display_name = path.string();
-  std::string text = read_file(path, diagnostics, "an overlay file");
+  std::string text = detail::read_text_file(path, diagnostics, "an overlay file");
   if (diagnostics.has_errors()) return {};
   auto parsed = detail::parse_yaml(text, display_name, diagnostics, "an overlay");
   if (!parsed) return {};
@@ -1349,7 +1330,7 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
 
 LoadResult load_scenario_file(const std::filesystem::path& path, const LoadOptions& options) {
   Diagnostics diagnostics;
-  std::string text = read_file(path, diagnostics);
+  std::string text = detail::read_text_file(path, diagnostics, "a scenario file");
   if (diagnostics.has_errors()) {
     LoadResult result;
     result.diagnostics = diagnostics;

@@ -7,7 +7,9 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <limits>
+#include <sstream>
 
 #include "haven/util/text.hpp"
 
@@ -71,6 +73,22 @@ std::optional<OpenBracket> unclosed_bracket(const std::string& text, std::size_t
 }
 
 }  // namespace
+
+std::string read_text_file(const std::filesystem::path& path, Diagnostics& diagnostics, std::string_view what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    diagnostics.error({path.string(), 0, 0}, fmt::format("is a directory, not {}", what));
+    return {};
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    diagnostics.error({path.string(), 0, 0}, "cannot open the file (does it exist, and may it be read?)");
+    return {};
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return std::move(buffer).str();
+}
 
 std::optional<YAML::Node> parse_yaml(const std::string& text, const std::string& display_name, Diagnostics& diagnostics,
                                      std::string_view what) {

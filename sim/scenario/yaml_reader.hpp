@@ -3,6 +3,7 @@
 // with the file, line, column and key path, and returns nullopt instead of throwing.
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <span>
@@ -18,6 +19,10 @@ namespace haven::detail {
 
 // Key paths use the same syntax as --set: `nodes.idlib.population`, `events[3].day`.
 std::string join_path(std::string_view parent, std::string_view key);
+
+// Reads a whole text file; a directory or an unreadable file becomes a diagnostic (`what` names the kind of
+// file expected: "a scenario file") and an empty string.
+std::string read_text_file(const std::filesystem::path& path, Diagnostics& diagnostics, std::string_view what);
 
 // Parses YAML text; a syntax error becomes a located diagnostic (with the likely unclosed bracket, or a hint about
 // tabs) and nullopt. `what` names the kind of document in messages ("a scenario", "a sweep").

@@ -4,14 +4,13 @@
 
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 
 #include "haven/analysis/validation.hpp"
 #include "haven/io/hdf5.hpp"
 #include "haven/sweep/runner.hpp"
+#include "haven/util/text.hpp"
 #include "haven/version.hpp"
 
 namespace haven {
@@ -61,13 +60,6 @@ constexpr SummarySpec summaries[] = {
     {"returns_total", "returns", "people who arrived back home during the day, all nodes"},
 };
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return std::move(buffer).str();
-}
-
 std::optional<double> as_number(const std::string& text) {
   double value = 0.0;
   const char* end = text.data() + text.size();
@@ -105,7 +97,7 @@ Manifest read_manifest(const fs::path& directory) {
   if (!fs::exists(file)) {
     bad_directory(directory, "no manifest.csv here; is this a sweep's output directory? (haven sweep writes it)");
   }
-  const auto table = parse_csv(read_text(file));
+  const auto table = parse_csv(read_whole_file(file));
   const std::vector<std::string> head = {"member", "design_point", "replicate", "seed"};
   const std::vector<std::string> tail = {"path", "status", "error"};
   if (table.empty() || table[0].size() < head.size() + tail.size() ||

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <ctime>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -17,6 +16,8 @@
 #include "haven/engine/recorder.hpp"
 #include "haven/engine/simulation.hpp"
 #include "haven/io/output.hpp"
+#include "haven/util/date.hpp"
+#include "haven/util/text.hpp"
 
 namespace haven {
 
@@ -25,13 +26,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* fingerprint_name = ".haven-sweep";
-
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return std::move(buffer).str();
-}
 
 // Writes `text` to `path` so that no reader ever sees half of it.
 void write_atomically(const fs::path& path, const std::string& text) {
@@ -42,15 +36,6 @@ void write_atomically(const fs::path& path, const std::string& text) {
     if (!out.flush()) throw std::runtime_error(fmt::format("cannot write {}", temporary.string()));
   }
   fs::rename(temporary, path);
-}
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
 }
 
 std::string fingerprint_value(const std::string& text, std::string_view key) {
@@ -83,13 +68,14 @@ std::string sweep_plan(const SweepSpec& spec) {
 
 // Creates the directory, or checks that it holds this same sweep; returns the sweep's creation record.
 Fingerprint prepare_directory(const SweepSpec& spec, const fs::path& directory, bool overwrite) {
-  const std::string sweep_text = read_all(spec.file);
-  Fingerprint here{sha256_hex(sweep_plan(spec)), sha256_hex(read_all(spec.scenario)), utc_now(), spec.file.string()};
+  const std::string sweep_text = read_whole_file(spec.file);
+  Fingerprint here{sha256_hex(sweep_plan(spec)), sha256_hex(read_whole_file(spec.scenario)), utc_now_iso(),
+                   spec.file.string()};
   if (overwrite) fs::remove_all(directory);
   fs::create_directories(directory / "runs");
   const fs::path record = directory / fingerprint_name;
   if (fs::exists(record)) {
-    const std::string text = read_all(record);
+    const std::string text = read_whole_file(record);
     Fingerprint there{fingerprint_value(text, "plan_sha256"), fingerprint_value(text, "scenario_sha256"),
                       fingerprint_value(text, "created_utc"), fingerprint_value(text, "sweep_file")};
     std::string changed;
@@ -111,7 +97,7 @@ Fingerprint prepare_directory(const SweepSpec& spec, const fs::path& directory, 
                                        here.plan_sha256, here.scenario_sha256, here.created_utc, here.sweep_file));
   if (!fs::exists(directory / "sweep.yaml")) write_atomically(directory / "sweep.yaml", sweep_text);
   // Another process of the same sweep may have written the record first; its creation time is the sweep's.
-  const std::string text = read_all(record);
+  const std::string text = read_whole_file(record);
   return {fingerprint_value(text, "plan_sha256"), fingerprint_value(text, "scenario_sha256"),
           fingerprint_value(text, "created_utc"), fingerprint_value(text, "sweep_file")};
 }
@@ -198,7 +184,7 @@ std::vector<MemberStatus> member_statuses(const fs::path& directory, std::int64_
     } else if (const fs::path note = failed_note(file); fs::exists(note)) {
       statuses[static_cast<std::size_t>(i)] = MemberStatus::failed;
       if (errors) {
-        std::string message = read_all(note);
+        std::string message = read_whole_file(note);
         while (!message.empty() && message.back() == '\n') message.pop_back();
         (*errors)[static_cast<std::size_t>(i)] = message;
       }

@@ -5,10 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <fstream>
 #include <numeric>
 #include <set>
-#include <sstream>
 
 #include "haven/engine/random.hpp"
 #include "haven/scenario/parameters.hpp"
@@ -35,22 +33,6 @@ constexpr std::array<std::string_view, 2> scale_names = {"linear", "log"};
 
 // Far more than any cluster runs, small enough that a typo (1e9) is caught before it fills a disk.
 constexpr std::int64_t max_members = 10'000'000;
-
-std::string read_text(const std::filesystem::path& path, Diagnostics& diagnostics) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    diagnostics.error({path.string(), 0, 0}, "is a directory, not a sweep file");
-    return {};
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    diagnostics.error({path.string(), 0, 0}, "cannot open the file (does it exist, and may it be read?)");
-    return {};
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return std::move(buffer).str();
-}
 
 // The YAML text of a value as written (scalars as is; lists and maps in flow style).
 std::string value_text(const YAML::Node& node) {
@@ -383,7 +365,7 @@ std::string yaml_number(double value, bool integer) {
 SweepLoadResult load_sweep_file(const std::filesystem::path& path) {
   SweepLoadResult result;
   const std::string display_name = path.string();
-  const std::string text = read_text(path, result.diagnostics);
+  const std::string text = detail::read_text_file(path, result.diagnostics, "a sweep file");
   if (result.diagnostics.has_errors()) return result;
   auto root = detail::parse_yaml(text, display_name, result.diagnostics, "a sweep");
   if (!root) return result;

@@ -1,8 +1,14 @@
 #include "haven/util/date.hpp"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 namespace haven {
+
+std::string utc_now_iso() {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                     std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+}
 
 std::optional<Date> parse_iso_date(std::string_view text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;

@@ -2,9 +2,20 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
 #include <vector>
 
 namespace haven {
+
+std::string read_whole_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path.string());
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return std::move(buffer).str();
+}
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   // Three rolling rows suffice for the transposition term.

@@ -18,4 +18,7 @@ std::string format_iso_date(const Date& date);
 long days_between(const Date& from, const Date& to);
 Date add_days(const Date& date, long days);
 
+// Now, as ISO 8601 UTC to the second (2026-11-21T08:00:00Z), for provenance.
+std::string utc_now_iso();
+
 }  // namespace haven

@@ -1,12 +1,16 @@
 #pragma once
 // Small text helpers used to make error messages helpful.
 
+#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
 namespace haven {
+
+// The whole file as bytes; throws std::runtime_error naming the file when it cannot be read.
+std::string read_whole_file(const std::filesystem::path& path);
 
 // Optimal-string-alignment edit distance (Levenshtein plus adjacent transpositions), case-sensitive.
 std::size_t edit_distance(std::string_view a, std::string_view b);
