@@ -236,6 +236,23 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
       outcome.problems.push_back({i, "broken", fmt::format("{}: {}", manifest.rows[k].path, e.what())});
     }
   }
+  // The manifest says what was found, whether or not the ensemble is written (Slurm tasks each wrote their view).
+  {
+    static constexpr const char* status_names[] = {"done", "pending", "failed", "broken"};
+    std::vector<ManifestEntry> entries;
+    std::size_t next_problem = 0;
+    for (std::int64_t i = 0; i < members; ++i) {
+      const auto& row = manifest.rows[static_cast<std::size_t>(i)];
+      std::string detail;
+      if (next_problem < outcome.problems.size() && outcome.problems[next_problem].member == i) {
+        if (status[static_cast<std::size_t>(i)] != 1) detail = outcome.problems[next_problem].detail;
+        ++next_problem;
+      }
+      entries.push_back({SweepMember{row.member, row.design_point, row.replicate, row.seed, row.values}, row.path,
+                         status_names[status[static_cast<std::size_t>(i)]], detail});
+    }
+    write_manifest_entries(directory, manifest.parameters, entries);
+  }
   if (!reference || (!outcome.problems.empty() && !options.allow_missing)) return outcome;
 
   const auto& ref = *data[static_cast<std::size_t>(*reference)];

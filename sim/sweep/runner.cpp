@@ -252,15 +252,27 @@ void write_manifest(const SweepSpec& spec, const std::vector<SweepMember>& membe
   const auto total = static_cast<std::int64_t>(members.size());
   std::vector<std::string> errors;
   const auto statuses = member_statuses(directory, total, &errors);
-  std::string text = "member,design_point,replicate,seed";
-  for (const auto& p : spec.parameters) text += "," + csv_field(p.name);
-  text += ",path,status,error\n";
+  std::vector<std::string> names;
+  for (const auto& p : spec.parameters) names.push_back(p.name);
+  std::vector<ManifestEntry> entries;
   for (const auto& m : members) {
     const auto i = static_cast<std::size_t>(m.index);
+    const fs::path file = member_file(directory, total, m.index).lexically_relative(directory);
+    entries.push_back({m, file.string(), to_string(statuses[i]), errors[i]});
+  }
+  write_manifest_entries(directory, names, entries);
+}
+
+void write_manifest_entries(const fs::path& directory, const std::vector<std::string>& parameter_names,
+                            const std::vector<ManifestEntry>& entries) {
+  std::string text = "member,design_point,replicate,seed";
+  for (const auto& name : parameter_names) text += "," + csv_field(name);
+  text += ",path,status,error\n";
+  for (const auto& e : entries) {
+    const auto& m = e.member;
     text += fmt::format("{},{},{},{}", m.index, m.design_point, m.replicate, m.seed);
     for (const auto& value : m.values) text += "," + csv_field(value);
-    const fs::path file = member_file(directory, total, m.index).lexically_relative(directory);
-    text += fmt::format(",{},{},{}\n", csv_field(file.string()), to_string(statuses[i]), csv_field(errors[i]));
+    text += fmt::format(",{},{},{}\n", csv_field(e.path), e.status, csv_field(e.error));
   }
   write_atomically(directory / "manifest.csv", text);
 }

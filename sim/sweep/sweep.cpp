@@ -269,7 +269,6 @@ class SweepDecoder {
         const auto column = static_cast<std::size_t>(found - spec_.parameters.begin());
         row[column] = value_text(it->second);
         seen[column] = true;
-        found->values.push_back(row[column]);
       }
       for (std::size_t c = 0; c < seen.size(); ++c) {
         if (!seen[c]) {

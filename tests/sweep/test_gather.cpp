@@ -107,6 +107,13 @@ TEST_CASE("gather reports a missing and a corrupt member and writes nothing unle
   CHECK(refused.problems[1].member == 4);
   CHECK(refused.problems[1].status == "broken");
   CHECK(refused.usable == 4);
+  // The manifest now says what gather found.
+  const auto rows = parse_csv(read_text(out / "manifest.csv"));
+  REQUIRE(rows.size() == 7);
+  CHECK(rows[1][6] == "done");
+  CHECK(rows[2][6] == "pending");
+  CHECK(rows[5][6] == "broken");
+  CHECK(rows[5][7].find("member_0004.h5") != std::string::npos);
 
   const auto cli = run_cli({"gather", out.string()});
   CHECK(cli.exit_code == 1);

@@ -30,12 +30,8 @@ struct GatherOutcome {
   bool written = false;
 };
 
-// Reads <directory>/manifest.csv, checks every member's file, then (when all are usable, or allow_missing)
-// writes <directory>/ensemble.h5 and refreshes manifest.csv.
+// Reads <directory>/manifest.csv, checks every member's file and rewrites manifest.csv with what it found
+// (done, pending, failed, broken); then, when all are usable (or allow_missing), writes <directory>/ensemble.h5.
 GatherOutcome gather_sweep(const std::filesystem::path& directory, const GatherOptions& options = {});
-
-// The headline series summarised over members (each a total over nodes or corridors per day, people).
-inline constexpr const char* summary_series[] = {"cumulative_displaced", "displaced_present_total", "unsheltered_total",
-                                                 "departures_total",     "in_transit_total",        "returns_total"};
 
 }  // namespace haven

@@ -75,6 +75,17 @@ std::vector<MemberStatus> member_statuses(const std::filesystem::path& directory
 void write_manifest(const SweepSpec& spec, const std::vector<SweepMember>& members,
                     const std::filesystem::path& directory);
 
+// One manifest row as written; `status` is done, pending or failed (gather also writes broken).
+struct ManifestEntry {
+  SweepMember member;
+  std::string path;  // relative to the sweep directory
+  std::string status;
+  std::string error;
+};
+// Writes manifest.csv from rows (what write_manifest and gather share): the one place its layout is decided.
+void write_manifest_entries(const std::filesystem::path& directory, const std::vector<std::string>& parameter_names,
+                            const std::vector<ManifestEntry>& entries);
+
 // CSV, as RFC 4180 (a field with a comma, quote or newline is quoted, quotes doubled).
 std::string csv_field(const std::string& text);
 std::vector<std::vector<std::string>> parse_csv(const std::string& text);

@@ -26,7 +26,7 @@ struct SweepParameter {
   std::string name;  // as written in the sweep file (the manifest's column)
   std::string path;  // the scenario key path it sets
   SourceLocation origin;
-  // list and grid: the values; lhs and random: the range.
+  // grid: the axis' values; lhs and random: the range (and `values` its two ends). A list keeps its in `points`.
   std::vector<std::string> values;  // YAML text, as written
   double minimum = 0.0;
   double maximum = 0.0;
