@@ -1,6 +1,9 @@
 #pragma once
 // Shared helpers for the test suite.
 
+#include <doctest/doctest.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -49,6 +52,28 @@ inline CliResult run_cli(const std::vector<std::string>& args) {
 inline bool updating_golden() {
   const char* flag = std::getenv("HAVEN_UPDATE_GOLDEN");
   return flag != nullptr && std::string(flag) == "1";
+}
+
+// The files in `directory` ending in `extension`, sorted (the golden cases of a folder).
+inline std::vector<std::filesystem::path> files_with_extension(const std::filesystem::path& directory,
+                                                               const std::string& extension) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+    if (entry.path().extension() == extension) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Checks a transcript against its golden file, or rewrites the file under HAVEN_UPDATE_GOLDEN=1.
+inline void check_golden(const CliResult& result, const std::filesystem::path& expected_path) {
+  if (updating_golden()) {
+    write_text(expected_path, result.transcript());
+    return;
+  }
+  REQUIRE_MESSAGE(std::filesystem::exists(expected_path),
+                  "missing " << expected_path << "; run with HAVEN_UPDATE_GOLDEN=1");
+  CHECK(result.transcript() == read_text(expected_path));
 }
 
 // Splits "a b 'c d'" into words; single quotes group.

@@ -13,24 +13,14 @@ namespace fs = std::filesystem;
 using namespace haven::test;
 
 TEST_CASE("CLI transcripts match their golden files") {
-  std::vector<fs::path> cases;
-  for (const auto& entry : fs::directory_iterator(HAVEN_TEST_DATA_DIR "/golden")) {
-    if (entry.path().extension() == ".cmd") cases.push_back(entry.path());
-  }
-  std::sort(cases.begin(), cases.end());
+  const auto cases = files_with_extension(HAVEN_TEST_DATA_DIR "/golden", ".cmd");
   CHECK(!cases.empty());
   for (const auto& path : cases) {
     CAPTURE(path.stem().string());
     std::string line = read_text(path);
     line.erase(std::remove(line.begin(), line.end(), '\n'), line.end());
     const auto result = run_cli(split_words(line));
-    const auto expected_path = fs::path(path).replace_extension(".expected");
-    if (updating_golden()) {
-      write_text(expected_path, result.transcript());
-      continue;
-    }
-    REQUIRE(fs::exists(expected_path));
-    CHECK(result.transcript() == read_text(expected_path));
+    check_golden(result, fs::path(path).replace_extension(".expected"));
   }
 }
 

@@ -12,21 +12,8 @@
 namespace fs = std::filesystem;
 using namespace haven::test;
 
-namespace {
-
-std::vector<fs::path> bad_cases() {
-  std::vector<fs::path> cases;
-  for (const auto& entry : fs::directory_iterator(HAVEN_TEST_DATA_DIR "/bad")) {
-    if (entry.path().extension() == ".yaml") cases.push_back(entry.path());
-  }
-  std::sort(cases.begin(), cases.end());
-  return cases;
-}
-
-}  // namespace
-
 TEST_CASE("bad scenarios are rejected with exit code 2 and their exact located messages") {
-  const auto cases = bad_cases();
+  const auto cases = files_with_extension(HAVEN_TEST_DATA_DIR "/bad", ".yaml");
   CHECK(cases.size() >= 40);
   for (const auto& path : cases) {
     const std::string name = path.stem().string();
@@ -42,13 +29,7 @@ TEST_CASE("bad scenarios are rejected with exit code 2 and their exact located m
     CHECK(result.out.empty());
     // Every message is located: file:line:col, or the command line for --set.
     CHECK(result.err.find(": error: ") != std::string::npos);
-    const auto expected_path = fs::path(path).replace_extension(".expected");
-    if (updating_golden()) {
-      write_text(expected_path, result.transcript());
-      continue;
-    }
-    REQUIRE_MESSAGE(fs::exists(expected_path), "missing " << expected_path << "; run with HAVEN_UPDATE_GOLDEN=1");
-    CHECK(result.transcript() == read_text(expected_path));
+    check_golden(result, fs::path(path).replace_extension(".expected"));
   }
 }
 

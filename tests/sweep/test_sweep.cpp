@@ -42,11 +42,7 @@ std::vector<double> column(const std::vector<SweepMember>& members, std::size_t 
 }  // namespace
 
 TEST_CASE("bad sweep files are rejected with exit code 2 and their exact located messages") {
-  std::vector<fs::path> cases;
-  for (const auto& entry : fs::directory_iterator(HAVEN_TEST_DATA_DIR "/bad_sweeps")) {
-    if (entry.path().extension() == ".yaml") cases.push_back(entry.path());
-  }
-  std::sort(cases.begin(), cases.end());
+  const auto cases = files_with_extension(HAVEN_TEST_DATA_DIR "/bad_sweeps", ".yaml");
   CHECK(cases.size() >= 9);
   for (const auto& path : cases) {
     CAPTURE(path.stem().string());
@@ -54,13 +50,7 @@ TEST_CASE("bad sweep files are rejected with exit code 2 and their exact located
     CHECK(result.exit_code == 2);
     CHECK(result.out.empty());
     CHECK(result.err.find(": error: ") != std::string::npos);
-    const auto expected_path = fs::path(path).replace_extension(".expected");
-    if (updating_golden()) {
-      write_text(expected_path, result.transcript());
-      continue;
-    }
-    REQUIRE_MESSAGE(fs::exists(expected_path), "missing " << expected_path << "; run with HAVEN_UPDATE_GOLDEN=1");
-    CHECK(result.transcript() == read_text(expected_path));
+    check_golden(result, fs::path(path).replace_extension(".expected"));
   }
 }
 
