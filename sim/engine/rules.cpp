@@ -11,7 +11,12 @@ double DefaultRules::strike_kernel(double distance_km, double radius_km, const M
 }
 
 double DefaultRules::updated_threat(double previous_threat, double exposure, const ModelParameters& p) const {
-  // A strike is felt at once; the memory of it fades with time constant threat_memory_days.
+  // People wait to see whether bombardment lasts: felt threat closes the gap to a higher exposure by the fraction
+  // 1 - exp(-1/threat_onset_days) a day, so a burst of a few days moves few and weeks of it empty a town (Sept 2018
+  // against Dec 2019). Once strikes stop or lessen, the memory of them fades with time constant threat_memory_days.
+  if (exposure > previous_threat && p.threat_onset_days > 0.0) {
+    return previous_threat + (exposure - previous_threat) * -std::expm1(-1.0 / p.threat_onset_days);
+  }
   return std::max(exposure, previous_threat * std::exp(-1.0 / p.threat_memory_days));
 }
 

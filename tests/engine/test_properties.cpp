@@ -162,7 +162,7 @@ TEST_CASE("stochastic ensemble means converge to expected mode") {
   b.corridor(a, x, 30);
   b.corridor(a, y, 40, CorridorKind::track, 500.0);
   b.corridor(x, y, 15);
-  b.bombard(a, 3.0, 0, 8);
+  b.bombard(a, 30.0, 0, 8);
   const Scenario s = b.scenario();
   const auto expected = run(s, Mode::expected, 1, 1);
   const double target_displaced = static_cast<double>(expected.cumulative_displaced_[10]) / 1e6;

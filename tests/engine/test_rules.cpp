@@ -18,13 +18,52 @@ TEST_CASE("strike kernel is full inside the radius and exponential beyond it") {
   CHECK(rules.strike_kernel(25.0, 0.0, p) == doctest::Approx(std::exp(-2.5)));
 }
 
-TEST_CASE("threat is felt at once and fades with the memory time constant") {
+TEST_CASE("with no onset threat is felt at once and fades with the memory time constant") {
   DefaultRules rules;
   ModelParameters p;
+  p.threat_onset_days = 0.0;
   p.threat_memory_days = 5.0;
   CHECK(rules.updated_threat(0.0, 6.0, p) == 6.0);
   CHECK(rules.updated_threat(10.0, 0.0, p) == doctest::Approx(10.0 * std::exp(-0.2)));
   CHECK(rules.updated_threat(10.0, 9.5, p) == 9.5);  // today's strikes dominate the faded memory (8.19)
+}
+
+TEST_CASE("threat builds up toward a higher exposure with the onset time constant") {
+  DefaultRules rules;
+  ModelParameters p;
+  p.threat_onset_days = 4.0;
+  p.threat_memory_days = 5.0;
+  const double step = 1.0 - std::exp(-0.25);
+  CHECK(rules.updated_threat(0.0, 40.0, p) == doctest::Approx(40.0 * step));
+  CHECK(rules.updated_threat(10.0, 40.0, p) == doctest::Approx(10.0 + 30.0 * step));
+  // Lasting exposure: the gap closes geometrically, so after n days it is (1 - step)^n of the first.
+  double threat = 0.0;
+  for (int day = 0; day < 12; ++day) threat = rules.updated_threat(threat, 40.0, p);
+  CHECK(threat == doctest::Approx(40.0 * (1.0 - std::pow(std::exp(-0.25), 12))));
+  // Falling exposure is governed by the memory, not the onset.
+  CHECK(rules.updated_threat(30.0, 0.0, p) == doctest::Approx(30.0 * std::exp(-0.2)));
+  CHECK(rules.updated_threat(30.0, 29.0, p) == 29.0);
+}
+
+TEST_CASE("a burst of strikes is felt less than the same strikes kept up") {
+  DefaultRules rules;
+  ModelParameters p;
+  p.threat_onset_days = 8.0;
+  p.threat_memory_days = 0.25;
+  p.threat_half_saturation = 60.0;
+  p.max_departure_rate_per_day = 0.18;
+  double burst = 0.0, lasting = 0.0, burst_hazard_days = 0.0, lasting_hazard_days = 0.0;
+  for (int day = 0; day < 20; ++day) {
+    burst = rules.updated_threat(burst, day < 3 ? 40.0 : 0.0, p);
+    lasting = rules.updated_threat(lasting, 40.0, p);
+    burst_hazard_days += DefaultRules::threat_hazard_per_day(burst, p);
+    if (day < 3) lasting_hazard_days += DefaultRules::threat_hazard_per_day(lasting, p);
+  }
+  // Over the three days of strikes and everything after them, a burst moves fewer people than the first three days
+  // of the same strikes would move if felt at once.
+  CHECK(burst_hazard_days < 3.0 * DefaultRules::threat_hazard_per_day(40.0, p) * 0.5);
+  CHECK(burst_hazard_days == doctest::Approx(lasting_hazard_days).epsilon(0.2));
+  CHECK(lasting == doctest::Approx(40.0).epsilon(0.1));
 }
 
 TEST_CASE("leave probability is a saturating hazard scaled by the group factor") {

@@ -39,6 +39,7 @@ TEST_CASE("a node under constant threat empties as the hazard says") {
   const auto safe = b.node("safe", 0, 5, 0, NodeKind::town, 1e12);  // 556 km away: beyond any strike's reach
   b.corridor(a, safe, 10);
   b.bombard(a, 4.0, 0);
+  b.parameters().threat_onset_days = 0.0;  // felt at once: the same hazard every day
   b.parameters().threat_half_saturation = 4.0;
   b.parameters().max_departure_rate_per_day = 0.2;
   const auto r = run(b.scenario());
@@ -48,6 +49,26 @@ TEST_CASE("a node under constant threat empties as the hazard says") {
     CHECK(people(r, r.residents_[day](a, 0)) == doctest::Approx(expected).epsilon(1e-9));
   }
   CHECK(people(r, r.residents_[19](safe, 0)) == 0.0);
+}
+
+TEST_CASE("under constant strikes felt threat builds up with the onset time and the hazard with it") {
+  ScenarioBuilder b(20);
+  const auto a = b.node("a", 0, 0, 1'000'000);
+  const auto safe = b.node("safe", 0, 5, 0, NodeKind::town, 1e12);
+  b.corridor(a, safe, 10);
+  b.bombard(a, 4.0, 0);
+  b.parameters().threat_onset_days = 5.0;
+  b.parameters().threat_half_saturation = 4.0;
+  b.parameters().max_departure_rate_per_day = 0.2;
+  const auto r = run(b.scenario());
+  double expected = 1e6;
+  for (std::size_t day = 0; day < 20; ++day) {
+    // Day d's threat is 4 (1 - e^{-(d+1)/5}); the hazard is 0.2 T / (T + 4).
+    const double threat = 4.0 * (1.0 - std::exp(-static_cast<double>(day + 1) / 5.0));
+    CHECK(r.threat_[day](a) == doctest::Approx(threat).epsilon(1e-12));
+    expected *= std::exp(-0.2 * threat / (threat + 4.0));
+    CHECK(people(r, r.residents_[day](a, 0)) == doctest::Approx(expected).epsilon(1e-9));
+  }
 }
 
 TEST_CASE("leavers split over two destinations as the weights say") {
@@ -144,6 +165,7 @@ TEST_CASE("returns start once the origin has been safe for return_delay_days") {
   b.bombard(a, 10.0, 0, 5);  // days 0-4
   still(b.parameters());
   auto& p = b.parameters();
+  p.threat_onset_days = 0.0;  // threat 10 from day 0, so the fading starts from a known value
   p.threat_memory_days = 2.0;
   p.return_threat_threshold = 0.2;
   p.return_delay_days = 3.0;
@@ -189,6 +211,7 @@ TEST_CASE("a ceasefire suppresses strikes in its window and a capture makes a fr
   capture.node = other;
   capture.by = "them";
   b.event(capture, 15);
+  b.parameters().threat_onset_days = 0.0;  // strikes and front lines felt at once, so each day shows its exposure
   b.parameters().threat_memory_days = 0.5;
   b.parameters().ceasefire_compliance = 0.9;
   const auto r = run(b.scenario());
@@ -206,6 +229,7 @@ TEST_CASE("groups leave at their own rates") {
   const auto safe = b.node("safe", 2, 0, 0, NodeKind::town, 1e12);
   b.corridor(a, safe, 10);
   b.bombard(a, 4.0, 0);
+  b.parameters().threat_onset_days = 0.0;
   b.parameters().threat_half_saturation = 4.0;
   b.parameters().max_departure_rate_per_day = 0.2;
   const auto r = run(b.scenario());

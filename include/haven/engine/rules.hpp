@@ -24,7 +24,8 @@ class RuleSet {
 
   // Weight of a strike at `distance_km` from its aim point: 1 within `radius_km`, decaying beyond it.
   [[nodiscard]] virtual double strike_kernel(double distance_km, double radius_km, const ModelParameters& p) const = 0;
-  // Today's threat from yesterday's and today's exposure (strikes/day): memory that decays when strikes stop.
+  // Today's threat from yesterday's and today's exposure (strikes/day): it builds up under lasting strikes and fades
+  // when they stop.
   [[nodiscard]] virtual double updated_threat(double previous_threat, double exposure_strikes_per_day,
                                               const ModelParameters& p) const = 0;
   // Probability that a resident leaves home today.

@@ -16,21 +16,24 @@ namespace haven {
   X(threat_kernel_km, "km", 1.0, 0.1, 500.0,                                                                         \
     "e-folding distance of a strike's threat beyond its radius",                                                     \
     "calibrated on the Idlib 2019-2020 OCHA series (docs/validation.md): strikes drive flight from the town hit")    \
-  X(threat_memory_days, "days", 5.0, 0.1, 365.0,                                                                     \
-    "e-folding time over which remembered threat decays once strikes stop",                                          \
-    "flight in Idlib continued for about a week after bursts of strikes (OCHA sitreps, Dec 2019)")                   \
+  X(threat_onset_days, "days", 8.0, 0.0, 365.0,                                                                      \
+    "time constant with which felt threat builds up toward a higher exposure (0: felt at once)",                     \
+    "calibrated on both Idlib OCHA series (docs/validation.md): people wait to see whether bombardment lasts")        \
+  X(threat_memory_days, "days", 0.25, 0.1, 365.0,                                                                    \
+    "e-folding time over which felt threat decays once strikes stop or lessen",                                      \
+    "calibrated on both Idlib OCHA series (docs/validation.md): flight stopped within days of a lull (Sept 2018)")   \
   X(threat_half_saturation, "strikes/day", 60.0, 0.01, 1000.0,                                                       \
     "threat at which the departure hazard reaches half its maximum",                                                 \
-    "calibrated on the Idlib 2019-2020 OCHA series (docs/validation.md)")                                            \
+    "calibrated on both Idlib OCHA series, Dec 2019 - Mar 2020 and Sept 2018 (docs/validation.md)")                \
   X(front_line_threat, "strikes/day", 20.0, 0.0, 1000.0,                                                             \
     "strike exposure added at a captured node while it is the front line",                                                    \
     "a front line is at least as dangerous as heavy bombardment")                                                    \
   X(ceasefire_compliance, "1", 0.9, 0.0, 1.0,                                                                        \
     "fraction of strikes suppressed inside a ceasefire's area and window",                                           \
     "ACLED recorded shelling but no airstrikes in the weeks after 6 Mar 2020")                                       \
-  X(max_departure_rate_per_day, "1/day", 0.12, 0.0, 10.0,                                                            \
+  X(max_departure_rate_per_day, "1/day", 0.18, 0.0, 10.0,                                                            \
     "hazard of residents leaving home under saturating threat",                                                      \
-    "calibrated on the Idlib 2019-2020 OCHA series (docs/validation.md)")                                            \
+    "calibrated on both Idlib OCHA series, Dec 2019 - Mar 2020 and Sept 2018 (docs/validation.md)")                \
   X(onward_threat_factor, "1", 0.5, 0.0, 1.0,                                                                        \
     "displaced people's threat-driven hazard relative to residents'",                                                \
     "people already displaced have less to hold them but fewer means to move again")                                \
