@@ -33,16 +33,32 @@ void still(ModelParameters& p) {
 
 }  // namespace
 
-TEST_CASE("a node under constant threat empties as the hazard says") {
+namespace {
+
+// A town of 1e6 under 4 strikes/day for 20 days, with a safe place 556 km away (beyond any strike's reach); the
+// hazard is 0.2 T / (T + 4).
+struct ConstantStrikes {
+  Scenario scenario;
+  NodeIndex town, safe;
+};
+
+ConstantStrikes constant_strikes(double onset_days) {
   ScenarioBuilder b(20);
-  const auto a = b.node("a", 0, 0, 1'000'000);
-  const auto safe = b.node("safe", 0, 5, 0, NodeKind::town, 1e12);  // 556 km away: beyond any strike's reach
-  b.corridor(a, safe, 10);
-  b.bombard(a, 4.0, 0);
-  b.parameters().threat_onset_days = 0.0;  // felt at once: the same hazard every day
+  const auto town = b.node("a", 0, 0, 1'000'000);
+  const auto safe = b.node("safe", 0, 5, 0, NodeKind::town, 1e12);
+  b.corridor(town, safe, 10);
+  b.bombard(town, 4.0, 0);
+  b.parameters().threat_onset_days = onset_days;
   b.parameters().threat_half_saturation = 4.0;
   b.parameters().max_departure_rate_per_day = 0.2;
-  const auto r = run(b.scenario());
+  return {b.scenario(), town, safe};
+}
+
+}  // namespace
+
+TEST_CASE("a node under constant threat empties as the hazard says") {
+  const auto [s, a, safe] = constant_strikes(0.0);  // felt at once: the same hazard every day
+  const auto r = run(s);
   const double p = 1.0 - std::exp(-0.1);  // hazard 0.2 * 4 / (4 + 4)
   for (std::size_t day = 0; day < 20; ++day) {
     const double expected = 1e6 * std::pow(1.0 - p, static_cast<double>(day + 1));
@@ -52,15 +68,8 @@ TEST_CASE("a node under constant threat empties as the hazard says") {
 }
 
 TEST_CASE("under constant strikes felt threat builds up with the onset time and the hazard with it") {
-  ScenarioBuilder b(20);
-  const auto a = b.node("a", 0, 0, 1'000'000);
-  const auto safe = b.node("safe", 0, 5, 0, NodeKind::town, 1e12);
-  b.corridor(a, safe, 10);
-  b.bombard(a, 4.0, 0);
-  b.parameters().threat_onset_days = 5.0;
-  b.parameters().threat_half_saturation = 4.0;
-  b.parameters().max_departure_rate_per_day = 0.2;
-  const auto r = run(b.scenario());
+  const auto [s, a, safe] = constant_strikes(5.0);
+  const auto r = run(s);
   double expected = 1e6;
   for (std::size_t day = 0; day < 20; ++day) {
     // Day d's threat is 4 (1 - e^{-(d+1)/5}); the hazard is 0.2 T / (T + 4).
