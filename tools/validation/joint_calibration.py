@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 
+import h5py  # Debian's python3-h5py, as everywhere in tools/
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MARE = re.compile(r"mean absolute relative error ([\d.]+) over (\d+) points .*; largest ([\d.]+)")
 
@@ -41,8 +43,6 @@ def day_90(haven, overrides, path):
                          capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         sys.exit(f"haven run (full_offensive) failed:\n{out.stderr}")
-    import h5py  # Debian's python3-h5py, as everywhere in tools/
-
     with h5py.File(path, "r") as run:
         days = list(run["time"][:])  # days since the start date, as haven compare reads them
         return int(run["cumulative_displaced"][days.index(90)])
