@@ -330,7 +330,9 @@ class Hdf5Writer::Impl {
                                     std::max<hsize_t>(1, std::min<hsize_t>(chunk_nodes, nodes_.size()))};
       threat_dataset_ =
           file_.create_dataset<double>("threat", {recorded_days_.size(), nodes_.size()}, h5::Layout{chunk, 4});
-      h5::set_attribute(threat_dataset_.id(), "long_name", std::string("threat (remembered strikes per day)"));
+      h5::set_attribute(
+          threat_dataset_.id(), "long_name",
+          std::string("threat (felt strikes per day: built up under lasting strikes, remembered after them)"));
       h5::set_attribute(threat_dataset_.id(), "units", std::string("1/day"));
       attach(threat_dataset_.id(), {"time", "node"});
     }
