@@ -386,7 +386,11 @@ def test_compare_where_the_file_cannot_tell(subset_file):
 def test_plot_run(run_file, tmp_path):
     png = tmp_path / "figure.png"
     script = ROOT / "tools" / "python" / "plot_run.py"
-    result = subprocess.run([PYTHON, str(script), str(run_file), "-o", str(png)], env=child_env(), cwd=tmp_path,
+    # As the README runs it: the script itself (executable, #!/usr/bin/python3), with no backend chosen.
+    assert os.access(script, os.X_OK), f"{script} is not executable (git update-index --chmod=+x)"
+    assert script.read_text().startswith("#!/usr/bin/python3\n")
+    env = {key: value for key, value in child_env().items() if key not in ("MPLBACKEND", "DISPLAY")}
+    result = subprocess.run([str(script), str(run_file), "-o", str(png)], env=env, cwd=tmp_path,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
@@ -401,6 +405,25 @@ def test_plot_run(run_file, tmp_path):
     assert bad.returncode == 2 and "not a Haven run file" in bad.stderr
 
 
+def test_importing_plot_run_keeps_the_backend(run_file, tmp_path):
+    # A notebook's inline backend must survive `import plot_run` (it switched to Agg: every later figure was empty).
+    code = f"""
+import sys
+import matplotlib
+matplotlib.use("module://matplotlib_inline.backend_inline")
+sys.path.insert(0, {str(ROOT / "tools" / "python")!r})
+import haven_io, plot_run
+assert matplotlib.get_backend() == "module://matplotlib_inline.backend_inline", matplotlib.get_backend()
+plot_run.plot_run(haven_io.open_run({str(run_file)!r}), {str(tmp_path / "figure.png")!r})
+assert matplotlib.get_backend() == "module://matplotlib_inline.backend_inline", matplotlib.get_backend()
+"""
+    env = {key: value for key, value in child_env().items() if key != "MPLBACKEND"}
+    result = subprocess.run([PYTHON, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "figure.png").stat().st_size > 10_000
+
+
 NOTEBOOK = ROOT / "tools" / "notebooks" / "haven_quickstart.ipynb"
 
 
@@ -411,12 +434,64 @@ def test_notebook_is_committed_without_outputs():
             assert cell["outputs"] == [] and cell["execution_count"] is None
 
 
+def path_with_haven(tmp_path: Path) -> str:
+    """A PATH whose only `haven` is a link to the built binary (in tmp_path/bin)."""
+    folder = tmp_path / "bin"
+    folder.mkdir(exist_ok=True)
+    if not (folder / "haven").exists():
+        (folder / "haven").symlink_to(haven_bin())
+    return f"{folder}:/usr/bin:/bin"
+
+
+def notebook_env(**changes: str | None) -> dict:
+    """The environment Jupyter would give the kernel: no Haven variables, no MPLBACKEND, then `changes`."""
+    env = {key: value for key, value in child_env().items()
+           if key not in ("HAVEN", "HAVEN_BIN", "HAVEN_ROOT", "MPLBACKEND")}
+    env.update({key: value for key, value in changes.items() if value is not None})
+    return env
+
+
+def notebook_haven(tmp_path: Path, env: dict) -> subprocess.CompletedProcess:
+    """Runs the notebook's first code cell (which finds haven) as a script from tmp_path."""
+    first = next(c for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code")
+    return subprocess.run([PYTHON, "-c", "".join(first["source"])], env={**env, "HAVEN_ROOT": str(ROOT)},
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+
+def test_notebook_finds_haven_in_the_environment_then_on_path_then_in_the_build_tree(tmp_path):
+    on_path = path_with_haven(tmp_path)
+    other = tmp_path / "other-haven"
+    other.symlink_to(haven_bin())
+    chosen = notebook_haven(tmp_path, notebook_env(PATH=on_path, HAVEN=str(other)))
+    assert chosen.returncode == 0, chosen.stderr
+    assert f"haven:      {other}" in chosen.stdout
+    chosen = notebook_haven(tmp_path, notebook_env(PATH=on_path))
+    assert chosen.returncode == 0, chosen.stderr
+    assert f"haven:      {tmp_path / 'bin' / 'haven'}" in chosen.stdout
+    build_tree = ROOT / "build" / "default" / "bin" / "haven"
+    if build_tree.is_file():
+        chosen = notebook_haven(tmp_path, notebook_env(PATH="/usr/bin:/bin"))
+        assert chosen.returncode == 0, chosen.stderr
+        assert f"haven:      {build_tree}" in chosen.stdout
+    missing = notebook_haven(tmp_path, notebook_env(PATH="/usr/bin:/bin", HAVEN=str(tmp_path / "nowhere")))
+    assert missing.returncode != 0 and "nowhere" in missing.stderr
+
+
 def test_notebook_executes(tmp_path):
+    # As a user runs it: haven on PATH (no HAVEN variable), Jupyter's own matplotlib backend.
     result = subprocess.run(
         [PYTHON, "-m", "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=300",
          "--output-dir", str(tmp_path), str(NOTEBOOK)],
-        env=child_env(), cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        env=notebook_env(PATH=path_with_haven(tmp_path)), cwd=tmp_path, capture_output=True, text=True,
+        timeout=600)
     assert result.returncode == 0, result.stderr[-4000:]
     executed = json.loads((tmp_path / NOTEBOOK.name).read_text())
-    outputs = [o for cell in executed["cells"] if cell["cell_type"] == "code" for o in cell["outputs"]]
+    code_cells = [cell for cell in executed["cells"] if cell["cell_type"] == "code"]
+    outputs = [o for cell in code_cells for o in cell["outputs"]]
     assert outputs and not [o for o in outputs if o["output_type"] == "error"]
+    assert "".join(code_cells[0]["outputs"][0]["text"]).count(str(tmp_path / "bin" / "haven")) == 1
+    # Every figure shows, the fan chart after `import plot_run` included.
+    showing = [cell for cell in code_cells if "plt.show()" in "".join(cell["source"])]
+    assert len(showing) >= 3
+    for cell in showing:
+        assert any("image/png" in o.get("data", {}) for o in cell["outputs"]), "".join(cell["source"])

@@ -14,7 +14,11 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
+if __name__ == "__main__":
+    # The script only writes a PNG: no window. Imported (a notebook, a user's script) it keeps the caller's
+    # backend, or Jupyter's inline figures would all come out empty; without a display matplotlib itself falls
+    # back to Agg.
+    matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
