@@ -160,53 +160,161 @@ def test_mpi_ranks_give_the_same_members(tmp_path):
 
 
 FAKE_SBATCH = r"""#!/usr/bin/env bash
-# Stands in for Slurm's sbatch: runs the script at once (each array task in turn) and prints a job id.
+# Stands in for Slurm's sbatch: logs its command line, runs the script at once (each array task in turn, except
+# those listed in FAKE_FAILED_TASKS, as if their node died) and prints a job id.
 set -euo pipefail
-array=""; args=()
-for a in "$@"; do
-  case "$a" in
-    --parsable|--dependency=*) ;;
-    --array=*) array="${a#--array=}" ;;
-    *) args+=("$a") ;;
+array=""; cpus=1
+echo "sbatch $*" >> "$FAKE_SLURM_LOG"
+while [[ "$1" == -* ]]; do
+  case "$1" in
+    --array=*) array="${1#--array=}" ;;
+    --cpus-per-task=*) cpus="${1#--cpus-per-task=}" ;;
   esac
+  shift
 done
-echo "$*" >> "$FAKE_SLURM_LOG"
+export SLURM_SUBMIT_DIR="$PWD" SLURM_CPUS_PER_TASK="$cpus"
 if [[ -n "$array" ]]; then
   first="${array%-*}"; last="${array#*-}"
   for ((i = first; i <= last; i++)); do
+    if [[ " ${FAKE_FAILED_TASKS:-} " == *" $i "* ]]; then continue; fi
     SLURM_ARRAY_TASK_ID=$i SLURM_ARRAY_TASK_MIN=$first SLURM_ARRAY_TASK_COUNT=$((last - first + 1)) \
-      SLURM_CPUS_PER_TASK=1 bash "${args[@]}" >> "$FAKE_SLURM_LOG" 2>&1
+      bash "$@" >> "$FAKE_SLURM_LOG" 2>&1
   done
 else
-  bash "${args[@]}" >> "$FAKE_SLURM_LOG" 2>&1
+  bash "$@" >> "$FAKE_SLURM_LOG" 2>&1 || echo "job exit $?" >> "$FAKE_SLURM_LOG"
 fi
 echo 4242
 """
 
 FAKE_SRUN = r"""#!/usr/bin/env bash
-# Stands in for srun: drops its own options and runs the command.
+# Stands in for srun: logs its command line, drops its own options and runs the command.
+echo "srun $*" >> "$FAKE_SLURM_LOG"
 while [[ "$1" == --* ]]; do shift; done
 exec "$@"
 """
 
 
-def test_slurm_templates_submit_the_array_and_the_gather(tmp_path):
+def fake_slurm(tmp_path: Path, haven_on_path: bool) -> Path:
+    """A folder with stand-ins for sbatch and srun (and a link to the built haven if haven_on_path)."""
     fake = tmp_path / "bin"
     fake.mkdir()
     for name, text in (("sbatch", FAKE_SBATCH), ("srun", FAKE_SRUN)):
         (fake / name).write_text(text)
         (fake / name).chmod(0o755)
+    if haven_on_path:
+        (fake / "haven").symlink_to(haven_bin())
+    return fake
+
+
+def submit(tmp_path: Path, *args: str, haven_on_path: bool = False, **env: str) -> tuple:
+    """Runs tools/slurm/submit.sh with the stand-ins; returns (the result, what sbatch/srun/the jobs logged)."""
+    fake = tmp_path / "bin" if (tmp_path / "bin").is_dir() else fake_slurm(tmp_path, haven_on_path)
+    log = tmp_path / "slurm.log"
+    log.unlink(missing_ok=True)
+    log.touch()
+    environment = {key: value for key, value in os.environ.items() if key not in ("HAVEN", "HAVEN_BIN")}
+    environment.update(PATH=f"{fake}:/usr/bin:/bin", FAKE_SLURM_LOG=str(log), **env)
+    result = subprocess.run(["bash", str(ROOT / "tools" / "slurm" / "submit.sh"), *args], cwd=ROOT,
+                            env=environment, capture_output=True, text=True, timeout=600)
+    return result, log.read_text()
+
+
+def test_slurm_templates_submit_the_array_and_the_gather(tmp_path):
     sweep = write_sweep(tmp_path, replicates=2)
     out = tmp_path / "slurm_out"
-    log = tmp_path / "slurm.log"
-    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "HAVEN": str(haven_bin()),
-           "FAKE_SLURM_LOG": str(log)}
-    result = subprocess.run(["bash", str(ROOT / "tools" / "slurm" / "submit.sh"), str(sweep), "3", str(out)],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr + log.read_text()
-    submitted = log.read_text()
-    assert "--array=0-2" in submitted and "--dependency=afterok:4242" in submitted
+    result, submitted = submit(tmp_path, "--cpus", "2", "--mem", "1G", "--time=00:10:00", "--partition", "debug",
+                               "--account", "proj42", "--sbatch", "--qos=short --mail-type=NONE", str(sweep), "3",
+                               str(out), HAVEN=str(haven_bin()))
+    assert result.returncode == 0, result.stderr + submitted
+    sbatch = [line for line in submitted.splitlines() if line.startswith("sbatch ")]
+    assert len(sbatch) == 2, submitted
+    array, gather = sbatch
+    for option in ("--array=0-2", "--cpus-per-task=2", "--mem=1G", "--time=00:10:00", "--partition=debug",
+                   "--account=proj42", "--qos=short", "--mail-type=NONE"):
+        assert option in array.split(), (option, array)
+    # The gather runs however the array ended (afterok left it pending for ever after one failed task), where the
+    # array ran, with its own resources.
+    assert "--dependency=afterany:4242" in gather.split(), gather
+    for option in ("--partition=debug", "--account=proj42", "--qos=short"):
+        assert option in gather.split(), (option, gather)
+    assert "--cpus-per-task=2" not in gather and "--mem=1G" not in gather
     for task in range(3):
         assert f"task {task} of 3" in submitted
+    srun = [line for line in submitted.splitlines() if line.startswith("srun ")]
+    assert len(srun) == 3 and all("--cpus-per-task=2" in line and line.endswith(" -j 2 -o " + str(out))
+                                  for line in srun), srun
+    assert f"haven: {haven_bin()}" in submitted  # $HAVEN, handed to the jobs
     assert (out / "ensemble.h5").is_file(), submitted
     assert len(list((out / "runs").glob("*.h5"))) == 8
+
+
+def test_slurm_submit_finds_haven_on_path_then_in_the_build_tree(tmp_path):
+    sweep = write_sweep(tmp_path, replicates=1)
+    result, submitted = submit(tmp_path, str(sweep), "2", str(tmp_path / "on_path"), haven_on_path=True)
+    assert result.returncode == 0, result.stderr + submitted
+    assert f"haven: {tmp_path / 'bin' / 'haven'}" in result.stdout
+    assert f"haven: {tmp_path / 'bin' / 'haven'} (haven " in submitted  # the jobs log the binary they run
+    assert "--cpus-per-task=1" in submitted.splitlines()[0]  # the default: one CPU fits any node
+    assert (tmp_path / "on_path" / "ensemble.h5").is_file()
+
+    (tmp_path / "bin" / "haven").unlink()
+    build_tree = ROOT / "build" / "default" / "bin" / "haven"
+    if build_tree.is_file():
+        result, submitted = submit(tmp_path, str(sweep), "2", str(tmp_path / "build_tree"))
+        assert result.returncode == 0, result.stderr + submitted
+        assert f"haven: {build_tree}" in result.stdout and f"haven: {build_tree} (haven " in submitted
+
+    missing, submitted = submit(tmp_path, str(sweep), "2", HAVEN=str(tmp_path / "nowhere" / "haven"))
+    assert missing.returncode == 2 and "no haven binary at" in missing.stderr and not submitted
+
+
+def test_slurm_submit_refuses_bad_options_before_queueing(tmp_path):
+    sweep = write_sweep(tmp_path, replicates=1)
+    for args, message in ((["--cpus", "0", str(sweep), "2"], "--cpus 0"),
+                          (["--partiton", "debug", str(sweep), "2"], "unknown option --partiton"),
+                          (["--account"], "--account needs a value"),
+                          ([str(sweep), "two"], "TASKS two")):
+        result, submitted = submit(tmp_path, *args, HAVEN=str(haven_bin()))
+        assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
+        assert not submitted, args
+    assert submit(tmp_path, "--help")[0].stdout.startswith("usage: submit.sh")
+
+
+def test_slurm_gather_reports_failed_tasks(tmp_path):
+    sweep = write_sweep(tmp_path, replicates=2)
+    out = tmp_path / "failed"
+    # Task 1 of 3 dies: members 1, 4 and 7 are missing. The gather still runs, lists them and fails.
+    result, submitted = submit(tmp_path, str(sweep), "3", str(out), HAVEN=str(haven_bin()), FAKE_FAILED_TASKS="1")
+    assert result.returncode == 0, result.stderr + submitted
+    for member in (1, 4, 7):
+        assert f"member {member}: missing" in submitted
+    assert "not gathered" in submitted and "job exit 1" in submitted and not (out / "ensemble.h5").exists()
+    # --allow-missing gathers what finished.
+    result, submitted = submit(tmp_path, "--allow-missing", str(sweep), "3", str(out), HAVEN=str(haven_bin()),
+                               FAKE_FAILED_TASKS="1")
+    assert result.returncode == 0, result.stderr + submitted
+    assert "8 members (5 usable)" in submitted and "job exit" not in submitted
+    assert (out / "ensemble.h5").is_file()
+
+
+def test_slurm_mpi_template_starts_the_ranks_through_pmix(tmp_path):
+    sweep = write_sweep(tmp_path, replicates=1)
+    fake = fake_slurm(tmp_path, haven_on_path=False)
+    log = tmp_path / "slurm.log"
+    env = {**os.environ, "PATH": f"{fake}:/usr/bin:/bin", "FAKE_SLURM_LOG": str(log), "HAVEN": str(haven_bin()),
+           "SLURM_CPUS_PER_TASK": "1"}
+    # One "rank" (the stand-in srun starts one process): it runs the whole sweep.
+    result = subprocess.run(["bash", str(ROOT / "tools" / "slurm" / "sweep_mpi.sbatch"), str(sweep), "-o",
+                             str(tmp_path / "mpi"), "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr
+    srun = log.read_text().splitlines()
+    assert len(srun) == 1 and srun[0].startswith("srun --mpi=pmix "), srun
+    assert len(list((tmp_path / "mpi" / "runs").glob("*.h5"))) == 4
+
+
+def test_slurm_templates_have_partition_and_account_placeholders():
+    for name in ("sweep_array.sbatch", "gather.sbatch", "sweep_mpi.sbatch"):
+        text = (ROOT / "tools" / "slurm" / name).read_text()
+        assert "##SBATCH --partition=PARTITION" in text and "##SBATCH --account=ACCOUNT" in text, name
+        assert "#SBATCH --cpus-per-task=1\n" in text, name  # fits the smallest node; raise it with --cpus
