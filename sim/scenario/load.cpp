@@ -1133,7 +1133,10 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
 
   try {
     Scenario scenario;
-    ScenarioDecoder shapes(reader, scenario);
+    // The variants' own problems are listed after the base's, as the file is read: base first.
+    Diagnostics variant_shape_diagnostics;
+    YamlReader shape_reader(display_name, variant_shape_diagnostics);
+    ScenarioDecoder shapes(shape_reader, scenario);
     YAML::Node variants(YAML::NodeType::Undefined);
     for (auto it = root.begin(); it != root.end(); ++it) {
       if (it->first.IsScalar() && it->first.Scalar() == "variants") variants = it->second;
@@ -1141,12 +1144,18 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
     shapes.decode_variant_shapes(variants);
 
     // Overlay files first, then the located overrides (both after the variant, before --set).
+    // A broken overlay stops here (the scenario it would edit is unknown); a broken variant does not: its problems
+    // are reported with the base's and every other variant's, all at once.
     std::vector<Override> located_overrides;
+    const std::size_t errors_before_overlays = result.diagnostics.error_count();
     for (const auto& overlay : options.set_files) {
       auto edits = load_overlay_file(overlay, result.diagnostics);
       located_overrides.insert(located_overrides.end(), edits.begin(), edits.end());
     }
-    if (result.diagnostics.has_errors()) return result;
+    if (result.diagnostics.error_count() > errors_before_overlays) {
+      result.diagnostics.append(variant_shape_diagnostics);
+      return result;
+    }
     located_overrides.insert(located_overrides.end(), options.overrides.begin(), options.overrides.end());
 
     // Each resolution edits a fresh parse: YAML::Clone would drop the source positions diagnostics need.
@@ -1280,14 +1289,17 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
         result.resolved_yaml = emitter.c_str();
       }
     }
-    // Every variant is resolved and decoded too (haven check); problems that only a variant has say which one.
+    // Every variant is resolved and decoded too (haven check), with the same overlays and --set as the base, as
+    // `--variant NAME` would run it; problems that only a variant has say which one.
     std::vector<Diagnostic> found(result.diagnostics.all().begin(), result.diagnostics.all().end());
+    found.insert(found.end(), variant_shape_diagnostics.all().begin(), variant_shape_diagnostics.all().end());
     if (options.all_variants && options.variant.empty()) {
       for (const auto& name : std::vector<std::string>(scenario.variant_names)) {
         Scenario scratch;
         Diagnostics own;
         YamlReader variant_reader(display_name, own);
-        YAML::Node variant_doc = resolve(variant_reader, name, {}, {}, {});
+        YAML::Node variant_doc =
+            resolve(variant_reader, name, located_overrides, options.set_overrides, options.record_overrides);
         if (variant_doc.IsDefined() && variant_doc.IsMap()) {
           ScenarioDecoder decoder(variant_reader, scratch);
           decoder.decode(variant_doc);
