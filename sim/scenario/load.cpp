@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -106,6 +107,18 @@ std::string scalar_at(const YAML::Node& item, std::string_view key) {
   return {};
 }
 
+// Equal but for case, spaces, '-' and '_': "Mid City" and "mid_city".
+bool same_letters(std::string_view a, std::string_view b) {
+  auto letters = [](std::string_view text) {
+    std::string out;
+    for (char c : text)
+      if (c != ' ' && c != '-' && c != '_')
+        out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    return out;
+  };
+  return letters(a) == letters(b);
+}
+
 // The id each item of a top-level list goes by, as the decoder names it: its `id`; without one, a corridor is
 // `<from>-<to>` and an event `<kind>_<n>` (n counting the events of that kind in file order). "" when none.
 std::vector<std::string> item_ids(std::string_view section, const YAML::Node& list) {
@@ -196,7 +209,13 @@ void apply_path_edit(YamlReader& reader, YAML::Node root, const std::string& pat
         std::vector<std::string> known;
         for (const auto& id : ids)
           if (!id.empty()) known.push_back(id);
-        std::string hint = did_you_mean(part, std::span(known));
+        std::string hint;
+        for (std::size_t k = 0; k < ids.size() && hint.empty(); ++k) {
+          const std::string name = scalar_at(current[k], "name");
+          if (!ids[k].empty() && !name.empty() && same_letters(name, part))
+            hint = fmt::format("; did you mean '{}'? ('{}' is its name; items are named by id)", ids[k], name);
+        }
+        if (hint.empty()) hint = did_you_mean(part, std::span(known));
         if (hint.empty()) {
           hint = current.size() == 0
                      ? " (the list is empty)"
@@ -261,6 +280,26 @@ std::string record_edit(const std::string& text) {
 std::string item_path(std::string_view section, const YAML::Node& item, std::size_t index) {
   if (const std::string id = explicit_id(item); is_plain_id(id)) return join_path(section, id);
   return fmt::format("{}[{}]", section, index);
+}
+
+// `kind: border` (or `frontier`, `border crossing`) is the usual first try at a border; say how the format models
+// one (docs/scenario-format.md): a border_crossing node, a `crossing` corridor, an `external` node beyond.
+std::string border_hint(const YAML::Node& kind, std::string_view item) {
+  if (!kind.IsScalar()) return {};
+  std::string text;
+  for (char c : kind.Scalar())
+    text.push_back(c == ' ' || c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (text != "border" && text != "frontier" && text != "border_crossing" && text != "boundary") return {};
+  if (item == "node") {
+    return "; a border is a node of kind 'border_crossing' (it can be closed), joined by a corridor of kind "
+           "'crossing' to a node of kind 'external' beyond it (docs/scenario-format.md, nodes)";
+  }
+  if (item == "corridor") {
+    return "; the road over a border is a corridor of kind 'crossing', from a 'border_crossing' node to an "
+           "'external' node (docs/scenario-format.md, corridors)";
+  }
+  return "; a border is closed or opened by a 'border_closure' or 'border_opening' event on a 'border_crossing' "
+         "node (docs/scenario-format.md, events)";
 }
 
 struct IdEntry {
@@ -337,9 +376,11 @@ class ScenarioDecoder {
   std::vector<std::string> node_id_list_;
   std::vector<std::string> corridor_id_list_;
   std::vector<std::string> group_id_list_;
+  std::vector<std::string> rejected_group_ids_;  // as written, for the population mappings that use them
   // Ids already reported as invalid (or items already reported as broken): references to them are not
   // reported again, so one mistake gives one message.
   std::set<std::string, std::less<>> rejected_node_ids_;
+  std::set<std::size_t> nodes_of_unknown_kind_;  // their kind is already reported: no checks that depend on it
   std::set<std::string, std::less<>> rejected_corridor_ids_;
   bool nodes_unreadable_ = false;       // the nodes section is missing or not a list: every reference would fail
   bool corridors_unreadable_ = false;   // likewise for corridors
@@ -425,6 +466,7 @@ class ScenarioDecoder {
       return;
     }
     double share_sum = 0.0;
+    bool shares_read = true;  // a share already reported would make the sum a follow-on message
     std::map<std::string, std::size_t> lines;
     for (std::size_t i = 0; i < node.size(); ++i) {
       const std::string path = fmt::format("groups[{}]", i);
@@ -433,6 +475,7 @@ class ScenarioDecoder {
       if (!m.valid()) {
         s_.groups.push_back(group);
         group_id_list_.emplace_back();
+        shares_read = false;
         continue;
       }
       if (auto v = m.require("id"); v.IsDefined()) {
@@ -442,11 +485,19 @@ class ScenarioDecoder {
             reader_.error(v, m.path("id"), fmt::format("duplicate group id '{}' (first at line {})", *id, it->second));
           }
           group.id = *id;
+        } else if (v.IsScalar()) {
+          rejected_group_ids_.push_back(v.Scalar());
         }
       }
       const std::string gpath = group.id.empty() ? path : join_path("groups", group.id);
       if (auto v = m.require("share"); v.IsDefined()) {
-        if (auto share = reader_.number_in(v, join_path(gpath, "share"), 0.0, 1.0)) group.share = *share;
+        if (auto share = reader_.number_in(v, join_path(gpath, "share"), 0.0, 1.0)) {
+          group.share = *share;
+        } else {
+          shares_read = false;
+        }
+      } else {
+        shares_read = false;
       }
       share_sum += group.share;
       if (auto v = m.get("departure_factor"); v.IsDefined())
@@ -456,7 +507,7 @@ class ScenarioDecoder {
       s_.groups.push_back(group);
       group_id_list_.push_back(group.id);
     }
-    if (std::abs(share_sum - 1.0) > 1e-6) {
+    if (shares_read && std::abs(share_sum - 1.0) > 1e-6) {
       reader_.error(node, "groups", fmt::format("shares must sum to 1, they sum to {:.6g}", share_sum));
     }
   }
@@ -465,10 +516,15 @@ class ScenarioDecoder {
   std::vector<std::int64_t> decode_population(const YAML::Node& node, const std::string& path) {
     std::vector<std::int64_t> by_group(s_.groups.size(), 0);
     if (node.IsMap()) {
-      const std::vector<std::string_view> group_keys(group_id_list_.begin(), group_id_list_.end());
+      // A group whose id was rejected is neither asked for nor an unknown key here: that is one mistake, reported.
+      std::vector<std::string_view> group_keys;
+      for (const auto& id : group_id_list_)
+        if (!id.empty()) group_keys.emplace_back(id);
+      group_keys.insert(group_keys.end(), rejected_group_ids_.begin(), rejected_group_ids_.end());
       MapReader m(reader_, node, path, group_keys);
       if (!m.valid()) return by_group;
       for (std::size_t g = 0; g < s_.groups.size(); ++g) {
+        if (group_id_list_[g].empty()) continue;
         if (auto v = m.get(group_id_list_[g]); v.IsDefined()) {
           by_group[g] = reader_.whole_number(v, m.path(group_id_list_[g]), 0, static_cast<std::int64_t>(max_population))
                             .value_or(0);
@@ -533,12 +589,15 @@ class ScenarioDecoder {
         auto p = [&](std::string_view key) { return join_path(path, key); };
         n.name = n.id;
         if (auto v = m.get("name"); v.IsDefined()) n.name = reader_.string(v, p("name")).value_or(n.id);
+        bool kind_read = false;
         if (auto v = m.require("kind"); v.IsDefined()) {
-          if (auto kind = reader_.choice(v, p("kind"), node_kind_names)) {
+          if (auto kind = reader_.choice(v, p("kind"), node_kind_names, border_hint(v, "node"))) {
             n.kind = static_cast<NodeKind>(std::find(node_kind_names.begin(), node_kind_names.end(), *kind) -
                                            node_kind_names.begin());
+            kind_read = true;
           }
         }
+        if (!kind_read) nodes_of_unknown_kind_.insert(i);
         if (auto v = m.require("lat"); v.IsDefined())
           n.lat_deg = reader_.number_in(v, p("lat"), -90.0, 90.0).value_or(0.0);
         if (auto v = m.require("lon"); v.IsDefined())
@@ -554,7 +613,7 @@ class ScenarioDecoder {
         if (auto v = m.get("control"); v.IsDefined()) n.control = reader_.string(v, p("control")).value_or("");
         if (auto v = m.get("closed"); v.IsDefined()) {
           n.closed = reader_.boolean(v, p("closed")).value_or(false);
-          if (n.kind != NodeKind::border_crossing) {
+          if (kind_read && n.kind != NodeKind::border_crossing) {
             reader_.error(v, p("closed"), "only border_crossing nodes can be closed (close corridors instead)");
           }
         }
@@ -585,8 +644,21 @@ class ScenarioDecoder {
     if (!id) return std::nullopt;
     if (auto it = node_ids_.find(*id); it != node_ids_.end()) return static_cast<NodeIndex>(it->second.index);
     if (nodes_unreadable_ || rejected_node_ids_.count(*id) > 0) return std::nullopt;  // already reported
-    reader_.error(node, path, fmt::format("unknown node '{}'{}", *id, did_you_mean(*id, std::span(node_id_list_))));
+    reader_.error(node, path, fmt::format("unknown node '{}'{}", *id, node_hint(*id)));
     return std::nullopt;
+  }
+
+  // A node's display name used where its id belongs is the likeliest slip; otherwise the closest id.
+  std::string node_hint(const std::string& written) const {
+    for (const bool exact : {true, false}) {
+      for (const auto& n : s_.nodes) {
+        if (n.id.empty() || n.name == n.id) continue;
+        if (exact ? n.name == written : same_letters(n.name, written)) {
+          return fmt::format("; did you mean '{}'? ('{}' is its name; nodes are referred to by id)", n.id, n.name);
+        }
+      }
+    }
+    return did_you_mean(written, std::span(node_id_list_));
   }
 
   std::optional<CorridorIndex> corridor_ref(const YAML::Node& node, const std::string& path) {
@@ -672,7 +744,7 @@ class ScenarioDecoder {
           }
         }
         if (auto v = m.require("kind"); v.IsDefined()) {
-          if (auto kind = reader_.choice(v, p("kind"), corridor_kind_names)) {
+          if (auto kind = reader_.choice(v, p("kind"), corridor_kind_names, border_hint(v, "corridor"))) {
             c.kind = static_cast<CorridorKind>(
                 std::find(corridor_kind_names.begin(), corridor_kind_names.end(), *kind) - corridor_kind_names.begin());
           }
@@ -776,7 +848,8 @@ class ScenarioDecoder {
       if (!m.valid()) continue;
       Event event;
       std::optional<std::string> kind;
-      if (auto v = m.require("kind"); v.IsDefined()) kind = reader_.choice(v, m.path("kind"), event_kind_names);
+      if (auto v = m.require("kind"); v.IsDefined())
+        kind = reader_.choice(v, m.path("kind"), event_kind_names, border_hint(v, "event"));
       const std::size_t kind_index =
           kind ? static_cast<std::size_t>(std::find(event_kind_names.begin(), event_kind_names.end(), *kind) -
                                           event_kind_names.begin())
@@ -874,7 +947,8 @@ class ScenarioDecoder {
           NodeIndex border = no_node;
           if (auto v = m.require("node"); v.IsDefined()) {
             border = node_ref(v, p("node")).value_or(no_node);
-            if (border != no_node && s_.nodes[static_cast<std::size_t>(border)].kind != NodeKind::border_crossing) {
+            if (border != no_node && nodes_of_unknown_kind_.count(static_cast<std::size_t>(border)) == 0 &&
+                s_.nodes[static_cast<std::size_t>(border)].kind != NodeKind::border_crossing) {
               reader_.error(
                   v, p("node"),
                   fmt::format("node '{}' is a {}, not a border_crossing", s_.nodes[static_cast<std::size_t>(border)].id,

@@ -72,6 +72,25 @@ std::optional<OpenBracket> unclosed_bracket(const std::string& text, std::size_t
   return std::nullopt;
 }
 
+// After a YAML syntax error: the nearest line at or before it whose indentation holds a tab. yaml-cpp names the tab
+// only sometimes ("illegal tab when looking for indentation"); elsewhere it says "illegal map value" or "illegal
+// block entry". Returns the tab's 1-based line and column.
+std::optional<std::pair<std::size_t, std::size_t>> tab_in_indentation(const std::string& text, std::size_t error_line) {
+  std::optional<std::pair<std::size_t, std::size_t>> found;
+  std::size_t line_number = 0;
+  std::size_t begin = 0;
+  while (begin < text.size() && line_number < error_line) {
+    const std::size_t end = std::min(text.find('\n', begin), text.size());
+    const std::string_view line(text.data() + begin, end - begin);
+    ++line_number;
+    const std::size_t indent = std::min(line.find_first_not_of(" \t"), line.size());
+    const bool blank = indent == line.size() || line[indent] == '#' || line[indent] == '\r';
+    if (const auto tab = line.find('\t'); !blank && tab < indent) found = std::pair(line_number, tab + 1);
+    begin = end + 1;
+  }
+  return found;
+}
+
 }  // namespace
 
 std::string read_text_file(const std::filesystem::path& path, Diagnostics& diagnostics, std::string_view what) {
@@ -98,17 +117,22 @@ std::optional<YAML::Node> parse_yaml(const std::string& text, const std::string&
     const bool depth = e.msg == "bad file" || e.msg.find("depth") != std::string::npos;
     const std::size_t line = e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.line) + 1;
     const std::size_t column = e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.column) + 1;
+    const auto tab = tab_in_indentation(text, line == 0 ? std::numeric_limits<std::size_t>::max() : line);
     if (depth) {
       diagnostics.error({display_name, line, column}, fmt::format("nesting is too deep to be {}", what));
+    } else if (tab) {
+      diagnostics.error(
+          {display_name, tab->first, tab->second},
+          fmt::format(
+              "YAML syntax: tabs are not allowed for indentation; use spaces{}",
+              tab->first == line ? std::string() : fmt::format(" (the parser stopped at line {}: {})", line, e.msg)));
     } else if (auto bracket = unclosed_bracket(text, line == 0 ? std::numeric_limits<std::size_t>::max() : line)) {
       diagnostics.error(
           {display_name, bracket->line, bracket->column},
           fmt::format("YAML syntax: this '{}' is never closed (a '{}' is missing; the parser stopped at line {}: {})",
                       bracket->bracket, bracket->bracket == '{' ? '}' : ']', line, e.msg));
     } else {
-      const bool tab = e.msg.find("tab") != std::string::npos;
-      diagnostics.error({display_name, line, column},
-                        fmt::format("YAML syntax: {}{}", e.msg, tab ? " (indent with spaces, not tabs)" : ""));
+      diagnostics.error({display_name, line, column}, fmt::format("YAML syntax: {}", e.msg));
     }
   } catch (const std::exception& e) {
     diagnostics.error({display_name, 0, 0}, fmt::format("cannot read the YAML: {}", e.what()));
@@ -323,14 +347,15 @@ std::optional<std::string> YamlReader::identifier(const YAML::Node& node, std::s
 }
 
 std::optional<std::string> YamlReader::choice(const YAML::Node& node, std::string_view path,
-                                              std::span<const std::string_view> allowed) {
+                                              std::span<const std::string_view> allowed, std::string_view hint) {
   auto text = string(node, path);
   if (!text) return std::nullopt;
   for (auto option : allowed) {
     if (option == *text) return text;
   }
   error(node, path,
-        fmt::format("unknown value '{}' (expected {}){}", *text, quoted_list(allowed), did_you_mean(*text, allowed)));
+        fmt::format("unknown value '{}' (expected {}){}", *text, quoted_list(allowed),
+                    hint.empty() ? did_you_mean(*text, allowed) : std::string(hint)));
   return std::nullopt;
 }
 

@@ -58,9 +58,9 @@ class YamlReader {
   std::optional<Date> date(const YAML::Node& node, std::string_view path);
   // An identifier: a letter, then letters, digits or underscores (ids appear in --set paths and file names).
   std::optional<std::string> identifier(const YAML::Node& node, std::string_view path);
-  // One of `allowed`, with a "did you mean" hint otherwise.
+  // One of `allowed`, with a "did you mean" hint otherwise (`hint`, when given, ends the message instead).
   std::optional<std::string> choice(const YAML::Node& node, std::string_view path,
-                                    std::span<const std::string_view> allowed);
+                                    std::span<const std::string_view> allowed, std::string_view hint = {});
 
   bool expect_sequence(const YAML::Node& node, std::string_view path);
 
