@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -20,6 +21,7 @@
 #include "haven/scenario/load.hpp"
 #include "haven/scenario/parameters.hpp"
 #include "haven/scenario/schema.hpp"
+#include "haven/util/text.hpp"
 #include "haven/version.hpp"
 #include "run_summary.hpp"
 #include "sweep_commands.hpp"
@@ -46,8 +48,8 @@ struct ScenarioArgs {
 void add_scenario_args(CLI::App& command, ScenarioArgs& args) {
   command.add_option("scenario", args.path, "Scenario YAML file")->required();
   command.add_option("--variant", args.variant, "Apply the named what-if variant defined in the file");
-  command.add_option("--set", args.sets, "Override a value, e.g. --set parameters.return_rate_per_day=0.02")
-      ->take_all();
+  command.add_option("--set", args.sets,
+                     "Override a value, e.g. --set parameters.return_rate_per_day=0.02 (one per --set; repeat it)");
   command
       .add_option("--set-file", args.set_files,
                   "Apply an overlay file (e.g. from haven calibrate) after the variant, before --set")
@@ -84,9 +86,12 @@ void add_run_args(CLI::App& command, RunArgs& args) {
   command.add_option("--seed", args.seed, "Random seed (default: the scenario's)");
   command.add_option("--mode", args.mode, "stochastic (binomial draws) or expected (deterministic mean flows)")
       ->check(CLI::IsMember({"stochastic", "expected"}));
-  command.add_option("--threads", args.threads, "OpenMP threads inside the run (results do not depend on it)")
+  command.add_option("-j,--threads", args.threads, "OpenMP threads inside the run (results do not depend on it)")
       ->check(CLI::Range(1, 1024));
-  command.add_option("--days", args.days, "Simulate only the first N days")->check(CLI::Range(1, 100000));
+  command
+      .add_option("--days", args.days,
+                  "Simulate only the first N days (default: the scenario's period; more is an error)")
+      ->check(CLI::Range(1, 100000));
   command.add_option("-o,--output", args.output, "Output file (default: output/<scenario>[-<variant>].h5)");
   command.add_flag("--overwrite", args.overwrite, "Replace the output file if it exists");
   command.add_flag("--no-output", args.no_output, "Write no file; print the summary only");
@@ -98,6 +103,18 @@ void add_run_args(CLI::App& command, RunArgs& args) {
                   "What the output file records, as under outputs: 'variables=departures,arrivals', "
                   "'nodes=a,b', 'interval_days=7' (';' or repeated --record for several; 'all' for every one)")
       ->delimiter(';');
+}
+
+// --days only shortens a run: more days than the scenario's period is a mistake (the engine would quietly stop at
+// the period's end), reported before anything runs.
+bool days_within_period(const RunArgs& args, const Scenario& scenario, std::ostream& err) {
+  if (!args.days || *args.days <= scenario.days) return true;
+  err << fmt::format(
+      "haven: error: --days {} is more than the {} days of {}{} ({} to {}); --days only shortens a run: to simulate "
+      "longer, lengthen the scenario's period (its 'days' or 'end_date', e.g. with --set)\n",
+      *args.days, scenario.days, scenario.name, scenario.variant.empty() ? "" : " [" + scenario.variant + "]",
+      format_iso_date(scenario.start_date), format_iso_date(add_days(scenario.start_date, scenario.days - 1)));
+  return false;
 }
 
 // One run of one scenario (resolved with its variant and overrides): summary, validation rows, file.
@@ -156,6 +173,7 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
     options.record_overrides = args.record;
     auto loaded = load_scenario_file(args.scenario.path, options);
     if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
+    if (!days_within_period(args, *loaded.scenario, err)) return exit_bad_input;
     return run_one(args, loaded, argv, true, out, err);
   }
   // --variants all: the base and every variant, then the what-if table.
@@ -169,12 +187,17 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
   if (print_diagnostics(base.diagnostics, err) != exit_ok) return exit_bad_input;
   std::vector<std::string> variants = {""};
   for (const auto& v : base.scenario->variant_names) variants.push_back(v);
-  std::vector<WhatIfOutcome> outcomes;
+  // Every variant is resolved and checked before the first runs: a mistake found later would leave files behind.
+  std::vector<LoadResult> resolved;
   for (const auto& variant : variants) {
     LoadOptions variant_options = args.scenario.options(variant, false);
     variant_options.record_overrides = args.record;
-    auto loaded = load_scenario_file(args.scenario.path, variant_options);
-    if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
+    resolved.push_back(load_scenario_file(args.scenario.path, variant_options));
+    if (print_diagnostics(resolved.back().diagnostics, err) != exit_ok) return exit_bad_input;
+    if (!days_within_period(args, *resolved.back().scenario, err)) return exit_bad_input;
+  }
+  std::vector<WhatIfOutcome> outcomes;
+  for (const auto& loaded : resolved) {
     std::filesystem::path path;
     std::ostringstream ignored;
     const int code = run_one(args, loaded, argv, false, args.no_output ? out : ignored, err, &path);
@@ -310,11 +333,101 @@ int command_info(const std::string& path, std::ostream& out) {
   return exit_ok;
 }
 
+// Applied to every command once all options exist (those of sweep_commands.cpp too).
+void finish_options(CLI::App& app) {
+  for (CLI::App* command : app.get_subcommands([](CLI::App*) { return true; })) {
+    for (CLI::Option* option : command->get_options()) {
+      // A list option takes one value per flag (`--set a=1 --set b=2`): otherwise it also takes the words after
+      // its value, the scenario file among them (`run --set a=1 valley.yaml`).
+      if (!option->get_positional() && option->get_items_expected_max() > 1) option->allow_extra_args(false);
+      // Defaults are shown in --help, except where there is none to show ("[]", "") or the description says
+      // what it is in words ("(default: the scenario's)"), which a captured 0 would contradict.
+      const std::string shown = option->get_default_str();
+      if (shown.empty() || shown == "[]" || option->get_description().find("(default") != std::string::npos) {
+        option->default_str("");
+      }
+    }
+  }
+}
+
+// The command being given (`run`), or "" before one is recognised.
+std::string command_name(CLI::App& app, const std::vector<std::string>& args) {
+  for (const auto& arg : args) {
+    if (!arg.empty() && arg.front() == '-') continue;
+    for (const CLI::App* command : app.get_subcommands([](CLI::App*) { return true; })) {
+      if (command->get_name() == arg) return arg;
+    }
+    return {};
+  }
+  return {};
+}
+
+// `--set a=1 b=2 valley.yaml`: each list option takes one value per flag, so `b=2` would be taken for the scenario
+// file and the file reported as an extra argument. Say what happened instead.
+std::optional<std::string> value_without_its_flag(CLI::App& app, const std::vector<std::string>& args) {
+  static constexpr std::array<std::string_view, 3> key_value_flags = {"--set", "--param", "--record"};
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    for (const auto flag : key_value_flags) {
+      std::size_t next = 0;
+      if (args[i] == flag) {
+        next = i + 2;
+      } else if (args[i].size() > flag.size() && args[i].rfind(flag, 0) == 0 && args[i][flag.size()] == '=') {
+        next = i + 1;
+      } else {
+        continue;
+      }
+      if (next >= args.size()) continue;
+      const std::string& word = args[next];
+      std::error_code ignored;
+      if (word.empty() || word.front() == '-' || word.find('=') == std::string::npos ||
+          std::filesystem::exists(word, ignored)) {
+        continue;
+      }
+      const std::string command = command_name(app, args);
+      return fmt::format(
+          "haven{}: '{}' follows {} {} without a flag of its own: {} takes one value; give each its "
+          "own ({} {} {} {}); see 'haven{} --help'",
+          command.empty() ? "" : " " + command, word, flag, args[next - 1], flag, flag, args[next - 1], flag, word,
+          command.empty() ? "" : " " + command);
+    }
+  }
+  return std::nullopt;
+}
+
+// A usage mistake in one line, pointing to the help of the command it was made in.
+std::string usage_error(CLI::App& app, const std::vector<std::string>& args, const CLI::ParseError& error) {
+  const std::string command = command_name(app, args);
+  const std::string help = fmt::format("see 'haven{} --help'", command.empty() ? "" : " " + command);
+  if (command.empty()) {
+    // The first word that is not an option names no command: a misspelling, usually.
+    for (const auto& arg : args) {
+      if (arg.empty() || arg.front() == '-') continue;
+      std::vector<std::string> names;
+      for (const CLI::App* c : app.get_subcommands([](CLI::App*) { return true; })) names.push_back(c->get_name());
+      return fmt::format("haven: unknown command '{}'{} ({})", arg, did_you_mean(arg, std::span(names)), help);
+    }
+    return fmt::format("haven: {}; {}", error.what(), help);
+  }
+  CLI::App* sub = app.get_subcommand(command);
+  if (dynamic_cast<const CLI::RequiredError*>(&error) != nullptr) {
+    // A missing file is the usual case (`haven run`): name what is missing as the help does.
+    for (const CLI::Option* option : sub->get_options()) {
+      if (option->get_positional() && option->get_required() && option->count() == 0) {
+        return fmt::format("haven {}: missing {} ({}); {}", command, option->get_name(), option->get_description(),
+                           help);
+      }
+    }
+  }
+  return fmt::format("haven {}: {}; {}", command, error.what(), help);
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CLI::App app{"Haven: a discrete-event simulator of displacement under bombardment", "haven"};
   app.require_subcommand(0, 1);
+  // Every option's default is shown in --help (subcommands inherit this).
+  app.option_defaults()->always_capture_default();
   bool show_version = false;
   app.add_flag("--version", show_version, "Print the version and the git commit it was built from");
 
@@ -332,8 +445,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   validate_command->add_option("target", validate_args.run.scenario.path, "Run file (.h5) or scenario (.yaml)")
       ->required();
   validate_command->add_option("--variant", validate_args.run.scenario.variant, "Variant (scenario only)");
-  validate_command->add_option("--set", validate_args.run.scenario.sets, "Override a value (scenario only)")
-      ->take_all();
+  validate_command->add_option("--set", validate_args.run.scenario.sets,
+                               "Override a value (scenario only; one per --set; repeat it)");
   validate_command->add_option("--set-file", validate_args.run.scenario.set_files, "Apply an overlay (scenario only)")
       ->check(CLI::ExistingFile);
   validate_command->add_option("--runs", validate_args.runs, "Ensemble members to run (scenario only)")
@@ -377,7 +490,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   params->add_flag("--markdown", params_markdown, "Print docs/parameters.md instead of a table");
 
   SweepCommands sweep_commands(app);
+  finish_options(app);
 
+  if (auto mistake = value_without_its_flag(app, args)) {
+    err << *mistake << "\n";
+    return exit_bad_input;
+  }
   std::vector<const char*> argv{"haven"};
   for (const auto& arg : args) argv.push_back(arg.c_str());
   try {
@@ -390,8 +508,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     out << app.help("", CLI::AppFormatMode::All);
     return exit_ok;
   } catch (const CLI::ParseError& e) {
-    err << "haven: " << e.what() << "\n";
-    err << "Run 'haven --help' for usage.\n";
+    err << usage_error(app, args, e) << "\n";
     return exit_bad_input;
   }
 

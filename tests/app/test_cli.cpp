@@ -49,3 +49,55 @@ TEST_CASE("usage errors exit with code 2") {
   CHECK(run_cli({"check"}).exit_code == 2);
   CHECK(run_cli({"--help"}).exit_code == 0);
 }
+
+TEST_CASE("run takes -j like sweep and calibrate and validate") {
+  const auto short_flag =
+      run_cli({"run", "scenarios/examples/valley.yaml", "-j", "2", "--days", "5", "--no-output", "--quiet"});
+  const auto long_flag =
+      run_cli({"run", "scenarios/examples/valley.yaml", "--threads", "2", "--days", "5", "--no-output", "--quiet"});
+  CHECK(short_flag.exit_code == 0);
+  CHECK(short_flag.err.empty());
+  CHECK(short_flag.out == long_flag.out);
+  for (const std::string command : {"run", "sweep", "calibrate", "validate"}) {
+    CAPTURE(command);
+    CHECK(run_cli({command, "--help"}).out.find("-j,--threads") != std::string::npos);
+  }
+}
+
+TEST_CASE("--help shows each option's default and no empty or misleading one") {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> expected = {
+      {"run", {"--mode TEXT:{stochastic,expected}=stochastic", "-j,--threads INT:INT in [1 - 1024]=1"}},
+      {"validate", {"--runs INT:INT in [1 - 1000000]=1", "--mode TEXT:{stochastic,expected}=stochastic"}},
+      {"calibrate", {"--runs INT:INT in [1 - 100000]=20", "--max-evals INT:INT in [1 - 100000]=60"}},
+      {"generate", {"--nodes INT:INT in [3 - 100000000]=1000", "--name TEXT=synthetic"}},
+  };
+  for (const auto& [command, shown] : expected) {
+    CAPTURE(command);
+    const auto help = run_cli({command, "--help"});
+    CHECK(help.exit_code == 0);
+    for (const auto& text : shown) CHECK_MESSAGE(help.out.find(text) != std::string::npos, text);
+  }
+  for (const char* command :
+       {"check", "run", "validate", "compare", "info", "generate", "sweep", "gather", "calibrate"}) {
+    CAPTURE(command);
+    const auto help = run_cli({command, "--help"}).out;
+    CHECK(help.find("=[]") == std::string::npos);  // a list option without a default shows none
+  }
+  // A default the description gives in words is not contradicted by a captured 0.
+  CHECK(run_cli({"sweep", "--help"}).out.find("4096]=0") == std::string::npos);
+}
+
+TEST_CASE("a list option takes one value per flag so the positional after it is the scenario") {
+  const auto overlay = fs::temp_directory_path() / "haven_one_value_per_flag.yaml";
+  write_text(overlay, "parameters: {awareness_range_km: 90}\n");
+  // CLI11 kept the last word for the positional, so only a word after the file showed the defect.
+  const auto check =
+      run_cli({"check", "--set-file", overlay.string(), "scenarios/examples/valley.yaml", "--variant", "border_open"});
+  fs::remove(overlay);
+  CHECK(check.exit_code == 0);
+  CHECK(check.err.empty());
+  const auto repeated = run_cli({"check", "--set", "parameters.awareness_range_km=90", "--set", "scenario.seed=5",
+                                 "scenarios/examples/valley.yaml", "--variant", "border_open"});
+  CHECK(repeated.exit_code == 0);
+  CHECK(repeated.out.find("seed 5") != std::string::npos);
+}

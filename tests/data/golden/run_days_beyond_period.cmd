@@ -1,0 +1,1 @@
+run scenarios/examples/valley.yaml --days 61 --no-output --quiet

@@ -1,0 +1,1 @@
+rnu scenarios/examples/valley.yaml
