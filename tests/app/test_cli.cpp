@@ -101,3 +101,24 @@ TEST_CASE("a list option takes one value per flag so the positional after it is 
   CHECK(repeated.exit_code == 0);
   CHECK(repeated.out.find("seed 5") != std::string::npos);
 }
+
+TEST_CASE("run --days beyond the period of any variant is refused before the first run") {
+  const auto scenario = fs::temp_directory_path() / "haven_days_beyond_variant.yaml";
+  write_text(scenario,
+             "scenario: {name: short_variant, start_date: 2024-01-01, days: 30}\n"
+             "nodes:\n"
+             "  - {id: hometown, kind: town, lat: 35.0, lon: 36.0, population: 10000}\n"
+             "  - {id: camp, kind: camp, lat: 35.3, lon: 36.1, capacity: 5000}\n"
+             "corridors:\n"
+             "  - {from: hometown, to: camp, length_km: 35, kind: road}\n"
+             "variants:\n"
+             "  brief: {set: {scenario.days: 5}}\n");
+  const auto result = run_cli({"run", scenario.string(), "--variants", "all", "--days", "8", "--no-output", "--quiet"});
+  fs::remove(scenario);
+  CHECK(result.exit_code == 2);
+  CHECK(result.out.empty());  // not even the base ran
+  CHECK(result.err ==
+        "haven: error: --days 8 is more than the 5 days of short_variant [brief] (2024-01-01 to 2024-01-05); --days "
+        "only shortens a run: to simulate longer, lengthen the scenario's period (its 'days' or 'end_date', e.g. "
+        "with --set)\n");
+}
