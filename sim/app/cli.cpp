@@ -83,7 +83,7 @@ struct RunArgs {
 
 void add_run_args(CLI::App& command, RunArgs& args) {
   add_scenario_args(command, args.scenario);
-  command.add_option("--seed", args.seed, "Random seed (default: the scenario's)");
+  add_seed_option(command, args.seed, "Random seed, decimal or 0x hex (default: the scenario's)");
   command.add_option("--mode", args.mode, "stochastic (binomial draws) or expected (deterministic mean flows)")
       ->check(CLI::IsMember({"stochastic", "expected"}));
   command.add_option("-j,--threads", args.threads, "OpenMP threads inside the run (results do not depend on it)")
@@ -451,7 +451,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ->check(CLI::ExistingFile);
   validate_command->add_option("--runs", validate_args.runs, "Ensemble members to run (scenario only)")
       ->check(CLI::Range(1, 1'000'000));
-  validate_command->add_option("--seed", validate_args.run.seed, "Random seed (default: the scenario's)");
+  add_seed_option(*validate_command, validate_args.run.seed,
+                  "Random seed, decimal or 0x hex (default: the scenario's)");
   validate_command->add_option("--mode", validate_args.run.mode, "stochastic or expected")
       ->check(CLI::IsMember({"stochastic", "expected"}));
   validate_command->add_option("-j,--threads", validate_args.run.threads, "Members run in parallel")
@@ -479,7 +480,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   generate->add_option("--people", generator.people, "People in all")->check(CLI::Range(0.0, 1e12));
   generate->add_option("--events", generator.bombardments, "Bombardment events")->check(CLI::Range(0, 100'000'000));
   generate->add_option("--days", generator.days, "Days to simulate")->check(CLI::Range(1, 36'600));
-  generate->add_option("--seed", generator.seed, "Generator seed (also the scenario's default seed)");
+  add_seed_option(*generate, generator.seed, "Generator seed (also the scenario's default seed)");
   generate->add_option("--name", generator.name, "Scenario name");
   generate->add_option("-o,--output", generate_output, "Write to this file instead of standard output");
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "haven/util/text.hpp"
 
 namespace haven::app {
 
@@ -23,6 +24,30 @@ std::string command_line(const std::vector<std::string>& args) {
     line += plain ? " " + arg : " '" + arg + "'";
   }
   return line;
+}
+
+namespace {
+
+// Rewrites the text as decimal for CLI11's own conversion, or says what a seed may be.
+CLI::Validator seed_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const auto seed = parse_seed(text);
+        if (!seed) return fmt::format("expected a seed ({}), got '{}'", seed_forms, text);
+        text = std::to_string(*seed);
+        return {};
+      },
+      "SEED");
+}
+
+}  // namespace
+
+CLI::Option* add_seed_option(CLI::App& command, std::optional<std::uint64_t>& seed, const std::string& description) {
+  return command.add_option("--seed", seed, description)->transform(seed_validator());
+}
+
+CLI::Option* add_seed_option(CLI::App& command, std::uint64_t& seed, const std::string& description) {
+  return command.add_option("--seed", seed, description)->transform(seed_validator());
 }
 
 }  // namespace haven::app

@@ -1,6 +1,9 @@
 #pragma once
 // Helpers the command implementations share.
 
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -14,5 +17,9 @@ int print_diagnostics(const Diagnostics& diagnostics, std::ostream& err);
 
 // The command as typed (quoted where the shell would need it), for the output's `history` attribute.
 std::string command_line(const std::vector<std::string>& args);
+
+// A --seed option taking every 64-bit seed, in decimal or 0x hex (as manifest.csv writes it).
+CLI::Option* add_seed_option(CLI::App& command, std::optional<std::uint64_t>& seed, const std::string& description);
+CLI::Option* add_seed_option(CLI::App& command, std::uint64_t& seed, const std::string& description);
 
 }  // namespace haven::app

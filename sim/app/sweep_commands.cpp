@@ -139,7 +139,7 @@ SweepCommands::SweepCommands(CLI::App& app) {
   calibrate_->add_option("--runs", c.runs, "Ensemble members per evaluation (stochastic)")
       ->check(CLI::Range(1, 100'000));
   calibrate_->add_option("-j,--threads", c.threads, "Members run in parallel")->check(CLI::Range(1, 4096));
-  calibrate_->add_option("--seed", c.seed, "Random seed (default: the scenario's)");
+  add_seed_option(*calibrate_, c.seed, "Random seed, decimal or 0x hex (default: the scenario's)");
   calibrate_->add_option("--mode", c.mode, "stochastic or expected")->check(CLI::IsMember({"stochastic", "expected"}));
   calibrate_->add_option("--algorithm", c.algorithm, "bobyqa (default), sbplx, neldermead or cobyla")
       ->check(CLI::IsMember({"bobyqa", "sbplx", "neldermead", "cobyla"}));
@@ -168,7 +168,7 @@ int SweepCommands::sweep(std::ostream& out, std::ostream& err) {
     for (const auto& p : spec.parameters) out << "," << csv_field(p.name);
     out << "\n";
     for (const auto& m : members) {
-      out << fmt::format("{},{},{},{}", m.index, m.design_point, m.replicate, m.seed);
+      out << fmt::format("{},{},{},{}", m.index, m.design_point, m.replicate, seed_hex(m.seed));
       for (const auto& v : m.values) out << "," << csv_field(v);
       out << "\n";
     }

@@ -432,8 +432,7 @@ class ScenarioDecoder {
       }
     }
     if (auto v = m.get("seed"); v.IsDefined()) {
-      if (auto seed = reader_.whole_number(v, m.path("seed"), 0, std::numeric_limits<std::int64_t>::max()))
-        s_.seed = static_cast<std::uint64_t>(*seed);
+      if (auto seed = reader_.seed(v, m.path("seed"))) s_.seed = *seed;
     }
     if (auto v = m.get("sources"); v.IsDefined() && reader_.expect_sequence(v, m.path("sources"))) {
       for (std::size_t i = 0; i < v.size(); ++i) {

@@ -56,6 +56,8 @@ const std::string boolean = R"({"type": "boolean"})";
 const std::string date = R"({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})";
 const std::string identifier = R"({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,63}$"})";
 const std::string whole = R"({"type": "integer", "minimum": 0})";
+const std::string seed =
+    R"({"anyOf": [{"type": "integer", "minimum": 0, "maximum": 18446744073709551615}, {"type": "string", "pattern": "^(0[xX][0-9A-Fa-f_]+|[0-9_]+)$"}]})";
 const std::string day_or_date = R"({"anyOf": [{"type": "integer", "minimum": 0}, {"$ref": "#/$defs/date"}]})";
 const std::string population =
     R"({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}]})";
@@ -104,7 +106,7 @@ std::string scenario_json_schema() {
                                        {"start_date", date},
                                        {"end_date", date},
                                        {"days", R"({"type": "integer", "minimum": 1})"},
-                                       {"seed", whole},
+                                       {"seed", seed},
                                        {"sources", fmt::format(R"({{"type": "array", "items": {}}})", source)}},
                                       {"name", "start_date"});
   const std::string group = object(keys::group,

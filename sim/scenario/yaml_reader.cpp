@@ -311,6 +311,21 @@ std::optional<std::int64_t> YamlReader::whole_number(const YAML::Node& node, std
   return static_cast<std::int64_t>(*value);
 }
 
+std::optional<std::uint64_t> YamlReader::seed(const YAML::Node& node, std::string_view path) {
+  if (node.IsScalar()) {
+    if (auto exact = parse_seed(node.Scalar())) return exact;
+    if (is_plain_scalar(node)) {
+      constexpr double exact_limit = 9007199254740992.0;  // 2^53
+      if (auto value = parse_number(node.Scalar());
+          value && *value >= 0.0 && *value <= exact_limit && *value == std::floor(*value)) {
+        return static_cast<std::uint64_t>(*value);
+      }
+    }
+  }
+  error(node, path, fmt::format("expected a seed ({}), got {}", seed_forms, shown(node)));
+  return std::nullopt;
+}
+
 std::optional<bool> YamlReader::boolean(const YAML::Node& node, std::string_view path) {
   if (is_plain_scalar(node)) {
     if (node.Scalar() == "true") return true;

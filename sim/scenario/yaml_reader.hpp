@@ -54,6 +54,9 @@ class YamlReader {
   std::optional<double> number_in(const YAML::Node& node, std::string_view path, double minimum, double maximum);
   std::optional<std::int64_t> whole_number(const YAML::Node& node, std::string_view path, std::int64_t minimum,
                                            std::int64_t maximum);
+  // A random seed: read as an integer (all 64 bits; a double would round above 2^53), decimal or 0x hex, quoted
+  // or not; a whole number written otherwise (1e3) is taken when a double holds it exactly.
+  std::optional<std::uint64_t> seed(const YAML::Node& node, std::string_view path);
   std::optional<bool> boolean(const YAML::Node& node, std::string_view path);
   std::optional<Date> date(const YAML::Node& node, std::string_view path);
   // An identifier: a letter, then letters, digits or underscores (ids appear in --set paths and file names).

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <stdexcept>
 
 #include "haven/analysis/validation.hpp"
 #include "haven/io/hdf5.hpp"
@@ -120,9 +121,13 @@ Manifest read_manifest(const fs::path& directory) {
       m.member = std::stoll(row[0]);
       m.design_point = std::stoll(row[1]);
       m.replicate = std::stoll(row[2]);
-      m.seed = std::stoull(row[3]);
+      // Written as 0x hex (spreadsheets keep it); decimal, as older manifests have it, is read too.
+      const auto seed = parse_seed(row[3]);
+      if (!seed) throw std::invalid_argument("seed");
+      m.seed = *seed;
     } catch (const std::exception&) {
-      bad_directory(file, "member, design_point, replicate and seed must be whole numbers", r + 1);
+      bad_directory(file, "member, design_point, replicate and seed must be whole numbers (the seed may be 0x hex)",
+                    r + 1);
     }
     for (std::size_t c = 4; c + 3 < width; ++c) m.values.push_back(row[c]);
     m.path = row[width - 3];

@@ -270,7 +270,7 @@ void write_manifest_entries(const fs::path& directory, const std::vector<std::st
   text += ",path,status,error\n";
   for (const auto& e : entries) {
     const auto& m = e.member;
-    text += fmt::format("{},{},{},{}", m.index, m.design_point, m.replicate, m.seed);
+    text += fmt::format("{},{},{},{}", m.index, m.design_point, m.replicate, seed_hex(m.seed));
     for (const auto& value : m.values) text += "," + csv_field(value);
     text += fmt::format(",{},{},{}\n", csv_field(e.path), e.status, csv_field(e.error));
   }

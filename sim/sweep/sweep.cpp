@@ -72,8 +72,8 @@ class SweepDecoder {
       }
     }
     if (auto v = m.require("seed"); v.IsDefined()) {
-      if (auto seed = r_.whole_number(v, m.path("seed"), 0, std::numeric_limits<std::int64_t>::max())) {
-        spec_.seed = static_cast<std::uint64_t>(*seed);
+      if (auto seed = r_.seed(v, m.path("seed"))) {
+        spec_.seed = *seed;
       }
     }
     if (auto v = m.get("replicates"); v.IsDefined()) {

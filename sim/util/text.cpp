@@ -1,6 +1,9 @@
 #include "haven/util/text.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -89,6 +92,29 @@ std::string quoted_list(std::span<const std::string_view> items) {
     out += "'";
   }
   return out;
+}
+
+std::optional<std::uint64_t> parse_seed(std::string_view text) {
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    base = 16;
+    text.remove_prefix(2);
+  }
+  std::string digits;
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    // '_' only between digits, as YAML 1.1 groups them.
+    if (text[k] == '_' && k > 0 && k + 1 < text.size() && text[k - 1] != '_') continue;
+    digits += text[k];
+  }
+  if (digits.empty() || digits.front() == '+' || digits.front() == '-') return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+  if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  return value;
+}
+
+std::string seed_hex(std::uint64_t seed) {
+  return fmt::format("0x{:016x}", seed);
 }
 
 }  // namespace haven

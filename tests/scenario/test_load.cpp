@@ -162,3 +162,28 @@ TEST_CASE("the shipped example scenario is valid with all its variants") {
   CHECK_FALSE(result.diagnostics.has_errors());
   CHECK(result.scenario->nodes.size() == 9);
 }
+
+TEST_CASE("a scenario seed keeps all 64 bits in decimal or hex and round-trips through the resolved YAML") {
+  for (const auto& [text, expected] :
+       std::vector<std::pair<std::string, std::uint64_t>>{{"18446744073709551615", UINT64_MAX},
+                                                          {"9007199254740993", 9007199254740993ULL},
+                                                          {"0xfedcba9876543210", 0xfedcba9876543210ULL},
+                                                          {"'0xfedcba9876543210'", 0xfedcba9876543210ULL},
+                                                          {"1e3", 1000}}) {
+    CAPTURE(text);
+    auto result = load_scenario_text(small, "small.yaml", {.set_overrides = {"scenario.seed=" + text}});
+    REQUIRE(result.scenario);
+    CHECK(result.scenario->seed == expected);
+    auto again = load_scenario_text(result.resolved_yaml, "resolved.yaml");
+    REQUIRE(again.scenario);
+    CHECK(again.scenario->seed == expected);
+  }
+  for (const std::string bad : {"18446744073709551616", "-1", "4.5", "1e30", "[1]"}) {
+    CAPTURE(bad);
+    auto result = load_scenario_text(small, "small.yaml", {.set_overrides = {"scenario.seed=" + bad}});
+    CHECK_FALSE(result.scenario);
+    REQUIRE(result.diagnostics.all().size() == 1);
+    CHECK(result.diagnostics.all()[0].message.find("scenario.seed: expected a seed (a whole number from 0 to "
+                                                   "18446744073709551615") == 0);
+  }
+}

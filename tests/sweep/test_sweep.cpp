@@ -182,3 +182,10 @@ TEST_CASE("the shipped sweep files are valid") {
   }
   CHECK(count >= 4);
 }
+
+TEST_CASE("a sweep seed keeps all 64 bits in decimal or hex") {
+  // 2^64 - 1 and 2^53 + 1: a double would round both.
+  CHECK(load_spec("seed_max", "  seed: 18446744073709551615\n").seed == UINT64_MAX);
+  CHECK(load_spec("seed_odd", "  seed: 9007199254740993\n").seed == 9007199254740993ULL);
+  CHECK(load_spec("seed_hex", "  seed: 0xfedcba9876543210\n").seed == 0xfedcba9876543210ULL);
+}

@@ -29,3 +29,19 @@ TEST_CASE("quoted_list joins with commas and 'or'") {
   CHECK(quoted_list(items) == "'a', 'b' or 'c'");
   CHECK(quoted_list(std::span(items).first(1)) == "'a'");
 }
+
+TEST_CASE("parse_seed reads every 64-bit seed in decimal or hex and nothing else") {
+  CHECK(parse_seed("0") == std::optional<std::uint64_t>(0));
+  CHECK(parse_seed("18446744073709551615") == std::optional<std::uint64_t>(UINT64_MAX));
+  CHECK(parse_seed("9007199254740993") == std::optional<std::uint64_t>(9007199254740993ULL));  // 2^53 + 1
+  CHECK(parse_seed("0xffffffffffffffff") == std::optional<std::uint64_t>(UINT64_MAX));
+  CHECK(parse_seed("0X2a") == std::optional<std::uint64_t>(42));
+  CHECK(parse_seed("1_000") == std::optional<std::uint64_t>(1000));
+  CHECK(parse_seed(seed_hex(12345678901234567890ULL)) == std::optional<std::uint64_t>(12345678901234567890ULL));
+  CHECK(seed_hex(42) == "0x000000000000002a");
+  for (const char* bad :
+       {"", "18446744073709551616", "-1", "+1", "1.5", "1e3", "0x", "0x1g", "_1", "1_", "1__0", " 1"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_seed(bad));
+  }
+}

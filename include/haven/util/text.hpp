@@ -1,6 +1,7 @@
 #pragma once
 // Small text helpers used to make error messages helpful.
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <span>
@@ -29,5 +30,18 @@ std::string grouped(double value);
 
 // "'a', 'b' or 'c'" for listing allowed values in a message.
 std::string quoted_list(std::span<const std::string_view> items);
+
+// Random seeds are full 64-bit values: a double (YAML's usual reading, Excel's) keeps only 2^53 of them, so seeds are
+// read as integers, in decimal or as 0x-prefixed hex ("0x" keeps a spreadsheet from rounding them). Digits may be
+// grouped with '_'. Nullopt when `text` is not such a number or exceeds 2^64 - 1.
+std::optional<std::uint64_t> parse_seed(std::string_view text);
+
+// A seed as manifest.csv and `sweep --list` write it: "0x" and 16 lowercase hex digits, which spreadsheets keep as
+// text (a 20-digit decimal would be rounded to 15 digits).
+std::string seed_hex(std::uint64_t seed);
+
+// What a seed may be, for messages.
+inline constexpr std::string_view seed_forms =
+    "a whole number from 0 to 18446744073709551615, in decimal or as 0x-prefixed hex";
 
 }  // namespace haven
