@@ -1,5 +1,7 @@
 #include "haven/analysis/series.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace haven {
@@ -7,6 +9,33 @@ namespace haven {
 RunFileSeries::RunFileSeries(const RunFile& file, const Scenario& scenario) : file_(file) {
   for (std::size_t column = 0; column < file.node_index.size(); ++column) column_[file.node_index[column]] = column;
   node_count_ = scenario.nodes.size();
+  for (const auto& node : scenario.nodes) node_ids_.push_back(node.id);
+}
+
+std::string RunFileSeries::missing_reason(const Observation& observation, int day) const {
+  const std::string& variable = observation.variable;
+  const auto& series = variable == "cumulative_displaced" ? file_.cumulative_displaced
+                       : variable == "arrivals"           ? file_.arrivals
+                                                          : file_.displaced_present;
+  if (series.empty()) return fmt::format("the file does not record {}", variable);
+  if (variable != "cumulative_displaced") {
+    if (observation.node != no_node && !column_.contains(observation.node)) {
+      const auto node = static_cast<std::size_t>(observation.node);
+      return fmt::format("the file does not record node {}", node < node_ids_.size() ? node_ids_[node] : "?");
+    }
+    if (observation.node == no_node && file_.node_index.size() != node_count_) {
+      return "the file records only some nodes, so it has no network-wide total";
+    }
+  }
+  if (file_.time_days.empty() || day > file_.time_days.back()) {
+    return fmt::format("the file ends before day {}", day);
+  }
+  const int interval = file_.time_days.size() > 1 ? file_.time_days[1] - file_.time_days[0] : 1;
+  if (variable == "arrivals") {
+    return fmt::format("cumulative arrivals need every day up to day {}; the file records every {} days", day,
+                       interval);
+  }
+  return fmt::format("day {} was not recorded (the file records every {} days)", day, interval);
 }
 
 std::optional<double> RunFileSeries::value(const Observation& observation, int day) const {
@@ -80,6 +109,11 @@ std::optional<double> ObservationProbe::value(const Observation& observation, in
     return series[static_cast<std::size_t>(day)];
   }
   return std::nullopt;
+}
+
+std::string ObservationProbe::missing_reason(const Observation& /*observation*/, int day) const {
+  const std::size_t days = by_observation_.empty() ? 0 : by_observation_.front().size();
+  return fmt::format("the run ends before day {} (it ran {} days)", day, days);
 }
 
 std::vector<std::unique_ptr<ObservationProbe>> run_ensemble(const Scenario& scenario, const RunConfig& base, int runs,

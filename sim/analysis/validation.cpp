@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "haven/util/text.hpp"
@@ -20,6 +21,11 @@ double percentile(std::vector<double> values, double q) {
   return values[below] + (values[above] - values[below]) * fraction;
 }
 
+std::size_t ValidationReport::unrecorded() const {
+  return static_cast<std::size_t>(
+      std::count_if(skipped.begin(), skipped.end(), [](const SkippedPoint& p) { return p.unrecorded; }));
+}
+
 ValidationReport validate(const Scenario& scenario, const std::vector<const SimulatedSeries*>& members,
                           const ValidationWindow& window) {
   ValidationReport report;
@@ -29,12 +35,25 @@ ValidationReport validate(const Scenario& scenario, const std::vector<const Simu
     for (const auto& point : observation.points) {
       if (window.first_day && point.day < *window.first_day) continue;
       if (window.last_day && point.day > *window.last_day) continue;
-      if (point.value <= 0.0) continue;
-      std::vector<double> values;
-      for (const auto* member : members) {
-        if (auto v = member->value(observation, point.day)) values.push_back(*v);
+      if (point.value <= 0.0) {
+        report.skipped.push_back({observation.id, point.day, point.value, false,
+                                  "observed 0: a relative error needs a non-zero observation"});
+        continue;
       }
-      if (values.size() != members.size() || values.empty()) continue;
+      std::vector<double> values;
+      std::string missing;
+      for (const auto* member : members) {
+        if (auto v = member->value(observation, point.day)) {
+          values.push_back(*v);
+        } else if (missing.empty()) {
+          missing = member->missing_reason(observation, point.day);
+        }
+      }
+      if (values.size() != members.size() || values.empty()) {
+        report.skipped.push_back(
+            {observation.id, point.day, point.value, true, missing.empty() ? "no run to compare with" : missing});
+        continue;
+      }
       ValidationRow row;
       row.series = observation.id;
       row.day = point.day;
@@ -51,12 +70,16 @@ ValidationReport validate(const Scenario& scenario, const std::vector<const Simu
       sum_abs += magnitude;
       sum_weighted += magnitude * row.weight;
       sum_weights += row.weight;
-      report.max_abs_relative_error = std::max(report.max_abs_relative_error, magnitude);
+      if (row.weight > 0.0) report.max_abs_relative_error = std::max(report.max_abs_relative_error, magnitude);
       report.rows.push_back(row);
     }
   }
   if (!report.rows.empty()) report.mean_abs_relative_error = sum_abs / static_cast<double>(report.rows.size());
-  if (sum_weights > 0.0) report.weighted_mean_abs_relative_error = sum_weighted / sum_weights;
+  if (sum_weights > 0.0) {
+    report.weighted_mean_abs_relative_error = sum_weighted / sum_weights;
+  } else if (!report.rows.empty()) {
+    report.weighted_mean_abs_relative_error = std::numeric_limits<double>::quiet_NaN();
+  }
   return report;
 }
 
@@ -85,12 +108,23 @@ std::string validation_table(const Scenario& scenario, const ValidationReport& r
                          grouped(row.mean), error, row.weight);
     }
   }
-  if (report.rows.empty()) {
-    out += "  (no observation points to compare)\n";
-    return out;
+  if (report.rows.empty()) out += "  (no observation points to compare)\n";
+  if (!report.skipped.empty()) {
+    const std::size_t total = report.rows.size() + report.skipped.size();
+    out += fmt::format("skipped {} of {} point{}:\n", report.skipped.size(), total, total == 1 ? "" : "s");
+    for (const auto& p : report.skipped) {
+      out += fmt::format("  {:<12} {:<20} {:>11}  {}\n", format_iso_date(add_days(scenario.start_date, p.day)),
+                         p.series, grouped(p.observed), p.reason);
+    }
   }
-  out += fmt::format("mean absolute relative error {:.3f} over {} points (weighted {:.3f}); largest {:.3f}\n",
-                     report.mean_abs_relative_error, report.rows.size(), report.weighted_mean_abs_relative_error,
+  if (report.rows.empty()) return out;
+  const std::string weighted = std::isnan(report.weighted_mean_abs_relative_error)
+                                   ? std::string("every weight is 0")
+                                   : fmt::format("weighted {:.3f}", report.weighted_mean_abs_relative_error);
+  const std::string of_total =
+      report.skipped.empty() ? "" : fmt::format(" of {}", report.rows.size() + report.skipped.size());
+  out += fmt::format("mean absolute relative error {:.3f} over {}{} points ({}); largest {:.3f}\n",
+                     report.mean_abs_relative_error, report.rows.size(), of_total, weighted,
                      report.max_abs_relative_error);
   return out;
 }

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -214,6 +215,7 @@ struct ValidateArgs {
   std::string from, to;
   std::optional<double> max_error;
   std::optional<double> max_point_error;
+  bool skip_unrecorded = false;
 };
 
 bool is_hdf5_file(const std::string& path) {
@@ -265,11 +267,29 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
     for (const auto& probe : probes) members.push_back(probe.get());
     report = validate(scenario, members, window);
   }
+  // A point the runs cannot supply would silently shrink what is judged: an error unless asked for.
+  if (const std::size_t unrecorded = report.unrecorded(); unrecorded > 0 && !args.skip_unrecorded) {
+    err << fmt::format("haven: error: {} cannot supply {} of {} observation point{}:\n", target, unrecorded,
+                       report.rows.size() + report.skipped.size(), unrecorded == 1 ? "" : "s");
+    for (const auto& p : report.skipped) {
+      if (!p.unrecorded) continue;
+      err << fmt::format("  {} {}: {}\n", format_iso_date(add_days(scenario.start_date, p.day)), p.series, p.reason);
+    }
+    err << (file ? "Record every day of what the observations need (haven run --record interval_days=1, or "
+                   "outputs: in the scenario), or pass --skip-unrecorded to compare the other points\n"
+                 : "Pass --skip-unrecorded to compare the other points\n");
+    return exit_bad_input;
+  }
   out << validation_table(scenario, report);
   bool failed = false;
-  if (args.max_error && report.mean_abs_relative_error > *args.max_error) {
-    out << fmt::format("FAIL: mean absolute relative error {:.3f} exceeds --max-error {:.3f}\n",
-                       report.mean_abs_relative_error, *args.max_error);
+  // Weights say how much each point counts: the judged mean is the weighted one (calibrate minimises the same).
+  const double judged = report.weighted_mean_abs_relative_error;
+  if (args.max_error && !report.rows.empty() && std::isnan(judged)) {
+    out << "FAIL: every compared point has weight 0, so there is no weighted error to judge\n";
+    failed = true;
+  } else if (args.max_error && judged > *args.max_error) {
+    out << fmt::format("FAIL: weighted mean absolute relative error {:.3f} exceeds --max-error {:.3f}\n", judged,
+                       *args.max_error);
     failed = true;
   }
   if (args.max_point_error && report.max_abs_relative_error > *args.max_point_error) {
@@ -460,9 +480,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   validate_command->add_option("--from", validate_args.from, "First observation date to compare (YYYY-MM-DD)");
   validate_command->add_option("--to", validate_args.to, "Last observation date to compare (YYYY-MM-DD)");
   validate_command->add_option("--max-error", validate_args.max_error,
-                               "Exit 1 when the mean absolute relative error exceeds this");
+                               "Exit 1 when the weighted mean absolute relative error exceeds this");
   validate_command->add_option("--max-point-error", validate_args.max_point_error,
-                               "Exit 1 when any point's absolute relative error exceeds this");
+                               "Exit 1 when any point's (of weight above 0) absolute relative error exceeds this");
+  validate_command->add_flag("--skip-unrecorded", validate_args.skip_unrecorded,
+                             "Compare the points the runs can supply and list the others (default: an error)");
 
   std::vector<std::string> compare_files;
   auto* compare = app.add_subcommand("compare", "Compare what-if runs: displaced by day 30/60/90, peaks, destinations");

@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cmath>
 
@@ -105,6 +106,15 @@ TEST_CASE("validate reports the ensemble mean and band and the mean absolute rel
   CHECK(report.rows[1].relative_error == -0.5);
   CHECK(report.mean_abs_relative_error == 0.25);
   CHECK(report.max_abs_relative_error == 0.5);
+  // The zero observation is listed as skipped, with why, not dropped without a word.
+  REQUIRE(report.skipped.size() == 1);
+  CHECK(report.skipped[0].day == 30);
+  CHECK_FALSE(report.skipped[0].unrecorded);
+  CHECK(report.skipped[0].reason == "observed 0: a relative error needs a non-zero observation");
+  const std::string table = validation_table(s, report);
+  CHECK(table.find("skipped 1 of 3 points:\n  2020-01-31   obs                            0  observed 0: a relative "
+                   "error needs a non-zero observation\n") != std::string::npos);
+  CHECK(table.find("over 2 of 3 points") != std::string::npos);
   const auto windowed = validate(s, {&low, &high}, {.first_day = 15});
   CHECK(windowed.rows.size() == 1);
 }
@@ -146,7 +156,7 @@ TEST_CASE("haven validate on a run file and on a scenario ensemble through the C
   CHECK(from_file.out.find("mean absolute relative error") != std::string::npos);
   auto strict = test::run_cli({"validate", file, "--max-error", "0.0001"});
   CHECK(strict.exit_code == 1);
-  CHECK(strict.out.find("FAIL: mean absolute relative error") != std::string::npos);
+  CHECK(strict.out.find("FAIL: weighted mean absolute relative error") != std::string::npos);
   auto ensemble = test::run_cli({"validate", "scenarios/examples/valley.yaml", "--runs", "4", "-j", "2"});
   CHECK(ensemble.exit_code == 0);
   CHECK(ensemble.out.find("ensemble of 4 runs") != std::string::npos);
@@ -176,4 +186,76 @@ TEST_CASE("haven compare on two small files gives the expected table") {
       "  hand [faster] camp 136,500\n"
       "(differences from the first run in brackets)\n";
   CHECK(result.out == expected);
+}
+
+TEST_CASE("haven validate refuses points a run file did not record unless --skip-unrecorded") {
+  const fs::path dir = fs::temp_directory_path() / "haven_validate_unrecorded";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  // Weekly records: of the valley's points (days 14, 31, 50) only day 14 is in the file.
+  const auto file = (dir / "weekly.h5").string();
+  REQUIRE(test::run_cli({"run", "scenarios/examples/valley.yaml", "--record", "interval_days=7", "-o", file, "--quiet"})
+              .exit_code == 0);
+  const auto refused = test::run_cli({"validate", file});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.out.empty());
+  CHECK(refused.err == "haven: error: " + file +
+                           " cannot supply 2 of 3 observation points:\n"
+                           "  2024-04-01 displaced_reported: day 31 was not recorded (the file records every 7 days)\n"
+                           "  2024-04-20 displaced_reported: day 50 was not recorded (the file records every 7 days)\n"
+                           "Record every day of what the observations need (haven run --record interval_days=1, or "
+                           "outputs: in the scenario), or pass --skip-unrecorded to compare the other points\n");
+  const auto skipped = test::run_cli({"validate", file, "--skip-unrecorded"});
+  CHECK(skipped.exit_code == 0);
+  CHECK(skipped.out.find("skipped 2 of 3 points:\n"
+                         "  2024-04-01   displaced_reported        75,000  day 31 was not recorded (the file records "
+                         "every 7 days)\n") != std::string::npos);
+  CHECK(skipped.out.find(" over 1 of 3 points ") != std::string::npos);
+
+  // Cumulative arrivals need every day; a file without a node says so.
+  Scenario s = two_nodes(30, {});
+  Observation arrivals;
+  arrivals.id = "camp_arrivals";
+  arrivals.variable = "arrivals";
+  arrivals.node = 0;
+  arrivals.points.push_back({20, 100.0, 1.0, ""});
+  s.observations = {arrivals};
+  s.outputs.interval_days = 5;
+  const RunFile weekly = read_run_file(hand_made_file(dir / "hand.h5", s, 1000.0));
+  RunFileSeries series(weekly, s);
+  const auto report = validate(s, {&series});
+  REQUIRE(report.skipped.size() == 1);
+  CHECK(report.skipped[0].unrecorded);
+  CHECK(report.skipped[0].reason == "cumulative arrivals need every day up to day 20; the file records every 5 days");
+}
+
+TEST_CASE("validate --max-error judges the weighted error and a weight-0 point is not judged") {
+  // The valley's first point, weighted 0 here, counts for nothing in the judged numbers.
+  const std::vector<std::string> set = {"--set", "observations.displaced_reported.points[0].weight=0"};
+  auto loaded = load_scenario_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml",
+                                   {.set_overrides = {"observations.displaced_reported.points[0].weight=0"}});
+  REQUIRE(loaded.scenario);
+  const Scenario& s = *loaded.scenario;
+  RunConfig config;
+  config.seed = s.seed;
+  const auto probes = run_ensemble(s, config, 1, 1);
+  const auto report = validate(s, {probes[0].get()});
+  REQUIRE(report.rows.size() == 3);
+  double largest_of_all = 0.0;
+  for (const auto& row : report.rows) largest_of_all = std::max(largest_of_all, std::abs(row.relative_error));
+  // The thresholds fall between the weighted and the plain numbers, so only the weighted reading passes both.
+  REQUIRE(std::abs(report.weighted_mean_abs_relative_error - report.mean_abs_relative_error) > 1e-4);
+  REQUIRE(largest_of_all - report.max_abs_relative_error > 1e-4);
+  const double max_error = 0.5 * (report.weighted_mean_abs_relative_error + report.mean_abs_relative_error);
+  const double max_point_error = 0.5 * (report.max_abs_relative_error + largest_of_all);
+  auto judged = [&](const std::string& option, double value) {
+    std::vector<std::string> args = {"validate", "scenarios/examples/valley.yaml", option, fmt::format("{}", value)};
+    args.insert(args.end(), set.begin(), set.end());
+    return test::run_cli(args);
+  };
+  const bool fails = report.weighted_mean_abs_relative_error > max_error;
+  const auto mean = judged("--max-error", max_error);
+  CHECK(mean.exit_code == (fails ? 1 : 0));
+  CHECK((mean.out.find("FAIL: weighted mean absolute relative error") != std::string::npos) == fails);
+  CHECK(judged("--max-point-error", max_point_error).exit_code == 0);
 }

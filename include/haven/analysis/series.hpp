@@ -2,6 +2,7 @@
 // Where validation gets simulated values: from a run file, or from a probe observing a run in memory.
 
 #include <map>
+#include <string>
 #include <vector>
 
 #include "haven/analysis/validation.hpp"
@@ -16,11 +17,13 @@ class RunFileSeries final : public SimulatedSeries {
  public:
   explicit RunFileSeries(const RunFile& file, const Scenario& scenario);
   [[nodiscard]] std::optional<double> value(const Observation& observation, int day) const override;
+  [[nodiscard]] std::string missing_reason(const Observation& observation, int day) const override;
 
  private:
   const RunFile& file_;
   std::map<NodeIndex, std::size_t> column_;  // scenario node -> column in the file
   std::size_t node_count_ = 0;               // nodes in the scenario
+  std::vector<std::string> node_ids_;        // the scenario's, for messages
 };
 
 // Records, day by day, exactly the quantities a scenario's observations refer to: small enough to keep for
@@ -30,6 +33,7 @@ class ObservationProbe final : public Observer, public SimulatedSeries {
   explicit ObservationProbe(const Scenario& scenario);
   void on_day(const DayRecord& record) override;
   [[nodiscard]] std::optional<double> value(const Observation& observation, int day) const override;
+  [[nodiscard]] std::string missing_reason(const Observation& observation, int day) const override;
 
  private:
   const Scenario& scenario_;

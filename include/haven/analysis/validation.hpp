@@ -17,6 +17,10 @@ class SimulatedSeries {
  public:
   virtual ~SimulatedSeries() = default;
   [[nodiscard]] virtual std::optional<double> value(const Observation& observation, int day) const = 0;
+  // Why value() gave nothing for that point, for the report.
+  [[nodiscard]] virtual std::string missing_reason(const Observation& /*observation*/, int /*day*/) const {
+    return "the run did not record that day";
+  }
 };
 
 struct ValidationRow {
@@ -31,12 +35,24 @@ struct ValidationRow {
   std::string note;
 };
 
+// An observation point inside the window that could not be compared, and why.
+struct SkippedPoint {
+  std::string series;  // observation id
+  int day = 0;
+  double observed = 0.0;
+  bool unrecorded = false;  // true: the runs cannot supply the value; false: observed 0 (no relative error)
+  std::string reason;
+};
+
 struct ValidationReport {
   std::vector<ValidationRow> rows;
+  std::vector<SkippedPoint> skipped;
   std::size_t members = 0;
-  double mean_abs_relative_error = 0.0;           // over the rows, unweighted
-  double weighted_mean_abs_relative_error = 0.0;  // weighted by the points' weights
-  double max_abs_relative_error = 0.0;
+  double mean_abs_relative_error = 0.0;  // over the rows, unweighted
+  // Weighted by the points' weights: what --max-error and calibrate judge. NaN when every row has weight 0.
+  double weighted_mean_abs_relative_error = 0.0;
+  double max_abs_relative_error = 0.0;  // over the rows with weight above 0 (weight 0: shown, not counted)
+  [[nodiscard]] std::size_t unrecorded() const;
 };
 
 struct ValidationWindow {
@@ -44,8 +60,8 @@ struct ValidationWindow {
   std::optional<int> last_day;   // points after are left out
 };
 
-// Compares every observation point inside `window` with the members' values. Points with observed value 0 or
-// not recorded by the runs are left out (the report says how many rows remain).
+// Compares every observation point inside `window` with the members' values. Points with observed value 0 (no
+// relative error) or that a member cannot supply (not recorded) are listed in `skipped`, each with its reason.
 ValidationReport validate(const Scenario& scenario, const std::vector<const SimulatedSeries*>& members,
                           const ValidationWindow& window = {});
 
