@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "haven/analysis/series.hpp"
 #include "haven/scenario/parameters.hpp"
@@ -63,6 +64,19 @@ struct Problem {
   CalibrationResult& result;
   std::exception_ptr failure;
   std::size_t points = 0;
+  std::vector<SkippedPoint> skipped;
+  // Points already run, on [0, 1] per parameter: NLopt asks again for its start (rescaled, so not bit for bit).
+  std::vector<std::pair<std::vector<double>, double>> evaluated;
+
+  const double* already_run(const double* unit) const {
+    for (const auto& [point, error] : evaluated) {
+      bool same = true;
+      for (std::size_t j = 0; j < point.size() && same; ++j) same = std::abs(point[j] - unit[j]) <= 1e-12;
+      if (same) return &error;
+    }
+    return nullptr;
+  }
+  nlopt_opt opt = nullptr;
 
   std::vector<double> values(const double* unit) const {
     std::vector<double> v(parameters.size());
@@ -95,17 +109,30 @@ struct Problem {
     for (const auto& probe : probes) members.push_back(probe.get());
     const ValidationReport report = validate(s, members, options.window);
     points = report.rows.size();
+    skipped = report.skipped;
     if (report.rows.empty()) throw std::runtime_error("no observation point could be compared (check --from/--to)");
-    return report.mean_abs_relative_error;
+    // The weights say how much each point counts, as in `haven validate --max-error`.
+    if (std::isnan(report.weighted_mean_abs_relative_error)) {
+      throw std::runtime_error("every observation point compared has weight 0: there is nothing to fit");
+    }
+    return report.weighted_mean_abs_relative_error;
   }
 };
 
 double objective(unsigned n, const double* x, double* /*gradient*/, void* data) {
   auto& p = *static_cast<Problem*>(data);
-  (void)n;
+  if (p.failure) return std::numeric_limits<double>::infinity();
   try {
+    if (const double* seen = p.already_run(x)) return *seen;
     const auto v = p.values(x);
+    auto& runs = p.result;
+    if (runs.evaluations >= p.options.max_evaluations) {
+      // The explicit first evaluation is one of --max-evals, beyond NLopt's own count.
+      if (p.opt != nullptr) nlopt_force_stop(p.opt);
+      return runs.error;
+    }
     const double error = p.error_at(v);
+    p.evaluated.emplace_back(std::vector<double>(x, x + n), error);
     auto& r = p.result;
     ++r.evaluations;
     if (r.evaluations == 1) r.start_error = error;
@@ -118,6 +145,7 @@ double objective(unsigned n, const double* x, double* /*gradient*/, void* data) 
   } catch (...) {
     // NLopt is C: no exception may cross it. Stop, and rethrow after.
     p.failure = std::current_exception();
+    if (p.opt != nullptr) nlopt_force_stop(p.opt);
     return std::numeric_limits<double>::infinity();
   }
 }
@@ -155,7 +183,14 @@ std::optional<CalibrationParameter> parse_calibration_parameter(const std::strin
     }
   } else {
     const auto names = parameter_names();
-    const std::string hint = did_you_mean(p.name, std::span(names));
+    std::string hint = did_you_mean(p.name, std::span(names));
+    if (hint.empty() && p.name.size() >= 4) {
+      // A shortened name (max_departure_rate) is too far for an edit distance; a name containing it is a likely aim.
+      const auto contains = std::find_if(names.begin(), names.end(), [&](const auto& name) {
+        return std::string_view(name).find(p.name) != std::string_view::npos;
+      });
+      if (contains != names.end()) hint = fmt::format("; did you mean '{}'?", *contains);
+    }
     error = fmt::format(
         "--param {}: '{}' is not a model parameter{} To fit another value, give its key path "
         "(nodes.<id>.capacity)",
@@ -165,9 +200,36 @@ std::optional<CalibrationParameter> parse_calibration_parameter(const std::strin
   return p;
 }
 
+std::optional<std::string> set_fixing(const CalibrationParameter& parameter, const std::vector<std::string>& sets) {
+  for (const auto& set : sets) {
+    const std::string path = set.substr(0, set.find('='));
+    if (path == parameter.path) return set;
+    if (parameter.path.size() > path.size() && parameter.path.rfind(path, 0) == 0 &&
+        (parameter.path[path.size()] == '.' || parameter.path[path.size()] == '[')) {
+      return set;
+    }
+  }
+  return std::nullopt;
+}
+
+void check_fitted_values_free(const std::vector<CalibrationParameter>& parameters, const LoadOptions& base) {
+  // --set is applied after the fitted values, so it would freeze one: every evaluation the same, the "best" never run.
+  Diagnostics conflicts;
+  for (const auto& p : parameters) {
+    if (auto set = set_fixing(p, base.set_overrides)) {
+      conflicts.error({fmt::format("command line (--set {})", *set), 0, 0},
+                      fmt::format("--set {} fixes {}, which --param {} fits: every evaluation would run the set "
+                                  "value. Drop the --set, or the --param",
+                                  *set, p.path, p.name));
+    }
+  }
+  if (conflicts.has_errors()) throw InputError(conflicts);
+}
+
 CalibrationResult calibrate(const std::filesystem::path& scenario, const LoadOptions& base,
                             const std::vector<CalibrationParameter>& parameters, const CalibrationOptions& options) {
   if (parameters.empty()) throw std::invalid_argument("calibrate: no parameters to fit");
+  check_fitted_values_free(parameters, base);
   auto loaded = load_scenario_file(scenario, base);
   if (!loaded.scenario) throw InputError(loaded.diagnostics);
   if (loaded.scenario->observations.empty()) {
@@ -200,10 +262,13 @@ CalibrationResult calibrate(const std::filesystem::path& scenario, const LoadOpt
     } else if (p.path.rfind("parameters.", 0) == 0) {
       if (const double* current = loaded.scenario->parameters.find(p.path.substr(11))) start = *current;
     }
-    if (start < p.lower || start > p.upper) start = 0.5 * (p.lower + p.upper);
-    x[j] = (start - p.lower) / (p.upper - p.lower);
-    // The first step must stay inside the box.
-    step[j] = std::min(0.25, std::max({x[j], 1.0 - x[j], 0.05}));
+    // The scenario's value, clamped into the range: the nearest value the search may try.
+    x[j] = std::clamp((std::clamp(start, p.lower, p.upper) - p.lower) / (p.upper - p.lower), 0.0, 1.0);
+    // BOBYQA moves a start closer to a bound than its first step onto bound + step (Powell's rule; one exactly at a
+    // bound stays): keep the step inside the distance, down to a floor below which the explicit first evaluation
+    // below still starts the search at the scenario's value.
+    const double to_bound = std::min(x[j], 1.0 - x[j]);
+    if (options.algorithm == "bobyqa" && to_bound > 0.0) step[j] = std::min(0.25, std::max(0.999 * to_bound, 0.01));
   }
   nlopt_opt opt = nlopt_create(algorithm_named(options.algorithm), n);
   if (opt == nullptr) throw std::runtime_error("NLopt could not create the optimiser");
@@ -211,9 +276,16 @@ CalibrationResult calibrate(const std::filesystem::path& scenario, const LoadOpt
   nlopt_set_upper_bounds(opt, upper.data());
   nlopt_set_initial_step(opt, step.data());
   nlopt_set_min_objective(opt, objective, &problem);
+  problem.opt = opt;
   nlopt_set_maxeval(opt, options.max_evaluations);
   nlopt_set_xtol_rel(opt, options.relative_tolerance);
   nlopt_set_ftol_abs(opt, 1e-6);
+  // The first evaluation is the start itself, whatever the algorithm does with it (NLopt's own repeat is cached).
+  objective(n, x.data(), nullptr, &problem);
+  if (problem.failure) {
+    nlopt_destroy(opt);
+    std::rethrow_exception(problem.failure);
+  }
   double best = 0.0;
   const nlopt_result status = nlopt_optimize(opt, x.data(), &best);
   nlopt_destroy(opt);
@@ -222,8 +294,11 @@ CalibrationResult calibrate(const std::filesystem::path& scenario, const LoadOpt
     throw std::runtime_error(
         fmt::format("the optimiser failed before its first evaluation (NLopt code {})", static_cast<int>(status)));
   }
-  result.stop_reason = describe(status);
+  result.stop_reason = status == NLOPT_FORCED_STOP && result.evaluations >= options.max_evaluations
+                           ? describe(NLOPT_MAXEVAL_REACHED)
+                           : describe(status);
   result.points = problem.points;
+  result.skipped = problem.skipped;
   return result;
 }
 

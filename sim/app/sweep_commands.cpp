@@ -147,6 +147,7 @@ SweepCommands::SweepCommands(CLI::App& app) {
   calibrate_->add_option("--from", c.from, "First observation date to fit (YYYY-MM-DD)");
   calibrate_->add_option("--to", c.to, "Last observation date to fit (YYYY-MM-DD)");
   calibrate_->add_option("-o,--output", c.output, "Overlay file to write (default: output/<scenario>-calibrated.yaml)");
+  calibrate_->add_flag("--overwrite", c.overwrite, "Replace the overlay file if it exists");
   calibrate_->add_flag("-q,--quiet", c.quiet, "Print only the result");
 }
 
@@ -311,12 +312,20 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
       err << "haven: error: " << error << "\n";
       return exit_bad_input;
     }
+    for (const auto& earlier : parameters) {
+      if (earlier.path == parameter->path) {
+        err << fmt::format("haven: error: --param {} and --param {} fit the same value ({}); give it once\n",
+                           earlier.name, parameter->name, parameter->path);
+        return exit_bad_input;
+      }
+    }
     parameters.push_back(*parameter);
   }
   LoadOptions base;
   base.variant = a.variant;
   base.set_overrides = a.sets;
   base.set_files.assign(a.set_files.begin(), a.set_files.end());
+  check_fitted_values_free(parameters, base);
   auto loaded = load_scenario_file(a.scenario, base);
   if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
   const Scenario& scenario = *loaded.scenario;
@@ -338,6 +347,36 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
     }
     *slot = static_cast<int>(days_between(scenario.start_date, *date));
   }
+  // The overlay is checked before the search, not after an hour of it.
+  std::filesystem::path path = a.output;
+  if (path.empty()) path = std::filesystem::path("output") / fmt::format("{}-calibrated.yaml", scenario.name);
+  if (std::filesystem::exists(path)) {
+    if (!std::filesystem::is_regular_file(path)) {
+      err << fmt::format("haven: error: {} exists and is not a regular file; pass -o to write the overlay elsewhere\n",
+                         path.string());
+      return exit_bad_input;
+    }
+    if (!a.overwrite) {
+      err << fmt::format("haven: error: {} exists; pass --overwrite to replace it, or -o to write elsewhere\n",
+                         path.string());
+      return exit_bad_input;
+    }
+  }
+  // More values than points: many combinations fit equally well, and the one reported is an accident of the search.
+  std::size_t points = 0;
+  for (const auto& observation : scenario.observations) {
+    for (const auto& point : observation.points) {
+      const bool inside = (!options.window.first_day || point.day >= *options.window.first_day) &&
+                          (!options.window.last_day || point.day <= *options.window.last_day);
+      if (inside && point.value > 0.0 && point.weight > 0.0) ++points;
+    }
+  }
+  if (points < parameters.size()) {
+    err << fmt::format(
+        "haven: warning: fitting {} parameters to {} observation point{} (weight above 0, inside --from/--to): "
+        "more values than points, so many fit equally well; fix some, or add points\n",
+        parameters.size(), points, points == 1 ? "" : "s");
+  }
   const int members = options.mode == Mode::expected ? 1 : options.runs;
   if (!a.quiet) {
     out << fmt::format("calibrating {} on {} ({} {}, {} run{} per evaluation, seed {}), {} at most {} evaluations\n",
@@ -358,25 +397,39 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
   }
   const CalibrationResult result = haven::calibrate(a.scenario, base, parameters, options);
   out << fmt::format(
-      "best after {} evaluations ({}): mean absolute relative error {:.4f} (start {:.4f}) over {} "
+      "best after {} evaluations ({}): weighted mean absolute relative error {:.4f} (start {:.4f}) over {} "
       "points\n",
       result.evaluations, result.stop_reason, result.error, result.start_error, result.points);
+  if (!result.skipped.empty()) {
+    out << fmt::format("skipped {} of {} points:\n", result.skipped.size(), result.points + result.skipped.size());
+    for (const auto& p : result.skipped) {
+      out << fmt::format("  {} {}: {}\n", format_iso_date(add_days(scenario.start_date, p.day)), p.series, p.reason);
+    }
+  }
   for (std::size_t j = 0; j < parameters.size(); ++j) {
     out << fmt::format("  {} = {:.6g}   (range {:g} to {:g})\n", parameters[j].name, result.best[j],
                        parameters[j].lower, parameters[j].upper);
   }
-  std::filesystem::path path = a.output;
-  if (path.empty()) path = std::filesystem::path("output") / fmt::format("{}-calibrated.yaml", scenario.name);
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   const std::string header = fmt::format(
-      "Fitted by: {}\nMean absolute relative error of the ensemble mean: {:.4f} over {} points ({} evaluations, "
+      "Fitted by: {}\nWeighted mean absolute relative error of the ensemble mean: {:.4f} over {} points ({} "
+      "evaluations, "
       "{}).\nApply with: haven run {} --set-file {}",
       command_line(argv), result.error, result.points, result.evaluations, result.stop_reason, a.scenario,
       path.string());
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  if (!(file << calibration_overlay(parameters, result, header))) {
-    err << fmt::format("haven: error: cannot write {}\n", path.string());
-    return exit_failure;
+  // Written beside and renamed, so a failed write never leaves half an overlay (or destroys the old one).
+  const std::filesystem::path partial = path.string() + ".partial";
+  {
+    std::ofstream file(partial, std::ios::binary | std::ios::trunc);
+    file << calibration_overlay(parameters, result, header);
+    file.close();
+    std::error_code renamed;
+    if (file.fail() || (std::filesystem::rename(partial, path, renamed), renamed)) {
+      std::error_code ignored;
+      std::filesystem::remove(partial, ignored);
+      err << fmt::format("haven: error: cannot write {}\n", path.string());
+      return exit_failure;
+    }
   }
   out << fmt::format("wrote {} (haven run {} --set-file {})\n", path.string(), a.scenario, path.string());
   return exit_ok;

@@ -57,6 +57,7 @@ class SweepCommands {
     int max_evaluations = 60;
     std::string from, to;
     std::string output;
+    bool overwrite = false;
     bool quiet = false;
   } calibrate_args_;
 };

@@ -5,6 +5,7 @@
 
 #include "../support.hpp"
 #include "haven/analysis/calibrate.hpp"
+#include "haven/analysis/series.hpp"
 #include "haven/engine/recorder.hpp"
 #include "haven/engine/simulation.hpp"
 
@@ -102,6 +103,9 @@ TEST_CASE("calibration parameters are checked before any run") {
   std::string error;
   CHECK_FALSE(parse_calibration_parameter("threat_kernel=0.5:2", error));
   CHECK(error.find("did you mean 'threat_kernel_km'") != std::string::npos);
+  // A shortened name is too far for an edit distance, but the parameter holding it is the likely aim.
+  CHECK_FALSE(parse_calibration_parameter("max_departure_rate=0.1:0.2", error));
+  CHECK(error.find("did you mean 'max_departure_rate_per_day'") != std::string::npos);
   CHECK_FALSE(parse_calibration_parameter("threat_kernel_km=2:0.5", error));
   CHECK(error.find("LOW must be below HIGH") != std::string::npos);
   CHECK_FALSE(parse_calibration_parameter("threat_kernel_km=0.5", error));
@@ -119,4 +123,120 @@ TEST_CASE("calibration parameters are checked before any run") {
   options.mode = Mode::expected;
   CHECK_THROWS_AS(calibrate(fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml", {}, {*bad}, options),
                   InputError);
+}
+
+TEST_CASE("calibration starts from the scenario's value clamped into the range and counts it as an evaluation") {
+  const fs::path valley = fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml";
+  const double scenario_value = load_scenario_or_throw(valley).parameters.max_departure_rate_per_day;
+  struct Case {
+    std::string range, algorithm;
+    double first;
+  };
+  // Near the lower bound (BOBYQA would move it a whole step inward), below the range, above it.
+  const std::vector<Case> cases = {
+      {fmt::format("{}:{}", scenario_value - 0.01, scenario_value + 0.42), "bobyqa", scenario_value},
+      {fmt::format("{}:{}", 0.3 * scenario_value, 0.6 * scenario_value), "bobyqa", 0.6 * scenario_value},
+      {fmt::format("{}:{}", scenario_value + 0.01, scenario_value + 0.2), "neldermead", scenario_value + 0.01},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.range);
+    CAPTURE(c.algorithm);
+    std::string error;
+    auto rate = parse_calibration_parameter("max_departure_rate_per_day=" + c.range, error);
+    REQUIRE(rate);
+    CalibrationOptions options;
+    options.mode = Mode::expected;
+    options.algorithm = c.algorithm;
+    options.max_evaluations = 3;
+    std::vector<double> tried;
+    options.on_step = [&tried](const CalibrationStep& step) { tried.push_back(step.values[0]); };
+    const auto result = calibrate(valley, {}, {*rate}, options);
+    REQUIRE(!tried.empty());
+    CHECK(tried[0] == doctest::Approx(c.first).epsilon(1e-12));
+    CHECK(result.evaluations <= 3);
+    CHECK(static_cast<int>(tried.size()) == result.evaluations);
+  }
+}
+
+TEST_CASE("calibration minimises the weighted error that validate --max-error judges") {
+  const fs::path valley = fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml";
+  LoadOptions base;
+  base.set_overrides = {"observations.displaced_reported.points[1].weight=0"};
+  const Scenario s = load_scenario_or_throw(valley, base);
+  RunConfig config;
+  config.seed = s.seed;
+  config.mode = Mode::expected;
+  const auto probes = run_ensemble(s, config, 1, 1);
+  const auto report = validate(s, {probes[0].get()});
+  REQUIRE(std::abs(report.weighted_mean_abs_relative_error - report.mean_abs_relative_error) > 1e-3);
+  std::string error;
+  auto rate = parse_calibration_parameter(
+      fmt::format("max_departure_rate_per_day={}:0.6", s.parameters.max_departure_rate_per_day), error);
+  REQUIRE(rate);
+  CalibrationOptions options;
+  options.mode = Mode::expected;
+  options.max_evaluations = 1;
+  const auto result = calibrate(valley, base, {*rate}, options);
+  CHECK(result.evaluations == 1);
+  CHECK(result.start_error == doctest::Approx(report.weighted_mean_abs_relative_error).epsilon(1e-12));
+}
+
+TEST_CASE("haven calibrate refuses a --set that would freeze a fitted value and an overlay it would overwrite") {
+  const fs::path dir = fs::temp_directory_path() / "haven_calibrate_cli";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string overlay = (dir / "fit.yaml").string();
+  const std::vector<std::string> command = {"calibrate",   "scenarios/examples/valley.yaml",
+                                            "--param",     "threat_kernel_km=0.5:3",
+                                            "--mode",      "expected",
+                                            "--max-evals", "1",
+                                            "-q",          "-o",
+                                            overlay};
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = command;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_cli(args);
+  };
+  const auto frozen = with({"--set", "parameters.threat_kernel_km=2"});
+  CHECK(frozen.exit_code == 2);
+  CHECK(frozen.out.empty());
+  CHECK(frozen.err ==
+        "command line (--set parameters.threat_kernel_km=2): error: --set parameters.threat_kernel_km=2 fixes "
+        "parameters.threat_kernel_km, which --param threat_kernel_km fits: every evaluation would run the set value. "
+        "Drop the --set, or the --param\n1 error; nothing was run.\n");
+  CHECK_FALSE(fs::exists(overlay));
+  // A --set of the whole mapping freezes it too; a --set of something else does not.
+  CHECK(with({"--set", "parameters={threat_kernel_km: 2}"}).exit_code == 2);
+  CHECK(with({"--set", "parameters.awareness_range_km=100"}).exit_code == 0);
+  REQUIRE(fs::exists(overlay));
+
+  write_text(overlay, "# the user's own overlay\n");
+  const auto refused = with({});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.out.empty());
+  CHECK(refused.err ==
+        "haven: error: " + overlay + " exists; pass --overwrite to replace it, or -o to write elsewhere\n");
+  CHECK(read_text(overlay) == "# the user's own overlay\n");
+  CHECK(with({"--overwrite"}).exit_code == 0);
+  CHECK(read_text(overlay).find("parameters:\n  threat_kernel_km: ") != std::string::npos);
+  CHECK_FALSE(fs::exists(overlay + ".partial"));
+
+  // The same value twice is a mistake too.
+  CHECK(with({"--overwrite", "--param", "parameters.threat_kernel_km=1:2"}).exit_code == 2);
+}
+
+TEST_CASE("haven calibrate warns when it fits more parameters than there are points") {
+  const fs::path dir = fs::temp_directory_path() / "haven_calibrate_cli";
+  fs::create_directories(dir);
+  // One point in the window, two values to fit.
+  const auto result =
+      run_cli({"calibrate", "scenarios/examples/valley.yaml", "--param", "threat_kernel_km=0.5:3", "--param",
+               "max_departure_rate_per_day=0.05:0.3", "--from", "2024-03-01", "--to", "2024-03-20", "--mode",
+               "expected", "--max-evals", "1", "-q", "--overwrite", "-o", (dir / "under.yaml").string()});
+  CHECK(result.exit_code == 0);
+  CHECK(result.err.find("haven: warning: fitting 2 parameters to 1 observation point (weight above 0, inside "
+                        "--from/--to): more values than points") != std::string::npos);
+  CHECK(run_cli({"calibrate", "scenarios/examples/valley.yaml", "--param", "threat_kernel_km=0.5:3", "--mode",
+                 "expected", "--max-evals", "1", "-q", "--overwrite", "-o", (dir / "under.yaml").string()})
+            .err.empty());
 }

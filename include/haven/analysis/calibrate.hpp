@@ -1,8 +1,8 @@
 #pragma once
-// Calibration: fit a handful of global values to a scenario's observations by minimising the mean absolute
-// relative error of the ensemble mean, with a derivative-free optimiser from NLopt (BOBYQA by default). Every
-// evaluation runs the same members with the same seeds (common random numbers), so the objective is a
-// deterministic function of the values and the optimiser compares like with like.
+// Calibration: fit a handful of global values to a scenario's observations by minimising the weighted mean
+// absolute relative error of the ensemble mean (the number `haven validate --max-error` judges), with a derivative-free
+// optimiser from NLopt (BOBYQA by default). Every evaluation runs the same members with the same seeds (common random
+// numbers), so the objective is a deterministic function of the values and the optimiser compares like with like.
 
 #include <cstdint>
 #include <filesystem>
@@ -22,7 +22,7 @@ struct CalibrationParameter {
   std::string path;  // the key path it sets (parameters.<name> for a model parameter)
   double lower = 0.0;
   double upper = 1.0;
-  std::optional<double> start;  // default: the scenario's value when inside the bounds, else the middle
+  std::optional<double> start;  // default: the scenario's value (a model parameter's), clamped into the bounds
 };
 
 // "NAME=LO:HI" -> a parameter; nullopt and `error` set when malformed.
@@ -31,7 +31,7 @@ std::optional<CalibrationParameter> parse_calibration_parameter(const std::strin
 struct CalibrationStep {
   int evaluation = 0;
   std::vector<double> values;
-  double error = 0.0;       // mean absolute relative error of the ensemble mean
+  double error = 0.0;       // weighted mean absolute relative error of the ensemble mean
   double best_error = 0.0;  // so far
 };
 
@@ -53,15 +53,24 @@ struct CalibrationResult {
   double start_error = 0.0;
   int evaluations = 0;
   std::string stop_reason;
-  std::size_t points = 0;  // observation points compared
+  std::size_t points = 0;             // observation points compared
+  std::vector<SkippedPoint> skipped;  // points in the window that could not be (observed 0, ...)
 };
 
 inline constexpr const char* calibration_algorithms[] = {"bobyqa", "sbplx", "neldermead", "cobyla"};
 
-// `base` is the scenario load (variant, overlays, --set); the parameters are applied on top. Throws InputError
-// when a value in the bounds is not valid for the scenario, or it has no observations.
+// `base` is the scenario load (variant, overlays, --set); the parameters are applied on top. The first evaluation is
+// at the start values. Throws InputError when a value in the bounds is not valid for the scenario, when it has no
+// observations, or when a --set in `base` fixes a value being fitted (every evaluation would run that value).
+
 CalibrationResult calibrate(const std::filesystem::path& scenario, const LoadOptions& base,
                             const std::vector<CalibrationParameter>& parameters, const CalibrationOptions& options);
+
+// The --set of `sets` that fixes what `parameter` fits (the same key, or a mapping or list holding it), if any.
+std::optional<std::string> set_fixing(const CalibrationParameter& parameter, const std::vector<std::string>& sets);
+
+// Throws InputError naming every --set in `base` that fixes a fitted value (calibrate calls it first).
+void check_fitted_values_free(const std::vector<CalibrationParameter>& parameters, const LoadOptions& base);
 
 // The overlay `haven run --set-file` takes: the fitted values, with a header saying how they were found.
 std::string calibration_overlay(const std::vector<CalibrationParameter>& parameters, const CalibrationResult& result,
