@@ -275,8 +275,10 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
       if (!p.unrecorded) continue;
       err << fmt::format("  {} {}: {}\n", format_iso_date(add_days(scenario.start_date, p.day)), p.series, p.reason);
     }
-    err << (file ? "Record every day of what the observations need (haven run --record interval_days=1, or "
-                   "outputs: in the scenario), or pass --skip-unrecorded to compare the other points\n"
+    err << (file ? "Record what the observations need (the days: haven run --record interval_days=1; variables and "
+                   "nodes: "
+                   "--record variables=... and nodes=..., or outputs: in the scenario), or pass --skip-unrecorded to "
+                   "compare the other points\n"
                  : "Pass --skip-unrecorded to compare the other points\n");
     return exit_bad_input;
   }

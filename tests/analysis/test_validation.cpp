@@ -199,12 +199,14 @@ TEST_CASE("haven validate refuses points a run file did not record unless --skip
   const auto refused = test::run_cli({"validate", file});
   CHECK(refused.exit_code == 2);
   CHECK(refused.out.empty());
-  CHECK(refused.err == "haven: error: " + file +
-                           " cannot supply 2 of 3 observation points:\n"
-                           "  2024-04-01 displaced_reported: day 31 was not recorded (the file records every 7 days)\n"
-                           "  2024-04-20 displaced_reported: day 50 was not recorded (the file records every 7 days)\n"
-                           "Record every day of what the observations need (haven run --record interval_days=1, or "
-                           "outputs: in the scenario), or pass --skip-unrecorded to compare the other points\n");
+  CHECK(refused.err ==
+        "haven: error: " + file +
+            " cannot supply 2 of 3 observation points:\n"
+            "  2024-04-01 displaced_reported: day 31 was not recorded (the file records every 7 days)\n"
+            "  2024-04-20 displaced_reported: day 50 was not recorded (the file records every 7 days)\n"
+            "Record what the observations need (the days: haven run --record interval_days=1; variables and nodes: "
+            "--record variables=... and nodes=..., or outputs: in the scenario), or pass --skip-unrecorded to compare "
+            "the other points\n");
   const auto skipped = test::run_cli({"validate", file, "--skip-unrecorded"});
   CHECK(skipped.exit_code == 0);
   CHECK(skipped.out.find("skipped 2 of 3 points:\n"
