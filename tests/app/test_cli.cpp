@@ -122,3 +122,18 @@ TEST_CASE("run --days beyond the period of any variant is refused before the fir
         "only shortens a run: to simulate longer, lengthen the scenario's period (its 'days' or 'end_date', e.g. "
         "with --set)\n");
 }
+
+TEST_CASE("haven run --seed takes every 64-bit seed and names --seed when one is out of range") {
+  for (const std::string seed : {"18446744073709551615", "0xffffffffffffffff"}) {
+    CAPTURE(seed);
+    const auto ok =
+        run_cli({"run", "scenarios/examples/valley.yaml", "--seed", seed, "--days", "3", "--no-output", "--quiet"});
+    CHECK(ok.exit_code == 0);
+    CHECK(ok.out.find("seed 18446744073709551615,") != std::string::npos);
+  }
+  const auto bad = run_cli({"run", "scenarios/examples/valley.yaml", "--seed", "18446744073709551616", "--no-output"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--seed: expected a seed (a whole number from 0 to 18446744073709551615, in decimal or as "
+                     "0x-prefixed hex), got '18446744073709551616'") != std::string::npos);
+  CHECK(bad.err.find("scenario.seed") == std::string::npos);  // the user never typed --set scenario.seed
+}
