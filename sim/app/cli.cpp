@@ -13,6 +13,7 @@
 
 #include "check_summary.hpp"
 #include "common.hpp"
+#include "flee_commands.hpp"
 #include "haven/analysis/compare.hpp"
 #include "haven/analysis/series.hpp"
 #include "haven/analysis/validation.hpp"
@@ -59,7 +60,7 @@ void add_scenario_args(CLI::App& command, ScenarioArgs& args) {
 
 int command_check(const ScenarioArgs& args, std::ostream& out, std::ostream& err) {
   LoadOptions options = args.options(args.variant, true);
-  auto result = load_scenario_file(args.path, options);
+  auto result = load_scenario_or_flee_folder(args.path, options);
   if (print_diagnostics(result.diagnostics, err) != exit_ok) return exit_bad_input;
   out << check_summary(*result.scenario);
   const auto warnings = result.diagnostics.all().size();
@@ -172,7 +173,7 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
     if (args.seed) seed_set.push_back(fmt::format("scenario.seed={}", *args.seed));
     LoadOptions options = args.scenario.options(args.scenario.variant, false, seed_set);
     options.record_overrides = args.record;
-    auto loaded = load_scenario_file(args.scenario.path, options);
+    auto loaded = load_scenario_or_flee_folder(args.scenario.path, options);
     if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
     if (!days_within_period(args, *loaded.scenario, err)) return exit_bad_input;
     return run_one(args, loaded, argv, true, out, err);
@@ -515,6 +516,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   params->add_flag("--markdown", params_markdown, "Print docs/parameters.md instead of a table");
 
   SweepCommands sweep_commands(app);
+  FleeCommands flee_commands(app);
   finish_options(app);
 
   if (auto mistake = value_without_its_flag(app, args)) {
@@ -548,6 +550,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (validate_command->parsed()) return command_validate(validate_args, out, err);
     if (compare->parsed()) return command_compare(compare_files, out);
     if (auto code = sweep_commands.dispatch(args, out, err)) return *code;
+    if (auto code = flee_commands.dispatch(out, err)) return *code;
     if (generate->parsed()) {
       const std::string text = generate_scenario_yaml(generator);
       if (generate_output.empty()) {

@@ -1,0 +1,91 @@
+#include "flee_commands.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cli.hpp"
+#include "common.hpp"
+#include "haven/flee/folder.hpp"
+
+namespace fs = std::filesystem;
+
+namespace haven::app {
+
+FleeCommands::FleeCommands(CLI::App& app) {
+  import_ = app.add_subcommand("import-flee", "Write a Haven scenario from a Flee conflict folder (docs/flee.md)");
+  import_->add_option("folder", args_.folder, "Flee conflict folder (input_csv/, source_data/)")->required();
+  import_
+      ->add_option("--rules", args_.rules,
+                   "haven (Haven's rules; the only one built so far) or flee (Flee's rule set: not built yet)")
+      ->check(CLI::IsMember({"flee", "haven"}));
+  import_
+      ->add_option("--departures", args_.departures,
+                   "predicted (by the model; the only one built so far) or given (by UNHCR totals: not built yet)")
+      ->check(CLI::IsMember({"given", "predicted"}));
+  import_->add_option("--simsetting", args_.simsetting, "Flee's simsetting.yml (default: <folder>/simsetting.yml)")
+      ->check(CLI::ExistingFile);
+  import_->add_option("-o,--output", args_.output, "Scenario file to write (default: output/<folder name>.yaml)");
+  import_->add_flag("--overwrite", args_.overwrite, "Replace the output file if it exists");
+}
+
+std::optional<int> FleeCommands::dispatch(std::ostream& out, std::ostream& err) {
+  if (!import_->parsed()) return std::nullopt;
+  if (args_.rules == "flee") {
+    err << "haven: error: --rules flee needs Flee's rule set in the engine, which is not built yet (issue 12); "
+           "use --rules haven\n";
+    return exit_bad_input;
+  }
+  if (args_.departures == "given") {
+    err << "haven: error: --departures given needs departures given by an observed series, which the scenario "
+           "format cannot express yet (issue 12); use --departures predicted\n";
+    return exit_bad_input;
+  }
+  Diagnostics diagnostics;
+  auto conflict = flee::read_flee_folder(args_.folder, diagnostics, args_.simsetting);
+  if (!conflict) return print_diagnostics(diagnostics, err);
+  const auto imported = flee::import_conflict(*conflict, {args_.rules, args_.departures});
+  const fs::path output =
+      args_.output.empty() ? fs::path("output") / (conflict->folder_name + ".yaml") : fs::path(args_.output);
+  // The scenario must be one `haven check` accepts; anything else is a bug of the importer, not of the folder.
+  // Its warnings are in the list of what could not be expressed; `haven check` shows them one by one.
+  auto checked = load_scenario_text(imported.yaml, output.string());
+  for (const auto& diagnostic : checked.diagnostics.all()) {
+    if (diagnostic.severity == Severity::error) diagnostics.error(diagnostic.location, diagnostic.message);
+  }
+  if (print_diagnostics(diagnostics, err) != exit_ok) return exit_bad_input;
+  if (fs::exists(output) && !args_.overwrite) {
+    err << fmt::format("haven: error: {} exists; pass --overwrite to replace it, or -o to write elsewhere\n",
+                       output.string());
+    return exit_bad_input;
+  }
+  if (output.has_parent_path()) fs::create_directories(output.parent_path());
+  const fs::path partial = output.string() + ".partial";
+  {
+    std::ofstream file(partial, std::ios::binary);
+    if (!(file << imported.yaml) || !file.flush()) {
+      fs::remove(partial);
+      err << fmt::format("haven: error: cannot write {}\n", output.string());
+      return exit_failure;
+    }
+  }
+  fs::rename(partial, output);
+  out << fmt::format("imported {} ({} days from {})\n", conflict->folder.string(), conflict->days,
+                     format_iso_date(conflict->start_date));
+  for (const auto& note : imported.notes) out << "  " << note << "\n";
+  out << fmt::format("wrote {}\n", output.string());
+  out << fmt::format("Flee features this scenario could not express ({}):\n", imported.unexpressed.size());
+  for (const auto& item : imported.unexpressed) out << fmt::format("  {}: {}\n", item.feature, item.extent);
+  return exit_ok;
+}
+
+LoadResult load_scenario_or_flee_folder(const std::string& path, const LoadOptions& options) {
+  if (!flee::is_flee_folder(path)) return load_scenario_file(path, options);
+  LoadResult result;
+  auto conflict = flee::read_flee_folder(path, result.diagnostics);
+  if (!conflict) return result;
+  return load_scenario_text(flee::import_conflict(*conflict).yaml, path + " (imported from Flee)", options);
+}
+
+}  // namespace haven::app

@@ -1,0 +1,36 @@
+#pragma once
+// `haven import-flee`, and reading a Flee conflict folder wherever a scenario file is expected (check, run).
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "haven/scenario/load.hpp"
+
+namespace haven::app {
+
+class FleeCommands {
+ public:
+  // Registers `import-flee` on `app`.
+  explicit FleeCommands(CLI::App& app);
+  // The exit code when it was parsed; nullopt otherwise.
+  std::optional<int> dispatch(std::ostream& out, std::ostream& err);
+
+ private:
+  CLI::App* import_ = nullptr;
+  struct {
+    std::string folder;
+    std::string rules = "haven";
+    std::string departures = "predicted";
+    std::string simsetting;
+    std::string output;
+    bool overwrite = false;
+  } args_;
+};
+
+// load_scenario_file, except that a Flee conflict folder is imported in memory (haven rules, predicted
+// departures) and then loaded with `options` as if it were the scenario file.
+LoadResult load_scenario_or_flee_folder(const std::string& path, const LoadOptions& options);
+
+}  // namespace haven::app

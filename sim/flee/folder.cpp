@@ -1,0 +1,735 @@
+// Reads a Flee conflict folder strictly: what Flee's own reader (InputGeography.py, DataTable.py, read_period.py)
+// accepts is accepted, and what it would misread or crash on is an error located at file:line:col, naming the
+// column. Every problem is collected before giving up.
+
+#include "haven/flee/folder.hpp"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "haven/util/text.hpp"
+
+namespace fs = std::filesystem;
+
+namespace haven::flee {
+
+namespace {
+
+struct Field {
+  std::string text;  // as Python's csv module gives it (quotes removed), not trimmed
+  std::size_t column = 1;
+};
+
+struct Row {
+  std::size_t line = 0;
+  std::vector<Field> fields;
+};
+
+// Python's csv.reader with its defaults (comma, double quotes with "" as an escape), one row per line.
+std::vector<Row> parse_csv(const std::string& text) {
+  std::vector<Row> rows;
+  std::size_t position = 0, line = 1;
+  while (position < text.size()) {
+    std::size_t end = text.find('\n', position);
+    if (end == std::string::npos) end = text.size();
+    std::string_view content(text.data() + position, end - position);
+    if (!content.empty() && content.back() == '\r') content.remove_suffix(1);
+    Row row{line, {}};
+    if (!content.empty()) {
+      std::size_t i = 0;
+      while (true) {
+        Field field{{}, i + 1};
+        if (i < content.size() && content[i] == '"') {
+          ++i;
+          while (i < content.size()) {
+            if (content[i] == '"') {
+              if (i + 1 < content.size() && content[i + 1] == '"') {
+                field.text += '"';
+                i += 2;
+                continue;
+              }
+              ++i;
+              break;
+            }
+            field.text += content[i++];
+          }
+        }
+        while (i < content.size() && content[i] != ',') field.text += content[i++];
+        row.fields.push_back(std::move(field));
+        if (i >= content.size()) break;
+        ++i;  // the comma
+      }
+    }
+    rows.push_back(std::move(row));
+    position = end + 1;
+    ++line;
+  }
+  return rows;
+}
+
+std::string trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t");
+  return std::string(text.substr(first, last - first + 1));
+}
+
+std::optional<double> parse_number(const std::string& raw) {
+  const std::string text = trim(raw);
+  if (text.empty()) return std::nullopt;
+  const char* begin = text.data() + (text[0] == '+' ? 1 : 0);
+  double value = 0.0;
+  const auto [end, error] = std::from_chars(begin, text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+std::optional<long long> parse_whole(const std::string& raw) {
+  const std::string text = trim(raw);
+  if (text.empty()) return std::nullopt;
+  const char* begin = text.data() + (text[0] == '+' ? 1 : 0);
+  long long value = 0;
+  const auto [end, error] = std::from_chars(begin, text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// Python's strptime("%Y-%m-%d") also takes months and days without a leading zero.
+std::optional<Date> parse_flee_date(const std::string& raw) {
+  const std::string text = trim(raw);
+  const auto first = text.find('-');
+  const auto second = first == std::string::npos ? std::string::npos : text.find('-', first + 1);
+  if (first != 4 || second == std::string::npos) return std::nullopt;
+  const std::string month = text.substr(first + 1, second - first - 1), day = text.substr(second + 1);
+  if (month.empty() || month.size() > 2 || day.empty() || day.size() > 2) return std::nullopt;
+  return parse_iso_date(fmt::format("{}-{:0>2}-{:0>2}", text.substr(0, 4), month, day));
+}
+
+std::string sha256_hex(const std::string& bytes) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+constexpr std::array<std::string_view, 7> location_types = {"conflict_zone",  "town",   "camp",      "idpcamp",
+                                                            "forwarding_hub", "marker", "flood_zone"};
+constexpr std::array<std::string_view, 6> closure_types = {"country", "location", "link",
+                                                           "camp",    "idpcamp",  "remove_forced_redirection"};
+
+// Reads the folder; `report` collects every problem, each located.
+class Reader {
+ public:
+  Reader(const fs::path& folder, Diagnostics& diagnostics) : folder_(folder), diagnostics_(diagnostics) {
+    conflict_.folder = folder;
+    conflict_.folder_name = fs::weakly_canonical(folder).filename().string();
+    if (conflict_.folder_name.empty()) conflict_.folder_name = folder.filename().string();
+  }
+
+  std::optional<FleeConflict> read(const fs::path& simsetting) {
+    read_sim_period();
+    read_locations();
+    read_routes();
+    read_closures();
+    read_conflicts();
+    read_data_layout();
+    read_registration_corrections();
+    if (!simsetting.empty()) {
+      read_settings(simsetting, simsetting.string());
+    } else if (fs::exists(folder_ / "simsetting.yml")) {
+      read_settings(folder_ / "simsetting.yml", "simsetting.yml");
+    }
+    list_ignored_files();
+    if (diagnostics_.has_errors()) return std::nullopt;
+    return std::move(conflict_);
+  }
+
+ private:
+  // The file's rows, or nullopt (reported) when it cannot be read; records its sha256.
+  std::optional<std::vector<Row>> open(const std::string& relative, bool required = true) {
+    const fs::path path = folder_ / relative;
+    if (!fs::exists(path)) {
+      if (required) diagnostics_.error({display(relative)}, "missing: a Flee conflict folder needs this file");
+      return std::nullopt;
+    }
+    std::string bytes;
+    try {
+      bytes = read_whole_file(path);
+    } catch (const std::exception& e) {
+      diagnostics_.error({display(relative)}, e.what());
+      return std::nullopt;
+    }
+    if (bytes.size() >= 3 && bytes.compare(0, 3, "\xEF\xBB\xBF") == 0) bytes.erase(0, 3);  // a UTF-8 mark
+    conflict_.inputs.push_back({relative, sha256_hex(bytes)});
+    read_.insert(relative);
+    return parse_csv(bytes);
+  }
+
+  [[nodiscard]] std::string display(const std::string& relative) const { return (folder_ / relative).string(); }
+
+  SourceLocation at(const std::string& relative, const Row& row, std::size_t field) const {
+    const std::size_t column = field < row.fields.size() ? row.fields[field].column : 1;
+    return {display(relative), row.line, column};
+  }
+
+  void error(const std::string& file, const Row& row, std::size_t field, const std::string& message) {
+    diagnostics_.error(at(file, row, field), message);
+  }
+
+  // A Flee comment or header row: empty, or its first field starts with '#'.
+  static bool skipped(const Row& row) { return row.fields.empty() || (row.fields[0].text.rfind('#', 0) == 0); }
+
+  bool first_field_present(const std::string& file, const Row& row, const char* column) {
+    if (!row.fields[0].text.empty()) return true;
+    error(file, row, 0, fmt::format("column '{}': empty (Flee cannot read a row that starts with a comma)", column));
+    return false;
+  }
+
+  void read_sim_period() {
+    const std::string file = "input_csv/sim_period.csv";
+    auto rows = open(file);
+    if (!rows) return;
+    bool have_start = false, have_length = false;
+    for (const auto& row : *rows) {
+      if (row.fields.empty()) continue;
+      std::string key = row.fields[0].text;
+      std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (key != "startdate" && key != "length") continue;
+      if (row.fields.size() < 2) {
+        error(file, row, 0, fmt::format("{}: the value is missing", row.fields[0].text));
+        continue;
+      }
+      if (key == "startdate") {
+        auto date = parse_flee_date(row.fields[1].text);
+        if (!date) {
+          error(file, row, 1, fmt::format("StartDate: expected a date as YYYY-MM-DD, got '{}'", row.fields[1].text));
+        } else {
+          conflict_.start_date = *date, have_start = true;
+        }
+      } else {
+        auto days = parse_whole(row.fields[1].text);
+        if (!days || *days < 1 || *days > 36600) {
+          error(file, row, 1,
+                fmt::format("Length: expected a whole number of days from 1 to 36600, got '{}'", row.fields[1].text));
+        } else {
+          conflict_.days = static_cast<int>(*days), have_length = true;
+        }
+      }
+    }
+    if (!have_start) diagnostics_.error({display(file)}, "no StartDate row (e.g. 'StartDate,2013-12-01')");
+    if (!have_length) diagnostics_.error({display(file)}, "no Length row (e.g. 'Length,820')");
+  }
+
+  void read_locations() {
+    const std::string file = "input_csv/locations.csv";
+    auto rows = open(file);
+    if (!rows) return;
+    for (const auto& row : *rows) {
+      if (skipped(row) || !first_field_present(file, row, "name")) continue;
+      if (row.fields.size() < 8) {
+        error(file, row, row.fields.size() - 1,
+              fmt::format("expected 8 columns (name,region,country,latitude,longitude,location_type,conflict_date,"
+                          "population), got {}",
+                          row.fields.size()));
+        continue;
+      }
+      Location location;
+      location.name = row.fields[0].text;
+      location.region = row.fields[1].text;
+      location.country = row.fields[2].text;
+      location.origin = at(file, row, 0);
+      bool ok = true;
+      for (auto [index, slot, name] : {std::tuple{3, &location.lat, "latitude"}, {4, &location.lon, "longitude"}}) {
+        const auto& text = row.fields[static_cast<std::size_t>(index)].text;
+        if (trim(text).empty()) continue;  // Flee reads an empty coordinate as 0
+        auto value = parse_number(text);
+        const double limit = index == 3 ? 90.0 : 180.0;
+        if (!value || std::abs(*value) > limit) {
+          error(file, row, static_cast<std::size_t>(index),
+                fmt::format("column '{}': expected a number from {} to {}, got '{}'", name, -limit, limit, text));
+          ok = false;
+        } else {
+          *slot = *value;
+        }
+      }
+      location.location_type = trim(row.fields[5].text);
+      if (std::find(location_types.begin(), location_types.end(), location.location_type) == location_types.end()) {
+        error(file, row, 5,
+              fmt::format("column 'location_type': unknown type '{}' (expected {}){}", row.fields[5].text,
+                          quoted_list(location_types), did_you_mean(location.location_type, location_types)));
+        ok = false;
+      }
+      const auto& date_text = row.fields[6].text;
+      if (!trim(date_text).empty()) {
+        auto day = parse_whole(date_text);
+        if (!day || *day < 0) {
+          error(file, row, 6, fmt::format("column 'conflict_date': expected a whole day number, got '{}'", date_text));
+          ok = false;
+        } else {
+          location.conflict_date = static_cast<int>(*day);
+        }
+      } else if (location.location_type == "conflict_zone") {
+        error(file, row, 6, "column 'conflict_date': a conflict_zone needs the day its conflict starts");
+        ok = false;
+      }
+      const auto& population_text = row.fields[7].text;
+      if (!trim(population_text).empty()) {
+        auto population = parse_whole(population_text);
+        if (!population || *population < 0 || *population > 1'000'000'000'000LL) {
+          error(file, row, 7,
+                fmt::format("column 'population': expected a whole number of people, got '{}'", population_text));
+          ok = false;
+        } else {
+          location.population = *population;
+        }
+      }
+      if (auto found = index_.find(location.name); found != index_.end()) {
+        const auto& first = conflict_.locations[found->second].origin;
+        error(file, row, 0,
+              fmt::format("column 'name': duplicate location '{}' (first at line {})", location.name, first.line));
+        continue;
+      }
+      index_[location.name] = conflict_.locations.size();
+      names_.push_back(location.name);
+      if (std::find(countries_.begin(), countries_.end(), location.country) == countries_.end()) {
+        countries_.push_back(location.country);
+      }
+      (void)ok;
+      conflict_.locations.push_back(std::move(location));
+    }
+    if (conflict_.locations.empty() && rows) diagnostics_.error({display(file)}, "no locations");
+  }
+
+  // True when `name` is a location; otherwise reports it with a did-you-mean.
+  bool known_location(const std::string& file, const Row& row, std::size_t field, const char* column) {
+    const std::string& name = row.fields[field].text;
+    if (index_.count(name) != 0) return true;
+    if (locations_failed()) return false;  // follow-on errors would only repeat the first
+    error(file, row, field,
+          fmt::format("column '{}': unknown location '{}'{}", column, name, did_you_mean(name, names_)));
+    return false;
+  }
+
+  [[nodiscard]] bool locations_failed() const { return names_.empty(); }
+
+  void read_routes() {
+    const std::string file = "input_csv/routes.csv";
+    auto rows = open(file);
+    if (!rows) return;
+    std::map<std::pair<std::string, std::string>, std::size_t> seen;
+    for (const auto& row : *rows) {
+      if (skipped(row) || !first_field_present(file, row, "name1")) continue;
+      if (row.fields.size() < 3) {
+        error(file, row, row.fields.size() - 1,
+              fmt::format("expected at least 3 columns (name1,name2,distance[,forced_redirection]), got {}",
+                          row.fields.size()));
+        continue;
+      }
+      Route route{row.fields[0].text, row.fields[1].text, 0.0, 0, at(file, row, 0)};
+      bool ok = known_location(file, row, 0, "name1");
+      ok = known_location(file, row, 1, "name2") && ok;
+      if (ok && route.name1 == route.name2) {
+        error(file, row, 1, fmt::format("column 'name2': a route from '{}' to itself", route.name1));
+        ok = false;
+      }
+      auto distance = parse_number(row.fields[2].text);
+      if (!distance || *distance <= 0.0 || *distance > 20000.0) {
+        error(file, row, 2,
+              fmt::format("column 'distance': expected a length in km, more than 0 and at most 20000, got '{}'",
+                          row.fields[2].text));
+        ok = false;
+      } else {
+        route.distance_km = *distance;
+      }
+      if (row.fields.size() > 3 && !trim(row.fields[3].text).empty()) {
+        auto forced = parse_whole(row.fields[3].text);
+        if (!forced || *forced < 0 || *forced > 2) {
+          error(file, row, 3,
+                fmt::format("column 'forced_redirection': expected 0, 1, 2 or nothing, got '{}'", row.fields[3].text));
+          ok = false;
+        } else {
+          route.forced_redirection = static_cast<int>(*forced);
+        }
+      }
+      if (!ok) continue;
+      const auto key = std::minmax(route.name1, route.name2);
+      if (auto found = seen.find({key.first, key.second}); found != seen.end()) {
+        error(file, row, 0,
+              fmt::format("duplicate route between '{}' and '{}' (first at line {})", route.name1, route.name2,
+                          found->second));
+        continue;
+      }
+      seen[{key.first, key.second}] = row.line;
+      conflict_.routes.push_back(std::move(route));
+    }
+  }
+
+  void read_closures() {
+    const std::string file = "input_csv/closures.csv";
+    auto rows = open(file, false);
+    if (!rows) return;
+    for (const auto& row : *rows) {
+      if (skipped(row) || !first_field_present(file, row, "closure_type")) continue;
+      if (row.fields.size() < 5) {
+        error(file, row, row.fields.size() - 1,
+              fmt::format("expected 5 columns (closure_type,name1,name2,closure_start,closure_end), got {}",
+                          row.fields.size()));
+        continue;
+      }
+      Closure closure{trim(row.fields[0].text), row.fields[1].text, row.fields[2].text, 0, 0, at(file, row, 0)};
+      bool ok = true;
+      if (std::find(closure_types.begin(), closure_types.end(), closure.type) == closure_types.end()) {
+        error(file, row, 0,
+              fmt::format("column 'closure_type': unknown type '{}' (expected {}){}", row.fields[0].text,
+                          quoted_list(closure_types), did_you_mean(closure.type, closure_types)));
+        ok = false;
+      } else if (closure.type == "country") {
+        for (std::size_t field : {1U, 2U}) {
+          const auto& name = row.fields[field].text;
+          if (std::find(countries_.begin(), countries_.end(), name) != countries_.end() || locations_failed()) continue;
+          error(file, row, field,
+                fmt::format("column 'name{}': unknown country '{}' (no location has it){}", field, name,
+                            did_you_mean(name, countries_)));
+          ok = false;
+        }
+      } else {
+        ok = known_location(file, row, 1, "name1") && ok;
+        if (closure.type == "link" || closure.type == "remove_forced_redirection") {
+          ok = known_location(file, row, 2, "name2") && ok;
+        }
+      }
+      for (auto [field, slot, name] :
+           {std::tuple{3U, &closure.start_day, "closure_start"}, {4U, &closure.end_day, "closure_end"}}) {
+        auto day = parse_whole(row.fields[field].text);
+        if (!day || *day < 0 || *day > 1'000'000) {
+          error(file, row, field,
+                fmt::format("column '{}': expected a whole day number, got '{}'", name, row.fields[field].text));
+          ok = false;
+        } else {
+          *slot = static_cast<int>(*day);
+        }
+      }
+      if (ok) conflict_.closures.push_back(std::move(closure));
+    }
+  }
+
+  void read_conflicts() {
+    const std::string file = "input_csv/conflicts.csv";
+    auto rows = open(file);
+    if (!rows) return;
+    const Row* header = nullptr;
+    std::vector<std::optional<std::size_t>> column_of_field;  // header field -> conflicts index
+    std::size_t expected_fields = 0;
+    int day = 0;
+    for (const auto& row : *rows) {
+      if (header == nullptr) {
+        // Flee takes the first line, whatever it is, as the header; field 0 is the day.
+        header = &row;
+        for (std::size_t i = 0; i < row.fields.size(); ++i) {
+          if (i == 0) {
+            column_of_field.emplace_back();
+            continue;
+          }
+          const std::string name = trim(row.fields[i].text);
+          if (name.empty()) {
+            column_of_field.emplace_back();
+            continue;
+          }
+          expected_fields = i + 1;
+          bool ok = true;
+          if (index_.count(name) == 0 && !locations_failed()) {
+            error(file, row, i,
+                  fmt::format("column {}: unknown location '{}'{}", i + 1, name, did_you_mean(name, names_)));
+            ok = false;
+          }
+          const auto duplicate = std::find_if(conflict_.conflicts.begin(), conflict_.conflicts.end(),
+                                              [&](const ConflictColumn& c) { return c.location == name; });
+          if (duplicate != conflict_.conflicts.end()) {
+            error(file, row, i,
+                  fmt::format("column {}: location '{}' has a column already (column at {}:{})", i + 1, name,
+                              duplicate->origin.line, duplicate->origin.column));
+            ok = false;
+          }
+          column_of_field.emplace_back(conflict_.conflicts.size());
+          conflict_.conflicts.push_back({ok ? name : std::string(), {}, at(file, row, i)});
+        }
+        continue;
+      }
+      if (row.fields.empty()) {
+        error(file, row, 0, "an empty line inside the table (Flee would stop reading the columns in step)");
+        ++day;
+        continue;
+      }
+      const auto given_day = parse_whole(row.fields[0].text);
+      if (!given_day || *given_day != day) {
+        error(file, row, 0,
+              fmt::format("column 1 (day): expected day {} (Flee takes the rows in order, one per day), got '{}'", day,
+                          row.fields[0].text));
+      }
+      if (row.fields.size() != expected_fields) {
+        error(file, row, std::min(row.fields.size(), std::max<std::size_t>(expected_fields, 1)) - 1,
+              fmt::format("day {}: {} values for {} location columns (Flee would misalign the columns)", day,
+                          row.fields.size() - 1, expected_fields - 1));
+      }
+      for (std::size_t i = 1; i < std::min(row.fields.size(), expected_fields); ++i) {
+        if (!column_of_field[i]) {
+          error(file, row, i, fmt::format("column {}: a value under an empty header", i + 1));
+          continue;
+        }
+        auto& column = conflict_.conflicts[*column_of_field[i]];
+        auto value = parse_number(row.fields[i].text);
+        if (!value || *value < 0.0 || *value > 1e6) {
+          error(file, row, i,
+                fmt::format("column '{}' (day {}): expected an intensity from 0 to 10^6, got '{}'",
+                            column.location.empty() ? trim(header->fields[i].text) : column.location, day,
+                            row.fields[i].text));
+          continue;
+        }
+        column.intensity_by_day.push_back(*value);
+      }
+      ++day;
+    }
+    if (header == nullptr) {
+      diagnostics_.error({display(file)}, "empty: expected a header '#Day,<location>,...' and a row per day");
+      return;
+    }
+    if (conflict_.days > 0 && day < conflict_.days) {
+      diagnostics_.error({display(file), rows->back().line, 1},
+                         fmt::format("{} days of conflict for a Length of {} (sim_period.csv): Flee needs a row "
+                                     "for every simulated day",
+                                     day, conflict_.days));
+    }
+  }
+
+  std::optional<std::vector<SeriesPoint>> read_series(const std::string& file) {
+    auto rows = open(file);
+    if (!rows) return std::nullopt;
+    std::vector<SeriesPoint> points;
+    bool first = true;
+    for (const auto& row : *rows) {
+      const bool is_first = first;
+      first = false;
+      if (row.fields.size() < 2) continue;
+      if (is_first &&
+          (row.fields[0].text.empty() || row.fields[0].text == "Date" || row.fields[0].text == "DateTime")) {
+        continue;  // Flee's header row
+      }
+      if (row.fields[0].text.empty()) {
+        error(file, row, 0, "column 'date': empty (Flee cannot read a row that starts with a comma)");
+        continue;
+      }
+      if (row.fields[0].text[0] == '#' || row.fields[1].text.empty()) continue;
+      auto date = parse_flee_date(row.fields[0].text);
+      if (!date) {
+        error(file, row, 0, fmt::format("column 'date': expected YYYY-MM-DD, got '{}'", row.fields[0].text));
+        continue;
+      }
+      auto value = parse_whole(row.fields[1].text);
+      if (!value || *value < 0) {
+        error(file, row, 1,
+              fmt::format("column 'count': expected a whole number of people, got '{}'", row.fields[1].text));
+        continue;
+      }
+      points.push_back({*date, *value});
+    }
+    return points;
+  }
+
+  void read_data_layout() {
+    const std::string file = "source_data/data_layout.csv";
+    auto rows = open(file);
+    if (!rows) return;
+    for (const auto& row : *rows) {
+      if (row.fields.size() < 2) continue;  // Flee reads only rows with a file
+      if (!first_field_present(file, row, "name") || row.fields[0].text[0] == '#') continue;
+      CampSeries series{row.fields[0].text, {}, {}, at(file, row, 0)};
+      const bool is_total = series.name == "total";
+      // Flee looks up only camps' series, by name: another row is read but never used.
+      bool used = true;
+      if (!is_total && index_.count(series.name) == 0) {
+        diagnostics_.warning(at(file, row, 0),
+                             fmt::format("column 'name': '{}' is not a location; Flee never uses its series{}",
+                                         series.name, did_you_mean(series.name, names_)));
+        used = false;
+      } else if (!is_total &&
+                 conflict_.locations[index_.at(series.name)].location_type.find("camp") == std::string::npos) {
+        diagnostics_.warning(at(file, row, 0),
+                             fmt::format("column 'name': '{}' is a {}, not a camp; Flee never uses its series",
+                                         series.name, conflict_.locations[index_.at(series.name)].location_type));
+        used = false;
+      }
+      series.used = used;
+      const bool duplicate = std::any_of(conflict_.camp_series.begin(), conflict_.camp_series.end(),
+                                         [&](const CampSeries& s) { return s.name == series.name; }) ||
+                             (is_total && conflict_.total);
+      if (duplicate) {
+        error(file, row, 0, fmt::format("column 'name': '{}' has a row already", series.name));
+        continue;
+      }
+      bool ok = true;
+      for (std::size_t i = 1; i < row.fields.size(); ++i) {
+        const std::string relative = "source_data/" + row.fields[i].text;
+        if (row.fields[i].text.empty() || !fs::is_regular_file(folder_ / relative)) {
+          error(file, row, i, fmt::format("column {}: no file '{}' in source_data/", i + 1, row.fields[i].text));
+          ok = false;
+          continue;
+        }
+        auto points = read_series(relative);
+        if (!points) {
+          ok = false;
+          continue;
+        }
+        series.files.push_back(row.fields[i].text);
+        series.points_by_file.push_back(std::move(*points));
+      }
+      if (!ok) continue;
+      if (is_total) {
+        conflict_.total = std::move(series);
+      } else {
+        conflict_.camp_series.push_back(std::move(series));
+      }
+    }
+  }
+
+  void read_registration_corrections() {
+    const std::string file = "input_csv/registration_corrections.csv";
+    auto rows = open(file, false);
+    if (!rows) return;
+    for (const auto& row : *rows) {
+      if (row.fields.size() < 2) continue;  // as Flee: rows without a date are ignored
+      RegistrationCorrection correction{
+          row.fields[0].text, {}, row.fields.size() > 2 ? row.fields[2].text : "", at(file, row, 0)};
+      bool ok = true;
+      const bool has_series = std::any_of(conflict_.camp_series.begin(), conflict_.camp_series.end(),
+                                          [&](const CampSeries& s) { return s.name == correction.name; });
+      if (!has_series) {
+        std::vector<std::string> camps;
+        for (const auto& s : conflict_.camp_series) camps.push_back(s.name);
+        error(file, row, 0,
+              fmt::format("column 'name': '{}' has no series in source_data/data_layout.csv{}", correction.name,
+                          did_you_mean(correction.name, camps)));
+        ok = false;
+      }
+      auto date = parse_flee_date(row.fields[1].text);
+      if (!date) {
+        error(file, row, 1, fmt::format("column 'date': expected YYYY-MM-DD, got '{}'", row.fields[1].text));
+        ok = false;
+      } else {
+        correction.date = *date;
+      }
+      if (ok && days_between(conflict_.start_date, correction.date) >= 0) {
+        // Flee scales the points before the one on this date; without such a point its correction fails.
+        const auto& series = *std::find_if(conflict_.camp_series.begin(), conflict_.camp_series.end(),
+                                           [&](const CampSeries& s) { return s.name == correction.name; });
+        const auto& points = series.points_by_file.front();
+        const auto match =
+            std::find_if(points.begin(), points.end(), [&](const SeriesPoint& p) { return p.date == correction.date; });
+        if (match == points.end() || match == points.begin()) {
+          error(file, row, 1,
+                fmt::format("column 'date': source_data/{} has no point on {} after its first one (Flee's "
+                            "correction needs one)",
+                            series.files.front(), row.fields[1].text));
+          ok = false;
+        }
+      }
+      if (ok) conflict_.registration_corrections.push_back(std::move(correction));
+    }
+  }
+
+  void read_settings(const fs::path& path, const std::string& shown) {
+    std::string bytes;
+    try {
+      bytes = read_whole_file(path);
+    } catch (const std::exception& e) {
+      diagnostics_.error({path.string()}, e.what());
+      return;
+    }
+    conflict_.inputs.push_back({shown, sha256_hex(bytes)});
+    conflict_.settings_file = shown;
+    YAML::Node root;
+    try {
+      root = YAML::Load(bytes);
+    } catch (const YAML::Exception& e) {
+      diagnostics_.error(
+          {path.string(), static_cast<std::size_t>(e.mark.line + 1), static_cast<std::size_t>(e.mark.column + 1)},
+          "YAML syntax: " + e.msg);
+      return;
+    }
+    if (!root.IsMap()) {
+      diagnostics_.error({path.string()}, "a Flee setting file must be a mapping of sections (move_rules: ...)");
+      return;
+    }
+    for (const auto& section : root) {
+      const auto name = section.first.as<std::string>();
+      if (!section.second.IsMap()) {
+        diagnostics_.error({path.string(), static_cast<std::size_t>(section.first.Mark().line + 1),
+                            static_cast<std::size_t>(section.first.Mark().column + 1)},
+                           fmt::format("{}: expected a mapping of settings", name));
+        continue;
+      }
+      for (const auto& entry : section.second) {
+        YAML::Emitter value;
+        value << YAML::Flow << entry.second;
+        conflict_.settings.emplace_back(name + "." + entry.first.as<std::string>(), value.c_str());
+      }
+    }
+  }
+
+  void list_ignored_files() {
+    std::error_code error;
+    std::vector<std::string> ignored;
+    for (const auto& entry : fs::directory_iterator(folder_ / "input_csv", error)) {
+      const std::string relative = "input_csv/" + entry.path().filename().string();
+      if (read_.count(relative) == 0) ignored.push_back(relative);
+    }
+    std::sort(ignored.begin(), ignored.end());
+    conflict_.ignored_files = std::move(ignored);
+  }
+
+  fs::path folder_;
+  Diagnostics& diagnostics_;
+  FleeConflict conflict_;
+  std::map<std::string, std::size_t> index_;  // location name -> index
+  std::vector<std::string> names_;
+  std::vector<std::string> countries_;
+  std::set<std::string> read_;
+};
+
+}  // namespace
+
+bool is_flee_folder(const fs::path& path) {
+  std::error_code error;
+  return fs::is_directory(path, error) && fs::is_regular_file(path / "input_csv" / "locations.csv", error);
+}
+
+std::optional<FleeConflict> read_flee_folder(const fs::path& folder, Diagnostics& diagnostics,
+                                             const fs::path& simsetting) {
+  if (!fs::is_directory(folder)) {
+    diagnostics.error({folder.string()}, "not a directory (a Flee conflict folder holds input_csv/ and source_data/)");
+    return std::nullopt;
+  }
+  return Reader(folder, diagnostics).read(simsetting);
+}
+
+std::string derive_id(const std::string& name) {
+  std::string id;
+  for (const char c : name) {
+    const auto byte = static_cast<unsigned char>(c);
+    id += byte < 128 && std::isalnum(byte) != 0 ? c : '_';
+  }
+  if (id.empty() || std::isalpha(static_cast<unsigned char>(id[0])) == 0) id.insert(0, "n_");
+  if (id.size() > 64) id.resize(64);
+  return id;
+}
+
+}  // namespace haven::flee
