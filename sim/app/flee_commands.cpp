@@ -26,7 +26,8 @@ FleeCommands::FleeCommands(CLI::App& app) {
       ->check(CLI::IsMember({"given", "predicted"}));
   import_->add_option("--simsetting", args_.simsetting, "Flee's simsetting.yml (default: <folder>/simsetting.yml)")
       ->check(CLI::ExistingFile);
-  import_->add_option("-o,--output", args_.output, "Scenario file to write (default: output/<folder name>.yaml)");
+  import_->add_option("-o,--output", args_.output,
+                      "Scenario file to write (default: output/<folder name>.yaml; - for standard output)");
   import_->add_flag("--overwrite", args_.overwrite, "Replace the output file if it exists");
 }
 
@@ -46,37 +47,44 @@ std::optional<int> FleeCommands::dispatch(std::ostream& out, std::ostream& err) 
   auto conflict = flee::read_flee_folder(args_.folder, diagnostics, args_.simsetting);
   if (!conflict) return print_diagnostics(diagnostics, err);
   const auto imported = flee::import_conflict(*conflict, {args_.rules, args_.departures});
+  const bool to_stdout = args_.output == "-";
   const fs::path output =
       args_.output.empty() ? fs::path("output") / (conflict->folder_name + ".yaml") : fs::path(args_.output);
   // The scenario must be one `haven check` accepts; anything else is a bug of the importer, not of the folder.
   // Its warnings are in the list of what could not be expressed; `haven check` shows them one by one.
-  auto checked = load_scenario_text(imported.yaml, output.string());
+  auto checked = load_scenario_text(imported.yaml, to_stdout ? "-" : output.string());
   for (const auto& diagnostic : checked.diagnostics.all()) {
     if (diagnostic.severity == Severity::error) diagnostics.error(diagnostic.location, diagnostic.message);
   }
   if (print_diagnostics(diagnostics, err) != exit_ok) return exit_bad_input;
-  if (fs::exists(output) && !args_.overwrite) {
-    err << fmt::format("haven: error: {} exists; pass --overwrite to replace it, or -o to write elsewhere\n",
-                       output.string());
-    return exit_bad_input;
-  }
-  if (output.has_parent_path()) fs::create_directories(output.parent_path());
-  const fs::path partial = output.string() + ".partial";
-  {
-    std::ofstream file(partial, std::ios::binary);
-    if (!(file << imported.yaml) || !file.flush()) {
-      fs::remove(partial);
-      err << fmt::format("haven: error: cannot write {}\n", output.string());
-      return exit_failure;
+  // With `-o -` the scenario goes to standard output and the report to standard error.
+  std::ostream& report = to_stdout ? err : out;
+  if (to_stdout) {
+    out << imported.yaml;
+  } else {
+    if (fs::exists(output) && !args_.overwrite) {
+      err << fmt::format("haven: error: {} exists; pass --overwrite to replace it, or -o to write elsewhere\n",
+                         output.string());
+      return exit_bad_input;
     }
+    if (output.has_parent_path()) fs::create_directories(output.parent_path());
+    const fs::path partial = output.string() + ".partial";
+    {
+      std::ofstream file(partial, std::ios::binary);
+      if (!(file << imported.yaml) || !file.flush()) {
+        fs::remove(partial);
+        err << fmt::format("haven: error: cannot write {}\n", output.string());
+        return exit_failure;
+      }
+    }
+    fs::rename(partial, output);
   }
-  fs::rename(partial, output);
-  out << fmt::format("imported {} ({} days from {})\n", conflict->folder.string(), conflict->days,
-                     format_iso_date(conflict->start_date));
-  for (const auto& note : imported.notes) out << "  " << note << "\n";
-  out << fmt::format("wrote {}\n", output.string());
-  out << fmt::format("Flee features this scenario could not express ({}):\n", imported.unexpressed.size());
-  for (const auto& item : imported.unexpressed) out << fmt::format("  {}: {}\n", item.feature, item.extent);
+  report << fmt::format("imported {} ({} days from {})\n", conflict->folder.string(), conflict->days,
+                        format_iso_date(conflict->start_date));
+  for (const auto& note : imported.notes) report << "  " << note << "\n";
+  if (!to_stdout) report << fmt::format("wrote {}\n", output.string());
+  report << fmt::format("Flee features this scenario could not express ({}):\n", imported.unexpressed.size());
+  for (const auto& item : imported.unexpressed) report << fmt::format("  {}: {}\n", item.feature, item.extent);
   return exit_ok;
 }
 

@@ -210,19 +210,21 @@ class Reader {
         continue;
       }
       if (key == "startdate") {
+        have_start = true;  // a bad date is reported as such, not also as missing
         auto date = parse_flee_date(row.fields[1].text);
         if (!date) {
           error(file, row, 1, fmt::format("StartDate: expected a date as YYYY-MM-DD, got '{}'", row.fields[1].text));
         } else {
-          conflict_.start_date = *date, have_start = true;
+          conflict_.start_date = *date;
         }
       } else {
+        have_length = true;
         auto days = parse_whole(row.fields[1].text);
         if (!days || *days < 1 || *days > 36600) {
           error(file, row, 1,
                 fmt::format("Length: expected a whole number of days from 1 to 36600, got '{}'", row.fields[1].text));
         } else {
-          conflict_.days = static_cast<int>(*days), have_length = true;
+          conflict_.days = static_cast<int>(*days);
         }
       }
     }
@@ -477,7 +479,8 @@ class Reader {
                           row.fields[0].text));
       }
       if (row.fields.size() != expected_fields) {
-        error(file, row, std::min(row.fields.size(), std::max<std::size_t>(expected_fields, 1)) - 1,
+        // At the first value too many, or at the last one given.
+        error(file, row, row.fields.size() > expected_fields ? expected_fields : row.fields.size() - 1,
               fmt::format("day {}: {} values for {} location columns (Flee would misalign the columns)", day,
                           row.fields.size() - 1, expected_fields - 1));
       }
@@ -553,6 +556,7 @@ class Reader {
       if (row.fields.size() < 2) continue;  // Flee reads only rows with a file
       if (!first_field_present(file, row, "name") || row.fields[0].text[0] == '#') continue;
       CampSeries series{row.fields[0].text, {}, {}, at(file, row, 0)};
+      layout_names_.push_back(series.name);
       const bool is_total = series.name == "total";
       // Flee looks up only camps' series, by name: another row is read but never used.
       bool used = true;
@@ -610,15 +614,17 @@ class Reader {
       RegistrationCorrection correction{
           row.fields[0].text, {}, row.fields.size() > 2 ? row.fields[2].text : "", at(file, row, 0)};
       bool ok = true;
-      const bool has_series = std::any_of(conflict_.camp_series.begin(), conflict_.camp_series.end(),
-                                          [&](const CampSeries& s) { return s.name == correction.name; });
-      if (!has_series) {
-        std::vector<std::string> camps;
-        for (const auto& s : conflict_.camp_series) camps.push_back(s.name);
+      const auto series = std::find_if(conflict_.camp_series.begin(), conflict_.camp_series.end(),
+                                       [&](const CampSeries& s) { return s.name == correction.name; });
+      const bool in_layout =
+          std::find(layout_names_.begin(), layout_names_.end(), correction.name) != layout_names_.end();
+      if (!in_layout) {
         error(file, row, 0,
               fmt::format("column 'name': '{}' has no series in source_data/data_layout.csv{}", correction.name,
-                          did_you_mean(correction.name, camps)));
+                          did_you_mean(correction.name, layout_names_)));
         ok = false;
+      } else if (series == conflict_.camp_series.end()) {
+        ok = false;  // its series could not be read, which is reported already
       }
       auto date = parse_flee_date(row.fields[1].text);
       if (!date) {
@@ -629,16 +635,14 @@ class Reader {
       }
       if (ok && days_between(conflict_.start_date, correction.date) >= 0) {
         // Flee scales the points before the one on this date; without such a point its correction fails.
-        const auto& series = *std::find_if(conflict_.camp_series.begin(), conflict_.camp_series.end(),
-                                           [&](const CampSeries& s) { return s.name == correction.name; });
-        const auto& points = series.points_by_file.front();
+        const auto& points = series->points_by_file.front();
         const auto match =
             std::find_if(points.begin(), points.end(), [&](const SeriesPoint& p) { return p.date == correction.date; });
         if (match == points.end() || match == points.begin()) {
           error(file, row, 1,
                 fmt::format("column 'date': source_data/{} has no point on {} after its first one (Flee's "
                             "correction needs one)",
-                            series.files.front(), row.fields[1].text));
+                            series->files.front(), row.fields[1].text));
           ok = false;
         }
       }
@@ -702,6 +706,7 @@ class Reader {
   std::map<std::string, std::size_t> index_;  // location name -> index
   std::vector<std::string> names_;
   std::vector<std::string> countries_;
+  std::vector<std::string> layout_names_;  // every name data_layout.csv gives, read or not
   std::set<std::string> read_;
 };
 

@@ -226,16 +226,12 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
                   conflict_events, closure_events));
   result.notes.push_back(fmt::format("observations: {} camp series, {} points", observations.size(), observed_points));
   if (points_outside > 0) {
-    result.notes.push_back(
-        fmt::format("left out: {} UNHCR points outside the simulated period (or on a day given "
-                    "twice)",
-                    points_outside));
+    result.notes.push_back(fmt::format("left out: {} outside the simulated period (or on a day given twice)",
+                                       plural(points_outside, "UNHCR point", "UNHCR points")));
   }
   if (closures_after_end > 0) {
-    result.notes.push_back(
-        fmt::format("left out: {} closures Flee never acts on (start after the period, or "
-                    "start = end)",
-                    closures_after_end));
+    result.notes.push_back(fmt::format("left out: {} Flee never acts on (start after the period, or start = end)",
+                                       plural(closures_after_end, "closure", "closures")));
   }
   for (const auto& file : conflict.ignored_files) {
     result.notes.push_back(fmt::format("not read (Flee does not read it either): {}", file));

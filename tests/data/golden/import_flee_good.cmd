@@ -1,0 +1,1 @@
+import-flee tests/data/flee/good --simsetting tests/data/flee/simsetting.yml -o -

@@ -1,0 +1,118 @@
+// Reading Flee conflict folders (tests/data/flee/: hand-written, with the quirks of the real ones) and turning
+// them into Haven scenarios.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "../support.hpp"
+#include "haven/flee/folder.hpp"
+#include "haven/io/output.hpp"
+#include "haven/scenario/load.hpp"
+
+namespace fs = std::filesystem;
+using namespace haven;
+using namespace haven::test;
+
+namespace {
+const fs::path good_folder = HAVEN_TEST_DATA_DIR "/flee/good";
+const fs::path bad_folder = HAVEN_TEST_DATA_DIR "/flee/bad";
+
+bool has_diagnostic(const Diagnostics& diagnostics, const std::string& where, const std::string& text) {
+  return std::any_of(diagnostics.all().begin(), diagnostics.all().end(), [&](const Diagnostic& d) {
+    const std::string formatted = format_diagnostic(d);
+    return formatted.find(where) != std::string::npos && formatted.find(text) != std::string::npos;
+  });
+}
+}  // namespace
+
+TEST_CASE("a Flee folder with the real files' quirks reads as Flee reads it") {
+  Diagnostics diagnostics;
+  const auto conflict = flee::read_flee_folder(good_folder, diagnostics);
+  for (const auto& diagnostic : diagnostics.all()) MESSAGE(format_diagnostic(diagnostic));
+  REQUIRE(conflict.has_value());
+  CHECK(diagnostics.all().empty());
+  CHECK(conflict->days == 10);
+  CHECK(format_iso_date(conflict->start_date) == "2020-01-01");
+  REQUIRE(conflict->locations.size() == 6);  // the '#' header row is not a location
+  CHECK(conflict->locations[2].name == "Gamma-Hub");
+  CHECK(conflict->locations[2].population == 0);  // an empty population column is 0, as in Flee
+  CHECK_FALSE(conflict->locations[2].conflict_date.has_value());
+  REQUIRE(conflict->routes.size() == 5);
+  CHECK(conflict->routes[0].forced_redirection == 0);  // empty forced_redirection column
+  CHECK(conflict->routes[1].distance_km == 55.0);      // " 55": a space after the comma
+  CHECK(conflict->routes[2].forced_redirection == 1);
+  // "#Day, Alpha Town, Beta,": spaces after commas and a trailing comma (car2013) leave two columns.
+  REQUIRE(conflict->conflicts.size() == 2);
+  CHECK(conflict->conflicts[1].location == "Beta");
+  CHECK(conflict->conflicts[1].intensity_by_day.size() == 10);
+  CHECK(conflict->conflicts[1].intensity_by_day[3] == 0.5);
+  CHECK(conflict->closures.size() == 3);
+  // A file name with a space (syria2013's "closures - syria.csv"): Flee never reads it, so neither do we.
+  CHECK(conflict->ignored_files == std::vector<std::string>{"input_csv/closures - extra.csv"});
+  REQUIRE(conflict->camp_series.size() == 2);
+  CHECK(conflict->camp_series[0].points_by_file[0].size() == 4);  // its "Date,Count" header row is skipped
+  CHECK(conflict->total.has_value());
+  CHECK(conflict->registration_corrections.size() == 1);
+  CHECK(conflict->inputs.size() == 10);
+  for (const auto& input : conflict->inputs) CHECK(input.sha256.size() == 64);
+}
+
+TEST_CASE("every mistake in a Flee folder is reported at once at its file line and column") {
+  Diagnostics diagnostics;
+  CHECK_FALSE(flee::read_flee_folder(bad_folder, diagnostics).has_value());
+  CHECK(diagnostics.error_count() == 23);
+  CHECK(has_diagnostic(diagnostics, "input_csv/routes.csv:2:1: error: column 'name1'",
+                       "unknown location 'Alpah Town'; did you mean 'Alpha Town'?"));
+  // A space after the comma is part of a name in Flee, so ' Gamma' names no location.
+  CHECK(has_diagnostic(diagnostics, "input_csv/routes.csv:3:6:", "did you mean 'Gamma'?"));
+  CHECK(has_diagnostic(diagnostics, "input_csv/conflicts.csv:1:17:", "unknown location 'Btea'; did you mean 'Beta'?"));
+  CHECK(has_diagnostic(diagnostics, "input_csv/conflicts.csv:4:7:", "Flee would misalign the columns"));
+  CHECK(has_diagnostic(diagnostics, "input_csv/locations.csv:6:1:", "duplicate location 'Delta'"));
+  CHECK(has_diagnostic(diagnostics, "input_csv/closures.csv:3:18: error: column 'name2'", "did you mean 'Neighbour'?"));
+}
+
+TEST_CASE("Flee names become Haven ids and stay the nodes' names") {
+  CHECK(flee::derive_id("Kaga Bandoro") == "Kaga_Bandoro");
+  CHECK(flee::derive_id("As-Sweida") == "As_Sweida");
+  CHECK(flee::derive_id("2nd camp") == "n_2nd_camp");
+  flee::FleeConflict conflict;
+  conflict.folder_name = "tiny";
+  conflict.start_date = *parse_iso_date("2020-01-01");
+  conflict.days = 3;
+  conflict.locations = {{"A-B", "", "X", 1, 1, "conflict_zone", 0, 100, {}},
+                        {"A B", "", "X", 1, 2, "camp", std::nullopt, 50, {}}};
+  conflict.routes = {{"A-B", "A B", 10, 0, {}}};
+  conflict.conflicts = {{"A-B", {0, 2, 2}, {}}};
+  const auto imported = flee::import_conflict(conflict);
+  CHECK(imported.yaml.find("{id: A_B, name: \"A-B\", kind: town") != std::string::npos);
+  CHECK(imported.yaml.find("{id: A_B_2, name: \"A B\", kind: camp") != std::string::npos);
+  // Two days of intensity 2 are one bombardment of 2 x 20 strikes a day.
+  CHECK(imported.yaml.find("kind: bombardment, node: A_B, day: 1, until: 2, intensity: 40") != std::string::npos);
+  const auto loaded = load_scenario_text(imported.yaml, "tiny.yaml");
+  CHECK(loaded.scenario.has_value());
+}
+
+TEST_CASE("haven run on a Flee folder equals import-flee then run") {
+  const fs::path dir = fs::temp_directory_path() / "haven_flee_run";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto direct = run_cli({"run", good_folder.string(), "-o", (dir / "direct.h5").string(), "--quiet"});
+  REQUIRE(direct.exit_code == 0);
+  const auto imported = run_cli({"import-flee", good_folder.string(), "-o", (dir / "good.yaml").string()});
+  REQUIRE(imported.exit_code == 0);
+  const auto again = run_cli({"import-flee", good_folder.string(), "-o", (dir / "good.yaml").string()});
+  CHECK(again.exit_code == 2);  // nothing is overwritten without --overwrite
+  const auto via_file = run_cli({"run", (dir / "good.yaml").string(), "-o", (dir / "via_file.h5").string(), "--quiet"});
+  REQUIRE(via_file.exit_code == 0);
+  const RunFile a = read_run_file(dir / "direct.h5"), b = read_run_file(dir / "via_file.h5");
+  CHECK(a.node_name == b.node_name);
+  CHECK(a.time_days.size() == 10);  // every day recorded
+  CHECK(a.displaced_present == b.displaced_present);
+  CHECK(a.departures == b.departures);
+  CHECK(a.arrivals == b.arrivals);
+  CHECK(a.cumulative_displaced == b.cumulative_displaced);
+  CHECK(a.scenario_yaml == b.scenario_yaml);
+  fs::remove_all(dir);
+}
