@@ -235,7 +235,7 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
     // The file carries its resolved scenario: observations come from exactly what was run.
     loaded = load_scenario_text(file->scenario_yaml, target + " (scenario_yaml)");
   } else {
-    loaded = load_scenario_file(target, args.run.scenario.options(args.run.scenario.variant, false));
+    loaded = load_scenario_or_flee_folder(target, args.run.scenario.options(args.run.scenario.variant, false));
   }
   if (print_diagnostics(loaded->diagnostics, err) != exit_ok) return exit_bad_input;
   Scenario& scenario = *loaded->scenario;

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -264,7 +265,10 @@ class Reader {
           *slot = *value;
         }
       }
+      // Flee compares types in lower case.
       location.location_type = trim(row.fields[5].text);
+      std::transform(location.location_type.begin(), location.location_type.end(), location.location_type.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       if (std::find(location_types.begin(), location_types.end(), location.location_type) == location_types.end()) {
         error(file, row, 5,
               fmt::format("column 'location_type': unknown type '{}' (expected {}){}", row.fields[5].text,
@@ -673,6 +677,16 @@ class Reader {
       diagnostics_.error({path.string()}, "a Flee setting file must be a mapping of sections (move_rules: ...)");
       return;
     }
+    try {
+      read_sections(root, path);
+    } catch (const YAML::Exception& e) {  // a key that is not text, for example
+      diagnostics_.error(
+          {path.string(), static_cast<std::size_t>(e.mark.line + 1), static_cast<std::size_t>(e.mark.column + 1)},
+          "expected 'section: {setting: value, ...}': " + e.msg);
+    }
+  }
+
+  void read_sections(const YAML::Node& root, const fs::path& path) {
     for (const auto& section : root) {
       const auto name = section.first.as<std::string>();
       if (!section.second.IsMap()) {

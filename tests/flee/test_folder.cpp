@@ -116,3 +116,64 @@ TEST_CASE("haven run on a Flee folder equals import-flee then run") {
   CHECK(a.scenario_yaml == b.scenario_yaml);
   fs::remove_all(dir);
 }
+
+namespace {
+// A copy of the good folder in a scratch directory, with `file` replaced by `text` (or removed when empty).
+fs::path variant_of_good(const std::string& name, const std::string& file, const std::string& text) {
+  const fs::path dir = fs::temp_directory_path() / ("haven_flee_" + name);
+  fs::remove_all(dir);
+  fs::copy(good_folder, dir, fs::copy_options::recursive);
+  if (text.empty()) {
+    fs::remove(dir / file);
+  } else {
+    write_text(dir / file, text);
+  }
+  return dir;
+}
+}  // namespace
+
+TEST_CASE("Flee folder quirks Flee accepts are accepted: a byte-order mark and location types in capitals") {
+  const auto dir = variant_of_good("quirks", "input_csv/locations.csv",
+                                   "\xEF\xBB\xBF#name,region,country,latitude,longitude,location_type,conflict_date,"
+                                   "population\n"
+                                   "Alpha Town,North,Homeland,10.0,20.0,Conflict_Zone,0,50000\n"
+                                   "Beta,North,Homeland,10.5,20.5,conflict_zone,3,20000\n"
+                                   "Gamma-Hub,South,Homeland,11.0,21.0,forwarding_hub,,\n"
+                                   "Delta,South,Homeland,11.5,21.5,Town,,8000\n"
+                                   "Camp One,Over,Neighbour,12.0,22.0,CAMP,,30000\n"
+                                   "Camp Two,Over,Neighbour,12.5,22.5,camp,,10000\n");
+  Diagnostics diagnostics;
+  const auto conflict = flee::read_flee_folder(dir, diagnostics);
+  for (const auto& diagnostic : diagnostics.all()) MESSAGE(format_diagnostic(diagnostic));
+  REQUIRE(conflict.has_value());
+  CHECK(conflict->locations[0].name == "Alpha Town");
+  CHECK(conflict->locations[4].location_type == "camp");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a Flee folder without a file Flee needs is reported by the file's name") {
+  const auto dir = variant_of_good("missing", "input_csv/routes.csv", "");
+  Diagnostics diagnostics;
+  CHECK_FALSE(flee::read_flee_folder(dir, diagnostics).has_value());
+  CHECK(has_diagnostic(diagnostics, "input_csv/routes.csv: error:", "missing"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a bad Flee setting file is located at its line") {
+  const auto dir = variant_of_good("settings", "simsetting.yml", "move_rules:\n  max_move_speed: [1, 2\n");
+  Diagnostics diagnostics;
+  CHECK_FALSE(flee::read_flee_folder(dir, diagnostics).has_value());
+  CHECK(has_diagnostic(diagnostics, "simsetting.yml:", "YAML syntax"));
+  write_text(dir / "simsetting.yml", "move_rules: 3\n");
+  Diagnostics again;
+  CHECK_FALSE(flee::read_flee_folder(dir, again).has_value());
+  CHECK(has_diagnostic(again, "simsetting.yml:1:1:", "move_rules: expected a mapping of settings"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("haven run on a bad Flee folder runs nothing and exits 2") {
+  const auto result = run_cli({"run", "tests/data/flee/bad", "--no-output"});
+  CHECK(result.exit_code == 2);
+  CHECK(result.err.find("23 errors; nothing was run.") != std::string::npos);
+  CHECK(result.out.empty());
+}

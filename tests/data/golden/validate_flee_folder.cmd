@@ -1,0 +1,1 @@
+validate tests/data/flee/good --runs 2 --mode expected
