@@ -185,7 +185,7 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
   }
   LoadOptions base_options = args.scenario.options("", true);
   base_options.record_overrides = args.record;
-  auto base = load_scenario_file(args.scenario.path, base_options);
+  auto base = load_scenario_or_flee_folder(args.scenario.path, base_options);
   if (print_diagnostics(base.diagnostics, err) != exit_ok) return exit_bad_input;
   std::vector<std::string> variants = {""};
   for (const auto& v : base.scenario->variant_names) variants.push_back(v);
@@ -194,7 +194,7 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
   for (const auto& variant : variants) {
     LoadOptions variant_options = args.scenario.options(variant, false);
     variant_options.record_overrides = args.record;
-    resolved.push_back(load_scenario_file(args.scenario.path, variant_options));
+    resolved.push_back(load_scenario_or_flee_folder(args.scenario.path, variant_options));
     if (print_diagnostics(resolved.back().diagnostics, err) != exit_ok) return exit_bad_input;
     if (!days_within_period(args, *resolved.back().scenario, err)) return exit_bad_input;
   }
