@@ -25,11 +25,23 @@ constexpr std::size_t dense_od_limit = 2000;
 constexpr hsize_t chunk_days = 32;
 constexpr hsize_t chunk_nodes = 1024;
 
+enum class flow { stock, daily_sum };
+
 struct VariableSpec {
   const char* name;
   const char* long_name;
-  const char* units;
+  flow kind;
 };
+
+// Auxiliary coordinates of every variable along `node` (CF `coordinates` attribute, timeSeries feature type).
+constexpr const char* node_coordinates = "node_id node_lat node_lon";
+
+std::vector<std::string> variable_dims(const std::string& name) {
+  if (name == "population") return {"time", "node", "group"};
+  if (name == "corridor_inflow" || name == "in_transit") return {"time", "corridor"};
+  if (name == "cumulative_displaced") return {"time"};
+  return {"time", "node"};
+}
 
 }  // namespace
 
@@ -163,6 +175,7 @@ class Hdf5Writer::Impl {
   void write_attributes() {
     const hid_t root = file_.id();
     h5::set_attribute(root, "Conventions", std::string("CF-1.8"));
+    h5::set_attribute(root, "featureType", std::string("timeSeries"));
     h5::set_attribute(root, "title", s_.title.empty() ? s_.name : s_.title);
     h5::set_attribute(root, "institution", std::string("Haven displacement simulator"));
     h5::set_attribute(root, "source", fmt::format("Haven {} (commit {})", HAVEN_VERSION, HAVEN_GIT_COMMIT));
@@ -201,9 +214,10 @@ class Hdf5Writer::Impl {
 
   template <typename T>
   void coordinate(const std::string& name, const std::string& dim, const std::vector<T>& values,
-                  const std::string& long_name, const std::string& units = "") {
+                  const std::string& long_name, const std::string& units = "", const std::string& standard_name = "") {
     auto dataset = file_.create_dataset<T>(name, {values.size()});
     if (!values.empty()) h5::write<T>(dataset.id(), values);
+    if (!standard_name.empty()) h5::set_attribute(dataset.id(), "standard_name", standard_name);
     h5::set_attribute(dataset.id(), "long_name", long_name);
     if (!units.empty()) h5::set_attribute(dataset.id(), "units", units);
     attach(dataset.id(), {dim});
@@ -228,7 +242,21 @@ class Hdf5Writer::Impl {
       h5::set_attribute(dataset.id(), "units", fmt::format("days since {}", format_iso_date(s_.start_date)));
       h5::set_attribute(dataset.id(), "calendar", std::string("standard"));
       h5::set_attribute(dataset.id(), "axis", std::string("T"));
+      h5::set_attribute(dataset.id(), "bounds", std::string("time_bnds"));
       coordinates_["time"] = std::move(dataset);
+    }
+    // Each recorded day spans [day, day + 1): what the daily flows (cell_methods "time: sum") are summed over.
+    dimension("nv", 2, "bounds vertex");
+    {
+      std::vector<std::int32_t> bounds;
+      for (int day : recorded_days_) {
+        bounds.push_back(day);
+        bounds.push_back(day + 1);
+      }
+      auto dataset = file_.create_dataset<std::int32_t>("time_bnds", {recorded_days_.size(), 2});
+      if (!bounds.empty()) h5::write<std::int32_t>(dataset.id(), bounds);
+      h5::set_attribute(dataset.id(), "long_name", std::string("the day each record covers"));
+      attach(dataset.id(), {"time", "nv"});
     }
     dimension("node", nodes_.size(), "node (index into node_index)");
     dimension("corridor", s_.corridors.size(), "corridor");
@@ -255,9 +283,10 @@ class Hdf5Writer::Impl {
     }
     for (const auto& g : s_.groups) group_ids.push_back(g.id);
     string_coordinate("node_id", "node", ids, "node id in the scenario");
+    h5::set_attribute(file_.open_dataset("node_id").id(), "cf_role", std::string("timeseries_id"));
     string_coordinate("node_name", "node", names, "node name");
-    coordinate<double>("node_lat", "node", lat, "latitude", "degrees_north");
-    coordinate<double>("node_lon", "node", lon, "longitude", "degrees_east");
+    coordinate<double>("node_lat", "node", lat, "latitude", "degrees_north", "latitude");
+    coordinate<double>("node_lon", "node", lon, "longitude", "degrees_east", "longitude");
     coordinate<std::int32_t>("node_index", "node", index, "index of the node in the scenario's node list");
     {
       auto dataset = file_.create_dataset<std::int8_t>("node_kind", {kind.size()});
@@ -293,7 +322,12 @@ class Hdf5Writer::Impl {
     }
     variable.dataset = file_.create_dataset<std::int64_t>(spec.name, shape, h5::Layout{chunk, 4});
     h5::set_attribute(variable.dataset.id(), "long_name", std::string(spec.long_name));
-    h5::set_attribute(variable.dataset.id(), "units", std::string(spec.units));
+    h5::set_attribute(variable.dataset.id(), "units", std::string("1"));
+    h5::set_attribute(variable.dataset.id(), "cell_methods",
+                      std::string(spec.kind == flow::daily_sum ? "time: sum" : "time: point"));
+    if (std::find(dims.begin(), dims.end(), "node") != dims.end()) {
+      h5::set_attribute(variable.dataset.id(), "coordinates", std::string(node_coordinates));
+    }
     attach(variable.dataset.id(), dims);
     datasets_.emplace(spec.name, std::move(variable));
   }
@@ -306,24 +340,21 @@ class Hdf5Writer::Impl {
   }
 
   void create_variables() {
-    create_variable({"population", "people present (at home or displaced) by group", "people"},
-                    {"time", "node", "group"});
-    create_variable({"residents", "people at home", "people"}, {"time", "node"});
-    create_variable({"displaced_present", "displaced people present (hosted)", "people"}, {"time", "node"});
-    create_variable({"departures", "people who set off from the node during the day", "people/day"}, {"time", "node"});
-    create_variable({"arrivals", "people who reached their destination at the node during the day", "people/day"},
-                    {"time", "node"});
-    create_variable({"returns", "people who arrived back home at the node during the day", "people/day"},
-                    {"time", "node"});
-    create_variable({"waiting", "people queued at the node for a full corridor", "people"}, {"time", "node"});
-    create_variable({"unsheltered", "displaced people present beyond the node's shelter capacity", "people"},
-                    {"time", "node"});
-    create_variable({"corridor_inflow", "people who entered the corridor during the day", "people/day"},
-                    {"time", "corridor"});
-    create_variable({"in_transit", "people on the corridor at the end of the day", "people"}, {"time", "corridor"});
-    create_variable(
-        {"cumulative_displaced", "people who have left home since the start (each departure counts)", "people"},
-        {"time"});
+    // CF: counts are dimensionless ("1"); flows are sums over the day (time_bnds), stocks are end-of-day points.
+    const VariableSpec specs[] = {
+        {"population", "people present (at home or displaced) by group", flow::stock},
+        {"residents", "people at home", flow::stock},
+        {"displaced_present", "displaced people present (hosted)", flow::stock},
+        {"departures", "people who set off from the node during the day", flow::daily_sum},
+        {"arrivals", "people who reached their destination at the node during the day", flow::daily_sum},
+        {"returns", "people who arrived back home at the node during the day", flow::daily_sum},
+        {"waiting", "people queued at the node for a full corridor", flow::stock},
+        {"unsheltered", "displaced people present beyond the node's shelter capacity", flow::stock},
+        {"corridor_inflow", "people who entered the corridor during the day", flow::daily_sum},
+        {"in_transit", "people on the corridor at the end of the day", flow::stock},
+        {"cumulative_displaced", "people who have left home since the start (each departure counts)", flow::stock},
+    };
+    for (const auto& spec : specs) create_variable(spec, variable_dims(spec.name));
     // Threat is a model quantity, not a count: doubles.
     if (wanted("threat") || s_.outputs.variables.empty()) {
       std::vector<hsize_t> chunk = {std::min<hsize_t>(chunk_days, std::max<std::size_t>(recorded_days_.size(), 1)),
@@ -334,6 +365,8 @@ class Hdf5Writer::Impl {
           threat_dataset_.id(), "long_name",
           std::string("threat (felt strikes per day: built up under lasting strikes, remembered after them)"));
       h5::set_attribute(threat_dataset_.id(), "units", std::string("1/day"));
+      h5::set_attribute(threat_dataset_.id(), "cell_methods", std::string("time: point"));
+      h5::set_attribute(threat_dataset_.id(), "coordinates", std::string(node_coordinates));
       attach(threat_dataset_.id(), {"time", "node"});
     }
   }
@@ -420,6 +453,7 @@ class Hdf5Writer::Impl {
     auto scale = file_.create_dataset<std::int32_t>("od_pair", {index.size()});
     if (!index.empty()) h5::write<std::int32_t>(scale.id(), index);
     h5::make_dimension_scale(scale.id(), "od_pair");
+    h5::set_attribute(scale.id(), "long_name", std::string("(home node, destination) pair with arrivals"));
     auto column = [&](const std::string& name, const auto& values, const std::string& long_name,
                       const std::string& units) {
       using T = typename std::decay_t<decltype(values)>::value_type;
@@ -431,7 +465,7 @@ class Hdf5Writer::Impl {
     };
     column("od_origin", origin, "home node index", "");
     column("od_destination", destination, "destination node index", "");
-    column("od_count", count, "cumulative arrivals from the home node at the destination", "people");
+    column("od_count", count, "cumulative arrivals from the home node at the destination", "1");
     if (s_.outputs.nodes.empty() && s_.nodes.size() <= dense_od_limit && wanted("od_matrix")) {
       const std::size_t n = s_.nodes.size();
       std::vector<std::int64_t> dense(n * n, 0);
@@ -444,7 +478,7 @@ class Hdf5Writer::Impl {
       if (n > 0) h5::write<std::int64_t>(dataset.id(), dense);
       h5::set_attribute(dataset.id(), "long_name",
                         std::string("cumulative arrivals by home node (row) and destination (column) at the end"));
-      h5::set_attribute(dataset.id(), "units", std::string("people"));
+      h5::set_attribute(dataset.id(), "units", std::string("1"));
       attach(dataset.id(), {"node", "destination"});
     }
   }

@@ -451,20 +451,20 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
         auto dataset = file.create_dataset<double>(stem, {static_cast<hsize_t>(members), times});
         if (!per_member.empty()) h5::write<double>(dataset.id(), per_member);
         h5::set_attribute(dataset.id(), "long_name", std::string(s.long_name));
-        h5::set_attribute(dataset.id(), "units", std::string("people"));
+        h5::set_attribute(dataset.id(), "units", std::string("1"));
         h5::set_attribute<double>(dataset.id(), "_FillValue", std::nan(""));
         attach(dataset.id(), {"member", "time"});
       }
       auto mean_dataset = file.create_dataset<double>(stem + "_mean", {times});
       if (times > 0) h5::write<double>(mean_dataset.id(), mean);
       h5::set_attribute(mean_dataset.id(), "long_name", fmt::format("{}: mean over members", s.long_name));
-      h5::set_attribute(mean_dataset.id(), "units", std::string("people"));
+      h5::set_attribute(mean_dataset.id(), "units", std::string("1"));
       attach(mean_dataset.id(), {"time"});
       auto q_dataset = file.create_dataset<double>(stem + "_quantiles", {3, times});
       if (times > 0) h5::write<double>(q_dataset.id(), quantiles);
       h5::set_attribute(q_dataset.id(), "long_name",
                         fmt::format("{}: 5th, 50th and 95th percentiles over members", s.long_name));
-      h5::set_attribute(q_dataset.id(), "units", std::string("people"));
+      h5::set_attribute(q_dataset.id(), "units", std::string("1"));
       attach(q_dataset.id(), {"quantile", "time"});
     }
     file.flush();

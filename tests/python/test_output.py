@@ -120,7 +120,7 @@ def test_opens_with_h5py(run_file):
 @pytest.mark.parametrize("engine", ["h5netcdf", "netcdf4"])
 def test_xarray_engines(run_file, engine):
     with xr.open_dataset(run_file, engine=engine) as ds:
-        assert dict(ds.sizes) == {**SIZES, "od_pair": int(ds.sizes["od_pair"]), "destination": len(NODE_IDS)}
+        assert dict(ds.sizes) == {**SIZES, "od_pair": int(ds.sizes["od_pair"]), "destination": len(NODE_IDS), "nv": 2}
         for name, dims in DIMS.items():
             assert ds[name].dims == dims, name
         assert not [d for d in ds.dims if str(d).startswith("phony_dim")]
@@ -153,11 +153,43 @@ def test_units_and_long_names(run_file):
             assert var.attrs.get("long_name"), name
         for name in DIMS:  # every quantity (counts, threat, origin-destination)
             assert ds[name].attrs.get("units"), name
-        assert ds.population.attrs["units"] == "people"
-        assert ds.arrivals.attrs["units"] == "people/day"
+        assert ds.population.attrs["units"] == "1"
+        assert ds.arrivals.attrs["units"] == "1"
     ds = haven_io.open_run(run_file)
     for name, var in ds.data_vars.items():  # after open_run the metadata are coordinates
         assert var.attrs.get("units") and var.attrs.get("long_name"), name
+
+
+FLOWS = ["departures", "arrivals", "returns", "corridor_inflow"]
+
+
+def test_cf_attributes(run_file):
+    """CF-1.8 as cfchecks would check it (cfchecks is not installed here): UDUNITS units, a timeSeries feature
+    with its id, lat/lon, cell methods and time bounds."""
+    with h5py.File(run_file, "r") as f:
+        assert f.attrs["featureType"] == "timeSeries"
+        assert f["node_id"].attrs["cf_role"] == "timeseries_id"
+        for name, standard, units in [("node_lat", "latitude", "degrees_north"),
+                                      ("node_lon", "longitude", "degrees_east")]:
+            assert f[name].attrs["standard_name"] == standard
+            assert f[name].attrs["units"] == units
+        for name in [*COUNTS, "od_count", "od_matrix"]:  # counts are dimensionless in UDUNITS, never "people"
+            assert f[name].attrs["units"] == "1", name
+            assert f[name].attrs["long_name"], name
+        for name in COUNTS:
+            expected = "time: sum" if name in FLOWS else "time: point"
+            assert f[name].attrs["cell_methods"] == expected, name
+        for name in [*COUNTS, "threat"]:
+            if "node" in DIMS[name]:
+                assert f[name].attrs["coordinates"] == "node_id node_lat node_lon", name
+        assert f["time"].attrs["bounds"] == "time_bnds"
+        bounds = f["time_bnds"][...]
+        assert bounds.shape == (DAYS, 2)
+        assert (bounds[:, 0] == f["time"][...]).all() and (bounds[:, 1] == f["time"][...] + 1).all()
+        assert f["od_pair"].attrs["long_name"]
+    with xr.open_dataset(run_file, engine="h5netcdf") as ds:  # xarray decodes the bounds as dates too
+        assert pd.Timestamp(ds.time_bnds.values[0, 1]) == START + pd.Timedelta(days=1)
+        assert "node_lat" in ds.arrivals.coords
 
 
 def test_counts_are_integers(raw):

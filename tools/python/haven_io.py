@@ -7,8 +7,9 @@ docs/output-format.md describes the file. Typical use::
     ds = open_run("output/valley.h5")
     ds.displaced_present.sel(node="North Camp").plot()
 
-All counts are whole people (int64); flows (departures, arrivals, returns, corridor_inflow) are people/day and
-belong to the recorded day only; ``time`` is the state at the end of each recorded day.
+All counts are whole people (int64, CF units ``1``); flows (departures, arrivals, returns, corridor_inflow) are
+sums over the recorded day only (``cell_methods: "time: sum"``, bounds in ``time_bnds``); ``time`` is the state
+at the end of each recorded day.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ __all__ = [
 _METADATA = [
     "node_id", "node_name", "node_lat", "node_lon", "node_index", "node_kind",
     "corridor_id", "corridor_from", "corridor_to", "corridor_length_km",
-    "group_name", "od_origin", "od_destination",
+    "group_name", "od_origin", "od_destination", "time_bnds",
 ]
 
 
