@@ -314,6 +314,22 @@ int command_compare(const std::vector<std::string>& files, std::ostream& out) {
   return exit_ok;
 }
 
+// The sum of one day's counts over the nodes, in checked arithmetic: a damaged or hostile file may hold counts
+// whose total does not fit 64 bits, which is an error naming the file and variable, never a wrapped sum.
+std::int64_t day_total(const std::string& path, const char* variable, const std::vector<std::int64_t>& values,
+                       std::size_t day_row, std::size_t nodes) {
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < nodes; ++i) {
+    if (__builtin_add_overflow(total, values[day_row * nodes + i], &total)) {
+      throw std::runtime_error(
+          fmt::format("{}: the counts of '{}' on record {} are too large to add up (their total "
+                      "does not fit 64 bits); the file is damaged",
+                      path, variable, day_row));
+    }
+  }
+  return total;
+}
+
 int command_info(const std::string& path, std::ostream& out) {
   const RunFile run = read_run_file(path);
   const std::size_t t = run.times(), n = run.nodes();
@@ -338,16 +354,14 @@ int command_info(const std::string& path, std::ostream& out) {
                        grouped(static_cast<double>(run.cumulative_displaced.back())));
   }
   if (t > 0 && !run.displaced_present.empty()) {
-    std::int64_t present = 0;
-    for (std::size_t i = 0; i < n; ++i) present += run.displaced_present[(t - 1) * n + i];
+    const std::int64_t present = day_total(path, "displaced_present", run.displaced_present, t - 1, n);
     out << fmt::format("  {:<22}{}\n", "displaced at the end", grouped(static_cast<double>(present)));
   }
   if (t > 0 && !run.unsheltered.empty()) {
     std::int64_t peak = 0;
     std::size_t peak_index = 0;
     for (std::size_t k = 0; k < t; ++k) {
-      std::int64_t total = 0;
-      for (std::size_t i = 0; i < n; ++i) total += run.unsheltered[k * n + i];
+      const std::int64_t total = day_total(path, "unsheltered", run.unsheltered, k, n);
       if (total > peak) peak = total, peak_index = k;
     }
     out << fmt::format("  {:<22}{} (day {})\n", "unsheltered peak", grouped(static_cast<double>(peak)),

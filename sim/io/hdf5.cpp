@@ -2,8 +2,10 @@
 
 #include <H5DSpublic.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <mutex>
+#include <type_traits>
 
 namespace haven::h5 {
 
@@ -40,6 +42,41 @@ Handle utf8_string_type(std::size_t size) {
   check(H5Tset_cset(type.id(), H5T_CSET_UTF8), "set UTF-8");
   if (size != 0) check(H5Tset_strpad(type.id(), H5T_STR_NULLTERM), "pad a string type");
   return type;
+}
+
+std::string shape_text(const std::vector<hsize_t>& dims) {
+  if (dims.empty()) return "a scalar";
+  return fmt::format("shape ({})", fmt::join(dims, ", "));
+}
+
+// Whether a stored type can be read as T without a silent conversion; why not, when it cannot.
+template <typename T>
+std::string type_mismatch(hid_t stored) {
+  const H5T_class_t type_class = H5Tget_class(stored);
+  const std::size_t size = H5Tget_size(stored);
+  if constexpr (std::is_floating_point_v<T>) {
+    if (type_class == H5T_FLOAT) return {};
+    return type_class == H5T_INTEGER ? "holds integers where floating-point numbers are expected"
+                                     : "does not hold numbers";
+  } else {
+    if (type_class == H5T_FLOAT) return "holds floating-point numbers where integers are expected";
+    if (type_class != H5T_INTEGER) return "does not hold numbers";
+    const bool stored_signed = H5Tget_sign(stored) == H5T_SGN_2;
+    const bool fits = std::is_signed_v<T> ? (stored_signed ? size <= sizeof(T) : size < sizeof(T))
+                                          : (!stored_signed && size <= sizeof(T));
+    if (!fits) {
+      return fmt::format("holds {}-bit {} integers, which do not fit {}-bit {} ones", size * 8,
+                         stored_signed ? "signed" : "unsigned", sizeof(T) * 8,
+                         std::is_signed_v<T> ? "signed" : "unsigned");
+    }
+    return {};
+  }
+}
+
+template <typename T>
+void check_dataset_type(hid_t dataset) {
+  Handle stored(check_id(H5Dget_type(dataset), "get a dataset's type"), H5Tclose);
+  if (auto why = type_mismatch<T>(stored.id()); !why.empty()) throw Hdf5Error("it " + why);
 }
 
 }  // namespace
@@ -234,6 +271,7 @@ void write_slab(hid_t dataset, const std::vector<hsize_t>& offset, const std::ve
 
 template <typename T>
 std::vector<T> read(hid_t dataset) {
+  check_dataset_type<T>(dataset);
   std::size_t total = 1;
   for (auto d : dims(dataset)) total *= d;
   std::vector<T> out(total);
@@ -243,10 +281,40 @@ std::vector<T> read(hid_t dataset) {
   return out;
 }
 
+template <typename T>
+std::vector<T> read_dataset(const Group& group, const std::string& name, const std::vector<hsize_t>& expected_dims) {
+  try {
+    if (!group.has(name)) throw Hdf5Error("it is missing");
+    Handle dataset = group.open_dataset(name);
+    const auto found = dims(dataset.id());
+    if (found != expected_dims) {
+      throw Hdf5Error(fmt::format("it has {}, expected {}", shape_text(found), shape_text(expected_dims)));
+    }
+    return read<T>(dataset.id());
+  } catch (const Hdf5Error& e) {
+    throw Hdf5Error(fmt::format("dataset '{}': {}", name, e.what()));
+  }
+}
+
+std::vector<std::string> read_string_dataset(const Group& group, const std::string& name, hsize_t expected_length) {
+  try {
+    if (!group.has(name)) throw Hdf5Error("it is missing");
+    Handle dataset = group.open_dataset(name);
+    const auto found = dims(dataset.id());
+    if (found != std::vector<hsize_t>{expected_length}) {
+      throw Hdf5Error(fmt::format("it has {}, expected {}", shape_text(found), shape_text({expected_length})));
+    }
+    return read_strings(dataset.id());
+  } catch (const Hdf5Error& e) {
+    throw Hdf5Error(fmt::format("dataset '{}': {}", name, e.what()));
+  }
+}
+
 #define HAVEN_INSTANTIATE_IO(T)                                                                                     \
   template void write<T>(hid_t, std::span<const T>);                                                                \
   template void write_slab<T>(hid_t, const std::vector<hsize_t>&, const std::vector<hsize_t>&, std::span<const T>); \
-  template std::vector<T> read<T>(hid_t);
+  template std::vector<T> read<T>(hid_t);                                                                           \
+  template std::vector<T> read_dataset<T>(const Group&, const std::string&, const std::vector<hsize_t>&);
 HAVEN_INSTANTIATE_IO(std::int8_t)
 HAVEN_INSTANTIATE_IO(std::int32_t)
 HAVEN_INSTANTIATE_IO(std::int64_t)
@@ -255,17 +323,28 @@ HAVEN_INSTANTIATE_IO(double)
 #undef HAVEN_INSTANTIATE_IO
 
 std::vector<std::string> read_strings(hid_t dataset) {
-  const auto n = dims(dataset).empty() ? 0 : dims(dataset)[0];
+  {
+    Handle stored(check_id(H5Dget_type(dataset), "get a dataset's type"), H5Tclose);
+    if (H5Tget_class(stored.id()) != H5T_STRING) throw Hdf5Error("it does not hold strings");
+  }
+  const auto shape = dims(dataset);
+  if (shape.size() != 1) throw Hdf5Error(fmt::format("it has {}, expected one dimension", shape_text(shape)));
+  const auto n = shape[0];
   Handle type = utf8_string_type(0);
   std::vector<char*> pointers(n, nullptr);
+  Handle dataspace(check_id(H5Dget_space(dataset), "get a dataspace"), H5Sclose);
+  // The strings HDF5 allocates are freed on every path, a failed read's partial ones included.
+  struct Reclaim {
+    hid_t type, space;
+    std::vector<char*>& pointers;
+    ~Reclaim() {
+      if (!pointers.empty()) H5Dvlen_reclaim(type, space, H5P_DEFAULT, pointers.data());
+    }
+  } reclaim{type.id(), dataspace.id(), pointers};
   if (n > 0) check(H5Dread(dataset, type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), "read strings");
   std::vector<std::string> out;
   out.reserve(n);
   for (auto* p : pointers) out.emplace_back(p ? p : "");
-  if (n > 0) {
-    Handle dataspace(check_id(H5Dget_space(dataset), "get a dataspace"), H5Sclose);
-    H5Dvlen_reclaim(type.id(), dataspace.id(), H5P_DEFAULT, pointers.data());
-  }
   return out;
 }
 
@@ -307,15 +386,31 @@ bool has_attribute(hid_t object, const std::string& name) {
   return H5Aexists(object, name.c_str()) > 0;
 }
 
+namespace {
+
+// Attributes we read are single values: an array would overflow the one value we read it into.
+void check_scalar_attribute(hid_t attribute, const std::string& name) {
+  Handle dataspace(check_id(H5Aget_space(attribute), "get the dataspace of attribute " + name), H5Sclose);
+  if (H5Sget_simple_extent_npoints(dataspace.id()) != 1) {
+    throw Hdf5Error(fmt::format("attribute '{}' holds {} values where one is expected", name,
+                                H5Sget_simple_extent_npoints(dataspace.id())));
+  }
+}
+
+}  // namespace
+
 std::string read_string_attribute(hid_t object, const std::string& name) {
   Handle attribute(check_id(H5Aopen(object, name.c_str(), H5P_DEFAULT), "open attribute " + name), H5Aclose);
+  check_scalar_attribute(attribute.id(), name);
   Handle type(check_id(H5Aget_type(attribute.id()), "get the type of " + name), H5Tclose);
+  if (H5Tget_class(type.id()) != H5T_STRING) throw Hdf5Error(fmt::format("attribute '{}' is not text", name));
   if (H5Tis_variable_str(type.id()) > 0) {
     char* text = nullptr;
     Handle memory = utf8_string_type(0);
-    check(H5Aread(attribute.id(), memory.id(), &text), "read attribute " + name);
+    const herr_t status = H5Aread(attribute.id(), memory.id(), &text);
     std::string out = text ? text : "";
     H5free_memory(text);
+    check(status, "read attribute " + name);
     return out;
   }
   const std::size_t size = H5Tget_size(type.id());
@@ -329,6 +424,13 @@ std::string read_string_attribute(hid_t object, const std::string& name) {
 template <typename T>
 T read_attribute(hid_t object, const std::string& name) {
   Handle attribute(check_id(H5Aopen(object, name.c_str(), H5P_DEFAULT), "open attribute " + name), H5Aclose);
+  check_scalar_attribute(attribute.id(), name);
+  {
+    Handle stored(check_id(H5Aget_type(attribute.id()), "get the type of " + name), H5Tclose);
+    if (auto why = type_mismatch<T>(stored.id()); !why.empty()) {
+      throw Hdf5Error(fmt::format("attribute '{}' {}", name, why));
+    }
+  }
   T value{};
   check(H5Aread(attribute.id(), native_type<T>(), &value), "read attribute " + name);
   return value;

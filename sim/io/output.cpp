@@ -537,13 +537,41 @@ RunFile read_run_file(const fs::path& path) {
     run.scenario_sha256 = h5::read_string_attribute(root, "scenario_sha256");
     run.seed = h5::read_attribute<std::uint64_t>(root, "seed");
     run.run_index = h5::read_attribute<std::uint64_t>(root, "run_index");
-    auto ints = [&](const char* name) { return h5::read<std::int64_t>(file.open_dataset(name).id()); };
-    auto optional_ints = [&](const char* name) { return file.has(name) ? ints(name) : std::vector<std::int64_t>{}; };
-    run.time_days = h5::read<std::int32_t>(file.open_dataset("time").id());
-    run.node_name = h5::read_strings(file.open_dataset("node_name").id());
-    run.node_index = h5::read<std::int32_t>(file.open_dataset("node_index").id());
-    run.corridor_name = h5::read_strings(file.open_dataset("corridor_id").id());
-    run.group_name = h5::read_strings(file.open_dataset("group_name").id());
+    if (!parse_iso_date(run.start_date)) {
+      throw std::runtime_error(fmt::format("attribute 'start_date' is '{}', not a date (YYYY-MM-DD)", run.start_date));
+    }
+    // Every dataset is read against the shape its dimensions declare: a hostile or damaged file is an error
+    // naming the dataset, never data read out of bounds.
+    auto length = [&](const char* dimension) -> hsize_t {
+      if (!file.has(dimension)) throw std::runtime_error(fmt::format("no '{}' dimension", dimension));
+      const auto shape = h5::dims(file.open_dataset(dimension).id());
+      if (shape.size() != 1) throw std::runtime_error(fmt::format("dimension '{}' is not one-dimensional", dimension));
+      return shape[0];
+    };
+    const hsize_t times = length("time"), nodes = length("node"), corridors = length("corridor"),
+                  groups = length("group"), pairs = length("od_pair");
+    const std::map<std::string, std::vector<hsize_t>> shapes = {
+        {"population", {times, nodes, groups}},
+        {"corridor_inflow", {times, corridors}},
+        {"in_transit", {times, corridors}},
+        {"cumulative_displaced", {times}},
+    };
+    auto optional_ints = [&](const char* name) {
+      if (!file.has(name)) return std::vector<std::int64_t>{};
+      auto it = shapes.find(name);
+      return h5::read_dataset<std::int64_t>(file, name,
+                                            it == shapes.end() ? std::vector<hsize_t>{times, nodes} : it->second);
+    };
+    run.time_days = h5::read_dataset<std::int32_t>(file, "time", {times});
+    for (std::size_t t = 0; t < run.time_days.size(); ++t) {
+      if (run.time_days[t] < 0 || (t > 0 && run.time_days[t] <= run.time_days[t - 1])) {
+        throw std::runtime_error("dataset 'time': days must be non-negative and increasing");
+      }
+    }
+    run.node_name = h5::read_string_dataset(file, "node_name", nodes);
+    run.node_index = h5::read_dataset<std::int32_t>(file, "node_index", {nodes});
+    run.corridor_name = h5::read_string_dataset(file, "corridor_id", corridors);
+    run.group_name = h5::read_string_dataset(file, "group_name", groups);
     run.population = optional_ints("population");
     run.residents = optional_ints("residents");
     run.displaced_present = optional_ints("displaced_present");
@@ -555,10 +583,10 @@ RunFile read_run_file(const fs::path& path) {
     run.corridor_inflow = optional_ints("corridor_inflow");
     run.in_transit = optional_ints("in_transit");
     run.cumulative_displaced = optional_ints("cumulative_displaced");
-    if (file.has("threat")) run.threat = h5::read<double>(file.open_dataset("threat").id());
-    run.od_origin = h5::read<std::int32_t>(file.open_dataset("od_origin").id());
-    run.od_destination = h5::read<std::int32_t>(file.open_dataset("od_destination").id());
-    run.od_count = h5::read<std::int64_t>(file.open_dataset("od_count").id());
+    if (file.has("threat")) run.threat = h5::read_dataset<double>(file, "threat", {times, nodes});
+    run.od_origin = h5::read_dataset<std::int32_t>(file, "od_origin", {pairs});
+    run.od_destination = h5::read_dataset<std::int32_t>(file, "od_destination", {pairs});
+    run.od_count = h5::read_dataset<std::int64_t>(file, "od_count", {pairs});
     return run;
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("{}: {}", path.string(), e.what()));

@@ -73,6 +73,8 @@ std::string did_you_mean(std::string_view word, std::span<const std::string> can
 }
 
 std::string grouped(double value) {
+  // Beyond 10^18 (only a damaged or hostile file holds such counts) a whole number would not fit 64 bits.
+  if (!std::isfinite(value) || std::fabs(value) >= 1e18) return fmt::format("{:.3g}", value);
   const auto whole = std::llround(value);
   std::string digits = std::to_string(whole < 0 ? -whole : whole);
   std::string out;

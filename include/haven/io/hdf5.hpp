@@ -98,10 +98,19 @@ template <typename T>
 void write_slab(hid_t dataset, const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count,
                 std::span<const T> data);
 
+// Reading checks the stored element type first (an integer read as T must be an integer type that fits T, a
+// double a floating type, strings a string type) and throws Hdf5Error when it does not: nothing is converted
+// silently. read_strings also requires a 1-D dataset.
 template <typename T>
 std::vector<T> read(hid_t dataset);
 std::vector<std::string> read_strings(hid_t dataset);
 std::vector<hsize_t> dims(hid_t dataset);
+
+// Opens `name` in `group` and reads it after checking its element type (as read<T>) and its shape against
+// `expected_dims`; throws Hdf5Error("dataset 'name' ...") saying what was found and what was expected.
+template <typename T>
+std::vector<T> read_dataset(const Group& group, const std::string& name, const std::vector<hsize_t>& expected_dims);
+std::vector<std::string> read_string_dataset(const Group& group, const std::string& name, hsize_t expected_length);
 
 // Attributes on any object (file, group, dataset). Strings are variable-length UTF-8.
 void set_attribute(hid_t object, const std::string& name, const std::string& value);
@@ -111,6 +120,7 @@ template <typename T>
 void set_attribute_array(hid_t object, const std::string& name, std::span<const T> values);
 [[nodiscard]] bool has_attribute(hid_t object, const std::string& name);
 std::string read_string_attribute(hid_t object, const std::string& name);
+// A scalar (or one-element) numeric attribute of a type that fits T; anything else throws Hdf5Error.
 template <typename T>
 T read_attribute(hid_t object, const std::string& name);
 
