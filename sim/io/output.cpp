@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <span>
+#include <tuple>
 
 #include "haven/io/hdf5.hpp"
 #include "haven/util/date.hpp"
@@ -42,6 +44,61 @@ std::vector<std::string> variable_dims(const std::string& name) {
   if (name == "cumulative_displaced") return {"time"};
   return {"time", "node"};
 }
+
+// Expected mode counts in units of 1/units_per_person of a person; the file holds whole people. Rounded to the
+// nearest, halves away from zero, in integer arithmetic (units may exceed what a double holds exactly).
+std::int64_t round_people(Count units, Count units_per_person) {
+  if (units_per_person == 1) return units;
+  if (units < 0) return -round_people(-units, units_per_person);
+  const Count whole = units / units_per_person, rest = units % units_per_person;
+  return whole + (rest >= units_per_person - rest ? 1 : 0);
+}
+
+// Largest-remainder rounding: whole people for `cells` (in units) that add up to exactly `target` (which must be
+// within one person per cell of their exact sum), so that a file's parts sum to the totals it also stores.
+// Ties go to the earlier cell, so the result is deterministic.
+std::vector<std::int64_t> apportion(std::span<const Count> cells, Count units_per_person, std::int64_t target) {
+  std::vector<std::int64_t> out(cells.size());
+  if (units_per_person == 1) {
+    std::copy(cells.begin(), cells.end(), out.begin());
+    return out;
+  }
+  std::vector<std::size_t> order(cells.size());
+  std::int64_t floors = 0;
+  for (std::size_t k = 0; k < cells.size(); ++k) {
+    out[k] = cells[k] / units_per_person;
+    floors += out[k];
+    order[k] = k;
+  }
+  const auto rest = [&](std::size_t k) { return cells[k] % units_per_person; };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rest(a) > rest(b); });
+  std::int64_t missing = target - floors;
+  for (std::size_t k = 0; missing > 0 && !order.empty(); k = (k + 1) % order.size(), --missing) ++out[order[k]];
+  // A target below the floors (never for the totals we store) takes from the smallest remainders first.
+  for (std::size_t k = order.size(); missing < 0 && k-- > 0;) {
+    if (out[order[k]] > 0) --out[order[k]], ++missing;
+  }
+  return out;
+}
+
+// A daily flow written as the day's step of its rounded running total: the recorded days then add up to the
+// rounded total of the run (no drift of up to half a person a day), which the origin-destination counts can
+// be checked against.
+struct RoundedFlow {
+  std::vector<Count> total_units;
+  std::vector<std::int64_t> total_people;
+  std::int64_t step(std::size_t k, Count units, Count units_per_person) {
+    if (total_units.size() <= k) {
+      total_units.resize(k + 1, 0);
+      total_people.resize(k + 1, 0);
+    }
+    total_units[k] += units;
+    const std::int64_t people = round_people(total_units[k], units_per_person);
+    const std::int64_t today = people - total_people[k];
+    total_people[k] = people;
+    return today;
+  }
+};
 
 }  // namespace
 
@@ -97,13 +154,34 @@ class Hdf5Writer::Impl {
   }
 
   void day(const DayRecord& r) {
-    if (next_record_ >= recorded_days_.size() || r.day != recorded_days_[next_record_]) return;
-    ++next_record_;
-    const auto people = [&](Count units) {
-      return r.units_per_person == 1
-                 ? units
-                 : std::llround(static_cast<double>(units) / static_cast<double>(r.units_per_person));
+    const Count upp = r.units_per_person;
+    // Flows are rounded through their running totals, which every day (recorded or not) adds to.
+    auto& steps = flow_steps_;
+    auto flow_steps = [&](const char* name, const CountVector& units,
+                          bool by_node) -> const std::vector<std::int64_t>& {
+      auto& flow = flows_[name];
+      steps.clear();
+      if (by_node) {
+        for (std::size_t k = 0; k < nodes_.size(); ++k) {
+          steps.push_back(flow.step(k, units(static_cast<Eigen::Index>(nodes_[k])), upp));
+        }
+      } else {
+        for (Eigen::Index c = 0; c < units.size(); ++c)
+          steps.push_back(flow.step(static_cast<std::size_t>(c), units(c), upp));
+      }
+      return steps;
     };
+    const bool recorded = next_record_ < recorded_days_.size() && r.day == recorded_days_[next_record_];
+    for (auto [name, units, by_node] :
+         {std::tuple{"departures", r.departures, true}, std::tuple{"arrivals", r.arrivals, true},
+          std::tuple{"returns", r.returns, true}, std::tuple{"corridor_inflow", r.corridor_inflow, false}}) {
+      const auto& today = flow_steps(name, *units, by_node);
+      if (auto* buffer = recorded ? buffer_for(name) : nullptr)
+        buffer->insert(buffer->end(), today.begin(), today.end());
+    }
+    if (!recorded) return;
+    ++next_record_;
+    const auto people = [&](Count units) { return round_people(units, upp); };
     const std::size_t groups = s_.groups.size();
     auto per_node = [&](const char* name, auto value) {
       auto* buffer = buffer_for(name);
@@ -111,24 +189,23 @@ class Hdf5Writer::Impl {
       for (auto i : nodes_) buffer->push_back(people(value(static_cast<Eigen::Index>(i))));
     };
     if (auto* buffer = buffer_for("population")) {
+      // By group, apportioned so that a node's groups add up to its residents plus its displaced present.
+      std::vector<Count> cells(groups);
       for (auto i : nodes_) {
+        const auto row = static_cast<Eigen::Index>(i);
         for (std::size_t g = 0; g < groups; ++g) {
-          const auto row = static_cast<Eigen::Index>(i);
           const auto col = static_cast<Eigen::Index>(g);
-          buffer->push_back(people((*r.residents_by_group)(row, col) + (*r.displaced_by_group)(row, col)));
+          cells[g] = (*r.residents_by_group)(row, col) + (*r.displaced_by_group)(row, col);
         }
+        const std::int64_t total =
+            people(r.residents_by_group->row(row).sum()) + people(r.displaced_by_group->row(row).sum());
+        for (auto value : apportion(cells, upp, total)) buffer->push_back(value);
       }
     }
     per_node("residents", [&](Eigen::Index i) { return r.residents_by_group->row(i).sum(); });
     per_node("displaced_present", [&](Eigen::Index i) { return r.displaced_by_group->row(i).sum(); });
-    per_node("departures", [&](Eigen::Index i) { return (*r.departures)(i); });
-    per_node("arrivals", [&](Eigen::Index i) { return (*r.arrivals)(i); });
-    per_node("returns", [&](Eigen::Index i) { return (*r.returns)(i); });
     per_node("waiting", [&](Eigen::Index i) { return (*r.waiting)(i); });
     per_node("unsheltered", [&](Eigen::Index i) { return (*r.unsheltered)(i); });
-    if (auto* buffer = buffer_for("corridor_inflow")) {
-      for (Eigen::Index c = 0; c < r.corridor_inflow->size(); ++c) buffer->push_back(people((*r.corridor_inflow)(c)));
-    }
     if (auto* buffer = buffer_for("in_transit")) {
       for (Eigen::Index c = 0; c < r.in_transit->size(); ++c) buffer->push_back(people((*r.in_transit)(c)));
     }
@@ -436,17 +513,32 @@ class Hdf5Writer::Impl {
   }
 
   void write_origin_destination(const FinalRecord& record) {
-    const auto people = [&](Count units) {
-      return record.units_per_person == 1
-                 ? units
-                 : std::llround(static_cast<double>(units) / static_cast<double>(record.units_per_person));
-    };
     std::vector<std::int32_t> origin, destination;
     std::vector<std::int64_t> count;
     for (const auto& od : record.origin_destination) {
       origin.push_back(od.origin);
       destination.push_back(od.destination);
-      count.push_back(people(od.count));
+    }
+    // Whole people apportioned per destination, so that a destination's counts add up to its rounded total:
+    // never more than the arrivals the file records there (rounded the same way, through the run's total).
+    count.assign(record.origin_destination.size(), 0);
+    {
+      std::map<NodeIndex, std::vector<std::size_t>> by_destination;
+      for (std::size_t k = 0; k < record.origin_destination.size(); ++k) {
+        by_destination[record.origin_destination[k].destination].push_back(k);
+      }
+      std::vector<Count> cells;
+      for (const auto& [node, pairs] : by_destination) {
+        cells.clear();
+        Count total_units = 0;
+        for (auto k : pairs) {
+          cells.push_back(record.origin_destination[k].count);
+          total_units += record.origin_destination[k].count;
+        }
+        const auto people =
+            apportion(cells, record.units_per_person, round_people(total_units, record.units_per_person));
+        for (std::size_t j = 0; j < pairs.size(); ++j) count[pairs[j]] = people[j];
+      }
     }
     std::vector<std::int32_t> index(count.size());
     for (std::size_t k = 0; k < index.size(); ++k) index[k] = static_cast<std::int32_t>(k);
@@ -493,6 +585,8 @@ class Hdf5Writer::Impl {
   std::map<std::string, Variable> datasets_;
   h5::Handle threat_dataset_;
   std::vector<double> threat_buffer_;
+  std::map<std::string, RoundedFlow> flows_;
+  std::vector<std::int64_t> flow_steps_;
   std::vector<int> recorded_days_;
   std::vector<NodeIndex> nodes_;
   std::size_t next_record_ = 0;
