@@ -58,6 +58,48 @@ WhatIfOutcome summarise_run(const RunFile& file, const std::vector<int>& days) {
   return outcome;
 }
 
+WhatIfOutcome summarise_members(const std::vector<RunFile>& members, const std::string& label,
+                                const std::vector<int>& days) {
+  WhatIfOutcome mean;
+  mean.label = label;
+  mean.by_day.assign(days.size(), std::nullopt);
+  if (members.empty()) return mean;
+  const auto count = static_cast<double>(members.size());
+  std::vector<double> present_end;
+  std::vector<std::size_t> has_day(days.size(), 0);
+  std::vector<double> day_sum(days.size(), 0.0);
+  double peak_day_sum = 0.0;
+  for (const auto& member : members) {
+    const WhatIfOutcome one = summarise_run(member, days);
+    for (std::size_t d = 0; d < days.size(); ++d) {
+      if (one.by_day[d]) ++has_day[d], day_sum[d] += *one.by_day[d];
+    }
+    mean.peak_daily_departures += one.peak_daily_departures / count;
+    peak_day_sum += one.peak_day;
+    mean.unsheltered_peak += one.unsheltered_peak / count;
+    mean.displaced_present_end += one.displaced_present_end / count;
+    const std::size_t t_count = member.times(), n = member.nodes();
+    present_end.resize(n, 0.0);
+    if (t_count > 0 && member.displaced_present.size() == t_count * n) {
+      for (std::size_t i = 0; i < n; ++i) {
+        present_end[i] += static_cast<double>(member.displaced_present[(t_count - 1) * n + i]) / count;
+      }
+    }
+  }
+  for (std::size_t d = 0; d < days.size(); ++d) {
+    if (has_day[d] == members.size()) mean.by_day[d] = day_sum[d] / count;
+  }
+  mean.peak_day = static_cast<int>(std::lround(peak_day_sum / count));
+  std::vector<std::pair<std::string, double>> present;
+  for (std::size_t i = 0; i < present_end.size(); ++i) {
+    if (present_end[i] > 0) present.emplace_back(members.front().node_name[i], present_end[i]);
+  }
+  std::stable_sort(present.begin(), present.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  if (present.size() > 3) present.resize(3);
+  mean.top_destinations = present;
+  return mean;
+}
+
 std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const std::vector<int>& days) {
   std::string out;
   if (outcomes.empty()) return out;

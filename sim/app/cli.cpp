@@ -1,6 +1,7 @@
 #include "cli.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -23,6 +24,7 @@
 #include "haven/scenario/load.hpp"
 #include "haven/scenario/parameters.hpp"
 #include "haven/scenario/schema.hpp"
+#include "haven/sweep/ensemble.hpp"
 #include "haven/util/text.hpp"
 #include "haven/version.hpp"
 #include "run_summary.hpp"
@@ -226,11 +228,32 @@ bool is_hdf5_file(const std::string& path) {
   return in.gcount() == 8 && std::string(signature, 8) == "\x89HDF\r\n\x1a\n";
 }
 
+// An ensemble where a run file is expected: its usable members, after a warning naming any missing run files.
+EnsembleFile read_usable_ensemble(const std::string& path, std::ostream& err) {
+  EnsembleFile ensemble = read_ensemble_file(path, true);
+  err << missing_sources_warning(path, ensemble);
+  if (ensemble.runs.empty()) {
+    throw std::runtime_error(fmt::format("{}: none of its {} members can be read (see status, and the warning above)",
+                                         path, ensemble.members));
+  }
+  return ensemble;
+}
+
+std::string ensemble_label(const EnsembleFile& ensemble) {
+  return fmt::format("{}{} (mean of {} members)", ensemble.scenario_name,
+                     ensemble.variant.empty() ? "" : " [" + ensemble.variant + "]", ensemble.usable());
+}
+
 int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& err) {
   const std::string& target = args.run.scenario.path;
   std::optional<LoadResult> loaded;
   std::optional<RunFile> file;
-  if (is_hdf5_file(target)) {
+  std::optional<EnsembleFile> ensemble;
+  if (is_hdf5_file(target) && is_ensemble_file(target)) {
+    ensemble = read_usable_ensemble(target, err);
+    // Every member shares the scenario's observations; the stored scenario is one member's (swept values apply).
+    loaded = load_scenario_text(ensemble->scenario_yaml, target + " (scenario_yaml)");
+  } else if (is_hdf5_file(target)) {
     file = read_run_file(target);
     // The file carries its resolved scenario: observations come from exactly what was run.
     loaded = load_scenario_text(file->scenario_yaml, target + " (scenario_yaml)");
@@ -240,6 +263,7 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
   if (print_diagnostics(loaded->diagnostics, err) != exit_ok) return exit_bad_input;
   Scenario& scenario = *loaded->scenario;
   if (file) scenario.variant = file->variant;
+  if (ensemble) scenario.variant = ensemble->variant;
   ValidationWindow window;
   for (auto [text, slot] : {std::pair{&args.from, &window.first_day}, std::pair{&args.to, &window.last_day}}) {
     if (text->empty()) continue;
@@ -258,6 +282,14 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
   if (file) {
     RunFileSeries series(*file, scenario);
     report = validate(scenario, {&series}, window);
+  } else if (ensemble) {
+    std::vector<std::unique_ptr<RunFileSeries>> series;
+    std::vector<const SimulatedSeries*> members;
+    for (const auto& run : ensemble->runs) {
+      series.push_back(std::make_unique<RunFileSeries>(run, scenario));
+      members.push_back(series.back().get());
+    }
+    report = validate(scenario, members, window);
   } else {
     RunConfig config;
     config.seed = args.run.seed.value_or(scenario.seed);
@@ -307,9 +339,16 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
   return failed ? exit_failure : exit_ok;
 }
 
-int command_compare(const std::vector<std::string>& files, std::ostream& out) {
+int command_compare(const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
   std::vector<WhatIfOutcome> outcomes;
-  for (const auto& path : files) outcomes.push_back(summarise_run(read_run_file(path)));
+  for (const auto& path : files) {
+    if (is_ensemble_file(path)) {
+      const EnsembleFile ensemble = read_usable_ensemble(path, err);
+      outcomes.push_back(summarise_members(ensemble.runs, ensemble_label(ensemble)));
+    } else {
+      outcomes.push_back(summarise_run(read_run_file(path)));
+    }
+  }
   out << comparison_table(outcomes);
   return exit_ok;
 }
@@ -330,7 +369,64 @@ std::int64_t day_total(const std::string& path, const char* variable, const std:
   return total;
 }
 
-int command_info(const std::string& path, std::ostream& out) {
+std::string period_text(const std::string& start_date, const std::vector<std::int32_t>& days) {
+  const auto start = *parse_iso_date(start_date);
+  return fmt::format("{} to {} ({} recorded days)", format_iso_date(add_days(start, days.front())),
+                     format_iso_date(add_days(start, days.back())), days.size());
+}
+
+int command_info_ensemble(const std::string& path, std::ostream& out, std::ostream& err) {
+  const EnsembleFile e = read_ensemble_file(path, false);
+  err << missing_sources_warning(path, e);
+  std::int64_t missing = 0, failed = 0, broken = 0;
+  for (auto s : e.status) missing += s == 1, failed += s == 2, broken += s == 3;
+  out << fmt::format("{}\n", path);
+  out << fmt::format("  {:<22}{}: {} members, {} usable", "ensemble", e.sweep_name.empty() ? "(sweep)" : e.sweep_name,
+                     e.members, e.usable());
+  std::vector<std::string> problems;
+  if (missing) problems.push_back(fmt::format("{} missing", missing));
+  if (failed) problems.push_back(fmt::format("{} failed", failed));
+  if (broken) problems.push_back(fmt::format("{} broken", broken));
+  if (!e.members_without_source.empty()) {
+    problems.push_back(fmt::format("{} without their run file", e.members_without_source.size()));
+  }
+  out << (problems.empty() ? std::string("\n") : fmt::format(" ({})\n", fmt::join(problems, ", ")));
+  out << fmt::format("  {:<22}{}{}\n", "scenario", e.scenario_name, e.variant.empty() ? "" : " [" + e.variant + "]");
+  if (!e.time_days.empty() && parse_iso_date(e.start_date)) {
+    out << fmt::format("  {:<22}{}\n", "period", period_text(e.start_date, e.time_days));
+  }
+  out << fmt::format("  {:<22}{} mode\n", "runs", e.mode);
+  out << fmt::format("  {:<22}{}\n", "members stored",
+                     e.members_stored == "materialized"
+                         ? std::string("materialized (copied in: the file stands alone)")
+                         : std::string("virtual (read from the run files in runs/, relative to this file)"));
+  if (!e.parameters.empty()) out << fmt::format("  {:<22}{}\n", "swept", fmt::join(e.parameters, ", "));
+  out << fmt::format("  {:<22}member {}'s{}\n", "scenario_yaml", e.scenario_yaml_member,
+                     e.scenario_yaml_values.empty() ? "" : " (" + e.scenario_yaml_values + ")");
+  out << fmt::format("  {:<22}{}\n", "made by", e.source);
+  out << fmt::format("  {:<22}{}\n", "history", e.history);
+  out << fmt::format("  {:<22}{} nodes, {} corridors, {} groups\n", "size", e.nodes, e.corridors, e.groups);
+  auto band = [&](const char* label, const std::vector<double>& mean, const std::vector<double>& p05,
+                  const std::vector<double>& p95) {
+    if (mean.empty()) return;
+    const std::size_t t = mean.size() - 1;
+    out << fmt::format("  {:<22}mean {}", label, grouped(mean[t]));
+    if (p05.size() == mean.size()) out << fmt::format(", 5-95% {} to {}", grouped(p05[t]), grouped(p95[t]));
+    out << "\n";
+  };
+  band("displaced (left home)", e.cumulative_displaced_mean, e.cumulative_displaced_p05, e.cumulative_displaced_p95);
+  band("displaced at the end", e.displaced_present_total_mean, e.displaced_present_total_p05,
+       e.displaced_present_total_p95);
+  if (!e.unsheltered_total_mean.empty() && e.unsheltered_total_mean.size() == e.time_days.size()) {
+    const auto peak = std::max_element(e.unsheltered_total_mean.begin(), e.unsheltered_total_mean.end());
+    out << fmt::format("  {:<22}mean {} (day {})\n", "unsheltered peak", grouped(*peak),
+                       e.time_days[static_cast<std::size_t>(peak - e.unsheltered_total_mean.begin())]);
+  }
+  return exit_ok;
+}
+
+int command_info(const std::string& path, std::ostream& out, std::ostream& err) {
+  if (is_ensemble_file(path)) return command_info_ensemble(path, out, err);
   const RunFile run = read_run_file(path);
   const std::size_t t = run.times(), n = run.nodes();
   out << fmt::format("{}\n", path);
@@ -479,7 +575,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   ValidateArgs validate_args;
   auto* validate_command = app.add_subcommand(
       "validate", "Compare a run file, or an ensemble of a scenario, with the scenario's observations");
-  validate_command->add_option("target", validate_args.run.scenario.path, "Run file (.h5) or scenario (.yaml)")
+  validate_command
+      ->add_option("target", validate_args.run.scenario.path,
+                   "Run file (.h5), ensemble (haven gather's ensemble.h5) or scenario (.yaml)")
       ->required();
   validate_command->add_option("--variant", validate_args.run.scenario.variant, "Variant (scenario only)");
   validate_command->add_option("--set", validate_args.run.scenario.sets,
@@ -505,11 +603,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
   std::vector<std::string> compare_files;
   auto* compare = app.add_subcommand("compare", "Compare what-if runs: displaced by day 30/60/90, peaks, destinations");
-  compare->add_option("files", compare_files, "Run files (.h5); differences are from the first")->required();
+  compare
+      ->add_option("files", compare_files,
+                   "Run files or ensembles (.h5; an ensemble gives its members' mean); differences are from the first")
+      ->required();
 
   std::string info_file;
   auto* info = app.add_subcommand("info", "Describe a Haven output file: scenario, period, seed, headline numbers");
-  info->add_option("file", info_file, "Output file (.h5)")->required();
+  info->add_option("file", info_file, "Run file or ensemble (.h5)")->required();
 
   GeneratorSettings generator;
   std::string generate_output;
@@ -560,9 +661,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   try {
     if (check->parsed()) return command_check(check_args, out, err);
     if (run->parsed()) return command_run(run_args, args, out, err);
-    if (info->parsed()) return command_info(info_file, out);
+    if (info->parsed()) return command_info(info_file, out, err);
     if (validate_command->parsed()) return command_validate(validate_args, out, err);
-    if (compare->parsed()) return command_compare(compare_files, out);
+    if (compare->parsed()) return command_compare(compare_files, out, err);
     if (auto code = sweep_commands.dispatch(args, out, err)) return *code;
     if (auto code = flee_commands.dispatch(out, err)) return *code;
     if (generate->parsed()) {

@@ -126,6 +126,9 @@ SweepCommands::SweepCommands(CLI::App& app) {
   gather_->add_option("directory", g.directory, "The sweep's output directory")->required();
   gather_->add_flag("--allow-missing", g.allow_missing,
                     "Gather despite missing, failed or broken members (their status says so; values masked)");
+  gather_->add_flag("--materialize", g.materialize,
+                    "Copy the members' series into ensemble.h5 (a standalone file that can be moved or shared "
+                    "without runs/) instead of virtual datasets over runs/*.h5");
 
   auto& c = calibrate_args_;
   calibrate_ = app.add_subcommand("calibrate", "Fit parameters to the scenario's observations (NLopt)");
@@ -262,6 +265,7 @@ int SweepCommands::gather(std::ostream& out, std::ostream& err) {
   const auto& a = gather_args_;
   GatherOptions options;
   options.allow_missing = a.allow_missing;
+  options.materialize = a.materialize;
   const GatherOutcome outcome = gather_sweep(a.directory, options);
   const std::size_t shown = 20;
   for (std::size_t k = 0; k < outcome.problems.size() && k < shown; ++k) {

@@ -41,6 +41,7 @@ class SweepCommands {
   struct {
     std::string directory;
     bool allow_missing = false;
+    bool materialize = false;
   } gather_args_;
 
   struct {

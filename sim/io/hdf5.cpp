@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <mutex>
 #include <type_traits>
 
@@ -229,6 +230,22 @@ template Handle create_virtual_stack<std::int64_t>(const Group&, const std::stri
                                                    const std::vector<std::string>&, const std::string&, std::int64_t);
 template Handle create_virtual_stack<double>(const Group&, const std::string&, const std::vector<hsize_t>&,
                                              const std::vector<std::string>&, const std::string&, double);
+
+std::vector<std::string> virtual_source_files(hid_t dataset) {
+  Handle dcpl(check_id(H5Dget_create_plist(dataset), "get a dataset's creation properties"), H5Pclose);
+  std::vector<std::string> files;
+  if (H5Pget_layout(dcpl.id()) != H5D_VIRTUAL) return files;
+  std::size_t count = 0;
+  check(H5Pget_virtual_count(dcpl.id(), &count), "count a virtual dataset's mappings");
+  for (std::size_t k = 0; k < count; ++k) {
+    const ssize_t size = H5Pget_virtual_filename(dcpl.id(), k, nullptr, 0);
+    if (size < 0) check(-1, "read a virtual dataset's source file name");
+    std::string name(static_cast<std::size_t>(size), '\0');
+    H5Pget_virtual_filename(dcpl.id(), k, name.data(), name.size() + 1);
+    if (name != "." && std::find(files.begin(), files.end(), name) == files.end()) files.push_back(std::move(name));
+  }
+  return files;
+}
 
 Handle Group::open_dataset(const std::string& name) const {
   return {check_id(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), "open dataset " + name), H5Dclose};

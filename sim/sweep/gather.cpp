@@ -198,6 +198,9 @@ void copy_dataset(const h5::File& from, h5::File& to, const std::string& name) {
 
 GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& options) {
   GatherOutcome outcome;
+  if (fs::is_directory(directory) && !fs::exists(directory / "manifest.csv") && fs::exists(directory / "runs")) {
+    recover_manifest(directory);
+  }
   const Manifest manifest = read_manifest(directory);
   const auto members = static_cast<std::int64_t>(manifest.rows.size());
   outcome.members = members;
@@ -269,15 +272,28 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
     auto file = h5::File::create(partial);
     const hid_t root = file.id();
     h5::set_attribute(root, "Conventions", std::string("CF-1.8"));
-    // The first usable member's scenario (its observations are every member's) for readers that compare.
+    // The first usable member's scenario (its observations are every member's) for readers that compare. It is
+    // that member's, swept values applied, not the sweep's base: the file says whose it is and with which values,
+    // and keeps the sweep file (base scenario, design) beside it.
     for (const char* attribute : {"scenario_name", "variant", "start_date", "mode", "sweep_name", "scenario_yaml"}) {
       if (h5::has_attribute(source.id(), attribute)) {
         h5::set_attribute(root, attribute, h5::read_string_attribute(source.id(), attribute));
       }
     }
+    h5::set_attribute<std::int64_t>(root, "scenario_yaml_member", *reference);
+    h5::set_attribute(root, "scenario_yaml_values",
+                      h5::has_attribute(source.id(), "sweep_values")
+                          ? h5::read_string_attribute(source.id(), "sweep_values")
+                          : std::string());
+    if (fs::exists(directory / "sweep.yaml")) {
+      h5::set_attribute(root, "sweep_yaml", read_whole_file(directory / "sweep.yaml"));
+    }
+    h5::set_attribute(root, "members_stored", std::string(options.materialize ? "materialized" : "virtual"));
     h5::set_attribute(root, "title", fmt::format("ensemble of {} members", members));
     h5::set_attribute(root, "source", fmt::format("Haven {} (commit {})", HAVEN_VERSION, HAVEN_GIT_COMMIT));
-    h5::set_attribute(root, "history", fmt::format("haven gather {}", directory.string()));
+    h5::set_attribute(
+        root, "history",
+        fmt::format("haven gather {}{}", options.materialize ? "--materialize " : "", directory.string()));
     h5::set_attribute<std::int64_t>(root, "members", members);
     h5::set_attribute<std::int64_t>(root, "usable_members", outcome.usable);
 
@@ -395,19 +411,32 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
       }
     }
 
-    // The stacked series: virtual datasets over the member files.
+    // The stacked series: virtual datasets over the member files, or (materialize) copies of them.
     std::vector<std::string> sources(static_cast<std::size_t>(members));
     for (std::int64_t i = 0; i < members; ++i) {
       if (data[static_cast<std::size_t>(i)])
         sources[static_cast<std::size_t>(i)] = manifest.rows[static_cast<std::size_t>(i)].path;
     }
+    std::map<std::string, h5::Handle> copies;
     for (const auto& v : stacked_variables()) {
       auto shape = ref.shapes.find(v.name);
       if (shape == ref.shapes.end()) continue;
       auto from = source.open_dataset(v.name);
-      h5::Handle dataset =
-          v.floating ? h5::create_virtual_stack<double>(file, v.name, shape->second, sources, v.name, std::nan(""))
-                     : h5::create_virtual_stack<std::int64_t>(file, v.name, shape->second, sources, v.name, -1);
+      h5::Handle dataset;
+      if (options.materialize) {
+        std::vector<hsize_t> dims = {static_cast<hsize_t>(members)};
+        std::vector<hsize_t> chunk = {1};
+        for (std::size_t d = 0; d < shape->second.size(); ++d) {
+          dims.push_back(shape->second[d]);
+          chunk.push_back(std::max<hsize_t>(1, std::min<hsize_t>(shape->second[d], d == 0 ? 32 : 1024)));
+        }
+        dataset = v.floating ? file.create_dataset<double>(v.name, dims, h5::Layout{chunk, 4})
+                             : file.create_dataset<std::int64_t>(v.name, dims, h5::Layout{chunk, 4});
+      } else {
+        dataset = v.floating
+                      ? h5::create_virtual_stack<double>(file, v.name, shape->second, sources, v.name, std::nan(""))
+                      : h5::create_virtual_stack<std::int64_t>(file, v.name, shape->second, sources, v.name, -1);
+      }
       for (const char* attribute : {"long_name", "units"}) {
         if (h5::has_attribute(from.id(), attribute)) {
           h5::set_attribute(dataset.id(), attribute, h5::read_string_attribute(from.id(), attribute));
@@ -422,7 +451,37 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
       std::vector<std::string> dims = {"member"};
       dims.insert(dims.end(), v.dims.begin(), v.dims.end());
       attach(dataset.id(), dims);
+      if (options.materialize) copies.emplace(v.name, std::move(dataset));
     }
+    // Materialized: every member's slice written, each member file opened once; unusable members hold the fill.
+    for (std::int64_t i = 0; options.materialize && i < members; ++i) {
+      const auto k = static_cast<std::size_t>(i);
+      std::optional<h5::File> member;
+      if (data[k]) member = h5::File::open_read_only(directory / manifest.rows[k].path);
+      for (const auto& v : stacked_variables()) {
+        auto copy = copies.find(v.name);
+        if (copy == copies.end()) continue;
+        const auto& shape = ref.shapes.at(v.name);
+        std::vector<hsize_t> offset = {static_cast<hsize_t>(i)}, count = {1};
+        std::size_t size = 1;
+        for (auto extent : shape) {
+          offset.push_back(0);
+          count.push_back(extent);
+          size *= extent;
+        }
+        if (size == 0) continue;
+        if (v.floating) {
+          const auto values =
+              member ? h5::read_dataset<double>(*member, v.name, shape) : std::vector<double>(size, std::nan(""));
+          h5::write_slab<double>(copy->second.id(), offset, count, values);
+        } else {
+          const auto values =
+              member ? h5::read_dataset<std::int64_t>(*member, v.name, shape) : std::vector<std::int64_t>(size, -1);
+          h5::write_slab<std::int64_t>(copy->second.id(), offset, count, values);
+        }
+      }
+    }
+    copies.clear();
 
     // Materialised summaries: per member totals, then mean and quantiles over the usable members.
     const std::size_t times = ref.shapes.at("time").at(0);

@@ -1,6 +1,7 @@
 #include "haven/sweep/runner.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -261,6 +262,52 @@ void write_manifest(const SweepSpec& spec, const std::vector<SweepMember>& membe
     entries.push_back({m, file.string(), to_string(statuses[i]), errors[i]});
   }
   write_manifest_entries(directory, names, entries);
+}
+
+void recover_manifest(const fs::path& directory) {
+  const fs::path record = directory / fingerprint_name;
+  auto refuse = [&](const std::string& message) {
+    Diagnostics diagnostics;
+    diagnostics.error({directory.string(), 0, 0}, message);
+    throw InputError(diagnostics);
+  };
+  if (!fs::exists(record)) {
+    refuse(
+        fmt::format("no manifest.csv and no {} here; is this a sweep's output directory? (haven sweep writes "
+                    "them)",
+                    fingerprint_name));
+  }
+  const std::string text = read_whole_file(record);
+  const std::string plan = fingerprint_value(text, "plan_sha256");
+  std::vector<fs::path> candidates;
+  if (const auto recorded = fingerprint_value(text, "sweep_file"); !recorded.empty()) candidates.emplace_back(recorded);
+  candidates.push_back(directory / "sweep.yaml");
+  std::vector<std::string> tried;
+  for (const auto& candidate : candidates) {
+    if (!fs::exists(candidate)) {
+      tried.push_back(fmt::format("{} (not there)", candidate.string()));
+      continue;
+    }
+    const auto loaded = load_sweep_file(candidate);
+    if (!loaded.spec) {
+      tried.push_back(fmt::format("{} (does not load: {})", candidate.string(),
+                                  loaded.diagnostics.all().empty()
+                                      ? std::string("errors")
+                                      : format_diagnostic(loaded.diagnostics.all().front())));
+      continue;
+    }
+    if (sha256_hex(sweep_plan(*loaded.spec)) != plan) {
+      tried.push_back(fmt::format("{} (another sweep: its run list differs)", candidate.string()));
+      continue;
+    }
+    write_manifest(*loaded.spec, expand_sweep(*loaded.spec), directory);
+    return;
+  }
+  refuse(
+      fmt::format("no manifest.csv (the sweep was stopped before writing it), and its sweep file cannot be "
+                  "found to rebuild it: tried {}. Run the sweep again from where it was started (it resumes "
+                  "and writes the manifest)",
+                  fmt::join(tried, "; ")));
 }
 
 void write_manifest_entries(const fs::path& directory, const std::vector<std::string>& parameter_names,

@@ -268,9 +268,27 @@ def open_sweep(path: str | os.PathLike, usable_only: bool = False) -> xr.Dataset
     holds dates; ``node`` node names. ``<series>_mean`` and ``<series>_quantiles`` (over ``quantile`` = 0.05, 0.5,
     0.95) are summaries over the usable members. With ``usable_only``, members whose status is not ``done`` are
     dropped (gather writes them only with ``--allow-missing``; their values read as missing).
+
+    A virtual ensemble copied away from its ``runs/`` reads every member as missing (HDF5 fills them in
+    silently); this warns (``UserWarning``) naming the run files that are not there. ``haven gather
+    --materialize`` writes an ensemble that stands alone.
     """
+    import warnings
+
     path = os.fspath(path)
     ds = xr.open_dataset(path, engine="h5netcdf")
+    if ds.attrs.get("members_stored", "virtual") == "virtual" and "path" in ds:
+        here = os.path.dirname(os.path.abspath(path))
+        status = ds["status"].values if "status" in ds else np.zeros(ds.sizes["member"], int)
+        names = [v.decode() if isinstance(v, bytes) else str(v) for v in ds["path"].values]
+        missing = [name for name, s in zip(names, status)
+                   if s == 0 and not os.path.exists(os.path.join(here, name))]
+        if missing:
+            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            warnings.warn(f"{path}: {len(missing)} of {len(names)} members' run files are not there ({shown}, "
+                          f"looked for in {here}); their series read as missing. Keep ensemble.h5 beside the "
+                          "sweep's runs/, or gather with --materialize for a file that stands alone.",
+                          UserWarning, stacklevel=2)
     member_vars = [name for name in ds.data_vars
                    if ds[name].dims == ("member",) and name in ("seed", "design_point", "replicate", "status", "path")
                    or name.startswith("parameter_")]

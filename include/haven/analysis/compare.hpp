@@ -22,6 +22,11 @@ struct WhatIfOutcome {
 // Report days for the table (30, 60, 90 by default).
 WhatIfOutcome summarise_run(const RunFile& file, const std::vector<int>& days = {30, 60, 90});
 
+// An ensemble's row: the mean over its members of each member's outcome (top destinations by the members' mean
+// displaced present at the end), labelled with how many members it averages.
+WhatIfOutcome summarise_members(const std::vector<RunFile>& members, const std::string& label,
+                                const std::vector<int>& days = {30, 60, 90});
+
 // The table: one row per run, each number with its difference from the first row.
 std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const std::vector<int>& days = {30, 60, 90});
 

@@ -91,6 +91,10 @@ template <typename T>
 Handle create_virtual_stack(const Group& group, const std::string& name, const std::vector<hsize_t>& source_dims,
                             const std::vector<std::string>& files, const std::string& dataset, T fill);
 
+// The files a virtual dataset maps (as stored: relative names are relative to its own file), each once; empty
+// for a dataset that is not virtual. "." (the dataset's own file) is left out.
+std::vector<std::string> virtual_source_files(hid_t dataset);
+
 // Writes `data` (row-major, the whole dataset) or a hyperslab starting at `offset` with extent `count`.
 template <typename T>
 void write(hid_t dataset, std::span<const T> data);

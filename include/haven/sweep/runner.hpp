@@ -82,6 +82,12 @@ struct ManifestEntry {
   std::string status;
   std::string error;
 };
+// A sweep killed before it wrote manifest.csv (it is written when the sweep's processes end): writes it from the
+// files on disk and the sweep file, found where the directory's fingerprint (.haven-sweep) says it was run from,
+// else the copy <directory>/sweep.yaml, and checked against the fingerprint's plan. Throws InputError, located
+// at the directory, when neither gives this sweep back.
+void recover_manifest(const std::filesystem::path& directory);
+
 // Writes manifest.csv from rows (what write_manifest and gather share): the one place its layout is decided.
 void write_manifest_entries(const std::filesystem::path& directory, const std::vector<std::string>& parameter_names,
                             const std::vector<ManifestEntry>& entries);
