@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <functional>
+
 #include "../support.hpp"
 #include "haven/engine/recorder.hpp"
 #include "haven/engine/simulation.hpp"
@@ -155,6 +157,65 @@ TEST_CASE("expected-mode files store their rounding so that the file's own total
   std::size_t columns_beyond_arrivals = 0;
   for (std::size_t i = 0; i < n; ++i) columns_beyond_arrivals += od_column[i] > arrivals[i] ? 1U : 0U;
   CHECK(columns_beyond_arrivals == 0);
+}
+
+TEST_CASE("a damaged run file is refused naming the dataset and leaves no HDF5 object open") {
+  const auto loaded = valley();
+  const fs::path dir = temp_dir("damaged");
+  const fs::path good = dir / "valley.h5";
+  {
+    Simulation simulation(*loaded.scenario, RunConfig{});
+    Hdf5Writer writer(good, *loaded.scenario, Provenance{"test", loaded.resolved_yaml});
+    simulation.add_observer(writer);
+    simulation.run();
+  }
+  // Each damage replaces one object of a copy through the C API, as a hostile writer could.
+  struct Damage {
+    const char* name;
+    std::function<void(hid_t)> apply;
+    const char* message;
+  };
+  auto replace_dataset = [](hid_t file, const char* name, hid_t type, std::vector<hsize_t> dims) {
+    REQUIRE(H5Ldelete(file, name, H5P_DEFAULT) >= 0);
+    h5::Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+    h5::Handle dataset(H5Dcreate2(file, name, type, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+    REQUIRE(dataset.valid());
+  };
+  const hsize_t days = 60, nodes = loaded.scenario->nodes.size();
+  const std::vector<Damage> damages = {
+      {"short arrivals",
+       [&](hid_t f) {
+         replace_dataset(f, "arrivals", H5T_NATIVE_INT64, {days, nodes - 1});
+       },
+       "dataset 'arrivals': it has shape (60, 8), expected shape (60, 9)"},
+      {"float residents",
+       [&](hid_t f) {
+         replace_dataset(f, "residents", H5T_NATIVE_DOUBLE, {days, nodes});
+       },
+       "dataset 'residents': it holds floating-point numbers where integers are expected"},
+      {"numeric names", [&](hid_t f) { replace_dataset(f, "node_name", H5T_NATIVE_INT32, {nodes}); },
+       "dataset 'node_name': it does not hold strings"},
+      {"seed array",
+       [&](hid_t f) {
+         REQUIRE(H5Adelete(f, "seed") >= 0);
+         h5::set_attribute_array<std::uint64_t>(f, "seed", std::vector<std::uint64_t>{1, 2, 3});
+       },
+       "attribute 'seed' holds 3 values where one is expected"},
+  };
+  for (const auto& damage : damages) {
+    CAPTURE(damage.name);
+    const fs::path path = dir / "damaged.h5";
+    fs::copy_file(good, path, fs::copy_options::overwrite_existing);
+    {
+      h5::Handle file(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+      REQUIRE(file.valid());
+      damage.apply(file.id());
+    }
+    REQUIRE(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);
+    CHECK_THROWS_WITH(read_run_file(path), doctest::Contains(damage.message));
+    // Every identifier opened on the way to the error was closed (the file too).
+    CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);
+  }
 }
 
 TEST_CASE("a run that fails midway leaves no file behind") {
