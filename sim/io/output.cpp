@@ -657,9 +657,13 @@ RunFile read_run_file(const fs::path& path) {
                                             it == shapes.end() ? std::vector<hsize_t>{times, nodes} : it->second);
     };
     run.time_days = h5::read_dataset<std::int32_t>(file, "time", {times});
+    // Days run from 0 to the `days` simulated, increasing: a date beyond them would be no date of the run.
+    const std::int64_t days_run =
+        h5::has_attribute(root, "days") ? h5::read_attribute<std::int32_t>(root, "days") : std::int64_t{36600};
     for (std::size_t t = 0; t < run.time_days.size(); ++t) {
-      if (run.time_days[t] < 0 || (t > 0 && run.time_days[t] <= run.time_days[t - 1])) {
-        throw std::runtime_error("dataset 'time': days must be non-negative and increasing");
+      if (run.time_days[t] < 0 || run.time_days[t] >= days_run || (t > 0 && run.time_days[t] <= run.time_days[t - 1])) {
+        throw std::runtime_error(
+            fmt::format("dataset 'time': days must increase from 0 to below the {} days run", days_run));
       }
     }
     run.node_name = h5::read_string_dataset(file, "node_name", nodes);

@@ -104,9 +104,12 @@ CASES = {
     "start date that is not a date": (
         lambda f: f.attrs.__setitem__("start_date", "yesterday"),
         ["attribute 'start_date' is 'yesterday'"]),
+    "time beyond the days run": (
+        lambda f: f["time"].write_direct(np.append(f["time"][:-1], np.int32(2**31 - 1)).astype(np.int32)),
+        ["dataset 'time'", "below the 60 days run"]),
     "time going backwards": (
         lambda f: f["time"].write_direct(f["time"][...][::-1].copy()),
-        ["dataset 'time'", "increasing"]),
+        ["dataset 'time'", "days must increase"]),
 }
 
 
