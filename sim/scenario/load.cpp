@@ -23,6 +23,8 @@ using detail::YamlReader;
 
 namespace {
 
+// The most people a scenario holds, in all its nodes: expected mode counts millionths of a person in signed 64-bit
+// integers (at most 9.2e18), so 10^12 people leave room for the sums the recorder takes.
 constexpr double max_population = 1e12;
 constexpr int max_days = 100 * 366;
 
@@ -35,7 +37,7 @@ YAML::Node unmarked_copy(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Scalar: {
       YAML::Node copy(node.Scalar());
-      if (node.Tag() == "!") copy.SetTag("!");
+      if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") copy.SetTag(node.Tag());  // text stays text
       return copy;
     }
     case YAML::NodeType::Sequence: {
@@ -278,7 +280,7 @@ std::string record_edit(const std::string& text) {
 
 // `section.<id>` when the item names a valid-looking id, else `section[index]`: messages say which item by name.
 std::string item_path(std::string_view section, const YAML::Node& item, std::size_t index) {
-  if (const std::string id = explicit_id(item); is_plain_id(id)) return join_path(section, id);
+  if (const std::string id = explicit_id(item); is_plain_id(id) && id.size() <= 64) return join_path(section, id);
   return fmt::format("{}[{}]", section, index);
 }
 
@@ -387,6 +389,8 @@ class ScenarioDecoder {
   bool network_incomplete_ = false;     // some node or corridor could not be read: connectivity would mislead
   std::vector<YAML::Node> node_items_;  // each node's YAML, to locate whole-network warnings
   bool period_known_ = false;
+  double people_total_ = 0.0;  // residents and displaced of the nodes read so far
+  bool total_reported_ = false;
 
   // ---- scenario -----------------------------------------------------------------------------------------------
   void decode_scenario_section(const YAML::Node& node) {
@@ -430,6 +434,13 @@ class ScenarioDecoder {
         s_.days = static_cast<int>(*days);
         period_known_ = start.has_value();
       }
+    }
+    if (period_known_ && !detail::date_in_range(add_days(*start, s_.days - 1))) {
+      const std::string key = m.has("days") ? "days" : "end_date";
+      reader_.error(m.get(key), m.path(key),
+                    fmt::format("the run would end on {}, after {}, the last date Haven supports (the years xarray "
+                                "and numpy decode a time axis in)",
+                                format_iso_date(add_days(*start, s_.days - 1)), format_iso_date(detail::latest_date)));
     }
     if (auto v = m.get("seed"); v.IsDefined()) {
       if (auto seed = reader_.seed(v, m.path("seed"))) s_.seed = *seed;
@@ -617,12 +628,23 @@ class ScenarioDecoder {
           }
         }
         const bool shelters = n.kind == NodeKind::town || n.kind == NodeKind::city || n.kind == NodeKind::camp;
-        std::int64_t people = 0;
-        for (auto c : n.residents_by_group) people += c;
-        for (auto c : n.displaced_by_group) people += c;
+        // Summed in floating point: many groups of 10^12 each would overflow a 64-bit sum.
+        double people = 0.0;
+        for (auto c : n.residents_by_group) people += static_cast<double>(c);
+        for (auto c : n.displaced_by_group) people += static_cast<double>(c);
+        people_total_ += people;
+        if (people_total_ > max_population && !total_reported_) {
+          total_reported_ = true;
+          const YAML::Node where = m.has("population") ? m.get("population") : m.get("displaced");
+          reader_.error(where, m.has("population") ? p("population") : p("displaced"),
+                        fmt::format("the people in all nodes up to this one add up to {:.0f}, more than the "
+                                    "{:.0f} Haven can count (expected mode counts millionths of a person in 64 "
+                                    "bits)",
+                                    people_total_, max_population));
+        }
         // Only on an otherwise clean file: after an error the population read may be a stand-in.
         const bool node_ok = reader_.diagnostics().error_count() == 0;
-        if (shelters && node_ok && !m.has("capacity") && people == 0) {
+        if (shelters && node_ok && !m.has("capacity") && people == 0.0) {
           reader_.warning(node[i], path,
                           fmt::format("{} with no population and no 'capacity' can shelter nobody; give it a capacity",
                                       to_string(n.kind)));
@@ -1184,6 +1206,10 @@ std::vector<Override> load_overlay_file(const std::filesystem::path& path, Diagn
 }
 
 LoadResult load_scenario_text(const std::string& text, const std::string& display_name, const LoadOptions& options) {
+  if (text.find('\r') != std::string::npos) {
+    std::string normalized = text;
+    if (detail::normalize_line_endings(normalized)) return load_scenario_text(normalized, display_name, options);
+  }
   LoadResult result;
   YamlReader reader(display_name, result.diagnostics);
   if (const auto nul = text.find('\0'); nul != std::string::npos) {
@@ -1310,21 +1336,16 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
         }
       }
       for (const auto& edit : located) {
-        YAML::Node value;
-        try {
-          value = unmarked_copy(YAML::Load(edit.value));
-        } catch (const YAML::Exception& e) {
-          r.diagnostics().error(edit.origin, fmt::format("{}: the value is not valid YAML: {}", edit.path, e.msg));
-          continue;
-        }
-        apply_path_edit(r, doc, edit.path, value, edit.origin);
+        auto value = detail::load_yaml_value(edit.value, edit.origin, r.diagnostics(), edit.path);
+        if (!value) continue;
+        apply_path_edit(r, doc, edit.path, unmarked_copy(*value), edit.origin);
       }
       // --set edits, then --record edits (outputs.<key>), each blamed on what was typed.
       std::vector<std::pair<std::string, std::string>> edits;  // (path=value, how it was given)
       for (const auto& typed : overrides) edits.emplace_back(typed, "--set " + typed);
       for (const auto& typed : records) edits.emplace_back(record_edit(typed), "--record " + typed);
       for (const auto& [override_text, given_as] : edits) {
-        const SourceLocation origin{fmt::format("command line ({})", given_as), 0, 0};
+        const SourceLocation origin{fmt::format("command line ({})", clip(given_as)), 0, 0};
         const auto eq = override_text.find('=');
         if (eq == std::string::npos || eq == 0) {
           r.diagnostics().error(origin, given_as.rfind("--record", 0) == 0
@@ -1333,14 +1354,9 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
                                             : "expected --set path.to.key=value");
           continue;
         }
-        YAML::Node value;
-        try {
-          value = unmarked_copy(YAML::Load(override_text.substr(eq + 1)));
-        } catch (const YAML::Exception& e) {
-          r.diagnostics().error(origin, fmt::format("the value is not valid YAML: {}", e.msg));
-          continue;
-        }
-        apply_path_edit(r, doc, override_text.substr(0, eq), value, origin);
+        auto value = detail::load_yaml_value(override_text.substr(eq + 1), origin, r.diagnostics());
+        if (!value) continue;
+        apply_path_edit(r, doc, override_text.substr(0, eq), unmarked_copy(*value), origin);
       }
       return doc;
     };

@@ -99,20 +99,178 @@ std::string read_text_file(const std::filesystem::path& path, Diagnostics& diagn
     diagnostics.error({path.string(), 0, 0}, fmt::format("is a directory, not {}", what));
     return {};
   }
+  const auto too_large = [&] {
+    diagnostics.error({path.string(), 0, 0},
+                      fmt::format("larger than {} MiB, the most Haven reads as {}", max_input_bytes >> 20, what));
+  };
+  if (const auto size = std::filesystem::file_size(path, ec); !ec && size > max_input_bytes) {
+    too_large();
+    return {};
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     diagnostics.error({path.string(), 0, 0}, "cannot open the file (does it exist, and may it be read?)");
     return {};
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return std::move(buffer).str();
+  // Read in blocks up to the cap: a device or a pipe (/dev/zero) has no size to check beforehand.
+  std::string text;
+  std::array<char, 1 << 16> block{};
+  while (in) {
+    in.read(block.data(), block.size());
+    text.append(block.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_input_bytes) {
+      too_large();
+      return {};
+    }
+  }
+  normalize_line_endings(text);
+  return text;
+}
+
+bool normalize_line_endings(std::string& text) {
+  // Classic Mac files end lines with a lone CR, which YAML does not treat as a line break: the whole file would
+  // read as one line (often one comment: "the file is empty"). CR LF stays as it is.
+  bool changed = false;
+  for (std::size_t i = text.find('\r'); i != std::string::npos; i = text.find('\r', i + 1)) {
+    if (i + 1 < text.size() && text[i + 1] == '\n') continue;
+    text[i] = '\n';
+    changed = true;
+  }
+  return changed;
+}
+
+namespace {
+
+// Walks the parser's events to bound what aliases expand to and to vet explicit tags, before anything walks the
+// tree: yaml-cpp shares an aliased node, so `[*a, *a, ...]` nested ten deep parses in microseconds but expands to
+// 10^10 values for every reader that walks it (the decoder, the emitter, a copy).
+class ExpansionCheck : public YAML::EventHandler {
+ public:
+  ExpansionCheck(std::string display_name, Diagnostics& diagnostics)
+      : display_name_(std::move(display_name)), diagnostics_(diagnostics) {}
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { add(1, anchor); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    const std::uint64_t size = anchor < sizes_.size() ? sizes_[anchor] : 1;
+    repeated_ = std::min(repeated_ + size, max_alias_values + 1);
+    if (repeated_ > max_alias_values && !reported_) {
+      reported_ = true;
+      diagnostics_.error(located(mark),
+                         fmt::format("aliases (*name) repeat more than {} values in all; write the values out, or "
+                                     "split the file (an alias bomb?)",
+                                     max_alias_values));
+    }
+    add(size, 0);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, const std::string&) override {
+    check_tag(mark, tag, false);
+    add(1, anchor);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    check_tag(mark, tag, true);
+    open_.push_back({1, anchor});
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    check_tag(mark, tag, true);
+    open_.push_back({1, anchor});
+  }
+  void OnMapEnd() override { close(); }
+  [[nodiscard]] bool too_large() const { return reported_; }
+
+ private:
+  struct Open {
+    std::uint64_t size;
+    YAML::anchor_t anchor;
+  };
+
+  SourceLocation located(const YAML::Mark& mark) const {
+    return {display_name_, static_cast<std::size_t>(mark.line) + 1, static_cast<std::size_t>(mark.column) + 1};
+  }
+  // Sizes saturate: past the limit only "too many" matters.
+  void add(std::uint64_t size, YAML::anchor_t anchor) {
+    if (anchor != 0) {
+      if (sizes_.size() <= anchor) sizes_.resize(anchor + 1, 1);
+      sizes_[anchor] = size;
+    }
+    if (!open_.empty()) open_.back().size = std::min(open_.back().size + size, max_alias_values + 1);
+  }
+  void close() {
+    if (open_.empty()) return;
+    const Open done = open_.back();
+    open_.pop_back();
+    add(done.size, done.anchor);
+  }
+  // Tags the readers honour: !!str makes a scalar text (as quotes do); the other core tags say what YAML infers
+  // anyway. Any other tag would be silently ignored, so it is refused.
+  void check_tag(const YAML::Mark& mark, const std::string& tag, bool collection) {
+    if (tag.empty() || tag == "?" || tag == "!") return;
+    static constexpr std::array<std::string_view, 5> scalar_tags = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:int",
+                                                                    "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+                                                                    "tag:yaml.org,2002:null"};
+    static constexpr std::array<std::string_view, 2> collection_tags = {"tag:yaml.org,2002:seq",
+                                                                        "tag:yaml.org,2002:map"};
+    const auto allowed = collection ? std::span<const std::string_view>(collection_tags)
+                                    : std::span<const std::string_view>(scalar_tags);
+    if (std::find(allowed.begin(), allowed.end(), tag) != allowed.end()) return;
+    std::string shown_tag = tag.rfind("tag:yaml.org,2002:", 0) == 0 ? "!!" + tag.substr(18) : tag;
+    diagnostics_.error(located(mark), fmt::format("the YAML tag '{}' is not supported here (Haven reads !!str, "
+                                                  "!!int, !!float, !!bool and !!null; quote a value to make it text)",
+                                                  clip(shown_tag)));
+  }
+
+  std::string display_name_;
+  Diagnostics& diagnostics_;
+  std::vector<Open> open_;
+  std::vector<std::uint64_t> sizes_;  // expanded size of each anchored node, by anchor number
+  std::uint64_t repeated_ = 0;        // values added by aliases so far
+  bool reported_ = false;
+};
+
+}  // namespace
+
+bool check_expansion(const std::string& text, const std::string& display_name, Diagnostics& diagnostics) {
+  // Without an anchor there is no alias to expand, and without '!' no tag: the common case costs one scan.
+  if (text.find_first_of("&!") == std::string::npos) return true;
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  ExpansionCheck check(display_name, diagnostics);
+  try {
+    while (parser.HandleNextDocument(check)) {
+    }
+  } catch (const YAML::Exception&) {
+    // Syntax errors are the parse's to report.
+  }
+  return !check.too_large();
+}
+
+std::optional<YAML::Node> load_yaml_value(const std::string& text, const SourceLocation& origin,
+                                          Diagnostics& diagnostics, std::string_view path) {
+  Diagnostics own;
+  const bool bounded = check_expansion(text, origin.file, own);
+  for (const auto& d : own.all()) {
+    diagnostics.error(origin, path.empty() ? d.message : fmt::format("{}: {}", path, d.message));
+  }
+  if (!bounded) return std::nullopt;
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    diagnostics.error(origin, path.empty() ? fmt::format("the value is not valid YAML: {}", e.msg)
+                                           : fmt::format("{}: the value is not valid YAML: {}", path, e.msg));
+  }
+  return std::nullopt;
 }
 
 std::optional<YAML::Node> parse_yaml(const std::string& text, const std::string& display_name, Diagnostics& diagnostics,
                                      std::string_view what) {
   try {
-    return YAML::Load(text);
+    YAML::Node root = YAML::Load(text);
+    if (!check_expansion(text, display_name, diagnostics)) return std::nullopt;
+    return root;
   } catch (const YAML::Exception& e) {
     const bool depth = e.msg == "bad file" || e.msg.find("depth") != std::string::npos;
     const std::size_t line = e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.line) + 1;
@@ -148,19 +306,23 @@ std::string join_path(std::string_view parent, std::string_view key) {
 
 namespace {
 
+// A scalar made text by quotes or by an explicit !!str tag.
+bool is_text_scalar(const YAML::Node& node) {
+  return node.IsScalar() && (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str");
+}
+
 // How a scalar looks in a message: its text, shortened, quoted.
 std::string shown(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return "nothing";
   if (node.IsSequence()) return "a list";
   if (node.IsMap()) return "a mapping";
-  std::string text = node.Scalar();
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
-  const bool quoted = node.Tag() == "!";
-  return quoted ? fmt::format("the string \"{}\"", text) : fmt::format("'{}'", text);
+  const std::string text = clip(node.Scalar());
+  if (node.Tag() == "tag:yaml.org,2002:str") return fmt::format("the string !!str {}", text);
+  return node.Tag() == "!" ? fmt::format("the string \"{}\"", text) : fmt::format("'{}'", text);
 }
 
 bool is_plain_scalar(const YAML::Node& node) {
-  return node.IsScalar() && node.Tag() != "!";
+  return node.IsScalar() && !is_text_scalar(node);
 }
 
 // Ranges whose bound is this large are open in practice: say "at least 0", not "between 0 and 1000000000000".
@@ -215,6 +377,17 @@ std::string why_not_a_date(const std::string& text) {
 
 }  // namespace
 
+bool date_in_range(const Date& date) {
+  return date.year() >= earliest_date.year() && date.year() <= latest_date.year();
+}
+
+std::string date_range_message(const Date& date) {
+  return fmt::format(
+      "{} is outside the dates Haven supports, {} to {} (the years xarray and numpy decode a time "
+      "axis in)",
+      format_iso_date(date), format_iso_date(earliest_date), format_iso_date(latest_date));
+}
+
 void YamlReader::record_empty_value(const YAML::Node& value, const YAML::Node& key) {
   if (value.IsNull() && value.Scalar().empty() && !key.Mark().is_null()) empty_values_.emplace_back(value, key);
 }
@@ -267,7 +440,7 @@ std::optional<double> YamlReader::number(const YAML::Node& node, std::string_vie
     if (node.IsScalar() && has_comma) {
       hint = std::string(comma_hint);
     } else if (node.IsScalar() && parse_number(node.Scalar())) {
-      hint = "; remove the quotes";
+      hint = node.Tag() == "!" ? "; remove the quotes" : "; remove the !!str tag";
     }
     error(node, path, fmt::format("expected a number, got {}{}", shown(node), hint));
     return std::nullopt;
@@ -305,7 +478,7 @@ std::optional<std::int64_t> YamlReader::whole_number(const YAML::Node& node, std
   const double low = std::max(static_cast<double>(minimum), -exact_limit);
   const double high = std::min(static_cast<double>(maximum), exact_limit);
   if (*value < low || *value > high) {
-    error(node, path, out_of_range(low, high, *value, node.Scalar()));
+    error(node, path, out_of_range(low, high, *value, clip(node.Scalar())));
     return std::nullopt;
   }
   return static_cast<std::int64_t>(*value);
@@ -337,9 +510,15 @@ std::optional<bool> YamlReader::boolean(const YAML::Node& node, std::string_view
 
 std::optional<Date> YamlReader::date(const YAML::Node& node, std::string_view path) {
   if (node.IsScalar()) {
-    if (auto parsed = parse_iso_date(node.Scalar())) return parsed;
+    if (auto parsed = parse_iso_date(node.Scalar())) {
+      if (!date_in_range(*parsed)) {
+        error(node, path, date_range_message(*parsed));
+        return std::nullopt;
+      }
+      return parsed;
+    }
     if (auto why = why_not_a_date(node.Scalar()); !why.empty()) {
-      error(node, path, fmt::format("{} is not a calendar date{}", node.Scalar(), why));
+      error(node, path, fmt::format("{} is not a calendar date{}", clip(node.Scalar()), why));
       return std::nullopt;
     }
   }
@@ -355,7 +534,7 @@ std::optional<std::string> YamlReader::identifier(const YAML::Node& node, std::s
   for (char c : *text) ok = ok && (is_letter(c) || (c >= '0' && c <= '9') || c == '_');
   if (!ok) {
     error(node, path,
-          fmt::format("'{}' is not a valid id: use a letter then letters, digits or '_' (at most 64)", *text));
+          fmt::format("'{}' is not a valid id: use a letter then letters, digits or '_' (at most 64)", clip(*text)));
     return std::nullopt;
   }
   return text;
@@ -369,7 +548,7 @@ std::optional<std::string> YamlReader::choice(const YAML::Node& node, std::strin
     if (option == *text) return text;
   }
   error(node, path,
-        fmt::format("unknown value '{}' (expected {}){}", *text, quoted_list(allowed),
+        fmt::format("unknown value '{}' (expected {}){}", clip(*text), quoted_list(allowed),
                     hint.empty() ? did_you_mean(*text, allowed) : std::string(hint)));
   return std::nullopt;
 }
@@ -433,7 +612,7 @@ MapReader::MapReader(YamlReader& reader, const YAML::Node& node, std::string pat
         if (!comma_reported) {
           reader_.error_at(
               key, join_path(path_, name), path_,
-              fmt::format("unknown key '{}': inside {{...}} a comma separates entries{}", name, comma_hint));
+              fmt::format("unknown key '{}': inside {{...}} a comma separates entries{}", clip(name), comma_hint));
         }
         comma_reported = true;
         continue;
@@ -442,13 +621,13 @@ MapReader::MapReader(YamlReader& reader, const YAML::Node& node, std::string pat
       if (const auto colon = name.find(':'); colon != std::string::npos && colon > 0 && value.IsNull()) {
         near_misses_.push_back(name.substr(0, colon));
         reader_.error_at(key, join_path(path_, name), path_,
-                         fmt::format("unknown key '{}': put a space after the colon ('{}: {}')", name,
-                                     name.substr(0, colon), name.substr(colon + 1)));
+                         fmt::format("unknown key '{}': put a space after the colon ('{}: {}')", clip(name),
+                                     clip(name.substr(0, colon)), clip(name.substr(colon + 1))));
         continue;
       }
       if (auto meant = meant_key(name, allowed)) near_misses_.push_back(*meant);
       reader_.error_at(key, join_path(path_, name), path_,
-                       fmt::format("unknown key '{}'{}", name, key_hint(name, allowed, unknown_key_hint)));
+                       fmt::format("unknown key '{}'{}", clip(name), key_hint(name, allowed, unknown_key_hint)));
       continue;
     }
     bool duplicate = false;

@@ -20,9 +20,36 @@ namespace haven::detail {
 // Key paths use the same syntax as --set: `nodes.idlib.population`, `events[3].day`.
 std::string join_path(std::string_view parent, std::string_view key);
 
-// Reads a whole text file; a directory or an unreadable file becomes a diagnostic (`what` names the kind of
-// file expected: "a scenario file") and an empty string.
+// The largest input file read (scenario, sweep, overlay): a typo'd path to a device or a huge file stops here,
+// not when memory runs out. docs/scenario-format.md states it.
+inline constexpr std::uintmax_t max_input_bytes = std::uintmax_t{256} << 20;
+// Values that aliases (*name) may add to a document in all: far beyond any real use of anchors, far below what
+// an alias bomb ("billion laughs") expands to.
+inline constexpr std::uint64_t max_alias_values = 1'000'000;
+
+// Dates a scenario may use: output time axes are "days since start_date", and xarray decodes them to numpy
+// datetime64[ns] (what pandas and most plotting code expect) only within these years.
+inline constexpr Date earliest_date{std::chrono::year{1678}, std::chrono::January, std::chrono::day{1}};
+inline constexpr Date latest_date{std::chrono::year{2261}, std::chrono::December, std::chrono::day{31}};
+bool date_in_range(const Date& date);
+// "<date> is outside the dates Haven supports, ...".
+std::string date_range_message(const Date& date);
+
+// Reads a whole text file (at most max_input_bytes, lone CR line ends made LF); a directory or an unreadable file
+// becomes a diagnostic (`what` names the kind of file expected: "a scenario file") and an empty string.
 std::string read_text_file(const std::filesystem::path& path, Diagnostics& diagnostics, std::string_view what);
+
+// Lone CRs (classic Mac line ends) become LF, keeping every offset; true when anything changed.
+bool normalize_line_endings(std::string& text);
+
+// Reports aliases that expand past max_alias_values and unsupported explicit tags, located; false when the aliases
+// do (the document must not be walked then; a tag only spoils its own value).
+bool check_expansion(const std::string& text, const std::string& display_name, Diagnostics& diagnostics);
+
+// A value given as YAML text (--set, an overlay or a sweep edit), bounded as a file is; problems are reported at
+// `origin` (prefixed with `path`, when given).
+std::optional<YAML::Node> load_yaml_value(const std::string& text, const SourceLocation& origin,
+                                          Diagnostics& diagnostics, std::string_view path = {});
 
 // Parses YAML text; a syntax error becomes a located diagnostic (with the likely unclosed bracket, or a hint about
 // tabs) and nullopt. `what` names the kind of document in messages ("a scenario", "a sweep").

@@ -123,6 +123,7 @@ class SweepDecoder {
   }
 
   void decode_design(const YAML::Node& node) {
+    design_origin_ = r_.where(node, "design");
     MapReader m(r_, node, "design", design_keys);
     if (!m.valid()) return;
     if (auto v = m.require("method"); v.IsDefined()) {
@@ -283,6 +284,7 @@ class SweepDecoder {
 
  public:
   SourceLocation scenario_origin_;
+  SourceLocation design_origin_;  // the `design:` mapping, which a too-large design is reported at
 
  private:
   YamlReader& r_;
@@ -384,11 +386,24 @@ SweepLoadResult load_sweep_file(const std::filesystem::path& path) {
                              fmt::format("cannot read the YAML: {}", e.msg));
   }
   if (result.diagnostics.has_errors()) return result;
-  const auto total = static_cast<double>(design_points(spec)) * static_cast<double>(spec.replicates);
-  if (total > static_cast<double>(max_members)) {
-    result.diagnostics.error({display_name, 0, 0},
-                             fmt::format("the sweep expands to {} runs; the limit is {} (split it into several sweeps)",
-                                         total, max_members));
+  // Checked arithmetic: a grid of many axes can exceed 64 bits.
+  const std::int64_t points = design_points(spec);
+  std::int64_t total = 0;
+  if (points > max_members || __builtin_mul_overflow(points, spec.replicates, &total) || total > max_members) {
+    const bool grid = spec.method == DesignMethod::grid;
+    std::vector<std::string> axes;
+    for (const auto& p : spec.parameters) axes.push_back(fmt::format("{}", p.values.size()));
+    const std::string size =
+        points == std::numeric_limits<std::int64_t>::max()
+            ? "more than 9223372036854775807"
+            : fmt::format("{}", static_cast<double>(points) * static_cast<double>(spec.replicates));
+    result.diagnostics.error(
+        decoder.design_origin_,
+        fmt::format(
+            "design: the {} design expands to {} runs{}; the limit is {} (split it into several sweeps)",
+            to_string(spec.method), size,
+            grid ? fmt::format(" ({} grid values x {} replicates)", fmt::join(axes, " x "), spec.replicates) : "",
+            max_members));
     return result;
   }
   check_against_scenario(spec, decoder.scenario_origin_, result.diagnostics);
@@ -403,8 +418,12 @@ std::int64_t design_points(const SweepSpec& spec) {
     case DesignMethod::list:
       return static_cast<std::int64_t>(spec.points.size());
     case DesignMethod::grid: {
+      // Saturates at INT64_MAX: load_sweep_file rejects anything near it.
       std::int64_t product = 1;
-      for (const auto& p : spec.parameters) product *= static_cast<std::int64_t>(p.values.size());
+      for (const auto& p : spec.parameters) {
+        if (__builtin_mul_overflow(product, static_cast<std::int64_t>(p.values.size()), &product))
+          return std::numeric_limits<std::int64_t>::max();
+      }
       return product;
     }
     case DesignMethod::lhs:

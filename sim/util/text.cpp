@@ -44,6 +44,7 @@ template <typename Strings>
 std::optional<std::string> closest(std::string_view word, const Strings& candidates) {
   const std::size_t limit = std::max<std::size_t>(1, word.size() / 3);
   std::optional<std::string> best;
+  if (word.size() > 256) return best;  // no key or id is that long; the distance would cost |word| x |candidate|
   std::size_t best_distance = limit + 1;
   for (const auto& candidate : candidates) {
     const std::size_t distance = edit_distance(word, candidate);
@@ -83,6 +84,14 @@ std::string grouped(double value) {
     out.push_back(digits[i]);
   }
   return whole < 0 ? "-" + out : out;
+}
+
+std::string clip(std::string_view text) {
+  constexpr std::size_t keep = 57;
+  if (text.size() <= 60) return std::string(text);
+  std::size_t cut = keep;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 sequence
+  return std::string(text.substr(0, cut)) + "\u2026";
 }
 
 std::string quoted_list(std::span<const std::string_view> items) {

@@ -3,6 +3,7 @@
 // (e.g. --variant or --set). Regenerate transcripts with HAVEN_UPDATE_GOLDEN=1 and review the diff.
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <random>
@@ -76,6 +77,53 @@ TEST_CASE("hostile inputs never crash the loader") {
     auto result = run_cli({"check", (dir / "big.yaml").string()});
     CHECK(result.exit_code == 2);
     CHECK(result.err.find("unknown key 'bogus'") != std::string::npos);
+  }
+  SUBCASE("CR-only line endings read as line breaks") {
+    std::string text = read_text(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml");
+    std::replace(text.begin(), text.end(), '\n', '\r');
+    write_text(dir / "classic_mac.yaml", text);
+    auto result = run_cli({"check", (dir / "classic_mac.yaml").string()});
+    CHECK(result.exit_code == 0);
+    CHECK(result.out.find("is valid") != std::string::npos);
+    // Line numbers count CRs as line ends too.
+    text.replace(text.find("days: 60"), 8, "days: -1");
+    write_text(dir / "classic_mac_bad.yaml", text);
+    result = run_cli({"check", (dir / "classic_mac_bad.yaml").string()});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("classic_mac_bad.yaml:11:9: error: scenario.days") != std::string::npos);
+  }
+  SUBCASE("a huge value is echoed clipped") {
+    // 2 MB keeps the test fast (yaml-cpp scans a long scalar at ~2 MB/s); clipping does not depend on the size.
+    const std::string huge(2u << 20, 'z');
+    std::string text = read_text(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml");
+    text.replace(text.find("name: valley"), 12, "name: " + huge);
+    text.replace(text.find("kind: town"), 10, "kind: " + huge);
+    write_text(dir / "huge_value.yaml", text);
+    auto result = run_cli({"check", (dir / "huge_value.yaml").string()});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.size() < 2000);
+    CHECK(result.err.find("'" + std::string(57, 'z') + "\u2026'") != std::string::npos);
+    result = run_cli({"check", "scenarios/examples/valley.yaml", "--set", "scenario.name=" + huge.substr(0, 100000)});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.size() < 2000);
+  }
+  SUBCASE("a device is read only up to the cap") {
+    if (!fs::exists("/dev/zero")) return;
+    auto result = run_cli({"check", "/dev/zero"});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("/dev/zero: error: larger than 256 MiB") != std::string::npos);
+  }
+  SUBCASE("an alias bomb in a --set value") {
+    std::string bomb = "[&a0 [x, x, x, x, x, x, x, x, x, x]";
+    for (int level = 1; level < 9; ++level) {
+      bomb += fmt::format(", &a{} [*a{}", level, level - 1);
+      for (int k = 1; k < 10; ++k) bomb += fmt::format(", *a{}", level - 1);
+      bomb += "]";
+    }
+    bomb += "]";
+    auto result = run_cli({"check", "scenarios/examples/valley.yaml", "--set", "parameters.threat_kernel_km=" + bomb});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("error: aliases (*name) repeat more than 1000000 values") != std::string::npos);
   }
   SUBCASE("a directory and a missing file") {
     CHECK(run_cli({"check", dir.string()}).exit_code == 2);

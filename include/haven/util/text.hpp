@@ -28,6 +28,9 @@ std::string did_you_mean(std::string_view word, std::span<const std::string> can
 // A count of people rounded to whole people with thousands separators: 1234567.4 -> "1,234,567".
 std::string grouped(double value);
 
+// `text` as echoed in a message: at most about 60 characters, cut at a character boundary and ended with "…".
+std::string clip(std::string_view text);
+
 // "'a', 'b' or 'c'" for listing allowed values in a message.
 std::string quoted_list(std::span<const std::string_view> items);
 
