@@ -594,10 +594,29 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ->check(CLI::Range(1, 1024));
   validate_command->add_option("--from", validate_args.from, "First observation date to compare (YYYY-MM-DD)");
   validate_command->add_option("--to", validate_args.to, "Last observation date to compare (YYYY-MM-DD)");
-  validate_command->add_option("--max-error", validate_args.max_error,
-                               "Exit 1 when the weighted mean absolute relative error exceeds this");
-  validate_command->add_option("--max-point-error", validate_args.max_point_error,
-                               "Exit 1 when any point's (of weight above 0) absolute relative error exceeds this");
+  // "nan" would never be exceeded (every comparison with it is false), so the check could never fail.
+  const CLI::Validator finite_at_least_zero(
+      [](std::string& text) -> std::string {
+        double value = 0.0;
+        try {
+          std::size_t used = 0;
+          value = std::stod(text, &used);
+          if (used != text.size()) return "expected a number, got '" + text + "'";
+        } catch (const std::exception&) {
+          return "expected a number, got '" + text + "'";
+        }
+        if (!std::isfinite(value) || value < 0) return "must be a finite number at least 0, got '" + text + "'";
+        return {};
+      },
+      "FLOAT>=0");
+  validate_command
+      ->add_option("--max-error", validate_args.max_error,
+                   "Exit 1 when the weighted mean absolute relative error exceeds this")
+      ->check(finite_at_least_zero);
+  validate_command
+      ->add_option("--max-point-error", validate_args.max_point_error,
+                   "Exit 1 when any point's (of weight above 0) absolute relative error exceeds this")
+      ->check(finite_at_least_zero);
   validate_command->add_flag("--skip-unrecorded", validate_args.skip_unrecorded,
                              "Compare the points the runs can supply and list the others (default: an error)");
 

@@ -163,6 +163,14 @@ TEST_CASE("haven validate on a run file and on a scenario ensemble through the C
   // The same ensemble at one thread prints the same table.
   CHECK(test::run_cli({"validate", "scenarios/examples/valley.yaml", "--runs", "4", "-j", "1"}).out == ensemble.out);
   CHECK(test::run_cli({"validate", "scenarios/examples/valley.yaml", "--from", "2024-13-01"}).exit_code == 2);
+  // A threshold that no error can exceed (nan) or that no error can meet (negative) is refused.
+  for (const std::string bad : {"nan", "inf", "-0.5", "abc"}) {
+    CAPTURE(bad);
+    auto refused = test::run_cli({"validate", file, "--max-error", bad});
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("--max-error") != std::string::npos);
+    CHECK(test::run_cli({"validate", file, "--max-point-error", bad}).exit_code == 2);
+  }
 }
 
 TEST_CASE("haven compare on two small files gives the expected table") {
