@@ -76,6 +76,30 @@ inline void check_golden(const CliResult& result, const std::filesystem::path& e
   CHECK(result.transcript() == read_text(expected_path));
 }
 
+// The error lines of a diagnostics transcript that are not located: neither `file:line:col: error:` nor
+// `command line (...): error:`.
+inline std::vector<std::string> unlocated_errors(const std::string& err) {
+  std::vector<std::string> found;
+  std::size_t begin = 0;
+  while (begin < err.size()) {
+    const std::size_t end = std::min(err.find('\n', begin), err.size());
+    const std::string line = err.substr(begin, end - begin);
+    begin = end + 1;
+    const auto at = line.find(": error: ");
+    if (at == std::string::npos || line.rfind("command line (", 0) == 0) continue;
+    // file:line:col: the two last ':'-separated fields before ": error" are numbers.
+    const std::string where = line.substr(0, at);
+    const auto col = where.rfind(':');
+    const auto row = col == std::string::npos || col == 0 ? std::string::npos : where.rfind(':', col - 1);
+    auto digits = [](const std::string& text) {
+      return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+    };
+    if (row == std::string::npos || !digits(where.substr(row + 1, col - row - 1)) || !digits(where.substr(col + 1)))
+      found.push_back(line);
+  }
+  return found;
+}
+
 // Splits "a b 'c d'" into words; single quotes group.
 inline std::vector<std::string> split_words(const std::string& line) {
   std::vector<std::string> words;

@@ -58,6 +58,7 @@ YAML::Node unmarked_copy(const YAML::Node& node) {
 // "a.b[2].c" -> {"a", "b", "2", "c"}: list items by index may be written `name[2]` or `name.2`, as messages show
 // them. nullopt when a part is empty ("a..b", "a.", "b[]").
 std::optional<std::vector<std::string>> split_path(std::string_view path) {
+  if (path.empty()) return std::nullopt;
   std::vector<std::string> parts;
   std::size_t start = 0;
   while (true) {
@@ -151,11 +152,21 @@ void apply_path_edit(YamlReader& reader, YAML::Node root, const std::string& pat
                      const SourceLocation& origin) {
   const auto parts = split_path(path);
   if (!parts) {
-    reader.diagnostics().error(origin, fmt::format("'{}' is not a key path (use names joined by '.')", path));
+    reader.diagnostics().error(origin, fmt::format("'{}' is not a key path (use names joined by '.')", clip(path)));
     return;
   }
   YAML::Node current = root;
   std::string walked;
+  // The innermost list item on the path: an edit may change the id it goes by (its `id`, or a corridor's `from`
+  // or `to`), and messages name it by that new id.
+  struct Item {
+    YAML::Node list;
+    std::size_t index;
+    std::string section;
+    std::vector<std::string> list_aliases;
+    std::size_t next_part;  // the first part of the path below the item
+  };
+  std::optional<Item> item;
   // Every path under which the decoder may name the node reached so far (a list item goes by its id, its default
   // id and its index), so that problems with the new value are blamed on `origin`.
   std::vector<std::string> aliases = {""};
@@ -172,6 +183,14 @@ void apply_path_edit(YamlReader& reader, YAML::Node root, const std::string& pat
       if (last) {
         record(next_aliases);
         current[part] = value;
+        if (item) {
+          const std::string new_id = item_ids(item->section, item->list)[item->index];
+          std::string below;
+          for (std::size_t k = item->next_part; k < parts->size(); ++k) below = join_path(below, (*parts)[k]);
+          for (const auto& list : item->list_aliases) {
+            if (!new_id.empty()) reader.record_edit_origin(join_path(join_path(list, new_id), below), origin);
+          }
+        }
         return;
       }
       YAML::Node next;
@@ -227,6 +246,7 @@ void apply_path_edit(YamlReader& reader, YAML::Node root, const std::string& pat
         return;
       }
       YAML::Node next = current[*index];
+      item = Item{current, *index, walked, aliases, i + 1};
       for (const auto& alias : aliases) {
         next_aliases.push_back(fmt::format("{}[{}]", alias, *index));
         if (!ids[*index].empty()) next_aliases.push_back(join_path(alias, ids[*index]));
@@ -1188,6 +1208,10 @@ std::vector<Override> load_overlay_file(const std::filesystem::path& path, Diagn
       }
       const std::string key = it->first.Scalar();
       const std::string path_here = join_path(prefix, key);
+      if (key.empty()) {
+        reader.error(it->first, prefix, "an empty key names nothing to set");
+        continue;
+      }
       if (!seen.insert(key).second) {
         reader.error(it->first, path_here, fmt::format("duplicate key '{}'", key));
         continue;
@@ -1274,10 +1298,13 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
           }
         }
         if (!variant.IsDefined()) {
-          r.diagnostics().error({fmt::format("command line (--variant {})", variant_name), 0, 0},
-                                fmt::format("no variant '{}' in {}{}{}", variant_name, display_name,
-                                            did_you_mean(variant_name, std::span(scenario.variant_names)),
-                                            scenario.variant_names.empty() ? " (the file defines none)" : ""));
+          const bool named_in_file = !options.variant_origin.file.empty() && variant_name == options.variant;
+          r.diagnostics().error(
+              named_in_file ? options.variant_origin
+                            : SourceLocation{fmt::format("command line (--variant {})", clip(variant_name)), 0, 0},
+              fmt::format("no variant '{}' in {}{}{}", clip(variant_name), display_name,
+                          did_you_mean(variant_name, std::span(scenario.variant_names)),
+                          scenario.variant_names.empty() ? " (the file defines none)" : ""));
           return {};
         }
         if (!variant.IsMap()) return {};  // its shape is already reported

@@ -65,7 +65,10 @@ class SweepDecoder {
         scenario_origin_ = r_.where(v, m.path("scenario"));
       }
     }
-    if (auto v = m.get("variant"); v.IsDefined()) spec_.variant = r_.string(v, m.path("variant")).value_or("");
+    if (auto v = m.get("variant"); v.IsDefined()) {
+      spec_.variant = r_.string(v, m.path("variant")).value_or("");
+      spec_.variant_origin = r_.where(v, m.path("variant"));
+    }
     if (auto v = m.get("mode"); v.IsDefined()) {
       if (auto mode = r_.choice(v, m.path("mode"), mode_names)) {
         spec_.mode = *mode == "expected" ? Mode::expected : Mode::stochastic;
@@ -298,6 +301,7 @@ class SweepDecoder {
 void check_against_scenario(const SweepSpec& spec, const SourceLocation& scenario_origin, Diagnostics& diagnostics) {
   LoadOptions base;
   base.variant = spec.variant;
+  base.variant_origin = spec.variant_origin;
   base.overrides = spec.fixed;
   auto loaded = load_scenario_file(spec.scenario, base);
   if (!loaded.scenario) {
@@ -530,6 +534,7 @@ std::vector<SweepMember> expand_sweep(const SweepSpec& spec) {
 LoadOptions member_load_options(const SweepSpec& spec, const SweepMember& member) {
   LoadOptions options;
   options.variant = spec.variant;
+  options.variant_origin = spec.variant_origin;
   options.overrides = spec.fixed;
   for (std::size_t j = 0; j < spec.parameters.size() && j < member.values.size(); ++j) {
     options.overrides.push_back({spec.parameters[j].path, member.values[j], spec.parameters[j].origin});

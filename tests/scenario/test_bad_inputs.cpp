@@ -30,6 +30,7 @@ TEST_CASE("bad scenarios are rejected with exit code 2 and their exact located m
     CHECK(result.out.empty());
     // Every message is located: file:line:col, or the command line for --set.
     CHECK(result.err.find(": error: ") != std::string::npos);
+    CHECK(unlocated_errors(result.err).empty());
     check_golden(result, fs::path(path).replace_extension(".expected"));
   }
 }

@@ -50,6 +50,7 @@ TEST_CASE("bad sweep files are rejected with exit code 2 and their exact located
     CHECK(result.exit_code == 2);
     CHECK(result.out.empty());
     CHECK(result.err.find(": error: ") != std::string::npos);
+    CHECK(unlocated_errors(result.err).empty());
     check_golden(result, fs::path(path).replace_extension(".expected"));
   }
 }

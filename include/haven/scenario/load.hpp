@@ -28,6 +28,7 @@ struct LoadOptions {
   // (`variables=departures,arrivals`, `nodes=a,b`, `interval_days=7`; `all` selects everything). Each is
   // checked as if written under `outputs:` and reported at `command line (--record key=value)`.
   std::vector<std::string> record_overrides;
+  SourceLocation variant_origin;  // where `variant` was named (a sweep file); none: the command line (--variant)
 };
 
 struct LoadResult {

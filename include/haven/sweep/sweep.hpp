@@ -39,6 +39,7 @@ struct SweepSpec {
   std::string name;
   std::filesystem::path scenario;  // resolved against the sweep file's directory
   std::string variant;
+  SourceLocation variant_origin;  // where the sweep file names it
   Mode mode = Mode::stochastic;
   std::uint64_t seed = 1;
   std::int64_t replicates = 1;
