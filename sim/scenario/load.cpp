@@ -55,6 +55,52 @@ YAML::Node unmarked_copy(const YAML::Node& node) {
   }
 }
 
+// Copies of the containers an edit changes, sharing everything else with the first parse: a second parse of a large
+// file (and a full copy per variant) cost seconds and doubled the peak memory.
+class TreeCopier {
+ public:
+  // yaml-cpp merges the node sets of two documents whenever a node of one is assigned into the other, at the cost
+  // of a pass over the larger: the copies are made inside the first parse's memory, so that happens once.
+  explicit TreeCopier(const YAML::Node& root) { pool_.push_back(root); }
+
+  // A copy of a mapping or list whose entries are new nodes referring to the original's values (and so to their
+  // source positions): replacing an entry of the copy leaves the original as it was. Scalars are returned as they
+  // are.
+  YAML::Node detached(const YAML::Node& node) {
+    if (node.IsMap()) {
+      YAML::Node copy = fresh(YAML::NodeType::Map);
+      // force_insert keeps duplicate keys (the decoder reports them) and the key nodes themselves (their positions).
+      for (auto it = node.begin(); it != node.end(); ++it)
+        copy.force_insert(it->first, YAML::Node(YAML::NodeType::Null));
+      auto source = node.begin();
+      for (auto it = copy.begin(); it != copy.end(); ++it, ++source) {
+        YAML::Node slot = it->second;
+        slot = source->second;  // the copy's own entry now refers to the original value
+      }
+      return copy;
+    }
+    if (node.IsSequence()) {
+      YAML::Node copy = fresh(YAML::NodeType::Sequence);
+      std::size_t k = 0;
+      for (const auto& item : node) {
+        copy.push_back(YAML::Node(YAML::NodeType::Null));
+        YAML::Node slot = copy[k++];
+        slot = static_cast<const YAML::Node&>(item);
+      }
+      return copy;
+    }
+    return node;
+  }
+
+ private:
+  YAML::Node fresh(YAML::NodeType::value type) {
+    pool_.push_back(YAML::Node(type));
+    return pool_[pool_.size() - 1];
+  }
+
+  YAML::Node pool_{YAML::NodeType::Sequence};
+};
+
 // "a.b[2].c" -> {"a", "b", "2", "c"}: list items by index may be written `name[2]` or `name.2`, as messages show
 // them. nullopt when a part is empty ("a..b", "a.", "b[]").
 std::optional<std::vector<std::string>> split_path(std::string_view path) {
@@ -148,8 +194,8 @@ std::vector<std::string> item_ids(std::string_view section, const YAML::Node& li
 
 // Sets `path` (dotted; list items by their id or by index) to `value`. Intermediate keys must exist;
 // the last may be new, so that unknown keys are caught by the decoder like any other.
-void apply_path_edit(YamlReader& reader, YAML::Node root, const std::string& path, const YAML::Node& value,
-                     const SourceLocation& origin) {
+void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, const std::string& path,
+                     const YAML::Node& value, const SourceLocation& origin) {
   const auto parts = split_path(path);
   if (!parts) {
     reader.diagnostics().error(origin, fmt::format("'{}' is not a key path (use names joined by '.')", clip(path)));
@@ -207,13 +253,19 @@ void apply_path_edit(YamlReader& reader, YAML::Node root, const std::string& pat
         // Missing sections are created so that `--set parameters.x=1` works on a file without `parameters:`.
         if (walked.empty() && (part == "parameters" || part == "outputs")) {
           current[part] = YAML::Node(YAML::NodeType::Map);
-          next = current[part];
+          next.reset(current[part]);  // reset, not =: assignment would rewrite the original node
           record(next_aliases);
         } else {
           reader.diagnostics().error(
               origin, fmt::format("{}: no key '{}' to set{}", path, part, did_you_mean(part, std::span(keys))));
           return;
         }
+      } else if (next.IsMap() || next.IsSequence()) {
+        // Edited below: a copy of this level, found where the original is.
+        const SourceLocation at = reader.where(next, here);
+        for (const auto& alias : next_aliases) reader.record_edit_origin(alias, at);
+        current[part] = copier.detached(next);
+        next.reset(current[part]);  // reset, not =: assignment would rewrite the original node
       }
       current.reset(next);
     } else if (current.IsSequence()) {
@@ -250,6 +302,12 @@ void apply_path_edit(YamlReader& reader, YAML::Node root, const std::string& pat
       for (const auto& alias : aliases) {
         next_aliases.push_back(fmt::format("{}[{}]", alias, *index));
         if (!ids[*index].empty()) next_aliases.push_back(join_path(alias, ids[*index]));
+      }
+      if (!last && (next.IsMap() || next.IsSequence())) {
+        const SourceLocation at = reader.where(next, here);
+        for (const auto& alias : next_aliases) reader.record_edit_origin(alias, at);
+        current[*index] = copier.detached(next);
+        next.reset(current[*index]);
       }
       if (last) {
         if (next.IsMap() || next.IsSequence()) {
@@ -1262,7 +1320,7 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
     ScenarioDecoder shapes(shape_reader, scenario);
     YAML::Node variants(YAML::NodeType::Undefined);
     for (auto it = root.begin(); it != root.end(); ++it) {
-      if (it->first.IsScalar() && it->first.Scalar() == "variants") variants = it->second;
+      if (it->first.IsScalar() && it->first.Scalar() == "variants") variants.reset(it->second);
     }
     shapes.decode_variant_shapes(variants);
 
@@ -1281,19 +1339,30 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
     }
     located_overrides.insert(located_overrides.end(), options.overrides.begin(), options.overrides.end());
 
-    // Each resolution edits a fresh parse: YAML::Clone would drop the source positions diagnostics need.
+    std::optional<TreeCopier> copier_storage;  // made on the first edit
+    // Each resolution edits copies of what it changes (YAML::Clone would drop the source positions diagnostics need).
     auto resolve = [&](YamlReader& r, const std::string& variant_name, const std::vector<Override>& located,
                        const std::vector<std::string>& overrides,
                        const std::vector<std::string>& records) -> YAML::Node {
       // Without edits the first parse serves as is: a second parse of a 100,000-node file costs seconds and
       // doubles the peak memory.
       if (variant_name.empty() && located.empty() && overrides.empty() && records.empty()) return root;
-      YAML::Node doc = YAML::Load(text);
+      // Edits work on copies of the containers they change, sharing the rest with the first parse: a second parse
+      // of a large file (and a full copy per variant) cost seconds and doubled the peak memory.
+      if (!copier_storage) copier_storage.emplace(root);
+      TreeCopier& copier = *copier_storage;
+      r.record_edit_origin("", r.where(root, ""));
+      YAML::Node doc = copier.detached(root);
+      auto detach_section = [&](const char* section) {
+        if (!doc[section].IsMap() && !doc[section].IsSequence()) return;
+        r.record_edit_origin(section, r.where(doc[section], section));
+        doc[section] = copier.detached(doc[section]);
+      };
       if (!variant_name.empty()) {
         YAML::Node variant(YAML::NodeType::Undefined);
         for (auto it = variants.begin(); variants.IsMap() && it != variants.end(); ++it) {
           if (it->first.IsScalar() && it->first.Scalar() == variant_name) {
-            variant = it->second;
+            variant.reset(it->second);  // not =, which merges whole documents' memory
             break;
           }
         }
@@ -1321,6 +1390,7 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
             YAML::Node events = doc["events"];
             // Events without an `id` are named <kind>_<n>; kept ones keep that name, though the count changes.
             const auto ids = item_ids("events", events);
+            r.record_edit_origin("events", r.where(events, "events"));
             for (std::size_t k = 0; k < events.size(); ++k) {
               YAML::Node event = events[k];
               if (!ids[k].empty()) all_ids.push_back(ids[k]);
@@ -1330,6 +1400,7 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
               }
               if (!ids[k].empty() && explicit_id(event).empty()) {
                 r.record_edit_origin(join_path("events", ids[k]), r.where(event, ""));
+                event.reset(copier.detached(event));  // the first parse stays as it was
                 event["id"] = ids[k];
               }
               kept.push_back(event);
@@ -1346,10 +1417,12 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
           doc["events"] = kept;
         }
         if (auto add = variant["add_events"]; add.IsSequence()) {
+          if (!variant["remove_events"].IsSequence()) detach_section("events");
           if (!doc["events"].IsSequence()) doc["events"] = YAML::Node(YAML::NodeType::Sequence);
           for (const auto& event : add) doc["events"].push_back(event);
         }
         if (auto params = variant["parameters"]; params.IsMap()) {
+          detach_section("parameters");
           if (!doc["parameters"].IsMap()) doc["parameters"] = YAML::Node(YAML::NodeType::Map);
           for (auto it = params.begin(); it != params.end(); ++it) {
             r.record_edit_origin(join_path("parameters", it->first.Scalar()), r.where(it->first, vpath));
@@ -1358,14 +1431,14 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
         }
         if (auto set = variant["set"]; set.IsMap()) {
           for (auto it = set.begin(); it != set.end(); ++it) {
-            apply_path_edit(r, doc, it->first.Scalar(), it->second, r.where(it->first, vpath));
+            apply_path_edit(r, copier, doc, it->first.Scalar(), it->second, r.where(it->first, vpath));
           }
         }
       }
       for (const auto& edit : located) {
         auto value = detail::load_yaml_value(edit.value, edit.origin, r.diagnostics(), edit.path);
         if (!value) continue;
-        apply_path_edit(r, doc, edit.path, unmarked_copy(*value), edit.origin);
+        apply_path_edit(r, copier, doc, edit.path, unmarked_copy(*value), edit.origin);
       }
       // --set edits, then --record edits (outputs.<key>), each blamed on what was typed.
       std::vector<std::pair<std::string, std::string>> edits;  // (path=value, how it was given)
@@ -1383,7 +1456,7 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
         }
         auto value = detail::load_yaml_value(override_text.substr(eq + 1), origin, r.diagnostics());
         if (!value) continue;
-        apply_path_edit(r, doc, override_text.substr(0, eq), unmarked_copy(*value), origin);
+        apply_path_edit(r, copier, doc, override_text.substr(0, eq), unmarked_copy(*value), origin);
       }
       return doc;
     };

@@ -408,6 +408,7 @@ SourceLocation YamlReader::where(const YAML::Node& node, std::string_view path) 
     const auto cut = prefix.find_last_of(".[");
     prefix = cut == std::string::npos ? std::string() : prefix.substr(0, cut);
   }
+  if (auto it = edit_origins_.find(""); it != edit_origins_.end()) return it->second;  // an edited document's top
   return {file_, 0, 0};
 }
 
