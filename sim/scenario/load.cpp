@@ -298,7 +298,9 @@ void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, co
         return;
       }
       YAML::Node next = current[*index];
-      item = Item{current, *index, walked, aliases, i + 1};
+      // emplace, never assign: assigning an Item assigns its YAML::Node, which rewrites the node it held.
+      item.reset();
+      item.emplace(Item{current, *index, walked, aliases, i + 1});
       for (const auto& alias : aliases) {
         next_aliases.push_back(fmt::format("{}[{}]", alias, *index));
         if (!ids[*index].empty()) next_aliases.push_back(join_path(alias, ids[*index]));

@@ -187,3 +187,27 @@ TEST_CASE("a scenario seed keeps all 64 bits in decimal or hex and round-trips t
                                                    "18446744073709551615") == 0);
   }
 }
+
+TEST_CASE("edits deep in nested lists change only their own value, in the base and in every variant") {
+  // Edits copy only the containers on their path and share the rest with the first parse; a copy must never
+  // rewrite what it shares (yaml-cpp's Node assignment rewrites the node assigned to).
+  const auto path = std::filesystem::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml";
+  auto loaded = load_scenario_file(path, {.set_overrides = {"observations.0.points.0.weight=0",
+                                                            "observations.displaced_reported.points[2].value=7"}});
+  REQUIRE(loaded.scenario);
+  const auto& observation = loaded.scenario->observations.at(0);
+  REQUIRE(observation.points.size() == 3);
+  CHECK(observation.points[0].weight == 0.0);
+  CHECK(observation.points[1].weight == 1.0);
+  CHECK(observation.points[2].value == 7.0);
+  CHECK(observation.id == "displaced_reported");
+  // Every variant resolved from the same parse still sees the file's own values.
+  auto all = load_scenario_file(path, {.all_variants = true});
+  REQUIRE(all.scenario);
+  for (const auto& name : all.scenario->variant_names) {
+    auto variant = load_scenario_file(path, {.variant = name});
+    REQUIRE(variant.scenario);
+    CHECK(variant.scenario->nodes.size() == all.scenario->nodes.size());
+  }
+  CHECK_FALSE(all.diagnostics.has_errors());
+}
