@@ -188,7 +188,7 @@ TEST_CASE("a scenario seed keeps all 64 bits in decimal or hex and round-trips t
   }
 }
 
-TEST_CASE("edits deep in nested lists change only their own value, in the base and in every variant") {
+TEST_CASE("edits deep in nested lists change only their own value in the base and in every variant") {
   // Edits copy only the containers on their path and share the rest with the first parse; a copy must never
   // rewrite what it shares (yaml-cpp's Node assignment rewrites the node assigned to).
   const auto path = std::filesystem::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml";
