@@ -5,17 +5,44 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <mutex>
+#include <atomic>
+#include <cstdlib>
 #include <type_traits>
 
 namespace haven::h5 {
 
 namespace {
 
-// HDF5 prints its error stack to stderr by default; we turn that off once and report through exceptions.
+// HDF5 1.10 cannot close a file once a flush of it has failed (a full disk): every later flush fails ("slist
+// already enabled?"), H5Fclose frees the file but keeps its identifier, and the library's exit handler, closing
+// that identifier again, crashes. So the library's own exit handler is replaced by one that shuts HDF5 down only
+// when no file failed to close; the process is ending either way, and its descriptors close with it.
+std::atomic<bool> file_left_open{false};
+
+herr_t close_file(hid_t id) {
+  const herr_t status = H5Fclose(id);
+  if (status < 0) file_left_open = true;
+  return status;
+}
+
+void shut_down_library() {
+  if (!file_left_open) H5close();
+}
+
+// Before any other HDF5 call (HDF5 registers its exit handler when it first initialises).
+[[maybe_unused]] const bool exit_handler_replaced = [] {
+  H5dont_atexit();
+  std::atexit(shut_down_library);
+  return true;
+}();
+
+// HDF5 prints its error stack to stderr by default; we turn that off and report through exceptions. Debian's
+// HDF5 is thread-safe, so the setting is per thread: a sweep's threads each turn it off before their first file.
 void silence_automatic_errors() {
-  static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+  thread_local bool silenced = false;
+  if (silenced) return;
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  silenced = true;
 }
 
 herr_t innermost(unsigned /*n*/, const H5E_error2_t* error, void* out) {
@@ -24,11 +51,23 @@ herr_t innermost(unsigned /*n*/, const H5E_error2_t* error, void* out) {
   return 0;
 }
 
+// HDF5's innermost message; a failed system call's is long ("file write failed: time = ..., errno = 28, error
+// message = 'No space left on device', buf = ...") and only its system message is worth showing.
 std::string hdf5_message() {
   std::string message;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, &message);
   H5Eclear2(H5E_DEFAULT);
+  const std::string marker = "error message = '";
+  if (const auto start = message.find(marker); start != std::string::npos) {
+    const auto from = start + marker.size();
+    if (const auto end = message.find('\'', from); end != std::string::npos) return message.substr(from, end - from);
+  }
   return message.empty() ? "unknown HDF5 error" : message;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  std::string reason = hdf5_message();
+  throw Hdf5Error(fmt::format("HDF5: cannot {}: {}", what, reason), reason);
 }
 
 Handle space(const std::vector<hsize_t>& dims) {
@@ -83,11 +122,11 @@ void check_dataset_type(hid_t dataset) {
 }  // namespace
 
 void check(herr_t status, const std::string& what) {
-  if (status < 0) throw Hdf5Error(fmt::format("HDF5: cannot {}: {}", what, hdf5_message()));
+  if (status < 0) fail(what);
 }
 
 hid_t check_id(hid_t id, const std::string& what) {
-  if (id < 0) throw Hdf5Error(fmt::format("HDF5: cannot {}: {}", what, hdf5_message()));
+  if (id < 0) fail(what);
   return id;
 }
 
@@ -257,17 +296,44 @@ File File::create(const std::filesystem::path& path) {
   check(H5Pset_link_creation_order(fcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "track link order");
   check(H5Pset_attr_creation_order(fcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "track attribute order");
   check(H5Pset_obj_track_times(fcpl.id(), 0), "untrack times");
-  return File(Handle(
-      check_id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.id(), H5P_DEFAULT), "create " + path.string()), H5Fclose));
+  Handle fapl(check_id(H5Pcreate(H5P_FILE_ACCESS), "create file access properties"), H5Pclose);
+  check(H5Pset_fclose_degree(fapl.id(), H5F_CLOSE_STRONG), "set the close degree");
+  return File(Handle(check_id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.id(), fapl.id()), "create " + path.string()),
+                     close_file));
 }
 
 File File::open_read_only(const std::filesystem::path& path) {
   silence_automatic_errors();
-  return File(Handle(check_id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open " + path.string()), H5Fclose));
+  return File(
+      Handle(check_id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open " + path.string()), close_file));
 }
 
 void File::flush() const {
   check(H5Fflush(id(), H5F_SCOPE_GLOBAL), "flush the file");
+}
+
+void File::close() {
+  const hid_t id = this->id();
+  if (id < 0) return;
+  flush();  // a failure throws with the file still open, for discard()
+  handle_.release();
+  check(close_file(id), "close the file");
+}
+
+void File::release_space(const std::filesystem::path& path) const noexcept {
+  if (id() < 0) return;
+  std::error_code ignored;
+  std::filesystem::resize_file(path, 0, ignored);
+}
+
+void File::discard(const std::filesystem::path& path) noexcept {
+  if (id() >= 0) {
+    release_space(path);
+    *this = File();  // closes whatever is still open in it (H5F_CLOSE_STRONG); a failure is not ours to report
+    H5Eclear2(H5E_DEFAULT);
+  }
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);
 }
 
 template <typename T>

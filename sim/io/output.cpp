@@ -126,16 +126,32 @@ class Hdf5Writer::Impl {
 
   ~Impl() {
     if (!committed_) {
+      // Closing a dataset flushes its chunks: after a full disk that fails too, unless the space comes back.
+      file_.release_space(partial_path_);
       datasets_.clear();
-      file_ = h5::File();
-      std::error_code ignored;
-      fs::remove(partial_path_, ignored);
+      threat_dataset_.reset();
+      coordinates_.clear();
+      file_.discard(partial_path_);
+    }
+  }
+
+  // Every failure to write becomes one line naming the file the user asked for and the reason
+  // ("cannot write output/x.h5: No space left on device"); the partial file goes when the writer does.
+  template <typename F>
+  void guarded(F&& write) {
+    try {
+      write();
+    } catch (const h5::Hdf5Error& e) {
+      throw std::runtime_error(fmt::format("cannot write {}: {}", final_path_.string(), e.reason()));
+    } catch (const fs::filesystem_error& e) {
+      throw std::runtime_error(fmt::format("cannot write {}: {}", final_path_.string(), e.code().message()));
     }
   }
 
   void start(const RunInfo& info) {
     info_ = info;
     if (final_path_.has_parent_path()) fs::create_directories(final_path_.parent_path());
+    // A partial file left by a run that was killed is this file's: start afresh.
     file_ = h5::File::create(partial_path_);
     const int interval = std::max(1, s_.outputs.interval_days);
     for (int day = 0; day < info.days; ++day) {
@@ -226,8 +242,7 @@ class Hdf5Writer::Impl {
     datasets_.clear();
     threat_dataset_.reset();
     coordinates_.clear();
-    file_.flush();
-    file_ = h5::File();
+    file_.close();
     fs::rename(partial_path_, final_path_);
     committed_ = true;
   }
@@ -600,16 +615,16 @@ Hdf5Writer::Hdf5Writer(fs::path path, const Scenario& scenario, Provenance prove
     : impl_(std::make_unique<Impl>(path, scenario, std::move(provenance))), path_(std::move(path)) {}
 Hdf5Writer::~Hdf5Writer() = default;
 void Hdf5Writer::on_start(const RunInfo& info) {
-  impl_->start(info);
+  impl_->guarded([&] { impl_->start(info); });
 }
 void Hdf5Writer::on_day(const DayRecord& record) {
-  impl_->day(record);
+  impl_->guarded([&] { impl_->day(record); });
 }
 void Hdf5Writer::on_event(const EventRecord& event) {
   impl_->event(event);
 }
 void Hdf5Writer::on_finish(const FinalRecord& record) {
-  impl_->finish(record);
+  impl_->guarded([&] { impl_->finish(record); });
 }
 
 RunFile read_run_file(const fs::path& path) {

@@ -267,9 +267,12 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
   const fs::path reference_file = directory / manifest.rows[static_cast<std::size_t>(*reference)].path;
   const fs::path target = directory / "ensemble.h5";
   const fs::path partial = directory / "ensemble.h5.partial";
-  {
+  // Written to ensemble.h5.partial, then renamed: a reader never sees half an ensemble; on failure (a full
+  // disk) the partial file goes and the message names the file and the reason.
+  h5::File file;
+  try {
     auto source = h5::File::open_read_only(reference_file);
-    auto file = h5::File::create(partial);
+    file = h5::File::create(partial);
     const hid_t root = file.id();
     h5::set_attribute(root, "Conventions", std::string("CF-1.8"));
     // The first usable member's scenario (its observations are every member's) for readers that compare. It is
@@ -526,9 +529,15 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
       h5::set_attribute(q_dataset.id(), "units", std::string("1"));
       attach(q_dataset.id(), {"quantile", "time"});
     }
-    file.flush();
+    file.close();
+    fs::rename(partial, target);
+  } catch (const h5::Hdf5Error& e) {
+    file.discard(partial);
+    throw std::runtime_error(fmt::format("cannot write {}: {}", target.string(), e.reason()));
+  } catch (const fs::filesystem_error& e) {
+    file.discard(partial);
+    throw std::runtime_error(fmt::format("cannot write {}: {}", target.string(), e.code().message()));
   }
-  fs::rename(partial, target);
   outcome.file = target;
   outcome.written = true;
   return outcome;

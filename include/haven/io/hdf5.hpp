@@ -17,7 +17,13 @@ namespace haven::h5 {
 
 class Hdf5Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Hdf5Error(const std::string& message, std::string reason = {})
+      : std::runtime_error(message), reason_(reason.empty() ? message : std::move(reason)) {}
+  // HDF5's innermost message alone, or the system's when a read or write failed ("No space left on device").
+  [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
+
+ private:
+  std::string reason_;
 };
 
 // Throws Hdf5Error("<what>: <HDF5's message>") when `status` is negative.
@@ -35,6 +41,12 @@ class Handle {
   Handle& operator=(Handle&& other) noexcept;
   ~Handle() { reset(); }
   void reset() noexcept;
+  // Forgets the identifier without closing it (the caller closes it).
+  hid_t release() noexcept {
+    const hid_t id = id_;
+    id_ = H5I_INVALID_HID;
+    return id;
+  }
   [[nodiscard]] hid_t id() const noexcept { return id_; }
   [[nodiscard]] bool valid() const noexcept { return id_ >= 0; }
 
@@ -69,16 +81,26 @@ class Group {
   Handle create_string_dataset(const std::string& name, const std::vector<std::string>& values) const;
   Handle open_dataset(const std::string& name) const;
 
- private:
+ protected:
   Handle handle_;
 };
 
 class File : public Group {
  public:
-  // Creates (truncating) with link and attribute creation order tracked, so variables keep their order.
+  // Creates (truncating) with link and attribute creation order tracked, so variables keep their order. Closing
+  // the file closes every object still open in it (H5F_CLOSE_STRONG), so no error path leaves the file open.
   static File create(const std::filesystem::path& path);
   static File open_read_only(const std::filesystem::path& path);
   void flush() const;
+  // Closes the file, throwing when HDF5 cannot write what it still holds (a full disk, an I/O error).
+  void close();
+  // After a failed write, before closing anything of this file: empties `path` (this file), so that the flushes
+  // HDF5 makes when its objects close find the space they need. An object or file HDF5 fails to close stays
+  // open in the library, which then crashes in its exit handler.
+  void release_space(const std::filesystem::path& path) const noexcept;
+  // After a failed write: releases the space, closes the file (and every object open in it) without throwing,
+  // then removes `path`.
+  void discard(const std::filesystem::path& path) noexcept;
 
  private:
   using Group::Group;
