@@ -117,7 +117,8 @@ SweepCommands::SweepCommands(CLI::App& app) {
       ->check(CLI::Range(1, 10'000'000));
   sweep_->add_option("--members", s.members, "Run only these members, again if done (e.g. 3,10-12)");
   sweep_->add_option("-o,--output", s.output, "Output directory (default: the sweep's, else output/<name>)");
-  sweep_->add_flag("--overwrite", s.overwrite, "Delete the output directory's runs and start again");
+  sweep_->add_flag("--overwrite", s.overwrite,
+                   "Delete what this sweep wrote in the output directory (runs, manifest, ensemble) and start again");
   sweep_->add_flag("--list", s.list, "Print the run list (CSV) and stop");
   sweep_->add_flag("-q,--quiet", s.quiet, "No progress bar");
 

@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -29,14 +32,22 @@ namespace {
 constexpr const char* fingerprint_name = ".haven-sweep";
 
 // Writes `text` to `path` so that no reader ever sees half of it.
+// On failure (a full disk) the temporary file goes and the message names the file and the reason.
 void write_atomically(const fs::path& path, const std::string& text) {
   const fs::path temporary = path.string() + fmt::format(".tmp{}", static_cast<long>(::getpid()));
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw std::runtime_error(fmt::format("cannot write {}", temporary.string()));
-  }
-  fs::rename(temporary, path);
+  auto fail = [&](int error) {
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+    throw std::runtime_error(fmt::format("cannot write {}: {}", path.string(), std::strerror(error)));
+  };
+  std::FILE* out = std::fopen(temporary.c_str(), "wb");
+  if (out == nullptr) fail(errno);
+  const bool written = std::fwrite(text.data(), 1, text.size(), out) == text.size() && std::fflush(out) == 0;
+  const int error = errno;
+  if (std::fclose(out) != 0 || !written) fail(written ? errno : error);
+  std::error_code renamed;
+  fs::rename(temporary, path, renamed);
+  if (renamed) fail(renamed.value());
 }
 
 std::string fingerprint_value(const std::string& text, std::string_view key) {
@@ -67,12 +78,87 @@ std::string sweep_plan(const SweepSpec& spec) {
   return plan;
 }
 
-// Creates the directory, or checks that it holds this same sweep; returns the sweep's creation record.
+[[noreturn]] void refuse_directory(const fs::path& directory, const std::string& message) {
+  Diagnostics diagnostics;
+  diagnostics.error({directory.string(), 0, 0}, message);
+  throw InputError(diagnostics);
+}
+
+// What a sweep writes in its directory (besides runs/): nothing else there is ever deleted or overwritten.
+bool written_by_sweep(const std::string& name) {
+  for (const char* file : {fingerprint_name, "sweep.yaml", "manifest.csv", "ensemble.h5"}) {
+    if (name == file || name.rfind(std::string(file) + ".tmp", 0) == 0 || name == std::string(file) + ".partial") {
+      return true;
+    }
+  }
+  return false;
+}
+bool written_by_sweep_in_runs(const std::string& name) {
+  const auto ends_with = [&](std::string_view end) {
+    return name.size() >= end.size() && name.compare(name.size() - end.size(), end.size(), end) == 0;
+  };
+  return name.rfind("member_", 0) == 0 && (ends_with(".h5") || ends_with(".h5.partial") || ends_with(".failed"));
+}
+
+// `--overwrite`: deletes what this sweep wrote (never the sweep file itself, never anything else).
+void delete_sweep_files(const SweepSpec& spec, const fs::path& directory) {
+  std::error_code same;
+  for (const auto& entry : fs::directory_iterator(directory)) {
+    const std::string name = entry.path().filename().string();
+    if (!written_by_sweep(name) || entry.is_directory() || fs::equivalent(entry.path(), spec.file, same)) continue;
+    fs::remove(entry.path());
+  }
+  const fs::path runs = directory / "runs";
+  if (!fs::is_directory(runs)) return;
+  for (const auto& entry : fs::directory_iterator(runs)) {
+    if (written_by_sweep_in_runs(entry.path().filename().string()) && !entry.is_directory()) fs::remove(entry.path());
+  }
+  if (fs::is_empty(runs)) fs::remove(runs);
+}
+
+// Creates the directory, or checks that it holds this same sweep; returns the sweep's creation record. A
+// directory that holds no sweep (no fingerprint) is used only if nothing in it would be overwritten, and
+// --overwrite starts again only a directory that holds a sweep.
 Fingerprint prepare_directory(const SweepSpec& spec, const fs::path& directory, bool overwrite) {
   const std::string sweep_text = read_whole_file(spec.file);
   Fingerprint here{sha256_hex(sweep_plan(spec)), sha256_hex(read_whole_file(spec.scenario)), utc_now_iso(),
                    spec.file.string()};
-  if (overwrite) fs::remove_all(directory);
+  if (fs::exists(directory) && !fs::is_directory(directory)) {
+    refuse_directory(directory, "this is a file, not a directory: give the sweep a directory with -o");
+  }
+  if (fs::is_directory(directory) && !fs::exists(directory / fingerprint_name)) {
+    std::vector<std::string> in_the_way;
+    bool empty = true;
+    std::error_code same;
+    for (const auto& entry : fs::directory_iterator(directory)) {
+      const std::string name = entry.path().filename().string();
+      if (fs::equivalent(entry.path(), spec.file, same)) continue;  // `output: .` next to the sweep file
+      if (name == "runs" && fs::is_directory(entry.path()) && fs::is_empty(entry.path())) continue;
+      // Another share of the same sweep starting now, writing the fingerprint.
+      if (name.rfind(std::string(fingerprint_name) + ".tmp", 0) == 0) continue;
+      empty = false;
+      if (written_by_sweep(name)) in_the_way.push_back(name);
+      if (name == "runs" && fs::is_directory(entry.path())) {
+        for (const auto& run : fs::directory_iterator(entry.path())) {
+          if (!run.is_directory() && written_by_sweep_in_runs(run.path().filename().string())) {
+            in_the_way.push_back("runs/member_*");
+            break;
+          }
+        }
+      }
+    }
+    if (overwrite && !empty) {
+      refuse_directory(directory,
+                       "--overwrite starts again only a sweep's own directory, and this one holds no sweep (no "
+                       ".haven-sweep) and is not empty; nothing was deleted. Give -o a new or empty directory");
+    }
+    if (!in_the_way.empty()) {
+      refuse_directory(directory, fmt::format("this directory holds no sweep (no .haven-sweep) but has {}, which the "
+                                              "sweep would overwrite; give -o a new or empty directory",
+                                              fmt::join(in_the_way, ", ")));
+    }
+  }
+  if (overwrite && fs::exists(directory / fingerprint_name)) delete_sweep_files(spec, directory);
   fs::create_directories(directory / "runs");
   const fs::path record = directory / fingerprint_name;
   if (fs::exists(record)) {
@@ -143,7 +229,8 @@ std::string values_attribute(const SweepSpec& spec, const SweepMember& member) {
   return text;
 }
 
-// HDF5 from Debian is built without thread safety: every file is written under this lock.
+// HDF5 serialises every call behind one global lock anyway (Debian builds it thread-safe): files are written
+// under this lock, so a run never waits mid-file on another run.
 std::mutex& hdf5_mutex() {
   static std::mutex mutex;
   return mutex;
@@ -347,6 +434,9 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& options) {
   std::vector<const SweepMember*> pending;
   for (const auto& m : members) {
     if (!options.share.owns(m.index)) continue;
+    // A partial file is what a killed run of this share left (other shares may be writing theirs now).
+    std::error_code ignored;
+    fs::remove(partial_file(member_file(outcome.directory, outcome.members, m.index)), ignored);
     if (!only.empty() && !only.count(m.index)) continue;
     ++outcome.in_share;
     if (statuses[static_cast<std::size_t>(m.index)] == MemberStatus::done && only.empty()) {

@@ -173,6 +173,54 @@ TEST_CASE("a sweep directory refuses members of a changed sweep unless told to s
   CHECK(member_statuses(options.output, 8)[0] == MemberStatus::done);
 }
 
+TEST_CASE("--overwrite deletes only what a sweep wrote, and a directory holding no sweep is refused") {
+  const fs::path dir = scratch("overwrite");
+  const SweepSpec spec = valley_sweep(dir);  // dir/sweep.yaml is the sweep file itself
+  const std::string sweep_text = read_text(dir / "sweep.yaml");
+  SweepRunOptions options;
+  options.only = {0};
+
+  SUBCASE("a directory of the user's, not a sweep's, is never emptied") {
+    options.output = dir / "mine";
+    fs::create_directories(options.output);
+    write_text(options.output / "notes.txt", "my notes\n");
+    options.overwrite = true;
+    CHECK_THROWS_WITH_AS(run_sweep(spec, options), doctest::Contains("holds no sweep"), InputError);
+    CHECK(read_text(options.output / "notes.txt") == "my notes\n");
+    CHECK(!fs::exists(options.output / "runs"));
+  }
+  SUBCASE("files a sweep would overwrite are refused without --overwrite too") {
+    options.output = dir / "mine";
+    fs::create_directories(options.output);
+    write_text(options.output / "manifest.csv", "my table\n");
+    CHECK_THROWS_WITH_AS(run_sweep(spec, options), doctest::Contains("manifest.csv"), InputError);
+    CHECK(read_text(options.output / "manifest.csv") == "my table\n");
+  }
+  SUBCASE("the sweep's own directory (output: .): the sweep file and other files stay") {
+    options.output = dir;
+    write_text(dir / "notes.txt", "my notes\n");
+    fs::create_directories(dir / "runs");
+    write_text(dir / "runs" / "my_run.h5", "not a member\n");
+    CHECK(run_sweep(spec, options).ran == 1);
+    write_text(dir / "ensemble.h5", "an old ensemble\n");
+    write_text(fs::path(member_file(dir, 8, 5)).replace_extension(".failed"), "old failure\n");
+    options.overwrite = true;
+    CHECK(run_sweep(spec, options).ran == 1);
+    CHECK(read_text(dir / "sweep.yaml") == sweep_text);
+    CHECK(read_text(dir / "notes.txt") == "my notes\n");
+    CHECK(read_text(dir / "runs" / "my_run.h5") == "not a member\n");
+    CHECK(!fs::exists(dir / "ensemble.h5"));
+    CHECK(!fs::exists(fs::path(member_file(dir, 8, 5)).replace_extension(".failed")));
+    CHECK(member_statuses(dir, 8)[0] == MemberStatus::done);
+  }
+  SUBCASE("a file given as the directory is refused") {
+    options.output = dir / "a_file";
+    write_text(options.output, "data\n");
+    CHECK_THROWS_WITH_AS(run_sweep(spec, options), doctest::Contains("not a directory"), InputError);
+    CHECK(read_text(options.output) == "data\n");
+  }
+}
+
 TEST_CASE("csv fields round-trip through quoting") {
   const std::vector<std::string> fields = {"plain", "with,comma", "with \"quotes\"", "two\nlines", ""};
   std::string line;
