@@ -139,10 +139,11 @@ int run_one(const RunArgs& args, const LoadResult& loaded, const std::vector<std
   }
   const std::filesystem::path output_path =
       args.output.empty() ? default_output_path(scenario) : std::filesystem::path(args.output);
-  if (!args.no_output && std::filesystem::exists(output_path) && !args.overwrite) {
-    err << fmt::format("haven: error: {} exists; pass --overwrite to replace it, or -o to write elsewhere\n",
-                       output_path.string());
-    return exit_bad_input;
+  if (!args.no_output) {
+    if (auto problem = check_output_file(output_path, args.overwrite)) {
+      err << fmt::format("haven: error: {}\n", problem->message);
+      return problem->input_mistake ? exit_bad_input : exit_failure;
+    }
   }
   const auto started = std::chrono::steady_clock::now();
   Simulation simulation(scenario, config);
@@ -690,6 +691,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       if (generate_output.empty()) {
         out << text;
       } else {
+        // A device, pipe or directory given as -o is refused; a regular file is replaced (as it always was).
+        if (auto problem = check_output_file(generate_output, true)) {
+          err << fmt::format("haven: error: {}\n", problem->message);
+          return problem->input_mistake ? exit_bad_input : exit_failure;
+        }
         std::ofstream file(generate_output, std::ios::binary);
         if (!(file << text)) {
           err << fmt::format("haven: error: cannot write {}\n", generate_output);

@@ -3,10 +3,13 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <span>
 #include <tuple>
@@ -114,6 +117,40 @@ std::string sha256_hex(const std::string& text) {
 fs::path default_output_path(const Scenario& scenario) {
   if (!scenario.outputs.path.empty()) return scenario.outputs.path;
   return fs::path("output") / (scenario.name + (scenario.variant.empty() ? "" : "-" + scenario.variant) + ".h5");
+}
+
+std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwrite) {
+  std::error_code error;
+  const auto link = fs::symlink_status(path, error);
+  if (fs::exists(link)) {
+    const auto target = fs::status(path, error);
+    if (fs::is_directory(target)) {
+      return OutputProblem{fmt::format("{} is a directory, not a file; name a file to write", path.string())};
+    }
+    if (!overwrite) {
+      return OutputProblem{
+          fmt::format("{} exists; pass --overwrite to replace it, or -o to write elsewhere", path.string())};
+    }
+    if (!fs::is_regular_file(target)) {
+      return OutputProblem{
+          fmt::format("{} is not a regular file (a device, pipe, socket or broken link); "
+                      "--overwrite replaces only regular files",
+                      path.string())};
+    }
+  }
+  // The directory the file goes in, or the nearest existing one above it (the rest is created).
+  fs::path directory = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  while (!fs::exists(directory, error) && directory.has_parent_path() && directory.parent_path() != directory) {
+    directory = directory.parent_path();
+  }
+  if (!fs::exists(directory, error)) directory = ".";
+  if (!fs::is_directory(directory, error)) {
+    return OutputProblem{fmt::format("cannot write {}: {} is not a directory", path.string(), directory.string())};
+  }
+  if (::access(directory.c_str(), W_OK | X_OK) != 0) {
+    return OutputProblem{fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)), false};
+  }
+  return std::nullopt;
 }
 
 class Hdf5Writer::Impl {

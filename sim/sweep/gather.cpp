@@ -10,6 +10,7 @@
 
 #include "haven/analysis/validation.hpp"
 #include "haven/io/hdf5.hpp"
+#include "haven/io/output.hpp"
 #include "haven/sweep/runner.hpp"
 #include "haven/util/text.hpp"
 #include "haven/version.hpp"
@@ -202,6 +203,8 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
     recover_manifest(directory);
   }
   const Manifest manifest = read_manifest(directory);
+  // Before reading every member: ensemble.h5 is replaced only if it is a regular file, in a writable directory.
+  if (auto problem = check_output_file(directory / "ensemble.h5", true)) throw std::runtime_error(problem->message);
   const auto members = static_cast<std::int64_t>(manifest.rows.size());
   outcome.members = members;
   std::vector<std::string> errors;

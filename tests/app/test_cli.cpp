@@ -2,6 +2,8 @@
 // stdout and stderr. Regenerate with HAVEN_UPDATE_GOLDEN=1 and review the diff.
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 
@@ -136,4 +138,33 @@ TEST_CASE("haven run --seed takes every 64-bit seed and names --seed when one is
   CHECK(bad.err.find("--seed: expected a seed (a whole number from 0 to 18446744073709551615, in decimal or as "
                      "0x-prefixed hex), got '18446744073709551616'") != std::string::npos);
   CHECK(bad.err.find("scenario.seed") == std::string::npos);  // the user never typed --set scenario.seed
+}
+
+TEST_CASE("run checks its output path before simulating and replaces only regular files") {
+  const fs::path dir = fs::temp_directory_path() / "haven_cli_output_path";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "a_directory");
+  const std::string valley = HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml";
+  auto run_to = [&](const fs::path& path) {
+    return run_cli({"run", valley, "--quiet", "--overwrite", "-o", path.string()});
+  };
+
+  const auto into_directory = run_to(dir / "a_directory");
+  CHECK(into_directory.exit_code == 2);
+  CHECK(into_directory.out.empty());  // refused before the run: no summary
+  CHECK(into_directory.err == fmt::format("haven: error: {} is a directory, not a file; name a file to write\n",
+                                          (dir / "a_directory").string()));
+  CHECK(fs::is_empty(dir / "a_directory"));
+
+  const fs::path pipe = dir / "a_pipe";
+  REQUIRE(::mkfifo(pipe.c_str(), 0600) == 0);
+  const auto into_pipe = run_to(pipe);
+  CHECK(into_pipe.exit_code == 2);
+  CHECK(into_pipe.out.empty());
+  CHECK(into_pipe.err.find("is not a regular file") != std::string::npos);
+  CHECK(fs::is_fifo(pipe));
+
+  CHECK(run_to(dir / "new" / "run.h5").exit_code == 0);  // missing directories are created
+  CHECK(run_to(dir / "new" / "run.h5").exit_code == 0);  // a regular file is replaced
+  fs::remove_all(dir);
 }

@@ -48,6 +48,16 @@ class Hdf5Writer final : public Observer {
 // output/<scenario>[-<variant>].h5, or the scenario's outputs.path when it sets one.
 std::filesystem::path default_output_path(const Scenario& scenario);
 
+// Why a file cannot be written at `path`, checked before any work is done: the path is a directory; it exists
+// and `overwrite` is false; it exists but is not a regular file (a device, pipe or socket, or a link to one:
+// only regular files are ever replaced); or its directory cannot be written (or created). `input_mistake`:
+// the command line asked for it (exit 2), otherwise the system refuses (exit 1).
+struct OutputProblem {
+  std::string message;
+  bool input_mistake = true;
+};
+std::optional<OutputProblem> check_output_file(const std::filesystem::path& path, bool overwrite);
+
 // SHA-256 of a text, as lowercase hex.
 std::string sha256_hex(const std::string& text);
 
