@@ -4,6 +4,8 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -33,6 +35,11 @@ std::optional<int> environment_int(const char* name) {
   } catch (const std::exception&) {
     return std::nullopt;
   }
+}
+
+// A value echoed back in a message, cut short when long.
+std::string shorten(const std::string& text, std::size_t limit) {
+  return text.size() <= limit ? text : text.substr(0, limit - 3) + "...";
 }
 
 std::string duration_text(double seconds) {
@@ -77,32 +84,45 @@ class ProgressBar {
 
 }  // namespace
 
-std::optional<std::vector<std::int64_t>> parse_member_list(const std::string& text) {
-  std::vector<std::int64_t> members;
+MemberList parse_member_list(const std::string& text, std::int64_t members) {
+  MemberList list;
+  const std::string malformed =
+      fmt::format("--members {}: expected member numbers and ranges, e.g. 3,10-12", shorten(text, 80));
+  auto number = [](const std::string& part) -> std::optional<std::int64_t> {
+    std::int64_t value = 0;
+    const char* end = part.data() + part.size();
+    const auto [ptr, ec] = std::from_chars(part.data(), end, value);
+    if (part.empty() || part[0] == '-' || ptr != end || ec != std::errc()) return std::nullopt;
+    return value;
+  };
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
   std::size_t start = 0;
   while (start <= text.size()) {
     const auto end = std::min(text.find(',', start), text.size());
     const std::string part = text.substr(start, end - start);
     const auto dash = part.find('-');
-    try {
-      std::size_t used = 0;
-      if (dash == std::string::npos) {
-        members.push_back(std::stoll(part, &used));
-        if (used != part.size()) return std::nullopt;
-      } else {
-        std::size_t used_hi = 0;
-        const auto lo = std::stoll(part.substr(0, dash), &used);
-        const auto hi = std::stoll(part.substr(dash + 1), &used_hi);
-        if (used != dash || used_hi != part.size() - dash - 1 || hi < lo || hi - lo > 10'000'000) return std::nullopt;
-        for (auto i = lo; i <= hi; ++i) members.push_back(i);
-      }
-    } catch (const std::exception&) {
-      return std::nullopt;
+    const auto lo = number(part.substr(0, dash));
+    const auto hi = dash == std::string::npos ? lo : number(part.substr(dash + 1));
+    if (!lo || !hi) return {{}, malformed};
+    if (*hi < *lo) return {{}, fmt::format("--members {}: the range {} runs backwards", shorten(text, 80), part)};
+    if (*hi >= members) {
+      return {{},
+              fmt::format("--members {}: member {} does not exist; the sweep has members 0 to {}", shorten(text, 80),
+                          *hi, members - 1)};
     }
-    if (members.back() < 0) return std::nullopt;
+    ranges.emplace_back(*lo, *hi);
     start = end + 1;
   }
-  return members;
+  // Each range lies within the sweep: marking members costs at most one byte per member, however many ranges.
+  std::vector<char> chosen(static_cast<std::size_t>(members), 0);
+  for (const auto& [lo, hi] : ranges) {
+    std::fill(chosen.begin() + static_cast<std::ptrdiff_t>(lo), chosen.begin() + static_cast<std::ptrdiff_t>(hi) + 1,
+              1);
+  }
+  for (std::int64_t i = 0; i < members; ++i) {
+    if (chosen[static_cast<std::size_t>(i)]) list.members.push_back(i);
+  }
+  return list;
 }
 
 SweepCommands::SweepCommands(CLI::App& app) {
@@ -185,12 +205,12 @@ int SweepCommands::sweep(std::ostream& out, std::ostream& err) {
   options.output = a.output;
   options.overwrite = a.overwrite;
   if (!a.members.empty()) {
-    auto only = parse_member_list(a.members);
-    if (!only) {
-      err << fmt::format("haven: error: --members {}: expected member numbers and ranges, e.g. 3,10-12\n", a.members);
+    auto only = parse_member_list(a.members, static_cast<std::int64_t>(members.size()));
+    if (!only.error.empty()) {
+      err << fmt::format("haven: error: {}\n", only.error);
       return exit_bad_input;
     }
-    options.only = *only;
+    options.only = std::move(only.members);
   }
   // Slurm job arrays: the task's share, counted from the array's first index.
   int task = 0;

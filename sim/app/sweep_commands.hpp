@@ -63,7 +63,12 @@ class SweepCommands {
   } calibrate_args_;
 };
 
-// "3,5,10-12" -> {3, 5, 10, 11, 12}; nullopt when malformed.
-std::optional<std::vector<std::int64_t>> parse_member_list(const std::string& text);
+// "3,5,10-12" -> {3, 5, 10, 11, 12} (sorted, each once), checked against the sweep's `members` before anything
+// is expanded, so the list never holds more than the sweep has; `error` says what is wrong otherwise.
+struct MemberList {
+  std::vector<std::int64_t> members;
+  std::string error;
+};
+MemberList parse_member_list(const std::string& text, std::int64_t members);
 
 }  // namespace haven::app

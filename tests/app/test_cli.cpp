@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "../support.hpp"
+#include "app/sweep_commands.hpp"
 #include "haven/scenario/parameters.hpp"
 #include "haven/scenario/schema.hpp"
 
@@ -167,4 +168,20 @@ TEST_CASE("run checks its output path before simulating and replaces only regula
   CHECK(run_to(dir / "new" / "run.h5").exit_code == 0);  // missing directories are created
   CHECK(run_to(dir / "new" / "run.h5").exit_code == 0);  // a regular file is replaced
   fs::remove_all(dir);
+}
+
+TEST_CASE("--members lists are checked against the sweep before they are expanded") {
+  using haven::app::parse_member_list;
+  CHECK(parse_member_list("3,10-12,11", 20).members == std::vector<std::int64_t>{3, 10, 11, 12});
+  CHECK(parse_member_list("0-19,0-19,0-19", 20).members.size() == 20);
+  CHECK(parse_member_list("5-9223372036854775807", 20).error ==
+        "--members 5-9223372036854775807: member 9223372036854775807 does not exist; the sweep has members 0 to 19");
+  CHECK(parse_member_list("9223372036854775806-9223372036854775807", 20).error.find("does not exist") !=
+        std::string::npos);
+  CHECK(parse_member_list("0-99999999", 20).error.find("member 99999999 does not exist") != std::string::npos);
+  CHECK(parse_member_list("12-3", 20).error == "--members 12-3: the range 12-3 runs backwards");
+  CHECK(parse_member_list("99999999999999999999", 20).error.find("expected member numbers") != std::string::npos);
+  for (const char* bad : {"", "3,", "-3", "3-", "x", "3-x", "1--2", " 3"}) {
+    CHECK_MESSAGE(parse_member_list(bad, 20).error.find("expected member numbers") != std::string::npos, bad);
+  }
 }
