@@ -635,11 +635,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   GeneratorSettings generator;
   std::string generate_output;
   auto* generate = app.add_subcommand("generate", "Write a synthetic scenario (random road graph) for benchmarks");
-  generate->add_option("--nodes", generator.nodes, "Number of nodes")->check(CLI::Range(3, 100'000'000));
-  generate->add_option("--corridors", generator.corridors, "Number of corridors")->check(CLI::Range(2, 1'000'000'000));
-  generate->add_option("--people", generator.people, "People in all")->check(CLI::Range(0.0, 1e12));
-  generate->add_option("--events", generator.bombardments, "Bombardment events")->check(CLI::Range(0, 100'000'000));
-  generate->add_option("--days", generator.days, "Days to simulate")->check(CLI::Range(1, 36'600));
+  // Bounds are checked together after parsing (generator_problems), so every problem is reported at once.
+  generate->add_option("--nodes", generator.nodes, "Number of nodes (4 to 1,000,000)");
+  generate->add_option("--corridors", generator.corridors, "Number of corridors (2 to 10 per node)");
+  generate->add_option("--people", generator.people, "People in all (0 to 1e12)");
+  generate->add_option("--events", generator.bombardments, "Bombardment events (0 to 1,000,000)");
+  generate->add_option("--days", generator.days, "Days to simulate (1 to 36,600)");
   add_seed_option(*generate, generator.seed, "Generator seed (also the scenario's default seed)");
   generate->add_option("--name", generator.name, "Scenario name");
   generate->add_option("-o,--output", generate_output, "Write to this file instead of standard output");
@@ -687,15 +688,20 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (auto code = sweep_commands.dispatch(args, out, err)) return *code;
     if (auto code = flee_commands.dispatch(out, err)) return *code;
     if (generate->parsed()) {
-      const std::string text = generate_scenario_yaml(generator);
-      if (generate_output.empty()) {
-        out << text;
-      } else {
-        // A device, pipe or directory given as -o is refused; a regular file is replaced (as it always was).
+      const auto problems = generator_problems(generator);
+      for (const auto& problem : problems) err << fmt::format("haven: error: {}\n", problem);
+      if (!problems.empty()) return exit_bad_input;
+      // A device, pipe or directory given as -o is refused; a regular file is replaced (as it always was).
+      if (!generate_output.empty()) {
         if (auto problem = check_output_file(generate_output, true)) {
           err << fmt::format("haven: error: {}\n", problem->message);
           return problem->input_mistake ? exit_bad_input : exit_failure;
         }
+      }
+      const std::string text = generate_scenario_yaml(generator);
+      if (generate_output.empty()) {
+        out << text;
+      } else {
         std::ofstream file(generate_output, std::ios::binary);
         if (!(file << text)) {
           err << fmt::format("haven: error: cannot write {}\n", generate_output);

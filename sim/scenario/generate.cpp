@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <random>
 #include <set>
@@ -54,6 +55,48 @@ std::vector<std::vector<std::int64_t>> nearest_neighbours(const std::vector<Poin
 }
 
 }  // namespace
+
+// Bounds: the largest benchmark is 100,000 nodes and 400,000 corridors; ten times that still fits in memory.
+constexpr std::int64_t max_nodes = 1'000'000;
+constexpr std::int64_t max_corridors_per_node = 10;
+constexpr std::int64_t max_events = 1'000'000;
+constexpr double max_people = 1e12;  // the loader's population limit
+constexpr int max_days = 100 * 366;  // the loader's limit
+
+std::vector<std::string> generator_problems(const GeneratorSettings& g) {
+  std::vector<std::string> problems;
+  if (g.nodes < 4 || g.nodes > max_nodes) {
+    problems.push_back(
+        fmt::format("--nodes {}: expected 4 to {} (at least a camp, a town, the border crossing and "
+                    "the country beyond it)",
+                    g.nodes, max_nodes));
+  }
+  // Roads join nodes of this side of the border, each pair once; the crossing comes on top.
+  const std::int64_t inside = std::clamp<std::int64_t>(g.nodes, 4, max_nodes) - 1;
+  const std::int64_t most = std::min(max_corridors_per_node * (inside + 1), inside * (inside - 1) / 2);
+  if (g.corridors < 2 || g.corridors > most) {
+    problems.push_back(
+        fmt::format("--corridors {}: expected 2 to {} for {} nodes (each pair of nodes once, at most "
+                    "{} per node)",
+                    g.corridors, most, inside + 1, max_corridors_per_node));
+  }
+  if (!std::isfinite(g.people) || g.people < 0 || g.people > max_people) {
+    problems.push_back(fmt::format("--people {}: expected 0 to {:g}", g.people, max_people));
+  }
+  if (g.bombardments < 0 || g.bombardments > max_events) {
+    problems.push_back(fmt::format("--events {}: expected 0 to {}", g.bombardments, max_events));
+  }
+  if (g.days < 1 || g.days > max_days) {
+    problems.push_back(fmt::format("--days {}: expected 1 to {}", g.days, max_days));
+  }
+  bool identifier = !g.name.empty() && g.name.size() <= 64 && std::isalpha(static_cast<unsigned char>(g.name[0]));
+  for (char c : g.name) identifier = identifier && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+  if (!identifier) {
+    problems.push_back(fmt::format("--name '{}': use a letter then letters, digits or '_' (at most 64)",
+                                   g.name.size() > 80 ? g.name.substr(0, 77) + "..." : g.name));
+  }
+  return problems;
+}
 
 std::string generate_scenario_yaml(const GeneratorSettings& g) {
   std::mt19937_64 rng(g.seed);

@@ -173,7 +173,7 @@ TEST_CASE("a sweep directory refuses members of a changed sweep unless told to s
   CHECK(member_statuses(options.output, 8)[0] == MemberStatus::done);
 }
 
-TEST_CASE("--overwrite deletes only what a sweep wrote, and a directory holding no sweep is refused") {
+TEST_CASE("--overwrite deletes only what a sweep wrote and a directory holding no sweep is refused") {
   const fs::path dir = scratch("overwrite");
   const SweepSpec spec = valley_sweep(dir);  // dir/sweep.yaml is the sweep file itself
   const std::string sweep_text = read_text(dir / "sweep.yaml");

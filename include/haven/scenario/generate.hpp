@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace haven {
 
@@ -17,7 +18,11 @@ struct GeneratorSettings {
   std::string name = "synthetic";
 };
 
-// The scenario as YAML text (format v1), ready for the loader.
+// What is wrong with the settings, one message per problem ("--nodes 3: ..."), empty when they are usable. Every
+// scenario made from usable settings passes `haven check`, and its size is bounded.
+std::vector<std::string> generator_problems(const GeneratorSettings& settings);
+
+// The scenario as YAML text (format v1), ready for the loader. The settings must be usable (see above).
 std::string generate_scenario_yaml(const GeneratorSettings& settings);
 
 }  // namespace haven
