@@ -146,6 +146,10 @@ struct MemberData {
   std::map<std::string, std::vector<double>> totals;  // summary name -> per time
 };
 
+std::string shape_text(const std::vector<hsize_t>& shape) {
+  return shape.empty() ? std::string("a scalar") : fmt::format("{}", fmt::join(shape, "x"));
+}
+
 MemberData inspect_member(const fs::path& file, std::int64_t member) {
   MemberData data;
   auto h5file = h5::File::open_read_only(file);
@@ -164,6 +168,13 @@ MemberData inspect_member(const fs::path& file, std::int64_t member) {
     if (!h5file.has(v.name)) continue;
     auto dataset = h5file.open_dataset(v.name);
     data.shapes[v.name] = h5::dims(dataset.id());
+    // Its shape follows from the file's own dimensions.
+    std::vector<hsize_t> expected;
+    for (const auto& dim : v.dims) expected.push_back(data.shapes.at(dim).empty() ? 0 : data.shapes.at(dim)[0]);
+    if (data.shapes[v.name] != expected) {
+      throw std::runtime_error(fmt::format("'{}' is {}, not {} ({})", v.name, shape_text(data.shapes[v.name]),
+                                           fmt::join(v.dims, " x "), shape_text(expected)));
+    }
   }
   for (const auto& s : summaries) {
     if (!h5file.has(s.variable)) continue;
@@ -213,7 +224,6 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
   // 0 done, 1 missing, 2 failed, 3 broken.
   std::vector<std::int8_t> status(static_cast<std::size_t>(members), 0);
   std::vector<std::optional<MemberData>> data(static_cast<std::size_t>(members));
-  std::optional<std::int64_t> reference;
   for (std::int64_t i = 0; i < members; ++i) {
     const auto k = static_cast<std::size_t>(i);
     const fs::path file = directory / manifest.rows[k].path;
@@ -228,25 +238,84 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
       continue;
     }
     try {
-      MemberData d = inspect_member(file, i);
-      if (reference) {
-        const auto& ref = *data[static_cast<std::size_t>(*reference)];
-        for (const auto& [name, shape] : ref.shapes) {
-          auto it = d.shapes.find(name);
-          if (it == d.shapes.end() || it->second != shape) {
-            throw std::runtime_error(fmt::format("'{}' differs in shape from member {}'s", name, *reference));
-          }
-        }
-      } else {
-        reference = i;
-      }
-      data[k] = std::move(d);
-      ++outcome.usable;
+      data[k] = inspect_member(file, i);
     } catch (const std::exception& e) {
       status[k] = 3;
       outcome.problems.push_back({i, "broken", fmt::format("{}: {}", manifest.rows[k].path, e.what())});
     }
   }
+  // Every member is judged against the layout (dimensions, variables, shapes) most readable members share, not
+  // against one of them: a bad member 0 condemns only itself, and a variable it lacks is its fault. On a tie, the
+  // layout with more variables wins (a member missing one is the likelier broken), then the earlier member's.
+  std::map<std::map<std::string, std::vector<hsize_t>>, std::pair<std::int64_t, std::int64_t>> layouts;
+  for (std::int64_t i = members - 1; i >= 0; --i) {
+    if (const auto& d = data[static_cast<std::size_t>(i)]) {
+      auto& [count, first] = layouts[d->shapes];
+      ++count;
+      first = i;
+    }
+  }
+  std::optional<std::int64_t> reference;
+  std::int64_t readable = 0;
+  const std::map<std::string, std::vector<hsize_t>>* expected = nullptr;
+  std::int64_t expected_count = 0;
+  for (const auto& [shapes, seen] : layouts) {
+    const auto& [count, first] = seen;
+    readable += count;
+    const bool better = !expected || count > expected_count ||
+                        (count == expected_count && (shapes.size() > expected->size() ||
+                                                     (shapes.size() == expected->size() && first < *reference)));
+    if (better) {
+      expected = &shapes;
+      expected_count = count;
+      reference = first;
+    }
+  }
+  for (std::int64_t i = 0; i < members; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    if (!data[k]) continue;
+    if (data[k]->shapes == *expected) {
+      ++outcome.usable;
+      continue;
+    }
+    // Dimensions first: when one differs, every variable along it does too, and says nothing more.
+    std::vector<std::string> differences;
+    for (const char* name : {"time", "node", "corridor", "group"}) {
+      const auto& mine = data[k]->shapes.at(name);
+      const auto& theirs = expected->at(name);
+      if (mine != theirs) {
+        differences.push_back(
+            fmt::format("'{}' is {} where the other members' is {}", name, shape_text(mine), shape_text(theirs)));
+      }
+    }
+    const bool dimensions_differ = !differences.empty();
+    for (const auto& [name, shape] : *expected) {
+      if (dimensions_differ) break;
+      auto it = data[k]->shapes.find(name);
+      if (it == data[k]->shapes.end()) {
+        differences.push_back(fmt::format("no '{}' (the other members have it)", name));
+      } else if (it->second != shape) {
+        differences.push_back(
+            fmt::format("'{}' is {} where the other members' is {}", name, shape_text(it->second), shape_text(shape)));
+      }
+    }
+    for (const auto& [name, shape] : data[k]->shapes) {
+      if (!dimensions_differ && !expected->count(name))
+        differences.push_back(fmt::format("'{}', which the other members lack", name));
+    }
+    if (differences.size() > 3) {
+      const auto more = differences.size() - 3;
+      differences.resize(3);
+      differences.push_back(fmt::format("{} more difference{}", more, more == 1 ? "" : "s"));
+    }
+    data[k].reset();
+    status[k] = 3;
+    outcome.problems.push_back({i, "broken",
+                                fmt::format("{}: {} ({} of {} readable members agree)", manifest.rows[k].path,
+                                            fmt::join(differences, "; "), expected_count, readable)});
+  }
+  std::sort(outcome.problems.begin(), outcome.problems.end(),
+            [](const MemberProblem& a, const MemberProblem& b) { return a.member < b.member; });
   // The manifest says what was found, whether or not the ensemble is written (Slurm tasks each wrote their view).
   {
     static constexpr const char* status_names[] = {"done", "pending", "failed", "broken"};

@@ -18,16 +18,17 @@ using namespace haven::test;
 namespace {
 
 // A finished sweep of 6 members (3 design points x 2 replicates) of the valley example.
-fs::path finished_sweep(const std::string& name) {
+fs::path finished_sweep(const std::string& name, int days = 25) {
   const fs::path dir = fs::temp_directory_path() / "haven_gather" / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
-  write_text(dir / "sweep.yaml", fmt::format(R"(sweep:
+  write_text(dir / "sweep.yaml",
+             fmt::format(R"(sweep:
   name: gather_test
   scenario: {}
   seed: 5
   replicates: 2
-  days: 25
+  days: {}
 design:
   method: list
   points:
@@ -35,7 +36,7 @@ design:
     - {{threat_kernel_km: 1.5}}
     - {{threat_kernel_km: 3}}
 )",
-                                             (fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml").string()));
+                         (fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml").string(), days));
   auto loaded = load_sweep_file(dir / "sweep.yaml");
   REQUIRE(loaded.spec);
   SweepRunOptions options;
@@ -133,4 +134,35 @@ TEST_CASE("gather reports a missing and a corrupt member and writes nothing unle
   CHECK(stacked[1 * 25 + 10] == -1);
   CHECK(stacked[4 * 25 + 10] == -1);
   CHECK(stacked[0 * 25 + 10] >= 0);
+}
+
+TEST_CASE("gather judges each member against the layout most members share and names what is wrong") {
+  const fs::path out = finished_sweep("judged");
+  // Member 0 from a shorter run (its own number, 20 days where the others have 25); member 2 without a variable.
+  const fs::path shorter = finished_sweep("judged_shorter", 20);
+  fs::copy_file(member_file(shorter, 6, 0), member_file(out, 6, 0), fs::copy_options::overwrite_existing);
+  {
+    const hid_t file = H5Fopen(member_file(out, 6, 2).c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    CHECK(H5Ldelete(file, "arrivals", H5P_DEFAULT) >= 0);
+    H5Fclose(file);
+  }
+  const auto refused = gather_sweep(out);
+  CHECK_FALSE(refused.written);
+  REQUIRE(refused.problems.size() == 2);
+  CHECK(refused.problems[0].member == 0);
+  CHECK(refused.problems[0].status == "broken");
+  CHECK(refused.problems[0].detail.find("'time' is 20 where the other members' is 25") != std::string::npos);
+  CHECK(refused.problems[1].member == 2);
+  CHECK(refused.problems[1].status == "broken");
+  CHECK(refused.problems[1].detail.find("no 'arrivals'") != std::string::npos);
+  CHECK(refused.usable == 4);
+
+  GatherOptions options;
+  options.allow_missing = true;
+  REQUIRE(gather_sweep(out, options).written);
+  auto file = h5::File::open_read_only(out / "ensemble.h5");
+  CHECK(file.has("arrivals"));  // the ensemble keeps what good members have
+  CHECK(h5::read<std::int8_t>(file.open_dataset("status").id()) == std::vector<std::int8_t>{3, 0, 3, 0, 0, 0});
+  CHECK(h5::dims(file.open_dataset("arrivals").id()).at(1) == 25);
 }
