@@ -415,7 +415,13 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   SweepOutcome outcome;
   outcome.directory = sweep_directory(spec, options.output);
-  const Fingerprint record = prepare_directory(spec, outcome.directory, options.overwrite);
+  const Fingerprint record = [&] {
+    try {
+      return prepare_directory(spec, outcome.directory, options.overwrite);
+    } catch (const fs::filesystem_error& e) {  // a read-only or full disk: one line, the directory and why
+      throw std::runtime_error(fmt::format("cannot write {}: {}", outcome.directory.string(), e.code().message()));
+    }
+  }();
   const std::vector<SweepMember> members = expand_sweep(spec);
   outcome.members = static_cast<std::int64_t>(members.size());
   for (auto index : options.only) {
