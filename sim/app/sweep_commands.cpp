@@ -16,6 +16,7 @@
 #include "common.hpp"
 #include "haven/analysis/calibrate.hpp"
 #include "haven/io/hdf5.hpp"
+#include "haven/io/output.hpp"
 #include "haven/scenario/load.hpp"
 #include "haven/sweep/gather.hpp"
 #include "haven/sweep/mpi.hpp"
@@ -375,17 +376,9 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
   // The overlay is checked before the search, not after an hour of it.
   std::filesystem::path path = a.output;
   if (path.empty()) path = std::filesystem::path("output") / fmt::format("{}-calibrated.yaml", scenario.name);
-  if (std::filesystem::exists(path)) {
-    if (!std::filesystem::is_regular_file(path)) {
-      err << fmt::format("haven: error: {} exists and is not a regular file; pass -o to write the overlay elsewhere\n",
-                         path.string());
-      return exit_bad_input;
-    }
-    if (!a.overwrite) {
-      err << fmt::format("haven: error: {} exists; pass --overwrite to replace it, or -o to write elsewhere\n",
-                         path.string());
-      return exit_bad_input;
-    }
+  if (auto problem = check_output_file(path, a.overwrite)) {
+    err << fmt::format("haven: error: {}\n", problem->message);
+    return problem->input_mistake ? exit_bad_input : exit_failure;
   }
   // More values than points: many combinations fit equally well, and the one reported is an accident of the search.
   std::size_t points = 0;

@@ -223,6 +223,14 @@ TEST_CASE("haven calibrate refuses a --set that would freeze a fitted value and 
 
   // The same value twice is a mistake too.
   CHECK(with({"--overwrite", "--param", "parameters.threat_kernel_km=1:2"}).exit_code == 2);
+
+  // Only a regular file is ever replaced, and a directory is refused before the search.
+  auto into_directory = command;
+  into_directory.back() = dir.string();
+  into_directory.emplace_back("--overwrite");
+  const auto directory = run_cli(into_directory);
+  CHECK(directory.exit_code == 2);
+  CHECK(directory.err == "haven: error: " + dir.string() + " is a directory, not a file; name a file to write\n");
 }
 
 TEST_CASE("haven calibrate warns when it fits more parameters than there are points") {
