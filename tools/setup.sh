@@ -5,6 +5,8 @@
 #                          (HAVEN_SCENARIO picks another; the file goes to output/)
 #   tools/setup.sh test    install, build, run the whole test suite (CTest) (README command 2)
 #   tools/setup.sh deps    install the missing packages only
+#   tools/setup.sh deps-clang  install the optional clang packages the fuzz and tsan presets need (tools/fuzz/run,
+#                          .ci/run); nothing else needs them
 #   tools/setup.sh build   install and build only
 #
 # Environment: HAVEN_PRESET (default: default) picks the CMake preset; HAVEN_JOBS the build parallelism.
@@ -25,15 +27,20 @@ packages=(
   python3-nbformat python3-nbconvert python3-ipykernel jupyter-nbconvert python3-jsonschema python3-yaml
 )
 
+# Optional: clang, libFuzzer and LLVM's OpenMP runtime (with Archer, which tells ThreadSanitizer about OpenMP's
+# synchronisation) for the `fuzz` and `tsan` presets only.
+clang_packages=(clang-16 libfuzzer-16-dev libomp-16-dev)
+
 install_missing() {
+  local wanted=("$@")
   local missing=()
-  for p in "${packages[@]}"; do
+  for p in "${wanted[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
       missing+=("$p")
     fi
   done
   if [ ${#missing[@]} -eq 0 ]; then
-    echo "setup: all ${#packages[@]} required packages are installed"
+    echo "setup: all ${#wanted[@]} packages are installed"
     return
   fi
   echo "setup: installing ${#missing[@]} missing package(s): ${missing[*]}"
@@ -53,15 +60,16 @@ build() {
 }
 
 case "${1:-build}" in
-  deps) install_missing ;;
-  build) install_missing; build ;;
+  deps) install_missing "${packages[@]}" ;;
+  deps-clang) install_missing "${clang_packages[@]}" ;;
+  build) install_missing "${packages[@]}"; build ;;
   run)
-    install_missing; build
+    install_missing "${packages[@]}"; build
     "build/$preset/bin/haven" run "${HAVEN_SCENARIO:-scenarios/idlib_2019_2020.yaml}" --overwrite
     ;;
   test)
-    install_missing; build
+    install_missing "${packages[@]}"; build
     ctest --preset "$preset"
     ;;
-  *) echo "usage: tools/setup.sh [deps|build|run|test]" >&2; exit 2 ;;
+  *) echo "usage: tools/setup.sh [deps|deps-clang|build|run|test]" >&2; exit 2 ;;
 esac
