@@ -34,8 +34,12 @@ Scenario random_scenario(std::uint32_t seed) {
     const auto kind = static_cast<NodeKind>(pick(6));
     std::optional<double> capacity;
     if (pick(2) == 0) capacity = uniform(0, 50'000);
-    nodes.push_back(b.node(fmt::format("n{}", i), uniform(34, 36), uniform(35, 37), pick(3) == 0 ? 0 : pick(200'000),
-                           kind, capacity));
+    // Each draw is named before the call: C++ leaves the order of a call's arguments open, and the scenario must be
+    // the same whichever compiler builds the test.
+    const double lat = uniform(34, 36);
+    const double lon = uniform(35, 37);
+    const int residents = pick(3) == 0 ? 0 : pick(200'000);
+    nodes.push_back(b.node(fmt::format("n{}", i), lat, lon, residents, kind, capacity));
     if (pick(4) == 0) b.node_at(nodes.back()).displaced_by_group.assign(b.scenario().groups.size(), pick(5000));
     if (kind == NodeKind::border_crossing && pick(2) == 0) b.node_at(nodes.back()).closed = true;
     static const std::array<std::string, 2> sides = {"a", "b"};
@@ -43,34 +47,56 @@ Scenario random_scenario(std::uint32_t seed) {
   }
   std::vector<CorridorIndex> corridors;
   for (int i = 1; i < n; ++i) {
-    corridors.push_back(b.corridor(nodes[static_cast<std::size_t>(pick(i))], nodes[static_cast<std::size_t>(i)],
-                                   uniform(5, 80), static_cast<CorridorKind>(pick(4)),
-                                   pick(4) == 0 ? std::optional<double>(uniform(10, 2000)) : std::nullopt,
-                                   pick(8) == 0));
+    const auto from = nodes[static_cast<std::size_t>(pick(i))];
+    const double length_km = uniform(5, 80);
+    const auto kind = static_cast<CorridorKind>(pick(4));
+    const auto capacity = pick(4) == 0 ? std::optional<double>(uniform(10, 2000)) : std::nullopt;
+    const bool one_way = pick(8) == 0;
+    corridors.push_back(b.corridor(from, nodes[static_cast<std::size_t>(i)], length_km, kind, capacity, one_way));
   }
   for (int k = pick(n); k > 0; --k) {
     const int x = pick(n), y = pick(n);
+    const double length_km = uniform(5, 80);
     if (x != y)
       corridors.push_back(
-          b.corridor(nodes[static_cast<std::size_t>(x)], nodes[static_cast<std::size_t>(y)], uniform(5, 80)));
+          b.corridor(nodes[static_cast<std::size_t>(x)], nodes[static_cast<std::size_t>(y)], length_km));
   }
   Scenario probe = b.scenario();
-  for (int k = 1 + pick(5); k > 0; --k)
-    b.bombard(nodes[static_cast<std::size_t>(pick(n))], uniform(0.5, 30), pick(days),
-              pick(2) ? std::optional<int>(days) : std::nullopt);
-  if (pick(2)) b.event(Capture{nodes[static_cast<std::size_t>(pick(n))], "b"}, pick(days), pick(days) + days);
-  if (pick(2) && !corridors.empty())
-    b.event(CorridorClosure{corridors[static_cast<std::size_t>(pick(static_cast<int>(corridors.size())))]}, pick(days),
-            pick(days) + days / 2);
+  auto any_node = [&] { return nodes[static_cast<std::size_t>(pick(n))]; };
+  for (int k = 1 + pick(5); k > 0; --k) {
+    const auto node = any_node();
+    const double strikes_per_day = uniform(0.5, 30);
+    const int start_day = pick(days);
+    const auto end_day = pick(2) ? std::optional<int>(days) : std::nullopt;
+    b.bombard(node, strikes_per_day, start_day, end_day);
+  }
+  if (pick(2)) {
+    const auto node = any_node();
+    const int start_day = pick(days);
+    const int end_day = pick(days) + days;
+    b.event(Capture{node, "b"}, start_day, end_day);
+  }
+  if (pick(2) && !corridors.empty()) {
+    const auto corridor = corridors[static_cast<std::size_t>(pick(static_cast<int>(corridors.size())))];
+    const int start_day = pick(days);
+    const int end_day = pick(days) + days / 2;
+    b.event(CorridorClosure{corridor}, start_day, end_day);
+  }
   if (pick(2)) b.event(Ceasefire{}, pick(days), days);
-  if (pick(2))
-    b.event(CapacityChange{nodes[static_cast<std::size_t>(pick(n))], uniform(0, 1e5)}, pick(days),
-            pick(days) + days / 2);
+  if (pick(2)) {
+    const auto node = any_node();
+    const double capacity = uniform(0, 1e5);
+    const int start_day = pick(days);
+    const int end_day = pick(days) + days / 2;
+    b.event(CapacityChange{node, capacity}, start_day, end_day);
+  }
   if (pick(2)) {
     const int x = pick(n), y = pick(n);
+    const double people_per_day = uniform(10, 3000);
+    const int start_day = pick(days);
     if (x != y)
-      b.event(Evacuation{nodes[static_cast<std::size_t>(x)], nodes[static_cast<std::size_t>(y)], uniform(10, 3000)},
-              pick(days), days);
+      b.event(Evacuation{nodes[static_cast<std::size_t>(x)], nodes[static_cast<std::size_t>(y)], people_per_day},
+              start_day, days);
   }
   for (int i = 0; i < n; ++i) {
     if (b.scenario().nodes[static_cast<std::size_t>(i)].kind == NodeKind::border_crossing && pick(2)) {
@@ -140,6 +166,7 @@ TEST_CASE("conservation - over 200 random scenarios nobody is created or lost on
 
 TEST_CASE("determinism - the same seed gives identical series at 1 and 2 threads and other seeds differ") {
   int differing = 0;
+  int member_differing = 0;
   for (std::uint32_t seed = 1; seed <= 20; ++seed) {
     CAPTURE(seed);
     const Scenario s = random_scenario(1000 + seed);
@@ -149,9 +176,12 @@ TEST_CASE("determinism - the same seed gives identical series at 1 and 2 threads
     const auto other = run(s, Mode::stochastic, 8, 2);
     if (!same_series(one, other)) ++differing;
     const auto member = run(s, Mode::stochastic, 7, 1, 1);
-    if (one.cumulative_displaced_.back() > 1000) CHECK_FALSE(same_series(one, member));
+    if (!same_series(one, member)) ++member_differing;
   }
+  // Counted, not required of each scenario: in some, nobody's move depends on a draw (evacuations, people
+  // displaced from the start), so neither the seed nor the run index can change them.
   CHECK(differing >= 15);
+  CHECK(member_differing >= 15);
 }
 
 // The engine splits its per-node loops over threads only above 4,096 nodes (below, the overhead is not worth it),
