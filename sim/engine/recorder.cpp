@@ -23,6 +23,7 @@ void MemoryRecorder::on_day(const DayRecord& r) {
   corridor_inflow_.push_back(*r.corridor_inflow);
   in_transit_.push_back(*r.in_transit);
   threat_.push_back(*r.threat);
+  capacity_.push_back(r.capacity ? *r.capacity : std::vector<double>{});
   cumulative_displaced_.push_back(r.cumulative_displaced);
 }
 
@@ -44,6 +45,7 @@ void MemoryRecorder::replay(Observer& observer) const {
     record.corridor_inflow = &corridor_inflow_[day];
     record.in_transit = &in_transit_[day];
     record.threat = &threat_[day];
+    record.capacity = capacity_[day].empty() ? nullptr : &capacity_[day];
     record.cumulative_displaced = cumulative_displaced_[day];
     observer.on_day(record);
   }

@@ -844,7 +844,6 @@ class Simulation::Impl {
     const Cohort cohort = cohorts_[slot];
     release(slot);
     incoming_[at(cohort.destination)] -= cohort.count;
-    arrivals_[idx(at(node))] += cohort.count;
     if (!cohort.mix) {
       settle_part(node, cohort.group, cohort.origin, cohort.count);
       return;
@@ -873,6 +872,7 @@ class Simulation::Impl {
       return;
     }
     displaced_(idx(i), idx(g)) += count;
+    arrivals_[idx(i)] += count;
     displaced_arrivals_by_node_[i] += count;
     // Stays are kept sorted by (origin, group): arrivals find theirs by binary search.
     auto& stays = stays_[i];
@@ -916,6 +916,7 @@ class Simulation::Impl {
     record.corridor_inflow = &corridor_inflow_;
     record.in_transit = &in_transit_;
     record.threat = &threat_;
+    record.capacity = &capacity_;
     record.cumulative_displaced = cumulative_displaced_;
     for (auto* o : observers_) o->on_day(record);
 

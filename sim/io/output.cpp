@@ -266,6 +266,13 @@ class Hdf5Writer::Impl {
     if (threat_dataset_.valid()) {
       for (auto i : nodes_) threat_buffer_.push_back((*r.threat)(static_cast<Eigen::Index>(i)));
     }
+    if (capacity_dataset_.valid()) {
+      // No shelter limit (crossings, transit, external) is infinity, as the engine holds it (and equal to itself,
+      // so files compare equal where they should); NaN only for a record that carried no capacity.
+      for (auto i : nodes_) {
+        capacity_buffer_.push_back(r.capacity ? (*r.capacity)[static_cast<std::size_t>(i)] : std::nan(""));
+      }
+    }
     ++buffered_days_;
     if (buffered_days_ == chunk_days || next_record_ == recorded_days_.size()) flush_buffers();
   }
@@ -278,6 +285,7 @@ class Hdf5Writer::Impl {
     write_origin_destination(record);
     datasets_.clear();
     threat_dataset_.reset();
+    capacity_dataset_.reset();
     coordinates_.clear();
     file_.close();
     fs::rename(partial_path_, final_path_);
@@ -314,6 +322,7 @@ class Hdf5Writer::Impl {
     h5::set_attribute(root, "scenario_name", s_.name);
     h5::set_attribute(root, "variant", s_.variant);
     h5::set_attribute(root, "description", s_.description);
+    h5::set_attribute(root, "variant_description", s_.variant_description);
     h5::set_attribute(root, "start_date", format_iso_date(s_.start_date));
     h5::set_attribute<std::int32_t>(root, "days", info_.days);
     h5::set_attribute<std::uint64_t>(root, "seed", info_.seed);
@@ -391,7 +400,7 @@ class Hdf5Writer::Impl {
     dimension("corridor", s_.corridors.size(), "corridor");
     dimension("group", s_.groups.size(), "demographic group");
 
-    std::vector<std::string> names, ids, corridor_ids, group_ids;
+    std::vector<std::string> names, ids, corridor_ids, group_ids, pcodes, admin1s, admin2s;
     std::vector<double> lat, lon, capacity, corridor_length;
     std::vector<std::int8_t> kind;
     std::vector<std::int32_t> index, from, to;
@@ -399,6 +408,9 @@ class Hdf5Writer::Impl {
       const auto& n = s_.nodes[static_cast<std::size_t>(i)];
       names.push_back(n.name);
       ids.push_back(n.id);
+      pcodes.push_back(n.pcode);
+      admin1s.push_back(n.admin1);
+      admin2s.push_back(n.admin2);
       lat.push_back(n.lat_deg);
       lon.push_back(n.lon_deg);
       kind.push_back(static_cast<std::int8_t>(n.kind));
@@ -414,6 +426,9 @@ class Hdf5Writer::Impl {
     string_coordinate("node_id", "node", ids, "node id in the scenario");
     h5::set_attribute(file_.open_dataset("node_id").id(), "cf_role", std::string("timeseries_id"));
     string_coordinate("node_name", "node", names, "node name");
+    string_coordinate("node_pcode", "node", pcodes, "place code of the node (e.g. COD p-code; empty: none given)");
+    string_coordinate("node_admin1", "node", admin1s, "first-level administrative area (empty: none given)");
+    string_coordinate("node_admin2", "node", admin2s, "second-level administrative area (empty: none given)");
     coordinate<double>("node_lat", "node", lat, "latitude", "degrees_north", "latitude");
     coordinate<double>("node_lon", "node", lon, "longitude", "degrees_east", "longitude");
     coordinate<std::int32_t>("node_index", "node", index, "index of the node in the scenario's node list");
@@ -475,7 +490,8 @@ class Hdf5Writer::Impl {
         {"residents", "people at home", flow::stock},
         {"displaced_present", "displaced people present (hosted)", flow::stock},
         {"departures", "people who set off from the node during the day", flow::daily_sum},
-        {"arrivals", "people who reached their destination at the node during the day", flow::daily_sum},
+        {"arrivals", "people who arrived at the node as displaced during the day (returns home excluded)",
+         flow::daily_sum},
         {"returns", "people who arrived back home at the node during the day", flow::daily_sum},
         {"waiting", "people queued at the node for a full corridor", flow::stock},
         {"unsheltered", "displaced people present beyond the node's shelter capacity", flow::stock},
@@ -498,6 +514,19 @@ class Hdf5Writer::Impl {
       h5::set_attribute(threat_dataset_.id(), "coordinates", std::string(node_coordinates));
       attach(threat_dataset_.id(), {"time", "node"});
     }
+    // Capacity is a model quantity (events change it; fractions are possible): doubles, infinity where unlimited.
+    if (wanted("capacity")) {
+      std::vector<hsize_t> chunk = {std::min<hsize_t>(chunk_days, std::max<std::size_t>(recorded_days_.size(), 1)),
+                                    std::max<hsize_t>(1, std::min<hsize_t>(chunk_nodes, nodes_.size()))};
+      capacity_dataset_ =
+          file_.create_dataset<double>("capacity", {recorded_days_.size(), nodes_.size()}, h5::Layout{chunk, 4});
+      h5::set_attribute(capacity_dataset_.id(), "long_name",
+                        std::string("shelter capacity of the node at the end of the day (inf: no limit)"));
+      h5::set_attribute(capacity_dataset_.id(), "units", std::string("1"));
+      h5::set_attribute(capacity_dataset_.id(), "cell_methods", std::string("time: point"));
+      h5::set_attribute(capacity_dataset_.id(), "coordinates", std::string(node_coordinates));
+      attach(capacity_dataset_.id(), {"time", "node"});
+    }
   }
 
   void flush_buffers() {
@@ -517,6 +546,11 @@ class Hdf5Writer::Impl {
     if (threat_dataset_.valid() && !nodes_.empty()) {
       h5::write_slab<double>(threat_dataset_.id(), {written_days_, 0}, {buffered_days_, nodes_.size()}, threat_buffer_);
       threat_buffer_.clear();
+    }
+    if (capacity_dataset_.valid() && !nodes_.empty()) {
+      h5::write_slab<double>(capacity_dataset_.id(), {written_days_, 0}, {buffered_days_, nodes_.size()},
+                             capacity_buffer_);
+      capacity_buffer_.clear();
     }
     written_days_ += buffered_days_;
     buffered_days_ = 0;
@@ -639,6 +673,8 @@ class Hdf5Writer::Impl {
   std::vector<double> threat_buffer_;
   std::map<std::string, RoundedFlow> flows_;
   std::vector<std::int64_t> flow_steps_;
+  h5::Handle capacity_dataset_;
+  std::vector<double> capacity_buffer_;
   std::vector<int> recorded_days_;
   std::vector<NodeIndex> nodes_;
   std::size_t next_record_ = 0;
@@ -737,6 +773,23 @@ RunFile read_run_file(const fs::path& path) {
     run.od_origin = h5::read_dataset<std::int32_t>(file, "od_origin", {pairs});
     run.od_destination = h5::read_dataset<std::int32_t>(file, "od_destination", {pairs});
     run.od_count = h5::read_dataset<std::int64_t>(file, "od_count", {pairs});
+    if (file.has("capacity")) run.capacity = h5::read_dataset<double>(file, "capacity", {times, nodes});
+    run.node_id = h5::read_string_dataset(file, "node_id", nodes);
+    run.node_lat = h5::read_dataset<double>(file, "node_lat", {nodes});
+    run.node_lon = h5::read_dataset<double>(file, "node_lon", {nodes});
+    // Files written before place codes existed have none: empty strings, one per node.
+    auto optional_strings = [&](const char* name) {
+      return file.has(name) ? h5::read_string_dataset(file, name, nodes) : std::vector<std::string>(nodes);
+    };
+    run.node_pcode = optional_strings("node_pcode");
+    run.node_admin1 = optional_strings("node_admin1");
+    run.node_admin2 = optional_strings("node_admin2");
+    run.corridor_from = h5::read_dataset<std::int32_t>(file, "corridor_from", {corridors});
+    run.corridor_to = h5::read_dataset<std::int32_t>(file, "corridor_to", {corridors});
+    if (h5::has_attribute(root, "description")) run.description = h5::read_string_attribute(root, "description");
+    if (h5::has_attribute(root, "variant_description")) {
+      run.variant_description = h5::read_string_attribute(root, "variant_description");
+    }
     return run;
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("{}: {}", path.string(), e.what()));

@@ -700,6 +700,9 @@ class ScenarioDecoder {
           n.capacity_people = reader_.number_in(v, p("capacity"), 0.0, max_population);
         if (auto v = m.get("admin_area"); v.IsDefined()) n.admin_area = reader_.string(v, p("admin_area")).value_or("");
         if (auto v = m.get("country"); v.IsDefined()) n.country = reader_.string(v, p("country")).value_or("");
+        if (auto v = m.get("pcode"); v.IsDefined()) n.pcode = reader_.string(v, p("pcode")).value_or("");
+        if (auto v = m.get("admin1"); v.IsDefined()) n.admin1 = reader_.string(v, p("admin1")).value_or("");
+        if (auto v = m.get("admin2"); v.IsDefined()) n.admin2 = reader_.string(v, p("admin2")).value_or("");
         if (auto v = m.get("control"); v.IsDefined()) n.control = reader_.string(v, p("control")).value_or("");
         if (auto v = m.get("closed"); v.IsDefined()) {
           n.closed = reader_.boolean(v, p("closed")).value_or(false);
@@ -1469,6 +1472,10 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
       ScenarioDecoder decoder(reader, scenario);
       decoder.decode(doc);
       scenario.variant = options.variant;
+      if (!options.variant.empty()) {
+        const YAML::Node described = doc["variants"][options.variant]["description"];
+        if (described.IsDefined() && described.IsScalar()) scenario.variant_description = described.Scalar();
+      }
       // The resolved document is the scenario as run: the applied variant is folded in, so the overlays go.
       if (!options.variant.empty()) doc.remove("variants");
       if (options.variant.empty() && located_overrides.empty() && options.set_overrides.empty() &&

@@ -127,7 +127,10 @@ std::string scenario_json_schema() {
                                    {"admin_area", text},
                                    {"country", text},
                                    {"control", text},
-                                   {"closed", boolean}},
+                                   {"closed", boolean},
+                                   {"pcode", text},
+                                   {"admin1", text},
+                                   {"admin2", text}},
                                   {"id", "kind", "lat", "lon"});
   const std::string corridor = object(keys::corridor,
                                       {{"id", identifier},

@@ -191,6 +191,8 @@ TEST_CASE("returns start once the origin has been safe for return_delay_days") {
   }
   CHECK(r.threat_[11](a) >= 0.2);
   CHECK(r.threat_[12](a) < 0.2);
+  // One definition of arrivals: people arriving home are returns, never arrivals (a hosts nobody).
+  for (std::size_t day = 0; day < 30; ++day) CHECK(r.arrivals_[day](a) == 0);
 }
 
 TEST_CASE("an evacuation moves its daily rate while it lasts") {
@@ -300,6 +302,12 @@ TEST_CASE("overlapping closures and capacity changes stack and unwind to the sce
   CHECK(capacity_on(6) == 70'000);
   CHECK(capacity_on(9) == 70'000);   // the first change ended, the later one still holds
   CHECK(capacity_on(16) == 13'000);  // both ended: the scenario's own capacity
+  // The daily record carries the capacity in force, as the log says.
+  for (int day : {1, 4, 6, 9, 16}) {
+    CAPTURE(day);
+    REQUIRE(r.capacity_[static_cast<std::size_t>(day)].size() == 2);
+    CHECK(r.capacity_[static_cast<std::size_t>(day)][static_cast<std::size_t>(camp)] == capacity_on(day));
+  }
 }
 
 TEST_CASE("nobody returns to an unsafe origin even with no return delay") {

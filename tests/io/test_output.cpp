@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <functional>
 
 #include "../support.hpp"
@@ -289,4 +290,37 @@ TEST_CASE("HDF5 failures become exceptions that say what we were doing") {
 
 TEST_CASE("sha256_hex matches the standard test vector") {
   CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("the file holds each node's capacity per day and its place code and admin names") {
+  auto loaded = load_scenario_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml",
+                                   {.set_overrides = {"nodes.northcamp.pcode=VL0203", "nodes.northcamp.admin1=Northern",
+                                                      "nodes.northcamp.admin2=Gate District"}});
+  REQUIRE(loaded.scenario);
+  const Scenario& s = *loaded.scenario;
+  const fs::path path = temp_dir("capacity") / "valley.h5";
+  MemoryRecorder memory;
+  {
+    Simulation simulation(s, RunConfig{.seed = 3});
+    Hdf5Writer writer(path, s, Provenance{"test", loaded.resolved_yaml});
+    simulation.add_observer(memory);
+    simulation.add_observer(writer);
+    simulation.run();
+  }
+  const RunFile file = read_run_file(path);
+  const std::size_t n = s.nodes.size();
+  REQUIRE(file.capacity.size() == file.times() * n);
+  for (std::size_t t = 0; t < file.times(); ++t) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const double expected = memory.capacity_[t][i];
+      REQUIRE(file.capacity[t * n + i] == expected);  // infinite: no limit (the border crossing)
+    }
+  }
+  std::size_t camp = 0;
+  while (file.node_id[camp] != "northcamp") ++camp;
+  CHECK(file.node_pcode[camp] == "VL0203");
+  CHECK(file.node_admin1[camp] == "Northern");
+  CHECK(file.node_admin2[camp] == "Gate District");
+  CHECK(file.node_pcode[0].empty());
+  CHECK(file.capacity[camp] == 40'000);
 }

@@ -37,6 +37,7 @@ __all__ = [
 # Per-node / per-corridor / per-group metadata that open_run turns into coordinates.
 _METADATA = [
     "node_id", "node_name", "node_lat", "node_lon", "node_index", "node_kind",
+    "node_pcode", "node_admin1", "node_admin2",
     "corridor_id", "corridor_from", "corridor_to", "corridor_length_km",
     "group_name", "od_origin", "od_destination", "time_bnds",
 ]
@@ -53,8 +54,8 @@ def open_run(path: str | os.PathLike, load: bool = True) -> xr.Dataset:
     - ``time``: decoded dates (datetime64), the state at the end of each recorded day.
     - ``node``: node names (``ds.displaced_present.sel(node="North Camp")``); node ids instead if two
       nodes share a name. ``node_id``, ``node_index`` (index in the scenario's node list), ``node_lat``
-      (degrees_north), ``node_lon`` (degrees_east), ``node_kind`` (int8 code) and ``node_kind_name`` are
-      coordinates on ``node``.
+      (degrees_north), ``node_lon`` (degrees_east), ``node_kind`` (int8 code), ``node_kind_name`` and, in
+      files that have them, ``node_pcode``, ``node_admin1`` and ``node_admin2`` are coordinates on ``node``.
     - ``destination`` (dimension of ``od_matrix``, when present): node names as for ``node``.
     - ``corridor``: corridor ids (``corridor_from``/``corridor_to`` node indices, ``corridor_length_km`` in km).
     - ``group``: group ids.

@@ -37,14 +37,17 @@ struct DayRecord {
   const CountMatrix* residents_by_group = nullptr;  // at home
   const CountMatrix* displaced_by_group = nullptr;  // displaced people present (hosted)
   const CountVector* departures = nullptr;          // people who set off from the node during the day
-  const CountVector* arrivals = nullptr;            // people who ended a journey at the node (incl. returns, stranded)
-  const CountVector* returns = nullptr;             // people who arrived back home at the node
-  const CountVector* waiting = nullptr;             // people queued at the node for a full corridor
-  const CountVector* unsheltered = nullptr;         // displaced people present beyond the node's capacity
-  const CountVector* corridor_inflow = nullptr;     // people who entered each corridor during the day
-  const CountVector* in_transit = nullptr;          // people on each corridor at the end of the day
-  const Eigen::VectorXd* threat = nullptr;          // strikes/day equivalent at each node
-  Count cumulative_displaced = 0;                   // people who have left home since day 0 (each time they did)
+  // Arrivals are people arriving at a node as displaced (incl. stranded); people arriving back home are `returns`,
+  // never arrivals, so arrivals + returns are the journeys that ended at the node.
+  const CountVector* arrivals = nullptr;          // people who arrived at the node as displaced
+  const CountVector* returns = nullptr;           // people who arrived back home at the node
+  const CountVector* waiting = nullptr;           // people queued at the node for a full corridor
+  const CountVector* unsheltered = nullptr;       // displaced people present beyond the node's capacity
+  const CountVector* corridor_inflow = nullptr;   // people who entered each corridor during the day
+  const CountVector* in_transit = nullptr;        // people on each corridor at the end of the day
+  const Eigen::VectorXd* threat = nullptr;        // strikes/day equivalent at each node
+  const std::vector<double>* capacity = nullptr;  // shelter capacity (people) at each node; infinite: no limit
+  Count cumulative_displaced = 0;                 // people who have left home since day 0 (each time they did)
 };
 
 // A scenario event taking effect, or an engine event worth logging (e.g. a route with no way through).

@@ -24,6 +24,7 @@ class MemoryRecorder final : public Observer {
   std::vector<CountMatrix> displaced_;
   std::vector<CountVector> departures_, arrivals_, returns_, waiting_, unsheltered_, corridor_inflow_, in_transit_;
   std::vector<Eigen::VectorXd> threat_;
+  std::vector<std::vector<double>> capacity_;
   std::vector<Count> cumulative_displaced_;
   std::vector<EventRecord> events_;
   FinalRecord final_;

@@ -83,6 +83,12 @@ struct RunFile {
   std::vector<std::int64_t> population, residents, displaced_present, departures, arrivals, returns, waiting,
       unsheltered, corridor_inflow, in_transit, cumulative_displaced;
   std::vector<double> threat;
+  std::vector<double> capacity;     // (time, node), people; infinity where the node has no shelter limit
+  std::string description;          // the scenario's description
+  std::string variant_description;  // the applied variant's description (empty: none, or the base scenario)
+  std::vector<std::string> node_id, node_pcode, node_admin1, node_admin2;
+  std::vector<double> node_lat, node_lon;
+  std::vector<std::int32_t> corridor_from, corridor_to;  // indices into the scenario's node list (node_index)
   std::vector<std::int32_t> od_origin, od_destination;
   std::vector<std::int64_t> od_count;
   std::size_t times() const { return time_days.size(); }

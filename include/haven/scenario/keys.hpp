@@ -15,9 +15,9 @@ inline constexpr std::array<std::string_view, 8> scenario = {"name",     "title"
                                                              "end_date", "days",  "seed",        "sources"};
 inline constexpr std::array<std::string_view, 3> source = {"publisher", "url", "note"};
 inline constexpr std::array<std::string_view, 4> group = {"id", "share", "departure_factor", "speed_factor"};
-inline constexpr std::array<std::string_view, 12> node = {"id",         "name",       "kind",      "lat",
-                                                          "lon",        "population", "displaced", "capacity",
-                                                          "admin_area", "country",    "control",   "closed"};
+inline constexpr std::array<std::string_view, 15> node = {
+    "id",         "name",    "kind",    "lat",    "lon",   "population", "displaced", "capacity",
+    "admin_area", "country", "control", "closed", "pcode", "admin1",     "admin2"};
 inline constexpr std::array<std::string_view, 9> corridor = {
     "id", "from", "to", "length_km", "kind", "speed_km_per_day", "capacity_people_per_day", "bidirectional", "closed"};
 // Keys every event takes, then the union of the kind-specific ones.

@@ -46,6 +46,10 @@ struct Node {
   std::vector<std::int64_t> displaced_by_group;  // already displaced (origin outside the model) hosted here on day 0
   std::optional<double> capacity_people;         // shelter capacity; absent = default_capacity_factor x population
   std::string admin_area;
+  // Place code (e.g. a COD admin or settlement code) and admin level 1/2 names, carried into exports (HXL).
+  std::string pcode;
+  std::string admin1;
+  std::string admin2;
   std::string country;
   std::string control;  // who holds the node on day 0 (free text, e.g. "opposition"); empty = uncontested
   bool closed = false;  // border crossings: closed to people on day 0
@@ -154,6 +158,7 @@ struct Scenario {
   OutputSettings outputs;
   std::vector<std::string> variant_names;  // every variant the file defines
   std::string variant;                     // the variant applied, if any
+  std::string variant_description;         // its description (the resolved file no longer holds the variants)
 
   [[nodiscard]] std::optional<NodeIndex> find_node(std::string_view id) const;
   [[nodiscard]] std::optional<CorridorIndex> find_corridor(std::string_view id) const;
@@ -173,11 +178,11 @@ inline constexpr std::array<std::string_view, 9> event_kind_names = {
     "border_opening", "ceasefire", "capacity_change",  "evacuation"};
 
 // Series the engine records; `outputs.variables` selects among them.
-inline constexpr std::array<std::string_view, 13> output_variable_names = {
+inline constexpr std::array<std::string_view, 14> output_variable_names = {
     "population",  "residents",       "displaced_present",    "departures",
     "arrivals",    "corridor_inflow", "in_transit",           "waiting",
     "unsheltered", "returns",         "cumulative_displaced", "od_matrix",
-    "threat"};
+    "threat",      "capacity"};
 
 // Series observations may refer to.
 inline constexpr std::array<std::string_view, 3> observation_variable_names = {"cumulative_displaced",
