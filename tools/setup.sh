@@ -25,6 +25,7 @@ packages=(
   openmpi-bin libopenmpi-dev
   python3 python3-h5py python3-xarray python3-h5netcdf python3-netcdf4 python3-matplotlib python3-pytest
   python3-nbformat python3-nbconvert python3-ipykernel jupyter-nbconvert python3-jsonschema python3-yaml
+  gdal-bin
 )
 
 # Optional: clang, libFuzzer and LLVM's OpenMP runtime (with Archer, which tells ThreadSanitizer about OpenMP's

@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
+#include "haven/util/date.hpp"
 #include "haven/util/text.hpp"
 
 namespace haven {
@@ -15,21 +17,120 @@ std::string signed_grouped(double value) {
   return (value >= 0 ? "+" : "") + grouped(value);
 }
 
+// Columns a terminal shows for UTF-8 text (one per code point: names are letters, not wide CJK or emoji).
+std::size_t display_width(const std::string& text) {
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// At most `width` columns: the start of the text and an ellipsis.
+std::string shorten(const std::string& text, std::size_t width) {
+  if (display_width(text) <= width || width == 0) return text;
+  std::string out;
+  std::size_t shown = 0;
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    const bool starts_char = (static_cast<unsigned char>(text[k]) & 0xC0) != 0x80;
+    if (starts_char && shown == width - 1) break;
+    if (starts_char) ++shown;
+    out += text[k];
+  }
+  return out + "\u2026";
+}
+
+std::string pad_right(const std::string& text, std::size_t width) {
+  const std::size_t w = display_width(text);
+  return text + std::string(w < width ? width - w : 0, ' ');
+}
+
+std::string pad_left(const std::string& text, std::size_t width) {
+  const std::size_t w = display_width(text);
+  return std::string(w < width ? width - w : 0, ' ') + text;
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (const char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+constexpr std::size_t label_limit = 28;
+
 }  // namespace
 
-WhatIfOutcome summarise_run(const RunFile& file, const std::vector<int>& days) {
+std::string ComparePoint::label() const {
+  switch (kind) {
+    case Kind::end:
+      return "end";
+    case Kind::peak:
+      return "peak day";
+    case Kind::day:
+      break;
+  }
+  return fmt::format("day {}", day);
+}
+
+std::string ComparePoint::column() const {
+  switch (kind) {
+    case Kind::end:
+      return "displaced_by_end";
+    case Kind::peak:
+      return "displaced_by_peak_day";
+    case Kind::day:
+      break;
+  }
+  return fmt::format("displaced_by_day_{}", day);
+}
+
+std::optional<ComparePoint> parse_compare_point(const std::string& text, const std::string& start_date,
+                                                std::string& error) {
+  if (text == "end") return ComparePoint{ComparePoint::Kind::end, 0};
+  if (text == "peak") return ComparePoint{ComparePoint::Kind::peak, 0};
+  int day = 0;
+  const auto [end, code] = std::from_chars(text.data(), text.data() + text.size(), day);
+  if (code == std::errc() && end == text.data() + text.size() && !text.empty()) {
+    if (day < 0) {
+      error = fmt::format("--at {}: a day is 0 or more (day 0 is the start date)", text);
+      return std::nullopt;
+    }
+    return ComparePoint{ComparePoint::Kind::day, day};
+  }
+  if (const auto date = parse_iso_date(text)) {
+    const auto start = parse_iso_date(start_date);
+    const long offset = start ? days_between(*start, *date) : -1;
+    if (offset < 0) {
+      error = fmt::format("--at {}: the date is before the run's start ({})", text, start_date);
+      return std::nullopt;
+    }
+    return ComparePoint{ComparePoint::Kind::day, static_cast<int>(std::min<long>(offset, 1'000'000'000))};
+  }
+  error = fmt::format("--at '{}': expected a day number, a date (YYYY-MM-DD), 'end' or 'peak'", text);
+  return std::nullopt;
+}
+
+std::vector<ComparePoint> default_compare_points(const std::vector<RunFile>& files) {
+  int last = -1;
+  for (const auto& file : files) {
+    if (file.time_days.empty()) continue;
+    last = last < 0 ? file.time_days.back() : std::min(last, file.time_days.back());
+  }
+  std::vector<ComparePoint> points;
+  for (int day : {30, 60, 90}) {
+    if (day < last) points.push_back({ComparePoint::Kind::day, day});
+  }
+  points.push_back({ComparePoint::Kind::end, 0});
+  return points;
+}
+
+WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>& points) {
   WhatIfOutcome outcome;
   outcome.label = file.scenario_name + (file.variant.empty() ? "" : " [" + file.variant + "]");
+  outcome.description = file.variant_description.empty() ? file.description : file.variant_description;
+  // Folded YAML text ends in a line break and may hold more: one line for tables and CSV cells.
+  for (char& c : outcome.description) c = c == '\n' || c == '\r' ? ' ' : c;
+  while (!outcome.description.empty() && outcome.description.back() == ' ') outcome.description.pop_back();
   const std::size_t t_count = file.times(), n = file.nodes();
-  for (int day : days) {
-    auto it = std::find(file.time_days.begin(), file.time_days.end(), day);
-    if (it == file.time_days.end() || file.cumulative_displaced.empty()) {
-      outcome.by_day.emplace_back(std::nullopt);
-    } else {
-      outcome.by_day.emplace_back(
-          static_cast<double>(file.cumulative_displaced[static_cast<std::size_t>(it - file.time_days.begin())]));
-    }
-  }
+  if (t_count > 0) outcome.last_day = file.time_days.back();
   for (std::size_t t = 0; t < t_count && !file.cumulative_displaced.empty(); ++t) {
     // With a recording interval the rise is per interval; daily files give the daily peak.
     const double rise = static_cast<double>(file.cumulative_displaced[t]) -
@@ -37,6 +138,23 @@ WhatIfOutcome summarise_run(const RunFile& file, const std::vector<int>& days) {
     if (rise > outcome.peak_daily_departures) {
       outcome.peak_daily_departures = rise;
       outcome.peak_day = file.time_days[t];
+    }
+  }
+  for (const auto& point : points) {
+    std::optional<int> day;
+    if (t_count > 0) {
+      day = point.kind == ComparePoint::Kind::end    ? file.time_days.back()
+            : point.kind == ComparePoint::Kind::peak ? outcome.peak_day
+                                                     : point.day;
+    }
+    auto it = day ? std::find(file.time_days.begin(), file.time_days.end(), *day) : file.time_days.end();
+    if (it == file.time_days.end() || file.cumulative_displaced.empty()) {
+      outcome.at_point.emplace_back(std::nullopt);
+      outcome.point_day.emplace_back(std::nullopt);
+    } else {
+      outcome.at_point.emplace_back(
+          static_cast<double>(file.cumulative_displaced[static_cast<std::size_t>(it - file.time_days.begin())]));
+      outcome.point_day.emplace_back(day);
     }
   }
   for (std::size_t t = 0; t < t_count && !file.unsheltered.empty(); ++t) {
@@ -59,23 +177,29 @@ WhatIfOutcome summarise_run(const RunFile& file, const std::vector<int>& days) {
 }
 
 WhatIfOutcome summarise_members(const std::vector<RunFile>& members, const std::string& label,
-                                const std::vector<int>& days) {
+                                const std::vector<ComparePoint>& points) {
   WhatIfOutcome mean;
   mean.label = label;
-  mean.by_day.assign(days.size(), std::nullopt);
+  mean.at_point.assign(points.size(), std::nullopt);
+  mean.point_day.assign(points.size(), std::nullopt);
   if (members.empty()) return mean;
   const auto count = static_cast<double>(members.size());
   std::vector<double> present_end;
-  std::vector<std::size_t> has_day(days.size(), 0);
-  std::vector<double> day_sum(days.size(), 0.0);
-  double peak_day_sum = 0.0;
+  std::vector<std::size_t> has_point(points.size(), 0);
+  std::vector<double> point_sum(points.size(), 0.0), point_day_sum(points.size(), 0.0);
+  double peak_day_sum = 0.0, last_day_sum = 0.0;
   for (const auto& member : members) {
-    const WhatIfOutcome one = summarise_run(member, days);
-    for (std::size_t d = 0; d < days.size(); ++d) {
-      if (one.by_day[d]) ++has_day[d], day_sum[d] += *one.by_day[d];
+    const WhatIfOutcome one = summarise_run(member, points);
+    if (mean.description.empty()) mean.description = one.description;
+    for (std::size_t p = 0; p < points.size(); ++p) {
+      if (!one.at_point[p]) continue;
+      ++has_point[p];
+      point_sum[p] += *one.at_point[p];
+      point_day_sum[p] += *one.point_day[p];
     }
     mean.peak_daily_departures += one.peak_daily_departures / count;
     peak_day_sum += one.peak_day;
+    last_day_sum += one.last_day;
     mean.unsheltered_peak += one.unsheltered_peak / count;
     mean.displaced_present_end += one.displaced_present_end / count;
     const std::size_t t_count = member.times(), n = member.nodes();
@@ -86,10 +210,13 @@ WhatIfOutcome summarise_members(const std::vector<RunFile>& members, const std::
       }
     }
   }
-  for (std::size_t d = 0; d < days.size(); ++d) {
-    if (has_day[d] == members.size()) mean.by_day[d] = day_sum[d] / count;
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    if (has_point[p] != members.size()) continue;
+    mean.at_point[p] = point_sum[p] / count;
+    mean.point_day[p] = static_cast<int>(std::lround(point_day_sum[p] / count));
   }
   mean.peak_day = static_cast<int>(std::lround(peak_day_sum / count));
+  mean.last_day = static_cast<int>(std::lround(last_day_sum / count));
   std::vector<std::pair<std::string, double>> present;
   for (std::size_t i = 0; i < present_end.size(); ++i) {
     if (present_end[i] > 0) present.emplace_back(members.front().node_name[i], present_end[i]);
@@ -100,38 +227,148 @@ WhatIfOutcome summarise_members(const std::vector<RunFile>& members, const std::
   return mean;
 }
 
-std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const std::vector<int>& days) {
+std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const std::vector<ComparePoint>& points,
+                             std::size_t width) {
   std::string out;
   if (outcomes.empty()) return out;
-  std::size_t label_width = 8;
-  for (const auto& o : outcomes) label_width = std::max(label_width, o.label.size());
-  out += fmt::format("{:<{}}", "run", label_width);
-  for (int day : days) out += fmt::format(" {:>22}", fmt::format("displaced by day {}", day));
-  out += fmt::format(" {:>22} {:>22} {:>22}\n", "peak daily departures", "unsheltered peak", "displaced at the end");
+  // Columns: header and one cell per run.
+  struct Column {
+    std::string header;
+    std::vector<std::string> cells;
+  };
+  std::vector<Column> columns;
   const WhatIfOutcome& first = outcomes.front();
   auto cell = [&](std::optional<double> value, std::optional<double> reference, bool is_first) -> std::string {
     if (!value) return "-";
     if (is_first || !reference) return grouped(*value);
     return fmt::format("{} ({})", grouped(*value), signed_grouped(*value - *reference));
   };
-  for (std::size_t r = 0; r < outcomes.size(); ++r) {
-    const auto& o = outcomes[r];
-    const bool is_first = r == 0;
-    out += fmt::format("{:<{}}", o.label, label_width);
-    for (std::size_t d = 0; d < days.size(); ++d)
-      out += fmt::format(" {:>22}", cell(o.by_day[d], first.by_day[d], is_first));
-    out += fmt::format(" {:>22} {:>22} {:>22}\n", cell(o.peak_daily_departures, first.peak_daily_departures, is_first),
-                       cell(o.unsheltered_peak, first.unsheltered_peak, is_first),
-                       cell(o.displaced_present_end, first.displaced_present_end, is_first));
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    Column column{"by " + points[p].label(), {}};
+    for (std::size_t r = 0; r < outcomes.size(); ++r) {
+      column.cells.push_back(cell(outcomes[r].at_point[p], first.at_point[p], r == 0));
+    }
+    columns.push_back(std::move(column));
+  }
+  auto add = [&](std::string header, double WhatIfOutcome::*field) {
+    Column column{std::move(header), {}};
+    for (std::size_t r = 0; r < outcomes.size(); ++r) {
+      column.cells.push_back(cell(outcomes[r].*field, first.*field, r == 0));
+    }
+    columns.push_back(std::move(column));
+  };
+  add("peak departures/day", &WhatIfOutcome::peak_daily_departures);
+  add("unsheltered peak", &WhatIfOutcome::unsheltered_peak);
+  add("present at the end", &WhatIfOutcome::displaced_present_end);
+
+  std::size_t label_width = 3;
+  for (const auto& o : outcomes) label_width = std::max(label_width, display_width(shorten(o.label, label_limit)));
+  std::vector<std::size_t> widths;
+  for (const auto& column : columns) {
+    std::size_t w = display_width(column.header);
+    for (const auto& c : column.cells) w = std::max(w, display_width(c));
+    widths.push_back(w);
+  }
+  out += "displaced (left home) by each point, peaks and the end\n";
+  // Blocks of columns that fit the width, each repeating the run labels.
+  std::size_t begin = 0;
+  while (begin < columns.size()) {
+    std::size_t end = begin;
+    std::size_t used = label_width;
+    while (end < columns.size() && (end == begin || used + 2 + widths[end] <= width)) used += 2 + widths[end++];
+    if (begin > 0) out += "\n";
+    std::string header = pad_right("run", label_width);
+    for (std::size_t c = begin; c < end; ++c) header += "  " + pad_left(columns[c].header, widths[c]);
+    out += header + "\n";
+    for (std::size_t r = 0; r < outcomes.size(); ++r) {
+      std::string line = pad_right(shorten(outcomes[r].label, label_limit), label_width);
+      for (std::size_t c = begin; c < end; ++c) line += "  " + pad_left(columns[c].cells[r], widths[c]);
+      out += line + "\n";
+    }
+    begin = end;
+  }
+  // Which day `end` and `peak` fell on, when that is not the same last day for every run.
+  bool days_differ = false;
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    if (points[p].kind == ComparePoint::Kind::day) continue;
+    for (const auto& o : outcomes) days_differ = days_differ || o.point_day[p] != first.point_day[p];
+    days_differ = days_differ || points[p].kind == ComparePoint::Kind::peak;
+  }
+  if (days_differ) {
+    out += "days of end and peak:";
+    for (const auto& o : outcomes) {
+      std::string days;
+      for (std::size_t p = 0; p < points.size(); ++p) {
+        if (points[p].kind == ComparePoint::Kind::day) continue;
+        days += fmt::format("{}{}: day {}", days.empty() ? "" : ", ",
+                            points[p].kind == ComparePoint::Kind::end ? "end" : "peak",
+                            o.point_day[p] ? fmt::format("{}", *o.point_day[p]) : "-");
+      }
+      out += fmt::format("\n  {}  {}", pad_right(shorten(o.label, label_limit), label_width), days);
+    }
+    out += "\n";
   }
   out += "top destinations (displaced present at the end)\n";
   for (const auto& o : outcomes) {
     std::string names;
     for (const auto& [name, people] : o.top_destinations)
       names += fmt::format("{}{} {}", names.empty() ? "" : ", ", name, grouped(people));
-    out += fmt::format("  {:<{}} {}\n", o.label, label_width, names.empty() ? "(none)" : names);
+    out += shorten(fmt::format("  {}  {}", pad_right(shorten(o.label, label_limit), label_width),
+                               names.empty() ? "(none)" : names),
+                   width) +
+           "\n";
   }
-  if (outcomes.size() > 1) out += "(differences from the first run in brackets)\n";
+  bool any_description = false;
+  for (const auto& o : outcomes) any_description = any_description || !o.description.empty();
+  if (any_description) {
+    out += "what each run is\n";
+    for (const auto& o : outcomes) {
+      out += shorten(fmt::format("  {}  {}", pad_right(shorten(o.label, label_limit), label_width),
+                                 o.description.empty() ? "-" : o.description),
+                     width) +
+             "\n";
+    }
+  }
+  if (outcomes.size() > 1) out += "(differences from the first run in brackets; full names and values: --csv)\n";
+  return out;
+}
+
+std::string comparison_csv(const std::vector<WhatIfOutcome>& outcomes, const std::vector<ComparePoint>& points) {
+  std::vector<std::string> header = {"run", "description"};
+  for (const auto& point : points) {
+    header.push_back(point.column());
+    if (point.kind != ComparePoint::Kind::day) header.push_back(point.column() + "_day");
+  }
+  for (const char* name : {"peak_daily_departures", "peak_day", "unsheltered_peak", "displaced_present_end", "last_day",
+                           "top_destinations"}) {
+    header.emplace_back(name);
+  }
+  std::string out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    for (std::size_t k = 0; k < cells.size(); ++k) out += (k ? "," : "") + csv_field(cells[k]);
+    out += "\r\n";
+  };
+  auto number = [](double v) { return fmt::format("{}", static_cast<long long>(std::llround(v))); };
+  line(header);
+  for (const auto& o : outcomes) {
+    std::vector<std::string> row = {o.label, o.description};
+    for (std::size_t p = 0; p < points.size(); ++p) {
+      row.push_back(o.at_point[p] ? number(*o.at_point[p]) : "");
+      if (points[p].kind != ComparePoint::Kind::day) {
+        row.push_back(o.point_day[p] ? fmt::format("{}", *o.point_day[p]) : "");
+      }
+    }
+    std::string names;
+    for (const auto& [name, people] : o.top_destinations) {
+      names += fmt::format("{}{} {}", names.empty() ? "" : "; ", name, number(people));
+    }
+    for (std::string value :
+         {number(o.peak_daily_departures), fmt::format("{}", o.peak_day), number(o.unsheltered_peak),
+          number(o.displaced_present_end), fmt::format("{}", o.last_day), names}) {
+      row.push_back(std::move(value));
+    }
+    line(row);
+  }
   return out;
 }
 

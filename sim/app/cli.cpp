@@ -14,6 +14,7 @@
 
 #include "check_summary.hpp"
 #include "common.hpp"
+#include "export_commands.hpp"
 #include "flee_commands.hpp"
 #include "haven/analysis/compare.hpp"
 #include "haven/analysis/series.hpp"
@@ -201,15 +202,20 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
     if (print_diagnostics(resolved.back().diagnostics, err) != exit_ok) return exit_bad_input;
     if (!days_within_period(args, *resolved.back().scenario, err)) return exit_bad_input;
   }
-  std::vector<WhatIfOutcome> outcomes;
+  std::vector<RunFile> files;
   for (const auto& loaded : resolved) {
     std::filesystem::path path;
     std::ostringstream ignored;
     const int code = run_one(args, loaded, argv, false, args.no_output ? out : ignored, err, &path);
     if (code != exit_ok) return code;
-    if (!args.no_output) outcomes.push_back(summarise_run(read_run_file(path)));
+    if (!args.no_output) files.push_back(read_run_file(path));
   }
-  if (!outcomes.empty()) out << comparison_table(outcomes);
+  if (!files.empty()) {
+    const auto points = default_compare_points(files);
+    std::vector<WhatIfOutcome> outcomes;
+    for (const auto& file : files) outcomes.push_back(summarise_run(file, points));
+    out << comparison_table(outcomes, points);
+  }
   return exit_ok;
 }
 
@@ -340,17 +346,62 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
   return failed ? exit_failure : exit_ok;
 }
 
-int command_compare(const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
-  std::vector<WhatIfOutcome> outcomes;
-  for (const auto& path : files) {
+struct CompareArgs {
+  std::vector<std::string> files;
+  std::vector<std::string> at;
+  bool csv = false;
+};
+
+int command_compare(const CompareArgs& args, std::ostream& out, std::ostream& err) {
+  // Each argument is a run file or an ensemble (whose row is the mean of its members).
+  struct Entry {
+    std::vector<RunFile> runs;
+    std::string label;  // empty: a single run, labelled by summarise_run
+  };
+  std::vector<Entry> entries;
+  std::vector<RunFile> all_runs;  // for the points' period: every run, ensemble members too
+  for (const auto& path : args.files) {
     if (is_ensemble_file(path)) {
-      const EnsembleFile ensemble = read_usable_ensemble(path, err);
-      outcomes.push_back(summarise_members(ensemble.runs, ensemble_label(ensemble)));
+      EnsembleFile ensemble = read_usable_ensemble(path, err);
+      entries.push_back({ensemble.runs, ensemble_label(ensemble)});
     } else {
-      outcomes.push_back(summarise_run(read_run_file(path)));
+      entries.push_back({{read_run_file(path)}, ""});
     }
+    all_runs.insert(all_runs.end(), entries.back().runs.begin(), entries.back().runs.end());
   }
-  out << comparison_table(outcomes);
+  std::vector<ComparePoint> points;
+  bool bad = false;
+  int last = -1;
+  for (const auto& file : all_runs) {
+    if (!file.time_days.empty()) last = std::max(last, file.time_days.back());
+  }
+  for (const auto& text : args.at) {
+    std::string error;
+    auto point = parse_compare_point(text, all_runs.front().start_date, error);
+    if (!point) {
+      err << "haven compare: error: " << error << "\n";
+      bad = true;
+      continue;
+    }
+    // A day past every run's end would only show dashes: say so instead.
+    if (point->kind == ComparePoint::Kind::day && point->day > last) {
+      err << fmt::format(
+          "haven compare: error: --at {} is day {}, past the end of every run (last day {}); use "
+          "'end' for the last day\n",
+          text, point->day, last);
+      bad = true;
+      continue;
+    }
+    points.push_back(*point);
+  }
+  if (bad) return exit_bad_input;
+  if (points.empty()) points = default_compare_points(all_runs);
+  std::vector<WhatIfOutcome> outcomes;
+  for (const auto& entry : entries) {
+    outcomes.push_back(entry.label.empty() ? summarise_run(entry.runs.front(), points)
+                                           : summarise_members(entry.runs, entry.label, points));
+  }
+  out << (args.csv ? comparison_csv(outcomes, points) : comparison_table(outcomes, points));
   return exit_ok;
 }
 
@@ -621,12 +672,16 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   validate_command->add_flag("--skip-unrecorded", validate_args.skip_unrecorded,
                              "Compare the points the runs can supply and list the others (default: an error)");
 
-  std::vector<std::string> compare_files;
-  auto* compare = app.add_subcommand("compare", "Compare what-if runs: displaced by day 30/60/90, peaks, destinations");
+  CompareArgs compare_args;
+  auto* compare = app.add_subcommand("compare", "Compare what-if runs: displaced by chosen days, peaks, destinations");
   compare
-      ->add_option("files", compare_files,
+      ->add_option("files", compare_args.files,
                    "Run files or ensembles (.h5; an ensemble gives its members' mean); differences are from the first")
       ->required();
+  compare->add_option("--at", compare_args.at,
+                      "Where to read displaced: a day, a date (YYYY-MM-DD), 'end' or 'peak' (repeat it; default: "
+                      "days 30, 60, 90 within the period, and the end)");
+  compare->add_flag("--csv", compare_args.csv, "Print CSV (full names, every column) instead of the table");
 
   std::string info_file;
   auto* info = app.add_subcommand("info", "Describe a Haven output file: scenario, period, seed, headline numbers");
@@ -653,6 +708,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
   SweepCommands sweep_commands(app);
   FleeCommands flee_commands(app);
+  ExportCommands export_commands(app);
   finish_options(app);
 
   if (auto mistake = value_without_its_flag(app, args)) {
@@ -687,6 +743,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (compare->parsed()) return command_compare(compare_files, out, err);
     if (auto code = sweep_commands.dispatch(args, out, err)) return *code;
     if (auto code = flee_commands.dispatch(out, err)) return *code;
+    if (auto code = export_commands.dispatch(out, err)) return *code;
     if (generate->parsed()) {
       const auto problems = generator_problems(generator);
       for (const auto& problem : problems) err << fmt::format("haven: error: {}\n", problem);

@@ -182,17 +182,20 @@ TEST_CASE("haven compare on two small files gives the expected table") {
   const auto b = hand_made_file(dir / "b.h5", s, 1500.0, "faster");
   auto result = test::run_cli({"compare", a.string(), b.string()});
   CHECK(result.exit_code == 0);
+  // Day 90 is the last day of a 91-day run: the default points are days 30 and 60, then the end.
   const std::string expected =
-      "run              displaced by day 30    displaced by day 60    displaced by day 90  peak daily departures "
-      "      unsheltered peak   displaced at the end\n"
-      "hand                          31,000                 61,000                 91,000                  1,000 "
-      "                   500                 91,000\n"
-      "hand [faster]       46,500 (+15,500)       91,500 (+30,500)      136,500 (+45,500)           1,500 (+500) "
-      "              500 (+0)      136,500 (+45,500)\n"
+      "displaced (left home) by each point, peaks and the end\n"
+      "run                   by day 30         by day 60             by end  peak departures/day\n"
+      "hand                     31,000            61,000             91,000                1,000\n"
+      "hand [faster]  46,500 (+15,500)  91,500 (+30,500)  136,500 (+45,500)         1,500 (+500)\n"
+      "\n"
+      "run            unsheltered peak  present at the end\n"
+      "hand                        500              91,000\n"
+      "hand [faster]          500 (+0)   136,500 (+45,500)\n"
       "top destinations (displaced present at the end)\n"
-      "  hand          camp 91,000\n"
-      "  hand [faster] camp 136,500\n"
-      "(differences from the first run in brackets)\n";
+      "  hand           camp 91,000\n"
+      "  hand [faster]  camp 136,500\n"
+      "(differences from the first run in brackets; full names and values: --csv)\n";
   CHECK(result.out == expected);
 }
 

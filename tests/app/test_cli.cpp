@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <sstream>
 
 #include "../support.hpp"
 #include "app/sweep_commands.hpp"
@@ -15,14 +16,41 @@
 namespace fs = std::filesystem;
 using namespace haven::test;
 
+namespace {
+
+// Every "{tmp}" in `text` replaced by `directory`.
+std::string with_tmp(std::string text, const std::string& directory) {
+  for (auto at = text.find("{tmp}"); at != std::string::npos; at = text.find("{tmp}", at + directory.size())) {
+    text.replace(at, 5, directory);
+  }
+  return text;
+}
+
+}  // namespace
+
+// NAME.setup (optional) holds commands, one a line, run first (e.g. the runs a `compare` reads); "{tmp}" in it and
+// in NAME.cmd is a fresh directory removed afterwards.
 TEST_CASE("CLI transcripts match their golden files") {
   const auto cases = files_with_extension(HAVEN_TEST_DATA_DIR "/golden", ".cmd");
   CHECK(!cases.empty());
   for (const auto& path : cases) {
     CAPTURE(path.stem().string());
+    const fs::path tmp = fs::temp_directory_path() / ("haven-golden-" + path.stem().string());
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    const fs::path setup = fs::path(path).replace_extension(".setup");
+    if (fs::exists(setup)) {
+      std::istringstream lines(read_text(setup));
+      for (std::string command; std::getline(lines, command);) {
+        if (command.empty()) continue;
+        const auto prepared = run_cli(split_words(with_tmp(command, tmp.string())));
+        REQUIRE_MESSAGE(prepared.exit_code == 0, command << "\n" << prepared.err);
+      }
+    }
     std::string line = read_text(path);
     line.erase(std::remove(line.begin(), line.end(), '\n'), line.end());
-    const auto result = run_cli(split_words(line));
+    const auto result = run_cli(split_words(with_tmp(line, tmp.string())));
+    fs::remove_all(tmp);
     check_golden(result, fs::path(path).replace_extension(".expected"));
   }
 }

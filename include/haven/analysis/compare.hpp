@@ -9,25 +9,50 @@
 
 namespace haven {
 
+// Where the table reads cumulative displaced: a day of the scenario, the end of each run, or each run's peak day
+// of departures.
+struct ComparePoint {
+  enum class Kind { day, end, peak };
+  Kind kind = Kind::day;
+  int day = 0;
+  [[nodiscard]] std::string label() const;   // "day 30", "end", "peak day"
+  [[nodiscard]] std::string column() const;  // "displaced_by_day_30", "displaced_by_end", ...
+};
+
+// "end", "peak", a day number (0-based) or a date (YYYY-MM-DD, relative to `start_date`); nullopt with `error`
+// set when the text is none of these.
+std::optional<ComparePoint> parse_compare_point(const std::string& text, const std::string& start_date,
+                                                std::string& error);
+
+// Days 30, 60 and 90 where they fall before the last recorded day of every run, then the end.
+std::vector<ComparePoint> default_compare_points(const std::vector<RunFile>& files);
+
 struct WhatIfOutcome {
-  std::string label;                          // scenario [variant]
-  std::vector<std::optional<double>> by_day;  // cumulative displaced at each of the report days
-  double peak_daily_departures = 0.0;         // largest one-day rise of cumulative displaced
+  std::string label;                            // scenario [variant]
+  std::string description;                      // the variant's description
+  std::vector<std::optional<double>> at_point;  // cumulative displaced at each compare point
+  std::vector<std::optional<int>> point_day;    // the day each point fell on in this run
+  double peak_daily_departures = 0.0;           // largest one-day rise of cumulative displaced
   int peak_day = 0;
   double unsheltered_peak = 0.0;
   double displaced_present_end = 0.0;
+  int last_day = 0;
   std::vector<std::pair<std::string, double>> top_destinations;  // by displaced present at the end
 };
 
-// Report days for the table (30, 60, 90 by default).
-WhatIfOutcome summarise_run(const RunFile& file, const std::vector<int>& days = {30, 60, 90});
+WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>& points);
 
-// An ensemble's row: the mean over its members of each member's outcome (top destinations by the members' mean
-// displaced present at the end), labelled with how many members it averages.
+// An ensemble's row: the mean over its members of each member's outcome (each member read at its own end or peak
+// day; top destinations by the members' mean displaced present at the end), labelled with how many it averages.
 WhatIfOutcome summarise_members(const std::vector<RunFile>& members, const std::string& label,
-                                const std::vector<int>& days = {30, 60, 90});
+                                const std::vector<ComparePoint>& points);
 
-// The table: one row per run, each number with its difference from the first row.
-std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const std::vector<int>& days = {30, 60, 90});
+// The table, at most `width` columns wide (columns wrap into further blocks; long labels end in an ellipsis): one
+// row per run, each number with its difference from the first row.
+std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const std::vector<ComparePoint>& points,
+                             std::size_t width = 100);
+
+// The same as CSV (full labels, every column, no differences), UTF-8 with CRLF line ends.
+std::string comparison_csv(const std::vector<WhatIfOutcome>& outcomes, const std::vector<ComparePoint>& points);
 
 }  // namespace haven

@@ -1,0 +1,49 @@
+#pragma once
+// Exports of a run file for tools that cannot read HDF5: long-form CSV tables (with an HXL hashtag row, so HDX
+// tools read them) and RFC 7946 GeoJSON layers (QGIS, web maps). docs/exports.md describes every column.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "haven/io/output.hpp"
+#include "haven/scenario/scenario.hpp"
+
+namespace haven {
+
+struct ExportOptions {
+  bool csv = false;
+  bool geojson = false;
+  bool hxl = true;              // the HXL hashtag row under each CSV header
+  bool overwrite = false;       // replace files that exist
+  bool geojson_series = false;  // per-day series as array properties of each feature
+};
+
+// A table in long form: header, HXL hashtags (one per column), rows of text cells.
+struct ExportTable {
+  std::vector<std::string> header;
+  std::vector<std::string> hxl;
+  std::vector<std::vector<std::string>> rows;
+};
+
+// `scenario` is the run's resolved scenario (from the file's scenario_yaml): it supplies the names, codes and
+// coordinates of corridor ends and origin-destination nodes that a node subset may have left out of the file.
+ExportTable node_day_table(const RunFile& run, const Scenario& scenario);
+ExportTable corridor_day_table(const RunFile& run, const Scenario& scenario);
+ExportTable origin_destination_table(const RunFile& run, const Scenario& scenario);
+ExportTable summary_table(const RunFile& run);
+
+// CSV text: UTF-8 with CRLF line ends (RFC 4180), quoted where needed.
+std::string to_csv(const ExportTable& table, bool hxl);
+
+// FeatureCollections: nodes as Points, corridors as LineStrings between their ends; lon/lat, at most 7 decimals.
+std::string nodes_geojson(const RunFile& run, const Scenario& scenario, bool series);
+std::string corridors_geojson(const RunFile& run, const Scenario& scenario, bool series);
+
+// Writes the chosen formats into `directory` (created if missing) and returns the files written. Every file is
+// written to a temporary name and renamed; when one of them exists and `overwrite` is off, nothing is written and
+// std::runtime_error names the files that exist.
+std::vector<std::filesystem::path> export_run(const RunFile& run, const Scenario& scenario,
+                                              const std::filesystem::path& directory, const ExportOptions& options);
+
+}  // namespace haven

@@ -1,0 +1,438 @@
+#include "haven/io/export.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+
+#include "haven/util/date.hpp"
+
+namespace haven {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A (time, column) series of the run file: empty when the file did not record it.
+struct Series {
+  const std::vector<std::int64_t>* values;
+  std::size_t columns;
+  [[nodiscard]] bool recorded() const { return !values->empty(); }
+  [[nodiscard]] std::int64_t at(std::size_t t, std::size_t column) const { return (*values)[t * columns + column]; }
+};
+
+std::string cell(const std::vector<std::int64_t>& values, std::size_t index) {
+  return values.empty() ? std::string() : fmt::format("{}", values[index]);
+}
+
+std::string number(double value) {
+  if (!std::isfinite(value)) return {};
+  if (value == std::floor(value) && std::fabs(value) < 1e15) return fmt::format("{}", static_cast<std::int64_t>(value));
+  return fmt::format("{}", value);
+}
+
+// Coordinates: at most 7 decimals (about 1 cm), trailing zeros dropped.
+std::string coordinate(double degrees) {
+  std::string text = fmt::format("{:.7f}", degrees);
+  while (!text.empty() && text.back() == '0') text.pop_back();
+  if (!text.empty() && text.back() == '.') text.pop_back();
+  if (text == "-0") text = "0";
+  return text;
+}
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string json_number_or_null(double value) {
+  return std::isfinite(value) ? number(value) : "null";
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos && (text.empty() || text.front() != ' ')) return text;
+  std::string out = "\"";
+  for (const char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+struct Dates {
+  Date start;
+  explicit Dates(const RunFile& run) : start(parse_iso_date(run.start_date).value_or(Date{})) {}
+  [[nodiscard]] std::string operator()(int day) const { return format_iso_date(add_days(start, day)); }
+};
+
+const Node* scenario_node(const Scenario& scenario, std::int32_t index) {
+  if (index < 0 || static_cast<std::size_t>(index) >= scenario.nodes.size()) return nullptr;
+  return &scenario.nodes[static_cast<std::size_t>(index)];
+}
+
+// Final value, peak value and the first day of the peak of column `column` of a series.
+struct Extremes {
+  std::int64_t final_value = 0;
+  std::int64_t peak = 0;
+  int peak_day = 0;
+  std::int64_t total = 0;
+};
+
+Extremes extremes(const RunFile& run, const Series& series, std::size_t column) {
+  Extremes e;
+  for (std::size_t t = 0; t < run.times(); ++t) {
+    const auto v = series.at(t, column);
+    e.total += v;
+    if (t == 0 || v > e.peak) {
+      e.peak = v;
+      e.peak_day = run.time_days[t];
+    }
+    e.final_value = v;
+  }
+  return e;
+}
+
+}  // namespace
+
+ExportTable node_day_table(const RunFile& run, const Scenario& scenario) {
+  (void)scenario;
+  ExportTable table;
+  table.header = {"date",    "day",        "node_id",   "node_name",         "pcode",
+                  "admin1",  "admin2",     "residents", "displaced_present", "arrivals",
+                  "returns", "departures", "waiting",   "unsheltered",       "capacity"};
+  table.hxl = {"#date",
+               "#date+day_number",
+               "#loc+id",
+               "#loc+name",
+               "#loc+code",
+               "#adm1+name",
+               "#adm2+name",
+               "#population+residents+ind",
+               "#affected+displaced+ind",
+               "#affected+displaced+arrivals+ind",
+               "#affected+returnees+ind",
+               "#affected+displaced+departures+ind",
+               "#affected+displaced+waiting+ind",
+               "#affected+displaced+unsheltered+ind",
+               "#capacity+shelter+ind"};
+  const Dates date(run);
+  const std::size_t n = run.nodes();
+  for (std::size_t t = 0; t < run.times(); ++t) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t k = t * n + i;
+      table.rows.push_back({date(run.time_days[t]), fmt::format("{}", run.time_days[t]), run.node_id[i],
+                            run.node_name[i], run.node_pcode[i], run.node_admin1[i], run.node_admin2[i],
+                            cell(run.residents, k), cell(run.displaced_present, k), cell(run.arrivals, k),
+                            cell(run.returns, k), cell(run.departures, k), cell(run.waiting, k),
+                            cell(run.unsheltered, k), run.capacity.empty() ? "" : number(run.capacity[k])});
+    }
+  }
+  return table;
+}
+
+ExportTable corridor_day_table(const RunFile& run, const Scenario& scenario) {
+  ExportTable table;
+  table.header = {"date",  "day",     "corridor_id", "from_id", "from_name", "from_pcode",
+                  "to_id", "to_name", "to_pcode",    "inflow",  "in_transit"};
+  table.hxl = {"#date",
+               "#date+day_number",
+               "#loc+corridor+id",
+               "#loc+origin+id",
+               "#loc+origin+name",
+               "#loc+origin+code",
+               "#loc+dest+id",
+               "#loc+dest+name",
+               "#loc+dest+code",
+               "#affected+displaced+inflow+ind",
+               "#affected+displaced+transit+ind"};
+  const Dates date(run);
+  const std::size_t c_count = run.corridor_name.size();
+  for (std::size_t t = 0; t < run.times(); ++t) {
+    for (std::size_t c = 0; c < c_count; ++c) {
+      const Node* from = scenario_node(scenario, run.corridor_from[c]);
+      const Node* to = scenario_node(scenario, run.corridor_to[c]);
+      const std::size_t k = t * c_count + c;
+      table.rows.push_back({date(run.time_days[t]), fmt::format("{}", run.time_days[t]), run.corridor_name[c],
+                            from ? from->id : "", from ? from->name : "", from ? from->pcode : "", to ? to->id : "",
+                            to ? to->name : "", to ? to->pcode : "", cell(run.corridor_inflow, k),
+                            cell(run.in_transit, k)});
+    }
+  }
+  return table;
+}
+
+ExportTable origin_destination_table(const RunFile& run, const Scenario& scenario) {
+  ExportTable table;
+  table.header = {"origin_id",          "origin_name",        "origin_pcode",     "origin_admin1",
+                  "origin_admin2",      "destination_id",     "destination_name", "destination_pcode",
+                  "destination_admin1", "destination_admin2", "arrivals"};
+  table.hxl = {"#loc+origin+id",
+               "#loc+origin+name",
+               "#adm2+origin+code",
+               "#adm1+origin+name",
+               "#adm2+origin+name",
+               "#loc+dest+id",
+               "#loc+dest+name",
+               "#adm2+dest+code",
+               "#adm1+dest+name",
+               "#adm2+dest+name",
+               "#affected+displaced+arrivals+ind"};
+  for (std::size_t k = 0; k < run.od_count.size(); ++k) {
+    const Node* o = scenario_node(scenario, run.od_origin[k]);
+    const Node* d = scenario_node(scenario, run.od_destination[k]);
+    table.rows.push_back({o ? o->id : "", o ? o->name : "", o ? o->pcode : "", o ? o->admin1 : "", o ? o->admin2 : "",
+                          d ? d->id : "", d ? d->name : "", d ? d->pcode : "", d ? d->admin1 : "", d ? d->admin2 : "",
+                          fmt::format("{}", run.od_count[k])});
+  }
+  return table;
+}
+
+ExportTable summary_table(const RunFile& run) {
+  ExportTable table;
+  table.header = {"scenario",
+                  "variant",
+                  "description",
+                  "mode",
+                  "seed",
+                  "start_date",
+                  "end_date",
+                  "displaced",
+                  "displaced_present_end",
+                  "arrivals",
+                  "returns",
+                  "unsheltered_peak",
+                  "unsheltered_peak_date",
+                  "in_transit_end"};
+  table.hxl = {"#meta+scenario",
+               "#meta+variant",
+               "#description",
+               "#meta+mode",
+               "#meta+seed",
+               "#date+start",
+               "#date+end",
+               "#affected+displaced+cumulative+ind",
+               "#affected+displaced+ind",
+               "#affected+displaced+arrivals+ind",
+               "#affected+returnees+ind",
+               "#affected+displaced+unsheltered+ind",
+               "#date+unsheltered_peak",
+               "#affected+displaced+transit+ind"};
+  const Dates date(run);
+  const std::size_t t_count = run.times(), n = run.nodes();
+  auto sum_at = [&](const std::vector<std::int64_t>& v, std::size_t t, std::size_t width) {
+    std::int64_t s = 0;
+    for (std::size_t i = 0; i < width; ++i) s += v[t * width + i];
+    return s;
+  };
+  auto sum_all = [](const std::vector<std::int64_t>& v) -> std::string {
+    if (v.empty()) return {};
+    std::int64_t s = 0;
+    for (auto x : v) s += x;
+    return fmt::format("{}", s);
+  };
+  std::string unsheltered_peak, unsheltered_peak_date;
+  if (!run.unsheltered.empty() && t_count > 0) {
+    std::int64_t peak = -1;
+    for (std::size_t t = 0; t < t_count; ++t) {
+      const auto v = sum_at(run.unsheltered, t, n);
+      if (v > peak) {
+        peak = v;
+        unsheltered_peak_date = date(run.time_days[t]);
+      }
+    }
+    unsheltered_peak = fmt::format("{}", peak);
+  }
+  const bool any = t_count > 0;
+  table.rows.push_back(
+      {run.scenario_name, run.variant, run.variant_description.empty() ? run.description : run.variant_description,
+       run.mode, fmt::format("{}", run.seed), any ? date(run.time_days.front()) : "",
+       any ? date(run.time_days.back()) : "",
+       any && !run.cumulative_displaced.empty() ? fmt::format("{}", run.cumulative_displaced.back()) : "",
+       any && !run.displaced_present.empty() ? fmt::format("{}", sum_at(run.displaced_present, t_count - 1, n)) : "",
+       sum_all(run.arrivals), sum_all(run.returns), unsheltered_peak, unsheltered_peak_date,
+       any && !run.in_transit.empty() ? fmt::format("{}", sum_at(run.in_transit, t_count - 1, run.corridor_name.size()))
+                                      : ""});
+  return table;
+}
+
+std::string to_csv(const ExportTable& table, bool hxl) {
+  std::string out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    for (std::size_t k = 0; k < cells.size(); ++k) out += (k ? "," : "") + csv_field(cells[k]);
+    out += "\r\n";
+  };
+  line(table.header);
+  if (hxl) line(table.hxl);
+  for (const auto& row : table.rows) line(row);
+  return out;
+}
+
+namespace {
+
+// Properties of one feature from the (time, column) series: final, peak, peak date (and the series).
+void series_properties(std::string& out, const RunFile& run, const char* name, const Series& series, std::size_t column,
+                       bool with_series, bool flow) {
+  if (!series.recorded() || run.times() == 0) return;
+  const Dates date(run);
+  const Extremes e = extremes(run, series, column);
+  if (flow) out += fmt::format(",\"{}_total\":{}", name, e.total);
+  out += fmt::format(",\"{}_final\":{},\"{}_peak\":{},\"{}_peak_date\":{}", name, e.final_value, name, e.peak, name,
+                     json_string(date(e.peak_day)));
+  if (with_series) {
+    out += fmt::format(",\"{}\":[", name);
+    for (std::size_t t = 0; t < run.times(); ++t) out += fmt::format("{}{}", t ? "," : "", series.at(t, column));
+    out += "]";
+  }
+}
+
+std::string dates_property(const RunFile& run) {
+  const Dates date(run);
+  std::string out = ",\"dates\":[";
+  for (std::size_t t = 0; t < run.times(); ++t) out += (t ? "," : "") + json_string(date(run.time_days[t]));
+  return out + "]";
+}
+
+}  // namespace
+
+std::string nodes_geojson(const RunFile& run, const Scenario& scenario, bool series) {
+  std::string out = "{\"type\":\"FeatureCollection\",\"features\":[";
+  const std::size_t n = run.nodes(), t_count = run.times();
+  for (std::size_t i = 0; i < n; ++i) {
+    const Node* node = scenario_node(scenario, run.node_index[i]);
+    out += i ? ",\n" : "\n";
+    out += fmt::format(
+        "{{\"type\":\"Feature\",\"id\":{},\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{},{}]}},"
+        "\"properties\":{{\"id\":{},\"name\":{},\"kind\":{},\"pcode\":{},\"admin1\":{},\"admin2\":{}",
+        json_string(run.node_id[i]), coordinate(run.node_lon[i]), coordinate(run.node_lat[i]),
+        json_string(run.node_id[i]), json_string(run.node_name[i]),
+        json_string(node ? std::string(to_string(node->kind)) : ""), json_string(run.node_pcode[i]),
+        json_string(run.node_admin1[i]), json_string(run.node_admin2[i]));
+    if (!run.capacity.empty() && t_count > 0) {
+      out += fmt::format(",\"capacity_final\":{}", json_number_or_null(run.capacity[(t_count - 1) * n + i]));
+    }
+    series_properties(out, run, "displaced_present", {&run.displaced_present, n}, i, series, false);
+    series_properties(out, run, "unsheltered", {&run.unsheltered, n}, i, series, false);
+    series_properties(out, run, "residents", {&run.residents, n}, i, series, false);
+    series_properties(out, run, "arrivals", {&run.arrivals, n}, i, series, true);
+    series_properties(out, run, "returns", {&run.returns, n}, i, series, true);
+    series_properties(out, run, "departures", {&run.departures, n}, i, series, true);
+    if (series) {
+      out += dates_property(run);
+      if (!run.capacity.empty()) {
+        out += ",\"capacity\":[";
+        for (std::size_t t = 0; t < t_count; ++t) out += (t ? "," : "") + json_number_or_null(run.capacity[t * n + i]);
+        out += "]";
+      }
+    }
+    out += "}}";
+  }
+  return out + "\n]}\n";
+}
+
+std::string corridors_geojson(const RunFile& run, const Scenario& scenario, bool series) {
+  std::string out = "{\"type\":\"FeatureCollection\",\"features\":[";
+  const std::size_t c_count = run.corridor_name.size();
+  bool first = true;
+  for (std::size_t c = 0; c < c_count; ++c) {
+    const Node* from = scenario_node(scenario, run.corridor_from[c]);
+    const Node* to = scenario_node(scenario, run.corridor_to[c]);
+    if (!from || !to) continue;
+    out += first ? "\n" : ",\n";
+    first = false;
+    out += fmt::format(
+        "{{\"type\":\"Feature\",\"id\":{},\"geometry\":{{\"type\":\"LineString\",\"coordinates\":[[{},{}],[{},{}]]}},"
+        "\"properties\":{{\"id\":{},\"from_id\":{},\"from_name\":{},\"from_pcode\":{},\"to_id\":{},\"to_name\":{},"
+        "\"to_pcode\":{}",
+        json_string(run.corridor_name[c]), coordinate(from->lon_deg), coordinate(from->lat_deg),
+        coordinate(to->lon_deg), coordinate(to->lat_deg), json_string(run.corridor_name[c]), json_string(from->id),
+        json_string(from->name), json_string(from->pcode), json_string(to->id), json_string(to->name),
+        json_string(to->pcode));
+    if (c < scenario.corridors.size()) {
+      out += fmt::format(",\"length_km\":{}", number(scenario.corridors[c].length_km));
+    }
+    series_properties(out, run, "inflow", {&run.corridor_inflow, c_count}, c, series, true);
+    series_properties(out, run, "in_transit", {&run.in_transit, c_count}, c, series, false);
+    if (series) out += dates_property(run);
+    out += "}}";
+  }
+  return out + "\n]}\n";
+}
+
+std::vector<fs::path> export_run(const RunFile& run, const Scenario& scenario, const fs::path& directory,
+                                 const ExportOptions& options) {
+  std::vector<std::pair<std::string, std::string>> files;  // name, content
+  if (options.csv) {
+    files.emplace_back("nodes_daily.csv", to_csv(node_day_table(run, scenario), options.hxl));
+    files.emplace_back("corridors_daily.csv", to_csv(corridor_day_table(run, scenario), options.hxl));
+    files.emplace_back("origin_destination.csv", to_csv(origin_destination_table(run, scenario), options.hxl));
+    files.emplace_back("summary.csv", to_csv(summary_table(run), options.hxl));
+  }
+  if (options.geojson) {
+    files.emplace_back("nodes.geojson", nodes_geojson(run, scenario, options.geojson_series));
+    files.emplace_back("corridors.geojson", corridors_geojson(run, scenario, options.geojson_series));
+  }
+  // Every existing file is named at once, before anything is written.
+  if (!options.overwrite) {
+    std::string existing;
+    for (const auto& [name, content] : files) {
+      if (fs::exists(directory / name)) existing += (existing.empty() ? "" : ", ") + (directory / name).string();
+    }
+    if (!existing.empty()) {
+      throw std::runtime_error(fmt::format("{} exist{}; pass --overwrite to replace, or -o to write elsewhere",
+                                           existing, existing.find(", ") == std::string::npos ? "s" : ""));
+    }
+  }
+  std::error_code error;
+  fs::create_directories(directory, error);
+  if (error) throw std::runtime_error(fmt::format("cannot create {}: {}", directory.string(), error.message()));
+  std::vector<fs::path> written;
+  for (const auto& [name, content] : files) {
+    const fs::path target = directory / name;
+    const fs::path temporary = directory / ("." + name + ".partial");
+    {
+      std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+      out << content;
+      out.flush();
+      if (!out) {
+        std::error_code ignored;
+        fs::remove(temporary, ignored);
+        throw std::runtime_error(fmt::format("cannot write {}", target.string()));
+      }
+    }
+    fs::rename(temporary, target, error);
+    if (error) {
+      std::error_code ignored;
+      fs::remove(temporary, ignored);
+      throw std::runtime_error(fmt::format("cannot write {}: {}", target.string(), error.message()));
+    }
+    written.push_back(target);
+  }
+  return written;
+}
+
+}  // namespace haven

@@ -1,0 +1,79 @@
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+#include "haven/analysis/compare.hpp"
+
+using namespace haven;
+
+namespace {
+
+RunFile run_of(const std::string& variant, int days, std::int64_t per_day) {
+  RunFile run;
+  run.scenario_name = "a_province_with_a_rather_long_scenario_name";
+  run.variant = variant;
+  run.description =
+      "a variant description that goes on and on, longer than any terminal line a planner would "
+      "read without scrolling sideways";
+  run.start_date = "2024-03-01";
+  run.node_name = {"Camp"};
+  for (int day = 0; day < days; ++day) {
+    run.time_days.push_back(day);
+    run.cumulative_displaced.push_back(per_day * (day + 1) * 1000);
+    run.displaced_present.push_back(per_day * (day + 1) * 1000);
+    run.unsheltered.push_back(per_day * day * 100);
+  }
+  return run;
+}
+
+std::size_t widest_line(const std::string& text) {
+  std::istringstream lines(text);
+  std::size_t widest = 0;
+  for (std::string line; std::getline(lines, line);) {
+    std::size_t width = 0;
+    for (char c : line) width += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+    widest = std::max(widest, width);
+  }
+  return widest;
+}
+
+}  // namespace
+
+TEST_CASE("compare's default points never fall past the end of a run") {
+  const std::vector<RunFile> ninety = {run_of("", 90, 1)};
+  const auto points = default_compare_points(ninety);
+  REQUIRE(points.size() == 3);  // days 30 and 60, and the end (day 89): no day 90
+  CHECK(points[0].day == 30);
+  CHECK(points[1].day == 60);
+  CHECK(points[2].kind == ComparePoint::Kind::end);
+  CHECK(default_compare_points({run_of("", 20, 1)}).size() == 1);
+}
+
+TEST_CASE("compare's table fits 100 columns with long names and many points") {
+  const std::vector<RunFile> files = {run_of("", 120, 1), run_of("an_extraordinarily_long_variant_name", 120, 250),
+                                      run_of("short", 120, 9)};
+  std::vector<ComparePoint> points;
+  std::string error;
+  for (const char* text : {"10", "2024-04-01", "45", "60", "90", "peak", "end"}) {
+    points.push_back(*parse_compare_point(text, "2024-03-01", error));
+  }
+  CHECK(points[1].day == 31);
+  std::vector<WhatIfOutcome> outcomes;
+  for (const auto& file : files) outcomes.push_back(summarise_run(file, points));
+  const std::string table = comparison_table(outcomes, points);
+  CHECK(widest_line(table) <= 100);
+  CHECK(table.find("\u2026") != std::string::npos);  // a shortened name
+  // The CSV keeps the full names.
+  const std::string csv = comparison_csv(outcomes, points);
+  CHECK(csv.find("an_extraordinarily_long_variant_name") != std::string::npos);
+  CHECK(csv.find("displaced_by_day_31") != std::string::npos);
+}
+
+TEST_CASE("compare --at rejects what is not a day or date or end or peak") {
+  std::string error;
+  CHECK_FALSE(parse_compare_point("yesterday", "2024-03-01", error));
+  CHECK(error.find("'yesterday'") != std::string::npos);
+  CHECK_FALSE(parse_compare_point("2024-02-01", "2024-03-01", error));
+  CHECK(error.find("before the run's start") != std::string::npos);
+  CHECK(parse_compare_point("peak", "2024-03-01", error)->kind == ComparePoint::Kind::peak);
+}

@@ -1,0 +1,101 @@
+#include <doctest/doctest.h>
+
+#include "../support.hpp"
+#include "haven/engine/simulation.hpp"
+#include "haven/io/export.hpp"
+#include "haven/io/output.hpp"
+#include "haven/scenario/load.hpp"
+
+namespace fs = std::filesystem;
+using namespace haven;
+
+namespace {
+
+struct ExportFixture {
+  LoadResult loaded;
+  RunFile run;
+  fs::path dir;
+};
+
+ExportFixture valley_run(const std::string& name, std::vector<std::string> sets = {}) {
+  ExportFixture f;
+  f.loaded = load_scenario_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml", {.set_overrides = sets});
+  REQUIRE(f.loaded.scenario);
+  f.dir = fs::temp_directory_path() / ("haven_export_" + name);
+  fs::remove_all(f.dir);
+  fs::create_directories(f.dir);
+  const fs::path path = f.dir / "valley.h5";
+  {
+    Simulation simulation(*f.loaded.scenario, RunConfig{.seed = 7});
+    Hdf5Writer writer(path, *f.loaded.scenario, Provenance{"test", f.loaded.resolved_yaml});
+    simulation.add_observer(writer);
+    simulation.run();
+  }
+  f.run = read_run_file(path);
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("export CSV quotes cells holding a comma or quote or line end and puts the HXL row second") {
+  ExportTable table;
+  table.header = {"name", "value"};
+  table.hxl = {"#loc+name", "#affected+ind"};
+  table.rows = {{"Town, North", "1"}, {"say \"hi\"", "2"}, {"two\nlines", "3"}};
+  CHECK(to_csv(table, true) ==
+        "name,value\r\n#loc+name,#affected+ind\r\n\"Town, North\",1\r\n\"say \"\"hi\"\"\",2\r\n\"two\nlines\",3\r\n");
+  CHECK(to_csv(table, false).rfind("name,value\r\n\"Town, North\"", 0) == 0);
+}
+
+TEST_CASE("every export table has one HXL tag per column and rows as wide as the header") {
+  const auto f = valley_run("tables", {"nodes.southtown.pcode=VL0101"});
+  const Scenario& s = *f.loaded.scenario;
+  for (const auto& table : {node_day_table(f.run, s), corridor_day_table(f.run, s), origin_destination_table(f.run, s),
+                            summary_table(f.run)}) {
+    CHECK(table.hxl.size() == table.header.size());
+    CHECK_FALSE(table.rows.empty());
+    for (const auto& row : table.rows) REQUIRE(row.size() == table.header.size());
+  }
+  const auto nodes = node_day_table(f.run, s);
+  CHECK(nodes.rows.size() == f.run.times() * f.run.nodes());
+  CHECK(nodes.rows[0][0] == "2024-03-01");
+  CHECK(nodes.rows[0][4] == "VL0101");
+}
+
+TEST_CASE("export GeoJSON writes lon before lat with at most 7 decimals") {
+  auto f = valley_run("geojson");
+  f.run.node_lon[0] = 36.123456789;
+  f.run.node_lat[0] = -0.00000001;
+  const std::string text = nodes_geojson(f.run, *f.loaded.scenario, false);
+  CHECK(text.find("\"coordinates\":[36.1234568,0]") != std::string::npos);
+  CHECK(text.find("\"crs\"") == std::string::npos);
+  const std::string lines = corridors_geojson(f.run, *f.loaded.scenario, false);
+  CHECK(lines.find("\"type\":\"LineString\",\"coordinates\":[[36.6,35.4],") != std::string::npos);
+}
+
+TEST_CASE("export refuses to overwrite and names every file that exists and writes nothing") {
+  const auto f = valley_run("overwrite");
+  const fs::path out = f.dir / "out";
+  ExportOptions options{.csv = true, .geojson = true};
+  CHECK(export_run(f.run, *f.loaded.scenario, out, options).size() == 6);
+  haven::test::write_text(out / "summary.csv", "mine");
+  fs::remove(out / "nodes.geojson");
+  try {
+    export_run(f.run, *f.loaded.scenario, out, options);
+    FAIL("expected an error");
+  } catch (const std::runtime_error& e) {
+    const std::string message = e.what();
+    CHECK(message.find("nodes_daily.csv") != std::string::npos);
+    CHECK(message.find("summary.csv") != std::string::npos);
+    CHECK(message.find("--overwrite") != std::string::npos);
+  }
+  CHECK(haven::test::read_text(out / "summary.csv") == "mine");
+  CHECK_FALSE(fs::exists(out / "nodes.geojson"));  // nothing written when anything exists
+  options.overwrite = true;
+  CHECK(export_run(f.run, *f.loaded.scenario, out, options).size() == 6);
+  CHECK(haven::test::read_text(out / "summary.csv") != "mine");
+  for (const auto& entry : fs::directory_iterator(out)) {
+    CHECK(entry.path().string().find(".partial") == std::string::npos);
+  }
+  fs::remove_all(f.dir);
+}
