@@ -740,7 +740,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (run->parsed()) return command_run(run_args, args, out, err);
     if (info->parsed()) return command_info(info_file, out, err);
     if (validate_command->parsed()) return command_validate(validate_args, out, err);
-    if (compare->parsed()) return command_compare(compare_files, out, err);
+    if (compare->parsed()) return command_compare(compare_args, out, err);
     if (auto code = sweep_commands.dispatch(args, out, err)) return *code;
     if (auto code = flee_commands.dispatch(out, err)) return *code;
     if (auto code = export_commands.dispatch(out, err)) return *code;

@@ -143,12 +143,13 @@ TEST_CASE("info and compare and validate accept an ensemble") {
   // The row is the mean of the members' own outcomes.
   std::vector<RunFile> runs;
   for (std::int64_t m = 0; m < 4; ++m) runs.push_back(read_run_file(member_file(out, 4, m)));
-  const auto mean = summarise_members(runs, "mean");
+  const auto points = default_compare_points(runs);
+  const auto mean = summarise_members(runs, "mean", points);
   double present = 0;
-  for (const auto& run : runs) present += summarise_run(run).displaced_present_end;
+  for (const auto& run : runs) present += summarise_run(run, points).displaced_present_end;
   CHECK(mean.displaced_present_end == doctest::Approx(present / 4));
   const auto ensemble = read_ensemble_file(ensemble_path, true);
-  CHECK(summarise_members(ensemble.runs, "mean").displaced_present_end == doctest::Approx(present / 4));
+  CHECK(summarise_members(ensemble.runs, "mean", points).displaced_present_end == doctest::Approx(present / 4));
 
   const auto validated = run_cli({"validate", ensemble_path, "--skip-unrecorded"});
   CHECK(validated.err.empty());
