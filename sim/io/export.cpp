@@ -266,6 +266,7 @@ ExportTable summary_table(const RunFile& run) {
       }
     }
     unsheltered_peak = fmt::format("{}", peak);
+    if (peak == 0) unsheltered_peak_date.clear();  // nobody unsheltered: no peak day
   }
   const bool any = t_count > 0;
   table.rows.push_back(
@@ -301,8 +302,9 @@ void series_properties(std::string& out, const RunFile& run, const char* name, c
   const Dates date(run);
   const Extremes e = extremes(run, series, column);
   if (flow) out += fmt::format(",\"{}_total\":{}", name, e.total);
+  // A series that is never above 0 has no peak day.
   out += fmt::format(",\"{}_final\":{},\"{}_peak\":{},\"{}_peak_date\":{}", name, e.final_value, name, e.peak, name,
-                     json_string(date(e.peak_day)));
+                     e.peak > 0 ? json_string(date(e.peak_day)) : std::string("null"));
   if (with_series) {
     out += fmt::format(",\"{}\":[", name);
     for (std::size_t t = 0; t < run.times(); ++t) out += fmt::format("{}{}", t ? "," : "", series.at(t, column));
