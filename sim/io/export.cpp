@@ -119,8 +119,8 @@ Extremes extremes(const RunFile& run, const Series& series, std::size_t column) 
 
 }  // namespace
 
-ExportTable node_day_table(const RunFile& run, const Scenario& scenario) {
-  (void)scenario;
+// The recorded nodes' names and codes are in the file itself: the scenario is not needed here.
+ExportTable node_day_table(const RunFile& run, const Scenario& /*scenario*/) {
   ExportTable table;
   table.header = {"date",    "day",        "node_id",   "node_name",         "pcode",
                   "admin1",  "admin2",     "residents", "displaced_present", "arrivals",
