@@ -1,0 +1,257 @@
+#include "deciding.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <exception>
+
+namespace haven::engine {
+
+namespace {
+
+// Per-thread scratch space of a node's decisions, kept between nodes and days so that deciding allocates nothing.
+struct DecisionScratch {
+  std::vector<double> weights, pooled, share_total;
+  std::vector<Count> split, moving_total;
+  std::vector<OriginMix> movers;
+  std::vector<std::vector<double>> home_share;
+  std::vector<NodeIndex> homes;
+  std::vector<RoutePtr> routes;
+};
+
+}  // namespace
+
+Decider::Decider(const Scenario& scenario, const RuleSet& rules, Draws draws, Count units_per_person, int threads)
+    : s_(scenario),
+      p_(scenario.parameters),
+      rules_(rules),
+      draws_(draws),
+      units_(units_per_person),
+      threads_(threads),
+      appeal_(scenario.nodes.size(), 0.0),
+      flows_(scenario.nodes.size()),
+      stay_departures_(scenario.nodes.size()) {}
+
+void Decider::decide(int day, DecisionInputs in) {
+  const auto n = static_cast<std::int64_t>(s_.nodes.size());
+  const auto units = static_cast<double>(units_);
+  // Each node's appeal reads only its own state: computed in parallel, the same values at any thread count.
+#pragma omp parallel for schedule(static) num_threads(threads_) if (n > 4096)
+  for (std::int64_t j = 0; j < n; ++j) {
+    const auto k = static_cast<std::size_t>(j);
+    const double occupancy_people =
+        static_cast<double>(in.ledger.residents_at(k) + in.ledger.displaced_at(k) + in.incoming[k]) / units;
+    appeal_[k] = rules_.destination_appeal(
+        DestinationState{s_.nodes[k].kind, in.threat.threat_at(k), occupancy_people, in.events.capacity(k)}, p_);
+  }
+  // An exception must not escape an OpenMP region (that aborts); the first one, by node, is rethrown after it.
+  std::vector<std::exception_ptr> failures(static_cast<std::size_t>(n));
+#pragma omp parallel for schedule(dynamic, 64) num_threads(threads_)
+  for (std::int64_t i = 0; i < n; ++i) {
+    try {
+      // Each node's candidates and stays sit in their own allocations: ask for the next nodes' early, so that
+      // deciding does not wait on memory for them (the first look at them was most of deciding's time).
+      if (i + 2 < n) {
+        const auto ahead = static_cast<std::size_t>(i + 2);
+        in.network.prefetch_candidates(static_cast<NodeIndex>(ahead));
+        __builtin_prefetch(in.ledger.stays(ahead).data());
+      }
+      decide_at(static_cast<std::size_t>(i), day, in);
+    } catch (...) {
+      failures[static_cast<std::size_t>(i)] = std::current_exception();
+    }
+  }
+  for (const auto& failure : failures) {
+    if (failure) std::rethrow_exception(failure);
+  }
+}
+
+void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
+  auto& flows = flows_[i];
+  flows.clear();
+  stay_departures_[i].clear();
+  const auto node = static_cast<NodeIndex>(i);
+  const double threat = in.threat.threat_at(i);
+  const auto groups = s_.groups.size();
+  const CountMatrix& residents = in.ledger.residents();
+  std::vector<Stay>& stays = in.ledger.stays(i);  // only this node's decision touches its stays now
+  const std::vector<std::int32_t>& sides = in.events.sides();
+  const bool anyone_home = residents.row(idx(i)).sum() > 0;
+  const bool threatened = threat > 0.0;
+  if (!(anyone_home && threatened) && stays.empty()) return;
+
+  const CandidateList& list = in.network.candidate_list(node, p_.awareness_range_km);
+  const auto& candidates = list.candidates;
+  // Scratch space per thread: every deciding node needs these each day.
+  thread_local DecisionScratch scratch;
+  auto& weights = scratch.weights;
+  weights.resize(candidates.size());
+  const std::int32_t side = sides[i];
+  auto raw_weight = [&](std::size_t k) -> double {
+    if (side < 0) return appeal_[at(candidates[k].node)] * candidates[k].same_side_factor;  // uncontested
+    const auto j = at(candidates[k].node);
+    const bool other_side = sides[j] >= 0 && sides[j] != side;
+    return appeal_[j] * (other_side ? candidates[k].other_side_factor : candidates[k].same_side_factor);
+  };
+  // The weights are needed in full only when someone leaves or moves on; most nodes on most days only host
+  // people who stay. So they are computed when first needed (normalise()), and what decides whether anyone
+  // may leave is found without them: the sum of non-negative weights is positive exactly when one weight is.
+  bool can_leave = false;
+  for (std::size_t k = 0; k < candidates.size() && !can_leave; ++k) can_leave = raw_weight(k) > 0.0;
+  bool normalised = false;
+  auto normalise = [&] {
+    if (normalised) return;
+    double total = 0.0;
+    if (side < 0) {
+      for (std::size_t k = 0; k < candidates.size(); ++k) {
+        weights[k] = appeal_[at(candidates[k].node)] * candidates[k].same_side_factor;
+        total += weights[k];
+      }
+    } else {
+      for (std::size_t k = 0; k < candidates.size(); ++k) {
+        weights[k] = raw_weight(k);
+        total += weights[k];
+      }
+    }
+    // Normalised: weights can be tiny (every destination under fire) and the pooled split divides by them.
+    for (auto& w : weights) w /= total;
+    normalised = true;
+  };
+  auto& split = scratch.split;
+  split.resize(candidates.size());
+  RandomStream destination_stream = draws_.stream(RandomPurpose::destination, i, day);
+  auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count,
+                    std::shared_ptr<const OriginMix> mix) {
+    normalise();
+    draws_.multinomial(destination_stream, count, weights, split);
+    for (std::size_t k = 0; k < candidates.size(); ++k) {
+      if (split[k] > 0) {
+        flows.push_back(Flow{kind, group, origin, candidates[k].node, split[k], 0, static_cast<std::int32_t>(k), mix});
+      }
+    }
+  };
+
+  if (can_leave && threatened) {
+    RandomStream departure_stream = draws_.stream(RandomPurpose::departure, i, day);
+    for (std::size_t g = 0; g < groups; ++g) {
+      const double probability = rules_.leave_probability(threat, s_.groups[g].departure_factor, p_);
+      const Count leaving = draws_.binomial(departure_stream, residents(idx(i), idx(g)), probability);
+      if (leaving > 0) spread(Flow::Kind::leave_home, static_cast<GroupIndex>(g), node, leaving, nullptr);
+    }
+  }
+  auto& departing = stay_departures_[i];
+  if (stays.empty()) return;
+  // Displaced people moving on are drawn stay by stay, then pooled by group: one split over the destinations
+  // per group (not per home origin), so cohorts grow with destinations, not origins x destinations. Nobody
+  // moves on to their own home (that is the return rule's business): with c_o movers from origin o and w_k the
+  // destination weights summing to W, b_o = c_o / (W - w_o) and the pooled split uses w_k (B - b_k), B = sum b_o;
+  // on arrival at k, the people are shared out over origins o != k in proportion to b_o. This is exactly each
+  // origin's own split with its home left out.
+  RandomStream onward_stream = draws_.stream(RandomPurpose::onward, i, day);
+  RandomStream return_stream = draws_.stream(RandomPurpose::return_home, i, day);
+  auto candidate_index = [&](Stay& stay) -> std::int64_t {
+    if (stay.home_generation != list.generation) {
+      auto it = std::lower_bound(candidates.begin(), candidates.end(), stay.origin,
+                                 [](const Candidate& c, NodeIndex n) { return c.node < n; });
+      stay.home_candidate =
+          it != candidates.end() && it->node == stay.origin ? static_cast<std::int32_t>(it - candidates.begin()) : -1;
+      stay.home_generation = list.generation;
+    }
+    return stay.home_candidate;
+  };
+  auto& movers = scratch.movers;
+  movers.resize(groups);
+  for (auto& m : movers) m.clear();
+  auto& moving_total = scratch.moving_total;
+  moving_total.assign(groups, 0);
+  auto& home_share = scratch.home_share;  // b_o of the origin that is candidate k
+  home_share.resize(groups);
+  for (auto& h : home_share) h.clear();
+  auto& share_total = scratch.share_total;  // B
+  share_total.assign(groups, 0.0);
+  for (std::uint32_t k = 0; k < stays.size(); ++k) {
+    Stay& stay = stays[k];
+    const auto g = static_cast<std::size_t>(stay.group);
+    Count moving = 0;
+    const std::int64_t home_candidate = candidate_index(stay);
+    // Nobody of this stay moves on when home carries all the weight (the weight elsewhere, relative to the total,
+    // is 1e-9 or less). Settled without the full weights when another destination clearly weighs something:
+    // one at 1e-6 of home's weight or more leaves at least ~1e-6 elsewhere, whatever the rounding.
+    bool may_move = can_leave;
+    if (may_move && home_candidate >= 0 && !normalised) {
+      const auto home = static_cast<std::size_t>(home_candidate);
+      const double home_raw = raw_weight(home);
+      bool clearly = false;
+      for (std::size_t c = 0; c < candidates.size() && !clearly; ++c) {
+        clearly = c != home && raw_weight(c) >= home_raw * 1e-6;
+      }
+      if (!clearly) normalise();
+    }
+    if (may_move && home_candidate >= 0 && normalised) {
+      may_move = 1.0 - weights[static_cast<std::size_t>(home_candidate)] > 1e-9;
+    }
+    if (may_move) {
+      const double probability = rules_.onward_probability(threat, s_.groups[g].departure_factor, s_.nodes[i].kind, p_);
+      moving = draws_.binomial(onward_stream, stay.count, probability);
+      if (moving > 0) {
+        normalise();
+        const double home_weight = home_candidate >= 0 ? weights[static_cast<std::size_t>(home_candidate)] : 0.0;
+        // Relative to the total (1), so that cancellation (home nearly the only destination) cannot blow up the
+        // share.
+        const double elsewhere = 1.0 - home_weight;
+        departing.push_back({k, moving});
+        const double share = static_cast<double>(moving) / elsewhere;
+        movers[g].emplace_back(stay.origin, share);
+        moving_total[g] += moving;
+        share_total[g] += share;
+        if (home_candidate >= 0) {
+          home_share[g].resize(candidates.size(), 0.0);
+          home_share[g][static_cast<std::size_t>(home_candidate)] += share;
+        }
+      }
+    }
+    if (stay.origin != no_node && stay.origin != node &&
+        sides[at(stay.origin)] == in.events.initial_side(at(stay.origin))) {
+      const double probability = rules_.return_probability(in.threat.safe_days(at(stay.origin)), p_);
+      const Count going_home = draws_.binomial(return_stream, stay.count - moving, probability);
+      if (going_home > 0) {
+        flows.push_back(Flow{Flow::Kind::go_home, stay.group, stay.origin, stay.origin, going_home, k, -1, nullptr});
+      }
+    }
+  }
+  // The ways home, found here in parallel rather than one by one at the commit: unbounded searches are the
+  // costliest part of a return, and they only read the network.
+  auto& homes = scratch.homes;
+  homes.clear();
+  for (const Flow& flow : flows) {
+    if (flow.kind == Flow::Kind::go_home) homes.push_back(flow.destination);
+  }
+  if (!homes.empty()) {
+    auto& routes = scratch.routes;
+    routes.assign(homes.size(), nullptr);
+    in.network.find_routes(node, homes, routes);
+    std::size_t h = 0;
+    for (Flow& flow : flows) {
+      if (flow.kind == Flow::Kind::go_home) flow.route = std::move(routes[h++]);
+    }
+  }
+  auto& pooled = scratch.pooled;
+  pooled.resize(candidates.size());
+  for (std::size_t g = 0; g < groups; ++g) {
+    if (moving_total[g] == 0) continue;
+    for (std::size_t k = 0; k < candidates.size(); ++k) {
+      const double own = home_share[g].empty() ? 0.0 : home_share[g][k];
+      pooled[k] = weights[k] * std::max(0.0, share_total[g] - own);
+    }
+    draws_.multinomial(destination_stream, moving_total[g], pooled, split);
+    auto mix = std::make_shared<const OriginMix>(movers[g]);
+    for (std::size_t k = 0; k < candidates.size(); ++k) {
+      if (split[k] > 0) {
+        flows.push_back(Flow{Flow::Kind::move_on, static_cast<GroupIndex>(g), no_node, candidates[k].node, split[k], 0,
+                             static_cast<std::int32_t>(k), mix});
+      }
+    }
+  }
+}
+
+}  // namespace haven::engine

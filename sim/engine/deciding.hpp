@@ -1,0 +1,79 @@
+#pragma once
+// Internal: deciding. From the start-of-day state only, every node decides in parallel who leaves home (the
+// departure hazard), which hosted people move on or go home (onward and return hazards) and where they go
+// (destination appeal over the node's candidates, pooled by group). The decisions are flows, applied by the
+// simulation's commit in node order, so that the outcome does not depend on which thread decided what.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine_common.hpp"
+#include "haven/engine/network.hpp"
+#include "haven/engine/rules.hpp"
+#include "population.hpp"
+#include "scenario_events.hpp"
+#include "threat_field.hpp"
+
+namespace haven::engine {
+
+// A decision taken at a node today, applied in the deterministic commit.
+struct Flow {
+  enum class Kind : std::uint8_t { leave_home, move_on, go_home };
+  Kind kind = Kind::leave_home;
+  GroupIndex group = 0;
+  NodeIndex origin = no_node;
+  NodeIndex destination = no_node;
+  Count count = 0;
+  std::uint32_t stay = 0;                // which stay (go_home)
+  std::int32_t candidate = -1;           // index into the node's candidates (leave_home, move_on)
+  std::shared_ptr<const OriginMix> mix;  // move_on: the movers' homes
+  RoutePtr route;                        // go_home: the way home today (found while deciding); nullptr: none
+};
+
+// People leaving a stay today (moving on), taken from it at the commit.
+struct StayDeparture {
+  std::uint32_t stay = 0;
+  Count count = 0;
+};
+
+// What deciding reads: the parts' state at the start of the day (stays' cached candidate indices and the
+// network's search caches aside).
+struct DecisionInputs {
+  PopulationLedger& ledger;
+  const ThreatField& threat;
+  const ScenarioEvents& events;
+  RoadNetwork& network;                // candidate lists are searched for (and cached) as needed
+  const std::vector<Count>& incoming;  // people heading for each node (occupancy)
+};
+
+class Decider {
+ public:
+  Decider(const Scenario& scenario, const RuleSet& rules, Draws draws, Count units_per_person, int threads);
+
+  // Every node's decisions today; then flows(i) and stay_departures(i) hold node i's.
+  void decide(int day, DecisionInputs in);
+
+  [[nodiscard]] const std::vector<Flow>& flows(std::size_t node) const { return flows_[node]; }
+  [[nodiscard]] const std::vector<StayDeparture>& stay_departures(std::size_t node) const {
+    return stay_departures_[node];
+  }
+  // Today's destination appeal (RuleSet::destination_appeal) of each node.
+  [[nodiscard]] const std::vector<double>& appeal() const noexcept { return appeal_; }
+
+ private:
+  // Everything node i decides today, from the start-of-day state only: safe to run for all nodes in parallel.
+  void decide_at(std::size_t i, int day, const DecisionInputs& in);
+
+  const Scenario& s_;
+  const ModelParameters& p_;
+  const RuleSet& rules_;
+  Draws draws_;
+  Count units_;
+  int threads_;
+  std::vector<double> appeal_;
+  std::vector<std::vector<Flow>> flows_;
+  std::vector<std::vector<StayDeparture>> stay_departures_;
+};
+
+}  // namespace haven::engine

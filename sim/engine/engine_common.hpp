@@ -1,0 +1,92 @@
+#pragma once
+// Internal: what the parts of the engine (population ledger, threat field, event effects, deciding, transport,
+// day recorder) share: index helpers, the day's phases on the event queue, the run's random draws and the event
+// log. docs/architecture.md shows how a day flows through the parts.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "haven/engine/observer.hpp"
+#include "haven/engine/random.hpp"
+#include "haven/scenario/scenario.hpp"
+
+namespace haven::engine {
+
+inline Eigen::Index idx(std::size_t i) {
+  return static_cast<Eigen::Index>(i);
+}
+inline Eigen::Index idx(NodeIndex i) {
+  return static_cast<Eigen::Index>(i);
+}
+inline std::size_t at(NodeIndex i) {
+  return static_cast<std::size_t>(i);
+}
+
+constexpr Count expected_units_per_person = 1'000'000;
+
+// Event priorities at equal times: yesterday is recorded first, then scenario events end and start, then corridor
+// queues release, then people decide, then travellers arrive.
+enum Priority : int {
+  priority_record = 0,
+  priority_scenario_end = 1,
+  priority_scenario_start = 2,
+  priority_release = 3,
+  priority_decide = 4,
+  priority_arrive = 5
+};
+
+struct EngineEvent {
+  enum class Type : std::uint8_t { record_day, scenario_start, scenario_end, release_queues, decide, arrive };
+  Type type = Type::decide;
+  std::uint32_t index = 0;  // scenario event, or cohort
+};
+
+// Where the people of a pooled cohort come from: (home origin, weight) pairs. On arrival the cohort's people are
+// shared out over the origins other than its destination, in proportion to the weights (docs/model.md).
+using OriginMix = std::vector<std::pair<NodeIndex, double>>;
+
+// The run's draws: stochastic (binomial, multinomial) or expected (rounded means, largest remainders), from
+// streams keyed by (seed, run, purpose, entity, day), so that a draw depends on no thread or order.
+struct Draws {
+  std::uint64_t seed = 1;
+  std::uint64_t run_index = 0;
+  Mode mode = Mode::stochastic;
+
+  [[nodiscard]] Count binomial(RandomStream& stream, Count n, double probability) const {
+    return mode == Mode::stochastic ? sample_binomial(stream, n, probability) : expected_binomial(n, probability);
+  }
+  void multinomial(RandomStream& stream, Count n, std::span<const double> weights, std::span<Count> out) const {
+    if (mode == Mode::stochastic) {
+      sample_multinomial(stream, n, weights, out);
+    } else {
+      expected_multinomial(n, weights, out);
+    }
+  }
+  [[nodiscard]] RandomStream stream(RandomPurpose purpose, std::uint64_t entity, int day) const {
+    return RandomStream(StreamKey{seed, run_index, purpose, entity, static_cast<std::uint32_t>(day)});
+  }
+};
+
+// Engine events worth telling the observers about (scenario events taking effect, stranded travellers, ...),
+// stamped with the time the engine is at.
+class EventLog {
+ public:
+  explicit EventLog(const std::vector<Observer*>& observers) : observers_(observers) {}
+  void set_time(double now_days) noexcept { now_days_ = now_days; }
+  [[nodiscard]] double time() const noexcept { return now_days_; }
+  void operator()(std::string kind, const std::string& event_id, NodeIndex node, CorridorIndex corridor,
+                  double value) const {
+    EventRecord record{now_days_, std::move(kind), event_id, node, corridor, value};
+    for (auto* o : observers_) o->on_event(record);
+  }
+
+ private:
+  const std::vector<Observer*>& observers_;
+  double now_days_ = 0.0;
+};
+
+}  // namespace haven::engine

@@ -1,0 +1,111 @@
+#include "population.hpp"
+
+#include <algorithm>
+
+namespace haven::engine {
+
+PopulationLedger::PopulationLedger(const Scenario& scenario, Count units_per_person) {
+  const auto n = scenario.nodes.size();
+  const auto g = scenario.groups.size();
+  residents_ = CountMatrix::Zero(idx(n), idx(g));
+  displaced_ = CountMatrix::Zero(idx(n), idx(g));
+  stays_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t k = 0; k < g; ++k) {
+      residents_(idx(i), idx(k)) = scenario.nodes[i].residents_by_group[k] * units_per_person;
+      const Count hosted = scenario.nodes[i].displaced_by_group[k] * units_per_person;
+      if (hosted > 0) {
+        stays_[i].push_back(Stay{no_node, static_cast<GroupIndex>(k), hosted, 0, -1});
+        displaced_(idx(i), idx(k)) = hosted;
+      }
+    }
+    initial_total_ += residents_.row(idx(i)).sum() + displaced_.row(idx(i)).sum();
+  }
+  left_home_by_node_.assign(n, 0);
+  displaced_arrivals_by_node_.assign(n, 0);
+  zero_daily();
+}
+
+void PopulationLedger::zero_daily() {
+  const auto n = residents_.rows();
+  // Zeroed in place: the sizes never change, so a day need not allocate them again.
+  departures_.setZero(n);
+  arrivals_.setZero(n);
+  returns_.setZero(n);
+  left_home_today_ = 0;
+}
+
+void PopulationLedger::leave_home(std::size_t node, std::size_t group, Count count) {
+  residents_(idx(node), idx(group)) -= count;
+  departures_[idx(node)] += count;
+  left_home_today_ += count;
+  cumulative_displaced_ += count;
+  left_home_by_node_[node] += count;
+}
+
+void PopulationLedger::take_from_stay(std::size_t node, std::uint32_t stay, Count count) {
+  Stay& s = stays_[node][stay];
+  s.count -= count;
+  displaced_(idx(node), idx(static_cast<std::size_t>(s.group))) -= count;
+}
+
+void PopulationLedger::remove_empty_stays(std::size_t node) {
+  std::erase_if(stays_[node], [](const Stay& stay) { return stay.count == 0; });
+}
+
+void PopulationLedger::settle(NodeIndex node, GroupIndex group, NodeIndex origin, const OriginMix* mix,
+                              NodeIndex destination, Count count) {
+  if (!mix) {
+    settle_part(node, group, origin, count);
+    return;
+  }
+  // A pooled cohort shares its people out over their homes (never its destination), in proportion, exactly.
+  thread_local std::vector<double> shares;
+  thread_local std::vector<Count> parts;
+  shares.resize(mix->size());
+  parts.resize(mix->size());
+  for (std::size_t k = 0; k < mix->size(); ++k) shares[k] = (*mix)[k].first == destination ? 0.0 : (*mix)[k].second;
+  expected_multinomial(count, shares, parts);
+  for (std::size_t k = 0; k < mix->size(); ++k) {
+    if (parts[k] > 0) settle_part(node, group, (*mix)[k].first, parts[k]);
+  }
+}
+
+void PopulationLedger::settle_part(NodeIndex node, GroupIndex group, NodeIndex origin, Count count) {
+  const auto i = at(node);
+  const auto g = static_cast<std::size_t>(group);
+  if (node == origin) {
+    residents_(idx(i), idx(g)) += count;
+    returns_[idx(i)] += count;
+    returned_ += count;
+    return;
+  }
+  displaced_(idx(i), idx(g)) += count;
+  arrivals_[idx(i)] += count;  // arrivals are people arriving as displaced; people back home are returns
+  displaced_arrivals_by_node_[i] += count;
+  // Stays are kept sorted by (origin, group): arrivals find theirs by binary search.
+  auto& stays = stays_[i];
+  auto it = std::lower_bound(
+      stays.begin(), stays.end(), std::pair(origin, group),
+      [](const Stay& s, const std::pair<NodeIndex, GroupIndex>& key) { return std::pair(s.origin, s.group) < key; });
+  if (it == stays.end() || it->origin != origin || it->group != group) {
+    stays.insert(it, Stay{origin, group, count, 0, -1});
+  } else {
+    it->count += count;
+  }
+  if (origin != no_node) od_[od_key(origin, node)] += count;
+}
+
+std::vector<OriginDestination> PopulationLedger::origin_destination() const {
+  std::vector<OriginDestination> totals;
+  totals.reserve(od_.size());
+  for (const auto& [key, count] : od_) {
+    totals.push_back({static_cast<NodeIndex>(key >> 32), static_cast<NodeIndex>(key & 0xffffffffu), count});
+  }
+  std::sort(totals.begin(), totals.end(), [](const auto& a, const auto& b) {
+    return a.origin < b.origin || (a.origin == b.origin && a.destination < b.destination);
+  });
+  return totals;
+}
+
+}  // namespace haven::engine

@@ -1,0 +1,92 @@
+#pragma once
+// Internal: the population ledger. Who is where: residents at home and displaced people hosted at each node, by
+// group, the hosted ones also by home origin (stays); and the tallies of who moved (departures, arrivals, returns
+// today; people who left home, returned and the origin-destination totals since day 0). Every change of a stock
+// goes through here, so that people are conserved in one place.
+
+#include <unordered_map>
+#include <vector>
+
+#include "engine_common.hpp"
+
+namespace haven::engine {
+
+// Displaced people hosted at a node, by home origin and group.
+struct Stay {
+  NodeIndex origin = no_node;
+  GroupIndex group = 0;
+  Count count = 0;
+  // Where the origin is among the host's candidates (-1: not one), valid while the host's candidate list is of
+  // generation `home_generation` (0: not looked up yet). Looking it up every day was a third of deciding.
+  std::uint32_t home_generation = 0;
+  std::int32_t home_candidate = -1;
+};
+
+class PopulationLedger {
+ public:
+  // The scenario's people at day 0, in units (1 per person, or 10^6 in expected mode).
+  PopulationLedger(const Scenario& scenario, Count units_per_person);
+
+  [[nodiscard]] const CountMatrix& residents() const noexcept { return residents_; }
+  [[nodiscard]] const CountMatrix& displaced() const noexcept { return displaced_; }
+  [[nodiscard]] Count residents_at(std::size_t node) const { return residents_.row(idx(node)).sum(); }
+  [[nodiscard]] Count displaced_at(std::size_t node) const { return displaced_.row(idx(node)).sum(); }
+  // Stays are sorted by (origin, group). Deciding may update a stay's cached candidate index, nothing else.
+  [[nodiscard]] std::vector<Stay>& stays(std::size_t node) { return stays_[node]; }
+  [[nodiscard]] const std::vector<Stay>& stays(std::size_t node) const { return stays_[node]; }
+  [[nodiscard]] Count initial_total() const noexcept { return initial_total_; }
+
+  // `count` residents of `group` leave their home `node` today.
+  void leave_home(std::size_t node, std::size_t group, Count count);
+  // `count` people of stay `stay` at `node` set off today (moving on or going home); the emptied stays stay in
+  // place, so that the day's other stay indices hold, until remove_empty_stays().
+  void take_from_stay(std::size_t node, std::uint32_t stay, Count count);
+  // People already taken from their stays set off from `node` (counted as departures).
+  void count_departure(std::size_t node, Count count) { departures_[idx(node)] += count; }
+  void remove_empty_stays(std::size_t node);
+
+  // `count` people of `group` end a journey at `node`. Their home is `origin`, or for a pooled cohort the homes
+  // in `mix`, shared out in proportion, exactly, over the homes other than `destination` (docs/model.md).
+  void settle(NodeIndex node, GroupIndex group, NodeIndex origin, const OriginMix* mix, NodeIndex destination,
+              Count count);
+
+  // Today's tallies, zeroed after each record.
+  [[nodiscard]] const CountVector& departures() const noexcept { return departures_; }
+  [[nodiscard]] const CountVector& arrivals() const noexcept { return arrivals_; }
+  [[nodiscard]] const CountVector& returns() const noexcept { return returns_; }
+  [[nodiscard]] Count left_home_today() const noexcept { return left_home_today_; }
+  void zero_daily();
+
+  // Since day 0.
+  [[nodiscard]] Count cumulative_displaced() const noexcept { return cumulative_displaced_; }
+  [[nodiscard]] Count returned() const noexcept { return returned_; }
+  [[nodiscard]] const std::vector<Count>& left_home_by_node() const noexcept { return left_home_by_node_; }
+  [[nodiscard]] const std::vector<Count>& displaced_arrivals_by_node() const noexcept {
+    return displaced_arrivals_by_node_;
+  }
+  // Cumulative arrivals by home origin and destination, sorted by origin then destination.
+  [[nodiscard]] std::vector<OriginDestination> origin_destination() const;
+
+ private:
+  // `count` people of `group` whose home is `origin` end up at `node`: at home again, or hosted there.
+  void settle_part(NodeIndex node, GroupIndex group, NodeIndex origin, Count count);
+  static std::uint64_t od_key(NodeIndex origin, NodeIndex destination) {
+    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(origin)) << 32) |
+           static_cast<std::uint32_t>(destination);
+  }
+
+  CountMatrix residents_;
+  CountMatrix displaced_;
+  std::vector<std::vector<Stay>> stays_;
+  Count initial_total_ = 0;
+  CountVector departures_, arrivals_, returns_;
+  Count left_home_today_ = 0;
+  Count cumulative_displaced_ = 0;
+  Count returned_ = 0;
+  std::vector<Count> left_home_by_node_;
+  std::vector<Count> displaced_arrivals_by_node_;
+  // Origin-destination totals keyed by od_key(): a hash map (every settlement adds to it), sorted at the end.
+  std::unordered_map<std::uint64_t, Count> od_;
+};
+
+}  // namespace haven::engine

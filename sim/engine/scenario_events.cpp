@@ -1,0 +1,107 @@
+#include "scenario_events.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace haven::engine {
+
+ScenarioEvents::ScenarioEvents(const Scenario& scenario, RoadNetwork& network, ThreatField& threat, const EventLog& log)
+    : s_(scenario),
+      network_(network),
+      threat_(threat),
+      log_(log),
+      corridor_layers_(scenario.corridors.size()),
+      node_layers_(scenario.nodes.size()),
+      capacity_layers_(scenario.nodes.size()) {
+  const auto n = s_.nodes.size();
+  control_.resize(n);
+  capacity_.resize(n);
+  side_.assign(n, -1);
+  for (std::size_t i = 0; i < n; ++i) {
+    control_[i] = s_.nodes[i].control;
+    capacity_[i] = base_capacity(i);
+  }
+  for (std::size_t i = 0; i < n; ++i) side_[i] = side_id(control_[i]);
+  initial_side_ = side_;
+}
+
+double ScenarioEvents::base_capacity(std::size_t i) const {
+  const auto& node = s_.nodes[i];
+  if (node.capacity_people) return *node.capacity_people;
+  // People pass through crossings and transit points or leave the modelled area: no shelter limit there.
+  if (node.kind == NodeKind::external || node.kind == NodeKind::border_crossing || node.kind == NodeKind::transit) {
+    return std::numeric_limits<double>::infinity();
+  }
+  double population = 0.0;
+  for (auto count : node.residents_by_group) population += static_cast<double>(count);
+  for (auto count : node.displaced_by_group) population += static_cast<double>(count);
+  return population * s_.parameters.default_capacity_factor;
+}
+
+std::int32_t ScenarioEvents::side_id(const std::string& control) {
+  if (control.empty()) return -1;
+  auto it = std::find(side_names_.begin(), side_names_.end(), control);
+  if (it != side_names_.end()) return static_cast<std::int32_t>(it - side_names_.begin());
+  side_names_.push_back(control);
+  return static_cast<std::int32_t>(side_names_.size() - 1);
+}
+
+void ScenarioEvents::apply(std::uint32_t e, bool starting) {
+  const Event& event = s_.events[e];
+  const std::string kind = std::string(event_kind_name(event.action)) + (starting ? "_start" : "_end");
+  auto remove_layer = [](Layers& layers, std::uint32_t event_index) {
+    layers.erase(std::remove_if(layers.begin(), layers.end(), [&](const auto& l) { return l.first == event_index; }),
+                 layers.end());
+  };
+  std::visit(
+      [&](const auto& action) {
+        using T = std::decay_t<decltype(action)>;
+        if constexpr (std::is_same_v<T, Bombardment>) {
+          threat_.set_bombardment(e, starting);
+          log_(kind, event.id, action.target.node, -1, action.intensity_strikes_per_day);
+        } else if constexpr (std::is_same_v<T, Capture>) {
+          if (starting) {
+            control_[at(action.node)] = action.by;
+            side_[at(action.node)] = side_id(action.by);
+            threat_.add_front_line(action.node);
+          } else {
+            threat_.remove_front_line(action.node);
+          }
+          log_(kind, event.id, action.node, -1, 0.0);
+        } else if constexpr (std::is_same_v<T, CorridorClosure> || std::is_same_v<T, CorridorOpening>) {
+          auto& layers = corridor_layers_[static_cast<std::size_t>(action.corridor)];
+          const bool open = std::is_same_v<T, CorridorOpening>;
+          starting ? layers.push_back({e, open ? 1.0 : 0.0}) : remove_layer(layers, e);
+          const bool now_open = layers.empty() ? !s_.corridors[static_cast<std::size_t>(action.corridor)].closed
+                                               : layers.back().second > 0.0;
+          network_.set_corridor_open(action.corridor, now_open);
+          log_(kind, event.id, no_node, action.corridor, now_open ? 1.0 : 0.0);
+        } else if constexpr (std::is_same_v<T, BorderClosure> || std::is_same_v<T, BorderOpening>) {
+          auto& layers = node_layers_[at(action.node)];
+          const bool open = std::is_same_v<T, BorderOpening>;
+          starting ? layers.push_back({e, open ? 1.0 : 0.0}) : remove_layer(layers, e);
+          const bool now_open = layers.empty() ? !s_.nodes[at(action.node)].closed : layers.back().second > 0.0;
+          network_.set_node_open(action.node, now_open);
+          log_(kind, event.id, action.node, -1, now_open ? 1.0 : 0.0);
+        } else if constexpr (std::is_same_v<T, Ceasefire>) {
+          threat_.set_ceasefire(e, starting);
+          log_(kind, event.id, action.area.node, -1, 0.0);
+        } else if constexpr (std::is_same_v<T, CapacityChange>) {
+          auto& layers = capacity_layers_[at(action.node)];
+          starting ? layers.push_back({e, action.capacity_people}) : remove_layer(layers, e);
+          capacity_[at(action.node)] = layers.empty() ? base_capacity(at(action.node)) : layers.back().second;
+          log_(kind, event.id, action.node, -1, capacity_[at(action.node)]);
+        } else if constexpr (std::is_same_v<T, Evacuation>) {
+          if (starting) {
+            active_evacuations_.push_back(e);
+          } else {
+            active_evacuations_.erase(std::remove(active_evacuations_.begin(), active_evacuations_.end(), e),
+                                      active_evacuations_.end());
+          }
+          log_(kind, event.id, action.from, -1, action.rate_people_per_day);
+        }
+      },
+      event.action);
+}
+
+}  // namespace haven::engine

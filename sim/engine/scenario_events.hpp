@@ -1,0 +1,58 @@
+#pragma once
+// Internal: what scenario events do when they start and end, and the node state they change besides threat:
+// who controls each node (as a side number, so that deciding compares integers), shelter capacity, which
+// corridors and borders are open (held by the RoadNetwork) and which evacuations are in force. A new event kind
+// is added here (and in the ThreatField if it changes threat), nowhere else in the engine.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine_common.hpp"
+#include "haven/engine/network.hpp"
+#include "threat_field.hpp"
+
+namespace haven::engine {
+
+class ScenarioEvents {
+ public:
+  ScenarioEvents(const Scenario& scenario, RoadNetwork& network, ThreatField& threat, const EventLog& log);
+
+  // Scenario event `e` starts (`starting`) or ends now; logged to the observers.
+  void apply(std::uint32_t e, bool starting);
+
+  // Control as a number per side (-1: uncontested); initial_side() is day 0's.
+  [[nodiscard]] std::int32_t side(std::size_t node) const { return side_[node]; }
+  [[nodiscard]] std::int32_t initial_side(std::size_t node) const { return initial_side_[node]; }
+  [[nodiscard]] const std::vector<std::int32_t>& sides() const noexcept { return side_; }
+  [[nodiscard]] const std::string& control(std::size_t node) const { return control_[node]; }
+  // Shelter capacity in people (infinite where people pass through).
+  [[nodiscard]] double capacity(std::size_t node) const { return capacity_[node]; }
+  [[nodiscard]] const std::vector<double>& capacities() const noexcept { return capacity_; }
+  // Evacuation events in force, in the order they started.
+  [[nodiscard]] const std::vector<std::uint32_t>& active_evacuations() const noexcept { return active_evacuations_; }
+
+ private:
+  // Overlapping windows on the same corridor, border or capacity stack: the latest event still in force decides,
+  // and when none is, the scenario's own value holds again.
+  using Layers = std::vector<std::pair<std::uint32_t, double>>;  // (event, value), oldest first
+  [[nodiscard]] double base_capacity(std::size_t node) const;
+  std::int32_t side_id(const std::string& control);
+
+  const Scenario& s_;
+  RoadNetwork& network_;
+  ThreatField& threat_;
+  const EventLog& log_;
+  std::vector<std::string> control_;
+  std::vector<std::int32_t> side_;
+  std::vector<std::int32_t> initial_side_;
+  std::vector<std::string> side_names_;
+  std::vector<double> capacity_;
+  std::vector<Layers> corridor_layers_;
+  std::vector<Layers> node_layers_;
+  std::vector<Layers> capacity_layers_;
+  std::vector<std::uint32_t> active_evacuations_;
+};
+
+}  // namespace haven::engine

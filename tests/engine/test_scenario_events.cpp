@@ -1,0 +1,76 @@
+// Scenario events alone: what starting and ending each kind changes, and how overlapping windows stack.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "builder.hpp"
+#include "engine/scenario_events.hpp"
+#include "haven/engine/recorder.hpp"
+
+using namespace haven;
+using namespace haven::engine;
+using haven::test::ScenarioBuilder;
+
+TEST_CASE("scenario events: overlapping corridor windows stack - the latest in force decides - then the scenario's") {
+  ScenarioBuilder b;
+  const auto a = b.node("a", 0.0, 0.0, 10);
+  const auto c = b.node("c", 0.0, 0.1, 10);
+  const auto road = b.corridor(a, c, 11.0);
+  b.event(CorridorClosure{road}, 0, 10);  // e0
+  b.event(CorridorOpening{road}, 2, 4);   // e1
+  DefaultRules rules;
+  RoadNetwork network(b.scenario(), b.scenario().parameters, &rules);
+  ThreatField threat(b.scenario(), rules);
+  std::vector<Observer*> observers;
+  MemoryRecorder recorder;
+  observers.push_back(&recorder);
+  EventLog log(observers);
+  ScenarioEvents events(b.scenario(), network, threat, log);
+
+  events.apply(0, true);
+  CHECK_FALSE(network.corridor_open(road));
+  events.apply(1, true);
+  CHECK(network.corridor_open(road));
+  events.apply(1, false);
+  CHECK_FALSE(network.corridor_open(road));
+  events.apply(0, false);
+  CHECK(network.corridor_open(road));
+  REQUIRE(recorder.events_.size() == 4);
+  CHECK(recorder.events_[0].kind == "corridor_closure_start");
+}
+
+TEST_CASE("scenario events: a capture changes the side - capacity changes stack and restore the default") {
+  ScenarioBuilder b;
+  const auto town = b.node("town", 0.0, 0.0, 1000);
+  const auto crossing = b.node("crossing", 0.0, 1.0, 0, NodeKind::border_crossing);
+  b.node_at(town).control = "government";
+  b.event(Capture{town, "opposition"}, 1);          // e0
+  b.event(CapacityChange{town, 50.0}, 1, 5);        // e1
+  b.event(Evacuation{town, crossing, 10.0}, 1, 3);  // e2
+  DefaultRules rules;
+  RoadNetwork network(b.scenario(), b.scenario().parameters, &rules);
+  ThreatField threat(b.scenario(), rules);
+  std::vector<Observer*> observers;
+  EventLog log(observers);
+  ScenarioEvents events(b.scenario(), network, threat, log);
+
+  const double default_capacity = events.capacity(at(town));
+  CHECK(default_capacity == doctest::Approx(1000.0 * b.scenario().parameters.default_capacity_factor));
+  CHECK(std::isinf(events.capacity(at(crossing))));
+  const auto before = events.side(at(town));
+  CHECK(before >= 0);
+  events.apply(0, true);
+  CHECK(events.side(at(town)) != before);
+  CHECK(events.initial_side(at(town)) == before);
+  CHECK(events.control(at(town)) == "opposition");
+
+  events.apply(1, true);
+  CHECK(events.capacity(at(town)) == 50.0);
+  events.apply(1, false);
+  CHECK(events.capacity(at(town)) == default_capacity);
+
+  events.apply(2, true);
+  CHECK(events.active_evacuations() == std::vector<std::uint32_t>{2});
+  events.apply(2, false);
+  CHECK(events.active_evacuations().empty());
+}

@@ -1,0 +1,117 @@
+// The guard against work regressions (issue 16): the engine's deterministic work counters for the small benchmark
+// workloads must equal the committed baseline, tools/bench/work_counters.txt, exactly. Timing is noisy on a shared
+// machine; these counts are not, so a change that multiplies the work (more cohorts, events or searches) fails
+// here whatever the machine. To change the baseline on purpose: `tools/bench/run --update-counters`
+// (docs/benchmarks.md), and say in the commit why the work changed.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "haven/engine/simulation.hpp"
+#include "haven/scenario/generate.hpp"
+#include "haven/scenario/load.hpp"
+
+using namespace haven;
+
+namespace {
+
+const char* const baseline_path = HAVEN_SOURCE_DIR "/tools/bench/work_counters.txt";
+
+using Counters = std::map<std::string, std::uint64_t>;  // "workload counter" -> value
+
+Scenario generated(const GeneratorSettings& settings) {
+  auto result = load_scenario_text(generate_scenario_yaml(settings), settings.name);
+  REQUIRE(result.scenario);
+  return *result.scenario;
+}
+
+void add(Counters& counters, const std::string& workload, const RunSummary& s) {
+  counters[workload + " days"] = static_cast<std::uint64_t>(s.days);
+  counters[workload + " events_processed"] = s.events_processed;
+  counters[workload + " cohorts_created"] = s.cohorts_created;
+  counters[workload + " searches_run"] = s.searches_run;
+  counters[workload + " flows_committed"] = s.flows_committed;
+  counters[workload + " journeys_played_out"] = s.journeys_played_out;
+  counters[workload + " cohorts_queued"] = s.cohorts_queued;
+}
+
+// Runs `scenario`; with `check_threads`, also checks that two threads do the same work as one (the counters are
+// deterministic).
+RunSummary measure(const Scenario& scenario, Mode mode, bool check_threads = false) {
+  const RunSummary one = Simulation(scenario, RunConfig{.seed = 5, .mode = mode, .threads = 1}).run();
+  if (!check_threads) return one;
+  const RunSummary two = Simulation(scenario, RunConfig{.seed = 5, .mode = mode, .threads = 2}).run();
+  CHECK(one.events_processed == two.events_processed);
+  CHECK(one.cohorts_created == two.cohorts_created);
+  CHECK(one.searches_run == two.searches_run);
+  CHECK(one.flows_committed == two.flows_committed);
+  return one;
+}
+
+Counters measure_all() {
+  Counters counters;
+  const auto valley = load_scenario_or_throw(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml");
+  add(counters, "valley", measure(valley, Mode::stochastic, true));
+  add(counters, "valley-expected", measure(valley, Mode::expected));
+  const auto idlib = load_scenario_or_throw(HAVEN_SOURCE_DIR "/scenarios/idlib_2019_2020.yaml");
+  add(counters, "idlib", measure(idlib, Mode::stochastic));
+  // tools/bench/run's `conflict` network over its first 150 days, and a small generated network.
+  add(counters, "conflict-150d",
+      measure(generated({.nodes = 60, .corridors = 90, .people = 2e6, .bombardments = 60, .days = 150, .seed = 1}),
+              Mode::stochastic));
+  add(counters, "generated-1000",
+      measure(generated({.nodes = 1000, .corridors = 3000, .people = 1e6, .bombardments = 100, .days = 30, .seed = 1}),
+              Mode::stochastic, true));
+  return counters;
+}
+
+Counters read_baseline() {
+  Counters counters;
+  std::ifstream in(baseline_path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string workload, counter;
+    std::uint64_t value = 0;
+    if (fields >> workload >> counter >> value) counters[workload + " " + counter] = value;
+  }
+  return counters;
+}
+
+void write_baseline(const Counters& counters) {
+  std::ofstream out(baseline_path);
+  out << "# Deterministic work counters per workload (seed 5; 1 and 2 threads agree), checked exactly by\n"
+         "# tests/engine/test_work_counters.cpp. Rewrite on purpose with `tools/bench/run --update-counters`.\n"
+         "# workload counter value\n";
+  for (const auto& [key, value] : counters) out << key << ' ' << value << '\n';
+}
+
+}  // namespace
+
+TEST_CASE("work counters of the small benchmark workloads equal the committed baseline") {
+  const Counters measured = measure_all();
+  if (const char* update = std::getenv("HAVEN_UPDATE_WORK_COUNTERS"); update && std::string(update) == "1") {
+    write_baseline(measured);
+    MESSAGE("rewrote " << baseline_path);
+    return;
+  }
+  const Counters baseline = read_baseline();
+  REQUIRE_MESSAGE(!baseline.empty(), "no baseline at " << baseline_path << ": run tools/bench/run --update-counters");
+  for (const auto& [key, value] : measured) {
+    const auto it = baseline.find(key);
+    INFO(key << ": measured " << value
+             << (it == baseline.end() ? std::string(", not in the baseline") : fmt::format(", baseline {}", it->second))
+             << " (a deliberate change: tools/bench/run --update-counters)");
+    CHECK((it != baseline.end() && it->second == value));
+  }
+  for (const auto& [key, value] : baseline) {
+    INFO(key << " is in the baseline but no longer measured");
+    CHECK(measured.count(key) == 1);
+  }
+}
