@@ -1308,8 +1308,26 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
   if (!parsed) return result;
   YAML::Node root = *parsed;
   if (!root.IsDefined() || root.IsNull()) {
-    result.diagnostics.error({display_name, 0, 0},
-                             "the file is empty; a scenario needs at least 'scenario' and 'nodes'");
+    // yaml-cpp reads some malformed text (a line starting with ',') as no value at all: name the first line that
+    // holds anything but a comment rather than calling the file empty.
+    std::size_t line = 0;
+    std::size_t first_text_line = 0;
+    std::istringstream lines(text);
+    for (std::string content; first_text_line == 0 && std::getline(lines, content);) {
+      ++line;
+      const auto start = content.find_first_not_of(" \t\r");
+      if (start != std::string::npos && content[start] != '#' && content.compare(start, 3, "---") != 0) {
+        first_text_line = line;
+      }
+    }
+    if (first_text_line == 0) {
+      result.diagnostics.error({display_name, 0, 0},
+                               "the file is empty; a scenario needs at least 'scenario' and 'nodes'");
+    } else {
+      result.diagnostics.error({display_name, first_text_line, 1},
+                               "no YAML value could be read from here on; this line does not start one (a stray "
+                               "',' or ':'?); a scenario is a mapping with 'scenario', 'nodes', ...");
+    }
     return result;
   }
   if (!root.IsMap()) {

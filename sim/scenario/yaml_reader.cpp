@@ -153,6 +153,17 @@ class ExpansionCheck : public YAML::EventHandler {
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { add(1, anchor); }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    // `&a [1, *a]`: yaml-cpp builds a node that holds itself, and every walk of it (decoding, copying, emitting)
+    // never ends.
+    if (std::any_of(open_.begin(), open_.end(), [&](const Open& open) { return open.anchor == anchor; })) {
+      if (!reported_) {
+        diagnostics_.error(located(mark),
+                           "an alias (*name) inside the value its anchor (&name) names would make "
+                           "that value contain itself without end; write the values out");
+      }
+      reported_ = true;
+      return;
+    }
     const std::uint64_t size = anchor < sizes_.size() ? sizes_[anchor] : 1;
     repeated_ = std::min(repeated_ + size, max_alias_values + 1);
     if (repeated_ > max_alias_values && !reported_) {
@@ -180,6 +191,7 @@ class ExpansionCheck : public YAML::EventHandler {
     open_.push_back({1, anchor});
   }
   void OnMapEnd() override { close(); }
+  // Past the limit, or a value that contains itself.
   [[nodiscard]] bool too_large() const { return reported_; }
 
  private:
@@ -240,8 +252,9 @@ bool check_expansion(const std::string& text, const std::string& display_name, D
   YAML::Parser parser(in);
   ExpansionCheck check(display_name, diagnostics);
   try {
-    while (parser.HandleNextDocument(check)) {
-    }
+    // Only the first document is read (as YAML::Load does); on some malformed input yaml-cpp's parser would go on
+    // handing out empty documents for ever.
+    parser.HandleNextDocument(check);
   } catch (const YAML::Exception&) {
     // Syntax errors are the parse's to report.
   }
