@@ -105,11 +105,13 @@ TEST_CASE("a good scenario loads into the expected plain data") {
 TEST_CASE("a variant removes and adds and overrides on top of the base") {
   const Scenario shut = load_ok({.variant = "shut"});
   CHECK(shut.variant == "shut");
+  CHECK(shut.variant_description == "the gate never opens");
   CHECK(shut.events.size() == 3);
   for (const auto& e : shut.events) CHECK(e.id != "open");
   CHECK(shut.parameters.return_rate_per_day == 0.1);
 
   const Scenario wide = load_ok({.variant = "wide"});
+  CHECK(wide.variant_description.empty());
   CHECK(wide.events.size() == 5);
   CHECK(wide.events.back().id == "truce");
   CHECK(std::get<Ceasefire>(wide.events.back().action).area.node == no_node);
