@@ -4,7 +4,7 @@
 #   tools/setup.sh run     install, build, run the default scenario        (README command 1)
 #                          (HAVEN_SCENARIO picks another; the file goes to output/)
 #   tools/setup.sh test    install, build, run the whole test suite (CTest) (README command 2)
-#   tools/setup.sh deps    install the missing packages only
+#   tools/setup.sh deps    install the missing packages only (and the report's npm map data)
 #   tools/setup.sh deps-clang  install the optional clang packages the fuzz and tsan presets need (tools/fuzz/run,
 #                          .ci/run); nothing else needs them
 #   tools/setup.sh build   install and build only
@@ -26,6 +26,8 @@ packages=(
   python3 python3-h5py python3-xarray python3-h5netcdf python3-netcdf4 python3-matplotlib python3-pytest
   python3-nbformat python3-nbconvert python3-ipykernel jupyter-nbconvert python3-jsonschema python3-yaml
   gdal-bin
+  libjs-leaflet libjs-chart.js nodejs npm
+  chromium chromium-driver python3-selenium
 )
 
 # Optional: clang, libFuzzer and LLVM's OpenMP runtime (with Archer, which tells ThreadSanitizer about OpenMP's
@@ -54,6 +56,17 @@ install_missing() {
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# haven report's map data (country outlines) from npm, at the versions tools/report/package-lock.json pins;
+# inlined into each report when it is written, never fetched when one is viewed.
+report_assets() {
+  if [ -f tools/report/node_modules/world-atlas/countries-50m.json ] &&
+     [ -f tools/report/node_modules/topojson-client/dist/topojson-client.min.js ]; then
+    return
+  fi
+  echo "setup: installing the report's map data (npm ci --prefix tools/report)"
+  npm ci --prefix tools/report --no-audit --no-fund --ignore-scripts
+}
+
 build() {
   echo "setup: configuring and building (preset '$preset', $jobs jobs)"
   cmake --preset "$preset" >/dev/null
@@ -61,15 +74,15 @@ build() {
 }
 
 case "${1:-build}" in
-  deps) install_missing "${packages[@]}" ;;
+  deps) install_missing "${packages[@]}"; report_assets ;;
   deps-clang) install_missing "${clang_packages[@]}" ;;
-  build) install_missing "${packages[@]}"; build ;;
+  build) install_missing "${packages[@]}"; report_assets; build ;;
   run)
-    install_missing "${packages[@]}"; build
+    install_missing "${packages[@]}"; report_assets; build
     "build/$preset/bin/haven" run "${HAVEN_SCENARIO:-scenarios/idlib_2019_2020.yaml}" --overwrite
     ;;
   test)
-    install_missing "${packages[@]}"; build
+    install_missing "${packages[@]}"; report_assets; build
     ctest --preset "$preset"
     ;;
   *) echo "usage: tools/setup.sh [deps|deps-clang|build|run|test]" >&2; exit 2 ;;

@@ -28,6 +28,7 @@
 #include "haven/sweep/ensemble.hpp"
 #include "haven/util/text.hpp"
 #include "haven/version.hpp"
+#include "report_commands.hpp"
 #include "run_summary.hpp"
 #include "sweep_commands.hpp"
 
@@ -709,6 +710,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   SweepCommands sweep_commands(app);
   FleeCommands flee_commands(app);
   ExportCommands export_commands(app);
+  ReportCommands report_commands(app);
   finish_options(app);
 
   if (auto mistake = value_without_its_flag(app, args)) {
@@ -744,6 +746,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (auto code = sweep_commands.dispatch(args, out, err)) return *code;
     if (auto code = flee_commands.dispatch(out, err)) return *code;
     if (auto code = export_commands.dispatch(out, err)) return *code;
+    if (auto code = report_commands.dispatch(out, err)) return *code;
     if (generate->parsed()) {
       const auto problems = generator_problems(generator);
       for (const auto& problem : problems) err << fmt::format("haven: error: {}\n", problem);

@@ -1,0 +1,43 @@
+#pragma once
+// `haven report`: one self-contained HTML file (map, charts, headline figures) that a planner can open offline
+// and forward by e-mail. The page's JavaScript libraries, country outlines and the run data are inlined when the
+// report is written; viewing it fetches nothing. docs/report.md describes what the report shows.
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "haven/scenario/scenario.hpp"
+
+namespace haven {
+
+// A library or data file the report inlines is missing (tools/setup.sh installs them).
+class ReportAssetError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Where the report's parts come from: the page template and the npm packages (tools/report, or the folder named
+// by HAVEN_REPORT_ASSETS), and Debian's libjs-leaflet and libjs-chart.js (/usr/share/javascript, or
+// HAVEN_REPORT_JS).
+struct ReportAssets {
+  std::filesystem::path template_dir;
+  std::filesystem::path javascript_dir;
+};
+
+// The configured folders (build-time defaults, overridden by the environment variables above).
+ReportAssets report_assets();
+
+// The data the page draws, as one JSON document: the network and events of the first run's scenario and, per run,
+// its daily series. Throws std::runtime_error naming a run file that cannot be read.
+std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_files);
+
+// A preview before any run: the network and the event timeline of a scenario (after its variant).
+std::string report_data_from_scenario(const Scenario& scenario, const std::string& source_name);
+
+// The HTML page with every library, the country outlines and `data_json` inlined. Throws ReportAssetError naming
+// the missing file and tools/setup.sh.
+std::string render_report_html(const std::string& data_json, const std::string& title, const ReportAssets& assets);
+
+}  // namespace haven

@@ -1,0 +1,135 @@
+#include "report_commands.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+#include "cli.hpp"
+#include "common.hpp"
+#include "haven/io/output.hpp"
+#include "haven/report/report.hpp"
+#include "haven/scenario/load.hpp"
+#include "haven/util/diagnostics.hpp"
+
+namespace haven::app {
+
+namespace {
+
+bool is_run_file(const std::filesystem::path& path) {
+  const auto ext = path.extension().string();
+  return ext == ".h5" || ext == ".nc" || ext == ".hdf5";
+}
+
+// Writes `text` to `path` through `path.partial`, so no reader ever sees half a report.
+void write_atomically(const std::filesystem::path& path, const std::string& text) {
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  auto partial = path;
+  partial += ".partial";
+  {
+    std::ofstream file(partial, std::ios::binary | std::ios::trunc);
+    if (!(file << text) || !file.flush()) {
+      std::error_code ignored;
+      std::filesystem::remove(partial, ignored);
+      throw std::runtime_error(fmt::format("cannot write {}", partial.string()));
+    }
+  }
+  std::error_code error;
+  std::filesystem::rename(partial, path, error);
+  if (error) {
+    std::filesystem::remove(partial, error);
+    throw std::runtime_error(fmt::format("cannot rename the report to {}", path.string()));
+  }
+}
+
+}  // namespace
+
+ReportCommands::ReportCommands(CLI::App& app) {
+  report_ = app.add_subcommand(
+      "report",
+      "Write an HTML report (map, charts, headline figures) of run files, or preview a scenario before running it");
+  report_
+      ->add_option("inputs", args_.inputs,
+                   "Run files (.h5; several are compared, differences from the first), or one scenario (.yaml)")
+      ->required();
+  report_->add_option("--variant", args_.variant, "Variant to preview (scenario only)");
+  report_->add_option("-o,--output", args_.output,
+                      "Report file (default: output/<run>.html, output/<run>-comparison.html for several runs, "
+                      "output/<scenario>[-<variant>]-preview.html for a scenario)");
+  report_->add_flag("--overwrite", args_.overwrite, "Replace the report file if it exists");
+}
+
+std::optional<int> ReportCommands::dispatch(std::ostream& out, std::ostream& err) {
+  if (!report_->parsed()) return std::nullopt;
+  const auto& inputs = args_.inputs;
+  const bool preview = !is_run_file(inputs.front());
+  if (preview && inputs.size() > 1) {
+    err << "haven report: a scenario is previewed on its own; to compare variants, run them "
+           "(haven run SCENARIO --variants all) and report the run files\n";
+    return exit_bad_input;
+  }
+  for (const auto& input : inputs) {
+    if (preview == is_run_file(input)) {
+      err << fmt::format("haven report: {} is not a run file (.h5); give run files only, or one scenario\n", input);
+      return exit_bad_input;
+    }
+    if (!std::filesystem::exists(input)) {
+      err << fmt::format("haven report: {} does not exist\n", input);
+      return exit_bad_input;
+    }
+  }
+  if (!preview && !args_.variant.empty()) {
+    err << "haven report: --variant applies to a scenario preview; a run file already holds its variant\n";
+    return exit_bad_input;
+  }
+
+  std::string data;
+  std::string title;
+  std::filesystem::path output = args_.output;
+  if (preview) {
+    LoadOptions options;
+    options.variant = args_.variant;
+    auto result = load_scenario_file(inputs.front(), options);
+    if (print_diagnostics(result.diagnostics, err) != exit_ok) return exit_bad_input;
+    const Scenario& scenario = *result.scenario;
+    data = report_data_from_scenario(scenario, inputs.front());
+    title = (scenario.title.empty() ? scenario.name : scenario.title) + " (preview)";
+    if (output.empty()) {
+      output = std::filesystem::path("output") /
+               (scenario.name + (scenario.variant.empty() ? "" : "-" + scenario.variant) + "-preview.html");
+    }
+  } else {
+    std::vector<std::filesystem::path> files(inputs.begin(), inputs.end());
+    if (output.empty()) {
+      output = std::filesystem::path("output") /
+               (files.front().stem().string() + (files.size() > 1 ? "-comparison" : "") + ".html");
+    }
+    if (std::filesystem::exists(output) && !args_.overwrite) {
+      err << fmt::format("haven: error: {} exists; pass --overwrite to replace it, or -o to write elsewhere\n",
+                         output.string());
+      return exit_bad_input;
+    }
+    data = report_data_from_runs(files);
+    const RunFile first = read_run_file(files.front());
+    title = first.title.empty() ? first.scenario_name : first.title;
+  }
+  if (std::filesystem::exists(output) && !args_.overwrite) {
+    err << fmt::format("haven: error: {} exists; pass --overwrite to replace it, or -o to write elsewhere\n",
+                       output.string());
+    return exit_bad_input;
+  }
+  std::string html;
+  try {
+    html = render_report_html(data, title, report_assets());
+  } catch (const ReportAssetError& e) {
+    err << "haven: error: " << e.what() << "\n";
+    return exit_failure;
+  }
+  write_atomically(output, html);
+  out << fmt::format("wrote {} ({:.1f} MB; opens offline in a browser)\n", output.string(),
+                     static_cast<double>(html.size()) / 1e6);
+  return exit_ok;
+}
+
+}  // namespace haven::app

@@ -1,0 +1,410 @@
+#include "haven/report/report.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <variant>
+
+#include "haven/io/hdf5.hpp"
+#include "haven/io/output.hpp"
+#include "haven/scenario/load.hpp"
+#include "haven/version.hpp"
+
+#ifndef HAVEN_REPORT_TEMPLATE_DIR
+#define HAVEN_REPORT_TEMPLATE_DIR "tools/report"
+#endif
+#ifndef HAVEN_REPORT_JAVASCRIPT_DIR
+#define HAVEN_REPORT_JAVASCRIPT_DIR "/usr/share/javascript"
+#endif
+
+namespace haven {
+
+namespace {
+
+// A minimal JSON writer: the page's data is numbers, strings and arrays of them.
+class Json {
+ public:
+  Json& raw(std::string_view text) {
+    after_key_ = false;
+    out_ += text;
+    return *this;
+  }
+  Json& str(std::string_view text) {
+    after_key_ = false;
+    out_ += '"';
+    for (const char ch : text) {
+      const auto c = static_cast<unsigned char>(ch);
+      switch (c) {
+        case '"':
+          out_ += "\\\"";
+          break;
+        case '\\':
+          out_ += "\\\\";
+          break;
+        case '\n':
+          out_ += "\\n";
+          break;
+        case '\r':
+          out_ += "\\r";
+          break;
+        case '\t':
+          out_ += "\\t";
+          break;
+        // '<' and '>' escaped so that no string can close the <script> element the data sits in.
+        case '<':
+          out_ += "\\u003c";
+          break;
+        case '>':
+          out_ += "\\u003e";
+          break;
+        default:
+          if (c < 0x20) {
+            out_ += fmt::format("\\u{:04x}", c);
+          } else {
+            out_ += static_cast<char>(c);
+          }
+      }
+    }
+    out_ += '"';
+    return *this;
+  }
+  Json& num(double value) {
+    after_key_ = false;
+    out_ += std::isfinite(value) ? fmt::format("{}", value) : "null";
+    return *this;
+  }
+  Json& num(std::int64_t value) {
+    after_key_ = false;
+    out_ += fmt::format("{}", value);
+    return *this;
+  }
+  Json& key(std::string_view name) {
+    comma();
+    str(name);
+    out_ += ':';
+    after_key_ = true;
+    return *this;
+  }
+  // A comma before every element of an array or member of an object but the first (a key's value needs none).
+  Json& comma() {
+    if (after_key_) {
+      after_key_ = false;
+      return *this;
+    }
+    if (!first_) out_ += ',';
+    first_ = false;
+    return *this;
+  }
+  Json& open(char bracket) {
+    after_key_ = false;
+    out_ += bracket;
+    first_ = true;
+    return *this;
+  }
+  Json& close(char bracket) {
+    out_ += bracket;
+    first_ = false;
+    return *this;
+  }
+  template <typename T>
+  Json& array(const std::vector<T>& values) {
+    open('[');
+    for (const auto& v : values) {
+      comma();
+      if constexpr (std::is_same_v<T, std::string>) {
+        str(v);
+      } else if constexpr (std::is_floating_point_v<T>) {
+        num(static_cast<double>(v));
+      } else {
+        num(static_cast<std::int64_t>(v));
+      }
+    }
+    return close(']');
+  }
+  // A row-major (rows x columns) table as an array of rows.
+  template <typename T>
+  Json& table(const std::vector<T>& values, std::size_t rows) {
+    open('[');
+    const std::size_t columns = rows == 0 ? 0 : values.size() / rows;
+    for (std::size_t r = 0; r < rows; ++r) {
+      comma();
+      array(std::vector<T>(values.begin() + static_cast<std::ptrdiff_t>(r * columns),
+                           values.begin() + static_cast<std::ptrdiff_t>((r + 1) * columns)));
+    }
+    return close(']');
+  }
+  [[nodiscard]] std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+  bool first_ = true;
+  bool after_key_ = false;
+};
+
+std::string read_text_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw ReportAssetError(fmt::format(
+        "cannot read {}, which the report inlines; run tools/setup.sh deps to install the report's libraries "
+        "(or point HAVEN_REPORT_ASSETS / HAVEN_REPORT_JS at them)",
+        path.string()));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void write_network(Json& json, const Scenario& scenario) {
+  json.key("nodes").open('[');
+  for (const auto& node : scenario.nodes) {
+    std::int64_t residents = 0, displaced = 0;
+    for (auto r : node.residents_by_group) residents += r;
+    for (auto d : node.displaced_by_group) displaced += d;
+    json.comma().open('{');
+    json.key("id").str(node.id).key("name").str(node.name).key("kind").str(to_string(node.kind));
+    json.key("lat").num(node.lat_deg).key("lon").num(node.lon_deg);
+    json.key("residents").num(residents).key("displaced").num(displaced);
+    json.key("capacity").num(node.capacity_people ? *node.capacity_people : NAN);
+    json.key("country")
+        .str(node.country)
+        .key("admin")
+        .str(node.admin_area)
+        .key("closed")
+        .raw(node.closed ? "true" : "false");
+    json.close('}');
+  }
+  json.close(']');
+  json.key("corridors").open('[');
+  for (const auto& corridor : scenario.corridors) {
+    json.comma().open('{');
+    json.key("id")
+        .str(corridor.id)
+        .key("from")
+        .num(std::int64_t{corridor.from})
+        .key("to")
+        .num(std::int64_t{corridor.to});
+    json.key("kind").str(to_string(corridor.kind)).key("length_km").num(corridor.length_km);
+    json.key("closed").raw(corridor.closed ? "true" : "false");
+    json.close('}');
+  }
+  json.close(']');
+}
+
+void write_area(Json& json, const Area& area) {
+  json.key("node").num(std::int64_t{area.node});
+  if (area.lat_deg && area.lon_deg) json.key("lat").num(*area.lat_deg).key("lon").num(*area.lon_deg);
+  json.key("radius_km").num(area.radius_km);
+}
+
+void write_events(Json& json, const Scenario& scenario) {
+  json.key("events").open('[');
+  for (const auto& event : scenario.events) {
+    json.comma().open('{');
+    json.key("id").str(event.id).key("kind").str(event_kind_name(event.action));
+    json.key("start").num(std::int64_t{event.start_day});
+    json.key("end").num(event.end_day ? static_cast<double>(*event.end_day) : NAN);
+    json.key("note").str(event.note);
+    std::visit(
+        [&](const auto& action) {
+          using A = std::decay_t<decltype(action)>;
+          if constexpr (std::is_same_v<A, Bombardment>) {
+            write_area(json, action.target);
+            json.key("intensity").num(action.intensity_strikes_per_day);
+          } else if constexpr (std::is_same_v<A, Ceasefire>) {
+            write_area(json, action.area);
+          } else if constexpr (std::is_same_v<A, Capture>) {
+            json.key("node").num(std::int64_t{action.node}).key("by").str(action.by);
+          } else if constexpr (std::is_same_v<A, CorridorClosure> || std::is_same_v<A, CorridorOpening>) {
+            json.key("corridor").num(std::int64_t{action.corridor});
+          } else if constexpr (std::is_same_v<A, BorderClosure> || std::is_same_v<A, BorderOpening>) {
+            json.key("node").num(std::int64_t{action.node});
+          } else if constexpr (std::is_same_v<A, CapacityChange>) {
+            json.key("node").num(std::int64_t{action.node}).key("capacity").num(action.capacity_people);
+          } else if constexpr (std::is_same_v<A, Evacuation>) {
+            json.key("node").num(std::int64_t{action.from}).key("to").num(std::int64_t{action.to});
+            json.key("rate").num(action.rate_people_per_day);
+          }
+        },
+        event.action);
+    json.close('}');
+  }
+  json.close(']');
+}
+
+void write_observations(Json& json, const Scenario& scenario) {
+  json.key("observations").open('[');
+  for (const auto& observation : scenario.observations) {
+    json.comma().open('{');
+    json.key("id").str(observation.id).key("variable").str(observation.variable);
+    json.key("node").num(std::int64_t{observation.node}).key("source").str(observation.source.publisher);
+    json.key("points").open('[');
+    for (const auto& point : observation.points) {
+      json.comma().open('[').comma().num(std::int64_t{point.day}).comma().num(point.value).close(']');
+    }
+    json.close(']').close('}');
+  }
+  json.close(']');
+}
+
+// The variant's own description (a root attribute; files from before it was written have none).
+std::string variant_description(const std::filesystem::path& path) {
+  auto file = h5::File::open_read_only(path);
+  return h5::has_attribute(file.id(), "variant_description")
+             ? h5::read_string_attribute(file.id(), "variant_description")
+             : std::string{};
+}
+
+Scenario scenario_of_run(const RunFile& run, const std::filesystem::path& file) {
+  // scenario_yaml is already resolved (variant and --set applied), so it is read as a plain scenario.
+  auto result = load_scenario_text(run.scenario_yaml, file.string() + " (scenario_yaml)");
+  if (!result.scenario) {
+    throw std::runtime_error(
+        fmt::format("{}: the scenario stored in the file cannot be read back ({})", file.string(),
+                    result.diagnostics.all().empty() ? "unknown problem" : result.diagnostics.all().front().message));
+  }
+  return std::move(*result.scenario);
+}
+
+// Shelter capacity over time, when the run file has it (files from before it was recorded do not).
+std::vector<double> read_capacity(const std::filesystem::path& path) {
+  auto file = h5::File::open_read_only(path);
+  if (!file.has("capacity")) return {};
+  return h5::read<double>(file.open_dataset("capacity").id());
+}
+
+void write_common(Json& json, const Scenario& scenario, const std::string& source_name) {
+  json.key("haven").str(fmt::format("Haven {} (commit {})", HAVEN_VERSION, HAVEN_GIT_COMMIT));
+  json.key("source").str(source_name);
+  json.key("scenario").str(scenario.name).key("title").str(scenario.title.empty() ? scenario.name : scenario.title);
+  json.key("description").str(scenario.description);
+  json.key("start_date").str(format_iso_date(scenario.start_date)).key("days").num(std::int64_t{scenario.days});
+  write_network(json, scenario);
+  write_observations(json, scenario);
+}
+
+}  // namespace
+
+ReportAssets report_assets() {
+  ReportAssets assets{HAVEN_REPORT_TEMPLATE_DIR, HAVEN_REPORT_JAVASCRIPT_DIR};
+  if (const char* dir = std::getenv("HAVEN_REPORT_ASSETS"); dir != nullptr && *dir != '\0') assets.template_dir = dir;
+  if (const char* dir = std::getenv("HAVEN_REPORT_JS"); dir != nullptr && *dir != '\0') assets.javascript_dir = dir;
+  return assets;
+}
+
+std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_files) {
+  Json json;
+  json.open('{');
+  bool first = true;
+  for (const auto& file : run_files) {
+    const RunFile run = read_run_file(file);
+    const Scenario scenario = scenario_of_run(run, file);
+    if (first) {
+      write_common(json, scenario, file.filename().string());
+      json.key("runs").open('[');
+      first = false;
+    }
+    const auto times = run.times();
+    json.comma().open('{');
+    json.key("file").str(file.filename().string()).key("variant").str(run.variant);
+    json.key("variant_description").str(variant_description(file));
+    json.key("description").str(scenario.description).key("mode").str(run.mode);
+    json.key("seed").str(fmt::format("{}", run.seed)).key("run_index").num(static_cast<std::int64_t>(run.run_index));
+    json.key("start_date").str(run.start_date).key("source").str(run.source);
+    write_events(json, scenario);
+    json.key("time").array(run.time_days).key("node_index").array(run.node_index);
+    json.key("displaced_present").table(run.displaced_present, times);
+    json.key("residents").table(run.residents, times);
+    json.key("unsheltered").table(run.unsheltered, times);
+    json.key("waiting").table(run.waiting, times);
+    json.key("returns").table(run.returns, times);
+    json.key("arrivals").table(run.arrivals, times);
+    json.key("corridor_inflow").table(run.corridor_inflow, times);
+    json.key("in_transit").table(run.in_transit, times);
+    json.key("cumulative_displaced").array(run.cumulative_displaced);
+    const auto capacity = read_capacity(file);
+    if (!capacity.empty()) json.key("capacity").table(capacity, times);
+    json.close('}');
+  }
+  json.close(']').close('}');
+  return json.take();
+}
+
+std::string report_data_from_scenario(const Scenario& scenario, const std::string& source_name) {
+  Json json;
+  json.open('{');
+  write_common(json, scenario, source_name);
+  json.key("preview").open('{');
+  json.key("variant").str(scenario.variant);
+  json.key("variant_description").str(scenario.variant_description);
+  write_events(json, scenario);
+  json.close('}');
+  json.key("runs").open('[').close(']');
+  json.close('}');
+  return json.take();
+}
+
+std::string render_report_html(const std::string& data_json, const std::string& title, const ReportAssets& assets) {
+  const auto& js = assets.javascript_dir;
+  const auto modules = assets.template_dir / "node_modules";
+  std::string page = read_text_file(assets.template_dir / "template.html");
+  // Leaflet's stylesheet names marker and control images by URL; the report draws neither, and no URL may
+  // remain that a browser could try to fetch.
+  std::string leaflet_css = read_text_file(js / "leaflet" / "leaflet.css");
+  for (std::size_t at = leaflet_css.find("url("); at != std::string::npos; at = leaflet_css.find("url(", at)) {
+    const auto end = leaflet_css.find(')', at);
+    if (end == std::string::npos) break;
+    leaflet_css.replace(at, end + 1 - at, "none");
+  }
+  // Inlined scripts must not contain the text that would end their <script> element early.
+  auto script = [](std::string text) {
+    for (std::size_t at = text.find("</"); at != std::string::npos; at = text.find("</", at + 3)) {
+      text.replace(at, 2, "<\\/");
+    }
+    return text;
+  };
+  const std::pair<std::string, std::string> parts[] = {
+      {"{{TITLE}}",
+       [&] {
+         std::string escaped;
+         for (char c : title) {
+           if (c == '<')
+             escaped += "&lt;";
+           else if (c == '>')
+             escaped += "&gt;";
+           else if (c == '&')
+             escaped += "&amp;";
+           else
+             escaped += c;
+         }
+         return escaped;
+       }()},
+      {"{{LEAFLET_CSS}}", leaflet_css},
+      {"{{REPORT_CSS}}", read_text_file(assets.template_dir / "report.css")},
+      {"{{LEAFLET_JS}}", script(read_text_file(js / "leaflet" / "leaflet.js"))},
+      {"{{CHART_JS}}", script(read_text_file(js / "chart.js" / "chart.min.js"))},
+      {"{{TOPOJSON_JS}}", script(read_text_file(modules / "topojson-client" / "dist" / "topojson-client.min.js"))},
+      {"{{WORLD_JSON}}", script(read_text_file(modules / "world-atlas" / "countries-50m.json"))},
+      {"{{DATA_JSON}}", data_json},
+      {"{{REPORT_JS}}", script(read_text_file(assets.template_dir / "report.js"))},
+  };
+  // Each placeholder is replaced once, in order, so inlined text is never searched for later placeholders.
+  std::string html;
+  std::size_t from = 0;
+  for (const auto& [placeholder, text] : parts) {
+    const auto at = page.find(placeholder, from);
+    if (at == std::string::npos) {
+      throw ReportAssetError(
+          fmt::format("{}: placeholder {} missing", (assets.template_dir / "template.html").string(), placeholder));
+    }
+    html.append(page, from, at - from);
+    html += text;
+    from = at + placeholder.size();
+  }
+  html.append(page, from);
+  return html;
+}
+
+}  // namespace haven

@@ -1,0 +1,278 @@
+"""`haven report`: the HTML report opens offline in headless Chromium, draws its map and every chart, replays days
+with its slider, makes no network request, and states the run file's numbers.
+
+Run by CTest (test `python_output_tools`; HAVEN_BIN and HAVEN_TEST_ARTEFACTS are set there) or by hand from the
+repository root:  HAVEN_BIN=build/default/bin/haven /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+    tests/python/test_report.py
+Screenshots go to $HAVEN_TEST_ARTEFACTS (CTest: build/<preset>/test-artefacts/), else to pytest's tmp folder.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+
+from pathlib import Path  # noqa: E402
+
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+IDLIB = ROOT / "scenarios" / "idlib_2019_2020.yaml"
+IDLIB_2018 = ROOT / "scenarios" / "idlib_2018.yaml"
+VALLEY = ROOT / "scenarios" / "examples" / "valley.yaml"
+
+
+def haven_bin() -> Path:
+    path = Path(os.environ.get("HAVEN_BIN") or ROOT / "build" / "default" / "bin" / "haven")
+    if not path.is_file():
+        pytest.fail(f"haven binary not found at {path}: set HAVEN_BIN (CTest does) or build the default preset")
+    return path.resolve()
+
+
+def haven(*args, env=None, check=True):
+    result = subprocess.run([str(haven_bin()), *map(str, args)], capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, **(env or {})})
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def artefact_dir(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("HAVEN_TEST_ARTEFACTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def idlib_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    run = folder / "idlib_2019_2020.h5"
+    haven("run", IDLIB, "-o", run)
+    return run
+
+
+@pytest.fixture(scope="module")
+def variant_runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("variants")
+    runs = []
+    for variant in ["", "full_offensive", "sochi"]:
+        run = folder / f"idlib_2018{'-' + variant if variant else ''}.h5"
+        haven("run", IDLIB_2018, *(["--variant", variant] if variant else []), "-o", run)
+        runs.append(run)
+    return runs
+
+
+# ---- the command ----
+
+def test_report_is_one_self_contained_file(idlib_run, tmp_path):
+    out = tmp_path / "r.html"
+    result = haven("report", idlib_run, "-o", out)
+    assert f"wrote {out}" in result.stdout
+    html = out.read_text(encoding="utf-8")
+    # Nothing the browser would load from elsewhere: no src/href/url() pointing at a server.
+    # (Inside the inlined libraries, text such as Leaflet's attribution link is data, not a request: the browser
+    # test below checks what is actually fetched.)
+    import re
+    lower = re.sub(r"<script[^>]*>.*?</script>", "", html, flags=re.S).lower()
+    assert len(lower) < 20_000  # the page's markup and stylesheets; everything else is inlined script or data
+    for pattern in ['src="http', "src='http", 'href="http', "href='http", "url(http", "url(//", 'src="//']:
+        assert pattern not in lower, pattern
+    assert "<script src" not in lower and '<link rel="stylesheet"' not in lower
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_report_refuses_to_overwrite(idlib_run, tmp_path):
+    out = tmp_path / "r.html"
+    haven("report", idlib_run, "-o", out)
+    before = out.read_bytes()
+    again = haven("report", idlib_run, "-o", out, check=False)
+    assert again.returncode == 2
+    assert "exists; pass --overwrite" in again.stderr
+    assert out.read_bytes() == before
+    haven("report", idlib_run, "-o", out, "--overwrite")
+
+
+def test_default_path_is_output_run_name(idlib_run, tmp_path):
+    # The default is output/<run file's name>.html, relative to where haven is run.
+    run = tmp_path / "myrun.h5"
+    shutil.copy(idlib_run, run)
+    subprocess.run([str(haven_bin()), "report", str(run)], cwd=tmp_path, check=True, capture_output=True)
+    assert (tmp_path / "output" / "myrun.html").is_file()
+
+
+def test_missing_assets_name_setup_script(idlib_run, tmp_path):
+    out = tmp_path / "r.html"
+    result = haven("report", idlib_run, "-o", out, env={"HAVEN_REPORT_ASSETS": str(tmp_path / "none")}, check=False)
+    assert result.returncode == 1
+    assert "tools/setup.sh" in result.stderr
+    assert not out.exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_bad_inputs_are_refused(idlib_run, tmp_path):
+    mixed = haven("report", idlib_run, VALLEY, "-o", tmp_path / "x.html", check=False)
+    assert mixed.returncode == 2 and "not a run file" in mixed.stderr
+    missing = haven("report", tmp_path / "nothing.h5", check=False)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    variant = haven("report", idlib_run, "--variant", "x", "-o", tmp_path / "x.html", check=False)
+    assert variant.returncode == 2 and "--variant" in variant.stderr
+    assert not list(tmp_path.glob("*.html"))
+
+
+# ---- in the browser ----
+
+def browser():
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        pytest.skip("python3-selenium is not installed (tools/setup.sh deps installs it)")
+    chromium = shutil.which("chromium")
+    driver_path = shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.skip("chromium or chromium-driver is not installed (tools/setup.sh deps installs them)")
+    profile = tempfile.mkdtemp(prefix="haven-report-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,2000",
+                 # The network cable pulled: no host name resolves, so any request would fail (and be logged).
+                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(60)
+    return driver, profile
+
+
+def open_report(path: Path):
+    driver, profile = browser()
+    driver.get(path.resolve().as_uri())
+    ready = driver.execute_script("return document.body.dataset.ready === 'true'")
+    return driver, profile, ready
+
+
+def close(driver, profile):
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+CANVASES = """
+return Array.from(document.querySelectorAll('canvas')).filter((c) => c.offsetParent !== null).map((c) => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let inked = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) inked++;
+  const fig = c.closest('figure');
+  return [c.id || (fig ? fig.querySelector('figcaption').textContent : '?'), c.width, c.height, inked];
+});
+"""
+MAP_STATE = """
+const paths = Array.from(document.querySelectorAll('#map .leaflet-overlay-pane path'));
+return [paths.length, paths.map((p) => p.getAttribute('d') + p.getAttribute('stroke-width') + p.getAttribute('fill')).join('|')];
+"""
+REQUESTS = """
+return performance.getEntriesByType('resource').map((e) => e.name)
+  .concat(performance.getEntriesByType('navigation').map((e) => e.name));
+"""
+
+
+def check_page(driver, name: str, tmp_path: Path, expect_charts: int):
+    severe = [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
+    assert severe == [], severe
+    # No request left the page: the only entry is the file itself.
+    requests = driver.execute_script(REQUESTS)
+    assert [r for r in requests if not r.startswith("file:")] == [], requests
+    # The map: country outlines and the network are drawn as SVG paths in Leaflet's overlay pane.
+    count, _ = driver.execute_script(MAP_STATE)
+    assert count > 20
+    # Every visible chart has ink on it.
+    canvases = driver.execute_script(CANVASES)
+    assert len(canvases) >= expect_charts, canvases
+    for label, width, height, inked in canvases:
+        assert width > 100 and height > 50 and inked > 500, (label, width, height, inked)
+    # The slider replays the period: another day, another map.
+    before = driver.execute_script(MAP_STATE)[1]
+    driver.execute_script("const s = document.getElementById('day'); s.value = String(Math.floor(s.max * 0.6));"
+                          "s.dispatchEvent(new Event('input'));")
+    after = driver.execute_script(MAP_STATE)[1]
+    assert after != before
+    label = driver.execute_script("return document.getElementById('day-label').textContent")
+    assert any(month in label for month in ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                                            "Nov", "Dec"]), label
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, min(max(height, 1000), 12000))
+    driver.execute_script("const s = document.getElementById('day'); s.value = String(Math.floor(s.max * 0.5));"
+                          "s.dispatchEvent(new Event('input'));")
+    shot = artefact_dir(tmp_path) / f"{name}.png"
+    driver.save_screenshot(str(shot))
+    assert shot.stat().st_size > 50_000
+    print(f"screenshot: {shot}")
+    return shot
+
+
+def test_single_run_report_in_chromium(idlib_run, tmp_path):
+    out = tmp_path / "idlib_2019_2020.html"
+    haven("report", idlib_run, "-o", out)
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        # Main chart, timeline, per-place charts, observations.
+        check_page(driver, "report-idlib_2019_2020", tmp_path, expect_charts=5)
+        headline = driver.execute_script("return document.getElementById('headline').innerText")
+        with h5py.File(idlib_run, "r") as f:
+            left_home = int(f["cumulative_displaced"][-1])
+            returns = int(np.asarray(f["returns"]).sum())
+        assert f"{left_home:,} people left their homes" in headline, headline
+        assert f"{returns:,} people had gone back home" in headline, headline
+        assert "seed" not in headline  # the seed is a footnote
+        notes = driver.execute_script("return document.getElementById('footnotes').innerText")
+        assert "random seed" in notes
+    finally:
+        close(driver, profile)
+
+
+def test_three_variant_comparison_in_chromium(variant_runs, tmp_path):
+    out = tmp_path / "idlib_2018-comparison.html"
+    haven("report", *variant_runs, "-o", out)
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        check_page(driver, "report-idlib_2018-comparison", tmp_path, expect_charts=6)
+        header = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#comparison thead th')).map((t) => t.textContent)")
+        assert header[1:] == ["as observed (no variant)", "full offensive", "sochi"]
+        table = driver.execute_script("return document.getElementById('comparison').innerText")
+        left = []
+        for run in variant_runs:
+            with h5py.File(run, "r") as f:
+                left.append(int(f["cumulative_displaced"][-1]))
+        assert f"{left[1]:,}" in table and f"{left[2]:,}" in table
+        diff = left[1] - left[0]
+        assert f"{'+' if diff > 0 else '−'}{abs(diff):,}" in table, table
+        # Picking another variant redraws the map and the charts for it.
+        before = driver.execute_script(MAP_STATE)[1]
+        driver.execute_script("const s = document.getElementById('variant-select'); s.value = '1';"
+                              "s.dispatchEvent(new Event('change'));")
+        assert driver.execute_script(MAP_STATE)[1] != before
+        assert driver.get_log("browser") == []
+    finally:
+        close(driver, profile)
+
+
+def test_scenario_preview_in_chromium(tmp_path):
+    out = tmp_path / "preview.html"
+    result = haven("report", IDLIB_2018, "--variant", "full_offensive", "-o", out)
+    assert "wrote" in result.stdout
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        check_page(driver, "report-idlib_2018-preview", tmp_path, expect_charts=2)
+        rows = driver.execute_script("return document.getElementById('timeline-box').style.height")
+        assert int(rows.rstrip("px")) > 200  # the full offensive's many events each have a row
+    finally:
+        close(driver, profile)

@@ -1,0 +1,723 @@
+// haven report: draws the page from the JSON blob `haven report` inlined (#report-data). No network access:
+// Leaflet draws country outlines (world-atlas, inlined) on a blank map, never tiles.
+(function () {
+  'use strict';
+  const data = JSON.parse(document.getElementById('report-data').textContent);
+  const world = JSON.parse(document.getElementById('world-data').textContent);
+
+  // Okabe-Ito, a palette readable with every common colour-vision deficiency.
+  const colour = {
+    blue: '#0072B2', orange: '#E69F00', sky: '#56B4E9', green: '#009E73', yellow: '#F0E442',
+    vermillion: '#D55E00', purple: '#CC79A7', black: '#000000', grey: '#777777',
+  };
+  const runColours = [colour.blue, colour.orange, colour.green, colour.purple, colour.sky, colour.vermillion,
+    colour.black, colour.yellow];
+  const axisWidthPx = 215;  // the main chart and the timeline share it, so their days line up
+
+  // ---- formatting: thousands separators, dates as dates ----
+  const number = (n) => (n === null || n === undefined || !isFinite(n)) ? '–' : Math.round(n).toLocaleString('en-GB');
+  const signed = (n) => (n > 0 ? '+' : n < 0 ? '−' : '±') + number(Math.abs(n));
+  const [y0, m0, d0] = data.start_date.split('-').map(Number);
+  const startMs = Date.UTC(y0, m0 - 1, d0);
+  const dateOf = (day) => new Date(startMs + Math.round(day) * 86400000);
+  const longDate = (day) => dateOf(day).toLocaleDateString('en-GB',
+    { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' });
+  const shortDate = (day) => dateOf(day).toLocaleDateString('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short' });
+  const text = (tag, content, cls) => {
+    const el = document.createElement(tag);
+    if (content !== undefined) el.textContent = content;
+    if (cls) el.className = cls;
+    return el;
+  };
+  const kindWords = {
+    town: 'town', city: 'city', camp: 'camp', border_crossing: 'border crossing', transit: 'transit point',
+    external: 'outside the area',
+  };
+  const nodes = data.nodes;
+  const corridors = data.corridors;
+  const lastDay = Math.max(0, data.days - 1);
+  const nodeName = (i) => (i >= 0 && i < nodes.length ? nodes[i].name : 'the area');
+  const corridorName = (c) => {
+    const k = corridors[c];
+    return k ? `${nodeName(k.from)} – ${nodeName(k.to)}` : 'a road';
+  };
+  const humanVariant = (run) => run.variant ? run.variant.replace(/_/g, ' ') : 'as observed (no variant)';
+
+  // ---- events in plain words ----
+  const eventWords = (e) => {
+    switch (e.kind) {
+      case 'bombardment':
+        return e.node >= 0 ? `Bombardment: ${nodeName(e.node)}` : (e.lat !== undefined ? `Bombardment: area (${e.radius_km} km)` : 'Bombardment: everywhere');
+      case 'capture': return `${nodeName(e.node)} taken${e.by ? ' by ' + e.by : ''}`;
+      case 'corridor_closure': return `Road closed: ${corridorName(e.corridor)}`;
+      case 'corridor_opening': return `Road opened: ${corridorName(e.corridor)}`;
+      case 'border_closure': return `Border closed: ${nodeName(e.node)}`;
+      case 'border_opening': return `Border opened: ${nodeName(e.node)}`;
+      case 'ceasefire': return e.node >= 0 ? `Ceasefire: ${nodeName(e.node)}` : (e.lat !== undefined ? 'Ceasefire: area' : 'Ceasefire: everywhere');
+      case 'capacity_change': return `Shelter at ${nodeName(e.node)}: ${number(e.capacity)} places`;
+      case 'evacuation': return `Evacuation: ${nodeName(e.node)} → ${nodeName(e.to)}`;
+      default: return e.kind.replace(/_/g, ' ');
+    }
+  };
+  const eventColour = {
+    bombardment: colour.vermillion, capture: colour.purple, corridor_closure: colour.black, corridor_opening: colour.green,
+    border_closure: colour.grey, border_opening: colour.green, ceasefire: colour.sky, capacity_change: colour.orange,
+    evacuation: colour.blue,
+  };
+  const eventEnd = (e) => (e.end === null || e.end === undefined) ? data.days : e.end;
+  const activeOn = (e, day) => e.start <= day && day < eventEnd(e);
+
+  // Closed roads and borders on a day: the state on day 0, then the latest event in force decides.
+  function closedState(events, day) {
+    const roads = corridors.map((c) => c.closed);
+    const borders = nodes.map((n) => n.closed);
+    const ordered = events.map((e, i) => [e, i]).sort((a, b) => a[0].start - b[0].start || a[1] - b[1]);
+    for (const [e] of ordered) {
+      if (!activeOn(e, day)) continue;
+      if (e.kind === 'corridor_closure') roads[e.corridor] = true;
+      if (e.kind === 'corridor_opening') roads[e.corridor] = false;
+      if (e.kind === 'border_closure') borders[e.node] = true;
+      if (e.kind === 'border_opening') borders[e.node] = false;
+    }
+    return { roads, borders };
+  }
+  const capturedBy = (events, day) => events.filter((e) => e.kind === 'capture' && e.start <= day);
+
+  // ---- series of one run ----
+  const sum = (row) => row.reduce((a, b) => a + (b || 0), 0);
+  const initialDisplaced = nodes.reduce((a, n) => a + n.displaced, 0);
+  const initialResidents = nodes.reduce((a, n) => a + n.residents, 0);
+
+  function analyse(run) {
+    const T = run.time.length;
+    const column = new Map(run.node_index.map((node, col) => [node, col]));
+    const borderCols = run.node_index.map((node, col) => [node, col]).filter(([node]) => nodes[node].kind === 'border_crossing').map(([, col]) => col);
+    const away = [], newlyAway = [], unsheltered = [], atBorder = [], returnsCum = [];
+    let returned = 0;
+    for (let t = 0; t < T; ++t) {
+      const a = sum(run.displaced_present[t]) + sum(run.in_transit[t]) + sum(run.waiting[t]);
+      away.push(a);
+      newlyAway.push(Math.max(0, a - initialDisplaced));
+      unsheltered.push(sum(run.unsheltered[t]));
+      atBorder.push(borderCols.reduce((acc, c) => acc + run.displaced_present[t][c] + run.waiting[t][c], 0));
+      returned += sum(run.returns[t]);
+      returnsCum.push(returned);
+    }
+    const argmax = (xs) => xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0);
+    const peak = argmax(newlyAway);
+    const peakUnsheltered = argmax(unsheltered);
+    const end = T - 1;
+    const placesAt = (t, series) => run.node_index.map((node, col) => [node, series[t][col]])
+      .filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+    const gains = run.node_index.map((node, col) => [node, run.displaced_present[end][col] - run.displaced_present[0][col]])
+      .filter(([node, v]) => v > 0 && nodes[node].kind !== 'border_crossing').sort((a, b) => b[1] - a[1]);
+    return {
+      T, column, days: run.time, away, newlyAway, unsheltered, atBorder, returnsCum, peak, peakUnsheltered, end,
+      leftHome: run.cumulative_displaced[end], returned, borderCols,
+      unshelteredPlacesAtPeak: placesAt(peak, run.unsheltered), gains,
+    };
+  }
+
+  const runs = data.runs;
+  const analyses = runs.map(analyse);
+  const charts = [];
+  let selected = 0;
+  let currentDay = 0;
+
+  // ---- header ----
+  document.getElementById('title').textContent = data.title;
+  const period = `${longDate(0)} to ${longDate(lastDay)}`;
+  document.getElementById('subtitle').textContent = data.preview
+    ? `Preview of the scenario before any run · ${period}`
+    : (runs.length > 1 ? `${runs.length} variants compared · ${period}` : `${humanVariant(runs[0])} · ${period}`);
+
+  // ---- headline figures ----
+  function headline() {
+    const list = document.getElementById('headline');
+    list.replaceChildren();
+    const item = (parts) => {
+      const li = document.createElement('li');
+      for (const p of parts) li.append(typeof p === 'string' ? document.createTextNode(p) : p);
+      list.append(li);
+    };
+    const b = (s) => text('b', s);
+    const desc = document.getElementById('variant-description');
+    if (data.preview) {
+      const p = data.preview;
+      desc.textContent = p.variant_description || data.description;
+      const camps = nodes.filter((n) => n.kind === 'camp').length;
+      const borders = nodes.filter((n) => n.kind === 'border_crossing').length;
+      item([b(number(nodes.length)), ` places (${number(camps)} camp${camps === 1 ? '' : 's'}, ${number(borders)} border crossing${borders === 1 ? '' : 's'}) and `,
+        b(number(corridors.length)), ' roads between them.']);
+      item([b(number(initialResidents)), ' people live in the area and ', b(number(initialDisplaced)),
+        ` were already displaced on ${longDate(0)}.`]);
+      item([b(number(p.events.length)), ` events from ${longDate(0)} to ${longDate(lastDay)} (timeline below).`]);
+      item(['Nothing has been simulated yet: run ', text('code', `haven run ${data.source}${p.variant ? ' --variant ' + p.variant : ''}`),
+        ' and report the run file for the results.']);
+      return;
+    }
+    const run = runs[selected];
+    const a = analyses[selected];
+    desc.textContent = run.variant_description || run.description;
+    item([b(number(a.leftHome)), ` people left their homes between ${longDate(a.days[0])} and ${longDate(a.days[a.end])}.`]);
+    item(['Displacement peaked on ', b(longDate(a.days[a.peak])), ': ', b(number(a.newlyAway[a.peak])),
+      ' newly displaced people were away from home', initialDisplaced > 0 ? ` (on top of ${number(initialDisplaced)} displaced before ${longDate(0)}).` : '.']);
+    if (a.unsheltered[a.peak] > 0) {
+      const where = a.unshelteredPlacesAtPeak.slice(0, 3).map(([node, v]) => `${nodes[node].name} (${number(v)})`).join(', ');
+      item(['At that peak ', b(number(a.unsheltered[a.peak])), ' people had no shelter, most of them at ', where, '.']);
+    } else {
+      item(['At that peak every displaced person had shelter.']);
+    }
+    if (a.peakUnsheltered !== a.peak && a.unsheltered[a.peakUnsheltered] > a.unsheltered[a.peak]) {
+      item(['The most people without shelter: ', b(number(a.unsheltered[a.peakUnsheltered])), ` on ${longDate(a.days[a.peakUnsheltered])}.`]);
+    }
+    if (a.borderCols.length > 0 && Math.max(...a.atBorder) === 0) {
+      item(['No one was held at a border crossing at any time.']);
+    } else if (a.borderCols.length > 0) {
+      const peakBorder = a.atBorder.reduce((best, x, i) => (x > a.atBorder[best] ? i : best), 0);
+      item([b(number(a.atBorder[a.end])), ` people were at border crossings on ${longDate(a.days[a.end])}`,
+        a.atBorder[peakBorder] > a.atBorder[a.end] ? ` (the most: ${number(a.atBorder[peakBorder])} on ${longDate(a.days[peakBorder])}).` : '.']);
+    }
+    item([b(number(a.returned)), ` people had gone back home by ${longDate(a.days[a.end])}.`]);
+    if (a.gains.length > 0) {
+      item(['Most people found refuge in ', a.gains.slice(0, 3).map(([node, v]) => `${nodes[node].name} (${signed(v)})`).join(', '), '.']);
+    }
+  }
+
+  // ---- variant picker (several runs) ----
+  if (runs.length > 1) {
+    const label = text('label', 'Show on the map and charts: ');
+    const select = document.createElement('select');
+    select.id = 'variant-select';
+    runs.forEach((run, i) => {
+      const option = text('option', humanVariant(run));
+      option.value = String(i);
+      select.append(option);
+    });
+    select.addEventListener('change', () => { selected = Number(select.value); renderRun(); });
+    label.append(select);
+    document.getElementById('variant-picker').append(label);
+  }
+
+  // ---- comparison table ----
+  function comparison() {
+    if (runs.length < 2) return;
+    document.getElementById('comparison-section').hidden = false;
+    const table = document.getElementById('comparison');
+    const thead = document.createElement('thead');
+    const head = document.createElement('tr');
+    head.append(text('th', ''));
+    runs.forEach((run) => head.append(text('th', humanVariant(run))));
+    thead.append(head);
+    table.append(thead);
+    const body = document.createElement('tbody');
+    const rows = [
+      ['What-if', (r) => (r.variant_description || r.description).slice(0, 160) + ((r.variant_description || r.description).length > 160 ? '…' : ''), null],
+      ['People who left home', null, (a) => a.leftHome],
+      ['Newly displaced away from home at the peak', null, (a) => a.newlyAway[a.peak], (a) => `on ${longDate(a.days[a.peak])}`],
+      ['Without shelter at that peak', null, (a) => a.unsheltered[a.peak]],
+      ['The most without shelter on one day', null, (a) => a.unsheltered[a.peakUnsheltered], (a) => a.unsheltered[a.peakUnsheltered] > 0 ? `on ${longDate(a.days[a.peakUnsheltered])}` : ''],
+      ['At border crossings at the end', null, (a) => a.atBorder[a.end]],
+      ['Gone back home by the end', null, (a) => a.returned],
+    ];
+    for (const [label, textOf, valueOf, noteOf] of rows) {
+      const tr = document.createElement('tr');
+      tr.append(text('th', label));
+      runs.forEach((run, i) => {
+        const td = document.createElement('td');
+        if (textOf) {
+          td.textContent = textOf(run);
+          td.style.textAlign = 'left';
+        } else {
+          const v = valueOf(analyses[i]);
+          td.append(document.createTextNode(number(v)));
+          if (noteOf) td.append(text('span', noteOf(analyses[i]), 'diff'));
+          if (i > 0) {
+            const base = valueOf(analyses[0]);
+            const pct = base !== 0 ? ` (${v - base >= 0 ? '+' : '−'}${Math.abs(100 * (v - base) / base).toFixed(0)}%)` : '';
+            td.append(text('span', `${signed(v - base)}${pct}`, 'diff'));
+          }
+        }
+        tr.append(td);
+      });
+      body.append(tr);
+    }
+    table.append(body);
+    charts.push(new Chart(document.getElementById('comparison-chart'), {
+      type: 'line',
+      data: {
+        datasets: runs.map((run, i) => ({
+          label: humanVariant(run), borderColor: runColours[i % runColours.length], backgroundColor: runColours[i % runColours.length],
+          data: analyses[i].days.map((d, t) => ({ x: d, y: analyses[i].newlyAway[t] })), pointRadius: 0, borderWidth: 2,
+          borderDash: i === 0 ? [] : (i % 2 ? [6, 3] : []),
+        })),
+      },
+      options: timeOptions('Newly displaced people away from home'),
+    }));
+  }
+
+  // Date ticks: the first of each month (every second or third month for long periods), or weeks for short ones.
+  function dayTicks(maxLabels) {
+    const months = [];
+    const first = dateOf(0);
+    for (let y = first.getUTCFullYear(), m = first.getUTCMonth(); ; ++m) {
+      const day = Math.round((Date.UTC(y, m, 1) - startMs) / 86400000);
+      if (day > lastDay) break;
+      if (day >= 0) months.push(day);
+    }
+    if (months.length >= 3) {
+      const step = Math.ceil(months.length / maxLabels);
+      return months.filter((_, i) => i % step === 0);
+    }
+    const ticks = [];
+    const step = 7 * Math.max(1, Math.ceil(lastDay / maxLabels / 7));
+    for (let day = 0; day <= lastDay; day += step) ticks.push(day);
+    return ticks;
+  }
+  const tickLabel = (day, index) => {
+    const d = dateOf(day);
+    if (d.getUTCDate() !== 1) return shortDate(day);
+    const month = d.toLocaleDateString('en-GB', { timeZone: 'UTC', month: 'short' });
+    return index === 0 || d.getUTCMonth() === 0 ? `${month} ${d.getUTCFullYear()}` : month;
+  };
+
+  // ---- shared chart options ----
+  function timeOptions(yTitle, extra) {
+    const options = {
+      animation: false, responsive: true, maintainAspectRatio: false, parsing: true, normalized: true,
+      interaction: { mode: 'nearest', axis: 'x', intersect: false },
+      scales: {
+        x: {
+          type: 'linear', min: 0, max: lastDay,
+          title: { display: true, text: 'Date' },
+          afterBuildTicks: (scale) => {
+            scale.ticks = dayTicks(scale.chart.width < 500 ? 4 : 9).map((value) => ({ value }));
+          },
+          ticks: { callback: (v, i) => tickLabel(v, i), maxRotation: 0, autoSkip: false },
+        },
+        y: {
+          beginAtZero: true, title: { display: true, text: yTitle },
+          ticks: { callback: (v) => number(v) },
+        },
+      },
+      plugins: {
+        legend: { position: 'top', labels: { usePointStyle: true, pointStyle: 'line', boxWidth: 24 } },
+        tooltip: {
+          callbacks: {
+            title: (items) => items.length ? longDate(items[0].parsed.x) : '',
+            label: (item) => `${item.dataset.label}: ${number(item.parsed.y)}`,
+          },
+        },
+      },
+    };
+    return Object.assign(options, extra || {});
+  }
+  // A vertical line at the day the map shows.
+  const dayLine = {
+    id: 'dayLine',
+    afterDatasetsDraw(chart) {
+      const x = chart.scales.x;
+      if (!x || chart.config.options.showDay !== true) return;
+      const px = x.getPixelForValue(currentDay);
+      const ctx = chart.ctx;
+      ctx.save();
+      ctx.strokeStyle = colour.grey;
+      ctx.setLineDash([4, 3]);
+      ctx.beginPath();
+      ctx.moveTo(px, chart.chartArea.top);
+      ctx.lineTo(px, chart.chartArea.bottom);
+      ctx.stroke();
+      ctx.restore();
+    },
+  };
+  Chart.register(dayLine);
+
+  // ---- the main chart and the event timeline under it ----
+  let mainChart = null;
+  let timelineChart = null;
+  function mainCharts() {
+    if (mainChart) mainChart.destroy();
+    if (timelineChart) timelineChart.destroy();
+    mainChart = null;
+    const events = data.preview ? data.preview.events : runs[selected].events;
+    if (!data.preview) {
+      const a = analyses[selected];
+      const series = (label, values, col, dash) => ({
+        label, data: a.days.map((d, t) => ({ x: d, y: values[t] })), borderColor: col, backgroundColor: col,
+        pointRadius: 0, borderWidth: 2, borderDash: dash || [],
+      });
+      const options = timeOptions('People');
+      options.showDay = true;
+      options.scales.y.afterFit = (scale) => { scale.width = axisWidthPx; };
+      mainChart = new Chart(document.getElementById('main-chart'), {
+        type: 'line',
+        data: {
+          datasets: [
+            series('Left home since the start', a.days.map((d, t) => runs[selected].cumulative_displaced[t]), colour.black, [2, 3]),
+            series('Newly displaced, away from home', a.newlyAway, colour.blue),
+            series('Without shelter', a.unsheltered, colour.vermillion),
+            series('At border crossings', a.atBorder, colour.orange, [8, 4]),
+            series('Gone back home', a.returnsCum, colour.green, [4, 2]),
+          ],
+        },
+        options,
+      });
+      document.getElementById('main-chart-heading').textContent = `Over time: ${humanVariant(runs[selected])}`;
+    } else {
+      document.getElementById('main-chart-box').hidden = true;
+      document.getElementById('main-chart-heading').textContent = 'Events';
+    }
+    // One row per place or road; bars from the start to the end of each event.
+    const rows = [];
+    const byKind = new Map();
+    for (const e of events) {
+      const row = eventWords(e);
+      if (!rows.includes(row)) rows.push(row);
+      if (!byKind.has(e.kind)) byKind.set(e.kind, []);
+      byKind.get(e.kind).push({ x: [e.start, Math.max(eventEnd(e), e.start + 1)], y: row });
+    }
+    document.getElementById('timeline-box').style.height = `${60 + 18 * Math.max(rows.length, 1)}px`;
+    const options = timeOptions('');
+    options.indexAxis = 'y';
+    options.showDay = true;
+    options.scales.y = {
+      type: 'category', labels: rows.length ? rows : ['No events'], title: { display: false },
+      ticks: { autoSkip: false, font: { size: 11 }, callback(value) { const s = this.getLabelForValue(value); return s.length > 32 ? s.slice(0, 31) + '…' : s; } },
+      afterFit: (scale) => { scale.width = axisWidthPx; },
+    };
+    options.plugins.tooltip.callbacks = {
+      title: (items) => items.length ? items[0].raw.y : '',
+      label: (item) => `${longDate(item.raw.x[0])} – ${longDate(item.raw.x[1] - 1)}`,
+    };
+    options.datasets = { bar: { grouped: false, barPercentage: 0.9, categoryPercentage: 0.9 } };
+    options.plugins.legend.labels = { boxWidth: 14 };
+    timelineChart = new Chart(document.getElementById('timeline'), {
+      type: 'bar',
+      data: {
+        labels: rows,
+        datasets: [...byKind.entries()].map(([kind, points]) => ({
+          label: kind.replace(/_/g, ' '), data: points, backgroundColor: eventColour[kind] || colour.grey,
+        })),
+      },
+      options,
+    });
+  }
+
+  // ---- per camp and town: people present against shelter capacity ----
+  function capacityFromScenario(node, events, day) {
+    let chosen = null;
+    events.forEach((e, i) => {
+      if (e.kind !== 'capacity_change' || e.node !== node || !activeOn(e, day)) return;
+      if (chosen === null || e.start > chosen[0].start || (e.start === chosen[0].start && i > chosen[1])) chosen = [e, i];
+    });
+    if (chosen) return chosen[0].capacity;
+    return isFinite(nodes[node].capacity) ? nodes[node].capacity : null;
+  }
+  let nodeCharts = [];
+  function nodeSection() {
+    nodeCharts.forEach((c) => c.destroy());
+    nodeCharts = [];
+    const grid = document.getElementById('node-charts');
+    grid.replaceChildren();
+    const note = document.getElementById('nodes-note');
+    if (data.preview) {
+      document.getElementById('nodes-section').hidden = true;
+      return;
+    }
+    const run = runs[selected];
+    const a = analyses[selected];
+    const candidates = run.node_index.map((node, col) => [node, col])
+      .filter(([node]) => ['camp', 'town', 'city'].includes(nodes[node].kind))
+      .map(([node, col]) => [node, col, Math.max(...run.displaced_present.map((row) => row[col]))])
+      .filter(([, , peak]) => peak > 0)
+      .sort((x, y) => (nodes[y[0]].kind === 'camp') - (nodes[x[0]].kind === 'camp') || y[2] - x[2]);
+    const limit = 24;
+    const shown = candidates.slice(0, limit);
+    const fromFile = Array.isArray(run.capacity);
+    note.textContent = `${shown.length} places: the camps first, then the towns with the most displaced people` +
+      (candidates.length > limit ? ` (${candidates.length - limit} more not shown)` : '') +
+      '. ' + (fromFile ? 'Shelter capacity as recorded in the run.' : 'Shelter capacity as the scenario sets it (see the notes).');
+    for (const [node, col] of shown) {
+      const figure = document.createElement('figure');
+      figure.append(text('figcaption', `${nodes[node].name} (${kindWords[nodes[node].kind]})`));
+      const box = text('div', undefined, 'chart-box');
+      const canvas = document.createElement('canvas');
+      box.append(canvas);
+      figure.append(box);
+      grid.append(figure);
+      const line = (label, values, col2, dash, fill) => ({
+        label, data: a.days.map((d, t) => ({ x: d, y: values[t] })), borderColor: col2, backgroundColor: col2,
+        pointRadius: 0, borderWidth: 2, borderDash: dash || [], spanGaps: false, fill: fill || false,
+      });
+      const present = a.days.map((d, t) => run.residents[t][col] + run.displaced_present[t][col]);
+      const capacity = a.days.map((d, t) => {
+        const v = fromFile ? run.capacity[t][col] : capacityFromScenario(node, run.events, d);
+        return v === null || v === undefined ? null : v;
+      });
+      const datasets = [
+        line('People present', present, colour.blue),
+        line('of whom displaced', a.days.map((d, t) => run.displaced_present[t][col]), colour.sky, [5, 3]),
+        line('Without shelter', a.days.map((d, t) => run.unsheltered[t][col]), colour.vermillion),
+      ];
+      if (capacity.some((v) => v !== null)) datasets.push(line('Shelter capacity', capacity, colour.black, [2, 2]));
+      const options = timeOptions('People');
+      options.plugins.legend.labels.font = { size: 10 };
+      nodeCharts.push(new Chart(canvas, { type: 'line', data: { datasets }, options }));
+    }
+    if (shown.length === 0) grid.append(text('p', 'No camp or town hosted displaced people in this run.', 'note'));
+  }
+
+  // ---- observations against the model ----
+  let observationCharts = [];
+  function observationSection() {
+    observationCharts.forEach((c) => c.destroy());
+    observationCharts = [];
+    const grid = document.getElementById('observation-charts');
+    grid.replaceChildren();
+    grid.classList.toggle('wide', data.observations.length < 3);
+    if (data.observations.length === 0) {
+      document.getElementById('observations-section').hidden = true;
+      return;
+    }
+    const words = { cumulative_displaced: 'People who left home since the start', displaced_present: 'Displaced people present', arrivals: 'Arrivals since the start' };
+    for (const obs of data.observations) {
+      const figure = document.createElement('figure');
+      const where = obs.node >= 0 ? ` at ${nodeName(obs.node)}` : '';
+      figure.append(text('figcaption', `${words[obs.variable] || obs.variable}${where}`));
+      const box = text('div', undefined, 'chart-box');
+      const canvas = document.createElement('canvas');
+      box.append(canvas);
+      figure.append(box);
+      if (obs.source) figure.append(text('div', `Source: ${obs.source}`, 'note'));
+      grid.append(figure);
+      const datasets = [{
+        type: 'scatter', label: 'Reported', data: obs.points.map(([d, v]) => ({ x: d, y: v })),
+        borderColor: colour.black, backgroundColor: colour.orange, pointRadius: 5, pointStyle: 'rectRot',
+      }];
+      if (!data.preview) {
+        const run = runs[selected];
+        const a = analyses[selected];
+        const col = a.column.get(obs.node);
+        let model = null;
+        if (obs.variable === 'cumulative_displaced') {
+          model = run.cumulative_displaced;
+        } else if (obs.variable === 'displaced_present') {
+          model = obs.node >= 0 ? (col === undefined ? null : run.displaced_present.map((r) => r[col])) : run.displaced_present.map(sum);
+        } else if (obs.variable === 'arrivals') {
+          let total = 0;
+          model = obs.node >= 0 ? (col === undefined ? null : run.arrivals.map((r) => (total += r[col])))
+            : run.arrivals.map((r) => (total += sum(r)));
+        }
+        if (model) {
+          datasets.push({
+            type: 'line', label: `Model (${humanVariant(run)})`, data: a.days.map((d, t) => ({ x: d, y: model[t] })),
+            borderColor: colour.blue, backgroundColor: colour.blue, pointRadius: 0, borderWidth: 2,
+          });
+        }
+      }
+      observationCharts.push(new Chart(canvas, { type: 'scatter', data: { datasets }, options: timeOptions('People') }));
+    }
+  }
+
+  // ---- the map ----
+  const map = L.map('map', { attributionControl: false, zoomSnap: 0.25, preferCanvas: false });
+  const lats = nodes.map((n) => n.lat);
+  const lons = nodes.map((n) => n.lon);
+  const bounds = L.latLngBounds([Math.min(...lats), Math.min(...lons)], [Math.max(...lats), Math.max(...lons)]);
+  const near = bounds.pad(2);
+  // Country outlines (Natural Earth via world-atlas), only those near the network: a blank map, no tiles.
+  const countries = topojson.feature(world, world.objects.countries);
+  const nearby = countries.features.filter((f) => {
+    let hit = false;
+    const visit = (c) => {
+      if (hit) return;
+      if (typeof c[0] === 'number') { if (near.contains([c[1], c[0]])) hit = true; return; }
+      c.forEach(visit);
+    };
+    if (f.geometry) visit(f.geometry.coordinates);
+    return hit;
+  });
+  L.geoJSON({ type: 'FeatureCollection', features: nearby }, {
+    interactive: false,
+    style: { color: '#8a8a8a', weight: 1.2, fillColor: '#fbfbf6', fillOpacity: 1 },
+    onEachFeature: (f, layer) => {
+      if (f.properties && f.properties.name) {
+        layer.bindTooltip(f.properties.name, { permanent: false });
+      }
+    },
+  }).addTo(map);
+  map.fitBounds(bounds.pad(0.08));
+  const dynamic = L.layerGroup().addTo(map);
+
+  function drawMap(day) {
+    dynamic.clearLayers();
+    const events = data.preview ? data.preview.events : runs[selected].events;
+    const closed = closedState(events, day);
+    const run = data.preview ? null : runs[selected];
+    const a = data.preview ? null : analyses[selected];
+    const t = a ? Math.max(0, a.days.findIndex((d) => d >= day)) : 0;
+    // Shaded areas first, under roads and places.
+    for (const e of events) {
+      if (!activeOn(e, day)) continue;
+      if (e.kind !== 'bombardment' && e.kind !== 'ceasefire') continue;
+      const at = e.node >= 0 ? [nodes[e.node].lat, nodes[e.node].lon] : (e.lat !== undefined ? [e.lat, e.lon] : null);
+      if (!at) continue;
+      const radius = Math.max(e.radius_km || 0, 6) * 1000;
+      L.circle(at, {
+        radius, stroke: e.kind === 'ceasefire', color: colour.sky, dashArray: '4 4', weight: 2,
+        fillColor: e.kind === 'bombardment' ? colour.vermillion : colour.sky, fillOpacity: e.kind === 'bombardment' ? 0.28 : 0.12,
+        interactive: false, className: `area-${e.kind}`,
+      }).addTo(dynamic);
+    }
+    for (const e of capturedBy(events, day)) {
+      L.circle([nodes[e.node].lat, nodes[e.node].lon], {
+        radius: 8000, color: colour.purple, weight: 2, dashArray: '2 3', fillColor: colour.purple, fillOpacity: 0.15,
+        interactive: false, className: 'area-capture',
+      }).addTo(dynamic);
+    }
+    // Roads: width by the people who set off on them that day.
+    let maxFlow = 1;
+    if (run) for (const row of run.corridor_inflow) for (const v of row) if (v > maxFlow) maxFlow = v;
+    corridors.forEach((c, k) => {
+      const from = nodes[c.from];
+      const to = nodes[c.to];
+      const flow = run ? run.corridor_inflow[t][k] : 0;
+      const isClosed = closed.roads[k];
+      const line = L.polyline([[from.lat, from.lon], [to.lat, to.lon]], isClosed
+        ? { color: colour.vermillion, weight: 2.5, dashArray: '6 5', opacity: 0.9 }
+        : { color: flow > 0 ? colour.blue : '#9a9a9a', weight: 1 + 12 * Math.sqrt(flow / maxFlow), opacity: flow > 0 ? 0.75 : 0.6 });
+      line.bindTooltip(`${from.name} – ${to.name}: ${isClosed ? 'closed' : number(flow) + ' people set off on this road'}`, { sticky: true });
+      line.addTo(dynamic);
+    });
+    // Places: area by displaced people present.
+    let maxPresent = 1;
+    if (run) {
+      for (const row of run.displaced_present) for (const v of row) maxPresent = Math.max(maxPresent, v);
+    } else {
+      for (const n of nodes) maxPresent = Math.max(maxPresent, n.residents + n.displaced);
+    }
+    nodes.forEach((n, i) => {
+      const col = a ? a.column.get(i) : undefined;
+      const present = run ? (col === undefined ? 0 : run.displaced_present[t][col]) : n.residents + n.displaced;
+      const unsheltered = run && col !== undefined ? run.unsheltered[t][col] : 0;
+      const isBorder = n.kind === 'border_crossing';
+      const fill = n.kind === 'camp' ? colour.orange : isBorder ? (closed.borders[i] ? colour.vermillion : colour.green)
+        : n.kind === 'external' ? colour.purple : n.kind === 'transit' ? colour.grey : colour.blue;
+      const marker = L.circleMarker([n.lat, n.lon], {
+        radius: (isBorder ? 6 : 3) + 22 * Math.sqrt(present / maxPresent),
+        color: unsheltered > 0 ? colour.vermillion : (isBorder ? colour.black : '#ffffff'),
+        weight: unsheltered > 0 || isBorder ? 2.5 : 1, fillColor: fill, fillOpacity: 0.8,
+      });
+      const lines = [`<b>${n.name}</b> (${kindWords[n.kind]}${isBorder && closed.borders[i] ? ', closed' : ''})`,
+        run ? `${number(present)} displaced people present` : `${number(n.residents)} residents, ${number(n.displaced)} displaced`];
+      if (unsheltered > 0) lines.push(`${number(unsheltered)} without shelter`);
+      marker.bindTooltip(lines.join('<br>').replace(/[&](?![a-z#0-9]+;)/g, '&amp;'));
+      marker.addTo(dynamic);
+    });
+  }
+  // Names of the places that matter most, always shown.
+  const labelLayer = L.layerGroup().addTo(map);
+  function drawLabels() {
+    labelLayer.clearLayers();
+    let ranked;
+    if (data.preview) {
+      ranked = nodes.map((n, i) => [i, n.residents + n.displaced]);
+    } else {
+      const run = runs[selected];
+      ranked = run.node_index.map((node, col) => [node, Math.max(...run.displaced_present.map((r) => r[col]))]);
+    }
+    ranked.sort((x, y) => y[1] - x[1]);
+    for (const [i] of ranked.slice(0, 10)) {
+      const el = L.tooltip({ permanent: true, direction: 'right', className: 'node-label', offset: [6, 0], interactive: false })
+        .setLatLng([nodes[i].lat, nodes[i].lon]).setContent(nodes[i].name);
+      labelLayer.addLayer(el);
+    }
+  }
+
+  // ---- legend ----
+  const legend = document.getElementById('legend');
+  const legendItem = (col, label, style) => {
+    const s = text('span');
+    const key = text('span', undefined, 'key');
+    key.style.cssText = style || `background:${col}`;
+    s.append(key, document.createTextNode(label));
+    legend.append(s);
+  };
+  legendItem(colour.blue, 'town or city');
+  legendItem(colour.orange, 'camp');
+  legendItem(colour.green, 'border crossing, open');
+  legendItem(colour.vermillion, 'border crossing, closed');
+  legendItem(null, 'circle ringed red: people without shelter', `border:2px solid ${colour.vermillion};border-radius:50%;width:12px;height:12px`);
+  legendItem(null, data.preview ? 'circle area: people living there' : 'circle area: displaced people present', `border:1px solid ${colour.grey};border-radius:50%;width:12px;height:12px`);
+  legendItem(null, data.preview ? 'road' : 'road: width = people setting off that day', `background:${colour.blue};height:4px`);
+  legendItem(null, 'road closed', `border-top:3px dashed ${colour.vermillion};height:0`);
+  legendItem(null, 'bombarded area', `background:${colour.vermillion};opacity:0.35`);
+  legendItem(null, 'taken by force', `background:${colour.purple};opacity:0.35`);
+  legendItem(null, 'ceasefire area', `border:2px dashed ${colour.sky}`);
+
+  // ---- the day slider ----
+  const slider = document.getElementById('day');
+  const dayLabel = document.getElementById('day-label');
+  slider.max = String(lastDay);
+  function showDay(day) {
+    currentDay = day;
+    slider.value = String(day);
+    dayLabel.textContent = longDate(day);
+    document.getElementById('print-day').textContent = `The map shows ${longDate(day)}.`;
+    document.getElementById('map-heading').textContent = `Map on ${longDate(day)}`;
+    drawMap(day);
+    if (mainChart) mainChart.draw();
+    if (timelineChart) timelineChart.draw();
+  }
+  slider.addEventListener('input', () => showDay(Number(slider.value)));
+  let timer = null;
+  document.getElementById('play').addEventListener('click', () => {
+    if (timer) { clearInterval(timer); timer = null; return; }
+    let day = currentDay >= lastDay ? 0 : currentDay;
+    timer = setInterval(() => {
+      showDay(day);
+      day += Math.max(1, Math.round(lastDay / 150));
+      if (day > lastDay) { showDay(lastDay); clearInterval(timer); timer = null; }
+    }, 80);
+  });
+
+  // ---- notes ----
+  function footnotes() {
+    const list = document.getElementById('footnotes');
+    list.replaceChildren();
+    const note = (s) => list.append(text('li', s));
+    if (data.preview) {
+      note(`A preview of ${data.source}: the places, roads and events as written, before anything is simulated.`);
+    } else {
+      const modes = runs.map((r) => r.mode === 'expected'
+        ? `${humanVariant(r)}: the model's expected values (no chance involved)`
+        : `${humanVariant(r)}: one simulated run (chance involved; random seed ${r.seed}); another run gives somewhat different figures`);
+      note(`How the figures were made: ${modes.join('; ')}.`);
+      note('"Newly displaced, away from home": people in places of refuge, on the road or queueing at a full road, less the ' +
+        `${number(initialDisplaced)} already displaced on ${longDate(0)}. "At border crossings": displaced people at border ` +
+        'crossings and the queues there. "Without shelter": displaced people beyond a place\'s shelter capacity.');
+      const noCapacity = runs.filter((r) => !Array.isArray(r.capacity)).map((r) => r.file);
+      if (noCapacity.length) {
+        note(`Shelter capacity over time is not recorded in ${noCapacity.join(', ')} (files written before Haven recorded it): ` +
+          'the charts show capacity as the scenario sets it, where it gives a number, with its capacity changes; places ' +
+          'whose capacity the model derives from their population show none.');
+      }
+      note(`Files: ${runs.map((r) => r.file).join(', ')}; written by ${runs[0].source}; report by ${data.haven}.`);
+    }
+    note('Country outlines: Natural Earth (public domain), via the world-atlas package. Map and charts are drawn in ' +
+      'this page; nothing is downloaded when it is opened.');
+  }
+
+  function renderRun() {
+    headline();
+    mainCharts();
+    nodeSection();
+    observationSection();
+    drawLabels();
+    showDay(currentDay);
+  }
+  comparison();
+  footnotes();
+  renderRun();
+  document.body.dataset.ready = 'true';
+})();
