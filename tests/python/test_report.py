@@ -60,9 +60,9 @@ def idlib_run(tmp_path_factory):
 def variant_runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("variants")
     runs = []
-    for variant in ["", "full_offensive", "sochi"]:
-        run = folder / f"idlib_2018{'-' + variant if variant else ''}.h5"
-        haven("run", IDLIB_2018, *(["--variant", variant] if variant else []), "-o", run)
+    for variant in ["full_offensive", "border_open", "camp_expansion"]:
+        run = folder / f"idlib_2018-{variant}.h5"
+        haven("run", IDLIB_2018, "--variant", variant, "-o", run)
         runs.append(run)
     return runs
 
@@ -245,7 +245,7 @@ def test_three_variant_comparison_in_chromium(variant_runs, tmp_path):
         check_page(driver, "report-idlib_2018-comparison", tmp_path, expect_charts=6)
         header = driver.execute_script(
             "return Array.from(document.querySelectorAll('#comparison thead th')).map((t) => t.textContent)")
-        assert header[1:] == ["as observed (no variant)", "full offensive", "sochi"]
+        assert header[1:] == ["full offensive", "border open", "camp expansion"]
         table = driver.execute_script("return document.getElementById('comparison').innerText")
         left = []
         for run in variant_runs:

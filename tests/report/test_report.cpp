@@ -44,7 +44,7 @@ ReportAssets fake_assets(const fs::path& root) {
 
 }  // namespace
 
-TEST_CASE("the report page inlines every part once, with no URL left and no early end of a script") {
+TEST_CASE("the report page inlines every part once with no URL left and no early end of a script") {
   const auto assets = fake_assets(temp_dir("inline"));
   const std::string html = render_report_html("{\"x\":1}", "Idlib <2019> & after", assets);
   CHECK(html.find("<title>Idlib &lt;2019&gt; &amp; after</title>") != std::string::npos);
@@ -71,7 +71,7 @@ TEST_CASE("a missing library names the file and tools/setup.sh") {
   }
 }
 
-TEST_CASE("a preview's data is JSON with the network and events, and no text can close its script element") {
+TEST_CASE("a preview has the network and events as JSON and no text can close its script element") {
   auto result = load_scenario_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml");
   REQUIRE(result.scenario);
   Scenario scenario = *result.scenario;
