@@ -7,7 +7,9 @@ repository root:  HAVEN_BIN=build/default/bin/haven /usr/bin/python3 -m pytest -
 Screenshots go to $HAVEN_TEST_ARTEFACTS (CTest: build/<preset>/test-artefacts/), else to pytest's tmp folder.
 """
 
+import base64
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,7 +79,6 @@ def test_report_is_one_self_contained_file(idlib_run, tmp_path):
     # Nothing the browser would load from elsewhere: no src/href/url() pointing at a server.
     # (Inside the inlined libraries, text such as Leaflet's attribution link is data, not a request: the browser
     # test below checks what is actually fetched.)
-    import re
     lower = re.sub(r"<script[^>]*>.*?</script>", "", html, flags=re.S).lower()
     assert len(lower) < 20_000  # the page's markup and stylesheets; everything else is inlined script or data
     for pattern in ['src="http', "src='http", 'href="http', "href='http", "url(http", "url(//", 'src="//']:
@@ -232,6 +233,13 @@ def test_single_run_report_in_chromium(idlib_run, tmp_path):
         assert "seed" not in headline  # the seed is a footnote
         notes = driver.execute_script("return document.getElementById('footnotes').innerText")
         assert "random seed" in notes
+        # It prints on A4 (the print stylesheet's page size), the slider and buttons left out.
+        pdf = base64.b64decode(driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True,
+                                                                          "printBackground": True})["data"])
+        (artefact_dir(tmp_path) / "report-idlib_2019_2020.pdf").write_bytes(pdf)
+        boxes = re.findall(rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", pdf)
+        assert boxes and all(abs(float(w) - 595.3) < 1.5 and abs(float(h) - 841.9) < 1.5 for w, h in boxes), boxes[:3]
+        assert 2 <= len(boxes) <= 30
     finally:
         close(driver, profile)
 
@@ -253,7 +261,15 @@ def test_three_variant_comparison_in_chromium(variant_runs, tmp_path):
                 left.append(int(f["cumulative_displaced"][-1]))
         assert f"{left[1]:,}" in table and f"{left[2]:,}" in table
         diff = left[1] - left[0]
-        assert f"{'+' if diff > 0 else '−'}{abs(diff):,}" in table, table
+        assert (f"{'+' if diff > 0 else '−'}{abs(diff):,}" if diff else "±0") in table, table
+        # Without shelter at the end differs between the variants: the table shows each value and its difference.
+        unsheltered = []
+        for run in variant_runs:
+            with h5py.File(run, "r") as f:
+                unsheltered.append(int(np.asarray(f["unsheltered"]).sum(axis=1).max()))
+        step = unsheltered[2] - unsheltered[0]
+        assert step != 0
+        assert f"{unsheltered[2]:,}" in table and f"{'+' if step > 0 else '−'}{abs(step):,}" in table, table
         # Picking another variant redraws the map and the charts for it.
         before = driver.execute_script(MAP_STATE)[1]
         driver.execute_script("const s = document.getElementById('variant-select'); s.value = '1';"

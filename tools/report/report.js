@@ -234,7 +234,9 @@
           if (noteOf) td.append(text('span', noteOf(analyses[i]), 'diff'));
           if (i > 0) {
             const base = valueOf(analyses[0]);
-            const pct = base !== 0 ? ` (${v - base >= 0 ? '+' : '−'}${Math.abs(100 * (v - base) / base).toFixed(0)}%)` : '';
+            const share = base !== 0 ? Math.abs(100 * (v - base) / base) : 0;
+            const pct = base === 0 || v === base ? ''
+              : ` (${v > base ? '+' : '−'}${share < 0.5 ? 'under 1' : share.toFixed(0)}%)`;
             td.append(text('span', `${signed(v - base)}${pct}`, 'diff'));
           }
         }
@@ -243,17 +245,20 @@
       body.append(tr);
     }
     table.append(body);
-    charts.push(new Chart(document.getElementById('comparison-chart'), {
+    const perRun = (canvasId, title, valuesOf) => charts.push(new Chart(document.getElementById(canvasId), {
       type: 'line',
       data: {
         datasets: runs.map((run, i) => ({
-          label: humanVariant(run), borderColor: runColours[i % runColours.length], backgroundColor: runColours[i % runColours.length],
-          data: analyses[i].days.map((d, t) => ({ x: d, y: analyses[i].newlyAway[t] })), pointRadius: 0, borderWidth: 2,
-          borderDash: i === 0 ? [] : (i % 2 ? [6, 3] : []),
+          label: humanVariant(run), borderColor: runColours[i % runColours.length],
+          backgroundColor: runColours[i % runColours.length], pointRadius: 0, borderWidth: 2,
+          data: analyses[i].days.map((d, t) => ({ x: d, y: valuesOf(analyses[i])[t] })),
+          borderDash: i === 0 ? [] : (i % 2 ? [6, 3] : [2, 2]),
         })),
       },
-      options: timeOptions('Newly displaced people away from home'),
+      options: timeOptions(title),
     }));
+    perRun('comparison-chart', 'Newly displaced away from home', (a) => a.newlyAway);
+    perRun('comparison-unsheltered', 'People without shelter', (a) => a.unsheltered);
   }
 
   // Date ticks: the first of each month (every second or third month for long periods), or weeks for short ones.
@@ -382,7 +387,7 @@
     options.showDay = true;
     options.scales.y = {
       type: 'category', labels: rows.length ? rows : ['No events'], title: { display: false },
-      ticks: { autoSkip: false, font: { size: 11 }, callback(value) { const s = this.getLabelForValue(value); return s.length > 32 ? s.slice(0, 31) + '…' : s; } },
+      ticks: { autoSkip: false, font: { size: 11 }, callback(value) { const s = this.getLabelForValue(value); return s.length > 29 ? s.slice(0, 28) + '…' : s; } },
       afterFit: (scale) => { scale.width = axisWidthPx; },
     };
     options.plugins.tooltip.callbacks = {
@@ -719,5 +724,9 @@
   comparison();
   footnotes();
   renderRun();
+  // Charts take the print layout's widths (A4) and back.
+  const resizeAll = () => Object.values(Chart.instances).forEach((chart) => chart.resize());
+  window.addEventListener('beforeprint', resizeAll);
+  window.addEventListener('afterprint', resizeAll);
   document.body.dataset.ready = 'true';
 })();
