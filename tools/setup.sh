@@ -26,7 +26,7 @@ packages=(
   python3 python3-h5py python3-xarray python3-h5netcdf python3-netcdf4 python3-matplotlib python3-pytest
   python3-nbformat python3-nbconvert python3-ipykernel jupyter-nbconvert python3-jsonschema python3-yaml
   gdal-bin
-  libjs-leaflet libjs-chart.js nodejs npm
+  libjs-leaflet libjs-chart.js
   chromium chromium-driver python3-selenium
 )
 
@@ -63,6 +63,8 @@ report_assets() {
      [ -f tools/report/node_modules/topojson-client/dist/topojson-client.min.js ]; then
     return
   fi
+  # Debian's nodejs and npm, unless a node with npm is already installed (e.g. NodeSource's, which conflicts).
+  command -v npm >/dev/null || install_missing nodejs npm
   echo "setup: installing the report's map data (npm ci --prefix tools/report)"
   npm ci --prefix tools/report --no-audit --no-fund --ignore-scripts
 }
