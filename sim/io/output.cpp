@@ -321,8 +321,8 @@ class Hdf5Writer::Impl {
     h5::set_attribute(root, "created_utc", created);
     h5::set_attribute(root, "scenario_name", s_.name);
     h5::set_attribute(root, "variant", s_.variant);
-    h5::set_attribute(root, "variant_description", s_.variant_description);
     h5::set_attribute(root, "description", s_.description);
+    h5::set_attribute(root, "variant_description", s_.variant_description);
     h5::set_attribute(root, "start_date", format_iso_date(s_.start_date));
     h5::set_attribute<std::int32_t>(root, "days", info_.days);
     h5::set_attribute<std::uint64_t>(root, "seed", info_.seed);
