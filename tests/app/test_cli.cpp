@@ -102,7 +102,9 @@ TEST_CASE("--help shows each option's default and no empty or misleading one") {
       {"calibrate", {"--runs INT:INT in [1 - 100000]=20", "--max-evals INT:INT in [1 - 100000]=60"}},
       {"generate", {"--nodes INT=1000", "--name TEXT=synthetic"}},
   };
-  for (const auto& [command, shown] : expected) {
+  for (const auto& entry : expected) {
+    const auto& command = entry.first;
+    const auto& shown = entry.second;
     CAPTURE(command);
     const auto help = run_cli({command, "--help"});
     CHECK(help.exit_code == 0);

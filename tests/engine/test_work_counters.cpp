@@ -103,14 +103,17 @@ TEST_CASE("work counters of the small benchmark workloads equal the committed ba
   }
   const Counters baseline = read_baseline();
   REQUIRE_MESSAGE(!baseline.empty(), "no baseline at " << baseline_path << ": run tools/bench/run --update-counters");
-  for (const auto& [key, value] : measured) {
+  for (const auto& entry : measured) {
+    const auto& key = entry.first;
+    const auto& value = entry.second;
     const auto it = baseline.find(key);
     INFO(key << ": measured " << value
              << (it == baseline.end() ? std::string(", not in the baseline") : fmt::format(", baseline {}", it->second))
              << " (a deliberate change: tools/bench/run --update-counters)");
     CHECK((it != baseline.end() && it->second == value));
   }
-  for (const auto& [key, value] : baseline) {
+  for (const auto& entry : baseline) {
+    const auto& key = entry.first;
     INFO(key << " is in the baseline but no longer measured");
     CHECK(measured.count(key) == 1);
   }

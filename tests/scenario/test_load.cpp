@@ -166,12 +166,15 @@ TEST_CASE("the shipped example scenario is valid with all its variants") {
 }
 
 TEST_CASE("a scenario seed keeps all 64 bits in decimal or hex and round-trips through the resolved YAML") {
-  for (const auto& [text, expected] :
+  // Named members, not a structured binding: clang cannot capture one in doctest's CAPTURE lambda under OpenMP.
+  for (const auto& example :
        std::vector<std::pair<std::string, std::uint64_t>>{{"18446744073709551615", UINT64_MAX},
                                                           {"9007199254740993", 9007199254740993ULL},
                                                           {"0xfedcba9876543210", 0xfedcba9876543210ULL},
                                                           {"'0xfedcba9876543210'", 0xfedcba9876543210ULL},
                                                           {"1e3", 1000}}) {
+    const std::string& text = example.first;
+    const std::uint64_t expected = example.second;
     CAPTURE(text);
     auto result = load_scenario_text(small, "small.yaml", {.set_overrides = {"scenario.seed=" + text}});
     REQUIRE(result.scenario);
