@@ -46,12 +46,15 @@ void Decider::decide(int day, DecisionInputs in) {
   }
   // An exception must not escape an OpenMP region (that aborts); the first one, by node, is rethrown after it.
   std::vector<std::exception_ptr> failures(static_cast<std::size_t>(n));
-#pragma omp parallel for schedule(dynamic, 64) num_threads(threads_)
+  constexpr std::int64_t chunk_nodes = 64;
+#pragma omp parallel for schedule(dynamic, chunk_nodes) num_threads(threads_)
   for (std::int64_t i = 0; i < n; ++i) {
     try {
       // Each node's candidates and stays sit in their own allocations: ask for the next nodes' early, so that
-      // deciding does not wait on memory for them (the first look at them was most of deciding's time).
-      if (i + 2 < n) {
+      // deciding does not wait on memory for them (the first look at them was most of deciding's time). Only
+      // within this thread's chunk: a node of another chunk may be having its lists rebuilt by another thread
+      // (reading them then is a data race, which ThreadSanitizer reported).
+      if (i + 2 < n && (i + 2) / chunk_nodes == i / chunk_nodes) {
         const auto ahead = static_cast<std::size_t>(i + 2);
         in.network.prefetch_candidates(static_cast<NodeIndex>(ahead));
         __builtin_prefetch(in.ledger.stays(ahead).data());
