@@ -17,6 +17,7 @@
 #include "export_commands.hpp"
 #include "flee_commands.hpp"
 #include "haven/analysis/compare.hpp"
+#include "haven/analysis/flee_metric.hpp"
 #include "haven/analysis/series.hpp"
 #include "haven/analysis/validation.hpp"
 #include "haven/engine/simulation.hpp"
@@ -287,9 +288,17 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
     return exit_bad_input;
   }
   ValidationReport report;
+  FleeArdResult flee;
+  // Flee's ARD averages over every simulated day (of the window): the last day the members ran.
+  auto ard = [&](const std::vector<const SimulatedSeries*>& members, int last_simulated_day) {
+    return flee_ard_of(scenario, members, std::max(window.first_day.value_or(0), 0),
+                       std::min(window.last_day.value_or(last_simulated_day), last_simulated_day));
+  };
+  auto last_recorded_day = [](const RunFile& run) { return run.time_days.empty() ? -1 : run.time_days.back(); };
   if (file) {
     RunFileSeries series(*file, scenario);
     report = validate(scenario, {&series}, window);
+    flee = ard({&series}, last_recorded_day(*file));
   } else if (ensemble) {
     std::vector<std::unique_ptr<RunFileSeries>> series;
     std::vector<const SimulatedSeries*> members;
@@ -298,6 +307,7 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
       members.push_back(series.back().get());
     }
     report = validate(scenario, members, window);
+    flee = ard(members, last_recorded_day(ensemble->runs.front()));
   } else {
     RunConfig config;
     config.seed = args.run.seed.value_or(scenario.seed);
@@ -307,6 +317,7 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
     std::vector<const SimulatedSeries*> members;
     for (const auto& probe : probes) members.push_back(probe.get());
     report = validate(scenario, members, window);
+    flee = ard(members, config.days.value_or(scenario.days) - 1);
   }
   // A point the runs cannot supply would silently shrink what is judged: an error unless asked for.
   if (const std::size_t unrecorded = report.unrecorded(); unrecorded > 0 && !args.skip_unrecorded) {
@@ -324,6 +335,7 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
     return exit_bad_input;
   }
   out << validation_table(scenario, report);
+  out << flee_ard_text(scenario, flee);
   bool failed = false;
   // Weights say how much each point counts: the judged mean is the weighted one (calibrate minimises the same).
   const double judged = report.weighted_mean_abs_relative_error;
