@@ -19,6 +19,7 @@
 #include "haven/analysis/compare.hpp"
 #include "haven/analysis/flee_metric.hpp"
 #include "haven/analysis/series.hpp"
+#include "haven/analysis/suite.hpp"
 #include "haven/analysis/validation.hpp"
 #include "haven/engine/simulation.hpp"
 #include "haven/io/output.hpp"
@@ -228,7 +229,53 @@ struct ValidateArgs {
   std::optional<double> max_error;
   std::optional<double> max_point_error;
   bool skip_unrecorded = false;
+  std::string suite;  // --suite FILE: every case of a validation suite instead of one target
+  std::string csv;    // --suite: the table as CSV too
+  const CLI::Option* runs_option = nullptr;
 };
+
+// `haven validate --suite FILE`: every case as an ensemble, one table, optionally its CSV (docs/validation.md).
+int command_validate_suite(const ValidateArgs& args, std::ostream& out, std::ostream& err) {
+  const std::string& target = args.run.scenario.path;
+  if (!target.empty() || !args.run.scenario.variant.empty() || !args.run.scenario.sets.empty() ||
+      !args.run.scenario.set_files.empty() || !args.from.empty() || !args.to.empty() || args.max_error ||
+      args.max_point_error) {
+    err << "haven validate: --suite runs the cases its file lists: it takes no target, --variant, --set, "
+           "--set-file, --from, --to, --max-error or --max-point-error; see 'haven validate --help'\n";
+    return exit_bad_input;
+  }
+  const SuiteFile suite = load_suite_file(args.suite);
+  if (!args.csv.empty()) {
+    if (auto problem = check_output_file(args.csv, true)) {
+      err << fmt::format("haven: error: {}\n", problem->message);
+      return problem->input_mistake ? exit_bad_input : exit_failure;
+    }
+  }
+  SuiteSettings settings;
+  settings.runs = args.runs_option != nullptr && args.runs_option->count() > 0 ? args.runs : suite.runs;
+  settings.days = args.run.days;
+  settings.seed = args.run.seed;
+  settings.mode = args.run.mode == "expected" ? Mode::expected : Mode::stochastic;
+  settings.threads = args.run.threads;
+  const auto rows = run_suite(suite, settings);
+  out << suite_table(suite, settings, rows);
+  if (!args.csv.empty()) {
+    // Whole or not at all: written beside, then renamed over the file.
+    const std::filesystem::path path(args.csv), partial(args.csv + ".partial");
+    {
+      std::ofstream file(partial, std::ios::binary);
+      if (!(file << suite_csv(rows)) || !file.flush()) {
+        std::error_code ignored;
+        std::filesystem::remove(partial, ignored);
+        err << fmt::format("haven: error: cannot write {}\n", partial.string());
+        return exit_failure;
+      }
+    }
+    std::filesystem::rename(partial, path);
+    out << fmt::format("wrote {}\n", path.string());
+  }
+  return exit_ok;
+}
 
 bool is_hdf5_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -254,7 +301,17 @@ std::string ensemble_label(const EnsembleFile& ensemble) {
 }
 
 int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& err) {
+  if (!args.suite.empty()) return command_validate_suite(args, out, err);
+  if (!args.csv.empty()) {
+    err << "haven validate: --csv writes a suite's table; it needs --suite FILE; see 'haven validate --help'\n";
+    return exit_bad_input;
+  }
   const std::string& target = args.run.scenario.path;
+  if (target.empty()) {
+    err << "haven validate: missing target (a run file, an ensemble or a scenario; or --suite FILE); see 'haven "
+           "validate --help'\n";
+    return exit_bad_input;
+  }
   std::optional<LoadResult> loaded;
   std::optional<RunFile> file;
   std::optional<EnsembleFile> ensemble;
@@ -317,7 +374,7 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
     std::vector<const SimulatedSeries*> members;
     for (const auto& probe : probes) members.push_back(probe.get());
     report = validate(scenario, members, window);
-    flee = ard(members, config.days.value_or(scenario.days) - 1);
+    flee = ard(members, std::min(config.days.value_or(scenario.days), scenario.days) - 1);
   }
   // A point the runs cannot supply would silently shrink what is judged: an error unless asked for.
   if (const std::size_t unrecorded = report.unrecorded(); unrecorded > 0 && !args.skip_unrecorded) {
@@ -640,17 +697,27 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   ValidateArgs validate_args;
   auto* validate_command = app.add_subcommand(
       "validate", "Compare a run file, or an ensemble of a scenario, with the scenario's observations");
-  validate_command
-      ->add_option("target", validate_args.run.scenario.path,
-                   "Run file (.h5), ensemble (haven gather's ensemble.h5) or scenario (.yaml)")
-      ->required();
+  validate_command->add_option("target", validate_args.run.scenario.path,
+                               "Run file (.h5), ensemble (haven gather's ensemble.h5) or scenario (.yaml)");
   validate_command->add_option("--variant", validate_args.run.scenario.variant, "Variant (scenario only)");
   validate_command->add_option("--set", validate_args.run.scenario.sets,
                                "Override a value (scenario only; one per --set; repeat it)");
   validate_command->add_option("--set-file", validate_args.run.scenario.set_files, "Apply an overlay (scenario only)")
       ->check(CLI::ExistingFile);
-  validate_command->add_option("--runs", validate_args.runs, "Ensemble members to run (scenario only)")
-      ->check(CLI::Range(1, 1'000'000));
+  validate_args.runs_option =
+      validate_command
+          ->add_option("--runs", validate_args.runs,
+                       "Ensemble members to run (scenario or suite; a suite's default: its file's)")
+          ->check(CLI::Range(1, 1'000'000));
+  validate_command
+      ->add_option(
+          "--suite", validate_args.suite,
+          "Run every case of a validation suite file (e.g. scenarios/validation/suite.yaml) and print one table")
+      ->check(CLI::ExistingFile);
+  validate_command->add_option("--csv", validate_args.csv, "With --suite: write the table as CSV to this file");
+  validate_command
+      ->add_option("--days", validate_args.run.days, "Simulate only the first N days (a scenario; a suite: every case)")
+      ->check(CLI::Range(1, 100000));
   add_seed_option(*validate_command, validate_args.run.seed,
                   "Random seed, decimal or 0x hex (default: the scenario's)");
   validate_command->add_option("--mode", validate_args.run.mode, "stochastic or expected")
