@@ -93,19 +93,20 @@ TEST_CASE("A suite file is read strictly with every mistake located at once") {
       "  - name: one\n"
       "    scenarioo: x.yaml\n"
       "    target: {date: 2020-01-01}\n");
-  CHECK(errors ==
-        "suite.yaml:1:26: error: suite.runs: must be between 1 and 100000, got 0\n"
-        "suite.yaml:4:15: error: cases[0].scenario: no scenario file " +
-            (fs::temp_directory_path() / "nowhere.yaml").lexically_normal().string() +
-            " (paths are relative to the suite file's folder)\n"
-            "suite.yaml:5:29: error: cases[0].departures[1]: unknown value 'guessed' (expected 'predicted' or 'given')\n"
-            "suite.yaml:7:5: error: cases[1]: unknown key 'scenarioo'; did you mean 'scenario'?\n"
-            "suite.yaml:6:11: error: cases[1].name: duplicate case name 'one'\n"
-            "suite.yaml:8:13: error: cases[1].target: a target needs 'min', 'max' or both\n");
+  CHECK(
+      errors ==
+      "suite.yaml:1:26: error: suite.runs: must be between 1 and 100000, got 0\n"
+      "suite.yaml:4:15: error: cases[0].scenario: no scenario file " +
+          (fs::temp_directory_path() / "nowhere.yaml").lexically_normal().string() +
+          " (paths are relative to the suite file's folder)\n"
+          "suite.yaml:5:29: error: cases[0].departures[1]: unknown value 'guessed' (expected 'predicted' or 'given')\n"
+          "suite.yaml:7:5: error: cases[1]: unknown key 'scenarioo'; did you mean 'scenario'?\n"
+          "suite.yaml:6:11: error: cases[1].name: duplicate case name 'one'\n"
+          "suite.yaml:8:13: error: cases[1].target: a target needs 'min', 'max' or both\n");
   CHECK(suite_errors("").find("the file is empty") != std::string::npos);
 }
 
-TEST_CASE("The validation suite's fast version: every case in 30 days and 2 runs, the same at any thread count") {
+TEST_CASE("The validation suite's fast version: every case in 30 days and 2 runs and the same at any thread count") {
   const SuiteFile suite = load_suite_file(shipped_suite);
   SuiteSettings settings;
   settings.runs = 2;
@@ -153,7 +154,7 @@ TEST_CASE("The validation suite's fast version: every case in 30 days and 2 runs
   for (std::size_t k = 0; k < rows.size(); ++k) check_same(rows[k], again[k]);
 }
 
-TEST_CASE("haven validate --suite writes the table and its CSV, and refuses a target beside it") {
+TEST_CASE("haven validate --suite writes the table and its CSV and refuses a target beside it") {
   const fs::path csv = fs::temp_directory_path() / "haven_suite_fast.csv";
   fs::remove(csv);
   const auto result = test::run_cli(
