@@ -9,6 +9,15 @@ find_package(fmt 9 REQUIRED)
 find_package(spdlog 1.10 REQUIRED)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(NLopt 2.7 REQUIRED)
+# haven serve: cpp-httplib (Debian builds it as a shared library and ships no CMake config) and nlohmann/json.
+find_path(HTTPLIB_INCLUDE_DIR NAMES httplib.h REQUIRED)
+find_library(HTTPLIB_LIBRARY NAMES cpp-httplib REQUIRED)
+add_library(httplib::httplib UNKNOWN IMPORTED)
+set_target_properties(httplib::httplib PROPERTIES IMPORTED_LOCATION ${HTTPLIB_LIBRARY})
+target_include_directories(httplib::httplib SYSTEM INTERFACE ${HTTPLIB_INCLUDE_DIR})
+find_package(Threads REQUIRED)
+target_link_libraries(httplib::httplib INTERFACE Threads::Threads)
+find_package(nlohmann_json 3.10 REQUIRED)
 
 # Random123 is header-only and ships no CMake package.
 find_path(RANDOM123_INCLUDE_DIR NAMES Random123/philox.h REQUIRED)

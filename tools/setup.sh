@@ -27,6 +27,7 @@ packages=(
   python3-nbformat python3-nbconvert python3-ipykernel jupyter-nbconvert python3-jsonschema python3-yaml
   gdal-bin
   libjs-leaflet libjs-chart.js
+  libcpp-httplib-dev nlohmann-json3-dev
   chromium chromium-driver python3-selenium
 )
 

@@ -32,6 +32,7 @@
 #include "haven/version.hpp"
 #include "report_commands.hpp"
 #include "run_summary.hpp"
+#include "serve_commands.hpp"
 #include "sweep_commands.hpp"
 
 namespace haven::app {
@@ -790,6 +791,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   FleeCommands flee_commands(app);
   ExportCommands export_commands(app);
   ReportCommands report_commands(app);
+  ServeCommands serve_commands(app);
   finish_options(app);
 
   if (auto mistake = value_without_its_flag(app, args)) {
@@ -826,6 +828,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (auto code = flee_commands.dispatch(out, err)) return *code;
     if (auto code = export_commands.dispatch(out, err)) return *code;
     if (auto code = report_commands.dispatch(out, err)) return *code;
+    if (auto code = serve_commands.dispatch(out, err)) return *code;
     if (generate->parsed()) {
       const auto problems = generator_problems(generator);
       for (const auto& problem : problems) err << fmt::format("haven: error: {}\n", problem);

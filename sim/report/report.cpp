@@ -346,6 +346,76 @@ std::string report_data_from_scenario(const Scenario& scenario, const std::strin
   return json.take();
 }
 
+std::string report_data_from_memory(const Scenario& network, const std::string& source_name,
+                                    const std::vector<MemoryRun>& runs) {
+  Json json;
+  json.open('{');
+  write_common(json, network, source_name);
+  json.key("runs").open('[');
+  for (const auto& run : runs) {
+    const Scenario& scenario = *run.scenario;
+    const MemoryRecorder& recorder = *run.recorder;
+    const auto times = recorder.days();
+    const auto node_count = scenario.nodes.size();
+    const double per_person = static_cast<double>(recorder.units_per_person());
+    json.comma().open('{');
+    json.key("file").str(run.label).key("variant").str(scenario.variant);
+    json.key("variant_description").str(scenario.variant_description);
+    json.key("description").str(scenario.description).key("mode").str(run.mode);
+    json.key("seed").str(fmt::format("{}", run.seed)).key("run_index").num(std::int64_t{0});
+    json.key("start_date").str(format_iso_date(scenario.start_date)).key("source").str(source_name);
+    write_events(json, scenario);
+    std::vector<std::int64_t> time(times), node_index(node_count);
+    for (std::size_t t = 0; t < times; ++t) time[t] = static_cast<std::int64_t>(t);
+    for (std::size_t n = 0; n < node_count; ++n) node_index[n] = static_cast<std::int64_t>(n);
+    json.key("time").array(time).key("node_index").array(node_index);
+    // People per node and day (a row per day), summed over groups for the group matrices.
+    auto people_rows = [&](const char* key, auto&& value_at, std::size_t columns) {
+      json.key(key).open('[');
+      for (std::size_t t = 0; t < times; ++t) {
+        json.comma().open('[');
+        for (std::size_t c = 0; c < columns; ++c) json.comma().num(value_at(t, c) / per_person);
+        json.close(']');
+      }
+      json.close(']');
+    };
+    const auto corridor_count = scenario.corridors.size();
+    auto vector_of = [](const std::vector<CountVector>& series) {
+      return [&series](std::size_t t, std::size_t c) {
+        return static_cast<double>(series[t][static_cast<Eigen::Index>(c)]);
+      };
+    };
+    auto matrix_of = [](const std::vector<CountMatrix>& series) {
+      return [&series](std::size_t t, std::size_t n) {
+        return static_cast<double>(series[t].row(static_cast<Eigen::Index>(n)).sum());
+      };
+    };
+    people_rows("displaced_present", matrix_of(recorder.displaced_), node_count);
+    people_rows("residents", matrix_of(recorder.residents_), node_count);
+    people_rows("unsheltered", vector_of(recorder.unsheltered_), node_count);
+    people_rows("waiting", vector_of(recorder.waiting_), node_count);
+    people_rows("returns", vector_of(recorder.returns_), node_count);
+    people_rows("arrivals", vector_of(recorder.arrivals_), node_count);
+    people_rows("corridor_inflow", vector_of(recorder.corridor_inflow_), corridor_count);
+    people_rows("in_transit", vector_of(recorder.in_transit_), corridor_count);
+    json.key("cumulative_displaced").open('[');
+    for (const auto units : recorder.cumulative_displaced_) json.comma().num(static_cast<double>(units) / per_person);
+    json.close(']');
+    if (recorder.capacity_.size() == times) {
+      json.key("capacity").open('[');
+      for (const auto& row : recorder.capacity_) {
+        json.comma().open('[');
+        for (const double places : row) json.comma().num(places);
+        json.close(']');
+      }
+      json.close(']');
+    }
+    json.close('}');
+  }
+  json.close(']').close('}');
+  return json.take();
+}
+
 std::string render_report_html(const std::string& data_json, const std::string& title, const ReportAssets& assets) {
   const auto& js = assets.javascript_dir;
   const auto modules = assets.template_dir / "node_modules";

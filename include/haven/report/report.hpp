@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "haven/engine/recorder.hpp"
 #include "haven/scenario/scenario.hpp"
 
 namespace haven {
@@ -35,6 +36,20 @@ std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_
 
 // A preview before any run: the network and the event timeline of a scenario (after its variant).
 std::string report_data_from_scenario(const Scenario& scenario, const std::string& source_name);
+
+// One run held in memory (`haven serve`): its scenario as run, what it recorded (every node) and how it was made.
+struct MemoryRun {
+  const Scenario* scenario = nullptr;
+  const MemoryRecorder* recorder = nullptr;
+  std::string label;  // stands in for the run file's name
+  std::string mode;   // "stochastic" or "expected"
+  std::uint64_t seed = 0;
+};
+
+// The data the page draws for runs held in memory, in the shape report_data_from_runs gives run files; the
+// network (places, roads, observations) is `network`'s.
+std::string report_data_from_memory(const Scenario& network, const std::string& source_name,
+                                    const std::vector<MemoryRun>& runs);
 
 // The HTML page with every library, the country outlines and `data_json` inlined. Throws ReportAssetError naming
 // the missing file and tools/setup.sh.

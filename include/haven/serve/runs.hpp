@@ -1,0 +1,57 @@
+#pragma once
+// `haven serve`: running an edited scenario in-process, within a time limit, and the series and 5-95% bands the
+// page draws.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "haven/engine/recorder.hpp"
+#include "haven/engine/simulation.hpp"
+#include "haven/scenario/scenario.hpp"
+
+namespace haven::serve {
+
+// A run stopped before its end: past its time limit, or the server is stopping.
+class RunCancelled : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RunRequest {
+  std::uint64_t seed = 1;
+  std::uint64_t run_index = 0;
+  Mode mode = Mode::stochastic;
+  double max_seconds = 20.0;
+  const std::atomic<bool>* stop = nullptr;  // set when the server stops
+};
+
+struct RunResult {
+  std::shared_ptr<MemoryRecorder> recorder;
+  RunSummary summary;
+  double seconds = 0.0;
+};
+
+// Runs `scenario` to its end. Throws RunCancelled past `max_seconds` (or on `stop`), std::exception when the run
+// fails.
+RunResult run_in_memory(const Scenario& scenario, const RunRequest& request);
+
+// The page's headline series of one run, in people, one value per day.
+struct HeadlineSeries {
+  std::vector<double> newly_away;   // displaced present + in transit + waiting, less those displaced on day 0
+  std::vector<double> unsheltered;  // displaced people beyond shelter capacity
+  std::vector<double> left_home;    // people who left home since day 0
+};
+HeadlineSeries headline_series(const Scenario& scenario, const MemoryRecorder& recorder);
+
+// {"newly_away": [...], "unsheltered": [...], "left_home": [...]}
+std::string headline_json(const HeadlineSeries& series);
+
+// The 5%, 50% and 95% quantiles per day of the members' series, as
+// {"members": n, "newly_away": {"p5": [...], "p50": [...], "p95": [...]}, ...}.
+std::string bands_json(const std::vector<HeadlineSeries>& members);
+
+}  // namespace haven::serve

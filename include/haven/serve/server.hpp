@@ -1,0 +1,42 @@
+#pragma once
+// `haven serve`: the local web server (cpp-httplib) behind the what-if page. docs/serve.md lists its API.
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "haven/serve/session.hpp"
+
+namespace haven::serve {
+
+struct ServeOptions {
+  std::vector<ScenarioSource> scenarios;  // at least one
+  std::string host = "127.0.0.1";
+  int port = 8765;                   // 0: any free port
+  std::filesystem::path output_dir;  // empty: nothing is written on the server (downloads still work)
+  std::string allow_origin;          // empty: no cross-origin access
+  Limits limits;
+};
+
+class Server {
+ public:
+  explicit Server(ServeOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Runs every scenario's base once and binds the port; returns the port bound. Throws std::runtime_error (a
+  // scenario that does not load, a port that cannot be bound).
+  int start();
+  // Serves until stop() is called (from another thread or a signal watcher).
+  void serve();
+  void stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace haven::serve

@@ -1,0 +1,105 @@
+#pragma once
+// `haven serve`: one browser session's copy of a scenario and the edits made to it. Every edit is a change of the
+// scenario's YAML tree (as --set and overlay files make), so the scenario loader checks it exactly as it checks a
+// file, and a bad edit comes back as the loader's located messages. docs/serve.md describes the edits.
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "haven/scenario/load.hpp"
+#include "haven/scenario/scenario.hpp"
+#include "haven/util/diagnostics.hpp"
+
+namespace haven::serve {
+
+// Bounds on what one session may ask for (docs/serve.md, "Limits").
+struct Limits {
+  std::size_t max_request_bytes = 64 * 1024;
+  std::size_t max_edits = 500;        // edits kept in one session
+  std::size_t max_added_events = 50;  // events added by the page in one session
+  std::size_t max_ensemble_members = 50;
+  double max_run_seconds = 20.0;  // one run (one member of an ensemble); past it the run is cancelled
+  std::size_t max_sessions = 64;  // the oldest idle session is dropped beyond this
+};
+
+// A scenario the server was started with: its text and the name it goes by (never its path on disk).
+struct ScenarioSource {
+  std::string name;  // the file's name, e.g. idlib_2019_2020.yaml
+  std::string text;
+};
+
+// One edit as the page sends it. Kinds:
+//   set            path (events.<id>.<key>, nodes.<id>.<key>, corridors.<id>.<key>, parameters.<name>) = value
+//   toggle_event   event `id` on or off (`enabled`)
+//   add_event      `event`: the keys of one event, as a scenario file writes them
+struct Edit {
+  std::string kind;
+  std::string path;   // set
+  std::string value;  // set: YAML text of the value (one line, as the loader re-emits it)
+  std::string id;     // toggle_event
+  bool enabled = true;
+  std::vector<std::pair<std::string, std::string>> event;  // add_event: (key, YAML text of the value)
+  std::string description;                                 // one line for the page's list and the saved comments
+};
+
+// The edit's problems (located where the loader found them); empty when it was applied.
+struct EditResult {
+  bool applied = false;
+  Diagnostics diagnostics;
+};
+
+class Session {
+ public:
+  Session(const ScenarioSource& source, std::string variant, const Limits& limits);
+
+  // The scenario as the page sees it now (after the variant and every edit).
+  [[nodiscard]] const Scenario& scenario() const noexcept { return scenario_; }
+  // The base (variant, no edits): the ghost the page compares with.
+  [[nodiscard]] const Scenario& base() const noexcept { return base_; }
+  [[nodiscard]] const std::string& source_name() const noexcept { return source_.name; }
+  [[nodiscard]] const std::string& variant() const noexcept { return variant_; }
+  [[nodiscard]] const std::vector<Edit>& edits() const noexcept { return edits_; }
+  // Problems of the scenario or variant itself (the session cannot start when there are errors).
+  [[nodiscard]] const Diagnostics& load_diagnostics() const noexcept { return load_diagnostics_; }
+  [[nodiscard]] bool ok() const noexcept { return !load_diagnostics_.has_errors(); }
+
+  // Checks `edit` with the loader; keeps it only when the scenario with it is valid.
+  EditResult apply(Edit edit);
+  // Drops the last edit; false when there was none.
+  bool undo();
+  // Starts again from `variant` (empty: the base scenario), keeping the edits when they still apply.
+  EditResult choose_variant(const std::string& variant);
+
+  // The edits as an overlay file (`haven check SCENARIO --set-file FILE`), edits listed as comments.
+  [[nodiscard]] std::string overlay_yaml() const;
+  // The edited scenario as one complete file, edits listed as comments.
+  [[nodiscard]] std::string scenario_yaml() const;
+
+ private:
+  // The loader's options for the variant and `edits`.
+  [[nodiscard]] LoadOptions options_for(const std::vector<Edit>& edits) const;
+  // The overrides `edits` amount to, in order, deduplicated (a later edit of a path wins).
+  [[nodiscard]] std::vector<Override> overrides_for(const std::vector<Edit>& edits) const;
+  [[nodiscard]] std::string comment_block(const char* what) const;
+  EditResult reload(const std::vector<Edit>& edits);
+
+  ScenarioSource source_;
+  std::string variant_;
+  Limits limits_;
+  Diagnostics load_diagnostics_;
+  Scenario base_;
+  std::vector<std::string> base_event_yaml_;  // each base event in flow YAML, with its id
+  std::vector<std::string> base_event_ids_;
+  Scenario scenario_;
+  std::string resolved_yaml_;
+  std::vector<Edit> edits_;
+};
+
+// Edits from the page's JSON (see Edit); a malformed request gives a message for the page.
+std::optional<Edit> edit_from_json(const std::string& body, std::string& problem);
+
+}  // namespace haven::serve

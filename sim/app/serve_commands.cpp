@@ -1,0 +1,127 @@
+#include "serve_commands.hpp"
+
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "cli.hpp"
+#include "common.hpp"
+#include "haven/report/report.hpp"
+#include "haven/serve/server.hpp"
+#include "haven/util/diagnostics.hpp"
+
+extern char** environ;
+
+namespace haven::app {
+
+namespace {
+
+// Set by SIGINT/SIGTERM; a watcher thread stops the server (a signal handler may only touch a lock-free atomic).
+std::atomic<bool> stop_requested{false};
+extern "C" void request_stop(int) {
+  stop_requested = true;
+}
+
+// Opens `url` in the desktop's browser (xdg-open), without waiting for it.
+void open_browser(const std::string& url, std::ostream& err) {
+  pid_t pid = 0;
+  std::string program = "xdg-open";
+  char* argv[] = {program.data(), const_cast<char*>(url.c_str()), nullptr};
+  if (posix_spawnp(&pid, "xdg-open", nullptr, nullptr, argv, environ) != 0) {
+    err << fmt::format("haven serve: cannot start a browser (xdg-open); open {} yourself\n", url);
+  }
+}
+
+}  // namespace
+
+ServeCommands::ServeCommands(CLI::App& app) {
+  serve_ = app.add_subcommand("serve", "Serve the what-if page: edit a scenario in the browser and see the result");
+  serve_->add_option("scenarios", args_.scenarios, "Scenario YAML files (the page starts with the first)")->required();
+  serve_->add_option("--port", args_.port, "TCP port (default 8765; 0: any free port)")->check(CLI::Range(0, 65535));
+  serve_->add_option("--host", args_.host,
+                     "Address to listen on (default 127.0.0.1, this machine only; 0.0.0.0: anyone on the network)");
+  serve_->add_flag("--open", args_.open, "Open the page in the browser");
+  serve_->add_option("--output-dir", args_.output_dir,
+                     "Folder where the page may save overlays and scenarios (default: none, downloads only)");
+  serve_->add_option("--allow-origin", args_.allow_origin,
+                     "Allow pages from this origin (e.g. http://localhost:3000) to use the API (default: none)");
+  serve_->add_option("--max-run-seconds", args_.max_run_seconds, "Cancel a run after this many seconds (default 20)")
+      ->check(CLI::Range(0.01, 3600.0));
+  serve_->add_option("--max-members", args_.max_members, "Largest ensemble the page may ask for (default 50)")
+      ->check(CLI::Range(2, 1000));
+}
+
+std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err) {
+  if (!serve_->parsed()) return std::nullopt;
+  serve::ServeOptions options;
+  for (const auto& path : args_.scenarios) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      err << fmt::format("haven serve: cannot read {}\n", path);
+      return exit_bad_input;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    options.scenarios.push_back({std::filesystem::path(path).filename().string(), text.str()});
+  }
+  options.host = args_.host;
+  options.port = args_.port;
+  options.output_dir = args_.output_dir;
+  options.allow_origin = args_.allow_origin;
+  options.limits.max_run_seconds = args_.max_run_seconds;
+  options.limits.max_ensemble_members = args_.max_members;
+
+  serve::Server server(options);
+  int port = 0;
+  try {
+    port = server.start();
+  } catch (const InputError& e) {
+    return print_diagnostics(e.diagnostics(), err);
+  } catch (const ReportAssetError& e) {
+    err << "haven: error: " << e.what() << "\n";
+    return exit_failure;
+  }
+  const bool loopback = args_.host == "127.0.0.1" || args_.host == "localhost" || args_.host == "::1";
+  if (!loopback) {
+    err << fmt::format(
+        "haven serve: WARNING: listening on {}: anyone who can reach this machine on port {} can use the page and "
+        "run scenarios on it. There is no password. Use --host 127.0.0.1 unless that is what you want.\n",
+        args_.host, port);
+  }
+  const std::string shown_host = args_.host == "0.0.0.0" || args_.host == "::" ? "127.0.0.1" : args_.host;
+  const std::string url = fmt::format("http://{}:{}/", shown_host, port);
+  out << fmt::format("haven serve: {} on {} (Ctrl-C to stop)\n", args_.scenarios.front(), url) << std::flush;
+  if (!args_.output_dir.empty()) out << fmt::format("haven serve: saving under {}\n", args_.output_dir) << std::flush;
+
+  stop_requested = false;
+  struct sigaction action {};
+  action.sa_handler = request_stop;
+  sigemptyset(&action.sa_mask);
+  struct sigaction old_int {
+  }, old_term{};
+  sigaction(SIGINT, &action, &old_int);
+  sigaction(SIGTERM, &action, &old_term);
+  std::atomic<bool> served{false};
+  std::thread watcher([&] {
+    while (!stop_requested && !served) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    server.stop();
+  });
+  if (args_.open) open_browser(url, err);
+  server.serve();
+  served = true;
+  watcher.join();
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  out << "haven serve: stopped\n";
+  return exit_ok;
+}
+
+}  // namespace haven::app

@@ -1,0 +1,695 @@
+// The HTTP side of `haven serve`: routes, headers, limits. Sessions, edits and runs live in session*.cpp and
+// runs.cpp; this file turns requests into calls to them and their results into JSON.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "haven/report/report.hpp"
+#include "haven/scenario/parameters.hpp"
+#include "haven/serve/runs.hpp"
+#include "haven/serve/server.hpp"
+#include "session_store.hpp"
+
+// Last: <resolv.h>, which httplib.h includes, defines `_res`, a name Eigen's headers use.
+#include <httplib.h>
+
+#ifndef HAVEN_SERVE_ASSETS_DIR
+#define HAVEN_SERVE_ASSETS_DIR "tools/serve"
+#endif
+
+namespace haven::serve {
+
+namespace {
+
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::string read_asset(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw ReportAssetError(
+        fmt::format("cannot read {}, which the serve page needs (or point HAVEN_SERVE_ASSETS at "
+                    "the folder holding serve.js and serve.css)",
+                    path.string()));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::filesystem::path serve_assets_dir() {
+  if (const char* dir = std::getenv("HAVEN_SERVE_ASSETS"); dir != nullptr && *dir != '\0') return dir;
+  return HAVEN_SERVE_ASSETS_DIR;
+}
+
+void send_json(httplib::Response& res, int status, const std::string& body) {
+  res.status = status;
+  res.set_content(body, "application/json; charset=utf-8");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message) {
+  send_json(res, status, Json{{"error", message}}.dump());
+}
+
+Json diagnostics_json(const Diagnostics& diagnostics) {
+  Json list = Json::array();
+  for (const auto& d : diagnostics.all()) {
+    list.push_back({{"severity", d.severity == Severity::error ? "error" : "warning"},
+                    {"where", d.location.file},
+                    {"line", d.location.line},
+                    {"column", d.location.column},
+                    {"message", d.message},
+                    {"text", format_diagnostic(d)}});
+  }
+  return list;
+}
+
+Json edits_json(const std::vector<Edit>& edits) {
+  Json list = Json::array();
+  for (std::size_t i = 0; i < edits.size(); ++i) {
+    list.push_back({{"index", i + 1}, {"kind", edits[i].kind}, {"description", edits[i].description}});
+  }
+  return list;
+}
+
+// Everything the page's editing panel lists: events, places, roads, parameters with their registry entries.
+Json session_info(const Session& session, const std::string& id) {
+  const Scenario& s = session.scenario();
+  Json events = Json::array();
+  std::set<std::string> on;
+  for (const auto& e : s.events) on.insert(e.id);
+  // The base's events first (switched off ones too), then those added.
+  std::vector<const Event*> all;
+  for (const auto& e : session.base().events) all.push_back(&e);
+  for (const auto& e : s.events) {
+    if (std::none_of(all.begin(), all.end(), [&](const Event* b) { return b->id == e.id; })) all.push_back(&e);
+  }
+  for (const Event* base_event : all) {
+    const Event* e = base_event;
+    for (const auto& current : s.events)
+      if (current.id == base_event->id) e = &current;
+    Json event{{"id", e->id},
+               {"kind", event_kind_name(e->action)},
+               {"start_day", e->start_day},
+               {"start_date", format_iso_date(add_days(s.start_date, e->start_day))},
+               {"enabled", on.count(e->id) > 0},
+               {"note", e->note}};
+    if (e->end_day) {
+      event["end_day"] = *e->end_day;
+      event["until_date"] = format_iso_date(add_days(s.start_date, *e->end_day - 1));
+    }
+    if (const auto* b = std::get_if<Bombardment>(&e->action)) {
+      event["intensity"] = b->intensity_strikes_per_day;
+      event["radius_km"] = b->target.radius_km;
+      if (b->target.node >= 0) event["node"] = s.nodes[static_cast<std::size_t>(b->target.node)].id;
+      if (b->target.lat_deg) event["lat"] = *b->target.lat_deg;
+      if (b->target.lon_deg) event["lon"] = *b->target.lon_deg;
+    }
+    events.push_back(std::move(event));
+  }
+  Json nodes = Json::array();
+  for (const auto& n : s.nodes) {
+    Json node{{"id", n.id}, {"name", n.name}, {"kind", to_string(n.kind)}, {"lat", n.lat_deg}, {"lon", n.lon_deg}};
+    if (n.capacity_people) node["capacity"] = *n.capacity_people;
+    nodes.push_back(std::move(node));
+  }
+  Json corridors = Json::array();
+  for (const auto& c : s.corridors) {
+    Json corridor{{"id", c.id},
+                  {"from", s.nodes[static_cast<std::size_t>(c.from)].name},
+                  {"to", s.nodes[static_cast<std::size_t>(c.to)].name},
+                  {"closed", c.closed}};
+    if (c.capacity_people_per_day) corridor["capacity_people_per_day"] = *c.capacity_people_per_day;
+    corridors.push_back(std::move(corridor));
+  }
+  Json parameters = Json::array();
+  for (const auto& spec : parameter_specs) {
+    parameters.push_back({{"name", spec.name},
+                          {"label", std::string(spec.name).replace(0, 0, "")},
+                          {"meaning", spec.meaning},
+                          {"units", spec.units},
+                          {"default", spec.default_value},
+                          {"minimum", spec.minimum},
+                          {"maximum", spec.maximum},
+                          {"value", *s.parameters.find(spec.name)}});
+  }
+  return {{"session", id},
+          {"scenario", session.source_name()},
+          {"title", s.title.empty() ? s.name : s.title},
+          {"start_date", format_iso_date(s.start_date)},
+          {"days", s.days},
+          {"variant", session.variant()},
+          {"variants", session.base().variant_names},
+          {"events", events},
+          {"nodes", nodes},
+          {"corridors", corridors},
+          {"parameters", parameters},
+          {"edits", edits_json(session.edits())}};
+}
+
+bool safe_file_name(const std::string& name) {
+  return !name.empty() && name.size() <= 64 && name.front() != '-' && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  explicit Impl(ServeOptions options) : options_(std::move(options)), store_(options_.limits.max_sessions) {}
+
+  int start();
+  void serve() { server_.listen_after_bind(); }
+  void stop() {
+    stopping_ = true;
+    server_.stop();
+  }
+
+ private:
+  struct Base {
+    Scenario scenario;
+    RunResult run;
+    HeadlineSeries headline;
+  };
+  // The base run of a scenario and variant (the ghost), made once.
+  std::shared_ptr<const Base> base_of(std::size_t scenario_index, const Session& session);
+  RunRequest run_request(const Scenario& scenario) const {
+    return {scenario.seed, 0, Mode::stochastic, options_.limits.max_run_seconds, &stopping_};
+  }
+  // Runs the session's scenario and answers with the page's data, the ghost and timings.
+  void answer_with_run(httplib::Response& res, SessionEntry& entry, const std::string& id, const Json& extra,
+                       double edit_ms);
+  std::shared_ptr<SessionEntry> session_or_404(const httplib::Request& req, httplib::Response& res);
+  std::optional<Json> json_body(const httplib::Request& req, httplib::Response& res);
+  void routes();
+  void ensemble(const httplib::Request& req, httplib::Response& res);
+
+  ServeOptions options_;
+  SessionStore store_;
+  httplib::Server server_;
+  std::atomic<bool> stopping_{false};
+  int port_ = 0;
+  std::mutex bases_lock_;
+  std::map<std::pair<std::size_t, std::string>, std::shared_ptr<const Base>> bases_;
+  std::vector<std::string> pages_;  // the page of each scenario, rendered once
+};
+
+std::shared_ptr<const Server::Impl::Base> Server::Impl::base_of(std::size_t scenario_index, const Session& session) {
+  const auto key = std::make_pair(scenario_index, session.variant());
+  {
+    std::lock_guard guard(bases_lock_);
+    if (auto it = bases_.find(key); it != bases_.end()) return it->second;
+  }
+  auto base = std::make_shared<Base>();
+  base->scenario = session.base();
+  base->run = run_in_memory(base->scenario, run_request(base->scenario));
+  base->headline = headline_series(base->scenario, *base->run.recorder);
+  std::lock_guard guard(bases_lock_);
+  return bases_.emplace(key, std::move(base)).first->second;
+}
+
+int Server::Impl::start() {
+  const auto assets = report_assets();
+  const auto serve_dir = serve_assets_dir();
+  const std::string serve_js = read_asset(serve_dir / "serve.js");
+  const std::string serve_css = read_asset(serve_dir / "serve.css");
+  for (std::size_t k = 0; k < options_.scenarios.size(); ++k) {
+    Session session(options_.scenarios[k], "", options_.limits);
+    if (!session.ok()) {
+      std::ostringstream problems;
+      session.load_diagnostics().print(problems);
+      throw InputError(session.load_diagnostics());
+    }
+    const auto base = base_of(k, session);
+    const MemoryRun run{&base->scenario, base->run.recorder.get(), options_.scenarios[k].name + " (base)", "stochastic",
+                        base->scenario.seed};
+    const std::string data = report_data_from_memory(base->scenario, options_.scenarios[k].name, {run});
+    const Scenario& s = base->scenario;
+    std::string page = render_report_html(data, (s.title.empty() ? s.name : s.title) + " (haven serve)", assets);
+    // The serving page's own style and script, after the report's (which they drive through window.havenReport).
+    std::string script = serve_js;
+    for (std::size_t at = script.find("</"); at != std::string::npos; at = script.find("</", at + 3))
+      script.replace(at, 2, "<\\/");
+    const std::string extra = fmt::format(
+        "<style>{}</style>\n<script type=\"application/json\" id=\"serve-config\">{}</script>\n<script>{}</script>\n",
+        serve_css, Json{{"scenario", k}, {"name", options_.scenarios[k].name}}.dump(), script);
+    const auto body_end = page.rfind("</body>");
+    page.insert(body_end == std::string::npos ? page.size() : body_end, extra);
+    pages_.push_back(std::move(page));
+  }
+
+  server_.set_payload_max_length(options_.limits.max_request_bytes);
+  server_.new_task_queue = [] { return new httplib::ThreadPool(32); };
+  httplib::Headers headers{{"Cache-Control", "no-store"},
+                           {"X-Content-Type-Options", "nosniff"},
+                           {"Referrer-Policy", "no-referrer"},
+                           {"X-Frame-Options", "DENY"}};
+  if (!options_.allow_origin.empty()) {
+    headers.emplace("Access-Control-Allow-Origin", options_.allow_origin);
+    headers.emplace("Vary", "Origin");
+  }
+  server_.set_default_headers(headers);
+  routes();
+  port_ = options_.port == 0 ? server_.bind_to_any_port(options_.host.c_str())
+                             : (server_.bind_to_port(options_.host.c_str(), options_.port) ? options_.port : -1);
+  if (port_ < 0) {
+    throw std::runtime_error(
+        fmt::format("cannot listen on {}:{} (in use, or not an address of this machine); "
+                    "choose another with --port",
+                    options_.host, options_.port));
+  }
+  return port_;
+}
+
+std::shared_ptr<SessionEntry> Server::Impl::session_or_404(const httplib::Request& req, httplib::Response& res) {
+  auto entry = store_.find(req.matches[1]);
+  if (!entry) send_error(res, 404, "no such session (it may have expired: reload the page)");
+  return entry;
+}
+
+std::optional<Json> Server::Impl::json_body(const httplib::Request& req, httplib::Response& res) {
+  try {
+    auto body = req.body.empty() ? Json::object() : Json::parse(req.body);
+    if (!body.is_object()) throw std::runtime_error("not an object");
+    return body;
+  } catch (const std::exception&) {
+    send_error(res, 400, "the request body must be a JSON object");
+    return std::nullopt;
+  }
+}
+
+void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, const std::string& id,
+                                   const Json& extra, double edit_ms) {
+  const Session& session = entry.session;
+  try {
+    const auto base = base_of(entry.scenario_index, session);
+    const auto run_started = Clock::now();
+    const RunResult run = run_in_memory(session.scenario(), run_request(session.scenario()));
+    const double run_ms = ms_since(run_started);
+    const auto json_started = Clock::now();
+    const MemoryRun memory{&session.scenario(), run.recorder.get(),
+                           session.edits().empty()
+                               ? session.source_name() + " (base)"
+                               : fmt::format("{} with {} edit{}", session.source_name(), session.edits().size(),
+                                             session.edits().size() == 1 ? "" : "s"),
+                           "stochastic", session.scenario().seed};
+    const std::string data = report_data_from_memory(session.scenario(), session.source_name(), {memory});
+    Json info = session_info(session, id);
+    info.update(extra);
+    info["applied"] = true;
+    info["timing_ms"] = {{"edit", edit_ms}, {"run", run_ms}, {"json", ms_since(json_started)}};
+    std::string body = info.dump();
+    body.pop_back();  // the closing brace: the data and the ghost are appended as they are
+    body += fmt::format(R"(,"ghost":{},"data":{}}})", headline_json(base->headline), data);
+    send_json(res, 200, body);
+  } catch (const RunCancelled& e) {
+    send_json(res, 503, Json{{"error", e.what()}, {"cancelled", true}, {"edits", edits_json(session.edits())}}.dump());
+  } catch (const std::exception& e) {
+    send_json(
+        res, 500,
+        Json{{"error", fmt::format("the run failed: {}", e.what())}, {"edits", edits_json(session.edits())}}.dump());
+  }
+}
+
+void Server::Impl::routes() {
+  // A page on 127.0.0.1 answers only to its own names, so a web page elsewhere cannot reach it through a DNS name
+  // that points here (DNS rebinding).
+  server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (options_.host == "127.0.0.1" || options_.host == "localhost" || options_.host == "::1") {
+      const std::string host = req.get_header_value("Host");
+      const std::string port = fmt::format(":{}", port_);
+      if (host != "127.0.0.1" + port && host != "localhost" + port && host != "[::1]" + port) {
+        send_error(res, 403, "this server answers only to 127.0.0.1 and localhost");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr e) {
+    std::string what = "unknown error";
+    try {
+      if (e) std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      what = ex.what();
+    } catch (...) {
+    }
+    send_error(res, 500, fmt::format("internal error: {}", what));
+  });
+  if (!options_.allow_origin.empty()) {
+    server_.Options(R"(/api/.*)", [](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE");
+      res.set_header("Access-Control-Allow-Headers", "Content-Type");
+      res.status = 204;
+    });
+  }
+
+  server_.Get("/", [this](const httplib::Request& req, httplib::Response& res) {
+    std::size_t k = 0;
+    if (req.has_param("scenario")) {
+      const auto text = req.get_param_value("scenario");
+      if (text.empty() || text.size() > 3 || !std::all_of(text.begin(), text.end(), ::isdigit) ||
+          std::stoul(text) >= pages_.size()) {
+        send_error(res, 404, "no such scenario; GET /api/scenarios lists them");
+        return;
+      }
+      k = std::stoul(text);
+    }
+    res.set_header("Content-Security-Policy",
+                   "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
+                   "connect-src 'self'; form-action 'none'; frame-ancestors 'none'");
+    res.set_content(pages_[k], "text/html; charset=utf-8");
+  });
+
+  server_.Get("/api/scenarios", [this](const httplib::Request&, httplib::Response& res) {
+    Json list = Json::array();
+    for (std::size_t k = 0; k < options_.scenarios.size(); ++k)
+      list.push_back({{"index", k}, {"name", options_.scenarios[k].name}});
+    send_json(res, 200,
+              Json{{"scenarios", list},
+                   {"limits",
+                    {{"max_request_bytes", options_.limits.max_request_bytes},
+                     {"max_edits", options_.limits.max_edits},
+                     {"max_added_events", options_.limits.max_added_events},
+                     {"max_ensemble_members", options_.limits.max_ensemble_members},
+                     {"max_run_seconds", options_.limits.max_run_seconds}}},
+                   {"saving", !options_.output_dir.empty()}}
+                  .dump());
+  });
+
+  server_.Post("/api/sessions", [this](const httplib::Request& req, httplib::Response& res) {
+    const auto body = json_body(req, res);
+    if (!body) return;
+    const auto index = body->value("scenario", std::size_t{0});
+    if (!body->value("scenario", Json(0)).is_number_unsigned() || index >= options_.scenarios.size()) {
+      send_error(res, 400,
+                 "'scenario' must be the index of a scenario the server was started with (GET /api/scenarios)");
+      return;
+    }
+    const auto variant =
+        body->contains("variant") && (*body)["variant"].is_string() ? (*body)["variant"].get<std::string>() : "";
+    Session session(options_.scenarios[index], variant, options_.limits);
+    if (!session.ok()) {
+      send_json(
+          res, 422,
+          Json{{"error", "the variant does not load"}, {"diagnostics", diagnostics_json(session.load_diagnostics())}}
+              .dump());
+      return;
+    }
+    auto entry = std::make_shared<SessionEntry>(std::move(session), index);
+    const auto id = store_.add(entry);
+    std::lock_guard guard(entry->lock);
+    send_json(res, 201, session_info(entry->session, id).dump());
+  });
+
+  server_.Get(R"(/api/sessions/([0-9a-f]{32}))", [this](const httplib::Request& req, httplib::Response& res) {
+    auto entry = session_or_404(req, res);
+    if (!entry) return;
+    std::lock_guard guard(entry->lock);
+    send_json(res, 200, session_info(entry->session, req.matches[1]).dump());
+  });
+
+  server_.Delete(R"(/api/sessions/([0-9a-f]{32}))", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!store_.remove(req.matches[1])) {
+      send_error(res, 404, "no such session");
+      return;
+    }
+    send_json(res, 200, R"({"deleted":true})");
+  });
+
+  server_.Post(R"(/api/sessions/([0-9a-f]{32})/edits)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto entry = session_or_404(req, res);
+    if (!entry) return;
+    const auto started = Clock::now();
+    std::string problem;
+    auto edit = edit_from_json(req.body, problem);
+    if (!edit) {
+      send_json(
+          res, 400,
+          Json{{"error", problem},
+               {"diagnostics",
+                Json::array({{{"severity", "error"}, {"where", "request"}, {"message", problem}, {"text", problem}}})}}
+              .dump());
+      return;
+    }
+    std::lock_guard guard(entry->lock);
+    auto result = entry->session.apply(std::move(*edit));
+    if (!result.applied) {
+      send_json(res, 422,
+                Json{{"error", "the edit was not applied: the scenario with it does not pass the checks"},
+                     {"diagnostics", diagnostics_json(result.diagnostics)},
+                     {"edits", edits_json(entry->session.edits())}}
+                    .dump());
+      return;
+    }
+    answer_with_run(res, *entry, req.matches[1], {{"warnings", diagnostics_json(result.diagnostics)}},
+                    ms_since(started));
+  });
+
+  server_.Post(R"(/api/sessions/([0-9a-f]{32})/undo)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto entry = session_or_404(req, res);
+    if (!entry) return;
+    const auto started = Clock::now();
+    std::lock_guard guard(entry->lock);
+    const bool undone = entry->session.undo();
+    answer_with_run(res, *entry, req.matches[1], {{"undone", undone}}, ms_since(started));
+  });
+
+  server_.Post(R"(/api/sessions/([0-9a-f]{32})/run)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto entry = session_or_404(req, res);
+    if (!entry) return;
+    std::lock_guard guard(entry->lock);
+    answer_with_run(res, *entry, req.matches[1], Json::object(), 0.0);
+  });
+
+  server_.Post(R"(/api/sessions/([0-9a-f]{32})/variant)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto entry = session_or_404(req, res);
+    if (!entry) return;
+    const auto body = json_body(req, res);
+    if (!body) return;
+    if (!body->contains("variant") || !(*body)["variant"].is_string()) {
+      send_error(res, 400, "give 'variant': a variant's name, or \"\" for the scenario without one");
+      return;
+    }
+    const auto started = Clock::now();
+    std::lock_guard guard(entry->lock);
+    auto result = entry->session.choose_variant((*body)["variant"].get<std::string>());
+    if (!result.applied) {
+      send_json(
+          res, 422,
+          Json{{"error", "the variant does not load"}, {"diagnostics", diagnostics_json(result.diagnostics)}}.dump());
+      return;
+    }
+    answer_with_run(res, *entry, req.matches[1], {{"warnings", diagnostics_json(result.diagnostics)}},
+                    ms_since(started));
+  });
+
+  // Downloads: the overlay, the edited scenario, the report of what is on screen.
+  server_.Get(R"(/api/sessions/([0-9a-f]{32})/(overlay|scenario)\.yaml)",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                auto entry = session_or_404(req, res);
+                if (!entry) return;
+                std::lock_guard guard(entry->lock);
+                const Session& s = entry->session;
+                const bool overlay = req.matches[2] == "overlay";
+                const auto stem = std::filesystem::path(s.source_name()).stem().string();
+                res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}-{}.yaml\"", stem,
+                                                                  overlay ? "overlay" : "edited"));
+                res.set_content(overlay ? s.overlay_yaml() : s.scenario_yaml(), "application/yaml; charset=utf-8");
+              });
+
+  server_.Get(
+      R"(/api/sessions/([0-9a-f]{32})/report\.html)", [this](const httplib::Request& req, httplib::Response& res) {
+        auto entry = session_or_404(req, res);
+        if (!entry) return;
+        std::lock_guard guard(entry->lock);
+        const Session& s = entry->session;
+        try {
+          const auto base = base_of(entry->scenario_index, s);
+          const RunResult run = run_in_memory(s.scenario(), run_request(s.scenario()));
+          std::vector<MemoryRun> runs{{&base->scenario, base->run.recorder.get(), s.source_name() + " (base)",
+                                       "stochastic", base->scenario.seed}};
+          if (!s.edits().empty()) {
+            runs.push_back({&s.scenario(), run.recorder.get(), fmt::format("{} with the edits", s.source_name()),
+                            "stochastic", s.scenario().seed});
+          }
+          const Scenario& sc = s.scenario();
+          const std::string html =
+              render_report_html(report_data_from_memory(base->scenario, s.source_name(), runs),
+                                 (sc.title.empty() ? sc.name : sc.title) + " (what-if)", report_assets());
+          const auto stem = std::filesystem::path(s.source_name()).stem().string();
+          res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}-what-if.html\"", stem));
+          res.set_content(html, "text/html; charset=utf-8");
+        } catch (const std::exception& e) {
+          send_error(res, 500, fmt::format("the report could not be made: {}", e.what()));
+        }
+      });
+
+  // Saving on the server: only under --output-dir, under a plain name the request gives.
+  server_.Post(R"(/api/sessions/([0-9a-f]{32})/save)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto entry = session_or_404(req, res);
+    if (!entry) return;
+    const auto body = json_body(req, res);
+    if (!body) return;
+    if (options_.output_dir.empty()) {
+      send_error(res, 403,
+                 "saving on the server is off: start haven serve with --output-dir DIR (or download the file)");
+      return;
+    }
+    const std::string form = body->value("form", std::string("overlay"));
+    const std::string name =
+        body->contains("name") && (*body)["name"].is_string() ? (*body)["name"].get<std::string>() : "";
+    if (form != "overlay" && form != "scenario") {
+      send_error(res, 400, "'form' must be overlay or scenario");
+      return;
+    }
+    if (!safe_file_name(name)) {
+      send_error(res, 400,
+                 "'name' must be a plain file name without extension: letters, digits, '_' and '-' (at most 64); files "
+                 "are written only in the server's --output-dir");
+      return;
+    }
+    std::string text;
+    {
+      std::lock_guard guard(entry->lock);
+      text = form == "overlay" ? entry->session.overlay_yaml() : entry->session.scenario_yaml();
+    }
+    const auto path = options_.output_dir / (name + ".yaml");
+    auto partial = path;
+    partial += ".partial";
+    std::error_code error;
+    std::filesystem::create_directories(options_.output_dir, error);
+    {
+      std::ofstream file(partial, std::ios::binary | std::ios::trunc);
+      if (!(file << text) || !file.flush()) {
+        std::filesystem::remove(partial, error);
+        send_error(res, 500, fmt::format("cannot write {}.yaml in the output folder", name));
+        return;
+      }
+    }
+    std::filesystem::rename(partial, path, error);
+    if (error) {
+      std::filesystem::remove(partial, error);
+      send_error(res, 500, fmt::format("cannot write {}.yaml in the output folder", name));
+      return;
+    }
+    send_json(res, 201, Json{{"saved", name + ".yaml"}, {"form", form}, {"bytes", text.size()}}.dump());
+  });
+
+  server_.Post(R"(/api/sessions/([0-9a-f]{32})/ensemble)",
+               [this](const httplib::Request& req, httplib::Response& res) { ensemble(req, res); });
+}
+
+// An ensemble of N members (the scenario's seed, run indices 0..N-1), streamed as newline-delimited JSON: one line
+// with the bands so far after each member, the last with "finished": true.
+void Server::Impl::ensemble(const httplib::Request& req, httplib::Response& res) {
+  auto entry = session_or_404(req, res);
+  if (!entry) return;
+  const auto body = json_body(req, res);
+  if (!body) return;
+  const auto members_json = body->value("members", Json(20));
+  if (!members_json.is_number_unsigned() || members_json.get<std::size_t>() < 2 ||
+      members_json.get<std::size_t>() > options_.limits.max_ensemble_members) {
+    send_error(res, 400,
+               fmt::format("'members' must be a whole number from 2 to {}", options_.limits.max_ensemble_members));
+    return;
+  }
+  const auto members = members_json.get<std::size_t>();
+  std::shared_ptr<const Scenario> scenario;
+  {
+    std::lock_guard guard(entry->lock);
+    scenario = std::make_shared<const Scenario>(entry->session.scenario());
+  }
+  const auto limit = options_.limits.max_run_seconds;
+  res.set_chunked_content_provider("application/x-ndjson", [this, scenario, members, limit](std::size_t,
+                                                                                            httplib::DataSink& sink) {
+    const auto started = Clock::now();
+    std::mutex lock;
+    std::condition_variable changed;
+    std::vector<HeadlineSeries> done;
+    std::string failure;
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> abandon{false};
+    auto worker = [&] {
+      for (std::size_t k = next++; k < members && !abandon && !stopping_; k = next++) {
+        try {
+          RunRequest request{scenario->seed, k, Mode::stochastic, limit, &stopping_};
+          const auto run = run_in_memory(*scenario, request);
+          auto series = headline_series(*scenario, *run.recorder);
+          std::lock_guard guard(lock);
+          done.push_back(std::move(series));
+        } catch (const std::exception& e) {
+          std::lock_guard guard(lock);
+          if (failure.empty()) failure = fmt::format("member {}: {}", k, e.what());
+          abandon = true;
+        }
+        changed.notify_all();
+      }
+    };
+    const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
+    std::size_t sent = 0;
+    bool client_gone = false;
+    while (true) {
+      std::unique_lock guard(lock);
+      changed.wait_for(guard, std::chrono::milliseconds(200), [&] { return done.size() > sent || !failure.empty(); });
+      if (!failure.empty()) break;
+      if (done.size() == sent) {
+        if (!sink.is_writable()) {
+          client_gone = true;
+          abandon = true;
+          break;
+        }
+        continue;
+      }
+      sent = done.size();
+      const bool finished = sent == members;
+      std::string line = fmt::format(R"({{"done":{},"total":{},"finished":{},"elapsed_ms":{:.1f},"bands":{}}})", sent,
+                                     members, finished ? "true" : "false", ms_since(started), bands_json(done));
+      guard.unlock();
+      line += '\n';
+      if (!sink.write(line.data(), line.size())) {
+        client_gone = true;
+        abandon = true;
+        break;
+      }
+      if (finished) break;
+    }
+    for (auto& t : pool) t.join();
+    if (!client_gone && !failure.empty()) {
+      const std::string line =
+          Json{{"error", failure}, {"finished", true}, {"cancelled", failure.find("cancelled") != std::string::npos}}
+              .dump() +
+          "\n";
+      sink.write(line.data(), line.size());
+    }
+    sink.done();
+    return true;
+  });
+}
+
+Server::Server(ServeOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Server::~Server() = default;
+int Server::start() {
+  return impl_->start();
+}
+void Server::serve() {
+  impl_->serve();
+}
+void Server::stop() {
+  impl_->stop();
+}
+
+}  // namespace haven::serve

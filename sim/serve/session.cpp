@@ -1,0 +1,364 @@
+#include "haven/serve/session.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "haven/scenario/keys.hpp"
+
+namespace haven::serve {
+
+namespace {
+
+// The sections an edit may change: never `outputs` (it names files) or `scenario` (the period and the seed are the
+// scenario's own).
+constexpr std::array<std::string_view, 5> editable_sections = {"events", "nodes", "corridors", "parameters", "groups"};
+constexpr std::array<std::string_view, 9> addable_kinds = {"bombardment",      "capture",         "corridor_closure",
+                                                           "corridor_opening", "border_closure",  "border_opening",
+                                                           "ceasefire",        "capacity_change", "evacuation"};
+constexpr std::size_t max_path_chars = 200;
+constexpr std::size_t max_value_chars = 2000;
+
+bool plain_id(std::string_view id) {
+  return !id.empty() && id.size() <= 100 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+// A value as one line of flow YAML, as the loader will read it back; nullopt (with `problem`) when the text is
+// not one YAML value.
+std::optional<std::string> canonical_value(const std::string& text, std::string& problem) {
+  if (text.size() > max_value_chars) {
+    problem = fmt::format("the value is {} characters long; at most {} are taken", text.size(), max_value_chars);
+    return std::nullopt;
+  }
+  try {
+    const YAML::Node node = YAML::Load(text);
+    if (!node.IsDefined() || node.IsNull() || node.IsMap()) {
+      problem = "give one value (a number, a date, a name, true/false or a [list])";
+      return std::nullopt;
+    }
+    YAML::Emitter emitter;
+    emitter << YAML::Flow << YAML::DoubleQuoted << node;
+    // Strings are quoted only when they must be: numbers and dates stay as typed.
+    if (node.IsScalar()) {
+      YAML::Emitter plain;
+      plain << node;
+      const std::string plain_text = plain.c_str();
+      if (plain_text.find('\n') == std::string::npos) return plain_text;
+    }
+    return std::string(emitter.c_str());
+  } catch (const YAML::Exception& e) {
+    problem = fmt::format("not a YAML value: {}", e.msg);
+    return std::nullopt;
+  }
+}
+
+std::string value_text(const nlohmann::json& value, std::string& problem) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number() || value.is_boolean()) return value.dump();
+  problem = "'value' must be a number, true/false or text";
+  return {};
+}
+
+SourceLocation origin_of(std::size_t index, const Edit& edit) {
+  return {fmt::format("edit {} ({})", index + 1, edit.description), 0, 0};
+}
+
+// `events.<id>.<key>` -> <id>; empty for other paths.
+std::string event_of_path(const std::string& path) {
+  if (path.rfind("events.", 0) != 0) return {};
+  const auto end = path.find('.', 7);
+  return path.substr(7, end == std::string::npos ? std::string::npos : end - 7);
+}
+
+}  // namespace
+
+std::optional<Edit> edit_from_json(const std::string& body, std::string& problem) {
+  nlohmann::json request;
+  try {
+    request = nlohmann::json::parse(body);
+  } catch (const nlohmann::json::exception& e) {
+    problem = fmt::format("the request is not JSON ({})", e.what());
+    return std::nullopt;
+  }
+  if (!request.is_object() || !request.contains("kind") || !request["kind"].is_string()) {
+    problem = "an edit is a JSON object with 'kind': set, toggle_event or add_event";
+    return std::nullopt;
+  }
+  Edit edit;
+  edit.kind = request["kind"].get<std::string>();
+  if (edit.kind == "set") {
+    if (!request.contains("path") || !request["path"].is_string() || !request.contains("value")) {
+      problem = "a 'set' edit needs 'path' (e.g. parameters.threat_kernel_km) and 'value'";
+      return std::nullopt;
+    }
+    edit.path = request["path"].get<std::string>();
+    const auto section = edit.path.substr(0, edit.path.find('.'));
+    const bool allowed_chars =
+        std::all_of(edit.path.begin(), edit.path.end(), [](char c) { return plain_id(std::string(1, c)) || c == '.'; });
+    if (edit.path.size() > max_path_chars || !allowed_chars || edit.path.find('.') == std::string::npos ||
+        std::find(editable_sections.begin(), editable_sections.end(), section) == editable_sections.end()) {
+      problem = fmt::format(
+          "'{}' is not a path the page may edit: section.id.key under events, nodes, corridors or groups, or "
+          "parameters.<name>",
+          edit.path.substr(0, max_path_chars));
+      return std::nullopt;
+    }
+    auto text = value_text(request["value"], problem);
+    if (!problem.empty()) return std::nullopt;
+    auto value = canonical_value(text, problem);
+    if (!value) return std::nullopt;
+    edit.value = *value;
+    edit.description = fmt::format("{} = {}", edit.path, edit.value);
+  } else if (edit.kind == "toggle_event") {
+    if (!request.contains("id") || !request["id"].is_string() || !request.contains("enabled") ||
+        !request["enabled"].is_boolean()) {
+      problem = "a 'toggle_event' edit needs the event's 'id' and 'enabled' (true or false)";
+      return std::nullopt;
+    }
+    edit.id = request["id"].get<std::string>();
+    edit.enabled = request["enabled"].get<bool>();
+    if (!plain_id(edit.id)) {
+      problem = "'id' must be an event id (letters, digits, '_' and '-')";
+      return std::nullopt;
+    }
+    edit.description = fmt::format("event {} {}", edit.id, edit.enabled ? "on" : "off");
+  } else if (edit.kind == "add_event") {
+    if (!request.contains("event") || !request["event"].is_object()) {
+      problem = "an 'add_event' edit needs 'event': {kind: ..., date: ..., ...} as a scenario file writes it";
+      return std::nullopt;
+    }
+    const auto& event = request["event"];
+    if (!event.contains("kind") || !event["kind"].is_string() ||
+        std::find(addable_kinds.begin(), addable_kinds.end(), event["kind"].get<std::string>()) ==
+            addable_kinds.end()) {
+      problem = fmt::format("'event.kind' must be one of {}", fmt::join(addable_kinds, ", "));
+      return std::nullopt;
+    }
+    const std::string kind = event["kind"].get<std::string>();
+    const auto known = keys::event_keys_for(kind);
+    std::vector<std::string> shown;
+    for (const auto& [key, value] : event.items()) {
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        problem = fmt::format("a {} takes no key '{}' (it takes {})", kind, key.substr(0, 40), fmt::join(known, ", "));
+        return std::nullopt;
+      }
+      auto text = value_text(value, problem);
+      if (!problem.empty()) return std::nullopt;
+      auto canonical = canonical_value(text, problem);
+      if (!canonical) {
+        problem = fmt::format("event.{}: {}", key, problem);
+        return std::nullopt;
+      }
+      if (key == "id" && !plain_id(*canonical)) {
+        problem = "'event.id' must be letters, digits, '_' and '-'";
+        return std::nullopt;
+      }
+      edit.event.emplace_back(key, *canonical);
+      if (key != "kind" && key != "note") shown.push_back(fmt::format("{}: {}", key, *canonical));
+    }
+    edit.description = fmt::format("add {} ({})", kind, fmt::join(shown, ", "));
+  } else {
+    problem = fmt::format("unknown edit kind '{}'; kinds: set, toggle_event, add_event", edit.kind.substr(0, 40));
+    return std::nullopt;
+  }
+  return edit;
+}
+
+Session::Session(const ScenarioSource& source, std::string variant, const Limits& limits)
+    : source_(source), variant_(std::move(variant)), limits_(limits) {
+  LoadOptions options;
+  options.variant = variant_;
+  auto loaded = load_scenario_text(source_.text, source_.name, options);
+  load_diagnostics_ = loaded.diagnostics;
+  if (!loaded.scenario) return;
+  base_ = *loaded.scenario;
+  scenario_ = base_;
+  resolved_yaml_ = loaded.resolved_yaml;
+  // Each event as flow YAML with its id written out, so the list can be rebuilt without some and with others.
+  const YAML::Node doc = YAML::Load(loaded.resolved_yaml);
+  const YAML::Node events = doc["events"];
+  for (std::size_t k = 0; events.IsSequence() && k < events.size() && k < base_.events.size(); ++k) {
+    YAML::Node event = YAML::Clone(events[k]);
+    event["id"] = base_.events[k].id;
+    YAML::Emitter emitter;
+    emitter << YAML::Flow << event;
+    base_event_yaml_.emplace_back(emitter.c_str());
+    base_event_ids_.push_back(base_.events[k].id);
+  }
+}
+
+std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits) const {
+  std::set<std::string> disabled;
+  std::vector<std::pair<std::string, std::string>> added;  // (id, flow YAML)
+  std::optional<SourceLocation> events_origin;
+  std::vector<Override> sets;
+  std::size_t added_count = 0;
+  for (std::size_t i = 0; i < edits.size(); ++i) {
+    const Edit& edit = edits[i];
+    if (edit.kind == "toggle_event") {
+      if (edit.enabled)
+        disabled.erase(edit.id);
+      else
+        disabled.insert(edit.id);
+      events_origin = origin_of(i, edit);
+    } else if (edit.kind == "add_event") {
+      ++added_count;
+      std::string id = fmt::format("added_{}", added_count);
+      std::vector<std::string> fields;
+      for (const auto& [key, value] : edit.event) {
+        if (key == "id")
+          id = value;
+        else
+          fields.push_back(fmt::format("{}: {}", key, value));
+      }
+      added.emplace_back(id, fmt::format("{{id: {}, {}}}", id, fmt::join(fields, ", ")));
+      events_origin = origin_of(i, edit);
+    } else {
+      // A later edit of the same path replaces the earlier one (an overlay file holds each key once).
+      std::erase_if(sets, [&](const Override& o) { return o.path == edit.path; });
+      sets.push_back({edit.path, edit.value, origin_of(i, edit)});
+    }
+  }
+  std::vector<Override> overrides;
+  if (events_origin) {
+    std::vector<std::string> items;
+    for (std::size_t k = 0; k < base_event_yaml_.size(); ++k) {
+      if (!disabled.count(base_event_ids_[k])) items.push_back(base_event_yaml_[k]);
+    }
+    for (const auto& [id, text] : added) {
+      if (!disabled.count(id)) items.push_back(text);
+    }
+    overrides.push_back({"events", fmt::format("[{}]", fmt::join(items, ", ")), *events_origin});
+  }
+  for (auto& set : sets) {
+    // Edits of an event switched off wait until it is on again.
+    if (const auto event = event_of_path(set.path); !event.empty() && disabled.count(event)) continue;
+    overrides.push_back(std::move(set));
+  }
+  return overrides;
+}
+
+LoadOptions Session::options_for(const std::vector<Edit>& edits) const {
+  LoadOptions options;
+  options.variant = variant_;
+  options.overrides = overrides_for(edits);
+  return options;
+}
+
+EditResult Session::reload(const std::vector<Edit>& edits) {
+  EditResult result;
+  auto loaded = load_scenario_text(source_.text, source_.name, options_for(edits));
+  result.diagnostics = loaded.diagnostics;
+  if (!loaded.scenario) return result;
+  scenario_ = std::move(*loaded.scenario);
+  resolved_yaml_ = std::move(loaded.resolved_yaml);
+  edits_ = edits;
+  result.applied = true;
+  return result;
+}
+
+EditResult Session::apply(Edit edit) {
+  const SourceLocation here{fmt::format("edit {} ({})", edits_.size() + 1, edit.description), 0, 0};
+  if (edits_.size() >= limits_.max_edits) {
+    EditResult refused;
+    refused.diagnostics.error(here, fmt::format("a session keeps at most {} edits; undo some, or save the "
+                                                "overlay and start a new session from it",
+                                                limits_.max_edits));
+    return refused;
+  }
+  if (edit.kind == "add_event") {
+    const auto added = std::count_if(edits_.begin(), edits_.end(), [](const Edit& e) { return e.kind == "add_event"; });
+    if (static_cast<std::size_t>(added) >= limits_.max_added_events) {
+      EditResult refused;
+      refused.diagnostics.error(here,
+                                fmt::format("at most {} events may be added in one session", limits_.max_added_events));
+      return refused;
+    }
+  }
+  if (edit.kind == "toggle_event") {
+    bool known = std::find(base_event_ids_.begin(), base_event_ids_.end(), edit.id) != base_event_ids_.end();
+    std::size_t added_count = 0;
+    for (const auto& e : edits_) {
+      if (e.kind != "add_event") continue;
+      ++added_count;
+      std::string id = fmt::format("added_{}", added_count);
+      for (const auto& [key, value] : e.event)
+        if (key == "id") id = value;
+      known = known || id == edit.id;
+    }
+    if (!known) {
+      EditResult refused;
+      refused.diagnostics.error(here, fmt::format("no event with id '{}'", edit.id));
+      return refused;
+    }
+  }
+  auto edits = edits_;
+  edits.push_back(std::move(edit));
+  return reload(edits);
+}
+
+bool Session::undo() {
+  if (edits_.empty()) return false;
+  auto edits = edits_;
+  edits.pop_back();
+  // Every prefix of valid edits was valid when it was made.
+  return reload(edits).applied;
+}
+
+EditResult Session::choose_variant(const std::string& variant) {
+  Session fresh(source_, variant, limits_);
+  if (!fresh.ok()) {
+    EditResult result;
+    result.diagnostics = fresh.load_diagnostics();
+    return result;
+  }
+  auto result = fresh.reload(edits_);
+  if (!result.applied) {
+    // The edits do not apply to that variant (e.g. an edited event it removes): start it without them.
+    fresh.edits_.clear();
+  }
+  *this = std::move(fresh);
+  result.applied = true;
+  return result;
+}
+
+std::string Session::comment_block(const char* what) const {
+  std::string text = fmt::format("# {} written by haven serve from {}{}.\n", what, source_.name,
+                                 variant_.empty() ? "" : fmt::format(" (variant {})", variant_));
+  if (edits_.empty()) {
+    text += "# No edits.\n";
+  } else {
+    text += "# Edits, in the order made:\n";
+    for (std::size_t i = 0; i < edits_.size(); ++i) {
+      std::string line = edits_[i].description;
+      std::replace(line.begin(), line.end(), '\n', ' ');
+      text += fmt::format("#   {}. {}\n", i + 1, line);
+    }
+  }
+  return text;
+}
+
+std::string Session::overlay_yaml() const {
+  std::string text = comment_block("Overlay");
+  text += fmt::format("# Check it: haven check {}{} --set-file THIS_FILE\n", source_.name,
+                      variant_.empty() ? "" : " --variant " + variant_);
+  const auto overrides = overrides_for(edits_);
+  if (overrides.empty()) return text + "{}\n";
+  for (const auto& o : overrides) text += fmt::format("{}: {}\n", o.path, o.value);
+  return text;
+}
+
+std::string Session::scenario_yaml() const {
+  YAML::Node doc = YAML::Load(resolved_yaml_);
+  // The edited scenario stands alone: its variants were written for the scenario before the edits.
+  if (doc.IsMap()) doc.remove("variants");
+  YAML::Emitter emitter;
+  emitter << doc;
+  return comment_block("Scenario") + emitter.c_str() + "\n";
+}
+
+}  // namespace haven::serve

@@ -1,0 +1,39 @@
+#pragma once
+// The server's sessions: each browser session its own scenario copy, behind its own lock, so that two sessions
+// never see each other's edits and one session's requests are answered one at a time.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "haven/serve/session.hpp"
+
+namespace haven::serve {
+
+struct SessionEntry {
+  explicit SessionEntry(Session s, std::size_t scenario) : session(std::move(s)), scenario_index(scenario) {}
+  std::mutex lock;  // held while the session is edited or run
+  Session session;
+  std::size_t scenario_index;
+  std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();
+};
+
+class SessionStore {
+ public:
+  explicit SessionStore(std::size_t max_sessions) : max_sessions_(max_sessions) {}
+  // Keeps `entry` under a new unguessable id; the least recently used session goes beyond max_sessions.
+  std::string add(std::shared_ptr<SessionEntry> entry);
+  // nullptr for an unknown id.
+  std::shared_ptr<SessionEntry> find(const std::string& id);
+  bool remove(const std::string& id);
+  [[nodiscard]] std::size_t size();
+
+ private:
+  std::mutex lock_;
+  std::map<std::string, std::shared_ptr<SessionEntry>> sessions_;
+  std::size_t max_sessions_;
+};
+
+}  // namespace haven::serve
