@@ -728,5 +728,21 @@
   const resizeAll = () => Object.values(Chart.instances).forEach((chart) => chart.resize());
   window.addEventListener('beforeprint', resizeAll);
   window.addEventListener('afterprint', resizeAll);
+  // haven serve (tools/serve/serve.js) shows a new run of the same network and redraws; a report file never calls it.
+  window.havenReport = {
+    map, mainChart: () => mainChart,
+    showRun(run, network) {
+      runs[selected] = run;
+      analyses[selected] = analyse(run);
+      network.nodes.forEach((n, i) => Object.assign(nodes[i], n));
+      network.corridors.forEach((c, i) => Object.assign(corridors[i], c));
+      // What is in view first (headline, main chart, map); the per-place charts below it right after.
+      headline();
+      mainCharts();
+      drawLabels();
+      showDay(currentDay);
+      return new Promise((resolve) => setTimeout(() => { nodeSection(); observationSection(); resolve(); }, 0));
+    },
+  };
   document.body.dataset.ready = 'true';
 })();

@@ -1,0 +1,370 @@
+// haven serve: the editing panel of the what-if page. The report's page (tools/report/report.js) draws the map,
+// headline figures and charts; this script sends edits to the server, which checks and runs them, and hands each
+// new run to window.havenReport.showRun. The page talks only to the server it came from.
+(function () {
+  'use strict';
+  const config = JSON.parse(document.getElementById('serve-config').textContent);
+  const report = window.havenReport;
+  const body = document.body;
+  body.classList.add('serve');
+  let session = null;
+  let info = null;
+  let ghost = null;
+  let bands = null;
+  let busy = false;
+
+  const el = (tag, attrs, ...children) => {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === 'class') node.className = v;
+      else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+      else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children) if (c !== null && c !== undefined) node.append(c);
+    return node;
+  };
+  const number = (n) => (n === null || n === undefined || !isFinite(n)) ? '–' : Math.round(n).toLocaleString('en-GB');
+  const words = (s) => s.replace(/_/g, ' ');
+
+  // ---- the panel ----
+  const panel = el('aside', { id: 'serve-panel', 'aria-label': 'What if: edit the scenario' });
+  document.body.append(panel);
+  const status = el('p', { id: 'serve-status', class: 'serve-status', role: 'status' }, 'Starting a session…');
+  const problems = el('div', { id: 'serve-problems', class: 'serve-problems', role: 'alert' });
+  panel.append(el('h2', {}, 'What if…'), status, problems);
+
+  function showProblems(target, list) {
+    problems.replaceChildren();
+    document.querySelectorAll('.serve-field-error').forEach((n) => n.remove());
+    if (!list || !list.length) return;
+    const messages = list.map((d) => d.text || d.message);
+    if (target) {
+      target.after(el('span', { class: 'serve-field-error' }, messages.join('\n')));
+    }
+    problems.append(el('ul', {}, ...messages.map((m) => el('li', {}, m))));
+  }
+
+  async function call(method, path, payload) {
+    const response = await fetch(path, {
+      method, headers: payload ? { 'Content-Type': 'application/json' } : {},
+      body: payload ? JSON.stringify(payload) : undefined,
+    });
+    let json = null;
+    try { json = await response.json(); } catch (e) { json = { error: `the server answered ${response.status}` }; }
+    return { status: response.status, json };
+  }
+
+  // Draws the run the server sent, with the base run as a ghost and the last band, and times it.
+  function show(answer, started) {
+    info = answer;
+    ghost = answer.ghost;
+    const data = answer.data;
+    const below = report.showRun(data.runs[0], { nodes: data.nodes, corridors: data.corridors });
+    decorate();
+    fillPanel();
+    // The headline, map and main chart are drawn by the next frame; the per-place charts below follow.
+    below.then(() => requestAnimationFrame(() => { body.dataset.lastFullMs = (performance.now() - started).toFixed(1); }));
+    requestAnimationFrame(() => {
+      const ms = performance.now() - started;
+      body.dataset.lastEditMs = ms.toFixed(1);
+      body.dataset.lastRunMs = answer.timing_ms.run.toFixed(1);
+      body.dataset.editCount = String(answer.edits.length);
+      status.textContent = `${answer.edits.length} edit${answer.edits.length === 1 ? '' : 's'} · redrawn ${ms.toFixed(0)} ms ` +
+        `after the edit (the run took ${answer.timing_ms.run.toFixed(0)} ms on the server)`;
+    });
+  }
+
+  // The ghost of the base run and the band on the main chart.
+  function decorate() {
+    const chart = report.mainChart();
+    if (!chart) return;
+    chart.data.datasets = chart.data.datasets.filter((d) => !d.serveExtra);
+    const days = chart.data.datasets[0].data.map((p) => p.x);
+    const line = (label, values, colour) => ({
+      label, data: values.map((v, t) => ({ x: days[t], y: v })), borderColor: colour, backgroundColor: colour,
+      pointRadius: 0, borderWidth: 1.5, borderDash: [1, 3], serveExtra: true,
+    });
+    if (ghost && info.edits.length) {
+      chart.data.datasets.push(line('Base run: newly displaced', ghost.newly_away, '#7fb2d6'));
+      chart.data.datasets.push(line('Base run: without shelter', ghost.unsheltered, '#e9a98a'));
+    }
+    if (bands) {
+      const band = (name, colour, label) => {
+        chart.data.datasets.push({ ...line(`${label}: 5–95%`, bands[name].p5, 'rgba(0,0,0,0)'), fill: false, backgroundColor: colour });
+        chart.data.datasets.push({ ...line('', bands[name].p95, 'rgba(0,0,0,0)'), fill: '-1', backgroundColor: colour });
+      };
+      band('newly_away', 'rgba(0,114,178,0.18)', `Band of ${bands.members} seeds, newly displaced`);
+      band('unsheltered', 'rgba(213,94,0,0.18)', `Band of ${bands.members} seeds, without shelter`);
+    }
+    chart.options.plugins.legend.labels.filter = (item) => item.text !== '';
+    chart.update('none');
+  }
+
+  async function edit(payload, target) {
+    if (busy) return;
+    busy = true;
+    body.dataset.busy = 'true';
+    const started = performance.now();
+    status.textContent = 'Running…';
+    try {
+      const { status: code, json } = await call('POST', `/api/sessions/${session}/edits`, payload);
+      if (code === 200) {
+        bands = null;
+        showProblems(null, []);
+        show(json, started);
+      } else {
+        showProblems(target, json.diagnostics || [{ message: json.error }]);
+        status.textContent = code === 503 ? json.error : 'The edit was not applied (see below).';
+      }
+    } catch (e) {
+      status.textContent = `No answer from the server: ${e.message}`;
+    } finally {
+      busy = false;
+      body.dataset.busy = 'false';
+    }
+  }
+
+  async function simple(path, payload) {
+    if (busy) return;
+    busy = true;
+    const started = performance.now();
+    try {
+      const { status: code, json } = await call('POST', `/api/sessions/${session}/${path}`, payload || {});
+      if (code === 200) { bands = null; showProblems(null, []); show(json, started); } else { showProblems(null, json.diagnostics || [{ message: json.error }]); }
+    } finally { busy = false; }
+  }
+
+  // ---- sections of the panel ----
+  const sections = {};
+  const section = (id, title, open) => {
+    const details = el('details', { id, class: 'serve-section', open: open || false }, el('summary', {}, title));
+    panel.append(details);
+    sections[id] = details;
+    return details;
+  };
+  const editsBox = section('serve-edits', 'Edits made', true);
+  const eventsBox = section('serve-events', 'Events: on/off, dates, intensity', true);
+  const addBox = section('serve-add', 'Add an event');
+  const networkBox = section('serve-network', 'Roads and places');
+  const paramsBox = section('serve-parameters', 'Model parameters');
+  const bandBox = section('serve-band', 'Band: many seeds', true);
+  const saveBox = section('serve-save', 'Save and download', true);
+
+  const keep = (box) => { const summary = box.querySelector('summary'); box.replaceChildren(summary); return box; };
+
+  function fillPanel() {
+    // Edits and undo.
+    keep(editsBox);
+    const variants = info.variants || [];
+    if (variants.length) {
+      const select = el('select', { id: 'serve-variant', 'aria-label': 'Starting point' },
+        el('option', { value: '' }, 'the scenario as written'),
+        ...variants.map((v) => el('option', { value: v, selected: v === info.variant }, words(v))));
+      select.addEventListener('change', () => simple('variant', { variant: select.value }));
+      editsBox.append(el('label', {}, 'Start from ', select));
+    }
+    const list = el('ol', { id: 'serve-edit-list' }, ...info.edits.map((e) => el('li', {}, e.description)));
+    if (!info.edits.length) list.append(el('li', { class: 'note' }, 'none yet: the charts show the scenario as written'));
+    editsBox.append(list, el('button', { id: 'serve-undo', type: 'button', disabled: !info.edits.length, onclick: () => simple('undo') }, 'Undo the last edit'));
+
+    // Events.
+    keep(eventsBox);
+    const table = el('div', { class: 'serve-events' });
+    const placeName = new Map(info.nodes.map((n) => [n.id, n.name]));
+    for (const e of info.events) {
+      const row = el('div', { 'data-event': e.id, class: e.enabled ? 'serve-event' : 'serve-event off' });
+      const toggle = el('input', { type: 'checkbox', checked: e.enabled, 'aria-label': `${e.id} on` });
+      toggle.addEventListener('change', () => edit({ kind: 'toggle_event', id: e.id, enabled: toggle.checked }, row.lastChild));
+      const date = el('input', { type: 'date', value: e.start_date, disabled: !e.enabled, 'aria-label': `${e.id} from` });
+      date.addEventListener('change', () => edit({ kind: 'set', path: `events.${e.id}.date`, value: date.value }, date));
+      const until = el('input', { type: 'date', value: e.until_date || '', disabled: !e.enabled, 'aria-label': `${e.id} until` });
+      until.addEventListener('change', () => edit({ kind: 'set', path: `events.${e.id}.until`, value: until.value }, until));
+      const controls = el('div', { class: 'serve-row' }, 'from ', date, ' until ', until);
+      if (e.kind === 'bombardment') {
+        const strength = el('input', { type: 'number', min: 0, step: 'any', value: e.intensity, disabled: !e.enabled, class: 'short', title: 'strikes per day', 'aria-label': `${e.id} intensity` });
+        strength.addEventListener('change', () => edit({ kind: 'set', path: `events.${e.id}.intensity`, value: Number(strength.value) }, strength));
+        controls.append(strength, '/day');
+      }
+      const where = e.node ? ` · ${placeName.get(e.node) || e.node}` : '';
+      row.append(el('label', { title: e.note }, toggle, ` ${words(e.kind)}${where} `, el('code', {}, e.id)), controls);
+      table.append(row);
+    }
+    eventsBox.append(table);
+
+    fillNetwork();
+    fillParameters();
+    body.dataset.serveReady = 'true';
+  }
+
+  function nodeSelect(id) {
+    return el('select', { id }, ...info.nodes.map((n) => el('option', { value: n.id }, n.name)));
+  }
+
+  function fillNetwork() {
+    keep(networkBox);
+    const road = el('select', { id: 'serve-road' }, ...info.corridors.map((c) => el('option', { value: c.id }, `${c.from} – ${c.to}${c.closed ? ' (closed)' : ''}`)));
+    const capacity = el('input', { type: 'number', min: 0, step: 'any', class: 'short', placeholder: 'people/day', id: 'serve-road-capacity' });
+    const roadRow = el('div', { class: 'serve-row' }, road);
+    roadRow.append(
+      el('button', { type: 'button', onclick: () => edit({ kind: 'set', path: `corridors.${road.value}.closed`, value: true }, roadRow) }, 'Close'),
+      el('button', { type: 'button', onclick: () => edit({ kind: 'set', path: `corridors.${road.value}.closed`, value: false }, roadRow) }, 'Open'),
+      capacity,
+      el('button', { type: 'button', onclick: () => edit({ kind: 'set', path: `corridors.${road.value}.capacity_people_per_day`, value: Number(capacity.value) }, capacity) }, 'Set capacity'));
+    const place = nodeSelect('serve-place');
+    const places = el('input', { type: 'number', min: 0, step: 'any', class: 'short', placeholder: 'people', id: 'serve-place-capacity' });
+    const placeRow = el('div', { class: 'serve-row' }, place, places,
+      el('button', { type: 'button', onclick: () => edit({ kind: 'set', path: `nodes.${place.value}.capacity`, value: Number(places.value) }, places) }, 'Set shelter capacity'));
+    networkBox.append(el('h4', {}, 'A road'), roadRow, el('h4', {}, 'A place'), placeRow);
+  }
+
+  function fillParameters() {
+    keep(paramsBox);
+    for (const p of info.parameters) {
+      // Wide ranges on a logarithmic slider, so the defaults are not squeezed against one end.
+      const log = p.minimum > 0 && p.maximum / p.minimum > 50;
+      const toSlider = (v) => (log ? Math.log(v) : v);
+      const fromSlider = (s) => (log ? Math.exp(s) : s);
+      const lo = toSlider(p.minimum), hi = toSlider(p.maximum);
+      const slider = el('input', { type: 'range', min: lo, max: hi, step: (hi - lo) / 500, value: toSlider(p.value), id: `serve-param-${p.name}`, 'aria-label': words(p.name) });
+      const shown = el('output', {}, `${Number(p.value.toPrecision(3))} ${p.units === '1' ? '' : p.units}`);
+      slider.addEventListener('input', () => { shown.textContent = `${Number(fromSlider(Number(slider.value)).toPrecision(3))} ${p.units === '1' ? '' : p.units}`; });
+      slider.addEventListener('change', () => edit({ kind: 'set', path: `parameters.${p.name}`, value: Number(fromSlider(Number(slider.value)).toPrecision(4)) }, shown));
+      paramsBox.append(el('div', { class: 'serve-param', title: p.meaning }, el('label', { for: `serve-param-${p.name}` }, words(p.name)), slider, shown));
+    }
+  }
+
+  function fillAdd() {
+    keep(addBox);
+    const kinds = ['bombardment', 'corridor_closure', 'border_opening', 'border_closure', 'ceasefire', 'evacuation', 'capacity_change'];
+    const kind = el('select', { id: 'serve-add-kind' }, ...kinds.map((k) => el('option', { value: k }, words(k))));
+    const fields = el('div', { class: 'serve-add-fields' });
+    const start = info.start_date;
+    const inputs = {};
+    const field = (key, input, label) => { inputs[key] = input; fields.append(el('label', {}, `${label} `, input)); };
+    const redraw = () => {
+      fields.replaceChildren();
+      for (const k of Object.keys(inputs)) delete inputs[k];
+      const k = kind.value;
+      field('date', el('input', { type: 'date', value: start }), 'from');
+      field('until', el('input', { type: 'date' }), 'until');
+      if (k === 'bombardment' || k === 'ceasefire') {
+        field('node', el('select', {}, el('option', { value: '' }, '(a point on the map)'), ...info.nodes.map((n) => el('option', { value: n.id }, n.name))), 'place');
+        field('lat', el('input', { type: 'number', step: 'any', class: 'short', id: 'serve-add-lat' }), 'lat');
+        field('lon', el('input', { type: 'number', step: 'any', class: 'short', id: 'serve-add-lon' }), 'lon');
+        field('radius_km', el('input', { type: 'number', min: 0, step: 'any', value: 5, class: 'short' }), 'radius km');
+        if (k === 'bombardment') field('intensity', el('input', { type: 'number', min: 0, step: 'any', value: 20, class: 'short' }), 'strikes/day');
+      } else if (k === 'corridor_closure') {
+        field('corridor', el('select', {}, ...info.corridors.map((c) => el('option', { value: c.id }, `${c.from} – ${c.to}`))), 'road');
+      } else if (k === 'evacuation') {
+        field('from', nodeSelect(), 'from place');
+        field('to', nodeSelect(), 'to place');
+        field('rate', el('input', { type: 'number', min: 0, step: 'any', value: 1000, class: 'short' }), 'people/day');
+      } else if (k === 'capacity_change') {
+        field('node', nodeSelect(), 'place');
+        field('capacity', el('input', { type: 'number', min: 0, step: 'any', value: 50000, class: 'short' }), 'places');
+      } else {
+        const borders = info.nodes.filter((n) => n.kind === 'border_crossing');
+        field('node', el('select', {}, ...(borders.length ? borders : info.nodes).map((n) => el('option', { value: n.id }, n.name))), 'crossing');
+      }
+    };
+    kind.addEventListener('change', redraw);
+    redraw();
+    const add = el('button', { type: 'button', id: 'serve-add-button' }, 'Add');
+    add.addEventListener('click', () => {
+      const event = { kind: kind.value };
+      for (const [key, input] of Object.entries(inputs)) {
+        if (input.value === '' || input.value === undefined) continue;
+        event[key] = input.type === 'number' ? Number(input.value) : input.value;
+      }
+      edit({ kind: 'add_event', event }, add);
+    });
+    addBox.append(el('p', { class: 'note' }, 'Click the map to place a bombardment or ceasefire.'), el('label', {}, 'Kind ', kind), fields, add);
+    // A click on the map gives the point.
+    report.map.on('click', (e) => {
+      if (!inputs.lat) return;
+      inputs.lat.value = e.latlng.lat.toFixed(4);
+      inputs.lon.value = e.latlng.lng.toFixed(4);
+      if (inputs.node) inputs.node.value = '';
+      addBox.open = true;
+    });
+  }
+
+  function fillBandAndSave(saving) {
+    const members = el('input', { type: 'number', min: 2, max: 50, value: 20, class: 'short', id: 'serve-members' });
+    const progress = el('span', { id: 'serve-band-status' });
+    const button = el('button', { type: 'button', id: 'serve-band-button' }, 'Show the band');
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      const started = performance.now();
+      progress.textContent = 'running…';
+      try {
+        const response = await fetch(`/api/sessions/${session}/ensemble`, {
+          method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ members: Number(members.value) }),
+        });
+        if (!response.ok) { progress.textContent = (await response.json()).error; return; }
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
+          let at;
+          while ((at = buffer.indexOf('\n')) >= 0) {
+            const line = JSON.parse(buffer.slice(0, at));
+            buffer = buffer.slice(at + 1);
+            if (line.error) { progress.textContent = line.error; continue; }
+            bands = line.bands;
+            decorate();
+            progress.textContent = `${line.done} of ${line.total} seeds${line.finished ? '' : '…'}`;
+            if (line.finished) {
+              body.dataset.bandMs = (performance.now() - started).toFixed(0);
+              progress.textContent += ` in ${(performance.now() - started).toFixed(0)} ms`;
+            }
+          }
+        }
+      } finally { button.disabled = false; }
+    });
+    bandBox.append(el('p', { class: 'note' }, 'Runs the edited scenario with many random seeds and shades where 90% of them fall (5–95%).'),
+      el('div', { class: 'serve-row' }, el('label', {}, 'Seeds ', members), button, progress));
+
+    const name = el('input', { type: 'text', value: `${config.name.replace(/\.ya?ml$/, '')}-what-if`, id: 'serve-save-name', pattern: '[A-Za-z0-9_-]+' });
+    const saved = el('span', { id: 'serve-save-status' });
+    const save = async (form) => {
+      const { status: code, json } = await call('POST', `/api/sessions/${session}/save`, { form, name: name.value });
+      saved.textContent = code === 201 ? `saved ${json.saved} in the server's output folder` : json.error;
+      body.dataset.saved = code === 201 ? json.saved : '';
+    };
+    saveBox.append(
+      el('div', { class: 'serve-row' }, el('label', {}, 'Name ', name)),
+      el('div', { class: 'serve-row' },
+        el('button', { type: 'button', id: 'serve-save-overlay', disabled: !saving, onclick: () => save('overlay') }, 'Save overlay'),
+        el('button', { type: 'button', id: 'serve-save-scenario', disabled: !saving, onclick: () => save('scenario') }, 'Save scenario')),
+      saved,
+      el('p', { class: 'note' }, saving ? 'Files go to the folder haven serve was given (--output-dir).' : 'Saving on the server is off (start haven serve with --output-dir); downloads work.'),
+      el('div', { class: 'serve-row' },
+        el('a', { href: `/api/sessions/${session}/overlay.yaml`, id: 'serve-download-overlay' }, 'Download the overlay'),
+        el('a', { href: `/api/sessions/${session}/scenario.yaml` }, 'the scenario'),
+        el('a', { href: `/api/sessions/${session}/report.html` }, 'the report')));
+  }
+
+  (async () => {
+    const scenarios = await call('GET', '/api/scenarios');
+    const created = await call('POST', '/api/sessions', { scenario: config.scenario });
+    if (created.status !== 201) {
+      status.textContent = created.json.error || 'The session could not start.';
+      return;
+    }
+    session = created.json.session;
+    info = created.json;
+    info.data = null;
+    fillPanel();
+    fillAdd();
+    fillBandAndSave(scenarios.json.saving);
+    // The page already shows the base run; the session's first run gives the data the band redraws on.
+    const started = performance.now();
+    const { json } = await call('POST', `/api/sessions/${session}/run`);
+    show(json, started);
+    status.textContent = 'Ready: change anything in this panel; the map and charts follow.';
+  })();
+})();
