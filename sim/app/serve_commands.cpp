@@ -30,6 +30,29 @@ extern "C" void request_stop(int) {
   stop_requested = true;
 }
 
+// SIGINT and SIGTERM ask the server to stop while it runs; the previous handlers come back after.
+class SignalHandlers {
+ public:
+  SignalHandlers() {
+    stop_requested = false;
+    struct sigaction action {};
+    action.sa_handler = request_stop;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~SignalHandlers() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  SignalHandlers(const SignalHandlers&) = delete;
+  SignalHandlers& operator=(const SignalHandlers&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
 // Opens `url` in the desktop's browser (xdg-open), without waiting for it.
 void open_browser(const std::string& url, std::ostream& err) {
   pid_t pid = 0;
@@ -79,13 +102,15 @@ std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err)
   options.limits.max_run_seconds = args_.max_run_seconds;
   options.limits.max_ensemble_members = args_.max_members;
 
+  // Handlers first: a SIGTERM that comes as soon as the URL is printed stops the server cleanly too.
+  const SignalHandlers handlers;
   serve::Server server(options);
   int port = 0;
   try {
     port = server.start();
   } catch (const InputError& e) {
     return print_diagnostics(e.diagnostics(), err);
-  } catch (const ReportAssetError& e) {
+  } catch (const std::exception& e) {
     err << "haven: error: " << e.what() << "\n";
     return exit_failure;
   }
@@ -101,25 +126,18 @@ std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err)
   out << fmt::format("haven serve: {} on {} (Ctrl-C to stop)\n", args_.scenarios.front(), url) << std::flush;
   if (!args_.output_dir.empty()) out << fmt::format("haven serve: saving under {}\n", args_.output_dir) << std::flush;
 
-  stop_requested = false;
-  struct sigaction action {};
-  action.sa_handler = request_stop;
-  sigemptyset(&action.sa_mask);
-  struct sigaction old_int {
-  }, old_term{};
-  sigaction(SIGINT, &action, &old_int);
-  sigaction(SIGTERM, &action, &old_term);
   std::atomic<bool> served{false};
+  // Stops the server once it listens (a stop before that would be lost).
   std::thread watcher([&] {
-    while (!stop_requested && !served) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    server.stop();
+    while (!served) {
+      if (stop_requested && server.stop()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   });
   if (args_.open) open_browser(url, err);
   server.serve();
   served = true;
   watcher.join();
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
   out << "haven serve: stopped\n";
   return exit_ok;
 }

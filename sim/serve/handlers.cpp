@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -172,9 +173,11 @@ class Server::Impl {
 
   int start();
   void serve() { server_.listen_after_bind(); }
-  void stop() {
+  bool stop() {
     stopping_ = true;
+    if (!server_.is_running()) return false;
     server_.stop();
+    return true;
   }
 
  private:
@@ -214,7 +217,10 @@ std::shared_ptr<const Server::Impl::Base> Server::Impl::base_of(std::size_t scen
   }
   auto base = std::make_shared<Base>();
   base->scenario = session.base();
-  base->run = run_in_memory(base->scenario, run_request(base->scenario));
+  // The scenarios and variants the server was started with are not limited: `haven run` would run them too.
+  RunRequest request = run_request(base->scenario);
+  request.max_seconds = std::numeric_limits<double>::infinity();
+  base->run = run_in_memory(base->scenario, request);
   base->headline = headline_series(base->scenario, *base->run.recorder);
   std::lock_guard guard(bases_lock_);
   return bases_.emplace(key, std::move(base)).first->second;
@@ -688,8 +694,8 @@ int Server::start() {
 void Server::serve() {
   impl_->serve();
 }
-void Server::stop() {
-  impl_->stop();
+bool Server::stop() {
+  return impl_->stop();
 }
 
 }  // namespace haven::serve

@@ -47,7 +47,7 @@ RunResult run_in_memory(const Scenario& scenario, const RunRequest& request) {
   config.progress = [&](int done, int total) {
     if (request.stop != nullptr && request.stop->load()) throw RunCancelled("the server is stopping");
     if (seconds_since() > request.max_seconds) {
-      throw RunCancelled(fmt::format("the run was cancelled after {:.1f} s (day {} of {}): runs are limited to {} s",
+      throw RunCancelled(fmt::format("the run was cancelled after {:.2f} s (day {} of {}): runs are limited to {} s",
                                      seconds_since(), done, total, request.max_seconds));
     }
   };

@@ -32,7 +32,8 @@ class Server {
   int start();
   // Serves until stop() is called (from another thread or a signal watcher).
   void serve();
-  void stop();
+  // Stops a server that is serving; false (nothing done) when it is not serving (yet).
+  bool stop();
 
  private:
   class Impl;

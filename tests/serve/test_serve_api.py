@@ -1,0 +1,280 @@
+"""`haven serve`'s HTTP API: edits checked by the loader (bad ones answered with located messages), runs, undo,
+sessions kept apart, limits, headers, saving only under --output-dir, a clean stop on SIGTERM.
+
+Run by CTest (test `serve_api`) or by hand from the repository root:
+    HAVEN_BIN=build/default/bin/haven /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/serve/test_serve_api.py
+"""
+
+import json
+import sys
+import threading
+
+sys.dont_write_bytecode = True
+
+import pytest  # noqa: E402
+
+from serve_helpers import IDLIB, VALLEY, Serve, haven  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    out = tmp_path_factory.mktemp("saved")
+    serve = Serve(VALLEY, IDLIB, "--output-dir", out)
+    serve.output_dir = out
+    yield serve
+    code, stdout, _ = serve.stop()
+    assert code == 0
+    assert "stopped" in stdout
+
+
+def edit(server, session, payload):
+    return server.json("POST", f"/api/sessions/{session}/edits", payload)
+
+
+def test_starts_on_loopback_and_prints_the_url(server):
+    assert f"http://127.0.0.1:{server.port}/" in server.stdout
+    status, headers, body = server.call("GET", "/")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    assert headers["Cache-Control"] == "no-store"
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert "Access-Control-Allow-Origin" not in headers  # no cross-origin access without --allow-origin
+    assert b'id="serve-config"' in body and b"window.havenReport" in body
+
+
+def test_api_headers(server):
+    status, headers, body = server.call("GET", "/api/scenarios")
+    assert status == 200
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "Access-Control-Allow-Origin" not in headers
+    names = [s["name"] for s in json.loads(body)["scenarios"]]
+    assert names == ["valley.yaml", "idlib_2019_2020.yaml"]  # names only, never paths on the server
+
+
+def test_other_host_names_are_refused(server):
+    # A page elsewhere reaching the port through a DNS name that points at 127.0.0.1 (DNS rebinding).
+    status, _, body = server.call("GET", "/api/scenarios", headers={"Host": f"evil.example:{server.port}"})
+    assert status == 403
+    assert b"only to 127.0.0.1 and localhost" in body
+
+
+def test_session_lists_events_places_roads_and_parameters(server):
+    status, info = server.json("POST", "/api/sessions", {"scenario": 0})
+    assert status == 201
+    assert [e["id"] for e in info["events"]][:2] == ["strikes_south", "strikes_river"]
+    assert all(e["enabled"] for e in info["events"])
+    assert {"southtown", "northcamp", "border"} <= {n["id"] for n in info["nodes"]}
+    assert info["corridors"] and info["variants"] == ["border_open", "camp_built", "ceasefire_holds"] or info["variants"]
+    kernel = next(p for p in info["parameters"] if p["name"] == "threat_kernel_km")
+    assert (kernel["units"], kernel["minimum"], kernel["maximum"]) == ("km", 0.1, 500.0)
+    assert info["edits"] == []
+
+
+def test_edit_runs_and_undo_restores(server):
+    session = server.session(0)
+    status, base = server.json("POST", f"/api/sessions/{session}/run")
+    assert status == 200
+    base_left = base["data"]["runs"][0]["cumulative_displaced"][-1]
+    status, answer = edit(server, session, {"kind": "toggle_event", "id": "strikes_south", "enabled": False})
+    assert status == 200, answer
+    assert [e["description"] for e in answer["edits"]] == ["event strikes_south off"]
+    assert not next(e for e in answer["events"] if e["id"] == "strikes_south")["enabled"]
+    run = answer["data"]["runs"][0]
+    assert "strikes_south" not in [e["id"] for e in run["events"]]
+    assert run["cumulative_displaced"][-1] < base_left  # fewer strikes, fewer people leave
+    assert len(answer["ghost"]["newly_away"]) == len(run["time"])
+    assert answer["timing_ms"]["run"] > 0
+    status, answer = edit(server, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.5})
+    assert status == 200 and len(answer["edits"]) == 2
+    assert next(p for p in answer["parameters"] if p["name"] == "threat_kernel_km")["value"] == 2.5
+    status, answer = server.json("POST", f"/api/sessions/{session}/undo")
+    status, answer = server.json("POST", f"/api/sessions/{session}/undo")
+    assert status == 200 and answer["edits"] == [] and answer["undone"]
+    assert answer["data"]["runs"][0]["cumulative_displaced"][-1] == base_left  # the same seed, the same run
+
+
+def test_each_edit_kind(server):
+    session = server.session(0)
+    for payload in [
+        {"kind": "set", "path": "events.strikes_south.intensity", "value": 90},
+        {"kind": "set", "path": "events.strikes_south.date", "value": "2024-03-02"},
+        {"kind": "set", "path": "events.strikes_river.radius_km", "value": 8},
+        {"kind": "set", "path": "events.strikes_river.lat", "value": 35.56},
+        {"kind": "set", "path": "corridors.midcity-northcamp.capacity_people_per_day", "value": 5000},
+        {"kind": "set", "path": "corridors.midcity-northcamp.closed", "value": True},
+        {"kind": "set", "path": "nodes.hillcamp.capacity", "value": 50000},
+        {"kind": "add_event", "event": {"kind": "border_opening", "node": "border", "day": 20}},
+        {"kind": "add_event", "event": {"kind": "bombardment", "lat": 35.8, "lon": 36.6, "radius_km": 4,
+                                        "date": "2024-03-10", "until": "2024-03-20", "intensity": 25}},
+    ]:
+        status, answer = edit(server, session, payload)
+        assert status == 200, (payload, answer)
+    status, answer = server.json("POST", f"/api/sessions/{session}/variant", {"variant": "border_open"})
+    assert status == 200 and answer["variant"] == "border_open"
+    assert len(answer["edits"]) == 9  # the edits still apply on top of the variant
+
+
+def test_bad_edits_come_back_located(server):
+    session = server.session(0)
+    status, answer = edit(server, session, {"kind": "set", "path": "events.strikes_south.intensity", "value": -3})
+    assert status == 422
+    [problem] = answer["diagnostics"]
+    assert problem["where"] == "edit 1 (events.strikes_south.intensity = -3)"
+    assert "events.strikes_south.intensity" in problem["message"] and "-3" in problem["message"]
+    assert answer["edits"] == []  # not applied
+    status, answer = edit(server, session, {"kind": "set", "path": "nodes.southtwn.capacity", "value": 5})
+    assert status == 422 and "did you mean 'southtown'" in answer["diagnostics"][0]["message"]
+    status, answer = edit(server, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 9999})
+    assert status == 422 and "threat_kernel_km" in answer["diagnostics"][0]["message"]
+    status, answer = edit(server, session, {"kind": "toggle_event", "id": "no_such_event", "enabled": False})
+    assert status == 422 and "no event with id 'no_such_event'" in answer["diagnostics"][0]["message"]
+    status, answer = edit(server, session, {"kind": "add_event", "event": {"kind": "bombardment", "node": "atlantis",
+                                                                            "day": 3, "intensity": 5}})
+    assert status == 422 and "atlantis" in answer["diagnostics"][0]["text"]
+    # Malformed requests: not the loader's business, answered 400.
+    for payload in [{"kind": "set", "path": "outputs.path", "value": "/etc/passwd"},
+                    {"kind": "set", "path": "scenario.days", "value": 5},
+                    {"kind": "set", "path": "../x", "value": 1},
+                    {"kind": "add_event", "event": {"kind": "bombardment", "path": "/tmp/x"}},
+                    {"kind": "launch"}]:
+        status, answer = edit(server, session, payload)
+        assert status == 400, payload
+        assert answer["error"]
+    status, _, body = server.call("POST", f"/api/sessions/{session}/edits", raw=b"{not json")
+    assert status == 400
+    status, info = server.json("GET", f"/api/sessions/{session}")
+    assert info["edits"] == []
+
+
+def test_two_sessions_do_not_see_each_others_edits(server):
+    first, second = server.session(0), server.session(0)
+    assert first != second
+    status, _ = edit(server, first, {"kind": "toggle_event", "id": "road_cut", "enabled": False})
+    assert status == 200
+    status, info = server.json("GET", f"/api/sessions/{second}")
+    assert info["edits"] == [] and all(e["enabled"] for e in info["events"])
+    status, info = server.json("GET", f"/api/sessions/{first}")
+    assert [e["description"] for e in info["edits"]] == ["event road_cut off"]
+    assert server.call("GET", "/api/sessions/" + "0" * 32)[0] == 404
+
+
+def test_limits(server):
+    session = server.session(0)
+    # Request size.
+    status, _, _ = server.call("POST", f"/api/sessions/{session}/edits", raw=b"{" + b" " * 70000 + b"}")
+    assert status == 413
+    # Ensemble size.
+    status, answer = server.json("POST", f"/api/sessions/{session}/ensemble", {"members": 1000})
+    assert status == 400 and "from 2 to 50" in answer["error"]
+    # Events added in one session.
+    for k in range(50):
+        status, answer = edit(server, session, {"kind": "add_event",
+                                                "event": {"kind": "capacity_change", "node": "hillcamp", "day": k,
+                                                          "capacity": 15000 + k}})
+        assert status == 200, answer
+    status, answer = edit(server, session, {"kind": "add_event",
+                                            "event": {"kind": "capacity_change", "node": "hillcamp", "day": 51,
+                                                      "capacity": 1}})
+    assert status == 422 and "at most 50 events may be added" in answer["diagnostics"][0]["message"]
+
+
+def test_a_run_past_its_time_limit_is_cancelled_and_the_server_stays_up():
+    serve = Serve(IDLIB, "--max-run-seconds", "0.01")
+    try:
+        session = serve.session(0)
+        status, answer = serve.json("POST", f"/api/sessions/{session}/edits",
+                                    {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2})
+        assert status == 503
+        assert answer["cancelled"] and "cancelled" in answer["error"] and "limited to 0.01 s" in answer["error"]
+        assert serve.call("GET", "/api/scenarios")[0] == 200
+    finally:
+        assert serve.stop()[0] == 0
+
+
+def test_ensemble_streams_bands(server):
+    session = server.session(0)
+    status, headers, body = server.call("POST", f"/api/sessions/{session}/ensemble", {"members": 4})
+    assert status == 200 and headers["Content-Type"] == "application/x-ndjson"
+    lines = [json.loads(line) for line in body.decode().splitlines()]
+    done = [line["done"] for line in lines]  # a line as members finish (several may finish together)
+    assert done == sorted(set(done)) and done[-1] == 4 and all(line["total"] == 4 for line in lines)
+    assert [line["finished"] for line in lines] == [False] * (len(lines) - 1) + [True]
+    assert lines[-1]["finished"] and lines[-1]["bands"]["members"] == 4
+    band = lines[-1]["bands"]["newly_away"]
+    assert all(lo <= mid <= hi for lo, mid, hi in zip(band["p5"], band["p50"], band["p95"]))
+    assert any(lo < hi for lo, hi in zip(band["p5"], band["p95"]))  # seeds differ
+
+
+def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_path):
+    session = server.session(0)
+    for payload in [{"kind": "toggle_event", "id": "border_stays_closed", "enabled": False},
+                    {"kind": "set", "path": "parameters.return_rate_per_day", "value": 0.02},
+                    {"kind": "add_event", "event": {"kind": "bombardment", "node": "hilltown", "day": 5,
+                                                    "duration_days": 10, "intensity": 30}}]:
+        assert edit(server, session, payload)[0] == 200
+    status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": "overlay", "name": "what-if"})
+    assert status == 201 and answer["saved"] == "what-if.yaml"
+    overlay = server.output_dir / "what-if.yaml"
+    text = overlay.read_text()
+    assert "#   1. event border_stays_closed off" in text and "#   2. parameters.return_rate_per_day = 0.02" in text
+    result = haven("check", VALLEY, "--set-file", overlay)
+    assert result.returncode == 0, result.stderr
+    status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": "scenario", "name": "edited"})
+    assert status == 201
+    result = haven("check", server.output_dir / "edited.yaml")
+    assert result.returncode == 0, result.stderr
+    # The overlay downloaded is the one saved.
+    status, headers, body = server.call("GET", f"/api/sessions/{session}/overlay.yaml")
+    assert status == 200 and body.decode() == text and "attachment" in headers["Content-Disposition"]
+    # No request names a path: names are plain.
+    for name in ["../escape", "/tmp/x", "a/b", "", "x" * 65, "-rf"]:
+        status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": "overlay", "name": name})
+        assert status == 400, name
+    assert sorted(p.name for p in server.output_dir.iterdir()) == ["edited.yaml", "what-if.yaml"]
+
+
+def test_without_output_dir_nothing_is_written_and_origins_are_opt_in():
+    serve = Serve(VALLEY, "--allow-origin", "http://localhost:3000")
+    try:
+        session = serve.session(0)
+        status, answer = serve.json("POST", f"/api/sessions/{session}/save", {"form": "overlay", "name": "x"})
+        assert status == 403 and "--output-dir" in answer["error"]
+        status, headers, _ = serve.call("GET", "/api/scenarios")
+        assert headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    finally:
+        code, stdout, _ = serve.stop()
+    assert code == 0 and "stopped" in stdout
+
+
+def test_all_interfaces_come_with_a_plain_warning():
+    serve = Serve(VALLEY, "--host", "0.0.0.0")
+    code, _, err = serve.stop()
+    assert code == 0
+    assert "anyone who can reach this machine" in err
+
+
+def test_concurrent_clients_short():
+    """The CTest-sized load test (tests/serve/test_serve_load.py is the full one): 8 clients x 10 edits."""
+    serve = Serve(VALLEY)
+    errors = []
+
+    def client(k):
+        session = serve.session(0)
+        for i in range(10):
+            payload = ({"kind": "set", "path": "parameters.return_rate_per_day", "value": 0.01 + 0.001 * (i + k)}
+                       if i % 3 else {"kind": "toggle_event", "id": "road_cut", "enabled": i % 2 == 0})
+            status, answer = serve.json("POST", f"/api/sessions/{session}/edits", payload)
+            if status != 200:
+                errors.append((k, i, status, answer.get("error")))
+
+    try:
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert errors == []
+    finally:
+        assert serve.stop()[0] == 0
