@@ -1,0 +1,138 @@
+"""`haven serve`'s page in headless Chromium: switching an event off changes the main chart and the headline, the
+edit is listed and undone, the band is drawn, and the overlay saved from the page passes `haven check`. The page's
+own timing (edit -> redrawn, server run) is printed and written to $HAVEN_TEST_ARTEFACTS/serve-timing.json.
+
+Run by CTest (test `serve_page`) or by hand from the repository root:
+    HAVEN_BIN=build/default/bin/haven /usr/bin/python3 -m pytest -q -s -p no:cacheprovider tests/serve/test_serve_page.py
+"""
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.dont_write_bytecode = True
+
+import pytest  # noqa: E402
+
+from serve_helpers import IDLIB, Serve, haven  # noqa: E402
+
+MAIN_CHART_INK = """
+const c = document.getElementById('main-chart');
+const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+let h = 0;
+for (let i = 0; i < d.length; i += 16) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) % 1000000007;
+return h;
+"""
+
+
+def browser():
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        pytest.skip("python3-selenium is not installed (tools/setup.sh deps installs it)")
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.skip("chromium or chromium-driver is not installed (tools/setup.sh deps installs them)")
+    profile = tempfile.mkdtemp(prefix="haven-serve-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--no-proxy-server",
+                 f"--user-data-dir={profile}", "--window-size=1500,1000"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(60)
+    return driver, profile
+
+
+def wait_for(driver, script, timeout_s=60.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for: {script}")
+
+
+def artefacts(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("HAVEN_TEST_ARTEFACTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_toggle_redraw_band_and_save(tmp_path):
+    out = tmp_path / "saved"
+    serve = Serve(IDLIB, "--output-dir", out)
+    driver, profile = browser()
+    timings = {}
+    try:
+        driver.get(serve.base + "/")
+        wait_for(driver, "return document.body.dataset.lastEditMs")  # the session's first run is drawn
+        headline = driver.execute_script("return document.getElementById('headline').textContent")
+        ink = driver.execute_script(MAIN_CHART_INK)
+        driver.save_screenshot(str(artefacts(tmp_path) / "serve-idlib_2019_2020.png"))
+
+        # Switch off the bombardment of Ariha: fewer people leave, and the page says so.
+        driver.execute_script(
+            "document.querySelector('[data-event=b_idl_ariha] input[type=checkbox]').click()")
+        wait_for(driver, "return document.body.dataset.editCount === '1' && document.body.dataset.lastFullMs")
+        assert driver.execute_script("return document.getElementById('headline').textContent") != headline
+        assert driver.execute_script(MAIN_CHART_INK) != ink
+        listed = driver.execute_script("return document.getElementById('serve-edit-list').textContent")
+        assert "event b_idl_ariha off" in listed
+        # The ghost of the base run is on the main chart.
+        labels = driver.execute_script("return window.havenReport.mainChart().data.datasets.map((d) => d.label)")
+        assert "Base run: newly displaced" in labels
+        timings["edit_to_redraw_ms"] = float(driver.execute_script("return document.body.dataset.lastEditMs"))
+        timings["edit_to_full_redraw_ms"] = float(driver.execute_script("return document.body.dataset.lastFullMs"))
+        timings["server_run_ms"] = float(driver.execute_script("return document.body.dataset.lastRunMs"))
+        # A few more edits for a steadier figure: Ariha's bombardment on again, then its strength changed.
+        def edit(script):
+            count = int(driver.execute_script("return document.body.dataset.editCount"))
+            driver.execute_script(script)
+            wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'")
+            return float(driver.execute_script("return document.body.dataset.lastEditMs"))
+
+        row = "document.querySelector('[data-event=b_idl_ariha] input[type=%s]')"
+        edits = [edit(f"{row % 'checkbox'}.click()")]
+        for strength in [10, 30, 5]:
+            edits.append(edit(f"const f = {row % 'number'}; f.value = {strength}; f.dispatchEvent(new Event('change'));"))
+        timings["edit_to_redraw_ms_more"] = edits
+        driver.save_screenshot(str(artefacts(tmp_path) / "serve-idlib_2019_2020-edited.png"))
+
+        # Undo takes the last edit back.
+        count = driver.execute_script("return Number(document.body.dataset.editCount)")
+        driver.execute_script("document.getElementById('serve-undo').click()")
+        wait_for(driver, f"return document.body.dataset.editCount === '{count - 1}'")
+
+        # The band of 20 seeds, streamed.
+        driver.execute_script("document.getElementById('serve-band-button').click()")
+        timings["band_20_seeds_ms"] = float(wait_for(driver, "return document.body.dataset.bandMs", 120))
+        labels = driver.execute_script("return window.havenReport.mainChart().data.datasets.map((d) => d.label)")
+        assert any("Band of 20 seeds" in label for label in labels)
+        driver.save_screenshot(str(artefacts(tmp_path) / "serve-idlib_2019_2020-band.png"))
+
+        # Saved from the page, checked by haven check.
+        driver.execute_script("document.getElementById('serve-save-name').value = 'from-the-page';"
+                              "document.getElementById('serve-save-overlay').click()")
+        assert wait_for(driver, "return document.body.dataset.saved") == "from-the-page.yaml"
+        result = haven("check", IDLIB, "--set-file", out / "from-the-page.yaml")
+        assert result.returncode == 0, result.stderr
+        assert "event b_idl_ariha off" in (out / "from-the-page.yaml").read_text()
+
+        severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert severe == [], severe
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+        assert serve.stop()[0] == 0
+    timings["load_average"] = os.getloadavg()
+    print("serve timing:", json.dumps(timings))
+    (artefacts(tmp_path) / "serve-timing.json").write_text(json.dumps(timings, indent=1))
