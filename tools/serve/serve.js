@@ -89,12 +89,13 @@
       chart.data.datasets.push(line('Base run: without shelter', ghost.unsheltered, '#e9a98a'));
     }
     if (bands) {
+      // Edged in the band's colour: chance alone often moves these figures by well under 1%, a band thinner than a line.
       const band = (name, colour, label) => {
-        chart.data.datasets.push({ ...line(`${label}: 5–95%`, bands[name].p5, 'rgba(0,0,0,0)'), fill: false, backgroundColor: colour });
-        chart.data.datasets.push({ ...line('', bands[name].p95, 'rgba(0,0,0,0)'), fill: '-1', backgroundColor: colour });
+        chart.data.datasets.push({ ...line(`${label}: 5–95%`, bands[name].p5, colour), fill: false, backgroundColor: colour, borderDash: [] });
+        chart.data.datasets.push({ ...line('', bands[name].p95, colour), fill: '-1', backgroundColor: colour, borderDash: [] });
       };
-      band('newly_away', 'rgba(0,114,178,0.18)', `Band of ${bands.members} seeds, newly displaced`);
-      band('unsheltered', 'rgba(213,94,0,0.18)', `Band of ${bands.members} seeds, without shelter`);
+      band('newly_away', 'rgba(0,114,178,0.35)', `Band of ${bands.members} seeds, newly displaced`);
+      band('unsheltered', 'rgba(213,94,0,0.35)', `Band of ${bands.members} seeds, without shelter`);
     }
     chart.options.plugins.legend.labels.filter = (item) => item.text !== '';
     chart.update('none');
@@ -108,6 +109,7 @@
     status.textContent = 'Running…';
     try {
       const { status: code, json } = await call('POST', `/api/sessions/${session}/edits`, payload);
+      body.dataset.lastFetchMs = (performance.now() - started).toFixed(1);  // the server's answer, parsed
       if (code === 200) {
         bands = null;
         showProblems(null, []);
@@ -319,7 +321,10 @@
             progress.textContent = `${line.done} of ${line.total} seeds${line.finished ? '' : '…'}`;
             if (line.finished) {
               body.dataset.bandMs = (performance.now() - started).toFixed(0);
-              progress.textContent += ` in ${(performance.now() - started).toFixed(0)} ms`;
+              const b = bands.newly_away;
+              const peak = b.p50.reduce((best, v, t) => (v > b.p50[best] ? t : best), 0);
+              progress.textContent += ` in ${(performance.now() - started).toFixed(0)} ms; at the peak, newly displaced ` +
+                `${number(b.p5[peak])} to ${number(b.p95[peak])} (5–95%)`;
             }
           }
         }
