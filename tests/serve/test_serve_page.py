@@ -94,6 +94,7 @@ def test_toggle_redraw_band_and_save(tmp_path):
         timings["edit_to_full_redraw_ms"] = float(driver.execute_script("return document.body.dataset.lastFullMs"))
         timings["server_run_ms"] = float(driver.execute_script("return document.body.dataset.lastRunMs"))
         timings["edit_to_answer_ms"] = float(driver.execute_script("return document.body.dataset.lastFetchMs"))
+        timings["redraw_phases_ms"] = driver.execute_script("return document.body.dataset.phasesMs")
         # A few more edits for a steadier figure: Ariha's bombardment on again, then its strength changed.
         def edit(script):
             count = int(driver.execute_script("return document.body.dataset.editCount"))

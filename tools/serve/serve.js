@@ -59,9 +59,15 @@
     info = answer;
     ghost = answer.ghost;
     const data = answer.data;
+    const phases = [performance.now()];
     const below = report.showRun(data.runs[0], { nodes: data.nodes, corridors: data.corridors });
+    phases.push(performance.now());
     decorate();
+    phases.push(performance.now());
     fillPanel();
+    phases.push(performance.now());
+    // Where the time went (ms): redrawing the report's parts in view, the ghost and band, the panel.
+    body.dataset.phasesMs = phases.slice(1).map((t, i) => (t - phases[i]).toFixed(1)).join(',');
     // The headline, map and main chart are drawn by the next frame; the per-place charts below follow.
     below.then(() => requestAnimationFrame(() => { body.dataset.lastFullMs = (performance.now() - started).toFixed(1); }));
     requestAnimationFrame(() => {
