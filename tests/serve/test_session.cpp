@@ -1,0 +1,169 @@
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "haven/engine/recorder.hpp"
+#include "haven/report/report.hpp"
+#include "haven/scenario/load.hpp"
+#include "haven/serve/runs.hpp"
+#include "haven/serve/session.hpp"
+
+namespace fs = std::filesystem;
+using namespace haven;
+using namespace haven::serve;
+
+namespace {
+
+ScenarioSource valley() {
+  std::ifstream in(fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml", std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return {"valley.yaml", text.str()};
+}
+
+Edit parsed(const std::string& json) {
+  std::string problem;
+  auto edit = edit_from_json(json, problem);
+  INFO(problem);
+  REQUIRE(edit);
+  return *edit;
+}
+
+bool has_event(const Scenario& scenario, const std::string& id) {
+  return std::any_of(scenario.events.begin(), scenario.events.end(), [&](const Event& e) { return e.id == id; });
+}
+
+// The scenario an overlay gives when the loader reads it as a file, as `haven check --set-file` does.
+LoadResult load_with_overlay(const ScenarioSource& source, const std::string& overlay, const std::string& variant) {
+  const fs::path dir = fs::temp_directory_path() / "haven_serve_session";
+  fs::create_directories(dir);
+  std::ofstream(dir / "overlay.yaml", std::ios::binary) << overlay;
+  LoadOptions options;
+  options.variant = variant;
+  options.set_files = {dir / "overlay.yaml"};
+  return load_scenario_text(source.text, source.name, options);
+}
+
+}  // namespace
+
+TEST_CASE("serve session: edits pass through the loader and come back located when bad") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  REQUIRE(has_event(session.scenario(), "strikes_south"));
+
+  auto result = session.apply(parsed(R"({"kind": "toggle_event", "id": "strikes_south", "enabled": false})"));
+  CHECK(result.applied);
+  CHECK_FALSE(has_event(session.scenario(), "strikes_south"));
+  CHECK(has_event(session.base(), "strikes_south"));  // the base stays as it was
+
+  result = session.apply(parsed(R"({"kind": "set", "path": "parameters.threat_kernel_km", "value": 1.5})"));
+  CHECK(result.applied);
+  CHECK(session.scenario().parameters.threat_kernel_km == 1.5);
+
+  result = session.apply(parsed(R"({"kind": "set", "path": "events.strikes_river.intensity", "value": -1})"));
+  CHECK_FALSE(result.applied);
+  REQUIRE(result.diagnostics.all().size() == 1);
+  const auto& problem = result.diagnostics.all().front();
+  CHECK(problem.location.file == "edit 3 (events.strikes_river.intensity = -1)");
+  CHECK(problem.message.find("events.strikes_river.intensity") != std::string::npos);
+  CHECK(session.edits().size() == 2);  // not kept
+
+  CHECK(session.undo());
+  CHECK(session.scenario().parameters.threat_kernel_km == session.base().parameters.threat_kernel_km);
+  CHECK(session.undo());
+  CHECK(has_event(session.scenario(), "strikes_south"));
+  CHECK_FALSE(session.undo());
+}
+
+TEST_CASE("serve session: an edit of an event switched off waits until it is on again") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "events.strikes_south.intensity", "value": 5})")).applied);
+  REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "strikes_south", "enabled": false})")).applied);
+  CHECK_FALSE(has_event(session.scenario(), "strikes_south"));
+  REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "strikes_south", "enabled": true})")).applied);
+  const auto& event = *std::find_if(session.scenario().events.begin(), session.scenario().events.end(),
+                                    [](const Event& e) { return e.id == "strikes_south"; });
+  CHECK(std::get<Bombardment>(event.action).intensity_strikes_per_day == 5.0);
+}
+
+TEST_CASE("serve session: the saved overlay gives the session's scenario, on the base and on a variant") {
+  for (const std::string variant : {"", "border_open"}) {
+    CAPTURE(variant);
+    Session session(valley(), variant, Limits{});
+    REQUIRE(session.ok());
+    for (const char* edit :
+         {R"({"kind": "toggle_event", "id": "road_cut", "enabled": false})",
+          R"({"kind": "set", "path": "nodes.hillcamp.capacity", "value": 25000})",
+          R"({"kind": "set", "path": "nodes.hillcamp.capacity", "value": 30000})",
+          R"({"kind": "add_event", "event": {"kind": "bombardment", "node": "hilltown", "day": 4, "intensity": 7}})",
+          R"({"kind": "set", "path": "corridors.midcity-northcamp.closed", "value": true})"}) {
+      REQUIRE(session.apply(parsed(edit)).applied);
+    }
+    const std::string overlay = session.overlay_yaml();
+    CHECK(overlay.find("#   1. event road_cut off\n") != std::string::npos);
+    CHECK(overlay.find("#   3. nodes.hillcamp.capacity = 30000\n") != std::string::npos);
+    const auto loaded = load_with_overlay(valley(), overlay, variant);
+    REQUIRE_FALSE(loaded.diagnostics.has_errors());
+    // The same scenario as the session's.
+    std::vector<std::string> session_ids, overlay_ids;
+    for (const auto& e : session.scenario().events) session_ids.push_back(e.id);
+    for (const auto& e : loaded.scenario->events) overlay_ids.push_back(e.id);
+    CHECK(overlay_ids == session_ids);
+    CHECK_FALSE(has_event(*loaded.scenario, "road_cut"));
+    CHECK(has_event(*loaded.scenario, "added_1"));
+    CHECK(*loaded.scenario->nodes[5].capacity_people == 30000.0);
+    CHECK(loaded.scenario->corridors[2].closed);
+    // The full scenario loads on its own too.
+    const auto full = load_scenario_text(session.scenario_yaml(), "edited.yaml");
+    REQUIRE_FALSE(full.diagnostics.has_errors());
+    CHECK(full.scenario->events.size() == loaded.scenario->events.size());
+  }
+}
+
+TEST_CASE("serve session: limits on edits and malformed requests") {
+  Limits limits;
+  limits.max_added_events = 2;
+  Session session(valley(), "", limits);
+  const char* add = R"({"kind": "add_event", "event": {"kind": "border_opening", "node": "border", "day": 3}})";
+  CHECK(session.apply(parsed(add)).applied);
+  CHECK(session.apply(parsed(add)).applied);
+  auto refused = session.apply(parsed(add));
+  CHECK_FALSE(refused.applied);
+  CHECK(refused.diagnostics.all().front().message == "at most 2 events may be added in one session");
+
+  std::string problem;
+  CHECK_FALSE(edit_from_json(R"({"kind": "set", "path": "outputs.path", "value": "/etc/x"})", problem));
+  CHECK(problem.find("not a path the page may edit") != std::string::npos);
+  problem.clear();
+  CHECK_FALSE(edit_from_json(R"({"kind": "set", "path": "parameters.x", "value": "a\nb: c"})", problem));
+  CHECK_FALSE(problem.empty());
+  problem.clear();
+  CHECK_FALSE(edit_from_json(R"({"kind": "add_event", "event": {"kind": "bombardment", "path": "x"}})", problem));
+  CHECK(problem.find("takes no key 'path'") != std::string::npos);
+  problem.clear();
+  CHECK_FALSE(edit_from_json("[1, 2", problem));
+  CHECK(problem.find("not JSON") != std::string::npos);
+}
+
+TEST_CASE("serve runs: a run past its time limit is cancelled between days") {
+  Session session(valley(), "", Limits{});
+  RunRequest request;
+  request.max_seconds = 0.0;
+  CHECK_THROWS_AS(run_in_memory(session.scenario(), request), RunCancelled);
+  request.max_seconds = 60.0;
+  const auto run = run_in_memory(session.scenario(), request);
+  CHECK(run.recorder->days() == static_cast<std::size_t>(session.scenario().days));
+  const auto series = headline_series(session.scenario(), *run.recorder);
+  CHECK(series.left_home.back() == doctest::Approx(run.summary.cumulative_displaced));
+  const std::string bands = bands_json({series, series});
+  CHECK(bands.find(R"("members":2)") != std::string::npos);
+  // The page's data for a run held in memory has the shape of a run file's.
+  const MemoryRun memory{&session.scenario(), run.recorder.get(), "valley", "stochastic", 1};
+  const std::string data = report_data_from_memory(session.scenario(), "valley.yaml", {memory});
+  for (const char* key : {R"("displaced_present":[[)", R"("cumulative_displaced":[)", R"("node_index":[0,1,)",
+                          R"("events":[{"id":"strikes_south")"}) {
+    CAPTURE(key);
+    CHECK(data.find(key) != std::string::npos);
+  }
+}
