@@ -87,7 +87,7 @@ TEST_CASE("serve session: an edit of an event switched off waits until it is on 
   CHECK(std::get<Bombardment>(event.action).intensity_strikes_per_day == 5.0);
 }
 
-TEST_CASE("serve session: the saved overlay gives the session's scenario, on the base and on a variant") {
+TEST_CASE("serve session: the saved overlay gives the session's scenario on the base and on a variant") {
   for (const std::string variant : {"", "border_open"}) {
     CAPTURE(variant);
     Session session(valley(), variant, Limits{});
