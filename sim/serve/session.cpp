@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "haven/scenario/keys.hpp"
@@ -85,7 +86,7 @@ std::optional<Edit> edit_from_json(const std::string& body, std::string& problem
     return std::nullopt;
   }
   if (!request.is_object() || !request.contains("kind") || !request["kind"].is_string()) {
-    problem = "an edit is a JSON object with 'kind': set, toggle_event or add_event";
+    problem = "an edit is a JSON object with 'kind': set, toggle_event, move_event or add_event";
     return std::nullopt;
   }
   Edit edit;
@@ -126,6 +127,29 @@ std::optional<Edit> edit_from_json(const std::string& body, std::string& problem
       return std::nullopt;
     }
     edit.description = fmt::format("event {} {}", edit.id, edit.enabled ? "on" : "off");
+  } else if (edit.kind == "move_event") {
+    const auto finite = [&](const char* key) {
+      return request.contains(key) && request[key].is_number() && std::isfinite(request[key].get<double>());
+    };
+    if (!request.contains("id") || !request["id"].is_string() || !finite("lat") || !finite("lon")) {
+      problem = "a 'move_event' edit needs the event's 'id' and its new centre's 'lat' and 'lon' (degrees)";
+      return std::nullopt;
+    }
+    edit.id = request["id"].get<std::string>();
+    if (!plain_id(edit.id)) {
+      problem = "'id' must be an event id (letters, digits, '_' and '-')";
+      return std::nullopt;
+    }
+    if (request.contains("radius_km") && !finite("radius_km")) {
+      problem = "'radius_km' must be a number (km)";
+      return std::nullopt;
+    }
+    // A place has no radius of its own; one centred on a point needs one (5 km unless given).
+    edit.event = {
+        {"lat", fmt::format("{:.5f}", request["lat"].get<double>())},
+        {"lon", fmt::format("{:.5f}", request["lon"].get<double>())},
+        {"radius_km", request.contains("radius_km") ? fmt::format("{}", request["radius_km"].get<double>()) : ""}};
+    edit.description = fmt::format("move event {} to {}, {}", edit.id, edit.event[0].second, edit.event[1].second);
   } else if (edit.kind == "add_event") {
     if (!request.contains("event") || !request["event"].is_object()) {
       problem = "an 'add_event' edit needs 'event': {kind: ..., date: ..., ...} as a scenario file writes it";
@@ -162,7 +186,8 @@ std::optional<Edit> edit_from_json(const std::string& body, std::string& problem
     }
     edit.description = fmt::format("add {} ({})", kind, fmt::join(shown, ", "));
   } else {
-    problem = fmt::format("unknown edit kind '{}'; kinds: set, toggle_event, add_event", edit.kind.substr(0, 40));
+    problem =
+        fmt::format("unknown edit kind '{}'; kinds: set, toggle_event, move_event, add_event", edit.kind.substr(0, 40));
     return std::nullopt;
   }
   return edit;
@@ -193,7 +218,8 @@ Session::Session(const ScenarioSource& source, std::string variant, const Limits
 
 std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits) const {
   std::set<std::string> disabled;
-  std::vector<std::pair<std::string, std::string>> added;  // (id, flow YAML)
+  std::map<std::string, std::array<std::string, 3>> moved;  // id -> (lat, lon, radius_km or "")
+  std::vector<std::pair<std::string, std::string>> added;   // (id, flow YAML)
   std::optional<SourceLocation> events_origin;
   std::vector<Override> sets;
   std::size_t added_count = 0;
@@ -204,6 +230,9 @@ std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits) con
         disabled.erase(edit.id);
       else
         disabled.insert(edit.id);
+      events_origin = origin_of(i, edit);
+    } else if (edit.kind == "move_event") {
+      moved[edit.id] = {edit.event[0].second, edit.event[1].second, edit.event[2].second};
       events_origin = origin_of(i, edit);
     } else if (edit.kind == "add_event") {
       ++added_count;
@@ -226,11 +255,29 @@ std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits) con
   std::vector<Override> overrides;
   if (events_origin) {
     std::vector<std::string> items;
+    // A moved event is centred on its point instead of a place (a file gives one or the other).
+    const auto placed = [&](const std::string& id, const std::string& text) {
+      const auto it = moved.find(id);
+      if (it == moved.end()) return text;
+      YAML::Node event = YAML::Load(text);
+      const auto& [lat, lon, radius] = it->second;
+      event.remove("node");
+      event["lat"] = lat;
+      event["lon"] = lon;
+      if (!radius.empty()) {
+        event["radius_km"] = radius;
+      } else if (!event["radius_km"].IsDefined() || event["radius_km"].as<std::string>() == "0") {
+        event["radius_km"] = "5";
+      }
+      YAML::Emitter emitter;
+      emitter << YAML::Flow << event;
+      return std::string(emitter.c_str());
+    };
     for (std::size_t k = 0; k < base_event_yaml_.size(); ++k) {
-      if (!disabled.count(base_event_ids_[k])) items.push_back(base_event_yaml_[k]);
+      if (!disabled.count(base_event_ids_[k])) items.push_back(placed(base_event_ids_[k], base_event_yaml_[k]));
     }
     for (const auto& [id, text] : added) {
-      if (!disabled.count(id)) items.push_back(text);
+      if (!disabled.count(id)) items.push_back(placed(id, text));
     }
     overrides.push_back({"events", fmt::format("[{}]", fmt::join(items, ", ")), *events_origin});
   }
@@ -279,7 +326,7 @@ EditResult Session::apply(Edit edit) {
       return refused;
     }
   }
-  if (edit.kind == "toggle_event") {
+  if (edit.kind == "toggle_event" || edit.kind == "move_event") {
     bool known = std::find(base_event_ids_.begin(), base_event_ids_.end(), edit.id) != base_event_ids_.end();
     std::size_t added_count = 0;
     for (const auto& e : edits_) {

@@ -105,6 +105,7 @@ def test_each_edit_kind(server):
         {"kind": "set", "path": "corridors.midcity-northcamp.capacity_people_per_day", "value": 5000},
         {"kind": "set", "path": "corridors.midcity-northcamp.closed", "value": True},
         {"kind": "set", "path": "nodes.hillcamp.capacity", "value": 50000},
+        {"kind": "move_event", "id": "strikes_south", "lat": 35.42, "lon": 36.61},
         {"kind": "add_event", "event": {"kind": "border_opening", "node": "border", "day": 20}},
         {"kind": "add_event", "event": {"kind": "bombardment", "lat": 35.8, "lon": 36.6, "radius_km": 4,
                                         "date": "2024-03-10", "until": "2024-03-20", "intensity": 25}},
@@ -113,7 +114,9 @@ def test_each_edit_kind(server):
         assert status == 200, (payload, answer)
     status, answer = server.json("POST", f"/api/sessions/{session}/variant", {"variant": "border_open"})
     assert status == 200 and answer["variant"] == "border_open"
-    assert len(answer["edits"]) == 9  # the edits still apply on top of the variant
+    assert len(answer["edits"]) == 10  # the edits still apply on top of the variant
+    moved = next(e for e in answer["events"] if e["id"] == "strikes_south")
+    assert (moved["lat"], moved["lon"]) == (35.42, 36.61) and "node" not in moved
 
 
 def test_bad_edits_come_back_located(server):

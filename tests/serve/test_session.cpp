@@ -121,6 +121,28 @@ TEST_CASE("serve session: the saved overlay gives the session's scenario on the 
   }
 }
 
+TEST_CASE("serve session: a bombardment at a place moved to a point on the map") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(
+      session.apply(parsed(R"({"kind": "move_event", "id": "strikes_south", "lat": 35.45, "lon": 36.58})")).applied);
+  const auto& event = *std::find_if(session.scenario().events.begin(), session.scenario().events.end(),
+                                    [](const Event& e) { return e.id == "strikes_south"; });
+  const auto& target = std::get<Bombardment>(event.action).target;
+  CHECK(target.node == no_node);
+  CHECK(*target.lat_deg == 35.45);
+  CHECK(*target.lon_deg == 36.58);
+  CHECK(session.edits().back().description == "move event strikes_south to 35.45000, 36.58000");
+  const auto loaded = load_with_overlay(valley(), session.overlay_yaml(), "");
+  REQUIRE_FALSE(loaded.diagnostics.has_errors());
+  CHECK(*std::get<Bombardment>(loaded.scenario->events.front().action).target.lat_deg == 35.45);
+  // Out of the scenario's reach: the loader says so, at the edit.
+  auto refused = session.apply(parsed(R"({"kind": "move_event", "id": "strikes_river", "lat": 95, "lon": 36})"));
+  CHECK_FALSE(refused.applied);
+  CHECK(refused.diagnostics.all().front().location.file == "edit 2 (move event strikes_river to 95.00000, 36.00000)");
+  std::string problem;
+  CHECK_FALSE(edit_from_json(R"({"kind": "move_event", "id": "x", "lat": "north"})", problem));
+}
+
 TEST_CASE("serve session: limits on edits and malformed requests") {
   Limits limits;
   limits.max_added_events = 2;

@@ -12,6 +12,7 @@
   let ghost = null;
   let bands = null;
   let busy = false;
+  let moving = null;  // the event the next click on the map centres
 
   const el = (tag, attrs, ...children) => {
     const node = document.createElement(tag);
@@ -193,7 +194,15 @@
         strength.addEventListener('change', () => edit({ kind: 'set', path: `events.${e.id}.intensity`, value: Number(strength.value) }, strength));
         controls.append(strength, '/day');
       }
-      const where = e.node ? ` · ${placeName.get(e.node) || e.node}` : '';
+      if (e.kind === 'bombardment' || e.kind === 'ceasefire') {
+        const move = el('button', { type: 'button', class: 'serve-move', disabled: !e.enabled, title: 'Centre it where you click on the map next' }, 'move on map');
+        move.addEventListener('click', () => {
+          moving = { id: e.id, target: move };
+          status.textContent = `Click the map where ${e.id} should be centred.`;
+        });
+        controls.append(move);
+      }
+      const where = e.node ? ` · ${placeName.get(e.node) || e.node}` : (e.lat !== undefined ? ` · ${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : '');
       row.append(el('label', { title: e.note }, toggle, ` ${words(e.kind)}${where} `, el('code', {}, e.id)), controls);
       table.append(row);
     }
@@ -289,6 +298,12 @@
     addBox.append(el('p', { class: 'note' }, 'Click the map to place a bombardment or ceasefire.'), el('label', {}, 'Kind ', kind), fields, add);
     // A click on the map gives the point.
     report.map.on('click', (e) => {
+      if (moving) {
+        const { id, target } = moving;
+        moving = null;
+        edit({ kind: 'move_event', id, lat: e.latlng.lat, lon: e.latlng.lng }, target);
+        return;
+      }
       if (!inputs.lat) return;
       inputs.lat.value = e.latlng.lat.toFixed(4);
       inputs.lon.value = e.latlng.lng.toFixed(4);

@@ -35,14 +35,15 @@ struct ScenarioSource {
 // One edit as the page sends it. Kinds:
 //   set            path (events.<id>.<key>, nodes.<id>.<key>, corridors.<id>.<key>, parameters.<name>) = value
 //   toggle_event   event `id` on or off (`enabled`)
+//   move_event     event `id` (a bombardment or ceasefire) centred on a point: `event` holds lat and lon
 //   add_event      `event`: the keys of one event, as a scenario file writes them
 struct Edit {
   std::string kind;
   std::string path;   // set
   std::string value;  // set: YAML text of the value (one line, as the loader re-emits it)
-  std::string id;     // toggle_event
+  std::string id;     // toggle_event, move_event
   bool enabled = true;
-  std::vector<std::pair<std::string, std::string>> event;  // add_event: (key, YAML text of the value)
+  std::vector<std::pair<std::string, std::string>> event;  // add_event, move_event: (key, YAML text of the value)
   std::string description;                                 // one line for the page's list and the saved comments
 };
 
