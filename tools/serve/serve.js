@@ -195,7 +195,7 @@
         controls.append(strength, '/day');
       }
       if (e.kind === 'bombardment' || e.kind === 'ceasefire') {
-        const move = el('button', { type: 'button', class: 'serve-move', disabled: !e.enabled, title: 'Centre it where you click on the map next' }, 'move on map');
+        const move = el('button', { type: 'button', class: 'serve-move', disabled: !e.enabled, title: 'Centre it where you click on the map next' }, 'move');
         move.addEventListener('click', () => {
           moving = { id: e.id, target: move };
           status.textContent = `Click the map where ${e.id} should be centred.`;
