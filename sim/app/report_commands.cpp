@@ -11,6 +11,7 @@
 #include "haven/io/output.hpp"
 #include "haven/report/report.hpp"
 #include "haven/scenario/load.hpp"
+#include "haven/sweep/ensemble.hpp"
 #include "haven/util/diagnostics.hpp"
 
 namespace haven::app {
@@ -101,18 +102,33 @@ std::optional<int> ReportCommands::dispatch(std::ostream& out, std::ostream& err
     }
   } else {
     std::vector<std::filesystem::path> files(inputs.begin(), inputs.end());
+    const bool first_is_ensemble = is_ensemble_file(files.front());
     if (output.empty()) {
-      output = std::filesystem::path("output") /
-               (files.front().stem().string() + (files.size() > 1 ? "-comparison" : "") + ".html");
+      // An ensemble is called ensemble.h5 in its sweep's folder: the folder names it.
+      const auto& first = files.front();
+      const std::string name = first_is_ensemble && first.stem() == "ensemble" && first.has_parent_path() &&
+                                       !first.parent_path().filename().empty() && first.parent_path().filename() != "."
+                                   ? first.parent_path().filename().string()
+                                   : first.stem().string();
+      output = std::filesystem::path("output") / (name + (files.size() > 1 ? "-comparison" : "") + ".html");
     }
     if (std::filesystem::exists(output) && !args_.overwrite) {
       err << fmt::format("haven: error: {} exists; pass --overwrite to replace it, or -o to write elsewhere\n",
                          output.string());
       return exit_bad_input;
     }
+    for (const auto& file : files) {
+      if (is_ensemble_file(file)) err << missing_sources_warning(file, read_ensemble_file(file, false));
+    }
     data = report_data_from_runs(files);
-    const RunFile first = read_run_file(files.front());
-    title = first.title.empty() ? first.scenario_name : first.title;
+    if (first_is_ensemble) {
+      const EnsembleFile ensemble = read_ensemble_file(files.front(), false);
+      const auto loaded = load_scenario_text(ensemble.scenario_yaml, files.front().string() + " (scenario_yaml)");
+      title = loaded.scenario && !loaded.scenario->title.empty() ? loaded.scenario->title : ensemble.scenario_name;
+    } else {
+      const RunFile first = read_run_file(files.front());
+      title = first.title.empty() ? first.scenario_name : first.title;
+    }
   }
   if (std::filesystem::exists(output) && !args_.overwrite) {
     err << fmt::format("haven: error: {} exists; pass --overwrite to replace it, or -o to write elsewhere\n",

@@ -8,9 +8,11 @@
 #include <sstream>
 #include <variant>
 
+#include "haven/analysis/validation.hpp"
 #include "haven/io/hdf5.hpp"
 #include "haven/io/output.hpp"
 #include "haven/scenario/load.hpp"
+#include "haven/sweep/ensemble.hpp"
 #include "haven/version.hpp"
 
 #ifndef HAVEN_REPORT_TEMPLATE_DIR
@@ -275,6 +277,114 @@ std::vector<double> read_capacity(const std::filesystem::path& path) {
   return h5::read<double>(file.open_dataset("capacity").id());
 }
 
+// The network-wide series the headline figures and the main chart are made of, per recorded day. They are
+// defined here once, for run files and ensemble members alike (docs/report.md, "Notes").
+struct RunTotals {
+  std::vector<std::int64_t> away;                  // displaced present + on the road + queueing at full roads
+  std::vector<std::int64_t> unsheltered;           // beyond shelter capacity
+  std::vector<std::int64_t> at_border;             // displaced present and queueing at border crossings
+  std::vector<std::int64_t> returns;               // arrived back home that day
+  std::vector<std::int64_t> cumulative_displaced;  // left home since day 0
+};
+
+RunTotals run_totals(const RunFile& run, const Scenario& scenario) {
+  const std::size_t times = run.times(), columns = run.node_index.size(),
+                    corridors = times == 0 ? 0 : run.in_transit.size() / times;
+  auto row_sum = [](const std::vector<std::int64_t>& table, std::size_t t, std::size_t width) {
+    std::int64_t total = 0;
+    if (table.size() < (t + 1) * width) return total;  // a variable left out of the record
+    for (std::size_t c = 0; c < width; ++c) total += table[t * width + c];
+    return total;
+  };
+  std::vector<std::size_t> border_columns;
+  for (std::size_t c = 0; c < columns; ++c) {
+    const auto node = static_cast<std::size_t>(run.node_index[c]);
+    if (node < scenario.nodes.size() && scenario.nodes[node].kind == NodeKind::border_crossing) {
+      border_columns.push_back(c);
+    }
+  }
+  RunTotals totals;
+  for (std::size_t t = 0; t < times; ++t) {
+    totals.away.push_back(row_sum(run.displaced_present, t, columns) + row_sum(run.in_transit, t, corridors) +
+                          row_sum(run.waiting, t, columns));
+    totals.unsheltered.push_back(row_sum(run.unsheltered, t, columns));
+    std::int64_t border = 0;
+    for (const auto c : border_columns) {
+      if (run.displaced_present.size() == times * columns) border += run.displaced_present[t * columns + c];
+      if (run.waiting.size() == times * columns) border += run.waiting[t * columns + c];
+    }
+    totals.at_border.push_back(border);
+    totals.returns.push_back(row_sum(run.returns, t, columns));
+    totals.cumulative_displaced.push_back(t < run.cumulative_displaced.size() ? run.cumulative_displaced[t] : 0);
+  }
+  return totals;
+}
+
+void write_totals(Json& json, const RunTotals& totals) {
+  json.open('{');
+  json.key("away").array(totals.away).key("unsheltered").array(totals.unsheltered);
+  json.key("at_border").array(totals.at_border).key("returns").array(totals.returns);
+  json.key("cumulative_displaced").array(totals.cumulative_displaced);
+  json.close('}');
+}
+
+// Each element's median over the members (the map and the per-place charts of an ensemble draw these).
+std::vector<double> member_median(const std::vector<RunFile>& runs, std::vector<std::int64_t> RunFile::*series) {
+  const std::size_t size = (runs.front().*series).size();
+  std::vector<double> median(size, 0.0);
+  std::vector<double> values(runs.size());
+  for (std::size_t k = 0; k < size; ++k) {
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+      const auto& member = runs[r].*series;
+      values[r] = k < member.size() ? static_cast<double>(member[k]) : 0.0;
+    }
+    median[k] = percentile(values, 0.5);
+  }
+  return median;
+}
+
+// An ensemble as one entry of `runs`: per place and road each day's median over its usable members, and every
+// member's totals, from which the page draws the median and the 5-95% band.
+void write_ensemble(Json& json, const EnsembleFile& ensemble, const Scenario& scenario,
+                    const std::filesystem::path& file) {
+  const RunFile& reference = ensemble.runs.front();
+  const auto times = reference.times();
+  json.comma().open('{');
+  json.key("file").str(file.filename().string()).key("variant").str(ensemble.variant);
+  json.key("variant_description").str(ensemble.variant_description);
+  json.key("description").str(scenario.description).key("mode").str(ensemble.mode);
+  json.key("seed").str("").key("run_index").num(std::int64_t{0});
+  json.key("start_date").str(ensemble.start_date).key("source").str(ensemble.source);
+  json.key("ensemble").open('{');
+  json.key("members").num(ensemble.members).key("usable").num(ensemble.usable());
+  json.key("sweep").str(ensemble.sweep_name).key("parameters").array(ensemble.parameters);
+  json.close('}');
+  write_events(json, scenario);
+  json.key("time").array(reference.time_days).key("node_index").array(reference.node_index);
+  const std::pair<const char*, std::vector<std::int64_t> RunFile::*> tables[] = {
+      {"displaced_present", &RunFile::displaced_present},
+      {"residents", &RunFile::residents},
+      {"unsheltered", &RunFile::unsheltered},
+      {"waiting", &RunFile::waiting},
+      {"returns", &RunFile::returns},
+      {"arrivals", &RunFile::arrivals},
+      {"corridor_inflow", &RunFile::corridor_inflow},
+      {"in_transit", &RunFile::in_transit}};
+  for (const auto& [name, series] : tables) json.key(name).table(member_median(ensemble.runs, series), times);
+  json.key("cumulative_displaced").array(member_median(ensemble.runs, &RunFile::cumulative_displaced));
+  // The headline series of the members' medians would not add up; the page takes medians of members' figures.
+  json.key("member_totals").open('[');
+  for (const auto& member : ensemble.runs) {
+    json.comma();
+    write_totals(json, run_totals(member, scenario));
+  }
+  json.close(']');
+  json.key("member_seeds").open('[');
+  for (const auto& member : ensemble.runs) json.comma().str(fmt::format("{}", member.seed));
+  json.close(']');
+  json.close('}');
+}
+
 void write_common(Json& json, const Scenario& scenario, const std::string& source_name) {
   json.key("haven").str(fmt::format("Haven {} (commit {})", HAVEN_VERSION, HAVEN_GIT_COMMIT));
   json.key("source").str(source_name);
@@ -299,6 +409,22 @@ std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_
   json.open('{');
   bool first = true;
   for (const auto& file : run_files) {
+    if (is_ensemble_file(file)) {
+      const EnsembleFile ensemble = read_ensemble_file(file, true);
+      if (ensemble.runs.empty()) {
+        throw std::runtime_error(fmt::format("{}: none of its {} members is usable (run the sweep, then gather)",
+                                             file.string(), ensemble.members));
+      }
+      RunFile reference = ensemble.runs.front();
+      const Scenario scenario = scenario_of_run(reference, file);
+      if (first) {
+        write_common(json, scenario, file.filename().string());
+        json.key("runs").open('[');
+        first = false;
+      }
+      write_ensemble(json, ensemble, scenario, file);
+      continue;
+    }
     const RunFile run = read_run_file(file);
     const Scenario scenario = scenario_of_run(run, file);
     if (first) {
@@ -324,6 +450,7 @@ std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_
     json.key("corridor_inflow").table(run.corridor_inflow, times);
     json.key("in_transit").table(run.in_transit, times);
     json.key("cumulative_displaced").array(run.cumulative_displaced);
+    write_totals(json.key("totals"), run_totals(run, scenario));
     const auto capacity = read_capacity(file);
     if (!capacity.empty()) json.key("capacity").table(capacity, times);
     json.close('}');

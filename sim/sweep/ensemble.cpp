@@ -46,6 +46,7 @@ EnsembleFile read_ensemble_file(const fs::path& path, bool read_members) {
     EnsembleFile e;
     e.scenario_name = text_attribute(root, "scenario_name");
     e.variant = text_attribute(root, "variant");
+    e.variant_description = text_attribute(root, "variant_description");
     e.sweep_name = text_attribute(root, "sweep_name");
     e.mode = text_attribute(root, "mode");
     e.start_date = text_attribute(root, "start_date");
@@ -143,6 +144,7 @@ EnsembleFile read_ensemble_file(const fs::path& path, bool read_members) {
     RunFile shared;
     shared.scenario_name = e.scenario_name;
     shared.variant = e.variant;
+    shared.variant_description = e.variant_description;
     shared.mode = e.mode;
     shared.source = e.source;
     shared.history = e.history;

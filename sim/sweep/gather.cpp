@@ -350,7 +350,8 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
     // The first usable member's scenario (its observations are every member's) for readers that compare. It is
     // that member's, swept values applied, not the sweep's base: the file says whose it is and with which values,
     // and keeps the sweep file (base scenario, design) beside it.
-    for (const char* attribute : {"scenario_name", "variant", "start_date", "mode", "sweep_name", "scenario_yaml"}) {
+    for (const char* attribute :
+         {"scenario_name", "variant", "variant_description", "start_date", "mode", "sweep_name", "scenario_yaml"}) {
       if (h5::has_attribute(source.id(), attribute)) {
         h5::set_attribute(root, attribute, h5::read_string_attribute(source.id(), attribute));
       }

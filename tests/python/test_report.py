@@ -292,3 +292,141 @@ def test_scenario_preview_in_chromium(tmp_path):
         assert int(rows.rstrip("px")) > 200  # the full offensive's many events each have a row
     finally:
         close(driver, profile)
+
+
+# ---- ensembles: the median and the 5-95% band ----
+
+ENSEMBLE_SWEEP = """sweep:
+  name: {name}
+  scenario: {scenario}
+  variant: {variant}
+  seed: 5
+  replicates: 3
+design:
+  method: list
+  points:
+    - {{threat_kernel_km: 1}}
+    - {{threat_kernel_km: 3}}
+"""
+
+
+@pytest.fixture(scope="module")
+def ensembles(tmp_path_factory):
+    """Two small ensembles of the 2018 projection (6 members each: 2 kernel widths x 3 seeds), gathered."""
+    folder = tmp_path_factory.mktemp("ensembles")
+    made = []
+    for variant in ["full_offensive", "camp_expansion"]:
+        name = f"idlib_2018_{variant}"
+        sweep = folder / f"{name}.yaml"
+        sweep.write_text(ENSEMBLE_SWEEP.format(name=name, scenario=IDLIB_2018, variant=variant))
+        haven("sweep", sweep, "-o", folder / name, "-q", "-j", "2")
+        haven("gather", folder / name)
+        made.append(folder / name / "ensemble.h5")
+    return made
+
+
+def member_figures(ensemble: Path):
+    """Per member, from the ensemble file: left home by the end, and unsheltered per day (network-wide)."""
+    with h5py.File(ensemble, "r") as f:
+        usable = np.asarray(f["status"]) == 0
+        left = np.asarray(f["cumulative_displaced"])[usable, -1]
+        unsheltered = np.asarray(f["unsheltered"]).sum(axis=2)[usable]
+    return left, unsheltered
+
+
+CHART_DATA = """
+const chart = Object.values(Chart.instances).find((c) => c.canvas.id === arguments[0]);
+return chart.data.datasets.map((d) => [d.label, !!d.band, d.fill === undefined ? null : d.fill, d.data.map((p) => p.y)]);
+"""
+
+
+def test_ensemble_comparison_shows_medians_and_bands_in_chromium(ensembles, tmp_path):
+    out = tmp_path / "ensembles.html"
+    haven("report", *ensembles, "-o", out)
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        check_page(driver, "report-idlib_2018-ensembles", tmp_path, expect_charts=6)
+        header = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#comparison thead th')).map((t) => t.textContent)")
+        assert header[1:] == ["full offensive (6 runs)", "camp expansion (6 runs)"]
+        # The table gives each figure's median over the members and its 5-95% range (numpy's percentiles).
+        cells = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#comparison tbody tr')).map((tr) =>"
+            " [tr.querySelector('th').textContent, Array.from(tr.querySelectorAll('td')).map((td) => td.innerText)])")
+        rows = dict(cells)
+        for column, ensemble in enumerate(ensembles):
+            left, unsheltered = member_figures(ensemble)
+            assert len(left) == 6
+            p05, median, p95 = np.percentile(left, [5, 50, 95])
+            cell = rows["People who left home"][column]
+            assert cell.startswith(f"{round(median):,}"), cell
+            assert f"5–95%: {round(p05):,} – {round(p95):,}" in cell, cell
+            most = np.percentile(unsheltered.max(axis=1), [5, 50, 95])
+            cell = rows["The most without shelter on one day"][column]
+            assert cell.startswith(f"{round(most[1]):,}") and f"5–95%: {round(most[0]):,} – {round(most[2]):,}" in cell
+        assert len(driver.find_elements("css selector", "#comparison .band")) == 2 * 6
+        # The charts: per ensemble a 5th-percentile line, a 95th filled down to it, then the median.
+        datasets = driver.execute_script(CHART_DATA, "comparison-unsheltered")
+        assert [band for _, band, _, _ in datasets] == [True, True, False] * 2
+        for column, ensemble in enumerate(ensembles):
+            (_, _, low_fill, low), (_, _, high_fill, high), (label, _, _, middle) = datasets[3 * column:3 * column + 3]
+            assert high_fill == "-1" and low_fill is False
+            _, unsheltered = member_figures(ensemble)
+            np.testing.assert_allclose(low, np.percentile(unsheltered, 5, axis=0), rtol=1e-9)
+            np.testing.assert_allclose(middle, np.median(unsheltered, axis=0), rtol=1e-9)
+            np.testing.assert_allclose(high, np.percentile(unsheltered, 95, axis=0), rtol=1e-9)
+            assert (np.asarray(high) > np.asarray(low)).any()  # the band has width
+        # The legend names the variants only, not the band edges.
+        legend = driver.execute_script(
+            "const c = Object.values(Chart.instances).find((c) => c.canvas.id === 'comparison-unsheltered');"
+            "return c.legend.legendItems.map((i) => i.text)")
+        assert legend == ["full offensive (6 runs)", "camp expansion (6 runs)"]
+        # The main chart draws the bands of the selected ensemble too.
+        main = driver.execute_script(CHART_DATA, "main-chart")
+        assert sum(band for _, band, _, _ in main) == 4  # newly displaced and without shelter
+        notes = driver.execute_script("return document.getElementById('footnotes').innerText")
+        assert "6 simulated runs" in notes and "median" in notes and "threat_kernel_km" in notes
+        assert "seed" not in driver.execute_script("return document.getElementById('headline').innerText")
+    finally:
+        close(driver, profile)
+
+
+def test_single_ensemble_report_in_chromium(ensembles, tmp_path):
+    # The default name comes from the sweep's folder, not from "ensemble.h5".
+    subprocess.run([str(haven_bin()), "report", str(ensembles[0])], cwd=tmp_path, check=True, capture_output=True)
+    out = tmp_path / "output" / "idlib_2018_full_offensive.html"
+    assert out.is_file()
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        check_page(driver, "report-idlib_2018-ensemble", tmp_path, expect_charts=6)
+        assert driver.execute_script("return document.getElementById('comparison-heading').textContent") == \
+            "The range over 6 runs"
+        # The headline already gives the figures with their ranges: no one-column table repeats them.
+        assert not driver.execute_script("return document.getElementById('comparison').offsetParent")
+        headline = driver.execute_script("return document.getElementById('headline').innerText")
+        left, _ = member_figures(ensembles[0])
+        p05, median, p95 = np.percentile(left, [5, 50, 95])
+        assert f"{round(median):,} people left their homes" in headline, headline
+        assert f"(5–95%: {round(p05):,} – {round(p95):,})" in headline, headline
+        description = driver.execute_script("return document.getElementById('variant-description').textContent")
+        with h5py.File(ensembles[0], "r") as f:
+            assert description == f.attrs["variant_description"]  # the variant's own, kept by gather
+    finally:
+        close(driver, profile)
+
+
+def test_ensemble_among_run_files_in_chromium(ensembles, variant_runs, tmp_path):
+    out = tmp_path / "mixed.html"
+    haven("report", variant_runs[0], ensembles[1], "-o", out)
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        header = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#comparison thead th')).map((t) => t.textContent)")
+        assert header[1:] == ["full offensive", "camp expansion (6 runs)"]
+        assert len(driver.find_elements("css selector", "#comparison .band")) == 6  # the ensemble's column only
+        assert driver.get_log("browser") == []
+    finally:
+        close(driver, profile)

@@ -42,6 +42,8 @@
     return k ? `${nodeName(k.from)} – ${nodeName(k.to)}` : 'a road';
   };
   const humanVariant = (run) => run.variant ? run.variant.replace(/_/g, ' ') : 'as observed (no variant)';
+  // An ensemble (haven sweep + gather) is many runs of one variant: its label says how many.
+  const runLabel = (run) => humanVariant(run) + (run.ensemble ? ` (${number(run.ensemble.usable)} runs)` : '');
 
   // ---- events in plain words ----
   const eventWords = (e) => {
@@ -88,35 +90,75 @@
   const initialDisplaced = nodes.reduce((a, n) => a + n.displaced, 0);
   const initialResidents = nodes.reduce((a, n) => a + n.residents, 0);
 
-  function analyse(run) {
-    const T = run.time.length;
-    const column = new Map(run.node_index.map((node, col) => [node, col]));
-    const borderCols = run.node_index.map((node, col) => [node, col]).filter(([node]) => nodes[node].kind === 'border_crossing').map(([, col]) => col);
-    const away = [], newlyAway = [], unsheltered = [], atBorder = [], returnsCum = [];
+  // Quantiles of the "type 7" kind (numpy's default, and haven validate's), so the page's 5–95% are the tools'.
+  const quantile = (values, q) => {
+    const sorted = values.filter((v) => v !== null && v !== undefined && isFinite(v)).sort((x, y) => x - y);
+    if (sorted.length === 0) return null;
+    const position = q * (sorted.length - 1);
+    const below = Math.floor(position);
+    const above = Math.min(below + 1, sorted.length - 1);
+    return sorted[below] + (sorted[above] - sorted[below]) * (position - below);
+  };
+  const argmax = (xs) => xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0);
+
+  // The headline series of one run, from the network-wide totals `haven report` writes (one definition, in
+  // sim/report/report.cpp, for run files and ensemble members alike).
+  function seriesOfTotals(totals) {
     let returned = 0;
-    for (let t = 0; t < T; ++t) {
-      const a = sum(run.displaced_present[t]) + sum(run.in_transit[t]) + sum(run.waiting[t]);
-      away.push(a);
-      newlyAway.push(Math.max(0, a - initialDisplaced));
-      unsheltered.push(sum(run.unsheltered[t]));
-      atBorder.push(borderCols.reduce((acc, c) => acc + run.displaced_present[t][c] + run.waiting[t][c], 0));
-      returned += sum(run.returns[t]);
-      returnsCum.push(returned);
-    }
-    const argmax = (xs) => xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0);
-    const peak = argmax(newlyAway);
-    const peakUnsheltered = argmax(unsheltered);
-    const end = T - 1;
-    const placesAt = (t, series) => run.node_index.map((node, col) => [node, series[t][col]])
-      .filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
-    const gains = run.node_index.map((node, col) => [node, run.displaced_present[end][col] - run.displaced_present[0][col]])
-      .filter(([node, v]) => v > 0 && nodes[node].kind !== 'border_crossing').sort((a, b) => b[1] - a[1]);
     return {
-      T, column, days: run.time, away, newlyAway, unsheltered, atBorder, returnsCum, peak, peakUnsheltered, end,
-      leftHome: run.cumulative_displaced[end], returned, borderCols,
-      unshelteredPlacesAtPeak: placesAt(peak, run.unsheltered), gains,
+      away: totals.away,
+      newlyAway: totals.away.map((v) => Math.max(0, v - initialDisplaced)),
+      unsheltered: totals.unsheltered,
+      atBorder: totals.at_border,
+      returnsCum: totals.returns.map((v) => (returned += v)),
+      cumulative: totals.cumulative_displaced,
     };
   }
+  function withPeaks(series, days) {
+    const end = days.length - 1;
+    return Object.assign(series, {
+      T: days.length, days, end, peak: argmax(series.newlyAway), peakUnsheltered: argmax(series.unsheltered),
+      peakBorder: argmax(series.atBorder), leftHome: series.cumulative[end], returned: series.returnsCum[end],
+    });
+  }
+  const bandKeys = ['newlyAway', 'unsheltered', 'atBorder', 'returnsCum', 'cumulative'];
+
+  function analyse(run) {
+    const column = new Map(run.node_index.map((node, col) => [node, col]));
+    const borderCols = run.node_index.map((node, col) => [node, col]).filter(([node]) => nodes[node].kind === 'border_crossing').map(([, col]) => col);
+    let a;
+    if (run.member_totals) {
+      // An ensemble: every member analysed alone; the lines are each day's median over the members and the bands
+      // their 5th to 95th percentiles. Figures (leftHome, peaks) are medians of the members' own figures.
+      const members = run.member_totals.map((totals) => withPeaks(seriesOfTotals(totals), run.time));
+      const perDay = (key, q) => run.time.map((_, t) => quantile(members.map((m) => m[key][t]), q));
+      const median = {};
+      const band = {};
+      for (const key of bandKeys) {
+        median[key] = perDay(key, 0.5);
+        band[key] = { p05: perDay(key, 0.05), p95: perDay(key, 0.95) };
+      }
+      a = withPeaks(median, run.time);
+      a.members = members;
+      a.band = band;
+    } else {
+      a = withPeaks(seriesOfTotals(run.totals), run.time);
+    }
+    const end = a.end;
+    const placesAt = (t, series) => run.node_index.map((node, col) => [node, series[t][col]])
+      .filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]);
+    const gains = run.node_index.map((node, col) => [node, run.displaced_present[end][col] - run.displaced_present[0][col]])
+      .filter(([node, v]) => v > 0 && nodes[node].kind !== 'border_crossing').sort((x, y) => y[1] - x[1]);
+    return Object.assign(a, { column, borderCols, unshelteredPlacesAtPeak: placesAt(a.peak, run.unsheltered), gains });
+  }
+  // A figure of run i: its value, and for an ensemble the median over the members with the 5–95% range.
+  function figure(i, valueOf) {
+    const a = analyses[i];
+    if (!a.members) return { value: valueOf(a) };
+    const values = a.members.map(valueOf);
+    return { value: quantile(values, 0.5), p05: quantile(values, 0.05), p95: quantile(values, 0.95) };
+  }
+  const bandWords = (f) => `5–95%: ${number(f.p05)} – ${number(f.p95)}`;
 
   const runs = data.runs;
   const analyses = runs.map(analyse);
@@ -129,7 +171,7 @@
   const period = `${longDate(0)} to ${longDate(lastDay)}`;
   document.getElementById('subtitle').textContent = data.preview
     ? `Preview of the scenario before any run · ${period}`
-    : (runs.length > 1 ? `${runs.length} variants compared · ${period}` : `${humanVariant(runs[0])} · ${period}`);
+    : (runs.length > 1 ? `${runs.length} variants compared · ${period}` : `${runLabel(runs[0])} · ${period}`);
 
   // ---- headline figures ----
   function headline() {
@@ -159,26 +201,41 @@
     const run = runs[selected];
     const a = analyses[selected];
     desc.textContent = run.variant_description || run.description;
-    item([b(number(a.leftHome)), ` people left their homes between ${longDate(a.days[0])} and ${longDate(a.days[a.end])}.`]);
-    item(['Displacement peaked on ', b(longDate(a.days[a.peak])), ': ', b(number(a.newlyAway[a.peak])),
-      ' newly displaced people were away from home', initialDisplaced > 0 ? ` (on top of ${number(initialDisplaced)} displaced before ${longDate(0)}).` : '.']);
-    if (a.unsheltered[a.peak] > 0) {
-      const where = a.unshelteredPlacesAtPeak.slice(0, 3).map(([node, v]) => `${nodes[node].name} (${number(v)})`).join(', ');
-      item(['At that peak ', b(number(a.unsheltered[a.peak])), ' people had no shelter, most of them at ', where, '.']);
-    } else {
-      item(['At that peak every displaced person had shelter.']);
+    // For an ensemble each figure is the median over its runs, with the range 5–95% of them fall in.
+    const f = (valueOf) => figure(selected, valueOf);
+    const band = (fig, close) => (fig.p05 === undefined ? close : ` (${bandWords(fig)})${close}`);
+    if (a.members) {
+      item([`${number(a.members.length)} simulated runs of this variant: each figure is the median over the runs, `
+        + 'with the range 9 runs in 10 fall within (5–95%).']);
     }
-    if (a.peakUnsheltered !== a.peak && a.unsheltered[a.peakUnsheltered] > a.unsheltered[a.peak]) {
-      item(['The most people without shelter: ', b(number(a.unsheltered[a.peakUnsheltered])), ` on ${longDate(a.days[a.peakUnsheltered])}.`]);
+    const leftHome = f((m) => m.leftHome);
+    item([b(number(leftHome.value)), ` people left their homes between ${longDate(a.days[0])} and ${longDate(a.days[a.end])}`, band(leftHome, '.')]);
+    const atPeak = f((m) => m.newlyAway[m.peak]);
+    item(['Displacement peaked on ', b(longDate(a.days[a.peak])), ': ', b(number(atPeak.value)),
+      ' newly displaced people were away from home', band(atPeak, ''),
+      initialDisplaced > 0 ? `${atPeak.p05 === undefined ? ' (' : ', '}on top of ${number(initialDisplaced)} displaced before ${longDate(0)}${atPeak.p05 === undefined ? ')' : ''}.` : '.']);
+    const unshelteredAtPeak = f((m) => m.unsheltered[m.peak]);
+    if (unshelteredAtPeak.value > 0) {
+      const where = a.unshelteredPlacesAtPeak.slice(0, 3).map(([node, v]) => `${nodes[node].name} (${number(v)})`).join(', ');
+      item(['At that peak ', b(number(unshelteredAtPeak.value)), ' people had no shelter', band(unshelteredAtPeak, ''),
+        where ? `, most of them at ${where}.` : '.']);
+    } else {
+      item(['At that peak every displaced person had shelter', band(unshelteredAtPeak, '.')]);
+    }
+    const mostUnsheltered = f((m) => m.unsheltered[m.peakUnsheltered]);
+    if (a.peakUnsheltered !== a.peak && mostUnsheltered.value > unshelteredAtPeak.value) {
+      item(['The most people without shelter: ', b(number(mostUnsheltered.value)), ` on ${longDate(a.days[a.peakUnsheltered])}`, band(mostUnsheltered, '.')]);
     }
     if (a.borderCols.length > 0 && Math.max(...a.atBorder) === 0) {
       item(['No one was held at a border crossing at any time.']);
     } else if (a.borderCols.length > 0) {
-      const peakBorder = a.atBorder.reduce((best, x, i) => (x > a.atBorder[best] ? i : best), 0);
-      item([b(number(a.atBorder[a.end])), ` people were at border crossings on ${longDate(a.days[a.end])}`,
-        a.atBorder[peakBorder] > a.atBorder[a.end] ? ` (the most: ${number(a.atBorder[peakBorder])} on ${longDate(a.days[peakBorder])}).` : '.']);
+      const atEnd = f((m) => m.atBorder[m.end]);
+      const most = f((m) => m.atBorder[m.peakBorder]);
+      item([b(number(atEnd.value)), ` people were at border crossings on ${longDate(a.days[a.end])}`, band(atEnd, ''),
+        most.value > atEnd.value ? ` (the most: ${number(most.value)} on ${longDate(a.days[a.peakBorder])}).` : '.']);
     }
-    item([b(number(a.returned)), ` people had gone back home by ${longDate(a.days[a.end])}.`]);
+    const returned = f((m) => m.returned);
+    item([b(number(returned.value)), ` people had gone back home by ${longDate(a.days[a.end])}`, band(returned, '.')]);
     if (a.gains.length > 0) {
       item(['Most people found refuge in ', a.gains.slice(0, 3).map(([node, v]) => `${nodes[node].name} (${signed(v)})`).join(', '), '.']);
     }
@@ -190,7 +247,7 @@
     const select = document.createElement('select');
     select.id = 'variant-select';
     runs.forEach((run, i) => {
-      const option = text('option', humanVariant(run));
+      const option = text('option', runLabel(run));
       option.value = String(i);
       select.append(option);
     });
@@ -200,14 +257,36 @@
   }
 
   // ---- comparison table ----
+  // The 5–95% band of an ensemble's series as two datasets (the 5th percentile, then the 95th filled down to
+  // it), drawn under the median line and left out of the legend.
+  function bandDatasets(a, key, col, label) {
+    if (!a.band) return [];
+    const edge = (q, values) => ({
+      label: `${label}, ${q}`, band: true, data: a.days.map((d, t) => ({ x: d, y: values[t] })),
+      borderColor: col + '66', backgroundColor: col + '40', borderWidth: 0.5, pointRadius: 0,
+      fill: q === '95th percentile' ? '-1' : false,
+    });
+    return [edge('5th percentile', a.band[key].p05), edge('95th percentile', a.band[key].p95)];
+  }
+  const hideBands = { filter: (item, chartData) => !chartData.datasets[item.datasetIndex].band };
+
   function comparison() {
-    if (runs.length < 2) return;
+    const ensembles = runs.filter((r) => r.member_totals).length;
+    if (runs.length < 2 && ensembles === 0) return;
     document.getElementById('comparison-section').hidden = false;
     const table = document.getElementById('comparison');
+    if (runs.length < 2) {
+      // One ensemble: the headline gives its figures with their ranges; the charts show the bands.
+      document.getElementById('comparison-heading').textContent = `The range over ${number(analyses[0].members.length)} runs`;
+      table.closest('.table-wrap').hidden = true;
+    }
+    document.getElementById('comparison-note').textContent = (runs.length > 1 ? 'Differences are from the first column. ' : '') +
+      (ensembles ? (runs.length > 1 ? 'For many runs of a variant: the median over the runs, and the range 9 runs in 10 fall within (5–95%). ' : '') +
+        'In the charts, the line is the median over the runs and the shaded band the 5–95% range.' : '');
     const thead = document.createElement('thead');
     const head = document.createElement('tr');
     head.append(text('th', ''));
-    runs.forEach((run) => head.append(text('th', humanVariant(run))));
+    runs.forEach((run) => head.append(text('th', runLabel(run))));
     thead.append(head);
     table.append(thead);
     const body = document.createElement('tbody');
@@ -229,11 +308,13 @@
           td.textContent = textOf(run);
           td.style.textAlign = 'left';
         } else {
-          const v = valueOf(analyses[i]);
+          const fig = figure(i, valueOf);
+          const v = fig.value;
           td.append(document.createTextNode(number(v)));
+          if (fig.p05 !== undefined) td.append(text('span', bandWords(fig), 'diff band'));
           if (noteOf) td.append(text('span', noteOf(analyses[i]), 'diff'));
           if (i > 0) {
-            const base = valueOf(analyses[0]);
+            const base = figure(0, valueOf).value;
             const share = base !== 0 ? Math.abs(100 * (v - base) / base) : 0;
             const pct = base === 0 || v === base ? ''
               : ` (${v > base ? '+' : '−'}${share < 0.5 ? 'under 1' : share.toFixed(0)}%)`;
@@ -245,20 +326,26 @@
       body.append(tr);
     }
     table.append(body);
-    const perRun = (canvasId, title, valuesOf) => charts.push(new Chart(document.getElementById(canvasId), {
-      type: 'line',
-      data: {
-        datasets: runs.map((run, i) => ({
-          label: humanVariant(run), borderColor: runColours[i % runColours.length],
-          backgroundColor: runColours[i % runColours.length], pointRadius: 0, borderWidth: 2,
-          data: analyses[i].days.map((d, t) => ({ x: d, y: valuesOf(analyses[i])[t] })),
-          borderDash: i === 0 ? [] : (i % 2 ? [6, 3] : [2, 2]),
-        })),
-      },
-      options: timeOptions(title),
-    }));
-    perRun('comparison-chart', 'Newly displaced away from home', (a) => a.newlyAway);
-    perRun('comparison-unsheltered', 'People without shelter', (a) => a.unsheltered);
+    const perRun = (canvasId, title, key) => {
+      const options = timeOptions(title);
+      options.plugins.legend.labels.filter = hideBands.filter;
+      charts.push(new Chart(document.getElementById(canvasId), {
+        type: 'line',
+        data: {
+          datasets: runs.flatMap((run, i) => {
+            const col = runColours[i % runColours.length];
+            return [...bandDatasets(analyses[i], key, col, runLabel(run)), {
+              label: runLabel(run), borderColor: col, backgroundColor: col, pointRadius: 0, borderWidth: 2,
+              data: analyses[i].days.map((d, t) => ({ x: d, y: analyses[i][key][t] })),
+              borderDash: i === 0 ? [] : (i % 2 ? [6, 3] : [2, 2]),
+            }];
+          }),
+        },
+        options,
+      }));
+    };
+    perRun('comparison-chart', 'Newly displaced away from home', 'newlyAway');
+    perRun('comparison-unsheltered', 'People without shelter', 'unsheltered');
   }
 
   // Date ticks: the first of each month (every second or third month for long periods), or weeks for short ones.
@@ -354,12 +441,17 @@
       const options = timeOptions('People');
       options.showDay = true;
       options.scales.y.afterFit = (scale) => { scale.width = axisWidthPx; };
+      options.plugins.legend.labels.filter = hideBands.filter;
       mainChart = new Chart(document.getElementById('main-chart'), {
         type: 'line',
         data: {
           datasets: [
-            series('Left home since the start', a.days.map((d, t) => runs[selected].cumulative_displaced[t]), colour.black, [2, 3]),
+            // An ensemble's median lines, with the 5–95% bands of the two that matter most (left home runs
+            // close to newly displaced: its band would hide theirs).
+            series('Left home since the start', a.cumulative, colour.black, [2, 3]),
+            ...bandDatasets(a, 'newlyAway', colour.blue, 'Newly displaced, away from home'),
             series('Newly displaced, away from home', a.newlyAway, colour.blue),
+            ...bandDatasets(a, 'unsheltered', colour.vermillion, 'Without shelter'),
             series('Without shelter', a.unsheltered, colour.vermillion),
             series('At border crossings', a.atBorder, colour.orange, [8, 4]),
             series('Gone back home', a.returnsCum, colour.green, [4, 2]),
@@ -367,7 +459,8 @@
         },
         options,
       });
-      document.getElementById('main-chart-heading').textContent = `Over time: ${humanVariant(runs[selected])}`;
+      document.getElementById('main-chart-heading').textContent = `Over time: ${runLabel(runs[selected])}` +
+        (a.band ? ' (lines: the median; shaded: 5–95% of the runs)' : '');
     } else {
       document.getElementById('main-chart-box').hidden = true;
       document.getElementById('main-chart-heading').textContent = 'Events';
@@ -441,7 +534,8 @@
     const fromFile = Array.isArray(run.capacity);
     note.textContent = `${shown.length} places: the camps first, then the towns with the most displaced people` +
       (candidates.length > limit ? ` (${candidates.length - limit} more not shown)` : '') +
-      '. ' + (fromFile ? 'Shelter capacity as recorded in the run.' : 'Shelter capacity as the scenario sets it (see the notes).');
+      '. ' + (run.member_totals ? `Each line is the median over the ${number(run.ensemble.usable)} runs. ` : '') +
+      (fromFile ? 'Shelter capacity as recorded in the run.' : 'Shelter capacity as the scenario sets it (see the notes).');
     for (const [node, col] of shown) {
       const figure = document.createElement('figure');
       figure.append(text('figcaption', `${nodes[node].name} (${kindWords[nodes[node].kind]})`));
@@ -514,13 +608,20 @@
             : run.arrivals.map((r) => (total += sum(r)));
         }
         if (model) {
+          const label = `Model (${runLabel(run)}${a.band ? ', median' : ''})`;
+          if (obs.variable === 'cumulative_displaced' && obs.node < 0) {
+            model = a.cumulative;
+            datasets.push(...bandDatasets(a, 'cumulative', colour.blue, label).map((d) => Object.assign(d, { type: 'line' })));
+          }
           datasets.push({
-            type: 'line', label: `Model (${humanVariant(run)})`, data: a.days.map((d, t) => ({ x: d, y: model[t] })),
+            type: 'line', label, data: a.days.map((d, t) => ({ x: d, y: model[t] })),
             borderColor: colour.blue, backgroundColor: colour.blue, pointRadius: 0, borderWidth: 2,
           });
         }
       }
-      observationCharts.push(new Chart(canvas, { type: 'scatter', data: { datasets }, options: timeOptions('People') }));
+      const options = timeOptions('People');
+      options.plugins.legend.labels.filter = hideBands.filter;
+      observationCharts.push(new Chart(canvas, { type: 'scatter', data: { datasets }, options }));
     }
   }
 
@@ -694,16 +795,26 @@
     if (data.preview) {
       note(`A preview of ${data.source}: the places, roads and events as written, before anything is simulated.`);
     } else {
-      const modes = runs.map((r) => r.mode === 'expected'
-        ? `${humanVariant(r)}: the model's expected values (no chance involved)`
-        : `${humanVariant(r)}: one simulated run (chance involved; random seed ${r.seed}); another run gives somewhat different figures`);
+      const modes = runs.map((r) => {
+        if (r.ensemble) {
+          const swept = r.ensemble.parameters.length ? ` and different values of ${r.ensemble.parameters.join(', ')}` : '';
+          return `${runLabel(r)}: ${number(r.ensemble.usable)} simulated runs${r.ensemble.sweep ? ' of the sweep ' + r.ensemble.sweep : ''} ` +
+            `(${r.ensemble.usable < r.ensemble.members ? 'of ' + number(r.ensemble.members) + ', the others unusable; ' : ''}` +
+            `chance involved, each run with its own random seed${swept}); each figure is the median over the runs and ` +
+            '"5–95%" the range between the 5th and the 95th percentile of the runs; the map and the charts of camps ' +
+            'and towns show, for each place and day, the median over the runs';
+        }
+        return r.mode === 'expected'
+          ? `${humanVariant(r)}: the model's expected values (no chance involved)`
+          : `${humanVariant(r)}: one simulated run (chance involved; random seed ${r.seed}); another run gives somewhat different figures`;
+      });
       note(`How the figures were made: ${modes.join('; ')}.`);
       note('"Newly displaced, away from home": people in places of refuge, on the road or queueing at a full road, less the ' +
         `${number(initialDisplaced)} already displaced on ${longDate(0)}. "At border crossings": displaced people at border ` +
         'crossings and the queues there. "Without shelter": displaced people beyond a place\'s shelter capacity.');
       const noCapacity = runs.filter((r) => !Array.isArray(r.capacity)).map((r) => r.file);
       if (noCapacity.length) {
-        note(`Shelter capacity over time is not recorded in ${noCapacity.join(', ')} (files written before Haven recorded it): ` +
+        note(`Shelter capacity over time is not recorded in ${noCapacity.join(', ')} (an ensemble, or a run file written before Haven recorded it): ` +
           'the charts show capacity as the scenario sets it, where it gives a number, with its capacity changes; places ' +
           'whose capacity the model derives from their population show none.');
       }

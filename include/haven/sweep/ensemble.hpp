@@ -16,6 +16,7 @@ namespace haven {
 struct EnsembleFile {
   std::string scenario_name;
   std::string variant;
+  std::string variant_description;  // empty in ensembles gathered before it was kept
   std::string sweep_name;
   std::string mode;
   std::string start_date;
