@@ -2,17 +2,28 @@
 
 #include <fmt/format.h>
 
+#include <deque>
+#include <filesystem>
+#include <map>
+
 #include "cli.hpp"
 #include "common.hpp"
 #include "haven/io/export.hpp"
 #include "haven/io/output.hpp"
 #include "haven/scenario/load.hpp"
+#include "haven/sweep/ensemble.hpp"
 
 namespace haven::app {
 
 ExportCommands::ExportCommands(CLI::App& app) {
-  export_ = app.add_subcommand("export", "Write a run file as CSV tables (with HXL tags) and GeoJSON layers");
-  export_->add_option("file", args_.file, "Run file (.h5)")->required()->check(CLI::ExistingFile);
+  export_ = app.add_subcommand(
+      "export", "Write run files (or an ensemble's summary) as CSV tables (with HXL tags) and GeoJSON layers");
+  export_
+      ->add_option("files", args_.files,
+                   "Run files (.h5; several: summary.csv with a row each, their tables in a folder each), or "
+                   "ensembles (ensemble.h5: a summary.csv row per member)")
+      ->required()
+      ->check(CLI::ExistingFile);
   export_->add_option("--format", args_.formats, "csv, geojson or both ('csv,geojson'; default: both)")
       ->delimiter(',')
       ->check(CLI::IsMember({"csv", "geojson"}));
@@ -28,10 +39,6 @@ std::optional<int> ExportCommands::dispatch(std::ostream& out, std::ostream& err
 }
 
 int ExportCommands::run_export(std::ostream& out, std::ostream& err) {
-  const RunFile run = read_run_file(args_.file);
-  // The file carries its resolved scenario: corridor ends and origin-destination names come from it.
-  const auto loaded = load_scenario_text(run.scenario_yaml, args_.file + " (scenario_yaml)");
-  if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
   ExportOptions options;
   const bool all = args_.formats.empty();
   for (const auto& format : args_.formats) {
@@ -42,7 +49,63 @@ int ExportCommands::run_export(std::ostream& out, std::ostream& err) {
   options.hxl = !args_.no_hxl;
   options.overwrite = args_.overwrite;
   options.geojson_series = args_.series;
-  for (const auto& path : export_run(run, *loaded.scenario, args_.directory, options)) {
+
+  // With several files, each run file's tables go into a folder named after it: the names must differ.
+  std::map<std::string, std::string> folders;  // folder -> the file it is for
+  bool any_tables = false;
+  for (const auto& file : args_.files) {
+    if (is_ensemble_file(file)) continue;
+    any_tables = true;
+    const std::string folder = std::filesystem::path(file).stem().string();
+    if (args_.files.size() > 1) {
+      if (const auto [at, added] = folders.emplace(folder, file); !added) {
+        err << fmt::format(
+            "haven export: {} and {} would both write their tables into {}/; rename one of them, or export them "
+            "one at a time\n",
+            at->second, file, (std::filesystem::path(args_.directory) / folder).string());
+        return exit_bad_input;
+      }
+    }
+  }
+  if (!options.csv && !any_tables) {
+    err << "haven export: an ensemble exports only summary.csv (a row per member); ask for --format csv, or export "
+           "a member's run file (runs/member_NNNN.h5) for its layers\n";
+    return exit_bad_input;
+  }
+
+  // Everything is read before anything is written. Deques: the exported runs point into them.
+  std::deque<RunFile> run_files;
+  std::deque<EnsembleFile> ensembles;
+  std::deque<Scenario> scenarios;
+  std::vector<ExportedRun> runs;
+  for (const auto& file : args_.files) {
+    const std::string name = std::filesystem::path(file).filename().string();
+    if (is_ensemble_file(file)) {
+      EnsembleFile& ensemble = ensembles.emplace_back(read_ensemble_file(file, true));
+      err << missing_sources_warning(file, ensemble);
+      if (ensemble.runs.empty()) {
+        err << fmt::format("haven: error: {}: none of its {} members can be read (see its status)\n", file,
+                           ensemble.members);
+        return exit_failure;
+      }
+      const auto loaded = load_scenario_text(ensemble.scenario_yaml, file + " (scenario_yaml)");
+      if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
+      const Scenario& scenario = scenarios.emplace_back(*loaded.scenario);
+      for (std::size_t r = 0; r < ensemble.runs.size(); ++r) {
+        RunFile& member = ensemble.runs[r];
+        if (member.description.empty()) member.description = scenario.description;
+        runs.push_back({&member, &scenario, name, ensemble.run_member[r], false, {}});
+      }
+      continue;
+    }
+    const RunFile& run = run_files.emplace_back(read_run_file(file));
+    // The file carries its resolved scenario: corridor ends and origin-destination names come from it.
+    const auto loaded = load_scenario_text(run.scenario_yaml, file + " (scenario_yaml)");
+    if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
+    runs.push_back(
+        {&run, &scenarios.emplace_back(*loaded.scenario), name, -1, true, std::filesystem::path(file).stem().string()});
+  }
+  for (const auto& path : export_runs(runs, args_.directory, options)) {
     out << fmt::format("wrote {}\n", path.string());
   }
   return exit_ok;

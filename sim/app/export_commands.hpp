@@ -1,5 +1,5 @@
 #pragma once
-// `haven export`: a run file as CSV tables and GeoJSON layers for spreadsheets, HDX and GIS.
+// `haven export`: run files (and ensembles) as CSV tables and GeoJSON layers for spreadsheets, HDX and GIS.
 
 #include <CLI/CLI.hpp>
 #include <optional>
@@ -21,7 +21,7 @@ class ExportCommands {
 
   CLI::App* export_ = nullptr;
   struct {
-    std::string file;
+    std::vector<std::string> files;
     std::vector<std::string> formats;
     std::string directory;
     bool no_hxl = false;

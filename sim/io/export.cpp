@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "haven/util/date.hpp"
+#include "haven/util/text.hpp"
 
 namespace haven {
 
@@ -212,13 +213,21 @@ ExportTable origin_destination_table(const RunFile& run, const Scenario& scenari
   return table;
 }
 
-ExportTable summary_table(const RunFile& run) {
+namespace {
+
+std::vector<std::string> summary_row(const RunFile& run, const std::string& file, std::int64_t member);
+
+}  // namespace
+
+ExportTable summary_table(const std::vector<ExportedRun>& runs) {
   ExportTable table;
-  table.header = {"scenario",
+  table.header = {"file",
+                  "scenario",
                   "variant",
                   "description",
                   "mode",
                   "seed",
+                  "member",
                   "start_date",
                   "end_date",
                   "displaced",
@@ -228,11 +237,13 @@ ExportTable summary_table(const RunFile& run) {
                   "unsheltered_peak",
                   "unsheltered_peak_date",
                   "in_transit_end"};
-  table.hxl = {"#meta+scenario",
+  table.hxl = {"#meta+file",
+               "#meta+scenario",
                "#meta+variant",
                "#description",
                "#meta+mode",
                "#meta+seed",
+               "#meta+member",
                "#date+start",
                "#date+end",
                "#affected+displaced+cumulative+ind",
@@ -242,6 +253,13 @@ ExportTable summary_table(const RunFile& run) {
                "#affected+displaced+unsheltered+ind",
                "#date+unsheltered_peak",
                "#affected+displaced+transit+ind"};
+  for (const auto& exported : runs) table.rows.push_back(summary_row(*exported.run, exported.file, exported.member));
+  return table;
+}
+
+namespace {
+
+std::vector<std::string> summary_row(const RunFile& run, const std::string& file, std::int64_t member) {
   const Dates date(run);
   const std::size_t t_count = run.times(), n = run.nodes();
   auto sum_at = [&](const std::vector<std::int64_t>& v, std::size_t t, std::size_t width) {
@@ -269,17 +287,21 @@ ExportTable summary_table(const RunFile& run) {
     if (peak == 0) unsheltered_peak_date.clear();  // nobody unsheltered: no peak day
   }
   const bool any = t_count > 0;
-  table.rows.push_back(
-      {run.scenario_name, run.variant, run.variant_description.empty() ? run.description : run.variant_description,
-       run.mode, fmt::format("{}", run.seed), any ? date(run.time_days.front()) : "",
-       any ? date(run.time_days.back()) : "",
-       any && !run.cumulative_displaced.empty() ? fmt::format("{}", run.cumulative_displaced.back()) : "",
-       any && !run.displaced_present.empty() ? fmt::format("{}", sum_at(run.displaced_present, t_count - 1, n)) : "",
-       sum_all(run.arrivals), sum_all(run.returns), unsheltered_peak, unsheltered_peak_date,
-       any && !run.in_transit.empty() ? fmt::format("{}", sum_at(run.in_transit, t_count - 1, run.corridor_name.size()))
-                                      : ""});
-  return table;
+  return {file, run.scenario_name, run.variant,
+          run.variant_description.empty() ? run.description : run.variant_description, run.mode,
+          // Seeds a spreadsheet cannot hold exactly (above 2^53) as manifest.csv writes them, so they stay text.
+          run.seed > (std::uint64_t{1} << 53) ? seed_hex(run.seed) : fmt::format("{}", run.seed),
+          member < 0 ? std::string() : fmt::format("{}", member), any ? date(run.time_days.front()) : "",
+          any ? date(run.time_days.back()) : "",
+          any && !run.cumulative_displaced.empty() ? fmt::format("{}", run.cumulative_displaced.back()) : "",
+          any && !run.displaced_present.empty() ? fmt::format("{}", sum_at(run.displaced_present, t_count - 1, n)) : "",
+          sum_all(run.arrivals), sum_all(run.returns), unsheltered_peak, unsheltered_peak_date,
+          any && !run.in_transit.empty()
+              ? fmt::format("{}", sum_at(run.in_transit, t_count - 1, run.corridor_name.size()))
+              : ""};
 }
+
+}  // namespace
 
 std::string to_csv(const ExportTable& table, bool hxl) {
   std::string out;
@@ -385,18 +407,26 @@ std::string corridors_geojson(const RunFile& run, const Scenario& scenario, bool
   return out + "\n]}\n";
 }
 
-std::vector<fs::path> export_run(const RunFile& run, const Scenario& scenario, const fs::path& directory,
-                                 const ExportOptions& options) {
-  std::vector<std::pair<std::string, std::string>> files;  // name, content
-  if (options.csv) {
-    files.emplace_back("nodes_daily.csv", to_csv(node_day_table(run, scenario), options.hxl));
-    files.emplace_back("corridors_daily.csv", to_csv(corridor_day_table(run, scenario), options.hxl));
-    files.emplace_back("origin_destination.csv", to_csv(origin_destination_table(run, scenario), options.hxl));
-    files.emplace_back("summary.csv", to_csv(summary_table(run), options.hxl));
-  }
-  if (options.geojson) {
-    files.emplace_back("nodes.geojson", nodes_geojson(run, scenario, options.geojson_series));
-    files.emplace_back("corridors.geojson", corridors_geojson(run, scenario, options.geojson_series));
+std::vector<fs::path> export_runs(const std::vector<ExportedRun>& runs, const fs::path& directory,
+                                  const ExportOptions& options) {
+  std::vector<std::pair<fs::path, std::string>> files;  // name under `directory`, content
+  if (options.csv) files.emplace_back("summary.csv", to_csv(summary_table(runs), options.hxl));
+  const bool one = runs.size() == 1;
+  for (const auto& exported : runs) {
+    if (!exported.tables) continue;
+    const RunFile& run = *exported.run;
+    const Scenario& scenario = *exported.scenario;
+    const fs::path folder = one ? fs::path() : fs::path(exported.folder);
+    if (options.csv) {
+      files.emplace_back(folder / "nodes_daily.csv", to_csv(node_day_table(run, scenario), options.hxl));
+      files.emplace_back(folder / "corridors_daily.csv", to_csv(corridor_day_table(run, scenario), options.hxl));
+      files.emplace_back(folder / "origin_destination.csv",
+                         to_csv(origin_destination_table(run, scenario), options.hxl));
+    }
+    if (options.geojson) {
+      files.emplace_back(folder / "nodes.geojson", nodes_geojson(run, scenario, options.geojson_series));
+      files.emplace_back(folder / "corridors.geojson", corridors_geojson(run, scenario, options.geojson_series));
+    }
   }
   // Every existing file is named at once, before anything is written.
   if (!options.overwrite) {
@@ -410,12 +440,14 @@ std::vector<fs::path> export_run(const RunFile& run, const Scenario& scenario, c
     }
   }
   std::error_code error;
-  fs::create_directories(directory, error);
-  if (error) throw std::runtime_error(fmt::format("cannot create {}: {}", directory.string(), error.message()));
   std::vector<fs::path> written;
   for (const auto& [name, content] : files) {
     const fs::path target = directory / name;
-    const fs::path temporary = directory / ("." + name + ".partial");
+    fs::create_directories(target.parent_path(), error);
+    if (error) {
+      throw std::runtime_error(fmt::format("cannot create {}: {}", target.parent_path().string(), error.message()));
+    }
+    const fs::path temporary = target.parent_path() / ("." + name.filename().string() + ".partial");
     {
       std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
       out << content;

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "../support.hpp"
 #include "haven/engine/simulation.hpp"
 #include "haven/io/export.hpp"
@@ -51,7 +53,7 @@ TEST_CASE("every export table has one HXL tag per column and rows as wide as the
   const auto f = valley_run("tables", {"nodes.southtown.pcode=VL0101"});
   const Scenario& s = *f.loaded.scenario;
   for (const auto& table : {node_day_table(f.run, s), corridor_day_table(f.run, s), origin_destination_table(f.run, s),
-                            summary_table(f.run)}) {
+                            summary_table({{.run = &f.run, .scenario = &s, .file = "valley.h5"}})}) {
     CHECK(table.hxl.size() == table.header.size());
     CHECK_FALSE(table.rows.empty());
     for (const auto& row : table.rows) REQUIRE(row.size() == table.header.size());
@@ -77,11 +79,12 @@ TEST_CASE("export refuses to overwrite and names every file that exists and writ
   const auto f = valley_run("overwrite");
   const fs::path out = f.dir / "out";
   ExportOptions options{.csv = true, .geojson = true};
-  CHECK(export_run(f.run, *f.loaded.scenario, out, options).size() == 6);
+  const std::vector<ExportedRun> runs = {{.run = &f.run, .scenario = &*f.loaded.scenario, .file = "valley.h5"}};
+  CHECK(export_runs(runs, out, options).size() == 6);
   haven::test::write_text(out / "summary.csv", "mine");
   fs::remove(out / "nodes.geojson");
   try {
-    export_run(f.run, *f.loaded.scenario, out, options);
+    export_runs(runs, out, options);
     FAIL("expected an error");
   } catch (const std::runtime_error& e) {
     const std::string message = e.what();
@@ -92,10 +95,40 @@ TEST_CASE("export refuses to overwrite and names every file that exists and writ
   CHECK(haven::test::read_text(out / "summary.csv") == "mine");
   CHECK_FALSE(fs::exists(out / "nodes.geojson"));  // nothing written when anything exists
   options.overwrite = true;
-  CHECK(export_run(f.run, *f.loaded.scenario, out, options).size() == 6);
+  CHECK(export_runs(runs, out, options).size() == 6);
   CHECK(haven::test::read_text(out / "summary.csv") != "mine");
   for (const auto& entry : fs::directory_iterator(out)) {
     CHECK(entry.path().string().find(".partial") == std::string::npos);
   }
   fs::remove_all(f.dir);
+}
+
+TEST_CASE("export of several runs: one summary row each, in order, and each run's tables in its own folder") {
+  const auto base = valley_run("several_base");
+  const auto other = valley_run("several_other", {"parameters.threat_kernel_km=3"});
+  const fs::path out = base.dir / "out";
+  const std::vector<ExportedRun> runs = {
+      {.run = &base.run, .scenario = &*base.loaded.scenario, .file = "base.h5", .folder = "base"},
+      {.run = &other.run, .scenario = &*other.loaded.scenario, .file = "other.h5", .folder = "other"},
+      // An ensemble member gives a summary row only.
+      {.run = &other.run, .scenario = &*other.loaded.scenario, .file = "ensemble.h5", .member = 4, .tables = false}};
+  const auto summary = summary_table(runs);
+  REQUIRE(summary.rows.size() == 3);
+  CHECK(summary.header[0] == "file");
+  CHECK(summary.rows[0][0] == "base.h5");
+  CHECK(summary.rows[1][0] == "other.h5");
+  CHECK(summary.rows[2][0] == "ensemble.h5");
+  const auto member = std::find(summary.header.begin(), summary.header.end(), "member") - summary.header.begin();
+  CHECK(summary.rows[0][static_cast<std::size_t>(member)].empty());
+  CHECK(summary.rows[2][static_cast<std::size_t>(member)] == "4");
+  CHECK(summary.rows[0] != summary.rows[1]);  // other values, other figures
+  const auto written = export_runs(runs, out, ExportOptions{.csv = true, .geojson = true});
+  CHECK(written.size() == 1 + 2 * 5);
+  CHECK(fs::exists(out / "summary.csv"));
+  CHECK(fs::exists(out / "base" / "nodes_daily.csv"));
+  CHECK(fs::exists(out / "other" / "corridors.geojson"));
+  CHECK_FALSE(fs::exists(out / "nodes_daily.csv"));
+  CHECK(haven::test::read_text(out / "summary.csv").find("\r\n#meta+file,") != std::string::npos);
+  fs::remove_all(base.dir);
+  fs::remove_all(other.dir);
 }

@@ -240,3 +240,93 @@ def test_run_summary_arrivals_agree_with_the_file(run_file: Path):
     for line in destinations:
         name, number = line.strip().rsplit(None, 1)
         assert totals[name.strip()] == int(number.replace(",", ""))
+
+
+# ---- summary.csv per run / variant, and per ensemble member ----
+
+SUMMARY_SWEEP = """sweep:
+  name: export_ensemble
+  scenario: {scenario}
+  seed: 11
+  replicates: 2
+  days: 30
+design:
+  method: list
+  points:
+    - {{threat_kernel_km: 0.5}}
+    - {{threat_kernel_km: 2}}
+"""
+
+
+def summary_of(path: Path, member=None) -> dict:
+    """The summary.csv figures of a run file, or of one member of an ensemble, read from the HDF5 file."""
+    with h5py.File(path, "r") as f:
+        pick = (lambda name: f[name][member]) if member is not None else (lambda name: f[name][:])
+        return {"displaced": int(pick("cumulative_displaced")[-1]),
+                "displaced_present_end": int(pick("displaced_present")[-1].sum()),
+                "arrivals": int(pick("arrivals").sum()), "returns": int(pick("returns").sum()),
+                "unsheltered_peak": int(pick("unsheltered").sum(axis=1).max()),
+                "in_transit_end": int(pick("in_transit")[-1].sum())}
+
+
+def test_several_runs_give_one_summary_row_each_and_a_folder_each(tmp_path: Path):
+    files = []
+    for variant in [None, "border_open", "bigger_camp"]:
+        path = tmp_path / f"valley-{variant or 'base'}.h5"
+        haven("run", str(SCENARIO), "--quiet", "-o", str(path), *(["--variant", variant] if variant else []))
+        files.append(path)
+    out = tmp_path / "exports"
+    haven("export", *map(str, files), "-o", str(out))
+    summary = read_csv(out / "summary.csv")
+    assert list(summary["file"]) == [p.name for p in files]
+    assert list(summary["variant"].fillna("")) == ["", "border_open", "bigger_camp"]
+    assert summary["member"].isna().all()
+    for row, path in zip(summary.to_dict("records"), files):
+        for column, value in summary_of(path).items():
+            assert row[column] == value, (path.name, column)
+        # Each run's own tables and layers, in a folder named after it.
+        for name in ["nodes_daily.csv", "corridors_daily.csv", "origin_destination.csv", "nodes.geojson"]:
+            assert (out / path.stem / name).is_file()
+    with open(out / "summary.csv", newline="", encoding="utf-8") as f:
+        header, tags = list(csv.reader(f))[:2]
+    assert all(HXL_TAG.match(tag) for tag in tags) and dict(zip(header, tags))["file"] == "#meta+file"
+    # --no-hxl: the plain table, the same rows.
+    plain = tmp_path / "plain"
+    haven("export", *map(str, files), "--format", "csv", "--no-hxl", "-o", str(plain))
+    assert read_csv(plain / "summary.csv", hxl=False).equals(summary)
+    assert not list(plain.glob("*/*.geojson"))
+
+
+def test_an_ensemble_gives_a_summary_row_per_member(tmp_path: Path):
+    (tmp_path / "sweep.yaml").write_text(SUMMARY_SWEEP.format(scenario=SCENARIO))
+    haven("sweep", str(tmp_path / "sweep.yaml"), "-o", str(tmp_path / "sweep"), "-q", "-j", "2")
+    haven("gather", str(tmp_path / "sweep"))
+    ensemble = tmp_path / "sweep" / "ensemble.h5"
+    haven("export", str(ensemble), "-o", str(tmp_path / "out"))
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["summary.csv"]  # no per-member tables
+    summary = read_csv(tmp_path / "out" / "summary.csv")
+    with h5py.File(ensemble, "r") as f:
+        seeds = f["seed"][:]
+        assert len(summary) == f.attrs["members"] == 4
+    assert list(summary["member"]) == [0, 1, 2, 3]
+    assert set(summary["file"]) == {"ensemble.h5"}
+    for row in summary.to_dict("records"):
+        member = row["member"]
+        # Seeds above 2^53 as manifest.csv writes them (0x + 16 hex digits), so Excel keeps them.
+        seed = int(seeds[member])
+        assert str(row["seed"]) == (f"0x{seed:016x}" if seed > 2**53 else str(seed))
+        for column, value in summary_of(ensemble, member).items():
+            assert row[column] == value, (member, column)
+    # Layers need a run file: an ensemble alone with --format geojson is refused, naming what to do.
+    refused = haven("export", str(ensemble), "--format", "geojson", "-o", str(tmp_path / "geo"), check=False)
+    assert refused.returncode == 2 and "runs/member_NNNN.h5" in refused.stderr
+    assert not (tmp_path / "geo").exists()
+
+
+def test_two_runs_of_the_same_name_are_refused(run_file: Path, tmp_path: Path):
+    (tmp_path / "elsewhere").mkdir()
+    shutil.copy(run_file, tmp_path / "elsewhere" / run_file.name)
+    result = haven("export", str(run_file), str(tmp_path / "elsewhere" / run_file.name), "-o", str(tmp_path / "out"),
+                   check=False)
+    assert result.returncode == 2 and "would both write their tables into" in result.stderr
+    assert not (tmp_path / "out").exists()

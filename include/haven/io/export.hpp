@@ -31,7 +31,19 @@ struct ExportTable {
 ExportTable node_day_table(const RunFile& run, const Scenario& scenario);
 ExportTable corridor_day_table(const RunFile& run, const Scenario& scenario);
 ExportTable origin_destination_table(const RunFile& run, const Scenario& scenario);
-ExportTable summary_table(const RunFile& run);
+
+// One run to export: a run file, or one member of an ensemble (which gives a row of summary.csv only).
+struct ExportedRun {
+  const RunFile* run = nullptr;
+  const Scenario* scenario = nullptr;  // the run's resolved scenario
+  std::string file;                    // the file's name, as summary.csv's `file` column gives it
+  std::int64_t member = -1;            // the ensemble member; -1 for a run file
+  bool tables = true;                  // write its own tables and layers (false: a summary row only)
+  std::string folder;                  // with several runs exported, the folder (under the output) for its tables
+};
+
+// summary.csv: one row per run (per variant, per ensemble member), in the order given.
+ExportTable summary_table(const std::vector<ExportedRun>& runs);
 
 // CSV text: UTF-8 with CRLF line ends (RFC 4180), quoted where needed.
 std::string to_csv(const ExportTable& table, bool hxl);
@@ -40,10 +52,11 @@ std::string to_csv(const ExportTable& table, bool hxl);
 std::string nodes_geojson(const RunFile& run, const Scenario& scenario, bool series);
 std::string corridors_geojson(const RunFile& run, const Scenario& scenario, bool series);
 
-// Writes the chosen formats into `directory` (created if missing) and returns the files written. Every file is
-// written to a temporary name and renamed; when one of them exists and `overwrite` is off, nothing is written and
-// std::runtime_error names the files that exist.
-std::vector<std::filesystem::path> export_run(const RunFile& run, const Scenario& scenario,
-                                              const std::filesystem::path& directory, const ExportOptions& options);
+// Writes the chosen formats into `directory` (created if missing) and returns the files written: summary.csv
+// (one row per run) and, for each run with `tables`, its tables and layers, in `directory` itself when it is the
+// only run, else in `directory / run.folder`. Every file is written to a temporary name and renamed; when one of
+// them exists and `overwrite` is off, nothing is written and std::runtime_error names the files that exist.
+std::vector<std::filesystem::path> export_runs(const std::vector<ExportedRun>& runs,
+                                               const std::filesystem::path& directory, const ExportOptions& options);
 
 }  // namespace haven
