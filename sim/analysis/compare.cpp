@@ -56,6 +56,33 @@ std::string csv_field(const std::string& text) {
 
 constexpr std::size_t label_limit = 28;
 
+// A run's label in at most `width` columns, keeping what tells the runs apart: the variant in brackets stays
+// whole and the scenario name is shortened (runs of one scenario with a long name would otherwise all read
+// "a_long_scenario_na…"). A label with no variant keeps its start and its end, an ellipsis between.
+std::string shorten_label(const std::string& label, std::size_t width) {
+  if (display_width(label) <= width || width < 8) return label;
+  const auto bracket = label.find(" [");
+  if (bracket != std::string::npos) {
+    const std::string scenario = label.substr(0, bracket), rest = label.substr(bracket);
+    constexpr std::size_t least_scenario = 8;  // "idlib_2…": enough to recognise it
+    if (display_width(rest) + least_scenario <= width) {
+      return shorten(scenario, width - display_width(rest)) + rest;
+    }
+    return shorten(scenario, least_scenario) + shorten(rest, width - least_scenario);
+  }
+  std::vector<std::string> characters;
+  for (const char c : label) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80 || characters.empty()) characters.emplace_back();
+    characters.back() += c;
+  }
+  const std::size_t head = (width - 1) / 2, tail = width - 1 - head;
+  std::string out;
+  for (std::size_t k = 0; k < head; ++k) out += characters[k];
+  out += "\u2026";
+  for (std::size_t k = characters.size() - tail; k < characters.size(); ++k) out += characters[k];
+  return out;
+}
+
 }  // namespace
 
 std::string ComparePoint::label() const {
@@ -262,7 +289,8 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
   add("present at the end", &WhatIfOutcome::displaced_present_end);
 
   std::size_t label_width = 3;
-  for (const auto& o : outcomes) label_width = std::max(label_width, display_width(shorten(o.label, label_limit)));
+  for (const auto& o : outcomes)
+    label_width = std::max(label_width, display_width(shorten_label(o.label, label_limit)));
   std::vector<std::size_t> widths;
   for (const auto& column : columns) {
     std::size_t w = display_width(column.header);
@@ -281,7 +309,7 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
     for (std::size_t c = begin; c < end; ++c) header += "  " + pad_left(columns[c].header, widths[c]);
     out += header + "\n";
     for (std::size_t r = 0; r < outcomes.size(); ++r) {
-      std::string line = pad_right(shorten(outcomes[r].label, label_limit), label_width);
+      std::string line = pad_right(shorten_label(outcomes[r].label, label_limit), label_width);
       for (std::size_t c = begin; c < end; ++c) line += "  " + pad_left(columns[c].cells[r], widths[c]);
       out += line + "\n";
     }
@@ -304,7 +332,7 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
                             points[p].kind == ComparePoint::Kind::end ? "end" : "peak",
                             o.point_day[p] ? fmt::format("{}", *o.point_day[p]) : "-");
       }
-      out += fmt::format("\n  {}  {}", pad_right(shorten(o.label, label_limit), label_width), days);
+      out += fmt::format("\n  {}  {}", pad_right(shorten_label(o.label, label_limit), label_width), days);
     }
     out += "\n";
   }
@@ -313,7 +341,7 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
     std::string names;
     for (const auto& [name, people] : o.top_destinations)
       names += fmt::format("{}{} {}", names.empty() ? "" : ", ", name, grouped(people));
-    out += shorten(fmt::format("  {}  {}", pad_right(shorten(o.label, label_limit), label_width),
+    out += shorten(fmt::format("  {}  {}", pad_right(shorten_label(o.label, label_limit), label_width),
                                names.empty() ? "(none)" : names),
                    width) +
            "\n";
@@ -323,7 +351,7 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
   if (any_description) {
     out += "what each run is\n";
     for (const auto& o : outcomes) {
-      out += shorten(fmt::format("  {}  {}", pad_right(shorten(o.label, label_limit), label_width),
+      out += shorten(fmt::format("  {}  {}", pad_right(shorten_label(o.label, label_limit), label_width),
                                  o.description.empty() ? "-" : o.description),
                      width) +
              "\n";

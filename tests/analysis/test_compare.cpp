@@ -63,6 +63,10 @@ TEST_CASE("compare's table fits 100 columns with long names and many points") {
   const std::string table = comparison_table(outcomes, points);
   CHECK(widest_line(table) <= 100);
   CHECK(table.find("\u2026") != std::string::npos);  // a shortened name
+  // Shortened, the runs still read apart: the variant stays, the long scenario name gives way.
+  INFO(table);
+  CHECK(table.find("a_province_with_a_r\u2026 [short]") != std::string::npos);
+  CHECK(table.find("a_provi\u2026 [an_extraordinaril\u2026") != std::string::npos);
   // The CSV keeps the full names.
   const std::string csv = comparison_csv(outcomes, points);
   CHECK(csv.find("an_extraordinarily_long_variant_name") != std::string::npos);
