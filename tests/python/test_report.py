@@ -430,3 +430,44 @@ def test_ensemble_among_run_files_in_chromium(ensembles, variant_runs, tmp_path)
         assert driver.get_log("browser") == []
     finally:
         close(driver, profile)
+
+
+# ---- colour-blind-safe palette ----
+
+# Okabe-Ito (the report's palette), and the neutral greys, white and paper tone of outlines and idle roads.
+OKABE_ITO = {"#0072b2", "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#d55e00", "#cc79a7", "#000000"}
+NEUTRAL = {"#777777", "#9a9a9a", "#8a8a8a", "#ffffff", "#fbfbf6"}
+COLOURS = """
+const hex = (c) => (typeof c === 'string' && c.startsWith('#')) ? c.slice(0, 7).toLowerCase() : String(c);
+const used = [];
+for (const chart of Object.values(Chart.instances)) {
+  for (const d of chart.data.datasets) {
+    for (const c of [d.borderColor, d.backgroundColor].flat()) if (c !== undefined) used.push(hex(c));
+  }
+}
+for (const p of document.querySelectorAll('#map .leaflet-overlay-pane path')) {
+  for (const a of ['stroke', 'fill']) {
+    const c = p.getAttribute(a);
+    if (c && c !== 'none') used.push(hex(c));
+  }
+}
+return Array.from(new Set(used));
+"""
+
+
+def test_every_colour_is_from_the_colour_blind_safe_palette(ensembles, variant_runs, tmp_path):
+    # Run files and an ensemble: every chart's lines and bands and every map mark, on several days.
+    out = tmp_path / "palette.html"
+    haven("report", *variant_runs, ensembles[0], "-o", out)
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        used = set()
+        for share in [0, 0.3, 0.6, 1]:
+            driver.execute_script("const s = document.getElementById('day'); s.value = String(Math.floor(s.max * "
+                                  f"{share})); s.dispatchEvent(new Event('input'));")
+            used |= set(driver.execute_script(COLOURS))
+        assert len(used & OKABE_ITO) >= 6, used
+        assert used <= OKABE_ITO | NEUTRAL, used - OKABE_ITO - NEUTRAL
+    finally:
+        close(driver, profile)
