@@ -41,7 +41,7 @@
     const k = corridors[c];
     return k ? `${nodeName(k.from)} – ${nodeName(k.to)}` : 'a road';
   };
-  const humanVariant = (run) => run.variant ? run.variant.replace(/_/g, ' ') : 'as observed (no variant)';
+  const humanVariant = (run) => run.variant ? run.variant.replace(/_/g, ' ') : 'the scenario as written';
   // An ensemble (haven sweep + gather) is many runs of one variant: its label says how many.
   const runLabel = (run) => humanVariant(run) + (run.ensemble ? ` (${number(run.ensemble.usable)} runs)` : '');
 
@@ -65,6 +65,12 @@
     bombardment: colour.vermillion, capture: colour.purple, corridor_closure: colour.black, corridor_opening: colour.green,
     border_closure: colour.grey, border_opening: colour.green, ceasefire: colour.sky, capacity_change: colour.orange,
     evacuation: colour.blue,
+  };
+  // The timeline's legend, in the words of its rows.
+  const eventKindWords = {
+    bombardment: 'bombardment', capture: 'taken by force', corridor_closure: 'road closed', corridor_opening: 'road opened',
+    border_closure: 'border closed', border_opening: 'border opened', ceasefire: 'ceasefire', capacity_change: 'shelter places changed',
+    evacuation: 'evacuation',
   };
   const eventEnd = (e) => (e.end === null || e.end === undefined) ? data.days : e.end;
   const activeOn = (e, day) => e.start <= day && day < eventEnd(e);
@@ -317,7 +323,7 @@
             const base = figure(0, valueOf).value;
             const share = base !== 0 ? Math.abs(100 * (v - base) / base) : 0;
             const pct = base === 0 || v === base ? ''
-              : ` (${v > base ? '+' : '−'}${share < 0.5 ? 'under 1' : share.toFixed(0)}%)`;
+              : (share < 0.5 ? ' (under 1%)' : ` (${v > base ? '+' : '−'}${share.toFixed(0)}%)`);
             td.append(text('span', `${signed(v - base)}${pct}`, 'diff'));
           }
         }
@@ -494,7 +500,7 @@
       data: {
         labels: rows,
         datasets: [...byKind.entries()].map(([kind, points]) => ({
-          label: kind.replace(/_/g, ' '), data: points, backgroundColor: eventColour[kind] || colour.grey,
+          label: eventKindWords[kind] || kind.replace(/_/g, ' '), data: points, backgroundColor: eventColour[kind] || colour.grey,
         })),
       },
       options,
