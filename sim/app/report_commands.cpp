@@ -52,7 +52,8 @@ ReportCommands::ReportCommands(CLI::App& app) {
       "Write an HTML report (map, charts, headline figures) of run files, or preview a scenario before running it");
   report_
       ->add_option("inputs", args_.inputs,
-                   "Run files (.h5; several are compared, differences from the first), or one scenario (.yaml)")
+                   "Run files or ensembles (.h5; several are compared, differences from the first; an ensemble gives "
+                   "its median and 5-95% band), or one scenario (.yaml)")
       ->required();
   report_->add_option("--variant", args_.variant, "Variant to preview (scenario only)");
   report_->add_option("-o,--output", args_.output,
