@@ -103,7 +103,7 @@ TEST_CASE("export refuses to overwrite and names every file that exists and writ
   fs::remove_all(f.dir);
 }
 
-TEST_CASE("export of several runs: one summary row each, in order, and each run's tables in its own folder") {
+TEST_CASE("export of several runs gives one summary row each in order and each run its own folder of tables") {
   const auto base = valley_run("several_base");
   const auto other = valley_run("several_other", {"parameters.threat_kernel_km=3"});
   const fs::path out = base.dir / "out";
