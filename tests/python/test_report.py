@@ -176,6 +176,10 @@ MAP_STATE = """
 const paths = Array.from(document.querySelectorAll('#map .leaflet-overlay-pane path'));
 return [paths.length, paths.map((p) => p.getAttribute('d') + p.getAttribute('stroke-width') + p.getAttribute('fill')).join('|')];
 """
+AXES = """
+return Object.values(Chart.instances).filter((c) => c.canvas.offsetParent !== null).flatMap((c) =>
+  Object.values(c.scales).map((s) => [c.canvas.id || '(place chart)', s.axis, s.options.title.display ? s.options.title.text : '']));
+"""
 REQUESTS = """
 return performance.getEntriesByType('resource').map((e) => e.name)
   .concat(performance.getEntriesByType('navigation').map((e) => e.name));
@@ -196,6 +200,9 @@ def check_page(driver, name: str, tmp_path: Path, expect_charts: int):
     assert len(canvases) >= expect_charts, canvases
     for label, width, height, inked in canvases:
         assert width > 100 and height > 50 and inked > 500, (label, width, height, inked)
+    # Every axis is labelled (the timeline's rows are their own labels).
+    for chart, axis, title in driver.execute_script(AXES):
+        assert title or (chart == "timeline" and axis == "y"), (chart, axis)
     # The slider replays the period: another day, another map.
     before = driver.execute_script(MAP_STATE)[1]
     driver.execute_script("const s = document.getElementById('day'); s.value = String(Math.floor(s.max * 0.6));"
