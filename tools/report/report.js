@@ -211,7 +211,7 @@
     const f = (valueOf) => figure(selected, valueOf);
     const band = (fig, close) => (fig.p05 === undefined ? close : ` (${bandWords(fig)})${close}`);
     if (a.members) {
-      item([`${number(a.members.length)} simulated runs of this variant: each figure is the median over the runs, `
+      item([`${number(a.members.length)} simulated runs of ${run.variant ? 'this variant' : 'the scenario'}: each figure is the median over the runs, `
         + 'with the range 9 runs in 10 fall within (5–95%).']);
     }
     const leftHome = f((m) => m.leftHome);
@@ -614,7 +614,7 @@
             : run.arrivals.map((r) => (total += sum(r)));
         }
         if (model) {
-          const label = `Model (${runLabel(run)}${a.band ? ', median' : ''})`;
+          const label = `Model: ${runLabel(run)}${a.band ? ', median' : ''}`;
           if (obs.variable === 'cumulative_displaced' && obs.node < 0) {
             model = a.cumulative;
             datasets.push(...bandDatasets(a, 'cumulative', colour.blue, label).map((d) => Object.assign(d, { type: 'line' })));
@@ -759,7 +759,7 @@
   legendItem(colour.orange, 'camp');
   legendItem(colour.green, 'border crossing, open');
   legendItem(colour.vermillion, 'border crossing, closed');
-  legendItem(null, 'circle ringed red: people without shelter', `border:2px solid ${colour.vermillion};border-radius:50%;width:12px;height:12px`);
+  if (!data.preview) legendItem(null, 'circle ringed red: people without shelter', `border:2px solid ${colour.vermillion};border-radius:50%;width:12px;height:12px`);
   legendItem(null, data.preview ? 'circle area: people living there' : 'circle area: displaced people present', `border:1px solid ${colour.grey};border-radius:50%;width:12px;height:12px`);
   legendItem(null, data.preview ? 'road' : 'road: width = people setting off that day', `background:${colour.blue};height:4px`);
   legendItem(null, 'road closed', `border-top:3px dashed ${colour.vermillion};height:0`);
