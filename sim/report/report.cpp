@@ -372,15 +372,13 @@ void write_ensemble(Json& json, const EnsembleFile& ensemble, const Scenario& sc
       {"in_transit", &RunFile::in_transit}};
   for (const auto& [name, series] : tables) json.key(name).table(member_median(ensemble.runs, series), times);
   json.key("cumulative_displaced").array(member_median(ensemble.runs, &RunFile::cumulative_displaced));
-  // The headline series of the members' medians would not add up; the page takes medians of members' figures.
+  // Medians taken place by place do not add up to the median of the totals, so every member's own totals go too:
+  // the page takes its figures and bands over them.
   json.key("member_totals").open('[');
   for (const auto& member : ensemble.runs) {
     json.comma();
     write_totals(json, run_totals(member, scenario));
   }
-  json.close(']');
-  json.key("member_seeds").open('[');
-  for (const auto& member : ensemble.runs) json.comma().str(fmt::format("{}", member.seed));
   json.close(']');
   json.close('}');
 }
@@ -415,8 +413,7 @@ std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_
         throw std::runtime_error(fmt::format("{}: none of its {} members is usable (run the sweep, then gather)",
                                              file.string(), ensemble.members));
       }
-      RunFile reference = ensemble.runs.front();
-      const Scenario scenario = scenario_of_run(reference, file);
+      const Scenario scenario = scenario_of_run(ensemble.runs.front(), file);
       if (first) {
         write_common(json, scenario, file.filename().string());
         json.key("runs").open('[');
