@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <sstream>
@@ -35,7 +36,9 @@ TEST_CASE("CLI transcripts match their golden files") {
   CHECK(!cases.empty());
   for (const auto& path : cases) {
     CAPTURE(path.stem().string());
-    const fs::path tmp = fs::temp_directory_path() / ("haven-golden-" + path.stem().string());
+    // The process id in the name: suites of several checkouts or presets may run at once on one machine.
+    const fs::path tmp = fs::temp_directory_path() /
+                         fmt::format("haven-golden-{}-{}", static_cast<long>(getpid()), path.stem().string());
     fs::remove_all(tmp);
     fs::create_directories(tmp);
     const fs::path setup = fs::path(path).replace_extension(".setup");
