@@ -120,6 +120,18 @@
       cumulative: totals.cumulative_displaced,
     };
   }
+  // The same totals from the per-place tables, for data that does not carry them (haven serve's runs): the
+  // definition of run_totals in sim/report/report.cpp.
+  function totalsOfTables(run, borderCols) {
+    const rows = run.time.map((_, t) => t);
+    return {
+      away: rows.map((t) => sum(run.displaced_present[t]) + sum(run.in_transit[t]) + sum(run.waiting[t])),
+      unsheltered: rows.map((t) => sum(run.unsheltered[t])),
+      at_border: rows.map((t) => borderCols.reduce((acc, c) => acc + run.displaced_present[t][c] + run.waiting[t][c], 0)),
+      returns: rows.map((t) => sum(run.returns[t])),
+      cumulative_displaced: run.cumulative_displaced,
+    };
+  }
   function withPeaks(series, days) {
     const end = days.length - 1;
     return Object.assign(series, {
@@ -148,7 +160,7 @@
       a.members = members;
       a.band = band;
     } else {
-      a = withPeaks(seriesOfTotals(run.totals), run.time);
+      a = withPeaks(seriesOfTotals(run.totals || totalsOfTables(run, borderCols)), run.time);
     }
     const end = a.end;
     const placesAt = (t, series) => run.node_index.map((node, col) => [node, series[t][col]])
