@@ -19,11 +19,13 @@ std::string RunFileSeries::missing_reason(const Observation& observation, int da
                                                           : file_.displaced_present;
   if (series.empty()) return fmt::format("the file does not record {}", variable);
   if (variable != "cumulative_displaced") {
-    if (observation.node != no_node && !column_.contains(observation.node)) {
-      const auto node = static_cast<std::size_t>(observation.node);
+    for (const NodeIndex index :
+         observation.node != no_node ? std::vector<NodeIndex>{observation.node} : observation.nodes) {
+      if (column_.contains(index)) continue;
+      const auto node = static_cast<std::size_t>(index);
       return fmt::format("the file does not record node {}", node < node_ids_.size() ? node_ids_[node] : "?");
     }
-    if (observation.node == no_node && file_.node_index.size() != node_count_) {
+    if (observation.node == no_node && observation.nodes.empty() && file_.node_index.size() != node_count_) {
       return "the file records only some nodes, so it has no network-wide total";
     }
   }
@@ -43,6 +45,15 @@ std::optional<double> RunFileSeries::value(const Observation& observation, int d
   const std::size_t n = file_.nodes();
   auto node_total = [&](const std::vector<std::int64_t>& series, std::size_t t) -> std::optional<double> {
     if (series.empty()) return std::nullopt;
+    if (!observation.nodes.empty() && observation.node == no_node) {
+      double total = 0.0;  // an observation over a set of nodes: their sum
+      for (const NodeIndex index : observation.nodes) {
+        auto column = column_.find(index);
+        if (column == column_.end()) return std::nullopt;
+        total += static_cast<double>(series[t * n + column->second]);
+      }
+      return total;
+    }
     if (observation.node == no_node) {
       // A file recording a subset of nodes cannot give a network-wide total.
       if (file_.node_index.size() != node_count_) return std::nullopt;
@@ -87,14 +98,27 @@ void ObservationProbe::on_day(const DayRecord& r) {
     const auto& observation = scenario_.observations[k];
     const auto node = static_cast<Eigen::Index>(observation.node);
     double value = 0.0;
+    const bool over_nodes = observation.node == no_node && !observation.nodes.empty();
     if (observation.variable == "cumulative_displaced") {
       value = static_cast<double>(r.cumulative_displaced);
     } else if (observation.variable == "displaced_present") {
-      value = static_cast<double>(observation.node == no_node ? r.displaced_by_group->sum()
-                                                              : r.displaced_by_group->row(node).sum());
+      if (over_nodes) {
+        Count sum = 0;
+        for (const NodeIndex i : observation.nodes)
+          sum += r.displaced_by_group->row(static_cast<Eigen::Index>(i)).sum();
+        value = static_cast<double>(sum);
+      } else {
+        value = static_cast<double>(observation.node == no_node ? r.displaced_by_group->sum()
+                                                                : r.displaced_by_group->row(node).sum());
+      }
     } else if (observation.variable == "arrivals") {
-      cumulative_arrivals_[k] +=
-          static_cast<double>(observation.node == no_node ? r.arrivals->sum() : (*r.arrivals)(node));
+      Count arrived = 0;
+      if (over_nodes) {
+        for (const NodeIndex i : observation.nodes) arrived += (*r.arrivals)(static_cast<Eigen::Index>(i));
+      } else {
+        arrived = observation.node == no_node ? r.arrivals->sum() : (*r.arrivals)(node);
+      }
+      cumulative_arrivals_[k] += static_cast<double>(arrived);
       value = cumulative_arrivals_[k];
     }
     by_observation_[k].push_back(value / scale);

@@ -228,6 +228,14 @@ void write_events(Json& json, const Scenario& scenario) {
           } else if constexpr (std::is_same_v<A, Evacuation>) {
             json.key("node").num(std::int64_t{action.from}).key("to").num(std::int64_t{action.to});
             json.key("rate").num(action.rate_people_per_day);
+          } else if constexpr (std::is_same_v<A, ArmedConflict>) {
+            json.key("node").num(std::int64_t{action.node}).key("intensity").num(action.intensity);
+          } else if constexpr (std::is_same_v<A, CampClosure>) {
+            json.key("node").num(std::int64_t{action.node});
+          } else if constexpr (std::is_same_v<A, CountryClosure>) {
+            json.key("countries").open('[').comma().str(action.country_a).comma().str(action.country_b).close(']');
+          } else if constexpr (std::is_same_v<A, RedirectionEnd>) {
+            json.key("corridor").num(std::int64_t{action.corridor});
           }
         },
         event.action);
@@ -242,6 +250,11 @@ void write_observations(Json& json, const Scenario& scenario) {
     json.comma().open('{');
     json.key("id").str(observation.id).key("variable").str(observation.variable);
     json.key("node").num(std::int64_t{observation.node}).key("source").str(observation.source.publisher);
+    if (!observation.nodes.empty()) {
+      json.key("nodes").open('[');
+      for (const NodeIndex node : observation.nodes) json.comma().num(std::int64_t{node});
+      json.close(']');
+    }
     json.key("points").open('[');
     for (const auto& point : observation.points) {
       json.comma().open('[').comma().num(std::int64_t{point.day}).comma().num(point.value).close(']');

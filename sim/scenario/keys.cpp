@@ -10,6 +10,9 @@ constexpr std::array<std::string_view, 1> border_event = {"node"};
 constexpr std::array<std::string_view, 4> ceasefire = {"node", "lat", "lon", "radius_km"};
 constexpr std::array<std::string_view, 2> capacity_change = {"node", "capacity"};
 constexpr std::array<std::string_view, 3> evacuation = {"from", "to", "rate"};
+constexpr std::array<std::string_view, 2> armed_conflict = {"node", "intensity"};
+constexpr std::array<std::string_view, 1> camp_closure = {"node"};
+constexpr std::array<std::string_view, 1> country_closure = {"countries"};
 }  // namespace
 
 std::span<const std::string_view> event_specific_keys(std::string_view kind) {
@@ -20,6 +23,10 @@ std::span<const std::string_view> event_specific_keys(std::string_view kind) {
   if (kind == "ceasefire") return ceasefire;
   if (kind == "capacity_change") return capacity_change;
   if (kind == "evacuation") return evacuation;
+  if (kind == "armed_conflict") return armed_conflict;
+  if (kind == "camp_closure") return camp_closure;
+  if (kind == "country_closure") return country_closure;
+  if (kind == "redirection_end") return corridor_event;
   return {};
 }
 

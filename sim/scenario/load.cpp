@@ -407,6 +407,8 @@ class ScenarioDecoder {
     decode_events(top.get("events"));
     decode_observations(top.get("observations"));
     decode_outputs(top.get("outputs"));
+    decode_home_country(top.get("home_country"));
+    decode_departures(top.get("departures"));
     check_connectivity();
   }
 
@@ -696,8 +698,17 @@ class ScenarioDecoder {
         n.displaced_by_group.assign(s_.groups.size(), 0);
         if (auto v = m.get("population"); v.IsDefined()) n.residents_by_group = decode_population(v, p("population"));
         if (auto v = m.get("displaced"); v.IsDefined()) n.displaced_by_group = decode_population(v, p("displaced"));
-        if (auto v = m.get("capacity"); v.IsDefined())
-          n.capacity_people = reader_.number_in(v, p("capacity"), 0.0, max_population);
+        if (auto v = m.get("capacity"); v.IsDefined()) {
+          // `unlimited`: the node hosts anyone, whatever its residents (Flee's towns host people without any).
+          if (v.IsScalar() && v.Scalar() == "unlimited" && v.Tag() != "!") {
+            n.capacity_people = std::numeric_limits<double>::infinity();
+          } else if (v.IsScalar() && !v.Scalar().empty() && std::isalpha(static_cast<unsigned char>(v.Scalar()[0]))) {
+            reader_.error(v, p("capacity"),
+                          fmt::format("expected a number of people or 'unlimited', got '{}'", v.Scalar()));
+          } else {
+            n.capacity_people = reader_.number_in(v, p("capacity"), 0.0, max_population);
+          }
+        }
         if (auto v = m.get("admin_area"); v.IsDefined()) n.admin_area = reader_.string(v, p("admin_area")).value_or("");
         if (auto v = m.get("country"); v.IsDefined()) n.country = reader_.string(v, p("country")).value_or("");
         if (auto v = m.get("pcode"); v.IsDefined()) n.pcode = reader_.string(v, p("pcode")).value_or("");
@@ -860,6 +871,8 @@ class ScenarioDecoder {
         if (auto v = m.get("bidirectional"); v.IsDefined())
           c.bidirectional = reader_.boolean(v, p("bidirectional")).value_or(true);
         if (auto v = m.get("closed"); v.IsDefined()) c.closed = reader_.boolean(v, p("closed")).value_or(false);
+        if (auto v = m.get("forced_redirection"); v.IsDefined())
+          c.forced_redirection = reader_.boolean(v, p("forced_redirection")).value_or(false);
       }
       corridor_id_list_.push_back(c.id);
       s_.corridors.push_back(std::move(c));
@@ -1092,6 +1105,38 @@ class ScenarioDecoder {
           event.action = e;
           break;
         }
+        case 9: {
+          ArmedConflict a;
+          if (auto v = m.require("node"); v.IsDefined()) a.node = node_ref(v, p("node")).value_or(no_node);
+          if (auto v = m.get("intensity"); v.IsDefined())
+            a.intensity = reader_.number_in(v, p("intensity"), 0.0, 1.0).value_or(1.0);
+          event.action = a;
+          break;
+        }
+        case 10: {
+          CampClosure c;
+          if (auto v = m.require("node"); v.IsDefined()) c.node = node_ref(v, p("node")).value_or(no_node);
+          event.action = c;
+          break;
+        }
+        case 11:
+          event.action = decode_country_closure(m, path);
+          break;
+        case 12: {
+          RedirectionEnd r;
+          if (auto v = m.require("corridor"); v.IsDefined()) {
+            r.corridor = corridor_ref(v, p("corridor")).value_or(-1);
+            if (r.corridor >= 0 && static_cast<std::size_t>(r.corridor) < s_.corridors.size() &&
+                !s_.corridors[static_cast<std::size_t>(r.corridor)].forced_redirection) {
+              reader_.error(v, p("corridor"),
+                            fmt::format("corridor '{}' has no forced redirection to end; give it "
+                                        "'forced_redirection: true'",
+                                        s_.corridors[static_cast<std::size_t>(r.corridor)].id));
+            }
+          }
+          event.action = r;
+          break;
+        }
         default:
           break;
       }
@@ -1106,6 +1151,48 @@ class ScenarioDecoder {
                                   id, it->second));
       }
     }
+  }
+
+  // The distinct countries of the nodes, in file order.
+  std::vector<std::string> countries() const {
+    std::vector<std::string> known;
+    for (const auto& n : s_.nodes) {
+      if (!n.country.empty() && std::find(known.begin(), known.end(), n.country) == known.end())
+        known.push_back(n.country);
+    }
+    return known;
+  }
+
+  // `countries: [A, B]`: two different countries, each the `country` of some node.
+  CountryClosure decode_country_closure(MapReader& m, const std::string& path) {
+    CountryClosure closure;
+    auto v = m.require("countries");
+    if (!v.IsDefined() || !reader_.expect_sequence(v, join_path(path, "countries"))) return closure;
+    if (v.size() != 2) {
+      reader_.error(v, join_path(path, "countries"),
+                    fmt::format("expected two countries (every corridor between them closes), got {}", v.size()));
+      return closure;
+    }
+    const auto known = countries();
+    std::array<std::string, 2> names;
+    for (std::size_t k = 0; k < 2; ++k) {
+      const std::string item = join_path(path, fmt::format("countries[{}]", k));
+      auto name = reader_.string(v[k], item);
+      if (!name) continue;
+      if (!nodes_unreadable_ && std::find(known.begin(), known.end(), *name) == known.end()) {
+        reader_.error(v[k], item,
+                      fmt::format("no node has country '{}'{}", *name, did_you_mean(*name, std::span(known))));
+        continue;
+      }
+      names[k] = *name;
+    }
+    if (!names[0].empty() && names[0] == names[1]) {
+      reader_.error(v[1], join_path(path, "countries[1]"),
+                    "a country closure needs two different countries (it closes the corridors between them)");
+    }
+    closure.country_a = names[0];
+    closure.country_b = names[1];
+    return closure;
   }
 
   // A node, or lat/lon with radius_km; for ceasefires nothing at all means everywhere.
@@ -1159,7 +1246,29 @@ class ScenarioDecoder {
       auto p = [&](std::string_view key) { return join_path(path, key); };
       if (auto v = m.require("variable"); v.IsDefined())
         o.variable = reader_.choice(v, p("variable"), observation_variable_names).value_or("");
-      if (auto v = m.get("node"); v.IsDefined()) o.node = node_ref(v, p("node")).value_or(no_node);
+      if (m.exclusive("node", "nodes")) {
+        if (auto v = m.get("node"); v.IsDefined()) o.node = node_ref(v, p("node")).value_or(no_node);
+        if (auto v = m.get("nodes"); v.IsDefined() && reader_.expect_sequence(v, p("nodes"))) {
+          // The sum over these nodes, e.g. UNHCR's total over the camps.
+          if (v.size() == 0)
+            reader_.error(v, p("nodes"), "needs at least one node (or leave it out for the whole network)");
+          std::set<NodeIndex> seen;
+          for (std::size_t k = 0; k < v.size(); ++k) {
+            const std::string item = p(fmt::format("nodes[{}]", k));
+            if (auto index = node_ref(v[k], item)) {
+              if (!seen.insert(*index).second) {
+                reader_.error(v[k], item,
+                              fmt::format("node '{}' is listed twice", s_.nodes[static_cast<std::size_t>(*index)].id));
+              } else {
+                o.nodes.push_back(*index);
+              }
+            }
+          }
+          if (o.variable == "cumulative_displaced") {
+            reader_.error(v, p("nodes"), "cumulative_displaced is a network-wide total; it has no nodes");
+          }
+        }
+      }
       if ((o.variable == "arrivals" || o.variable == "displaced_present") && !m.has("node")) {
         // Without a node these are totals over the whole network, which is allowed.
       }
@@ -1181,6 +1290,57 @@ class ScenarioDecoder {
       }
       s_.observations.push_back(std::move(o));
     }
+  }
+
+  // ---- departures and home country ------------------------------------------------------------------------------
+  void decode_departures(const YAML::Node& node) {
+    if (!node.IsDefined()) return;
+    MapReader m(reader_, node, "departures", keys::departures);
+    if (!m.valid()) return;
+    if (auto v = m.require("mode"); v.IsDefined()) {
+      if (auto mode = reader_.choice(v, m.path("mode"), departure_mode_names)) {
+        s_.departures.mode = *mode == "given" ? DepartureMode::given : DepartureMode::predicted;
+      }
+    }
+    auto v = m.get("observation");
+    if (v.IsDefined()) {
+      if (auto id = reader_.string(v, m.path("observation"))) {
+        std::vector<std::string> ids;
+        for (const auto& o : s_.observations) ids.push_back(o.id);
+        if (std::find(ids.begin(), ids.end(), *id) == ids.end()) {
+          reader_.error(v, m.path("observation"),
+                        fmt::format("unknown observation '{}'{}", *id, did_you_mean(*id, std::span(ids))));
+        } else {
+          s_.departures.observation = *id;
+        }
+      }
+    }
+    if (s_.departures.mode == DepartureMode::given && !v.IsDefined() && !m.near_miss("observation")) {
+      reader_.error(node, "departures",
+                    "mode 'given' needs 'observation': the id of the observed series whose daily rise is the number "
+                    "of people who flee each day");
+    } else if (s_.departures.mode == DepartureMode::given && !s_.departures.observation.empty()) {
+      bool any_conflict = false;
+      for (const auto& e : s_.events) any_conflict = any_conflict || std::holds_alternative<ArmedConflict>(e.action);
+      if (!any_conflict) {
+        reader_.warning(node, "departures",
+                        "mode 'given' places departures over the nodes under armed conflict, and there is no "
+                        "armed_conflict event: nobody will leave");
+      }
+    }
+  }
+
+  void decode_home_country(const YAML::Node& node) {
+    if (!node.IsDefined()) return;
+    auto name = reader_.string(node, "home_country");
+    if (!name) return;
+    const auto known = countries();
+    if (!nodes_unreadable_ && std::find(known.begin(), known.end(), *name) == known.end()) {
+      reader_.error(node, "home_country",
+                    fmt::format("no node has country '{}'{}", *name, did_you_mean(*name, std::span(known))));
+      return;
+    }
+    s_.home_country = *name;
   }
 
   // ---- outputs --------------------------------------------------------------------------------------------------

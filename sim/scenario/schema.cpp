@@ -85,13 +85,15 @@ std::string event_schema() {
       {"lat", R"({"type": "number", "minimum": -90, "maximum": 90})"},
       {"lon", R"({"type": "number", "minimum": -180, "maximum": 180})"},
       {"radius_km", R"({"type": "number", "minimum": 0})"},
-      {"intensity", R"({"type": "number", "minimum": 0, "description": "strikes per day"})"},
+      {"intensity",
+       R"({"type": "number", "minimum": 0, "description": "bombardment: strikes per day; armed_conflict: Flee conflict intensity, 0 to 1"})"},
       {"by", text},
       {"corridor", text},
       {"capacity", R"({"type": "number", "minimum": 0})"},
       {"from", text},
       {"to", text},
-      {"rate", R"({"type": "number", "minimum": 0, "description": "people per day"})"}};
+      {"rate", R"({"type": "number", "minimum": 0, "description": "people per day"})"},
+      {"countries", R"({"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2})"}};
   return object(keys::event_all, types, {"kind"});
 }
 
@@ -115,23 +117,24 @@ std::string scenario_json_schema() {
                                     {"departure_factor", R"({"type": "number", "minimum": 0})"},
                                     {"speed_factor", R"({"type": "number", "exclusiveMinimum": 0})"}},
                                    {"id", "share"});
-  const std::string node = object(keys::node,
-                                  {{"id", identifier},
-                                   {"name", text},
-                                   {"kind", fmt::format(R"({{"enum": {}}})", string_array(node_kind_names))},
-                                   {"lat", R"({"type": "number", "minimum": -90, "maximum": 90})"},
-                                   {"lon", R"({"type": "number", "minimum": -180, "maximum": 180})"},
-                                   {"population", population},
-                                   {"displaced", population},
-                                   {"capacity", R"({"type": "number", "minimum": 0})"},
-                                   {"admin_area", text},
-                                   {"country", text},
-                                   {"control", text},
-                                   {"closed", boolean},
-                                   {"pcode", text},
-                                   {"admin1", text},
-                                   {"admin2", text}},
-                                  {"id", "kind", "lat", "lon"});
+  const std::string node =
+      object(keys::node,
+             {{"id", identifier},
+              {"name", text},
+              {"kind", fmt::format(R"({{"enum": {}}})", string_array(node_kind_names))},
+              {"lat", R"({"type": "number", "minimum": -90, "maximum": 90})"},
+              {"lon", R"({"type": "number", "minimum": -180, "maximum": 180})"},
+              {"population", population},
+              {"displaced", population},
+              {"capacity", R"({"anyOf": [{"type": "number", "minimum": 0}, {"const": "unlimited"}]})"},
+              {"admin_area", text},
+              {"country", text},
+              {"control", text},
+              {"closed", boolean},
+              {"pcode", text},
+              {"admin1", text},
+              {"admin2", text}},
+             {"id", "kind", "lat", "lon"});
   const std::string corridor = object(keys::corridor,
                                       {{"id", identifier},
                                        {"from", text},
@@ -141,7 +144,8 @@ std::string scenario_json_schema() {
                                        {"speed_km_per_day", R"({"type": "number", "exclusiveMinimum": 0})"},
                                        {"capacity_people_per_day", R"({"type": "number", "minimum": 1})"},
                                        {"bidirectional", boolean},
-                                       {"closed", boolean}},
+                                       {"closed", boolean},
+                                       {"forced_redirection", boolean}},
                                       {"from", "to", "length_km", "kind"});
   const std::string point = object(keys::observation_point,
                                    {{"day", whole},
@@ -155,6 +159,7 @@ std::string scenario_json_schema() {
              {{"id", identifier},
               {"variable", fmt::format(R"({{"enum": {}}})", string_array(observation_variable_names))},
               {"node", text},
+              {"nodes", R"({"type": "array", "minItems": 1, "items": {"type": "string"}})"},
               {"source", source},
               {"points", fmt::format(R"({{"type": "array", "items": {}}})", point)}},
              {"id", "variable", "source", "points"});
@@ -170,18 +175,23 @@ std::string scenario_json_schema() {
                              {"add_events", R"({"type": "array", "items": {"$ref": "#/$defs/event"}})"},
                              {"parameters", R"({"$ref": "#/$defs/parameters"})"},
                              {"set", R"({"type": "object"})"}});
-  const std::string root =
-      object(keys::top,
-             {{"scenario", scenario},
-              {"groups", fmt::format(R"({{"type": "array", "minItems": 1, "items": {}}})", group)},
-              {"nodes", fmt::format(R"({{"type": "array", "minItems": 1, "items": {}}})", node)},
-              {"corridors", fmt::format(R"({{"type": "array", "items": {}}})", corridor)},
-              {"events", R"({"type": "array", "items": {"$ref": "#/$defs/event"}})"},
-              {"parameters", R"({"$ref": "#/$defs/parameters"})"},
-              {"observations", fmt::format(R"({{"type": "array", "items": {}}})", observation)},
-              {"outputs", outputs},
-              {"variants", fmt::format(R"({{"type": "object", "additionalProperties": {}}})", variant)}},
-             {"scenario", "nodes"});
+  const std::string root = object(
+      keys::top,
+      {{"scenario", scenario},
+       {"groups", fmt::format(R"({{"type": "array", "minItems": 1, "items": {}}})", group)},
+       {"nodes", fmt::format(R"({{"type": "array", "minItems": 1, "items": {}}})", node)},
+       {"corridors", fmt::format(R"({{"type": "array", "items": {}}})", corridor)},
+       {"events", R"({"type": "array", "items": {"$ref": "#/$defs/event"}})"},
+       {"parameters", R"({"$ref": "#/$defs/parameters"})"},
+       {"observations", fmt::format(R"({{"type": "array", "items": {}}})", observation)},
+       {"outputs", outputs},
+       {"variants", fmt::format(R"({{"type": "object", "additionalProperties": {}}})", variant)},
+       {"departures",
+        object(keys::departures,
+               {{"mode", fmt::format(R"({{"enum": {}}})", string_array(departure_mode_names))}, {"observation", text}},
+               {"mode"})},
+       {"home_country", text}},
+      {"scenario", "nodes"});
   // Splice the root object's members after the schema header.
   return fmt::format(
       "{{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"$id\": "

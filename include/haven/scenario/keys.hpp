@@ -9,8 +9,9 @@
 
 namespace haven::keys {
 
-inline constexpr std::array<std::string_view, 9> top = {"scenario",   "groups",       "nodes",   "corridors", "events",
-                                                        "parameters", "observations", "outputs", "variants"};
+inline constexpr std::array<std::string_view, 11> top = {"scenario", "groups",     "nodes",        "corridors",
+                                                         "events",   "parameters", "observations", "outputs",
+                                                         "variants", "departures", "home_country"};
 inline constexpr std::array<std::string_view, 8> scenario = {"name",     "title", "description", "start_date",
                                                              "end_date", "days",  "seed",        "sources"};
 inline constexpr std::array<std::string_view, 3> source = {"publisher", "url", "note"};
@@ -18,15 +19,24 @@ inline constexpr std::array<std::string_view, 4> group = {"id", "share", "depart
 inline constexpr std::array<std::string_view, 15> node = {
     "id",         "name",    "kind",    "lat",    "lon",   "population", "displaced", "capacity",
     "admin_area", "country", "control", "closed", "pcode", "admin1",     "admin2"};
-inline constexpr std::array<std::string_view, 9> corridor = {
-    "id", "from", "to", "length_km", "kind", "speed_km_per_day", "capacity_people_per_day", "bidirectional", "closed"};
+inline constexpr std::array<std::string_view, 10> corridor = {"id",
+                                                              "from",
+                                                              "to",
+                                                              "length_km",
+                                                              "kind",
+                                                              "speed_km_per_day",
+                                                              "capacity_people_per_day",
+                                                              "bidirectional",
+                                                              "closed",
+                                                              "forced_redirection"};
 // Keys every event takes, then the union of the kind-specific ones.
 inline constexpr std::array<std::string_view, 7> event_common = {"id",    "kind", "day", "date", "duration_days",
                                                                  "until", "note"};
-inline constexpr std::array<std::string_view, 18> event_all = {
-    "id",  "kind",      "day",       "date", "duration_days", "until",    "note", "node", "lat",
-    "lon", "radius_km", "intensity", "by",   "corridor",      "capacity", "from", "to",   "rate"};
-inline constexpr std::array<std::string_view, 5> observation = {"id", "variable", "node", "source", "points"};
+inline constexpr std::array<std::string_view, 19> event_all = {
+    "id",        "kind",      "day", "date",     "duration_days", "until", "note", "node", "lat",      "lon",
+    "radius_km", "intensity", "by",  "corridor", "capacity",      "from",  "to",   "rate", "countries"};
+inline constexpr std::array<std::string_view, 6> observation = {"id", "variable", "node", "nodes", "source", "points"};
+inline constexpr std::array<std::string_view, 2> departures = {"mode", "observation"};
 inline constexpr std::array<std::string_view, 5> observation_point = {"day", "date", "value", "weight", "note"};
 inline constexpr std::array<std::string_view, 4> outputs = {"path", "variables", "nodes", "interval_days"};
 inline constexpr std::array<std::string_view, 5> variant = {"description", "remove_events", "add_events", "parameters",

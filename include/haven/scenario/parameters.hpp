@@ -86,7 +86,24 @@ namespace haven {
   X(speed_road_km_per_day, "km/day", 100.0, 1.0, 2000.0, "travel speed on roads", "slower, congested secondary roads") \
   X(speed_track_km_per_day, "km/day", 30.0, 1.0, 2000.0, "travel speed on tracks", "on foot or tractor")             \
   X(speed_crossing_km_per_day, "km/day", 10.0, 0.1, 2000.0, "travel speed through a border crossing",                \
-    "formalities dominate the time at a crossing")
+    "formalities dominate the time at a crossing")                                                                   \
+  X(armed_conflict_strikes_per_day, "strikes/day", 20.0, 0.0, 1000.0,                                                \
+    "threat exposure at a node under armed conflict, per unit of conflict intensity (armed_conflict events)",         \
+    "the conversion of Flee conflict intensity an earlier measurement used (issue 13)")                              \
+  X(spawn_decay_interval_days, "days", 30.0, 1.0, 3650.0,                                                            \
+    "length of each step of the spawn decay since an armed conflict began (given departures)",                       \
+    "Flee's conflict_spawn_decay_interval (FabFlee's simsetting.yml)")                                               \
+  X(spawn_decay_1, "1", 1.0, 0.0, 1.0, "weight of an armed-conflict origin in the 1st decay step (given departures)", \
+    "Flee's conflict_spawn_decay[0] (FabFlee's simsetting.yml)")                                                     \
+  X(spawn_decay_2, "1", 1.0, 0.0, 1.0, "weight of an armed-conflict origin in the 2nd decay step",                   \
+    "Flee's conflict_spawn_decay[1]")                                                                                \
+  X(spawn_decay_3, "1", 1.0, 0.0, 1.0, "weight of an armed-conflict origin in the 3rd decay step",                   \
+    "Flee's conflict_spawn_decay[2]")                                                                                \
+  X(spawn_decay_4, "1", 0.5, 0.0, 1.0, "weight of an armed-conflict origin in the 4th decay step",                   \
+    "Flee's conflict_spawn_decay[3]")                                                                                \
+  X(spawn_decay_5, "1", 0.1, 0.0, 1.0,                                                                               \
+    "weight of an armed-conflict origin in the 5th decay step and every later one",                                  \
+    "Flee's conflict_spawn_decay[4]")
 // clang-format on
 
 struct ParameterSpec {

@@ -44,7 +44,9 @@ struct Node {
   double lon_deg = 0.0;
   std::vector<std::int64_t> residents_by_group;  // people at home on day 0, per group
   std::vector<std::int64_t> displaced_by_group;  // already displaced (origin outside the model) hosted here on day 0
-  std::optional<double> capacity_people;         // shelter capacity; absent = default_capacity_factor x population
+  // Shelter capacity; absent = default_capacity_factor x population; infinity (`capacity: unlimited`) = hosts anyone
+  // whatever its residents (Flee's towns, which host people without residents).
+  std::optional<double> capacity_people;
   std::string admin_area;
   // Place code (e.g. a COD admin or settlement code) and admin level 1/2 names, carried into exports (HXL).
   std::string pcode;
@@ -65,6 +67,9 @@ struct Corridor {
   std::optional<double> capacity_people_per_day;  // absent = unlimited
   bool bidirectional = true;
   bool closed = false;  // closed on day 0
+  // Everyone arriving at `from` is sent on along this corridor to `to` (Flee's routes.csv forced_redirection), until a
+  // `redirection_end` event.
+  bool forced_redirection = false;
 };
 
 // Where an event applies: a node, or a circle on the map. An empty area (no node, no radius) is everywhere.
@@ -108,8 +113,30 @@ struct Evacuation {
   double rate_people_per_day = 0.0;
 };
 
-using EventAction = std::variant<Bombardment, Capture, CorridorClosure, CorridorOpening, BorderClosure, BorderOpening,
-                                 Ceasefire, CapacityChange, Evacuation>;
+// Armed conflict at a place (Flee's conflicts.csv): drives threat at the node (armed_conflict_strikes_per_day
+// strikes a day per unit of intensity) and, with given departures, where the people who flee come from.
+struct ArmedConflict {
+  NodeIndex node = no_node;
+  double intensity = 1.0;  // Flee's conflict intensity, 0..1
+};
+// The node admits nobody during the window (people there stay; nobody arrives or chooses it).
+struct CampClosure {
+  NodeIndex node = no_node;
+};
+// Every corridor between a node of country A and a node of country B is closed during the window.
+struct CountryClosure {
+  std::string country_a;
+  std::string country_b;
+};
+// The corridor's forced_redirection is off during the window.
+struct RedirectionEnd {
+  CorridorIndex corridor = -1;
+};
+
+// New kinds are appended: the index of an alternative is stored in run files' event logs.
+using EventAction =
+    std::variant<Bombardment, Capture, CorridorClosure, CorridorOpening, BorderClosure, BorderOpening, Ceasefire,
+                 CapacityChange, Evacuation, ArmedConflict, CampClosure, CountryClosure, RedirectionEnd>;
 
 struct Event {
   std::string id;  // explicit, or "<kind>_<n>" (n counts events of that kind); variants remove events by id
@@ -130,6 +157,7 @@ struct Observation {
   std::string id;
   std::string variable;  // "cumulative_displaced", "displaced_present", "arrivals"
   NodeIndex node = no_node;
+  std::vector<NodeIndex> nodes;  // when not empty (and node == no_node): the value is the sum over these nodes
   SourceReference source;
   std::vector<ObservationPoint> points;
 };
@@ -139,6 +167,14 @@ struct OutputSettings {
   std::vector<std::string> variables;  // empty = all
   std::vector<NodeIndex> nodes;        // empty = all
   int interval_days = 1;
+};
+
+// Who leaves home: predicted by the model's departure hazard, or given by the daily rise of an observed series
+// (e.g. UNHCR's camp total) placed over the origins of armed conflict (docs/model.md, given departures).
+enum class DepartureMode : std::int8_t { predicted, given };
+struct DepartureSettings {
+  DepartureMode mode = DepartureMode::predicted;
+  std::string observation;  // id of the observation whose rise gives the daily departures (mode given)
 };
 
 struct Scenario {
@@ -156,6 +192,8 @@ struct Scenario {
   ModelParameters parameters;
   std::vector<Observation> observations;
   OutputSettings outputs;
+  DepartureSettings departures;
+  std::string home_country;  // nodes of another country are foreign (Flee's foreign_weight); empty = none are
   std::vector<std::string> variant_names;  // every variant the file defines
   std::string variant;                     // the variant applied, if any
   std::string variant_description;         // its description (the resolved file no longer holds the variants)
@@ -173,9 +211,11 @@ inline constexpr std::array<std::string_view, 6> node_kind_names = {"town",    "
                                                                     "transit", "external"};
 inline constexpr std::array<std::string_view, 4> corridor_kind_names = {"highway", "road", "track", "crossing"};
 // In the order of EventAction's alternatives.
-inline constexpr std::array<std::string_view, 9> event_kind_names = {
-    "bombardment",    "capture",   "corridor_closure", "corridor_opening", "border_closure",
-    "border_opening", "ceasefire", "capacity_change",  "evacuation"};
+inline constexpr std::array<std::string_view, 13> event_kind_names = {
+    "bombardment",    "capture",         "corridor_closure", "corridor_opening", "border_closure",
+    "border_opening", "ceasefire",       "capacity_change",  "evacuation",       "armed_conflict",
+    "camp_closure",   "country_closure", "redirection_end"};
+inline constexpr std::array<std::string_view, 2> departure_mode_names = {"predicted", "given"};
 
 // Series the engine records; `outputs.variables` selects among them.
 inline constexpr std::array<std::string_view, 14> output_variable_names = {
