@@ -41,8 +41,12 @@ void Decider::decide(int day, DecisionInputs in) {
     const auto k = static_cast<std::size_t>(j);
     const double occupancy_people =
         static_cast<double>(in.ledger.residents_at(k) + in.ledger.displaced_at(k) + in.incoming[k]) / units;
-    appeal_[k] = rules_.destination_appeal(
-        DestinationState{s_.nodes[k].kind, in.threat.threat_at(k), occupancy_people, in.events.capacity(k)}, p_);
+    // A node under a camp_closure admits nobody: nobody chooses it.
+    appeal_[k] = in.events.admits(k)
+                     ? rules_.destination_appeal(DestinationState{s_.nodes[k].kind, in.threat.threat_at(k),
+                                                                  occupancy_people, in.events.capacity(k)},
+                                                 p_)
+                     : 0.0;
   }
   // An exception must not escape an OpenMP region (that aborts); the first one, by node, is rethrown after it.
   std::vector<std::exception_ptr> failures(static_cast<std::size_t>(n));
@@ -81,7 +85,10 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
   const std::vector<std::int32_t>& sides = in.events.sides();
   const bool anyone_home = residents.row(idx(i)).sum() > 0;
   const bool threatened = threat > 0.0;
-  if (!(anyone_home && threatened) && stays.empty()) return;
+  // Given departures: today's leavers were placed over the origins already; threat drives only moving on.
+  const Count given = given_leaving_ ? (*given_leaving_)[i] : 0;
+  const bool leaving_home = given_leaving_ ? given > 0 : threatened;
+  if (!(anyone_home && leaving_home) && stays.empty()) return;
 
   const CandidateList& list = in.network.candidate_list(node, p_.awareness_range_km);
   const auto& candidates = list.candidates;
@@ -134,7 +141,17 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
     }
   };
 
-  if (can_leave && threatened) {
+  if (can_leave && leaving_home && given_leaving_) {
+    // Split over the groups in proportion to the residents of each (exact in sum).
+    RandomStream departure_stream = draws_.stream(RandomPurpose::departure, i, day);
+    std::vector<double> group_weights(groups);
+    std::vector<Count> group_split(groups);
+    for (std::size_t g = 0; g < groups; ++g) group_weights[g] = static_cast<double>(residents(idx(i), idx(g)));
+    draws_.multinomial(departure_stream, given, group_weights, group_split);
+    for (std::size_t g = 0; g < groups; ++g) {
+      if (group_split[g] > 0) spread(Flow::Kind::leave_home, static_cast<GroupIndex>(g), node, group_split[g], nullptr);
+    }
+  } else if (can_leave && leaving_home) {
     RandomStream departure_stream = draws_.stream(RandomPurpose::departure, i, day);
     for (std::size_t g = 0; g < groups; ++g) {
       const double probability = rules_.leave_probability(threat, s_.groups[g].departure_factor, p_);

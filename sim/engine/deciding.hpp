@@ -58,6 +58,9 @@ class Decider {
   [[nodiscard]] const std::vector<StayDeparture>& stay_departures(std::size_t node) const {
     return stay_departures_[node];
   }
+  // Given departures (scenario `departures: given`): the residents leaving each node today, in units, instead of
+  // the departure hazard's draw; nullptr (the default): predicted by the hazard.
+  void set_given_leaving(const std::vector<Count>* leaving) noexcept { given_leaving_ = leaving; }
   // Today's destination appeal (RuleSet::destination_appeal) of each node.
   [[nodiscard]] const std::vector<double>& appeal() const noexcept { return appeal_; }
 
@@ -74,6 +77,7 @@ class Decider {
   std::vector<double> appeal_;
   std::vector<std::vector<Flow>> flows_;
   std::vector<std::vector<StayDeparture>> stay_departures_;
+  const std::vector<Count>* given_leaving_ = nullptr;
 };
 
 }  // namespace haven::engine

@@ -12,7 +12,10 @@ ScenarioEvents::ScenarioEvents(const Scenario& scenario, RoadNetwork& network, T
       log_(log),
       corridor_layers_(scenario.corridors.size()),
       node_layers_(scenario.nodes.size()),
-      capacity_layers_(scenario.nodes.size()) {
+      capacity_layers_(scenario.nodes.size()),
+      admit_layers_(scenario.nodes.size()),
+      conflict_layers_(scenario.nodes.size()),
+      redirection_layers_(scenario.corridors.size()) {
   const auto n = s_.nodes.size();
   control_.resize(n);
   capacity_.resize(n);
@@ -69,13 +72,34 @@ void ScenarioEvents::apply(std::uint32_t e, bool starting) {
           }
           log_(kind, event.id, action.node, -1, 0.0);
         } else if constexpr (std::is_same_v<T, CorridorClosure> || std::is_same_v<T, CorridorOpening>) {
-          auto& layers = corridor_layers_[static_cast<std::size_t>(action.corridor)];
-          const bool open = std::is_same_v<T, CorridorOpening>;
-          starting ? layers.push_back({e, open ? 1.0 : 0.0}) : remove_layer(layers, e);
-          const bool now_open = layers.empty() ? !s_.corridors[static_cast<std::size_t>(action.corridor)].closed
-                                               : layers.back().second > 0.0;
-          network_.set_corridor_open(action.corridor, now_open);
+          const bool now_open = layer_corridor(action.corridor, e, starting, std::is_same_v<T, CorridorOpening>);
           log_(kind, event.id, no_node, action.corridor, now_open ? 1.0 : 0.0);
+        } else if constexpr (std::is_same_v<T, ArmedConflict>) {
+          threat_.set_bombardment(e, starting);
+          auto& layers = conflict_layers_[at(action.node)];
+          starting ? layers.push_back({e, action.intensity}) : remove_layer(layers, e);
+          log_(kind, event.id, action.node, -1, action.intensity);
+        } else if constexpr (std::is_same_v<T, CampClosure>) {
+          auto& layers = admit_layers_[at(action.node)];
+          starting ? layers.push_back({e, 0.0}) : remove_layer(layers, e);
+          log_(kind, event.id, action.node, -1, admits(at(action.node)) ? 1.0 : 0.0);
+        } else if constexpr (std::is_same_v<T, CountryClosure>) {
+          // Every corridor between the two countries, in both directions (Flee's two-way border closure).
+          double closed = 0.0;
+          for (std::size_t c = 0; c < s_.corridors.size(); ++c) {
+            const auto& from = s_.nodes[at(s_.corridors[c].from)].country;
+            const auto& to = s_.nodes[at(s_.corridors[c].to)].country;
+            if ((from == action.country_a && to == action.country_b) ||
+                (from == action.country_b && to == action.country_a)) {
+              layer_corridor(static_cast<CorridorIndex>(c), e, starting, false);
+              closed += 1.0;
+            }
+          }
+          log_(kind, event.id, no_node, -1, closed);
+        } else if constexpr (std::is_same_v<T, RedirectionEnd>) {
+          auto& layers = redirection_layers_[static_cast<std::size_t>(action.corridor)];
+          starting ? layers.push_back({e, 0.0}) : remove_layer(layers, e);
+          log_(kind, event.id, no_node, action.corridor, redirecting(action.corridor) ? 1.0 : 0.0);
         } else if constexpr (std::is_same_v<T, BorderClosure> || std::is_same_v<T, BorderOpening>) {
           auto& layers = node_layers_[at(action.node)];
           const bool open = std::is_same_v<T, BorderOpening>;
@@ -102,6 +126,35 @@ void ScenarioEvents::apply(std::uint32_t e, bool starting) {
         }
       },
       event.action);
+}
+
+bool ScenarioEvents::layer_corridor(CorridorIndex corridor, std::uint32_t e, bool starting, bool opening) {
+  auto& layers = corridor_layers_[static_cast<std::size_t>(corridor)];
+  if (starting) {
+    layers.push_back({e, opening ? 1.0 : 0.0});
+  } else {
+    layers.erase(std::remove_if(layers.begin(), layers.end(), [&](const auto& l) { return l.first == e; }),
+                 layers.end());
+  }
+  const bool now_open =
+      layers.empty() ? !s_.corridors[static_cast<std::size_t>(corridor)].closed : layers.back().second > 0.0;
+  network_.set_corridor_open(corridor, now_open);
+  return now_open;
+}
+
+double ScenarioEvents::conflict_intensity(std::size_t node) const {
+  const auto& layers = conflict_layers_[node];
+  return layers.empty() ? 0.0 : layers.back().second;
+}
+
+int ScenarioEvents::conflict_start_day(std::size_t node) const {
+  const auto& layers = conflict_layers_[node];
+  return layers.empty() ? 0 : s_.events[layers.back().first].start_day;
+}
+
+bool ScenarioEvents::redirecting(CorridorIndex corridor) const {
+  const auto c = static_cast<std::size_t>(corridor);
+  return s_.corridors[c].forced_redirection && redirection_layers_[c].empty();
 }
 
 }  // namespace haven::engine

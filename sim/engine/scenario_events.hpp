@@ -30,6 +30,13 @@ class ScenarioEvents {
   // Shelter capacity in people (infinite where people pass through).
   [[nodiscard]] double capacity(std::size_t node) const { return capacity_[node]; }
   [[nodiscard]] const std::vector<double>& capacities() const noexcept { return capacity_; }
+  // False while a camp_closure holds the node: nobody may choose it as a destination.
+  [[nodiscard]] bool admits(std::size_t node) const { return admit_layers_[node].empty(); }
+  // The armed conflict at the node (the latest still in force): its intensity (0: none) and the day it began.
+  [[nodiscard]] double conflict_intensity(std::size_t node) const;
+  [[nodiscard]] int conflict_start_day(std::size_t node) const;
+  // True while the corridor's forced_redirection is in force (no redirection_end holds it).
+  [[nodiscard]] bool redirecting(CorridorIndex corridor) const;
   // Evacuation events in force, in the order they started.
   [[nodiscard]] const std::vector<std::uint32_t>& active_evacuations() const noexcept { return active_evacuations_; }
 
@@ -39,6 +46,8 @@ class ScenarioEvents {
   using Layers = std::vector<std::pair<std::uint32_t, double>>;  // (event, value), oldest first
   [[nodiscard]] double base_capacity(std::size_t node) const;
   std::int32_t side_id(const std::string& control);
+  // Adds or removes event e's layer on a corridor and sets the network's state; true if it is now open.
+  bool layer_corridor(CorridorIndex corridor, std::uint32_t e, bool starting, bool opening);
 
   const Scenario& s_;
   RoadNetwork& network_;
@@ -52,6 +61,9 @@ class ScenarioEvents {
   std::vector<Layers> corridor_layers_;
   std::vector<Layers> node_layers_;
   std::vector<Layers> capacity_layers_;
+  std::vector<Layers> admit_layers_;        // camp closures in force per node
+  std::vector<Layers> conflict_layers_;     // (event, intensity) of armed conflicts in force per node
+  std::vector<Layers> redirection_layers_;  // redirection_end events in force per corridor
   std::vector<std::uint32_t> active_evacuations_;
 };
 

@@ -7,6 +7,7 @@
 #include "day_recorder.hpp"
 #include "deciding.hpp"
 #include "engine_common.hpp"
+#include "given_departures.hpp"
 #include "haven/engine/event_queue.hpp"
 #include "haven/engine/network.hpp"
 #include "population.hpp"
@@ -40,6 +41,7 @@ class Simulation::Impl {
         events_(scenario, network_, threat_, log_),
         transport_(scenario, units_, network_, ledger_, queue_, log_),
         decider_(scenario, *rules_, Draws{config_.seed, config_.run_index, config_.mode}, units_, config_.threads),
+        given_(scenario, units_, Draws{config_.seed, config_.run_index, config_.mode}),
         recorder_(ledger_, transport_, threat_, events_, observers_, units_) {}
 
   void add_observer(Observer& observer) { observers_.push_back(&observer); }
@@ -113,9 +115,14 @@ class Simulation::Impl {
   void decide_day(int day) {
     transport_.begin_decisions();
     threat_.update(config_.threads);
+    if (given_.active()) {
+      given_.place(day, ledger_, events_, given_leaving_);
+      decider_.set_given_leaving(&given_leaving_);
+    }
     decider_.decide(day, DecisionInputs{ledger_, threat_, events_, network_, transport_.incoming()});
     commit();
     evacuate();
+    redirect();
     transport_.end_decisions();
   }
 
@@ -198,6 +205,43 @@ class Simulation::Impl {
     }
   }
 
+  // Forced redirection: people who arrive at a corridor's `from` while its redirection is in force are sent on
+  // along the road to its `to` (docs/model.md). Those hosted there when it came into force stay: each day, the
+  // hosted people above that number (which falls as they leave) set off, taken from the stays in proportion.
+  // People arriving today are sent on tomorrow.
+  void redirect() {
+    if (kept_.empty()) kept_.assign(s_.corridors.size(), -1);
+    for (std::size_t c = 0; c < s_.corridors.size(); ++c) {
+      const auto& corridor = s_.corridors[c];
+      if (!corridor.forced_redirection) continue;
+      const auto from = at(corridor.from);
+      if (!events_.redirecting(static_cast<CorridorIndex>(c))) {
+        kept_[c] = -1;
+        continue;
+      }
+      const Count hosted = ledger_.displaced_at(from);
+      kept_[c] = kept_[c] < 0 ? hosted : std::min(kept_[c], hosted);
+      const Count sending = hosted - kept_[c];
+      if (sending <= 0) continue;
+      RoutePtr route = network_.route(corridor.from, corridor.to);
+      if (!route) continue;  // the way on is closed today: they wait
+      auto& stays = ledger_.stays(from);
+      std::vector<double> shares(stays.size());
+      for (std::size_t k = 0; k < stays.size(); ++k) shares[k] = static_cast<double>(stays[k].count);
+      std::vector<Count> split(stays.size());
+      expected_multinomial(sending, shares, split);  // exact in sum; no draw, so no stream to keep apart
+      std::vector<Cohort> cohorts;
+      for (std::uint32_t k = 0; k < stays.size(); ++k) {
+        if (split[k] <= 0) continue;
+        cohorts.push_back(Cohort{split[k], stays[k].group, stays[k].origin, corridor.to, route, 0});
+        ledger_.take_from_stay(from, k, split[k]);
+      }
+      ledger_.count_departure(from, sending);
+      ledger_.remove_empty_stays(from);
+      for (auto& cohort : cohorts) transport_.launch(std::move(cohort));
+    }
+  }
+
   const Scenario& s_;
   const ModelParameters& p_;
   RunConfig config_;
@@ -214,6 +258,9 @@ class Simulation::Impl {
   ScenarioEvents events_;
   Transport transport_;
   Decider decider_;
+  GivenDepartures given_;
+  std::vector<Count> given_leaving_;
+  std::vector<Count> kept_;  // per redirecting corridor: hosted at `from` when it came into force, -1: not in force
   DayRecorder recorder_;
   RunSummary summary_;
 };

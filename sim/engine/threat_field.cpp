@@ -21,14 +21,21 @@ ThreatField::ThreatField(const Scenario& scenario, const RuleSet& rules)
   SpatialIndex index(s_.nodes);
   const double reach_beyond_radius_km = p_.threat_kernel_km * std::log(1.0 / negligible_kernel_weight);
   for (std::size_t e = 0; e < s_.events.size(); ++e) {
-    const auto* b = std::get_if<Bombardment>(&s_.events[e].action);
-    if (!b) continue;
-    const auto [lat, lon] = area_point(b->target);
+    // Armed conflict at a node exposes it as strikes on the node would (docs/model.md, armed conflict).
+    Area target;
+    if (const auto* b = std::get_if<Bombardment>(&s_.events[e].action)) {
+      target = b->target;
+    } else if (const auto* a = std::get_if<ArmedConflict>(&s_.events[e].action)) {
+      target.node = a->node;
+    } else {
+      continue;
+    }
+    const auto [lat, lon] = area_point(target);
     aim_points_[e] = {lat, lon};
-    for (NodeIndex i : index.within(lat, lon, b->target.radius_km + reach_beyond_radius_km)) {
+    for (NodeIndex i : index.within(lat, lon, target.radius_km + reach_beyond_radius_km)) {
       const auto& node = s_.nodes[at(i)];
-      const double distance = i == b->target.node ? 0.0 : great_circle_km(lat, lon, node.lat_deg, node.lon_deg);
-      const double weight = rules_.strike_kernel(distance, b->target.radius_km, p_);
+      const double distance = i == target.node ? 0.0 : great_circle_km(lat, lon, node.lat_deg, node.lon_deg);
+      const double weight = rules_.strike_kernel(distance, target.radius_km, p_);
       if (weight >= negligible_kernel_weight) footprints_[e].emplace_back(i, weight);
     }
   }
@@ -70,8 +77,10 @@ void ThreatField::update(int threads) {
   const auto n = s_.nodes.size();
   exposure_.assign(n, 0.0);
   for (auto e : active_bombardments_) {
-    const auto& b = std::get<Bombardment>(s_.events[e].action);
-    double intensity = b.intensity_strikes_per_day;
+    const auto& action = s_.events[e].action;
+    double intensity = std::holds_alternative<Bombardment>(action)
+                           ? std::get<Bombardment>(action).intensity_strikes_per_day
+                           : std::get<ArmedConflict>(action).intensity * p_.armed_conflict_strikes_per_day;
     if (ceasefire_covers(aim_points_[e].first, aim_points_[e].second)) intensity *= 1.0 - p_.ceasefire_compliance;
     for (const auto& [node, weight] : footprints_[e]) exposure_[at(node)] += intensity * weight;
   }

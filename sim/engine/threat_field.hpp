@@ -17,7 +17,7 @@ class ThreatField {
   // Each bombardment's footprint (nodes within the kernel's reach, with their weights) is computed here, once.
   ThreatField(const Scenario& scenario, const RuleSet& rules);
 
-  // Scenario event `e` (a bombardment, a ceasefire) starts or ends.
+  // Scenario event `e` (a bombardment or armed conflict, a ceasefire) starts or ends.
   void set_bombardment(std::uint32_t e, bool active);
   void set_ceasefire(std::uint32_t e, bool active);
   // A capture makes `node` a front line while it lasts (captures may overlap).

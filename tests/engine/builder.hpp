@@ -77,6 +77,7 @@ class ScenarioBuilder {
 
   ModelParameters& parameters() { return s_.parameters; }
   [[nodiscard]] const Scenario& scenario() const { return s_; }
+  Scenario& scenario_mut() { return s_; }
 
  private:
   Scenario s_;

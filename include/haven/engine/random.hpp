@@ -17,8 +17,9 @@ enum class RandomPurpose : std::uint32_t {
   onward = 2,
   destination = 3,
   return_home = 4,
-  sweep_seed = 10,    // a sweep member's run seed
-  sweep_design = 11,  // Latin hypercube and random design points
+  given_departure = 5,  // where the given departures of a day come from (departures: given)
+  sweep_seed = 10,      // a sweep member's run seed
+  sweep_design = 11,    // Latin hypercube and random design points
   test = 1000,
 };
 
