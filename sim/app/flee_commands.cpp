@@ -22,7 +22,7 @@ FleeCommands::FleeCommands(CLI::App& app) {
       ->check(CLI::IsMember({"flee", "haven"}));
   import_
       ->add_option("--departures", args_.departures,
-                   "predicted (by the model; the only one built so far) or given (by UNHCR totals: not built yet)")
+                   "given (by the rise of UNHCR's camp total; the default) or predicted (by the model)")
       ->check(CLI::IsMember({"given", "predicted"}));
   import_->add_option("--simsetting", args_.simsetting, "Flee's simsetting.yml (default: <folder>/simsetting.yml)")
       ->check(CLI::ExistingFile);
@@ -36,11 +36,6 @@ std::optional<int> FleeCommands::dispatch(std::ostream& out, std::ostream& err) 
   if (args_.rules == "flee") {
     err << "haven: error: --rules flee needs Flee's rule set in the engine, which is not built yet (issue 12); "
            "use --rules haven\n";
-    return exit_bad_input;
-  }
-  if (args_.departures == "given") {
-    err << "haven: error: --departures given needs departures given by an observed series, which the scenario "
-           "format cannot express yet (issue 12); use --departures predicted\n";
     return exit_bad_input;
   }
   Diagnostics diagnostics;

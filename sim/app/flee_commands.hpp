@@ -22,7 +22,7 @@ class FleeCommands {
   struct {
     std::string folder;
     std::string rules = "haven";
-    std::string departures = "predicted";
+    std::string departures = "given";
     std::string simsetting;
     std::string output;
     bool overwrite = false;

@@ -48,6 +48,62 @@ Mapping haven_kind(const std::string& location_type) {
   return {"town", false};  // conflict_zone, town, flood_zone: conflict comes from conflicts.csv as events
 }
 
+// A UNHCR series as Flee's DataTable holds it: (day since the start, value) rows in file order.
+using Table = std::vector<std::pair<long, double>>;
+
+Table table_of(const std::vector<SeriesPoint>& points, Date start) {
+  Table table;
+  for (const auto& point : points)
+    table.emplace_back(days_between(start, point.date), static_cast<double>(point.value));
+  return table;
+}
+
+// Flee's AddCSVTables (datamanager/DataTable.py), step by step: a camp whose people are counted in several files
+// (car2013's Mboti, Inke, Betou). Its quirks are Flee's: rows of the second table after the first one's last day
+// are dropped, and that last day may be repeated.
+Table add_tables(const Table& table1, const Table& table2) {
+  Table table;
+  if (table1.empty()) return table;
+  std::size_t offset = 0;
+  std::pair<long, double> last_c2{0, 0.0};
+  for (const auto& c2 : table2) {
+    while (c2.first > table1[offset].first) {
+      table.emplace_back(table1[offset].first, last_c2.second + table1[offset].second);
+      if (offset < table1.size() - 1) {
+        ++offset;
+      } else {
+        break;
+      }
+    }
+    if (c2.first == table1[offset].first) {
+      table.emplace_back(c2.first, c2.second + table1[offset].second);
+      if (offset < table1.size() - 1) ++offset;
+      last_c2 = c2;
+      continue;
+    }
+    if (c2.first < table1[offset].first) {
+      table.emplace_back(c2.first, c2.second + table1[offset].second);
+      last_c2 = c2;
+    }
+  }
+  return table;
+}
+
+// Flee's get_interpolated_data: linear between rows, flat before the first and after the last, truncated to a
+// whole number.
+double interpolated(const Table& table, long day) {
+  if (table.empty()) return 0.0;
+  if (day <= table.front().first) return std::trunc(table.front().second);
+  for (std::size_t i = 1; i < table.size(); ++i) {
+    if (day < table[i].first) {
+      const auto& [old_day, old_value] = table[i - 1];
+      const double fraction = static_cast<double>(day - old_day) / static_cast<double>(table[i].first - old_day);
+      return std::trunc(old_value + fraction * (table[i].second - old_value));
+    }
+  }
+  return std::trunc(table.back().second);
+}
+
 }  // namespace
 
 ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& options) {
@@ -61,11 +117,19 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
     id_of[location.name] = id;
   }
   const auto& home_country = conflict.locations.front().country;
-  auto corridor_id = [&](const Route& route) { return id_of[route.name1] + "-" + id_of[route.name2]; };
+  // Flee's forced_redirection 2 redirects from name2 to name1 (InputGeography.py): the corridor runs that way.
+  auto ends = [&](const Route& route) {
+    return route.forced_redirection == 2 ? std::pair(id_of[route.name2], id_of[route.name1])
+                                         : std::pair(id_of[route.name1], id_of[route.name2]);
+  };
+  auto corridor_id = [&](const Route& route) {
+    const auto [from, to] = ends(route);
+    return from + "-" + to;
+  };
 
-  // --- events: conflicts.csv as bombardments, closures where the format has them
+  // --- events: conflicts.csv as armed conflict, closures
   std::vector<std::string> events;
-  std::size_t conflict_events = 0;
+  std::size_t conflict_events = 0, intensity_changes = 0;
   for (const auto& column : conflict.conflicts) {
     const auto& days = column.intensity_by_day;
     const int last = std::min(conflict.days, static_cast<int>(days.size()));
@@ -75,34 +139,64 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
         ++day;
         continue;
       }
+      // Flee sets the intensity (and the time the conflict began) only when a place becomes a conflict zone: a
+      // run of conflict days is one event with its first day's intensity.
       int end = day;
-      while (end + 1 < last && days[static_cast<std::size_t>(end + 1)] == intensity) ++end;
+      while (end + 1 < last && days[static_cast<std::size_t>(end + 1)] > 1e-6) {
+        ++end;
+        if (days[static_cast<std::size_t>(end)] != intensity) ++intensity_changes;
+      }
       ++conflict_events;
-      events.push_back(fmt::format(
-          "  - {{id: conflict_{}, kind: bombardment, node: {}, day: {}, until: {}, "
-          "intensity: {}, note: {}}}",
-          conflict_events, id_of[column.location], day, end, number(intensity * strikes_per_day_per_intensity),
-          quote(fmt::format("Flee conflict intensity {}", number(intensity)))));
+      events.push_back(
+          fmt::format("  - {{id: conflict_{}, kind: armed_conflict, node: {}, day: {}, until: {}, "
+                      "intensity: {}, note: \"conflicts.csv\"}}",
+                      conflict_events, id_of[column.location], day, end, number(intensity)));
       day = end + 1;
     }
   }
   std::size_t country_closures = 0, camp_closures = 0, redirection_closures = 0, link_closures_without_route = 0,
               closures_after_end = 0, closure_events = 0;
+  std::size_t redirections_without_route = 0;
   for (const auto& closure : conflict.closures) {
+    if (closure.start_day >= conflict.days || closure.end_day == closure.start_day) {
+      ++closures_after_end;  // Flee would never act on it, or closes and reopens on the same day
+      continue;
+    }
+    // Flee closes on `time == start` and reopens on `time == end`: an end before the start never comes.
+    const bool reopens = closure.end_day > closure.start_day && closure.end_day < conflict.days;
+    const std::string window =
+        fmt::format("day: {}{}", closure.start_day, reopens ? fmt::format(", until: {}", closure.end_day - 1) : "");
+    const std::string note = quote(fmt::format("closures.csv line {}: {} {}{}", closure.origin.line, closure.type,
+                                               closure.name1, closure.name2.empty() ? "" : " " + closure.name2));
     if (closure.type == "country") {
       ++country_closures;
+      ++closure_events;
+      events.push_back(fmt::format("  - {{id: closure_{}, kind: country_closure, countries: [{}, {}], {}, note: {}}}",
+                                   closure_events, quote(closure.name1), quote(closure.name2), window, note));
       continue;
     }
     if (closure.type == "camp" || closure.type == "idpcamp") {
       ++camp_closures;
+      ++closure_events;
+      events.push_back(fmt::format("  - {{id: closure_{}, kind: camp_closure, node: {}, {}, note: {}}}", closure_events,
+                                   id_of[closure.name1], window, note));
       continue;
     }
     if (closure.type == "remove_forced_redirection") {
+      const Route* redirected = nullptr;
+      for (const auto& route : conflict.routes) {
+        const bool pair = (route.name1 == closure.name1 && route.name2 == closure.name2) ||
+                          (route.name1 == closure.name2 && route.name2 == closure.name1);
+        if (pair && route.forced_redirection != 0) redirected = &route;
+      }
+      if (!redirected) {
+        ++redirections_without_route;
+        continue;
+      }
       ++redirection_closures;
-      continue;
-    }
-    if (closure.start_day >= conflict.days || closure.end_day == closure.start_day) {
-      ++closures_after_end;  // Flee would never act on it, or closes and reopens on the same day
+      ++closure_events;
+      events.push_back(fmt::format("  - {{id: closure_{}, kind: redirection_end, corridor: {}, {}, note: {}}}",
+                                   closure_events, corridor_id(*redirected), window, note));
       continue;
     }
     std::vector<const Route*> closed;
@@ -116,100 +210,158 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
       ++link_closures_without_route;
       continue;
     }
-    // Flee closes on `time == start` and reopens on `time == end`: an end before the start never comes.
-    const bool reopens = closure.end_day > closure.start_day && closure.end_day < conflict.days;
     for (const Route* route : closed) {
       ++closure_events;
-      events.push_back(fmt::format("  - {{id: closure_{}, kind: corridor_closure, corridor: {}, day: {}{}, note: {}}}",
-                                   closure_events, corridor_id(*route), closure.start_day,
-                                   reopens ? fmt::format(", until: {}", closure.end_day - 1) : "",
-                                   quote(fmt::format("closures.csv line {}: {} {} {}", closure.origin.line,
-                                                     closure.type, closure.name1, closure.name2))));
+      events.push_back(fmt::format("  - {{id: closure_{}, kind: corridor_closure, corridor: {}, {}, note: {}}}",
+                                   closure_events, corridor_id(*route), window, note));
     }
   }
 
-  // --- observations: one displaced_present series per camp with a single UNHCR file
-  std::vector<std::string> observations;
-  std::size_t summed_series = 0, points_outside = 0, observed_points = 0;
+  // --- observations: each camp's UNHCR series as Flee reads it (files summed, registration corrections applied)
+  std::map<std::string, Table> tables;
   for (const auto& series : conflict.camp_series) {
-    if (!series.used) continue;
-    if (series.files.size() != 1) {
-      ++summed_series;
+    if (!series.used || series.points_by_file.empty()) continue;
+    Table table = table_of(series.points_by_file.front(), conflict.start_date);
+    for (std::size_t f = 1; f < series.points_by_file.size(); ++f) {
+      table = add_tables(table, table_of(series.points_by_file[f], conflict.start_date));
+    }
+    tables[series.name] = std::move(table);
+  }
+  // Flee's correctLevel1Registrations: every earlier point of the camp is scaled by the first level-2 value over
+  // the last level-1 one; a correction dated before the start is ignored.
+  std::size_t corrections_applied = 0, corrections_before_start = 0;
+  for (const auto& correction : conflict.registration_corrections) {
+    auto it = tables.find(correction.name);
+    if (it == tables.end()) continue;  // the reader rejects a camp without a series
+    const long day = days_between(conflict.start_date, correction.date);
+    if (day < 0) {
+      ++corrections_before_start;
       continue;
     }
+    auto& table = it->second;
+    for (std::size_t i = 1; i < table.size(); ++i) {
+      if (table[i].first != day || table[i - 1].second < 1.0) continue;
+      const double factor = table[i].second / table[i - 1].second;
+      for (std::size_t k = 0; k < i; ++k) table[k].second *= factor;
+      ++corrections_applied;
+    }
+  }
+  std::vector<std::string> observations;
+  std::vector<std::string> observed_camps;
+  std::map<std::string, double> day0_people;
+  std::size_t summed_series = 0, points_outside = 0, observed_points = 0;
+  auto points_of = [&](const Table& table, bool with_ends) {
     std::vector<std::string> points;
     std::set<long> days_seen;
-    for (const auto& point : series.points_by_file.front()) {
-      const long day = days_between(conflict.start_date, point.date);
+    for (const auto& [day, value] : table) {
       if (day < 0 || day >= conflict.days || !days_seen.insert(day).second) {
         ++points_outside;
         continue;
       }
-      points.push_back(fmt::format("{{day: {}, value: {}}}", day, point.value));
+      points.push_back(fmt::format("{{day: {}, value: {}}}", day, number(value)));
     }
+    // The series that gives departures needs its value on the first and last day, which Flee interpolates from
+    // points outside the period too.
+    if (with_ends && !table.empty()) {
+      for (const long day : {0L, static_cast<long>(conflict.days - 1)}) {
+        if (days_seen.count(day) != 0) continue;
+        const auto at = std::find_if(points.begin(), points.end(),
+                                     [&](const std::string& p) { return std::stol(p.substr(6)) > day; });
+        points.insert(at, fmt::format("{{day: {}, value: {}, note: \"interpolated by the importer as Flee does\"}}",
+                                      day, number(interpolated(table, day))));
+        days_seen.insert(day);
+      }
+    }
+    return points;
+  };
+  for (const auto& series : conflict.camp_series) {
+    if (!series.used) continue;
+    const auto& table = tables[series.name];
+    if (series.files.size() > 1) ++summed_series;
+    day0_people[series.name] = interpolated(table, 0);
+    const auto points = points_of(table, false);
     if (points.empty()) continue;
     observed_points += points.size();
+    observed_camps.push_back(id_of[series.name]);
     std::string id = "unhcr_" + id_of[series.name];
     if (id.size() > 64) id.resize(64);
     observations.push_back(
         fmt::format("  - id: {}\n    variable: displaced_present\n    node: {}\n    source: {{publisher: "
                     "UNHCR, note: {}}}\n    points: [{}]",
-                    id, id_of[series.name], quote(fmt::format("source_data/{} (via FabFlee)", series.files.front())),
+                    id, id_of[series.name],
+                    quote(fmt::format("source_data/{} (via FabFlee)", fmt::join(series.files, " + source_data/"))),
                     fmt::format("{}", fmt::join(points, ", "))));
   }
+  bool total_written = false;
+  if (conflict.total && !conflict.total->points_by_file.empty() && !observed_camps.empty()) {
+    const auto points = points_of(table_of(conflict.total->points_by_file.front(), conflict.start_date), true);
+    if (!points.empty()) {
+      total_written = true;
+      observed_points += points.size();
+      observations.push_back(fmt::format(
+          "  - id: unhcr_total\n    variable: displaced_present\n    nodes: [{}]\n    source: {{publisher: UNHCR, "
+          "note: {}}}\n    points: [{}]",
+          fmt::join(observed_camps, ", "),
+          quote(fmt::format("source_data/{} (via FabFlee): refugees in the camps", conflict.total->files.front())),
+          fmt::join(points, ", ")));
+    }
+  }
+  const bool given = options.departures == "given" && total_written;
 
-  // --- what the format cannot say yet
+  // Flee's spawn decay settings become the spawn_decay_* parameters.
+  std::vector<std::string> parameters;
+  std::size_t decay_steps_left_out = 0;
+  for (const auto& [key, value] : conflict.settings) {
+    if (key == "spawn_rules.conflict_spawn_decay_interval") {
+      parameters.push_back(fmt::format("  spawn_decay_interval_days: {}", value));
+    } else if (key == "spawn_rules.conflict_spawn_decay" && value.size() > 2 && value.front() == '[') {
+      std::vector<std::string> steps;
+      std::string item;
+      for (char c : value.substr(1, value.size() - 2) + ",") {
+        if (c == ',') {
+          if (!item.empty()) steps.push_back(item);
+          item.clear();
+        } else if (c != ' ') {
+          item += c;
+        }
+      }
+      // Flee holds the last factor from then on: a shorter list fills the remaining steps with it.
+      for (std::size_t k = 0; k < 5 && !steps.empty(); ++k)
+        parameters.push_back(fmt::format("  spawn_decay_{}: {}", k + 1, steps[std::min(k, steps.size() - 1)]));
+      if (steps.size() > 5) decay_steps_left_out = steps.size() - 5;
+    }
+  }
+
+  // --- what the format cannot say
   auto& missing = result.unexpressed;
   const auto rows = [](std::size_t n) { return plural(n, "row", "rows"); };
-  if (conflict_events > 0) {
-    missing.push_back({"conflict intensity as bombardment",
-                       fmt::format("approximated ({} strikes/day per unit; {})", number(strikes_per_day_per_intensity),
-                                   plural(conflict_events, "event", "events"))});
+  if (redirections_without_route > 0) {
+    missing.push_back(
+        {"remove_forced_redirection of a route without forced_redirection", rows(redirections_without_route)});
   }
-  if (country_closures > 0) missing.push_back({"country closures", rows(country_closures)});
-  if (camp_closures > 0) missing.push_back({"camp closures", rows(camp_closures)});
-  const auto forced = static_cast<std::size_t>(std::count_if(conflict.routes.begin(), conflict.routes.end(),
-                                                             [](const Route& r) { return r.forced_redirection != 0; }));
-  if (forced > 0) missing.push_back({"forced_redirection", plural(forced, "route", "routes")});
-  if (redirection_closures > 0) missing.push_back({"remove_forced_redirection closures", rows(redirection_closures)});
   if (link_closures_without_route > 0) {
     missing.push_back({"link/location closures with no route to close", rows(link_closures_without_route)});
-  }
-  if (!conflict.registration_corrections.empty()) {
-    missing.push_back({"registration corrections", rows(conflict.registration_corrections.size())});
-  }
-  if (conflict.total) {
-    std::size_t points = 0;
-    for (const auto& file : conflict.total->points_by_file) points += file.size();
-    missing.push_back({"UNHCR total over the camps (refugees.csv; an observation over a set of nodes)",
-                       plural(points, "point", "points")});
-  }
-  if (summed_series > 0) {
-    missing.push_back({"camp series summed from several files (data_layout.csv)", rows(summed_series)});
-  }
-  const auto empty_towns = static_cast<std::size_t>(
-      std::count_if(conflict.locations.begin(), conflict.locations.end(),
-                    [](const Location& l) { return haven_kind(l.location_type).kind == "town" && l.population == 0; }));
-  if (empty_towns > 0) {
-    missing.push_back({"towns without residents that still host people (Haven gives them no shelter)",
-                       plural(empty_towns, "location", "locations")});
   }
   const auto flood =
       static_cast<std::size_t>(std::count_if(conflict.locations.begin(), conflict.locations.end(),
                                              [](const Location& l) { return l.location_type == "flood_zone"; }));
   if (flood > 0) missing.push_back({"flood zones (read as towns)", plural(flood, "location", "locations")});
-  const auto foreign = static_cast<std::size_t>(std::count_if(
-      conflict.locations.begin(), conflict.locations.end(),
-      [&](const Location& l) { return l.country != home_country && haven_kind(l.location_type).kind != "camp"; }));
-  if (foreign > 0) {
-    missing.push_back({"foreign non-camp locations (Flee's foreign_weight)", plural(foreign, "location", "locations")});
+  if (decay_steps_left_out > 0) {
+    missing.push_back({"conflict_spawn_decay steps beyond the 5th (spawn_decay_5 holds from the 5th on)",
+                       plural(decay_steps_left_out, "step", "steps")});
   }
-  missing.push_back({"departures given by UNHCR totals (Flee's spawning)",
-                     fmt::format("not used: departures are predicted by Haven's rules ({} days)", conflict.days)});
-  if (!conflict.settings.empty()) {
-    missing.push_back({"Flee settings (" + conflict.settings_file + ")",
-                       fmt::format("{} recorded, not used by Haven's rules", conflict.settings.size())});
+  if (options.departures == "given" && !total_written) {
+    missing.push_back(
+        {"departures given by UNHCR totals", "no UNHCR total (data_layout.csv row 'total') to give them"});
   }
+  const auto empty_towns = static_cast<std::size_t>(
+      std::count_if(conflict.locations.begin(), conflict.locations.end(),
+                    [](const Location& l) { return haven_kind(l.location_type).kind == "town" && l.population == 0; }));
+  const auto foreign =
+      static_cast<std::size_t>(std::count_if(conflict.locations.begin(), conflict.locations.end(),
+                                             [&](const Location& l) { return l.country != home_country; }));
+  const auto redirected_routes = static_cast<std::size_t>(std::count_if(
+      conflict.routes.begin(), conflict.routes.end(), [](const Route& r) { return r.forced_redirection != 0; }));
 
   // --- notes for the report
   std::map<std::string, std::size_t> kinds;
@@ -221,10 +373,48 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
   result.notes.push_back(fmt::format("nodes: {} ({})", conflict.locations.size(), fmt::join(kind_list, ", ")));
   result.notes.push_back(fmt::format("corridors: {} (road, length = Flee distance)", conflict.routes.size()));
   result.notes.push_back(
-      fmt::format("events: {} bombardments from conflicts.csv, {} corridor closures from "
-                  "closures.csv",
-                  conflict_events, closure_events));
-  result.notes.push_back(fmt::format("observations: {} camp series, {} points", observations.size(), observed_points));
+      fmt::format("events: {} armed conflicts from conflicts.csv, {} closure events from closures.csv "
+                  "({} country, {} camp, {} redirection ends)",
+                  conflict_events, closure_events, country_closures, camp_closures, redirection_closures));
+  if (intensity_changes > 0) {
+    result.notes.push_back(
+        fmt::format("conflicts.csv: {} days whose intensity differs from their run's first day "
+                    "(Flee keeps the first, and so does the event)",
+                    intensity_changes));
+  }
+  if (redirected_routes > 0) {
+    result.notes.push_back(
+        fmt::format("forced_redirection: {} (Flee 3 sets the flag but moves nobody by it; "
+                    "Haven's rules send arrivals on)",
+                    plural(redirected_routes, "route", "routes")));
+  }
+  result.notes.push_back(fmt::format("observations: {} series ({} camps{}), {} points", observations.size(),
+                                     observed_camps.size(), total_written ? " and the UNHCR total over them" : "",
+                                     observed_points));
+  if (summed_series > 0) {
+    result.notes.push_back(fmt::format("camp series summed from several files as Flee does: {}", summed_series));
+  }
+  if (corrections_applied + corrections_before_start > 0) {
+    result.notes.push_back(
+        fmt::format("registration corrections: {} applied to the earlier points, {} dated before "
+                    "the start (ignored, as Flee does)",
+                    corrections_applied, corrections_before_start));
+  }
+  if (empty_towns > 0) {
+    result.notes.push_back(
+        fmt::format("towns without residents: {} with capacity: unlimited (they host people, as "
+                    "in Flee)",
+                    empty_towns));
+  }
+  if (foreign > 0) result.notes.push_back(fmt::format("home_country: {} ({} foreign nodes)", home_country, foreign));
+  result.notes.push_back(given ? "departures: given by the rise of unhcr_total, placed over the armed conflicts"
+                               : "departures: predicted by Haven's rules");
+  if (!conflict.settings.empty()) {
+    result.notes.push_back(
+        fmt::format("Flee settings ({}): {} recorded; the spawn decay ones as spawn_decay_* "
+                    "parameters, the others belong to Flee's rules",
+                    conflict.settings_file, conflict.settings.size()));
+  }
   if (points_outside > 0) {
     result.notes.push_back(fmt::format("left out: {} outside the simulated period (or on a day given twice)",
                                        plural(points_outside, "UNHCR point", "UNHCR points")));
@@ -241,11 +431,8 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
   std::string out;
   out += "# Imported from a Flee conflict folder by `haven import-flee` (docs/flee.md).\n";
   out += fmt::format("# folder: {}\n", conflict.folder.string());
-  out += fmt::format("# rules: {}, departures: {}\n", options.rules, options.departures);
-  out += fmt::format(
-      "# conflicts.csv -> bombardment events: 1 unit of Flee conflict intensity = {} strikes/day (the\n"
-      "#   conversion an earlier measurement used, issue 13); runs of equal intensity are one event.\n",
-      number(strikes_per_day_per_intensity));
+  out += fmt::format("# rules: {}, departures: {}\n", options.rules, given ? "given" : "predicted");
+  out += "# conflicts.csv -> armed_conflict events, one per run of conflict days, with the first day's intensity.\n";
   out += "# input files (sha256):\n";
   for (const auto& input : conflict.inputs) out += fmt::format("#   {}  {}\n", input.sha256, input.path);
   if (!conflict.settings.empty()) {
@@ -254,14 +441,14 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
   } else {
     out += "# Flee settings: none given\n";
   }
-  out += "# not expressed in this format yet:\n";
+  out += missing.empty() ? "# not expressed: nothing\n" : "# not expressed in this format:\n";
   for (const auto& item : missing) out += fmt::format("#   {}: {}\n", item.feature, item.extent);
   out += "\nscenario:\n";
   out += fmt::format("  name: {}\n", derive_id(conflict.folder_name));
   out += fmt::format("  title: {}\n", quote("Flee conflict " + conflict.folder_name));
   out += fmt::format("  description: {}\n",
                      quote(fmt::format("Imported from the Flee folder {} with --rules {} --departures {}.",
-                                       conflict.folder_name, options.rules, options.departures)));
+                                       conflict.folder_name, options.rules, given ? "given" : "predicted")));
   out += fmt::format("  start_date: {}\n  days: {}\n", format_iso_date(conflict.start_date), conflict.days);
   out += "  sources:\n";
   out += fmt::format(
@@ -277,14 +464,30 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
     out += fmt::format("    - {{publisher: Flee settings, note: {}}}\n",
                        quote(fmt::format("{}: {}", conflict.settings_file, fmt::join(pairs, " "))));
   }
+  // Flee puts each camp's UNHCR count of day 0 in the camp (insert_day0, true unless set otherwise).
+  bool insert_day0 = true;
+  for (const auto& [key, value] : conflict.settings) {
+    const bool no = value == "false" || value == "False" || value == "0";
+    const bool yes = value == "true" || value == "True" || value == "1";
+    if (key == "spawn_rules.insert_day0" && no) insert_day0 = false;
+    if (key == "spawn_rules.empty_camps_on_day0" && yes) insert_day0 = false;
+  }
+  out += fmt::format("home_country: {}\n", quote(home_country));
+  if (given) out += "departures: {mode: given, observation: unhcr_total}\n";
+  if (!parameters.empty()) out += fmt::format("\nparameters:\n{}\n", fmt::join(parameters, "\n"));
   out += "\nnodes:\n";
   for (const auto& location : conflict.locations) {
     const auto mapping = haven_kind(location.location_type);
     std::string people;
     if (mapping.camp) {
       if (location.population > 0) people = fmt::format(", capacity: {}", location.population);
+      if (auto it = day0_people.find(location.name); insert_day0 && it != day0_people.end() && it->second >= 1.0) {
+        people += fmt::format(", displaced: {}", number(it->second));
+      }
     } else if (location.population > 0) {
       people = fmt::format(", population: {}", location.population);
+    } else if (mapping.kind == "town") {
+      people = ", capacity: unlimited";  // Flee's towns host people whatever their residents
     }
     out += fmt::format("  - {{id: {}, name: {}, kind: {}, lat: {}, lon: {}{}, admin_area: {}, country: {}}}\n",
                        id_of[location.name], quote(location.name), mapping.kind, number(location.lat),
@@ -293,8 +496,9 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
   if (!conflict.routes.empty()) {
     out += "\ncorridors:\n";
     for (const auto& route : conflict.routes) {
-      out += fmt::format("  - {{from: {}, to: {}, length_km: {}, kind: road}}\n", id_of[route.name1],
-                         id_of[route.name2], number(route.distance_km));
+      const auto [from, to] = ends(route);
+      out += fmt::format("  - {{from: {}, to: {}, length_km: {}, kind: road{}}}\n", from, to, number(route.distance_km),
+                         route.forced_redirection != 0 ? ", forced_redirection: true" : "");
     }
   }
   if (!events.empty()) out += fmt::format("\nevents:\n{}\n", fmt::join(events, "\n"));

@@ -1109,7 +1109,7 @@ class ScenarioDecoder {
           ArmedConflict a;
           if (auto v = m.require("node"); v.IsDefined()) a.node = node_ref(v, p("node")).value_or(no_node);
           if (auto v = m.get("intensity"); v.IsDefined())
-            a.intensity = reader_.number_in(v, p("intensity"), 0.0, 1.0).value_or(1.0);
+            a.intensity = reader_.number_in(v, p("intensity"), 0.0, 1000.0).value_or(1.0);
           event.action = a;
           break;
         }

@@ -35,11 +35,11 @@ TEST_CASE("a Flee folder with the real files' quirks reads as Flee reads it") {
   CHECK(diagnostics.all().empty());
   CHECK(conflict->days == 10);
   CHECK(format_iso_date(conflict->start_date) == "2020-01-01");
-  REQUIRE(conflict->locations.size() == 6);  // the '#' header row is not a location
+  REQUIRE(conflict->locations.size() == 7);  // the '#' header row is not a location
   CHECK(conflict->locations[2].name == "Gamma-Hub");
   CHECK(conflict->locations[2].population == 0);  // an empty population column is 0, as in Flee
   CHECK_FALSE(conflict->locations[2].conflict_date.has_value());
-  REQUIRE(conflict->routes.size() == 5);
+  REQUIRE(conflict->routes.size() == 6);
   CHECK(conflict->routes[0].forced_redirection == 0);  // empty forced_redirection column
   CHECK(conflict->routes[1].distance_km == 55.0);      // " 55": a space after the comma
   CHECK(conflict->routes[2].forced_redirection == 1);
@@ -48,14 +48,14 @@ TEST_CASE("a Flee folder with the real files' quirks reads as Flee reads it") {
   CHECK(conflict->conflicts[1].location == "Beta");
   CHECK(conflict->conflicts[1].intensity_by_day.size() == 10);
   CHECK(conflict->conflicts[1].intensity_by_day[3] == 0.5);
-  CHECK(conflict->closures.size() == 3);
+  CHECK(conflict->closures.size() == 4);
   // A file name with a space (syria2013's "closures - syria.csv"): Flee never reads it, so neither do we.
   CHECK(conflict->ignored_files == std::vector<std::string>{"input_csv/closures - extra.csv"});
   REQUIRE(conflict->camp_series.size() == 2);
-  CHECK(conflict->camp_series[0].points_by_file[0].size() == 4);  // its "Date,Count" header row is skipped
+  CHECK(conflict->camp_series[0].points_by_file[0].size() == 5);  // its "Date,Count" header row is skipped
   CHECK(conflict->total.has_value());
   CHECK(conflict->registration_corrections.size() == 1);
-  CHECK(conflict->inputs.size() == 10);
+  CHECK(conflict->inputs.size() == 11);
   for (const auto& input : conflict->inputs) CHECK(input.sha256.size() == 64);
 }
 
@@ -88,8 +88,8 @@ TEST_CASE("Flee names become Haven ids and stay the nodes' names") {
   const auto imported = flee::import_conflict(conflict);
   CHECK(imported.yaml.find("{id: A_B, name: \"A-B\", kind: town") != std::string::npos);
   CHECK(imported.yaml.find("{id: A_B_2, name: \"A B\", kind: camp") != std::string::npos);
-  // Two days of intensity 2 are one bombardment of 2 x 20 strikes a day.
-  CHECK(imported.yaml.find("kind: bombardment, node: A_B, day: 1, until: 2, intensity: 40") != std::string::npos);
+  // Two days of intensity 2 are one armed conflict of intensity 2.
+  CHECK(imported.yaml.find("kind: armed_conflict, node: A_B, day: 1, until: 2, intensity: 2") != std::string::npos);
   const auto loaded = load_scenario_text(imported.yaml, "tiny.yaml");
   CHECK(loaded.scenario.has_value());
 }
@@ -140,6 +140,7 @@ TEST_CASE("Flee folder quirks Flee accepts are accepted: a byte-order mark and l
                                    "Beta,North,Homeland,10.5,20.5,conflict_zone,3,20000\n"
                                    "Gamma-Hub,South,Homeland,11.0,21.0,forwarding_hub,,\n"
                                    "Delta,South,Homeland,11.5,21.5,Town,,8000\n"
+                                   "Echo,South,Homeland,11.6,21.4,town,,0\n"
                                    "Camp One,Over,Neighbour,12.0,22.0,CAMP,,30000\n"
                                    "Camp Two,Over,Neighbour,12.5,22.5,camp,,10000\n");
   Diagnostics diagnostics;
@@ -147,7 +148,7 @@ TEST_CASE("Flee folder quirks Flee accepts are accepted: a byte-order mark and l
   for (const auto& diagnostic : diagnostics.all()) MESSAGE(format_diagnostic(diagnostic));
   REQUIRE(conflict.has_value());
   CHECK(conflict->locations[0].name == "Alpha Town");
-  CHECK(conflict->locations[4].location_type == "camp");
+  CHECK(conflict->locations[5].location_type == "camp");
   fs::remove_all(dir);
 }
 
@@ -176,4 +177,55 @@ TEST_CASE("haven run on a bad Flee folder runs nothing and exits 2") {
   CHECK(result.exit_code == 2);
   CHECK(result.err.find("23 errors; nothing was run.") != std::string::npos);
   CHECK(result.out.empty());
+}
+
+TEST_CASE("the importer maps every Flee feature of the good folder and can express them all") {
+  Diagnostics diagnostics;
+  const auto conflict = flee::read_flee_folder(good_folder, diagnostics);
+  REQUIRE(conflict.has_value());
+  const auto imported = flee::import_conflict(*conflict);
+  CHECK(imported.unexpressed.empty());
+  const auto has = [&](const std::string& text) {
+    INFO(text);
+    CHECK(imported.yaml.find(text) != std::string::npos);
+  };
+  // conflicts.csv: one armed_conflict per run of conflict days, with its first day's intensity (Beta: 0.5 on
+  // days 3-9; Alpha Town: 1 on days 0-4 then 0.5 on 5-6, still one run of intensity 1, as in Flee).
+  has("{id: conflict_1, kind: armed_conflict, node: Alpha_Town, day: 0, until: 6, intensity: 1,");
+  has("{id: conflict_2, kind: armed_conflict, node: Beta, day: 3, until: 9, intensity: 0.5,");
+  // closures: country, camp (6..8: days 6-7), remove_forced_redirection (7..9: days 7-8).
+  has("kind: country_closure, countries: [\"Homeland\", \"Neighbour\"], day: 0, until: 3,");
+  has("kind: camp_closure, node: Camp_Two, day: 6, until: 7,");
+  has("kind: redirection_end, corridor: Gamma_Hub-Camp_One, day: 7, until: 8,");
+  // routes: forced_redirection 1 runs name1 -> name2, 2 runs name2 -> name1.
+  has("{from: Gamma_Hub, to: Camp_One, length_km: 120, kind: road, forced_redirection: true}");
+  has("{from: Echo, to: Delta, length_km: 25, kind: road, forced_redirection: true}");
+  // A town without residents hosts people; the first location's country is home.
+  has("{id: Echo, name: \"Echo\", kind: town, lat: 11.6, lon: 21.4, capacity: unlimited,");
+  has("home_country: \"Homeland\"");
+  // Registration correction on 2020-01-05 (1200 after 900): the earlier points x 4/3 (600 -> 800, 900 -> 1200);
+  // the day-0 value goes into the camp (Flee's insert_day0).
+  has("points: [{day: 0, value: 800}, {day: 2, value: 1200}, {day: 4, value: 1200}, {day: 8, value: 2500}]");
+  has("capacity: 30000, displaced: 800,");
+  // Camp Two summed as Flee's AddCSVTables does: (0, 0), (1, 100 + 800), (5, 300 + 800).
+  has("points: [{day: 0, value: 0}, {day: 1, value: 900}, {day: 5, value: 1100}]");
+  // The UNHCR total over the camps, with day 0 (500 + 2/6 x 900 = 800) and day 9 (3300 + 1/11 x 1200, whole)
+  // interpolated from the points outside the period.
+  has("nodes: [Camp_One, Camp_Two]");
+  has("{day: 0, value: 800, note: \"interpolated by the importer as Flee does\"}, {day: 4, value: 1400}, "
+      "{day: 8, value: 3300}, {day: 9, value: 3409, note:");
+  has("departures: {mode: given, observation: unhcr_total}");
+  const auto loaded = load_scenario_text(imported.yaml, "good.yaml");
+  REQUIRE(loaded.scenario.has_value());
+  CHECK(loaded.scenario->departures.mode == DepartureMode::given);
+  const auto predicted = flee::import_conflict(*conflict, {"haven", "predicted"});
+  CHECK(predicted.yaml.find("departures: {mode") == std::string::npos);
+  CHECK(predicted.unexpressed.empty());
+  // Flee's conflict_spawn_decay [1.0, 1.0, 0.5]: the last factor holds from the 3rd step on.
+  Diagnostics with_settings;
+  const auto settled = flee::read_flee_folder(good_folder, with_settings, HAVEN_TEST_DATA_DIR "/flee/simsetting.yml");
+  REQUIRE(settled.has_value());
+  const auto decayed = flee::import_conflict(*settled).yaml;
+  CHECK(decayed.find("  spawn_decay_1: 1.0\n  spawn_decay_2: 1.0\n  spawn_decay_3: 0.5\n  spawn_decay_4: 0.5\n  "
+                     "spawn_decay_5: 0.5\n") != std::string::npos);
 }

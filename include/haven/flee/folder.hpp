@@ -99,8 +99,10 @@ std::optional<FleeConflict> read_flee_folder(const std::filesystem::path& folder
                                              const std::filesystem::path& simsetting = {});
 
 struct ImportOptions {
-  std::string rules = "haven";           // only Haven's rules exist today
-  std::string departures = "predicted";  // given departures are not built yet
+  std::string rules = "haven";  // only Haven's rules exist today
+  // given: by the rise of UNHCR's camp total (refugees.csv), placed over the armed conflicts; predicted: by the
+  // model's departure hazard. Given needs the folder's `total` series; without it departures are predicted.
+  std::string departures = "given";
 };
 
 // One Flee feature the scenario could not express, and how many rows it affected.
@@ -117,9 +119,6 @@ struct ImportResult {
 
 // The Haven scenario for `conflict` (ids derived from Flee's names; names kept exactly).
 ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& options = {});
-
-// One unit of Flee conflict intensity as bombardment strikes per day (issue 13's earlier measurement).
-inline constexpr double strikes_per_day_per_intensity = 20.0;
 
 // A Haven id made from a Flee name: letters, digits and `_` (anything else becomes `_`), starting with a letter.
 std::string derive_id(const std::string& name);

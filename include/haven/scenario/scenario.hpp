@@ -117,7 +117,7 @@ struct Evacuation {
 // strikes a day per unit of intensity) and, with given departures, where the people who flee come from.
 struct ArmedConflict {
   NodeIndex node = no_node;
-  double intensity = 1.0;  // Flee's conflict intensity, 0..1
+  double intensity = 1.0;  // Flee's conflict intensity, usually 0..1 (the loader allows up to 1000)
 };
 // The node admits nobody during the window (people there stay; nobody arrives or chooses it).
 struct CampClosure {

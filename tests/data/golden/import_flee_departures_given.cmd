@@ -1,1 +1,0 @@
-import-flee tests/data/flee/good --departures given
