@@ -61,7 +61,7 @@ TEST_CASE("armed conflict exposes its node to intensity x armed_conflict_strikes
   CHECK(r.threat_[5](a) == doctest::Approx(4.0 * std::exp(-8.0)).epsilon(1e-9));  // ended on day 4; memory 0.25 d
 }
 
-TEST_CASE("a camp closure admits nobody while it holds, and people choose the camp again after it") {
+TEST_CASE("a camp closure admits nobody while it holds and people choose the camp again after it") {
   ScenarioBuilder b(8);
   const auto a = b.node("a", 0, 0, 1'000'000);
   const auto town = b.node("town", 1, 0, 0, NodeKind::town, 1e12);
@@ -80,7 +80,7 @@ TEST_CASE("a camp closure admits nobody while it holds, and people choose the ca
   CHECK(r.arrivals_[0](town) > 0);  // the closed camp's share went to the town
 }
 
-TEST_CASE("a country closure closes every corridor between the two countries, both ways, for its window") {
+TEST_CASE("a country closure closes every corridor between the two countries both ways for its window") {
   ScenarioBuilder b(6);
   const auto a = b.node("a", 0, 0, 1'000'000);
   const auto b1 = b.node("b1", 1, 0, 0, NodeKind::town, 1e12);
@@ -101,7 +101,7 @@ TEST_CASE("a country closure closes every corridor between the two countries, bo
   CHECK(r.corridor_inflow_[3](across) > 0);
 }
 
-TEST_CASE("forced redirection sends on whoever arrives at 'from' while it holds; those there before stay") {
+TEST_CASE("forced redirection sends on whoever arrives at 'from' while it holds - those there before stay") {
   ScenarioBuilder b(10);
   const auto a = b.node("a", 0, 0, 100'000);
   const auto hub = b.node("hub", 0, 0.1, 0, NodeKind::town, 1e12);
@@ -153,7 +153,7 @@ Scenario given_scenario() {
 
 }  // namespace
 
-TEST_CASE("given departures: the daily rise of the observation, placed by population x intensity") {
+TEST_CASE("given departures: the daily rise of the observation placed by population x intensity") {
   const Scenario s = given_scenario();
   const auto r = run(s);
   // Due by day d: running max of the interpolated series less its day-0 value (50).
