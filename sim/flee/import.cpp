@@ -473,7 +473,9 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
     if (key == "spawn_rules.empty_camps_on_day0" && yes) insert_day0 = false;
   }
   out += fmt::format("home_country: {}\n", quote(home_country));
-  if (given) out += "departures: {mode: given, observation: unhcr_total}\n";
+  // Named in either mode, so that `--set departures.mode=given` (or `=predicted`) switches the scenario.
+  if (total_written)
+    out += fmt::format("departures: {{mode: {}, observation: unhcr_total}}\n", given ? "given" : "predicted");
   if (!parameters.empty()) out += fmt::format("\nparameters:\n{}\n", fmt::join(parameters, "\n"));
   out += "\nnodes:\n";
   for (const auto& location : conflict.locations) {

@@ -219,7 +219,7 @@ TEST_CASE("the importer maps every Flee feature of the good folder and can expre
   REQUIRE(loaded.scenario.has_value());
   CHECK(loaded.scenario->departures.mode == DepartureMode::given);
   const auto predicted = flee::import_conflict(*conflict, {"haven", "predicted"});
-  CHECK(predicted.yaml.find("departures: {mode") == std::string::npos);
+  CHECK(predicted.yaml.find("departures: {mode: predicted, observation: unhcr_total}") != std::string::npos);
   CHECK(predicted.unexpressed.empty());
   // Flee's conflict_spawn_decay [1.0, 1.0, 0.5]: the last factor holds from the 3rd step on.
   Diagnostics with_settings;
