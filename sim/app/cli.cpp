@@ -677,6 +677,46 @@ std::string usage_error(CLI::App& app, const std::vector<std::string>& args, con
   return fmt::format("haven {}: {}; {}", command, error.what(), help);
 }
 
+// `haven generate --tables csv -o big.yaml`: big.yaml naming big-nodes.csv, big-corridors.csv and big-events.csv
+// beside it. Each file is written whole to `<name>.partial` first and renamed only when all four are, so a failure
+// leaves nothing half-written.
+int write_generated_tables(const GeneratorSettings& generator, const std::string& output, std::ostream& err) {
+  const std::filesystem::path scenario_path(output);
+  const std::string prefix = scenario_path.stem().string() + "-";
+  const auto tables = generate_scenario_tables(generator, prefix);
+  const std::filesystem::path folder = scenario_path.parent_path();
+  const std::vector<std::pair<std::filesystem::path, const std::string*>> files = {
+      {scenario_path, &tables.yaml},
+      {folder / (prefix + "nodes.csv"), &tables.nodes_csv},
+      {folder / (prefix + "corridors.csv"), &tables.corridors_csv},
+      {folder / (prefix + "events.csv"), &tables.events_csv}};
+  for (const auto& [path, text] : files) {
+    if (auto problem = check_output_file(path, true)) {
+      err << fmt::format("haven: error: {}\n", problem->message);
+      return problem->input_mistake ? exit_bad_input : exit_failure;
+    }
+  }
+  std::error_code ignored;
+  for (const auto& [path, text] : files) {
+    std::ofstream file(path.string() + ".partial", std::ios::binary);
+    if (!(file << *text) || !(file.flush())) {
+      err << fmt::format("haven: error: cannot write {}\n", path.string());
+      for (const auto& [written, unused] : files) std::filesystem::remove(written.string() + ".partial", ignored);
+      return exit_failure;
+    }
+  }
+  for (const auto& [path, text] : files) {
+    std::error_code ec;
+    std::filesystem::rename(path.string() + ".partial", path, ec);
+    if (ec) {
+      err << fmt::format("haven: error: cannot write {}: {}\n", path.string(), ec.message());
+      for (const auto& [written, unused] : files) std::filesystem::remove(written.string() + ".partial", ignored);
+      return exit_failure;
+    }
+  }
+  return exit_ok;
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -780,6 +820,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_seed_option(*generate, generator.seed, "Generator seed (also the scenario's default seed)");
   generate->add_option("--name", generator.name, "Scenario name");
   generate->add_option("-o,--output", generate_output, "Write to this file instead of standard output");
+  std::string generate_tables = "yaml";
+  generate
+      ->add_option("--tables", generate_tables,
+                   "How to write the nodes, corridors and events: 'yaml' (lists in the file) or 'csv' (tables "
+                   "<name>-nodes.csv, <name>-corridors.csv, <name>-events.csv next to the -o file)")
+      ->check(CLI::IsMember({"yaml", "csv"}));
 
   auto* schema = app.add_subcommand("schema", "Print the JSON Schema of the scenario format (for editors)");
 
@@ -830,9 +876,13 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (auto code = report_commands.dispatch(out, err)) return *code;
     if (auto code = serve_commands.dispatch(out, err)) return *code;
     if (generate->parsed()) {
-      const auto problems = generator_problems(generator);
+      auto problems = generator_problems(generator);
+      if (generate_tables == "csv" && generate_output.empty()) {
+        problems.push_back("--tables csv writes the scenario and three tables: give the scenario file with -o");
+      }
       for (const auto& problem : problems) err << fmt::format("haven: error: {}\n", problem);
       if (!problems.empty()) return exit_bad_input;
+      if (generate_tables == "csv") return write_generated_tables(generator, generate_output, err);
       // A device, pipe or directory given as -o is refused; a regular file is replaced (as it always was).
       if (!generate_output.empty()) {
         if (auto problem = check_output_file(generate_output, true)) {

@@ -10,9 +10,11 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <unordered_map>
 
 #include "haven/scenario/keys.hpp"
 #include "haven/util/text.hpp"
+#include "tables.hpp"
 #include "yaml_reader.hpp"
 
 namespace haven {
@@ -251,6 +253,13 @@ void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, co
       }
       if (!found) {
         // Missing sections are created so that `--set parameters.x=1` works on a file without `parameters:`.
+        if ((walked == "nodes" || walked == "corridors") && detail::is_table_section(current)) {
+          reader.diagnostics().error(
+              origin, fmt::format("{}: '{}' comes from a table ({}); an edit cannot reach its rows: change the "
+                                  "table, or give '{}' as a YAML list",
+                                  path, walked, clip(scalar_at(current, "csv")), walked));
+          return;
+        }
         if (walked.empty() && (part == "parameters" || part == "outputs")) {
           current[part] = YAML::Node(YAML::NodeType::Map);
           next.reset(current[part]);  // reset, not =: assignment would rewrite the original node
@@ -393,6 +402,11 @@ class ScenarioDecoder {
  public:
   ScenarioDecoder(YamlReader& reader, Scenario& scenario) : reader_(reader), s_(scenario) {}
 
+  // Where tables (`nodes: {csv: nodes.csv}`) are looked for.
+  void set_table_directory(std::filesystem::path directory) { table_directory_ = std::move(directory); }
+  // True when the nodes or corridors came from a table (the resolved scenario then lists them).
+  [[nodiscard]] bool network_from_tables() const { return !node_rows_.empty() || corridors_from_table_; }
+
   void decode(const YAML::Node& root) {
     MapReader top(reader_, root, "", keys::top);
     if (!top.valid()) return;
@@ -466,10 +480,13 @@ class ScenarioDecoder {
   std::set<std::string, std::less<>> rejected_node_ids_;
   std::set<std::size_t> nodes_of_unknown_kind_;  // their kind is already reported: no checks that depend on it
   std::set<std::string, std::less<>> rejected_corridor_ids_;
-  bool nodes_unreadable_ = false;       // the nodes section is missing or not a list: every reference would fail
-  bool corridors_unreadable_ = false;   // likewise for corridors
-  bool network_incomplete_ = false;     // some node or corridor could not be read: connectivity would mislead
-  std::vector<YAML::Node> node_items_;  // each node's YAML, to locate whole-network warnings
+  bool nodes_unreadable_ = false;          // the nodes section is missing or not a list: every reference would fail
+  bool corridors_unreadable_ = false;      // likewise for corridors
+  bool network_incomplete_ = false;        // some node or corridor could not be read: connectivity would mislead
+  std::vector<YAML::Node> node_items_;     // each node's YAML, to locate whole-network warnings
+  std::vector<SourceLocation> node_rows_;  // or each node's row, when the nodes come from a table
+  bool corridors_from_table_ = false;
+  std::filesystem::path table_directory_;
   bool period_known_ = false;
   double people_total_ = 0.0;  // residents and displaced of the nodes read so far
   bool total_reported_ = false;
@@ -648,6 +665,10 @@ class ScenarioDecoder {
 
   // ---- nodes ----------------------------------------------------------------------------------------------------
   void decode_nodes(const YAML::Node& node) {
+    if (detail::is_table_section(node)) {
+      decode_node_table(node);
+      return;
+    }
     if (!node.IsDefined() || !reader_.expect_sequence(node, "nodes")) {
       nodes_unreadable_ = true;
       return;
@@ -753,6 +774,55 @@ class ScenarioDecoder {
     }
   }
 
+  // ---- nodes and corridors from tables (tables.cpp reads the cells) ----------------------------------------------
+  void decode_node_table(const YAML::Node& section) {
+    auto table = detail::read_table_section(reader_, section, "nodes", table_directory_);
+    if (!table) {
+      nodes_unreadable_ = true;
+      return;
+    }
+    if (table->row_count() == 0 && !reader_.diagnostics().has_errors()) {
+      reader_.diagnostics().error(table->where_header(0), "nodes: the table has no rows; it needs at least one node");
+    }
+    auto read = detail::decode_node_table(*table, s_.groups, group_id_list_, people_total_, total_reported_,
+                                          reader_.diagnostics());
+    network_incomplete_ = network_incomplete_ || read.incomplete;
+    for (std::size_t i = 0; i < read.nodes.size(); ++i) {
+      if (!read.nodes[i].id.empty()) node_ids_.emplace(read.nodes[i].id, IdEntry{i, read.id_lines[i]});
+      node_id_list_.push_back(read.nodes[i].id);
+    }
+    rejected_node_ids_.insert(read.rejected_ids.begin(), read.rejected_ids.end());
+    nodes_of_unknown_kind_.insert(read.unknown_kinds.begin(), read.unknown_kinds.end());
+    node_rows_ = std::move(read.rows);
+    s_.nodes = std::move(read.nodes);
+  }
+
+  void decode_corridor_table(const YAML::Node& section) {
+    corridors_from_table_ = true;
+    auto table = detail::read_table_section(reader_, section, "corridors", table_directory_);
+    if (!table) {
+      corridors_unreadable_ = network_incomplete_ = true;
+      return;
+    }
+    // A hash index: a large table looks up two ends for each of its hundreds of thousands of rows.
+    std::unordered_map<std::string_view, NodeIndex> index_of;
+    index_of.reserve(node_ids_.size());
+    for (const auto& [id, entry] : node_ids_) index_of.emplace(id, static_cast<NodeIndex>(entry.index));
+    auto resolve = [&](std::string_view id) -> detail::NodeLookup {
+      if (auto it = index_of.find(id); it != index_of.end()) return {it->second, {}};
+      if (nodes_unreadable_ || rejected_node_ids_.count(id) > 0) return {};  // already reported
+      return {std::nullopt, fmt::format("unknown node '{}'{}", id, node_hint(std::string(id)))};
+    };
+    auto read = detail::decode_corridor_table(*table, s_.nodes, resolve, reader_.diagnostics());
+    network_incomplete_ = network_incomplete_ || read.incomplete;
+    for (std::size_t i = 0; i < read.corridors.size(); ++i) {
+      if (!read.corridors[i].id.empty()) corridor_ids_.emplace(read.corridors[i].id, IdEntry{i, read.id_lines[i]});
+      corridor_id_list_.push_back(read.corridors[i].id);
+    }
+    rejected_corridor_ids_.insert(read.rejected_ids.begin(), read.rejected_ids.end());
+    s_.corridors = std::move(read.corridors);
+  }
+
   // Resolves a node reference with a "did you mean" hint.
   std::optional<NodeIndex> node_ref(const YAML::Node& node, const std::string& path) {
     auto id = reader_.string(node, path);
@@ -790,6 +860,10 @@ class ScenarioDecoder {
   // ---- corridors ------------------------------------------------------------------------------------------------
   void decode_corridors(const YAML::Node& node) {
     if (!node.IsDefined()) return;
+    if (detail::is_table_section(node)) {
+      decode_corridor_table(node);
+      return;
+    }
     if (!reader_.expect_sequence(node, "corridors")) {
       corridors_unreadable_ = true;
       network_incomplete_ = true;
@@ -1392,12 +1466,42 @@ class ScenarioDecoder {
     }
     for (std::size_t i = 0; i < n; ++i) {
       if (find(i) != main) {
-        reader_.warning(node_items_[i], join_path("nodes", s_.nodes[i].id),
-                        "unreachable: no corridor path links it to the rest of the network");
+        const std::string message = "unreachable: no corridor path links it to the rest of the network";
+        if (i < node_rows_.size()) {
+          reader_.diagnostics().warning(node_rows_[i],
+                                        fmt::format("{}: {}", join_path("nodes", s_.nodes[i].id), message));
+        } else {
+          reader_.warning(node_items_[i], join_path("nodes", s_.nodes[i].id), message);
+        }
       }
     }
   }
 };
+
+// The resolved document of a scenario whose nodes or corridors came from tables: the other sections as they are
+// (an events table is already a list), then the network as YAML lists, so that it loads alone into the same
+// Scenario.
+std::string resolved_with_tables(const YAML::Node& doc, const Scenario& scenario) {
+  YAML::Node rest(YAML::NodeType::Map);
+  bool nodes_table = false, corridors_table = false;
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    if (key == "nodes" && detail::is_table_section(it->second)) {
+      nodes_table = true;
+    } else if (key == "corridors" && detail::is_table_section(it->second)) {
+      corridors_table = true;
+    } else {
+      rest[key] = it->second;
+    }
+  }
+  YAML::Emitter emitter;
+  emitter << rest;
+  std::string out = emitter.c_str();
+  out += "\n";
+  if (nodes_table) out += detail::nodes_as_yaml(scenario);
+  if (corridors_table) out += detail::corridors_as_yaml(scenario);
+  return out;
+}
 
 }  // namespace
 
@@ -1496,6 +1600,30 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
   }
 
   try {
+    // An events table becomes the list it stands for before anything edits the tree, so that variants and --set
+    // reach its rows; the readers locate problems in it through the cells' key paths (tables.hpp).
+    std::vector<std::pair<std::string, SourceLocation>> table_origins;
+    bool events_from_table = false;
+    {
+      YAML::Node events_section(YAML::NodeType::Undefined);
+      for (auto it = root.begin(); it != root.end(); ++it) {
+        if (it->first.IsScalar() && it->first.Scalar() == "events") events_section.reset(it->second);
+      }
+      if (detail::is_table_section(events_section)) {
+        events_from_table = true;
+        table_origins.emplace_back("events", reader.where(events_section, "events"));
+        detail::EventTable events;
+        if (auto table = detail::read_table_section(reader, events_section, "events", options.table_directory))
+          events = detail::event_table_as_yaml(*table, result.diagnostics);
+        table_origins.insert(table_origins.end(), events.origins.begin(), events.origins.end());
+        root["events"] = events.list;
+      }
+    }
+    auto adopt_table_origins = [&](YamlReader& r) {
+      for (const auto& [path, where] : table_origins) r.record_edit_origin(path, where);
+    };
+    adopt_table_origins(reader);
+
     Scenario scenario;
     // The variants' own problems are listed after the base's, as the file is read: base first.
     Diagnostics variant_shape_diagnostics;
@@ -1582,7 +1710,7 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
                 continue;
               }
               if (!ids[k].empty() && explicit_id(event).empty()) {
-                r.record_edit_origin(join_path("events", ids[k]), r.where(event, ""));
+                r.record_edit_origin(join_path("events", ids[k]), r.where(event, join_path("events", ids[k])));
                 event.reset(copier.detached(event));  // the first parse stays as it was
                 event["id"] = ids[k];
               }
@@ -1648,6 +1776,7 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
         resolve(reader, options.variant, located_overrides, options.set_overrides, options.record_overrides);
     if (doc.IsDefined() && doc.IsMap()) {
       ScenarioDecoder decoder(reader, scenario);
+      decoder.set_table_directory(options.table_directory);
       decoder.decode(doc);
       scenario.variant = options.variant;
       if (!options.variant.empty()) {
@@ -1656,8 +1785,11 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
       }
       // The resolved document is the scenario as run: the applied variant is folded in, so the overlays go.
       if (!options.variant.empty()) doc.remove("variants");
-      if (options.variant.empty() && located_overrides.empty() && options.set_overrides.empty() &&
-          options.record_overrides.empty()) {
+      if (events_from_table || decoder.network_from_tables()) {
+        // A run file keeps the resolved scenario, and it must load alone: the tables' rows are written as lists.
+        if (!result.diagnostics.has_errors()) result.resolved_yaml = resolved_with_tables(doc, scenario);
+      } else if (options.variant.empty() && located_overrides.empty() && options.set_overrides.empty() &&
+                 options.record_overrides.empty()) {
         result.resolved_yaml = text;  // nothing was edited: the file is the scenario as run (comments and all)
       } else {
         YAML::Emitter emitter;
@@ -1674,10 +1806,12 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
         Scenario scratch;
         Diagnostics own;
         YamlReader variant_reader(display_name, own);
+        adopt_table_origins(variant_reader);
         YAML::Node variant_doc =
             resolve(variant_reader, name, located_overrides, options.set_overrides, options.record_overrides);
         if (variant_doc.IsDefined() && variant_doc.IsMap()) {
           ScenarioDecoder decoder(variant_reader, scratch);
+          decoder.set_table_directory(options.table_directory);
           decoder.decode(variant_doc);
         }
         for (auto d : own.all()) {
@@ -1724,7 +1858,10 @@ LoadResult load_scenario_file(const std::filesystem::path& path, const LoadOptio
     result.diagnostics = diagnostics;
     return result;
   }
-  return load_scenario_text(text, path.string(), options);
+  if (!options.table_directory.empty()) return load_scenario_text(text, path.string(), options);
+  LoadOptions with_tables = options;
+  with_tables.table_directory = path.parent_path();  // tables are named relative to the scenario file
+  return load_scenario_text(text, path.string(), with_tables);
 }
 
 Scenario load_scenario_or_throw(const std::filesystem::path& path, const LoadOptions& options) {

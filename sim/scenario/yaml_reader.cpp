@@ -347,6 +347,8 @@ std::string bound(double value) {
   return fmt::format("{:g}", value);
 }
 
+}  // namespace
+
 std::string out_of_range(double minimum, double maximum, double value, const std::string& shown_value) {
   if (maximum >= open_bound && value < minimum)
     return fmt::format("must be at least {}, got {}", bound(minimum), shown_value);
@@ -356,7 +358,14 @@ std::string out_of_range(double minimum, double maximum, double value, const std
 }
 
 // Parses a number the way number() accepts it: '_' groups digits, a leading '+' is allowed.
-std::optional<double> parse_number(const std::string& scalar) {
+std::optional<double> parse_number(std::string_view scalar) {
+  if (!scalar.empty() && scalar.find_first_of("_+") == std::string_view::npos) {
+    // The common case, without a copy (large tables read millions of numbers).
+    double value = 0.0;
+    const auto [stop, status] = std::from_chars(scalar.data(), scalar.data() + scalar.size(), value);
+    if (status != std::errc() || stop != scalar.data() + scalar.size() || !std::isfinite(value)) return std::nullopt;
+    return value;
+  }
   std::string text;
   for (char c : scalar)
     if (c != '_') text.push_back(c);
@@ -369,16 +378,13 @@ std::optional<double> parse_number(const std::string& scalar) {
   return value;
 }
 
-constexpr std::string_view comma_hint = "; write large numbers without commas (3000000 or 3_000_000)";
-
-// Why text shaped like YYYY-MM-DD is still not a date: "(February 2019 has 28 days)".
-std::string why_not_a_date(const std::string& text) {
+std::string why_not_a_date(std::string_view text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return {};
   for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
     if (text[i] < '0' || text[i] > '9') return {};
   }
-  const int year = std::stoi(text.substr(0, 4));
-  const unsigned month = static_cast<unsigned>(std::stoi(text.substr(5, 2)));
+  const int year = std::stoi(std::string(text.substr(0, 4)));
+  const unsigned month = static_cast<unsigned>(std::stoi(std::string(text.substr(5, 2))));
   if (month < 1 || month > 12) return fmt::format(": there is no month {}", month);
   static constexpr std::array<std::string_view, 12> month_names = {"January",   "February", "March",    "April",
                                                                    "May",       "June",     "July",     "August",
@@ -387,8 +393,6 @@ std::string why_not_a_date(const std::string& text) {
       std::chrono::year_month_day_last{std::chrono::year{year} / std::chrono::month{month} / std::chrono::last}.day();
   return fmt::format(": {} {} has {} days", month_names[month - 1], year, static_cast<unsigned>(last));
 }
-
-}  // namespace
 
 bool date_in_range(const Date& date) {
   return date.year() >= earliest_date.year() && date.year() <= latest_date.year();

@@ -56,6 +56,14 @@ std::optional<YAML::Node> load_yaml_value(const std::string& text, const SourceL
 std::optional<YAML::Node> parse_yaml(const std::string& text, const std::string& display_name, Diagnostics& diagnostics,
                                      std::string_view what);
 
+// The value rules the YAML readers apply, shared with the CSV tables (tables.cpp): a number as number() accepts it
+// ('_' groups digits, a leading '+' is allowed), "must be between ..." for a value outside its range, and why text
+// shaped like YYYY-MM-DD is still not a date (": February 2019 has 28 days", or "").
+std::optional<double> parse_number(std::string_view text);
+std::string out_of_range(double minimum, double maximum, double value, const std::string& shown_value);
+std::string why_not_a_date(std::string_view text);
+inline constexpr std::string_view comma_hint = "; write large numbers without commas (3000000 or 3_000_000)";
+
 class YamlReader {
  public:
   YamlReader(std::string file, Diagnostics& diagnostics) : file_(std::move(file)), diagnostics_(diagnostics) {}

@@ -25,4 +25,15 @@ std::vector<std::string> generator_problems(const GeneratorSettings& settings);
 // The scenario as YAML text (format v1), ready for the loader. The settings must be usable (see above).
 std::string generate_scenario_yaml(const GeneratorSettings& settings);
 
+// The same scenario with its nodes, corridors and events as CSV tables (docs/scenario-format.md, "Tables"): the YAML
+// names them `<table_prefix>nodes.csv`, `<table_prefix>corridors.csv` and `<table_prefix>events.csv`, relative to
+// itself. Loaded, it gives exactly the Scenario the YAML form gives.
+struct GeneratedTables {
+  std::string yaml;
+  std::string nodes_csv;
+  std::string corridors_csv;
+  std::string events_csv;
+};
+GeneratedTables generate_scenario_tables(const GeneratorSettings& settings, const std::string& table_prefix);
+
 }  // namespace haven

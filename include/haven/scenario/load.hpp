@@ -29,6 +29,9 @@ struct LoadOptions {
   // checked as if written under `outputs:` and reported at `command line (--record key=value)`.
   std::vector<std::string> record_overrides;
   SourceLocation variant_origin;  // where `variant` was named (a sweep file); none: the command line (--variant)
+  // Where the tables a scenario names (`nodes: {csv: nodes.csv}`) are looked for: load_scenario_file sets the
+  // scenario file's folder; empty = the current directory.
+  std::filesystem::path table_directory;
 };
 
 struct LoadResult {
