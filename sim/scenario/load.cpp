@@ -1603,6 +1603,7 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
     // An events table becomes the list it stands for before anything edits the tree, so that variants and --set
     // reach its rows; the readers locate problems in it through the cells' key paths (tables.hpp).
     std::vector<std::pair<std::string, SourceLocation>> table_origins;
+    std::vector<std::pair<YAML::Node, SourceLocation>> table_cells;
     bool events_from_table = false;
     {
       YAML::Node events_section(YAML::NodeType::Undefined);
@@ -1616,11 +1617,13 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
         if (auto table = detail::read_table_section(reader, events_section, "events", options.table_directory))
           events = detail::event_table_as_yaml(*table, result.diagnostics);
         table_origins.insert(table_origins.end(), events.origins.begin(), events.origins.end());
+        table_cells = std::move(events.cells);
         root["events"] = events.list;
       }
     }
     auto adopt_table_origins = [&](YamlReader& r) {
       for (const auto& [path, where] : table_origins) r.record_edit_origin(path, where);
+      for (const auto& [cell, where] : table_cells) r.record_scalar_origin(cell, where);
     };
     adopt_table_origins(reader);
 

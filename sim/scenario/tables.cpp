@@ -264,7 +264,9 @@ std::optional<CsvTable> read_table_section(YamlReader& reader, const YAML::Node&
     for (const auto& d : own.all()) reader.error(file, m.path("csv"), fmt::format("{}: {}", shown, d.message));
     return std::nullopt;
   }
-  return parse_csv(text, shown, reader.diagnostics());
+  auto table = parse_csv(text, shown, reader.diagnostics());
+  if (table.column_count() == 0) return std::nullopt;  // unreadable (not UTF-8, empty): already reported
+  return table;
 }
 
 NodeTable decode_node_table(const CsvTable& table, std::span<const Group> groups,
@@ -521,6 +523,11 @@ EventTable event_table_as_yaml(const CsvTable& table, Diagnostics& diagnostics) 
       for (std::size_t k = 0; k < table.column_count(); ++k) {
         result.origins.emplace_back(join_path(name, table.header()[k]), table.where(r, k));
       }
+    }
+    // Each cell's own place, found by the cell itself: two rows may go by one name (a repeated id).
+    for (std::size_t k = 0; k < table.column_count(); ++k) {
+      const YAML::Node value = item[table.header()[k]];
+      if (!table.cell(r, k).empty() && value.IsScalar()) result.cells.emplace_back(value, table.where(r, k));
     }
     result.list.push_back(item);
   }

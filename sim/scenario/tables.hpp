@@ -69,6 +69,7 @@ CorridorTable decode_corridor_table(const CsvTable& table, std::span<const Node>
 struct EventTable {
   YAML::Node list{YAML::NodeType::Sequence};
   std::vector<std::pair<std::string, SourceLocation>> origins;
+  std::vector<std::pair<YAML::Node, SourceLocation>> cells;  // each cell's value node and where it was written
 };
 EventTable event_table_as_yaml(const CsvTable& table, Diagnostics& diagnostics);
 

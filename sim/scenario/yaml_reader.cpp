@@ -418,6 +418,9 @@ SourceLocation YamlReader::where(const YAML::Node& node, std::string_view path) 
   if (node.IsDefined() && !node.Mark().is_null()) {
     return {file_, static_cast<std::size_t>(node.Mark().line) + 1, static_cast<std::size_t>(node.Mark().column) + 1};
   }
+  if (!scalar_origins_.empty() && node.IsScalar()) {
+    if (auto it = scalar_origins_.find(&node.Scalar()); it != scalar_origins_.end()) return it->second;
+  }
   // Created by an edit: blame the longest edited path that contains this one.
   std::string prefix(path);
   while (!prefix.empty()) {

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "haven/util/date.hpp"
@@ -70,6 +71,11 @@ class YamlReader {
 
   // Nodes created by an edit (a variant's `set` or a --set) carry no position; the edit records where it came from.
   void record_edit_origin(const std::string& path, SourceLocation origin) { edit_origins_[path] = std::move(origin); }
+  // A scalar made from a table's cell (tables.hpp) carries no position either: it is found by the node itself, so
+  // that two rows that go by one key path (a repeated id) are still told apart.
+  void record_scalar_origin(const YAML::Node& scalar, SourceLocation origin) {
+    scalar_origins_[&scalar.Scalar()] = std::move(origin);
+  }
   // An empty value (`key:` and nothing) is positioned where the next token starts, often the next line; problems
   // with it are reported at its key instead.
   void record_empty_value(const YAML::Node& value, const YAML::Node& key);
@@ -106,6 +112,8 @@ class YamlReader {
   std::string file_;
   Diagnostics& diagnostics_;
   std::map<std::string, SourceLocation, std::less<>> edit_origins_;
+  // Keyed by the address of the node's text, which lives as long as the node and is the node's own.
+  std::unordered_map<const std::string*, SourceLocation> scalar_origins_;
   std::vector<std::pair<YAML::Node, YAML::Node>> empty_values_;  // (value, its key)
 };
 

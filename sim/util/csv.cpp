@@ -250,8 +250,8 @@ CsvTable parse_csv(std::string_view text, const std::string& file, Diagnostics& 
     if (cell_count != table.header_.size()) {
       const bool extra = cell_count > table.header_.size();
       problem(row_line, extra ? row[table.header_.size()].column : 1,
-              fmt::format("{} cells, but the header names {} columns{}", cell_count, table.header_.size(),
-                          extra ? " (a comma inside a value? quote that value)" : ""));
+              fmt::format("{} cell{}, but the header names {} columns{}", cell_count, cell_count == 1 ? "" : "s",
+                          table.header_.size(), extra ? " (a comma inside a value? quote that value)" : ""));
       continue;
     }
     if (!row_ok) continue;
@@ -271,7 +271,7 @@ CsvTable parse_csv(std::string_view text, const std::string& file, Diagnostics& 
     }
   }
   if (!header_read && problems == 0) {
-    diagnostics.error({file, 0, 0}, "the table is empty; its first line names the columns");
+    diagnostics.error({file, 1, 1}, "the table is empty; its first line names the columns");
   }
   if (first_unlisted) {
     diagnostics.error(*first_unlisted, fmt::format("{} more problems in this table are not listed; fix the ones above "

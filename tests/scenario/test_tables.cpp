@@ -1,0 +1,244 @@
+// Scenario tables (nodes: {csv: nodes.csv}): the same scenario in YAML lists and in CSV tables is the same
+// Scenario and runs to the same numbers on every day; problems in a table are located at its cells.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "../support.hpp"
+#include "haven/engine/recorder.hpp"
+#include "haven/engine/simulation.hpp"
+#include "haven/scenario/generate.hpp"
+#include "haven/scenario/load.hpp"
+
+using namespace haven;
+namespace fs = std::filesystem;
+
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+std::string optional_text(const std::optional<double>& value) {
+  return value ? fmt::format("{}", *value) : std::string("-");
+}
+
+std::string area_text(const Area& a) {
+  return fmt::format("area({} {} {} {})", a.node, optional_text(a.lat_deg), optional_text(a.lon_deg), a.radius_km);
+}
+
+// Everything the engine reads from a Scenario, as text: doubles in their shortest exact form, so equal text is equal
+// bits.
+std::string describe(const Scenario& s) {
+  std::string out = fmt::format("{} {} {} {} {}\n", s.name, format_iso_date(s.start_date), s.days, s.seed, s.title);
+  for (const auto& g : s.groups)
+    out += fmt::format("group {} {} {} {}\n", g.id, g.share, g.departure_factor, g.speed_factor);
+  for (const auto& n : s.nodes) {
+    out += fmt::format("node {} '{}' {} {} {} [{}] [{}] {} '{}' '{}' '{}' '{}' '{}' '{}' {}\n", n.id, n.name,
+                       to_string(n.kind), n.lat_deg, n.lon_deg, fmt::join(n.residents_by_group, " "),
+                       fmt::join(n.displaced_by_group, " "), optional_text(n.capacity_people), n.admin_area, n.pcode,
+                       n.admin1, n.admin2, n.country, n.control, n.closed);
+  }
+  for (const auto& c : s.corridors) {
+    out += fmt::format("corridor {} {} {} {} {} {} {} {} {}\n", c.id, c.from, c.to, c.length_km, to_string(c.kind),
+                       optional_text(c.speed_km_per_day), optional_text(c.capacity_people_per_day), c.bidirectional,
+                       c.closed);
+  }
+  for (const auto& e : s.events) {
+    out += fmt::format("event {} {} {} {} '{}' ", e.id, event_kind_name(e.action), e.start_day,
+                       e.end_day ? std::to_string(*e.end_day) : "-", e.note);
+    out += std::visit(
+        Overloaded{
+            [](const Bombardment& b) { return fmt::format("{} {}", area_text(b.target), b.intensity_strikes_per_day); },
+            [](const Capture& c) { return fmt::format("{} {}", c.node, c.by); },
+            [](const CorridorClosure& c) { return fmt::format("{}", c.corridor); },
+            [](const CorridorOpening& c) { return fmt::format("{}", c.corridor); },
+            [](const BorderClosure& b) { return fmt::format("{}", b.node); },
+            [](const BorderOpening& b) { return fmt::format("{}", b.node); },
+            [](const Ceasefire& c) { return area_text(c.area); },
+            [](const CapacityChange& c) { return fmt::format("{} {}", c.node, c.capacity_people); },
+            [](const Evacuation& v) { return fmt::format("{} {} {}", v.from, v.to, v.rate_people_per_day); },
+            [](const auto&) { return std::string("other kind"); }},
+        e.action);
+    out += "\n";
+  }
+  out += fmt::format("parameters {}\n", s.parameters.awareness_range_km);
+  out += fmt::format("observations {} outputs {} {}\n", s.observations.size(), s.outputs.interval_days,
+                     fmt::join(s.outputs.nodes, " "));
+  out += fmt::format("variant '{}' '{}'\n", s.variant, s.variant_description);
+  return out;
+}
+
+LoadResult load(const fs::path& path, const LoadOptions& options = {}) {
+  auto result = load_scenario_file(path, options);
+  std::ostringstream messages;
+  result.diagnostics.print(messages);
+  INFO(messages.str());
+  REQUIRE(result.scenario);
+  return result;
+}
+
+MemoryRecorder run(const Scenario& s, Mode mode, std::optional<int> days = std::nullopt) {
+  MemoryRecorder recorder;
+  Simulation simulation(s, RunConfig{.seed = s.seed, .mode = mode, .threads = 1, .days = days});
+  simulation.add_observer(recorder);
+  simulation.run();
+  return recorder;
+}
+
+void check_same_run(const MemoryRecorder& a, const MemoryRecorder& b) {
+  REQUIRE(a.days() == b.days());
+  for (std::size_t d = 0; d < a.days(); ++d) {
+    CAPTURE(d);
+    CHECK(a.residents_[d] == b.residents_[d]);
+    CHECK(a.displaced_[d] == b.displaced_[d]);
+    CHECK(a.departures_[d] == b.departures_[d]);
+    CHECK(a.arrivals_[d] == b.arrivals_[d]);
+    CHECK(a.returns_[d] == b.returns_[d]);
+    CHECK(a.waiting_[d] == b.waiting_[d]);
+    CHECK(a.unsheltered_[d] == b.unsheltered_[d]);
+    CHECK(a.corridor_inflow_[d] == b.corridor_inflow_[d]);
+    CHECK(a.in_transit_[d] == b.in_transit_[d]);
+    CHECK(a.cumulative_displaced_[d] == b.cumulative_displaced_[d]);
+    CHECK(a.threat_[d] == b.threat_[d]);
+    CHECK(a.capacity_[d] == b.capacity_[d]);
+  }
+  CHECK(a.events_.size() == b.events_.size());
+}
+
+const fs::path examples = fs::path(HAVEN_SOURCE_DIR) / "scenarios" / "examples";
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("haven_tables_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("tables - the valley as CSV tables is valley.yaml's Scenario and runs to the same numbers every day") {
+  for (const std::string variant : {"", "border_open"}) {
+    CAPTURE(variant);
+    const auto lists = load(examples / "valley.yaml", {.variant = variant});
+    const auto tables = load(examples / "valley_tables.yaml", {.variant = variant});
+    CHECK(tables.diagnostics.all().empty());
+    CHECK(describe(*tables.scenario) == describe(*lists.scenario));
+    for (const auto mode : {Mode::stochastic, Mode::expected}) {
+      check_same_run(run(*tables.scenario, mode), run(*lists.scenario, mode));
+    }
+  }
+}
+
+TEST_CASE("tables - the scenario a run file keeps loads alone, without the tables, into the same Scenario") {
+  const auto tables = load(examples / "valley_tables.yaml");
+  CHECK(tables.resolved_yaml.find("csv:") == std::string::npos);
+  const auto alone = load_scenario_text(tables.resolved_yaml, "resolved.yaml");
+  std::ostringstream messages;
+  alone.diagnostics.print(messages);
+  INFO(messages.str());
+  REQUIRE(alone.scenario);
+  CHECK(describe(*alone.scenario) == describe(*tables.scenario));
+}
+
+TEST_CASE("tables - haven generate --tables csv writes the scenario its YAML form is") {
+  const fs::path dir = scratch("generate");
+  const auto yaml = test::run_cli({"generate", "--nodes", "400", "--corridors", "1200", "--events", "40", "--people",
+                                   "200000", "--days", "40", "-o", (dir / "lists.yaml").string()});
+  REQUIRE(yaml.exit_code == 0);
+  const auto csv = test::run_cli({"generate", "--nodes", "400", "--corridors", "1200", "--events", "40", "--people",
+                                  "200000", "--days", "40", "--tables", "csv", "-o", (dir / "net.yaml").string()});
+  INFO(csv.err);
+  REQUIRE(csv.exit_code == 0);
+  for (const char* table : {"net-nodes.csv", "net-corridors.csv", "net-events.csv"}) CHECK(fs::exists(dir / table));
+  CHECK_FALSE(fs::exists(dir / "net.yaml.partial"));
+  const auto lists = load(dir / "lists.yaml");
+  const auto tables = load(dir / "net.yaml");
+  CHECK(describe(*tables.scenario) == describe(*lists.scenario));
+  check_same_run(run(*tables.scenario, Mode::stochastic), run(*lists.scenario, Mode::stochastic));
+
+  // Several files need a name to go by.
+  const auto no_output = test::run_cli({"generate", "--tables", "csv"});
+  CHECK(no_output.exit_code == 2);
+  CHECK(no_output.err ==
+        "haven: error: --tables csv writes the scenario and three tables: give the scenario file with -o\n");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("tables - variants and --set reach an events table's rows; nodes and corridors tables say they cannot") {
+  const fs::path valley = examples / "valley_tables.yaml";
+  SUBCASE("--set on an event row") {
+    const auto moved = load(valley, {.set_overrides = {"events.road_cut.day=12"}});
+    const auto& events = moved.scenario->events;
+    const auto it = std::find_if(events.begin(), events.end(), [](const Event& e) { return e.id == "road_cut"; });
+    REQUIRE(it != events.end());
+    CHECK(it->start_day == 12);
+  }
+  SUBCASE("a bad --set on an event row is blamed on the command line") {
+    const auto result = load_scenario_file(valley, {.set_overrides = {"events.road_cut.day=soon"}});
+    CHECK_FALSE(result.scenario);
+    REQUIRE(result.diagnostics.error_count() == 1);
+    CHECK(format_diagnostic(result.diagnostics.all()[0]) ==
+          "command line (--set events.road_cut.day=soon): error: events.road_cut.day: expected a number, got 'soon'");
+  }
+  SUBCASE("--set on a node row") {
+    const auto result = load_scenario_file(valley, {.set_overrides = {"nodes.hillcamp.capacity=40000"}});
+    CHECK_FALSE(result.scenario);
+    REQUIRE(result.diagnostics.error_count() == 1);
+    CHECK(result.diagnostics.all()[0].message ==
+          "nodes.hillcamp.capacity: 'nodes' comes from a table (valley_tables/nodes.csv); an edit cannot reach its "
+          "rows: change the table, or give 'nodes' as a YAML list");
+  }
+}
+
+TEST_CASE("tables - a table is found next to its scenario file, whatever the working directory") {
+  const fs::path before = fs::current_path();
+  fs::current_path(fs::temp_directory_path());
+  const auto result = load_scenario_file(examples / "valley_tables.yaml");
+  fs::current_path(before);
+  CHECK(result.scenario);
+}
+
+TEST_CASE("tables - per-group columns, optional columns and Excel's TRUE are read as the YAML keys are") {
+  const fs::path dir = scratch("columns");
+  test::write_text(dir / "s.yaml",
+                   "scenario: {name: s, start_date: 2024-01-01, days: 5}\n"
+                   "groups: [{id: kids, share: 0.4}, {id: grown, share: 0.6}]\n"
+                   "nodes: {csv: n.csv}\ncorridors: {csv: c.csv}\n");
+  test::write_text(dir / "n.csv",
+                   "id,kind,lat,lon,population.kids,population.grown,displaced,capacity,pcode,admin1,admin2,country,"
+                   "control,admin_area,name,closed\n"
+                   "a,town,1.5,2,400,600,10,5000,SY01,Aleppo,Jebel Saman,Syria,gov,north,\"Town, A\",\n"
+                   "b,border_crossing,1.6,2.1,,,,,,,,,,,,TRUE\n"
+                   "x,external,1.7,2.2,,,,,,,,,,,,\n");
+  test::write_text(dir / "c.csv",
+                   "from,to,length_km,kind,id,speed_km_per_day,capacity_people_per_day,bidirectional,closed\n"
+                   "a,b,10,road,,25.5,3000,False,\n"
+                   "b,x,2,crossing,gate,,,,true\n");
+  test::write_text(dir / "l.yaml",
+                   "scenario: {name: s, start_date: 2024-01-01, days: 5}\n"
+                   "groups: [{id: kids, share: 0.4}, {id: grown, share: 0.6}]\n"
+                   "nodes:\n"
+                   "  - {id: a, kind: town, lat: 1.5, lon: 2, population: {kids: 400, grown: 600}, displaced: 10,\n"
+                   "     capacity: 5000, pcode: SY01, admin1: Aleppo, admin2: Jebel Saman, country: Syria,\n"
+                   "     control: gov, admin_area: north, name: 'Town, A'}\n"
+                   "  - {id: b, kind: border_crossing, lat: 1.6, lon: 2.1, closed: true}\n"
+                   "  - {id: x, kind: external, lat: 1.7, lon: 2.2}\n"
+                   "corridors:\n"
+                   "  - {from: a, to: b, length_km: 10, kind: road, speed_km_per_day: 25.5,\n"
+                   "     capacity_people_per_day: 3000, bidirectional: false}\n"
+                   "  - {from: b, to: x, length_km: 2, kind: crossing, id: gate, closed: true}\n");
+  const auto tables = load(dir / "s.yaml");
+  const auto lists = load(dir / "l.yaml");
+  CHECK(describe(*tables.scenario) == describe(*lists.scenario));
+  const auto alone = load_scenario_text(tables.resolved_yaml, "resolved.yaml");
+  REQUIRE(alone.scenario);
+  CHECK(describe(*alone.scenario) == describe(*tables.scenario));
+  fs::remove_all(dir);
+}
