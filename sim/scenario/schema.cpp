@@ -175,13 +175,20 @@ std::string scenario_json_schema() {
                              {"add_events", R"({"type": "array", "items": {"$ref": "#/$defs/event"}})"},
                              {"parameters", R"({"$ref": "#/$defs/parameters"})"},
                              {"set", R"({"type": "object"})"}});
+  // Nodes, corridors and events may instead name a CSV table (docs/scenario-format.md, "Tables").
+  const auto list_or_table = [](const std::string& list) {
+    return fmt::format(
+        R"({{"anyOf": [{}, {{"type": "object", "properties": {{"csv": {{"type": "string", "minLength": 1}}}}, )"
+        R"("required": ["csv"], "additionalProperties": false}}]}})",
+        list);
+  };
   const std::string root = object(
       keys::top,
       {{"scenario", scenario},
        {"groups", fmt::format(R"({{"type": "array", "minItems": 1, "items": {}}})", group)},
-       {"nodes", fmt::format(R"({{"type": "array", "minItems": 1, "items": {}}})", node)},
-       {"corridors", fmt::format(R"({{"type": "array", "items": {}}})", corridor)},
-       {"events", R"({"type": "array", "items": {"$ref": "#/$defs/event"}})"},
+       {"nodes", list_or_table(fmt::format(R"({{"type": "array", "minItems": 1, "items": {}}})", node))},
+       {"corridors", list_or_table(fmt::format(R"({{"type": "array", "items": {}}})", corridor))},
+       {"events", list_or_table(R"({"type": "array", "items": {"$ref": "#/$defs/event"}})")},
        {"parameters", R"({"$ref": "#/$defs/parameters"})"},
        {"observations", fmt::format(R"({{"type": "array", "items": {}}})", observation)},
        {"outputs", outputs},
