@@ -393,10 +393,7 @@ std::string border_hint(const YAML::Node& kind, std::string_view item) {
          "node (docs/scenario-format.md, events)";
 }
 
-struct IdEntry {
-  std::size_t index;
-  std::size_t line;
-};
+using detail::IdEntry;
 
 class ScenarioDecoder {
  public:
@@ -469,8 +466,9 @@ class ScenarioDecoder {
  private:
   YamlReader& reader_;
   Scenario& s_;
-  std::map<std::string, IdEntry, std::less<>> node_ids_;
-  std::map<std::string, IdEntry, std::less<>> corridor_ids_;
+  // Hashed: a large network has 10^5 nodes and 4x10^5 corridors, each looked up by id.
+  detail::IdIndex node_ids_;
+  detail::IdIndex corridor_ids_;
   std::vector<std::string> node_id_list_;
   std::vector<std::string> corridor_id_list_;
   std::vector<std::string> group_id_list_;
@@ -787,10 +785,8 @@ class ScenarioDecoder {
     auto read = detail::decode_node_table(*table, s_.groups, group_id_list_, people_total_, total_reported_,
                                           reader_.diagnostics());
     network_incomplete_ = network_incomplete_ || read.incomplete;
-    for (std::size_t i = 0; i < read.nodes.size(); ++i) {
-      if (!read.nodes[i].id.empty()) node_ids_.emplace(read.nodes[i].id, IdEntry{i, read.id_lines[i]});
-      node_id_list_.push_back(read.nodes[i].id);
-    }
+    node_ids_ = std::move(read.ids);  // the only nodes there are
+    for (const auto& n : read.nodes) node_id_list_.push_back(n.id);
     rejected_node_ids_.insert(read.rejected_ids.begin(), read.rejected_ids.end());
     nodes_of_unknown_kind_.insert(read.unknown_kinds.begin(), read.unknown_kinds.end());
     node_rows_ = std::move(read.rows);
@@ -804,21 +800,17 @@ class ScenarioDecoder {
       corridors_unreadable_ = network_incomplete_ = true;
       return;
     }
-    // A hash index: a large table looks up two ends for each of its hundreds of thousands of rows.
-    std::unordered_map<std::string_view, NodeIndex> index_of;
-    index_of.reserve(node_ids_.size());
-    for (const auto& [id, entry] : node_ids_) index_of.emplace(id, static_cast<NodeIndex>(entry.index));
+    std::string key;
     auto resolve = [&](std::string_view id) -> detail::NodeLookup {
-      if (auto it = index_of.find(id); it != index_of.end()) return {it->second, {}};
+      key.assign(id);
+      if (auto it = node_ids_.find(key); it != node_ids_.end()) return {static_cast<NodeIndex>(it->second.index), {}};
       if (nodes_unreadable_ || rejected_node_ids_.count(id) > 0) return {};  // already reported
       return {std::nullopt, fmt::format("unknown node '{}'{}", id, node_hint(std::string(id)))};
     };
     auto read = detail::decode_corridor_table(*table, s_.nodes, resolve, reader_.diagnostics());
     network_incomplete_ = network_incomplete_ || read.incomplete;
-    for (std::size_t i = 0; i < read.corridors.size(); ++i) {
-      if (!read.corridors[i].id.empty()) corridor_ids_.emplace(read.corridors[i].id, IdEntry{i, read.id_lines[i]});
-      corridor_id_list_.push_back(read.corridors[i].id);
-    }
+    corridor_ids_ = std::move(read.ids);  // the only corridors there are
+    for (const auto& c : read.corridors) corridor_id_list_.push_back(c.id);
     rejected_corridor_ids_.insert(read.rejected_ids.begin(), read.rejected_ids.end());
     s_.corridors = std::move(read.corridors);
   }

@@ -296,7 +296,8 @@ NodeTable decode_node_table(const CsvTable& table, std::span<const Group> groups
     displaced_cols.push_back(id.empty() ? npos : col("displaced." + id));
   }
 
-  std::map<std::string, std::size_t, std::less<>> lines;
+  auto& lines = result.ids;
+  lines.reserve(table.row_count());
   Row row(table, diagnostics);
   result.nodes.reserve(table.row_count());
   for (std::size_t r = 0; r < table.row_count(); ++r) {
@@ -305,8 +306,8 @@ NodeTable decode_node_table(const CsvTable& table, std::span<const Group> groups
     if (row.require(id_col)) {
       if (auto id = row.identifier(id_col)) {
         n.id = *id;
-        if (auto [it, fresh] = lines.emplace(*id, row.line(id_col)); !fresh) {
-          row.error(id_col, fmt::format("duplicate node id '{}' (first at line {})", *id, it->second));
+        if (auto [it, fresh] = lines.emplace(*id, IdEntry{r, row.line(id_col)}); !fresh) {
+          row.error(id_col, fmt::format("duplicate node id '{}' (first at line {})", *id, it->second.line));
           result.incomplete = true;
         }
       } else {
@@ -392,7 +393,6 @@ NodeTable decode_node_table(const CsvTable& table, std::span<const Group> groups
                                       row.path()));
     }
     result.rows.push_back(row.where_row());
-    result.id_lines.push_back(row.has(id_col) ? row.line(id_col) : table.row_line(r));
     result.nodes.push_back(std::move(n));
   }
   return result;
@@ -410,7 +410,7 @@ CorridorTable decode_corridor_table(const CsvTable& table, std::span<const Node>
                     kind_col = col("kind"), speed_col = col("speed_km_per_day"),
                     capacity_col = col("capacity_people_per_day"), bidirectional_col = col("bidirectional"),
                     closed_col = col("closed");
-  std::unordered_map<std::string, std::size_t> lines;
+  auto& lines = result.ids;
   lines.reserve(table.row_count());
   std::string default_id;
   Row row(table, diagnostics);
@@ -462,8 +462,8 @@ CorridorTable decode_corridor_table(const CsvTable& table, std::span<const Node>
     }
     const std::size_t line = has_id ? row.line(id_col) : table.row_line(r);
     if (!c.id.empty()) {
-      if (auto [it, fresh] = lines.emplace(c.id, line); !fresh) {
-        const std::string message = fmt::format("duplicate corridor '{}' (first at line {}){}", c.id, it->second,
+      if (auto [it, fresh] = lines.emplace(c.id, IdEntry{r, line}); !fresh) {
+        const std::string message = fmt::format("duplicate corridor '{}' (first at line {}){}", c.id, it->second.line,
                                                 explicit_id ? "" : "; give one of them an 'id'");
         if (has_id) {
           row.error(id_col, message);
@@ -489,7 +489,6 @@ CorridorTable decode_corridor_table(const CsvTable& table, std::span<const Node>
     if (row.has(capacity_col)) c.capacity_people_per_day = row.number_in(capacity_col, 1.0, max_population);
     if (row.has(bidirectional_col)) c.bidirectional = row.boolean(bidirectional_col).value_or(true);
     if (row.has(closed_col)) c.closed = row.boolean(closed_col).value_or(false);
-    result.id_lines.push_back(line);
     result.corridors.push_back(std::move(c));
   }
   return result;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -20,6 +21,13 @@
 #include "yaml_reader.hpp"
 
 namespace haven::detail {
+
+// An id's item (its index in its list) and the line it was given on, for "first at line N" messages.
+struct IdEntry {
+  std::size_t index;
+  std::size_t line;
+};
+using IdIndex = std::unordered_map<std::string, IdEntry>;
 
 // True when a section is a mapping with a `csv` key (or a near miss of it, reported when the section is read): a
 // table reference rather than a list.
@@ -35,7 +43,7 @@ std::optional<CsvTable> read_table_section(YamlReader& reader, const YAML::Node&
 struct NodeTable {
   std::vector<Node> nodes;
   std::vector<SourceLocation> rows;        // where each node's row starts (whole-network warnings point there)
-  std::vector<std::size_t> id_lines;       // the line of each node's id
+  IdIndex ids;                             // each valid id once (the first row that gives it)
   std::vector<std::string> rejected_ids;   // ids reported as invalid: references to them are not reported again
   std::vector<std::size_t> unknown_kinds;  // nodes whose kind is reported: no checks that depend on it
   bool incomplete = false;                 // some row could not be read: connectivity would mislead
@@ -56,7 +64,7 @@ using NodeResolver = std::function<NodeLookup(std::string_view id)>;
 
 struct CorridorTable {
   std::vector<Corridor> corridors;
-  std::vector<std::size_t> id_lines;
+  IdIndex ids;  // each id (explicit or <from>-<to>) once
   std::vector<std::string> rejected_ids;
   bool incomplete = false;
 };
