@@ -136,7 +136,7 @@ TEST_CASE("tables - the valley as CSV tables is valley.yaml's Scenario and runs 
   }
 }
 
-TEST_CASE("tables - the scenario a run file keeps loads alone, without the tables, into the same Scenario") {
+TEST_CASE("tables - the scenario a run file keeps loads alone into the same Scenario without the tables") {
   const auto tables = load(examples / "valley_tables.yaml");
   CHECK(tables.resolved_yaml.find("csv:") == std::string::npos);
   const auto alone = load_scenario_text(tables.resolved_yaml, "resolved.yaml");
@@ -171,7 +171,7 @@ TEST_CASE("tables - haven generate --tables csv writes the scenario its YAML for
   fs::remove_all(dir);
 }
 
-TEST_CASE("tables - variants and --set reach an events table's rows; nodes and corridors tables say they cannot") {
+TEST_CASE("tables - variants and --set reach an events table's rows - nodes and corridors tables say they cannot") {
   const fs::path valley = examples / "valley_tables.yaml";
   SUBCASE("--set on an event row") {
     const auto moved = load(valley, {.set_overrides = {"events.road_cut.day=12"}});
@@ -197,7 +197,7 @@ TEST_CASE("tables - variants and --set reach an events table's rows; nodes and c
   }
 }
 
-TEST_CASE("tables - a table is found next to its scenario file, whatever the working directory") {
+TEST_CASE("tables - a table is found next to its scenario file whatever the working directory") {
   const fs::path before = fs::current_path();
   fs::current_path(fs::temp_directory_path());
   const auto result = load_scenario_file(examples / "valley_tables.yaml");
@@ -205,7 +205,7 @@ TEST_CASE("tables - a table is found next to its scenario file, whatever the wor
   CHECK(result.scenario);
 }
 
-TEST_CASE("tables - per-group columns, optional columns and Excel's TRUE are read as the YAML keys are") {
+TEST_CASE("tables - per-group columns and optional columns and Excel's TRUE read as the YAML keys do") {
   const fs::path dir = scratch("columns");
   test::write_text(dir / "s.yaml",
                    "scenario: {name: s, start_date: 2024-01-01, days: 5}\n"

@@ -18,7 +18,7 @@ std::string messages(const Diagnostics& diagnostics) {
 
 }  // namespace
 
-TEST_CASE("csv - a spreadsheet's UTF-8 export with a byte-order mark, CRLF and quoted cells reads cell by cell") {
+TEST_CASE("csv - a spreadsheet's UTF-8 export with a byte-order mark and CRLF and quoted cells reads cell by cell") {
   Diagnostics d;
   const auto table = parse_csv(
       "\xEF\xBB\xBFid,name,note\r\n"
@@ -48,7 +48,7 @@ TEST_CASE("csv - a spreadsheet's UTF-8 export with a byte-order mark, CRLF and q
   CHECK(table.find_column("nothing") == std::string_view::npos);
 }
 
-TEST_CASE("csv - malformed rows are each reported at their place, and left out") {
+TEST_CASE("csv - malformed rows are each reported at their place and left out") {
   Diagnostics d;
   const auto table = parse_csv(
       "id,value\n"
@@ -71,7 +71,7 @@ TEST_CASE("csv - malformed rows are each reported at their place, and left out")
   CHECK(table.cell(1, 0) == "f");
 }
 
-TEST_CASE("csv - an unclosed quote, text that is not UTF-8, semicolons and a bad header are named") {
+TEST_CASE("csv - an unclosed quote or text that is not UTF-8 or semicolons or a bad header are named") {
   SUBCASE("unclosed quote") {
     Diagnostics d;
     parse_csv("id,note\na,\"open\nb,2\n", "t.csv", d);
@@ -109,7 +109,7 @@ TEST_CASE("csv - an unclosed quote, text that is not UTF-8, semicolons and a bad
   }
 }
 
-TEST_CASE("csv - rows, columns and messages are bounded") {
+TEST_CASE("csv - rows and columns and messages are bounded") {
   SUBCASE("rows") {
     Diagnostics d;
     std::string text = "id\n";
