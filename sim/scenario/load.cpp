@@ -774,12 +774,14 @@ class ScenarioDecoder {
 
   // ---- nodes and corridors from tables (tables.cpp reads the cells) ----------------------------------------------
   void decode_node_table(const YAML::Node& section) {
+    const std::size_t errors_before = reader_.diagnostics().error_count();
     auto table = detail::read_table_section(reader_, section, "nodes", table_directory_);
     if (!table) {
       nodes_unreadable_ = true;
       return;
     }
-    if (table->row_count() == 0 && !reader_.diagnostics().has_errors()) {
+    // Rows left out for their CSV mistakes are already reported.
+    if (table->row_count() == 0 && reader_.diagnostics().error_count() == errors_before) {
       reader_.diagnostics().error(table->where_header(0), "nodes: the table has no rows; it needs at least one node");
     }
     auto read = detail::decode_node_table(*table, s_.groups, group_id_list_, people_total_, total_reported_,

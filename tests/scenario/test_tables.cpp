@@ -242,3 +242,19 @@ TEST_CASE("tables - per-group columns and optional columns and Excel's TRUE read
   CHECK(describe(*alone.scenario) == describe(*tables.scenario));
   fs::remove_all(dir);
 }
+
+TEST_CASE("tables - a nodes table without rows is an error at its header even after other errors") {
+  const fs::path dir = scratch("empty");
+  test::write_text(dir / "s.yaml",
+                   "scenario: {name: s, start_date: 2024-01-01, days: 0}\nnodes: {csv: n.csv}\nevents: {csv: e.csv}\n");
+  test::write_text(dir / "n.csv", "id,kind,lat,lon\n");
+  test::write_text(dir / "e.csv", "kind,day\n");  // no events is fine
+  const auto result = load_scenario_file(dir / "s.yaml");
+  std::ostringstream messages;
+  result.diagnostics.print(messages);
+  CHECK(messages.str().find("s.yaml:1:51: error: scenario.days: must be between 1 and") != std::string::npos);
+  CHECK(messages.str().find("n.csv:1:1: error: nodes: the table has no rows; it needs at least one node\n") !=
+        std::string::npos);
+  CHECK(result.diagnostics.error_count() == 2);
+  fs::remove_all(dir);
+}
