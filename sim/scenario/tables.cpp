@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -357,7 +358,14 @@ NodeTable decode_node_table(const CsvTable& table, std::span<const Group> groups
     n.residents_by_group = people_of(population_col, population_cols, "population");
     n.displaced_by_group = people_of(displaced_col, displaced_cols, "displaced");
     const bool has_capacity = row.has(capacity_col);
-    if (has_capacity) n.capacity_people = row.number_in(capacity_col, 0.0, max_population);
+    if (has_capacity) {
+      // `unlimited`, as in the YAML form: the node hosts anyone, whatever its residents.
+      if (row.text(capacity_col) == "unlimited") {
+        n.capacity_people = std::numeric_limits<double>::infinity();
+      } else {
+        n.capacity_people = row.number_in(capacity_col, 0.0, max_population);
+      }
+    }
     for (const auto& [column, field] : text_columns) {
       if (row.has(column)) n.*field = std::string(row.text(column));
     }
@@ -409,7 +417,7 @@ CorridorTable decode_corridor_table(const CsvTable& table, std::span<const Node>
   const std::size_t id_col = col("id"), from_col = col("from"), to_col = col("to"), length_col = col("length_km"),
                     kind_col = col("kind"), speed_col = col("speed_km_per_day"),
                     capacity_col = col("capacity_people_per_day"), bidirectional_col = col("bidirectional"),
-                    closed_col = col("closed");
+                    closed_col = col("closed"), redirection_col = col("forced_redirection");
   auto& lines = result.ids;
   lines.reserve(table.row_count());
   std::string default_id;
@@ -489,6 +497,7 @@ CorridorTable decode_corridor_table(const CsvTable& table, std::span<const Node>
     if (row.has(capacity_col)) c.capacity_people_per_day = row.number_in(capacity_col, 1.0, max_population);
     if (row.has(bidirectional_col)) c.bidirectional = row.boolean(bidirectional_col).value_or(true);
     if (row.has(closed_col)) c.closed = row.boolean(closed_col).value_or(false);
+    if (row.has(redirection_col)) c.forced_redirection = row.boolean(redirection_col).value_or(false);
     result.corridors.push_back(std::move(c));
   }
   return result;
@@ -548,7 +557,10 @@ std::string nodes_as_yaml(const Scenario& scenario) {
     if (n.name != n.id) out += ", name: " + yaml_text(n.name);
     if (std::any_of(n.displaced_by_group.begin(), n.displaced_by_group.end(), [](auto c) { return c != 0; }))
       out += ", displaced: " + people(n.displaced_by_group);
-    if (n.capacity_people) out += ", capacity: " + yaml_number(*n.capacity_people);
+    if (n.capacity_people) {
+      out += ", capacity: " +
+             (std::isinf(*n.capacity_people) ? std::string("unlimited") : yaml_number(*n.capacity_people));
+    }
     for (const auto& [key, value] :
          {std::pair{"admin_area", &n.admin_area}, std::pair{"country", &n.country}, std::pair{"pcode", &n.pcode},
           std::pair{"admin1", &n.admin1}, std::pair{"admin2", &n.admin2}, std::pair{"control", &n.control}}) {
@@ -573,6 +585,7 @@ std::string corridors_as_yaml(const Scenario& scenario) {
     if (c.capacity_people_per_day) out += ", capacity_people_per_day: " + yaml_number(*c.capacity_people_per_day);
     if (!c.bidirectional) out += ", bidirectional: false";
     if (c.closed) out += ", closed: true";
+    if (c.forced_redirection) out += ", forced_redirection: true";
     out += "}\n";
   }
   return out;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cmath>
 #include <filesystem>
 #include <sstream>
 
@@ -240,6 +241,37 @@ TEST_CASE("tables - per-group columns and optional columns and Excel's TRUE read
   const auto alone = load_scenario_text(tables.resolved_yaml, "resolved.yaml");
   REQUIRE(alone.scenario);
   CHECK(describe(*alone.scenario) == describe(*tables.scenario));
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "tables - capacity unlimited and forced_redirection read as in the YAML form and survive the run file's copy") {
+  const fs::path dir = scratch("flee_columns");
+  test::write_text(dir / "s.yaml",
+                   "scenario: {name: s, start_date: 2024-01-01, days: 5}\n"
+                   "nodes: {csv: n.csv}\ncorridors: {csv: c.csv}\n");
+  test::write_text(dir / "n.csv",
+                   "id,kind,lat,lon,population,capacity\n"
+                   "a,town,1.5,2,1000,\n"
+                   "b,town,1.6,2.1,0,unlimited\n"
+                   "c,camp,1.7,2.2,0,500\n");
+  test::write_text(dir / "c.csv",
+                   "from,to,length_km,kind,forced_redirection\n"
+                   "a,b,10,road,\n"
+                   "b,c,20,road,true\n");
+  const auto tables = load(dir / "s.yaml");
+  REQUIRE(tables.scenario);
+  const auto check = [](const Scenario& s) {
+    REQUIRE(s.nodes[1].capacity_people);
+    CHECK(std::isinf(*s.nodes[1].capacity_people));
+    CHECK(*s.nodes[2].capacity_people == 500.0);
+    CHECK_FALSE(s.corridors[0].forced_redirection);
+    CHECK(s.corridors[1].forced_redirection);
+  };
+  check(*tables.scenario);
+  const auto alone = load_scenario_text(tables.resolved_yaml, "resolved.yaml");
+  REQUIRE(alone.scenario);
+  check(*alone.scenario);
   fs::remove_all(dir);
 }
 
