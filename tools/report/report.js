@@ -445,10 +445,15 @@
   // ---- the main chart and the event timeline under it ----
   let mainChart = null;
   let timelineChart = null;
-  function mainCharts() {
-    if (mainChart) mainChart.destroy();
-    if (timelineChart) timelineChart.destroy();
-    mainChart = null;
+  // inPlace (haven serve's new run): give the existing charts new data and redraw them without animation, far
+  // cheaper than building them again.
+  function mainCharts(inPlace) {
+    if (!inPlace) {
+      if (mainChart) mainChart.destroy();
+      if (timelineChart) timelineChart.destroy();
+      mainChart = null;
+      timelineChart = null;
+    }
     const events = data.preview ? data.preview.events : runs[selected].events;
     if (!data.preview) {
       const a = analyses[selected];
@@ -456,27 +461,27 @@
         label, data: a.days.map((d, t) => ({ x: d, y: values[t] })), borderColor: col, backgroundColor: col,
         pointRadius: 0, borderWidth: 2, borderDash: dash || [],
       });
-      const options = timeOptions('People');
-      options.showDay = true;
-      options.scales.y.afterFit = (scale) => { scale.width = axisWidthPx; };
-      options.plugins.legend.labels.filter = hideBands.filter;
-      mainChart = new Chart(document.getElementById('main-chart'), {
-        type: 'line',
-        data: {
-          datasets: [
-            // An ensemble's median lines, with the 5–95% bands of the two that matter most (left home runs
-            // close to newly displaced: its band would hide theirs).
-            series('Left home since the start', a.cumulative, colour.black, [2, 3]),
-            ...bandDatasets(a, 'newlyAway', colour.blue, 'Newly displaced, away from home'),
-            series('Newly displaced, away from home', a.newlyAway, colour.blue),
-            ...bandDatasets(a, 'unsheltered', colour.vermillion, 'Without shelter'),
-            series('Without shelter', a.unsheltered, colour.vermillion),
-            series('At border crossings', a.atBorder, colour.orange, [8, 4]),
-            series('Gone back home', a.returnsCum, colour.green, [4, 2]),
-          ],
-        },
-        options,
-      });
+      const datasets = [
+        // An ensemble's median lines, with the 5–95% bands of the two that matter most (left home runs
+        // close to newly displaced: its band would hide theirs).
+        series('Left home since the start', a.cumulative, colour.black, [2, 3]),
+        ...bandDatasets(a, 'newlyAway', colour.blue, 'Newly displaced, away from home'),
+        series('Newly displaced, away from home', a.newlyAway, colour.blue),
+        ...bandDatasets(a, 'unsheltered', colour.vermillion, 'Without shelter'),
+        series('Without shelter', a.unsheltered, colour.vermillion),
+        series('At border crossings', a.atBorder, colour.orange, [8, 4]),
+        series('Gone back home', a.returnsCum, colour.green, [4, 2]),
+      ];
+      if (mainChart) {
+        mainChart.data.datasets = datasets;
+        mainChart.update('none');
+      } else {
+        const options = timeOptions('People');
+        options.showDay = true;
+        options.scales.y.afterFit = (scale) => { scale.width = axisWidthPx; };
+        options.plugins.legend.labels.filter = hideBands.filter;
+        mainChart = new Chart(document.getElementById('main-chart'), { type: 'line', data: { datasets }, options });
+      }
       document.getElementById('main-chart-heading').textContent = `Over time: ${runLabel(runs[selected])}` +
         (a.band ? ' (lines: the median; shaded: 5–95% of the runs)' : '');
     } else {
@@ -493,6 +498,16 @@
       byKind.get(e.kind).push({ x: [e.start, Math.max(eventEnd(e), e.start + 1)], y: row });
     }
     document.getElementById('timeline-box').style.height = `${60 + 18 * Math.max(rows.length, 1)}px`;
+    const timelineDatasets = [...byKind.entries()].map(([kind, points]) => ({
+      label: eventKindWords[kind] || kind.replace(/_/g, ' '), data: points, backgroundColor: eventColour[kind] || colour.grey,
+    }));
+    if (timelineChart) {
+      timelineChart.data.labels = rows;
+      timelineChart.options.scales.y.labels = rows.length ? rows : ['No events'];
+      timelineChart.data.datasets = timelineDatasets;
+      timelineChart.update('none');
+      return;
+    }
     const options = timeOptions('');
     options.indexAxis = 'y';
     options.showDay = true;
@@ -509,12 +524,7 @@
     options.plugins.legend.labels = { boxWidth: 14 };
     timelineChart = new Chart(document.getElementById('timeline'), {
       type: 'bar',
-      data: {
-        labels: rows,
-        datasets: [...byKind.entries()].map(([kind, points]) => ({
-          label: eventKindWords[kind] || kind.replace(/_/g, ' '), data: points, backgroundColor: eventColour[kind] || colour.grey,
-        })),
-      },
+      data: { labels: rows, datasets: timelineDatasets },
       options,
     });
   }
@@ -530,15 +540,15 @@
     return isFinite(nodes[node].capacity) ? nodes[node].capacity : null;
   }
   let nodeCharts = [];
-  function nodeSection() {
-    nodeCharts.forEach((c) => c.destroy());
-    nodeCharts = [];
+  let nodeChartPlaces = '';
+  // Returns one job per place chart (drawing it), so that haven serve can spread them over idle moments; a
+  // report runs them at once. With inPlace and the same places as before, the jobs update the existing charts.
+  function nodeSection(inPlace) {
     const grid = document.getElementById('node-charts');
-    grid.replaceChildren();
     const note = document.getElementById('nodes-note');
     if (data.preview) {
       document.getElementById('nodes-section').hidden = true;
-      return;
+      return [];
     }
     const run = runs[selected];
     const a = analyses[selected];
@@ -554,14 +564,7 @@
       (candidates.length > limit ? ` (${candidates.length - limit} more not shown)` : '') +
       '. ' + (run.member_totals ? `Each line is the median over the ${number(run.ensemble.usable)} runs. ` : '') +
       (fromFile ? 'Shelter capacity as recorded in the run.' : 'Shelter capacity as the scenario sets it (see the notes).');
-    for (const [node, col] of shown) {
-      const figure = document.createElement('figure');
-      figure.append(text('figcaption', `${nodes[node].name} (${kindWords[nodes[node].kind]})`));
-      const box = text('div', undefined, 'chart-box');
-      const canvas = document.createElement('canvas');
-      box.append(canvas);
-      figure.append(box);
-      grid.append(figure);
+    const datasetsOf = (node, col) => {
       const line = (label, values, col2, dash, fill) => ({
         label, data: a.days.map((d, t) => ({ x: d, y: values[t] })), borderColor: col2, backgroundColor: col2,
         pointRadius: 0, borderWidth: 2, borderDash: dash || [], spanGaps: false, fill: fill || false,
@@ -577,11 +580,36 @@
         line('Without shelter', a.days.map((d, t) => run.unsheltered[t][col]), colour.vermillion),
       ];
       if (capacity.some((v) => v !== null)) datasets.push(line('Shelter capacity', capacity, colour.black, [2, 2]));
-      const options = timeOptions('People');
-      options.plugins.legend.labels.font = { size: 10 };
-      nodeCharts.push(new Chart(canvas, { type: 'line', data: { datasets }, options }));
+      return datasets;
+    };
+    const places = shown.map(([node]) => node).join('\n');
+    if (inPlace && places === nodeChartPlaces && nodeCharts.length === shown.length && nodeCharts.every((c) => c)) {
+      return shown.map(([node, col], i) => () => {
+        nodeCharts[i].data.datasets = datasetsOf(node, col);
+        nodeCharts[i].update('none');
+      });
     }
+    nodeCharts.forEach((c) => c && c.destroy());
+    nodeCharts = [];
+    nodeChartPlaces = places;
+    grid.replaceChildren();
     if (shown.length === 0) grid.append(text('p', 'No camp or town hosted displaced people in this run.', 'note'));
+    return shown.map(([node, col]) => {
+      const figure = document.createElement('figure');
+      figure.append(text('figcaption', `${nodes[node].name} (${kindWords[nodes[node].kind]})`));
+      const box = text('div', undefined, 'chart-box');
+      const canvas = document.createElement('canvas');
+      box.append(canvas);
+      figure.append(box);
+      grid.append(figure);
+      const chartAt = nodeCharts.length;
+      nodeCharts.push(null);
+      return () => {
+        const options = timeOptions('People');
+        options.plugins.legend.labels.font = { size: 10 };
+        nodeCharts[chartAt] = new Chart(canvas, { type: 'line', data: { datasets: datasetsOf(node, col) }, options });
+      };
+    });
   }
 
   // ---- observations against the model ----
@@ -845,7 +873,7 @@
   function renderRun() {
     headline();
     mainCharts();
-    nodeSection();
+    nodeSection(false).forEach((job) => job());
     observationSection();
     drawLabels();
     showDay(currentDay);
@@ -858,19 +886,34 @@
   window.addEventListener('beforeprint', resizeAll);
   window.addEventListener('afterprint', resizeAll);
   // haven serve (tools/serve/serve.js) shows a new run of the same network and redraws; a report file never calls it.
+  let showGeneration = 0;
   window.havenReport = {
     map, mainChart: () => mainChart,
+    // Resolves true when the per-place charts are drawn too, false when a newer run took over first.
     showRun(run, network) {
       runs[selected] = run;
       analyses[selected] = analyse(run);
       network.nodes.forEach((n, i) => Object.assign(nodes[i], n));
       network.corridors.forEach((c, i) => Object.assign(corridors[i], c));
-      // What is in view first (headline, main chart, map); the per-place charts below it right after.
+      // What is in view first (headline, main chart, map), its charts updated in place; the per-place charts
+      // below after that frame is drawn, one at a time when the browser is idle, dropped if a newer run came.
+      const generation = ++showGeneration;
       headline();
-      mainCharts();
+      mainCharts(true);
       drawLabels();
       showDay(currentDay);
-      return new Promise((resolve) => setTimeout(() => { nodeSection(); observationSection(); resolve(); }, 0));
+      const idle = window.requestIdleCallback || ((f) => setTimeout(() => f({ timeRemaining: () => 8 }), 0));
+      return new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => {
+        if (generation !== showGeneration) { resolve(false); return; }
+        const jobs = nodeSection(true);
+        jobs.push(observationSection);
+        const step = (deadline) => {
+          if (generation !== showGeneration) { resolve(false); return; }
+          do { jobs.shift()(); } while (jobs.length && deadline.timeRemaining() > 4);
+          if (jobs.length) idle(step, { timeout: 100 }); else resolve(true);
+        };
+        idle(step, { timeout: 100 });
+      }, 0)));
     },
   };
   document.body.dataset.ready = 'true';

@@ -70,7 +70,8 @@
     // Where the time went (ms): redrawing the report's parts in view, the ghost and band, the panel.
     body.dataset.phasesMs = phases.slice(1).map((t, i) => (t - phases[i]).toFixed(1)).join(',');
     // The headline, map and main chart are drawn by the next frame; the per-place charts below follow.
-    below.then(() => requestAnimationFrame(() => { body.dataset.lastFullMs = (performance.now() - started).toFixed(1); }));
+    delete body.dataset.lastFullMs;
+    below.then((drawn) => drawn && requestAnimationFrame(() => { body.dataset.lastFullMs = (performance.now() - started).toFixed(1); }));
     requestAnimationFrame(() => {
       const ms = performance.now() - started;
       body.dataset.lastEditMs = ms.toFixed(1);
