@@ -302,8 +302,11 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
   try {
     const auto base = base_of(entry.scenario_index, session);
     const auto run_started = Clock::now();
-    const RunResult run = run_in_memory(session.scenario(), run_request(session.scenario()));
-    const double run_ms = ms_since(run_started);
+    // Without edits the session's scenario is the base one, whose run (same seed, same index) is kept: the
+    // page's first draw and an undo back to the start need no run.
+    const bool reuse_base = session.edits().empty();
+    const RunResult run = reuse_base ? base->run : run_in_memory(session.scenario(), run_request(session.scenario()));
+    const double run_ms = reuse_base ? 0.0 : ms_since(run_started);
     const auto json_started = Clock::now();
     const MemoryRun memory{&session.scenario(), run.recorder.get(),
                            session.edits().empty()

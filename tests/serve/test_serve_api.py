@@ -77,6 +77,7 @@ def test_edit_runs_and_undo_restores(server):
     status, base = server.json("POST", f"/api/sessions/{session}/run")
     assert status == 200
     base_left = base["data"]["runs"][0]["cumulative_displaced"][-1]
+    assert base["timing_ms"]["run"] == 0  # no edits: the base run, kept from the start, is sent again
     status, answer = edit(server, session, {"kind": "toggle_event", "id": "strikes_south", "enabled": False})
     assert status == 200, answer
     assert [e["description"] for e in answer["edits"]] == ["event strikes_south off"]
@@ -93,6 +94,7 @@ def test_edit_runs_and_undo_restores(server):
     status, answer = server.json("POST", f"/api/sessions/{session}/undo")
     assert status == 200 and answer["edits"] == [] and answer["undone"]
     assert answer["data"]["runs"][0]["cumulative_displaced"][-1] == base_left  # the same seed, the same run
+    assert answer["timing_ms"]["run"] == 0  # back to no edits: the kept base run
 
 
 def test_each_edit_kind(server):
