@@ -23,7 +23,8 @@ void DayRecorder::record(int day, RunSummary& summary) {
   for (std::size_t i = 0; i < n; ++i) {
     waiting_[idx(i)] = waiting_by_node[i];
     const Count displaced_here = ledger_.displaced_at(i);
-    const double capacity = events_.capacity(i);
+    // Nobody is sheltered at a junction: a transit node without a capacity counts everyone displaced there.
+    const double capacity = events_.passes_through(i) ? 0.0 : events_.capacity(i);
     if (std::isfinite(capacity) && displaced_here > 0) {
       const double over = people(ledger_.residents_at(i) + displaced_here) - capacity;
       const Count over_units = over > 0.0 ? static_cast<Count>(std::ceil(over * static_cast<double>(units_))) : 0;

@@ -41,8 +41,8 @@ void Decider::decide(int day, DecisionInputs in) {
     const auto k = static_cast<std::size_t>(j);
     const double occupancy_people =
         static_cast<double>(in.ledger.residents_at(k) + in.ledger.displaced_at(k) + in.incoming[k]) / units;
-    // A node under a camp_closure admits nobody: nobody chooses it.
-    appeal_[k] = in.events.admits(k)
+    // A node under a camp_closure admits nobody, and a junction is passed through: nobody chooses either.
+    appeal_[k] = in.events.admits(k) && !in.events.passes_through(k)
                      ? rules_.destination_appeal(DestinationState{s_.nodes[k].kind, in.threat.threat_at(k),
                                                                   occupancy_people, in.events.capacity(k)},
                                                  p_)
@@ -211,7 +211,10 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
       may_move = 1.0 - weights[static_cast<std::size_t>(home_candidate)] > 1e-9;
     }
     if (may_move) {
-      const double probability = rules_.onward_probability(threat, s_.groups[g].departure_factor, s_.nodes[i].kind, p_);
+      const double probability =
+          in.events.passes_through(i)
+              ? 1.0
+              : rules_.onward_probability(threat, s_.groups[g].departure_factor, s_.nodes[i].kind, p_);
       moving = draws_.binomial(onward_stream, stay.count, probability);
       if (moving > 0) {
         normalise();

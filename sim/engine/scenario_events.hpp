@@ -37,6 +37,13 @@ class ScenarioEvents {
   [[nodiscard]] int conflict_start_day(std::size_t node) const;
   // True while the corridor's forced_redirection is in force (no redirection_end holds it).
   [[nodiscard]] bool redirecting(CorridorIndex corridor) const;
+  // A transit node without a capacity (none given, none in force from a capacity_change) is only a junction:
+  // never a destination, and whoever ends up there (stranded, or displaced there on day 0) moves on as soon as
+  // anywhere can be reached, counted as unsheltered meanwhile. `capacity: unlimited` makes it a host.
+  [[nodiscard]] bool passes_through(std::size_t node) const {
+    return s_.nodes[node].kind == NodeKind::transit && !s_.nodes[node].capacity_people &&
+           capacity_layers_[node].empty();
+  }
   // Evacuation events in force, in the order they started.
   [[nodiscard]] const std::vector<std::uint32_t>& active_evacuations() const noexcept { return active_evacuations_; }
 

@@ -761,6 +761,13 @@ class ScenarioDecoder {
           reader_.warning(node[i], path,
                           fmt::format("{} with no population and no 'capacity' can shelter nobody; give it a capacity",
                                       to_string(n.kind)));
+        } else if (n.kind == NodeKind::border_crossing && !m.has("capacity")) {
+          // A crossing people may stop at hosts them without limit, and nobody there ever counts as unsheltered: a
+          // "bigger camp" elsewhere then looks like a loss (issue 13). Transit nodes without a capacity are passed
+          // through and external ones stand for everywhere beyond the modelled area.
+          reader_.warning(node[i], path,
+                          "border_crossing without 'capacity' can host people without limit (none of them counted "
+                          "as unsheltered); give it a capacity");
         } else if (n.kind == NodeKind::camp && !m.has("capacity")) {
           reader_.warning(node[i], path,
                           "camp without 'capacity': its capacity defaults to a multiple of its population");

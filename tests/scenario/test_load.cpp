@@ -16,7 +16,7 @@ groups:
 nodes:
   - {id: a, kind: town, lat: 35, lon: 36, population: 1001}
   - {id: b, kind: camp, lat: 35.5, lon: 36, population: {children: 10, adults: 20}, capacity: 500, displaced: 100}
-  - {id: gate, kind: border_crossing, lat: 36, lon: 36, closed: true}
+  - {id: gate, kind: border_crossing, lat: 36, lon: 36, capacity: 2000, closed: true}
 corridors:
   - {from: a, to: b, length_km: 40, kind: road, capacity_people_per_day: 100}
   - {id: crossing, from: b, to: gate, length_km: 5, kind: crossing, bidirectional: false}

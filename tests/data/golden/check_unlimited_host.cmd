@@ -1,0 +1,1 @@
+check tests/data/golden/unlimited_host.yaml

@@ -1,0 +1,107 @@
+// Semantics a planner relies on (issue 13): a junction is never a shelter; people at a captured node flee away
+// from the side that took it; a captured node whose roads are closed does not hold its people for good. Tiny
+// scenarios in expected mode, answers by hand (docs/model.md).
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "builder.hpp"
+#include "haven/engine/recorder.hpp"
+#include "haven/engine/simulation.hpp"
+
+using namespace haven;
+using haven::test::ScenarioBuilder;
+
+namespace {
+
+MemoryRecorder run(const Scenario& s) {
+  MemoryRecorder recorder;
+  Simulation simulation(s, RunConfig{.seed = 1, .mode = Mode::expected, .threads = 1});
+  simulation.add_observer(recorder);
+  simulation.run();
+  return recorder;
+}
+
+double people(const MemoryRecorder& r, Count units) {
+  return static_cast<double>(units) / static_cast<double>(r.units_per_person());
+}
+
+// Nobody moves on or goes home unless the rule under test says so; strikes are felt at once.
+void still(ModelParameters& p) {
+  p.onward_base_rate_per_day = 0.0;
+  p.onward_threat_factor = 0.0;
+  p.return_rate_per_day = 0.0;
+  p.threat_onset_days = 0.0;
+}
+
+}  // namespace
+
+TEST_CASE("a transit node without a capacity is passed through: leavers go beyond it and nobody stays there") {
+  // Town (1e6, 4 strikes/day) - 10 km - junction - 10 km - camp, far apart on the map (no strike reaches past the
+  // town). The junction, were it a destination, would take attractiveness_transit e^{-10/60} against the camp's
+  // attractiveness_camp e^{-20/60} of every leaver.
+  ScenarioBuilder b(10);
+  const auto town = b.node("town", 0, 0, 1'000'000);
+  const auto junction = b.node("junction", 0, 5, 0, NodeKind::transit);
+  const auto camp = b.node("camp", 0, 10, 0, NodeKind::camp, 1e12);
+  b.corridor(town, junction, 10);
+  b.corridor(junction, camp, 10);
+  b.bombard(town, 4.0, 0);
+  still(b.parameters());
+  b.parameters().threat_half_saturation = 4.0;
+  b.parameters().max_departure_rate_per_day = 0.2;
+  const auto r = run(b.scenario());
+  const double p = 1.0 - std::exp(-0.1);  // hazard 0.2 * 4 / (4 + 4)
+  for (std::size_t day = 0; day < 10; ++day) {
+    const double at_home = 1e6 * std::pow(1.0 - p, static_cast<double>(day + 1));
+    CHECK(people(r, r.residents_[day](town, 0)) == doctest::Approx(at_home).epsilon(1e-9));
+    CHECK(r.arrivals_[day](junction) == 0);
+    CHECK(r.displaced_[day](junction, 0) == 0);
+    // 20 km of road is well under a day: everyone who left is at the camp by the record.
+    CHECK(people(r, r.displaced_[day](camp, 0)) == doctest::Approx(1e6 - at_home).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("people at a transit node without a capacity move on at once and are unsheltered while they cannot") {
+  SUBCASE("a way on: all of them leave on day 0 (no onward hazard needed)") {
+    ScenarioBuilder b(3);
+    const auto junction = b.node("junction", 0, 0, 0, NodeKind::transit);
+    const auto camp = b.node("camp", 0, 1, 0, NodeKind::camp, 1e12);
+    b.node_at(junction).displaced_by_group = {1000};
+    b.corridor(junction, camp, 10);
+    still(b.parameters());
+    const auto r = run(b.scenario());
+    for (std::size_t day = 0; day < 3; ++day) {
+      CHECK(r.displaced_[day](junction, 0) == 0);
+      CHECK(people(r, r.displaced_[day](camp, 0)) == 1000.0);
+      CHECK(r.unsheltered_[day](junction) == 0);
+    }
+  }
+  SUBCASE("no way on: they stay, every one of them unsheltered") {
+    ScenarioBuilder b(3);
+    const auto junction = b.node("junction", 0, 0, 0, NodeKind::transit);
+    b.node("elsewhere", 0, 1, 100);
+    b.node_at(junction).displaced_by_group = {1000};
+    still(b.parameters());
+    const auto r = run(b.scenario());
+    for (std::size_t day = 0; day < 3; ++day) {
+      CHECK(people(r, r.displaced_[day](junction, 0)) == 1000.0);
+      CHECK(people(r, r.unsheltered_[day](junction)) == 1000.0);
+    }
+  }
+}
+
+TEST_CASE("a transit node with a capacity hosts people and counts those beyond it as unsheltered") {
+  ScenarioBuilder b(3);
+  const auto junction = b.node("junction", 0, 0, 0, NodeKind::transit, 400.0);
+  const auto camp = b.node("camp", 0, 1, 0, NodeKind::camp, 1e12);
+  b.node_at(junction).displaced_by_group = {1000};
+  b.corridor(junction, camp, 10);
+  still(b.parameters());
+  const auto r = run(b.scenario());
+  for (std::size_t day = 0; day < 3; ++day) {
+    CHECK(people(r, r.displaced_[day](junction, 0)) == 1000.0);  // nobody moves on without a reason
+    CHECK(people(r, r.unsheltered_[day](junction)) == 600.0);    // min(D, R + D - C) = 1000 - 400
+    CHECK(r.displaced_[day](camp, 0) == 0);
+  }
+}
