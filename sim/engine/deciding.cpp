@@ -96,11 +96,15 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
   thread_local DecisionScratch scratch;
   auto& weights = scratch.weights;
   weights.resize(candidates.size());
-  const std::int32_t side = sides[i];
+  // People at a node belong to the side that held it on day 0, not to whoever took it since: they flee away from
+  // the captor (and from any other side than their own), not into the captor's territory.
+  const std::int32_t own_side = in.events.initial_side(i);
+  const std::int32_t captor = sides[i] != own_side ? sides[i] : -1;
+  const bool uncontested = own_side < 0 && captor < 0;
   auto raw_weight = [&](std::size_t k) -> double {
-    if (side < 0) return appeal_[at(candidates[k].node)] * candidates[k].same_side_factor;  // uncontested
+    if (uncontested) return appeal_[at(candidates[k].node)] * candidates[k].same_side_factor;
     const auto j = at(candidates[k].node);
-    const bool other_side = sides[j] >= 0 && sides[j] != side;
+    const bool other_side = sides[j] >= 0 && ((own_side >= 0 && sides[j] != own_side) || sides[j] == captor);
     return appeal_[j] * (other_side ? candidates[k].other_side_factor : candidates[k].same_side_factor);
   };
   // The weights are needed in full only when someone leaves or moves on; most nodes on most days only host
@@ -112,7 +116,7 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
   auto normalise = [&] {
     if (normalised) return;
     double total = 0.0;
-    if (side < 0) {
+    if (uncontested) {
       for (std::size_t k = 0; k < candidates.size(); ++k) {
         weights[k] = appeal_[at(candidates[k].node)] * candidates[k].same_side_factor;
         total += weights[k];

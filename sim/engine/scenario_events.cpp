@@ -41,6 +41,18 @@ double ScenarioEvents::base_capacity(std::size_t i) const {
   return population * s_.parameters.default_capacity_factor;
 }
 
+void ScenarioEvents::reopen_roads(std::uint32_t e, NodeIndex node) {
+  // The fighting for the node is over: its closed roads open again (as a corridor_opening from now on, which a later
+  // closure overrides), so that a captured node whose roads were closed does not hold its people for good.
+  for (std::size_t c = 0; c < s_.corridors.size(); ++c) {
+    const auto& corridor = s_.corridors[c];
+    if (corridor.from != node && corridor.to != node) continue;
+    const auto& layers = corridor_layers_[c];
+    const bool open = layers.empty() ? !corridor.closed : layers.back().second > 0.0;
+    if (!open) layer_corridor(static_cast<CorridorIndex>(c), e, true, true);
+  }
+}
+
 std::int32_t ScenarioEvents::side_id(const std::string& control) {
   if (control.empty()) return -1;
   auto it = std::find(side_names_.begin(), side_names_.end(), control);
@@ -69,6 +81,7 @@ void ScenarioEvents::apply(std::uint32_t e, bool starting) {
             threat_.add_front_line(action.node);
           } else {
             threat_.remove_front_line(action.node);
+            reopen_roads(e, action.node);
           }
           log_(kind, event.id, action.node, -1, 0.0);
         } else if constexpr (std::is_same_v<T, CorridorClosure> || std::is_same_v<T, CorridorOpening>) {

@@ -105,3 +105,56 @@ TEST_CASE("a transit node with a capacity hosts people and counts those beyond i
     CHECK(r.displaced_[day](camp, 0) == 0);
   }
 }
+
+TEST_CASE("people at a captured node flee away from the captor and not into the territory it holds") {
+  // A node taken by the government on day 0 (front-line threat) and two equal refuges 30 km away, one held by each
+  // side. The people there are of the side that held it on day 0 (or of none): the captor's refuge weighs
+  // cross_line_attractiveness times the other one.
+  auto arrivals_ratio = [](const std::string& held_on_day_0) {
+    ScenarioBuilder b(10);
+    const auto home = b.node("home", 0, 0, 1'000'000);
+    const auto held = b.node("held", 0, 5, 0, NodeKind::town, 1e12);
+    const auto free = b.node("free", 0, -5, 0, NodeKind::town, 1e12);
+    b.node_at(home).control = held_on_day_0;
+    b.node_at(held).control = "government";
+    b.node_at(free).control = "opposition";
+    b.corridor(home, held, 30);
+    b.corridor(home, free, 30);
+    b.event(Capture{home, "government"}, 0);
+    still(b.parameters());
+    const auto r = run(b.scenario());
+    Count to_held = 0, to_free = 0;
+    for (std::size_t day = 0; day < 10; ++day) {
+      to_held += r.arrivals_[day](held);
+      to_free += r.arrivals_[day](free);
+    }
+    REQUIRE(to_free > 0);
+    return static_cast<double>(to_held) / static_cast<double>(to_free);
+  };
+  const double cross_line = ModelParameters{}.cross_line_attractiveness;
+  CHECK(arrivals_ratio("opposition") == doctest::Approx(cross_line).epsilon(1e-6));
+  CHECK(arrivals_ratio("") == doctest::Approx(cross_line).epsilon(1e-6));
+}
+
+TEST_CASE("a captured node whose roads are closed lets its people go once the fighting for it ends") {
+  // Home (1e6, 4 strikes/day throughout) is fought over on days 0-4 and its only road is closed from day 0 for
+  // good. Nobody can leave while the capture lasts; from day 5 the road is open again and residents leave at the
+  // hazard 0.2 * 4 / (4 + 4) a day.
+  ScenarioBuilder b(12);
+  const auto home = b.node("home", 0, 0, 1'000'000);
+  const auto camp = b.node("camp", 0, 5, 0, NodeKind::camp, 1e12);
+  const auto road = b.corridor(home, camp, 10);
+  b.bombard(home, 4.0, 0);
+  b.event(Capture{home, "government"}, 0, 5);
+  b.event(CorridorClosure{road}, 0);
+  still(b.parameters());
+  b.parameters().threat_half_saturation = 4.0;
+  b.parameters().max_departure_rate_per_day = 0.2;
+  const auto r = run(b.scenario());
+  const double p = 1.0 - std::exp(-0.1);
+  for (std::size_t day = 0; day < 12; ++day) {
+    const double at_home = day < 5 ? 1e6 : 1e6 * std::pow(1.0 - p, static_cast<double>(day - 4));
+    CHECK(people(r, r.residents_[day](home, 0)) == doctest::Approx(at_home).epsilon(1e-9));
+    CHECK(people(r, r.displaced_[day](camp, 0)) == doctest::Approx(1e6 - at_home).epsilon(1e-9));
+  }
+}
