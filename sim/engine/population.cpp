@@ -54,9 +54,14 @@ void PopulationLedger::remove_empty_stays(std::size_t node) {
 }
 
 void PopulationLedger::settle(NodeIndex node, GroupIndex group, NodeIndex origin, const OriginMix* mix,
-                              NodeIndex destination, Count count) {
+                              bool mix_in_people, NodeIndex destination, Count count) {
   if (!mix) {
     settle_part(node, group, origin, count);
+    return;
+  }
+  if (mix_in_people) {
+    // The people of each home, exactly (whole units summing to `count`).
+    for (const auto& [home, people] : *mix) settle_part(node, group, home, static_cast<Count>(people));
     return;
   }
   // A pooled cohort shares its people out over their homes (never its destination), in proportion, exactly.

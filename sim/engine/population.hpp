@@ -45,10 +45,11 @@ class PopulationLedger {
   void count_departure(std::size_t node, Count count) { departures_[idx(node)] += count; }
   void remove_empty_stays(std::size_t node);
 
-  // `count` people of `group` end a journey at `node`. Their home is `origin`, or for a pooled cohort the homes
-  // in `mix`, shared out in proportion, exactly, over the homes other than `destination` (docs/model.md).
-  void settle(NodeIndex node, GroupIndex group, NodeIndex origin, const OriginMix* mix, NodeIndex destination,
-              Count count);
+  // `count` people of `group` end a journey at `node`. Their home is `origin`, or the homes in `mix` shared out in
+  // proportion, exactly: over every home when `mix_in_people` (merged cohorts), else over the homes other than
+  // `destination` (pooled movers, docs/model.md).
+  void settle(NodeIndex node, GroupIndex group, NodeIndex origin, const OriginMix* mix, bool mix_in_people,
+              NodeIndex destination, Count count);
 
   // Today's tallies, zeroed after each record.
   [[nodiscard]] const CountVector& departures() const noexcept { return departures_; }

@@ -103,6 +103,8 @@ class Simulation::Impl {
     summary_.cohorts_created = transport_.cohorts_created();
     summary_.journeys_played_out = transport_.journeys_played_out();
     summary_.cohorts_queued = transport_.cohorts_queued();
+    summary_.cohorts_merged = transport_.cohorts_merged();
+    summary_.cohorts_alive_peak = transport_.cohorts_alive_peak();
     summary_.searches_run = network_.searches() - searches_before;
     return summary_;
   }

@@ -1,5 +1,7 @@
 #include "transport.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 
@@ -15,42 +17,199 @@ Transport::Transport(const Scenario& scenario, Count units_per_person, const Roa
   in_transit_ = CountVector::Zero(idx(c));
   corridor_inflow_ = CountVector::Zero(idx(c));
   budget_.assign(c, std::numeric_limits<Count>::max());
+  played_out_today_.assign(n * s_.groups.size(), no_cohort);
+  travelling_.resize(c);
   queues_.resize(c);
   for (std::size_t k = 0; k < c; ++k) {
     if (s_.corridors[k].capacity_people_per_day) capped_.push_back(k);
   }
 }
 
+std::size_t Transport::KeyHash::operator()(const Key& k) const noexcept {
+  std::uint64_t h = static_cast<std::uint32_t>(k.corridor);
+  h = h * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint32_t>(k.to);
+  h = h * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint32_t>(k.destination);
+  h = h * 0x9E3779B97F4A7C15ull ^
+      (static_cast<std::uint64_t>(static_cast<std::uint32_t>(k.group)) << 32 | static_cast<std::uint32_t>(k.day));
+  h = h * 0x9E3779B97F4A7C15ull ^ std::bit_cast<std::uint64_t>(k.time);  // times are never -0 or NaN
+  h *= 0x9E3779B97F4A7C15ull;
+  return static_cast<std::size_t>(h ^ (h >> 32));
+}
+
 std::uint32_t Transport::store(Cohort cohort) {
   ++cohorts_created_;
+  std::uint32_t slot = 0;
   if (!free_cohorts_.empty()) {
-    const auto slot = free_cohorts_.back();
+    slot = free_cohorts_.back();
     free_cohorts_.pop_back();
     cohorts_[slot] = std::move(cohort);
-    return slot;
+  } else {
+    cohorts_.push_back(std::move(cohort));
+    slot = static_cast<std::uint32_t>(cohorts_.size() - 1);
   }
-  cohorts_.push_back(std::move(cohort));
-  return static_cast<std::uint32_t>(cohorts_.size() - 1);
+  cohorts_alive_peak_ = std::max(cohorts_alive_peak_, cohorts_alive());
+  return slot;
 }
 
 void Transport::release(std::uint32_t slot) {
   cohorts_[slot].route.reset();
+  cohorts_[slot].mix.reset();
   free_cohorts_.push_back(slot);
+}
+
+void Transport::drop(std::uint32_t slot) {
+  if (!cohorts_[slot].placed) --cohorts_created_;
+  release(slot);
+}
+
+namespace {
+
+// Appends `cohort`'s people by home to `out`, exactly: whole units summing to its count. A pooled movers' mix is
+// shares, shared out over the homes other than the destination (never their own home) by largest remainder, as
+// settling would share them.
+void append_people(OriginMix& out, const Cohort& cohort) {
+  if (!cohort.mix) {
+    out.emplace_back(cohort.origin, static_cast<double>(cohort.count));
+    return;
+  }
+  if (cohort.mix_in_people) {
+    out.insert(out.end(), cohort.mix->begin(), cohort.mix->end());
+    return;
+  }
+  thread_local std::vector<double> shares;
+  thread_local std::vector<Count> parts;
+  const auto& mix = *cohort.mix;
+  shares.resize(mix.size());
+  parts.resize(mix.size());
+  for (std::size_t k = 0; k < mix.size(); ++k) shares[k] = mix[k].first == cohort.destination ? 0.0 : mix[k].second;
+  expected_multinomial(cohort.count, shares, parts);
+  for (std::size_t k = 0; k < mix.size(); ++k) {
+    if (parts[k] > 0) out.emplace_back(mix[k].first, static_cast<double>(parts[k]));
+  }
+}
+
+// Splits `n` people over homes holding `weights` people (n at most their sum), exactly: each home floor(n w / W),
+// the units left over to the largest remainders (lower index first on ties), so no home gives more than it has.
+void split_exactly(Count n, const std::vector<Count>& weights, std::vector<Count>& out) {
+  __extension__ using Wide = __int128;
+  Count total = 0;
+  for (const auto w : weights) total += w;
+  out.assign(weights.size(), 0);
+  if (total <= 0 || n <= 0) return;
+  thread_local std::vector<std::pair<Count, std::size_t>> remainders;
+  remainders.clear();
+  Count left = n;
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    const Wide product = static_cast<Wide>(n) * weights[k];
+    out[k] = static_cast<Count>(product / total);
+    left -= out[k];
+    remainders.emplace_back(static_cast<Count>(product % total), k);
+  }
+  const auto extra = static_cast<std::size_t>(left);
+  std::partial_sort(
+      remainders.begin(), remainders.begin() + static_cast<std::ptrdiff_t>(extra), remainders.end(),
+      [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  for (std::size_t k = 0; k < extra; ++k) ++out[remainders[k].second];
+}
+
+// Gives `cohort` a mix of its own, in people.
+void own_people_mix(Cohort& cohort) {
+  auto mix = std::make_shared<OriginMix>();
+  append_people(*mix, cohort);
+  cohort.mix_compacted = static_cast<std::uint32_t>(mix->size());
+  cohort.mix = std::move(mix);
+  cohort.mix_in_people = true;
+  cohort.origin = no_node;
+}
+
+}  // namespace
+
+void Transport::absorb(Cohort& into, const Cohort& from) {
+  ++cohorts_merged_;
+  if (!into.mix_in_people || into.mix.use_count() != 1) own_people_mix(into);
+  // The mix in people is this cohort's alone (made above, or by an earlier merge or split): grown in place.
+  auto& mix = const_cast<OriginMix&>(*into.mix);
+  append_people(mix, from);
+  into.count += from.count;
+  // Many merges repeat the same homes: combined when the mix has doubled, so it stays within the homes' number.
+  if (mix.size() >= 32 && mix.size() >= 2 * static_cast<std::size_t>(into.mix_compacted)) {
+    // Whole units: the sums do not depend on the order of equal homes.
+    std::sort(mix.begin(), mix.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::size_t kept = 0;
+    for (std::size_t k = 0; k < mix.size(); ++k) {
+      if (kept > 0 && mix[kept - 1].first == mix[k].first) {
+        mix[kept - 1].second += mix[k].second;
+      } else {
+        mix[kept++] = mix[k];
+      }
+    }
+    mix.resize(kept);
+    into.mix_compacted = static_cast<std::uint32_t>(kept);
+  }
+}
+
+// `entering` (all of them so far) keeps `entering_count` people, `rest` the others, each with exactly its homes.
+void Transport::split_homes(Cohort& entering, Cohort& rest, Count entering_count) {
+  rest.count = entering.count - entering_count;
+  if (entering.mix) {
+    thread_local OriginMix people;
+    thread_local std::vector<Count> weights, parts;
+    people.clear();
+    append_people(people, entering);
+    weights.resize(people.size());
+    for (std::size_t k = 0; k < people.size(); ++k) weights[k] = static_cast<Count>(people[k].second);
+    split_exactly(entering_count, weights, parts);
+    auto entering_mix = std::make_shared<OriginMix>();
+    auto rest_mix = std::make_shared<OriginMix>();
+    for (std::size_t k = 0; k < people.size(); ++k) {
+      if (parts[k] > 0) entering_mix->emplace_back(people[k].first, static_cast<double>(parts[k]));
+      if (weights[k] > parts[k]) rest_mix->emplace_back(people[k].first, static_cast<double>(weights[k] - parts[k]));
+    }
+    for (Cohort* c : {&entering, &rest}) {
+      c->mix_in_people = true;
+      c->origin = no_node;
+    }
+    entering.mix_compacted = static_cast<std::uint32_t>(entering_mix->size());
+    rest.mix_compacted = static_cast<std::uint32_t>(rest_mix->size());
+    entering.mix = std::move(entering_mix);
+    rest.mix = std::move(rest_mix);
+  }
+  entering.count = entering_count;
+}
+
+Transport::Key Transport::queue_key(const Cohort& cohort) const {
+  const Leg& leg = cohort.route->legs[cohort.leg];
+  return Key{leg.corridor, leg.to, cohort.destination, cohort.group, cohort.queued_day, 0.0};
 }
 
 void Transport::launch(Cohort cohort) {
   incoming_[at(cohort.destination)] += cohort.count;
-  const auto slot = store(std::move(cohort));
-  if (deciding_ && completes_today(cohorts_[slot], log_.time())) {
-    played_out_later_.push_back(slot);
+  if (deciding_ && completes_today(cohort, log_.time())) {
+    // The journey ends today along free corridors: its legs are counted now, and its people settle after the
+    // decisions together with everyone of their group reaching the same destination today (their homes kept
+    // exactly: the same stays as one by one). Nothing reads the stays before then.
+    enter_remaining_legs(cohort);
+    cohort.route.reset();
+    auto& cell = played_out_today_[at(cohort.destination) * s_.groups.size() + static_cast<std::size_t>(cohort.group)];
+    if (cell != no_cohort) {
+      absorb(cohorts_[cell], cohort);
+      return;
+    }
+    cell = store(std::move(cohort));
+    cohorts_[cell].placed = true;
+    played_out_later_.push_back(cell);
     return;
   }
-  advance(slot);
+  advance(store(std::move(cohort)));
 }
 
 void Transport::end_decisions() {
   deciding_ = false;
-  for (const auto slot : played_out_later_) play_out(slot);
+  for (const auto slot : played_out_later_) {
+    const Cohort& cohort = cohorts_[slot];
+    played_out_today_[at(cohort.destination) * s_.groups.size() + static_cast<std::size_t>(cohort.group)] = no_cohort;
+    settle(slot, cohort.destination);
+  }
   played_out_later_.clear();
 }
 
@@ -77,8 +236,8 @@ void Transport::advance(std::uint32_t slot) {
     // The corridor lets only `budget` more people in today; the rest wait at its entrance.
     if (budget > 0) {
       Cohort rest = cohort;
-      rest.count -= budget;
-      cohort.count = budget;
+      rest.placed = false;
+      split_homes(cohort, rest, budget);
       const auto rest_slot = store(std::move(rest));
       enqueue(rest_slot);
     } else {
@@ -90,16 +249,46 @@ void Transport::advance(std::uint32_t slot) {
   if (limited) budget -= entering.count;
   corridor_inflow_[idx(c)] += entering.count;
   in_transit_[idx(c)] += entering.count;
+  entering.queued_at = -1;
   const double speed_factor = s_.groups[static_cast<std::size_t>(entering.group)].speed_factor;
-  queue_.push(log_.time() + leg->travel_days / speed_factor, priority_arrive, {EngineEvent::Type::arrive, slot});
+  const double arrival_time = log_.time() + leg->travel_days / speed_factor;
+  // Others on this corridor who reach its far end at the same time for the same destination: they go on as one.
+  // A corridor holds few cohorts at once, so a short list per corridor (no hashing, no allocation once grown).
+  auto& travelling = travelling_[c];
+  for (const auto other : travelling) {
+    const Cohort& o = cohorts_[other];
+    if (o.arrival_time == arrival_time && o.destination == entering.destination && o.group == entering.group &&
+        o.route->legs[o.leg].to == leg->to) {
+      absorb(cohorts_[other], entering);
+      drop(slot);
+      return;
+    }
+  }
+  travelling.push_back(slot);
+  entering.arrival_time = arrival_time;
+  entering.placed = true;
+  queue_.push(arrival_time, priority_arrive, {EngineEvent::Type::arrive, slot});
 }
 
 void Transport::enqueue(std::uint32_t slot) {
   ++cohorts_queued_;
-  const Cohort& cohort = cohorts_[slot];
+  Cohort& cohort = cohorts_[slot];
   const Leg& leg = cohort.route->legs[cohort.leg];
-  queues_[static_cast<std::size_t>(leg.corridor)].push_back(slot);
   waiting_by_node_[at(leg.from)] += cohort.count;
+  if (cohort.queued_at != leg.corridor) {
+    cohort.queued_at = leg.corridor;
+    cohort.queued_day = static_cast<std::int32_t>(std::floor(log_.time()));
+  }
+  // People who joined this queue on the same day for the same destination wait as one, in the place of the first:
+  // first come, first served between days.
+  const auto [it, fresh] = waiting_.try_emplace(queue_key(cohort), slot);
+  if (!fresh) {
+    absorb(cohorts_[it->second], cohort);
+    drop(slot);
+    return;
+  }
+  cohort.placed = true;
+  queues_[static_cast<std::size_t>(leg.corridor)].push_back(slot);
 }
 
 void Transport::release_queues() {
@@ -114,6 +303,7 @@ void Transport::release_queues() {
     // First come, first served; those who cannot enter today go back to the queue, in order.
     std::vector<std::uint32_t> waiting;
     waiting.swap(queue);
+    for (const auto slot : waiting) waiting_.erase(queue_key(cohorts_[slot]));
     for (const auto slot : waiting) {
       const Cohort& cohort = cohorts_[slot];
       waiting_by_node_[at(cohort.route->legs[cohort.leg].from)] -= cohort.count;
@@ -126,6 +316,8 @@ void Transport::arrive(std::uint32_t slot) {
   Cohort& cohort = cohorts_[slot];
   const Leg& leg = cohort.route->legs[cohort.leg];
   in_transit_[idx(static_cast<std::size_t>(leg.corridor))] -= cohort.count;
+  auto& travelling = travelling_[static_cast<std::size_t>(leg.corridor)];
+  travelling.erase(std::find(travelling.begin(), travelling.end(), slot));
   if (leg.to == cohort.destination) {
     settle(slot, leg.to);
     return;
@@ -158,14 +350,17 @@ bool Transport::completes_today(const Cohort& cohort, double time) const {
 
 // Enters cohort `slot`'s remaining legs in turn and settles it (completes_today() holds).
 void Transport::play_out(std::uint32_t slot) {
+  enter_remaining_legs(cohorts_[slot]);
+  settle(slot, cohorts_[slot].destination);
+}
+
+void Transport::enter_remaining_legs(const Cohort& cohort) {
   ++journeys_played_out_;
-  Cohort& cohort = cohorts_[slot];
-  for (;; ++cohort.leg) {
-    const Leg& leg = cohort.route->legs[cohort.leg];
+  for (auto l = cohort.leg;; ++l) {
+    const Leg& leg = cohort.route->legs[l];
     corridor_inflow_[idx(static_cast<std::size_t>(leg.corridor))] += cohort.count;
     if (leg.to == cohort.destination) break;
   }
-  settle(slot, cohort.destination);
 }
 
 // Whether entering the leg's corridor now is free of order effects: open, to an open node, and without capacity.
@@ -179,7 +374,8 @@ void Transport::settle(std::uint32_t slot, NodeIndex node) {
   const Cohort cohort = cohorts_[slot];
   release(slot);
   incoming_[at(cohort.destination)] -= cohort.count;
-  ledger_.settle(node, cohort.group, cohort.origin, cohort.mix.get(), cohort.destination, cohort.count);
+  ledger_.settle(node, cohort.group, cohort.origin, cohort.mix.get(), cohort.mix_in_people, cohort.destination,
+                 cohort.count);
 }
 
 }  // namespace haven::engine

@@ -2,10 +2,14 @@
 // Internal: transport along corridors. Cohorts of people travelling together, leg by leg, along their route;
 // corridors with a daily capacity and the queues at their entrances; re-routing round what closed since people
 // set off. Arrivals are events on the engine's queue; people who reach the end of their journey are handed to the
-// population ledger.
+// population ledger. People heading the same way at the same time travel as one cohort (merged, their homes kept
+// in proportion), so that the number of cohorts is bounded by the network and the days, not by the people
+// (docs/architecture.md, "Transport").
 
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "engine_common.hpp"
@@ -16,7 +20,7 @@
 namespace haven::engine {
 
 // People of one group travelling together to `destination`. Their home is `origin` or, for displaced people
-// moving on together from one node, the shares in `mix`.
+// moving on together from one node (and for merged cohorts), the shares in `mix`.
 struct Cohort {
   Count count = 0;
   GroupIndex group = 0;
@@ -25,6 +29,16 @@ struct Cohort {
   RoutePtr route;
   std::uint32_t leg = 0;  // index of the corridor being travelled or waited for
   std::shared_ptr<const OriginMix> mix;
+  // Set by transport when cohorts merge or split at a full corridor: the mix is the people by home, exactly (whole
+  // units summing to `count`; returners included). Otherwise a mix is pooled movers' shares, shared out over the
+  // homes other than `destination`.
+  bool mix_in_people = false;
+  // Transport's bookkeeping.
+  bool placed = false;              // on a corridor, in a queue, or to be played out after the decisions
+  CorridorIndex queued_at = -1;     // the corridor whose queue it joined on `queued_day` (-1: not waiting)
+  std::int32_t queued_day = 0;      // FIFO: only people who joined a queue on the same day merge there
+  std::uint32_t mix_compacted = 0;  // the mix's size when its repeated homes were last combined
+  double arrival_time = 0.0;        // at the end of the corridor it travels
 };
 
 class Transport {
@@ -54,19 +68,46 @@ class Transport {
   [[nodiscard]] const std::vector<Count>& waiting_by_node() const noexcept { return waiting_by_node_; }
   [[nodiscard]] const Cohort& cohort(std::uint32_t slot) const { return cohorts_[slot]; }
 
-  // Work done (deterministic): cohorts stored (launched or split at a full corridor), journeys played out without
-  // queued arrivals, cohorts that waited at a full corridor.
+  // Work done (deterministic): cohorts created (launched or split at a full corridor, and not merged into another
+  // at once), journeys played out without queued arrivals, cohorts that waited at a full corridor, cohorts merged
+  // into one heading the same way, and the most cohorts alive at once (the bound of docs/architecture.md).
   [[nodiscard]] std::uint64_t cohorts_created() const noexcept { return cohorts_created_; }
   [[nodiscard]] std::uint64_t journeys_played_out() const noexcept { return journeys_played_out_; }
   [[nodiscard]] std::uint64_t cohorts_queued() const noexcept { return cohorts_queued_; }
+  [[nodiscard]] std::uint64_t cohorts_merged() const noexcept { return cohorts_merged_; }
+  [[nodiscard]] std::uint64_t cohorts_alive() const noexcept { return cohorts_.size() - free_cohorts_.size(); }
+  [[nodiscard]] std::uint64_t cohorts_alive_peak() const noexcept { return cohorts_alive_peak_; }
 
  private:
+  // What people waiting as one cohort share: the corridor they wait for and its far end, destination, group, and
+  // the day they joined its queue.
+  struct Key {
+    CorridorIndex corridor = -1;
+    NodeIndex to = no_node;
+    NodeIndex destination = no_node;
+    GroupIndex group = 0;
+    std::int32_t day = 0;
+    double time = 0.0;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept;
+  };
+  using CohortIndex = std::unordered_map<Key, std::uint32_t, KeyHash>;
+
   std::uint32_t store(Cohort cohort);
   void release(std::uint32_t slot);
+  // Releases a cohort merged into another; one never placed anywhere was never a cohort of its own.
+  void drop(std::uint32_t slot);
+  // `from`'s people join `into` (the same key): one cohort, the homes of both kept exactly.
+  void absorb(Cohort& into, const Cohort& from);
+  static void split_homes(Cohort& entering, Cohort& rest, Count entering_count);
+  [[nodiscard]] Key queue_key(const Cohort& cohort) const;
   void advance(std::uint32_t slot);
   void enqueue(std::uint32_t slot);
   [[nodiscard]] bool completes_today(const Cohort& cohort, double time) const;
   void play_out(std::uint32_t slot);
+  void enter_remaining_legs(const Cohort& cohort);
   [[nodiscard]] bool enters_freely(const Leg& leg) const;
   void settle(std::uint32_t slot, NodeIndex node);
   [[nodiscard]] double people(Count units) const { return static_cast<double>(units) / static_cast<double>(units_); }
@@ -80,7 +121,12 @@ class Transport {
   std::vector<Cohort> cohorts_;
   std::vector<std::uint32_t> free_cohorts_;
   bool deciding_ = false;
-  std::vector<std::uint32_t> played_out_later_;  // cohorts launched today whose whole journey ends today
+  std::vector<std::uint32_t>
+      played_out_later_;  // today's arrivals of journeys launched today, by destination and group
+  std::vector<std::vector<std::uint32_t>> travelling_;  // the cohorts on each corridor
+  CohortIndex waiting_;                                 // the cohort of each key waiting at a corridor
+  static constexpr std::uint32_t no_cohort = std::numeric_limits<std::uint32_t>::max();
+  std::vector<std::uint32_t> played_out_today_;  // by destination x group: the cohort played out after decisions
   std::vector<Count> incoming_;
   std::vector<Count> budget_;                       // who may still enter each capped corridor today
   std::vector<std::vector<std::uint32_t>> queues_;  // cohorts waiting at each corridor's entrance, in order
@@ -90,6 +136,8 @@ class Transport {
   std::uint64_t cohorts_created_ = 0;
   std::uint64_t journeys_played_out_ = 0;
   std::uint64_t cohorts_queued_ = 0;
+  std::uint64_t cohorts_merged_ = 0;
+  std::uint64_t cohorts_alive_peak_ = 0;
 };
 
 }  // namespace haven::engine

@@ -29,7 +29,7 @@ TEST_CASE("day recorder: a day's record shows the ledger's stocks and tallies - 
 
   memory.on_start(RunInfo{&s, 1, 0, Mode::stochastic, 2, 1});
   ledger.leave_home(at(home), 0, 40);
-  ledger.settle(camp, 0, home, nullptr, camp, 40);
+  ledger.settle(camp, 0, home, nullptr, false, camp, 40);
   RunSummary summary;
   recorder.record(0, summary);
   REQUIRE(memory.days() == 1);

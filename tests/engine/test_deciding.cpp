@@ -65,7 +65,7 @@ TEST_CASE("deciding: hosted people whose home is safe again go home along a rout
   b.parameters().onward_base_rate_per_day = 0.0;
   b.parameters().onward_threat_factor = 0.0;
   Rig rig(b.scenario());
-  rig.ledger.settle(camp, 0, home, nullptr, camp, 1'000'000'000);
+  rig.ledger.settle(camp, 0, home, nullptr, false, camp, 1'000'000'000);
   for (int day = 0; day < 30; ++day) rig.threat.update(1);  // a month of quiet at home
   rig.decide(30);
   const auto& flows = rig.decider.flows(at(camp));

@@ -19,7 +19,7 @@ TEST_CASE("ledger: leaving home and settling elsewhere conserve people and keep 
   CHECK(ledger.residents_at(at(home)) == 70);
   CHECK(ledger.departures()[idx(home)] == 30);
   CHECK(ledger.left_home_today() == 30);
-  ledger.settle(camp, 0, home, nullptr, camp, 30);
+  ledger.settle(camp, 0, home, nullptr, false, camp, 30);
   CHECK(ledger.displaced_at(at(camp)) == 30);
   CHECK(ledger.arrivals()[idx(camp)] == 30);
   REQUIRE(ledger.stays(at(camp)).size() == 1);
@@ -30,7 +30,7 @@ TEST_CASE("ledger: leaving home and settling elsewhere conserve people and keep 
   ledger.take_from_stay(at(camp), 0, 10);
   ledger.count_departure(at(camp), 10);
   ledger.remove_empty_stays(at(camp));
-  ledger.settle(home, 0, home, nullptr, home, 10);
+  ledger.settle(home, 0, home, nullptr, false, home, 10);
   CHECK(ledger.returns()[idx(home)] == 10);
   CHECK(ledger.returned() == 10);
   CHECK(ledger.residents_at(at(home)) == 80);
@@ -55,7 +55,7 @@ TEST_CASE("ledger: a pooled cohort is shared out over its homes - never its dest
   const auto d = b.node("d", 0.0, 2.0, 0);
   PopulationLedger ledger(b.scenario(), 1);
   const OriginMix mix{{a, 1.0}, {c, 3.0}, {d, 5.0}};  // d is the destination: its share goes to a and c
-  ledger.settle(d, 0, no_node, &mix, d, 100);
+  ledger.settle(d, 0, no_node, &mix, false, d, 100);
   const auto& stays = ledger.stays(at(d));
   REQUIRE(stays.size() == 2);
   CHECK(stays[0].origin == a);  // sorted by origin
@@ -74,7 +74,7 @@ TEST_CASE("ledger: people displaced before day 0 are hosted without an origin an
   REQUIRE(ledger.stays(at(camp)).size() == 1);
   CHECK(ledger.stays(at(camp))[0].origin == no_node);
   CHECK(ledger.displaced_at(at(camp)) == 40'000'000);
-  ledger.settle(camp, 0, no_node, nullptr, camp, 5);
+  ledger.settle(camp, 0, no_node, nullptr, false, camp, 5);
   CHECK(ledger.stays(at(camp)).size() == 1);
   CHECK(ledger.origin_destination().empty());
 }

@@ -38,6 +38,8 @@ void add(Counters& counters, const std::string& workload, const RunSummary& s) {
   counters[workload + " flows_committed"] = s.flows_committed;
   counters[workload + " journeys_played_out"] = s.journeys_played_out;
   counters[workload + " cohorts_queued"] = s.cohorts_queued;
+  counters[workload + " cohorts_merged"] = s.cohorts_merged;
+  counters[workload + " cohorts_alive_peak"] = s.cohorts_alive_peak;
 }
 
 // Runs `scenario`; with `check_threads`, also checks that two threads do the same work as one (the counters are
@@ -50,6 +52,8 @@ RunSummary measure(const Scenario& scenario, Mode mode, bool check_threads = fal
   CHECK(one.cohorts_created == two.cohorts_created);
   CHECK(one.searches_run == two.searches_run);
   CHECK(one.flows_committed == two.flows_committed);
+  CHECK(one.cohorts_merged == two.cohorts_merged);
+  CHECK(one.cohorts_alive_peak == two.cohorts_alive_peak);
   return one;
 }
 
@@ -64,9 +68,14 @@ Counters measure_all() {
   add(counters, "conflict-150d",
       measure(generated({.nodes = 60, .corridors = 90, .people = 2e6, .bombardments = 60, .days = 150, .seed = 1}),
               Mode::stochastic));
-  add(counters, "generated-1000",
-      measure(generated({.nodes = 1000, .corridors = 3000, .people = 1e6, .bombardments = 100, .days = 30, .seed = 1}),
-              Mode::stochastic, true));
+  const auto network_1000 =
+      generated({.nodes = 1000, .corridors = 3000, .people = 1e6, .bombardments = 100, .days = 30, .seed = 1});
+  add(counters, "generated-1000", measure(network_1000, Mode::stochastic, true));
+  // The same network with every corridor capped at 20 people a day: queues, cohorts split at full corridors and
+  // merged while they wait (the workloads above have no capped corridor).
+  Scenario capped = network_1000;
+  for (auto& corridor : capped.corridors) corridor.capacity_people_per_day = 20.0;
+  add(counters, "generated-1000-capped", measure(capped, Mode::stochastic, true));
   return counters;
 }
 

@@ -44,12 +44,14 @@ struct RunSummary {
   std::vector<NodeTotal> top_destinations;  // by displaced arrivals, largest first
   // Work done: deterministic (the same for a seed at any thread count, on any machine), so that a change that
   // multiplies the work shows whatever the timing noise (tools/bench/work_counters.txt, docs/benchmarks.md).
-  std::uint64_t cohorts_created = 0;      // cohorts stored: launched, or split at a full corridor
+  std::uint64_t cohorts_created = 0;      // cohorts of their own: launched, or split at a full corridor
   std::uint64_t events_processed = 0;     // events that went through the queue
   std::uint64_t searches_run = 0;         // bounded and unbounded network searches
   std::uint64_t flows_committed = 0;      // decisions applied: a group's people from a node to a destination
   std::uint64_t journeys_played_out = 0;  // journeys ended the day they set off without queued arrivals
   std::uint64_t cohorts_queued = 0;       // times a cohort waited at a full corridor
+  std::uint64_t cohorts_merged = 0;       // cohorts merged into one on the same corridor, time, destination, group
+  std::uint64_t cohorts_alive_peak = 0;   // the most cohorts travelling, waiting or being played out at once
 };
 
 class Simulation {
