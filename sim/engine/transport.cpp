@@ -255,17 +255,15 @@ void Transport::advance(std::uint32_t slot) {
   // Others on this corridor who reach its far end at the same time for the same destination: they go on as one.
   // A corridor holds few cohorts at once, so a short list per corridor (no hashing, no allocation once grown).
   auto& travelling = travelling_[c];
-  for (const auto other : travelling) {
-    const Cohort& o = cohorts_[other];
-    if (o.arrival_time == arrival_time && o.destination == entering.destination && o.group == entering.group &&
-        o.route->legs[o.leg].to == leg->to) {
-      absorb(cohorts_[other], entering);
+  for (const auto& other : travelling) {
+    if (other.arrival_time == arrival_time && other.destination == entering.destination &&
+        other.group == entering.group && other.to == leg->to) {
+      absorb(cohorts_[other.slot], entering);
       drop(slot);
       return;
     }
   }
-  travelling.push_back(slot);
-  entering.arrival_time = arrival_time;
+  travelling.push_back({arrival_time, entering.destination, leg->to, entering.group, slot});
   entering.placed = true;
   queue_.push(arrival_time, priority_arrive, {EngineEvent::Type::arrive, slot});
 }
@@ -317,7 +315,7 @@ void Transport::arrive(std::uint32_t slot) {
   const Leg& leg = cohort.route->legs[cohort.leg];
   in_transit_[idx(static_cast<std::size_t>(leg.corridor))] -= cohort.count;
   auto& travelling = travelling_[static_cast<std::size_t>(leg.corridor)];
-  travelling.erase(std::find(travelling.begin(), travelling.end(), slot));
+  travelling.erase(std::find_if(travelling.begin(), travelling.end(), [&](const auto& o) { return o.slot == slot; }));
   if (leg.to == cohort.destination) {
     settle(slot, leg.to);
     return;

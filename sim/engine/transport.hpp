@@ -38,7 +38,6 @@ struct Cohort {
   CorridorIndex queued_at = -1;     // the corridor whose queue it joined on `queued_day` (-1: not waiting)
   std::int32_t queued_day = 0;      // FIFO: only people who joined a queue on the same day merge there
   std::uint32_t mix_compacted = 0;  // the mix's size when its repeated homes were last combined
-  double arrival_time = 0.0;        // at the end of the corridor it travels
 };
 
 class Transport {
@@ -123,8 +122,16 @@ class Transport {
   bool deciding_ = false;
   std::vector<std::uint32_t>
       played_out_later_;  // today's arrivals of journeys launched today, by destination and group
-  std::vector<std::vector<std::uint32_t>> travelling_;  // the cohorts on each corridor
-  CohortIndex waiting_;                                 // the cohort of each key waiting at a corridor
+  // The cohorts on each corridor with what a merge compares, side by side: scanned at every entry.
+  struct OnCorridor {
+    double arrival_time = 0.0;
+    NodeIndex destination = no_node;
+    NodeIndex to = no_node;
+    GroupIndex group = 0;
+    std::uint32_t slot = 0;
+  };
+  std::vector<std::vector<OnCorridor>> travelling_;
+  CohortIndex waiting_;  // the cohort of each key waiting at a corridor
   static constexpr std::uint32_t no_cohort = std::numeric_limits<std::uint32_t>::max();
   std::vector<std::uint32_t> played_out_today_;  // by destination x group: the cohort played out after decisions
   std::vector<Count> incoming_;
