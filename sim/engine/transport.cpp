@@ -18,7 +18,7 @@ Transport::Transport(const Scenario& scenario, Count units_per_person, const Roa
   corridor_inflow_ = CountVector::Zero(idx(c));
   budget_.assign(c, std::numeric_limits<Count>::max());
   played_out_today_.assign(n * s_.groups.size(), no_cohort);
-  travelling_.resize(c);
+  entered_last_.resize(c);
   queues_.resize(c);
   for (std::size_t k = 0; k < c; ++k) {
     if (s_.corridors[k].capacity_people_per_day) capped_.push_back(k);
@@ -253,8 +253,14 @@ void Transport::advance(std::uint32_t slot) {
   const double speed_factor = s_.groups[static_cast<std::size_t>(entering.group)].speed_factor;
   const double arrival_time = log_.time() + leg->travel_days / speed_factor;
   // Others on this corridor who reach its far end at the same time for the same destination: they go on as one.
-  // A corridor holds few cohorts at once, so a short list per corridor (no hashing, no allocation once grown).
-  auto& travelling = travelling_[c];
+  // Arriving at the same time on one corridor, in one direction and group, is entering it at the same time, and
+  // time only moves on: only the cohorts that entered at this very time need a look.
+  auto& entered = entered_last_[c];
+  if (entered.time != log_.time()) {
+    entered.time = log_.time();
+    entered.cohorts.clear();
+  }
+  auto& travelling = entered.cohorts;
   for (const auto& other : travelling) {
     if (other.arrival_time == arrival_time && other.destination == entering.destination &&
         other.group == entering.group && other.to == leg->to) {
@@ -314,8 +320,10 @@ void Transport::arrive(std::uint32_t slot) {
   Cohort& cohort = cohorts_[slot];
   const Leg& leg = cohort.route->legs[cohort.leg];
   in_transit_[idx(static_cast<std::size_t>(leg.corridor))] -= cohort.count;
-  auto& travelling = travelling_[static_cast<std::size_t>(leg.corridor)];
-  travelling.erase(std::find_if(travelling.begin(), travelling.end(), [&](const auto& o) { return o.slot == slot; }));
+  if (auto& entered = entered_last_[static_cast<std::size_t>(leg.corridor)]; entered.time == log_.time()) {
+    // A corridor crossed in no time: the cohort is no longer there to be joined.
+    std::erase_if(entered.cohorts, [&](const auto& o) { return o.slot == slot; });
+  }
   if (leg.to == cohort.destination) {
     settle(slot, leg.to);
     return;

@@ -122,7 +122,7 @@ class Transport {
   bool deciding_ = false;
   std::vector<std::uint32_t>
       played_out_later_;  // today's arrivals of journeys launched today, by destination and group
-  // The cohorts on each corridor with what a merge compares, side by side: scanned at every entry.
+  // The cohorts that entered each corridor at its latest entry time, with what a merge compares side by side.
   struct OnCorridor {
     double arrival_time = 0.0;
     NodeIndex destination = no_node;
@@ -130,7 +130,11 @@ class Transport {
     GroupIndex group = 0;
     std::uint32_t slot = 0;
   };
-  std::vector<std::vector<OnCorridor>> travelling_;
+  struct EnteredLast {
+    double time = -1.0;
+    std::vector<OnCorridor> cohorts;
+  };
+  std::vector<EnteredLast> entered_last_;
   CohortIndex waiting_;  // the cohort of each key waiting at a corridor
   static constexpr std::uint32_t no_cohort = std::numeric_limits<std::uint32_t>::max();
   std::vector<std::uint32_t> played_out_today_;  // by destination x group: the cohort played out after decisions
