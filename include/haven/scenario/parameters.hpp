@@ -103,7 +103,70 @@ namespace haven {
     "Flee's conflict_spawn_decay[3]")                                                                                \
   X(spawn_decay_5, "1", 0.1, 0.0, 1.0,                                                                               \
     "weight of an armed-conflict origin in the 5th decay step and every later one",                                  \
-    "Flee's conflict_spawn_decay[4]")
+    "Flee's conflict_spawn_decay[4]") \
+  X(flee_max_move_speed_km_per_day, "km/day", 360.0, 1.0, 5000.0, \
+    "Flee rules: distance a traveller covers in a day (max_move_speed)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_max_walk_speed_km_per_day, "km/day", 35.0, 1.0, 5000.0, \
+    "Flee rules: speed on a traveller's first link when flee_start_on_foot is 1 (max_walk_speed)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_start_on_foot, "1", 0.0, 0.0, 1.0, \
+    "Flee rules: 1 = the first link of every journey is walked (start_on_foot)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_avoid_short_stints, "1", 0.0, 0.0, 1.0, \
+    "Flee rules: 1 = people who covered little distance lately pass through towns the same day (avoid_short_stints)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_conflict_movechance, "1/day", 1.0, 0.0, 1.0, \
+    "Flee rules: chance a day that a person at a conflict zone sets off (conflict_movechance)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_camp_movechance, "1/day", 0.001, 0.0, 1.0, \
+    "Flee rules: chance a day that a person in a camp sets off (camp_movechance)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_default_movechance, "1/day", 0.3, 0.0, 1.0, \
+    "Flee rules: chance a day that a person in a town sets off (default_movechance)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_movechance_pop_base, "people", 10000.0, 1.0, 1000000000.0, \
+    "Flee rules: population at which the move chance is unscaled (movechance_pop_base)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_movechance_pop_scale_factor, "1", 0.0, -10.0, 10.0, \
+    "Flee rules: power of max(population, capacity) / flee_movechance_pop_base on the move chance (movechance_pop_scale_factor)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_awareness_level, "links", 1.0, 0.0, 4.0, \
+    "Flee rules: how many links ahead people weigh destinations (awareness_level; 0 = a random neighbour)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_softening_km, "km", 10.0, 0.0, 10000.0, \
+    "Flee rules: distance added to every route's length in its weight (softening)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_weight_softening, "1", 0.0, 0.0, 1000.0, \
+    "Flee rules: added to a destination's score in its weight (weight_softening)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_distance_power, "1", 1.0, 0.0, 10.0, \
+    "Flee rules: power of the softened route length dividing a weight (distance_power)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_weight_power, "1", 1.0, 0.0, 10.0, \
+    "Flee rules: power applied to each route weight (weight_power)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_pruning_threshold, "1", 1.0, 1.0, 1000000000.0, \
+    "Flee rules: routes weighing less than the heaviest / this are dropped (pruning_threshold; 1 = none)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_camp_weight, "1", 1.0, 0.0, 100.0, \
+    "Flee rules: score multiplier of camps (camp_weight)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_conflict_weight, "1", 0.316227766017, 0.0, 100.0, \
+    "Flee rules: score multiplier of a conflict zone, raised to decay x intensity (conflict_weight)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_foreign_weight, "1", 1.0, 0.0, 100.0, \
+    "Flee rules: score multiplier of locations outside home_country (foreign_weight)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_capacity_buffer, "1", 0.9, 0.0, 1.0, \
+    "Flee rules: occupancy share of scaled capacity at which a camp's weight starts falling to 0 (capacity_buffer)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_capacity_scaling, "1", 1.0, 0.0, 100.0, \
+    "Flee rules: multiplier on every capacity (capacity_scaling)", \
+    "Flee 3 SimulationSettings.py default") \
+  X(flee_insert_day0, "1", 1.0, 0.0, 1.0, \
+    "Flee rules: 1 = camps start with their day-0 observed people and their capacity is reduced by as many (insert_day0)", \
+    "Flee 3 SimulationSettings.py default")
 // clang-format on
 
 struct ParameterSpec {

@@ -176,6 +176,10 @@ struct DepartureSettings {
   DepartureMode mode = DepartureMode::predicted;
   std::string observation;  // id of the observation whose rise gives the daily departures (mode given)
 };
+// Which rules run the engine: Haven's own (docs/model.md) or Flee 3's with counts (`rules: flee`, docs/model.md
+// "The Flee rule set").
+enum class RuleSetKind : std::int8_t { haven, flee };
+inline constexpr std::array<std::string_view, 2> rule_set_names = {"haven", "flee"};
 
 struct Scenario {
   std::string name;
@@ -194,6 +198,7 @@ struct Scenario {
   OutputSettings outputs;
   DepartureSettings departures;
   std::string home_country;  // nodes of another country are foreign (Flee's foreign_weight); empty = none are
+  RuleSetKind rules = RuleSetKind::haven;
   std::vector<std::string> variant_names;  // every variant the file defines
   std::string variant;                     // the variant applied, if any
   std::string variant_description;         // its description (the resolved file no longer holds the variants)

@@ -1,0 +1,367 @@
+#include "flee_step.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <tuple>
+#include <variant>
+
+namespace haven::engine {
+
+namespace {
+
+constexpr double no_conflict = 1e-6;  // Flee's threshold in conflicts.csv
+// A day's hops are bounded: Flee stops with a RecursionError far earlier than this.
+constexpr int max_hops_per_day = 256;
+
+}  // namespace
+
+void FleeWorld::finish_links(int day_count) {
+  days = day_count;
+  const auto n = locations.size();
+  links_from.assign(n, {});
+  for (std::size_t l = 0; l < links.size(); ++l) links_from[at(links[l].from)].push_back(static_cast<std::int32_t>(l));
+  conflict_intensity.assign(static_cast<std::size_t>(days), std::vector<double>(n, 0.0));
+  link_closed.assign(static_cast<std::size_t>(days), std::vector<char>(links.size(), 0));
+  camp_closed.assign(static_cast<std::size_t>(days), std::vector<char>(n, 0));
+  observed_total.assign(static_cast<std::size_t>(days), 0.0);
+}
+
+FleeStep::FleeStep(const FleeWorld& world, const FleeSettings& settings, Draws draws, Count units_per_person)
+    : world_(world), s_(settings), draws_(draws), units_(units_per_person) {
+  const auto n = world_.locations.size();
+  states_.resize(n);
+  capacity_.resize(n);
+  parties_.resize(n);
+  agents_.setZero(static_cast<Eigen::Index>(n));
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& location = world_.locations[i];
+    auto& state = states_[i];
+    state.type = location.type;
+    state.population = location.population;
+    state.foreign = location.foreign;
+    capacity_[i] = location.capacity;
+    // Flee inserts the camps' day-0 people and takes as many off their capacity (spawning.spawn_daily_displaced):
+    // a camp that starts full has capacity <= 0, which Flee reads as no limit.
+    if (s_.insert_day0 && location.type == FleeLocationType::camp && location.capacity > 0.0 &&
+        std::isfinite(location.capacity)) {
+      capacity_[i] =
+          location.capacity - std::floor(static_cast<double>(location.initial_agents) / static_cast<double>(units_));
+    }
+    state.capacity = capacity_[i];
+    if (location.initial_agents > 0) {
+      parties_[i].push_back(Party{location.initial_agents, 0, false, {}, 0.0});
+      agents_[idx(i)] = location.initial_agents;
+    }
+  }
+  link_open_.assign(world_.links.size(), 1);
+}
+
+double FleeStep::capacity_now(NodeIndex location) const {
+  return capacity_[at(location)];
+}
+
+std::uint16_t FleeStep::recent_bin(double recent) {
+  return static_cast<std::uint16_t>(std::clamp(std::lround(recent * 256.0), 0L, 65535L));
+}
+
+CountVector FleeStep::on_links() const {
+  CountVector out = CountVector::Zero(static_cast<Eigen::Index>(world_.links.size()));
+  for (const auto& t : travellers_) out[t.link] += t.count;
+  return out;
+}
+
+void FleeStep::update_conflicts(int day) {
+  bool changed = false;
+  const auto& today = world_.conflict_intensity[static_cast<std::size_t>(day)];
+  for (std::size_t i = 0; i < states_.size(); ++i) {
+    auto& state = states_[i];
+    const double now = today[i];
+    const double before = day > 0 ? world_.conflict_intensity[static_cast<std::size_t>(day) - 1][i] : 0.0;
+    // Flee acts on a conflict's onset and end only: a change of intensity while it lasts is not read
+    // (InputGeography.AddNewConflictZones).
+    if (now > no_conflict && (day == 0 || before <= no_conflict)) {
+      state.conflict_intensity = now;
+      state.conflict_start_day = day;
+      if (state.type != FleeLocationType::camp) state.type = FleeLocationType::conflict_zone;
+      changed = true;
+    } else if (day > 0 && now <= no_conflict && before > no_conflict) {
+      state.conflict_intensity = 0.0;
+      state.type = FleeLocationType::town;
+      changed = true;
+    }
+  }
+  // Flee refreshes the spawn weights when a conflict begins or ends and after each day's spawning: the day's
+  // spawning reads weights of today when something changed, else of yesterday (a decay step one day late).
+  spawn_weight_day_ = changed || day == 0 ? day : day - 1;
+}
+
+void FleeStep::spawn(int day) {
+  spawned_.setZero(static_cast<Eigen::Index>(states_.size()));
+  if (day == 0 && s_.insert_day0) return;  // the camps' day-0 people are in place instead
+  long long new_people = 0;
+  const auto& total = world_.observed_total;
+  if (day == 0) {
+    new_people = static_cast<long long>(std::floor(total[0]));
+  } else {
+    new_people = static_cast<long long>(std::floor(total[static_cast<std::size_t>(day)])) -
+                 static_cast<long long>(std::floor(total[static_cast<std::size_t>(day) - 1]));
+  }
+  // Flee's refugee debt: a fall of the total is made up by later rises before anyone new flees.
+  new_people -= debt_people_;
+  if (new_people < 0) {
+    debt_people_ = -new_people;
+    return;
+  }
+  debt_people_ = 0;
+  if (new_people == 0) return;
+  std::vector<double> weights(states_.size());
+  double weight_total = 0.0;
+  for (std::size_t i = 0; i < states_.size(); ++i) {
+    weights[i] = flee_rules::spawn_weight(states_[i], spawn_weight_day_, s_);
+    weight_total += weights[i];
+  }
+  if (weight_total <= 0.0) {  // nowhere in conflict: they flee once a conflict begins (Flee would stop here)
+    debt_people_ = -new_people;
+    return;
+  }
+  auto stream = draws_.stream(RandomPurpose::flee_spawn, 0, day);
+  std::vector<Count> split(states_.size());
+  draws_.multinomial(stream, new_people * units_, weights, split);
+  for (std::size_t i = 0; i < states_.size(); ++i) {
+    if (split[i] == 0) continue;
+    parties_[i].push_back(Party{split[i], 0, false, {}, 0.0});
+    agents_[idx(i)] += split[i];
+    spawned_[idx(i)] = split[i];
+    spawned_total_ += split[i];
+  }
+}
+
+void FleeStep::apply_closures(int day) {
+  const auto d = static_cast<std::size_t>(day);
+  for (std::size_t l = 0; l < link_open_.size(); ++l) link_open_[l] = world_.link_closed[d][l] ? 0 : 1;
+  for (std::size_t i = 0; i < states_.size(); ++i) {
+    if (world_.locations[i].type != FleeLocationType::camp) continue;
+    // Flee closes a camp by making it a town (Location.close_camp) and opens it by making it a camp again.
+    states_[i].type = world_.camp_closed[d][i] ? FleeLocationType::town : FleeLocationType::camp;
+  }
+}
+
+std::int32_t FleeStep::open_link(NodeIndex from, NodeIndex to) const {
+  for (auto l : world_.links_from[at(from)]) {
+    if (link_open_[static_cast<std::size_t>(l)] && world_.links[static_cast<std::size_t>(l)].to == to) return l;
+  }
+  return -1;
+}
+
+bool FleeStep::full_camp(NodeIndex location) const {
+  const auto& state = states_[at(location)];
+  if (state.type != FleeLocationType::camp) return false;
+  const double people = static_cast<double>(agents_[idx(location)]) / static_cast<double>(units_);
+  return flee_rules::capacity_multiplier(people, capacity_[at(location)], s_) < 0.5;
+}
+
+void FleeStep::add_routes(NodeIndex at_node, std::vector<NodeIndex>& path, double length_km, int step,
+                          std::vector<Route>& out) const {
+  for (auto l : world_.links_from[at(at_node)]) {
+    if (!link_open_[static_cast<std::size_t>(l)]) continue;
+    const auto& link = world_.links[static_cast<std::size_t>(l)];
+    if (std::find(path.begin(), path.end(), link.to) != path.end()) continue;  // no loops
+    path.push_back(link.to);
+    const double length = length_km + link.length_km;
+    int next_step = step;
+    if (states_[at(link.to)].type != FleeLocationType::marker) {
+      out.push_back(Route{std::vector<NodeIndex>(path.begin() + 1, path.end()), length});
+    } else {
+      --next_step;  // markers are passed, not chosen, and do not count as a step
+    }
+    if (s_.awareness_level > next_step) add_routes(link.to, path, length, next_step + 1, out);
+    path.pop_back();
+  }
+}
+
+std::vector<FleeStep::Route> FleeStep::routes_from(NodeIndex origin) const {
+  std::vector<Route> routes;
+  if (s_.awareness_level <= 0) {  // a random neighbour (Flee's own code here moves nobody: docs/model.md)
+    for (auto l : world_.links_from[at(origin)]) {
+      if (link_open_[static_cast<std::size_t>(l)]) {
+        const auto& link = world_.links[static_cast<std::size_t>(l)];
+        routes.push_back(Route{{link.to}, link.length_km});
+      }
+    }
+    return routes;
+  }
+  std::vector<NodeIndex> path{origin};
+  add_routes(origin, path, 0.0, 1, routes);
+  return routes;
+}
+
+void FleeStep::enter_link(NodeIndex location, NodeIndex next, Party&& party, Count count, std::vector<NodeIndex> rest,
+                          std::vector<Traveller>& out) {
+  const auto link = open_link(location, next);
+  Traveller t;
+  t.count = count;
+  t.link = link;
+  t.progress_km = 0.0;
+  t.moved_km = party.moved_km;
+  t.recent = party.recent;
+  t.walked = party.walked;
+  t.route = std::move(rest);
+  agents_[idx(location)] -= count;
+  departures_[idx(location)] += count;
+  link_inflow_[link] += count;
+  out.push_back(std::move(t));
+}
+
+void FleeStep::decide(NodeIndex location, Party party, bool continuing, int day, RandomStream& move,
+                      RandomStream& route_stream, std::vector<Traveller>& out, std::vector<Party>& stay) {
+  const auto& state = states_[at(location)];
+  const bool forced = continuing && flee_rules::forced_town_move(recent_value(party.recent), party.moved_km, s_);
+  const double chance = flee_rules::move_chance(state, !party.route.empty(), forced, s_);
+  const Count movers = draws_.binomial(move, party.count, chance);
+  Party stayers = party;
+  stayers.count = party.count - movers;
+  if (movers > 0) {
+    if (!party.route.empty()) {
+      // On a known route: on along it, unless its next link is closed or its end a camp near full (then the route
+      // is forgotten and they stay: flee.py take_next_step).
+      const NodeIndex next = party.route.front();
+      if (open_link(location, next) < 0 || full_camp(party.route.back())) {
+        Party blocked = party;
+        blocked.count = movers;
+        blocked.route.clear();
+        stay.push_back(std::move(blocked));
+      } else {
+        std::vector<NodeIndex> rest(party.route.begin() + 1, party.route.end());
+        Party movers_party = party;
+        enter_link(location, next, std::move(movers_party), movers, std::move(rest), out);
+      }
+    } else {
+      auto routes = routes_from(location);
+      if (routes.empty()) {
+        stayers.count += movers;
+      } else {
+        std::vector<double> weights(routes.size());
+        for (std::size_t r = 0; r < routes.size(); ++r) {
+          const NodeIndex end = routes[r].nodes.back();
+          const auto& end_state = states_[at(end)];
+          const double people = static_cast<double>(agents_[idx(end)]) / static_cast<double>(units_);
+          weights[r] = flee_rules::route_weight(flee_rules::location_score(end_state, day, s_), routes[r].length_km,
+                                                flee_rules::capacity_multiplier(people, capacity_[at(end)], s_), s_);
+        }
+        flee_rules::normalise_route_weights(weights, s_);
+        std::vector<Count> split(routes.size());
+        draws_.multinomial(route_stream, movers, weights, split);
+        for (std::size_t r = 0; r < routes.size(); ++r) {
+          if (split[r] == 0) continue;
+          if (full_camp(routes[r].nodes.back())) {
+            stayers.count += split[r];  // chose a camp that is (nearly) full: they stay, route forgotten
+            continue;
+          }
+          std::vector<NodeIndex> rest(routes[r].nodes.begin() + 1, routes[r].nodes.end());
+          Party movers_party = party;
+          enter_link(location, routes[r].nodes.front(), std::move(movers_party), split[r], std::move(rest), out);
+        }
+      }
+    }
+  }
+  if (stayers.count > 0) stay.push_back(std::move(stayers));
+}
+
+void FleeStep::merge(std::vector<Party>& parties) {
+  std::sort(parties.begin(), parties.end(), [](const Party& a, const Party& b) {
+    return std::tie(a.recent, a.walked, a.route) < std::tie(b.recent, b.walked, b.route);
+  });
+  std::vector<Party> merged;
+  for (auto& p : parties) {
+    if (p.count == 0) continue;
+    if (!merged.empty() && merged.back().recent == p.recent && merged.back().walked == p.walked &&
+        merged.back().route == p.route) {
+      merged.back().count += p.count;
+    } else {
+      merged.push_back(std::move(p));
+    }
+  }
+  parties = std::move(merged);
+}
+
+void FleeStep::step(int day) {
+  const auto n = states_.size();
+  departures_.setZero(static_cast<Eigen::Index>(n));
+  arrivals_.setZero(static_cast<Eigen::Index>(n));
+  link_inflow_.setZero(static_cast<Eigen::Index>(world_.links.size()));
+  update_conflicts(day);
+  spawn(day);
+  apply_closures(day);
+
+  // Everyone at a location decides with the counts of the start of the day (Flee: agent by agent).
+  auto move = draws_.stream(RandomPurpose::flee_move, 0, day);
+  auto route = draws_.stream(RandomPurpose::flee_route, 0, day);
+  std::vector<Traveller> active;
+  std::vector<std::vector<Party>> settled(n);  // stopped after moving today: recent travel from today's distance
+  for (std::size_t i = 0; i < n; ++i) {
+    std::vector<Party> parties = std::move(parties_[i]);
+    parties_[i].clear();
+    for (auto& party : parties) {
+      party.moved_km = 0.0;
+      decide(static_cast<NodeIndex>(i), std::move(party), false, day, move, route, active, parties_[i]);
+    }
+  }
+  for (auto& t : travellers_) t.moved_km = 0.0;
+  for (auto& t : travellers_) active.push_back(std::move(t));
+  travellers_.clear();
+
+  // Travel: a day's distance on the current link; whoever arrives with distance left decides again at once, and
+  // the new link gets a full day's distance in its test, as in Flee's recursion (flee.py finish_travel).
+  for (int hop = 0; !active.empty(); ++hop) {
+    std::vector<std::pair<NodeIndex, Party>> continuing;
+    for (auto& t : active) {
+      const auto& link = world_.links[static_cast<std::size_t>(t.link)];
+      const double speed = s_.start_on_foot && !t.walked ? s_.max_walk_speed_km_per_day : s_.max_move_speed_km_per_day;
+      t.progress_km += speed;
+      t.moved_km += speed;
+      if (!(t.progress_km > link.length_km)) {
+        travellers_.push_back(std::move(t));
+        continue;
+      }
+      t.moved_km += link.length_km - t.progress_km;
+      Party party{t.count, t.recent, true, std::move(t.route), t.moved_km};
+      if (!link_open_[static_cast<std::size_t>(t.link)]) {
+        // A link closed under them: back to where they set off (flee.py finish_travel), no further today.
+        party.route.clear();
+        agents_[idx(link.from)] += party.count;
+        settled[at(link.from)].push_back(std::move(party));
+        continue;
+      }
+      agents_[idx(link.to)] += party.count;
+      arrivals_[idx(link.to)] += party.count;
+      if (party.moved_km < speed && hop + 1 < max_hops_per_day) {
+        continuing.emplace_back(link.to, std::move(party));
+      } else {
+        settled[at(link.to)].push_back(std::move(party));
+      }
+    }
+    active.clear();
+    for (auto& [location, party] : continuing) {
+      decide(location, std::move(party), true, day, move, route, active, settled[at(location)]);
+    }
+  }
+
+  // End of day: everyone's recent travel distance (Flee's recent_travel_distance) from today's distance.
+  for (std::size_t i = 0; i < n; ++i) {
+    for (auto& party : parties_[i]) {
+      party.recent = recent_bin(flee_rules::updated_recent_travel(recent_value(party.recent), 0.0, s_));
+    }
+    for (auto& party : settled[i]) {
+      party.recent = recent_bin(flee_rules::updated_recent_travel(recent_value(party.recent), party.moved_km, s_));
+      parties_[i].push_back(std::move(party));
+    }
+    merge(parties_[i]);
+  }
+  for (auto& t : travellers_) {
+    t.recent = recent_bin(flee_rules::updated_recent_travel(recent_value(t.recent), t.moved_km, s_));
+  }
+}
+
+}  // namespace haven::engine
