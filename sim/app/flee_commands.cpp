@@ -18,7 +18,7 @@ FleeCommands::FleeCommands(CLI::App& app) {
   import_->add_option("folder", args_.folder, "Flee conflict folder (input_csv/, source_data/)")->required();
   import_
       ->add_option("--rules", args_.rules,
-                   "haven (Haven's rules; the only one built so far) or flee (Flee's rule set: not built yet)")
+                   "flee (Flee 3's rules with counts, docs/model.md) or haven (Haven's own rules)")
       ->check(CLI::IsMember({"flee", "haven"}));
   import_
       ->add_option("--departures", args_.departures,
@@ -33,11 +33,6 @@ FleeCommands::FleeCommands(CLI::App& app) {
 
 std::optional<int> FleeCommands::dispatch(std::ostream& out, std::ostream& err) {
   if (!import_->parsed()) return std::nullopt;
-  if (args_.rules == "flee") {
-    err << "haven: error: --rules flee needs Flee's rule set in the engine, which is not built yet (issue 12); "
-           "use --rules haven\n";
-    return exit_bad_input;
-  }
   Diagnostics diagnostics;
   auto conflict = flee::read_flee_folder(args_.folder, diagnostics, args_.simsetting);
   if (!conflict) return print_diagnostics(diagnostics, err);

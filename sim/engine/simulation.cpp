@@ -7,6 +7,7 @@
 #include "day_recorder.hpp"
 #include "deciding.hpp"
 #include "engine_common.hpp"
+#include "flee_step.hpp"
 #include "given_departures.hpp"
 #include "haven/engine/event_queue.hpp"
 #include "haven/engine/network.hpp"
@@ -48,6 +49,8 @@ class Simulation::Impl {
   [[nodiscard]] Count units() const noexcept { return units_; }
 
   RunSummary run() {
+    // Flee's rules have a day step of their own; they give the observers the same series (sim/engine/flee_step.hpp).
+    if (s_.rules == RuleSetKind::flee) return run_flee(s_, config_, observers_);
     RunInfo info{&s_, config_.seed, config_.run_index, config_.mode, days_, units_};
     for (auto* o : observers_) o->on_start(info);
     summary_.days = days_;

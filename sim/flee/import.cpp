@@ -307,6 +307,22 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
     }
   }
   const bool given = options.departures == "given" && total_written;
+  // Flee's validation runs spawn the daily rise of the camps' series summed (sum_from_camps), not of refugees.csv:
+  // the Flee rule set is given that sum, day by day, each camp interpolated and truncated as Flee does.
+  const bool flee_rules = options.rules == "flee";
+  const bool camps_summed = flee_rules && !tables.empty() && !observed_camps.empty();
+  if (camps_summed) {
+    std::vector<std::string> points;
+    for (int day = 0; day < conflict.days; ++day) {
+      double sum = 0.0;
+      for (const auto& [name, table] : tables) sum += interpolated(table, day);
+      points.push_back(fmt::format("{{day: {}, value: {}}}", day, number(sum)));
+    }
+    observations.push_back(fmt::format(
+        "  - id: unhcr_camps_summed\n    variable: displaced_present\n    nodes: [{}]\n    source: {{publisher: UNHCR, "
+        "note: \"the camps' series summed day by day as Flee's sum_from_camps (via FabFlee)\"}}\n    points: [{}]",
+        fmt::join(observed_camps, ", "), fmt::join(points, ", ")));
+  }
 
   // Flee's spawn decay settings become the spawn_decay_* parameters.
   std::vector<std::string> parameters;
@@ -353,6 +369,18 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
   if (options.departures == "given" && !total_written) {
     missing.push_back(
         {"departures given by UNHCR totals", "no UNHCR total (data_layout.csv row 'total') to give them"});
+  }
+  // Flee's rule set reads simsetting.yml as parameters; Haven's rules do not.
+  const auto settings = flee_rules ? settings_as_parameters(conflict) : SettingsAsParameters{};
+  for (const auto& [name, value] : settings.parameters) {
+    if (name.rfind("spawn_decay", 0) != 0) parameters.push_back(fmt::format("  {}: {}", name, number(value)));
+  }
+  if (flee_rules) {
+    missing.insert(missing.end(), settings.unexpressed.begin(), settings.unexpressed.end());
+    for (const auto& note : settings.notes) result.notes.push_back(note);
+  } else if (!conflict.settings.empty()) {
+    missing.push_back({"Flee settings (" + conflict.settings_file + ")",
+                       fmt::format("{} recorded, not used by Haven's rules", conflict.settings.size())});
   }
   const auto empty_towns = static_cast<std::size_t>(
       std::count_if(conflict.locations.begin(), conflict.locations.end(),
@@ -474,8 +502,11 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
   }
   out += fmt::format("home_country: {}\n", quote(home_country));
   // Named in either mode, so that `--set departures.mode=given` (or `=predicted`) switches the scenario.
-  if (total_written)
+  if (camps_summed) {
+    out += "departures: {mode: given, observation: unhcr_camps_summed}\n";
+  } else if (total_written) {
     out += fmt::format("departures: {{mode: {}, observation: unhcr_total}}\n", given ? "given" : "predicted");
+  }
   if (!parameters.empty()) out += fmt::format("\nparameters:\n{}\n", fmt::join(parameters, "\n"));
   out += "\nnodes:\n";
   for (const auto& location : conflict.locations) {
@@ -502,6 +533,9 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
       out += fmt::format("  - {{from: {}, to: {}, length_km: {}, kind: road{}}}\n", from, to, number(route.distance_km),
                          route.forced_redirection != 0 ? ", forced_redirection: true" : "");
     }
+  }
+  if (flee_rules) {
+    out += "\nrules: flee  # Flee 3's rules with counts (docs/model.md, \"The Flee rule set\")\n";
   }
   if (!events.empty()) out += fmt::format("\nevents:\n{}\n", fmt::join(events, "\n"));
   if (!observations.empty()) out += fmt::format("\nobservations:\n{}\n", fmt::join(observations, "\n"));

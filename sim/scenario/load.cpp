@@ -420,6 +420,7 @@ class ScenarioDecoder {
     decode_outputs(top.get("outputs"));
     decode_home_country(top.get("home_country"));
     decode_departures(top.get("departures"));
+    decode_rules(top.get("rules"));
     check_connectivity();
   }
 
@@ -1402,6 +1403,19 @@ class ScenarioDecoder {
                         "mode 'given' places departures over the nodes under armed conflict, and there is no "
                         "armed_conflict event: nobody will leave");
       }
+    }
+  }
+
+  // `rules: flee` runs Flee's rules, which are told how many flee: departures must be given.
+  void decode_rules(const YAML::Node& node) {
+    if (!node.IsDefined()) return;
+    auto name = reader_.choice(node, "rules", rule_set_names);
+    if (!name) return;
+    s_.rules = *name == "flee" ? RuleSetKind::flee : RuleSetKind::haven;
+    if (s_.rules == RuleSetKind::flee && s_.departures.mode != DepartureMode::given) {
+      reader_.error(node, "rules",
+                    "Flee's rules are told how many people flee each day: add 'departures: {mode: given, "
+                    "observation: ID}' naming the observed series whose daily rise that is");
     }
   }
 

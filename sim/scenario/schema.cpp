@@ -197,7 +197,8 @@ std::string scenario_json_schema() {
         object(keys::departures,
                {{"mode", fmt::format(R"({{"enum": {}}})", string_array(departure_mode_names))}, {"observation", text}},
                {"mode"})},
-       {"home_country", text}},
+       {"home_country", text},
+       {"rules", fmt::format(R"({{"enum": {}}})", string_array(rule_set_names))}},
       {"scenario", "nodes"});
   // Splice the root object's members after the schema header.
   return fmt::format(

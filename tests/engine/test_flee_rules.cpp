@@ -3,10 +3,16 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <memory>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "engine/flee_step.hpp"
 #include "haven/engine/flee_rules.hpp"
+#include "haven/engine/recorder.hpp"
+#include "haven/engine/simulation.hpp"
+#include "haven/scenario/load.hpp"
 
 using namespace haven;
 using namespace haven::engine;
@@ -339,4 +345,87 @@ TEST_CASE("flee step: conserves people and repeats itself exactly for a seed") {
   };
   CHECK(run(7) == run(7));
   CHECK(run(7) != run(8));
+}
+
+namespace {
+
+// A conflict zone, a town, two camps abroad; 200 people flee over 10 days (the rise of the camps' total).
+const char* const flee_scenario = R"(scenario:
+  name: flee_rules_small
+  start_date: 2020-01-01
+  days: 12
+nodes:
+  - {id: zone, kind: town, lat: 10, lon: 10, population: 4000, country: Home}
+  - {id: town, kind: town, lat: 10, lon: 11, capacity: unlimited, country: Home}
+  - {id: camp1, kind: camp, lat: 10, lon: 12, capacity: 300, displaced: 20, country: Away}
+  - {id: camp2, kind: camp, lat: 11, lon: 12, capacity: 1000, country: Away}
+home_country: Home
+corridors:
+  - {from: zone, to: town, length_km: 120, kind: road}
+  - {from: town, to: camp1, length_km: 150, kind: road}
+  - {from: town, to: camp2, length_km: 450, kind: road}
+events:
+  - {kind: armed_conflict, node: zone, day: 0, intensity: 0.8}
+  - {kind: camp_closure, node: camp2, day: 8, until: 9}
+observations:
+  - id: camps
+    variable: displaced_present
+    nodes: [camp1, camp2]
+    source: {publisher: test}
+    points: [{day: 0, value: 20}, {day: 10, value: 220}]
+departures: {mode: given, observation: camps}
+rules: flee
+parameters:
+  flee_max_move_speed_km_per_day: 400
+  flee_avoid_short_stints: 1
+  flee_softening_km: 50
+  flee_distance_power: 0.75
+)";
+
+}  // namespace
+
+TEST_CASE("rules: flee runs a scenario through the engine with the run's usual series") {
+  auto loaded = load_scenario_text(flee_scenario, "flee_rules_small.yaml");
+  REQUIRE(loaded.scenario.has_value());
+  CHECK(loaded.scenario->rules == RuleSetKind::flee);
+  CHECK(loaded.scenario->parameters.flee_softening_km == 50.0);
+  auto run = [&](Mode mode, int threads) {
+    auto recorder = std::make_unique<MemoryRecorder>();
+    Simulation simulation(*loaded.scenario, RunConfig{3, 0, mode, threads, {}, {}});
+    simulation.add_observer(*recorder);
+    const auto summary = simulation.run();
+    CHECK(summary.cumulative_displaced == doctest::Approx(200.0));
+    return recorder;
+  };
+  const auto expected = run(Mode::expected, 1);
+  REQUIRE(expected->days() == 12);
+  const Count u = expected->units_per_person();
+  for (std::size_t d = 0; d < expected->days(); ++d) {
+    // Residents stay (Flee does not take from the population); everyone who fled is somewhere.
+    CHECK(expected->residents_[d].sum() == 4000 * u);
+    CHECK(expected->displaced_[d].sum() + expected->in_transit_[d].sum() ==
+          20 * u + expected->cumulative_displaced_[d]);
+  }
+  CHECK(expected->cumulative_displaced_[0] == 0);  // day 0: the camps' people are in place instead
+  CHECK(expected->cumulative_displaced_[1] == 20 * u);
+  CHECK(expected->threat_[0][0] == doctest::Approx(0.8));      // the Flee conflict intensity
+  CHECK(expected->capacity_[0][2] == doctest::Approx(280.0));  // 300 less the 20 there on day 0
+  CHECK(std::isinf(expected->capacity_[0][1]));
+  CHECK(expected->displaced_[11](2, 0) > 0);  // people reach camp1 ...
+  CHECK(expected->arrivals_[5][1] > 0);       // ... through the town
+
+  const auto one = run(Mode::stochastic, 1);
+  const auto four = run(Mode::stochastic, 4);
+  for (std::size_t d = 0; d < one->days(); ++d) CHECK(one->displaced_[d] == four->displaced_[d]);
+}
+
+TEST_CASE("rules: flee needs given departures") {
+  std::string text = flee_scenario;
+  text.replace(text.find("departures: {mode: given, observation: camps}"),
+               std::string("departures: {mode: given, observation: camps}").size(), "");
+  auto loaded = load_scenario_text(text, "flee_rules_small.yaml");
+  CHECK(!loaded.scenario.has_value());
+  std::ostringstream messages;
+  loaded.diagnostics.print(messages);
+  CHECK(messages.str().find("Flee's rules are told how many people flee each day") != std::string::npos);
 }

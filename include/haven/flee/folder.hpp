@@ -111,6 +111,14 @@ struct Unexpressed {
   std::string extent;  // "3 rows", "approximated"
 };
 
+// simsetting.yml as Haven parameters (flee_* and the spawn decay), for `--rules flee`.
+struct SettingsAsParameters {
+  std::vector<std::pair<std::string, double>> parameters;  // name, value; in the file's order
+  std::vector<Unexpressed> unexpressed;                    // settings the Flee rule set does not reproduce
+  std::vector<std::string> notes;
+};
+SettingsAsParameters settings_as_parameters(const FleeConflict& conflict);
+
 struct ImportResult {
   std::string yaml;  // a scenario in today's format, header comment included
   std::vector<Unexpressed> unexpressed;

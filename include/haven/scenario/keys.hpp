@@ -9,9 +9,9 @@
 
 namespace haven::keys {
 
-inline constexpr std::array<std::string_view, 11> top = {"scenario", "groups",     "nodes",        "corridors",
+inline constexpr std::array<std::string_view, 12> top = {"scenario", "groups",     "nodes",        "corridors",
                                                          "events",   "parameters", "observations", "outputs",
-                                                         "variants", "departures", "home_country"};
+                                                         "variants", "departures", "home_country", "rules"};
 inline constexpr std::array<std::string_view, 8> scenario = {"name",     "title", "description", "start_date",
                                                              "end_date", "days",  "seed",        "sources"};
 inline constexpr std::array<std::string_view, 3> source = {"publisher", "url", "note"};

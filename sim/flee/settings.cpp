@@ -1,0 +1,146 @@
+// Flee's simsetting.yml as Haven parameters: each setting the Flee rule set reads becomes its flee_* parameter (or
+// the spawn decay shared with given departures); settings that change nothing in these rules are listed as such,
+// and settings Flee's rule set here does not reproduce are reported (docs/flee.md).
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <optional>
+
+#include "haven/flee/folder.hpp"
+
+namespace haven::flee {
+
+namespace {
+
+std::string trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t");
+  return std::string(text.substr(first, last - first + 1));
+}
+
+std::optional<double> number_value(std::string text) {
+  text = trim(text);
+  std::string lower = text;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower == "true" || lower == "yes" || lower == "on") return 1.0;
+  if (lower == "false" || lower == "no" || lower == "off") return 0.0;
+  try {
+    std::size_t used = 0;
+    const double value = std::stod(text, &used);
+    if (used == text.size()) return value;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+// [a, b, c] -> numbers; nullopt when any entry is not a number.
+std::optional<std::vector<double>> number_list(std::string text) {
+  text = trim(text);
+  if (text.size() < 2 || text.front() != '[' || text.back() != ']') return std::nullopt;
+  std::vector<double> out;
+  std::string item;
+  for (char c : text.substr(1, text.size() - 2) + ",") {
+    if (c != ',') {
+      item += c;
+      continue;
+    }
+    if (trim(item).empty()) {
+      item.clear();
+      continue;
+    }
+    auto value = number_value(item);
+    if (!value) return std::nullopt;
+    out.push_back(*value);
+    item.clear();
+  }
+  return out;
+}
+
+}  // namespace
+
+SettingsAsParameters settings_as_parameters(const FleeConflict& conflict) {
+  // Flee's setting -> the Haven parameter holding it (docs/flee.md has the table).
+  static const std::map<std::string, std::string> parameter_of = {
+      {"move_rules.max_move_speed", "flee_max_move_speed_km_per_day"},
+      {"move_rules.max_walk_speed", "flee_max_walk_speed_km_per_day"},
+      {"move_rules.start_on_foot", "flee_start_on_foot"},
+      {"move_rules.avoid_short_stints", "flee_avoid_short_stints"},
+      {"move_rules.conflict_movechance", "flee_conflict_movechance"},
+      {"move_rules.camp_movechance", "flee_camp_movechance"},
+      {"move_rules.default_movechance", "flee_default_movechance"},
+      {"move_rules.movechance_pop_base", "flee_movechance_pop_base"},
+      {"move_rules.movechance_pop_scale_factor", "flee_movechance_pop_scale_factor"},
+      {"move_rules.awareness_level", "flee_awareness_level"},
+      {"move_rules.softening", "flee_softening_km"},
+      {"move_rules.weight_softening", "flee_weight_softening"},
+      {"move_rules.distance_power", "flee_distance_power"},
+      {"move_rules.weight_power", "flee_weight_power"},
+      {"move_rules.pruning_threshold", "flee_pruning_threshold"},
+      {"move_rules.camp_weight", "flee_camp_weight"},
+      {"move_rules.conflict_weight", "flee_conflict_weight"},
+      {"move_rules.foreign_weight", "flee_foreign_weight"},
+      {"move_rules.capacity_buffer", "flee_capacity_buffer"},
+      {"move_rules.capacity_scaling", "flee_capacity_scaling"},
+      {"spawn_rules.insert_day0", "flee_insert_day0"},
+      {"spawn_rules.conflict_spawn_decay_interval", "spawn_decay_interval_days"},
+  };
+  // Settings whose value these rules already take as Flee's validation runs set them (value -> ok), or that
+  // change nothing with counts instead of agents.
+  static const std::map<std::string, double> fixed = {
+      {"spawn_rules.sum_from_camps", 1.0},
+      {"spawn_rules.empty_camps_on_day0", 0.0},
+      {"spawn_rules.take_from_population", 0.0},
+      {"spawn_rules.camps_are_sicks", 0.0},
+      {"move_rules.use_v1_rules", 0.0},
+      {"move_rules.fixed_routes", 0.0},
+      {"move_rules.stay_close_to_home", 0.0},
+      {"move_rules.use_pop_for_loc_weight", 0.0},
+      {"move_rules.two_system_decision_making", 0.0},
+  };
+  SettingsAsParameters result;
+  for (const auto& [key, text] : conflict.settings) {
+    if (key.rfind("log_levels.", 0) == 0) continue;  // Flee's logging
+    if (key == "optimisations.hasten") {
+      // Flee divides its agents (and populations) to run faster; counts need no such thing.
+      if (number_value(text).value_or(1.0) != 1.0) result.notes.push_back("hasten " + text + " not needed: full scale");
+      continue;
+    }
+    if (key == "move_rules.max_crossing_speed") continue;  // read by Flee, used nowhere in its rules
+    if (auto it = parameter_of.find(key); it != parameter_of.end()) {
+      if (auto value = number_value(text)) {
+        result.parameters.emplace_back(it->second, *value);
+      } else {
+        result.unexpressed.push_back({"Flee setting " + key + " = " + text + " (not a number)", "1 setting"});
+      }
+      continue;
+    }
+    if (key == "spawn_rules.conflict_spawn_decay") {
+      auto values = number_list(text);
+      if (!values || values->empty() || values->size() > 5) {
+        result.unexpressed.push_back(
+            {"Flee setting " + key + " = " + text + " (Haven holds up to 5 steps)", "1 setting"});
+        continue;
+      }
+      // Flee stays at the last step: so do the steps Haven has beyond the list.
+      for (std::size_t k = 0; k < 5; ++k) {
+        result.parameters.emplace_back(fmt::format("spawn_decay_{}", k + 1),
+                                       (*values)[std::min(k, values->size() - 1)]);
+      }
+      continue;
+    }
+    if (auto it = fixed.find(key); it != fixed.end()) {
+      if (number_value(text) == it->second) continue;
+      result.unexpressed.push_back({"Flee setting " + key + " = " + text,
+                                    "1 setting (the Flee rule set takes " + fmt::format("{}", it->second) + ")"});
+      continue;
+    }
+    result.unexpressed.push_back({"Flee setting " + key + " = " + text, "1 setting (not in the Flee rule set)"});
+  }
+  return result;
+}
+
+}  // namespace haven::flee
