@@ -79,7 +79,7 @@ Draws expected_draws() {
 
 }  // namespace
 
-TEST_CASE("flee rules: move chance by location type, on a route and when pushed through a town") {
+TEST_CASE("flee rules: move chance by location type and on a route and when pushed through a town") {
   const auto s = validation_settings();
   CHECK(flee_rules::move_chance(location(FleeLocationType::conflict_zone), false, false, s) == 1.0);
   CHECK(flee_rules::move_chance(location(FleeLocationType::town), false, false, s) == 0.5);
@@ -109,7 +109,7 @@ TEST_CASE("flee rules: conflict decay steps every interval and stays at the last
   CHECK(flee_rules::conflict_decay(-1, s) == 1.0);
 }
 
-TEST_CASE("flee rules: scores, the capacity multiplier and route weights") {
+TEST_CASE("flee rules: scores and the capacity multiplier and route weights") {
   auto s = validation_settings();
   s.foreign_weight = 2.0;
   s.camp_weight = 3.0;
@@ -174,7 +174,7 @@ TEST_CASE("flee rules: spawn weight and short stints") {
   CHECK(flee_rules::updated_recent_travel(0.5, 200.0, s) == doctest::Approx(0.5));  // (0.5 + 0.5) / 2
 }
 
-TEST_CASE("flee step: people pass several links in one day, and a long link takes several days") {
+TEST_CASE("flee step: people pass several links in one day and a long link takes several days") {
   // conflict zone 0 -100 km- town 1 -100 km- camp 2; the conflict zone scores 0 so nobody turns back.
   auto s = validation_settings();
   s.insert_day0 = false;
@@ -205,7 +205,7 @@ TEST_CASE("flee step: people pass several links in one day, and a long link take
   CHECK(people(slow.agents()[2]) == doctest::Approx(100.0));
 }
 
-TEST_CASE("flee step: route choice follows the weights, and a camp near capacity is cut off") {
+TEST_CASE("flee step: route choice follows the weights and a camp near capacity is cut off") {
   // conflict zone 0 with two camps 100 km away: camp 1 (capacity 100, full) and camp 2 (capacity 1,000, empty),
   // and a town 3 at 300 km.
   auto s = validation_settings();
@@ -251,7 +251,7 @@ TEST_CASE("flee step: Flee's day-0 insertion takes the camp's first people off i
   CHECK(people(step.agents()[2]) == doctest::Approx(25.0));
 }
 
-TEST_CASE("flee step: spawning follows population x intensity x decay, a day late, and makes up falls") {
+TEST_CASE("flee step: spawning follows population x intensity x decay a day late and makes up falls") {
   auto s = validation_settings();
   s.insert_day0 = false;
   auto w = world(3, {{0, 2, 100.0}, {1, 2, 100.0}}, 100);
@@ -286,7 +286,7 @@ TEST_CASE("flee step: spawning follows population x intensity x decay, a day lat
   CHECK(people(step.spawned_total()) == doctest::Approx(700.0));
 }
 
-TEST_CASE("flee step: closed links, closed camps and travellers turned back") {
+TEST_CASE("flee step: closed links and closed camps and travellers turned back") {
   auto s = validation_settings();
   s.insert_day0 = false;
   s.camp_movechance = 0.0;
