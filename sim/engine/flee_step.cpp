@@ -14,6 +14,8 @@ namespace {
 constexpr double no_conflict = 1e-6;  // Flee's threshold in conflicts.csv
 // A day's hops are bounded: Flee stops with a RecursionError far earlier than this.
 constexpr int max_hops_per_day = 256;
+// Recent travel is kept in steps of 1/recent_steps of a day's distance: finer only multiplies the groups of people.
+constexpr double recent_steps = 32.0;
 
 }  // namespace
 
@@ -34,6 +36,7 @@ FleeStep::FleeStep(const FleeWorld& world, const FleeSettings& settings, Draws d
   states_.resize(n);
   capacity_.resize(n);
   parties_.resize(n);
+  choices_.resize(n);
   agents_.setZero(static_cast<Eigen::Index>(n));
   for (std::size_t i = 0; i < n; ++i) {
     const auto& location = world_.locations[i];
@@ -62,8 +65,12 @@ double FleeStep::capacity_now(NodeIndex location) const {
   return capacity_[at(location)];
 }
 
+double FleeStep::recent_value(std::uint16_t bin) {
+  return static_cast<double>(bin) / recent_steps;
+}
+
 std::uint16_t FleeStep::recent_bin(double recent) {
-  return static_cast<std::uint16_t>(std::clamp(std::lround(recent * 256.0), 0L, 65535L));
+  return static_cast<std::uint16_t>(std::clamp(std::lround(recent * recent_steps), 0L, 65535L));
 }
 
 CountVector FleeStep::on_links() const {
@@ -214,6 +221,25 @@ void FleeStep::enter_link(NodeIndex location, NodeIndex next, Party&& party, Cou
   out.push_back(std::move(t));
 }
 
+const FleeStep::Choice& FleeStep::choice_at(NodeIndex location, int day) {
+  auto& choice = choices_[at(location)];
+  if (choice.generation == generation_) return choice;
+  choice.generation = generation_;
+  choice.routes = routes_from(location);
+  choice.probabilities.assign(choice.routes.size(), 0.0);
+  choice.full_end.assign(choice.routes.size(), 0);
+  for (std::size_t r = 0; r < choice.routes.size(); ++r) {
+    const NodeIndex end = choice.routes[r].nodes.back();
+    const double people = static_cast<double>(agents_[idx(end)]) / static_cast<double>(units_);
+    choice.probabilities[r] =
+        flee_rules::route_weight(flee_rules::location_score(states_[at(end)], day, s_), choice.routes[r].length_km,
+                                 flee_rules::capacity_multiplier(people, capacity_[at(end)], s_), s_);
+    choice.full_end[r] = full_camp(end) ? 1 : 0;
+  }
+  flee_rules::normalise_route_weights(choice.probabilities, s_);
+  return choice;
+}
+
 void FleeStep::decide(NodeIndex location, Party party, bool continuing, int day, RandomStream& move,
                       RandomStream& route_stream, std::vector<Traveller>& out, std::vector<Party>& stay) {
   const auto& state = states_[at(location)];
@@ -238,24 +264,16 @@ void FleeStep::decide(NodeIndex location, Party party, bool continuing, int day,
         enter_link(location, next, std::move(movers_party), movers, std::move(rest), out);
       }
     } else {
-      auto routes = routes_from(location);
+      const Choice& choice = choice_at(location, day);
+      const auto& routes = choice.routes;
       if (routes.empty()) {
         stayers.count += movers;
       } else {
-        std::vector<double> weights(routes.size());
-        for (std::size_t r = 0; r < routes.size(); ++r) {
-          const NodeIndex end = routes[r].nodes.back();
-          const auto& end_state = states_[at(end)];
-          const double people = static_cast<double>(agents_[idx(end)]) / static_cast<double>(units_);
-          weights[r] = flee_rules::route_weight(flee_rules::location_score(end_state, day, s_), routes[r].length_km,
-                                                flee_rules::capacity_multiplier(people, capacity_[at(end)], s_), s_);
-        }
-        flee_rules::normalise_route_weights(weights, s_);
         std::vector<Count> split(routes.size());
-        draws_.multinomial(route_stream, movers, weights, split);
+        draws_.multinomial(route_stream, movers, choice.probabilities, split);
         for (std::size_t r = 0; r < routes.size(); ++r) {
           if (split[r] == 0) continue;
-          if (full_camp(routes[r].nodes.back())) {
+          if (choice.full_end[r]) {
             stayers.count += split[r];  // chose a camp that is (nearly) full: they stay, route forgotten
             continue;
           }
@@ -267,6 +285,22 @@ void FleeStep::decide(NodeIndex location, Party party, bool continuing, int day,
     }
   }
   if (stayers.count > 0) stay.push_back(std::move(stayers));
+}
+
+void FleeStep::merge(std::vector<Traveller>& travellers) {
+  auto key = [](const Traveller& t) { return std::tie(t.link, t.progress_km, t.recent, t.walked, t.route); };
+  std::sort(travellers.begin(), travellers.end(),
+            [&](const Traveller& a, const Traveller& b) { return key(a) < key(b); });
+  std::vector<Traveller> merged;
+  for (auto& t : travellers) {
+    if (t.count == 0) continue;
+    if (!merged.empty() && key(merged.back()) == key(t)) {
+      merged.back().count += t.count;
+    } else {
+      merged.push_back(std::move(t));
+    }
+  }
+  travellers = std::move(merged);
 }
 
 void FleeStep::merge(std::vector<Party>& parties) {
@@ -300,6 +334,7 @@ void FleeStep::step(int day) {
   auto route = draws_.stream(RandomPurpose::flee_route, 0, day);
   std::vector<Traveller> active;
   std::vector<std::vector<Party>> settled(n);  // stopped after moving today: recent travel from today's distance
+  ++generation_;                               // route choices from the counts at the start of the phase
   for (std::size_t i = 0; i < n; ++i) {
     std::vector<Party> parties = std::move(parties_[i]);
     parties_[i].clear();
@@ -343,6 +378,7 @@ void FleeStep::step(int day) {
       }
     }
     active.clear();
+    ++generation_;  // and for those who go on, from the counts after this round's arrivals
     for (auto& [location, party] : continuing) {
       decide(location, std::move(party), true, day, move, route, active, settled[at(location)]);
     }
@@ -362,6 +398,7 @@ void FleeStep::step(int day) {
   for (auto& t : travellers_) {
     t.recent = recent_bin(flee_rules::updated_recent_travel(recent_value(t.recent), t.moved_km, s_));
   }
+  merge(travellers_);
 }
 
 }  // namespace haven::engine

@@ -71,7 +71,7 @@ class FleeStep {
   [[nodiscard]] double capacity_now(NodeIndex location) const;
 
  private:
-  // People at a location who share a state: Flee's per-agent recent travel distance (in 1/256 of a day's
+  // People at a location who share a state: Flee's per-agent recent travel distance (in 1/32 of a day's
   // distance), whether they have finished a link yet, and the rest of a chosen multi-link route.
   struct Party {
     Count count = 0;
@@ -94,6 +94,16 @@ class FleeStep {
     double length_km = 0.0;
   };
 
+  // Where the people deciding at a location go: its routes and their probabilities, from the counts when the
+  // phase (or round) began, and whether each route ends at a camp too full to go to.
+  struct Choice {
+    std::uint64_t generation = 0;
+    std::vector<Route> routes;
+    std::vector<double> probabilities;
+    std::vector<char> full_end;
+  };
+  const Choice& choice_at(NodeIndex location, int day);
+
   void update_conflicts(int day);
   void spawn(int day);
   void apply_closures(int day);
@@ -107,9 +117,10 @@ class FleeStep {
                   std::vector<Route>& out) const;
   [[nodiscard]] std::int32_t open_link(NodeIndex from, NodeIndex to) const;
   [[nodiscard]] bool full_camp(NodeIndex location) const;
-  [[nodiscard]] double recent_value(std::uint16_t bin) const { return static_cast<double>(bin) / 256.0; }
+  [[nodiscard]] static double recent_value(std::uint16_t bin);
   [[nodiscard]] static std::uint16_t recent_bin(double recent);
   static void merge(std::vector<Party>& parties);
+  static void merge(std::vector<Traveller>& travellers);
 
   const FleeWorld& world_;
   FleeSettings s_;
@@ -124,6 +135,8 @@ class FleeStep {
   Count spawned_total_ = 0;
   long long debt_people_ = 0;  // Flee's refugee_debt: falls of the observed total not yet made up
   int spawn_weight_day_ = 0;
+  std::vector<Choice> choices_;
+  std::uint64_t generation_ = 0;
 };
 
 // Runs a scenario with `rules: flee`: the DayRecords, events and FinalRecord to the observers, the headline

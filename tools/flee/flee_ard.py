@@ -68,18 +68,13 @@ def interpolated(table, day):
     return int(table[-1][1])
 
 
-def flee_observations(folder):
+def camp_tables(folder, with_header=False):
+    """Each data_layout row's series as Flee's DataTable holds it after ReadL1Corrections: name -> [[day, value]]."""
     inputs = os.path.join(folder, "input_csv")
     source = os.path.join(folder, "source_data")
     with open(os.path.join(inputs, "sim_period.csv"), encoding="utf-8") as f:
         period = {row[0].strip(): row[1].strip() for row in csv.reader(f) if len(row) > 1}
     start = datetime.date.fromisoformat(period["StartDate"])
-    days = int(period["Length"])
-    camps = []
-    with open(os.path.join(inputs, "locations.csv"), newline="", encoding="utf-8") as f:
-        for row in csv.reader(f):
-            if row and not row[0].startswith("#") and len(row) > 5 and "camp" in row[5].lower():
-                camps.append(row[0].strip())
     tables, header = {}, []
     with open(os.path.join(source, "data_layout.csv"), newline="", encoding="utf-8") as f:
         for row in csv.reader(f):
@@ -105,6 +100,22 @@ def flee_observations(folder):
                         factor = table[i][1] / table[i - 1][1]
                         for k in range(i):
                             table[k][1] *= factor
+    return (tables, header) if with_header else tables
+
+
+def flee_observations(folder):
+    inputs = os.path.join(folder, "input_csv")
+    source = os.path.join(folder, "source_data")
+    with open(os.path.join(inputs, "sim_period.csv"), encoding="utf-8") as f:
+        period = {row[0].strip(): row[1].strip() for row in csv.reader(f) if len(row) > 1}
+    start = datetime.date.fromisoformat(period["StartDate"])
+    days = int(period["Length"])
+    camps = []
+    with open(os.path.join(inputs, "locations.csv"), newline="", encoding="utf-8") as f:
+        for row in csv.reader(f):
+            if row and not row[0].startswith("#") and len(row) > 5 and "camp" in row[5].lower():
+                camps.append(row[0].strip())
+    tables, header = camp_tables(folder, with_header=True)
     observed = np.array([[interpolated(tables[c], t) for c in camps] for t in range(days)], dtype=float)
     # Flee's "refugees in camps (UNHCR)" column: 0 while its raw count (the summed daily rises of the camps other
     # than the first data_layout row) is still 0.
