@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <string>
 
 namespace haven {
 
@@ -31,10 +30,8 @@ FleeSettings FleeSettings::from(const ModelParameters& p) {
   s.capacity_scaling = p.flee_capacity_scaling;
   s.insert_day0 = p.flee_insert_day0 >= 0.5;
   // The spawn decay is shared with Haven's given departures (spawn_decay_*, declared with them).
-  if (const double* interval = p.find("spawn_decay_interval_days")) s.spawn_decay_interval_days = *interval;
-  for (std::size_t k = 0; k < s.spawn_decay.size(); ++k) {
-    if (const double* decay = p.find("spawn_decay_" + std::to_string(k + 1))) s.spawn_decay[k] = *decay;
-  }
+  s.spawn_decay_interval_days = p.spawn_decay_interval_days;
+  s.spawn_decay = {p.spawn_decay_1, p.spawn_decay_2, p.spawn_decay_3, p.spawn_decay_4, p.spawn_decay_5};
   return s;
 }
 

@@ -378,9 +378,6 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
   if (flee_rules) {
     missing.insert(missing.end(), settings.unexpressed.begin(), settings.unexpressed.end());
     for (const auto& note : settings.notes) result.notes.push_back(note);
-  } else if (!conflict.settings.empty()) {
-    missing.push_back({"Flee settings (" + conflict.settings_file + ")",
-                       fmt::format("{} recorded, not used by Haven's rules", conflict.settings.size())});
   }
   const auto empty_towns = static_cast<std::size_t>(
       std::count_if(conflict.locations.begin(), conflict.locations.end(),
@@ -435,8 +432,10 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
                     empty_towns));
   }
   if (foreign > 0) result.notes.push_back(fmt::format("home_country: {} ({} foreign nodes)", home_country, foreign));
-  result.notes.push_back(given ? "departures: given by the rise of unhcr_total, placed over the armed conflicts"
-                               : "departures: predicted by Haven's rules");
+  result.notes.push_back(camps_summed ? "departures: given by the rise of unhcr_camps_summed (Flee's sum_from_camps), "
+                                        "placed over the armed conflicts"
+                         : given      ? "departures: given by the rise of unhcr_total, placed over the armed conflicts"
+                                      : "departures: predicted by Haven's rules");
   if (!conflict.settings.empty()) {
     result.notes.push_back(
         fmt::format("Flee settings ({}): {} recorded; the spawn decay ones as spawn_decay_* "
