@@ -18,11 +18,11 @@ enum class RandomPurpose : std::uint32_t {
   destination = 3,
   return_home = 4,
   given_departure = 5,  // where the given departures of a day come from (departures: given)
-  flee_spawn = 20,  // the Flee rule set (sim/engine/flee_step.cpp)
+  flee_spawn = 20,      // the Flee rule set (sim/engine/flee_step.cpp)
   flee_move = 21,
   flee_route = 22,
-  sweep_seed = 10,      // a sweep member's run seed
-  sweep_design = 11,    // Latin hypercube and random design points
+  sweep_seed = 10,    // a sweep member's run seed
+  sweep_design = 11,  // Latin hypercube and random design points
   test = 1000,
 };
 
