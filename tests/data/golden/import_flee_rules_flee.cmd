@@ -1,1 +1,1 @@
-import-flee tests/data/flee/good --rules flee -o {tmp}/good-flee.yaml
+import-flee tests/data/flee/good --rules flee -o -
