@@ -394,6 +394,12 @@ NodeTable decode_node_table(const CsvTable& table, std::span<const Group> groups
                           fmt::format("{}: {} with no population and no 'capacity' can shelter nobody; give it a "
                                       "capacity",
                                       row.path(), to_string(n.kind)));
+    } else if (n.kind == NodeKind::border_crossing && !has_capacity) {
+      // As in the YAML form (load.cpp): a crossing without a capacity hosts without limit, nobody unsheltered.
+      diagnostics.warning(row.where_row(),
+                          fmt::format("{}: border_crossing without 'capacity' can host people without limit (none of "
+                                      "them counted as unsheltered); give it a capacity",
+                                      row.path()));
     } else if (n.kind == NodeKind::camp && !has_capacity) {
       diagnostics.warning(row.where_row(),
                           fmt::format("{}: camp without 'capacity': its capacity defaults to a multiple of its "

@@ -275,6 +275,28 @@ TEST_CASE(
   fs::remove_all(dir);
 }
 
+TEST_CASE("tables - a border crossing row without a capacity is warned about as in the YAML form") {
+  const fs::path dir = scratch("crossing_warning");
+  test::write_text(dir / "s.yaml",
+                   "scenario: {name: s, start_date: 2024-01-01, days: 5}\n"
+                   "nodes: {csv: n.csv}\ncorridors: [{from: a, to: b, length_km: 5, kind: road}]\n");
+  test::write_text(dir / "n.csv",
+                   "id,kind,lat,lon,population,capacity\n"
+                   "a,town,1.5,2,1000,\n"
+                   "b,border_crossing,1.6,2.1,,\n");
+  const auto result = load_scenario_file(dir / "s.yaml");
+  REQUIRE(result.scenario);
+  int warnings = 0;
+  for (const auto& d : result.diagnostics.all()) {
+    if (d.severity == Severity::warning && d.message.find("border_crossing without 'capacity'") != std::string::npos) {
+      ++warnings;
+      CHECK(d.location.line == 3);
+    }
+  }
+  CHECK(warnings == 1);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("tables - a nodes table without rows is an error at its header even after other errors") {
   const fs::path dir = scratch("empty");
   test::write_text(dir / "s.yaml",
