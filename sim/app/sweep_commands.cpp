@@ -10,7 +10,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
+#include <vector>
 
 #include "cli.hpp"
 #include "common.hpp"
@@ -252,10 +254,34 @@ int SweepCommands::sweep(std::ostream& out, std::ostream& err) {
   ProgressBar bar(err, label);
   if (!a.quiet && rank == 0) options.progress = [&bar](const SweepProgress& p) { bar(p); };
 
-  const SweepOutcome outcome = run_sweep(spec, options);
-  std::array<std::int64_t, 4> counts = {outcome.in_share, outcome.skipped, outcome.ran, outcome.failed};
+  // Under MPI an error on one rank must not leave the others waiting in a collective: each step's failure is
+  // caught, every rank learns of it, and the rank that failed reports it (its message, its exit code).
+  const auto attempt = [](auto&& step) -> std::exception_ptr {
+    try {
+      step();
+      return nullptr;
+    } catch (...) {
+      return std::current_exception();
+    }
+  };
+  if (mpi) {
+    // Rank 0 creates (or checks) the directory before the other ranks look at it.
+    const auto failure = rank == 0 ? attempt([&] { prepare_sweep_directory(spec, options); }) : nullptr;
+    if (mpi->any(failure != nullptr)) {
+      if (failure) std::rethrow_exception(failure);
+      return exit_failure;
+    }
+  }
+  SweepOutcome outcome;
+  const auto failure = attempt([&] { outcome = run_sweep(spec, options); });
+  if (!mpi && failure) std::rethrow_exception(failure);
+  std::vector<std::int64_t> counts = {outcome.in_share, outcome.skipped, outcome.ran, outcome.failed, failure ? 1 : 0};
   if (mpi) {
     counts = mpi->sum(counts);
+    if (counts[4] > 0) {
+      if (failure) std::rethrow_exception(failure);
+      return exit_failure;
+    }
     mpi->barrier();
     if (rank == 0) write_manifest(spec, members, outcome.directory);
     mpi->barrier();

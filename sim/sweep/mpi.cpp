@@ -48,9 +48,9 @@ MpiSession::~MpiSession() {
   MPI_Finalize();
 }
 
-std::array<std::int64_t, 4> MpiSession::sum(const std::array<std::int64_t, 4>& values) const {
-  std::array<std::int64_t, 4> total{};
-  MPI_Allreduce(values.data(), total.data(), 4, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+std::vector<std::int64_t> MpiSession::sum(const std::vector<std::int64_t>& values) const {
+  std::vector<std::int64_t> total(values.size());
+  MPI_Allreduce(values.data(), total.data(), static_cast<int>(values.size()), MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
   return total;
 }
 
@@ -64,7 +64,7 @@ std::unique_ptr<MpiSession> MpiSession::start_if_launched() {
   return nullptr;
 }
 MpiSession::~MpiSession() = default;
-std::array<std::int64_t, 4> MpiSession::sum(const std::array<std::int64_t, 4>& values) const {
+std::vector<std::int64_t> MpiSession::sum(const std::vector<std::int64_t>& values) const {
   return values;
 }
 void MpiSession::barrier() const {}

@@ -147,6 +147,13 @@ Fingerprint prepare_directory(const SweepSpec& spec, const fs::path& directory, 
         }
       }
     }
+    // Another share of the same sweep (an array task, an MPI rank) may have written the fingerprint, then
+    // sweep.yaml, while this one listed the directory: what it wrote is then that sweep's, checked below.
+    const bool started_meanwhile = fs::exists(directory / fingerprint_name);
+    if (started_meanwhile) {
+      in_the_way.clear();
+      empty = true;
+    }
     if (overwrite && !empty) {
       refuse_directory(directory,
                        "--overwrite starts again only a sweep's own directory, and this one holds no sweep (no "
@@ -411,17 +418,25 @@ void write_manifest_entries(const fs::path& directory, const std::vector<std::st
   write_atomically(directory / "manifest.csv", text);
 }
 
+namespace {
+Fingerprint prepare_or_explain(const SweepSpec& spec, const fs::path& directory, bool overwrite) {
+  try {
+    return prepare_directory(spec, directory, overwrite);
+  } catch (const fs::filesystem_error& e) {  // a read-only or full disk: one line, the directory and why
+    throw std::runtime_error(fmt::format("cannot write {}: {}", directory.string(), e.code().message()));
+  }
+}
+}  // namespace
+
+void prepare_sweep_directory(const SweepSpec& spec, const SweepRunOptions& options) {
+  prepare_or_explain(spec, sweep_directory(spec, options.output), options.overwrite);
+}
+
 SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   SweepOutcome outcome;
   outcome.directory = sweep_directory(spec, options.output);
-  const Fingerprint record = [&] {
-    try {
-      return prepare_directory(spec, outcome.directory, options.overwrite);
-    } catch (const fs::filesystem_error& e) {  // a read-only or full disk: one line, the directory and why
-      throw std::runtime_error(fmt::format("cannot write {}: {}", outcome.directory.string(), e.code().message()));
-    }
-  }();
+  const Fingerprint record = prepare_or_explain(spec, outcome.directory, options.overwrite);
   const std::vector<SweepMember> members = expand_sweep(spec);
   outcome.members = static_cast<std::int64_t>(members.size());
   for (auto index : options.only) {

@@ -144,19 +144,47 @@ def test_slurm_shares_from_the_environment(tmp_path):
     assert_same_members(whole, shared)
 
 
+def mpirun(*args: str, timeout_seconds: int = 120) -> subprocess.CompletedProcess:
+    """Two ranks on this machine. One node needs no network: shared memory between the ranks and loopback for the
+    launcher keep the test off whatever interfaces the machine has; mpirun's own timeout ends a hung job with the
+    ranks' state (a failure to read, not a CTest timeout with nothing to read)."""
+    env = {**os.environ, "OMPI_MCA_btl": "self,vader", "OMPI_MCA_oob_tcp_if_include": "lo",
+           "OMPI_MCA_btl_vader_single_copy_mechanism": "none"}
+    command = [os.environ["HAVEN_MPIEXEC"], "--allow-run-as-root", "--oversubscribe", "--timeout",
+               str(timeout_seconds), "--report-state-on-timeout", "-np", "2", str(haven_bin()), *args]
+    try:
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=timeout_seconds + 60)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"mpirun did not end: {e.stdout!r} {e.stderr!r}")
+
+
 @pytest.mark.skipif(not os.environ.get("HAVEN_MPIEXEC"), reason="needs an MPI build (CTest test sweep_mpi)")
 def test_mpi_ranks_give_the_same_members(tmp_path):
     sweep = write_sweep(tmp_path, replicates=3)
     mpi_out = tmp_path / "mpi"
-    command = [os.environ["HAVEN_MPIEXEC"], "--allow-run-as-root", "--oversubscribe", "-np", "2",
-               str(haven_bin()), "sweep", str(sweep), "-j", "1", "-o", str(mpi_out), "--quiet"]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    result = mpirun("sweep", str(sweep), "-j", "1", "-o", str(mpi_out), "--quiet")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "over 2 ranks: 12 members, 0 already done, ran 12, failed 0" in result.stdout
     serial = tmp_path / "serial"
     assert haven("sweep", str(sweep), "-j", "1", "-o", str(serial), "--quiet").returncode == 0
     assert_same_members(mpi_out, serial)
     assert (mpi_out / "manifest.csv").read_text().count(",done,") == 12
+
+
+@pytest.mark.skipif(not os.environ.get("HAVEN_MPIEXEC"), reason="needs an MPI build (CTest test sweep_mpi)")
+def test_mpi_sweep_refused_on_one_rank_stops_every_rank(tmp_path):
+    # A directory that is not a sweep's but holds a manifest.csv: rank 0 refuses it. Before, the other rank waited
+    # for rank 0 in MPI forever; now every rank stops, the refusal is printed once, and nothing is written.
+    sweep = write_sweep(tmp_path, replicates=1)
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "manifest.csv").write_text("a user's own file\n")
+    result = mpirun("sweep", str(sweep), "-j", "1", "-o", str(taken), "--quiet", timeout_seconds=60)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert result.stderr.count("holds no sweep (no .haven-sweep) but has manifest.csv") == 1, result.stderr
+    assert sorted(p.name for p in taken.iterdir()) == ["manifest.csv"]
+    assert (taken / "manifest.csv").read_text() == "a user's own file\n"
 
 
 FAKE_SBATCH = r"""#!/usr/bin/env bash

@@ -1,11 +1,13 @@
 #pragma once
 // MPI for `haven sweep` under mpirun: each rank runs a fixed share of the members (member i on rank i mod R), so
 // ranks never talk while they run; they meet once at the end, when rank 0 writes the manifest. Built only with
-// -DHAVEN_WITH_MPI=ON; otherwise (and when not launched by mpirun) there is one rank.
+// -DHAVEN_WITH_MPI=ON; otherwise (and when not launched by mpirun) there is one rank. Every rank reaches every
+// collective whatever happened to it (a rank that fails still joins the sums, then all stop): a rank that left
+// alone would keep the others waiting in MPI forever.
 
-#include <array>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace haven {
 
@@ -21,7 +23,9 @@ class MpiSession {
   [[nodiscard]] int rank() const noexcept { return rank_; }
   [[nodiscard]] int size() const noexcept { return size_; }
   // Element-wise sum over ranks, result on every rank.
-  [[nodiscard]] std::array<std::int64_t, 4> sum(const std::array<std::int64_t, 4>& values) const;
+  [[nodiscard]] std::vector<std::int64_t> sum(const std::vector<std::int64_t>& values) const;
+  // True on every rank when it is true on any.
+  [[nodiscard]] bool any(bool value) const { return sum({value ? 1 : 0})[0] > 0; }
   void barrier() const;
 
  private:

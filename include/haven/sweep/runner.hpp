@@ -66,6 +66,8 @@ std::filesystem::path member_file(const std::filesystem::path& directory, std::i
 // pending members. A member that fails is recorded (its `.failed` note) and the sweep goes on. Throws InputError
 // when the directory holds a different sweep.
 SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& options);
+// Only the directory part of run_sweep: under MPI, rank 0 does it before the other ranks look at the directory.
+void prepare_sweep_directory(const SweepSpec& spec, const SweepRunOptions& options);
 
 // Status of every member from the files on disk.
 std::vector<MemberStatus> member_statuses(const std::filesystem::path& directory, std::int64_t members,
