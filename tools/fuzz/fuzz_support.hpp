@@ -3,6 +3,7 @@
 // directory, so that harnesses whose loader reads files (sweep files name their scenario; overlays are applied
 // to one) see the same tree as the repository, and the bytes under test can be written next to it.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +11,8 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "haven/util/diagnostics.hpp"
 
@@ -79,5 +82,46 @@ class Workspace {
   }
   std::filesystem::path root_;
 };
+
+// Several files in one fuzz input: each begins at a line `==> NAME <==` (as `head` prints several files) and runs
+// to the next such line; bytes before the first are ignored. Only names in `allowed` are written (so no input
+// names a path outside the directory); at most one of each, the last one kept. Returns the names written.
+inline std::vector<std::string> write_files(const std::filesystem::path& directory, std::string_view input,
+                                            const std::vector<std::string>& allowed) {
+  namespace fs = std::filesystem;
+  std::error_code ignored;
+  fs::remove_all(directory, ignored);
+  fs::create_directories(directory);
+  std::vector<std::pair<std::string, std::string_view>> files;
+  std::size_t at = 0;
+  std::string current;
+  std::size_t body = std::string_view::npos;
+  const auto close = [&](std::size_t end) {
+    if (body != std::string_view::npos) files.emplace_back(current, input.substr(body, end - body));
+  };
+  while (at < input.size()) {
+    std::size_t end = input.find('\n', at);
+    if (end == std::string_view::npos) end = input.size();
+    const std::string_view line = input.substr(at, end - at);
+    if (line.size() > 8 && line.substr(0, 4) == "==> " && line.substr(line.size() - 4) == " <==") {
+      close(at);
+      current = std::string(line.substr(4, line.size() - 8));
+      body = std::min(end + 1, input.size());
+    }
+    at = end + 1;
+  }
+  close(input.size());
+  std::vector<std::string> written;
+  for (const auto& [name, text] : files) {
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) continue;
+    const fs::path path = directory / name;
+    fs::create_directories(path.parent_path());
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    if (!out) broken_promise("cannot write a fuzz input file to the temporary directory");
+    if (std::find(written.begin(), written.end(), name) == written.end()) written.push_back(name);
+  }
+  return written;
+}
 
 }  // namespace haven::fuzz
