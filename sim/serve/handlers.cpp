@@ -110,12 +110,18 @@ Json session_info(const Session& session, const std::string& id) {
       event["end_day"] = *e->end_day;
       event["until_date"] = format_iso_date(add_days(s.start_date, *e->end_day - 1));
     }
+    // Where an area event is centred: the page puts a handle there that can be dragged to move it.
+    const auto centre = [&](const Area& area) {
+      event["radius_km"] = area.radius_km;
+      if (area.node >= 0) event["node"] = s.nodes[static_cast<std::size_t>(area.node)].id;
+      if (area.lat_deg) event["lat"] = *area.lat_deg;
+      if (area.lon_deg) event["lon"] = *area.lon_deg;
+    };
     if (const auto* b = std::get_if<Bombardment>(&e->action)) {
       event["intensity"] = b->intensity_strikes_per_day;
-      event["radius_km"] = b->target.radius_km;
-      if (b->target.node >= 0) event["node"] = s.nodes[static_cast<std::size_t>(b->target.node)].id;
-      if (b->target.lat_deg) event["lat"] = *b->target.lat_deg;
-      if (b->target.lon_deg) event["lon"] = *b->target.lon_deg;
+      centre(b->target);
+    } else if (const auto* c = std::get_if<Ceasefire>(&e->action)) {
+      centre(c->area);
     }
     events.push_back(std::move(event));
   }

@@ -153,6 +153,27 @@ def test_bad_edits_come_back_located(server):
     assert info["edits"] == []
 
 
+def test_dragged_centre_is_checked_like_any_edit(server):
+    # The page sends a dragged handle's new centre as a move_event; the loader checks the point.
+    session = server.session(1)  # Idlib
+    status, info = server.json("GET", f"/api/sessions/{session}")
+    ceasefire = next(e for e in info["events"] if e["id"] == "ceasefire_jan")
+    assert ceasefire["node"] == "maarat_al_numan" and ceasefire["radius_km"] == 35  # ceasefires have a centre too
+    for lat, lon, key, shown in [(123.0, 36.6, "lat", "123"), (35.9, -400.0, "lon", "-400")]:
+        status, answer = edit(server, session, {"kind": "move_event", "id": "b_idl_ariha", "lat": lat, "lon": lon})
+        assert status == 422, answer
+        [problem] = answer["diagnostics"]
+        assert problem["where"].startswith("edit 1 (move event b_idl_ariha to ")
+        assert problem["message"].startswith(f"events.b_idl_ariha.{key}: must be between") and shown in problem["message"]
+        assert answer["edits"] == []  # not applied
+    status, answer = edit(server, session, {"kind": "move_event", "id": "b_idl_ariha", "lat": 35.9, "lon": 36.7})
+    assert status == 200, answer
+    moved = next(e for e in answer["events"] if e["id"] == "b_idl_ariha")
+    assert (moved["lat"], moved["lon"]) == (35.9, 36.7) and "node" not in moved
+    drawn = next(e for e in answer["data"]["runs"][0]["events"] if e["id"] == "b_idl_ariha")
+    assert (drawn["lat"], drawn["lon"]) == (35.9, 36.7)  # the map's area is drawn at the new centre
+
+
 def test_two_sessions_do_not_see_each_others_edits(server):
     first, second = server.session(0), server.session(0)
     assert first != second

@@ -107,6 +107,31 @@ def test_toggle_redraw_band_and_save(tmp_path):
         for strength in [10, 30, 5]:
             edits.append(edit(f"const f = {row % 'number'}; f.value = {strength}; f.dispatchEvent(new Event('change'));"))
         timings["edit_to_redraw_ms_more"] = edits
+
+        # Drag Ariha's bombardment by its handle on the map (a real pointer drag): the page sends the new centre,
+        # the server checks and runs it, and the area and the handle are drawn where it was dropped.
+        from selenium.webdriver.common.action_chains import ActionChains
+        start_day = driver.execute_script(
+            "return window.havenServe.info().events.find((e) => e.id === 'b_idl_ariha').start_day")
+        driver.execute_script(f"const s = document.getElementById('day'); s.value = {start_day + 10};"
+                              "s.dispatchEvent(new Event('input'));")
+        handle = driver.find_element("css selector", ".serve-handle[data-event=b_idl_ariha]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", handle)
+        count = int(driver.execute_script("return document.body.dataset.editCount"))
+        ActionChains(driver).click_and_hold(handle).move_by_offset(10, 5).move_by_offset(50, 30).release().perform()
+        wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'")
+        listed = driver.execute_script("return document.getElementById('serve-edit-list').lastChild.textContent")
+        assert listed.startswith("move event b_idl_ariha to "), listed
+        moved = driver.execute_script(
+            "return window.havenServe.info().events.find((e) => e.id === 'b_idl_ariha')")
+        # Ariha is at 35.817, 36.6: dropped down and right of it, south-east.
+        assert "node" not in moved and moved["lat"] < 35.817 and moved["lon"] > 36.6, moved
+        drawn = driver.execute_script(
+            "return window.havenServe.info().data.runs[0].events.find((e) => e.id === 'b_idl_ariha')")
+        assert (drawn["lat"], drawn["lon"]) == (moved["lat"], moved["lon"])
+        handle = driver.find_element("css selector", ".serve-handle[data-event=b_idl_ariha]")
+        assert handle.is_displayed()
+        timings["drag_to_redraw_ms"] = float(driver.execute_script("return document.body.dataset.lastEditMs"))
         driver.save_screenshot(str(artefacts(tmp_path) / "serve-idlib_2019_2020-edited.png"))
 
         # Undo takes the last edit back.

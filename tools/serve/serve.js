@@ -196,7 +196,8 @@
         controls.append(strength, '/day');
       }
       if (e.kind === 'bombardment' || e.kind === 'ceasefire') {
-        const move = el('button', { type: 'button', class: 'serve-move', disabled: !e.enabled, title: 'Centre it where you click on the map next' }, 'move');
+        // The keyboard's way to move it (the map's handle is dragged with a pointer).
+        const move = el('button', { type: 'button', class: 'serve-move', disabled: !e.enabled, title: 'Centre it where you click on the map next (or drag its handle on the map)' }, 'move');
         move.addEventListener('click', () => {
           moving = { id: e.id, target: move };
           status.textContent = `Click the map where ${e.id} should be centred.`;
@@ -208,11 +209,43 @@
       table.append(row);
     }
     eventsBox.append(table);
+    drawHandles();
 
     fillNetwork();
     fillParameters();
     body.dataset.serveReady = 'true';
   }
+
+  // Draggable handles on the centres of the bombardments and ceasefires the map shows (those active on its day):
+  // dropping one moves the event there, an edit the server checks like any other.
+  const handles = L.layerGroup().addTo(report.map);
+  const daySlider = document.getElementById('day');
+  const shownDay = () => Number(daySlider ? daySlider.value : 0);
+  function drawHandles() {
+    handles.clearLayers();
+    if (!info) return;
+    const day = shownDay();
+    const places = new Map(info.nodes.map((n) => [n.id, n]));
+    for (const e of info.events) {
+      if (!e.enabled || (e.kind !== 'bombardment' && e.kind !== 'ceasefire')) continue;
+      if (e.start_day > day || (e.end_day !== undefined && day >= e.end_day)) continue;
+      const place = e.node !== undefined ? places.get(e.node) : null;
+      const at = e.lat !== undefined ? [e.lat, e.lon] : (place ? [place.lat, place.lon] : null);
+      if (!at) continue;
+      const marker = L.marker(at, {
+        draggable: true, autoPan: true, title: `${e.id}: drag to move its centre`, zIndexOffset: 1000,
+        icon: L.divIcon({ className: `serve-handle serve-handle-${e.kind}`, iconSize: [16, 16] }),
+      });
+      marker.on('add', () => { marker.getElement().dataset.event = e.id; });
+      marker.on('dragend', () => {
+        const to = marker.getLatLng();
+        const row = document.querySelector(`[data-event="${e.id}"] .serve-move`);
+        edit({ kind: 'move_event', id: e.id, lat: Number(to.lat.toFixed(5)), lon: Number(to.lng.toFixed(5)) }, row);
+      });
+      handles.addLayer(marker);
+    }
+  }
+  if (daySlider) daySlider.addEventListener('input', drawHandles);
 
   function nodeSelect(id) {
     return el('select', { id }, ...info.nodes.map((n) => el('option', { value: n.id }, n.name)));
@@ -374,6 +407,9 @@
         el('a', { href: `/api/sessions/${session}/scenario.yaml` }, 'the scenario'),
         el('a', { href: `/api/sessions/${session}/report.html` }, 'the report')));
   }
+
+  // For the tests and the curious: the session as the page last heard it.
+  window.havenServe = { info: () => info };
 
   (async () => {
     const scenarios = await call('GET', '/api/scenarios');
