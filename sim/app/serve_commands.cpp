@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -16,6 +18,7 @@
 #include "common.hpp"
 #include "haven/report/report.hpp"
 #include "haven/serve/server.hpp"
+#include "haven/sweep/sweep.hpp"
 #include "haven/util/diagnostics.hpp"
 
 extern char** environ;
@@ -63,6 +66,45 @@ void open_browser(const std::string& url, std::ostream& err) {
   }
 }
 
+// The parameter ranges for `scenario` from the first sweep file (by name) in the `sweeps` folder beside it that
+// names it and samples ranges (a Latin hypercube or random design); a band may draw parameter values from them.
+// A sweep file that does not load is passed over with a note: it does not stop the page.
+std::optional<serve::ParameterUncertainty> find_uncertainty(const std::filesystem::path& scenario, std::ostream& err) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const auto folder = scenario.parent_path() / "sweeps";
+  if (!fs::is_directory(folder, error)) return std::nullopt;
+  std::vector<fs::path> files;
+  for (const auto& item : fs::directory_iterator(folder, error)) {
+    if (item.path().extension() == ".yaml" || item.path().extension() == ".yml") files.push_back(item.path());
+    if (files.size() > 1000) break;  // bounded: a sweeps folder is a handful of files
+  }
+  std::sort(files.begin(), files.end());
+  const auto wanted = fs::weakly_canonical(scenario, error);
+  for (const auto& file : files) {
+    // A glance first: the full check loads the scenario once per range end.
+    try {
+      const YAML::Node doc = YAML::LoadFile(file.string());
+      if (!doc["sweep"].IsMap() || !doc["sweep"]["scenario"].IsScalar() || !doc["design"].IsMap()) continue;
+      const auto method = doc["design"]["method"].IsScalar() ? doc["design"]["method"].Scalar() : "";
+      if (method != "lhs" && method != "random") continue;
+      if (fs::weakly_canonical(folder / doc["sweep"]["scenario"].Scalar(), error) != wanted) continue;
+    } catch (const YAML::Exception&) {
+      continue;
+    }
+    auto loaded = load_sweep_file(file);
+    if (!loaded.spec) {
+      err << fmt::format(
+          "haven serve: note: {} gives parameter ranges for {} but does not load ({} errors; "
+          "haven sweep {} --list shows them): the band varies seeds only\n",
+          file.string(), scenario.filename().string(), loaded.diagnostics.error_count(), file.string());
+      continue;
+    }
+    return serve::ParameterUncertainty{file.filename().string(), std::move(*loaded.spec)};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 ServeCommands::ServeCommands(CLI::App& app) {
@@ -93,7 +135,8 @@ std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err)
     }
     std::ostringstream text;
     text << in.rdbuf();
-    options.scenarios.push_back({std::filesystem::path(path).filename().string(), text.str()});
+    options.scenarios.push_back(
+        {std::filesystem::path(path).filename().string(), text.str(), find_uncertainty(path, err)});
   }
   options.host = args_.host;
   options.port = args_.port;

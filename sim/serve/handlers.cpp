@@ -84,6 +84,14 @@ Json edits_json(const std::vector<Edit>& edits) {
   return list;
 }
 
+// The key paths the session's edits set: a band with parameter uncertainty leaves them as edited.
+std::set<std::string> held_paths(const Session& session) {
+  std::set<std::string> held;
+  for (const auto& e : session.edits())
+    if (e.kind == "set") held.insert(e.path);
+  return held;
+}
+
 // Everything the page's editing panel lists: events, places, roads, parameters with their registry entries.
 Json session_info(const Session& session, const std::string& id) {
   const Scenario& s = session.scenario();
@@ -151,7 +159,23 @@ Json session_info(const Session& session, const std::string& id) {
                           {"maximum", spec.maximum},
                           {"value", *s.parameters.find(spec.name)}});
   }
+  // The parameter ranges a band may draw from (a sweep file of this scenario), with those an edit holds fixed.
+  Json uncertainty = nullptr;
+  if (const auto& u = session.source().uncertainty) {
+    const auto held = held_paths(session);
+    Json varied = Json::array();
+    for (const auto& p : u->spec.parameters) {
+      varied.push_back({{"name", p.name},
+                        {"path", p.path},
+                        {"minimum", p.minimum},
+                        {"maximum", p.maximum},
+                        {"scale", p.scale == RangeScale::log ? "log" : "linear"},
+                        {"held", held.count(p.path) > 0}});
+    }
+    uncertainty = {{"sweep", u->sweep_name}, {"method", to_string(u->spec.method)}, {"parameters", varied}};
+  }
   return {{"session", id},
+          {"uncertainty", uncertainty},
           {"scenario", session.source_name()},
           {"title", s.title.empty() ? s.name : s.title},
           {"start_date", format_iso_date(s.start_date)},
@@ -621,14 +645,46 @@ void Server::Impl::ensemble(const httplib::Request& req, httplib::Response& res)
     return;
   }
   const auto members = members_json.get<std::size_t>();
+  const auto parameters_json = body->value("parameters", Json(false));
+  if (!parameters_json.is_boolean()) {
+    send_error(res, 400, "'parameters' must be true (draw parameter values from the sweep's ranges too) or false");
+    return;
+  }
   std::shared_ptr<const Scenario> scenario;
+  // With parameter uncertainty, each member's scenario: the session's, with that member's values from the sweep.
+  struct Uncertain {
+    const ScenarioSource* source = nullptr;
+    LoadOptions options;
+    std::vector<std::vector<Override>> overrides;
+    Json summary;
+  };
+  std::shared_ptr<Uncertain> uncertain;
   {
     std::lock_guard guard(entry->lock);
-    scenario = std::make_shared<const Scenario>(entry->session.scenario());
+    const Session& session = entry->session;
+    scenario = std::make_shared<const Scenario>(session.scenario());
+    if (parameters_json.get<bool>()) {
+      const auto& source = options_.scenarios[entry->scenario_index];
+      if (!source.uncertainty) {
+        send_error(
+            res, 400,
+            fmt::format("no sweep file gives parameter ranges for {}: the band can vary the seed only", source.name));
+        return;
+      }
+      uncertain = std::make_shared<Uncertain>();
+      uncertain->source = &source;
+      uncertain->options = session.load_options();
+      const auto held = held_paths(session);
+      uncertain->overrides = uncertainty_overrides(*source.uncertainty, members, held);
+      Json varied = Json::array();
+      Json fixed = Json::array();
+      for (const auto& p : source.uncertainty->spec.parameters) (held.count(p.path) ? fixed : varied).push_back(p.name);
+      uncertain->summary = {{"sweep", source.uncertainty->sweep_name}, {"varied", varied}, {"held", fixed}};
+    }
   }
   const auto limit = options_.limits.max_run_seconds;
-  res.set_chunked_content_provider("application/x-ndjson", [this, scenario, members, limit](std::size_t,
-                                                                                            httplib::DataSink& sink) {
+  res.set_chunked_content_provider("application/x-ndjson", [this, scenario, uncertain, members, limit](
+                                                               std::size_t, httplib::DataSink& sink) {
     const auto started = Clock::now();
     std::mutex lock;
     std::condition_variable changed;
@@ -639,9 +695,22 @@ void Server::Impl::ensemble(const httplib::Request& req, httplib::Response& res)
     auto worker = [&] {
       for (std::size_t k = next++; k < members && !abandon && !stopping_; k = next++) {
         try {
-          RunRequest request{scenario->seed, k, Mode::stochastic, limit, &stopping_};
-          const auto run = run_in_memory(*scenario, request);
-          auto series = headline_series(*scenario, *run.recorder);
+          std::shared_ptr<const Scenario> member = scenario;
+          if (uncertain) {
+            // Checked like any edit: a value the session's edits make invalid names the sweep file's line.
+            LoadOptions options = uncertain->options;
+            const auto& values = uncertain->overrides[k];
+            options.overrides.insert(options.overrides.end(), values.begin(), values.end());
+            auto loaded = load_scenario_text(uncertain->source->text, uncertain->source->name, options);
+            if (!loaded.scenario) {
+              const auto& first = loaded.diagnostics.all().front();
+              throw std::runtime_error(format_diagnostic(first));
+            }
+            member = std::make_shared<const Scenario>(std::move(*loaded.scenario));
+          }
+          RunRequest request{member->seed, k, Mode::stochastic, limit, &stopping_};
+          const auto run = run_in_memory(*member, request);
+          auto series = headline_series(*member, *run.recorder);
           std::lock_guard guard(lock);
           done.push_back(std::move(series));
         } catch (const std::exception& e) {
@@ -671,8 +740,10 @@ void Server::Impl::ensemble(const httplib::Request& req, httplib::Response& res)
       }
       sent = done.size();
       const bool finished = sent == members;
-      std::string line = fmt::format(R"({{"done":{},"total":{},"finished":{},"elapsed_ms":{:.1f},"bands":{}}})", sent,
-                                     members, finished ? "true" : "false", ms_since(started), bands_json(done));
+      std::string line =
+          fmt::format(R"({{"done":{},"total":{},"finished":{},"elapsed_ms":{:.1f},"parameters":{},"bands":{}}})", sent,
+                      members, finished ? "true" : "false", ms_since(started),
+                      uncertain ? uncertain->summary.dump() : "null", bands_json(done));
       guard.unlock();
       line += '\n';
       if (!sink.write(line.data(), line.size())) {

@@ -58,6 +58,26 @@ RunResult run_in_memory(const Scenario& scenario, const RunRequest& request) {
   return result;
 }
 
+std::vector<std::vector<Override>> uncertainty_overrides(const ParameterUncertainty& uncertainty, std::size_t members,
+                                                         const std::set<std::string>& held) {
+  SweepSpec design = uncertainty.spec;
+  design.samples = static_cast<std::int64_t>(members);
+  design.replicates = 1;
+  const auto points = expand_sweep(design);
+  std::vector<std::vector<Override>> overrides(members);
+  for (std::size_t k = 0; k < members && k < points.size(); ++k) {
+    for (std::size_t j = 0; j < design.parameters.size(); ++j) {
+      const auto& parameter = design.parameters[j];
+      if (held.count(parameter.path) > 0) continue;
+      // Located in the sweep file, named as the page knows it (never by its path on the server's disk).
+      SourceLocation origin = parameter.origin;
+      origin.file = uncertainty.sweep_name;
+      overrides[k].push_back({parameter.path, points[k].values[j], origin});
+    }
+  }
+  return overrides;
+}
+
 HeadlineSeries headline_series(const Scenario& scenario, const MemoryRecorder& recorder) {
   HeadlineSeries series;
   const double per_person = static_cast<double>(recorder.units_per_person());

@@ -233,6 +233,47 @@ def test_ensemble_streams_bands(server):
     assert any(lo < hi for lo, hi in zip(band["p5"], band["p95"]))  # seeds differ
 
 
+def final_band(server, session, payload):
+    status, _, body = server.call("POST", f"/api/sessions/{session}/ensemble", payload)
+    assert status == 200, body
+    last = [json.loads(line) for line in body.decode().splitlines()][-1]
+    assert last["finished"] and "error" not in last, last
+    return last
+
+
+def test_band_with_parameter_uncertainty(server):
+    # scenarios/sweeps/idlib_sensitivity.yaml gives Latin-hypercube ranges for Idlib: the band may draw from them.
+    session = server.session(1)
+    status, info = server.json("GET", f"/api/sessions/{session}")
+    assert info["uncertainty"]["sweep"] == "idlib_sensitivity.yaml" and info["uncertainty"]["method"] == "lhs"
+    kernel = next(p for p in info["uncertainty"]["parameters"] if p["name"] == "threat_kernel_km")
+    assert (kernel["minimum"], kernel["maximum"], kernel["held"]) == (0.5, 2.0, False)
+    seeds = final_band(server, session, {"members": 6})
+    varied = final_band(server, session, {"members": 6, "parameters": True})
+    again = final_band(server, session, {"members": 6, "parameters": True})
+    assert seeds["parameters"] is None
+    assert varied["parameters"]["sweep"] == "idlib_sensitivity.yaml" and "threat_kernel_km" in varied["parameters"]["varied"]
+    assert varied["bands"] == again["bands"]  # the same design and seeds, the same band
+    for series in ["newly_away", "left_home"]:
+        width = [hi - lo for lo, hi in zip(seeds["bands"][series]["p5"], seeds["bands"][series]["p95"])]
+        wider = [hi - lo for lo, hi in zip(varied["bands"][series]["p5"], varied["bands"][series]["p95"])]
+        assert sum(wider) >= sum(width) and max(wider) >= max(width), series
+        assert max(wider) > 10 * max(width)  # the parameters matter far more than chance here
+    # A parameter set by an edit is held at the edited value, and the band says so.
+    assert edit(server, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 1.5})[0] == 200
+    held = final_band(server, session, {"members": 3, "parameters": True})
+    assert held["parameters"]["held"] == ["threat_kernel_km"] and "threat_kernel_km" not in held["parameters"]["varied"]
+    status, info = server.json("GET", f"/api/sessions/{session}")
+    assert next(p for p in info["uncertainty"]["parameters"] if p["name"] == "threat_kernel_km")["held"]
+    # The valley has no sweep with ranges: seeds only.
+    valley = server.session(0)
+    assert server.json("GET", f"/api/sessions/{valley}")[1]["uncertainty"] is None
+    status, answer = server.json("POST", f"/api/sessions/{valley}/ensemble", {"members": 3, "parameters": True})
+    assert status == 400 and "no sweep file gives parameter ranges for valley.yaml" in answer["error"]
+    status, answer = server.json("POST", f"/api/sessions/{valley}/ensemble", {"members": 3, "parameters": "yes"})
+    assert status == 400
+
+
 def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_path):
     session = server.session(0)
     for payload in [{"kind": "toggle_event", "id": "border_stays_closed", "enabled": False},

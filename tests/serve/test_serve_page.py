@@ -146,6 +146,18 @@ def test_toggle_redraw_band_and_save(tmp_path):
         assert any("Band of 20 seeds" in label for label in labels)
         driver.save_screenshot(str(artefacts(tmp_path) / "serve-idlib_2019_2020-band.png"))
 
+        # With parameter uncertainty (idlib_sensitivity.yaml's ranges): the page names what varies.
+        note = driver.execute_script("return document.getElementById('serve-uncertainty-note').textContent")
+        assert "threat kernel km 0.5–2 km" in note and "idlib_sensitivity.yaml" in note, note
+        driver.execute_script("document.body.dataset.bandMs = '';"
+                              "document.getElementById('serve-members').value = 8;"
+                              "document.getElementById('serve-band-parameters').click();"
+                              "document.getElementById('serve-band-button').click()")
+        timings["band_8_seeds_and_parameters_ms"] = float(wait_for(driver, "return document.body.dataset.bandMs", 120))
+        labels = driver.execute_script("return window.havenReport.mainChart().data.datasets.map((d) => d.label)")
+        assert any("Band of 8 seeds and parameter values" in label for label in labels), labels
+        driver.save_screenshot(str(artefacts(tmp_path) / "serve-idlib_2019_2020-band-parameters.png"))
+
         # Saved from the page, checked by haven check.
         driver.execute_script("document.getElementById('serve-save-name').value = 'from-the-page';"
                               "document.getElementById('serve-save-overlay').click()")

@@ -11,6 +11,7 @@
   let info = null;
   let ghost = null;
   let bands = null;
+  let bandVaried = null;  // the band's parameters when it drew them from a sweep's ranges
   let busy = false;
   let moving = null;  // the event the next click on the map centres
 
@@ -102,8 +103,9 @@
         chart.data.datasets.push({ ...line(`${label}: 5–95%`, bands[name].p5, colour), fill: false, backgroundColor: colour, borderDash: [] });
         chart.data.datasets.push({ ...line('', bands[name].p95, colour), fill: '-1', backgroundColor: colour, borderDash: [] });
       };
-      band('newly_away', 'rgba(0,114,178,0.35)', `Band of ${bands.members} seeds, newly displaced`);
-      band('unsheltered', 'rgba(213,94,0,0.35)', `Band of ${bands.members} seeds, without shelter`);
+      const of = `Band of ${bands.members} seeds${bandVaried ? ' and parameter values' : ''}`;
+      band('newly_away', 'rgba(0,114,178,0.35)', `${of}, newly displaced`);
+      band('unsheltered', 'rgba(213,94,0,0.35)', `${of}, without shelter`);
     }
     chart.options.plugins.legend.labels.filter = (item) => item.text !== '';
     chart.update('none');
@@ -213,6 +215,7 @@
 
     fillNetwork();
     fillParameters();
+    describeUncertainty();
     body.dataset.serveReady = 'true';
   }
 
@@ -346,8 +349,26 @@
     });
   }
 
+  // Which parameters a band with parameter uncertainty varies, over which ranges (from the sweep file), and which
+  // the edits hold at the value set.
+  const uncertaintyNote = el('p', { class: 'note', id: 'serve-uncertainty-note' });
+  function describeUncertainty() {
+    const u = info && info.uncertainty;
+    if (!u) return;
+    const units = new Map(info.parameters.map((p) => [`parameters.${p.name}`, p.units === '1' ? '' : ` ${p.units}`]));
+    const value = (v) => Number(v.toPrecision(3)).toLocaleString('en-GB');
+    const range = (p) => `${words(p.name)} ${value(p.minimum)}–${value(p.maximum)}${units.get(p.path) || ''}${p.scale === 'log' ? ' (log scale)' : ''}`;
+    const varied = u.parameters.filter((p) => !p.held);
+    const held = u.parameters.filter((p) => p.held);
+    uncertaintyNote.textContent = `Each seed also gets its own values of ${varied.length ? varied.map(range).join(', ') : 'no parameter'}` +
+      ` (a ${u.method === 'lhs' ? 'Latin hypercube' : 'random'} design over the ranges of ${u.sweep}, the same each time)` +
+      (held.length ? `; held at your edited values: ${held.map((p) => words(p.name)).join(', ')}.` : '.');
+  }
+
   function fillBandAndSave(saving) {
     const members = el('input', { type: 'number', min: 2, max: 50, value: 20, class: 'short', id: 'serve-members' });
+    // Offered only when a sweep file gives parameter ranges for this scenario.
+    const varying = el('input', { type: 'checkbox', id: 'serve-band-parameters' });
     const progress = el('span', { id: 'serve-band-status' });
     const button = el('button', { type: 'button', id: 'serve-band-button' }, 'Show the band');
     button.addEventListener('click', async () => {
@@ -356,7 +377,8 @@
       progress.textContent = 'running…';
       try {
         const response = await fetch(`/api/sessions/${session}/ensemble`, {
-          method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ members: Number(members.value) }),
+          method: 'POST', headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ members: Number(members.value), parameters: Boolean(info.uncertainty) && varying.checked }),
         });
         if (!response.ok) { progress.textContent = (await response.json()).error; return; }
         const reader = response.body.getReader();
@@ -372,8 +394,9 @@
             buffer = buffer.slice(at + 1);
             if (line.error) { progress.textContent = line.error; continue; }
             bands = line.bands;
+            bandVaried = line.parameters;
             decorate();
-            progress.textContent = `${line.done} of ${line.total} seeds${line.finished ? '' : '…'}`;
+            progress.textContent = `${line.done} of ${line.total} seeds${line.parameters ? ' and parameter sets' : ''}${line.finished ? '' : '…'}`;
             if (line.finished) {
               body.dataset.bandMs = (performance.now() - started).toFixed(0);
               const b = bands.newly_away;
@@ -387,6 +410,11 @@
     });
     bandBox.append(el('p', { class: 'note' }, 'Runs the edited scenario with many random seeds and shades where 90% of them fall (5–95%).'),
       el('div', { class: 'serve-row' }, el('label', {}, 'Seeds ', members), button, progress));
+    if (info.uncertainty) {
+      bandBox.append(el('div', { class: 'serve-row' }, el('label', { for: 'serve-band-parameters' }, varying,
+        ` include parameter uncertainty (from ${info.uncertainty.sweep})`)), uncertaintyNote);
+      describeUncertainty();
+    }
 
     const name = el('input', { type: 'text', value: `${config.name.replace(/\.ya?ml$/, '')}-what-if`, id: 'serve-save-name', pattern: '[A-Za-z0-9_-]+' });
     const saved = el('span', { id: 'serve-save-status' });

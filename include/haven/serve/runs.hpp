@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "haven/engine/recorder.hpp"
 #include "haven/engine/simulation.hpp"
 #include "haven/scenario/scenario.hpp"
+#include "haven/serve/session.hpp"
 
 namespace haven::serve {
 
@@ -38,6 +40,13 @@ struct RunResult {
 // Runs `scenario` to its end. Throws RunCancelled past `max_seconds` (or on `stop`), std::exception when the run
 // fails.
 RunResult run_in_memory(const Scenario& scenario, const RunRequest& request);
+
+// The parameter values of a band's members drawn from a sweep's ranges: a design of `members` points by the
+// sweep's method (Latin hypercube: each range cut into `members` strata, one value in each) from the sweep's seed,
+// so the same band gives the same values. Member k's overrides, located in the sweep file; parameters whose path is
+// in `held` (set by an edit) are left as the edit set them.
+std::vector<std::vector<Override>> uncertainty_overrides(const ParameterUncertainty& uncertainty, std::size_t members,
+                                                         const std::set<std::string>& held);
 
 // The page's headline series of one run, in people, one value per day.
 struct HeadlineSeries {

@@ -12,6 +12,7 @@
 
 #include "haven/scenario/load.hpp"
 #include "haven/scenario/scenario.hpp"
+#include "haven/sweep/sweep.hpp"
 #include "haven/util/diagnostics.hpp"
 
 namespace haven::serve {
@@ -26,10 +27,18 @@ struct Limits {
   std::size_t max_sessions = 64;  // the oldest idle session is dropped beyond this
 };
 
+// Parameter ranges a sweep file gives for a scenario (a Latin hypercube or random design): a band may draw its
+// members' parameter values from them as well as their seeds.
+struct ParameterUncertainty {
+  std::string sweep_name;  // the sweep file's name, e.g. idlib_sensitivity.yaml (never its path)
+  SweepSpec spec;
+};
+
 // A scenario the server was started with: its text and the name it goes by (never its path on disk).
 struct ScenarioSource {
   std::string name;  // the file's name, e.g. idlib_2019_2020.yaml
   std::string text;
+  std::optional<ParameterUncertainty> uncertainty;
 };
 
 // One edit as the page sends it. Kinds:
@@ -62,6 +71,9 @@ class Session {
   // The base (variant, no edits): the ghost the page compares with.
   [[nodiscard]] const Scenario& base() const noexcept { return base_; }
   [[nodiscard]] const std::string& source_name() const noexcept { return source_.name; }
+  [[nodiscard]] const ScenarioSource& source() const noexcept { return source_; }
+  // How the loader reads the scenario as it is now (the variant and every edit), for loads with more overrides.
+  [[nodiscard]] LoadOptions load_options() const { return options_for(edits_); }
   [[nodiscard]] const std::string& variant() const noexcept { return variant_; }
   [[nodiscard]] const std::vector<Edit>& edits() const noexcept { return edits_; }
   // Problems of the scenario or variant itself (the session cannot start when there are errors).
