@@ -95,11 +95,29 @@ def test_toggle_redraw_band_and_save(tmp_path):
         timings["server_run_ms"] = float(driver.execute_script("return document.body.dataset.lastRunMs"))
         timings["edit_to_answer_ms"] = float(driver.execute_script("return document.body.dataset.lastFetchMs"))
         timings["redraw_phases_ms"] = driver.execute_script("return document.body.dataset.phasesMs")
+        breakdown = []  # where each edit's time went, as the page and the server measured it
+
+        def note_breakdown():
+            d = driver.execute_script("return {...document.body.dataset}")
+            server = [float(v) for v in d["serverMs"].split(",")]
+            fetch = [float(v) for v in d["fetchPhasesMs"].split(",")]
+            page = [float(v) for v in d["phasesMs"].split(",")]
+            breakdown.append({
+                "edit_to_redraw": float(d["lastEditMs"]),
+                "server_checks": server[0], "server_run": server[1], "server_json": server[2],
+                "http_and_queue": round(fetch[0] - server[3], 1),  # waiting for the headers beyond the server's time
+                "receive_body": fetch[1], "json_parse": fetch[2], "answer_chars": int(d["answerChars"]),
+                "show_run": page[0], "panel": page[1],
+                "show_run_parts": d["showRunMs"],  # analysis, headline, main chart, labels, map
+            })
+
+        note_breakdown()
         # A few more edits for a steadier figure: Ariha's bombardment on again, then its strength changed.
         def edit(script):
             count = int(driver.execute_script("return document.body.dataset.editCount"))
             driver.execute_script(script)
             wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'")
+            note_breakdown()
             return float(driver.execute_script("return document.body.dataset.lastEditMs"))
 
         row = "document.querySelector('[data-event=b_idl_ariha] input[type=%s]')"
@@ -107,6 +125,7 @@ def test_toggle_redraw_band_and_save(tmp_path):
         for strength in [10, 30, 5]:
             edits.append(edit(f"const f = {row % 'number'}; f.value = {strength}; f.dispatchEvent(new Event('change'));"))
         timings["edit_to_redraw_ms_more"] = edits
+        timings["breakdown_ms"] = breakdown
 
         # Drag Ariha's bombardment by its handle on the map (a real pointer drag): the page sends the new centre,
         # the server checks and runs it, and the area and the handle are drawn where it was dropped.

@@ -472,6 +472,8 @@
         series('At border crossings', a.atBorder, colour.orange, [8, 4]),
         series('Gone back home', a.returnsCum, colour.green, [4, 2]),
       ];
+      // haven serve's ghost and band go in with the run's lines: one update, not two.
+      if (window.havenReport && window.havenReport.mainExtras) datasets.push(...window.havenReport.mainExtras(a.days));
       if (mainChart) {
         mainChart.data.datasets = datasets;
         mainChart.update('none');
@@ -769,8 +771,8 @@
   }
   // Names of the places that matter most, always shown.
   const labelLayer = L.layerGroup().addTo(map);
+  let labelledPlaces = '';
   function drawLabels() {
-    labelLayer.clearLayers();
     let ranked;
     if (data.preview) {
       ranked = nodes.map((n, i) => [i, n.residents + n.displaced]);
@@ -779,7 +781,13 @@
       ranked = run.node_index.map((node, col) => [node, Math.max(...run.displaced_present.map((r) => r[col]))]);
     }
     ranked.sort((x, y) => y[1] - x[1]);
-    for (const [i] of ranked.slice(0, 10)) {
+    // A new run (haven serve) usually names the same ten places: their labels stay as they are.
+    const top = ranked.slice(0, 10);
+    const places = top.map(([i]) => i).join(',');
+    if (places === labelledPlaces) return;
+    labelledPlaces = places;
+    labelLayer.clearLayers();
+    for (const [i] of top) {
       const el = L.tooltip({ permanent: true, direction: 'right', className: 'node-label', offset: [6, 0], interactive: false })
         .setLatLng([nodes[i].lat, nodes[i].lon]).setContent(nodes[i].name);
       labelLayer.addLayer(el);
@@ -811,15 +819,16 @@
   const slider = document.getElementById('day');
   const dayLabel = document.getElementById('day-label');
   slider.max = String(lastDay);
-  function showDay(day) {
+  // justUpdated: the charts were just redrawn with a new run's data, no need to draw them again.
+  function showDay(day, justUpdated) {
     currentDay = day;
     slider.value = String(day);
     dayLabel.textContent = longDate(day);
     document.getElementById('print-day').textContent = `The map shows ${longDate(day)}.`;
     document.getElementById('map-heading').textContent = `Map on ${longDate(day)}`;
     drawMap(day);
-    if (mainChart) mainChart.draw();
-    if (timelineChart) timelineChart.draw();
+    if (mainChart && !justUpdated) mainChart.draw();
+    if (timelineChart && !justUpdated) timelineChart.draw();
   }
   slider.addEventListener('input', () => showDay(Number(slider.value)));
   let timer = null;
@@ -890,18 +899,30 @@
   window.havenReport = {
     map, mainChart: () => mainChart,
     // Resolves true when the per-place charts are drawn too, false when a newer run took over first.
+    // Where the time goes is left in document.body.dataset.showRunMs (ms: analysis, headline, main chart, labels,
+    // map).
     showRun(run, network) {
+      const at = [performance.now()];
+      const mark = () => at.push(performance.now());
       runs[selected] = run;
       analyses[selected] = analyse(run);
-      network.nodes.forEach((n, i) => Object.assign(nodes[i], n));
-      network.corridors.forEach((c, i) => Object.assign(corridors[i], c));
+      if (network) {
+        network.nodes.forEach((n, i) => Object.assign(nodes[i], n));
+        network.corridors.forEach((c, i) => Object.assign(corridors[i], c));
+      }
+      mark();
       // What is in view first (headline, main chart, map), its charts updated in place; the per-place charts
       // below after that frame is drawn, one at a time when the browser is idle, dropped if a newer run came.
       const generation = ++showGeneration;
       headline();
+      mark();
       mainCharts(true);
+      mark();
       drawLabels();
-      showDay(currentDay);
+      mark();
+      showDay(currentDay, true);
+      mark();
+      document.body.dataset.showRunMs = at.slice(1).map((t, i) => (t - at[i]).toFixed(1)).join(',');
       const idle = window.requestIdleCallback || ((f) => setTimeout(() => f({ timeRemaining: () => 8 }), 0));
       return new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => {
         if (generation !== showGeneration) { resolve(false); return; }

@@ -46,14 +46,23 @@
     problems.append(el('ul', {}, ...messages.map((m) => el('li', {}, m))));
   }
 
+  // The answer, and where the time went (ms): waiting for the server's headers, receiving the body, parsing it.
   async function call(method, path, payload) {
+    const at = [performance.now()];
     const response = await fetch(path, {
       method, headers: payload ? { 'Content-Type': 'application/json' } : {},
       body: payload ? JSON.stringify(payload) : undefined,
     });
+    at.push(performance.now());
     let json = null;
-    try { json = await response.json(); } catch (e) { json = { error: `the server answered ${response.status}` }; }
-    return { status: response.status, json };
+    let text = '';
+    try {
+      text = await response.text();
+      at.push(performance.now());
+      json = JSON.parse(text);
+      at.push(performance.now());
+    } catch (e) { json = { error: `the server answered ${response.status}` }; }
+    return { status: response.status, json, ms: at.slice(1).map((t, i) => t - at[i]), chars: text.length };
   }
 
   // Draws the run the server sent, with the base run as a ghost and the last band, and times it.
@@ -62,13 +71,12 @@
     ghost = answer.ghost;
     const data = answer.data;
     const phases = [performance.now()];
-    const below = report.showRun(data.runs[0], { nodes: data.nodes, corridors: data.corridors });
-    phases.push(performance.now());
-    decorate();
+    // The ghost and band go into the main chart with the run (report.mainExtras): one chart update.
+    const below = report.showRun(data.runs[0], data.nodes ? { nodes: data.nodes, corridors: data.corridors } : null);
     phases.push(performance.now());
     fillPanel();
     phases.push(performance.now());
-    // Where the time went (ms): redrawing the report's parts in view, the ghost and band, the panel.
+    // Where the time went (ms): redrawing the report's parts in view (with the ghost and band), the panel.
     body.dataset.phasesMs = phases.slice(1).map((t, i) => (t - phases[i]).toFixed(1)).join(',');
     // The headline, map and main chart are drawn by the next frame; the per-place charts below follow.
     delete body.dataset.lastFullMs;
@@ -83,30 +91,36 @@
     });
   }
 
-  // The ghost of the base run and the band on the main chart.
-  function decorate() {
-    const chart = report.mainChart();
-    if (!chart) return;
-    chart.data.datasets = chart.data.datasets.filter((d) => !d.serveExtra);
-    const days = chart.data.datasets[0].data.map((p) => p.x);
+  // The ghost of the base run and the band on the main chart: the datasets the report adds to its own.
+  function mainExtras(days) {
+    const extra = [];
     const line = (label, values, colour) => ({
       label, data: values.map((v, t) => ({ x: days[t], y: v })), borderColor: colour, backgroundColor: colour,
       pointRadius: 0, borderWidth: 1.5, borderDash: [1, 3], serveExtra: true,
     });
-    if (ghost && info.edits.length) {
-      chart.data.datasets.push(line('Base run: newly displaced', ghost.newly_away, '#7fb2d6'));
-      chart.data.datasets.push(line('Base run: without shelter', ghost.unsheltered, '#e9a98a'));
+    if (ghost && info && info.edits.length) {
+      extra.push(line('Base run: newly displaced', ghost.newly_away, '#7fb2d6'));
+      extra.push(line('Base run: without shelter', ghost.unsheltered, '#e9a98a'));
     }
     if (bands) {
       // Edged in the band's colour: chance alone often moves these figures by well under 1%, a band thinner than a line.
       const band = (name, colour, label) => {
-        chart.data.datasets.push({ ...line(`${label}: 5–95%`, bands[name].p5, colour), fill: false, backgroundColor: colour, borderDash: [] });
-        chart.data.datasets.push({ ...line('', bands[name].p95, colour), fill: '-1', backgroundColor: colour, borderDash: [] });
+        extra.push({ ...line(`${label}: 5–95%`, bands[name].p5, colour), fill: false, backgroundColor: colour, borderDash: [] });
+        extra.push({ ...line('', bands[name].p95, colour), fill: '-1', backgroundColor: colour, borderDash: [] });
       };
       const of = `Band of ${bands.members} seeds${bandVaried ? ' and parameter values' : ''}`;
       band('newly_away', 'rgba(0,114,178,0.35)', `${of}, newly displaced`);
       band('unsheltered', 'rgba(213,94,0,0.35)', `${of}, without shelter`);
     }
+    return extra;
+  }
+  report.mainExtras = mainExtras;
+  // A band arrived (no new run): the main chart with its extras again.
+  function decorate() {
+    const chart = report.mainChart();
+    if (!chart) return;
+    chart.data.datasets = chart.data.datasets.filter((d) => !d.serveExtra);
+    chart.data.datasets.push(...mainExtras(chart.data.datasets[0].data.map((p) => p.x)));
     chart.options.plugins.legend.labels.filter = (item) => item.text !== '';
     chart.update('none');
   }
@@ -118,8 +132,12 @@
     const started = performance.now();
     status.textContent = 'Running…';
     try {
-      const { status: code, json } = await call('POST', `/api/sessions/${session}/edits`, payload);
+      const { status: code, json, ms, chars } = await call('POST', `/api/sessions/${session}/edits`, payload);
       body.dataset.lastFetchMs = (performance.now() - started).toFixed(1);  // the server's answer, parsed
+      // Waiting for the answer's headers / receiving its body / JSON.parse, and the server's own time in it.
+      body.dataset.fetchPhasesMs = ms.map((t) => t.toFixed(1)).join(',');
+      if (json.timing_ms) body.dataset.serverMs = [json.timing_ms.edit, json.timing_ms.run, json.timing_ms.json, json.timing_ms.total].map((t) => (t || 0).toFixed(1)).join(',');
+      body.dataset.answerChars = String(chars);
       if (code === 200) {
         bands = null;
         showProblems(null, []);
@@ -127,6 +145,7 @@
       } else {
         showProblems(target, json.diagnostics || [{ message: json.error }]);
         status.textContent = code === 503 ? json.error : 'The edit was not applied (see below).';
+        if (payload.kind === 'move_event') drawHandles(true);  // the handle goes back where the event still is
       }
     } catch (e) {
       status.textContent = `No answer from the server: ${e.message}`;
@@ -162,6 +181,10 @@
   const bandBox = section('serve-band', 'Band: many seeds', true);
   const saveBox = section('serve-save', 'Save and download', true);
 
+  let eventsTable = null;
+  let eventRows = new Map();  // event id -> { signature: its JSON, row }
+  let shownNetwork = '';
+  let parameterInputs = new Map();  // name -> function(value): the slider and its output set to value
   const keep = (box) => { const summary = box.querySelector('summary'); box.replaceChildren(summary); return box; };
 
   function fillPanel() {
@@ -179,11 +202,23 @@
     if (!info.edits.length) list.append(el('li', { class: 'note' }, 'none yet: the charts show the scenario as written'));
     editsBox.append(list, el('button', { id: 'serve-undo', type: 'button', disabled: !info.edits.length, onclick: () => simple('undo') }, 'Undo the last edit'));
 
-    // Events.
-    keep(eventsBox);
-    const table = el('div', { class: 'serve-events' });
+    // Events: only the rows whose event changed are built again (an edit changes one or two of ~60).
+    if (!eventsTable) {
+      keep(eventsBox);
+      eventsTable = el('div', { class: 'serve-events' });
+      eventsBox.append(eventsTable);
+    }
     const placeName = new Map(info.nodes.map((n) => [n.id, n.name]));
+    const rows = [];
+    const kept = new Map();
     for (const e of info.events) {
+      const signature = JSON.stringify(e);
+      const old = eventRows.get(e.id);
+      if (old && old.signature === signature) {
+        rows.push(old.row);
+        kept.set(e.id, old);
+        continue;
+      }
       const row = el('div', { 'data-event': e.id, class: e.enabled ? 'serve-event' : 'serve-event off' });
       const toggle = el('input', { type: 'checkbox', checked: e.enabled, 'aria-label': `${e.id} on` });
       toggle.addEventListener('change', () => edit({ kind: 'toggle_event', id: e.id, enabled: toggle.checked }, row.lastChild));
@@ -208,12 +243,18 @@
       }
       const where = e.node ? ` · ${placeName.get(e.node) || e.node}` : (e.lat !== undefined ? ` · ${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : '');
       row.append(el('label', { title: e.note }, toggle, ` ${words(e.kind)}${where} `, el('code', {}, e.id)), controls);
-      table.append(row);
+      rows.push(row);
+      kept.set(e.id, { signature, row });
     }
-    eventsBox.append(table);
+    eventRows = kept;
+    if (rows.length !== eventsTable.children.length || rows.some((row, i) => eventsTable.children[i] !== row)) {
+      eventsTable.replaceChildren(...rows);
+    }
     drawHandles();
 
-    fillNetwork();
+    // Roads and places, and the parameters' sliders: built again only when what they list changed.
+    const networkSignature = JSON.stringify([info.nodes, info.corridors]);
+    if (networkSignature !== shownNetwork) { shownNetwork = networkSignature; fillNetwork(); }
     fillParameters();
     describeUncertainty();
     body.dataset.serveReady = 'true';
@@ -224,17 +265,25 @@
   const handles = L.layerGroup().addTo(report.map);
   const daySlider = document.getElementById('day');
   const shownDay = () => Number(daySlider ? daySlider.value : 0);
-  function drawHandles() {
-    handles.clearLayers();
+  let shownHandles = '';
+  // force: draw them again even if nothing changed (a handle dropped where the server refused the point).
+  function drawHandles(force) {
     if (!info) return;
     const day = shownDay();
     const places = new Map(info.nodes.map((n) => [n.id, n]));
+    const wanted = [];
     for (const e of info.events) {
       if (!e.enabled || (e.kind !== 'bombardment' && e.kind !== 'ceasefire')) continue;
       if (e.start_day > day || (e.end_day !== undefined && day >= e.end_day)) continue;
       const place = e.node !== undefined ? places.get(e.node) : null;
       const at = e.lat !== undefined ? [e.lat, e.lon] : (place ? [place.lat, place.lon] : null);
-      if (!at) continue;
+      if (at) wanted.push({ e, at });
+    }
+    const signature = JSON.stringify(wanted.map(({ e, at }) => [e.id, e.kind, at]));
+    if (signature === shownHandles && force !== true) return;
+    shownHandles = signature;
+    handles.clearLayers();
+    for (const { e, at } of wanted) {
       const marker = L.marker(at, {
         draggable: true, autoPan: true, title: `${e.id}: drag to move its centre`, zIndexOffset: 1000,
         icon: L.divIcon({ className: `serve-handle serve-handle-${e.kind}`, iconSize: [16, 16] }),
@@ -248,7 +297,7 @@
       handles.addLayer(marker);
     }
   }
-  if (daySlider) daySlider.addEventListener('input', drawHandles);
+  if (daySlider) daySlider.addEventListener('input', () => drawHandles());
 
   function nodeSelect(id) {
     return el('select', { id }, ...info.nodes.map((n) => el('option', { value: n.id }, n.name)));
@@ -272,7 +321,13 @@
   }
 
   function fillParameters() {
+    const names = info.parameters.map((p) => p.name).join(',');
+    if (parameterInputs.size && [...parameterInputs.keys()].join(',') === names) {
+      for (const p of info.parameters) parameterInputs.get(p.name)(p.value);
+      return;
+    }
     keep(paramsBox);
+    parameterInputs = new Map();
     for (const p of info.parameters) {
       // Wide ranges on a logarithmic slider, so the defaults are not squeezed against one end.
       const log = p.minimum > 0 && p.maximum / p.minimum > 50;
@@ -283,6 +338,13 @@
       const shown = el('output', {}, `${Number(p.value.toPrecision(3))} ${p.units === '1' ? '' : p.units}`);
       slider.addEventListener('input', () => { shown.textContent = `${Number(fromSlider(Number(slider.value)).toPrecision(3))} ${p.units === '1' ? '' : p.units}`; });
       slider.addEventListener('change', () => edit({ kind: 'set', path: `parameters.${p.name}`, value: Number(fromSlider(Number(slider.value)).toPrecision(4)) }, shown));
+      let current = p.value;
+      parameterInputs.set(p.name, (value) => {
+        if (value === current) return;
+        current = value;
+        slider.value = toSlider(value);
+        shown.textContent = `${Number(value.toPrecision(3))} ${p.units === '1' ? '' : p.units}`;
+      });
       paramsBox.append(el('div', { class: 'serve-param', title: p.meaning }, el('label', { for: `serve-param-${p.name}` }, words(p.name)), slider, shown));
     }
   }
