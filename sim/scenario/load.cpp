@@ -1809,7 +1809,7 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
       } else if (options.variant.empty() && located_overrides.empty() && options.set_overrides.empty() &&
                  options.record_overrides.empty()) {
         result.resolved_yaml = text;  // nothing was edited: the file is the scenario as run (comments and all)
-      } else {
+      } else if (options.want_resolved_yaml) {
         YAML::Emitter emitter;
         emitter << doc;
         result.resolved_yaml = emitter.c_str();

@@ -202,7 +202,6 @@ Session::Session(const ScenarioSource& source, std::string variant, const Limits
   if (!loaded.scenario) return;
   base_ = *loaded.scenario;
   scenario_ = base_;
-  resolved_yaml_ = loaded.resolved_yaml;
   // Each event as flow YAML with its id written out, so the list can be rebuilt without some and with others.
   const YAML::Node doc = YAML::Load(loaded.resolved_yaml);
   const YAML::Node events = doc["events"];
@@ -298,11 +297,14 @@ LoadOptions Session::options_for(const std::vector<Edit>& edits) const {
 
 EditResult Session::reload(const std::vector<Edit>& edits) {
   EditResult result;
-  auto loaded = load_scenario_text(source_.text, source_.name, options_for(edits));
+  // The edited document is written out only when a scenario is saved (scenario_yaml): writing it costs as much as
+  // parsing the file, on every edit.
+  auto options = options_for(edits);
+  options.want_resolved_yaml = false;
+  auto loaded = load_scenario_text(source_.text, source_.name, options);
   result.diagnostics = loaded.diagnostics;
   if (!loaded.scenario) return result;
   scenario_ = std::move(*loaded.scenario);
-  resolved_yaml_ = std::move(loaded.resolved_yaml);
   edits_ = edits;
   result.applied = true;
   return result;
@@ -400,7 +402,9 @@ std::string Session::overlay_yaml() const {
 }
 
 std::string Session::scenario_yaml() const {
-  YAML::Node doc = YAML::Load(resolved_yaml_);
+  // The kept edits loaded when they were made; loaded again here with the edited document written out.
+  const auto loaded = load_scenario_text(source_.text, source_.name, options_for(edits_));
+  YAML::Node doc = YAML::Load(loaded.resolved_yaml);
   // The edited scenario stands alone: its variants were written for the scenario before the edits.
   if (doc.IsMap()) doc.remove("variants");
   YAML::Emitter emitter;

@@ -155,6 +155,19 @@ TEST_CASE("the resolved document records the variant and overrides") {
   CHECK(again.scenario->seed == 7);
 }
 
+TEST_CASE("a load may skip writing the edited document out (haven serve, on every edit)") {
+  LoadOptions options{.variant = "wide", .set_overrides = {"scenario.seed=7"}};
+  options.want_resolved_yaml = false;
+  auto quick = load_scenario_text(small, "small.yaml", options);
+  REQUIRE(quick.scenario);
+  CHECK(quick.resolved_yaml.empty());
+  CHECK(quick.scenario->seed == 7);
+  auto full = load_scenario_text(small, "small.yaml", {.variant = "wide", .set_overrides = {"scenario.seed=7"}});
+  REQUIRE(full.scenario);
+  CHECK(quick.scenario->events.size() == full.scenario->events.size());
+  CHECK(quick.diagnostics.all().size() == full.diagnostics.all().size());
+}
+
 TEST_CASE("the shipped example scenario is valid with all its variants") {
   auto result = load_scenario_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml", {.all_variants = true});
   std::ostringstream messages;

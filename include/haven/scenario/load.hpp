@@ -32,6 +32,10 @@ struct LoadOptions {
   // Where the tables a scenario names (`nodes: {csv: nodes.csv}`) are looked for: load_scenario_file sets the
   // scenario file's folder; empty = the current directory.
   std::filesystem::path table_directory;
+  // false: leave LoadResult::resolved_yaml empty when edits make it differ from the file. Emitting the whole edited
+  // document costs as much as parsing it, and haven serve, which loads again on every edit, needs it only when a
+  // scenario is saved.
+  bool want_resolved_yaml = true;
 };
 
 struct LoadResult {

@@ -108,7 +108,6 @@ class Session {
   std::vector<std::string> base_event_yaml_;  // each base event in flow YAML, with its id
   std::vector<std::string> base_event_ids_;
   Scenario scenario_;
-  std::string resolved_yaml_;
   std::vector<Edit> edits_;
 };
 
