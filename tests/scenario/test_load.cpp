@@ -155,7 +155,7 @@ TEST_CASE("the resolved document records the variant and overrides") {
   CHECK(again.scenario->seed == 7);
 }
 
-TEST_CASE("a load may skip writing the edited document out (haven serve, on every edit)") {
+TEST_CASE("a load may skip writing the edited document out (haven serve does on every edit)") {
   LoadOptions options{.variant = "wide", .set_overrides = {"scenario.seed=7"}};
   options.want_resolved_yaml = false;
   auto quick = load_scenario_text(small, "small.yaml", options);

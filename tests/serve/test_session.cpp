@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "haven/engine/recorder.hpp"
@@ -187,5 +189,51 @@ TEST_CASE("serve runs: a run past its time limit is cancelled between days") {
                           R"("events":[{"id":"strikes_south")"}) {
     CAPTURE(key);
     CHECK(data.find(key) != std::string::npos);
+  }
+}
+
+TEST_CASE("serve runs: a band's parameter values come from the sweep's ranges and are the same each time") {
+  ParameterUncertainty ranges;
+  ranges.sweep_name = "ranges.yaml";
+  ranges.spec.method = DesignMethod::lhs;
+  ranges.spec.seed = 2020;
+  SweepParameter kernel;
+  kernel.name = "threat_kernel_km";
+  kernel.path = "parameters.threat_kernel_km";
+  kernel.minimum = 0.5;
+  kernel.maximum = 2.0;
+  kernel.origin = {"/somewhere/on/the/server/ranges.yaml", 9, 5};
+  SweepParameter camp = kernel;
+  camp.name = camp.path = "nodes.northcamp.capacity";
+  camp.minimum = 100;
+  camp.maximum = 300;
+  camp.integer = true;
+  ranges.spec.parameters = {kernel, camp};
+
+  const auto members = uncertainty_overrides(ranges, 8, {});
+  REQUIRE(members.size() == 8);
+  const auto again = uncertainty_overrides(ranges, 8, {});  // from the sweep's seed: the same band twice
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    for (std::size_t j = 0; j < 2; ++j) CHECK(members[k][j].value == again[k][j].value);
+  }
+  std::set<int> strata;
+  for (const auto& member : members) {
+    REQUIRE(member.size() == 2);
+    CHECK(member[0].path == "parameters.threat_kernel_km");
+    const double value = std::stod(member[0].value);
+    CHECK(value >= 0.5);
+    CHECK(value <= 2.0);
+    strata.insert(std::min(7, static_cast<int>((value - 0.5) / 1.5 * 8)));
+    CHECK(member[1].value.find('.') == std::string::npos);  // an integer range gives whole numbers
+    // Located in the sweep file, named as the page knows it, not by its path on the server.
+    CHECK(member[0].origin.file == "ranges.yaml");
+    CHECK(member[0].origin.line == 9);
+  }
+  CHECK(strata.size() == 8);  // a Latin hypercube: one member in each eighth of the range
+
+  // A parameter the session's edits set is held: only the others vary.
+  for (const auto& member : uncertainty_overrides(ranges, 3, {"parameters.threat_kernel_km"})) {
+    REQUIRE(member.size() == 1);
+    CHECK(member[0].path == "nodes.northcamp.capacity");
   }
 }
