@@ -714,8 +714,9 @@ void Server::Impl::ensemble(const httplib::Request& req, httplib::Response& res)
             options.overrides.insert(options.overrides.end(), values.begin(), values.end());
             auto loaded = load_scenario_text(uncertain->source->text, uncertain->source->name, options);
             if (!loaded.scenario) {
-              const auto& first = loaded.diagnostics.all().front();
-              throw std::runtime_error(format_diagnostic(first));
+              const auto& problems = loaded.diagnostics.all();
+              throw std::runtime_error(problems.empty() ? "its scenario does not load"
+                                                        : format_diagnostic(problems.front()));
             }
             member = std::make_shared<const Scenario>(std::move(*loaded.scenario));
           }
