@@ -92,8 +92,15 @@ double capacity_multiplier(double agents, double capacity, const FleeSettings& s
 }
 
 double route_weight(double score, double route_length_km, double capacity_multiplier, const FleeSettings& s) {
-  const double weight =
-      (s.weight_softening + score) / std::pow(s.softening_km + route_length_km, s.distance_power) * capacity_multiplier;
+  return route_weight_of_factor(score, route_distance_factor(route_length_km, s), capacity_multiplier, s);
+}
+
+double route_distance_factor(double route_length_km, const FleeSettings& s) {
+  return std::pow(s.softening_km + route_length_km, s.distance_power);
+}
+
+double route_weight_of_factor(double score, double distance_factor, double capacity_multiplier, const FleeSettings& s) {
+  const double weight = (s.weight_softening + score) / distance_factor * capacity_multiplier;
   return s.weight_power == 1.0 ? weight : std::pow(weight, s.weight_power);
 }
 

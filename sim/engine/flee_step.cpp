@@ -37,6 +37,8 @@ FleeStep::FleeStep(const FleeWorld& world, const FleeSettings& settings, Draws d
   capacity_.resize(n);
   parties_.resize(n);
   choices_.resize(n);
+  settled_.resize(n);
+  score_.assign(n, 1.0);
   agents_.setZero(static_cast<Eigen::Index>(n));
   for (std::size_t i = 0; i < n; ++i) {
     const auto& location = world_.locations[i];
@@ -147,7 +149,11 @@ void FleeStep::spawn(int day) {
 
 void FleeStep::apply_closures(int day) {
   const auto d = static_cast<std::size_t>(day);
-  for (std::size_t l = 0; l < link_open_.size(); ++l) link_open_[l] = world_.link_closed[d][l] ? 0 : 1;
+  for (std::size_t l = 0; l < link_open_.size(); ++l) {
+    const char open = world_.link_closed[d][l] ? 0 : 1;
+    if (open != link_open_[l]) ++routes_version_;
+    link_open_[l] = open;
+  }
   for (std::size_t i = 0; i < states_.size(); ++i) {
     if (world_.locations[i].type != FleeLocationType::camp) continue;
     // Flee closes a camp by making it a town (Location.close_camp) and opens it by making it a camp again.
@@ -194,19 +200,22 @@ std::vector<FleeStep::Route> FleeStep::routes_from(NodeIndex origin) const {
     for (auto l : world_.links_from[at(origin)]) {
       if (link_open_[static_cast<std::size_t>(l)]) {
         const auto& link = world_.links[static_cast<std::size_t>(l)];
-        routes.push_back(Route{{link.to}, link.length_km});
+        routes.push_back(Route{{link.to}, link.length_km, l, flee_rules::route_distance_factor(link.length_km, s_)});
       }
     }
     return routes;
   }
   std::vector<NodeIndex> path{origin};
   add_routes(origin, path, 0.0, 1, routes);
+  for (auto& route : routes) {
+    route.first_link = open_link(origin, route.nodes.front());
+    route.distance_factor = flee_rules::route_distance_factor(route.length_km, s_);
+  }
   return routes;
 }
 
-void FleeStep::enter_link(NodeIndex location, NodeIndex next, Party&& party, Count count, std::vector<NodeIndex> rest,
-                          std::vector<Traveller>& out) {
-  const auto link = open_link(location, next);
+void FleeStep::enter_link(NodeIndex location, std::int32_t link, const Party& party, Count count,
+                          std::vector<NodeIndex> rest, std::vector<Traveller>& out) {
   Traveller t;
   t.count = count;
   t.link = link;
@@ -221,27 +230,30 @@ void FleeStep::enter_link(NodeIndex location, NodeIndex next, Party&& party, Cou
   out.push_back(std::move(t));
 }
 
-const FleeStep::Choice& FleeStep::choice_at(NodeIndex location, int day) {
+const FleeStep::Choice& FleeStep::choice_at(NodeIndex location) {
   auto& choice = choices_[at(location)];
   if (choice.generation == generation_) return choice;
   choice.generation = generation_;
-  choice.routes = routes_from(location);
-  choice.probabilities.assign(choice.routes.size(), 0.0);
-  choice.full_end.assign(choice.routes.size(), 0);
+  if (choice.routes_version != routes_version_) {
+    choice.routes_version = routes_version_;
+    choice.routes = routes_from(location);
+    choice.probabilities.resize(choice.routes.size());
+    choice.full_end.resize(choice.routes.size());
+  }
   for (std::size_t r = 0; r < choice.routes.size(); ++r) {
     const NodeIndex end = choice.routes[r].nodes.back();
     const double people = static_cast<double>(agents_[idx(end)]) / static_cast<double>(units_);
     choice.probabilities[r] =
-        flee_rules::route_weight(flee_rules::location_score(states_[at(end)], day, s_), choice.routes[r].length_km,
-                                 flee_rules::capacity_multiplier(people, capacity_[at(end)], s_), s_);
+        flee_rules::route_weight_of_factor(score_[at(end)], choice.routes[r].distance_factor,
+                                           flee_rules::capacity_multiplier(people, capacity_[at(end)], s_), s_);
     choice.full_end[r] = full_camp(end) ? 1 : 0;
   }
   flee_rules::normalise_route_weights(choice.probabilities, s_);
   return choice;
 }
 
-void FleeStep::decide(NodeIndex location, Party party, bool continuing, int day, RandomStream& move,
-                      RandomStream& route_stream, std::vector<Traveller>& out, std::vector<Party>& stay) {
+void FleeStep::decide(NodeIndex location, Party party, bool continuing, RandomStream& move, RandomStream& route_stream,
+                      std::vector<Traveller>& out, std::vector<Party>& stay) {
   const auto& state = states_[at(location)];
   const bool forced = continuing && flee_rules::forced_town_move(recent_value(party.recent), party.moved_km, s_);
   const double chance = flee_rules::move_chance(state, !party.route.empty(), forced, s_);
@@ -253,33 +265,32 @@ void FleeStep::decide(NodeIndex location, Party party, bool continuing, int day,
       // On a known route: on along it, unless its next link is closed or its end a camp near full (then the route
       // is forgotten and they stay: flee.py take_next_step).
       const NodeIndex next = party.route.front();
-      if (open_link(location, next) < 0 || full_camp(party.route.back())) {
+      const auto link = open_link(location, next);
+      if (link < 0 || full_camp(party.route.back())) {
         Party blocked = party;
         blocked.count = movers;
         blocked.route.clear();
         stay.push_back(std::move(blocked));
       } else {
         std::vector<NodeIndex> rest(party.route.begin() + 1, party.route.end());
-        Party movers_party = party;
-        enter_link(location, next, std::move(movers_party), movers, std::move(rest), out);
+        enter_link(location, link, party, movers, std::move(rest), out);
       }
     } else {
-      const Choice& choice = choice_at(location, day);
+      const Choice& choice = choice_at(location);
       const auto& routes = choice.routes;
       if (routes.empty()) {
         stayers.count += movers;
       } else {
-        std::vector<Count> split(routes.size());
-        draws_.multinomial(route_stream, movers, choice.probabilities, split);
+        split_.resize(routes.size());
+        draws_.multinomial(route_stream, movers, choice.probabilities, split_);
         for (std::size_t r = 0; r < routes.size(); ++r) {
-          if (split[r] == 0) continue;
+          if (split_[r] == 0) continue;
           if (choice.full_end[r]) {
-            stayers.count += split[r];  // chose a camp that is (nearly) full: they stay, route forgotten
+            stayers.count += split_[r];  // chose a camp that is (nearly) full: they stay, route forgotten
             continue;
           }
           std::vector<NodeIndex> rest(routes[r].nodes.begin() + 1, routes[r].nodes.end());
-          Party movers_party = party;
-          enter_link(location, routes[r].nodes.front(), std::move(movers_party), split[r], std::move(rest), out);
+          enter_link(location, routes[r].first_link, party, split_[r], std::move(rest), out);
         }
       }
     }
@@ -291,33 +302,34 @@ void FleeStep::merge(std::vector<Traveller>& travellers) {
   auto key = [](const Traveller& t) { return std::tie(t.link, t.progress_km, t.recent, t.walked, t.route); };
   std::sort(travellers.begin(), travellers.end(),
             [&](const Traveller& a, const Traveller& b) { return key(a) < key(b); });
-  std::vector<Traveller> merged;
-  for (auto& t : travellers) {
-    if (t.count == 0) continue;
-    if (!merged.empty() && key(merged.back()) == key(t)) {
-      merged.back().count += t.count;
+  // In place: the vector keeps its storage from day to day.
+  std::size_t kept = 0;
+  for (std::size_t k = 0; k < travellers.size(); ++k) {
+    if (travellers[k].count == 0) continue;
+    if (kept > 0 && key(travellers[kept - 1]) == key(travellers[k])) {
+      travellers[kept - 1].count += travellers[k].count;
     } else {
-      merged.push_back(std::move(t));
+      if (kept != k) travellers[kept] = std::move(travellers[k]);
+      ++kept;
     }
   }
-  travellers = std::move(merged);
+  travellers.resize(kept);
 }
 
 void FleeStep::merge(std::vector<Party>& parties) {
-  std::sort(parties.begin(), parties.end(), [](const Party& a, const Party& b) {
-    return std::tie(a.recent, a.walked, a.route) < std::tie(b.recent, b.walked, b.route);
-  });
-  std::vector<Party> merged;
-  for (auto& p : parties) {
-    if (p.count == 0) continue;
-    if (!merged.empty() && merged.back().recent == p.recent && merged.back().walked == p.walked &&
-        merged.back().route == p.route) {
-      merged.back().count += p.count;
+  auto key = [](const Party& p) { return std::tie(p.recent, p.walked, p.route); };
+  std::sort(parties.begin(), parties.end(), [&](const Party& a, const Party& b) { return key(a) < key(b); });
+  std::size_t kept = 0;
+  for (std::size_t k = 0; k < parties.size(); ++k) {
+    if (parties[k].count == 0) continue;
+    if (kept > 0 && key(parties[kept - 1]) == key(parties[k])) {
+      parties[kept - 1].count += parties[k].count;
     } else {
-      merged.push_back(std::move(p));
+      if (kept != k) parties[kept] = std::move(parties[k]);
+      ++kept;
     }
   }
-  parties = std::move(merged);
+  parties.resize(kept);
 }
 
 void FleeStep::step(int day) {
@@ -328,20 +340,24 @@ void FleeStep::step(int day) {
   update_conflicts(day);
   spawn(day);
   apply_closures(day);
+  // A location's score holds for the day: its type and conflict change only at the start of a day.
+  for (std::size_t i = 0; i < n; ++i) score_[i] = flee_rules::location_score(states_[i], day, s_);
 
   // Everyone at a location decides with the counts of the start of the day (Flee: agent by agent).
   auto move = draws_.stream(RandomPurpose::flee_move, 0, day);
   auto route = draws_.stream(RandomPurpose::flee_route, 0, day);
-  std::vector<Traveller> active;
-  std::vector<std::vector<Party>> settled(n);  // stopped after moving today: recent travel from today's distance
-  ++generation_;                               // route choices from the counts at the start of the phase
+  auto& active = active_;
+  active.clear();
+  ++generation_;  // route choices from the counts at the start of the phase
+  std::vector<Party> parties;
   for (std::size_t i = 0; i < n; ++i) {
-    std::vector<Party> parties = std::move(parties_[i]);
+    parties.swap(parties_[i]);
     parties_[i].clear();
     for (auto& party : parties) {
       party.moved_km = 0.0;
-      decide(static_cast<NodeIndex>(i), std::move(party), false, day, move, route, active, parties_[i]);
+      decide(static_cast<NodeIndex>(i), std::move(party), false, move, route, active, parties_[i]);
     }
+    parties.clear();
   }
   for (auto& t : travellers_) t.moved_km = 0.0;
   for (auto& t : travellers_) active.push_back(std::move(t));
@@ -349,8 +365,11 @@ void FleeStep::step(int day) {
 
   // Travel: a day's distance on the current link; whoever arrives with distance left decides again at once, and
   // the new link gets a full day's distance in its test, as in Flee's recursion (flee.py finish_travel).
+  auto& settled = settled_;  // stopped after moving today: recent travel from today's distance
+  for (auto& stopped : settled) stopped.clear();
+  auto& continuing = continuing_;
   for (int hop = 0; !active.empty(); ++hop) {
-    std::vector<std::pair<NodeIndex, Party>> continuing;
+    continuing.clear();
     for (auto& t : active) {
       const auto& link = world_.links[static_cast<std::size_t>(t.link)];
       const double speed = s_.start_on_foot && !t.walked ? s_.max_walk_speed_km_per_day : s_.max_move_speed_km_per_day;
@@ -380,7 +399,7 @@ void FleeStep::step(int day) {
     active.clear();
     ++generation_;  // and for those who go on, from the counts after this round's arrivals
     for (auto& [location, party] : continuing) {
-      decide(location, std::move(party), true, day, move, route, active, settled[at(location)]);
+      decide(location, std::move(party), true, move, route, active, settled[at(location)]);
     }
   }
 
@@ -393,6 +412,7 @@ void FleeStep::step(int day) {
       party.recent = recent_bin(flee_rules::updated_recent_travel(recent_value(party.recent), party.moved_km, s_));
       parties_[i].push_back(std::move(party));
     }
+    settled[i].clear();
     merge(parties_[i]);
   }
   for (auto& t : travellers_) {

@@ -92,25 +92,29 @@ class FleeStep {
   struct Route {
     std::vector<NodeIndex> nodes;  // after the origin
     double length_km = 0.0;
+    std::int32_t first_link = -1;  // the open link to nodes.front()
+    double distance_factor = 1.0;  // flee_rules::route_distance_factor of length_km
   };
 
-  // Where the people deciding at a location go: its routes and their probabilities, from the counts when the
-  // phase (or round) began, and whether each route ends at a camp too full to go to.
+  // Where the people deciding at a location go: its routes (from the network and the closures: rebuilt only when a
+  // link opens or closes) and their probabilities, from the counts when the phase (or round) began, and whether
+  // each route ends at a camp too full to go to.
   struct Choice {
     std::uint64_t generation = 0;
+    std::uint64_t routes_version = 0;
     std::vector<Route> routes;
     std::vector<double> probabilities;
     std::vector<char> full_end;
   };
-  const Choice& choice_at(NodeIndex location, int day);
+  const Choice& choice_at(NodeIndex location);
 
   void update_conflicts(int day);
   void spawn(int day);
   void apply_closures(int day);
   // Party members at `location` decide; movers become travellers in `out`, the others stay (into `stay`).
-  void decide(NodeIndex location, Party party, bool continuing, int day, RandomStream& move, RandomStream& route,
+  void decide(NodeIndex location, Party party, bool continuing, RandomStream& move, RandomStream& route,
               std::vector<Traveller>& out, std::vector<Party>& stay);
-  void enter_link(NodeIndex location, NodeIndex next, Party&& party, Count count, std::vector<NodeIndex> rest,
+  void enter_link(NodeIndex location, std::int32_t link, const Party& party, Count count, std::vector<NodeIndex> rest,
                   std::vector<Traveller>& out);
   [[nodiscard]] std::vector<Route> routes_from(NodeIndex origin) const;
   void add_routes(NodeIndex at_node, std::vector<NodeIndex>& path, double length_km, int step,
@@ -137,6 +141,13 @@ class FleeStep {
   int spawn_weight_day_ = 0;
   std::vector<Choice> choices_;
   std::uint64_t generation_ = 0;
+  std::uint64_t routes_version_ = 1;  // bumped when a link opens or closes: the routes must be rebuilt
+  std::vector<double> score_;         // each location's score today (flee_rules::location_score)
+  // Scratch space of the day loop, kept to spare allocations.
+  std::vector<Count> split_;
+  std::vector<Traveller> active_;
+  std::vector<std::pair<NodeIndex, Party>> continuing_;
+  std::vector<std::vector<Party>> settled_;
 };
 
 // Runs a scenario with `rules: flee`: the DayRecords, events and FinalRecord to the observers, the headline

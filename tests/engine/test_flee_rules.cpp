@@ -139,6 +139,15 @@ TEST_CASE("flee rules: scores and the capacity multiplier and route weights") {
   powered.weight_softening = 1.0;
   powered.weight_power = 2.0;  // ((1 + 1) / 42.86228)^2
   CHECK(flee_rules::route_weight(1.0, 100.0, 1.0, powered) == doctest::Approx(std::pow(2.0 / 42.86228, 2.0)));
+  // The engine computes the distance part once per network: the same weight, bit for bit.
+  for (const auto& settings : {s, powered}) {
+    for (const double km : {0.0, 37.5, 100.0, 811.3}) {
+      const double factor = flee_rules::route_distance_factor(km, settings);
+      CHECK(factor == doctest::Approx(std::pow(settings.softening_km + km, settings.distance_power)));
+      CHECK(flee_rules::route_weight_of_factor(0.25, factor, 0.7, settings) ==
+            flee_rules::route_weight(0.25, km, 0.7, settings));
+    }
+  }
 
   std::vector<double> weights{1.0, 3.0};
   flee_rules::normalise_route_weights(weights, s);

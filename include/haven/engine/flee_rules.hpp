@@ -86,6 +86,12 @@ namespace flee_rules {
 // ((weight_softening + score) / (softening + length)^distance_power x capacity multiplier)^weight_power.
 [[nodiscard]] double route_weight(double score, double route_length_km, double capacity_multiplier,
                                   const FleeSettings& s);
+// The same weight in two parts, so that the part that depends on the route alone is computed once per network:
+// route_distance_factor = (softening + length)^distance_power, and route_weight_of_factor gives route_weight's
+// value, bit for bit, from it.
+[[nodiscard]] double route_distance_factor(double route_length_km, const FleeSettings& s);
+[[nodiscard]] double route_weight_of_factor(double score, double distance_factor, double capacity_multiplier,
+                                            const FleeSettings& s);
 
 // A location's share of the day's new displaced people (spawning.refresh_spawn_weights): population x intensity x
 // decay for conflict zones, 0 elsewhere.
