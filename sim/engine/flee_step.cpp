@@ -14,6 +14,9 @@ namespace {
 constexpr double no_conflict = 1e-6;  // Flee's threshold in conflicts.csv
 // A day's hops are bounded: Flee stops with a RecursionError far earlier than this.
 constexpr int max_hops_per_day = 256;
+// Up to this many movers choose their routes person by person (one uniform each) rather than by a multinomial's
+// conditional binomials: the same distribution, and cheaper for the small parties most of a day's hops leave.
+constexpr Count few_movers = 16;
 // Recent travel is kept in steps of 1/recent_steps of a day's distance: finer only multiplies the groups of people.
 constexpr double recent_steps = 32.0;
 
@@ -249,6 +252,13 @@ const FleeStep::Choice& FleeStep::choice_at(NodeIndex location) {
     choice.full_end[r] = full_camp(end) ? 1 : 0;
   }
   flee_rules::normalise_route_weights(choice.probabilities, s_);
+  choice.cumulative.resize(choice.probabilities.size());
+  choice.last_positive = 0;
+  double sum = 0.0;
+  for (std::size_t r = 0; r < choice.probabilities.size(); ++r) {
+    choice.cumulative[r] = sum += choice.probabilities[r];
+    if (choice.probabilities[r] > 0.0) choice.last_positive = r;
+  }
   return choice;
 }
 
@@ -282,7 +292,18 @@ void FleeStep::decide(NodeIndex location, Party party, bool continuing, RandomSt
         stayers.count += movers;
       } else {
         split_.resize(routes.size());
-        draws_.multinomial(route_stream, movers, choice.probabilities, split_);
+        if (draws_.mode == Mode::stochastic && movers <= few_movers) {
+          // Person by person: one uniform each against the cumulative probabilities.
+          std::fill(split_.begin(), split_.end(), 0);
+          for (Count k = 0; k < movers; ++k) {
+            const double u = route_stream.uniform();
+            std::size_t r = 0;
+            while (r < choice.last_positive && u >= choice.cumulative[r]) ++r;
+            ++split_[r];
+          }
+        } else {
+          draws_.multinomial(route_stream, movers, choice.probabilities, split_);
+        }
         for (std::size_t r = 0; r < routes.size(); ++r) {
           if (split_[r] == 0) continue;
           if (choice.full_end[r]) {
@@ -317,19 +338,44 @@ void FleeStep::merge(std::vector<Traveller>& travellers) {
 }
 
 void FleeStep::merge(std::vector<Party>& parties) {
+  // Most parties have no route: they are summed by (recent, walked) in buckets, without a sort; the few with a
+  // route are sorted. The result is ordered by (recent, walked, route), an empty route first.
   auto key = [](const Party& p) { return std::tie(p.recent, p.walked, p.route); };
-  std::sort(parties.begin(), parties.end(), [&](const Party& a, const Party& b) { return key(a) < key(b); });
-  std::size_t kept = 0;
-  for (std::size_t k = 0; k < parties.size(); ++k) {
-    if (parties[k].count == 0) continue;
-    if (kept > 0 && key(parties[kept - 1]) == key(parties[k])) {
-      parties[kept - 1].count += parties[k].count;
-    } else {
-      if (kept != k) parties[kept] = std::move(parties[k]);
-      ++kept;
+  auto bucket_of = [](const Party& p) { return static_cast<std::size_t>(p.recent) * 2 + (p.walked ? 1 : 0); };
+  routed_.clear();
+  touched_buckets_.clear();
+  for (auto& p : parties) {
+    if (p.count == 0) continue;
+    if (!p.route.empty()) {
+      routed_.push_back(std::move(p));
+      continue;
     }
+    const auto b = bucket_of(p);
+    if (b >= bucket_people_.size()) bucket_people_.resize(b + 1, 0);
+    if (bucket_people_[b] == 0) touched_buckets_.push_back(b);
+    bucket_people_[b] += p.count;
   }
-  parties.resize(kept);
+  std::sort(touched_buckets_.begin(), touched_buckets_.end());
+  std::sort(routed_.begin(), routed_.end(), [&](const Party& a, const Party& b) { return key(a) < key(b); });
+  parties.clear();
+  auto add = [&](Party&& p) {
+    if (!parties.empty() && key(parties.back()) == key(p)) {
+      parties.back().count += p.count;
+    } else {
+      parties.push_back(std::move(p));
+    }
+  };
+  std::size_t r = 0;
+  for (const auto b : touched_buckets_) {
+    const auto recent = static_cast<std::uint16_t>(b / 2);
+    const bool walked = (b % 2) == 1;
+    for (; r < routed_.size() && std::tie(routed_[r].recent, routed_[r].walked) < std::tie(recent, walked); ++r) {
+      add(std::move(routed_[r]));
+    }
+    add(Party{bucket_people_[b], recent, walked, {}, 0.0});
+    bucket_people_[b] = 0;
+  }
+  for (; r < routed_.size(); ++r) add(std::move(routed_[r]));
 }
 
 void FleeStep::step(int day) {

@@ -104,6 +104,8 @@ class FleeStep {
     std::uint64_t routes_version = 0;
     std::vector<Route> routes;
     std::vector<double> probabilities;
+    std::vector<double> cumulative;  // of the probabilities
+    std::size_t last_positive = 0;   // the last route with a probability above 0
     std::vector<char> full_end;
   };
   const Choice& choice_at(NodeIndex location);
@@ -123,7 +125,7 @@ class FleeStep {
   [[nodiscard]] bool full_camp(NodeIndex location) const;
   [[nodiscard]] static double recent_value(std::uint16_t bin);
   [[nodiscard]] static std::uint16_t recent_bin(double recent);
-  static void merge(std::vector<Party>& parties);
+  void merge(std::vector<Party>& parties);
   static void merge(std::vector<Traveller>& travellers);
 
   const FleeWorld& world_;
@@ -148,6 +150,9 @@ class FleeStep {
   std::vector<Traveller> active_;
   std::vector<std::pair<NodeIndex, Party>> continuing_;
   std::vector<std::vector<Party>> settled_;
+  std::vector<Count> bucket_people_;  // merge(): people by (recent, walked)
+  std::vector<std::size_t> touched_buckets_;
+  std::vector<Party> routed_;
 };
 
 // Runs a scenario with `rules: flee`: the DayRecords, events and FinalRecord to the observers, the headline

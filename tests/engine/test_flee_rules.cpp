@@ -240,6 +240,27 @@ TEST_CASE("flee step: route choice follows the weights and a camp near capacity 
   CHECK(people(step.arrivals()[3]) == doctest::Approx(60.0 * town_weight / (camp_weight + town_weight)).epsilon(1e-6));
 }
 
+TEST_CASE("flee step: small parties in stochastic mode choose routes person by person with the route weights") {
+  // Ten people a day flee a conflict zone to two camps at 100 and 300 km: parties of at most 16 movers choose
+  // person by person (one uniform each); over 300 days their shares must be the weights' (4 standard deviations).
+  auto s = validation_settings();
+  s.insert_day0 = false;
+  s.camp_movechance = 0.0;
+  auto w = world(3, {{0, 1, 100.0}, {0, 2, 300.0}}, 300);
+  conflict(w, 0, 0, 1000.0);
+  camp(w, 1, 1e9);
+  camp(w, 2, 1e9);
+  for (int d = 0; d < 300; ++d) w.observed_total[static_cast<std::size_t>(d)] = 10.0 * (d + 1);
+  FleeStep step(w, s, Draws{11, 0, Mode::stochastic}, 1);
+  for (int d = 0; d < 300; ++d) step.step(d);
+  const double near = 1.0 / std::pow(150.0, 0.75), far = 1.0 / std::pow(350.0, 0.75);
+  const double share = near / (near + far);
+  const auto in_camps = static_cast<double>(step.agents()[1] + step.agents()[2]);
+  REQUIRE(in_camps == doctest::Approx(3000.0).epsilon(0.01));
+  const double sd = std::sqrt(share * (1.0 - share) / in_camps);
+  CHECK(static_cast<double>(step.agents()[1]) / in_camps == doctest::Approx(share).epsilon(4.0 * sd / share));
+}
+
 TEST_CASE("flee step: Flee's day-0 insertion takes the camp's first people off its capacity") {
   // With insert_day0, camp 1's 100 day-0 people leave it capacity 0: no limit, so both camps draw equally.
   auto s = validation_settings();
