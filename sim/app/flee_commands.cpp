@@ -18,11 +18,12 @@ FleeCommands::FleeCommands(CLI::App& app) {
   import_->add_option("folder", args_.folder, "Flee conflict folder (input_csv/, source_data/)")->required();
   import_
       ->add_option("--rules", args_.rules,
-                   "flee (Flee 3's rules with counts, docs/model.md) or haven (Haven's own rules)")
+                   "flee (Flee 3's rules with counts, docs/model.md; the default) or haven (Haven's own rules)")
       ->check(CLI::IsMember({"flee", "haven"}));
   import_
       ->add_option("--departures", args_.departures,
-                   "given (by the rise of UNHCR's camp total; the default) or predicted (by the model)")
+                   "given (by the rise of UNHCR's camp total; the default) or predicted (by the model; with --rules "
+                   "haven only)")
       ->check(CLI::IsMember({"given", "predicted"}));
   import_->add_option("--simsetting", args_.simsetting, "Flee's simsetting.yml (default: <folder>/simsetting.yml)")
       ->check(CLI::ExistingFile);
@@ -33,6 +34,13 @@ FleeCommands::FleeCommands(CLI::App& app) {
 
 std::optional<int> FleeCommands::dispatch(std::ostream& out, std::ostream& err) {
   if (!import_->parsed()) return std::nullopt;
+  if (args_.rules == "flee" && args_.departures == "predicted") {
+    err << "haven: error: --departures predicted needs --rules haven: Flee's rules are told how many people flee "
+           "each day (departures given by the camps' UNHCR series)\n"
+           "  hint: haven import-flee "
+        << args_.folder << " --rules haven --departures predicted\n";
+    return exit_bad_input;
+  }
   Diagnostics diagnostics;
   auto conflict = flee::read_flee_folder(args_.folder, diagnostics, args_.simsetting);
   if (!conflict) return print_diagnostics(diagnostics, err);

@@ -21,7 +21,7 @@ class FleeCommands {
   CLI::App* import_ = nullptr;
   struct {
     std::string folder;
-    std::string rules = "haven";
+    std::string rules = "flee";  // issue 12: Flee users get Flee's rules unless they ask for Haven's
     std::string departures = "given";
     std::string simsetting;
     std::string output;
@@ -29,8 +29,9 @@ class FleeCommands {
   } args_;
 };
 
-// load_scenario_file, except that a Flee conflict folder is imported in memory (haven rules, predicted
-// departures) and then loaded with `options` as if it were the scenario file.
+// load_scenario_file, except that a Flee conflict folder is imported in memory as `import-flee` with the defaults
+// would (Flee's rules, departures given by the camps' series) and then loaded with `options` as if it were the
+// scenario file.
 LoadResult load_scenario_or_flee_folder(const std::string& path, const LoadOptions& options);
 
 }  // namespace haven::app

@@ -85,7 +85,7 @@ TEST_CASE("Flee names become Haven ids and stay the nodes' names") {
                         {"A B", "", "X", 1, 2, "camp", std::nullopt, 50, {}}};
   conflict.routes = {{"A-B", "A B", 10, 0, {}}};
   conflict.conflicts = {{"A-B", {0, 2, 2}, {}}};
-  const auto imported = flee::import_conflict(conflict);
+  const auto imported = flee::import_conflict(conflict, {"haven", "given"});  // no camp series: Haven's rules
   CHECK(imported.yaml.find("{id: A_B, name: \"A-B\", kind: town") != std::string::npos);
   CHECK(imported.yaml.find("{id: A_B_2, name: \"A B\", kind: camp") != std::string::npos);
   // Two days of intensity 2 are one armed conflict of intensity 2.
@@ -114,7 +114,30 @@ TEST_CASE("haven run on a Flee folder equals import-flee then run") {
   CHECK(a.arrivals == b.arrivals);
   CHECK(a.cumulative_displaced == b.cumulative_displaced);
   CHECK(a.scenario_yaml == b.scenario_yaml);
+  CHECK(a.scenario_yaml.find("\nrules: flee") != std::string::npos);  // the import's default, in memory too
   fs::remove_all(dir);
+}
+
+TEST_CASE("import-flee defaults to Flee's rules with departures given by the camps' series") {
+  Diagnostics diagnostics;
+  const auto conflict = flee::read_flee_folder(good_folder, diagnostics);
+  REQUIRE(conflict.has_value());
+  const auto imported = flee::import_conflict(*conflict);
+  CHECK(imported.yaml.find("\nrules: flee") != std::string::npos);
+  CHECK(imported.yaml.find("departures: {mode: given, observation: unhcr_camps_summed}") != std::string::npos);
+  const auto loaded = load_scenario_text(imported.yaml, "good.yaml");
+  REQUIRE(loaded.scenario.has_value());
+  CHECK(loaded.scenario->rules == RuleSetKind::flee);
+  // Flee's rules are told how many flee: predicted departures need Haven's rules, and say so.
+  const auto predicted = run_cli({"import-flee", good_folder.string(), "--departures", "predicted", "-o", "-"});
+  CHECK(predicted.exit_code == 2);
+  CHECK(predicted.out.empty());
+  CHECK(predicted.err.find("--rules haven") != std::string::npos);
+  const auto haven =
+      run_cli({"import-flee", good_folder.string(), "--rules", "haven", "--departures", "predicted", "-o", "-"});
+  CHECK(haven.exit_code == 0);
+  CHECK(haven.out.find("departures: {mode: predicted, observation: unhcr_total}") != std::string::npos);
+  CHECK(haven.out.find("\nrules: flee") == std::string::npos);
 }
 
 namespace {
@@ -183,7 +206,7 @@ TEST_CASE("the importer maps every Flee feature of the good folder and can expre
   Diagnostics diagnostics;
   const auto conflict = flee::read_flee_folder(good_folder, diagnostics);
   REQUIRE(conflict.has_value());
-  const auto imported = flee::import_conflict(*conflict);
+  const auto imported = flee::import_conflict(*conflict, {"haven", "given"});
   CHECK(imported.unexpressed.empty());
   const auto has = [&](const std::string& text) {
     INFO(text);

@@ -99,9 +99,12 @@ std::optional<FleeConflict> read_flee_folder(const std::filesystem::path& folder
                                              const std::filesystem::path& simsetting = {});
 
 struct ImportOptions {
-  std::string rules = "haven";  // only Haven's rules exist today
+  // flee (the default, as issue 12 asks): Flee 3's rules (`rules: flee`), departures given by the camps' series
+  // summed as Flee's sum_from_camps; haven: Haven's own rules.
+  std::string rules = "flee";
   // given: by the rise of UNHCR's camp total (refugees.csv), placed over the armed conflicts; predicted: by the
-  // model's departure hazard. Given needs the folder's `total` series; without it departures are predicted.
+  // model's departure hazard (Haven's rules only: `import-flee` refuses it with Flee's). Given needs the folder's
+  // `total` series; without it departures are predicted.
   std::string departures = "given";
 };
 

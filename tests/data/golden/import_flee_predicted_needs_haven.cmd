@@ -1,0 +1,1 @@
+import-flee tests/data/flee/good --departures predicted
