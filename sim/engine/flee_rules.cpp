@@ -44,32 +44,6 @@ double conflict_decay(int days_since_conflict, const FleeSettings& s) {
   return s.spawn_decay[static_cast<std::size_t>(std::clamp(step, 0L, last))];
 }
 
-double base_move_chance(FleeLocationType type, const FleeSettings& s) {
-  switch (type) {
-    case FleeLocationType::conflict_zone:
-      return s.conflict_movechance;
-    case FleeLocationType::camp:
-      return s.camp_movechance;
-    case FleeLocationType::forwarding_hub:
-    case FleeLocationType::marker:
-      return 1.0;
-    case FleeLocationType::town:
-      break;
-  }
-  return s.default_movechance;
-}
-
-double move_chance(const FleeLocationState& location, bool on_route, bool forced_town_move, const FleeSettings& s) {
-  if (forced_town_move && location.type == FleeLocationType::town) return 1.0;
-  if (on_route) return 1.0;
-  double chance = base_move_chance(location.type, s);
-  if (s.movechance_pop_scale_factor != 0.0) {
-    const double size = std::max(location.population, location.capacity);
-    chance *= std::pow(size / s.movechance_pop_base, s.movechance_pop_scale_factor);
-  }
-  return std::clamp(chance, 0.0, 1.0);
-}
-
 double location_score(const FleeLocationState& location, int day, const FleeSettings& s) {
   double score = 1.0;
   if (location.foreign) score *= s.foreign_weight;
@@ -79,16 +53,6 @@ double location_score(const FleeLocationState& location, int day, const FleeSett
         std::pow(s.conflict_weight, conflict_decay(day - location.conflict_start_day, s) * location.conflict_intensity);
   }
   return score;
-}
-
-double capacity_multiplier(double agents, double capacity, const FleeSettings& s) {
-  const double scaled = capacity * s.capacity_scaling;
-  if (scaled < 1.0) return 1.0;  // Flee's -1: no limit (also a camp whose day-0 people used its capacity up)
-  if (std::isinf(scaled)) return 1.0;
-  if (agents <= s.capacity_buffer * scaled) return 1.0;
-  if (agents >= scaled) return 0.0;
-  const double residual = agents - s.capacity_buffer * scaled;
-  return std::clamp(1.0 - residual / (scaled * (1.0 - s.capacity_buffer)), 0.0, 1.0);
 }
 
 double route_weight(double score, double route_length_km, double capacity_multiplier, const FleeSettings& s) {
@@ -107,14 +71,6 @@ double route_weight_of_factor(double score, double distance_factor, double capac
 double spawn_weight(const FleeLocationState& location, int day, const FleeSettings& s) {
   if (location.conflict_intensity <= 0.0) return 0.0;
   return location.population * location.conflict_intensity * conflict_decay(day - location.conflict_start_day, s);
-}
-
-bool forced_town_move(double recent_travel, double moved_today_km, const FleeSettings& s) {
-  return s.avoid_short_stints && (recent_travel + moved_today_km / s.max_move_speed_km_per_day) / 2.0 < 0.5;
-}
-
-double updated_recent_travel(double recent_travel, double moved_today_km, const FleeSettings& s) {
-  return (recent_travel + moved_today_km / s.max_move_speed_km_per_day) / 2.0;
 }
 
 void normalise_route_weights(std::span<double> weights, const FleeSettings& s) {

@@ -219,18 +219,10 @@ std::vector<FleeStep::Route> FleeStep::routes_from(NodeIndex origin) const {
 
 void FleeStep::enter_link(NodeIndex location, std::int32_t link, const Party& party, Count count,
                           std::vector<NodeIndex> rest, std::vector<Traveller>& out) {
-  Traveller t;
-  t.count = count;
-  t.link = link;
-  t.progress_km = 0.0;
-  t.moved_km = party.moved_km;
-  t.recent = party.recent;
-  t.walked = party.walked;
-  t.route = std::move(rest);
   agents_[idx(location)] -= count;
   departures_[idx(location)] += count;
   link_inflow_[link] += count;
-  out.push_back(std::move(t));
+  out.push_back(Traveller{count, link, 0.0, party.moved_km, party.recent, party.walked, std::move(rest)});
 }
 
 const FleeStep::Choice& FleeStep::choice_at(NodeIndex location) {
@@ -268,8 +260,7 @@ void FleeStep::decide(NodeIndex location, Party party, bool continuing, RandomSt
   const bool forced = continuing && flee_rules::forced_town_move(recent_value(party.recent), party.moved_km, s_);
   const double chance = flee_rules::move_chance(state, !party.route.empty(), forced, s_);
   const Count movers = draws_.binomial(move, party.count, chance);
-  Party stayers = party;
-  stayers.count = party.count - movers;
+  Count staying = party.count - movers;
   if (movers > 0) {
     if (!party.route.empty()) {
       // On a known route: on along it, unless its next link is closed or its end a camp near full (then the route
@@ -289,7 +280,7 @@ void FleeStep::decide(NodeIndex location, Party party, bool continuing, RandomSt
       const Choice& choice = choice_at(location);
       const auto& routes = choice.routes;
       if (routes.empty()) {
-        stayers.count += movers;
+        staying += movers;
       } else {
         split_.resize(routes.size());
         if (draws_.mode == Mode::stochastic && movers <= few_movers) {
@@ -307,7 +298,7 @@ void FleeStep::decide(NodeIndex location, Party party, bool continuing, RandomSt
         for (std::size_t r = 0; r < routes.size(); ++r) {
           if (split_[r] == 0) continue;
           if (choice.full_end[r]) {
-            stayers.count += split_[r];  // chose a camp that is (nearly) full: they stay, route forgotten
+            staying += split_[r];  // chose a camp that is (nearly) full: they stay, route forgotten
             continue;
           }
           std::vector<NodeIndex> rest(routes[r].nodes.begin() + 1, routes[r].nodes.end());
@@ -316,7 +307,10 @@ void FleeStep::decide(NodeIndex location, Party party, bool continuing, RandomSt
       }
     }
   }
-  if (stayers.count > 0) stay.push_back(std::move(stayers));
+  if (staying > 0) {
+    party.count = staying;
+    stay.push_back(std::move(party));
+  }
 }
 
 void FleeStep::merge(std::vector<Traveller>& travellers) {

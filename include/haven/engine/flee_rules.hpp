@@ -8,7 +8,9 @@
 // travel distance per person) differs from Haven's, so the Flee rule set has its own day step and only shares the
 // run's DayRecord series with Haven's rules.
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -69,18 +71,48 @@ namespace flee_rules {
 [[nodiscard]] double conflict_decay(int days_since_conflict, const FleeSettings& s);
 
 // A location type's base move chance (flee.py Location.__init__).
-[[nodiscard]] double base_move_chance(FleeLocationType type, const FleeSettings& s);
+[[nodiscard]] inline double base_move_chance(FleeLocationType type, const FleeSettings& s) {
+  switch (type) {
+    case FleeLocationType::conflict_zone:
+      return s.conflict_movechance;
+    case FleeLocationType::camp:
+      return s.camp_movechance;
+    case FleeLocationType::forwarding_hub:
+    case FleeLocationType::marker:
+      return 1.0;
+    case FleeLocationType::town:
+      break;
+  }
+  return s.default_movechance;
+}
 
 // The chance that a person at `location` sets off today (moving.calculateMoveChance): 1 on a known route, 1 in a
 // town when forced on by avoid_short_stints, else the type's chance scaled by population.
-[[nodiscard]] double move_chance(const FleeLocationState& location, bool on_route, bool forced_town_move,
-                                 const FleeSettings& s);
+[[nodiscard]] inline double move_chance(const FleeLocationState& location, bool on_route, bool forced_town_move,
+                                        const FleeSettings& s) {
+  if (forced_town_move && location.type == FleeLocationType::town) return 1.0;
+  if (on_route) return 1.0;
+  double chance = base_move_chance(location.type, s);
+  if (s.movechance_pop_scale_factor != 0.0) {
+    const double size = std::max(location.population, location.capacity);
+    chance *= std::pow(size / s.movechance_pop_base, s.movechance_pop_scale_factor);
+  }
+  return std::clamp(chance, 0.0, 1.0);
+}
 
 // A location's attractiveness on `day` (scoring.updateLocationScore): foreign, camp and conflict multipliers.
 [[nodiscard]] double location_score(const FleeLocationState& location, int day, const FleeSettings& s);
 
 // 1 below capacity_buffer x scaled capacity, 0 at or above it, linear between (moving.getCapMultiplier).
-[[nodiscard]] double capacity_multiplier(double agents, double capacity, const FleeSettings& s);
+[[nodiscard]] inline double capacity_multiplier(double agents, double capacity, const FleeSettings& s) {
+  const double scaled = capacity * s.capacity_scaling;
+  if (scaled < 1.0) return 1.0;  // Flee's -1: no limit (also a camp whose day-0 people used its capacity up)
+  if (std::isinf(scaled)) return 1.0;
+  if (agents <= s.capacity_buffer * scaled) return 1.0;
+  if (agents >= scaled) return 0.0;
+  const double residual = agents - s.capacity_buffer * scaled;
+  return std::clamp(1.0 - residual / (scaled * (1.0 - s.capacity_buffer)), 0.0, 1.0);
+}
 
 // The weight of ending a route at a location of `score` after `route_length_km` (moving.calculateLinkWeight):
 // ((weight_softening + score) / (softening + length)^distance_power x capacity multiplier)^weight_power.
@@ -99,10 +131,14 @@ namespace flee_rules {
 
 // Whether a person who has just arrived somewhere is pushed on through a town the same day (flee.py finish_travel
 // with avoid_short_stints): (recent + moved today / max speed) / 2 < 0.5.
-[[nodiscard]] bool forced_town_move(double recent_travel, double moved_today_km, const FleeSettings& s);
+[[nodiscard]] inline bool forced_town_move(double recent_travel, double moved_today_km, const FleeSettings& s) {
+  return s.avoid_short_stints && (recent_travel + moved_today_km / s.max_move_speed_km_per_day) / 2.0 < 0.5;
+}
 
 // The recent travel distance at the end of a day (flee.py Ecosystem.evolve): (recent + moved today / max speed) / 2.
-[[nodiscard]] double updated_recent_travel(double recent_travel, double moved_today_km, const FleeSettings& s);
+[[nodiscard]] inline double updated_recent_travel(double recent_travel, double moved_today_km, const FleeSettings& s) {
+  return (recent_travel + moved_today_km / s.max_move_speed_km_per_day) / 2.0;
+}
 
 // Normalised route probabilities: weights over their sum, equal shares when all are 0 (moving.normalizeWeights),
 // after dropping the routes below max / pruning_threshold (moving.pruneRoutes). Writes into `weights`.
