@@ -13,6 +13,19 @@ namespace fs = std::filesystem;
 
 namespace haven::app {
 
+namespace {
+
+// Flee's rules are told how many flee: a folder without camp series cannot give them that.
+void refuse_flee_rules_without_series(const flee::FleeConflict& conflict, Diagnostics& diagnostics) {
+  diagnostics.error(
+      {(conflict.folder / "source_data" / "data_layout.csv").string(), 1, 1},
+      fmt::format("Flee's rules need the camps' UNHCR series to give their departures (Flee's sum_from_camps), and "
+                  "this file names none; import it with Haven's rules: haven import-flee {} --rules haven",
+                  conflict.folder.string()));
+}
+
+}  // namespace
+
 FleeCommands::FleeCommands(CLI::App& app) {
   import_ = app.add_subcommand("import-flee", "Write a Haven scenario from a Flee conflict folder (docs/flee.md)");
   import_->add_option("folder", args_.folder, "Flee conflict folder (input_csv/, source_data/)")->required();
@@ -45,6 +58,10 @@ std::optional<int> FleeCommands::dispatch(std::ostream& out, std::ostream& err) 
   auto conflict = flee::read_flee_folder(args_.folder, diagnostics, args_.simsetting);
   if (!conflict) return print_diagnostics(diagnostics, err);
   const auto imported = flee::import_conflict(*conflict, {args_.rules, args_.departures});
+  if (imported.flee_rules_without_departures) {
+    refuse_flee_rules_without_series(*conflict, diagnostics);
+    return print_diagnostics(diagnostics, err);
+  }
   const bool to_stdout = args_.output == "-";
   const fs::path output =
       args_.output.empty() ? fs::path("output") / (conflict->folder_name + ".yaml") : fs::path(args_.output);
@@ -91,7 +108,12 @@ LoadResult load_scenario_or_flee_folder(const std::string& path, const LoadOptio
   LoadResult result;
   auto conflict = flee::read_flee_folder(path, result.diagnostics);
   if (!conflict) return result;
-  return load_scenario_text(flee::import_conflict(*conflict).yaml, path + " (imported from Flee)", options);
+  const auto imported = flee::import_conflict(*conflict);
+  if (imported.flee_rules_without_departures) {
+    refuse_flee_rules_without_series(*conflict, result.diagnostics);
+    return result;
+  }
+  return load_scenario_text(imported.yaml, path + " (imported from Flee)", options);
 }
 
 }  // namespace haven::app

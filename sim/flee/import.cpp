@@ -311,6 +311,7 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
   // the Flee rule set is given that sum, day by day, each camp interpolated and truncated as Flee does.
   const bool flee_rules = options.rules == "flee";
   const bool camps_summed = flee_rules && !tables.empty() && !observed_camps.empty();
+  result.flee_rules_without_departures = flee_rules && !camps_summed;
   if (camps_summed) {
     std::vector<std::string> points;
     for (int day = 0; day < conflict.days; ++day) {

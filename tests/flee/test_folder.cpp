@@ -252,3 +252,21 @@ TEST_CASE("the importer maps every Flee feature of the good folder and can expre
   CHECK(decayed.find("  spawn_decay_1: 1.0\n  spawn_decay_2: 1.0\n  spawn_decay_3: 0.5\n  spawn_decay_4: 0.5\n  "
                      "spawn_decay_5: 0.5\n") != std::string::npos);
 }
+
+TEST_CASE("a folder without camp series cannot run Flee's rules: import, check and run say so and name --rules haven") {
+  const auto dir = variant_of_good("no_series", "source_data/data_layout.csv", "total,refugees.csv\n");
+  write_text(dir / "input_csv" / "registration_corrections.csv", "");
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"import-flee", dir.string(), "-o", "-"}, {"check", dir.string()}, {"run", dir.string(), "--no-output"}}) {
+    const auto result = run_cli(args);
+    INFO(args.front(), ": ", result.err);
+    CHECK(result.exit_code == 2);
+    CHECK(result.out.find("rules: flee") == std::string::npos);
+    CHECK(result.err.find("data_layout.csv:1:1: error: Flee's rules need the camps' UNHCR series") !=
+          std::string::npos);
+    CHECK(result.err.find("--rules haven") != std::string::npos);
+  }
+  const auto haven = run_cli({"import-flee", dir.string(), "--rules", "haven", "-o", "-"});
+  CHECK(haven.exit_code == 0);
+  fs::remove_all(dir);
+}

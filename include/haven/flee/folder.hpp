@@ -126,6 +126,9 @@ struct ImportResult {
   std::string yaml;  // a scenario in today's format, header comment included
   std::vector<Unexpressed> unexpressed;
   std::vector<std::string> notes;  // what was mapped how, for the command's report
+  // Flee's rules were asked for, but the folder has no camp series to give their departures (Flee's
+  // sum_from_camps): the scenario cannot run, and the callers say so instead of loading it.
+  bool flee_rules_without_departures = false;
 };
 
 // The Haven scenario for `conflict` (ids derived from Flee's names; names kept exactly).
