@@ -253,7 +253,8 @@ TEST_CASE("the importer maps every Flee feature of the good folder and can expre
                      "spawn_decay_5: 0.5\n") != std::string::npos);
 }
 
-TEST_CASE("a folder without camp series cannot run Flee's rules: import and check and run say so and name --rules haven") {
+TEST_CASE(
+    "a folder without camp series cannot run Flee's rules: import and check and run say so and name --rules haven") {
   const auto dir = variant_of_good("no_series", "source_data/data_layout.csv", "total,refugees.csv\n");
   write_text(dir / "input_csv" / "registration_corrections.csv", "");
   for (const auto& args : std::vector<std::vector<std::string>>{
