@@ -121,36 +121,73 @@ std::int64_t expected_binomial(std::int64_t n, double p) noexcept {
 }
 
 void expected_multinomial(std::int64_t n, std::span<const double> weights, std::span<std::int64_t> out) {
-  require_finite(weights);
+  // One pass checks the weights and sums them (this runs for every pooled cohort that settles or merges).
   double total = 0.0;
-  for (double w : weights) total += std::max(w, 0.0);
+  bool finite = true;
+  for (double w : weights) {
+    finite = finite && std::isfinite(w);
+    total += std::max(w, 0.0);
+  }
+  if (!finite) throw std::invalid_argument("multinomial split with a non-finite weight");
   if (weights.empty()) return;
   if (total <= 0.0 || !std::isfinite(total)) {
     std::fill(out.begin(), out.end(), 0);
     out[0] = n;
     return;
   }
+  if (n == 1) {
+    // One unit (most pooled cohorts' splits): it goes to the largest share, the first of equals. That is what the
+    // general case gives: every share is below 1 and ranked as its remainder, or one share rounds to 1 and, the
+    // shares summing to 1, it is the only one and the largest.
+    std::size_t best = 0;
+    double best_share = -1.0;
+    for (std::size_t k = 0; k < weights.size(); ++k) {
+      const double share = std::max(weights[k], 0.0) / total;
+      if (share > best_share) {
+        best_share = share;
+        best = k;
+      }
+    }
+    std::fill(out.begin(), out.end(), 0);
+    out[best] = 1;
+    return;
+  }
   std::int64_t assigned = 0;
-  // Remainders ranked largest first; ties by index keep it deterministic. Scratch space per thread: this runs for
-  // every pooled cohort that settles.
+  // Remainders ranked largest first; ties by index keep it deterministic. Scratch space per thread.
   thread_local std::vector<std::pair<double, std::size_t>> remainders;
   remainders.resize(weights.size());
   for (std::size_t k = 0; k < weights.size(); ++k) {
     const double exact = static_cast<double>(n) * (std::max(weights[k], 0.0) / total);
-    out[k] = static_cast<std::int64_t>(std::floor(exact));
+    const double whole = std::floor(exact);
+    out[k] = static_cast<std::int64_t>(whole);
     assigned += out[k];
-    remainders[k] = {exact - std::floor(exact), k};
+    remainders[k] = {exact - whole, k};
   }
   const auto larger = [](const auto& a, const auto& b) {
     return a.first > b.first || (a.first == b.first && a.second < b.second);
   };
   const std::int64_t left = n - assigned;
   if (left >= 0 && static_cast<std::size_t>(left) <= remainders.size()) {
-    // The usual case: one unit each to the `left` largest remainders, which a partial selection finds (the
-    // ranking is a strict order, so the set is the one a full sort would give).
-    const auto top = remainders.begin() + static_cast<std::ptrdiff_t>(left);
-    if (top != remainders.end()) std::nth_element(remainders.begin(), top, remainders.end(), larger);
-    for (auto it = remainders.begin(); it != top; ++it) ++out[it->second];
+    // The usual case: one unit each to the `left` largest remainders. The ranking is a strict order, so the set
+    // is the one a full sort would give, however it is found: by scans when it is a few (most splits of a few
+    // people), else by a partial selection.
+    const auto extra = static_cast<std::size_t>(left);
+    if (extra == remainders.size()) {
+      for (const auto& r : remainders) ++out[r.second];
+    } else if (extra <= 4) {
+      for (std::size_t picked = 0; picked < extra; ++picked) {
+        std::size_t best = picked;
+        for (std::size_t k = picked + 1; k < remainders.size(); ++k) {
+          if (larger(remainders[k], remainders[best])) best = k;
+        }
+        std::swap(remainders[picked], remainders[best]);
+        ++out[remainders[picked].second];
+      }
+    } else {
+      const auto top = remainders.begin() + static_cast<std::ptrdiff_t>(extra);
+      std::nth_element(remainders.begin(), top, remainders.end(), larger);
+      for (auto it = remainders.begin(); it != top; ++it) ++out[it->second];
+    }
     return;
   }
   std::sort(remainders.begin(), remainders.end(), larger);

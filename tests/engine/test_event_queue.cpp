@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "haven/engine/event_queue.hpp"
 
@@ -62,4 +65,32 @@ TEST_CASE("a large random workload comes out sorted") {
     ++count;
   }
   CHECK(count == 20000);
+}
+
+TEST_CASE("events pushed while the queue runs come out in order with the day's sorted ones") {
+  // The day's events come from a sorted bucket, those pushed meanwhile for the same day from a heap: pop() must
+  // interleave them exactly by (time, priority, insertion order), as the engine's arrivals need.
+  EventQueue<int> queue;
+  std::vector<std::tuple<double, int, EventId>> expected;
+  std::uint64_t x = 0x9E3779B97F4A7C15ull;
+  auto next = [&] { return x ^= x << 13, x ^= x >> 7, x ^= x << 17; };
+  for (int i = 0; i < 3000; ++i) {
+    const double time = static_cast<double>(next() % 400) / 8.0;
+    const int priority = static_cast<int>(next() % 3);
+    expected.emplace_back(time, priority, queue.push(time, priority, i));
+  }
+  std::vector<std::tuple<double, int, EventId>> popped;
+  while (auto e = queue.pop()) {
+    popped.emplace_back(e->time, e->priority, e->id);
+    if (popped.size() < 6000 && next() % 2 == 0) {
+      // Later today (often tied with an event already in the day's run), or a later day.
+      const bool same_time = next() % 3 == 0;
+      const double time = same_time ? e->time : e->time + static_cast<double>(1 + next() % 20) / 8.0;
+      // Never before the event just popped: the queue hands out events in order, it does not go back.
+      const int priority = same_time ? e->priority + static_cast<int>(next() % 2) : static_cast<int>(next() % 3);
+      expected.emplace_back(time, priority, queue.push(time, priority, 0));
+    }
+  }
+  std::sort(expected.begin(), expected.end());
+  CHECK(popped == expected);
 }

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <boost/random/binomial_distribution.hpp>
 #include <cmath>
 #include <numeric>
@@ -113,6 +114,51 @@ TEST_CASE("expected-mode draws are exact in sum and round to the nearest unit") 
   CHECK(out[2] == 750'000'000'000);
   expected_multinomial(7, std::vector<double>{0, 0}, std::span(out).first(2));
   CHECK(out[0] + out[1] == 7);
+}
+
+namespace {
+// The largest-remainder split as first written (a full ranking of the remainders): what expected_multinomial's
+// faster selections must reproduce unit for unit.
+std::vector<std::int64_t> reference_split(std::int64_t n, const std::vector<double>& weights) {
+  double total = 0.0;
+  for (double w : weights) total += std::max(w, 0.0);
+  std::vector<std::int64_t> out(weights.size(), 0);
+  std::vector<std::pair<double, std::size_t>> remainders;
+  std::int64_t assigned = 0;
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    const double exact = static_cast<double>(n) * (std::max(weights[k], 0.0) / total);
+    out[k] = static_cast<std::int64_t>(std::floor(exact));
+    assigned += out[k];
+    remainders.emplace_back(exact - std::floor(exact), k);
+  }
+  std::sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  });
+  for (std::size_t k = 0; assigned < n; ++k, ++assigned) ++out[remainders[k].second];
+  return out;
+}
+}  // namespace
+
+TEST_CASE("expected-mode splits of one or a few units give what a full ranking of the remainders gives") {
+  // One unit, a few, and many, over small and large sets of weights with ties, zeros and negatives: the fast
+  // paths (one unit: the largest share; a few: scans; many: a partial selection) must agree with the ranking.
+  std::uint64_t x = 0x2545F4914F6CDD1Dull;
+  auto next = [&] { return x ^= x << 13, x ^= x >> 7, x ^= x << 17; };
+  for (int trial = 0; trial < 4000; ++trial) {
+    const std::size_t size = 1 + next() % (trial % 2 == 0 ? 6 : 40);
+    std::vector<double> weights(size);
+    for (auto& w : weights) {
+      const auto kind = next() % 8;
+      w = kind == 0 ? 0.0 : kind == 1 ? -1.0 : kind == 2 ? 0.25 : static_cast<double>(next() % 1000) / 7.0;
+    }
+    if (std::none_of(weights.begin(), weights.end(), [](double w) { return w > 0.0; })) weights[0] = 1.0;
+    const std::int64_t n = trial % 3 == 0   ? 1
+                           : trial % 3 == 1 ? 1 + static_cast<std::int64_t>(next() % 6)
+                                            : static_cast<std::int64_t>(next() % 100'000);
+    std::vector<std::int64_t> out(size);
+    expected_multinomial(n, weights, out);
+    REQUIRE(out == reference_split(n, weights));
+  }
 }
 
 TEST_CASE("sample_binomial draws exactly what Boost's binomial_distribution draws from the same stream") {
