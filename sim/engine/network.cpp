@@ -1,6 +1,7 @@
 #include "haven/engine/network.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <queue>
@@ -237,13 +238,21 @@ RoutePtr RoadNetwork::spell_out(const CandidateList& list, NodeIndex origin, std
 
 RoutePtr RoadNetwork::candidate_route(NodeIndex origin, std::size_t k) const {
   const CacheEntry& entry = cache_[static_cast<std::size_t>(origin)];
-  constexpr std::size_t max_remembered_routes = 1u << 18;
-  if (candidate_routes_.size() >= max_remembered_routes) candidate_routes_.clear();
+  if (candidate_routes_.empty()) {
+    // A direct-mapped table (a slot per key, the newest route wins): a lookup is a multiply and a compare, where a
+    // hash map's was most of the cost of a flow's route. Sized to the network, at most 2^18 slots as before.
+    constexpr std::size_t max_remembered_routes = 1u << 18;
+    const std::size_t wanted = std::min(max_remembered_routes, std::max<std::size_t>(1024, node_count() * 64));
+    candidate_routes_.resize(std::bit_ceil(wanted));
+    candidate_route_shift_ = 64 - std::countr_zero(candidate_routes_.size());
+  }
   const auto key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(origin)) << 32) | k;
-  auto& remembered = candidate_routes_[key];
-  if (remembered.second && remembered.first == entry.list.generation) return remembered.second;
+  auto& remembered = candidate_routes_[(key * 0x9E3779B97F4A7C15ull) >> candidate_route_shift_];
+  if (remembered.route && remembered.key == key && remembered.generation == entry.list.generation) {
+    return remembered.route;
+  }
   RoutePtr route = spell_out(entry.list, origin, k);
-  remembered = {entry.list.generation, route};
+  remembered = {key, entry.list.generation, route};
   return route;
 }
 

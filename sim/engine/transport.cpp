@@ -76,9 +76,32 @@ void append_people(OriginMix& out, const Cohort& cohort) {
     out.insert(out.end(), cohort.mix->begin(), cohort.mix->end());
     return;
   }
+  const auto& mix = *cohort.mix;
+  if (cohort.count == 1) {
+    // One person (most pooled movers' cohorts): expected_multinomial's one-unit case, the largest share other than
+    // the destination's, the first of equals, without copying the shares. Anything unusual goes the general way.
+    double total = 0.0;
+    bool finite = true;
+    for (const auto& [home, share] : mix) {
+      finite = finite && std::isfinite(share);
+      total += home == cohort.destination ? 0.0 : std::max(share, 0.0);
+    }
+    if (finite && total > 0.0 && std::isfinite(total)) {
+      std::size_t best = 0;
+      double best_share = -1.0;
+      for (std::size_t k = 0; k < mix.size(); ++k) {
+        const double share = (mix[k].first == cohort.destination ? 0.0 : std::max(mix[k].second, 0.0)) / total;
+        if (share > best_share) {
+          best_share = share;
+          best = k;
+        }
+      }
+      out.emplace_back(mix[best].first, 1.0);
+      return;
+    }
+  }
   thread_local std::vector<double> shares;
   thread_local std::vector<Count> parts;
-  const auto& mix = *cohort.mix;
   shares.resize(mix.size());
   parts.resize(mix.size());
   for (std::size_t k = 0; k < mix.size(); ++k) shares[k] = mix[k].first == cohort.destination ? 0.0 : mix[k].second;
@@ -115,6 +138,7 @@ void split_exactly(Count n, const std::vector<Count>& weights, std::vector<Count
 // Gives `cohort` a mix of its own, in people.
 void own_people_mix(Cohort& cohort) {
   auto mix = std::make_shared<OriginMix>();
+  mix->reserve(16);  // merges usually follow: fewer reallocations as they append
   append_people(*mix, cohort);
   cohort.mix_compacted = static_cast<std::uint32_t>(mix->size());
   cohort.mix = std::move(mix);

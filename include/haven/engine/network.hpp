@@ -145,8 +145,15 @@ class RoadNetwork {
   // route() results by (from, to), valid for network version routes_version_; bounded in size.
   mutable std::unordered_map<std::uint64_t, RoutePtr> routes_;
   mutable std::uint64_t routes_version_ = 0;
-  // candidate_route() results by (origin, k), with the generation of the origin's list they were spelt out from.
-  mutable std::unordered_map<std::uint64_t, std::pair<std::uint32_t, RoutePtr>> candidate_routes_;
+  // candidate_route() results by (origin, k), with the generation of the origin's list they were spelt out from:
+  // a direct-mapped table, slot (key * golden ratio) >> shift; sized on first use.
+  struct RememberedRoute {
+    std::uint64_t key = 0;
+    std::uint32_t generation = 0;
+    RoutePtr route;
+  };
+  mutable std::vector<RememberedRoute> candidate_routes_;
+  mutable int candidate_route_shift_ = 64;
 };
 
 // Corridor speed: explicit, or the kind's default parameter.
