@@ -21,6 +21,11 @@ PopulationLedger::PopulationLedger(const Scenario& scenario, Count units_per_per
     }
     initial_total_ += residents_.row(idx(i)).sum() + displaced_.row(idx(i)).sum();
   }
+  if (n <= od_dense_max_nodes) {
+    od_nodes_ = n;
+    od_dense_.assign(n * n, 0);
+    od_present_.assign(n * n, 0);
+  }
   left_home_by_node_.assign(n, 0);
   displaced_arrivals_by_node_.assign(n, 0);
   zero_daily();
@@ -98,11 +103,27 @@ void PopulationLedger::settle_part(NodeIndex node, GroupIndex group, NodeIndex o
   } else {
     it->count += count;
   }
-  if (origin != no_node) od_[od_key(origin, node)] += count;
+  if (origin == no_node) return;
+  if (od_nodes_ > 0) {
+    const auto cell = at(origin) * od_nodes_ + i;
+    od_dense_[cell] += count;
+    od_present_[cell] = 1;
+  } else {
+    od_[od_key(origin, node)] += count;
+  }
 }
 
 std::vector<OriginDestination> PopulationLedger::origin_destination() const {
   std::vector<OriginDestination> totals;
+  if (od_nodes_ > 0) {
+    // Already in origin then destination order.
+    for (std::size_t cell = 0; cell < od_dense_.size(); ++cell) {
+      if (!od_present_[cell]) continue;
+      totals.push_back(
+          {static_cast<NodeIndex>(cell / od_nodes_), static_cast<NodeIndex>(cell % od_nodes_), od_dense_[cell]});
+    }
+    return totals;
+  }
   totals.reserve(od_.size());
   for (const auto& [key, count] : od_) {
     totals.push_back({static_cast<NodeIndex>(key >> 32), static_cast<NodeIndex>(key & 0xffffffffu), count});

@@ -86,7 +86,13 @@ class PopulationLedger {
   Count returned_ = 0;
   std::vector<Count> left_home_by_node_;
   std::vector<Count> displaced_arrivals_by_node_;
-  // Origin-destination totals keyed by od_key(): a hash map (every settlement adds to it), sorted at the end.
+  // Origin-destination totals (every settlement adds to one): on networks of up to od_dense_max_nodes nodes a
+  // dense origin x destination table, with a flag for the pairs ever added to; on larger ones a hash map keyed
+  // by od_key(). Either is sorted by origin then destination at the end.
+  static constexpr std::size_t od_dense_max_nodes = 512;
+  std::size_t od_nodes_ = 0;  // the dense table's side (0: the hash map is used)
+  std::vector<Count> od_dense_;
+  std::vector<std::uint8_t> od_present_;
   std::unordered_map<std::uint64_t, Count> od_;
 };
 
