@@ -57,14 +57,11 @@ const char* describe(nlopt_result result) {
 }
 
 struct Problem {
-  const std::filesystem::path& scenario;
-  const LoadOptions& base;
   const std::vector<CalibrationParameter>& parameters;
   const CalibrationOptions& options;
+  const std::function<double(const std::vector<double>&)>& error_at;
   CalibrationResult& result;
   std::exception_ptr failure;
-  std::size_t points = 0;
-  std::vector<SkippedPoint> skipped;
   // Points already run, on [0, 1] per parameter: NLopt asks again for its start (rescaled, so not bit for bit).
   std::vector<std::pair<std::vector<double>, double>> evaluated;
 
@@ -85,37 +82,6 @@ struct Problem {
       v[j] = parameters[j].lower + u * (parameters[j].upper - parameters[j].lower);
     }
     return v;
-  }
-
-  LoadOptions load_options(const std::vector<double>& v) const {
-    LoadOptions load = base;
-    for (std::size_t j = 0; j < parameters.size(); ++j) {
-      load.overrides.push_back({parameters[j].path,
-                                fmt::format("{}", v[j]),
-                                {fmt::format("command line (--param {})", parameters[j].name), 0, 0}});
-    }
-    return load;
-  }
-
-  double error_at(const std::vector<double>& v) {
-    auto loaded = load_scenario_file(scenario, load_options(v));
-    if (!loaded.scenario) throw InputError(loaded.diagnostics);
-    const Scenario& s = *loaded.scenario;
-    RunConfig config;
-    config.seed = options.seed.value_or(s.seed);
-    config.mode = options.mode;
-    const auto probes = run_ensemble(s, config, options.mode == Mode::expected ? 1 : options.runs, options.threads);
-    std::vector<const SimulatedSeries*> members;
-    for (const auto& probe : probes) members.push_back(probe.get());
-    const ValidationReport report = validate(s, members, options.window);
-    points = report.rows.size();
-    skipped = report.skipped;
-    if (report.rows.empty()) throw std::runtime_error("no observation point could be compared (check --from/--to)");
-    // The weights say how much each point counts, as in `haven validate --max-error`.
-    if (std::isnan(report.weighted_mean_abs_relative_error)) {
-      throw std::runtime_error("every observation point compared has weight 0: there is nothing to fit");
-    }
-    return report.weighted_mean_abs_relative_error;
   }
 };
 
@@ -226,44 +192,30 @@ void check_fitted_values_free(const std::vector<CalibrationParameter>& parameter
   if (conflicts.has_errors()) throw InputError(conflicts);
 }
 
-CalibrationResult calibrate(const std::filesystem::path& scenario, const LoadOptions& base,
-                            const std::vector<CalibrationParameter>& parameters, const CalibrationOptions& options) {
-  if (parameters.empty()) throw std::invalid_argument("calibrate: no parameters to fit");
-  check_fitted_values_free(parameters, base);
-  auto loaded = load_scenario_file(scenario, base);
-  if (!loaded.scenario) throw InputError(loaded.diagnostics);
-  if (loaded.scenario->observations.empty()) {
-    Diagnostics diagnostics;
-    diagnostics.error({scenario.string(), 0, 0}, "the scenario has no observations to calibrate against");
-    throw InputError(diagnostics);
-  }
-  CalibrationResult result;
-  Problem problem{scenario, base, parameters, options, result, nullptr, 0};
-  // Both ends of every range must make a valid scenario (a located error now beats a failure mid-search).
+std::vector<Override> calibration_overrides(const std::vector<CalibrationParameter>& parameters,
+                                            const std::vector<double>& values) {
+  std::vector<Override> overrides;
   for (std::size_t j = 0; j < parameters.size(); ++j) {
-    for (double end : {parameters[j].lower, parameters[j].upper}) {
-      LoadOptions probe = base;
-      probe.overrides.push_back({parameters[j].path,
-                                 fmt::format("{}", end),
-                                 {fmt::format("command line (--param {})", parameters[j].name), 0, 0}});
-      auto checked = load_scenario_file(scenario, probe);
-      if (!checked.scenario) throw InputError(checked.diagnostics);
-    }
+    overrides.push_back({parameters[j].path,
+                         fmt::format("{}", values[j]),
+                         {fmt::format("command line (--param {})", parameters[j].name), 0, 0}});
   }
+  return overrides;
+}
 
+CalibrationResult minimise_error(const std::vector<CalibrationParameter>& parameters, const std::vector<double>& start,
+                                 const CalibrationOptions& options,
+                                 const std::function<double(const std::vector<double>&)>& error_at) {
+  if (parameters.empty()) throw std::invalid_argument("calibrate: no parameters to fit");
+  CalibrationResult result;
+  Problem problem{parameters, options, error_at, result, nullptr};
   // The search runs on [0, 1] per parameter, so that one tolerance and one initial step suit all of them.
   const auto n = static_cast<unsigned>(parameters.size());
   std::vector<double> x(n), lower(n, 0.0), upper(n, 1.0), step(n, 0.25);
   for (std::size_t j = 0; j < n; ++j) {
     const auto& p = parameters[j];
-    double start = 0.5 * (p.lower + p.upper);
-    if (p.start) {
-      start = *p.start;
-    } else if (p.path.rfind("parameters.", 0) == 0) {
-      if (const double* current = loaded.scenario->parameters.find(p.path.substr(11))) start = *current;
-    }
-    // The scenario's value, clamped into the range: the nearest value the search may try.
-    x[j] = std::clamp((std::clamp(start, p.lower, p.upper) - p.lower) / (p.upper - p.lower), 0.0, 1.0);
+    // The start, clamped into the range: the nearest value the search may try.
+    x[j] = std::clamp((std::clamp(start[j], p.lower, p.upper) - p.lower) / (p.upper - p.lower), 0.0, 1.0);
     // BOBYQA moves a start closer to a bound than its first step onto bound + step (Powell's rule; one exactly at a
     // bound stays): keep the step inside the distance, down to a floor below which the explicit first evaluation
     // below still starts the search at the scenario's value.
@@ -297,8 +249,69 @@ CalibrationResult calibrate(const std::filesystem::path& scenario, const LoadOpt
   result.stop_reason = status == NLOPT_FORCED_STOP && result.evaluations >= options.max_evaluations
                            ? describe(NLOPT_MAXEVAL_REACHED)
                            : describe(status);
-  result.points = problem.points;
-  result.skipped = problem.skipped;
+  return result;
+}
+
+CalibrationResult calibrate(const std::filesystem::path& scenario, const LoadOptions& base,
+                            const std::vector<CalibrationParameter>& parameters, const CalibrationOptions& options) {
+  if (parameters.empty()) throw std::invalid_argument("calibrate: no parameters to fit");
+  check_fitted_values_free(parameters, base);
+  auto loaded = load_scenario_file(scenario, base);
+  if (!loaded.scenario) throw InputError(loaded.diagnostics);
+  if (loaded.scenario->observations.empty()) {
+    Diagnostics diagnostics;
+    diagnostics.error({scenario.string(), 0, 0}, "the scenario has no observations to calibrate against");
+    throw InputError(diagnostics);
+  }
+  // Both ends of every range must make a valid scenario (a located error now beats a failure mid-search).
+  for (std::size_t j = 0; j < parameters.size(); ++j) {
+    for (double end : {parameters[j].lower, parameters[j].upper}) {
+      LoadOptions probe = base;
+      probe.overrides.push_back({parameters[j].path,
+                                 fmt::format("{}", end),
+                                 {fmt::format("command line (--param {})", parameters[j].name), 0, 0}});
+      auto checked = load_scenario_file(scenario, probe);
+      if (!checked.scenario) throw InputError(checked.diagnostics);
+    }
+  }
+  std::vector<double> start(parameters.size());
+  for (std::size_t j = 0; j < parameters.size(); ++j) {
+    const auto& p = parameters[j];
+    start[j] = 0.5 * (p.lower + p.upper);
+    if (p.start) {
+      start[j] = *p.start;
+    } else if (p.path.rfind("parameters.", 0) == 0) {
+      if (const double* current = loaded.scenario->parameters.find(p.path.substr(11))) start[j] = *current;
+    }
+  }
+  std::size_t points = 0;
+  std::vector<SkippedPoint> skipped;
+  const auto error_at = [&](const std::vector<double>& v) {
+    LoadOptions load = base;
+    const auto fitted = calibration_overrides(parameters, v);
+    load.overrides.insert(load.overrides.end(), fitted.begin(), fitted.end());
+    auto run = load_scenario_file(scenario, load);
+    if (!run.scenario) throw InputError(run.diagnostics);
+    const Scenario& s = *run.scenario;
+    RunConfig config;
+    config.seed = options.seed.value_or(s.seed);
+    config.mode = options.mode;
+    const auto probes = run_ensemble(s, config, options.mode == Mode::expected ? 1 : options.runs, options.threads);
+    std::vector<const SimulatedSeries*> members;
+    for (const auto& probe : probes) members.push_back(probe.get());
+    const ValidationReport report = validate(s, members, options.window);
+    points = report.rows.size();
+    skipped = report.skipped;
+    if (report.rows.empty()) throw std::runtime_error("no observation point could be compared (check --from/--to)");
+    // The weights say how much each point counts, as in `haven validate --max-error`.
+    if (std::isnan(report.weighted_mean_abs_relative_error)) {
+      throw std::runtime_error("every observation point compared has weight 0: there is nothing to fit");
+    }
+    return report.weighted_mean_abs_relative_error;
+  };
+  CalibrationResult result = minimise_error(parameters, start, options, error_at);
+  result.points = points;
+  result.skipped = skipped;
   return result;
 }
 

@@ -25,8 +25,8 @@ using detail::YamlReader;
 
 constexpr std::array<std::string_view, 2> top_keys = {"suite", "cases"};
 constexpr std::array<std::string_view, 3> suite_keys = {"name", "runs", "description"};
-constexpr std::array<std::string_view, 8> case_keys = {
-    "name", "scenario", "variant", "departures", "departures_observation", "days", "target", "note"};
+constexpr std::array<std::string_view, 9> case_keys = {
+    "name", "scenario", "variant", "departures", "departures_observation", "days", "target", "weight", "note"};
 constexpr std::array<std::string_view, 5> target_keys = {"variable", "date", "min", "max", "note"};
 constexpr std::array<std::string_view, 2> departure_modes = {"predicted", "given"};
 constexpr std::array<std::string_view, 1> target_variables = {"cumulative_displaced"};
@@ -114,6 +114,7 @@ class SuiteDecoder {
       if (auto days = r_.whole_number(v, m.path("days"), 1, 100 * 366)) c.days = static_cast<int>(*days);
     }
     if (auto v = m.get("target"); v.IsDefined()) c.target = decode_target(v, m.path("target"));
+    if (auto v = m.get("weight"); v.IsDefined()) c.weight = r_.number_in(v, m.path("weight"), 0, 1e6).value_or(1.0);
     if (auto v = m.get("note"); v.IsDefined()) c.note = r_.string(v, m.path("note")).value_or("");
     suite_.cases.push_back(std::move(c));
   }
@@ -324,6 +325,8 @@ std::vector<SuiteRow> run_suite(const SuiteFile& suite, const SuiteSettings& set
     LoadOptions options;
     options.variant = c.variant;
     options.variant_origin = c.origin;
+    options.set_files = settings.set_files;
+    options.overrides = settings.overrides;
     auto predicted = load_scenario_file(c.scenario, options);
     if (predicted.diagnostics.has_errors()) {
       for (const auto& d : predicted.diagnostics.all()) {
@@ -371,11 +374,13 @@ std::vector<SuiteRow> run_suite(const SuiteFile& suite, const SuiteSettings& set
 }
 
 std::string suite_table(const SuiteFile& suite, const SuiteSettings& settings, const std::vector<SuiteRow>& rows) {
-  std::string out = fmt::format("validation suite {} ({}): {} run{} per case, {} mode, seed {}{}\n", suite.name,
-                                suite.path.generic_string(), settings.runs, settings.runs == 1 ? "" : "s",
-                                settings.mode == Mode::expected ? "expected" : "stochastic",
-                                settings.seed ? fmt::format("{}", *settings.seed) : std::string("of each scenario"),
-                                settings.days ? fmt::format(", at most {} days", *settings.days) : std::string());
+  std::string overlays;
+  for (const auto& file : settings.set_files) overlays += ", with " + file.generic_string();
+  std::string out = fmt::format(
+      "validation suite {} ({}): {} run{} per case, {} mode, seed {}{}{}\n", suite.name, suite.path.generic_string(),
+      settings.runs, settings.runs == 1 ? "" : "s", settings.mode == Mode::expected ? "expected" : "stochastic",
+      settings.seed ? fmt::format("{}", *settings.seed) : std::string("of each scenario"),
+      settings.days ? fmt::format(", at most {} days", *settings.days) : std::string(), overlays);
   constexpr const char* layout = "  {:<28} {:<10} {:>6} {:>6}  {:<21}  {:<21}  {:<26} {:<11} {:>33} {:>11} {:>7}\n";
   out += fmt::format(fmt::runtime(layout), "case", "departures", "error", "points", "ARD (5-95%)",
                      "rescaled ARD (5-95%)", "total at the end", "date", "predicted (5-95%)", "observed", "time s");

@@ -238,11 +238,10 @@ struct ValidateArgs {
 // `haven validate --suite FILE`: every case as an ensemble, one table, optionally its CSV (docs/validation.md).
 int command_validate_suite(const ValidateArgs& args, std::ostream& out, std::ostream& err) {
   const std::string& target = args.run.scenario.path;
-  if (!target.empty() || !args.run.scenario.variant.empty() || !args.run.scenario.sets.empty() ||
-      !args.run.scenario.set_files.empty() || !args.from.empty() || !args.to.empty() || args.max_error ||
-      args.max_point_error) {
+  if (!target.empty() || !args.run.scenario.variant.empty() || !args.run.scenario.sets.empty() || !args.from.empty() ||
+      !args.to.empty() || args.max_error || args.max_point_error) {
     err << "haven validate: --suite runs the cases its file lists: it takes no target, --variant, --set, "
-           "--set-file, --from, --to, --max-error or --max-point-error; see 'haven validate --help'\n";
+           "--from, --to, --max-error or --max-point-error; see 'haven validate --help'\n";
     return exit_bad_input;
   }
   const SuiteFile suite = load_suite_file(args.suite);
@@ -258,6 +257,8 @@ int command_validate_suite(const ValidateArgs& args, std::ostream& out, std::ost
   settings.seed = args.run.seed;
   settings.mode = args.run.mode == "expected" ? Mode::expected : Mode::stochastic;
   settings.threads = args.run.threads;
+  // An overlay (haven calibrate --suite's) applies to every case.
+  settings.set_files.assign(args.run.scenario.set_files.begin(), args.run.scenario.set_files.end());
   const auto rows = run_suite(suite, settings);
   out << suite_table(suite, settings, rows);
   if (!args.csv.empty()) {
@@ -743,7 +744,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   validate_command->add_option("--variant", validate_args.run.scenario.variant, "Variant (scenario only)");
   validate_command->add_option("--set", validate_args.run.scenario.sets,
                                "Override a value (scenario only; one per --set; repeat it)");
-  validate_command->add_option("--set-file", validate_args.run.scenario.set_files, "Apply an overlay (scenario only)")
+  validate_command
+      ->add_option("--set-file", validate_args.run.scenario.set_files,
+                   "Apply an overlay (a scenario; a suite: every case)")
       ->check(CLI::ExistingFile);
   validate_args.runs_option =
       validate_command

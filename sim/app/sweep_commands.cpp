@@ -1,6 +1,7 @@
 #include "sweep_commands.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <omp.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "cli.hpp"
 #include "common.hpp"
 #include "haven/analysis/calibrate.hpp"
+#include "haven/analysis/suite_calibration.hpp"
 #include "haven/io/hdf5.hpp"
 #include "haven/io/output.hpp"
 #include "haven/scenario/load.hpp"
@@ -155,16 +157,20 @@ SweepCommands::SweepCommands(CLI::App& app) {
                     "without runs/) instead of virtual datasets over runs/*.h5");
 
   auto& c = calibrate_args_;
-  calibrate_ = app.add_subcommand("calibrate", "Fit parameters to the scenario's observations (NLopt)");
-  calibrate_->add_option("scenario", c.scenario, "Scenario YAML file (with observations)")->required();
+  calibrate_ = app.add_subcommand(
+      "calibrate", "Fit parameters to the scenario's observations, or to every case of a validation suite (NLopt)");
+  calibrate_->add_option("scenario", c.scenario, "Scenario YAML file (with observations); or --suite FILE");
   calibrate_->add_option("--param", c.params, "NAME=LOW:HIGH to fit, e.g. threat_kernel_km=0.5:3 (repeat)")
       ->required()
       ->take_all();
   calibrate_->add_option("--variant", c.variant, "Apply the named what-if variant");
   calibrate_->add_option("--set", c.sets, "Override a value")->take_all();
   calibrate_->add_option("--set-file", c.set_files, "Apply an overlay file first")->check(CLI::ExistingFile);
-  calibrate_->add_option("--runs", c.runs, "Ensemble members per evaluation (stochastic)")
-      ->check(CLI::Range(1, 100'000));
+  c.runs_option = calibrate_
+                      ->add_option("--runs", c.runs,
+                                   "Ensemble members per evaluation (stochastic; with --suite, per case; default 20, "
+                                   "with --suite the suite file's)")
+                      ->check(CLI::Range(1, 100'000));
   calibrate_->add_option("-j,--threads", c.threads, "Members run in parallel")->check(CLI::Range(1, 4096));
   add_seed_option(*calibrate_, c.seed, "Random seed, decimal or 0x hex (default: the scenario's)");
   calibrate_->add_option("--mode", c.mode, "stochastic or expected")->check(CLI::IsMember({"stochastic", "expected"}));
@@ -176,6 +182,21 @@ SweepCommands::SweepCommands(CLI::App& app) {
   calibrate_->add_option("-o,--output", c.output, "Overlay file to write (default: output/<scenario>-calibrated.yaml)");
   calibrate_->add_flag("--overwrite", c.overwrite, "Replace the overlay file if it exists");
   calibrate_->add_flag("-q,--quiet", c.quiet, "Print only the result");
+  calibrate_
+      ->add_option("--suite", c.suite,
+                   "Fit one set of values to every case of a validation suite file (e.g. "
+                   "scenarios/validation/suite.yaml) instead of a scenario")
+      ->check(CLI::ExistingFile);
+  calibrate_->add_option("--cases", c.cases, "With --suite: fit only these cases (comma-separated names)")
+      ->delimiter(',');
+  calibrate_->add_option("--leave-out", c.leave_out,
+                         "With --suite: fit on every case but this one (and its scenario's other cases), score it");
+  calibrate_->add_flag("--leave-one-out", c.leave_one_out,
+                       "With --suite: fit on all cases, then once without each case; print in-sample and left-out "
+                       "errors");
+  calibrate_->add_option("--days", c.days, "With --suite: simulate only each case's first N days")
+      ->check(CLI::Range(1, 100000));
+  calibrate_->add_option("--csv", c.csv, "With --suite: write the per-case table as CSV to this file");
 }
 
 std::optional<int> SweepCommands::dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
@@ -354,25 +375,71 @@ int SweepCommands::gather(std::ostream& out, std::ostream& err) {
   return exit_ok;
 }
 
-int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  const auto& a = calibrate_args_;
+namespace {
+
+// The --param list: each parsed and checked, none twice; nullopt after saying what is wrong.
+std::optional<std::vector<CalibrationParameter>> parse_parameters(const std::vector<std::string>& texts,
+                                                                  std::ostream& err) {
   std::vector<CalibrationParameter> parameters;
-  for (const auto& text : a.params) {
+  for (const auto& text : texts) {
     std::string error;
     auto parameter = parse_calibration_parameter(text, error);
     if (!parameter) {
       err << "haven: error: " << error << "\n";
-      return exit_bad_input;
+      return std::nullopt;
     }
     for (const auto& earlier : parameters) {
       if (earlier.path == parameter->path) {
         err << fmt::format("haven: error: --param {} and --param {} fit the same value ({}); give it once\n",
                            earlier.name, parameter->name, parameter->path);
-        return exit_bad_input;
+        return std::nullopt;
       }
     }
     parameters.push_back(*parameter);
   }
+  return parameters;
+}
+
+// Whole or not at all: written beside, then renamed over the file.
+bool write_whole(const std::filesystem::path& path, const std::string& text) {
+  const std::filesystem::path partial = path.string() + ".partial";
+  std::ofstream file(partial, std::ios::binary | std::ios::trunc);
+  file << text;
+  file.close();
+  std::error_code renamed;
+  if (file.fail() || (std::filesystem::rename(partial, path, renamed), renamed)) {
+    std::error_code ignored;
+    std::filesystem::remove(partial, ignored);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  const auto& a = calibrate_args_;
+  if (!a.suite.empty()) return calibrate_suite(argv, out, err);
+  for (const auto& [given, option] :
+       {std::pair{!a.cases.empty(), "--cases"}, std::pair{!a.leave_out.empty(), "--leave-out"},
+        std::pair{a.leave_one_out, "--leave-one-out"}, std::pair{a.days.has_value(), "--days"},
+        std::pair{!a.csv.empty(), "--csv"}}) {
+    if (given) {
+      err << fmt::format(
+          "haven calibrate: {} works on a suite's cases; it needs --suite FILE; see 'haven calibrate "
+          "--help'\n",
+          option);
+      return exit_bad_input;
+    }
+  }
+  if (a.scenario.empty()) {
+    err << "haven calibrate: missing scenario (a scenario file with observations, or --suite FILE); see 'haven "
+           "calibrate --help'\n";
+    return exit_bad_input;
+  }
+  const auto parsed = parse_parameters(a.params, err);
+  if (!parsed) return exit_bad_input;
+  const std::vector<CalibrationParameter>& parameters = *parsed;
   LoadOptions base;
   base.variant = a.variant;
   base.set_overrides = a.sets;
@@ -462,20 +529,117 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
       command_line(argv), result.error, result.points, result.evaluations, result.stop_reason, a.scenario,
       path.string());
   // Written beside and renamed, so a failed write never leaves half an overlay (or destroys the old one).
-  const std::filesystem::path partial = path.string() + ".partial";
-  {
-    std::ofstream file(partial, std::ios::binary | std::ios::trunc);
-    file << calibration_overlay(parameters, result, header);
-    file.close();
-    std::error_code renamed;
-    if (file.fail() || (std::filesystem::rename(partial, path, renamed), renamed)) {
-      std::error_code ignored;
-      std::filesystem::remove(partial, ignored);
-      err << fmt::format("haven: error: cannot write {}\n", path.string());
-      return exit_failure;
-    }
+  if (!write_whole(path, calibration_overlay(parameters, result, header))) {
+    err << fmt::format("haven: error: cannot write {}\n", path.string());
+    return exit_failure;
   }
   out << fmt::format("wrote {} (haven run {} --set-file {})\n", path.string(), a.scenario, path.string());
+  return exit_ok;
+}
+
+int SweepCommands::calibrate_suite(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  const auto& a = calibrate_args_;
+  if (!a.scenario.empty() || !a.variant.empty() || !a.sets.empty() || !a.set_files.empty() || !a.from.empty() ||
+      !a.to.empty()) {
+    err << "haven calibrate: --suite fits the cases its file lists: it takes no scenario, --variant, --set, "
+           "--set-file, --from or --to; see 'haven calibrate --help'\n";
+    return exit_bad_input;
+  }
+  if (a.leave_one_out && !a.leave_out.empty()) {
+    err << "haven calibrate: --leave-out CASE runs one fold, --leave-one-out every fold: give one of them\n";
+    return exit_bad_input;
+  }
+  const auto parsed = parse_parameters(a.params, err);
+  if (!parsed) return exit_bad_input;
+  const std::vector<CalibrationParameter>& parameters = *parsed;
+  const SuiteFile whole = load_suite_file(a.suite);
+  const SuiteFile suite = a.cases.empty() ? whole : select_cases(whole, a.cases, "--cases");
+  std::vector<std::string> held_out;
+  if (!a.leave_out.empty()) {
+    if (std::find(a.cases.begin(), a.cases.end(), a.leave_out) == a.cases.end() && !a.cases.empty()) {
+      (void)select_cases(whole, {a.leave_out}, "--leave-out");  // not a case at all: that error, with its hint
+      err << fmt::format("haven calibrate: --leave-out {}: the case is not among --cases {}; add it there\n",
+                         a.leave_out, fmt::join(a.cases, ","));
+      return exit_bad_input;
+    }
+    held_out = held_out_with(suite, a.leave_out);
+  }
+  // Outputs are checked before the search, not after an hour of it.
+  std::filesystem::path path = a.output;
+  if (path.empty()) path = std::filesystem::path("output") / fmt::format("{}-calibrated.yaml", suite.name);
+  for (const auto& [file, overwrite] : {std::pair{path.string(), a.overwrite}, std::pair{a.csv, true}}) {
+    if (file.empty()) continue;
+    if (auto problem = check_output_file(file, overwrite)) {
+      err << fmt::format("haven: error: {}\n", problem->message);
+      return problem->input_mistake ? exit_bad_input : exit_failure;
+    }
+  }
+  SuiteCalibrationOptions options;
+  options.search.runs = a.runs_option != nullptr && a.runs_option->count() > 0 ? a.runs : suite.runs;
+  options.search.threads = a.threads;
+  options.search.seed = a.seed;
+  options.search.mode = a.mode == "expected" ? Mode::expected : Mode::stochastic;
+  options.search.algorithm = a.algorithm;
+  options.search.max_evaluations = a.max_evaluations;
+  options.days = a.days;
+  const int members = options.search.mode == Mode::expected ? 1 : options.search.runs;
+  if (!a.quiet) {
+    out << fmt::format(
+        "calibrating {} on {} case{} of {} ({} {}, {} run{} per case and evaluation, seed {}{}), {} at most {} "
+        "evaluations per fit\n",
+        fmt::join(a.params, " "), suite.cases.size(), suite.cases.size() == 1 ? "" : "s", a.suite, a.mode,
+        a.mode == "expected" ? "mode" : "ensembles", members, members == 1 ? "" : "s",
+        a.seed ? fmt::format("{}", *a.seed) : std::string("of each scenario"),
+        a.days ? fmt::format(", at most {} days", *a.days) : std::string(), a.algorithm, a.max_evaluations);
+    options.on_fit = [&out, &parameters](const std::vector<std::string>& left_out) {
+      out << (left_out.empty() ? std::string("fit on every case\n")
+                               : fmt::format("fit without {}\n", fmt::join(left_out, ", ")));
+      std::string head = " eval";
+      for (const auto& p : parameters) head += fmt::format("  {:>14}", p.name.substr(0, 14));
+      out << head << "  objective       best\n" << std::flush;
+    };
+    options.search.on_step = [&out](const CalibrationStep& step) {
+      std::string line = fmt::format("{:>5}", step.evaluation);
+      for (double v : step.values) line += fmt::format("  {:>14.6g}", v);
+      out << line
+          << fmt::format("  {:>9.5f}  {:>9.5f}{}\n", step.error, step.best_error,
+                         step.error <= step.best_error ? " *" : "")
+          << std::flush;
+    };
+  }
+  SuiteCalibration calibration;
+  if (a.leave_one_out) {
+    calibration = leave_one_case_out(suite, parameters, options);
+  } else {
+    if (options.on_fit) options.on_fit(held_out);
+    SuiteFit fit = haven::calibrate_suite(suite, parameters, held_out, options);
+    (held_out.empty() ? calibration.in_sample.emplace(std::move(fit)) : calibration.folds.emplace_back(std::move(fit)));
+  }
+  out << suite_calibration_table(parameters, calibration);
+  if (!a.csv.empty()) {
+    if (const auto folder = std::filesystem::path(a.csv).parent_path(); !folder.empty()) {
+      std::filesystem::create_directories(folder);
+    }
+    if (!write_whole(a.csv, suite_calibration_csv(parameters, calibration))) {
+      err << fmt::format("haven: error: cannot write {}\n", a.csv);
+      return exit_failure;
+    }
+    out << fmt::format("wrote {}\n", a.csv);
+  }
+  // The overlay holds the fit that saw every case given (with --leave-out, the fit without the case left out).
+  const SuiteFit& fit = calibration.in_sample ? *calibration.in_sample : calibration.folds.front();
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  const std::string header = fmt::format(
+      "Fitted by: {}\nWeighted mean of the cases' errors: {:.4f} ({}{} evaluations, {}).\nApply with: haven "
+      "validate --suite {} --set-file {} (or haven run SCENARIO --set-file {})",
+      command_line(argv), fit.result.error,
+      fit.held_out.empty() ? std::string() : fmt::format("without {}; ", fmt::join(fit.held_out, ", ")),
+      fit.result.evaluations, fit.result.stop_reason, a.suite, path.string(), path.string());
+  if (!write_whole(path, calibration_overlay(parameters, fit.result, header))) {
+    err << fmt::format("haven: error: cannot write {}\n", path.string());
+    return exit_failure;
+  }
+  out << fmt::format("wrote {} (haven validate --suite {} --set-file {})\n", path.string(), a.suite, path.string());
   return exit_ok;
 }
 

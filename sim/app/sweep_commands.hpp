@@ -1,5 +1,6 @@
 #pragma once
-// `haven sweep`, `haven gather` and `haven calibrate`: many runs of one scenario.
+// `haven sweep`, `haven gather` and `haven calibrate`: many runs of one scenario (or, calibrate --suite, of the
+// cases of a validation suite).
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
@@ -21,6 +22,7 @@ class SweepCommands {
   int sweep(std::ostream& out, std::ostream& err);
   int gather(std::ostream& out, std::ostream& err);
   int calibrate(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+  int calibrate_suite(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
 
   CLI::App* sweep_ = nullptr;
   CLI::App* gather_ = nullptr;
@@ -60,6 +62,14 @@ class SweepCommands {
     std::string output;
     bool overwrite = false;
     bool quiet = false;
+    // --suite: one set of values fitted to the cases of a validation suite (docs/validation.md).
+    std::string suite;
+    std::vector<std::string> cases;
+    std::string leave_out;
+    bool leave_one_out = false;
+    std::optional<int> days;
+    std::string csv;
+    const CLI::Option* runs_option = nullptr;
   } calibrate_args_;
 };
 

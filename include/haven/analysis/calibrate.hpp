@@ -66,6 +66,18 @@ inline constexpr const char* calibration_algorithms[] = {"bobyqa", "sbplx", "nel
 CalibrationResult calibrate(const std::filesystem::path& scenario, const LoadOptions& base,
                             const std::vector<CalibrationParameter>& parameters, const CalibrationOptions& options);
 
+// The search alone, on any error of the values (in the order of `parameters`): NLopt over the ranges scaled to
+// [0, 1], the first evaluation at `start` (each clamped into its range), at most options.max_evaluations, stopping
+// when the values stop moving. `error_at` may throw; the search then stops and the exception is rethrown.
+// calibrate() and the suite calibration (suite_calibration.hpp) both use it.
+CalibrationResult minimise_error(const std::vector<CalibrationParameter>& parameters, const std::vector<double>& start,
+                                 const CalibrationOptions& options,
+                                 const std::function<double(const std::vector<double>&)>& error_at);
+
+// The values as overrides of a scenario load, each located at its --param.
+std::vector<Override> calibration_overrides(const std::vector<CalibrationParameter>& parameters,
+                                            const std::vector<double>& values);
+
 // The --set of `sets` that fixes what `parameter` fits (the same key, or a mapping or list holding it), if any.
 std::optional<std::string> set_fixing(const CalibrationParameter& parameter, const std::vector<std::string>& sets);
 

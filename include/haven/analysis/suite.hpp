@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "haven/engine/simulation.hpp"
+#include "haven/scenario/load.hpp"
 #include "haven/util/date.hpp"
 #include "haven/util/diagnostics.hpp"
 
@@ -33,6 +34,7 @@ struct SuiteCase {
   std::string departures_observation;  // for "given": the series whose rise gives the departures, when not the file's
   std::optional<int> days;             // simulate only the first N days
   std::optional<SuiteTarget> target;
+  double weight = 1.0;  // how much the case counts in `haven calibrate --suite` (its departure modes share it)
   std::string note;
   SourceLocation origin;  // where the case is written
 };
@@ -54,6 +56,10 @@ struct SuiteSettings {
   std::optional<std::uint64_t> seed;  // default: each scenario's own seed
   Mode mode = Mode::stochastic;
   int threads = 1;  // members run in parallel
+  // Applied to every case's scenario after its variant: overlay files (haven validate --suite --set-file), then
+  // values (haven calibrate --suite's candidates).
+  std::vector<std::filesystem::path> set_files;
+  std::vector<Override> overrides;
 };
 
 struct Band {
