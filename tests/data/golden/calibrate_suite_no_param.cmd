@@ -1,0 +1,1 @@
+calibrate --suite scenarios/validation/suite.yaml --runs 1
