@@ -176,10 +176,13 @@ SweepCommands::SweepCommands(CLI::App& app) {
   calibrate_->add_option("--mode", c.mode, "stochastic or expected")->check(CLI::IsMember({"stochastic", "expected"}));
   calibrate_->add_option("--algorithm", c.algorithm, "bobyqa (default), sbplx, neldermead or cobyla")
       ->check(CLI::IsMember({"bobyqa", "sbplx", "neldermead", "cobyla"}));
-  calibrate_->add_option("--max-evals", c.max_evaluations, "Evaluations at most")->check(CLI::Range(1, 100'000));
+  calibrate_->add_option("--max-evals", c.max_evaluations, "Evaluations at most (with --suite: per fit)")
+      ->check(CLI::Range(1, 100'000));
   calibrate_->add_option("--from", c.from, "First observation date to fit (YYYY-MM-DD)");
   calibrate_->add_option("--to", c.to, "Last observation date to fit (YYYY-MM-DD)");
-  calibrate_->add_option("-o,--output", c.output, "Overlay file to write (default: output/<scenario>-calibrated.yaml)");
+  calibrate_->add_option("-o,--output", c.output,
+                         "Overlay file to write (default: output/<scenario>-calibrated.yaml; with --suite, "
+                         "output/<suite name>-calibrated.yaml)");
   calibrate_->add_flag("--overwrite", c.overwrite, "Replace the overlay file if it exists");
   calibrate_->add_flag("-q,--quiet", c.quiet, "Print only the result");
   calibrate_
