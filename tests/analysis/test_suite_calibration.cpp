@@ -163,7 +163,7 @@ TEST_CASE("The suite fit is the same with 1 and 2 threads and needs a case to fi
   CHECK_THROWS_AS(select_cases(suite, {"mali2013"}), InputError);
 }
 
-TEST_CASE("haven calibrate --suite --leave-one-out prints the table, writes its CSV and an overlay validate takes") {
+TEST_CASE("haven calibrate --suite --leave-one-out prints the table and writes its CSV and an overlay validate takes") {
   const fs::path file = two_case_suite();
   const fs::path dir = file.parent_path();
   const fs::path overlay = dir / "fit.yaml", csv = dir / "loo.csv";
