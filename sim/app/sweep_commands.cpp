@@ -404,6 +404,16 @@ std::optional<std::vector<CalibrationParameter>> parse_parameters(const std::vec
 }
 
 // Whole or not at all: written beside, then renamed over the file.
+// One line of a calibration's progress table (single scenario or suite): the evaluation, its values, its error and
+// the best so far, starred when this one is the best.
+void print_step(std::ostream& out, const CalibrationStep& step) {
+  std::string line = fmt::format("{:>5}", step.evaluation);
+  for (double v : step.values) line += fmt::format("  {:>14.6g}", v);
+  out << line
+      << fmt::format("  {:>9.5f}  {:>9.5f}{}\n", step.error, step.best_error, step.error <= step.best_error ? " *" : "")
+      << std::flush;
+}
+
 bool write_whole(const std::filesystem::path& path, const std::string& text) {
   const std::filesystem::path partial = path.string() + ".partial";
   std::ofstream file(partial, std::ios::binary | std::ios::trunc);
@@ -500,14 +510,7 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
     std::string head = " eval";
     for (const auto& p : parameters) head += fmt::format("  {:>14}", p.name.substr(0, 14));
     out << head << "      error       best\n";
-    options.on_step = [&out](const CalibrationStep& step) {
-      std::string line = fmt::format("{:>5}", step.evaluation);
-      for (double v : step.values) line += fmt::format("  {:>14.6g}", v);
-      out << line
-          << fmt::format("  {:>9.5f}  {:>9.5f}{}\n", step.error, step.best_error,
-                         step.error <= step.best_error ? " *" : "")
-          << std::flush;
-    };
+    options.on_step = [&out](const CalibrationStep& step) { print_step(out, step); };
   }
   const CalibrationResult result = haven::calibrate(a.scenario, base, parameters, options);
   out << fmt::format(
@@ -601,14 +604,7 @@ int SweepCommands::calibrate_suite(const std::vector<std::string>& argv, std::os
       for (const auto& p : parameters) head += fmt::format("  {:>14}", p.name.substr(0, 14));
       out << head << "  objective       best\n" << std::flush;
     };
-    options.search.on_step = [&out](const CalibrationStep& step) {
-      std::string line = fmt::format("{:>5}", step.evaluation);
-      for (double v : step.values) line += fmt::format("  {:>14.6g}", v);
-      out << line
-          << fmt::format("  {:>9.5f}  {:>9.5f}{}\n", step.error, step.best_error,
-                         step.error <= step.best_error ? " *" : "")
-          << std::flush;
-    };
+    options.search.on_step = [&out](const CalibrationStep& step) { print_step(out, step); };
   }
   SuiteCalibration calibration;
   if (a.leave_one_out) {
