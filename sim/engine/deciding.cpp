@@ -3,7 +3,9 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
+#include <limits>
 
 namespace haven::engine {
 
@@ -29,6 +31,9 @@ Decider::Decider(const Scenario& scenario, const RuleSet& rules, Draws draws, Co
       units_(units_per_person),
       threads_(threads),
       appeal_(scenario.nodes.size(), 0.0),
+      refuge_(scenario.nodes.size(), 0),
+      reach_km_(scenario.nodes.size(),
+                std::min(scenario.parameters.awareness_range_km, scenario.parameters.max_awareness_range_km)),
       flows_(scenario.nodes.size()),
       stay_departures_(scenario.nodes.size()) {}
 
@@ -42,11 +47,10 @@ void Decider::decide(int day, DecisionInputs in) {
     const double occupancy_people =
         static_cast<double>(in.ledger.residents_at(k) + in.ledger.displaced_at(k) + in.incoming[k]) / units;
     // A node under a camp_closure admits nobody, and a junction is passed through: nobody chooses either.
-    appeal_[k] = in.events.admits(k) && !in.events.passes_through(k)
-                     ? rules_.destination_appeal(DestinationState{s_.nodes[k].kind, in.threat.threat_at(k),
-                                                                  occupancy_people, in.events.capacity(k)},
-                                                 p_)
-                     : 0.0;
+    const bool open = in.events.admits(k) && !in.events.passes_through(k);
+    const DestinationState state{s_.nodes[k].kind, in.threat.threat_at(k), occupancy_people, in.events.capacity(k)};
+    appeal_[k] = open ? rules_.destination_appeal(state, p_) : 0.0;
+    refuge_[k] = open && appeal_[k] > 0.0 && rules_.is_refuge(state, p_) ? 1 : 0;
   }
   // An exception must not escape an OpenMP region (that aborts); the first one, by node, is rethrown after it.
   std::vector<std::exception_ptr> failures(static_cast<std::size_t>(n));
@@ -73,6 +77,27 @@ void Decider::decide(int day, DecisionInputs in) {
   }
 }
 
+const CandidateList& Decider::candidates_within_reach(std::size_t i, RoadNetwork& network) {
+  // The reach grows (doubling) until it holds a refuge, then to reach_ratio times the nearest refuge's distance,
+  // never past max_awareness_range_km nor once the search reached every node it can. It never shrinks: what
+  // people learned of stays known, and the cached search stays valid.
+  const auto node = static_cast<NodeIndex>(i);
+  double& reach = reach_km_[i];
+  const double bound = std::max(reach, p_.max_awareness_range_km);
+  for (;;) {
+    const CandidateList& list = network.candidate_list(node, reach);
+    const bool complete = !std::isfinite(list.exact_below_days);
+    double nearest_refuge_km = std::numeric_limits<double>::infinity();
+    for (const Candidate& c : list.candidates) {
+      if (refuge_[at(c.node)] != 0) nearest_refuge_km = std::min(nearest_refuge_km, c.road_distance_km);
+    }
+    const double wanted = std::isfinite(nearest_refuge_km) ? std::min(p_.reach_ratio * nearest_refuge_km, bound)
+                                                           : std::min(2.0 * reach, bound);
+    if (complete || wanted <= reach) return list;
+    reach = wanted;
+  }
+}
+
 void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
   auto& flows = flows_[i];
   flows.clear();
@@ -90,7 +115,7 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
   const bool leaving_home = given_leaving_ ? given > 0 : threatened;
   if (!(anyone_home && leaving_home) && stays.empty()) return;
 
-  const CandidateList& list = in.network.candidate_list(node, p_.awareness_range_km);
+  const CandidateList& list = candidates_within_reach(i, in.network);
   const auto& candidates = list.candidates;
   // Scratch space per thread: every deciding node needs these each day.
   thread_local DecisionScratch scratch;
@@ -156,9 +181,17 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
       if (group_split[g] > 0) spread(Flow::Kind::leave_home, static_cast<GroupIndex>(g), node, group_split[g], nullptr);
     }
   } else if (can_leave && leaving_home) {
+    // Only the residents whose threshold today's threat has reached leave (at the hazard's rate): the node's
+    // people, home or away, times the willing fraction, less those already away. A resident is willing with
+    // probability (willing people still home) / (residents), whatever the group.
+    const auto at_home = static_cast<double>(residents.row(idx(i)).sum());
+    const auto away = static_cast<double>(in.ledger.away_from_home(i));
+    const double willing_at_home =
+        std::clamp(rules_.willing_fraction(threat, p_) * (at_home + away) - away, 0.0, at_home);
+    const double willing_share = at_home > 0.0 ? willing_at_home / at_home : 0.0;
     RandomStream departure_stream = draws_.stream(RandomPurpose::departure, i, day);
-    for (std::size_t g = 0; g < groups; ++g) {
-      const double probability = rules_.leave_probability(threat, s_.groups[g].departure_factor, p_);
+    for (std::size_t g = 0; g < groups && willing_share > 0.0; ++g) {
+      const double probability = willing_share * rules_.leave_probability(threat, s_.groups[g].departure_factor, p_);
       const Count leaving = draws_.binomial(departure_stream, residents(idx(i), idx(g)), probability);
       if (leaving > 0) spread(Flow::Kind::leave_home, static_cast<GroupIndex>(g), node, leaving, nullptr);
     }

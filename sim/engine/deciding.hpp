@@ -63,10 +63,15 @@ class Decider {
   void set_given_leaving(const std::vector<Count>* leaving) noexcept { given_leaving_ = leaving; }
   // Today's destination appeal (RuleSet::destination_appeal) of each node.
   [[nodiscard]] const std::vector<double>& appeal() const noexcept { return appeal_; }
+  // How far (road km) people at `node` look for destinations: awareness_range_km at first, grown while no refuge
+  // is within it (docs/model.md#reach); the commit reads the candidates searched with it.
+  [[nodiscard]] double reach_km(std::size_t node) const { return reach_km_[node]; }
 
  private:
   // Everything node i decides today, from the start-of-day state only: safe to run for all nodes in parallel.
   void decide_at(std::size_t i, int day, const DecisionInputs& in);
+  // Node i's candidates within its reach, the reach grown first if no refuge is within it.
+  const CandidateList& candidates_within_reach(std::size_t i, RoadNetwork& network);
 
   const Scenario& s_;
   const ModelParameters& p_;
@@ -75,6 +80,8 @@ class Decider {
   Count units_;
   int threads_;
   std::vector<double> appeal_;
+  std::vector<char> refuge_;  // today: RuleSet::is_refuge of each node (and it admits people)
+  std::vector<double> reach_km_;
   std::vector<std::vector<Flow>> flows_;
   std::vector<std::vector<StayDeparture>> stay_departures_;
   const std::vector<Count>* given_leaving_ = nullptr;

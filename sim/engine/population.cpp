@@ -27,6 +27,7 @@ PopulationLedger::PopulationLedger(const Scenario& scenario, Count units_per_per
     od_present_.assign(n * n, 0);
   }
   left_home_by_node_.assign(n, 0);
+  returned_by_node_.assign(n, 0);
   displaced_arrivals_by_node_.assign(n, 0);
   zero_daily();
 }
@@ -88,6 +89,7 @@ void PopulationLedger::settle_part(NodeIndex node, GroupIndex group, NodeIndex o
     residents_(idx(i), idx(g)) += count;
     returns_[idx(i)] += count;
     returned_ += count;
+    returned_by_node_[i] += count;
     return;
   }
   displaced_(idx(i), idx(g)) += count;

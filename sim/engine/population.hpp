@@ -62,6 +62,10 @@ class PopulationLedger {
   [[nodiscard]] Count cumulative_displaced() const noexcept { return cumulative_displaced_; }
   [[nodiscard]] Count returned() const noexcept { return returned_; }
   [[nodiscard]] const std::vector<Count>& left_home_by_node() const noexcept { return left_home_by_node_; }
+  // People of `node` away from home now (left since day 0 and not back; on the road, waiting or hosted).
+  [[nodiscard]] Count away_from_home(std::size_t node) const {
+    return left_home_by_node_[node] - returned_by_node_[node];
+  }
   [[nodiscard]] const std::vector<Count>& displaced_arrivals_by_node() const noexcept {
     return displaced_arrivals_by_node_;
   }
@@ -85,6 +89,7 @@ class PopulationLedger {
   Count cumulative_displaced_ = 0;
   Count returned_ = 0;
   std::vector<Count> left_home_by_node_;
+  std::vector<Count> returned_by_node_;
   std::vector<Count> displaced_arrivals_by_node_;
   // Origin-destination totals (every settlement adds to one): on networks of up to od_dense_max_nodes nodes a
   // dense origin x destination table, with a flag for the pairs ever added to; on larger ones a hash map keyed

@@ -29,6 +29,13 @@ double DefaultRules::leave_probability(double threat, double group_departure_fac
   return 1.0 - std::exp(-threat_hazard_per_day(threat, p) * group_departure_factor);
 }
 
+double DefaultRules::willing_fraction(double threat, const ModelParameters& p) const {
+  // Log-logistic thresholds: F(T) = T^k / (T^k + median^k), written as 1 / (1 + (median / T)^k) so that large
+  // shapes do not overflow.
+  if (threat <= 0.0) return 0.0;
+  return 1.0 / (1.0 + std::pow(p.leave_threshold_median / threat, p.leave_threshold_shape));
+}
+
 double DefaultRules::onward_probability(double threat, double group_departure_factor, NodeKind host_kind,
                                         const ModelParameters& p) const {
   double hazard =
@@ -57,7 +64,7 @@ double DefaultRules::kind_attractiveness(NodeKind kind, const ModelParameters& p
   return 0.0;
 }
 
-double DefaultRules::destination_appeal(const DestinationState& d, const ModelParameters& p) const {
+double DefaultRules::safety_and_room(const DestinationState& d, const ModelParameters& p) {
   const double safety = std::exp(-d.threat_strikes_per_day / p.safety_scale);
   double crowding = 1.0;
   if (std::isfinite(d.capacity_people)) {
@@ -65,11 +72,23 @@ double DefaultRules::destination_appeal(const DestinationState& d, const ModelPa
     const double occupancy_ratio = d.occupancy_people / std::max(d.capacity_people, 1.0);
     crowding = 1.0 / (1.0 + std::exp((occupancy_ratio - 1.0) / p.crowding_softness));
   }
-  return kind_attractiveness(d.kind, p) * safety * crowding;
+  return safety * crowding;
+}
+
+double DefaultRules::destination_appeal(const DestinationState& d, const ModelParameters& p) const {
+  return kind_attractiveness(d.kind, p) * safety_and_room(d, p);
+}
+
+bool DefaultRules::is_refuge(const DestinationState& d, const ModelParameters& p) const {
+  return kind_attractiveness(d.kind, p) > 0.0 && safety_and_room(d, p) >= refuge_min_safety_and_room;
 }
 
 double DefaultRules::route_factor(double road_distance_km, bool held_by_other_side, const ModelParameters& p) const {
-  return std::exp(-road_distance_km / p.distance_scale_km) * (held_by_other_side ? p.cross_line_attractiveness : 1.0);
+  // A power law in the softened distance: twice as far costs the same factor on 5 km and on 250 km roads, so the
+  // rule holds on a province's network and on a country's (issue 13). An exponential with a fixed scale made every
+  // destination beyond a few scales vanish on Flee's coarse networks.
+  const double distance_factor = std::pow(1.0 + road_distance_km / p.distance_scale_km, -p.distance_power);
+  return distance_factor * (held_by_other_side ? p.cross_line_attractiveness : 1.0);
 }
 
 double DefaultRules::return_probability(int safe_days_at_origin, const ModelParameters& p) const {

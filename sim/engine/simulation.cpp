@@ -141,7 +141,7 @@ class Simulation::Impl {
       const auto& flows = decider_.flows(i);
       if (flows.empty()) continue;
       const auto node = static_cast<NodeIndex>(i);
-      network_.candidate_list(node, p_.awareness_range_km);  // as decided today: candidate_route() reads it
+      network_.candidate_list(node, decider_.reach_km(i));  // as decided today: candidate_route() reads it
       launches.clear();
       homes.clear();
       home_routes.clear();

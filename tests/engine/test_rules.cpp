@@ -108,7 +108,8 @@ TEST_CASE(
   p.attractiveness_camp = 2.0;
   p.safety_scale = 1.0;
   p.crowding_softness = 0.1;
-  p.distance_scale_km = 50.0;
+  p.distance_scale_km = 25.0;
+  p.distance_power = 1.5;
   p.cross_line_attractiveness = 0.05;
   DestinationState camp;
   camp.kind = NodeKind::camp;
@@ -121,8 +122,66 @@ TEST_CASE(
   CHECK(rules.destination_appeal(camp, p) == doctest::Approx(2.0 * std::exp(-0.5) * 0.5));
   camp.capacity_people = std::numeric_limits<double>::infinity();  // unlimited: no crowding
   CHECK(rules.destination_appeal(camp, p) == doctest::Approx(2.0 * std::exp(-0.5)));
-  CHECK(rules.route_factor(25.0, false, p) == doctest::Approx(std::exp(-0.5)));
-  CHECK(rules.route_factor(25.0, true, p) == doctest::Approx(0.05 * std::exp(-0.5)));
+  // (1 + 25/25)^-1.5 = 2^-1.5
+  CHECK(rules.route_factor(25.0, false, p) == doctest::Approx(0.353553390593));
+  CHECK(rules.route_factor(25.0, true, p) == doctest::Approx(0.05 * 0.353553390593));
+}
+
+TEST_CASE("the route factor is a power law: twice as far costs the same factor at any scale") {
+  DefaultRules rules;
+  ModelParameters p;
+  p.distance_scale_km = 10.0;
+  p.distance_power = 1.0;
+  CHECK(rules.route_factor(0.0, false, p) == 1.0);
+  CHECK(rules.route_factor(90.0, false, p) == doctest::Approx(0.1));  // 1 / (1 + 9)
+  CHECK(rules.route_factor(990.0, false, p) == doctest::Approx(0.01));
+  // Far from the softening, doubling the distance halves the weight on a province's roads and on a country's.
+  const double province = rules.route_factor(80.0, false, p) / rules.route_factor(40.0, false, p);
+  const double country = rules.route_factor(8000.0, false, p) / rules.route_factor(4000.0, false, p);
+  CHECK(province == doctest::Approx(5.0 / 9.0));  // (1 + 4) / (1 + 8)
+  CHECK(country == doctest::Approx(401.0 / 801.0));
+  p.distance_power = 2.0;
+  CHECK(rules.route_factor(90.0, false, p) == doctest::Approx(0.01));
+}
+
+TEST_CASE("the willing fraction is a log-logistic distribution of thresholds") {
+  DefaultRules rules;
+  ModelParameters p;
+  p.leave_threshold_median = 20.0;
+  p.leave_threshold_shape = 2.0;
+  CHECK(rules.willing_fraction(0.0, p) == 0.0);
+  CHECK(rules.willing_fraction(-1.0, p) == 0.0);
+  CHECK(rules.willing_fraction(20.0, p) == doctest::Approx(0.5));
+  CHECK(rules.willing_fraction(10.0, p) == doctest::Approx(0.2));  // 1 / (1 + 2^2)
+  CHECK(rules.willing_fraction(60.0, p) == doctest::Approx(0.9));  // 1 / (1 + (1/3)^2)
+  p.leave_threshold_shape = 50.0;  // nearly alike: a step at the median, without overflow
+  CHECK(rules.willing_fraction(10.0, p) < 1e-12);
+  CHECK(rules.willing_fraction(40.0, p) == doctest::Approx(1.0));
+  CHECK(rules.willing_fraction(1e-300, p) == 0.0);
+}
+
+TEST_CASE("a refuge is a destination that is safe and has room") {
+  DefaultRules rules;
+  ModelParameters p;
+  p.safety_scale = 1.0;
+  p.crowding_softness = 0.1;
+  DestinationState town;
+  town.kind = NodeKind::town;
+  town.capacity_people = std::numeric_limits<double>::infinity();
+  CHECK(rules.is_refuge(town, p));
+  town.threat_strikes_per_day = 0.69;  // exp(-0.69) = 0.5016
+  CHECK(rules.is_refuge(town, p));
+  town.threat_strikes_per_day = 0.70;  // exp(-0.70) = 0.4966
+  CHECK_FALSE(rules.is_refuge(town, p));
+  town.threat_strikes_per_day = 0.0;
+  town.capacity_people = 1000.0;
+  town.occupancy_people = 1000.0;  // crowding exactly 1/2 at capacity
+  CHECK(rules.is_refuge(town, p));
+  town.occupancy_people = 1010.0;
+  CHECK_FALSE(rules.is_refuge(town, p));
+  town.occupancy_people = 0.0;
+  p.attractiveness_town = 0.0;  // a kind nobody chooses is no refuge
+  CHECK_FALSE(rules.is_refuge(town, p));
 }
 
 TEST_CASE("returns start only after the origin has been safe for return_delay_days") {
