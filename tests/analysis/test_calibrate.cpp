@@ -17,6 +17,10 @@ namespace {
 
 constexpr double true_rate = 0.2;
 constexpr double true_saturation = 30.0;
+// Everyone willing to leave (docs/model.md, partial flight), so that the rate and the saturation alone shape the
+// curve and the fit can tell them apart; the same for the truth and the fit.
+const std::vector<std::string> everyone_willing = {"parameters.leave_threshold_median=0.01",
+                                                   "parameters.leave_threshold_shape=50"};
 
 // The valley example with its observations replaced by what the model gives with the true parameters
 // (expected mode: no noise, so the fit can be exact).
@@ -27,6 +31,7 @@ fs::path synthetic_scenario() {
   LoadOptions truth;
   truth.set_overrides = {fmt::format("parameters.max_departure_rate_per_day={}", true_rate),
                          fmt::format("parameters.threat_half_saturation={}", true_saturation)};
+  truth.set_overrides.insert(truth.set_overrides.end(), everyone_willing.begin(), everyone_willing.end());
   const Scenario scenario = load_scenario_or_throw(valley, truth);
   RunConfig config;
   config.mode = Mode::expected;
@@ -80,7 +85,9 @@ TEST_CASE("calibration recovers the parameters that generated the observations")
     ++steps;
     CHECK(step.best_error <= step.error);
   };
-  const auto result = calibrate(scenario, {}, {*rate, *saturation}, options);
+  LoadOptions base;
+  base.set_overrides = everyone_willing;
+  const auto result = calibrate(scenario, base, {*rate, *saturation}, options);
   CHECK(steps == result.evaluations);
   CHECK(result.start_error > 0.05);  // the defaults (0.18, 60) are far off
   CHECK(result.error < 0.002);

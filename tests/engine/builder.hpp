@@ -16,6 +16,10 @@ class ScenarioBuilder {
     s_.start_date = Date{std::chrono::year{2020}, std::chrono::month{1}, std::chrono::day{1}};
     s_.days = days;
     s_.groups.push_back(Group{"all", 1.0, 1.0, 1.0});
+    // Everyone willing to leave at any threat above 0.02 strikes/day (F = 1 - 2^-50 there): the tests built here
+    // hand-compute the departure hazard alone; the tests of the willing share (docs/model.md) set their own.
+    s_.parameters.leave_threshold_median = 0.01;
+    s_.parameters.leave_threshold_shape = 50.0;
   }
 
   ScenarioBuilder& groups(std::vector<Group> groups) {

@@ -111,7 +111,7 @@ TEST_CASE("deciding: only the willing who are still home leave - those already a
   CHECK(rig.decider.flows(at(town)).empty());
 }
 
-TEST_CASE("deciding: the reach grows until it holds a refuge, then to reach_ratio times the nearest refuge") {
+TEST_CASE("deciding: the reach grows until it holds a refuge and then to reach_ratio times the nearest refuge") {
   ScenarioBuilder b;
   const auto town = b.node("town", 0.0, 0.0, 1000);
   const auto far_camp = b.node("far_camp", 0.0, 2.0, 0, NodeKind::camp, 1e9);

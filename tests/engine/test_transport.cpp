@@ -180,6 +180,7 @@ TEST_CASE("transport: the cohorts alive are bounded by corridors x destinations 
       b.bombard(town, 10.0, 0);
     }
     b.parameters().awareness_range_km = 90.0;
+    b.parameters().max_awareness_range_km = 90.0;  // the reach does not grow beyond the safe town
     b.parameters().onward_base_rate_per_day = 0.0;
     b.parameters().onward_threat_factor = 0.0;
     b.parameters().return_rate_per_day = 0.0;
