@@ -371,7 +371,9 @@ def test_ensemble_comparison_shows_medians_and_bands_in_chromium(ensembles, tmp_
             assert f"5–95%: {round(p05):,} – {round(p95):,}" in cell, cell
             most = np.percentile(unsheltered.max(axis=1), [5, 50, 95])
             cell = rows["The most without shelter on one day"][column]
-            assert cell.startswith(f"{round(most[1]):,}") and f"5–95%: {round(most[0]):,} – {round(most[2]):,}" in cell
+            # Half up, as the page's Math.round (Python's round() takes a tie like 349,012.5 to the even 349,012).
+            half_up = [int(np.floor(x + 0.5)) for x in most]
+            assert cell.startswith(f"{half_up[1]:,}") and f"5–95%: {half_up[0]:,} – {half_up[2]:,}" in cell, (cell, most)
         assert len(driver.find_elements("css selector", "#comparison .band")) == 2 * 6
         # The charts: per ensemble a 5th-percentile line, a 95th filled down to it, then the median.
         datasets = driver.execute_script(CHART_DATA, "comparison-unsheltered")
