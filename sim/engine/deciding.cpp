@@ -162,7 +162,7 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
   auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count,
                     std::shared_ptr<const OriginMix> mix) {
     normalise();
-    draws_.multinomial(destination_stream, count, weights, split);
+    draws_.split_people(destination_stream, count, units_, weights, split);
     for (std::size_t k = 0; k < candidates.size(); ++k) {
       if (split[k] > 0) {
         flows.push_back(Flow{kind, group, origin, candidates[k].node, split[k], 0, static_cast<std::int32_t>(k), mix});
@@ -309,7 +309,7 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
       const double own = home_share[g].empty() ? 0.0 : home_share[g][k];
       pooled[k] = weights[k] * std::max(0.0, share_total[g] - own);
     }
-    draws_.multinomial(destination_stream, moving_total[g], pooled, split);
+    draws_.split_people(destination_stream, moving_total[g], units_, pooled, split);
     auto mix = std::make_shared<const OriginMix>(movers[g]);
     for (std::size_t k = 0; k < candidates.size(); ++k) {
       if (split[k] > 0) {

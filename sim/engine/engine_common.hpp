@@ -66,6 +66,16 @@ struct Draws {
       expected_multinomial(n, weights, out);
     }
   }
+  // A split of people over destinations or homes: in expected mode in whole people (`units_per_person`), so that
+  // it makes at most one part below a person, not one micro-person part for every destination (docs/model.md).
+  void split_people(RandomStream& stream, Count n, Count units_per_person, std::span<const double> weights,
+                    std::span<Count> out) const {
+    if (mode == Mode::stochastic) {
+      sample_multinomial(stream, n, weights, out);
+    } else {
+      expected_multinomial_in_quanta(n, units_per_person, weights, out);
+    }
+  }
   [[nodiscard]] RandomStream stream(RandomPurpose purpose, std::uint64_t entity, int day) const {
     return RandomStream(StreamKey{seed, run_index, purpose, entity, static_cast<std::uint32_t>(day)});
   }

@@ -4,7 +4,8 @@
 
 namespace haven::engine {
 
-PopulationLedger::PopulationLedger(const Scenario& scenario, Count units_per_person) {
+PopulationLedger::PopulationLedger(const Scenario& scenario, Count units_per_person)
+    : units_per_person_(units_per_person) {
   const auto n = scenario.nodes.size();
   const auto g = scenario.groups.size();
   residents_ = CountMatrix::Zero(idx(n), idx(g));
@@ -76,7 +77,7 @@ void PopulationLedger::settle(NodeIndex node, GroupIndex group, NodeIndex origin
   shares.resize(mix->size());
   parts.resize(mix->size());
   for (std::size_t k = 0; k < mix->size(); ++k) shares[k] = (*mix)[k].first == destination ? 0.0 : (*mix)[k].second;
-  expected_multinomial(count, shares, parts);
+  expected_multinomial_in_quanta(count, units_per_person_, shares, parts);
   for (std::size_t k = 0; k < mix->size(); ++k) {
     if (parts[k] > 0) settle_part(node, group, (*mix)[k].first, parts[k]);
   }

@@ -80,6 +80,7 @@ class PopulationLedger {
            static_cast<std::uint32_t>(destination);
   }
 
+  Count units_per_person_;  // pooled cohorts are shared out over homes in whole people
   CountMatrix residents_;
   CountMatrix displaced_;
   std::vector<std::vector<Stay>> stays_;

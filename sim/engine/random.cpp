@@ -202,4 +202,45 @@ void expected_multinomial(std::int64_t n, std::span<const double> weights, std::
   }
 }
 
+void expected_multinomial_in_quanta(std::int64_t n, std::int64_t quantum, std::span<const double> weights,
+                                    std::span<std::int64_t> out) {
+  expected_multinomial(n, weights, out);
+  if (quantum <= 1) return;
+  // The parts below a quantum, pooled and shared out again over their own categories in whole quanta.
+  thread_local std::vector<double> small_weights;
+  small_weights.assign(weights.size(), 0.0);
+  std::int64_t pooled = 0;
+  bool any = false;
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    if (out[k] > 0 && out[k] < quantum) {
+      pooled += out[k];
+      out[k] = 0;
+      small_weights[k] = std::max(weights[k], 0.0);
+      any = true;
+    }
+  }
+  if (!any) return;
+  thread_local std::vector<std::int64_t> parts;
+  parts.assign(weights.size(), 0);
+  expected_multinomial(pooled / quantum, small_weights, parts);
+  double total = 0.0;
+  for (double w : small_weights) total += w;
+  // What is left below a quantum: to the category furthest below its exact share (the largest share when no
+  // category got a whole quantum), the first of equals.
+  std::size_t furthest = 0;
+  double largest_deficit = -std::numeric_limits<double>::infinity();
+  for (std::size_t k = 0; k < small_weights.size(); ++k) {
+    if (small_weights[k] <= 0.0) continue;
+    const double share = small_weights[k] / total;
+    const double deficit =
+        pooled < quantum ? share : static_cast<double>(pooled) * share - static_cast<double>(parts[k] * quantum);
+    if (deficit > largest_deficit) {
+      largest_deficit = deficit;
+      furthest = k;
+    }
+  }
+  for (std::size_t k = 0; k < out.size(); ++k) out[k] += parts[k] * quantum;
+  out[furthest] += pooled % quantum;
+}
+
 }  // namespace haven

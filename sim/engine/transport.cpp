@@ -67,7 +67,7 @@ namespace {
 // Appends `cohort`'s people by home to `out`, exactly: whole units summing to its count. A pooled movers' mix is
 // shares, shared out over the homes other than the destination (never their own home) by largest remainder, as
 // settling would share them.
-void append_people(OriginMix& out, const Cohort& cohort) {
+void append_people(OriginMix& out, const Cohort& cohort, Count units_per_person) {
   if (!cohort.mix) {
     out.emplace_back(cohort.origin, static_cast<double>(cohort.count));
     return;
@@ -77,9 +77,10 @@ void append_people(OriginMix& out, const Cohort& cohort) {
     return;
   }
   const auto& mix = *cohort.mix;
-  if (cohort.count == 1) {
-    // One person (most pooled movers' cohorts): expected_multinomial's one-unit case, the largest share other than
-    // the destination's, the first of equals, without copying the shares. Anything unusual goes the general way.
+  if (cohort.count == 1 || cohort.count < units_per_person) {
+    // One unit, or less than a person in expected mode (most pooled movers' cohorts): the split's case of one
+    // part, the largest share other than the destination's, the first of equals, without copying the shares.
+    // Anything unusual goes the general way.
     double total = 0.0;
     bool finite = true;
     for (const auto& [home, share] : mix) {
@@ -96,7 +97,7 @@ void append_people(OriginMix& out, const Cohort& cohort) {
           best = k;
         }
       }
-      out.emplace_back(mix[best].first, 1.0);
+      out.emplace_back(mix[best].first, static_cast<double>(cohort.count));
       return;
     }
   }
@@ -105,7 +106,7 @@ void append_people(OriginMix& out, const Cohort& cohort) {
   shares.resize(mix.size());
   parts.resize(mix.size());
   for (std::size_t k = 0; k < mix.size(); ++k) shares[k] = mix[k].first == cohort.destination ? 0.0 : mix[k].second;
-  expected_multinomial(cohort.count, shares, parts);
+  expected_multinomial_in_quanta(cohort.count, units_per_person, shares, parts);
   for (std::size_t k = 0; k < mix.size(); ++k) {
     if (parts[k] > 0) out.emplace_back(mix[k].first, static_cast<double>(parts[k]));
   }
@@ -136,10 +137,10 @@ void split_exactly(Count n, const std::vector<Count>& weights, std::vector<Count
 }
 
 // Gives `cohort` a mix of its own, in people.
-void own_people_mix(Cohort& cohort) {
+void own_people_mix(Cohort& cohort, Count units_per_person) {
   auto mix = std::make_shared<OriginMix>();
   mix->reserve(16);  // merges usually follow: fewer reallocations as they append
-  append_people(*mix, cohort);
+  append_people(*mix, cohort, units_per_person);
   cohort.mix_compacted = static_cast<std::uint32_t>(mix->size());
   cohort.mix = std::move(mix);
   cohort.mix_in_people = true;
@@ -150,10 +151,10 @@ void own_people_mix(Cohort& cohort) {
 
 void Transport::absorb(Cohort& into, const Cohort& from) {
   ++cohorts_merged_;
-  if (!into.mix_in_people || into.mix.use_count() != 1) own_people_mix(into);
+  if (!into.mix_in_people || into.mix.use_count() != 1) own_people_mix(into, units_);
   // The mix in people is this cohort's alone (made above, or by an earlier merge or split): grown in place.
   auto& mix = const_cast<OriginMix&>(*into.mix);
-  append_people(mix, from);
+  append_people(mix, from, units_);
   into.count += from.count;
   // Many merges repeat the same homes: combined when the mix has doubled, so it stays within the homes' number.
   if (mix.size() >= 32 && mix.size() >= 2 * static_cast<std::size_t>(into.mix_compacted)) {
@@ -179,7 +180,7 @@ void Transport::split_homes(Cohort& entering, Cohort& rest, Count entering_count
     thread_local OriginMix people;
     thread_local std::vector<Count> weights, parts;
     people.clear();
-    append_people(people, entering);
+    append_people(people, entering, units_);
     weights.resize(people.size());
     for (std::size_t k = 0; k < people.size(); ++k) weights[k] = static_cast<Count>(people[k].second);
     split_exactly(entering_count, weights, parts);

@@ -100,7 +100,7 @@ class Transport {
   void drop(std::uint32_t slot);
   // `from`'s people join `into` (the same key): one cohort, the homes of both kept exactly.
   void absorb(Cohort& into, const Cohort& from);
-  static void split_homes(Cohort& entering, Cohort& rest, Count entering_count);
+  void split_homes(Cohort& entering, Cohort& rest, Count entering_count);
   [[nodiscard]] Key queue_key(const Cohort& cohort) const;
   void advance(std::uint32_t slot);
   void enqueue(std::uint32_t slot);

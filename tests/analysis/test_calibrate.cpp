@@ -92,7 +92,9 @@ TEST_CASE("calibration recovers the parameters that generated the observations")
   CHECK(result.start_error > 0.05);  // the defaults (0.18, 60) are far off
   CHECK(result.error < 0.002);
   CHECK(result.best[0] == doctest::Approx(true_rate).epsilon(0.03));
-  CHECK(result.best[1] == doctest::Approx(true_saturation).epsilon(0.03));
+  // Within 5%: expected mode splits people over destinations and homes in whole people (docs/model.md, modes),
+  // so the error steps a little as the parameters move (28.8 for 30 here; 3% held before that).
+  CHECK(result.best[1] == doctest::Approx(true_saturation).epsilon(0.05));
   CHECK(result.points == 24);
 
   // The overlay applies the fit: loading with it gives the fitted values.

@@ -116,6 +116,37 @@ TEST_CASE("expected-mode draws are exact in sum and round to the nearest unit") 
   CHECK(out[0] + out[1] == 7);
 }
 
+TEST_CASE("the expected-mode split in whole people gives at most one part below a person") {
+  constexpr std::int64_t person = 1'000'000;
+  std::vector<double> weights(1000, 1.0);
+  weights[7] = 1.5;  // the largest share: the part below a person goes there
+  std::vector<std::int64_t> out(weights.size());
+  // 2.5 people over 1,000 homes: two whole people and half a person, not a micro-person part on every home.
+  expected_multinomial_in_quanta(2 * person + person / 2, person, weights, out);
+  std::int64_t sum = 0;
+  int parts = 0;
+  int below_a_person = 0;
+  for (const auto part : out) {
+    sum += part;
+    parts += part > 0 ? 1 : 0;
+    below_a_person += part % person != 0 ? 1 : 0;
+  }
+  CHECK(sum == 2 * person + person / 2);
+  CHECK(parts <= 3);
+  CHECK(below_a_person == 1);
+  CHECK(out[7] >= person);
+  // Less than a person: all of it to the largest share.
+  expected_multinomial_in_quanta(300, person, weights, out);
+  CHECK(out[7] == 300);
+  // Large counts keep the proportions to within a person; a quantum of 1 is the unit split itself.
+  expected_multinomial_in_quanta(1000 * person + 17, person, std::vector<double>{1, 3}, std::span(out).first(2));
+  CHECK(out[0] + out[1] == 1000 * person + 17);
+  CHECK(std::abs(static_cast<double>(out[1]) - 750.0 * person) <= person);
+  std::vector<std::int64_t> unit(3);
+  expected_multinomial_in_quanta(10, 1, std::vector<double>{1, 1, 1}, unit);
+  CHECK(unit == std::vector<std::int64_t>{4, 3, 3});
+}
+
 namespace {
 // The largest-remainder split as first written (a full ranking of the remainders): what expected_multinomial's
 // faster selections must reproduce unit for unit.

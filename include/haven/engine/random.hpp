@@ -67,4 +67,12 @@ void sample_multinomial(RandomStream& stream, std::int64_t n, std::span<const do
 std::int64_t expected_binomial(std::int64_t n, double p) noexcept;
 void expected_multinomial(std::int64_t n, std::span<const double> weights, std::span<std::int64_t> out);
 
+// expected_multinomial, and then the parts below a `quantum` (expected mode: one person) pooled and shared out
+// again over their own categories in whole quanta by largest remainder, what is left below a quantum going to the
+// one furthest below its exact share (the largest share when under a quantum; the first of equals). Parts of a
+// quantum or more are exactly expected_multinomial's; at most 2 n / quantum + 1 categories get anyone, not one
+// micro-part each however small the weights. Exact in sum; `quantum` <= 1 is expected_multinomial itself.
+void expected_multinomial_in_quanta(std::int64_t n, std::int64_t quantum, std::span<const double> weights,
+                                    std::span<std::int64_t> out);
+
 }  // namespace haven
