@@ -11,6 +11,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -105,6 +106,56 @@ std::optional<serve::ParameterUncertainty> find_uncertainty(const std::filesyste
   return std::nullopt;
 }
 
+// `--sweep FILE`: its ranges give the band's parameter uncertainty for every scenario served. Checked in full: the
+// file loads (sweep checks), samples ranges (a Latin hypercube or random design), and both ends of each range are
+// keys every served scenario takes, as --set checks them; each problem located in the sweep file, all at once.
+std::optional<serve::ParameterUncertainty> named_uncertainty(const std::string& file,
+                                                             const std::vector<serve::ScenarioSource>& scenarios,
+                                                             Diagnostics& diagnostics) {
+  auto loaded = load_sweep_file(file);
+  diagnostics.append(loaded.diagnostics);
+  if (!loaded.spec) return std::nullopt;
+  const SweepSpec& spec = *loaded.spec;
+  if (spec.method != DesignMethod::lhs && spec.method != DesignMethod::random) {
+    // Located at `design.method` when the file says it (it loaded, so it parses).
+    SourceLocation where{file, 0, 0};
+    try {
+      const YAML::Node method = YAML::LoadFile(file)["design"]["method"];
+      if (method.IsDefined())
+        where = {file, static_cast<std::size_t>(method.Mark().line + 1),
+                 static_cast<std::size_t>(method.Mark().column + 1)};
+    } catch (const YAML::Exception&) {
+    }
+    diagnostics.error(where, fmt::format("--sweep: design.method is {}, which gives no parameter ranges for the band; "
+                                         "give a sweep with method: lhs or random (min and max per parameter)",
+                                         to_string(spec.method)));
+    return std::nullopt;
+  }
+  const auto errors_before = diagnostics.error_count();
+  std::set<std::string> reported;
+  for (const auto& scenario : scenarios) {
+    for (std::size_t end = 0; end < 2; ++end) {
+      LoadOptions options;
+      options.want_resolved_yaml = false;
+      for (const auto& parameter : spec.parameters) {
+        if (parameter.values.size() == 2)
+          options.overrides.push_back({parameter.path, parameter.values[end], parameter.origin});
+      }
+      const auto checked = load_scenario_text(scenario.text, scenario.name, options);
+      for (const auto& d : checked.diagnostics.all()) {
+        // A problem both ends of a range have is reported once.
+        const auto message = fmt::format("--sweep, for {}: {}", scenario.name, d.message);
+        if (d.severity == Severity::error &&
+            reported.insert(format_diagnostic({d.severity, d.location, message})).second) {
+          diagnostics.error(d.location, message);
+        }
+      }
+    }
+  }
+  if (diagnostics.error_count() > errors_before) return std::nullopt;
+  return serve::ParameterUncertainty{std::filesystem::path(file).filename().string(), spec};
+}
+
 }  // namespace
 
 ServeCommands::ServeCommands(CLI::App& app) {
@@ -122,6 +173,9 @@ ServeCommands::ServeCommands(CLI::App& app) {
       ->check(CLI::Range(0.01, 3600.0));
   serve_->add_option("--max-members", args_.max_members, "Largest ensemble the page may ask for (default 50)")
       ->check(CLI::Range(2, 1000));
+  serve_->add_option("--sweep", args_.sweep,
+                     "Sweep file (method lhs or random) whose ranges give the band's parameter uncertainty (default: "
+                     "the first such file, by name, in sweeps/ beside the scenario)");
 }
 
 std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err) {
@@ -135,8 +189,14 @@ std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err)
     }
     std::ostringstream text;
     text << in.rdbuf();
-    options.scenarios.push_back(
-        {std::filesystem::path(path).filename().string(), text.str(), find_uncertainty(path, err)});
+    options.scenarios.push_back({std::filesystem::path(path).filename().string(), text.str(),
+                                 args_.sweep.empty() ? find_uncertainty(path, err) : std::nullopt});
+  }
+  if (!args_.sweep.empty()) {
+    Diagnostics diagnostics;
+    auto uncertainty = named_uncertainty(args_.sweep, options.scenarios, diagnostics);
+    if (!uncertainty) return print_diagnostics(diagnostics, err);
+    for (auto& scenario : options.scenarios) scenario.uncertainty = uncertainty;
   }
   options.host = args_.host;
   options.port = args_.port;

@@ -27,6 +27,7 @@ class ServeCommands {
     std::string allow_origin;
     double max_run_seconds = 20.0;
     std::size_t max_members = 50;
+    std::string sweep;  // the sweep file whose ranges give the band's parameter uncertainty
   } args_;
 };
 

@@ -6,6 +6,7 @@ Run by CTest (test `serve_api`) or by hand from the repository root:
 """
 
 import json
+from pathlib import Path
 import sys
 import threading
 
@@ -272,6 +273,39 @@ def test_band_with_parameter_uncertainty(server):
     assert status == 400 and "no sweep file gives parameter ranges for valley.yaml" in answer["error"]
     status, answer = server.json("POST", f"/api/sessions/{valley}/ensemble", {"members": 3, "parameters": "yes"})
     assert status == 400
+
+
+CAMP_RANGES = Path(__file__).resolve().parents[1] / "data" / "serve" / "valley_camp_ranges.yaml"
+
+
+def test_sweep_option_picks_the_band_ranges():
+    # --sweep names the sweep whose ranges the band draws from (the valley has none beside it).
+    serve = Serve(VALLEY, "--sweep", CAMP_RANGES)
+    try:
+        session = serve.session(0)
+        status, info = serve.json("GET", f"/api/sessions/{session}")
+        assert status == 200
+        assert info["uncertainty"]["sweep"] == "valley_camp_ranges.yaml" and info["uncertainty"]["method"] == "lhs"
+        names = sorted(p["name"] for p in info["uncertainty"]["parameters"])
+        assert names == ["nodes.northcamp.capacity", "threat_kernel_km"]
+        varied = final_band(serve, session, {"members": 3, "parameters": True})
+        assert varied["parameters"]["sweep"] == "valley_camp_ranges.yaml"
+        assert "nodes.northcamp.capacity" in varied["parameters"]["varied"]
+    finally:
+        code, _, _ = serve.stop()
+    assert code == 0
+
+
+def test_sweep_option_refuses_a_file_without_ranges_or_for_another_scenario():
+    # Ranges for the valley's camps name no node of Idlib: a located error, exit 2, no server started.
+    result = haven("serve", IDLIB, "--sweep", CAMP_RANGES, "--port", "0")
+    assert result.returncode == 2 and result.stdout == ""
+    assert ("valley_camp_ranges.yaml:12:5: error: --sweep, for idlib_2019_2020.yaml: nodes.northcamp.capacity: "
+            "'northcamp' names no item of 'nodes'") in result.stderr
+    result = haven("serve", VALLEY, "--sweep", "scenarios/sweeps/valley_grid.yaml", "--port", "0")
+    assert result.returncode == 2 and "valley_grid.yaml:10:11: error: --sweep: design.method is grid" in result.stderr
+    result = haven("serve", VALLEY, "--sweep", "no/such/sweep.yaml", "--port", "0")
+    assert result.returncode == 2 and "no/such/sweep.yaml: error: cannot open the file" in result.stderr
 
 
 def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_path):

@@ -1,0 +1,1 @@
+serve scenarios/examples/valley.yaml --sweep scenarios/sweeps/valley_grid.yaml
