@@ -1571,6 +1571,11 @@ std::vector<Override> load_overlay_file(const std::filesystem::path& path, Diagn
   return edits;
 }
 
+namespace {
+void load_root(const std::string& text, const std::string& display_name, const LoadOptions& options, YAML::Node root,
+               LoadResult& result, YamlReader& reader);
+}  // namespace
+
 LoadResult load_scenario_text(const std::string& text, const std::string& display_name, const LoadOptions& options) {
   if (text.find('\r') != std::string::npos) {
     std::string normalized = text;
@@ -1585,7 +1590,16 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
   }
   auto parsed = detail::parse_yaml(text, display_name, result.diagnostics, "a scenario");
   if (!parsed) return result;
-  YAML::Node root = *parsed;
+  load_root(text, display_name, options, *parsed, result, reader);
+  return result;
+}
+
+namespace {
+
+// Everything after the parse: the variant and edits applied to copies (`root` itself is left as it was), decoded
+// and checked into `result`.
+void load_root(const std::string& text, const std::string& display_name, const LoadOptions& options, YAML::Node root,
+               LoadResult& result, YamlReader& reader) {
   if (!root.IsDefined() || root.IsNull()) {
     // yaml-cpp reads some malformed text (a line starting with ',') as no value at all: name the first line that
     // holds anything but a comment rather than calling the file empty.
@@ -1607,11 +1621,11 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
                                "no YAML value could be read from here on; this line does not start one (a stray "
                                "',' or ':'?); a scenario is a mapping with 'scenario', 'nodes', ...");
     }
-    return result;
+    return;
   }
   if (!root.IsMap()) {
     reader.error(root, "", "a scenario file must be a mapping with 'scenario', 'nodes', ... at the top level");
-    return result;
+    return;
   }
 
   try {
@@ -1664,7 +1678,7 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
     }
     if (result.diagnostics.error_count() > errors_before_overlays) {
       result.diagnostics.append(variant_shape_diagnostics);
-      return result;
+      return;
     }
     located_overrides.insert(located_overrides.end(), options.overrides.begin(), options.overrides.end());
 
@@ -1865,8 +1879,9 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
                               e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.column) + 1},
                              "cannot read the YAML: " + e.msg);
   }
-  return result;
 }
+
+}  // namespace
 
 LoadResult load_scenario_file(const std::filesystem::path& path, const LoadOptions& options) {
   Diagnostics diagnostics;
@@ -1880,6 +1895,62 @@ LoadResult load_scenario_file(const std::filesystem::path& path, const LoadOptio
   LoadOptions with_tables = options;
   with_tables.table_directory = path.parent_path();  // tables are named relative to the scenario file
   return load_scenario_text(text, path.string(), with_tables);
+}
+
+struct ParsedScenarioText::State {
+  std::string text;
+  std::string display_name;
+  // Only a text without tables for its events, whose parse succeeded, is kept (an events table is turned into a
+  // list in the parsed document itself); any other is loaded from its text each time, as load_scenario_text does.
+  std::optional<YAML::Node> root;
+  Diagnostics parse_diagnostics;  // warnings of the parse, repeated with every load
+  std::size_t parses = 0;
+  std::size_t loads_since_parse = 0;
+};
+
+ParsedScenarioText::ParsedScenarioText(std::string text, std::string display_name) : state_(std::make_unique<State>()) {
+  if (std::string normalized = text; text.find('\r') != std::string::npos) {
+    if (detail::normalize_line_endings(normalized)) text = std::move(normalized);
+  }
+  state_->text = std::move(text);
+  state_->display_name = std::move(display_name);
+}
+ParsedScenarioText::~ParsedScenarioText() = default;
+ParsedScenarioText::ParsedScenarioText(ParsedScenarioText&&) noexcept = default;
+ParsedScenarioText& ParsedScenarioText::operator=(ParsedScenarioText&&) noexcept = default;
+
+std::size_t ParsedScenarioText::parses() const noexcept {
+  return state_->parses;
+}
+
+const std::string& ParsedScenarioText::text() const noexcept {
+  return state_->text;
+}
+
+LoadResult ParsedScenarioText::load(const LoadOptions& options) {
+  State& s = *state_;
+  if (!s.root || s.loads_since_parse >= reparse_after_loads) {
+    // A fresh parse: the copies earlier loads made in the old document's memory go with it.
+    s.root.reset();
+    s.loads_since_parse = 0;
+    s.parse_diagnostics = Diagnostics{};
+    if (s.text.find('\0') != std::string::npos) return load_scenario_text(s.text, s.display_name, options);
+    ++s.parses;
+    auto parsed = detail::parse_yaml(s.text, s.display_name, s.parse_diagnostics, "a scenario");
+    if (!parsed || !parsed->IsMap()) return load_scenario_text(s.text, s.display_name, options);
+    for (auto it = parsed->begin(); it != parsed->end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == "events" && detail::is_table_section(it->second)) {
+        return load_scenario_text(s.text, s.display_name, options);
+      }
+    }
+    s.root = *parsed;
+  }
+  ++s.loads_since_parse;
+  LoadResult result;
+  result.diagnostics = s.parse_diagnostics;
+  YamlReader reader(s.display_name, result.diagnostics);
+  load_root(s.text, s.display_name, options, *s.root, result, reader);
+  return result;
 }
 
 Scenario load_scenario_or_throw(const std::filesystem::path& path, const LoadOptions& options) {

@@ -194,10 +194,10 @@ std::optional<Edit> edit_from_json(const std::string& body, std::string& problem
 }
 
 Session::Session(const ScenarioSource& source, std::string variant, const Limits& limits)
-    : source_(source), variant_(std::move(variant)), limits_(limits) {
+    : source_(source), parsed_(source.text, source.name), variant_(std::move(variant)), limits_(limits) {
   LoadOptions options;
   options.variant = variant_;
-  auto loaded = load_scenario_text(source_.text, source_.name, options);
+  auto loaded = parsed_.load(options);
   load_diagnostics_ = loaded.diagnostics;
   if (!loaded.scenario) return;
   base_ = *loaded.scenario;
@@ -301,7 +301,7 @@ EditResult Session::reload(const std::vector<Edit>& edits) {
   // parsing the file, on every edit.
   auto options = options_for(edits);
   options.want_resolved_yaml = false;
-  auto loaded = load_scenario_text(source_.text, source_.name, options);
+  auto loaded = parsed_.load(options);
   result.diagnostics = loaded.diagnostics;
   if (!loaded.scenario) return result;
   scenario_ = std::move(*loaded.scenario);

@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <fstream>
@@ -6,6 +7,7 @@
 #include <sstream>
 
 #include "haven/engine/recorder.hpp"
+#include "haven/engine/simulation.hpp"
 #include "haven/report/report.hpp"
 #include "haven/scenario/load.hpp"
 #include "haven/serve/runs.hpp"
@@ -121,6 +123,64 @@ TEST_CASE("serve session: the saved overlay gives the session's scenario on the 
     REQUIRE_FALSE(full.diagnostics.has_errors());
     CHECK(full.scenario->events.size() == loaded.scenario->events.size());
   }
+}
+
+// The session keeps its scenario parsed: a long sequence of edits, undos and refused edits parses the text once,
+// and again only once every ParsedScenarioText::reparse_after_loads loads (which keeps its memory flat), and the
+// scenario it ends with is the one a fresh load of the saved, edited YAML gives.
+TEST_CASE("serve session: a long sequence of edits keeps one parsed document and matches a fresh load") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  CHECK(session.parses() == 1);
+  std::size_t loads = 1;
+  for (int k = 0; k < 150; ++k) {
+    std::string edit;
+    switch (k % 5) {
+      case 0:
+        edit = fmt::format(R"({{"kind": "toggle_event", "id": "road_cut", "enabled": {}}})", k % 2 == 0);
+        break;
+      case 1:
+        edit = fmt::format(R"({{"kind": "set", "path": "nodes.hillcamp.capacity", "value": {}}})", 20000 + 100 * k);
+        break;
+      case 2:
+        edit = fmt::format(R"({{"kind": "set", "path": "parameters.threat_kernel_km", "value": {}}})", 1.0 + 0.01 * k);
+        break;
+      case 3:
+        edit = R"({"kind": "set", "path": "nodes.hillcamp.capacity", "value": -5})";  // refused by the checks
+        break;
+      default:
+        edit =
+            fmt::format(R"({{"kind": "move_event", "id": "strikes_south", "lat": {}, "lon": 36.6}})", 36.0 + 0.001 * k);
+        break;
+    }
+    const auto result = session.apply(parsed(edit));
+    CHECK(result.applied == (k % 5 != 3));
+    ++loads;
+    if (k % 10 == 9) {
+      REQUIRE(session.undo());
+      ++loads;
+    }
+  }
+  // Edits beyond max_edits are refused before loading; none here.
+  CHECK(session.edits().size() == 150 - 30 - 15);
+  CHECK(session.parses() >= 2);  // parsed afresh along the way: the copies of earlier loads went with the old one
+  CHECK(session.parses() <= 1 + loads / ParsedScenarioText::reparse_after_loads);
+  const auto fresh = load_scenario_text(session.scenario_yaml(), "edited.yaml");
+  REQUIRE_FALSE(fresh.diagnostics.has_errors());
+  const auto run = [](const Scenario& scenario) {
+    MemoryRecorder recorder;
+    Simulation simulation(scenario, RunConfig{.seed = 3, .mode = Mode::expected});
+    simulation.add_observer(recorder);
+    simulation.run();
+    return recorder;
+  };
+  const auto kept = run(session.scenario());
+  const auto loaded = run(*fresh.scenario);
+  CHECK(kept.cumulative_displaced_ == loaded.cumulative_displaced_);
+  REQUIRE(kept.displaced_.size() == loaded.displaced_.size());
+  CHECK(kept.displaced_.back() == loaded.displaced_.back());
+  CHECK(session.scenario().events.size() == fresh.scenario->events.size());
+  CHECK(session.scenario().parameters.threat_kernel_km == fresh.scenario->parameters.threat_kernel_km);
 }
 
 TEST_CASE("serve session: a bombardment at a place moved to a point on the map") {

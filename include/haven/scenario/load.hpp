@@ -1,7 +1,9 @@
 #pragma once
 // Reading scenarios: YAML text -> validated Scenario, or every problem found, each located.
 
+#include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,31 @@ LoadResult load_scenario_file(const std::filesystem::path& path, const LoadOptio
 // `display_name` stands in for the file name in diagnostics.
 LoadResult load_scenario_text(const std::string& text, const std::string& display_name,
                               const LoadOptions& options = {});
+
+// A scenario's text parsed once, loaded again and again with other options (haven serve keeps one per session, and
+// an edit then costs its checks, not a parse). Each load applies its variant and edits to copies of what they
+// change, as load_scenario_text does; yaml-cpp keeps those copies in the parsed document's memory until the
+// document goes, so the text is parsed afresh after `reparse_after_loads` loads: the memory stays bounded however
+// many loads a session makes, and a parse is paid once in that many. Results are those of load_scenario_text.
+class ParsedScenarioText {
+ public:
+  static constexpr std::size_t reparse_after_loads = 16;
+  ParsedScenarioText(std::string text, std::string display_name);
+  ~ParsedScenarioText();
+  ParsedScenarioText(ParsedScenarioText&&) noexcept;
+  ParsedScenarioText& operator=(ParsedScenarioText&&) noexcept;
+  ParsedScenarioText(const ParsedScenarioText&) = delete;
+  ParsedScenarioText& operator=(const ParsedScenarioText&) = delete;
+
+  LoadResult load(const LoadOptions& options);
+  // How many times the text was parsed so far (at most 1 + loads / reparse_after_loads).
+  [[nodiscard]] std::size_t parses() const noexcept;
+  [[nodiscard]] const std::string& text() const noexcept;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // Reads an overlay: a YAML mapping shaped like (part of) a scenario, e.g. `parameters: {threat_kernel_km: 1.2}`,
 // or with dotted keys (`nodes.atmeh.capacity: 90000`). Each leaf becomes an Override located at its key.

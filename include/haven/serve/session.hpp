@@ -79,6 +79,9 @@ class Session {
   // Problems of the scenario or variant itself (the session cannot start when there are errors).
   [[nodiscard]] const Diagnostics& load_diagnostics() const noexcept { return load_diagnostics_; }
   [[nodiscard]] bool ok() const noexcept { return !load_diagnostics_.has_errors(); }
+  // How many times this session parsed its scenario's text: once, and again once every
+  // ParsedScenarioText::reparse_after_loads edits, undos and variant changes (what keeps its memory flat).
+  [[nodiscard]] std::size_t parses() const noexcept { return parsed_.parses(); }
 
   // Checks `edit` with the loader; keeps it only when the scenario with it is valid.
   EditResult apply(Edit edit);
@@ -101,6 +104,7 @@ class Session {
   EditResult reload(const std::vector<Edit>& edits);
 
   ScenarioSource source_;
+  ParsedScenarioText parsed_;  // the source's text, parsed once: an edit costs its checks, not a parse
   std::string variant_;
   Limits limits_;
   Diagnostics load_diagnostics_;
