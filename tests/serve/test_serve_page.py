@@ -139,6 +139,10 @@ def test_toggle_redraw_band_and_save(tmp_path):
             "return window.havenServe.info().events.find((e) => e.id === 'b_idl_ariha').start_day")
         driver.execute_script(f"const s = document.getElementById('day'); s.value = {start_day + 10};"
                               "s.dispatchEvent(new Event('input'));")
+        # The map redraws its layers for the new day (the handle with them): drag the handle drawn after that, not
+        # one a late redraw replaces mid-drag (a loaded machine once lost the drag so).
+        driver.execute_async_script("const done = arguments[arguments.length - 1];"
+                                    "requestAnimationFrame(() => requestAnimationFrame(() => done(true)));")
         handle = driver.find_element("css selector", ".serve-handle[data-event=b_idl_ariha]")
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", handle)
         count = int(driver.execute_script("return document.body.dataset.editCount"))
