@@ -7,6 +7,7 @@
 #include <limits>
 #include <numeric>
 #include <stdexcept>
+#include <unordered_set>
 #include <vector>
 
 namespace haven {
@@ -68,30 +69,32 @@ std::int64_t sample_binomial(RandomStream& stream, std::int64_t n, double p) {
   return distribution(stream);
 }
 
-void sample_multinomial(RandomStream& stream, std::int64_t n, std::span<const double> weights,
-                        std::span<std::int64_t> out) {
-  require_finite(weights);
-  // Few people over many categories: n categorical draws (binary search in the cumulative weights) cost
-  // O(n log K) instead of K conditional binomials. Both give exactly the multinomial distribution.
-  if (n > 0 && static_cast<std::size_t>(n) * 4 < weights.size()) {
-    thread_local std::vector<double> cumulative;
-    cumulative.resize(weights.size());
-    double total = 0.0;
-    for (std::size_t k = 0; k < weights.size(); ++k) cumulative[k] = total += std::max(weights[k], 0.0);
-    std::fill(out.begin(), out.end(), 0);
-    if (total <= 0.0) {
-      out[out.size() - 1] = n;
-      return;
-    }
-    for (std::int64_t i = 0; i < n; ++i) {
-      const double u = stream.uniform() * total;
-      auto k = static_cast<std::size_t>(std::upper_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin());
-      k = std::min(k, weights.size() - 1);
-      while (weights[k] <= 0.0 && k > 0) --k;  // u landed on the edge of an empty category
-      ++out[k];
-    }
+namespace {
+
+// One categorical draw per person (binary search in the cumulative weights): O(n log K) instead of K conditional
+// binomials. Both give exactly the multinomial distribution.
+void split_person_by_person(RandomStream& stream, std::int64_t n, std::span<const double> weights,
+                            std::span<std::int64_t> out) {
+  thread_local std::vector<double> cumulative;
+  cumulative.resize(weights.size());
+  double total = 0.0;
+  for (std::size_t k = 0; k < weights.size(); ++k) cumulative[k] = total += std::max(weights[k], 0.0);
+  std::fill(out.begin(), out.end(), 0);
+  if (total <= 0.0) {
+    out[out.size() - 1] = n;
     return;
   }
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double u = stream.uniform() * total;
+    auto k = static_cast<std::size_t>(std::upper_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin());
+    k = std::min(k, weights.size() - 1);
+    while (weights[k] <= 0.0 && k > 0) --k;  // u landed on the edge of an empty category
+    ++out[k];
+  }
+}
+
+void split_by_conditional_binomials(RandomStream& stream, std::int64_t n, std::span<const double> weights,
+                                    std::span<std::int64_t> out) {
   double remaining_weight = 0.0;
   std::size_t last = 0;  // the last category with weight: it takes what is left, so zero weights get nobody
   for (std::size_t k = 0; k < weights.size(); ++k) {
@@ -111,6 +114,95 @@ void sample_multinomial(RandomStream& stream, std::int64_t n, std::span<const do
     out[k] = sample_binomial(stream, remaining, std::min(p, 1.0));
     remaining -= out[k];
     remaining_weight -= w;
+  }
+}
+
+}  // namespace
+
+void sample_multinomial(RandomStream& stream, std::int64_t n, std::span<const double> weights,
+                        std::span<std::int64_t> out) {
+  require_finite(weights);
+  if (n > 0 && static_cast<std::size_t>(n) * 4 < weights.size()) {
+    split_person_by_person(stream, n, weights, out);
+  } else {
+    split_by_conditional_binomials(stream, n, weights, out);
+  }
+}
+
+void sample_multinomial_by_person(RandomStream& stream, std::int64_t n, std::span<const double> weights,
+                                  std::span<std::int64_t> out) {
+  require_finite(weights);
+  // A person's draw (a uniform and a binary search) costs a fraction of a conditional binomial's (often a pow()),
+  // and the binomials run over nearly every category: people one by one win up to a few per category.
+  if (n > 0 && static_cast<std::size_t>(n) <= 4 * weights.size()) {
+    split_person_by_person(stream, n, weights, out);
+  } else {
+    split_by_conditional_binomials(stream, n, weights, out);
+  }
+}
+
+std::uint64_t uniform_below(RandomStream& stream, std::uint64_t bound) noexcept {
+  __extension__ using Wide = unsigned __int128;
+  Wide product = static_cast<Wide>(stream()) * bound;
+  auto low = static_cast<std::uint64_t>(product);
+  if (low < bound) {
+    const std::uint64_t threshold = (0 - bound) % bound;
+    while (low < threshold) {
+      product = static_cast<Wide>(stream()) * bound;
+      low = static_cast<std::uint64_t>(product);
+    }
+  }
+  return static_cast<std::uint64_t>(product >> 64);
+}
+
+void sample_hypergeometric_split(RandomStream& stream, std::int64_t drawn, std::span<const std::int64_t> counts,
+                                 std::span<std::int64_t> out) {
+  if (out.size() != counts.size()) throw std::invalid_argument("hypergeometric split: counts and out differ in size");
+  std::int64_t total = 0;
+  for (const auto c : counts) {
+    if (c < 0) throw std::invalid_argument("hypergeometric split with a negative count");
+    total += c;
+  }
+  if (drawn < 0 || drawn > total) throw std::invalid_argument("hypergeometric split: drawn outside [0, total]");
+  // The fewer of the drawn and the left are sampled: positions in [0, total) by Floyd's algorithm (each subset of
+  // that size equally likely), kept sorted, then counted group by group along the cumulative counts.
+  const bool complement = drawn > total - drawn;
+  const std::int64_t sampled = complement ? total - drawn : drawn;
+  thread_local std::vector<std::int64_t> positions;
+  positions.clear();
+  constexpr std::int64_t kept_sorted_up_to = 64;  // beyond, a hash set answers "taken?" and one sort follows
+  if (sampled <= kept_sorted_up_to) {
+    for (std::int64_t j = total - sampled; j < total; ++j) {
+      const auto t = static_cast<std::int64_t>(uniform_below(stream, static_cast<std::uint64_t>(j) + 1));
+      // Every position taken so far is below j: j itself goes last when t is already taken.
+      const auto it = std::lower_bound(positions.begin(), positions.end(), t);
+      if (it != positions.end() && *it == t) {
+        positions.push_back(j);
+      } else {
+        positions.insert(it, t);
+      }
+    }
+  } else {
+    std::unordered_set<std::int64_t> taken;
+    taken.reserve(static_cast<std::size_t>(sampled) * 2);
+    for (std::int64_t j = total - sampled; j < total; ++j) {
+      const auto t = static_cast<std::int64_t>(uniform_below(stream, static_cast<std::uint64_t>(j) + 1));
+      const std::int64_t position = taken.insert(t).second ? t : j;
+      if (position == j) taken.insert(j);
+      positions.push_back(position);
+    }
+    std::sort(positions.begin(), positions.end());
+  }
+  std::size_t next = 0;
+  std::int64_t upper = 0;
+  for (std::size_t k = 0; k < counts.size(); ++k) {
+    upper += counts[k];
+    std::int64_t in_group = 0;
+    while (next < positions.size() && positions[next] < upper) {
+      ++in_group;
+      ++next;
+    }
+    out[k] = complement ? counts[k] - in_group : in_group;
   }
 }
 

@@ -8,6 +8,7 @@
 #include <boost/random/binomial_distribution.hpp>
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
 #include <vector>
 
 #include "haven/engine/random.hpp"
@@ -209,4 +210,118 @@ TEST_CASE("sample_binomial draws exactly what Boost's binomial_distribution draw
       CHECK(ours() == theirs());  // and the streams stay in step
     }
   }
+}
+
+TEST_CASE("uniform_below stays below its bound and is uniform") {
+  RandomStream stream({21, 0, RandomPurpose::test, 0, 0});
+  CHECK(uniform_below(stream, 1) == 0);
+  const std::uint64_t bound = 7;
+  std::vector<int> seen(bound, 0);
+  const int draws = 70000;
+  for (int i = 0; i < draws; ++i) {
+    const auto x = uniform_below(stream, bound);
+    REQUIRE(x < bound);
+    ++seen[x];
+  }
+  const double p = 1.0 / static_cast<double>(bound);
+  for (const int s : seen) CHECK(std::abs(s - draws * p) <= 5.0 * std::sqrt(draws * p * (1 - p)));
+}
+
+// One binomial over the total and a hypergeometric split give each group exactly Binomial(count, p): the onward
+// draws of deciding.cpp rest on it.
+TEST_CASE("the hypergeometric split conserves and follows the counts and is deterministic per stream") {
+  const std::vector<std::int64_t> counts = {5, 0, 120, 1, 37, 2000, 3};
+  const std::int64_t total = std::accumulate(counts.begin(), counts.end(), std::int64_t{0});
+  std::vector<std::int64_t> out(counts.size());
+  // Small draws (sorted positions), large draws (the hash set) and the complement (more than half drawn).
+  for (const std::int64_t drawn :
+       {std::int64_t{0}, std::int64_t{1}, std::int64_t{9}, std::int64_t{300}, total - 40, total}) {
+    CAPTURE(drawn);
+    RandomStream stream({31, 0, RandomPurpose::test, static_cast<std::uint64_t>(drawn), 0});
+    std::vector<double> sum(counts.size(), 0.0);
+    const int draws = drawn == 300 ? 2000 : 6000;
+    for (int i = 0; i < draws; ++i) {
+      sample_hypergeometric_split(stream, drawn, counts, out);
+      REQUIRE(std::accumulate(out.begin(), out.end(), std::int64_t{0}) == drawn);
+      for (std::size_t k = 0; k < counts.size(); ++k) {
+        REQUIRE(out[k] >= 0);
+        REQUIRE(out[k] <= counts[k]);
+        sum[k] += static_cast<double>(out[k]);
+      }
+    }
+    // Mean drawn * c / N; variance drawn (c/N)(1 - c/N)(N - drawn)/(N - 1).
+    const auto n_total = static_cast<double>(total);
+    for (std::size_t k = 0; k < counts.size(); ++k) {
+      const double share = static_cast<double>(counts[k]) / n_total;
+      const double mean = static_cast<double>(drawn) * share;
+      const double variance =
+          static_cast<double>(drawn) * share * (1 - share) * (n_total - static_cast<double>(drawn)) / (n_total - 1);
+      CHECK(std::abs(sum[k] / draws - mean) <= 5.0 * std::sqrt(variance / draws) + 1e-12);
+    }
+  }
+  // The same stream gives the same split.
+  std::vector<std::int64_t> again(counts.size());
+  RandomStream a({32, 0, RandomPurpose::test, 0, 0}), b({32, 0, RandomPurpose::test, 0, 0});
+  for (int i = 0; i < 50; ++i) {
+    sample_hypergeometric_split(a, 17 + i, counts, out);
+    sample_hypergeometric_split(b, 17 + i, counts, again);
+    REQUIRE(out == again);
+  }
+  CHECK_THROWS_AS(sample_hypergeometric_split(a, total + 1, counts, out), std::invalid_argument);
+  CHECK_THROWS_AS(sample_hypergeometric_split(a, -1, counts, out), std::invalid_argument);
+}
+
+TEST_CASE("one binomial over the total split by the hypergeometric draws a binomial per group") {
+  // Two groups of 30 and 70, p = 0.05: the first group's movers must be Binomial(30, 0.05) (mean 1.5, variance
+  // 1.425), and P(0) = 0.95^30; a split that ignored the counts (e.g. half each) would fail both.
+  const std::vector<std::int64_t> counts = {30, 70};
+  std::vector<std::int64_t> out(2);
+  RandomStream stream({33, 0, RandomPurpose::test, 0, 0});
+  const int draws = 40000;
+  double sum = 0.0, sum_sq = 0.0;
+  int zeros = 0;
+  for (int i = 0; i < draws; ++i) {
+    const auto moving = sample_binomial(stream, 100, 0.05);
+    sample_hypergeometric_split(stream, moving, counts, out);
+    const auto x = static_cast<double>(out[0]);
+    sum += x;
+    sum_sq += x * x;
+    zeros += out[0] == 0 ? 1 : 0;
+  }
+  const double mean = sum / draws;
+  const double variance = sum_sq / draws - mean * mean;
+  CHECK(std::abs(mean - 1.5) <= 5.0 * std::sqrt(1.425 / draws));
+  CHECK(std::abs(variance - 1.425) <= 0.1);
+  const double p0 = std::pow(0.95, 30);
+  CHECK(std::abs(zeros / static_cast<double>(draws) - p0) <= 5.0 * std::sqrt(p0 * (1 - p0) / draws));
+}
+
+TEST_CASE("the person-by-person multinomial draws the multinomial's distribution") {
+  // n = 60 over 20 categories: drawn person by person (n <= 4 K), where sample_multinomial uses binomials.
+  std::vector<double> weights(20);
+  for (std::size_t k = 0; k < weights.size(); ++k) weights[k] = k == 3 ? 0.0 : 1.0 + static_cast<double>(k % 5);
+  const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
+  std::vector<std::int64_t> out(weights.size());
+  RandomStream stream({34, 0, RandomPurpose::test, 0, 0});
+  const std::int64_t n = 60;
+  const int draws = 5000;
+  std::vector<double> sum(weights.size(), 0.0), sum_sq(weights.size(), 0.0);
+  for (int i = 0; i < draws; ++i) {
+    sample_multinomial_by_person(stream, n, weights, out);
+    REQUIRE(std::accumulate(out.begin(), out.end(), std::int64_t{0}) == n);
+    REQUIRE(out[3] == 0);
+    for (std::size_t k = 0; k < weights.size(); ++k) {
+      sum[k] += static_cast<double>(out[k]);
+      sum_sq[k] += static_cast<double>(out[k] * out[k]);
+    }
+  }
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    const double p = weights[k] / total;
+    const double mean = sum[k] / draws;
+    CHECK(std::abs(mean - n * p) <= 5.0 * std::sqrt(n * p * (1 - p) / draws) + 1e-12);
+    if (p > 0) CHECK(std::abs(sum_sq[k] / draws - mean * mean - n * p * (1 - p)) <= 0.15 * n * p * (1 - p) + 0.05);
+  }
+  // Many people: conditional binomials, still exact in sum.
+  sample_multinomial_by_person(stream, 100000, weights, out);
+  CHECK(std::accumulate(out.begin(), out.end(), std::int64_t{0}) == 100000);
 }

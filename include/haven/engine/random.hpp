@@ -63,6 +63,23 @@ std::int64_t sample_binomial(RandomStream& stream, std::int64_t n, double p);
 void sample_multinomial(RandomStream& stream, std::int64_t n, std::span<const double> weights,
                         std::span<std::int64_t> out);
 
+// The same distribution as sample_multinomial, other draws: one categorical draw per person (a uniform against the
+// cumulative weights) while n <= 4 x categories, where that is cheaper than a conditional binomial (and its pow())
+// for every category; conditional binomials above. For the engine's destination splits (deciding).
+void sample_multinomial_by_person(RandomStream& stream, std::int64_t n, std::span<const double> weights,
+                                  std::span<std::int64_t> out);
+
+// A uniform integer in [0, bound) (bound >= 1), without modulo bias (Lemire's multiply and reject).
+std::uint64_t uniform_below(RandomStream& stream, std::uint64_t bound) noexcept;
+
+// `drawn` people taken at random, without replacement, from groups of `counts` people (0 <= drawn <= their sum):
+// writes how many come from each group to `out` (same size). The multivariate hypergeometric distribution, which
+// is exactly that of independent Binomial(counts[k], p) per group given their total: so one binomial over the total
+// and this split draw what per-group binomials draw. Costs min(drawn, total - drawn) uniforms (Floyd's sample of
+// distinct positions) and one pass over the groups. Throws std::invalid_argument when drawn is out of range.
+void sample_hypergeometric_split(RandomStream& stream, std::int64_t drawn, std::span<const std::int64_t> counts,
+                                 std::span<std::int64_t> out);
+
 // The expected-mode counterparts: deterministic, exact in sum. round(n * p) and a largest-remainder split.
 std::int64_t expected_binomial(std::int64_t n, double p) noexcept;
 void expected_multinomial(std::int64_t n, std::span<const double> weights, std::span<std::int64_t> out);
