@@ -14,7 +14,8 @@ namespace {
 // Per-thread scratch space of a node's decisions, kept between nodes and days so that deciding allocates nothing.
 struct DecisionScratch {
   std::vector<double> weights, pooled, share_total, onward_by_group;
-  std::vector<Count> split, moving_total;
+  std::vector<Count> split, moving_total, movable_total, moving_by_stay, group_counts, group_split;
+  std::vector<std::uint32_t> movable_stays, group_stays;
   std::vector<OriginMix> movers;
   std::vector<std::vector<double>> home_share;
   std::vector<NodeIndex> homes;
@@ -162,7 +163,7 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
   auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count,
                     std::shared_ptr<const OriginMix> mix) {
     normalise();
-    draws_.split_people(destination_stream, count, units_, weights, split);
+    draws_.destinations(destination_stream, count, units_, weights, split);
     for (std::size_t k = 0; k < candidates.size(); ++k) {
       if (split[k] > 0) {
         flows.push_back(Flow{kind, group, origin, candidates[k].node, split[k], 0, static_cast<std::int32_t>(k), mix});
@@ -228,10 +229,17 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
   share_total.assign(groups, 0.0);
   auto& onward_by_group = scratch.onward_by_group;  // -1: not asked yet
   onward_by_group.assign(groups, -1.0);
+  // Who moves on, first for every stay (the onward draws), then each stay's bookkeeping and return draw in stay
+  // order. A stay's people may move on unless home carries all the weight; their probability is the group's.
+  auto& moving_by_stay = scratch.moving_by_stay;
+  moving_by_stay.assign(stays.size(), 0);
+  auto& movable_stays = scratch.movable_stays;  // stays whose people may move on, in stay order
+  movable_stays.clear();
+  auto& movable_total = scratch.movable_total;
+  movable_total.assign(groups, 0);
   for (std::uint32_t k = 0; k < stays.size(); ++k) {
     Stay& stay = stays[k];
     const auto g = static_cast<std::size_t>(stay.group);
-    Count moving = 0;
     const std::int64_t home_candidate = candidate_index(stay);
     // Nobody of this stay moves on when home carries all the weight (the weight elsewhere, relative to the total,
     // is 1e-9 or less). Settled without the full weights when another destination clearly weighs something:
@@ -249,31 +257,72 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
     if (may_move && home_candidate >= 0 && normalised) {
       may_move = 1.0 - weights[static_cast<std::size_t>(home_candidate)] > 1e-9;
     }
-    if (may_move) {
-      // The same for every stay of a group here today (it reads the node's threat and kind and the group): asked
-      // of the rules once per group, not once per stay (an exp() each, 9% of a conflict run).
-      double& probability = onward_by_group[g];
-      if (probability < 0.0) {
-        probability = in.events.passes_through(i)
-                          ? 1.0
-                          : rules_.onward_probability(threat, s_.groups[g].departure_factor, s_.nodes[i].kind, p_);
+    if (!may_move || stay.count <= 0) continue;
+    // The same for every stay of a group here today (it reads the node's threat and kind and the group): asked
+    // of the rules once per group, not once per stay (an exp() each, 9% of a conflict run).
+    double& probability = onward_by_group[g];
+    if (probability < 0.0) {
+      probability = in.events.passes_through(i)
+                        ? 1.0
+                        : rules_.onward_probability(threat, s_.groups[g].departure_factor, s_.nodes[i].kind, p_);
+    }
+    movable_stays.push_back(k);
+    movable_total[g] += stay.count;
+  }
+  if (draws_.mode == Mode::expected) {
+    // Expected mode keeps its own rounding: round(count x probability) stay by stay.
+    for (const auto k : movable_stays) {
+      moving_by_stay[k] =
+          draws_.binomial(onward_stream, stays[k].count, onward_by_group[static_cast<std::size_t>(stays[k].group)]);
+    }
+  } else {
+    // Stochastic: per group, one binomial over the people of its movable stays, split over the stays by the
+    // multivariate hypergeometric (exactly the distribution of a binomial per stay, with one draw and a uniform per
+    // mover instead of a draw per stay), while the movers expected are no more than the stays; per stay above.
+    auto& group_stays = scratch.group_stays;
+    auto& group_counts = scratch.group_counts;
+    auto& group_split = scratch.group_split;
+    for (std::size_t g = 0; g < groups; ++g) {
+      if (movable_total[g] == 0) continue;
+      const double probability = onward_by_group[g];
+      group_stays.clear();
+      group_counts.clear();
+      for (const auto k : movable_stays) {
+        if (static_cast<std::size_t>(stays[k].group) != g) continue;
+        group_stays.push_back(k);
+        group_counts.push_back(stays[k].count);
       }
-      moving = draws_.binomial(onward_stream, stay.count, probability);
-      if (moving > 0) {
-        normalise();
-        const double home_weight = home_candidate >= 0 ? weights[static_cast<std::size_t>(home_candidate)] : 0.0;
-        // Relative to the total (1), so that cancellation (home nearly the only destination) cannot blow up the
-        // share.
-        const double elsewhere = 1.0 - home_weight;
-        departing.push_back({k, moving});
-        const double share = static_cast<double>(moving) / elsewhere;
-        movers[g].emplace_back(stay.origin, share);
-        moving_total[g] += moving;
-        share_total[g] += share;
-        if (home_candidate >= 0) {
-          home_share[g].resize(candidates.size(), 0.0);
-          home_share[g][static_cast<std::size_t>(home_candidate)] += share;
-        }
+      if (static_cast<double>(movable_total[g]) * probability <= static_cast<double>(group_stays.size())) {
+        const Count moving = sample_binomial(onward_stream, movable_total[g], probability);
+        if (moving == 0) continue;
+        group_split.resize(group_stays.size());
+        sample_hypergeometric_split(onward_stream, moving, group_counts, group_split);
+        for (std::size_t s = 0; s < group_stays.size(); ++s) moving_by_stay[group_stays[s]] = group_split[s];
+      } else {
+        for (const auto k : group_stays)
+          moving_by_stay[k] = sample_binomial(onward_stream, stays[k].count, probability);
+      }
+    }
+  }
+  for (std::uint32_t k = 0; k < stays.size(); ++k) {
+    Stay& stay = stays[k];
+    const auto g = static_cast<std::size_t>(stay.group);
+    const Count moving = moving_by_stay[k];
+    if (moving > 0) {
+      normalise();
+      const std::int64_t home_candidate = stay.home_candidate;
+      const double home_weight = home_candidate >= 0 ? weights[static_cast<std::size_t>(home_candidate)] : 0.0;
+      // Relative to the total (1), so that cancellation (home nearly the only destination) cannot blow up the
+      // share.
+      const double elsewhere = 1.0 - home_weight;
+      departing.push_back({k, moving});
+      const double share = static_cast<double>(moving) / elsewhere;
+      movers[g].emplace_back(stay.origin, share);
+      moving_total[g] += moving;
+      share_total[g] += share;
+      if (home_candidate >= 0) {
+        home_share[g].resize(candidates.size(), 0.0);
+        home_share[g][static_cast<std::size_t>(home_candidate)] += share;
       }
     }
     if (stay.origin != no_node && stay.origin != node &&
@@ -309,7 +358,7 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
       const double own = home_share[g].empty() ? 0.0 : home_share[g][k];
       pooled[k] = weights[k] * std::max(0.0, share_total[g] - own);
     }
-    draws_.split_people(destination_stream, moving_total[g], units_, pooled, split);
+    draws_.destinations(destination_stream, moving_total[g], units_, pooled, split);
     auto mix = std::make_shared<const OriginMix>(movers[g]);
     for (std::size_t k = 0; k < candidates.size(); ++k) {
       if (split[k] > 0) {

@@ -66,12 +66,13 @@ struct Draws {
       expected_multinomial(n, weights, out);
     }
   }
-  // A split of people over destinations or homes: in expected mode in whole people (`units_per_person`), so that
-  // it makes at most one part below a person, not one micro-person part for every destination (docs/model.md).
-  void split_people(RandomStream& stream, Count n, Count units_per_person, std::span<const double> weights,
+  // Where people go among a node's candidates: the multinomial, drawn person by person when they are few; in
+  // expected mode in whole people (`units_per_person`), so that a split makes at most one part below a person,
+  // not one micro-person part for every destination (docs/model.md).
+  void destinations(RandomStream& stream, Count n, Count units_per_person, std::span<const double> weights,
                     std::span<Count> out) const {
     if (mode == Mode::stochastic) {
-      sample_multinomial(stream, n, weights, out);
+      sample_multinomial_by_person(stream, n, weights, out);
     } else {
       expected_multinomial_in_quanta(n, units_per_person, weights, out);
     }
