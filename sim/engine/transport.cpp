@@ -371,9 +371,10 @@ bool Transport::completes_today(const Cohort& cohort, double time) const {
   const double speed_factor = s_.groups[static_cast<std::size_t>(cohort.group)].speed_factor;
   for (std::size_t l = cohort.leg; l < cohort.route->legs.size(); ++l) {
     const Leg& leg = cohort.route->legs[l];
-    if (!enters_freely(leg)) return false;
+    // The time first: most journeys run past the day on their first legs, and it reads no network state.
     time += leg.travel_days / speed_factor;
     if (!(time < day_end)) return false;
+    if (!enters_freely(leg)) return false;
     if (leg.to == cohort.destination) return true;
   }
   return false;
