@@ -1,6 +1,7 @@
 #include "haven/engine/random.hpp"
 
 #include <algorithm>
+#include <array>
 #include <boost/random/binomial_distribution.hpp>
 #include <boost/random/uniform_01.hpp>
 #include <cmath>
@@ -212,6 +213,40 @@ std::int64_t expected_binomial(std::int64_t n, double p) noexcept {
   return std::min(n, static_cast<std::int64_t>(std::llround(static_cast<double>(n) * p)));
 }
 
+namespace {
+
+constexpr std::int64_t few_units = 8;
+
+// The largest-remainder split of a few units (2 to few_units; most splits of pooled movers over their homes), in
+// one pass: the floors, and the n largest remainders kept as they come in a small ranked buffer. At most n units
+// are left over, so the ones that get them are the first of that buffer: the set a full ranking gives (the ranking
+// is strict: larger remainder, then lower index; equal remainders arrive in index order and stay behind). Returns
+// false, with `out` to be rewritten, when the floors' rounding leaves an unusual count (the general path's case).
+bool split_few_units(std::int64_t n, double total, std::span<const double> weights, std::span<std::int64_t> out) {
+  std::array<std::pair<double, std::size_t>, few_units> top{};
+  const auto keep = static_cast<std::size_t>(n);
+  std::size_t held = 0;
+  std::int64_t assigned = 0;
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    const double exact = static_cast<double>(n) * (std::max(weights[k], 0.0) / total);
+    const double whole = std::floor(exact);
+    out[k] = static_cast<std::int64_t>(whole);
+    assigned += out[k];
+    const double remainder = exact - whole;
+    if (held < keep || remainder > top[held - 1].first) {
+      std::size_t at = held < keep ? held++ : keep - 1;
+      for (; at > 0 && remainder > top[at - 1].first; --at) top[at] = top[at - 1];
+      top[at] = {remainder, k};
+    }
+  }
+  const std::int64_t left = n - assigned;
+  if (left < 0 || static_cast<std::size_t>(left) > held) return false;
+  for (std::size_t k = 0; k < static_cast<std::size_t>(left); ++k) ++out[top[k].second];
+  return true;
+}
+
+}  // namespace
+
 void expected_multinomial(std::int64_t n, std::span<const double> weights, std::span<std::int64_t> out) {
   // One pass checks the weights and sums them (this runs for every pooled cohort that settles or merges).
   double total = 0.0;
@@ -244,6 +279,7 @@ void expected_multinomial(std::int64_t n, std::span<const double> weights, std::
     out[best] = 1;
     return;
   }
+  if (n >= 2 && n <= few_units && split_few_units(n, total, weights, out)) return;
   std::int64_t assigned = 0;
   // Remainders ranked largest first; ties by index keep it deterministic. Scratch space per thread.
   thread_local std::vector<std::pair<double, std::size_t>> remainders;

@@ -173,7 +173,8 @@ std::vector<std::int64_t> reference_split(std::int64_t n, const std::vector<doub
 
 TEST_CASE("expected-mode splits of one or a few units give what a full ranking of the remainders gives") {
   // One unit, a few, and many, over small and large sets of weights with ties, zeros and negatives: the fast
-  // paths (one unit: the largest share; a few: scans; many: a partial selection) must agree with the ranking.
+  // paths (one unit: the largest share; up to 8: one pass with a ranked buffer; more: scans or a partial
+  // selection) must agree with the ranking.
   std::uint64_t x = 0x2545F4914F6CDD1Dull;
   auto next = [&] { return x ^= x << 13, x ^= x >> 7, x ^= x << 17; };
   for (int trial = 0; trial < 4000; ++trial) {
@@ -185,12 +186,16 @@ TEST_CASE("expected-mode splits of one or a few units give what a full ranking o
     }
     if (std::none_of(weights.begin(), weights.end(), [](double w) { return w > 0.0; })) weights[0] = 1.0;
     const std::int64_t n = trial % 3 == 0   ? 1
-                           : trial % 3 == 1 ? 1 + static_cast<std::int64_t>(next() % 6)
+                           : trial % 3 == 1 ? 1 + static_cast<std::int64_t>(next() % 10)
                                             : static_cast<std::int64_t>(next() % 100'000);
     std::vector<std::int64_t> out(size);
     expected_multinomial(n, weights, out);
     REQUIRE(out == reference_split(n, weights));
   }
+  // No units: nobody anywhere, whatever the weights.
+  std::vector<std::int64_t> none(3, 7);
+  expected_multinomial(0, std::vector<double>{0.3, 0.5, 0.2}, none);
+  CHECK(none == std::vector<std::int64_t>{0, 0, 0});
 }
 
 TEST_CASE("sample_binomial draws exactly what Boost's binomial_distribution draws from the same stream") {
