@@ -18,19 +18,6 @@ RandomStream::RandomStream(const StreamKey& key) noexcept {
   counter_ = Philox::ctr_type{{(static_cast<std::uint64_t>(key.purpose) << 32) | key.day, key.entity, 0, 0}};
 }
 
-RandomStream::result_type RandomStream::operator()() noexcept {
-  if (next_ == 4) {
-    block_ = Philox()(counter_, key_);
-    ++counter_.v[3];
-    next_ = 0;
-  }
-  return block_.v[next_++];
-}
-
-double RandomStream::uniform() noexcept {
-  return static_cast<double>((*this)() >> 11) * 0x1.0p-53;
-}
-
 namespace {
 // Weights must be finite; anything else is a caller's bug that must neither hang nor corrupt counts.
 void require_finite(std::span<const double> weights) {
