@@ -19,6 +19,16 @@ constexpr int max_hops_per_day = 256;
 constexpr Count few_movers = 16;
 // Recent travel is kept in steps of 1/recent_steps of a day's distance: finer only multiplies the groups of people.
 constexpr double recent_steps = 32.0;
+// People who arrive at a location within a hop and go on the same day are pooled when they share a coarse state
+// (merge_arrivals, docs/model.md): the value that decides their next step, in steps of 1/merge_steps of a day's
+// distance. Those avoid_short_stints pushes on through towns (recent + moved today / max speed < 1) pool by that
+// sum, 32 slots below 1; the others by the distance moved today, which decides whether they go on again, in up to
+// merge_moved_slots steps (they moved less than a day's distance: 32 steps unless walking is faster than driving).
+// Anyone outside the table goes on as a party of their own.
+constexpr double merge_steps = 32.0;
+constexpr std::size_t merge_pushed_slots = 32;
+constexpr std::size_t merge_moved_slots = 64;
+constexpr std::size_t merge_slots = merge_pushed_slots + merge_moved_slots;  // per location
 
 }  // namespace
 
@@ -59,7 +69,7 @@ FleeStep::FleeStep(const FleeWorld& world, const FleeSettings& settings, Draws d
     }
     state.capacity = capacity_[i];
     if (location.initial_agents > 0) {
-      parties_[i].push_back(Party{location.initial_agents, 0, false, {}, 0.0});
+      parties_[i].push_back(Party{location.initial_agents, 0.0, walked_at_start(), {}, 0.0});
       agents_[idx(i)] = location.initial_agents;
     }
   }
@@ -70,12 +80,8 @@ double FleeStep::capacity_now(NodeIndex location) const {
   return capacity_[at(location)];
 }
 
-double FleeStep::recent_value(std::uint16_t bin) {
-  return static_cast<double>(bin) / recent_steps;
-}
-
-std::uint16_t FleeStep::recent_bin(double recent) {
-  return static_cast<std::uint16_t>(std::clamp(std::lround(recent * recent_steps), 0L, 65535L));
+double FleeStep::quantised_recent(double recent) {
+  return static_cast<double>(std::clamp(std::lround(recent * recent_steps), 0L, 65535L)) / recent_steps;
 }
 
 CountVector FleeStep::on_links() const {
@@ -143,7 +149,7 @@ void FleeStep::spawn(int day) {
   draws_.multinomial(stream, new_people * units_, weights, split);
   for (std::size_t i = 0; i < states_.size(); ++i) {
     if (split[i] == 0) continue;
-    parties_[i].push_back(Party{split[i], 0, false, {}, 0.0});
+    parties_[i].push_back(Party{split[i], 0.0, walked_at_start(), {}, 0.0});
     agents_[idx(i)] += split[i];
     spawned_[idx(i)] = split[i];
     spawned_total_ += split[i];
@@ -257,9 +263,11 @@ const FleeStep::Choice& FleeStep::choice_at(NodeIndex location) {
 void FleeStep::decide(NodeIndex location, Party party, bool continuing, RandomStream& move, RandomStream& route_stream,
                       std::vector<Traveller>& out, std::vector<Party>& stay) {
   const auto& state = states_[at(location)];
-  const bool forced = continuing && flee_rules::forced_town_move(recent_value(party.recent), party.moved_km, s_);
+  const bool forced = continuing && flee_rules::forced_town_move(party.recent, party.moved_km, s_);
   const double chance = flee_rules::move_chance(state, !party.route.empty(), forced, s_);
-  const Count movers = draws_.binomial(move, party.count, chance);
+  ++party_decisions_;
+  // Certain moves (a conflict zone, a town that pushes them on, a known route) take no draw in either mode.
+  const Count movers = chance >= 1.0 ? party.count : draws_.binomial(move, party.count, chance);
   Count staying = party.count - movers;
   if (movers > 0) {
     if (!party.route.empty()) {
@@ -313,6 +321,64 @@ void FleeStep::decide(NodeIndex location, Party party, bool continuing, RandomSt
   }
 }
 
+void FleeStep::merge_arrivals(std::vector<std::pair<NodeIndex, Party>>& arrivals) {
+  if (arrivals.size() < 2) return;
+  if (merge_head_.empty()) merge_head_.assign(states_.size() * merge_slots, -1);
+  merge_chain_.clear();
+  merge_touched_.clear();
+  const double steps_per_km = merge_steps / s_.max_move_speed_km_per_day;
+  // In place and in order of first arrival (no sort): a table from (location, slot) to the first party kept with
+  // that state, chained through those with other routes.
+  std::size_t kept = 0;
+  for (std::size_t k = 0; k < arrivals.size(); ++k) {
+    const NodeIndex location = arrivals[k].first;
+    Party& party = arrivals[k].second;
+    // The slot: by recent + moved today while avoid_short_stints pushes them on, else by the distance moved today.
+    double step = 0.0;
+    std::size_t limit = 0, first_slot = 0;
+    if (flee_rules::forced_town_move(party.recent, party.moved_km, s_)) {
+      step = std::floor(party.recent * merge_steps + party.moved_km * steps_per_km);
+      limit = merge_pushed_slots;
+    } else {
+      step = std::floor(party.moved_km * steps_per_km);
+      limit = merge_moved_slots;
+      first_slot = merge_pushed_slots;
+    }
+    const bool mergeable = party.walked && step >= 0.0 && step < static_cast<double>(limit);
+    std::size_t slot = 0;
+    std::int32_t same = -1;
+    if (mergeable) {
+      slot = at(location) * merge_slots + first_slot + static_cast<std::size_t>(step);
+      same = merge_head_[slot];
+      while (same >= 0 && arrivals[static_cast<std::size_t>(same)].second.route != party.route) {
+        same = merge_chain_[static_cast<std::size_t>(same)];
+      }
+    }
+    if (same >= 0) {
+      // The pooled party carries its members' people-weighted mean recent travel and distance moved today, so the
+      // sums over people of both are kept (and with them the recent travel of the day's end).
+      Party& into = arrivals[static_cast<std::size_t>(same)].second;
+      const double a = static_cast<double>(into.count);
+      const double b = static_cast<double>(party.count);
+      into.recent = (into.recent * a + party.recent * b) / (a + b);
+      into.moved_km = (into.moved_km * a + party.moved_km * b) / (a + b);
+      into.count += party.count;
+      continue;
+    }
+    if (kept != k) arrivals[kept] = std::move(arrivals[k]);
+    if (mergeable) {
+      merge_chain_.push_back(merge_head_[slot]);
+      merge_head_[slot] = static_cast<std::int32_t>(kept);
+      merge_touched_.push_back(slot);
+    } else {
+      merge_chain_.push_back(-1);
+    }
+    ++kept;
+  }
+  arrivals.resize(kept);
+  for (const auto slot : merge_touched_) merge_head_[slot] = -1;
+}
+
 void FleeStep::merge(std::vector<Traveller>& travellers) {
   auto key = [](const Traveller& t) { return std::tie(t.link, t.progress_km, t.recent, t.walked, t.route); };
   std::sort(travellers.begin(), travellers.end(),
@@ -335,7 +401,9 @@ void FleeStep::merge(std::vector<Party>& parties) {
   // Most parties have no route: they are summed by (recent, walked) in buckets, without a sort; the few with a
   // route are sorted. The result is ordered by (recent, walked, route), an empty route first.
   auto key = [](const Party& p) { return std::tie(p.recent, p.walked, p.route); };
-  auto bucket_of = [](const Party& p) { return static_cast<std::size_t>(p.recent) * 2 + (p.walked ? 1 : 0); };
+  auto bucket_of = [](const Party& p) {
+    return static_cast<std::size_t>(std::lround(p.recent * recent_steps)) * 2 + (p.walked ? 1 : 0);
+  };
   routed_.clear();
   touched_buckets_.clear();
   for (auto& p : parties) {
@@ -361,7 +429,7 @@ void FleeStep::merge(std::vector<Party>& parties) {
   };
   std::size_t r = 0;
   for (const auto b : touched_buckets_) {
-    const auto recent = static_cast<std::uint16_t>(b / 2);
+    const double recent = static_cast<double>(b / 2) / recent_steps;
     const bool walked = (b % 2) == 1;
     for (; r < routed_.size() && std::tie(routed_[r].recent, routed_[r].walked) < std::tie(recent, walked); ++r) {
       add(std::move(routed_[r]));
@@ -438,6 +506,7 @@ void FleeStep::step(int day) {
     }
     active.clear();
     ++generation_;  // and for those who go on, from the counts after this round's arrivals
+    merge_arrivals(continuing);
     for (auto& [location, party] : continuing) {
       decide(location, std::move(party), true, move, route, active, settled[at(location)]);
     }
@@ -446,17 +515,17 @@ void FleeStep::step(int day) {
   // End of day: everyone's recent travel distance (Flee's recent_travel_distance) from today's distance.
   for (std::size_t i = 0; i < n; ++i) {
     for (auto& party : parties_[i]) {
-      party.recent = recent_bin(flee_rules::updated_recent_travel(recent_value(party.recent), 0.0, s_));
+      party.recent = quantised_recent(flee_rules::updated_recent_travel(party.recent, 0.0, s_));
     }
     for (auto& party : settled[i]) {
-      party.recent = recent_bin(flee_rules::updated_recent_travel(recent_value(party.recent), party.moved_km, s_));
+      party.recent = quantised_recent(flee_rules::updated_recent_travel(party.recent, party.moved_km, s_));
       parties_[i].push_back(std::move(party));
     }
     settled[i].clear();
     merge(parties_[i]);
   }
   for (auto& t : travellers_) {
-    t.recent = recent_bin(flee_rules::updated_recent_travel(recent_value(t.recent), t.moved_km, s_));
+    t.recent = quantised_recent(flee_rules::updated_recent_travel(t.recent, t.moved_km, s_));
   }
   merge(travellers_);
 }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine_common.hpp"
@@ -55,6 +56,18 @@ FleeWorld build_flee_world(const Scenario& scenario, Count units_per_person);
 // Flee's day step on a FleeWorld, in units (1 per person, or 10^6 in expected mode).
 class FleeStep {
  public:
+  // People at a location who share a state: Flee's per-agent recent travel distance (in days' distance: a multiple
+  // of 1/32 between days, within a day the people-weighted mean of those merged on arriving), whether they have
+  // finished a link yet (only read with start_on_foot: without it everyone counts as having done so, so that they
+  // merge), and the rest of a chosen multi-link route.
+  struct Party {
+    Count count = 0;
+    double recent = 0.0;
+    bool walked = false;
+    std::vector<NodeIndex> route;
+    double moved_km = 0.0;  // today, for those who moved
+  };
+
   FleeStep(const FleeWorld& world, const FleeSettings& settings, Draws draws, Count units_per_person);
 
   void step(int day);
@@ -69,23 +82,23 @@ class FleeStep {
   [[nodiscard]] Count spawned_total() const noexcept { return spawned_total_; }
   [[nodiscard]] const FleeLocationState& state(NodeIndex location) const { return states_[at(location)]; }
   [[nodiscard]] double capacity_now(NodeIndex location) const;
+  // Work done so far: how many times a party decided whether and where to go (at the start of a day or on
+  // arriving with distance left); the Flee rule set's cost grows with it.
+  [[nodiscard]] std::uint64_t party_decisions() const noexcept { return party_decisions_; }
+
+  // Within a hop: the parties that arrived with distance left and go on are pooled where they share a location, a
+  // route and a coarse state: while avoid_short_stints pushes them on, recent + moved today / max speed in steps of
+  // 1/32; else the distance moved today in steps of 1/32 of max_move_speed. A pooled party carries its members'
+  // people-weighted mean recent travel and distance. Keeps the order of first arrival and every person.
+  void merge_arrivals(std::vector<std::pair<NodeIndex, Party>>& arrivals);
 
  private:
-  // People at a location who share a state: Flee's per-agent recent travel distance (in 1/32 of a day's
-  // distance), whether they have finished a link yet, and the rest of a chosen multi-link route.
-  struct Party {
-    Count count = 0;
-    std::uint16_t recent = 0;
-    bool walked = false;
-    std::vector<NodeIndex> route;
-    double moved_km = 0.0;  // today, for those who moved
-  };
   struct Traveller {
     Count count = 0;
     std::int32_t link = -1;
     double progress_km = 0.0;
     double moved_km = 0.0;
-    std::uint16_t recent = 0;
+    double recent = 0.0;
     bool walked = false;
     std::vector<NodeIndex> route;
   };
@@ -123,8 +136,9 @@ class FleeStep {
                   std::vector<Route>& out) const;
   [[nodiscard]] std::int32_t open_link(NodeIndex from, NodeIndex to) const;
   [[nodiscard]] bool full_camp(NodeIndex location) const;
-  [[nodiscard]] static double recent_value(std::uint16_t bin);
-  [[nodiscard]] static std::uint16_t recent_bin(double recent);
+  // Recent travel kept between days: to the nearest 1/32 of a day's distance.
+  [[nodiscard]] static double quantised_recent(double recent);
+  [[nodiscard]] bool walked_at_start() const noexcept { return !s_.start_on_foot; }
   void merge(std::vector<Party>& parties);
   static void merge(std::vector<Traveller>& travellers);
 
@@ -143,6 +157,7 @@ class FleeStep {
   int spawn_weight_day_ = 0;
   std::vector<Choice> choices_;
   std::uint64_t generation_ = 0;
+  std::uint64_t party_decisions_ = 0;
   std::uint64_t routes_version_ = 1;  // bumped when a link opens or closes: the routes must be rebuilt
   std::vector<double> score_;         // each location's score today (flee_rules::location_score)
   // Scratch space of the day loop, kept to spare allocations.
@@ -153,6 +168,9 @@ class FleeStep {
   std::vector<Count> bucket_people_;  // merge(): people by (recent, walked)
   std::vector<std::size_t> touched_buckets_;
   std::vector<Party> routed_;
+  std::vector<std::int32_t> merge_head_;  // merge_arrivals(): the first party kept of each state, or -1
+  std::vector<std::int32_t> merge_chain_;
+  std::vector<std::size_t> merge_touched_;
 };
 
 // Runs a scenario with `rules: flee`: the DayRecords, events and FinalRecord to the observers, the headline

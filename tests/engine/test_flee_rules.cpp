@@ -353,6 +353,94 @@ TEST_CASE("flee step: closed links and closed camps and travellers turned back")
   CHECK(people(closed.departures()[0]) == doctest::Approx(50.0));  // default_movechance 0.5
 }
 
+TEST_CASE("flee step: people who arrive within a hop pool on the coarse state and nobody is lost") {
+  // Validation setting: 400 km a day, so a step is 12.5 km of moved today (or 1/32 of recent + moved / 400).
+  auto s = validation_settings();
+  auto w = world(3, {{0, 1, 100.0}, {1, 2, 100.0}}, 1);
+  FleeStep step(w, s, Draws{1, 0, Mode::stochastic}, 1);
+  using Party = FleeStep::Party;
+  std::vector<std::pair<NodeIndex, Party>> arrivals{
+      {1, Party{3, 0.0, true, {}, 100.0}},           // pushed on: 0 + 100 / 400 = 8/32
+      {1, Party{5, 0.0, true, {}, 103.0}},           // 8.24/32: pooled with the first
+      {1, Party{2, 1.0 / 32.0, true, {}, 95.0}},     // 1/32 + 7.6/32 = 8.6/32: pooled too (another recent)
+      {1, Party{4, 0.0, true, {}, 113.0}},           // 9.04/32: the next step
+      {2, Party{6, 0.0, true, {}, 100.0}},           // another location
+      {1, Party{7, 0.0, true, {2}, 100.0}},          // another route
+      {1, Party{1, 30.0 / 32.0, true, {}, 100.0}},   // 30/32 + 8/32 >= 1: not pushed on, slot by moved (8)
+      {1, Party{2, 31.0 / 32.0, true, {}, 110.0}},   // moved 8.8 steps: pooled with the one before
+      {1, Party{9, 30.0 / 32.0, true, {}, 120.0}}};  // moved 9.6 steps: its own
+  Count before = 0;
+  for (const auto& [location, party] : arrivals) before += party.count;
+  step.merge_arrivals(arrivals);
+  Count after = 0;
+  for (const auto& [location, party] : arrivals) after += party.count;
+  CHECK(after == before);
+  REQUIRE(arrivals.size() == 6);
+  // In order of first arrival; the pooled parties carry their members' people-weighted means.
+  CHECK(arrivals[0].first == 1);
+  CHECK(arrivals[0].second.count == 10);
+  CHECK(arrivals[0].second.moved_km == doctest::Approx((3 * 100.0 + 5 * 103.0 + 2 * 95.0) / 10.0));
+  CHECK(arrivals[0].second.recent == doctest::Approx(2.0 / 32.0 / 10.0));
+  CHECK(arrivals[1].second.count == 4);
+  CHECK(arrivals[2].first == 2);
+  CHECK(arrivals[3].second.count == 7);
+  CHECK(arrivals[3].second.route == std::vector<NodeIndex>{2});
+  CHECK(arrivals[4].second.count == 3);
+  CHECK(arrivals[4].second.moved_km == doctest::Approx((100.0 + 2 * 110.0) / 3.0));
+  CHECK(arrivals[4].second.recent == doctest::Approx((30.0 + 2 * 31.0) / 32.0 / 3.0));
+  CHECK(arrivals[5].second.count == 9);
+  // Pooling keeps who is pushed on through towns: every member of a pool is on the same side of Flee's threshold.
+  CHECK(flee_rules::forced_town_move(arrivals[0].second.recent, arrivals[0].second.moved_km, s));
+  CHECK(!flee_rules::forced_town_move(arrivals[4].second.recent, arrivals[4].second.moved_km, s));
+}
+
+TEST_CASE("flee step: parties that reach a town within a hop and differ only below the step decide as one") {
+  // Two conflict zones 100 km and 103 km from town 2, camp 3 100 km beyond it; nobody turns back (conflict zones
+  // score 0). The two parties reach the town in the same hop, 3 km apart: one decision there and one at the camp.
+  auto s = validation_settings();
+  s.insert_day0 = false;
+  s.conflict_weight = 0.0;
+  s.camp_movechance = 0.0;
+  auto w = world(4, {{0, 2, 100.0}, {1, 2, 103.0}, {2, 3, 100.0}}, 1);
+  conflict(w, 0, 0, 1000.0);
+  conflict(w, 1, 0, 1000.0);
+  camp(w, 3, 1e6);
+  w.observed_total[0] = 100.0;
+  FleeStep step(w, s, expected_draws(), units);
+  step.step(0);
+  CHECK(people(step.agents()[3]) == doctest::Approx(100.0));
+  CHECK(people(step.arrivals()[2]) == doctest::Approx(100.0));
+  CHECK(step.party_decisions() == 4);  // each conflict zone, the town once, the camp once (unpooled: 6)
+}
+
+TEST_CASE("flee step: pooling on a network of short links conserves people and repeats itself exactly") {
+  // Ten towns in a ring of 20-65 km links around a conflict zone and a camp: people hop through towns many times a
+  // day and are pooled at every hop.
+  auto s = validation_settings();
+  std::vector<std::tuple<int, int, double>> links{{0, 1, 30.0}, {11, 10, 150.0}};
+  for (int k = 1; k <= 10; ++k) links.emplace_back(k, k % 10 + 1, 20.0 + 5.0 * k);
+  links.emplace_back(6, 10, 40.0);
+  links.emplace_back(3, 11, 250.0);
+  auto w = world(12, links, 40);
+  conflict(w, 0, 0, 5000.0);
+  camp(w, 11, 3000.0);
+  for (int d = 0; d < 40; ++d) w.observed_total[static_cast<std::size_t>(d)] = 100.0 * (d + 1);
+  auto run = [&](std::uint64_t seed) {
+    FleeStep step(w, s, Draws{seed, 0, Mode::stochastic}, 1);
+    std::vector<Count> trace;
+    for (int d = 0; d < 40; ++d) {
+      step.step(d);
+      CHECK(step.agents().sum() + step.on_links().sum() == step.spawned_total());
+      for (Eigen::Index i = 0; i < step.agents().size(); ++i) trace.push_back(step.agents()[i]);
+    }
+    CHECK(step.spawned_total() == 3900);
+    CHECK(step.agents()[11] > 0);
+    return trace;
+  };
+  CHECK(run(5) == run(5));
+  CHECK(run(5) != run(6));
+}
+
 TEST_CASE("flee step: conserves people and repeats itself exactly for a seed") {
   auto s = validation_settings();
   auto w = world(5, {{0, 1, 120.0}, {1, 2, 80.0}, {1, 3, 300.0}, {3, 4, 450.0}, {0, 4, 700.0}}, 30);
@@ -445,8 +533,13 @@ TEST_CASE("rules: flee runs a scenario through the engine with the run's usual s
   CHECK(expected->arrivals_[5][1] > 0);       // ... through the town
 
   const auto one = run(Mode::stochastic, 1);
+  const auto two = run(Mode::stochastic, 2);
   const auto four = run(Mode::stochastic, 4);
-  for (std::size_t d = 0; d < one->days(); ++d) CHECK(one->displaced_[d] == four->displaced_[d]);
+  for (std::size_t d = 0; d < one->days(); ++d) {
+    CHECK(one->displaced_[d] == two->displaced_[d]);
+    CHECK(one->in_transit_[d] == two->in_transit_[d]);
+    CHECK(one->displaced_[d] == four->displaced_[d]);
+  }
 }
 
 TEST_CASE("rules: flee needs given departures") {
