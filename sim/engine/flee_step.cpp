@@ -81,7 +81,8 @@ double FleeStep::capacity_now(NodeIndex location) const {
 }
 
 double FleeStep::quantised_recent(double recent) {
-  return static_cast<double>(std::clamp(std::lround(recent * recent_steps), 0L, 65535L)) / recent_steps;
+  // recent >= 0: adding a half and truncating rounds to the nearest step without a call to lround.
+  return static_cast<double>(static_cast<long>(std::clamp(recent * recent_steps, 0.0, 65535.0) + 0.5)) / recent_steps;
 }
 
 CountVector FleeStep::on_links() const {
@@ -294,8 +295,12 @@ void FleeStep::decide(NodeIndex location, Party party, bool continuing, RandomSt
         if (draws_.mode == Mode::stochastic && movers <= few_movers) {
           // Person by person: one uniform each against the cumulative probabilities.
           std::fill(split_.begin(), split_.end(), 0);
+          // 32 random bits a person (two from each draw of the stream): the route probabilities to 2^-32.
+          std::uint64_t bits = 0;
           for (Count k = 0; k < movers; ++k) {
-            const double u = route_stream.uniform();
+            if ((k & 1) == 0) bits = route_stream();
+            const double u = static_cast<double>(static_cast<std::uint32_t>(bits)) * 0x1.0p-32;
+            bits >>= 32;
             std::size_t r = 0;
             while (r < choice.last_positive && u >= choice.cumulative[r]) ++r;
             ++split_[r];
@@ -334,21 +339,22 @@ void FleeStep::merge_arrivals(std::vector<std::pair<NodeIndex, Party>>& arrivals
     const NodeIndex location = arrivals[k].first;
     Party& party = arrivals[k].second;
     // The slot: by recent + moved today while avoid_short_stints pushes them on, else by the distance moved today.
-    double step = 0.0;
+    double steps = 0.0;
     std::size_t limit = 0, first_slot = 0;
     if (flee_rules::forced_town_move(party.recent, party.moved_km, s_)) {
-      step = std::floor(party.recent * merge_steps + party.moved_km * steps_per_km);
+      steps = party.recent * merge_steps + party.moved_km * steps_per_km;
       limit = merge_pushed_slots;
     } else {
-      step = std::floor(party.moved_km * steps_per_km);
+      steps = party.moved_km * steps_per_km;
       limit = merge_moved_slots;
       first_slot = merge_pushed_slots;
     }
-    const bool mergeable = party.walked && step >= 0.0 && step < static_cast<double>(limit);
+    // steps >= 0, so truncation is the floor.
+    const bool mergeable = party.walked && steps >= 0.0 && steps < static_cast<double>(limit);
     std::size_t slot = 0;
     std::int32_t same = -1;
     if (mergeable) {
-      slot = at(location) * merge_slots + first_slot + static_cast<std::size_t>(step);
+      slot = at(location) * merge_slots + first_slot + static_cast<std::size_t>(steps);
       same = merge_head_[slot];
       while (same >= 0 && arrivals[static_cast<std::size_t>(same)].second.route != party.route) {
         same = merge_chain_[static_cast<std::size_t>(same)];
@@ -402,7 +408,7 @@ void FleeStep::merge(std::vector<Party>& parties) {
   // route are sorted. The result is ordered by (recent, walked, route), an empty route first.
   auto key = [](const Party& p) { return std::tie(p.recent, p.walked, p.route); };
   auto bucket_of = [](const Party& p) {
-    return static_cast<std::size_t>(std::lround(p.recent * recent_steps)) * 2 + (p.walked ? 1 : 0);
+    return static_cast<std::size_t>(p.recent * recent_steps + 0.5) * 2 + (p.walked ? 1 : 0);  // on the grid
   };
   routed_.clear();
   touched_buckets_.clear();
