@@ -229,7 +229,23 @@ void FleeStep::enter_link(NodeIndex location, std::int32_t link, const Party& pa
   agents_[idx(location)] -= count;
   departures_[idx(location)] += count;
   link_inflow_[link] += count;
-  out.push_back(Traveller{count, link, 0.0, party.moved_km, party.recent, party.walked, std::move(rest)});
+  const auto& on = world_.links[static_cast<std::size_t>(link)];
+  const double speed = s_.start_on_foot && !party.walked ? s_.max_walk_speed_km_per_day : s_.max_move_speed_km_per_day;
+  if (!(speed > on.length_km)) {
+    out.push_back(Traveller{count, link, 0.0, party.moved_km, party.recent, party.walked, std::move(rest)});
+    return;
+  }
+  // A link shorter than the day's distance is passed in the next round for certain (links open and close only
+  // between days): they arrive now, as that round's travel would have them, and are counted at the end of the link
+  // when the round begins (incoming_), so that the choices of this round still see the counts it began with.
+  arrivals_[idx(on.to)] += count;
+  incoming_[idx(on.to)] += count;
+  Party arrived{count, party.recent, true, std::move(rest), party.moved_km + on.length_km};
+  if (arrived.moved_km < speed && arrival_hop_ + 1 < max_hops_per_day) {
+    pool_arrival(on.to, std::move(arrived));
+  } else {
+    settled_[at(on.to)].push_back(std::move(arrived));
+  }
 }
 
 const FleeStep::Choice& FleeStep::choice_at(NodeIndex location) {
@@ -327,62 +343,66 @@ void FleeStep::decide(NodeIndex location, Party party, bool continuing, RandomSt
 }
 
 void FleeStep::merge_arrivals(std::vector<std::pair<NodeIndex, Party>>& arrivals) {
-  if (arrivals.size() < 2) return;
-  if (merge_head_.empty()) merge_head_.assign(states_.size() * merge_slots, -1);
-  merge_chain_.clear();
+  clear_pool();
+  for (auto& [location, party] : arrivals) pool_arrival(location, std::move(party));
+  arrivals.swap(pool_);
+  clear_pool();
+}
+
+void FleeStep::clear_pool() {
+  for (const auto slot : merge_touched_) merge_head_[slot] = -1;
   merge_touched_.clear();
+  merge_chain_.clear();
+  pool_.clear();
+}
+
+void FleeStep::pool_arrival(NodeIndex location, Party&& party) {
+  if (merge_head_.empty()) merge_head_.assign(states_.size() * merge_slots, -1);
+  // The slot: by recent + moved today while avoid_short_stints pushes them on, else by the distance moved today.
   const double steps_per_km = merge_steps / s_.max_move_speed_km_per_day;
-  // In place and in order of first arrival (no sort): a table from (location, slot) to the first party kept with
-  // that state, chained through those with other routes.
-  std::size_t kept = 0;
-  for (std::size_t k = 0; k < arrivals.size(); ++k) {
-    const NodeIndex location = arrivals[k].first;
-    Party& party = arrivals[k].second;
-    // The slot: by recent + moved today while avoid_short_stints pushes them on, else by the distance moved today.
-    double steps = 0.0;
-    std::size_t limit = 0, first_slot = 0;
-    if (flee_rules::forced_town_move(party.recent, party.moved_km, s_)) {
-      steps = party.recent * merge_steps + party.moved_km * steps_per_km;
-      limit = merge_pushed_slots;
-    } else {
-      steps = party.moved_km * steps_per_km;
-      limit = merge_moved_slots;
-      first_slot = merge_pushed_slots;
-    }
-    // steps >= 0, so truncation is the floor.
-    const bool mergeable = party.walked && steps >= 0.0 && steps < static_cast<double>(limit);
-    std::size_t slot = 0;
-    std::int32_t same = -1;
-    if (mergeable) {
-      slot = at(location) * merge_slots + first_slot + static_cast<std::size_t>(steps);
-      same = merge_head_[slot];
-      while (same >= 0 && arrivals[static_cast<std::size_t>(same)].second.route != party.route) {
-        same = merge_chain_[static_cast<std::size_t>(same)];
-      }
+  double steps = 0.0;
+  std::size_t limit = 0, first_slot = 0;
+  if (flee_rules::forced_town_move(party.recent, party.moved_km, s_)) {
+    steps = party.recent * merge_steps + party.moved_km * steps_per_km;
+    limit = merge_pushed_slots;
+  } else {
+    steps = party.moved_km * steps_per_km;
+    limit = merge_moved_slots;
+    first_slot = merge_pushed_slots;
+  }
+  // steps >= 0, so truncation is the floor.
+  const bool mergeable = party.walked && steps >= 0.0 && steps < static_cast<double>(limit);
+  std::size_t slot = 0;
+  if (mergeable) {
+    // A table from (location, slot) to the first party pooled with that state, chained through those with other
+    // routes.
+    slot = at(location) * merge_slots + first_slot + static_cast<std::size_t>(steps);
+    std::int32_t same = merge_head_[slot];
+    // (Most routes are empty: compared without a call.)
+    auto other_route = [&](const Party& p) {
+      return p.route.size() != party.route.size() || (!party.route.empty() && p.route != party.route);
+    };
+    while (same >= 0 && other_route(pool_[static_cast<std::size_t>(same)].second)) {
+      same = merge_chain_[static_cast<std::size_t>(same)];
     }
     if (same >= 0) {
       // The pooled party carries its members' people-weighted mean recent travel and distance moved today, so the
       // sums over people of both are kept (and with them the recent travel of the day's end).
-      Party& into = arrivals[static_cast<std::size_t>(same)].second;
+      Party& into = pool_[static_cast<std::size_t>(same)].second;
       const double a = static_cast<double>(into.count);
       const double b = static_cast<double>(party.count);
       into.recent = (into.recent * a + party.recent * b) / (a + b);
       into.moved_km = (into.moved_km * a + party.moved_km * b) / (a + b);
       into.count += party.count;
-      continue;
+      return;
     }
-    if (kept != k) arrivals[kept] = std::move(arrivals[k]);
-    if (mergeable) {
-      merge_chain_.push_back(merge_head_[slot]);
-      merge_head_[slot] = static_cast<std::int32_t>(kept);
-      merge_touched_.push_back(slot);
-    } else {
-      merge_chain_.push_back(-1);
-    }
-    ++kept;
+    merge_chain_.push_back(merge_head_[slot]);
+    merge_head_[slot] = static_cast<std::int32_t>(pool_.size());
+    merge_touched_.push_back(slot);
+  } else {
+    merge_chain_.push_back(-1);
   }
-  arrivals.resize(kept);
-  for (const auto slot : merge_touched_) merge_head_[slot] = -1;
+  pool_.emplace_back(location, std::move(party));
 }
 
 void FleeStep::merge(std::vector<Traveller>& travellers) {
@@ -446,6 +466,11 @@ void FleeStep::merge(std::vector<Party>& parties) {
   for (; r < routed_.size(); ++r) add(std::move(routed_[r]));
 }
 
+void FleeStep::count_incoming() {
+  agents_ += incoming_;
+  incoming_.setZero();
+}
+
 void FleeStep::step(int day) {
   const auto n = states_.size();
   departures_.setZero(static_cast<Eigen::Index>(n));
@@ -462,6 +487,11 @@ void FleeStep::step(int day) {
   auto route = draws_.stream(RandomPurpose::flee_route, 0, day);
   auto& active = active_;
   active.clear();
+  auto& settled = settled_;  // stopped after moving today: recent travel from today's distance
+  for (auto& stopped : settled) stopped.clear();
+  clear_pool();
+  incoming_.setZero(static_cast<Eigen::Index>(n));
+  arrival_hop_ = 0;
   ++generation_;  // route choices from the counts at the start of the phase
   std::vector<Party> parties;
   for (std::size_t i = 0; i < n; ++i) {
@@ -479,11 +509,10 @@ void FleeStep::step(int day) {
 
   // Travel: a day's distance on the current link; whoever arrives with distance left decides again at once, and
   // the new link gets a full day's distance in its test, as in Flee's recursion (flee.py finish_travel).
-  auto& settled = settled_;  // stopped after moving today: recent travel from today's distance
-  for (auto& stopped : settled) stopped.clear();
+  // Whoever sets off on a link shorter than the day's distance has arrived already (enter_link): into the pool of
+  // the next round, or settled.
   auto& continuing = continuing_;
-  for (int hop = 0; !active.empty(); ++hop) {
-    continuing.clear();
+  for (int hop = 0; !active.empty() || !pool_.empty(); ++hop) {
     for (auto& t : active) {
       const auto& link = world_.links[static_cast<std::size_t>(t.link)];
       const double speed = s_.start_on_foot && !t.walked ? s_.max_walk_speed_km_per_day : s_.max_move_speed_km_per_day;
@@ -505,18 +534,23 @@ void FleeStep::step(int day) {
       agents_[idx(link.to)] += party.count;
       arrivals_[idx(link.to)] += party.count;
       if (party.moved_km < speed && hop + 1 < max_hops_per_day) {
-        continuing.emplace_back(link.to, std::move(party));
+        pool_arrival(link.to, std::move(party));
       } else {
         settled[at(link.to)].push_back(std::move(party));
       }
     }
     active.clear();
+    count_incoming();
     ++generation_;  // and for those who go on, from the counts after this round's arrivals
-    merge_arrivals(continuing);
+    continuing.clear();
+    continuing.swap(pool_);
+    clear_pool();
+    arrival_hop_ = hop + 1;
     for (auto& [location, party] : continuing) {
       decide(location, std::move(party), true, move, route, active, settled[at(location)]);
     }
   }
+  count_incoming();  // the last round's arrivals, all settled
 
   // End of day: everyone's recent travel distance (Flee's recent_travel_distance) from today's distance.
   for (std::size_t i = 0; i < n; ++i) {

@@ -139,6 +139,11 @@ class FleeStep {
   // Recent travel kept between days: to the nearest 1/32 of a day's distance.
   [[nodiscard]] static double quantised_recent(double recent);
   [[nodiscard]] bool walked_at_start() const noexcept { return !s_.start_on_foot; }
+  // The next round's pool: whoever arrives with distance left, pooled on arrival (merge_arrivals' rule).
+  void pool_arrival(NodeIndex location, Party&& party);
+  void clear_pool();
+  // Adds the round's arrivals at the ends of short links to the counts at their locations.
+  void count_incoming();
   void merge(std::vector<Party>& parties);
   static void merge(std::vector<Traveller>& travellers);
 
@@ -168,7 +173,10 @@ class FleeStep {
   std::vector<Count> bucket_people_;  // merge(): people by (recent, walked)
   std::vector<std::size_t> touched_buckets_;
   std::vector<Party> routed_;
-  std::vector<std::int32_t> merge_head_;  // merge_arrivals(): the first party kept of each state, or -1
+  std::vector<std::pair<NodeIndex, Party>> pool_;  // the next round's parties, pooled (pool_arrival)
+  CountVector incoming_;                           // at each location: arrived this round, not yet counted there
+  int arrival_hop_ = 0;                            // the round in which enter_link's arrivals arrive
+  std::vector<std::int32_t> merge_head_;           // merge_arrivals(): the first party kept of each state, or -1
   std::vector<std::int32_t> merge_chain_;
   std::vector<std::size_t> merge_touched_;
 };
