@@ -332,6 +332,11 @@ def ensembles(tmp_path_factory):
     return made
 
 
+def page_round(x: float) -> int:
+    """Half up, as the page's Math.round: Python's round() takes a tie like 349,012.5 to the even 349,012."""
+    return int(np.floor(x + 0.5))
+
+
 def member_figures(ensemble: Path):
     """Per member, from the ensemble file: left home by the end, and unsheltered per day (network-wide)."""
     with h5py.File(ensemble, "r") as f:
@@ -367,12 +372,11 @@ def test_ensemble_comparison_shows_medians_and_bands_in_chromium(ensembles, tmp_
             assert len(left) == 6
             p05, median, p95 = np.percentile(left, [5, 50, 95])
             cell = rows["People who left home"][column]
-            assert cell.startswith(f"{round(median):,}"), cell
-            assert f"5–95%: {round(p05):,} – {round(p95):,}" in cell, cell
+            assert cell.startswith(f"{page_round(median):,}"), cell
+            assert f"5–95%: {page_round(p05):,} – {page_round(p95):,}" in cell, cell
             most = np.percentile(unsheltered.max(axis=1), [5, 50, 95])
             cell = rows["The most without shelter on one day"][column]
-            # Half up, as the page's Math.round (Python's round() takes a tie like 349,012.5 to the even 349,012).
-            half_up = [int(np.floor(x + 0.5)) for x in most]
+            half_up = [page_round(x) for x in most]
             assert cell.startswith(f"{half_up[1]:,}") and f"5–95%: {half_up[0]:,} – {half_up[2]:,}" in cell, (cell, most)
         assert len(driver.find_elements("css selector", "#comparison .band")) == 2 * 6
         # The charts: per ensemble a 5th-percentile line, a 95th filled down to it, then the median.
@@ -417,8 +421,8 @@ def test_single_ensemble_report_in_chromium(ensembles, tmp_path):
         headline = driver.execute_script("return document.getElementById('headline').innerText")
         left, _ = member_figures(ensembles[0])
         p05, median, p95 = np.percentile(left, [5, 50, 95])
-        assert f"{round(median):,} people left their homes" in headline, headline
-        assert f"(5–95%: {round(p05):,} – {round(p95):,})" in headline, headline
+        assert f"{page_round(median):,} people left their homes" in headline, headline
+        assert f"(5–95%: {page_round(p05):,} – {page_round(p95):,})" in headline, headline
         description = driver.execute_script("return document.getElementById('variant-description').textContent")
         with h5py.File(ensembles[0], "r") as f:
             assert description == f.attrs["variant_description"]  # the variant's own, kept by gather

@@ -34,7 +34,7 @@ namespace haven {
   X(max_departure_rate_per_day, "1/day", 0.18, 0.0, 10.0,                                                            \
     "hazard of residents leaving home under saturating threat",                                                      \
     "calibrated on both Idlib OCHA series, Dec 2019 - Mar 2020 and Sept 2018 (docs/validation.md)")                \
-  X(leave_threshold_median, "strikes/day", 4.0, 0.01, 1000.0,                                                        \
+  X(leave_threshold_median, "strikes/day", 3.0, 0.01, 1000.0,                                                        \
     "threat at which half of a node's people are willing to leave (the median of their thresholds)",                 \
     "fitted with the validation suite (docs/validation.md): most leave under Idlib's strikes, few under a Flee conflict")       \
   X(leave_threshold_shape, "1", 4.0, 0.1, 50.0,                                                                      \
@@ -43,16 +43,16 @@ namespace haven {
   X(onward_threat_factor, "1", 0.5, 0.0, 1.0,                                                                        \
     "displaced people's threat-driven hazard relative to residents'",                                                \
     "people already displaced have less to hold them but fewer means to move again")                                \
-  X(onward_base_rate_per_day, "1/day", 0.05, 0.0, 1.0,                                                              \
+  X(onward_base_rate_per_day, "1/day", 0.13, 0.0, 1.0,                                                              \
     "hazard of displaced people moving on without threat (seeking better shelter)",                                  \
-    "Idlib: 752,131 movements in Feb 2020 among ~900,000 displaced (OCHA); fitted on the Flee camp series (docs/validation.md)")                                           \
+    "fitted with the validation suite (docs/validation.md); Idlib's 752,131 movements in Feb 2020 among ~900,000 displaced (OCHA) suggest less there (docs/model.md)")                                           \
   X(camp_stay_factor, "1", 0.3, 0.0, 1.0,                                                                            \
     "multiplier on the onward hazard of people hosted in camps",                                                     \
     "camps are where people stop; they leave them least")                                                            \
   X(awareness_range_km, "km", 120.0, 1.0, 5000.0,                                                                    \
     "road distance within which people first look for destinations (the reach grows from here, see reach_ratio)",   \
     "Idlib displacement went 20-80 km north along known roads (OCHA maps)")                                         \
-  X(reach_ratio, "1", 8.0, 1.0, 100.0,                                                                               \
+  X(reach_ratio, "1", 16.0, 1.0, 100.0,                                                                               \
     "people look this many times as far as their nearest refuge (a safe destination with room)",                    \
     "fitted on the Flee conflicts' camp series (docs/validation.md): refugees passed towns 50-100 km away for camps 200-600 km away")     \
   X(max_awareness_range_km, "km", 5000.0, 1.0, 20000.0,                                                              \
@@ -75,7 +75,7 @@ namespace haven {
   X(attractiveness_town, "1", 1.0, 0.0, 100.0, "attractiveness weight of a town", "reference kind")                  \
   X(attractiveness_city, "1", 1.5, 0.0, 100.0, "attractiveness weight of a city",                                    \
     "cities offer more services and rented housing")                                                                 \
-  X(attractiveness_camp, "1", 4.0, 0.0, 100.0, "attractiveness weight of a camp",                                    \
+  X(attractiveness_camp, "1", 8.5, 0.0, 100.0, "attractiveness weight of a camp",                                    \
     "fitted on the Flee conflicts' camp series with given departures (docs/validation.md); 47% of early Sept 2018 IDPs went to camps (OCHA)")                                       \
   X(attractiveness_transit, "1", 0.1, 0.0, 100.0, "attractiveness weight of a transit node",                         \
     "transit points are passed through, rarely chosen")                                                              \
@@ -101,9 +101,9 @@ namespace haven {
   X(speed_track_km_per_day, "km/day", 30.0, 1.0, 2000.0, "travel speed on tracks", "on foot or tractor")             \
   X(speed_crossing_km_per_day, "km/day", 10.0, 0.1, 2000.0, "travel speed through a border crossing",                \
     "formalities dominate the time at a crossing")                                                                   \
-  X(armed_conflict_strikes_per_day, "strikes/day", 3.2, 0.0, 1000.0,                                                \
+  X(armed_conflict_strikes_per_day, "strikes/day", 2.4, 0.0, 1000.0,                                                \
     "threat exposure at a node under armed conflict, per unit of conflict intensity (armed_conflict events)",         \
-    "fitted with the validation suite (docs/validation.md): 29% willing to leave at intensity 1 (was 20 before partial flight)")                              \
+    "fitted with the validation suite (docs/validation.md): 29% willing to leave at intensity 1 (scaled with leave_threshold_median; was 20 before partial flight)")                              \
   X(spawn_decay_interval_days, "days", 30.0, 1.0, 3650.0,                                                            \
     "length of each step of the spawn decay since an armed conflict began (given departures)",                       \
     "Flee's conflict_spawn_decay_interval (FabFlee's simsetting.yml)")                                               \
