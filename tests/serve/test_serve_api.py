@@ -20,7 +20,9 @@ from serve_helpers import IDLIB, VALLEY, Serve, haven  # noqa: E402
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     out = tmp_path_factory.mktemp("saved")
-    serve = Serve(VALLEY, IDLIB, "--output-dir", out)
+    # A generous run limit: the limit itself is tested on a server of its own (below), and an Idlib band under
+    # ASan on a loaded 2-core machine takes longer than the default 20 s a run.
+    serve = Serve(VALLEY, IDLIB, "--output-dir", out, "--max-run-seconds", "600")
     serve.output_dir = out
     yield serve
     code, stdout, _ = serve.stop()
