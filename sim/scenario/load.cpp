@@ -14,13 +14,25 @@
 
 #include "haven/scenario/keys.hpp"
 #include "haven/util/text.hpp"
+#include "item_names.hpp"
+#include "overlay_edits.hpp"
 #include "tables.hpp"
 #include "yaml_reader.hpp"
 
 namespace haven {
 
+using detail::apply_path_edit;
+using detail::explicit_id;
+using detail::is_plain_id;
+using detail::item_ids;
+using detail::item_path;
 using detail::join_path;
 using detail::MapReader;
+using detail::record_edit;
+using detail::same_letters;
+using detail::scalar_at;
+using detail::TreeCopier;
+using detail::unmarked_copy;
 using detail::YamlReader;
 
 namespace {
@@ -30,103 +42,6 @@ namespace {
 constexpr double max_population = 1e12;
 constexpr int max_days = 100 * 366;
 
-// ---------------------------------------------------------------------------------------------------------------
-// Tree edits: variants and --set overrides work on the YAML document before it is decoded, so an override passes
-// through exactly the validation the file does and the resolved document can be stored for provenance.
-
-// A copy that carries no source positions, so diagnostics blame the edit that created it.
-YAML::Node unmarked_copy(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar: {
-      YAML::Node copy(node.Scalar());
-      if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") copy.SetTag(node.Tag());  // text stays text
-      return copy;
-    }
-    case YAML::NodeType::Sequence: {
-      YAML::Node copy(YAML::NodeType::Sequence);
-      for (const auto& item : node) copy.push_back(unmarked_copy(item));
-      return copy;
-    }
-    case YAML::NodeType::Map: {
-      YAML::Node copy(YAML::NodeType::Map);
-      for (auto it = node.begin(); it != node.end(); ++it) copy[it->first.Scalar()] = unmarked_copy(it->second);
-      return copy;
-    }
-    default:
-      return YAML::Node(YAML::NodeType::Null);
-  }
-}
-
-// Copies of the containers an edit changes, sharing everything else with the first parse: a second parse of a large
-// file (and a full copy per variant) cost seconds and doubled the peak memory.
-class TreeCopier {
- public:
-  // yaml-cpp merges the node sets of two documents whenever a node of one is assigned into the other, at the cost
-  // of a pass over the larger: the copies are made inside the first parse's memory, so that happens once.
-  explicit TreeCopier(const YAML::Node& root) { pool_.push_back(root); }
-
-  // A copy of a mapping or list whose entries are new nodes referring to the original's values (and so to their
-  // source positions): replacing an entry of the copy leaves the original as it was. Scalars are returned as they
-  // are.
-  YAML::Node detached(const YAML::Node& node) {
-    if (node.IsMap()) {
-      YAML::Node copy = fresh(YAML::NodeType::Map);
-      // force_insert keeps duplicate keys (the decoder reports them) and the key nodes themselves (their positions).
-      for (auto it = node.begin(); it != node.end(); ++it)
-        copy.force_insert(it->first, YAML::Node(YAML::NodeType::Null));
-      auto source = node.begin();
-      for (auto it = copy.begin(); it != copy.end(); ++it, ++source) {
-        YAML::Node slot = it->second;
-        slot = source->second;  // the copy's own entry now refers to the original value
-      }
-      return copy;
-    }
-    if (node.IsSequence()) {
-      YAML::Node copy = fresh(YAML::NodeType::Sequence);
-      std::size_t k = 0;
-      for (const auto& item : node) {
-        copy.push_back(YAML::Node(YAML::NodeType::Null));
-        YAML::Node slot = copy[k++];
-        slot = static_cast<const YAML::Node&>(item);
-      }
-      return copy;
-    }
-    return node;
-  }
-
- private:
-  YAML::Node fresh(YAML::NodeType::value type) {
-    pool_.push_back(YAML::Node(type));
-    return pool_[pool_.size() - 1];
-  }
-
-  YAML::Node pool_{YAML::NodeType::Sequence};
-};
-
-// "a.b[2].c" -> {"a", "b", "2", "c"}: list items by index may be written `name[2]` or `name.2`, as messages show
-// them. nullopt when a part is empty ("a..b", "a.", "b[]").
-std::optional<std::vector<std::string>> split_path(std::string_view path) {
-  if (path.empty()) return std::nullopt;
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t end = path.find_first_of(".[", start);
-    if (end == start) return std::nullopt;
-    parts.emplace_back(path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    while (end != std::string_view::npos && path[end] == '[') {
-      const auto close = path.find(']', end);
-      if (close == std::string_view::npos || close == end + 1) return std::nullopt;
-      parts.emplace_back(path.substr(end + 1, close - end - 1));
-      end = close + 1;
-      if (end == path.size()) return parts;
-      if (path[end] != '.' && path[end] != '[') return std::nullopt;
-    }
-    if (end == std::string_view::npos) return parts;
-    start = end + 1;  // past the '.'
-    if (start == path.size()) return std::nullopt;
-  }
-}
-
 // "'a', 'b' and 'c'".
 std::string all_of_list(std::span<const std::string_view> items) {
   std::string out = quoted_list(items);
@@ -135,243 +50,8 @@ std::string all_of_list(std::span<const std::string_view> items) {
   return out;
 }
 
-bool is_plain_id(const std::string& id) {
-  return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
-// The `id` an item gives, or "".
-std::string explicit_id(const YAML::Node& item) {
-  if (!item.IsMap()) return {};
-  for (auto it = item.begin(); it != item.end(); ++it) {
-    if (it->first.IsScalar() && it->first.Scalar() == "id") return it->second.IsScalar() ? it->second.Scalar() : "";
-  }
-  return {};
-}
-
-std::string scalar_at(const YAML::Node& item, std::string_view key) {
-  if (!item.IsMap()) return {};
-  for (auto it = item.begin(); it != item.end(); ++it) {
-    if (it->first.IsScalar() && it->first.Scalar() == key && it->second.IsScalar()) return it->second.Scalar();
-  }
-  return {};
-}
-
-// Equal but for case, spaces, '-' and '_': "Mid City" and "mid_city".
-bool same_letters(std::string_view a, std::string_view b) {
-  auto letters = [](std::string_view text) {
-    std::string out;
-    for (char c : text)
-      if (c != ' ' && c != '-' && c != '_')
-        out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    return out;
-  };
-  return letters(a) == letters(b);
-}
-
-// The id each item of a top-level list goes by, as the decoder names it: its `id`; without one, a corridor is
-// `<from>-<to>` and an event `<kind>_<n>` (n counting the events of that kind in file order). "" when none.
-std::vector<std::string> item_ids(std::string_view section, const YAML::Node& list) {
-  std::vector<std::string> ids;
-  std::map<std::string, int, std::less<>> per_kind;
-  for (std::size_t k = 0; k < list.size(); ++k) {
-    const YAML::Node item = list[k];
-    std::string id = explicit_id(item);
-    if (section == "corridors" && id.empty() && !scalar_at(item, "from").empty() && !scalar_at(item, "to").empty()) {
-      id = scalar_at(item, "from") + "-" + scalar_at(item, "to");
-    }
-    if (section == "events") {
-      const std::string kind = scalar_at(item, "kind");
-      if (std::find(event_kind_names.begin(), event_kind_names.end(), kind) != event_kind_names.end()) {
-        const int n = ++per_kind[kind];
-        const bool has_id = item.IsMap() && item["id"].IsDefined();
-        if (id.empty() && !has_id) id = fmt::format("{}_{}", kind, n);
-      }
-    }
-    ids.push_back(id);
-  }
-  return ids;
-}
-
-// Sets `path` (dotted; list items by their id or by index) to `value`. Intermediate keys must exist;
-// the last may be new, so that unknown keys are caught by the decoder like any other.
-void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, const std::string& path,
-                     const YAML::Node& value, const SourceLocation& origin) {
-  const auto parts = split_path(path);
-  if (!parts) {
-    reader.diagnostics().error(origin, fmt::format("'{}' is not a key path (use names joined by '.')", clip(path)));
-    return;
-  }
-  YAML::Node current = root;
-  std::string walked;
-  // The innermost list item on the path: an edit may change the id it goes by (its `id`, or a corridor's `from`
-  // or `to`), and messages name it by that new id.
-  struct Item {
-    YAML::Node list;
-    std::size_t index;
-    std::string section;
-    std::vector<std::string> list_aliases;
-    std::size_t next_part;  // the first part of the path below the item
-  };
-  std::optional<Item> item;
-  // Every path under which the decoder may name the node reached so far (a list item goes by its id, its default
-  // id and its index), so that problems with the new value are blamed on `origin`.
-  std::vector<std::string> aliases = {""};
-  auto record = [&](const std::vector<std::string>& at) {
-    for (const auto& alias : at) reader.record_edit_origin(alias, origin);
-  };
-  for (std::size_t i = 0; i < parts->size(); ++i) {
-    const std::string& part = (*parts)[i];
-    const bool last = i + 1 == parts->size();
-    const std::string here = join_path(walked, part);
-    std::vector<std::string> next_aliases;
-    if (current.IsMap()) {
-      for (const auto& alias : aliases) next_aliases.push_back(join_path(alias, part));
-      if (last) {
-        record(next_aliases);
-        current[part] = value;
-        if (item) {
-          const std::string new_id = item_ids(item->section, item->list)[item->index];
-          std::string below;
-          for (std::size_t k = item->next_part; k < parts->size(); ++k) below = join_path(below, (*parts)[k]);
-          for (const auto& list : item->list_aliases) {
-            if (!new_id.empty()) reader.record_edit_origin(join_path(join_path(list, new_id), below), origin);
-          }
-        }
-        return;
-      }
-      YAML::Node next;
-      bool found = false;
-      std::vector<std::string> keys;
-      for (auto it = current.begin(); it != current.end(); ++it) {
-        keys.push_back(it->first.Scalar());
-        if (!found && it->first.Scalar() == part) {
-          next = it->second;
-          found = true;
-        }
-      }
-      if (!found) {
-        // Missing sections are created so that `--set parameters.x=1` works on a file without `parameters:`.
-        if ((walked == "nodes" || walked == "corridors") && detail::is_table_section(current)) {
-          reader.diagnostics().error(
-              origin, fmt::format("{}: '{}' comes from a table ({}); an edit cannot reach its rows: change the "
-                                  "table, or give '{}' as a YAML list",
-                                  path, walked, clip(scalar_at(current, "csv")), walked));
-          return;
-        }
-        if (walked.empty() && (part == "parameters" || part == "outputs")) {
-          current[part] = YAML::Node(YAML::NodeType::Map);
-          next.reset(current[part]);  // reset, not =: assignment would rewrite the original node
-          record(next_aliases);
-        } else {
-          reader.diagnostics().error(
-              origin, fmt::format("{}: no key '{}' to set{}", path, part, did_you_mean(part, std::span(keys))));
-          return;
-        }
-      } else if (next.IsMap() || next.IsSequence()) {
-        // Edited below: a copy of this level, found where the original is.
-        const SourceLocation at = reader.where(next, here);
-        for (const auto& alias : next_aliases) reader.record_edit_origin(alias, at);
-        current[part] = copier.detached(next);
-        next.reset(current[part]);  // reset, not =: assignment would rewrite the original node
-      }
-      current.reset(next);
-    } else if (current.IsSequence()) {
-      const auto ids = item_ids(walked, current);
-      std::optional<std::size_t> index;
-      for (std::size_t k = 0; k < ids.size() && !index; ++k) {
-        if (ids[k] == part) index = k;
-      }
-      if (!index && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-          part.size() < 9 && std::stoul(part) < current.size()) {
-        index = std::stoul(part);
-      }
-      if (!index) {
-        std::vector<std::string> known;
-        for (const auto& id : ids)
-          if (!id.empty()) known.push_back(id);
-        std::string hint;
-        for (std::size_t k = 0; k < ids.size() && hint.empty(); ++k) {
-          const std::string name = scalar_at(current[k], "name");
-          if (!ids[k].empty() && !name.empty() && same_letters(name, part))
-            hint = fmt::format("; did you mean '{}'? ('{}' is its name; items are named by id)", ids[k], name);
-        }
-        if (hint.empty()) hint = did_you_mean(part, std::span(known));
-        if (hint.empty()) {
-          hint = current.size() == 0
-                     ? " (the list is empty)"
-                     : fmt::format(" (name an item by its id or by an index from 0 to {})", current.size() - 1);
-        }
-        reader.diagnostics().error(origin, fmt::format("{}: '{}' names no item of '{}'{}", path, part, walked, hint));
-        return;
-      }
-      YAML::Node next = current[*index];
-      // emplace, never assign: assigning an Item assigns its YAML::Node, which rewrites the node it held.
-      item.reset();
-      item.emplace(Item{current, *index, walked, aliases, i + 1});
-      for (const auto& alias : aliases) {
-        next_aliases.push_back(fmt::format("{}[{}]", alias, *index));
-        if (!ids[*index].empty()) next_aliases.push_back(join_path(alias, ids[*index]));
-      }
-      if (!last && (next.IsMap() || next.IsSequence())) {
-        const SourceLocation at = reader.where(next, here);
-        for (const auto& alias : next_aliases) reader.record_edit_origin(alias, at);
-        current[*index] = copier.detached(next);
-        next.reset(current[*index]);
-      }
-      if (last) {
-        if (next.IsMap() || next.IsSequence()) {
-          reader.diagnostics().error(origin,
-                                     fmt::format("{}: cannot replace a whole list item; set one of its keys", path));
-          return;
-        }
-        record(next_aliases);
-        current[*index] = value;
-        return;
-      }
-      current.reset(next);
-    } else {
-      reader.diagnostics().error(origin, fmt::format("{}: '{}' holds a value, not keys", path, walked));
-      return;
-    }
-    walked = here;
-    aliases = std::move(next_aliases);
-  }
-}
-
-// `haven run --record key=value` as the edit `outputs.key=value`: the list keys take comma-separated items
-// (`variables=departures,arrivals` -> `[departures, arrivals]`) and `all` (or nothing) for everything. Without
-// '=' the text is passed on as is, and reported as malformed.
-std::string record_edit(const std::string& text) {
-  const auto eq = text.find('=');
-  if (eq == std::string::npos || eq == 0) return text;
-  const std::string key = text.substr(0, eq);
-  std::string value = text.substr(eq + 1);
-  if (key == "variables" || key == "nodes") {
-    if (value == "all") value.clear();
-    std::string list = "[";
-    std::size_t start = 0;
-    while (!value.empty() && start <= value.size()) {
-      const auto comma = value.find(',', start);
-      const auto item = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      list += (list.size() > 1 ? ", " : "") + item;
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-    value = list + "]";
-  }
-  return "outputs." + key + "=" + value;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Decoding
-
-// `section.<id>` when the item names a valid-looking id, else `section[index]`: messages say which item by name.
-std::string item_path(std::string_view section, const YAML::Node& item, std::size_t index) {
-  if (const std::string id = explicit_id(item); is_plain_id(id) && id.size() <= 64) return join_path(section, id);
-  return fmt::format("{}[{}]", section, index);
-}
 
 // `kind: border` (or `frontier`, `border crossing`) is the usual first try at a border; say how the format models
 // one (docs/scenario-format.md): a border_crossing node, a `crossing` corridor, an `external` node beyond.
@@ -1519,57 +1199,6 @@ std::string resolved_with_tables(const YAML::Node& doc, const Scenario& scenario
 }
 
 }  // namespace
-
-std::vector<Override> load_overlay_file(const std::filesystem::path& path, Diagnostics& diagnostics) {
-  const std::string display_name = path.string();
-  std::string text = detail::read_text_file(path, diagnostics, "an overlay file");
-  if (diagnostics.has_errors()) return {};
-  auto parsed = detail::parse_yaml(text, display_name, diagnostics, "an overlay");
-  if (!parsed) return {};
-  YamlReader reader(display_name, diagnostics);
-  if (parsed->IsNull() || !parsed->IsDefined()) {
-    diagnostics.error({display_name, 0, 0},
-                      "the overlay is empty; it should map keys to values, e.g. "
-                      "'parameters: {threat_kernel_km: 1.2}'");
-    return {};
-  }
-  if (!parsed->IsMap()) {
-    reader.error(*parsed, "",
-                 "an overlay must be a mapping of keys to values, e.g. 'parameters: {threat_kernel_km: 1.2}'");
-    return {};
-  }
-  std::vector<Override> edits;
-  // Nested mappings are walked down to their leaves (scalars or lists); each leaf is one edit at its own key.
-  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& map,
-                                                                        const std::string& prefix) {
-    std::set<std::string> seen;
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      if (!it->first.IsScalar()) {
-        reader.error(it->first, prefix, "keys must be plain names");
-        continue;
-      }
-      const std::string key = it->first.Scalar();
-      const std::string path_here = join_path(prefix, key);
-      if (key.empty()) {
-        reader.error(it->first, prefix, "an empty key names nothing to set");
-        continue;
-      }
-      if (!seen.insert(key).second) {
-        reader.error(it->first, path_here, fmt::format("duplicate key '{}'", key));
-        continue;
-      }
-      if (it->second.IsMap() && it->second.size() > 0) {
-        walk(it->second, path_here);
-        continue;
-      }
-      YAML::Emitter emitter;
-      emitter << YAML::Flow << it->second;
-      edits.push_back({path_here, emitter.c_str(), reader.where(it->first, path_here)});
-    }
-  };
-  walk(*parsed, "");
-  return edits;
-}
 
 namespace {
 void load_root(const std::string& text, const std::string& display_name, const LoadOptions& options, YAML::Node root,
