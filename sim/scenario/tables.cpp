@@ -20,7 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The loader's limits (load.cpp): all people in all nodes, and a corridor's length.
+// The loader's limits (scenario_decoder.hpp and decode_network.cpp): all people in all nodes, and a corridor's length.
 constexpr double max_population = 1e12;
 constexpr double max_length_km = 20000.0;
 constexpr auto npos = std::string_view::npos;
@@ -395,7 +395,8 @@ NodeTable decode_node_table(const CsvTable& table, std::span<const Group> groups
                                       "capacity",
                                       row.path(), to_string(n.kind)));
     } else if (n.kind == NodeKind::border_crossing && !has_capacity) {
-      // As in the YAML form (load.cpp): a crossing without a capacity hosts without limit, nobody unsheltered.
+      // As in the YAML form (decode_network.cpp): a crossing without a capacity hosts without limit, nobody
+      // unsheltered.
       diagnostics.warning(row.where_row(),
                           fmt::format("{}: border_crossing without 'capacity' can host people without limit (none of "
                                       "them counted as unsheltered); give it a capacity",
