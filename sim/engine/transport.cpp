@@ -273,10 +273,8 @@ void Transport::advance(std::uint32_t slot) {
   Cohort& entering = cohorts_[slot];
   if (limited) budget -= entering.count;
   corridor_inflow_[idx(c)] += entering.count;
-  in_transit_[idx(c)] += entering.count;
   entering.queued_at = -1;
-  const double speed_factor = s_.groups[static_cast<std::size_t>(entering.group)].speed_factor;
-  const double arrival_time = log_.time() + leg->travel_days / speed_factor;
+  const double arrival_time = log_.time() + leg->travel_days / speed_factor(entering);
   // Others on this corridor who reach its far end at the same time for the same destination: they go on as one.
   // Arriving at the same time on one corridor, in one direction and group, is entering it at the same time, and
   // time only moves on: only the cohorts that entered at this very time need a look.
@@ -285,18 +283,60 @@ void Transport::advance(std::uint32_t slot) {
     entered.time = log_.time();
     entered.cohorts.clear();
   }
-  auto& travelling = entered.cohorts;
-  for (const auto& other : travelling) {
+  for (const auto& other : entered.cohorts) {
     if (other.arrival_time == arrival_time && other.destination == entering.destination &&
         other.group == entering.group && other.to == leg->to) {
-      absorb(cohorts_[other.slot], entering);
-      drop(slot);
+      join(other.slot, other.leg, slot);
       return;
     }
   }
-  travelling.push_back({arrival_time, entering.destination, leg->to, entering.group, slot});
-  entering.placed = true;
-  queue_.push(arrival_time, priority_arrive, {EngineEvent::Type::arrive, slot});
+  const OnCorridor on{arrival_time, entering.destination, leg->to, entering.group, slot, entering.leg};
+  if (travel(slot, arrival_time) && arrival_time > log_.time()) entered.cohorts.push_back(on);
+}
+
+// Enters cohort `slot`'s legs after the one it entered now (reaching its end at `time`) for as long as it reaches
+// them before the next whole day and they are free (completes_today() says why that is exact), then schedules
+// one arrival: at the end of the leg that runs past the day, or of the leg before one that is closed or capped,
+// so that closures and queues are met at the same time as leg by leg. Within a day the legs between only add to
+// the day's inflows (in transit on them is back to what it was by the record). A journey that ends within the day
+// settles at once, as play_out() does, except while the day's decisions (or the releases before them) are under
+// way: then its last arrival is queued as before. Returns whether the cohort is on the road (not settled).
+bool Transport::travel(std::uint32_t slot, double time) {
+  Cohort& cohort = cohorts_[slot];
+  const auto& legs = cohort.route->legs;
+  const double day_end = std::floor(log_.time()) + 1.0;
+  const bool may_settle = !deciding_ && !releasing_;
+  while (time < day_end) {
+    const Leg& leg = legs[cohort.leg];
+    if (leg.to == cohort.destination) {
+      if (!may_settle) break;
+      settle(slot, leg.to);
+      return false;
+    }
+    const Leg& next = legs[cohort.leg + 1];
+    if (!enters_freely(next)) break;
+    ++cohort.leg;
+    corridor_inflow_[idx(static_cast<std::size_t>(next.corridor))] += cohort.count;
+    time += next.travel_days / speed_factor(cohort);
+  }
+  in_transit_[idx(static_cast<std::size_t>(legs[cohort.leg].corridor))] += cohort.count;
+  cohort.placed = true;
+  queue_.push(time, priority_arrive, {EngineEvent::Type::arrive, slot});
+  return true;
+}
+
+// Cohort `from` entering now the corridor that cohort `into` entered now as its leg `entered_leg`, for the same far
+// end, destination, group and arrival: its people go on with `into` along the legs `into` has entered since.
+void Transport::join(std::uint32_t into, std::uint32_t entered_leg, std::uint32_t from) {
+  Cohort& joined = cohorts_[into];
+  const Count count = cohorts_[from].count;
+  const auto& legs = joined.route->legs;
+  for (auto l = entered_leg + 1; l <= joined.leg; ++l) {
+    corridor_inflow_[idx(static_cast<std::size_t>(legs[l].corridor))] += count;
+  }
+  in_transit_[idx(static_cast<std::size_t>(legs[joined.leg].corridor))] += count;
+  absorb(joined, cohorts_[from]);
+  drop(from);
 }
 
 void Transport::enqueue(std::uint32_t slot) {
@@ -321,6 +361,8 @@ void Transport::enqueue(std::uint32_t slot) {
 }
 
 void Transport::release_queues() {
+  // Before the day's decisions: journeys that end today are not settled before them (travel()).
+  releasing_ = true;
   for (const auto c : capped_) {
     budget_[c] =
         static_cast<Count>(std::llround(*s_.corridors[c].capacity_people_per_day * static_cast<double>(units_)));
@@ -339,16 +381,13 @@ void Transport::release_queues() {
       advance(slot);
     }
   }
+  releasing_ = false;
 }
 
 void Transport::arrive(std::uint32_t slot) {
   Cohort& cohort = cohorts_[slot];
   const Leg& leg = cohort.route->legs[cohort.leg];
   in_transit_[idx(static_cast<std::size_t>(leg.corridor))] -= cohort.count;
-  if (auto& entered = entered_last_[static_cast<std::size_t>(leg.corridor)]; entered.time == log_.time()) {
-    // A corridor crossed in no time: the cohort is no longer there to be joined.
-    std::erase_if(entered.cohorts, [&](const auto& o) { return o.slot == slot; });
-  }
   if (leg.to == cohort.destination) {
     settle(slot, leg.to);
     return;
@@ -364,15 +403,16 @@ void Transport::arrive(std::uint32_t slot) {
 // Journeys that end before the next whole day along open, uncapped corridors are played out at once instead of
 // one queued arrival per leg. Between two whole days the network does not change, and what such an arrival does
 // (leave a corridor, enter an uncapped one, settle) only adds to sums that nothing reads before the next day's
-// record, so its place among other arrivals does not matter. Every other journey goes through the queue exactly
-// as before, in the same order: results are those of one event per leg.
+// record, so its place among other arrivals does not matter. Other journeys go as far along such legs as they
+// reach within the day at once too, and queue one arrival there (travel()): results are those of one event per
+// leg.
 bool Transport::completes_today(const Cohort& cohort, double time) const {
   const double day_end = std::floor(time) + 1.0;
-  const double speed_factor = s_.groups[static_cast<std::size_t>(cohort.group)].speed_factor;
+  const double speed = speed_factor(cohort);
   for (std::size_t l = cohort.leg; l < cohort.route->legs.size(); ++l) {
     const Leg& leg = cohort.route->legs[l];
     // The time first: most journeys run past the day on their first legs, and it reads no network state.
-    time += leg.travel_days / speed_factor;
+    time += leg.travel_days / speed;
     if (!(time < day_end)) return false;
     if (!enters_freely(leg)) return false;
     if (leg.to == cohort.destination) return true;

@@ -103,6 +103,11 @@ class Transport {
   void split_homes(Cohort& entering, Cohort& rest, Count entering_count);
   [[nodiscard]] Key queue_key(const Cohort& cohort) const;
   void advance(std::uint32_t slot);
+  bool travel(std::uint32_t slot, double time);
+  void join(std::uint32_t into, std::uint32_t entered_leg, std::uint32_t from);
+  [[nodiscard]] double speed_factor(const Cohort& cohort) const {
+    return s_.groups[static_cast<std::size_t>(cohort.group)].speed_factor;
+  }
   void enqueue(std::uint32_t slot);
   [[nodiscard]] bool completes_today(const Cohort& cohort, double time) const;
   void play_out(std::uint32_t slot);
@@ -120,15 +125,18 @@ class Transport {
   std::vector<Cohort> cohorts_;
   std::vector<std::uint32_t> free_cohorts_;
   bool deciding_ = false;
+  bool releasing_ = false;
   std::vector<std::uint32_t>
       played_out_later_;  // today's arrivals of journeys launched today, by destination and group
-  // The cohorts that entered each corridor at its latest entry time, with what a merge compares side by side.
+  // The cohorts that entered each corridor at its latest entry time (as the first leg of their day's travel: one
+  // event for several legs, see travel()), with what a merge compares side by side.
   struct OnCorridor {
     double arrival_time = 0.0;
     NodeIndex destination = no_node;
     NodeIndex to = no_node;
     GroupIndex group = 0;
     std::uint32_t slot = 0;
+    std::uint32_t leg = 0;  // the leg of its route it entered then (it may be further on by now)
   };
   struct EnteredLast {
     double time = -1.0;
