@@ -15,13 +15,16 @@ namespace {
 struct Rig {
   explicit Rig(const Scenario& s)
       : network(s, s.parameters, &rules), ledger(s, 1), log(observers), transport(s, 1, network, ledger, queue, log) {}
-  // Runs the queued arrivals (and releases at whole days) up to `until_days`.
-  void run_until(double until_days) {
+  // Runs the queued arrivals up to `until_days`; returns how many ran.
+  int run_until(double until_days) {
+    int events = 0;
     while (queue.next_time() && *queue.next_time() < until_days) {
       auto entry = queue.pop();
       log.set_time(entry->time);
       transport.arrive(entry->payload.index);
+      ++events;
     }
+    return events;
   }
   DefaultRules rules;
   RoadNetwork network;
@@ -202,4 +205,121 @@ TEST_CASE("transport: the cohorts alive are bounded by corridors x destinations 
   CHECK(one.cohorts_alive_peak <= bound);
   CHECK(ten.cohorts_alive_peak <= bound);
   CHECK(ten.cohorts_merged > 10 * days);
+}
+
+namespace {
+
+// A chain n0 - n1 - ... - n8 of roads 37.5 km long: 0.375 days each at 100 km/day (exact in binary, so the times
+// below are exact). Leg k is entered at 0.375 k and left at 0.375 (k + 1).
+struct Chain {
+  Chain() {
+    for (std::size_t k = 0; k <= 8; ++k) {
+      nodes.push_back(b.node(fmt::format("n{}", k), 0.3 * static_cast<double>(k), 0.0, k == 0 ? 1000 : 0));
+    }
+    for (std::size_t k = 0; k < 8; ++k) legs.push_back(b.corridor(nodes[k], nodes[k + 1], 37.5));
+  }
+  ScenarioBuilder b;
+  std::vector<NodeIndex> nodes;
+  std::vector<CorridorIndex> legs;
+};
+
+// The corridors entered today and the people on each at midnight, then the day's inflow zeroed, as the record does.
+std::pair<std::vector<Count>, std::vector<Count>> midnight(Transport& transport) {
+  const auto& inflow = transport.corridor_inflow();
+  const auto& on = transport.in_transit();
+  std::pair<std::vector<Count>, std::vector<Count>> day{{inflow.begin(), inflow.end()}, {on.begin(), on.end()}};
+  transport.zero_daily();
+  return day;
+}
+
+}  // namespace
+
+TEST_CASE("transport: a journey of many short legs is one arrival event per day crossed - records as leg by leg") {
+  Chain chain;
+  Rig rig(chain.b.scenario());
+  const auto from = chain.nodes.front(), to = chain.nodes.back();
+  rig.log.set_time(0.0);
+  rig.ledger.leave_home(at(from), 0, 100);
+  // Two cohorts setting off together travel as one: the second joins the first, which has gone on to leg 2.
+  rig.transport.launch(Cohort{60, 0, from, to, rig.network.route(from, to), 0, nullptr});
+  rig.transport.launch(Cohort{40, 0, from, to, rig.network.route(from, to), 0, nullptr});
+  CHECK(rig.transport.cohorts_merged() == 1);
+  // Leg by leg: day 0 enters legs 0-2 (leg 2 ends at 1.125), day 1 legs 3-5 (leg 5 ends at 2.25), day 2 legs 6
+  // and 7, which ends at exactly 3.0: still on the road at that midnight (the record runs first).
+  using V = std::vector<Count>;
+  CHECK(rig.run_until(1.0) == 0);
+  CHECK(midnight(rig.transport) == std::pair{V{100, 100, 100, 0, 0, 0, 0, 0}, V{0, 0, 100, 0, 0, 0, 0, 0}});
+  CHECK(rig.run_until(2.0) == 1);
+  CHECK(midnight(rig.transport) == std::pair{V{0, 0, 0, 100, 100, 100, 0, 0}, V{0, 0, 0, 0, 0, 100, 0, 0}});
+  CHECK(rig.run_until(3.0) == 1);
+  CHECK(midnight(rig.transport) == std::pair{V{0, 0, 0, 0, 0, 0, 100, 100}, V{0, 0, 0, 0, 0, 0, 0, 100}});
+  CHECK(rig.ledger.displaced_at(at(to)) == 0);
+  CHECK(rig.run_until(4.0) == 1);  // eight legs, three events: one per midnight crossed
+  CHECK(rig.ledger.displaced_at(at(to)) == 100);
+  CHECK(rig.transport.incoming()[at(to)] == 0);
+  CHECK(rig.transport.in_transit().sum() == 0);
+}
+
+TEST_CASE("transport: a closure at a whole day ahead of a cohort travelling several legs a day re-routes it then") {
+  Chain chain;
+  // A detour round leg 3 (n3 - n4), twice as long.
+  const auto x = chain.b.node("x", 0.95, 0.2);
+  const auto round_in = chain.b.corridor(chain.nodes[3], x, 37.5);
+  const auto round_out = chain.b.corridor(x, chain.nodes[4], 37.5);
+  Rig rig(chain.b.scenario());
+  const auto from = chain.nodes.front(), to = chain.nodes.back();
+  rig.log.set_time(0.0);
+  rig.ledger.leave_home(at(from), 0, 100);
+  rig.transport.launch(Cohort{100, 0, from, to, rig.network.route(from, to), 0, nullptr});
+  CHECK(rig.run_until(1.0) == 0);
+  CHECK(rig.transport.in_transit()[idx(chain.legs[2])] == 100);  // reaches n3 at 1.125
+  rig.transport.zero_daily();
+  // Leg 3 closes at day 1, after the cohort entered leg 2 and before it reaches leg 3: it goes round.
+  rig.log.set_time(1.0);
+  rig.network.set_corridor_open(chain.legs[3], false);
+  CHECK(rig.run_until(2.0) == 1);
+  const auto& inflow = rig.transport.corridor_inflow();
+  CHECK(inflow[idx(chain.legs[3])] == 0);
+  CHECK(inflow[idx(round_in)] == 100);   // 1.125 - 1.5
+  CHECK(inflow[idx(round_out)] == 100);  // 1.5 - 1.875
+  CHECK(inflow[idx(chain.legs[4])] == 100);
+  CHECK(rig.transport.in_transit()[idx(chain.legs[4])] == 100);  // 1.875 - 2.25
+  CHECK(rig.transport.in_transit().sum() == 100);
+  rig.run_until(10.0);
+  CHECK(rig.ledger.displaced_at(at(to)) == 100);
+}
+
+TEST_CASE("transport: a cohort travelling several legs a day meets a capped corridor ahead when it gets there") {
+  Chain chain;
+  const auto from = chain.nodes.front(), to = chain.nodes.back();
+  const auto gate = chain.nodes[2];
+  // Leg 2 (from n2) lets 30 people in a day.
+  Scenario capped = chain.b.scenario();
+  capped.corridors[static_cast<std::size_t>(chain.legs[2])].capacity_people_per_day = 30.0;
+  Rig gated(capped);
+  gated.log.set_time(0.0);
+  gated.transport.release_queues();
+  gated.ledger.leave_home(at(from), 0, 100);
+  gated.transport.launch(Cohort{100, 0, from, to, gated.network.route(from, to), 0, nullptr});
+  // Twenty set off from n2 at 0.5, before the hundred get there at 0.75: they enter first.
+  gated.log.set_time(0.5);
+  gated.ledger.leave_home(at(gate), 0, 20);
+  gated.transport.launch(Cohort{20, 0, gate, to, gated.network.route(gate, to), 0, nullptr});
+  CHECK(gated.run_until(1.0) == 1);  // the hundred at n2, at 0.75 (the twenty go on to leg 3 at 0.875)
+  const auto& inflow = gated.transport.corridor_inflow();
+  const auto& on = gated.transport.in_transit();
+  CHECK(inflow[idx(chain.legs[0])] == 100);
+  CHECK(inflow[idx(chain.legs[1])] == 100);
+  CHECK(inflow[idx(chain.legs[2])] == 30);
+  CHECK(inflow[idx(chain.legs[3])] == 20);
+  CHECK(on[idx(chain.legs[2])] == 10);  // 0.75 - 1.125
+  CHECK(on[idx(chain.legs[3])] == 20);  // 0.875 - 1.25
+  CHECK(gated.transport.waiting_by_node()[at(gate)] == 90);
+  CHECK(gated.transport.cohorts_queued() == 1);
+  // The next day's capacity lets 30 of them in at day 1: on leg 4 by 1.75 (the ten are still on leg 2).
+  gated.log.set_time(1.0);
+  gated.transport.release_queues();
+  CHECK(gated.transport.waiting_by_node()[at(gate)] == 60);
+  CHECK(on[idx(chain.legs[2])] == 10);
+  CHECK(on[idx(chain.legs[4])] == 30);
 }
