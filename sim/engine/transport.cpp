@@ -310,6 +310,7 @@ bool Transport::travel(std::uint32_t slot, double time) {
     const Leg& leg = legs[cohort.leg];
     if (leg.to == cohort.destination) {
       if (!may_settle) break;
+      ++journeys_played_out_;
       settle(slot, leg.to);
       return false;
     }

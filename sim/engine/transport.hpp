@@ -68,8 +68,9 @@ class Transport {
   [[nodiscard]] const Cohort& cohort(std::uint32_t slot) const { return cohorts_[slot]; }
 
   // Work done (deterministic): cohorts created (launched or split at a full corridor, and not merged into another
-  // at once), journeys played out without queued arrivals, cohorts that waited at a full corridor, cohorts merged
-  // into one heading the same way, and the most cohorts alive at once (the bound of docs/architecture.md).
+  // at once), journeys that reached their destination without an arrival event there (played out at once, or at
+  // the end of a day's travel), cohorts that waited at a full corridor, cohorts merged into one heading the same
+  // way, and the most cohorts alive at once (the bound of docs/architecture.md).
   [[nodiscard]] std::uint64_t cohorts_created() const noexcept { return cohorts_created_; }
   [[nodiscard]] std::uint64_t journeys_played_out() const noexcept { return journeys_played_out_; }
   [[nodiscard]] std::uint64_t cohorts_queued() const noexcept { return cohorts_queued_; }
