@@ -291,6 +291,8 @@ void Transport::advance(std::uint32_t slot) {
     }
   }
   const OnCorridor on{arrival_time, entering.destination, leg->to, entering.group, slot, entering.leg};
+  // Others may join it while it is on this corridor: not if it settled within the day, nor if it crossed the
+  // corridor in no time (leg by leg, its arrival now would have taken it off before they came).
   if (travel(slot, arrival_time) && arrival_time > log_.time()) entered.cohorts.push_back(on);
 }
 
