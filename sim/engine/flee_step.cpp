@@ -230,7 +230,7 @@ void FleeStep::enter_link(NodeIndex location, std::int32_t link, const Party& pa
   departures_[idx(location)] += count;
   link_inflow_[link] += count;
   const auto& on = world_.links[static_cast<std::size_t>(link)];
-  const double speed = s_.start_on_foot && !party.walked ? s_.max_walk_speed_km_per_day : s_.max_move_speed_km_per_day;
+  const double speed = day_distance_km(party.walked);
   if (!(speed > on.length_km)) {
     out.push_back(Traveller{count, link, 0.0, party.moved_km, party.recent, party.walked, std::move(rest)});
     return;
@@ -515,7 +515,7 @@ void FleeStep::step(int day) {
   for (int hop = 0; !active.empty() || !pool_.empty(); ++hop) {
     for (auto& t : active) {
       const auto& link = world_.links[static_cast<std::size_t>(t.link)];
-      const double speed = s_.start_on_foot && !t.walked ? s_.max_walk_speed_km_per_day : s_.max_move_speed_km_per_day;
+      const double speed = day_distance_km(t.walked);
       t.progress_km += speed;
       t.moved_km += speed;
       if (!(t.progress_km > link.length_km)) {

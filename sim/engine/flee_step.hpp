@@ -139,6 +139,10 @@ class FleeStep {
   // Recent travel kept between days: to the nearest 1/32 of a day's distance.
   [[nodiscard]] static double quantised_recent(double recent);
   [[nodiscard]] bool walked_at_start() const noexcept { return !s_.start_on_foot; }
+  // How far people go in a day: at walking speed on their first link when start_on_foot, else at max_move_speed.
+  [[nodiscard]] double day_distance_km(bool walked) const noexcept {
+    return s_.start_on_foot && !walked ? s_.max_walk_speed_km_per_day : s_.max_move_speed_km_per_day;
+  }
   // The next round's pool: whoever arrives with distance left, pooled on arrival (merge_arrivals' rule).
   void pool_arrival(NodeIndex location, Party&& party);
   void clear_pool();
