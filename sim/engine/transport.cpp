@@ -8,7 +8,8 @@
 namespace haven::engine {
 
 Transport::Transport(const Scenario& scenario, Count units_per_person, const RoadNetwork& network,
-                     PopulationLedger& ledger, EventQueue<EngineEvent>& queue, const EventLog& log)
+                     PopulationLedger& ledger, EventQueue<EngineEvent>& queue, const EventLog& log,
+                     std::size_t dense_cells_max_nodes)
     : s_(scenario), units_(units_per_person), network_(network), ledger_(ledger), queue_(queue), log_(log) {
   const auto n = s_.nodes.size();
   const auto c = s_.corridors.size();
@@ -18,6 +19,7 @@ Transport::Transport(const Scenario& scenario, Count units_per_person, const Roa
   corridor_inflow_ = CountVector::Zero(idx(c));
   budget_.assign(c, std::numeric_limits<Count>::max());
   played_out_today_.assign(n * s_.groups.size(), no_cohort);
+  if (n <= dense_cells_max_nodes) cell_homes_.resize(n * s_.groups.size());
   entered_last_.resize(c);
   queues_.resize(c);
   for (std::size_t k = 0; k < c; ++k) {
@@ -64,19 +66,20 @@ void Transport::drop(std::uint32_t slot) {
 
 namespace {
 
-// Appends `cohort`'s people by home to `out`, exactly: whole units summing to its count. A pooled movers' mix is
-// shares, shared out over the homes other than the destination (never their own home) by largest remainder, as
-// settling would share them.
-void append_people(OriginMix& out, const Cohort& cohort, Count units_per_person) {
+// Hands `cohort`'s people by home to add(home, people), exactly: whole units summing to its count. A pooled
+// movers' mix is shares, shared out over the homes other than the destination (never their own home) by largest
+// remainder, as settling would share them.
+template <typename Add>
+void for_each_home(const Cohort& cohort, Count units_per_person, Add&& add) {
   if (!cohort.mix) {
-    out.emplace_back(cohort.origin, static_cast<double>(cohort.count));
-    return;
-  }
-  if (cohort.mix_in_people) {
-    out.insert(out.end(), cohort.mix->begin(), cohort.mix->end());
+    add(cohort.origin, cohort.count);
     return;
   }
   const auto& mix = *cohort.mix;
+  if (cohort.mix_in_people) {
+    for (const auto& [home, people] : mix) add(home, static_cast<Count>(people));
+    return;
+  }
   if (cohort.count == 1 || cohort.count < units_per_person) {
     // One unit, or less than a person in expected mode (most pooled movers' cohorts): the split's case of one
     // part, the largest share other than the destination's, the first of equals, without copying the shares.
@@ -97,7 +100,7 @@ void append_people(OriginMix& out, const Cohort& cohort, Count units_per_person)
           best = k;
         }
       }
-      out.emplace_back(mix[best].first, static_cast<double>(cohort.count));
+      add(mix[best].first, cohort.count);
       return;
     }
   }
@@ -108,8 +111,18 @@ void append_people(OriginMix& out, const Cohort& cohort, Count units_per_person)
   for (std::size_t k = 0; k < mix.size(); ++k) shares[k] = mix[k].first == cohort.destination ? 0.0 : mix[k].second;
   expected_multinomial_in_quanta(cohort.count, units_per_person, shares, parts);
   for (std::size_t k = 0; k < mix.size(); ++k) {
-    if (parts[k] > 0) out.emplace_back(mix[k].first, static_cast<double>(parts[k]));
+    if (parts[k] > 0) add(mix[k].first, parts[k]);
   }
+}
+
+// Appends `cohort`'s people by home to `out` (for_each_home()).
+void append_people(OriginMix& out, const Cohort& cohort, Count units_per_person) {
+  if (cohort.mix && cohort.mix_in_people) {
+    out.insert(out.end(), cohort.mix->begin(), cohort.mix->end());
+    return;
+  }
+  for_each_home(cohort, units_per_person,
+                [&out](NodeIndex home, Count people) { out.emplace_back(home, static_cast<double>(people)); });
 }
 
 // Splits `n` people over homes holding `weights` people (n at most their sum), exactly: each home floor(n w / W),
@@ -215,9 +228,14 @@ void Transport::launch(Cohort cohort) {
     // exactly: the same stays as one by one). Nothing reads the stays before then.
     enter_remaining_legs(cohort);
     cohort.route.reset();
-    auto& cell = played_out_today_[at(cohort.destination) * s_.groups.size() + static_cast<std::size_t>(cohort.group)];
+    const std::size_t cell_index = at(cohort.destination) * s_.groups.size() + static_cast<std::size_t>(cohort.group);
+    auto& cell = played_out_today_[cell_index];
     if (cell != no_cohort) {
-      absorb(cohorts_[cell], cohort);
+      if (cell_homes_.empty()) {
+        absorb(cohorts_[cell], cohort);
+      } else {
+        absorb_into_cell(cell_index, cohorts_[cell], cohort);
+      }
       return;
     }
     cell = store(std::move(cohort));
@@ -232,10 +250,67 @@ void Transport::end_decisions() {
   deciding_ = false;
   for (const auto slot : played_out_later_) {
     const Cohort& cohort = cohorts_[slot];
-    played_out_today_[at(cohort.destination) * s_.groups.size() + static_cast<std::size_t>(cohort.group)] = no_cohort;
-    settle(slot, cohort.destination);
+    const std::size_t cell_index = at(cohort.destination) * s_.groups.size() + static_cast<std::size_t>(cohort.group);
+    played_out_today_[cell_index] = no_cohort;
+    if (cell_index < cell_homes_.size() && cell_homes_[cell_index].in_use) {
+      settle_cell(slot, cell_index);
+    } else {
+      settle(slot, cohort.destination);
+    }
   }
   played_out_later_.clear();
+}
+
+std::size_t Transport::home_slot(NodeIndex home) const {
+  return home == no_node ? s_.nodes.size() : at(home);
+}
+
+// As absorb(), for the cohort of a destination and group whose journeys all end today (`cell`): its people by
+// home are counted in the cell's dense table instead of a list of (home, people) that grows and is sorted.
+void Transport::absorb_into_cell(std::size_t cell, Cohort& into, const Cohort& from) {
+  ++cohorts_merged_;
+  CellHomes& homes = cell_homes_[cell];
+  const auto add = [this, &homes](NodeIndex home, Count people) {
+    const std::size_t h = home_slot(home);
+    if (!homes.present[h]) {
+      homes.present[h] = 1;
+      homes.touched.push_back(home);
+    }
+    homes.people[h] += people;
+  };
+  if (!homes.in_use) {
+    // The first merge: the cell's own people go into the table (own_people_mix()'s step).
+    if (homes.people.empty()) {
+      homes.people.assign(s_.nodes.size() + 1, 0);
+      homes.present.assign(s_.nodes.size() + 1, 0);
+    }
+    homes.in_use = true;
+    for_each_home(into, units_, add);
+    into.mix.reset();
+    into.mix_in_people = false;
+    into.origin = no_node;
+  }
+  for_each_home(from, units_, add);
+  into.count += from.count;
+}
+
+// As settle() for a cell counted in its table: each home's people settle at once (the ledger's sums and its
+// sorted stays do not depend on the order or grouping of a settlement's parts), and the table is cleared.
+void Transport::settle_cell(std::uint32_t slot, std::size_t cell) {
+  const NodeIndex destination = cohorts_[slot].destination;
+  const GroupIndex group = cohorts_[slot].group;
+  const Count count = cohorts_[slot].count;
+  release(slot);
+  incoming_[at(destination)] -= count;
+  CellHomes& homes = cell_homes_[cell];
+  for (const NodeIndex home : homes.touched) {
+    const std::size_t h = home_slot(home);
+    ledger_.settle(destination, group, home, nullptr, false, destination, homes.people[h]);
+    homes.people[h] = 0;
+    homes.present[h] = 0;
+  }
+  homes.touched.clear();
+  homes.in_use = false;
 }
 
 // Puts cohort `slot` onto its next corridor, or in the corridor's queue, or re-routes it when the way ahead has

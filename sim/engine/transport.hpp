@@ -42,8 +42,12 @@ struct Cohort {
 
 class Transport {
  public:
+  // On networks of up to `dense_cells_max_nodes` nodes, the people by home of the journeys that end today are
+  // counted in a table per destination and group (settling the same people as the list larger networks keep).
+  static constexpr std::size_t default_dense_cells_max_nodes = 512;
   Transport(const Scenario& scenario, Count units_per_person, const RoadNetwork& network, PopulationLedger& ledger,
-            EventQueue<EngineEvent>& queue, const EventLog& log);
+            EventQueue<EngineEvent>& queue, const EventLog& log,
+            std::size_t dense_cells_max_nodes = default_dense_cells_max_nodes);
 
   // While deciding (between begin_decisions() and end_decisions()), journeys that end today without a capped or
   // closed corridor wait for end_decisions() to be played out: settling them at once would move the stays that
@@ -102,6 +106,10 @@ class Transport {
   // `from`'s people join `into` (the same key): one cohort, the homes of both kept exactly.
   void absorb(Cohort& into, const Cohort& from);
   void split_homes(Cohort& entering, Cohort& rest, Count entering_count);
+  // Played-out cells on small networks (cell_homes_).
+  [[nodiscard]] std::size_t home_slot(NodeIndex home) const;
+  void absorb_into_cell(std::size_t cell, Cohort& into, const Cohort& from);
+  void settle_cell(std::uint32_t slot, std::size_t cell);
   [[nodiscard]] Key queue_key(const Cohort& cohort) const;
   void advance(std::uint32_t slot);
   bool travel(std::uint32_t slot, double time);
@@ -147,6 +155,16 @@ class Transport {
   CohortIndex waiting_;  // the cohort of each key waiting at a corridor
   static constexpr std::uint32_t no_cohort = std::numeric_limits<std::uint32_t>::max();
   std::vector<std::uint32_t> played_out_today_;  // by destination x group: the cohort played out after decisions
+  // On small networks, the people by home (no_node last) of each played-out cohort that others joined: a table
+  // per destination x group, kept from day to day (at most nodes^2 x groups counts), where a list of (home,
+  // people) would grow with every journey and be sorted again and again.
+  struct CellHomes {
+    bool in_use = false;
+    std::vector<Count> people;          // by home slot
+    std::vector<std::uint8_t> present;  // homes listed in `touched`
+    std::vector<NodeIndex> touched;     // homes with people (or an empty part) today, in order of arrival
+  };
+  std::vector<CellHomes> cell_homes_;  // empty on larger networks
   std::vector<Count> incoming_;
   std::vector<Count> budget_;                       // who may still enter each capped corridor today
   std::vector<std::vector<std::uint32_t>> queues_;  // cohorts waiting at each corridor's entrance, in order

@@ -13,8 +13,11 @@ using haven::test::ScenarioBuilder;
 namespace {
 
 struct Rig {
-  explicit Rig(const Scenario& s)
-      : network(s, s.parameters, &rules), ledger(s, 1), log(observers), transport(s, 1, network, ledger, queue, log) {}
+  explicit Rig(const Scenario& s, std::size_t dense_cells_max_nodes = Transport::default_dense_cells_max_nodes)
+      : network(s, s.parameters, &rules),
+        ledger(s, 1),
+        log(observers),
+        transport(s, 1, network, ledger, queue, log, dense_cells_max_nodes) {}
   // Runs the queued arrivals up to `until_days`; returns how many ran.
   int run_until(double until_days) {
     int events = 0;
@@ -166,6 +169,60 @@ TEST_CASE("transport: journeys ending today after the decisions settle as one pe
   CHECK(rig.ledger.stays(at(c)).size() == 2);
   CHECK(rig.ledger.displaced_at(at(c)) == 15);
   CHECK(rig.transport.cohorts_created() == 1);
+}
+
+TEST_CASE("transport: journeys ending today settle the same people by home whether counted in a table or a list") {
+  // Small networks count the people by home of a destination's played-out journeys in a table; larger ones keep a
+  // list of (home, people). Every kind of cohort goes into one destination and group: plain, pooled movers (their
+  // destination's own share excluded, people displaced before day 0 among them), one pooled person, and people by
+  // home; a second group gets a single journey (settled as it came, with no table).
+  ScenarioBuilder b;
+  b.groups({Group{"adults", 0.5, 1.0}, Group{"children", 0.5, 1.0}});
+  const auto a = b.node("a", 0.0, 0.0, 1000);
+  const auto h = b.node("h", 0.0, 0.005, 1000);
+  const auto m = b.node("m", 0.0, 0.01, 1000);
+  const auto c = b.node("c", 0.0, 0.02, 1000);
+  b.corridor(a, m, 1.0);
+  b.corridor(h, m, 1.0);
+  b.corridor(m, c, 1.0);
+  const Scenario s = b.scenario();
+  const auto pooled = std::make_shared<const OriginMix>(OriginMix{{a, 3.0}, {h, 2.0}, {c, 1.0}, {no_node, 1.5}});
+  const auto by_home = std::make_shared<const OriginMix>(OriginMix{{h, 2.0}, {a, 1.0}});
+  const auto settle_all = [&](Rig& rig) {
+    rig.log.set_time(0.0);
+    rig.transport.begin_decisions();
+    rig.transport.launch(Cohort{10, 0, a, c, rig.network.route(a, c), 0, nullptr});
+    rig.transport.launch(Cohort{7, 0, no_node, c, rig.network.route(m, c), 0, pooled});
+    rig.transport.launch(Cohort{1, 0, no_node, c, rig.network.route(m, c), 0, pooled});
+    Cohort people{3, 0, no_node, c, rig.network.route(h, c), 0, by_home};
+    people.mix_in_people = true;
+    rig.transport.launch(people);
+    rig.transport.launch(Cohort{4, 1, h, c, rig.network.route(h, c), 0, nullptr});
+    rig.transport.end_decisions();
+  };
+  Rig table(s);
+  Rig list(s, 0);
+  settle_all(table);
+  settle_all(list);
+  const auto stays = [&](const Rig& rig) {
+    std::vector<std::tuple<NodeIndex, GroupIndex, Count>> out;
+    for (const Stay& stay : rig.ledger.stays(at(c))) out.emplace_back(stay.origin, stay.group, stay.count);
+    return out;
+  };
+  const auto od = [](const Rig& rig) {
+    std::vector<std::tuple<NodeIndex, NodeIndex, Count>> out;
+    for (const auto& t : rig.ledger.origin_destination()) out.emplace_back(t.origin, t.destination, t.count);
+    return out;
+  };
+  CHECK(stays(table) == stays(list));
+  CHECK(od(table) == od(list));
+  CHECK(table.ledger.displaced_at(at(c)) == 25);
+  CHECK(list.ledger.displaced_at(at(c)) == 25);
+  // The pooled movers never count as coming from their destination: c hosts no one from c.
+  for (const auto& [origin, group, count] : stays(table)) CHECK(origin != c);
+  CHECK(table.transport.cohorts_created() == list.transport.cohorts_created());
+  CHECK(table.transport.cohorts_merged() == list.transport.cohorts_merged());
+  CHECK(table.transport.cohorts_merged() == 3);
 }
 
 TEST_CASE("transport: the cohorts alive are bounded by corridors x destinations x groups x days - not by people") {
