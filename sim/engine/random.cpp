@@ -232,55 +232,13 @@ bool split_few_units(std::int64_t n, double total, std::span<const double> weigh
   return true;
 }
 
-constexpr std::size_t few_categories = 32;
-
-// floor(x) for 0 <= x < 2^63 (every exact share here: n people times a share of at most one): truncation is
-// floor there, one instruction where std::floor is a dozen on the baseline x86-64 without SSE4.1.
-inline double floor_of_share(double x) {
-  return static_cast<double>(static_cast<std::int64_t>(x));
-}
-
-// The largest-remainder split over a few categories (up to few_categories: a pooled cohort's homes are a
-// handful), with scratch space on the stack: the floors, then one unit each to the `left` largest remainders,
-// ranked strictly (larger first, then lower index), kept as they come in a small ranked buffer. Equal
-// remainders arrive in index order and stay behind, so the buffer holds the set a full ranking gives. Returns
-// false, with `out` to be rewritten, when the floors' rounding leaves an unusual count (the general path's case).
-bool split_among_few(std::int64_t n, double total, std::span<const double> weights, std::span<std::int64_t> out) {
-  std::array<double, few_categories> remainder;  // NOLINT: written before read
-  const std::size_t m = weights.size();
-  std::int64_t assigned = 0;
-  for (std::size_t k = 0; k < m; ++k) {
-    const double exact = static_cast<double>(n) * (std::max(weights[k], 0.0) / total);
-    const double whole = floor_of_share(exact);
-    out[k] = static_cast<std::int64_t>(whole);
-    assigned += out[k];
-    remainder[k] = exact - whole;
-  }
-  const std::int64_t left = n - assigned;
-  if (left < 0 || static_cast<std::size_t>(left) > m) return false;
-  const auto keep = static_cast<std::size_t>(left);
-  if (keep == 0) return true;
-  if (keep == m) {
-    for (std::size_t k = 0; k < m; ++k) ++out[k];
-    return true;
-  }
-  std::array<std::uint8_t, few_categories> top;  // NOLINT: the first `held` are written before read
-  std::size_t held = 0;
-  for (std::size_t k = 0; k < m; ++k) {
-    const double r = remainder[k];
-    if (held < keep || r > remainder[top[held - 1]]) {
-      std::size_t at = held < keep ? held++ : keep - 1;
-      for (; at > 0 && r > remainder[top[at - 1]]; --at) top[at] = top[at - 1];
-      top[at] = static_cast<std::uint8_t>(k);
-    }
-  }
-  for (std::size_t r = 0; r < keep; ++r) ++out[top[r]];
-  return true;
-}
-
 }  // namespace
 
 void expected_multinomial(std::int64_t n, std::span<const double> weights, std::span<std::int64_t> out) {
+  // Most splits are over a handful of categories (a pooled cohort's homes, a node's groups).
+  if (expected_multinomial_few(
+          n, weights.size(), [&weights](std::size_t k) { return weights[k]; }, out))
+    return;
   // One pass checks the weights and sums them (this runs for every pooled cohort that settles or merges).
   double total = 0.0;
   bool finite = true;
@@ -312,11 +270,7 @@ void expected_multinomial(std::int64_t n, std::span<const double> weights, std::
     out[best] = 1;
     return;
   }
-  if (n >= 0 && weights.size() <= few_categories) {
-    if (split_among_few(n, total, weights, out)) return;
-  } else if (n >= 2 && n <= few_units && split_few_units(n, total, weights, out)) {
-    return;
-  }
+  if (n >= 2 && n <= few_units && split_few_units(n, total, weights, out)) return;
   std::int64_t assigned = 0;
   // Remainders ranked largest first; ties by index keep it deterministic. Scratch space per thread.
   thread_local std::vector<std::pair<double, std::size_t>> remainders;

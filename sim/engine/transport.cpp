@@ -1,6 +1,7 @@
 #include "transport.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -101,6 +102,17 @@ void for_each_home(const Cohort& cohort, Count units_per_person, Add&& add) {
         }
       }
       add(mix[best].first, cohort.count);
+      return;
+    }
+  }
+  if (units_per_person <= 1) {
+    // In whole people the split is expected_multinomial()'s: over a handful of homes, read in place.
+    std::array<Count, expected_split_max_categories> few_parts;  // the first mix.size() written before read
+    const auto share = [&](std::size_t k) { return mix[k].first == cohort.destination ? 0.0 : mix[k].second; };
+    if (expected_multinomial_few(cohort.count, mix.size(), share, few_parts)) {
+      for (std::size_t k = 0; k < mix.size(); ++k) {
+        if (few_parts[k] > 0) add(mix[k].first, few_parts[k]);
+      }
       return;
     }
   }

@@ -192,6 +192,17 @@ TEST_CASE("expected-mode splits of one or a few units give what a full ranking o
     std::vector<std::int64_t> out(size);
     expected_multinomial(n, weights, out);
     REQUIRE(out == reference_split(n, weights));
+    // Read in place with one category left out (a pooled cohort's split over the homes but its destination): the
+    // split of the weights with that one zeroed, wherever the few-category path applies.
+    const std::size_t left_out = next() % size;
+    std::vector<double> without = weights;
+    without[left_out] = 0.0;
+    if (std::any_of(without.begin(), without.end(), [](double w) { return w > 0.0; })) {
+      std::vector<std::int64_t> in_place(size, -1);
+      const auto weight = [&](std::size_t k) { return k == left_out ? 0.0 : weights[k]; };
+      if (expected_multinomial_few(n, size, weight, in_place)) REQUIRE(in_place == reference_split(n, without));
+      CHECK(expected_multinomial_few(n, size, weight, in_place) == (size <= expected_split_max_categories));
+    }
   }
   // No units: nobody anywhere, whatever the weights.
   std::vector<std::int64_t> none(3, 7);

@@ -5,6 +5,10 @@
 
 #include <Random123/philox.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -99,5 +103,71 @@ void expected_multinomial(std::int64_t n, std::span<const double> weights, std::
 // micro-part each however small the weights. Exact in sum; `quantum` <= 1 is expected_multinomial itself.
 void expected_multinomial_in_quanta(std::int64_t n, std::int64_t quantum, std::span<const double> weights,
                                     std::span<std::int64_t> out);
+
+// expected_multinomial() over a few categories (up to expected_split_max_categories) whose weights are read as
+// weight(k), k < m, without copying them: the same units to the same categories (expected_multinomial() itself
+// goes this way). Returns false, `out` to be rewritten, where this does not apply: more categories, n < 0, a
+// weight that is not finite, no positive weight, or the floors' rounding leaving an unusual count.
+inline constexpr std::size_t expected_split_max_categories = 32;
+template <typename Weight>
+bool expected_multinomial_few(std::int64_t n, std::size_t m, Weight&& weight, std::span<std::int64_t> out) {
+  if (m == 0 || m > expected_split_max_categories || n < 0) return false;
+  double total = 0.0;
+  bool finite = true;
+  for (std::size_t k = 0; k < m; ++k) {
+    const double w = weight(k);
+    finite &= std::isfinite(w);
+    total += std::max(w, 0.0);
+  }
+  if (!finite || !(total > 0.0) || !std::isfinite(total)) return false;
+  if (n == 1) {
+    // One unit: to the largest share, the first of equals (the ranking's first).
+    std::size_t best = 0;
+    double best_share = -1.0;
+    for (std::size_t k = 0; k < m; ++k) {
+      const double share = std::max(weight(k), 0.0) / total;
+      if (share > best_share) {
+        best_share = share;
+        best = k;
+      }
+    }
+    std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(m), 0);
+    out[best] = 1;
+    return true;
+  }
+  // The floors, then one unit each to the `left` largest remainders, ranked strictly (larger first, then lower
+  // index), kept as they come in a small ranked buffer: equal remainders arrive in index order and stay behind, so
+  // the buffer holds the set a full ranking gives. The exact shares lie in [0, 2^63), where truncation is floor
+  // (one instruction; std::floor is a dozen on baseline x86-64).
+  std::array<double, expected_split_max_categories> remainder;  // the first m written before read
+  std::int64_t assigned = 0;
+  for (std::size_t k = 0; k < m; ++k) {
+    const double exact = static_cast<double>(n) * (std::max(weight(k), 0.0) / total);
+    const double whole = static_cast<double>(static_cast<std::int64_t>(exact));
+    out[k] = static_cast<std::int64_t>(whole);
+    assigned += out[k];
+    remainder[k] = exact - whole;
+  }
+  const std::int64_t left = n - assigned;
+  if (left < 0 || static_cast<std::size_t>(left) > m) return false;
+  const auto keep = static_cast<std::size_t>(left);
+  if (keep == 0) return true;
+  if (keep == m) {
+    for (std::size_t k = 0; k < m; ++k) ++out[k];
+    return true;
+  }
+  std::array<std::uint8_t, expected_split_max_categories> top;  // the first `held` written before read
+  std::size_t held = 0;
+  for (std::size_t k = 0; k < m; ++k) {
+    const double r = remainder[k];
+    if (held < keep || r > remainder[top[held - 1]]) {
+      std::size_t at = held < keep ? held++ : keep - 1;
+      for (; at > 0 && r > remainder[top[at - 1]]; --at) top[at] = top[at - 1];
+      top[at] = static_cast<std::uint8_t>(k);
+    }
+  }
+  for (std::size_t r = 0; r < keep; ++r) ++out[top[r]];
+  return true;
+}
 
 }  // namespace haven
