@@ -3,6 +3,7 @@
 // day recorder) share: index helpers, the day's phases on the event queue, the run's random draws and the event
 // log. docs/architecture.md shows how a day flows through the parts.
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -24,6 +25,12 @@ inline Eigen::Index idx(NodeIndex i) {
 }
 inline std::size_t at(NodeIndex i) {
   return static_cast<std::size_t>(i);
+}
+
+// The start of the day `time` falls in: std::floor(time), by truncation where that is floor (the engine's times are
+// days since the start, never negative): one instruction where std::floor is a dozen on baseline x86-64.
+inline double day_start(double time) {
+  return time >= 0.0 && time < 0x1p62 ? static_cast<double>(static_cast<std::int64_t>(time)) : std::floor(time);
 }
 
 constexpr Count expected_units_per_person = 1'000'000;

@@ -393,7 +393,7 @@ void Transport::advance(std::uint32_t slot) {
 bool Transport::travel(std::uint32_t slot, double time) {
   Cohort& cohort = cohorts_[slot];
   const auto& legs = cohort.route->legs;
-  const double day_end = std::floor(log_.time()) + 1.0;
+  const double day_end = day_start(log_.time()) + 1.0;
   const bool may_settle = !deciding_ && !releasing_;
   while (time < day_end) {
     const Leg& leg = legs[cohort.leg];
@@ -436,7 +436,7 @@ void Transport::enqueue(std::uint32_t slot) {
   waiting_by_node_[at(leg.from)] += cohort.count;
   if (cohort.queued_at != leg.corridor) {
     cohort.queued_at = leg.corridor;
-    cohort.queued_day = static_cast<std::int32_t>(std::floor(log_.time()));
+    cohort.queued_day = static_cast<std::int32_t>(day_start(log_.time()));
   }
   // People who joined this queue on the same day for the same destination wait as one, in the place of the first:
   // first come, first served between days.
@@ -497,7 +497,7 @@ void Transport::arrive(std::uint32_t slot) {
 // reach within the day at once too, and queue one arrival there (travel()): results are those of one event per
 // leg.
 bool Transport::completes_today(const Cohort& cohort, double time) const {
-  const double day_end = std::floor(time) + 1.0;
+  const double day_end = day_start(time) + 1.0;
   const double speed = speed_factor(cohort);
   for (std::size_t l = cohort.leg; l < cohort.route->legs.size(); ++l) {
     const Leg& leg = cohort.route->legs[l];
