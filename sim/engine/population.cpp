@@ -62,25 +62,8 @@ void PopulationLedger::remove_empty_stays(std::size_t node) {
 
 void PopulationLedger::settle(NodeIndex node, GroupIndex group, NodeIndex origin, const OriginMix* mix,
                               bool mix_in_people, NodeIndex destination, Count count) {
-  if (!mix) {
-    settle_part(node, group, origin, count);
-    return;
-  }
-  if (mix_in_people) {
-    // The people of each home, exactly (whole units summing to `count`).
-    for (const auto& [home, people] : *mix) settle_part(node, group, home, static_cast<Count>(people));
-    return;
-  }
-  // A pooled cohort shares its people out over their homes (never its destination), in proportion, exactly.
-  thread_local std::vector<double> shares;
-  thread_local std::vector<Count> parts;
-  shares.resize(mix->size());
-  parts.resize(mix->size());
-  for (std::size_t k = 0; k < mix->size(); ++k) shares[k] = (*mix)[k].first == destination ? 0.0 : (*mix)[k].second;
-  expected_multinomial_in_quanta(count, units_per_person_, shares, parts);
-  for (std::size_t k = 0; k < mix->size(); ++k) {
-    if (parts[k] > 0) settle_part(node, group, (*mix)[k].first, parts[k]);
-  }
+  for_each_home_part(origin, mix, mix_in_people, destination, count, units_per_person_,
+                     [&](NodeIndex home, Count people) { settle_part(node, group, home, people); });
 }
 
 void PopulationLedger::settle_part(NodeIndex node, GroupIndex group, NodeIndex origin, Count count) {

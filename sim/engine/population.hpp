@@ -4,6 +4,9 @@
 // today; people who left home, returned and the origin-destination totals since day 0). Every change of a stock
 // goes through here, so that people are conserved in one place.
 
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <unordered_map>
 #include <vector>
 
@@ -21,6 +24,69 @@ struct Stay {
   std::uint32_t home_generation = 0;
   std::int32_t home_candidate = -1;
 };
+
+// Hands the people of a journey's end by home to add(home, people), exactly: whole units summing to `count`. Their
+// home is `origin`, or the homes in `mix`: people by home when `mix_in_people` (merged cohorts), else pooled movers'
+// shares, shared out over the homes other than `destination` (never their own home) by largest remainder
+// (docs/model.md). Settling and merging share people out alike through here.
+template <typename Add>
+void for_each_home_part(NodeIndex origin, const OriginMix* mix, bool mix_in_people, NodeIndex destination, Count count,
+                        Count units_per_person, Add&& add) {
+  if (!mix) {
+    add(origin, count);
+    return;
+  }
+  if (mix_in_people) {
+    for (const auto& [home, people] : *mix) add(home, static_cast<Count>(people));
+    return;
+  }
+  const auto share = [mix, destination](std::size_t k) {
+    return (*mix)[k].first == destination ? 0.0 : (*mix)[k].second;
+  };
+  if (count == 1 || count < units_per_person) {
+    // One unit, or less than a person in expected mode (most pooled movers' cohorts): the split's case of one
+    // part, the largest share other than the destination's, the first of equals. Anything unusual goes the
+    // general way.
+    double total = 0.0;
+    bool finite = true;
+    for (std::size_t k = 0; k < mix->size(); ++k) {
+      finite = finite && std::isfinite((*mix)[k].second);
+      total += std::max(share(k), 0.0);
+    }
+    if (finite && total > 0.0 && std::isfinite(total)) {
+      std::size_t best = 0;
+      double best_share = -1.0;
+      for (std::size_t k = 0; k < mix->size(); ++k) {
+        const double s = std::max(share(k), 0.0) / total;
+        if (s > best_share) {
+          best_share = s;
+          best = k;
+        }
+      }
+      add((*mix)[best].first, count);
+      return;
+    }
+  }
+  if (units_per_person <= 1) {
+    // In whole people the split is expected_multinomial()'s: over a handful of homes, read in place.
+    std::array<Count, expected_split_max_categories> parts;  // the first mix->size() written before read
+    if (expected_multinomial_few(count, mix->size(), share, parts)) {
+      for (std::size_t k = 0; k < mix->size(); ++k) {
+        if (parts[k] > 0) add((*mix)[k].first, parts[k]);
+      }
+      return;
+    }
+  }
+  thread_local std::vector<double> shares;
+  thread_local std::vector<Count> parts;
+  shares.resize(mix->size());
+  parts.resize(mix->size());
+  for (std::size_t k = 0; k < mix->size(); ++k) shares[k] = share(k);
+  expected_multinomial_in_quanta(count, units_per_person, shares, parts);
+  for (std::size_t k = 0; k < mix->size(); ++k) {
+    if (parts[k] > 0) add((*mix)[k].first, parts[k]);
+  }
+}
 
 class PopulationLedger {
  public:

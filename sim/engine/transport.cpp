@@ -67,64 +67,11 @@ void Transport::drop(std::uint32_t slot) {
 
 namespace {
 
-// Hands `cohort`'s people by home to add(home, people), exactly: whole units summing to its count. A pooled
-// movers' mix is shares, shared out over the homes other than the destination (never their own home) by largest
-// remainder, as settling would share them.
+// Hands `cohort`'s people by home to add(home, people) (for_each_home_part()).
 template <typename Add>
 void for_each_home(const Cohort& cohort, Count units_per_person, Add&& add) {
-  if (!cohort.mix) {
-    add(cohort.origin, cohort.count);
-    return;
-  }
-  const auto& mix = *cohort.mix;
-  if (cohort.mix_in_people) {
-    for (const auto& [home, people] : mix) add(home, static_cast<Count>(people));
-    return;
-  }
-  if (cohort.count == 1 || cohort.count < units_per_person) {
-    // One unit, or less than a person in expected mode (most pooled movers' cohorts): the split's case of one
-    // part, the largest share other than the destination's, the first of equals, without copying the shares.
-    // Anything unusual goes the general way.
-    double total = 0.0;
-    bool finite = true;
-    for (const auto& [home, share] : mix) {
-      finite = finite && std::isfinite(share);
-      total += home == cohort.destination ? 0.0 : std::max(share, 0.0);
-    }
-    if (finite && total > 0.0 && std::isfinite(total)) {
-      std::size_t best = 0;
-      double best_share = -1.0;
-      for (std::size_t k = 0; k < mix.size(); ++k) {
-        const double share = (mix[k].first == cohort.destination ? 0.0 : std::max(mix[k].second, 0.0)) / total;
-        if (share > best_share) {
-          best_share = share;
-          best = k;
-        }
-      }
-      add(mix[best].first, cohort.count);
-      return;
-    }
-  }
-  if (units_per_person <= 1) {
-    // In whole people the split is expected_multinomial()'s: over a handful of homes, read in place.
-    std::array<Count, expected_split_max_categories> few_parts;  // the first mix.size() written before read
-    const auto share = [&](std::size_t k) { return mix[k].first == cohort.destination ? 0.0 : mix[k].second; };
-    if (expected_multinomial_few(cohort.count, mix.size(), share, few_parts)) {
-      for (std::size_t k = 0; k < mix.size(); ++k) {
-        if (few_parts[k] > 0) add(mix[k].first, few_parts[k]);
-      }
-      return;
-    }
-  }
-  thread_local std::vector<double> shares;
-  thread_local std::vector<Count> parts;
-  shares.resize(mix.size());
-  parts.resize(mix.size());
-  for (std::size_t k = 0; k < mix.size(); ++k) shares[k] = mix[k].first == cohort.destination ? 0.0 : mix[k].second;
-  expected_multinomial_in_quanta(cohort.count, units_per_person, shares, parts);
-  for (std::size_t k = 0; k < mix.size(); ++k) {
-    if (parts[k] > 0) add(mix[k].first, parts[k]);
-  }
+  for_each_home_part(cohort.origin, cohort.mix.get(), cohort.mix_in_people, cohort.destination, cohort.count,
+                     units_per_person, add);
 }
 
 // Appends `cohort`'s people by home to `out` (for_each_home()).
