@@ -197,6 +197,32 @@ bool safe_file_name(const std::string& name) {
 
 }  // namespace
 
+std::string allowed_encoding(std::string_view accept_encoding, std::string_view peer_address) {
+  const auto starts = [&](std::string_view prefix) { return peer_address.substr(0, prefix.size()) == prefix; };
+  if (peer_address == "::1" || starts("127.") || starts("::ffff:127.")) return "";
+  const auto trim = [](std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    return text;
+  };
+  // "gzip", "gzip;q=0.8" or "*" accept it; "gzip;q=0" refuses it.
+  while (!accept_encoding.empty()) {
+    const auto comma = accept_encoding.find(',');
+    const std::string_view item = accept_encoding.substr(0, comma);
+    accept_encoding = comma == std::string_view::npos ? std::string_view{} : accept_encoding.substr(comma + 1);
+    const auto semicolon = item.find(';');
+    const auto name = trim(item.substr(0, semicolon));
+    if (name != "gzip" && name != "x-gzip" && name != "*") continue;
+    if (semicolon != std::string_view::npos) {
+      const auto parameter = trim(item.substr(semicolon + 1));
+      if (parameter.substr(0, 2) == "q=" && std::strtod(std::string(parameter.substr(2)).c_str(), nullptr) <= 0.0)
+        continue;
+    }
+    return "gzip";
+  }
+  return "";
+}
+
 class Server::Impl {
  public:
   explicit Impl(ServeOptions options) : options_(std::move(options)), store_(options_.limits.max_sessions) {}
@@ -377,6 +403,14 @@ void Server::Impl::routes() {
   // A page on 127.0.0.1 answers only to its own names, so a web page elsewhere cannot reach it through a DNS name
   // that points here (DNS rebinding).
   server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    // httplib compresses an answer by the request's Accept-Encoding after the route has run: narrowed here to what
+    // pays (allowed_encoding). The request is httplib's own non-const object, handed to this hook as const.
+    if (req.has_header("Accept-Encoding")) {
+      auto& headers = const_cast<httplib::Request&>(req).headers;
+      const auto allowed = allowed_encoding(req.get_header_value("Accept-Encoding"), req.remote_addr);
+      headers.erase("Accept-Encoding");
+      if (!allowed.empty()) headers.emplace("Accept-Encoding", allowed);
+    }
     if (options_.host == "127.0.0.1" || options_.host == "localhost" || options_.host == "::1") {
       const std::string host = req.get_header_value("Host");
       const std::string port = fmt::format(":{}", port_);

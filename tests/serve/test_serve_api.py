@@ -56,6 +56,20 @@ def test_api_headers(server):
     assert names == ["valley.yaml", "idlib_2019_2020.yaml"]  # names only, never paths on the server
 
 
+def test_nothing_is_compressed_for_a_loopback_client(server):
+    # A browser asks for brotli and gzip; httplib would compress the 1.8 MB Idlib page with brotli at its highest
+    # quality (3.3 s) for a transfer of milliseconds. The page and a run's answer come as they are, the same bytes.
+    status, _, plain = server.call("GET", "/?scenario=1")
+    assert status == 200
+    status, headers, body = server.call("GET", "/?scenario=1", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert status == 200 and "Content-Encoding" not in headers
+    assert body == plain
+    session = server.session(1)
+    status, headers, body = server.call("POST", f"/api/sessions/{session}/run",
+                                        headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert status == 200 and "Content-Encoding" not in headers and json.loads(body)["data"]["runs"]
+
+
 def test_other_host_names_are_refused(server):
     # A page elsewhere reaching the port through a DNS name that points at 127.0.0.1 (DNS rebinding).
     status, _, body = server.call("GET", "/api/scenarios", headers={"Host": f"evil.example:{server.port}"})

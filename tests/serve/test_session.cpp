@@ -11,6 +11,7 @@
 #include "haven/report/report.hpp"
 #include "haven/scenario/load.hpp"
 #include "haven/serve/runs.hpp"
+#include "haven/serve/server.hpp"
 #include "haven/serve/session.hpp"
 
 namespace fs = std::filesystem;
@@ -296,4 +297,18 @@ TEST_CASE("serve runs: a band's parameter values come from the sweep's ranges an
     REQUIRE(member.size() == 1);
     CHECK(member[0].path == "nodes.northcamp.capacity");
   }
+}
+
+TEST_CASE("serve server: answers are compressed only for a peer elsewhere and only with gzip") {
+  // Loopback: nothing, whatever the browser accepts (compressing costs more than sending).
+  CHECK(allowed_encoding("gzip, deflate, br", "127.0.0.1").empty());
+  CHECK(allowed_encoding("gzip, deflate, br", "::1").empty());
+  CHECK(allowed_encoding("gzip", "::ffff:127.0.0.1").empty());
+  // Elsewhere: gzip when accepted, never brotli (httplib runs it at its slowest quality).
+  CHECK(allowed_encoding("gzip, deflate, br", "192.168.1.20") == "gzip");
+  CHECK(allowed_encoding("br;q=1.0, gzip;q=0.8", "10.0.0.2") == "gzip");
+  CHECK(allowed_encoding("*", "10.0.0.2") == "gzip");
+  CHECK(allowed_encoding("br", "10.0.0.2").empty());
+  CHECK(allowed_encoding("gzip;q=0, br", "10.0.0.2").empty());
+  CHECK(allowed_encoding("", "10.0.0.2").empty());
 }
