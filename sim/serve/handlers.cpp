@@ -240,7 +240,7 @@ class Server::Impl {
   struct Base {
     Scenario scenario;
     RunResult run;
-    HeadlineSeries headline;
+    std::string ghost_json;  // the base's headline series as every answer with a run sends them
   };
   // The base run of a scenario and variant (the ghost), made once.
   std::shared_ptr<const Base> base_of(std::size_t scenario_index, const Session& session);
@@ -277,7 +277,7 @@ std::shared_ptr<const Server::Impl::Base> Server::Impl::base_of(std::size_t scen
   RunRequest request = run_request(base->scenario);
   request.max_seconds = std::numeric_limits<double>::infinity();
   base->run = run_in_memory(base->scenario, request);
-  base->headline = headline_series(base->scenario, *base->run.recorder);
+  base->ghost_json = headline_json(headline_series(base->scenario, *base->run.recorder));
   std::lock_guard guard(bases_lock_);
   return bases_.emplace(key, std::move(base)).first->second;
 }
@@ -377,7 +377,7 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     info["timing_ms"] = {{"edit", edit_ms}, {"run", run_ms}, {"json", 0.0}, {"total", 0.0}};
     std::string body = info.dump();
     body.pop_back();  // the closing brace: the data and the ghost are appended as they are
-    body += fmt::format(R"(,"ghost":{},"data":{}}})", headline_json(base->headline), data);
+    body += fmt::format(R"(,"ghost":{},"data":{}}})", base->ghost_json, data);
     // The JSON's time and the server's whole time (the edit's checks, the run, the JSON), known only now: written
     // over their placeholders in timing_ms.
     const auto timing_at = body.find(R"("timing_ms":)");
