@@ -1,8 +1,12 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <fstream>
+#include <limits>
 
 #include "../support.hpp"
+#include "haven/engine/recorder.hpp"
+#include "haven/engine/simulation.hpp"
 #include "haven/io/hdf5.hpp"
 #include "haven/report/report.hpp"
 #include "haven/scenario/load.hpp"
@@ -99,4 +103,39 @@ TEST_CASE("a run's report data holds its series and its variant's description") 
   CHECK(json.find("\"cumulative_displaced\":[") != std::string::npos);
   CHECK(json.find(",,") == std::string::npos);
   CHECK_THROWS_WITH_AS(report_data_from_runs({dir / "nope.h5"}), doctest::Contains("nope.h5"), std::exception);
+}
+
+TEST_CASE("the page's data writes every number as fmt writes the double (whole numbers too)") {
+  // Whole numbers take a shorter road (as integers); the text must stay the one the double gives.
+  const Scenario scenario = load_scenario_or_throw("scenarios/examples/valley.yaml");
+  MemoryRecorder recorder;
+  Simulation simulation(scenario, RunConfig{});
+  simulation.add_observer(recorder);
+  simulation.run();
+  REQUIRE(recorder.days() > 0);
+  const std::vector<double> values = {75202.0,
+                                      -3.0,
+                                      0.0,
+                                      -0.0,
+                                      0.5,
+                                      1e15 - 1,
+                                      1e15,
+                                      1e16,
+                                      -1e17,
+                                      123456789012.0,
+                                      2.5e-7,
+                                      1.0 / 3.0,
+                                      std::numeric_limits<double>::quiet_NaN()};
+  recorder.capacity_.assign(recorder.days(), values);
+  const std::string json =
+      report_data_from_memory(scenario, "valley.yaml", {{&scenario, &recorder, "run", "stochastic", 1}});
+  std::string expected = "\"capacity\":[[";
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    if (k > 0) expected += ',';
+    expected += std::isfinite(values[k]) ? fmt::format("{}", values[k]) : "null";
+  }
+  CHECK(expected ==
+        "\"capacity\":[[75202,-3,0,-0,0.5,999999999999999,1000000000000000,1e+16,-1e+17,123456789012,2.5e-07,"
+        "0.3333333333333333,null");
+  CHECK(json.find(expected + "]") != std::string::npos);
 }
