@@ -59,6 +59,10 @@ std::int64_t sample_binomial(RandomStream& stream, std::int64_t n, double p) {
 
 namespace {
 
+// From this many people on, a split person by person builds a guide table rather than searching the cumulative
+// weights for each (the table costs about what a dozen searches do). Both find the same categories.
+constexpr std::int64_t guided_from_people = 16;
+
 // One categorical draw per person (binary search in the cumulative weights): O(n log K) instead of K conditional
 // binomials. Both give exactly the multinomial distribution.
 void split_person_by_person(RandomStream& stream, std::int64_t n, std::span<const double> weights,
@@ -72,12 +76,44 @@ void split_person_by_person(RandomStream& stream, std::int64_t n, std::span<cons
     out[out.size() - 1] = n;
     return;
   }
-  for (std::int64_t i = 0; i < n; ++i) {
-    const double u = stream.uniform() * total;
-    auto k = static_cast<std::size_t>(std::upper_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin());
-    k = std::min(k, weights.size() - 1);
+  const std::size_t categories = weights.size();
+  auto place = [&](std::size_t k) {
+    k = std::min(k, categories - 1);
     while (weights[k] <= 0.0 && k > 0) --k;  // u landed on the edge of an empty category
     ++out[k];
+  };
+  if (n < guided_from_people) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double u = stream.uniform() * total;
+      place(static_cast<std::size_t>(std::upper_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin()));
+    }
+    return;
+  }
+  // The same category, found without a binary search (a third of a person's draw): a guide table (Chen and Asau)
+  // of `categories` equal buckets of [0, total), bucket b starting the search at the first category whose
+  // cumulative weight exceeds lo_b = (b - 1) total / categories, a whole bucket below b's start. A u put in bucket b
+  // (floor(u x categories / total) = b) is at least b total / categories less some 1e-16 relative, so lo_b <= u
+  // whatever the rounding, and every category before the start has cumulative <= lo_b <= u: the first category
+  // with cumulative > u at or after the start is upper_bound's answer, exactly. Two buckets' categories are
+  // scanned on average.
+  thread_local std::vector<std::uint32_t> guide;
+  guide.resize(categories);
+  const auto buckets = static_cast<double>(categories);
+  const double bucket_width = total / buckets;
+  std::size_t first_above = 0;
+  guide[0] = 0;
+  for (std::size_t b = 1; b < categories; ++b) {
+    const double lo = static_cast<double>(b - 1) * bucket_width;
+    while (first_above < categories && cumulative[first_above] <= lo) ++first_above;
+    guide[b] = static_cast<std::uint32_t>(first_above);
+  }
+  const double buckets_per_weight = buckets / total;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double u = stream.uniform() * total;
+    const auto bucket = std::min(static_cast<std::size_t>(u * buckets_per_weight), categories - 1);
+    std::size_t k = guide[bucket];
+    while (k < categories && cumulative[k] <= u) ++k;
+    place(k);
   }
 }
 

@@ -342,3 +342,65 @@ TEST_CASE("the person-by-person multinomial draws the multinomial's distribution
   sample_multinomial_by_person(stream, 100000, weights, out);
   CHECK(std::accumulate(out.begin(), out.end(), std::int64_t{0}) == 100000);
 }
+
+namespace {
+// sample_multinomial_by_person's person-by-person draws as first written: a uniform times the total weight per
+// person, the first category whose cumulative weight exceeds it (a binary search), stepping back over empty ones.
+void split_by_binary_search(RandomStream& stream, std::int64_t n, const std::vector<double>& weights,
+                            std::vector<std::int64_t>& out) {
+  std::vector<double> cumulative(weights.size());
+  double total = 0.0;
+  for (std::size_t k = 0; k < weights.size(); ++k) cumulative[k] = total += std::max(weights[k], 0.0);
+  std::fill(out.begin(), out.end(), 0);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double u = stream.uniform() * total;
+    auto k = static_cast<std::size_t>(std::upper_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin());
+    k = std::min(k, weights.size() - 1);
+    while (weights[k] <= 0.0 && k > 0) --k;
+    ++out[k];
+  }
+}
+}  // namespace
+
+TEST_CASE("the person-by-person split finds, person for person, the categories a binary search finds") {
+  // Its guide table must give exactly the binary search's categories: the engine's results rest on it. Weights
+  // even, skewed (one category holding nearly all, many tiny ones packed into one bucket), with empty categories
+  // first, last and in runs, and rounding-prone totals; people from a few (binary search) to 4 per category (the
+  // largest split drawn person by person).
+  std::vector<std::vector<double>> weight_sets;
+  weight_sets.push_back(std::vector<double>(4, 1.0));
+  weight_sets.push_back({0.0, 0.0, 1.0, 0.0, 2.0, 0.0, 0.0});
+  weight_sets.push_back({1e-300, 1.0, 1e-300, 1e-300, 0.0, 3.0, 1e-300});
+  std::uint64_t state = 12345;
+  auto next = [&state] {  // a small LCG: varied weights without another stream
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<double>(state >> 11) * 0x1.0p-53;
+  };
+  for (const std::size_t categories : {std::size_t{5}, std::size_t{13}, std::size_t{48}, std::size_t{200}}) {
+    std::vector<double> uneven(categories), packed(categories), holes(categories), tenths(categories);
+    for (std::size_t k = 0; k < categories; ++k) {
+      uneven[k] = std::pow(next(), 6.0);  // many near zero
+      packed[k] = k == categories / 2 ? 1e6 : next() * 1e-3;
+      holes[k] = k % 3 == 0 || k + 1 == categories ? 0.0 : next();
+      tenths[k] = 0.1;
+    }
+    weight_sets.insert(weight_sets.end(), {uneven, packed, holes, tenths});
+  }
+  std::uint64_t entity = 0;
+  for (const auto& weights : weight_sets) {
+    const auto most = static_cast<std::int64_t>(4 * weights.size());
+    for (const std::int64_t n : {std::int64_t{1}, std::int64_t{15}, std::int64_t{16}, most / 2 + 3, most}) {
+      if (n > most) continue;
+      CAPTURE(weights.size());
+      CAPTURE(n);
+      std::vector<std::int64_t> ours(weights.size()), reference(weights.size());
+      RandomStream a({35, 0, RandomPurpose::test, ++entity, 0}), b({35, 0, RandomPurpose::test, entity, 0});
+      for (int draw = 0; draw < 200; ++draw) {
+        sample_multinomial_by_person(a, n, weights, ours);
+        split_by_binary_search(b, n, weights, reference);
+        REQUIRE(ours == reference);
+      }
+      CHECK(a() == b());  // and the streams stay in step
+    }
+  }
+}
