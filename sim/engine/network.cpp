@@ -236,7 +236,7 @@ RoutePtr RoadNetwork::spell_out(const CandidateList& list, NodeIndex origin, std
   return route;
 }
 
-RoutePtr RoadNetwork::candidate_route(NodeIndex origin, std::size_t k) const {
+RoutePtr RoadNetwork::remember_candidate_route(NodeIndex origin, std::size_t k, std::uint64_t key) const {
   const CacheEntry& entry = cache_[static_cast<std::size_t>(origin)];
   if (candidate_routes_.empty()) {
     // A direct-mapped table (a slot per key, the newest route wins): a lookup is a multiply and a compare, where a
@@ -246,11 +246,7 @@ RoutePtr RoadNetwork::candidate_route(NodeIndex origin, std::size_t k) const {
     candidate_routes_.resize(std::bit_ceil(wanted));
     candidate_route_shift_ = 64 - std::countr_zero(candidate_routes_.size());
   }
-  const auto key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(origin)) << 32) | k;
   auto& remembered = candidate_routes_[(key * 0x9E3779B97F4A7C15ull) >> candidate_route_shift_];
-  if (remembered.route && remembered.key == key && remembered.generation == entry.list.generation) {
-    return remembered.route;
-  }
   RoutePtr route = spell_out(entry.list, origin, k);
   remembered = {key, entry.list.generation, route};
   return route;

@@ -93,6 +93,36 @@ TEST_CASE("a closure recomputes only the searches it can affect") {
   CHECK(network.searches() == before + 1);
 }
 
+TEST_CASE("a candidate's route is remembered until its origin's list is searched again") {
+  Line line;
+  RoadNetwork network(line.b.scenario(), line.b.scenario().parameters);
+  const auto& candidates = network.candidates(line.a, 120.0);  // b, then c
+  REQUIRE(candidates.size() == 2);
+  RoutePtr to_c = network.candidate_route(line.a, 1);  // before any is remembered: spelt out
+  REQUIRE(to_c);
+  REQUIRE(to_c->legs.size() == 2);
+  CHECK(to_c->legs[0].corridor == line.ab);
+  CHECK(to_c->legs[1].corridor == line.bc);
+  CHECK(to_c->legs[1].to == line.c);
+  CHECK(to_c->travel_days == doctest::Approx(1.0));
+  CHECK(to_c->length_km == 100.0);
+  CHECK(network.candidate_route(line.a, 1) == to_c);  // remembered: the same route, not spelt out again
+  RoutePtr to_b = network.candidate_route(line.a, 0);
+  REQUIRE(to_b);
+  CHECK(to_b->legs.size() == 1);
+  CHECK(network.candidate_route(line.a, 1) == to_c);
+  // Closing b - c searches a's list again (a new generation): the remembered route is not given any more.
+  network.set_corridor_open(line.bc, false);
+  const auto& again = network.candidates(line.a, 120.0);
+  REQUIRE(again.size() == 2);
+  RoutePtr around = network.candidate_route(line.a, 1);
+  REQUIRE(around);
+  CHECK(around != to_c);
+  REQUIRE(around->legs.size() == 1);
+  CHECK(around->legs[0].corridor == line.ac);
+  CHECK(network.candidate_route(line.a, 1) == around);
+}
+
 TEST_CASE("one-way corridors are followed only forwards") {
   ScenarioBuilder b;
   const auto x = b.node("x", 0, 0);
