@@ -229,6 +229,35 @@ TEST_CASE("sample_binomial draws exactly what Boost's binomial_distribution draw
   }
 }
 
+TEST_CASE("sample_binomial's BTRD draws what Boost's draws, over many sizes and probabilities") {
+  // sample_binomial writes Boost's BTRD out (means of 11 or more); every value must be Boost's, from the same
+  // uniforms: random (n, p) pairs from a few dozen people to billions, means from 11 to half of n, p to 1/2 and
+  // beyond (the symmetric side), so that the quick acceptance, the short product (|k - m| <= 15) and the final
+  // logarithmic test all run.
+  std::uint64_t state = 777;
+  auto next = [&state] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<double>(state >> 11) * 0x1.0p-53;
+  };
+  for (int pair = 0; pair < 3000; ++pair) {
+    const auto n = static_cast<std::int64_t>(std::exp(std::log(22.0) + next() * (std::log(4e9) - std::log(22.0))));
+    const double lowest = 11.5 / static_cast<double>(n + 1);
+    const double p = pair % 7 == 0 ? 1.0 - (lowest + next() * (0.5 - lowest))
+                                   : std::exp(std::log(lowest) + next() * (std::log(0.5) - std::log(lowest)));
+    CAPTURE(n);
+    CAPTURE(p);
+    RandomStream ours(StreamKey{10, 0, RandomPurpose::test, static_cast<std::uint64_t>(pair), 0});
+    RandomStream theirs(StreamKey{10, 0, RandomPurpose::test, static_cast<std::uint64_t>(pair), 0});
+    for (int k = 0; k < 30; ++k) {
+      const std::int64_t expected =
+          p > 0.5 ? n - boost::random::binomial_distribution<std::int64_t, double>(n, 1.0 - p)(theirs)
+                  : boost::random::binomial_distribution<std::int64_t, double>(n, p)(theirs);
+      REQUIRE(sample_binomial(ours, n, p) == expected);
+    }
+    REQUIRE(ours() == theirs());
+  }
+}
+
 TEST_CASE("uniform_below stays below its bound and is uniform") {
   RandomStream stream({21, 0, RandomPurpose::test, 0, 0});
   CHECK(uniform_below(stream, 1) == 0);
