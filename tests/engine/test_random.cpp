@@ -229,7 +229,7 @@ TEST_CASE("sample_binomial draws exactly what Boost's binomial_distribution draw
   }
 }
 
-TEST_CASE("sample_binomial's BTRD draws what Boost's draws, over many sizes and probabilities") {
+TEST_CASE("sample_binomial's BTRD draws what Boost's draws over many sizes and probabilities") {
   // sample_binomial writes Boost's BTRD out (means of 11 or more); every value must be Boost's, from the same
   // uniforms: random (n, p) pairs from a few dozen people to billions, means from 11 to half of n, p to 1/2 and
   // beyond (the symmetric side), so that the quick acceptance, the short product (|k - m| <= 15) and the final
@@ -391,7 +391,7 @@ void split_by_binary_search(RandomStream& stream, std::int64_t n, const std::vec
 }
 }  // namespace
 
-TEST_CASE("the person-by-person split finds, person for person, the categories a binary search finds") {
+TEST_CASE("the person-by-person split finds person for person the categories a binary search finds") {
   // Its guide table must give exactly the binary search's categories: the engine's results rest on it. Weights
   // even, skewed (one category holding nearly all, many tiny ones packed into one bucket), with empty categories
   // first, last and in runs, and rounding-prone totals; people from a few (binary search) to 4 per category (the
