@@ -359,9 +359,18 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
   pooled.resize(candidates.size());
   for (std::size_t g = 0; g < groups; ++g) {
     if (moving_total[g] == 0) continue;
-    for (std::size_t k = 0; k < candidates.size(); ++k) {
-      const double own = home_share[g].empty() ? 0.0 : home_share[g][k];
-      pooled[k] = weights[k] * std::max(0.0, share_total[g] - own);
+    // The same values as weights[k] x max(0, B - b_k) with b_k = 0 where no home is a candidate, the group's B and
+    // home shares read once: pooled, weights and share_total are all vectors of double, so the compiler may not
+    // keep them out of the loop itself.
+    const double all_shares = share_total[g];
+    const std::vector<double>& own_shares = home_share[g];
+    if (own_shares.empty()) {
+      const double factor = std::max(0.0, all_shares - 0.0);
+      for (std::size_t k = 0; k < candidates.size(); ++k) pooled[k] = weights[k] * factor;
+    } else {
+      for (std::size_t k = 0; k < candidates.size(); ++k) {
+        pooled[k] = weights[k] * std::max(0.0, all_shares - own_shares[k]);
+      }
     }
     draws_.destinations(destination_stream, moving_total[g], units_, pooled, split);
     auto mix = std::make_shared<const OriginMix>(movers[g]);
