@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/random/binomial_distribution.hpp>
 #include <boost/random/uniform_01.hpp>
 #include <cmath>
 #include <limits>
@@ -24,110 +25,6 @@ void require_finite(std::span<const double> weights) {
     if (!std::isfinite(w)) throw std::invalid_argument("multinomial split with a non-finite weight");
   }
 }
-}  // namespace
-
-namespace {
-
-// Boost's Stirling-series correction fc(k) of BTRD, the same table and expression.
-double stirling_correction(std::int64_t k) {
-  static constexpr double table[10] = {
-      0.08106146679532726, 0.04134069595540929, 0.02767792568499834, 0.02079067210376509,  0.01664469118982119,
-      0.01387612882307075, 0.01189670994589177, 0.01041126526197209, 0.009255462182712733, 0.008330563433362871};
-  if (k < 10) return table[k];
-  const double ikp1 = 1.0 / static_cast<double>(k + 1);
-  return (1.0 / 12 - (1.0 / 360 - (1.0 / 1260) * (ikp1 * ikp1)) * (ikp1 * ikp1)) * ikp1;
-}
-
-// static_cast<std::int64_t>(std::floor(x)) without the call (std::floor is a library call on this target): for
-// |x| < 2^62 the truncation, less one when x is a negative non-integer. Outside (BTRD's x never is: a NaN or a
-// huge x would be), INT64_MIN, a candidate that BTRD rejects (k < 0) as it rejects Boost's (INT64_MIN, x86's
-// conversion of a huge floor(x), or above n).
-std::int64_t floor_to_int(double x) {
-  constexpr double limit = 0x1.0p62;
-  if (!(x > -limit && x < limit)) return std::numeric_limits<std::int64_t>::min();
-  const auto t = static_cast<std::int64_t>(x);
-  return static_cast<double>(t) > x ? t - 1 : t;
-}
-
-// Boost's binomial_distribution<std::int64_t, double>(n, p)(stream) for p <= 1/2 and a mean of 11 or more (its
-// BTRD, Hormann 1993), written out: the same expressions in the same order (every value bit for bit, the same
-// uniforms drawn), without the object. Boost's set-up computed nine constants per call, the rejection step's
-// three (r, nr, alpha) also for the ~70% of draws that the first uniform accepts; here those wait for a
-// rejection step. (Idlib 2019-20: 372 k such draws a run, in the destination splits.)
-std::int64_t sample_btrd(RandomStream& stream, std::int64_t n, double p, std::int64_t m) {
-  using std::abs;
-  using std::log;
-  const auto t = n;
-  const double npq = static_cast<double>(t) * p * (1 - p);
-  const double sqrt_npq = std::sqrt(npq);
-  const double b = 1.15 + 2.53 * sqrt_npq;
-  const double a = -0.0873 + 0.0248 * b + 0.01 * p;
-  const double c = static_cast<double>(t) * p + 0.5;
-  const double v_r = 0.92 - 4.2 / b;
-  const double u_rv_r = 0.86 * v_r;
-  double r = 0.0, nr = 0.0, alpha = 0.0;
-  bool rejection_constants = false;
-  while (true) {
-    double u;
-    double v = boost::random::uniform_01<double>()(stream);
-    if (v <= u_rv_r) {
-      u = v / v_r - 0.43;
-      return floor_to_int((2 * a / (0.5 - abs(u)) + b) * u + c);
-    }
-    if (!rejection_constants) {
-      r = p / (1 - p);
-      nr = static_cast<double>(t + 1) * r;
-      alpha = (2.83 + 5.1 / b) * sqrt_npq;
-      rejection_constants = true;
-    }
-    if (v >= v_r) {
-      u = boost::random::uniform_01<double>()(stream) - 0.5;
-    } else {
-      u = v / v_r - 0.93;
-      u = ((u < 0) ? -0.5 : 0.5) - u;
-      v = boost::random::uniform_01<double>()(stream) * v_r;
-    }
-    const double us = 0.5 - abs(u);
-    const std::int64_t k = floor_to_int((2 * a / us + b) * u + c);
-    if (k < 0 || k > t) continue;
-    v = v * alpha / (a / (us * us) + b);
-    const auto km = static_cast<double>(abs(k - m));
-    if (km <= 15) {
-      double f = 1;
-      if (m < k) {
-        std::int64_t i = m;
-        do {
-          ++i;
-          f = f * (nr / static_cast<double>(i) - r);
-        } while (i != k);
-      } else if (m > k) {
-        std::int64_t i = k;
-        do {
-          ++i;
-          v = v * (nr / static_cast<double>(i) - r);
-        } while (i != m);
-      }
-      if (v <= f) return k;
-      continue;
-    }
-    // Final acceptance or rejection.
-    v = log(v);
-    const double rho = (km / npq) * (((km / 3. + 0.625) * km + 1. / 6) / npq + 0.5);
-    const double t_bound = -km * km / (2 * npq);
-    if (v < t_bound - rho) return k;
-    if (v > t_bound + rho) continue;
-    const std::int64_t nm = t - m + 1;
-    const double h = (static_cast<double>(m) + 0.5) * log(static_cast<double>(m + 1) / (r * static_cast<double>(nm))) +
-                     stirling_correction(m) + stirling_correction(t - m);
-    const std::int64_t nk = t - k + 1;
-    if (v <= h + static_cast<double>(t + 1) * log(static_cast<double>(nm) / static_cast<double>(nk)) +
-                 (static_cast<double>(k) + 0.5) * log(static_cast<double>(nk) * r / static_cast<double>(k + 1)) -
-                 stirling_correction(k) - stirling_correction(t - k)) {
-      return k;
-    }
-  }
-}
-
 }  // namespace
 
 std::int64_t sample_binomial(RandomStream& stream, std::int64_t n, double p) {
@@ -156,7 +53,8 @@ std::int64_t sample_binomial(RandomStream& stream, std::int64_t n, double p) {
     }
     return x;
   }
-  return sample_btrd(stream, n, p, m);
+  boost::random::binomial_distribution<std::int64_t, double> distribution(n, p);
+  return distribution(stream);
 }
 
 namespace {

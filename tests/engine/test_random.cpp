@@ -230,10 +230,8 @@ TEST_CASE("sample_binomial draws exactly what Boost's binomial_distribution draw
 }
 
 TEST_CASE("sample_binomial's BTRD draws what Boost's draws over many sizes and probabilities") {
-  // sample_binomial writes Boost's BTRD out (means of 11 or more); every value must be Boost's, from the same
-  // uniforms: random (n, p) pairs from a few dozen people to billions, means from 11 to half of n, p to 1/2 and
-  // beyond (the symmetric side), so that the quick acceptance, the short product (|k - m| <= 15) and the final
-  // logarithmic test all run.
+  // Every value must be Boost's, from the same uniforms: random (n, p) pairs from a few dozen people to billions,
+  // means from 11 to half of n, p to 1/2 and beyond (the symmetric side, which sample_binomial takes itself).
   std::uint64_t state = 777;
   auto next = [&state] {
     state = state * 6364136223846793005ull + 1442695040888963407ull;

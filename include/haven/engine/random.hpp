@@ -67,8 +67,7 @@ class RandomStream {
 };
 
 // Binomial(n, p) by Boost.Random's BTRD (Hormann 1993) for large n*p, inversion for small; exact for the
-// edge cases p <= 0, p >= 1, n <= 0. Both are written out in random.cpp: every draw is what Boost's
-// binomial_distribution<std::int64_t, double> gives from the same stream (tests/engine/test_random.cpp).
+// edge cases p <= 0, p >= 1, n <= 0.
 std::int64_t sample_binomial(RandomStream& stream, std::int64_t n, double p);
 
 // Splits n over categories with probabilities proportional to `weights` (sum > 0) by conditional binomials;
