@@ -134,11 +134,11 @@ class Simulation::Impl {
   // Commit in node order: the outcome does not depend on which thread decided what. Stocks are taken first, then
   // travellers set off, so that nothing a departure triggers can shift the stay indices flows refer to.
   void commit() {
-    std::vector<std::pair<const Flow*, RoutePtr>> launches;
+    std::vector<std::pair<Flow*, RoutePtr>> launches;
     std::vector<NodeIndex> homes;  // where the node's returners go today, and how
     std::vector<RoutePtr> home_routes;
     for (std::size_t i = 0; i < s_.nodes.size(); ++i) {
-      const auto& flows = decider_.flows(i);
+      auto& flows = decider_.flows_to_commit(i);
       if (flows.empty()) continue;
       const auto node = static_cast<NodeIndex>(i);
       network_.candidate_list(node, decider_.reach_km(i));  // as decided today: candidate_route() reads it
@@ -148,7 +148,7 @@ class Simulation::Impl {
       for (const auto& departure : decider_.stay_departures(i)) {
         ledger_.take_from_stay(i, departure.stay, departure.count);
       }
-      for (const Flow& flow : flows) {
+      for (Flow& flow : flows) {
         RoutePtr route;
         if (flow.kind == Flow::Kind::go_home) {
           route = flow.route;
@@ -176,8 +176,8 @@ class Simulation::Impl {
       if (!homes.empty()) network_.remember_routes(node, homes, home_routes);
       ledger_.remove_empty_stays(i);
       for (auto& [flow, route] : launches) {
-        transport_.launch(
-            Cohort{flow->count, flow->group, flow->origin, flow->destination, std::move(route), 0, flow->mix});
+        transport_.launch(Cohort{flow->count, flow->group, flow->origin, flow->destination, std::move(route), 0,
+                                 std::move(flow->mix)});
       }
     }
   }
