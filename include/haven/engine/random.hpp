@@ -120,25 +120,10 @@ bool expected_multinomial_few(std::int64_t n, std::size_t m, Weight&& weight, st
     total += std::max(w, 0.0);
   }
   if (!finite || !(total > 0.0) || !std::isfinite(total)) return false;
-  if (n == 1) {
-    // One unit: to the largest share, the first of equals (the ranking's first).
-    std::size_t best = 0;
-    double best_share = -1.0;
-    for (std::size_t k = 0; k < m; ++k) {
-      const double share = std::max(weight(k), 0.0) / total;
-      if (share > best_share) {
-        best_share = share;
-        best = k;
-      }
-    }
-    std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(m), 0);
-    out[best] = 1;
-    return true;
-  }
   // The floors, then one unit each to the `left` largest remainders, ranked strictly (larger first, then lower
-  // index), kept as they come in a small ranked buffer: equal remainders arrive in index order and stay behind, so
-  // the buffer holds the set a full ranking gives. The exact shares lie in [0, 2^63), where truncation is floor
-  // (one instruction; std::floor is a dozen on baseline x86-64).
+  // index), kept as they come in a small ranked buffer (one unit: the largest share, the first of equals): equal
+  // remainders arrive in index order and stay behind, so the buffer holds the set a full ranking gives. The exact
+  // shares lie in [0, 2^63), where truncation is floor (one instruction; std::floor is a dozen on baseline x86-64).
   std::array<double, expected_split_max_categories> remainder;  // the first m written before read
   std::int64_t assigned = 0;
   for (std::size_t k = 0; k < m; ++k) {
