@@ -165,7 +165,7 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
   // Flows are built in place (emplace_back, parenthesised aggregate initialisation): a Flow{...} pushed was a
   // temporary moved in and destroyed, two shared_ptrs each, for every one of half a million flows a run.
   auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count,
-                    std::shared_ptr<const OriginMix> mix) {
+                    const std::shared_ptr<const OriginMix>& mix) {
     normalise();
     draws_.destinations(destination_stream, count, units_, weights, split);
     for (std::size_t k = 0; k < candidates.size(); ++k) {
@@ -365,7 +365,7 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
     const double all_shares = share_total[g];
     const std::vector<double>& own_shares = home_share[g];
     if (own_shares.empty()) {
-      const double factor = std::max(0.0, all_shares - 0.0);
+      const double factor = std::max(0.0, all_shares);  // x - 0.0 is x, -0.0 included
       for (std::size_t k = 0; k < candidates.size(); ++k) pooled[k] = weights[k] * factor;
     } else {
       for (std::size_t k = 0; k < candidates.size(); ++k) {

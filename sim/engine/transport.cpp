@@ -187,7 +187,7 @@ void Transport::launch(Cohort cohort) {
     // exactly: the same stays as one by one). Nothing reads the stays before then.
     enter_remaining_legs(cohort);
     cohort.route.reset();
-    const std::size_t cell_index = at(cohort.destination) * s_.groups.size() + static_cast<std::size_t>(cohort.group);
+    const std::size_t cell_index = played_out_cell(cohort);
     auto& cell = played_out_today_[cell_index];
     if (cell != no_cohort) {
       if (cell_homes_.empty()) {
@@ -209,7 +209,7 @@ void Transport::end_decisions() {
   deciding_ = false;
   for (const auto slot : played_out_later_) {
     const Cohort& cohort = cohorts_[slot];
-    const std::size_t cell_index = at(cohort.destination) * s_.groups.size() + static_cast<std::size_t>(cohort.group);
+    const std::size_t cell_index = played_out_cell(cohort);
     played_out_today_[cell_index] = no_cohort;
     if (cell_index < cell_homes_.size() && cell_homes_[cell_index].in_use) {
       settle_cell(slot, cell_index);

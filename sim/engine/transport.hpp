@@ -106,6 +106,10 @@ class Transport {
   // `from`'s people join `into` (the same key): one cohort, the homes of both kept exactly.
   void absorb(Cohort& into, const Cohort& from);
   void split_homes(Cohort& entering, Cohort& rest, Count entering_count);
+  // The played-out cell (destination x group) of a journey that ends today.
+  [[nodiscard]] std::size_t played_out_cell(const Cohort& cohort) const {
+    return at(cohort.destination) * s_.groups.size() + static_cast<std::size_t>(cohort.group);
+  }
   // Played-out cells on small networks (cell_homes_).
   [[nodiscard]] std::size_t home_slot(NodeIndex home) const;
   void absorb_into_cell(std::size_t cell, Cohort& into, const Cohort& from);
