@@ -51,14 +51,35 @@ def browser():
     return driver, profile
 
 
-def wait_for(driver, script, timeout_s=300.0):
+PAGE_STATE = """
+return {status: document.getElementById('serve-status').textContent,
+        problems: document.getElementById('serve-problems').textContent, dataset: {...document.body.dataset}};
+"""
+
+
+def page_state(driver, serve=None):
+    """What the page and the server say, for a failure's message: the page's status line, its problems, its own
+    counters and timings (body.dataset), the browser's last console lines and whether the server still runs."""
+    state = {"page": driver.execute_script(PAGE_STATE), "console": driver.get_log("browser")[-10:]}
+    if serve is not None:
+        state["server_exit_code"] = serve.process.poll()
+    return json.dumps(state, indent=1)
+
+
+def wait_for(driver, script, timeout_s=300.0, serve=None, fail=True):
+    """The script's value once it is truthy. At the deadline, or as soon as the server has stopped: an error with the
+    page's state (fail) or None."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = driver.execute_script(script)
         if value:
             return value
+        if serve is not None and serve.process.poll() is not None:
+            break
         time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for: {script}")
+    if not fail:
+        return None
+    raise AssertionError(f"gave up waiting for: {script}\n{page_state(driver, serve)}")
 
 
 def artefacts(tmp_path: Path) -> Path:
@@ -76,7 +97,7 @@ def test_toggle_redraw_band_and_save(tmp_path):
     timings = {}
     try:
         driver.get(serve.base + "/")
-        wait_for(driver, "return document.body.dataset.lastEditMs")  # the session's first run is drawn
+        wait_for(driver, "return document.body.dataset.lastEditMs", serve=serve)  # the session's first run is drawn
         headline = driver.execute_script("return document.getElementById('headline').textContent")
         ink = driver.execute_script(MAIN_CHART_INK)
         driver.save_screenshot(str(artefacts(tmp_path) / "serve-idlib_2019_2020.png"))
@@ -84,7 +105,8 @@ def test_toggle_redraw_band_and_save(tmp_path):
         # Switch off the bombardment of Ariha: fewer people leave, and the page says so.
         driver.execute_script(
             "document.querySelector('[data-event=b_idl_ariha] input[type=checkbox]').click()")
-        wait_for(driver, "return document.body.dataset.editCount === '1' && document.body.dataset.lastFullMs")
+        wait_for(driver, "return document.body.dataset.editCount === '1' && document.body.dataset.lastFullMs",
+                 serve=serve)
         assert driver.execute_script("return document.getElementById('headline').textContent") != headline
         assert driver.execute_script(MAIN_CHART_INK) != ink
         listed = driver.execute_script("return document.getElementById('serve-edit-list').textContent")
@@ -118,7 +140,7 @@ def test_toggle_redraw_band_and_save(tmp_path):
         def edit(script):
             count = int(driver.execute_script("return document.body.dataset.editCount"))
             driver.execute_script(script)
-            wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'")
+            wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'", serve=serve)
             note_breakdown()
             return float(driver.execute_script("return document.body.dataset.lastEditMs"))
 
@@ -134,6 +156,16 @@ def test_toggle_redraw_band_and_save(tmp_path):
         timings["server_run_median_ms"] = (runs[len(runs) // 2 - 1] + runs[len(runs) // 2]) / 2
         timings["breakdown_ms"] = breakdown
 
+        # Two edits made at once, the second while the first is being answered: both are sent, in the order made
+        # (the page once dropped an edit made while it waited).
+        count = int(driver.execute_script("return document.body.dataset.editCount"))
+        driver.execute_script(f"for (const v of [9, 11]) {{ const f = {row % 'number'}; f.value = v; "
+                              "f.dispatchEvent(new Event('change')); }")
+        wait_for(driver, f"return document.body.dataset.editCount === '{count + 2}'", serve=serve)
+        last_two = driver.execute_script(
+            "return [...document.getElementById('serve-edit-list').children].slice(-2).map((li) => li.textContent)")
+        assert last_two == ["events.b_idl_ariha.intensity = 9", "events.b_idl_ariha.intensity = 11"], last_two
+
         # Drag Ariha's bombardment by its handle on the map (a real pointer drag): the page sends the new centre,
         # the server checks and runs it, and the area and the handle are drawn where it was dropped.
         from selenium.webdriver.common.action_chains import ActionChains
@@ -141,15 +173,28 @@ def test_toggle_redraw_band_and_save(tmp_path):
             "return window.havenServe.info().events.find((e) => e.id === 'b_idl_ariha').start_day")
         driver.execute_script(f"const s = document.getElementById('day'); s.value = {start_day + 10};"
                               "s.dispatchEvent(new Event('input'));")
-        # The map redraws its layers for the new day (the handle with them): drag the handle drawn after that, not
-        # one a late redraw replaces mid-drag (a loaded machine once lost the drag so).
-        driver.execute_async_script("const done = arguments[arguments.length - 1];"
-                                    "requestAnimationFrame(() => requestAnimationFrame(() => done(true)));")
-        handle = driver.find_element("css selector", ".serve-handle[data-event=b_idl_ariha]")
-        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", handle)
         count = int(driver.execute_script("return document.body.dataset.editCount"))
-        ActionChains(driver).click_and_hold(handle).move_by_offset(10, 5).move_by_offset(50, 30).release().perform()
-        wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'")
+        drops = "Number(document.body.dataset.handleDrops || 0)"
+        for attempt in range(1, 4):
+            # The map redraws its layers for the new day (the handle with them): drag the handle drawn after that, not
+            # one a late redraw replaces mid-drag (a loaded machine once lost the drag so).
+            driver.execute_async_script("const done = arguments[arguments.length - 1];"
+                                        "requestAnimationFrame(() => requestAnimationFrame(() => done(true)));")
+            handle = driver.find_element("css selector", ".serve-handle[data-event=b_idl_ariha]")
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", handle)
+            dropped_before = driver.execute_script(f"return {drops}")
+            # Paused between moves as a hand is: the map moves the handle on the next frame after each move, and a
+            # release before that frame keeps it where the frame before left it.
+            ActionChains(driver).click_and_hold(handle).pause(0.1).move_by_offset(10, 5).pause(0.1) \
+                .move_by_offset(50, 30).pause(0.2).release().perform()
+            # The page counts the drops the map saw (data-handle-drops). On a starved machine (CI's sanitizer stage)
+            # a synthetic drag has once gone unseen: tried again, and counted in the timings, so it shows.
+            if wait_for(driver, f"return {drops} > {dropped_before}", 30, serve, fail=False):
+                break
+        else:
+            raise AssertionError(f"the map saw none of 3 drags of the handle\n{page_state(driver, serve)}")
+        timings["drag_attempts"] = attempt
+        wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'", serve=serve)
         listed = driver.execute_script("return document.getElementById('serve-edit-list').lastChild.textContent")
         assert listed.startswith("move event b_idl_ariha to "), listed
         moved = driver.execute_script(
@@ -167,11 +212,11 @@ def test_toggle_redraw_band_and_save(tmp_path):
         # Undo takes the last edit back.
         count = driver.execute_script("return Number(document.body.dataset.editCount)")
         driver.execute_script("document.getElementById('serve-undo').click()")
-        wait_for(driver, f"return document.body.dataset.editCount === '{count - 1}'")
+        wait_for(driver, f"return document.body.dataset.editCount === '{count - 1}'", serve=serve)
 
         # The band of 20 seeds, streamed.
         driver.execute_script("document.getElementById('serve-band-button').click()")
-        timings["band_20_seeds_ms"] = float(wait_for(driver, "return document.body.dataset.bandMs", 600))
+        timings["band_20_seeds_ms"] = float(wait_for(driver, "return document.body.dataset.bandMs", 600, serve=serve))
         labels = driver.execute_script("return window.havenReport.mainChart().data.datasets.map((d) => d.label)")
         assert any("Band of 20 seeds" in label for label in labels)
         driver.save_screenshot(str(artefacts(tmp_path) / "serve-idlib_2019_2020-band.png"))
@@ -183,7 +228,8 @@ def test_toggle_redraw_band_and_save(tmp_path):
                               "document.getElementById('serve-members').value = 8;"
                               "document.getElementById('serve-band-parameters').click();"
                               "document.getElementById('serve-band-button').click()")
-        timings["band_8_seeds_and_parameters_ms"] = float(wait_for(driver, "return document.body.dataset.bandMs", 600))
+        timings["band_8_seeds_and_parameters_ms"] = float(
+            wait_for(driver, "return document.body.dataset.bandMs", 600, serve=serve))
         labels = driver.execute_script("return window.havenReport.mainChart().data.datasets.map((d) => d.label)")
         assert any("Band of 8 seeds and parameter values" in label for label in labels), labels
         driver.save_screenshot(str(artefacts(tmp_path) / "serve-idlib_2019_2020-band-parameters.png"))
@@ -191,7 +237,7 @@ def test_toggle_redraw_band_and_save(tmp_path):
         # Saved from the page, checked by haven check.
         driver.execute_script("document.getElementById('serve-save-name').value = 'from-the-page';"
                               "document.getElementById('serve-save-overlay').click()")
-        assert wait_for(driver, "return document.body.dataset.saved") == "from-the-page.yaml"
+        assert wait_for(driver, "return document.body.dataset.saved", serve=serve) == "from-the-page.yaml"
         result = haven("check", IDLIB, "--set-file", out / "from-the-page.yaml")
         assert result.returncode == 0, result.stderr
         assert "event b_idl_ariha off" in (out / "from-the-page.yaml").read_text()

@@ -125,10 +125,39 @@
     chart.update('none');
   }
 
-  async function edit(payload, target) {
-    if (busy) return;
+  // One request at a time, in the order they were made: an edit made while another is being answered waits its turn.
+  // (Dropped instead, a handle let go on the map during a run stayed where it fell while the event had not moved.)
+  const waiting = [];
+  const MAX_WAITING = 20;
+  function queued(task) {
+    if (waiting.length >= MAX_WAITING) {
+      status.textContent = `${MAX_WAITING} edits are already waiting for the server; this one was not sent.`;
+      return;
+    }
+    waiting.push(task);
+    body.dataset.waiting = String(waiting.length);
+    if (!busy) drain();
+  }
+  async function drain() {
     busy = true;
     body.dataset.busy = 'true';
+    while (waiting.length) {
+      const task = waiting.shift();
+      body.dataset.waiting = String(waiting.length);
+      try {
+        await task();
+      } catch (e) {
+        status.textContent = `No answer from the server: ${e.message}`;
+      }
+    }
+    busy = false;
+    body.dataset.busy = 'false';
+  }
+
+  function edit(payload, target) { queued(() => sendEdit(payload, target)); }
+  function simple(path, payload) { queued(() => sendSimple(path, payload)); }
+
+  async function sendEdit(payload, target) {
     const started = performance.now();
     status.textContent = 'Running…';
     try {
@@ -149,20 +178,13 @@
       }
     } catch (e) {
       status.textContent = `No answer from the server: ${e.message}`;
-    } finally {
-      busy = false;
-      body.dataset.busy = 'false';
     }
   }
 
-  async function simple(path, payload) {
-    if (busy) return;
-    busy = true;
+  async function sendSimple(path, payload) {
     const started = performance.now();
-    try {
-      const { status: code, json } = await call('POST', `/api/sessions/${session}/${path}`, payload || {});
-      if (code === 200) { bands = null; showProblems(null, []); show(json, started); } else { showProblems(null, json.diagnostics || [{ message: json.error }]); }
-    } finally { busy = false; }
+    const { status: code, json } = await call('POST', `/api/sessions/${session}/${path}`, payload || {});
+    if (code === 200) { bands = null; showProblems(null, []); show(json, started); } else { showProblems(null, json.diagnostics || [{ message: json.error }]); }
   }
 
   // ---- sections of the panel ----
@@ -267,6 +289,9 @@
   const shownDay = () => Number(daySlider ? daySlider.value : 0);
   let shownHandles = '';
   // force: draw them again even if nothing changed (a handle dropped where the server refused the point).
+  // Drags the map saw, counted on the page (data-handle-drags, data-handle-drops): a drag never seen is told apart
+  // from an edit that failed.
+  const countOnPage = (key) => { body.dataset[key] = String(Number(body.dataset[key] || 0) + 1); };
   function drawHandles(force) {
     if (!info) return;
     const day = shownDay();
@@ -289,7 +314,9 @@
         icon: L.divIcon({ className: `serve-handle serve-handle-${e.kind}`, iconSize: [16, 16] }),
       });
       marker.on('add', () => { marker.getElement().dataset.event = e.id; });
+      marker.on('dragstart', () => countOnPage('handleDrags'));
       marker.on('dragend', () => {
+        countOnPage('handleDrops');
         const to = marker.getLatLng();
         const row = document.querySelector(`[data-event="${e.id}"] .serve-move`);
         edit({ kind: 'move_event', id: e.id, lat: Number(to.lat.toFixed(5)), lon: Number(to.lng.toFixed(5)) }, row);
