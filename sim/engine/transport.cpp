@@ -480,7 +480,8 @@ bool Transport::enters_freely(const Leg& leg) const {
 
 // People reach the end of their journey (or of the road) at `node`.
 void Transport::settle(std::uint32_t slot, NodeIndex node) {
-  const Cohort cohort = cohorts_[slot];
+  // Moved out: the slot is released at once, so its route and mix need no second owner.
+  const Cohort cohort = std::move(cohorts_[slot]);
   release(slot);
   incoming_[at(cohort.destination)] -= cohort.count;
   ledger_.settle(node, cohort.group, cohort.origin, cohort.mix.get(), cohort.mix_in_people, cohort.destination,
