@@ -67,6 +67,7 @@ void add_scenario_args(CLI::App& command, ScenarioArgs& args) {
 
 int command_check(const ScenarioArgs& args, std::ostream& out, std::ostream& err) {
   LoadOptions options = args.options(args.variant, true);
+  options.want_resolved_yaml = false;  // nothing is written
   auto result = load_scenario_or_flee_folder(args.path, options);
   if (print_diagnostics(result.diagnostics, err) != exit_ok) return exit_bad_input;
   out << check_summary(*result.scenario);
@@ -181,6 +182,7 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
     if (args.seed) seed_set.push_back(fmt::format("scenario.seed={}", *args.seed));
     LoadOptions options = args.scenario.options(args.scenario.variant, false, seed_set);
     options.record_overrides = args.record;
+    options.want_resolved_yaml = !args.no_output;  // the run file's provenance
     auto loaded = load_scenario_or_flee_folder(args.scenario.path, options);
     if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
     if (!days_within_period(args, *loaded.scenario, err)) return exit_bad_input;

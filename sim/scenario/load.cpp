@@ -50,8 +50,8 @@ std::string resolved_with_tables(const YAML::Node& doc, const Scenario& scenario
   emitter << rest;
   std::string out = emitter.c_str();
   out += "\n";
-  if (nodes_table) out += detail::nodes_as_yaml(scenario);
-  if (corridors_table) out += detail::corridors_as_yaml(scenario);
+  if (nodes_table) detail::append_nodes_as_yaml(scenario, out);
+  if (corridors_table) detail::append_corridors_as_yaml(scenario, out);
   return out;
 }
 
@@ -305,7 +305,8 @@ void load_root(const std::string& text, const std::string& display_name, const L
       if (!options.variant.empty()) doc.remove("variants");
       if (events_from_table || decoder.network_from_tables()) {
         // A run file keeps the resolved scenario, and it must load alone: the tables' rows are written as lists.
-        if (!result.diagnostics.has_errors()) result.resolved_yaml = resolved_with_tables(doc, scenario);
+        if (!result.diagnostics.has_errors() && options.want_resolved_yaml)
+          result.resolved_yaml = resolved_with_tables(doc, scenario);
       } else if (options.variant.empty() && located_overrides.empty() && options.set_overrides.empty() &&
                  options.record_overrides.empty()) {
         result.resolved_yaml = text;  // nothing was edited: the file is the scenario as run (comments and all)

@@ -206,11 +206,7 @@ std::vector<std::int64_t> split_by_shares(std::int64_t total, std::span<const Gr
   return by_group;
 }
 
-// A value as YAML text: numbers as the shortest text that reads back to the same double, text double-quoted.
-std::string yaml_number(double value) {
-  return fmt::format("{}", value);
-}
-
+// Text double-quoted as YAML text. (Numbers go as fmt's {} writes a double: the shortest text that reads back to it.)
 std::string yaml_text(std::string_view text) {
   std::string out = "\"";
   for (const char c : text) {
@@ -549,53 +545,73 @@ EventTable event_table_as_yaml(const CsvTable& table, Diagnostics& diagnostics) 
   return result;
 }
 
-std::string nodes_as_yaml(const Scenario& scenario) {
-  std::string out = "nodes:\n";
+// Written straight into `out` (reserved for the whole list): the big networks' lists run to tens of megabytes, and
+// a string per row and value, appended and copied as it grew, was most of their cost.
+void append_nodes_as_yaml(const Scenario& scenario, std::string& out) {
+  out.reserve(out.size() + 16 + scenario.nodes.size() * 128);
+  out += "nodes:\n";
+  auto inserter = std::back_inserter(out);
   auto people = [&](const std::vector<std::int64_t>& by_group) {
-    std::string text = "{";
+    out += '{';
     for (std::size_t g = 0; g < by_group.size() && g < scenario.groups.size(); ++g) {
-      text += fmt::format("{}{}: {}", g == 0 ? "" : ", ", scenario.groups[g].id, by_group[g]);
+      fmt::format_to(inserter, "{}{}: {}", g == 0 ? "" : ", ", scenario.groups[g].id, by_group[g]);
     }
-    return text + "}";
+    out += '}';
   };
   for (const auto& n : scenario.nodes) {
-    out += fmt::format("  - {{id: {}, kind: {}, lat: {}, lon: {}, population: {}", n.id, to_string(n.kind),
-                       yaml_number(n.lat_deg), yaml_number(n.lon_deg), people(n.residents_by_group));
+    // {} writes a double as the shortest text that reads back to it.
+    fmt::format_to(inserter, "  - {{id: {}, kind: {}, lat: {}, lon: {}, population: ", n.id, to_string(n.kind),
+                   n.lat_deg, n.lon_deg);
+    people(n.residents_by_group);
     if (n.name != n.id) out += ", name: " + yaml_text(n.name);
-    if (std::any_of(n.displaced_by_group.begin(), n.displaced_by_group.end(), [](auto c) { return c != 0; }))
-      out += ", displaced: " + people(n.displaced_by_group);
+    if (std::any_of(n.displaced_by_group.begin(), n.displaced_by_group.end(), [](auto c) { return c != 0; })) {
+      out += ", displaced: ";
+      people(n.displaced_by_group);
+    }
     if (n.capacity_people) {
-      out += ", capacity: " +
-             (std::isinf(*n.capacity_people) ? std::string("unlimited") : yaml_number(*n.capacity_people));
+      out += ", capacity: ";
+      if (std::isinf(*n.capacity_people)) {
+        out += "unlimited";
+      } else {
+        fmt::format_to(inserter, "{}", *n.capacity_people);
+      }
     }
     for (const auto& [key, value] :
          {std::pair{"admin_area", &n.admin_area}, std::pair{"country", &n.country}, std::pair{"pcode", &n.pcode},
           std::pair{"admin1", &n.admin1}, std::pair{"admin2", &n.admin2}, std::pair{"control", &n.control}}) {
-      if (!value->empty()) out += fmt::format(", {}: {}", key, yaml_text(*value));
+      if (!value->empty()) fmt::format_to(inserter, ", {}: {}", key, yaml_text(*value));
     }
     if (n.closed) out += ", closed: true";
     out += "}\n";
   }
-  return out;
 }
 
-std::string corridors_as_yaml(const Scenario& scenario) {
-  if (scenario.corridors.empty()) return "corridors: []\n";
-  std::string out = "corridors:\n";
+void append_corridors_as_yaml(const Scenario& scenario, std::string& out) {
+  if (scenario.corridors.empty()) {
+    out += "corridors: []\n";
+    return;
+  }
+  out.reserve(out.size() + 16 + scenario.corridors.size() * 64);
+  out += "corridors:\n";
+  auto inserter = std::back_inserter(out);
   for (const auto& c : scenario.corridors) {
     const std::string& from = scenario.nodes[static_cast<std::size_t>(c.from)].id;
     const std::string& to = scenario.nodes[static_cast<std::size_t>(c.to)].id;
-    out += fmt::format("  - {{from: {}, to: {}, length_km: {}, kind: {}", from, to, yaml_number(c.length_km),
-                       to_string(c.kind));
-    if (c.id != from + "-" + to) out += ", id: " + c.id;
-    if (c.speed_km_per_day) out += ", speed_km_per_day: " + yaml_number(*c.speed_km_per_day);
-    if (c.capacity_people_per_day) out += ", capacity_people_per_day: " + yaml_number(*c.capacity_people_per_day);
+    fmt::format_to(inserter, "  - {{from: {}, to: {}, length_km: {}, kind: {}", from, to, c.length_km,
+                   to_string(c.kind));
+    // The default id <from>-<to> goes without saying.
+    const std::string_view id = c.id;
+    const bool default_id =
+        id.size() == from.size() + 1 + to.size() && id.starts_with(from) && id[from.size()] == '-' && id.ends_with(to);
+    if (!default_id) fmt::format_to(inserter, ", id: {}", c.id);
+    if (c.speed_km_per_day) fmt::format_to(inserter, ", speed_km_per_day: {}", *c.speed_km_per_day);
+    if (c.capacity_people_per_day)
+      fmt::format_to(inserter, ", capacity_people_per_day: {}", *c.capacity_people_per_day);
     if (!c.bidirectional) out += ", bidirectional: false";
     if (c.closed) out += ", closed: true";
     if (c.forced_redirection) out += ", forced_redirection: true";
     out += "}\n";
   }
-  return out;
 }
 
 }  // namespace haven::detail

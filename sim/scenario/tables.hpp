@@ -81,9 +81,9 @@ struct EventTable {
 };
 EventTable event_table_as_yaml(const CsvTable& table, Diagnostics& diagnostics);
 
-// The nodes and corridors as YAML list sections (`nodes:\n  - {...}`), for the resolved scenario a run file keeps:
-// it must load alone, without the tables, into the same Scenario.
-std::string nodes_as_yaml(const Scenario& scenario);
-std::string corridors_as_yaml(const Scenario& scenario);
+// The nodes and corridors as YAML list sections (`nodes:\n  - {...}`), appended to `out`, for the resolved scenario
+// a run file keeps: it must load alone, without the tables, into the same Scenario.
+void append_nodes_as_yaml(const Scenario& scenario, std::string& out);
+void append_corridors_as_yaml(const Scenario& scenario, std::string& out);
 
 }  // namespace haven::detail

@@ -148,6 +148,18 @@ TEST_CASE("tables - the scenario a run file keeps loads alone into the same Scen
   CHECK(describe(*alone.scenario) == describe(*tables.scenario));
 }
 
+TEST_CASE("tables - a load that needs no run file (check, run --no-output) skips writing the tables out as lists") {
+  LoadOptions quick_options;
+  quick_options.want_resolved_yaml = false;
+  const auto quick = load(examples / "valley_tables.yaml", quick_options);
+  const auto full = load(examples / "valley_tables.yaml");
+  REQUIRE(quick.scenario);
+  CHECK(quick.resolved_yaml.empty());
+  CHECK_FALSE(full.resolved_yaml.empty());
+  CHECK(describe(*quick.scenario) == describe(*full.scenario));
+  CHECK(quick.diagnostics.all().size() == full.diagnostics.all().size());
+}
+
 TEST_CASE("tables - haven generate --tables csv writes the scenario its YAML form is") {
   const fs::path dir = scratch("generate");
   const auto yaml = test::run_cli({"generate", "--nodes", "400", "--corridors", "1200", "--events", "40", "--people",
