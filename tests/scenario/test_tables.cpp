@@ -148,7 +148,7 @@ TEST_CASE("tables - the scenario a run file keeps loads alone into the same Scen
   CHECK(describe(*alone.scenario) == describe(*tables.scenario));
 }
 
-TEST_CASE("tables - a load that needs no run file (check, run --no-output) skips writing the tables out as lists") {
+TEST_CASE("tables - a load that needs no run file (check and run --no-output) skips writing the tables out as lists") {
   LoadOptions quick_options;
   quick_options.want_resolved_yaml = false;
   const auto quick = load(examples / "valley_tables.yaml", quick_options);
