@@ -31,9 +31,10 @@ packages=(
   chromium chromium-driver python3-selenium
 )
 
-# Optional: clang, libFuzzer and LLVM's OpenMP runtime (with Archer, which tells ThreadSanitizer about OpenMP's
-# synchronisation) for the `fuzz` and `tsan` presets only.
-clang_packages=(clang-16 libfuzzer-16-dev libomp-16-dev)
+# Optional: clang, libFuzzer, clang's sanitizer runtimes (libclang-rt-16-dev: clang-16 only recommends it, so
+# --no-install-recommends leaves it out and the tsan preset fails to link) and LLVM's OpenMP runtime (with Archer,
+# which tells ThreadSanitizer about OpenMP's synchronisation) for the `fuzz` and `tsan` presets only.
+clang_packages=(clang-16 libfuzzer-16-dev libclang-rt-16-dev libomp-16-dev)
 
 install_missing() {
   local wanted=("$@")
