@@ -160,24 +160,21 @@
   async function sendEdit(payload, target) {
     const started = performance.now();
     status.textContent = 'Running…';
-    try {
-      const { status: code, json, ms, chars } = await call('POST', `/api/sessions/${session}/edits`, payload);
-      body.dataset.lastFetchMs = (performance.now() - started).toFixed(1);  // the server's answer, parsed
-      // Waiting for the answer's headers / receiving its body / JSON.parse, and the server's own time in it.
-      body.dataset.fetchPhasesMs = ms.map((t) => t.toFixed(1)).join(',');
-      if (json.timing_ms) body.dataset.serverMs = [json.timing_ms.edit, json.timing_ms.run, json.timing_ms.json, json.timing_ms.total].map((t) => (t || 0).toFixed(1)).join(',');
-      body.dataset.answerChars = String(chars);
-      if (code === 200) {
-        bands = null;
-        showProblems(null, []);
-        show(json, started);
-      } else {
-        showProblems(target, json.diagnostics || [{ message: json.error }]);
-        status.textContent = code === 503 ? json.error : 'The edit was not applied (see below).';
-        if (payload.kind === 'move_event') drawHandles(true);  // the handle goes back where the event still is
-      }
-    } catch (e) {
-      status.textContent = `No answer from the server: ${e.message}`;
+    // A request that fails outright is reported by drain(), for edits and undo alike.
+    const { status: code, json, ms, chars } = await call('POST', `/api/sessions/${session}/edits`, payload);
+    body.dataset.lastFetchMs = (performance.now() - started).toFixed(1);  // the server's answer, parsed
+    // Waiting for the answer's headers / receiving its body / JSON.parse, and the server's own time in it.
+    body.dataset.fetchPhasesMs = ms.map((t) => t.toFixed(1)).join(',');
+    if (json.timing_ms) body.dataset.serverMs = [json.timing_ms.edit, json.timing_ms.run, json.timing_ms.json, json.timing_ms.total].map((t) => (t || 0).toFixed(1)).join(',');
+    body.dataset.answerChars = String(chars);
+    if (code === 200) {
+      bands = null;
+      showProblems(null, []);
+      show(json, started);
+    } else {
+      showProblems(target, json.diagnostics || [{ message: json.error }]);
+      status.textContent = code === 503 ? json.error : 'The edit was not applied (see below).';
+      if (payload.kind === 'move_event') drawHandles(true);  // the handle goes back where the event still is
     }
   }
 
@@ -288,10 +285,10 @@
   const daySlider = document.getElementById('day');
   const shownDay = () => Number(daySlider ? daySlider.value : 0);
   let shownHandles = '';
-  // force: draw them again even if nothing changed (a handle dropped where the server refused the point).
   // Drags the map saw, counted on the page (data-handle-drags, data-handle-drops): a drag never seen is told apart
   // from an edit that failed.
   const countOnPage = (key) => { body.dataset[key] = String(Number(body.dataset[key] || 0) + 1); };
+  // force: draw them again even if nothing changed (a handle dropped where the server refused the point).
   function drawHandles(force) {
     if (!info) return;
     const day = shownDay();
