@@ -146,7 +146,6 @@ void ScenarioDecoder::decode_nodes(const YAML::Node& node) {
                         "camp without 'capacity': its capacity defaults to a multiple of its population");
       }
     }
-    node_id_list_.push_back(n.id);
     node_items_.push_back(node[i]);
     s_.nodes.push_back(std::move(n));
   }
@@ -168,7 +167,6 @@ void ScenarioDecoder::decode_node_table(const YAML::Node& section) {
                                         reader_.diagnostics());
   network_incomplete_ = network_incomplete_ || read.incomplete;
   node_ids_ = std::move(read.ids);  // the only nodes there are
-  for (const auto& n : read.nodes) node_id_list_.push_back(n.id);
   rejected_node_ids_.insert(read.rejected_ids.begin(), read.rejected_ids.end());
   nodes_of_unknown_kind_.insert(read.unknown_kinds.begin(), read.unknown_kinds.end());
   node_rows_ = std::move(read.rows);
@@ -182,17 +180,14 @@ void ScenarioDecoder::decode_corridor_table(const YAML::Node& section) {
     corridors_unreadable_ = network_incomplete_ = true;
     return;
   }
-  std::string key;
   auto resolve = [&](std::string_view id) -> detail::NodeLookup {
-    key.assign(id);
-    if (auto it = node_ids_.find(key); it != node_ids_.end()) return {static_cast<NodeIndex>(it->second.index), {}};
+    if (auto it = node_ids_.find(id); it != node_ids_.end()) return {static_cast<NodeIndex>(it->second.index), {}};
     if (nodes_unreadable_ || rejected_node_ids_.count(id) > 0) return {};  // already reported
     return {std::nullopt, fmt::format("unknown node '{}'{}", id, node_hint(std::string(id)))};
   };
   auto read = detail::decode_corridor_table(*table, s_.nodes, resolve, reader_.diagnostics());
   network_incomplete_ = network_incomplete_ || read.incomplete;
   corridor_ids_ = std::move(read.ids);  // the only corridors there are
-  for (const auto& c : read.corridors) corridor_id_list_.push_back(c.id);
   rejected_corridor_ids_.insert(read.rejected_ids.begin(), read.rejected_ids.end());
   s_.corridors = std::move(read.corridors);
 }
@@ -217,7 +212,10 @@ std::string ScenarioDecoder::node_hint(const std::string& written) const {
       }
     }
   }
-  return did_you_mean(written, std::span(node_id_list_));
+  std::vector<std::string_view> ids;  // made only when a hint is needed: a large network has 10^5 ids
+  ids.reserve(s_.nodes.size());
+  for (const auto& n : s_.nodes) ids.push_back(n.id);
+  return did_you_mean(written, std::span<const std::string_view>(ids));
 }
 
 std::optional<CorridorIndex> ScenarioDecoder::corridor_ref(const YAML::Node& node, const std::string& path) {
@@ -225,8 +223,11 @@ std::optional<CorridorIndex> ScenarioDecoder::corridor_ref(const YAML::Node& nod
   if (!id) return std::nullopt;
   if (auto it = corridor_ids_.find(*id); it != corridor_ids_.end()) return static_cast<CorridorIndex>(it->second.index);
   if (corridors_unreadable_ || rejected_corridor_ids_.count(*id) > 0) return std::nullopt;  // already reported
+  std::vector<std::string_view> ids;
+  ids.reserve(s_.corridors.size());
+  for (const auto& c : s_.corridors) ids.push_back(c.id);
   reader_.error(node, path,
-                fmt::format("unknown corridor '{}'{}", *id, did_you_mean(*id, std::span(corridor_id_list_))));
+                fmt::format("unknown corridor '{}'{}", *id, did_you_mean(*id, std::span<const std::string_view>(ids))));
   return std::nullopt;
 }
 
@@ -321,7 +322,6 @@ void ScenarioDecoder::decode_corridors(const YAML::Node& node) {
       if (auto v = m.get("forced_redirection"); v.IsDefined())
         c.forced_redirection = reader_.boolean(v, p("forced_redirection")).value_or(false);
     }
-    corridor_id_list_.push_back(c.id);
     s_.corridors.push_back(std::move(c));
   }
 }

@@ -117,8 +117,8 @@ void load_root(const std::string& text, const std::string& display_name, const L
   try {
     // An events table becomes the list it stands for before anything edits the tree, so that variants and --set
     // reach its rows; the readers locate problems in it through the cells' key paths (tables.hpp).
-    std::vector<std::pair<std::string, SourceLocation>> table_origins;
-    std::vector<std::pair<YAML::Node, SourceLocation>> table_cells;
+    SourceLocation events_origin;
+    std::shared_ptr<const detail::TableOrigins> table_origins;
     bool events_from_table = false;
     {
       YAML::Node events_section(YAML::NodeType::Undefined);
@@ -127,18 +127,18 @@ void load_root(const std::string& text, const std::string& display_name, const L
       }
       if (detail::is_table_section(events_section)) {
         events_from_table = true;
-        table_origins.emplace_back("events", reader.where(events_section, "events"));
+        events_origin = reader.where(events_section, "events");
         detail::EventTable events;
         if (auto table = detail::read_table_section(reader, events_section, "events", options.table_directory))
-          events = detail::event_table_as_yaml(*table, result.diagnostics);
-        table_origins.insert(table_origins.end(), events.origins.begin(), events.origins.end());
-        table_cells = std::move(events.cells);
+          events = detail::event_table_as_yaml(std::move(*table), result.diagnostics);
+        table_origins = std::move(events.origins);
         root["events"] = events.list;
       }
     }
     auto adopt_table_origins = [&](YamlReader& r) {
-      for (const auto& [path, where] : table_origins) r.record_edit_origin(path, where);
-      for (const auto& [cell, where] : table_cells) r.record_scalar_origin(cell, where);
+      if (!events_from_table) return;
+      r.record_edit_origin("events", events_origin);
+      r.adopt_table_origins(table_origins);
     };
     adopt_table_origins(reader);
 

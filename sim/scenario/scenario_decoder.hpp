@@ -54,8 +54,6 @@ class ScenarioDecoder {
   // Hashed: a large network has 10^5 nodes and 4x10^5 corridors, each looked up by id.
   detail::IdIndex node_ids_;
   detail::IdIndex corridor_ids_;
-  std::vector<std::string> node_id_list_;
-  std::vector<std::string> corridor_id_list_;
   std::vector<std::string> group_id_list_;
   std::vector<std::string> rejected_group_ids_;  // as written, for the population mappings that use them
   // Ids already reported as invalid (or items already reported as broken): references to them are not

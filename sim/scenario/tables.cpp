@@ -430,12 +430,18 @@ CorridorTable decode_corridor_table(const CsvTable& table, std::span<const Node>
     // Named by its id; without one, by its default id <from>-<to> (unless another corridor already is).
     std::string_view name = row_name(table, id_col, r);
     const bool has_id = id_col != npos && !table.cell(r, id_col).empty();
+    // The default id is entered at once when it is free (one look in the index instead of two): taken back below
+    // if the ends turn out not to name two nodes, and a duplicate is reported below, as for an explicit id.
+    bool default_id_entered = false;
     if (!has_id && from_col != npos && to_col != npos && is_plain_id(table.cell(r, from_col)) &&
         is_plain_id(table.cell(r, to_col))) {
       default_id.assign(table.cell(r, from_col));
       default_id += '-';
       default_id += table.cell(r, to_col);
-      if (lines.count(default_id) == 0) name = default_id;
+      if (lines.try_emplace(default_id, IdEntry{r, table.row_line(r)}).second) {
+        name = default_id;
+        default_id_entered = true;
+      }
     }
     row.start(r, "corridors", name);
     Corridor c;
@@ -458,6 +464,10 @@ CorridorTable decode_corridor_table(const CsvTable& table, std::span<const Node>
       }
     }
     if (!ends_ok) result.incomplete = true;
+    if (!ends_ok && default_id_entered) {
+      lines.erase(default_id);  // no corridor goes by it
+      default_id_entered = false;
+    }
     std::optional<std::string> explicit_id;
     if (has_id) {
       explicit_id = row.identifier(id_col);
@@ -472,7 +482,7 @@ CorridorTable decode_corridor_table(const CsvTable& table, std::span<const Node>
       c.id = nodes[static_cast<std::size_t>(c.from)].id + "-" + nodes[static_cast<std::size_t>(c.to)].id;
     }
     const std::size_t line = has_id ? row.line(id_col) : table.row_line(r);
-    if (!c.id.empty()) {
+    if (!c.id.empty() && !default_id_entered) {
       if (auto [it, fresh] = lines.emplace(c.id, IdEntry{r, line}); !fresh) {
         const std::string message = fmt::format("duplicate corridor '{}' (first at line {}){}", c.id, it->second.line,
                                                 explicit_id ? "" : "; give one of them an 'id'");
@@ -506,8 +516,11 @@ CorridorTable decode_corridor_table(const CsvTable& table, std::span<const Node>
   return result;
 }
 
-EventTable event_table_as_yaml(const CsvTable& table, Diagnostics& diagnostics) {
+EventTable event_table_as_yaml(CsvTable read, Diagnostics& diagnostics) {
   EventTable result;
+  result.origins = std::make_shared<TableOrigins>(std::move(read));
+  TableOrigins& origins = *result.origins;
+  const CsvTable& table = origins.table();
   const Columns columns(table, "events", std::vector<std::string>(keys::event_all.begin(), keys::event_all.end()),
                         std::array<std::string_view, 1>{"kind"}, "event", diagnostics);
   const std::size_t id_col = columns.find("id"), kind_col = columns.find("kind");
@@ -518,27 +531,20 @@ EventTable event_table_as_yaml(const CsvTable& table, Diagnostics& diagnostics) 
       const std::string& name = table.header()[k];
       if (table.cell(r, k).empty() || columns.find(name) != k) continue;
       if (std::find(keys::event_all.begin(), keys::event_all.end(), name) == keys::event_all.end()) continue;
-      item[name] = std::string(table.cell(r, k));
+      // Inserted without a look for the key (each column once, above): yaml-cpp compares keys as text it decodes.
+      // The value is the very node the list holds, found by its text's address (table_origins.hpp).
+      YAML::Node value(std::string(table.cell(r, k)));
+      item.force_insert(name, value);
+      origins.add_cell(value, r, k);
     }
     // Every name the decoder may give this event: its index, its id, or <kind>_<n> (n counting that kind's events).
-    std::vector<std::string> names = {fmt::format("events[{}]", r)};
-    const std::string id(id_col == npos ? std::string_view() : table.cell(r, id_col));
-    const std::string kind(kind_col == npos ? std::string_view() : table.cell(r, kind_col));
-    if (!id.empty()) names.push_back(join_path("events", id));
+    origins.name_row(fmt::format("events[{}]", r), r);
+    const std::string_view id = id_col == npos ? std::string_view() : table.cell(r, id_col);
+    const std::string_view kind = kind_col == npos ? std::string_view() : table.cell(r, kind_col);
+    if (!id.empty()) origins.name_row(join_path("events", id), r);
     if (std::find(event_kind_names.begin(), event_kind_names.end(), kind) != event_kind_names.end()) {
-      const int n = ++per_kind[kind];
-      if (id.empty()) names.push_back(join_path("events", fmt::format("{}_{}", kind, n)));
-    }
-    for (const auto& name : names) {
-      result.origins.emplace_back(name, table.where_row(r));
-      for (std::size_t k = 0; k < table.column_count(); ++k) {
-        result.origins.emplace_back(join_path(name, table.header()[k]), table.where(r, k));
-      }
-    }
-    // Each cell's own place, found by the cell itself: two rows may go by one name (a repeated id).
-    for (std::size_t k = 0; k < table.column_count(); ++k) {
-      const YAML::Node value = item[table.header()[k]];
-      if (!table.cell(r, k).empty() && value.IsScalar()) result.cells.emplace_back(value, table.where(r, k));
+      const int n = ++per_kind[std::string(kind)];
+      if (id.empty()) origins.name_row(join_path("events", fmt::format("{}_{}", kind, n)), r);
     }
     result.list.push_back(item);
   }

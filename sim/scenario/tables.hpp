@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -18,6 +19,7 @@
 
 #include "haven/scenario/scenario.hpp"
 #include "haven/util/csv.hpp"
+#include "table_origins.hpp"
 #include "yaml_reader.hpp"
 
 namespace haven::detail {
@@ -27,7 +29,12 @@ struct IdEntry {
   std::size_t index;
   std::size_t line;
 };
-using IdIndex = std::unordered_map<std::string, IdEntry>;
+// Looked up by string_view as well (no key copied for a lookup).
+struct IdHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view id) const noexcept { return std::hash<std::string_view>{}(id); }
+};
+using IdIndex = std::unordered_map<std::string, IdEntry, IdHash, std::equal_to<>>;
 
 // True when a section is a mapping with a `csv` key (or a near miss of it, reported when the section is read): a
 // table reference rather than a list.
@@ -72,14 +79,14 @@ struct CorridorTable {
 CorridorTable decode_corridor_table(const CsvTable& table, std::span<const Node> nodes, const NodeResolver& node_ref,
                                     Diagnostics& diagnostics);
 
-// The events table as the YAML list it stands for (each non-empty cell `column: text`), and where each key path the
-// decoder may name came from (`events[3].day`, `events.shell_1.day`, ...). Unknown columns are reported here.
+// The events table as the YAML list it stands for (each non-empty cell `column: text`), and where its rows and cells
+// were written, found by the key paths the decoder may name them by (`events[3].day`, `events.shell_1.day`, ...):
+// `origins`, which keeps the table. Unknown columns are reported here.
 struct EventTable {
   YAML::Node list{YAML::NodeType::Sequence};
-  std::vector<std::pair<std::string, SourceLocation>> origins;
-  std::vector<std::pair<YAML::Node, SourceLocation>> cells;  // each cell's value node and where it was written
+  std::shared_ptr<TableOrigins> origins;
 };
-EventTable event_table_as_yaml(const CsvTable& table, Diagnostics& diagnostics);
+EventTable event_table_as_yaml(CsvTable table, Diagnostics& diagnostics);
 
 // The nodes and corridors as YAML list sections (`nodes:\n  - {...}`), appended to `out`, for the resolved scenario
 // a run file keeps: it must load alone, without the tables, into the same Scenario.

@@ -418,13 +418,16 @@ SourceLocation YamlReader::where(const YAML::Node& node, std::string_view path) 
   if (node.IsDefined() && !node.Mark().is_null()) {
     return {file_, static_cast<std::size_t>(node.Mark().line) + 1, static_cast<std::size_t>(node.Mark().column) + 1};
   }
-  if (!scalar_origins_.empty() && node.IsScalar()) {
-    if (auto it = scalar_origins_.find(&node.Scalar()); it != scalar_origins_.end()) return it->second;
+  if (table_origins_) {
+    if (auto cell = table_origins_->find_scalar(node)) return *cell;
   }
-  // Created by an edit: blame the longest edited path that contains this one.
+  // Created by an edit (or from a table): blame the longest edited path that contains this one.
   std::string prefix(path);
   while (!prefix.empty()) {
     if (auto it = edit_origins_.find(prefix); it != edit_origins_.end()) return it->second;
+    if (table_origins_) {
+      if (auto written = table_origins_->find(prefix)) return *written;
+    }
     const auto cut = prefix.find_last_of(".[");
     prefix = cut == std::string::npos ? std::string() : prefix.substr(0, cut);
   }

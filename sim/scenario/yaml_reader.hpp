@@ -5,15 +5,16 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "haven/util/date.hpp"
 #include "haven/util/diagnostics.hpp"
+#include "table_origins.hpp"
 #include "yaml.hpp"
 
 namespace haven::detail {
@@ -71,11 +72,10 @@ class YamlReader {
 
   // Nodes created by an edit (a variant's `set` or a --set) carry no position; the edit records where it came from.
   void record_edit_origin(const std::string& path, SourceLocation origin) { edit_origins_[path] = std::move(origin); }
-  // A scalar made from a table's cell (tables.hpp) carries no position either: it is found by the node itself, so
-  // that two rows that go by one key path (a repeated id) are still told apart.
-  void record_scalar_origin(const YAML::Node& scalar, SourceLocation origin) {
-    scalar_origins_[&scalar.Scalar()] = std::move(origin);
-  }
+  // Nor does the list an events table stands for (tables.hpp): its rows and cells are located by the table. A
+  // cell's scalar is found by the node itself, so that two rows that go by one key path (a repeated id) are still
+  // told apart. Edits recorded later take precedence over the table.
+  void adopt_table_origins(std::shared_ptr<const TableOrigins> origins) { table_origins_ = std::move(origins); }
   // An empty value (`key:` and nothing) is positioned where the next token starts, often the next line; problems
   // with it are reported at its key instead.
   void record_empty_value(const YAML::Node& value, const YAML::Node& key);
@@ -112,8 +112,7 @@ class YamlReader {
   std::string file_;
   Diagnostics& diagnostics_;
   std::map<std::string, SourceLocation, std::less<>> edit_origins_;
-  // Keyed by the address of the node's text, which lives as long as the node and is the node's own.
-  std::unordered_map<const std::string*, SourceLocation> scalar_origins_;
+  std::shared_ptr<const TableOrigins> table_origins_;
   std::vector<std::pair<YAML::Node, YAML::Node>> empty_values_;  // (value, its key)
 };
 
