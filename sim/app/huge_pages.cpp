@@ -45,10 +45,17 @@ bool back_heap_with_huge_pages() {
   const std::size_t reserve_bytes = std::min<std::size_t>(
       static_cast<std::size_t>(pages) * static_cast<std::size_t>(page_bytes) / 4, std::size_t{1} << 30);
   constexpr std::uintptr_t huge_page_bytes = std::uintptr_t{2} << 20;
-  constexpr int default_top_pad_bytes = 128 * 1024;  // glibc's (mallopt(3))
+  constexpr int default_top_pad_bytes = 128 * 1024;         // glibc's (mallopt(3))
+  constexpr int default_trim_threshold_bytes = 128 * 1024;  // glibc's
   if (reserve_bytes < 4 * huge_page_bytes) return false;
-  if (::mallopt(M_TRIM_THRESHOLD, static_cast<int>(2 * reserve_bytes - 1)) != 1) return false;
-  if (::mallopt(M_TOP_PAD, static_cast<int>(reserve_bytes)) != 1) return false;
+  // Without a marked reserve, freed memory goes back to the system as it would have.
+  const auto give_up = [] {
+    ::mallopt(M_TOP_PAD, default_top_pad_bytes);
+    ::mallopt(M_TRIM_THRESHOLD, default_trim_threshold_bytes);
+    return false;
+  };
+  if (::mallopt(M_TRIM_THRESHOLD, static_cast<int>(2 * reserve_bytes - 1)) != 1) return give_up();
+  if (::mallopt(M_TOP_PAD, static_cast<int>(reserve_bytes)) != 1) return give_up();
   const auto before = reinterpret_cast<std::uintptr_t>(::sbrk(0));
   // Blocks below the mmap threshold, until the heap grows (by the reserve).
   std::array<void*, 64> blocks{};
@@ -61,8 +68,9 @@ bool back_heap_with_huge_pages() {
   for (std::size_t k = 0; k < taken; ++k) std::free(blocks[k]);
   const auto after = reinterpret_cast<std::uintptr_t>(::sbrk(0));
   const std::uintptr_t begin = (before + huge_page_bytes - 1) & ~(huge_page_bytes - 1);
-  if (after <= begin + huge_page_bytes) return false;
-  return ::madvise(reinterpret_cast<void*>(begin), after - begin, MADV_HUGEPAGE) == 0;
+  if (after <= begin + huge_page_bytes) return give_up();
+  if (::madvise(reinterpret_cast<void*>(begin), after - begin, MADV_HUGEPAGE) != 0) return give_up();
+  return true;
 }
 
 }  // namespace haven::app

@@ -90,13 +90,23 @@ const CandidateList& Decider::candidates_within_reach(std::size_t i, RoadNetwork
   for (;;) {
     const CandidateList& list = network.candidate_list(node, reach);
     const bool complete = !std::isfinite(list.exact_below_days);
+    // Complete, or at the bound: the reach grows no further, whichever refuges are in it (wanted <= bound <= reach).
+    if (complete || reach >= bound) return list;
+    // The nearest refuge: the first one in distance order (read every day, by every deciding node).
     double nearest_refuge_km = std::numeric_limits<double>::infinity();
-    for (const Candidate& c : list.candidates) {
-      if (refuge_[at(c.node)] != 0) nearest_refuge_km = std::min(nearest_refuge_km, c.road_distance_km);
+    for (const NodeIndex candidate : list.nearest_first) {
+      if (refuge_[at(candidate)] != 0) {
+        const auto& candidates = list.candidates;
+        nearest_refuge_km =
+            std::lower_bound(candidates.begin(), candidates.end(), candidate, [](const Candidate& c, NodeIndex n) {
+              return c.node < n;
+            })->road_distance_km;
+        break;
+      }
     }
     const double wanted = std::isfinite(nearest_refuge_km) ? std::min(p_.reach_ratio * nearest_refuge_km, bound)
                                                            : std::min(2.0 * reach, bound);
-    if (complete || wanted <= reach) return list;
+    if (wanted <= reach) return list;
     reach = wanted;
   }
 }

@@ -54,16 +54,56 @@ RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parame
       boost::add_edge(static_cast<std::size_t>(corridor.to), static_cast<std::size_t>(corridor.from), arc, graph_);
     }
   }
-  // The same arcs as compressed rows for the searches: contiguous per node, in out_edges order.
+  // The searches' order of the nodes: breadth first over the roads (either way), so that nodes near each other on
+  // the roads lie near each other in the searches' arrays. Scenarios list their nodes in any order (a generated
+  // network's are scattered), and on a large network a search was mostly waiting for memory.
   const std::size_t n = scenario.nodes.size();
+  {
+    std::vector<std::size_t> neighbour_begin(n + 1, 0);
+    for (const auto& [from, to] : corridor_ends_) {
+      ++neighbour_begin[static_cast<std::size_t>(from) + 1];
+      ++neighbour_begin[static_cast<std::size_t>(to) + 1];
+    }
+    for (std::size_t v = 0; v < n; ++v) neighbour_begin[v + 1] += neighbour_begin[v];
+    std::vector<NodeIndex> neighbours(neighbour_begin[n]);
+    std::vector<std::size_t> filled(neighbour_begin.begin(), neighbour_begin.end() - 1);
+    for (const auto& [from, to] : corridor_ends_) {
+      neighbours[filled[static_cast<std::size_t>(from)]++] = to;
+      neighbours[filled[static_cast<std::size_t>(to)]++] = from;
+    }
+    constexpr auto unranked = std::numeric_limits<std::uint32_t>::max();
+    rank_.assign(n, unranked);
+    by_rank_.clear();
+    by_rank_.reserve(n);
+    for (std::size_t start = 0; start < n; ++start) {
+      if (rank_[start] != unranked) continue;
+      rank_[start] = static_cast<std::uint32_t>(by_rank_.size());
+      by_rank_.push_back(static_cast<NodeIndex>(start));
+      for (std::size_t next = by_rank_.size() - 1; next < by_rank_.size(); ++next) {
+        const auto v = static_cast<std::size_t>(by_rank_[next]);
+        for (std::size_t k = neighbour_begin[v]; k < neighbour_begin[v + 1]; ++k) {
+          const auto w = static_cast<std::size_t>(neighbours[k]);
+          if (rank_[w] != unranked) continue;
+          rank_[w] = static_cast<std::uint32_t>(by_rank_.size());
+          by_rank_.push_back(neighbours[k]);
+        }
+      }
+    }
+  }
+  open_by_rank_.resize(n);
+  for (std::size_t u = 0; u < n; ++u) open_by_rank_[u] = node_open_[static_cast<std::size_t>(by_rank_[u])];
+  // The arcs as compressed rows in that order: contiguous per node, each node's in its out_edges order.
   arc_begin_.assign(n + 1, 0);
-  for (std::size_t v = 0; v < n; ++v) arc_begin_[v + 1] = arc_begin_[v] + boost::out_degree(v, graph_);
+  for (std::size_t u = 0; u < n; ++u) {
+    arc_begin_[u + 1] = arc_begin_[u] + boost::out_degree(static_cast<std::size_t>(by_rank_[u]), graph_);
+  }
   arcs_.reserve(arc_begin_[n]);
   corridor_arcs_.resize(scenario.corridors.size());
-  for (std::size_t v = 0; v < n; ++v) {
-    for (auto [edge, end] = boost::out_edges(v, graph_); edge != end; ++edge) {
+  for (std::size_t u = 0; u < n; ++u) {
+    for (auto [edge, end] = boost::out_edges(static_cast<std::size_t>(by_rank_[u]), graph_); edge != end; ++edge) {
       const Arc& a = graph_[*edge];
-      arcs_.push_back(CsrArc{static_cast<NodeIndex>(boost::target(*edge, graph_)), a.corridor,
+      const auto target = boost::target(*edge, graph_);
+      arcs_.push_back(CsrArc{static_cast<NodeIndex>(target), a.corridor, rank_[target],
                              corridor_open_[static_cast<std::size_t>(a.corridor)] != 0, a.travel_days, a.length_km});
       corridor_arcs_[static_cast<std::size_t>(a.corridor)].push_back(arcs_.size() - 1);
     }
@@ -82,13 +122,26 @@ struct RoadNetwork::SearchResult {
     std::uint32_t stamp = 0;   // equal to the search's number when the rest is valid
     std::int32_t slot = -1;    // scratch for callers: a settled node's place in their list
   };
-  std::vector<Label> label;
+  std::vector<Label> label;        // by the network's search rank (RoadNetwork::rank_)
   std::vector<NodeIndex> settled;  // in settling order
   // Time of the first settled node an arc of which the range cut off: the search up to there is the unbounded one.
   double first_cut_days = std::numeric_limits<double>::infinity();
   std::size_t targets_settled = 0;
-  using Item = std::tuple<double, double, NodeIndex>;  // time, length, node: ties broken by length then index
-  std::vector<Item> frontier;                          // a min-heap
+  // Ordered by time, then length, then node index (never the rank: ties break by the scenario's order).
+  struct Item {
+    double time_days;
+    double length_km;
+    NodeIndex node;
+    std::uint32_t rank;
+  };
+  struct Later {
+    bool operator()(const Item& a, const Item& b) const noexcept {
+      if (a.time_days != b.time_days) return a.time_days > b.time_days;
+      if (a.length_km != b.length_km) return a.length_km > b.length_km;
+      return a.node > b.node;
+    }
+  };
+  std::vector<Item> frontier;  // a min-heap
   std::uint32_t current = 0;
 
   void prepare(std::size_t nodes) {
@@ -105,25 +158,25 @@ struct RoadNetwork::SearchResult {
     first_cut_days = std::numeric_limits<double>::infinity();
     targets_settled = 0;
   }
-  [[nodiscard]] bool seen(std::size_t n) const { return label[n].stamp == current; }
 };
 
 void RoadNetwork::search(NodeIndex origin, double range_km, std::span<const NodeIndex> targets, SearchResult& r) const {
   ++searches_;
   r.prepare(node_count());
   auto& frontier = r.frontier;
-  const std::greater<> later;
-  const auto o = static_cast<std::size_t>(origin);
+  const SearchResult::Later later;
+  const std::uint32_t o = rank_[static_cast<std::size_t>(origin)];
   r.label[o] = {0.0, 0.0, -1, -1, r.current, -1};
-  frontier.emplace_back(0.0, 0.0, origin);
+  frontier.push_back({0.0, 0.0, origin, o});
   while (!frontier.empty()) {
     std::pop_heap(frontier.begin(), frontier.end(), later);
-    const auto [time, length, node] = frontier.back();
+    const auto [time, length, node, n] = frontier.back();
     frontier.pop_back();
-    const auto n = static_cast<std::size_t>(node);
     const auto& here = r.label[n];
     // Entries are pushed only on strict improvement, so a worse one is stale and an equal one is the live one.
     if (time > here.time_days || (time == here.time_days && length > here.length_km)) continue;
+    // On a large network a node's arcs may not be in cache: ask for the next node's now, while this one's are read.
+    if (!frontier.empty()) __builtin_prefetch(&arcs_[arc_begin_[frontier.front().rank]]);
     r.settled.push_back(node);
     // Stop once every target is settled: up to then, this is exactly the search for any one of them alone.
     if (!targets.empty() && std::find(targets.begin(), targets.end(), node) != targets.end()) {
@@ -134,8 +187,8 @@ void RoadNetwork::search(NodeIndex origin, double range_km, std::span<const Node
     for (auto a = arc_begin_[n], end = arc_begin_[n + 1]; a != end; ++a) {
       const CsrArc& arc = arcs_[a];
       if (!arc.open) continue;
-      const auto next = static_cast<std::size_t>(arc.target);
-      if (!node_open_[next]) continue;
+      const std::uint32_t next = arc.target_rank;
+      if (!open_by_rank_[next]) continue;
       const double next_length = length + arc.length_km;
       if (next_length > range_km) {
         r.first_cut_days = std::min(r.first_cut_days, time);
@@ -150,7 +203,7 @@ void RoadNetwork::search(NodeIndex origin, double range_km, std::span<const Node
         there.length_km = next_length;
         there.parent = node;
         there.via = arc.corridor;
-        frontier.emplace_back(next_time, next_length, arc.target);
+        frontier.push_back({next_time, next_length, arc.target, next});
         std::push_heap(frontier.begin(), frontier.end(), later);
       }
     }
@@ -158,15 +211,17 @@ void RoadNetwork::search(NodeIndex origin, double range_km, std::span<const Node
 }
 
 RoutePtr RoadNetwork::settled_route(NodeIndex origin, NodeIndex destination, const SearchResult& result) const {
-  const auto& label = result.label;
+  const auto label = [&](NodeIndex node) -> const SearchResult::Label& {
+    return result.label[rank_[static_cast<std::size_t>(node)]];
+  };
   auto route = std::make_shared<Route>();
-  for (NodeIndex at = destination; at != origin; at = label[static_cast<std::size_t>(at)].parent) {
-    const auto& l = label[static_cast<std::size_t>(at)];
+  for (NodeIndex at = destination; at != origin; at = label(at).parent) {
+    const auto& l = label(at);
     route->legs.push_back(Leg{l.via, l.parent, at, corridor_travel_days_[static_cast<std::size_t>(l.via)]});
   }
   std::reverse(route->legs.begin(), route->legs.end());
   for (const auto& leg : route->legs) route->travel_days += leg.travel_days;
-  route->length_km = label[static_cast<std::size_t>(destination)].length_km;
+  route->length_km = label(destination).length_km;
   return route;
 }
 
@@ -185,13 +240,15 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
   auto& list = entry.list;
   list.candidates.clear();
   list.candidates.reserve(reached.size());
-  list.parent.assign(reached.size(), -1);
   list.via.assign(reached.size(), -1);
+  const auto label = [&](NodeIndex node) -> SearchResult::Label& {
+    return result.label[rank_[static_cast<std::size_t>(node)]];
+  };
   for (std::size_t k = 0; k < reached.size(); ++k) {
-    const auto node = static_cast<std::size_t>(reached[k]);
-    result.label[node].slot = static_cast<std::int32_t>(k);
-    const double length = result.label[node].length_km;
-    Candidate candidate{reached[k], length, 1.0, 1.0};
+    auto& reached_label = label(reached[k]);
+    reached_label.slot = static_cast<std::int32_t>(k);
+    const double length = reached_label.length_km;
+    Candidate candidate{reached[k], -1, length, 1.0, 1.0};
     if (rules_) {
       candidate.same_side_factor = rules_->route_factor(length, false, parameters_);
       candidate.other_side_factor = rules_->route_factor(length, true, parameters_);
@@ -199,15 +256,21 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
     list.candidates.push_back(candidate);
   }
   for (std::size_t k = 0; k < reached.size(); ++k) {
-    const auto node = static_cast<std::size_t>(reached[k]);
-    const auto parent = result.label[node].parent;
-    list.parent[k] = parent == origin ? -1 : result.label[static_cast<std::size_t>(parent)].slot;
-    list.via[k] = result.label[node].via;
+    const auto& reached_label = label(reached[k]);
+    const auto parent = reached_label.parent;
+    list.candidates[k].parent = parent == origin ? -1 : label(parent).slot;
+    list.via[k] = reached_label.via;
   }
+  thread_local std::vector<std::pair<double, NodeIndex>> by_distance;
+  by_distance.clear();
+  for (const Candidate& c : list.candidates) by_distance.emplace_back(c.road_distance_km, c.node);
+  std::sort(by_distance.begin(), by_distance.end());
+  list.nearest_first.resize(reached.size());
+  for (std::size_t k = 0; k < reached.size(); ++k) list.nearest_first[k] = by_distance[k].second;
   list.exact_below_days = result.first_cut_days;
   list.candidates.shrink_to_fit();
-  list.parent.shrink_to_fit();
   list.via.shrink_to_fit();
+  list.nearest_first.shrink_to_fit();
   entry.range_km = range_km;
   entry.valid = true;
   // Generations count up across all lists and networks, so that a remembered generation never matches another
@@ -221,11 +284,13 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
 RoutePtr RoadNetwork::spell_out(const CandidateList& list, NodeIndex origin, std::size_t k) const {
   auto route = std::make_shared<Route>();
   std::size_t legs = 0;
-  for (auto at = static_cast<std::int32_t>(k); at >= 0; at = list.parent[static_cast<std::size_t>(at)]) ++legs;
+  for (auto at = static_cast<std::int32_t>(k); at >= 0; at = list.candidates[static_cast<std::size_t>(at)].parent) {
+    ++legs;
+  }
   route->legs.reserve(legs);
-  for (auto at = static_cast<std::int32_t>(k); at >= 0; at = list.parent[static_cast<std::size_t>(at)]) {
+  for (auto at = static_cast<std::int32_t>(k); at >= 0; at = list.candidates[static_cast<std::size_t>(at)].parent) {
     const auto slot = static_cast<std::size_t>(at);
-    const auto parent = list.parent[slot];
+    const auto parent = list.candidates[slot].parent;
     const CorridorIndex c = list.via[slot];
     route->legs.push_back(Leg{c, parent < 0 ? origin : list.candidates[static_cast<std::size_t>(parent)].node,
                               list.candidates[slot].node, corridor_travel_days_[static_cast<std::size_t>(c)]});
@@ -376,6 +441,7 @@ void RoadNetwork::set_node_open(NodeIndex node, bool open) {
   auto& flag = node_open_[static_cast<std::size_t>(node)];
   if ((flag != 0) == open) return;
   flag = open ? 1 : 0;
+  open_by_rank_[rank_[static_cast<std::size_t>(node)]] = flag;
   ++version_;
   // A search reaches a node's neighbours before the node itself, so searches that reached any of them may change.
   invalidate_reaching(node, node);

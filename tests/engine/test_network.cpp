@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "builder.hpp"
 #include "haven/engine/network.hpp"
 #include "haven/scenario/generate.hpp"
@@ -59,6 +61,56 @@ TEST_CASE("candidates lie within the awareness range in node order") {
   CHECK(near[1].road_distance_km == 100.0);  // measured along the fastest route
   const auto& wide = network.candidates(line.a, 1000.0);
   CHECK(wide.size() == 3);
+}
+
+TEST_CASE("a candidate list orders its candidates nearest first and spells out the searched routes") {
+  haven::GeneratorSettings settings;
+  settings.nodes = 300;
+  settings.corridors = 900;
+  settings.bombardments = 0;
+  auto loaded = haven::load_scenario_text(haven::generate_scenario_yaml(settings), "generated");
+  REQUIRE(loaded.scenario);
+  const Scenario& s = *loaded.scenario;
+  RoadNetwork network(s, s.parameters);
+  std::size_t lists_with_ties = 0;
+  for (NodeIndex from = 0; from < static_cast<NodeIndex>(s.nodes.size()); from += 11) {
+    const CandidateList& list = network.candidate_list(from, 4.0 * s.parameters.awareness_range_km);
+    REQUIRE(list.nearest_first.size() == list.candidates.size());
+    std::vector<std::size_t> order;  // the candidates' indices, nearest first
+    for (const NodeIndex node : list.nearest_first) {
+      const auto it = std::find_if(list.candidates.begin(), list.candidates.end(),
+                                   [node](const Candidate& c) { return c.node == node; });
+      REQUIRE(it != list.candidates.end());
+      order.push_back(static_cast<std::size_t>(it - list.candidates.begin()));
+    }
+    std::vector<char> seen(list.candidates.size(), 0);
+    for (std::size_t r = 0; r < order.size(); ++r) {
+      const auto k = order[r];
+      CHECK(seen[k] == 0);  // a permutation
+      seen[k] = 1;
+      if (r == 0) continue;
+      const auto before = order[r - 1];
+      const double d0 = list.candidates[before].road_distance_km;
+      const double d1 = list.candidates[k].road_distance_km;
+      CHECK((d0 < d1 || (d0 == d1 && list.candidates[before].node < list.candidates[k].node)));
+      if (d0 == d1) ++lists_with_ties;
+    }
+    // Each candidate's route (its parents, spelt out) is as long as the search measured.
+    for (std::size_t k = 0; k < list.candidates.size(); k += 5) {
+      const RoutePtr route = network.candidate_route(from, k);
+      REQUIRE(route);
+      double length_km = 0.0;  // summed as the search did, origin first
+      NodeIndex at = from;
+      for (const Leg& leg : route->legs) {
+        CHECK(leg.from == at);
+        at = leg.to;
+        length_km += s.corridors[static_cast<std::size_t>(leg.corridor)].length_km;
+      }
+      CHECK(at == list.candidates[k].node);
+      CHECK(length_km == list.candidates[k].road_distance_km);
+    }
+  }
+  MESSAGE("equal distances ranked by index: " << lists_with_ties);
 }
 
 TEST_CASE("a closed border crossing is neither a destination nor a way through") {

@@ -32,19 +32,27 @@ using RoutePtr = std::shared_ptr<const Route>;
 // A destination someone at `origin` knows of (its route: RoadNetwork::candidate_route).
 struct Candidate {
   NodeIndex node = no_node;
+  // The search tree: reached from candidate `parent` (-1: the origin) by corridor CandidateList::via. Kept here,
+  // where it fills what would be padding before the doubles.
+  std::int32_t parent = -1;
   double road_distance_km = 0.0;  // along the fastest route
   // The rule set's route factor for this distance, to a destination held by the origin's side or another.
   double same_side_factor = 1.0;
   double other_side_factor = 1.0;
 };
+static_assert(sizeof(Candidate) == 32, "a large network keeps tens of millions of candidates");
 
 // A node's candidates in node order, and the fastest routes to them as the search tree: candidate k is reached
-// from candidate parent[k] (-1: the origin) by corridor via[k]. Every node of a large network keeps one of these,
-// so routes are not stored leg by leg (40 bytes a candidate, not some 300); candidate_route() spells one out.
+// from candidate candidates[k].parent (-1: the origin) by corridor via[k]. Every node of a large network keeps one
+// of these, so routes are not stored leg by leg (40 bytes a candidate, not some 300); candidate_route() spells one
+// out.
 struct CandidateList {
   std::vector<Candidate> candidates;
-  std::vector<std::int32_t> parent;
   std::vector<CorridorIndex> via;
+  // The candidates' nodes nearest first (by road distance, then node index): the nearest refuge is looked for
+  // every day, and in this order the look stops at the first one instead of reading the whole list (nodes, not
+  // indices into it, so that the look reads this array in order and nothing else but the refuges' flags).
+  std::vector<NodeIndex> nearest_first;
   // Travel time of the first node whose arcs the range cut short (infinity if none was): candidates reached
   // faster were found exactly as an unbounded search finds them, so route() may take their routes from here.
   double exact_below_days = std::numeric_limits<double>::infinity();
@@ -123,16 +131,23 @@ class RoadNetwork {
     CandidateList list;  // its nodes and the origin are every node the search settled: what invalidation checks
   };
   struct SearchResult;
-  // The graph's arcs as compressed rows (out_edges order), which the searches walk.
+  // The graph's arcs as compressed rows, which the searches walk: the nodes in search rank order (rank_), each
+  // node's arcs in out_edges order.
   struct CsrArc {
     NodeIndex target = no_node;
     CorridorIndex corridor = -1;
+    std::uint32_t target_rank = 0;
     bool open = true;  // the corridor's flag, kept here so that a search reads one cache line per arc
     double travel_days = 0.0;
     double length_km = 0.0;
   };
-  std::vector<std::size_t> arc_begin_;
+  std::vector<std::size_t> arc_begin_;  // by rank
   std::vector<CsrArc> arcs_;
+  // The searches' own order of the nodes (breadth first over the roads, for locality); results do not depend on
+  // it, since ties are broken by node index. rank_[node] and its inverse by_rank_[rank].
+  std::vector<std::uint32_t> rank_;
+  std::vector<NodeIndex> by_rank_;
+  std::vector<std::uint8_t> open_by_rank_;               // node_open_ by rank
   std::vector<std::vector<std::size_t>> corridor_arcs_;  // each corridor's arcs (one, or two if bidirectional)
   // Settles nodes from `origin` within `range_km` of road, stopping once every target (if any) is settled.
   void search(NodeIndex origin, double range_km, std::span<const NodeIndex> targets, SearchResult& result) const;
