@@ -27,6 +27,17 @@ struct Line {
     cfar = b.corridor(c, far, 200, CorridorKind::road);
   }
 };
+
+// A generated network of `nodes` nodes and `corridors` corridors, without bombardments.
+Scenario generated_network(std::int64_t nodes, std::int64_t corridors) {
+  haven::GeneratorSettings settings;
+  settings.nodes = nodes;
+  settings.corridors = corridors;
+  settings.bombardments = 0;
+  auto loaded = haven::load_scenario_text(haven::generate_scenario_yaml(settings), "generated");
+  REQUIRE(loaded.scenario);
+  return std::move(*loaded.scenario);
+}
 }  // namespace
 
 TEST_CASE("routes are fastest open paths and follow closures") {
@@ -64,13 +75,7 @@ TEST_CASE("candidates lie within the awareness range in node order") {
 }
 
 TEST_CASE("a candidate list orders its candidates nearest first and spells out the searched routes") {
-  haven::GeneratorSettings settings;
-  settings.nodes = 300;
-  settings.corridors = 900;
-  settings.bombardments = 0;
-  auto loaded = haven::load_scenario_text(haven::generate_scenario_yaml(settings), "generated");
-  REQUIRE(loaded.scenario);
-  const Scenario& s = *loaded.scenario;
+  const Scenario s = generated_network(300, 900);
   RoadNetwork network(s, s.parameters);
   std::size_t lists_with_ties = 0;
   for (NodeIndex from = 0; from < static_cast<NodeIndex>(s.nodes.size()); from += 11) {
@@ -194,13 +199,7 @@ TEST_CASE("great-circle distance matches a known value") {
 }
 
 TEST_CASE("routes from cached candidate searches and from one search to many homes are the unbounded ones") {
-  haven::GeneratorSettings settings;
-  settings.nodes = 400;
-  settings.corridors = 1200;
-  settings.bombardments = 0;
-  auto loaded = haven::load_scenario_text(haven::generate_scenario_yaml(settings), "generated");
-  REQUIRE(loaded.scenario);
-  const Scenario& s = *loaded.scenario;
+  const Scenario s = generated_network(400, 1200);
   RoadNetwork warm(s, s.parameters);  // route() may answer from its candidate lists
   RoadNetwork cold(s, s.parameters);  // route() always searches
   const auto n = static_cast<NodeIndex>(s.nodes.size());
