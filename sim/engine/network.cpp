@@ -33,6 +33,45 @@ double great_circle_km(double lat1_deg, double lon1_deg, double lat2_deg, double
   return 2.0 * 6371.0 * std::asin(std::min(1.0, std::sqrt(a)));
 }
 
+namespace {
+
+// The nodes in breadth-first order over the corridors taken either way, each component from its lowest node
+// index, neighbours in corridor order.
+std::vector<NodeIndex> breadth_first_order(std::size_t n, const std::vector<std::pair<NodeIndex, NodeIndex>>& ends) {
+  std::vector<std::size_t> neighbour_begin(n + 1, 0);
+  for (const auto& [from, to] : ends) {
+    ++neighbour_begin[static_cast<std::size_t>(from) + 1];
+    ++neighbour_begin[static_cast<std::size_t>(to) + 1];
+  }
+  for (std::size_t v = 0; v < n; ++v) neighbour_begin[v + 1] += neighbour_begin[v];
+  std::vector<NodeIndex> neighbours(neighbour_begin[n]);
+  std::vector<std::size_t> filled(neighbour_begin.begin(), neighbour_begin.end() - 1);
+  for (const auto& [from, to] : ends) {
+    neighbours[filled[static_cast<std::size_t>(from)]++] = to;
+    neighbours[filled[static_cast<std::size_t>(to)]++] = from;
+  }
+  std::vector<char> ranked(n, 0);
+  std::vector<NodeIndex> order;
+  order.reserve(n);
+  for (std::size_t start = 0; start < n; ++start) {
+    if (ranked[start] != 0) continue;
+    ranked[start] = 1;
+    order.push_back(static_cast<NodeIndex>(start));
+    for (std::size_t next = order.size() - 1; next < order.size(); ++next) {
+      const auto v = static_cast<std::size_t>(order[next]);
+      for (std::size_t k = neighbour_begin[v]; k < neighbour_begin[v + 1]; ++k) {
+        const auto w = static_cast<std::size_t>(neighbours[k]);
+        if (ranked[w] != 0) continue;
+        ranked[w] = 1;
+        order.push_back(neighbours[k]);
+      }
+    }
+  }
+  return order;
+}
+
+}  // namespace
+
 RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parameters, const RuleSet* rules)
     : graph_(scenario.nodes.size()),
       corridor_open_(scenario.corridors.size(), 1),
@@ -58,38 +97,9 @@ RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parame
   // the roads lie near each other in the searches' arrays. Scenarios list their nodes in any order (a generated
   // network's are scattered), and on a large network a search was mostly waiting for memory.
   const std::size_t n = scenario.nodes.size();
-  {
-    std::vector<std::size_t> neighbour_begin(n + 1, 0);
-    for (const auto& [from, to] : corridor_ends_) {
-      ++neighbour_begin[static_cast<std::size_t>(from) + 1];
-      ++neighbour_begin[static_cast<std::size_t>(to) + 1];
-    }
-    for (std::size_t v = 0; v < n; ++v) neighbour_begin[v + 1] += neighbour_begin[v];
-    std::vector<NodeIndex> neighbours(neighbour_begin[n]);
-    std::vector<std::size_t> filled(neighbour_begin.begin(), neighbour_begin.end() - 1);
-    for (const auto& [from, to] : corridor_ends_) {
-      neighbours[filled[static_cast<std::size_t>(from)]++] = to;
-      neighbours[filled[static_cast<std::size_t>(to)]++] = from;
-    }
-    constexpr auto unranked = std::numeric_limits<std::uint32_t>::max();
-    rank_.assign(n, unranked);
-    by_rank_.clear();
-    by_rank_.reserve(n);
-    for (std::size_t start = 0; start < n; ++start) {
-      if (rank_[start] != unranked) continue;
-      rank_[start] = static_cast<std::uint32_t>(by_rank_.size());
-      by_rank_.push_back(static_cast<NodeIndex>(start));
-      for (std::size_t next = by_rank_.size() - 1; next < by_rank_.size(); ++next) {
-        const auto v = static_cast<std::size_t>(by_rank_[next]);
-        for (std::size_t k = neighbour_begin[v]; k < neighbour_begin[v + 1]; ++k) {
-          const auto w = static_cast<std::size_t>(neighbours[k]);
-          if (rank_[w] != unranked) continue;
-          rank_[w] = static_cast<std::uint32_t>(by_rank_.size());
-          by_rank_.push_back(neighbours[k]);
-        }
-      }
-    }
-  }
+  by_rank_ = breadth_first_order(n, corridor_ends_);
+  rank_.resize(n);
+  for (std::size_t u = 0; u < n; ++u) rank_[static_cast<std::size_t>(by_rank_[u])] = static_cast<std::uint32_t>(u);
   open_by_rank_.resize(n);
   for (std::size_t u = 0; u < n; ++u) open_by_rank_[u] = node_open_[static_cast<std::size_t>(by_rank_[u])];
   // The arcs as compressed rows in that order: contiguous per node, each node's in its out_edges order.
@@ -122,7 +132,14 @@ struct RoadNetwork::SearchResult {
     std::uint32_t stamp = 0;   // equal to the search's number when the rest is valid
     std::int32_t slot = -1;    // scratch for callers: a settled node's place in their list
   };
-  std::vector<Label> label;        // by the network's search rank (RoadNetwork::rank_)
+  std::vector<Label> label;  // by the network's search rank (RoadNetwork::rank_)
+  // What the search knows of `node`, given the network's ranks.
+  [[nodiscard]] Label& of(const std::vector<std::uint32_t>& rank, NodeIndex node) {
+    return label[rank[static_cast<std::size_t>(node)]];
+  }
+  [[nodiscard]] const Label& of(const std::vector<std::uint32_t>& rank, NodeIndex node) const {
+    return label[rank[static_cast<std::size_t>(node)]];
+  }
   std::vector<NodeIndex> settled;  // in settling order
   // Time of the first settled node an arc of which the range cut off: the search up to there is the unbounded one.
   double first_cut_days = std::numeric_limits<double>::infinity();
@@ -211,9 +228,7 @@ void RoadNetwork::search(NodeIndex origin, double range_km, std::span<const Node
 }
 
 RoutePtr RoadNetwork::settled_route(NodeIndex origin, NodeIndex destination, const SearchResult& result) const {
-  const auto label = [&](NodeIndex node) -> const SearchResult::Label& {
-    return result.label[rank_[static_cast<std::size_t>(node)]];
-  };
+  const auto label = [&](NodeIndex node) -> const SearchResult::Label& { return result.of(rank_, node); };
   auto route = std::make_shared<Route>();
   for (NodeIndex at = destination; at != origin; at = label(at).parent) {
     const auto& l = label(at);
@@ -241,9 +256,7 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
   list.candidates.clear();
   list.candidates.reserve(reached.size());
   list.via.assign(reached.size(), -1);
-  const auto label = [&](NodeIndex node) -> SearchResult::Label& {
-    return result.label[rank_[static_cast<std::size_t>(node)]];
-  };
+  const auto label = [&](NodeIndex node) -> SearchResult::Label& { return result.of(rank_, node); };
   for (std::size_t k = 0; k < reached.size(); ++k) {
     auto& reached_label = label(reached[k]);
     reached_label.slot = static_cast<std::int32_t>(k);
