@@ -383,7 +383,9 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
       }
     }
     draws_.destinations(destination_stream, moving_total[g], units_, pooled, split);
-    auto mix = std::make_shared<const OriginMix>(movers[g]);
+    auto normalised_mix = std::make_shared<OriginMix>(movers[g]);
+    normalised_mix->normalise();
+    std::shared_ptr<const OriginMix> mix = std::move(normalised_mix);
     for (std::size_t k = 0; k < candidates.size(); ++k) {
       if (split[k] > 0) {
         flows.emplace_back(Flow::Kind::move_on, static_cast<GroupIndex>(g), no_node, candidates[k].node, split[k],

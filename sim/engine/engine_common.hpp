@@ -3,6 +3,7 @@
 // day recorder) share: index helpers, the day's phases on the event queue, the run's random draws and the event
 // log. docs/architecture.md shows how a day flows through the parts.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -54,7 +55,37 @@ struct EngineEvent {
 
 // Where the people of a pooled cohort come from: (home origin, weight) pairs. On arrival the cohort's people are
 // shared out over the origins other than its destination, in proportion to the weights (docs/model.md).
-using OriginMix = std::vector<std::pair<NodeIndex, double>>;
+struct OriginMix : std::vector<std::pair<NodeIndex, double>> {
+  using std::vector<std::pair<NodeIndex, double>>::vector;
+
+  // Pooled movers' weights normalised once (normalise()), each max(weight, 0) / their total summed in order, and
+  // the first of the largest: a node's movers of a group share one mix over its ~50 destinations, and a journey
+  // whose destination is none of the homes shares its people out by exactly these quotients, which every journey
+  // otherwise divided out again (a fifth of an Idlib run). Empty: not normalised, or the weights do not allow it
+  // (not finite, or none positive), and the split goes the general way.
+  std::vector<double> quotients;
+  std::size_t largest = 0;
+
+  void normalise() {
+    quotients.clear();
+    double total = 0.0;
+    bool finite = true;
+    for (const auto& [home, weight] : *this) {
+      finite = finite && std::isfinite(weight);
+      total += std::max(weight, 0.0);
+    }
+    if (!finite || !(total > 0.0) || !std::isfinite(total)) return;
+    quotients.reserve(size());
+    double best = -1.0;
+    for (std::size_t k = 0; k < size(); ++k) {
+      quotients.push_back(std::max((*this)[k].second, 0.0) / total);
+      if (quotients[k] > best) {
+        best = quotients[k];
+        largest = k;
+      }
+    }
+  }
+};
 
 // The run's draws: stochastic (binomial, multinomial) or expected (rounded means, largest remainders), from
 // streams keyed by (seed, run, purpose, entity, day), so that a draw depends on no thread or order.

@@ -40,6 +40,27 @@ void for_each_home_part(NodeIndex origin, const OriginMix* mix, bool mix_in_peop
     for (const auto& [home, people] : *mix) add(home, static_cast<Count>(people));
     return;
   }
+  if (mix->quotients.size() == mix->size() && mix->size() <= expected_split_max_categories &&
+      (units_per_person <= 1 || count < units_per_person)) {
+    // Normalised once for all the journeys of a node's movers (OriginMix::normalise()): when none of the homes is
+    // the destination, the shares below are the mix's own, and so are their quotients.
+    bool destination_is_a_home = false;
+    for (const auto& [home, weight] : *mix) destination_is_a_home = destination_is_a_home || home == destination;
+    if (!destination_is_a_home) {
+      if (count == 1 || count < units_per_person) {
+        add((*mix)[mix->largest].first, count);
+        return;
+      }
+      std::array<Count, expected_split_max_categories> parts;  // the first mix->size() written before read
+      if (expected_multinomial_of_quotients(
+              count, mix->size(), [mix](std::size_t k) { return mix->quotients[k]; }, parts)) {
+        for (std::size_t k = 0; k < mix->size(); ++k) {
+          if (parts[k] > 0) add((*mix)[k].first, parts[k]);
+        }
+        return;
+      }
+    }
+  }
   const auto share = [mix, destination](std::size_t k) {
     return (*mix)[k].first == destination ? 0.0 : (*mix)[k].second;
   };

@@ -1,6 +1,12 @@
 // The population ledger alone: stocks, stays by (origin, group), pooled settlement and the tallies.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <utility>
+#include <vector>
+
 #include "builder.hpp"
 #include "engine/population.hpp"
 
@@ -77,4 +83,63 @@ TEST_CASE("ledger: people displaced before day 0 are hosted without an origin an
   ledger.settle(camp, 0, no_node, nullptr, false, camp, 5);
   CHECK(ledger.stays(at(camp)).size() == 1);
   CHECK(ledger.origin_destination().empty());
+}
+
+TEST_CASE("a normalised pooled mix shares people out over its homes exactly as the mix read afresh does") {
+  // OriginMix::normalise() keeps each weight's quotient for the journeys whose destination is none of the homes;
+  // every split must give what the same weights give without them, unit for unit: one unit and a few and many,
+  // in people and in expected mode's micro-units, with repeated, zero and negative weights, the destination among
+  // the homes or not.
+  std::uint64_t x = 0x9E3779B97F4A7C15ull;
+  auto next = [&] { return x ^= x << 13, x ^= x >> 7, x ^= x << 17; };
+  int fast_splits = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    OriginMix mix;
+    const std::size_t homes = 1 + next() % 14;
+    for (std::size_t k = 0; k < homes; ++k) {
+      const auto kind = next() % 8;
+      const double weight = kind == 0   ? 0.0
+                            : kind == 1 ? -2.0
+                            : kind == 2 ? 1.5
+                                        : static_cast<double>(next() % 997) / 3.0;
+      mix.emplace_back(static_cast<NodeIndex>(next() % 20), weight);
+    }
+    OriginMix normalised = mix;
+    normalised.normalise();
+    CHECK(mix.quotients.empty());
+    const NodeIndex destination = static_cast<NodeIndex>(next() % 24);  // 20..23: none of the homes
+    const Count units = trial % 4 == 0 ? 1'000'000 : 1;
+    const Count count = trial % 3 == 0   ? 1
+                        : trial % 3 == 1 ? 1 + static_cast<Count>(next() % 12)
+                                         : static_cast<Count>(next() % 50'000) * (units > 1 ? 997 : 1);
+    std::vector<std::pair<NodeIndex, Count>> expected, got;
+    for_each_home_part(no_node, &mix, false, destination, count, units,
+                       [&](NodeIndex home, Count people) { expected.emplace_back(home, people); });
+    for_each_home_part(no_node, &normalised, false, destination, count, units,
+                       [&](NodeIndex home, Count people) { got.emplace_back(home, people); });
+    REQUIRE(got == expected);
+    Count total = 0;
+    for (const auto& [home, people] : got) total += people;
+    if (!got.empty()) CHECK(total == count);
+    const bool destination_is_a_home =
+        std::any_of(mix.begin(), mix.end(), [&](const auto& part) { return part.first == destination; });
+    fast_splits += !normalised.quotients.empty() && !destination_is_a_home && (units == 1 || count < units);
+  }
+  CHECK(fast_splits > 1000);  // the normalised path was taken, not only the general one
+}
+
+TEST_CASE("a pooled mix normalises to quotients summing to one with the largest the first of equals") {
+  OriginMix mix{{3, 1.0}, {5, 4.0}, {7, -1.0}, {9, 4.0}};
+  mix.normalise();
+  REQUIRE(mix.quotients.size() == 4);
+  CHECK(mix.quotients[0] == doctest::Approx(1.0 / 9.0));
+  CHECK(mix.quotients[2] == 0.0);  // a negative weight counts as none
+  CHECK(mix.quotients[0] + mix.quotients[1] + mix.quotients[2] + mix.quotients[3] == doctest::Approx(1.0));
+  CHECK(mix.largest == 1);
+  OriginMix nobody{{3, 0.0}, {5, -1.0}};
+  nobody.normalise();
+  CHECK(nobody.quotients.empty());  // no positive weight: the general path decides
+  OriginMix broken{{3, 1.0}, {5, std::numeric_limits<double>::infinity()}};
+  broken.normalise();
+  CHECK(broken.quotients.empty());
 }

@@ -104,30 +104,24 @@ void expected_multinomial(std::int64_t n, std::span<const double> weights, std::
 void expected_multinomial_in_quanta(std::int64_t n, std::int64_t quantum, std::span<const double> weights,
                                     std::span<std::int64_t> out);
 
-// expected_multinomial() over a few categories (up to expected_split_max_categories) whose weights are read as
-// weight(k), k < m, without copying them: the same units to the same categories (expected_multinomial() itself
-// goes this way). Returns false, `out` to be rewritten, where this does not apply: more categories, n < 0, a
-// weight that is not finite, no positive weight, or the floors' rounding leaving an unusual count.
 inline constexpr std::size_t expected_split_max_categories = 32;
-template <typename Weight>
-bool expected_multinomial_few(std::int64_t n, std::size_t m, Weight&& weight, std::span<std::int64_t> out) {
-  if (m == 0 || m > expected_split_max_categories || n < 0) return false;
-  double total = 0.0;
-  bool finite = true;
-  for (std::size_t k = 0; k < m; ++k) {
-    const double w = weight(k);
-    finite &= std::isfinite(w);
-    total += std::max(w, 0.0);
-  }
-  if (!finite || !(total > 0.0) || !std::isfinite(total)) return false;
+
+// The largest-remainder split of n units over m <= expected_split_max_categories categories whose normalised
+// weights (each weight / their total, non-negative, summing to 1 up to rounding) are read as quotient(k):
+// expected_multinomial_few()'s second half, for callers that normalised once for many splits. The same units to
+// the same categories as expected_multinomial_few() over the weights whenever the quotients are computed as it
+// computes them (max(w, 0) / total, the total summed in index order). Returns false, `out` to be rewritten, where
+// the floors' rounding leaves an unusual count.
+template <typename Quotient>
+bool expected_multinomial_of_quotients(std::int64_t n, std::size_t m, Quotient&& quotient,
+                                       std::span<std::int64_t> out) {
   // The floors, then one unit each to the `left` largest remainders, ranked strictly (larger first, then lower
-  // index), kept as they come in a small ranked buffer (one unit: the largest share, the first of equals): equal
-  // remainders arrive in index order and stay behind, so the buffer holds the set a full ranking gives. The exact
-  // shares lie in [0, 2^63), where truncation is floor (one instruction; std::floor is a dozen on baseline x86-64).
+  // index). The exact shares lie in [0, 2^63), where truncation is floor (one instruction; std::floor is a dozen on
+  // baseline x86-64).
   std::array<double, expected_split_max_categories> remainder;  // the first m written before read
   std::int64_t assigned = 0;
   for (std::size_t k = 0; k < m; ++k) {
-    const double exact = static_cast<double>(n) * (std::max(weight(k), 0.0) / total);
+    const double exact = static_cast<double>(n) * quotient(k);
     const double whole = static_cast<double>(static_cast<std::int64_t>(exact));
     out[k] = static_cast<std::int64_t>(whole);
     assigned += out[k];
@@ -141,18 +135,37 @@ bool expected_multinomial_few(std::int64_t n, std::size_t m, Weight&& weight, st
     for (std::size_t k = 0; k < m; ++k) ++out[k];
     return true;
   }
-  std::array<std::uint8_t, expected_split_max_categories> top;  // the first `held` written before read
-  std::size_t held = 0;
+  // Category k gets a unit when fewer than `keep` categories rank above it. Counted for every pair without a
+  // branch: the remainders are as good as random, and a ranked buffer filled as they come mispredicted a branch
+  // for most of them (the pooled movers' splits of an Idlib run, ~8 homes and ~4 units left, spent most of their
+  // time there).
   for (std::size_t k = 0; k < m; ++k) {
     const double r = remainder[k];
-    if (held < keep || r > remainder[top[held - 1]]) {
-      std::size_t at = held < keep ? held++ : keep - 1;
-      for (; at > 0 && r > remainder[top[at - 1]]; --at) top[at] = top[at - 1];
-      top[at] = static_cast<std::uint8_t>(k);
-    }
+    std::int64_t above = 0;
+    for (std::size_t j = 0; j < m; ++j) above += remainder[j] > r ? 1 : 0;
+    for (std::size_t j = 0; j < k; ++j) above += remainder[j] == r ? 1 : 0;
+    out[k] += above < left ? 1 : 0;
   }
-  for (std::size_t r = 0; r < keep; ++r) ++out[top[r]];
   return true;
+}
+
+// expected_multinomial() over a few categories (up to expected_split_max_categories) whose weights are read as
+// weight(k), k < m, without copying them: the same units to the same categories (expected_multinomial() itself
+// goes this way). Returns false, `out` to be rewritten, where this does not apply: more categories, n < 0, a
+// weight that is not finite, no positive weight, or the floors' rounding leaving an unusual count.
+template <typename Weight>
+bool expected_multinomial_few(std::int64_t n, std::size_t m, Weight&& weight, std::span<std::int64_t> out) {
+  if (m == 0 || m > expected_split_max_categories || n < 0) return false;
+  double total = 0.0;
+  bool finite = true;
+  for (std::size_t k = 0; k < m; ++k) {
+    const double w = weight(k);
+    finite &= std::isfinite(w);
+    total += std::max(w, 0.0);
+  }
+  if (!finite || !(total > 0.0) || !std::isfinite(total)) return false;
+  return expected_multinomial_of_quotients(
+      n, m, [&weight, total](std::size_t k) { return std::max(weight(k), 0.0) / total; }, out);
 }
 
 }  // namespace haven
