@@ -96,11 +96,7 @@ const CandidateList& Decider::candidates_within_reach(std::size_t i, RoadNetwork
     double nearest_refuge_km = std::numeric_limits<double>::infinity();
     for (const NodeIndex candidate : list.nearest_first) {
       if (refuge_[at(candidate)] != 0) {
-        const auto& candidates = list.candidates;
-        nearest_refuge_km =
-            std::lower_bound(candidates.begin(), candidates.end(), candidate, [](const Candidate& c, NodeIndex n) {
-              return c.node < n;
-            })->road_distance_km;
+        nearest_refuge_km = list.candidates[static_cast<std::size_t>(list.index_of(candidate))].road_distance_km;
         break;
       }
     }
@@ -224,10 +220,7 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
   RandomStream return_stream = draws_.stream(RandomPurpose::return_home, i, day);
   auto candidate_index = [&](Stay& stay) -> std::int64_t {
     if (stay.home_generation != list.generation) {
-      auto it = std::lower_bound(candidates.begin(), candidates.end(), stay.origin,
-                                 [](const Candidate& c, NodeIndex n) { return c.node < n; });
-      stay.home_candidate =
-          it != candidates.end() && it->node == stay.origin ? static_cast<std::int32_t>(it - candidates.begin()) : -1;
+      stay.home_candidate = list.index_of(stay.origin);
       stay.home_generation = list.generation;
     }
     return stay.home_candidate;

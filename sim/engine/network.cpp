@@ -346,11 +346,9 @@ void RoadNetwork::refresh_routes() const {
 RoutePtr RoadNetwork::route_from_candidates(NodeIndex from, NodeIndex to) const {
   const CacheEntry& entry = cache_[static_cast<std::size_t>(from)];
   if (!entry.valid || from == to) return nullptr;
-  const auto& candidates = entry.list.candidates;
-  auto it = std::lower_bound(candidates.begin(), candidates.end(), to,
-                             [](const Candidate& c, NodeIndex n) { return c.node < n; });
-  if (it == candidates.end() || it->node != to) return nullptr;
-  RoutePtr found = candidate_route(from, static_cast<std::size_t>(it - candidates.begin()));
+  const std::int32_t k = entry.list.index_of(to);
+  if (k < 0) return nullptr;
+  RoutePtr found = candidate_route(from, static_cast<std::size_t>(k));
   return found->travel_days < entry.list.exact_below_days ? found : nullptr;
 }
 
@@ -375,11 +373,8 @@ void RoadNetwork::find_routes(NodeIndex from, std::span<const NodeIndex> targets
       }
     }
     if (entry.valid && from != to) {  // as route_from_candidates(), without touching shared memory
-      const auto& candidates = entry.list.candidates;
-      auto it = std::lower_bound(candidates.begin(), candidates.end(), to,
-                                 [](const Candidate& c, NodeIndex n) { return c.node < n; });
-      if (it != candidates.end() && it->node == to) {
-        RoutePtr found = spell_out(entry.list, from, static_cast<std::size_t>(it - candidates.begin()));
+      if (const std::int32_t k = entry.list.index_of(to); k >= 0) {
+        RoutePtr found = spell_out(entry.list, from, static_cast<std::size_t>(k));
         if (found->travel_days < entry.list.exact_below_days) {
           out[t] = std::move(found);
           continue;
@@ -425,16 +420,11 @@ RoutePtr RoadNetwork::route(NodeIndex from, NodeIndex to) const {
 }
 
 void RoadNetwork::invalidate_reaching(NodeIndex a, NodeIndex b) {
-  const auto by_node = [](const Candidate& c, NodeIndex n) { return c.node < n; };
-  auto reached = [&](const std::vector<Candidate>& candidates, NodeIndex n) {
-    auto it = std::lower_bound(candidates.begin(), candidates.end(), n, by_node);
-    return it != candidates.end() && it->node == n;
-  };
   for (std::size_t origin = 0; origin < cache_.size(); ++origin) {
     auto& entry = cache_[origin];
     if (!entry.valid) continue;
     const auto o = static_cast<NodeIndex>(origin);
-    if (o == a || o == b || reached(entry.list.candidates, a) || reached(entry.list.candidates, b)) {
+    if (o == a || o == b || entry.list.index_of(a) >= 0 || entry.list.index_of(b) >= 0) {
       entry.valid = false;
     }
   }

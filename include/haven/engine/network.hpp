@@ -2,6 +2,7 @@
 // The road network: a Boost.Graph directed graph of nodes and corridors (a bidirectional corridor is two arcs),
 // with which corridors and border crossings are open, and cached shortest open paths on travel time.
 
+#include <algorithm>
 #include <atomic>
 #include <boost/graph/adjacency_list.hpp>
 #include <limits>
@@ -57,6 +58,13 @@ struct CandidateList {
   // faster were found exactly as an unbounded search finds them, so route() may take their routes from here.
   double exact_below_days = std::numeric_limits<double>::infinity();
   std::uint32_t generation = 0;  // changes whenever the list is recomputed (never 0 once filled)
+
+  // Where `node` is among the candidates (kept sorted by node), -1 if it is not one.
+  [[nodiscard]] std::int32_t index_of(NodeIndex node) const {
+    const auto it = std::lower_bound(candidates.begin(), candidates.end(), node,
+                                     [](const Candidate& c, NodeIndex n) { return c.node < n; });
+    return it != candidates.end() && it->node == node ? static_cast<std::int32_t>(it - candidates.begin()) : -1;
+  }
 };
 
 class RoadNetwork {
