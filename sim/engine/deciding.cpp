@@ -139,7 +139,8 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
     if (uncontested) return appeal_[at(candidates[k].node)] * candidates[k].same_side_factor;
     const auto j = at(candidates[k].node);
     const bool other_side = sides[j] >= 0 && ((own_side >= 0 && sides[j] != own_side) || sides[j] == captor);
-    return appeal_[j] * (other_side ? candidates[k].other_side_factor : candidates[k].same_side_factor);
+    // Sides exist here, so the list carries the other-side factors.
+    return appeal_[j] * (other_side ? list.other_side_factors[k] : candidates[k].same_side_factor);
   };
   // The weights are needed in full only when someone leaves or moves on; most nodes on most days only host
   // people who stay. So they are computed when first needed (normalise()), and what decides whether anyone

@@ -80,7 +80,11 @@ RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parame
       cache_(scenario.nodes.size()),
       parameters_(parameters),
       rules_(rules) {
-  for (std::size_t i = 0; i < scenario.nodes.size(); ++i) node_open_[i] = scenario.nodes[i].closed ? 0 : 1;
+  for (std::size_t i = 0; i < scenario.nodes.size(); ++i) {
+    node_open_[i] = scenario.nodes[i].closed ? 0 : 1;
+    sides_ = sides_ || !scenario.nodes[i].control.empty();
+  }
+  for (const auto& event : scenario.events) sides_ = sides_ || std::holds_alternative<Capture>(event.action);
   for (std::size_t c = 0; c < scenario.corridors.size(); ++c) {
     const auto& corridor = scenario.corridors[c];
     const double days = corridor.length_km / corridor_speed_km_per_day(corridor, parameters);
@@ -256,16 +260,16 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
   list.candidates.clear();
   list.candidates.reserve(reached.size());
   list.via.assign(reached.size(), -1);
+  list.other_side_factors.clear();
+  if (sides_) list.other_side_factors.reserve(reached.size());
   const auto label = [&](NodeIndex node) -> SearchResult::Label& { return result.of(rank_, node); };
   for (std::size_t k = 0; k < reached.size(); ++k) {
     auto& reached_label = label(reached[k]);
     reached_label.slot = static_cast<std::int32_t>(k);
     const double length = reached_label.length_km;
-    Candidate candidate{reached[k], -1, length, 1.0, 1.0};
-    if (rules_) {
-      candidate.same_side_factor = rules_->route_factor(length, false, parameters_);
-      candidate.other_side_factor = rules_->route_factor(length, true, parameters_);
-    }
+    Candidate candidate{reached[k], -1, length, 1.0};
+    if (rules_) candidate.same_side_factor = rules_->route_factor(length, false, parameters_);
+    if (sides_) list.other_side_factors.push_back(rules_ ? rules_->route_factor(length, true, parameters_) : 1.0);
     list.candidates.push_back(candidate);
   }
   for (std::size_t k = 0; k < reached.size(); ++k) {
@@ -283,6 +287,7 @@ const CandidateList& RoadNetwork::candidate_list(NodeIndex origin, double range_
   list.exact_below_days = result.first_cut_days;
   list.candidates.shrink_to_fit();
   list.via.shrink_to_fit();
+  list.other_side_factors.shrink_to_fit();
   list.nearest_first.shrink_to_fit();
   entry.range_km = range_km;
   entry.valid = true;

@@ -4,6 +4,7 @@
 
 #include "builder.hpp"
 #include "haven/engine/network.hpp"
+#include "haven/engine/rules.hpp"
 #include "haven/scenario/generate.hpp"
 #include "haven/scenario/load.hpp"
 
@@ -239,4 +240,34 @@ TEST_CASE("routes from cached candidate searches and from one search to many hom
     cold.set_corridor_open(c * 13, false);
   }
   same_routes();
+}
+
+TEST_CASE("candidates carry the other side's route factors only where a side can hold a node") {
+  const DefaultRules rules;
+  const auto factors_of = [&](const Scenario& s) {
+    RoadNetwork network(s, s.parameters, &rules);
+    const CandidateList& list = network.candidate_list(0, 1000.0);
+    REQUIRE(list.candidates.size() == 3);
+    return list.other_side_factors;
+  };
+  // Nobody holds a node: nothing reads them, and a large network's candidates save 8 bytes each.
+  Line uncontested;
+  CHECK(factors_of(uncontested.b.scenario()).empty());
+  // A node held by a side, or a capture to come: one factor per candidate, the rule set's for its distance.
+  Line held;
+  held.b.node_at(held.c).control = "government";
+  Line captured;
+  captured.b.event(Capture{captured.far, "government"}, 10);
+  for (Line* line : {&held, &captured}) {
+    const Scenario& s = line->b.scenario();
+    RoadNetwork network(s, s.parameters, &rules);
+    const CandidateList& list = network.candidate_list(0, 1000.0);
+    REQUIRE(list.other_side_factors.size() == list.candidates.size());
+    for (std::size_t k = 0; k < list.candidates.size(); ++k) {
+      const double km = list.candidates[k].road_distance_km;
+      CHECK(list.other_side_factors[k] == rules.route_factor(km, true, s.parameters));
+      CHECK(list.candidates[k].same_side_factor == rules.route_factor(km, false, s.parameters));
+    }
+    CHECK(list.other_side_factors != std::vector<double>(list.candidates.size(), 1.0));
+  }
 }
