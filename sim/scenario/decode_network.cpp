@@ -16,6 +16,18 @@
 
 namespace haven::detail {
 
+namespace {
+// The ids of nodes or corridors as views, for a "did you mean" hint: made only when a hint is needed, since a large
+// network has 10^5 of them.
+template <typename Items>
+std::vector<std::string_view> ids_of(const Items& items) {
+  std::vector<std::string_view> ids;
+  ids.reserve(items.size());
+  for (const auto& item : items) ids.push_back(item.id);
+  return ids;
+}
+}  // namespace
+
 std::string border_hint(const YAML::Node& kind, std::string_view item) {
   if (!kind.IsScalar()) return {};
   std::string text;
@@ -212,10 +224,7 @@ std::string ScenarioDecoder::node_hint(const std::string& written) const {
       }
     }
   }
-  std::vector<std::string_view> ids;  // made only when a hint is needed: a large network has 10^5 ids
-  ids.reserve(s_.nodes.size());
-  for (const auto& n : s_.nodes) ids.push_back(n.id);
-  return did_you_mean(written, std::span<const std::string_view>(ids));
+  return did_you_mean(written, std::span<const std::string_view>(ids_of(s_.nodes)));
 }
 
 std::optional<CorridorIndex> ScenarioDecoder::corridor_ref(const YAML::Node& node, const std::string& path) {
@@ -223,11 +232,9 @@ std::optional<CorridorIndex> ScenarioDecoder::corridor_ref(const YAML::Node& nod
   if (!id) return std::nullopt;
   if (auto it = corridor_ids_.find(*id); it != corridor_ids_.end()) return static_cast<CorridorIndex>(it->second.index);
   if (corridors_unreadable_ || rejected_corridor_ids_.count(*id) > 0) return std::nullopt;  // already reported
-  std::vector<std::string_view> ids;
-  ids.reserve(s_.corridors.size());
-  for (const auto& c : s_.corridors) ids.push_back(c.id);
   reader_.error(node, path,
-                fmt::format("unknown corridor '{}'{}", *id, did_you_mean(*id, std::span<const std::string_view>(ids))));
+                fmt::format("unknown corridor '{}'{}", *id,
+                            did_you_mean(*id, std::span<const std::string_view>(ids_of(s_.corridors)))));
   return std::nullopt;
 }
 

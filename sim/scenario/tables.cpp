@@ -478,6 +478,8 @@ CorridorTable decode_corridor_table(const CsvTable& table, std::span<const Node>
     }
     if (explicit_id) {
       c.id = *explicit_id;
+    } else if (default_id_entered) {
+      c.id = default_id;  // the ends' ids as written, which are the nodes' ids (ends_ok)
     } else if (ends_ok) {
       c.id = nodes[static_cast<std::size_t>(c.from)].id + "-" + nodes[static_cast<std::size_t>(c.to)].id;
     }
