@@ -61,8 +61,9 @@ struct OriginMix : std::vector<std::pair<NodeIndex, double>> {
   // Pooled movers' weights normalised once (normalise()), each max(weight, 0) / their total summed in order, and
   // the first of the largest: a node's movers of a group share one mix over its ~50 destinations, and a journey
   // whose destination is none of the homes shares its people out by exactly these quotients, which every journey
-  // otherwise divided out again (a fifth of an Idlib run). Empty: not normalised, or the weights do not allow it
-  // (not finite, or none positive), and the split goes the general way.
+  // otherwise divided out again (a fifth of an Idlib run). Empty: not normalised, no homes, or the weights do not
+  // allow it (not finite, or none positive), and the split goes the general way. Set once, before the mix is
+  // shared; a mix is never changed after.
   std::vector<double> quotients;
   std::size_t largest = 0;
 

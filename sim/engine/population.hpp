@@ -40,7 +40,7 @@ void for_each_home_part(NodeIndex origin, const OriginMix* mix, bool mix_in_peop
     for (const auto& [home, people] : *mix) add(home, static_cast<Count>(people));
     return;
   }
-  if (mix->quotients.size() == mix->size() && mix->size() <= expected_split_max_categories &&
+  if (!mix->quotients.empty() && mix->quotients.size() == mix->size() && mix->size() <= expected_split_max_categories &&
       (units_per_person <= 1 || count < units_per_person)) {
     // Normalised once for all the journeys of a node's movers (OriginMix::normalise()): when none of the homes is
     // the destination, the shares below are the mix's own, and so are their quotients.

@@ -126,6 +126,19 @@ TEST_CASE("a normalised pooled mix shares people out over its homes exactly as t
     fast_splits += !normalised.quotients.empty() && !destination_is_a_home && (units == 1 || count < units);
   }
   CHECK(fast_splits > 1000);  // the normalised path was taken, not only the general one
+  // No homes at all (never a pooled mix today): normalised or not, the same, and nothing read past the end.
+  OriginMix empty;
+  empty.normalise();
+  CHECK(empty.quotients.empty());
+  for (const Count count : {Count{1}, Count{5}}) {
+    std::vector<std::pair<NodeIndex, Count>> expected, got;
+    const OriginMix fresh;
+    for_each_home_part(no_node, &fresh, false, 3, count, 1,
+                       [&](NodeIndex home, Count people) { expected.emplace_back(home, people); });
+    for_each_home_part(no_node, &empty, false, 3, count, 1,
+                       [&](NodeIndex home, Count people) { got.emplace_back(home, people); });
+    CHECK(got == expected);
+  }
 }
 
 TEST_CASE("a pooled mix normalises to quotients summing to one with the largest the first of equals") {

@@ -173,8 +173,9 @@ std::vector<std::int64_t> reference_split(std::int64_t n, const std::vector<doub
 
 TEST_CASE("expected-mode splits of one or a few units give what a full ranking of the remainders gives") {
   // One unit, a few, and many, over small and large sets of weights with ties, zeros and negatives: the fast
-  // paths (one unit: the largest share; up to 32 categories: floors by truncation and a ranked buffer on the
-  // stack; more categories: up to 8 units in one pass with a ranked buffer, else scans or a partial selection)
+  // paths (one unit: the largest share; up to 32 categories: floors by truncation and each category's rank counted
+  // without a branch; more categories: up to 8 units in one pass with a ranked buffer, else scans or a partial
+  // selection)
   // must agree with the ranking.
   std::uint64_t x = 0x2545F4914F6CDD1Dull;
   auto next = [&] { return x ^= x << 13, x ^= x >> 7, x ^= x << 17; };
