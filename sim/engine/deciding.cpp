@@ -171,8 +171,7 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
   RandomStream destination_stream = draws_.stream(RandomPurpose::destination, i, day);
   // Flows are built in place (emplace_back, parenthesised aggregate initialisation): a Flow{...} pushed was a
   // temporary moved in and destroyed, two shared_ptrs each, for every one of half a million flows a run.
-  auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count,
-                    const std::shared_ptr<const OriginMix>& mix) {
+  auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count, const SharedMix& mix) {
     normalise();
     draws_.destinations(destination_stream, count, units_, weights, split);
     for (std::size_t k = 0; k < candidates.size(); ++k) {
@@ -191,7 +190,8 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
     for (std::size_t g = 0; g < groups; ++g) group_weights[g] = static_cast<double>(residents(idx(i), idx(g)));
     draws_.multinomial(departure_stream, given, group_weights, group_split);
     for (std::size_t g = 0; g < groups; ++g) {
-      if (group_split[g] > 0) spread(Flow::Kind::leave_home, static_cast<GroupIndex>(g), node, group_split[g], nullptr);
+      if (group_split[g] > 0)
+        spread(Flow::Kind::leave_home, static_cast<GroupIndex>(g), node, group_split[g], SharedMix{});
     }
   } else if (can_leave && leaving_home) {
     // Only the residents whose threshold today's threat has reached leave (at the hazard's rate): the node's
@@ -206,7 +206,7 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
     for (std::size_t g = 0; g < groups && willing_share > 0.0; ++g) {
       const double probability = willing_share * rules_.leave_probability(threat, s_.groups[g].departure_factor, p_);
       const Count leaving = draws_.binomial(departure_stream, residents(idx(i), idx(g)), probability);
-      if (leaving > 0) spread(Flow::Kind::leave_home, static_cast<GroupIndex>(g), node, leaving, nullptr);
+      if (leaving > 0) spread(Flow::Kind::leave_home, static_cast<GroupIndex>(g), node, leaving, SharedMix{});
     }
   }
   auto& departing = stay_departures_[i];
@@ -377,9 +377,9 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
       }
     }
     draws_.destinations(destination_stream, moving_total[g], units_, pooled, split);
-    auto normalised_mix = std::make_shared<OriginMix>(movers[g]);
-    normalised_mix->normalise();
-    std::shared_ptr<const OriginMix> mix = std::move(normalised_mix);
+    OriginMix movers_mix = movers[g];
+    movers_mix.normalise();
+    const SharedMix mix(std::move(movers_mix));
     for (std::size_t k = 0; k < candidates.size(); ++k) {
       if (split[k] > 0) {
         flows.emplace_back(Flow::Kind::move_on, static_cast<GroupIndex>(g), no_node, candidates[k].node, split[k],

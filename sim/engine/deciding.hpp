@@ -25,10 +25,10 @@ struct Flow {
   NodeIndex origin = no_node;
   NodeIndex destination = no_node;
   Count count = 0;
-  std::uint32_t stay = 0;                // which stay (go_home)
-  std::int32_t candidate = -1;           // index into the node's candidates (leave_home, move_on)
-  std::shared_ptr<const OriginMix> mix;  // move_on: the movers' homes
-  RoutePtr route;                        // go_home: the way home today (found while deciding); nullptr: none
+  std::uint32_t stay = 0;       // which stay (go_home)
+  std::int32_t candidate = -1;  // index into the node's candidates (leave_home, move_on)
+  SharedMix mix;                // move_on: the movers' homes
+  RoutePtr route;               // go_home: the way home today (found while deciding); nullptr: none
 };
 
 // People leaving a stay today (moving on), taken from it at the commit.

@@ -88,6 +88,55 @@ struct OriginMix : std::vector<std::pair<NodeIndex, double>> {
   }
 };
 
+// A mix shared by the journeys of one node's movers, or a merged cohort's own, with its owners counted without
+// atomic operations. A mix is copied and dropped by one thread at a time: deciding makes node i's mixes and copies
+// them into node i's flows only (a node is decided by one thread), and the commit and transport, which hand them on
+// to cohorts and drop them, run on the engine's thread alone. A std::shared_ptr counts atomically once the process
+// has a second thread (haven serve, its bands, ensembles, -j runs): half a million copies and releases an Idlib run.
+// g++ 12 follows two owners of one mix dropped in a row as if each could free it, and warns that the second uses
+// a freed mix (-Wuse-after-free); the count lets only the last one free it.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuse-after-free"
+#endif
+class SharedMix {
+ public:
+  SharedMix() noexcept = default;
+  explicit SharedMix(OriginMix mix) : block_(new Block{std::move(mix), 1}) {}
+  SharedMix(const SharedMix& other) noexcept : block_(other.block_) {
+    if (block_) ++block_->owners;
+  }
+  SharedMix(SharedMix&& other) noexcept : block_(std::exchange(other.block_, nullptr)) {}
+  SharedMix& operator=(SharedMix other) noexcept {
+    std::swap(block_, other.block_);
+    return *this;
+  }
+  ~SharedMix() { reset(); }
+
+  void reset() noexcept {
+    Block* block = std::exchange(block_, nullptr);
+    if (block && --block->owners == 0) delete block;
+  }
+  [[nodiscard]] const OriginMix* get() const noexcept { return block_ ? &block_->mix : nullptr; }
+  [[nodiscard]] const OriginMix& operator*() const noexcept { return block_->mix; }
+  [[nodiscard]] const OriginMix* operator->() const noexcept { return &block_->mix; }
+  explicit operator bool() const noexcept { return block_ != nullptr; }
+  // Whether this is the mix's only owner, which alone may change it in place (owned()).
+  [[nodiscard]] bool sole() const noexcept { return block_ && block_->owners == 1; }
+  [[nodiscard]] OriginMix& owned() noexcept { return block_->mix; }
+  [[nodiscard]] std::uint32_t owners() const noexcept { return block_ ? block_->owners : 0; }
+
+ private:
+  struct Block {
+    OriginMix mix;
+    std::uint32_t owners;
+  };
+  Block* block_ = nullptr;
+};
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 // The run's draws: stochastic (binomial, multinomial) or expected (rounded means, largest remainders), from
 // streams keyed by (seed, run, purpose, entity, day), so that a draw depends on no thread or order.
 struct Draws {

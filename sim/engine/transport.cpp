@@ -110,11 +110,11 @@ void split_exactly(Count n, const std::vector<Count>& weights, std::vector<Count
 
 // Gives `cohort` a mix of its own, in people.
 void own_people_mix(Cohort& cohort, Count units_per_person) {
-  auto mix = std::make_shared<OriginMix>();
-  mix->reserve(16);  // merges usually follow: fewer reallocations as they append
-  append_people(*mix, cohort, units_per_person);
-  cohort.mix_compacted = static_cast<std::uint32_t>(mix->size());
-  cohort.mix = std::move(mix);
+  OriginMix mix;
+  mix.reserve(16);  // merges usually follow: fewer reallocations as they append
+  append_people(mix, cohort, units_per_person);
+  cohort.mix_compacted = static_cast<std::uint32_t>(mix.size());
+  cohort.mix = SharedMix(std::move(mix));
   cohort.mix_in_people = true;
   cohort.origin = no_node;
 }
@@ -123,9 +123,9 @@ void own_people_mix(Cohort& cohort, Count units_per_person) {
 
 void Transport::absorb(Cohort& into, const Cohort& from) {
   ++cohorts_merged_;
-  if (!into.mix_in_people || into.mix.use_count() != 1) own_people_mix(into, units_);
-  // The mix in people is this cohort's alone (made above, or by an earlier merge or split): grown in place.
-  auto& mix = const_cast<OriginMix&>(*into.mix);
+  // The mix in people is this cohort's alone (made here, or by an earlier merge or split): grown in place.
+  if (!into.mix_in_people || !into.mix.sole()) own_people_mix(into, units_);
+  OriginMix& mix = into.mix.owned();
   append_people(mix, from, units_);
   into.count += from.count;
   // Many merges repeat the same homes: combined when the mix has doubled, so it stays within the homes' number.
@@ -156,20 +156,20 @@ void Transport::split_homes(Cohort& entering, Cohort& rest, Count entering_count
     weights.resize(people.size());
     for (std::size_t k = 0; k < people.size(); ++k) weights[k] = static_cast<Count>(people[k].second);
     split_exactly(entering_count, weights, parts);
-    auto entering_mix = std::make_shared<OriginMix>();
-    auto rest_mix = std::make_shared<OriginMix>();
+    OriginMix entering_mix;
+    OriginMix rest_mix;
     for (std::size_t k = 0; k < people.size(); ++k) {
-      if (parts[k] > 0) entering_mix->emplace_back(people[k].first, static_cast<double>(parts[k]));
-      if (weights[k] > parts[k]) rest_mix->emplace_back(people[k].first, static_cast<double>(weights[k] - parts[k]));
+      if (parts[k] > 0) entering_mix.emplace_back(people[k].first, static_cast<double>(parts[k]));
+      if (weights[k] > parts[k]) rest_mix.emplace_back(people[k].first, static_cast<double>(weights[k] - parts[k]));
     }
     for (Cohort* c : {&entering, &rest}) {
       c->mix_in_people = true;
       c->origin = no_node;
     }
-    entering.mix_compacted = static_cast<std::uint32_t>(entering_mix->size());
-    rest.mix_compacted = static_cast<std::uint32_t>(rest_mix->size());
-    entering.mix = std::move(entering_mix);
-    rest.mix = std::move(rest_mix);
+    entering.mix_compacted = static_cast<std::uint32_t>(entering_mix.size());
+    rest.mix_compacted = static_cast<std::uint32_t>(rest_mix.size());
+    entering.mix = SharedMix(std::move(entering_mix));
+    rest.mix = SharedMix(std::move(rest_mix));
   }
   entering.count = entering_count;
 }

@@ -28,7 +28,7 @@ struct Cohort {
   NodeIndex destination = no_node;
   RoutePtr route;
   std::uint32_t leg = 0;  // index of the corridor being travelled or waited for
-  std::shared_ptr<const OriginMix> mix;
+  SharedMix mix;
   // Set by transport when cohorts merge or split at a full corridor: the mix is the people by home, exactly (whole
   // units summing to `count`; returners included). Otherwise a mix is pooled movers' shares, shared out over the
   // homes other than `destination`.

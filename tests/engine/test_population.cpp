@@ -156,3 +156,35 @@ TEST_CASE("a pooled mix normalises to quotients summing to one with the largest 
   broken.normalise();
   CHECK(broken.quotients.empty());
 }
+
+TEST_CASE(
+    "a shared mix counts its owners: copies share it and the last owner frees it and only a sole owner may change it") {
+  CHECK_FALSE(SharedMix{});
+  CHECK(SharedMix{}.get() == nullptr);
+  SharedMix first(OriginMix{{3, 1.0}, {5, 2.0}});
+  REQUIRE(first);
+  CHECK(first.owners() == 1);
+  REQUIRE(first.sole());
+  first.owned().emplace_back(7, 3.0);  // a merged cohort's own mix grows in place
+  const OriginMix* held = first.get();
+  {
+    SharedMix second = first;  // a journey of the same movers
+    CHECK(second.get() == held);
+    CHECK(first.owners() == 2);
+    CHECK_FALSE(first.sole());  // shared: never changed in place
+    CHECK_FALSE(second.sole());
+    SharedMix third;
+    third = second;
+    CHECK(first.owners() == 3);
+    SharedMix moved = std::move(third);
+    CHECK_FALSE(third);  // NOLINT(bugprone-use-after-move): a moved-from handle is empty
+    CHECK(first.owners() == 3);
+    CHECK(moved->size() == 3);
+    CHECK((*moved)[2].first == 7);
+  }
+  CHECK(first.owners() == 1);
+  CHECK(first.get() == held);
+  first.reset();
+  CHECK_FALSE(first);
+  CHECK(first.owners() == 0);
+}

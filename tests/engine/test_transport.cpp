@@ -49,7 +49,7 @@ TEST_CASE("transport: a capped corridor lets its capacity in a day and queues th
   rig.log.set_time(0.0);
   rig.transport.release_queues();
   rig.ledger.leave_home(at(a), 0, 100);
-  rig.transport.launch(Cohort{100, 0, a, c, rig.network.route(a, c), 0, nullptr});
+  rig.transport.launch(Cohort{100, 0, a, c, rig.network.route(a, c), 0, SharedMix{}});
   CHECK(rig.transport.corridor_inflow()[0] == 30);
   CHECK(rig.transport.in_transit()[0] == 30);
   CHECK(rig.transport.waiting_by_node()[at(a)] == 70);
@@ -78,7 +78,7 @@ TEST_CASE("transport: a journey that ends today on free corridors is played out 
   rig.log.set_time(0.0);
   rig.transport.begin_decisions();
   rig.ledger.leave_home(at(a), 0, 10);
-  rig.transport.launch(Cohort{10, 0, a, c, rig.network.route(a, c), 0, nullptr});
+  rig.transport.launch(Cohort{10, 0, a, c, rig.network.route(a, c), 0, SharedMix{}});
   CHECK(rig.ledger.displaced_at(at(c)) == 0);  // not while deciding
   rig.transport.end_decisions();
   CHECK(rig.ledger.displaced_at(at(c)) == 10);
@@ -97,7 +97,7 @@ TEST_CASE("transport: travellers whose way closes with no detour are stranded wh
   const auto last = b.corridor(m, c, 111.0);
   Rig rig(b.scenario());
   rig.log.set_time(0.0);
-  rig.transport.launch(Cohort{10, 0, a, c, rig.network.route(a, c), 0, nullptr});
+  rig.transport.launch(Cohort{10, 0, a, c, rig.network.route(a, c), 0, SharedMix{}});
   rig.network.set_corridor_open(last, false);
   rig.run_until(100.0);
   CHECK(rig.ledger.displaced_at(at(m)) == 10);
@@ -121,8 +121,8 @@ TEST_CASE("transport: people on one corridor at one time for one destination and
   rig.transport.release_queues();
   rig.ledger.leave_home(at(a1), 0, 100);
   rig.ledger.leave_home(at(a2), 0, 50);
-  rig.transport.launch(Cohort{100, 0, a1, d, rig.network.route(a1, d), 0, nullptr});
-  rig.transport.launch(Cohort{50, 0, a2, d, rig.network.route(a2, d), 0, nullptr});
+  rig.transport.launch(Cohort{100, 0, a1, d, rig.network.route(a1, d), 0, SharedMix{}});
+  rig.transport.launch(Cohort{50, 0, a2, d, rig.network.route(a2, d), 0, SharedMix{}});
   CHECK(rig.transport.cohorts_alive() == 2);
   rig.run_until(1.0);
   // 30 entered the capped corridor; the other 120 wait as one cohort.
@@ -159,8 +159,8 @@ TEST_CASE("transport: journeys ending today after the decisions settle as one pe
   rig.transport.begin_decisions();
   rig.ledger.leave_home(at(a), 0, 10);
   rig.ledger.leave_home(at(m), 0, 5);
-  rig.transport.launch(Cohort{10, 0, a, c, rig.network.route(a, c), 0, nullptr});
-  rig.transport.launch(Cohort{5, 0, m, c, rig.network.route(m, c), 0, nullptr});
+  rig.transport.launch(Cohort{10, 0, a, c, rig.network.route(a, c), 0, SharedMix{}});
+  rig.transport.launch(Cohort{5, 0, m, c, rig.network.route(m, c), 0, SharedMix{}});
   CHECK(rig.transport.cohorts_alive() == 1);
   rig.transport.end_decisions();
   CHECK(rig.transport.journeys_played_out() == 2);
@@ -186,18 +186,18 @@ TEST_CASE("transport: journeys ending today settle the same people by home wheth
   b.corridor(h, m, 1.0);
   b.corridor(m, c, 1.0);
   const Scenario s = b.scenario();
-  const auto pooled = std::make_shared<const OriginMix>(OriginMix{{a, 3.0}, {h, 2.0}, {c, 1.0}, {no_node, 1.5}});
-  const auto by_home = std::make_shared<const OriginMix>(OriginMix{{h, 2.0}, {a, 1.0}});
+  const SharedMix pooled(OriginMix{{a, 3.0}, {h, 2.0}, {c, 1.0}, {no_node, 1.5}});
+  const SharedMix by_home(OriginMix{{h, 2.0}, {a, 1.0}});
   const auto settle_all = [&](Rig& rig) {
     rig.log.set_time(0.0);
     rig.transport.begin_decisions();
-    rig.transport.launch(Cohort{10, 0, a, c, rig.network.route(a, c), 0, nullptr});
+    rig.transport.launch(Cohort{10, 0, a, c, rig.network.route(a, c), 0, SharedMix{}});
     rig.transport.launch(Cohort{7, 0, no_node, c, rig.network.route(m, c), 0, pooled});
     rig.transport.launch(Cohort{1, 0, no_node, c, rig.network.route(m, c), 0, pooled});
     Cohort people{3, 0, no_node, c, rig.network.route(h, c), 0, by_home};
     people.mix_in_people = true;
     rig.transport.launch(people);
-    rig.transport.launch(Cohort{4, 1, h, c, rig.network.route(h, c), 0, nullptr});
+    rig.transport.launch(Cohort{4, 1, h, c, rig.network.route(h, c), 0, SharedMix{}});
     rig.transport.end_decisions();
   };
   Rig table(s);
@@ -298,8 +298,8 @@ TEST_CASE("transport: a journey of many short legs is one arrival event per day 
   rig.log.set_time(0.0);
   rig.ledger.leave_home(at(from), 0, 100);
   // Two cohorts setting off together travel as one: the second joins the first, which has gone on to leg 2.
-  rig.transport.launch(Cohort{60, 0, from, to, rig.network.route(from, to), 0, nullptr});
-  rig.transport.launch(Cohort{40, 0, from, to, rig.network.route(from, to), 0, nullptr});
+  rig.transport.launch(Cohort{60, 0, from, to, rig.network.route(from, to), 0, SharedMix{}});
+  rig.transport.launch(Cohort{40, 0, from, to, rig.network.route(from, to), 0, SharedMix{}});
   CHECK(rig.transport.cohorts_merged() == 1);
   // Leg by leg: day 0 enters legs 0-2 (leg 2 ends at 1.125), day 1 legs 3-5 (leg 5 ends at 2.25), day 2 legs 6
   // and 7, which ends at exactly 3.0: still on the road at that midnight (the record runs first).
@@ -327,7 +327,7 @@ TEST_CASE("transport: a closure at a whole day ahead of a cohort travelling seve
   const auto from = chain.nodes.front(), to = chain.nodes.back();
   rig.log.set_time(0.0);
   rig.ledger.leave_home(at(from), 0, 100);
-  rig.transport.launch(Cohort{100, 0, from, to, rig.network.route(from, to), 0, nullptr});
+  rig.transport.launch(Cohort{100, 0, from, to, rig.network.route(from, to), 0, SharedMix{}});
   CHECK(rig.run_until(1.0) == 0);
   CHECK(rig.transport.in_transit()[idx(chain.legs[2])] == 100);  // reaches n3 at 1.125
   rig.transport.zero_daily();
@@ -357,11 +357,11 @@ TEST_CASE("transport: a cohort travelling several legs a day meets a capped corr
   gated.log.set_time(0.0);
   gated.transport.release_queues();
   gated.ledger.leave_home(at(from), 0, 100);
-  gated.transport.launch(Cohort{100, 0, from, to, gated.network.route(from, to), 0, nullptr});
+  gated.transport.launch(Cohort{100, 0, from, to, gated.network.route(from, to), 0, SharedMix{}});
   // Twenty set off from n2 at 0.5, before the hundred get there at 0.75: they enter first.
   gated.log.set_time(0.5);
   gated.ledger.leave_home(at(gate), 0, 20);
-  gated.transport.launch(Cohort{20, 0, gate, to, gated.network.route(gate, to), 0, nullptr});
+  gated.transport.launch(Cohort{20, 0, gate, to, gated.network.route(gate, to), 0, SharedMix{}});
   CHECK(gated.run_until(1.0) == 1);  // the hundred at n2, at 0.75 (the twenty go on to leg 3 at 0.875)
   const auto& inflow = gated.transport.corridor_inflow();
   const auto& on = gated.transport.in_transit();

@@ -485,6 +485,7 @@
             progress.textContent = `${line.done} of ${line.total} seeds${line.parameters ? ' and parameter sets' : ''}${line.finished ? '' : '…'}`;
             if (line.finished) {
               body.dataset.bandMs = (performance.now() - started).toFixed(0);
+              body.dataset.bandServerMs = line.elapsed_ms.toFixed(0);  // the server's own time for the band
               const b = bands.newly_away;
               const peak = b.p50.reduce((best, v, t) => (v > b.p50[best] ? t : best), 0);
               progress.textContent += ` in ${(performance.now() - started).toFixed(0)} ms; at the peak, newly displaced ` +
