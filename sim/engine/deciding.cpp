@@ -170,7 +170,7 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
   split.resize(candidates.size());
   RandomStream destination_stream = draws_.stream(RandomPurpose::destination, i, day);
   // Flows are built in place (emplace_back, parenthesised aggregate initialisation): a Flow{...} pushed was a
-  // temporary moved in and destroyed, two shared_ptrs each, for every one of half a million flows a run.
+  // temporary moved in and destroyed, a mix and a route each, for every one of half a million flows a run.
   auto spread = [&](Flow::Kind kind, GroupIndex group, NodeIndex origin, Count count, const SharedMix& mix) {
     normalise();
     draws_.destinations(destination_stream, count, units_, weights, split);

@@ -55,8 +55,8 @@ class Decider {
   void decide(int day, DecisionInputs in);
 
   [[nodiscard]] const std::vector<Flow>& flows(std::size_t node) const { return flows_[node]; }
-  // The same, for the commit, which hands each flow's mix on to its cohort (moved, not copied: a shared_ptr's
-  // copy and release are atomic operations in a process with threads). Nothing reads the flows after the commit.
+  // The same, for the commit, which hands each flow's mix and route on to its cohort (moved, not copied: the
+  // route's shared_ptr counts atomically in a process with threads). Nothing reads the flows after the commit.
   [[nodiscard]] std::vector<Flow>& flows_to_commit(std::size_t node) { return flows_[node]; }
   [[nodiscard]] const std::vector<StayDeparture>& stay_departures(std::size_t node) const {
     return stay_departures_[node];

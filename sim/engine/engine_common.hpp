@@ -4,6 +4,7 @@
 // log. docs/architecture.md shows how a day flows through the parts.
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -63,7 +64,7 @@ struct OriginMix : std::vector<std::pair<NodeIndex, double>> {
   // whose destination is none of the homes shares its people out by exactly these quotients, which every journey
   // otherwise divided out again (a fifth of an Idlib run). Empty: not normalised, no homes, or the weights do not
   // allow it (not finite, or none positive), and the split goes the general way. Set once, before the mix is
-  // shared; a mix is never changed after.
+  // shared; a shared mix is never changed (a merged cohort grows only a mix of its own: SharedMix::owned()).
   std::vector<double> quotients;
   std::size_t largest = 0;
 
@@ -95,7 +96,7 @@ struct OriginMix : std::vector<std::pair<NodeIndex, double>> {
 // has a second thread (haven serve, its bands, ensembles, -j runs): half a million copies and releases an Idlib run.
 // g++ 12 follows two owners of one mix dropped in a row as if each could free it, and warns that the second uses
 // a freed mix (-Wuse-after-free); the count lets only the last one free it.
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuse-after-free"
 #endif
@@ -123,7 +124,10 @@ class SharedMix {
   explicit operator bool() const noexcept { return block_ != nullptr; }
   // Whether this is the mix's only owner, which alone may change it in place (owned()).
   [[nodiscard]] bool sole() const noexcept { return block_ && block_->owners == 1; }
-  [[nodiscard]] OriginMix& owned() noexcept { return block_->mix; }
+  [[nodiscard]] OriginMix& owned() noexcept {
+    assert(sole());
+    return block_->mix;
+  }
   [[nodiscard]] std::uint32_t owners() const noexcept { return block_ ? block_->owners : 0; }
 
  private:
@@ -133,7 +137,7 @@ class SharedMix {
   };
   Block* block_ = nullptr;
 };
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
 #pragma GCC diagnostic pop
 #endif
 
