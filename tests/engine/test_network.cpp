@@ -244,15 +244,15 @@ TEST_CASE("routes from cached candidate searches and from one search to many hom
 
 TEST_CASE("candidates carry the other side's route factors only where a side can hold a node") {
   const DefaultRules rules;
-  const auto factors_of = [&](const Scenario& s) {
+  const auto list_of = [&](const Scenario& s) {
     RoadNetwork network(s, s.parameters, &rules);
-    const CandidateList& list = network.candidate_list(0, 1000.0);
+    CandidateList list = network.candidate_list(0, 1000.0);
     REQUIRE(list.candidates.size() == 3);
-    return list.other_side_factors;
+    return list;
   };
   // Nobody holds a node: nothing reads them, and a large network's candidates save 8 bytes each.
   Line uncontested;
-  CHECK(factors_of(uncontested.b.scenario()).empty());
+  CHECK(list_of(uncontested.b.scenario()).other_side_factors.empty());
   // A node held by a side, or a capture to come: one factor per candidate, the rule set's for its distance.
   Line held;
   held.b.node_at(held.c).control = "government";
@@ -260,8 +260,7 @@ TEST_CASE("candidates carry the other side's route factors only where a side can
   captured.b.event(Capture{captured.far, "government"}, 10);
   for (Line* line : {&held, &captured}) {
     const Scenario& s = line->b.scenario();
-    RoadNetwork network(s, s.parameters, &rules);
-    const CandidateList& list = network.candidate_list(0, 1000.0);
+    const CandidateList list = list_of(s);
     REQUIRE(list.other_side_factors.size() == list.candidates.size());
     for (std::size_t k = 0; k < list.candidates.size(); ++k) {
       const double km = list.candidates[k].road_distance_km;
