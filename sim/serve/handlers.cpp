@@ -1,6 +1,9 @@
 // The HTTP side of `haven serve`: routes, headers, limits. Sessions, edits and runs live in session*.cpp and
 // runs.cpp; this file turns requests into calls to them and their results into JSON.
 #include <fmt/format.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <chrono>
 #include <condition_variable>
@@ -195,6 +198,20 @@ bool safe_file_name(const std::string& name) {
   });
 }
 
+// Requests run on any of the pool's 32 threads, and glibc gives threads up to 8 malloc arenas per core: most of a
+// session's first edits then ran in an arena no run had used, whose ~10 MB of pages the run faulted in afresh
+// (~2,500 page faults, 20 ms of Idlib's ~185 ms run; docs/benchmarks.md, "Serve: warm malloc arenas"). As many
+// arenas as cores keeps them warm after the first few runs, and runs on different cores still allocate apart.
+void limit_malloc_arenas() {
+#ifdef __GLIBC__
+  static const bool once = [] {
+    const int arenas = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+    return mallopt(M_ARENA_MAX, arenas) == 1;
+  }();
+  (void)once;
+#endif
+}
+
 }  // namespace
 
 std::string allowed_encoding(std::string_view accept_encoding, std::string_view peer_address) {
@@ -313,6 +330,7 @@ int Server::Impl::start() {
   }
 
   server_.set_payload_max_length(options_.limits.max_request_bytes);
+  limit_malloc_arenas();
   server_.new_task_queue = [] { return new httplib::ThreadPool(32); };
   httplib::Headers headers{{"Cache-Control", "no-store"},
                            {"X-Content-Type-Options", "nosniff"},
