@@ -57,6 +57,16 @@ return {status: document.getElementById('serve-status').textContent,
 """
 
 
+PANEL_WIDTHS_WITH_EVERY_SECTION_OPEN = """
+const panel = document.getElementById('serve-panel');
+const closed = [...panel.querySelectorAll('details')].filter((d) => !d.open);
+for (const d of closed) d.open = true;
+const widths = {client: panel.clientWidth, scroll: panel.scrollWidth, sections: closed.length};
+for (const d of closed) d.open = false;
+return widths;
+"""
+
+
 def page_state(driver, serve=None):
     """What the page and the server say, for a failure's message: the page's status line, its problems, its own
     counters and timings (body.dataset), the browser's last console lines and whether the server still runs."""
@@ -208,6 +218,9 @@ def test_toggle_redraw_band_and_save(tmp_path):
         assert handle.is_displayed()
         timings["drag_to_redraw_ms"] = float(driver.execute_script("return document.body.dataset.lastEditMs"))
         driver.save_screenshot(str(artefacts(tmp_path) / "serve-idlib_2019_2020-edited.png"))
+        # Every section of the panel open, it still fits its width: nothing pushes it into scrolling sideways.
+        widths = driver.execute_script(PANEL_WIDTHS_WITH_EVERY_SECTION_OPEN)
+        assert widths["scroll"] <= widths["client"], widths
 
         # Undo takes the last edit back.
         count = driver.execute_script("return Number(document.body.dataset.editCount)")
