@@ -176,6 +176,13 @@ MAP_STATE = """
 const paths = Array.from(document.querySelectorAll('#map .leaflet-overlay-pane path'));
 return [paths.length, paths.map((p) => p.getAttribute('d') + p.getAttribute('stroke-width') + p.getAttribute('fill')).join('|')];
 """
+MAP_LAYERS = """
+const paths = Array.from(document.querySelectorAll('#map .leaflet-overlay-pane path'));
+const where = (test) => paths.flatMap((p, i) => test(p) ? [i] : []);
+const isArea = (p) => /area-(bombardment|ceasefire|capture)/.test(p.getAttribute('class') || '');
+const isLand = (p) => p.getAttribute('fill') === '#fbfbf6';
+return {areas: where(isArea), land: where(isLand), network: where((p) => !isArea(p) && !isLand(p))};
+"""
 AXES = """
 return Object.values(Chart.instances).filter((c) => c.canvas.offsetParent !== null).flatMap((c) =>
   Object.values(c.scales).map((s) => [c.canvas.id || '(place chart)', s.axis, s.options.title.display ? s.options.title.text : '']));
@@ -209,6 +216,11 @@ def check_page(driver, name: str, tmp_path: Path, expect_charts: int):
                           "s.dispatchEvent(new Event('input'));")
     after = driver.execute_script(MAP_STATE)[1]
     assert after != before
+    # The event areas of that day lie over the land and under the roads and places.
+    layers = driver.execute_script(MAP_LAYERS)
+    assert layers["areas"], layers
+    assert min(layers["areas"]) > max(layers["land"]), layers
+    assert max(layers["areas"]) < min(layers["network"]), layers
     label = driver.execute_script("return document.getElementById('day-label').textContent")
     assert any(month in label for month in ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
                                             "Nov", "Dec"]), label

@@ -701,7 +701,21 @@
     },
   }).addTo(map);
   map.fitBounds(bounds.pad(0.08));
+  // The event areas (a few) are drawn afresh each day; the roads and places, one layer each, are made once and
+  // restyled: rebuilding the ~120 layers with their tooltips was most of a redraw (each day of the slider, each
+  // new run in haven serve).
   const dynamic = L.layerGroup().addTo(map);
+  const roadLines = [];
+  const placeMarkers = [];
+  const setTip = (layer, text) => {
+    if (layer.havenTip === text) return;
+    layer.havenTip = text;
+    layer.setTooltipContent(text);
+  };
+  const place = (layer, lat, lon) => {
+    const at = layer.getLatLng();
+    if (at.lat !== lat || at.lng !== lon) layer.setLatLng([lat, lon]);
+  };
 
   function drawMap(day) {
     dynamic.clearLayers();
@@ -710,24 +724,25 @@
     const run = data.preview ? null : runs[selected];
     const a = data.preview ? null : analyses[selected];
     const t = a ? Math.max(0, a.days.findIndex((d) => d >= day)) : 0;
-    // Shaded areas first, under roads and places.
+    // Shaded areas, put in under the roads and places at the end.
+    const areas = [];
     for (const e of events) {
       if (!activeOn(e, day)) continue;
       if (e.kind !== 'bombardment' && e.kind !== 'ceasefire') continue;
       const at = e.node >= 0 ? [nodes[e.node].lat, nodes[e.node].lon] : (e.lat !== undefined ? [e.lat, e.lon] : null);
       if (!at) continue;
       const radius = Math.max(e.radius_km || 0, 6) * 1000;
-      L.circle(at, {
+      areas.push(L.circle(at, {
         radius, stroke: e.kind === 'ceasefire', color: colour.sky, dashArray: '4 4', weight: 2,
         fillColor: e.kind === 'bombardment' ? colour.vermillion : colour.sky, fillOpacity: e.kind === 'bombardment' ? 0.28 : 0.12,
         interactive: false, className: `area-${e.kind}`,
-      }).addTo(dynamic);
+      }));
     }
     for (const e of capturedBy(events, day)) {
-      L.circle([nodes[e.node].lat, nodes[e.node].lon], {
+      areas.push(L.circle([nodes[e.node].lat, nodes[e.node].lon], {
         radius: 8000, color: colour.purple, weight: 2, dashArray: '2 3', fillColor: colour.purple, fillOpacity: 0.15,
         interactive: false, className: 'area-capture',
-      }).addTo(dynamic);
+      }));
     }
     // Roads: width by the people who set off on them that day.
     let maxFlow = 1;
@@ -737,11 +752,18 @@
       const to = nodes[c.to];
       const flow = run ? run.corridor_inflow[t][k] : 0;
       const isClosed = closed.roads[k];
-      const line = L.polyline([[from.lat, from.lon], [to.lat, to.lon]], isClosed
+      if (!roadLines[k]) {
+        roadLines[k] = L.polyline([[from.lat, from.lon], [to.lat, to.lon]]).bindTooltip('', { sticky: true }).addTo(map);
+      }
+      const line = roadLines[k];
+      const ends = line.getLatLngs();
+      if (ends[0].lat !== from.lat || ends[0].lng !== from.lon || ends[1].lat !== to.lat || ends[1].lng !== to.lon) {
+        line.setLatLngs([[from.lat, from.lon], [to.lat, to.lon]]);
+      }
+      line.setStyle(isClosed
         ? { color: colour.vermillion, weight: 2.5, dashArray: '6 5', opacity: 0.9 }
-        : { color: flow > 0 ? colour.blue : '#9a9a9a', weight: 1 + 12 * Math.sqrt(flow / maxFlow), opacity: flow > 0 ? 0.75 : 0.6 });
-      line.bindTooltip(`${from.name} – ${to.name}: ${isClosed ? 'closed' : number(flow) + ' people set off on this road'}`, { sticky: true });
-      line.addTo(dynamic);
+        : { color: flow > 0 ? colour.blue : '#9a9a9a', weight: 1 + 12 * Math.sqrt(flow / maxFlow), dashArray: null, opacity: flow > 0 ? 0.75 : 0.6 });
+      setTip(line, `${from.name} – ${to.name}: ${isClosed ? 'closed' : number(flow) + ' people set off on this road'}`);
     });
     // Places: area by displaced people present.
     let maxPresent = 1;
@@ -757,17 +779,26 @@
       const isBorder = n.kind === 'border_crossing';
       const fill = n.kind === 'camp' ? colour.orange : isBorder ? (closed.borders[i] ? colour.vermillion : colour.green)
         : n.kind === 'external' ? colour.purple : n.kind === 'transit' ? colour.grey : colour.blue;
-      const marker = L.circleMarker([n.lat, n.lon], {
-        radius: (isBorder ? 6 : 3) + 22 * Math.sqrt(present / maxPresent),
+      if (!placeMarkers[i]) placeMarkers[i] = L.circleMarker([n.lat, n.lon]).bindTooltip('').addTo(map);
+      const marker = placeMarkers[i];
+      place(marker, n.lat, n.lon);
+      marker.setRadius((isBorder ? 6 : 3) + 22 * Math.sqrt(present / maxPresent));
+      marker.setStyle({
         color: unsheltered > 0 ? colour.vermillion : (isBorder ? colour.black : '#ffffff'),
         weight: unsheltered > 0 || isBorder ? 2.5 : 1, fillColor: fill, fillOpacity: 0.8,
       });
       const lines = [`<b>${n.name}</b> (${kindWords[n.kind]}${isBorder && closed.borders[i] ? ', closed' : ''})`,
         run ? `${number(present)} displaced people present` : `${number(n.residents)} residents, ${number(n.displaced)} displaced`];
       if (unsheltered > 0) lines.push(`${number(unsheltered)} without shelter`);
-      marker.bindTooltip(lines.join('<br>').replace(/[&](?![a-z#0-9]+;)/g, '&amp;'));
-      marker.addTo(dynamic);
+      setTip(marker, lines.join('<br>').replace(/[&](?![a-z#0-9]+;)/g, '&amp;'));
     });
+    // Over the base map, under the roads and places, in the order made.
+    const first = (roadLines[0] || placeMarkers[0]).getElement();
+    for (const area of areas) {
+      area.addTo(dynamic);
+      const path = area.getElement();
+      if (first && path && path.parentNode === first.parentNode) first.parentNode.insertBefore(path, first);
+    }
   }
   // Names of the places that matter most, always shown.
   const labelLayer = L.layerGroup().addTo(map);
