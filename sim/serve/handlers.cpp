@@ -198,6 +198,15 @@ bool safe_file_name(const std::string& name) {
   });
 }
 
+// How the page names a run: the scenario (or its variant) as written, or with the session's edits.
+std::string run_label(const Scenario& scenario, std::size_t edits) {
+  std::string variant = scenario.variant;
+  std::replace(variant.begin(), variant.end(), '_', ' ');
+  const std::string what = variant.empty() ? "the scenario" : "variant " + variant;
+  if (edits == 0) return what + " as written";
+  return fmt::format("{} with {} edit{}", what, edits, edits == 1 ? "" : "s");
+}
+
 // Requests run on any of the pool's 32 threads, and glibc gives threads up to 8 malloc arenas per core: most of a
 // session's first edits then ran in an arena no run had used, whose ~10 MB of pages the run faulted in afresh
 // (~2,500 page faults, 20 ms of Idlib's ~185 ms run; docs/benchmarks.md, "Serve: warm malloc arenas"). As many
@@ -312,7 +321,7 @@ int Server::Impl::start() {
       throw InputError(session.load_diagnostics());
     }
     const auto base = base_of(k, session);
-    const MemoryRun run{&base->scenario, base->run.recorder.get(), options_.scenarios[k].name + " (base)", "stochastic",
+    const MemoryRun run{&base->scenario, base->run.recorder.get(), run_label(base->scenario, 0), "stochastic",
                         base->scenario.seed};
     const std::string data = report_data_from_memory(base->scenario, options_.scenarios[k].name, {run});
     const Scenario& s = base->scenario;
@@ -383,11 +392,8 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     const double run_ms = reuse_base ? 0.0 : ms_since(run_started);
     const auto json_started = Clock::now();
     const MemoryRun memory{&session.scenario(), run.recorder.get(),
-                           session.edits().empty()
-                               ? session.source_name() + " (base)"
-                               : fmt::format("{} with {} edit{}", session.source_name(), session.edits().size(),
-                                             session.edits().size() == 1 ? "" : "s"),
-                           "stochastic", session.scenario().seed};
+                           run_label(session.scenario(), session.edits().size()), "stochastic",
+                           session.scenario().seed};
     const std::string data = report_data_from_memory(session.scenario(), session.source_name(), {memory});
     Json info = session_info(session, id);
     info.update(extra);
@@ -611,32 +617,32 @@ void Server::Impl::routes() {
                 res.set_content(overlay ? s.overlay_yaml() : s.scenario_yaml(), "application/yaml; charset=utf-8");
               });
 
-  server_.Get(
-      R"(/api/sessions/([0-9a-f]{32})/report\.html)", [this](const httplib::Request& req, httplib::Response& res) {
-        auto entry = session_or_404(req, res);
-        if (!entry) return;
-        std::lock_guard guard(entry->lock);
-        const Session& s = entry->session;
-        try {
-          const auto base = base_of(entry->scenario_index, s);
-          const RunResult run = run_in_memory(s.scenario(), run_request(s.scenario()));
-          std::vector<MemoryRun> runs{{&base->scenario, base->run.recorder.get(), s.source_name() + " (base)",
-                                       "stochastic", base->scenario.seed}};
-          if (!s.edits().empty()) {
-            runs.push_back({&s.scenario(), run.recorder.get(), fmt::format("{} with the edits", s.source_name()),
-                            "stochastic", s.scenario().seed});
-          }
-          const Scenario& sc = s.scenario();
-          const std::string html =
-              render_report_html(report_data_from_memory(base->scenario, s.source_name(), runs),
-                                 (sc.title.empty() ? sc.name : sc.title) + " (what-if)", report_assets());
-          const auto stem = std::filesystem::path(s.source_name()).stem().string();
-          res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}-what-if.html\"", stem));
-          res.set_content(html, "text/html; charset=utf-8");
-        } catch (const std::exception& e) {
-          send_error(res, 500, fmt::format("the report could not be made: {}", e.what()));
-        }
-      });
+  server_.Get(R"(/api/sessions/([0-9a-f]{32})/report\.html)",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                auto entry = session_or_404(req, res);
+                if (!entry) return;
+                std::lock_guard guard(entry->lock);
+                const Session& s = entry->session;
+                try {
+                  const auto base = base_of(entry->scenario_index, s);
+                  const RunResult run = run_in_memory(s.scenario(), run_request(s.scenario()));
+                  std::vector<MemoryRun> runs{{&base->scenario, base->run.recorder.get(), run_label(base->scenario, 0),
+                                               "stochastic", base->scenario.seed}};
+                  if (!s.edits().empty()) {
+                    runs.push_back({&s.scenario(), run.recorder.get(), run_label(s.scenario(), s.edits().size()),
+                                    "stochastic", s.scenario().seed});
+                  }
+                  const Scenario& sc = s.scenario();
+                  const std::string html =
+                      render_report_html(report_data_from_memory(base->scenario, s.source_name(), runs),
+                                         (sc.title.empty() ? sc.name : sc.title) + " (what-if)", report_assets());
+                  const auto stem = std::filesystem::path(s.source_name()).stem().string();
+                  res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}-what-if.html\"", stem));
+                  res.set_content(html, "text/html; charset=utf-8");
+                } catch (const std::exception& e) {
+                  send_error(res, 500, fmt::format("the report could not be made: {}", e.what()));
+                }
+              });
 
   // Saving on the server: only under --output-dir, under a plain name the request gives.
   server_.Post(R"(/api/sessions/([0-9a-f]{32})/save)", [this](const httplib::Request& req, httplib::Response& res) {
@@ -667,9 +673,14 @@ void Server::Impl::routes() {
       std::lock_guard guard(entry->lock);
       text = form == "overlay" ? entry->session.overlay_yaml() : entry->session.scenario_yaml();
     }
+    // A file of that name is replaced only when the request says so: the page asks the planner first.
+    const bool overwrite =
+        body->contains("overwrite") && (*body)["overwrite"].is_boolean() && (*body)["overwrite"].get<bool>();
     const auto path = options_.output_dir / (name + ".yaml");
     auto partial = path;
-    partial += ".partial";
+    partial += fmt::format(".{}.partial", req.matches[1].str());  // two sessions saving one name write apart
+    const auto exists_message = fmt::format(
+        "{}.yaml is already in the output folder: choose another name, or replace it ('overwrite': true)", name);
     std::error_code error;
     std::filesystem::create_directories(options_.output_dir, error);
     {
@@ -680,9 +691,25 @@ void Server::Impl::routes() {
         return;
       }
     }
-    std::filesystem::rename(partial, path, error);
+    if (overwrite) {
+      std::filesystem::rename(partial, path, error);
+    } else {
+      // A link fails if the name is taken, at once: no moment in which another writer's file could be replaced.
+      std::filesystem::create_hard_link(partial, path, error);
+      if (error && error != std::errc::file_exists && !std::filesystem::exists(path)) {
+        error.clear();  // a file system without hard links: checked, then renamed
+        std::filesystem::rename(partial, path, error);
+      }
+      std::error_code ignored;
+      std::filesystem::remove(partial, ignored);
+      if (error == std::errc::file_exists || (error && std::filesystem::exists(path))) {
+        send_error(res, 409, exists_message);
+        return;
+      }
+    }
     if (error) {
-      std::filesystem::remove(partial, error);
+      std::error_code ignored;
+      std::filesystem::remove(partial, ignored);
       send_error(res, 500, fmt::format("cannot write {}.yaml in the output folder", name));
       return;
     }

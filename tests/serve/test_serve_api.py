@@ -350,6 +350,14 @@ def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_pa
         status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": "overlay", "name": name})
         assert status == 400, name
     assert sorted(p.name for p in server.output_dir.iterdir()) == ["edited.yaml", "what-if.yaml"]
+    # A name already taken is not written over unless the request says so.
+    status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": "scenario", "name": "what-if"})
+    assert status == 409 and "what-if.yaml is already in the output folder" in answer["error"], answer
+    assert overlay.read_text() == text
+    status, answer = server.json("POST", f"/api/sessions/{session}/save",
+                                 {"form": "scenario", "name": "what-if", "overwrite": True})
+    assert status == 201 and overlay.read_text() == (server.output_dir / "edited.yaml").read_text()
+    assert sorted(p.name for p in server.output_dir.iterdir()) == ["edited.yaml", "what-if.yaml"]  # no .partial
 
 
 def test_without_output_dir_nothing_is_written_and_origins_are_opt_in():

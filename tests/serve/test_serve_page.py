@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True
 
 import pytest  # noqa: E402
 
-from serve_helpers import IDLIB, Serve, haven  # noqa: E402
+from serve_helpers import IDLIB, VALLEY, Serve, haven  # noqa: E402
 
 MAIN_CHART_INK = """
 const c = document.getElementById('main-chart');
@@ -43,7 +43,7 @@ def browser():
     options.binary_location = chromium
     for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--no-proxy-server",
-                 f"--user-data-dir={profile}", "--window-size=1500,1000"]:
+                 f"--user-data-dir={profile}", "--window-size=1500,1000", "--lang=en-US"]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
@@ -270,3 +270,110 @@ def test_toggle_redraw_band_and_save(tmp_path):
     timings["load_average"] = os.getloadavg()
     print("serve timing:", json.dumps(timings))
     (artefacts(tmp_path) / "serve-timing.json").write_text(json.dumps(timings, indent=1))
+
+
+EDITS_LISTED = "return [...document.querySelectorAll('#serve-edit-list li:not(.note)')].map((li) => li.textContent)"
+SET_AND_CHANGE = """
+const [selector, value] = arguments;
+const input = document.querySelector(selector);
+input.value = value;
+input.dispatchEvent(new Event('change', {bubbles: true}));
+"""
+
+
+def test_the_panel_sends_what_the_planner_meant(tmp_path):
+    """What a planner types is what is sent: a date typed digit by digit goes once, whole; a blank number is not sent
+    as 0; the road chosen stays chosen after an edit; a refused value gives way to the scenario's after the next
+    edit; an exact parameter value can be typed. And what the page says matches: the status before any edit, the
+    run's name, the band's summary after an edit, the map's handles after Replay, the panel beside a narrower window,
+    and the browser asking before it leaves edits behind."""
+    serve = Serve(VALLEY, "--max-run-seconds", "600")
+    driver, profile = browser()
+    try:
+        driver.get(serve.base + "/")
+        wait_for(driver, "return document.body.dataset.lastEditMs", serve=serve)
+        status = "return document.getElementById('serve-status').textContent"
+        assert driver.execute_script(status).startswith("Ready"), driver.execute_script(status)
+        heading = "return document.getElementById('main-chart-heading').textContent"
+        assert "the scenario as written" in driver.execute_script(heading)
+        leaving_asks = "const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); " \
+                       "return e.defaultPrevented"
+        assert not driver.execute_script(leaving_asks)
+
+        def edits_after(count):
+            wait_for(driver, f"return document.body.dataset.editCount === '{count}' && "
+                             "document.body.dataset.busy === 'false'", serve=serve)
+            return driver.execute_script(EDITS_LISTED)
+
+        # A date typed digit by digit (mm/dd/yyyy) passes through 03/01 and year 0002 on its way: only 12 Mar is sent.
+        from selenium.webdriver.common.keys import Keys
+        date = driver.find_element("css selector", "[data-event=strikes_south] input[aria-label='strikes_south from']")
+        date.send_keys("03122024")
+        date.send_keys(Keys.ENTER)
+        assert edits_after(1) == ["events.strikes_south.date = 2024-03-12"]
+        assert "with 1 edit" in driver.execute_script(heading)
+        assert driver.execute_script(leaving_asks)
+
+        # A blank strength is refused on the page, next to its field; nothing is sent.
+        intensity = "[data-event=strikes_south] input[aria-label='strikes_south intensity']"
+        driver.execute_script(SET_AND_CHANGE, intensity, "")
+        message = driver.execute_script("return document.querySelector('.serve-field-error').textContent")
+        assert "as a number" in message, message
+        # A refused strength stays to be corrected, until the next edit puts the scenario's back.
+        driver.execute_script(SET_AND_CHANGE, intensity, "-5")
+        wait_for(driver, "return document.getElementById('serve-problems').textContent", serve=serve)
+        assert driver.execute_script(f"return document.querySelector(\"{intensity}\").value") == "-5"
+
+        # The road chosen stays chosen across the edit that closes it.
+        driver.execute_script(SET_AND_CHANGE, "#serve-road", "frontline_road")
+        close, reopen = "document.getElementById('serve-road').parentNode.querySelectorAll('button')[{}].click()", 1
+        driver.execute_script(close.format(0))
+        edits_after(2)
+        assert driver.execute_script(f"return document.querySelector(\"{intensity}\").value") == "60"
+        driver.execute_script(close.format(reopen))
+        assert edits_after(3)[1:] == ["corridors.frontline_road.closed = true", "corridors.frontline_road.closed = false"]
+
+        # An exact parameter value, typed.
+        driver.execute_script(SET_AND_CHANGE, "#serve-param-threat_onset_days-value", "12")
+        assert edits_after(4)[-1] == "parameters.threat_onset_days = 12"
+
+        # A band's summary goes with the band when the scenario changes.
+        driver.execute_script("document.getElementById('serve-members').value = '3';"
+                              "document.getElementById('serve-band-button').click()")
+        wait_for(driver, "return document.body.dataset.bandMs", serve=serve)
+        assert "3 of 3 seeds" in driver.execute_script("return document.getElementById('serve-band-status').textContent")
+        driver.execute_script("document.querySelector('[data-event=road_cut] input[type=checkbox]').click()")
+        edits_after(5)
+        assert driver.execute_script("return document.getElementById('serve-band-status').textContent") == ""
+
+        # The map's handles follow the day however it changes: the slider to day 40 (the truce), then Replay to
+        # the end (nothing in force).
+        handles = "return [...document.querySelectorAll('.serve-handle')].map((h) => h.dataset.event).sort()"
+        driver.execute_script("const s = document.getElementById('day'); s.value = '40';"
+                              "s.dispatchEvent(new Event('input'))")
+        assert driver.execute_script(handles) == ["truce"]
+        driver.execute_script("document.getElementById('play').click()")
+        wait_for(driver, "const s = document.getElementById('day'); return s.value === s.max", serve=serve)
+        assert driver.execute_script(handles) == []
+
+        # The add form's defaults can be added as they are: an evacuation between two places, a ceasefire everywhere.
+        driver.execute_script(SET_AND_CHANGE, "#serve-add-kind", "evacuation")
+        ends = driver.execute_script("return [...document.querySelectorAll('.serve-add-fields select')].map((s) => s.value)")
+        assert len(ends) == 2 and ends[0] != ends[1], ends
+        driver.execute_script(SET_AND_CHANGE, "#serve-add-kind", "ceasefire")
+        radius = driver.execute_script(
+            "return [...document.querySelectorAll('.serve-add-fields label')].find((l) => l.textContent.startsWith("
+            "'radius')).querySelector('input').value")
+        assert radius == ""
+
+        # A narrower window keeps the panel beside the map.
+        driver.set_window_size(900, 900)
+        placed = driver.execute_script("const p = document.getElementById('serve-panel'); "
+                                       "return [getComputedStyle(p).position, p.getBoundingClientRect().left]")
+        assert placed[0] == "fixed" and placed[1] > 450, placed
+        severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert all("422" in e["message"] for e in severe), severe  # the refused edit's answer, and nothing else
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+        assert serve.stop()[0] == 0

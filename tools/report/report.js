@@ -41,7 +41,8 @@
     const k = corridors[c];
     return k ? `${nodeName(k.from)} – ${nodeName(k.to)}` : 'a road';
   };
-  const humanVariant = (run) => run.variant ? run.variant.replace(/_/g, ' ') : 'the scenario as written';
+  // A run held in memory (haven serve) names itself ("the scenario with 2 edits"); a run file by its variant.
+  const humanVariant = (run) => run.label || (run.variant ? run.variant.replace(/_/g, ' ') : 'the scenario as written');
   // An ensemble (haven sweep + gather) is many runs of one variant: its label says how many.
   const runLabel = (run) => humanVariant(run) + (run.ensemble ? ` (${number(run.ensemble.usable)} runs)` : '');
 
@@ -858,6 +859,8 @@
     document.getElementById('print-day').textContent = `The map shows ${longDate(day)}.`;
     document.getElementById('map-heading').textContent = `Map on ${longDate(day)}`;
     drawMap(day);
+    // For haven serve's handles on the map, whichever way the day changed (the slider, Replay, a new run).
+    document.dispatchEvent(new CustomEvent('haven-day', { detail: day }));
     if (mainChart && !justUpdated) mainChart.draw();
     if (timelineChart && !justUpdated) timelineChart.draw();
   }

@@ -14,6 +14,7 @@
   let bandVaried = null;  // the band's parameters when it drew them from a sweep's ranges
   let busy = false;
   let moving = null;  // the event the next click on the map centres
+  let savedEdits = 0;  // how many edits the session held when it was last saved
 
   const el = (tag, attrs, ...children) => {
     const node = document.createElement(tag);
@@ -27,6 +28,32 @@
   };
   const number = (n) => (n === null || n === undefined || !isFinite(n)) ? '–' : Math.round(n).toLocaleString('en-GB');
   const words = (s) => s.replace(/_/g, ' ');
+  // A number typed in a field, or null when it is blank or not a number (Number('') would be 0).
+  const typedNumber = (input) => {
+    const text = String(input.value).trim();
+    const value = text === '' ? NaN : Number(text);
+    return Number.isFinite(value) ? value : null;
+  };
+  // A date field's value is sent when it is picked, left, or confirmed with Enter. Typing one fires `change` at
+  // every complete date on the way (the 2 of 25 Dec), which must not be sent as 2 Dec.
+  function sendWhenDone(input, send) {
+    let sent = input.value;
+    let typedAt = -Infinity;
+    let timer = 0;
+    const commit = () => {
+      clearTimeout(timer);
+      if (input.value === sent) return;
+      sent = input.value;
+      send();
+    };
+    input.addEventListener('keydown', (e) => { if (e.key === 'Enter') commit(); else typedAt = performance.now(); });
+    input.addEventListener('change', () => {
+      clearTimeout(timer);
+      if (performance.now() - typedAt > 300) commit();  // picked from the calendar
+      else timer = setTimeout(commit, 1500);  // typed: the rest of the date may follow
+    });
+    input.addEventListener('blur', commit);
+  }
 
   // ---- the panel ----
   const panel = el('aside', { id: 'serve-panel', 'aria-label': 'What if: edit the scenario' });
@@ -45,6 +72,8 @@
     }
     problems.append(el('ul', {}, ...messages.map((m) => el('li', {}, m))));
   }
+
+  const refuse = (target, message) => showProblems(target, [{ message }]);
 
   // The answer, and where the time went (ms): waiting for the server's headers, receiving the body, parsing it.
   async function call(method, path, payload) {
@@ -66,7 +95,7 @@
   }
 
   // Draws the run the server sent, with the base run as a ghost and the last band, and times it.
-  function show(answer, started) {
+  function show(answer, started, ready) {
     info = answer;
     ghost = answer.ghost;
     const data = answer.data;
@@ -86,7 +115,7 @@
       body.dataset.lastEditMs = ms.toFixed(1);
       body.dataset.lastRunMs = answer.timing_ms.run.toFixed(1);
       body.dataset.editCount = String(answer.edits.length);
-      status.textContent = `${answer.edits.length} edit${answer.edits.length === 1 ? '' : 's'} · redrawn ${ms.toFixed(0)} ms ` +
+      status.textContent = ready || `${answer.edits.length} edit${answer.edits.length === 1 ? '' : 's'} · redrawn ${ms.toFixed(0)} ms ` +
         `after the edit (the run took ${answer.timing_ms.run.toFixed(0)} ms on the server)`;
     });
   }
@@ -154,10 +183,17 @@
     body.dataset.busy = 'false';
   }
 
-  function edit(payload, target) { queued(() => sendEdit(payload, target)); }
+  function edit(payload, target, onApplied) { queued(() => sendEdit(payload, target, onApplied)); }
   function simple(path, payload) { queued(() => sendSimple(path, payload)); }
 
-  async function sendEdit(payload, target) {
+  // A band drawn for the scenario before an edit no longer applies: its lines and its summary go.
+  function forgetBand() {
+    bands = null;
+    const summary = document.getElementById('serve-band-status');
+    if (summary) summary.textContent = '';
+  }
+
+  async function sendEdit(payload, target, onApplied) {
     const started = performance.now();
     status.textContent = 'Running…';
     // A request that fails outright is reported by drain(), for edits and undo alike.
@@ -168,11 +204,15 @@
     if (json.timing_ms) body.dataset.serverMs = [json.timing_ms.edit, json.timing_ms.run, json.timing_ms.json, json.timing_ms.total].map((t) => (t || 0).toFixed(1)).join(',');
     body.dataset.answerChars = String(chars);
     if (code === 200) {
-      bands = null;
+      forgetBand();
       showProblems(null, []);
       show(json, started);
+      if (onApplied) onApplied();
     } else {
       showProblems(target, json.diagnostics || [{ message: json.error }]);
+      // The refused value stays in its field to be corrected; the next answer puts the scenario's value back.
+      const row = target && target.closest ? target.closest('[data-event]') : null;
+      if (row) eventRows.delete(row.dataset.event);
       status.textContent = code === 503 ? json.error : 'The edit was not applied (see below).';
       if (payload.kind === 'move_event') drawHandles(true);  // the handle goes back where the event still is
     }
@@ -181,7 +221,7 @@
   async function sendSimple(path, payload) {
     const started = performance.now();
     const { status: code, json } = await call('POST', `/api/sessions/${session}/${path}`, payload || {});
-    if (code === 200) { bands = null; showProblems(null, []); show(json, started); } else { showProblems(null, json.diagnostics || [{ message: json.error }]); }
+    if (code === 200) { forgetBand(); showProblems(null, []); show(json, started); } else { showProblems(null, json.diagnostics || [{ message: json.error }]); }
   }
 
   // ---- sections of the panel ----
@@ -242,13 +282,26 @@
       const toggle = el('input', { type: 'checkbox', checked: e.enabled, 'aria-label': `${e.id} on` });
       toggle.addEventListener('change', () => edit({ kind: 'toggle_event', id: e.id, enabled: toggle.checked }, row.lastChild));
       const date = el('input', { type: 'date', value: e.start_date, disabled: !e.enabled, 'aria-label': `${e.id} from` });
-      date.addEventListener('change', () => edit({ kind: 'set', path: `events.${e.id}.date`, value: date.value }, date));
+      sendWhenDone(date, () => {
+        if (!date.value) { refuse(date, 'give the day it starts'); return; }
+        edit({ kind: 'set', path: `events.${e.id}.date`, value: date.value }, date);
+      });
       const until = el('input', { type: 'date', value: e.until_date || '', disabled: !e.enabled, 'aria-label': `${e.id} until` });
-      until.addEventListener('change', () => edit({ kind: 'set', path: `events.${e.id}.until`, value: until.value }, until));
+      sendWhenDone(until, () => {
+        if (!until.value) {
+          refuse(until, "an end date can't be removed here: to make the event last to the end, give the period's last day");
+          return;
+        }
+        edit({ kind: 'set', path: `events.${e.id}.until`, value: until.value }, until);
+      });
       const controls = el('div', { class: 'serve-row' }, 'from ', date, ' until ', until);
       if (e.kind === 'bombardment') {
         const strength = el('input', { type: 'number', min: 0, step: 'any', value: e.intensity, disabled: !e.enabled, class: 'short', title: 'strikes per day', 'aria-label': `${e.id} intensity` });
-        strength.addEventListener('change', () => edit({ kind: 'set', path: `events.${e.id}.intensity`, value: Number(strength.value) }, strength));
+        strength.addEventListener('change', () => {
+          const value = typedNumber(strength);
+          if (value === null) { refuse(strength, 'give the strikes per day as a number'); return; }
+          edit({ kind: 'set', path: `events.${e.id}.intensity`, value }, strength);
+        });
         controls.append(strength, '/day');
       }
       if (e.kind === 'bombardment' || e.kind === 'ceasefire') {
@@ -321,26 +374,51 @@
       handles.addLayer(marker);
     }
   }
-  if (daySlider) daySlider.addEventListener('input', () => drawHandles());
+  document.addEventListener('haven-day', () => drawHandles());
 
   function nodeSelect(id) {
     return el('select', { id }, ...info.nodes.map((n) => el('option', { value: n.id }, n.name)));
   }
 
   function fillNetwork() {
+    // What was chosen stays chosen when the lists are built again (after an edit that closed a road, say).
+    const chosen = (id) => { const input = document.getElementById(id); return input ? input.value : ''; };
+    const was = { road: chosen('serve-road'), place: chosen('serve-place') };
     keep(networkBox);
     const road = el('select', { id: 'serve-road' }, ...info.corridors.map((c) => el('option', { value: c.id }, `${c.from} – ${c.to}${c.closed ? ' (closed)' : ''}`)));
-    const capacity = el('input', { type: 'number', min: 0, step: 'any', class: 'short', placeholder: 'people/day', id: 'serve-road-capacity' });
+    const capacity = el('input', { type: 'number', min: 0, step: 'any', class: 'short', id: 'serve-road-capacity' });
+    const roadNow = () => {
+      const c = info.corridors.find((x) => x.id === road.value);
+      capacity.placeholder = c && c.capacity_people_per_day !== undefined ? `now ${number(c.capacity_people_per_day)}/day` : 'no limit now';
+    };
+    road.addEventListener('change', roadNow);
     const roadRow = el('div', { class: 'serve-row' }, road);
     roadRow.append(
       el('button', { type: 'button', onclick: () => edit({ kind: 'set', path: `corridors.${road.value}.closed`, value: true }, roadRow) }, 'Close'),
       el('button', { type: 'button', onclick: () => edit({ kind: 'set', path: `corridors.${road.value}.closed`, value: false }, roadRow) }, 'Open'),
       capacity,
-      el('button', { type: 'button', onclick: () => edit({ kind: 'set', path: `corridors.${road.value}.capacity_people_per_day`, value: Number(capacity.value) }, capacity) }, 'Set capacity'));
+      el('button', { type: 'button', onclick: () => {
+        const value = typedNumber(capacity);
+        if (value === null) { refuse(capacity, 'give the people a day who may set off on it'); return; }
+        edit({ kind: 'set', path: `corridors.${road.value}.capacity_people_per_day`, value }, capacity);
+      } }, 'Set capacity'));
     const place = nodeSelect('serve-place');
-    const places = el('input', { type: 'number', min: 0, step: 'any', class: 'short', placeholder: 'people', id: 'serve-place-capacity' });
+    const places = el('input', { type: 'number', min: 0, step: 'any', class: 'short', id: 'serve-place-capacity' });
+    const placeNow = () => {
+      const n = info.nodes.find((x) => x.id === place.value);
+      places.placeholder = n && n.capacity !== undefined && n.capacity !== null ? `now ${number(n.capacity)}` : 'people';
+    };
+    place.addEventListener('change', placeNow);
     const placeRow = el('div', { class: 'serve-row' }, place, places,
-      el('button', { type: 'button', onclick: () => edit({ kind: 'set', path: `nodes.${place.value}.capacity`, value: Number(places.value) }, places) }, 'Set shelter capacity'));
+      el('button', { type: 'button', onclick: () => {
+        const value = typedNumber(places);
+        if (value === null) { refuse(places, 'give the people it can shelter'); return; }
+        edit({ kind: 'set', path: `nodes.${place.value}.capacity`, value }, places);
+      } }, 'Set shelter capacity'));
+    if (was.road && info.corridors.some((c) => c.id === was.road)) road.value = was.road;
+    if (was.place && info.nodes.some((n) => n.id === was.place)) place.value = was.place;
+    roadNow();
+    placeNow();
     networkBox.append(el('h4', {}, 'A road'), roadRow, el('h4', {}, 'A place'), placeRow);
   }
 
@@ -358,18 +436,26 @@
       const toSlider = (v) => (log ? Math.log(v) : v);
       const fromSlider = (s) => (log ? Math.exp(s) : s);
       const lo = toSlider(p.minimum), hi = toSlider(p.maximum);
+      const units = p.units === '1' ? '' : p.units;
       const slider = el('input', { type: 'range', min: lo, max: hi, step: (hi - lo) / 500, value: toSlider(p.value), id: `serve-param-${p.name}`, 'aria-label': words(p.name) });
-      const shown = el('output', {}, `${Number(p.value.toPrecision(3))} ${p.units === '1' ? '' : p.units}`);
-      slider.addEventListener('input', () => { shown.textContent = `${Number(fromSlider(Number(slider.value)).toPrecision(3))} ${p.units === '1' ? '' : p.units}`; });
-      slider.addEventListener('change', () => edit({ kind: 'set', path: `parameters.${p.name}`, value: Number(fromSlider(Number(slider.value)).toPrecision(4)) }, shown));
-      let current = p.value;
-      parameterInputs.set(p.name, (value) => {
-        if (value === current) return;
-        current = value;
-        slider.value = toSlider(value);
-        shown.textContent = `${Number(value.toPrecision(3))} ${p.units === '1' ? '' : p.units}`;
+      // The slider for a feel of the range, the box for an exact value: a slider's steps rarely land on one.
+      const typed = el('input', { type: 'number', step: 'any', min: p.minimum, max: p.maximum, value: Number(p.value.toPrecision(4)), class: 'serve-param-value', id: `serve-param-${p.name}-value`, 'aria-label': `${words(p.name)} value` });
+      const send = (value, target) => edit({ kind: 'set', path: `parameters.${p.name}`, value }, target);
+      slider.addEventListener('input', () => { typed.value = Number(fromSlider(Number(slider.value)).toPrecision(3)); });
+      slider.addEventListener('change', () => send(Number(fromSlider(Number(slider.value)).toPrecision(3)), typed));
+      typed.addEventListener('change', () => {
+        const value = typedNumber(typed);
+        if (value === null) { refuse(typed, 'give a number'); return; }
+        send(value, typed);
       });
-      paramsBox.append(el('div', { class: 'serve-param', title: p.meaning }, el('label', { for: `serve-param-${p.name}` }, words(p.name)), slider, shown));
+      // The scenario's value, after every answer: a refused value does not stay on the slider or in the box.
+      parameterInputs.set(p.name, (value) => {
+        if (document.activeElement !== typed) typed.value = Number(value.toPrecision(4));
+        const at = String(toSlider(value));
+        if (slider.value !== at) slider.value = at;
+      });
+      paramsBox.append(el('div', { class: 'serve-param', title: p.meaning },
+        el('label', { for: `serve-param-${p.name}` }, words(p.name), units ? el('span', { class: 'serve-units' }, ` (${units})`) : null), slider, typed));
     }
   }
 
@@ -391,13 +477,15 @@
         field('node', el('select', {}, el('option', { value: '' }, '(a point on the map)'), ...info.nodes.map((n) => el('option', { value: n.id }, n.name))), 'place');
         field('lat', el('input', { type: 'number', step: 'any', class: 'short', id: 'serve-add-lat' }), 'lat');
         field('lon', el('input', { type: 'number', step: 'any', class: 'short', id: 'serve-add-lon' }), 'lon');
-        field('radius_km', el('input', { type: 'number', min: 0, step: 'any', value: 5, class: 'short' }), 'radius km');
+        // A ceasefire with no place, point or radius holds everywhere.
+        field('radius_km', el('input', { type: 'number', min: 0, step: 'any', value: k === 'bombardment' ? 5 : '', class: 'short' }), 'radius km');
         if (k === 'bombardment') field('intensity', el('input', { type: 'number', min: 0, step: 'any', value: 20, class: 'short' }), 'strikes/day');
       } else if (k === 'corridor_closure') {
         field('corridor', el('select', {}, ...info.corridors.map((c) => el('option', { value: c.id }, `${c.from} – ${c.to}`))), 'road');
       } else if (k === 'evacuation') {
         field('from', nodeSelect(), 'from place');
         field('to', nodeSelect(), 'to place');
+        if (info.nodes.length > 1) inputs.to.value = info.nodes[1].id;  // not where they come from
         field('rate', el('input', { type: 'number', min: 0, step: 'any', value: 1000, class: 'short' }), 'people/day');
       } else if (k === 'capacity_change') {
         field('node', nodeSelect(), 'place');
@@ -416,7 +504,10 @@
         if (input.value === '' || input.value === undefined) continue;
         event[key] = input.type === 'number' ? Number(input.value) : input.value;
       }
-      edit({ kind: 'add_event', event }, add);
+      // Added: the point is used up, so that a second click on Add does not add the same event again.
+      edit({ kind: 'add_event', event }, add, () => {
+        if (inputs.lat) { inputs.lat.value = ''; inputs.lon.value = ''; }
+      });
     });
     addBox.append(el('p', { class: 'note' }, 'Click the map to place a bombardment or ceasefire.'), el('label', {}, 'Kind ', kind), fields, add);
     // A click on the map gives the point.
@@ -505,10 +596,12 @@
 
     const name = el('input', { type: 'text', value: `${config.name.replace(/\.ya?ml$/, '')}-what-if`, id: 'serve-save-name', pattern: '[A-Za-z0-9_-]+' });
     const saved = el('span', { id: 'serve-save-status' });
-    const save = async (form) => {
-      const { status: code, json } = await call('POST', `/api/sessions/${session}/save`, { form, name: name.value });
+    const save = async (form, overwrite) => {
+      const { status: code, json } = await call('POST', `/api/sessions/${session}/save`, { form, name: name.value, overwrite: Boolean(overwrite) });
+      if (code === 409 && !overwrite && window.confirm(`${json.error}\n\nReplace it?`)) return save(form, true);
       saved.textContent = code === 201 ? `saved ${json.saved} in the server's output folder` : json.error;
       body.dataset.saved = code === 201 ? json.saved : '';
+      if (code === 201) savedEdits = info.edits.length;
     };
     saveBox.append(
       el('div', { class: 'serve-row' }, el('label', {}, 'Name ', name)),
@@ -522,6 +615,14 @@
         el('a', { href: `/api/sessions/${session}/scenario.yaml` }, 'the scenario'),
         el('a', { href: `/api/sessions/${session}/report.html` }, 'the report')));
   }
+
+  // Leaving or reloading the page ends the session: the browser asks first while it holds edits not saved.
+  window.addEventListener('beforeunload', (e) => {
+    if (info && info.edits && info.edits.length && info.edits.length !== savedEdits) {
+      e.preventDefault();
+      e.returnValue = '';
+    }
+  });
 
   // For the tests and the curious: the session as the page last heard it.
   window.havenServe = { info: () => info };
@@ -542,7 +643,6 @@
     // The page already shows the base run; the session's first run gives the data the band redraws on.
     const started = performance.now();
     const { json } = await call('POST', `/api/sessions/${session}/run`);
-    show(json, started);
-    status.textContent = 'Ready: change anything in this panel; the map and charts follow.';
+    show(json, started, 'Ready: change anything in this panel; the map and charts follow.');
   })();
 })();
