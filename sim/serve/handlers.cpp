@@ -134,6 +134,20 @@ Json session_info(const Session& session, const std::string& id) {
     } else if (const auto* c = std::get_if<Ceasefire>(&e->action)) {
       centre(c->area);
     }
+    // The road or place it acts on, for the panel to name (an id alone reads "cut_m4_latakia").
+    std::visit(
+        [&](const auto& action) {
+          using T = std::decay_t<decltype(action)>;
+          if constexpr (requires { action.corridor; }) {
+            if (action.corridor >= 0) event["corridor"] = s.corridors[static_cast<std::size_t>(action.corridor)].id;
+          } else if constexpr (requires { action.node; }) {
+            if (action.node >= 0) event["node"] = s.nodes[static_cast<std::size_t>(action.node)].id;
+          } else if constexpr (std::is_same_v<T, Evacuation>) {
+            event["from"] = s.nodes[static_cast<std::size_t>(action.from)].id;
+            event["to"] = s.nodes[static_cast<std::size_t>(action.to)].id;
+          }
+        },
+        e->action);
     events.push_back(std::move(event));
   }
   Json nodes = Json::array();

@@ -296,6 +296,9 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
         assert driver.execute_script(status).startswith("Ready"), driver.execute_script(status)
         heading = "return document.getElementById('main-chart-heading').textContent"
         assert "the scenario as written" in driver.execute_script(heading)
+        # Events name the road or place they act on, not only their id.
+        row_text = "return document.querySelector('[data-event=road_cut] label').textContent"
+        assert "South Town – Capital" in driver.execute_script(row_text), driver.execute_script(row_text)
         leaving_asks = "const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); " \
                        "return e.defaultPrevented"
         assert not driver.execute_script(leaving_asks)

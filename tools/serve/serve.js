@@ -313,7 +313,10 @@
         });
         controls.append(move);
       }
-      const where = e.node ? ` · ${placeName.get(e.node) || e.node}` : (e.lat !== undefined ? ` · ${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : '');
+      const road = e.corridor ? info.corridors.find((c) => c.id === e.corridor) : null;
+      const where = road ? ` · ${road.from} – ${road.to}`
+        : e.from ? ` · ${placeName.get(e.from) || e.from} → ${placeName.get(e.to) || e.to}`
+        : e.node ? ` · ${placeName.get(e.node) || e.node}` : (e.lat !== undefined ? ` · ${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : '');
       row.append(el('label', { title: e.note }, toggle, ` ${words(e.kind)}${where} `, el('code', {}, e.id)), controls);
       rows.push(row);
       kept.set(e.id, { signature, row });
@@ -542,8 +545,9 @@
       (held.length ? `; held at your edited values: ${held.map((p) => words(p.name)).join(', ')}.` : '.');
   }
 
-  function fillBandAndSave(saving) {
-    const members = el('input', { type: 'number', min: 2, max: 50, value: 20, class: 'short', id: 'serve-members' });
+  function fillBandAndSave(saving, limits) {
+    const most = (limits && limits.max_ensemble_members) || 50;
+    const members = el('input', { type: 'number', min: 2, max: most, value: Math.min(20, most), class: 'short', id: 'serve-members' });
     // Offered only when a sweep file gives parameter ranges for this scenario.
     const varying = el('input', { type: 'checkbox', id: 'serve-band-parameters' });
     const progress = el('span', { id: 'serve-band-status' });
@@ -639,7 +643,7 @@
     info.data = null;
     fillPanel();
     fillAdd();
-    fillBandAndSave(scenarios.json.saving);
+    fillBandAndSave(scenarios.json.saving, scenarios.json.limits);
     // The page already shows the base run; the session's first run gives the data the band redraws on.
     const started = performance.now();
     const { json } = await call('POST', `/api/sessions/${session}/run`);
