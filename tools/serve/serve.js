@@ -68,7 +68,9 @@
     if (!list || !list.length) return;
     const messages = list.map((d) => d.text || d.message);
     if (target) {
-      target.after(el('span', { class: 'serve-field-error' }, messages.join('\n')));
+      // Under the field's row: inside it, the message would split the row between a box and its unit.
+      const anchor = target.closest ? target.closest('.serve-row, .serve-param') || target : target;
+      anchor.after(el('span', { class: 'serve-field-error' }, messages.join('\n')));
     }
     problems.append(el('ul', {}, ...messages.map((m) => el('li', {}, m))));
   }
@@ -302,7 +304,7 @@
           if (value === null) { refuse(strength, 'give the strikes per day as a number'); return; }
           edit({ kind: 'set', path: `events.${e.id}.intensity`, value }, strength);
         });
-        controls.append(strength, '/day');
+        controls.append(el('span', { class: 'serve-nowrap' }, strength, '/day'));
       }
       if (e.kind === 'bombardment' || e.kind === 'ceasefire') {
         // The keyboard's way to move it (the map's handle is dragged with a pointer).
@@ -458,7 +460,8 @@
         if (slider.value !== at) slider.value = at;
       });
       paramsBox.append(el('div', { class: 'serve-param', title: p.meaning },
-        el('label', { for: `serve-param-${p.name}` }, words(p.name), units ? el('span', { class: 'serve-units' }, ` (${units})`) : null), slider, typed));
+        el('label', { for: `serve-param-${p.name}` }, words(p.name),
+          units && !words(p.name).endsWith(units) ? el('span', { class: 'serve-units' }, ` (${units})`) : null), slider, typed));
     }
   }
 
@@ -478,8 +481,8 @@
       field('until', el('input', { type: 'date' }), 'until');
       if (k === 'bombardment' || k === 'ceasefire') {
         field('node', el('select', {}, el('option', { value: '' }, '(a point on the map)'), ...info.nodes.map((n) => el('option', { value: n.id }, n.name))), 'place');
-        field('lat', el('input', { type: 'number', step: 'any', class: 'short', id: 'serve-add-lat' }), 'lat');
-        field('lon', el('input', { type: 'number', step: 'any', class: 'short', id: 'serve-add-lon' }), 'lon');
+        field('lat', el('input', { type: 'number', step: 'any', class: 'coordinate', id: 'serve-add-lat' }), 'lat');
+        field('lon', el('input', { type: 'number', step: 'any', class: 'coordinate', id: 'serve-add-lon' }), 'lon');
         // A ceasefire with no place, point or radius holds everywhere.
         field('radius_km', el('input', { type: 'number', min: 0, step: 'any', value: k === 'bombardment' ? 5 : '', class: 'short' }), 'radius km');
         if (k === 'bombardment') field('intensity', el('input', { type: 'number', min: 0, step: 'any', value: 20, class: 'short' }), 'strikes/day');
