@@ -505,7 +505,12 @@ std::string report_data_from_memory(const Scenario& network, const std::string& 
     const auto node_count = scenario.nodes.size();
     const double per_person = static_cast<double>(recorder.units_per_person());
     json.comma().open('{');
-    json.key("file").str(run.label).key("label").str(run.label).key("variant").str(scenario.variant);
+    json.key("file")
+        .str(fmt::format("{} ({})", source_name, run.label))
+        .key("label")
+        .str(run.label)
+        .key("variant")
+        .str(scenario.variant);
     json.key("variant_description").str(scenario.variant_description);
     json.key("description").str(scenario.description).key("mode").str(run.mode);
     json.key("seed").str(fmt::format("{}", run.seed)).key("run_index").num(std::int64_t{0});

@@ -5,8 +5,12 @@
 #include <malloc.h>
 #endif
 
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
@@ -210,6 +214,51 @@ bool safe_file_name(const std::string& name) {
   return !name.empty() && name.size() <= 64 && name.front() != '-' && std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
   });
+}
+
+enum class Saved { written, name_taken, failed };
+
+// Writes `text` as dir/file_name whole or not at all: into a partial file of its own (created exclusively, named by a
+// counter, so that no two saves, even of one session, write one partial), then linked into place, which fails at
+// once if the name is taken: no moment in which another writer's file could be replaced. `overwrite` renames over
+// it instead. A file system without hard links is checked, then renamed into.
+Saved save_file(const std::filesystem::path& dir, const std::string& file_name, const std::string& text,
+                bool overwrite) {
+  static std::atomic<std::uint64_t> saves{0};
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  const auto path = dir / file_name;
+  auto partial = path;
+  partial += fmt::format(".{}.{}.partial", ::getpid(), saves.fetch_add(1));
+  std::FILE* file = std::fopen(partial.c_str(), "wx");
+  if (file == nullptr) return Saved::failed;
+  const bool wrote = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  const bool closed = std::fclose(file) == 0;
+  const auto drop_partial = [&] {
+    std::error_code ignored;
+    std::filesystem::remove(partial, ignored);
+  };
+  if (!wrote || !closed) {
+    drop_partial();
+    return Saved::failed;
+  }
+  if (overwrite) {
+    std::filesystem::rename(partial, path, error);
+    if (!error) return Saved::written;
+    drop_partial();
+    return Saved::failed;
+  }
+  std::filesystem::create_hard_link(partial, path, error);
+  std::error_code exists_error;
+  if (error && error != std::errc::file_exists && !std::filesystem::exists(path, exists_error) && !exists_error) {
+    error.clear();
+    std::filesystem::rename(partial, path, error);
+    if (!error) return Saved::written;
+  }
+  drop_partial();
+  if (!error) return Saved::written;
+  return error == std::errc::file_exists || std::filesystem::exists(path, exists_error) ? Saved::name_taken
+                                                                                        : Saved::failed;
 }
 
 // How the page names a run: the scenario (or its variant) as written, or with the session's edits.
@@ -690,42 +739,18 @@ void Server::Impl::routes() {
     // A file of that name is replaced only when the request says so: the page asks the planner first.
     const bool overwrite =
         body->contains("overwrite") && (*body)["overwrite"].is_boolean() && (*body)["overwrite"].get<bool>();
-    const auto path = options_.output_dir / (name + ".yaml");
-    auto partial = path;
-    partial += fmt::format(".{}.partial", req.matches[1].str());  // two sessions saving one name write apart
-    const auto exists_message = fmt::format(
-        "{}.yaml is already in the output folder: choose another name, or replace it ('overwrite': true)", name);
-    std::error_code error;
-    std::filesystem::create_directories(options_.output_dir, error);
-    {
-      std::ofstream file(partial, std::ios::binary | std::ios::trunc);
-      if (!(file << text) || !file.flush()) {
-        std::filesystem::remove(partial, error);
+    switch (save_file(options_.output_dir, name + ".yaml", text, overwrite)) {
+      case Saved::written:
+        break;
+      case Saved::name_taken:
+        send_error(res, 409,
+                   fmt::format("{}.yaml is already in the output folder: choose another name, or replace it "
+                               "('overwrite': true)",
+                               name));
+        return;
+      case Saved::failed:
         send_error(res, 500, fmt::format("cannot write {}.yaml in the output folder", name));
         return;
-      }
-    }
-    if (overwrite) {
-      std::filesystem::rename(partial, path, error);
-    } else {
-      // A link fails if the name is taken, at once: no moment in which another writer's file could be replaced.
-      std::filesystem::create_hard_link(partial, path, error);
-      if (error && error != std::errc::file_exists && !std::filesystem::exists(path)) {
-        error.clear();  // a file system without hard links: checked, then renamed
-        std::filesystem::rename(partial, path, error);
-      }
-      std::error_code ignored;
-      std::filesystem::remove(partial, ignored);
-      if (error == std::errc::file_exists || (error && std::filesystem::exists(path))) {
-        send_error(res, 409, exists_message);
-        return;
-      }
-    }
-    if (error) {
-      std::error_code ignored;
-      std::filesystem::remove(partial, ignored);
-      send_error(res, 500, fmt::format("cannot write {}.yaml in the output folder", name));
-      return;
     }
     send_json(res, 201, Json{{"saved", name + ".yaml"}, {"form", form}, {"bytes", text.size()}}.dump());
   });

@@ -6,6 +6,7 @@ Run by CTest (test `serve_api`) or by hand from the repository root:
 """
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import sys
 import threading
@@ -358,6 +359,20 @@ def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_pa
                                  {"form": "scenario", "name": "what-if", "overwrite": True})
     assert status == 201 and overlay.read_text() == (server.output_dir / "edited.yaml").read_text()
     assert sorted(p.name for p in server.output_dir.iterdir()) == ["edited.yaml", "what-if.yaml"]  # no .partial
+    # Two saves of one name at once (a double click, overlay and scenario together): one is written whole, the other
+    # refused, and the file holds the one written.
+    overlay_text = server.call("GET", f"/api/sessions/{session}/overlay.yaml")[2].decode()
+    for round_ in range(100):
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(lambda form: (form, server.json(
+                "POST", f"/api/sessions/{session}/save", {"form": form, "name": f"twice-{round_}"})),
+                ["overlay", "scenario"]))
+        codes = sorted(status for _, (status, _) in answers)
+        assert codes == [201, 409], answers
+        written = next(form for form, (status, _) in answers if status == 201)
+        text_now = (server.output_dir / f"twice-{round_}.yaml").read_text()
+        assert (text_now == overlay_text) == (written == "overlay"), (round_, written)
+    assert not [p.name for p in server.output_dir.iterdir() if p.name.endswith(".partial")]
 
 
 def test_without_output_dir_nothing_is_written_and_origins_are_opt_in():

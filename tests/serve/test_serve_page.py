@@ -317,24 +317,27 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
         assert "with 1 edit" in driver.execute_script(heading)
         assert driver.execute_script(leaving_asks)
 
-        # A blank strength is refused on the page, next to its field; nothing is sent.
+        # A blank strength is refused on the page, next to its field; nothing is sent. A refused strength stays to be
+        # corrected, until the next edit puts the scenario's back (refused on the page, then by the server).
         intensity = "[data-event=strikes_south] input[aria-label='strikes_south intensity']"
+        strength = f"return document.querySelector(\"{intensity}\").value"
         driver.execute_script(SET_AND_CHANGE, intensity, "")
         message = driver.execute_script("return document.querySelector('.serve-field-error').textContent")
         assert "as a number" in message, message
-        # A refused strength stays to be corrected, until the next edit puts the scenario's back.
-        driver.execute_script(SET_AND_CHANGE, intensity, "-5")
-        wait_for(driver, "return document.getElementById('serve-problems').textContent", serve=serve)
-        assert driver.execute_script(f"return document.querySelector(\"{intensity}\").value") == "-5"
+        assert driver.execute_script(strength) == ""
 
         # The road chosen stays chosen across the edit that closes it.
         driver.execute_script(SET_AND_CHANGE, "#serve-road", "frontline_road")
         close, reopen = "document.getElementById('serve-road').parentNode.querySelectorAll('button')[{}].click()", 1
         driver.execute_script(close.format(0))
         edits_after(2)
-        assert driver.execute_script(f"return document.querySelector(\"{intensity}\").value") == "60"
+        assert driver.execute_script(strength) == "60"
+        driver.execute_script(SET_AND_CHANGE, intensity, "-5")
+        wait_for(driver, "return document.getElementById('serve-problems').textContent", serve=serve)
+        assert driver.execute_script(strength) == "-5"
         driver.execute_script(close.format(reopen))
         assert edits_after(3)[1:] == ["corridors.frontline_road.closed = true", "corridors.frontline_road.closed = false"]
+        assert driver.execute_script(strength) == "60"
 
         # An exact parameter value, typed.
         driver.execute_script(SET_AND_CHANGE, "#serve-param-threat_onset_days-value", "12")
@@ -368,6 +371,13 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
             "return [...document.querySelectorAll('.serve-add-fields label')].find((l) => l.textContent.startsWith("
             "'radius')).querySelector('input').value")
         assert radius == ""
+
+        # A ceasefire placed by a click on the map is added as it stands; the point is then used up.
+        driver.execute_script("document.getElementById('serve-add').open = true;"
+                              "window.havenReport.map.fire('click', {latlng: L.latLng(35.6, 36.6)})")
+        driver.execute_script("document.getElementById('serve-add-button').click()")
+        assert edits_after(6)[-1].startswith("add ceasefire"), driver.execute_script(EDITS_LISTED)
+        assert driver.execute_script("return document.getElementById('serve-add-lat').value") == ""
 
         # A narrower window keeps the panel beside the map.
         driver.set_window_size(900, 900)

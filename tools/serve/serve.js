@@ -14,7 +14,7 @@
   let bandVaried = null;  // the band's parameters when it drew them from a sweep's ranges
   let busy = false;
   let moving = null;  // the event the next click on the map centres
-  let savedEdits = 0;  // how many edits the session held when it was last saved
+  let savedEdits = '[]';  // the session's edits when it was last saved
 
   const el = (tag, attrs, ...children) => {
     const node = document.createElement(tag);
@@ -42,7 +42,8 @@
     let timer = 0;
     const commit = () => {
       clearTimeout(timer);
-      if (input.value === sent) return;
+      // A row built again for a newer answer leaves its old field behind, half typed: it sends nothing.
+      if (!input.isConnected || input.value === sent) return;
       sent = input.value;
       send();
     };
@@ -75,7 +76,12 @@
     problems.append(el('ul', {}, ...messages.map((m) => el('li', {}, m))));
   }
 
-  const refuse = (target, message) => showProblems(target, [{ message }]);
+  // The refused value stays in its field to be corrected; the next answer puts the scenario's value back.
+  const forgetRow = (target) => {
+    const row = target && target.closest ? target.closest('[data-event]') : null;
+    if (row) eventRows.delete(row.dataset.event);
+  };
+  const refuse = (target, message) => { showProblems(target, [{ message }]); forgetRow(target); };
 
   // The answer, and where the time went (ms): waiting for the server's headers, receiving the body, parsing it.
   async function call(method, path, payload) {
@@ -212,9 +218,7 @@
       if (onApplied) onApplied();
     } else {
       showProblems(target, json.diagnostics || [{ message: json.error }]);
-      // The refused value stays in its field to be corrected; the next answer puts the scenario's value back.
-      const row = target && target.closest ? target.closest('[data-event]') : null;
-      if (row) eventRows.delete(row.dataset.event);
+      forgetRow(target);
       status.textContent = code === 503 ? json.error : 'The edit was not applied (see below).';
       if (payload.kind === 'move_event') drawHandles(true);  // the handle goes back where the event still is
     }
@@ -282,7 +286,7 @@
       }
       const row = el('div', { 'data-event': e.id, class: e.enabled ? 'serve-event' : 'serve-event off' });
       const toggle = el('input', { type: 'checkbox', checked: e.enabled, 'aria-label': `${e.id} on` });
-      toggle.addEventListener('change', () => edit({ kind: 'toggle_event', id: e.id, enabled: toggle.checked }, row.lastChild));
+      toggle.addEventListener('change', () => edit({ kind: 'toggle_event', id: e.id, enabled: toggle.checked }, toggle));
       const date = el('input', { type: 'date', value: e.start_date, disabled: !e.enabled, 'aria-label': `${e.id} from` });
       sendWhenDone(date, () => {
         if (!date.value) { refuse(date, 'give the day it starts'); return; }
@@ -527,6 +531,8 @@
       if (!inputs.lat) return;
       inputs.lat.value = e.latlng.lat.toFixed(4);
       inputs.lon.value = e.latlng.lng.toFixed(4);
+      // A point needs a radius (only a ceasefire without one holds everywhere).
+      if (inputs.radius_km && inputs.radius_km.value === '') inputs.radius_km.value = 5;
       if (inputs.node) inputs.node.value = '';
       addBox.open = true;
     });
@@ -603,29 +609,39 @@
 
     const name = el('input', { type: 'text', value: `${config.name.replace(/\.ya?ml$/, '')}-what-if`, id: 'serve-save-name', pattern: '[A-Za-z0-9_-]+' });
     const saved = el('span', { id: 'serve-save-status' });
-    const save = async (form, overwrite) => {
+    // In turn with the edits, so that what is saved is the session the page shows; one save at a time.
+    const sendSave = async (form, overwrite) => {
+      const edits = JSON.stringify(info.edits);
       const { status: code, json } = await call('POST', `/api/sessions/${session}/save`, { form, name: name.value, overwrite: Boolean(overwrite) });
-      if (code === 409 && !overwrite && window.confirm(`${json.error}\n\nReplace it?`)) return save(form, true);
+      if (code === 409 && !overwrite && window.confirm(`${json.error}\n\nReplace it?`)) return sendSave(form, true);
       saved.textContent = code === 201 ? `saved ${json.saved} in the server's output folder` : json.error;
       body.dataset.saved = code === 201 ? json.saved : '';
-      if (code === 201) savedEdits = info.edits.length;
+      if (code === 201) savedEdits = edits;
     };
+    const save = (form) => {
+      saveButtons.forEach((b) => { b.disabled = true; });
+      queued(async () => {
+        try { await sendSave(form); } finally { saveButtons.forEach((b) => { b.disabled = false; }); }
+      });
+    };
+    const saveButtons = [
+      el('button', { type: 'button', id: 'serve-save-overlay', disabled: !saving, onclick: () => save('overlay') }, 'Save overlay'),
+      el('button', { type: 'button', id: 'serve-save-scenario', disabled: !saving, onclick: () => save('scenario') }, 'Save scenario')];
     saveBox.append(
       el('div', { class: 'serve-row' }, el('label', {}, 'Name ', name)),
-      el('div', { class: 'serve-row' },
-        el('button', { type: 'button', id: 'serve-save-overlay', disabled: !saving, onclick: () => save('overlay') }, 'Save overlay'),
-        el('button', { type: 'button', id: 'serve-save-scenario', disabled: !saving, onclick: () => save('scenario') }, 'Save scenario')),
+      el('div', { class: 'serve-row' }, ...saveButtons),
       saved,
       el('p', { class: 'note' }, saving ? 'Files go to the folder haven serve was given (--output-dir).' : 'Saving on the server is off (start haven serve with --output-dir); downloads work.'),
       el('div', { class: 'serve-row' },
-        el('a', { href: `/api/sessions/${session}/overlay.yaml`, id: 'serve-download-overlay' }, 'Download the overlay'),
-        el('a', { href: `/api/sessions/${session}/scenario.yaml` }, 'the scenario'),
-        el('a', { href: `/api/sessions/${session}/report.html` }, 'the report')));
+        // Downloads (the page stays: no question about leaving it).
+        el('a', { href: `/api/sessions/${session}/overlay.yaml`, id: 'serve-download-overlay', download: '' }, 'Download the overlay'),
+        el('a', { href: `/api/sessions/${session}/scenario.yaml`, download: '' }, 'the scenario'),
+        el('a', { href: `/api/sessions/${session}/report.html`, download: '' }, 'the report')));
   }
 
   // Leaving or reloading the page ends the session: the browser asks first while it holds edits not saved.
   window.addEventListener('beforeunload', (e) => {
-    if (info && info.edits && info.edits.length && info.edits.length !== savedEdits) {
+    if (info && info.edits && info.edits.length && JSON.stringify(info.edits) !== savedEdits) {
       e.preventDefault();
       e.returnValue = '';
     }

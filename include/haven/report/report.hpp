@@ -41,7 +41,7 @@ std::string report_data_from_scenario(const Scenario& scenario, const std::strin
 struct MemoryRun {
   const Scenario* scenario = nullptr;
   const MemoryRecorder* recorder = nullptr;
-  std::string label;  // stands in for the run file's name, and names the run on the page ("the scenario with 2 edits")
+  std::string label;  // names the run on the page ("the scenario with 2 edits"); the file is "SOURCE (label)"
   std::string mode;   // "stochastic" or "expected"
   std::uint64_t seed = 0;
 };
