@@ -47,10 +47,16 @@
       sent = input.value;
       send();
     };
-    input.addEventListener('keydown', (e) => { if (e.key === 'Enter') commit(); else typedAt = performance.now(); });
+    let typing = false;  // a key is being handled: its change comes in the same task (or, at the latest, soon after)
+    input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') { commit(); return; }
+      typedAt = performance.now();
+      typing = true;
+      setTimeout(() => { typing = false; }, 0);
+    });
     input.addEventListener('change', () => {
       clearTimeout(timer);
-      if (performance.now() - typedAt > 300) commit();  // picked from the calendar
+      if (!typing && performance.now() - typedAt > 300) commit();  // picked from the calendar
       else timer = setTimeout(commit, 1500);  // typed: the rest of the date may follow
     });
     input.addEventListener('blur', commit);
