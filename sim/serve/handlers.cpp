@@ -270,6 +270,16 @@ std::string run_label(const Scenario& scenario, std::size_t edits) {
   return fmt::format("{} with {} edit{}", what, edits, edits == 1 ? "" : "s");
 }
 
+// The edits a run carries, in order, for the page's and the downloaded report's description of it.
+std::string edits_note(const Session& session) {
+  if (session.edits().empty()) return "";
+  std::string note = fmt::format("{}: ", run_label(session.scenario(), session.edits().size()));
+  for (std::size_t i = 0; i < session.edits().size(); ++i) {
+    note += fmt::format("{}{}. {}", i == 0 ? "" : "; ", i + 1, session.edits()[i].description);
+  }
+  return note + ".";
+}
+
 // Requests run on any of the pool's 32 threads, and glibc gives threads up to 8 malloc arenas per core: most of a
 // session's first edits then ran in an arena no run had used, whose ~10 MB of pages the run faulted in afresh
 // (~2,500 page faults, 20 ms of Idlib's ~185 ms run; docs/benchmarks.md, "Serve: warm malloc arenas"). As many
@@ -384,8 +394,8 @@ int Server::Impl::start() {
       throw InputError(session.load_diagnostics());
     }
     const auto base = base_of(k, session);
-    const MemoryRun run{&base->scenario, base->run.recorder.get(), run_label(base->scenario, 0), "stochastic",
-                        base->scenario.seed};
+    const MemoryRun run{&base->scenario, base->run.recorder.get(), run_label(base->scenario, 0),
+                        "stochastic",    base->scenario.seed,      ""};
     const std::string data = report_data_from_memory(base->scenario, options_.scenarios[k].name, {run});
     const Scenario& s = base->scenario;
     std::string page = render_report_html(data, (s.title.empty() ? s.name : s.title) + " (haven serve)", assets);
@@ -454,9 +464,9 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     const RunResult run = reuse_base ? base->run : run_in_memory(session.scenario(), run_request(session.scenario()));
     const double run_ms = reuse_base ? 0.0 : ms_since(run_started);
     const auto json_started = Clock::now();
-    const MemoryRun memory{&session.scenario(), run.recorder.get(),
-                           run_label(session.scenario(), session.edits().size()), "stochastic",
-                           session.scenario().seed};
+    const MemoryRun memory{
+        &session.scenario(), run.recorder.get(),      run_label(session.scenario(), session.edits().size()),
+        "stochastic",        session.scenario().seed, edits_note(session)};
     const std::string data = report_data_from_memory(session.scenario(), session.source_name(), {memory});
     Json info = session_info(session, id);
     info.update(extra);
@@ -690,10 +700,10 @@ void Server::Impl::routes() {
                   const auto base = base_of(entry->scenario_index, s);
                   const RunResult run = run_in_memory(s.scenario(), run_request(s.scenario()));
                   std::vector<MemoryRun> runs{{&base->scenario, base->run.recorder.get(), run_label(base->scenario, 0),
-                                               "stochastic", base->scenario.seed}};
+                                               "stochastic", base->scenario.seed, ""}};
                   if (!s.edits().empty()) {
                     runs.push_back({&s.scenario(), run.recorder.get(), run_label(s.scenario(), s.edits().size()),
-                                    "stochastic", s.scenario().seed});
+                                    "stochastic", s.scenario().seed, edits_note(s)});
                   }
                   const Scenario& sc = s.scenario();
                   const std::string html =

@@ -343,6 +343,11 @@ def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_pa
     assert status == 201
     result = haven("check", server.output_dir / "edited.yaml")
     assert result.returncode == 0, result.stderr
+    # The report downloaded sets the scenario as written beside the edited one, which lists its edits.
+    status, headers, body = server.call("GET", f"/api/sessions/{session}/report.html")
+    html = body.decode()
+    assert status == 200 and "attachment" in headers["Content-Disposition"]
+    assert "the scenario as written" in html and "the scenario with 3 edits: 1. event border_stays_closed off" in html
     # The overlay downloaded is the one saved.
     status, headers, body = server.call("GET", f"/api/sessions/{session}/overlay.yaml")
     assert status == 200 and body.decode() == text and "attachment" in headers["Content-Disposition"]

@@ -315,6 +315,11 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
         date.send_keys(Keys.ENTER)
         assert edits_after(1) == ["events.strikes_south.date = 2024-03-12"]
         assert "with 1 edit" in driver.execute_script(heading)
+        assert "with 1 edit" in driver.execute_script("return document.getElementById('subtitle').textContent")
+        # The map was measured again once the panel took its side of the page.
+        sizes = driver.execute_script("return [window.havenReport.map.getSize().x, "
+                                      "document.getElementById('map').clientWidth]")
+        assert sizes[0] == sizes[1], sizes
         assert driver.execute_script(leaving_asks)
 
         # A blank strength is refused on the page, next to its field; nothing is sent. A refused strength stays to be
@@ -372,6 +377,10 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
             "'radius')).querySelector('input').value")
         assert radius == ""
 
+        # A move waiting for its click is given up with Esc: the next click on the map is the add form's.
+        driver.execute_script("document.querySelector('[data-event=strikes_river] .serve-move').click()")
+        driver.find_element("css selector", "body").send_keys(Keys.ESCAPE)
+        assert driver.execute_script(status) == "Move cancelled."
         # A ceasefire placed by a click on the map is added as it stands; the point is then used up.
         driver.execute_script("document.getElementById('serve-add').open = true;"
                               "window.havenReport.map.fire('click', {latlng: L.latLng(35.6, 36.6)})")

@@ -244,7 +244,7 @@ TEST_CASE("serve runs: a run past its time limit is cancelled between days") {
   const std::string bands = bands_json({series, series});
   CHECK(bands.find(R"("members":2)") != std::string::npos);
   // The page's data for a run held in memory has the shape of a run file's.
-  const MemoryRun memory{&session.scenario(), run.recorder.get(), "valley", "stochastic", 1};
+  const MemoryRun memory{&session.scenario(), run.recorder.get(), "valley", "stochastic", 1, ""};
   const std::string data = report_data_from_memory(session.scenario(), "valley.yaml", {memory});
   for (const char* key : {R"("displaced_present":[[)", R"("cumulative_displaced":[)", R"("node_index":[0,1,)",
                           R"("events":[{"id":"strikes_south")"}) {

@@ -188,9 +188,12 @@
   // ---- header ----
   document.getElementById('title').textContent = data.title;
   const period = `${longDate(0)} to ${longDate(lastDay)}`;
-  document.getElementById('subtitle').textContent = data.preview
-    ? `Preview of the scenario before any run · ${period}`
-    : (runs.length > 1 ? `${runs.length} variants compared · ${period}` : `${runLabel(runs[0])} · ${period}`);
+  const subtitle = () => {
+    document.getElementById('subtitle').textContent = data.preview
+      ? `Preview of the scenario before any run · ${period}`
+      : (runs.length > 1 ? `${runs.length} variants compared · ${period}` : `${runLabel(runs[0])} · ${period}`);
+  };
+  subtitle();
 
   // ---- headline figures ----
   function headline() {
@@ -866,13 +869,16 @@
   }
   slider.addEventListener('input', () => showDay(Number(slider.value)));
   let timer = null;
-  document.getElementById('play').addEventListener('click', () => {
-    if (timer) { clearInterval(timer); timer = null; return; }
+  const play = document.getElementById('play');
+  const playing = (on) => { play.textContent = on ? '❚❚ Pause' : '▶ Replay'; };
+  play.addEventListener('click', () => {
+    if (timer) { clearInterval(timer); timer = null; playing(false); return; }
     let day = currentDay >= lastDay ? 0 : currentDay;
+    playing(true);
     timer = setInterval(() => {
       showDay(day);
       day += Math.max(1, Math.round(lastDay / 150));
-      if (day > lastDay) { showDay(lastDay); clearInterval(timer); timer = null; }
+      if (day > lastDay) { showDay(lastDay); clearInterval(timer); timer = null; playing(false); }
     }, 80);
   });
 
@@ -932,6 +938,8 @@
   let showGeneration = 0;
   window.havenReport = {
     map, mainChart: () => mainChart,
+    // The map's box changed (haven serve's panel took its side): Leaflet measures it again and fits the network.
+    refit() { map.invalidateSize(); map.fitBounds(bounds.pad(0.08)); },
     // Resolves true when the per-place charts are drawn too, false when a newer run took over first.
     // Where the time goes is left in document.body.dataset.showRunMs (ms: analysis, headline, main chart, labels,
     // map).
@@ -940,6 +948,7 @@
       const mark = () => at.push(performance.now());
       runs[selected] = run;
       analyses[selected] = analyse(run);
+      subtitle();
       if (network) {
         network.nodes.forEach((n, i) => Object.assign(nodes[i], n));
         network.corridors.forEach((c, i) => Object.assign(corridors[i], c));

@@ -39,9 +39,7 @@
   function sendWhenDone(input, send) {
     let sent = input.value;
     let typedAt = -Infinity;
-    let timer = 0;
     const commit = () => {
-      clearTimeout(timer);
       // A row built again for a newer answer leaves its old field behind, half typed: it sends nothing.
       if (!input.isConnected || input.value === sent) return;
       sent = input.value;
@@ -54,11 +52,8 @@
       typing = true;
       setTimeout(() => { typing = false; }, 0);
     });
-    input.addEventListener('change', () => {
-      clearTimeout(timer);
-      if (!typing && performance.now() - typedAt > 300) commit();  // picked from the calendar
-      else timer = setTimeout(commit, 1500);  // typed: the rest of the date may follow
-    });
+    // Typed: sent when the field is left or Enter is pressed (a pause in typing is not the end of a date).
+    input.addEventListener('change', () => { if (!typing && performance.now() - typedAt > 300) commit(); });
     input.addEventListener('blur', commit);
   }
 
@@ -68,6 +63,7 @@
   const status = el('p', { id: 'serve-status', class: 'serve-status', role: 'status' }, 'Starting a session…');
   const problems = el('div', { id: 'serve-problems', class: 'serve-problems', role: 'alert' });
   panel.append(el('h2', {}, 'What if…'), status, problems);
+  if (report.refit) report.refit();  // the map was laid out for the whole width
 
   function showProblems(target, list) {
     problems.replaceChildren();
@@ -197,12 +193,25 @@
     body.dataset.busy = 'false';
   }
 
-  function edit(payload, target, onApplied) { queued(() => sendEdit(payload, target, onApplied)); }
+  function edit(payload, target, onApplied) {
+    if (payload.kind !== 'move_event') cancelMove();  // a move waiting for its click is given up by another edit
+    queued(() => sendEdit(payload, target, onApplied));
+  }
+  function cancelMove() {
+    if (!moving) return;
+    moving.target.classList.remove('serve-moving');
+    moving = null;
+  }
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && moving) { cancelMove(); status.textContent = 'Move cancelled.'; }
+  });
   function simple(path, payload) { queued(() => sendSimple(path, payload)); }
 
   // A band drawn for the scenario before an edit no longer applies: its lines and its summary go.
+  let bandGeneration = 0;  // a band streaming in for an earlier scenario is dropped
   function forgetBand() {
     bands = null;
+    ++bandGeneration;
     const summary = document.getElementById('serve-band-status');
     if (summary) summary.textContent = '';
   }
@@ -320,8 +329,11 @@
         // The keyboard's way to move it (the map's handle is dragged with a pointer).
         const move = el('button', { type: 'button', class: 'serve-move', disabled: !e.enabled, title: 'Centre it where you click on the map next (or drag its handle on the map)' }, 'move');
         move.addEventListener('click', () => {
+          if (moving && moving.id === e.id) { cancelMove(); status.textContent = 'Move cancelled.'; return; }
+          cancelMove();
           moving = { id: e.id, target: move };
-          status.textContent = `Click the map where ${e.id} should be centred.`;
+          move.classList.add('serve-moving');
+          status.textContent = `Click the map where ${e.id} should be centred (Esc or move again to cancel).`;
         });
         controls.append(move);
       }
@@ -401,7 +413,7 @@
     const was = { road: chosen('serve-road'), place: chosen('serve-place') };
     keep(networkBox);
     const road = el('select', { id: 'serve-road' }, ...info.corridors.map((c) => el('option', { value: c.id }, `${c.from} – ${c.to}${c.closed ? ' (closed)' : ''}`)));
-    const capacity = el('input', { type: 'number', min: 0, step: 'any', class: 'short', id: 'serve-road-capacity' });
+    const capacity = el('input', { type: 'number', min: 0, step: 'any', class: 'capacity', id: 'serve-road-capacity' });
     const roadNow = () => {
       const c = info.corridors.find((x) => x.id === road.value);
       capacity.placeholder = c && c.capacity_people_per_day !== undefined ? `now ${number(c.capacity_people_per_day)}/day` : 'no limit now';
@@ -418,7 +430,7 @@
         edit({ kind: 'set', path: `corridors.${road.value}.capacity_people_per_day`, value }, capacity);
       } }, 'Set capacity'));
     const place = nodeSelect('serve-place');
-    const places = el('input', { type: 'number', min: 0, step: 'any', class: 'short', id: 'serve-place-capacity' });
+    const places = el('input', { type: 'number', min: 0, step: 'any', class: 'capacity', id: 'serve-place-capacity' });
     const placeNow = () => {
       const n = info.nodes.find((x) => x.id === place.value);
       places.placeholder = n && n.capacity !== undefined && n.capacity !== null ? `now ${number(n.capacity)}` : 'people';
@@ -530,7 +542,7 @@
     report.map.on('click', (e) => {
       if (moving) {
         const { id, target } = moving;
-        moving = null;
+        cancelMove();
         edit({ kind: 'move_event', id, lat: e.latlng.lat, lon: e.latlng.lng }, target);
         return;
       }
@@ -570,6 +582,7 @@
     button.addEventListener('click', async () => {
       button.disabled = true;
       const started = performance.now();
+      const generation = bandGeneration;
       progress.textContent = 'running…';
       try {
         const response = await fetch(`/api/sessions/${session}/ensemble`, {
@@ -583,6 +596,11 @@
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
+          if (generation !== bandGeneration) {  // the scenario changed under it: not its band any more
+            reader.cancel();
+            progress.textContent = '';
+            break;
+          }
           buffer += decoder.decode(value, { stream: true });
           let at;
           while ((at = buffer.indexOf('\n')) >= 0) {
@@ -619,7 +637,13 @@
     const sendSave = async (form, overwrite) => {
       const edits = JSON.stringify(info.edits);
       const { status: code, json } = await call('POST', `/api/sessions/${session}/save`, { form, name: name.value, overwrite: Boolean(overwrite) });
-      if (code === 409 && !overwrite && window.confirm(`${json.error}\n\nReplace it?`)) return sendSave(form, true);
+      const file = `${name.value}.yaml`;
+      if (code === 409 && !overwrite) {
+        if (window.confirm(`${file} is already in the output folder. Replace it?`)) return sendSave(form, true);
+        saved.textContent = `not saved: ${file} is already there; give another name`;
+        body.dataset.saved = '';
+        return;
+      }
       saved.textContent = code === 201 ? `saved ${json.saved} in the server's output folder` : json.error;
       body.dataset.saved = code === 201 ? json.saved : '';
       if (code === 201) savedEdits = edits;
