@@ -232,7 +232,9 @@ Saved save_file(const std::filesystem::path& dir, const std::string& file_name, 
   partial += fmt::format(".{}.{}.partial", ::getpid(), saves.fetch_add(1));
   std::FILE* file = std::fopen(partial.c_str(), "wx");
   if (file == nullptr) return Saved::failed;
-  const bool wrote = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  // On disk before it takes the name: a crash after the answer must not leave an empty file there.
+  const bool wrote = std::fwrite(text.data(), 1, text.size(), file) == text.size() && std::fflush(file) == 0 &&
+                     ::fsync(::fileno(file)) == 0;
   const bool closed = std::fclose(file) == 0;
   const auto drop_partial = [&] {
     std::error_code ignored;

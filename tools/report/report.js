@@ -870,7 +870,10 @@
   slider.addEventListener('input', () => showDay(Number(slider.value)));
   let timer = null;
   const play = document.getElementById('play');
-  const playing = (on) => { play.textContent = on ? '❚❚ Pause' : '▶ Replay'; };
+  const playing = (on) => {
+    play.textContent = on ? '❚❚ Pause' : '▶ Replay';
+    play.setAttribute('aria-label', on ? 'Pause the replay' : 'Replay the period');
+  };
   play.addEventListener('click', () => {
     if (timer) { clearInterval(timer); timer = null; playing(false); return; }
     let day = currentDay >= lastDay ? 0 : currentDay;

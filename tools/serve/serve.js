@@ -14,7 +14,8 @@
   let bandVaried = null;  // the band's parameters when it drew them from a sweep's ranges
   let busy = false;
   let moving = null;  // the event the next click on the map centres
-  let savedEdits = '[]';  // the session's edits when it was last saved
+  let savedEdits = '';  // the session's variant and edits when it was last saved
+  const sessionState = () => JSON.stringify([info.variant || '', info.edits]);
 
   const el = (tag, attrs, ...children) => {
     const node = document.createElement(tag);
@@ -171,11 +172,12 @@
   function queued(task) {
     if (waiting.length >= MAX_WAITING) {
       status.textContent = `${MAX_WAITING} edits are already waiting for the server; this one was not sent.`;
-      return;
+      return false;
     }
     waiting.push(task);
     body.dataset.waiting = String(waiting.length);
     if (!busy) drain();
+    return true;
   }
   async function drain() {
     busy = true;
@@ -194,7 +196,7 @@
   }
 
   function edit(payload, target, onApplied) {
-    if (payload.kind !== 'move_event') cancelMove();  // a move waiting for its click is given up by another edit
+    cancelMove();  // a move waiting for its click is given up by any edit (its own click has given it up already)
     queued(() => sendEdit(payload, target, onApplied));
   }
   function cancelMove() {
@@ -205,7 +207,7 @@
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && moving) { cancelMove(); status.textContent = 'Move cancelled.'; }
   });
-  function simple(path, payload) { queued(() => sendSimple(path, payload)); }
+  function simple(path, payload) { cancelMove(); queued(() => sendSimple(path, payload)); }
 
   // A band drawn for the scenario before an edit no longer applies: its lines and its summary go.
   let bandGeneration = 0;  // a band streaming in for an earlier scenario is dropped
@@ -301,7 +303,8 @@
       }
       const row = el('div', { 'data-event': e.id, class: e.enabled ? 'serve-event' : 'serve-event off' });
       const toggle = el('input', { type: 'checkbox', checked: e.enabled, 'aria-label': `${e.id} on` });
-      toggle.addEventListener('change', () => edit({ kind: 'toggle_event', id: e.id, enabled: toggle.checked }, toggle));
+      // Its message goes after the label: inside it, a click on the message would toggle the event again.
+      toggle.addEventListener('change', () => edit({ kind: 'toggle_event', id: e.id, enabled: toggle.checked }, toggle.closest('label')));
       const date = el('input', { type: 'date', value: e.start_date, disabled: !e.enabled, 'aria-label': `${e.id} from` });
       sendWhenDone(date, () => {
         if (!date.value) { refuse(date, 'give the day it starts'); return; }
@@ -582,13 +585,24 @@
     button.addEventListener('click', async () => {
       button.disabled = true;
       const started = performance.now();
-      const generation = bandGeneration;
+      let generation = -1;
       progress.textContent = 'running…';
       try {
-        const response = await fetch(`/api/sessions/${session}/ensemble`, {
-          method: 'POST', headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ members: Number(members.value), parameters: Boolean(info.uncertainty) && varying.checked }),
+        // Asked in turn with the edits, so that it is the band of the scenario on screen once they are answered;
+        // the queue waits only for its answer to begin, not for every seed.
+        const asked = new Promise((resolve, reject) => {
+          const wanted = queued(async () => {
+            generation = bandGeneration;
+            try {
+              resolve(await fetch(`/api/sessions/${session}/ensemble`, {
+                method: 'POST', headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({ members: Number(members.value), parameters: Boolean(info.uncertainty) && varying.checked }),
+              }));
+            } catch (e) { reject(e); }
+          });
+          if (!wanted) reject(new Error('too many edits are waiting'));
         });
+        const response = await asked;
         if (!response.ok) { progress.textContent = (await response.json()).error; return; }
         const reader = response.body.getReader();
         const decoder = new TextDecoder();
@@ -598,7 +612,7 @@
           if (done) break;
           if (generation !== bandGeneration) {  // the scenario changed under it: not its band any more
             reader.cancel();
-            progress.textContent = '';
+            progress.textContent = 'the scenario changed while the band ran: ask for it again';
             break;
           }
           buffer += decoder.decode(value, { stream: true });
@@ -621,6 +635,8 @@
             }
           }
         }
+      } catch (e) {
+        progress.textContent = `no band: ${e.message}`;
       } finally { button.disabled = false; }
     });
     bandBox.append(el('p', { class: 'note' }, 'Runs the edited scenario with many random seeds and shades where 90% of them fall (5–95%).'),
@@ -634,25 +650,28 @@
     const name = el('input', { type: 'text', value: `${config.name.replace(/\.ya?ml$/, '')}-what-if`, id: 'serve-save-name', pattern: '[A-Za-z0-9_-]+' });
     const saved = el('span', { id: 'serve-save-status' });
     // In turn with the edits, so that what is saved is the session the page shows; one save at a time.
-    const sendSave = async (form, overwrite) => {
-      const edits = JSON.stringify(info.edits);
-      const { status: code, json } = await call('POST', `/api/sessions/${session}/save`, { form, name: name.value, overwrite: Boolean(overwrite) });
-      const file = `${name.value}.yaml`;
+    const sendSave = async (form, as, overwrite) => {
+      const state = sessionState();
+      const { status: code, json } = await call('POST', `/api/sessions/${session}/save`, { form, name: as, overwrite: Boolean(overwrite) });
+      const file = `${as}.yaml`;
       if (code === 409 && !overwrite) {
-        if (window.confirm(`${file} is already in the output folder. Replace it?`)) return sendSave(form, true);
+        if (window.confirm(`${file} is already in the output folder. Replace it?`)) return sendSave(form, as, true);
         saved.textContent = `not saved: ${file} is already there; give another name`;
         body.dataset.saved = '';
         return;
       }
       saved.textContent = code === 201 ? `saved ${json.saved} in the server's output folder` : json.error;
       body.dataset.saved = code === 201 ? json.saved : '';
-      if (code === 201) savedEdits = edits;
+      if (code === 201) savedEdits = state;
     };
     const save = (form) => {
-      saveButtons.forEach((b) => { b.disabled = true; });
-      queued(async () => {
-        try { await sendSave(form); } finally { saveButtons.forEach((b) => { b.disabled = false; }); }
+      const as = name.value;  // the name on screen when Save was clicked
+      const enable = (on) => saveButtons.forEach((b) => { b.disabled = !on; });
+      enable(false);
+      const sent = queued(async () => {
+        try { await sendSave(form, as); } finally { enable(true); }
       });
+      if (!sent) enable(true);
     };
     const saveButtons = [
       el('button', { type: 'button', id: 'serve-save-overlay', disabled: !saving, onclick: () => save('overlay') }, 'Save overlay'),
@@ -671,7 +690,7 @@
 
   // Leaving or reloading the page ends the session: the browser asks first while it holds edits not saved.
   window.addEventListener('beforeunload', (e) => {
-    if (info && info.edits && info.edits.length && JSON.stringify(info.edits) !== savedEdits) {
+    if (info && info.edits && info.edits.length && sessionState() !== savedEdits) {
       e.preventDefault();
       e.returnValue = '';
     }
