@@ -716,10 +716,8 @@
     layer.havenTip = text;
     layer.setTooltipContent(text);
   };
-  const place = (layer, lat, lon) => {
-    const at = layer.getLatLng();
-    if (at.lat !== lat || at.lng !== lon) layer.setLatLng([lat, lon]);
-  };
+  // Places keep their position in haven serve, but showRun may hand over a network: a moved one is followed.
+  const isAt = (latLng, node) => latLng.lat === node.lat && latLng.lng === node.lon;
 
   function drawMap(day) {
     dynamic.clearLayers();
@@ -761,9 +759,7 @@
       }
       const line = roadLines[k];
       const ends = line.getLatLngs();
-      if (ends[0].lat !== from.lat || ends[0].lng !== from.lon || ends[1].lat !== to.lat || ends[1].lng !== to.lon) {
-        line.setLatLngs([[from.lat, from.lon], [to.lat, to.lon]]);
-      }
+      if (!isAt(ends[0], from) || !isAt(ends[1], to)) line.setLatLngs([[from.lat, from.lon], [to.lat, to.lon]]);
       line.setStyle(isClosed
         ? { color: colour.vermillion, weight: 2.5, dashArray: '6 5', opacity: 0.9 }
         : { color: flow > 0 ? colour.blue : '#9a9a9a', weight: 1 + 12 * Math.sqrt(flow / maxFlow), dashArray: null, opacity: flow > 0 ? 0.75 : 0.6 });
@@ -785,7 +781,7 @@
         : n.kind === 'external' ? colour.purple : n.kind === 'transit' ? colour.grey : colour.blue;
       if (!placeMarkers[i]) placeMarkers[i] = L.circleMarker([n.lat, n.lon]).bindTooltip('').addTo(map);
       const marker = placeMarkers[i];
-      place(marker, n.lat, n.lon);
+      if (!isAt(marker.getLatLng(), n)) marker.setLatLng([n.lat, n.lon]);
       marker.setRadius((isBorder ? 6 : 3) + 22 * Math.sqrt(present / maxPresent));
       marker.setStyle({
         color: unsheltered > 0 ? colour.vermillion : (isBorder ? colour.black : '#ffffff'),
