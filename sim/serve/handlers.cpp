@@ -23,6 +23,7 @@
 #include "haven/scenario/parameters.hpp"
 #include "haven/serve/runs.hpp"
 #include "haven/serve/server.hpp"
+#include "recent_runs.hpp"
 #include "session_store.hpp"
 
 // Last: <resolv.h>, which httplib.h includes, defines `_res`, a name Eigen's headers use.
@@ -348,6 +349,9 @@ class Server::Impl {
   RunRequest run_request(const Scenario& scenario) const {
     return {scenario.seed, 0, Mode::stochastic, options_.limits.max_run_seconds, &stopping_};
   }
+  // The run of the session's scenario as it is now: the base's when it has no edits, one kept from earlier when
+  // this scenario ran before in any session (`reused`), else a new one, kept. The session's lock is held.
+  RunResult session_run(SessionEntry& entry, const Base& base, bool& reused);
   // Runs the session's scenario and answers with the page's data, the ghost and timings.
   void answer_with_run(httplib::Response& res, SessionEntry& entry, const std::string& id, const Json& extra,
                        double edit_ms);
@@ -363,7 +367,8 @@ class Server::Impl {
   int port_ = 0;
   std::mutex bases_lock_;
   std::map<std::pair<std::size_t, std::string>, std::shared_ptr<const Base>> bases_;
-  std::vector<std::string> pages_;  // the page of each scenario, rendered once
+  std::vector<std::string> pages_;         // the page of each scenario, rendered once
+  RecentRuns recent_runs_{32, 32u << 20};  // docs/serve.md, "Limits": 32 runs, 32 MiB at most
 };
 
 std::shared_ptr<const Server::Impl::Base> Server::Impl::base_of(std::size_t scenario_index, const Session& session) {
@@ -454,17 +459,29 @@ std::optional<Json> Server::Impl::json_body(const httplib::Request& req, httplib
   }
 }
 
+RunResult Server::Impl::session_run(SessionEntry& entry, const Base& base, bool& reused) {
+  const Session& session = entry.session;
+  // Without edits the session's scenario is the base one, whose run (same seed, same index) is kept: the page's
+  // first draw and an undo back to the start need no run.
+  reused = true;
+  if (session.edits().empty()) return base.run;
+  const std::string key = fmt::format("{}\n{}", entry.scenario_index, session.scenario_key());
+  if (auto kept = recent_runs_.find(key)) return *kept;
+  reused = false;
+  RunResult run = run_in_memory(session.scenario(), run_request(session.scenario()));
+  recent_runs_.keep(key, run);
+  return run;
+}
+
 void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, const std::string& id,
                                    const Json& extra, double edit_ms) {
   const Session& session = entry.session;
   try {
     const auto base = base_of(entry.scenario_index, session);
     const auto run_started = Clock::now();
-    // Without edits the session's scenario is the base one, whose run (same seed, same index) is kept: the
-    // page's first draw and an undo back to the start need no run.
-    const bool reuse_base = session.edits().empty();
-    const RunResult run = reuse_base ? base->run : run_in_memory(session.scenario(), run_request(session.scenario()));
-    const double run_ms = reuse_base ? 0.0 : ms_since(run_started);
+    bool reused = false;
+    const RunResult run = session_run(entry, *base, reused);
+    const double run_ms = reused ? 0.0 : ms_since(run_started);
     const auto json_started = Clock::now();
     const MemoryRun memory{
         &session.scenario(), run.recorder.get(),      run_label(session.scenario(), session.edits().size()),
@@ -473,6 +490,7 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     Json info = session_info(session, id);
     info.update(extra);
     info["applied"] = true;
+    info["run_reused"] = reused;
     info["timing_ms"] = {{"edit", edit_ms}, {"run", run_ms}, {"json", 0.0}, {"total", 0.0}};
     std::string body = info.dump();
     body.pop_back();  // the closing brace: the data and the ghost are appended as they are
@@ -700,7 +718,8 @@ void Server::Impl::routes() {
                 const Session& s = entry->session;
                 try {
                   const auto base = base_of(entry->scenario_index, s);
-                  const RunResult run = run_in_memory(s.scenario(), run_request(s.scenario()));
+                  bool reused = false;
+                  const RunResult run = session_run(*entry, *base, reused);
                   std::vector<MemoryRun> runs{{&base->scenario, base->run.recorder.get(), run_label(base->scenario, 0),
                                                "stochastic", base->scenario.seed, ""}};
                   if (!s.edits().empty()) {

@@ -288,6 +288,14 @@ std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits) con
   return overrides;
 }
 
+std::string Session::scenario_key() const {
+  // Each part with its length first: no text a value may hold can make two different lists read alike.
+  std::string key = fmt::format("{}:{}", variant_.size(), variant_);
+  for (const auto& o : overrides_for(edits_))
+    key += fmt::format("|{}:{}={}:{}", o.path.size(), o.path, o.value.size(), o.value);
+  return key;
+}
+
 LoadOptions Session::options_for(const std::vector<Edit>& edits) const {
   LoadOptions options;
   options.variant = variant_;

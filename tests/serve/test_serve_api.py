@@ -115,6 +115,37 @@ def test_edit_runs_and_undo_restores(server):
     assert answer["timing_ms"]["run"] == 0  # back to no edits: the kept base run
 
 
+def test_a_scenario_seen_before_is_answered_with_its_kept_run(server):
+    """Undo back to an edited scenario, or an edit that changes nothing (the strength of an event switched off),
+    answers with the run made for that scenario before: the same data, bit for bit, and no run."""
+    session = server.session(0)
+    status, first = edit(server, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.25})
+    assert status == 200 and first["run_reused"] is False and first["timing_ms"]["run"] > 0
+    status, second = edit(server, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 4})
+    assert status == 200 and second["run_reused"] is False
+    assert second["data"]["runs"][0]["cumulative_displaced"] != first["data"]["runs"][0]["cumulative_displaced"]
+    status, undone = server.json("POST", f"/api/sessions/{session}/undo")
+    assert status == 200 and undone["run_reused"] is True and undone["timing_ms"]["run"] == 0
+    assert undone["data"] == first["data"]
+    # Another session reaching the same scenario gets the same run, kept (its edits are its own: only the run, the
+    # same as it would make, is shared).
+    other = server.session(0)
+    status, again = edit(server, other, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.25})
+    assert status == 200 and again["run_reused"] is True and again["data"] == first["data"]
+    # The same edit of another scenario is another scenario.
+    status, idlib = edit(server, server.session(1), {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.25})
+    assert status == 200 and idlib["run_reused"] is False
+    # The strength of an event switched off waits until it is on again: the scenario, and its run, are as before.
+    status, off = edit(server, session, {"kind": "toggle_event", "id": "strikes_south", "enabled": False})
+    assert status == 200 and off["run_reused"] is False
+    status, stronger = edit(server, session, {"kind": "set", "path": "events.strikes_south.intensity", "value": 90})
+    assert status == 200 and stronger["run_reused"] is True
+    assert stronger["data"]["runs"][0]["cumulative_displaced"] == off["data"]["runs"][0]["cumulative_displaced"]
+    # Switched on again, it has the new strength: a new scenario, a new run.
+    status, on = edit(server, session, {"kind": "toggle_event", "id": "strikes_south", "enabled": True})
+    assert status == 200 and on["run_reused"] is False
+
+
 def test_each_edit_kind(server):
     session = server.session(0)
     for payload in [

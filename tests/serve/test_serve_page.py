@@ -143,6 +143,7 @@ def test_toggle_redraw_band_and_save(tmp_path):
                 "receive_body": fetch[1], "json_parse": fetch[2], "answer_chars": int(d["answerChars"]),
                 "show_run": page[0], "panel": page[1],
                 "show_run_parts": d["showRunMs"],  # analysis, headline, main chart, labels, map
+                "run_reused": d["lastRunReused"] == "true",
             })
 
         note_breakdown()
@@ -165,6 +166,8 @@ def test_toggle_redraw_band_and_save(tmp_path):
         runs = sorted(b["server_run"] for b in breakdown)
         timings["server_run_median_ms"] = (runs[len(runs) // 2 - 1] + runs[len(runs) // 2]) / 2
         timings["breakdown_ms"] = breakdown
+        # Each of the twelve is a scenario not seen before, so each was run: the figure is the run's, not a kept one's.
+        assert not any(b["run_reused"] for b in breakdown), breakdown
 
         # Two edits made at once, the second while the first is being answered: both are sent, in the order made
         # (the page once dropped an edit made while it waited).
@@ -222,10 +225,15 @@ def test_toggle_redraw_band_and_save(tmp_path):
         widths = driver.execute_script(PANEL_WIDTHS_WITH_EVERY_SECTION_OPEN)
         assert widths["scroll"] <= widths["client"], widths
 
-        # Undo takes the last edit back.
+        # Undo takes the last edit back, to a scenario shown before: answered with the run kept from then.
         count = driver.execute_script("return Number(document.body.dataset.editCount)")
         driver.execute_script("document.getElementById('serve-undo').click()")
         wait_for(driver, f"return document.body.dataset.editCount === '{count - 1}'", serve=serve)
+        assert driver.execute_script("return document.body.dataset.lastRunReused") == "true"
+        assert "its run was kept" in driver.execute_script("return document.getElementById('serve-status').textContent")
+        timings["undo_to_redraw_ms"] = float(driver.execute_script("return document.body.dataset.lastEditMs"))
+        note_breakdown()
+        timings["undo_breakdown_ms"] = breakdown.pop()  # what an edit costs besides its run
 
         # The band of 20 seeds, streamed; asked for once the page has drawn the undone run's per-place charts (as a
         # planner reads the result before asking for its band), so that the band's time is its own.

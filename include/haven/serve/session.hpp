@@ -76,6 +76,10 @@ class Session {
   [[nodiscard]] LoadOptions load_options() const { return options_for(edits_); }
   [[nodiscard]] const std::string& variant() const noexcept { return variant_; }
   [[nodiscard]] const std::vector<Edit>& edits() const noexcept { return edits_; }
+  // What makes the scenario as it is now: its variant and the overrides its edits amount to. Equal keys load equal
+  // scenarios (a run of one is a run of the other); edits that change nothing, such as the strength of an event
+  // switched off, leave the key as it was.
+  [[nodiscard]] std::string scenario_key() const;
   // Problems of the scenario or variant itself (the session cannot start when there are errors).
   [[nodiscard]] const Diagnostics& load_diagnostics() const noexcept { return load_diagnostics_; }
   [[nodiscard]] bool ok() const noexcept { return !load_diagnostics_.has_errors(); }

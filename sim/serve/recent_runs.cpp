@@ -1,0 +1,65 @@
+#include "recent_runs.hpp"
+
+#include <algorithm>
+
+namespace haven::serve {
+
+std::size_t recorded_bytes(const MemoryRecorder& recorder) {
+  std::size_t bytes = sizeof(MemoryRecorder);
+  const auto add = [&bytes](const auto& series) {
+    for (const auto& day : series) bytes += static_cast<std::size_t>(day.size()) * sizeof(day.data()[0]);
+  };
+  add(recorder.residents_);
+  add(recorder.displaced_);
+  for (const auto* series : {&recorder.departures_, &recorder.arrivals_, &recorder.returns_, &recorder.waiting_,
+                             &recorder.unsheltered_, &recorder.corridor_inflow_, &recorder.in_transit_}) {
+    add(*series);
+  }
+  add(recorder.threat_);
+  add(recorder.capacity_);
+  bytes += recorder.cumulative_displaced_.size() * sizeof(Count);
+  for (const auto& event : recorder.events_) bytes += sizeof(event) + event.kind.size() + event.event_id.size();
+  return bytes;
+}
+
+std::size_t RecentRuns::size() {
+  std::lock_guard guard(lock_);
+  return kept_.size();
+}
+
+std::size_t RecentRuns::bytes() {
+  std::lock_guard guard(lock_);
+  return bytes_;
+}
+
+std::optional<RunResult> RecentRuns::find(const std::string& key) {
+  std::lock_guard guard(lock_);
+  const auto it = std::find_if(kept_.begin(), kept_.end(), [&](const Kept& k) { return k.key == key; });
+  if (it == kept_.end()) return std::nullopt;
+  if (it != kept_.begin()) {
+    Kept found = std::move(*it);
+    kept_.erase(it);
+    kept_.push_front(std::move(found));
+  }
+  return kept_.front().run;
+}
+
+void RecentRuns::keep(const std::string& key, const RunResult& run) {
+  if (!run.recorder) return;
+  const std::size_t bytes = recorded_bytes(*run.recorder) + key.size();
+  if (bytes > max_bytes_ || max_runs_ == 0) return;
+  std::lock_guard guard(lock_);
+  const auto same = std::find_if(kept_.begin(), kept_.end(), [&](const Kept& k) { return k.key == key; });
+  if (same != kept_.end()) {
+    bytes_ -= same->bytes;
+    kept_.erase(same);
+  }
+  kept_.push_front({key, run, bytes});
+  bytes_ += bytes;
+  while (kept_.size() > max_runs_ || bytes_ > max_bytes_) {
+    bytes_ -= kept_.back().bytes;
+    kept_.pop_back();
+  }
+}
+
+}  // namespace haven::serve

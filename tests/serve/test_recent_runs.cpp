@@ -1,0 +1,110 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "haven/serve/runs.hpp"
+#include "haven/serve/session.hpp"
+#include "serve/recent_runs.hpp"
+
+namespace fs = std::filesystem;
+using namespace haven;
+using namespace haven::serve;
+
+namespace {
+
+ScenarioSource valley_source() {
+  std::ifstream in(fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml", std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return {"valley.yaml", text.str()};
+}
+
+Edit set(const std::string& path, const std::string& value) {
+  Edit edit;
+  edit.kind = "set";
+  edit.path = path;
+  edit.value = value;
+  edit.description = path + " = " + value;
+  return edit;
+}
+
+Edit toggle(const std::string& id, bool enabled) {
+  Edit edit;
+  edit.kind = "toggle_event";
+  edit.id = id;
+  edit.enabled = enabled;
+  edit.description = "event " + id;
+  return edit;
+}
+
+RunResult valley_run(std::uint64_t run_index) {
+  Session session(valley_source(), "", Limits{});
+  REQUIRE(session.ok());
+  return run_in_memory(session.scenario(), RunRequest{session.scenario().seed, run_index});
+}
+
+}  // namespace
+
+TEST_CASE("serve recent runs: the key of a scenario follows what the edits change and not how they were made") {
+  Session session(valley_source(), "", Limits{});
+  REQUIRE(session.ok());
+  const auto base = session.scenario_key();
+  REQUIRE(session.apply(set("parameters.threat_kernel_km", "2.5")).applied);
+  const auto edited = session.scenario_key();
+  CHECK(edited != base);
+  REQUIRE(session.apply(set("parameters.threat_kernel_km", "4")).applied);
+  CHECK(session.scenario_key() != edited);
+  REQUIRE(session.undo());
+  CHECK(session.scenario_key() == edited);
+  // The strength of an event switched off waits until it is on again: the scenario is the same.
+  REQUIRE(session.apply(toggle("strikes_south", false)).applied);
+  const auto off = session.scenario_key();
+  REQUIRE(session.apply(set("events.strikes_south.intensity", "90")).applied);
+  CHECK(session.scenario_key() == off);
+  REQUIRE(session.apply(toggle("strikes_south", true)).applied);
+  CHECK(session.scenario_key() != off);
+  CHECK(session.scenario_key() != edited);
+  // The same edits from another variant are another scenario.
+  Session open(valley_source(), "border_open", Limits{});
+  REQUIRE(open.ok());
+  REQUIRE(open.apply(set("parameters.threat_kernel_km", "2.5")).applied);
+  CHECK(open.scenario_key() != edited);
+}
+
+TEST_CASE("serve recent runs: kept by key with the least recent going beyond the count or the bytes") {
+  const RunResult a = valley_run(0);
+  const RunResult b = valley_run(1);
+  const std::size_t one = recorded_bytes(*a.recorder);
+  CHECK(one > static_cast<std::size_t>(a.recorder->days()) * sizeof(Count));
+
+  RecentRuns recent(2, 10 * one);
+  CHECK_FALSE(recent.find("a"));
+  recent.keep("a", a);
+  recent.keep("b", b);
+  REQUIRE(recent.find("a"));
+  CHECK(recent.find("a")->recorder == a.recorder);  // the run itself, not a copy of another
+  // "a" was just used: the third run pushes out "b".
+  recent.keep("c", b);
+  CHECK(recent.size() == 2);
+  CHECK(recent.find("a"));
+  CHECK_FALSE(recent.find("b"));
+  CHECK(recent.find("c"));
+  // Kept again under the same key: replaced, not doubled.
+  recent.keep("c", a);
+  CHECK(recent.size() == 2);
+  CHECK(recent.find("c")->recorder == a.recorder);
+
+  // By bytes: room for one run only; a run larger than all the room is not kept at all.
+  RecentRuns tight(8, one + one / 2 + 64);
+  tight.keep("a", a);
+  tight.keep("b", b);
+  CHECK(tight.size() == 1);
+  CHECK(tight.find("b"));
+  CHECK(tight.bytes() <= one + one / 2 + 64);
+  RecentRuns small(8, one / 2);
+  small.keep("a", a);
+  CHECK(small.size() == 0);
+  CHECK_FALSE(small.find("a"));
+}
