@@ -344,14 +344,15 @@ class Server::Impl {
     RunResult run;
     std::string ghost_json;  // the base's headline series as every answer with a run sends them
   };
-  // The base run of a scenario and variant (the ghost), made once.
-  std::shared_ptr<const Base> base_of(std::size_t scenario_index, const Session& session);
+  // The base run of a scenario and variant (the ghost), made once; `ran` says whether it was made now.
+  std::shared_ptr<const Base> base_of(std::size_t scenario_index, const Session& session, bool* ran = nullptr);
   RunRequest run_request(const Scenario& scenario) const {
     return {scenario.seed, 0, Mode::stochastic, options_.limits.max_run_seconds, &stopping_};
   }
-  // The run of the session's scenario as it is now: the base's when it has no edits, one kept from earlier when
-  // this scenario ran before in any session (`reused`), else a new one, kept. The session's lock is held.
-  RunResult session_run(SessionEntry& entry, const Base& base, bool& reused);
+  // The run of the session's scenario as it is now: the base's when it has no edits (`reused` unless base_of()
+  // made it just now: `base_ran`), one this session kept when its scenario ran before (`reused`), else a new one,
+  // kept. The session's lock is held.
+  RunResult session_run(const SessionEntry& entry, const Base& base, bool base_ran, bool& reused);
   // Runs the session's scenario and answers with the page's data, the ghost and timings.
   void answer_with_run(httplib::Response& res, SessionEntry& entry, const std::string& id, const Json& extra,
                        double edit_ms);
@@ -371,12 +372,15 @@ class Server::Impl {
   RecentRuns recent_runs_{32, 32u << 20};  // docs/serve.md, "Limits": 32 runs, 32 MiB at most
 };
 
-std::shared_ptr<const Server::Impl::Base> Server::Impl::base_of(std::size_t scenario_index, const Session& session) {
+std::shared_ptr<const Server::Impl::Base> Server::Impl::base_of(std::size_t scenario_index, const Session& session,
+                                                                bool* ran) {
   const auto key = std::make_pair(scenario_index, session.variant());
+  if (ran) *ran = false;
   {
     std::lock_guard guard(bases_lock_);
     if (auto it = bases_.find(key); it != bases_.end()) return it->second;
   }
+  if (ran) *ran = true;
   auto base = std::make_shared<Base>();
   base->scenario = session.base();
   // The scenarios and variants the server was started with are not limited: `haven run` would run them too.
@@ -459,16 +463,24 @@ std::optional<Json> Server::Impl::json_body(const httplib::Request& req, httplib
   }
 }
 
-RunResult Server::Impl::session_run(SessionEntry& entry, const Base& base, bool& reused) {
+RunResult Server::Impl::session_run(const SessionEntry& entry, const Base& base, bool base_ran, bool& reused) {
   const Session& session = entry.session;
   // Without edits the session's scenario is the base one, whose run (same seed, same index) is kept: the page's
   // first draw and an undo back to the start need no run.
-  reused = true;
-  if (session.edits().empty()) return base.run;
-  const std::string key = fmt::format("{}\n{}", entry.scenario_index, session.scenario_key());
-  if (auto kept = recent_runs_.find(key)) return *kept;
+  if (session.edits().empty()) {
+    reused = !base_ran;
+    return base.run;
+  }
+  const std::string key = fmt::format("{}\n{}\n{}", entry.serial, entry.scenario_index, session.scenario_key());
+  if (auto kept = recent_runs_.find(key)) {
+    reused = true;
+    return *kept;
+  }
   reused = false;
-  RunResult run = run_in_memory(session.scenario(), run_request(session.scenario()));
+  // Run on a copy the run keeps: the recorder points at its scenario, and the session's changes with its next edit.
+  auto scenario = std::make_shared<const Scenario>(session.scenario());
+  RunResult run = run_in_memory(*scenario, run_request(*scenario));
+  run.scenario = std::move(scenario);
   recent_runs_.keep(key, run);
   return run;
 }
@@ -477,10 +489,12 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
                                    const Json& extra, double edit_ms) {
   const Session& session = entry.session;
   try {
-    const auto base = base_of(entry.scenario_index, session);
+    // Timed from before base_of(): a variant's base is run the first time it is asked for, here.
     const auto run_started = Clock::now();
+    bool base_ran = false;
+    const auto base = base_of(entry.scenario_index, session, &base_ran);
     bool reused = false;
-    const RunResult run = session_run(entry, *base, reused);
+    const RunResult run = session_run(entry, *base, base_ran, reused);
     const double run_ms = reused ? 0.0 : ms_since(run_started);
     const auto json_started = Clock::now();
     const MemoryRun memory{
@@ -717,9 +731,10 @@ void Server::Impl::routes() {
                 std::lock_guard guard(entry->lock);
                 const Session& s = entry->session;
                 try {
-                  const auto base = base_of(entry->scenario_index, s);
+                  bool base_ran = false;
+                  const auto base = base_of(entry->scenario_index, s, &base_ran);
                   bool reused = false;
-                  const RunResult run = session_run(*entry, *base, reused);
+                  const RunResult run = session_run(*entry, *base, base_ran, reused);
                   std::vector<MemoryRun> runs{{&base->scenario, base->run.recorder.get(), run_label(base->scenario, 0),
                                                "stochastic", base->scenario.seed, ""}};
                   if (!s.edits().empty()) {

@@ -18,6 +18,9 @@ std::size_t recorded_bytes(const MemoryRecorder& recorder) {
   add(recorder.threat_);
   add(recorder.capacity_);
   bytes += recorder.cumulative_displaced_.size() * sizeof(Count);
+  bytes += recorder.final_.origin_destination.size() * sizeof(OriginDestination);
+  // An allocation a day for each series, and the run's scenario kept with it (of a size with a day's series).
+  bytes += static_cast<std::size_t>(recorder.days()) * 16 * 16;
   for (const auto& event : recorder.events_) bytes += sizeof(event) + event.kind.size() + event.event_id.size();
   return bytes;
 }

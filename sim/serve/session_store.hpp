@@ -2,7 +2,9 @@
 // The server's sessions: each browser session its own scenario copy, behind its own lock, so that two sessions
 // never see each other's edits and one session's requests are answered one at a time.
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -13,11 +15,16 @@
 namespace haven::serve {
 
 struct SessionEntry {
-  explicit SessionEntry(Session s, std::size_t scenario) : session(std::move(s)), scenario_index(scenario) {}
+  explicit SessionEntry(Session s, std::size_t scenario)
+      : session(std::move(s)), scenario_index(scenario), serial(next_serial_++) {}
   std::mutex lock;  // held while the session is edited or run
   Session session;
   std::size_t scenario_index;
+  std::uint64_t serial;  // never the same for two sessions of one server (its id is a secret; this is not)
   std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();
+
+ private:
+  static inline std::atomic<std::uint64_t> next_serial_{0};
 };
 
 class SessionStore {

@@ -127,14 +127,17 @@ def test_a_scenario_seen_before_is_answered_with_its_kept_run(server):
     status, undone = server.json("POST", f"/api/sessions/{session}/undo")
     assert status == 200 and undone["run_reused"] is True and undone["timing_ms"]["run"] == 0
     assert undone["data"] == first["data"]
-    # Another session reaching the same scenario gets the same run, kept (its edits are its own: only the run, the
-    # same as it would make, is shared).
+    # Another session reaching the same scenario runs it itself (kept runs are a session's own: its answers tell
+    # nothing of what others tried), and gets the same run: what makes keeping them exact.
     other = server.session(0)
     status, again = edit(server, other, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.25})
-    assert status == 200 and again["run_reused"] is True and again["data"] == first["data"]
-    # The same edit of another scenario is another scenario.
-    status, idlib = edit(server, server.session(1), {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.25})
-    assert status == 200 and idlib["run_reused"] is False
+    assert status == 200 and again["run_reused"] is False and again["data"] == first["data"]
+    # A variant asked for the first time is run, and says so; asked for again, its run is the one kept.
+    third = server.session(0)
+    status, variant = server.json("POST", f"/api/sessions/{third}/variant", {"variant": "bigger_camp"})
+    assert status == 200 and variant["run_reused"] is False
+    status, variant = server.json("POST", f"/api/sessions/{server.session(0)}/variant", {"variant": "bigger_camp"})
+    assert status == 200 and variant["run_reused"] is True and variant["timing_ms"]["run"] == 0
     # The strength of an event switched off waits until it is on again: the scenario, and its run, are as before.
     status, off = edit(server, session, {"kind": "toggle_event", "id": "strikes_south", "enabled": False})
     assert status == 200 and off["run_reused"] is False
@@ -264,6 +267,9 @@ def test_a_run_past_its_time_limit_is_cancelled_and_the_server_stays_up():
         assert status == 503
         assert answer["cancelled"] and "cancelled" in answer["error"] and "limited to 0.01 s" in answer["error"]
         assert serve.call("GET", "/api/scenarios")[0] == 200
+        # A cancelled run is not kept: asked again, the scenario is run again, and cancelled again.
+        status, answer = serve.json("POST", f"/api/sessions/{session}/run")
+        assert status == 503 and answer["cancelled"]
     finally:
         assert serve.stop()[0] == 0
 

@@ -267,6 +267,23 @@ def test_toggle_redraw_band_and_save(tmp_path):
         assert any("Band of 8 seeds and parameter values" in label for label in labels), labels
         driver.save_screenshot(str(artefacts(tmp_path) / "serve-idlib_2019_2020-band-parameters.png"))
 
+        # A band asked for, then an edit made while its seeds stream in: the band is of the scenario before the edit,
+        # so it is dropped, saying so, and never drawn on the edited run (its 20 seeds take ~10 runs' time on two
+        # cores, the edit one run).
+        count = int(driver.execute_script("return document.body.dataset.editCount"))
+        driver.execute_script("document.body.dataset.bandMs = '';"
+                              "document.getElementById('serve-members').value = 20;"
+                              "document.getElementById('serve-band-parameters').click();"
+                              "document.getElementById('serve-band-button').click();"
+                              f"const f = {row % 'number'}; f.value = 13; f.dispatchEvent(new Event('change'));")
+        wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'", serve=serve)
+        dropped = wait_for(driver, "const t = document.getElementById('serve-band-status').textContent;"
+                           "return t.includes('changed') && t", 600, serve=serve, poll_s=0.2)
+        assert dropped == "the scenario changed while the band ran: ask for it again", dropped
+        labels = driver.execute_script("return window.havenReport.mainChart().data.datasets.map((d) => d.label)")
+        assert not any("Band of" in label for label in labels), labels
+        assert driver.execute_script("return document.body.dataset.bandMs") == ""
+
         # Saved from the page, checked by haven check.
         driver.execute_script("document.getElementById('serve-save-name').value = 'from-the-page';"
                               "document.getElementById('serve-save-overlay').click()")

@@ -597,6 +597,7 @@
       button.disabled = true;
       const started = performance.now();
       let generation = -1;
+      let pending = null;  // a redraw waiting for its turn (below)
       progress.textContent = 'running…';
       try {
         // Asked in turn with the edits, so that it is the band of the scenario on screen once they are answered;
@@ -620,12 +621,12 @@
         let buffer = '';
         // The chart and the count are redrawn at most every 500 ms while members stream in, and at once for the
         // last: each redraw takes the page's share of the cores the server's runs are using (redrawn for each of
-        // 20 members, Chromium took 0.74 CPU-s of a 2.1 s band; 0.5 s throttled).
-        let drawnAt = -Infinity;
-        let pending = null;
+        // 20 members, Chromium took ~0.7 CPU-s during a ~2 s band, and the band ~0.3 s longer: docs/benchmarks.md).
+        let drawnAtMs = -Infinity;
+        let last = null;  // the last line drawn or waiting to be
         const seeds = (line) => `${line.done} of ${line.total} seeds${line.parameters ? ' and parameter sets' : ''}`;
         const draw = (line) => {
-          drawnAt = performance.now();
+          drawnAtMs = performance.now();
           bands = line.bands;
           bandVaried = line.parameters;
           decorate();
@@ -633,10 +634,12 @@
         };
         const drawSoon = (line) => {
           clearTimeout(pending);
-          const wait = drawnAt + 500 - performance.now();
-          if (wait <= 0) draw(line);
-          else pending = setTimeout(() => { if (generation === bandGeneration) draw(line); }, wait);
+          last = line;
+          const waitMs = drawnAtMs + 500 - performance.now();
+          if (waitMs <= 0) draw(line);
+          else pending = setTimeout(() => { if (generation === bandGeneration) draw(line); }, waitMs);
         };
+        let finished = false;
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
@@ -650,9 +653,10 @@
           while ((at = buffer.indexOf('\n')) >= 0) {
             const line = JSON.parse(buffer.slice(0, at));
             buffer = buffer.slice(at + 1);
-            if (line.error) { clearTimeout(pending); progress.textContent = line.error; continue; }
+            if (line.error) { clearTimeout(pending); finished = true; progress.textContent = line.error; continue; }
             if (!line.finished) { drawSoon(line); continue; }
             clearTimeout(pending);
+            finished = true;
             draw(line);
             body.dataset.bandMs = (performance.now() - started).toFixed(0);
             body.dataset.bandServerMs = line.elapsed_ms.toFixed(0);  // the server's own time for the band
@@ -662,9 +666,18 @@
               `${number(b.p5[peak])} to ${number(b.p95[peak])} (5–95%)`;
           }
         }
+        if (!finished && last && generation === bandGeneration) {
+          // The stream ended before its last member (the server stopped): what came is drawn, and said to be partial.
+          clearTimeout(pending);
+          draw(last);
+          progress.textContent = `${seeds(last)}: the band stopped before its last seed`;
+        }
       } catch (e) {
         progress.textContent = `no band: ${e.message}`;
-      } finally { button.disabled = false; }
+      } finally {
+        clearTimeout(pending);
+        button.disabled = false;
+      }
     });
     bandBox.append(el('p', { class: 'note' }, 'Runs the edited scenario with many random seeds and shades where 90% of them fall (5–95%).'),
       el('div', { class: 'serve-row' }, el('label', {}, 'Seeds ', members), button, progress));

@@ -33,6 +33,9 @@ struct RunRequest {
 
 struct RunResult {
   std::shared_ptr<MemoryRecorder> recorder;
+  // The scenario the recorder's RunInfo points at, when the run is kept beyond the scenario it was given (a
+  // session's changes with its next edit): kept alive with it.
+  std::shared_ptr<const Scenario> scenario;
   RunSummary summary;
   double seconds = 0.0;
 };
