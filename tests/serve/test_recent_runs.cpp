@@ -1,25 +1,15 @@
 #include <doctest/doctest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
 #include "haven/serve/runs.hpp"
 #include "haven/serve/session.hpp"
 #include "serve/recent_runs.hpp"
+#include "valley_source.hpp"
 
-namespace fs = std::filesystem;
 using namespace haven;
 using namespace haven::serve;
+using haven::serve::testing::valley_source;
 
 namespace {
-
-ScenarioSource valley_source() {
-  std::ifstream in(fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml", std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return {"valley.yaml", text.str()};
-}
 
 Edit set(const std::string& path, const std::string& value) {
   Edit edit;

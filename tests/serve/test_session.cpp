@@ -13,6 +13,7 @@
 #include "haven/serve/runs.hpp"
 #include "haven/serve/server.hpp"
 #include "haven/serve/session.hpp"
+#include "valley_source.hpp"
 
 namespace fs = std::filesystem;
 using namespace haven;
@@ -21,10 +22,7 @@ using namespace haven::serve;
 namespace {
 
 ScenarioSource valley() {
-  std::ifstream in(fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml", std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return {"valley.yaml", text.str()};
+  return testing::valley_source();
 }
 
 Edit parsed(const std::string& json) {
