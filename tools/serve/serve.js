@@ -626,6 +626,7 @@
         let last = null;  // the last line drawn or waiting to be
         const seeds = (line) => `${line.done} of ${line.total} seeds${line.parameters ? ' and parameter sets' : ''}`;
         const draw = (line) => {
+          clearTimeout(pending);  // this line, or a later one, replaces the one waiting
           drawnAtMs = performance.now();
           bands = line.bands;
           bandVaried = line.parameters;
@@ -639,7 +640,7 @@
           if (waitMs <= 0) draw(line);
           else pending = setTimeout(() => { if (generation === bandGeneration) draw(line); }, waitMs);
         };
-        let finished = false;
+        let ended = false;  // the last member's line, or an error, came
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
@@ -653,10 +654,9 @@
           while ((at = buffer.indexOf('\n')) >= 0) {
             const line = JSON.parse(buffer.slice(0, at));
             buffer = buffer.slice(at + 1);
-            if (line.error) { clearTimeout(pending); finished = true; progress.textContent = line.error; continue; }
+            if (line.error) { clearTimeout(pending); ended = true; progress.textContent = line.error; continue; }
             if (!line.finished) { drawSoon(line); continue; }
-            clearTimeout(pending);
-            finished = true;
+            ended = true;
             draw(line);
             body.dataset.bandMs = (performance.now() - started).toFixed(0);
             body.dataset.bandServerMs = line.elapsed_ms.toFixed(0);  // the server's own time for the band
@@ -666,9 +666,8 @@
               `${number(b.p5[peak])} to ${number(b.p95[peak])} (5–95%)`;
           }
         }
-        if (!finished && last && generation === bandGeneration) {
+        if (!ended && last && generation === bandGeneration) {
           // The stream ended before its last member (the server stopped): what came is drawn, and said to be partial.
-          clearTimeout(pending);
           draw(last);
           progress.textContent = `${seeds(last)}: the band stopped before its last seed`;
         }
