@@ -25,12 +25,12 @@ std::size_t recorded_bytes(const MemoryRecorder& recorder) {
   return bytes;
 }
 
-std::size_t RecentRuns::size() {
+std::size_t RecentRuns::size() const {
   std::lock_guard guard(lock_);
   return kept_.size();
 }
 
-std::size_t RecentRuns::bytes() {
+std::size_t RecentRuns::bytes() const {
   std::lock_guard guard(lock_);
   return bytes_;
 }

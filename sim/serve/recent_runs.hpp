@@ -30,8 +30,8 @@ class RecentRuns {
   // Keeps `run` as the most recent; the least recent go beyond the bounds.
   void keep(const std::string& key, const RunResult& run);
 
-  [[nodiscard]] std::size_t size();
-  [[nodiscard]] std::size_t bytes();
+  [[nodiscard]] std::size_t size() const;
+  [[nodiscard]] std::size_t bytes() const;
 
  private:
   struct Kept {
@@ -39,7 +39,7 @@ class RecentRuns {
     RunResult run;
     std::size_t bytes = 0;
   };
-  std::mutex lock_;
+  mutable std::mutex lock_;
   std::deque<Kept> kept_;  // the most recent first
   std::size_t max_runs_;
   std::size_t max_bytes_;
