@@ -1,5 +1,6 @@
 // The HTTP side of `haven serve`: routes, headers, limits. Sessions, edits and runs live in session*.cpp and
-// runs.cpp; this file turns requests into calls to them and their results into JSON.
+// runs.cpp, bands in band.cpp, the bound on runs at once in run_gate.cpp; this file turns requests into calls to
+// them and their results into JSON.
 #include <fmt/format.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -9,7 +10,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -19,11 +19,13 @@
 #include <sstream>
 #include <thread>
 
+#include "band.hpp"
 #include "haven/report/report.hpp"
 #include "haven/scenario/parameters.hpp"
 #include "haven/serve/runs.hpp"
 #include "haven/serve/server.hpp"
 #include "recent_runs.hpp"
+#include "run_gate.hpp"
 #include "session_store.hpp"
 
 // Last: <resolv.h>, which httplib.h includes, defines `_res`, a name Eigen's headers use.
@@ -333,6 +335,7 @@ class Server::Impl {
   void serve() { server_.listen_after_bind(); }
   bool stop() {
     stopping_ = true;
+    gate_.close();  // runs waiting for their turn are cancelled; those running stop after their day
     if (!server_.is_running()) return false;
     server_.stop();
     return true;
@@ -349,10 +352,17 @@ class Server::Impl {
   RunRequest run_request(const Scenario& scenario) const {
     return {scenario.seed, 0, Mode::stochastic, options_.limits.max_run_seconds, &stopping_};
   }
+  // Runs `scenario` when its turn comes (gate_): its time limit counts from then.
+  RunResult gated_run(const Scenario& scenario, const RunRequest& request);
+  struct SessionRun {
+    RunResult run;
+    bool reused = false;     // sent again, not made now
+    double queued_ms = 0.0;  // waiting for its turn (and the base's, when base_of() made it now)
+  };
   // The run of the session's scenario as it is now: the base's when it has no edits (`reused` unless base_of()
   // made it just now: `base_ran`), one this session kept when its scenario ran before (`reused`), else a new one,
   // kept. The session's lock is held.
-  RunResult session_run(const SessionEntry& entry, const Base& base, bool base_ran, bool& reused);
+  SessionRun session_run(const SessionEntry& entry, const Base& base, bool base_ran);
   // Runs the session's scenario and answers with the page's data, the ghost and timings.
   void answer_with_run(httplib::Response& res, SessionEntry& entry, const std::string& id, const Json& extra,
                        double edit_ms);
@@ -368,8 +378,9 @@ class Server::Impl {
   int port_ = 0;
   std::mutex bases_lock_;
   std::map<std::pair<std::size_t, std::string>, std::shared_ptr<const Base>> bases_;
-  std::vector<std::string> pages_;         // the page of each scenario, rendered once
-  RecentRuns recent_runs_{32, 32u << 20};  // docs/serve.md, "Limits": 32 runs, 32 MiB at most
+  std::vector<std::string> pages_;                                   // the page of each scenario, rendered once
+  RecentRuns recent_runs_{32, 32u << 20};                            // docs/serve.md, "Limits": 32 runs, 32 MiB at most
+  RunGate gate_{std::max(1u, std::thread::hardware_concurrency())};  // as many runs at once as cores
 };
 
 std::shared_ptr<const Server::Impl::Base> Server::Impl::base_of(std::size_t scenario_index, const Session& session,
@@ -386,7 +397,7 @@ std::shared_ptr<const Server::Impl::Base> Server::Impl::base_of(std::size_t scen
   // The scenarios and variants the server was started with are not limited: `haven run` would run them too.
   RunRequest request = run_request(base->scenario);
   request.max_seconds = std::numeric_limits<double>::infinity();
-  base->run = run_in_memory(base->scenario, request);
+  base->run = gated_run(base->scenario, request);
   base->ghost_json = headline_json(headline_series(base->scenario, *base->run.recorder));
   std::lock_guard guard(bases_lock_);
   return bases_.emplace(key, std::move(base)).first->second;
@@ -463,26 +474,28 @@ std::optional<Json> Server::Impl::json_body(const httplib::Request& req, httplib
   }
 }
 
-RunResult Server::Impl::session_run(const SessionEntry& entry, const Base& base, bool base_ran, bool& reused) {
+RunResult Server::Impl::gated_run(const Scenario& scenario, const RunRequest& request) {
+  const auto slot = gate_.enter();
+  RunResult run = run_in_memory(scenario, request);
+  run.queued_ms = slot.waited_ms();
+  return run;
+}
+
+Server::Impl::SessionRun Server::Impl::session_run(const SessionEntry& entry, const Base& base, bool base_ran) {
   const Session& session = entry.session;
+  const double base_queued_ms = base_ran ? base.run.queued_ms : 0.0;
   // Without edits the session's scenario is the base one, whose run (same seed, same index) is kept: the page's
   // first draw and an undo back to the start need no run.
-  if (session.edits().empty()) {
-    reused = !base_ran;
-    return base.run;
-  }
+  if (session.edits().empty()) return {base.run, !base_ran, base_queued_ms};
   const std::string key = fmt::format("{}\n{}\n{}", entry.serial, entry.scenario_index, session.scenario_key());
-  if (auto kept = recent_runs_.find(key)) {
-    reused = true;
-    return *kept;
-  }
-  reused = false;
+  if (auto kept = recent_runs_.find(key)) return {*kept, true, base_queued_ms};
   // Run on a copy the run keeps: the recorder points at its scenario, and the session's changes with its next edit.
   auto scenario = std::make_shared<const Scenario>(session.scenario());
-  RunResult run = run_in_memory(*scenario, run_request(*scenario));
+  RunResult run = gated_run(*scenario, run_request(*scenario));
   run.scenario = std::move(scenario);
   recent_runs_.keep(key, run);
-  return run;
+  const double queued_ms = base_queued_ms + run.queued_ms;
+  return {std::move(run), false, queued_ms};
 }
 
 void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, const std::string& id,
@@ -493,9 +506,8 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     const auto run_started = Clock::now();
     bool base_ran = false;
     const auto base = base_of(entry.scenario_index, session, &base_ran);
-    bool reused = false;
-    const RunResult run = session_run(entry, *base, base_ran, reused);
-    const double run_ms = reused ? 0.0 : ms_since(run_started);
+    const auto [run, reused, queued_ms] = session_run(entry, *base, base_ran);
+    const double run_ms = reused ? 0.0 : ms_since(run_started) - queued_ms;
     const auto json_started = Clock::now();
     const MemoryRun memory{
         &session.scenario(), run.recorder.get(),      run_label(session.scenario(), session.edits().size()),
@@ -505,7 +517,7 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     info.update(extra);
     info["applied"] = true;
     info["run_reused"] = reused;
-    info["timing_ms"] = {{"edit", edit_ms}, {"run", run_ms}, {"json", 0.0}, {"total", 0.0}};
+    info["timing_ms"] = {{"edit", edit_ms}, {"queue", queued_ms}, {"run", run_ms}, {"json", 0.0}, {"total", 0.0}};
     std::string body = info.dump();
     body.pop_back();  // the closing brace: the data and the ghost are appended as they are
     body += fmt::format(R"(,"ghost":{},"data":{}}})", base->ghost_json, data);
@@ -519,7 +531,7 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     };
     const double json_ms = ms_since(json_started);
     fill("json", json_ms);
-    fill("total", edit_ms + run_ms + json_ms);
+    fill("total", edit_ms + queued_ms + run_ms + json_ms);
     send_json(res, 200, body);
   } catch (const RunCancelled& e) {
     send_json(res, 503, Json{{"error", e.what()}, {"cancelled", true}, {"edits", edits_json(session.edits())}}.dump());
@@ -733,8 +745,7 @@ void Server::Impl::routes() {
                 try {
                   bool base_ran = false;
                   const auto base = base_of(entry->scenario_index, s, &base_ran);
-                  bool reused = false;
-                  const RunResult run = session_run(*entry, *base, base_ran, reused);
+                  const RunResult run = session_run(*entry, *base, base_ran).run;
                   std::vector<MemoryRun> runs{{&base->scenario, base->run.recorder.get(), run_label(base->scenario, 0),
                                                "stochastic", base->scenario.seed, ""}};
                   if (!s.edits().empty()) {
@@ -825,19 +836,13 @@ void Server::Impl::ensemble(const httplib::Request& req, httplib::Response& res)
     send_error(res, 400, "'parameters' must be true (draw parameter values from the sweep's ranges too) or false");
     return;
   }
-  std::shared_ptr<const Scenario> scenario;
-  // With parameter uncertainty, each member's scenario: the session's, with that member's values from the sweep.
-  struct Uncertain {
-    const ScenarioSource* source = nullptr;
-    LoadOptions options;
-    std::vector<std::vector<Override>> overrides;
-    Json summary;
-  };
-  std::shared_ptr<Uncertain> uncertain;
+  BandRequest band;
+  band.members = members;
+  band.max_run_seconds = options_.limits.max_run_seconds;
   {
     std::lock_guard guard(entry->lock);
     const Session& session = entry->session;
-    scenario = std::make_shared<const Scenario>(session.scenario());
+    band.scenario = std::make_shared<const Scenario>(session.scenario());
     if (parameters_json.get<bool>()) {
       const auto& source = options_.scenarios[entry->scenario_index];
       if (!source.uncertainty) {
@@ -846,7 +851,7 @@ void Server::Impl::ensemble(const httplib::Request& req, httplib::Response& res)
             fmt::format("no sweep file gives parameter ranges for {}: the band can vary the seed only", source.name));
         return;
       }
-      uncertain = std::make_shared<Uncertain>();
+      auto uncertain = std::make_shared<BandRequest::Uncertain>();
       uncertain->source = &source;
       uncertain->options = session.load_options();
       const auto held = held_paths(session);
@@ -854,89 +859,19 @@ void Server::Impl::ensemble(const httplib::Request& req, httplib::Response& res)
       Json varied = Json::array();
       Json fixed = Json::array();
       for (const auto& p : source.uncertainty->spec.parameters) (held.count(p.path) ? fixed : varied).push_back(p.name);
-      uncertain->summary = {{"sweep", source.uncertainty->sweep_name}, {"varied", varied}, {"held", fixed}};
+      uncertain->summary_json =
+          Json{{"sweep", source.uncertainty->sweep_name}, {"varied", varied}, {"held", fixed}}.dump();
+      band.uncertain = std::move(uncertain);
     }
   }
-  const auto limit = options_.limits.max_run_seconds;
-  res.set_chunked_content_provider("application/x-ndjson", [this, scenario, uncertain, members, limit](
-                                                               std::size_t, httplib::DataSink& sink) {
-    const auto started = Clock::now();
-    std::mutex lock;
-    std::condition_variable changed;
-    std::vector<HeadlineSeries> done;
-    std::string failure;
-    std::atomic<std::size_t> next{0};
-    std::atomic<bool> abandon{false};
-    auto worker = [&] {
-      for (std::size_t k = next++; k < members && !abandon && !stopping_; k = next++) {
-        try {
-          std::shared_ptr<const Scenario> member = scenario;
-          if (uncertain) {
-            // Checked like any edit: a value the session's edits make invalid names the sweep file's line.
-            LoadOptions options = uncertain->options;
-            const auto& values = uncertain->overrides[k];
-            options.overrides.insert(options.overrides.end(), values.begin(), values.end());
-            auto loaded = load_scenario_text(uncertain->source->text, uncertain->source->name, options);
-            if (!loaded.scenario) {
-              const auto& problems = loaded.diagnostics.all();
-              throw std::runtime_error(problems.empty() ? "its scenario does not load"
-                                                        : format_diagnostic(problems.front()));
-            }
-            member = std::make_shared<const Scenario>(std::move(*loaded.scenario));
-          }
-          RunRequest request{member->seed, k, Mode::stochastic, limit, &stopping_};
-          const auto run = run_in_memory(*member, request);
-          auto series = headline_series(*member, *run.recorder);
-          std::lock_guard guard(lock);
-          done.push_back(std::move(series));
-        } catch (const std::exception& e) {
-          std::lock_guard guard(lock);
-          if (failure.empty()) failure = fmt::format("member {}: {}", k, e.what());
-          abandon = true;
-        }
-        changed.notify_all();
-      }
-    };
-    const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
-    std::size_t sent = 0;
-    bool client_gone = false;
-    while (true) {
-      std::unique_lock guard(lock);
-      changed.wait_for(guard, std::chrono::milliseconds(200), [&] { return done.size() > sent || !failure.empty(); });
-      if (!failure.empty()) break;
-      if (done.size() == sent) {
-        if (!sink.is_writable()) {
-          client_gone = true;
-          abandon = true;
-          break;
-        }
-        continue;
-      }
-      sent = done.size();
-      const bool finished = sent == members;
-      std::string line =
-          fmt::format(R"({{"done":{},"total":{},"finished":{},"elapsed_ms":{:.1f},"parameters":{},"bands":{}}})", sent,
-                      members, finished ? "true" : "false", ms_since(started),
-                      uncertain ? uncertain->summary.dump() : "null", bands_json(done));
-      guard.unlock();
-      line += '\n';
-      if (!sink.write(line.data(), line.size())) {
-        client_gone = true;
-        abandon = true;
-        break;
-      }
-      if (finished) break;
-    }
-    for (auto& t : pool) t.join();
-    if (!client_gone && !failure.empty()) {
-      const std::string line =
-          Json{{"error", failure}, {"finished", true}, {"cancelled", failure.find("cancelled") != std::string::npos}}
-              .dump() +
-          "\n";
-      sink.write(line.data(), line.size());
-    }
+  res.set_chunked_content_provider("application/x-ndjson", [this, band](std::size_t, httplib::DataSink& sink) {
+    BandStreamIo io;
+    io.run = [this](const Scenario& scenario, const RunRequest& request) { return gated_run(scenario, request); };
+    io.write = [&sink](const std::string& line) { return sink.write(line.data(), line.size()); };
+    io.still_reading = [&sink] { return sink.is_writable(); };
+    io.stopping = &stopping_;
+    // Each member waits at the gate with everyone's runs: more threads than cores only queue there.
+    stream_band(band, io, std::max(1u, std::min(4u, std::thread::hardware_concurrency())));
     sink.done();
     return true;
   });

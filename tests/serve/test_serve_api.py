@@ -105,6 +105,7 @@ def test_edit_runs_and_undo_restores(server):
     assert run["cumulative_displaced"][-1] < base_left  # fewer strikes, fewer people leave
     assert len(answer["ghost"]["newly_away"]) == len(run["time"])
     assert answer["timing_ms"]["run"] > 0
+    assert answer["timing_ms"]["queue"] == 0  # no other run: it went in at once (test_serve_load sees runs wait)
     status, answer = edit(server, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.5})
     assert status == 200 and len(answer["edits"]) == 2
     assert next(p for p in answer["parameters"] if p["name"] == "threat_kernel_km")["value"] == 2.5

@@ -339,6 +339,16 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
                              "document.body.dataset.busy === 'false'", serve=serve)
             return driver.execute_script(EDITS_LISTED)
 
+        # The status line says when a run waited for its turn behind other runs (50 ms or more), not when it barely
+        # did, and that a kept run was sent.
+        describe = "return window.havenServe.describeRun(arguments[0])"
+        waited = driver.execute_script(describe, {"run_reused": False, "timing_ms": {"queue": 312.4, "run": 181.2}})
+        assert waited == "it waited 312 ms for other runs, then the run took 181 ms on the server", waited
+        assert driver.execute_script(describe, {"run_reused": False, "timing_ms": {"queue": 3, "run": 181.2}}) == \
+            "the run took 181 ms on the server"
+        assert driver.execute_script(describe, {"run_reused": True, "timing_ms": {"queue": 0, "run": 0}}) == \
+            "the same scenario as before: its run was kept"
+
         # A date typed digit by digit (mm/dd/yyyy) passes through 03/01 and year 0002 on its way: only 12 Mar is sent.
         from selenium.webdriver.common.keys import Keys
         date = driver.find_element("css selector", "[data-event=strikes_south] input[aria-label='strikes_south from']")

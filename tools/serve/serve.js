@@ -127,11 +127,19 @@
       body.dataset.lastRunMs = answer.timing_ms.run.toFixed(1);
       body.dataset.lastRunReused = String(Boolean(answer.run_reused));
       body.dataset.editCount = String(answer.edits.length);
-      const how = answer.run_reused ? 'the same scenario as before: its run was kept' :
-        `the run took ${answer.timing_ms.run.toFixed(0)} ms on the server`;
+      const how = describeRun(answer);
       status.textContent = ready || `${answer.edits.length} edit${answer.edits.length === 1 ? '' : 's'} · redrawn ${ms.toFixed(0)} ms ` +
         `after the edit (${how})`;
     });
+  }
+
+  // How an answer's run came about, for the status line. Runs beyond the server's cores wait their turn (others'
+  // edits or bands): said when it is worth saying.
+  function describeRun(answer) {
+    if (answer.run_reused) return 'the same scenario as before: its run was kept';
+    const queued = answer.timing_ms.queue || 0;
+    return (queued >= 50 ? `it waited ${queued.toFixed(0)} ms for other runs, then ` : '') +
+      `the run took ${answer.timing_ms.run.toFixed(0)} ms on the server`;
   }
 
   // The ghost of the base run and the band on the main chart: the datasets the report adds to its own.
@@ -736,7 +744,7 @@
   });
 
   // For the tests and the curious: the session as the page last heard it.
-  window.havenServe = { info: () => info };
+  window.havenServe = { info: () => info, describeRun };
 
   (async () => {
     const scenarios = await call('GET', '/api/scenarios');

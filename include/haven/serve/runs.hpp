@@ -38,6 +38,7 @@ struct RunResult {
   std::shared_ptr<const Scenario> scenario;
   RunSummary summary;
   double seconds = 0.0;
+  double queued_ms = 0.0;  // how long it waited for its turn before it ran (haven serve runs a few at once)
 };
 
 // Runs `scenario` to its end. Throws RunCancelled past `max_seconds` (or on `stop`), std::exception when the run

@@ -1,0 +1,73 @@
+#include "run_gate.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "haven/serve/runs.hpp"
+
+namespace haven::serve {
+
+RunGate::RunGate(std::size_t slots) : slots_(std::max<std::size_t>(1, slots)) {}
+
+RunGate::Slot& RunGate::Slot::operator=(Slot&& other) noexcept {
+  if (this != &other) {
+    leave();
+    gate_ = other.gate_;
+    waited_ms_ = other.waited_ms_;
+    other.gate_ = nullptr;
+  }
+  return *this;
+}
+
+void RunGate::Slot::leave() noexcept {
+  if (gate_ != nullptr) gate_->leave();
+  gate_ = nullptr;
+}
+
+RunGate::Slot RunGate::enter() {
+  const auto started = std::chrono::steady_clock::now();
+  std::unique_lock guard(lock_);
+  if (closed_) throw RunCancelled("the server is stopping");
+  // First come, first served: a ticket goes in only when every earlier one has, and a place is free.
+  const std::uint64_t ticket = next_ticket_++;
+  const auto may_enter = [&] { return closed_ || (ticket == admitted_ && running_ < slots_); };
+  const bool waits = !may_enter();
+  turn_.wait(guard, may_enter);
+  if (closed_) throw RunCancelled("the server is stopping");
+  ++admitted_;
+  ++running_;
+  guard.unlock();
+  // The next ticket may go in too, if a place is still free.
+  turn_.notify_all();
+  // A run let in at once waited for nothing (0, not the lock's microseconds): the answers say when runs queue.
+  const auto waited = std::chrono::steady_clock::now() - started;
+  return Slot(this, waits ? std::chrono::duration<double, std::milli>(waited).count() : 0.0);
+}
+
+void RunGate::leave() noexcept {
+  {
+    std::lock_guard guard(lock_);
+    --running_;
+  }
+  turn_.notify_all();
+}
+
+void RunGate::close() {
+  {
+    std::lock_guard guard(lock_);
+    closed_ = true;
+  }
+  turn_.notify_all();
+}
+
+std::size_t RunGate::running() const {
+  std::lock_guard guard(lock_);
+  return running_;
+}
+
+std::size_t RunGate::waiting() const {
+  std::lock_guard guard(lock_);
+  return static_cast<std::size_t>(next_ticket_ - admitted_);
+}
+
+}  // namespace haven::serve

@@ -1,0 +1,63 @@
+#pragma once
+// `haven serve`: how many runs go at once. Every request runs on one of the HTTP pool's threads, so without a bound
+// twenty sessions editing at once ran twenty engines on two cores: each run ten times slower, all of them finishing
+// together, and twenty runs' working sets in memory at once (docs/serve.md, "Limits"). The gate lets in as many
+// runs as the machine has cores, first come first served; the others wait their turn, and a run's time limit counts
+// from when it starts.
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+
+namespace haven::serve {
+
+// Safe to use from several threads at once.
+class RunGate {
+ public:
+  // A place among the runs going at once, given back when it goes out of scope.
+  class Slot {
+   public:
+    Slot() = default;
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    Slot(Slot&& other) noexcept : gate_(other.gate_), waited_ms_(other.waited_ms_) { other.gate_ = nullptr; }
+    Slot& operator=(Slot&& other) noexcept;
+    ~Slot() { leave(); }
+    // How long the run waited for its turn.
+    [[nodiscard]] double waited_ms() const noexcept { return waited_ms_; }
+    void leave() noexcept;
+
+   private:
+    friend class RunGate;
+    Slot(RunGate* gate, double waited_ms) : gate_(gate), waited_ms_(waited_ms) {}
+    RunGate* gate_ = nullptr;
+    double waited_ms_ = 0.0;
+  };
+
+  // At most `slots` runs at once (at least one).
+  explicit RunGate(std::size_t slots);
+
+  // Waits for a place, after everyone who asked before. Throws RunCancelled once the gate is closed (the server is
+  // stopping), waiting or not.
+  [[nodiscard]] Slot enter();
+  // Wakes everyone waiting, and lets no one in from now on.
+  void close();
+
+  [[nodiscard]] std::size_t slots() const noexcept { return slots_; }
+  [[nodiscard]] std::size_t running() const;
+  [[nodiscard]] std::size_t waiting() const;
+
+ private:
+  void leave() noexcept;
+
+  const std::size_t slots_;
+  mutable std::mutex lock_;
+  std::condition_variable turn_;
+  std::uint64_t next_ticket_ = 0;  // the ticket of the next to ask
+  std::uint64_t admitted_ = 0;     // tickets below it have been let in (or gave up)
+  std::size_t running_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace haven::serve

@@ -1,0 +1,140 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "haven/serve/runs.hpp"
+#include "haven/serve/session.hpp"
+#include "serve/band.hpp"
+#include "valley_source.hpp"
+
+using namespace haven;
+using namespace haven::serve;
+using haven::serve::testing::valley_source;
+using Json = nlohmann::json;
+
+namespace {
+
+BandRequest valley_band(std::size_t members) {
+  Session session(valley_source(), "", Limits{});
+  REQUIRE(session.ok());
+  BandRequest band;
+  band.scenario = std::make_shared<const Scenario>(session.scenario());
+  band.members = members;
+  return band;
+}
+
+struct Recorded {
+  std::mutex lock;
+  std::vector<Json> lines;
+  std::atomic<int> runs{0};
+};
+
+BandStreamIo recording_io(Recorded& recorded) {
+  BandStreamIo io;
+  io.run = [&recorded](const Scenario& scenario, const RunRequest& request) {
+    ++recorded.runs;
+    return run_in_memory(scenario, request);
+  };
+  io.write = [&recorded](const std::string& line) {
+    REQUIRE(!line.empty());
+    CHECK(line.back() == '\n');
+    std::lock_guard guard(recorded.lock);
+    recorded.lines.push_back(Json::parse(line));
+    return true;
+  };
+  io.still_reading = [] { return true; };
+  return io;
+}
+
+}  // namespace
+
+TEST_CASE("serve band: members stream in as they finish and the last line holds every member's bands") {
+  constexpr std::size_t members = 6;
+  const auto band = valley_band(members);
+  Recorded recorded;
+  stream_band(band, recording_io(recorded), 2);
+
+  CHECK(recorded.runs.load() == static_cast<int>(members));
+  REQUIRE(!recorded.lines.empty());
+  std::size_t before = 0;
+  for (const auto& line : recorded.lines) {
+    CHECK(line["total"] == members);
+    CHECK(line["done"].get<std::size_t>() > before);  // each line says more members than the last
+    before = line["done"].get<std::size_t>();
+    CHECK(line["parameters"].is_null());
+  }
+  const Json& last = recorded.lines.back();
+  CHECK(last["finished"] == true);
+  CHECK(last["done"] == members);
+  // The bands do not depend on which member finished first: those of the members run one by one, here.
+  std::vector<HeadlineSeries> series;
+  for (std::size_t k = 0; k < members; ++k) {
+    const auto run = run_in_memory(*band.scenario, RunRequest{band.scenario->seed, k});
+    series.push_back(headline_series(*band.scenario, *run.recorder));
+  }
+  CHECK(last["bands"] == Json::parse(bands_json(series)));
+}
+
+TEST_CASE("serve band: the first member that fails ends the band with one error line naming it") {
+  const auto band = valley_band(8);
+  Recorded recorded;
+  auto io = recording_io(recorded);
+  io.run = [&recorded](const Scenario& scenario, const RunRequest& request) {
+    ++recorded.runs;
+    if (request.run_index == 3) throw RunCancelled("the run was cancelled after 20.00 s");
+    return run_in_memory(scenario, request);
+  };
+  SUBCASE("a run that fails is not said to be cancelled") {
+    io.run = [&recorded](const Scenario& scenario, const RunRequest& request) {
+      ++recorded.runs;
+      if (request.run_index == 3) throw std::runtime_error("out of memory");
+      return run_in_memory(scenario, request);
+    };
+    stream_band(band, io, 1);
+    REQUIRE(!recorded.lines.empty());
+    CHECK(recorded.lines.back()["error"] == "member 3: out of memory");
+    CHECK(recorded.lines.back()["cancelled"] == false);
+    return;
+  }
+  stream_band(band, io, 1);
+  REQUIRE(!recorded.lines.empty());
+  const Json& last = recorded.lines.back();
+  CHECK(last["finished"] == true);
+  CHECK(last["cancelled"] == true);
+  CHECK(last["error"].get<std::string>().rfind("member 3: the run was cancelled", 0) == 0);
+  CHECK(recorded.runs.load() == 4);  // on one thread, nothing after member 3 ran
+  for (std::size_t k = 0; k + 1 < recorded.lines.size(); ++k) CHECK(recorded.lines[k]["done"] <= 3);
+}
+
+TEST_CASE("serve band: a client that has gone stops the band and the server stopping runs no further member") {
+  const auto band = valley_band(20);
+  {
+    Recorded recorded;
+    auto io = recording_io(recorded);
+    int written = 0;
+    io.write = [&written](const std::string&) { return ++written < 2; };  // the second line finds no reader
+    stream_band(band, io, 1);
+    CHECK(written == 2);
+    CHECK(recorded.runs.load() < 20);
+  }
+  {
+    Recorded recorded;
+    auto io = recording_io(recorded);
+    std::atomic<bool> stopping{false};
+    io.stopping = &stopping;
+    io.run = [&](const Scenario& scenario, const RunRequest& request) {
+      ++recorded.runs;
+      stopping = true;  // the server stops during the first member
+      return run_in_memory(scenario, RunRequest{request.seed, request.run_index});
+    };
+    stream_band(band, io, 1);
+    CHECK(recorded.runs.load() == 1);
+    REQUIRE(recorded.lines.size() == 2);  // the first member's bands, then why no more came
+    CHECK(recorded.lines[1]["error"] == "member 1: the server is stopping");
+    CHECK(recorded.lines[1]["cancelled"] == true);
+    CHECK(recorded.lines[1]["finished"] == true);
+  }
+}

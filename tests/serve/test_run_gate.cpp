@@ -1,0 +1,135 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "haven/serve/runs.hpp"
+#include "serve/run_gate.hpp"
+
+using haven::serve::RunCancelled;
+using haven::serve::RunGate;
+
+namespace {
+
+// Waits (bounded) until `gate` has `count` waiting.
+bool until_waiting(const RunGate& gate, std::size_t count) {
+  for (int k = 0; k < 5000 && gate.waiting() != count; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return gate.waiting() == count;
+}
+
+// `waiters` threads ask `gate` in turn (each once the one before waits) while `held` slots are taken, then the slots
+// are given back. Returns the order in which they were let in, as each recorded it while inside (exact for a gate of
+// one slot) and how many were inside at once at most.
+struct Admissions {
+  std::vector<std::size_t> order;
+  std::vector<double> waited_ms;
+  int most_inside = 0;
+};
+
+Admissions admit(RunGate& gate, std::vector<RunGate::Slot> held, std::size_t waiters) {
+  std::mutex lock;
+  Admissions admissions;
+  admissions.waited_ms.assign(waiters, 0.0);
+  std::atomic<int> inside{0};
+  std::atomic<int> most_inside{0};
+  std::vector<std::thread> threads;
+  for (std::size_t k = 0; k < waiters; ++k) {
+    threads.emplace_back([&, k] {
+      const auto slot = gate.enter();
+      const int now = ++inside;
+      for (int seen = most_inside.load(); now > seen && !most_inside.compare_exchange_weak(seen, now);) {
+      }
+      {
+        std::lock_guard guard(lock);
+        admissions.order.push_back(k);
+        admissions.waited_ms[k] = slot.waited_ms();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      --inside;
+    });
+    // The next asks only once this one waits: their tickets are in the order of k. (Checked, not required: the
+    // threads must be joined however it fails.)
+    const bool waits = until_waiting(gate, k + 1);
+    CHECK_MESSAGE(waits, "thread ", k, " did not wait for the held places");
+    if (!waits) break;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (auto& slot : held) slot.leave();
+  for (auto& t : threads) t.join();
+  admissions.most_inside = most_inside.load();
+  return admissions;
+}
+
+}  // namespace
+
+TEST_CASE("serve run gate: runs go in first come first served") {
+  RunGate gate(1);
+  std::vector<RunGate::Slot> held;
+  held.push_back(gate.enter());
+  CHECK(held.back().waited_ms() == 0.0);  // let in at once: no wait to report
+  constexpr std::size_t waiters = 6;
+  const auto admissions = admit(gate, std::move(held), waiters);
+  std::vector<std::size_t> expected;
+  for (std::size_t k = 0; k < waiters; ++k) expected.push_back(k);
+  CHECK(admissions.order == expected);
+  for (std::size_t k = 0; k < waiters; ++k) CHECK(admissions.waited_ms[k] >= 20.0);  // all waited for the held one
+  CHECK(gate.running() == 0);
+  CHECK(gate.waiting() == 0);
+}
+
+TEST_CASE("serve run gate: at most its slots run at once") {
+  RunGate gate(2);
+  CHECK(gate.slots() == 2);
+  std::vector<RunGate::Slot> held;
+  held.push_back(gate.enter());
+  held.push_back(gate.enter());
+  CHECK(gate.running() == 2);
+  CHECK(held.back().waited_ms() == 0.0);
+  const auto admissions = admit(gate, std::move(held), 6);
+  CHECK(admissions.order.size() == 6);
+  CHECK(admissions.most_inside <= 2);
+  CHECK(admissions.most_inside >= 1);
+  CHECK(gate.running() == 0);
+  CHECK(gate.waiting() == 0);
+}
+
+TEST_CASE("serve run gate: a slot goes back once even when moved and closing cancels those waiting") {
+  RunGate gate(1);
+  {
+    auto slot = gate.enter();
+    CHECK(slot.waited_ms() == 0.0);
+    RunGate::Slot moved = std::move(slot);
+    CHECK(gate.running() == 1);
+    RunGate::Slot assigned;
+    assigned = std::move(moved);
+    CHECK(gate.running() == 1);
+  }
+  CHECK(gate.running() == 0);
+
+  auto held = gate.enter();
+  std::atomic<bool> cancelled{false};
+  std::thread waiter([&] {
+    try {
+      const auto slot = gate.enter();
+    } catch (const RunCancelled&) {
+      cancelled = true;
+    }
+  });
+  CHECK(until_waiting(gate, 1));
+  gate.close();
+  waiter.join();
+  CHECK(cancelled.load());
+  CHECK_THROWS_AS((void)gate.enter(), RunCancelled);
+  held.leave();
+  CHECK(gate.running() == 0);
+}
+
+TEST_CASE("serve run gate: a gate asked for no slots still lets one run at a time") {
+  RunGate gate(0);
+  CHECK(gate.slots() == 1);
+  const auto slot = gate.enter();
+  CHECK(gate.running() == 1);
+}
