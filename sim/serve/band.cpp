@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -39,10 +40,12 @@ void stream_band(const BandRequest& request, const BandStreamIo& io, unsigned th
   const std::size_t members = request.members;
   std::mutex lock;
   std::condition_variable changed;
-  std::vector<HeadlineSeries> done;
+  std::vector<HeadlineSeries> done(
+      request.known_first.begin(),
+      request.known_first.begin() + static_cast<std::ptrdiff_t>(std::min(members, request.known_first.size())));
   std::string failure;
   bool cancelled = false;  // the failure is a run stopped (its limit, or the server stopping), not a run that failed
-  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> next{done.size()};
   std::atomic<bool> abandon{false};
   const auto fail = [&](std::size_t k, const char* what, bool stopped) {
     std::lock_guard guard(lock);

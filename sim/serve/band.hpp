@@ -30,6 +30,9 @@ struct BandRequest {
     std::string summary_json = "null";
   };
   std::shared_ptr<const Uncertain> uncertain;
+  // The series of the first members when they were run already: member 0 is the session's own run (same seed, run
+  // index 0), which the page is showing. Not run again.
+  std::vector<HeadlineSeries> known_first;
 };
 
 struct BandStreamIo {

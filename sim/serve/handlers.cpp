@@ -16,6 +16,7 @@
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -352,6 +353,12 @@ class Server::Impl {
   RunRequest run_request(const Scenario& scenario) const {
     return {scenario.seed, 0, Mode::stochastic, options_.limits.max_run_seconds, &stopping_};
   }
+  // The key its session's scenario as it is now is kept under (recent_runs_).
+  static std::string run_key(const SessionEntry& entry) {
+    return fmt::format("{}\n{}\n{}", entry.serial, entry.scenario_index, entry.session.scenario_key());
+  }
+  // The run of the session's scenario as it is now, if it was made before (the base's, or one kept); never runs.
+  std::optional<RunResult> run_made_before(const SessionEntry& entry);
   // Runs `scenario` when its turn comes (gate_): its time limit counts from then.
   RunResult gated_run(const Scenario& scenario, const RunRequest& request);
   struct SessionRun {
@@ -474,6 +481,15 @@ std::optional<Json> Server::Impl::json_body(const httplib::Request& req, httplib
   }
 }
 
+std::optional<RunResult> Server::Impl::run_made_before(const SessionEntry& entry) {
+  const Session& session = entry.session;
+  if (!session.edits().empty()) return recent_runs_.find(run_key(entry));
+  std::lock_guard guard(bases_lock_);
+  const auto it = bases_.find(std::make_pair(entry.scenario_index, session.variant()));
+  if (it == bases_.end()) return std::nullopt;
+  return it->second->run;
+}
+
 RunResult Server::Impl::gated_run(const Scenario& scenario, const RunRequest& request) {
   const auto slot = gate_.enter();
   RunResult run = run_in_memory(scenario, request);
@@ -487,7 +503,7 @@ Server::Impl::SessionRun Server::Impl::session_run(const SessionEntry& entry, co
   // Without edits the session's scenario is the base one, whose run (same seed, same index) is kept: the page's
   // first draw and an undo back to the start need no run.
   if (session.edits().empty()) return {base.run, !base_ran, base_queued_ms};
-  const std::string key = fmt::format("{}\n{}\n{}", entry.serial, entry.scenario_index, session.scenario_key());
+  const std::string key = run_key(entry);
   if (auto kept = recent_runs_.find(key)) return {*kept, true, base_queued_ms};
   // Run on a copy the run keeps: the recorder points at its scenario, and the session's changes with its next edit.
   auto scenario = std::make_shared<const Scenario>(session.scenario());
@@ -862,6 +878,9 @@ void Server::Impl::ensemble(const httplib::Request& req, httplib::Response& res)
       uncertain->summary_json =
           Json{{"sweep", source.uncertainty->sweep_name}, {"varied", varied}, {"held", fixed}}.dump();
       band.uncertain = std::move(uncertain);
+    } else if (const auto shown = run_made_before(*entry)) {
+      // Member 0 is the run on the page (the same seed and run index): one run fewer, the first line at once.
+      band.known_first.push_back(headline_series(*band.scenario, *shown->recorder));
     }
   }
   res.set_chunked_content_provider("application/x-ndjson", [this, band](std::size_t, httplib::DataSink& sink) {

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -78,6 +79,32 @@ TEST_CASE("serve band: members stream in as they finish and the last line holds 
   CHECK(last["bands"] == Json::parse(bands_json(series)));
 }
 
+TEST_CASE("serve band: members already run are not run again and count in the bands") {
+  constexpr std::size_t members = 5;
+  auto band = valley_band(members);
+  const auto first = run_in_memory(*band.scenario, RunRequest{band.scenario->seed, 0});
+  band.known_first.push_back(headline_series(*band.scenario, *first.recorder));
+  Recorded recorded;
+  auto io = recording_io(recorded);
+  std::vector<std::uint64_t> indices;
+  io.run = [&](const Scenario& scenario, const RunRequest& request) {
+    ++recorded.runs;
+    std::lock_guard guard(recorded.lock);
+    indices.push_back(request.run_index);
+    return run_in_memory(scenario, request);
+  };
+  stream_band(band, io, 2);
+  std::sort(indices.begin(), indices.end());
+  CHECK(indices == std::vector<std::uint64_t>{1, 2, 3, 4});
+  REQUIRE(!recorded.lines.empty());
+  CHECK(recorded.lines.front()["done"] >= 1);
+  Recorded all;
+  stream_band(valley_band(members), recording_io(all), 2);
+  REQUIRE(!all.lines.empty());
+  CHECK(all.runs.load() == static_cast<int>(members));
+  CHECK(recorded.lines.back()["bands"] == all.lines.back()["bands"]);
+}
+
 TEST_CASE("serve band: the first member that fails ends the band with one error line naming it") {
   const auto band = valley_band(8);
   Recorded recorded;
@@ -132,9 +159,11 @@ TEST_CASE("serve band: a client that has gone stops the band and the server stop
     };
     stream_band(band, io, 1);
     CHECK(recorded.runs.load() == 1);
-    REQUIRE(recorded.lines.size() == 2);  // the first member's bands, then why no more came
-    CHECK(recorded.lines[1]["error"] == "member 1: the server is stopping");
-    CHECK(recorded.lines[1]["cancelled"] == true);
-    CHECK(recorded.lines[1]["finished"] == true);
+    // Perhaps the first member's bands (if they were written before the next member's turn), then why no more came.
+    REQUIRE(!recorded.lines.empty());
+    CHECK(recorded.lines.size() <= 2);
+    CHECK(recorded.lines.back()["error"] == "member 1: the server is stopping");
+    CHECK(recorded.lines.back()["cancelled"] == true);
+    CHECK(recorded.lines.back()["finished"] == true);
   }
 }

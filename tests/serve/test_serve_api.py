@@ -289,6 +289,26 @@ def test_ensemble_streams_bands(server):
     assert any(lo < hi for lo, hi in zip(band["p5"], band["p95"]))  # seeds differ
 
 
+def test_a_bands_first_member_is_the_run_on_screen(server):
+    # Member 0 has the run's seed and run index: the server sends the run it made for the page instead of making it
+    # again. With two members, p5 and p95 give back both members' values each day: one of them is the page's run.
+    session = server.session(0)
+    status, answer = edit(server, session, {"kind": "toggle_event", "id": "strikes_south", "enabled": False})
+    assert status == 200, answer
+    shown = answer["data"]["runs"][0]["cumulative_displaced"]
+    band = final_band(server, session, {"members": 2})["bands"]["left_home"]
+    matched = 0
+    for day, (p5, p95, value) in enumerate(zip(band["p5"], band["p95"], shown)):
+        spread = (p95 - p5) / 0.9  # type-7 quantiles of two values a <= b: p5 = a + 0.05 (b - a), p95 = a + 0.95 (b - a)
+        low = p5 - 0.05 * spread
+        members = (low, low + spread)
+        assert min(abs(m - value) for m in members) <= 1e-5 * max(1.0, value), (day, members, value)
+        matched += 1
+    assert matched == len(shown) > 10
+    base = server.json("POST", f"/api/sessions/{server.session(0)}/run")[1]["data"]["runs"][0]["cumulative_displaced"]
+    assert base != shown  # the edit changed the run: the band's member is the edited run, not the base's
+
+
 def final_band(server, session, payload):
     status, _, body = server.call("POST", f"/api/sessions/{session}/ensemble", payload)
     assert status == 200, body
