@@ -61,7 +61,7 @@ void stream_band(const BandRequest& request, const BandStreamIo& io, unsigned th
         // The server stopping ends the band with a line that says so, not a stream that stops short.
         if (io.stopping != nullptr && io.stopping->load()) throw RunCancelled("the server is stopping");
         const auto member = member_scenario(request, k);
-        const RunRequest run_request{member->seed, k, Mode::stochastic, request.max_run_seconds, io.stopping};
+        const RunRequest run_request{member->seed, k, Mode::stochastic, request.max_run_seconds, io.stopping, &abandon};
         const auto run = io.run(*member, run_request);
         auto series = headline_series(*member, *run.recorder);
         std::lock_guard guard(lock);
@@ -75,6 +75,16 @@ void stream_band(const BandRequest& request, const BandStreamIo& io, unsigned th
     }
   };
   std::vector<std::thread> pool;
+  // Whatever ends the stream (a throw from writing included), the members stop and their threads are joined.
+  struct JoinOnExit {
+    std::vector<std::thread>& pool;
+    std::atomic<bool>& abandon;
+    ~JoinOnExit() {
+      abandon = true;
+      for (auto& t : pool)
+        if (t.joinable()) t.join();
+    }
+  } join_on_exit{pool, abandon};
   for (unsigned t = 0; t < std::max(1u, threads); ++t) pool.emplace_back(worker);
   std::size_t sent = 0;
   bool client_gone = false;

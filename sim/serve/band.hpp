@@ -20,7 +20,7 @@ namespace haven::serve {
 struct BandRequest {
   std::shared_ptr<const Scenario> scenario;  // the session's scenario when the band was asked for
   std::size_t members = 0;
-  double max_run_seconds = 20.0;  // each member's limit (Limits::max_run_seconds)
+  double max_run_seconds = Limits{}.max_run_seconds;  // each member's limit
   // With parameter uncertainty, each member's scenario is loaded again from the source text with the session's
   // options and that member's values; `summary_json` is what the lines say of them. Without it: null.
   struct Uncertain {

@@ -6,6 +6,7 @@
 #include <malloc.h>
 #endif
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -286,6 +287,19 @@ std::string edits_note(const Session& session) {
   return note + ".";
 }
 
+// The cores this process may run on: its CPU affinity (a container's or `taskset`'s share), not the host's count.
+// (A CPU quota without an affinity, as some container runtimes set, is not seen: the gate then lets in more runs
+// than the quota runs at once, which costs memory, not results.)
+unsigned usable_cores() {
+#ifdef __linux__
+  cpu_set_t cores;
+  CPU_ZERO(&cores);
+  if (sched_getaffinity(0, sizeof(cores), &cores) == 0 && CPU_COUNT(&cores) > 0)
+    return static_cast<unsigned>(CPU_COUNT(&cores));
+#endif
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 // Requests run on any of the pool's 32 threads, and glibc gives threads up to 8 malloc arenas per core: most of a
 // session's first edits then ran in an arena no run had used, whose ~10 MB of pages the run faulted in afresh
 // (~2,500 page faults, 20 ms of Idlib's ~185 ms run; docs/benchmarks.md, "Serve: warm malloc arenas"). As many
@@ -293,7 +307,7 @@ std::string edits_note(const Session& session) {
 void limit_malloc_arenas() {
 #ifdef __GLIBC__
   static const bool once = [] {
-    const int arenas = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+    const int arenas = static_cast<int>(std::max(2u, usable_cores()));
     return mallopt(M_ARENA_MAX, arenas) == 1;
   }();
   (void)once;
@@ -385,9 +399,9 @@ class Server::Impl {
   int port_ = 0;
   std::mutex bases_lock_;
   std::map<std::pair<std::size_t, std::string>, std::shared_ptr<const Base>> bases_;
-  std::vector<std::string> pages_;                                   // the page of each scenario, rendered once
-  RecentRuns recent_runs_{32, 32u << 20};                            // docs/serve.md, "Limits": 32 runs, 32 MiB at most
-  RunGate gate_{std::max(1u, std::thread::hardware_concurrency())};  // as many runs at once as cores
+  std::vector<std::string> pages_;         // the page of each scenario, rendered once
+  RecentRuns recent_runs_{32, 32u << 20};  // docs/serve.md, "Limits": 32 runs, 32 MiB at most
+  RunGate gate_{usable_cores()};           // as many runs at once as cores
 };
 
 std::shared_ptr<const Server::Impl::Base> Server::Impl::base_of(std::size_t scenario_index, const Session& session,
@@ -492,6 +506,8 @@ std::optional<RunResult> Server::Impl::run_made_before(const SessionEntry& entry
 
 RunResult Server::Impl::gated_run(const Scenario& scenario, const RunRequest& request) {
   const auto slot = gate_.enter();
+  // Its turn may come after whoever asked has gone (a band dropped by the page): the place goes to the next.
+  if (request.abandoned != nullptr && request.abandoned->load()) throw RunCancelled("no one waits for it any more");
   RunResult run = run_in_memory(scenario, request);
   run.queued_ms = slot.waited_ms();
   return run;
@@ -523,7 +539,9 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     bool base_ran = false;
     const auto base = base_of(entry.scenario_index, session, &base_ran);
     const auto [run, reused, queued_ms] = session_run(entry, *base, base_ran);
-    const double run_ms = reused ? 0.0 : ms_since(run_started) - queued_ms;
+    // A kept run took no time now, unless the base behind it was made now (a variant's first use): then that is
+    // the run's time.
+    const double run_ms = reused && !base_ran ? 0.0 : std::max(0.0, ms_since(run_started) - queued_ms);
     const auto json_started = Clock::now();
     const MemoryRun memory{
         &session.scenario(), run.recorder.get(),      run_label(session.scenario(), session.edits().size()),
@@ -890,7 +908,7 @@ void Server::Impl::ensemble(const httplib::Request& req, httplib::Response& res)
     io.still_reading = [&sink] { return sink.is_writable(); };
     io.stopping = &stopping_;
     // Each member waits at the gate with everyone's runs: more threads than cores only queue there.
-    stream_band(band, io, std::max(1u, std::min(4u, std::thread::hardware_concurrency())));
+    stream_band(band, io, std::min(4u, usable_cores()));
     sink.done();
     return true;
   });

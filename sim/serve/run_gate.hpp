@@ -46,6 +46,7 @@ class RunGate {
 
   [[nodiscard]] std::size_t slots() const noexcept { return slots_; }
   [[nodiscard]] std::size_t running() const;
+  // Those who asked and were not let in yet (after close(), also those who gave up).
   [[nodiscard]] std::size_t waiting() const;
 
  private:
@@ -55,7 +56,7 @@ class RunGate {
   mutable std::mutex lock_;
   std::condition_variable turn_;
   std::uint64_t next_ticket_ = 0;  // the ticket of the next to ask
-  std::uint64_t admitted_ = 0;     // tickets below it have been let in (or gave up)
+  std::uint64_t admitted_ = 0;     // tickets below it have been let in (after close(), those waiting never are)
   std::size_t running_ = 0;
   bool closed_ = false;
 };

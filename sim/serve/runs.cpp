@@ -46,6 +46,7 @@ RunResult run_in_memory(const Scenario& scenario, const RunRequest& request) {
   // The engine calls this after every day: the one place a run can be stopped between two whole days.
   config.progress = [&](int done, int total) {
     if (request.stop != nullptr && request.stop->load()) throw RunCancelled("the server is stopping");
+    if (request.abandoned != nullptr && request.abandoned->load()) throw RunCancelled("no one waits for it any more");
     if (seconds_since() > request.max_seconds) {
       throw RunCancelled(fmt::format("the run was cancelled after {:.2f} s (day {} of {}): runs are limited to {} s",
                                      seconds_since(), done, total, request.max_seconds));

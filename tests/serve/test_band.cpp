@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <thread>
 
 #include "haven/serve/runs.hpp"
 #include "haven/serve/session.hpp"
@@ -40,7 +42,8 @@ BandStreamIo recording_io(Recorded& recorded) {
     return run_in_memory(scenario, request);
   };
   io.write = [&recorded](const std::string& line) {
-    REQUIRE(!line.empty());
+    CHECK(!line.empty());  // not REQUIRE: a throw here would leave the band's threads running
+    if (line.empty()) return false;
     CHECK(line.back() == '\n');
     std::lock_guard guard(recorded.lock);
     recorded.lines.push_back(Json::parse(line));
@@ -105,35 +108,43 @@ TEST_CASE("serve band: members already run are not run again and count in the ba
   CHECK(recorded.lines.back()["bands"] == all.lines.back()["bands"]);
 }
 
-TEST_CASE("serve band: the first member that fails ends the band with one error line naming it") {
+namespace {
+
+// Member 3 of 8 throws `failure`; on one thread. Returns the lines written and how many members ran.
+std::pair<std::vector<Json>, int> band_failing_at_member_3(const std::function<void()>& failure) {
   const auto band = valley_band(8);
   Recorded recorded;
   auto io = recording_io(recorded);
-  io.run = [&recorded](const Scenario& scenario, const RunRequest& request) {
+  io.run = [&](const Scenario& scenario, const RunRequest& request) {
     ++recorded.runs;
-    if (request.run_index == 3) throw RunCancelled("the run was cancelled after 20.00 s");
+    if (request.run_index == 3) failure();
     return run_in_memory(scenario, request);
   };
-  SUBCASE("a run that fails is not said to be cancelled") {
-    io.run = [&recorded](const Scenario& scenario, const RunRequest& request) {
-      ++recorded.runs;
-      if (request.run_index == 3) throw std::runtime_error("out of memory");
-      return run_in_memory(scenario, request);
-    };
-    stream_band(band, io, 1);
-    REQUIRE(!recorded.lines.empty());
-    CHECK(recorded.lines.back()["error"] == "member 3: out of memory");
-    CHECK(recorded.lines.back()["cancelled"] == false);
-    return;
-  }
   stream_band(band, io, 1);
-  REQUIRE(!recorded.lines.empty());
-  const Json& last = recorded.lines.back();
+  return {recorded.lines, recorded.runs.load()};
+}
+
+}  // namespace
+
+TEST_CASE("serve band: a member stopped at its time limit ends the band with one line saying it was cancelled") {
+  const auto [lines, runs] =
+      band_failing_at_member_3([] { throw RunCancelled("the run was cancelled after 20.00 s"); });
+  REQUIRE(!lines.empty());
+  const Json& last = lines.back();
   CHECK(last["finished"] == true);
   CHECK(last["cancelled"] == true);
   CHECK(last["error"].get<std::string>().rfind("member 3: the run was cancelled", 0) == 0);
-  CHECK(recorded.runs.load() == 4);  // on one thread, nothing after member 3 ran
-  for (std::size_t k = 0; k + 1 < recorded.lines.size(); ++k) CHECK(recorded.lines[k]["done"] <= 3);
+  CHECK(runs == 4);  // on one thread, nothing after member 3 ran
+  for (std::size_t k = 0; k + 1 < lines.size(); ++k) CHECK(lines[k]["done"] <= 3);
+}
+
+TEST_CASE("serve band: a member that fails ends the band with one line naming it and not said to be cancelled") {
+  const auto [lines, runs] = band_failing_at_member_3([] { throw std::runtime_error("out of memory"); });
+  REQUIRE(!lines.empty());
+  CHECK(lines.back()["error"] == "member 3: out of memory");
+  CHECK(lines.back()["cancelled"] == false);
+  CHECK(lines.back()["finished"] == true);
+  CHECK(runs == 4);
 }
 
 TEST_CASE("serve band: a client that has gone stops the band and the server stopping runs no further member") {
@@ -146,6 +157,28 @@ TEST_CASE("serve band: a client that has gone stops the band and the server stop
     stream_band(band, io, 1);
     CHECK(written == 2);
     CHECK(recorded.runs.load() < 20);
+  }
+  {
+    // A member running (or waiting for its turn) when the page goes is told so: it stops, or never starts.
+    Recorded recorded;
+    auto io = recording_io(recorded);
+    io.write = [](const std::string&) { return false; };  // the first line finds no reader
+    std::atomic<int> told{0};
+    std::atomic<bool> second_started{false};
+    io.run = [&](const Scenario& scenario, const RunRequest& request) {
+      if (request.run_index == 0) {
+        // Member 0's line goes out (and finds no reader) only once member 1 is under way on the other thread.
+        for (int k = 0; k < 2000 && !second_started; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return run_in_memory(scenario, RunRequest{request.seed, 0});
+      }
+      second_started = true;
+      for (int k = 0; k < 2000 && !(request.abandoned != nullptr && request.abandoned->load()); ++k)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (request.abandoned != nullptr && request.abandoned->load()) ++told;
+      throw RunCancelled("no one waits for it any more");
+    };
+    stream_band(band, io, 2);
+    CHECK(told.load() >= 1);
   }
   {
     Recorded recorded;

@@ -1,9 +1,9 @@
 """`haven serve` under load: 20 concurrent clients on loopback, 50 edits each (parameter moves, events switched off
 and on, undos), every answer a success, and the server's memory flat: its resident size after those 1,000 edits is
-within 10% (+16 MB) of its size after a warm-up round of 30 edits per client. The warm-up takes the server to its
-steady state: every session has re-parsed its scenario's text (every 16 loads, what bounds a session's memory) and
-the kept runs are full; on Idlib the resident size grows until about 60 edits per client and then stays flat
-(docs/benchmarks.md, "Serve: one run per core"). More clients than cores: some runs wait for their turn (the run
+within 10% (+16 MB) of its size after a warm-up round of 60 edits per client. The warm-up takes the server to its
+steady state: every session has re-parsed its scenario's text (every 16 loads, what bounds a session's memory), the
+kept runs are full and the allocator's arenas have settled; on Idlib the resident size grows until about 60 edits
+per client and then stays flat (docs/benchmarks.md, "Serve: one run per core"). More clients than cores: some runs wait for their turn (the run
 gate), and the answers say so. Bounded: every request has a timeout and the test stops by itself.
 
 CTest runs it as `serve_load` (about 15 s on 2 busy cores). By hand:
@@ -21,7 +21,7 @@ sys.dont_write_bytecode = True
 from serve_helpers import IDLIB, VALLEY, Serve  # noqa: E402
 
 CLIENTS = int(os.environ.get("HAVEN_SERVE_LOAD_CLIENTS", "20"))
-WARM_UP_EDITS = 30
+WARM_UP_EDITS = 60
 EDITS = int(os.environ.get("HAVEN_SERVE_LOAD_EDITS", "50"))
 SCENARIO = IDLIB if os.environ.get("HAVEN_SERVE_LOAD_SCENARIO") == "idlib" else VALLEY
 EVENT = "b_idl_ariha" if SCENARIO == IDLIB else "road_cut"

@@ -662,7 +662,15 @@
           while ((at = buffer.indexOf('\n')) >= 0) {
             const line = JSON.parse(buffer.slice(0, at));
             buffer = buffer.slice(at + 1);
-            if (line.error) { clearTimeout(pending); ended = true; progress.textContent = line.error; continue; }
+            if (line.error) {
+              // A member stopped at its limit or failed (or the server is stopping): what came before is drawn,
+              // and said to be partial, with why.
+              ended = true;
+              if (last && generation === bandGeneration) draw(last);
+              else clearTimeout(pending);
+              progress.textContent = last ? `${seeds(last)}, then ${line.error}` : line.error;
+              continue;
+            }
             if (!line.finished) { drawSoon(line); continue; }
             ended = true;
             draw(line);
@@ -675,7 +683,8 @@
           }
         }
         if (!ended && last && generation === bandGeneration) {
-          // The stream ended before its last member (the server stopped): what came is drawn, and said to be partial.
+          // The stream ended before its last member without saying why (the connection was cut): what came is drawn,
+          // and said to be partial.
           draw(last);
           progress.textContent = `${seeds(last)}: the band stopped before its last seed`;
         }

@@ -29,6 +29,9 @@ struct RunRequest {
   Mode mode = Mode::stochastic;
   double max_seconds = 20.0;
   const std::atomic<bool>* stop = nullptr;  // set when the server stops
+  // Set when no one wants the result any more (a band whose page has gone, or whose other member failed): the run
+  // stops at its next day, or does not start.
+  const std::atomic<bool>* abandoned = nullptr;
 };
 
 struct RunResult {
