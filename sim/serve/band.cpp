@@ -35,14 +35,16 @@ std::shared_ptr<const Scenario> member_scenario(const BandRequest& request, std:
 }  // namespace
 
 void stream_band(const BandRequest& request, const BandStreamIo& io, unsigned threads) {
+  if (request.members == 0) return;
   using Clock = std::chrono::steady_clock;
   const auto started = Clock::now();
   const std::size_t members = request.members;
   std::mutex lock;
   std::condition_variable changed;
-  std::vector<HeadlineSeries> done(
-      request.known_first.begin(),
-      request.known_first.begin() + static_cast<std::ptrdiff_t>(std::min(members, request.known_first.size())));
+  // With parameter uncertainty member 0 has values of its own: no run made before is one of the band's.
+  const std::size_t known = request.uncertain ? 0 : std::min(members, request.known_first.size());
+  std::vector<HeadlineSeries> done(request.known_first.begin(),
+                                   request.known_first.begin() + static_cast<std::ptrdiff_t>(known));
   std::string failure;
   bool cancelled = false;  // the failure is a run stopped (its limit, or the server stopping), not a run that failed
   std::atomic<std::size_t> next{done.size()};
@@ -87,14 +89,16 @@ void stream_band(const BandRequest& request, const BandStreamIo& io, unsigned th
   } join_on_exit{pool, abandon};
   for (unsigned t = 0; t < std::max(1u, threads); ++t) pool.emplace_back(worker);
   std::size_t sent = 0;
-  bool client_gone = false;
+  std::string error_line;
   while (true) {
     std::unique_lock guard(lock);
     changed.wait_for(guard, std::chrono::milliseconds(200), [&] { return done.size() > sent || !failure.empty(); });
-    if (!failure.empty()) break;
+    if (!failure.empty()) {
+      error_line = nlohmann::json{{"error", failure}, {"finished", true}, {"cancelled", cancelled}}.dump() + "\n";
+      break;
+    }
     if (done.size() == sent) {
-      if (!io.still_reading()) {
-        client_gone = true;
+      if (!io.still_reading()) {  // the client has gone
         abandon = true;
         break;
       }
@@ -109,17 +113,16 @@ void stream_band(const BandRequest& request, const BandStreamIo& io, unsigned th
                     request.uncertain ? request.uncertain->summary_json : "null", bands_json(done));
     guard.unlock();
     line += '\n';
-    if (!io.write(line)) {
-      client_gone = true;
+    if (!io.write(line)) {  // the client has gone
       abandon = true;
       break;
     }
     if (finished) break;
   }
+  // Said at once: the other members may still be waiting for their turn at the gate, where they will see the band
+  // abandoned and not run, but the page need not wait for that.
+  if (!error_line.empty()) io.write(error_line);
   for (auto& t : pool) t.join();
-  if (!client_gone && !failure.empty()) {
-    io.write(nlohmann::json{{"error", failure}, {"finished", true}, {"cancelled", cancelled}}.dump() + "\n");
-  }
 }
 
 }  // namespace haven::serve

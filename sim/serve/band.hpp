@@ -31,7 +31,7 @@ struct BandRequest {
   };
   std::shared_ptr<const Uncertain> uncertain;
   // The series of the first members when they were run already: member 0 is the session's own run (same seed, run
-  // index 0), which the page is showing. Not run again.
+  // index 0), which the page is showing. Not run again; ignored with parameter uncertainty.
   std::vector<HeadlineSeries> known_first;
 };
 

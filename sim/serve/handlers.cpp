@@ -373,8 +373,6 @@ class Server::Impl {
   }
   // The run of the session's scenario as it is now, if it was made before (the base's, or one kept); never runs.
   std::optional<RunResult> run_made_before(const SessionEntry& entry);
-  // Runs `scenario` when its turn comes (gate_): its time limit counts from then.
-  RunResult gated_run(const Scenario& scenario, const RunRequest& request);
   struct SessionRun {
     RunResult run;
     bool reused = false;     // sent again, not made now
@@ -418,7 +416,7 @@ std::shared_ptr<const Server::Impl::Base> Server::Impl::base_of(std::size_t scen
   // The scenarios and variants the server was started with are not limited: `haven run` would run them too.
   RunRequest request = run_request(base->scenario);
   request.max_seconds = std::numeric_limits<double>::infinity();
-  base->run = gated_run(base->scenario, request);
+  base->run = gate_.run(base->scenario, request);
   base->ghost_json = headline_json(headline_series(base->scenario, *base->run.recorder));
   std::lock_guard guard(bases_lock_);
   return bases_.emplace(key, std::move(base)).first->second;
@@ -504,15 +502,6 @@ std::optional<RunResult> Server::Impl::run_made_before(const SessionEntry& entry
   return it->second->run;
 }
 
-RunResult Server::Impl::gated_run(const Scenario& scenario, const RunRequest& request) {
-  const auto slot = gate_.enter();
-  // Its turn may come after whoever asked has gone (a band dropped by the page): the place goes to the next.
-  if (request.abandoned != nullptr && request.abandoned->load()) throw RunCancelled("no one waits for it any more");
-  RunResult run = run_in_memory(scenario, request);
-  run.queued_ms = slot.waited_ms();
-  return run;
-}
-
 Server::Impl::SessionRun Server::Impl::session_run(const SessionEntry& entry, const Base& base, bool base_ran) {
   const Session& session = entry.session;
   const double base_queued_ms = base_ran ? base.run.queued_ms : 0.0;
@@ -523,7 +512,7 @@ Server::Impl::SessionRun Server::Impl::session_run(const SessionEntry& entry, co
   if (auto kept = recent_runs_.find(key)) return {*kept, true, base_queued_ms};
   // Run on a copy the run keeps: the recorder points at its scenario, and the session's changes with its next edit.
   auto scenario = std::make_shared<const Scenario>(session.scenario());
-  RunResult run = gated_run(*scenario, run_request(*scenario));
+  RunResult run = gate_.run(*scenario, run_request(*scenario));
   run.scenario = std::move(scenario);
   recent_runs_.keep(key, run);
   const double queued_ms = base_queued_ms + run.queued_ms;
@@ -903,7 +892,7 @@ void Server::Impl::ensemble(const httplib::Request& req, httplib::Response& res)
   }
   res.set_chunked_content_provider("application/x-ndjson", [this, band](std::size_t, httplib::DataSink& sink) {
     BandStreamIo io;
-    io.run = [this](const Scenario& scenario, const RunRequest& request) { return gated_run(scenario, request); };
+    io.run = [this](const Scenario& scenario, const RunRequest& request) { return gate_.run(scenario, request); };
     io.write = [&sink](const std::string& line) { return sink.write(line.data(), line.size()); };
     io.still_reading = [&sink] { return sink.is_writable(); };
     io.stopping = &stopping_;

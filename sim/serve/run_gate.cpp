@@ -44,6 +44,16 @@ RunGate::Slot RunGate::enter() {
   return Slot(this, waits ? std::chrono::duration<double, std::milli>(waited).count() : 0.0);
 }
 
+RunResult RunGate::run(const Scenario& scenario, const RunRequest& request) {
+  const auto slot = enter();
+  // Its turn may come after whoever asked has gone (a band dropped by the page): the place goes to the next.
+  if (request.abandoned != nullptr && request.abandoned->load())
+    throw RunCancelled("no one waited for it any more when its turn came");
+  RunResult result = run_in_memory(scenario, request);
+  result.queued_ms = slot.waited_ms();
+  return result;
+}
+
 void RunGate::leave() noexcept {
   {
     std::lock_guard guard(lock_);

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <mutex>
 
+#include "haven/serve/runs.hpp"
+
 namespace haven::serve {
 
 // Safe to use from several threads at once.
@@ -41,6 +43,9 @@ class RunGate {
   // Waits for a place, after everyone who asked before. Throws RunCancelled once the gate is closed (the server is
   // stopping), waiting or not.
   [[nodiscard]] Slot enter();
+  // Runs `scenario` when its turn comes; its time limit counts from then. A run whose asker has gone by then
+  // (`request.abandoned`) gives its place to the next without running. The result says how long it waited.
+  [[nodiscard]] RunResult run(const Scenario& scenario, const RunRequest& request);
   // Wakes everyone waiting, and lets no one in from now on.
   void close();
 

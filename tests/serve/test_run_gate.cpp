@@ -3,11 +3,14 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "haven/serve/runs.hpp"
+#include "haven/serve/session.hpp"
 #include "serve/run_gate.hpp"
+#include "valley_source.hpp"
 
 using haven::serve::RunCancelled;
 using haven::serve::RunGate;
@@ -135,4 +138,42 @@ TEST_CASE("serve run gate: a gate asked for no slots still lets one run at a tim
   CHECK(gate.slots() == 1);
   const auto slot = gate.enter();
   CHECK(gate.running() == 1);
+}
+
+TEST_CASE("serve run gate: a run whose asker has gone is not started when its turn comes and one running stops") {
+  using namespace haven;
+  using namespace haven::serve;
+  Session session(testing::valley_source(), "", Limits{});
+  REQUIRE(session.ok());
+  const Scenario& scenario = session.scenario();
+  std::atomic<bool> abandoned{false};
+  RunRequest request{scenario.seed, 0};
+  request.abandoned = &abandoned;
+
+  RunGate gate(1);
+  const RunResult let_in = gate.run(scenario, request);  // nobody gave up: it runs, at once
+  CHECK(let_in.recorder != nullptr);
+  CHECK(let_in.queued_ms == 0.0);
+
+  auto held = gate.enter();
+  std::atomic<bool> ran{false};
+  std::string why;
+  std::thread asker([&] {
+    try {
+      (void)gate.run(scenario, request);
+      ran = true;
+    } catch (const RunCancelled& e) {
+      why = e.what();
+    }
+  });
+  CHECK(until_waiting(gate, 1));
+  abandoned = true;  // the page went while the run waited its turn
+  held.leave();
+  asker.join();
+  CHECK_FALSE(ran.load());
+  CHECK(why == "no one waited for it any more when its turn came");  // not started at all
+  CHECK(gate.running() == 0);
+
+  // Running already: it stops at its next day.
+  CHECK_THROWS_WITH_AS(run_in_memory(scenario, request), "no one waits for it any more", RunCancelled);
 }

@@ -271,6 +271,14 @@ def test_a_run_past_its_time_limit_is_cancelled_and_the_server_stays_up():
         # A cancelled run is not kept: asked again, the scenario is run again, and cancelled again.
         status, answer = serve.json("POST", f"/api/sessions/{session}/run")
         assert status == 503 and answer["cancelled"]
+        # A band of the scenario as written: member 0 is the base run on the page (made at start, unlimited), sent
+        # as it is; member 1 runs and is cancelled. The band says how far it got, then why it stopped.
+        fresh = serve.session(0)
+        status, _, body = serve.call("POST", f"/api/sessions/{fresh}/ensemble", {"members": 2})
+        lines = [json.loads(line) for line in body.decode().splitlines()]
+        assert status == 200 and lines[-1]["finished"] and lines[-1]["cancelled"], lines
+        assert lines[-1]["error"].startswith("member 1: the run was cancelled"), lines[-1]
+        assert [line["done"] for line in lines[:-1]] in ([], [1])
     finally:
         assert serve.stop()[0] == 0
 
