@@ -528,9 +528,9 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     bool base_ran = false;
     const auto base = base_of(entry.scenario_index, session, &base_ran);
     const auto [run, reused, queued_ms] = session_run(entry, *base, base_ran);
-    // A kept run took no time now, unless the base behind it was made now (a variant's first use): then that is
-    // the run's time.
-    const double run_ms = reused && !base_ran ? 0.0 : std::max(0.0, ms_since(run_started) - queued_ms);
+    // A run sent again took no time now (a kept run implies its variant's base was made before, so `reused` never
+    // comes with a base made now); a run made now is timed without its wait for a turn.
+    const double run_ms = reused ? 0.0 : std::max(0.0, ms_since(run_started) - queued_ms);
     const auto json_started = Clock::now();
     const MemoryRun memory{
         &session.scenario(), run.recorder.get(),      run_label(session.scenario(), session.edits().size()),

@@ -2,8 +2,8 @@
 // `haven serve`: how many runs go at once. Every request runs on one of the HTTP pool's threads, so without a bound
 // twenty sessions editing at once ran twenty engines on two cores: each run ten times slower, all of them finishing
 // together, and twenty runs' working sets in memory at once (docs/serve.md, "Limits"). The gate lets in as many
-// runs as the machine has cores, first come first served; the others wait their turn, and a run's time limit counts
-// from when it starts.
+// runs as it has slots (the server gives it the cores it may use), first come first served; the others wait their turn,
+// and a run's time limit counts from when it starts.
 
 #include <condition_variable>
 #include <cstddef>
