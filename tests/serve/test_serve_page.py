@@ -1,5 +1,6 @@
 """`haven serve`'s page in headless Chromium: switching an event off changes the main chart and the headline, the
-edit is listed and undone, the band is drawn, and the overlay saved from the page passes `haven check`. The page's
+edit is listed and undone, the band is drawn (and a band cut short by a run's time limit is kept and says why), the
+overlay saved from the page passes `haven check`, and the README's screenshot script makes its picture. The page's
 own timing (edit -> redrawn, server run) is printed and written to $HAVEN_TEST_ARTEFACTS/serve-timing.json.
 
 Run by CTest (test `serve_page`) or by hand from the repository root:
@@ -8,7 +9,9 @@ Run by CTest (test `serve_page`) or by hand from the repository root:
 
 import json
 import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -440,3 +443,61 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
         assert serve.stop()[0] == 0
+
+
+BAND_CHART_LABELS = "return window.havenReport.mainChart().data.datasets.map((d) => d.label).filter((l) => l.startsWith('Band'))"
+
+
+def test_a_band_cut_short_keeps_what_came_and_says_why(tmp_path):
+    """A band whose member runs past the server's time limit: what came before is drawn and said to be partial, with
+    the server's reason. Member 0 is the run on the page (made at start, without a limit) and comes at once; member 1
+    and 2 are Idlib runs, cancelled at 10 ms: the first cancelled ends the band."""
+    serve = Serve(IDLIB, "--max-run-seconds", "0.01")
+    driver, profile = browser()
+    try:
+        driver.get(serve.base + "/")
+        wait_for(driver, "return document.body.dataset.lastEditMs", serve=serve)  # the base run, made at start
+        assert driver.execute_script(BAND_CHART_LABELS) == []
+        driver.execute_script("document.getElementById('serve-members').value = 3;"
+                              "document.getElementById('serve-band-button').click()")
+        wait_for(driver, "return !document.getElementById('serve-band-button').disabled && "
+                         "document.getElementById('serve-band-status').textContent.includes('member')", 120, serve=serve)
+        said = driver.execute_script("return document.getElementById('serve-band-status').textContent")
+        print("band cut short, the page says:", said)
+        labels = driver.execute_script(BAND_CHART_LABELS)
+        # The server sends member 0's line at once unless member 1 was cancelled first (a race the server allows):
+        # either way the page says why the band stopped, and draws what came (and only that).
+        if said.startswith("1 of 3 seeds, then "):
+            assert labels == ["Band of 1 seeds, newly displaced: 5–95%", "Band of 1 seeds, without shelter: 5–95%"], labels
+            reason = said.removeprefix("1 of 3 seeds, then ")
+        else:
+            assert labels == [], (said, labels)
+            reason = said
+        # Members 1 and 2 run at once (one per core): whichever is cancelled first ends the band.
+        assert re.fullmatch(r"member [12]: the run was cancelled after 0\.01 s \(day \d+ of 122\): runs are "
+                            r"limited to 0\.01 s", reason), said
+        assert driver.execute_script("return document.body.dataset.bandMs") is None  # not a finished band
+        # The server is still up and the page still answers: the base run is there to edit.
+        assert serve.call("GET", "/api/scenarios")[0] == 200
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+        assert serve.stop()[0] == 0
+
+
+def test_the_readme_screenshot_script_makes_its_picture(tmp_path):
+    """`tools/serve/readme_screenshot.py OUT.png`, as docs/serve.md shows it, makes the README's picture: it waits for
+    the two edits and the 20-seed band, so a page that no longer draws them fails here rather than when the picture
+    is next made."""
+    driver, profile = browser()  # skips, saying why, where Chromium or Selenium is missing
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+    out = artefacts(tmp_path) / "readme-screenshot-serve.png"
+    out.unlink(missing_ok=True)
+    script = Path(__file__).resolve().parents[2] / "tools" / "serve" / "readme_screenshot.py"
+    result = subprocess.run(["/usr/bin/python3", str(script), str(out)], capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == f"wrote {out}"
+    header = out.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(header[16:20], "big") == 1440, header

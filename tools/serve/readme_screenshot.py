@@ -22,7 +22,8 @@ from test_serve_page import browser, wait_for  # noqa: E402
 
 def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "img" / "serve-idlib_2019_2020.png"
-    serve = Serve(IDLIB)
+    # Generous limits: tests/serve runs this under ASan too, where each Idlib run takes seconds.
+    serve = Serve(IDLIB, "--max-run-seconds", "600")
     driver, profile = browser()
     try:
         driver.set_window_size(1440, 1000)
@@ -32,7 +33,7 @@ def main() -> int:
             driver.execute_script(f"document.querySelector('[data-event={event}] input[type=checkbox]').click()")
             wait_for(driver, f"return document.body.dataset.editCount === '{count}'", serve=serve)
         driver.execute_script("document.body.dataset.bandMs = ''; document.getElementById('serve-band-button').click()")
-        wait_for(driver, "return document.body.dataset.bandMs", 120, serve=serve, poll_s=0.5)
+        wait_for(driver, "return document.body.dataset.bandMs", 600, serve=serve, poll_s=0.5)
         # The panel as a planner leaves it: the edits and the band open, the long lists closed.
         driver.execute_script("""
             for (const d of document.querySelectorAll('#serve-panel details')) {

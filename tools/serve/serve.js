@@ -666,8 +666,7 @@
               // A member stopped at its limit or failed (or the server is stopping): what came before is drawn,
               // and said to be partial, with why.
               ended = true;
-              if (last && generation === bandGeneration) draw(last);
-              else clearTimeout(pending);
+              if (last && generation === bandGeneration) draw(last);  // draw() clears a redraw still waiting
               progress.textContent = last ? `${seeds(last)}, then ${line.error}` : line.error;
               continue;
             }
