@@ -528,18 +528,21 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
                        parameters[j].lower, parameters[j].upper);
   }
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  // The run with the fitted values goes beside the overlay, not over the scenario's own run file (which `haven run`
+  // would refuse to replace): the two can then be compared.
+  const std::string apply = fmt::format("haven run {} --set-file {} -o {}", a.scenario, path.string(),
+                                        std::filesystem::path(path).replace_extension(".h5").string());
   const std::string header = fmt::format(
       "Fitted by: {}\nWeighted mean absolute relative error of the ensemble mean: {:.4f} over {} points ({} "
       "evaluations, "
-      "{}).\nApply with: haven run {} --set-file {}",
-      command_line(argv), result.error, result.points, result.evaluations, result.stop_reason, a.scenario,
-      path.string());
+      "{}).\nApply with: {}",
+      command_line(argv), result.error, result.points, result.evaluations, result.stop_reason, apply);
   // Written beside and renamed, so a failed write never leaves half an overlay (or destroys the old one).
   if (!write_whole(path, calibration_overlay(parameters, result, header))) {
     err << fmt::format("haven: error: cannot write {}\n", path.string());
     return exit_failure;
   }
-  out << fmt::format("wrote {} (haven run {} --set-file {})\n", path.string(), a.scenario, path.string());
+  out << fmt::format("wrote {} ({})\n", path.string(), apply);
   return exit_ok;
 }
 

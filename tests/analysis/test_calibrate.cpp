@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "../support.hpp"
 #include "haven/analysis/calibrate.hpp"
@@ -256,4 +257,27 @@ TEST_CASE("haven calibrate warns when it fits more parameters than there are poi
   CHECK(run_cli({"calibrate", "scenarios/examples/valley.yaml", "--param", "threat_kernel_km=0.5:3", "--mode",
                  "expected", "--max-evals", "1", "-q", "--overwrite", "-o", (dir / "under.yaml").string()})
             .err.empty());
+}
+
+TEST_CASE("haven calibrate's advice runs as printed, beside the scenario's own run file") {
+  const fs::path dir =
+      fs::temp_directory_path() / fmt::format("haven_calibrate_advice_{}", static_cast<long>(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string overlay = (dir / "valley-calibrated.yaml").string();
+  const auto fitted = run_cli({"calibrate", "scenarios/examples/valley.yaml", "--param", "threat_kernel_km=0.5:3",
+                               "--mode", "expected", "--max-evals", "1", "-q", "-o", overlay});
+  REQUIRE(fitted.exit_code == 0);
+  const std::string advice = "haven run scenarios/examples/valley.yaml --set-file " + overlay + " -o " +
+                             (dir / "valley-calibrated.h5").string();
+  CHECK(fitted.out.ends_with("\nwrote " + overlay + " (" + advice + ")\n"));
+  CHECK(read_text(overlay).find("# Apply with: " + advice + "\n") != std::string::npos);
+  // Followed as printed: it runs, and writes the calibrated run beside the overlay, whatever file the scenario's
+  // own run wrote (`haven run` refuses to replace one; the README followed in order had hit that).
+  auto args = split_words(advice.substr(std::string("haven ").size()));
+  args.emplace_back("--quiet");
+  const auto applied = run_cli(args);
+  CHECK_MESSAGE(applied.exit_code == 0, applied.err);
+  CHECK(fs::exists(dir / "valley-calibrated.h5"));
+  fs::remove_all(dir);
 }

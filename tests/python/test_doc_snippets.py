@@ -1,4 +1,5 @@
-"""Every Python snippet the README and docs/output-format.md show runs as written, against a real run file.
+"""Every Python snippet the README and docs/output-format.md show runs as written, against a real run file; the
+README's `$ haven ...` transcripts print what they show.
 
 The snippets open `output/valley.h5` and import from `tools/python`, relative to the repository root; the test
 runs each in a fresh interpreter in a scratch directory laid out the same way (tools/python linked, the run file
@@ -58,3 +59,23 @@ def test_snippet_runs_as_written(workspace, document, line, code):
     result = subprocess.run([PYTHON, "-c", code], cwd=workspace, env=env, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, f"{document}:{line}: the snippet fails:\n{code}\n{result.stderr}"
+
+
+def haven_transcripts(document: str) -> list[tuple[int, str, str]]:
+    """(line, command, what it prints) of every ``` block of `document` that starts with `$ haven ...`."""
+    text = (ROOT / document).read_text()
+    return [(text.count("\n", 0, m.start()) + 2, m.group(1), m.group(2))
+            for m in re.finditer(r"^```\n\$ (haven [^\n]*)\n(.*?)^```", text, flags=re.S | re.M)]
+
+
+def test_the_readmes_transcripts_are_what_haven_prints():
+    """A transcript the README shows (`$ haven check docs/examples/bad.yaml` and what it says) is what the built
+    haven prints for it, word for word, with exit code 2 for an error."""
+    transcripts = haven_transcripts("README.md")
+    assert [command for _, command, _ in transcripts] == ["haven check docs/examples/bad.yaml"]
+    binary = Path(os.environ.get("HAVEN_BIN") or ROOT / "build" / "default" / "bin" / "haven").resolve()
+    for line, command, shown in transcripts:
+        result = subprocess.run([str(binary), *command.split()[1:]], cwd=ROOT, capture_output=True, text=True,
+                                timeout=60)
+        assert result.stdout + result.stderr == shown, f"README.md:{line}: {command}"
+        assert result.returncode == (2 if "error:" in shown else 0), f"README.md:{line}: {command}"
