@@ -25,6 +25,12 @@ double Scenario::total_population() const {
   return total;
 }
 
+bool rule_set_reads(RuleSetKind rules, std::string_view name) noexcept {
+  const bool flees = name.starts_with("flee_");
+  if (rules == RuleSetKind::haven) return !flees;
+  return flees || name.starts_with("spawn_decay_");
+}
+
 const char* to_string(NodeKind kind) noexcept {
   return node_kind_names[static_cast<std::size_t>(kind)].data();
 }

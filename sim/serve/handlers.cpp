@@ -174,8 +174,10 @@ Json session_info(const Session& session, const std::string& id) {
     if (c.capacity_people_per_day) corridor["capacity_people_per_day"] = *c.capacity_people_per_day;
     corridors.push_back(std::move(corridor));
   }
+  // Only those the scenario's rules read: a slider that moves nothing would tell a planner the model does not care.
   Json parameters = Json::array();
   for (const auto& spec : parameter_specs) {
+    if (!rule_set_reads(s.rules, spec.name)) continue;
     parameters.push_back({{"name", spec.name},
                           {"label", std::string(spec.name).replace(0, 0, "")},
                           {"meaning", spec.meaning},

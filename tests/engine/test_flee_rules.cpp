@@ -552,3 +552,60 @@ TEST_CASE("rules: flee needs given departures") {
   loaded.diagnostics.print(messages);
   CHECK(messages.str().find("Flee's rules are told how many people flee each day") != std::string::npos);
 }
+
+TEST_CASE("a parameter its rule set does not read changes no run (what haven serve offers to edit)") {
+  // Each parameter the rules do not read (rule_set_reads), moved to another value of its range, one at a time: the
+  // run is the same, day by day. Under Flee's rules on the small scenario above; under Haven's on valley.
+  auto haven_rules = load_scenario_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml");
+  auto flee_rules = load_scenario_text(flee_scenario, "flee_rules_small.yaml");
+  REQUIRE(haven_rules.scenario.has_value());
+  REQUIRE(flee_rules.scenario.has_value());
+  for (const Scenario* base : {&*haven_rules.scenario, &*flee_rules.scenario}) {
+    const auto run = [](const Scenario& scenario) {
+      auto recorder = std::make_unique<MemoryRecorder>();
+      Simulation simulation(scenario, RunConfig{3, 0, Mode::stochastic, 1, {}, {}});
+      simulation.add_observer(*recorder);
+      simulation.run();
+      return recorder;
+    };
+    const auto as_given = run(*base);
+    std::size_t unread = 0;
+    std::size_t read = 0;
+    for (const auto& spec : parameter_specs) {
+      if (rule_set_reads(base->rules, spec.name)) {
+        ++read;
+        continue;
+      }
+      ++unread;
+      CAPTURE(spec.name);
+      Scenario changed = *base;
+      double& value = *changed.parameters.find(spec.name);
+      value = value == spec.maximum ? spec.minimum : spec.maximum;
+      const auto other = run(changed);
+      REQUIRE(other->days() == as_given->days());
+      for (std::size_t d = 0; d < as_given->days(); ++d) {
+        CHECK(other->residents_[d] == as_given->residents_[d]);
+        CHECK(other->displaced_[d] == as_given->displaced_[d]);
+        CHECK(other->in_transit_[d] == as_given->in_transit_[d]);
+      }
+    }
+    // Either rule set reads some parameters and leaves others alone: neither list is empty.
+    CHECK(unread > 0);
+    CHECK(read > 0);
+  }
+  // And a parameter read does change a run (the comparison above can see a difference).
+  Scenario softer = *flee_rules.scenario;
+  softer.parameters.flee_default_movechance = 0.0;
+  auto recorder = std::make_unique<MemoryRecorder>();
+  Simulation simulation(softer, RunConfig{3, 0, Mode::stochastic, 1, {}, {}});
+  simulation.add_observer(*recorder);
+  simulation.run();
+  auto reference = std::make_unique<MemoryRecorder>();
+  Simulation as_given(*flee_rules.scenario, RunConfig{3, 0, Mode::stochastic, 1, {}, {}});
+  as_given.add_observer(*reference);
+  as_given.run();
+  bool differs = false;
+  for (std::size_t d = 0; d < reference->days(); ++d)
+    differs = differs || recorder->displaced_[d] != reference->displaced_[d];
+  CHECK(differs);
+}

@@ -87,6 +87,10 @@ def test_session_lists_events_places_roads_and_parameters(server):
     assert info["corridors"] and info["variants"] == ["border_open", "camp_built", "ceasefire_holds"] or info["variants"]
     kernel = next(p for p in info["parameters"] if p["name"] == "threat_kernel_km")
     assert (kernel["units"], kernel["minimum"], kernel["maximum"]) == ("km", 0.1, 500.0)
+    # Only the parameters Haven's rules read: none of the flee_* ones, which would move nothing.
+    names = {p["name"] for p in info["parameters"]}
+    assert {"threat_kernel_km", "onward_base_rate_per_day", "spawn_decay_1"} <= names
+    assert not any(name.startswith("flee_") for name in names), sorted(names)
     assert info["edits"] == []
 
 

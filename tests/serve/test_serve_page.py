@@ -198,6 +198,8 @@ def test_toggle_redraw_band_and_save(tmp_path):
         driver.execute_script(f"const s = document.getElementById('day'); s.value = {start_day + 10};"
                               "s.dispatchEvent(new Event('input'));")
         count = int(driver.execute_script("return document.body.dataset.editCount"))
+        # A bombardment half filled in the Add form, at a place: dragging a handle is not a click that picks a point.
+        driver.execute_script("document.getElementById('serve-add-place').value = 'sarmada'")
         drops = "Number(document.body.dataset.handleDrops || 0)"
         for attempt in range(1, 4):
             # The map redraws its layers for the new day (the handle with them): drag the handle drawn after that, not
@@ -221,6 +223,9 @@ def test_toggle_redraw_band_and_save(tmp_path):
         wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'", serve=serve)
         listed = driver.execute_script("return document.getElementById('serve-edit-list').lastChild.textContent")
         assert listed.startswith("move event b_idl_ariha to "), listed
+        add_form = driver.execute_script("return ['serve-add-place', 'serve-add-lat', 'serve-add-lon']"
+                                         ".map((id) => document.getElementById(id).value)")
+        assert add_form == ["sarmada", "", ""], add_form
         moved = driver.execute_script(
             "return window.havenServe.info().events.find((e) => e.id === 'b_idl_ariha')")
         # Ariha is at 35.817, 36.6: dropped down and right of it, south-east.
@@ -501,3 +506,41 @@ def test_the_readme_screenshot_script_makes_its_picture(tmp_path):
     assert result.stdout.strip() == f"wrote {out}"
     header = out.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(header[16:20], "big") == 1440, header
+
+
+CHANGE_SHOWN = "const c = document.getElementById('serve-change'); return c.hidden ? null : c.textContent"
+
+
+def test_the_page_says_how_far_the_edits_moved_the_headline(tmp_path):
+    """Beside the status, the headline figures with the edits and how far they moved from the run before them: shown
+    only once there is an edit; a bombardment off lowers who left home; switched on again (the scenario as written,
+    its run the base run itself) every figure reads unchanged, which holds only if the page and the server count
+    alike; undone, it goes."""
+    serve = Serve(VALLEY, "--max-run-seconds", "600")
+    driver, profile = browser()
+    try:
+        driver.get(serve.base + "/")
+        wait_for(driver, "return document.body.dataset.lastEditMs", serve=serve)
+        assert driver.execute_script(CHANGE_SHOWN) is None
+        toggle = "document.querySelector('[data-event=strikes_south] input[type=checkbox]').click()"
+        driver.execute_script(toggle)
+        wait_for(driver, "return document.body.dataset.editCount === '1'", serve=serve)
+        said = driver.execute_script(CHANGE_SHOWN)
+        assert said is not None and said.startswith("Against the run before the edits:"), said
+        left = re.search(r"left home ([\d,]+) \(−([\d,]+), −(\d+)%\)", said)
+        assert left, said  # fewer people leave without the strikes in the south
+        assert int(left[2].replace(",", "")) > 0
+        assert "newly displaced at the peak" in said and "the most without shelter on a day" in said
+        driver.save_screenshot(str(artefacts(tmp_path) / "serve-valley-change.png"))
+        driver.execute_script(toggle)
+        wait_for(driver, "return document.body.dataset.editCount === '2'", serve=serve)
+        said = driver.execute_script(CHANGE_SHOWN)
+        assert said.count("(unchanged)") == 3, said
+        for count in ("1", "0"):
+            driver.execute_script("document.getElementById('serve-undo').click()")
+            wait_for(driver, f"return document.body.dataset.editCount === '{count}'", serve=serve)
+        assert driver.execute_script(CHANGE_SHOWN) is None
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+        assert serve.stop()[0] == 0

@@ -937,6 +937,8 @@
   let showGeneration = 0;
   window.havenReport = {
     map, mainChart: () => mainChart,
+    // The shown run's headline series (as the headline reads them), for haven serve's comparison with the base run.
+    series() { const a = analyses[selected]; return { leftHome: a.leftHome, newlyAway: a.newlyAway, unsheltered: a.unsheltered }; },
     // The map's box changed (haven serve's panel took its side): Leaflet measures it again and fits the network.
     refit() { map.invalidateSize(); map.fitBounds(bounds.pad(0.08)); },
     // Resolves true when the per-place charts are drawn too, false when a newer run took over first.

@@ -63,7 +63,9 @@
   document.body.append(panel);
   const status = el('p', { id: 'serve-status', class: 'serve-status', role: 'status' }, 'Starting a session…');
   const problems = el('div', { id: 'serve-problems', class: 'serve-problems', role: 'alert' });
-  panel.append(el('h2', {}, 'What if…'), status, problems);
+  // How far the edits moved the headline figures from the run before them: the question asked in the meeting.
+  const change = el('p', { id: 'serve-change', class: 'serve-change', hidden: true });
+  panel.append(el('h2', {}, 'What if…'), status, change, problems);
   if (report.refit) report.refit();  // the map was laid out for the whole width
 
   function showProblems(target, list) {
@@ -113,6 +115,7 @@
     const phases = [performance.now()];
     // The ghost and band go into the main chart with the run (report.mainExtras): one chart update.
     const below = report.showRun(data.runs[0], data.nodes ? { nodes: data.nodes, corridors: data.corridors } : null);
+    describeChange();
     phases.push(performance.now());
     fillPanel();
     phases.push(performance.now());
@@ -131,6 +134,26 @@
       status.textContent = ready || `${answer.edits.length} edit${answer.edits.length === 1 ? '' : 's'} · redrawn ${ms.toFixed(0)} ms ` +
         `after the edit (${how})`;
     });
+  }
+
+  // The headline figures against the run before any edit (the ghost): the figure with the edits, and by how much
+  // it moved. Hidden while there is no edit.
+  function describeChange() {
+    const now = report.series ? report.series() : null;
+    change.hidden = !(ghost && now && info.edits.length);
+    if (change.hidden) { change.replaceChildren(); return; }
+    const most = (values) => values.reduce((m, v) => Math.max(m, v), 0);
+    const moved = (label, value, before) => {
+      const delta = Math.round(value) - Math.round(before);
+      const share = before !== 0 ? Math.abs(100 * delta / before) : 0;
+      const by = delta === 0 ? 'unchanged'
+        : `${delta > 0 ? '+' : '−'}${number(Math.abs(delta))}${before === 0 ? '' : share < 0.5 ? ', under 1%' : `, ${delta > 0 ? '+' : '−'}${share.toFixed(0)}%`}`;
+      return el('li', {}, `${label} `, el('b', {}, number(Math.round(value))), ` (${by})`);
+    };
+    change.replaceChildren('Against the run before the edits:', el('ul', {},
+      moved('left home', now.leftHome, ghost.left_home[ghost.left_home.length - 1] || 0),
+      moved('newly displaced at the peak', most(now.newlyAway), most(ghost.newly_away)),
+      moved('the most without shelter on a day', most(now.unsheltered), most(ghost.unsheltered))));
   }
 
   // How an answer's run came about, for the status line. Runs beyond the server's cores wait their turn (others'
@@ -416,6 +439,7 @@
       marker.on('dragstart', () => countOnPage('handleDrags'));
       marker.on('dragend', () => {
         countOnPage('handleDrops');
+        handleDroppedAtMs = performance.now();
         const to = marker.getLatLng();
         const row = document.querySelector(`[data-event="${e.id}"] .serve-move`);
         edit({ kind: 'move_event', id: e.id, lat: Number(to.lat.toFixed(5)), lon: Number(to.lng.toFixed(5)) }, row);
@@ -424,6 +448,10 @@
     }
   }
   document.addEventListener('haven-day', () => drawHandles());
+  // The browser follows a handle's drop with a click on the map, at the pointer, not the handle: it must not pick a
+  // point for the Add form (nor end a move) as if the planner had clicked there.
+  let handleDroppedAtMs = -Infinity;
+  const justDroppedAHandle = () => performance.now() - handleDroppedAtMs < 500;
 
   function nodeSelect(id) {
     return el('select', { id }, ...info.nodes.map((n) => el('option', { value: n.id }, n.name)));
@@ -524,7 +552,7 @@
       field('date', el('input', { type: 'date', value: start }), 'from');
       field('until', el('input', { type: 'date' }), 'until');
       if (k === 'bombardment' || k === 'ceasefire') {
-        field('node', el('select', {}, el('option', { value: '' }, '(a point on the map)'), ...info.nodes.map((n) => el('option', { value: n.id }, n.name))), 'place');
+        field('node', el('select', { id: 'serve-add-place' }, el('option', { value: '' }, '(a point on the map)'), ...info.nodes.map((n) => el('option', { value: n.id }, n.name))), 'place');
         field('lat', el('input', { type: 'number', step: 'any', class: 'coordinate', id: 'serve-add-lat' }), 'lat');
         field('lon', el('input', { type: 'number', step: 'any', class: 'coordinate', id: 'serve-add-lon' }), 'lon');
         // A ceasefire with no place, point or radius holds everywhere.
@@ -562,6 +590,7 @@
     addBox.append(el('p', { class: 'note' }, 'Click the map to place a bombardment or ceasefire.'), el('label', {}, 'Kind ', kind), fields, add);
     // A click on the map gives the point.
     report.map.on('click', (e) => {
+      if (justDroppedAHandle()) return;
       if (moving) {
         const { id, target } = moving;
         cancelMove();
