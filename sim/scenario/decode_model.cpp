@@ -13,7 +13,34 @@
 
 namespace haven::detail {
 
+namespace {
+
+// A mapping without 'scenario' and 'nodes' whose keys are all sections or dotted paths: a part of a scenario, as
+// `haven serve` saves and `haven calibrate` writes, not a scenario with its sections misspelt.
+bool reads_as_overlay(const YAML::Node& root) {
+  if (!root.IsMap() || root.size() == 0) return false;
+  for (const auto& entry : root) {
+    if (!entry.first.IsScalar()) return false;
+    const auto& key = entry.first.Scalar();
+    if (key == "scenario" || key == "nodes") return false;
+    const bool section = std::find(keys::top.begin(), keys::top.end(), key) != keys::top.end();
+    if (!section && key.find('.') == std::string::npos) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void ScenarioDecoder::decode(const YAML::Node& root) {
+  if (reads_as_overlay(root)) {
+    // One message instead of every key it lacks and every reference into the network it does not hold.
+    reader_.error(root, "",
+                  fmt::format("no 'scenario' and no 'nodes' here: this reads as an overlay, which changes a scenario; "
+                              "check or run it on top of the scenario it changes: haven check SCENARIO.yaml "
+                              "--set-file {}",
+                              reader_.file()));
+    return;
+  }
   MapReader top(reader_, root, "", keys::top);
   if (!top.valid()) return;
   // A misspelt section ('coridors') is already reported with a hint: require() does not also report it missing,

@@ -1,0 +1,1 @@
+check tests/data/overlays/what_if.yaml
