@@ -190,7 +190,7 @@ std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err)
     std::ostringstream text;
     text << in.rdbuf();
     options.scenarios.push_back({std::filesystem::path(path).filename().string(), text.str(),
-                                 args_.sweep.empty() ? find_uncertainty(path, err) : std::nullopt});
+                                 args_.sweep.empty() ? find_uncertainty(path, err) : std::nullopt, path});
   }
   if (!args_.sweep.empty()) {
     Diagnostics diagnostics;

@@ -814,9 +814,11 @@ void Server::Impl::routes() {
       return;
     }
     std::string text;
+    std::string scenario_arguments;
     {
       std::lock_guard guard(entry->lock);
       text = form == "overlay" ? entry->session.overlay_yaml() : entry->session.scenario_yaml();
+      scenario_arguments = entry->session.scenario_arguments();
     }
     // A file of that name is replaced only when the request says so: the page asks the planner first.
     const bool overwrite =
@@ -834,7 +836,14 @@ void Server::Impl::routes() {
         send_error(res, 500, fmt::format("cannot write {}.yaml in the output folder", name));
         return;
     }
-    send_json(res, 201, Json{{"saved", name + ".yaml"}, {"form", form}, {"bytes", text.size()}}.dump());
+    // Where it went, as the server was told (--output-dir), and the command that runs it from where the server was
+    // started: an overlay is a change of its scenario, not a scenario.
+    const std::string path = (std::filesystem::path(options_.output_dir) / (name + ".yaml")).string();
+    const std::string run = form == "overlay" ? fmt::format("haven run {} --set-file {}", scenario_arguments, path)
+                                              : fmt::format("haven run {}", path);
+    send_json(
+        res, 201,
+        Json{{"saved", name + ".yaml"}, {"path", path}, {"run", run}, {"form", form}, {"bytes", text.size()}}.dump());
   });
 
   server_.Post(R"(/api/sessions/([0-9a-f]{32})/ensemble)",

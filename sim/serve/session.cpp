@@ -399,10 +399,14 @@ std::string Session::comment_block(const char* what) const {
   return text;
 }
 
+std::string Session::scenario_arguments() const {
+  return fmt::format("{}{}", source_.path.empty() ? source_.name : source_.path,
+                     variant_.empty() ? "" : " --variant " + variant_);
+}
+
 std::string Session::overlay_yaml() const {
   std::string text = comment_block("Overlay");
-  text += fmt::format("# Check it: haven check {}{} --set-file THIS_FILE\n", source_.name,
-                      variant_.empty() ? "" : " --variant " + variant_);
+  text += fmt::format("# Check it: haven check {} --set-file THIS_FILE\n", scenario_arguments());
   const auto overrides = overrides_for(edits_);
   if (overrides.empty()) return text + "{}\n";
   for (const auto& o : overrides) text += fmt::format("{}: {}\n", o.path, o.value);

@@ -409,10 +409,17 @@ def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_pa
     assert "#   1. event border_stays_closed off" in text and "#   2. parameters.return_rate_per_day = 0.02" in text
     result = haven("check", VALLEY, "--set-file", overlay)
     assert result.returncode == 0, result.stderr
+    # The answer says where it went and how to run it, from where the server was started (the repository root).
+    assert answer["path"] == str(server.output_dir / "what-if.yaml"), answer
+    assert answer["run"] == f"haven run {VALLEY} --set-file {overlay}", answer
+    assert f"# Check it: haven check {VALLEY} --set-file THIS_FILE\n" in text
+    result = haven(*answer["run"].split()[1:], "--no-output", "--quiet")
+    assert result.returncode == 0, result.stderr
     status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": "scenario", "name": "edited"})
     assert status == 201
     result = haven("check", server.output_dir / "edited.yaml")
     assert result.returncode == 0, result.stderr
+    assert answer["run"] == f"haven run {server.output_dir / 'edited.yaml'}", answer
     # The report downloaded sets the scenario as written beside the edited one, which lists its edits.
     status, headers, body = server.call("GET", f"/api/sessions/{session}/report.html")
     html = body.decode()

@@ -299,6 +299,10 @@ def test_toggle_redraw_band_and_save(tmp_path):
         result = haven("check", IDLIB, "--set-file", out / "from-the-page.yaml")
         assert result.returncode == 0, result.stderr
         assert "event b_idl_ariha off" in (out / "from-the-page.yaml").read_text()
+        # The page says where it went and how to run it: an overlay runs on top of its scenario.
+        said = driver.execute_script("return document.getElementById('serve-save-status').textContent")
+        saved_at = out / "from-the-page.yaml"
+        assert said == f"saved {saved_at}; haven run {IDLIB} --set-file {saved_at} runs it", said
 
         severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert severe == [], severe

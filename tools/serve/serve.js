@@ -744,7 +744,7 @@
         body.dataset.saved = '';
         return;
       }
-      saved.textContent = code === 201 ? `saved ${json.saved} in the server's output folder` : json.error;
+      saved.textContent = code === 201 ? `saved ${json.path}; ${json.run} runs it` : json.error;
       body.dataset.saved = code === 201 ? json.saved : '';
       if (code === 201) savedEdits = state;
     };

@@ -39,6 +39,7 @@ struct ScenarioSource {
   std::string name;  // the file's name, e.g. idlib_2019_2020.yaml
   std::string text;
   std::optional<ParameterUncertainty> uncertainty;
+  std::string path;  // as given to haven serve (commands the page suggests name it); empty: the name
 };
 
 // One edit as the page sends it. Kinds:
@@ -96,6 +97,8 @@ class Session {
 
   // The edits as an overlay file (`haven check SCENARIO --set-file FILE`), edits listed as comments.
   [[nodiscard]] std::string overlay_yaml() const;
+  // What names the session's scenario on a command line: its path as given to haven serve, and its variant.
+  [[nodiscard]] std::string scenario_arguments() const;
   // The edited scenario as one complete file, edits listed as comments.
   [[nodiscard]] std::string scenario_yaml() const;
 
