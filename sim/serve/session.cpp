@@ -409,7 +409,20 @@ std::string Session::overlay_yaml() const {
   text += fmt::format("# Check it: haven check {} --set-file THIS_FILE\n", scenario_arguments());
   const auto overrides = overrides_for(edits_);
   if (overrides.empty()) return text + "{}\n";
-  for (const auto& o : overrides) text += fmt::format("{}: {}\n", o.path, o.value);
+  for (const auto& o : overrides) {
+    // The events list one event a line, as a scenario file writes it, not one line of thousands of characters.
+    if (const YAML::Node list = o.path == "events" ? YAML::Load(o.value) : YAML::Node();
+        list.IsSequence() && list.size() > 0) {
+      text += "events:\n";
+      for (const auto& event : list) {
+        YAML::Emitter emitter;
+        emitter << YAML::Flow << event;
+        text += fmt::format("  - {}\n", emitter.c_str());
+      }
+      continue;
+    }
+    text += fmt::format("{}: {}\n", o.path, o.value);
+  }
   return text;
 }
 

@@ -259,7 +259,7 @@ TEST_CASE("haven calibrate warns when it fits more parameters than there are poi
             .err.empty());
 }
 
-TEST_CASE("haven calibrate's advice runs as printed, beside the scenario's own run file") {
+TEST_CASE("haven calibrate's advice runs as printed and writes beside the scenario's own run file") {
   const fs::path dir =
       fs::temp_directory_path() / fmt::format("haven_calibrate_advice_{}", static_cast<long>(getpid()));
   fs::remove_all(dir);

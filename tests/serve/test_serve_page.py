@@ -548,3 +548,39 @@ def test_the_page_says_how_far_the_edits_moved_the_headline(tmp_path):
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
         assert serve.stop()[0] == 0
+
+
+TIMELINE_BARS = """
+const chart = Chart.getChart(document.getElementById('timeline'));
+const bars = {};
+for (const d of chart.data.datasets) for (const p of d.data) (bars[p.y] = bars[p.y] || []).push(p.x);
+return bars;
+"""
+
+
+def test_a_border_opened_ends_its_closures_bar_on_the_timeline(tmp_path):
+    """North Gate is closed from day 0 with no end; a border opening added on day 20 decides from then on (the latest
+    in force), so the timeline's closure bar stops at day 20 and the opening's bar runs on to the end."""
+    serve = Serve(VALLEY, "--max-run-seconds", "600")
+    driver, profile = browser()
+    try:
+        driver.get(serve.base + "/")
+        wait_for(driver, "return document.body.dataset.lastEditMs", serve=serve)
+        assert driver.execute_script(TIMELINE_BARS)["Border closed: North Gate"] == [[0, 60]]
+        driver.execute_script("""
+            const kind = document.getElementById('serve-add-kind');
+            kind.value = 'border_opening';
+            kind.dispatchEvent(new Event('change'));
+            const fields = document.querySelector('.serve-add-fields');
+            fields.querySelector('input[type=date]').value = '2024-03-21';
+            fields.querySelector('select').value = 'border';
+            document.getElementById('serve-add-button').click();""")
+        wait_for(driver, "return document.body.dataset.editCount === '1'", serve=serve)
+        bars = driver.execute_script(TIMELINE_BARS)
+        assert bars["Border closed: North Gate"] == [[0, 20]], bars
+        assert bars["Border opened: North Gate"] == [[20, 60]], bars
+        driver.save_screenshot(str(artefacts(tmp_path) / "serve-valley-border-opened.png"))
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+        assert serve.stop()[0] == 0

@@ -106,6 +106,12 @@ TEST_CASE("serve session: the saved overlay gives the session's scenario on the 
     const std::string overlay = session.overlay_yaml();
     CHECK(overlay.find("#   1. event road_cut off\n") != std::string::npos);
     CHECK(overlay.find("#   3. nodes.hillcamp.capacity = 30000\n") != std::string::npos);
+    // The events one a line, as a scenario file lists them: the session's 8 (road_cut off, added_1 added).
+    CHECK(overlay.find("\nevents:\n  - {") != std::string::npos);
+    std::size_t event_lines = 0;
+    for (auto at = overlay.find("\n  - {"); at != std::string::npos; at = overlay.find("\n  - {", at + 1))
+      ++event_lines;
+    CHECK(event_lines == session.scenario().events.size());
     const auto loaded = load_with_overlay(valley(), overlay, variant);
     REQUIRE_FALSE(loaded.diagnostics.has_errors());
     // The same scenario as the session's.

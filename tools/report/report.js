@@ -90,6 +90,24 @@
     }
     return { roads, borders };
   }
+  // The spans of days [from, to) in which event `e` (the i-th of `events`) decides: all its days, but for a closure or opening of
+  // a road or border the days an opposite one of the same road or border that started later is in force.
+  const opposite = { corridor_closure: 'corridor_opening', corridor_opening: 'corridor_closure', border_closure: 'border_opening', border_opening: 'border_closure' };
+  function daysInForce(events, e, i) {
+    const end = eventEnd(e);
+    const target = e.kind.startsWith('corridor_') ? 'corridor' : 'node';
+    const overriding = opposite[e.kind] ? events.filter((o, j) => o.kind === opposite[e.kind] && o[target] === e[target] &&
+      (o.start > e.start || (o.start === e.start && j > i))) : [];
+    if (!overriding.length) return [[e.start, end]];
+    const spans = [];
+    let from = null;
+    for (let day = e.start; day <= end; ++day) {
+      const decides = day < end && !overriding.some((o) => activeOn(o, day));
+      if (decides && from === null) from = day;
+      if (!decides && from !== null) { spans.push([from, day]); from = null; }
+    }
+    return spans;
+  }
   const capturedBy = (events, day) => events.filter((e) => e.kind === 'capture' && e.start <= day);
 
   // ---- series of one run ----
@@ -494,15 +512,17 @@
       document.getElementById('main-chart-box').hidden = true;
       document.getElementById('main-chart-heading').textContent = 'Events';
     }
-    // One row per place or road; bars from the start to the end of each event.
+    // One row per place or road; bars over the days each event is in force. A closure and an opening of the same
+    // road or border decide by the latest in force (closedState()): a closure's bar stops where an opening takes
+    // over, and goes on if the opening ends first.
     const rows = [];
     const byKind = new Map();
-    for (const e of events) {
+    events.forEach((e, i) => {
       const row = eventWords(e);
       if (!rows.includes(row)) rows.push(row);
       if (!byKind.has(e.kind)) byKind.set(e.kind, []);
-      byKind.get(e.kind).push({ x: [e.start, Math.max(eventEnd(e), e.start + 1)], y: row });
-    }
+      for (const [from, to] of daysInForce(events, e, i)) byKind.get(e.kind).push({ x: [from, Math.max(to, from + 1)], y: row });
+    });
     document.getElementById('timeline-box').style.height = `${60 + 18 * Math.max(rows.length, 1)}px`;
     const timelineDatasets = [...byKind.entries()].map(([kind, points]) => ({
       label: eventKindWords[kind] || kind.replace(/_/g, ' '), data: points, backgroundColor: eventColour[kind] || colour.grey,
