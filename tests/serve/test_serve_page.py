@@ -584,3 +584,58 @@ def test_a_border_opened_ends_its_closures_bar_on_the_timeline(tmp_path):
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
         assert serve.stop()[0] == 0
+
+
+def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
+    """Date fields offer only the scenario's period; a capacity change starts from the place's capacity; a point
+    picked on the map is marked there until the event is added; three presses of an arrow key on a parameter's
+    slider make one edit (and one run), for the value reached."""
+    serve = Serve(VALLEY, "--max-run-seconds", "600")
+    driver, profile = browser()
+    try:
+        driver.get(serve.base + "/")
+        wait_for(driver, "return document.body.dataset.lastEditMs", serve=serve)
+        bounds = driver.execute_script("return [...document.querySelectorAll('#serve-panel input[type=date]')]"
+                                       ".map((d) => [d.min, d.max])")
+        assert bounds and all(b == ["2024-03-01", "2024-04-29"] for b in bounds), bounds
+        capacity = driver.execute_script("""
+            const kind = document.getElementById('serve-add-kind');
+            kind.value = 'capacity_change';
+            kind.dispatchEvent(new Event('change'));
+            const fields = document.querySelector('.serve-add-fields');
+            const place = fields.querySelector('select');
+            const before = fields.querySelector('input[type=number]').value;
+            place.value = 'northcamp';
+            place.dispatchEvent(new Event('change'));
+            return [before, fields.querySelector('input[type=number]').value];""")
+        assert capacity[1] == "40000", capacity  # North Camp's capacity in valley.yaml
+        # A point picked for a bombardment is marked; added, the mark goes.
+        driver.execute_script("""
+            const kind = document.getElementById('serve-add-kind');
+            kind.value = 'bombardment';
+            kind.dispatchEvent(new Event('change'));
+            window.havenReport.map.fire('click', {latlng: L.latLng(35.5, 36.5)});""")
+        assert driver.execute_script("return document.getElementById('serve-add-lat').value") == "35.5000"
+        assert driver.execute_script("return document.querySelectorAll('.serve-picked').length") == 1
+        driver.execute_script("document.getElementById('serve-add-button').click()")
+        wait_for(driver, "return document.body.dataset.editCount === '1'", serve=serve)
+        assert driver.execute_script("return document.querySelectorAll('.serve-picked').length") == 0
+        # Three key presses on a slider: one edit, for the value after the third.
+        from selenium.webdriver.common.keys import Keys
+        slider = driver.find_element("id", "serve-param-return_rate_per_day")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].closest('details').open = true",
+                              slider)
+        for _ in range(3):
+            slider.send_keys(Keys.ARROW_RIGHT)
+        wait_for(driver, "return document.body.dataset.editCount === '2'", serve=serve)
+        time.sleep(1.0)  # past the pause after the keys: nothing more is sent
+        assert driver.execute_script("return document.body.dataset.editCount") == "2"
+        listed = driver.execute_script(EDITS_LISTED)
+        assert len(listed) == 2 and listed[1].startswith("parameters.return_rate_per_day = "), listed
+        value = float(listed[1].split(" = ")[1])
+        # Three steps of 1/500 of the range [0, 1] above the default 0.01.
+        assert value == pytest.approx(0.01 + 3 / 500, abs=1e-3), listed
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+        assert serve.stop()[0] == 0

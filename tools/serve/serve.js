@@ -347,12 +347,12 @@
       const toggle = el('input', { type: 'checkbox', checked: e.enabled, 'aria-label': `${e.id} on` });
       // Its message goes after the label: inside it, a click on the message would toggle the event again.
       toggle.addEventListener('change', () => edit({ kind: 'toggle_event', id: e.id, enabled: toggle.checked }, toggle.closest('label')));
-      const date = el('input', { type: 'date', value: e.start_date, disabled: !e.enabled, 'aria-label': `${e.id} from` });
+      const date = el('input', { type: 'date', value: e.start_date, ...period(), disabled: !e.enabled, 'aria-label': `${e.id} from` });
       sendWhenDone(date, () => {
         if (!date.value) { refuse(date, 'give the day it starts'); return; }
         edit({ kind: 'set', path: `events.${e.id}.date`, value: date.value }, date);
       });
-      const until = el('input', { type: 'date', value: e.until_date || '', disabled: !e.enabled, 'aria-label': `${e.id} until` });
+      const until = el('input', { type: 'date', value: e.until_date || '', ...period(), disabled: !e.enabled, 'aria-label': `${e.id} until`, title: 'the last day it is in force' });
       sendWhenDone(until, () => {
         if (!until.value) {
           refuse(until, "an end date can't be removed here: to make the event last to the end, give the period's last day");
@@ -453,6 +453,13 @@
   let handleDroppedAtMs = -Infinity;
   const justDroppedAHandle = () => performance.now() - handleDroppedAtMs < 500;
 
+  // A date field's bounds: the scenario's first and last day (the picker offers no other).
+  function period() {
+    const last = new Date(`${info.start_date}T00:00:00Z`);
+    last.setUTCDate(last.getUTCDate() + info.days - 1);
+    return { min: info.start_date, max: last.toISOString().slice(0, 10) };
+  }
+
   function nodeSelect(id) {
     return el('select', { id }, ...info.nodes.map((n) => el('option', { value: n.id }, n.name)));
   }
@@ -519,7 +526,16 @@
       const typed = el('input', { type: 'number', step: 'any', min: p.minimum, max: p.maximum, value: Number(p.value.toPrecision(4)), class: 'serve-param-value', id: `serve-param-${p.name}-value`, 'aria-label': `${words(p.name)} value` });
       const send = (value, target) => edit({ kind: 'set', path: `parameters.${p.name}`, value }, target);
       slider.addEventListener('input', () => { typed.value = Number(fromSlider(Number(slider.value)).toPrecision(3)); });
-      slider.addEventListener('change', () => send(Number(fromSlider(Number(slider.value)).toPrecision(3)), typed));
+      // Arrow keys step the slider a press at a time, each a `change`: sent once the keys pause, one edit and one
+      // run for the value reached rather than one per press. A pointer's release is sent at once.
+      let keyedAtMs = -Infinity;
+      let keyedSend = null;
+      slider.addEventListener('keydown', () => { keyedAtMs = performance.now(); });
+      slider.addEventListener('change', () => {
+        clearTimeout(keyedSend);
+        const now = () => { keyedSend = null; send(Number(fromSlider(Number(slider.value)).toPrecision(3)), typed); };
+        if (performance.now() - keyedAtMs < 100) keyedSend = setTimeout(now, 600); else now();
+      });
       typed.addEventListener('change', () => {
         const value = typedNumber(typed);
         if (value === null) { refuse(typed, 'give a number'); return; }
@@ -529,7 +545,7 @@
       parameterInputs.set(p.name, (value) => {
         if (document.activeElement !== typed) typed.value = Number(value.toPrecision(4));
         const at = String(toSlider(value));
-        if (slider.value !== at) slider.value = at;
+        if (slider.value !== at && !keyedSend) slider.value = at;  // not under keys still stepping it
       });
       paramsBox.append(el('div', { class: 'serve-param', title: p.meaning },
         el('label', { for: `serve-param-${p.name}` }, words(p.name),
@@ -549,8 +565,8 @@
       fields.replaceChildren();
       for (const k of Object.keys(inputs)) delete inputs[k];
       const k = kind.value;
-      field('date', el('input', { type: 'date', value: start }), 'from');
-      field('until', el('input', { type: 'date' }), 'until');
+      field('date', el('input', { type: 'date', value: start, ...period() }), 'from');
+      field('until', el('input', { type: 'date', ...period(), title: 'the last day it is in force' }), 'until (last day)');
       if (k === 'bombardment' || k === 'ceasefire') {
         field('node', el('select', { id: 'serve-add-place' }, el('option', { value: '' }, '(a point on the map)'), ...info.nodes.map((n) => el('option', { value: n.id }, n.name))), 'place');
         field('lat', el('input', { type: 'number', step: 'any', class: 'coordinate', id: 'serve-add-lat' }), 'lat');
@@ -558,6 +574,10 @@
         // A ceasefire with no place, point or radius holds everywhere.
         field('radius_km', el('input', { type: 'number', min: 0, step: 'any', value: k === 'bombardment' ? 5 : '', class: 'short' }), 'radius km');
         if (k === 'bombardment') field('intensity', el('input', { type: 'number', min: 0, step: 'any', value: 20, class: 'short' }), 'strikes/day');
+        // A place chosen after a point was picked: the place it is (a file gives one or the other).
+        inputs.node.addEventListener('change', () => {
+          if (inputs.node.value) { inputs.lat.value = ''; inputs.lon.value = ''; picked.clearLayers(); }
+        });
       } else if (k === 'corridor_closure') {
         field('corridor', el('select', {}, ...info.corridors.map((c) => el('option', { value: c.id }, `${c.from} – ${c.to}`))), 'road');
       } else if (k === 'evacuation') {
@@ -567,13 +587,22 @@
         field('rate', el('input', { type: 'number', min: 0, step: 'any', value: 1000, class: 'short' }), 'people/day');
       } else if (k === 'capacity_change') {
         field('node', nodeSelect(), 'place');
-        field('capacity', el('input', { type: 'number', min: 0, step: 'any', value: 50000, class: 'short' }), 'places');
+        field('capacity', el('input', { type: 'number', min: 0, step: 'any', class: 'short' }), 'places');
+        // From the place's shelter capacity now (50,000 where the scenario gives none): a change, not a guess.
+        const fromPlace = () => {
+          const place = info.nodes.find((n) => n.id === inputs.node.value);
+          inputs.capacity.value = place && place.capacity !== undefined ? place.capacity : 50000;
+        };
+        inputs.node.addEventListener('change', fromPlace);
+        fromPlace();
       } else {
         const borders = info.nodes.filter((n) => n.kind === 'border_crossing');
         field('node', el('select', {}, ...(borders.length ? borders : info.nodes).map((n) => el('option', { value: n.id }, n.name))), 'crossing');
       }
     };
-    kind.addEventListener('change', redraw);
+    // Where a click on the map put the new event's point, until it is added or the form moves on.
+    const picked = L.layerGroup().addTo(report.map);
+    kind.addEventListener('change', () => { picked.clearLayers(); redraw(); });
     redraw();
     const add = el('button', { type: 'button', id: 'serve-add-button' }, 'Add');
     add.addEventListener('click', () => {
@@ -585,6 +614,7 @@
       // Added: the point is used up, so that a second click on Add does not add the same event again.
       edit({ kind: 'add_event', event }, add, () => {
         if (inputs.lat) { inputs.lat.value = ''; inputs.lon.value = ''; }
+        picked.clearLayers();
       });
     });
     addBox.append(el('p', { class: 'note' }, 'Click the map to place a bombardment or ceasefire.'), el('label', {}, 'Kind ', kind), fields, add);
@@ -603,6 +633,9 @@
       // A point needs a radius (only a ceasefire without one holds everywhere).
       if (inputs.radius_km && inputs.radius_km.value === '') inputs.radius_km.value = 5;
       if (inputs.node) inputs.node.value = '';
+      picked.clearLayers();
+      L.circleMarker(e.latlng, { radius: 7, weight: 2, color: '#000', fillColor: '#fff', fillOpacity: 0.9, className: 'serve-picked' })
+        .bindTooltip('the new event\'s point').addTo(picked);
       addBox.open = true;
     });
   }
