@@ -639,3 +639,36 @@ def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
         assert serve.stop()[0] == 0
+
+
+VISIBLE_EVENTS = "return [...document.querySelectorAll('.serve-events > [data-event]')].filter((r) => !r.hidden).map((r) => r.dataset.event)"
+
+
+def test_events_are_found_by_a_word_and_a_moved_one_keeps_a_name(tmp_path):
+    """The events list filters on the words typed (a place, a kind, an id); an event moved off its place is named by
+    the place it is near."""
+    serve = Serve(VALLEY, "--max-run-seconds", "600")
+    driver, profile = browser()
+    try:
+        driver.get(serve.base + "/")
+        wait_for(driver, "return document.body.dataset.lastEditMs", serve=serve)
+        every = driver.execute_script(VISIBLE_EVENTS)
+        assert len(every) == 8, every
+        find = "const f = document.getElementById('serve-event-filter'); f.value = arguments[0]; f.dispatchEvent(new Event('input'));"
+        driver.execute_script(find, "north")
+        assert driver.execute_script(VISIBLE_EVENTS) == ["border_stays_closed", "camp_extension"]
+        driver.save_screenshot(str(artefacts(tmp_path) / "serve-valley-events-found.png"))
+        driver.execute_script(find, "BOMBARDMENT south")
+        assert driver.execute_script(VISIBLE_EVENTS) == ["strikes_south"]
+        driver.execute_script(find, "")
+        assert driver.execute_script(VISIBLE_EVENTS) == every
+        # South Town's bombardment moved 7 km west of it, by the row's move button and a click on the map.
+        driver.execute_script("document.querySelector('[data-event=strikes_south] .serve-move').click();"
+                              "window.havenReport.map.fire('click', {latlng: L.latLng(35.4, 36.52)});")
+        wait_for(driver, "return document.body.dataset.editCount === '1'", serve=serve)
+        label = driver.execute_script("return document.querySelector('[data-event=strikes_south] label').textContent")
+        assert "bombardment · near South Town, 35.400, 36.520" in label, label
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+        assert serve.stop()[0] == 0

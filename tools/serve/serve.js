@@ -330,7 +330,10 @@
     if (!eventsTable) {
       keep(eventsBox);
       eventsTable = el('div', { class: 'serve-events' });
-      eventsBox.append(eventsTable);
+      // Idlib lists ~60 events: a word of a place, road, kind or id finds one without scrolling past them all.
+      const find = el('input', { type: 'search', id: 'serve-event-filter', placeholder: 'find: a place, road, kind or id', 'aria-label': 'Find an event' });
+      find.addEventListener('input', () => filterEvents(find.value));
+      eventsBox.append(find, eventsTable);
     }
     const placeName = new Map(info.nodes.map((n) => [n.id, n.name]));
     const rows = [];
@@ -385,7 +388,7 @@
       const road = e.corridor ? info.corridors.find((c) => c.id === e.corridor) : null;
       const where = road ? ` · ${road.from} – ${road.to}`
         : e.from ? ` · ${placeName.get(e.from) || e.from} → ${placeName.get(e.to) || e.to}`
-        : e.node ? ` · ${placeName.get(e.node) || e.node}` : (e.lat !== undefined ? ` · ${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : '');
+        : e.node ? ` · ${placeName.get(e.node) || e.node}` : (e.lat !== undefined ? ` · ${nearest(e.lat, e.lon)}${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : '');
       row.append(el('label', { title: e.note }, toggle, ` ${words(e.kind)}${where} `, el('code', {}, e.id)), controls);
       rows.push(row);
       kept.set(e.id, { signature, row });
@@ -394,6 +397,7 @@
     if (rows.length !== eventsTable.children.length || rows.some((row, i) => eventsTable.children[i] !== row)) {
       eventsTable.replaceChildren(...rows);
     }
+    filterEvents(document.getElementById('serve-event-filter').value);
     drawHandles();
 
     // Roads and places, and the parameters' sliders: built again only when what they list changed.
@@ -452,6 +456,26 @@
   // point for the Add form (nor end a move) as if the planner had clicked there.
   let handleDroppedAtMs = -Infinity;
   const justDroppedAHandle = () => performance.now() - handleDroppedAtMs < 500;
+
+  // Rows of events whose words hold every word typed (any order, any case) are shown; the others hidden.
+  function filterEvents(text) {
+    const wanted = text.toLowerCase().split(/\s+/).filter(Boolean);
+    for (const row of eventsTable.children) {
+      const words = row.textContent.toLowerCase().replace(/_/g, ' ') + ' ' + row.dataset.event.toLowerCase();
+      row.hidden = !wanted.every((w) => words.includes(w));
+    }
+  }
+
+  // "near Ariha, " for a point centred within 15 km of a place (an event moved off its place keeps a name).
+  function nearest(lat, lon) {
+    let best = null;
+    let bestKm = 15;
+    for (const n of info.nodes) {
+      const km = 6371 * Math.hypot((n.lat - lat) * Math.PI / 180, (n.lon - lon) * Math.PI / 180 * Math.cos(lat * Math.PI / 180));
+      if (km < bestKm) { best = n; bestKm = km; }
+    }
+    return best ? `near ${best.name}, ` : '';
+  }
 
   // A date field's bounds: the scenario's first and last day (the picker offers no other).
   function period() {
