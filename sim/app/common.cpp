@@ -19,10 +19,7 @@ int print_diagnostics(const Diagnostics& diagnostics, std::ostream& err) {
 
 std::string command_line(const std::vector<std::string>& args) {
   std::string line = "haven";
-  for (const auto& arg : args) {
-    const bool plain = !arg.empty() && arg.find_first_of(" \t'\"$\\") == std::string::npos;
-    line += plain ? " " + arg : " '" + arg + "'";
-  }
+  for (const auto& arg : args) line += " " + shell_word(arg);
   return line;
 }
 

@@ -529,9 +529,10 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
   }
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   // The run with the fitted values goes beside the overlay, not over the scenario's own run file (which `haven run`
-  // would refuse to replace): the two can then be compared.
-  const std::string apply = fmt::format("haven run {} --set-file {} -o {}", a.scenario, path.string(),
-                                        std::filesystem::path(path).replace_extension(".h5").string());
+  // would refuse to replace): the two can then be compared. A fit redone with --overwrite replaces that run too.
+  const std::string apply = fmt::format(
+      "haven run {} --set-file {} -o {}{}", shell_word(a.scenario), shell_word(path.string()),
+      shell_word(std::filesystem::path(path).replace_extension(".h5").string()), a.overwrite ? " --overwrite" : "");
   const std::string header = fmt::format(
       "Fitted by: {}\nWeighted mean absolute relative error of the ensemble mean: {:.4f} over {} points ({} "
       "evaluations, "

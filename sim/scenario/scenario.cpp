@@ -25,10 +25,11 @@ double Scenario::total_population() const {
   return total;
 }
 
-bool rule_set_reads(RuleSetKind rules, std::string_view name) noexcept {
+bool rule_set_reads(const Scenario& scenario, std::string_view name) noexcept {
   const bool flees = name.starts_with("flee_");
-  if (rules == RuleSetKind::haven) return !flees;
-  return flees || name.starts_with("spawn_decay_");
+  const bool spawn_decay = name.starts_with("spawn_decay_");
+  if (scenario.rules == RuleSetKind::flee) return flees || spawn_decay;
+  return !flees && (!spawn_decay || scenario.departures.mode == DepartureMode::given);
 }
 
 const char* to_string(NodeKind kind) noexcept {

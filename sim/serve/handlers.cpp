@@ -26,6 +26,7 @@
 #include "haven/scenario/parameters.hpp"
 #include "haven/serve/runs.hpp"
 #include "haven/serve/server.hpp"
+#include "haven/util/text.hpp"
 #include "recent_runs.hpp"
 #include "run_gate.hpp"
 #include "session_store.hpp"
@@ -177,7 +178,7 @@ Json session_info(const Session& session, const std::string& id) {
   // Only those the scenario's rules read: a slider that moves nothing would tell a planner the model does not care.
   Json parameters = Json::array();
   for (const auto& spec : parameter_specs) {
-    if (!rule_set_reads(s.rules, spec.name)) continue;
+    if (!rule_set_reads(s, spec.name)) continue;
     parameters.push_back({{"name", spec.name},
                           {"label", std::string(spec.name).replace(0, 0, "")},
                           {"meaning", spec.meaning},
@@ -837,10 +838,14 @@ void Server::Impl::routes() {
         return;
     }
     // Where it went, as the server was told (--output-dir), and the command that runs it from where the server was
-    // started: an overlay is a change of its scenario, not a scenario.
-    const std::string path = (std::filesystem::path(options_.output_dir) / (name + ".yaml")).string();
-    const std::string run = form == "overlay" ? fmt::format("haven run {} --set-file {}", scenario_arguments, path)
-                                              : fmt::format("haven run {}", path);
+    // started: an overlay is a change of its scenario, not a scenario. Its run goes beside it, not over the run
+    // file of the scenario's name, which `haven run` would refuse to replace once the scenario has been run.
+    const auto saved_at = std::filesystem::path(options_.output_dir) / (name + ".yaml");
+    const std::string path = saved_at.string();
+    const std::string output = shell_word(std::filesystem::path(saved_at).replace_extension(".h5").string());
+    const std::string run = form == "overlay" ? fmt::format("haven run {} --set-file {} -o {}", scenario_arguments,
+                                                            shell_word(path), output)
+                                              : fmt::format("haven run {} -o {}", shell_word(path), output);
     send_json(
         res, 201,
         Json{{"saved", name + ".yaml"}, {"path", path}, {"run", run}, {"form", form}, {"bytes", text.size()}}.dump());

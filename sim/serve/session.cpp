@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "haven/scenario/keys.hpp"
+#include "haven/util/text.hpp"
 
 namespace haven::serve {
 
@@ -400,8 +401,8 @@ std::string Session::comment_block(const char* what) const {
 }
 
 std::string Session::scenario_arguments() const {
-  return fmt::format("{}{}", source_.path.empty() ? source_.name : source_.path,
-                     variant_.empty() ? "" : " --variant " + variant_);
+  return fmt::format("{}{}", shell_word(source_.path.empty() ? source_.name : source_.path),
+                     variant_.empty() ? "" : " --variant " + shell_word(variant_));
 }
 
 std::string Session::overlay_yaml() const {

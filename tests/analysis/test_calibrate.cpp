@@ -9,6 +9,7 @@
 #include "haven/analysis/series.hpp"
 #include "haven/engine/recorder.hpp"
 #include "haven/engine/simulation.hpp"
+#include "haven/util/text.hpp"
 
 namespace fs = std::filesystem;
 using namespace haven;
@@ -279,5 +280,26 @@ TEST_CASE("haven calibrate's advice runs as printed and writes beside the scenar
   const auto applied = run_cli(args);
   CHECK_MESSAGE(applied.exit_code == 0, applied.err);
   CHECK(fs::exists(dir / "valley-calibrated.h5"));
+  // Fitted again with --overwrite: the advice replaces that run too, and runs as printed.
+  auto again_args = std::vector<std::string>{"calibrate",   "scenarios/examples/valley.yaml",
+                                             "--param",     "threat_kernel_km=0.5:3",
+                                             "--mode",      "expected",
+                                             "--max-evals", "1",
+                                             "-q",          "-o",
+                                             overlay,       "--overwrite"};
+  const auto again = run_cli(again_args);
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.out.ends_with("\nwrote " + overlay + " (" + advice + " --overwrite)\n"));
+  auto rerun = split_words(advice.substr(std::string("haven ").size()) + " --overwrite --quiet");
+  CHECK_MESSAGE(run_cli(rerun).exit_code == 0, run_cli(rerun).err);
   fs::remove_all(dir);
+}
+
+TEST_CASE("shell_word leaves plain words and quotes the rest so that a shell reads one word back") {
+  CHECK(haven::shell_word("output/valley-calibrated.h5") == "output/valley-calibrated.h5");
+  CHECK(haven::shell_word("threat_kernel_km=0.5:3") == "threat_kernel_km=0.5:3");
+  CHECK(haven::shell_word("my dir/valley copy.yaml") == "'my dir/valley copy.yaml'");
+  CHECK(haven::shell_word("it's") == "'it'\\''s'");
+  CHECK(haven::shell_word("$HOME;rm") == "'$HOME;rm'");
+  CHECK(haven::shell_word("") == "''");
 }

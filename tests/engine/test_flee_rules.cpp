@@ -572,7 +572,7 @@ TEST_CASE("a parameter its rule set does not read changes no run (what haven ser
     std::size_t unread = 0;
     std::size_t read = 0;
     for (const auto& spec : parameter_specs) {
-      if (rule_set_reads(base->rules, spec.name)) {
+      if (rule_set_reads(*base, spec.name)) {
         ++read;
         continue;
       }

@@ -87,10 +87,10 @@ def test_session_lists_events_places_roads_and_parameters(server):
     assert info["corridors"] and info["variants"] == ["border_open", "camp_built", "ceasefire_holds"] or info["variants"]
     kernel = next(p for p in info["parameters"] if p["name"] == "threat_kernel_km")
     assert (kernel["units"], kernel["minimum"], kernel["maximum"]) == ("km", 0.1, 500.0)
-    # Only the parameters Haven's rules read: none of the flee_* ones, which would move nothing.
+    # Only the parameters Haven's rules read: none of the flee_* ones, and no spawn decay without given departures.
     names = {p["name"] for p in info["parameters"]}
-    assert {"threat_kernel_km", "onward_base_rate_per_day", "spawn_decay_1"} <= names
-    assert not any(name.startswith("flee_") for name in names), sorted(names)
+    assert {"threat_kernel_km", "onward_base_rate_per_day", "armed_conflict_strikes_per_day"} <= names
+    assert not any(name.startswith(("flee_", "spawn_decay_")) for name in names), sorted(names)
     assert info["edits"] == []
 
 
@@ -411,15 +411,18 @@ def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_pa
     assert result.returncode == 0, result.stderr
     # The answer says where it went and how to run it, from where the server was started (the repository root).
     assert answer["path"] == str(server.output_dir / "what-if.yaml"), answer
-    assert answer["run"] == f"haven run {VALLEY} --set-file {overlay}", answer
+    assert answer["run"] == f"haven run {VALLEY} --set-file {overlay} -o {overlay.with_suffix('.h5')}", answer
     assert f"# Check it: haven check {VALLEY} --set-file THIS_FILE\n" in text
-    result = haven(*answer["run"].split()[1:], "--no-output", "--quiet")
+    # Run as given, its run file beside it, whatever run of the scenario's own name is already there.
+    result = haven(*answer["run"].split()[1:], "--quiet")
     assert result.returncode == 0, result.stderr
+    assert overlay.with_suffix(".h5").is_file()
     status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": "scenario", "name": "edited"})
     assert status == 201
     result = haven("check", server.output_dir / "edited.yaml")
     assert result.returncode == 0, result.stderr
-    assert answer["run"] == f"haven run {server.output_dir / 'edited.yaml'}", answer
+    edited = server.output_dir / "edited.yaml"
+    assert answer["run"] == f"haven run {edited} -o {edited.with_suffix('.h5')}", answer
     # The report downloaded sets the scenario as written beside the edited one, which lists its edits.
     status, headers, body = server.call("GET", f"/api/sessions/{session}/report.html")
     html = body.decode()
@@ -432,7 +435,7 @@ def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_pa
     for name in ["../escape", "/tmp/x", "a/b", "", "x" * 65, "-rf"]:
         status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": "overlay", "name": name})
         assert status == 400, name
-    assert sorted(p.name for p in server.output_dir.iterdir()) == ["edited.yaml", "what-if.yaml"]
+    assert sorted(p.name for p in server.output_dir.glob("*.yaml")) == ["edited.yaml", "what-if.yaml"]
     # A name already taken is not written over unless the request says so.
     status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": "scenario", "name": "what-if"})
     assert status == 409 and "what-if.yaml is already in the output folder" in answer["error"], answer
@@ -440,7 +443,7 @@ def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_pa
     status, answer = server.json("POST", f"/api/sessions/{session}/save",
                                  {"form": "scenario", "name": "what-if", "overwrite": True})
     assert status == 201 and overlay.read_text() == (server.output_dir / "edited.yaml").read_text()
-    assert sorted(p.name for p in server.output_dir.iterdir()) == ["edited.yaml", "what-if.yaml"]  # no .partial
+    assert sorted(p.name for p in server.output_dir.glob("*.yaml")) == ["edited.yaml", "what-if.yaml"]  # no .partial
     # Two saves of one name at once (a double click, overlay and scenario together): one is written whole, the other
     # refused, and the file holds the one written.
     overlay_text = server.call("GET", f"/api/sessions/{session}/overlay.yaml")[2].decode()

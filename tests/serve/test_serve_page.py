@@ -302,7 +302,7 @@ def test_toggle_redraw_band_and_save(tmp_path):
         # The page says where it went and how to run it: an overlay runs on top of its scenario.
         said = driver.execute_script("return document.getElementById('serve-save-status').textContent")
         saved_at = out / "from-the-page.yaml"
-        assert said == f"saved {saved_at}; haven run {IDLIB} --set-file {saved_at} runs it", said
+        assert said == f"saved {saved_at}; haven run {IDLIB} --set-file {saved_at} -o {saved_at.with_suffix('.h5')} runs it", said
 
         severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert severe == [], severe
@@ -483,7 +483,7 @@ def test_a_band_cut_short_keeps_what_came_and_says_why(tmp_path):
             assert labels == [], (said, labels)
             reason = said
         # Members 1 and 2 run at once (one per core): whichever is cancelled first ends the band.
-        assert re.fullmatch(r"member [12]: the run was cancelled after 0\.01 s \(day \d+ of 122\): runs are "
+        assert re.fullmatch(r"member [12]: the run was cancelled after [\d.]+ s \(day \d+ of 122\): runs are "
                             r"limited to 0\.01 s", reason), said
         assert driver.execute_script("return document.body.dataset.bandMs") is None  # not a finished band
         # The server is still up and the page still answers: the base run is there to edit.

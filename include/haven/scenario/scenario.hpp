@@ -180,11 +180,6 @@ struct DepartureSettings {
 // "The Flee rule set").
 enum class RuleSetKind : std::int8_t { haven, flee };
 inline constexpr std::array<std::string_view, 2> rule_set_names = {"haven", "flee"};
-// Whether runs under `rules` read the model parameter `name` (one of parameter_specs): Flee's rules read the flee_*
-// parameters and the spawn decay (spawn_decay_*) they share with Haven's given departures; Haven's rules read every
-// parameter but the flee_* ones. What `haven serve` offers to edit (a slider that moves nothing misleads);
-// tests/scenario/test_parameters.cpp checks that a parameter not read changes no run.
-[[nodiscard]] bool rule_set_reads(RuleSetKind rules, std::string_view name) noexcept;
 
 struct Scenario {
   std::string name;
@@ -212,6 +207,13 @@ struct Scenario {
   [[nodiscard]] std::optional<CorridorIndex> find_corridor(std::string_view id) const;
   [[nodiscard]] double total_population() const;
 };
+
+// Whether runs of `scenario` read the model parameter `name` (one of parameter_specs): Flee's rules read the flee_*
+// parameters and the spawn decay (spawn_decay_*); Haven's rules read every other parameter, the spawn decay only
+// with given departures (which place the day's leavers by it). What `haven serve` offers to edit, since a slider
+// that moves nothing tells a planner the model does not care; tests/engine/test_flee_rules.cpp checks that a
+// parameter not read changes no run.
+[[nodiscard]] bool rule_set_reads(const Scenario& scenario, std::string_view name) noexcept;
 
 const char* to_string(NodeKind kind) noexcept;
 const char* to_string(CorridorKind kind) noexcept;

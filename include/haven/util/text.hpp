@@ -34,6 +34,10 @@ std::string clip(std::string_view text);
 // "'a', 'b' or 'c'" for listing allowed values in a message.
 std::string quoted_list(std::span<const std::string_view> items);
 
+// `word` as a POSIX shell reads it back as one word: as it is when it holds nothing the shell treats specially,
+// else in single quotes (a quote inside written '\''). For the commands Haven prints for a user to paste.
+std::string shell_word(std::string_view word);
+
 // Random seeds are full 64-bit values: a double (YAML's usual reading, Excel's) keeps only 2^53 of them, so seeds are
 // read as integers, in decimal or as 0x-prefixed hex ("0x" keeps a spreadsheet from rounding them). Digits may be
 // grouped with '_'. Nullopt when `text` is not such a number or exceeds 2^64 - 1.
