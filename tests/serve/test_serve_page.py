@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.dont_write_bytecode = True
@@ -454,6 +455,22 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
         assert serve.stop()[0] == 0
 
 
+@contextmanager
+def served_page(*serve_args):
+    """A server of its own (`haven serve *serve_args`) and Chromium on its page once the session's first run is drawn;
+    both stopped afterwards, the server cleanly."""
+    serve = Serve(*serve_args)
+    driver, profile = browser()
+    try:
+        driver.get(serve.base + "/")
+        wait_for(driver, "return document.body.dataset.lastEditMs", serve=serve)
+        yield serve, driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+        assert serve.stop()[0] == 0
+
+
 BAND_CHART_LABELS = "return window.havenReport.mainChart().data.datasets.map((d) => d.label).filter((l) => l.startsWith('Band'))"
 
 
@@ -461,11 +478,7 @@ def test_a_band_cut_short_keeps_what_came_and_says_why(tmp_path):
     """A band whose member runs past the server's time limit: what came before is drawn and said to be partial, with
     the server's reason. Member 0 is the run on the page (made at start, without a limit) and comes at once; member 1
     and 2 are Idlib runs, cancelled at 10 ms: the first cancelled ends the band."""
-    serve = Serve(IDLIB, "--max-run-seconds", "0.01")
-    driver, profile = browser()
-    try:
-        driver.get(serve.base + "/")
-        wait_for(driver, "return document.body.dataset.lastEditMs", serve=serve)  # the base run, made at start
+    with served_page(IDLIB, "--max-run-seconds", "0.01") as (serve, driver):
         assert driver.execute_script(BAND_CHART_LABELS) == []
         driver.execute_script("document.getElementById('serve-members').value = 3;"
                               "document.getElementById('serve-band-button').click()")
@@ -488,10 +501,6 @@ def test_a_band_cut_short_keeps_what_came_and_says_why(tmp_path):
         assert driver.execute_script("return document.body.dataset.bandMs") is None  # not a finished band
         # The server is still up and the page still answers: the base run is there to edit.
         assert serve.call("GET", "/api/scenarios")[0] == 200
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-        assert serve.stop()[0] == 0
 
 
 def test_the_readme_screenshot_script_makes_its_picture(tmp_path):
@@ -520,11 +529,7 @@ def test_the_page_says_how_far_the_edits_moved_the_headline(tmp_path):
     only once there is an edit; a bombardment off lowers who left home; switched on again (the scenario as written,
     its run the base run itself) every figure reads unchanged, which holds only if the page and the server count
     alike; undone, it goes."""
-    serve = Serve(VALLEY, "--max-run-seconds", "600")
-    driver, profile = browser()
-    try:
-        driver.get(serve.base + "/")
-        wait_for(driver, "return document.body.dataset.lastEditMs", serve=serve)
+    with served_page(VALLEY, "--max-run-seconds", "600") as (serve, driver):
         assert driver.execute_script(CHANGE_SHOWN) is None
         toggle = "document.querySelector('[data-event=strikes_south] input[type=checkbox]').click()"
         driver.execute_script(toggle)
@@ -544,10 +549,6 @@ def test_the_page_says_how_far_the_edits_moved_the_headline(tmp_path):
             driver.execute_script("document.getElementById('serve-undo').click()")
             wait_for(driver, f"return document.body.dataset.editCount === '{count}'", serve=serve)
         assert driver.execute_script(CHANGE_SHOWN) is None
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-        assert serve.stop()[0] == 0
 
 
 TIMELINE_BARS = """
@@ -561,11 +562,7 @@ return bars;
 def test_a_border_opened_ends_its_closures_bar_on_the_timeline(tmp_path):
     """North Gate is closed from day 0 with no end; a border opening added on day 20 decides from then on (the latest
     in force), so the timeline's closure bar stops at day 20 and the opening's bar runs on to the end."""
-    serve = Serve(VALLEY, "--max-run-seconds", "600")
-    driver, profile = browser()
-    try:
-        driver.get(serve.base + "/")
-        wait_for(driver, "return document.body.dataset.lastEditMs", serve=serve)
+    with served_page(VALLEY, "--max-run-seconds", "600") as (serve, driver):
         assert driver.execute_script(TIMELINE_BARS)["Border closed: North Gate"] == [[0, 60]]
         driver.execute_script("""
             const kind = document.getElementById('serve-add-kind');
@@ -580,21 +577,13 @@ def test_a_border_opened_ends_its_closures_bar_on_the_timeline(tmp_path):
         assert bars["Border closed: North Gate"] == [[0, 20]], bars
         assert bars["Border opened: North Gate"] == [[20, 60]], bars
         driver.save_screenshot(str(artefacts(tmp_path) / "serve-valley-border-opened.png"))
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-        assert serve.stop()[0] == 0
 
 
 def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
     """Date fields offer only the scenario's period; a capacity change starts from the place's capacity; a point
     picked on the map is marked there until the event is added; three presses of an arrow key on a parameter's
     slider make one edit (and one run), for the value reached."""
-    serve = Serve(VALLEY, "--max-run-seconds", "600")
-    driver, profile = browser()
-    try:
-        driver.get(serve.base + "/")
-        wait_for(driver, "return document.body.dataset.lastEditMs", serve=serve)
+    with served_page(VALLEY, "--max-run-seconds", "600") as (serve, driver):
         bounds = driver.execute_script("return [...document.querySelectorAll('#serve-panel input[type=date]')]"
                                        ".map((d) => [d.min, d.max])")
         assert bounds and all(b == ["2024-03-01", "2024-04-29"] for b in bounds), bounds
@@ -635,10 +624,6 @@ def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
         value = float(listed[1].split(" = ")[1])
         # Three steps of 1/500 of the range [0, 1] above the default 0.01.
         assert value == pytest.approx(0.01 + 3 / 500, abs=1e-3), listed
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-        assert serve.stop()[0] == 0
 
 
 VISIBLE_EVENTS = "return [...document.querySelectorAll('.serve-events > [data-event]')].filter((r) => !r.hidden).map((r) => r.dataset.event)"
@@ -647,11 +632,7 @@ VISIBLE_EVENTS = "return [...document.querySelectorAll('.serve-events > [data-ev
 def test_events_are_found_by_a_word_and_a_moved_one_keeps_a_name(tmp_path):
     """The events list filters on the words typed (a place, a kind, an id); an event moved off its place is named by
     the place it is near."""
-    serve = Serve(VALLEY, "--max-run-seconds", "600")
-    driver, profile = browser()
-    try:
-        driver.get(serve.base + "/")
-        wait_for(driver, "return document.body.dataset.lastEditMs", serve=serve)
+    with served_page(VALLEY, "--max-run-seconds", "600") as (serve, driver):
         every = driver.execute_script(VISIBLE_EVENTS)
         assert len(every) == 8, every
         find = "const f = document.getElementById('serve-event-filter'); f.value = arguments[0]; f.dispatchEvent(new Event('input'));"
@@ -668,7 +649,3 @@ def test_events_are_found_by_a_word_and_a_moved_one_keeps_a_name(tmp_path):
         wait_for(driver, "return document.body.dataset.editCount === '1'", serve=serve)
         label = driver.execute_script("return document.querySelector('[data-event=strikes_south] label').textContent")
         assert "bombardment · near South Town, 35.400, 36.520" in label, label
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-        assert serve.stop()[0] == 0
