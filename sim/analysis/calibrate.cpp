@@ -139,6 +139,20 @@ std::optional<CalibrationParameter> parse_calibration_parameter(const std::strin
   }
   p.lower = *lower;
   p.upper = *upper;
+  {
+    // The optimiser moves a value continuously; a switch or a count of links would be read rounded, so its
+    // objective would be flat between whole numbers and the fit would say nothing about it.
+    const std::string_view bare = std::string_view(p.name).starts_with("parameters.")
+                                      ? std::string_view(p.name).substr(std::string_view("parameters.").size())
+                                      : std::string_view(p.name);
+    if (const auto* spec = find_parameter_spec(bare); spec && spec->kind != ParameterKind::real) {
+      error = fmt::format(
+          "--param {}: {} takes {}, and calibration moves parameters continuously; compare its values with a grid "
+          "sweep instead (docs/sweeps.md)",
+          text, spec->name, spec->kind == ParameterKind::on_off ? "0 or 1" : "whole numbers");
+      return std::nullopt;
+    }
+  }
   if (p.name.find('.') != std::string::npos || p.name.find('[') != std::string::npos) {
     p.path = p.name;
   } else if (const auto* spec = find_parameter_spec(p.name)) {

@@ -103,17 +103,23 @@ std::optional<int> FleeCommands::dispatch(std::ostream& out, std::ostream& err) 
   return exit_ok;
 }
 
+std::optional<std::string> flee_folder_as_yaml(const std::string& path, Diagnostics& diagnostics) {
+  auto conflict = flee::read_flee_folder(path, diagnostics);
+  if (!conflict) return std::nullopt;
+  auto imported = flee::import_conflict(*conflict);
+  if (imported.flee_rules_without_departures) {
+    refuse_flee_rules_without_series(*conflict, diagnostics);
+    return std::nullopt;
+  }
+  return std::move(imported.yaml);
+}
+
 LoadResult load_scenario_or_flee_folder(const std::string& path, const LoadOptions& options) {
   if (!flee::is_flee_folder(path)) return load_scenario_file(path, options);
   LoadResult result;
-  auto conflict = flee::read_flee_folder(path, result.diagnostics);
-  if (!conflict) return result;
-  const auto imported = flee::import_conflict(*conflict);
-  if (imported.flee_rules_without_departures) {
-    refuse_flee_rules_without_series(*conflict, result.diagnostics);
-    return result;
-  }
-  return load_scenario_text(imported.yaml, path + " (imported from Flee)", options);
+  const auto yaml = flee_folder_as_yaml(path, result.diagnostics);
+  if (!yaml) return result;
+  return load_scenario_text(*yaml, path + " (imported from Flee)", options);
 }
 
 }  // namespace haven::app

@@ -34,4 +34,8 @@ class FleeCommands {
 // scenario file.
 LoadResult load_scenario_or_flee_folder(const std::string& path, const LoadOptions& options);
 
+// A Flee conflict folder imported as load_scenario_or_flee_folder does, as the YAML text of a scenario (haven serve
+// keeps a scenario's text); nothing, with the reasons in `diagnostics`, when the folder cannot be imported.
+std::optional<std::string> flee_folder_as_yaml(const std::string& path, Diagnostics& diagnostics);
+
 }  // namespace haven::app

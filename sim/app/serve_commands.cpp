@@ -17,6 +17,8 @@
 
 #include "cli.hpp"
 #include "common.hpp"
+#include "flee_commands.hpp"
+#include "haven/flee/folder.hpp"
 #include "haven/report/report.hpp"
 #include "haven/serve/server.hpp"
 #include "haven/sweep/sweep.hpp"
@@ -160,7 +162,10 @@ std::optional<serve::ParameterUncertainty> named_uncertainty(const std::string& 
 
 ServeCommands::ServeCommands(CLI::App& app) {
   serve_ = app.add_subcommand("serve", "Serve the what-if page: edit a scenario in the browser and see the result");
-  serve_->add_option("scenarios", args_.scenarios, "Scenario YAML files (the page starts with the first)")->required();
+  serve_
+      ->add_option("scenarios", args_.scenarios,
+                   "Scenario YAML files or Flee conflict folders (the page starts with the first)")
+      ->required();
   serve_->add_option("--port", args_.port, "TCP port (default 8765; 0: any free port)")->check(CLI::Range(0, 65535));
   serve_->add_option("--host", args_.host,
                      "Address to listen on (default 127.0.0.1, this machine only; 0.0.0.0: anyone on the network)");
@@ -181,17 +186,30 @@ ServeCommands::ServeCommands(CLI::App& app) {
 std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err) {
   if (!serve_->parsed()) return std::nullopt;
   serve::ServeOptions options;
+  Diagnostics unreadable;
   for (const auto& path : args_.scenarios) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      err << fmt::format("haven serve: cannot read {}\n", path);
-      return exit_bad_input;
+    // A Flee conflict folder is served as `haven run` reads it: imported with Flee's rules, departures given.
+    std::string text;
+    if (flee::is_flee_folder(path)) {
+      auto yaml = flee_folder_as_yaml(path, unreadable);
+      if (!yaml) continue;
+      text = std::move(*yaml);
+    } else {
+      std::ifstream in(path, std::ios::binary);
+      if (!in || std::filesystem::is_directory(path)) {
+        unreadable.error({path, 0, 0},
+                         "cannot read this scenario: give a scenario YAML file or a Flee conflict "
+                         "folder (with input_csv/ and source_data/)");
+        continue;
+      }
+      std::ostringstream read;
+      read << in.rdbuf();
+      text = read.str();
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    options.scenarios.push_back({std::filesystem::path(path).filename().string(), text.str(),
+    options.scenarios.push_back({std::filesystem::path(path).filename().string(), std::move(text),
                                  args_.sweep.empty() ? find_uncertainty(path, err) : std::nullopt, path});
   }
+  if (unreadable.has_errors()) return print_diagnostics(unreadable, err);
   if (!args_.sweep.empty()) {
     Diagnostics diagnostics;
     auto uncertainty = named_uncertainty(args_.sweep, options.scenarios, diagnostics);

@@ -277,13 +277,30 @@ void ScenarioDecoder::decode_parameters(const YAML::Node& node, const std::strin
   static const auto names = parameter_names();
   MapReader m(reader_, node, path, names, " (run 'haven params' for the list)");
   if (!m.valid()) return;
-  for (const auto& spec : parameter_specs) {
-    if (auto v = m.get(spec.name); v.IsDefined()) {
-      if (auto value = reader_.number_in(v, m.path(spec.name), spec.minimum, spec.maximum)) {
-        *parameters.find(spec.name) = *value;
-      }
+  // In the order written, so that the messages follow the file.
+  std::vector<const ParameterSpec*> read;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const auto* spec = find_parameter_spec(it->first.Scalar());
+    // Unknown and repeated keys are MapReader's to report.
+    if (spec == nullptr || std::find(read.begin(), read.end(), spec) != read.end()) continue;
+    read.push_back(spec);
+    if (auto v = m.get(spec->name); v.IsDefined()) {
+      if (auto value = parameter_value(v, m.path(spec->name), *spec)) *parameters.find(spec->name) = *value;
     }
   }
+}
+
+// A parameter's value: a number in its range, whole where it counts something, 0 or 1 (or false or true) where it is
+// a switch. The engine would otherwise read a fraction as something else (2.5 links as 3, 0.4 as off).
+std::optional<double> ScenarioDecoder::parameter_value(const YAML::Node& node, const std::string& path,
+                                                       const ParameterSpec& spec) {
+  if (spec.kind == ParameterKind::on_off) return reader_.switch_value(node, path);
+  auto value = reader_.number_in(node, path, spec.minimum, spec.maximum);
+  if (!value || parameter_value_allowed(spec, *value)) return value;
+  reader_.error(node, path,
+                fmt::format("counts {}: expected a whole number in [{:g}, {:g}], got {:g}", spec.units, spec.minimum,
+                            spec.maximum, *value));
+  return std::nullopt;
 }
 
 // ---- departures and home country --------------------------------------------------------------------------------

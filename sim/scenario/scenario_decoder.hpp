@@ -78,6 +78,7 @@ class ScenarioDecoder {
   void decode_groups(const YAML::Node& node);
   std::vector<std::int64_t> decode_population(const YAML::Node& node, const std::string& path);
   void decode_parameters(const YAML::Node& node, const std::string& path, ModelParameters& parameters);
+  std::optional<double> parameter_value(const YAML::Node& node, const std::string& path, const ParameterSpec& spec);
   void decode_departures(const YAML::Node& node);
   void decode_rules(const YAML::Node& node);
   void decode_home_country(const YAML::Node& node);

@@ -65,9 +65,21 @@ const std::string population =
 std::string parameters_schema() {
   std::map<std::string_view, std::string> types;
   for (const auto& spec : parameter_specs) {
-    types[spec.name] = fmt::format(
-        R"({{"type": "number", "minimum": {}, "maximum": {}, "default": {}, "description": {}}})", spec.minimum,
-        spec.maximum, spec.default_value, quoted(fmt::format("{} [{}]", spec.meaning, spec.units)));
+    const std::string description = quoted(fmt::format("{} [{}]", spec.meaning, spec.units));
+    switch (spec.kind) {
+      case ParameterKind::on_off:
+        types[spec.name] =
+            fmt::format(R"({{"anyOf": [{{"enum": [0, 1]}}, {{"type": "boolean"}}], "default": {}, "description": {}}})",
+                        spec.default_value, description);
+        break;
+      case ParameterKind::whole:
+      case ParameterKind::real:
+        types[spec.name] =
+            fmt::format(R"({{"type": "{}", "minimum": {}, "maximum": {}, "default": {}, "description": {}}})",
+                        spec.kind == ParameterKind::whole ? "integer" : "number", spec.minimum, spec.maximum,
+                        spec.default_value, description);
+        break;
+    }
   }
   return object(parameter_names(), types, {}, "model parameters overriding the defaults (haven params)");
 }

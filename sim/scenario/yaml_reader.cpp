@@ -523,6 +523,16 @@ std::optional<std::uint64_t> YamlReader::seed(const YAML::Node& node, std::strin
   return std::nullopt;
 }
 
+std::optional<double> YamlReader::switch_value(const YAML::Node& node, std::string_view path) {
+  if (is_plain_scalar(node)) {
+    if (node.Scalar() == "true") return 1.0;
+    if (node.Scalar() == "false") return 0.0;
+    if (auto value = parse_number(node.Scalar()); value && (*value == 0.0 || *value == 1.0)) return value;
+  }
+  error(node, path, fmt::format("a switch: expected 0 or 1 (or false or true), got {}", shown(node)));
+  return std::nullopt;
+}
+
 std::optional<bool> YamlReader::boolean(const YAML::Node& node, std::string_view path) {
   if (is_plain_scalar(node)) {
     if (node.Scalar() == "true") return true;

@@ -99,6 +99,8 @@ class YamlReader {
   // or not; a whole number written otherwise (1e3) is taken when a double holds it exactly.
   std::optional<std::uint64_t> seed(const YAML::Node& node, std::string_view path);
   std::optional<bool> boolean(const YAML::Node& node, std::string_view path);
+  // A switch: 0 or 1, or false or true (unquoted), read as 0 or 1.
+  std::optional<double> switch_value(const YAML::Node& node, std::string_view path);
   std::optional<Date> date(const YAML::Node& node, std::string_view path);
   // An identifier: a letter, then letters, digits or underscores (ids appear in --set paths and file names).
   std::optional<std::string> identifier(const YAML::Node& node, std::string_view path);

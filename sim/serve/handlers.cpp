@@ -186,6 +186,7 @@ Json session_info(const Session& session, const std::string& id) {
                           {"default", spec.default_value},
                           {"minimum", spec.minimum},
                           {"maximum", spec.maximum},
+                          {"kind", to_string(spec.kind)},
                           {"value", *s.parameters.find(spec.name)}});
   }
   // The parameter ranges a band may draw from (a sweep file of this scenario), with those an edit holds fixed.

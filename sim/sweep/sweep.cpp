@@ -206,7 +206,22 @@ class SweepDecoder {
         parameter.scale = *scale == "log" ? RangeScale::log : RangeScale::linear;
       }
     }
-    if (auto v = m.get("integer"); v.IsDefined()) parameter.integer = r_.boolean(v, m.path("integer")).value_or(false);
+    // A parameter that takes only whole numbers or 0 or 1 is sampled in whole numbers unless told otherwise, which
+    // it cannot be: a fraction would be refused by every member.
+    const std::string_view prefix = "parameters.";
+    const ParameterSpec* spec = parameter.path.starts_with(prefix)
+                                    ? find_parameter_spec(std::string_view(parameter.path).substr(prefix.size()))
+                                    : nullptr;
+    const bool whole_only = spec != nullptr && spec->kind != ParameterKind::real;
+    parameter.integer = whole_only;
+    if (auto v = m.get("integer"); v.IsDefined()) {
+      parameter.integer = r_.boolean(v, m.path("integer")).value_or(whole_only);
+      if (whole_only && !parameter.integer) {
+        r_.error(v, m.path("integer"),
+                 fmt::format("{} takes {}: it is sampled in whole numbers (remove 'integer: false')", spec->name,
+                             allowed_values(*spec)));
+      }
+    }
     if (!lo_node.IsDefined() || !hi_node.IsDefined()) return;
     auto lo = r_.number(lo_node, m.path("min"));
     auto hi = r_.number(hi_node, m.path("max"));

@@ -123,6 +123,11 @@ TEST_CASE("calibration parameters are checked before any run") {
   CHECK(error.find("NAME=LOW:HIGH") != std::string::npos);
   CHECK_FALSE(parse_calibration_parameter("max_departure_rate_per_day=-1:2", error));
   CHECK(error.find("must stay within") != std::string::npos);
+  // A switch or a count of links is read rounded, so the optimiser would move through flat plateaus.
+  CHECK_FALSE(parse_calibration_parameter("flee_awareness_level=0:4", error));
+  CHECK(error.find("takes whole numbers, and calibration moves parameters continuously") != std::string::npos);
+  CHECK_FALSE(parse_calibration_parameter("parameters.flee_start_on_foot=0:1", error));
+  CHECK(error.find("flee_start_on_foot takes 0 or 1") != std::string::npos);
   auto capacity = parse_calibration_parameter("nodes.northcamp.capacity=1000:90000", error);
   REQUIRE(capacity);
   CHECK(capacity->path == "nodes.northcamp.capacity");

@@ -15,7 +15,7 @@ sys.dont_write_bytecode = True
 
 import pytest  # noqa: E402
 
-from serve_helpers import IDLIB, VALLEY, Serve, haven  # noqa: E402
+from serve_helpers import IDLIB, FLEE_FOLDER, VALLEY, Serve, haven  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -363,6 +363,39 @@ def test_band_with_parameter_uncertainty(server):
 
 
 CAMP_RANGES = Path(__file__).resolve().parents[1] / "data" / "serve" / "valley_camp_ranges.yaml"
+
+
+def test_whole_and_switch_parameters_say_so_and_refuse_fractions(tmp_path):
+    # A Flee folder is served as `haven run` reads it, with Flee's rules, so the page shows Flee's settings: a count
+    # of links and switches, which take no fractions.
+    serve = Serve(FLEE_FOLDER, "--output-dir", tmp_path)
+    try:
+        session = serve.session(0)
+        status, info = serve.json("GET", f"/api/sessions/{session}")
+        assert status == 200
+        kinds = {p["name"]: p["kind"] for p in info["parameters"]}
+        assert kinds["flee_awareness_level"] == "whole" and kinds["flee_start_on_foot"] == "on_off"
+        assert kinds["flee_conflict_weight"] == "real"
+        status, answer = edit(serve, session, {"kind": "set", "path": "parameters.flee_awareness_level", "value": 2.5})
+        assert status == 422
+        [problem] = answer["diagnostics"]
+        assert problem["message"].endswith("counts links: expected a whole number in [0, 4], got 2.5"), problem
+        status, answer = edit(serve, session, {"kind": "set", "path": "parameters.flee_start_on_foot", "value": 0.5})
+        assert status == 422 and "a switch: expected 0 or 1" in answer["diagnostics"][0]["message"]
+        status, answer = edit(serve, session, {"kind": "set", "path": "parameters.flee_start_on_foot", "value": 1})
+        assert status == 200
+        assert next(p for p in answer["parameters"] if p["name"] == "flee_start_on_foot")["value"] == 1
+        # The what-if saved from a Flee folder runs on the folder, as the answer says.
+        status, answer = serve.json("POST", f"/api/sessions/{session}/save", {"form": "overlay", "name": "on-foot"})
+        assert status == 201
+        overlay = tmp_path / "on-foot.yaml"
+        assert answer["run"] == f"haven run {FLEE_FOLDER} --set-file {overlay} -o {overlay.with_suffix('.h5')}"
+        assert "parameters.flee_start_on_foot: 1" in overlay.read_text()
+        result = haven(*answer["run"].split()[1:], "--quiet")
+        assert result.returncode == 0, result.stderr
+    finally:
+        code, _, _ = serve.stop()
+    assert code == 0
 
 
 def test_sweep_option_picks_the_band_ranges():

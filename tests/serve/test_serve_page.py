@@ -22,7 +22,7 @@ sys.dont_write_bytecode = True
 
 import pytest  # noqa: E402
 
-from serve_helpers import IDLIB, VALLEY, Serve, haven  # noqa: E402
+from serve_helpers import FLEE_FOLDER, IDLIB, VALLEY, Serve, haven  # noqa: E402
 
 MAIN_CHART_INK = """
 const c = document.getElementById('main-chart');
@@ -649,3 +649,27 @@ def test_events_are_found_by_a_word_and_a_moved_one_keeps_a_name(tmp_path):
         wait_for(driver, "return document.body.dataset.editCount === '1'", serve=serve)
         label = driver.execute_script("return document.querySelector('[data-event=strikes_south] label').textContent")
         assert "bombardment · near South Town, 35.400, 36.520" in label, label
+
+
+def test_a_flee_folders_switches_are_boxes_and_its_counts_whole(tmp_path):
+    """A Flee conflict folder served with Flee's rules: a switch (starting on foot) is a box to tick, which sends 1
+    and then 0; a count of links steps a whole link at a time, in the slider and the box beside it."""
+    with served_page(FLEE_FOLDER, "--max-run-seconds", "600") as (serve, driver):
+        kinds = driver.execute_script("""
+            const on = document.getElementById('serve-param-flee_start_on_foot');
+            const links = document.getElementById('serve-param-flee_awareness_level');
+            return [on.type, on.checked, links.type, links.step, links.min, links.max,
+                    document.getElementById('serve-param-flee_awareness_level-value').step];""")
+        assert kinds == ["checkbox", False, "range", "1", "0", "4", "1"], kinds
+        box = driver.find_element("id", "serve-param-flee_start_on_foot")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].closest('details').open = true",
+                              box)
+        box.click()
+        wait_for(driver, "return document.body.dataset.editCount === '1'", serve=serve)
+        box.click()
+        wait_for(driver, "return document.body.dataset.editCount === '2'", serve=serve)
+        assert driver.execute_script(EDITS_LISTED) == ["parameters.flee_start_on_foot = 1",
+                                                       "parameters.flee_start_on_foot = 0"]
+        assert driver.execute_script("return document.getElementById('serve-param-flee_start_on_foot').checked") is False
+        driver.execute_script("document.getElementById('serve-param-flee_start_on_foot').scrollIntoView({block: 'center'})")
+        driver.save_screenshot(str(tmp_path / "flee-parameters.png"))

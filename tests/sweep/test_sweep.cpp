@@ -137,6 +137,30 @@ design:
   CHECK(expand_sweep(other)[17].values != members[17].values);
 }
 
+TEST_CASE("a sampled parameter that takes whole numbers or 0 or 1 is sampled in whole numbers") {
+  const auto spec = load_spec("kinds", R"(  seed: 5
+design:
+  method: lhs
+  samples: 20
+  parameters:
+    flee_awareness_level: {min: 0, max: 4}
+    parameters.flee_start_on_foot: {min: 0, max: 1}
+    threat_kernel_km: {min: 0.5, max: 2.5}
+)");
+  REQUIRE(spec.parameters.size() == 3);
+  CHECK(spec.parameters[0].integer);
+  CHECK(spec.parameters[1].integer);
+  CHECK_FALSE(spec.parameters[2].integer);
+  std::set<std::string> awareness;
+  std::set<std::string> on_foot;
+  for (const auto& m : expand_sweep(spec)) {
+    awareness.insert(m.values[0]);
+    on_foot.insert(m.values[1]);
+  }
+  CHECK(awareness == std::set<std::string>{"0", "1", "2", "3", "4"});
+  CHECK(on_foot == std::set<std::string>{"0", "1"});
+}
+
 TEST_CASE("random designs stay inside their ranges and are reproducible") {
   const auto spec = load_spec("random", R"(  seed: 5
   replicates: 2

@@ -539,15 +539,21 @@
     keep(paramsBox);
     parameterInputs = new Map();
     for (const p of info.parameters) {
-      // Wide ranges on a logarithmic slider, so the defaults are not squeezed against one end.
-      const log = p.minimum > 0 && p.maximum / p.minimum > 50;
+      if (p.kind === 'on_off') {
+        addSwitch(p);
+        continue;
+      }
+      // Wide ranges on a logarithmic slider, so the defaults are not squeezed against one end; whole numbers
+      // (a count of links) a step at a time, as the scenario takes nothing between them.
+      const whole = p.kind === 'whole';
+      const log = !whole && p.minimum > 0 && p.maximum / p.minimum > 50;
       const toSlider = (v) => (log ? Math.log(v) : v);
       const fromSlider = (s) => (log ? Math.exp(s) : s);
       const lo = toSlider(p.minimum), hi = toSlider(p.maximum);
       const units = p.units === '1' ? '' : p.units;
-      const slider = el('input', { type: 'range', min: lo, max: hi, step: (hi - lo) / 500, value: toSlider(p.value), id: `serve-param-${p.name}`, 'aria-label': words(p.name) });
+      const slider = el('input', { type: 'range', min: lo, max: hi, step: whole ? 1 : (hi - lo) / 500, value: toSlider(p.value), id: `serve-param-${p.name}`, 'aria-label': words(p.name) });
       // The slider for a feel of the range, the box for an exact value: a slider's steps rarely land on one.
-      const typed = el('input', { type: 'number', step: 'any', min: p.minimum, max: p.maximum, value: Number(p.value.toPrecision(4)), class: 'serve-param-value', id: `serve-param-${p.name}-value`, 'aria-label': `${words(p.name)} value` });
+      const typed = el('input', { type: 'number', step: whole ? 1 : 'any', min: p.minimum, max: p.maximum, value: Number(p.value.toPrecision(4)), class: 'serve-param-value', id: `serve-param-${p.name}-value`, 'aria-label': `${words(p.name)} value` });
       const send = (value, target) => edit({ kind: 'set', path: `parameters.${p.name}`, value }, target);
       slider.addEventListener('input', () => { typed.value = Number(fromSlider(Number(slider.value)).toPrecision(3)); });
       // Arrow keys step the slider a press at a time, each a `change`: sent once the keys pause, one edit and one
@@ -575,6 +581,17 @@
         el('label', { for: `serve-param-${p.name}` }, words(p.name),
           units && !words(p.name).endsWith(units) ? el('span', { class: 'serve-units' }, ` (${units})`) : null), slider, typed));
     }
+  }
+
+  // A switch (a Flee setting such as starting on foot) is a box to tick: a slider would offer values between off and
+  // on that the scenario refuses.
+  function addSwitch(p) {
+    const box = el('input', { type: 'checkbox', id: `serve-param-${p.name}`, 'aria-label': words(p.name) });
+    box.checked = p.value === 1;
+    box.addEventListener('change', () => edit({ kind: 'set', path: `parameters.${p.name}`, value: box.checked ? 1 : 0 }, box));
+    parameterInputs.set(p.name, (value) => { box.checked = value === 1; });
+    paramsBox.append(el('div', { class: 'serve-param serve-switch', title: p.meaning },
+      el('label', { for: `serve-param-${p.name}` }, words(p.name)), box));
   }
 
   function fillAdd() {
