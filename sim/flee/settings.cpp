@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "haven/flee/folder.hpp"
+#include "haven/scenario/parameters.hpp"
 
 namespace haven::flee {
 
@@ -111,7 +112,13 @@ SettingsAsParameters settings_as_parameters(const FleeConflict& conflict) {
     }
     if (key == "move_rules.max_crossing_speed") continue;  // read by Flee, used nowhere in its rules
     if (auto it = parameter_of.find(key); it != parameter_of.end()) {
-      if (auto value = number_value(text)) {
+      const auto* spec = find_parameter_spec(it->second);
+      if (auto value = number_value(text); value && spec && !parameter_value_allowed(*spec, *value)) {
+        // The scenario would refuse it; the import says so here, where the setting is named, and keeps the default.
+        result.unexpressed.push_back(
+            {fmt::format("Flee setting {} = {} (Haven's {} takes {})", key, text, it->second, allowed_values(*spec)),
+             "1 setting"});
+      } else if (value) {
         result.parameters.emplace_back(it->second, *value);
       } else {
         result.unexpressed.push_back({"Flee setting " + key + " = " + text + " (not a number)", "1 setting"});

@@ -41,7 +41,7 @@ bool parameter_value_allowed(const ParameterSpec& spec, double value) noexcept {
 std::string allowed_values(const ParameterSpec& spec) {
   switch (spec.kind) {
     case ParameterKind::whole:
-      return fmt::format("whole number in [{:g}, {:g}]", spec.minimum, spec.maximum);
+      return fmt::format("a whole number in [{:g}, {:g}]", spec.minimum, spec.maximum);
     case ParameterKind::on_off:
       return "0 or 1";
     case ParameterKind::real:

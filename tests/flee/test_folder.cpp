@@ -253,6 +253,25 @@ TEST_CASE("the importer maps every Flee feature of the good folder and can expre
                      "spawn_decay_5: 0.5\n") != std::string::npos);
 }
 
+TEST_CASE("a Flee setting Haven would read as another value is listed as not expressed and its default kept") {
+  const auto dir =
+      variant_of_good("fraction", "simsetting.yml", "move_rules:\n  awareness_level: 2.5\n  start_on_foot: True\n");
+  Diagnostics diagnostics;
+  const auto conflict = flee::read_flee_folder(dir, diagnostics);
+  REQUIRE(conflict.has_value());
+  const auto imported = flee::import_conflict(*conflict);
+  REQUIRE(imported.unexpressed.size() == 1);
+  CHECK(imported.unexpressed[0].feature ==
+        "Flee setting move_rules.awareness_level = 2.5 (Haven's flee_awareness_level takes a whole number in [0, 4])");
+  // True is a switch's on; the scenario loads, with the default awareness.
+  CHECK(imported.yaml.find("flee_start_on_foot: 1") != std::string::npos);
+  const auto loaded = load_scenario_text(imported.yaml, "fraction.yaml");
+  REQUIRE(loaded.scenario.has_value());
+  CHECK(loaded.scenario->parameters.flee_awareness_level == 1.0);
+  CHECK(loaded.scenario->parameters.flee_start_on_foot == 1.0);
+  fs::remove_all(dir);
+}
+
 TEST_CASE(
     "a folder without camp series cannot run Flee's rules: import and check and run say so and name --rules haven") {
   const auto dir = variant_of_good("no_series", "source_data/data_layout.csv", "total,refugees.csv\n");

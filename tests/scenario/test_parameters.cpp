@@ -65,7 +65,7 @@ TEST_CASE("a parameter's kind says which values in its range it takes") {
   CHECK(parameter_value_allowed(*kernel, 2.5));
   CHECK_FALSE(parameter_value_allowed(*kernel, 0.0));
 
-  CHECK(allowed_values(*awareness) == "whole number in [0, 4]");
+  CHECK(allowed_values(*awareness) == "a whole number in [0, 4]");
   CHECK(allowed_values(*on_foot) == "0 or 1");
   CHECK(allowed_values(*kernel) == "[0.1, 500]");
   // Every default is one its kind allows, or a run without parameters would refuse its own defaults.

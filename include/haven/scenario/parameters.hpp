@@ -222,7 +222,7 @@ inline constexpr std::array parameter_specs = {
 
 // Whether `value` is one `spec` allows: within its range and of its kind.
 [[nodiscard]] bool parameter_value_allowed(const ParameterSpec& spec, double value) noexcept;
-// What it allows, in words for tables and messages: "[0.1, 500]", "whole number in [0, 4]", "0 or 1".
+// What it allows, in words for tables and messages: "[0.1, 500]", "a whole number in [0, 4]", "0 or 1".
 [[nodiscard]] std::string allowed_values(const ParameterSpec& spec);
 // The kind's name as the JSON page data and the schema spell it: "real", "whole", "on_off".
 [[nodiscard]] std::string_view to_string(ParameterKind kind) noexcept;
