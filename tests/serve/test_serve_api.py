@@ -120,6 +120,29 @@ def test_edit_runs_and_undo_restores(server):
     assert answer["timing_ms"]["run"] == 0  # back to no edits: the kept base run
 
 
+def test_an_event_switched_off_shows_the_edits_it_keeps(server):
+    # Its row shows what it will be when switched on again, not the scenario's values.
+    session = server.session(0)
+    event = lambda answer: next(e for e in answer["events"] if e["id"] == "strikes_south")  # noqa: E731
+    for payload in [{"kind": "set", "path": "events.strikes_south.intensity", "value": 40},
+                    {"kind": "set", "path": "events.strikes_south.date", "value": "2024-03-10"},
+                    {"kind": "set", "path": "events.strikes_south.until", "value": 20},
+                    {"kind": "toggle_event", "id": "strikes_south", "enabled": False}]:
+        status, answer = edit(server, session, payload)
+        assert status == 200, answer
+    off = event(answer)
+    assert not off["enabled"]
+    assert (off["intensity"], off["start_date"], off["start_day"]) == (40, "2024-03-10", 9), off
+    assert (off["until_date"], off["end_day"]) == ("2024-03-21", 21), off
+    status, answer = edit(server, session, {"kind": "toggle_event", "id": "strikes_south", "enabled": True})
+    on = event(answer)
+    assert on["enabled"] and {k: on[k] for k in off if k != "enabled"} == {k: off[k] for k in off if k != "enabled"}
+    for _ in range(5):
+        assert server.json("POST", f"/api/sessions/{session}/undo")[0] == 200
+    status, answer = server.json("GET", f"/api/sessions/{session}")
+    assert event(answer)["intensity"] == 60 and answer["edits"] == []
+
+
 def test_a_scenario_seen_before_is_answered_with_its_kept_run(server):
     """Undo back to an edited scenario, or an edit that changes nothing (the strength of an event switched off),
     answers with the run made for that scenario before: the same data, bit for bit, and no run."""

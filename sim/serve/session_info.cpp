@@ -1,0 +1,182 @@
+#include "session_info.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "haven/scenario/parameters.hpp"
+#include "haven/util/date.hpp"
+
+namespace haven::serve {
+
+using Json = nlohmann::json;
+
+namespace {
+
+// An event switched off keeps its edits for when it is on again (Session::overrides_for), so its row shows them, not
+// the scenario's values: a strength of 40 set before switching it off comes back as 40. Only what the row shows.
+void show_kept_edits(const Session& session, const Scenario& s, const std::string& id, Json& event) {
+  const std::string prefix = "events." + id + ".";
+  for (const auto& edit : session.edits()) {
+    if (edit.kind != "set" || !edit.path.starts_with(prefix)) continue;
+    const std::string key = edit.path.substr(prefix.size());
+    YAML::Node value;
+    try {
+      value = YAML::Load(edit.value);
+    } catch (const YAML::Exception&) {
+      continue;  // it loaded when it was made; nothing to show otherwise
+    }
+    if (!value.IsScalar()) continue;
+    // A date as a date, else a day number, as the loader takes them.
+    const auto day = [&]() -> std::optional<long> {
+      if (const auto date = parse_iso_date(value.Scalar())) return days_between(s.start_date, *date);
+      long number = 0;
+      return YAML::convert<long>::decode(value, number) ? std::optional<long>(number) : std::nullopt;
+    };
+    double number = 0.0;
+    if (key == "intensity" && YAML::convert<double>::decode(value, number)) {
+      event["intensity"] = number;
+    } else if ((key == "date" || key == "day") && day()) {
+      event["start_day"] = *day();
+      event["start_date"] = format_iso_date(add_days(s.start_date, *day()));
+    } else if (key == "until" && day()) {
+      event["end_day"] = *day() + 1;
+      event["until_date"] = format_iso_date(add_days(s.start_date, *day()));
+    }
+  }
+}
+
+}  // namespace
+
+Json edits_json(const std::vector<Edit>& edits) {
+  Json list = Json::array();
+  for (std::size_t i = 0; i < edits.size(); ++i) {
+    list.push_back({{"index", i + 1}, {"kind", edits[i].kind}, {"description", edits[i].description}});
+  }
+  return list;
+}
+
+std::set<std::string> held_paths(const Session& session) {
+  std::set<std::string> held;
+  for (const auto& e : session.edits())
+    if (e.kind == "set") held.insert(e.path);
+  return held;
+}
+
+Json session_info(const Session& session, const std::string& id) {
+  const Scenario& s = session.scenario();
+  Json events = Json::array();
+  std::set<std::string> on;
+  for (const auto& e : s.events) on.insert(e.id);
+  // The base's events first (switched off ones too), then those added.
+  std::vector<const Event*> all;
+  for (const auto& e : session.base().events) all.push_back(&e);
+  for (const auto& e : s.events) {
+    if (std::none_of(all.begin(), all.end(), [&](const Event* b) { return b->id == e.id; })) all.push_back(&e);
+  }
+  for (const Event* base_event : all) {
+    const Event* e = base_event;
+    for (const auto& current : s.events)
+      if (current.id == base_event->id) e = &current;
+    Json event{{"id", e->id},
+               {"kind", event_kind_name(e->action)},
+               {"start_day", e->start_day},
+               {"start_date", format_iso_date(add_days(s.start_date, e->start_day))},
+               {"enabled", on.count(e->id) > 0},
+               {"note", e->note}};
+    if (e->end_day) {
+      event["end_day"] = *e->end_day;
+      event["until_date"] = format_iso_date(add_days(s.start_date, *e->end_day - 1));
+    }
+    // Where an area event is centred: the page puts a handle there that can be dragged to move it.
+    const auto centre = [&](const Area& area) {
+      event["radius_km"] = area.radius_km;
+      if (area.node >= 0) event["node"] = s.nodes[static_cast<std::size_t>(area.node)].id;
+      if (area.lat_deg) event["lat"] = *area.lat_deg;
+      if (area.lon_deg) event["lon"] = *area.lon_deg;
+    };
+    if (const auto* b = std::get_if<Bombardment>(&e->action)) {
+      event["intensity"] = b->intensity_strikes_per_day;
+      centre(b->target);
+    } else if (const auto* c = std::get_if<Ceasefire>(&e->action)) {
+      centre(c->area);
+    }
+    // The road or place it acts on, for the panel to name (an id alone reads "cut_m4_latakia").
+    std::visit(
+        [&](const auto& action) {
+          using T = std::decay_t<decltype(action)>;
+          if constexpr (requires { action.corridor; }) {
+            if (action.corridor >= 0) event["corridor"] = s.corridors[static_cast<std::size_t>(action.corridor)].id;
+          } else if constexpr (requires { action.node; }) {
+            if (action.node >= 0) event["node"] = s.nodes[static_cast<std::size_t>(action.node)].id;
+          } else if constexpr (std::is_same_v<T, Evacuation>) {
+            event["from"] = s.nodes[static_cast<std::size_t>(action.from)].id;
+            event["to"] = s.nodes[static_cast<std::size_t>(action.to)].id;
+          }
+        },
+        e->action);
+    if (!on.count(e->id)) show_kept_edits(session, s, e->id, event);
+    events.push_back(std::move(event));
+  }
+  Json nodes = Json::array();
+  for (const auto& n : s.nodes) {
+    Json node{{"id", n.id}, {"name", n.name}, {"kind", to_string(n.kind)}, {"lat", n.lat_deg}, {"lon", n.lon_deg}};
+    if (n.capacity_people) node["capacity"] = *n.capacity_people;
+    nodes.push_back(std::move(node));
+  }
+  Json corridors = Json::array();
+  for (const auto& c : s.corridors) {
+    Json corridor{{"id", c.id},
+                  {"from", s.nodes[static_cast<std::size_t>(c.from)].name},
+                  {"to", s.nodes[static_cast<std::size_t>(c.to)].name},
+                  {"closed", c.closed}};
+    if (c.capacity_people_per_day) corridor["capacity_people_per_day"] = *c.capacity_people_per_day;
+    corridors.push_back(std::move(corridor));
+  }
+  // Only those the scenario's rules read: a slider that moves nothing would tell a planner the model does not care.
+  Json parameters = Json::array();
+  for (const auto& spec : parameter_specs) {
+    if (!rule_set_reads(s, spec.name)) continue;
+    parameters.push_back({{"name", spec.name},
+                          {"label", std::string(spec.name).replace(0, 0, "")},
+                          {"meaning", spec.meaning},
+                          {"units", spec.units},
+                          {"default", spec.default_value},
+                          {"minimum", spec.minimum},
+                          {"maximum", spec.maximum},
+                          {"kind", to_string(spec.kind)},
+                          {"value", *s.parameters.find(spec.name)}});
+  }
+  // The parameter ranges a band may draw from (a sweep file of this scenario), with those an edit holds fixed.
+  Json uncertainty = nullptr;
+  if (const auto& u = session.source().uncertainty) {
+    const auto held = held_paths(session);
+    Json varied = Json::array();
+    for (const auto& p : u->spec.parameters) {
+      varied.push_back({{"name", p.name},
+                        {"path", p.path},
+                        {"minimum", p.minimum},
+                        {"maximum", p.maximum},
+                        {"scale", p.scale == RangeScale::log ? "log" : "linear"},
+                        {"held", held.count(p.path) > 0}});
+    }
+    uncertainty = {{"sweep", u->sweep_name}, {"method", to_string(u->spec.method)}, {"parameters", varied}};
+  }
+  return {{"session", id},
+          {"uncertainty", uncertainty},
+          {"scenario", session.source_name()},
+          {"title", s.title.empty() ? s.name : s.title},
+          {"start_date", format_iso_date(s.start_date)},
+          {"days", s.days},
+          {"variant", session.variant()},
+          {"variants", session.base().variant_names},
+          {"events", events},
+          {"nodes", nodes},
+          {"corridors", corridors},
+          {"parameters", parameters},
+          {"edits", edits_json(session.edits())}};
+}
+
+}  // namespace haven::serve

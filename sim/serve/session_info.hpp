@@ -1,0 +1,22 @@
+#pragma once
+// `haven serve`: what the page's editing panel is told of a session (GET /api/sessions/<id>, and every answer to an
+// edit): its events (those switched off too, with the edits they keep), places, roads, the parameters its rules read
+// with their registry entries, the band's parameter ranges, and the edits made.
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "haven/serve/session.hpp"
+
+namespace haven::serve {
+
+nlohmann::json edits_json(const std::vector<Edit>& edits);
+
+// The key paths the session's edits set: a band with parameter uncertainty leaves them as edited.
+std::set<std::string> held_paths(const Session& session);
+
+nlohmann::json session_info(const Session& session, const std::string& id);
+
+}  // namespace haven::serve
