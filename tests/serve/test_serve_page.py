@@ -261,6 +261,12 @@ def test_toggle_redraw_band_and_save(tmp_path):
         timings["band_20_seeds_server_ms"] = float(driver.execute_script("return document.body.dataset.bandServerMs"))
         labels = driver.execute_script("return window.havenReport.mainChart().data.datasets.map((d) => d.label)")
         assert any("Band of 20 seeds" in label for label in labels)
+        # In the legend a band is a filled box and the base run's ghost a dotted line: of like colours, they would
+        # otherwise read alike.
+        symbols = dict(driver.execute_script(
+            "return window.havenReport.mainChart().legend.legendItems.map((i) => [i.text, [i.pointStyle, i.lineDash]])"))
+        assert symbols["Base run: newly displaced"] == ["line", [1, 3]], symbols
+        assert symbols["Band of 20 seeds, newly displaced: 5–95%"][0] == "rect", symbols
         driver.save_screenshot(str(artefacts(tmp_path) / "serve-idlib_2019_2020-band.png"))
 
         # With parameter uncertainty (idlib_sensitivity.yaml's ranges): the page names what varies.

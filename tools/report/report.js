@@ -433,7 +433,19 @@
         },
       },
       plugins: {
-        legend: { position: 'top', labels: { usePointStyle: true, pointStyle: 'line', boxWidth: 24 } },
+        legend: {
+          position: 'top',
+          labels: {
+            usePointStyle: true, pointStyle: 'line', boxWidth: 24,
+            // Each line's dashes in its legend too (Chart.js draws a point style's line solid), and a dataset may ask
+            // for a symbol of its own (haven serve's band: a filled box, where the base run's ghost beside it is a
+            // dotted line of a like colour).
+            generateLabels: (chart) => Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => {
+              const dataset = chart.data.datasets[item.datasetIndex];
+              return { ...item, lineDash: item.lineDash || dataset.borderDash, pointStyle: dataset.legendPointStyle || item.pointStyle };
+            }),
+          },
+        },
         tooltip: {
           callbacks: {
             title: (items) => items.length ? longDate(items[0].parsed.x) : '',

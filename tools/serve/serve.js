@@ -179,7 +179,7 @@
     if (bands) {
       // Edged in the band's colour: chance alone often moves these figures by well under 1%, a band thinner than a line.
       const band = (name, colour, label) => {
-        extra.push({ ...line(`${label}: 5–95%`, bands[name].p5, colour), fill: false, backgroundColor: colour, borderDash: [] });
+        extra.push({ ...line(`${label}: 5–95%`, bands[name].p5, colour), fill: false, backgroundColor: colour, borderDash: [], legendPointStyle: 'rect' });
         extra.push({ ...line('', bands[name].p95, colour), fill: '-1', backgroundColor: colour, borderDash: [] });
       };
       const of = `Band of ${bands.members} seeds${bandVaried ? ' and parameter values' : ''}`;
