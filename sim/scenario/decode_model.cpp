@@ -41,6 +41,15 @@ void ScenarioDecoder::decode(const YAML::Node& root) {
                               reader_.file()));
     return;
   }
+  if (root.IsMap() && root.size() == 0) {
+    // `{}` is also what haven serve saves as the overlay of a session without edits.
+    reader_.error(root, "",
+                  fmt::format("an empty mapping: a scenario needs at least 'scenario' and 'nodes'; if this is an "
+                              "overlay without changes, check it on top of its scenario: haven check SCENARIO.yaml "
+                              "--set-file {}",
+                              reader_.file()));
+    return;
+  }
   MapReader top(reader_, root, "", keys::top);
   if (!top.valid()) return;
   // A misspelt section ('coridors') is already reported with a hint: require() does not also report it missing,
