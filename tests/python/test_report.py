@@ -193,6 +193,18 @@ return performance.getEntriesByType('resource').map((e) => e.name)
 """
 
 
+LABELS = """
+return [...document.querySelectorAll('#map .node-label')].map((el) => {
+  const r = el.getBoundingClientRect();
+  return [getComputedStyle(el).visibility !== 'hidden', r.left, r.top, r.right, r.bottom, el.textContent];
+});
+"""
+
+
+def overlap(a, b) -> bool:
+    return a[1] < b[3] and a[3] > b[1] and a[2] < b[4] and a[4] > b[2]
+
+
 def check_page(driver, name: str, tmp_path: Path, expect_charts: int):
     severe = [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
     assert severe == [], severe
@@ -250,6 +262,16 @@ def test_single_run_report_in_chromium(idlib_run, tmp_path):
         assert f"{left_home:,} people left their homes" in headline, headline
         assert f"{returns:,} people had gone back home" in headline, headline
         assert "seed" not in headline  # the seed is a footnote
+        # The place names on the map do not cover one another (Idlib's camps lie a few pixels apart): a name that
+        # would is left out, and zooming in brings it back.
+        labels = driver.execute_script(LABELS)
+        assert len(labels) == 10, labels
+        shown = [box for box in labels if box[0]]
+        assert 3 <= len(shown) < 10, labels
+        assert not any(overlap(a, b) for i, a in enumerate(shown) for b in shown[i + 1:]), shown
+        driver.execute_script("window.havenReport.map.setZoom(window.havenReport.map.getZoom() + 2, {animate: false})")
+        assert len([box for box in driver.execute_script(LABELS) if box[0]]) > len(shown)
+        driver.execute_script("window.havenReport.map.setZoom(window.havenReport.map.getZoom() - 2, {animate: false})")
         notes = driver.execute_script("return document.getElementById('footnotes').innerText")
         assert "random seed" in notes
         # It prints on A4 (the print stylesheet's page size), the slider and buttons left out.

@@ -850,12 +850,32 @@
     if (places === labelledPlaces) return;
     labelledPlaces = places;
     labelLayer.clearLayers();
-    for (const [i] of top) {
+    labelsByRank = top.map(([i]) => {
       const el = L.tooltip({ permanent: true, direction: 'right', className: 'node-label', offset: [6, 0], interactive: false })
         .setLatLng([nodes[i].lat, nodes[i].lon]).setContent(nodes[i].name);
       labelLayer.addLayer(el);
+      return el;
+    });
+    declutterLabels();
+  }
+  // A label that would cover a more important place's is left out: around Idlib's camps ten names fall on a few
+  // pixels. Zooming in parts them, and they come back.
+  let labelsByRank = [];
+  function declutterLabels() {
+    const shown = [];
+    for (const label of labelsByRank) {
+      const el = label.getElement();
+      if (!el) continue;
+      el.style.visibility = '';
+      const r = el.getBoundingClientRect();
+      if (shown.some((s) => r.left < s.right && r.right > s.left && r.top < s.bottom && r.bottom > s.top)) {
+        el.style.visibility = 'hidden';
+      } else {
+        shown.push(r);
+      }
     }
   }
+  map.on('zoomend', declutterLabels);
 
   // ---- legend ----
   const legend = document.getElementById('legend');
