@@ -32,21 +32,17 @@ bool reads_as_overlay(const YAML::Node& root) {
 }  // namespace
 
 void ScenarioDecoder::decode(const YAML::Node& root) {
-  if (reads_as_overlay(root)) {
-    // One message instead of every key it lacks and every reference into the network it does not hold.
+  // One message instead of every key it lacks and every reference into the network it does not hold. `{}` is also
+  // what haven serve saves as the overlay of a session without edits.
+  const bool empty = root.IsMap() && root.size() == 0;
+  if (empty || reads_as_overlay(root)) {
     reader_.error(root, "",
-                  fmt::format("no 'scenario' and no 'nodes' here: this reads as an overlay, which changes a scenario; "
-                              "check or run it on top of the scenario it changes: haven check SCENARIO.yaml "
+                  fmt::format("{}; check or run it on top of the scenario it changes: haven check SCENARIO.yaml "
                               "--set-file {}",
-                              reader_.file()));
-    return;
-  }
-  if (root.IsMap() && root.size() == 0) {
-    // `{}` is also what haven serve saves as the overlay of a session without edits.
-    reader_.error(root, "",
-                  fmt::format("an empty mapping: a scenario needs at least 'scenario' and 'nodes'; if this is an "
-                              "overlay without changes, check it on top of its scenario: haven check SCENARIO.yaml "
-                              "--set-file {}",
+                              empty ? "an empty mapping: a scenario needs at least 'scenario' and 'nodes', and an "
+                                      "overlay without changes reads so"
+                                    : "no 'scenario' and no 'nodes' here: this reads as an overlay, which changes a "
+                                      "scenario",
                               reader_.file()));
     return;
   }
