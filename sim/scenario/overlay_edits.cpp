@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <optional>
 #include <set>
@@ -131,6 +132,15 @@ void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, co
       for (const auto& alias : aliases) next_aliases.push_back(join_path(alias, part));
       if (last) {
         record(next_aliases);
+        // An event starts on its `day` or its `date` and ends with its `until` or its `duration_days`, one of each
+        // pair: setting one replaces the other (an imported Flee event has a `day`; the page sets a `date`).
+        if (item && item->section == "events" && i == item->next_part) {
+          static constexpr std::array<std::pair<std::string_view, std::string_view>, 4> replaces = {
+              {{"day", "date"}, {"date", "day"}, {"until", "duration_days"}, {"duration_days", "until"}}};
+          for (const auto& [set, other] : replaces) {
+            if (part == set) current.remove(std::string(other));
+          }
+        }
         current[part] = value;
         if (item) {
           const std::string new_id = item_ids(item->section, item->list)[item->index];

@@ -285,6 +285,37 @@ def test_single_run_report_in_chromium(idlib_run, tmp_path):
         close(driver, profile)
 
 
+def test_an_observation_over_several_places_is_compared_with_the_model_over_those_places(tmp_path):
+    """UNHCR's total over Mali's seven camps: the model's line is the displaced present in those camps, not in the
+    whole network (which holds the towns' displaced people too), and the caption names the places and the series."""
+    run = tmp_path / "mali2012.h5"
+    haven("run", ROOT / "scenarios" / "flee" / "mali2012.yaml", "-o", run, "--quiet")
+    out = tmp_path / "mali2012.html"
+    haven("report", run, "-o", out)
+    with h5py.File(run, "r") as f:
+        ids = [x.decode() for x in f["node_id"][...]]
+        camps = ["Bobo_Dioulasso", "Mentao", "Fassala_Mbera", "Abala", "Mangaize", "Tabareybarey", "Niamey"]
+        present = np.asarray(f["displaced_present"])
+        in_camps = present[:, [ids.index(c) for c in camps]].sum(axis=1)
+        everywhere = present.sum(axis=1)
+    assert everywhere[-1] > in_camps[-1] * 1.05  # the two differ, so the test tells them apart
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        charts = driver.execute_script("""
+            return [...document.querySelectorAll('#observation-charts figure')].map((f) => {
+              const chart = Chart.getChart(f.querySelector('canvas'));
+              const model = chart.data.datasets.find((d) => d.label.startsWith('Model'));
+              return [f.querySelector('figcaption').textContent, model ? model.data.map((p) => p.y) : null];
+            });""")
+        total = next(model for caption, model in charts if caption.endswith("unhcr_total"))
+        caption = next(caption for caption, _ in charts if caption.endswith("unhcr_total"))
+        assert caption == "Displaced people present at 7 places (Bobo-Dioulasso, Mentao, …) unhcr_total", caption
+        assert total == pytest.approx(list(in_camps), abs=0.5)
+    finally:
+        close(driver, profile)
+
+
 def test_three_variant_comparison_in_chromium(variant_runs, tmp_path):
     out = tmp_path / "idlib_2018-comparison.html"
     haven("report", *variant_runs, "-o", out)

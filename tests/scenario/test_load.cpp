@@ -138,6 +138,16 @@ TEST_CASE("--set overrides go through the same validation as the file") {
   CHECK(typo.diagnostics.all()[0].message ==
         "parameters: unknown key 'awarenes_range_km'; did you mean 'awareness_range_km'?");
 
+  // An event's start is its day or its date, and its end its until or duration_days: setting one replaces the
+  // other, whichever the file gave (haven serve sets a date on an imported Flee event that has a day).
+  const Scenario moved = load_ok({.set_overrides = {"events.open.date=2020-01-25", "events.hit.day=4",
+                                                    "events.3.until=2020-01-09", "events.hit.duration_days=2"}});
+  CHECK(moved.events[2].start_day == 24);
+  CHECK(moved.events[0].start_day == 4);
+  CHECK(moved.events[0].end_day == 6);
+  CHECK(moved.events[3].start_day == 5);
+  CHECK(moved.events[3].end_day == 9);
+
   // A variant and --set compose: the override wins.
   const Scenario both = load_ok({.variant = "shut", .set_overrides = {"parameters.return_rate_per_day=0.2"}});
   CHECK(both.parameters.return_rate_per_day == 0.2);

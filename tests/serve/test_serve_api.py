@@ -408,6 +408,10 @@ def test_whole_and_switch_parameters_say_so_and_refuse_fractions(tmp_path):
         status, answer = edit(serve, session, {"kind": "set", "path": "parameters.flee_start_on_foot", "value": 1})
         assert status == 200
         assert next(p for p in answer["parameters"] if p["name"] == "flee_start_on_foot")["value"] == 1
+        # An imported event starts on a `day`; the page moves its start with a `date`, which takes its place.
+        status, answer = edit(serve, session, {"kind": "set", "path": "events.conflict_2.date", "value": "2020-01-06"})
+        assert status == 200, answer
+        assert next(e for e in answer["events"] if e["id"] == "conflict_2")["start_date"] == "2020-01-06"
         # The what-if saved from a Flee folder runs on the folder, as the answer says.
         status, answer = serve.json("POST", f"/api/sessions/{session}/save", {"form": "overlay", "name": "on-foot"})
         assert status == 201

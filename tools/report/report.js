@@ -665,8 +665,15 @@
     const words = { cumulative_displaced: 'People who left home since the start', displaced_present: 'Displaced people present', arrivals: 'Arrivals since the start' };
     for (const obs of data.observations) {
       const figure = document.createElement('figure');
-      const where = obs.node >= 0 ? ` at ${nodeName(obs.node)}` : '';
-      figure.append(text('figcaption', `${words[obs.variable] || obs.variable}${where}`));
+      // Where it was observed: one place, the sum over a list of them (UNHCR's total over the camps), or everywhere.
+      const over = obs.node >= 0 ? [obs.node] : (obs.nodes || []);
+      const names = over.map(nodeName);
+      const where = names.length === 0 ? '' : names.length <= 3 ? ` at ${names.join(', ')}`
+        : ` at ${names.length} places (${names.slice(0, 2).join(', ')}, …)`;
+      const caption = text('figcaption', `${words[obs.variable] || obs.variable}${where} `);
+      caption.append(text('code', obs.id));
+      caption.title = names.join(', ');
+      figure.append(caption);
       const box = text('div', undefined, 'chart-box');
       const canvas = document.createElement('canvas');
       box.append(canvas);
@@ -680,16 +687,18 @@
       if (!data.preview) {
         const run = runs[selected];
         const a = analyses[selected];
-        const col = a.column.get(obs.node);
+        // The model's figure over the same places (null when the run did not record one of them).
+        const cols = over.map((n) => a.column.get(n));
+        const recorded = !cols.includes(undefined);
+        const atPlaces = (r) => (over.length ? cols.reduce((t, c) => t + r[c], 0) : sum(r));
         let model = null;
         if (obs.variable === 'cumulative_displaced') {
           model = run.cumulative_displaced;
         } else if (obs.variable === 'displaced_present') {
-          model = obs.node >= 0 ? (col === undefined ? null : run.displaced_present.map((r) => r[col])) : run.displaced_present.map(sum);
+          model = recorded ? run.displaced_present.map(atPlaces) : null;
         } else if (obs.variable === 'arrivals') {
           let total = 0;
-          model = obs.node >= 0 ? (col === undefined ? null : run.arrivals.map((r) => (total += r[col])))
-            : run.arrivals.map((r) => (total += sum(r)));
+          model = recorded ? run.arrivals.map((r) => (total += atPlaces(r))) : null;
         }
         if (model) {
           const label = `Model: ${runLabel(run)}${a.band ? ', median' : ''}`;
