@@ -14,7 +14,8 @@ std::string numbers(const std::vector<double>& values) {
   std::string text = "[";
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i > 0) text += ',';
-    text += std::isfinite(values[i]) ? fmt::format("{:.6g}", values[i]) : "null";
+    // The shortest text that reads back as the same number: 6 digits turned 3,813,502 people into 3,813,500.
+    text += std::isfinite(values[i]) ? fmt::format("{}", values[i]) : "null";
   }
   return text + "]";
 }
