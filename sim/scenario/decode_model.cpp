@@ -2,6 +2,7 @@
 // outputs (scenario_decoder.hpp).
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -62,6 +63,7 @@ void ScenarioDecoder::decode(const YAML::Node& root) {
   decode_home_country(top.get("home_country"));
   decode_departures(top.get("departures"));
   decode_rules(top.get("rules"));
+  check_insert_day0(top.get("parameters"));
   check_connectivity();
 }
 
@@ -357,6 +359,36 @@ void ScenarioDecoder::decode_rules(const YAML::Node& node) {
                   "Flee's rules are told how many people flee each day: add 'departures: {mode: given, "
                   "observation: ID}' naming the observed series whose daily rise that is");
   }
+}
+
+// Under Flee's rules, flee_insert_day0 = 0 has the camps' day-0 people flee on day 0 like everyone after them, as
+// Flee does; camps that already hold displaced people would then count them twice (import-flee leaves the camps empty
+// for a folder whose settings say so).
+void ScenarioDecoder::check_insert_day0(const YAML::Node& parameters) {
+  if (s_.rules != RuleSetKind::flee || s_.parameters.flee_insert_day0 != 0.0) return;
+  std::vector<std::string> held;
+  std::int64_t people = 0;
+  for (const auto& n : s_.nodes) {
+    std::int64_t here = 0;
+    for (const auto count : n.displaced_by_group) here += count;
+    if (n.kind == NodeKind::camp && here > 0) {
+      held.push_back(n.id);
+      people += here;
+    }
+  }
+  if (held.empty()) return;
+  const YAML::Node at =
+      parameters.IsMap() && parameters["flee_insert_day0"] ? parameters["flee_insert_day0"] : parameters;
+  reader_.error(
+      at, "parameters.flee_insert_day0",
+      fmt::format("0 has the camps' day-0 people flee on day 0, but {} camp{} already hold{} {} displaced "
+                  "people ({}{}): they would be counted twice; keep it at 1, or take the camps' "
+                  "'displaced' out (as haven import-flee does for a folder whose settings say "
+                  "insert_day0: false)",
+                  held.size(), held.size() == 1 ? "" : "s", held.size() == 1 ? "s" : "", people,
+                  fmt::join(held.begin(),
+                            held.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(3, held.size())), ", "),
+                  held.size() > 3 ? ", ..." : ""));
 }
 
 void ScenarioDecoder::decode_home_country(const YAML::Node& node) {

@@ -81,6 +81,7 @@ class ScenarioDecoder {
   std::optional<double> parameter_value(const YAML::Node& node, const std::string& path, const ParameterSpec& spec);
   void decode_departures(const YAML::Node& node);
   void decode_rules(const YAML::Node& node);
+  void check_insert_day0(const YAML::Node& parameters);
   void decode_home_country(const YAML::Node& node);
   void decode_outputs(const YAML::Node& node);
 
