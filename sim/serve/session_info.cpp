@@ -111,6 +111,8 @@ Json session_info(const Session& session, const std::string& id) {
             if (action.corridor >= 0) event["corridor"] = s.corridors[static_cast<std::size_t>(action.corridor)].id;
           } else if constexpr (requires { action.node; }) {
             if (action.node >= 0) event["node"] = s.nodes[static_cast<std::size_t>(action.node)].id;
+          } else if constexpr (std::is_same_v<T, CountryClosure>) {
+            event["countries"] = {action.country_a, action.country_b};
           } else if constexpr (std::is_same_v<T, Evacuation>) {
             event["from"] = s.nodes[static_cast<std::size_t>(action.from)].id;
             event["to"] = s.nodes[static_cast<std::size_t>(action.to)].id;

@@ -677,5 +677,21 @@ def test_a_flee_folders_switches_are_boxes_and_its_counts_whole(tmp_path):
         assert driver.execute_script(EDITS_LISTED) == ["parameters.flee_start_on_foot = 1",
                                                        "parameters.flee_start_on_foot = 0"]
         assert driver.execute_script("return document.getElementById('serve-param-flee_start_on_foot').checked") is False
+        # Flee's kinds of event are named in the panel and on the timeline, each kind a colour of its own, and a
+        # closed border between countries closes their roads on the map (on day 0, the only closure then).
+        rows = driver.execute_script("return Object.fromEntries([...document.querySelectorAll('.serve-events > [data-event]')]"
+                                     ".map((r) => [r.dataset.event, r.querySelector('label').textContent.trim()]))")
+        assert rows["closure_4"] == "country closure · Homeland – Neighbour closure_4", rows
+        bars = driver.execute_script(TIMELINE_BARS)
+        for row in ["Armed conflict: Alpha Town", "Border closed: Homeland – Neighbour", "Camp closed: Camp Two",
+                    "Redirection ends: Gamma-Hub – Camp One"]:
+            assert row in bars, sorted(bars)
+        colours = driver.execute_script("return Chart.getChart(document.getElementById('timeline')).data.datasets"
+                                        ".map((d) => d.backgroundColor)")
+        assert len(set(colours)) == len(colours), colours
+        closed_roads = driver.execute_script(
+            "return [...document.querySelectorAll('#map .leaflet-overlay-pane path')]"
+            ".filter((p) => p.getAttribute('stroke-dasharray') === '6 5').length")
+        assert closed_roads >= 1
         driver.execute_script("document.getElementById('serve-param-flee_start_on_foot').scrollIntoView({block: 'center'})")
         driver.save_screenshot(str(tmp_path / "flee-parameters.png"))

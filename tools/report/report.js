@@ -59,19 +59,26 @@
       case 'ceasefire': return e.node >= 0 ? `Ceasefire: ${nodeName(e.node)}` : (e.lat !== undefined ? 'Ceasefire: area' : 'Ceasefire: everywhere');
       case 'capacity_change': return `Shelter at ${nodeName(e.node)}: ${number(e.capacity)} places`;
       case 'evacuation': return `Evacuation: ${nodeName(e.node)} → ${nodeName(e.to)}`;
+      // Flee's kinds (a Flee folder, or a scenario imported from one).
+      case 'armed_conflict': return `Armed conflict: ${nodeName(e.node)}`;
+      case 'camp_closure': return `Camp closed: ${nodeName(e.node)}`;
+      case 'country_closure': return `Border closed: ${(e.countries || []).join(' – ')}`;
+      case 'redirection_end': return `Redirection ends: ${corridorName(e.corridor)}`;
       default: return e.kind.replace(/_/g, ' ');
     }
   };
   const eventColour = {
     bombardment: colour.vermillion, capture: colour.purple, corridor_closure: colour.black, corridor_opening: colour.green,
     border_closure: colour.grey, border_opening: colour.green, ceasefire: colour.sky, capacity_change: colour.orange,
-    evacuation: colour.blue,
+    evacuation: colour.blue, armed_conflict: colour.vermillion, camp_closure: colour.yellow, country_closure: colour.grey,
+    redirection_end: colour.green,
   };
   // The timeline's legend, in the words of its rows.
   const eventKindWords = {
     bombardment: 'bombardment', capture: 'taken by force', corridor_closure: 'road closed', corridor_opening: 'road opened',
     border_closure: 'border closed', border_opening: 'border opened', ceasefire: 'ceasefire', capacity_change: 'shelter places changed',
-    evacuation: 'evacuation',
+    evacuation: 'evacuation', armed_conflict: 'armed conflict', camp_closure: 'camp closed',
+    country_closure: 'border between countries closed', redirection_end: 'forced redirection ended',
   };
   const eventEnd = (e) => (e.end === null || e.end === undefined) ? data.days : e.end;
   const activeOn = (e, day) => e.start <= day && day < eventEnd(e);
@@ -87,6 +94,14 @@
       if (e.kind === 'corridor_opening') roads[e.corridor] = false;
       if (e.kind === 'border_closure') borders[e.node] = true;
       if (e.kind === 'border_opening') borders[e.node] = false;
+      // Every road between the two countries (Flee's country closure).
+      if (e.kind === 'country_closure' && e.countries) {
+        const [a, b] = e.countries;
+        corridors.forEach((c, k) => {
+          const [x, y] = [nodes[c.from].country, nodes[c.to].country];
+          if ((x === a && y === b) || (x === b && y === a)) roads[k] = true;
+        });
+      }
     }
     return { roads, borders };
   }

@@ -388,7 +388,9 @@
       const road = e.corridor ? info.corridors.find((c) => c.id === e.corridor) : null;
       const where = road ? ` · ${road.from} – ${road.to}`
         : e.from ? ` · ${placeName.get(e.from) || e.from} → ${placeName.get(e.to) || e.to}`
-        : e.node ? ` · ${placeName.get(e.node) || e.node}` : (e.lat !== undefined ? ` · ${nearest(e.lat, e.lon)}${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : '');
+        : e.node ? ` · ${placeName.get(e.node) || e.node}`
+        : e.countries ? ` · ${e.countries.join(' – ')}`
+        : (e.lat !== undefined ? ` · ${nearest(e.lat, e.lon)}${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : '');
       row.append(el('label', { title: e.note }, toggle, ` ${words(e.kind)}${where} `, el('code', {}, e.id)), controls);
       rows.push(row);
       kept.set(e.id, { signature, row });
