@@ -17,9 +17,10 @@ namespace {
 // The sections an edit may change: never `outputs` (it names files) or `scenario` (the period and the seed are the
 // scenario's own).
 constexpr std::array<std::string_view, 5> editable_sections = {"events", "nodes", "corridors", "parameters", "groups"};
-constexpr std::array<std::string_view, 9> addable_kinds = {"bombardment",      "capture",         "corridor_closure",
-                                                           "corridor_opening", "border_closure",  "border_opening",
-                                                           "ceasefire",        "capacity_change", "evacuation"};
+// Haven's kinds, and the Flee kinds a page of a Flee folder offers (a country closure needs its countries typed).
+constexpr std::array<std::string_view, 11> addable_kinds = {
+    "bombardment", "capture",         "corridor_closure", "corridor_opening", "border_closure", "border_opening",
+    "ceasefire",   "capacity_change", "evacuation",       "armed_conflict",   "camp_closure"};
 constexpr std::size_t max_path_chars = 200;
 constexpr std::size_t max_value_chars = 2000;
 

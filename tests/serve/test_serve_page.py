@@ -693,5 +693,16 @@ def test_a_flee_folders_switches_are_boxes_and_its_counts_whole(tmp_path):
             "return [...document.querySelectorAll('#map .leaflet-overlay-pane path')]"
             ".filter((p) => p.getAttribute('stroke-dasharray') === '6 5').length")
         assert closed_roads >= 1
+        # The Add form offers the kinds Flee's rules act on (no bombardment, which would change nothing), and an
+        # armed conflict added at a place runs.
+        kinds = driver.execute_script("return [...document.getElementById('serve-add-kind').options].map((o) => o.value)")
+        assert kinds == ["armed_conflict", "corridor_closure", "camp_closure"], kinds
+        driver.execute_script("""
+            const fields = document.querySelector('.serve-add-fields');
+            fields.querySelector('select').value = 'Delta';
+            document.getElementById('serve-add-button').click();""")
+        wait_for(driver, "return document.body.dataset.editCount === '3'", serve=serve)
+        assert driver.execute_script(EDITS_LISTED)[2] == "add armed_conflict (date: 2020-01-01, intensity: 1, node: Delta)"
+        assert "Armed conflict: Delta" in driver.execute_script(TIMELINE_BARS)
         driver.execute_script("document.getElementById('serve-param-flee_start_on_foot').scrollIntoView({block: 'center'})")
         driver.save_screenshot(str(tmp_path / "flee-parameters.png"))

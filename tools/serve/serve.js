@@ -598,7 +598,10 @@
 
   function fillAdd() {
     keep(addBox);
-    const kinds = ['bombardment', 'corridor_closure', 'border_opening', 'border_closure', 'ceasefire', 'evacuation', 'capacity_change'];
+    // The kinds the scenario's rules act on: under Flee's, a bombardment or a ceasefire would change nothing.
+    const crossings = info.nodes.some((n) => n.kind === 'border_crossing') ? ['border_opening', 'border_closure'] : [];
+    const kinds = info.rules === 'flee' ? ['armed_conflict', 'corridor_closure', 'camp_closure', ...crossings]
+      : ['bombardment', 'corridor_closure', 'border_opening', 'border_closure', 'ceasefire', 'evacuation', 'capacity_change'];
     const kind = el('select', { id: 'serve-add-kind' }, ...kinds.map((k) => el('option', { value: k }, words(k))));
     const fields = el('div', { class: 'serve-add-fields' });
     const start = info.start_date;
@@ -621,6 +624,12 @@
         inputs.node.addEventListener('change', () => {
           if (inputs.node.value) { inputs.lat.value = ''; inputs.lon.value = ''; picked.clearLayers(); }
         });
+      } else if (k === 'armed_conflict') {
+        field('node', nodeSelect(), 'place');
+        field('intensity', el('input', { type: 'number', min: 0, step: 'any', value: 1, class: 'short', title: "Flee's conflict intensity, usually 0 to 1" }), 'intensity');
+      } else if (k === 'camp_closure') {
+        const camps = info.nodes.filter((n) => n.kind === 'camp');
+        field('node', el('select', {}, ...(camps.length ? camps : info.nodes).map((n) => el('option', { value: n.id }, n.name))), 'camp');
       } else if (k === 'corridor_closure') {
         field('corridor', el('select', {}, ...info.corridors.map((c) => el('option', { value: c.id }, `${c.from} – ${c.to}`))), 'road');
       } else if (k === 'evacuation') {
@@ -660,7 +669,7 @@
         picked.clearLayers();
       });
     });
-    addBox.append(el('p', { class: 'note' }, 'Click the map to place a bombardment or ceasefire.'), el('label', {}, 'Kind ', kind), fields, add);
+    addBox.append(el('p', { class: 'note' }, info.rules === 'flee' ? "Flee's rules act on these kinds of event." : 'Click the map to place a bombardment or ceasefire.'), el('label', {}, 'Kind ', kind), fields, add);
     // A click on the map gives the point.
     report.map.on('click', (e) => {
       if (justDroppedAHandle()) return;
