@@ -179,7 +179,7 @@ return [paths.length, paths.map((p) => p.getAttribute('d') + p.getAttribute('str
 MAP_LAYERS = """
 const paths = Array.from(document.querySelectorAll('#map .leaflet-overlay-pane path'));
 const where = (test) => paths.flatMap((p, i) => test(p) ? [i] : []);
-const isArea = (p) => /area-(bombardment|ceasefire|capture)/.test(p.getAttribute('class') || '');
+const isArea = (p) => /area-(bombardment|ceasefire|capture|armed_conflict|camp_closure)/.test(p.getAttribute('class') || '');
 const isLand = (p) => p.getAttribute('fill') === '#fbfbf6';
 return {areas: where(isArea), land: where(isLand), network: where((p) => !isArea(p) && !isLand(p))};
 """

@@ -10,7 +10,7 @@
 
 using namespace haven::serve;
 
-TEST_CASE("serve runs: the headline series are sent as the numbers the server holds, however large") {
+TEST_CASE("serve runs: the headline series are sent as the exact numbers the server holds even when large") {
   HeadlineSeries series;
   // Syria 2013's people who left home: a figure of seven digits changed in its last one when sent with six.
   series.left_home = {0.0, 3813502.0, 1234567890123.0};

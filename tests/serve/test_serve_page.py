@@ -667,6 +667,9 @@ def test_a_flee_folders_switches_are_boxes_and_its_counts_whole(tmp_path):
             return [on.type, on.checked, links.type, links.step, links.min, links.max,
                     document.getElementById('serve-param-flee_awareness_level-value').step];""")
         assert kinds == ["checkbox", False, "range", "1", "0", "4", "1"], kinds
+        # A parameter is named once with its units, not "flee max move speed km per day (km/day)".
+        label = driver.execute_script("return document.querySelector('label[for=serve-param-flee_max_move_speed_km_per_day]').textContent")
+        assert label == "flee max move speed (km/day)", label
         box = driver.find_element("id", "serve-param-flee_start_on_foot")
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].closest('details').open = true",
                               box)
@@ -693,6 +696,10 @@ def test_a_flee_folders_switches_are_boxes_and_its_counts_whole(tmp_path):
             "return [...document.querySelectorAll('#map .leaflet-overlay-pane path')]"
             ".filter((p) => p.getAttribute('stroke-dasharray') === '6 5').length")
         assert closed_roads >= 1
+        # Conflict zones are shaded on the map, and the legend names Flee's kinds, not Haven's bombardments.
+        assert driver.execute_script("return document.querySelectorAll('#map path.area-armed_conflict').length") >= 1
+        legend = driver.execute_script("return document.getElementById('legend').textContent")
+        assert "armed conflict" in legend and "camp closed" in legend and "bombarded" not in legend, legend
         # The Add form offers the kinds Flee's rules act on (no bombardment, which would change nothing), and an
         # armed conflict added at a place runs.
         kinds = driver.execute_script("return [...document.getElementById('serve-add-kind').options].map((o) => o.value)")

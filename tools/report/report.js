@@ -796,6 +796,17 @@
         interactive: false, className: `area-${e.kind}`,
       }));
     }
+    // Flee's conflict zones and closed camps, where those rules run: a place, not an area, so drawn a size on screen
+    // (a Flee conflict spans a country, where kilometres would not show).
+    for (const e of events) {
+      if ((e.kind !== 'armed_conflict' && e.kind !== 'camp_closure') || !activeOn(e, day) || !(e.node >= 0)) continue;
+      const conflict = e.kind === 'armed_conflict';
+      areas.push(L.circleMarker([nodes[e.node].lat, nodes[e.node].lon], {
+        radius: conflict ? 16 : 11, color: conflict ? colour.vermillion : colour.black, weight: conflict ? 1 : 2.5,
+        dashArray: conflict ? null : '3 3', fillColor: colour.vermillion, fillOpacity: conflict ? 0.22 : 0,
+        interactive: false, className: `area-${e.kind}`,
+      }));
+    }
     for (const e of capturedBy(events, day)) {
       areas.push(L.circle([nodes[e.node].lat, nodes[e.node].lon], {
         radius: 8000, color: colour.purple, weight: 2, dashArray: '2 3', fillColor: colour.purple, fillOpacity: 0.15,
@@ -918,9 +929,16 @@
   legendItem(null, data.preview ? 'circle area: people living there' : 'circle area: displaced people present', `border:1px solid ${colour.grey};border-radius:50%;width:12px;height:12px`);
   legendItem(null, data.preview ? 'road' : 'road: width = people setting off that day', `background:${colour.blue};height:4px`);
   legendItem(null, 'road closed', `border-top:3px dashed ${colour.vermillion};height:0`);
-  legendItem(null, 'bombarded area', `background:${colour.vermillion};opacity:0.35`);
-  legendItem(null, 'taken by force', `background:${colour.purple};opacity:0.35`);
-  legendItem(null, 'ceasefire area', `border:2px dashed ${colour.sky}`);
+  // A Flee conflict's own kinds of event, or Haven's (which a page of Haven's rules may add).
+  const fleeKinds = ['armed_conflict', 'camp_closure', 'country_closure', 'redirection_end'];
+  if ((data.preview ? data.preview.events : runs[0].events).some((e) => fleeKinds.includes(e.kind))) {
+    legendItem(null, 'armed conflict', `background:${colour.vermillion};opacity:0.35;border-radius:50%;width:12px;height:12px`);
+    legendItem(null, 'camp closed', `border:2px dashed ${colour.black};border-radius:50%;width:10px;height:10px`);
+  } else {
+    legendItem(null, 'bombarded area', `background:${colour.vermillion};opacity:0.35`);
+    legendItem(null, 'taken by force', `background:${colour.purple};opacity:0.35`);
+    legendItem(null, 'ceasefire area', `border:2px dashed ${colour.sky}`);
+  }
 
   // ---- the day slider ----
   const slider = document.getElementById('day');

@@ -579,9 +579,12 @@
         const at = String(toSlider(value));
         if (slider.value !== at && !keyedSend) slider.value = at;  // not under keys still stepping it
       });
+      // The name without the units it ends with, which follow it in brackets: "flee max move speed (km/day)".
+      const spelt = { 'km/day': ' km per day', '1/day': ' per day' }[units] || ` ${units}`;
+      const name = units && words(p.name).endsWith(spelt) ? words(p.name).slice(0, -spelt.length) : words(p.name);
       paramsBox.append(el('div', { class: 'serve-param', title: p.meaning },
-        el('label', { for: `serve-param-${p.name}` }, words(p.name),
-          units && !words(p.name).endsWith(units) ? el('span', { class: 'serve-units' }, ` (${units})`) : null), slider, typed));
+        el('label', { for: `serve-param-${p.name}` }, name,
+          units ? el('span', { class: 'serve-units' }, ` (${units})`) : null), slider, typed));
     }
   }
 
