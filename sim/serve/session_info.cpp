@@ -171,6 +171,7 @@ Json session_info(const Session& session, const std::string& id) {
           {"scenario", session.source_name()},
           {"title", s.title.empty() ? s.name : s.title},
           {"rules", s.rules == RuleSetKind::flee ? "flee" : "haven"},
+          {"departures_given", s.departures.mode == DepartureMode::given},
           {"start_date", format_iso_date(s.start_date)},
           {"days", s.days},
           {"variant", session.variant()},

@@ -542,6 +542,7 @@ def test_the_page_says_how_far_the_edits_moved_the_headline(tmp_path):
         wait_for(driver, "return document.body.dataset.editCount === '1'", serve=serve)
         said = driver.execute_script(CHANGE_SHOWN)
         assert said is not None and said.startswith("Against the run before the edits:"), said
+        assert "stays as observed" not in said  # the valley's departures are the model's
         left = re.search(r"left home ([\d,]+) \(−([\d,]+), −(\d+)%\)", said)
         assert left, said  # fewer people leave without the strikes in the south
         assert int(left[2].replace(",", "")) > 0
@@ -679,6 +680,9 @@ def test_a_flee_folders_switches_are_boxes_and_its_counts_whole(tmp_path):
         wait_for(driver, "return document.body.dataset.editCount === '2'", serve=serve)
         assert driver.execute_script(EDITS_LISTED) == ["parameters.flee_start_on_foot = 1",
                                                        "parameters.flee_start_on_foot = 0"]
+        # Who leaves is the observed series here, which edits cannot move: the change panel says so.
+        assert "stays as observed" in driver.execute_script(
+            "return document.getElementById('serve-departures-given').textContent")
         assert driver.execute_script("return document.getElementById('serve-param-flee_start_on_foot').checked") is False
         # Flee's kinds of event are named in the panel and on the timeline, each kind a colour of its own, and a
         # closed border between countries closes their roads on the map (on day 0, the only closure then).
