@@ -202,6 +202,14 @@ TEST_CASE("haven run on a bad Flee folder runs nothing and exits 2") {
   CHECK(result.out.empty());
 }
 
+TEST_CASE("haven run on a Flee folder says it ran Flee's rules rather than counting no events") {
+  const auto result = run_cli({"run", "tests/data/flee/good", "--no-output"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.err.find("simulated 10 days in ") != std::string::npos);
+  CHECK(result.err.find(" s (Flee's rules)\n") != std::string::npos);
+  CHECK(result.err.find("cohorts") == std::string::npos);
+}
+
 TEST_CASE("the importer maps every Flee feature of the good folder and can express them all") {
   Diagnostics diagnostics;
   const auto conflict = flee::read_flee_folder(good_folder, diagnostics);
