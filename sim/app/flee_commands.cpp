@@ -111,6 +111,11 @@ std::optional<std::string> flee_folder_as_yaml(const std::string& path, Diagnost
     refuse_flee_rules_without_series(*conflict, diagnostics);
     return std::nullopt;
   }
+  // What import-flee would list at its end is said here too: never dropped silently.
+  for (const auto& item : imported.unexpressed) {
+    diagnostics.warning({conflict->folder.string(), 0, 0},
+                        fmt::format("not expressed by the scenario: {} ({})", item.feature, item.extent));
+  }
   return std::move(imported.yaml);
 }
 
@@ -119,7 +124,10 @@ LoadResult load_scenario_or_flee_folder(const std::string& path, const LoadOptio
   LoadResult result;
   const auto yaml = flee_folder_as_yaml(path, result.diagnostics);
   if (!yaml) return result;
-  return load_scenario_text(*yaml, path + " (imported from Flee)", options);
+  auto loaded = load_scenario_text(*yaml, path + " (imported from Flee)", options);
+  result.diagnostics.append(loaded.diagnostics);  // the import's warnings first
+  loaded.diagnostics = std::move(result.diagnostics);
+  return loaded;
 }
 
 }  // namespace haven::app

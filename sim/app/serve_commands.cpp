@@ -206,10 +206,14 @@ std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err)
       read << in.rdbuf();
       text = read.str();
     }
-    options.scenarios.push_back({std::filesystem::path(path).filename().string(), std::move(text),
+    // A folder given with its trailing slash (as a shell completes it) is named by the folder, not "".
+    std::filesystem::path named = std::filesystem::path(path).lexically_normal();
+    if (named.filename().empty()) named = named.parent_path();
+    options.scenarios.push_back({named.filename().string(), std::move(text),
                                  args_.sweep.empty() ? find_uncertainty(path, err) : std::nullopt, path});
   }
   if (unreadable.has_errors()) return print_diagnostics(unreadable, err);
+  unreadable.print(err);  // the warnings of a Flee folder's import
   if (!args_.sweep.empty()) {
     Diagnostics diagnostics;
     auto uncertainty = named_uncertainty(args_.sweep, options.scenarios, diagnostics);

@@ -113,7 +113,10 @@ SettingsAsParameters settings_as_parameters(const FleeConflict& conflict) {
     if (key == "move_rules.max_crossing_speed") continue;  // read by Flee, used nowhere in its rules
     if (auto it = parameter_of.find(key); it != parameter_of.end()) {
       const auto* spec = find_parameter_spec(it->second);
-      if (auto value = number_value(text); value && spec && !parameter_value_allowed(*spec, *value)) {
+      // Only a value of the wrong kind within the range: one out of range goes on to the loader, which refuses it
+      // with its located message.
+      if (auto value = number_value(text); value && spec && *value >= spec->minimum && *value <= spec->maximum &&
+                                           !parameter_value_allowed(*spec, *value)) {
         // The scenario would refuse it; the import says so here, where the setting is named, and keeps the default.
         result.unexpressed.push_back(
             {fmt::format("Flee setting {} = {} (Haven's {} takes {})", key, text, it->second, allowed_values(*spec)),

@@ -37,14 +37,15 @@ void ScenarioDecoder::decode(const YAML::Node& root) {
   // what haven serve saves as the overlay of a session without edits.
   const bool empty = root.IsMap() && root.size() == 0;
   if (empty || reads_as_overlay(root)) {
-    reader_.error(root, "",
-                  fmt::format("{}; check or run it on top of the scenario it changes: haven check SCENARIO.yaml "
-                              "--set-file {}",
-                              empty ? "an empty mapping: a scenario needs at least 'scenario' and 'nodes', and an "
-                                      "overlay without changes reads so"
-                                    : "no 'scenario' and no 'nodes' here: this reads as an overlay, which changes a "
-                                      "scenario",
-                              reader_.file()));
+    reader_.error(
+        root, "",
+        fmt::format("{} check or run it on top of the scenario it changes: haven check SCENARIO.yaml "
+                    "--set-file {}",
+                    empty ? "an empty mapping is not a scenario (it needs 'scenario' and 'nodes'); if it is an "
+                            "overlay without changes (as haven serve saves one),"
+                          : "no 'scenario' and no 'nodes' here: this reads as an overlay, which changes a "
+                            "scenario;",
+                    reader_.file()));
     return;
   }
   MapReader top(reader_, root, "", keys::top);
@@ -304,9 +305,7 @@ std::optional<double> ScenarioDecoder::parameter_value(const YAML::Node& node, c
   if (spec.kind == ParameterKind::on_off) return reader_.switch_value(node, path);
   auto value = reader_.number_in(node, path, spec.minimum, spec.maximum);
   if (!value || parameter_value_allowed(spec, *value)) return value;
-  reader_.error(node, path,
-                fmt::format("counts {}: expected a whole number in [{:g}, {:g}], got {:g}", spec.units, spec.minimum,
-                            spec.maximum, *value));
+  reader_.error(node, path, fmt::format("expected {} ({}), got {:g}", allowed_values(spec), spec.units, *value));
   return std::nullopt;
 }
 

@@ -385,6 +385,12 @@ EditResult Session::choose_variant(const std::string& variant) {
   return result;
 }
 
+std::string Session::base_event_text(const std::string& id) const {
+  const auto at = std::find(base_event_ids_.begin(), base_event_ids_.end(), id);
+  return at == base_event_ids_.end() ? std::string()
+                                     : base_event_yaml_[static_cast<std::size_t>(at - base_event_ids_.begin())];
+}
+
 std::string Session::comment_block(const char* what) const {
   std::string text = fmt::format("# {} written by haven serve from {}{}.\n", what, source_.name,
                                  variant_.empty() ? "" : fmt::format(" (variant {})", variant_));

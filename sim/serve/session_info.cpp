@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 
 #include "haven/scenario/parameters.hpp"
@@ -19,32 +20,55 @@ namespace {
 // the scenario's values: a strength of 40 set before switching it off comes back as 40. Only what the row shows.
 void show_kept_edits(const Session& session, const Scenario& s, const std::string& id, Json& event) {
   const std::string prefix = "events." + id + ".";
+  std::map<std::string, YAML::Node> kept;  // key -> its last value
   for (const auto& edit : session.edits()) {
     if (edit.kind != "set" || !edit.path.starts_with(prefix)) continue;
-    const std::string key = edit.path.substr(prefix.size());
-    YAML::Node value;
     try {
-      value = YAML::Load(edit.value);
+      const YAML::Node value = YAML::Load(edit.value);
+      if (value.IsScalar()) kept[edit.path.substr(prefix.size())] = value;
     } catch (const YAML::Exception&) {
-      continue;  // it loaded when it was made; nothing to show otherwise
+      // it loaded when it was made; nothing to show otherwise
     }
-    if (!value.IsScalar()) continue;
-    // A date as a date, else a day number, as the loader takes them.
-    const auto day = [&]() -> std::optional<long> {
-      if (const auto date = parse_iso_date(value.Scalar())) return days_between(s.start_date, *date);
-      long number = 0;
-      return YAML::convert<long>::decode(value, number) ? std::optional<long>(number) : std::nullopt;
-    };
-    double number = 0.0;
-    if (key == "intensity" && YAML::convert<double>::decode(value, number)) {
-      event["intensity"] = number;
-    } else if ((key == "date" || key == "day") && day()) {
-      event["start_day"] = *day();
-      event["start_date"] = format_iso_date(add_days(s.start_date, *day()));
-    } else if (key == "until" && day()) {
-      event["end_day"] = *day() + 1;
-      event["until_date"] = format_iso_date(add_days(s.start_date, *day()));
-    }
+  }
+  if (kept.empty()) return;
+  // A date as a date, else a day number, as the loader takes them.
+  const auto day_of = [&](const YAML::Node& value) -> std::optional<long> {
+    if (const auto date = parse_iso_date(value.Scalar())) return days_between(s.start_date, *date);
+    long number = 0;
+    return YAML::convert<long>::decode(value, number) ? std::optional<long>(number) : std::nullopt;
+  };
+  double intensity = 0.0;
+  if (kept.count("intensity") && YAML::convert<double>::decode(kept["intensity"], intensity)) {
+    event["intensity"] = intensity;
+  }
+  // The start, then the end as the loader would make it: from `until`, else from a duration (edited, or the file's
+  // own, which then moves with the start), else the file's `until` where it was.
+  std::optional<long> start;
+  if (kept.count("date")) start = day_of(kept["date"]);
+  if (kept.count("day")) start = day_of(kept["day"]);
+  if (start) {
+    event["start_day"] = *start;
+    event["start_date"] = format_iso_date(add_days(s.start_date, *start));
+  }
+  const long begins = start ? *start : event["start_day"].get<long>();
+  YAML::Node written;
+  try {
+    written = YAML::Load(session.base_event_text(id));
+  } catch (const YAML::Exception&) {
+  }
+  std::optional<long> end;  // exclusive
+  long duration = 0;
+  if (kept.count("until")) {
+    if (const auto last = day_of(kept["until"])) end = *last + 1;
+  } else if (kept.count("duration_days") && YAML::convert<long>::decode(kept["duration_days"], duration)) {
+    end = begins + duration;
+  } else if (start && written.IsMap() && written["duration_days"] &&
+             YAML::convert<long>::decode(written["duration_days"], duration)) {
+    end = begins + duration;
+  }
+  if (end) {
+    event["end_day"] = *end;
+    event["until_date"] = format_iso_date(add_days(s.start_date, *end - 1));
   }
 }
 

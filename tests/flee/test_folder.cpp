@@ -277,6 +277,17 @@ TEST_CASE("a Flee setting Haven would read as another value is listed as not exp
   REQUIRE(loaded.scenario.has_value());
   CHECK(loaded.scenario->parameters.flee_awareness_level == 1.0);
   CHECK(loaded.scenario->parameters.flee_start_on_foot == 1.0);
+  // Checked or run as a folder, it is said too, as import-flee says it.
+  const auto checked = run_cli({"check", dir.string()});
+  CHECK(checked.exit_code == 0);
+  CHECK(checked.err.find(": warning: not expressed by the scenario: Flee setting move_rules.awareness_level = 2.5") !=
+        std::string::npos);
+  // A value out of range is no matter of kind: the loader refuses it, as it did.
+  write_text(dir / "simsetting.yml", "move_rules:\n  max_move_speed: 10000\n");
+  const auto refused = run_cli({"check", dir.string()});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("parameters.flee_max_move_speed_km_per_day: must be between 1 and 5000, got 10000") !=
+        std::string::npos);
   fs::remove_all(dir);
 }
 

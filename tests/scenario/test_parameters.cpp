@@ -121,8 +121,8 @@ parameters:
   std::ostringstream text;
   refused.diagnostics.print(text);
   const std::string messages = text.str();
-  CHECK(messages.find("bad.yaml:8:25: error: parameters.flee_awareness_level: counts links: expected a whole "
-                      "number in [0, 4], got 2.5") != std::string::npos);
+  CHECK(messages.find("bad.yaml:8:25: error: parameters.flee_awareness_level: expected a whole number in [0, 4] "
+                      "(links), got 2.5") != std::string::npos);
   CHECK(messages.find("bad.yaml:9:23: error: parameters.flee_start_on_foot: a switch: expected 0 or 1") !=
         std::string::npos);
   // Quoted, a 1 is text, as it is for every other number.

@@ -141,6 +141,16 @@ def test_an_event_switched_off_shows_the_edits_it_keeps(server):
         assert server.json("POST", f"/api/sessions/{session}/undo")[0] == 200
     status, answer = server.json("GET", f"/api/sessions/{session}")
     assert event(answer)["intensity"] == 60 and answer["edits"] == []
+    # An event that lasts a number of days (strikes_river: day 15, 20 days) ends later when it starts later, off as on.
+    river = lambda answer: next(e for e in answer["events"] if e["id"] == "strikes_river")  # noqa: E731
+    status, answer = edit(server, session, {"kind": "set", "path": "events.strikes_river.date", "value": "2024-03-20"})
+    on = river(answer)
+    assert (on["start_date"], on["until_date"]) == ("2024-03-20", "2024-04-08"), on
+    status, answer = edit(server, session, {"kind": "toggle_event", "id": "strikes_river", "enabled": False})
+    off = river(answer)
+    assert {k: off[k] for k in off if k != "enabled"} == {k: on[k] for k in on if k != "enabled"}, (off, on)
+    for _ in range(2):
+        assert server.json("POST", f"/api/sessions/{session}/undo")[0] == 200
 
 
 def test_a_scenario_seen_before_is_answered_with_its_kept_run(server):
@@ -391,18 +401,20 @@ CAMP_RANGES = Path(__file__).resolve().parents[1] / "data" / "serve" / "valley_c
 def test_whole_and_switch_parameters_say_so_and_refuse_fractions(tmp_path):
     # A Flee folder is served as `haven run` reads it, with Flee's rules, so the page shows Flee's settings: a count
     # of links and switches, which take no fractions.
-    serve = Serve(FLEE_FOLDER, "--output-dir", tmp_path)
+    # Given with the trailing slash a shell's completion adds: named by the folder all the same.
+    folder = f"{FLEE_FOLDER}/"
+    serve = Serve(folder, "--output-dir", tmp_path)
     try:
         session = serve.session(0)
         status, info = serve.json("GET", f"/api/sessions/{session}")
-        assert status == 200
+        assert status == 200 and info["scenario"] == "good", info["scenario"]
         kinds = {p["name"]: p["kind"] for p in info["parameters"]}
         assert kinds["flee_awareness_level"] == "whole" and kinds["flee_start_on_foot"] == "on_off"
         assert kinds["flee_conflict_weight"] == "real"
         status, answer = edit(serve, session, {"kind": "set", "path": "parameters.flee_awareness_level", "value": 2.5})
         assert status == 422
         [problem] = answer["diagnostics"]
-        assert problem["message"].endswith("counts links: expected a whole number in [0, 4], got 2.5"), problem
+        assert problem["message"].endswith("expected a whole number in [0, 4] (links), got 2.5"), problem
         status, answer = edit(serve, session, {"kind": "set", "path": "parameters.flee_start_on_foot", "value": 0.5})
         assert status == 422 and "a switch: expected 0 or 1" in answer["diagnostics"][0]["message"]
         status, answer = edit(serve, session, {"kind": "set", "path": "parameters.flee_start_on_foot", "value": 1})
@@ -416,7 +428,7 @@ def test_whole_and_switch_parameters_say_so_and_refuse_fractions(tmp_path):
         status, answer = serve.json("POST", f"/api/sessions/{session}/save", {"form": "overlay", "name": "on-foot"})
         assert status == 201
         overlay = tmp_path / "on-foot.yaml"
-        assert answer["run"] == f"haven run {FLEE_FOLDER} --set-file {overlay} -o {overlay.with_suffix('.h5')}"
+        assert answer["run"] == f"haven run {folder} --set-file {overlay} -o {overlay.with_suffix('.h5')}"
         assert "parameters.flee_start_on_foot: 1" in overlay.read_text()
         result = haven(*answer["run"].split()[1:], "--quiet")
         assert result.returncode == 0, result.stderr

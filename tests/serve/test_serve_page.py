@@ -594,6 +594,9 @@ def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
         bounds = driver.execute_script("return [...document.querySelectorAll('#serve-panel input[type=date]')]"
                                        ".map((d) => [d.min, d.max])")
         assert bounds and all(b == ["2024-03-01", "2024-04-29"] for b in bounds), bounds
+        labels = driver.execute_script("return ['armed_conflict_strikes_per_day', 'threat_kernel_km', 'return_delay_days']"
+                                       ".map((n) => document.querySelector(`label[for=serve-param-${n}]`).textContent)")
+        assert labels == ["armed conflict (strikes/day)", "threat kernel (km)", "return delay (days)"], labels
         capacity = driver.execute_script("""
             const kind = document.getElementById('serve-add-kind');
             kind.value = 'capacity_change';
@@ -684,6 +687,14 @@ def test_a_flee_folders_switches_are_boxes_and_its_counts_whole(tmp_path):
         assert "stays as observed" in driver.execute_script(
             "return document.getElementById('serve-departures-given').textContent")
         assert driver.execute_script("return document.getElementById('serve-param-flee_start_on_foot').checked") is False
+        # Unticking the day-0 switch while Camp One holds day-0 people is refused (they would count twice): the box
+        # is ticked again, and the reason shown beside it.
+        day0 = driver.find_element("id", "serve-param-flee_insert_day0")
+        day0.click()
+        wait_for(driver, "return document.querySelector('.serve-field-error') !== null", serve=serve)
+        assert driver.execute_script("return document.getElementById('serve-param-flee_insert_day0').checked") is True
+        assert "counted twice" in driver.execute_script("return document.querySelector('.serve-field-error').textContent")
+        assert driver.execute_script("return document.body.dataset.editCount") == "2"
         # Flee's kinds of event are named in the panel and on the timeline, each kind a colour of its own, and a
         # closed border between countries closes their roads on the map (on day 0, the only closure then).
         rows = driver.execute_script("return Object.fromEntries([...document.querySelectorAll('.serve-events > [data-event]')]"

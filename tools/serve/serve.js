@@ -281,6 +281,12 @@
     } else {
       showProblems(target, json.diagnostics || [{ message: json.error }]);
       forgetRow(target);
+      // A switch refused goes back to the scenario's state: a box has no wrong value to correct, unlike a number.
+      if (target && target.type === 'checkbox' && payload.kind === 'set' && payload.path.startsWith('parameters.')) {
+        const name = payload.path.slice('parameters.'.length);
+        const p = info.parameters.find((q) => q.name === name);
+        if (p && parameterInputs.has(name)) parameterInputs.get(name)(p.value);
+      }
       status.textContent = code === 503 ? json.error : 'The edit was not applied (see below).';
       if (payload.kind === 'move_event') drawHandles(true);  // the handle goes back where the event still is
     }
@@ -585,7 +591,7 @@
         if (slider.value !== at && !keyedSend) slider.value = at;  // not under keys still stepping it
       });
       // The name without the units it ends with, which follow it in brackets: "flee max move speed (km/day)".
-      const spelt = { 'km/day': ' km per day', '1/day': ' per day' }[units] || ` ${units}`;
+      const spelt = { 'km/day': ' km per day', '1/day': ' per day', 'strikes/day': ' strikes per day' }[units] || ` ${units}`;
       const name = units && words(p.name).endsWith(spelt) ? words(p.name).slice(0, -spelt.length) : words(p.name);
       paramsBox.append(el('div', { class: 'serve-param', title: p.meaning },
         el('label', { for: `serve-param-${p.name}` }, name,

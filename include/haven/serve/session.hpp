@@ -77,6 +77,8 @@ class Session {
   [[nodiscard]] LoadOptions load_options() const { return options_for(edits_); }
   [[nodiscard]] const std::string& variant() const noexcept { return variant_; }
   [[nodiscard]] const std::vector<Edit>& edits() const noexcept { return edits_; }
+  // A base event as the scenario writes it (flow YAML with its id); empty for an event the edits added.
+  [[nodiscard]] std::string base_event_text(const std::string& id) const;
   // What makes the scenario as it is now: its variant and the overrides its edits amount to. Equal keys load equal
   // scenarios (a run of one is a run of the other); edits that change nothing, such as the strength of an event
   // switched off, leave the key as it was.
