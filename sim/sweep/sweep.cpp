@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numeric>
 #include <set>
+#include <tuple>
 
 #include "haven/engine/random.hpp"
 #include "haven/scenario/parameters.hpp"
@@ -233,6 +234,17 @@ class SweepDecoder {
     if (parameter.scale == RangeScale::log && *lo <= 0) {
       r_.error(lo_node, m.path("min"), "a log-scale range needs min > 0");
       return;
+    }
+    if (whole_only) {
+      // Ends between whole numbers would be draws the user did not mean (a switch from 0.2 to 0.4 always off).
+      for (const auto& [end, end_node, key] : {std::tuple{*lo, lo_node, "min"}, std::tuple{*hi, hi_node, "max"}}) {
+        if (end != std::floor(end)) {
+          r_.error(end_node, m.path(key),
+                   fmt::format("{} takes {}: give whole ends, got {:g}", spec->name, allowed_values(*spec), end));
+          return;
+        }
+      }
+      parameter.whole_steps = parameter.scale == RangeScale::linear;
     }
     parameter.minimum = *lo;
     parameter.maximum = *hi;
@@ -489,6 +501,7 @@ std::vector<std::vector<double>> unit_design(const SweepSpec& spec) {
 }
 
 double from_unit(const SweepParameter& p, double u) {
+  if (p.whole_steps) return std::min(p.maximum, std::floor(p.minimum + u * (p.maximum - p.minimum + 1.0)));
   if (p.scale == RangeScale::log)
     return std::exp(std::log(p.minimum) + u * (std::log(p.maximum) - std::log(p.minimum)));
   return p.minimum + u * (p.maximum - p.minimum);

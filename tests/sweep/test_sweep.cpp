@@ -159,6 +159,15 @@ design:
   }
   CHECK(awareness == std::set<std::string>{"0", "1", "2", "3", "4"});
   CHECK(on_foot == std::set<std::string>{"0", "1"});
+  // Each whole number an equal share of the hypercube's strata: rounding would give 0 and 4 half as many.
+  std::map<std::string, int> count;
+  std::map<std::string, int> switched;
+  for (const auto& m : expand_sweep(spec)) {
+    ++count[m.values[0]];
+    ++switched[m.values[1]];
+  }
+  for (const auto& [value, n] : count) CHECK_MESSAGE(n == 4, value);
+  for (const auto& [value, n] : switched) CHECK_MESSAGE(n == 10, value);
 }
 
 TEST_CASE("random designs stay inside their ranges and are reproducible") {

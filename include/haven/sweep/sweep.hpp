@@ -32,6 +32,9 @@ struct SweepParameter {
   double maximum = 0.0;
   RangeScale scale = RangeScale::linear;
   bool integer = false;  // round sampled values (capacities, populations)
+  // A parameter that takes only whole numbers (a count of links, a 0/1 switch): each whole number of the range is
+  // an equal share of it, where rounding would give the two ends half a share.
+  bool whole_steps = false;
 };
 
 struct SweepSpec {
