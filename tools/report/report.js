@@ -46,84 +46,9 @@
   // An ensemble (haven sweep + gather) is many runs of one variant: its label says how many.
   const runLabel = (run) => humanVariant(run) + (run.ensemble ? ` (${number(run.ensemble.usable)} runs)` : '');
 
-  // ---- events in plain words ----
-  const eventWords = (e) => {
-    switch (e.kind) {
-      case 'bombardment':
-        return e.node >= 0 ? `Bombardment: ${nodeName(e.node)}` : (e.lat !== undefined ? `Bombardment: area (${e.radius_km} km)` : 'Bombardment: everywhere');
-      case 'capture': return `${nodeName(e.node)} taken${e.by ? ' by ' + e.by : ''}`;
-      case 'corridor_closure': return `Road closed: ${corridorName(e.corridor)}`;
-      case 'corridor_opening': return `Road opened: ${corridorName(e.corridor)}`;
-      case 'border_closure': return `Border closed: ${nodeName(e.node)}`;
-      case 'border_opening': return `Border opened: ${nodeName(e.node)}`;
-      case 'ceasefire': return e.node >= 0 ? `Ceasefire: ${nodeName(e.node)}` : (e.lat !== undefined ? 'Ceasefire: area' : 'Ceasefire: everywhere');
-      case 'capacity_change': return `Shelter at ${nodeName(e.node)}: ${number(e.capacity)} places`;
-      case 'evacuation': return `Evacuation: ${nodeName(e.node)} → ${nodeName(e.to)}`;
-      // Flee's kinds (a Flee folder, or a scenario imported from one).
-      case 'armed_conflict': return `Armed conflict: ${nodeName(e.node)}`;
-      case 'camp_closure': return `Camp closed: ${nodeName(e.node)}`;
-      case 'country_closure': return `Border closed: ${(e.countries || []).join(' – ')}`;
-      case 'redirection_end': return `Redirection ends: ${corridorName(e.corridor)}`;
-      default: return e.kind.replace(/_/g, ' ');
-    }
-  };
-  const eventColour = {
-    bombardment: colour.vermillion, capture: colour.purple, corridor_closure: colour.black, corridor_opening: colour.green,
-    border_closure: colour.grey, border_opening: colour.green, ceasefire: colour.sky, capacity_change: colour.orange,
-    evacuation: colour.blue, armed_conflict: colour.vermillion, camp_closure: colour.yellow, country_closure: colour.grey,
-    redirection_end: colour.green,
-  };
-  // The timeline's legend, in the words of its rows.
-  const eventKindWords = {
-    bombardment: 'bombardment', capture: 'taken by force', corridor_closure: 'road closed', corridor_opening: 'road opened',
-    border_closure: 'border closed', border_opening: 'border opened', ceasefire: 'ceasefire', capacity_change: 'shelter places changed',
-    evacuation: 'evacuation', armed_conflict: 'armed conflict', camp_closure: 'camp closed',
-    country_closure: 'border between countries closed', redirection_end: 'forced redirection ended',
-  };
-  const eventEnd = (e) => (e.end === null || e.end === undefined) ? data.days : e.end;
-  const activeOn = (e, day) => e.start <= day && day < eventEnd(e);
-
-  // Closed roads and borders on a day: the state on day 0, then the latest event in force decides.
-  function closedState(events, day) {
-    const roads = corridors.map((c) => c.closed);
-    const borders = nodes.map((n) => n.closed);
-    const ordered = events.map((e, i) => [e, i]).sort((a, b) => a[0].start - b[0].start || a[1] - b[1]);
-    for (const [e] of ordered) {
-      if (!activeOn(e, day)) continue;
-      if (e.kind === 'corridor_closure') roads[e.corridor] = true;
-      if (e.kind === 'corridor_opening') roads[e.corridor] = false;
-      if (e.kind === 'border_closure') borders[e.node] = true;
-      if (e.kind === 'border_opening') borders[e.node] = false;
-      // Every road between the two countries (Flee's country closure).
-      if (e.kind === 'country_closure' && e.countries) {
-        const [a, b] = e.countries;
-        corridors.forEach((c, k) => {
-          const [x, y] = [nodes[c.from].country, nodes[c.to].country];
-          if ((x === a && y === b) || (x === b && y === a)) roads[k] = true;
-        });
-      }
-    }
-    return { roads, borders };
-  }
-  // The spans of days [from, to) in which event `e` (the i-th of `events`) decides: all its days, but for a closure or opening of
-  // a road or border the days an opposite one of the same road or border that started later is in force.
-  const opposite = { corridor_closure: 'corridor_opening', corridor_opening: 'corridor_closure', border_closure: 'border_opening', border_opening: 'border_closure' };
-  function daysInForce(events, e, i) {
-    const end = eventEnd(e);
-    const target = e.kind.startsWith('corridor_') ? 'corridor' : 'node';
-    const overriding = opposite[e.kind] ? events.filter((o, j) => o.kind === opposite[e.kind] && o[target] === e[target] &&
-      (o.start > e.start || (o.start === e.start && j > i))) : [];
-    if (!overriding.length) return [[e.start, end]];
-    const spans = [];
-    let from = null;
-    for (let day = e.start; day <= end; ++day) {
-      const decides = day < end && !overriding.some((o) => activeOn(o, day));
-      if (decides && from === null) from = day;
-      if (!decides && from !== null) { spans.push([from, day]); from = null; }
-    }
-    return spans;
-  }
-  const capturedBy = (events, day) => events.filter((e) => e.kind === 'capture' && e.start <= day);
+  // ---- events: in plain words, their colours, and which roads and borders are closed on a day (events.js) ----
+  const { eventWords, eventColour, eventKindWords, eventEnd, activeOn, closedState, daysInForce, capturedBy } =
+    window.havenReportEvents({ data, colour, number, nodeName, corridorName });
 
   // ---- series of one run ----
   const sum = (row) => row.reduce((a, b) => a + (b || 0), 0);
