@@ -30,7 +30,6 @@ class Simulation::Impl {
  public:
   Impl(const Scenario& scenario, RunConfig config, std::shared_ptr<const RuleSet> rules)
       : s_(scenario),
-        p_(scenario.parameters),
         config_(std::move(config)),
         rules_(rules ? std::move(rules) : std::make_shared<DefaultRules>()),
         network_(scenario, scenario.parameters, rules_.get()),
@@ -248,7 +247,6 @@ class Simulation::Impl {
   }
 
   const Scenario& s_;
-  const ModelParameters& p_;
   RunConfig config_;
   std::shared_ptr<const RuleSet> rules_;
   RoadNetwork network_;
