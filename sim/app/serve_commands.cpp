@@ -20,6 +20,7 @@
 #include "flee_commands.hpp"
 #include "haven/flee/folder.hpp"
 #include "haven/report/report.hpp"
+#include "haven/scenario/load.hpp"
 #include "haven/serve/server.hpp"
 #include "haven/sweep/sweep.hpp"
 #include "haven/util/diagnostics.hpp"
@@ -158,6 +159,33 @@ std::optional<serve::ParameterUncertainty> named_uncertainty(const std::string& 
   return serve::ParameterUncertainty{std::filesystem::path(file).filename().string(), spec};
 }
 
+// `--set-file F` and `--set k=v`, in that order (as `haven run` applies them), read once: the edits every session
+// starts from, and the same as arguments for the commands the page suggests. Every problem at once.
+std::pair<std::vector<Override>, std::vector<std::string>> starting_point(const std::vector<std::string>& set_files,
+                                                                          const std::vector<std::string>& sets,
+                                                                          Diagnostics& diagnostics) {
+  std::vector<Override> edits;
+  std::vector<std::string> arguments;
+  for (const auto& file : set_files) {
+    Diagnostics read;
+    auto overlay = load_overlay_file(file, read);
+    diagnostics.append(read);
+    edits.insert(edits.end(), overlay.begin(), overlay.end());
+    arguments.insert(arguments.end(), {"--set-file", file});
+  }
+  for (const auto& typed : sets) {
+    const SourceLocation origin{fmt::format("command line (--set {})", typed.substr(0, 80)), 0, 0};
+    const auto eq = typed.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      diagnostics.error(origin, "expected --set path.to.key=value");
+      continue;
+    }
+    edits.push_back({typed.substr(0, eq), typed.substr(eq + 1), origin});
+    arguments.insert(arguments.end(), {"--set", typed});
+  }
+  return {std::move(edits), std::move(arguments)};
+}
+
 }  // namespace
 
 ServeCommands::ServeCommands(CLI::App& app) {
@@ -178,6 +206,11 @@ ServeCommands::ServeCommands(CLI::App& app) {
       ->check(CLI::Range(0.01, 3600.0));
   serve_->add_option("--max-members", args_.max_members, "Largest ensemble the page may ask for (default 50)")
       ->check(CLI::Range(2, 1000));
+  serve_->add_option("--set-file", args_.set_files,
+                     "Start every session from this overlay (e.g. from haven calibrate), as haven run --set-file does");
+  serve_->add_option("--set", args_.sets,
+                     "Start every session with this value, e.g. --set parameters.onward_rate_per_day=0.1 (one per "
+                     "--set; after --set-file)");
   serve_->add_option("--sweep", args_.sweep,
                      "Sweep file (method lhs or random) whose ranges give the band's parameter uncertainty (default: "
                      "the first such file, by name, in sweeps/ beside the scenario)");
@@ -211,6 +244,11 @@ std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err)
     if (named.filename().empty()) named = named.parent_path();
     options.scenarios.push_back({named.filename().string(), std::move(text),
                                  args_.sweep.empty() ? find_uncertainty(path, err) : std::nullopt, path});
+  }
+  auto [starting_edits, starting_arguments] = starting_point(args_.set_files, args_.sets, unreadable);
+  for (auto& scenario : options.scenarios) {
+    scenario.starting_edits = starting_edits;
+    scenario.starting_arguments = starting_arguments;
   }
   if (unreadable.has_errors()) return print_diagnostics(unreadable, err);
   unreadable.print(err);  // the warnings of a Flee folder's import

@@ -27,7 +27,9 @@ class ServeCommands {
     std::string allow_origin;
     double max_run_seconds = 20.0;
     std::size_t max_members = 50;
-    std::string sweep;  // the sweep file whose ranges give the band's parameter uncertainty
+    std::string sweep;                   // the sweep file whose ranges give the band's parameter uncertainty
+    std::vector<std::string> set_files;  // overlays every session starts from (e.g. haven calibrate's)
+    std::vector<std::string> sets;       // path=value edits every session starts from, after the overlays
   } args_;
 };
 

@@ -143,19 +143,25 @@ Saved save_file(const std::filesystem::path& dir, const std::string& file_name, 
                                                                                         : Saved::failed;
 }
 
-// How the page names a run: the scenario (or its variant) as written, or with the session's edits.
-std::string run_label(const Scenario& scenario, std::size_t edits) {
+// How the page names a run: the scenario (or its variant) as written, or with the server's starting point
+// (--set-file, --set) and the session's edits.
+std::string run_label(const Scenario& scenario, const ScenarioSource& source, std::size_t edits) {
   std::string variant = scenario.variant;
   std::replace(variant.begin(), variant.end(), '_', ' ');
   const std::string what = variant.empty() ? "the scenario" : "variant " + variant;
+  const std::string edited = fmt::format("{} edit{}", edits, edits == 1 ? "" : "s");
+  if (!source.starting_arguments.empty()) {
+    const std::string started = fmt::format("{} with {}", what, fmt::join(source.starting_arguments, " "));
+    return edits == 0 ? started : started + " and " + edited;
+  }
   if (edits == 0) return what + " as written";
-  return fmt::format("{} with {} edit{}", what, edits, edits == 1 ? "" : "s");
+  return fmt::format("{} with {}", what, edited);
 }
 
 // The edits a run carries, in order, for the page's and the downloaded report's description of it.
 std::string edits_note(const Session& session) {
   if (session.edits().empty()) return "";
-  std::string note = fmt::format("{}: ", run_label(session.scenario(), session.edits().size()));
+  std::string note = fmt::format("{}: ", run_label(session.scenario(), session.source(), session.edits().size()));
   for (std::size_t i = 0; i < session.edits().size(); ++i) {
     note += fmt::format("{}{}. {}", i == 0 ? "" : "; ", i + 1, session.edits()[i].description);
   }
@@ -310,7 +316,7 @@ int Server::Impl::start() {
       throw InputError(session.load_diagnostics());
     }
     const auto base = base_of(k, session);
-    const MemoryRun run{&base->scenario, base->run.recorder.get(), run_label(base->scenario, 0),
+    const MemoryRun run{&base->scenario, base->run.recorder.get(), run_label(base->scenario, options_.scenarios[k], 0),
                         "stochastic",    base->scenario.seed,      ""};
     const std::string data = report_data_from_memory(base->scenario, options_.scenarios[k].name, {run});
     const Scenario& s = base->scenario;
@@ -407,9 +413,12 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     // comes with a base made now); a run made now is timed without its wait for a turn.
     const double run_ms = reused ? 0.0 : std::max(0.0, ms_since(run_started) - queued_ms);
     const auto json_started = Clock::now();
-    const MemoryRun memory{
-        &session.scenario(), run.recorder.get(),      run_label(session.scenario(), session.edits().size()),
-        "stochastic",        session.scenario().seed, edits_note(session)};
+    const MemoryRun memory{&session.scenario(),
+                           run.recorder.get(),
+                           run_label(session.scenario(), session.source(), session.edits().size()),
+                           "stochastic",
+                           session.scenario().seed,
+                           edits_note(session)};
     const std::string data = report_data_from_memory(session.scenario(), session.source_name(), {memory});
     Json info = session_info(session, id);
     info.update(extra);
@@ -634,33 +643,33 @@ void Server::Impl::routes() {
                 res.set_content(overlay ? s.overlay_yaml() : s.scenario_yaml(), "application/yaml; charset=utf-8");
               });
 
-  server_.Get(R"(/api/sessions/([0-9a-f]{32})/report\.html)",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                auto entry = session_or_404(req, res);
-                if (!entry) return;
-                std::lock_guard guard(entry->lock);
-                const Session& s = entry->session;
-                try {
-                  bool base_ran = false;
-                  const auto base = base_of(entry->scenario_index, s, &base_ran);
-                  const RunResult run = session_run(*entry, *base, base_ran).run;
-                  std::vector<MemoryRun> runs{{&base->scenario, base->run.recorder.get(), run_label(base->scenario, 0),
-                                               "stochastic", base->scenario.seed, ""}};
-                  if (!s.edits().empty()) {
-                    runs.push_back({&s.scenario(), run.recorder.get(), run_label(s.scenario(), s.edits().size()),
-                                    "stochastic", s.scenario().seed, edits_note(s)});
-                  }
-                  const Scenario& sc = s.scenario();
-                  const std::string html =
-                      render_report_html(report_data_from_memory(base->scenario, s.source_name(), runs),
-                                         (sc.title.empty() ? sc.name : sc.title) + " (what-if)", report_assets());
-                  const auto stem = std::filesystem::path(s.source_name()).stem().string();
-                  res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}-what-if.html\"", stem));
-                  res.set_content(html, "text/html; charset=utf-8");
-                } catch (const std::exception& e) {
-                  send_error(res, 500, fmt::format("the report could not be made: {}", e.what()));
-                }
-              });
+  server_.Get(R"(/api/sessions/([0-9a-f]{32})/report\.html)", [this](const httplib::Request& req,
+                                                                     httplib::Response& res) {
+    auto entry = session_or_404(req, res);
+    if (!entry) return;
+    std::lock_guard guard(entry->lock);
+    const Session& s = entry->session;
+    try {
+      bool base_ran = false;
+      const auto base = base_of(entry->scenario_index, s, &base_ran);
+      const RunResult run = session_run(*entry, *base, base_ran).run;
+      std::vector<MemoryRun> runs{{&base->scenario, base->run.recorder.get(), run_label(base->scenario, s.source(), 0),
+                                   "stochastic", base->scenario.seed, ""}};
+      if (!s.edits().empty()) {
+        runs.push_back({&s.scenario(), run.recorder.get(), run_label(s.scenario(), s.source(), s.edits().size()),
+                        "stochastic", s.scenario().seed, edits_note(s)});
+      }
+      const Scenario& sc = s.scenario();
+      const std::string html =
+          render_report_html(report_data_from_memory(base->scenario, s.source_name(), runs),
+                             (sc.title.empty() ? sc.name : sc.title) + " (what-if)", report_assets());
+      const auto stem = std::filesystem::path(s.source_name()).stem().string();
+      res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}-what-if.html\"", stem));
+      res.set_content(html, "text/html; charset=utf-8");
+    } catch (const std::exception& e) {
+      send_error(res, 500, fmt::format("the report could not be made: {}", e.what()));
+    }
+  });
 
   // Saving on the server: only under --output-dir, under a plain name the request gives.
   server_.Post(R"(/api/sessions/([0-9a-f]{32})/save)", [this](const httplib::Request& req, httplib::Response& res) {

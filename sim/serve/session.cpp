@@ -199,6 +199,7 @@ Session::Session(const ScenarioSource& source, std::string variant, const Limits
     : source_(source), parsed_(source.text, source.name), variant_(std::move(variant)), limits_(limits) {
   LoadOptions options;
   options.variant = variant_;
+  options.overrides = source_.starting_edits;
   auto loaded = parsed_.load(options);
   load_diagnostics_ = loaded.diagnostics;
   if (!loaded.scenario) return;
@@ -301,7 +302,11 @@ std::string Session::scenario_key() const {
 LoadOptions Session::options_for(const std::vector<Edit>& edits) const {
   LoadOptions options;
   options.variant = variant_;
-  options.overrides = overrides_for(edits);
+  // The server's starting edits first: the page's own edit the same keys after them.
+  options.overrides = source_.starting_edits;
+  auto own = overrides_for(edits);
+  options.overrides.insert(options.overrides.end(), std::make_move_iterator(own.begin()),
+                           std::make_move_iterator(own.end()));
   return options;
 }
 
@@ -392,8 +397,10 @@ std::string Session::base_event_text(const std::string& id) const {
 }
 
 std::string Session::comment_block(const char* what) const {
-  std::string text = fmt::format("# {} written by haven serve from {}{}.\n", what, source_.name,
-                                 variant_.empty() ? "" : fmt::format(" (variant {})", variant_));
+  std::string text = fmt::format(
+      "# {} written by haven serve from {}{}{}.\n", what, source_.name,
+      variant_.empty() ? "" : fmt::format(" (variant {})", variant_),
+      source_.starting_arguments.empty() ? "" : fmt::format(" with {}", fmt::join(source_.starting_arguments, " ")));
   if (edits_.empty()) {
     text += "# No edits.\n";
   } else {
@@ -408,8 +415,10 @@ std::string Session::comment_block(const char* what) const {
 }
 
 std::string Session::scenario_arguments() const {
-  return fmt::format("{}{}", shell_word(source_.path.empty() ? source_.name : source_.path),
-                     variant_.empty() ? "" : " --variant " + shell_word(variant_));
+  std::string arguments = fmt::format("{}{}", shell_word(source_.path.empty() ? source_.name : source_.path),
+                                      variant_.empty() ? "" : " --variant " + shell_word(variant_));
+  for (const auto& argument : source_.starting_arguments) arguments += " " + shell_word(argument);
+  return arguments;
 }
 
 std::string Session::overlay_yaml() const {

@@ -14,7 +14,8 @@ namespace haven::serve {
 
 nlohmann::json edits_json(const std::vector<Edit>& edits);
 
-// The key paths the session's edits set: a band with parameter uncertainty leaves them as edited.
+// The key paths the session's edits and the server's starting edits set: a band with parameter uncertainty leaves
+// them as edited.
 std::set<std::string> held_paths(const Session& session);
 
 nlohmann::json session_info(const Session& session, const std::string& id);

@@ -37,8 +37,8 @@ def haven(*args):
 class Serve:
     """One `haven serve` process on a free port; stopped with SIGTERM (and waited for) by stop()."""
 
-    def __init__(self, *args, startup_s: float = 60.0):
-        self.process = subprocess.Popen([str(haven_bin()), "serve", *map(str, args), "--port", "0"], cwd=ROOT,
+    def __init__(self, *args, startup_s: float = 60.0, cwd: Path = ROOT):
+        self.process = subprocess.Popen([str(haven_bin()), "serve", *map(str, args), "--port", "0"], cwd=cwd,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.stdout = ""
         deadline = time.monotonic() + startup_s

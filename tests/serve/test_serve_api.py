@@ -6,6 +6,8 @@ Run by CTest (test `serve_api`) or by hand from the repository root:
 """
 
 import json
+import re
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import sys
@@ -15,7 +17,7 @@ sys.dont_write_bytecode = True
 
 import pytest  # noqa: E402
 
-from serve_helpers import IDLIB, FLEE_FOLDER, VALLEY, Serve, haven  # noqa: E402
+from serve_helpers import IDLIB, FLEE_FOLDER, ROOT, VALLEY, Serve, haven, haven_bin  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -465,6 +467,79 @@ def test_sweep_option_refuses_a_file_without_ranges_or_for_another_scenario():
     assert result.returncode == 2 and "valley_grid.yaml:10:11: error: --sweep: design.method is grid" in result.stderr
     result = haven("serve", VALLEY, "--sweep", "no/such/sweep.yaml", "--port", "0")
     assert result.returncode == 2 and "no/such/sweep.yaml: error: cannot open the file" in result.stderr
+
+
+def test_set_file_and_set_start_every_session_and_the_page_edits_over_them(tmp_path):
+    # A calibrated overlay (haven calibrate writes one) and a --set are the starting point of every session: the
+    # page shows their values, its own edits go over them, a band holds them, and what it saves runs with them.
+    fit = tmp_path / "fit.yaml"
+    fit.write_text("parameters:\n  threat_kernel_km: 1.5\n")
+    serve = Serve(VALLEY, "--sweep", CAMP_RANGES, "--set-file", fit, "--set", "nodes.northcamp.capacity=5000",
+                  "--output-dir", tmp_path)
+    try:
+        session = serve.session(0)
+        status, info = serve.json("GET", f"/api/sessions/{session}")
+        assert status == 200
+        assert info["starting_arguments"] == ["--set-file", str(fit), "--set", "nodes.northcamp.capacity=5000"]
+        kernel = lambda answer: next(p for p in answer["parameters"] if p["name"] == "threat_kernel_km")["value"]
+        assert kernel(info) == 1.5 and info["edits"] == []
+        assert next(n for n in info["nodes"] if n["id"] == "northcamp")["capacity"] == 5000
+        assert all(p["held"] for p in info["uncertainty"]["parameters"])
+        status, answer = edit(serve, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 1.2})
+        assert status == 200 and kernel(answer) == 1.2
+        status, answer = serve.json("POST", f"/api/sessions/{session}/undo", {})
+        assert status == 200 and kernel(answer) == 1.5
+        assert edit(serve, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 1.2})[0] == 200
+        status, answer = serve.json("POST", f"/api/sessions/{session}/save", {"form": "overlay", "name": "what-if"})
+        assert status == 201
+        overlay = tmp_path / "what-if.yaml"
+        assert answer["run"] == (f"haven run {VALLEY} --set-file {fit} --set nodes.northcamp.capacity=5000 "
+                                 f"--set-file {overlay} -o {overlay.with_suffix('.h5')}")
+        assert f"from valley.yaml with --set-file {fit} --set nodes.northcamp.capacity=5000." in overlay.read_text()
+        result = haven(*answer["run"].split()[1:], "--quiet")
+        assert result.returncode == 0, result.stderr
+        status, answer = serve.json("POST", f"/api/sessions/{session}/save", {"form": "scenario", "name": "whole"})
+        assert status == 201
+        whole = (tmp_path / "whole.yaml").read_text()
+        assert "threat_kernel_km: 1.2" in whole and "capacity: 5000" in whole
+    finally:
+        code, _, _ = serve.stop()
+    assert code == 0
+
+
+def test_the_docs_calibrate_then_serve_commands_work_as_written(tmp_path):
+    # docs/serve.md shows a fit served as the starting point: its two commands, run from a scratch copy of the
+    # layout (scenarios/ linked, output/ empty), so nothing is written into the checkout.
+    text = (ROOT / "docs" / "serve.md").read_text()
+    block = re.search(r"A calibrated fit is served as\n\n```\n(.*?)```", text, flags=re.S).group(1)
+    calibrate, serve_command = block.strip().split("\n")
+    assert calibrate.startswith("haven calibrate ") and serve_command.startswith("haven serve ")
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
+    (tmp_path / "output").mkdir()
+    result = subprocess.run([str(haven_bin()), *calibrate.split()[1:], "--quiet"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    serve = Serve(*serve_command.split()[2:], cwd=tmp_path)
+    try:
+        status, info = serve.json("GET", f"/api/sessions/{serve.session(0)}")
+        assert status == 200 and info["starting_arguments"] == ["--set-file", "output/valley-fit.yaml"]
+    finally:
+        code, _, _ = serve.stop()
+    assert code == 0
+
+
+def test_set_file_and_set_problems_stop_the_server_all_at_once(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("parameters:\n  threat_kernel_km: -1\n")
+    result = haven("serve", VALLEY, "--set-file", "no/such/fit.yaml", "--set", "nonsense", "--port", "0")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "no/such/fit.yaml: error: cannot open the file" in result.stderr
+    assert "command line (--set nonsense): error: expected --set path.to.key=value" in result.stderr
+    # A value out of range is the loader's located message, at the line of the overlay that gives it.
+    result = haven("serve", VALLEY, "--set-file", bad, "--port", "0")
+    assert result.returncode == 2 and result.stdout == ""
+    assert (f"{bad}:2:3: error: parameters.threat_kernel_km: must be between 0.1 and 500, got -1"
+            in result.stderr), result.stderr
 
 
 def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_path):

@@ -728,3 +728,19 @@ def test_a_flee_folders_switches_are_boxes_and_its_counts_whole(tmp_path):
         assert "Armed conflict: Delta" in driver.execute_script(TIMELINE_BARS)
         driver.execute_script("document.getElementById('serve-param-flee_start_on_foot').scrollIntoView({block: 'center'})")
         driver.save_screenshot(str(tmp_path / "flee-parameters.png"))
+
+
+def test_the_page_names_the_starting_point_it_was_served_with(tmp_path):
+    """`haven serve --set ...`: the panel says what every run starts from, above the edits, and its slider stands
+    there; the list of edits is still empty."""
+    with served_page(VALLEY, "--set", "parameters.threat_kernel_km=1.5", "--max-run-seconds", "600") as (serve, driver):
+        said = driver.execute_script("return document.getElementById('serve-starting-point').textContent")
+        assert said == "Every run starts from the scenario with --set parameters.threat_kernel_km=1.5 (given to haven serve).", said
+        assert driver.execute_script("return document.getElementById('serve-param-threat_kernel_km-value').value") == "1.5"
+        assert driver.execute_script(EDITS_LISTED) == []
+        # The run on screen is named by it, not "as written".
+        subtitle = driver.execute_script("return document.getElementById('subtitle').textContent")
+        assert subtitle.startswith("the scenario with --set parameters.threat_kernel_km=1.5 · "), subtitle
+        note = driver.execute_script("return document.querySelector('#serve-edit-list li.note').textContent")
+        assert note == "none yet: the charts show the starting point above", note
+        driver.save_screenshot(str(artefacts(tmp_path) / "serve-starting-point.png"))

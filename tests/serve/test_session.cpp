@@ -316,3 +316,36 @@ TEST_CASE("serve server: answers are compressed only for a peer elsewhere and on
   CHECK(allowed_encoding("gzip;q=0, br", "10.0.0.2").empty());
   CHECK(allowed_encoding("", "10.0.0.2").empty());
 }
+
+TEST_CASE("serve session: the server's starting edits lie under the page's and go with what it saves") {
+  ScenarioSource source = valley();
+  const SourceLocation typed{"command line (--set parameters.threat_kernel_km=1.5)", 0, 0};
+  source.starting_edits = {{"parameters.threat_kernel_km", "1.5", typed}};
+  source.starting_arguments = {"--set", "parameters.threat_kernel_km=1.5"};
+  Session session(source, "", Limits{});
+  REQUIRE(session.ok());
+  // The base itself starts there: the ghost is the starting point, not the file.
+  CHECK(session.base().parameters.threat_kernel_km == 1.5);
+  CHECK(session.scenario().parameters.threat_kernel_km == 1.5);
+  REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "parameters.threat_kernel_km", "value": 1.2})")).applied);
+  CHECK(session.scenario().parameters.threat_kernel_km == 1.2);
+  // What it suggests running names the starting point; the overlay holds only the page's edits.
+  CHECK(session.scenario_arguments() == "valley.yaml --set parameters.threat_kernel_km=1.5");
+  const std::string overlay = session.overlay_yaml();
+  CHECK(overlay.find("from valley.yaml with --set parameters.threat_kernel_km=1.5.") != std::string::npos);
+  CHECK(overlay.find("parameters.threat_kernel_km: 1.2") != std::string::npos);
+  REQUIRE(session.undo());
+  CHECK(session.scenario().parameters.threat_kernel_km == 1.5);
+  // A variant chosen later starts there too.
+  SUBCASE("variant") {
+    const auto& variants = session.scenario().variant_names;
+    REQUIRE_FALSE(variants.empty());
+    REQUIRE(session.choose_variant(variants.front()).applied);
+    CHECK(session.scenario().parameters.threat_kernel_km == 1.5);
+  }
+  // A starting edit the loader refuses is its located message: the server does not start.
+  source.starting_edits = {{"parameters.threat_kernel_km", "-1", typed}};
+  Session refused(source, "", Limits{});
+  CHECK_FALSE(refused.ok());
+  CHECK(refused.load_diagnostics().all().front().location.file == typed.file);
+}

@@ -333,8 +333,17 @@
       select.addEventListener('change', () => simple('variant', { variant: select.value }));
       editsBox.append(el('label', {}, 'Start from ', select));
     }
+    if ((info.starting_arguments || []).length) {
+      // The server's own starting point (haven serve --set-file, --set): under every edit, never undone.
+      editsBox.append(el('p', { id: 'serve-starting-point', class: 'note' },
+        'Every run starts from the scenario with ', el('code', {}, info.starting_arguments.join(' ')),
+        ' (given to haven serve).'));
+    }
     const list = el('ol', { id: 'serve-edit-list' }, ...info.edits.map((e) => el('li', {}, e.description)));
-    if (!info.edits.length) list.append(el('li', { class: 'note' }, 'none yet: the charts show the scenario as written'));
+    if (!info.edits.length) {
+      list.append(el('li', { class: 'note' }, (info.starting_arguments || []).length
+        ? 'none yet: the charts show the starting point above' : 'none yet: the charts show the scenario as written'));
+    }
     editsBox.append(list, el('button', { id: 'serve-undo', type: 'button', disabled: !info.edits.length, onclick: () => simple('undo') }, 'Undo the last edit'));
 
     // Events: only the rows whose event changed are built again (an edit changes one or two of ~60).

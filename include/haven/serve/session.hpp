@@ -40,6 +40,11 @@ struct ScenarioSource {
   std::string text;
   std::optional<ParameterUncertainty> uncertainty;
   std::string path;  // as given to haven serve (commands the page suggests name it); empty: the name
+  // `haven serve --set-file F --set k=v`: edits under every session's own, read once when the server starts (a
+  // calibrated overlay as the starting point; a file changed on disk later does not change a running page).
+  std::vector<Override> starting_edits;
+  // The same as arguments for the commands the page suggests, e.g. {"--set-file", "fit.yaml"}.
+  std::vector<std::string> starting_arguments;
 };
 
 // One edit as the page sends it. Kinds:
