@@ -128,6 +128,8 @@ Json session_info(const Session& session, const std::string& id) {
       centre(b->target);
     } else if (const auto* c = std::get_if<Ceasefire>(&e->action)) {
       centre(c->area);
+    } else if (const auto* a = std::get_if<ArmedConflict>(&e->action)) {
+      event["intensity"] = a->intensity;  // Flee's conflict intensity: under Flee's rules, how strongly it repels
     }
     // The road or place it acts on, for the panel to name (an id alone reads "cut_m4_latakia").
     std::visit(

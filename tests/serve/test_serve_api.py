@@ -413,6 +413,8 @@ def test_whole_and_switch_parameters_say_so_and_refuse_fractions(tmp_path):
         kinds = {p["name"]: p["kind"] for p in info["parameters"]}
         assert kinds["flee_awareness_level"] == "whole" and kinds["flee_start_on_foot"] == "on_off"
         assert kinds["flee_conflict_weight"] == "real"
+        # An armed conflict's intensity is sent for its row (under Flee's rules, how strongly it repels).
+        assert next(e for e in info["events"] if e["id"] == "conflict_2")["intensity"] == 0.5
         status, answer = edit(serve, session, {"kind": "set", "path": "parameters.flee_awareness_level", "value": 2.5})
         assert status == 422
         [problem] = answer["diagnostics"]

@@ -726,6 +726,12 @@ def test_a_flee_folders_switches_are_boxes_and_its_counts_whole(tmp_path):
         wait_for(driver, "return document.body.dataset.editCount === '3'", serve=serve)
         assert driver.execute_script(EDITS_LISTED)[2] == "add armed_conflict (date: 2020-01-01, intensity: 1, node: Delta)"
         assert "Armed conflict: Delta" in driver.execute_script(TIMELINE_BARS)
+        # An armed conflict's intensity (Flee's, no unit) is edited in its row, as a bombardment's strikes are.
+        assert driver.execute_script("return document.querySelector('[aria-label=\"conflict_2 intensity\"]').value") == "0.5"
+        driver.execute_script(SET_AND_CHANGE, '[aria-label="conflict_2 intensity"]', "0.8")
+        wait_for(driver, "return document.body.dataset.editCount === '4'", serve=serve)
+        assert driver.execute_script(EDITS_LISTED)[3] == "events.conflict_2.intensity = 0.8"
+        assert driver.execute_script("return document.querySelector('[aria-label=\"conflict_2 intensity\"]').value") == "0.8"
         driver.execute_script("document.getElementById('serve-param-flee_start_on_foot').scrollIntoView({block: 'center'})")
         driver.save_screenshot(str(tmp_path / "flee-parameters.png"))
 

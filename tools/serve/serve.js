@@ -384,14 +384,20 @@
         edit({ kind: 'set', path: `events.${e.id}.until`, value: until.value }, until);
       });
       const controls = el('div', { class: 'serve-row' }, 'from ', date, ' until ', until);
-      if (e.kind === 'bombardment') {
-        const strength = el('input', { type: 'number', min: 0, step: 'any', value: e.intensity, disabled: !e.enabled, class: 'short', title: 'strikes per day', 'aria-label': `${e.id} intensity` });
+      if (e.kind === 'bombardment' || e.kind === 'armed_conflict') {
+        // A bombardment's strikes per day; an armed conflict's intensity (Flee's, usually 0 to 1, no unit).
+        const strikes = e.kind === 'bombardment';
+        const strength = el('input', {
+          type: 'number', min: 0, step: 'any', value: e.intensity, disabled: !e.enabled, class: 'short',
+          title: strikes ? 'strikes per day' : "conflict intensity (Flee's, usually 0 to 1)", 'aria-label': `${e.id} intensity`,
+        });
         strength.addEventListener('change', () => {
           const value = typedNumber(strength);
-          if (value === null) { refuse(strength, 'give the strikes per day as a number'); return; }
+          if (value === null) { refuse(strength, strikes ? 'give the strikes per day as a number' : 'give the intensity as a number'); return; }
           edit({ kind: 'set', path: `events.${e.id}.intensity`, value }, strength);
         });
-        controls.append(el('span', { class: 'serve-nowrap' }, strength, '/day'));
+        controls.append(strikes ? el('span', { class: 'serve-nowrap' }, strength, '/day')
+          : el('span', { class: 'serve-nowrap' }, 'intensity ', strength));
       }
       if (e.kind === 'bombardment' || e.kind === 'ceasefire') {
         // The keyboard's way to move it (the map's handle is dragged with a pointer).
