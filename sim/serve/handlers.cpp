@@ -163,7 +163,7 @@ std::string edits_note(const Session& session) {
   if (session.edits().empty()) return "";
   std::string note = fmt::format("{}: ", run_label(session.scenario(), session.source(), session.edits().size()));
   for (std::size_t i = 0; i < session.edits().size(); ++i) {
-    note += fmt::format("{}{}. {}", i == 0 ? "" : "; ", i + 1, session.edits()[i].description);
+    note += fmt::format("{}{}. {}", i == 0 ? "" : "; ", i + 1, session.edits()[i].listed());
   }
   return note + ".";
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "haven/scenario/keys.hpp"
+#include "haven/util/date.hpp"
 #include "haven/util/text.hpp"
 
 namespace haven::serve {
@@ -325,8 +326,55 @@ EditResult Session::reload(const std::vector<Edit>& edits) {
   return result;
 }
 
+std::string Session::value_now(const std::string& path) const {
+  const Scenario& s = scenario_;
+  const auto number = [](double value) {
+    return std::isinf(value) ? std::string("unlimited") : fmt::format("{}", value);
+  };
+  if (path.starts_with("parameters.")) {
+    const double* value = s.parameters.find(path.substr(std::string_view("parameters.").size()));
+    return value ? number(*value) : std::string();
+  }
+  // section.id.key, the id without dots (plain_id).
+  const auto first = path.find('.');
+  const auto last = path.rfind('.');
+  if (first == std::string::npos || last == first) return {};
+  const std::string section = path.substr(0, first);
+  const std::string id = path.substr(first + 1, last - first - 1);
+  const std::string key = path.substr(last + 1);
+  if (section == "nodes" && key == "capacity") {
+    for (const auto& node : s.nodes) {
+      if (node.id == id) return node.capacity_people ? number(*node.capacity_people) : "the default";
+    }
+  } else if (section == "corridors") {
+    for (const auto& corridor : s.corridors) {
+      if (corridor.id != id) continue;
+      if (key == "closed") return corridor.closed ? "true" : "false";
+      if (key == "capacity_people_per_day")
+        return corridor.capacity_people_per_day ? number(*corridor.capacity_people_per_day) : "none";
+    }
+  } else if (section == "events") {
+    for (const auto& event : s.events) {
+      if (event.id != id) continue;
+      if (key == "date") return format_iso_date(add_days(s.start_date, event.start_day));
+      if (key == "until")
+        return event.end_day ? format_iso_date(add_days(s.start_date, *event.end_day - 1)) : "open-ended";
+      if (key == "intensity") {
+        if (const auto* b = std::get_if<Bombardment>(&event.action)) return number(b->intensity_strikes_per_day);
+        if (const auto* a = std::get_if<ArmedConflict>(&event.action)) return number(a->intensity);
+      }
+    }
+  }
+  return {};
+}
+
 EditResult Session::apply(Edit edit) {
   const SourceLocation here{fmt::format("edit {} ({})", edits_.size() + 1, edit.description), 0, 0};
+  // What it replaces, for the list of edits: "parameters.threat_kernel_km = 1.5 (was 1)".
+  if (edit.kind == "set") {
+    if (const auto was = value_now(edit.path); !was.empty())
+      edit.replaced = was == edit.value ? " (unchanged)" : fmt::format(" (was {})", was);
+  }
   if (edits_.size() >= limits_.max_edits) {
     EditResult refused;
     refused.diagnostics.error(here, fmt::format("a session keeps at most {} edits; undo some, or save the "
@@ -406,7 +454,7 @@ std::string Session::comment_block(const char* what) const {
   } else {
     text += "# Edits, in the order made:\n";
     for (std::size_t i = 0; i < edits_.size(); ++i) {
-      std::string line = edits_[i].description;
+      std::string line = edits_[i].listed();
       std::replace(line.begin(), line.end(), '\n', ' ');
       text += fmt::format("#   {}. {}\n", i + 1, line);
     }

@@ -77,7 +77,7 @@ void show_kept_edits(const Session& session, const Scenario& s, const std::strin
 Json edits_json(const std::vector<Edit>& edits) {
   Json list = Json::array();
   for (std::size_t i = 0; i < edits.size(); ++i) {
-    list.push_back({{"index", i + 1}, {"kind", edits[i].kind}, {"description", edits[i].description}});
+    list.push_back({{"index", i + 1}, {"kind", edits[i].kind}, {"description", edits[i].listed()}});
   }
   return list;
 }

@@ -189,7 +189,7 @@ def test_toggle_redraw_band_and_save(tmp_path):
         wait_for(driver, f"return document.body.dataset.editCount === '{count + 2}'", serve=serve)
         last_two = driver.execute_script(
             "return [...document.getElementById('serve-edit-list').children].slice(-2).map((li) => li.textContent)")
-        assert last_two == ["events.b_idl_ariha.intensity = 9", "events.b_idl_ariha.intensity = 11"], last_two
+        assert last_two == ["events.b_idl_ariha.intensity = 9 (was 10)", "events.b_idl_ariha.intensity = 11 (was 9)"], last_two
 
         # Drag Ariha's bombardment by its handle on the map (a real pointer drag): the page sends the new centre,
         # the server checks and runs it, and the area and the handle are drawn where it was dropped.
@@ -373,7 +373,7 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
         date = driver.find_element("css selector", "[data-event=strikes_south] input[aria-label='strikes_south from']")
         date.send_keys("03122024")
         date.send_keys(Keys.ENTER)
-        assert edits_after(1) == ["events.strikes_south.date = 2024-03-12"]
+        assert edits_after(1) == ["events.strikes_south.date = 2024-03-12 (was 2024-03-05)"]
         assert "with 1 edit" in driver.execute_script(heading)
         assert "with 1 edit" in driver.execute_script("return document.getElementById('subtitle').textContent")
         # The map was measured again once the panel took its side of the page.
@@ -401,12 +401,13 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
         wait_for(driver, "return document.getElementById('serve-problems').textContent", serve=serve)
         assert driver.execute_script(strength) == "-5"
         driver.execute_script(close.format(reopen))
-        assert edits_after(3)[1:] == ["corridors.frontline_road.closed = true", "corridors.frontline_road.closed = false"]
+        assert edits_after(3)[1:] == ["corridors.frontline_road.closed = true (was false)",
+                                     "corridors.frontline_road.closed = false (was true)"]
         assert driver.execute_script(strength) == "60"
 
         # An exact parameter value, typed.
         driver.execute_script(SET_AND_CHANGE, "#serve-param-threat_onset_days-value", "12")
-        assert edits_after(4)[-1] == "parameters.threat_onset_days = 12"
+        assert edits_after(4)[-1].startswith("parameters.threat_onset_days = 12 (was ")
 
         # A band's summary goes with the band when the scenario changes.
         driver.execute_script("document.getElementById('serve-members').value = '3';"
@@ -631,7 +632,8 @@ def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
         assert driver.execute_script("return document.body.dataset.editCount") == "2"
         listed = driver.execute_script(EDITS_LISTED)
         assert len(listed) == 2 and listed[1].startswith("parameters.return_rate_per_day = "), listed
-        value = float(listed[1].split(" = ")[1])
+        value = float(listed[1].split(" = ")[1].split(" (was ")[0])
+        assert listed[1].endswith(" (was 0.01)"), listed
         # Three steps of 1/500 of the range [0, 1] above the default 0.01.
         assert value == pytest.approx(0.01 + 3 / 500, abs=1e-3), listed
 
@@ -681,8 +683,8 @@ def test_a_flee_folders_switches_are_boxes_and_its_counts_whole(tmp_path):
         wait_for(driver, "return document.body.dataset.editCount === '1'", serve=serve)
         box.click()
         wait_for(driver, "return document.body.dataset.editCount === '2'", serve=serve)
-        assert driver.execute_script(EDITS_LISTED) == ["parameters.flee_start_on_foot = 1",
-                                                       "parameters.flee_start_on_foot = 0"]
+        assert driver.execute_script(EDITS_LISTED) == ["parameters.flee_start_on_foot = 1 (was 0)",
+                                                       "parameters.flee_start_on_foot = 0 (was 1)"]
         # Who leaves is the observed series here, which edits cannot move: the change panel says so.
         assert "stays as observed" in driver.execute_script(
             "return document.getElementById('serve-departures-given').textContent")
@@ -730,7 +732,7 @@ def test_a_flee_folders_switches_are_boxes_and_its_counts_whole(tmp_path):
         assert driver.execute_script("return document.querySelector('[aria-label=\"conflict_2 intensity\"]').value") == "0.5"
         driver.execute_script(SET_AND_CHANGE, '[aria-label="conflict_2 intensity"]', "0.8")
         wait_for(driver, "return document.body.dataset.editCount === '4'", serve=serve)
-        assert driver.execute_script(EDITS_LISTED)[3] == "events.conflict_2.intensity = 0.8"
+        assert driver.execute_script(EDITS_LISTED)[3] == "events.conflict_2.intensity = 0.8 (was 0.5)"
         assert driver.execute_script("return document.querySelector('[aria-label=\"conflict_2 intensity\"]').value") == "0.8"
         driver.execute_script("document.getElementById('serve-param-flee_start_on_foot').scrollIntoView({block: 'center'})")
         driver.save_screenshot(str(tmp_path / "flee-parameters.png"))

@@ -105,7 +105,10 @@ TEST_CASE("serve session: the saved overlay gives the session's scenario on the 
     }
     const std::string overlay = session.overlay_yaml();
     CHECK(overlay.find("#   1. event road_cut off\n") != std::string::npos);
-    CHECK(overlay.find("#   3. nodes.hillcamp.capacity = 30000\n") != std::string::npos);
+    // Each set edit says what it replaced: the value before it, the earlier edit's.
+    CHECK(overlay.find("#   2. nodes.hillcamp.capacity = 25000 (was 15000)\n") != std::string::npos);
+    CHECK(overlay.find("#   3. nodes.hillcamp.capacity = 30000 (was 25000)\n") != std::string::npos);
+    CHECK(overlay.find("#   5. corridors.midcity-northcamp.closed = true (was false)\n") != std::string::npos);
     // The events one a line, as a scenario file lists them: the session's 8 (road_cut off, added_1 added).
     CHECK(overlay.find("\nevents:\n  - {") != std::string::npos);
     std::size_t event_lines = 0;
@@ -348,4 +351,35 @@ TEST_CASE("serve session: the server's starting edits lie under the page's and g
   Session refused(source, "", Limits{});
   CHECK_FALSE(refused.ok());
   CHECK(refused.load_diagnostics().all().front().location.file == typed.file);
+}
+
+TEST_CASE("serve session: a set edit lists what its key held before it") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  const auto listed = [&](const std::string& json) {
+    const auto result = session.apply(parsed(json));
+    REQUIRE(result.applied);
+    return session.edits().back().listed();
+  };
+  const double kernel = session.scenario().parameters.threat_kernel_km;
+  CHECK(listed(R"({"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.5})") ==
+        fmt::format("parameters.threat_kernel_km = 2.5 (was {})", kernel));
+  CHECK(listed(R"({"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.5})") ==
+        "parameters.threat_kernel_km = 2.5 (unchanged)");
+  CHECK(listed(R"({"kind": "set", "path": "events.strikes_south.intensity", "value": 30})") ==
+        "events.strikes_south.intensity = 30 (was 60)");
+  CHECK(listed(R"({"kind": "set", "path": "events.strikes_south.date", "value": "2024-03-07"})") ==
+        "events.strikes_south.date = 2024-03-07 (was 2024-03-05)");
+  CHECK(listed(R"({"kind": "set", "path": "events.road_cut.until", "value": "2024-04-01"})") ==
+        "events.road_cut.until = 2024-04-01 (was open-ended)");
+  CHECK(listed(R"({"kind": "set", "path": "corridors.midcity-northcamp.capacity_people_per_day", "value": 900})") ==
+        "corridors.midcity-northcamp.capacity_people_per_day = 900 (was 20000)");
+  CHECK(listed(R"({"kind": "set", "path": "corridors.midcity-hilltown.capacity_people_per_day", "value": 900})") ==
+        "corridors.midcity-hilltown.capacity_people_per_day = 900 (was none)");
+  // An event switched off holds no value the page shows: the edit waits, said plainly as it is.
+  listed(R"({"kind": "toggle_event", "id": "strikes_river", "enabled": false})");
+  CHECK(listed(R"({"kind": "set", "path": "events.strikes_river.intensity", "value": 10})") ==
+        "events.strikes_river.intensity = 10");
+  // The list the page shows is the same lines.
+  CHECK(session.edits().front().description == "parameters.threat_kernel_km = 2.5");
 }

@@ -59,7 +59,10 @@ struct Edit {
   std::string id;     // toggle_event, move_event
   bool enabled = true;
   std::vector<std::pair<std::string, std::string>> event;  // add_event, move_event: (key, YAML text of the value)
-  std::string description;                                 // one line for the page's list and the saved comments
+  std::string description;                                 // one line: what it sets (and where a problem is)
+  std::string replaced;  // set: what the key held before, " (was 40)" or " (unchanged)"; empty when not known
+  // The line for the page's list, the run's note and the saved comments: the description and what it replaced.
+  [[nodiscard]] std::string listed() const { return description + replaced; }
 };
 
 // The edit's problems (located where the loader found them); empty when it was applied.
@@ -115,6 +118,9 @@ class Session {
   // The overrides `edits` amount to, in order, deduplicated (a later edit of a path wins).
   [[nodiscard]] std::vector<Override> overrides_for(const std::vector<Edit>& edits) const;
   [[nodiscard]] std::string comment_block(const char* what) const;
+  // What `path` (a key the page edits) holds now, as the page would send it ("1.5", "2020-01-10", "none"); empty
+  // for a key it does not know or an event switched off. An edit's description says what it replaced.
+  [[nodiscard]] std::string value_now(const std::string& path) const;
   EditResult reload(const std::vector<Edit>& edits);
 
   ScenarioSource source_;
