@@ -491,6 +491,31 @@ std::string Session::overlay_yaml() const {
   return text;
 }
 
+namespace {
+
+// The comment lines a scenario file opens with (what it is, its sources, an import's provenance), up to the first
+// line of YAML: a saved scenario keeps them, since the YAML written out again has lost every comment. Bounded.
+std::string leading_comments(const std::string& text) {
+  constexpr std::size_t max_lines = 400;
+  std::string kept;
+  std::size_t lines = 0;
+  for (std::size_t at = 0; at < text.size() && lines < max_lines; ++lines) {
+    const auto end = std::min(text.find('\n', at), text.size());
+    std::string line = text.substr(at, end - at);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto first = line.find_first_not_of(" \t");
+    if (first != std::string::npos && line[first] != '#') break;
+    kept += first == std::string::npos ? "#\n" : line.substr(first) + "\n";
+    at = end + 1;
+  }
+  // Blank (or bare '#') lines at its end are not part of the header.
+  while (kept.ends_with("\n#\n")) kept.resize(kept.size() - 2);
+  if (kept == "#\n") kept.clear();
+  return kept;
+}
+
+}  // namespace
+
 std::string Session::scenario_yaml() const {
   // The kept edits loaded when they were made; loaded again here with the edited document written out.
   const auto loaded = load_scenario_text(source_.text, source_.name, options_for(edits_));
@@ -499,7 +524,9 @@ std::string Session::scenario_yaml() const {
   if (doc.IsMap()) doc.remove("variants");
   YAML::Emitter emitter;
   emitter << doc;
-  return comment_block("Scenario") + emitter.c_str() + "\n";
+  std::string header = leading_comments(source_.text);
+  if (!header.empty()) header = "#\n# The scenario's own header, as written:\n" + header;
+  return comment_block("Scenario") + header + emitter.c_str() + "\n";
 }
 
 }  // namespace haven::serve

@@ -383,3 +383,24 @@ TEST_CASE("serve session: a set edit lists what its key held before it") {
   // The list the page shows is the same lines.
   CHECK(session.edits().front().description == "parameters.threat_kernel_km = 2.5");
 }
+
+TEST_CASE("serve session: a saved scenario keeps the header comments of the file it came from") {
+  ScenarioSource source = valley();
+  source.text = "# What it is: a valley.\n#   Sources: none, it is made up.\n\n#\n" + source.text;
+  Session session(source, "", Limits{});
+  REQUIRE(session.ok());
+  const std::string saved = session.scenario_yaml();
+  CHECK(saved.find("# The scenario's own header, as written:\n# What it is: a valley.\n#   Sources: none, it is made "
+                   "up.\n") != std::string::npos);
+  // Every comment line of the file before its first line of YAML (valley.yaml's own too), the blank ones as '#'; and
+  // the comments all before the YAML, as a header.
+  CHECK(saved.find("made up.\n#\n#\n# A small, complete example") != std::string::npos);
+  CHECK(saved.find("explains each key.\nscenario:") != std::string::npos);
+  std::istringstream lines(saved);
+  bool yaml_begun = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("#")) yaml_begun = true;
+    CHECK_MESSAGE(!(yaml_begun && line.starts_with("#")), line);
+  }
+  CHECK(load_scenario_text(saved, "saved.yaml").scenario.has_value());
+}
