@@ -159,19 +159,16 @@ std::optional<serve::ParameterUncertainty> named_uncertainty(const std::string& 
   return serve::ParameterUncertainty{std::filesystem::path(file).filename().string(), spec};
 }
 
-// `--set-file F` and `--set k=v`, in that order (as `haven run` applies them), read once: the edits every session
-// starts from, and the same as arguments for the commands the page suggests. Every problem at once.
-std::pair<std::vector<Override>, std::vector<std::string>> starting_point(const std::vector<std::string>& set_files,
-                                                                          const std::vector<std::string>& sets,
-                                                                          Diagnostics& diagnostics) {
-  std::vector<Override> edits;
-  std::vector<std::string> arguments;
+// `--set-file F` and `--set k=v`, read once: the edits every session starts from. Every problem at once.
+serve::StartingPoint starting_point(const std::vector<std::string>& set_files, const std::vector<std::string>& sets,
+                                    Diagnostics& diagnostics) {
+  serve::StartingPoint start;
   for (const auto& file : set_files) {
     Diagnostics read;
     auto overlay = load_overlay_file(file, read);
     diagnostics.append(read);
-    edits.insert(edits.end(), overlay.begin(), overlay.end());
-    arguments.insert(arguments.end(), {"--set-file", file});
+    start.files.push_back(file);
+    start.file_edits.insert(start.file_edits.end(), overlay.begin(), overlay.end());
   }
   for (const auto& typed : sets) {
     const SourceLocation origin{fmt::format("command line (--set {})", typed.substr(0, 80)), 0, 0};
@@ -180,10 +177,10 @@ std::pair<std::vector<Override>, std::vector<std::string>> starting_point(const 
       diagnostics.error(origin, "expected --set path.to.key=value");
       continue;
     }
-    edits.push_back({typed.substr(0, eq), typed.substr(eq + 1), origin});
-    arguments.insert(arguments.end(), {"--set", typed});
+    start.typed_sets.push_back(typed);
+    start.sets.push_back({typed.substr(0, eq), typed.substr(eq + 1), origin});
   }
-  return {std::move(edits), std::move(arguments)};
+  return start;
 }
 
 }  // namespace
@@ -245,11 +242,8 @@ std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err)
     options.scenarios.push_back({named.filename().string(), std::move(text),
                                  args_.sweep.empty() ? find_uncertainty(path, err) : std::nullopt, path});
   }
-  auto [starting_edits, starting_arguments] = starting_point(args_.set_files, args_.sets, unreadable);
-  for (auto& scenario : options.scenarios) {
-    scenario.starting_edits = starting_edits;
-    scenario.starting_arguments = starting_arguments;
-  }
+  const auto start = starting_point(args_.set_files, args_.sets, unreadable);
+  for (auto& scenario : options.scenarios) scenario.start = start;
   if (unreadable.has_errors()) return print_diagnostics(unreadable, err);
   unreadable.print(err);  // the warnings of a Flee folder's import
   if (!args_.sweep.empty()) {

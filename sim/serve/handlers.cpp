@@ -150,8 +150,8 @@ std::string run_label(const Scenario& scenario, const ScenarioSource& source, st
   std::replace(variant.begin(), variant.end(), '_', ' ');
   const std::string what = variant.empty() ? "the scenario" : "variant " + variant;
   const std::string edited = fmt::format("{} edit{}", edits, edits == 1 ? "" : "s");
-  if (!source.starting_arguments.empty()) {
-    const std::string started = fmt::format("{} with {}", what, fmt::join(source.starting_arguments, " "));
+  if (!source.start.empty()) {
+    const std::string started = fmt::format("{} with {}", what, fmt::join(source.start.arguments(), " "));
     return edits == 0 ? started : started + " and " + edited;
   }
   if (edits == 0) return what + " as written";
@@ -310,10 +310,16 @@ int Server::Impl::start() {
   const std::string serve_css = read_asset(serve_dir / "serve.css");
   for (std::size_t k = 0; k < options_.scenarios.size(); ++k) {
     Session session(options_.scenarios[k], "", options_.limits);
-    if (!session.ok()) {
-      std::ostringstream problems;
-      session.load_diagnostics().print(problems);
-      throw InputError(session.load_diagnostics());
+    if (!session.ok()) throw InputError(session.load_diagnostics());
+    if (const auto& start = options_.scenarios[k].start; !start.empty()) {
+      // The starting point applies to every variant the page offers, checked as `haven check --set-file` checks
+      // them: a variant it breaks (an edited event the variant removes) is said now, not when a planner picks it.
+      LoadOptions options;
+      options.all_variants = true;
+      options.want_resolved_yaml = false;
+      options.overrides = start.edits();
+      const auto checked = load_scenario_text(options_.scenarios[k].text, options_.scenarios[k].name, options);
+      if (checked.diagnostics.has_errors()) throw InputError(checked.diagnostics);
     }
     const auto base = base_of(k, session);
     const MemoryRun run{&base->scenario, base->run.recorder.get(), run_label(base->scenario, options_.scenarios[k], 0),

@@ -4,7 +4,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "haven/scenario/keys.hpp"
@@ -29,6 +31,25 @@ bool plain_id(std::string_view id) {
   return !id.empty() && id.size() <= 100 && std::all_of(id.begin(), id.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
   });
+}
+
+// `node` as one line of flow YAML. The emitter keeps the style a node already has, and an event that a starting
+// edit changed comes back from the loader in block style (lines the events list cannot be joined from): every
+// container in it is made flow first. `node` is changed in place (a handle: callers pass their own copy).
+std::string flow_line(YAML::Node node) {
+  const std::function<void(YAML::Node)> to_flow = [&](YAML::Node n) {
+    if (n.IsMap()) {
+      n.SetStyle(YAML::EmitterStyle::Flow);
+      for (auto it = n.begin(); it != n.end(); ++it) to_flow(it->second);
+    } else if (n.IsSequence()) {
+      n.SetStyle(YAML::EmitterStyle::Flow);
+      for (auto child : n) to_flow(child);
+    }
+  };
+  to_flow(node);
+  YAML::Emitter emitter;
+  emitter << YAML::Flow << node;
+  return emitter.c_str();
 }
 
 // A value as one line of flow YAML, as the loader will read it back; nullopt (with `problem`) when the text is
@@ -200,7 +221,7 @@ Session::Session(const ScenarioSource& source, std::string variant, const Limits
     : source_(source), parsed_(source.text, source.name), variant_(std::move(variant)), limits_(limits) {
   LoadOptions options;
   options.variant = variant_;
-  options.overrides = source_.starting_edits;
+  options.overrides = source_.start.edits();
   auto loaded = parsed_.load(options);
   load_diagnostics_ = loaded.diagnostics;
   if (!loaded.scenario) return;
@@ -212,9 +233,7 @@ Session::Session(const ScenarioSource& source, std::string variant, const Limits
   for (std::size_t k = 0; events.IsSequence() && k < events.size() && k < base_.events.size(); ++k) {
     YAML::Node event = YAML::Clone(events[k]);
     event["id"] = base_.events[k].id;
-    YAML::Emitter emitter;
-    emitter << YAML::Flow << event;
-    base_event_yaml_.emplace_back(emitter.c_str());
+    base_event_yaml_.push_back(flow_line(event));
     base_event_ids_.push_back(base_.events[k].id);
   }
 }
@@ -272,9 +291,7 @@ std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits) con
       } else if (!event["radius_km"].IsDefined() || event["radius_km"].as<std::string>() == "0") {
         event["radius_km"] = "5";
       }
-      YAML::Emitter emitter;
-      emitter << YAML::Flow << event;
-      return std::string(emitter.c_str());
+      return flow_line(event);
     };
     for (std::size_t k = 0; k < base_event_yaml_.size(); ++k) {
       if (!disabled.count(base_event_ids_[k])) items.push_back(placed(base_event_ids_[k], base_event_yaml_[k]));
@@ -304,7 +321,7 @@ LoadOptions Session::options_for(const std::vector<Edit>& edits) const {
   LoadOptions options;
   options.variant = variant_;
   // The server's starting edits first: the page's own edit the same keys after them.
-  options.overrides = source_.starting_edits;
+  options.overrides = source_.start.edits();
   auto own = overrides_for(edits);
   options.overrides.insert(options.overrides.end(), std::make_move_iterator(own.begin()),
                            std::make_move_iterator(own.end()));
@@ -325,6 +342,25 @@ EditResult Session::reload(const std::vector<Edit>& edits) {
   result.applied = true;
   return result;
 }
+
+namespace {
+
+// What an edit of `value` replaced, for the list of edits: " (was 40)", " (unchanged)" (numbers compared as numbers:
+// 1.50 is 1.5), or nothing when `was` is not known.
+std::string replaced_note(const std::string& was, const std::string& value) {
+  if (was.empty()) return {};
+  const auto number = [](const std::string& text) -> std::optional<double> {
+    double parsed = 0.0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+    return error == std::errc() && end == text.data() + text.size() ? std::optional<double>(parsed) : std::nullopt;
+  };
+  const auto was_number = number(was);
+  const auto value_number = number(value);
+  const bool same = was == value || (was_number && value_number && *was_number == *value_number);
+  return same ? " (unchanged)" : fmt::format(" (was {})", was);
+}
+
+}  // namespace
 
 std::string Session::value_now(const std::string& path) const {
   const Scenario& s = scenario_;
@@ -372,8 +408,7 @@ EditResult Session::apply(Edit edit) {
   const SourceLocation here{fmt::format("edit {} ({})", edits_.size() + 1, edit.description), 0, 0};
   // What it replaces, for the list of edits: "parameters.threat_kernel_km = 1.5 (was 1)".
   if (edit.kind == "set") {
-    if (const auto was = value_now(edit.path); !was.empty())
-      edit.replaced = was == edit.value ? " (unchanged)" : fmt::format(" (was {})", was);
+    edit.replaced = replaced_note(value_now(edit.path), edit.value);
   }
   if (edits_.size() >= limits_.max_edits) {
     EditResult refused;
@@ -428,7 +463,17 @@ EditResult Session::choose_variant(const std::string& variant) {
     result.diagnostics = fresh.load_diagnostics();
     return result;
   }
-  auto result = fresh.reload(edits_);
+  // What each value replaced, again: the variant's own values lie under the edits now.
+  auto edits = edits_;
+  std::map<std::string, std::string> set_before;  // path -> the value an earlier edit set
+  for (auto& edit : edits) {
+    if (edit.kind != "set") continue;
+    const auto earlier = set_before.find(edit.path);
+    edit.replaced =
+        replaced_note(earlier != set_before.end() ? earlier->second : fresh.value_now(edit.path), edit.value);
+    set_before[edit.path] = edit.value;
+  }
+  auto result = fresh.reload(edits);
   if (!result.applied) {
     // The edits do not apply to that variant (e.g. an edited event it removes): start it without them.
     fresh.edits_.clear();
@@ -445,10 +490,10 @@ std::string Session::base_event_text(const std::string& id) const {
 }
 
 std::string Session::comment_block(const char* what) const {
-  std::string text = fmt::format(
-      "# {} written by haven serve from {}{}{}.\n", what, source_.name,
-      variant_.empty() ? "" : fmt::format(" (variant {})", variant_),
-      source_.starting_arguments.empty() ? "" : fmt::format(" with {}", fmt::join(source_.starting_arguments, " ")));
+  std::string text =
+      fmt::format("# {} written by haven serve from {}{}{}.\n", what, source_.name,
+                  variant_.empty() ? "" : fmt::format(" (variant {})", variant_),
+                  source_.start.empty() ? "" : fmt::format(" with {}", fmt::join(source_.start.arguments(), " ")));
   if (edits_.empty()) {
     text += "# No edits.\n";
   } else {
@@ -465,7 +510,9 @@ std::string Session::comment_block(const char* what) const {
 std::string Session::scenario_arguments() const {
   std::string arguments = fmt::format("{}{}", shell_word(source_.path.empty() ? source_.name : source_.path),
                                       variant_.empty() ? "" : " --variant " + shell_word(variant_));
-  for (const auto& argument : source_.starting_arguments) arguments += " " + shell_word(argument);
+  // The starting overlays only: `haven run` applies every --set after every --set-file, so the starting --set
+  // values go into a saved overlay instead (overlay_yaml), under the page's edits of the same keys.
+  for (const auto& file : source_.start.files) arguments += " --set-file " + shell_word(file);
   return arguments;
 }
 
@@ -473,17 +520,34 @@ std::string Session::overlay_yaml() const {
   std::string text = comment_block("Overlay");
   text += fmt::format("# Check it: haven check {} --set-file THIS_FILE\n", scenario_arguments());
   const auto overrides = overrides_for(edits_);
-  if (overrides.empty()) return text + "{}\n";
+  // The server's --set values the page did not set again (an overlay holds each key once): `haven run` applies
+  // --set after every --set-file, so the suggested command leaves them out and the overlay carries them.
+  std::vector<const Override*> started;
+  for (const auto& set : source_.start.sets) {
+    const bool edited_again =
+        std::any_of(overrides.begin(), overrides.end(), [&](const Override& o) { return o.path == set.path; });
+    const bool seen =
+        std::any_of(started.begin(), started.end(), [&](const Override* o) { return o->path == set.path; });
+    if (!edited_again && !seen) started.push_back(&set);
+  }
+  if (overrides.empty() && started.empty()) return text + "{}\n";
+  if (!started.empty()) {
+    text += "# Given to haven serve with --set:\n";
+    // The last --set of a key wins, as on the command line.
+    for (const Override* set : started) {
+      const Override* last = set;
+      for (const auto& other : source_.start.sets)
+        if (other.path == set->path) last = &other;
+      text += fmt::format("{}: {}\n", last->path, last->value);
+    }
+    if (!overrides.empty()) text += "# The page's edits:\n";
+  }
   for (const auto& o : overrides) {
     // The events list one event a line, as a scenario file writes it, not one line of thousands of characters.
     if (const YAML::Node list = o.path == "events" ? YAML::Load(o.value) : YAML::Node();
         list.IsSequence() && list.size() > 0) {
       text += "events:\n";
-      for (const auto& event : list) {
-        YAML::Emitter emitter;
-        emitter << YAML::Flow << event;
-        text += fmt::format("  - {}\n", emitter.c_str());
-      }
+      for (const auto& event : list) text += fmt::format("  - {}\n", flow_line(event));
       continue;
     }
     text += fmt::format("{}: {}\n", o.path, o.value);

@@ -85,7 +85,7 @@ Json edits_json(const std::vector<Edit>& edits) {
 std::set<std::string> held_paths(const Session& session) {
   std::set<std::string> held;
   // A value the server was started with (--set-file, --set) is held as the page's own edits are.
-  for (const auto& o : session.source().starting_edits) held.insert(o.path);
+  for (const auto& o : session.source().start.edits()) held.insert(o.path);
   for (const auto& e : session.edits())
     if (e.kind == "set") held.insert(e.path);
   return held;
@@ -197,7 +197,7 @@ Json session_info(const Session& session, const std::string& id) {
   return {{"session", id},
           {"uncertainty", uncertainty},
           {"scenario", session.source_name()},
-          {"starting_arguments", session.source().starting_arguments},
+          {"starting_arguments", session.source().start.arguments()},
           {"title", s.title.empty() ? s.name : s.title},
           {"rules", s.rules == RuleSetKind::flee ? "flee" : "haven"},
           {"departures_given", s.departures.mode == DepartureMode::given},

@@ -495,15 +495,26 @@ def test_set_file_and_set_start_every_session_and_the_page_edits_over_them(tmp_p
         status, answer = serve.json("POST", f"/api/sessions/{session}/save", {"form": "overlay", "name": "what-if"})
         assert status == 201
         overlay = tmp_path / "what-if.yaml"
-        assert answer["run"] == (f"haven run {VALLEY} --set-file {fit} --set nodes.northcamp.capacity=5000 "
-                                 f"--set-file {overlay} -o {overlay.with_suffix('.h5')}")
-        assert f"from valley.yaml with --set-file {fit} --set nodes.northcamp.capacity=5000." in overlay.read_text()
+        # `haven run` applies --set after every --set-file: the command names the starting overlay, and the saved
+        # overlay carries the --set value (under the page's own edits).
+        assert answer["run"] == (f"haven run {VALLEY} --set-file {fit} --set-file {overlay} "
+                                 f"-o {overlay.with_suffix('.h5')}")
+        text = overlay.read_text()
+        assert f"from valley.yaml with --set-file {fit} --set nodes.northcamp.capacity=5000." in text
+        assert "# Given to haven serve with --set:\nnodes.northcamp.capacity: 5000\n# The page's edits:\n" in text
+        assert "parameters.threat_kernel_km: 1.2\n" in text
         result = haven(*answer["run"].split()[1:], "--quiet")
         assert result.returncode == 0, result.stderr
         status, answer = serve.json("POST", f"/api/sessions/{session}/save", {"form": "scenario", "name": "whole"})
         assert status == 201
         whole = (tmp_path / "whole.yaml").read_text()
         assert "threat_kernel_km: 1.2" in whole and "capacity: 5000" in whole
+        # The overlay's command and the saved scenario run the same scenario: the same summary, figure for figure.
+        by_overlay = haven("run", VALLEY, "--set-file", fit, "--set-file", overlay, "--no-output", "--quiet")
+        by_scenario = haven("run", tmp_path / "whole.yaml", "--no-output", "--quiet")
+        assert by_overlay.returncode == 0 and by_scenario.returncode == 0, by_overlay.stderr + by_scenario.stderr
+        figures = lambda out: out.split("\n", 1)[1]  # past the first line, which names the scenario
+        assert figures(by_overlay.stdout) == figures(by_scenario.stdout)
     finally:
         code, _, _ = serve.stop()
     assert code == 0
@@ -542,6 +553,14 @@ def test_set_file_and_set_problems_stop_the_server_all_at_once(tmp_path):
     assert result.returncode == 2 and result.stdout == ""
     assert (f"{bad}:2:3: error: parameters.threat_kernel_km: must be between 0.1 and 500, got -1"
             in result.stderr), result.stderr
+    # A starting point that breaks a variant the page offers (an event the variant removes) is said at once, as
+    # `haven check --set-file` says it, not when a planner picks the variant.
+    removed = tmp_path / "removed.yaml"
+    removed.write_text("events:\n  border_stays_closed:\n    day: 5\n")
+    result = haven("serve", VALLEY, "--set-file", removed, "--port", "0")
+    assert result.returncode == 2 and result.stdout == ""
+    assert (f"{removed}:3:5: error: in variant 'border_open': events.border_stays_closed.day: 'border_stays_closed' "
+            "names no item of 'events'") in result.stderr, result.stderr
 
 
 def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_path):

@@ -323,8 +323,8 @@ TEST_CASE("serve server: answers are compressed only for a peer elsewhere and on
 TEST_CASE("serve session: the server's starting edits lie under the page's and go with what it saves") {
   ScenarioSource source = valley();
   const SourceLocation typed{"command line (--set parameters.threat_kernel_km=1.5)", 0, 0};
-  source.starting_edits = {{"parameters.threat_kernel_km", "1.5", typed}};
-  source.starting_arguments = {"--set", "parameters.threat_kernel_km=1.5"};
+  source.start.typed_sets = {"parameters.threat_kernel_km=1.5"};
+  source.start.sets = {{"parameters.threat_kernel_km", "1.5", typed}};
   Session session(source, "", Limits{});
   REQUIRE(session.ok());
   // The base itself starts there: the ghost is the starting point, not the file.
@@ -332,25 +332,90 @@ TEST_CASE("serve session: the server's starting edits lie under the page's and g
   CHECK(session.scenario().parameters.threat_kernel_km == 1.5);
   REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "parameters.threat_kernel_km", "value": 1.2})")).applied);
   CHECK(session.scenario().parameters.threat_kernel_km == 1.2);
-  // What it suggests running names the starting point; the overlay holds only the page's edits.
-  CHECK(session.scenario_arguments() == "valley.yaml --set parameters.threat_kernel_km=1.5");
+  CHECK(session.edits().back().listed() == "parameters.threat_kernel_km = 1.2 (was 1.5)");
+  // `haven run` applies --set after every --set-file, so the command suggested leaves the --set out, and the page's
+  // value is the overlay's (the --set it replaced is not written again: an overlay holds a key once).
+  CHECK(session.scenario_arguments() == "valley.yaml");
   const std::string overlay = session.overlay_yaml();
   CHECK(overlay.find("from valley.yaml with --set parameters.threat_kernel_km=1.5.") != std::string::npos);
-  CHECK(overlay.find("parameters.threat_kernel_km: 1.2") != std::string::npos);
+  CHECK(overlay.find("parameters.threat_kernel_km: 1.2\n") != std::string::npos);
+  CHECK(overlay.find("parameters.threat_kernel_km: 1.5\n") == std::string::npos);
+  CHECK(load_with_overlay(source, overlay, "").scenario->parameters.threat_kernel_km == 1.2);
   REQUIRE(session.undo());
   CHECK(session.scenario().parameters.threat_kernel_km == 1.5);
+  // Undone, the --set value is the overlay's to carry.
+  CHECK(session.overlay_yaml().find("# Given to haven serve with --set:\nparameters.threat_kernel_km: 1.5\n") !=
+        std::string::npos);
   // A variant chosen later starts there too.
   SUBCASE("variant") {
-    const auto& variants = session.scenario().variant_names;
-    REQUIRE_FALSE(variants.empty());
-    REQUIRE(session.choose_variant(variants.front()).applied);
+    REQUIRE(session.choose_variant("bigger_camp").applied);
     CHECK(session.scenario().parameters.threat_kernel_km == 1.5);
   }
   // A starting edit the loader refuses is its located message: the server does not start.
-  source.starting_edits = {{"parameters.threat_kernel_km", "-1", typed}};
+  source.start.sets = {{"parameters.threat_kernel_km", "-1", typed}};
   Session refused(source, "", Limits{});
   CHECK_FALSE(refused.ok());
   CHECK(refused.load_diagnostics().all().front().location.file == typed.file);
+}
+
+TEST_CASE("serve session: a starting point that edits an event leaves every event edit of the page working") {
+  // The loader gives an event a starting edit changed back in block style; the events list the page's toggles,
+  // moves and additions rebuild must still be one line of flow YAML each.
+  ScenarioSource source = valley();
+  source.start.files = {"fit.yaml"};
+  source.start.file_edits = {{"events.strikes_south.intensity", "30", {"fit.yaml", 2, 3}}};
+  source.start.typed_sets = {"events.truce.until=2024-04-20"};
+  source.start.sets = {
+      {"events.truce.until", "2024-04-20", {"command line (--set events.truce.until=2024-04-20)", 0, 0}}};
+  Session session(source, "", Limits{});
+  REQUIRE(session.ok());
+  for (const char* edit : {R"({"kind": "toggle_event", "id": "strikes_river", "enabled": false})",
+                           R"({"kind": "move_event", "id": "strikes_south", "lat": 35.5, "lon": 36.6})",
+                           R"({"kind": "add_event", "event": {"kind": "bombardment", "node": "hilltown", "day": 4,
+                               "intensity": 7}})"}) {
+    const auto result = session.apply(parsed(edit));
+    INFO(edit);
+    for (const auto& d : result.diagnostics.all()) INFO(d.message);
+    CHECK(result.applied);
+  }
+  const auto strikes = [](const Scenario& scenario) {
+    return std::get<Bombardment>(std::find_if(scenario.events.begin(), scenario.events.end(), [](const Event& e) {
+                                   return e.id == "strikes_south";
+                                 })->action);
+  };
+  CHECK(strikes(session.scenario()).intensity_strikes_per_day == 30.0);
+  CHECK(strikes(session.scenario()).target.lat_deg == 35.5);
+  // The suggested command names the overlay file; the overlay carries the --set; together they give this scenario.
+  CHECK(session.scenario_arguments() == "valley.yaml --set-file fit.yaml");
+  const std::string overlay = session.overlay_yaml();
+  CHECK(overlay.find("# Given to haven serve with --set:\nevents.truce.until: 2024-04-20\n# The page's edits:\n") !=
+        std::string::npos);
+  const fs::path dir = fs::temp_directory_path() / "haven_serve_session";
+  fs::create_directories(dir);
+  std::ofstream(dir / "fit.yaml", std::ios::binary) << "events:\n  strikes_south:\n    intensity: 30\n";
+  std::ofstream(dir / "overlay.yaml", std::ios::binary) << overlay;
+  LoadOptions options;
+  options.set_files = {dir / "fit.yaml", dir / "overlay.yaml"};
+  const auto loaded = load_scenario_text(source.text, source.name, options);
+  REQUIRE(loaded.scenario);
+  CHECK(loaded.scenario->events.size() == session.scenario().events.size());
+  CHECK(strikes(*loaded.scenario).intensity_strikes_per_day == 30.0);
+  CHECK(strikes(*loaded.scenario).target.lat_deg == 35.5);
+}
+
+TEST_CASE("serve session: what an edit replaced is said again for a variant chosen after it") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "nodes.hillcamp.capacity", "value": 25000})")).applied);
+  REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "nodes.hillcamp.capacity", "value": 26000})")).applied);
+  CHECK(session.edits()[0].listed() == "nodes.hillcamp.capacity = 25000 (was 15000)");
+  REQUIRE(session.choose_variant("bigger_camp").applied);
+  REQUIRE(session.edits().size() == 2);
+  CHECK(session.edits()[0].listed() == "nodes.hillcamp.capacity = 25000 (was 40000)");
+  CHECK(session.edits()[1].listed() == "nodes.hillcamp.capacity = 26000 (was 25000)");
+  // Numbers compare as numbers: 26000.0 is what the key holds.
+  REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "nodes.hillcamp.capacity", "value": "26000.0"})")).applied);
+  CHECK(session.edits().back().listed() == "nodes.hillcamp.capacity = 26000.0 (unchanged)");
 }
 
 TEST_CASE("serve session: a set edit lists what its key held before it") {

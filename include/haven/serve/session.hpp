@@ -34,17 +34,36 @@ struct ParameterUncertainty {
   SweepSpec spec;
 };
 
+// `haven serve --set-file F --set k=v`: edits under every session's own, read once when the server starts (a
+// calibrated overlay as the starting point; a file changed on disk later does not change a running page).
+struct StartingPoint {
+  std::vector<std::string> files;       // --set-file, as given
+  std::vector<Override> file_edits;     // what the files set, in order
+  std::vector<std::string> typed_sets;  // --set, as given ("parameters.x=1.5")
+  std::vector<Override> sets;           // the same as edits, after the files'
+  [[nodiscard]] bool empty() const noexcept { return files.empty() && typed_sets.empty(); }
+  // The files' edits, then the sets: as `haven run --set-file F --set k=v` applies them.
+  [[nodiscard]] std::vector<Override> edits() const {
+    std::vector<Override> all = file_edits;
+    all.insert(all.end(), sets.begin(), sets.end());
+    return all;
+  }
+  // As given on the command line: {"--set-file", F, ..., "--set", "k=v", ...}.
+  [[nodiscard]] std::vector<std::string> arguments() const {
+    std::vector<std::string> all;
+    for (const auto& f : files) all.insert(all.end(), {"--set-file", f});
+    for (const auto& typed : typed_sets) all.insert(all.end(), {"--set", typed});
+    return all;
+  }
+};
+
 // A scenario the server was started with: its text and the name it goes by (never its path on disk).
 struct ScenarioSource {
   std::string name;  // the file's name, e.g. idlib_2019_2020.yaml
   std::string text;
   std::optional<ParameterUncertainty> uncertainty;
-  std::string path;  // as given to haven serve (commands the page suggests name it); empty: the name
-  // `haven serve --set-file F --set k=v`: edits under every session's own, read once when the server starts (a
-  // calibrated overlay as the starting point; a file changed on disk later does not change a running page).
-  std::vector<Override> starting_edits;
-  // The same as arguments for the commands the page suggests, e.g. {"--set-file", "fit.yaml"}.
-  std::vector<std::string> starting_arguments;
+  std::string path;     // as given to haven serve (commands the page suggests name it); empty: the name
+  StartingPoint start;  // haven serve --set-file, --set
 };
 
 // One edit as the page sends it. Kinds:
