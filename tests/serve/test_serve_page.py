@@ -8,6 +8,7 @@ Run by CTest (test `serve_page`) or by hand from the repository root:
 """
 
 import json
+import math
 import os
 import re
 import shutil
@@ -634,8 +635,11 @@ def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
         assert len(listed) == 2 and listed[1].startswith("parameters.return_rate_per_day = "), listed
         value = float(listed[1].split(" = ")[1].split(" (was ")[0])
         assert listed[1].endswith(" (was 0.01)"), listed
-        # Three steps of 1/500 of the range [0, 1] above the default 0.01.
-        assert value == pytest.approx(0.01 + 3 / 500, abs=1e-3), listed
+        # Three steps of 1/500 of the slider above the default 0.01, on its scale from 0: log(1 + v / 0.01), so a
+        # step near the default moves the rate by about 2% of it, not by a fifth (1/500 of [0, 1] is 0.002).
+        step = math.log1p(1 / 0.01) / 500
+        # (The slider snaps the default to its grid first: within a step of it.)
+        assert value == pytest.approx(0.01 * math.expm1(math.log1p(1) + 3 * step), rel=1e-2), listed
 
 
 VISIBLE_EVENTS = "return [...document.querySelectorAll('.serve-events > [data-event]')].filter((r) => !r.hidden).map((r) => r.dataset.event)"

@@ -571,12 +571,15 @@
         addSwitch(p);
         continue;
       }
-      // Wide ranges on a logarithmic slider, so the defaults are not squeezed against one end; whole numbers
-      // (a count of links) a step at a time, as the scenario takes nothing between them.
+      // Wide ranges on a logarithmic slider, so the defaults are not squeezed against one end: log v above a
+      // positive minimum; from 0, log(1 + v / default), fine near the default and still reaching the maximum (a
+      // softening of 10 km in [0, 10000] km, a rate of 0.01 in [0, 1]). Whole numbers (a count of links) a step at a
+      // time, as the scenario takes nothing between them.
       const whole = p.kind === 'whole';
       const log = !whole && p.minimum > 0 && p.maximum / p.minimum > 50;
-      const toSlider = (v) => (log ? Math.log(v) : v);
-      const fromSlider = (s) => (log ? Math.exp(s) : s);
+      const log1p = !whole && p.minimum === 0 && p.default > 0 && p.maximum / p.default > 50;
+      const toSlider = (v) => (log ? Math.log(v) : log1p ? Math.log1p(v / p.default) : v);
+      const fromSlider = (s) => (log ? Math.exp(s) : log1p ? p.default * Math.expm1(s) : s);
       const lo = toSlider(p.minimum), hi = toSlider(p.maximum);
       const units = p.units === '1' ? '' : p.units;
       const slider = el('input', { type: 'range', min: lo, max: hi, step: whole ? 1 : (hi - lo) / 500, value: toSlider(p.value), id: `serve-param-${p.name}`, 'aria-label': words(p.name) });
