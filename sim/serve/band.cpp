@@ -94,7 +94,9 @@ void stream_band(const BandRequest& request, const BandStreamIo& io, unsigned th
     std::unique_lock guard(lock);
     changed.wait_for(guard, std::chrono::milliseconds(200), [&] { return done.size() > sent || !failure.empty(); });
     if (!failure.empty()) {
-      error_line = nlohmann::json{{"error", failure}, {"finished", true}, {"cancelled", cancelled}}.dump() + "\n";
+      error_line = nlohmann::json{{"error", failure}, {"finished", true}, {"cancelled", cancelled}}.dump(
+                       -1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                   "\n";
       break;
     }
     if (done.size() == sent) {

@@ -74,7 +74,7 @@ void send_json(httplib::Response& res, int status, const std::string& body) {
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
-  send_json(res, status, Json{{"error", message}}.dump());
+  send_json(res, status, Json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 Json diagnostics_json(const Diagnostics& diagnostics) {
@@ -333,7 +333,10 @@ int Server::Impl::start() {
       script.replace(at, 2, "<\\/");
     const std::string extra = fmt::format(
         "<style>{}</style>\n<script type=\"application/json\" id=\"serve-config\">{}</script>\n<script>{}</script>\n",
-        serve_css, Json{{"scenario", k}, {"name", options_.scenarios[k].name}}.dump(), script);
+        serve_css,
+        Json{{"scenario", k}, {"name", options_.scenarios[k].name}}.dump(-1, ' ', false,
+                                                                         nlohmann::json::error_handler_t::replace),
+        script);
     const auto body_end = page.rfind("</body>");
     page.insert(body_end == std::string::npos ? page.size() : body_end, extra);
     pages_.push_back(std::move(page));
@@ -431,7 +434,7 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     info["applied"] = true;
     info["run_reused"] = reused;
     info["timing_ms"] = {{"edit", edit_ms}, {"queue", queued_ms}, {"run", run_ms}, {"json", 0.0}, {"total", 0.0}};
-    std::string body = info.dump();
+    std::string body = info.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     body.pop_back();  // the closing brace: the data and the ghost are appended as they are
     body += fmt::format(R"(,"ghost":{},"data":{}}})", base->ghost_json, data);
     // The JSON's time and the server's whole time (the edit's checks, the run, the JSON), known only now: written
@@ -447,11 +450,13 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     fill("total", edit_ms + queued_ms + run_ms + json_ms);
     send_json(res, 200, body);
   } catch (const RunCancelled& e) {
-    send_json(res, 503, Json{{"error", e.what()}, {"cancelled", true}, {"edits", edits_json(session.edits())}}.dump());
+    send_json(res, 503,
+              Json{{"error", e.what()}, {"cancelled", true}, {"edits", edits_json(session.edits())}}.dump(
+                  -1, ' ', false, nlohmann::json::error_handler_t::replace));
   } catch (const std::exception& e) {
-    send_json(
-        res, 500,
-        Json{{"error", fmt::format("the run failed: {}", e.what())}, {"edits", edits_json(session.edits())}}.dump());
+    send_json(res, 500,
+              Json{{"error", fmt::format("the run failed: {}", e.what())}, {"edits", edits_json(session.edits())}}.dump(
+                  -1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 }
 
@@ -525,14 +530,16 @@ void Server::Impl::routes() {
                      {"max_ensemble_members", options_.limits.max_ensemble_members},
                      {"max_run_seconds", options_.limits.max_run_seconds}}},
                    {"saving", !options_.output_dir.empty()}}
-                  .dump());
+                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   });
 
   server_.Post("/api/sessions", [this](const httplib::Request& req, httplib::Response& res) {
     const auto body = json_body(req, res);
     if (!body) return;
-    const auto index = body->value("scenario", std::size_t{0});
-    if (!body->value("scenario", Json(0)).is_number_unsigned() || index >= options_.scenarios.size()) {
+    // The type first: value() of a string as a number throws.
+    const bool is_index = body->value("scenario", Json(0)).is_number_unsigned();
+    const auto index = is_index ? body->value("scenario", std::size_t{0}) : options_.scenarios.size();
+    if (!is_index || index >= options_.scenarios.size()) {
       send_error(res, 400,
                  "'scenario' must be the index of a scenario the server was started with (GET /api/scenarios)");
       return;
@@ -544,20 +551,23 @@ void Server::Impl::routes() {
       send_json(
           res, 422,
           Json{{"error", "the variant does not load"}, {"diagnostics", diagnostics_json(session.load_diagnostics())}}
-              .dump());
+              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       return;
     }
     auto entry = std::make_shared<SessionEntry>(std::move(session), index);
     const auto id = store_.add(entry);
     std::lock_guard guard(entry->lock);
-    send_json(res, 201, session_info(entry->session, id).dump());
+    send_json(res, 201,
+              session_info(entry->session, id).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   });
 
   server_.Get(R"(/api/sessions/([0-9a-f]{32}))", [this](const httplib::Request& req, httplib::Response& res) {
     auto entry = session_or_404(req, res);
     if (!entry) return;
     std::lock_guard guard(entry->lock);
-    send_json(res, 200, session_info(entry->session, req.matches[1]).dump());
+    send_json(
+        res, 200,
+        session_info(entry->session, req.matches[1]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   });
 
   server_.Delete(R"(/api/sessions/([0-9a-f]{32}))", [this](const httplib::Request& req, httplib::Response& res) {
@@ -580,7 +590,7 @@ void Server::Impl::routes() {
           Json{{"error", problem},
                {"diagnostics",
                 Json::array({{{"severity", "error"}, {"where", "request"}, {"message", problem}, {"text", problem}}})}}
-              .dump());
+              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       return;
     }
     std::lock_guard guard(entry->lock);
@@ -590,7 +600,7 @@ void Server::Impl::routes() {
                 Json{{"error", "the edit was not applied: the scenario with it does not pass the checks"},
                      {"diagnostics", diagnostics_json(result.diagnostics)},
                      {"edits", edits_json(entry->session.edits())}}
-                    .dump());
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       return;
     }
     answer_with_run(res, *entry, req.matches[1], {{"warnings", diagnostics_json(result.diagnostics)}},
@@ -628,7 +638,8 @@ void Server::Impl::routes() {
     if (!result.applied) {
       send_json(
           res, 422,
-          Json{{"error", "the variant does not load"}, {"diagnostics", diagnostics_json(result.diagnostics)}}.dump());
+          Json{{"error", "the variant does not load"}, {"diagnostics", diagnostics_json(result.diagnostics)}}.dump(
+              -1, ' ', false, nlohmann::json::error_handler_t::replace));
       return;
     }
     answer_with_run(res, *entry, req.matches[1], {{"warnings", diagnostics_json(result.diagnostics)}},
@@ -688,7 +699,9 @@ void Server::Impl::routes() {
                  "saving on the server is off: start haven serve with --output-dir DIR (or download the file)");
       return;
     }
-    const std::string form = body->value("form", std::string("overlay"));
+    const std::string form = body->contains("form") && (*body)["form"].is_string() ? (*body)["form"].get<std::string>()
+                             : body->contains("form")                              ? std::string()
+                                                                                   : std::string("overlay");
     const std::string name =
         body->contains("name") && (*body)["name"].is_string() ? (*body)["name"].get<std::string>() : "";
     if (form != "overlay" && form != "scenario") {
@@ -735,7 +748,8 @@ void Server::Impl::routes() {
                                               : fmt::format("haven run {} -o {}", shell_word(path), output);
     send_json(
         res, 201,
-        Json{{"saved", name + ".yaml"}, {"path", path}, {"run", run}, {"form", form}, {"bytes", text.size()}}.dump());
+        Json{{"saved", name + ".yaml"}, {"path", path}, {"run", run}, {"form", form}, {"bytes", text.size()}}.dump(
+            -1, ' ', false, nlohmann::json::error_handler_t::replace));
   });
 
   server_.Post(R"(/api/sessions/([0-9a-f]{32})/ensemble)",
@@ -786,7 +800,8 @@ void Server::Impl::ensemble(const httplib::Request& req, httplib::Response& res)
       Json fixed = Json::array();
       for (const auto& p : source.uncertainty->spec.parameters) (held.count(p.path) ? fixed : varied).push_back(p.name);
       uncertain->summary_json =
-          Json{{"sweep", source.uncertainty->sweep_name}, {"varied", varied}, {"held", fixed}}.dump();
+          Json{{"sweep", source.uncertainty->sweep_name}, {"varied", varied}, {"held", fixed}}.dump(
+              -1, ' ', false, nlohmann::json::error_handler_t::replace);
       band.uncertain = std::move(uncertain);
     } else if (const auto shown = run_made_before(*entry)) {
       // Member 0 is the run on the page (the same seed and run index): one run fewer, the first line at once.

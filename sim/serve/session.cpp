@@ -132,6 +132,28 @@ std::optional<Edit> edit_from_json(const std::string& body, std::string& problem
           edit.path.substr(0, max_path_chars));
       return std::nullopt;
     }
+    if (section != "parameters") {
+      // section.item.key: the item by its id (an index moves as events are switched off or added), and neither its
+      // id nor an event's kind changed (the toggles, moves and edits after it name it; a kind has its own keys).
+      const auto item_end = edit.path.find('.', section.size() + 1);
+      const std::string item = edit.path.substr(
+          section.size() + 1, item_end == std::string::npos ? std::string::npos : item_end - section.size() - 1);
+      const std::string key = edit.path.substr(edit.path.rfind('.') + 1);
+      if (!item.empty() && std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        problem = fmt::format(
+            "'{}': name the item by its id, not its position (positions move as events are "
+            "switched off or added)",
+            edit.path);
+        return std::nullopt;
+      }
+      if (item_end == std::string::npos || key == "id" || (section == "events" && key == "kind")) {
+        problem = fmt::format("'{}' cannot be edited here: {}", edit.path,
+                              item_end == std::string::npos ? "give section.id.key, e.g. nodes.atmeh.capacity"
+                              : key == "id"                 ? "an id names the item for every edit after it"
+                                                            : "switch the event off and add one of the other kind");
+        return std::nullopt;
+      }
+    }
     auto text = value_text(request["value"], problem);
     if (!problem.empty()) return std::nullopt;
     auto value = canonical_value(text, problem);
@@ -393,6 +415,12 @@ std::string Session::value_now(const std::string& path) const {
     for (const auto& event : s.events) {
       if (event.id != id) continue;
       if (key == "date") return format_iso_date(add_days(s.start_date, event.start_day));
+      if (key == "day") return fmt::format("{}", event.start_day);
+      if (key == "duration_days") return event.end_day ? fmt::format("{}", *event.end_day - event.start_day) : "";
+      if (key == "radius_km") {
+        if (const auto* b = std::get_if<Bombardment>(&event.action)) return number(b->target.radius_km);
+        if (const auto* c = std::get_if<Ceasefire>(&event.action)) return number(c->area.radius_km);
+      }
       if (key == "until")
         return event.end_day ? format_iso_date(add_days(s.start_date, *event.end_day - 1)) : "open-ended";
       if (key == "intensity") {
@@ -424,6 +452,18 @@ EditResult Session::apply(Edit edit) {
       refused.diagnostics.error(here,
                                 fmt::format("at most {} events may be added in one session", limits_.max_added_events));
       return refused;
+    }
+    // An event added without an id is named now, by the first added_N no event has: a scenario saved from the
+    // page, and served again, already has added_1.
+    if (std::none_of(edit.event.begin(), edit.event.end(), [](const auto& kv) { return kv.first == "id"; })) {
+      std::set<std::string> taken(base_event_ids_.begin(), base_event_ids_.end());
+      for (const auto& e : scenario_.events) taken.insert(e.id);
+      for (const auto& e : edits_)
+        for (const auto& [key, value] : e.event)
+          if (e.kind == "add_event" && key == "id") taken.insert(value);
+      std::size_t n = 1;
+      while (taken.count(fmt::format("added_{}", n))) ++n;
+      edit.event.insert(edit.event.begin(), {"id", fmt::format("added_{}", n)});
     }
   }
   if (edit.kind == "toggle_event" || edit.kind == "move_event") {
@@ -465,18 +505,56 @@ EditResult Session::choose_variant(const std::string& variant) {
   }
   // What each value replaced, again: the variant's own values lie under the edits now.
   auto edits = edits_;
-  std::map<std::string, std::string> set_before;  // path -> the value an earlier edit set
+  // As apply() says it: an event switched off holds no value shown; an added one holds what its addition gave.
+  std::map<std::string, std::string> set_before;  // path -> the value an earlier edit set or an addition gave
+  std::set<std::string> switched_off;
   for (auto& edit : edits) {
+    if (edit.kind == "toggle_event") {
+      if (edit.enabled)
+        switched_off.erase(edit.id);
+      else
+        switched_off.insert(edit.id);
+    } else if (edit.kind == "add_event") {
+      std::string id;
+      for (const auto& [key, value] : edit.event)
+        if (key == "id") id = value;
+      for (const auto& [key, value] : edit.event)
+        if (key != "id") set_before[fmt::format("events.{}.{}", id, key)] = value;
+    }
     if (edit.kind != "set") continue;
     const auto earlier = set_before.find(edit.path);
-    edit.replaced =
-        replaced_note(earlier != set_before.end() ? earlier->second : fresh.value_now(edit.path), edit.value);
+    const std::string event = edit.path.starts_with("events.") ? edit.path.substr(7, edit.path.find('.', 7) - 7) : "";
+    edit.replaced = switched_off.count(event)     ? std::string()
+                    : earlier != set_before.end() ? replaced_note(earlier->second, edit.value)
+                                                  : replaced_note(fresh.value_now(edit.path), edit.value);
     set_before[edit.path] = edit.value;
   }
   auto result = fresh.reload(edits);
   if (!result.applied) {
-    // The edits do not apply to that variant (e.g. an edited event it removes): start it without them.
-    fresh.edits_.clear();
+    // Not all of them apply to that variant (e.g. an edit of an event it removes): those that do are kept, in
+    // order, and each one dropped is said with why (a load per edit: a variant is picked rarely).
+    Diagnostics dropped;
+    std::vector<Edit> kept;
+    const std::string target = variant.empty() ? "the scenario as written" : "variant " + variant;
+    for (std::size_t i = 0; i < edits.size(); ++i) {
+      auto trial = kept;
+      trial.push_back(edits[i]);
+      const auto attempt = fresh.reload(trial);
+      if (attempt.applied) {
+        kept = std::move(trial);
+        continue;
+      }
+      std::string why = "it does not load";
+      for (const auto& d : attempt.diagnostics.all()) {
+        if (d.severity != Severity::error) continue;
+        why = d.message;
+        break;
+      }
+      dropped.warning({fmt::format("edit {} ({})", i + 1, edits[i].listed()), 0, 0},
+                      fmt::format("dropped: it does not apply to {} ({})", target, why));
+    }
+    if (kept.empty()) fresh.edits_.clear();  // the last load that applied was of kept: scenario and edits agree
+    result.diagnostics = dropped;
   }
   *this = std::move(fresh);
   result.applied = true;

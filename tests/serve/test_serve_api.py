@@ -241,6 +241,16 @@ def test_bad_edits_come_back_located(server):
         assert answer["error"]
     status, _, body = server.call("POST", f"/api/sessions/{session}/edits", raw=b"{not json")
     assert status == 400
+    # Bytes that are not UTF-8, a name cut inside a character, a session asked for by a string: 400, never 500.
+    status, _, body = server.call("POST", f"/api/sessions/{session}/edits",
+                                  raw=b'{"kind": "set", "path": "\xff\xfe", "value": 1}')
+    assert status == 400, body
+    status, answer = edit(server, session, {"kind": "a" * 39 + "\u00e9"})
+    assert status == 400 and answer["error"].startswith("unknown edit kind"), answer
+    status, answer = server.json("POST", "/api/sessions", {"scenario": "0"})
+    assert status == 400 and "'scenario' must be the index" in answer["error"], answer
+    status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": 3, "name": "x"})
+    assert status in (400, 403), answer
     status, info = server.json("GET", f"/api/sessions/{session}")
     assert info["edits"] == []
 
@@ -671,3 +681,16 @@ def test_concurrent_clients_short():
         assert errors == []
     finally:
         assert serve.stop()[0] == 0
+
+
+def test_a_variant_keeps_the_edits_that_apply_and_says_which_it_dropped(server):
+    session = server.session(0)
+    assert server.json("POST", f"/api/sessions/{session}/variant", {"variant": "border_open"})[0] == 200
+    assert edit(server, session, {"kind": "set", "path": "events.gate_opens.date", "value": "2024-03-15"})[0] == 200
+    assert edit(server, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.5})[0] == 200
+    status, answer = server.json("POST", f"/api/sessions/{session}/variant", {"variant": ""})
+    assert status == 200
+    assert [e["description"] for e in answer["edits"]] == ["parameters.threat_kernel_km = 2.5 (was 1)"]
+    [dropped] = answer["warnings"]
+    assert dropped["where"] == "edit 1 (events.gate_opens.date = 2024-03-15)"
+    assert dropped["message"].startswith("dropped: it does not apply to the scenario as written ("), dropped

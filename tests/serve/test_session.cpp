@@ -469,3 +469,89 @@ TEST_CASE("serve session: a saved scenario keeps the header comments of the file
   }
   CHECK(load_scenario_text(saved, "saved.yaml").scenario.has_value());
 }
+
+TEST_CASE("serve session: an event added without an id takes the first added_N no event has") {
+  // A scenario saved from the page, served again, already has added_1.
+  ScenarioSource source = valley();
+  const auto events_at = source.text.find("\nevents:\n");
+  REQUIRE(events_at != std::string::npos);
+  source.text.insert(events_at + 9, "  - {id: added_1, kind: bombardment, node: hilltown, day: 3, intensity: 2}\n");
+  Session session(source, "", Limits{});
+  REQUIRE(session.ok());
+  const char* add =
+      R"({"kind": "add_event", "event": {"kind": "bombardment", "node": "hilltown", "day": 4, "intensity": 7}})";
+  REQUIRE(session.apply(parsed(add)).applied);
+  REQUIRE(session
+              .apply(parsed(R"({"kind": "add_event", "event": {"id": "added_3", "kind": "bombardment",
+                                   "node": "hilltown", "day": 5, "intensity": 1}})"))
+              .applied);
+  REQUIRE(session.apply(parsed(add)).applied);
+  std::vector<std::string> added;
+  for (const auto& e : session.scenario().events)
+    if (e.id.starts_with("added_")) added.push_back(e.id);
+  CHECK(added == std::vector<std::string>{"added_1", "added_2", "added_3", "added_4"});
+  // Switched off and on by the id it was given.
+  CHECK(session.apply(parsed(R"({"kind": "toggle_event", "id": "added_4", "enabled": false})")).applied);
+}
+
+TEST_CASE("serve session: a variant keeps the edits that apply to it and says which it dropped") {
+  Session session(valley(), "border_open", Limits{});
+  REQUIRE(session.ok());
+  REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "events.gate_opens.date", "value": "2024-03-15"})")).applied);
+  REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.5})")).applied);
+  const auto result = session.choose_variant("");
+  REQUIRE(result.applied);
+  // gate_opens is border_open's own event: its edit is dropped, the parameter kept.
+  REQUIRE(session.edits().size() == 1);
+  CHECK(session.edits()[0].path == "parameters.threat_kernel_km");
+  CHECK(session.scenario().parameters.threat_kernel_km == 2.5);
+  REQUIRE(result.diagnostics.all().size() == 1);
+  const auto& said = result.diagnostics.all().front();
+  CHECK(said.severity == Severity::warning);
+  // (The scenario as written has no gate_opens: nothing for the edit to have replaced there.)
+  CHECK(said.location.file == "edit 1 (events.gate_opens.date = 2024-03-15)");
+  CHECK(said.message.starts_with("dropped: it does not apply to the scenario as written ("));
+}
+
+TEST_CASE("serve session: what an edit replaced reads alike before and after a variant is chosen") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  for (const char* edit :
+       {R"({"kind": "toggle_event", "id": "strikes_river", "enabled": false})",
+        R"({"kind": "set", "path": "events.strikes_river.intensity", "value": 10})",
+        R"({"kind": "add_event", "event": {"kind": "bombardment", "node": "hilltown", "day": 4, "intensity": 5}})",
+        R"({"kind": "set", "path": "events.added_1.intensity", "value": 9})",
+        R"({"kind": "set", "path": "events.strikes_south.radius_km", "value": 7})"}) {
+    REQUIRE(session.apply(parsed(edit)).applied);
+  }
+  std::vector<std::string> before;
+  for (const auto& e : session.edits()) before.push_back(e.listed());
+  CHECK(before[1] == "events.strikes_river.intensity = 10");
+  CHECK(before[3] == "events.added_1.intensity = 9 (was 5)");
+  CHECK(before[4].starts_with("events.strikes_south.radius_km = 7 (was "));
+  REQUIRE(session.choose_variant("bigger_camp").applied);
+  std::vector<std::string> after;
+  for (const auto& e : session.edits()) after.push_back(e.listed());
+  CHECK(after == before);
+}
+
+TEST_CASE("serve session: a set edit names its item by id and leaves ids and an event's kind alone") {
+  std::string problem;
+  for (const char* json : {R"({"kind": "set", "path": "events.0.intensity", "value": 3})",
+                           R"({"kind": "set", "path": "events.strikes_south.id", "value": "zz"})",
+                           R"({"kind": "set", "path": "nodes.hillcamp.id", "value": "zz"})",
+                           R"({"kind": "set", "path": "events.strikes_south.kind", "value": "ceasefire"})",
+                           R"({"kind": "set", "path": "nodes.hillcamp", "value": 3})"}) {
+    problem.clear();
+    CAPTURE(json);
+    CHECK_FALSE(edit_from_json(json, problem));
+    CHECK_FALSE(problem.empty());
+  }
+  problem.clear();
+  CHECK_FALSE(edit_from_json(R"({"kind": "set", "path": "events.0.intensity", "value": 3})", problem));
+  CHECK(problem ==
+        "'events.0.intensity': name the item by its id, not its position (positions move as events are "
+        "switched off or added)");
+  problem.clear();
+  CHECK(edit_from_json(R"({"kind": "set", "path": "nodes.hillcamp.kind", "value": "city"})", problem));
+}

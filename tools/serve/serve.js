@@ -297,7 +297,8 @@
     const answer = await call('POST', `/api/sessions/${session}/${path}`, payload || {});
     const { status: code, json } = answer;
     noteTimes(started, answer);
-    if (code === 200) { forgetBand(); showProblems(null, []); show(json, started); } else { showProblems(null, json.diagnostics || [{ message: json.error }]); }
+    // A variant's answer says which edits it could not keep (json.warnings), and why.
+    if (code === 200) { forgetBand(); showProblems(null, json.warnings || []); show(json, started); } else { showProblems(null, json.diagnostics || [{ message: json.error }]); }
   }
 
   // ---- sections of the panel ----
