@@ -266,7 +266,6 @@ std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits) con
   std::vector<std::pair<std::string, std::string>> added;   // (id, flow YAML)
   std::optional<SourceLocation> events_origin;
   std::vector<Override> sets;
-  std::size_t added_count = 0;
   for (std::size_t i = 0; i < edits.size(); ++i) {
     const Edit& edit = edits[i];
     if (edit.kind == "toggle_event") {
@@ -279,15 +278,10 @@ std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits) con
       moved[edit.id] = {edit.event[0].second, edit.event[1].second, edit.event[2].second};
       events_origin = origin_of(i, edit);
     } else if (edit.kind == "add_event") {
-      ++added_count;
-      std::string id = fmt::format("added_{}", added_count);
+      const std::string id = edit.added_id();
       std::vector<std::string> fields;
-      for (const auto& [key, value] : edit.event) {
-        if (key == "id")
-          id = value;
-        else
-          fields.push_back(fmt::format("{}: {}", key, value));
-      }
+      for (const auto& [key, value] : edit.event)
+        if (key != "id") fields.push_back(fmt::format("{}: {}", key, value));
       added.emplace_back(id, fmt::format("{{id: {}, {}}}", id, fmt::join(fields, ", ")));
       events_origin = origin_of(i, edit);
     } else {
@@ -455,28 +449,19 @@ EditResult Session::apply(Edit edit) {
     }
     // An event added without an id is named now, by the first added_N no event has: a scenario saved from the
     // page, and served again, already has added_1.
-    if (std::none_of(edit.event.begin(), edit.event.end(), [](const auto& kv) { return kv.first == "id"; })) {
+    if (edit.added_id().empty()) {
       std::set<std::string> taken(base_event_ids_.begin(), base_event_ids_.end());
       for (const auto& e : scenario_.events) taken.insert(e.id);
-      for (const auto& e : edits_)
-        for (const auto& [key, value] : e.event)
-          if (e.kind == "add_event" && key == "id") taken.insert(value);
+      for (const auto& e : edits_) taken.insert(e.added_id());
       std::size_t n = 1;
       while (taken.count(fmt::format("added_{}", n))) ++n;
       edit.event.insert(edit.event.begin(), {"id", fmt::format("added_{}", n)});
     }
   }
   if (edit.kind == "toggle_event" || edit.kind == "move_event") {
-    bool known = std::find(base_event_ids_.begin(), base_event_ids_.end(), edit.id) != base_event_ids_.end();
-    std::size_t added_count = 0;
-    for (const auto& e : edits_) {
-      if (e.kind != "add_event") continue;
-      ++added_count;
-      std::string id = fmt::format("added_{}", added_count);
-      for (const auto& [key, value] : e.event)
-        if (key == "id") id = value;
-      known = known || id == edit.id;
-    }
+    const bool known = std::find(base_event_ids_.begin(), base_event_ids_.end(), edit.id) != base_event_ids_.end() ||
+                       std::any_of(edits_.begin(), edits_.end(),
+                                   [&](const Edit& e) { return e.kind == "add_event" && e.added_id() == edit.id; });
     if (!known) {
       EditResult refused;
       refused.diagnostics.error(here, fmt::format("no event with id '{}'", edit.id));
@@ -515,11 +500,8 @@ EditResult Session::choose_variant(const std::string& variant) {
       else
         switched_off.insert(edit.id);
     } else if (edit.kind == "add_event") {
-      std::string id;
       for (const auto& [key, value] : edit.event)
-        if (key == "id") id = value;
-      for (const auto& [key, value] : edit.event)
-        if (key != "id") set_before[fmt::format("events.{}.{}", id, key)] = value;
+        if (key != "id") set_before[fmt::format("events.{}.{}", edit.added_id(), key)] = value;
     }
     if (edit.kind != "set") continue;
     const auto earlier = set_before.find(edit.path);
@@ -600,24 +582,20 @@ std::string Session::overlay_yaml() const {
   const auto overrides = overrides_for(edits_);
   // The server's --set values the page did not set again (an overlay holds each key once): `haven run` applies
   // --set after every --set-file, so the suggested command leaves them out and the overlay carries them.
-  std::vector<const Override*> started;
+  std::vector<std::pair<std::string, std::string>> started;  // (path, value): the last --set of a key wins
   for (const auto& set : source_.start.sets) {
-    const bool edited_again =
-        std::any_of(overrides.begin(), overrides.end(), [&](const Override& o) { return o.path == set.path; });
-    const bool seen =
-        std::any_of(started.begin(), started.end(), [&](const Override* o) { return o->path == set.path; });
-    if (!edited_again && !seen) started.push_back(&set);
+    if (std::any_of(overrides.begin(), overrides.end(), [&](const Override& o) { return o.path == set.path; }))
+      continue;
+    const auto same = std::find_if(started.begin(), started.end(), [&](const auto& p) { return p.first == set.path; });
+    if (same == started.end())
+      started.emplace_back(set.path, set.value);
+    else
+      same->second = set.value;
   }
   if (overrides.empty() && started.empty()) return text + "{}\n";
   if (!started.empty()) {
     text += "# Given to haven serve with --set:\n";
-    // The last --set of a key wins, as on the command line.
-    for (const Override* set : started) {
-      const Override* last = set;
-      for (const auto& other : source_.start.sets)
-        if (other.path == set->path) last = &other;
-      text += fmt::format("{}: {}\n", last->path, last->value);
-    }
+    for (const auto& [path, value] : started) text += fmt::format("{}: {}\n", path, value);
     if (!overrides.empty()) text += "# The page's edits:\n";
   }
   for (const auto& o : overrides) {

@@ -82,6 +82,12 @@ struct Edit {
   std::string replaced;  // set: what the key held before, " (was 40)" or " (unchanged)"; empty when not known
   // The line for the page's list, the run's note and the saved comments: the description and what it replaced.
   [[nodiscard]] std::string listed() const { return description + replaced; }
+  // add_event: the id of the event it adds (Session::apply names one that was sent without); empty otherwise.
+  [[nodiscard]] std::string added_id() const {
+    for (const auto& [key, text] : event)
+      if (kind == "add_event" && key == "id") return text;
+    return {};
+  }
 };
 
 // The edit's problems (located where the loader found them); empty when it was applied.
