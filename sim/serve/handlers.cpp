@@ -68,13 +68,19 @@ std::filesystem::path serve_assets_dir() {
   return HAVEN_SERVE_ASSETS_DIR;
 }
 
+// A JSON answer's text: bytes of a request that are not UTF-8 (echoed in a message) become U+FFFD instead of
+// throwing, so a malformed request is answered 400, not 500.
+std::string json_text(const Json& json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 void send_json(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
   res.set_content(body, "application/json; charset=utf-8");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
-  send_json(res, status, Json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  send_json(res, status, json_text(Json{{"error", message}}));
 }
 
 Json diagnostics_json(const Diagnostics& diagnostics) {
@@ -333,10 +339,7 @@ int Server::Impl::start() {
       script.replace(at, 2, "<\\/");
     const std::string extra = fmt::format(
         "<style>{}</style>\n<script type=\"application/json\" id=\"serve-config\">{}</script>\n<script>{}</script>\n",
-        serve_css,
-        Json{{"scenario", k}, {"name", options_.scenarios[k].name}}.dump(-1, ' ', false,
-                                                                         nlohmann::json::error_handler_t::replace),
-        script);
+        serve_css, json_text(Json{{"scenario", k}, {"name", options_.scenarios[k].name}}), script);
     const auto body_end = page.rfind("</body>");
     page.insert(body_end == std::string::npos ? page.size() : body_end, extra);
     pages_.push_back(std::move(page));
@@ -434,7 +437,7 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     info["applied"] = true;
     info["run_reused"] = reused;
     info["timing_ms"] = {{"edit", edit_ms}, {"queue", queued_ms}, {"run", run_ms}, {"json", 0.0}, {"total", 0.0}};
-    std::string body = info.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string body = json_text(info);
     body.pop_back();  // the closing brace: the data and the ghost are appended as they are
     body += fmt::format(R"(,"ghost":{},"data":{}}})", base->ghost_json, data);
     // The JSON's time and the server's whole time (the edit's checks, the run, the JSON), known only now: written
@@ -451,12 +454,11 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     send_json(res, 200, body);
   } catch (const RunCancelled& e) {
     send_json(res, 503,
-              Json{{"error", e.what()}, {"cancelled", true}, {"edits", edits_json(session.edits())}}.dump(
-                  -1, ' ', false, nlohmann::json::error_handler_t::replace));
+              json_text(Json{{"error", e.what()}, {"cancelled", true}, {"edits", edits_json(session.edits())}}));
   } catch (const std::exception& e) {
     send_json(res, 500,
-              Json{{"error", fmt::format("the run failed: {}", e.what())}, {"edits", edits_json(session.edits())}}.dump(
-                  -1, ' ', false, nlohmann::json::error_handler_t::replace));
+              json_text(Json{{"error", fmt::format("the run failed: {}", e.what())},
+                             {"edits", edits_json(session.edits())}}));
   }
 }
 
@@ -522,52 +524,47 @@ void Server::Impl::routes() {
     for (std::size_t k = 0; k < options_.scenarios.size(); ++k)
       list.push_back({{"index", k}, {"name", options_.scenarios[k].name}});
     send_json(res, 200,
-              Json{{"scenarios", list},
-                   {"limits",
-                    {{"max_request_bytes", options_.limits.max_request_bytes},
-                     {"max_edits", options_.limits.max_edits},
-                     {"max_added_events", options_.limits.max_added_events},
-                     {"max_ensemble_members", options_.limits.max_ensemble_members},
-                     {"max_run_seconds", options_.limits.max_run_seconds}}},
-                   {"saving", !options_.output_dir.empty()}}
-                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+              json_text(Json{{"scenarios", list},
+                             {"limits",
+                              {{"max_request_bytes", options_.limits.max_request_bytes},
+                               {"max_edits", options_.limits.max_edits},
+                               {"max_added_events", options_.limits.max_added_events},
+                               {"max_ensemble_members", options_.limits.max_ensemble_members},
+                               {"max_run_seconds", options_.limits.max_run_seconds}}},
+                             {"saving", !options_.output_dir.empty()}}));
   });
 
   server_.Post("/api/sessions", [this](const httplib::Request& req, httplib::Response& res) {
     const auto body = json_body(req, res);
     if (!body) return;
-    // The type first: value() of a string as a number throws.
-    const bool is_index = body->value("scenario", Json(0)).is_number_unsigned();
-    const auto index = is_index ? body->value("scenario", std::size_t{0}) : options_.scenarios.size();
-    if (!is_index || index >= options_.scenarios.size()) {
+    // Its type checked before it is read as a number (reading a string as one throws).
+    const Json scenario = body->value("scenario", Json(0));
+    if (!scenario.is_number_unsigned() || scenario.get<std::size_t>() >= options_.scenarios.size()) {
       send_error(res, 400,
                  "'scenario' must be the index of a scenario the server was started with (GET /api/scenarios)");
       return;
     }
     const auto variant =
         body->contains("variant") && (*body)["variant"].is_string() ? (*body)["variant"].get<std::string>() : "";
+    const auto index = scenario.get<std::size_t>();
     Session session(options_.scenarios[index], variant, options_.limits);
     if (!session.ok()) {
-      send_json(
-          res, 422,
-          Json{{"error", "the variant does not load"}, {"diagnostics", diagnostics_json(session.load_diagnostics())}}
-              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      send_json(res, 422,
+                json_text(Json{{"error", "the variant does not load"},
+                               {"diagnostics", diagnostics_json(session.load_diagnostics())}}));
       return;
     }
     auto entry = std::make_shared<SessionEntry>(std::move(session), index);
     const auto id = store_.add(entry);
     std::lock_guard guard(entry->lock);
-    send_json(res, 201,
-              session_info(entry->session, id).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    send_json(res, 201, json_text(session_info(entry->session, id)));
   });
 
   server_.Get(R"(/api/sessions/([0-9a-f]{32}))", [this](const httplib::Request& req, httplib::Response& res) {
     auto entry = session_or_404(req, res);
     if (!entry) return;
     std::lock_guard guard(entry->lock);
-    send_json(
-        res, 200,
-        session_info(entry->session, req.matches[1]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    send_json(res, 200, json_text(session_info(entry->session, req.matches[1])));
   });
 
   server_.Delete(R"(/api/sessions/([0-9a-f]{32}))", [this](const httplib::Request& req, httplib::Response& res) {
@@ -585,22 +582,21 @@ void Server::Impl::routes() {
     std::string problem;
     auto edit = edit_from_json(req.body, problem);
     if (!edit) {
-      send_json(
-          res, 400,
-          Json{{"error", problem},
-               {"diagnostics",
-                Json::array({{{"severity", "error"}, {"where", "request"}, {"message", problem}, {"text", problem}}})}}
-              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      send_json(res, 400,
+                json_text(Json{
+                    {"error", problem},
+                    {"diagnostics",
+                     Json::array(
+                         {{{"severity", "error"}, {"where", "request"}, {"message", problem}, {"text", problem}}})}}));
       return;
     }
     std::lock_guard guard(entry->lock);
     auto result = entry->session.apply(std::move(*edit));
     if (!result.applied) {
       send_json(res, 422,
-                Json{{"error", "the edit was not applied: the scenario with it does not pass the checks"},
-                     {"diagnostics", diagnostics_json(result.diagnostics)},
-                     {"edits", edits_json(entry->session.edits())}}
-                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+                json_text(Json{{"error", "the edit was not applied: the scenario with it does not pass the checks"},
+                               {"diagnostics", diagnostics_json(result.diagnostics)},
+                               {"edits", edits_json(entry->session.edits())}}));
       return;
     }
     answer_with_run(res, *entry, req.matches[1], {{"warnings", diagnostics_json(result.diagnostics)}},
@@ -636,10 +632,9 @@ void Server::Impl::routes() {
     std::lock_guard guard(entry->lock);
     auto result = entry->session.choose_variant((*body)["variant"].get<std::string>());
     if (!result.applied) {
-      send_json(
-          res, 422,
-          Json{{"error", "the variant does not load"}, {"diagnostics", diagnostics_json(result.diagnostics)}}.dump(
-              -1, ' ', false, nlohmann::json::error_handler_t::replace));
+      send_json(res, 422,
+                json_text(Json{{"error", "the variant does not load"},
+                               {"diagnostics", diagnostics_json(result.diagnostics)}}));
       return;
     }
     answer_with_run(res, *entry, req.matches[1], {{"warnings", diagnostics_json(result.diagnostics)}},
@@ -699,9 +694,8 @@ void Server::Impl::routes() {
                  "saving on the server is off: start haven serve with --output-dir DIR (or download the file)");
       return;
     }
-    const std::string form = body->contains("form") && (*body)["form"].is_string() ? (*body)["form"].get<std::string>()
-                             : body->contains("form")                              ? std::string()
-                                                                                   : std::string("overlay");
+    const Json form_json = body->value("form", Json("overlay"));
+    const std::string form = form_json.is_string() ? form_json.get<std::string>() : "";
     const std::string name =
         body->contains("name") && (*body)["name"].is_string() ? (*body)["name"].get<std::string>() : "";
     if (form != "overlay" && form != "scenario") {
@@ -746,10 +740,9 @@ void Server::Impl::routes() {
     const std::string run = form == "overlay" ? fmt::format("haven run {} --set-file {} -o {}", scenario_arguments,
                                                             shell_word(path), output)
                                               : fmt::format("haven run {} -o {}", shell_word(path), output);
-    send_json(
-        res, 201,
-        Json{{"saved", name + ".yaml"}, {"path", path}, {"run", run}, {"form", form}, {"bytes", text.size()}}.dump(
-            -1, ' ', false, nlohmann::json::error_handler_t::replace));
+    send_json(res, 201,
+              json_text(Json{
+                  {"saved", name + ".yaml"}, {"path", path}, {"run", run}, {"form", form}, {"bytes", text.size()}}));
   });
 
   server_.Post(R"(/api/sessions/([0-9a-f]{32})/ensemble)",
@@ -800,8 +793,7 @@ void Server::Impl::ensemble(const httplib::Request& req, httplib::Response& res)
       Json fixed = Json::array();
       for (const auto& p : source.uncertainty->spec.parameters) (held.count(p.path) ? fixed : varied).push_back(p.name);
       uncertain->summary_json =
-          Json{{"sweep", source.uncertainty->sweep_name}, {"varied", varied}, {"held", fixed}}.dump(
-              -1, ' ', false, nlohmann::json::error_handler_t::replace);
+          json_text(Json{{"sweep", source.uncertainty->sweep_name}, {"varied", varied}, {"held", fixed}});
       band.uncertain = std::move(uncertain);
     } else if (const auto shown = run_made_before(*entry)) {
       // Member 0 is the run on the page (the same seed and run index): one run fewer, the first line at once.
