@@ -1,7 +1,33 @@
 #include "scenario_events.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
+
+#include "haven/engine/simulation.hpp"
+
+namespace haven {
+
+double starting_capacity_people(const Scenario& scenario, std::size_t node_index) {
+  const auto& node = scenario.nodes.at(node_index);
+  if (scenario.rules == RuleSetKind::flee) {
+    // Only camps have a capacity in Flee (sim/engine/flee_run.cpp).
+    return node.kind == NodeKind::camp && node.capacity_people && std::isfinite(*node.capacity_people)
+               ? *node.capacity_people
+               : std::numeric_limits<double>::infinity();
+  }
+  if (node.capacity_people) return *node.capacity_people;
+  // People pass through crossings and transit points or leave the modelled area: no shelter limit there.
+  if (node.kind == NodeKind::external || node.kind == NodeKind::border_crossing || node.kind == NodeKind::transit) {
+    return std::numeric_limits<double>::infinity();
+  }
+  double population = 0.0;
+  for (auto count : node.residents_by_group) population += static_cast<double>(count);
+  for (auto count : node.displaced_by_group) population += static_cast<double>(count);
+  return population * scenario.parameters.default_capacity_factor;
+}
+
+}  // namespace haven
 
 namespace haven::engine {
 
@@ -29,16 +55,7 @@ ScenarioEvents::ScenarioEvents(const Scenario& scenario, RoadNetwork& network, T
 }
 
 double ScenarioEvents::base_capacity(std::size_t i) const {
-  const auto& node = s_.nodes[i];
-  if (node.capacity_people) return *node.capacity_people;
-  // People pass through crossings and transit points or leave the modelled area: no shelter limit there.
-  if (node.kind == NodeKind::external || node.kind == NodeKind::border_crossing || node.kind == NodeKind::transit) {
-    return std::numeric_limits<double>::infinity();
-  }
-  double population = 0.0;
-  for (auto count : node.residents_by_group) population += static_cast<double>(count);
-  for (auto count : node.displaced_by_group) population += static_cast<double>(count);
-  return population * s_.parameters.default_capacity_factor;
+  return starting_capacity_people(s_, i);
 }
 
 void ScenarioEvents::reopen_roads(std::uint32_t e, NodeIndex node) {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "haven/engine/simulation.hpp"
 #include "haven/scenario/keys.hpp"
 #include "haven/util/date.hpp"
 #include "haven/util/text.hpp"
@@ -351,8 +352,20 @@ EditResult Session::reload(const std::vector<Edit>& edits) {
   auto options = options_for(edits);
   options.want_resolved_yaml = false;
   auto loaded = parsed_.load(options);
-  result.diagnostics = loaded.diagnostics;
-  if (!loaded.scenario) return result;
+  if (!loaded.scenario) {
+    result.diagnostics = loaded.diagnostics;
+    return result;
+  }
+  // Only the warnings the edits brought: the scenario's own (a crossing without a capacity, say) were said when it
+  // loaded, and every edit would repeat them.
+  for (const auto& d : loaded.diagnostics.all()) {
+    const auto& known = load_diagnostics_.all();
+    if (d.severity == Severity::warning && std::none_of(known.begin(), known.end(), [&](const Diagnostic& k) {
+          return k.severity == Severity::warning && k.message == d.message;
+        })) {
+      result.diagnostics.warning(d.location, d.message);
+    }
+  }
   scenario_ = std::move(*loaded.scenario);
   edits_ = edits;
   result.applied = true;
@@ -396,7 +409,11 @@ std::string Session::value_now(const std::string& path) const {
   const std::string key = path.substr(last + 1);
   if (section == "nodes" && key == "capacity") {
     for (const auto& node : s.nodes) {
-      if (node.id == id) return node.capacity_people ? number(*node.capacity_people) : "the default";
+      if (node.id != id) continue;
+      // A place without a capacity of its own: what the rules give it, said as a default.
+      if (node.capacity_people) return number(*node.capacity_people);
+      const double given = starting_capacity_people(s, static_cast<std::size_t>(&node - s.nodes.data()));
+      return fmt::format("{} by default", std::isinf(given) ? std::string("unlimited") : fmt::format("{:.0f}", given));
     }
   } else if (section == "corridors") {
     for (const auto& corridor : s.corridors) {
@@ -449,10 +466,17 @@ EditResult Session::apply(Edit edit) {
     }
     // An event added without an id is named now, by the first added_N no event has: a scenario saved from the
     // page, and served again, already has added_1.
+    std::set<std::string> taken(base_event_ids_.begin(), base_event_ids_.end());
+    for (const auto& e : scenario_.events) taken.insert(e.id);
+    for (const auto& e : edits_) taken.insert(e.added_id());
+    if (!edit.added_id().empty() && taken.count(edit.added_id())) {
+      EditResult refused;
+      refused.diagnostics.error(here, fmt::format("events.{}.id: an event with id '{}' is there already; give the "
+                                                  "new event another id, or none (it is then named added_N)",
+                                                  edit.added_id(), edit.added_id()));
+      return refused;
+    }
     if (edit.added_id().empty()) {
-      std::set<std::string> taken(base_event_ids_.begin(), base_event_ids_.end());
-      for (const auto& e : scenario_.events) taken.insert(e.id);
-      for (const auto& e : edits_) taken.insert(e.added_id());
       std::size_t n = 1;
       while (taken.count(fmt::format("added_{}", n))) ++n;
       edit.event.insert(edit.event.begin(), {"id", fmt::format("added_{}", n)});

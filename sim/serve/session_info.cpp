@@ -4,9 +4,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <optional>
 
+#include "haven/engine/simulation.hpp"
 #include "haven/scenario/parameters.hpp"
 #include "haven/util/date.hpp"
 
@@ -154,6 +156,9 @@ Json session_info(const Session& session, const std::string& id) {
   for (const auto& n : s.nodes) {
     Json node{{"id", n.id}, {"name", n.name}, {"kind", to_string(n.kind)}, {"lat", n.lat_deg}, {"lon", n.lon_deg}};
     if (n.capacity_people) node["capacity"] = *n.capacity_people;
+    // What the place shelters on day 0 under the scenario's rules, given or not (JSON has no infinity).
+    const double starting = starting_capacity_people(s, nodes.size());
+    node["capacity_now"] = std::isinf(starting) ? Json("unlimited") : Json(std::llround(starting));
     nodes.push_back(std::move(node));
   }
   Json corridors = Json::array();

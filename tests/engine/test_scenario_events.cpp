@@ -6,6 +6,7 @@
 #include "builder.hpp"
 #include "engine/scenario_events.hpp"
 #include "haven/engine/recorder.hpp"
+#include "haven/engine/simulation.hpp"
 
 using namespace haven;
 using namespace haven::engine;
@@ -73,4 +74,32 @@ TEST_CASE("scenario events: a capture changes the side - capacity changes stack 
   CHECK(events.active_evacuations() == std::vector<std::uint32_t>{2});
   events.apply(2, false);
   CHECK(events.active_evacuations().empty());
+}
+
+TEST_CASE("scenario events: the capacity a place starts with is the one starting_capacity_people tells others") {
+  ScenarioBuilder b;
+  const auto town = b.node("town", 0.0, 0.0, 1000);
+  const auto camp = b.node("camp", 0.0, 0.5, 0, NodeKind::camp);
+  const auto crossing = b.node("crossing", 0.0, 1.0, 0, NodeKind::border_crossing);
+  const auto junction = b.node("junction", 0.0, 1.5, 0, NodeKind::transit);
+  b.node_at(camp).capacity_people = 300.0;
+  DefaultRules rules;
+  RoadNetwork network(b.scenario(), b.scenario().parameters, &rules);
+  ThreatField threat(b.scenario(), rules);
+  std::vector<Observer*> observers;
+  EventLog log(observers);
+  ScenarioEvents events(b.scenario(), network, threat, log);
+  for (const auto node : {town, camp, crossing, junction}) {
+    CAPTURE(node);
+    const double told = starting_capacity_people(b.scenario(), at(node));
+    CHECK((told == events.capacity(at(node)) || (std::isinf(told) && std::isinf(events.capacity(at(node))))));
+  }
+  CHECK(starting_capacity_people(b.scenario(), at(town)) ==
+        doctest::Approx(1000.0 * b.scenario().parameters.default_capacity_factor));
+  CHECK(starting_capacity_people(b.scenario(), at(camp)) == 300.0);
+  CHECK(std::isinf(starting_capacity_people(b.scenario(), at(junction))));
+  // Under Flee's rules only a camp's capacity limits anyone (sim/engine/flee_run.cpp).
+  b.scenario_mut().rules = RuleSetKind::flee;
+  CHECK(std::isinf(starting_capacity_people(b.scenario(), at(town))));
+  CHECK(starting_capacity_people(b.scenario(), at(camp)) == 300.0);
 }

@@ -213,6 +213,23 @@ def test_each_edit_kind(server):
     assert (moved["lat"], moved["lon"]) == (35.42, 36.61) and "node" not in moved
 
 
+def test_an_edit_answers_the_warnings_it_brought_and_each_place_its_capacity_now(server):
+    session = server.session(0)
+    status, info = server.json("GET", f"/api/sessions/{session}")
+    now = {n["id"]: n["capacity_now"] for n in info["nodes"]}
+    # Given (North Camp 40,000), by default (a share of River Town's 45,000 people), none (beyond the border).
+    assert now["northcamp"] == 40000 and now["abroad"] == "unlimited", now
+    assert 0 < now["rivertown"] and isinstance(now["rivertown"], int), now
+    status, answer = edit(server, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2})
+    assert status == 200 and answer["warnings"] == [], answer["warnings"]
+    status, answer = edit(server, session, {"kind": "set", "path": "nodes.hilltown.population", "value": 0})
+    assert status == 200, answer
+    assert [w["severity"] for w in answer["warnings"]] == ["warning"], answer["warnings"]
+    assert "nodes.hilltown" in answer["warnings"][0]["message"], answer["warnings"]
+    assert "can shelter nobody" in answer["warnings"][0]["message"], answer["warnings"]
+    assert answer["edits"][-1]["description"] == "nodes.hilltown.population = 0"
+
+
 def test_bad_edits_come_back_located(server):
     session = server.session(0)
     status, answer = edit(server, session, {"kind": "set", "path": "events.strikes_south.intensity", "value": -3})

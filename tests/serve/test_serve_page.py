@@ -608,8 +608,27 @@ def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
             const before = fields.querySelector('input[type=number]').value;
             place.value = 'northcamp';
             place.dispatchEvent(new Event('change'));
-            return [before, fields.querySelector('input[type=number]').value];""")
+            const given = fields.querySelector('input[type=number]').value;
+            place.value = 'rivertown';
+            place.dispatchEvent(new Event('change'));
+            return [before, given, fields.querySelector('input[type=number]').value];""")
         assert capacity[1] == "40000", capacity  # North Camp's capacity in valley.yaml
+        # River Town has none of its own: the rules give it a share of its 45,000 people.
+        session_info = driver.execute_script("return window.havenServe.info()")
+        river_now = next(n["capacity_now"] for n in session_info["nodes"] if n["id"] == "rivertown")
+        assert capacity[2] == str(river_now) and river_now > 0, (capacity, river_now)
+        # The place box says what the place shelters now, given or by default.
+        placeholders = driver.execute_script("""
+            const place = document.getElementById('serve-place');
+            const box = document.getElementById('serve-place-capacity');
+            const seen = [];
+            for (const id of ['northcamp', 'rivertown', 'abroad']) {
+              place.value = id;
+              place.dispatchEvent(new Event('change'));
+              seen.push(box.placeholder);
+            }
+            return seen;""")
+        assert placeholders == ["now 40,000", f"now {river_now:,} by default", "no limit now"], placeholders
         # A point picked for a bombardment is marked; added, the mark goes.
         driver.execute_script("""
             const kind = document.getElementById('serve-add-kind');
@@ -738,6 +757,17 @@ def test_a_flee_folders_switches_are_boxes_and_its_counts_whole(tmp_path):
         wait_for(driver, "return document.body.dataset.editCount === '4'", serve=serve)
         assert driver.execute_script(EDITS_LISTED)[3] == "events.conflict_2.intensity = 0.8 (was 0.5)"
         assert driver.execute_script("return document.querySelector('[aria-label=\"conflict_2 intensity\"]').value") == "0.8"
+        # Every armed conflict switched off: the run goes on, and the page says the loader's warning that the edit
+        # brought (departures are placed over conflict zones: nobody leaves), not the folder's own warnings.
+        conflicts = driver.execute_script("return [...document.querySelectorAll('.serve-events > [data-event]')]"
+                                          ".filter((r) => r.textContent.includes('armed conflict')).map((r) => r.dataset.event)")
+        assert len(conflicts) == 3, conflicts
+        for n, event in enumerate(conflicts):
+            assert driver.execute_script("return document.getElementById('serve-problems').textContent") == ""
+            driver.execute_script("document.querySelector(`[data-event=\"${arguments[0]}\"] input[type=checkbox]`).click()", event)
+            wait_for(driver, f"return document.body.dataset.editCount === '{5 + n}'", serve=serve)
+        problems = driver.execute_script("return document.getElementById('serve-problems').textContent")
+        assert "nobody will leave" in problems, problems
         driver.execute_script("document.getElementById('serve-param-flee_start_on_foot').scrollIntoView({block: 'center'})")
         driver.save_screenshot(str(tmp_path / "flee-parameters.png"))
 

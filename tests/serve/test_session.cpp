@@ -441,6 +441,12 @@ TEST_CASE("serve session: a set edit lists what its key held before it") {
         "corridors.midcity-northcamp.capacity_people_per_day = 900 (was 20000)");
   CHECK(listed(R"({"kind": "set", "path": "corridors.midcity-hilltown.capacity_people_per_day", "value": 900})") ==
         "corridors.midcity-hilltown.capacity_people_per_day = 900 (was none)");
+  // A place without a capacity of its own: what the rules gave it, as a figure (a share of its people on day 0).
+  const double factor = session.scenario().parameters.default_capacity_factor;
+  CHECK(listed(R"({"kind": "set", "path": "nodes.rivertown.capacity", "value": 9000})") ==
+        fmt::format("nodes.rivertown.capacity = 9000 (was {:.0f} by default)", 45000 * factor));
+  CHECK(listed(R"({"kind": "set", "path": "nodes.abroad.capacity", "value": 9000})") ==
+        "nodes.abroad.capacity = 9000 (was unlimited by default)");
   // An event switched off holds no value the page shows: the edit waits, said plainly as it is.
   listed(R"({"kind": "toggle_event", "id": "strikes_river", "enabled": false})");
   CHECK(listed(R"({"kind": "set", "path": "events.strikes_river.intensity", "value": 10})") ==
@@ -492,6 +498,34 @@ TEST_CASE("serve session: an event added without an id takes the first added_N n
   CHECK(added == std::vector<std::string>{"added_1", "added_2", "added_3", "added_4"});
   // Switched off and on by the id it was given.
   CHECK(session.apply(parsed(R"({"kind": "toggle_event", "id": "added_4", "enabled": false})")).applied);
+  // An id that is taken, by the scenario's events or by an earlier addition, is refused with what to do instead.
+  for (const char* id : {"added_3", "strikes_south", "added_4"}) {
+    CAPTURE(id);
+    const auto refused = session.apply(parsed(fmt::format(
+        R"({{"kind": "add_event", "event": {{"id": "{}", "kind": "bombardment", "node": "hilltown", "day": 6,
+             "intensity": 1}}}})",
+        id)));
+    CHECK_FALSE(refused.applied);
+    REQUIRE(refused.diagnostics.all().size() == 1);
+    CHECK(refused.diagnostics.all()[0].message ==
+          fmt::format("events.{0}.id: an event with id '{0}' is there already; give the new event another id, or "
+                      "none (it is then named added_N)",
+                      id));
+  }
+  CHECK(session.edits().size() == 4);
+}
+
+TEST_CASE("serve session: a duplicate event id that no file line holds says it was given twice") {
+  LoadOptions options;
+  options.overrides = {{"events", R"([{id: a, kind: bombardment, node: hilltown, day: 1, intensity: 1},
+                                      {id: a, kind: bombardment, node: hilltown, day: 2, intensity: 1}])",
+                        SourceLocation{"edit 1", 0, 0}}};
+  const auto loaded = load_scenario_text(valley().text, "valley.yaml", options);
+  REQUIRE_FALSE(loaded.scenario);
+  bool said = false;
+  for (const auto& d : loaded.diagnostics.all())
+    said = said || d.message.ends_with("duplicate event id 'a' (given twice)");
+  CHECK(said);
 }
 
 TEST_CASE("serve session: a variant keeps the edits that apply to it and says which it dropped") {
@@ -554,4 +588,24 @@ TEST_CASE("serve session: a set edit names its item by id and leaves ids and an 
         "switched off or added)");
   problem.clear();
   CHECK(edit_from_json(R"({"kind": "set", "path": "nodes.hillcamp.kind", "value": "city"})", problem));
+}
+
+TEST_CASE("serve session: an applied edit says the warnings it brought and not the scenario's own") {
+  ScenarioSource source = valley();
+  // A crossing without a capacity: the scenario's own warning, said when it loads.
+  const auto gate = source.text.find("capacity: 2000, closed: true");
+  REQUIRE(gate != std::string::npos);
+  source.text.erase(gate, std::string("capacity: 2000, ").size());
+  Session session(source, "", Limits{});
+  REQUIRE(session.ok());
+  REQUIRE(session.load_diagnostics().all().size() == 1);
+  const auto quiet = session.apply(parsed(R"({"kind": "set", "path": "parameters.threat_kernel_km", "value": 2})"));
+  REQUIRE(quiet.applied);
+  CHECK(quiet.diagnostics.all().empty());
+  const auto noted = session.apply(parsed(R"({"kind": "set", "path": "nodes.hilltown.population", "value": 0})"));
+  REQUIRE(noted.applied);
+  REQUIRE(noted.diagnostics.all().size() == 1);
+  CHECK(noted.diagnostics.all()[0].severity == Severity::warning);
+  CHECK(noted.diagnostics.all()[0].message.find("nodes.hilltown") != std::string::npos);
+  CHECK(noted.diagnostics.all()[0].message.find("can shelter nobody") != std::string::npos);
 }

@@ -275,7 +275,8 @@
     noteTimes(started, answer);
     if (code === 200) {
       forgetBand();
-      showProblems(null, []);
+      // Applied; a warning the edit brought (not the scenario's own) is said under the field.
+      showProblems(json.warnings && json.warnings.length ? target : null, json.warnings || []);
       show(json, started);
       if (onApplied) onApplied();
     } else {
@@ -543,7 +544,11 @@
     const places = el('input', { type: 'number', min: 0, step: 'any', class: 'capacity', id: 'serve-place-capacity' });
     const placeNow = () => {
       const n = info.nodes.find((x) => x.id === place.value);
-      places.placeholder = n && n.capacity !== undefined && n.capacity !== null ? `now ${number(n.capacity)}` : 'people';
+      // Given, or what the rules give a place without one (a share of its people; no limit at a crossing).
+      const now = !n ? null : n.capacity !== undefined && n.capacity !== null ? n.capacity : n.capacity_now;
+      const byDefault = n && (n.capacity === undefined || n.capacity === null) ? ' by default' : '';
+      places.placeholder = typeof now === 'number' && Number.isFinite(now) ? `now ${number(now)}${byDefault}`
+        : now === undefined || now === null ? 'people' : 'no limit now';
     };
     place.addEventListener('change', placeNow);
     const placeRow = el('div', { class: 'serve-row' }, place, places,
@@ -673,10 +678,11 @@
       } else if (k === 'capacity_change') {
         field('node', nodeSelect(), 'place');
         field('capacity', el('input', { type: 'number', min: 0, step: 'any', class: 'short' }), 'places');
-        // From the place's shelter capacity now (50,000 where the scenario gives none): a change, not a guess.
+        // From the place's shelter capacity now, given or by default (50,000 where it has no limit): a change, not a guess.
         const fromPlace = () => {
           const place = info.nodes.find((n) => n.id === inputs.node.value);
-          inputs.capacity.value = place && place.capacity !== undefined ? place.capacity : 50000;
+          const now = !place ? null : place.capacity !== undefined && place.capacity !== null ? place.capacity : place.capacity_now;
+          inputs.capacity.value = typeof now === 'number' && Number.isFinite(now) ? now : 50000;
         };
         inputs.node.addEventListener('change', fromPlace);
         fromPlace();

@@ -54,6 +54,12 @@ struct RunSummary {
   std::uint64_t cohorts_alive_peak = 0;   // the most cohorts travelling, waiting or being played out at once
 };
 
+// The shelter capacity node `node` starts a run with, in people (infinity: no limit), as the scenario's rules read
+// it: its `capacity`; else, under Haven's rules, no limit at external nodes, border crossings and transit points
+// and default_capacity_factor x its day-0 population elsewhere; under Flee's rules no limit but at a camp with a
+// capacity (docs/model.md#capacity-and-unsheltered-people). What `haven serve` shows as a place's capacity now.
+[[nodiscard]] double starting_capacity_people(const Scenario& scenario, std::size_t node);
+
 class Simulation {
  public:
   Simulation(const Scenario& scenario, RunConfig config, std::shared_ptr<const RuleSet> rules = nullptr);
