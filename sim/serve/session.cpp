@@ -83,7 +83,23 @@ std::optional<std::string> canonical_value(const std::string& text, std::string&
 }
 
 std::string value_text(const nlohmann::json& value, std::string& problem) {
-  if (value.is_string()) return value.get<std::string>();
+  if (value.is_string()) {
+    const auto text = value.get<std::string>();
+    if (text.find('\0') != std::string::npos) {
+      problem = "the value holds a NUL character";
+      return {};
+    }
+    // Text the page sends as typed (a number, a date, a name, a [list]) reads as YAML; text that YAML would read
+    // as something else (cut at a '#', folded at a line end, a mapping, null) is taken as the text it is, quoted.
+    try {
+      const YAML::Node node = YAML::Load(text);
+      if (node.IsSequence() || (node.IsScalar() && node.Scalar() == text && node.Tag() != "!")) return text;
+    } catch (const YAML::Exception&) {
+    }
+    YAML::Emitter quoted;
+    quoted << YAML::DoubleQuoted << text;
+    return quoted.c_str();
+  }
   if (value.is_number() || value.is_boolean()) return value.dump();
   problem = "'value' must be a number, true/false or text";
   return {};
@@ -259,6 +275,35 @@ Session::Session(const ScenarioSource& source, std::string variant, const Limits
     base_event_yaml_.push_back(flow_line(event));
     base_event_ids_.push_back(base_.events[k].id);
   }
+  // What the variant itself sets: a band's parameter ranges hold it, as they hold the page's edits.
+  if (!variant_.empty()) {
+    // (It loaded: the variant is a mapping. A key it lacks reads as an undefined node, which must not be asked more.)
+    const YAML::Node written = YAML::Load(source_.text);
+    const YAML::Node chosen = written["variants"][variant_];
+    const auto part = [&chosen](const char* key) {
+      const YAML::Node node = chosen[key];
+      return node.IsDefined() ? node : YAML::Node();
+    };
+    if (const YAML::Node params = part("parameters"); params.IsMap()) {
+      for (auto it = params.begin(); it != params.end(); ++it) variant_paths_.insert("parameters." + it->first.Scalar());
+    }
+    if (const YAML::Node set = part("set"); set.IsMap()) {
+      for (auto it = set.begin(); it != set.end(); ++it) variant_paths_.insert(it->first.Scalar());
+    }
+    if (const YAML::Node added = part("add_events"); added.IsSequence()) {
+      for (const auto& event : added) {
+        if (event.IsMap() && event["id"].IsDefined() && event["id"].IsScalar())
+          variant_paths_.insert("events." + event["id"].Scalar());
+      }
+    }
+  }
+}
+
+bool Session::variant_sets(const std::string& path) const {
+  if (variant_paths_.count(path)) return true;
+  // Every key of an event the variant adds is the variant's.
+  const auto last = path.rfind('.');
+  return path.starts_with("events.") && last != std::string::npos && variant_paths_.count(path.substr(0, last));
 }
 
 std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits) const {
@@ -494,7 +539,26 @@ EditResult Session::apply(Edit edit) {
   }
   auto edits = edits_;
   edits.push_back(std::move(edit));
-  return reload(edits);
+  auto result = reload(edits);
+  if (result.applied) return result;
+  // Refused: every problem is said at this edit, which caused it, even one the loader found at a key the file or an
+  // earlier edit gave (a date now after the event's end, a share that no longer sums to 1); where that key was
+  // given stays in the message, and the page shows it next to the field just changed.
+  Diagnostics located;
+  const std::string this_edit = origin_of(edits.size() - 1, edits.back()).file;
+  for (const auto& d : result.diagnostics.all()) {
+    if (d.severity != Severity::error) continue;
+    if (d.location.file == this_edit) {
+      located.error(d.location, d.message);
+      continue;
+    }
+    const std::string where = d.location.line > 0
+                                  ? fmt::format("{}:{}:{}", d.location.file, d.location.line, d.location.column)
+                                  : d.location.file;
+    located.error({this_edit, 0, 0}, fmt::format("{} (given at {})", d.message, where));
+  }
+  result.diagnostics = located;
+  return result;
 }
 
 bool Session::undo() {
@@ -535,14 +599,34 @@ EditResult Session::choose_variant(const std::string& variant) {
                                                   : replaced_note(fresh.value_now(edit.path), edit.value);
     set_before[edit.path] = edit.value;
   }
-  auto result = fresh.reload(edits);
+  // Not all of them may apply to that variant (an edit of an event it removes): those that do are kept, in order,
+  // and each one dropped is said with why. A switch or move of an event the variant lacks changes nothing the
+  // loader sees, so it is found here; any other edit is tried (a load per edit: a variant is picked rarely).
+  const std::string target = variant.empty() ? "the scenario as written" : "variant " + variant;
+  std::map<std::size_t, std::string> dropped;  // edit index -> why
+  std::vector<std::size_t> candidates;         // the edits that may apply, by index
+  std::set<std::string> added;
+  for (std::size_t i = 0; i < edits.size(); ++i) {
+    const Edit& edit = edits[i];
+    if (edit.kind == "toggle_event" || edit.kind == "move_event") {
+      const bool known =
+          std::find(fresh.base_event_ids_.begin(), fresh.base_event_ids_.end(), edit.id) !=
+              fresh.base_event_ids_.end() ||
+          added.count(edit.id);
+      if (!known) {
+        dropped[i] = fmt::format("no event with id '{}' there", edit.id);
+        continue;
+      }
+    }
+    if (edit.kind == "add_event") added.insert(edit.added_id());
+    candidates.push_back(i);
+  }
+  std::vector<Edit> kept;
+  for (const auto i : candidates) kept.push_back(edits[i]);
+  auto result = fresh.reload(kept);
   if (!result.applied) {
-    // Not all of them apply to that variant (e.g. an edit of an event it removes): those that do are kept, in
-    // order, and each one dropped is said with why (a load per edit: a variant is picked rarely).
-    Diagnostics dropped;
-    std::vector<Edit> kept;
-    const std::string target = variant.empty() ? "the scenario as written" : "variant " + variant;
-    for (std::size_t i = 0; i < edits.size(); ++i) {
+    kept.clear();
+    for (const auto i : candidates) {
       auto trial = kept;
       trial.push_back(edits[i]);
       const auto attempt = fresh.reload(trial);
@@ -556,11 +640,14 @@ EditResult Session::choose_variant(const std::string& variant) {
         why = d.message;
         break;
       }
-      dropped.warning({fmt::format("edit {} ({})", i + 1, edits[i].listed()), 0, 0},
-                      fmt::format("dropped: it does not apply to {} ({})", target, why));
+      dropped[i] = why;
     }
     if (kept.empty()) fresh.edits_.clear();  // the last load that applied was of kept: scenario and edits agree
-    result.diagnostics = dropped;
+    result.diagnostics = Diagnostics{};
+  }
+  for (const auto& [i, why] : dropped) {
+    result.diagnostics.warning({fmt::format("edit {} ({})", i + 1, edits[i].listed()), 0, 0},
+                               fmt::format("dropped: it does not apply to {} ({})", target, why));
   }
   *this = std::move(fresh);
   result.applied = true;

@@ -90,6 +90,19 @@ std::set<std::string> held_paths(const Session& session) {
   for (const auto& o : session.source().start.edits()) held.insert(o.path);
   for (const auto& e : session.edits())
     if (e.kind == "set") held.insert(e.path);
+  // And what the chosen variant sets (its band is a band of that variant), and a key of an event not in the run (one
+  // switched off, or one the variant removes): there is no value to draw.
+  if (const auto& uncertainty = session.source().uncertainty) {
+    const auto& events = session.scenario().events;
+    for (const auto& p : uncertainty->spec.parameters) {
+      const auto last = p.path.rfind('.');
+      const bool absent_event =
+          p.path.starts_with("events.") && last > 7 && std::none_of(events.begin(), events.end(), [&](const Event& e) {
+            return e.id == p.path.substr(7, last - 7);
+          });
+      if (session.variant_sets(p.path) || absent_event) held.insert(p.path);
+    }
+  }
   return held;
 }
 

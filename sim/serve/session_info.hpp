@@ -14,8 +14,8 @@ namespace haven::serve {
 
 nlohmann::json edits_json(const std::vector<Edit>& edits);
 
-// The key paths the session's edits and the server's starting edits set: a band with parameter uncertainty leaves
-// them as edited.
+// The key paths a band with parameter uncertainty leaves as they are: those the session's edits, the server's
+// starting edits and the chosen variant set, and those of an event not in the run (switched off, or removed).
 std::set<std::string> held_paths(const Session& session);
 
 nlohmann::json session_info(const Session& session, const std::string& id);

@@ -486,6 +486,40 @@ def test_sweep_option_picks_the_band_ranges():
     assert code == 0
 
 
+def test_a_band_holds_what_the_variant_sets_and_skips_an_event_switched_off(tmp_path):
+    sweep = tmp_path / "ranges.yaml"
+    sweep.write_text(f"""sweep: {{name: ranges, scenario: {VALLEY}, seed: 5}}
+design:
+  method: lhs
+  samples: 4
+  parameters:
+    attractiveness_camp: {{min: 1, max: 20}}
+    nodes.hillcamp.capacity: {{min: 10000, max: 20000}}
+    events.strikes_south.intensity: {{min: 30, max: 90}}
+""")
+    serve = Serve(VALLEY, "--sweep", sweep)
+    try:
+        # bigger_camp sets Hill Camp's capacity and the camps' attractiveness: its band is a band of the bigger camp.
+        status, info = serve.json("POST", "/api/sessions", {"scenario": 0, "variant": "bigger_camp"})
+        assert status == 201
+        held = {p["name"]: p["held"] for p in info["uncertainty"]["parameters"]}
+        assert held == {"attractiveness_camp": True, "nodes.hillcamp.capacity": True,
+                        "events.strikes_south.intensity": False}, held
+        band = final_band(serve, info["session"], {"members": 3, "parameters": True})
+        assert band["parameters"]["varied"] == ["events.strikes_south.intensity"], band["parameters"]
+        assert sorted(band["parameters"]["held"]) == ["attractiveness_camp", "nodes.hillcamp.capacity"]
+        # The strikes switched off: their strength has no value to draw, and the band still runs.
+        session = serve.session(0)
+        status, answer = edit(serve, session, {"kind": "toggle_event", "id": "strikes_south", "enabled": False})
+        assert status == 200
+        band = final_band(serve, session, {"members": 3, "parameters": True})
+        assert band["parameters"]["held"] == ["events.strikes_south.intensity"], band["parameters"]
+        assert band["done"] == 3
+    finally:
+        code, _, _ = serve.stop()
+    assert code == 0
+
+
 def test_sweep_option_refuses_a_file_without_ranges_or_for_another_scenario():
     # Ranges for the valley's camps name no node of Idlib: a located error, exit 2, no server started.
     result = haven("serve", IDLIB, "--sweep", CAMP_RANGES, "--port", "0")

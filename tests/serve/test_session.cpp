@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -228,8 +229,8 @@ TEST_CASE("serve session: limits on edits and malformed requests") {
   CHECK_FALSE(edit_from_json(R"({"kind": "set", "path": "outputs.path", "value": "/etc/x"})", problem));
   CHECK(problem.find("not a path the page may edit") != std::string::npos);
   problem.clear();
-  CHECK_FALSE(edit_from_json(R"({"kind": "set", "path": "parameters.x", "value": "a\nb: c"})", problem));
-  CHECK_FALSE(problem.empty());
+  CHECK_FALSE(edit_from_json(R"({"kind": "set", "path": "events.truce.note", "value": "a\u0000b"})", problem));
+  CHECK(problem == "the value holds a NUL character");
   problem.clear();
   CHECK_FALSE(edit_from_json(R"({"kind": "add_event", "event": {"kind": "bombardment", "path": "x"}})", problem));
   CHECK(problem.find("takes no key 'path'") != std::string::npos);
@@ -547,6 +548,35 @@ TEST_CASE("serve session: a variant keeps the edits that apply to it and says wh
   CHECK(said.message.starts_with("dropped: it does not apply to the scenario as written ("));
 }
 
+TEST_CASE("serve session: a variant drops the switches and moves of events it does not have and says so") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  for (const char* edit : {
+           R"({"kind": "toggle_event", "id": "border_stays_closed", "enabled": false})",
+           R"({"kind": "add_event", "event": {"kind": "bombardment", "node": "hilltown", "day": 4, "intensity": 5}})",
+           R"({"kind": "toggle_event", "id": "added_1", "enabled": false})",
+           R"({"kind": "move_event", "id": "strikes_south", "lat": 35.41, "lon": 36.61})",
+       }) {
+    REQUIRE(session.apply(parsed(edit)).applied);
+  }
+  // border_open has no border_stays_closed (its gate opens instead): switching it off there changes nothing.
+  const auto result = session.choose_variant("border_open");
+  REQUIRE(result.applied);
+  REQUIRE(session.edits().size() == 3);
+  CHECK(session.edits()[0].kind == "add_event");
+  CHECK(session.edits()[1].id == "added_1");
+  CHECK(session.edits()[2].kind == "move_event");
+  REQUIRE(result.diagnostics.all().size() == 1);
+  const auto& said = result.diagnostics.all().front();
+  CHECK(said.location.file == "edit 1 (event border_stays_closed off)");
+  CHECK(said.message ==
+        "dropped: it does not apply to variant border_open (no event with id 'border_stays_closed' there)");
+  CHECK_FALSE(has_event(session.scenario(), "added_1"));
+  // Back to the scenario as written: the edit was dropped, and its event is on again.
+  REQUIRE(session.choose_variant("").applied);
+  CHECK(has_event(session.scenario(), "border_stays_closed"));
+}
+
 TEST_CASE("serve session: what an edit replaced reads alike before and after a variant is chosen") {
   Session session(valley(), "", Limits{});
   REQUIRE(session.ok());
@@ -608,4 +638,51 @@ TEST_CASE("serve session: an applied edit says the warnings it brought and not t
   CHECK(noted.diagnostics.all()[0].severity == Severity::warning);
   CHECK(noted.diagnostics.all()[0].message.find("nodes.hilltown") != std::string::npos);
   CHECK(noted.diagnostics.all()[0].message.find("can shelter nobody") != std::string::npos);
+}
+
+TEST_CASE("serve session: text is kept as the text sent, never cut or read as YAML it is not") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  for (const std::string text :
+       {"Aleppo # 2", "line1\nline2", "x: y", "{a: 1}", "null", "~", "'quoted'", "plain words"}) {
+    CAPTURE(text);
+    const auto result =
+        session.apply(parsed(nlohmann::json{{"kind", "set"}, {"path", "events.truce.note"}, {"value", text}}.dump()));
+    REQUIRE(result.applied);
+    const auto& events = session.scenario().events;
+    const auto truce = std::find_if(events.begin(), events.end(), [](const Event& e) { return e.id == "truce"; });
+    REQUIRE(truce != events.end());
+    CHECK(truce->note == text);
+  }
+  // Numbers, dates and lists sent as text still read as what they are.
+  CHECK(session.apply(parsed(R"({"kind": "set", "path": "events.truce.radius_km", "value": "25"})")).applied);
+  CHECK(session.apply(parsed(R"({"kind": "set", "path": "events.truce.date", "value": "2024-04-02"})")).applied);
+}
+
+TEST_CASE("serve session: a refused edit has every problem said at it, with where the other key was given") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  // The new start falls after the end the file gives (until: 2024-03-30, at valley.yaml's line 46).
+  auto refused =
+      session.apply(parsed(R"({"kind": "set", "path": "events.strikes_south.date", "value": "2024-04-29"})"));
+  REQUIRE_FALSE(refused.applied);
+  REQUIRE_FALSE(refused.diagnostics.all().empty());
+  for (const auto& d : refused.diagnostics.all()) {
+    CAPTURE(d.message);
+    CHECK(d.location.file == "edit 1 (events.strikes_south.date = 2024-04-29)");
+  }
+  CHECK(refused.diagnostics.all()[0].message.find("(given at valley.yaml:46:") != std::string::npos);
+  // The end an earlier edit gave: said at the later edit, naming the earlier one.
+  REQUIRE(
+      session.apply(parsed(R"({"kind": "set", "path": "events.strikes_south.until", "value": "2024-03-20"})")).applied);
+  refused = session.apply(parsed(R"({"kind": "set", "path": "events.strikes_south.date", "value": "2024-03-25"})"));
+  REQUIRE_FALSE(refused.applied);
+  CHECK(refused.diagnostics.all()[0].location.file == "edit 2 (events.strikes_south.date = 2024-03-25)");
+  CHECK(refused.diagnostics.all()[0].message.find("(given at edit 1 (events.strikes_south.until = 2024-03-20))") !=
+        std::string::npos);
+  // A share that no longer sums to 1 is this edit's doing too.
+  refused = session.apply(parsed(R"({"kind": "set", "path": "groups.children.share", "value": 0.5})"));
+  REQUIRE_FALSE(refused.applied);
+  CHECK(refused.diagnostics.all()[0].location.file == "edit 2 (groups.children.share = 0.5)");
+  CHECK(session.edits().size() == 1);
 }

@@ -154,10 +154,11 @@
       moved('left home', now.leftHome, ghost.left_home[ghost.left_home.length - 1] || 0),
       moved('newly displaced at the peak', most(now.newlyAway), most(ghost.newly_away)),
       moved('the most without shelter on a day', most(now.unsheltered), most(ghost.unsheltered))));
-    // Given departures are the observed series: how many leave each day is the scenario's, whatever the edits.
+    // Given departures are the observed series: how many leave in all is the scenario's, whatever the edits; a day
+    // with no place under armed conflict carries its leavers to the next that has one (docs/model.md).
     if (info.departures_given) {
       change.append(el('p', { class: 'note', id: 'serve-departures-given' },
-        'Departures are given by the observed series: how many leave each day stays as observed; edits move where and when they go.'));
+        'Departures are given by the observed series: how many leave in all stays as observed; edits move where they leave from and go, and the leavers of a day with no place under armed conflict leave on the next day that has one.'));
     }
   }
 

@@ -116,6 +116,9 @@ class Session {
   // scenarios (a run of one is a run of the other); edits that change nothing, such as the strength of an event
   // switched off, leave the key as it was.
   [[nodiscard]] std::string scenario_key() const;
+  // Whether the variant itself sets `path` (its `set` and `parameters`, and every key of an event it adds): a band's
+  // parameter ranges leave such a value as the variant gives it.
+  [[nodiscard]] bool variant_sets(const std::string& path) const;
   // Problems of the scenario or variant itself (the session cannot start when there are errors).
   [[nodiscard]] const Diagnostics& load_diagnostics() const noexcept { return load_diagnostics_; }
   [[nodiscard]] bool ok() const noexcept { return !load_diagnostics_.has_errors(); }
@@ -156,6 +159,7 @@ class Session {
   Scenario base_;
   std::vector<std::string> base_event_yaml_;  // each base event in flow YAML, with its id
   std::vector<std::string> base_event_ids_;
+  std::set<std::string> variant_paths_;  // variant_sets(): its set paths and parameters, events.<id> of its additions
   Scenario scenario_;
   std::vector<Edit> edits_;
 };
