@@ -146,7 +146,9 @@ int run_one(const RunArgs& args, const LoadResult& loaded, const std::vector<std
   const std::filesystem::path output_path =
       args.output.empty() ? default_output_path(scenario) : std::filesystem::path(args.output);
   if (!args.no_output) {
-    if (auto problem = check_output_file(output_path, args.overwrite)) {
+    std::vector<std::filesystem::path> inputs{args.scenario.path};
+    inputs.insert(inputs.end(), args.scenario.set_files.begin(), args.scenario.set_files.end());
+    if (auto problem = check_output_file(output_path, args.overwrite, inputs)) {
       err << fmt::format("haven: error: {}\n", problem->message);
       return problem->input_mistake ? exit_bad_input : exit_failure;
     }

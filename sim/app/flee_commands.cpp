@@ -82,6 +82,15 @@ std::optional<int> FleeCommands::dispatch(std::ostream& out, std::ostream& err) 
                          output.string());
       return exit_bad_input;
     }
+    // Never a file of the conflict folder itself (its CSVs are what this reads).
+    std::error_code error;
+    const auto folder = fs::weakly_canonical(args_.folder, error).string() + "/";
+    if (fs::exists(output) && fs::weakly_canonical(output, error).string().starts_with(folder)) {
+      err << fmt::format("haven: error: {} is a file of the conflict folder {} (an input of this command); write the "
+                         "scenario elsewhere with -o\n",
+                         output.string(), args_.folder);
+      return exit_bad_input;
+    }
     if (output.has_parent_path()) fs::create_directories(output.parent_path());
     const fs::path partial = output.string() + ".partial";
     {

@@ -136,6 +136,10 @@ std::optional<int> ReportCommands::dispatch(std::ostream& out, std::ostream& err
                        output.string());
     return exit_bad_input;
   }
+  if (auto problem = check_output_file(output, true, {inputs.begin(), inputs.end()})) {
+    err << fmt::format("haven: error: {}\n", problem->message);
+    return problem->input_mistake ? exit_bad_input : exit_failure;
+  }
   std::string html;
   try {
     html = render_report_html(data, title, report_assets());

@@ -482,7 +482,9 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
   // The overlay is checked before the search, not after an hour of it.
   std::filesystem::path path = a.output;
   if (path.empty()) path = std::filesystem::path("output") / fmt::format("{}-calibrated.yaml", scenario.name);
-  if (auto problem = check_output_file(path, a.overwrite)) {
+  std::vector<std::filesystem::path> inputs{a.scenario};
+  inputs.insert(inputs.end(), a.set_files.begin(), a.set_files.end());
+  if (auto problem = check_output_file(path, a.overwrite, inputs)) {
     err << fmt::format("haven: error: {}\n", problem->message);
     return problem->input_mistake ? exit_bad_input : exit_failure;
   }
@@ -579,7 +581,7 @@ int SweepCommands::calibrate_suite(const std::vector<std::string>& argv, std::os
   if (path.empty()) path = std::filesystem::path("output") / fmt::format("{}-calibrated.yaml", suite.name);
   for (const auto& [file, overwrite] : {std::pair{path.string(), a.overwrite}, std::pair{a.csv, true}}) {
     if (file.empty()) continue;
-    if (auto problem = check_output_file(file, overwrite)) {
+    if (auto problem = check_output_file(file, overwrite, {a.suite})) {
       err << fmt::format("haven: error: {}\n", problem->message);
       return problem->input_mistake ? exit_bad_input : exit_failure;
     }

@@ -153,6 +153,19 @@ std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwr
   return std::nullopt;
 }
 
+std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwrite,
+                                               const std::vector<fs::path>& inputs) {
+  std::error_code error;
+  for (const auto& input : inputs) {
+    // A folder given as input (a Flee conflict) holds its files: writing inside it is allowed, replacing it is not.
+    if (fs::exists(path, error) && fs::exists(input, error) && fs::equivalent(path, input, error)) {
+      return OutputProblem{fmt::format("{} is an input of this command ({}); write the output elsewhere with -o",
+                                       path.string(), input.string())};
+    }
+  }
+  return check_output_file(path, overwrite);
+}
+
 class Hdf5Writer::Impl {
  public:
   Impl(fs::path path, const Scenario& scenario, Provenance provenance)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 
 #include "../support.hpp"
@@ -200,6 +201,39 @@ TEST_CASE("run checks its output path before simulating and replaces only regula
 
   CHECK(run_to(dir / "new" / "run.h5").exit_code == 0);  // missing directories are created
   CHECK(run_to(dir / "new" / "run.h5").exit_code == 0);  // a regular file is replaced
+  fs::remove_all(dir);
+}
+
+TEST_CASE("no command writes over one of its own inputs - --overwrite or not") {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("haven_cli_own_input_{}", static_cast<long>(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path scenario = dir / "v.yaml";
+  fs::copy_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml", scenario);
+  const std::string written = read_text(scenario);
+  fs::create_symlink(scenario, dir / "link.yaml");
+  std::ofstream(dir / "fit.yaml") << "parameters: {threat_kernel_km: 1.5}\n";
+  const auto refused = [&](const std::vector<std::string>& args, const fs::path& input) {
+    CAPTURE(args);
+    const auto result = run_cli(args);
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find(fmt::format("is an input of this command ({})", input.string())) != std::string::npos);
+  };
+  const std::string s = scenario.string();
+  refused({"run", s, "--quiet", "--overwrite", "-o", s}, scenario);
+  refused({"run", s, "--quiet", "--overwrite", "-o", (dir / "link.yaml").string()}, scenario);
+  refused({"run", s, "--quiet", "--overwrite", "--set-file", (dir / "fit.yaml").string(), "-o",
+           (dir / "fit.yaml").string()},
+          dir / "fit.yaml");
+  refused(
+      {"calibrate", s, "--param", "threat_kernel_km=0.5:2", "--runs", "1", "--max-evals", "2", "--overwrite", "-o", s},
+      scenario);
+  CHECK(read_text(scenario) == written);
+  REQUIRE(run_cli({"run", s, "--quiet", "-o", (dir / "r.h5").string()}).exit_code == 0);
+  const auto report = run_cli({"report", (dir / "r.h5").string(), "--overwrite", "-o", (dir / "r.h5").string()});
+  CHECK(report.exit_code == 2);
+  CHECK(report.err.find("is an input of this command") != std::string::npos);
+  CHECK(read_text(dir / "r.h5").starts_with("\x89HDF"));  // still the run file, not a page
   fs::remove_all(dir);
 }
 

@@ -57,6 +57,10 @@ struct OutputProblem {
   bool input_mistake = true;
 };
 std::optional<OutputProblem> check_output_file(const std::filesystem::path& path, bool overwrite);
+// The same, and never one of the command's own `inputs` (the same file by any name: a scenario, an overlay, a run
+// file), --overwrite or not: writing there would destroy what the command reads.
+std::optional<OutputProblem> check_output_file(const std::filesystem::path& path, bool overwrite,
+                                               const std::vector<std::filesystem::path>& inputs);
 
 // SHA-256 of a text, as lowercase hex.
 std::string sha256_hex(const std::string& text);
