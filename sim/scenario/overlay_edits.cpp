@@ -105,6 +105,15 @@ void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, co
     reader.diagnostics().error(origin, fmt::format("'{}' is not a key path (use names joined by '.')", clip(path)));
     return;
   }
+  // The variant named is applied before any --set or overlay, and the others are not applied at all: an edit of a
+  // variant would change nothing, silently.
+  if (parts->front() == "variants") {
+    reader.diagnostics().error(
+        origin, fmt::format("{}: variants are applied before --set and overlays, so an edit of one changes nothing; "
+                            "give the change itself (e.g. --variant NAME --set events.ID.day=59), or edit the file",
+                            clip(path)));
+    return;
+  }
   YAML::Node current = root;
   std::string walked;
   // The innermost list item on the path: an edit may change the id it goes by (its `id`, or a corridor's `from`
