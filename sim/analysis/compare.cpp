@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 #include "haven/util/date.hpp"
 #include "haven/util/text.hpp"
@@ -158,8 +159,15 @@ WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>
   while (!outcome.description.empty() && outcome.description.back() == ' ') outcome.description.pop_back();
   const std::size_t t_count = file.times(), n = file.nodes();
   if (t_count > 0) outcome.last_day = file.time_days.back();
-  for (std::size_t t = 0; t < t_count && !file.cumulative_displaced.empty(); ++t) {
-    // With a recording interval the rise is per interval; daily files give the daily peak.
+  // Only a file recorded every day gives a day's rise: with a recording interval, the rise between two records is
+  // several days' departures (the whole run's with an interval past its end), not a peak.
+  bool daily = t_count > 0 && file.time_days.front() == 0;
+  for (std::size_t t = 1; t < t_count; ++t) daily = daily && file.time_days[t] == file.time_days[t - 1] + 1;
+  if (!daily) {
+    outcome.peak_daily_departures = std::numeric_limits<double>::quiet_NaN();
+    outcome.peak_day = -1;
+  }
+  for (std::size_t t = 0; daily && t < t_count && !file.cumulative_displaced.empty(); ++t) {
     const double rise = static_cast<double>(file.cumulative_displaced[t]) -
                         (t == 0 ? 0.0 : static_cast<double>(file.cumulative_displaced[t - 1]));
     if (rise > outcome.peak_daily_departures) {
@@ -242,7 +250,8 @@ WhatIfOutcome summarise_members(const std::vector<RunFile>& members, const std::
     mean.at_point[p] = point_sum[p] / count;
     mean.point_day[p] = static_cast<int>(std::lround(point_day_sum[p] / count));
   }
-  mean.peak_day = static_cast<int>(std::lround(peak_day_sum / count));
+  // A member not recorded every day has no peak day (summarise_run): nor has their mean.
+  mean.peak_day = std::isnan(mean.peak_daily_departures) ? -1 : static_cast<int>(std::lround(peak_day_sum / count));
   mean.last_day = static_cast<int>(std::lround(last_day_sum / count));
   std::vector<std::pair<std::string, double>> present;
   for (std::size_t i = 0; i < present_end.size(); ++i) {
@@ -266,8 +275,8 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
   std::vector<Column> columns;
   const WhatIfOutcome& first = outcomes.front();
   auto cell = [&](std::optional<double> value, std::optional<double> reference, bool is_first) -> std::string {
-    if (!value) return "-";
-    if (is_first || !reference) return grouped(*value);
+    if (!value || std::isnan(*value)) return "-";
+    if (is_first || !reference || std::isnan(*reference)) return grouped(*value);
     return fmt::format("{} ({})", grouped(*value), signed_grouped(*value - *reference));
   };
   for (std::size_t p = 0; p < points.size(); ++p) {
@@ -357,6 +366,10 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
              "\n";
     }
   }
+  if (std::any_of(outcomes.begin(), outcomes.end(), [](const WhatIfOutcome& o) { return o.peak_day < 0; })) {
+    out += "(peak departures/day needs a run recorded every day: a file recorded every few days, outputs.interval_days, "
+           "gives '-'; its unsheltered peak is the largest on the days recorded)\n";
+  }
   if (outcomes.size() > 1) out += "(differences from the first run in brackets; full names and values: --csv)\n";
   return out;
 }
@@ -376,7 +389,9 @@ std::string comparison_csv(const std::vector<WhatIfOutcome>& outcomes, const std
     for (std::size_t k = 0; k < cells.size(); ++k) out += (k ? "," : "") + csv_field(cells[k]);
     out += "\r\n";
   };
-  auto number = [](double v) { return fmt::format("{}", static_cast<long long>(std::llround(v))); };
+  auto number = [](double v) {
+    return std::isnan(v) ? std::string() : fmt::format("{}", static_cast<long long>(std::llround(v)));
+  };
   line(header);
   for (const auto& o : outcomes) {
     std::vector<std::string> row = {o.label, o.description};
@@ -391,7 +406,8 @@ std::string comparison_csv(const std::vector<WhatIfOutcome>& outcomes, const std
       names += fmt::format("{}{} {}", names.empty() ? "" : "; ", name, number(people));
     }
     for (std::string value :
-         {number(o.peak_daily_departures), fmt::format("{}", o.peak_day), number(o.unsheltered_peak),
+         {number(o.peak_daily_departures), o.peak_day < 0 ? std::string() : fmt::format("{}", o.peak_day),
+          number(o.unsheltered_peak),
           number(o.displaced_present_end), fmt::format("{}", o.last_day), names}) {
       row.push_back(std::move(value));
     }

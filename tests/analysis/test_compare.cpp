@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "haven/analysis/compare.hpp"
@@ -80,4 +81,28 @@ TEST_CASE("compare --at rejects what is not a day or date or end or peak") {
   CHECK_FALSE(parse_compare_point("2024-02-01", "2024-03-01", error));
   CHECK(error.find("before the run's start") != std::string::npos);
   CHECK(parse_compare_point("peak", "2024-03-01", error)->kind == ComparePoint::Kind::peak);
+}
+
+TEST_CASE("compare gives a peak of daily departures only for a run recorded every day") {
+  RunFile daily = run_of("", 10, 1);
+  daily.cumulative_displaced = {5, 12, 40, 41, 60, 61, 62, 63, 64, 65};
+  const auto outcome = summarise_run(daily, {});
+  CHECK(outcome.peak_daily_departures == 28.0);  // day 2: 40 - 12
+  CHECK(outcome.peak_day == 2);
+  // The same run recorded every 3 days (and on its last): a rise there is several days' departures.
+  RunFile thinned = daily;
+  thinned.time_days = {0, 3, 6, 9};
+  thinned.cumulative_displaced = {5, 41, 62, 65};
+  thinned.displaced_present = {1, 2, 3, 4};
+  thinned.unsheltered = {0, 0, 0, 0};
+  const auto thin = summarise_run(thinned, {ComparePoint{ComparePoint::Kind::peak, 0}});
+  CHECK(std::isnan(thin.peak_daily_departures));
+  CHECK(thin.peak_day == -1);
+  REQUIRE(thin.at_point.size() == 1);
+  CHECK_FALSE(thin.at_point[0].has_value());
+  const auto table = comparison_table({outcome, thin}, {}, 100);
+  CHECK(table.find("peak departures/day needs a run recorded every day") != std::string::npos);
+  const auto csv = comparison_csv({thin}, {});
+  CHECK(csv.find(",,,0,") != std::string::npos);  // peak_daily_departures and peak_day empty
+  CHECK(std::isnan(summarise_members({daily, thinned}, "both", {}).peak_daily_departures));
 }

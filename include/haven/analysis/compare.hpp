@@ -32,7 +32,9 @@ struct WhatIfOutcome {
   std::string description;                      // the variant's description
   std::vector<std::optional<double>> at_point;  // cumulative displaced at each compare point
   std::vector<std::optional<int>> point_day;    // the day each point fell on in this run
-  double peak_daily_departures = 0.0;           // largest one-day rise of cumulative displaced
+  // Largest one-day rise of cumulative displaced, and its day; NaN and -1 when the file was not recorded every day
+  // (outputs.interval_days > 1): the rise between two recorded days is several days' departures.
+  double peak_daily_departures = 0.0;
   int peak_day = 0;
   double unsheltered_peak = 0.0;
   double displaced_present_end = 0.0;
