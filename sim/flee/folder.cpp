@@ -519,6 +519,7 @@ class Reader {
   }
 
   std::optional<std::vector<SeriesPoint>> read_series(const std::string& file) {
+    const std::size_t errors_before = diagnostics_.error_count();
     auto rows = open(file);
     if (!rows) return std::nullopt;
     std::vector<SeriesPoint> points;
@@ -548,6 +549,11 @@ class Reader {
         continue;
       }
       points.push_back({*date, *value});
+    }
+    // An empty series would leave its camp, or the total, without a count: the run would silently lose them.
+    if (points.empty() && diagnostics_.error_count() == errors_before) {
+      diagnostics_.error({display(file)}, "no dated count: expected rows 'YYYY-MM-DD,people' (UNHCR's series)");
+      return std::nullopt;
     }
     return points;
   }

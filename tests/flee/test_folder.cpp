@@ -183,6 +183,17 @@ TEST_CASE("a Flee folder without a file Flee needs is reported by the file's nam
   fs::remove_all(dir);
 }
 
+TEST_CASE("an empty UNHCR series file is an error, not a camp left out") {
+  for (const char* file : {"source_data/camp-one.csv", "source_data/refugees.csv"}) {
+    CAPTURE(file);
+    const auto dir = variant_of_good("empty_series", file, "Date,Count\n");
+    Diagnostics diagnostics;
+    CHECK_FALSE(flee::read_flee_folder(dir, diagnostics).has_value());
+    CHECK(has_diagnostic(diagnostics, std::string(file) + ": error:", "no dated count"));
+    fs::remove_all(dir);
+  }
+}
+
 TEST_CASE("a bad Flee setting file is located at its line") {
   const auto dir = variant_of_good("settings", "simsetting.yml", "move_rules:\n  max_move_speed: [1, 2\n");
   Diagnostics diagnostics;
