@@ -16,53 +16,6 @@ bool is_continuation(unsigned char byte) {
   return (byte & 0xC0) == 0x80;
 }
 
-// The first byte that does not belong to a valid UTF-8 sequence, or npos. Overlong forms and surrogates are refused
-// too: they are how text in another encoding usually shows up.
-std::size_t first_invalid_utf8(std::string_view text) {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t size = text.size();
-  std::size_t i = 0;
-  while (i < size) {
-    const unsigned char lead = bytes[i];
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    unsigned char low = 0x80, high = 0xBF;  // the allowed range of the second byte
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      if (lead == 0xE0) low = 0xA0;
-      if (lead == 0xED) high = 0x9F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      if (lead == 0xF0) low = 0x90;
-      if (lead == 0xF4) high = 0x8F;
-    } else {
-      return i;
-    }
-    if (i + length > size || bytes[i + 1] < low || bytes[i + 1] > high) return i;
-    for (std::size_t k = 2; k < length; ++k) {
-      if (!is_continuation(bytes[i + k])) return i;
-    }
-    i += length;
-  }
-  return std::string_view::npos;
-}
-
-// Line and column (1-based, in characters) of byte `offset`.
-std::pair<std::size_t, std::size_t> position_of(std::string_view text, std::size_t offset) {
-  const auto newline = offset == 0 ? std::string_view::npos : text.rfind('\n', offset - 1);
-  const std::size_t begin = newline == std::string_view::npos ? 0 : newline + 1;
-  std::size_t column = 1;
-  for (std::size_t i = begin; i < offset; ++i) column += is_continuation(static_cast<unsigned char>(text[i])) ? 0u : 1u;
-  return {
-      static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n')) + 1,
-      column};
-}
-
 struct Cell {
   std::string text;
   std::uint32_t line;

@@ -194,6 +194,17 @@ TEST_CASE("an empty UNHCR series file is an error, not a camp left out") {
   }
 }
 
+TEST_CASE("a Flee CSV in another encoding than UTF-8 is located at its first such byte") {
+  const auto dir = variant_of_good("latin1", "input_csv/locations.csv",
+                                   "#name,region,country,latitude,longitude,location_type,conflict_date,population\n"
+                                   "Alpha Town,North,Homeland,10.0,20.0,conflict_zone,0,50000\n"
+                                   "B\xE9ta,North,Homeland,10.5,20.5,conflict_zone,3,20000\n");
+  Diagnostics diagnostics;
+  CHECK_FALSE(flee::read_flee_folder(dir, diagnostics).has_value());
+  CHECK(has_diagnostic(diagnostics, "input_csv/locations.csv:3:2: error:", "the byte 0xE9 here is not UTF-8"));
+  fs::remove_all(dir);
+}
+
 TEST_CASE("a bad Flee setting file is located at its line") {
   const auto dir = variant_of_good("settings", "simsetting.yml", "move_rules:\n  max_move_speed: [1, 2\n");
   Diagnostics diagnostics;

@@ -62,6 +62,23 @@ TEST_CASE("hostile inputs never crash the loader") {
     auto result = run_cli({"check", (dir / "noisy.yaml").string()});
     CHECK(result.exit_code == 2);
   }
+  SUBCASE("a file in Latin-1, not UTF-8") {
+    std::string text = read_text(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml");
+    const auto at = text.find("South Town");
+    REQUIRE(at != std::string::npos);
+    text.replace(at, 10, "S\xFC\x64 Town");  // "Süd Town" as Latin-1 writes it
+    write_text(dir / "latin1.yaml", text);
+    auto result = run_cli({"check", (dir / "latin1.yaml").string()});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("latin1.yaml:23:") != std::string::npos);
+    CHECK(result.err.find("the byte 0xFC here is not UTF-8; save a scenario as UTF-8") != std::string::npos);
+    // An overlay likewise.
+    write_text(dir / "latin1-overlay.yaml", "nodes.southtown.name: S\xFC\x64\n");
+    result = run_cli({"check", HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml", "--set-file",
+                      (dir / "latin1-overlay.yaml").string()});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("not UTF-8; save an overlay as UTF-8") != std::string::npos);
+  }
   SUBCASE("deep nesting") {
     const std::string deep = "scenario: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
     write_text(dir / "deep.yaml", deep);

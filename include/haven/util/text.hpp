@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace haven {
 
@@ -24,6 +25,12 @@ std::optional<std::string> closest_match(std::string_view word, std::span<const 
 // "; did you mean 'x'?" or "" when nothing is close.
 std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates);
 std::string did_you_mean(std::string_view word, std::span<const std::string> candidates);
+
+// The offset of the first byte of `text` that does not belong to a valid UTF-8 sequence (overlong forms and
+// surrogates refused too: they are how text in another encoding shows up), or npos.
+std::size_t first_invalid_utf8(std::string_view text);
+// Line and column (1-based, the column in characters) of byte `offset` of `text`.
+std::pair<std::size_t, std::size_t> position_of(std::string_view text, std::size_t offset);
 
 // A count of people rounded to whole people with thousands separators: 1234567.4 -> "1,234,567".
 std::string grouped(double value);
