@@ -367,8 +367,9 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
     }
   }
   if (std::any_of(outcomes.begin(), outcomes.end(), [](const WhatIfOutcome& o) { return o.peak_day < 0; })) {
-    out += "(peak departures/day needs a run recorded every day: a file recorded every few days, outputs.interval_days, "
-           "gives '-'; its unsheltered peak is the largest on the days recorded)\n";
+    out +=
+        "(peak departures/day needs a run recorded every day: a file recorded every few days, outputs.interval_days, "
+        "gives '-'; its unsheltered peak is the largest on the days recorded)\n";
   }
   if (outcomes.size() > 1) out += "(differences from the first run in brackets; full names and values: --csv)\n";
   return out;
@@ -407,8 +408,7 @@ std::string comparison_csv(const std::vector<WhatIfOutcome>& outcomes, const std
     }
     for (std::string value :
          {number(o.peak_daily_departures), o.peak_day < 0 ? std::string() : fmt::format("{}", o.peak_day),
-          number(o.unsheltered_peak),
-          number(o.displaced_present_end), fmt::format("{}", o.last_day), names}) {
+          number(o.unsheltered_peak), number(o.displaced_present_end), fmt::format("{}", o.last_day), names}) {
       row.push_back(std::move(value));
     }
     line(row);

@@ -86,9 +86,10 @@ std::optional<int> FleeCommands::dispatch(std::ostream& out, std::ostream& err) 
     std::error_code error;
     const auto folder = fs::weakly_canonical(args_.folder, error).string() + "/";
     if (fs::exists(output) && fs::weakly_canonical(output, error).string().starts_with(folder)) {
-      err << fmt::format("haven: error: {} is a file of the conflict folder {} (an input of this command); write the "
-                         "scenario elsewhere with -o\n",
-                         output.string(), args_.folder);
+      err << fmt::format(
+          "haven: error: {} is a file of the conflict folder {} (an input of this command); write the "
+          "scenario elsewhere with -o\n",
+          output.string(), args_.folder);
       return exit_bad_input;
     }
     if (output.has_parent_path()) fs::create_directories(output.parent_path());

@@ -284,9 +284,8 @@ std::optional<YAML::Node> parse_yaml(const std::string& text, const std::string&
   // reader then opens.
   if (const auto bad = first_invalid_utf8(text); bad != std::string::npos) {
     const auto [line, column] = position_of(text, bad);
-    diagnostics.error({display_name, line, column},
-                      fmt::format("the byte 0x{:02X} here is not UTF-8; save {} as UTF-8",
-                                  static_cast<unsigned char>(text[bad]), what));
+    diagnostics.error({display_name, line, column}, fmt::format("the byte 0x{:02X} here is not UTF-8; save {} as UTF-8",
+                                                                static_cast<unsigned char>(text[bad]), what));
     return std::nullopt;
   }
   try {

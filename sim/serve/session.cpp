@@ -285,7 +285,8 @@ Session::Session(const ScenarioSource& source, std::string variant, const Limits
       return node.IsDefined() ? node : YAML::Node();
     };
     if (const YAML::Node params = part("parameters"); params.IsMap()) {
-      for (auto it = params.begin(); it != params.end(); ++it) variant_paths_.insert("parameters." + it->first.Scalar());
+      for (auto it = params.begin(); it != params.end(); ++it)
+        variant_paths_.insert("parameters." + it->first.Scalar());
     }
     if (const YAML::Node set = part("set"); set.IsMap()) {
       for (auto it = set.begin(); it != set.end(); ++it) variant_paths_.insert(it->first.Scalar());
@@ -609,10 +610,9 @@ EditResult Session::choose_variant(const std::string& variant) {
   for (std::size_t i = 0; i < edits.size(); ++i) {
     const Edit& edit = edits[i];
     if (edit.kind == "toggle_event" || edit.kind == "move_event") {
-      const bool known =
-          std::find(fresh.base_event_ids_.begin(), fresh.base_event_ids_.end(), edit.id) !=
-              fresh.base_event_ids_.end() ||
-          added.count(edit.id);
+      const bool known = std::find(fresh.base_event_ids_.begin(), fresh.base_event_ids_.end(), edit.id) !=
+                             fresh.base_event_ids_.end() ||
+                         added.count(edit.id);
       if (!known) {
         dropped[i] = fmt::format("no event with id '{}' there", edit.id);
         continue;

@@ -96,10 +96,9 @@ std::set<std::string> held_paths(const Session& session) {
     const auto& events = session.scenario().events;
     for (const auto& p : uncertainty->spec.parameters) {
       const auto last = p.path.rfind('.');
-      const bool absent_event =
-          p.path.starts_with("events.") && last > 7 && std::none_of(events.begin(), events.end(), [&](const Event& e) {
-            return e.id == p.path.substr(7, last - 7);
-          });
+      const bool absent_event = p.path.starts_with("events.") && last > 7 &&
+                                std::none_of(events.begin(), events.end(),
+                                             [&](const Event& e) { return e.id == p.path.substr(7, last - 7); });
       if (session.variant_sets(p.path) || absent_event) held.insert(p.path);
     }
   }
