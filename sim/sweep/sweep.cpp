@@ -85,6 +85,7 @@ class SweepDecoder {
     }
     if (auto v = m.get("days"); v.IsDefined()) {
       if (auto days = r_.whole_number(v, m.path("days"), 1, 100 * 366)) spec_.days = static_cast<int>(*days);
+      spec_.days_origin = r_.where(v, m.path("days"));
     }
     if (auto v = m.get("common_random_numbers"); v.IsDefined()) {
       spec_.common_random_numbers = r_.boolean(v, m.path("common_random_numbers")).value_or(false);
@@ -343,6 +344,13 @@ void check_against_scenario(const SweepSpec& spec, const SourceLocation& scenari
       if (d.severity == Severity::error) diagnostics.error(d.location, d.message);
     }
     return;
+  }
+  // As `haven run --days`: a run is never silently shorter than asked.
+  if (spec.days && *spec.days > loaded.scenario->days) {
+    diagnostics.error(spec.days_origin,
+                      fmt::format("sweep.days: {} days, but the scenario's period is {} days; give at most {} (or "
+                                  "lengthen the scenario's period with scenario.days or scenario.end_date)",
+                                  *spec.days, loaded.scenario->days, loaded.scenario->days));
   }
   std::set<std::string> reported;
   auto probe = [&](const std::vector<Override>& edits) {

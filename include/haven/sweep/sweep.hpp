@@ -46,7 +46,8 @@ struct SweepSpec {
   Mode mode = Mode::stochastic;
   std::uint64_t seed = 1;
   std::int64_t replicates = 1;
-  std::optional<int> days;
+  std::optional<int> days;  // at most the scenario's period (checked against it)
+  SourceLocation days_origin;
   // Per-run seeds: from the member index (default), or from the replicate index alone, so that every design
   // point sees the same random streams (common random numbers: less noise between design points).
   bool common_random_numbers = false;
