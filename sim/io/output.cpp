@@ -11,10 +11,12 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <span>
 #include <tuple>
 
 #include "haven/io/hdf5.hpp"
+#include "haven/io/partial_files.hpp"
 #include "haven/util/date.hpp"
 #include "haven/version.hpp"
 
@@ -203,6 +205,7 @@ class Hdf5Writer::Impl {
     if (final_path_.has_parent_path()) fs::create_directories(final_path_.parent_path());
     // A partial file left by a run that was killed is this file's: start afresh.
     file_ = h5::File::create(partial_path_);
+    registration_.emplace(partial_path_);  // removed if Ctrl-C stops the run
     const int interval = std::max(1, s_.outputs.interval_days);
     for (int day = 0; day < info.days; ++day) {
       if (day % interval == 0 || day + 1 == info.days) recorded_days_.push_back(day);
@@ -676,6 +679,7 @@ class Hdf5Writer::Impl {
 
   fs::path final_path_;
   fs::path partial_path_;
+  std::optional<PartialFile> registration_;
   const Scenario& s_;
   Provenance provenance_;
   RunInfo info_;

@@ -11,6 +11,7 @@
 #include "haven/analysis/validation.hpp"
 #include "haven/io/hdf5.hpp"
 #include "haven/io/output.hpp"
+#include "haven/io/partial_files.hpp"
 #include "haven/sweep/runner.hpp"
 #include "haven/util/text.hpp"
 #include "haven/version.hpp"
@@ -342,6 +343,7 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
   // Written to ensemble.h5.partial, then renamed: a reader never sees half an ensemble; on failure (a full
   // disk) the partial file goes and the message names the file and the reason.
   h5::File file;
+  const PartialFile registration(partial);  // removed if Ctrl-C stops the gather
   try {
     auto source = h5::File::open_read_only(reference_file);
     file = h5::File::create(partial);

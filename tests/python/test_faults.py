@@ -239,3 +239,23 @@ def test_kill_9_during_a_sweep_then_resume_gives_every_member_complete(tmp_path)
         assert partials(out) == []
         assert "failed" not in (out / "manifest.csv").read_text()
     assert killed >= 2, "the sweep was too quick to be killed mid-way: the test proves nothing"
+
+
+def test_ctrl_c_or_sigterm_during_a_run_leaves_no_partial_file(tmp_path):
+    """Ctrl-C (SIGINT) or SIGTERM while the run file is being written: the process stops as the signal says, no final
+    file, and the `.partial` file is removed with it (before, it stayed until a later run wrote the same path)."""
+    scenario = tmp_path / "big.yaml"
+    assert haven("generate", "--nodes", "3000", "--corridors", "9000", "--people", "2e6", "-o", scenario).returncode == 0
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        target = tmp_path / sig.name / "run.h5"
+        process = subprocess.Popen([str(haven_bin()), "run", str(scenario), "-o", str(target), "--quiet"], cwd=ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not partials(tmp_path / sig.name) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if process.poll() is not None:
+            pytest.fail("the run ended before its partial file could be seen: the test proves nothing")
+        process.send_signal(sig)
+        assert process.wait(timeout=30) == -sig
+        assert not target.exists()
+        assert partials(tmp_path / sig.name) == [], partials(tmp_path / sig.name)

@@ -1,0 +1,25 @@
+#pragma once
+// Files being written under a temporary name (`X.h5.partial`, renamed into place when whole) are removed when the
+// process is stopped by SIGINT (Ctrl-C) or SIGTERM: a stopped run leaves nothing behind, not even a partial file.
+
+#include <filesystem>
+
+namespace haven {
+
+// Sets the SIGINT and SIGTERM handlers that remove the registered partial files and then stop the process as the
+// signal would have (haven's main calls it; `haven serve` sets handlers of its own while it serves).
+void install_partial_file_cleanup();
+
+// Registers `path` while it is alive (at most 64 at once; beyond that a file is simply not cleaned up).
+class PartialFile {
+ public:
+  explicit PartialFile(const std::filesystem::path& path);
+  ~PartialFile();
+  PartialFile(const PartialFile&) = delete;
+  PartialFile& operator=(const PartialFile&) = delete;
+
+ private:
+  int slot_ = -1;
+};
+
+}  // namespace haven

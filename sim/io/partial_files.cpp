@@ -1,0 +1,59 @@
+#include "haven/io/partial_files.hpp"
+
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <csignal>
+#include <cstring>
+
+namespace haven {
+
+namespace {
+
+// Read from a signal handler: fixed storage, and a slot's path is complete before its flag says so (unlink and
+// raise are async-signal-safe; nothing here allocates).
+constexpr std::size_t slots = 64;
+constexpr std::size_t max_path_bytes = 4096;
+struct Slot {
+  std::atomic<int> state{0};  // 0 free, 1 being filled or emptied, 2 registered
+  std::array<char, max_path_bytes> path{};
+};
+std::array<Slot, slots> registered;
+
+extern "C" void remove_partial_files_and_stop(int signal_number) {
+  for (auto& slot : registered) {
+    if (slot.state.load(std::memory_order_acquire) == 2) ::unlink(slot.path.data());
+  }
+  std::signal(signal_number, SIG_DFL);
+  std::raise(signal_number);
+}
+
+}  // namespace
+
+void install_partial_file_cleanup() {
+  struct sigaction action {};
+  action.sa_handler = remove_partial_files_and_stop;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+PartialFile::PartialFile(const std::filesystem::path& path) {
+  const std::string text = path.string();
+  if (text.size() >= max_path_bytes) return;
+  for (std::size_t k = 0; k < slots; ++k) {
+    int free = 0;
+    if (!registered[k].state.compare_exchange_strong(free, 1, std::memory_order_acq_rel)) continue;
+    std::memcpy(registered[k].path.data(), text.c_str(), text.size() + 1);
+    registered[k].state.store(2, std::memory_order_release);
+    slot_ = static_cast<int>(k);
+    return;
+  }
+}
+
+PartialFile::~PartialFile() {
+  if (slot_ >= 0) registered[static_cast<std::size_t>(slot_)].state.store(0, std::memory_order_release);
+}
+
+}  // namespace haven
