@@ -479,6 +479,20 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
     }
     *slot = static_cast<int>(days_between(scenario.start_date, *date));
   }
+  // A window that holds no day of the scenario would fit nothing: said before the search, not after it.
+  const int last_day = scenario.days - 1;
+  const auto day_text = [&](int day) { return format_iso_date(add_days(scenario.start_date, day)); };
+  const auto& window = options.window;
+  if (window.first_day && window.last_day && *window.last_day < *window.first_day) {
+    err << fmt::format("haven: error: --from {} is after --to {}; the window runs from the first to the second\n",
+                       a.from, a.to);
+    return exit_bad_input;
+  }
+  if ((window.first_day && *window.first_day > last_day) || (window.last_day && *window.last_day < 0)) {
+    err << fmt::format("haven: error: --from/--to fall outside the scenario's period ({} to {})\n", day_text(0),
+                       day_text(last_day));
+    return exit_bad_input;
+  }
   // The overlay is checked before the search, not after an hour of it.
   std::filesystem::path path = a.output;
   if (path.empty()) path = std::filesystem::path("output") / fmt::format("{}-calibrated.yaml", scenario.name);

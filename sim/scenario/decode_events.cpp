@@ -107,10 +107,7 @@ void ScenarioDecoder::decode_events(const YAML::Node& node) {
       if (auto id = reader_.identifier(v, m.path("id"))) {
         const auto line = reader_.where(v, m.path("id")).line;
         if (auto [it, fresh] = ids.emplace(*id, line); !fresh) {
-          // Line 0: the first was not written in a file (an edit of `haven serve`, a --set value).
-          reader_.error(v, m.path("id"),
-                        it->second > 0 ? fmt::format("duplicate event id '{}' (first at line {})", *id, it->second)
-                                       : fmt::format("duplicate event id '{}' (given twice)", *id));
+          reader_.error(v, m.path("id"), fmt::format("duplicate event id '{}' ({})", *id, first_given(it->second)));
         }
         event.id = *id;
       }
@@ -374,7 +371,7 @@ void ScenarioDecoder::decode_observations(const YAML::Node& node) {
         const auto line = reader_.where(v, m.path("id")).line;
         if (auto [it, fresh] = ids.emplace(*id, line); !fresh)
           reader_.error(v, m.path("id"),
-                        fmt::format("duplicate observation id '{}' (first at line {})", *id, it->second));
+                        fmt::format("duplicate observation id '{}' ({})", *id, first_given(it->second)));
         o.id = *id;
       }
     }

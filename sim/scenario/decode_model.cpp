@@ -82,7 +82,7 @@ void ScenarioDecoder::decode_variant_shapes(const YAML::Node& variants) {
     const auto line = reader_.where(it->first, path).line;
     if (auto [first, fresh] = seen.emplace(*name, line); !fresh) {
       reader_.error(it->first, "variants",
-                    fmt::format("duplicate variant '{}' (first at line {})", *name, first->second));
+                    fmt::format("duplicate variant '{}' ({})", *name, first_given(first->second)));
       continue;
     }
     s_.variant_names.push_back(*name);
@@ -207,7 +207,7 @@ void ScenarioDecoder::decode_groups(const YAML::Node& node) {
       if (auto id = reader_.identifier(v, m.path("id"))) {
         const auto line = reader_.where(v, m.path("id")).line;
         if (auto [it, fresh] = lines.emplace(*id, line); !fresh) {
-          reader_.error(v, m.path("id"), fmt::format("duplicate group id '{}' (first at line {})", *id, it->second));
+          reader_.error(v, m.path("id"), fmt::format("duplicate group id '{}' ({})", *id, first_given(it->second)));
         }
         group.id = *id;
       } else if (v.IsScalar()) {

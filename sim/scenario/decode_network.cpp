@@ -72,7 +72,7 @@ void ScenarioDecoder::decode_nodes(const YAML::Node& node) {
           const auto line = reader_.where(v, m.path("id")).line;
           if (auto [it, fresh] = node_ids_.emplace(*id, IdEntry{i, line}); !fresh) {
             reader_.error(v, m.path("id"),
-                          fmt::format("duplicate node id '{}' (first at line {})", *id, it->second.line));
+                          fmt::format("duplicate node id '{}' ({})", *id, first_given(it->second.line)));
             network_incomplete_ = true;
           }
         } else {
@@ -298,7 +298,7 @@ void ScenarioDecoder::decode_corridors(const YAML::Node& node) {
         const auto line = reader_.where(id_node.IsDefined() ? id_node : node[i], path).line;
         if (auto [it, fresh] = corridor_ids_.emplace(c.id, IdEntry{i, line}); !fresh) {
           reader_.error(id_node.IsDefined() ? id_node : node[i], explicit_id ? m.path("id") : path,
-                        fmt::format("duplicate corridor '{}' (first at line {}){}", c.id, it->second.line,
+                        fmt::format("duplicate corridor '{}' ({}){}", c.id, first_given(it->second.line),
                                     explicit_id ? "" : "; give one of them an 'id'"));
         }
       }

@@ -122,7 +122,7 @@ class Row {
   std::optional<double> number_in(std::size_t column, double minimum, double maximum) {
     auto value = number(column);
     if (value && (*value < minimum || *value > maximum)) {
-      error(column, out_of_range(minimum, maximum, *value, fmt::format("{:g}", *value)));
+      error(column, out_of_range(minimum, maximum, *value, fmt::format("{}", *value)));
       return std::nullopt;
     }
     return value;
@@ -304,7 +304,7 @@ NodeTable decode_node_table(const CsvTable& table, std::span<const Group> groups
       if (auto id = row.identifier(id_col)) {
         n.id = *id;
         if (auto [it, fresh] = lines.emplace(*id, IdEntry{r, row.line(id_col)}); !fresh) {
-          row.error(id_col, fmt::format("duplicate node id '{}' (first at line {})", *id, it->second.line));
+          row.error(id_col, fmt::format("duplicate node id '{}' ({})", *id, first_given(it->second.line)));
           result.incomplete = true;
         }
       } else {
@@ -486,7 +486,7 @@ CorridorTable decode_corridor_table(const CsvTable& table, std::span<const Node>
     const std::size_t line = has_id ? row.line(id_col) : table.row_line(r);
     if (!c.id.empty() && !default_id_entered) {
       if (auto [it, fresh] = lines.emplace(c.id, IdEntry{r, line}); !fresh) {
-        const std::string message = fmt::format("duplicate corridor '{}' (first at line {}){}", c.id, it->second.line,
+        const std::string message = fmt::format("duplicate corridor '{}' ({}){}", c.id, first_given(it->second.line),
                                                 explicit_id ? "" : "; give one of them an 'id'");
         if (has_id) {
           row.error(id_col, message);

@@ -365,6 +365,11 @@ std::string out_of_range(double minimum, double maximum, double value, const std
   return fmt::format("must be between {} and {}, got {}", bound(minimum), bound(maximum), shown_value);
 }
 
+std::string first_given(std::size_t line) {
+  return line > 0 ? fmt::format("first at line {}", line)
+                  : std::string("the other given by --set, an overlay or an edit");
+}
+
 // Parses a number the way number() accepts it: '_' groups digits, a leading '+' is allowed.
 std::optional<double> parse_number(std::string_view scalar) {
   if (!scalar.empty() && scalar.find_first_of("_+") == std::string_view::npos) {
@@ -461,6 +466,11 @@ std::optional<std::string> YamlReader::string(const YAML::Node& node, std::strin
     error(node, path, fmt::format("expected text, got {}", shown(node)));
     return std::nullopt;
   }
+  // An escaped NUL ("\0", "\u0000") would cut the text short in every file written from it.
+  if (node.Scalar().find('\0') != std::string::npos) {
+    error(node, path, "the text holds a NUL character (\\0); remove it");
+    return std::nullopt;
+  }
   return node.Scalar();
 }
 
@@ -491,7 +501,7 @@ std::optional<double> YamlReader::number_in(const YAML::Node& node, std::string_
   auto value = number(node, path);
   if (!value) return std::nullopt;
   if (*value < minimum || *value > maximum) {
-    error(node, path, out_of_range(minimum, maximum, *value, fmt::format("{:g}", *value)));
+    error(node, path, out_of_range(minimum, maximum, *value, fmt::format("{}", *value)));
     return std::nullopt;
   }
   return value;

@@ -63,6 +63,9 @@ std::optional<YAML::Node> parse_yaml(const std::string& text, const std::string&
 // shaped like YYYY-MM-DD is still not a date (": February 2019 has 28 days", or "").
 std::optional<double> parse_number(std::string_view text);
 std::string out_of_range(double minimum, double maximum, double value, const std::string& shown_value);
+// Where a duplicated id was first given, for "duplicate ... (first at line 12)"; line 0 is not a line of the file
+// (a --set value, an overlay's value or an edit of haven serve gave it), and is said so.
+std::string first_given(std::size_t line);
 std::string why_not_a_date(std::string_view text);
 inline constexpr std::string_view comma_hint = "; write large numbers without commas (3000000 or 3_000_000)";
 

@@ -263,6 +263,8 @@ Session::Session(const ScenarioSource& source, std::string variant, const Limits
   options.overrides = source_.start.edits();
   auto loaded = parsed_.load(options);
   load_diagnostics_ = loaded.diagnostics;
+  for (const auto& d : load_diagnostics_.all())
+    if (d.severity == Severity::warning) warnings_now_.push_back(d.message);
   if (!loaded.scenario) return;
   base_ = *loaded.scenario;
   scenario_ = base_;
@@ -402,16 +404,17 @@ EditResult Session::reload(const std::vector<Edit>& edits) {
     result.diagnostics = loaded.diagnostics;
     return result;
   }
-  // Only the warnings the edits brought: the scenario's own (a crossing without a capacity, say) were said when it
-  // loaded, and every edit would repeat them.
+  // Only the warnings this change brought: the scenario's own (a crossing without a capacity, say) were said when it
+  // loaded, and an earlier edit's when it was made; every edit would repeat them.
+  std::vector<std::string> warnings;
   for (const auto& d : loaded.diagnostics.all()) {
-    const auto& known = load_diagnostics_.all();
-    if (d.severity == Severity::warning && std::none_of(known.begin(), known.end(), [&](const Diagnostic& k) {
-          return k.severity == Severity::warning && k.message == d.message;
-        })) {
+    if (d.severity != Severity::warning) continue;
+    warnings.push_back(d.message);
+    if (std::find(warnings_now_.begin(), warnings_now_.end(), d.message) == warnings_now_.end()) {
       result.diagnostics.warning(d.location, d.message);
     }
   }
+  warnings_now_ = std::move(warnings);
   scenario_ = std::move(*loaded.scenario);
   edits_ = edits;
   result.applied = true;
@@ -453,7 +456,14 @@ std::string Session::value_now(const std::string& path) const {
   const std::string section = path.substr(0, first);
   const std::string id = path.substr(first + 1, last - first - 1);
   const std::string key = path.substr(last + 1);
-  if (section == "nodes" && key == "capacity") {
+  if (section == "nodes" && (key == "population" || key == "displaced")) {
+    for (const auto& node : s.nodes) {
+      if (node.id != id) continue;
+      std::int64_t people = 0;
+      for (const auto count : key == "population" ? node.residents_by_group : node.displaced_by_group) people += count;
+      return fmt::format("{}", people);
+    }
+  } else if (section == "nodes" && key == "capacity") {
     for (const auto& node : s.nodes) {
       if (node.id != id) continue;
       // A place without a capacity of its own: what the rules give it, said as a default.
@@ -474,6 +484,20 @@ std::string Session::value_now(const std::string& path) const {
       if (key == "date") return format_iso_date(add_days(s.start_date, event.start_day));
       if (key == "day") return fmt::format("{}", event.start_day);
       if (key == "duration_days") return event.end_day ? fmt::format("{}", *event.end_day - event.start_day) : "";
+      // Where a bombardment or ceasefire is aimed: a place, or a point.
+      const Area* area = nullptr;
+      if (const auto* b = std::get_if<Bombardment>(&event.action)) area = &b->target;
+      if (const auto* c = std::get_if<Ceasefire>(&event.action)) area = &c->area;
+      if (area && key == "node")
+        return area->node != no_node ? s.nodes[static_cast<std::size_t>(area->node)].id : "a point";
+      if (area && (key == "lat" || key == "lon")) {
+        const auto& given = key == "lat" ? area->lat_deg : area->lon_deg;
+        if (given) return number(*given);
+        if (area->node != no_node) {
+          const auto& place = s.nodes[static_cast<std::size_t>(area->node)];
+          return fmt::format("{} ({})", number(key == "lat" ? place.lat_deg : place.lon_deg), place.id);
+        }
+      }
       if (key == "radius_km") {
         if (const auto* b = std::get_if<Bombardment>(&event.action)) return number(b->target.radius_km);
         if (const auto* c = std::get_if<Ceasefire>(&event.action)) return number(c->area.radius_km);
@@ -541,7 +565,33 @@ EditResult Session::apply(Edit edit) {
   auto edits = edits_;
   edits.push_back(std::move(edit));
   auto result = reload(edits);
-  if (result.applied) return result;
+  if (result.applied) {
+    // Valid, but nothing the scenario's rules read: said, so that an unchanged run is not taken for the answer.
+    const Edit& made = edits.back();
+    const SourceLocation at_edit = origin_of(edits.size() - 1, made);
+    const char* rules = scenario_.rules == RuleSetKind::flee ? "Flee's" : "Haven's";
+    if (made.kind == "set" && made.path.starts_with("parameters.") &&
+        !rule_set_reads(scenario_, made.path.substr(std::string_view("parameters.").size()))) {
+      result.diagnostics.warning(
+          at_edit, fmt::format("{}: {} rules do not read this parameter; the run does not change", made.path, rules));
+    }
+    if (made.kind == "add_event" && scenario_.rules == RuleSetKind::flee) {
+      std::string kind;
+      for (const auto& [key, value] : made.event)
+        if (key == "kind") kind = value;
+      // What Flee's rules act on (sim/engine/flee_run.cpp); the rest changes nothing there.
+      static const std::set<std::string> acted_on = {"armed_conflict", "corridor_closure", "corridor_opening",
+                                                     "border_closure", "border_opening",   "camp_closure",
+                                                     "country_closure"};
+      if (!acted_on.count(kind)) {
+        result.diagnostics.warning(
+            at_edit, fmt::format("Flee's rules do not act on a {} (they read armed conflicts, closures and openings); "
+                                 "the run does not change",
+                                 kind));
+      }
+    }
+    return result;
+  }
   // Refused: every problem is said at this edit, which caused it, even one the loader found at a key the file or an
   // earlier edit gave (a date now after the event's end, a share that no longer sums to 1); where that key was
   // given stays in the message, and the page shows it next to the field just changed.

@@ -1,6 +1,7 @@
 #include "haven/sweep/sweep.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
@@ -353,14 +354,29 @@ void check_against_scenario(const SweepSpec& spec, const SourceLocation& scenari
                                   *spec.days, loaded.scenario->days, loaded.scenario->days));
   }
   std::set<std::string> reported;
+  // The scenario loads without the design's values (above), so a problem here is a value's doing: one the loader
+  // found at another key (a day now after the event's end) is said at the value that caused it, with where that
+  // key is, and the value named.
   auto probe = [&](const std::vector<Override>& edits) {
     LoadOptions options = base;
     options.overrides.insert(options.overrides.end(), edits.begin(), edits.end());
     auto result = load_scenario_file(spec.scenario, options);
     for (const auto& d : result.diagnostics.all()) {
       if (d.severity != Severity::error) continue;
-      const auto key = fmt::format("{}:{}:{}:{}", d.location.file, d.location.line, d.location.column, d.message);
-      if (reported.insert(key).second) diagnostics.error(d.location, d.message);
+      SourceLocation location = d.location;
+      std::string message = d.message;
+      const bool at_a_value = std::any_of(edits.begin(), edits.end(), [&](const Override& o) {
+        return o.origin.file == d.location.file && o.origin.line == d.location.line;
+      });
+      if (!at_a_value && !edits.empty()) {
+        std::vector<std::string> values;
+        for (const auto& o : edits) values.push_back(fmt::format("{} = {}", o.path, o.value));
+        message = fmt::format("{} (at {}:{}:{}, with {})", d.message, d.location.file, d.location.line,
+                              d.location.column, fmt::join(values, ", "));
+        location = edits.front().origin;
+      }
+      const auto key = fmt::format("{}:{}:{}:{}", location.file, location.line, location.column, message);
+      if (reported.insert(key).second) diagnostics.error(location, message);
     }
   };
   if (spec.method == DesignMethod::list) {

@@ -183,7 +183,7 @@ TEST_CASE("a Flee folder without a file Flee needs is reported by the file's nam
   fs::remove_all(dir);
 }
 
-TEST_CASE("an empty UNHCR series file is an error, not a camp left out") {
+TEST_CASE("an empty UNHCR series file is an error - not a camp left out") {
   for (const char* file : {"source_data/camp-one.csv", "source_data/refugees.csv"}) {
     CAPTURE(file);
     const auto dir = variant_of_good("empty_series", file, "Date,Count\n");

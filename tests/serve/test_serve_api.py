@@ -227,7 +227,33 @@ def test_an_edit_answers_the_warnings_it_brought_and_each_place_its_capacity_now
     assert [w["severity"] for w in answer["warnings"]] == ["warning"], answer["warnings"]
     assert "nodes.hilltown" in answer["warnings"][0]["message"], answer["warnings"]
     assert "can shelter nobody" in answer["warnings"][0]["message"], answer["warnings"]
-    assert answer["edits"][-1]["description"] == "nodes.hilltown.population = 0"
+    assert answer["edits"][-1]["description"] == "nodes.hilltown.population = 0 (was 30000)"
+    # Valid, but read by no rule of the scenario's: said, since the run cannot change.
+    status, answer = edit(server, session, {"kind": "set", "path": "parameters.flee_awareness_level", "value": 2})
+    assert status == 200, answer
+    assert [w["message"] for w in answer["warnings"]] == [
+        "parameters.flee_awareness_level: Haven's rules do not read this parameter; the run does not change"]
+
+
+def test_an_edit_that_flees_rules_do_not_act_on_says_so(tmp_path):
+    serve = Serve(FLEE_FOLDER)
+    try:
+        session = serve.session(0)
+        status, answer = edit(serve, session, {"kind": "add_event", "event": {
+            "kind": "bombardment", "node": "Delta", "date": "2020-01-02", "intensity": 5}})
+        assert status == 200, answer
+        assert [w["message"] for w in answer["warnings"]] == [
+            "Flee's rules do not act on a bombardment (they read armed conflicts, closures and openings); the run "
+            "does not change"]
+        status, answer = edit(serve, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2})
+        assert status == 200
+        assert "Flee's rules do not read this parameter" in answer["warnings"][0]["message"]
+        status, answer = edit(serve, session, {"kind": "add_event", "event": {
+            "kind": "armed_conflict", "node": "Delta", "date": "2020-01-02", "intensity": 1}})
+        assert status == 200 and answer["warnings"] == [], answer["warnings"]
+    finally:
+        code, _, _ = serve.stop()
+    assert code == 0
 
 
 def test_bad_edits_come_back_located(server):

@@ -448,6 +448,15 @@ TEST_CASE("serve session: a set edit lists what its key held before it") {
         fmt::format("nodes.rivertown.capacity = 9000 (was {:.0f} by default)", 45000 * factor));
   CHECK(listed(R"({"kind": "set", "path": "nodes.abroad.capacity", "value": 9000})") ==
         "nodes.abroad.capacity = 9000 (was unlimited by default)");
+  CHECK(listed(R"({"kind": "set", "path": "nodes.midcity.displaced", "value": 25000})") ==
+        "nodes.midcity.displaced = 25000 (was 20000)");
+  CHECK(listed(R"({"kind": "set", "path": "nodes.southtown.population", "value": 50000})") ==
+        "nodes.southtown.population = 50000 (was 60000)");
+  // Where a bombardment is aimed: its place, or the place's coordinates while it has no point of its own.
+  CHECK(listed(R"({"kind": "set", "path": "events.strikes_south.node", "value": "hilltown"})") ==
+        "events.strikes_south.node = hilltown (was southtown)");
+  CHECK(listed(R"({"kind": "set", "path": "events.strikes_river.lat", "value": 35.6})") ==
+        "events.strikes_river.lat = 35.6 (was 35.55)");
   // An event switched off holds no value the page shows: the edit waits, said plainly as it is.
   listed(R"({"kind": "toggle_event", "id": "strikes_river", "enabled": false})");
   CHECK(listed(R"({"kind": "set", "path": "events.strikes_river.intensity", "value": 10})") ==
@@ -516,7 +525,7 @@ TEST_CASE("serve session: an event added without an id takes the first added_N n
   CHECK(session.edits().size() == 4);
 }
 
-TEST_CASE("serve session: a duplicate event id that no file line holds says it was given twice") {
+TEST_CASE("serve session: a duplicate event id that no file line holds says where the other came from") {
   LoadOptions options;
   options.overrides = {{"events", R"([{id: a, kind: bombardment, node: hilltown, day: 1, intensity: 1},
                                       {id: a, kind: bombardment, node: hilltown, day: 2, intensity: 1}])",
@@ -525,7 +534,7 @@ TEST_CASE("serve session: a duplicate event id that no file line holds says it w
   REQUIRE_FALSE(loaded.scenario);
   bool said = false;
   for (const auto& d : loaded.diagnostics.all())
-    said = said || d.message.ends_with("duplicate event id 'a' (given twice)");
+    said = said || d.message.ends_with("duplicate event id 'a' (the other given by --set, an overlay or an edit)");
   CHECK(said);
 }
 
@@ -640,7 +649,7 @@ TEST_CASE("serve session: an applied edit says the warnings it brought and not t
   CHECK(noted.diagnostics.all()[0].message.find("can shelter nobody") != std::string::npos);
 }
 
-TEST_CASE("serve session: text is kept as the text sent, never cut or read as YAML it is not") {
+TEST_CASE("serve session: text is kept as the text sent - never cut or read as YAML it is not") {
   Session session(valley(), "", Limits{});
   REQUIRE(session.ok());
   for (const std::string text :
@@ -659,7 +668,7 @@ TEST_CASE("serve session: text is kept as the text sent, never cut or read as YA
   CHECK(session.apply(parsed(R"({"kind": "set", "path": "events.truce.date", "value": "2024-04-02"})")).applied);
 }
 
-TEST_CASE("serve session: a refused edit has every problem said at it, with where the other key was given") {
+TEST_CASE("serve session: a refused edit has every problem said at it with where the other key was given") {
   Session session(valley(), "", Limits{});
   REQUIRE(session.ok());
   // The new start falls after the end the file gives (until: 2024-03-30, at valley.yaml's line 46).

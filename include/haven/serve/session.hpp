@@ -162,6 +162,7 @@ class Session {
   std::set<std::string> variant_paths_;  // variant_sets(): its set paths and parameters, events.<id> of its additions
   Scenario scenario_;
   std::vector<Edit> edits_;
+  std::vector<std::string> warnings_now_;  // the loader's warnings of the scenario as it is now (reload says new ones)
 };
 
 // Edits from the page's JSON (see Edit); a malformed request gives a message for the page.
