@@ -13,6 +13,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -112,6 +113,27 @@ std::optional<Date> parse_flee_date(const std::string& raw) {
   const std::string month = text.substr(first + 1, second - first - 1), day = text.substr(second + 1);
   if (month.empty() || month.size() > 2 || day.empty() || day.size() > 2) return std::nullopt;
   return parse_iso_date(fmt::format("{}-{:0>2}-{:0>2}", text.substr(0, 4), month, day));
+}
+
+// Why `raw` is not a date parse_flee_date() takes: the shape, or the calendar ("2012-02-30": February 2012 has 29
+// days), as the YAML loader says it.
+std::string why_not_a_flee_date(const std::string& raw) {
+  const std::string text = trim(raw);
+  int year = 0, month = 0, day = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &year, &month, &day, &tail) != 3 || text.size() < 8 ||
+      text[4] != '-') {
+    return fmt::format("expected a date as YYYY-MM-DD, got '{}'", raw);
+  }
+  if (month < 1 || month > 12) return fmt::format("not a calendar date: there is no month {} ('{}')", month, raw);
+  static constexpr std::array<const char*, 12> names = {"January",   "February", "March",    "April",
+                                                        "May",       "June",     "July",     "August",
+                                                        "September", "October",  "November", "December"};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  static constexpr std::array<int, 12> lengths = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const int days = lengths[static_cast<std::size_t>(month - 1)] + (month == 2 && leap ? 1 : 0);
+  return fmt::format("not a calendar date: {} {} has {} days ('{}')", names[static_cast<std::size_t>(month - 1)], year,
+                     days, raw);
 }
 
 std::string sha256_hex(const std::string& bytes) {
@@ -222,7 +244,7 @@ class Reader {
         have_start = true;  // a bad date is reported as such, not also as missing
         auto date = parse_flee_date(row.fields[1].text);
         if (!date) {
-          error(file, row, 1, fmt::format("StartDate: expected a date as YYYY-MM-DD, got '{}'", row.fields[1].text));
+          error(file, row, 1, fmt::format("StartDate: {}", why_not_a_flee_date(row.fields[1].text)));
         } else {
           conflict_.start_date = *date;
         }
@@ -547,7 +569,7 @@ class Reader {
       if (row.fields[0].text[0] == '#' || row.fields[1].text.empty()) continue;
       auto date = parse_flee_date(row.fields[0].text);
       if (!date) {
-        error(file, row, 0, fmt::format("column 'date': expected YYYY-MM-DD, got '{}'", row.fields[0].text));
+        error(file, row, 0, fmt::format("column 'date': {}", why_not_a_flee_date(row.fields[0].text)));
         continue;
       }
       auto value = parse_whole(row.fields[1].text);
@@ -646,7 +668,7 @@ class Reader {
       }
       auto date = parse_flee_date(row.fields[1].text);
       if (!date) {
-        error(file, row, 1, fmt::format("column 'date': expected YYYY-MM-DD, got '{}'", row.fields[1].text));
+        error(file, row, 1, fmt::format("column 'date': {}", why_not_a_flee_date(row.fields[1].text)));
         ok = false;
       } else {
         correction.date = *date;

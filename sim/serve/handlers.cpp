@@ -475,7 +475,9 @@ void Server::Impl::routes() {
       if (!allowed.empty()) headers.emplace("Accept-Encoding", allowed);
     }
     if (options_.host == "127.0.0.1" || options_.host == "localhost" || options_.host == "::1") {
-      const std::string host = req.get_header_value("Host");
+      // Host names are case-insensitive (LOCALHOST is localhost).
+      std::string host = req.get_header_value("Host");
+      std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
       const std::string port = fmt::format(":{}", port_);
       if (host != "127.0.0.1" + port && host != "localhost" + port && host != "[::1]" + port) {
         send_error(res, 403, "this server answers only to 127.0.0.1 and localhost");
@@ -483,6 +485,14 @@ void Server::Impl::routes() {
       }
     }
     return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // A route that does not exist (or a method a route does not take) gets a JSON body and its content type too.
+  server_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const int status = res.status;
+    send_error(
+        res, status,
+        status == 404 ? fmt::format("no such route: {} {}", req.method, req.path) : fmt::format("HTTP {}", status));
   });
   server_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr e) {
     std::string what = "unknown error";

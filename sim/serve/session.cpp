@@ -613,6 +613,16 @@ EditResult Session::apply(Edit edit) {
 }
 
 bool Session::undo() {
+  // Back across the last variant switch once every edit made since is undone: its variant and its edits, all of them
+  // (the switch may have dropped some), as they were.
+  if (!variant_steps_.empty() && edits_.size() <= variant_steps_.back().edits_after) {
+    const VariantStep step = variant_steps_.back();
+    Session before(source_, step.variant, limits_);
+    if (!before.ok() || !before.reload(step.edits).applied) return false;  // each was valid then
+    before.variant_steps_.assign(variant_steps_.begin(), variant_steps_.end() - 1);
+    *this = std::move(before);
+    return true;
+  }
   if (edits_.empty()) return false;
   auto edits = edits_;
   edits.pop_back();
@@ -699,6 +709,8 @@ EditResult Session::choose_variant(const std::string& variant) {
     result.diagnostics.warning({fmt::format("edit {} ({})", i + 1, edits[i].listed()), 0, 0},
                                fmt::format("dropped: it does not apply to {} ({})", target, why));
   }
+  fresh.variant_steps_ = std::move(variant_steps_);
+  fresh.variant_steps_.push_back({variant_, edits_, fresh.edits_.size()});
   *this = std::move(fresh);
   result.applied = true;
   return result;

@@ -24,6 +24,18 @@ void show_kept_edits(const Session& session, const Scenario& s, const std::strin
   const std::string prefix = "events." + id + ".";
   std::map<std::string, YAML::Node> kept;  // key -> its last value
   for (const auto& edit : session.edits()) {
+    // A move while it is off: the point it will be centred on (a place then has none of its own).
+    if (edit.kind == "move_event" && edit.id == id && edit.event.size() == 3) {
+      event["lat"] = std::stod(edit.event[0].second);
+      event["lon"] = std::stod(edit.event[1].second);
+      event.erase("node");
+      if (!edit.event[2].second.empty()) {
+        event["radius_km"] = std::stod(edit.event[2].second);
+      } else if (!event.contains("radius_km") || event["radius_km"].get<double>() <= 0.0) {
+        event["radius_km"] = 5.0;  // as the move makes it (Session::overrides_for)
+      }
+      continue;
+    }
     if (edit.kind != "set" || !edit.path.starts_with(prefix)) continue;
     try {
       const YAML::Node value = YAML::Load(edit.value);
@@ -226,7 +238,8 @@ Json session_info(const Session& session, const std::string& id) {
           {"nodes", nodes},
           {"corridors", corridors},
           {"parameters", parameters},
-          {"edits", edits_json(session.edits())}};
+          {"edits", edits_json(session.edits())},
+          {"undo", session.undo_target()}};
 }
 
 }  // namespace haven::serve

@@ -78,6 +78,17 @@ def test_other_host_names_are_refused(server):
     status, _, body = server.call("GET", "/api/scenarios", headers={"Host": f"evil.example:{server.port}"})
     assert status == 403
     assert b"only to 127.0.0.1 and localhost" in body
+    # Host names are case-insensitive.
+    status, _, _ = server.call("GET", "/api/scenarios", headers={"Host": f"LocalHost:{server.port}"})
+    assert status == 200
+
+
+def test_a_route_that_does_not_exist_is_answered_in_json(server):
+    for method, path in [("GET", "/nothing"), ("GET", "/api/sessions"), ("PUT", "/api/sessions")]:
+        status, headers, body = server.call(method, path)
+        assert status in (404, 405), (method, path, status)
+        assert headers["Content-Type"].startswith("application/json"), (method, path, headers)
+        assert json.loads(body)["error"], body
 
 
 def test_session_lists_events_places_roads_and_parameters(server):
@@ -129,17 +140,20 @@ def test_an_event_switched_off_shows_the_edits_it_keeps(server):
     for payload in [{"kind": "set", "path": "events.strikes_south.intensity", "value": 40},
                     {"kind": "set", "path": "events.strikes_south.date", "value": "2024-03-10"},
                     {"kind": "set", "path": "events.strikes_south.until", "value": 20},
-                    {"kind": "toggle_event", "id": "strikes_south", "enabled": False}]:
+                    {"kind": "toggle_event", "id": "strikes_south", "enabled": False},
+                    {"kind": "move_event", "id": "strikes_south", "lat": 35.42, "lon": 36.61}]:
         status, answer = edit(server, session, payload)
         assert status == 200, answer
     off = event(answer)
     assert not off["enabled"]
+    # Moved while off: the point it will be centred on, with the 5 km a place's event gets there.
+    assert (off["lat"], off["lon"], off["radius_km"]) == (35.42, 36.61, 5.0) and "node" not in off, off
     assert (off["intensity"], off["start_date"], off["start_day"]) == (40, "2024-03-10", 9), off
     assert (off["until_date"], off["end_day"]) == ("2024-03-21", 21), off
     status, answer = edit(server, session, {"kind": "toggle_event", "id": "strikes_south", "enabled": True})
     on = event(answer)
     assert on["enabled"] and {k: on[k] for k in off if k != "enabled"} == {k: off[k] for k in off if k != "enabled"}
-    for _ in range(5):
+    for _ in range(6):
         assert server.json("POST", f"/api/sessions/{session}/undo")[0] == 200
     status, answer = server.json("GET", f"/api/sessions/{session}")
     assert event(answer)["intensity"] == 60 and answer["edits"] == []
@@ -771,3 +785,10 @@ def test_a_variant_keeps_the_edits_that_apply_and_says_which_it_dropped(server):
     [dropped] = answer["warnings"]
     assert dropped["where"] == "edit 1 (events.gate_opens.date = 2024-03-15)"
     assert dropped["message"].startswith("dropped: it does not apply to the scenario as written ("), dropped
+    # Undo takes the switch back: the variant, and the edit it dropped.
+    assert answer["undo"] == "variant"
+    status, answer = server.json("POST", f"/api/sessions/{session}/undo")
+    assert status == 200 and answer["undone"] and answer["variant"] == "border_open"
+    assert [e["description"] for e in answer["edits"]] == ["events.gate_opens.date = 2024-03-15 (was 2024-03-21)",
+                                                           "parameters.threat_kernel_km = 2.5 (was 1)"]
+    assert answer["undo"] == "edit"

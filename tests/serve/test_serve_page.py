@@ -786,3 +786,14 @@ def test_the_page_names_the_starting_point_it_was_served_with(tmp_path):
         note = driver.execute_script("return document.querySelector('#serve-edit-list li.note').textContent")
         assert note == "none yet: the charts show the starting point above", note
         driver.save_screenshot(str(artefacts(tmp_path) / "serve-starting-point.png"))
+        # A variant switch is undone like an edit: the button says so, and brings the scenario as written back.
+        undo = "return [document.getElementById('serve-undo').disabled, document.getElementById('serve-undo').textContent]"
+        assert driver.execute_script(undo) == [True, "Undo the last edit"]
+        driver.execute_script("const s = document.getElementById('serve-variant'); s.value = 'border_open';"
+                              "s.dispatchEvent(new Event('change'));")
+        wait_for(driver, "return window.havenServe.info().variant === 'border_open'", serve=serve)
+        assert driver.execute_script(undo) == [False, "Undo the variant switch"]
+        driver.execute_script("document.getElementById('serve-undo').click()")
+        wait_for(driver, "return window.havenServe.info().variant === ''", serve=serve)
+        assert driver.execute_script("return document.getElementById('serve-variant').value") == ""
+        assert driver.execute_script(undo) == [True, "Undo the last edit"]

@@ -695,3 +695,31 @@ TEST_CASE("serve session: a refused edit has every problem said at it with where
   CHECK(refused.diagnostics.all()[0].location.file == "edit 2 (groups.children.share = 0.5)");
   CHECK(session.edits().size() == 1);
 }
+
+TEST_CASE("serve session: undo takes back a variant switch and brings back the edits it dropped") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  CHECK(std::string(session.undo_target()).empty());
+  REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "border_stays_closed", "enabled": false})")).applied);
+  REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.5})")).applied);
+  REQUIRE(session.choose_variant("border_open").applied);
+  REQUIRE(session.edits().size() == 1);  // the switch of border_stays_closed, which border_open lacks, dropped
+  // An edit made after the switch goes first, then the switch itself.
+  REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "parameters.threat_kernel_km", "value": 3})")).applied);
+  CHECK(std::string(session.undo_target()) == "edit");
+  REQUIRE(session.undo());
+  CHECK(session.scenario().parameters.threat_kernel_km == 2.5);
+  CHECK(std::string(session.undo_target()) == "variant");
+  REQUIRE(session.undo());
+  CHECK(session.variant().empty());
+  REQUIRE(session.edits().size() == 2);
+  CHECK(session.edits()[0].id == "border_stays_closed");
+  CHECK_FALSE(has_event(session.scenario(), "border_stays_closed"));
+  CHECK(session.scenario().parameters.threat_kernel_km == 2.5);
+  // And on back to the scenario as written.
+  CHECK(std::string(session.undo_target()) == "edit");
+  REQUIRE(session.undo());
+  REQUIRE(session.undo());
+  CHECK(session.edits().empty());
+  CHECK_FALSE(session.undo());
+}

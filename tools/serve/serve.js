@@ -347,7 +347,7 @@
       list.append(el('li', { class: 'note' }, (info.starting_arguments || []).length
         ? 'none yet: the charts show the starting point above' : 'none yet: the charts show the scenario as written'));
     }
-    editsBox.append(list, el('button', { id: 'serve-undo', type: 'button', disabled: !info.edits.length, onclick: () => simple('undo') }, 'Undo the last edit'));
+    editsBox.append(list, el('button', { id: 'serve-undo', type: 'button', disabled: !info.undo, onclick: () => simple('undo') }, info.undo === 'variant' ? 'Undo the variant switch' : 'Undo the last edit'));
 
     // Events: only the rows whose event changed are built again (an edit changes one or two of ~60).
     if (!eventsTable) {

@@ -128,8 +128,14 @@ class Session {
 
   // Checks `edit` with the loader; keeps it only when the scenario with it is valid.
   EditResult apply(Edit edit);
-  // Drops the last edit; false when there was none.
+  // Drops the last edit, or takes back the last variant switch once no edit made since is left (its variant and
+  // every edit before it, those it dropped included); false when there was nothing to undo.
   bool undo();
+  // What undo() would take back now: "variant", "edit", or "" (nothing).
+  [[nodiscard]] const char* undo_target() const noexcept {
+    if (!variant_steps_.empty() && edits_.size() <= variant_steps_.back().edits_after) return "variant";
+    return edits_.empty() ? "" : "edit";
+  }
   // Starts again from `variant` (empty: the base scenario), keeping the edits when they still apply.
   EditResult choose_variant(const std::string& variant);
 
@@ -162,6 +168,13 @@ class Session {
   std::set<std::string> variant_paths_;  // variant_sets(): its set paths and parameters, events.<id> of its additions
   Scenario scenario_;
   std::vector<Edit> edits_;
+  // Each variant switch: the variant and edits before it, and how many edits the switch kept (undo goes back).
+  struct VariantStep {
+    std::string variant;
+    std::vector<Edit> edits;
+    std::size_t edits_after = 0;
+  };
+  std::vector<VariantStep> variant_steps_;
   std::vector<std::string> warnings_now_;  // the loader's warnings of the scenario as it is now (reload says new ones)
 };
 
