@@ -253,7 +253,9 @@ int command_validate_suite(const ValidateArgs& args, std::ostream& out, std::ost
   }
   const SuiteFile suite = load_suite_file(args.suite);
   if (!args.csv.empty()) {
-    if (auto problem = check_output_file(args.csv, true)) {
+    std::vector<std::filesystem::path> inputs{suite.path};
+    for (const auto& c : suite.cases) inputs.push_back(c.scenario);
+    if (auto problem = check_output_file(args.csv, true, inputs)) {
       err << fmt::format("haven: error: {}\n", problem->message);
       return problem->input_mistake ? exit_bad_input : exit_failure;
     }

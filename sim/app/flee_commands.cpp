@@ -8,6 +8,7 @@
 #include "cli.hpp"
 #include "common.hpp"
 #include "haven/flee/folder.hpp"
+#include "haven/io/output.hpp"
 
 namespace fs = std::filesystem;
 
@@ -82,15 +83,10 @@ std::optional<int> FleeCommands::dispatch(std::ostream& out, std::ostream& err) 
                          output.string());
       return exit_bad_input;
     }
-    // Never a file of the conflict folder itself (its CSVs are what this reads).
-    std::error_code error;
-    const auto folder = fs::weakly_canonical(args_.folder, error).string() + "/";
-    if (fs::exists(output) && fs::weakly_canonical(output, error).string().starts_with(folder)) {
-      err << fmt::format(
-          "haven: error: {} is a file of the conflict folder {} (an input of this command); write the "
-          "scenario elsewhere with -o\n",
-          output.string(), args_.folder);
-      return exit_bad_input;
+    // Never a CSV of the conflict folder itself (what this reads).
+    if (auto problem = check_output_file(output, true, {fs::path(args_.folder)})) {
+      err << fmt::format("haven: error: {}\n", problem->message);
+      return problem->input_mistake ? exit_bad_input : exit_failure;
     }
     if (output.has_parent_path()) fs::create_directories(output.parent_path());
     const fs::path partial = output.string() + ".partial";

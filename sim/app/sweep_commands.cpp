@@ -595,7 +595,10 @@ int SweepCommands::calibrate_suite(const std::vector<std::string>& argv, std::os
   if (path.empty()) path = std::filesystem::path("output") / fmt::format("{}-calibrated.yaml", suite.name);
   for (const auto& [file, overwrite] : {std::pair{path.string(), a.overwrite}, std::pair{a.csv, true}}) {
     if (file.empty()) continue;
-    if (auto problem = check_output_file(file, overwrite, {a.suite})) {
+    std::vector<std::filesystem::path> inputs{a.suite};
+    for (const auto& c : suite.cases) inputs.push_back(c.scenario);
+    inputs.insert(inputs.end(), a.set_files.begin(), a.set_files.end());
+    if (auto problem = check_output_file(file, overwrite, inputs)) {
       err << fmt::format("haven: error: {}\n", problem->message);
       return problem->input_mistake ? exit_bad_input : exit_failure;
     }

@@ -11,9 +11,9 @@ namespace haven {
 double starting_capacity_people(const Scenario& scenario, std::size_t node_index) {
   const auto& node = scenario.nodes.at(node_index);
   if (scenario.rules == RuleSetKind::flee) {
-    // Only camps have a capacity in Flee (sim/engine/flee_run.cpp).
+    // Only camps have a capacity in Flee, scaled by flee_capacity_scaling (sim/engine/flee_run.cpp).
     return node.kind == NodeKind::camp && node.capacity_people && std::isfinite(*node.capacity_people)
-               ? *node.capacity_people
+               ? *node.capacity_people * scenario.parameters.flee_capacity_scaling
                : std::numeric_limits<double>::infinity();
   }
   if (node.capacity_people) return *node.capacity_people;

@@ -119,13 +119,22 @@ std::optional<Date> parse_flee_date(const std::string& raw) {
 // days), as the YAML loader says it.
 std::string why_not_a_flee_date(const std::string& raw) {
   const std::string text = trim(raw);
-  int year = 0, month = 0, day = 0;
-  char tail = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &year, &month, &day, &tail) != 3 || text.size() < 8 ||
-      text[4] != '-') {
+  // The shape first, in digits only: YYYY-M(M)-D(D).
+  const auto first = text.find('-');
+  const auto second = first == std::string::npos ? std::string::npos : text.find('-', first + 1);
+  const auto digits = [&](std::size_t from, std::size_t to) {
+    return to > from && std::all_of(text.begin() + static_cast<std::ptrdiff_t>(from),
+                                    text.begin() + static_cast<std::ptrdiff_t>(to), ::isdigit);
+  };
+  if (first != 4 || second == std::string::npos || second - first > 3 || text.size() - second > 3 ||
+      !digits(0, first) || !digits(first + 1, second) || !digits(second + 1, text.size())) {
     return fmt::format("expected a date as YYYY-MM-DD, got '{}'", raw);
   }
+  const int year = std::stoi(text.substr(0, 4));
+  const int month = std::stoi(text.substr(first + 1, second - first - 1));
+  const int day = std::stoi(text.substr(second + 1));
   if (month < 1 || month > 12) return fmt::format("not a calendar date: there is no month {} ('{}')", month, raw);
+  if (day < 1) return fmt::format("not a calendar date: there is no day {} ('{}')", day, raw);
   static constexpr std::array<const char*, 12> names = {"January",   "February", "March",    "April",
                                                         "May",       "June",     "July",     "August",
                                                         "September", "October",  "November", "December"};

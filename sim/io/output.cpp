@@ -159,10 +159,19 @@ std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwr
                                                const std::vector<fs::path>& inputs) {
   std::error_code error;
   for (const auto& input : inputs) {
-    // A folder given as input (a Flee conflict) holds its files: writing inside it is allowed, replacing it is not.
     if (fs::exists(path, error) && fs::exists(input, error) && fs::equivalent(path, input, error)) {
       return OutputProblem{fmt::format("{} is an input of this command ({}); write the output elsewhere with -o",
                                        path.string(), input.string())};
+    }
+    // A folder given as input (a Flee conflict) is read through its CSV files: one of them is an input too.
+    if (fs::is_directory(input, error) && fs::exists(path, error) && path.extension() == ".csv") {
+      const auto folder = fs::weakly_canonical(input, error).string() + "/";
+      if (fs::weakly_canonical(path, error).string().starts_with(folder)) {
+        return OutputProblem{
+            fmt::format("{} is a CSV file of the folder {} (an input of this command); write the "
+                        "output elsewhere with -o",
+                        path.string(), input.string())};
+      }
     }
   }
   return check_output_file(path, overwrite);
@@ -204,8 +213,8 @@ class Hdf5Writer::Impl {
     info_ = info;
     if (final_path_.has_parent_path()) fs::create_directories(final_path_.parent_path());
     // A partial file left by a run that was killed is this file's: start afresh.
+    registration_.emplace(partial_path_);  // removed if Ctrl-C stops the run (registered before it exists)
     file_ = h5::File::create(partial_path_);
-    registration_.emplace(partial_path_);  // removed if Ctrl-C stops the run
     const int interval = std::max(1, s_.outputs.interval_days);
     for (int day = 0; day < info.days; ++day) {
       if (day % interval == 0 || day + 1 == info.days) recorded_days_.push_back(day);

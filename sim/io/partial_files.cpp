@@ -23,7 +23,9 @@ std::array<Slot, slots> registered;
 
 extern "C" void remove_partial_files_and_stop(int signal_number) {
   for (auto& slot : registered) {
-    if (slot.state.load(std::memory_order_acquire) == 2) ::unlink(slot.path.data());
+    // Claimed before it is read, so that no thread frees and refills the slot under the handler.
+    int registered_state = 2;
+    if (slot.state.compare_exchange_strong(registered_state, 1, std::memory_order_acq_rel)) ::unlink(slot.path.data());
   }
   std::signal(signal_number, SIG_DFL);
   std::raise(signal_number);
@@ -35,8 +37,12 @@ void install_partial_file_cleanup() {
   struct sigaction action {};
   action.sa_handler = remove_partial_files_and_stop;
   sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+  for (const int signal_number : {SIGINT, SIGTERM}) {
+    // A signal the process was started ignoring (a background job of a shell without job control) stays ignored.
+    struct sigaction inherited {};
+    sigaction(signal_number, nullptr, &inherited);
+    if (inherited.sa_handler != SIG_IGN) sigaction(signal_number, &action, nullptr);
+  }
 }
 
 PartialFile::PartialFile(const std::filesystem::path& path) {
@@ -53,7 +59,11 @@ PartialFile::PartialFile(const std::filesystem::path& path) {
 }
 
 PartialFile::~PartialFile() {
-  if (slot_ >= 0) registered[static_cast<std::size_t>(slot_)].state.store(0, std::memory_order_release);
+  if (slot_ < 0) return;
+  // Freed only from the registered state (a handler that claimed it is stopping the process).
+  int registered_state = 2;
+  registered[static_cast<std::size_t>(slot_)].state.compare_exchange_strong(registered_state, 0,
+                                                                            std::memory_order_acq_rel);
 }
 
 }  // namespace haven

@@ -91,9 +91,14 @@ std::string value_text(const nlohmann::json& value, std::string& problem) {
     }
     // Text the page sends as typed (a number, a date, a name, a [list]) reads as YAML; text that YAML would read
     // as something else (cut at a '#', folded at a line end, a mapping, null) is taken as the text it is, quoted.
+    // (Spaces around a number or a date are not part of it.)
+    const auto first = text.find_first_not_of(" \t");
+    const std::string trimmed =
+        first == std::string::npos ? std::string() : text.substr(first, text.find_last_not_of(" \t") - first + 1);
     try {
-      const YAML::Node node = YAML::Load(text);
-      if (node.IsSequence() || (node.IsScalar() && node.Scalar() == text && node.Tag() != "!")) return text;
+      const YAML::Node node = YAML::Load(trimmed);
+      if (trimmed.starts_with('[') && node.IsSequence()) return trimmed;
+      if (node.IsScalar() && node.Scalar() == trimmed && node.Tag() != "!") return trimmed;
     } catch (const YAML::Exception&) {
     }
     YAML::Emitter quoted;
@@ -467,8 +472,11 @@ std::string Session::value_now(const std::string& path) const {
     for (const auto& node : s.nodes) {
       if (node.id != id) continue;
       // A place without a capacity of its own: what the rules give it, said as a default.
-      if (node.capacity_people) return number(*node.capacity_people);
       const double given = starting_capacity_people(s, static_cast<std::size_t>(&node - s.nodes.data()));
+      // Under Flee's rules only a camp's capacity limits anyone; a given one that does not is said as such.
+      if (node.capacity_people && (given == *node.capacity_people || s.rules != RuleSetKind::flee))
+        return number(*node.capacity_people);
+      if (node.capacity_people) return "unlimited (Flee's rules limit only camps)";
       return fmt::format("{} by default", std::isinf(given) ? std::string("unlimited") : fmt::format("{:.0f}", given));
     }
   } else if (section == "corridors") {
@@ -666,17 +674,35 @@ EditResult Session::choose_variant(const std::string& variant) {
   const std::string target = variant.empty() ? "the scenario as written" : "variant " + variant;
   std::map<std::size_t, std::string> dropped;  // edit index -> why
   std::vector<std::size_t> candidates;         // the edits that may apply, by index
+  const auto has_own = [&fresh](const std::string& id) {
+    return std::find(fresh.base_event_ids_.begin(), fresh.base_event_ids_.end(), id) != fresh.base_event_ids_.end();
+  };
+  // The event an edit is about: switched, moved, added or set (empty for other edits).
+  const auto event_of = [](const Edit& edit) {
+    if (edit.kind == "toggle_event" || edit.kind == "move_event") return edit.id;
+    if (edit.kind == "add_event") return edit.added_id();
+    return event_of_path(edit.path);
+  };
   std::set<std::string> added;
+  std::map<std::string, std::size_t> dropped_adds;  // id -> the addition's index: the edits of that event go too
+  const auto drop_follower = [&](std::size_t i) {
+    const auto it = dropped_adds.find(event_of(edits[i]));
+    if (it == dropped_adds.end() || edits[i].kind == "add_event") return false;
+    dropped[i] = fmt::format("the event it edits, added by edit {}, was dropped", it->second + 1);
+    return true;
+  };
   for (std::size_t i = 0; i < edits.size(); ++i) {
     const Edit& edit = edits[i];
-    if (edit.kind == "toggle_event" || edit.kind == "move_event") {
-      const bool known = std::find(fresh.base_event_ids_.begin(), fresh.base_event_ids_.end(), edit.id) !=
-                             fresh.base_event_ids_.end() ||
-                         added.count(edit.id);
-      if (!known) {
-        dropped[i] = fmt::format("no event with id '{}' there", edit.id);
-        continue;
-      }
+    if (drop_follower(i)) continue;
+    if (edit.kind == "add_event" && has_own(edit.added_id())) {
+      // The variant's own event goes by that id: the edits of the addition would land on it.
+      dropped[i] = fmt::format("it has an event '{}' of its own", edit.added_id());
+      dropped_adds[edit.added_id()] = i;
+      continue;
+    }
+    if ((edit.kind == "toggle_event" || edit.kind == "move_event") && !has_own(edit.id) && !added.count(edit.id)) {
+      dropped[i] = fmt::format("no event with id '{}' there", edit.id);
+      continue;
     }
     if (edit.kind == "add_event") added.insert(edit.added_id());
     candidates.push_back(i);
@@ -687,6 +713,7 @@ EditResult Session::choose_variant(const std::string& variant) {
   if (!result.applied) {
     kept.clear();
     for (const auto i : candidates) {
+      if (drop_follower(i)) continue;
       auto trial = kept;
       trial.push_back(edits[i]);
       const auto attempt = fresh.reload(trial);
@@ -701,6 +728,7 @@ EditResult Session::choose_variant(const std::string& variant) {
         break;
       }
       dropped[i] = why;
+      if (edits[i].kind == "add_event") dropped_adds[edits[i].added_id()] = i;
     }
     if (kept.empty()) fresh.edits_.clear();  // the last load that applied was of kept: scenario and edits agree
     result.diagnostics = Diagnostics{};
@@ -711,6 +739,8 @@ EditResult Session::choose_variant(const std::string& variant) {
   }
   fresh.variant_steps_ = std::move(variant_steps_);
   fresh.variant_steps_.push_back({variant_, edits_, fresh.edits_.size()});
+  // Undo goes back over the last few switches only: each step holds a whole list of edits.
+  if (fresh.variant_steps_.size() > max_variant_steps) fresh.variant_steps_.erase(fresh.variant_steps_.begin());
   *this = std::move(fresh);
   result.applied = true;
   return result;

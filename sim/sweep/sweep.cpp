@@ -357,7 +357,7 @@ void check_against_scenario(const SweepSpec& spec, const SourceLocation& scenari
   // The scenario loads without the design's values (above), so a problem here is a value's doing: one the loader
   // found at another key (a day now after the event's end) is said at the value that caused it, with where that
   // key is, and the value named.
-  auto probe = [&](const std::vector<Override>& edits) {
+  auto probe = [&](const std::vector<Override>& edits, const SourceLocation& at_values, bool always_there) {
     LoadOptions options = base;
     options.overrides.insert(options.overrides.end(), edits.begin(), edits.end());
     auto result = load_scenario_file(spec.scenario, options);
@@ -373,7 +373,9 @@ void check_against_scenario(const SweepSpec& spec, const SourceLocation& scenari
         for (const auto& o : edits) values.push_back(fmt::format("{} = {}", o.path, o.value));
         message = fmt::format("{} (at {}:{}:{}, with {})", d.message, d.location.file, d.location.line,
                               d.location.column, fmt::join(values, ", "));
-        location = edits.front().origin;
+        location = at_values;
+      } else if (always_there) {
+        location = at_values;
       }
       const auto key = fmt::format("{}:{}:{}:{}", location.file, location.line, location.column, message);
       if (reported.insert(key).second) diagnostics.error(location, message);
@@ -385,13 +387,14 @@ void check_against_scenario(const SweepSpec& spec, const SourceLocation& scenari
       for (std::size_t c = 0; c < spec.parameters.size(); ++c) {
         edits.push_back({spec.parameters[c].path, spec.points[k][c], spec.parameters[c].origin});
       }
-      probe(edits);
+      // A list's point is said at its own line (each parameter's origin is its key in the first point).
+      probe(edits, k < spec.point_origins.size() ? spec.point_origins[k] : edits.front().origin, true);
     }
     return;
   }
   for (const auto& parameter : spec.parameters) {
     std::set<std::string> distinct(parameter.values.begin(), parameter.values.end());
-    for (const auto& value : distinct) probe({{parameter.path, value, parameter.origin}});
+    for (const auto& value : distinct) probe({{parameter.path, value, parameter.origin}}, parameter.origin, false);
   }
 }
 

@@ -233,6 +233,20 @@ TEST_CASE("no command writes over one of its own inputs - --overwrite or not") {
   const auto report = run_cli({"report", (dir / "r.h5").string(), "--overwrite", "-o", (dir / "r.h5").string()});
   CHECK(report.exit_code == 2);
   CHECK(report.err.find("is an input of this command") != std::string::npos);
+  // A Flee folder is read through its CSVs: none of them is written over; a file of one's own there may be.
+  const fs::path folder = dir / "conflict";
+  fs::copy(HAVEN_TEST_DATA_DIR "/flee/good", folder, fs::copy_options::recursive);
+  const std::string locations = read_text(folder / "input_csv" / "locations.csv");
+  const auto over_csv = run_cli(
+      {"run", folder.string(), "--quiet", "--overwrite", "-o", (folder / "input_csv" / "locations.csv").string()});
+  CHECK(over_csv.exit_code == 2);
+  CHECK(over_csv.err.find("is a CSV file of the folder") != std::string::npos);
+  CHECK(read_text(folder / "input_csv" / "locations.csv") == locations);
+  for (int k = 0; k < 2; ++k) {
+    CHECK(
+        run_cli({"import-flee", folder.string(), "--overwrite", "-o", (folder / "scenario.yaml").string()}).exit_code ==
+        0);
+  }
   CHECK(read_text(dir / "r.h5").starts_with("\x89HDF"));  // still the run file, not a page
   fs::remove_all(dir);
 }

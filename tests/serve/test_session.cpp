@@ -723,3 +723,38 @@ TEST_CASE("serve session: undo takes back a variant switch and brings back the e
   CHECK(session.edits().empty());
   CHECK_FALSE(session.undo());
 }
+
+TEST_CASE("serve session: an added event whose id the variant has is dropped with the edits of it") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  REQUIRE(session
+              .apply(parsed(R"({"kind": "add_event", "event": {"id": "gate_opens", "kind": "bombardment",
+                                "node": "hilltown", "day": 4, "intensity": 5}})"))
+              .applied);
+  REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "gate_opens", "enabled": false})")).applied);
+  REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.5})")).applied);
+  // border_open opens the gate with an event of that id: the addition and its switch-off must not land on it.
+  const auto result = session.choose_variant("border_open");
+  REQUIRE(result.applied);
+  REQUIRE(session.edits().size() == 1);
+  CHECK(session.edits()[0].path == "parameters.threat_kernel_km");
+  CHECK(has_event(session.scenario(), "gate_opens"));
+  REQUIRE(result.diagnostics.all().size() == 2);
+  CHECK(result.diagnostics.all()[0].message ==
+        "dropped: it does not apply to variant border_open (it has an event 'gate_opens' of its own)");
+  CHECK(result.diagnostics.all()[1].message ==
+        "dropped: it does not apply to variant border_open (the event it edits, added by edit 1, was dropped)");
+}
+
+TEST_CASE("serve session: text that only looks like a list or has spaces round a number reads as meant") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  REQUIRE(
+      session.apply(parsed(R"({"kind": "set", "path": "events.truce.note", "value": "- check with UNHCR"})")).applied);
+  const auto& events = session.scenario().events;
+  const auto truce = std::find_if(events.begin(), events.end(), [](const Event& e) { return e.id == "truce"; });
+  REQUIRE(truce != events.end());
+  CHECK(truce->note == "- check with UNHCR");
+  REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "events.truce.radius_km", "value": " 25 "})")).applied);
+  CHECK(session.edits().back().listed() == "events.truce.radius_km = 25 (was 30)");
+}

@@ -158,7 +158,7 @@
     // with no place under armed conflict carries its leavers to the next that has one (docs/model.md).
     if (info.departures_given) {
       change.append(el('p', { class: 'note', id: 'serve-departures-given' },
-        'Departures are given by the observed series: how many leave in all stays as observed; edits move where they leave from and go, and the leavers of a day with no place under armed conflict leave on the next day that has one.'));
+        'Departures are given by the observed series: how many leave in all stays as observed, as long as some day has a place under armed conflict; edits move where they leave from and go, and the leavers of a day with no such place leave on the next day that has one.'));
     }
   }
 
@@ -546,7 +546,7 @@
     const placeNow = () => {
       const n = info.nodes.find((x) => x.id === place.value);
       // Given, or what the rules give a place without one (a share of its people; no limit at a crossing).
-      const now = !n ? null : n.capacity !== undefined && n.capacity !== null ? n.capacity : n.capacity_now;
+      const now = n ? n.capacity_now : null;  // what the rules apply: a given capacity, or their default
       const byDefault = n && (n.capacity === undefined || n.capacity === null) ? ' by default' : '';
       places.placeholder = typeof now === 'number' && Number.isFinite(now) ? `now ${number(now)}${byDefault}`
         : now === undefined || now === null ? 'people' : 'no limit now';
@@ -682,7 +682,7 @@
         // From the place's shelter capacity now, given or by default (50,000 where it has no limit): a change, not a guess.
         const fromPlace = () => {
           const place = info.nodes.find((n) => n.id === inputs.node.value);
-          const now = !place ? null : place.capacity !== undefined && place.capacity !== null ? place.capacity : place.capacity_now;
+          const now = place ? place.capacity_now : null;
           inputs.capacity.value = typeof now === 'number' && Number.isFinite(now) ? now : 50000;
         };
         inputs.node.addEventListener('change', fromPlace);

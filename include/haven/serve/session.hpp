@@ -174,6 +174,7 @@ class Session {
     std::vector<Edit> edits;
     std::size_t edits_after = 0;
   };
+  static constexpr std::size_t max_variant_steps = 8;
   std::vector<VariantStep> variant_steps_;
   std::vector<std::string> warnings_now_;  // the loader's warnings of the scenario as it is now (reload says new ones)
 };
