@@ -12,6 +12,26 @@ using namespace haven;
 using namespace haven::engine;
 using haven::test::ScenarioBuilder;
 
+namespace {
+
+// The parts a ScenarioEvents acts on, for a scenario built by the test (observers: the event log's readers).
+struct EventsOf {
+  explicit EventsOf(const Scenario& scenario, std::vector<Observer*> readers = {})
+      : network(scenario, scenario.parameters, &rules),
+        threat(scenario, rules),
+        observers(std::move(readers)),
+        log(observers),
+        events(scenario, network, threat, log) {}
+  DefaultRules rules;
+  RoadNetwork network;
+  ThreatField threat;
+  std::vector<Observer*> observers;
+  EventLog log;
+  ScenarioEvents events;
+};
+
+}  // namespace
+
 TEST_CASE("scenario events: overlapping corridor windows stack - the latest in force decides - then the scenario's") {
   ScenarioBuilder b;
   const auto a = b.node("a", 0.0, 0.0, 10);
@@ -83,12 +103,8 @@ TEST_CASE("scenario events: the capacity a place starts with is the one starting
   const auto crossing = b.node("crossing", 0.0, 1.0, 0, NodeKind::border_crossing);
   const auto junction = b.node("junction", 0.0, 1.5, 0, NodeKind::transit);
   b.node_at(camp).capacity_people = 300.0;
-  DefaultRules rules;
-  RoadNetwork network(b.scenario(), b.scenario().parameters, &rules);
-  ThreatField threat(b.scenario(), rules);
-  std::vector<Observer*> observers;
-  EventLog log(observers);
-  ScenarioEvents events(b.scenario(), network, threat, log);
+  EventsOf parts(b.scenario());
+  const ScenarioEvents& events = parts.events;
   for (const auto node : {town, camp, crossing, junction}) {
     CAPTURE(node);
     const double told = starting_capacity_people(b.scenario(), at(node));
