@@ -473,8 +473,9 @@ std::string Session::value_now(const std::string& path) const {
       if (node.id != id) continue;
       // A place without a capacity of its own: what the rules give it, said as a default.
       const double given = starting_capacity_people(s, static_cast<std::size_t>(&node - s.nodes.data()));
-      // Under Flee's rules only a camp's capacity limits anyone; a given one that does not is said as such.
-      if (node.capacity_people && (given == *node.capacity_people || s.rules != RuleSetKind::flee))
+      // Under Flee's rules only a camp's capacity limits anyone (scaled by flee_capacity_scaling, which the edit
+      // does not set); a given one elsewhere is said as not limiting.
+      if (node.capacity_people && (s.rules != RuleSetKind::flee || node.kind == NodeKind::camp))
         return number(*node.capacity_people);
       if (node.capacity_people) return "unlimited (Flee's rules limit only camps)";
       return fmt::format("{} by default", std::isinf(given) ? std::string("unlimited") : fmt::format("{:.0f}", given));

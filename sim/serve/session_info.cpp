@@ -111,9 +111,9 @@ std::set<std::string> held_paths(const Session& session) {
       // (An item named by its position, events.0.intensity, is the loader's to find, not looked up here.)
       const std::string item = last > 7 ? p.path.substr(7, last - 7) : std::string();
       const bool by_position = !item.empty() && std::all_of(item.begin(), item.end(), ::isdigit);
-      const bool absent_event = p.path.starts_with("events.") && last > 7 && !by_position &&
-                                std::none_of(events.begin(), events.end(),
-                                             [&](const Event& e) { return e.id == p.path.substr(7, last - 7); });
+      const bool absent_event =
+          p.path.starts_with("events.") && last > 7 && !by_position &&
+          std::none_of(events.begin(), events.end(), [&](const Event& e) { return e.id == item; });
       if (session.variant_sets(p.path) || absent_event) held.insert(p.path);
     }
   }
