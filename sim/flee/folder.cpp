@@ -203,13 +203,7 @@ class Reader {
     }
     if (bytes.size() >= 3 && bytes.compare(0, 3, "\xEF\xBB\xBF") == 0) bytes.erase(0, 3);  // a UTF-8 mark
     // Flee reads its CSVs as UTF-8: a name in another encoding would reach run files no reader then opens.
-    if (const auto bad = first_invalid_utf8(bytes); bad != std::string::npos) {
-      const auto [line, column] = position_of(bytes, bad);
-      diagnostics_.error({display(relative), line, column},
-                         fmt::format("the byte 0x{:02X} here is not UTF-8; save the file as UTF-8",
-                                     static_cast<unsigned char>(bytes[bad])));
-      return std::nullopt;
-    }
+    if (!check_utf8(bytes, display(relative), "save the file as UTF-8", diagnostics_)) return std::nullopt;
     conflict_.inputs.push_back({relative, sha256_hex(bytes)});
     read_.insert(relative);
     return parse_csv(bytes);

@@ -280,14 +280,7 @@ std::optional<YAML::Node> load_yaml_value(const std::string& text, const SourceL
 
 std::optional<YAML::Node> parse_yaml(const std::string& text, const std::string& display_name, Diagnostics& diagnostics,
                                      std::string_view what) {
-  // Text in another encoding (Latin-1 from an old editor) would pass into names, run files and exports that no
-  // reader then opens.
-  if (const auto bad = first_invalid_utf8(text); bad != std::string::npos) {
-    const auto [line, column] = position_of(text, bad);
-    diagnostics.error({display_name, line, column}, fmt::format("the byte 0x{:02X} here is not UTF-8; save {} as UTF-8",
-                                                                static_cast<unsigned char>(text[bad]), what));
-    return std::nullopt;
-  }
+  if (!check_utf8(text, display_name, fmt::format("save {} as UTF-8", what), diagnostics)) return std::nullopt;
   try {
     YAML::Node root = YAML::Load(text);
     if (!check_expansion(text, display_name, diagnostics)) return std::nullopt;

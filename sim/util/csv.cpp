@@ -54,12 +54,7 @@ CsvTable parse_csv(std::string_view text, const std::string& file, Diagnostics& 
     diagnostics.error({file, line, column}, "not a text file (a NUL byte here); tables are CSV text");
     return table;
   }
-  if (const auto bad = first_invalid_utf8(text); bad != std::string_view::npos) {
-    const auto [line, column] = position_of(text, bad);
-    diagnostics.error({file, line, column},
-                      fmt::format("the byte 0x{:02X} here is not UTF-8; save the table as UTF-8 (Excel: 'CSV UTF-8 "
-                                  "(Comma delimited)')",
-                                  static_cast<unsigned char>(text[bad])));
+  if (!check_utf8(text, file, "save the table as UTF-8 (Excel: 'CSV UTF-8 (Comma delimited)')", diagnostics)) {
     return table;
   }
 

@@ -2,7 +2,18 @@
 
 #include <fmt/format.h>
 
+#include "haven/util/text.hpp"
+
 namespace haven {
+
+bool check_utf8(std::string_view text, const std::string& file, std::string_view how_to_fix, Diagnostics& diagnostics) {
+  const auto bad = first_invalid_utf8(text);
+  if (bad == std::string_view::npos) return true;
+  const auto [line, column] = position_of(text, bad);
+  diagnostics.error({file, line, column}, fmt::format("the byte 0x{:02X} here is not UTF-8; {}",
+                                                      static_cast<unsigned char>(text[bad]), how_to_fix));
+  return false;
+}
 
 std::string format_diagnostic(const Diagnostic& diagnostic) {
   const char* severity = diagnostic.severity == Severity::error ? "error" : "warning";

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace haven {
@@ -44,6 +45,11 @@ class Diagnostics {
   std::vector<Diagnostic> items_;
   std::size_t error_count_ = 0;
 };
+
+// Reports `text` (of `file`) at its first byte that is not UTF-8, "the byte 0xFC here is not UTF-8; <how_to_fix>", and
+// returns false; true when it is all UTF-8. Text in another encoding (Latin-1 from an old editor) would pass into
+// names, run files and exports that no reader then opens.
+bool check_utf8(std::string_view text, const std::string& file, std::string_view how_to_fix, Diagnostics& diagnostics);
 
 // Raised when input is invalid; carries every diagnostic collected. The CLI maps it to exit code 2.
 class InputError : public std::exception {
