@@ -102,9 +102,12 @@ void add_run_args(CLI::App& command, RunArgs& args) {
       .add_option("--days", args.days,
                   "Simulate only the first N days (default: the scenario's period; more is an error)")
       ->check(CLI::Range(1, 100000));
-  command.add_option("-o,--output", args.output, "Output file (default: output/<scenario>[-<variant>].h5)");
+  auto* output =
+      command.add_option("-o,--output", args.output, "Output file (default: output/<scenario>[-<variant>].h5)")
+          ->check(names_a_path());
   command.add_flag("--overwrite", args.overwrite, "Replace the output file if it exists");
-  command.add_flag("--no-output", args.no_output, "Write no file; print the summary only");
+  // Both given is a contradiction: which was meant cannot be told, so neither is taken.
+  command.add_flag("--no-output", args.no_output, "Write no file; print the summary only")->excludes(output);
   command.add_option("--variants", args.variants, "'all': run the base and every variant, then compare them")
       ->check(CLI::IsMember({"all"}));
   command.add_flag("--quiet", args.quiet, "No progress line and no timing");
@@ -148,6 +151,7 @@ int run_one(const RunArgs& args, const LoadResult& loaded, const std::vector<std
   if (!args.no_output) {
     std::vector<std::filesystem::path> inputs{args.scenario.path};
     inputs.insert(inputs.end(), args.scenario.set_files.begin(), args.scenario.set_files.end());
+    inputs.insert(inputs.end(), loaded.table_files.begin(), loaded.table_files.end());
     if (auto problem = check_output_file(output_path, args.overwrite, inputs)) {
       err << fmt::format("haven: error: {}\n", problem->message);
       return problem->input_mistake ? exit_bad_input : exit_failure;
@@ -831,7 +835,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   generate->add_option("--days", generator.days, "Days to simulate (1 to 36,600)");
   add_seed_option(*generate, generator.seed, "Generator seed (also the scenario's default seed)");
   generate->add_option("--name", generator.name, "Scenario name");
-  generate->add_option("-o,--output", generate_output, "Write to this file instead of standard output");
+  generate->add_option("-o,--output", generate_output, "Write to this file instead of standard output")
+      ->check(names_a_path());
   std::string generate_tables = "yaml";
   generate
       ->add_option("--tables", generate_tables,

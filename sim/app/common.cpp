@@ -47,4 +47,15 @@ CLI::Option* add_seed_option(CLI::App& command, std::uint64_t& seed, const std::
   return command.add_option("--seed", seed, description)->transform(seed_validator());
 }
 
+CLI::Validator names_a_path() {
+  return CLI::Validator(
+      [](const std::string& value) {
+        return value.empty() ? std::string(
+                                   "names no path (an empty value); give one, or leave the option out for "
+                                   "its default")
+                             : std::string();
+      },
+      "PATH");
+}
+
 }  // namespace haven::app

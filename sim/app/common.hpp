@@ -22,4 +22,7 @@ std::string command_line(const std::vector<std::string>& args);
 CLI::Option* add_seed_option(CLI::App& command, std::optional<std::uint64_t>& seed, const std::string& description);
 CLI::Option* add_seed_option(CLI::App& command, std::uint64_t& seed, const std::string& description);
 
+// A path option given as "" (an unset shell variable, `-o "$OUT"`) is refused, not read as "use the default".
+CLI::Validator names_a_path();
+
 }  // namespace haven::app

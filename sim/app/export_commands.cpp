@@ -27,7 +27,9 @@ ExportCommands::ExportCommands(CLI::App& app) {
   export_->add_option("--format", args_.formats, "csv, geojson or both ('csv,geojson'; default: both)")
       ->delimiter(',')
       ->check(CLI::IsMember({"csv", "geojson"}));
-  export_->add_option("-o,--output", args_.directory, "Directory to write into (created if missing)")->required();
+  export_->add_option("-o,--output", args_.directory, "Directory to write into (created if missing)")
+      ->required()
+      ->check(names_a_path());
   export_->add_flag("--no-hxl", args_.no_hxl, "Plain CSV tables: no HXL hashtag row under the header");
   export_->add_flag("--series", args_.series, "GeoJSON: add each feature's per-day series as array properties");
   export_->add_flag("--overwrite", args_.overwrite, "Replace files that exist");

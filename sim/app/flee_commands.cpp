@@ -41,8 +41,10 @@ FleeCommands::FleeCommands(CLI::App& app) {
       ->check(CLI::IsMember({"given", "predicted"}));
   import_->add_option("--simsetting", args_.simsetting, "Flee's simsetting.yml (default: <folder>/simsetting.yml)")
       ->check(CLI::ExistingFile);
-  import_->add_option("-o,--output", args_.output,
-                      "Scenario file to write (default: output/<folder name>.yaml; - for standard output)");
+  import_
+      ->add_option("-o,--output", args_.output,
+                   "Scenario file to write (default: output/<folder name>.yaml; - for standard output)")
+      ->check(names_a_path());
   import_->add_flag("--overwrite", args_.overwrite, "Replace the output file if it exists");
 }
 

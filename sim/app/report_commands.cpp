@@ -56,9 +56,11 @@ ReportCommands::ReportCommands(CLI::App& app) {
                    "its median and 5-95% band), or one scenario (.yaml)")
       ->required();
   report_->add_option("--variant", args_.variant, "Variant to preview (scenario only)");
-  report_->add_option("-o,--output", args_.output,
-                      "Report file (default: output/<run>.html, output/<run>-comparison.html for several runs, "
-                      "output/<scenario>[-<variant>]-preview.html for a scenario)");
+  report_
+      ->add_option("-o,--output", args_.output,
+                   "Report file (default: output/<run>.html, output/<run>-comparison.html for several runs, "
+                   "output/<scenario>[-<variant>]-preview.html for a scenario)")
+      ->check(names_a_path());
   report_->add_flag("--overwrite", args_.overwrite, "Replace the report file if it exists");
 }
 

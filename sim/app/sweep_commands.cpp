@@ -141,7 +141,8 @@ SweepCommands::SweepCommands(CLI::App& app) {
   sweep_->add_option("--tasks", s.tasks, "Shares in all (default: SLURM_ARRAY_TASK_COUNT, else 1)")
       ->check(CLI::Range(1, 10'000'000));
   sweep_->add_option("--members", s.members, "Run only these members, again if done (e.g. 3,10-12)");
-  sweep_->add_option("-o,--output", s.output, "Output directory (default: the sweep's, else output/<name>)");
+  sweep_->add_option("-o,--output", s.output, "Output directory (default: the sweep's, else output/<name>)")
+      ->check(names_a_path());
   sweep_->add_flag("--overwrite", s.overwrite,
                    "Delete what this sweep wrote in the output directory (runs, manifest, ensemble) and start again");
   sweep_->add_flag("--list", s.list, "Print the run list (CSV) and stop");
@@ -180,9 +181,11 @@ SweepCommands::SweepCommands(CLI::App& app) {
       ->check(CLI::Range(1, 100'000));
   calibrate_->add_option("--from", c.from, "First observation date to fit (YYYY-MM-DD)");
   calibrate_->add_option("--to", c.to, "Last observation date to fit (YYYY-MM-DD)");
-  calibrate_->add_option("-o,--output", c.output,
-                         "Overlay file to write (default: output/<scenario>-calibrated.yaml; with --suite, "
-                         "output/<suite name>-calibrated.yaml)");
+  calibrate_
+      ->add_option("-o,--output", c.output,
+                   "Overlay file to write (default: output/<scenario>-calibrated.yaml; with --suite, "
+                   "output/<suite name>-calibrated.yaml)")
+      ->check(names_a_path());
   calibrate_->add_flag("--overwrite", c.overwrite, "Replace the overlay file if it exists");
   calibrate_->add_flag("-q,--quiet", c.quiet, "Print only the result");
   calibrate_
@@ -498,6 +501,7 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
   if (path.empty()) path = std::filesystem::path("output") / fmt::format("{}-calibrated.yaml", scenario.name);
   std::vector<std::filesystem::path> inputs{a.scenario};
   inputs.insert(inputs.end(), a.set_files.begin(), a.set_files.end());
+  inputs.insert(inputs.end(), loaded.table_files.begin(), loaded.table_files.end());
   if (auto problem = check_output_file(path, a.overwrite, inputs)) {
     err << fmt::format("haven: error: {}\n", problem->message);
     return problem->input_mistake ? exit_bad_input : exit_failure;

@@ -83,7 +83,10 @@ FleeWorld build_flee_world(const Scenario& s, Count units_per_person) {
       std::visit(
           [&](const auto& action) {
             using T = std::decay_t<decltype(action)>;
-            if constexpr (std::is_same_v<T, ArmedConflict>) {
+            if constexpr (!flee_rules_act_on_v<T>) {
+              // Bombardments, captures, ceasefires, capacity changes, evacuations and redirection ends have no
+              // effect under Flee's rules (docs/model.md).
+            } else if constexpr (std::is_same_v<T, ArmedConflict>) {
               world.conflict_intensity[d][at(action.node)] = action.intensity;
             } else if constexpr (std::is_same_v<T, CorridorClosure> || std::is_same_v<T, CorridorOpening>) {
               set_links(
@@ -105,9 +108,9 @@ FleeWorld build_flee_world(const Scenario& s, Count units_per_person) {
                            (a == action.country_b && b == action.country_a);
                   },
                   1);
+            } else {
+              static_assert(sizeof(T) == 0, "a kind flee_rules_act_on_v names has no effect here");
             }
-            // Bombardments, captures, ceasefires, capacity changes, evacuations and redirection ends have no
-            // effect under Flee's rules (docs/model.md).
           },
           event.action);
     }
@@ -223,3 +226,22 @@ RunSummary run_flee(const Scenario& s, const RunConfig& config, const std::vecto
 }
 
 }  // namespace haven::engine
+
+namespace haven {
+
+std::vector<std::string_view> flee_event_kinds() {
+  std::vector<std::string_view> kinds;
+  [&kinds]<std::size_t... I>(std::index_sequence<I...>) {
+    ((flee_rules_act_on_v<std::variant_alternative_t<I, EventAction>> ? kinds.push_back(event_kind_names[I]) : void()),
+     ...);
+  }
+  (std::make_index_sequence<std::variant_size_v<EventAction>>());
+  return kinds;
+}
+
+bool flee_rules_act_on(std::string_view kind) {
+  const auto kinds = flee_event_kinds();
+  return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+}
+
+}  // namespace haven

@@ -77,6 +77,7 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
   auto parsed = detail::parse_yaml(text, display_name, result.diagnostics, "a scenario");
   if (!parsed) return result;
   load_root(text, display_name, options, *parsed, result, reader);
+  result.table_files = reader.table_files();
   return result;
 }
 
@@ -272,7 +273,17 @@ void load_root(const std::string& text, const std::string& display_name, const L
       // --set edits, then --record edits (outputs.<key>), each blamed on what was typed.
       std::vector<std::pair<std::string, std::string>> edits;  // (path=value, how it was given)
       for (const auto& typed : overrides) edits.emplace_back(typed, "--set " + typed);
-      for (const auto& typed : records) edits.emplace_back(record_edit(typed), "--record " + typed);
+      for (const auto& typed : records) {
+        // `variables=` would read as the empty list, which records everything: not what a blank asks for.
+        if (const auto eq = typed.find('='); eq != std::string::npos && eq > 0 && eq + 1 == typed.size()) {
+          r.diagnostics().error({fmt::format("command line ({})", clip("--record " + typed)), 0, 0},
+                                fmt::format("no value after '='; give one (e.g. {}departures,arrivals), or 'all' "
+                                            "for every one",
+                                            typed));
+          continue;
+        }
+        edits.emplace_back(record_edit(typed), "--record " + typed);
+      }
       for (const auto& [override_text, given_as] : edits) {
         const SourceLocation origin{fmt::format("command line ({})", clip(given_as)), 0, 0};
         const auto eq = override_text.find('=');
@@ -437,6 +448,7 @@ LoadResult ParsedScenarioText::load(const LoadOptions& options) {
   result.diagnostics = s.parse_diagnostics;
   YamlReader reader(s.display_name, result.diagnostics);
   load_root(s.text, s.display_name, options, *s.root, result, reader);
+  result.table_files = reader.table_files();
   return result;
 }
 

@@ -255,6 +255,7 @@ std::optional<CsvTable> read_table_section(YamlReader& reader, const YAML::Node&
   fs::path path(*written);
   if (path.is_relative() && !directory.empty()) path = directory / path;
   const std::string shown = path.lexically_normal().string();
+  reader.note_table_file(path);
   Diagnostics own;
   const std::string text = read_text_file(path, own, "a CSV table");
   if (own.has_errors()) {

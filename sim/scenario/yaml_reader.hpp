@@ -113,12 +113,17 @@ class YamlReader {
 
   bool expect_sequence(const YAML::Node& node, std::string_view path);
 
+  // The CSV tables read for this scenario (LoadResult::table_files).
+  void note_table_file(std::filesystem::path path) { table_files_.push_back(std::move(path)); }
+  [[nodiscard]] const std::vector<std::filesystem::path>& table_files() const noexcept { return table_files_; }
+
  private:
   std::string file_;
   Diagnostics& diagnostics_;
   std::map<std::string, SourceLocation, std::less<>> edit_origins_;
   std::shared_ptr<const TableOrigins> table_origins_;
   std::vector<std::pair<YAML::Node, YAML::Node>> empty_values_;  // (value, its key)
+  std::vector<std::filesystem::path> table_files_;
 };
 
 // A YAML mapping read with a fixed set of allowed keys: reports duplicate keys, unknown keys (with a hint)

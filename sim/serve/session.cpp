@@ -9,6 +9,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "haven/engine/flee_rules.hpp"
 #include "haven/engine/simulation.hpp"
 #include "haven/scenario/keys.hpp"
 #include "haven/util/date.hpp"
@@ -588,11 +589,7 @@ EditResult Session::apply(Edit edit) {
       std::string kind;
       for (const auto& [key, value] : made.event)
         if (key == "kind") kind = value;
-      // What Flee's rules act on (sim/engine/flee_run.cpp); the rest changes nothing there.
-      static const std::set<std::string> acted_on = {"armed_conflict", "corridor_closure", "corridor_opening",
-                                                     "border_closure", "border_opening",   "camp_closure",
-                                                     "country_closure"};
-      if (!acted_on.count(kind)) {
+      if (!flee_rules_act_on(kind)) {
         result.diagnostics.warning(
             at_edit, fmt::format("Flee's rules do not act on a {} (they read armed conflicts, closures and openings); "
                                  "the run does not change",

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "haven/engine/flee_rules.hpp"
 #include "haven/engine/simulation.hpp"
 #include "haven/scenario/parameters.hpp"
 #include "haven/util/date.hpp"
@@ -232,6 +233,10 @@ Json session_info(const Session& session, const std::string& id) {
           {"starting_arguments", session.source().start.arguments()},
           {"title", s.title.empty() ? s.name : s.title},
           {"rules", s.rules == RuleSetKind::flee ? "flee" : "haven"},
+          // The event kinds the rules act on (the page offers only those to add).
+          {"event_kinds", s.rules == RuleSetKind::flee
+                              ? flee_event_kinds()
+                              : std::vector<std::string_view>(event_kind_names.begin(), event_kind_names.end())},
           {"departures_given", s.departures.mode == DepartureMode::given},
           {"start_date", format_iso_date(s.start_date)},
           {"days", s.days},

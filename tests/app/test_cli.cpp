@@ -248,7 +248,47 @@ TEST_CASE("no command writes over one of its own inputs - --overwrite or not") {
         0);
   }
   CHECK(read_text(dir / "r.h5").starts_with("\x89HDF"));  // still the run file, not a page
+  // A scenario's CSV tables are inputs too, however the path to them is written.
+  fs::copy_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley_tables.yaml", dir / "t.yaml");
+  fs::copy(HAVEN_SOURCE_DIR "/scenarios/examples/valley_tables", dir / "valley_tables", fs::copy_options::recursive);
+  const std::string nodes = read_text(dir / "valley_tables" / "nodes.csv");
+  const std::string t = (dir / "t.yaml").string();
+  refused({"run", t, "--quiet", "--overwrite", "-o", (dir / "valley_tables" / "nodes.csv").string()},
+          dir / "valley_tables" / "nodes.csv");
+  refused({"run", t, "--quiet", "--overwrite", "-o",
+           (dir / "valley_tables" / ".." / "valley_tables" / "events.csv").string()},
+          dir / "valley_tables" / "events.csv");
+  refused({"calibrate", t, "--param", "threat_kernel_km=0.5:2", "--runs", "1", "--max-evals", "2", "--overwrite", "-o",
+           (dir / "valley_tables" / "nodes.csv").string()},
+          dir / "valley_tables" / "nodes.csv");
+  CHECK(read_text(dir / "valley_tables" / "nodes.csv") == nodes);
   fs::remove_all(dir);
+}
+
+TEST_CASE("an empty -o - --no-output with -o - and --record with nothing after = are refused before anything runs") {
+  const std::string valley = HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml";
+  const auto empty_output = run_cli({"run", valley, "--quiet", "-o", ""});
+  CHECK(empty_output.exit_code == 2);
+  CHECK(empty_output.out.empty());
+  CHECK(empty_output.err.find("--output: names no path (an empty value)") != std::string::npos);
+  for (const char* command : {"report", "import-flee", "sweep", "calibrate"}) {
+    CAPTURE(command);
+    const auto result = run_cli({command, valley, "-o", ""});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("--output: names no path") != std::string::npos);
+  }
+  const auto both = run_cli({"run", valley, "--quiet", "--no-output", "-o", "never.h5"});
+  CHECK(both.exit_code == 2);
+  CHECK(both.out.empty());
+  CHECK(both.err.find("--output excludes --no-output") != std::string::npos);
+  CHECK_FALSE(fs::exists("never.h5"));
+  const auto blank = run_cli({"run", valley, "--quiet", "--no-output", "--record", "variables="});
+  CHECK(blank.exit_code == 2);
+  CHECK(blank.out.empty());
+  CHECK(blank.err ==
+        "command line (--record variables=): error: no value after '='; give one (e.g. "
+        "variables=departures,arrivals), or 'all' for every one\n1 error; nothing was run.\n");
+  CHECK(run_cli({"run", valley, "--quiet", "--no-output", "--record", "variables=all", "--days", "2"}).exit_code == 0);
 }
 
 TEST_CASE("--members lists are checked against the sweep before they are expanded") {

@@ -609,3 +609,16 @@ TEST_CASE("a parameter its rule set does not read changes no run (what haven ser
     differs = differs || recorder->displaced_[d] != reference->displaced_[d];
   CHECK(differs);
 }
+
+TEST_CASE("flee rules act on conflicts - closures and openings - and on no other kind of event") {
+  // Flee's own inputs hold conflicts (conflicts.csv) and closures (closures.csv): those kinds, in the file's order.
+  CHECK(haven::flee_event_kinds() == std::vector<std::string_view>{"corridor_closure", "corridor_opening",
+                                                                   "border_closure", "border_opening", "armed_conflict",
+                                                                   "camp_closure", "country_closure"});
+  CHECK(haven::flee_rules_act_on("armed_conflict"));
+  for (const char* kind :
+       {"bombardment", "ceasefire", "capacity_change", "evacuation", "capture", "redirection_end", "not_a_kind", ""}) {
+    CAPTURE(kind);
+    CHECK_FALSE(haven::flee_rules_act_on(kind));
+  }
+}

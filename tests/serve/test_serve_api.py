@@ -105,6 +105,7 @@ def test_session_lists_events_places_roads_and_parameters(server):
     assert {"threat_kernel_km", "onward_base_rate_per_day", "armed_conflict_strikes_per_day"} <= names
     assert not any(name.startswith(("flee_", "spawn_decay_")) for name in names), sorted(names)
     assert info["edits"] == []
+    assert {"bombardment", "ceasefire", "capacity_change", "armed_conflict"} <= set(info["event_kinds"])
 
 
 def test_edit_runs_and_undo_restores(server):
@@ -253,6 +254,10 @@ def test_an_edit_that_flees_rules_do_not_act_on_says_so(tmp_path):
     serve = Serve(FLEE_FOLDER)
     try:
         session = serve.session(0)
+        # The kinds the page may offer to add are those the rules act on.
+        status, info = serve.json("GET", f"/api/sessions/{session}")
+        assert status == 200
+        assert "armed_conflict" in info["event_kinds"] and "bombardment" not in info["event_kinds"], info["event_kinds"]
         status, answer = edit(serve, session, {"kind": "add_event", "event": {
             "kind": "bombardment", "node": "Delta", "date": "2020-01-02", "intensity": 5}})
         assert status == 200, answer

@@ -637,10 +637,14 @@
 
   function fillAdd() {
     keep(addBox);
-    // The kinds the scenario's rules act on: under Flee's, a bombardment or a ceasefire would change nothing.
-    const crossings = info.nodes.some((n) => n.kind === 'border_crossing') ? ['border_opening', 'border_closure'] : [];
-    const kinds = info.rules === 'flee' ? ['armed_conflict', 'corridor_closure', 'camp_closure', ...crossings]
+    // The kinds this form can add, of those the scenario's rules act on (info.event_kinds: under Flee's, a
+    // bombardment or a ceasefire would change nothing). Under Haven's rules an armed conflict or a camp closure is
+    // written in the file; the form keeps to the planner's what-ifs. A border needs a crossing.
+    const crossings = info.nodes.some((n) => n.kind === 'border_crossing');
+    const addable = info.rules === 'flee'
+      ? ['armed_conflict', 'corridor_closure', 'camp_closure', 'border_opening', 'border_closure']
       : ['bombardment', 'corridor_closure', 'border_opening', 'border_closure', 'ceasefire', 'evacuation', 'capacity_change'];
+    const kinds = addable.filter((k) => info.event_kinds.includes(k) && (crossings || !k.startsWith('border_')));
     const kind = el('select', { id: 'serve-add-kind' }, ...kinds.map((k) => el('option', { value: k }, words(k))));
     const fields = el('div', { class: 'serve-add-fields' });
     const start = info.start_date;

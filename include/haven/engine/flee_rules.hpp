@@ -14,10 +14,30 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <string_view>
+#include <type_traits>
+#include <vector>
 
 #include "haven/scenario/parameters.hpp"
+#include "haven/scenario/scenario.hpp"
 
 namespace haven {
+
+// The event kinds Flee's rules act on (the conflicts.csv and closures.csv of Flee's own input); under them every
+// other kind (a bombardment, a ceasefire, a capacity change, ...) changes nothing (docs/model.md). The run's world
+// is built from exactly these (sim/engine/flee_run.cpp checks each of its branches against this at compile time),
+// and haven serve's warnings and its page's Add form read them from here.
+template <typename Action>
+inline constexpr bool flee_rules_act_on_v =
+    std::is_same_v<Action, ArmedConflict> || std::is_same_v<Action, CorridorClosure> ||
+    std::is_same_v<Action, CorridorOpening> || std::is_same_v<Action, BorderClosure> ||
+    std::is_same_v<Action, BorderOpening> || std::is_same_v<Action, CampClosure> ||
+    std::is_same_v<Action, CountryClosure>;
+
+// The names (event_kind_names) of the kinds flee_rules_act_on_v holds for, in that list's order.
+[[nodiscard]] std::vector<std::string_view> flee_event_kinds();
+// Whether Flee's rules act on an event of kind `kind` (its name in a scenario file).
+[[nodiscard]] bool flee_rules_act_on(std::string_view kind);
 
 // Flee's location types, as they stand on a day (a camp closure turns a camp into a town, a conflict's onset a town
 // into a conflict zone).

@@ -45,6 +45,9 @@ struct LoadResult {
   std::optional<Scenario> scenario;  // present when there is no error (warnings allowed)
   Diagnostics diagnostics;
   std::string resolved_yaml;  // the document after the variant and --set overrides, for provenance
+  // The CSV tables the scenario names (nodes: {csv: ...}), as their paths were opened: inputs a command must not
+  // write over, as the scenario file itself.
+  std::vector<std::filesystem::path> table_files;
 };
 
 // Never throws for bad input, whatever the bytes: every problem becomes a located diagnostic.
