@@ -710,12 +710,15 @@ EditResult Session::choose_variant(const std::string& variant) {
   auto result = fresh.reload(kept);
   if (!result.applied) {
     kept.clear();
+    Diagnostics brought;  // the warnings the kept edits brought, as the loads that kept them said them
     for (const auto i : candidates) {
       if (drop_follower(i)) continue;
       auto trial = kept;
       trial.push_back(edits[i]);
       const auto attempt = fresh.reload(trial);
       if (attempt.applied) {
+        for (const auto& d : attempt.diagnostics.all())
+          if (d.severity == Severity::warning) brought.warning(d.location, d.message);
         kept = std::move(trial);
         continue;
       }
@@ -729,7 +732,15 @@ EditResult Session::choose_variant(const std::string& variant) {
       if (edits[i].kind == "add_event") dropped_adds[edits[i].added_id()] = i;
     }
     if (kept.empty()) fresh.edits_.clear();  // the last load that applied was of kept: scenario and edits agree
+    // As the one load of the other path says them: what the kept edits bring to the variant, once, those a later
+    // kept edit took away again left out.
     result.diagnostics = Diagnostics{};
+    std::set<std::string> said;
+    for (const auto& d : brought.all()) {
+      const bool still =
+          std::find(fresh.warnings_now_.begin(), fresh.warnings_now_.end(), d.message) != fresh.warnings_now_.end();
+      if (still && said.insert(d.message).second) result.diagnostics.warning(d.location, d.message);
+    }
   }
   for (const auto& [i, why] : dropped) {
     result.diagnostics.warning({fmt::format("edit {} ({})", i + 1, edits[i].listed()), 0, 0},

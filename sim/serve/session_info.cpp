@@ -97,12 +97,12 @@ Json edits_json(const std::vector<Edit>& edits) {
   return list;
 }
 
-std::set<std::string> held_paths(const Session& session) {
-  std::set<std::string> held;
+std::map<std::string, std::string> held_because(const Session& session) {
+  std::map<std::string, std::string> held;
   // A value the server was started with (--set-file, --set) is held as the page's own edits are.
-  for (const auto& o : session.source().start.edits()) held.insert(o.path);
+  for (const auto& o : session.source().start.edits()) held.emplace(o.path, "started_with");
   for (const auto& e : session.edits())
-    if (e.kind == "set") held.insert(e.path);
+    if (e.kind == "set") held.insert_or_assign(e.path, "edited");
   // And what the chosen variant sets (its band is a band of that variant), and a key of an event not in the run (one
   // switched off, or one the variant removes): there is no value to draw.
   if (const auto& uncertainty = session.source().uncertainty) {
@@ -115,10 +115,20 @@ std::set<std::string> held_paths(const Session& session) {
       const bool absent_event =
           p.path.starts_with("events.") && last > 7 && !by_position &&
           std::none_of(events.begin(), events.end(), [&](const Event& e) { return e.id == item; });
-      if (session.variant_sets(p.path) || absent_event) held.insert(p.path);
+      if (absent_event) {
+        held.insert_or_assign(p.path, "not_in_run");
+      } else if (session.variant_sets(p.path) && !held.count(p.path)) {
+        held.emplace(p.path, "variant");
+      }
     }
   }
   return held;
+}
+
+std::set<std::string> held_paths(const Session& session) {
+  std::set<std::string> paths;
+  for (const auto& [path, why] : held_because(session)) paths.insert(path);
+  return paths;
 }
 
 Json session_info(const Session& session, const std::string& id) {
@@ -215,15 +225,17 @@ Json session_info(const Session& session, const std::string& id) {
   // The parameter ranges a band may draw from (a sweep file of this scenario), with those an edit holds fixed.
   Json uncertainty = nullptr;
   if (const auto& u = session.source().uncertainty) {
-    const auto held = held_paths(session);
+    const auto held = held_because(session);
     Json varied = Json::array();
     for (const auto& p : u->spec.parameters) {
+      const auto why = held.find(p.path);
       varied.push_back({{"name", p.name},
                         {"path", p.path},
                         {"minimum", p.minimum},
                         {"maximum", p.maximum},
                         {"scale", p.scale == RangeScale::log ? "log" : "linear"},
-                        {"held", held.count(p.path) > 0}});
+                        {"held", why != held.end()},
+                        {"held_because", why != held.end() ? Json(why->second) : Json(nullptr)}});
     }
     uncertainty = {{"sweep", u->sweep_name}, {"method", to_string(u->spec.method)}, {"parameters", varied}};
   }

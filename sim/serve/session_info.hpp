@@ -3,6 +3,7 @@
 // edit): its events (those switched off too, with the edits they keep), places, roads, the parameters its rules read
 // with their registry entries, the band's parameter ranges, and the edits made.
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -14,8 +15,11 @@ namespace haven::serve {
 
 nlohmann::json edits_json(const std::vector<Edit>& edits);
 
-// The key paths a band with parameter uncertainty leaves as they are: those the session's edits, the server's
-// starting edits and the chosen variant set, and those of an event not in the run (switched off, or removed).
+// The key paths a band with parameter uncertainty leaves as they are, each with why: "edited" (the session's edits),
+// "started_with" (the server's --set-file and --set), "variant" (what the chosen variant sets), "not_in_run" (a key
+// of an event switched off or removed: no value to draw). An edit's reason wins over the others it also has.
+std::map<std::string, std::string> held_because(const Session& session);
+// Their paths.
 std::set<std::string> held_paths(const Session& session);
 
 nlohmann::json session_info(const Session& session, const std::string& id);

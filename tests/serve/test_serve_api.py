@@ -556,6 +556,14 @@ design:
         held = {p["name"]: p["held"] for p in info["uncertainty"]["parameters"]}
         assert held == {"attractiveness_camp": True, "nodes.hillcamp.capacity": True,
                         "events.strikes_south.intensity": False}, held
+        because = {p["name"]: p["held_because"] for p in info["uncertainty"]["parameters"]}
+        assert because == {"attractiveness_camp": "variant", "nodes.hillcamp.capacity": "variant",
+                           "events.strikes_south.intensity": None}, because
+        # An edit of a value the variant sets: held as edited.
+        status, answer = edit(serve, info["session"], {"kind": "set", "path": "nodes.hillcamp.capacity", "value": 15000})
+        assert status == 200
+        because = {p["name"]: p["held_because"] for p in answer["uncertainty"]["parameters"]}
+        assert because["nodes.hillcamp.capacity"] == "edited" and because["attractiveness_camp"] == "variant", because
         band = final_band(serve, info["session"], {"members": 3, "parameters": True})
         assert band["parameters"]["varied"] == ["events.strikes_south.intensity"], band["parameters"]
         assert sorted(band["parameters"]["held"]) == ["attractiveness_camp", "nodes.hillcamp.capacity"]
@@ -563,6 +571,8 @@ design:
         session = serve.session(0)
         status, answer = edit(serve, session, {"kind": "toggle_event", "id": "strikes_south", "enabled": False})
         assert status == 200
+        assert next(p for p in answer["uncertainty"]["parameters"]
+                    if p["name"] == "events.strikes_south.intensity")["held_because"] == "not_in_run"
         band = final_band(serve, session, {"members": 3, "parameters": True})
         assert band["parameters"]["held"] == ["events.strikes_south.intensity"], band["parameters"]
         assert band["done"] == 3
@@ -599,6 +609,7 @@ def test_set_file_and_set_start_every_session_and_the_page_edits_over_them(tmp_p
         assert kernel(info) == 1.5 and info["edits"] == []
         assert next(n for n in info["nodes"] if n["id"] == "northcamp")["capacity"] == 5000
         assert all(p["held"] for p in info["uncertainty"]["parameters"])
+        assert {p["held_because"] for p in info["uncertainty"]["parameters"]} == {"started_with"}
         status, answer = edit(serve, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 1.2})
         assert status == 200 and kernel(answer) == 1.2
         status, answer = serve.json("POST", f"/api/sessions/{session}/undo", {})
@@ -790,16 +801,25 @@ def test_a_variant_keeps_the_edits_that_apply_and_says_which_it_dropped(server):
     assert server.json("POST", f"/api/sessions/{session}/variant", {"variant": "border_open"})[0] == 200
     assert edit(server, session, {"kind": "set", "path": "events.gate_opens.date", "value": "2024-03-15"})[0] == 200
     assert edit(server, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.5})[0] == 200
+    status, answer = edit(server, session, {"kind": "set", "path": "nodes.hilltown.population", "value": 0})
+    assert status == 200 and len(answer["warnings"]) == 1, answer["warnings"]
+    brought = answer["warnings"][0]["message"]
+    assert "can shelter nobody" in brought
     status, answer = server.json("POST", f"/api/sessions/{session}/variant", {"variant": ""})
     assert status == 200
-    assert [e["description"] for e in answer["edits"]] == ["parameters.threat_kernel_km = 2.5 (was 1)"]
-    [dropped] = answer["warnings"]
+    assert [e["description"] for e in answer["edits"]] == ["parameters.threat_kernel_km = 2.5 (was 1)",
+                                                           "nodes.hilltown.population = 0 (was 30000)"]
+    # The edit that does not apply is dropped (found by trying each edit in turn), and what the kept ones bring to
+    # the scenario is said, as when they were made.
+    kept_warning, dropped = answer["warnings"]
     assert dropped["where"] == "edit 1 (events.gate_opens.date = 2024-03-15)"
     assert dropped["message"].startswith("dropped: it does not apply to the scenario as written ("), dropped
+    assert kept_warning["message"] == brought, kept_warning
     # Undo takes the switch back: the variant, and the edit it dropped.
     assert answer["undo"] == "variant"
     status, answer = server.json("POST", f"/api/sessions/{session}/undo")
     assert status == 200 and answer["undone"] and answer["variant"] == "border_open"
     assert [e["description"] for e in answer["edits"]] == ["events.gate_opens.date = 2024-03-15 (was 2024-03-21)",
-                                                           "parameters.threat_kernel_km = 2.5 (was 1)"]
+                                                           "parameters.threat_kernel_km = 2.5 (was 1)",
+                                                           "nodes.hilltown.population = 0 (was 30000)"]
     assert answer["undo"] == "edit"

@@ -746,10 +746,15 @@
     const value = (v) => Number(v.toPrecision(3)).toLocaleString('en-GB');
     const range = (p) => `${words(p.name)} ${value(p.minimum)}–${value(p.maximum)}${units.get(p.path) || ''}${p.scale === 'log' ? ' (log scale)' : ''}`;
     const varied = u.parameters.filter((p) => !p.held);
-    const held = u.parameters.filter((p) => p.held);
+    // What is held, by why: a value edited here, or given when the server started, or set by the variant, stays as
+    // it is; a key of an event not in this run has no value to draw.
+    const because = [['edited', 'held at your edited values'], ['started_with', 'held at the values the server started with'],
+      ['variant', 'held at the variant\'s values'], ['not_in_run', 'not drawn (their event is not in this run)']];
+    const held = because.map(([why, words_]) => [words_, u.parameters.filter((p) => p.held && p.held_because === why)])
+      .filter(([, ps]) => ps.length).map(([words_, ps]) => `; ${words_}: ${ps.map((p) => words(p.name)).join(', ')}`);
     uncertaintyNote.textContent = `Each seed also gets its own values of ${varied.length ? varied.map(range).join(', ') : 'no parameter'}` +
       ` (a ${u.method === 'lhs' ? 'Latin hypercube' : 'random'} design over the ranges of ${u.sweep}, the same each time)` +
-      (held.length ? `; held at your edited values: ${held.map((p) => words(p.name)).join(', ')}.` : '.');
+      `${held.join('')}.`;
   }
 
   function fillBandAndSave(saving, limits) {
