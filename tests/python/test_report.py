@@ -366,6 +366,44 @@ def test_scenario_preview_in_chromium(tmp_path):
         close(driver, profile)
 
 
+TOOLTIPS = """
+const texts = [];
+window.havenReport.map.eachLayer((layer) => {
+  const tip = layer.getTooltip && layer.getTooltip();
+  if (tip) texts.push(String(tip.getContent()));
+  if (layer.getContent) texts.push(String(layer.getContent()));
+});
+return texts;
+"""
+
+
+def test_names_are_shown_as_text_not_run_as_html(tmp_path):
+    # A place's name may come from anyone (a third party's Flee CSV): markup in it is shown, never made into page
+    # elements, in the map's labels and tooltips alike.
+    name = 'Hill <img src=x onerror="window.injected=1"> & Camp'
+    scenario = tmp_path / "names.yaml"
+    scenario.write_text(VALLEY.read_text().replace("name: Hill Camp,", f"name: '{name}',", 1), encoding="utf-8")
+    run = tmp_path / "names.h5"
+    haven("run", scenario, "--quiet", "-o", run)
+    out = tmp_path / "names.html"
+    haven("report", run, "-o", out)
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        driver.execute_script("window.havenReport.map.eachLayer((l) => l.openTooltip && l.getTooltip && "
+                              "l.getTooltip() && l.openTooltip())")
+        assert driver.execute_script("return window.injected === undefined")
+        assert driver.execute_script("return document.querySelectorAll('img[src=\"x\"]').length") == 0
+        texts = driver.execute_script(TOOLTIPS)
+        escaped = "Hill &lt;img src=x onerror=&quot;window.injected=1&quot;&gt; &amp; Camp"
+        assert any(escaped in t for t in texts), texts
+        assert not any("<img" in t for t in texts), texts
+        shown = driver.execute_script("return document.getElementById('map').textContent")
+        assert name in shown, shown  # a tooltip opened above reads as the name itself
+    finally:
+        close(driver, profile)
+
+
 # ---- ensembles: the median and the 5-95% band ----
 
 ENSEMBLE_SWEEP = """sweep:

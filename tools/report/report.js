@@ -33,6 +33,9 @@
     town: 'town', city: 'city', camp: 'camp', border_crossing: 'border crossing', transit: 'transit point',
     external: 'outside the area',
   };
+  // Leaflet reads a tooltip's or popup's text as HTML: a name (from a scenario, or a third party's Flee CSV) goes in
+  // as text, whatever characters it holds.
+  const html = (value) => String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
   const nodes = data.nodes;
   const corridors = data.corridors;
   const lastDay = Math.max(0, data.days - 1);
@@ -681,7 +684,7 @@
     style: { color: '#8a8a8a', weight: 1.2, fillColor: '#fbfbf6', fillOpacity: 1 },
     onEachFeature: (f, layer) => {
       if (f.properties && f.properties.name) {
-        layer.bindTooltip(f.properties.name, { permanent: false });
+        layer.bindTooltip(html(f.properties.name), { permanent: false });
       }
     },
   }).addTo(map);
@@ -755,7 +758,7 @@
       line.setStyle(isClosed
         ? { color: colour.vermillion, weight: 2.5, dashArray: '6 5', opacity: 0.9 }
         : { color: flow > 0 ? colour.blue : '#9a9a9a', weight: 1 + 12 * Math.sqrt(flow / maxFlow), dashArray: null, opacity: flow > 0 ? 0.75 : 0.6 });
-      setTip(line, `${from.name} – ${to.name}: ${isClosed ? 'closed' : number(flow) + ' people set off on this road'}`);
+      setTip(line, html(`${from.name} – ${to.name}: ${isClosed ? 'closed' : number(flow) + ' people set off on this road'}`));
     });
     // Places: area by displaced people present.
     let maxPresent = 1;
@@ -779,10 +782,10 @@
         color: unsheltered > 0 ? colour.vermillion : (isBorder ? colour.black : '#ffffff'),
         weight: unsheltered > 0 || isBorder ? 2.5 : 1, fillColor: fill, fillOpacity: 0.8,
       });
-      const lines = [`<b>${n.name}</b> (${kindWords[n.kind]}${isBorder && closed.borders[i] ? ', closed' : ''})`,
+      const lines = [`<b>${html(n.name)}</b> (${kindWords[n.kind]}${isBorder && closed.borders[i] ? ', closed' : ''})`,
         run ? `${number(present)} displaced people present` : `${number(n.residents)} residents, ${number(n.displaced)} displaced`];
       if (unsheltered > 0) lines.push(`${number(unsheltered)} without shelter`);
-      setTip(marker, lines.join('<br>').replace(/[&](?![a-z#0-9]+;)/g, '&amp;'));
+      setTip(marker, lines.join('<br>'));
     });
     // Over the base map, under the roads and places, in the order made.
     const first = (roadLines[0] || placeMarkers[0]).getElement();
@@ -812,7 +815,7 @@
     labelLayer.clearLayers();
     labelsByRank = top.map(([i]) => {
       const el = L.tooltip({ permanent: true, direction: 'right', className: 'node-label', offset: [6, 0], interactive: false })
-        .setLatLng([nodes[i].lat, nodes[i].lon]).setContent(nodes[i].name);
+        .setLatLng([nodes[i].lat, nodes[i].lon]).setContent(html(nodes[i].name));
       labelLayer.addLayer(el);
       return el;
     });
