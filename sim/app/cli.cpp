@@ -114,7 +114,8 @@ void add_run_args(CLI::App& command, RunArgs& args) {
   command
       .add_option("--record", args.record,
                   "What the output file records, as under outputs: 'variables=departures,arrivals', "
-                  "'nodes=a,b', 'interval_days=7' (';' or repeated --record for several; 'all' for every one)")
+                  "'nodes=a,b', 'interval_days=7' (';' or repeated --record for several; 'variables=all', 'nodes=all' "
+                  "for every one)")
       ->delimiter(';');
 }
 

@@ -140,7 +140,15 @@ SweepCommands::SweepCommands(CLI::App& app) {
       ->check(CLI::Range(0, 10'000'000));
   sweep_->add_option("--tasks", s.tasks, "Shares in all (default: SLURM_ARRAY_TASK_COUNT, else 1)")
       ->check(CLI::Range(1, 10'000'000));
-  sweep_->add_option("--members", s.members, "Run only these members, again if done (e.g. 3,10-12)");
+  sweep_->add_option("--members", s.members, "Run only these members, again if done (e.g. 3,10-12)")
+      ->check(CLI::Validator(
+          [](const std::string& value) {
+            return value.empty() ? std::string(
+                                       "names no member; give numbers and ranges (e.g. 3,10-12), or leave "
+                                       "it out to run every member")
+                                 : std::string();
+          },
+          ""));
   sweep_->add_option("-o,--output", s.output, "Output directory (default: the sweep's, else output/<name>)")
       ->check(names_a_path());
   sweep_->add_flag("--overwrite", s.overwrite,
@@ -268,6 +276,11 @@ int SweepCommands::sweep(std::ostream& out, std::ostream& err) {
   auto mpi = MpiSession::start_if_launched();
   const int rank = mpi ? mpi->rank() : 0;
   const int ranks = mpi ? mpi->size() : 1;
+  if (a.overwrite && !a.members.empty()) {
+    err << "haven: error: --overwrite starts the whole sweep again, deleting every member's run and the ensemble; "
+           "--members alone runs the members it names again, done or not: leave out --overwrite\n";
+    return exit_bad_input;
+  }
   if (a.overwrite && (tasks > 1 || ranks > 1)) {
     err << "haven: error: --overwrite with several shares would let one delete another's runs; delete the "
            "directory first, then start the shares\n";

@@ -276,10 +276,15 @@ void load_root(const std::string& text, const std::string& display_name, const L
       for (const auto& typed : records) {
         // `variables=` would read as the empty list, which records everything: not what a blank asks for.
         if (const auto eq = typed.find('='); eq != std::string::npos && eq > 0 && eq + 1 == typed.size()) {
+          const std::string key = typed.substr(0, eq);
+          const std::string example = key == "variables" ? "departures,arrivals"
+                                      : key == "nodes"   ? "NODE_ID,NODE_ID"
+                                                         : "VALUE";
           r.diagnostics().error({fmt::format("command line ({})", clip("--record " + typed)), 0, 0},
-                                fmt::format("no value after '='; give one (e.g. {}departures,arrivals), or 'all' "
-                                            "for every one",
-                                            typed));
+                                key == "variables" || key == "nodes"
+                                    ? fmt::format("no value after '='; give one (e.g. {}{}), or {}all for every one",
+                                                  typed, example, typed)
+                                    : fmt::format("no value after '='; give one ({}{})", typed, example));
           continue;
         }
         edits.emplace_back(record_edit(typed), "--record " + typed);

@@ -116,13 +116,31 @@ void delete_sweep_files(const SweepSpec& spec, const fs::path& directory) {
   if (fs::is_empty(runs)) fs::remove(runs);
 }
 
+// The scenario as the sweep reads it: its file, and the CSV tables it names (nodes: {csv: ...}), each under its path
+// relative to the file. A scenario without tables is its file's digest alone, as before tables were counted, so
+// that a sweep started then resumes now.
+std::string scenario_digest(const SweepSpec& spec) {
+  std::string text = read_whole_file(spec.scenario);
+  LoadOptions options;
+  options.variant = spec.variant;
+  options.variant_origin = spec.variant_origin;
+  const auto tables = load_scenario_file(spec.scenario, options).table_files;
+  for (const auto& table : tables) {
+    std::error_code error;
+    const auto content = fs::exists(table, error) ? read_whole_file(table) : std::string("(missing)");
+    text += fmt::format("\n# table {} ({} bytes)\n", table.lexically_relative(spec.scenario.parent_path()).string(),
+                        content.size());
+    text += content;
+  }
+  return sha256_hex(text);
+}
+
 // Creates the directory, or checks that it holds this same sweep; returns the sweep's creation record. A
 // directory that holds no sweep (no fingerprint) is used only if nothing in it would be overwritten, and
 // --overwrite starts again only a directory that holds a sweep.
 Fingerprint prepare_directory(const SweepSpec& spec, const fs::path& directory, bool overwrite) {
   const std::string sweep_text = read_whole_file(spec.file);
-  Fingerprint here{sha256_hex(sweep_plan(spec)), sha256_hex(read_whole_file(spec.scenario)), utc_now_iso(),
-                   spec.file.string()};
+  Fingerprint here{sha256_hex(sweep_plan(spec)), scenario_digest(spec), utc_now_iso(), spec.file.string()};
   if (fs::exists(directory) && !fs::is_directory(directory)) {
     refuse_directory(directory, "this is a file, not a directory: give the sweep a directory with -o");
   }
@@ -175,7 +193,8 @@ Fingerprint prepare_directory(const SweepSpec& spec, const fs::path& directory, 
     std::string changed;
     if (there.plan_sha256 != here.plan_sha256) changed = fmt::format("the sweep ({})", spec.file.string());
     if (there.scenario_sha256 != here.scenario_sha256) {
-      changed += fmt::format("{}the scenario ({})", changed.empty() ? "" : " and ", spec.scenario.string());
+      changed += fmt::format("{}the scenario ({}, or a CSV table it names)", changed.empty() ? "" : " and ",
+                             spec.scenario.string());
     }
     if (!changed.empty()) {
       Diagnostics diagnostics;

@@ -287,8 +287,29 @@ TEST_CASE("an empty -o - --no-output with -o - and --record with nothing after =
   CHECK(blank.out.empty());
   CHECK(blank.err ==
         "command line (--record variables=): error: no value after '='; give one (e.g. "
-        "variables=departures,arrivals), or 'all' for every one\n1 error; nothing was run.\n");
+        "variables=departures,arrivals), or variables=all for every one\n1 error; nothing was run.\n");
+  const auto blank_nodes = run_cli({"run", valley, "--quiet", "--no-output", "--record", "nodes="});
+  CHECK(blank_nodes.exit_code == 2);
+  CHECK(blank_nodes.err.find("give one (e.g. nodes=NODE_ID,NODE_ID), or nodes=all for every one") != std::string::npos);
   CHECK(run_cli({"run", valley, "--quiet", "--no-output", "--record", "variables=all", "--days", "2"}).exit_code == 0);
+}
+
+TEST_CASE("sweep --overwrite with --members and an empty --members are refused and nothing is deleted") {
+  const fs::path out = fs::temp_directory_path() / fmt::format("haven_cli_members_{}", static_cast<long>(getpid()));
+  fs::remove_all(out);
+  const std::string sweep = HAVEN_SOURCE_DIR "/scenarios/sweeps/valley_grid.yaml";
+  REQUIRE(run_cli({"sweep", sweep, "-o", out.string(), "-q", "--members", "0"}).exit_code == 0);
+  REQUIRE(fs::exists(out / "runs" / "member_0000.h5"));
+  const auto both = run_cli({"sweep", sweep, "-o", out.string(), "-q", "--overwrite", "--members", "1"});
+  CHECK(both.exit_code == 2);
+  CHECK(both.err.find("--overwrite starts the whole sweep again") != std::string::npos);
+  CHECK(fs::exists(out / "runs" / "member_0000.h5"));
+  CHECK_FALSE(fs::exists(out / "runs" / "member_0001.h5"));
+  const auto none = run_cli({"sweep", sweep, "-o", out.string(), "-q", "--members", ""});
+  CHECK(none.exit_code == 2);
+  CHECK(none.err.find("--members: names no member") != std::string::npos);
+  CHECK_FALSE(fs::exists(out / "runs" / "member_0001.h5"));
+  fs::remove_all(out);
 }
 
 TEST_CASE("--members lists are checked against the sweep before they are expanded") {

@@ -173,6 +173,39 @@ TEST_CASE("a sweep directory refuses members of a changed sweep unless told to s
   CHECK(member_statuses(options.output, 8)[0] == MemberStatus::done);
 }
 
+TEST_CASE("a sweep directory refuses members of a scenario whose CSV tables changed") {
+  const fs::path dir = scratch("changed_tables");
+  fs::copy_file(fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley_tables.yaml", dir / "valley_tables.yaml");
+  fs::copy(fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley_tables", dir / "valley_tables",
+           fs::copy_options::recursive);
+  write_text(dir / "sweep.yaml",
+             "sweep: {name: tables, scenario: valley_tables.yaml, seed: 5, replicates: 2, days: 5}\n");
+  auto loaded = load_sweep_file(dir / "sweep.yaml");
+  REQUIRE(loaded.spec);
+  SweepRunOptions options;
+  options.output = dir / "out";
+  options.only = {0};
+  CHECK(run_sweep(*loaded.spec, options).ran == 1);
+  // The same tables: the directory goes on.
+  options.only = {1};
+  CHECK(run_sweep(*loaded.spec, options).ran == 1);
+  // A table edited: members of the two versions would mix in one ensemble.
+  const fs::path nodes = dir / "valley_tables" / "nodes.csv";
+  std::string text = read_text(nodes);
+  const auto at = text.find("60000");
+  REQUIRE(at != std::string::npos);
+  text.replace(at, 5, "90000");
+  write_text(nodes, text);
+  fs::remove(options.output / "runs" / "member_0001.h5");
+  try {
+    run_sweep(*loaded.spec, options);
+    FAIL("a changed table was not noticed");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find("from another version of the scenario") != std::string::npos);
+    CHECK(std::string(e.what()).find("or a CSV table it names") != std::string::npos);
+  }
+}
+
 TEST_CASE("--overwrite deletes only what a sweep wrote and a directory holding no sweep is refused") {
   const fs::path dir = scratch("overwrite");
   const SweepSpec spec = valley_sweep(dir);  // dir/sweep.yaml is the sweep file itself
