@@ -123,7 +123,12 @@ std::optional<int> ReportCommands::dispatch(std::ostream& out, std::ostream& err
     for (const auto& file : files) {
       if (is_ensemble_file(file)) err << missing_sources_warning(file, read_ensemble_file(file, false));
     }
-    data = report_data_from_runs(files);
+    try {
+      data = report_data_from_runs(files);
+    } catch (const ReportInputError& e) {
+      err << "haven report: error: " << e.what() << "\n";
+      return exit_bad_input;
+    }
     if (first_is_ensemble) {
       const EnsembleFile ensemble = read_ensemble_file(files.front(), false);
       const auto loaded = load_scenario_text(ensemble.scenario_yaml, files.front().string() + " (scenario_yaml)");

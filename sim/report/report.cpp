@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <variant>
 
@@ -424,10 +425,41 @@ ReportAssets report_assets() {
   return assets;
 }
 
+namespace {
+
+// One page draws its runs over one map: the places and roads of the first file, by index. A run of another network
+// (another scenario, not a variant of it) would be drawn on the wrong places, or not at all.
+void check_same_network(const Scenario& first, const std::filesystem::path& first_file, const Scenario& scenario,
+                        const std::filesystem::path& file) {
+  const auto same_nodes = std::equal(first.nodes.begin(), first.nodes.end(), scenario.nodes.begin(),
+                                     scenario.nodes.end(), [](const Node& a, const Node& b) { return a.id == b.id; });
+  const auto same_corridors =
+      std::equal(first.corridors.begin(), first.corridors.end(), scenario.corridors.begin(), scenario.corridors.end(),
+                 [](const Corridor& a, const Corridor& b) { return a.from == b.from && a.to == b.to; });
+  if (same_nodes && same_corridors) return;
+  throw ReportInputError(fmt::format(
+      "{} is a run of {} ({} places, {} roads) and {} of {} ({} places, {} roads): one report compares runs over one "
+      "network (a scenario and its variants); make a report of each",
+      first_file.string(), first.name, first.nodes.size(), first.corridors.size(), file.string(), scenario.name,
+      scenario.nodes.size(), scenario.corridors.size()));
+}
+
+}  // namespace
+
 std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_files) {
   Json json;
   json.open('{');
   bool first = true;
+  std::optional<Scenario> first_scenario;
+  std::filesystem::path first_file;
+  const auto same_network = [&](const Scenario& scenario, const std::filesystem::path& file) {
+    if (!first_scenario) {
+      first_scenario = scenario;
+      first_file = file;
+      return;
+    }
+    check_same_network(*first_scenario, first_file, scenario, file);
+  };
   for (const auto& file : run_files) {
     if (is_ensemble_file(file)) {
       const EnsembleFile ensemble = read_ensemble_file(file, true);
@@ -436,6 +468,7 @@ std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_
                                              file.string(), ensemble.members));
       }
       const Scenario scenario = scenario_of_run(ensemble.runs.front(), file);
+      same_network(scenario, file);
       if (first) {
         write_common(json, scenario, file.filename().string());
         json.key("runs").open('[');
@@ -446,6 +479,7 @@ std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_
     }
     const RunFile run = read_run_file(file);
     const Scenario scenario = scenario_of_run(run, file);
+    same_network(scenario, file);
     if (first) {
       write_common(json, scenario, file.filename().string());
       json.key("runs").open('[');

@@ -121,6 +121,13 @@ def test_bad_inputs_are_refused(idlib_run, tmp_path):
     assert missing.returncode == 2 and "does not exist" in missing.stderr
     variant = haven("report", idlib_run, "--variant", "x", "-o", tmp_path / "x.html", check=False)
     assert variant.returncode == 2 and "--variant" in variant.stderr
+    # Runs of two networks cannot share one map: refused, not a page that breaks in the browser.
+    valley_run = tmp_path / "valley.h5"
+    haven("run", VALLEY, "--quiet", "--days", "3", "-o", valley_run)
+    networks = haven("report", idlib_run, valley_run, "-o", tmp_path / "x.html", check=False)
+    assert networks.returncode == 2, networks.stderr
+    assert f"{valley_run} of valley (9 places" in networks.stderr, networks.stderr
+    assert "one report compares runs over one network" in networks.stderr
     assert not list(tmp_path.glob("*.html"))
 
 

@@ -19,6 +19,12 @@ class ReportAssetError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The run files cannot be shown on one page (runs of different networks): the user's to fix, exit 2.
+class ReportInputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Where the report's parts come from: the page template and the npm packages (tools/report, or the folder named
 // by HAVEN_REPORT_ASSETS), and Debian's libjs-leaflet and libjs-chart.js (/usr/share/javascript, or
 // HAVEN_REPORT_JS).
