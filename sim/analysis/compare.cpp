@@ -1,6 +1,7 @@
 #include "haven/analysis/compare.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <charconv>
@@ -150,7 +151,7 @@ std::vector<ComparePoint> default_compare_points(const std::vector<RunFile>& fil
   return points;
 }
 
-WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>& points) {
+WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>& points, std::size_t scenario_nodes) {
   WhatIfOutcome outcome;
   outcome.label = file.scenario_name + (file.variant.empty() ? "" : " [" + file.variant + "]");
   outcome.description = file.variant_description.empty() ? file.description : file.variant_description;
@@ -166,6 +167,12 @@ WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>
   if (!daily) {
     outcome.peak_daily_departures = std::numeric_limits<double>::quiet_NaN();
     outcome.peak_day = -1;
+  }
+  constexpr double unknown = std::numeric_limits<double>::quiet_NaN();
+  if (file.cumulative_displaced.empty()) {
+    outcome.peak_daily_departures = unknown;
+    outcome.peak_day = -1;
+    outcome.not_recorded.emplace_back("cumulative_displaced");
   }
   for (std::size_t t = 0; daily && t < t_count && !file.cumulative_displaced.empty(); ++t) {
     const double rise = static_cast<double>(file.cumulative_displaced[t]) -
@@ -197,6 +204,17 @@ WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>
     for (std::size_t i = 0; i < n; ++i) total += static_cast<double>(file.unsheltered[t * n + i]);
     outcome.unsheltered_peak = std::max(outcome.unsheltered_peak, total);
   }
+  if (file.unsheltered.empty()) {
+    outcome.unsheltered_peak = unknown;
+    outcome.not_recorded.emplace_back("unsheltered");
+  }
+  if (file.displaced_present.empty()) {
+    outcome.displaced_present_end = unknown;
+    outcome.not_recorded.emplace_back("displaced_present");
+  }
+  // Only some places recorded: their sums are not the network's.
+  const bool some_places = scenario_nodes > n;
+  if (some_places) outcome.not_recorded.push_back(fmt::format("{} of {} places", scenario_nodes - n, scenario_nodes));
   if (t_count > 0 && !file.displaced_present.empty()) {
     std::vector<std::pair<std::string, double>> present;
     for (std::size_t i = 0; i < n; ++i) {
@@ -208,11 +226,15 @@ WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>
     if (present.size() > 3) present.resize(3);
     outcome.top_destinations = present;
   }
+  if (some_places) {
+    outcome.unsheltered_peak = unknown;
+    outcome.displaced_present_end = unknown;
+  }
   return outcome;
 }
 
 WhatIfOutcome summarise_members(const std::vector<RunFile>& members, const std::string& label,
-                                const std::vector<ComparePoint>& points) {
+                                const std::vector<ComparePoint>& points, std::size_t scenario_nodes) {
   WhatIfOutcome mean;
   mean.label = label;
   mean.at_point.assign(points.size(), std::nullopt);
@@ -224,8 +246,9 @@ WhatIfOutcome summarise_members(const std::vector<RunFile>& members, const std::
   std::vector<double> point_sum(points.size(), 0.0), point_day_sum(points.size(), 0.0);
   double peak_day_sum = 0.0, last_day_sum = 0.0;
   for (const auto& member : members) {
-    const WhatIfOutcome one = summarise_run(member, points);
+    const WhatIfOutcome one = summarise_run(member, points, scenario_nodes);
     if (mean.description.empty()) mean.description = one.description;
+    if (mean.not_recorded.empty()) mean.not_recorded = one.not_recorded;
     for (std::size_t p = 0; p < points.size(); ++p) {
       if (!one.at_point[p]) continue;
       ++has_point[p];
@@ -351,7 +374,11 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
     for (const auto& [name, people] : o.top_destinations)
       names += fmt::format("{}{} {}", names.empty() ? "" : ", ", name, grouped(people));
     out += shorten(fmt::format("  {}  {}", pad_right(shorten_label(o.label, label_limit), label_width),
-                               names.empty() ? "(none)" : names),
+                               names.empty() ? (std::find(o.not_recorded.begin(), o.not_recorded.end(),
+                                                          "displaced_present") != o.not_recorded.end()
+                                                    ? "-"
+                                                    : "(none)")
+                                             : names),
                    width) +
            "\n";
   }
@@ -366,10 +393,36 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
              "\n";
     }
   }
-  if (std::any_of(outcomes.begin(), outcomes.end(), [](const WhatIfOutcome& o) { return o.peak_day < 0; })) {
+  const auto thinned = [](const WhatIfOutcome& o) {
+    return o.peak_day < 0 &&
+           std::find(o.not_recorded.begin(), o.not_recorded.end(), "cumulative_displaced") == o.not_recorded.end();
+  };
+  if (std::any_of(outcomes.begin(), outcomes.end(), thinned)) {
     out +=
         "(peak departures/day needs a run recorded every day: a file recorded every few days, outputs.interval_days, "
         "gives '-'; its unsheltered peak is the largest on the days recorded)\n";
+  }
+  for (const auto& o : outcomes) {
+    if (o.not_recorded.empty()) continue;
+    // Said in full, line by line: which figures are missing is the point of the note.
+    std::string note = fmt::format(
+        "({}: its file does not record {} (outputs, --record): the figures made of them "
+        "give '-')",
+        shorten_label(o.label, label_limit), fmt::join(o.not_recorded, ", "));
+    std::string line;
+    for (std::size_t start = 0; start < note.size();) {
+      auto end = note.find(' ', start);
+      if (end == std::string::npos) end = note.size();
+      const std::string word = note.substr(start, end - start);
+      if (!line.empty() && display_width(line) + 1 + display_width(word) > width) {
+        out += line + "\n";
+        line = " " + word;
+      } else {
+        line += (line.empty() ? "" : " ") + word;
+      }
+      start = end + 1;
+    }
+    out += line + "\n";
   }
   if (outcomes.size() > 1) out += "(differences from the first run in brackets; full names and values: --csv)\n";
   return out;

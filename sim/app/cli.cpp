@@ -131,6 +131,12 @@ bool days_within_period(const RunArgs& args, const Scenario& scenario, std::ostr
   return false;
 }
 
+// The places of the scenario a run file holds (0 when it cannot be read back): a file may record only some of them.
+std::size_t scenario_node_count(const RunFile& file) {
+  const auto loaded = load_scenario_text(file.scenario_yaml, "scenario_yaml");
+  return loaded.scenario ? loaded.scenario->nodes.size() : 0;
+}
+
 // One run of one scenario (resolved with its variant and overrides): summary, validation rows, file.
 int run_one(const RunArgs& args, const LoadResult& loaded, const std::vector<std::string>& argv, bool validation,
             std::ostream& out, std::ostream& err, std::filesystem::path* written = nullptr) {
@@ -229,7 +235,7 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
   if (!files.empty()) {
     const auto points = default_compare_points(files);
     std::vector<WhatIfOutcome> outcomes;
-    for (const auto& file : files) outcomes.push_back(summarise_run(file, points));
+    for (const auto& file : files) outcomes.push_back(summarise_run(file, points, scenario_node_count(file)));
     out << comparison_table(outcomes, points);
   }
   return exit_ok;
@@ -484,8 +490,17 @@ int command_compare(const CompareArgs& args, std::ostream& out, std::ostream& er
   if (points.empty()) points = default_compare_points(all_runs);
   std::vector<WhatIfOutcome> outcomes;
   for (const auto& entry : entries) {
-    outcomes.push_back(entry.label.empty() ? summarise_run(entry.runs.front(), points)
-                                           : summarise_members(entry.runs, entry.label, points));
+    const std::size_t places = scenario_node_count(entry.runs.front());
+    outcomes.push_back(entry.label.empty() ? summarise_run(entry.runs.front(), points, places)
+                                           : summarise_members(entry.runs, entry.label, points, places));
+  }
+  // Runs of one scenario and variant (another seed, a --set) would be rows of one name: their files tell them apart.
+  std::vector<std::string> labels;
+  for (const auto& o : outcomes) labels.push_back(o.label);
+  for (std::size_t r = 0; r < outcomes.size(); ++r) {
+    if (std::count(labels.begin(), labels.end(), labels[r]) > 1) {
+      outcomes[r].label += " (" + std::filesystem::path(args.files[r]).filename().string() + ")";
+    }
   }
   out << (args.csv ? comparison_csv(outcomes, points) : comparison_table(outcomes, points));
   return exit_ok;

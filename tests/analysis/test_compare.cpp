@@ -106,3 +106,56 @@ TEST_CASE("compare gives a peak of daily departures only for a run recorded ever
   CHECK(csv.find(",,,0,") != std::string::npos);  // peak_daily_departures and peak_day empty
   CHECK(std::isnan(summarise_members({daily, thinned}, "both", {}).peak_daily_departures));
 }
+
+TEST_CASE("compare gives no figure a file does not record and says why under the table") {
+  RunFile full = run_of("", 10, 1);
+  full.node_name = {"Camp", "Town"};
+  full.displaced_present.clear();
+  full.unsheltered.clear();
+  for (int day = 0; day < 10; ++day) {
+    for (std::int64_t v : {std::int64_t{day} * 10, std::int64_t{5}}) {
+      full.displaced_present.push_back(v);
+      full.unsheltered.push_back(v / 5);
+    }
+  }
+  const auto all = summarise_run(full, {}, 2);
+  CHECK(all.not_recorded.empty());
+  CHECK(all.unsheltered_peak == 19.0);
+  CHECK(all.displaced_present_end == 95.0);
+  // Only departures and arrivals recorded (--record variables=departures,arrivals): no zeros for what is missing.
+  RunFile few = full;
+  few.cumulative_displaced.clear();
+  few.displaced_present.clear();
+  few.unsheltered.clear();
+  const auto missing = summarise_run(few, {}, 2);
+  CHECK(std::isnan(missing.peak_daily_departures));
+  CHECK(std::isnan(missing.unsheltered_peak));
+  CHECK(std::isnan(missing.displaced_present_end));
+  CHECK(missing.not_recorded == std::vector<std::string>{"cumulative_displaced", "unsheltered", "displaced_present"});
+  // One place of the scenario's two recorded: its sums are not the network's.
+  RunFile one_place = full;
+  one_place.node_name = {"Camp"};
+  one_place.displaced_present.clear();
+  one_place.unsheltered.clear();
+  for (int day = 0; day < 10; ++day) {
+    one_place.displaced_present.push_back(day * 10);
+    one_place.unsheltered.push_back(day * 2);
+  }
+  const auto subset = summarise_run(one_place, {}, 2);
+  CHECK(std::isnan(subset.unsheltered_peak));
+  CHECK(std::isnan(subset.displaced_present_end));
+  CHECK(subset.peak_daily_departures == all.peak_daily_departures);  // the network's series, recorded whole
+  CHECK(subset.not_recorded == std::vector<std::string>{"1 of 2 places"});
+  CHECK(summarise_run(one_place, {}, 0).not_recorded.empty());  // the scenario's places not known: taken as all
+  const auto table = comparison_table({all, missing, subset}, {}, 100);
+  CHECK(widest_line(table) <= 100);
+  std::string joined = table;  // a note goes on over several lines, each continued after a space
+  for (auto at = joined.find("\n "); at != std::string::npos; at = joined.find("\n ")) joined.replace(at, 2, " ");
+  CHECK(joined.find("its file does not record cumulative_displaced, unsheltered, displaced_present") !=
+        std::string::npos);
+  CHECK(joined.find("its file does not record 1 of 2 places") != std::string::npos);
+  CHECK(joined.find("needs a run recorded every day") == std::string::npos);  // not the reason here
+  const auto csv = comparison_csv({missing}, {});
+  CHECK(csv.find(",,,,,9,") != std::string::npos);  // peak, its day, unsheltered peak, present at the end: empty
+  CHECK(std::isnan(summarise_members({full, one_place}, "both", {}, 2).unsheltered_peak));
+}

@@ -312,6 +312,25 @@ TEST_CASE("sweep --overwrite with --members and an empty --members are refused a
   fs::remove_all(out);
 }
 
+TEST_CASE("haven compare names runs of one scenario by their files and gives no figure a file does not record") {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("haven_cli_compare_{}", static_cast<long>(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string valley = HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml";
+  const std::string a = (dir / "seed1.h5").string(), b = (dir / "some_places.h5").string();
+  REQUIRE(run_cli({"run", valley, "--quiet", "--days", "20", "-o", a}).exit_code == 0);
+  REQUIRE(run_cli({"run", valley, "--quiet", "--days", "20", "--seed", "7", "--record", "nodes=northcamp", "-o", b})
+              .exit_code == 0);
+  const auto table = run_cli({"compare", a, b});
+  CHECK(table.exit_code == 0);
+  CHECK(table.out.find("valley (seed1.h5)") != std::string::npos);
+  CHECK(table.out.find("valley (some_places.h5)") != std::string::npos);
+  CHECK(table.out.find("its file does not record 8 of 9 places") != std::string::npos);
+  const auto csv = run_cli({"compare", a, b, "--csv"});
+  CHECK(csv.out.find("\r\nvalley (some_places.h5),") != std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("--members lists are checked against the sweep before they are expanded") {
   using haven::app::parse_member_list;
   CHECK(parse_member_list("3,10-12,11", 20).members == std::vector<std::int64_t>{3, 10, 11, 12});

@@ -28,7 +28,7 @@ std::optional<ComparePoint> parse_compare_point(const std::string& text, const s
 std::vector<ComparePoint> default_compare_points(const std::vector<RunFile>& files);
 
 struct WhatIfOutcome {
-  std::string label;                            // scenario [variant]
+  std::string label;                            // scenario [variant] (haven compare adds the file's name to repeats)
   std::string description;                      // the variant's description
   std::vector<std::optional<double>> at_point;  // cumulative displaced at each compare point
   std::vector<std::optional<int>> point_day;    // the day each point fell on in this run
@@ -40,14 +40,20 @@ struct WhatIfOutcome {
   double displaced_present_end = 0.0;
   int last_day = 0;
   std::vector<std::pair<std::string, double>> top_destinations;  // by displaced present at the end
+  // Why some figures are NaN ('-') though the run has them: the file does not record what they are made of (a
+  // variable left out with outputs.variables, or only some places with outputs.nodes: network totals would be the
+  // recorded places' sums). Said under the table.
+  std::vector<std::string> not_recorded;
 };
 
-WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>& points);
+// `scenario_nodes`: the places of the run's scenario (0: not known, the file taken as recording every place).
+WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>& points,
+                            std::size_t scenario_nodes = 0);
 
 // An ensemble's row: the mean over its members of each member's outcome (each member read at its own end or peak
 // day; top destinations by the members' mean displaced present at the end), labelled with how many it averages.
 WhatIfOutcome summarise_members(const std::vector<RunFile>& members, const std::string& label,
-                                const std::vector<ComparePoint>& points);
+                                const std::vector<ComparePoint>& points, std::size_t scenario_nodes = 0);
 
 // The table, at most `width` columns wide (columns wrap into further blocks; long labels end in an ellipsis): one
 // row per run, each number with its difference from the first row.
