@@ -1,6 +1,7 @@
 #include "haven/report/report.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -444,6 +445,45 @@ void check_same_network(const Scenario& first, const std::filesystem::path& firs
       scenario.nodes.size(), scenario.corridors.size()));
 }
 
+// The page's figures are network totals of every variable, day by day: a file that records only some variables,
+// some places or every few days would give sums that read as the network's and are not (0 people left home, the
+// returns of the recorded days only). Such a file is refused, with the way to record what the page needs.
+void check_complete_record(const RunFile& run, const Scenario& scenario, const std::filesystem::path& file) {
+  std::vector<std::string> lacking;
+  const std::pair<const char*, const std::vector<std::int64_t>*> variables[] = {
+      {"displaced_present", &run.displaced_present},
+      {"residents", &run.residents},
+      {"unsheltered", &run.unsheltered},
+      {"waiting", &run.waiting},
+      {"returns", &run.returns},
+      {"arrivals", &run.arrivals},
+      {"corridor_inflow", &run.corridor_inflow},
+      {"in_transit", &run.in_transit},
+      {"cumulative_displaced", &run.cumulative_displaced}};
+  std::vector<std::string> missing;
+  for (const auto& [name, series] : variables) {
+    if (series->empty()) missing.emplace_back(name);
+  }
+  if (!missing.empty()) lacking.push_back(fmt::format("not the variables {}", fmt::join(missing, ", ")));
+  if (run.node_index.size() < scenario.nodes.size()) {
+    lacking.push_back(fmt::format("{} of the scenario's {} places only", run.node_index.size(), scenario.nodes.size()));
+  }
+  bool daily = !run.time_days.empty() && run.time_days.front() == 0;
+  for (std::size_t t = 1; daily && t < run.time_days.size(); ++t) daily = run.time_days[t] == run.time_days[t - 1] + 1;
+  if (!daily) {
+    lacking.push_back(run.time_days.size() > 1
+                          ? fmt::format("every {} days, not every day", run.time_days[1] - run.time_days[0])
+                          : std::string("not every day"));
+  }
+  if (lacking.empty()) return;
+  throw ReportInputError(
+      fmt::format("{} records only part of the run ({}; the scenario's outputs, or --record): the report's figures "
+                  "are totals over every place and day and would be wrong; run it again recording them all (haven "
+                  "run ... --record 'variables=all;nodes=all;interval_days=1'), or read this file with haven compare "
+                  "or export",
+                  file.string(), fmt::join(lacking, "; ")));
+}
+
 }  // namespace
 
 std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_files) {
@@ -469,6 +509,7 @@ std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_
       }
       const Scenario scenario = scenario_of_run(ensemble.runs.front(), file);
       same_network(scenario, file);
+      check_complete_record(ensemble.runs.front(), scenario, file);
       if (first) {
         write_common(json, scenario, file.filename().string());
         json.key("runs").open('[');
@@ -480,6 +521,7 @@ std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_
     const RunFile run = read_run_file(file);
     const Scenario scenario = scenario_of_run(run, file);
     same_network(scenario, file);
+    check_complete_record(run, scenario, file);
     if (first) {
       write_common(json, scenario, file.filename().string());
       json.key("runs").open('[');

@@ -128,6 +128,17 @@ def test_bad_inputs_are_refused(idlib_run, tmp_path):
     assert networks.returncode == 2, networks.stderr
     assert f"{valley_run} of valley (9 places" in networks.stderr, networks.stderr
     assert "one report compares runs over one network" in networks.stderr
+    # A file recording only part of the run would give false totals ("0 people left their homes"): refused, saying
+    # what it lacks and how to record it all.
+    for record, lacks in [("variables=departures,arrivals", "not the variables displaced_present, residents,"),
+                          ("nodes=northcamp,southtown", "2 of the scenario's 9 places only"),
+                          ("interval_days=7", "every 7 days, not every day")]:
+        part = tmp_path / "part.h5"
+        haven("run", VALLEY, "--quiet", "--overwrite", "--record", record, "-o", part)
+        refused = haven("report", part, "-o", tmp_path / "x.html", check=False)
+        assert refused.returncode == 2, (record, refused.stderr)
+        assert f"{part} records only part of the run ({lacks}" in refused.stderr, refused.stderr
+        assert "--record 'variables=all;nodes=all;interval_days=1'" in refused.stderr
     assert not list(tmp_path.glob("*.html"))
 
 
