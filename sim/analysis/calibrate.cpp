@@ -206,6 +206,10 @@ void check_fitted_values_free(const std::vector<CalibrationParameter>& parameter
   if (conflicts.has_errors()) throw InputError(conflicts);
 }
 
+std::array<double, 3> probe_values(const CalibrationParameter& parameter) {
+  return {parameter.lower, parameter.upper, parameter.lower + (parameter.upper - parameter.lower) * 0.3819660112501051};
+}
+
 std::vector<Override> calibration_overrides(const std::vector<CalibrationParameter>& parameters,
                                             const std::vector<double>& values) {
   std::vector<Override> overrides;
@@ -277,9 +281,9 @@ CalibrationResult calibrate(const std::filesystem::path& scenario, const LoadOpt
     diagnostics.error({scenario.string(), 0, 0}, "the scenario has no observations to calibrate against");
     throw InputError(diagnostics);
   }
-  // Both ends of every range must make a valid scenario (a located error now beats a failure mid-search).
+  // Every range must make a valid scenario (a located error now beats a failure mid-search).
   for (std::size_t j = 0; j < parameters.size(); ++j) {
-    for (double end : {parameters[j].lower, parameters[j].upper}) {
+    for (double end : probe_values(parameters[j])) {
       LoadOptions probe = base;
       probe.overrides.push_back({parameters[j].path,
                                  fmt::format("{}", end),

@@ -194,11 +194,11 @@ SuiteFit calibrate_suite(const SuiteFile& suite, const std::vector<CalibrationPa
                   fmt::format("leaving out {} leaves no case to fit", fmt::join(held_names, ", ")));
     throw InputError(nothing);
   }
-  // Both ends of every range must make every case's scenario valid: a located error now, not mid-search.
+  // Every range must make every case's scenario valid (probe_values()): a located error now, not mid-search.
   Diagnostics invalid;
   for (const auto& c : suite.cases) {
     for (std::size_t j = 0; j < parameters.size(); ++j) {
-      for (double end : {parameters[j].lower, parameters[j].upper}) {
+      for (double end : probe_values(parameters[j])) {
         LoadOptions probe;
         probe.variant = c.variant;
         probe.variant_origin = c.origin;

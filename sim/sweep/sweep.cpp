@@ -395,6 +395,25 @@ void check_against_scenario(const SweepSpec& spec, const SourceLocation& scenari
   for (const auto& parameter : spec.parameters) {
     std::set<std::string> distinct(parameter.values.begin(), parameter.values.end());
     for (const auto& value : distinct) probe({{parameter.path, value, parameter.origin}}, parameter.origin, false);
+    // A range is drawn anywhere between its ends: a key that takes only whole numbers (a population, a capacity)
+    // accepts the ends and refuses what lies between, which every member would find out alone. One value between,
+    // as the design writes it, is tried too.
+    const bool ranged = spec.method == DesignMethod::lhs || spec.method == DesignMethod::random;
+    if (!ranged || parameter.integer || parameter.whole_steps || !(parameter.maximum - parameter.minimum > 0.0))
+      continue;
+    const double between = parameter.minimum + (parameter.maximum - parameter.minimum) * 0.3819660112501051;
+    LoadOptions options = base;
+    options.overrides.push_back({parameter.path, yaml_number(between, false), parameter.origin});
+    const auto result = load_scenario_file(spec.scenario, options);
+    for (const auto& d : result.diagnostics.all()) {
+      if (d.severity != Severity::error) continue;
+      diagnostics.error(parameter.origin,
+                        fmt::format("{}: the design draws values between {} and {}, and one of them ({}) is refused: "
+                                    "{}; for a key that takes whole numbers add 'integer: true' to the range",
+                                    parameter.name, yaml_number(parameter.minimum, false),
+                                    yaml_number(parameter.maximum, false), yaml_number(between, false), d.message));
+      break;
+    }
   }
 }
 

@@ -139,6 +139,19 @@ TEST_CASE("calibration parameters are checked before any run") {
   options.mode = Mode::expected;
   CHECK_THROWS_AS(calibrate(fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml", {}, {*bad}, options),
                   InputError);
+  // Both ends whole, but a population takes only whole numbers and the search tries values between them: refused
+  // before the first evaluation, not after some of them.
+  auto population = parse_calibration_parameter("nodes.southtown.population=30000:90000", error);
+  REQUIRE(population);
+  int evaluations = 0;
+  options.on_step = [&evaluations](const CalibrationStep&) { ++evaluations; };
+  try {
+    calibrate(fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml", {}, {*population}, options);
+    FAIL("a range of whole numbers was not refused");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find("nodes.southtown.population: expected a whole number") != std::string::npos);
+  }
+  CHECK(evaluations == 0);
 }
 
 TEST_CASE("calibration starts from the scenario's value clamped into the range and counts it as an evaluation") {

@@ -4,6 +4,7 @@
 // optimiser from NLopt (BOBYQA by default). Every evaluation runs the same members with the same seeds (common random
 // numbers), so the objective is a deterministic function of the values and the optimiser compares like with like.
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -83,6 +84,10 @@ std::optional<std::string> set_fixing(const CalibrationParameter& parameter, con
 
 // Throws InputError naming every --set in `base` that fixes a fitted value (calibrate calls it first).
 void check_fitted_values_free(const std::vector<CalibrationParameter>& parameters, const LoadOptions& base);
+
+// Where a range is checked before a search: its ends, and one value between them (a key that takes only whole
+// numbers, a population, accepts both ends and refuses what the search tries between them).
+std::array<double, 3> probe_values(const CalibrationParameter& parameter);
 
 // The overlay `haven run --set-file` takes: the fitted values, with a header saying how they were found.
 std::string calibration_overlay(const std::vector<CalibrationParameter>& parameters, const CalibrationResult& result,
