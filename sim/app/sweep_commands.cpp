@@ -365,10 +365,19 @@ int SweepCommands::gather(std::ostream& out, std::ostream& err) {
     if (outcome.usable == 0) {
       err << fmt::format("haven: error: no usable member in {}; nothing gathered\n", a.directory);
     } else {
+      // A broken member's file opens but is not the member's (or not whole): a resumed sweep takes it as done, so
+      // it is named to run again.
+      std::vector<std::string> broken;
+      for (const auto& p : outcome.problems)
+        if (p.status == "broken") broken.push_back(fmt::format("{}", p.member));
       err << fmt::format(
-          "haven: error: {} of {} members are not usable; nothing gathered. Re-run the sweep to finish them, or "
+          "haven: error: {} of {} members are not usable; nothing gathered. Re-run the sweep to finish them{}, or "
           "pass --allow-missing to gather the {} that are.\n",
-          outcome.problems.size(), outcome.members, outcome.usable);
+          outcome.problems.size(), outcome.members,
+          broken.empty()
+              ? ""
+              : fmt::format(" (the broken ones with --members {}, which runs them again)", fmt::join(broken, ",")),
+          outcome.usable);
     }
     return exit_failure;
   }

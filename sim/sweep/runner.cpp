@@ -19,6 +19,7 @@
 
 #include "haven/engine/recorder.hpp"
 #include "haven/engine/simulation.hpp"
+#include "haven/io/hdf5.hpp"
 #include "haven/io/output.hpp"
 #include "haven/util/date.hpp"
 #include "haven/util/text.hpp"
@@ -287,6 +288,19 @@ fs::path member_file(const fs::path& directory, std::int64_t members, std::int64
   return directory / "runs" / fmt::format("member_{:0{}}.h5", index, width);
 }
 
+namespace {
+
+bool opens(const fs::path& file) {
+  try {
+    (void)h5::File::open_read_only(file);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
 std::vector<MemberStatus> member_statuses(const fs::path& directory, std::int64_t members,
                                           std::vector<std::string>* errors) {
   std::vector<MemberStatus> statuses(static_cast<std::size_t>(members), MemberStatus::pending);
@@ -479,7 +493,10 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& options) {
     fs::remove(partial_file(member_file(outcome.directory, outcome.members, m.index)), ignored);
     if (!only.empty() && !only.count(m.index)) continue;
     ++outcome.in_share;
-    if (statuses[static_cast<std::size_t>(m.index)] == MemberStatus::done && only.empty()) {
+    // A file appears only whole (.partial, then renamed), but a disk may damage it or a copy cut it short: one that
+    // HDF5 cannot open is run again, which gather (calling it broken) would otherwise ask for in vain.
+    if (statuses[static_cast<std::size_t>(m.index)] == MemberStatus::done && only.empty() &&
+        opens(member_file(outcome.directory, outcome.members, m.index))) {
       ++outcome.skipped;
       continue;
     }

@@ -121,6 +121,7 @@ TEST_CASE("gather reports a missing and a corrupt member and writes nothing unle
   CHECK(cli.err.find("member 1: missing") != std::string::npos);
   CHECK(cli.err.find("member 4: broken") != std::string::npos);
   CHECK(cli.err.find("--allow-missing") != std::string::npos);
+  CHECK(cli.err.find("(the broken ones with --members 4, which runs them again)") != std::string::npos);
 
   GatherOptions options;
   options.allow_missing = true;

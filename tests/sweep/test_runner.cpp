@@ -111,13 +111,16 @@ TEST_CASE("a resumed sweep runs exactly the members that are missing or failed o
   fs::rename(member_file(options.output, 8, 3), member_file(options.output, 8, 3).string() + ".partial");
   fs::remove(member_file(options.output, 8, 4));
   write_text(fs::path(member_file(options.output, 8, 4)).replace_extension(".failed"), "killed\n");
+  // And one damaged afterwards (a disk, a copy cut short): its file is there but does not open.
+  fs::resize_file(member_file(options.output, 8, 5), 1000);
   const auto before = member_statuses(options.output, 8);
   CHECK(before[4] == MemberStatus::failed);
   CHECK(before[3] == MemberStatus::pending);
+  CHECK(before[5] == MemberStatus::done);  // as far as the files on disk say: gather calls it broken
 
   const auto resumed = run_sweep(spec, options);
-  CHECK(resumed.skipped == 4);
-  CHECK(resumed.ran == 4);
+  CHECK(resumed.skipped == 3);
+  CHECK(resumed.ran == 5);
   CHECK(file_bytes(options.output) == complete);  // no .partial or .failed left, and the same bytes
   const auto manifest = parse_csv(read_text(options.output / "manifest.csv"));
   REQUIRE(manifest.size() == 9);
