@@ -151,13 +151,23 @@ std::string shape_text(const std::vector<hsize_t>& shape) {
   return shape.empty() ? std::string("a scalar") : fmt::format("{}", fmt::join(shape, "x"));
 }
 
-MemberData inspect_member(const fs::path& file, std::int64_t member) {
+MemberData inspect_member(const fs::path& file, std::int64_t member, std::uint64_t seed) {
   MemberData data;
   auto h5file = h5::File::open_read_only(file);
   if (h5::has_attribute(h5file.id(), "sweep_member")) {
     const std::string recorded = h5::read_string_attribute(h5file.id(), "sweep_member");
     if (recorded != std::to_string(member)) {
       throw std::runtime_error(fmt::format("it holds member {}, not {}", recorded, member));
+    }
+  }
+  // A file of the same member number from another sweep (another seed) would be stacked as this one's.
+  if (h5::has_attribute(h5file.id(), "seed")) {
+    const auto recorded = h5::read_attribute<std::uint64_t>(h5file.id(), "seed");
+    if (recorded != seed) {
+      throw std::runtime_error(
+          fmt::format("it was run with seed {:#x}, and this sweep gives member {} seed {:#x} "
+                      "(a file of another sweep?)",
+                      recorded, member, seed));
     }
   }
   for (const char* name : {"time", "node", "corridor", "group"}) {
@@ -239,7 +249,7 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
       continue;
     }
     try {
-      data[k] = inspect_member(file, i);
+      data[k] = inspect_member(file, i, manifest.rows[k].seed);
     } catch (const std::exception& e) {
       status[k] = 3;
       outcome.problems.push_back({i, "broken", fmt::format("{}: {}", manifest.rows[k].path, e.what())});

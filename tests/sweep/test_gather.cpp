@@ -137,6 +137,21 @@ TEST_CASE("gather reports a missing and a corrupt member and writes nothing unle
   CHECK(stacked[0 * 25 + 10] >= 0);
 }
 
+TEST_CASE("gather refuses a member file run with another seed than the sweep gives that member") {
+  const fs::path out = finished_sweep("other_seed");
+  // A run of the same scenario and days, but not this sweep's member 2 (a stray file, another sweep's).
+  REQUIRE(run_cli({"run", (fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml").string(), "--days", "25",
+                   "--seed", "999", "--quiet", "--overwrite", "-o", member_file(out, 6, 2).string()})
+              .exit_code == 0);
+  const auto refused = gather_sweep(out);
+  CHECK_FALSE(refused.written);
+  REQUIRE(refused.problems.size() == 1);
+  CHECK(refused.problems[0].member == 2);
+  CHECK(refused.problems[0].status == "broken");
+  CHECK(refused.problems[0].detail.find("it was run with seed 0x3e7, and this sweep gives member 2 seed 0x") !=
+        std::string::npos);
+}
+
 TEST_CASE("gather judges each member against the layout most members share and names what is wrong") {
   const fs::path out = finished_sweep("judged");
   // Member 0 from a shorter run (its own number, 20 days where the others have 25); member 2 without a variable.
