@@ -270,6 +270,14 @@ int command_validate_suite(const ValidateArgs& args, std::ostream& out, std::ost
       err << fmt::format("haven: error: {}\n", problem->message);
       return problem->input_mistake ? exit_bad_input : exit_failure;
     }
+    // Its folder is made now, as for every other output: not found missing once the suite has run.
+    const std::filesystem::path folder = std::filesystem::path(args.csv).parent_path();
+    std::error_code made;
+    if (!folder.empty()) std::filesystem::create_directories(folder, made);
+    if (made) {
+      err << fmt::format("haven: error: cannot make {} for {}: {}\n", folder.string(), args.csv, made.message());
+      return exit_failure;
+    }
   }
   SuiteSettings settings;
   settings.runs = args.runs_option != nullptr && args.runs_option->count() > 0 ? args.runs : suite.runs;

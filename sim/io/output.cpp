@@ -160,7 +160,7 @@ std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwr
   std::error_code error;
   for (const auto& input : inputs) {
     if (fs::exists(path, error) && fs::exists(input, error) && fs::equivalent(path, input, error)) {
-      return OutputProblem{fmt::format("{} is an input of this command ({}); write the output elsewhere with -o",
+      return OutputProblem{fmt::format("{} is an input of this command ({}); name another file for the output",
                                        path.string(), input.string())};
     }
     // A folder given as input (a Flee conflict) is read through its CSV files: one of them is an input too.
@@ -169,7 +169,7 @@ std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwr
       if (fs::weakly_canonical(path, error).string().starts_with(folder)) {
         return OutputProblem{
             fmt::format("{} is a CSV file of the folder {} (an input of this command); write the "
-                        "output elsewhere with -o",
+                        "output to another file",
                         path.string(), input.string())};
       }
     }

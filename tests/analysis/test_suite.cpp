@@ -155,8 +155,9 @@ TEST_CASE("The validation suite's fast version: every case in 30 days and 2 runs
 }
 
 TEST_CASE("haven validate --suite writes the table and its CSV and refuses a target beside it") {
-  const fs::path csv = fs::temp_directory_path() / "haven_suite_fast.csv";
-  fs::remove(csv);
+  // Into a folder not there yet: made, as for every output.
+  const fs::path csv = fs::temp_directory_path() / "haven_suite_fast" / "tables" / "suite.csv";
+  fs::remove_all(fs::temp_directory_path() / "haven_suite_fast");
   const auto result = test::run_cli(
       {"validate", "--suite", "scenarios/validation/suite.yaml", "--runs", "1", "--days", "10", "--csv", csv.string()});
   CHECK(result.exit_code == 0);
@@ -165,7 +166,7 @@ TEST_CASE("haven validate --suite writes the table and its CSV and refuses a tar
   CHECK(test::read_text(csv).find("\nsyria2013,scenarios/flee/syria2013.yaml,,predicted,ok,1,10,") !=
         std::string::npos);
   CHECK_FALSE(fs::exists(csv.string() + ".partial"));
-  fs::remove(csv);
+  fs::remove_all(fs::temp_directory_path() / "haven_suite_fast");
 
   const auto both =
       test::run_cli({"validate", "scenarios/idlib_2018.yaml", "--suite", "scenarios/validation/suite.yaml"});
