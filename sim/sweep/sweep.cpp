@@ -462,6 +462,17 @@ SweepLoadResult load_sweep_file(const std::filesystem::path& path) {
                               e.mark.is_null() ? 0 : static_cast<std::size_t>(e.mark.column) + 1},
                              fmt::format("cannot read the YAML: {}", e.msg));
   }
+  // A key both set and varied: the design's value is applied after the set one, in every member, so the set value
+  // would never run.
+  for (const auto& fixed : spec.fixed) {
+    for (const auto& parameter : spec.parameters) {
+      if (parameter.path != fixed.path) continue;
+      result.diagnostics.error(
+          fixed.origin, fmt::format("sweep.set: {} is varied by the design too (at {}:{}:{}), whose values every "
+                                    "member takes: this one would never run; drop one of them",
+                                    fixed.path, parameter.origin.file, parameter.origin.line, parameter.origin.column));
+    }
+  }
   if (result.diagnostics.has_errors()) return result;
   // Checked arithmetic: a grid of many axes can exceed 64 bits.
   const std::int64_t points = design_points(spec);
