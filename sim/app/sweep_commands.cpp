@@ -537,6 +537,13 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
       if (inside && point.value > 0.0 && point.weight > 0.0) ++points;
     }
   }
+  if (points == 0) {
+    err << fmt::format(
+        "haven: error: no observation point to fit: none has a value and weight above 0{}; widen the window or "
+        "give the points a weight\n",
+        a.from.empty() && a.to.empty() ? "" : " inside --from/--to");
+    return exit_bad_input;
+  }
   if (points < parameters.size()) {
     err << fmt::format(
         "haven: warning: fitting {} parameters to {} observation point{} (weight above 0, inside --from/--to): "

@@ -321,3 +321,14 @@ TEST_CASE("shell_word leaves plain words and quotes the rest so that a shell rea
   CHECK(haven::shell_word("$HOME;rm") == "'$HOME;rm'");
   CHECK(haven::shell_word("") == "''");
 }
+
+TEST_CASE("haven calibrate refuses a window that holds no observation point before any evaluation") {
+  const auto result = test::run_cli({"calibrate", "scenarios/examples/valley.yaml", "--param", "threat_kernel_km=0.5:2",
+                                     "--from", "2024-03-02", "--to", "2024-03-05", "-o", "never-written.yaml"});
+  CHECK(result.exit_code == 2);
+  CHECK(result.out.empty());  // not even the search's header
+  CHECK(result.err ==
+        "haven: error: no observation point to fit: none has a value and weight above 0 inside --from/--to; widen "
+        "the window or give the points a weight\n");
+  CHECK_FALSE(fs::exists("never-written.yaml"));
+}
