@@ -154,10 +154,7 @@ std::vector<ComparePoint> default_compare_points(const std::vector<RunFile>& fil
 WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>& points, std::size_t scenario_nodes) {
   WhatIfOutcome outcome;
   outcome.label = file.scenario_name + (file.variant.empty() ? "" : " [" + file.variant + "]");
-  outcome.description = file.variant_description.empty() ? file.description : file.variant_description;
-  // Folded YAML text ends in a line break and may hold more: one line for tables and CSV cells.
-  for (char& c : outcome.description) c = c == '\n' || c == '\r' ? ' ' : c;
-  while (!outcome.description.empty() && outcome.description.back() == ' ') outcome.description.pop_back();
+  outcome.description = one_line(file.variant_description.empty() ? file.description : file.variant_description);
   const std::size_t t_count = file.times(), n = file.nodes();
   if (t_count > 0) outcome.last_day = file.time_days.back();
   // Only a file recorded every day gives a day's rise: with a recording interval, the rise between two records is

@@ -182,9 +182,11 @@ int run_one(const RunArgs& args, const LoadResult& loaded, const std::vector<std
   if (!args.quiet) {
     // Flee's rules step day by day without events or cohorts: their counts would read as nothing done.
     err << (scenario.rules == RuleSetKind::flee
-                ? fmt::format("simulated {} days in {:.3f} s (Flee's rules)\n", summary.days, seconds)
-                : fmt::format("simulated {} days in {:.3f} s ({} events, {} cohorts)\n", summary.days, seconds,
-                              summary.events_processed, summary.cohorts_created));
+                ? fmt::format("simulated {} day{} in {:.3f} s (Flee's rules)\n", summary.days,
+                              summary.days == 1 ? "" : "s", seconds)
+                : fmt::format("simulated {} day{} in {:.3f} s ({} events, {} cohorts)\n", summary.days,
+                              summary.days == 1 ? "" : "s", seconds, summary.events_processed,
+                              summary.cohorts_created));
   }
   if (writer) out << fmt::format("wrote {}\n", output_path.string());
   if (written) *written = output_path;

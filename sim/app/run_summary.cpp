@@ -15,8 +15,8 @@ std::string run_summary_table(const Scenario& s, const RunConfig& config, const 
   auto node_name = [&](NodeIndex i) { return s.nodes[static_cast<std::size_t>(i)].name; };
   std::string out;
   out +=
-      fmt::format("{}{}: {} mode, seed {}, {} days from {}\n", s.name, s.variant.empty() ? "" : " [" + s.variant + "]",
-                  to_string(config.mode), config.seed, r.days, format_iso_date(s.start_date));
+      fmt::format("{}{}: {} mode, seed {}, {} day{} from {}\n", s.name, s.variant.empty() ? "" : " [" + s.variant + "]",
+                  to_string(config.mode), config.seed, r.days, r.days == 1 ? "" : "s", format_iso_date(s.start_date));
   auto row = [&](std::string_view label, const std::string& value) {
     out += fmt::format("  {:<30}{:>12}\n", label, value);
   };

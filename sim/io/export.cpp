@@ -288,7 +288,7 @@ std::vector<std::string> summary_row(const RunFile& run, const std::string& file
   }
   const bool any = t_count > 0;
   return {file, run.scenario_name, run.variant,
-          run.variant_description.empty() ? run.description : run.variant_description, run.mode,
+          one_line(run.variant_description.empty() ? run.description : run.variant_description), run.mode,
           // Seeds a spreadsheet cannot hold exactly (above 2^53) as manifest.csv writes them, so they stay text.
           run.seed > (std::uint64_t{1} << 53) ? seed_hex(run.seed) : fmt::format("{}", run.seed),
           member < 0 ? std::string() : fmt::format("{}", member), any ? date(run.time_days.front()) : "",

@@ -193,4 +193,11 @@ std::pair<std::size_t, std::size_t> position_of(std::string_view text, std::size
       column};
 }
 
+std::string one_line(std::string_view text) {
+  std::string line(text);
+  for (char& c : line) c = c == '\n' || c == '\r' ? ' ' : c;
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
 }  // namespace haven

@@ -132,3 +132,14 @@ TEST_CASE("export of several runs gives one summary row each in order and each r
   fs::remove_all(base.dir);
   fs::remove_all(other.dir);
 }
+
+TEST_CASE("a description over several lines is one line in its summary cell") {
+  auto f = valley_run("description_lines");
+  f.run.description = "Bombardment of two towns,\npeople go north.\n";  // a folded YAML text keeps its line breaks
+  f.run.variant_description.clear();
+  const auto summary = summary_table({{.run = &f.run, .scenario = &*f.loaded.scenario, .file = "v.h5"}});
+  const auto column = std::find(summary.header.begin(), summary.header.end(), "description") - summary.header.begin();
+  REQUIRE(static_cast<std::size_t>(column) < summary.header.size());
+  CHECK(summary.rows[0][static_cast<std::size_t>(column)] == "Bombardment of two towns, people go north.");
+  fs::remove_all(f.dir);
+}

@@ -45,3 +45,9 @@ TEST_CASE("parse_seed reads every 64-bit seed in decimal or hex and nothing else
     CHECK_FALSE(parse_seed(bad));
   }
 }
+
+TEST_CASE("one_line reads line breaks as spaces and drops the spaces at the end") {
+  CHECK(haven::one_line("a folded text\nover lines\r\n") == "a folded text over lines");
+  CHECK(haven::one_line("plain") == "plain");
+  CHECK(haven::one_line("\n\n").empty());
+}

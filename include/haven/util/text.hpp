@@ -38,6 +38,10 @@ std::string grouped(double value);
 // `text` as echoed in a message: at most about 60 characters, cut at a character boundary and ended with "…".
 std::string clip(std::string_view text);
 
+// A text on one line, for a table's cell: line breaks (a folded YAML description ends in one) read as spaces, and
+// spaces at the end dropped.
+std::string one_line(std::string_view text);
+
 // "'a', 'b' or 'c'" for listing allowed values in a message.
 std::string quoted_list(std::span<const std::string_view> items);
 
