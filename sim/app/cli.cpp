@@ -20,6 +20,7 @@
 #include "haven/analysis/flee_metric.hpp"
 #include "haven/analysis/series.hpp"
 #include "haven/analysis/suite.hpp"
+#include "haven/analysis/suite_calibration.hpp"
 #include "haven/analysis/validation.hpp"
 #include "haven/engine/simulation.hpp"
 #include "haven/io/output.hpp"
@@ -250,8 +251,9 @@ struct ValidateArgs {
   std::optional<double> max_error;
   std::optional<double> max_point_error;
   bool skip_unrecorded = false;
-  std::string suite;  // --suite FILE: every case of a validation suite instead of one target
-  std::string csv;    // --suite: the table as CSV too
+  std::string suite;               // --suite FILE: every case of a validation suite instead of one target
+  std::string csv;                 // --suite: the table as CSV too
+  std::vector<std::string> cases;  // --suite: only these cases
   const CLI::Option* runs_option = nullptr;
 };
 
@@ -264,7 +266,9 @@ int command_validate_suite(const ValidateArgs& args, std::ostream& out, std::ost
            "--from, --to, --max-error or --max-point-error; see 'haven validate --help'\n";
     return exit_bad_input;
   }
-  const SuiteFile suite = load_suite_file(args.suite);
+  const SuiteFile whole = load_suite_file(args.suite);
+  // As haven calibrate --suite --cases fits them: its overlay is checked on the same cases.
+  const SuiteFile suite = args.cases.empty() ? whole : select_cases(whole, args.cases, "--cases");
   if (!args.csv.empty()) {
     std::vector<std::filesystem::path> inputs{suite.path};
     for (const auto& c : suite.cases) inputs.push_back(c.scenario);
@@ -798,6 +802,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
           "Run every case of a validation suite file (e.g. scenarios/validation/suite.yaml) and print one table")
       ->check(CLI::ExistingFile);
   validate_command->add_option("--csv", validate_args.csv, "With --suite: write the table as CSV to this file");
+  validate_command->add_option("--cases", validate_args.cases, "With --suite: only these cases (comma-separated names)")
+      ->delimiter(',');
   validate_command
       ->add_option("--days", validate_args.run.days, "Simulate only the first N days (a scenario; a suite: every case)")
       ->check(CLI::Range(1, 100000));

@@ -582,11 +582,22 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
   const std::string apply = fmt::format(
       "haven run {} --set-file {} -o {}{}", shell_word(a.scenario), shell_word(path.string()),
       shell_word(std::filesystem::path(path).replace_extension(".h5").string()), a.overwrite ? " --overwrite" : "");
+  // And the check of the fit: validate's error under the settings it was measured with.
+  std::vector<std::string> check = {"validate", a.scenario};
+  if (!a.variant.empty()) check.insert(check.end(), {"--variant", a.variant});
+  for (const auto& file : a.set_files) check.insert(check.end(), {"--set-file", file});
+  check.insert(check.end(), {"--set-file", path.string()});
+  for (const auto& set : a.sets) check.insert(check.end(), {"--set", set});
+  if (members > 1) check.insert(check.end(), {"--runs", fmt::format("{}", members)});
+  if (a.seed) check.insert(check.end(), {"--seed", fmt::format("{}", *a.seed)});
+  if (a.mode == "expected") check.insert(check.end(), {"--mode", "expected"});
+  if (!a.from.empty()) check.insert(check.end(), {"--from", a.from});
+  if (!a.to.empty()) check.insert(check.end(), {"--to", a.to});
   const std::string header = fmt::format(
-      "Fitted by: {}\nWeighted mean absolute relative error of the ensemble mean: {:.4f} over {} points ({} "
-      "evaluations, "
-      "{}).\nApply with: {}",
-      command_line(argv), result.error, result.points, result.evaluations, result.stop_reason, apply);
+      "Fitted by: {}\nWeighted mean absolute relative error of the {}: {:.4f} over {} points ({} evaluations, "
+      "{}).\nApply with: {}\nCheck with: {}",
+      command_line(argv), options.mode == Mode::expected ? "expected run" : "ensemble mean", result.error,
+      result.points, result.evaluations, result.stop_reason, apply, command_line(check));
   // Written beside and renamed, so a failed write never leaves half an overlay (or destroys the old one).
   if (!write_whole(path, calibration_overlay(parameters, result, header))) {
     err << fmt::format("haven: error: cannot write {}\n", path.string());
@@ -684,17 +695,28 @@ int SweepCommands::calibrate_suite(const std::vector<std::string>& argv, std::os
   // The overlay holds the fit that saw every case given (with --leave-out, the fit without the case left out).
   const SuiteFit& fit = calibration.in_sample ? *calibration.in_sample : calibration.folds.front();
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  // The check of the fit is the suite's table under the same settings: the cases, days, members, seed and mode
+  // the error was measured with.
+  std::vector<std::string> check = {"validate", "--suite", a.suite, "--set-file", path.string()};
+  if (!a.cases.empty()) check.insert(check.end(), {"--cases", fmt::format("{}", fmt::join(a.cases, ","))});
+  if (a.days) check.insert(check.end(), {"--days", fmt::format("{}", *a.days)});
+  if (a.runs_option != nullptr && a.runs_option->count() > 0) {
+    check.insert(check.end(), {"--runs", fmt::format("{}", a.runs)});
+  }
+  if (a.seed) check.insert(check.end(), {"--seed", fmt::format("{}", *a.seed)});
+  if (a.mode == "expected") check.insert(check.end(), {"--mode", "expected"});
+  const std::string validate_command = command_line(check);
   const std::string header = fmt::format(
-      "Fitted by: {}\nWeighted mean of the cases' errors: {:.4f} ({}{} evaluations, {}).\nApply with: haven "
-      "validate --suite {} --set-file {} (or haven run SCENARIO --set-file {})",
+      "Fitted by: {}\nWeighted mean of the cases' errors: {:.4f} ({}{} evaluations, {}).\nApply with: {} (or "
+      "haven run SCENARIO --set-file {})",
       command_line(argv), fit.result.error,
       fit.held_out.empty() ? std::string() : fmt::format("without {}; ", fmt::join(fit.held_out, ", ")),
-      fit.result.evaluations, fit.result.stop_reason, a.suite, path.string(), path.string());
+      fit.result.evaluations, fit.result.stop_reason, validate_command, path.string());
   if (!write_whole(path, calibration_overlay(parameters, fit.result, header))) {
     err << fmt::format("haven: error: cannot write {}\n", path.string());
     return exit_failure;
   }
-  out << fmt::format("wrote {} (haven validate --suite {} --set-file {})\n", path.string(), a.suite, path.string());
+  out << fmt::format("wrote {} ({})\n", path.string(), validate_command);
   return exit_ok;
 }
 

@@ -291,6 +291,15 @@ TEST_CASE("haven calibrate's advice runs as printed and writes beside the scenar
                              (dir / "valley-calibrated.h5").string();
   CHECK(fitted.out.ends_with("\nwrote " + overlay + " (" + advice + ")\n"));
   CHECK(read_text(overlay).find("# Apply with: " + advice + "\n") != std::string::npos);
+  // The check of the fit, with the settings it was measured with (expected mode here): validate gives its error.
+  const std::string check = "haven validate scenarios/examples/valley.yaml --set-file " + overlay + " --mode expected";
+  CHECK(read_text(overlay).find("# Check with: " + check + "\n") != std::string::npos);
+  CHECK(read_text(overlay).find("error of the expected run: ") != std::string::npos);
+  const auto checked = run_cli(split_words(check.substr(std::string("haven ").size())));
+  CHECK_MESSAGE(checked.exit_code == 0, checked.err);
+  const std::string label = "error of the expected run: ";
+  const double fitted_error = std::stod(read_text(overlay).substr(read_text(overlay).find(label) + label.size(), 6));
+  CHECK(checked.out.find(fmt::format("(weighted {:.3f})", fitted_error)) != std::string::npos);
   // Followed as printed: it runs, and writes the calibrated run beside the overlay, whatever file the scenario's
   // own run wrote (`haven run` refuses to replace one; the README followed in order had hit that).
   auto args = split_words(advice.substr(std::string("haven ").size()));

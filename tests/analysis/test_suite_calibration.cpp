@@ -187,3 +187,30 @@ TEST_CASE("haven calibrate --suite --leave-one-out prints the table and writes i
   fs::remove(overlay);
   fs::remove(csv);
 }
+
+TEST_CASE("haven calibrate --suite --cases writes the validate command that checks the fit on the same settings") {
+  const fs::path file = two_case_suite();
+  const fs::path overlay = file.parent_path() / "cases_fit.yaml";
+  fs::remove(overlay);
+  const auto result = test::run_cli({"calibrate", "--suite", file.string(), "--cases", "idlib_2018,mali2012", "--param",
+                                     "max_departure_rate_per_day=0.05:0.5", "--days", "21", "--runs", "1",
+                                     "--max-evals", "2", "-o", overlay.string(), "-q"});
+  REQUIRE(result.exit_code == 0);
+  const std::string text = test::read_text(overlay);
+  const auto at = text.find("# Apply with: ");
+  REQUIRE(at != std::string::npos);
+  const std::string line = text.substr(at + 14, text.find(" (or haven run", at) - at - 14);
+  CHECK(line == fmt::format("haven validate --suite {} --set-file {} --cases idlib_2018,mali2012 --days 21 --runs 1",
+                            file.string(), overlay.string()));
+  CHECK(result.out.find(fmt::format("wrote {} ({})\n", overlay.string(), line)) != std::string::npos);
+  // The command runs as written, on those cases only.
+  std::vector<std::string> args;
+  std::istringstream words(line);
+  for (std::string word; words >> word;) args.push_back(word);
+  args.erase(args.begin());  // "haven"
+  const auto validated = test::run_cli(args);
+  CHECK(validated.exit_code == 0);
+  CHECK(validated.out.find("mali2012") != std::string::npos);
+  CHECK(validated.out.find("sochi_early") == std::string::npos);
+  fs::remove(overlay);
+}
