@@ -422,6 +422,24 @@ def test_names_are_shown_as_text_not_run_as_html(tmp_path):
         close(driver, profile)
 
 
+def test_runs_of_one_variant_are_told_apart_by_their_files(tmp_path):
+    runs = []
+    for seed in (1, 2):
+        run = tmp_path / f"seed{seed}.h5"
+        haven("run", VALLEY, "--quiet", "--seed", seed, "-o", run)
+        runs.append(run)
+    out = tmp_path / "seeds.html"
+    haven("report", *runs, "-o", out)
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        header = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#comparison thead th')).map((t) => t.textContent)")
+        assert header[1:] == ["the scenario as written (seed1.h5)", "the scenario as written (seed2.h5)"], header
+    finally:
+        close(driver, profile)
+
+
 # ---- ensembles: the median and the 5-95% band ----
 
 ENSEMBLE_SWEEP = """sweep:

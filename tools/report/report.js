@@ -141,6 +141,11 @@
   const bandWords = (f) => `5–95%: ${number(f.p05)} – ${number(f.p95)}`;
 
   const runs = data.runs;
+  // Runs of one variant (another seed, a --set) would be columns of one name: their files tell them apart.
+  const bases = runs.map(humanVariant);
+  runs.forEach((run, i) => {
+    if (!run.label && run.file && bases.filter((b) => b === bases[i]).length > 1) run.label = `${bases[i]} (${run.file})`;
+  });
   const analyses = runs.map(analyse);
   const charts = [];
   let selected = 0;
