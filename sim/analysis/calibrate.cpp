@@ -102,11 +102,12 @@ double objective(unsigned n, const double* x, double* /*gradient*/, void* data) 
     auto& r = p.result;
     ++r.evaluations;
     if (r.evaluations == 1) r.start_error = error;
-    if (r.evaluations == 1 || error < r.error) {
+    const bool best = r.evaluations == 1 || error < r.error;
+    if (best) {
       r.error = error;
       r.best = v;
     }
-    if (p.options.on_step) p.options.on_step({r.evaluations, v, error, r.error});
+    if (p.options.on_step) p.options.on_step({r.evaluations, v, error, r.error, best});
     return error;
   } catch (...) {
     // NLopt is C: no exception may cross it. Stop, and rethrow after.

@@ -434,8 +434,7 @@ std::optional<std::vector<CalibrationParameter>> parse_parameters(const std::vec
 void print_step(std::ostream& out, const CalibrationStep& step) {
   std::string line = fmt::format("{:>5}", step.evaluation);
   for (double v : step.values) line += fmt::format("  {:>14.6g}", v);
-  out << line
-      << fmt::format("  {:>9.5f}  {:>9.5f}{}\n", step.error, step.best_error, step.error <= step.best_error ? " *" : "")
+  out << line << fmt::format("  {:>9.5f}  {:>9.5f}{}\n", step.error, step.best_error, step.best ? " *" : "")
       << std::flush;
 }
 

@@ -4,6 +4,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <limits>
+#include <vector>
+
 #include "../support.hpp"
 #include "haven/analysis/calibrate.hpp"
 #include "haven/analysis/series.hpp"
@@ -83,14 +86,21 @@ TEST_CASE("calibration recovers the parameters that generated the observations")
   options.max_evaluations = 120;
   options.relative_tolerance = 1e-5;
   int steps = 0;
-  options.on_step = [&steps](const CalibrationStep& step) {
+  std::vector<double> best_values;  // the values of the last step marked best
+  double previous_best = std::numeric_limits<double>::infinity();
+  options.on_step = [&](const CalibrationStep& step) {
     ++steps;
     CHECK(step.best_error <= step.error);
+    // Marked best only when it lowered the error: a tie keeps the earlier values, which the result reports.
+    CHECK(step.best == (step.error < previous_best));
+    if (step.best) best_values = step.values;
+    previous_best = step.best_error;
   };
   LoadOptions base;
   base.set_overrides = everyone_willing;
   const auto result = calibrate(scenario, base, {*rate, *saturation}, options);
   CHECK(steps == result.evaluations);
+  CHECK(best_values == result.best);
   CHECK(result.start_error > 0.05);  // the defaults (0.18, 60) are far off
   CHECK(result.error < 0.002);
   CHECK(result.best[0] == doctest::Approx(true_rate).epsilon(0.03));

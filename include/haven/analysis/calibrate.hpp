@@ -34,6 +34,7 @@ struct CalibrationStep {
   std::vector<double> values;
   double error = 0.0;       // weighted mean absolute relative error of the ensemble mean
   double best_error = 0.0;  // so far
+  bool best = false;        // this evaluation's values are the best so far (the first of equals is kept)
 };
 
 struct CalibrationOptions {
