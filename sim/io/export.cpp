@@ -439,32 +439,49 @@ std::vector<fs::path> export_runs(const std::vector<ExportedRun>& runs, const fs
                                            existing, existing.find(", ") == std::string::npos ? "s" : ""));
     }
   }
+  // Whole or not at all: a target that is not a file is refused before anything is written; then every file is
+  // written beside its target, and only when all are written are they renamed over their targets.
+  for (const auto& [name, content] : files) {
+    const fs::path target = directory / name;
+    std::error_code status;
+    if (fs::exists(fs::symlink_status(target, status)) && !fs::is_regular_file(target, status)) {
+      throw std::runtime_error(
+          fmt::format("{} is not a regular file (a directory, a link to none, ...); --overwrite "
+                      "replaces only files: nothing was written",
+                      target.string()));
+    }
+  }
   std::error_code error;
-  std::vector<fs::path> written;
+  std::vector<std::pair<fs::path, fs::path>> staged;  // (written beside, target)
+  const auto discard = [&staged](std::size_t from) {
+    std::error_code ignored;
+    for (std::size_t k = from; k < staged.size(); ++k) fs::remove(staged[k].first, ignored);
+  };
   for (const auto& [name, content] : files) {
     const fs::path target = directory / name;
     fs::create_directories(target.parent_path(), error);
     if (error) {
+      discard(0);
       throw std::runtime_error(fmt::format("cannot create {}: {}", target.parent_path().string(), error.message()));
     }
     const fs::path temporary = target.parent_path() / ("." + name.filename().string() + ".partial");
-    {
-      std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-      out << content;
-      out.flush();
-      if (!out) {
-        std::error_code ignored;
-        fs::remove(temporary, ignored);
-        throw std::runtime_error(fmt::format("cannot write {}", target.string()));
-      }
+    staged.emplace_back(temporary, target);
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << content;
+    out.flush();
+    if (!out) {
+      discard(0);
+      throw std::runtime_error(fmt::format("cannot write {}: nothing was replaced", target.string()));
     }
-    fs::rename(temporary, target, error);
+  }
+  std::vector<fs::path> written;
+  for (std::size_t k = 0; k < staged.size(); ++k) {
+    fs::rename(staged[k].first, staged[k].second, error);
     if (error) {
-      std::error_code ignored;
-      fs::remove(temporary, ignored);
-      throw std::runtime_error(fmt::format("cannot write {}: {}", target.string(), error.message()));
+      discard(k);
+      throw std::runtime_error(fmt::format("cannot write {}: {}", staged[k].second.string(), error.message()));
     }
-    written.push_back(target);
+    written.push_back(staged[k].second);
   }
   return written;
 }

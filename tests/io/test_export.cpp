@@ -100,6 +100,20 @@ TEST_CASE("export refuses to overwrite and names every file that exists and writ
   for (const auto& entry : fs::directory_iterator(out)) {
     CHECK(entry.path().string().find(".partial") == std::string::npos);
   }
+  // --overwrite where one target is a directory: refused before any file is replaced, not half the export new.
+  haven::test::write_text(out / "summary.csv", "mine again");
+  fs::remove(out / "corridors.geojson");
+  fs::create_directories(out / "corridors.geojson");
+  try {
+    export_runs(runs, out, options);
+    FAIL("expected an error");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()).find("corridors.geojson is not a regular file") != std::string::npos);
+  }
+  CHECK(haven::test::read_text(out / "summary.csv") == "mine again");
+  for (const auto& entry : fs::directory_iterator(out)) {
+    CHECK(entry.path().string().find(".partial") == std::string::npos);
+  }
   fs::remove_all(f.dir);
 }
 
