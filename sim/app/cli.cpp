@@ -420,11 +420,24 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
       if (!p.unrecorded) continue;
       err << fmt::format("  {} {}: {}\n", format_iso_date(add_days(scenario.start_date, p.day)), p.series, p.reason);
     }
-    err << (file ? "Record what the observations need (the days: haven run --record interval_days=1; variables and "
-                   "nodes: "
-                   "--record variables=... and nodes=..., or outputs: in the scenario), or pass --skip-unrecorded to "
-                   "compare the other points\n"
-                 : "Pass --skip-unrecorded to compare the other points\n");
+    // A run stopped short (--days) cannot be mended by recording more: it is the days that are missing.
+    const RunFile* shortest = file ? &*file : ensemble ? &ensemble->runs.front() : nullptr;
+    const int last_day = shortest ? last_recorded_day(*shortest) : -1;
+    const bool past_the_end = shortest && std::any_of(report.skipped.begin(), report.skipped.end(),
+                                                      [&](const auto& p) { return p.unrecorded && p.day > last_day; });
+    if (past_the_end) {
+      err << fmt::format(
+          "The run ends on {} (day {}), before {} of these points: run it for the scenario's whole period (without "
+          "--days, or with more), or pass --skip-unrecorded to compare the other points\n",
+          format_iso_date(add_days(scenario.start_date, last_day)), last_day,
+          std::count_if(report.skipped.begin(), report.skipped.end(),
+                        [&](const auto& p) { return p.unrecorded && p.day > last_day; }));
+    } else {
+      err << (file ? "Record what the observations need (the days: haven run --record interval_days=1; variables "
+                     "and nodes: --record variables=... and nodes=..., or outputs: in the scenario), or pass "
+                     "--skip-unrecorded to compare the other points\n"
+                   : "Pass --skip-unrecorded to compare the other points\n");
+    }
     return exit_bad_input;
   }
   out << validation_table(scenario, report);

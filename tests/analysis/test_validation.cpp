@@ -224,6 +224,17 @@ TEST_CASE("haven validate refuses points a run file did not record unless --skip
                          "  2024-04-01   displaced_reported        75,000  day 31 was not recorded (the file records "
                          "every 7 days)\n") != std::string::npos);
   CHECK(skipped.out.find(" over 1 of 3 points ") != std::string::npos);
+  // A run stopped short: it is the days that are missing, which no --record brings back.
+  const auto short_run = (dir / "short.h5").string();
+  REQUIRE(
+      test::run_cli({"run", "scenarios/examples/valley.yaml", "--days", "20", "-o", short_run, "--quiet"}).exit_code ==
+      0);
+  const auto stopped = test::run_cli({"validate", short_run});
+  CHECK(stopped.exit_code == 2);
+  CHECK(
+      stopped.err.ends_with("The run ends on 2024-03-20 (day 19), before 2 of these points: run it for the "
+                            "scenario's whole period (without --days, or with more), or pass --skip-unrecorded to "
+                            "compare the other points\n"));
 
   // Cumulative arrivals need every day; a file without a node says so.
   Scenario s = two_nodes(30, {});
