@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <list>
 #include <sstream>
 
 #include "check_summary.hpp"
@@ -24,6 +25,7 @@
 #include "haven/analysis/validation.hpp"
 #include "haven/engine/simulation.hpp"
 #include "haven/io/output.hpp"
+#include "haven/io/partial_files.hpp"
 #include "haven/scenario/generate.hpp"
 #include "haven/scenario/load.hpp"
 #include "haven/scenario/parameters.hpp"
@@ -297,17 +299,13 @@ int command_validate_suite(const ValidateArgs& args, std::ostream& out, std::ost
   out << suite_table(suite, settings, rows);
   if (!args.csv.empty()) {
     // Whole or not at all: written beside, then renamed over the file.
-    const std::filesystem::path path(args.csv), partial(args.csv + ".partial");
-    {
-      std::ofstream file(partial, std::ios::binary);
-      if (!(file << suite_csv(rows)) || !file.flush()) {
-        std::error_code ignored;
-        std::filesystem::remove(partial, ignored);
-        err << fmt::format("haven: error: cannot write {}\n", partial.string());
-        return exit_failure;
-      }
+    const std::filesystem::path path(args.csv);
+    try {
+      write_whole_file(path, suite_csv(rows));
+    } catch (const std::runtime_error& e) {
+      err << fmt::format("haven: error: {}\n", e.what());
+      return exit_failure;
     }
-    std::filesystem::rename(partial, path);
     out << fmt::format("wrote {}\n", path.string());
   }
   return exit_ok;
@@ -754,7 +752,9 @@ int write_generated_tables(const GeneratorSettings& generator, const std::string
     }
   }
   std::error_code ignored;
+  std::list<PartialFile> registered;  // removed on Ctrl-C while they are written
   for (const auto& [path, text] : files) {
+    registered.emplace_back(path.string() + ".partial");
     std::ofstream file(path.string() + ".partial", std::ios::binary);
     if (!(file << *text) || !(file.flush())) {
       err << fmt::format("haven: error: cannot write {}\n", path.string());

@@ -9,6 +9,7 @@
 #include "common.hpp"
 #include "haven/flee/folder.hpp"
 #include "haven/io/output.hpp"
+#include "haven/io/partial_files.hpp"
 
 namespace fs = std::filesystem;
 
@@ -90,17 +91,12 @@ std::optional<int> FleeCommands::dispatch(std::ostream& out, std::ostream& err) 
       err << fmt::format("haven: error: {}\n", problem->message);
       return problem->input_mistake ? exit_bad_input : exit_failure;
     }
-    if (output.has_parent_path()) fs::create_directories(output.parent_path());
-    const fs::path partial = output.string() + ".partial";
-    {
-      std::ofstream file(partial, std::ios::binary);
-      if (!(file << imported.yaml) || !file.flush()) {
-        fs::remove(partial);
-        err << fmt::format("haven: error: cannot write {}\n", output.string());
-        return exit_failure;
-      }
+    try {
+      write_whole_file(output, imported.yaml);
+    } catch (const std::runtime_error& e) {
+      err << fmt::format("haven: error: {}\n", e.what());
+      return exit_failure;
     }
-    fs::rename(partial, output);
   }
   report << fmt::format("imported {} ({} days from {})\n", conflict->folder.string(), conflict->days,
                         format_iso_date(conflict->start_date));

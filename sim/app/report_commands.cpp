@@ -9,6 +9,7 @@
 #include "cli.hpp"
 #include "common.hpp"
 #include "haven/io/output.hpp"
+#include "haven/io/partial_files.hpp"
 #include "haven/report/report.hpp"
 #include "haven/scenario/load.hpp"
 #include "haven/sweep/ensemble.hpp"
@@ -21,27 +22,6 @@ namespace {
 bool is_run_file(const std::filesystem::path& path) {
   const auto ext = path.extension().string();
   return ext == ".h5" || ext == ".nc" || ext == ".hdf5";
-}
-
-// Writes `text` to `path` through `path.partial`, so no reader ever sees half a report.
-void write_atomically(const std::filesystem::path& path, const std::string& text) {
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-  auto partial = path;
-  partial += ".partial";
-  {
-    std::ofstream file(partial, std::ios::binary | std::ios::trunc);
-    if (!(file << text) || !file.flush()) {
-      std::error_code ignored;
-      std::filesystem::remove(partial, ignored);
-      throw std::runtime_error(fmt::format("cannot write {}", partial.string()));
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(partial, path, error);
-  if (error) {
-    std::filesystem::remove(partial, error);
-    throw std::runtime_error(fmt::format("cannot rename the report to {}", path.string()));
-  }
 }
 
 }  // namespace
@@ -154,7 +134,7 @@ std::optional<int> ReportCommands::dispatch(std::ostream& out, std::ostream& err
     err << "haven: error: " << e.what() << "\n";
     return exit_failure;
   }
-  write_atomically(output, html);
+  write_whole_file(output, html);
   out << fmt::format("wrote {} ({:.1f} MB; opens offline in a browser)\n", output.string(),
                      static_cast<double>(html.size()) / 1e6);
   return exit_ok;

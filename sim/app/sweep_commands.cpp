@@ -21,6 +21,7 @@
 #include "haven/analysis/suite_calibration.hpp"
 #include "haven/io/hdf5.hpp"
 #include "haven/io/output.hpp"
+#include "haven/io/partial_files.hpp"
 #include "haven/scenario/load.hpp"
 #include "haven/sweep/gather.hpp"
 #include "haven/sweep/mpi.hpp"
@@ -439,17 +440,12 @@ void print_step(std::ostream& out, const CalibrationStep& step) {
 }
 
 bool write_whole(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path partial = path.string() + ".partial";
-  std::ofstream file(partial, std::ios::binary | std::ios::trunc);
-  file << text;
-  file.close();
-  std::error_code renamed;
-  if (file.fail() || (std::filesystem::rename(partial, path, renamed), renamed)) {
-    std::error_code ignored;
-    std::filesystem::remove(partial, ignored);
+  try {
+    write_whole_file(path, text);
+    return true;
+  } catch (const std::runtime_error&) {
     return false;
   }
-  return true;
 }
 
 }  // namespace

@@ -5,9 +5,11 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <list>
 #include <optional>
 #include <stdexcept>
 
+#include "haven/io/partial_files.hpp"
 #include "haven/util/date.hpp"
 #include "haven/util/text.hpp"
 
@@ -453,6 +455,7 @@ std::vector<fs::path> export_runs(const std::vector<ExportedRun>& runs, const fs
   }
   std::error_code error;
   std::vector<std::pair<fs::path, fs::path>> staged;  // (written beside, target)
+  std::list<PartialFile> registered;                  // removed on Ctrl-C until renamed
   const auto discard = [&staged](std::size_t from) {
     std::error_code ignored;
     for (std::size_t k = from; k < staged.size(); ++k) fs::remove(staged[k].first, ignored);
@@ -466,6 +469,7 @@ std::vector<fs::path> export_runs(const std::vector<ExportedRun>& runs, const fs
     }
     const fs::path temporary = target.parent_path() / ("." + name.filename().string() + ".partial");
     staged.emplace_back(temporary, target);
+    registered.emplace_back(temporary);
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out << content;
     out.flush();

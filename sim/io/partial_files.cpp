@@ -1,11 +1,15 @@
 #include "haven/io/partial_files.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <csignal>
 #include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <string>
 
 namespace haven {
 
@@ -64,6 +68,30 @@ PartialFile::~PartialFile() {
   int registered_state = 2;
   registered[static_cast<std::size_t>(slot_)].state.compare_exchange_strong(registered_state, 0,
                                                                             std::memory_order_acq_rel);
+}
+
+void write_whole_file(const std::filesystem::path& path, std::string_view text) {
+  std::error_code error;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), error);
+  if (error) throw std::runtime_error(fmt::format("cannot make {}: {}", path.parent_path().string(), error.message()));
+  std::filesystem::path partial = path;
+  partial += ".partial";
+  const PartialFile registered(partial);
+  {
+    std::ofstream file(partial, std::ios::binary | std::ios::trunc);
+    file.write(text.data(), static_cast<std::streamsize>(text.size()));
+    file.flush();
+    if (!file) {
+      std::filesystem::remove(partial, error);
+      throw std::runtime_error(fmt::format("cannot write {}", path.string()));
+    }
+  }
+  std::filesystem::rename(partial, path, error);
+  if (error) {
+    const std::string why = error.message();
+    std::filesystem::remove(partial, error);
+    throw std::runtime_error(fmt::format("cannot write {}: {}", path.string(), why));
+  }
 }
 
 }  // namespace haven

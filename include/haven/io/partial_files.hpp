@@ -3,6 +3,7 @@
 // process is stopped by SIGINT (Ctrl-C) or SIGTERM: a stopped run leaves nothing behind, not even a partial file.
 
 #include <filesystem>
+#include <string_view>
 
 namespace haven {
 
@@ -21,5 +22,9 @@ class PartialFile {
  private:
   int slot_ = -1;
 };
+
+// Writes `text` to `path` whole or not at all: to `path.partial` (registered while it is written), then renamed over
+// `path`, its folder made first. Throws std::runtime_error naming the file; nothing is left behind then.
+void write_whole_file(const std::filesystem::path& path, std::string_view text);
 
 }  // namespace haven
