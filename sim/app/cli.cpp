@@ -6,9 +6,12 @@
 
 #include <CLI/CLI.hpp>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <list>
 #include <sstream>
@@ -229,13 +232,35 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
     if (print_diagnostics(resolved.back().diagnostics, err) != exit_ok) return exit_bad_input;
     if (!days_within_period(args, *resolved.back().scenario, err)) return exit_bad_input;
   }
+  // With --no-output the runs still make the table: they are written to a folder of their own, removed after it.
+  struct Scratch {
+    std::filesystem::path folder;
+    ~Scratch() {
+      std::error_code ignored;
+      if (!folder.empty()) std::filesystem::remove_all(folder, ignored);
+    }
+  } scratch;
+  if (args.no_output) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "haven-variants-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      err << fmt::format("haven: error: cannot make a folder for the runs to compare ({}): {}\n", pattern,
+                         std::strerror(errno));
+      return exit_failure;
+    }
+    scratch.folder = pattern;
+  }
   std::vector<RunFile> files;
-  for (const auto& loaded : resolved) {
+  for (std::size_t k = 0; k < resolved.size(); ++k) {
     std::filesystem::path path;
     std::ostringstream ignored;
-    const int code = run_one(args, loaded, argv, false, args.no_output ? out : ignored, err, &path);
+    RunArgs one = args;
+    if (args.no_output) {
+      one.no_output = false;
+      one.output = (scratch.folder / fmt::format("run_{}.h5", k)).string();
+    }
+    const int code = run_one(one, resolved[k], argv, false, ignored, err, &path);
     if (code != exit_ok) return code;
-    if (!args.no_output) files.push_back(read_run_file(path));
+    files.push_back(read_run_file(path));
   }
   if (!files.empty()) {
     const auto points = default_compare_points(files);

@@ -331,6 +331,24 @@ TEST_CASE("haven compare names runs of one scenario by their files and gives no 
   fs::remove_all(dir);
 }
 
+TEST_CASE("run --variants all --no-output prints the what-if table and leaves no file") {
+  const auto scratch_folders = [] {
+    std::size_t count = 0;
+    for (const auto& entry : fs::directory_iterator(fs::temp_directory_path()))
+      if (entry.path().filename().string().starts_with("haven-variants-")) ++count;
+    return count;
+  };
+  const auto before = scratch_folders();
+  const auto result = run_cli(
+      {"run", HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml", "--variants", "all", "--no-output", "--quiet"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.out.starts_with("displaced (left home) by each point, peaks and the end\n"));
+  CHECK(result.out.find("valley [border_open]") != std::string::npos);
+  CHECK(result.out.find("wrote") == std::string::npos);
+  // The runs behind the table went to a folder of their own (haven-variants-*), removed after it.
+  CHECK(scratch_folders() == before);
+}
+
 TEST_CASE("--members lists are checked against the sweep before they are expanded") {
   using haven::app::parse_member_list;
   CHECK(parse_member_list("3,10-12,11", 20).members == std::vector<std::int64_t>{3, 10, 11, 12});
