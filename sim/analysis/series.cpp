@@ -137,7 +137,7 @@ std::optional<double> ObservationProbe::value(const Observation& observation, in
 
 std::string ObservationProbe::missing_reason(const Observation& /*observation*/, int day) const {
   const std::size_t days = by_observation_.empty() ? 0 : by_observation_.front().size();
-  return fmt::format("the run ends before day {} (it ran {} days)", day, days);
+  return fmt::format("the run ends before day {} (it ran {} day{})", day, days, days == 1 ? "" : "s");
 }
 
 std::vector<std::unique_ptr<ObservationProbe>> run_ensemble(const Scenario& scenario, const RunConfig& base, int runs,

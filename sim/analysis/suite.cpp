@@ -311,6 +311,18 @@ SuiteFile load_suite_file(const std::filesystem::path& path) {
   return suite;
 }
 
+std::vector<std::filesystem::path> suite_input_files(const SuiteFile& suite) {
+  std::vector<std::filesystem::path> files{suite.path};
+  std::set<std::filesystem::path> scenarios;
+  for (const auto& c : suite.cases) {
+    if (!scenarios.insert(c.scenario).second) continue;
+    files.push_back(c.scenario);
+    const auto tables = load_scenario_file(c.scenario).table_files;
+    files.insert(files.end(), tables.begin(), tables.end());
+  }
+  return files;
+}
+
 std::vector<SuiteRow> run_suite(const SuiteFile& suite, const SuiteSettings& settings) {
   // Every case's scenario is loaded before the first run: a mistake is reported at once, nothing half done.
   struct Job {

@@ -137,12 +137,6 @@ bool days_within_period(const RunArgs& args, const Scenario& scenario, std::ostr
   return false;
 }
 
-// The places of the scenario a run file holds (0 when it cannot be read back): a file may record only some of them.
-std::size_t scenario_node_count(const RunFile& file) {
-  const auto loaded = load_scenario_text(file.scenario_yaml, "scenario_yaml");
-  return loaded.scenario ? loaded.scenario->nodes.size() : 0;
-}
-
 // One run of one scenario (resolved with its variant and overrides): summary, validation rows, file.
 int run_one(const RunArgs& args, const LoadResult& loaded, const std::vector<std::string>& argv, bool validation,
             std::ostream& out, std::ostream& err, std::filesystem::path* written = nullptr) {
@@ -265,7 +259,7 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
   if (!files.empty()) {
     const auto points = default_compare_points(files);
     std::vector<WhatIfOutcome> outcomes;
-    for (const auto& file : files) outcomes.push_back(summarise_run(file, points, scenario_node_count(file)));
+    for (const auto& file : files) outcomes.push_back(summarise_run(file, points, file.scenario_nodes));
     out << comparison_table(outcomes, points);
   }
   return exit_ok;
@@ -297,9 +291,8 @@ int command_validate_suite(const ValidateArgs& args, std::ostream& out, std::ost
   // As haven calibrate --suite --cases fits them: its overlay is checked on the same cases.
   const SuiteFile suite = args.cases.empty() ? whole : select_cases(whole, args.cases, "--cases");
   if (!args.csv.empty()) {
-    std::vector<std::filesystem::path> inputs{suite.path};
-    for (const auto& c : suite.cases) inputs.push_back(c.scenario);
-    if (auto problem = check_output_file(args.csv, true, inputs)) {
+    // Every case's files, not only those --cases picks.
+    if (auto problem = check_output_file(args.csv, true, suite_input_files(whole))) {
       err << fmt::format("haven: error: {}\n", problem->message);
       return problem->input_mistake ? exit_bad_input : exit_failure;
     }
@@ -363,6 +356,10 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
   if (!args.suite.empty()) return command_validate_suite(args, out, err);
   if (!args.csv.empty()) {
     err << "haven validate: --csv writes a suite's table; it needs --suite FILE; see 'haven validate --help'\n";
+    return exit_bad_input;
+  }
+  if (!args.cases.empty()) {
+    err << "haven validate: --cases picks cases of a suite; it needs --suite FILE; see 'haven validate --help'\n";
     return exit_bad_input;
   }
   const std::string& target = args.run.scenario.path;
@@ -445,9 +442,12 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
     }
     // A run stopped short (--days) cannot be mended by recording more: it is the days that are missing.
     const RunFile* shortest = file ? &*file : ensemble ? &ensemble->runs.front() : nullptr;
-    const int last_day = shortest ? last_recorded_day(*shortest) : -1;
-    const bool past_the_end = shortest && std::any_of(report.skipped.begin(), report.skipped.end(),
-                                                      [&](const auto& p) { return p.unrecorded && p.day > last_day; });
+    const int last_day = shortest        ? last_recorded_day(*shortest)
+                         : args.run.days ? std::min(*args.run.days, scenario.days) - 1
+                                         : scenario.days - 1;
+    const bool past_the_end =
+        last_day < scenario.days - 1 && std::any_of(report.skipped.begin(), report.skipped.end(),
+                                                    [&](const auto& p) { return p.unrecorded && p.day > last_day; });
     if (past_the_end) {
       err << fmt::format(
           "The run ends on {} (day {}), before {} of these points: run it for the scenario's whole period (without "
@@ -540,17 +540,16 @@ int command_compare(const CompareArgs& args, std::ostream& out, std::ostream& er
   if (points.empty()) points = default_compare_points(all_runs);
   std::vector<WhatIfOutcome> outcomes;
   for (const auto& entry : entries) {
-    const std::size_t places = scenario_node_count(entry.runs.front());
+    const std::size_t places = entry.runs.front().scenario_nodes;
     outcomes.push_back(entry.label.empty() ? summarise_run(entry.runs.front(), points, places)
                                            : summarise_members(entry.runs, entry.label, points, places));
   }
   // Runs of one scenario and variant (another seed, a --set) would be rows of one name: their files tell them apart.
   std::vector<std::string> labels;
   for (const auto& o : outcomes) labels.push_back(o.label);
+  const auto names = distinct_file_names({args.files.begin(), args.files.end()});
   for (std::size_t r = 0; r < outcomes.size(); ++r) {
-    if (std::count(labels.begin(), labels.end(), labels[r]) > 1) {
-      outcomes[r].label += " (" + std::filesystem::path(args.files[r]).filename().string() + ")";
-    }
+    if (std::count(labels.begin(), labels.end(), labels[r]) > 1) outcomes[r].label += " (" + names[r] + ")";
   }
   out << (args.csv ? comparison_csv(outcomes, points) : comparison_table(outcomes, points));
   return exit_ok;
@@ -839,7 +838,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
           "--suite", validate_args.suite,
           "Run every case of a validation suite file (e.g. scenarios/validation/suite.yaml) and print one table")
       ->check(CLI::ExistingFile);
-  validate_command->add_option("--csv", validate_args.csv, "With --suite: write the table as CSV to this file");
+  validate_command->add_option("--csv", validate_args.csv, "With --suite: write the table as CSV to this file")
+      ->check(names_a_path());
   validate_command->add_option("--cases", validate_args.cases, "With --suite: only these cases (comma-separated names)")
       ->delimiter(',');
   validate_command

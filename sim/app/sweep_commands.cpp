@@ -211,7 +211,8 @@ SweepCommands::SweepCommands(CLI::App& app) {
                        "errors");
   calibrate_->add_option("--days", c.days, "With --suite: simulate only each case's first N days")
       ->check(CLI::Range(1, 100000));
-  calibrate_->add_option("--csv", c.csv, "With --suite: write the per-case table as CSV to this file");
+  calibrate_->add_option("--csv", c.csv, "With --suite: write the per-case table as CSV to this file")
+      ->check(names_a_path());
 }
 
 std::optional<int> SweepCommands::dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
@@ -634,8 +635,7 @@ int SweepCommands::calibrate_suite(const std::vector<std::string>& argv, std::os
   if (path.empty()) path = std::filesystem::path("output") / fmt::format("{}-calibrated.yaml", suite.name);
   for (const auto& [file, overwrite] : {std::pair{path.string(), a.overwrite}, std::pair{a.csv, true}}) {
     if (file.empty()) continue;
-    std::vector<std::filesystem::path> inputs{a.suite};
-    for (const auto& c : suite.cases) inputs.push_back(c.scenario);
+    std::vector<std::filesystem::path> inputs = suite_input_files(whole);  // every case's, not only --cases'
     inputs.insert(inputs.end(), a.set_files.begin(), a.set_files.end());
     if (auto problem = check_output_file(file, overwrite, inputs)) {
       err << fmt::format("haven: error: {}\n", problem->message);

@@ -355,6 +355,8 @@ class Hdf5Writer::Impl {
     h5::set_attribute(root, "mode", std::string(to_string(info_.mode)));
     h5::set_attribute(root, "scenario_yaml", provenance_.resolved_yaml);
     h5::set_attribute(root, "scenario_sha256", sha256_hex(provenance_.resolved_yaml));
+    // `node` may hold only some of them (outputs.nodes): readers tell a subset from the whole network by this.
+    h5::set_attribute<std::int32_t>(root, "scenario_nodes", static_cast<std::int32_t>(s_.nodes.size()));
     for (const auto& [name, value] : provenance_.attributes) h5::set_attribute(root, name, value);
   }
 
@@ -745,6 +747,10 @@ RunFile read_run_file(const fs::path& path) {
     run.scenario_sha256 = h5::read_string_attribute(root, "scenario_sha256");
     run.seed = h5::read_attribute<std::uint64_t>(root, "seed");
     run.run_index = h5::read_attribute<std::uint64_t>(root, "run_index");
+    if (h5::has_attribute(root, "scenario_nodes")) {
+      run.scenario_nodes =
+          static_cast<std::size_t>(std::max(0, h5::read_attribute<std::int32_t>(root, "scenario_nodes")));
+    }
     if (!parse_iso_date(run.start_date)) {
       throw std::runtime_error(fmt::format("attribute 'start_date' is '{}', not a date (YYYY-MM-DD)", run.start_date));
     }

@@ -16,6 +16,7 @@
 #include "haven/io/output.hpp"
 #include "haven/scenario/load.hpp"
 #include "haven/sweep/ensemble.hpp"
+#include "haven/util/text.hpp"
 #include "haven/version.hpp"
 
 #ifndef HAVEN_REPORT_TEMPLATE_DIR
@@ -369,12 +370,11 @@ std::vector<double> member_median(const std::vector<RunFile>& runs, std::vector<
 
 // An ensemble as one entry of `runs`: per place and road each day's median over its usable members, and every
 // member's totals, from which the page draws the median and the 5-95% band.
-void write_ensemble(Json& json, const EnsembleFile& ensemble, const Scenario& scenario,
-                    const std::filesystem::path& file) {
+void write_ensemble(Json& json, const EnsembleFile& ensemble, const Scenario& scenario, const std::string& file_name) {
   const RunFile& reference = ensemble.runs.front();
   const auto times = reference.times();
   json.comma().open('{');
-  json.key("file").str(file.filename().string()).key("variant").str(ensemble.variant);
+  json.key("file").str(file_name).key("variant").str(ensemble.variant);
   json.key("variant_description").str(ensemble.variant_description);
   json.key("description").str(scenario.description).key("mode").str(ensemble.mode);
   json.key("seed").str("").key("run_index").num(std::int64_t{0});
@@ -462,7 +462,9 @@ void check_complete_record(const RunFile& run, const Scenario& scenario, const s
       {"cumulative_displaced", &run.cumulative_displaced}};
   std::vector<std::string> missing;
   for (const auto& [name, series] : variables) {
-    if (series->empty()) missing.emplace_back(name);
+    // A network without roads has no road series to record.
+    const bool of_roads = series == &run.corridor_inflow || series == &run.in_transit;
+    if (series->empty() && !(of_roads && scenario.corridors.empty())) missing.emplace_back(name);
   }
   if (!missing.empty()) lacking.push_back(fmt::format("not the variables {}", fmt::join(missing, ", ")));
   if (run.node_index.size() < scenario.nodes.size()) {
@@ -500,7 +502,9 @@ std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_
     }
     check_same_network(*first_scenario, first_file, scenario, file);
   };
-  for (const auto& file : run_files) {
+  const auto names = distinct_file_names(run_files);  // two sweeps' ensemble.h5 go by their paths
+  for (std::size_t k = 0; k < run_files.size(); ++k) {
+    const auto& file = run_files[k];
     if (is_ensemble_file(file)) {
       const EnsembleFile ensemble = read_ensemble_file(file, true);
       if (ensemble.runs.empty()) {
@@ -515,7 +519,7 @@ std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_
         json.key("runs").open('[');
         first = false;
       }
-      write_ensemble(json, ensemble, scenario, file);
+      write_ensemble(json, ensemble, scenario, names[k]);
       continue;
     }
     const RunFile run = read_run_file(file);
@@ -529,7 +533,7 @@ std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_
     }
     const auto times = run.times();
     json.comma().open('{');
-    json.key("file").str(file.filename().string()).key("variant").str(run.variant);
+    json.key("file").str(names[k]).key("variant").str(run.variant);
     json.key("variant_description").str(variant_description(file));
     json.key("description").str(scenario.description).key("mode").str(run.mode);
     json.key("seed").str(fmt::format("{}", run.seed)).key("run_index").num(static_cast<std::int64_t>(run.run_index));

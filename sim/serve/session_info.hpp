@@ -17,7 +17,7 @@ nlohmann::json edits_json(const std::vector<Edit>& edits);
 
 // The key paths a band with parameter uncertainty leaves as they are, each with why: "edited" (the session's edits),
 // "started_with" (the server's --set-file and --set), "variant" (what the chosen variant sets), "not_in_run" (a key
-// of an event switched off or removed: no value to draw). An edit's reason wins over the others it also has.
+// of an event switched off or removed: no value to draw). "not_in_run" wins over the others, then "edited".
 std::map<std::string, std::string> held_because(const Session& session);
 // Their paths.
 std::set<std::string> held_paths(const Session& session);

@@ -62,7 +62,14 @@ std::string fingerprint_value(const std::string& text, std::string_view key) {
 
 struct Fingerprint {
   std::string plan_sha256, scenario_sha256, created_utc, sweep_file;
+  std::string tables_sha256;  // the CSV tables the scenario names; absent in a record written before it was kept
 };
+
+Fingerprint read_fingerprint(const std::string& text) {
+  return {fingerprint_value(text, "plan_sha256"), fingerprint_value(text, "scenario_sha256"),
+          fingerprint_value(text, "created_utc"), fingerprint_value(text, "sweep_file"),
+          fingerprint_value(text, "tables_sha256")};
+}
 
 // What decides the members' results: the run list and everything each run is made of, not the sweep file's
 // comments or layout.
@@ -117,19 +124,18 @@ void delete_sweep_files(const SweepSpec& spec, const fs::path& directory) {
   if (fs::is_empty(runs)) fs::remove(runs);
 }
 
-// The scenario as the sweep reads it: its file, and the CSV tables it names (nodes: {csv: ...}), each under its path
-// relative to the file. A scenario without tables is its file's digest alone, as before tables were counted, so
-// that a sweep started then resumes now.
-std::string scenario_digest(const SweepSpec& spec) {
-  std::string text = read_whole_file(spec.scenario);
+// The CSV tables the scenario names (nodes: {csv: ...}), each under its path relative to the scenario file: kept
+// apart from the file's own digest, so that a record written before tables were counted still resumes.
+std::string tables_digest(const SweepSpec& spec) {
   LoadOptions options;
   options.variant = spec.variant;
   options.variant_origin = spec.variant_origin;
   const auto tables = load_scenario_file(spec.scenario, options).table_files;
+  std::string text;
   for (const auto& table : tables) {
     std::error_code error;
     const auto content = fs::exists(table, error) ? read_whole_file(table) : std::string("(missing)");
-    text += fmt::format("\n# table {} ({} bytes)\n", table.lexically_relative(spec.scenario.parent_path()).string(),
+    text += fmt::format("# table {} ({} bytes)\n", table.lexically_relative(spec.scenario.parent_path()).string(),
                         content.size());
     text += content;
   }
@@ -141,7 +147,8 @@ std::string scenario_digest(const SweepSpec& spec) {
 // --overwrite starts again only a directory that holds a sweep.
 Fingerprint prepare_directory(const SweepSpec& spec, const fs::path& directory, bool overwrite) {
   const std::string sweep_text = read_whole_file(spec.file);
-  Fingerprint here{sha256_hex(sweep_plan(spec)), scenario_digest(spec), utc_now_iso(), spec.file.string()};
+  Fingerprint here{sha256_hex(sweep_plan(spec)), sha256_hex(read_whole_file(spec.scenario)), utc_now_iso(),
+                   spec.file.string(), tables_digest(spec)};
   if (fs::exists(directory) && !fs::is_directory(directory)) {
     refuse_directory(directory, "this is a file, not a directory: give the sweep a directory with -o");
   }
@@ -188,14 +195,14 @@ Fingerprint prepare_directory(const SweepSpec& spec, const fs::path& directory, 
   fs::create_directories(directory / "runs");
   const fs::path record = directory / fingerprint_name;
   if (fs::exists(record)) {
-    const std::string text = read_whole_file(record);
-    Fingerprint there{fingerprint_value(text, "plan_sha256"), fingerprint_value(text, "scenario_sha256"),
-                      fingerprint_value(text, "created_utc"), fingerprint_value(text, "sweep_file")};
+    const Fingerprint there = read_fingerprint(read_whole_file(record));
     std::string changed;
     if (there.plan_sha256 != here.plan_sha256) changed = fmt::format("the sweep ({})", spec.file.string());
     if (there.scenario_sha256 != here.scenario_sha256) {
-      changed += fmt::format("{}the scenario ({}, or a CSV table it names)", changed.empty() ? "" : " and ",
-                             spec.scenario.string());
+      changed += fmt::format("{}the scenario ({})", changed.empty() ? "" : " and ", spec.scenario.string());
+    } else if (!there.tables_sha256.empty() && there.tables_sha256 != here.tables_sha256) {
+      changed +=
+          fmt::format("{}a CSV table the scenario names ({})", changed.empty() ? "" : " and ", spec.scenario.string());
     }
     if (!changed.empty()) {
       Diagnostics diagnostics;
@@ -207,13 +214,13 @@ Fingerprint prepare_directory(const SweepSpec& spec, const fs::path& directory, 
     }
     return there;
   }
-  write_atomically(record, fmt::format("plan_sha256 {}\nscenario_sha256 {}\ncreated_utc {}\nsweep_file {}\n",
-                                       here.plan_sha256, here.scenario_sha256, here.created_utc, here.sweep_file));
+  write_atomically(
+      record,
+      fmt::format("plan_sha256 {}\nscenario_sha256 {}\ncreated_utc {}\nsweep_file {}\ntables_sha256 {}\n",
+                  here.plan_sha256, here.scenario_sha256, here.created_utc, here.sweep_file, here.tables_sha256));
   if (!fs::exists(directory / "sweep.yaml")) write_atomically(directory / "sweep.yaml", sweep_text);
   // Another process of the same sweep may have written the record first; its creation time is the sweep's.
-  const std::string text = read_whole_file(record);
-  return {fingerprint_value(text, "plan_sha256"), fingerprint_value(text, "scenario_sha256"),
-          fingerprint_value(text, "created_utc"), fingerprint_value(text, "sweep_file")};
+  return read_fingerprint(read_whole_file(record));
 }
 
 fs::path failed_note(const fs::path& file) {

@@ -200,4 +200,14 @@ std::string one_line(std::string_view text) {
   return line;
 }
 
+std::vector<std::string> distinct_file_names(const std::vector<std::filesystem::path>& files) {
+  std::vector<std::string> names;
+  for (const auto& file : files) {
+    const auto same = std::count_if(files.begin(), files.end(),
+                                    [&](const auto& other) { return other.filename() == file.filename(); });
+    names.push_back(same > 1 ? file.string() : file.filename().string());
+  }
+  return names;
+}
+
 }  // namespace haven

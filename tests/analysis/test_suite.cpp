@@ -168,6 +168,27 @@ TEST_CASE("haven validate --suite writes the table and its CSV and refuses a tar
   CHECK_FALSE(fs::exists(csv.string() + ".partial"));
   fs::remove_all(fs::temp_directory_path() / "haven_suite_fast");
 
+  // --cases picks some cases, but --csv still never goes over another case's scenario or one of its tables.
+  const fs::path dir = fs::temp_directory_path() / "haven_suite_inputs";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy_file(fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml", dir / "valley.yaml");
+  fs::copy_file(fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley_tables.yaml", dir / "valley_tables.yaml");
+  fs::copy(fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley_tables", dir / "valley_tables",
+           fs::copy_options::recursive);
+  test::write_text(dir / "suite.yaml",
+                   "suite: {name: two, runs: 1}\ncases:\n  - {name: a, scenario: valley.yaml}\n"
+                   "  - {name: b, scenario: valley_tables.yaml}\n");
+  const std::string nodes = test::read_text(dir / "valley_tables" / "nodes.csv");
+  for (const fs::path& input : {dir / "valley_tables.yaml", dir / "valley_tables" / "nodes.csv"}) {
+    const auto refused = test::run_cli(
+        {"validate", "--suite", (dir / "suite.yaml").string(), "--cases", "a", "--days", "5", "--csv", input.string()});
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("is an input of this command") != std::string::npos);
+  }
+  CHECK(test::read_text(dir / "valley_tables" / "nodes.csv") == nodes);
+  fs::remove_all(dir);
+
   const auto both =
       test::run_cli({"validate", "scenarios/idlib_2018.yaml", "--suite", "scenarios/validation/suite.yaml"});
   CHECK(both.exit_code == 2);
@@ -177,6 +198,9 @@ TEST_CASE("haven validate --suite writes the table and its CSV and refuses a tar
   CHECK(neither.err ==
         "haven validate: missing target (a run file, an ensemble or a scenario; or --suite FILE); see "
         "'haven validate --help'\n");
+  const auto stray_cases = test::run_cli({"validate", "scenarios/idlib_2018.yaml", "--cases", "idlib_2018"});
+  CHECK(stray_cases.exit_code == 2);
+  CHECK(stray_cases.err.find("--cases picks cases of a suite; it needs --suite FILE") != std::string::npos);
   const auto stray_csv = test::run_cli({"validate", "scenarios/idlib_2018.yaml", "--csv", "x.csv"});
   CHECK(stray_csv.exit_code == 2);
   CHECK(stray_csv.err.find("--csv writes a suite's table; it needs --suite FILE") != std::string::npos);

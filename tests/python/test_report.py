@@ -140,6 +140,13 @@ def test_bad_inputs_are_refused(idlib_run, tmp_path):
         assert f"{part} records only part of the run ({lacks}" in refused.stderr, refused.stderr
         assert "--record 'variables=all;nodes=all;interval_days=1'" in refused.stderr
     assert not list(tmp_path.glob("*.html"))
+    # A network without roads records no road series, and is whole: reported.
+    one_place = tmp_path / "one_place.yaml"
+    one_place.write_text("scenario: {name: one_place, start_date: 2024-01-01, days: 5}\n"
+                         "nodes:\n  - {id: town, name: Town, kind: town, lat: 35.0, lon: 36.0, population: 1000}\n")
+    haven("run", one_place, "--quiet", "-o", tmp_path / "one_place.h5")
+    haven("report", tmp_path / "one_place.h5", "-o", tmp_path / "one_place.html")
+    assert (tmp_path / "one_place.html").exists()
 
 
 # ---- in the browser ----

@@ -51,3 +51,9 @@ TEST_CASE("one_line reads line breaks as spaces and drops the spaces at the end"
   CHECK(haven::one_line("plain") == "plain");
   CHECK(haven::one_line("\n\n").empty());
 }
+
+TEST_CASE("distinct_file_names gives each file its name or the path as given where names repeat") {
+  CHECK(haven::distinct_file_names({"out/a.h5", "out/b.h5"}) == std::vector<std::string>{"a.h5", "b.h5"});
+  CHECK(haven::distinct_file_names({"sweep_a/ensemble.h5", "sweep_b/ensemble.h5", "run.h5"}) ==
+        std::vector<std::string>{"sweep_a/ensemble.h5", "sweep_b/ensemble.h5", "run.h5"});
+}

@@ -50,6 +50,10 @@ struct SuiteFile {
 // once; throws InputError.
 SuiteFile load_suite_file(const std::filesystem::path& path);
 
+// What a suite reads: its file, every case's scenario and the CSV tables each scenario names. An output is never
+// written over one of them, whichever cases a command runs.
+std::vector<std::filesystem::path> suite_input_files(const SuiteFile& suite);
+
 struct SuiteSettings {
   int runs = 10;
   std::optional<int> days;            // caps every case's days (a fast version)

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace haven {
 
@@ -41,6 +42,10 @@ std::string clip(std::string_view text);
 // A text on one line, for a table's cell: line breaks (a folded YAML description ends in one) read as spaces, and
 // spaces at the end dropped.
 std::string one_line(std::string_view text);
+
+// Names that tell files apart: each file's name, or the path as given where another file has the same name (two
+// sweeps' ensemble.h5).
+std::vector<std::string> distinct_file_names(const std::vector<std::filesystem::path>& files);
 
 // "'a', 'b' or 'c'" for listing allowed values in a message.
 std::string quoted_list(std::span<const std::string_view> items);
