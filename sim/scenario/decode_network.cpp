@@ -64,7 +64,7 @@ void ScenarioDecoder::decode_nodes(const YAML::Node& node) {
     std::string path = item_path("nodes", node[i], i);
     Node n;
     MapReader m(reader_, node[i], path, keys::node);
-    if (!m.valid()) network_incomplete_ = true;
+    if (!m.valid()) network_incomplete_ = node_unread_ = true;
     if (m.valid()) {
       if (auto v = m.require("id"); v.IsDefined()) {
         if (auto id = reader_.identifier(v, m.path("id"))) {
@@ -80,7 +80,7 @@ void ScenarioDecoder::decode_nodes(const YAML::Node& node) {
           network_incomplete_ = true;
         }
       } else {
-        network_incomplete_ = true;
+        network_incomplete_ = node_unread_ = true;
       }
       auto p = [&](std::string_view key) { return join_path(path, key); };
       n.name = n.id;
@@ -171,13 +171,15 @@ void ScenarioDecoder::decode_node_table(const YAML::Node& section) {
     nodes_unreadable_ = true;
     return;
   }
-  // Rows left out for their CSV mistakes are already reported.
+  // Rows left out for their CSV mistakes are already reported (and may be nodes referred to below).
+  if (reader_.diagnostics().error_count() > errors_before) node_unread_ = true;
   if (table->row_count() == 0 && reader_.diagnostics().error_count() == errors_before) {
     reader_.diagnostics().error(table->where_header(0), "nodes: the table has no rows; it needs at least one node");
   }
   auto read = detail::decode_node_table(*table, s_.groups, group_id_list_, people_total_, total_reported_,
                                         reader_.diagnostics());
   network_incomplete_ = network_incomplete_ || read.incomplete;
+  node_unread_ = node_unread_ || read.incomplete;
   node_ids_ = std::move(read.ids);  // the only nodes there are
   rejected_node_ids_.insert(read.rejected_ids.begin(), read.rejected_ids.end());
   nodes_of_unknown_kind_.insert(read.unknown_kinds.begin(), read.unknown_kinds.end());
@@ -224,7 +226,11 @@ std::string ScenarioDecoder::node_hint(const std::string& written) const {
       }
     }
   }
-  return did_you_mean(written, std::span<const std::string_view>(ids_of(s_.nodes)));
+  std::string hint = did_you_mean(written, std::span<const std::string_view>(ids_of(s_.nodes)));
+  // After a node that could not be read, a reference to it reads as unknown: said, so that the first error is the
+  // one to fix.
+  if (hint.empty() && node_unread_) hint = " (a node could not be read, said above: this may be it)";
+  return hint;
 }
 
 std::optional<CorridorIndex> ScenarioDecoder::corridor_ref(const YAML::Node& node, const std::string& path) {

@@ -64,6 +64,7 @@ class ScenarioDecoder {
   bool nodes_unreadable_ = false;          // the nodes section is missing or not a list: every reference would fail
   bool corridors_unreadable_ = false;      // likewise for corridors
   bool network_incomplete_ = false;        // some node or corridor could not be read: connectivity would mislead
+  bool node_unread_ = false;               // some node's entry or row could not be read: a reference may mean it
   std::vector<YAML::Node> node_items_;     // each node's YAML, to locate whole-network warnings
   std::vector<SourceLocation> node_rows_;  // or each node's row, when the nodes come from a table
   bool corridors_from_table_ = false;
