@@ -201,17 +201,12 @@ WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>
     for (std::size_t i = 0; i < n; ++i) total += static_cast<double>(file.unsheltered[t * n + i]);
     outcome.unsheltered_peak = std::max(outcome.unsheltered_peak, total);
   }
-  if (file.unsheltered.empty()) {
-    outcome.unsheltered_peak = unknown;
-    outcome.not_recorded.emplace_back("unsheltered");
-  }
-  if (file.displaced_present.empty()) {
-    outcome.displaced_present_end = unknown;
-    outcome.not_recorded.emplace_back("displaced_present");
-  }
+  if (file.unsheltered.empty()) outcome.not_recorded.emplace_back("unsheltered");
+  if (file.displaced_present.empty()) outcome.not_recorded.emplace_back("displaced_present");
   // Only some places recorded: their sums are not the network's.
   const bool some_places = scenario_nodes > n;
   if (some_places) outcome.not_recorded.push_back(fmt::format("{} of {} places", scenario_nodes - n, scenario_nodes));
+  if (file.unsheltered.empty() || some_places) outcome.unsheltered_peak = unknown;
   if (t_count > 0 && !file.displaced_present.empty()) {
     std::vector<std::pair<std::string, double>> present;
     for (std::size_t i = 0; i < n; ++i) {
@@ -223,10 +218,7 @@ WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>
     if (present.size() > 3) present.resize(3);
     outcome.top_destinations = present;
   }
-  if (some_places) {
-    outcome.unsheltered_peak = unknown;
-    outcome.displaced_present_end = unknown;
-  }
+  if (file.displaced_present.empty() || some_places) outcome.displaced_present_end = unknown;
   return outcome;
 }
 
@@ -282,6 +274,33 @@ WhatIfOutcome summarise_members(const std::vector<RunFile>& members, const std::
   mean.top_destinations = present;
   return mean;
 }
+
+namespace {
+
+// Whether the outcome's file does not record `variable` (WhatIfOutcome::not_recorded).
+bool lacks(const WhatIfOutcome& outcome, std::string_view variable) {
+  return std::find(outcome.not_recorded.begin(), outcome.not_recorded.end(), variable) != outcome.not_recorded.end();
+}
+
+// `text` over lines of at most `width` columns, broken between words, each line after the first indented by one.
+std::string wrapped(const std::string& text, std::size_t width) {
+  std::string out, line;
+  for (std::size_t start = 0; start < text.size();) {
+    auto end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    if (!line.empty() && display_width(line) + 1 + display_width(word) > width) {
+      out += line + "\n";
+      line = " " + word;
+    } else {
+      line += (line.empty() ? "" : " ") + word;
+    }
+    start = end + 1;
+  }
+  return out + line + "\n";
+}
+
+}  // namespace
 
 std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const std::vector<ComparePoint>& points,
                              std::size_t width) {
@@ -371,11 +390,7 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
     for (const auto& [name, people] : o.top_destinations)
       names += fmt::format("{}{} {}", names.empty() ? "" : ", ", name, grouped(people));
     out += shorten(fmt::format("  {}  {}", pad_right(shorten_label(o.label, label_limit), label_width),
-                               names.empty() ? (std::find(o.not_recorded.begin(), o.not_recorded.end(),
-                                                          "displaced_present") != o.not_recorded.end()
-                                                    ? "-"
-                                                    : "(none)")
-                                             : names),
+                               names.empty() ? (lacks(o, "displaced_present") ? "-" : "(none)") : names),
                    width) +
            "\n";
   }
@@ -390,10 +405,7 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
              "\n";
     }
   }
-  const auto thinned = [](const WhatIfOutcome& o) {
-    return o.peak_day < 0 &&
-           std::find(o.not_recorded.begin(), o.not_recorded.end(), "cumulative_displaced") == o.not_recorded.end();
-  };
+  const auto thinned = [](const WhatIfOutcome& o) { return o.peak_day < 0 && !lacks(o, "cumulative_displaced"); };
   if (std::any_of(outcomes.begin(), outcomes.end(), thinned)) {
     out +=
         "(peak departures/day needs a run recorded every day: a file recorded every few days, outputs.interval_days, "
@@ -402,24 +414,10 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
   for (const auto& o : outcomes) {
     if (o.not_recorded.empty()) continue;
     // Said in full, line by line: which figures are missing is the point of the note.
-    std::string note = fmt::format(
-        "({}: its file does not record {} (outputs, --record): the figures made of them "
-        "give '-')",
-        shorten_label(o.label, label_limit), fmt::join(o.not_recorded, ", "));
-    std::string line;
-    for (std::size_t start = 0; start < note.size();) {
-      auto end = note.find(' ', start);
-      if (end == std::string::npos) end = note.size();
-      const std::string word = note.substr(start, end - start);
-      if (!line.empty() && display_width(line) + 1 + display_width(word) > width) {
-        out += line + "\n";
-        line = " " + word;
-      } else {
-        line += (line.empty() ? "" : " ") + word;
-      }
-      start = end + 1;
-    }
-    out += line + "\n";
+    out += wrapped(fmt::format("({}: its file does not record {} (outputs, --record): the figures made of them give "
+                               "'-')",
+                               shorten_label(o.label, label_limit), fmt::join(o.not_recorded, ", ")),
+                   width);
   }
   if (outcomes.size() > 1) out += "(differences from the first run in brackets; full names and values: --csv)\n";
   return out;

@@ -445,16 +445,15 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
     const int last_day = shortest        ? last_recorded_day(*shortest)
                          : args.run.days ? std::min(*args.run.days, scenario.days) - 1
                                          : scenario.days - 1;
-    const bool past_the_end =
-        last_day < scenario.days - 1 && std::any_of(report.skipped.begin(), report.skipped.end(),
-                                                    [&](const auto& p) { return p.unrecorded && p.day > last_day; });
-    if (past_the_end) {
+    const auto past_the_end = last_day < scenario.days - 1
+                                  ? std::count_if(report.skipped.begin(), report.skipped.end(),
+                                                  [&](const auto& p) { return p.unrecorded && p.day > last_day; })
+                                  : 0;
+    if (past_the_end > 0) {
       err << fmt::format(
           "The run ends on {} (day {}), before {} of these points: run it for the scenario's whole period (without "
           "--days, or with more), or pass --skip-unrecorded to compare the other points\n",
-          format_iso_date(add_days(scenario.start_date, last_day)), last_day,
-          std::count_if(report.skipped.begin(), report.skipped.end(),
-                        [&](const auto& p) { return p.unrecorded && p.day > last_day; }));
+          format_iso_date(add_days(scenario.start_date, last_day)), last_day, past_the_end);
     } else {
       err << (file ? "Record what the observations need (the days: haven run --record interval_days=1; variables "
                      "and nodes: --record variables=... and nodes=..., or outputs: in the scenario), or pass "
