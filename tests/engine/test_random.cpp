@@ -205,6 +205,17 @@ TEST_CASE("expected-mode splits of one or a few units give what a full ranking o
       CHECK(expected_multinomial_few(n, size, weight, in_place) == (size <= expected_split_max_categories));
     }
   }
+  // Equal remainders across the line between the categories that get a unit and those that do not: the lower
+  // indices get them, whether a few categories get one (found largest first) or most do (the rest found smallest
+  // first).
+  std::vector<std::int64_t> four(4, -1);
+  expected_multinomial(2, std::vector<double>{1.0, 1.0, 1.0, 1.0}, four);
+  CHECK(four == std::vector<std::int64_t>{1, 1, 0, 0});
+  expected_multinomial(3, std::vector<double>{1.0, 1.0, 1.0, 1.0}, four);
+  CHECK(four == std::vector<std::int64_t>{1, 1, 1, 0});
+  std::vector<std::int64_t> five(5, -1);
+  expected_multinomial(7, std::vector<double>{2.0, 1.0, 2.0, 1.0, 2.0}, five);
+  CHECK(five == reference_split(7, {2.0, 1.0, 2.0, 1.0, 2.0}));
   // No units: nobody anywhere, whatever the weights.
   std::vector<std::int64_t> none(3, 7);
   expected_multinomial(0, std::vector<double>{0.3, 0.5, 0.2}, none);
