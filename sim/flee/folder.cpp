@@ -202,6 +202,13 @@ class Reader {
       return std::nullopt;
     }
     if (bytes.size() >= 3 && bytes.compare(0, 3, "\xEF\xBB\xBF") == 0) bytes.erase(0, 3);  // a UTF-8 mark
+    // NUL is valid UTF-8, but no scenario may hold it: found only in the YAML written, it would be blamed on that.
+    if (const auto nul = bytes.find('\0'); nul != std::string::npos) {
+      const auto [line, column] = position_of(bytes, nul);
+      diagnostics_.error({display(relative), line, column},
+                         "not a text file (a NUL byte here); Flee's tables are CSV text");
+      return std::nullopt;
+    }
     // Flee reads its CSVs as UTF-8: a name in another encoding would reach run files no reader then opens.
     if (!check_utf8(bytes, display(relative), "save the file as UTF-8", diagnostics_)) return std::nullopt;
     conflict_.inputs.push_back({relative, sha256_hex(bytes)});
@@ -783,6 +790,7 @@ std::string derive_id(const std::string& name) {
   std::string id;
   for (const char c : name) {
     const auto byte = static_cast<unsigned char>(c);
+    if ((byte & 0xC0) == 0x80) continue;  // the rest of a character already written as one '_' (names are UTF-8)
     id += byte < 128 && std::isalnum(byte) != 0 ? c : '_';
   }
   if (id.empty() || std::isalpha(static_cast<unsigned char>(id[0])) == 0) id.insert(0, "n_");

@@ -14,16 +14,20 @@ namespace haven::flee {
 
 namespace {
 
-// A YAML double-quoted scalar.
+// A YAML double-quoted scalar on one line. Other control characters (and DEL) are escaped: YAML readers other than
+// yaml-cpp refuse them raw.
 std::string quote(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
+    const auto byte = static_cast<unsigned char>(c);
     if (c == '\n' || c == '\r' || c == '\t') {
       out += ' ';
-      continue;
+    } else if (byte < 0x20 || byte == 0x7f) {
+      out += fmt::format("\\x{:02X}", byte);
+    } else {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
     }
-    out += c;
   }
   return out + "\"";
 }

@@ -278,12 +278,67 @@ std::optional<YAML::Node> load_yaml_value(const std::string& text, const SourceL
   return std::nullopt;
 }
 
+namespace {
+
+// Whether `line` is a YAML document marker ("---" or "...") at the margin, alone or followed by a space.
+bool is_document_marker(std::string_view line, std::string_view marker) {
+  return line.substr(0, 3) == marker && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+}
+
+// Where a second YAML document starts (its 1-based line) and the line of the "..." that ended the first one (0:
+// a "---" began it), if the text holds one: YAML::Load reads the first document alone and would drop the rest
+// without a word. A "---" before any content begins the first document, and blank or comment lines after a "..."
+// are nothing. Markers stand at the margin, where nothing inside a document (a block or quoted scalar) may.
+struct LaterDocument {
+  std::size_t line = 0;
+  std::size_t ended_at = 0;
+};
+std::optional<LaterDocument> later_document(std::string_view text) {
+  bool content = false;  // the first document has begun: a "---" or something read
+  std::size_t ended_at = 0;
+  std::size_t number = 0;
+  for (std::size_t begin = 0; begin < text.size();) {
+    const std::size_t end = std::min(text.find('\n', begin), text.size());
+    const std::string_view line = text.substr(begin, end - begin);
+    begin = end + 1;
+    ++number;
+    if (is_document_marker(line, "...")) {
+      if (ended_at == 0) ended_at = number;
+      continue;
+    }
+    if (is_document_marker(line, "---")) {
+      if (content || ended_at != 0) return LaterDocument{number, ended_at};
+      content = true;
+      continue;
+    }
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos || line[first] == '#') continue;
+    if (ended_at != 0) return LaterDocument{number, ended_at};
+    content = true;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<YAML::Node> parse_yaml(const std::string& text, const std::string& display_name, Diagnostics& diagnostics,
                                      std::string_view what) {
   if (!check_utf8(text, display_name, fmt::format("save {} as UTF-8", what), diagnostics)) return std::nullopt;
   try {
     YAML::Node root = YAML::Load(text);
     if (!check_expansion(text, display_name, diagnostics)) return std::nullopt;
+    if (const auto later = later_document(text)) {
+      diagnostics.error(
+          {display_name, later->line, 1},
+          later->ended_at == 0
+              ? fmt::format("a second YAML document starts here, and {} is one document: only the first would be "
+                            "read (remove this '---' line, or move what follows into the first document)",
+                            what)
+              : fmt::format("this follows the end of the YAML document ('...' at line {}) and would not be read "
+                            "(remove that '...' line)",
+                            later->ended_at));
+      return std::nullopt;
+    }
     return root;
   } catch (const YAML::Exception& e) {
     const bool depth = e.msg == "bad file" || e.msg.find("depth") != std::string::npos;

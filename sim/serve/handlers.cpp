@@ -357,6 +357,13 @@ int Server::Impl::start() {
     headers.emplace("Vary", "Origin");
   }
   server_.set_default_headers(headers);
+  // httplib's default sets SO_REUSEPORT, which lets a second server bind the same port and the kernel share the
+  // connections out between the two: half of a page's requests would reach a server that never heard of its
+  // session. SO_REUSEADDR alone still restarts at once on a port whose last connections are closing.
+  server_.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<void*>(&yes), sizeof(yes));
+  });
   routes();
   port_ = options_.port == 0 ? server_.bind_to_any_port(options_.host.c_str())
                              : (server_.bind_to_port(options_.host.c_str(), options_.port) ? options_.port : -1);
@@ -487,12 +494,15 @@ void Server::Impl::routes() {
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // A route that does not exist (or a method a route does not take) gets a JSON body and its content type too.
-  server_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  server_.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     const int status = res.status;
-    send_error(
-        res, status,
-        status == 404 ? fmt::format("no such route: {} {}", req.method, req.path) : fmt::format("HTTP {}", status));
+    send_error(res, status,
+               status == 404   ? fmt::format("no such route: {} {}", req.method, req.path)
+               : status == 413 ? fmt::format("the request is larger than the server takes ({} bytes); send one edit "
+                                             "at a time",
+                                             options_.limits.max_request_bytes)
+                               : fmt::format("HTTP {}", status));
   });
   server_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr e) {
     std::string what = "unknown error";
@@ -548,14 +558,17 @@ void Server::Impl::routes() {
     const auto body = json_body(req, res);
     if (!body) return;
     // Its type checked before it is read as a number (reading a string as one throws).
-    const Json scenario = body->value("scenario", Json(0));
+    const Json scenario = body->value("scenario", Json(std::size_t{0}));
     if (!scenario.is_number_unsigned() || scenario.get<std::size_t>() >= options_.scenarios.size()) {
       send_error(res, 400,
                  "'scenario' must be the index of a scenario the server was started with (GET /api/scenarios)");
       return;
     }
-    const auto variant =
-        body->contains("variant") && (*body)["variant"].is_string() ? (*body)["variant"].get<std::string>() : "";
+    if (body->contains("variant") && !(*body)["variant"].is_string()) {
+      send_error(res, 400, "give 'variant': a variant's name, or \"\" for the scenario without one");
+      return;
+    }
+    const auto variant = body->value("variant", std::string());
     const auto index = scenario.get<std::size_t>();
     Session session(options_.scenarios[index], variant, options_.limits);
     if (!session.ok()) {

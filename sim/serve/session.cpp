@@ -35,6 +35,22 @@ bool plain_id(std::string_view id) {
   });
 }
 
+// YAML takes no C0 control character but tab, nor DEL, in a plain scalar, and readers other than yaml-cpp
+// (PyYAML) refuse them raw anywhere: text holding one is written double-quoted, each escaped. yaml-cpp's emitter
+// escapes the C0 characters in double quotes but writes DEL as it is.
+bool has_control_character(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return (byte < 0x20 && byte != '\t') || byte == 0x7f;
+  });
+}
+std::string with_del_escaped(std::string double_quoted) {
+  for (std::size_t at = double_quoted.find('\x7f'); at != std::string::npos; at = double_quoted.find('\x7f', at)) {
+    double_quoted.replace(at, 1, "\\x7F");
+  }
+  return double_quoted;
+}
+
 // `node` as one line of flow YAML. The emitter keeps the style a node already has, and an event that a starting
 // edit changed comes back from the loader in block style (lines the events list cannot be joined from): every
 // container in it is made flow first. `node` is changed in place (a handle: callers pass their own copy).
@@ -70,13 +86,13 @@ std::optional<std::string> canonical_value(const std::string& text, std::string&
     YAML::Emitter emitter;
     emitter << YAML::Flow << YAML::DoubleQuoted << node;
     // Strings are quoted only when they must be: numbers and dates stay as typed.
-    if (node.IsScalar()) {
+    if (node.IsScalar() && !has_control_character(node.Scalar())) {
       YAML::Emitter plain;
       plain << node;
       const std::string plain_text = plain.c_str();
       if (plain_text.find('\n') == std::string::npos) return plain_text;
     }
-    return std::string(emitter.c_str());
+    return with_del_escaped(emitter.c_str());
   } catch (const YAML::Exception& e) {
     problem = fmt::format("not a YAML value: {}", e.msg);
     return std::nullopt;
@@ -99,12 +115,14 @@ std::string value_text(const nlohmann::json& value, std::string& problem) {
     try {
       const YAML::Node node = YAML::Load(trimmed);
       if (trimmed.starts_with('[') && node.IsSequence()) return trimmed;
-      if (node.IsScalar() && node.Scalar() == trimmed && node.Tag() != "!") return trimmed;
+      if (node.IsScalar() && node.Scalar() == trimmed && node.Tag() != "!" && !has_control_character(trimmed)) {
+        return trimmed;
+      }
     } catch (const YAML::Exception&) {
     }
     YAML::Emitter quoted;
     quoted << YAML::DoubleQuoted << text;
-    return quoted.c_str();
+    return with_del_escaped(quoted.c_str());
   }
   if (value.is_number() || value.is_boolean()) return value.dump();
   problem = "'value' must be a number, true/false or text";
@@ -169,11 +187,15 @@ std::optional<Edit> edit_from_json(const std::string& body, std::string& problem
             edit.path);
         return std::nullopt;
       }
-      if (item_end == std::string::npos || key == "id" || (section == "events" && key == "kind")) {
-        problem = fmt::format("'{}' cannot be edited here: {}", edit.path,
-                              item_end == std::string::npos ? "give section.id.key, e.g. nodes.atmeh.capacity"
-                              : key == "id"                 ? "an id names the item for every edit after it"
-                                                            : "switch the event off and add one of the other kind");
+      const bool corridor_end = section == "corridors" && (key == "from" || key == "to");
+      if (item_end == std::string::npos || key == "id" || (section == "events" && key == "kind") || corridor_end) {
+        problem = fmt::format(
+            "'{}' cannot be edited here: {}", edit.path,
+            item_end == std::string::npos ? "give section.id.key, e.g. nodes.atmeh.capacity"
+            : key == "id"                 ? "an id names the item for every edit after it"
+            : corridor_end ? "a corridor without an id is named by its ends, which every edit after it names; close it "
+                             "instead, and add roads in the scenario file"
+                           : "switch the event off and add one of the other kind");
         return std::nullopt;
       }
     }
@@ -236,7 +258,8 @@ std::optional<Edit> edit_from_json(const std::string& body, std::string& problem
     std::vector<std::string> shown;
     for (const auto& [key, value] : event.items()) {
       if (std::find(known.begin(), known.end(), key) == known.end()) {
-        problem = fmt::format("a {} takes no key '{}' (it takes {})", kind, key.substr(0, 40), fmt::join(known, ", "));
+        problem = fmt::format("{} {} takes no key '{}' (it takes {})", indefinite_article(kind), kind,
+                              key.substr(0, 40), fmt::join(known, ", "));
         return std::nullopt;
       }
       auto text = value_text(value, problem);
@@ -532,7 +555,8 @@ EditResult Session::apply(Edit edit) {
   if (edits_.size() >= limits_.max_edits) {
     EditResult refused;
     refused.diagnostics.error(here, fmt::format("a session keeps at most {} edits; undo some, or save the "
-                                                "overlay and start a new session from it",
+                                                "overlay and serve it (haven serve SCENARIO --set-file "
+                                                "OVERLAY) to go on from there",
                                                 limits_.max_edits));
     return refused;
   }
@@ -858,7 +882,8 @@ std::string Session::scenario_yaml() const {
   emitter << doc;
   std::string header = leading_comments(source_.text);
   if (!header.empty()) header = "#\n# The scenario's own header, as written:\n" + header;
-  return comment_block("Scenario") + header + emitter.c_str() + "\n";
+  // yaml-cpp double-quotes a text holding DEL but writes the DEL itself raw.
+  return comment_block("Scenario") + header + with_del_escaped(emitter.c_str()) + "\n";
 }
 
 }  // namespace haven::serve

@@ -200,6 +200,10 @@ std::string one_line(std::string_view text) {
   return line;
 }
 
+std::string_view indefinite_article(std::string_view word) {
+  return !word.empty() && std::string_view("aeiouAEIOU").find(word.front()) != std::string_view::npos ? "an" : "a";
+}
+
 std::vector<std::string> distinct_file_names(const std::vector<std::filesystem::path>& files) {
   std::vector<std::string> names;
   for (const auto& file : files) {

@@ -77,6 +77,7 @@ TEST_CASE("Flee names become Haven ids and stay the nodes' names") {
   CHECK(flee::derive_id("Kaga Bandoro") == "Kaga_Bandoro");
   CHECK(flee::derive_id("As-Sweida") == "As_Sweida");
   CHECK(flee::derive_id("2nd camp") == "n_2nd_camp");
+  CHECK(flee::derive_id("D\xC3\xA9lta \xCE\xA9mega") == "D_lta__mega");  // one '_' a character, not a byte
   flee::FleeConflict conflict;
   conflict.folder_name = "tiny";
   conflict.start_date = *parse_iso_date("2020-01-01");
@@ -92,6 +93,22 @@ TEST_CASE("Flee names become Haven ids and stay the nodes' names") {
   CHECK(imported.yaml.find("kind: armed_conflict, node: A_B, day: 1, until: 2, intensity: 2") != std::string::npos);
   const auto loaded = load_scenario_text(imported.yaml, "tiny.yaml");
   CHECK(loaded.scenario.has_value());
+
+  // A name with control characters (Flee takes any text) is written escaped, never raw: YAML readers other than
+  // Haven's refuse them raw. It reads back as it was.
+  conflict.locations[1].name =
+      "A\x01"
+      "B\x7f";
+  conflict.routes[0].name2 = conflict.locations[1].name;
+  const auto escaped = flee::import_conflict(conflict, {"haven", "given"});
+  CHECK(escaped.yaml.find("name: \"A\\x01B\\x7F\"") != std::string::npos);
+  CHECK(std::none_of(escaped.yaml.begin(), escaped.yaml.end(),
+                     [](char c) { return (static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == '\x7f'; }));
+  const auto reread = load_scenario_text(escaped.yaml, "tiny.yaml");
+  REQUIRE(reread.scenario.has_value());
+  CHECK(reread.scenario->nodes[1].name ==
+        "A\x01"
+        "B\x7f");
 }
 
 TEST_CASE("haven run on a Flee folder equals import-flee then run") {
@@ -202,6 +219,19 @@ TEST_CASE("a Flee CSV in another encoding than UTF-8 is located at its first suc
   Diagnostics diagnostics;
   CHECK_FALSE(flee::read_flee_folder(dir, diagnostics).has_value());
   CHECK(has_diagnostic(diagnostics, "input_csv/locations.csv:3:2: error:", "the byte 0xE9 here is not UTF-8"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a NUL byte in a Flee CSV is located in that CSV - not in the YAML written from it") {
+  using namespace std::string_literals;
+  const auto dir = variant_of_good("nul", "input_csv/locations.csv",
+                                   "#name,region,country,latitude,longitude,location_type,conflict_date,population\n"
+                                   "Alpha Town,North,Homeland,10.0,20.0,conflict_zone,0,50000\n"
+                                   "Zu\0ch,North,Homeland,10.5,20.5,conflict_zone,3,20000\n"s);
+  Diagnostics diagnostics;
+  CHECK_FALSE(flee::read_flee_folder(dir, diagnostics).has_value());
+  CHECK(has_diagnostic(diagnostics, "input_csv/locations.csv:3:3: error:", "a NUL byte here"));
+  CHECK(diagnostics.error_count() == 1);
   fs::remove_all(dir);
 }
 

@@ -1,4 +1,9 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
 
 #include "haven/scenario/load.hpp"
 
@@ -238,4 +243,31 @@ TEST_CASE("edits deep in nested lists change only their own value in the base an
     CHECK(variant.scenario->nodes.size() == all.scenario->nodes.size());
   }
   CHECK_FALSE(all.diagnostics.has_errors());
+}
+
+TEST_CASE("a scenario is one YAML document: a second one is an error - not dropped") {
+  const auto message = [](const LoadResult& result) {
+    std::ostringstream out;
+    result.diagnostics.print(out);
+    return out.str();
+  };
+  // A '---' that begins the document, a '...' that ends it, and comments after it are all one document.
+  const std::string framed = std::string("# a comment\n---\n") + small + "...\n# the end\n\n";
+  const auto one = load_scenario_text(framed, "framed.yaml", {});
+  CHECK_MESSAGE(one.scenario.has_value(), message(one));
+
+  // What YAML::Load leaves unread after a second '---' would silently be lost (here, the parameters).
+  const std::string two = std::string(small) + "---\nparameters: {return_rate_per_day: 0.5}\n";
+  const auto second = load_scenario_text(two, "two.yaml", {});
+  CHECK_FALSE(second.scenario.has_value());
+  const auto line = static_cast<int>(std::count(small, small + std::strlen(small), '\n')) + 1;
+  CHECK(message(second).find(fmt::format("two.yaml:{}:1: error: a second YAML document starts here", line)) !=
+        std::string::npos);
+
+  const std::string ended = std::string(small) + "...\n\nparameters: {return_rate_per_day: 0.5}\n";
+  const auto after = load_scenario_text(ended, "ended.yaml", {});
+  CHECK_FALSE(after.scenario.has_value());
+  CHECK(message(after).find(fmt::format("ended.yaml:{}:1: error: this follows the end of the YAML document ('...' at "
+                                        "line {})",
+                                        line + 2, line)) != std::string::npos);
 }

@@ -48,6 +48,16 @@ def test_starts_on_loopback_and_prints_the_url(server):
     assert b'id="serve-config"' in body and b"window.havenReport" in body
 
 
+def test_a_second_server_on_a_port_in_use_is_refused(server):
+    # Sharing the port (SO_REUSEPORT) would send some of a page's requests to a server without its session.
+    result = subprocess.run([str(haven_bin()), "serve", VALLEY, "--port", str(server.port)], capture_output=True,
+                            text=True, cwd=ROOT, timeout=60)
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{server.port}" in result.stderr
+    status, answer = server.json("POST", "/api/sessions", {})  # scenario 0 when not named
+    assert status == 201, answer
+
+
 def test_api_headers(server):
     status, headers, body = server.call("GET", "/api/scenarios")
     assert status == 200
@@ -359,8 +369,12 @@ def test_two_sessions_do_not_see_each_others_edits(server):
 def test_limits(server):
     session = server.session(0)
     # Request size.
-    status, _, _ = server.call("POST", f"/api/sessions/{session}/edits", raw=b"{" + b" " * 70000 + b"}")
-    assert status == 413
+    status, answer = server.json("POST", f"/api/sessions/{session}/edits", raw=b"{" + b" " * 70000 + b"}")
+    assert status == 413 and "larger than the server takes (65536 bytes)" in answer["error"]
+    # A variant named by anything but text is refused, not taken as no variant.
+    for variant in (["border_open"], 3, None):
+        status, answer = server.json("POST", "/api/sessions", {"scenario": 0, "variant": variant})
+        assert status == 400 and "a variant's name" in answer["error"], (variant, answer)
     # Ensemble size.
     status, answer = server.json("POST", f"/api/sessions/{session}/ensemble", {"members": 1000})
     assert status == 400 and "from 2 to 50" in answer["error"]

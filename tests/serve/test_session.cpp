@@ -614,7 +614,9 @@ TEST_CASE("serve session: a set edit names its item by id and leaves ids and an 
                            R"({"kind": "set", "path": "events.strikes_south.id", "value": "zz"})",
                            R"({"kind": "set", "path": "nodes.hillcamp.id", "value": "zz"})",
                            R"({"kind": "set", "path": "events.strikes_south.kind", "value": "ceasefire"})",
-                           R"({"kind": "set", "path": "nodes.hillcamp", "value": 3})"}) {
+                           R"({"kind": "set", "path": "nodes.hillcamp", "value": 3})",
+                           R"({"kind": "set", "path": "corridors.midcity-northcamp.from", "value": "hilltown"})",
+                           R"({"kind": "set", "path": "corridors.midcity-northcamp.to", "value": "hilltown"})"}) {
     problem.clear();
     CAPTURE(json);
     CHECK_FALSE(edit_from_json(json, problem));
@@ -627,6 +629,37 @@ TEST_CASE("serve session: a set edit names its item by id and leaves ids and an 
         "switched off or added)");
   problem.clear();
   CHECK(edit_from_json(R"({"kind": "set", "path": "nodes.hillcamp.kind", "value": "city"})", problem));
+}
+
+TEST_CASE("serve session: control characters in text are kept and saved escaped - never raw in the YAML") {
+  // YAML takes no C0 control character but tab, nor DEL, raw; yaml-cpp reads them back, other readers (PyYAML)
+  // refuse the file.
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  const std::string text = "bell\x01 escape\x1b del\x7f end";
+  REQUIRE(session.apply(parsed(nlohmann::json{{"kind", "set"}, {"path", "events.truce.note"}, {"value", text}}.dump()))
+              .applied);
+  const auto raw_control = [](const std::string& yaml) {
+    return std::any_of(yaml.begin(), yaml.end(), [](char c) {
+      const auto byte = static_cast<unsigned char>(c);
+      return (byte < 0x20 && byte != '\n') || byte == 0x7f;
+    });
+  };
+  const std::string overlay = session.overlay_yaml();
+  const std::string scenario = session.scenario_yaml();
+  CHECK_FALSE(raw_control(overlay));
+  CHECK_FALSE(raw_control(scenario));
+  const auto loaded = load_scenario_text(scenario, "edited.yaml");
+  REQUIRE(loaded.scenario);
+  const auto& events = loaded.scenario->events;
+  const auto truce = std::find_if(events.begin(), events.end(), [](const Event& e) { return e.id == "truce"; });
+  REQUIRE(truce != events.end());
+  CHECK(truce->note == text);
+  const auto overlaid = load_with_overlay(valley(), overlay, "");
+  REQUIRE(overlaid.scenario);
+  CHECK(std::find_if(overlaid.scenario->events.begin(), overlaid.scenario->events.end(), [](const Event& e) {
+          return e.id == "truce";
+        })->note == text);
 }
 
 TEST_CASE("serve session: an applied edit says the warnings it brought and not the scenario's own") {

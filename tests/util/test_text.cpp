@@ -52,6 +52,13 @@ TEST_CASE("one_line reads line breaks as spaces and drops the spaces at the end"
   CHECK(haven::one_line("\n\n").empty());
 }
 
+TEST_CASE("indefinite_article is 'an' before a vowel letter") {
+  CHECK(indefinite_article("evacuation") == "an");
+  CHECK(indefinite_article("border_opening") == "a");
+  CHECK(indefinite_article("Idlib") == "an");
+  CHECK(indefinite_article("") == "a");
+}
+
 TEST_CASE("distinct_file_names gives each file its name or the path as given where names repeat") {
   CHECK(haven::distinct_file_names({"out/a.h5", "out/b.h5"}) == std::vector<std::string>{"a.h5", "b.h5"});
   CHECK(haven::distinct_file_names({"sweep_a/ensemble.h5", "sweep_b/ensemble.h5", "run.h5"}) ==

@@ -43,6 +43,10 @@ std::string clip(std::string_view text);
 // spaces at the end dropped.
 std::string one_line(std::string_view text);
 
+// "an" before a word that starts with a vowel letter ("an evacuation"), else "a" ("a closure"): for the kinds and
+// names Haven puts in its sentences, which are English words in lower case.
+std::string_view indefinite_article(std::string_view word);
+
 // Names that tell files apart: each file's name, or the path as given where another file has the same name (two
 // sweeps' ensemble.h5).
 std::vector<std::string> distinct_file_names(const std::vector<std::filesystem::path>& files);
