@@ -211,6 +211,12 @@ std::array<double, 3> probe_values(const CalibrationParameter& parameter) {
   return {parameter.lower, parameter.upper, parameter.lower + (parameter.upper - parameter.lower) * 0.3819660112501051};
 }
 
+std::string probe_hint(std::size_t probe) {
+  if (probe < 2) return {};
+  return "; the range's ends are valid but not this value between them, and the search tries any value in the "
+         "range: a key that takes whole numbers only is swept, not calibrated (haven sweep, docs/sweeps.md)";
+}
+
 std::vector<Override> calibration_overrides(const std::vector<CalibrationParameter>& parameters,
                                             const std::vector<double>& values) {
   std::vector<Override> overrides;
@@ -284,13 +290,23 @@ CalibrationResult calibrate(const std::filesystem::path& scenario, const LoadOpt
   }
   // Every range must make a valid scenario (a located error now beats a failure mid-search).
   for (std::size_t j = 0; j < parameters.size(); ++j) {
-    for (double end : probe_values(parameters[j])) {
+    const auto values = probe_values(parameters[j]);
+    for (std::size_t k = 0; k < values.size(); ++k) {
       LoadOptions probe = base;
       probe.overrides.push_back({parameters[j].path,
-                                 fmt::format("{}", end),
+                                 fmt::format("{}", values[k]),
                                  {fmt::format("command line (--param {})", parameters[j].name), 0, 0}});
       auto checked = load_scenario_file(scenario, probe);
-      if (!checked.scenario) throw InputError(checked.diagnostics);
+      if (checked.scenario) continue;
+      Diagnostics explained;
+      for (const auto& d : checked.diagnostics.all()) {
+        if (d.severity == Severity::error) {
+          explained.error(d.location, d.message + probe_hint(k));
+        } else {
+          explained.warning(d.location, d.message);
+        }
+      }
+      throw InputError(explained);
     }
   }
   std::vector<double> start(parameters.size());

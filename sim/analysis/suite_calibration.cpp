@@ -198,16 +198,19 @@ SuiteFit calibrate_suite(const SuiteFile& suite, const std::vector<CalibrationPa
   Diagnostics invalid;
   for (const auto& c : suite.cases) {
     for (std::size_t j = 0; j < parameters.size(); ++j) {
-      for (double end : probe_values(parameters[j])) {
+      const auto probes = probe_values(parameters[j]);
+      for (std::size_t k = 0; k < probes.size(); ++k) {
         LoadOptions probe;
         probe.variant = c.variant;
         probe.variant_origin = c.origin;
         std::vector<double> values = suite_start_values(parameters);
-        values[j] = end;
+        values[j] = probes[k];
         probe.overrides = {calibration_overrides(parameters, values)[j]};
         const auto checked = load_scenario_file(c.scenario, probe);
         for (const auto& d : checked.diagnostics.all()) {
-          if (d.severity == Severity::error) invalid.error(d.location, fmt::format("case '{}': {}", c.name, d.message));
+          if (d.severity == Severity::error) {
+            invalid.error(d.location, fmt::format("case '{}': {}{}", c.name, d.message, probe_hint(k)));
+          }
         }
       }
     }

@@ -548,14 +548,17 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
   }
   const int members = options.mode == Mode::expected ? 1 : options.runs;
   if (!a.quiet) {
-    out << fmt::format("calibrating {} on {} ({} {}, {} run{} per evaluation, seed {}), {} at most {} evaluations\n",
-                       fmt::join(a.params, " "), a.scenario, a.mode, a.mode == "expected" ? "mode" : "ensemble",
-                       members, members == 1 ? "" : "s", a.seed.value_or(scenario.seed), a.algorithm,
-                       a.max_evaluations);
-    std::string head = " eval";
-    for (const auto& p : parameters) head += fmt::format("  {:>14}", p.name.substr(0, 14));
-    out << head << "      error       best\n";
-    options.on_step = [&out](const CalibrationStep& step) { print_step(out, step); };
+    std::string heading =
+        fmt::format("calibrating {} on {} ({} {}, {} run{} per evaluation, seed {}), {} at most {} evaluations\n eval",
+                    fmt::join(a.params, " "), a.scenario, a.mode, a.mode == "expected" ? "mode" : "ensemble", members,
+                    members == 1 ? "" : "s", a.seed.value_or(scenario.seed), a.algorithm, a.max_evaluations);
+    for (const auto& p : parameters) heading += fmt::format("  {:>14}", p.name.substr(0, 14));
+    heading += "      error       best\n";
+    // Said with the first evaluation: a range refused before the search leaves its error alone on the screen.
+    options.on_step = [&out, heading](const CalibrationStep& step) {
+      if (step.evaluation == 1) out << heading;
+      print_step(out, step);
+    };
   }
   const CalibrationResult result = haven::calibrate(a.scenario, base, parameters, options);
   out << fmt::format(

@@ -160,6 +160,8 @@ TEST_CASE("calibration parameters are checked before any run") {
     FAIL("a range of whole numbers was not refused");
   } catch (const InputError& e) {
     CHECK(std::string(e.what()).find("nodes.southtown.population: expected a whole number") != std::string::npos);
+    CHECK(std::string(e.what()).find("a key that takes whole numbers only is swept, not calibrated (haven sweep") !=
+          std::string::npos);
   }
   CHECK(evaluations == 0);
 }

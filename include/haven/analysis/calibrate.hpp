@@ -89,6 +89,9 @@ void check_fitted_values_free(const std::vector<CalibrationParameter>& parameter
 // Where a range is checked before a search: its ends, and one value between them (a key that takes only whole
 // numbers, a population, accepts both ends and refuses what the search tries between them).
 std::array<double, 3> probe_values(const CalibrationParameter& parameter);
+// What to add to an error of probe_values()[probe]: for the value between the ends, that the ends are valid and a
+// key of whole numbers is swept rather than calibrated; nothing for an end.
+std::string probe_hint(std::size_t probe);
 
 // The overlay `haven run --set-file` takes: the fitted values, with a header saying how they were found.
 std::string calibration_overlay(const std::vector<CalibrationParameter>& parameters, const CalibrationResult& result,
