@@ -31,6 +31,9 @@ ExportCommands::ExportCommands(CLI::App& app) {
       ->required()
       ->check(names_a_path());
   export_->add_flag("--no-hxl", args_.no_hxl, "Plain CSV tables: no HXL hashtag row under the header");
+  export_->add_flag("--bom", args_.bom,
+                    "Start each CSV with a UTF-8 byte-order mark, so that Excel on Windows reads names in other "
+                    "scripts (pandas then needs encoding='utf-8-sig')");
   export_->add_flag("--series", args_.series, "GeoJSON: add each feature's per-day series as array properties");
   export_->add_flag("--overwrite", args_.overwrite, "Replace files that exist");
 }
@@ -51,6 +54,7 @@ int ExportCommands::run_export(std::ostream& out, std::ostream& err) {
   options.hxl = !args_.no_hxl;
   options.overwrite = args_.overwrite;
   options.geojson_series = args_.series;
+  options.byte_order_mark = args_.bom;
 
   // With several files, each run file's tables go into a folder named after it: the names must differ.
   std::map<std::string, std::string> folders;  // folder -> the file it is for

@@ -25,6 +25,7 @@ class ExportCommands {
     std::vector<std::string> formats;
     std::string directory;
     bool no_hxl = false;
+    bool bom = false;
     bool overwrite = false;
     bool series = false;
   } args_;

@@ -412,7 +412,10 @@ std::string corridors_geojson(const RunFile& run, const Scenario& scenario, bool
 std::vector<fs::path> export_runs(const std::vector<ExportedRun>& runs, const fs::path& directory,
                                   const ExportOptions& options) {
   std::vector<std::pair<fs::path, std::string>> files;  // name under `directory`, content
-  if (options.csv) files.emplace_back("summary.csv", to_csv(summary_table(runs), options.hxl));
+  const auto csv = [&options](const ExportTable& table) {
+    return (options.byte_order_mark ? std::string("\xEF\xBB\xBF") : std::string()) + to_csv(table, options.hxl);
+  };
+  if (options.csv) files.emplace_back("summary.csv", csv(summary_table(runs)));
   const bool one = runs.size() == 1;
   for (const auto& exported : runs) {
     if (!exported.tables) continue;
@@ -420,10 +423,9 @@ std::vector<fs::path> export_runs(const std::vector<ExportedRun>& runs, const fs
     const Scenario& scenario = *exported.scenario;
     const fs::path folder = one ? fs::path() : fs::path(exported.folder);
     if (options.csv) {
-      files.emplace_back(folder / "nodes_daily.csv", to_csv(node_day_table(run, scenario), options.hxl));
-      files.emplace_back(folder / "corridors_daily.csv", to_csv(corridor_day_table(run, scenario), options.hxl));
-      files.emplace_back(folder / "origin_destination.csv",
-                         to_csv(origin_destination_table(run, scenario), options.hxl));
+      files.emplace_back(folder / "nodes_daily.csv", csv(node_day_table(run, scenario)));
+      files.emplace_back(folder / "corridors_daily.csv", csv(corridor_day_table(run, scenario)));
+      files.emplace_back(folder / "origin_destination.csv", csv(origin_destination_table(run, scenario)));
     }
     if (options.geojson) {
       files.emplace_back(folder / "nodes.geojson", nodes_geojson(run, scenario, options.geojson_series));

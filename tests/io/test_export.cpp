@@ -117,6 +117,26 @@ TEST_CASE("export refuses to overwrite and names every file that exists and writ
   fs::remove_all(f.dir);
 }
 
+TEST_CASE("export with a byte-order mark starts every CSV with one and nothing else") {
+  const auto f = valley_run("bom");
+  const std::vector<ExportedRun> runs = {{.run = &f.run, .scenario = &*f.loaded.scenario, .file = "valley.h5"}};
+  ExportOptions options{.csv = true, .geojson = true};
+  export_runs(runs, f.dir / "plain", options);
+  options.byte_order_mark = true;
+  export_runs(runs, f.dir / "excel", options);
+  for (const char* name : {"summary.csv", "nodes_daily.csv", "corridors_daily.csv", "origin_destination.csv"}) {
+    CAPTURE(name);
+    const std::string plain = haven::test::read_text(f.dir / "plain" / name);
+    const std::string excel = haven::test::read_text(f.dir / "excel" / name);
+    CHECK(plain.rfind("\xEF\xBB\xBF", 0) == std::string::npos);
+    CHECK(excel == "\xEF\xBB\xBF" + plain);
+  }
+  // GeoJSON is JSON, which takes no mark (RFC 8259).
+  CHECK(haven::test::read_text(f.dir / "excel" / "nodes.geojson") ==
+        haven::test::read_text(f.dir / "plain" / "nodes.geojson"));
+  fs::remove_all(f.dir);
+}
+
 TEST_CASE("export of several runs gives one summary row each in order and each run its own folder of tables") {
   const auto base = valley_run("several_base");
   const auto other = valley_run("several_other", {"parameters.threat_kernel_km=3"});

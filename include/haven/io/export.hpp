@@ -17,6 +17,10 @@ struct ExportOptions {
   bool hxl = true;              // the HXL hashtag row under each CSV header
   bool overwrite = false;       // replace files that exist
   bool geojson_series = false;  // per-day series as array properties of each feature
+  // Each CSV starts with a UTF-8 byte-order mark: Excel on Windows reads a CSV without one in the local code page,
+  // and garbles names in other scripts (Arabic). Off by default: Python's csv and pandas read it into the first
+  // column's name unless told the encoding is 'utf-8-sig'.
+  bool byte_order_mark = false;
 };
 
 // A table in long form: header, HXL hashtags (one per column), rows of text cells.
