@@ -320,7 +320,7 @@ Session::Session(const ScenarioSource& source, std::string variant, const Limits
         variant_paths_.insert("parameters." + it->first.Scalar());
     }
     if (const YAML::Node set = part("set"); set.IsMap()) {
-      for (auto it = set.begin(); it != set.end(); ++it) variant_paths_.insert(it->first.Scalar());
+      for (auto it = set.begin(); it != set.end(); ++it) variant_paths_.insert(by_id(it->first.Scalar()));
     }
     if (const YAML::Node added = part("add_events"); added.IsSequence()) {
       for (const auto& event : added) {
@@ -329,6 +329,30 @@ Session::Session(const ScenarioSource& source, std::string variant, const Limits
       }
     }
   }
+}
+
+std::string Session::by_id(const std::string& path) const {
+  // The variant's set applies after its removals and additions, and so do these positions: base_ is the scenario
+  // with the variant (and the server's starting edits, which set values only).
+  const auto named = [&](std::string_view section, std::size_t count, const auto& id_of) -> std::optional<std::string> {
+    if (!path.starts_with(section) || path.size() <= section.size()) return std::nullopt;
+    std::size_t at = section.size();
+    const bool bracket = path[at] == '[';
+    if (!bracket && path[at] != '.') return std::nullopt;
+    const std::size_t digits = ++at;
+    while (at < path.size() && path[at] >= '0' && path[at] <= '9') ++at;
+    if (at == digits || at - digits > 9) return std::nullopt;
+    const auto index = static_cast<std::size_t>(std::stoul(path.substr(digits, at - digits)));
+    if (bracket && (at >= path.size() || path[at++] != ']')) return std::nullopt;
+    if (index >= count || (at < path.size() && path[at] != '.')) return std::nullopt;
+    return fmt::format("{}.{}{}", section, id_of(index), path.substr(at));
+  };
+  if (auto p = named("events", base_.events.size(), [this](std::size_t k) { return base_.events[k].id; })) return *p;
+  if (auto p = named("nodes", base_.nodes.size(), [this](std::size_t k) { return base_.nodes[k].id; })) return *p;
+  if (auto p = named("corridors", base_.corridors.size(), [this](std::size_t k) { return base_.corridors[k].id; }))
+    return *p;
+  if (auto p = named("groups", base_.groups.size(), [this](std::size_t k) { return base_.groups[k].id; })) return *p;
+  return path;
 }
 
 bool Session::variant_sets(const std::string& path) const {

@@ -662,6 +662,26 @@ TEST_CASE("serve session: control characters in text are kept and saved escaped 
         })->note == text);
 }
 
+TEST_CASE("serve session: a variant's set names its items by position or id alike") {
+  // A band holds what the variant sets; a set written by position is the same key as the page's by id.
+  ScenarioSource source = valley();
+  const auto variants = source.text.find("variants:\n");
+  REQUIRE(variants != std::string::npos);
+  source.text.insert(variants + std::string("variants:\n").size(),
+                     "  stronger:\n    remove_events: [strikes_south]\n    set:\n      events[0].intensity: 90\n"
+                     "      nodes.4.capacity: 50000\n");
+  Session session(source, "stronger", Limits{});
+  REQUIRE(session.ok());
+  // strikes_south removed, so position 0 is strikes_river; node 4 is northcamp; there is no group 9 to name.
+  CHECK(session.variant_sets("events.strikes_river.intensity"));
+  CHECK_FALSE(session.variant_sets("events.strikes_south.intensity"));
+  CHECK(session.variant_sets("nodes.northcamp.capacity"));
+  CHECK(session.by_id("groups[9].speed_factor") == "groups[9].speed_factor");
+  CHECK(session.by_id("corridors[0].closed") == "corridors." + session.scenario().corridors[0].id + ".closed");
+  CHECK(session.by_id("events.10x.intensity") == "events.10x.intensity");
+  CHECK(session.by_id("eventsx.0.intensity") == "eventsx.0.intensity");
+}
+
 TEST_CASE("serve session: an applied edit says the warnings it brought and not the scenario's own") {
   ScenarioSource source = valley();
   // A crossing without a capacity: the scenario's own warning, said when it loads.

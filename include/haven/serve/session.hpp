@@ -119,6 +119,9 @@ class Session {
   // Whether the variant itself sets `path` (its `set` and `parameters`, and every key of an event it adds): a band's
   // parameter ranges leave such a value as the variant gives it.
   [[nodiscard]] bool variant_sets(const std::string& path) const;
+  // `path` with a list item named by its position in the variant's scenario (`events[2].intensity`,
+  // `events.2.intensity`) named by its id instead (`events.b_ariha.intensity`); any other path as it is.
+  [[nodiscard]] std::string by_id(const std::string& path) const;
   // Problems of the scenario or variant itself (the session cannot start when there are errors).
   [[nodiscard]] const Diagnostics& load_diagnostics() const noexcept { return load_diagnostics_; }
   [[nodiscard]] bool ok() const noexcept { return !load_diagnostics_.has_errors(); }
