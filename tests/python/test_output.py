@@ -7,6 +7,7 @@ repository root:  HAVEN_BIN=build/default/bin/haven /usr/bin/python3 -m pytest -
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -322,7 +323,7 @@ def expected_points(yaml_text: str) -> list[dict]:
         for point in series["points"]:
             day = point["day"] if "day" in point else (point["date"] - start).days
             points.append({"series": series["id"], "variable": series["variable"], "node": series.get("node"),
-                           "day": day, "date": pd.Timestamp(start + datetime.timedelta(days=day)),
+                           "nodes": series.get("nodes") or None, "day": day, "date": pd.Timestamp(start + datetime.timedelta(days=day)),
                            "value": float(point["value"]), "weight": float(point.get("weight", 1.0))})
     return points
 
@@ -335,6 +336,7 @@ def test_observations(run_file, raw):
     for column in ("series", "variable", "day", "date", "value", "weight"):
         assert obs[column].tolist() == [p[column] for p in expected], column
     assert obs.node.tolist() == [p["node"] for p in expected]
+    assert obs.nodes.tolist() == [p["nodes"] for p in expected]
 
 
 def by_hand(f: h5py.File, point: dict) -> float:
@@ -344,8 +346,11 @@ def by_hand(f: h5py.File, point: dict) -> float:
     if point["variable"] == "cumulative_displaced":
         return float(f["cumulative_displaced"][day])
     columns = slice(None)
+    ids = [v.decode() for v in f["node_id"][()]]
     if point["node"] is not None:
-        columns = [v.decode() for v in f["node_id"][()]].index(point["node"])
+        columns = ids.index(point["node"])
+    elif point["nodes"]:
+        columns = [ids.index(n) for n in point["nodes"]]  # an observation over a set of nodes: their sum
     if point["variable"] == "displaced_present":
         return float(np.sum(f["displaced_present"][day, columns]))
     return float(np.sum(f["arrivals"][: day + 1, columns]))  # arrivals: cumulative since day 0
@@ -366,6 +371,16 @@ EXTRA_OBSERVATIONS = """\
     variable: displaced_present
     source: {publisher: test}
     points: [{day: 20, value: 100000}]
+  - id: both_camps
+    variable: displaced_present
+    nodes: [northcamp, hillcamp]
+    source: {publisher: test}
+    points: [{day: 25, value: 40000}]
+  - id: both_camps_arrivals
+    variable: arrivals
+    nodes: [northcamp, hillcamp]
+    source: {publisher: test}
+    points: [{day: 15, value: 20000}]
 """
 
 
@@ -401,6 +416,16 @@ def test_compare_with_observations(request, which):
     np.testing.assert_allclose(table.relative_error, (simulated - observed) / observed)
     if which == "observed_file":
         assert set(table.variable) == {"cumulative_displaced", "displaced_present", "arrivals"}
+        assert table.nodes.notna().sum() == 2  # the two observations over a set of nodes
+        # The same simulated values as `haven validate` prints, row for row (rounded as it prints them).
+        result = subprocess.run([str(haven_bin()), "validate", str(path)], cwd=ROOT, env=child_env(),
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        printed = re.findall(r"^\s+(\d{4}-\d\d-\d\d)\s+(\S+)\s+([\d,]+)\s+([\d,]+)\s", result.stdout, re.M)
+        assert len(printed) == len(table)
+        for (date, series, _, simulated), row in zip(printed, table.itertuples()):
+            assert (date, series) == (row.date.strftime("%Y-%m-%d"), row.series)
+            assert int(simulated.replace(",", "")) == round(row.simulated), series
 
 
 def test_compare_where_the_file_cannot_tell(subset_file):

@@ -185,7 +185,8 @@ def observations(ds: xr.Dataset) -> pd.DataFrame:
     """The scenario's observation points (from the ``scenario_yaml`` root attribute), one row per point.
 
     Columns: ``series`` (observation id), ``variable`` (cumulative_displaced, displaced_present or arrivals),
-    ``node`` (node id, or None for the whole network), ``day`` (days since start_date), ``date``
+    ``node`` (node id, or None for the whole network or a set of nodes), ``nodes`` (the node ids of an
+    observation over a set of nodes, whose sum it observes; else None), ``day`` (days since start_date), ``date``
     (Timestamp; points given by ``day`` get their date and vice versa), ``value`` (people; for arrivals the
     people arrived since day 0), ``weight`` (0..1, default 1) and ``note``.
     """
@@ -201,26 +202,33 @@ def observations(ds: xr.Dataset) -> pd.DataFrame:
                 "series": str(series["id"]),
                 "variable": str(series["variable"]),
                 "node": None if series.get("node") is None else str(series["node"]),
+                "nodes": None if not series.get("nodes") else [str(n) for n in series["nodes"]],
                 "day": day,
                 "date": pd.Timestamp(start + _dt.timedelta(days=day)),
                 "value": float(point["value"]),
                 "weight": float(point.get("weight", 1.0)),
                 "note": str(point.get("note", "")),
             })
-    columns = ["series", "variable", "node", "day", "date", "value", "weight", "note"]
+    columns = ["series", "variable", "node", "nodes", "day", "date", "value", "weight", "note"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _simulated(ds: xr.Dataset, variable: str, node: str | None, day: int) -> float:
+def _simulated(ds: xr.Dataset, variable: str, node: str | None, day: int, nodes: list | None = None) -> float:
     """The quantity an observation refers to on `day`, as `haven validate` computes it from a file; NaN when
-    the file cannot give it (variable, node or day not recorded)."""
+    the file cannot give it (variable, node or day not recorded). An observation over a set of `nodes` is of
+    their sum."""
     start = np.datetime64(_as_date(ds.attrs["start_date"]), "ns")
     days = ((ds.time.values - start) // np.timedelta64(1, "D")).astype(int).tolist()
     if variable not in ds or day not in days:
         return float("nan")
     series = ds[variable]
     if "node" in series.dims:
-        if node is None:
+        if node is None and nodes:
+            recorded = ds.node_id.values.astype(str).tolist()
+            if any(n not in recorded for n in nodes):
+                return float("nan")  # a node of the set not recorded (outputs.nodes)
+            series = series.isel(node=[recorded.index(n) for n in nodes]).sum("node")
+        elif node is None:
             if ds.sizes["node"] < _node_count(ds):
                 return float("nan")  # a node subset was recorded: no network-wide total
             series = series.sum("node")
@@ -243,19 +251,21 @@ def compare_with_observations(ds: xr.Dataset) -> pd.DataFrame:
     One row per observation point (see :func:`observations`), with ``observed`` and ``simulated`` (people;
     float) and ``relative_error`` = (simulated - observed) / observed (NaN when observed is 0).
     ``cumulative_displaced`` is compared with ``ds.cumulative_displaced``; ``displaced_present`` with the
-    node's value or the sum over all nodes; ``arrivals`` with the arrivals (returns home included) summed from
-    day 0 to the observation's day, at the node or everywhere. ``simulated`` is NaN when the file cannot give
+    node's value, the sum over the observation's ``nodes``, or the sum over all nodes; ``arrivals`` with the
+    arrivals of displaced people (returns home are not arrivals) summed from day 0 to the observation's day, at
+    the node, over its nodes, or everywhere. ``simulated`` is NaN when the file cannot give
     the value: the day was not recorded (``outputs.interval_days`` > 1; cumulative arrivals need every day), or
     the variable or node was not recorded (``outputs.variables``, ``outputs.nodes``).
     """
     obs = observations(ds)
-    simulated = [_simulated(ds, row.variable, row.node, row.day) for row in obs.itertuples()]
+    simulated = [_simulated(ds, row.variable, row.node, row.day, row.nodes) for row in obs.itertuples()]
     out = obs.rename(columns={"value": "observed"})
     out["simulated"] = np.asarray(simulated, dtype=float)
     observed = out["observed"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["relative_error"] = np.where(observed != 0, (out["simulated"] - observed) / observed, np.nan)
-    return out[["series", "variable", "node", "date", "day", "observed", "simulated", "relative_error", "weight"]]
+    return out[["series", "variable", "node", "nodes", "date", "day", "observed", "simulated", "relative_error",
+                "weight"]]
 
 
 # ---- sweeps -----------------------------------------------------------------------------------------------------
