@@ -576,6 +576,11 @@ std::string period_text(const std::string& start_date, const std::vector<std::in
                      format_iso_date(add_days(start, days.back())), days.size());
 }
 
+// "9", or "2 of 9" for a file that records some of its scenario's places (scenario_nodes 0: not known, all).
+std::string places_recorded(std::size_t recorded, std::size_t scenario_nodes) {
+  return scenario_nodes > recorded ? fmt::format("{} of {}", recorded, scenario_nodes) : fmt::format("{}", recorded);
+}
+
 int command_info_ensemble(const std::string& path, std::ostream& out, std::ostream& err) {
   const EnsembleFile e = read_ensemble_file(path, false);
   err << missing_sources_warning(path, e);
@@ -606,10 +611,17 @@ int command_info_ensemble(const std::string& path, std::ostream& out, std::ostre
                      e.scenario_yaml_values.empty() ? "" : " (" + e.scenario_yaml_values + ")");
   out << fmt::format("  {:<22}{}\n", "made by", e.source);
   out << fmt::format("  {:<22}{}\n", "history", e.history);
-  out << fmt::format("  {:<22}{} nodes, {} corridors, {} groups\n", "size", e.nodes, e.corridors, e.groups);
+  out << fmt::format("  {:<22}{} nodes, {} corridors, {} groups\n", "size", places_recorded(e.nodes, e.scenario_nodes),
+                     e.corridors, e.groups);
+  // Over some of the places (outputs.nodes) the totals are of those alone: no network figure to give.
+  const bool some_places = e.scenario_nodes > e.nodes;
   auto band = [&](const char* label, const std::vector<double>& mean, const std::vector<double>& p05,
                   const std::vector<double>& p95) {
     if (mean.empty()) return;
+    if (some_places && &mean != &e.cumulative_displaced_mean) {
+      out << fmt::format("  {:<22}- (the members record {} of {} places)\n", label, e.nodes, e.scenario_nodes);
+      return;
+    }
     const std::size_t t = mean.size() - 1;
     out << fmt::format("  {:<22}mean {}", label, grouped(mean[t]));
     if (p05.size() == mean.size()) out << fmt::format(", 5-95% {} to {}", grouped(p05[t]), grouped(p95[t]));
@@ -618,7 +630,7 @@ int command_info_ensemble(const std::string& path, std::ostream& out, std::ostre
   band("displaced (left home)", e.cumulative_displaced_mean, e.cumulative_displaced_p05, e.cumulative_displaced_p95);
   band("displaced at the end", e.displaced_present_total_mean, e.displaced_present_total_p05,
        e.displaced_present_total_p95);
-  if (!e.unsheltered_total_mean.empty() && e.unsheltered_total_mean.size() == e.time_days.size()) {
+  if (!some_places && !e.unsheltered_total_mean.empty() && e.unsheltered_total_mean.size() == e.time_days.size()) {
     const auto peak = std::max_element(e.unsheltered_total_mean.begin(), e.unsheltered_total_mean.end());
     out << fmt::format("  {:<22}mean {} (day {})\n", "unsheltered peak", grouped(*peak),
                        e.time_days[static_cast<std::size_t>(peak - e.unsheltered_total_mean.begin())]);
@@ -644,11 +656,18 @@ int command_info(const std::string& path, std::ostream& out, std::ostream& err) 
   out << fmt::format("  {:<22}{}\n", "made by", run.source);
   out << fmt::format("  {:<22}{}\n", "history", run.history);
   out << fmt::format("  {:<22}{}\n", "scenario sha256", run.scenario_sha256);
-  out << fmt::format("  {:<22}{} nodes, {} corridors, {} groups\n", "size", n, run.corridor_name.size(),
-                     run.group_name.size());
+  out << fmt::format("  {:<22}{} nodes, {} corridors, {} groups\n", "size", places_recorded(n, run.scenario_nodes),
+                     run.corridor_name.size(), run.group_name.size());
   if (t > 0 && !run.cumulative_displaced.empty()) {
     out << fmt::format("  {:<22}{}\n", "displaced (left home)",
                        grouped(static_cast<double>(run.cumulative_displaced.back())));
+  }
+  if (run.scenario_nodes > n) {
+    // Over some of the places (outputs.nodes) the totals are of those alone: no network figure to give.
+    for (const char* label : {"displaced at the end", "unsheltered peak"}) {
+      out << fmt::format("  {:<22}- (the file records {} of {} places)\n", label, n, run.scenario_nodes);
+    }
+    return exit_ok;
   }
   if (t > 0 && !run.displaced_present.empty()) {
     const std::int64_t present = day_total(path, "displaced_present", run.displaced_present, t - 1, n);

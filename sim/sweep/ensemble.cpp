@@ -57,6 +57,10 @@ EnsembleFile read_ensemble_file(const fs::path& path, bool read_members) {
     if (h5::has_attribute(root, "scenario_yaml_member")) {
       e.scenario_yaml_member = h5::read_attribute<std::int64_t>(root, "scenario_yaml_member");
     }
+    if (h5::has_attribute(root, "scenario_nodes")) {
+      e.scenario_nodes =
+          static_cast<std::size_t>(std::max(0, h5::read_attribute<std::int32_t>(root, "scenario_nodes")));
+    }
     e.members_stored = h5::has_attribute(root, "members_stored") ? text_attribute(root, "members_stored") : "virtual";
     e.members = h5::read_attribute<std::int64_t>(root, "members");
     if (e.members < 0) throw std::runtime_error("attribute 'members' is negative");
@@ -150,6 +154,7 @@ EnsembleFile read_ensemble_file(const fs::path& path, bool read_members) {
     shared.history = e.history;
     shared.start_date = e.start_date;
     shared.scenario_yaml = e.scenario_yaml;
+    shared.scenario_nodes = e.scenario_nodes;
     shared.time_days = e.time_days;
     shared.node_name = h5::read_string_dataset(file, "node_name", nodes);
     shared.node_index = h5::read_dataset<std::int32_t>(file, "node_index", {nodes});

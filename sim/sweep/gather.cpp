@@ -368,6 +368,11 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
         h5::set_attribute(root, attribute, h5::read_string_attribute(source.id(), attribute));
       }
     }
+    // The scenario's places, of which `node` holds all or (outputs.nodes) some: its totals are then of those.
+    if (h5::has_attribute(source.id(), "scenario_nodes")) {
+      h5::set_attribute<std::int32_t>(root, "scenario_nodes",
+                                      h5::read_attribute<std::int32_t>(source.id(), "scenario_nodes"));
+    }
     h5::set_attribute<std::int64_t>(root, "scenario_yaml_member", *reference);
     h5::set_attribute(root, "scenario_yaml_values",
                       h5::has_attribute(source.id(), "sweep_values")

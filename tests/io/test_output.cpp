@@ -258,6 +258,19 @@ TEST_CASE("haven run writes the file and refuses to overwrite it without --overw
   CHECK(missing.err.find("nope.h5") != std::string::npos);
 }
 
+TEST_CASE("haven info of a file recording some places gives no network totals - not their partial sums") {
+  const fs::path path = temp_dir("info_subset") / "run.h5";
+  REQUIRE(haven::test::run_cli({"run", "scenarios/examples/valley.yaml", "-o", path.string(), "--quiet", "--record",
+                                "nodes=hillcamp,northcamp"})
+              .exit_code == 0);
+  const auto info = haven::test::run_cli({"info", path.string()});
+  CHECK(info.exit_code == 0);
+  CHECK(info.out.find("2 of 9 nodes") != std::string::npos);
+  CHECK(info.out.find("displaced at the end  - (the file records 2 of 9 places)") != std::string::npos);
+  CHECK(info.out.find("unsheltered peak      - (the file records 2 of 9 places)") != std::string::npos);
+  CHECK(info.out.find("displaced (left home) ") != std::string::npos);  // a network figure of its own
+}
+
 TEST_CASE("haven run --record selects variables and nodes and thins the time axis like the outputs section") {
   const fs::path path = temp_dir("record") / "run.h5";
   auto result =

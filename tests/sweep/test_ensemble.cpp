@@ -20,7 +20,7 @@ using namespace haven::test;
 namespace {
 
 // A finished sweep of 4 members (2 design points x 2 replicates) of the valley example, not yet gathered.
-fs::path finished_sweep(const std::string& name) {
+fs::path finished_sweep(const std::string& name, const std::string& set = "") {
   const fs::path dir = fs::temp_directory_path() / "haven_ensemble" / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
@@ -29,14 +29,15 @@ fs::path finished_sweep(const std::string& name) {
   scenario: {}
   seed: 5
   replicates: 2
-  days: 20
+  days: 20{}
 design:
   method: list
   points:
     - {{threat_kernel_km: 0.5}}
     - {{threat_kernel_km: 3}}
 )",
-                                             (fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml").string()));
+                                             (fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml").string(),
+                                             set.empty() ? "" : "\n  set: " + set));
   auto loaded = load_sweep_file(dir / "sweep.yaml");
   REQUIRE(loaded.spec);
   SweepRunOptions options;
@@ -120,6 +121,23 @@ TEST_CASE("gather --materialize writes an ensemble that stands alone") {
   const auto validated = run_cli({"validate", away.string(), "--skip-unrecorded"});
   CHECK(validated.err.empty());
   CHECK(validated.out.find("ensemble of 4 runs") != std::string::npos);
+}
+
+TEST_CASE("info and compare of an ensemble recording some places give no network totals") {
+  const fs::path out = finished_sweep("subset", "{outputs.nodes: [northcamp, hillcamp]}");
+  REQUIRE(gather_sweep(out).written);
+  const std::string ensemble_path = (out / "ensemble.h5").string();
+  CHECK(read_ensemble_file(ensemble_path, false).scenario_nodes == 9);
+  const auto info = run_cli({"info", ensemble_path});
+  CHECK(info.exit_code == 0);
+  CHECK(info.out.find("2 of 9 nodes") != std::string::npos);
+  CHECK(info.out.find("displaced at the end  - (the members record 2 of 9 places)") != std::string::npos);
+  CHECK(info.out.find("unsheltered peak") == std::string::npos);
+  CHECK(info.out.find("displaced (left home) mean") != std::string::npos);
+  // The ensemble's row says, as a member's would, that the file records some places: network totals empty.
+  const auto compared = run_cli({"compare", ensemble_path});
+  CHECK(compared.exit_code == 0);
+  CHECK(compared.out.find("does not record 7 of 9 places") != std::string::npos);
 }
 
 TEST_CASE("info and compare and validate accept an ensemble") {

@@ -35,6 +35,7 @@ struct EnsembleFile {
   std::vector<std::int64_t> members_without_source;
   std::vector<std::int32_t> time_days;
   std::size_t nodes = 0, corridors = 0, groups = 0;
+  std::size_t scenario_nodes = 0;  // the scenario's places, `nodes` of them recorded (0: gathered before 4 Dec 2026)
   // Summaries over the usable members (mean, 5th and 95th percentiles), per recorded day; empty when absent.
   std::vector<double> cumulative_displaced_mean, cumulative_displaced_p05, cumulative_displaced_p95;
   std::vector<double> displaced_present_total_mean, displaced_present_total_p05, displaced_present_total_p95;
