@@ -28,6 +28,60 @@ double interpolate(const Observation& observation, int day) {
   return points.back().value;
 }
 
+// What the event log says of a scenario event under Flee's rules: the place or corridor it is about and its value,
+// as under Haven's rules (scenario_events.cpp), except that an opening or closure gives its own effect (1 open, 0
+// closed), not the state its overlap with other events leaves: Flee's step keeps no such layers.
+struct LogFields {
+  NodeIndex node = no_node;
+  CorridorIndex corridor = -1;
+  double value = 0.0;
+};
+LogFields log_fields(const Scenario& s, const Event& event, bool starting) {
+  return std::visit(
+      [&](const auto& action) -> LogFields {
+        using T = std::decay_t<decltype(action)>;
+        const double opens = starting ? 1.0 : 0.0;
+        if constexpr (std::is_same_v<T, Bombardment>) {
+          return {action.target.node, -1, action.intensity_strikes_per_day};
+        } else if constexpr (std::is_same_v<T, ArmedConflict>) {
+          return {action.node, -1, action.intensity};
+        } else if constexpr (std::is_same_v<T, CorridorClosure> || std::is_same_v<T, BorderClosure> ||
+                             std::is_same_v<T, CampClosure>) {
+          if constexpr (std::is_same_v<T, CorridorClosure>) {
+            return {no_node, action.corridor, 1.0 - opens};
+          } else {
+            return {action.node, -1, 1.0 - opens};
+          }
+        } else if constexpr (std::is_same_v<T, CorridorOpening>) {
+          return {no_node, action.corridor, opens};
+        } else if constexpr (std::is_same_v<T, BorderOpening>) {
+          return {action.node, -1, opens};
+        } else if constexpr (std::is_same_v<T, CountryClosure>) {
+          double corridors = 0.0;  // every corridor between the two countries, as the closure counts them
+          for (const auto& corridor : s.corridors) {
+            const auto& from = s.nodes[at(corridor.from)].country;
+            const auto& to = s.nodes[at(corridor.to)].country;
+            if ((from == action.country_a && to == action.country_b) ||
+                (from == action.country_b && to == action.country_a)) {
+              corridors += 1.0;
+            }
+          }
+          return {no_node, -1, corridors};
+        } else if constexpr (std::is_same_v<T, RedirectionEnd>) {
+          return {no_node, action.corridor, 0.0};
+        } else if constexpr (std::is_same_v<T, Ceasefire>) {
+          return {action.area.node, -1, 0.0};
+        } else if constexpr (std::is_same_v<T, CapacityChange>) {
+          return {action.node, -1, action.capacity_people};
+        } else if constexpr (std::is_same_v<T, Evacuation>) {
+          return {action.from, -1, action.rate_people_per_day};
+        } else {
+          return {action.node, -1, 0.0};  // a capture
+        }
+      },
+      event.action);
+}
+
 }  // namespace
 
 FleeWorld build_flee_world(const Scenario& s, Count units_per_person) {
@@ -153,8 +207,14 @@ RunSummary run_flee(const Scenario& s, const RunConfig& config, const std::vecto
     log.set_time(day);
     for (const auto& event : s.events) {
       const auto kind = std::string(event_kind_name(event.action));
-      if (event.end_day && *event.end_day == day) log(kind + "_end", event.id, no_node, -1, 0.0);
-      if (event.start_day == day) log(kind + "_start", event.id, no_node, -1, 0.0);
+      if (event.end_day && *event.end_day == day) {
+        const auto f = log_fields(s, event, false);
+        log(kind + "_end", event.id, f.node, f.corridor, f.value);
+      }
+      if (event.start_day == day) {
+        const auto f = log_fields(s, event, true);
+        log(kind + "_start", event.id, f.node, f.corridor, f.value);
+      }
     }
     step.step(day);
     displaced.setZero();

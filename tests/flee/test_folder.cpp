@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "../support.hpp"
+#include "haven/engine/simulation.hpp"
 #include "haven/flee/folder.hpp"
 #include "haven/io/output.hpp"
 #include "haven/scenario/load.hpp"
@@ -109,6 +110,43 @@ TEST_CASE("Flee names become Haven ids and stay the nodes' names") {
   CHECK(reread.scenario->nodes[1].name ==
         "A\x01"
         "B\x7f");
+}
+
+TEST_CASE("under Flee's rules the event log says each event's place or corridor and value") {
+  Diagnostics diagnostics;
+  const auto conflict = flee::read_flee_folder(good_folder, diagnostics);
+  REQUIRE(conflict);
+  const auto imported = flee::import_conflict(*conflict);
+  const auto loaded = load_scenario_text(imported.yaml, "good.yaml");
+  REQUIRE(loaded.scenario);
+  const Scenario& s = *loaded.scenario;
+  REQUIRE(s.rules == RuleSetKind::flee);
+  struct Log : Observer {
+    std::vector<EventRecord> events;
+    void on_day(const DayRecord&) override {}
+    void on_event(const EventRecord& event) override { events.push_back(event); }
+  } log;
+  Simulation simulation(s, RunConfig{.seed = 1});
+  simulation.add_observer(log);
+  simulation.run();
+  std::size_t conflicts = 0, closures = 0;
+  for (const auto& e : log.events) {
+    CAPTURE(e.kind);
+    const auto event =
+        std::find_if(s.events.begin(), s.events.end(), [&](const Event& x) { return x.id == e.event_id; });
+    REQUIRE(event != s.events.end());
+    if (const auto* armed = std::get_if<ArmedConflict>(&event->action)) {
+      CHECK(e.node == armed->node);
+      CHECK(e.value == armed->intensity);
+      ++conflicts;
+    } else if (const auto* closure = std::get_if<CorridorClosure>(&event->action)) {
+      CHECK(e.corridor == closure->corridor);
+      CHECK(e.value == (e.kind.ends_with("_start") ? 0.0 : 1.0));  // closed, then open again
+      ++closures;
+    }
+  }
+  CHECK(conflicts >= 2);
+  CHECK(closures >= 2);
 }
 
 TEST_CASE("haven run on a Flee folder equals import-flee then run") {
