@@ -207,15 +207,18 @@ SuiteFit calibrate_suite(const SuiteFile& suite, const std::vector<CalibrationPa
         values[j] = probes[k];
         probe.overrides = {calibration_overrides(parameters, values)[j]};
         const auto checked = load_scenario_file(c.scenario, probe);
+        if (!checked.diagnostics.has_errors()) continue;
         for (const auto& d : checked.diagnostics.all()) {
           if (d.severity == Severity::error) {
             invalid.error(d.location, fmt::format("case '{}': {}{}", c.name, d.message, probe_hint(k)));
           }
         }
+        break;  // the first value refused says it for this case: the value between the ends only if both passed
       }
     }
   }
   if (invalid.has_errors()) throw InputError(invalid);
+  if (options.on_fit) options.on_fit(held_out);
 
   const SuiteFile fitted = select_cases(suite, fitted_names);
   SuiteFit fit;
@@ -276,11 +279,9 @@ SuiteCalibration leave_one_case_out(const SuiteFile& suite, const std::vector<Ca
   }
   SuiteCalibration calibration;
   if (in_sample) {
-    if (options.on_fit) options.on_fit({});
     calibration.in_sample = calibrate_suite(suite, parameters, {}, options);
   }
   for (const auto& group : groups) {
-    if (options.on_fit) options.on_fit(group);
     calibration.folds.push_back(calibrate_suite(suite, parameters, group, options));
   }
   return calibration;

@@ -655,14 +655,18 @@ int SweepCommands::calibrate_suite(const std::vector<std::string>& argv, std::os
   options.days = a.days;
   const int members = options.search.mode == Mode::expected ? 1 : options.search.runs;
   if (!a.quiet) {
-    out << fmt::format(
+    // Said with the first fit: a range refused before the search leaves its error alone on the screen.
+    std::string heading = fmt::format(
         "calibrating {} on {} case{} of {} ({} {}, {} run{} per case and evaluation, seed {}{}), {} at most {} "
         "evaluations per fit\n",
         fmt::join(a.params, " "), suite.cases.size(), suite.cases.size() == 1 ? "" : "s", a.suite, a.mode,
         a.mode == "expected" ? "mode" : "ensembles", members, members == 1 ? "" : "s",
         a.seed ? fmt::format("{}", *a.seed) : std::string("of each scenario"),
         a.days ? fmt::format(", at most {} days", *a.days) : std::string(), a.algorithm, a.max_evaluations);
-    options.on_fit = [&out, &parameters](const std::vector<std::string>& left_out) {
+    options.on_fit = [&out, &parameters,
+                      heading = std::move(heading)](const std::vector<std::string>& left_out) mutable {
+      out << heading;
+      heading.clear();
       out << (left_out.empty() ? std::string("fit on every case\n")
                                : fmt::format("fit without {}\n", fmt::join(left_out, ", ")));
       std::string head = " eval";
@@ -675,7 +679,6 @@ int SweepCommands::calibrate_suite(const std::vector<std::string>& argv, std::os
   if (a.leave_one_out) {
     calibration = leave_one_case_out(suite, parameters, options);
   } else {
-    if (options.on_fit) options.on_fit(held_out);
     SuiteFit fit = haven::calibrate_suite(suite, parameters, held_out, options);
     (held_out.empty() ? calibration.in_sample.emplace(std::move(fit)) : calibration.folds.emplace_back(std::move(fit)));
   }

@@ -14,16 +14,21 @@ namespace haven::flee {
 
 namespace {
 
-// A YAML double-quoted scalar on one line. Other control characters (and DEL) are escaped: YAML readers other than
-// yaml-cpp refuse them raw.
+// A YAML double-quoted scalar on one line. Other control characters (C0, DEL and the C1 controls U+0080 to U+009F,
+// which Windows-1252 text read as Latin-1 brings) are escaped: YAML readers other than yaml-cpp refuse them raw.
 std::string quote(std::string_view text) {
   std::string out = "\"";
-  for (char c : text) {
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    const char c = text[k];
     const auto byte = static_cast<unsigned char>(c);
+    const auto next = k + 1 < text.size() ? static_cast<unsigned char>(text[k + 1]) : 0;
     if (c == '\n' || c == '\r' || c == '\t') {
       out += ' ';
     } else if (byte < 0x20 || byte == 0x7f) {
       out += fmt::format("\\x{:02X}", byte);
+    } else if (byte == 0xC2 && next >= 0x80 && next <= 0x9F) {
+      out += fmt::format("\\x{:02X}", next);  // the code point, U+0080 to U+009F
+      ++k;
     } else {
       if (c == '"' || c == '\\') out += '\\';
       out += c;

@@ -286,9 +286,10 @@ bool is_document_marker(std::string_view line, std::string_view marker) {
 }
 
 // Where a second YAML document starts (its 1-based line) and the line of the "..." that ended the first one (0:
-// a "---" began it), if the text holds one: YAML::Load reads the first document alone and would drop the rest
-// without a word. A "---" before any content begins the first document, and blank or comment lines after a "..."
-// are nothing. Markers stand at the margin, where nothing inside a document (a block or quoted scalar) may.
+// a "---" began it), if the text holds one with something in it: YAML::Load reads the first document alone and
+// would drop the rest without a word. A "---" before any content begins the first document; blank or comment
+// lines, and an empty document after the first, are nothing; directives ("%YAML 1.2") stand before a "---".
+// Markers stand at the margin, where nothing inside a document (a block or quoted scalar) may.
 struct LaterDocument {
   std::size_t line = 0;
   std::size_t ended_at = 0;
@@ -296,6 +297,7 @@ struct LaterDocument {
 std::optional<LaterDocument> later_document(std::string_view text) {
   bool content = false;  // the first document has begun: a "---" or something read
   std::size_t ended_at = 0;
+  std::size_t second = 0;  // the "---" of a second document (empty so far)
   std::size_t number = 0;
   for (std::size_t begin = 0; begin < text.size();) {
     const std::size_t end = std::min(text.find('\n', begin), text.size());
@@ -306,13 +308,17 @@ std::optional<LaterDocument> later_document(std::string_view text) {
       if (ended_at == 0) ended_at = number;
       continue;
     }
-    if (is_document_marker(line, "---")) {
-      if (content || ended_at != 0) return LaterDocument{number, ended_at};
+    const bool starts = is_document_marker(line, "---");
+    const std::string_view rest = starts ? line.substr(3) : line;
+    const auto first = rest.find_first_not_of(" \t\r");
+    const bool empty = first == std::string_view::npos || rest[first] == '#' || (!starts && rest[first] == '%');
+    if (starts && !content && ended_at == 0) {
       content = true;
       continue;
     }
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string_view::npos || line[first] == '#') continue;
+    if (starts && second == 0) second = number;
+    if (empty) continue;
+    if (second != 0) return LaterDocument{second, 0};
     if (ended_at != 0) return LaterDocument{number, ended_at};
     content = true;
   }

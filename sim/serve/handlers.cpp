@@ -564,11 +564,13 @@ void Server::Impl::routes() {
                  "'scenario' must be the index of a scenario the server was started with (GET /api/scenarios)");
       return;
     }
-    if (body->contains("variant") && !(*body)["variant"].is_string()) {
+    // null, as "", is the scenario without a variant; anything else but a name is refused, not read as null.
+    const Json given = body->value("variant", Json(""));
+    if (!given.is_string() && !given.is_null()) {
       send_error(res, 400, "give 'variant': a variant's name, or \"\" for the scenario without one");
       return;
     }
-    const auto variant = body->value("variant", std::string());
+    const auto variant = given.is_string() ? given.get<std::string>() : std::string();
     const auto index = scenario.get<std::size_t>();
     Session session(options_.scenarios[index], variant, options_.limits);
     if (!session.ok()) {

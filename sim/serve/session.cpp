@@ -39,16 +39,48 @@ bool plain_id(std::string_view id) {
 // (PyYAML) refuse them raw anywhere: text holding one is written double-quoted, each escaped. yaml-cpp's emitter
 // escapes the C0 characters in double quotes but writes DEL as it is.
 bool has_control_character(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return (byte < 0x20 && byte != '\t') || byte == 0x7f;
-  });
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    const auto byte = static_cast<unsigned char>(text[k]);
+    if ((byte < 0x20 && byte != '\t') || byte == 0x7f) return true;
+    // C1 controls, U+0080 to U+009F (0xC2 0x80-0x9F in UTF-8): Windows-1252 text read as Latin-1 brings them.
+    if (byte == 0xC2 && k + 1 < text.size() && static_cast<unsigned char>(text[k + 1]) <= 0x9F &&
+        static_cast<unsigned char>(text[k + 1]) >= 0x80) {
+      return true;
+    }
+  }
+  return false;
 }
 std::string with_del_escaped(std::string double_quoted) {
   for (std::size_t at = double_quoted.find('\x7f'); at != std::string::npos; at = double_quoted.find('\x7f', at)) {
     double_quoted.replace(at, 1, "\\x7F");
   }
   return double_quoted;
+}
+
+// `node` written as yaml-cpp writes it, except that a text holding a control character is double-quoted, where
+// yaml-cpp escapes them (all but DEL: with_del_escaped()). yaml-cpp writes a text with a lone CR, DEL or a C1
+// control as a plain scalar, raw: it reads back changed, or not at all.
+void emit(YAML::Emitter& out, const YAML::Node& node) {
+  if (node.IsMap()) {
+    if (node.Style() == YAML::EmitterStyle::Flow) out << YAML::Flow;
+    out << YAML::BeginMap;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      out << YAML::Key;
+      emit(out, it->first);
+      out << YAML::Value;
+      emit(out, it->second);
+    }
+    out << YAML::EndMap;
+  } else if (node.IsSequence()) {
+    if (node.Style() == YAML::EmitterStyle::Flow) out << YAML::Flow;
+    out << YAML::BeginSeq;
+    for (const auto& item : node) emit(out, item);
+    out << YAML::EndSeq;
+  } else if (node.IsScalar() && has_control_character(node.Scalar())) {
+    out << YAML::DoubleQuoted << node.Scalar();
+  } else {
+    out << node;
+  }
 }
 
 // `node` as one line of flow YAML. The emitter keeps the style a node already has, and an event that a starting
@@ -66,8 +98,9 @@ std::string flow_line(YAML::Node node) {
   };
   to_flow(node);
   YAML::Emitter emitter;
-  emitter << YAML::Flow << node;
-  return emitter.c_str();
+  emitter << YAML::Flow;
+  emit(emitter, node);
+  return with_del_escaped(emitter.c_str());
 }
 
 // A value as one line of flow YAML, as the loader will read it back; nullopt (with `problem`) when the text is
@@ -193,8 +226,8 @@ std::optional<Edit> edit_from_json(const std::string& body, std::string& problem
             "'{}' cannot be edited here: {}", edit.path,
             item_end == std::string::npos ? "give section.id.key, e.g. nodes.atmeh.capacity"
             : key == "id"                 ? "an id names the item for every edit after it"
-            : corridor_end ? "a corridor without an id is named by its ends, which every edit after it names; close it "
-                             "instead, and add roads in the scenario file"
+            : corridor_end ? "its ends are the road itself (and name a corridor without an id for every edit after "
+                             "it); close it instead, and add roads in the scenario file"
                            : "switch the event off and add one of the other kind");
         return std::nullopt;
       }
@@ -299,7 +332,9 @@ Session::Session(const ScenarioSource& source, std::string variant, const Limits
   scenario_ = base_;
   // Each event as flow YAML with its id written out, so the list can be rebuilt without some and with others.
   const YAML::Node doc = YAML::Load(loaded.resolved_yaml);
-  const YAML::Node events = doc["events"];
+  // (A scenario without events: the key reads as an undefined node, which must not be asked more.)
+  const YAML::Node listed = doc["events"];
+  const YAML::Node events = listed.IsDefined() ? listed : YAML::Node();
   for (std::size_t k = 0; events.IsSequence() && k < events.size() && k < base_.events.size(); ++k) {
     YAML::Node event = YAML::Clone(events[k]);
     event["id"] = base_.events[k].id;
@@ -903,7 +938,7 @@ std::string Session::scenario_yaml() const {
   // The edited scenario stands alone: its variants were written for the scenario before the edits.
   if (doc.IsMap()) doc.remove("variants");
   YAML::Emitter emitter;
-  emitter << doc;
+  emit(emitter, doc);
   std::string header = leading_comments(source_.text);
   if (!header.empty()) header = "#\n# The scenario's own header, as written:\n" + header;
   // yaml-cpp double-quotes a text holding DEL but writes the DEL itself raw.

@@ -255,6 +255,11 @@ TEST_CASE("a scenario is one YAML document: a second one is an error - not dropp
   const std::string framed = std::string("# a comment\n---\n") + small + "...\n# the end\n\n";
   const auto one = load_scenario_text(framed, "framed.yaml", {});
   CHECK_MESSAGE(one.scenario.has_value(), message(one));
+  // A directive before the '---' (PyYAML writes one with version=(1, 2)), and an empty document after the first:
+  // nothing is dropped.
+  const std::string directed = std::string("%YAML 1.2\n---\n") + small + "---\n# nothing\n";
+  const auto direct = load_scenario_text(directed, "directed.yaml", {});
+  CHECK_MESSAGE(direct.scenario.has_value(), message(direct));
 
   // What YAML::Load leaves unread after a second '---' would silently be lost (here, the parameters).
   const std::string two = std::string(small) + "---\nparameters: {return_rate_per_day: 0.5}\n";

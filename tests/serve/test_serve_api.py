@@ -372,9 +372,11 @@ def test_limits(server):
     status, answer = server.json("POST", f"/api/sessions/{session}/edits", raw=b"{" + b" " * 70000 + b"}")
     assert status == 413 and "larger than the server takes (65536 bytes)" in answer["error"]
     # A variant named by anything but text is refused, not taken as no variant.
-    for variant in (["border_open"], 3, None):
+    for variant in (["border_open"], 3, {"name": "border_open"}):
         status, answer = server.json("POST", "/api/sessions", {"scenario": 0, "variant": variant})
         assert status == 400 and "a variant's name" in answer["error"], (variant, answer)
+    status, answer = server.json("POST", "/api/sessions", {"scenario": 0, "variant": None})
+    assert status == 201 and answer["variant"] == "", answer
     # Ensemble size.
     status, answer = server.json("POST", f"/api/sessions/{session}/ensemble", {"members": 1000})
     assert status == 400 and "from 2 to 50" in answer["error"]

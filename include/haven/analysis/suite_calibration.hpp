@@ -49,7 +49,8 @@ std::vector<std::string> held_out_with(const SuiteFile& suite, const std::string
 struct SuiteCalibrationOptions {
   CalibrationOptions search;  // runs, threads, seed, mode, algorithm, max_evaluations, tolerance, on_step
   std::optional<int> days;    // every case cut to its first N days
-  // Called before each fit with what it leaves out (empty: the fit on every case).
+  // Called before each fit's search, once its ranges are checked, with what it leaves out (empty: the fit on every
+  // case).
   std::function<void(const std::vector<std::string>& held_out)> on_fit;
 };
 
