@@ -782,6 +782,10 @@ int write_generated_tables(const GeneratorSettings& generator, const std::string
   const std::string prefix = scenario_path.stem().string() + "-";
   const auto tables = generate_scenario_tables(generator, prefix);
   const std::filesystem::path folder = scenario_path.parent_path();
+  if (!folder.empty()) {
+    std::error_code ignored;  // a folder that cannot be made shows as a file that cannot be written, below
+    std::filesystem::create_directories(folder, ignored);
+  }
   const std::vector<std::pair<std::filesystem::path, const std::string*>> files = {
       {scenario_path, &tables.yaml},
       {folder / (prefix + "nodes.csv"), &tables.nodes_csv},
@@ -917,8 +921,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* generate = app.add_subcommand("generate", "Write a synthetic scenario (random road graph) for benchmarks");
   // Bounds are checked together after parsing (generator_problems), so every problem is reported at once.
   generate->add_option("--nodes", generator.nodes, "Number of nodes (4 to 1,000,000)");
-  generate->add_option("--corridors", generator.corridors, "Number of corridors (2 to 10 per node)");
-  generate->add_option("--people", generator.people, "People in all (0 to 1e12)");
+  generate->add_option("--corridors", generator.corridors,
+                       "Roads between the nodes this side of the border (2 to 10 per node, each pair once); the "
+                       "border crossing is one more");
+  generate->add_option("--people", generator.people, "People in all, in the towns and cities (0 to 1e12)");
   generate->add_option("--events", generator.bombardments, "Bombardment events (0 to 1,000,000)");
   generate->add_option("--days", generator.days, "Days to simulate (1 to 36,600)");
   add_seed_option(*generate, generator.seed, "Generator seed (also the scenario's default seed)");
@@ -988,11 +994,21 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       for (const auto& problem : problems) err << fmt::format("haven: error: {}\n", problem);
       if (!problems.empty()) return exit_bad_input;
       if (generate_tables == "csv") return write_generated_tables(generator, generate_output, err);
-      // A device, pipe or directory given as -o is refused; a regular file is replaced (as it always was).
+      // A device, pipe or directory given as -o is refused; a regular file is replaced (as it always was), and a
+      // missing folder made, as `haven run -o` makes one.
       if (!generate_output.empty()) {
         if (auto problem = check_output_file(generate_output, true)) {
-          err << fmt::format("haven: error: {}\n", problem->message);
+          std::string message = problem->message;
+          // generate has no --overwrite to speak of: it replaces a file, and writes to standard output without -o.
+          if (const auto hint = message.find("; --overwrite replaces only regular files"); hint != std::string::npos) {
+            message.replace(hint, std::string::npos, "; leave out -o to write the scenario to standard output");
+          }
+          err << fmt::format("haven: error: {}\n", message);
           return problem->input_mistake ? exit_bad_input : exit_failure;
+        }
+        if (const auto folder = std::filesystem::path(generate_output).parent_path(); !folder.empty()) {
+          std::error_code ignored;
+          std::filesystem::create_directories(folder, ignored);
         }
       }
       const std::string text = generate_scenario_yaml(generator);

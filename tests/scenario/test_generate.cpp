@@ -30,7 +30,17 @@ TEST_CASE("every generator setting at the edges of its bounds gives a scenario t
             const auto loaded = load_scenario_text(generate_scenario_yaml(settings), "generated");
             INFO("nodes ", nodes, " corridors ", corridors, " people ", people, " events ", events, " days ", days);
             CHECK(loaded.scenario.has_value());
-            if (loaded.scenario) CHECK(loaded.scenario->nodes.size() == static_cast<std::size_t>(nodes));
+            if (loaded.scenario) {
+              CHECK(loaded.scenario->nodes.size() == static_cast<std::size_t>(nodes));
+              // --people is the people in all (the towns and cities hold them; nobody is displaced at the start).
+              double total = 0.0;
+              for (const auto& node : loaded.scenario->nodes) {
+                for (const auto p : node.residents_by_group) total += static_cast<double>(p);
+              }
+              CHECK(total == doctest::Approx(people).epsilon(1e-9));
+              // The roads asked for, and the border crossing.
+              CHECK(loaded.scenario->corridors.size() <= static_cast<std::size_t>(corridors) + 1);
+            }
           }
         }
       }
