@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "haven/util/text.hpp"
@@ -34,10 +35,32 @@ std::string run_summary_table(const Scenario& s, const RunConfig& config, const 
   row("displaced present at the end", grouped(r.displaced_present_end));
   row("in transit at the end", grouped(r.in_transit_end));
   row("waiting at the end", grouped(r.waiting_end));
+  // The names' column is as wide as the longest name, from 30 to 44 characters; a longer name is cut with "…", so
+  // that the figures stay in one column (the report and the exports give names whole).
+  constexpr std::size_t narrowest = 30, widest = 44;
+  const auto characters = [](std::string_view text) {
+    return static_cast<std::size_t>(
+        std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  };
+  std::size_t width = narrowest;
+  for (const auto* rows : {&r.top_origins, &r.top_destinations}) {
+    for (const auto& total : *rows) width = std::clamp(characters(node_name(total.node)), width, widest);
+  }
+  const auto fitted = [&](const std::string& name) {
+    if (characters(name) <= width) return name;
+    std::size_t cut = 0;
+    for (std::size_t kept = 0; cut < name.size() && kept < width - 1; ++cut) {
+      if ((static_cast<unsigned char>(name[cut]) & 0xC0) != 0x80) ++kept;
+    }
+    while (cut < name.size() && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) ++cut;
+    return name.substr(0, cut) + "\u2026";
+  };
   auto table = [&](std::string_view title, std::string_view column, const std::vector<NodeTotal>& rows) {
-    out += fmt::format("{:<32}{:>12}\n", title, column);
+    out += fmt::format("{:<{}}{:>12}\n", title, width + 2, column);
     if (rows.empty()) out += "  (none)\n";
-    for (const auto& total : rows) out += fmt::format("  {:<30}{:>12}\n", node_name(total.node), grouped(total.people));
+    for (const auto& total : rows) {
+      out += fmt::format("  {:<{}}{:>12}\n", fitted(node_name(total.node)), width, grouped(total.people));
+    }
   };
   table("top origins", "left home", r.top_origins);
   table("top destinations", "arrivals", r.top_destinations);

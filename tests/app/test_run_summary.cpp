@@ -1,0 +1,37 @@
+// The table `haven run` prints: its figures stay in one column whatever the places' names.
+
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+#include "haven/scenario/load.hpp"
+#include "run_summary.hpp"
+
+using namespace haven;
+
+TEST_CASE("the run summary keeps its figures in one column for long names and cuts the longest") {
+  auto loaded = load_scenario_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml");
+  REQUIRE(loaded.scenario);
+  Scenario s = *loaded.scenario;
+  s.nodes[0].name = "Atmeh camps (incl. the \"Olive Tree\" camp)";                               // 41 characters
+  s.nodes[1].name = "Camps north of Azaz (Bab al-Salam, Sijjo, Shamarin, Ikdeh) \u00e9t\u00e9";  // 62
+  RunSummary summary;
+  summary.top_origins = {{2, 12.0}};
+  summary.top_destinations = {{0, 1'418'665.0}, {1, 946'101.0}, {3, 5.0}};
+  const std::string table = app::run_summary_table(s, RunConfig{}, summary);
+  std::istringstream lines(table.substr(table.find("top origins")));
+  std::string line;
+  std::size_t end = 0;
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    std::size_t characters = 0;  // where the figure ends, in characters
+    for (char c : line) characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+    if (end == 0) end = characters;
+    CHECK_MESSAGE(characters == end, line);
+    ++rows;
+  }
+  CHECK(rows == 6);           // two headings, an origin and three destinations
+  CHECK(end == 2 + 44 + 12);  // the widest names' column
+  CHECK(table.find("  Atmeh camps (incl. the \"Olive Tree\" camp)   ") != std::string::npos);
+  CHECK(table.find("Camps north of Azaz (Bab al-Salam, Sijjo, S\u2026") != std::string::npos);
+}
