@@ -630,7 +630,10 @@ int command_info_ensemble(const std::string& path, std::ostream& out, std::ostre
   band("displaced (left home)", e.cumulative_displaced_mean, e.cumulative_displaced_p05, e.cumulative_displaced_p95);
   band("displaced at the end", e.displaced_present_total_mean, e.displaced_present_total_p05,
        e.displaced_present_total_p95);
-  if (!some_places && !e.unsheltered_total_mean.empty() && e.unsheltered_total_mean.size() == e.time_days.size()) {
+  if (some_places) {
+    out << fmt::format("  {:<22}- (the members record {} of {} places)\n", "unsheltered peak", e.nodes,
+                       e.scenario_nodes);
+  } else if (!e.unsheltered_total_mean.empty() && e.unsheltered_total_mean.size() == e.time_days.size()) {
     const auto peak = std::max_element(e.unsheltered_total_mean.begin(), e.unsheltered_total_mean.end());
     out << fmt::format("  {:<22}mean {} (day {})\n", "unsheltered peak", grouped(*peak),
                        e.time_days[static_cast<std::size_t>(peak - e.unsheltered_total_mean.begin())]);

@@ -35,31 +35,23 @@ std::string run_summary_table(const Scenario& s, const RunConfig& config, const 
   row("displaced present at the end", grouped(r.displaced_present_end));
   row("in transit at the end", grouped(r.in_transit_end));
   row("waiting at the end", grouped(r.waiting_end));
-  // The names' column is as wide as the longest name, from 30 to 44 characters; a longer name is cut with "…", so
-  // that the figures stay in one column (the report and the exports give names whole).
+  // The names' column is as wide as the longest name, from 30 to 44 columns; a longer name is cut with "…", so that
+  // the figures stay in one column (the report and the exports give names whole). Padded by the columns a terminal
+  // gives each name, wide scripts included.
   constexpr std::size_t narrowest = 30, widest = 44;
-  const auto characters = [](std::string_view text) {
-    return static_cast<std::size_t>(
-        std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-  };
   std::size_t width = narrowest;
   for (const auto* rows : {&r.top_origins, &r.top_destinations}) {
-    for (const auto& total : *rows) width = std::clamp(characters(node_name(total.node)), width, widest);
+    for (const auto& total : *rows) width = std::clamp(display_width(node_name(total.node)), width, widest);
   }
-  const auto fitted = [&](const std::string& name) {
-    if (characters(name) <= width) return name;
-    std::size_t cut = 0;
-    for (std::size_t kept = 0; cut < name.size() && kept < width - 1; ++cut) {
-      if ((static_cast<unsigned char>(name[cut]) & 0xC0) != 0x80) ++kept;
-    }
-    while (cut < name.size() && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) ++cut;
-    return name.substr(0, cut) + "\u2026";
+  const auto padded = [&](std::string_view text, std::size_t columns) {
+    std::string cell = fit_width(text, columns);
+    return cell + std::string(columns - std::min(columns, display_width(cell)), ' ');
   };
   auto table = [&](std::string_view title, std::string_view column, const std::vector<NodeTotal>& rows) {
-    out += fmt::format("{:<{}}{:>12}\n", title, width + 2, column);
+    out += fmt::format("{}{:>12}\n", padded(title, width + 2), column);
     if (rows.empty()) out += "  (none)\n";
     for (const auto& total : rows) {
-      out += fmt::format("  {:<{}}{:>12}\n", fitted(node_name(total.node)), width, grouped(total.people));
+      out += fmt::format("  {}{:>12}\n", padded(node_name(total.node), width), grouped(total.people));
     }
   };
   table("top origins", "left home", r.top_origins);

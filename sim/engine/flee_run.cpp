@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "flee_step.hpp"
+#include "haven/engine/simulation.hpp"
 
 namespace haven::engine {
 
@@ -28,34 +29,39 @@ double interpolate(const Observation& observation, int day) {
   return points.back().value;
 }
 
-// What the event log says of a scenario event under Flee's rules: the place or corridor it is about and its value,
-// as under Haven's rules (scenario_events.cpp), except that an opening or closure gives its own effect (1 open, 0
-// closed), not the state its overlap with other events leaves: Flee's step keeps no such layers.
+// What the event log says of a scenario event under Flee's rules, as under Haven's rules (scenario_events.cpp): the
+// place or corridor it is about, and its value as things stand once it has started or ended on `day`: open 1 /
+// closed 0 as the Flee world has its links and camps that day, an armed conflict's intensity, the corridors a
+// country closure closes. The kinds Flee's rules do not act on change nothing: a capacity change gives the capacity
+// that stays in force, a redirection end whether the redirection does.
 struct LogFields {
   NodeIndex node = no_node;
   CorridorIndex corridor = -1;
   double value = 0.0;
 };
-LogFields log_fields(const Scenario& s, const Event& event, bool starting) {
+LogFields log_fields(const Scenario& s, const FleeWorld& world, const Event& event, int day) {
+  const auto d = static_cast<std::size_t>(std::clamp(day, 0, std::max(0, s.days - 1)));
+  const auto links_open = [&](auto&& selects) {
+    for (std::size_t l = 0; l < world.links.size(); ++l) {
+      if (selects(world.links[l]) && world.link_closed[d][l]) return 0.0;
+    }
+    return 1.0;
+  };
   return std::visit(
       [&](const auto& action) -> LogFields {
         using T = std::decay_t<decltype(action)>;
-        const double opens = starting ? 1.0 : 0.0;
         if constexpr (std::is_same_v<T, Bombardment>) {
           return {action.target.node, -1, action.intensity_strikes_per_day};
         } else if constexpr (std::is_same_v<T, ArmedConflict>) {
           return {action.node, -1, action.intensity};
-        } else if constexpr (std::is_same_v<T, CorridorClosure> || std::is_same_v<T, BorderClosure> ||
-                             std::is_same_v<T, CampClosure>) {
-          if constexpr (std::is_same_v<T, CorridorClosure>) {
-            return {no_node, action.corridor, 1.0 - opens};
-          } else {
-            return {action.node, -1, 1.0 - opens};
-          }
-        } else if constexpr (std::is_same_v<T, CorridorOpening>) {
-          return {no_node, action.corridor, opens};
-        } else if constexpr (std::is_same_v<T, BorderOpening>) {
-          return {action.node, -1, opens};
+        } else if constexpr (std::is_same_v<T, CorridorClosure> || std::is_same_v<T, CorridorOpening>) {
+          return {no_node, action.corridor,
+                  links_open([&](const FleeLink& link) { return link.corridor == action.corridor; })};
+        } else if constexpr (std::is_same_v<T, BorderClosure> || std::is_same_v<T, BorderOpening>) {
+          return {action.node, -1,
+                  links_open([&](const FleeLink& link) { return link.from == action.node || link.to == action.node; })};
+        } else if constexpr (std::is_same_v<T, CampClosure>) {
+          return {action.node, -1, world.camp_closed[d][at(action.node)] ? 0.0 : 1.0};
         } else if constexpr (std::is_same_v<T, CountryClosure>) {
           double corridors = 0.0;  // every corridor between the two countries, as the closure counts them
           for (const auto& corridor : s.corridors) {
@@ -68,11 +74,12 @@ LogFields log_fields(const Scenario& s, const Event& event, bool starting) {
           }
           return {no_node, -1, corridors};
         } else if constexpr (std::is_same_v<T, RedirectionEnd>) {
-          return {no_node, action.corridor, 0.0};
+          return {no_node, action.corridor,
+                  s.corridors[static_cast<std::size_t>(action.corridor)].forced_redirection ? 1.0 : 0.0};
         } else if constexpr (std::is_same_v<T, Ceasefire>) {
           return {action.area.node, -1, 0.0};
         } else if constexpr (std::is_same_v<T, CapacityChange>) {
-          return {action.node, -1, action.capacity_people};
+          return {action.node, -1, starting_capacity_people(s, at(action.node))};
         } else if constexpr (std::is_same_v<T, Evacuation>) {
           return {action.from, -1, action.rate_people_per_day};
         } else {
@@ -208,11 +215,11 @@ RunSummary run_flee(const Scenario& s, const RunConfig& config, const std::vecto
     for (const auto& event : s.events) {
       const auto kind = std::string(event_kind_name(event.action));
       if (event.end_day && *event.end_day == day) {
-        const auto f = log_fields(s, event, false);
+        const auto f = log_fields(s, world, event, day);
         log(kind + "_end", event.id, f.node, f.corridor, f.value);
       }
       if (event.start_day == day) {
-        const auto f = log_fields(s, event, true);
+        const auto f = log_fields(s, world, event, day);
         log(kind + "_start", event.id, f.node, f.corridor, f.value);
       }
     }

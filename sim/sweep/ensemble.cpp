@@ -124,6 +124,22 @@ EnsembleFile read_ensemble_file(const fs::path& path, bool read_members) {
       for (auto& source : h5::virtual_source_files(dataset.id())) mapped.insert(std::move(source));
     }
     const fs::path here = path.has_parent_path() ? path.parent_path() : fs::path(".");
+    // Gathered before ensemble.h5 kept the scenario's place count: a member's run file has it, where one is found.
+    for (hsize_t m = 0; e.scenario_nodes == 0 && m < members; ++m) {
+      const fs::path member = fs::path(e.path[m]).is_absolute() ? fs::path(e.path[m]) : here / e.path[m];
+      std::error_code error;
+      if (e.path[m].empty() || !fs::is_regular_file(member, error)) continue;
+      try {
+        auto run = h5::File::open_read_only(member);
+        if (h5::has_attribute(run.id(), "scenario_nodes")) {
+          e.scenario_nodes =
+              static_cast<std::size_t>(std::max(0, h5::read_attribute<std::int32_t>(run.id(), "scenario_nodes")));
+        }
+      } catch (const std::exception&) {
+        // A member that does not open is gather's and info's to report; the count stays unknown.
+      }
+      break;
+    }
     for (const auto& source : mapped) {
       const fs::path where = fs::path(source).is_absolute() ? fs::path(source) : here / source;
       if (!fs::exists(where)) e.missing_sources.push_back(source);

@@ -193,6 +193,53 @@ std::pair<std::size_t, std::size_t> position_of(std::string_view text, std::size
       column};
 }
 
+namespace {
+
+// The next code point of valid UTF-8 `text` from `at` (advanced past it); a stray byte reads as itself.
+char32_t next_code_point(std::string_view text, std::size_t& at) {
+  const auto byte = static_cast<unsigned char>(text[at++]);
+  const int more = byte >= 0xF0 ? 3 : byte >= 0xE0 ? 2 : byte >= 0xC0 ? 1 : 0;
+  char32_t point = more == 3 ? byte & 0x07u : more == 2 ? byte & 0x0Fu : more == 1 ? byte & 0x1Fu : byte;
+  for (int k = 0; k < more && at < text.size(); ++k)
+    point = (point << 6) | (static_cast<unsigned char>(text[at++]) & 0x3Fu);
+  return point;
+}
+
+std::size_t columns_of(char32_t c) {
+  if ((c >= 0x0300 && c <= 0x036F) || (c >= 0x1AB0 && c <= 0x1AFF) || (c >= 0x1DC0 && c <= 0x1DFF) ||
+      (c >= 0x20D0 && c <= 0x20FF) || (c >= 0xFE20 && c <= 0xFE2F) || c == 0x200B || c == 0x200D) {
+    return 0;  // combining marks and zero-width joiners
+  }
+  const bool wide = (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) || (c >= 0x3041 && c <= 0x33FF) ||
+                    (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
+                    (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) ||
+                    (c >= 0xFF00 && c <= 0xFF60) || (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
+                    (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD);
+  return wide ? 2 : 1;
+}
+
+}  // namespace
+
+std::size_t display_width(std::string_view text) {
+  std::size_t columns = 0;
+  for (std::size_t at = 0; at < text.size();) columns += columns_of(next_code_point(text, at));
+  return columns;
+}
+
+std::string fit_width(std::string_view text, std::size_t width) {
+  if (display_width(text) <= width) return std::string(text);
+  if (width == 0) return {};
+  std::size_t columns = 0, at = 0, kept = 0;
+  while (at < text.size()) {
+    std::size_t after = at;
+    const std::size_t more = columns_of(next_code_point(text, after));
+    if (columns + more > width - 1) break;  // room for the ellipsis
+    columns += more;
+    at = kept = after;
+  }
+  return std::string(text.substr(0, kept)) + "\u2026";
+}
+
 std::string one_line(std::string_view text) {
   std::string line(text);
   for (char& c : line) c = c == '\n' || c == '\r' ? ' ' : c;

@@ -15,6 +15,9 @@ TEST_CASE("the run summary keeps its figures in one column for long names and cu
   Scenario s = *loaded.scenario;
   s.nodes[0].name = "Atmeh camps (incl. the \"Olive Tree\" camp)";                               // 41 characters
   s.nodes[1].name = "Camps north of Azaz (Bab al-Salam, Sijjo, Shamarin, Ikdeh) \u00e9t\u00e9";  // 62
+  s.nodes[3].name =
+      "\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771"
+      "\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771";  // 25 wide: 50 columns
   RunSummary summary;
   summary.top_origins = {{2, 12.0}};
   summary.top_destinations = {{0, 1'418'665.0}, {1, 946'101.0}, {3, 5.0}};
@@ -24,8 +27,7 @@ TEST_CASE("the run summary keeps its figures in one column for long names and cu
   std::size_t end = 0;
   int rows = 0;
   while (std::getline(lines, line)) {
-    std::size_t characters = 0;  // where the figure ends, in characters
-    for (char c : line) characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+    const std::size_t characters = display_width(line);  // where the figure ends, in a terminal's columns
     if (end == 0) end = characters;
     CHECK_MESSAGE(characters == end, line);
     ++rows;
@@ -34,4 +36,7 @@ TEST_CASE("the run summary keeps its figures in one column for long names and cu
   CHECK(end == 2 + 44 + 12);  // the widest names' column
   CHECK(table.find("  Atmeh camps (incl. the \"Olive Tree\" camp)   ") != std::string::npos);
   CHECK(table.find("Camps north of Azaz (Bab al-Salam, Sijjo, S\u2026") != std::string::npos);
+  // The wide name cut to 21 characters (42 columns) and the ellipsis, then a space to fill the 44.
+  CHECK(table.find("\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771"
+                   "\u6771\u6771\u6771\u6771\u6771\u6771\u2026 ") != std::string::npos);
 }

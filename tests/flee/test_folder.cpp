@@ -119,8 +119,14 @@ TEST_CASE("under Flee's rules the event log says each event's place or corridor 
   const auto imported = flee::import_conflict(*conflict);
   const auto loaded = load_scenario_text(imported.yaml, "good.yaml");
   REQUIRE(loaded.scenario);
-  const Scenario& s = *loaded.scenario;
+  Scenario s = *loaded.scenario;
   REQUIRE(s.rules == RuleSetKind::flee);
+  // An opening of a road that is open anyway: open when it starts, and still open when it ends.
+  const auto open_road =
+      std::find_if(s.corridors.begin(), s.corridors.end(), [](const Corridor& c) { return !c.closed; });
+  REQUIRE(open_road != s.corridors.end());
+  const auto open_index = static_cast<CorridorIndex>(open_road - s.corridors.begin());
+  s.events.push_back(Event{"extra_opening", 1, 2, CorridorOpening{open_index}, ""});
   struct Log : Observer {
     std::vector<EventRecord> events;
     void on_day(const DayRecord&) override {}
@@ -129,7 +135,7 @@ TEST_CASE("under Flee's rules the event log says each event's place or corridor 
   Simulation simulation(s, RunConfig{.seed = 1});
   simulation.add_observer(log);
   simulation.run();
-  std::size_t conflicts = 0, closures = 0;
+  std::size_t conflicts = 0, closures = 0, openings = 0;
   for (const auto& e : log.events) {
     CAPTURE(e.kind);
     const auto event =
@@ -141,12 +147,17 @@ TEST_CASE("under Flee's rules the event log says each event's place or corridor 
       ++conflicts;
     } else if (const auto* closure = std::get_if<CorridorClosure>(&event->action)) {
       CHECK(e.corridor == closure->corridor);
-      CHECK(e.value == (e.kind.ends_with("_start") ? 0.0 : 1.0));  // closed, then open again
+      if (e.kind.ends_with("_start")) CHECK(e.value == 0.0);  // closed once it starts
       ++closures;
+    } else if (const auto* opening = std::get_if<CorridorOpening>(&event->action)) {
+      CHECK(e.corridor == opening->corridor);
+      CHECK(e.value == 1.0);  // the state that day, not the opposite of the event's own effect
+      ++openings;
     }
   }
   CHECK(conflicts >= 2);
   CHECK(closures >= 2);
+  CHECK(openings == 2);
 }
 
 TEST_CASE("haven run on a Flee folder equals import-flee then run") {

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <hdf5.h>
 
 #include "../support.hpp"
 #include "haven/analysis/compare.hpp"
@@ -132,7 +133,15 @@ TEST_CASE("info and compare of an ensemble recording some places give no network
   CHECK(info.exit_code == 0);
   CHECK(info.out.find("2 of 9 nodes") != std::string::npos);
   CHECK(info.out.find("displaced at the end  - (the members record 2 of 9 places)") != std::string::npos);
-  CHECK(info.out.find("unsheltered peak") == std::string::npos);
+  CHECK(info.out.find("unsheltered peak      - (the members record 2 of 9 places)") != std::string::npos);
+  // Gathered before the attribute was kept: the members' run files give the count.
+  {
+    const hid_t file = H5Fopen(ensemble_path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    CHECK(H5Adelete(file, "scenario_nodes") >= 0);
+    H5Fclose(file);
+  }
+  CHECK(read_ensemble_file(ensemble_path, false).scenario_nodes == 9);
   CHECK(info.out.find("displaced (left home) mean") != std::string::npos);
   // The ensemble's row says, as a member's would, that the file records some places: network totals empty.
   const auto compared = run_cli({"compare", ensemble_path});

@@ -59,6 +59,19 @@ TEST_CASE("indefinite_article is 'an' before a vowel letter") {
   CHECK(indefinite_article("") == "a");
 }
 
+TEST_CASE("display_width counts a terminal's columns and fit_width cuts to them") {
+  CHECK(display_width("Idlib") == 5);
+  CHECK(display_width("M\u00e9naka") == 6);            // a precomposed letter: one column
+  CHECK(display_width("Cafe\u0301") == 4);             // a combining accent: none
+  CHECK(display_width("\u6771\u4eac") == 4);           // two wide characters
+  CHECK(display_width("\xF0\x9F\x8F\xA0 camp") == 7);  // an emoji (U+1F3E0): two
+  CHECK(fit_width("Idlib", 5) == "Idlib");
+  CHECK(fit_width("Idlib city", 5) == "Idli\u2026");
+  CHECK(fit_width("\u6771\u4eac\u90fd", 5) == "\u6771\u4eac\u2026");  // 4 columns and the ellipsis
+  CHECK(fit_width("\u6771\u4eac\u90fd", 4) == "\u6771\u2026");        // a wide character never half-shown
+  CHECK(display_width(fit_width("Cafe\u0301 de la gare", 6)) <= 6);
+}
+
 TEST_CASE("distinct_file_names gives each file its name or the path as given where names repeat") {
   CHECK(haven::distinct_file_names({"out/a.h5", "out/b.h5"}) == std::vector<std::string>{"a.h5", "b.h5"});
   CHECK(haven::distinct_file_names({"sweep_a/ensemble.h5", "sweep_b/ensemble.h5", "run.h5"}) ==

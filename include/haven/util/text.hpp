@@ -39,6 +39,12 @@ std::string grouped(double value);
 // `text` as echoed in a message: at most about 60 characters, cut at a character boundary and ended with "…".
 std::string clip(std::string_view text);
 
+// The columns a terminal gives `text` (UTF-8): 2 for East Asian wide and fullwidth characters and emoji, 0 for
+// combining marks, 1 for any other character. For lining up tables whose cells hold names in any script.
+std::size_t display_width(std::string_view text);
+// `text` in at most `width` columns: as it is, or cut at a character and ended with "…" (one column).
+std::string fit_width(std::string_view text, std::size_t width);
+
 // A text on one line, for a table's cell: line breaks (a folded YAML description ends in one) read as spaces, and
 // spaces at the end dropped.
 std::string one_line(std::string_view text);
