@@ -505,8 +505,28 @@ EditResult Session::reload(const std::vector<Edit>& edits) {
   warnings_now_ = std::move(warnings);
   scenario_ = std::move(*loaded.scenario);
   edits_ = edits;
+  for (const auto& edit : edits_) {
+    if (edit.kind != "add_event") continue;
+    const auto id = edit.added_id();
+    const auto on =
+        std::find_if(scenario_.events.begin(), scenario_.events.end(), [&](const Event& e) { return e.id == id; });
+    if (on != scenario_.events.end()) added_seen_.insert_or_assign(id, *on);
+  }
   result.applied = true;
   return result;
+}
+
+std::vector<Event> Session::added_events_off() const {
+  std::vector<Event> off;
+  for (const auto& edit : edits_) {
+    if (edit.kind != "add_event") continue;
+    const auto id = edit.added_id();
+    const bool on =
+        std::any_of(scenario_.events.begin(), scenario_.events.end(), [&](const Event& e) { return e.id == id; });
+    const auto seen = added_seen_.find(id);
+    if (!on && seen != added_seen_.end()) off.push_back(seen->second);
+  }
+  return off;
 }
 
 namespace {

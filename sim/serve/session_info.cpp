@@ -136,11 +136,26 @@ Json session_info(const Session& session, const std::string& id) {
   Json events = Json::array();
   std::set<std::string> on;
   for (const auto& e : s.events) on.insert(e.id);
-  // The base's events first (switched off ones too), then those added.
+  // The base's events first, then those added, in the order they were added: switched off ones too, so that the
+  // page can switch them on again.
   std::vector<const Event*> all;
+  const auto listed = [&all](const std::string& event_id) {
+    return std::any_of(all.begin(), all.end(), [&](const Event* b) { return b->id == event_id; });
+  };
   for (const auto& e : session.base().events) all.push_back(&e);
+  const std::vector<Event> added_off = session.added_events_off();
+  for (const auto& edit : session.edits()) {
+    if (edit.kind != "add_event" || listed(edit.added_id())) continue;
+    for (const auto* list : {&s.events, &added_off}) {
+      const auto it = std::find_if(list->begin(), list->end(), [&](const Event& e) { return e.id == edit.added_id(); });
+      if (it != list->end()) {
+        all.push_back(&*it);
+        break;
+      }
+    }
+  }
   for (const auto& e : s.events) {
-    if (std::none_of(all.begin(), all.end(), [&](const Event* b) { return b->id == e.id; })) all.push_back(&e);
+    if (!listed(e.id)) all.push_back(&e);
   }
   for (const Event* base_event : all) {
     const Event* e = base_event;
@@ -206,6 +221,18 @@ Json session_info(const Session& session, const std::string& id) {
                   {"to", s.nodes[static_cast<std::size_t>(c.to)].name},
                   {"closed", c.closed}};
     if (c.capacity_people_per_day) corridor["capacity_people_per_day"] = *c.capacity_people_per_day;
+    // The closures of it that are switched on: a road open in the scenario may be closed by one, which its own
+    // `closed` cannot undo (the page says to switch the event off).
+    Json closed_by = Json::array();
+    const auto index = static_cast<CorridorIndex>(corridors.size());
+    for (const auto& e : s.events) {
+      const auto* closure = std::get_if<CorridorClosure>(&e.action);
+      if (!closure || closure->corridor != index) continue;
+      Json by{{"id", e.id}, {"start_date", format_iso_date(add_days(s.start_date, e.start_day))}};
+      if (e.end_day) by["until_date"] = format_iso_date(add_days(s.start_date, *e.end_day - 1));
+      closed_by.push_back(std::move(by));
+    }
+    if (!closed_by.empty()) corridor["closed_by"] = std::move(closed_by);
     corridors.push_back(std::move(corridor));
   }
   // Only those the scenario's rules read: a slider that moves nothing would tell a planner the model does not care.

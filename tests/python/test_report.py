@@ -351,6 +351,17 @@ def test_three_variant_comparison_in_chromium(variant_runs, tmp_path):
         header = driver.execute_script(
             "return Array.from(document.querySelectorAll('#comparison thead th')).map((t) => t.textContent)")
         assert header[1:] == ["full offensive", "border open", "camp expansion"]
+        # Each what-if is said whole: a long one opens in place rather than being cut.
+        said = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#comparison tbody tr:first-child td')).map((td) => {"
+            " const whole = td.querySelector('details p'); return whole ? whole.textContent : td.textContent; })")
+        described = []
+        for run in variant_runs:
+            with h5py.File(run, "r") as f:
+                text = f.attrs.get("variant_description") or f.attrs.get("description")
+                described.append(text.decode() if isinstance(text, bytes) else str(text))
+        assert said == described, (said, described)
+        assert any(len(d) > 160 for d in described)  # the long case is exercised
         table = driver.execute_script("return document.getElementById('comparison').innerText")
         left = []
         for run in variant_runs:

@@ -272,7 +272,7 @@ def test_toggle_redraw_band_and_save(tmp_path):
 
         # With parameter uncertainty (idlib_sensitivity.yaml's ranges): the page names what varies.
         note = driver.execute_script("return document.getElementById('serve-uncertainty-note').textContent")
-        assert "threat kernel km 0.5–2 km" in note and "idlib_sensitivity.yaml" in note, note
+        assert "threat kernel 0.5–2 km" in note and "idlib_sensitivity.yaml" in note, note
         driver.execute_script("document.body.dataset.bandMs = '';"
                               "document.getElementById('serve-members').value = 8;"
                               "document.getElementById('serve-band-parameters').click();"
@@ -303,14 +303,19 @@ def test_toggle_redraw_band_and_save(tmp_path):
         # Saved from the page, checked by haven check.
         driver.execute_script("document.getElementById('serve-save-name').value = 'from-the-page';"
                               "document.getElementById('serve-save-overlay').click()")
-        assert wait_for(driver, "return document.body.dataset.saved", serve=serve) == "from-the-page.yaml"
-        result = haven("check", IDLIB, "--set-file", out / "from-the-page.yaml")
+        assert wait_for(driver, "return document.body.dataset.saved", serve=serve) == "from-the-page-overlay.yaml"
+        result = haven("check", IDLIB, "--set-file", out / "from-the-page-overlay.yaml")
         assert result.returncode == 0, result.stderr
-        assert "event b_idl_ariha off" in (out / "from-the-page.yaml").read_text()
+        assert "event b_idl_ariha off" in (out / "from-the-page-overlay.yaml").read_text()
         # The page says where it went and how to run it: an overlay runs on top of its scenario.
         said = driver.execute_script("return document.getElementById('serve-save-status').textContent")
-        saved_at = out / "from-the-page.yaml"
+        saved_at = out / "from-the-page-overlay.yaml"
         assert said == f"saved {saved_at}; haven run {IDLIB} --set-file {saved_at} -o {saved_at.with_suffix('.h5')} runs it", said
+        # The scenario of the same name goes beside it, not over it.
+        driver.execute_script("document.body.dataset.saved = ''; document.getElementById('serve-save-scenario').click()")
+        assert wait_for(driver, "return document.body.dataset.saved", serve=serve) == "from-the-page-scenario.yaml"
+        assert "event b_idl_ariha off" in (out / "from-the-page-overlay.yaml").read_text()
+        assert haven("check", out / "from-the-page-scenario.yaml").returncode == 0
 
         severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert severe == [], severe
@@ -661,6 +666,53 @@ def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
         assert value == pytest.approx(0.01 * math.expm1(math.log1p(1) + 3 * step), rel=1e-2), listed
 
 
+def test_a_road_closed_by_an_event_says_so_and_an_added_event_switched_off_can_come_back(tmp_path):
+    """Open on a road that an event closes does not send an edit that changes nothing: the page names the event to
+    switch off. An added event switched off stays in the list, unticked, and ticking it brings it back."""
+    with served_page(VALLEY, "--max-run-seconds", "600") as (serve, driver):
+        option = driver.execute_script("""
+            const road = document.getElementById('serve-road');
+            road.value = 'frontline_road';
+            road.dispatchEvent(new Event('change'));
+            return road.selectedOptions[0].textContent;""")
+        assert option.endswith("(closed by an event)"), option
+        driver.execute_script("[...document.querySelectorAll('#serve-panel button')]"
+                              ".find((b) => b.textContent === 'Open').click()")
+        said = driver.execute_script("return document.querySelector('.serve-field-error').textContent")
+        assert "event road_cut" in said and "switch the event off" in said, said
+        time.sleep(0.5)
+        assert driver.execute_script("return document.body.dataset.editCount") == "0"
+
+        driver.execute_script("""
+            const kind = document.getElementById('serve-add-kind');
+            kind.value = 'bombardment';
+            kind.dispatchEvent(new Event('change'));
+            window.havenReport.map.fire('click', {latlng: L.latLng(35.5, 36.5)});
+            document.getElementById('serve-add-button').click();""")
+        wait_for(driver, "return document.body.dataset.editCount === '1' && document.body.dataset.busy === 'false'",
+                 serve=serve)
+        box = "return document.querySelector('[data-event=added_1] input[type=checkbox]')"
+        driver.execute_script(box[7:] + ".click()")
+        wait_for(driver, "return document.body.dataset.editCount === '2' && document.body.dataset.busy === 'false'",
+                 serve=serve)
+        assert driver.execute_script(box + " !== null"), "the added event left the list when switched off"
+        assert driver.execute_script(box + ".checked") is False
+        driver.execute_script(box[7:] + ".click()")
+        wait_for(driver, "return document.body.dataset.editCount === '3' && document.body.dataset.busy === 'false'",
+                 serve=serve)
+        assert driver.execute_script(box + ".checked") is True
+        assert driver.execute_script(EDITS_LISTED)[1:] == ["event added_1 off", "event added_1 on"]
+
+        # Two refused values in two fields: each keeps its message while it stays on screen.
+        driver.execute_script(SET_AND_CHANGE, "[data-event=strikes_south] input[aria-label='strikes_south intensity']",
+                              "-3")
+        wait_for(driver, "return document.querySelectorAll('.serve-field-error').length === 1", serve=serve)
+        driver.execute_script(SET_AND_CHANGE, "[data-event=truce] input[aria-label='truce until']", "2024-03-02")
+        wait_for(driver, "return document.querySelectorAll('.serve-field-error').length === 2", serve=serve)
+        assert driver.execute_script("return document.querySelector("
+                                     "\"[data-event=strikes_south] input[aria-label='strikes_south intensity']\").value") == "-3"
+
+
 VISIBLE_EVENTS = "return [...document.querySelectorAll('.serve-events > [data-event]')].filter((r) => !r.hidden).map((r) => r.dataset.event)"
 
 
@@ -783,8 +835,9 @@ def test_the_page_names_the_starting_point_it_was_served_with(tmp_path):
         # The run on screen is named by it, not "as written".
         subtitle = driver.execute_script("return document.getElementById('subtitle').textContent")
         assert subtitle.startswith("the scenario with --set parameters.threat_kernel_km=1.5 · "), subtitle
-        note = driver.execute_script("return document.querySelector('#serve-edit-list li.note').textContent")
-        assert note == "none yet: the charts show the starting point above", note
+        note = driver.execute_script("return document.getElementById('serve-no-edits').textContent")
+        assert note == "None yet: the charts show the starting point above.", note
+        assert driver.execute_script("return document.querySelectorAll('#serve-edit-list li').length") == 0
         driver.save_screenshot(str(artefacts(tmp_path) / "serve-starting-point.png"))
         # A variant switch is undone like an edit: the button says so, and brings the scenario as written back.
         undo = "return [document.getElementById('serve-undo').disabled, document.getElementById('serve-undo').textContent]"

@@ -14,6 +14,7 @@
 #include "haven/serve/runs.hpp"
 #include "haven/serve/server.hpp"
 #include "haven/serve/session.hpp"
+#include "serve/session_info.hpp"
 #include "valley_source.hpp"
 
 namespace fs = std::filesystem;
@@ -710,6 +711,44 @@ TEST_CASE("serve session: a scenario without events is served and takes an added
   const auto loaded = load_with_overlay(bare, session.overlay_yaml(), "");
   REQUIRE(loaded.scenario);
   CHECK(loaded.scenario->events.size() == 1);
+}
+
+TEST_CASE("serve session: an added event switched off stays listed to be switched on again") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  REQUIRE(
+      session
+          .apply(parsed(
+              R"({"kind": "add_event", "event": {"kind": "bombardment", "node": "hilltown", "day": 4, "intensity": 7}})"))
+          .applied);
+  REQUIRE(
+      session.apply(parsed(R"({"kind": "add_event", "event": {"kind": "ceasefire", "day": 9, "duration_days": 3}})"))
+          .applied);
+  REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "added_1", "enabled": false})")).applied);
+  const auto off = session.added_events_off();
+  REQUIRE(off.size() == 1);
+  CHECK(off[0].id == "added_1");
+  const auto listed = [&session] {
+    std::vector<std::pair<std::string, bool>> ids;
+    const auto info = session_info(session, "x");
+    for (const auto& e : info["events"]) ids.emplace_back(e["id"], e["enabled"]);
+    return ids;
+  };
+  auto ids = listed();
+  // After the base's events, in the order they were added, the one switched off too.
+  REQUIRE(ids.size() == session.base().events.size() + 2);
+  CHECK(ids[ids.size() - 2] == std::pair<std::string, bool>{"added_1", false});
+  CHECK(ids.back() == std::pair<std::string, bool>{"added_2", true});
+  REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "added_1", "enabled": true})")).applied);
+  CHECK(session.added_events_off().empty());
+  CHECK(listed()[ids.size() - 2] == std::pair<std::string, bool>{"added_1", true});
+  // Undone as far as before it was added: not listed at all.
+  REQUIRE(session.undo());
+  REQUIRE(session.undo());
+  REQUIRE(session.undo());
+  REQUIRE(session.undo());
+  ids = listed();
+  CHECK(ids.size() == session.base().events.size());
 }
 
 TEST_CASE("serve session: an applied edit says the warnings it brought and not the scenario's own") {

@@ -279,7 +279,7 @@
     table.append(thead);
     const body = document.createElement('tbody');
     const rows = [
-      ['What-if', (r) => (r.variant_description || r.description).slice(0, 160) + ((r.variant_description || r.description).length > 160 ? '…' : ''), null],
+      ['What-if', (r) => r.variant_description || r.description, null],
       ['People who left home', null, (a) => a.leftHome],
       ['Newly displaced away from home at the peak', null, (a) => a.newlyAway[a.peak], (a) => `on ${longDate(a.days[a.peak])}`],
       ['Without shelter at that peak', null, (a) => a.unsheltered[a.peak]],
@@ -293,7 +293,16 @@
       runs.forEach((run, i) => {
         const td = document.createElement('td');
         if (textOf) {
-          td.textContent = textOf(run);
+          // A long text (a scenario's description, the list of a page's edits) opens in place: cut, a reader would
+          // not see what changed.
+          const whole = textOf(run) || '';
+          if (whole.length > 160) {
+            const more = document.createElement('details');
+            more.append(text('summary', `${whole.slice(0, 160)}…`), text('p', whole));
+            td.append(more);
+          } else {
+            td.textContent = whole;
+          }
           td.style.textAlign = 'left';
         } else {
           const fig = figure(i, valueOf);

@@ -68,16 +68,19 @@
   panel.append(el('h2', {}, 'What if…'), status, change, problems);
   if (report.refit) report.refit();  // the map was laid out for the whole width
 
-  function showProblems(target, list) {
+  // `refused`: the edit was not applied, and its value stays in the field to be corrected. Another field's refused
+  // value keeps its message too (it is still on screen, not in force) until an edit is applied, which puts the
+  // scenario's values back.
+  function showProblems(target, list, refused = false) {
     problems.replaceChildren();
-    document.querySelectorAll('.serve-field-error').forEach((n) => n.remove());
+    // Under the field's row: inside it, the message would split the row between a box and its unit.
+    const anchor = target && target.closest ? target.closest('.serve-row, .serve-param') || target : target;
+    document.querySelectorAll('.serve-field-error').forEach((n) => {
+      if (!refused || n.previousElementSibling === anchor) n.remove();
+    });
     if (!list || !list.length) return;
     const messages = list.map((d) => d.text || d.message);
-    if (target) {
-      // Under the field's row: inside it, the message would split the row between a box and its unit.
-      const anchor = target.closest ? target.closest('.serve-row, .serve-param') || target : target;
-      anchor.after(el('span', { class: 'serve-field-error' }, messages.join('\n')));
-    }
+    if (anchor) anchor.after(el('span', { class: 'serve-field-error' }, messages.join('\n')));
     problems.append(el('ul', {}, ...messages.map((m) => el('li', {}, m))));
   }
 
@@ -86,7 +89,7 @@
     const row = target && target.closest ? target.closest('[data-event]') : null;
     if (row) eventRows.delete(row.dataset.event);
   };
-  const refuse = (target, message) => { showProblems(target, [{ message }]); forgetRow(target); };
+  const refuse = (target, message) => { showProblems(target, [{ message }], true); forgetRow(target); };
 
   // The answer, and where the time went (ms): waiting for the server's headers, receiving the body, parsing it.
   async function call(method, path, payload) {
@@ -281,7 +284,7 @@
       show(json, started);
       if (onApplied) onApplied();
     } else {
-      showProblems(target, json.diagnostics || [{ message: json.error }]);
+      showProblems(target, json.diagnostics || [{ message: json.error }], true);
       forgetRow(target);
       // A switch refused goes back to the scenario's state: a box has no wrong value to correct, unlike a number.
       if (target && target.type === 'checkbox' && payload.kind === 'set' && payload.path.startsWith('parameters.')) {
@@ -343,11 +346,10 @@
         ' (given to haven serve).'));
     }
     const list = el('ol', { id: 'serve-edit-list' }, ...info.edits.map((e) => el('li', {}, e.description)));
-    if (!info.edits.length) {
-      list.append(el('li', { class: 'note' }, (info.starting_arguments || []).length
-        ? 'none yet: the charts show the starting point above' : 'none yet: the charts show the scenario as written'));
-    }
-    editsBox.append(list, el('button', { id: 'serve-undo', type: 'button', disabled: !info.undo, onclick: () => simple('undo') }, info.undo === 'variant' ? 'Undo the variant switch' : 'Undo the last edit'));
+    // Said beside the list, not as its first item (which would read as one edit).
+    const none = info.edits.length ? null : el('p', { class: 'note', id: 'serve-no-edits' }, (info.starting_arguments || []).length
+      ? 'None yet: the charts show the starting point above.' : 'None yet: the charts show the scenario as written.');
+    editsBox.append(list, ...(none ? [none] : []), el('button', { id: 'serve-undo', type: 'button', disabled: !info.undo, onclick: () => simple('undo') }, info.undo === 'variant' ? 'Undo the variant switch' : 'Undo the last edit'));
 
     // Events: only the rows whose event changed are built again (an edit changes one or two of ~60).
     if (!eventsTable) {
@@ -524,7 +526,9 @@
     const chosen = (id) => { const input = document.getElementById(id); return input ? input.value : ''; };
     const was = { road: chosen('serve-road'), place: chosen('serve-place') };
     keep(networkBox);
-    const road = el('select', { id: 'serve-road' }, ...info.corridors.map((c) => el('option', { value: c.id }, `${c.from} – ${c.to}${c.closed ? ' (closed)' : ''}`)));
+    const closedBy = (c) => (c && c.closed_by ? c.closed_by : []);
+    const road = el('select', { id: 'serve-road' }, ...info.corridors.map((c) => el('option', { value: c.id },
+      `${c.from} – ${c.to}${c.closed ? ' (closed)' : closedBy(c).length ? ' (closed by an event)' : ''}`)));
     const capacity = el('input', { type: 'number', min: 0, step: 'any', class: 'capacity', id: 'serve-road-capacity' });
     const roadNow = () => {
       const c = info.corridors.find((x) => x.id === road.value);
@@ -534,7 +538,17 @@
     const roadRow = el('div', { class: 'serve-row' }, road);
     roadRow.append(
       el('button', { type: 'button', onclick: () => edit({ kind: 'set', path: `corridors.${road.value}.closed`, value: true }, roadRow) }, 'Close'),
-      el('button', { type: 'button', onclick: () => edit({ kind: 'set', path: `corridors.${road.value}.closed`, value: false }, roadRow) }, 'Open'),
+      el('button', { type: 'button', onclick: () => {
+        // A road open in the scenario but closed by an event: its own `closed` is already false, and the edit would
+        // change nothing. Say which event closes it instead.
+        const c = info.corridors.find((x) => x.id === road.value);
+        if (c && !c.closed && closedBy(c).length) {
+          const by = closedBy(c).map((b) => `${b.id} (from ${b.start_date}${b.until_date ? ` until ${b.until_date}` : ''})`).join(', ');
+          showProblems(roadRow, [{ text: `this road is open in the scenario, but event ${by} closes it: switch the event off under Events to open the road` }]);
+          return;
+        }
+        edit({ kind: 'set', path: `corridors.${road.value}.closed`, value: false }, roadRow);
+      } }, 'Open'),
       capacity,
       el('button', { type: 'button', onclick: () => {
         const value = typedNumber(capacity);
@@ -616,8 +630,7 @@
         if (slider.value !== at && !keyedSend) slider.value = at;  // not under keys still stepping it
       });
       // The name without the units it ends with, which follow it in brackets: "flee max move speed (km/day)".
-      const spelt = { 'km/day': ' km per day', '1/day': ' per day', 'strikes/day': ' strikes per day' }[units] || ` ${units}`;
-      const name = units && words(p.name).endsWith(spelt) ? words(p.name).slice(0, -spelt.length) : words(p.name);
+      const name = nameWithoutUnits(p.name, units);
       paramsBox.append(el('div', { class: 'serve-param', title: p.meaning },
         el('label', { for: `serve-param-${p.name}` }, name,
           units ? el('span', { class: 'serve-units' }, ` (${units})`) : null), slider, typed));
@@ -682,7 +695,7 @@
         field('rate', el('input', { type: 'number', min: 0, step: 'any', value: 1000, class: 'short' }), 'people/day');
       } else if (k === 'capacity_change') {
         field('node', nodeSelect(), 'place');
-        field('capacity', el('input', { type: 'number', min: 0, step: 'any', class: 'short' }), 'places');
+        field('capacity', el('input', { type: 'number', min: 0, step: 'any', class: 'short' }), 'people');
         // From the place's shelter capacity now, given or by default (50,000 where it has no limit): a change, not a guess.
         const fromPlace = () => {
           const place = info.nodes.find((n) => n.id === inputs.node.value);
@@ -739,12 +752,21 @@
   // Which parameters a band with parameter uncertainty varies, over which ranges (from the sweep file), and which
   // the edits hold at the value set.
   const uncertaintyNote = el('p', { class: 'note', id: 'serve-uncertainty-note' });
+  // A parameter's name in words without the units it ends with (they are said once, after it): "threat kernel km"
+  // in km reads "threat kernel", "max departure rate per day" in 1/day "max departure rate".
+  function nameWithoutUnits(name, units) {
+    if (!units || units === '1') return words(name);
+    const spelt = { 'km/day': ' km per day', '1/day': ' per day', 'strikes/day': ' strikes per day' }[units] || ` ${units}`;
+    return words(name).endsWith(spelt) ? words(name).slice(0, -spelt.length) : words(name);
+  }
+
   function describeUncertainty() {
     const u = info && info.uncertainty;
     if (!u) return;
+    const rawUnits = new Map(info.parameters.map((p) => [`parameters.${p.name}`, p.units]));
     const units = new Map(info.parameters.map((p) => [`parameters.${p.name}`, p.units === '1' ? '' : ` ${p.units}`]));
     const value = (v) => Number(v.toPrecision(3)).toLocaleString('en-GB');
-    const range = (p) => `${words(p.name)} ${value(p.minimum)}–${value(p.maximum)}${units.get(p.path) || ''}${p.scale === 'log' ? ' (log scale)' : ''}`;
+    const range = (p) => `${nameWithoutUnits(p.name, rawUnits.get(p.path))} ${value(p.minimum)}–${value(p.maximum)}${units.get(p.path) || ''}${p.scale === 'log' ? ' (log scale)' : ''}`;
     const varied = u.parameters.filter((p) => !p.held);
     // What is held, by why: a value edited here, or given when the server started, or set by the variant, stays as
     // it is; a key of an event not in this run has no value to draw.
@@ -883,7 +905,9 @@
       if (code === 201) savedEdits = state;
     };
     const save = (form) => {
-      const as = name.value;  // the name on screen when Save was clicked
+      // The name on screen when Save was clicked, with the form: the overlay and the scenario of one name are two
+      // files, and saving one never replaces the other.
+      const as = `${name.value}-${form}`;
       const enable = (on) => saveButtons.forEach((b) => { b.disabled = !on; });
       enable(false);
       const sent = queued(async () => {
@@ -896,6 +920,7 @@
       el('button', { type: 'button', id: 'serve-save-scenario', disabled: !saving, onclick: () => save('scenario') }, 'Save scenario')];
     saveBox.append(
       el('div', { class: 'serve-row' }, el('label', {}, 'Name ', name)),
+      el('p', { class: 'note' }, 'Saved as NAME-overlay.yaml or NAME-scenario.yaml.'),
       el('div', { class: 'serve-row' }, ...saveButtons),
       saved,
       el('p', { class: 'note' }, saving ? 'Files go to the folder haven serve was given (--output-dir).' : 'Saving on the server is off (start haven serve with --output-dir); downloads work.'),

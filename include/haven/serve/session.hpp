@@ -110,6 +110,9 @@ class Session {
   [[nodiscard]] LoadOptions load_options() const { return options_for(edits_); }
   [[nodiscard]] const std::string& variant() const noexcept { return variant_; }
   [[nodiscard]] const std::vector<Edit>& edits() const noexcept { return edits_; }
+  // The events the edits added and then switched off, in the order they were added, as they were when last on (an
+  // edit of one while it is off waits, as for the base's events): the page lists them to be switched on again.
+  [[nodiscard]] std::vector<Event> added_events_off() const;
   // A base event as the scenario writes it (flow YAML with its id); empty for an event the edits added.
   [[nodiscard]] std::string base_event_text(const std::string& id) const;
   // What makes the scenario as it is now: its variant and the overrides its edits amount to. Equal keys load equal
@@ -171,6 +174,7 @@ class Session {
   std::set<std::string> variant_paths_;  // variant_sets(): its set paths and parameters, events.<id> of its additions
   Scenario scenario_;
   std::vector<Edit> edits_;
+  std::map<std::string, Event> added_seen_;  // each added event as it was in the last scenario that had it on
   // Each variant switch: the variant and edits before it, and how many edits the switch kept (undo goes back).
   struct VariantStep {
     std::string variant;
