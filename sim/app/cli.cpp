@@ -615,11 +615,13 @@ int command_info_ensemble(const std::string& path, std::ostream& out, std::ostre
                      e.corridors, e.groups);
   // Over some of the places (outputs.nodes) the totals are of those alone: no network figure to give.
   const bool some_places = e.scenario_nodes > e.nodes;
+  const std::string subset_note = fmt::format("- (the members record {} of {} places)", e.nodes, e.scenario_nodes);
+  // `over_places`: a sum over the places, which a subset of them cannot give for the network.
   auto band = [&](const char* label, const std::vector<double>& mean, const std::vector<double>& p05,
-                  const std::vector<double>& p95) {
+                  const std::vector<double>& p95, bool over_places) {
     if (mean.empty()) return;
-    if (some_places && &mean != &e.cumulative_displaced_mean) {
-      out << fmt::format("  {:<22}- (the members record {} of {} places)\n", label, e.nodes, e.scenario_nodes);
+    if (some_places && over_places) {
+      out << fmt::format("  {:<22}{}\n", label, subset_note);
       return;
     }
     const std::size_t t = mean.size() - 1;
@@ -627,12 +629,12 @@ int command_info_ensemble(const std::string& path, std::ostream& out, std::ostre
     if (p05.size() == mean.size()) out << fmt::format(", 5-95% {} to {}", grouped(p05[t]), grouped(p95[t]));
     out << "\n";
   };
-  band("displaced (left home)", e.cumulative_displaced_mean, e.cumulative_displaced_p05, e.cumulative_displaced_p95);
+  band("displaced (left home)", e.cumulative_displaced_mean, e.cumulative_displaced_p05, e.cumulative_displaced_p95,
+       false);
   band("displaced at the end", e.displaced_present_total_mean, e.displaced_present_total_p05,
-       e.displaced_present_total_p95);
+       e.displaced_present_total_p95, true);
   if (some_places) {
-    out << fmt::format("  {:<22}- (the members record {} of {} places)\n", "unsheltered peak", e.nodes,
-                       e.scenario_nodes);
+    out << fmt::format("  {:<22}{}\n", "unsheltered peak", subset_note);
   } else if (!e.unsheltered_total_mean.empty() && e.unsheltered_total_mean.size() == e.time_days.size()) {
     const auto peak = std::max_element(e.unsheltered_total_mean.begin(), e.unsheltered_total_mean.end());
     out << fmt::format("  {:<22}mean {} (day {})\n", "unsheltered peak", grouped(*peak),

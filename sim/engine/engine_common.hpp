@@ -141,6 +141,14 @@ class SharedMix {
 #pragma GCC diagnostic pop
 #endif
 
+// Whether a road from `from` to `to` joins the two countries a country closure names (either way round): what
+// Flee's two-way border closure closes, under either rule set.
+inline bool joins_countries(const Scenario& s, NodeIndex from, NodeIndex to, const CountryClosure& closure) {
+  const auto& a = s.nodes[at(from)].country;
+  const auto& b = s.nodes[at(to)].country;
+  return (a == closure.country_a && b == closure.country_b) || (a == closure.country_b && b == closure.country_a);
+}
+
 // The run's draws: stochastic (binomial, multinomial) or expected (rounded means, largest remainders), from
 // streams keyed by (seed, run, purpose, entity, day), so that a draw depends on no thread or order.
 struct Draws {

@@ -63,16 +63,10 @@ LogFields log_fields(const Scenario& s, const FleeWorld& world, const Event& eve
         } else if constexpr (std::is_same_v<T, CampClosure>) {
           return {action.node, -1, world.camp_closed[d][at(action.node)] ? 0.0 : 1.0};
         } else if constexpr (std::is_same_v<T, CountryClosure>) {
-          double corridors = 0.0;  // every corridor between the two countries, as the closure counts them
-          for (const auto& corridor : s.corridors) {
-            const auto& from = s.nodes[at(corridor.from)].country;
-            const auto& to = s.nodes[at(corridor.to)].country;
-            if ((from == action.country_a && to == action.country_b) ||
-                (from == action.country_b && to == action.country_a)) {
-              corridors += 1.0;
-            }
-          }
-          return {no_node, -1, corridors};
+          const auto corridors = std::count_if(s.corridors.begin(), s.corridors.end(), [&](const Corridor& c) {
+            return joins_countries(s, c.from, c.to, action);
+          });
+          return {no_node, -1, static_cast<double>(corridors)};
         } else if constexpr (std::is_same_v<T, RedirectionEnd>) {
           return {no_node, action.corridor,
                   s.corridors[static_cast<std::size_t>(action.corridor)].forced_redirection ? 1.0 : 0.0};
@@ -161,14 +155,7 @@ FleeWorld build_flee_world(const Scenario& s, Count units_per_person) {
               world.camp_closed[d][at(action.node)] = 1;
             } else if constexpr (std::is_same_v<T, CountryClosure>) {
               set_links(
-                  d,
-                  [&](const FleeLink& link) {
-                    const auto& a = s.nodes[at(link.from)].country;
-                    const auto& b = s.nodes[at(link.to)].country;
-                    return (a == action.country_a && b == action.country_b) ||
-                           (a == action.country_b && b == action.country_a);
-                  },
-                  1);
+                  d, [&](const FleeLink& link) { return joins_countries(s, link.from, link.to, action); }, 1);
             } else {
               static_assert(sizeof(T) == 0, "a kind flee_rules_act_on_v names has no effect here");
             }

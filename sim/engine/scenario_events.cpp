@@ -117,10 +117,7 @@ void ScenarioEvents::apply(std::uint32_t e, bool starting) {
           // Every corridor between the two countries, in both directions (Flee's two-way border closure).
           double closed = 0.0;
           for (std::size_t c = 0; c < s_.corridors.size(); ++c) {
-            const auto& from = s_.nodes[at(s_.corridors[c].from)].country;
-            const auto& to = s_.nodes[at(s_.corridors[c].to)].country;
-            if ((from == action.country_a && to == action.country_b) ||
-                (from == action.country_b && to == action.country_a)) {
+            if (joins_countries(s_, s_.corridors[c].from, s_.corridors[c].to, action)) {
               layer_corridor(static_cast<CorridorIndex>(c), e, starting, false);
               closed += 1.0;
             }
