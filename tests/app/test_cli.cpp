@@ -59,6 +59,21 @@ TEST_CASE("CLI transcripts match their golden files") {
   }
 }
 
+TEST_CASE("generate -o makes a missing folder for the scenario and for its tables") {
+  const auto dir = std::filesystem::temp_directory_path() / "haven_generate_folders";
+  std::filesystem::remove_all(dir);
+  const auto yaml = dir / "a" / "b" / "net.yaml";
+  CHECK(run_cli({"generate", "--nodes", "10", "--corridors", "20", "-o", yaml.string()}).exit_code == 0);
+  CHECK(std::filesystem::is_regular_file(yaml));
+  const auto tables = dir / "c" / "net.yaml";
+  CHECK(
+      run_cli({"generate", "--nodes", "10", "--corridors", "20", "--tables", "csv", "-o", tables.string()}).exit_code ==
+      0);
+  CHECK(std::filesystem::is_regular_file(dir / "c" / "net-nodes.csv"));
+  CHECK(run_cli({"check", tables.string()}).exit_code == 0);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("haven --version names the version and a commit") {
   auto result = run_cli({"--version"});
   CHECK(result.exit_code == 0);

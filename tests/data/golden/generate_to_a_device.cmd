@@ -1,0 +1,1 @@
+generate --nodes 10 --corridors 20 -o /dev/null
