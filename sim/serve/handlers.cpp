@@ -395,7 +395,7 @@ std::optional<Json> Server::Impl::json_body(const httplib::Request& req, httplib
 
 std::optional<RunResult> Server::Impl::run_made_before(const SessionEntry& entry) {
   const Session& session = entry.session;
-  if (!session.edits().empty()) return recent_runs_.find(run_key(entry));
+  if (!session.same_as_base()) return recent_runs_.find(run_key(entry));
   std::lock_guard guard(bases_lock_);
   const auto it = bases_.find(std::make_pair(entry.scenario_index, session.variant()));
   if (it == bases_.end()) return std::nullopt;
@@ -405,9 +405,9 @@ std::optional<RunResult> Server::Impl::run_made_before(const SessionEntry& entry
 Server::Impl::SessionRun Server::Impl::session_run(const SessionEntry& entry, const Base& base, bool base_ran) {
   const Session& session = entry.session;
   const double base_queued_ms = base_ran ? base.run.queued_ms : 0.0;
-  // Without edits the session's scenario is the base one, whose run (same seed, same index) is kept: the page's
-  // first draw and an undo back to the start need no run.
-  if (session.edits().empty()) return {base.run, !base_ran, base_queued_ms};
+  // Without edits (or with edits that change nothing) the session's scenario is the base one, whose run (same seed,
+  // same index) is kept: the page's first draw and an undo back to the start need no run.
+  if (session.same_as_base()) return {base.run, !base_ran, base_queued_ms};
   const std::string key = run_key(entry);
   if (auto kept = recent_runs_.find(key)) return {*kept, true, base_queued_ms};
   // Run on a copy the run keeps: the recorder points at its scenario, and the session's changes with its next edit.

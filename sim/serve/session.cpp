@@ -462,10 +462,10 @@ std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits) con
   return overrides;
 }
 
-std::string Session::scenario_key() const {
+std::string Session::key_of(const std::vector<Edit>& edits) const {
   // Each part with its length first: no text a value may hold can make two different lists read alike.
   std::string key = fmt::format("{}:{}", variant_.size(), variant_);
-  for (const auto& o : overrides_for(edits_))
+  for (const auto& o : overrides_for(edits))
     key += fmt::format("|{}:{}={}:{}", o.path.size(), o.path, o.value.size(), o.value);
   return key;
 }
@@ -481,7 +481,7 @@ LoadOptions Session::options_for(const std::vector<Edit>& edits) const {
   return options;
 }
 
-EditResult Session::reload(const std::vector<Edit>& edits) {
+EditResult Session::reload(const std::vector<Edit>& edits, Reload how) {
   EditResult result;
   // The edited document is written out only when a scenario is saved (scenario_yaml): writing it costs as much as
   // parsing the file, on every edit.
@@ -503,6 +503,15 @@ EditResult Session::reload(const std::vector<Edit>& edits) {
     }
   }
   warnings_now_ = std::move(warnings);
+  if (how == Reload::one_more) {
+    // A scenario equal to the one before (a value set to what it held) keeps the key its run may be kept under.
+    keys_.push_back(*loaded.scenario == scenario_ ? scenario_key() : std::string());
+  } else if (how == Reload::one_less) {
+    keys_.pop_back();
+  } else {
+    keys_.assign(edits.size() + 1, std::string());
+  }
+  same_as_base_ = *loaded.scenario == base_;
   scenario_ = std::move(*loaded.scenario);
   edits_ = edits;
   for (const auto& edit : edits_) {
@@ -677,7 +686,7 @@ EditResult Session::apply(Edit edit) {
   }
   auto edits = edits_;
   edits.push_back(std::move(edit));
-  auto result = reload(edits);
+  auto result = reload(edits, Reload::one_more);
   if (result.applied) {
     // Valid, but nothing the scenario's rules read: said, so that an unchanged run is not taken for the answer.
     const Edit& made = edits.back();
@@ -736,7 +745,7 @@ bool Session::undo() {
   auto edits = edits_;
   edits.pop_back();
   // Every prefix of valid edits was valid when it was made.
-  return reload(edits).applied;
+  return reload(edits, Reload::one_less).applied;
 }
 
 EditResult Session::choose_variant(const std::string& variant) {

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
 #include "haven/serve/runs.hpp"
 #include "haven/serve/session.hpp"
 #include "serve/recent_runs.hpp"
@@ -127,4 +129,39 @@ TEST_CASE("serve recent runs: equal keys reached by different edits give equal r
   REQUIRE(off_and_stronger.apply(set("events.strikes_south.intensity", "90")).applied);
   REQUIRE(off.scenario_key() == off_and_stronger.scenario_key());
   same_runs(off, off_and_stronger);
+}
+
+TEST_CASE("serve recent runs: a value set to what it holds keeps the key and set back is the base scenario") {
+  Session session(valley_source(), "", Limits{});
+  REQUIRE(session.ok());
+  CHECK(session.same_as_base());
+  const auto base = session.scenario_key();
+  // What the file holds already: listed as an edit, the scenario (and its key) as before.
+  const auto held = fmt::format("{}", session.scenario().parameters.threat_kernel_km);
+  REQUIRE(session.apply(set("parameters.threat_kernel_km", held)).applied);
+  CHECK(session.edits().size() == 1);
+  CHECK(session.scenario_key() == base);
+  CHECK(session.same_as_base());
+  REQUIRE(session.apply(set("parameters.threat_kernel_km", "2.5")).applied);
+  const auto edited = session.scenario_key();
+  CHECK(edited != base);
+  CHECK_FALSE(session.same_as_base());
+  REQUIRE(session.apply(set("parameters.threat_kernel_km", "2.50")).applied);
+  CHECK(session.scenario_key() == edited);
+  // Set back: another list of overrides (another key), but the base scenario, whose run is the base's.
+  REQUIRE(session.apply(set("parameters.threat_kernel_km", held)).applied);
+  CHECK(session.same_as_base());
+  CHECK(session.scenario() == session.base());
+  // Undo keeps to the scenario each step had.
+  REQUIRE(session.undo());
+  CHECK_FALSE(session.same_as_base());
+  CHECK(session.scenario_key() == edited);
+  // An event switched off and its strength changed, then on again: another scenario, whatever the key did before.
+  REQUIRE(session.apply(toggle("strikes_south", false)).applied);
+  const auto off = session.scenario_key();
+  REQUIRE(session.apply(set("events.strikes_south.intensity", "90")).applied);
+  CHECK(session.scenario_key() == off);
+  REQUIRE(session.apply(toggle("strikes_south", true)).applied);
+  CHECK(session.scenario_key() != off);
+  CHECK(session.scenario_key() != edited);
 }

@@ -212,6 +212,24 @@ def test_a_scenario_seen_before_is_answered_with_its_kept_run(server):
     # Switched on again, it has the new strength: a new scenario, a new run.
     status, on = edit(server, session, {"kind": "toggle_event", "id": "strikes_south", "enabled": True})
     assert status == 200 and on["run_reused"] is False
+    # A value set to what it holds changes nothing: listed as an edit, answered with the run just made.
+    status, same = edit(server, session, {"kind": "set", "path": "events.strikes_south.intensity", "value": 90.0})
+    assert status == 200 and same["run_reused"] is True and same["timing_ms"]["run"] == 0
+    series = lambda answer: {k: v for k, v in answer["data"]["runs"][0].items() if isinstance(v, list)}  # noqa: E731
+    assert series(same) == series(on)
+    assert same["edits"][-1]["description"].endswith("(unchanged)"), same["edits"][-1]
+    # Edits that bring the scenario back to the base one are answered with the base's run.
+    fresh = server.session(0)
+    status, info = server.json("GET", f"/api/sessions/{fresh}")
+    held = next(p["value"] for p in info["parameters"] if p["name"] == "threat_kernel_km")
+    assert held != 2.25
+    status, moved = edit(server, fresh, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.25})
+    assert status == 200 and series(moved) == series(first)
+    status, back = edit(server, fresh, {"kind": "set", "path": "parameters.threat_kernel_km", "value": held})
+    assert status == 200 and back["run_reused"] is True and back["timing_ms"]["run"] == 0
+    for _ in range(2):
+        status, start = server.json("POST", f"/api/sessions/{fresh}/undo")
+    assert status == 200 and start["edits"] == [] and series(back) == series(start)
 
 
 def test_each_edit_kind(server):

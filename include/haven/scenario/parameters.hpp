@@ -209,6 +209,8 @@ struct ModelParameters {
   // Named access for --set, sweeps and calibration; nullptr for an unknown name.
   [[nodiscard]] double* find(std::string_view name) noexcept;
   [[nodiscard]] const double* find(std::string_view name) const noexcept;
+
+  friend bool operator==(const ModelParameters&, const ModelParameters&) = default;
 };
 
 inline constexpr std::array parameter_specs = {

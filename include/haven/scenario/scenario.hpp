@@ -27,6 +27,8 @@ struct SourceReference {
   std::string publisher;
   std::string url;
   std::string note;
+
+  friend bool operator==(const SourceReference&, const SourceReference&) = default;
 };
 
 struct Group {
@@ -34,6 +36,8 @@ struct Group {
   double share = 1.0;             // of every node's population given as a total
   double departure_factor = 1.0;  // multiplies the departure hazard (families with children leave earlier)
   double speed_factor = 1.0;      // multiplies travel speed
+
+  friend bool operator==(const Group&, const Group&) = default;
 };
 
 struct Node {
@@ -55,6 +59,8 @@ struct Node {
   std::string country;
   std::string control;  // who holds the node on day 0 (free text, e.g. "opposition"); empty = uncontested
   bool closed = false;  // border crossings: closed to people on day 0
+
+  friend bool operator==(const Node&, const Node&) = default;
 };
 
 struct Corridor {
@@ -70,6 +76,8 @@ struct Corridor {
   // Everyone arriving at `from` is sent on along this corridor to `to` (Flee's routes.csv forced_redirection), until a
   // `redirection_end` event.
   bool forced_redirection = false;
+
+  friend bool operator==(const Corridor&, const Corridor&) = default;
 };
 
 // Where an event applies: a node, or a circle on the map. An empty area (no node, no radius) is everywhere.
@@ -78,39 +86,59 @@ struct Area {
   std::optional<double> lat_deg;
   std::optional<double> lon_deg;
   double radius_km = 0.0;
+
+  friend bool operator==(const Area&, const Area&) = default;
 };
 
 struct Bombardment {
   Area target;
   double intensity_strikes_per_day = 0.0;
+
+  friend bool operator==(const Bombardment&, const Bombardment&) = default;
 };
 struct Capture {
   NodeIndex node = no_node;
   std::string by;  // the side taking control
+
+  friend bool operator==(const Capture&, const Capture&) = default;
 };
 struct CorridorClosure {
   CorridorIndex corridor = -1;
+
+  friend bool operator==(const CorridorClosure&, const CorridorClosure&) = default;
 };
 struct CorridorOpening {
   CorridorIndex corridor = -1;
+
+  friend bool operator==(const CorridorOpening&, const CorridorOpening&) = default;
 };
 struct BorderClosure {
   NodeIndex node = no_node;
+
+  friend bool operator==(const BorderClosure&, const BorderClosure&) = default;
 };
 struct BorderOpening {
   NodeIndex node = no_node;
+
+  friend bool operator==(const BorderOpening&, const BorderOpening&) = default;
 };
 struct Ceasefire {
   Area area;
+
+  friend bool operator==(const Ceasefire&, const Ceasefire&) = default;
 };
 struct CapacityChange {
   NodeIndex node = no_node;
   double capacity_people = 0.0;
+
+  friend bool operator==(const CapacityChange&, const CapacityChange&) = default;
 };
 struct Evacuation {
   NodeIndex from = no_node;
   NodeIndex to = no_node;
   double rate_people_per_day = 0.0;
+
+  friend bool operator==(const Evacuation&, const Evacuation&) = default;
 };
 
 // Armed conflict at a place (Flee's conflicts.csv): drives threat at the node (armed_conflict_strikes_per_day
@@ -118,19 +146,27 @@ struct Evacuation {
 struct ArmedConflict {
   NodeIndex node = no_node;
   double intensity = 1.0;  // Flee's conflict intensity, usually 0..1 (the loader allows up to 1000)
+
+  friend bool operator==(const ArmedConflict&, const ArmedConflict&) = default;
 };
 // The node admits nobody during the window (people there stay; nobody arrives or chooses it).
 struct CampClosure {
   NodeIndex node = no_node;
+
+  friend bool operator==(const CampClosure&, const CampClosure&) = default;
 };
 // Every corridor between a node of country A and a node of country B is closed during the window.
 struct CountryClosure {
   std::string country_a;
   std::string country_b;
+
+  friend bool operator==(const CountryClosure&, const CountryClosure&) = default;
 };
 // The corridor's forced_redirection is off during the window.
 struct RedirectionEnd {
   CorridorIndex corridor = -1;
+
+  friend bool operator==(const RedirectionEnd&, const RedirectionEnd&) = default;
 };
 
 // New kinds are appended: the index of an alternative is stored in run files' event logs.
@@ -144,6 +180,8 @@ struct Event {
   std::optional<int> end_day;  // exclusive; absent = lasts to the end of the scenario (or is instantaneous)
   EventAction action;
   std::string note;
+
+  friend bool operator==(const Event&, const Event&) = default;
 };
 
 struct ObservationPoint {
@@ -151,6 +189,8 @@ struct ObservationPoint {
   double value = 0.0;
   double weight = 1.0;  // lower for points the source marks as less reliable
   std::string note;
+
+  friend bool operator==(const ObservationPoint&, const ObservationPoint&) = default;
 };
 
 struct Observation {
@@ -160,6 +200,8 @@ struct Observation {
   std::vector<NodeIndex> nodes;  // when not empty (and node == no_node): the value is the sum over these nodes
   SourceReference source;
   std::vector<ObservationPoint> points;
+
+  friend bool operator==(const Observation&, const Observation&) = default;
 };
 
 struct OutputSettings {
@@ -167,6 +209,8 @@ struct OutputSettings {
   std::vector<std::string> variables;  // empty = all
   std::vector<NodeIndex> nodes;        // empty = all
   int interval_days = 1;
+
+  friend bool operator==(const OutputSettings&, const OutputSettings&) = default;
 };
 
 // Who leaves home: predicted by the model's departure hazard, or given by the daily rise of an observed series
@@ -175,6 +219,8 @@ enum class DepartureMode : std::int8_t { predicted, given };
 struct DepartureSettings {
   DepartureMode mode = DepartureMode::predicted;
   std::string observation;  // id of the observation whose rise gives the daily departures (mode given)
+
+  friend bool operator==(const DepartureSettings&, const DepartureSettings&) = default;
 };
 // Which rules run the engine: Haven's own (docs/model.md) or Flee 3's with counts (`rules: flee`, docs/model.md
 // "The Flee rule set").
@@ -206,6 +252,8 @@ struct Scenario {
   [[nodiscard]] std::optional<NodeIndex> find_node(std::string_view id) const;
   [[nodiscard]] std::optional<CorridorIndex> find_corridor(std::string_view id) const;
   [[nodiscard]] double total_population() const;
+
+  friend bool operator==(const Scenario&, const Scenario&) = default;
 };
 
 // Whether runs of `scenario` read the model parameter `name` (one of parameter_specs): Flee's rules read the flee_*

@@ -117,8 +117,11 @@ class Session {
   [[nodiscard]] std::string base_event_text(const std::string& id) const;
   // What makes the scenario as it is now: its variant and the overrides its edits amount to. Equal keys load equal
   // scenarios (a run of one is a run of the other); edits that change nothing, such as the strength of an event
-  // switched off, leave the key as it was.
-  [[nodiscard]] std::string scenario_key() const;
+  // switched off or a value set to what it was, leave the key as it was.
+  [[nodiscard]] std::string scenario_key() const { return keys_.back().empty() ? key_of(edits_) : keys_.back(); }
+  // Whether the scenario as it is now is the base one, edits or not (an edit set back, a value set to what it held):
+  // the base's run is its run.
+  [[nodiscard]] bool same_as_base() const noexcept { return same_as_base_; }
   // Whether the variant itself sets `path` (its `set` and `parameters`, and every key of an event it adds): a band's
   // parameter ranges leave such a value as the variant gives it.
   [[nodiscard]] bool variant_sets(const std::string& path) const;
@@ -161,7 +164,11 @@ class Session {
   // What `path` (a key the page edits) holds now, as the page would send it ("1.5", "2020-01-10", "none"); empty
   // for a key it does not know or an event switched off. An edit's description says what it replaced.
   [[nodiscard]] std::string value_now(const std::string& path) const;
-  EditResult reload(const std::vector<Edit>& edits);
+  // How the edits reloaded relate to the session's: one more (apply), the last taken back (undo), or another list.
+  enum class Reload : std::uint8_t { one_more, one_less, other };
+  EditResult reload(const std::vector<Edit>& edits, Reload how = Reload::other);
+  // The key of the variant and `edits` (scenario_key() unless an edit changed nothing).
+  [[nodiscard]] std::string key_of(const std::vector<Edit>& edits) const;
 
   ScenarioSource source_;
   ParsedScenarioText parsed_;  // the source's text, parsed once: an edit costs its checks, not a parse
@@ -184,6 +191,12 @@ class Session {
   static constexpr std::size_t max_variant_steps = 8;
   std::vector<VariantStep> variant_steps_;
   std::vector<std::string> warnings_now_;  // the loader's warnings of the scenario as it is now (reload says new ones)
+  // scenario_key() after the first n edits, for n = 0 .. edits_.size(): the key of the state before an edit that
+  // left the scenario as it was (the loaded scenarios compared whole), under which that state's run may be kept, or
+  // empty for the key of those edits (made when asked). Undo goes back to the key the state had.
+  std::vector<std::string> keys_{std::string()};
+  bool same_as_base_ = true;
+  std::vector<std::string> keys_before_;  // scenario_key() after each first n edits (undo goes back to it)
 };
 
 // Edits from the page's JSON (see Edit); a malformed request gives a message for the page.
