@@ -150,12 +150,17 @@ Band band_of(const std::vector<double>& values) {
   return {sum / static_cast<double>(values.size()), percentile(values, 0.05), percentile(values, 0.95)};
 }
 
-// The sets that give a case its departure mode. Predicted is the format's default, so it sets nothing (and works
-// on scenarios written before the format could say `departures`).
-std::vector<std::string> departure_sets(const SuiteCase& c, const std::string& mode) {
-  if (mode != "given") return {};
-  std::vector<std::string> sets = {"departures.mode=given"};
-  if (!c.departures_observation.empty()) sets.push_back("departures.observation=" + c.departures_observation);
+// The sets that give a case its departure mode, when the scenario as written (`as_written`) runs another one (or,
+// for given, another observation). Predicted is the format's default: a scenario without `departures` runs it as it is.
+std::vector<std::string> departure_sets(const SuiteCase& c, const std::string& mode, const Scenario& as_written) {
+  if (mode == "predicted") {
+    if (as_written.departures.mode == DepartureMode::predicted) return {};
+    return {"departures.mode=predicted"};
+  }
+  std::vector<std::string> sets;
+  if (as_written.departures.mode != DepartureMode::given) sets.push_back("departures.mode=given");
+  if (!c.departures_observation.empty() && c.departures_observation != as_written.departures.observation)
+    sets.push_back("departures.observation=" + c.departures_observation);
   return sets;
 }
 
@@ -339,9 +344,9 @@ std::vector<SuiteRow> run_suite(const SuiteFile& suite, const SuiteSettings& set
     options.variant_origin = c.origin;
     options.set_files = settings.set_files;
     options.overrides = settings.overrides;
-    auto predicted = load_scenario_file(c.scenario, options);
-    if (predicted.diagnostics.has_errors()) {
-      for (const auto& d : predicted.diagnostics.all()) {
+    auto as_written = load_scenario_file(c.scenario, options);
+    if (as_written.diagnostics.has_errors()) {
+      for (const auto& d : as_written.diagnostics.all()) {
         if (d.severity == Severity::error) problems.error(d.location, d.message);
       }
       problems.error(c.origin,
@@ -350,15 +355,17 @@ std::vector<SuiteRow> run_suite(const SuiteFile& suite, const SuiteSettings& set
     }
     for (const auto& mode : c.departures) {
       Job job{&c, mode, std::nullopt, {}};
-      if (departure_sets(c, mode).empty()) {
-        job.scenario = predicted.scenario;
+      const auto sets = departure_sets(c, mode, *as_written.scenario);
+      if (sets.empty()) {
+        job.scenario = as_written.scenario;
       } else {
-        LoadOptions given = options;
-        given.set_overrides = departure_sets(c, mode);
-        auto loaded = load_scenario_file(c.scenario, given);
+        LoadOptions in_mode = options;
+        in_mode.set_overrides = sets;
+        auto loaded = load_scenario_file(c.scenario, in_mode);
         // A scenario (or a build) that cannot run this mode gives a row saying so, never a faked figure.
         if (loaded.diagnostics.has_errors()) {
-          job.not_available = "n/a: departures given cannot be set: " + first_error(loaded.diagnostics);
+          job.not_available =
+              fmt::format("n/a: departures {} cannot be set: {}", mode, first_error(loaded.diagnostics));
         } else {
           job.scenario = std::move(loaded.scenario);
         }

@@ -205,3 +205,44 @@ TEST_CASE("haven validate --suite writes the table and its CSV and refuses a tar
   CHECK(stray_csv.exit_code == 2);
   CHECK(stray_csv.err.find("--csv writes a suite's table; it needs --suite FILE") != std::string::npos);
 }
+
+TEST_CASE("A suite's predicted row predicts departures even when the scenario gives them, and says so when it cannot") {
+  // mali2012 as written predicts; a copy that gives departures, and one under Flee's rules (which only give them).
+  const fs::path dir = fs::temp_directory_path() / "haven_suite_modes";
+  fs::create_directories(dir);
+  const fs::path mali = fs::path(HAVEN_SOURCE_DIR) / "scenarios/flee/mali2012.yaml";
+  std::string text = test::read_text(mali);
+  const auto at = text.find("mode: predicted");
+  REQUIRE(at != std::string::npos);
+  test::write_text(dir / "mali_given.yaml", text.substr(0, at) + "mode: given" + text.substr(at + 15));
+  test::write_text(dir / "suite.yaml",
+                   fmt::format("suite: {{name: modes}}\ncases:\n"
+                               "  - {{name: as_written, scenario: {}, departures: [predicted, given]}}\n"
+                               "  - {{name: written_given, scenario: mali_given.yaml, departures: [predicted, given]}}\n"
+                               "  - {{name: flee, scenario: mali_given.yaml, departures: [predicted]}}\n",
+                               mali.string()));
+  SuiteFile suite = load_suite_file(dir / "suite.yaml");
+  suite.cases.pop_back();  // (the Flee case below, with its own override)
+  SuiteSettings settings;
+  settings.runs = 1;
+  settings.days = 40;
+  const auto rows = run_suite(suite, settings);
+  REQUIRE(rows.size() == 4);
+  for (const auto& row : rows) REQUIRE(row.status == "ok");
+  // The same scenario in the same mode: the same figures, however the file says its mode.
+  check_same(rows[0], rows[2]);
+  check_same(rows[1], rows[3]);
+  REQUIRE(rows[0].ard);
+  REQUIRE(rows[1].ard);
+  CHECK(rows[0].ard->mean != rows[1].ard->mean);
+
+  // Under Flee's rules departures are given only: the predicted row says it cannot be run.
+  SuiteSettings flee = settings;
+  flee.overrides = {{"rules", "flee", {"command line", 0, 0}}};
+  SuiteFile one = load_suite_file(dir / "suite.yaml");
+  one.cases.erase(one.cases.begin(), one.cases.begin() + 2);
+  const auto flee_rows = run_suite(one, flee);
+  REQUIRE(flee_rows.size() == 1);
+  CHECK(flee_rows[0].status.rfind("n/a: departures predicted cannot be set: ", 0) == 0);
+  CHECK_FALSE(flee_rows[0].ard);
+}
