@@ -33,16 +33,6 @@ namespace haven::app {
 
 namespace {
 
-std::optional<int> environment_int(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') return std::nullopt;
-  try {
-    return std::stoi(value);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
 // A value echoed back in a message, cut short when long.
 std::string shorten(const std::string& text, std::size_t limit) {
   return text.size() <= limit ? text : text.substr(0, limit - 3) + "...";
@@ -252,20 +242,56 @@ int SweepCommands::sweep(std::ostream& out, std::ostream& err) {
     }
     options.only = std::move(only.members);
   }
-  // Slurm job arrays: the task's share, counted from the array's first index.
+  // Slurm job arrays: the task's share, counted from the array's first index. Each of --task-id and --tasks
+  // defaults to the array's own (an sbatch script may pass either), said in a message as where it came from.
+  std::string bad_variable;
+  const auto slurm = [&bad_variable](const char* name) -> std::optional<int> {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') return std::nullopt;
+    const std::string_view text(value);
+    int number = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (error != std::errc() || end != text.data() + text.size()) {
+      if (bad_variable.empty()) bad_variable = fmt::format("{}='{}'", name, shorten(std::string(text), 40));
+      return std::nullopt;
+    }
+    return number;
+  };
+  const auto array_id = slurm("SLURM_ARRAY_TASK_ID");
+  const int array_first = slurm("SLURM_ARRAY_TASK_MIN").value_or(0);
+  const int array_step = std::max(1, slurm("SLURM_ARRAY_TASK_STEP").value_or(1));
+  const auto array_count = slurm("SLURM_ARRAY_TASK_COUNT");
+  if (!bad_variable.empty()) {
+    err << fmt::format("haven: error: {} is not a whole number; give the share with --task-id K --tasks N\n",
+                       bad_variable);
+    return exit_bad_input;
+  }
   int task = 0;
+  std::string task_from;  // where the share came from, for a message
+  if (a.task_id) {
+    task = *a.task_id;
+    task_from = fmt::format("--task-id {}", task);
+  } else if (array_id) {
+    task = (*array_id - array_first) / array_step;
+    task_from = fmt::format("SLURM_ARRAY_TASK_ID={} counted from SLURM_ARRAY_TASK_MIN={}{}", *array_id, array_first,
+                            array_step > 1 ? fmt::format(" in steps of {}", array_step) : std::string());
+  }
   int tasks = 1;
-  if (a.tasks || a.task_id) {
-    tasks = a.tasks.value_or(1);
-    task = a.task_id.value_or(0);
-  } else if (auto id = environment_int("SLURM_ARRAY_TASK_ID")) {
-    const int first = environment_int("SLURM_ARRAY_TASK_MIN").value_or(0);
-    const int step = std::max(1, environment_int("SLURM_ARRAY_TASK_STEP").value_or(1));
-    task = (*id - first) / step;
-    tasks = environment_int("SLURM_ARRAY_TASK_COUNT").value_or(1);
+  std::string tasks_from = "--tasks 1 by default";
+  if (a.tasks) {
+    tasks = *a.tasks;
+    tasks_from = fmt::format("--tasks {}", tasks);
+  } else if (array_id && array_count) {
+    tasks = *array_count;
+    tasks_from = fmt::format("SLURM_ARRAY_TASK_COUNT={}", tasks);
+  }
+  if (tasks < 1) {
+    err << fmt::format("haven: error: {} gives no share; it must be 1 or more\n", tasks_from);
+    return exit_bad_input;
   }
   if (task < 0 || task >= tasks) {
-    err << fmt::format("haven: error: --task-id {} is outside 0 to {} (--tasks {})\n", task, tasks - 1, tasks);
+    err << fmt::format("haven: error: the task's share {} ({}) is outside 0 to {} ({})\n", task, task_from, tasks - 1,
+                       tasks_from);
     return exit_bad_input;
   }
   if (launched_ranks() > 1 && !built_with_mpi()) {

@@ -142,6 +142,25 @@ def test_slurm_shares_from_the_environment(tmp_path):
         assert result.returncode == 0, result.stderr
         assert f"task {task - 1} of 3" in result.stdout
     assert_same_members(whole, shared)
+    # Inside an array, giving one of --tasks and --task-id leaves the other to the array: each task its own share.
+    passed = tmp_path / "passed"
+    for task in (1, 2, 3):
+        env = {**os.environ, "SLURM_ARRAY_TASK_ID": str(task), "SLURM_ARRAY_TASK_MIN": "1",
+               "SLURM_ARRAY_TASK_COUNT": "3"}
+        result = subprocess.run([str(haven_bin()), "sweep", str(sweep), "-o", str(passed), "--quiet", "--tasks", "3"],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+        assert f"task {task - 1} of 3" in result.stdout
+    assert_same_members(whole, passed)
+    # A variable that is not a whole number, or a share outside the array, is said with where it came from.
+    for variables, said in (({"SLURM_ARRAY_TASK_ID": "3abc"}, "SLURM_ARRAY_TASK_ID='3abc' is not a whole number"),
+                            ({"SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "5"},
+                             "the task's share 6 (SLURM_ARRAY_TASK_ID=7 counted from SLURM_ARRAY_TASK_MIN=1) is "
+                             "outside 0 to 4 (SLURM_ARRAY_TASK_COUNT=5)")):
+        result = subprocess.run([str(haven_bin()), "sweep", str(sweep), "-o", str(tmp_path / "refused"), "--quiet"],
+                                cwd=ROOT, env={**os.environ, **variables}, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and said in result.stderr, result.stderr
+        assert not (tmp_path / "refused").exists()
 
 
 def mpirun(*args: str, timeout_seconds: int = 120) -> subprocess.CompletedProcess:
