@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <optional>
 #include <span>
@@ -780,6 +781,7 @@ RunFile read_run_file(const fs::path& path) {
     // Days run from 0 to the `days` simulated, increasing: a date beyond them would be no date of the run.
     const std::int64_t days_run =
         h5::has_attribute(root, "days") ? h5::read_attribute<std::int32_t>(root, "days") : std::int64_t{36600};
+    if (h5::has_attribute(root, "days")) run.days = static_cast<std::int32_t>(days_run);
     for (std::size_t t = 0; t < run.time_days.size(); ++t) {
       if (run.time_days[t] < 0 || run.time_days[t] >= days_run || (t > 0 && run.time_days[t] <= run.time_days[t - 1])) {
         throw std::runtime_error(
@@ -818,6 +820,27 @@ RunFile read_run_file(const fs::path& path) {
     run.node_admin2 = optional_strings("node_admin2");
     run.corridor_from = h5::read_dataset<std::int32_t>(file, "corridor_from", {corridors});
     run.corridor_to = h5::read_dataset<std::int32_t>(file, "corridor_to", {corridors});
+    // Indices into the scenario's places: within them (the scenario's count, or the recorded count when every
+    // place is recorded in a file from before it was written down), each recorded place once and in order.
+    const std::int64_t places = run.scenario_nodes > 0 ? static_cast<std::int64_t>(run.scenario_nodes)
+                                                       : std::numeric_limits<std::int32_t>::max();
+    const auto check_places = [places](const char* dataset, const std::vector<std::int32_t>& indices) {
+      for (const auto index : indices) {
+        if (index < 0 || index >= places) {
+          throw std::runtime_error(fmt::format("dataset '{}': place index {} is not one of the scenario's {} places",
+                                               dataset, index, places));
+        }
+      }
+    };
+    check_places("node_index", run.node_index);
+    for (std::size_t k = 1; k < run.node_index.size(); ++k) {
+      if (run.node_index[k] <= run.node_index[k - 1])
+        throw std::runtime_error("dataset 'node_index': places must be listed once each, in the scenario's order");
+    }
+    check_places("corridor_from", run.corridor_from);
+    check_places("corridor_to", run.corridor_to);
+    check_places("od_origin", run.od_origin);
+    check_places("od_destination", run.od_destination);
     if (h5::has_attribute(root, "description")) run.description = h5::read_string_attribute(root, "description");
     if (h5::has_attribute(root, "variant_description")) {
       run.variant_description = h5::read_string_attribute(root, "variant_description");

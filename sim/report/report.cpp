@@ -284,6 +284,8 @@ std::string variant_description(const std::filesystem::path& path) {
              : std::string{};
 }
 
+// The scenario a run file ran: its period the days it simulated (`haven run --days N` stops before the scenario's end,
+// and the page must not show days, events or a map of days never run).
 Scenario scenario_of_run(const RunFile& run, const std::filesystem::path& file) {
   // scenario_yaml is already resolved (variant and --set applied), so it is read as a plain scenario.
   auto result = load_scenario_text(run.scenario_yaml, file.string() + " (scenario_yaml)");
@@ -292,6 +294,7 @@ Scenario scenario_of_run(const RunFile& run, const std::filesystem::path& file) 
         fmt::format("{}: the scenario stored in the file cannot be read back ({})", file.string(),
                     result.diagnostics.all().empty() ? "unknown problem" : result.diagnostics.all().front().message));
   }
+  if (run.days > 0 && run.days < result.scenario->days) result.scenario->days = run.days;
   return std::move(*result.scenario);
 }
 
@@ -437,7 +440,15 @@ void check_same_network(const Scenario& first, const std::filesystem::path& firs
   const auto same_corridors =
       std::equal(first.corridors.begin(), first.corridors.end(), scenario.corridors.begin(), scenario.corridors.end(),
                  [](const Corridor& a, const Corridor& b) { return a.from == b.from && a.to == b.to; });
-  if (same_nodes && same_corridors) return;
+  if (same_nodes && same_corridors) {
+    if (first.days == scenario.days && first.start_date == scenario.start_date) return;
+    // The page's figures are totals to the end of each run: runs of different periods would read as what-ifs.
+    throw ReportInputError(fmt::format(
+        "{} ran {} days from {} and {} {} days from {}: one report compares runs over the same days; run them again "
+        "with the same --days (or none), or read them with haven compare --at DATE",
+        first_file.string(), first.days, format_iso_date(first.start_date), file.string(), scenario.days,
+        format_iso_date(scenario.start_date)));
+  }
   throw ReportInputError(fmt::format(
       "{} is a run of {} ({} places, {} roads) and {} of {} ({} places, {} roads): one report compares runs over one "
       "network (a scenario and its variants); make a report of each",

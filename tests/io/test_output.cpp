@@ -202,6 +202,24 @@ TEST_CASE("a damaged run file is refused naming the dataset and leaves no HDF5 o
          h5::set_attribute_array<std::uint64_t>(f, "seed", std::vector<std::uint64_t>{1, 2, 3});
        },
        "attribute 'seed' holds 3 values where one is expected"},
+      {"place index out of the scenario",
+       [&](hid_t f) {
+         h5::Handle dataset(H5Dopen2(f, "node_index", H5P_DEFAULT), H5Dclose);
+         std::vector<std::int32_t> indices(nodes);
+         for (std::size_t k = 0; k < nodes; ++k) indices[k] = static_cast<std::int32_t>(k);
+         indices[0] = 99;
+         REQUIRE(H5Dwrite(dataset.id(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, indices.data()) >= 0);
+       },
+       "dataset 'node_index': place index 99 is not one of the scenario's 9 places"},
+      {"destination out of the scenario",
+       [&](hid_t f) {
+         h5::Handle dataset(H5Dopen2(f, "od_destination", H5P_DEFAULT), H5Dclose);
+         h5::Handle space(H5Dget_space(dataset.id()), H5Sclose);
+         std::vector<std::int32_t> indices(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.id())), 1000);
+         REQUIRE(!indices.empty());
+         REQUIRE(H5Dwrite(dataset.id(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, indices.data()) >= 0);
+       },
+       "dataset 'od_destination': place index 1000 is not one of the scenario's 9 places"},
   };
   for (const auto& damage : damages) {
     CAPTURE(damage.name);

@@ -141,3 +141,22 @@ TEST_CASE("the page's data writes every number as fmt writes the double (whole n
         "0.3333333333333333,null");
   CHECK(json.find(expected + "]") != std::string::npos);
 }
+
+TEST_CASE("a run cut short by --days is reported over the days it ran and not beside a whole run") {
+  const fs::path dir = temp_dir("days");
+  const fs::path short_run = dir / "ten_days.h5";
+  const fs::path whole_run = dir / "whole.h5";
+  REQUIRE(haven::test::run_cli({"run", "scenarios/examples/valley.yaml", "--days", "10", "-o", short_run.string(),
+                                "--quiet", "--overwrite"})
+              .exit_code == 0);
+  REQUIRE(haven::test::run_cli(
+              {"run", "scenarios/examples/valley.yaml", "-o", whole_run.string(), "--quiet", "--overwrite"})
+              .exit_code == 0);
+  // The page's period (its slider, axes and the events drawn) is the run's 10 days, not the scenario's 60.
+  CHECK(report_data_from_runs({short_run}).find("\"start_date\":\"2024-03-01\",\"days\":10,") != std::string::npos);
+  CHECK(report_data_from_runs({whole_run}).find("\"start_date\":\"2024-03-01\",\"days\":60,") != std::string::npos);
+  const std::string said =
+      "ran 60 days from 2024-03-01 and " + short_run.string() + " 10 days from 2024-03-01: one report compares runs";
+  CHECK_THROWS_WITH_AS(report_data_from_runs({whole_run, short_run}), doctest::Contains(said.c_str()),
+                       ReportInputError);
+}

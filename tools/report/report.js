@@ -723,7 +723,9 @@
     const closed = closedState(events, day);
     const run = data.preview ? null : runs[selected];
     const a = data.preview ? null : analyses[selected];
-    const t = a ? Math.max(0, a.days.findIndex((d) => d >= day)) : 0;
+    // The recorded day at or after `day`; past the last one (never, for a whole run), the last one, not day 0.
+    const at = a ? a.days.findIndex((d) => d >= day) : 0;
+    const t = at < 0 ? a.days.length - 1 : at;
     // Shaded areas, put in under the roads and places at the end.
     const areas = [];
     for (const e of events) {
