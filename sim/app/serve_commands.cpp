@@ -206,7 +206,7 @@ ServeCommands::ServeCommands(CLI::App& app) {
   serve_->add_option("--set-file", args_.set_files,
                      "Start every session from this overlay (e.g. from haven calibrate), as haven run --set-file does");
   serve_->add_option("--set", args_.sets,
-                     "Start every session with this value, e.g. --set parameters.onward_rate_per_day=0.1 (one per "
+                     "Start every session with this value, e.g. --set parameters.onward_base_rate_per_day=0.1 (one per "
                      "--set; after --set-file)");
   serve_->add_option("--sweep", args_.sweep,
                      "Sweep file (method lhs or random) whose ranges give the band's parameter uncertainty (default: "

@@ -79,3 +79,41 @@ def test_the_readmes_transcripts_are_what_haven_prints():
                                 timeout=60)
         assert result.stdout + result.stderr == shown, f"README.md:{line}: {command}"
         assert result.returncode == (2 if "error:" in shown else 0), f"README.md:{line}: {command}"
+
+
+# The README's list of commands, run as written in a scratch directory laid out like the checkout. Only the
+# validation suite is left out: it runs every case 10 times (about a minute); test_suite.cpp runs it shortened.
+SLOW_README_COMMANDS = {"haven validate --suite scenarios/validation/suite.yaml --runs 10 --csv output/validation.csv"}
+
+
+def readme_commands() -> list[tuple[int, str]]:
+    """(line, command) of every `haven ...` line of the README's "Using it" block, its comment left out."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index("## Using it")
+    block = re.search(r"^```sh\n(.*?)^```", text[start:], flags=re.S | re.M)
+    first_line = text.count("\n", 0, start + block.start()) + 2
+    commands = []
+    for k, line in enumerate(block.group(1).splitlines()):
+        command = re.sub(r"\s+#.*$", "", line).strip()
+        if command.startswith("haven "):
+            commands.append((first_line + k, command))
+    return commands
+
+
+def test_the_readmes_commands_run_as_written(tmp_path):
+    commands = readme_commands()
+    assert len(commands) >= 10 and any(c.startswith("haven run ") for _, c in commands)
+    binary = Path(os.environ.get("HAVEN_BIN") or ROOT / "build" / "default" / "bin" / "haven").resolve()
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "haven").symlink_to(binary)
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
+    (tmp_path / "output").mkdir()
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}", "OMP_NUM_THREADS": "2"}
+    for line, command in commands:
+        if command in SLOW_README_COMMANDS:
+            continue
+        result = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0, f"README.md:{line}: {command}\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+    # Everything they write is under output/ (the checkout's git-ignored folder), nothing beside the scenarios.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "output", "scenarios"]
