@@ -110,7 +110,7 @@ Extremes extremes(const RunFile& run, const Series& series, std::size_t column) 
   Extremes e;
   for (std::size_t t = 0; t < run.times(); ++t) {
     const auto v = series.at(t, column);
-    e.total += v;
+    if (__builtin_add_overflow(e.total, v, &e.total)) throw std::runtime_error("a sum of its counts overflows 64 bits");
     if (t == 0 || v > e.peak) {
       e.peak = v;
       e.peak_day = run.time_days[t];
@@ -255,7 +255,13 @@ ExportTable summary_table(const std::vector<ExportedRun>& runs) {
                "#affected+displaced+unsheltered+ind",
                "#date+unsheltered_peak",
                "#affected+displaced+transit+ind"};
-  for (const auto& exported : runs) table.rows.push_back(summary_row(*exported.run, exported.file, exported.member));
+  for (const auto& exported : runs) {
+    try {
+      table.rows.push_back(summary_row(*exported.run, exported.file, exported.member));
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(fmt::format("{}: {}", exported.file, e.what()));
+    }
+  }
   return table;
 }
 
@@ -264,19 +270,29 @@ namespace {
 std::vector<std::string> summary_row(const RunFile& run, const std::string& file, std::int64_t member) {
   const Dates date(run);
   const std::size_t t_count = run.times(), n = run.nodes();
+  // Sums over places are the network's only when every place is recorded (a file of some places leaves them empty,
+  // as haven info and compare print '-'); flows summed over the run only when every day is.
+  const bool every_place = run.scenario_nodes == 0 || run.nodes() == run.scenario_nodes;
+  bool every_day = true;
+  for (std::size_t t = 1; t < t_count; ++t) every_day = every_day && run.time_days[t] == run.time_days[t - 1] + 1;
+  const auto add = [](std::int64_t a, std::int64_t b) {
+    std::int64_t sum = 0;
+    if (__builtin_add_overflow(a, b, &sum)) throw std::runtime_error("a sum of its counts overflows 64 bits");
+    return sum;
+  };
   auto sum_at = [&](const std::vector<std::int64_t>& v, std::size_t t, std::size_t width) {
     std::int64_t s = 0;
-    for (std::size_t i = 0; i < width; ++i) s += v[t * width + i];
+    for (std::size_t i = 0; i < width; ++i) s = add(s, v[t * width + i]);
     return s;
   };
-  auto sum_all = [](const std::vector<std::int64_t>& v) -> std::string {
-    if (v.empty()) return {};
+  auto sum_all = [&](const std::vector<std::int64_t>& v) -> std::string {
+    if (v.empty() || !every_place || !every_day) return {};
     std::int64_t s = 0;
-    for (auto x : v) s += x;
+    for (auto x : v) s = add(s, x);
     return fmt::format("{}", s);
   };
   std::string unsheltered_peak, unsheltered_peak_date;
-  if (!run.unsheltered.empty() && t_count > 0) {
+  if (!run.unsheltered.empty() && t_count > 0 && every_place) {
     std::int64_t peak = -1;
     for (std::size_t t = 0; t < t_count; ++t) {
       const auto v = sum_at(run.unsheltered, t, n);
@@ -296,7 +312,9 @@ std::vector<std::string> summary_row(const RunFile& run, const std::string& file
           member < 0 ? std::string() : fmt::format("{}", member), any ? date(run.time_days.front()) : "",
           any ? date(run.time_days.back()) : "",
           any && !run.cumulative_displaced.empty() ? fmt::format("{}", run.cumulative_displaced.back()) : "",
-          any && !run.displaced_present.empty() ? fmt::format("{}", sum_at(run.displaced_present, t_count - 1, n)) : "",
+          any && every_place && !run.displaced_present.empty()
+              ? fmt::format("{}", sum_at(run.displaced_present, t_count - 1, n))
+              : "",
           sum_all(run.arrivals), sum_all(run.returns), unsheltered_peak, unsheltered_peak_date,
           any && !run.in_transit.empty()
               ? fmt::format("{}", sum_at(run.in_transit, t_count - 1, run.corridor_name.size()))
@@ -422,14 +440,18 @@ std::vector<fs::path> export_runs(const std::vector<ExportedRun>& runs, const fs
     const RunFile& run = *exported.run;
     const Scenario& scenario = *exported.scenario;
     const fs::path folder = one ? fs::path() : fs::path(exported.folder);
-    if (options.csv) {
-      files.emplace_back(folder / "nodes_daily.csv", csv(node_day_table(run, scenario)));
-      files.emplace_back(folder / "corridors_daily.csv", csv(corridor_day_table(run, scenario)));
-      files.emplace_back(folder / "origin_destination.csv", csv(origin_destination_table(run, scenario)));
-    }
-    if (options.geojson) {
-      files.emplace_back(folder / "nodes.geojson", nodes_geojson(run, scenario, options.geojson_series));
-      files.emplace_back(folder / "corridors.geojson", corridors_geojson(run, scenario, options.geojson_series));
+    try {
+      if (options.csv) {
+        files.emplace_back(folder / "nodes_daily.csv", csv(node_day_table(run, scenario)));
+        files.emplace_back(folder / "corridors_daily.csv", csv(corridor_day_table(run, scenario)));
+        files.emplace_back(folder / "origin_destination.csv", csv(origin_destination_table(run, scenario)));
+      }
+      if (options.geojson) {
+        files.emplace_back(folder / "nodes.geojson", nodes_geojson(run, scenario, options.geojson_series));
+        files.emplace_back(folder / "corridors.geojson", corridors_geojson(run, scenario, options.geojson_series));
+      }
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(fmt::format("{}: {}", exported.file, e.what()));
     }
   }
   // Every existing file is named at once, before anything is written.

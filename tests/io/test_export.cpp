@@ -177,3 +177,42 @@ TEST_CASE("a description over several lines is one line in its summary cell") {
   CHECK(summary.rows[0][static_cast<std::size_t>(column)] == "Bombardment of two towns, people go north.");
   fs::remove_all(f.dir);
 }
+
+TEST_CASE("a file of some places or every few days leaves the summary's network sums empty and an overflow is refused") {
+  const auto whole = valley_run("summary_whole");
+  const auto some = valley_run("summary_some", {"outputs.nodes=[northcamp, southtown]"});
+  const auto weekly = valley_run("summary_weekly", {"outputs.interval_days=7"});
+  const std::vector<ExportedRun> runs = {
+      {.run = &whole.run, .scenario = &*whole.loaded.scenario, .file = "whole.h5", .folder = "whole"},
+      {.run = &some.run, .scenario = &*some.loaded.scenario, .file = "some.h5", .folder = "some"},
+      {.run = &weekly.run, .scenario = &*weekly.loaded.scenario, .file = "weekly.h5", .folder = "weekly"}};
+  const auto summary = summary_table(runs);
+  const auto cell = [&](std::size_t row, const char* column) {
+    const auto at = std::find(summary.header.begin(), summary.header.end(), column) - summary.header.begin();
+    return summary.rows[row][static_cast<std::size_t>(at)];
+  };
+  for (const char* column : {"displaced_present_end", "arrivals", "returns", "unsheltered_peak"}) {
+    CAPTURE(column);
+    CHECK_FALSE(cell(0, column).empty());
+    CHECK(cell(1, column).empty());  // the sum of two places would read as the network's
+  }
+  // Network-wide series stay: the same run, the same figures.
+  CHECK(cell(1, "displaced") == cell(0, "displaced"));
+  CHECK(cell(1, "in_transit_end") == cell(0, "in_transit_end"));
+  // Every 7th day: stocks at the end and the peak of recorded days stay; flows summed over 9 of 60 days go.
+  CHECK(cell(2, "arrivals").empty());
+  CHECK(cell(2, "returns").empty());
+  CHECK_FALSE(cell(2, "displaced_present_end").empty());
+
+  // Counts whose sum leaves 64 bits (a damaged or hostile file) are refused, naming the file, not wrapped round.
+  RunFile huge = whole.run;
+  huge.arrivals[0] = std::int64_t{1} << 62;  // the first place on days 0 and 1
+  huge.arrivals[huge.nodes()] = std::int64_t{1} << 62;
+  const std::vector<ExportedRun> hostile = {
+      {.run = &huge, .scenario = &*whole.loaded.scenario, .file = "huge.h5", .folder = "huge"}};
+  CHECK_THROWS_WITH(summary_table(hostile), doctest::Contains("huge.h5: a sum of its counts overflows 64 bits"));
+  CHECK_THROWS_WITH(export_runs(hostile, whole.dir / "out", ExportOptions{.csv = false, .geojson = true}),
+                    doctest::Contains("huge.h5: a sum of its counts overflows 64 bits"));
+  CHECK_FALSE(fs::exists(whole.dir / "out"));
+  for (const auto* f : {&whole, &some, &weekly}) fs::remove_all(f->dir);
+}
