@@ -113,6 +113,16 @@ def test_full_disk_run_gives_one_line_and_leaves_nothing(tmp_path):
         assert list(disk.iterdir()) == []
 
 
+def test_standard_output_that_cannot_be_written_is_an_error(tmp_path):
+    """`haven schema > FILE` or `import-flee DIR -o -` on a full disk: said, and not a success."""
+    for args in (["schema"], ["import-flee", str(ROOT / "tests" / "data" / "flee" / "good"), "-o", "-"], ["params"]):
+        with open("/dev/full", "w") as full:
+            result = subprocess.run([str(haven_bin()), *args], stdout=full, stderr=subprocess.PIPE, text=True,
+                                    timeout=60)
+        assert result.returncode == 1, (args, result.stderr)
+        assert "haven: error: cannot write standard output" in result.stderr, (args, result.stderr)
+
+
 def test_full_disk_run_overwrite_keeps_the_old_file(tmp_path):
     with tmpfs(tmp_path / "disk", "1m") as disk:
         target = disk / "x.h5"
