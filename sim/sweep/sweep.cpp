@@ -473,6 +473,35 @@ SweepLoadResult load_sweep_file(const std::filesystem::path& path) {
                                     fixed.path, parameter.origin.file, parameter.origin.line, parameter.origin.column));
     }
   }
+  // One key varied twice (`threat_kernel_km` and `parameters.threat_kernel_km`): every member would take the second's
+  // value, and the first axis, recorded as varied, would vary nothing.
+  for (std::size_t k = 0; k < spec.parameters.size(); ++k) {
+    for (std::size_t j = 0; j < k; ++j) {
+      const auto& later = spec.parameters[k];
+      const auto& earlier = spec.parameters[j];
+      if (later.path != earlier.path) continue;
+      result.diagnostics.error(
+          later.origin,
+          fmt::format("design: {}{} is varied already as '{}' (at {}:{}:{}); each member would take only one of them: "
+                      "drop one",
+                      later.path, later.name == later.path ? std::string() : fmt::format(" ('{}')", later.name),
+                      earlier.name, earlier.origin.file, earlier.origin.line, earlier.origin.column));
+      break;
+    }
+  }
+  // The sweep's seed gives every member its run's seed: the scenario's own is never read.
+  const auto seed_hint = "each member's run has a seed of its own, from the sweep's `seed` (and "
+                         "`common_random_numbers`); the scenario's seed is not read: set sweep.seed instead";
+  for (const auto& fixed : spec.fixed) {
+    if (fixed.path == "scenario.seed") {
+      result.diagnostics.error(fixed.origin, fmt::format("sweep.set: scenario.seed: {}", seed_hint));
+    }
+  }
+  for (const auto& parameter : spec.parameters) {
+    if (parameter.path == "scenario.seed") {
+      result.diagnostics.error(parameter.origin, fmt::format("design: scenario.seed: {}", seed_hint));
+    }
+  }
   if (result.diagnostics.has_errors()) return result;
   // Checked arithmetic: a grid of many axes can exceed 64 bits.
   const std::int64_t points = design_points(spec);
