@@ -100,7 +100,16 @@ int ExportCommands::run_export(std::ostream& out, std::ostream& err) {
       for (std::size_t r = 0; r < ensemble.runs.size(); ++r) {
         RunFile& member = ensemble.runs[r];
         if (member.description.empty()) member.description = scenario.description;
-        runs.push_back({&member, &scenario, name, ensemble.run_member[r], false, {}});
+        const auto m = static_cast<std::size_t>(ensemble.run_member[r]);
+        ExportedRun exported{&member, &scenario, name, ensemble.run_member[r]};
+        exported.tables = false;
+        if (m < ensemble.design_point.size()) exported.design_point = ensemble.design_point[m];
+        if (m < ensemble.replicate.size()) exported.replicate = ensemble.replicate[m];
+        for (std::size_t k = 0; k < ensemble.parameters.size(); ++k) {
+          if (m < ensemble.parameter_values[k].size())
+            exported.swept.emplace_back(ensemble.parameters[k], ensemble.parameter_values[k][m]);
+        }
+        runs.push_back(std::move(exported));
       }
       continue;
     }

@@ -230,6 +230,8 @@ ExportTable summary_table(const std::vector<ExportedRun>& runs) {
                   "mode",
                   "seed",
                   "member",
+                  "design_point",
+                  "replicate",
                   "start_date",
                   "end_date",
                   "displaced",
@@ -246,6 +248,8 @@ ExportTable summary_table(const std::vector<ExportedRun>& runs) {
                "#meta+mode",
                "#meta+seed",
                "#meta+member",
+               "#meta+design_point",
+               "#meta+replicate",
                "#date+start",
                "#date+end",
                "#affected+displaced+cumulative+ind",
@@ -255,9 +259,28 @@ ExportTable summary_table(const std::vector<ExportedRun>& runs) {
                "#affected+displaced+unsheltered+ind",
                "#date+unsheltered_peak",
                "#affected+displaced+transit+ind"};
+  // A column per swept key of the ensembles among the runs, in the order they first come (empty for the others).
+  std::vector<std::string> swept;
+  for (const auto& exported : runs) {
+    for (const auto& [key, value] : exported.swept)
+      if (std::find(swept.begin(), swept.end(), key) == swept.end()) swept.push_back(key);
+  }
+  for (const auto& key : swept) {
+    table.header.push_back(key);
+    table.hxl.push_back("#meta+swept");
+  }
   for (const auto& exported : runs) {
     try {
-      table.rows.push_back(summary_row(*exported.run, exported.file, exported.member));
+      auto row = summary_row(*exported.run, exported.file, exported.member);
+      const auto number = [](std::int64_t value) { return value < 0 ? std::string() : fmt::format("{}", value); };
+      const auto at = std::find(table.header.begin(), table.header.end(), "design_point") - table.header.begin();
+      row.insert(row.begin() + at, {number(exported.design_point), number(exported.replicate)});
+      for (const auto& key : swept) {
+        const auto it = std::find_if(exported.swept.begin(), exported.swept.end(),
+                                     [&key](const auto& kv) { return kv.first == key; });
+        row.push_back(it == exported.swept.end() ? std::string() : it->second);
+      }
+      table.rows.push_back(std::move(row));
     } catch (const std::runtime_error& e) {
       throw std::runtime_error(fmt::format("{}: {}", exported.file, e.what()));
     }

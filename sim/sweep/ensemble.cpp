@@ -96,10 +96,22 @@ EnsembleFile read_ensemble_file(const fs::path& path, bool read_members) {
         H5Lget_name_by_idx(root, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, k, name.data(), name.size() + 1, H5P_DEFAULT);
         if (name.rfind("parameter_", 0) != 0) continue;
         auto dataset = file.open_dataset(name);
-        if (h5::has_attribute(dataset.id(), "key"))
-          e.parameters.push_back(h5::read_string_attribute(dataset.id(), "key"));
+        if (!h5::has_attribute(dataset.id(), "key")) continue;
+        e.parameters.push_back(h5::read_string_attribute(dataset.id(), "key"));
+        // Numbers (written as the shortest text that reads back the same) or texts, as gather stored them.
+        std::vector<std::string> values;
+        h5::Handle type(H5Dget_type(dataset.id()), H5Tclose);
+        if (type.valid() && H5Tget_class(type.id()) == H5T_STRING) {
+          values = h5::read_string_dataset(file, name, members);
+        } else {
+          for (const double value : h5::read_dataset<double>(file, name, {members}))
+            values.push_back(fmt::format("{}", value));
+        }
+        e.parameter_values.push_back(std::move(values));
       }
     }
+    if (file.has("design_point")) e.design_point = h5::read_dataset<std::int64_t>(file, "design_point", {members});
+    if (file.has("replicate")) e.replicate = h5::read_dataset<std::int64_t>(file, "replicate", {members});
     // Summaries over members, materialised at gather time.
     auto summary = [&](const std::string& stem, std::vector<double>& mean, std::vector<double>* p05,
                        std::vector<double>* p95) {

@@ -280,7 +280,8 @@ def test_several_runs_give_one_summary_row_each_and_a_folder_each(tmp_path: Path
     summary = read_csv(out / "summary.csv")
     assert list(summary["file"]) == [p.name for p in files]
     assert list(summary["variant"].fillna("")) == ["", "border_open", "bigger_camp"]
-    assert summary["member"].isna().all()
+    assert summary["member"].isna().all() and summary["design_point"].isna().all()
+    assert list(summary.columns)[-1] == "in_transit_end"  # no swept keys without an ensemble
     for row, path in zip(summary.to_dict("records"), files):
         for column, value in summary_of(path).items():
             assert row[column] == value, (path.name, column)
@@ -310,6 +311,10 @@ def test_an_ensemble_gives_a_summary_row_per_member(tmp_path: Path):
         assert len(summary) == f.attrs["members"] == 4
     assert list(summary["member"]) == [0, 1, 2, 3]
     assert set(summary["file"]) == {"ensemble.h5"}
+    # Each member's design point, replicate and swept value, so that rows can be told apart (and pivoted) in Excel.
+    assert list(summary["design_point"]) == [0, 0, 1, 1]
+    assert list(summary["replicate"]) == [0, 1, 0, 1]
+    assert list(summary["threat_kernel_km"]) == [0.5, 0.5, 2, 2]  # named as the sweep file and manifest.csv name it
     for row in summary.to_dict("records"):
         member = row["member"]
         # Seeds above 2^53 as manifest.csv writes them (0x + 16 hex digits), so Excel keeps them.

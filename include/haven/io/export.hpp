@@ -44,6 +44,9 @@ struct ExportedRun {
   std::int64_t member = -1;            // the ensemble member; -1 for a run file
   bool tables = true;                  // write its own tables and layers (false: a summary row only)
   std::string folder;                  // with several runs exported, the folder (under the output) for its tables
+  std::int64_t design_point = -1;      // the member's design point and replicate (-1: a run file, or not known)
+  std::int64_t replicate = -1;
+  std::vector<std::pair<std::string, std::string>> swept;  // the member's swept keys and values
 };
 
 // summary.csv: one row per run (per variant, per ensemble member), in the order given.

@@ -30,6 +30,9 @@ struct EnsembleFile {
   std::vector<std::int8_t> status;      // per member: 0 done, 1 missing, 2 failed, 3 broken
   std::vector<std::string> path;        // per member: its run file, relative to the ensemble
   std::vector<std::string> parameters;  // swept keys
+  // Per member: its design point and replicate (empty in a file without them), and per swept key its value as text.
+  std::vector<std::int64_t> design_point, replicate;
+  std::vector<std::vector<std::string>> parameter_values;  // [key][member]
   // Run files a virtual ensemble maps that are not there (as the paths it stores), and the members they hold.
   std::vector<std::string> missing_sources;
   std::vector<std::int64_t> members_without_source;
