@@ -292,7 +292,7 @@ int command_validate_suite(const ValidateArgs& args, std::ostream& out, std::ost
   const SuiteFile suite = args.cases.empty() ? whole : select_cases(whole, args.cases, "--cases");
   if (!args.csv.empty()) {
     // Every case's files, not only those --cases picks.
-    if (auto problem = check_output_file(args.csv, true, suite_input_files(whole))) {
+    if (auto problem = check_output_file(args.csv, args.run.overwrite, suite_input_files(whole))) {
       err << fmt::format("haven: error: {}\n", problem->message);
       return problem->input_mistake ? exit_bad_input : exit_failure;
     }
@@ -867,6 +867,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ->check(CLI::ExistingFile);
   validate_command->add_option("--csv", validate_args.csv, "With --suite: write the table as CSV to this file")
       ->check(names_a_path());
+  validate_command->add_flag("--overwrite", validate_args.run.overwrite, "Replace the --csv file if it exists");
   validate_command->add_option("--cases", validate_args.cases, "With --suite: only these cases (comma-separated names)")
       ->delimiter(',');
   validate_command

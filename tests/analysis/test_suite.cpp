@@ -166,6 +166,18 @@ TEST_CASE("haven validate --suite writes the table and its CSV and refuses a tar
   CHECK(test::read_text(csv).find("\nsyria2013,scenarios/flee/syria2013.yaml,,predicted,ok,1,10,") !=
         std::string::npos);
   CHECK_FALSE(fs::exists(csv.string() + ".partial"));
+  // The table is there now: replaced only with --overwrite, and refused before any case runs.
+  const std::string written = test::read_text(csv);
+  const auto again = test::run_cli({"validate", "--suite", "scenarios/validation/suite.yaml", "--runs", "1", "--days",
+                                    "5", "--csv", csv.string()});
+  CHECK(again.exit_code == 2);
+  CHECK(again.err.find("exists; pass --overwrite") != std::string::npos);
+  CHECK(again.out.empty());
+  CHECK(test::read_text(csv) == written);
+  const auto replaced = test::run_cli({"validate", "--suite", "scenarios/validation/suite.yaml", "--runs", "1",
+                                       "--days", "5", "--csv", csv.string(), "--overwrite"});
+  CHECK(replaced.exit_code == 0);
+  CHECK(test::read_text(csv) != written);
   fs::remove_all(fs::temp_directory_path() / "haven_suite_fast");
 
   // --cases picks some cases, but --csv still never goes over another case's scenario or one of its tables.
