@@ -297,10 +297,16 @@ fs::path member_file(const fs::path& directory, std::int64_t members, std::int64
 
 namespace {
 
-bool opens(const fs::path& file) {
+// Whether `file` is member `member`'s run, whole: it opens, and says it is that member, run with its seed (as gather
+// checks it). A damaged file, or another member's copied over it, is run again.
+bool holds_member(const fs::path& file, std::int64_t member, std::uint64_t seed) {
   try {
-    (void)h5::File::open_read_only(file);
-    return true;
+    auto h5file = h5::File::open_read_only(file);
+    if (h5::has_attribute(h5file.id(), "sweep_member") &&
+        h5::read_string_attribute(h5file.id(), "sweep_member") != std::to_string(member)) {
+      return false;
+    }
+    return !h5::has_attribute(h5file.id(), "seed") || h5::read_attribute<std::uint64_t>(h5file.id(), "seed") == seed;
   } catch (const std::exception&) {
     return false;
   }
@@ -500,10 +506,11 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& options) {
     fs::remove(partial_file(member_file(outcome.directory, outcome.members, m.index)), ignored);
     if (!only.empty() && !only.count(m.index)) continue;
     ++outcome.in_share;
-    // A file appears only whole (.partial, then renamed), but a disk may damage it or a copy cut it short: one that
-    // HDF5 cannot open is run again, which gather (calling it broken) would otherwise ask for in vain.
+    // A file appears only whole (.partial, then renamed), but a disk may damage it, a copy cut it short or put
+    // another member's run in its place: one that HDF5 cannot open, or that is not this member's, is run again,
+    // which gather (calling it broken) would otherwise ask for in vain.
     if (statuses[static_cast<std::size_t>(m.index)] == MemberStatus::done && only.empty() &&
-        opens(member_file(outcome.directory, outcome.members, m.index))) {
+        holds_member(member_file(outcome.directory, outcome.members, m.index), m.index, m.seed)) {
       ++outcome.skipped;
       continue;
     }

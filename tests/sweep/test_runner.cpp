@@ -96,7 +96,7 @@ TEST_CASE("sweep members are the same bytes at 1 or 2 threads and in two shares"
   CHECK(run.history.find("--members 5") != std::string::npos);
 }
 
-TEST_CASE("a resumed sweep runs exactly the members that are missing or failed or half-written") {
+TEST_CASE("a resumed sweep runs exactly the members that are missing or failed or half-written or not theirs") {
   const fs::path dir = scratch("resume");
   const SweepSpec spec = valley_sweep(dir);
   SweepRunOptions options;
@@ -113,14 +113,17 @@ TEST_CASE("a resumed sweep runs exactly the members that are missing or failed o
   write_text(fs::path(member_file(options.output, 8, 4)).replace_extension(".failed"), "killed\n");
   // And one damaged afterwards (a disk, a copy cut short): its file is there but does not open.
   fs::resize_file(member_file(options.output, 8, 5), 1000);
+  // And one replaced by a copy of another member's run: whole, but not its own.
+  fs::copy_file(member_file(options.output, 8, 2), member_file(options.output, 8, 7),
+                fs::copy_options::overwrite_existing);
   const auto before = member_statuses(options.output, 8);
   CHECK(before[4] == MemberStatus::failed);
   CHECK(before[3] == MemberStatus::pending);
   CHECK(before[5] == MemberStatus::done);  // as far as the files on disk say: gather calls it broken
 
   const auto resumed = run_sweep(spec, options);
-  CHECK(resumed.skipped == 3);
-  CHECK(resumed.ran == 5);
+  CHECK(resumed.skipped == 2);
+  CHECK(resumed.ran == 6);
   CHECK(file_bytes(options.output) == complete);  // no .partial or .failed left, and the same bytes
   const auto manifest = parse_csv(read_text(options.output / "manifest.csv"));
   REQUIRE(manifest.size() == 9);
