@@ -473,7 +473,9 @@ std::string date_range_message(const Date& date) {
 }
 
 void YamlReader::record_empty_value(const YAML::Node& value, const YAML::Node& key) {
-  if (value.IsNull() && value.Scalar().empty() && !key.Mark().is_null()) empty_values_.emplace_back(value, key);
+  // Only values read from the file: a null an edit put there (`--set KEY=~`) is blamed on the edit, not on the key.
+  if (value.IsNull() && value.Scalar().empty() && !key.Mark().is_null() && !value.Mark().is_null())
+    empty_values_.emplace_back(value, key);
 }
 
 SourceLocation YamlReader::where(const YAML::Node& node, std::string_view path) const {

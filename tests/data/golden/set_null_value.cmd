@@ -1,0 +1,1 @@
+check scenarios/examples/valley.yaml --set nodes.northcamp.capacity=~ --set scenario.days=~
