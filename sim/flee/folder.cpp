@@ -511,11 +511,8 @@ class Reader {
         }
         continue;
       }
-      if (row.fields.empty()) {
-        error(file, row, 0, "an empty line inside the table (Flee would stop reading the columns in step)");
-        ++day;
-        continue;
-      }
+      // An empty line: Flee's csv reader gives it as no fields, whose loop appends nothing; it is no day.
+      if (row.fields.empty()) continue;
       const auto given_day = parse_whole(row.fields[0].text);
       if (!given_day || *given_day != day) {
         error(file, row, 0,

@@ -241,6 +241,23 @@ TEST_CASE("Flee folder quirks Flee accepts are accepted: a byte-order mark and l
   fs::remove_all(dir);
 }
 
+TEST_CASE("an empty line in conflicts.csv is no day - as Flee's reader appends nothing for it") {
+  const auto dir = variant_of_good("conflicts_empty_line", "input_csv/conflicts.csv",
+                                   "#Day, Alpha Town, Beta,\n0, 1, 0\n\n1, 1, 0\n2, 1, 0\n3, 1, 0.5\n4, 1, 0.5\n"
+                                   "5, 0.5, 0.5\n\n\n6, 0.5, 0.5\n7, 0, 0.5\n8, 0, 0.5\n9, 0, 0.5\n\n");
+  Diagnostics with_empty, as_shipped;
+  const auto conflict = flee::read_flee_folder(dir, with_empty);
+  const auto good = flee::read_flee_folder(good_folder, as_shipped);
+  for (const auto& diagnostic : with_empty.all()) MESSAGE(format_diagnostic(diagnostic));
+  REQUIRE(conflict.has_value());
+  REQUIRE(good.has_value());
+  CHECK_FALSE(with_empty.has_errors());
+  REQUIRE(conflict->conflicts.size() == good->conflicts.size());
+  for (std::size_t k = 0; k < good->conflicts.size(); ++k)
+    CHECK(conflict->conflicts[k].intensity_by_day == good->conflicts[k].intensity_by_day);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("a Flee folder without a file Flee needs is reported by the file's name") {
   const auto dir = variant_of_good("missing", "input_csv/routes.csv", "");
   Diagnostics diagnostics;
