@@ -81,7 +81,15 @@ class SuiteDecoder {
         const std::filesystem::path given(*text);
         c.scenario = given.is_absolute() ? given : (suite_.path.parent_path() / given).lexically_normal();
         std::error_code ignored;
-        if (!std::filesystem::is_regular_file(c.scenario, ignored)) {
+        if (std::filesystem::is_directory(c.scenario, ignored)) {
+          r_.error(v, m.path("scenario"),
+                   fmt::format("{} is a folder, not a scenario file{}", c.scenario.string(),
+                               std::filesystem::is_regular_file(c.scenario / "input_csv" / "locations.csv", ignored)
+                                   ? fmt::format(" (a Flee conflict folder: give the scenario file 'haven import-flee "
+                                                 "{} -o FILE.yaml' writes)",
+                                                 c.scenario.string())
+                                   : ""));
+        } else if (!std::filesystem::is_regular_file(c.scenario, ignored)) {
           r_.error(
               v, m.path("scenario"),
               fmt::format("no scenario file {} (paths are relative to the suite file's folder)", c.scenario.string()));

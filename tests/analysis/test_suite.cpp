@@ -104,6 +104,12 @@ TEST_CASE("A suite file is read strictly with every mistake located at once") {
           "suite.yaml:6:11: error: cases[1].name: duplicate case name 'one'\n"
           "suite.yaml:8:13: error: cases[1].target: a target needs 'min', 'max' or both\n");
   CHECK(suite_errors("").find("the file is empty") != std::string::npos);
+  // A Flee conflict folder where a scenario file is needed: said so, with the command that makes one.
+  const std::string flee = (fs::path(HAVEN_TEST_DATA_DIR) / "flee/good").string();
+  CHECK(suite_errors(fmt::format("suite: {{name: f}}\ncases:\n  - {{name: a, scenario: {}}}\n", flee)) ==
+        fmt::format("suite.yaml:3:25: error: cases[0].scenario: {} is a folder, not a scenario file (a Flee conflict "
+                    "folder: give the scenario file 'haven import-flee {} -o FILE.yaml' writes)\n",
+                    flee, flee));
 }
 
 TEST_CASE("The validation suite's fast version: every case in 30 days and 2 runs and the same at any thread count") {
