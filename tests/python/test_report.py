@@ -21,6 +21,7 @@ from pathlib import Path  # noqa: E402
 
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -287,6 +288,16 @@ def test_single_run_report_in_chromium(idlib_run, tmp_path):
         assert f"{left_home:,} people left their homes" in headline, headline
         assert f"{returns:,} people had gone back home" in headline, headline
         assert "seed" not in headline  # the seed is a footnote
+        # Where people found refuge: the gain since the start, over the people the scenario hosts before day 0 (not
+        # over the end of day 0, which already holds that day's arrivals).
+        with h5py.File(idlib_run, "r") as f:
+            scenario = yaml.safe_load(f.attrs["scenario_yaml"])
+            end = np.asarray(f["displaced_present"][-1]).reshape(len(scenario["nodes"]), -1).sum(axis=1)
+        before = [node.get("displaced", 0) for node in scenario["nodes"]]
+        before = [sum(b.values()) if isinstance(b, dict) else b for b in before]
+        gain, place = max((int(end[k] - before[k]), node["name"]) for k, node in enumerate(scenario["nodes"]))
+        page = driver.execute_script("return document.body.innerText")
+        assert f"Most people found refuge in {place} (+{gain:,})" in page, re.findall(r"found refuge in [^.]*", page)
         # The place names on the map do not cover one another (Idlib's camps lie a few pixels apart): a name that
         # would is left out, and zooming in brings it back.
         labels = driver.execute_script(LABELS)

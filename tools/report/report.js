@@ -127,7 +127,9 @@
     const end = a.end;
     const placesAt = (t, series) => run.node_index.map((node, col) => [node, series[t][col]])
       .filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]);
-    const gains = run.node_index.map((node, col) => [node, run.displaced_present[end][col] - run.displaced_present[0][col]])
+    // Gains since the start: over the people the scenario places there before day 0 (the end of day 0 already
+    // holds that day's arrivals).
+    const gains = run.node_index.map((node, col) => [node, run.displaced_present[end][col] - (nodes[node].displaced || 0)])
       .filter(([node, v]) => v > 0 && nodes[node].kind !== 'border_crossing').sort((x, y) => y[1] - x[1]);
     return Object.assign(a, { column, borderCols, unshelteredPlacesAtPeak: placesAt(a.peak, run.unsheltered), gains });
   }
