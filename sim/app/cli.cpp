@@ -636,9 +636,14 @@ int command_info_ensemble(const std::string& path, std::ostream& out, std::ostre
   if (some_places) {
     out << fmt::format("  {:<22}{}\n", "unsheltered peak", subset_note);
   } else if (!e.unsheltered_total_mean.empty() && e.unsheltered_total_mean.size() == e.time_days.size()) {
+    // The peak of the members' mean day by day (compare gives the mean of each member's own peak, a larger figure).
     const auto peak = std::max_element(e.unsheltered_total_mean.begin(), e.unsheltered_total_mean.end());
-    out << fmt::format("  {:<22}mean {} (day {})\n", "unsheltered peak", grouped(*peak),
-                       e.time_days[static_cast<std::size_t>(peak - e.unsheltered_total_mean.begin())]);
+    if (*peak > 0) {
+      out << fmt::format("  {:<22}of the mean series {} (day {})\n", "unsheltered peak", grouped(*peak),
+                         e.time_days[static_cast<std::size_t>(peak - e.unsheltered_total_mean.begin())]);
+    } else {
+      out << fmt::format("  {:<22}0 (nobody unsheltered)\n", "unsheltered peak");
+    }
   }
   return exit_ok;
 }
@@ -685,8 +690,12 @@ int command_info(const std::string& path, std::ostream& out, std::ostream& err) 
       const std::int64_t total = day_total(path, "unsheltered", run.unsheltered, k, n);
       if (total > peak) peak = total, peak_index = k;
     }
-    out << fmt::format("  {:<22}{} (day {})\n", "unsheltered peak", grouped(static_cast<double>(peak)),
-                       run.time_days[peak_index]);
+    if (peak > 0) {
+      out << fmt::format("  {:<22}{} (day {})\n", "unsheltered peak", grouped(static_cast<double>(peak)),
+                         run.time_days[peak_index]);
+    } else {
+      out << fmt::format("  {:<22}0 (nobody unsheltered)\n", "unsheltered peak");
+    }
   }
   return exit_ok;
 }

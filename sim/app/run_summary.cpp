@@ -23,8 +23,12 @@ std::string run_summary_table(const Scenario& s, const RunConfig& config, const 
   };
   row("people in the scenario", grouped(r.initial_population));
   row("displaced (left home)", grouped(r.cumulative_displaced));
-  out += fmt::format("  {:<30}{:>12}  on {}\n", "peak daily departures", grouped(r.peak_daily_departures),
-                     day_label(r.peak_day));
+  if (r.peak_daily_departures > 0) {
+    out += fmt::format("  {:<30}{:>12}  on {}\n", "peak daily departures", grouped(r.peak_daily_departures),
+                       day_label(r.peak_day));
+  } else {
+    row("peak daily departures", grouped(0));  // nobody left: no day to name
+  }
   if (r.unsheltered_peak > 0) {
     out += fmt::format("  {:<30}{:>12}  on {}\n", "unsheltered at peak", grouped(r.unsheltered_peak),
                        day_label(r.unsheltered_peak_day));
