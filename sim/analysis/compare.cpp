@@ -58,19 +58,27 @@ std::string csv_field(const std::string& text) {
 
 constexpr std::size_t label_limit = 28;
 
-// A run's label in at most `width` columns, keeping what tells the runs apart: the variant in brackets stays
-// whole and the scenario name is shortened (runs of one scenario with a long name would otherwise all read
-// "a_long_scenario_na…"). A label with no variant keeps its start and its end, an ellipsis between.
+// A run's label in at most `width` columns, keeping what tells the runs apart: the file or the member count in
+// parentheses at the end and the variant in brackets stay whole where they fit, and the scenario name is shortened
+// (runs of one scenario with a long name would otherwise all read "a_long_scenario_na…"); then the variant. A label
+// that still does not fit keeps its start and its end, an ellipsis between.
 std::string shorten_label(const std::string& label, std::size_t width) {
   if (display_width(label) <= width || width < 8) return label;
   const auto bracket = label.find(" [");
   if (bracket != std::string::npos) {
-    const std::string scenario = label.substr(0, bracket), rest = label.substr(bracket);
+    const auto paren = label.rfind(" (");
+    const bool has_suffix = paren != std::string::npos && paren > bracket && label.back() == ')';
+    const std::string scenario = label.substr(0, bracket);
+    const std::string variant = label.substr(bracket, has_suffix ? paren - bracket : std::string::npos);
+    const std::string suffix = has_suffix ? label.substr(paren) : std::string();
     constexpr std::size_t least_scenario = 8;  // "idlib_2…": enough to recognise it
-    if (display_width(rest) + least_scenario <= width) {
-      return shorten(scenario, width - display_width(rest)) + rest;
+    constexpr std::size_t least_variant = 6;   // " [ful…"
+    const std::size_t kept = display_width(variant) + display_width(suffix);
+    if (kept + least_scenario <= width) return shorten(scenario, width - kept) + variant + suffix;
+    if (display_width(suffix) + least_scenario + least_variant <= width) {
+      return shorten(scenario, least_scenario) +
+             shorten(variant, width - least_scenario - display_width(suffix)) + suffix;
     }
-    return shorten(scenario, least_scenario) + shorten(rest, width - least_scenario);
   }
   std::vector<std::string> characters;
   for (const char c : label) {

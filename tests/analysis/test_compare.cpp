@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <sstream>
@@ -68,6 +69,22 @@ TEST_CASE("compare's table fits 100 columns with long names and many points") {
   INFO(table);
   CHECK(table.find("a_province_with_a_r\u2026 [short]") != std::string::npos);
   CHECK(table.find("a_provi\u2026 [an_extraordinaril\u2026") != std::string::npos);
+  // Runs of one variant told apart by their files, and an ensemble by its member count: those stay whole.
+  std::vector<WhatIfOutcome> seeds;
+  for (const char* file : {"ens-full_offensive-1.h5", "ens-full_offensive-2.h5"}) {
+    seeds.push_back(summarise_run(run_of("full_offensive", 120, 1), points));
+    seeds.back().label = fmt::format("idlib_2019_2020 [full_offensive] ({})", file);
+  }
+  seeds.push_back(summarise_run(run_of("full_offensive", 120, 1), points));
+  seeds.back().label = "idlib_2019_2020 [full_offensive] (mean of 200 members)";
+  const std::string apart = comparison_table(seeds, points);
+  INFO(apart);
+  CHECK(apart.find("\nidlib_2019_20\u2026ffensive-1.h5)") != std::string::npos);
+  CHECK(apart.find("\nidlib_2019_20\u2026ffensive-2.h5)") != std::string::npos);
+  CHECK(apart.find("\nidlib_2019_20\u2026f 200 members)") != std::string::npos);
+  // Where the file fits beside a few letters of each, the variant gives way before it.
+  seeds[0].label = "idlib_2019_2020 [full_offensive] (s1.h5)";
+  CHECK(comparison_table(seeds, points).find("\nidlib_2\u2026 [full_offe\u2026 (s1.h5)") != std::string::npos);
   // The CSV keeps the full names.
   const std::string csv = comparison_csv(outcomes, points);
   CHECK(csv.find("an_extraordinarily_long_variant_name") != std::string::npos);
