@@ -530,7 +530,9 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
                       ? h5::create_virtual_stack<double>(file, v.name, shape->second, sources, v.name, std::nan(""))
                       : h5::create_virtual_stack<std::int64_t>(file, v.name, shape->second, sources, v.name, -1);
       }
-      for (const char* attribute : {"long_name", "units"}) {
+      // As in the run files: the same meaning, what a day's value is (cell_methods), and the places' ids and
+      // positions as auxiliary coordinates (xarray then lists them as coordinates, not data).
+      for (const char* attribute : {"long_name", "units", "cell_methods", "coordinates"}) {
         if (h5::has_attribute(from.id(), attribute)) {
           h5::set_attribute(dataset.id(), attribute, h5::read_string_attribute(from.id(), attribute));
         }

@@ -117,6 +117,10 @@ def test_killed_sweep_resumes_gathers_and_opens(tmp_path):
     assert ds.sizes["member"] == 60
     assert (ds.status.values == 0).all()
     assert ds.time.dtype.kind == "M" and "North Camp" in list(ds.node.values)
+    # As in a run file: the places' ids and positions are coordinates, each series says what a day's value is.
+    assert {"node_id", "node_lat", "node_lon"} <= set(ds.coords), list(ds.coords)
+    assert ds.arrivals.attrs["cell_methods"] == "time: sum"
+    assert ds.displaced_present.attrs["cell_methods"] == "time: point"
     final = ds.cumulative_displaced.isel(time=-1).values
     assert np.allclose(ds.cumulative_displaced_mean.isel(time=-1), final.mean())
     assert np.allclose(ds.cumulative_displaced_quantiles.sel(quantile=0.5).isel(time=-1), np.median(final))
