@@ -293,6 +293,16 @@ def test_displaced_series(run_file, raw):
     assert (series.to_numpy() == raw["cumulative_displaced"]).all()
 
 
+def test_a_variable_not_recorded_is_said_by_name(tmp_path):
+    path = run_haven(tmp_path / "two.h5", "--record", "variables=departures,arrivals")
+    ds = haven_io.open_run(path)
+    with pytest.raises(ValueError, match="does not record 'cumulative_displaced'"):
+        haven_io.displaced_series(ds)
+    with pytest.raises(ValueError, match="does not record 'displaced_present'"):
+        haven_io.top_destinations(ds)
+    assert len(haven_io.top_destinations(ds, by="arrivals")) == 5
+
+
 def test_top_destinations(run_file, raw):
     ds = haven_io.open_run(run_file)
     names = raw["node_name"]

@@ -112,10 +112,18 @@ def open_events(path: str | os.PathLike) -> xr.Dataset:
     return events
 
 
+def _recorded(ds: xr.Dataset, variable: str) -> xr.DataArray:
+    """``ds[variable]``, or an error saying the file does not record it (``--record variables=...``)."""
+    if variable not in ds.variables:
+        raise ValueError(f"this file does not record {variable!r} (it was run with outputs.variables or --record "
+                         f"variables=...); run it again recording it, e.g. --record 'variables=all'")
+    return ds[variable]
+
+
 def displaced_series(ds: xr.Dataset) -> pd.Series:
     """``cumulative_displaced`` (people who have left home since the start, each departure counted; people)
     as a pandas Series indexed by date."""
-    return ds.cumulative_displaced.to_series().rename("cumulative_displaced")
+    return _recorded(ds, "cumulative_displaced").to_series().rename("cumulative_displaced")
 
 
 def top_destinations(ds: xr.Dataset, n: int = 5, by: str = "present") -> pd.Series:
@@ -129,11 +137,11 @@ def top_destinations(ds: xr.Dataset, n: int = 5, by: str = "present") -> pd.Seri
         of people from modelled homes, over the whole run, for every node (even outside a node subset).
     """
     if by == "present":
-        values = ds.displaced_present.isel(time=-1).to_series()
+        values = _recorded(ds, "displaced_present").isel(time=-1).to_series()
     elif by == "arrivals":
-        values = ds.arrivals.sum("time").to_series()
+        values = _recorded(ds, "arrivals").sum("time").to_series()
     elif by == "od":
-        counts = pd.Series(ds.od_count.values, index=ds.od_destination.values).groupby(level=0).sum()
+        counts = pd.Series(_recorded(ds, "od_count").values, index=ds.od_destination.values).groupby(level=0).sum()
         labels = _node_labels_by_index(ds)
         values = counts.rename(index=lambda i: labels.get(int(i), f"node {int(i)}"))
     else:
