@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <variant>
 
@@ -385,6 +386,10 @@ void write_ensemble(Json& json, const EnsembleFile& ensemble, const Scenario& sc
   json.key("ensemble").open('{');
   json.key("members").num(ensemble.members).key("usable").num(ensemble.usable());
   json.key("sweep").str(ensemble.sweep_name).key("parameters").array(ensemble.parameters);
+  // A sweep with common random numbers gives the replicates of every design point the same seeds: the notes say so.
+  std::set<std::uint64_t> seeds;
+  for (const auto& run : ensemble.runs) seeds.insert(run.seed);
+  json.key("distinct_seeds").num(static_cast<std::int64_t>(seeds.size()));
   json.close('}');
   write_events(json, scenario);
   json.key("time").array(reference.time_days).key("node_index").array(reference.node_index);

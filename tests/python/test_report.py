@@ -594,6 +594,11 @@ def test_single_ensemble_report_in_chromium(ensembles, tmp_path):
         description = driver.execute_script("return document.getElementById('variant-description').textContent")
         with h5py.File(ensembles[0], "r") as f:
             assert description == f.attrs["variant_description"]  # the variant's own, kept by gather
+            distinct = len(set(np.asarray(f["seed"]).tolist()))
+        # The notes say how the runs differ: here each its own seed, and two kernel widths, which the range spans.
+        notes = driver.execute_script("return document.getElementById('footnotes').innerText")
+        assert distinct == 6 and "each run with its own random seed and different values of threat_kernel_km" in notes
+        assert "over the swept values as well as chance" in notes, notes
     finally:
         close(driver, profile)
 
@@ -650,5 +655,24 @@ def test_every_colour_is_from_the_colour_blind_safe_palette(ensembles, variant_r
             used |= set(driver.execute_script(COLOURS))
         assert len(used & OKABE_ITO) >= 6, used
         assert used <= OKABE_ITO | NEUTRAL, used - OKABE_ITO - NEUTRAL
+    finally:
+        close(driver, profile)
+
+
+def test_ensemble_with_common_random_numbers_says_its_seeds_are_shared(tmp_path):
+    sweep = tmp_path / "crn.yaml"
+    sweep.write_text(f"sweep:\n  name: crn\n  scenario: {VALLEY}\n  seed: 3\n  replicates: 2\n  days: 20\n"
+                     "  common_random_numbers: true\ndesign:\n  method: list\n  points:\n"
+                     "    - {threat_kernel_km: 1}\n    - {threat_kernel_km: 2}\n")
+    haven("sweep", sweep, "-o", tmp_path / "crn", "-q")
+    haven("gather", tmp_path / "crn")
+    out = tmp_path / "crn.html"
+    haven("report", tmp_path / "crn" / "ensemble.h5", "-o", out)
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        notes = driver.execute_script("return document.getElementById('footnotes').innerText")
+        assert "2 random seeds, each shared by the runs of the swept values (common random numbers)" in notes, notes
+        assert "each run with its own random seed" not in notes
     finally:
         close(driver, profile)

@@ -932,10 +932,17 @@
       const modes = runs.map((r) => {
         if (r.ensemble) {
           const swept = r.ensemble.parameters.length ? ` and different values of ${r.ensemble.parameters.join(', ')}` : '';
+          const shared = r.ensemble.distinct_seeds !== undefined && r.ensemble.distinct_seeds < r.ensemble.usable;
+          const seeds = shared
+            ? `${number(r.ensemble.distinct_seeds)} random seeds, each shared by the runs of the swept values (common random numbers)`
+            : 'each run with its own random seed';
+          const spans = r.ensemble.parameters.length
+            ? `; the median and range are over the swept values as well as chance, not a forecast of one setting`
+            : '';
           return `${runLabel(r)}: ${number(r.ensemble.usable)} simulated runs${r.ensemble.sweep ? ' of the sweep ' + r.ensemble.sweep : ''} ` +
             `(${r.ensemble.usable < r.ensemble.members ? 'of ' + number(r.ensemble.members) + ', the others unusable; ' : ''}` +
-            `chance involved, each run with its own random seed${swept}); each figure is the median over the runs and ` +
-            '"5–95%" the range between the 5th and the 95th percentile of the runs; the map and the charts of camps ' +
+            `chance involved, ${seeds}${swept}); each figure is the median over the runs and ` +
+            '"5–95%" the range between the 5th and the 95th percentile of the runs' + spans + '; the map and the charts of camps ' +
             'and towns show, for each place and day, the median over the runs';
         }
         return r.mode === 'expected'
