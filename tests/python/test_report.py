@@ -676,3 +676,29 @@ def test_ensemble_with_common_random_numbers_says_its_seeds_are_shared(tmp_path)
         assert "each run with its own random seed" not in notes
     finally:
         close(driver, profile)
+
+
+def test_a_wide_comparison_fits_the_printed_page(tmp_path):
+    """Ten runs side by side: on screen the table scrolls; printed (A4) it shrinks to the page, every column there."""
+    files = []
+    for seed in range(1, 10):
+        files.append(tmp_path / f"valley-seed{seed}.h5")
+        haven("run", VALLEY, "--quiet", "--seed", str(seed), "-o", files[-1])
+    files.append(tmp_path / "valley-border_open.h5")
+    haven("run", VALLEY, "--quiet", "--variant", "border_open", "-o", files[-1])
+    out = tmp_path / "wide.html"
+    haven("report", *files, "-o", out)
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        driver.set_window_size(794, 1123)  # an A4 page at 96 dpi
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        widths = driver.execute_script(
+            "const t = document.getElementById('comparison'); const w = t.parentElement;"
+            "return [t.scrollWidth, w.clientWidth, t.rows[0].cells.length];")
+        assert widths[2] == 11, widths  # a label column and one per run
+        assert widths[0] <= widths[1], widths
+        shot = artefact_dir(tmp_path) / "report-wide-print.png"
+        driver.save_screenshot(str(shot))
+    finally:
+        close(driver, profile)
