@@ -13,7 +13,8 @@ std::string run_summary_table(const Scenario& s, const RunConfig& config, const 
   auto day_label = [&](int day) {
     return fmt::format("{} (day {})", format_iso_date(add_days(s.start_date, day)), day);
   };
-  auto node_name = [&](NodeIndex i) { return s.nodes[static_cast<std::size_t>(i)].name; };
+  // On one line: a name holding a line end or a tab would break the table's columns.
+  auto node_name = [&](NodeIndex i) { return one_line(s.nodes[static_cast<std::size_t>(i)].name); };
   std::string out;
   out +=
       fmt::format("{}{}: {} mode, seed {}, {} day{} from {}\n", s.name, s.variant.empty() ? "" : " [" + s.variant + "]",

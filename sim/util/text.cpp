@@ -242,7 +242,8 @@ std::string fit_width(std::string_view text, std::size_t width) {
 
 std::string one_line(std::string_view text) {
   std::string line(text);
-  for (char& c : line) c = c == '\n' || c == '\r' ? ' ' : c;
+  // Line ends, tabs and the other control characters: each would move a terminal's cursor or a cell's line.
+  for (char& c : line) c = (static_cast<unsigned char>(c) < 0x20 || c == '\x7f') ? ' ' : c;
   while (!line.empty() && line.back() == ' ') line.pop_back();
   return line;
 }

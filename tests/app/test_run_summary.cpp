@@ -13,7 +13,7 @@ TEST_CASE("the run summary keeps its figures in one column for long names and cu
   auto loaded = load_scenario_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml");
   REQUIRE(loaded.scenario);
   Scenario s = *loaded.scenario;
-  s.nodes[0].name = "Atmeh camps (incl. the \"Olive Tree\" camp)";                               // 41 characters
+  s.nodes[0].name = "Atmeh camps (incl. the \"Olive Tree\"\ncamp)";  // a line end in it // 41 characters
   s.nodes[1].name = "Camps north of Azaz (Bab al-Salam, Sijjo, Shamarin, Ikdeh) \u00e9t\u00e9";  // 62
   s.nodes[3].name =
       "\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771"

@@ -49,6 +49,7 @@ TEST_CASE("parse_seed reads every 64-bit seed in decimal or hex and nothing else
 TEST_CASE("one_line reads line breaks as spaces and drops the spaces at the end") {
   CHECK(haven::one_line("a folded text\nover lines\r\n") == "a folded text over lines");
   CHECK(haven::one_line("plain") == "plain");
+  CHECK(haven::one_line("tab\there\x7f\x1b[31m") == "tab here  [31m");  // no control character reaches a terminal
   CHECK(haven::one_line("\n\n").empty());
 }
 
