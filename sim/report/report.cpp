@@ -607,7 +607,8 @@ std::string report_data_from_memory(const Scenario& network, const std::string& 
         .str(run.label)
         .key("variant")
         .str(scenario.variant);
-    json.key("variant_description").str(run.note.empty() ? scenario.variant_description : run.note);
+    json.key("variant_description").str(scenario.variant_description);
+    if (!run.note.empty()) json.key("edits").str(run.note);
     json.key("description").str(scenario.description).key("mode").str(run.mode);
     json.key("seed").str(fmt::format("{}", run.seed)).key("run_index").num(std::int64_t{0});
     json.key("start_date").str(format_iso_date(scenario.start_date)).key("source").str(source_name);

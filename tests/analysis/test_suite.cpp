@@ -224,7 +224,7 @@ TEST_CASE("haven validate --suite writes the table and its CSV and refuses a tar
   CHECK(stray_csv.err.find("--csv writes a suite's table; it needs --suite FILE") != std::string::npos);
 }
 
-TEST_CASE("A suite's predicted row predicts departures even when the scenario gives them, and says so when it cannot") {
+TEST_CASE("A suite's predicted row predicts departures even when the scenario gives them and says so when it cannot") {
   // mali2012 as written predicts; a copy that gives departures, and one under Flee's rules (which only give them).
   const fs::path dir = fs::temp_directory_path() / "haven_suite_modes";
   fs::create_directories(dir);

@@ -260,6 +260,11 @@ TEST_CASE("serve runs: a run past its time limit is cancelled between days") {
     CAPTURE(key);
     CHECK(data.find(key) != std::string::npos);
   }
+  CHECK(data.find(R"("edits":)") == std::string::npos);
+  // A run with edits keeps the scenario's description and says its edits beside it (the page shows both).
+  const MemoryRun edited{&session.scenario(), run.recorder.get(), "valley", "stochastic", 1, "1. event x off."};
+  const std::string with_edits = report_data_from_memory(session.scenario(), "valley.yaml", {edited});
+  CHECK(with_edits.find(R"("variant_description":"","edits":"1. event x off.")") != std::string::npos);
 }
 
 TEST_CASE("serve runs: a band's parameter values come from the sweep's ranges and are the same each time") {

@@ -190,7 +190,8 @@
     }
     const run = runs[selected];
     const a = analyses[selected];
-    desc.textContent = run.variant_description || run.description;
+    // The scenario's (or variant's) description, then what was changed on top of it (haven serve's edits).
+    desc.textContent = [run.variant_description || run.description, run.edits].filter(Boolean).join(' ');
     // For an ensemble each figure is the median over its runs, with the range 5–95% of them fall in.
     const f = (valueOf) => figure(selected, valueOf);
     const band = (fig, close) => (fig.p05 === undefined ? close : ` (${bandWords(fig)})${close}`);
@@ -281,7 +282,7 @@
     table.append(thead);
     const body = document.createElement('tbody');
     const rows = [
-      ['What-if', (r) => r.variant_description || r.description, null],
+      ['What-if', (r) => r.edits || r.variant_description || r.description, null],
       ['People who left home', null, (a) => a.leftHome],
       ['Newly displaced away from home at the peak', null, (a) => a.newlyAway[a.peak], (a) => `on ${longDate(a.days[a.peak])}`],
       ['Without shelter at that peak', null, (a) => a.unsheltered[a.peak]],

@@ -50,7 +50,7 @@ struct MemoryRun {
   std::string label;  // names the run on the page ("the scenario with 2 edits"); the file is "SOURCE (label)"
   std::string mode;   // "stochastic" or "expected"
   std::uint64_t seed = 0;
-  std::string note;  // what the run is (haven serve: the edits, in order), shown instead of the variant's description
+  std::string note;  // what the run is (haven serve: the edits, in order), shown after the scenario's description
 };
 
 // The data the page draws for runs held in memory, in the shape report_data_from_runs gives run files; the
