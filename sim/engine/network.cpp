@@ -70,6 +70,20 @@ std::vector<NodeIndex> breadth_first_order(std::size_t n, const std::vector<std:
   return order;
 }
 
+// The corridor's border crossing end when it joins a crossing to the other side: an external node, or a node of
+// another country than the crossing's (both named); no_node otherwise.
+NodeIndex border_end(const Scenario& scenario, const Corridor& corridor) {
+  const auto across = [&](NodeIndex crossing, NodeIndex other) {
+    const Node& c = scenario.nodes[static_cast<std::size_t>(crossing)];
+    const Node& o = scenario.nodes[static_cast<std::size_t>(other)];
+    return c.kind == NodeKind::border_crossing &&
+           (o.kind == NodeKind::external || (!c.country.empty() && !o.country.empty() && c.country != o.country));
+  };
+  if (across(corridor.from, corridor.to)) return corridor.from;
+  if (corridor.bidirectional && across(corridor.to, corridor.from)) return corridor.to;
+  return no_node;
+}
+
 }  // namespace
 
 RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parameters, const RuleSet* rules)
@@ -91,6 +105,7 @@ RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parame
     corridor_travel_days_[c] = days;
     corridor_open_[c] = corridor.closed ? 0 : 1;
     corridor_ends_.emplace_back(corridor.from, corridor.to);
+    crossing_end_.push_back(border_end(scenario, corridor));
     const Arc arc{static_cast<CorridorIndex>(c), days, corridor.length_km};
     boost::add_edge(static_cast<std::size_t>(corridor.from), static_cast<std::size_t>(corridor.to), arc, graph_);
     if (corridor.bidirectional) {
@@ -118,7 +133,9 @@ RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parame
       const Arc& a = graph_[*edge];
       const auto target = boost::target(*edge, graph_);
       arcs_.push_back(CsrArc{static_cast<NodeIndex>(target), a.corridor, rank_[target],
-                             corridor_open_[static_cast<std::size_t>(a.corridor)] != 0, a.travel_days, a.length_km});
+                             corridor_open_[static_cast<std::size_t>(a.corridor)] != 0,
+                             crossing_end_[static_cast<std::size_t>(a.corridor)] == by_rank_[u], a.travel_days,
+                             a.length_km});
       corridor_arcs_[static_cast<std::size_t>(a.corridor)].push_back(arcs_.size() - 1);
     }
   }
@@ -204,10 +221,13 @@ void RoadNetwork::search(NodeIndex origin, double range_km, std::span<const Node
       ++r.targets_settled;
       if (r.targets_settled == targets.size()) return;
     }
+    // Only the origin may be a closed node (closed crossings are never entered): from a closed crossing people may
+    // go back into the country, not across the border.
+    const bool closed_here = !open_by_rank_[n];
     // Arcs in the order they were added, as Boost's out_edges gives them: ties are broken the same way.
     for (auto a = arc_begin_[n], end = arc_begin_[n + 1]; a != end; ++a) {
       const CsrArc& arc = arcs_[a];
-      if (!arc.open) continue;
+      if (!arc.open || (arc.across && closed_here)) continue;
       const std::uint32_t next = arc.target_rank;
       if (!open_by_rank_[next]) continue;
       const double next_length = length + arc.length_km;

@@ -277,7 +277,7 @@ void Transport::settle_cell(std::uint32_t slot, std::size_t cell) {
 void Transport::advance(std::uint32_t slot) {
   Cohort& cohort = cohorts_[slot];
   const Leg* leg = &cohort.route->legs[cohort.leg];
-  if (!network_.corridor_open(leg->corridor) || !network_.node_open(leg->to)) {
+  if (!network_.leg_passable(*leg)) {
     RoutePtr detour = network_.route(leg->from, cohort.destination);
     if (!detour) {
       log_("stranded", "", leg->from, leg->corridor, people(cohort.count));
@@ -474,7 +474,7 @@ void Transport::enter_remaining_legs(const Cohort& cohort) {
 
 // Whether entering the leg's corridor now is free of order effects: open, to an open node, and without capacity.
 bool Transport::enters_freely(const Leg& leg) const {
-  return network_.corridor_open(leg.corridor) && network_.node_open(leg.to) &&
+  return network_.leg_passable(leg) &&
          !s_.corridors[static_cast<std::size_t>(leg.corridor)].capacity_people_per_day.has_value();
 }
 

@@ -158,3 +158,35 @@ TEST_CASE("a captured node whose roads are closed lets its people go once the fi
     CHECK(people(r, r.displaced_[day](camp, 0)) == doctest::Approx(1e6 - at_home).epsilon(1e-9));
   }
 }
+
+TEST_CASE("a border crossing that closes lets nobody across: people on their way are held at it") {
+  // Home (bombarded) -> camp -> gate (a border crossing) -> abroad (external): the gate is open on days 0-2 and
+  // closed from day 3. Before, people set off for abroad; after, nobody enters the gate's road abroad, and those
+  // on their way stop at the gate. The same with the other side given by countries instead of an external node.
+  for (const bool by_country : {false, true}) {
+    CAPTURE(by_country);
+    ScenarioBuilder b(20);
+    const auto home = b.node("home", 0, 0, 1'000'000);
+    const auto camp = b.node("camp", 0, 0.3, 0, NodeKind::camp, 1e12);
+    const auto gate = b.node("gate", 0, 0.6, 0, NodeKind::border_crossing, 1e12);
+    const auto abroad = b.node("abroad", 0, 0.7, 0, by_country ? NodeKind::camp : NodeKind::external, 1e12);
+    if (by_country) {
+      for (const auto node : {home, camp, gate}) b.node_at(node).country = "Here";
+      b.node_at(abroad).country = "There";
+    }
+    b.corridor(home, camp, 10);
+    b.corridor(camp, gate, 60, CorridorKind::track);  // a day and more on foot: many are on it at the closure
+    const auto across = b.corridor(gate, abroad, 10, CorridorKind::crossing);
+    b.bombard(home, 20.0, 0);
+    b.event(BorderClosure{gate}, 3);
+    still(b.parameters());
+    const auto r = run(b.scenario());
+    Count before = 0, after = 0;
+    for (std::size_t day = 0; day < 20; ++day) (day < 3 ? before : after) += r.corridor_inflow_[day](across);
+    CHECK(before > 0);
+    CHECK(after == 0);
+    // Those on their way when it closed are at the gate, and stay (nobody moves on in this scenario).
+    CHECK(r.displaced_[19].row(gate).sum() > 0);
+    CHECK(r.displaced_[19].row(gate).sum() == r.displaced_[4].row(gate).sum());
+  }
+}

@@ -89,6 +89,12 @@ class RoadNetwork {
   [[nodiscard]] double corridor_travel_days(CorridorIndex c) const {
     return corridor_travel_days_[static_cast<std::size_t>(c)];
   }
+  // Whether people may enter the leg now: its corridor is open, it leads to an open node, and it does not cross a
+  // closed border crossing to the other side (out of the crossing to an external node or to another country's).
+  [[nodiscard]] bool leg_passable(const Leg& leg) const {
+    return corridor_open(leg.corridor) && node_open(leg.to) &&
+           !(crossing_end_[static_cast<std::size_t>(leg.corridor)] == leg.from && !node_open(leg.from));
+  }
 
   // Opening or closing drops only the cached searches that reached either end of what changed.
   void set_corridor_open(CorridorIndex corridor, bool open);
@@ -150,6 +156,7 @@ class RoadNetwork {
     CorridorIndex corridor = -1;
     std::uint32_t target_rank = 0;
     bool open = true;  // the corridor's flag, kept here so that a search reads one cache line per arc
+    bool across = false;  // out of a border crossing to the other side: not taken while the crossing is closed
     double travel_days = 0.0;
     double length_km = 0.0;
   };
@@ -177,6 +184,9 @@ class RoadNetwork {
   std::vector<std::uint8_t> node_open_;
   std::vector<double> corridor_travel_days_;
   std::vector<std::pair<NodeIndex, NodeIndex>> corridor_ends_;
+  // Each corridor's border crossing end when it joins a crossing to the other side (an external node, or a node of
+  // another country than the crossing's), else no_node: leaving the crossing along it is crossing the border.
+  std::vector<NodeIndex> crossing_end_;
   std::vector<CacheEntry> cache_;
   const ModelParameters& parameters_;
   const RuleSet* rules_;
