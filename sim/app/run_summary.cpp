@@ -40,6 +40,14 @@ std::string run_summary_table(const Scenario& s, const RunConfig& config, const 
   row("displaced present at the end", grouped(r.displaced_present_end));
   row("in transit at the end", grouped(r.in_transit_end));
   row("waiting at the end", grouped(r.waiting_end));
+  // An evacuation that found no open route on some days moved fewer people than it says: said, not left to the
+  // event log (a planner would read the event as done).
+  for (const auto& evacuation : r.evacuations) {
+    if (evacuation.days_blocked == 0) continue;
+    out += fmt::format("  evacuation '{}' blocked on {} of {} days (no open route): {} moved, {} stayed\n",
+                       s.events[evacuation.event].id, evacuation.days_blocked, evacuation.days_active,
+                       grouped(evacuation.moved), grouped(evacuation.not_moved));
+  }
   // The names' column is as wide as the longest name, from 30 to 44 columns; a longer name is cut with "…", so that
   // the figures stay in one column (the report and the exports give names whole). Padded by the columns a terminal
   // gives each name, wide scripts included.

@@ -181,6 +181,15 @@ class Simulation::Impl {
     }
   }
 
+  // The summary's totals of evacuation `e`, kept in the scenario's order of events.
+  EvacuationTotal& evacuation_total(std::size_t e) {
+    auto& totals = summary_.evacuations;
+    auto it = std::lower_bound(totals.begin(), totals.end(), e,
+                               [](const EvacuationTotal& t, std::size_t event) { return t.event < event; });
+    if (it == totals.end() || it->event != e) it = totals.insert(it, EvacuationTotal{e});
+    return *it;
+  }
+
   // Organised evacuations move up to `rate` residents a day, in proportion to the groups present.
   void evacuate() {
     for (auto e : events_.active_evacuations()) {
@@ -190,11 +199,16 @@ class Simulation::Impl {
       const Count moving = std::min(
           available, static_cast<Count>(std::llround(evacuation.rate_people_per_day * static_cast<double>(units_))));
       if (moving <= 0) continue;
+      EvacuationTotal& total = evacuation_total(e);
+      ++total.days_active;
       RoutePtr route = network_.route(evacuation.from, evacuation.to);
       if (!route) {
         log_("evacuation_blocked", s_.events[e].id, evacuation.from, -1, people(moving));
+        ++total.days_blocked;
+        total.not_moved += people(moving);
         continue;
       }
+      total.moved += people(moving);
       std::vector<double> shares(s_.groups.size());
       for (std::size_t g = 0; g < shares.size(); ++g) {
         shares[g] = static_cast<double>(ledger_.residents()(idx(from), idx(g)));

@@ -1,8 +1,10 @@
 // The table `haven run` prints: its figures stay in one column whatever the places' names.
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <sstream>
+#include <variant>
 
 #include "haven/scenario/load.hpp"
 #include "run_summary.hpp"
@@ -39,4 +41,20 @@ TEST_CASE("the run summary keeps its figures in one column for long names and cu
   // The wide name cut to 21 characters (42 columns) and the ellipsis, then a space to fill the 44.
   CHECK(table.find("\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771\u6771"
                    "\u6771\u6771\u6771\u6771\u6771\u6771\u2026 ") != std::string::npos);
+}
+
+TEST_CASE("the run summary says an evacuation that found no open route on some days") {
+  auto loaded = load_scenario_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml");
+  REQUIRE(loaded.scenario);
+  const Scenario& s = *loaded.scenario;
+  std::size_t evacuation = 0;
+  while (!std::holds_alternative<Evacuation>(s.events[evacuation].action)) ++evacuation;
+  RunSummary summary;
+  summary.evacuations = {{evacuation, 0.0, 20'000.0, 10, 10}};
+  const std::string table = app::run_summary_table(s, RunConfig{}, summary);
+  CHECK(table.find(fmt::format("  evacuation '{}' blocked on 10 of 10 days (no open route): 0 moved, 20,000 stayed\n",
+                               s.events[evacuation].id)) != std::string::npos);
+  // One that moved everyone on every day is not mentioned.
+  summary.evacuations = {{evacuation, 20'000.0, 0.0, 10, 0}};
+  CHECK(app::run_summary_table(s, RunConfig{}, summary).find("evacuation '") == std::string::npos);
 }

@@ -190,3 +190,26 @@ TEST_CASE("a border crossing that closes lets nobody across: people on their way
     CHECK(r.displaced_[19].row(gate).sum() == r.displaced_[4].row(gate).sum());
   }
 }
+
+TEST_CASE("an evacuation without an open route moves nobody and the run's summary counts its blocked days") {
+  // 1,000 a day for 5 days from home to a camp whose only road is closed on days 0-2: 3 days blocked, 2 moved.
+  ScenarioBuilder b(8);
+  const auto home = b.node("home", 0, 0, 100'000);
+  const auto camp = b.node("camp", 0, 0.3, 0, NodeKind::camp, 1e12);
+  const auto road = b.corridor(home, camp, 10);
+  b.event(CorridorClosure{road}, 0, 3);
+  b.event(Evacuation{home, camp, 1000.0}, 0, 5);
+  still(b.parameters());
+  MemoryRecorder recorder;
+  Simulation simulation(b.scenario(), RunConfig{.seed = 1, .mode = Mode::expected, .threads = 1});
+  simulation.add_observer(recorder);
+  const RunSummary summary = simulation.run();
+  REQUIRE(summary.evacuations.size() == 1);
+  const auto& total = summary.evacuations[0];
+  CHECK(total.event == 1);
+  CHECK(total.days_active == 5);
+  CHECK(total.days_blocked == 3);
+  CHECK(total.moved == doctest::Approx(2000.0));
+  CHECK(total.not_moved == doctest::Approx(3000.0));
+  CHECK(people(recorder, recorder.displaced_[7].row(camp).sum()) == doctest::Approx(2000.0));
+}

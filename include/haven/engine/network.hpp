@@ -155,7 +155,7 @@ class RoadNetwork {
     NodeIndex target = no_node;
     CorridorIndex corridor = -1;
     std::uint32_t target_rank = 0;
-    bool open = true;  // the corridor's flag, kept here so that a search reads one cache line per arc
+    bool open = true;     // the corridor's flag, kept here so that a search reads one cache line per arc
     bool across = false;  // out of a border crossing to the other side: not taken while the crossing is closed
     double travel_days = 0.0;
     double length_km = 0.0;

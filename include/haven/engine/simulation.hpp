@@ -27,6 +27,16 @@ struct NodeTotal {
   double people = 0.0;
 };
 
+// What an evacuation did: the people it moved, and on how many days it found no open route (people it would have
+// moved those days stayed at home).
+struct EvacuationTotal {
+  std::size_t event = 0;  // index into the scenario's events
+  double moved = 0.0;
+  double not_moved = 0.0;
+  int days_active = 0;   // days it had people to move
+  int days_blocked = 0;  // of those, days without an open route
+};
+
 // Headline numbers of a run, in people.
 struct RunSummary {
   int days = 0;
@@ -40,8 +50,9 @@ struct RunSummary {
   double displaced_present_end = 0.0;
   double in_transit_end = 0.0;
   double waiting_end = 0.0;
-  std::vector<NodeTotal> top_origins;       // by people who left home there, largest first
-  std::vector<NodeTotal> top_destinations;  // by displaced arrivals, largest first
+  std::vector<NodeTotal> top_origins;        // by people who left home there, largest first
+  std::vector<NodeTotal> top_destinations;   // by displaced arrivals, largest first
+  std::vector<EvacuationTotal> evacuations;  // every evacuation that had people to move, in the scenario's order
   // Work done: deterministic (the same for a seed at any thread count, on any machine), so that a change that
   // multiplies the work shows whatever the timing noise (tools/bench/work_counters.txt, docs/benchmarks.md).
   std::uint64_t cohorts_created = 0;      // cohorts of their own: launched, or split at a full corridor

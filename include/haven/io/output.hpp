@@ -79,7 +79,7 @@ struct RunFile {
   std::uint64_t seed = 0;
   std::uint64_t run_index = 0;
   std::size_t scenario_nodes = 0;       // the scenario's places (0: a file written before this was recorded)
-  std::int32_t days = 0;                 // days simulated (the `days` attribute; 0: a file without it)
+  std::int32_t days = 0;                // days simulated (the `days` attribute; 0: a file without it)
   std::vector<std::int32_t> time_days;  // recorded days
   std::vector<std::string> node_name;
   std::vector<std::int32_t> node_index;  // each column's node in the scenario (a node subset may be recorded)
