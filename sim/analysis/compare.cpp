@@ -76,8 +76,8 @@ std::string shorten_label(const std::string& label, std::size_t width) {
     const std::size_t kept = display_width(variant) + display_width(suffix);
     if (kept + least_scenario <= width) return shorten(scenario, width - kept) + variant + suffix;
     if (display_width(suffix) + least_scenario + least_variant <= width) {
-      return shorten(scenario, least_scenario) +
-             shorten(variant, width - least_scenario - display_width(suffix)) + suffix;
+      return shorten(scenario, least_scenario) + shorten(variant, width - least_scenario - display_width(suffix)) +
+             suffix;
     }
   }
   std::vector<std::string> characters;

@@ -490,8 +490,9 @@ SweepLoadResult load_sweep_file(const std::filesystem::path& path) {
     }
   }
   // The sweep's seed gives every member its run's seed: the scenario's own is never read.
-  const auto seed_hint = "each member's run has a seed of its own, from the sweep's `seed` (and "
-                         "`common_random_numbers`); the scenario's seed is not read: set sweep.seed instead";
+  const auto seed_hint =
+      "each member's run has a seed of its own, from the sweep's `seed` (and "
+      "`common_random_numbers`); the scenario's seed is not read: set sweep.seed instead";
   for (const auto& fixed : spec.fixed) {
     if (fixed.path == "scenario.seed") {
       result.diagnostics.error(fixed.origin, fmt::format("sweep.set: scenario.seed: {}", seed_hint));

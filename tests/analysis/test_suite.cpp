@@ -174,8 +174,8 @@ TEST_CASE("haven validate --suite writes the table and its CSV and refuses a tar
   CHECK_FALSE(fs::exists(csv.string() + ".partial"));
   // The table is there now: replaced only with --overwrite, and refused before any case runs.
   const std::string written = test::read_text(csv);
-  const auto again = test::run_cli({"validate", "--suite", "scenarios/validation/suite.yaml", "--runs", "1", "--days",
-                                    "5", "--csv", csv.string()});
+  const auto again = test::run_cli(
+      {"validate", "--suite", "scenarios/validation/suite.yaml", "--runs", "1", "--days", "5", "--csv", csv.string()});
   CHECK(again.exit_code == 2);
   CHECK(again.err.find("exists; pass --overwrite") != std::string::npos);
   CHECK(again.out.empty());
@@ -233,12 +233,13 @@ TEST_CASE("A suite's predicted row predicts departures even when the scenario gi
   const auto at = text.find("mode: predicted");
   REQUIRE(at != std::string::npos);
   test::write_text(dir / "mali_given.yaml", text.substr(0, at) + "mode: given" + text.substr(at + 15));
-  test::write_text(dir / "suite.yaml",
-                   fmt::format("suite: {{name: modes}}\ncases:\n"
-                               "  - {{name: as_written, scenario: {}, departures: [predicted, given]}}\n"
-                               "  - {{name: written_given, scenario: mali_given.yaml, departures: [predicted, given]}}\n"
-                               "  - {{name: flee, scenario: mali_given.yaml, departures: [predicted]}}\n",
-                               mali.string()));
+  test::write_text(
+      dir / "suite.yaml",
+      fmt::format("suite: {{name: modes}}\ncases:\n"
+                  "  - {{name: as_written, scenario: {}, departures: [predicted, given]}}\n"
+                  "  - {{name: written_given, scenario: mali_given.yaml, departures: [predicted, given]}}\n"
+                  "  - {{name: flee, scenario: mali_given.yaml, departures: [predicted]}}\n",
+                  mali.string()));
   SuiteFile suite = load_suite_file(dir / "suite.yaml");
   suite.cases.pop_back();  // (the Flee case below, with its own override)
   SuiteSettings settings;

@@ -178,7 +178,8 @@ TEST_CASE("a description over several lines is one line in its summary cell") {
   fs::remove_all(f.dir);
 }
 
-TEST_CASE("a file of some places or every few days leaves the summary's network sums empty and an overflow is refused") {
+TEST_CASE(
+    "a file of some places or every few days leaves the summary's network sums empty and an overflow is refused") {
   const auto whole = valley_run("summary_whole");
   const auto some = valley_run("summary_some", {"outputs.nodes=[northcamp, southtown]"});
   const auto weekly = valley_run("summary_weekly", {"outputs.interval_days=7"});
