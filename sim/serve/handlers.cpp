@@ -491,6 +491,16 @@ void Server::Impl::routes() {
         return httplib::Server::HandlerResponse::Handled;
       }
     }
+    // httplib limits a body by its Content-Length only: a chunked one would be read whole, however large (it grew
+    // the server by 800 MB). The page always sends a length; a body without one is refused before it is read, and
+    // the connection closed so that its rest is never taken for a request.
+    if (req.has_header("Transfer-Encoding")) {
+      send_error(res, 411,
+                 fmt::format("send the request with a Content-Length (at most {} bytes), not in chunks",
+                             options_.limits.max_request_bytes));
+      res.set_header("Connection", "close");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // A route that does not exist (or a method a route does not take) gets a JSON body and its content type too.

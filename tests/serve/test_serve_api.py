@@ -5,6 +5,7 @@ Run by CTest (test `serve_api`) or by hand from the repository root:
     HAVEN_BIN=build/default/bin/haven /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/serve/test_serve_api.py
 """
 
+import http.client
 import json
 import re
 import subprocess
@@ -389,6 +390,19 @@ def test_limits(server):
     # Request size.
     status, answer = server.json("POST", f"/api/sessions/{session}/edits", raw=b"{" + b" " * 70000 + b"}")
     assert status == 413 and "larger than the server takes (65536 bytes)" in answer["error"]
+    # A body in chunks has no length to check before it is read: refused at once, whatever follows.
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    connection.putrequest("POST", f"/api/sessions/{session}/edits")
+    connection.putheader("Transfer-Encoding", "chunked")
+    connection.putheader("Content-Type", "application/json")
+    connection.endheaders()
+    chunk = b'{"kind":"set","path":"x","value":"' + b"a" * 65536
+    connection.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+    answer = connection.getresponse()
+    assert answer.status == 411, answer.status
+    assert "send the request with a Content-Length (at most 65536 bytes)" in json.loads(answer.read())["error"]
+    connection.close()
+    assert server.json("GET", f"/api/sessions/{session}")[0] == 200  # the server goes on
     # A variant named by anything but text is refused, not taken as no variant.
     for variant in (["border_open"], 3, {"name": "border_open"}):
         status, answer = server.json("POST", "/api/sessions", {"scenario": 0, "variant": variant})
