@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -269,9 +270,11 @@ class Server::Impl {
   // made it just now: `base_ran`), one this session kept when its scenario ran before (`reused`), else a new one,
   // kept. The session's lock is held.
   SessionRun session_run(const SessionEntry& entry, const Base& base, bool base_ran);
-  // Runs the session's scenario and answers with the page's data, the ghost and timings.
+  // Runs the session's scenario and answers with the page's data, the ghost and timings. A run cancelled (past its
+  // time limit, or the server stopping) calls `on_cancel` first, which may take back what asked for the run and says
+  // what it did ("the edit was not kept"), and answers 503 with the session's edits as they are then.
   void answer_with_run(httplib::Response& res, SessionEntry& entry, const std::string& id, const Json& extra,
-                       double edit_ms);
+                       double edit_ms, const std::function<std::string()>& on_cancel = {});
   std::shared_ptr<SessionEntry> session_or_404(const httplib::Request& req, httplib::Response& res);
   std::optional<Json> json_body(const httplib::Request& req, httplib::Response& res);
   void routes();
@@ -420,7 +423,7 @@ Server::Impl::SessionRun Server::Impl::session_run(const SessionEntry& entry, co
 }
 
 void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, const std::string& id,
-                                   const Json& extra, double edit_ms) {
+                                   const Json& extra, double edit_ms, const std::function<std::string()>& on_cancel) {
   const Session& session = entry.session;
   try {
     // Timed from before base_of(): a variant's base is run the first time it is asked for, here.
@@ -460,8 +463,14 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     fill("total", edit_ms + queued_ms + run_ms + json_ms);
     send_json(res, 200, body);
   } catch (const RunCancelled& e) {
+    const std::string taken_back = on_cancel ? on_cancel() : std::string();
     send_json(res, 503,
-              json_text(Json{{"error", e.what()}, {"cancelled", true}, {"edits", edits_json(session.edits())}}));
+              json_text(Json{{"error", taken_back.empty() ? std::string(e.what())
+                                                          : fmt::format("{}; {}", e.what(), taken_back)},
+                             {"cancelled", true},
+                             {"edits", edits_json(session.edits())},
+                             {"undo", session.undo_target()},
+                             {"variant", session.variant()}}));
   } catch (const std::exception& e) {
     send_json(res, 500,
               json_text(Json{{"error", fmt::format("the run failed: {}", e.what())},
@@ -634,8 +643,13 @@ void Server::Impl::routes() {
                                {"edits", edits_json(entry->session.edits())}}));
       return;
     }
+    // A run cancelled leaves the session as before the edit: kept, an edit the page was told failed would go into
+    // every later run and saved file unseen.
     answer_with_run(res, *entry, req.matches[1], {{"warnings", diagnostics_json(result.diagnostics)}},
-                    ms_since(started));
+                    ms_since(started), [&entry] {
+                      entry->session.undo();
+                      return std::string("the edit was not kept");
+                    });
   });
 
   server_.Post(R"(/api/sessions/([0-9a-f]{32})/undo)", [this](const httplib::Request& req, httplib::Response& res) {
@@ -673,7 +687,10 @@ void Server::Impl::routes() {
       return;
     }
     answer_with_run(res, *entry, req.matches[1], {{"warnings", diagnostics_json(result.diagnostics)}},
-                    ms_since(started));
+                    ms_since(started), [&entry] {
+                      entry->session.undo();  // back across the switch, with the edits as they were
+                      return std::string("the variant was not switched");
+                    });
   });
 
   // Downloads: the overlay, the edited scenario, the report of what is on screen.

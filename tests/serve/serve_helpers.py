@@ -16,6 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 IDLIB = ROOT / "scenarios" / "idlib_2019_2020.yaml"
 VALLEY = ROOT / "scenarios" / "examples" / "valley.yaml"
+IDLIB_2018 = ROOT / "scenarios" / "idlib_2018.yaml"
 FLEE_FOLDER = ROOT / "tests" / "data" / "flee" / "good"  # a Flee conflict folder: served with Flee's rules
 
 # Loopback requests never go through a proxy set in the environment.

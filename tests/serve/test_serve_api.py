@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True
 
 import pytest  # noqa: E402
 
-from serve_helpers import IDLIB, FLEE_FOLDER, ROOT, VALLEY, Serve, haven, haven_bin  # noqa: E402
+from serve_helpers import IDLIB, IDLIB_2018, FLEE_FOLDER, ROOT, VALLEY, Serve, haven, haven_bin  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -425,17 +425,24 @@ def test_limits(server):
 
 
 def test_a_run_past_its_time_limit_is_cancelled_and_the_server_stays_up():
-    serve = Serve(IDLIB, "--max-run-seconds", "0.01")
+    serve = Serve(IDLIB_2018, "--max-run-seconds", "0.01")
     try:
         session = serve.session(0)
         status, answer = serve.json("POST", f"/api/sessions/{session}/edits",
                                     {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2})
         assert status == 503
         assert answer["cancelled"] and "cancelled" in answer["error"] and "limited to 0.01 s" in answer["error"]
+        # The edit whose run was cancelled is not kept: the session is as before it (the page says it was refused).
+        assert answer["error"].endswith("; the edit was not kept") and answer["edits"] == [], answer
+        status, info = serve.json("GET", f"/api/sessions/{session}")
+        assert info["edits"] == [] and info["undo"] == "", info
         assert serve.call("GET", "/api/scenarios")[0] == 200
-        # A cancelled run is not kept: asked again, the scenario is run again, and cancelled again.
+        # The scenario as written runs (its run was made at start, without the limit).
         status, answer = serve.json("POST", f"/api/sessions/{session}/run")
-        assert status == 503 and answer["cancelled"]
+        assert status == 200 and answer["edits"] == []
+        # A variant without edits is its base run, made the first time it is asked for, without the limit.
+        status, answer = serve.json("POST", f"/api/sessions/{session}/variant", {"variant": "full_offensive"})
+        assert status == 200 and answer["variant"] == "full_offensive"
         # A band of the scenario as written: member 0 is the base run on the page (made at start, unlimited), sent
         # as it is; member 1 runs and is cancelled. The band says how far it got, then why it stopped.
         fresh = serve.session(0)

@@ -303,7 +303,22 @@
     const { status: code, json } = answer;
     noteTimes(started, answer);
     // A variant's answer says which edits it could not keep (json.warnings), and why.
-    if (code === 200) { forgetBand(); showProblems(null, json.warnings || []); show(json, started); } else { showProblems(null, json.diagnostics || [{ message: json.error }]); }
+    if (code === 200) { forgetBand(); showProblems(null, json.warnings || []); show(json, started); return; }
+    showProblems(null, json.diagnostics || [{ message: json.error }]);
+    if (code !== 503) return;
+    status.textContent = json.error;
+    // An undo whose run was cancelled is made all the same (a variant switch is taken back): the panel follows the
+    // session, and says the charts still show the run before.
+    if (path === 'undo') {
+      const now = await call('GET', `/api/sessions/${session}`);
+      if (now.status === 200) {
+        const data = info.data;
+        info = now.json;
+        info.data = data;
+        fillPanel();
+      }
+      status.textContent = `${json.error}: the undo was made, but the charts still show the run before it.`;
+    }
   }
 
   // ---- sections of the panel ----
