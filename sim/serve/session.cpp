@@ -592,6 +592,23 @@ std::string Session::value_now(const std::string& path) const {
       if (node.capacity_people) return "unlimited (Flee's rules limit only camps)";
       return fmt::format("{} by default", std::isinf(given) ? std::string("unlimited") : fmt::format("{:.0f}", given));
     }
+  } else if (section == "nodes") {
+    for (const auto& node : s.nodes) {
+      if (node.id != id) continue;
+      if (key == "closed") return node.closed ? "true" : "false";
+      if (key == "lat") return number(node.lat_deg);
+      if (key == "lon") return number(node.lon_deg);
+      if (key == "kind") return to_string(node.kind);
+      if (key == "control") return node.control.empty() ? "none" : node.control;
+      if (key == "name") return node.name;
+    }
+  } else if (section == "groups") {
+    for (const auto& group : s.groups) {
+      if (group.id != id) continue;
+      if (key == "share") return number(group.share);
+      if (key == "departure_factor") return number(group.departure_factor);
+      if (key == "speed_factor") return number(group.speed_factor);
+    }
   } else if (section == "corridors") {
     for (const auto& corridor : s.corridors) {
       if (corridor.id != id) continue;
@@ -629,6 +646,12 @@ std::string Session::value_now(const std::string& path) const {
         if (const auto* b = std::get_if<Bombardment>(&event.action)) return number(b->intensity_strikes_per_day);
         if (const auto* a = std::get_if<ArmedConflict>(&event.action)) return number(a->intensity);
       }
+      // What a planner compares in a meeting: a camp's new capacity, an evacuation's rate, who takes a place.
+      if (const auto* c = std::get_if<CapacityChange>(&event.action); c && key == "capacity")
+        return number(c->capacity_people);
+      if (const auto* e = std::get_if<Evacuation>(&event.action); e && key == "rate")
+        return number(e->rate_people_per_day);
+      if (const auto* c = std::get_if<Capture>(&event.action); c && key == "by") return c->by;
     }
   }
   return {};

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "haven/engine/recorder.hpp"
 #include "haven/engine/simulation.hpp"
@@ -423,6 +424,24 @@ TEST_CASE("serve session: what an edit replaced is said again for a variant chos
   // Numbers compare as numbers: 26000.0 is what the key holds.
   REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "nodes.hillcamp.capacity", "value": "26000.0"})")).applied);
   CHECK(session.edits().back().listed() == "nodes.hillcamp.capacity = 26000.0 (unchanged)");
+  // What a planner compares in a meeting says what it replaced too: a camp's new capacity, an evacuation's rate, who
+  // takes a place, a crossing opened, a place moved, a group's share.
+  for (const auto& [path, value, listed] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"events.camp_extension.capacity", "20000", "events.camp_extension.capacity = 20000 (was 60000)"},
+           {"events.elderly_evacuation.rate", "10000", "events.elderly_evacuation.rate = 10000 (was 1500)"},
+           {"events.south_falls.by", "\"opposition\"", "events.south_falls.by = opposition (was government)"},
+           {"nodes.border.closed", "false", "nodes.border.closed = false (was true)"},
+           {"nodes.southtown.lat", "35.3", "nodes.southtown.lat = 35.3 (was 35.4)"},
+           {"groups.elderly.speed_factor", "0.6", "groups.elderly.speed_factor = 0.6 (was 0.7)"}}) {
+    CAPTURE(path);
+    Edit edit;
+    edit.kind = "set";
+    edit.path = path;
+    edit.value = value;
+    edit.description = path + " = " + (value.front() == '"' ? value.substr(1, value.size() - 2) : value);
+    REQUIRE(session.apply(edit).applied);
+    CHECK(session.edits().back().listed() == listed);
+  }
 }
 
 TEST_CASE("serve session: a set edit lists what its key held before it") {
