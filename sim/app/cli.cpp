@@ -923,8 +923,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                    "Run files or ensembles (.h5; an ensemble gives its members' mean); differences are from the first")
       ->required();
   compare->add_option("--at", compare_args.at,
-                      "Where to read displaced: a day, a date (YYYY-MM-DD), 'end' or 'peak' (repeat it; default: "
-                      "days 30, 60, 90 within the period, and the end)");
+                      "Where to read displaced: a day, a date (YYYY-MM-DD), 'end' or 'peak' (each run's day of most "
+                      "departures; repeat it; default: days 30, 60, 90 within the period, and the end)");
   compare->add_flag("--csv", compare_args.csv, "Print CSV (full names, every column) instead of the table");
 
   std::string info_file;

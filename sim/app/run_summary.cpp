@@ -31,10 +31,10 @@ std::string run_summary_table(const Scenario& s, const RunConfig& config, const 
     row("peak daily departures", grouped(0));  // nobody left: no day to name
   }
   if (r.unsheltered_peak > 0) {
-    out += fmt::format("  {:<30}{:>12}  on {}\n", "unsheltered at peak", grouped(r.unsheltered_peak),
+    out += fmt::format("  {:<30}{:>12}  on {}\n", "most unsheltered on a day", grouped(r.unsheltered_peak),
                        day_label(r.unsheltered_peak_day));
   } else {
-    row("unsheltered at peak", grouped(0));
+    row("most unsheltered on a day", grouped(0));
   }
   row("returned home", grouped(r.returned));
   row("displaced present at the end", grouped(r.displaced_present_end));
