@@ -107,8 +107,7 @@ void ScenarioDecoder::decode_nodes(const YAML::Node& node) {
         if (v.IsScalar() && v.Scalar() == "unlimited" && v.Tag() != "!") {
           n.capacity_people = std::numeric_limits<double>::infinity();
         } else if (v.IsScalar() && !v.Scalar().empty() && std::isalpha(static_cast<unsigned char>(v.Scalar()[0]))) {
-          reader_.error(v, p("capacity"),
-                        fmt::format("expected a number of people or 'unlimited', got '{}'", v.Scalar()));
+          reader_.error(v, p("capacity"), detail::capacity_word_message(v.Scalar()));
         } else {
           n.capacity_people = reader_.number_in(v, p("capacity"), 0.0, max_population);
         }

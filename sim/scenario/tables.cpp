@@ -357,8 +357,11 @@ NodeTable decode_node_table(const CsvTable& table, std::span<const Group> groups
     const bool has_capacity = row.has(capacity_col);
     if (has_capacity) {
       // `unlimited`, as in the YAML form: the node hosts anyone, whatever its residents.
-      if (row.text(capacity_col) == "unlimited") {
+      const std::string_view text = row.text(capacity_col);
+      if (text == "unlimited") {
         n.capacity_people = std::numeric_limits<double>::infinity();
+      } else if (std::isalpha(static_cast<unsigned char>(text.front()))) {
+        row.error(capacity_col, detail::capacity_word_message(text));
       } else {
         n.capacity_people = row.number_in(capacity_col, 0.0, max_population);
       }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -787,6 +788,13 @@ bool MapReader::exclusive(std::string_view first, std::string_view second) {
     return false;
   }
   return true;
+}
+
+std::string capacity_word_message(std::string_view word) {
+  std::string lower(word);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return fmt::format("expected a number of people or 'unlimited', got '{}'{}", word,
+                     lower == "unlimited" ? "; write it 'unlimited', in lower case" : "");
 }
 
 }  // namespace haven::detail

@@ -158,4 +158,8 @@ class MapReader {
   std::vector<std::string> near_misses_;
 };
 
+// The message for a node capacity given as a word other than `unlimited` (in a YAML file or a CSV table alike), with
+// the spelling it takes when the word is `unlimited` in other letters.
+std::string capacity_word_message(std::string_view word);
+
 }  // namespace haven::detail
