@@ -711,9 +711,41 @@ EditResult Session::apply(Edit edit) {
   edits.push_back(std::move(edit));
   auto result = reload(edits, Reload::one_more);
   if (result.applied) {
-    // Valid, but nothing the scenario's rules read: said, so that an unchanged run is not taken for the answer.
     const Edit& made = edits.back();
     const SourceLocation at_edit = origin_of(edits.size() - 1, made);
+    // An edit of an event switched off waits until it is on again, so the load above did not read it: it is checked
+    // now as if the event were on, and refused at this edit if it would not load then (else switching the event on
+    // would fail, blaming this edit, with the session stuck behind it).
+    const std::string event = made.kind == "move_event" ? made.id : made.kind == "set" ? event_of_path(made.path) : "";
+    if (!event.empty() &&
+        std::none_of(scenario_.events.begin(), scenario_.events.end(), [&](const Event& e) { return e.id == event; })) {
+      auto on = edits;
+      Edit switched_on;
+      switched_on.kind = "toggle_event";
+      switched_on.id = event;
+      switched_on.enabled = true;
+      switched_on.description = fmt::format("event {} on", event);
+      on.push_back(std::move(switched_on));
+      auto options = options_for(on);
+      options.want_resolved_yaml = false;
+      const auto loaded = parsed_.load(options);
+      Diagnostics refused_when_on;
+      for (const auto& d : loaded.diagnostics.all()) {
+        if (d.severity == Severity::error && d.location.file == at_edit.file) {
+          refused_when_on.error(
+              d.location, fmt::format("{} (event {} is off; this is checked as if it were on)", d.message, event));
+        }
+      }
+      if (refused_when_on.has_errors()) {
+        auto before = edits;
+        before.pop_back();
+        reload(before, Reload::one_less);
+        EditResult refused;
+        refused.diagnostics = refused_when_on;
+        return refused;
+      }
+    }
+    // Valid, but nothing the scenario's rules read: said, so that an unchanged run is not taken for the answer.
     const char* rules = scenario_.rules == RuleSetKind::flee ? "Flee's" : "Haven's";
     if (made.kind == "set" && made.path.starts_with("parameters.") &&
         !rule_set_reads(scenario_, made.path.substr(std::string_view("parameters.").size()))) {

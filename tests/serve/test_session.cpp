@@ -904,3 +904,28 @@ TEST_CASE("serve session: text that only looks like a list or has spaces round a
   REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "events.truce.radius_km", "value": " 25 "})")).applied);
   CHECK(session.edits().back().listed() == "events.truce.radius_km = 25 (was 30)");
 }
+
+TEST_CASE("serve session: an edit of an event switched off is checked as if the event were on") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "strikes_south", "enabled": false})")).applied);
+  for (const char* bad : {R"({"kind": "set", "path": "events.strikes_south.intensity", "value": -5})",
+                          R"({"kind": "set", "path": "events.strikes_south.node", "value": "nowhere"})",
+                          R"({"kind": "set", "path": "events.strikes_south.date", "value": "2031-01-01"})"}) {
+    CAPTURE(bad);
+    const auto result = session.apply(parsed(bad));
+    CHECK_FALSE(result.applied);
+    REQUIRE_FALSE(result.diagnostics.all().empty());
+    CHECK(result.diagnostics.all().front().location.file.rfind("edit 2 (", 0) == 0);
+    CHECK(result.diagnostics.all().front().message.find("(event strikes_south is off; this is checked as if it "
+                                                        "were on)") != std::string::npos);
+    CHECK(session.edits().size() == 1);
+  }
+  // A good value waits, and the event switched on takes it.
+  REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "events.strikes_south.intensity", "value": 90})")).applied);
+  REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "strikes_south", "enabled": true})")).applied);
+  const auto on = std::find_if(session.scenario().events.begin(), session.scenario().events.end(),
+                               [](const Event& e) { return e.id == "strikes_south"; });
+  REQUIRE(on != session.scenario().events.end());
+  CHECK(std::get<Bombardment>(on->action).intensity_strikes_per_day == 90.0);
+}
