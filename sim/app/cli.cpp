@@ -1012,13 +1012,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       // A device, pipe or directory given as -o is refused; a regular file is replaced (as it always was), and a
       // missing folder made, as `haven run -o` makes one.
       if (!generate_output.empty()) {
-        if (auto problem = check_output_file(generate_output, true)) {
-          std::string message = problem->message;
-          // generate has no --overwrite to speak of: it replaces a file, and writes to standard output without -o.
-          if (const auto hint = message.find("; --overwrite replaces only regular files"); hint != std::string::npos) {
-            message.replace(hint, std::string::npos, "; leave out -o to write the scenario to standard output");
-          }
-          err << fmt::format("haven: error: {}\n", message);
+        // generate has no --overwrite to speak of: it replaces a file, and writes to standard output without -o.
+        if (auto problem =
+                check_output_file(generate_output, true, "leave out -o to write the scenario to standard output")) {
+          err << fmt::format("haven: error: {}\n", problem->message);
           return problem->input_mistake ? exit_bad_input : exit_failure;
         }
         if (const auto folder = std::filesystem::path(generate_output).parent_path(); !folder.empty()) {

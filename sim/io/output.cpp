@@ -122,7 +122,8 @@ fs::path default_output_path(const Scenario& scenario) {
   return fs::path("output") / (scenario.name + (scenario.variant.empty() ? "" : "-" + scenario.variant) + ".h5");
 }
 
-std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwrite) {
+std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwrite,
+                                               std::string_view not_regular_hint) {
   std::error_code error;
   const auto link = fs::symlink_status(path, error);
   if (fs::exists(link)) {
@@ -135,10 +136,8 @@ std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwr
           fmt::format("{} exists; pass --overwrite to replace it, or -o to write elsewhere", path.string())};
     }
     if (!fs::is_regular_file(target)) {
-      return OutputProblem{
-          fmt::format("{} is not a regular file (a device, pipe, socket or broken link); "
-                      "--overwrite replaces only regular files",
-                      path.string())};
+      return OutputProblem{fmt::format("{} is not a regular file (a device, pipe, socket or broken link); {}",
+                                       path.string(), not_regular_hint)};
     }
   }
   // The directory the file goes in, or the nearest existing one above it (the rest is created).

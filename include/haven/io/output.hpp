@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "haven/engine/observer.hpp"
@@ -56,7 +57,10 @@ struct OutputProblem {
   std::string message;
   bool input_mistake = true;
 };
-std::optional<OutputProblem> check_output_file(const std::filesystem::path& path, bool overwrite);
+// `not_regular_hint` ends the message for a path that is not a regular file: what the command does instead.
+std::optional<OutputProblem> check_output_file(
+    const std::filesystem::path& path, bool overwrite,
+    std::string_view not_regular_hint = "--overwrite replaces only regular files");
 // The same, and never one of the command's own `inputs` (the same file by any name: a scenario, an overlay, a run
 // file), --overwrite or not: writing there would destroy what the command reads.
 std::optional<OutputProblem> check_output_file(const std::filesystem::path& path, bool overwrite,
