@@ -10,6 +10,7 @@
 
 #include "haven/analysis/validation.hpp"
 #include "haven/io/hdf5.hpp"
+#include "haven/util/date.hpp"
 #include "haven/io/output.hpp"
 #include "haven/io/partial_files.hpp"
 #include "haven/sweep/runner.hpp"
@@ -384,9 +385,12 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
     h5::set_attribute(root, "members_stored", std::string(options.materialize ? "materialized" : "virtual"));
     h5::set_attribute(root, "title", fmt::format("ensemble of {} members", members));
     h5::set_attribute(root, "source", fmt::format("Haven {} (commit {})", HAVEN_VERSION, HAVEN_GIT_COMMIT));
-    h5::set_attribute(
-        root, "history",
-        fmt::format("haven gather {}{}", options.materialize ? "--materialize " : "", directory.string()));
+    // As a run file's (CF): when, then the command.
+    const std::string created = utc_now_iso();
+    h5::set_attribute(root, "history",
+                      fmt::format("{}: haven gather {}{}", created, options.materialize ? "--materialize " : "",
+                                  directory.string()));
+    h5::set_attribute(root, "created_utc", created);
     h5::set_attribute<std::int64_t>(root, "members", members);
     h5::set_attribute<std::int64_t>(root, "usable_members", outcome.usable);
 
