@@ -31,7 +31,7 @@ std::string all_of_list(std::span<const std::string_view> items) {
 std::optional<int> ScenarioDecoder::day_from_number(const YAML::Node& node, const std::string& path) {
   auto day = reader_.whole_number(node, path, 0, max_days);
   if (!day) return std::nullopt;
-  if (period_known_ && *day >= s_.days) {
+  if (days_known_ && *day >= s_.days) {
     reader_.error(node, path, fmt::format("day {} is outside the scenario (days 0 to {})", *day, s_.days - 1));
     return std::nullopt;
   }
@@ -150,11 +150,14 @@ void ScenarioDecoder::decode_events(const YAML::Node& node) {
       if (auto v = m.get("until"); v.IsDefined()) {
         if (auto last = until_day(v, p("until"))) {
           if (*last < event.start_day) {
+            // Dates only when the start date read: day numbers alone otherwise.
+            const auto on = [&](int day) {
+              return period_known_ ? fmt::format("day {} ({})", day, format_iso_date(add_days(s_.start_date, day)))
+                                   : fmt::format("day {}", day);
+            };
             reader_.error(v, p("until"),
-                          fmt::format("day {} ({}) is before the event starts on day {} ({}); 'until' is the "
-                                      "event's last day",
-                                      *last, format_iso_date(add_days(s_.start_date, *last)), event.start_day,
-                                      format_iso_date(add_days(s_.start_date, event.start_day))));
+                          fmt::format("{} is before the event starts on {}; 'until' is the event's last day", on(*last),
+                                      on(event.start_day)));
           } else {
             event.end_day = *last + 1;
           }

@@ -140,7 +140,7 @@ void ScenarioDecoder::decode_scenario_section(const YAML::Node& node) {
                                   max_days, format_iso_date(*start)));
       } else {
         s_.days = static_cast<int>(days);
-        period_known_ = true;
+        period_known_ = days_known_ = true;
       }
     }
   }
@@ -148,6 +148,7 @@ void ScenarioDecoder::decode_scenario_section(const YAML::Node& node) {
     if (auto days = reader_.whole_number(v, m.path("days"), 1, max_days)) {
       s_.days = static_cast<int>(*days);
       period_known_ = start.has_value();
+      days_known_ = true;  // a start date that does not read leaves day numbers checkable
     }
   }
   if (period_known_ && !detail::date_in_range(add_days(*start, s_.days - 1))) {

@@ -70,6 +70,7 @@ class ScenarioDecoder {
   bool corridors_from_table_ = false;
   std::filesystem::path table_directory_;
   bool period_known_ = false;
+  bool days_known_ = false;    // the number of days is known, the start date perhaps not (day numbers are checked)
   double people_total_ = 0.0;  // residents and displaced of the nodes read so far
   bool total_reported_ = false;
 
