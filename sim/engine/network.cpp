@@ -70,18 +70,19 @@ std::vector<NodeIndex> breadth_first_order(std::size_t n, const std::vector<std:
   return order;
 }
 
-// The corridor's border crossing end when it joins a crossing to the other side: an external node, or a node of
-// another country than the crossing's (both named); no_node otherwise.
-NodeIndex border_end(const Scenario& scenario, const Corridor& corridor) {
+// Which ends of the corridor are border crossings it leaves to the other side (an external node, or a node of another
+// country than the crossing's, both named): bit 0 its `from` end, bit 1 its `to` end (a two-way road between two
+// crossings of two countries has both).
+std::uint8_t border_ends(const Scenario& scenario, const Corridor& corridor) {
   const auto across = [&](NodeIndex crossing, NodeIndex other) {
     const Node& c = scenario.nodes[static_cast<std::size_t>(crossing)];
     const Node& o = scenario.nodes[static_cast<std::size_t>(other)];
     return c.kind == NodeKind::border_crossing &&
            (o.kind == NodeKind::external || (!c.country.empty() && !o.country.empty() && c.country != o.country));
   };
-  if (across(corridor.from, corridor.to)) return corridor.from;
-  if (corridor.bidirectional && across(corridor.to, corridor.from)) return corridor.to;
-  return no_node;
+  std::uint8_t ends = across(corridor.from, corridor.to) ? 1 : 0;
+  if (corridor.bidirectional && across(corridor.to, corridor.from)) ends |= 2;
+  return ends;
 }
 
 }  // namespace
@@ -105,7 +106,7 @@ RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parame
     corridor_travel_days_[c] = days;
     corridor_open_[c] = corridor.closed ? 0 : 1;
     corridor_ends_.emplace_back(corridor.from, corridor.to);
-    crossing_end_.push_back(border_end(scenario, corridor));
+    border_ends_.push_back(border_ends(scenario, corridor));
     const Arc arc{static_cast<CorridorIndex>(c), days, corridor.length_km};
     boost::add_edge(static_cast<std::size_t>(corridor.from), static_cast<std::size_t>(corridor.to), arc, graph_);
     if (corridor.bidirectional) {
@@ -134,8 +135,7 @@ RoadNetwork::RoadNetwork(const Scenario& scenario, const ModelParameters& parame
       const auto target = boost::target(*edge, graph_);
       arcs_.push_back(CsrArc{static_cast<NodeIndex>(target), a.corridor, rank_[target],
                              corridor_open_[static_cast<std::size_t>(a.corridor)] != 0,
-                             crossing_end_[static_cast<std::size_t>(a.corridor)] == by_rank_[u], a.travel_days,
-                             a.length_km});
+                             leaves_across(a.corridor, by_rank_[u]), a.travel_days, a.length_km});
       corridor_arcs_[static_cast<std::size_t>(a.corridor)].push_back(arcs_.size() - 1);
     }
   }

@@ -213,3 +213,28 @@ TEST_CASE("an evacuation without an open route moves nobody and the run's summar
   CHECK(total.not_moved == doctest::Approx(3000.0));
   CHECK(people(recorder, recorder.displaced_[7].row(camp).sum()) == doctest::Approx(2000.0));
 }
+
+TEST_CASE(
+    "a closed border crossing facing another country's crossing lets nobody across either way the road is written") {
+  // home -> here (a crossing of Here) = there (a crossing of There) -> refuge: the road between the two crossings is
+  // written from `there` to `here`, so leaving `here` is leaving its `to` end. `here` closes on day 3.
+  ScenarioBuilder b(20);
+  const auto home = b.node("home", 0, 0, 1'000'000);
+  const auto here = b.node("here", 0, 0.5, 0, NodeKind::border_crossing, 1e12);
+  const auto there = b.node("there", 0, 0.6, 0, NodeKind::border_crossing, 1e12);
+  const auto refuge = b.node("refuge", 0, 0.7, 0, NodeKind::camp, 1e12);
+  for (const auto node : {home, here}) b.node_at(node).country = "Here";
+  for (const auto node : {there, refuge}) b.node_at(node).country = "There";
+  b.corridor(home, here, 60, CorridorKind::track);
+  const auto between = b.corridor(there, here, 2, CorridorKind::crossing);
+  b.corridor(there, refuge, 10);
+  b.bombard(home, 20.0, 0);
+  b.event(BorderClosure{here}, 3);
+  still(b.parameters());
+  const auto r = run(b.scenario());
+  Count before = 0, after = 0;
+  for (std::size_t day = 0; day < 20; ++day) (day < 3 ? before : after) += r.corridor_inflow_[day](between);
+  CHECK(before > 0);
+  CHECK(after == 0);
+  CHECK(r.displaced_[19].row(here).sum() > 0);
+}

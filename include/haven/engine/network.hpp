@@ -93,7 +93,7 @@ class RoadNetwork {
   // closed border crossing to the other side (out of the crossing to an external node or to another country's).
   [[nodiscard]] bool leg_passable(const Leg& leg) const {
     return corridor_open(leg.corridor) && node_open(leg.to) &&
-           !(crossing_end_[static_cast<std::size_t>(leg.corridor)] == leg.from && !node_open(leg.from));
+           !(!node_open(leg.from) && leaves_across(leg.corridor, leg.from));
   }
 
   // Opening or closing drops only the cached searches that reached either end of what changed.
@@ -184,9 +184,14 @@ class RoadNetwork {
   std::vector<std::uint8_t> node_open_;
   std::vector<double> corridor_travel_days_;
   std::vector<std::pair<NodeIndex, NodeIndex>> corridor_ends_;
-  // Each corridor's border crossing end when it joins a crossing to the other side (an external node, or a node of
-  // another country than the crossing's), else no_node: leaving the crossing along it is crossing the border.
-  std::vector<NodeIndex> crossing_end_;
+  // Each corridor's ends that are border crossings it leaves to the other side (an external node, or a node of
+  // another country than the crossing's): bit 0 its `from`, bit 1 its `to`. Leaving one along it crosses the border.
+  std::vector<std::uint8_t> border_ends_;
+  // Whether leaving `from` along `corridor` crosses a border at a crossing.
+  [[nodiscard]] bool leaves_across(CorridorIndex corridor, NodeIndex from) const {
+    const auto c = static_cast<std::size_t>(corridor);
+    return (border_ends_[c] & (corridor_ends_[c].first == from ? 1 : 2)) != 0;
+  }
   std::vector<CacheEntry> cache_;
   const ModelParameters& parameters_;
   const RuleSet* rules_;
