@@ -83,6 +83,9 @@ EnsembleFile read_ensemble_file(const fs::path& path, bool read_members) {
     e.corridors = corridors;
     e.groups = groups;
     e.time_days = h5::read_dataset<std::int32_t>(file, "time", {times});
+    e.days = h5::has_attribute(root, "days") ? h5::read_attribute<std::int32_t>(root, "days")
+             : e.time_days.empty()           ? 0
+                                             : e.time_days.back() + 1;
     e.status = h5::read_dataset<std::int8_t>(file, "status", {members});
     e.path = h5::read_string_dataset(file, "path", members);
     {
@@ -183,6 +186,7 @@ EnsembleFile read_ensemble_file(const fs::path& path, bool read_members) {
     shared.start_date = e.start_date;
     shared.scenario_yaml = e.scenario_yaml;
     shared.scenario_nodes = e.scenario_nodes;
+    shared.days = e.days;
     shared.time_days = e.time_days;
     shared.node_name = h5::read_string_dataset(file, "node_name", nodes);
     shared.node_index = h5::read_dataset<std::int32_t>(file, "node_index", {nodes});

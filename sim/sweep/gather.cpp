@@ -10,10 +10,10 @@
 
 #include "haven/analysis/validation.hpp"
 #include "haven/io/hdf5.hpp"
-#include "haven/util/date.hpp"
 #include "haven/io/output.hpp"
 #include "haven/io/partial_files.hpp"
 #include "haven/sweep/runner.hpp"
+#include "haven/util/date.hpp"
 #include "haven/util/text.hpp"
 #include "haven/version.hpp"
 
@@ -370,6 +370,10 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
       }
     }
     // The scenario's places, of which `node` holds all or (outputs.nodes) some: its totals are then of those.
+    // Days every member simulated (a sweep's `days:` may stop before the scenario's end), as a run file says them.
+    if (h5::has_attribute(source.id(), "days")) {
+      h5::set_attribute<std::int32_t>(root, "days", h5::read_attribute<std::int32_t>(source.id(), "days"));
+    }
     if (h5::has_attribute(source.id(), "scenario_nodes")) {
       h5::set_attribute<std::int32_t>(root, "scenario_nodes",
                                       h5::read_attribute<std::int32_t>(source.id(), "scenario_nodes"));
@@ -387,9 +391,9 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
     h5::set_attribute(root, "source", fmt::format("Haven {} (commit {})", HAVEN_VERSION, HAVEN_GIT_COMMIT));
     // As a run file's (CF): when, then the command.
     const std::string created = utc_now_iso();
-    h5::set_attribute(root, "history",
-                      fmt::format("{}: haven gather {}{}", created, options.materialize ? "--materialize " : "",
-                                  directory.string()));
+    h5::set_attribute(
+        root, "history",
+        fmt::format("{}: haven gather {}{}", created, options.materialize ? "--materialize " : "", directory.string()));
     h5::set_attribute(root, "created_utc", created);
     h5::set_attribute<std::int64_t>(root, "members", members);
     h5::set_attribute<std::int64_t>(root, "usable_members", outcome.usable);

@@ -159,4 +159,17 @@ TEST_CASE("a run cut short by --days is reported over the days it ran and not be
       "ran 60 days from 2024-03-01 and " + short_run.string() + " 10 days from 2024-03-01: one report compares runs";
   CHECK_THROWS_WITH_AS(report_data_from_runs({whole_run, short_run}), doctest::Contains(said.c_str()),
                        ReportInputError);
+  // An ensemble of a sweep with `days: 10` ran 10 days too: beside the 10-day run, not beside the whole one.
+  haven::test::write_text(dir / "ten.yaml", "sweep:\n  name: ten\n  scenario: " HAVEN_SOURCE_DIR
+                                            "/scenarios/examples/valley.yaml\n  seed: 1\n  replicates: 2\n"
+                                            "  days: 10\n");
+  fs::remove_all(dir / "ten");
+  REQUIRE(
+      haven::test::run_cli({"sweep", (dir / "ten.yaml").string(), "-o", (dir / "ten").string(), "--quiet"}).exit_code ==
+      0);
+  REQUIRE(haven::test::run_cli({"gather", (dir / "ten").string()}).exit_code == 0);
+  const fs::path ensemble = dir / "ten" / "ensemble.h5";
+  CHECK(report_data_from_runs({ensemble}).find("\"start_date\":\"2024-03-01\",\"days\":10,") != std::string::npos);
+  CHECK_NOTHROW(report_data_from_runs({short_run, ensemble}));
+  CHECK_THROWS_AS(report_data_from_runs({whole_run, ensemble}), ReportInputError);
 }

@@ -36,6 +36,7 @@ struct EnsembleFile {
   // Run files a virtual ensemble maps that are not there (as the paths it stores), and the members they hold.
   std::vector<std::string> missing_sources;
   std::vector<std::int64_t> members_without_source;
+  std::int32_t days = 0;  // days every member simulated (0: gathered before 5 Dec 2026; the last recorded day + 1)
   std::vector<std::int32_t> time_days;
   std::size_t nodes = 0, corridors = 0, groups = 0;
   std::size_t scenario_nodes = 0;  // the scenario's places, `nodes` of them recorded (0: gathered before 4 Dec 2026)
