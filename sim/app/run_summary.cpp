@@ -44,7 +44,7 @@ std::string run_summary_table(const Scenario& s, const RunConfig& config, const 
   // event log (a planner would read the event as done).
   for (const auto& evacuation : r.evacuations) {
     if (evacuation.days_blocked == 0) continue;
-    out += fmt::format("  evacuation '{}' blocked on {} of {} days (no open route): {} moved, {} stayed\n",
+    out += fmt::format("  evacuation '{}' blocked on {} of {} days (no open route): {} moved, {} more on those days\n",
                        s.events[evacuation.event].id, evacuation.days_blocked, evacuation.days_active,
                        grouped(evacuation.moved), grouped(evacuation.not_moved));
   }

@@ -52,8 +52,9 @@ TEST_CASE("the run summary says an evacuation that found no open route on some d
   RunSummary summary;
   summary.evacuations = {{evacuation, 0.0, 20'000.0, 10, 10}};
   const std::string table = app::run_summary_table(s, RunConfig{}, summary);
-  CHECK(table.find(fmt::format("  evacuation '{}' blocked on 10 of 10 days (no open route): 0 moved, 20,000 stayed\n",
-                               s.events[evacuation].id)) != std::string::npos);
+  CHECK(table.find(fmt::format(
+            "  evacuation '{}' blocked on 10 of 10 days (no open route): 0 moved, 20,000 more on those days\n",
+            s.events[evacuation].id)) != std::string::npos);
   // One that moved everyone on every day is not mentioned.
   summary.evacuations = {{evacuation, 20'000.0, 0.0, 10, 0}};
   CHECK(app::run_summary_table(s, RunConfig{}, summary).find("evacuation '") == std::string::npos);

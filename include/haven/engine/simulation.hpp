@@ -32,9 +32,9 @@ struct NodeTotal {
 struct EvacuationTotal {
   std::size_t event = 0;  // index into the scenario's events
   double moved = 0.0;
-  double not_moved = 0.0;
-  int days_active = 0;   // days it had people to move
-  int days_blocked = 0;  // of those, days without an open route
+  double not_moved = 0.0;  // what it would have moved on its blocked days, summed (the same people may be in several)
+  int days_active = 0;     // days it had people to move
+  int days_blocked = 0;    // of those, days without an open route
 };
 
 // Headline numbers of a run, in people.
