@@ -299,6 +299,22 @@ Scenario scenario_of_run(const RunFile& run, const std::filesystem::path& file) 
   return std::move(*result.scenario);
 }
 
+// The displaced people each recorded place hosts before day 0 in `scenario` (a variant or an edit may change them),
+// for where people found refuge: what a place gained is over these.
+template <typename Index>
+void write_displaced_before(Json& json, const Scenario& scenario, const std::vector<Index>& node_index) {
+  std::vector<std::int64_t> before;
+  before.reserve(node_index.size());
+  for (const auto node : node_index) {
+    std::int64_t people = 0;
+    if (node >= 0 && static_cast<std::size_t>(node) < scenario.nodes.size()) {
+      for (const auto count : scenario.nodes[static_cast<std::size_t>(node)].displaced_by_group) people += count;
+    }
+    before.push_back(people);
+  }
+  json.key("displaced_before").array(before);
+}
+
 // Shelter capacity over time, when the run file has it (files from before it was recorded do not).
 std::vector<double> read_capacity(const std::filesystem::path& path) {
   auto file = h5::File::open_read_only(path);
@@ -393,6 +409,7 @@ void write_ensemble(Json& json, const EnsembleFile& ensemble, const Scenario& sc
   json.close('}');
   write_events(json, scenario);
   json.key("time").array(reference.time_days).key("node_index").array(reference.node_index);
+  write_displaced_before(json, scenario, reference.node_index);
   const std::pair<const char*, std::vector<std::int64_t> RunFile::*> tables[] = {
       {"displaced_present", &RunFile::displaced_present},
       {"residents", &RunFile::residents},
@@ -556,6 +573,7 @@ std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_
     json.key("start_date").str(run.start_date).key("source").str(run.source);
     write_events(json, scenario);
     json.key("time").array(run.time_days).key("node_index").array(run.node_index);
+    write_displaced_before(json, scenario, run.node_index);
     json.key("displaced_present").table(run.displaced_present, times);
     json.key("residents").table(run.residents, times);
     json.key("unsheltered").table(run.unsheltered, times);
@@ -617,6 +635,7 @@ std::string report_data_from_memory(const Scenario& network, const std::string& 
     for (std::size_t t = 0; t < times; ++t) time[t] = static_cast<std::int64_t>(t);
     for (std::size_t n = 0; n < node_count; ++n) node_index[n] = static_cast<std::int64_t>(n);
     json.key("time").array(time).key("node_index").array(node_index);
+    write_displaced_before(json, scenario, node_index);
     // People per node and day (a row per day), summed over groups for the group matrices.
     auto people_rows = [&](const char* key, auto&& value_at, std::size_t columns) {
       json.key(key).open('[');

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <fstream>
 #include <limits>
@@ -172,4 +173,29 @@ TEST_CASE("a run cut short by --days is reported over the days it ran and not be
   CHECK(report_data_from_runs({ensemble}).find("\"start_date\":\"2024-03-01\",\"days\":10,") != std::string::npos);
   CHECK_NOTHROW(report_data_from_runs({short_run, ensemble}));
   CHECK_THROWS_AS(report_data_from_runs({whole_run, ensemble}), ReportInputError);
+}
+
+TEST_CASE("each run in a report says the people its own scenario hosts before day 0") {
+  const fs::path dir = temp_dir("before");
+  const fs::path base = dir / "base.h5", more = dir / "more.h5";
+  REQUIRE(haven::test::run_cli(
+              {"run", "scenarios/examples/valley.yaml", "--days", "5", "-o", base.string(), "--quiet", "--overwrite"})
+              .exit_code == 0);
+  REQUIRE(haven::test::run_cli({"run", "scenarios/examples/valley.yaml", "--days", "5", "--set",
+                                "nodes.northcamp.displaced=20000", "-o", more.string(), "--quiet", "--overwrite"})
+              .exit_code == 0);
+  const auto loaded = load_scenario_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml");
+  REQUIRE(loaded.scenario);
+  std::vector<std::int64_t> before;
+  for (const auto& node : loaded.scenario->nodes) {
+    std::int64_t people = 0;
+    for (const auto count : node.displaced_by_group) people += count;
+    before.push_back(people);
+  }
+  const auto at = static_cast<std::size_t>(*loaded.scenario->find_node("northcamp"));
+  REQUIRE(before[at] != 20000);
+  const std::string json = report_data_from_runs({base, more});
+  CHECK(json.find(fmt::format("\"displaced_before\":[{}]", fmt::join(before, ","))) != std::string::npos);
+  before[at] = 20000;
+  CHECK(json.find(fmt::format("\"displaced_before\":[{}]", fmt::join(before, ","))) != std::string::npos);
 }

@@ -127,9 +127,10 @@
     const end = a.end;
     const placesAt = (t, series) => run.node_index.map((node, col) => [node, series[t][col]])
       .filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]);
-    // Gains since the start: over the people the scenario places there before day 0 (the end of day 0 already
-    // holds that day's arrivals).
-    const gains = run.node_index.map((node, col) => [node, run.displaced_present[end][col] - (nodes[node].displaced || 0)])
+    // Gains since the start: over the people the run's own scenario (its variant, its edits) places there before
+    // day 0 (the end of day 0 already holds that day's arrivals).
+    const before = (node, col) => (run.displaced_before ? run.displaced_before[col] : (nodes[node].displaced || 0));
+    const gains = run.node_index.map((node, col) => [node, run.displaced_present[end][col] - before(node, col)])
       .filter(([node, v]) => v > 0 && nodes[node].kind !== 'border_crossing').sort((x, y) => y[1] - x[1]);
     return Object.assign(a, { column, borderCols, unshelteredPlacesAtPeak: placesAt(a.peak, run.unsheltered), gains });
   }
