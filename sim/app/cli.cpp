@@ -353,6 +353,11 @@ std::string ensemble_label(const EnsembleFile& ensemble) {
 }
 
 int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& err) {
+  if (args.run.overwrite && args.csv.empty()) {
+    err << "haven validate: --overwrite replaces the --csv table, and there is none; leave it out, or give --csv "
+           "FILE with --suite; see 'haven validate --help'\n";
+    return exit_bad_input;
+  }
   if (!args.suite.empty()) return command_validate_suite(args, out, err);
   if (!args.csv.empty()) {
     err << "haven validate: --csv writes a suite's table; it needs --suite FILE; see 'haven validate --help'\n";

@@ -185,7 +185,7 @@ SweepCommands::SweepCommands(CLI::App& app) {
                    "Overlay file to write (default: output/<scenario>-calibrated.yaml; with --suite, "
                    "output/<suite name>-calibrated.yaml)")
       ->check(names_a_path());
-  calibrate_->add_flag("--overwrite", c.overwrite, "Replace the overlay file if it exists");
+  calibrate_->add_flag("--overwrite", c.overwrite, "Replace the overlay file (and the --csv table) if they exist");
   calibrate_->add_flag("-q,--quiet", c.quiet, "Print only the result");
   calibrate_
       ->add_option("--suite", c.suite,
@@ -662,7 +662,7 @@ int SweepCommands::calibrate_suite(const std::vector<std::string>& argv, std::os
   // Outputs are checked before the search, not after an hour of it.
   std::filesystem::path path = a.output;
   if (path.empty()) path = std::filesystem::path("output") / fmt::format("{}-calibrated.yaml", suite.name);
-  for (const auto& [file, overwrite] : {std::pair{path.string(), a.overwrite}, std::pair{a.csv, true}}) {
+  for (const auto& [file, overwrite] : {std::pair{path.string(), a.overwrite}, std::pair{a.csv, a.overwrite}}) {
     if (file.empty()) continue;
     std::vector<std::filesystem::path> inputs = suite_input_files(whole);  // every case's, not only --cases'
     inputs.insert(inputs.end(), a.set_files.begin(), a.set_files.end());

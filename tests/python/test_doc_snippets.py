@@ -83,7 +83,8 @@ def test_the_readmes_transcripts_are_what_haven_prints():
 
 # The README's list of commands, run as written in a scratch directory laid out like the checkout. Only the
 # validation suite is left out: it runs every case 10 times (about a minute); test_suite.cpp runs it shortened.
-SLOW_README_COMMANDS = {"haven validate --suite scenarios/validation/suite.yaml --runs 10 --csv output/validation.csv"}
+SLOW_README_COMMANDS = {
+    "haven validate --suite scenarios/validation/suite.yaml --runs 10 --csv output/validation.csv --overwrite"}
 
 
 def readme_commands() -> list[tuple[int, str]]:

@@ -1,0 +1,1 @@
+validate scenarios/examples/valley.yaml --overwrite
