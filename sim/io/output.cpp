@@ -819,8 +819,9 @@ RunFile read_run_file(const fs::path& path) {
     run.node_admin2 = optional_strings("node_admin2");
     run.corridor_from = h5::read_dataset<std::int32_t>(file, "corridor_from", {corridors});
     run.corridor_to = h5::read_dataset<std::int32_t>(file, "corridor_to", {corridors});
-    // Indices into the scenario's places: within them (the scenario's count, or the recorded count when every
-    // place is recorded in a file from before it was written down), each recorded place once and in order.
+    // Indices into the scenario's places: within the scenario's count where the file says it (files from before it
+    // was written down are checked only for negatives here; readers with the scenario check the rest), each recorded
+    // place once and in order.
     const std::int64_t places = run.scenario_nodes > 0 ? static_cast<std::int64_t>(run.scenario_nodes)
                                                        : std::numeric_limits<std::int32_t>::max();
     const auto check_places = [places](const char* dataset, const std::vector<std::int32_t>& indices) {

@@ -296,6 +296,16 @@ Scenario scenario_of_run(const RunFile& run, const std::filesystem::path& file) 
                     result.diagnostics.all().empty() ? "unknown problem" : result.diagnostics.all().front().message));
   }
   if (run.days > 0 && run.days < result.scenario->days) result.scenario->days = run.days;
+  // The page looks each recorded place up in the scenario (a file from before `scenario_nodes` was written is
+  // checked here, against the scenario it carries).
+  for (const auto node : run.node_index) {
+    if (node < 0 || static_cast<std::size_t>(node) >= result.scenario->nodes.size()) {
+      throw std::runtime_error(
+          fmt::format("{}: dataset 'node_index': place index {} is not one of the scenario's {} "
+                      "places",
+                      file.string(), node, result.scenario->nodes.size()));
+    }
+  }
   return std::move(*result.scenario);
 }
 

@@ -465,12 +465,12 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
   } catch (const RunCancelled& e) {
     const std::string taken_back = on_cancel ? on_cancel() : std::string();
     send_json(res, 503,
-              json_text(Json{{"error", taken_back.empty() ? std::string(e.what())
-                                                          : fmt::format("{}; {}", e.what(), taken_back)},
-                             {"cancelled", true},
-                             {"edits", edits_json(session.edits())},
-                             {"undo", session.undo_target()},
-                             {"variant", session.variant()}}));
+              json_text(Json{
+                  {"error", taken_back.empty() ? std::string(e.what()) : fmt::format("{}; {}", e.what(), taken_back)},
+                  {"cancelled", true},
+                  {"edits", edits_json(session.edits())},
+                  {"undo", session.undo_target()},
+                  {"variant", session.variant()}}));
   } catch (const std::exception& e) {
     send_json(res, 500,
               json_text(Json{{"error", fmt::format("the run failed: {}", e.what())},
@@ -501,8 +501,9 @@ void Server::Impl::routes() {
       }
     }
     // httplib limits a body by its Content-Length only: a chunked one would be read whole, however large (it grew
-    // the server by 800 MB). The page always sends a length; a body without one is refused before it is read, and
-    // the connection closed so that its rest is never taken for a request.
+    // the server by 800 MB). The page always sends a length; a body without one is refused before it is read. (httplib
+    // 0.11 keeps the connection open all the same: what the client sends after is answered as a malformed request,
+    // 400, and never read as a body.)
     if (req.has_header("Transfer-Encoding")) {
       send_error(res, 411,
                  fmt::format("send the request with a Content-Length (at most {} bytes), not in chunks",
@@ -719,7 +720,8 @@ void Server::Impl::routes() {
       const RunResult run = session_run(*entry, *base, base_ran).run;
       std::vector<MemoryRun> runs{{&base->scenario, base->run.recorder.get(), run_label(base->scenario, s.source(), 0),
                                    "stochastic", base->scenario.seed, ""}};
-      if (!s.edits().empty()) {
+      // Edits that leave the scenario as the base one give no second, identical column.
+      if (!s.edits().empty() && !s.same_as_base()) {
         runs.push_back({&s.scenario(), run.recorder.get(), run_label(s.scenario(), s.source(), s.edits().size()),
                         "stochastic", s.scenario().seed, edits_note(s)});
       }

@@ -307,18 +307,16 @@
     showProblems(null, json.diagnostics || [{ message: json.error }]);
     if (code !== 503) return;
     status.textContent = json.error;
-    // An undo whose run was cancelled is made all the same (a variant switch is taken back): the panel follows the
-    // session, and says the charts still show the run before.
-    if (path === 'undo') {
-      const now = await call('GET', `/api/sessions/${session}`);
-      if (now.status === 200) {
-        const data = info.data;
-        info = now.json;
-        info.data = data;
-        fillPanel();
-      }
-      status.textContent = `${json.error}: the undo was made, but the charts still show the run before it.`;
+    // An undo whose run was cancelled is made all the same, and a variant switch is taken back: the panel (its
+    // edits, undo button and variant list) follows the session, and says what the charts show.
+    const now = await call('GET', `/api/sessions/${session}`);
+    if (now.status === 200) {
+      const data = info.data;
+      info = now.json;
+      info.data = data;
+      fillPanel();
     }
+    if (path === 'undo') status.textContent = `${json.error}: the undo was made, but the charts still show the run before it.`;
   }
 
   // ---- sections of the panel ----

@@ -196,7 +196,6 @@ class Session {
   // empty for the key of those edits (made when asked). Undo goes back to the key the state had.
   std::vector<std::string> keys_{std::string()};
   bool same_as_base_ = true;
-  std::vector<std::string> keys_before_;  // scenario_key() after each first n edits (undo goes back to it)
 };
 
 // Edits from the page's JSON (see Edit); a malformed request gives a message for the page.
