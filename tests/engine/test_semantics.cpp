@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <utility>
 
 #include "builder.hpp"
 #include "haven/engine/recorder.hpp"
@@ -24,6 +25,14 @@ MemoryRecorder run(const Scenario& s) {
 
 double people(const MemoryRecorder& r, Count units) {
   return static_cast<double>(units) / static_cast<double>(r.units_per_person());
+}
+
+// People entering `corridor` before day `day` and from then on.
+std::pair<Count, Count> inflow_before_and_after(const MemoryRecorder& r, CorridorIndex corridor, std::size_t day) {
+  Count before = 0, after = 0;
+  for (std::size_t t = 0; t < r.corridor_inflow_.size(); ++t)
+    (t < day ? before : after) += r.corridor_inflow_[t](corridor);
+  return {before, after};
 }
 
 // Nobody moves on or goes home unless the rule under test says so; strikes are felt at once.
@@ -181,8 +190,7 @@ TEST_CASE("a border crossing that closes lets nobody across: people on their way
     b.event(BorderClosure{gate}, 3);
     still(b.parameters());
     const auto r = run(b.scenario());
-    Count before = 0, after = 0;
-    for (std::size_t day = 0; day < 20; ++day) (day < 3 ? before : after) += r.corridor_inflow_[day](across);
+    const auto [before, after] = inflow_before_and_after(r, across, 3);
     CHECK(before > 0);
     CHECK(after == 0);
     // Those on their way when it closed are at the gate, and stay (nobody moves on in this scenario).
@@ -232,8 +240,7 @@ TEST_CASE(
   b.event(BorderClosure{here}, 3);
   still(b.parameters());
   const auto r = run(b.scenario());
-  Count before = 0, after = 0;
-  for (std::size_t day = 0; day < 20; ++day) (day < 3 ? before : after) += r.corridor_inflow_[day](between);
+  const auto [before, after] = inflow_before_and_after(r, between, 3);
   CHECK(before > 0);
   CHECK(after == 0);
   CHECK(r.displaced_[19].row(here).sum() > 0);
