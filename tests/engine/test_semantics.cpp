@@ -190,7 +190,8 @@ TEST_CASE("a border crossing that closes lets nobody across: people on their way
     b.event(BorderClosure{gate}, 3);
     still(b.parameters());
     const auto r = run(b.scenario());
-    const auto [before, after] = inflow_before_and_after(r, across, 3);
+    const auto inflow = inflow_before_and_after(r, across, 3);
+    const Count before = inflow.first, after = inflow.second;
     CHECK(before > 0);
     CHECK(after == 0);
     // Those on their way when it closed are at the gate, and stay (nobody moves on in this scenario).
@@ -240,7 +241,8 @@ TEST_CASE(
   b.event(BorderClosure{here}, 3);
   still(b.parameters());
   const auto r = run(b.scenario());
-  const auto [before, after] = inflow_before_and_after(r, between, 3);
+  const auto inflow = inflow_before_and_after(r, between, 3);
+  const Count before = inflow.first, after = inflow.second;
   CHECK(before > 0);
   CHECK(after == 0);
   CHECK(r.displaced_[19].row(here).sum() > 0);

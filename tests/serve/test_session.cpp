@@ -426,13 +426,17 @@ TEST_CASE("serve session: what an edit replaced is said again for a variant chos
   CHECK(session.edits().back().listed() == "nodes.hillcamp.capacity = 26000.0 (unchanged)");
   // What a planner compares in a meeting says what it replaced too: a camp's new capacity, an evacuation's rate, who
   // takes a place, a crossing opened, a place moved, a group's share.
-  for (const auto& [path, value, listed] : std::vector<std::tuple<std::string, std::string, std::string>>{
+  for (const auto& row : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"events.camp_extension.capacity", "20000", "events.camp_extension.capacity = 20000 (was 60000)"},
            {"events.elderly_evacuation.rate", "10000", "events.elderly_evacuation.rate = 10000 (was 1500)"},
            {"events.south_falls.by", "\"opposition\"", "events.south_falls.by = opposition (was government)"},
            {"nodes.border.closed", "false", "nodes.border.closed = false (was true)"},
            {"nodes.southtown.lat", "35.3", "nodes.southtown.lat = 35.3 (was 35.4)"},
            {"groups.elderly.speed_factor", "0.6", "groups.elderly.speed_factor = 0.6 (was 0.7)"}}) {
+    // (No structured binding: clang's OpenMP cannot capture one in CAPTURE's lambda.)
+    const std::string& path = std::get<0>(row);
+    const std::string& value = std::get<1>(row);
+    const std::string& listed = std::get<2>(row);
     CAPTURE(path);
     Edit edit;
     edit.kind = "set";
