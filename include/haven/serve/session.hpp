@@ -12,6 +12,7 @@
 
 #include "haven/scenario/load.hpp"
 #include "haven/scenario/scenario.hpp"
+#include "haven/serve/edit.hpp"
 #include "haven/sweep/sweep.hpp"
 #include "haven/util/diagnostics.hpp"
 
@@ -64,30 +65,6 @@ struct ScenarioSource {
   std::optional<ParameterUncertainty> uncertainty;
   std::string path;     // as given to haven serve (commands the page suggests name it); empty: the name
   StartingPoint start;  // haven serve --set-file, --set
-};
-
-// One edit as the page sends it. Kinds:
-//   set            path (events.<id>.<key>, nodes.<id>.<key>, corridors.<id>.<key>, parameters.<name>) = value
-//   toggle_event   event `id` on or off (`enabled`)
-//   move_event     event `id` (a bombardment or ceasefire) centred on a point: `event` holds lat and lon
-//   add_event      `event`: the keys of one event, as a scenario file writes them
-struct Edit {
-  std::string kind;
-  std::string path;   // set
-  std::string value;  // set: YAML text of the value (one line, as the loader re-emits it)
-  std::string id;     // toggle_event, move_event
-  bool enabled = true;
-  std::vector<std::pair<std::string, std::string>> event;  // add_event, move_event: (key, YAML text of the value)
-  std::string description;                                 // one line: what it sets (and where a problem is)
-  std::string replaced;  // set: what the key held before, " (was 40)" or " (unchanged)"; empty when not known
-  // The line for the page's list, the run's note and the saved comments: the description and what it replaced.
-  [[nodiscard]] std::string listed() const { return description + replaced; }
-  // add_event: the id of the event it adds (Session::apply names one that was sent without); empty otherwise.
-  [[nodiscard]] std::string added_id() const {
-    for (const auto& [key, text] : event)
-      if (kind == "add_event" && key == "id") return text;
-    return {};
-  }
 };
 
 // The edit's problems (located where the loader found them); empty when it was applied.
@@ -197,8 +174,5 @@ class Session {
   std::vector<std::string> keys_{std::string()};
   bool same_as_base_ = true;
 };
-
-// Edits from the page's JSON (see Edit); a malformed request gives a message for the page.
-std::optional<Edit> edit_from_json(const std::string& body, std::string& problem);
 
 }  // namespace haven::serve
