@@ -638,6 +638,26 @@ def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
             }
             return seen;""")
         assert placeholders == ["now 40,000", f"now {river_now:,} by default", "no limit now"], placeholders
+        # A value refused for one place is not left in the box, nor its message under it, when another is chosen.
+        driver.execute_script("""
+            const place = document.getElementById('serve-place');
+            place.value = 'northcamp';
+            place.dispatchEvent(new Event('change'));
+            const box = document.getElementById('serve-place-capacity');
+            box.value = '-5';
+            [...box.closest('.serve-row').querySelectorAll('button')].find((b) => b.textContent === 'Set shelter capacity').click();""")
+        wait_for(driver, "const next = document.getElementById('serve-place-capacity').closest('.serve-row')"
+                         ".nextElementSibling; return !!next && next.classList.contains('serve-field-error')",
+                 serve=serve)
+        after = driver.execute_script("""
+            const place = document.getElementById('serve-place');
+            const box = document.getElementById('serve-place-capacity');
+            const refusedValue = box.value;
+            place.value = 'rivertown';
+            place.dispatchEvent(new Event('change'));
+            const next = box.closest('.serve-row').nextElementSibling;
+            return [refusedValue, box.value, !!next && next.classList.contains('serve-field-error')];""")
+        assert after == ["-5", "", False], after
         # A point picked for a bombardment is marked; added, the mark goes.
         driver.execute_script("""
             const kind = document.getElementById('serve-add-kind');

@@ -90,6 +90,13 @@
     if (row) eventRows.delete(row.dataset.event);
   };
   const refuse = (target, message) => { showProblems(target, [{ message }], true); forgetRow(target); };
+  // Another road or place chosen: a value typed (or refused) for the one before is not this one's.
+  const startRowAfresh = (input) => {
+    input.value = '';
+    const row = input.closest('.serve-row');
+    const next = row ? row.nextElementSibling : null;
+    if (next && next.classList.contains('serve-field-error')) next.remove();
+  };
 
   // The answer, and where the time went (ms): waiting for the server's headers, receiving the body, parsing it.
   async function call(method, path, payload) {
@@ -547,7 +554,7 @@
       const c = info.corridors.find((x) => x.id === road.value);
       capacity.placeholder = c && c.capacity_people_per_day !== undefined ? `now ${number(c.capacity_people_per_day)}/day` : 'no limit now';
     };
-    road.addEventListener('change', roadNow);
+    road.addEventListener('change', () => { startRowAfresh(capacity); roadNow(); });
     const roadRow = el('div', { class: 'serve-row' }, road);
     roadRow.append(
       el('button', { type: 'button', onclick: () => edit({ kind: 'set', path: `corridors.${road.value}.closed`, value: true }, roadRow) }, 'Close'),
@@ -578,7 +585,7 @@
       places.placeholder = typeof now === 'number' && Number.isFinite(now) ? `now ${number(now)}${byDefault}`
         : now === undefined || now === null ? 'people' : 'no limit now';
     };
-    place.addEventListener('change', placeNow);
+    place.addEventListener('change', () => { startRowAfresh(places); placeNow(); });
     const placeRow = el('div', { class: 'serve-row' }, place, places,
       el('button', { type: 'button', onclick: () => {
         const value = typedNumber(places);
