@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+#include <stdexcept>
+
 #include "cli.hpp"
 #include "haven/util/text.hpp"
 
@@ -56,6 +59,29 @@ CLI::Validator names_a_path() {
                              : std::string();
       },
       "PATH");
+}
+
+bool is_hdf5_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char signature[8] = {};
+  in.read(signature, 8);
+  return in.gcount() == 8 && std::string(signature, 8) == "\x89HDF\r\n\x1a\n";
+}
+
+// An ensemble where a run file is expected: its usable members, after a warning naming any missing run files.
+EnsembleFile read_usable_ensemble(const std::string& path, std::ostream& err) {
+  EnsembleFile ensemble = read_ensemble_file(path, true);
+  err << missing_sources_warning(path, ensemble);
+  if (ensemble.runs.empty()) {
+    throw std::runtime_error(fmt::format("{}: none of its {} members can be read (see status, and the warning above)",
+                                         path, ensemble.members));
+  }
+  return ensemble;
+}
+
+std::string ensemble_label(const EnsembleFile& ensemble) {
+  return fmt::format("{}{} (mean of {} members)", ensemble.scenario_name,
+                     ensemble.variant.empty() ? "" : " [" + ensemble.variant + "]", ensemble.usable());
 }
 
 }  // namespace haven::app

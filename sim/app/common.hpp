@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "haven/sweep/ensemble.hpp"
 #include "haven/util/diagnostics.hpp"
 
 namespace haven::app {
@@ -24,5 +25,12 @@ CLI::Option* add_seed_option(CLI::App& command, std::uint64_t& seed, const std::
 
 // A path option given as "" (an unset shell variable, `-o "$OUT"`) is refused, not read as "use the default".
 CLI::Validator names_a_path();
+
+// Whether `path` starts with HDF5's signature (a run file or an ensemble, as opposed to a scenario).
+bool is_hdf5_file(const std::string& path);
+// An ensemble where a run file is expected: its usable members, after a warning naming any missing run files.
+EnsembleFile read_usable_ensemble(const std::string& path, std::ostream& err);
+// "idlib_2019_2020 [variant] (mean of 20 members)".
+std::string ensemble_label(const EnsembleFile& ensemble);
 
 }  // namespace haven::app
