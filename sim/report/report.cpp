@@ -323,6 +323,12 @@ void write_displaced_before(Json& json, const Scenario& scenario, const std::vec
     before.push_back(people);
   }
   json.key("displaced_before").array(before);
+  // And over the whole network (a file may record some places only): the people already displaced that its
+  // "newly displaced" leaves out.
+  std::int64_t network = 0;
+  for (const auto& node : scenario.nodes)
+    for (const auto count : node.displaced_by_group) network += count;
+  json.key("displaced_before_total").num(network);
 }
 
 // Shelter capacity over time, when the run file has it (files from before it was recorded do not).

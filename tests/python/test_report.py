@@ -702,3 +702,34 @@ def test_a_wide_comparison_fits_the_printed_page(tmp_path):
         driver.save_screenshot(str(shot))
     finally:
         close(driver, profile)
+
+
+def test_each_run_is_measured_against_its_own_people_displaced_before_day_0(tmp_path):
+    """A variant or a --set that changes how many people were displaced before day 0 changes what "newly displaced"
+    leaves out for that run only: the comparison shows each run as its own report does."""
+    base, edited = tmp_path / "base.h5", tmp_path / "midcity0.h5"
+    haven("run", VALLEY, "--quiet", "-o", base)
+    haven("run", VALLEY, "--quiet", "--set", "nodes.midcity.displaced=0", "-o", edited)
+    figures = {}
+    for name, files in {"alone": [edited], "both": [base, edited]}.items():
+        out = tmp_path / f"{name}.html"
+        haven("report", *files, "-o", out)
+        driver, profile, ready = open_report(out)
+        try:
+            assert ready, driver.get_log("browser")
+            if name == "both":
+                driver.execute_script("const s = document.querySelector('#variant-picker select'); s.value = '1';"
+                                      "s.dispatchEvent(new Event('change'));")
+            figures[name] = driver.execute_script(
+                "return [Math.max(...window.havenReport.series().newlyAway),"
+                " [...document.querySelectorAll('#headline li')].map((li) => li.textContent).join(' | ')]")
+        finally:
+            close(driver, profile)
+    with h5py.File(edited, "r") as f:
+        people = f["displaced_present"][...].sum(axis=1) + f["in_transit"][...].sum(axis=1) \
+            + f["waiting"][...].sum(axis=1)
+    scenario = yaml.safe_load(VALLEY.read_text())
+    before = sum(n.get("displaced", 0) for n in scenario["nodes"] if n["id"] != "midcity")
+    assert figures["alone"][0] == max(0, int(people.max()) - before), figures
+    assert figures["both"][0] == figures["alone"][0], figures
+    assert f"on top of {before:,} displaced before" in figures["both"][1], figures

@@ -126,7 +126,7 @@
     const atPeak = f((m) => m.newlyAway[m.peak]);
     item(['Displacement peaked on ', b(longDate(a.days[a.peak])), ': ', b(number(atPeak.value)),
       ' newly displaced people were away from home', band(atPeak, ''),
-      initialDisplaced > 0 ? `${atPeak.p05 === undefined ? ' (' : ', '}on top of ${number(initialDisplaced)} displaced before ${longDate(0)}${atPeak.p05 === undefined ? ')' : ''}.` : '.']);
+      a.displacedBefore > 0 ? `${atPeak.p05 === undefined ? ' (' : ', '}on top of ${number(a.displacedBefore)} displaced before ${longDate(0)}${atPeak.p05 === undefined ? ')' : ''}.` : '.']);
     const unshelteredAtPeak = f((m) => m.unsheltered[m.peak]);
     if (unshelteredAtPeak.value > 0) {
       const where = a.unshelteredPlacesAtPeak.slice(0, 3).map(([node, v]) => `${nodes[node].name} (${number(v)})`).join(', ');
@@ -873,8 +873,9 @@
           : `${humanVariant(r)}: one simulated run (chance involved; random seed ${r.seed}); another run gives somewhat different figures`;
       });
       note(`How the figures were made: ${modes.join('; ')}.`);
+      const before = [...new Set(analyses.map((x) => x.displacedBefore))];
       note('"Newly displaced, away from home": people in places of refuge, on the road or queueing at a full road, less the ' +
-        `${number(initialDisplaced)} already displaced on ${longDate(0)}. "At border crossings": displaced people at border ` +
+        `${before.length === 1 ? number(before[0]) : "people (each run's own: " + runs.map((r, i) => `${runLabel(r)} ${number(analyses[i].displacedBefore)}`).join(', ') + ')'} already displaced on ${longDate(0)}. "At border crossings": displaced people at border ` +
         'crossings and the queues there. "Without shelter": displaced people beyond a place\'s shelter capacity.');
       const noCapacity = runs.filter((r) => !Array.isArray(r.capacity)).map((r) => r.file);
       if (noCapacity.length) {

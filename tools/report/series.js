@@ -20,11 +20,12 @@ window.havenReportSeries = function ({ nodes }) {
 
   // The headline series of one run, from the network-wide totals `haven report` writes (one definition, in
   // sim/report/report.cpp, for run files and ensemble members alike).
-  function seriesOfTotals(totals) {
+  // `displacedBefore`: the people the run's own scenario (its variant, its edits) has displaced before day 0.
+  function seriesOfTotals(totals, displacedBefore) {
     let returned = 0;
     return {
       away: totals.away,
-      newlyAway: totals.away.map((v) => Math.max(0, v - initialDisplaced)),
+      newlyAway: totals.away.map((v) => Math.max(0, v - displacedBefore)),
       unsheltered: totals.unsheltered,
       atBorder: totals.at_border,
       returnsCum: totals.returns.map((v) => (returned += v)),
@@ -53,13 +54,15 @@ window.havenReportSeries = function ({ nodes }) {
   const bandKeys = ['newlyAway', 'unsheltered', 'atBorder', 'returnsCum', 'cumulative'];
 
   function analyse(run) {
+    // Files written before the total was carried: the first run's scenario's (the page's places).
+    const displacedBefore = typeof run.displaced_before_total === 'number' ? run.displaced_before_total : initialDisplaced;
     const column = new Map(run.node_index.map((node, col) => [node, col]));
     const borderCols = run.node_index.map((node, col) => [node, col]).filter(([node]) => nodes[node].kind === 'border_crossing').map(([, col]) => col);
     let a;
     if (run.member_totals) {
       // An ensemble: every member analysed alone; the lines are each day's median over the members and the bands
       // their 5th to 95th percentiles. Figures (leftHome, peaks) are medians of the members' own figures.
-      const members = run.member_totals.map((totals) => withPeaks(seriesOfTotals(totals), run.time));
+      const members = run.member_totals.map((totals) => withPeaks(seriesOfTotals(totals, displacedBefore), run.time));
       const perDay = (key, q) => run.time.map((_, t) => quantile(members.map((m) => m[key][t]), q));
       const median = {};
       const band = {};
@@ -71,7 +74,7 @@ window.havenReportSeries = function ({ nodes }) {
       a.members = members;
       a.band = band;
     } else {
-      a = withPeaks(seriesOfTotals(run.totals || totalsOfTables(run, borderCols)), run.time);
+      a = withPeaks(seriesOfTotals(run.totals || totalsOfTables(run, borderCols), displacedBefore), run.time);
     }
     const end = a.end;
     const placesAt = (t, series) => run.node_index.map((node, col) => [node, series[t][col]])
@@ -81,7 +84,7 @@ window.havenReportSeries = function ({ nodes }) {
     const before = (node, col) => (run.displaced_before ? run.displaced_before[col] : (nodes[node].displaced || 0));
     const gains = run.node_index.map((node, col) => [node, run.displaced_present[end][col] - before(node, col)])
       .filter(([node, v]) => v > 0 && nodes[node].kind !== 'border_crossing').sort((x, y) => y[1] - x[1]);
-    return Object.assign(a, { column, borderCols, unshelteredPlacesAtPeak: placesAt(a.peak, run.unsheltered), gains });
+    return Object.assign(a, { displacedBefore, column, borderCols, unshelteredPlacesAtPeak: placesAt(a.peak, run.unsheltered), gains });
   }
 
   return { sum, quantile, argmax, bandKeys, initialDisplaced, initialResidents, seriesOfTotals, totalsOfTables, withPeaks, analyse };
