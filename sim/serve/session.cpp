@@ -331,21 +331,40 @@ EditResult Session::apply(Edit edit) {
     const std::string event = made.kind == "move_event" ? made.id : made.kind == "set" ? event_of_path(made.path) : "";
     if (!event.empty() &&
         std::none_of(scenario_.events.begin(), scenario_.events.end(), [&](const Event& e) { return e.id == event; })) {
-      auto on = edits;
-      Edit switched_on;
-      switched_on.kind = "toggle_event";
-      switched_on.id = event;
-      switched_on.enabled = true;
-      switched_on.description = fmt::format("event {} on", event);
-      on.push_back(std::move(switched_on));
-      auto options = options_for(on);
-      options.want_resolved_yaml = false;
-      const auto loaded = parsed_.load(options);
+      // The errors the event switched on would have with this edit and not without it (every one of them, wherever
+      // the loader finds it: a date after the file's `until`, a centre moved off the globe).
+      const auto errors_when_on = [&](std::vector<Edit> list) {
+        Edit switched_on;
+        switched_on.kind = "toggle_event";
+        switched_on.id = event;
+        switched_on.enabled = true;
+        switched_on.description = fmt::format("event {} on", event);
+        list.push_back(std::move(switched_on));
+        auto options = options_for(list);
+        options.want_resolved_yaml = false;
+        std::vector<Diagnostic> errors;
+        const auto loaded = parsed_.load(options);
+        for (const auto& d : loaded.diagnostics.all())
+          if (d.severity == Severity::error) errors.push_back(d);
+        return errors;
+      };
+      const auto with_edit = errors_when_on(edits);
+      const auto without_edit = errors_when_on({edits.begin(), edits.end() - 1});  // edits_ holds it by now
       Diagnostics refused_when_on;
-      for (const auto& d : loaded.diagnostics.all()) {
-        if (d.severity == Severity::error && d.location.file == at_edit.file) {
-          refused_when_on.error(
-              d.location, fmt::format("{} (event {} is off; this is checked as if it were on)", d.message, event));
+      for (const auto& d : with_edit) {
+        const bool before = std::any_of(without_edit.begin(), without_edit.end(), [&](const Diagnostic& o) {
+          return o.message == d.message && o.location.line == d.location.line && o.location.column == d.location.column;
+        });
+        if (before) continue;
+        const std::string message =
+            fmt::format("{} (event {} is off; this is checked as if it were on)", d.message, event);
+        if (d.location.file == at_edit.file) {
+          refused_when_on.error(d.location, message);
+        } else {
+          const std::string where = d.location.line > 0
+                                        ? fmt::format("{}:{}:{}", d.location.file, d.location.line, d.location.column)
+                                        : d.location.file;
+          refused_when_on.error({at_edit.file, 0, 0}, fmt::format("{} (given at {})", message, where));
         }
       }
       if (refused_when_on.has_errors()) {

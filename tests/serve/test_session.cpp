@@ -900,10 +900,13 @@ TEST_CASE("serve session: an edit of an event switched off is checked as if the 
   Session session(valley(), "", Limits{});
   REQUIRE(session.ok());
   REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "strikes_south", "enabled": false})")).applied);
+  // The problem may be found at the edited key, or at another one the file gives (a date after the file's `until`).
   for (const char* bad : {R"({"kind": "set", "path": "events.strikes_south.intensity", "value": -5})",
                           R"({"kind": "set", "path": "events.strikes_south.node", "value": "nowhere"})",
-                          R"({"kind": "set", "path": "events.strikes_south.date", "value": "2031-01-01"})"}) {
-    CAPTURE(bad);
+                          R"({"kind": "set", "path": "events.strikes_south.date", "value": "2031-01-01"})",
+                          R"({"kind": "set", "path": "events.strikes_south.date", "value": "2024-04-11"})"}) {
+    const std::string request = bad;
+    CAPTURE(request);
     const auto result = session.apply(parsed(bad));
     CHECK_FALSE(result.applied);
     REQUIRE_FALSE(result.diagnostics.all().empty());
@@ -912,6 +915,21 @@ TEST_CASE("serve session: an edit of an event switched off is checked as if the 
                                                         "were on)") != std::string::npos);
     CHECK(session.edits().size() == 1);
   }
+  // So may a move of an event switched off: off the globe, or with a negative radius.
+  REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "strikes_river", "enabled": false})")).applied);
+  for (const char* bad : {R"({"kind": "move_event", "id": "strikes_river", "lat": 35, "lon": -400})",
+                          R"({"kind": "move_event", "id": "strikes_river", "lat": 95, "lon": 36})",
+                          R"({"kind": "move_event", "id": "strikes_river", "lat": 35, "lon": 36, "radius_km": -5})"}) {
+    const std::string request = bad;
+    CAPTURE(request);
+    const auto result = session.apply(parsed(bad));
+    CHECK_FALSE(result.applied);
+    REQUIRE_FALSE(result.diagnostics.all().empty());
+    CHECK(result.diagnostics.all().front().location.file.rfind("edit 3 (", 0) == 0);
+    CHECK(result.diagnostics.all().front().message.find("(event strikes_river is off") != std::string::npos);
+    CHECK(session.edits().size() == 2);
+  }
+  REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "strikes_river", "enabled": true})")).applied);
   // A good value waits, and the event switched on takes it.
   REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "events.strikes_south.intensity", "value": 90})")).applied);
   REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "strikes_south", "enabled": true})")).applied);
