@@ -138,7 +138,7 @@ std::optional<serve::ParameterUncertainty> named_uncertainty(const std::string& 
   std::set<std::string> reported;
   for (const auto& scenario : scenarios) {
     for (std::size_t end = 0; end < 2; ++end) {
-      LoadOptions options;
+      LoadOptions options = scenario.load_options();
       options.want_resolved_yaml = false;
       for (const auto& parameter : spec.parameters) {
         if (parameter.values.size() == 2)
@@ -220,6 +220,7 @@ std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err)
   for (const auto& path : args_.scenarios) {
     // A Flee conflict folder is served as `haven run` reads it: imported with Flee's rules, departures given.
     std::string text;
+    std::filesystem::path table_directory;  // a Flee folder's import holds its tables
     if (flee::is_flee_folder(path)) {
       auto yaml = flee_folder_as_yaml(path, unreadable);
       if (!yaml) continue;
@@ -235,12 +236,14 @@ std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err)
       std::ostringstream read;
       read << in.rdbuf();
       text = read.str();
+      table_directory = std::filesystem::path(path).parent_path();
     }
     // A folder given with its trailing slash (as a shell completes it) is named by the folder, not "".
     std::filesystem::path named = std::filesystem::path(path).lexically_normal();
     if (named.filename().empty()) named = named.parent_path();
     options.scenarios.push_back({named.filename().string(), std::move(text),
                                  args_.sweep.empty() ? find_uncertainty(path, err) : std::nullopt, path});
+    options.scenarios.back().table_directory = table_directory;
   }
   const auto start = starting_point(args_.set_files, args_.sets, unreadable);
   for (auto& scenario : options.scenarios) scenario.start = start;

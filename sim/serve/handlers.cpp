@@ -323,7 +323,7 @@ int Server::Impl::start() {
     if (const auto& start = options_.scenarios[k].start; !start.empty()) {
       // The starting point applies to every variant the page offers, checked as `haven check --set-file` checks
       // them: a variant it breaks (an edited event the variant removes) is said now, not when a planner picks it.
-      LoadOptions options;
+      LoadOptions options = options_.scenarios[k].load_options();
       options.all_variants = true;
       options.want_resolved_yaml = false;
       options.overrides = start.edits();

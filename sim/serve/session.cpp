@@ -32,7 +32,7 @@ std::string event_of_path(const std::string& path) {
 
 Session::Session(const ScenarioSource& source, std::string variant, const Limits& limits)
     : source_(source), parsed_(source.text, source.name), variant_(std::move(variant)), limits_(limits) {
-  LoadOptions options;
+  LoadOptions options = source_.load_options();
   options.variant = variant_;
   options.overrides = source_.start.edits();
   auto loaded = parsed_.load(options);
@@ -183,7 +183,7 @@ std::string Session::key_of(const std::vector<Edit>& edits) const {
 }
 
 LoadOptions Session::options_for(const std::vector<Edit>& edits) const {
-  LoadOptions options;
+  LoadOptions options = source_.load_options();
   options.variant = variant_;
   // The server's starting edits first: the page's own edit the same keys after them.
   options.overrides = source_.start.edits();

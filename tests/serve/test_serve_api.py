@@ -878,3 +878,24 @@ def test_a_variant_keeps_the_edits_that_apply_and_says_which_it_dropped(server):
                                                            "parameters.threat_kernel_km = 2.5 (was 1)",
                                                            "nodes.hilltown.population = 0 (was 30000)"]
     assert answer["undo"] == "edit"
+
+
+def test_a_scenario_with_tables_is_served_from_another_folder(tmp_path):
+    """A scenario's CSV tables are found beside it, as `haven run` finds them, wherever the server is started from;
+    what it saves loads with `haven check`."""
+    tables = Path("scenarios") / "examples" / "valley_tables.yaml"
+    serve = Serve(tables, "--output-dir", tmp_path, cwd=ROOT)
+    try:
+        session = serve.session(0)
+        assert edit(serve, session, {"kind": "toggle_event", "id": "strikes_river", "enabled": False})[0] == 200
+        status, answer = serve.json("POST", f"/api/sessions/{session}/save", {"form": "scenario", "name": "tables"})
+        assert status == 201, answer
+    finally:
+        serve.stop()
+    assert haven("check", tmp_path / "tables.yaml").returncode == 0
+    # And from the scenario's own folder, named there.
+    serve = Serve("valley_tables.yaml", cwd=ROOT / "scenarios" / "examples")
+    try:
+        serve.session(0)
+    finally:
+        serve.stop()

@@ -4,6 +4,7 @@
 // file, and a bad edit comes back as the loader's located messages. docs/serve.md describes the edits.
 
 #include <cstddef>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
@@ -65,6 +66,15 @@ struct ScenarioSource {
   std::optional<ParameterUncertainty> uncertainty;
   std::string path;     // as given to haven serve (commands the page suggests name it); empty: the name
   StartingPoint start;  // haven serve --set-file, --set
+  // Where the CSV tables it names are looked for: the scenario file's folder, as `haven run` looks (empty: the
+  // current directory).
+  std::filesystem::path table_directory;
+  // The loader's options every load of it starts from.
+  [[nodiscard]] LoadOptions load_options() const {
+    LoadOptions options;
+    options.table_directory = table_directory;
+    return options;
+  }
 };
 
 // The edit's problems (located where the loader found them); empty when it was applied.
