@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -200,7 +202,14 @@ ServeCommands::ServeCommands(CLI::App& app) {
   serve_->add_option("--allow-origin", args_.allow_origin,
                      "Allow pages from this origin (e.g. http://localhost:3000) to use the API (default: none)");
   serve_->add_option("--max-run-seconds", args_.max_run_seconds, "Cancel a run after this many seconds (default 20)")
-      ->check(CLI::Range(0.01, 3600.0));
+      ->check(CLI::Range(0.01, 3600.0))
+      // CLI::Range compares, and every comparison with NaN is false: it would let `nan` through (no limit at all).
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            return std::isnan(std::strtod(text.c_str(), nullptr)) ? std::string("not a number of seconds")
+                                                                  : std::string();
+          },
+          "", "not NaN"));
   serve_->add_option("--max-members", args_.max_members, "Largest ensemble the page may ask for (default 50)")
       ->check(CLI::Range(2, 1000));
   serve_->add_option("--set-file", args_.set_files,
@@ -244,6 +253,12 @@ std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err)
     options.scenarios.push_back({named.filename().string(), std::move(text),
                                  args_.sweep.empty() ? find_uncertainty(path, err) : std::nullopt, path});
     options.scenarios.back().table_directory = table_directory;
+  }
+  if (std::error_code error; !args_.output_dir.empty() && std::filesystem::exists(args_.output_dir, error) &&
+                             !std::filesystem::is_directory(args_.output_dir, error)) {
+    unreadable.error({fmt::format("command line (--output-dir {})", args_.output_dir.substr(0, 200)), 0, 0},
+                     "this is a file, not a folder: give the folder the page may save into (one that does not exist "
+                     "yet is made when something is first saved)");
   }
   const auto start = starting_point(args_.set_files, args_.sets, unreadable);
   for (auto& scenario : options.scenarios) scenario.start = start;

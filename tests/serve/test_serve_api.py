@@ -899,3 +899,16 @@ def test_a_scenario_with_tables_is_served_from_another_folder(tmp_path):
         serve.session(0)
     finally:
         serve.stop()
+
+
+def test_option_problems_stop_the_server_before_it_starts(tmp_path):
+    """A run time limit that is not a number, and an output folder that is a file, are refused at once (exit 2), not
+    met as no limit at all or as a failure on every save."""
+    result = haven("serve", VALLEY, "--max-run-seconds", "nan", "--port", "0")
+    assert result.returncode == 2 and "--max-run-seconds: not a number of seconds" in result.stderr, result.stderr
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    result = haven("serve", VALLEY, "--output-dir", a_file, "--port", "0")
+    assert result.returncode == 2, result.stderr
+    assert f"command line (--output-dir {a_file}): error: this is a file, not a folder" in result.stderr
+    assert a_file.read_text() == "x"
