@@ -209,8 +209,16 @@ Json session_info(const Session& session, const std::string& id) {
   for (const auto& n : s.nodes) {
     Json node{{"id", n.id}, {"name", n.name}, {"kind", to_string(n.kind)}, {"lat", n.lat_deg}, {"lon", n.lon_deg}};
     if (n.capacity_people) node["capacity"] = *n.capacity_people;
-    // What the place shelters on day 0 under the scenario's rules, given or not (JSON has no infinity).
-    const double starting = starting_capacity_people(s, nodes.size());
+    // What the place shelters on day 0 under the scenario's rules, given or not (JSON has no infinity): a capacity
+    // change from day 0 on sets it, the last of them in the scenario's order (Haven's rules layer them so).
+    double starting = starting_capacity_people(s, nodes.size());
+    if (s.rules == RuleSetKind::haven) {
+      for (const auto& e : s.events) {
+        const auto* change = std::get_if<CapacityChange>(&e.action);
+        if (change && e.start_day <= 0 && static_cast<std::size_t>(change->node) == nodes.size())
+          starting = change->capacity_people;
+      }
+    }
     node["capacity_now"] = std::isinf(starting) ? Json("unlimited") : Json(std::llround(starting));
     nodes.push_back(std::move(node));
   }

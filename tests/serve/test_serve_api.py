@@ -277,6 +277,13 @@ def test_an_edit_answers_the_warnings_it_brought_and_each_place_its_capacity_now
     assert status == 200, answer
     assert [w["message"] for w in answer["warnings"]] == [
         "parameters.flee_awareness_level: Haven's rules do not read this parameter; the run does not change"]
+    # A capacity change from day 0 is what the place shelters on day 0; one from a later day is not.
+    for day, capacity in ((5, 300), (0, 100)):
+        status, answer = edit(server, session, {"kind": "add_event", "event": {
+            "kind": "capacity_change", "node": "northcamp", "day": day, "capacity": capacity}})
+        assert status == 200, answer
+        status, info = server.json("GET", f"/api/sessions/{session}")
+        assert {n["id"]: n["capacity_now"] for n in info["nodes"]}["northcamp"] == (40000 if day else 100)
 
 
 def test_an_edit_that_flees_rules_do_not_act_on_says_so(tmp_path):
