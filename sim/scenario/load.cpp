@@ -1,6 +1,7 @@
 #include "haven/scenario/load.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <optional>
 #include <set>
@@ -201,9 +202,19 @@ void load_root(const std::string& text, const std::string& display_name, const L
           r.diagnostics().error(
               named_in_file ? options.variant_origin
                             : SourceLocation{fmt::format("command line (--variant {})", clip(variant_name)), 0, 0},
-              fmt::format("no variant '{}' in {}{}{}", clip(variant_name), display_name,
-                          did_you_mean(variant_name, std::span(scenario.variant_names)),
-                          scenario.variant_names.empty() ? " (the file defines none)" : ""));
+              fmt::format("no variant '{}' in {}{}", clip(variant_name), display_name, [&] {
+                // The likely one, else every one (bounded): the name to type instead.
+                const auto likely = did_you_mean(variant_name, std::span(scenario.variant_names));
+                if (!likely.empty()) return likely;
+                if (scenario.variant_names.empty()) return std::string(" (the file defines none)");
+                constexpr std::size_t listed = 20;
+                const auto& names = scenario.variant_names;
+                return fmt::format(
+                    "; its variants: {}{}",
+                    fmt::join(names.begin(),
+                              names.begin() + static_cast<std::ptrdiff_t>(std::min(names.size(), listed)), ", "),
+                    names.size() > listed ? fmt::format(" and {} more", names.size() - listed) : "");
+              }()));
           return {};
         }
         if (!variant.IsMap()) return {};  // its shape is already reported

@@ -34,6 +34,7 @@ Session::Session(const ScenarioSource& source, std::string variant, const Limits
     : source_(source), parsed_(source.text, source.name), variant_(std::move(variant)), limits_(limits) {
   LoadOptions options = source_.load_options();
   options.variant = variant_;
+  options.variant_origin = {fmt::format("the page's request (variant {})", clip(variant_)), 0, 0};
   options.overrides = source_.start.edits();
   auto loaded = parsed_.load(options);
   load_diagnostics_ = loaded.diagnostics;

@@ -919,3 +919,16 @@ def test_option_problems_stop_the_server_before_it_starts(tmp_path):
     assert result.returncode == 2, result.stderr
     assert f"command line (--output-dir {a_file}): error: this is a file, not a folder" in result.stderr
     assert a_file.read_text() == "x"
+
+
+def test_a_variant_that_is_not_there_is_refused_with_the_scenarios_variants(server):
+    """Named by a request, not on a command line: the answer says so and lists the variants there are."""
+    status, answer = server.json("POST", "/api/sessions", {"scenario": 0, "variant": "nope"})
+    assert status == 422, answer
+    session = server.session(0)
+    status, refused = server.json("POST", f"/api/sessions/{session}/variant", {"variant": "nope"})
+    assert status == 422, refused
+    for body in (answer, refused):
+        text = json.dumps(body)
+        assert "the page's request (variant nope)" in text and "its variants: border_open, bigger_camp" in text, body
+        assert "command line" not in text, body
