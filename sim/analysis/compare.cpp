@@ -101,6 +101,8 @@ std::string ComparePoint::label() const {
       return "end";
     case Kind::peak:
       return "peak day";
+    case Kind::date:
+      return date;
     case Kind::day:
       break;
   }
@@ -113,10 +115,22 @@ std::string ComparePoint::column() const {
       return "displaced_by_end";
     case Kind::peak:
       return "displaced_by_peak_day";
+    case Kind::date:
+      return fmt::format("displaced_on_{}", date);
     case Kind::day:
       break;
   }
   return fmt::format("displaced_by_day_{}", day);
+}
+
+std::optional<int> ComparePoint::day_in_run(const std::string& start_date) const {
+  if (kind != Kind::date) return day;
+  const auto start = parse_iso_date(start_date);
+  const auto on = parse_iso_date(date);
+  if (!start || !on) return std::nullopt;
+  const long offset = days_between(*start, *on);
+  if (offset < 0) return std::nullopt;
+  return static_cast<int>(std::min<long>(offset, 1'000'000'000));
 }
 
 std::optional<ComparePoint> parse_compare_point(const std::string& text, const std::string& start_date,
@@ -133,13 +147,9 @@ std::optional<ComparePoint> parse_compare_point(const std::string& text, const s
     return ComparePoint{ComparePoint::Kind::day, day};
   }
   if (const auto date = parse_iso_date(text)) {
-    const auto start = parse_iso_date(start_date);
-    const long offset = start ? days_between(*start, *date) : -1;
-    if (offset < 0) {
-      error = fmt::format("--at {}: the date is before the run's start ({})", text, start_date);
-      return std::nullopt;
-    }
-    return ComparePoint{ComparePoint::Kind::day, static_cast<int>(std::min<long>(offset, 1'000'000'000))};
+    ComparePoint point{ComparePoint::Kind::date, 0, format_iso_date(*date)};
+    point.day = point.day_in_run(start_date).value_or(-1);
+    return point;
   }
   error = fmt::format("--at '{}': expected a day number, a date (YYYY-MM-DD), 'end' or 'peak'", text);
   return std::nullopt;
@@ -192,7 +202,7 @@ WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>
     if (t_count > 0) {
       day = point.kind == ComparePoint::Kind::end    ? file.time_days.back()
             : point.kind == ComparePoint::Kind::peak ? outcome.peak_day
-                                                     : point.day;
+                                                     : point.day_in_run(file.start_date);
     }
     auto it = day ? std::find(file.time_days.begin(), file.time_days.end(), *day) : file.time_days.end();
     if (it == file.time_days.end() || file.cumulative_displaced.empty()) {
@@ -371,21 +381,25 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
     }
     begin = end;
   }
-  // Which day `end` and `peak` fell on, when that is not the same last day for every run.
+  // Which day `end`, `peak` and a date fell on, when that is not the same day for every run.
   bool days_differ = false;
+  bool dates = false;
   for (std::size_t p = 0; p < points.size(); ++p) {
     if (points[p].kind == ComparePoint::Kind::day) continue;
     for (const auto& o : outcomes) days_differ = days_differ || o.point_day[p] != first.point_day[p];
     days_differ = days_differ || points[p].kind == ComparePoint::Kind::peak;
+    dates = dates || points[p].kind == ComparePoint::Kind::date;
   }
   if (days_differ) {
-    out += "days of end and peak:";
+    out += dates ? "the day each point fell on:" : "days of end and peak:";
     for (const auto& o : outcomes) {
       std::string days;
       for (std::size_t p = 0; p < points.size(); ++p) {
         if (points[p].kind == ComparePoint::Kind::day) continue;
         days += fmt::format("{}{}: day {}", days.empty() ? "" : ", ",
-                            points[p].kind == ComparePoint::Kind::end ? "end" : "peak",
+                            points[p].kind == ComparePoint::Kind::end    ? "end"
+                            : points[p].kind == ComparePoint::Kind::peak ? "peak"
+                                                                         : points[p].date,
                             o.point_day[p] ? fmt::format("{}", *o.point_day[p]) : "-");
       }
       out += fmt::format("\n  {}  {}", pad_right(shorten_label(o.label, label_limit), label_width), days);

@@ -46,6 +46,25 @@ int command_compare(const CompareArgs& args, std::ostream& out, std::ostream& er
       bad = true;
       continue;
     }
+    // A date outside every run (each read on its own start date) would only show dashes: say so instead.
+    if (point->kind == ComparePoint::Kind::date) {
+      const bool in_some_run = std::any_of(all_runs.begin(), all_runs.end(), [&](const RunFile& run) {
+        const auto day = point->day_in_run(run.start_date);
+        return day && !run.time_days.empty() && *day <= run.time_days.back();
+      });
+      if (!in_some_run) {
+        const auto& first = all_runs.front();
+        const auto start = parse_iso_date(first.start_date);
+        const int last_day = first.time_days.empty() ? 0 : first.time_days.back();
+        err << fmt::format(
+            "haven compare: error: --at {}: the date is outside every run ({} covers {} to {}); give a date within "
+            "one, or 'end' for each run's last day\n",
+            text, all_runs.size() > 1 ? "the first" : "the run", first.start_date,
+            start ? format_iso_date(add_days(*start, last_day)) : fmt::format("day {}", last_day));
+        bad = true;
+        continue;
+      }
+    }
     // A day past every run's end would only show dashes: say so instead.
     if (point->kind == ComparePoint::Kind::day && point->day > last) {
       err << fmt::format(

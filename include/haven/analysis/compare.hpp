@@ -12,15 +12,20 @@ namespace haven {
 // Where the table reads cumulative displaced: a day of the scenario, the end of each run, or each run's peak day
 // of departures.
 struct ComparePoint {
-  enum class Kind { day, end, peak };
+  // A date is read in each run on that date: runs that start on other dates read it on other days.
+  enum class Kind { day, end, peak, date };
   Kind kind = Kind::day;
-  int day = 0;
-  [[nodiscard]] std::string label() const;   // "day 30", "end", "peak day"
-  [[nodiscard]] std::string column() const;  // "displaced_by_day_30", "displaced_by_end", ...
+  int day = 0;       // day: the day; date: its day in the run whose start date it was read against
+  std::string date;  // date: YYYY-MM-DD
+  [[nodiscard]] std::string label() const;   // "day 30", "end", "peak day", "2024-03-20"
+  [[nodiscard]] std::string column() const;  // "displaced_by_day_30", "displaced_by_end", "displaced_on_2024-03-20"
+  // The day this point falls on in a run starting on `start_date`, a date point's; nullopt when the date is before
+  // the start (or either does not read). Other points: their day.
+  [[nodiscard]] std::optional<int> day_in_run(const std::string& start_date) const;
 };
 
-// "end", "peak", a day number (0-based) or a date (YYYY-MM-DD, relative to `start_date`); nullopt with `error`
-// set when the text is none of these.
+// "end", "peak", a day number (0-based) or a date (YYYY-MM-DD; its day in a run starting on `start_date` in `day`);
+// nullopt with `error` set when the text is none of these.
 std::optional<ComparePoint> parse_compare_point(const std::string& text, const std::string& start_date,
                                                 std::string& error);
 
