@@ -351,6 +351,31 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
            "validate --help'\n";
     return exit_bad_input;
   }
+  if (is_hdf5_file(target)) {
+    // A file holds runs made already: what would make other runs does not apply to it, and is not dropped unsaid.
+    const std::array<std::pair<const char*, bool>, 7> options = {{
+        {"--variant", !args.run.scenario.variant.empty()},
+        {"--set", !args.run.scenario.sets.empty()},
+        {"--set-file", !args.run.scenario.set_files.empty()},
+        {"--runs", args.runs_option && args.runs_option->count() > 0},
+        {"--seed", args.run.seed.has_value()},
+        {"--mode", args.run.mode != "stochastic"},
+        {"--days", args.run.days.has_value()},
+    }};
+    std::string given;
+    std::size_t count = 0;
+    for (const auto& [name, is_given] : options) {
+      if (!is_given) continue;
+      given += fmt::format("{}{}", count++ == 0 ? "" : ", ", name);
+    }
+    if (count > 0) {
+      err << fmt::format(
+          "haven validate: {} holds runs made already: {} would make other runs and {} not apply to it; "
+          "validate the scenario with {} to run it so (haven validate SCENARIO ...), or leave {} out\n",
+          target, given, count == 1 ? "does" : "do", count == 1 ? "it" : "them", count == 1 ? "it" : "them");
+      return exit_bad_input;
+    }
+  }
   std::optional<LoadResult> loaded;
   std::optional<RunFile> file;
   std::optional<EnsembleFile> ensemble;
@@ -378,6 +403,11 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
       return exit_bad_input;
     }
     *slot = static_cast<int>(days_between(scenario.start_date, *date));
+  }
+  if (!args.from.empty() && !args.to.empty() && window.first_day > window.last_day) {
+    err << fmt::format("haven: error: --from {} is after --to {}; the window runs from the first to the second\n",
+                       args.from, args.to);
+    return exit_bad_input;
   }
   if (scenario.observations.empty()) {
     err << fmt::format("haven: error: {} has no observations to validate against\n", target);

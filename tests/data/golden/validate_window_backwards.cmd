@@ -1,0 +1,1 @@
+validate {tmp}/v.h5 --from 2024-03-20 --to 2024-03-10
