@@ -588,37 +588,35 @@ std::string usage_error(CLI::App& app, const std::vector<std::string>& args, con
   return fmt::format("haven {}: {}; {}", command, error.what(), help);
 }
 
-// `haven generate --tables csv -o big.yaml`: big.yaml naming big-nodes.csv, big-corridors.csv and big-events.csv
-// beside it. Each file is written whole to `<name>.partial` first and renamed only when all four are, so a failure
-// leaves nothing half-written.
-int write_generated_tables(const GeneratorSettings& generator, const std::string& output, std::ostream& err) {
-  const std::filesystem::path scenario_path(output);
-  const std::string prefix = scenario_path.stem().string() + "-";
-  const auto tables = generate_scenario_tables(generator, prefix);
-  const std::filesystem::path folder = scenario_path.parent_path();
-  if (!folder.empty()) {
-    std::error_code ignored;  // a folder that cannot be made shows as a file that cannot be written, below
-    std::filesystem::create_directories(folder, ignored);
-  }
-  const std::vector<std::pair<std::filesystem::path, const std::string*>> files = {
-      {scenario_path, &tables.yaml},
-      {folder / (prefix + "nodes.csv"), &tables.nodes_csv},
-      {folder / (prefix + "corridors.csv"), &tables.corridors_csv},
-      {folder / (prefix + "events.csv"), &tables.events_csv}};
+// Writes each (path, text) whole: to `<path>.partial` first, all of them, then each renamed into place, so that a
+// failure leaves nothing half-written. An existing file is replaced only with `overwrite`; a missing folder is made,
+// as `haven run -o` makes one.
+int write_whole_files(const std::vector<std::pair<std::filesystem::path, const std::string*>>& files, bool overwrite,
+                      std::ostream& err) {
   for (const auto& [path, text] : files) {
-    if (auto problem = check_output_file(path, true)) {
+    // What it is first (a device, a folder: never replaced), then whether it may be replaced.
+    constexpr std::string_view hint = "leave out -o to write the scenario to standard output";
+    auto problem = check_output_file(path, true, hint);
+    if (!problem && !overwrite) problem = check_output_file(path, false, hint);
+    if (problem) {
       err << fmt::format("haven: error: {}\n", problem->message);
       return problem->input_mistake ? exit_bad_input : exit_failure;
     }
   }
-  std::error_code ignored;
+  std::error_code ignored;  // a folder that cannot be made shows as a file that cannot be written, below
+  for (const auto& [path, text] : files) {
+    if (!path.parent_path().empty()) std::filesystem::create_directories(path.parent_path(), ignored);
+  }
+  const auto remove_partials = [&] {
+    for (const auto& [written, unused] : files) std::filesystem::remove(written.string() + ".partial", ignored);
+  };
   std::list<PartialFile> registered;  // removed on Ctrl-C while they are written
   for (const auto& [path, text] : files) {
     registered.emplace_back(path.string() + ".partial");
     std::ofstream file(path.string() + ".partial", std::ios::binary);
     if (!(file << *text) || !(file.flush())) {
-      err << fmt::format("haven: error: cannot write {}\n", path.string());
-      for (const auto& [written, unused] : files) std::filesystem::remove(written.string() + ".partial", ignored);
+      err << fmt::format("haven: error: cannot write {}: {}\n", path.string(), std::strerror(errno));
+      remove_partials();
       return exit_failure;
     }
   }
@@ -627,11 +625,26 @@ int write_generated_tables(const GeneratorSettings& generator, const std::string
     std::filesystem::rename(path.string() + ".partial", path, ec);
     if (ec) {
       err << fmt::format("haven: error: cannot write {}: {}\n", path.string(), ec.message());
-      for (const auto& [written, unused] : files) std::filesystem::remove(written.string() + ".partial", ignored);
+      remove_partials();
       return exit_failure;
     }
   }
   return exit_ok;
+}
+
+// `haven generate --tables csv -o big.yaml`: big.yaml naming big-nodes.csv, big-corridors.csv and big-events.csv
+// beside it, all four written whole or none.
+int write_generated_tables(const GeneratorSettings& generator, const std::string& output, bool overwrite,
+                           std::ostream& err) {
+  const std::filesystem::path scenario_path(output);
+  const std::string prefix = scenario_path.stem().string() + "-";
+  const auto tables = generate_scenario_tables(generator, prefix);
+  const std::filesystem::path folder = scenario_path.parent_path();
+  return write_whole_files({{scenario_path, &tables.yaml},
+                            {folder / (prefix + "nodes.csv"), &tables.nodes_csv},
+                            {folder / (prefix + "corridors.csv"), &tables.corridors_csv},
+                            {folder / (prefix + "events.csv"), &tables.events_csv}},
+                           overwrite, err);
 }
 
 }  // namespace
@@ -746,6 +759,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   generate->add_option("--name", generator.name, "Scenario name");
   generate->add_option("-o,--output", generate_output, "Write to this file instead of standard output")
       ->check(names_a_path());
+  bool generate_overwrite = false;
+  generate->add_flag("--overwrite", generate_overwrite, "Replace the -o file (and, with --tables csv, its tables)");
   std::string generate_tables = "yaml";
   generate
       ->add_option("--tables", generate_tables,
@@ -808,32 +823,13 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       }
       for (const auto& problem : problems) err << fmt::format("haven: error: {}\n", problem);
       if (!problems.empty()) return exit_bad_input;
-      if (generate_tables == "csv") return write_generated_tables(generator, generate_output, err);
-      // A device, pipe or directory given as -o is refused; a regular file is replaced (as it always was), and a
-      // missing folder made, as `haven run -o` makes one.
-      if (!generate_output.empty()) {
-        // generate has no --overwrite to speak of: it replaces a file, and writes to standard output without -o.
-        if (auto problem =
-                check_output_file(generate_output, true, "leave out -o to write the scenario to standard output")) {
-          err << fmt::format("haven: error: {}\n", problem->message);
-          return problem->input_mistake ? exit_bad_input : exit_failure;
-        }
-        if (const auto folder = std::filesystem::path(generate_output).parent_path(); !folder.empty()) {
-          std::error_code ignored;
-          std::filesystem::create_directories(folder, ignored);
-        }
-      }
+      if (generate_tables == "csv") return write_generated_tables(generator, generate_output, generate_overwrite, err);
       const std::string text = generate_scenario_yaml(generator);
       if (generate_output.empty()) {
         out << text;
-      } else {
-        std::ofstream file(generate_output, std::ios::binary);
-        if (!(file << text)) {
-          err << fmt::format("haven: error: cannot write {}\n", generate_output);
-          return exit_failure;
-        }
+        return exit_ok;
       }
-      return exit_ok;
+      return write_whole_files({{std::filesystem::path(generate_output), &text}}, generate_overwrite, err);
     }
     if (schema->parsed()) {
       out << scenario_json_schema();

@@ -70,7 +70,7 @@ TEST_CASE("CLI transcripts match their golden files") {
   }
 }
 
-TEST_CASE("generate -o makes a missing folder for the scenario and for its tables") {
+TEST_CASE("generate -o makes a missing folder and replaces a file only with --overwrite") {
   const auto dir = std::filesystem::temp_directory_path() / "haven_generate_folders";
   std::filesystem::remove_all(dir);
   const auto yaml = dir / "a" / "b" / "net.yaml";
@@ -82,6 +82,23 @@ TEST_CASE("generate -o makes a missing folder for the scenario and for its table
       0);
   CHECK(std::filesystem::is_regular_file(dir / "c" / "net-nodes.csv"));
   CHECK(run_cli({"check", tables.string()}).exit_code == 0);
+  // A file there already is replaced only when asked, as every command that writes one does.
+  const auto before = read_text(yaml);
+  const auto again = run_cli({"generate", "--nodes", "12", "--corridors", "20", "-o", yaml.string()});
+  CHECK(again.exit_code == 2);
+  CHECK(again.err.find("exists; pass --overwrite to replace it") != std::string::npos);
+  CHECK(read_text(yaml) == before);
+  CHECK(
+      run_cli({"generate", "--nodes", "10", "--corridors", "20", "--tables", "csv", "-o", tables.string()}).exit_code ==
+      2);
+  CHECK(run_cli({"generate", "--nodes", "12", "--corridors", "20", "-o", yaml.string(), "--overwrite"}).exit_code == 0);
+  CHECK(read_text(yaml) != before);
+  CHECK(run_cli(
+            {"generate", "--nodes", "12", "--corridors", "20", "--tables", "csv", "-o", tables.string(), "--overwrite"})
+            .exit_code == 0);
+  CHECK(std::filesystem::directory_iterator(dir / "c") != std::filesystem::directory_iterator());
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir))
+    CHECK(entry.path().extension() != ".partial");
   std::filesystem::remove_all(dir);
 }
 
