@@ -4,10 +4,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <set>
 
 #include "haven/flee/folder.hpp"
+#include "haven/scenario/parameters.hpp"
 #include "haven/util/text.hpp"
 
 namespace haven::flee {
@@ -338,8 +340,30 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
   std::vector<std::string> parameters;
   std::size_t decay_steps_left_out = 0;
   for (const auto& [key, value] : conflict.settings) {
+    // A value the scenario would refuse is said here, where the setting is named, and the default kept: a message
+    // located in the imported YAML would point into a file that is never written.
+    const auto allowed = [](const char* parameter, const std::string& text) {
+      const auto* spec = find_parameter_spec(parameter);
+      char* end = nullptr;
+      const double number = std::strtod(text.c_str(), &end);
+      return spec && !text.empty() && end == text.c_str() + text.size() && parameter_value_allowed(*spec, number);
+    };
+    const auto refuse = [&](const char* parameter) {
+      result.unexpressed.push_back({fmt::format("Flee setting {} = {} (Haven's {} takes {})", key, value, parameter,
+                                                allowed_values(*find_parameter_spec(parameter))),
+                                    "1 setting"});
+    };
+    const std::string value_text = [&] {
+      const auto first = value.find_first_not_of(" \t");
+      return first == std::string::npos ? std::string()
+                                        : value.substr(first, value.find_last_not_of(" \t") - first + 1);
+    }();
     if (key == "spawn_rules.conflict_spawn_decay_interval") {
-      parameters.push_back(fmt::format("  spawn_decay_interval_days: {}", value));
+      if (!allowed("spawn_decay_interval_days", value_text)) {
+        refuse("spawn_decay_interval_days");
+        continue;
+      }
+      parameters.push_back(fmt::format("  spawn_decay_interval_days: {}", value_text));
     } else if (key == "spawn_rules.conflict_spawn_decay" && value.size() > 2 && value.front() == '[') {
       std::vector<std::string> steps;
       std::string item;
@@ -350,6 +374,11 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
         } else if (c != ' ') {
           item += c;
         }
+      }
+      if (std::any_of(steps.begin(), steps.end(),
+                      [&](const std::string& step) { return !allowed("spawn_decay_1", step); })) {
+        refuse("spawn_decay_1");
+        continue;
       }
       // Flee holds the last factor from then on: a shorter list fills the remaining steps with it.
       for (std::size_t k = 0; k < 5 && !steps.empty(); ++k)

@@ -38,29 +38,6 @@ std::optional<double> number_value(std::string text) {
   return std::nullopt;
 }
 
-// [a, b, c] -> numbers; nullopt when any entry is not a number.
-std::optional<std::vector<double>> number_list(std::string text) {
-  text = trim(text);
-  if (text.size() < 2 || text.front() != '[' || text.back() != ']') return std::nullopt;
-  std::vector<double> out;
-  std::string item;
-  for (char c : text.substr(1, text.size() - 2) + ",") {
-    if (c != ',') {
-      item += c;
-      continue;
-    }
-    if (trim(item).empty()) {
-      item.clear();
-      continue;
-    }
-    auto value = number_value(item);
-    if (!value) return std::nullopt;
-    out.push_back(*value);
-    item.clear();
-  }
-  return out;
-}
-
 }  // namespace
 
 SettingsAsParameters settings_as_parameters(const FleeConflict& conflict) {
@@ -87,7 +64,6 @@ SettingsAsParameters settings_as_parameters(const FleeConflict& conflict) {
       {"move_rules.capacity_buffer", "flee_capacity_buffer"},
       {"move_rules.capacity_scaling", "flee_capacity_scaling"},
       {"spawn_rules.insert_day0", "flee_insert_day0"},
-      {"spawn_rules.conflict_spawn_decay_interval", "spawn_decay_interval_days"},
   };
   // Settings whose value these rules already take as Flee's validation runs set them (value -> ok), or that
   // change nothing with counts instead of agents.
@@ -113,10 +89,10 @@ SettingsAsParameters settings_as_parameters(const FleeConflict& conflict) {
     if (key == "move_rules.max_crossing_speed") continue;  // read by Flee, used nowhere in its rules
     if (auto it = parameter_of.find(key); it != parameter_of.end()) {
       const auto* spec = find_parameter_spec(it->second);
-      // Only a value of the wrong kind within the range: one out of range goes on to the loader, which refuses it
-      // with its located message.
-      if (auto value = number_value(text); value && spec && *value >= spec->minimum && *value <= spec->maximum &&
-                                           !parameter_value_allowed(*spec, *value)) {
+      // A value the scenario would refuse (out of range, or of the wrong kind): said here, where the setting is
+      // named, and the default kept, as for any setting these rules cannot express (a message located in the
+      // imported YAML would point into a file that is never written).
+      if (auto value = number_value(text); value && spec && !parameter_value_allowed(*spec, *value)) {
         // The scenario would refuse it; the import says so here, where the setting is named, and keeps the default.
         result.unexpressed.push_back(
             {fmt::format("Flee setting {} = {} (Haven's {} takes {})", key, text, it->second, allowed_values(*spec)),
@@ -128,20 +104,9 @@ SettingsAsParameters settings_as_parameters(const FleeConflict& conflict) {
       }
       continue;
     }
-    if (key == "spawn_rules.conflict_spawn_decay") {
-      auto values = number_list(text);
-      if (!values || values->empty() || values->size() > 5) {
-        result.unexpressed.push_back(
-            {"Flee setting " + key + " = " + text + " (Haven holds up to 5 steps)", "1 setting"});
-        continue;
-      }
-      // Flee stays at the last step: so do the steps Haven has beyond the list.
-      for (std::size_t k = 0; k < 5; ++k) {
-        result.parameters.emplace_back(fmt::format("spawn_decay_{}", k + 1),
-                                       (*values)[std::min(k, values->size() - 1)]);
-      }
-      continue;
-    }
+    // The spawn decay is the import's (sim/flee/import.cpp writes it as spawn_decay_* parameters, for Haven's rules
+    // too, and says what of it cannot be written).
+    if (key == "spawn_rules.conflict_spawn_decay" || key == "spawn_rules.conflict_spawn_decay_interval") continue;
     if (auto it = fixed.find(key); it != fixed.end()) {
       if (number_value(text) == it->second) continue;
       result.unexpressed.push_back({"Flee setting " + key + " = " + text,

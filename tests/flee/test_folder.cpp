@@ -379,7 +379,8 @@ TEST_CASE("the importer maps every Flee feature of the good folder and can expre
                      "spawn_decay_5: 0.5\n") != std::string::npos);
 }
 
-TEST_CASE("a Flee setting Haven would read as another value is listed as not expressed and its default kept") {
+TEST_CASE(
+    "a Flee setting Haven would read as another value or refuse is listed as not expressed and its default kept") {
   const auto dir =
       variant_of_good("fraction", "simsetting.yml", "move_rules:\n  awareness_level: 2.5\n  start_on_foot: True\n");
   Diagnostics diagnostics;
@@ -400,12 +401,24 @@ TEST_CASE("a Flee setting Haven would read as another value is listed as not exp
   CHECK(checked.exit_code == 0);
   CHECK(checked.err.find(": warning: not expressed by the scenario: Flee setting move_rules.awareness_level = 2.5") !=
         std::string::npos);
-  // A value out of range is no matter of kind: the loader refuses it, as it did.
-  write_text(dir / "simsetting.yml", "move_rules:\n  max_move_speed: 10000\n");
-  const auto refused = run_cli({"check", dir.string()});
-  CHECK(refused.exit_code == 2);
-  CHECK(refused.err.find("parameters.flee_max_move_speed_km_per_day: must be between 1 and 5000, got 10000") !=
-        std::string::npos);
+  // So is a value out of range, and a spawn decay the scenario would refuse: never an error located in the YAML the
+  // import makes (a file nobody wrote).
+  write_text(dir / "simsetting.yml",
+             "move_rules:\n  max_move_speed: 10000\nspawn_rules:\n  conflict_spawn_decay: [1, 0.5, x]\n"
+             "  conflict_spawn_decay_interval: 0\n");
+  const auto out_of_range = run_cli({"check", dir.string()});
+  CHECK(out_of_range.exit_code == 0);
+  INFO(out_of_range.err);
+  for (const char* said :
+       {"Flee setting move_rules.max_move_speed = 10000 (Haven's flee_max_move_speed_km_per_day takes [1, 5000])",
+        "Flee setting spawn_rules.conflict_spawn_decay = [1, 0.5, x] (Haven's spawn_decay_1 takes [0, 1])",
+        "Flee setting spawn_rules.conflict_spawn_decay_interval = 0 (Haven's spawn_decay_interval_days takes [1, "
+        "3650])"}) {
+    const std::string text = said;
+    CAPTURE(text);
+    CHECK(out_of_range.err.find(text) != std::string::npos);
+    CHECK(out_of_range.err.find(text, out_of_range.err.find(text) + 1) == std::string::npos);  // said once
+  }
   fs::remove_all(dir);
 }
 
