@@ -23,7 +23,10 @@ std::string run_summary_table(const Scenario& s, const RunConfig& config, const 
     out += fmt::format("  {:<30}{:>12}\n", label, value);
   };
   row("people in the scenario", grouped(r.initial_population));
-  row("displaced (left home)", grouped(r.cumulative_displaced));
+  // Flee's rules take nobody from a place's population (its take_from_population: false): the people who flee are
+  // added to it, and the total grows by them. Said, so that the totals below are not read against the line above.
+  row(s.rules == RuleSetKind::flee ? "displaced (added, Flee's rules)" : "displaced (left home)",
+      grouped(r.cumulative_displaced));
   if (r.peak_daily_departures > 0) {
     out += fmt::format("  {:<30}{:>12}  on {}\n", "peak daily departures", grouped(r.peak_daily_departures),
                        day_label(r.peak_day));

@@ -562,3 +562,17 @@ def test_notebook_executes(tmp_path):
     assert len(showing) >= 3
     for cell in showing:
         assert any("image/png" in o.get("data", {}) for o in cell["outputs"]), "".join(cell["source"])
+
+
+def test_under_flees_rules_the_people_who_flee_are_added(tmp_path):
+    """Flee's rules take nobody from a place's population (take_from_population: false): every recorded day the
+    people hold the scenario's total plus those who fled so far, as docs/output-format.md says."""
+    out = tmp_path / "flee.h5"
+    subprocess.run([str(haven_bin()), "run", str(ROOT / "tests" / "data" / "flee" / "good"), "-o", str(out),
+                    "--quiet"], check=True, capture_output=True, env=child_env(), cwd=ROOT)
+    with h5py.File(out, "r") as f:
+        total = (f["population"][()].sum(axis=(1, 2)) + f["in_transit"][()].sum(axis=1)
+                 + f["waiting"][()].sum(axis=1))
+        fled = f["cumulative_displaced"][()]
+        assert fled[-1] > 0
+        assert (total - fled == total[0] - fled[0]).all(), (total, fled)
