@@ -339,7 +339,9 @@ std::vector<std::string> summary_row(const RunFile& run, const std::string& file
               ? fmt::format("{}", sum_at(run.displaced_present, t_count - 1, n))
               : "",
           sum_all(run.arrivals), sum_all(run.returns), unsheltered_peak, unsheltered_peak_date,
-          any && !run.in_transit.empty()
+          // A network without roads has nobody on one (its in_transit has no columns, recorded or not).
+          any && run.corridor_name.empty() ? "0"
+          : any && !run.in_transit.empty()
               ? fmt::format("{}", sum_at(run.in_transit, t_count - 1, run.corridor_name.size()))
               : ""};
 }

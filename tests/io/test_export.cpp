@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -216,4 +217,28 @@ TEST_CASE(
                     doctest::Contains("huge.h5: a sum of its counts overflows 64 bits"));
   CHECK_FALSE(fs::exists(whole.dir / "out"));
   for (const auto* f : {&whole, &some, &weekly}) fs::remove_all(f->dir);
+}
+
+TEST_CASE("a network without roads has nobody in transit at the end in its summary row") {
+  auto f = valley_run("no_roads");
+  const auto cell = [&](const RunFile& run) {
+    const auto summary = summary_table({{.run = &run, .scenario = &*f.loaded.scenario, .file = "v.h5"}});
+    const auto at = std::find(summary.header.begin(), summary.header.end(), "in_transit_end") - summary.header.begin();
+    REQUIRE(static_cast<std::size_t>(at) < summary.header.size());
+    return summary.rows[0][static_cast<std::size_t>(at)];
+  };
+  CHECK(cell(f.run) == fmt::format("{}", [&] {
+          std::int64_t total = 0;
+          const std::size_t corridors = f.run.corridor_name.size();
+          for (std::size_t c = 0; c < corridors; ++c) total += f.run.in_transit[(f.run.times() - 1) * corridors + c];
+          return total;
+        }()));
+  RunFile roadless = f.run;  // as a one-place scenario's file reads: in_transit with no columns
+  roadless.corridor_name.clear();
+  roadless.in_transit.clear();
+  CHECK(cell(roadless) == "0");
+  RunFile unrecorded = f.run;  // roads, but in_transit left out of the file: not known
+  unrecorded.in_transit.clear();
+  CHECK(cell(unrecorded).empty());
+  fs::remove_all(f.dir);
 }
