@@ -197,9 +197,11 @@ WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>
       outcome.peak_day = file.time_days[t];
     }
   }
+  // Nobody left home: there is no peak day to read (the day-0 default would read as one).
+  const bool nobody_left = outcome.peak_daily_departures == 0.0;
   for (const auto& point : points) {
     std::optional<int> day;
-    if (t_count > 0) {
+    if (t_count > 0 && !(point.kind == ComparePoint::Kind::peak && nobody_left)) {
       day = point.kind == ComparePoint::Kind::end    ? file.time_days.back()
             : point.kind == ComparePoint::Kind::peak ? outcome.peak_day
                                                      : point.day_in_run(file.start_date);
@@ -477,7 +479,8 @@ std::string comparison_csv(const std::vector<WhatIfOutcome>& outcomes, const std
       names += fmt::format("{}{} {}", names.empty() ? "" : "; ", name, number(people));
     }
     for (std::string value :
-         {number(o.peak_daily_departures), o.peak_day < 0 ? std::string() : fmt::format("{}", o.peak_day),
+         {number(o.peak_daily_departures),
+          o.peak_day < 0 || o.peak_daily_departures == 0.0 ? std::string() : fmt::format("{}", o.peak_day),
           number(o.unsheltered_peak), number(o.displaced_present_end), fmt::format("{}", o.last_day), names}) {
       row.push_back(std::move(value));
     }

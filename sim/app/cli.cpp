@@ -734,7 +734,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   compare
       ->add_option("files", compare_args.files,
                    "Run files or ensembles (.h5; an ensemble gives its members' mean); differences are from the first")
-      ->required();
+      ->required()
+      ->check(CLI::ExistingFile);
   compare->add_option("--at", compare_args.at,
                       "Where to read displaced: a day, a date (YYYY-MM-DD), 'end' or 'peak' (each run's day of most "
                       "departures; repeat it; default: days 30, 60, 90 within the period, and the end)");
@@ -742,7 +743,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
   std::string info_file;
   auto* info = app.add_subcommand("info", "Describe a Haven output file: scenario, period, seed, headline numbers");
-  info->add_option("file", info_file, "Run file or ensemble (.h5)")->required();
+  info->add_option("file", info_file, "Run file or ensemble (.h5)")->required()->check(CLI::ExistingFile);
 
   GeneratorSettings generator;
   std::string generate_output;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <stdexcept>
 
 #include "cli.hpp"
@@ -15,7 +16,26 @@
 
 namespace haven::app {
 
+namespace {
+
+// A scenario (or anything but a run file) where one is wanted: said with what to do, exit 2 (not HDF5's "file
+// signature not found").
+bool refuse_if_not_a_run_file(const std::string& path, const char* command, std::ostream& err) {
+  if (is_hdf5_file(path)) return false;
+  err << fmt::format(
+      "haven {}: {} is not a run file (the HDF5 file haven run writes){}\n", command, path,
+      std::filesystem::path(path).extension() == ".yaml" || std::filesystem::path(path).extension() == ".yml"
+          ? fmt::format("; it looks like a scenario: run it first (haven run {} -o FILE.h5)", path)
+          : "");
+  return true;
+}
+
+}  // namespace
+
 int command_compare(const CompareArgs& args, std::ostream& out, std::ostream& err) {
+  for (const auto& path : args.files) {
+    if (refuse_if_not_a_run_file(path, "compare", err)) return exit_bad_input;
+  }
   // Each argument is a run file or an ensemble (whose row is the mean of its members).
   struct Entry {
     std::vector<RunFile> runs;
@@ -194,6 +214,7 @@ int command_info_ensemble(const std::string& path, std::ostream& out, std::ostre
 }  // namespace
 
 int command_info(const std::string& path, std::ostream& out, std::ostream& err) {
+  if (refuse_if_not_a_run_file(path, "info", err)) return exit_bad_input;
   if (is_ensemble_file(path)) return command_info_ensemble(path, out, err);
   const RunFile run = read_run_file(path);
   const std::size_t t = run.times(), n = run.nodes();

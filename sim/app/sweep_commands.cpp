@@ -466,12 +466,13 @@ void print_step(std::ostream& out, const CalibrationStep& step) {
       << std::flush;
 }
 
-bool write_whole(const std::filesystem::path& path, const std::string& text) {
+// What went wrong ("cannot write F: No space left on device"); nullopt when the file was written.
+std::optional<std::string> write_whole(const std::filesystem::path& path, const std::string& text) {
   try {
     write_whole_file(path, text);
-    return true;
-  } catch (const std::runtime_error&) {
-    return false;
+    return std::nullopt;
+  } catch (const std::runtime_error& e) {
+    return e.what();
   }
 }
 
@@ -624,8 +625,8 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
       command_line(argv), options.mode == Mode::expected ? "expected run" : "ensemble mean", result.error,
       result.points, result.evaluations, result.stop_reason, apply, command_line(check));
   // Written beside and renamed, so a failed write never leaves half an overlay (or destroys the old one).
-  if (!write_whole(path, calibration_overlay(parameters, result, header))) {
-    err << fmt::format("haven: error: cannot write {}\n", path.string());
+  if (const auto failed = write_whole(path, calibration_overlay(parameters, result, header))) {
+    err << fmt::format("haven: error: {}\n", *failed);
     return exit_failure;
   }
   out << fmt::format("wrote {} ({})\n", path.string(), apply);
@@ -713,8 +714,8 @@ int SweepCommands::calibrate_suite(const std::vector<std::string>& argv, std::os
     if (const auto folder = std::filesystem::path(a.csv).parent_path(); !folder.empty()) {
       std::filesystem::create_directories(folder);
     }
-    if (!write_whole(a.csv, suite_calibration_csv(parameters, calibration))) {
-      err << fmt::format("haven: error: cannot write {}\n", a.csv);
+    if (const auto failed = write_whole(a.csv, suite_calibration_csv(parameters, calibration))) {
+      err << fmt::format("haven: error: {}\n", *failed);
       return exit_failure;
     }
     out << fmt::format("wrote {}\n", a.csv);
@@ -739,8 +740,8 @@ int SweepCommands::calibrate_suite(const std::vector<std::string>& argv, std::os
       command_line(argv), fit.result.error,
       fit.held_out.empty() ? std::string() : fmt::format("without {}; ", fmt::join(fit.held_out, ", ")),
       fit.result.evaluations, fit.result.stop_reason, validate_command, path.string());
-  if (!write_whole(path, calibration_overlay(parameters, fit.result, header))) {
-    err << fmt::format("haven: error: cannot write {}\n", path.string());
+  if (const auto failed = write_whole(path, calibration_overlay(parameters, fit.result, header))) {
+    err << fmt::format("haven: error: {}\n", *failed);
     return exit_failure;
   }
   out << fmt::format("wrote {} ({})\n", path.string(), validate_command);

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <list>
@@ -523,8 +525,9 @@ std::vector<fs::path> export_runs(const std::vector<ExportedRun>& runs, const fs
     out << content;
     out.flush();
     if (!out) {
+      const std::string why = std::strerror(errno);  // before the clean-up, which may set errno again
       discard(0);
-      throw std::runtime_error(fmt::format("cannot write {}: nothing was replaced", target.string()));
+      throw std::runtime_error(fmt::format("cannot write {} ({}): nothing was replaced", target.string(), why));
     }
   }
   std::vector<fs::path> written;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -82,8 +83,9 @@ void write_whole_file(const std::filesystem::path& path, std::string_view text) 
     file.write(text.data(), static_cast<std::streamsize>(text.size()));
     file.flush();
     if (!file) {
+      const std::string why = std::strerror(errno);  // before the clean-up, which may set errno again
       std::filesystem::remove(partial, error);
-      throw std::runtime_error(fmt::format("cannot write {}", path.string()));
+      throw std::runtime_error(fmt::format("cannot write {}: {}", path.string(), why));
     }
   }
   std::filesystem::rename(partial, path, error);

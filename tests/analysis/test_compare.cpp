@@ -176,7 +176,7 @@ TEST_CASE("compare gives no figure a file does not record and says why under the
   CHECK(std::isnan(summarise_members({full, one_place}, "both", {}, 2).unsheltered_peak));
 }
 
-TEST_CASE("compare reads a date in each run on that date, whatever day it is there") {
+TEST_CASE("compare reads a date in each run on that date - whatever day it is there") {
   RunFile early = run_of("", 60, 1);
   RunFile late = run_of("late", 60, 1);
   late.start_date = "2024-03-05";

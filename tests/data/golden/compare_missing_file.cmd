@@ -1,0 +1,1 @@
+compare {tmp}/nothing.h5

@@ -1,0 +1,1 @@
+compare {tmp}/calm.h5 --at peak --at end --csv
