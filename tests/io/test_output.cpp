@@ -272,7 +272,7 @@ TEST_CASE("haven run writes the file and refuses to overwrite it without --overw
   CHECK(info.out.find("scenario              valley") != std::string::npos);
   CHECK(info.out.find("seed 3") != std::string::npos);
   auto missing = haven::test::run_cli({"info", (path.parent_path() / "nope.h5").string()});
-  CHECK(missing.exit_code == 1);
+  CHECK(missing.exit_code == 2);  // a usage mistake, as for every command given a file that is not there
   CHECK(missing.err.find("nope.h5") != std::string::npos);
 }
 
