@@ -171,7 +171,7 @@ void ScenarioDecoder::decode_node_table(const YAML::Node& section) {
     return;
   }
   // Rows left out for their CSV mistakes are already reported (and may be nodes referred to below).
-  if (reader_.diagnostics().error_count() > errors_before) node_unread_ = true;
+  if (reader_.diagnostics().error_count() > errors_before) node_unread_ = network_incomplete_ = true;
   if (table->row_count() == 0 && reader_.diagnostics().error_count() == errors_before) {
     reader_.diagnostics().error(table->where_header(0), "nodes: the table has no rows; it needs at least one node");
   }
@@ -188,11 +188,14 @@ void ScenarioDecoder::decode_node_table(const YAML::Node& section) {
 
 void ScenarioDecoder::decode_corridor_table(const YAML::Node& section) {
   corridors_from_table_ = true;
+  const std::size_t errors_before = reader_.diagnostics().error_count();
   auto table = detail::read_table_section(reader_, section, "corridors", table_directory_);
   if (!table) {
     corridors_unreadable_ = network_incomplete_ = true;
     return;
   }
+  // Rows left out for their CSV mistakes (a cell too many) are already reported: the network lacks their roads.
+  if (reader_.diagnostics().error_count() > errors_before) network_incomplete_ = true;
   auto resolve = [&](std::string_view id) -> detail::NodeLookup {
     if (auto it = node_ids_.find(id); it != node_ids_.end()) return {static_cast<NodeIndex>(it->second.index), {}};
     if (nodes_unreadable_ || rejected_node_ids_.count(id) > 0) return {};  // already reported
