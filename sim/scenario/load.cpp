@@ -96,6 +96,7 @@ void load_root(const std::string& text, const std::string& display_name, const L
     std::istringstream lines(text);
     for (std::string content; first_text_line == 0 && std::getline(lines, content);) {
       ++line;
+      if (line == 1 && content.starts_with("\xEF\xBB\xBF")) content.erase(0, 3);  // a byte-order mark is no text
       const auto start = content.find_first_not_of(" \t\r");
       if (start != std::string::npos && content[start] != '#' && content.compare(start, 3, "---") != 0) {
         first_text_line = line;
