@@ -45,6 +45,14 @@ TEST_CASE("hostile inputs never crash the loader") {
     CHECK(result.exit_code == 2);
     CHECK(result.err.find("the file is empty") != std::string::npos);
   }
+  SUBCASE("a byte-order mark and nothing else") {
+    for (const char* text : {"\xEF\xBB\xBF", "\xEF\xBB\xBF\n# a comment\n"}) {
+      write_text(dir / "bom.yaml", text);
+      auto result = run_cli({"check", (dir / "bom.yaml").string()});
+      CHECK(result.exit_code == 2);
+      CHECK(result.err.find("the file is empty") != std::string::npos);
+    }
+  }
   SUBCASE("binary garbage") {
     std::mt19937 random(7);
     std::string bytes(4096, '\0');
