@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -305,6 +306,8 @@ std::vector<Override> load_overlay_file(const std::filesystem::path& path, Diagn
     return {};
   }
   std::vector<Override> edits;
+  // Each key's first edit, by its full path: `parameters: {x: 1}` and `parameters.x: 2` name one key twice.
+  std::map<std::string, SourceLocation> first_given;
   // Nested mappings are walked down to their leaves (scalars or lists); each leaf is one edit at its own key.
   std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& map,
                                                                         const std::string& prefix) {
@@ -328,9 +331,17 @@ std::vector<Override> load_overlay_file(const std::filesystem::path& path, Diagn
         walk(it->second, path_here);
         continue;
       }
+      const SourceLocation here = reader.where(it->first, path_here);
+      if (const auto [at, fresh] = first_given.emplace(path_here, here); !fresh) {
+        reader.error(it->first, path_here,
+                     fmt::format("'{}' is given twice (first at line {}): nested and dotted keys name the same value; "
+                                 "keep one",
+                                 path_here, at->second.line));
+        continue;
+      }
       YAML::Emitter emitter;
       emitter << YAML::Flow << it->second;
-      edits.push_back({path_here, emitter.c_str(), reader.where(it->first, path_here)});
+      edits.push_back({path_here, emitter.c_str(), here});
     }
   };
   walk(*parsed, "");
