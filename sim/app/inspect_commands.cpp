@@ -208,6 +208,13 @@ int command_info_ensemble(const std::string& path, std::ostream& out, std::ostre
       out << fmt::format("  {:<22}0 (nobody unsheltered)\n", "unsheltered peak");
     }
   }
+  if (!e.members_without_source.empty()) {
+    // The figures above were stored when the ensemble was gathered; what reads the members needs their files.
+    out << fmt::format(
+        "  {:<22}the figures above were gathered when the members' run files were there; {} of them {} not beside "
+        "this file now, and compare, export and report read them (copy runs/ with it, or gather --materialize)\n",
+        "note", e.members_without_source.size(), e.members_without_source.size() == 1 ? "is" : "are");
+  }
   return exit_ok;
 }
 

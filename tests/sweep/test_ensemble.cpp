@@ -83,6 +83,9 @@ TEST_CASE("a virtual ensemble copied away from its runs warns naming the missing
   CHECK(info.exit_code == 0);
   CHECK(info.err.find("runs/member_0003.h5") != std::string::npos);
   CHECK(info.out.find("0 usable (4 without their run file)") != std::string::npos);
+  // Its stored figures are said to be the gathered ones, and what else needs the files.
+  CHECK(info.out.find("the figures above were gathered when the members' run files were there; 4 of them are not") !=
+        std::string::npos);
   for (const std::string command : {"compare", "validate"}) {
     CAPTURE(command);
     const auto refused = run_cli({command, away.string()});
