@@ -276,7 +276,10 @@ class Server::Impl {
   void answer_with_run(httplib::Response& res, SessionEntry& entry, const std::string& id, const Json& extra,
                        double edit_ms, const std::function<std::string()>& on_cancel = {});
   std::shared_ptr<SessionEntry> session_or_404(const httplib::Request& req, httplib::Response& res);
-  std::optional<Json> json_body(const httplib::Request& req, httplib::Response& res);
+  // The request's JSON object, with only the keys `keys` (another is refused, not ignored: a typo would otherwise
+  // leave a default in force unsaid).
+  std::optional<Json> json_body(const httplib::Request& req, httplib::Response& res,
+                                std::initializer_list<std::string_view> keys);
   void routes();
   void ensemble(const httplib::Request& req, httplib::Response& res);
 
@@ -385,15 +388,23 @@ std::shared_ptr<SessionEntry> Server::Impl::session_or_404(const httplib::Reques
   return entry;
 }
 
-std::optional<Json> Server::Impl::json_body(const httplib::Request& req, httplib::Response& res) {
+std::optional<Json> Server::Impl::json_body(const httplib::Request& req, httplib::Response& res,
+                                            std::initializer_list<std::string_view> keys) {
+  Json body;
   try {
-    auto body = req.body.empty() ? Json::object() : Json::parse(req.body);
+    body = req.body.empty() ? Json::object() : Json::parse(req.body);
     if (!body.is_object()) throw std::runtime_error("not an object");
-    return body;
   } catch (const std::exception&) {
     send_error(res, 400, "the request body must be a JSON object");
     return std::nullopt;
   }
+  for (const auto& item : body.items()) {
+    if (std::find(keys.begin(), keys.end(), item.key()) != keys.end()) continue;
+    send_error(res, 400,
+               fmt::format("unknown key '{}' in the request; it takes {}", clip(item.key()), fmt::join(keys, ", ")));
+    return std::nullopt;
+  }
+  return body;
 }
 
 std::optional<RunResult> Server::Impl::run_made_before(const SessionEntry& entry) {
@@ -575,7 +586,7 @@ void Server::Impl::routes() {
   });
 
   server_.Post("/api/sessions", [this](const httplib::Request& req, httplib::Response& res) {
-    const auto body = json_body(req, res);
+    const auto body = json_body(req, res, {"scenario", "variant"});
     if (!body) return;
     // Its type checked before it is read as a number (reading a string as one throws).
     const Json scenario = body->value("scenario", Json(std::size_t{0}));
@@ -672,7 +683,7 @@ void Server::Impl::routes() {
   server_.Post(R"(/api/sessions/([0-9a-f]{32})/variant)", [this](const httplib::Request& req, httplib::Response& res) {
     auto entry = session_or_404(req, res);
     if (!entry) return;
-    const auto body = json_body(req, res);
+    const auto body = json_body(req, res, {"variant"});
     if (!body) return;
     if (!body->contains("variant") || !(*body)["variant"].is_string()) {
       send_error(res, 400, "give 'variant': a variant's name, or \"\" for the scenario without one");
@@ -741,7 +752,7 @@ void Server::Impl::routes() {
   server_.Post(R"(/api/sessions/([0-9a-f]{32})/save)", [this](const httplib::Request& req, httplib::Response& res) {
     auto entry = session_or_404(req, res);
     if (!entry) return;
-    const auto body = json_body(req, res);
+    const auto body = json_body(req, res, {"form", "name", "overwrite"});
     if (!body) return;
     if (options_.output_dir.empty()) {
       send_error(res, 403,
@@ -808,7 +819,7 @@ void Server::Impl::routes() {
 void Server::Impl::ensemble(const httplib::Request& req, httplib::Response& res) {
   auto entry = session_or_404(req, res);
   if (!entry) return;
-  const auto body = json_body(req, res);
+  const auto body = json_body(req, res, {"members", "parameters"});
   if (!body) return;
   const auto members_json = body->value("members", Json(20));
   if (!members_json.is_number_unsigned() || members_json.get<std::size_t>() < 2 ||

@@ -10,6 +10,7 @@
 #include "haven/engine/flee_rules.hpp"
 #include "haven/engine/simulation.hpp"
 #include "haven/scenario/keys.hpp"
+#include "haven/scenario/parameters.hpp"
 #include "haven/util/text.hpp"
 #include "yaml_text.hpp"
 
@@ -258,6 +259,8 @@ namespace {
 std::string replaced_note(const std::string& was, const std::string& value) {
   if (was.empty()) return {};
   const auto number = [](const std::string& text) -> std::optional<double> {
+    if (text == "true") return 1.0;  // a switch: true is 1, as the loader reads it
+    if (text == "false") return 0.0;
     double parsed = 0.0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), parsed);
     return error == std::errc() && end == text.data() + text.size() ? std::optional<double>(parsed) : std::nullopt;
@@ -272,6 +275,15 @@ std::string replaced_note(const std::string& was, const std::string& value) {
 
 EditResult Session::apply(Edit edit) {
   const SourceLocation here{fmt::format("edit {} ({})", edits_.size() + 1, edit.description), 0, 0};
+  // A switch reads as the page's box sends it and the registry gives it, 1 or 0, whether sent as true/false: its
+  // line says "= 0 (was 1)", not "= false (was 1)".
+  if (edit.kind == "set" && edit.path.starts_with("parameters.") && (edit.value == "true" || edit.value == "false")) {
+    const auto* spec = find_parameter_spec(std::string_view(edit.path).substr(std::string_view("parameters.").size()));
+    if (spec && spec->kind == ParameterKind::on_off) {
+      edit.value = edit.value == "true" ? "1" : "0";
+      edit.description = fmt::format("{} = {}", edit.path, edit.value);
+    }
+  }
   // What it replaces, for the list of edits: "parameters.threat_kernel_km = 1.5 (was 1)".
   if (edit.kind == "set") {
     edit.replaced = replaced_note(value_now(edit.path), edit.value);
@@ -436,6 +448,12 @@ bool Session::undo() {
 }
 
 EditResult Session::choose_variant(const std::string& variant) {
+  // The variant in use already: nothing changes, and nothing is left for undo to take back.
+  if (variant == variant_) {
+    EditResult unchanged;
+    unchanged.applied = true;
+    return unchanged;
+  }
   Session fresh(source_, variant, limits_);
   if (!fresh.ok()) {
     EditResult result;

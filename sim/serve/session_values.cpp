@@ -14,8 +14,10 @@ std::string Session::value_now(const std::string& path) const {
     return std::isinf(value) ? std::string("unlimited") : fmt::format("{}", value);
   };
   if (path.starts_with("parameters.")) {
-    const double* value = s.parameters.find(path.substr(std::string_view("parameters.").size()));
-    return value ? number(*value) : std::string();
+    const std::string name = path.substr(std::string_view("parameters.").size());
+    const double* value = s.parameters.find(name);
+    if (!value) return {};
+    return number(*value);
   }
   // section.id.key, the id without dots (plain_id).
   const auto first = path.find('.');

@@ -932,3 +932,16 @@ def test_a_variant_that_is_not_there_is_refused_with_the_scenarios_variants(serv
         text = json.dumps(body)
         assert "the page's request (variant nope)" in text and "its variants: border_open, bigger_camp" in text, body
         assert "command line" not in text, body
+
+
+def test_a_request_key_the_route_does_not_take_is_refused(server):
+    """A misspelt key would leave a default in force unsaid: it is named instead."""
+    session = server.session(0)
+    for path, payload, takes in [("/api/sessions", {"scenario": 0, "varient": "border_open"}, "scenario, variant"),
+                                 (f"/api/sessions/{session}/ensemble", {"members": 4, "seed": 3},
+                                  "members, parameters"),
+                                 (f"/api/sessions/{session}/variant", {"variant": "", "keep": True}, "variant")]:
+        status, answer = server.json("POST", path, payload)
+        assert status == 400, (path, answer)
+        unknown = next(k for k in payload if k not in takes.split(", "))
+        assert answer["error"] == f"unknown key '{unknown}' in the request; it takes {takes}", answer

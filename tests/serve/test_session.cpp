@@ -448,6 +448,13 @@ TEST_CASE("serve session: a set edit lists what its key held before it") {
         fmt::format("parameters.threat_kernel_km = 2.5 (was {})", kernel));
   CHECK(listed(R"({"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.5})") ==
         "parameters.threat_kernel_km = 2.5 (unchanged)");
+  // A switch reads as the page's box sends it, 1 or 0, whether sent as true/false or 1/0.
+  CHECK(listed(R"({"kind": "set", "path": "parameters.flee_start_on_foot", "value": true})") ==
+        "parameters.flee_start_on_foot = 1 (was 0)");
+  CHECK(listed(R"({"kind": "set", "path": "parameters.flee_start_on_foot", "value": 1})") ==
+        "parameters.flee_start_on_foot = 1 (unchanged)");
+  CHECK(listed(R"({"kind": "set", "path": "parameters.flee_start_on_foot", "value": false})") ==
+        "parameters.flee_start_on_foot = 0 (was 1)");
   CHECK(listed(R"({"kind": "set", "path": "events.strikes_south.intensity", "value": 30})") ==
         "events.strikes_south.intensity = 30 (was 60)");
   CHECK(listed(R"({"kind": "set", "path": "events.strikes_south.date", "value": "2024-03-07"})") ==
@@ -841,6 +848,9 @@ TEST_CASE("serve session: undo takes back a variant switch and brings back the e
   REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.5})")).applied);
   REQUIRE(session.choose_variant("border_open").applied);
   REQUIRE(session.edits().size() == 1);  // the switch of border_stays_closed, which border_open lacks, dropped
+  // The variant in use chosen again changes nothing and leaves no second step to undo.
+  REQUIRE(session.choose_variant("border_open").applied);
+  CHECK(session.edits().size() == 1);
   // An edit made after the switch goes first, then the switch itself.
   REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "parameters.threat_kernel_km", "value": 3})")).applied);
   CHECK(std::string(session.undo_target()) == "edit");
