@@ -24,8 +24,9 @@ std::string check_summary(const Scenario& s) {
   auto line = [&](std::string_view label, const std::string& value) { out += fmt::format("{:<13}{}\n", label, value); };
   line("scenario", s.title.empty() ? s.name : fmt::format("{} ({})", s.name, s.title));
   if (!s.variant.empty()) line("variant", s.variant);
-  line("period", fmt::format("{} to {} ({} days), seed {}", format_iso_date(s.start_date),
-                             format_iso_date(add_days(s.start_date, s.days - 1)), s.days, s.seed));
+  line("period",
+       fmt::format("{} to {} ({} day{}), seed {}", format_iso_date(s.start_date),
+                   format_iso_date(add_days(s.start_date, s.days - 1)), s.days, s.days == 1 ? "" : "s", s.seed));
   std::map<std::string, int> kinds;
   for (const auto& n : s.nodes) ++kinds[to_string(n.kind)];
   line("nodes", fmt::format("{} ({})", s.nodes.size(), counts(kinds)));

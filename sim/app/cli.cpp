@@ -131,10 +131,11 @@ void add_run_args(CLI::App& command, RunArgs& args) {
 bool days_within_period(const RunArgs& args, const Scenario& scenario, std::ostream& err) {
   if (!args.days || *args.days <= scenario.days) return true;
   err << fmt::format(
-      "haven: error: --days {} is more than the {} days of {}{} ({} to {}); --days only shortens a run: to simulate "
+      "haven: error: --days {} is more than the {} day{} of {}{} ({} to {}); --days only shortens a run: to simulate "
       "longer, lengthen the scenario's period (its 'days' or 'end_date', e.g. with --set)\n",
-      *args.days, scenario.days, scenario.name, scenario.variant.empty() ? "" : " [" + scenario.variant + "]",
-      format_iso_date(scenario.start_date), format_iso_date(add_days(scenario.start_date, scenario.days - 1)));
+      *args.days, scenario.days, scenario.days == 1 ? "" : "s", scenario.name,
+      scenario.variant.empty() ? "" : " [" + scenario.variant + "]", format_iso_date(scenario.start_date),
+      format_iso_date(add_days(scenario.start_date, scenario.days - 1)));
   return false;
 }
 

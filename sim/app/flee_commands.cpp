@@ -98,8 +98,8 @@ std::optional<int> FleeCommands::dispatch(std::ostream& out, std::ostream& err) 
       return exit_failure;
     }
   }
-  report << fmt::format("imported {} ({} days from {})\n", conflict->folder.string(), conflict->days,
-                        format_iso_date(conflict->start_date));
+  report << fmt::format("imported {} ({} day{} from {})\n", conflict->folder.string(), conflict->days,
+                        conflict->days == 1 ? "" : "s", format_iso_date(conflict->start_date));
   for (const auto& note : imported.notes) report << "  " << note << "\n";
   if (!to_stdout) report << fmt::format("wrote {}\n", output.string());
   report << fmt::format("Flee features this scenario could not express ({}):\n", imported.unexpressed.size());
