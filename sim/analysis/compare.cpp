@@ -249,6 +249,9 @@ WhatIfOutcome summarise_members(const std::vector<RunFile>& members, const std::
   mean.at_point.assign(points.size(), std::nullopt);
   mean.point_day.assign(points.size(), std::nullopt);
   if (members.empty()) return mean;
+  // The members share their scenario's (or variant's) description, as a run's row says its own.
+  const RunFile& first = members.front();
+  mean.description = one_line(first.variant_description.empty() ? first.description : first.variant_description);
   const auto count = static_cast<double>(members.size());
   std::vector<double> present_end;
   std::vector<std::size_t> has_point(points.size(), 0);

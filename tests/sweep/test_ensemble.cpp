@@ -175,6 +175,8 @@ TEST_CASE("info and compare and validate accept an ensemble") {
   for (std::int64_t m = 0; m < 4; ++m) runs.push_back(read_run_file(member_file(out, 4, m)));
   const auto points = default_compare_points(runs);
   const auto mean = summarise_members(runs, "mean", points);
+  CHECK(mean.description == summarise_run(runs.front(), points).description);  // as export's row says it
+  CHECK_FALSE(mean.description.empty());
   double present = 0;
   for (const auto& run : runs) present += summarise_run(run, points).displaced_present_end;
   CHECK(mean.displaced_present_end == doctest::Approx(present / 4));
