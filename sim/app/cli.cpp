@@ -30,6 +30,7 @@
 #include "haven/io/output.hpp"
 #include "haven/io/partial_files.hpp"
 #include "haven/scenario/generate.hpp"
+#include "haven/scenario/keys.hpp"
 #include "haven/scenario/load.hpp"
 #include "haven/scenario/parameters.hpp"
 #include "haven/scenario/schema.hpp"
@@ -584,6 +585,26 @@ std::string usage_error(CLI::App& app, const std::vector<std::string>& args, con
         return fmt::format("haven {}: missing {} ({}); {}", command, option->get_name(), option->get_description(),
                            help);
       }
+    }
+  }
+  // `--rules haven`, `--threat_kernel_km 2`: a scenario's key or a parameter typed as an option of its own. Said
+  // as the --set it would be (CLI11 names the words it did not expect, which reads as garbled here).
+  if (dynamic_cast<const CLI::ExtrasError*>(&error) != nullptr && sub->get_option_no_throw("--set") != nullptr) {
+    for (std::size_t k = 0; k < args.size(); ++k) {
+      if (!args[k].starts_with("--") || args[k].size() < 3) continue;
+      const std::string name =
+          args[k].substr(2, args[k].find('=') == std::string::npos ? std::string::npos : args[k].find('=') - 2);
+      if (sub->get_option_no_throw("--" + name) != nullptr) continue;
+      const bool top_level = std::find(keys::top.begin(), keys::top.end(), name) != keys::top.end() &&
+                             name != "scenario" && name != "nodes" && name != "corridors" && name != "events";
+      const bool parameter = find_parameter_spec(name) != nullptr;
+      if (!top_level && !parameter) continue;
+      const std::string path = parameter ? "parameters." + name : name;
+      const std::string value = args[k].find('=') != std::string::npos ? args[k].substr(args[k].find('=') + 1)
+                                : k + 1 < args.size()                  ? args[k + 1]
+                                                                       : "VALUE";
+      return fmt::format("haven {}: {} is not an option; a scenario's value is set with --set {}={}; {}", command,
+                         args[k], path, value, help);
     }
   }
   return fmt::format("haven {}: {}; {}", command, error.what(), help);

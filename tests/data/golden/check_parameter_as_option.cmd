@@ -1,0 +1,1 @@
+check scenarios/examples/valley.yaml --threat_kernel_km=2
