@@ -400,12 +400,12 @@ int SweepCommands::gather(std::ostream& out, std::ostream& err) {
         if (p.status == "broken") broken.push_back(fmt::format("{}", p.member));
       err << fmt::format(
           "haven: error: {} of {} members are not usable; nothing gathered. Re-run the sweep to finish them{}, or "
-          "pass --allow-missing to gather the {} that are.\n",
+          "pass --allow-missing to gather the {} usable one{}.\n",
           outcome.problems.size(), outcome.members,
           broken.empty()
               ? ""
               : fmt::format(" (the broken ones with --members {}, which runs them again)", fmt::join(broken, ",")),
-          outcome.usable);
+          outcome.usable, outcome.usable == 1 ? "" : "s");
     }
     return exit_failure;
   }

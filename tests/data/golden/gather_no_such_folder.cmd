@@ -1,0 +1,1 @@
+gather {tmp}/no_such_sweep
