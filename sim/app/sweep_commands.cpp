@@ -560,6 +560,13 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
       if (inside && point.value > 0.0 && point.weight > 0.0) ++points;
     }
   }
+  if (points == 0 && scenario.observations.empty()) {
+    err << fmt::format(
+        "haven: error: no observation point to fit: {} has no observations; calibrate fits the scenario to "
+        "observed figures (its observations: section, docs/scenario-format.md)\n",
+        a.scenario);
+    return exit_bad_input;
+  }
   if (points == 0) {
     err << fmt::format(
         "haven: error: no observation point to fit: none has a value and weight above 0{}; widen the window or "
