@@ -772,9 +772,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* generate = app.add_subcommand("generate", "Write a synthetic scenario (random road graph) for benchmarks");
   // Bounds are checked together after parsing (generator_problems), so every problem is reported at once.
   generate->add_option("--nodes", generator.nodes, "Number of nodes (4 to 1,000,000)");
-  generate->add_option("--corridors", generator.corridors,
-                       "Roads between the nodes this side of the border (2 to 10 per node, each pair once); the "
-                       "border crossing is one more");
+  auto* corridors_option =
+      generate->add_option("--corridors", generator.corridors,
+                           "Roads between the nodes this side of the border (2 to 10 per node, each pair once; "
+                           "default: 3 per node, as many as the nodes hold); the border crossing is one more");
   generate->add_option("--people", generator.people, "People in all, in the towns and cities (0 to 1e12)");
   generate->add_option("--events", generator.bombardments, "Bombardment events (0 to 1,000,000)");
   generate->add_option("--days", generator.days, "Days to simulate (1 to 36,600)");
@@ -840,6 +841,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (auto code = report_commands.dispatch(out, err)) return *code;
     if (auto code = serve_commands.dispatch(out, err)) return *code;
     if (generate->parsed()) {
+      if (corridors_option->count() == 0) generator.corridors = default_corridors(generator.nodes);
       auto problems = generator_problems(generator);
       if (generate_tables == "csv" && generate_output.empty()) {
         problems.push_back("--tables csv writes the scenario and three tables: give the scenario file with -o");

@@ -65,6 +65,21 @@ constexpr std::int64_t max_events = 1'000'000;
 constexpr double max_people = 1e12;  // the loader's population limit
 constexpr int max_days = 100 * 366;  // the loader's limit
 
+namespace {
+
+// The most roads `nodes` nodes hold: between the nodes this side of the border, each pair once, at most
+// max_corridors_per_node each.
+std::int64_t most_corridors(std::int64_t nodes) {
+  const std::int64_t inside = std::clamp<std::int64_t>(nodes, 4, max_nodes) - 1;
+  return std::min(max_corridors_per_node * (inside + 1), inside * (inside - 1) / 2);
+}
+
+}  // namespace
+
+std::int64_t default_corridors(std::int64_t nodes) {
+  return std::clamp<std::int64_t>(3 * std::clamp<std::int64_t>(nodes, 4, max_nodes), 2, most_corridors(nodes));
+}
+
 std::vector<std::string> generator_problems(const GeneratorSettings& g) {
   std::vector<std::string> problems;
   if (g.nodes < 4 || g.nodes > max_nodes) {
@@ -75,7 +90,7 @@ std::vector<std::string> generator_problems(const GeneratorSettings& g) {
   }
   // Roads join nodes of this side of the border, each pair once; the crossing comes on top.
   const std::int64_t inside = std::clamp<std::int64_t>(g.nodes, 4, max_nodes) - 1;
-  const std::int64_t most = std::min(max_corridors_per_node * (inside + 1), inside * (inside - 1) / 2);
+  const std::int64_t most = most_corridors(g.nodes);
   if (g.corridors < 2 || g.corridors > most) {
     problems.push_back(
         fmt::format("--corridors {}: expected 2 to {} for {} nodes (roads join the {} nodes this side of the "

@@ -70,3 +70,15 @@ TEST_CASE("generator settings outside their bounds are each refused") {
   settings.people = INFINITY;
   CHECK(generator_problems(settings).size() == 1);
 }
+
+TEST_CASE("the default number of roads is 3 a node within what the nodes hold") {
+  CHECK(default_corridors(1000) == 3000);  // the benchmarks' networks, as before
+  for (const std::int64_t nodes : {4, 5, 10, 100, 1'000'000}) {
+    CAPTURE(nodes);
+    GeneratorSettings settings;
+    settings.nodes = nodes;
+    settings.corridors = default_corridors(nodes);
+    CHECK(generator_problems(settings).empty());
+    CHECK(settings.corridors <= 3 * nodes);
+  }
+}

@@ -18,6 +18,10 @@ struct GeneratorSettings {
   std::string name = "synthetic";
 };
 
+// The roads --corridors gives when it is not given: 3 per node (the benchmarks' networks), within what `nodes`
+// nodes can hold (a 10-node network takes at most 36).
+std::int64_t default_corridors(std::int64_t nodes);
+
 // What is wrong with the settings, one message per problem ("--nodes 3: ..."), empty when they are usable. Every
 // scenario made from usable settings passes `haven check`, and its size is bounded.
 std::vector<std::string> generator_problems(const GeneratorSettings& settings);

@@ -1,0 +1,1 @@
+generate --nodes 3
