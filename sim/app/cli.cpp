@@ -392,7 +392,9 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
   } else {
     loaded = load_scenario_or_flee_folder(target, args.run.scenario.options(args.run.scenario.variant, false));
   }
-  if (print_diagnostics(loaded->diagnostics, err) != exit_ok) return exit_bad_input;
+  if ((file || ensemble ? print_stored_scenario_problems(loaded->diagnostics, err)
+                        : print_diagnostics(loaded->diagnostics, err)) != exit_ok)
+    return exit_bad_input;
   Scenario& scenario = *loaded->scenario;
   if (file) scenario.variant = file->variant;
   if (ensemble) scenario.variant = ensemble->variant;

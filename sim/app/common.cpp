@@ -20,6 +20,10 @@ int print_diagnostics(const Diagnostics& diagnostics, std::ostream& err) {
   return exit_ok;
 }
 
+int print_stored_scenario_problems(const Diagnostics& diagnostics, std::ostream& err) {
+  return diagnostics.has_errors() ? print_diagnostics(diagnostics, err) : exit_ok;
+}
+
 std::string command_line(const std::vector<std::string>& args) {
   std::string line = "haven";
   for (const auto& arg : args) line += " " + shell_word(arg);

@@ -15,6 +15,9 @@ namespace haven::app {
 
 // Prints the diagnostics; with an error among them, says nothing was run and returns exit_bad_input.
 int print_diagnostics(const Diagnostics& diagnostics, std::ostream& err);
+// The same for the scenario a run file or ensemble stores: only when it has an error (its warnings were said when
+// it ran, and a file read again says them again to nobody's gain).
+int print_stored_scenario_problems(const Diagnostics& diagnostics, std::ostream& err);
 
 // The command as typed (quoted where the shell would need it), for the output's `history` attribute.
 std::string command_line(const std::vector<std::string>& args);

@@ -95,7 +95,7 @@ int ExportCommands::run_export(std::ostream& out, std::ostream& err) {
         return exit_failure;
       }
       const auto loaded = load_scenario_text(ensemble.scenario_yaml, file + " (scenario_yaml)");
-      if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
+      if (print_stored_scenario_problems(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
       const Scenario& scenario = scenarios.emplace_back(*loaded.scenario);
       for (std::size_t r = 0; r < ensemble.runs.size(); ++r) {
         RunFile& member = ensemble.runs[r];
@@ -116,7 +116,7 @@ int ExportCommands::run_export(std::ostream& out, std::ostream& err) {
     const RunFile& run = run_files.emplace_back(read_run_file(file));
     // The file carries its resolved scenario: corridor ends and origin-destination names come from it.
     const auto loaded = load_scenario_text(run.scenario_yaml, file + " (scenario_yaml)");
-    if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
+    if (print_stored_scenario_problems(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
     runs.push_back(
         {&run, &scenarios.emplace_back(*loaded.scenario), name, -1, true, std::filesystem::path(file).stem().string()});
   }

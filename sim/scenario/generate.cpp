@@ -179,6 +179,8 @@ Generated generate(const GeneratorSettings& g, std::string_view command_suffix =
                  {"lon", fmt::format("{:.5f}", lon(p))}};
     if (i == border) {
       node[1].second = "border_crossing";
+      // Said, as a planner's file should: a crossing shelters without limit (the rules' default for one).
+      node.emplace_back("capacity", "unlimited");
       node.emplace_back("closed", "true");
     } else if (i == abroad) {
       node[1].second = "external";

@@ -335,3 +335,14 @@ def test_two_runs_of_the_same_name_are_refused(run_file: Path, tmp_path: Path):
                    check=False)
     assert result.returncode == 2 and "would both write their tables into" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_stored_scenarios_warnings_are_not_said_again(tmp_path: Path):
+    """Said when the scenario ran; export and validate of its file read it again without repeating them."""
+    out = tmp_path / "warned.h5"
+    ran = haven("run", str(SCENARIO), "--quiet", "--set", "nodes.hilltown.population=0", "-o", str(out))
+    assert "warning: nodes.hilltown" in ran.stderr, ran.stderr
+    exported_again = haven("export", str(out), "-o", str(tmp_path / "export"))
+    assert "warning" not in exported_again.stderr, exported_again.stderr
+    validated = haven("validate", str(out))
+    assert "warning" not in validated.stderr, validated.stderr
