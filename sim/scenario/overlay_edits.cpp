@@ -100,7 +100,7 @@ std::optional<std::vector<std::string>> split_path(std::string_view path) {
 }  // namespace
 
 void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, const std::string& path,
-                     const YAML::Node& value, const SourceLocation& origin) {
+                     const YAML::Node& value, const SourceLocation& origin, bool items_by_id_only) {
   const auto parts = split_path(path);
   if (!parts) {
     reader.diagnostics().error(origin, fmt::format("'{}' is not a key path (use names joined by '.')", clip(path)));
@@ -219,6 +219,16 @@ void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, co
             hint = fmt::format("; did you mean '{}'? ('{}' is its name; items are named by id)", ids[k], name);
         }
         if (hint.empty()) hint = did_you_mean(part, std::span(known));
+        if (hint.empty() && items_by_id_only) {
+          constexpr std::size_t listed = 12;
+          hint = known.empty()
+                     ? std::string(" (no item of it has an id)")
+                     : fmt::format(
+                           " (its ids: {}{})",
+                           fmt::join(known.begin(),
+                                     known.begin() + static_cast<std::ptrdiff_t>(std::min(known.size(), listed)), ", "),
+                           known.size() > listed ? ", ..." : "");
+        }
         if (hint.empty()) {
           hint = current.size() == 0
                      ? " (the list is empty)"

@@ -35,9 +35,10 @@ class TreeCopier {
 };
 
 // Sets `path` (dotted; list items by their id or by index) to `value`. Intermediate keys must exist;
-// the last may be new, so that unknown keys are caught by the decoder like any other.
+// the last may be new, so that unknown keys are caught by the decoder like any other. `items_by_id_only`: the
+// writer names items by id only (Override::items_by_id_only), and a path naming none is not told of indices.
 void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, const std::string& path,
-                     const YAML::Node& value, const SourceLocation& origin);
+                     const YAML::Node& value, const SourceLocation& origin, bool items_by_id_only = false);
 
 // `haven run --record key=value` as the edit `outputs.key=value`: the list keys take comma-separated items
 // (`variables=departures,arrivals` -> `[departures, arrivals]`) and `all` (or nothing) for everything. Without

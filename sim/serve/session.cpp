@@ -138,7 +138,7 @@ std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits) con
     } else {
       // A later edit of the same path replaces the earlier one (an overlay file holds each key once).
       std::erase_if(sets, [&](const Override& o) { return o.path == edit.path; });
-      sets.push_back({edit.path, edit.value, origin_of(i, edit)});
+      sets.push_back({edit.path, edit.value, origin_of(i, edit), true});
     }
   }
   std::vector<Override> overrides;

@@ -948,3 +948,20 @@ TEST_CASE("serve session: an edit of an event switched off is checked as if the 
   REQUIRE(on != session.scenario().events.end());
   CHECK(std::get<Bombardment>(on->action).intensity_strikes_per_day == 90.0);
 }
+
+TEST_CASE("serve session: an edit naming no item lists the ids and never suggests an index the page refuses") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  const auto refused = session.apply(parsed(R"({"kind": "set", "path": "events.added_9.intensity", "value": 3})"));
+  REQUIRE_FALSE(refused.applied);
+  REQUIRE_FALSE(refused.diagnostics.all().empty());
+  const std::string message = refused.diagnostics.all().front().message;
+  CAPTURE(message);
+  CHECK(message.find("'added_9' names no item of 'events' (its ids: strikes_south, strikes_river") !=
+        std::string::npos);
+  CHECK(message.find("index") == std::string::npos);
+  // A file's --set may still name an item by its index: it is told so there.
+  const auto loaded = load_scenario_text(valley().text, "valley.yaml", LoadOptions{"", {"events.added_9.intensity=3"}});
+  REQUIRE_FALSE(loaded.diagnostics.all().empty());
+  CHECK(loaded.diagnostics.all().front().message.find("or by an index from 0 to") != std::string::npos);
+}

@@ -18,6 +18,8 @@ struct Override {
   std::string path;   // as for --set: `parameters.threat_kernel_km`, `nodes.atmeh.capacity`
   std::string value;  // YAML text
   SourceLocation origin;
+  // Its writer names list items by id only (haven serve's page): a path naming none is not told of indices.
+  bool items_by_id_only = false;
 };
 
 struct LoadOptions {
