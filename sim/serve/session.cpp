@@ -212,7 +212,16 @@ EditResult Session::reload(const std::vector<Edit>& edits, Reload how) {
   for (const auto& d : loaded.diagnostics.all()) {
     if (d.severity != Severity::warning) continue;
     warnings.push_back(d.message);
-    if (std::find(warnings_now_.begin(), warnings_now_.end(), d.message) == warnings_now_.end()) {
+    if (std::find(warnings_now_.begin(), warnings_now_.end(), d.message) != warnings_now_.end()) continue;
+    if (how == Reload::one_more && d.location.file != origin_of(edits.size() - 1, edits.back()).file) {
+      // Brought by this edit, though found at a key of the file (a place made a camp, which has no capacity there):
+      // said at the edit, as its errors are, with where that key is.
+      const std::string where = d.location.line > 0
+                                    ? fmt::format("{}:{}:{}", d.location.file, d.location.line, d.location.column)
+                                    : d.location.file;
+      result.diagnostics.warning(origin_of(edits.size() - 1, edits.back()),
+                                 fmt::format("{} (given at {})", d.message, where));
+    } else {
       result.diagnostics.warning(d.location, d.message);
     }
   }

@@ -791,6 +791,14 @@ TEST_CASE("serve session: an applied edit says the warnings it brought and not t
   CHECK(noted.diagnostics.all()[0].severity == Severity::warning);
   CHECK(noted.diagnostics.all()[0].message.find("nodes.hilltown") != std::string::npos);
   CHECK(noted.diagnostics.all()[0].message.find("can shelter nobody") != std::string::npos);
+  // One found at a key of the file (a town made a camp has no capacity there) is said at the edit that brought it.
+  const auto camp = session.apply(parsed(R"({"kind": "set", "path": "nodes.southtown.kind", "value": "camp"})"));
+  REQUIRE(camp.applied);
+  REQUIRE(camp.diagnostics.all().size() == 1);
+  const auto& warning = camp.diagnostics.all()[0];
+  CHECK(warning.location.file.rfind("edit 3 (nodes.southtown.kind = camp", 0) == 0);
+  CHECK(warning.message.find("camp without 'capacity'") != std::string::npos);
+  CHECK(warning.message.find("(given at valley.yaml:") != std::string::npos);
 }
 
 TEST_CASE("serve session: text is kept as the text sent - never cut or read as YAML it is not") {
