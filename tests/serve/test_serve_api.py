@@ -876,7 +876,8 @@ def test_a_variant_keeps_the_edits_that_apply_and_says_which_it_dropped(server):
     kept_warning, dropped = answer["warnings"]
     assert dropped["where"] == "edit 1 (events.gate_opens.date = 2024-03-15)"
     assert dropped["message"].startswith("dropped: it does not apply to the scenario as written ("), dropped
-    assert kept_warning["message"] == brought, kept_warning
+    # (Said at the edit when it was made, with where in the file; after the switch, at that place in the file.)
+    assert brought == f"{kept_warning['message']} (given at valley.yaml:{kept_warning['line']}:{kept_warning['column']})"
     # Undo takes the switch back: the variant, and the edit it dropped.
     assert answer["undo"] == "variant"
     status, answer = server.json("POST", f"/api/sessions/{session}/undo")
