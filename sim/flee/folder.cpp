@@ -276,7 +276,10 @@ class Reader {
   void read_locations() {
     const std::string file = "input_csv/locations.csv";
     auto rows = open(file);
-    if (!rows) return;
+    if (!rows) {
+      locations_unread_ = true;
+      return;
+    }
     for (const auto& row : *rows) {
       if (skipped(row) || !first_field_present(file, row, "name")) continue;
       if (row.fields.size() < 8) {
@@ -608,9 +611,12 @@ class Reader {
       // Flee looks up only camps' series, by name: another row is read but never used.
       bool used = true;
       if (!is_total && index_.count(series.name) == 0) {
-        diagnostics_.warning(at(file, row, 0),
-                             fmt::format("column 'name': '{}' is not a location; Flee never uses its series{}",
-                                         series.name, did_you_mean(series.name, names_)));
+        // locations.csv not read (its error is said): whether it names a location cannot be told.
+        if (!locations_unread_) {
+          diagnostics_.warning(at(file, row, 0),
+                               fmt::format("column 'name': '{}' is not a location; Flee never uses its series{}",
+                                           series.name, did_you_mean(series.name, names_)));
+        }
         used = false;
       } else if (!is_total &&
                  conflict_.locations[index_.at(series.name)].location_type.find("camp") == std::string::npos) {
@@ -762,6 +768,7 @@ class Reader {
   FleeConflict conflict_;
   std::map<std::string, std::size_t> index_;  // location name -> index
   std::vector<std::string> names_;
+  bool locations_unread_ = false;  // locations.csv could not be read: names it would hold are not said unknown
   std::vector<std::string> countries_;
   std::vector<std::string> layout_names_;  // every name data_layout.csv gives, read or not
   std::set<std::string> read_;

@@ -285,6 +285,11 @@ TEST_CASE("a Flee CSV in another encoding than UTF-8 is located at its first suc
   Diagnostics diagnostics;
   CHECK_FALSE(flee::read_flee_folder(dir, diagnostics).has_value());
   CHECK(has_diagnostic(diagnostics, "input_csv/locations.csv:3:2: error:", "the byte 0xE9 here is not UTF-8"));
+  // The camps' series name locations the unread file holds: nothing is said of them as if it held none.
+  for (const auto& d : diagnostics.all()) {
+    CAPTURE(d.message);
+    CHECK(d.message.find("is not a location") == std::string::npos);
+  }
   fs::remove_all(dir);
 }
 
