@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "haven/scenario/keys.hpp"
@@ -106,6 +107,21 @@ std::optional<Edit> edit_from_json(const std::string& body, std::string& problem
   }
   Edit edit;
   edit.kind = request["kind"].get<std::string>();
+  // Each kind's keys, and no other: a misspelt one ("radius" for radius_km, "vlaue") would leave a default in force
+  // unsaid.
+  const std::map<std::string, std::vector<std::string>> keys_of = {
+      {"set", {"kind", "path", "value"}},
+      {"toggle_event", {"kind", "id", "enabled"}},
+      {"move_event", {"kind", "id", "lat", "lon", "radius_km"}},
+      {"add_event", {"kind", "event"}}};
+  if (const auto known = keys_of.find(edit.kind); known != keys_of.end()) {
+    for (const auto& item : request.items()) {
+      if (std::find(known->second.begin(), known->second.end(), item.key()) != known->second.end()) continue;
+      problem = fmt::format("a '{}' edit takes no key '{}'; it takes {}", edit.kind, item.key().substr(0, 40),
+                            fmt::join(known->second, ", "));
+      return std::nullopt;
+    }
+  }
   if (edit.kind == "set") {
     if (!request.contains("path") || !request["path"].is_string() || !request.contains("value")) {
       problem = "a 'set' edit needs 'path' (e.g. parameters.threat_kernel_km) and 'value'";

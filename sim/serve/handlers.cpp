@@ -691,18 +691,26 @@ void Server::Impl::routes() {
     }
     const auto started = Clock::now();
     std::lock_guard guard(entry->lock);
-    auto result = entry->session.choose_variant((*body)["variant"].get<std::string>());
+    const std::string variant = (*body)["variant"].get<std::string>();
+    // The variant in use already: nothing switches, so a cancelled run has nothing to take back (an undo then would
+    // take back the edit before).
+    const bool switching = variant != entry->session.variant();
+    auto result = entry->session.choose_variant(variant);
     if (!result.applied) {
       send_json(res, 422,
                 json_text(Json{{"error", "the variant does not load"},
                                {"diagnostics", diagnostics_json(result.diagnostics)}}));
       return;
     }
+    std::function<std::string()> take_back;
+    if (switching) {
+      take_back = [&entry] {
+        entry->session.undo();  // back across the switch, with the edits as they were
+        return std::string("the variant was not switched");
+      };
+    }
     answer_with_run(res, *entry, req.matches[1], {{"warnings", diagnostics_json(result.diagnostics)}},
-                    ms_since(started), [&entry] {
-                      entry->session.undo();  // back across the switch, with the edits as they were
-                      return std::string("the variant was not switched");
-                    });
+                    ms_since(started), take_back);
   });
 
   // Downloads: the overlay, the edited scenario, the report of what is on screen.

@@ -48,6 +48,15 @@ TEST_CASE("serve edit json: malformed requests are refused with what an edit nee
       std::string::npos);
   CHECK(refusal(R"({"kind": "add_event", "event": {"kind": "bombardment", "id": "a b"}})").find("'event.id' must be") !=
         std::string::npos);
+  // A key the kind does not take is named, not ignored (the 5 km default radius would have been used unsaid).
+  CHECK(refusal(R"({"kind": "move_event", "id": "strikes", "lat": 35.5, "lon": 36.6, "radius": 20})") ==
+        "a 'move_event' edit takes no key 'radius'; it takes kind, id, lat, lon, radius_km");
+  CHECK(refusal(R"({"kind": "set", "path": "parameters.threat_kernel_km", "vlaue": 3, "value": 2})") ==
+        "a 'set' edit takes no key 'vlaue'; it takes kind, path, value");
+  CHECK(refusal(R"({"kind": "toggle_event", "id": "truce", "enabled": true, "on": 1})").find("takes no key 'on'") !=
+        std::string::npos);
+  CHECK(refusal(R"({"kind": "add_event", "event": {"kind": "ceasefire"}, "day": 3})").find("takes no key 'day'") !=
+        std::string::npos);
 }
 
 TEST_CASE("serve edit json: a set edit names an editable key of an item by its id") {
