@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdlib>
+#include <charconv>
 #include <map>
 #include <set>
 
@@ -342,11 +342,13 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
   for (const auto& [key, value] : conflict.settings) {
     // A value the scenario would refuse is said here, where the setting is named, and the default kept: a message
     // located in the imported YAML would point into a file that is never written.
+    // A plain decimal number (from_chars: no hex, no "inf", as the scenario's YAML reads numbers) the parameter takes.
     const auto allowed = [](const char* parameter, const std::string& text) {
       const auto* spec = find_parameter_spec(parameter);
-      char* end = nullptr;
-      const double number = std::strtod(text.c_str(), &end);
-      return spec && !text.empty() && end == text.c_str() + text.size() && parameter_value_allowed(*spec, number);
+      double number = 0.0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+      return spec && !text.empty() && error == std::errc() && end == text.data() + text.size() &&
+             parameter_value_allowed(*spec, number);
     };
     const auto refuse = [&](const char* parameter) {
       result.unexpressed.push_back({fmt::format("Flee setting {} = {} (Haven's {} takes {})", key, value, parameter,
@@ -364,10 +366,16 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
         continue;
       }
       parameters.push_back(fmt::format("  spawn_decay_interval_days: {}", value_text));
-    } else if (key == "spawn_rules.conflict_spawn_decay" && value.size() > 2 && value.front() == '[') {
+    } else if (key == "spawn_rules.conflict_spawn_decay") {
+      if (value_text.size() < 2 || value_text.front() != '[' || value_text.back() != ']') {
+        result.unexpressed.push_back(
+            {fmt::format("Flee setting {} = {} (Haven takes a list of factors, [1, 0.5, ...])", key, value),
+             "1 setting"});
+        continue;
+      }
       std::vector<std::string> steps;
       std::string item;
-      for (char c : value.substr(1, value.size() - 2) + ",") {
+      for (char c : value_text.substr(1, value_text.size() - 2) + ",") {
         if (c == ',') {
           if (!item.empty()) steps.push_back(item);
           item.clear();
@@ -375,8 +383,8 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
           item += c;
         }
       }
-      if (std::any_of(steps.begin(), steps.end(),
-                      [&](const std::string& step) { return !allowed("spawn_decay_1", step); })) {
+      if (steps.empty() || std::any_of(steps.begin(), steps.end(),
+                                       [&](const std::string& step) { return !allowed("spawn_decay_1", step); })) {
         refuse("spawn_decay_1");
         continue;
       }

@@ -424,6 +424,15 @@ TEST_CASE(
     CHECK(out_of_range.err.find(text) != std::string::npos);
     CHECK(out_of_range.err.find(text, out_of_range.err.find(text) + 1) == std::string::npos);  // said once
   }
+  // A hex number (which the scenario's YAML would not read as one), and a decay that is no list, are said too.
+  write_text(dir / "simsetting.yml",
+             "spawn_rules:\n  conflict_spawn_decay: 0.5\n  conflict_spawn_decay_interval: 0x7\n");
+  const auto unusual = run_cli({"check", dir.string()});
+  CHECK(unusual.exit_code == 0);
+  INFO(unusual.err);
+  CHECK(unusual.err.find("Flee setting spawn_rules.conflict_spawn_decay = 0.5 (Haven takes a list of factors") !=
+        std::string::npos);
+  CHECK(unusual.err.find("Flee setting spawn_rules.conflict_spawn_decay_interval = 0x7") != std::string::npos);
   fs::remove_all(dir);
 }
 
