@@ -12,6 +12,7 @@
 #include "haven/scenario/keys.hpp"
 #include "haven/scenario/parameters.hpp"
 #include "haven/util/text.hpp"
+#include "session_info.hpp"
 #include "yaml_text.hpp"
 
 namespace haven::serve {
@@ -396,6 +397,20 @@ EditResult Session::apply(Edit edit) {
         EditResult refused;
         refused.diagnostics = refused_when_on;
         return refused;
+      }
+    }
+    // A place's own capacity under a capacity change from day 0: the change holds while it is on, so the run does
+    // not change then. Said, as for a parameter no rule reads.
+    if (made.kind == "set" && made.path.starts_with("nodes.") && made.path.ends_with(".capacity")) {
+      const std::string id = made.path.substr(6, made.path.size() - 6 - std::string_view(".capacity").size());
+      for (std::size_t k = 0; k < scenario_.nodes.size(); ++k) {
+        const Event* change = scenario_.nodes[k].id == id ? capacity_change_from_day_0(scenario_, k) : nullptr;
+        if (!change) continue;
+        result.diagnostics.warning(
+            at_edit, fmt::format("{}: event {} sets this place's shelter capacity from day 0 ({}); this value holds "
+                                 "only once that event ends",
+                                 made.path, change->id,
+                                 fmt::format("{}", std::get<CapacityChange>(change->action).capacity_people)));
       }
     }
     // Valid, but nothing the scenario's rules read: said, so that an unchanged run is not taken for the answer.

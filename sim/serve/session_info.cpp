@@ -210,14 +210,11 @@ Json session_info(const Session& session, const std::string& id) {
     Json node{{"id", n.id}, {"name", n.name}, {"kind", to_string(n.kind)}, {"lat", n.lat_deg}, {"lon", n.lon_deg}};
     if (n.capacity_people) node["capacity"] = *n.capacity_people;
     // What the place shelters on day 0 under the scenario's rules, given or not (JSON has no infinity): a capacity
-    // change from day 0 on sets it, the last of them in the scenario's order (Haven's rules layer them so).
+    // change from day 0 on sets it (named in `capacity_by`).
     double starting = starting_capacity_people(s, nodes.size());
-    if (s.rules == RuleSetKind::haven) {
-      for (const auto& e : s.events) {
-        const auto* change = std::get_if<CapacityChange>(&e.action);
-        if (change && e.start_day <= 0 && static_cast<std::size_t>(change->node) == nodes.size())
-          starting = change->capacity_people;
-      }
+    if (const Event* change = capacity_change_from_day_0(s, nodes.size())) {
+      starting = std::get<CapacityChange>(change->action).capacity_people;
+      node["capacity_by"] = change->id;
     }
     node["capacity_now"] = std::isinf(starting) ? Json("unlimited") : Json(std::llround(starting));
     nodes.push_back(std::move(node));
@@ -295,6 +292,16 @@ Json session_info(const Session& session, const std::string& id) {
           {"parameters", parameters},
           {"edits", edits_json(session.edits())},
           {"undo", session.undo_target()}};
+}
+
+const Event* capacity_change_from_day_0(const Scenario& scenario, std::size_t node) {
+  if (scenario.rules != RuleSetKind::haven) return nullptr;
+  const Event* last = nullptr;
+  for (const auto& e : scenario.events) {
+    const auto* change = std::get_if<CapacityChange>(&e.action);
+    if (change && e.start_day <= 0 && static_cast<std::size_t>(change->node) == node) last = &e;
+  }
+  return last;
 }
 
 }  // namespace haven::serve

@@ -24,4 +24,8 @@ std::set<std::string> held_paths(const Session& session);
 
 nlohmann::json session_info(const Session& session, const std::string& id);
 
+// The capacity change that sets place `node`'s capacity on day 0 under Haven's rules (the last of those starting
+// then, in the scenario's order, as the rules layer them), or nullptr: its own capacity (or the default) holds then.
+const Event* capacity_change_from_day_0(const Scenario& scenario, std::size_t node);
+
 }  // namespace haven::serve

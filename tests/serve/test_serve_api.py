@@ -284,6 +284,12 @@ def test_an_edit_answers_the_warnings_it_brought_and_each_place_its_capacity_now
         assert status == 200, answer
         status, info = server.json("GET", f"/api/sessions/{session}")
         assert {n["id"]: n["capacity_now"] for n in info["nodes"]}["northcamp"] == (40000 if day else 100)
+        assert ("capacity_by" in next(n for n in info["nodes"] if n["id"] == "northcamp")) == (day == 0)
+    # The place's own capacity under that change is set, and said to hold only once the change ends.
+    status, answer = edit(server, session, {"kind": "set", "path": "nodes.northcamp.capacity", "value": 50000})
+    assert status == 200, answer
+    assert any("sets this place's shelter capacity from day 0 (100); this value holds only once that event ends"
+               in w["message"] for w in answer["warnings"]), answer["warnings"]
 
 
 def test_an_edit_that_flees_rules_do_not_act_on_says_so(tmp_path):

@@ -581,7 +581,9 @@
       const n = info.nodes.find((x) => x.id === place.value);
       // Given, or what the rules give a place without one (a share of its people; no limit at a crossing).
       const now = n ? n.capacity_now : null;  // what the rules apply: a given capacity, or their default
-      const byDefault = n && (n.capacity === undefined || n.capacity === null) ? ' by default' : '';
+      // Set by an event from day 0, given, or what the rules give it.
+      const byDefault = n && n.capacity_by ? ` (event ${n.capacity_by})`
+        : n && (n.capacity === undefined || n.capacity === null) ? ' by default' : '';
       places.placeholder = typeof now === 'number' && Number.isFinite(now) ? `now ${number(now)}${byDefault}`
         : now === undefined || now === null ? 'people' : 'no limit now';
     };
