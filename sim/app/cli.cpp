@@ -279,6 +279,7 @@ struct ValidateArgs {
   std::string csv;                 // --suite: the table as CSV too
   std::vector<std::string> cases;  // --suite: only these cases
   const CLI::Option* runs_option = nullptr;
+  const CLI::Option* mode_option = nullptr;
 };
 
 // `haven validate --suite FILE`: every case as an ensemble, one table, optionally its CSV (docs/validation.md).
@@ -361,7 +362,7 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
         {"--set-file", !args.run.scenario.set_files.empty()},
         {"--runs", args.runs_option && args.runs_option->count() > 0},
         {"--seed", args.run.seed.has_value()},
-        {"--mode", args.run.mode != "stochastic"},
+        {"--mode", args.mode_option && args.mode_option->count() > 0},
         {"--days", args.run.days.has_value()},
     }};
     std::string given;
@@ -597,14 +598,14 @@ std::string usage_error(CLI::App& app, const std::vector<std::string>& args, con
       const std::string name =
           args[k].substr(2, args[k].find('=') == std::string::npos ? std::string::npos : args[k].find('=') - 2);
       if (sub->get_option_no_throw("--" + name) != nullptr) continue;
-      const bool top_level = std::find(keys::top.begin(), keys::top.end(), name) != keys::top.end() &&
-                             name != "scenario" && name != "nodes" && name != "corridors" && name != "events";
+      // Top-level keys that hold one value (sections and lists are not set whole from the command line).
+      const bool top_level = name == "rules" || name == "home_country";
       const bool parameter = find_parameter_spec(name) != nullptr;
       if (!top_level && !parameter) continue;
       const std::string path = parameter ? "parameters." + name : name;
       const std::string value = args[k].find('=') != std::string::npos ? args[k].substr(args[k].find('=') + 1)
-                                : k + 1 < args.size()                  ? args[k + 1]
-                                                                       : "VALUE";
+                                : k + 1 < args.size() && !args[k + 1].starts_with("-") ? args[k + 1]
+                                                                                       : "VALUE";
       return fmt::format("haven {}: {} is not an option; a scenario's value is set with --set {}={}; {}", command,
                          args[k], path, value, help);
     }
@@ -616,10 +617,9 @@ std::string usage_error(CLI::App& app, const std::vector<std::string>& args, con
 // failure leaves nothing half-written. An existing file is replaced only with `overwrite`; a missing folder is made,
 // as `haven run -o` makes one.
 int write_whole_files(const std::vector<std::pair<std::filesystem::path, const std::string*>>& files, bool overwrite,
-                      std::ostream& err) {
+                      std::string_view hint, std::ostream& err) {
   for (const auto& [path, text] : files) {
     // What it is first (a device, a folder: never replaced), then whether it may be replaced.
-    constexpr std::string_view hint = "leave out -o to write the scenario to standard output";
     auto problem = check_output_file(path, true, hint);
     if (!problem && !overwrite) problem = check_output_file(path, false, hint);
     if (problem) {
@@ -668,7 +668,7 @@ int write_generated_tables(const GeneratorSettings& generator, const std::string
                             {folder / (prefix + "nodes.csv"), &tables.nodes_csv},
                             {folder / (prefix + "corridors.csv"), &tables.corridors_csv},
                             {folder / (prefix + "events.csv"), &tables.events_csv}},
-                           overwrite, err);
+                           overwrite, "give -o the path of a scenario file; its tables are written beside it", err);
 }
 
 }  // namespace
@@ -721,8 +721,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ->check(CLI::Range(1, 100000));
   add_seed_option(*validate_command, validate_args.run.seed,
                   "Random seed, decimal or 0x hex (default: the scenario's)");
-  validate_command->add_option("--mode", validate_args.run.mode, "stochastic or expected")
-      ->check(CLI::IsMember({"stochastic", "expected"}));
+  validate_args.mode_option = validate_command->add_option("--mode", validate_args.run.mode, "stochastic or expected")
+                                  ->check(CLI::IsMember({"stochastic", "expected"}));
   validate_command->add_option("-j,--threads", validate_args.run.threads, "Members run in parallel")
       ->check(CLI::Range(1, 1024));
   validate_command->add_option("--from", validate_args.from, "First observation date to compare (YYYY-MM-DD)");
@@ -775,9 +775,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   // Bounds are checked together after parsing (generator_problems), so every problem is reported at once.
   generate->add_option("--nodes", generator.nodes, "Number of nodes (4 to 1,000,000)");
   auto* corridors_option =
-      generate->add_option("--corridors", generator.corridors,
-                           "Roads between the nodes this side of the border (2 to 10 per node, each pair once; "
-                           "default: 3 per node, as many as the nodes hold); the border crossing is one more");
+      generate
+          ->add_option("--corridors", generator.corridors,
+                       "Roads between the nodes this side of the border (2 to 10 per node, each pair once; "
+                       "default: 3 per node, as many as the nodes hold); the border crossing is one more")
+          ->default_str("3 per node");
   generate->add_option("--people", generator.people, "People in all, in the towns and cities (0 to 1e12)");
   generate->add_option("--events", generator.bombardments, "Bombardment events (0 to 1,000,000)");
   generate->add_option("--days", generator.days, "Days to simulate (1 to 36,600)");
@@ -856,7 +858,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         out << text;
         return exit_ok;
       }
-      return write_whole_files({{std::filesystem::path(generate_output), &text}}, generate_overwrite, err);
+      return write_whole_files({{std::filesystem::path(generate_output), &text}}, generate_overwrite,
+                               "leave out -o to write the scenario to standard output", err);
     }
     if (schema->parsed()) {
       out << scenario_json_schema();

@@ -254,11 +254,19 @@ std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err)
                                  args_.sweep.empty() ? find_uncertainty(path, err) : std::nullopt, path});
     options.scenarios.back().table_directory = table_directory;
   }
-  if (std::error_code error; !args_.output_dir.empty() && std::filesystem::exists(args_.output_dir, error) &&
-                             !std::filesystem::is_directory(args_.output_dir, error)) {
-    unreadable.error({fmt::format("command line (--output-dir {})", args_.output_dir.substr(0, 200)), 0, 0},
-                     "this is a file, not a folder: give the folder the page may save into (one that does not exist "
-                     "yet is made when something is first saved)");
+  if (!args_.output_dir.empty()) {
+    // The folder, or the nearest of its parents that exists (the rest is made when something is first saved), must
+    // be a folder: a file there makes every save fail.
+    std::error_code error;
+    std::filesystem::path existing = std::filesystem::absolute(args_.output_dir, error);
+    while (!existing.empty() && !std::filesystem::exists(existing, error) && existing != existing.parent_path())
+      existing = existing.parent_path();
+    if (std::filesystem::exists(existing, error) && !std::filesystem::is_directory(existing, error)) {
+      unreadable.error({fmt::format("command line (--output-dir {})", args_.output_dir.substr(0, 200)), 0, 0},
+                       fmt::format("{} is a file, not a folder: give the folder the page may save into (one that "
+                                   "does not exist yet is made when something is first saved)",
+                                   existing.string()));
+    }
   }
   const auto start = starting_point(args_.set_files, args_.sets, unreadable);
   for (auto& scenario : options.scenarios) scenario.start = start;

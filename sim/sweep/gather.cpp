@@ -99,9 +99,9 @@ struct Manifest {
 Manifest read_manifest(const fs::path& directory) {
   const fs::path file = directory / "manifest.csv";
   if (std::error_code error; !fs::is_directory(directory, error)) {
-    bad_directory(directory,
-                  "no such folder; give a sweep's output directory (its sweep file's output:, where haven sweep wrote "
-                  "manifest.csv)");
+    bad_directory(directory, fmt::format("{}; give a sweep's output directory (its sweep file's output:, where haven "
+                                         "sweep wrote manifest.csv)",
+                                         fs::exists(directory, error) ? "not a folder" : "no such folder"));
   }
   if (!fs::exists(file)) {
     bad_directory(directory, "no manifest.csv here; is this a sweep's output directory? (haven sweep writes it)");

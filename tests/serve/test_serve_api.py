@@ -922,9 +922,10 @@ def test_option_problems_stop_the_server_before_it_starts(tmp_path):
     assert result.returncode == 2 and "--max-run-seconds: not a number of seconds" in result.stderr, result.stderr
     a_file = tmp_path / "afile"
     a_file.write_text("x")
-    result = haven("serve", VALLEY, "--output-dir", a_file, "--port", "0")
-    assert result.returncode == 2, result.stderr
-    assert f"command line (--output-dir {a_file}): error: this is a file, not a folder" in result.stderr
+    for output_dir in (a_file, a_file / "sub"):  # a folder under a file cannot be made either
+        result = haven("serve", VALLEY, "--output-dir", output_dir, "--port", "0")
+        assert result.returncode == 2, result.stderr
+        assert f"command line (--output-dir {output_dir}): error: {a_file} is a file, not a folder" in result.stderr
     assert a_file.read_text() == "x"
 
 

@@ -1,0 +1,1 @@
+run tests/data/flee/good --rules --quiet
