@@ -36,7 +36,8 @@ ReportAssets fake_assets(const fs::path& root) {
         "<title>{{TITLE}}</title><style>{{LEAFLET_CSS}}</style><style>{{REPORT_CSS}}</style>"
         "<script>{{LEAFLET_JS}}</script><script>{{CHART_JS}}</script><script>{{TOPOJSON_JS}}</script>"
         "<script type=\"application/json\">{{WORLD_JSON}}</script><script type=\"application/json\">{{DATA_JSON}}"
-        "</script><script>{{REPORT_EVENTS_JS}}</script><script>{{REPORT_SERIES_JS}}</script><script>{{REPORT_JS}}</script>");
+        "</script><script>{{REPORT_EVENTS_JS}}</script><script>{{REPORT_SERIES_JS}}</script><script>{{REPORT_JS}}</"
+        "script>");
   write(assets.template_dir / "report.css", "body{}");
   write(assets.template_dir / "events.js", "var events = {};");
   write(assets.template_dir / "series.js", "var series = {};");
