@@ -339,7 +339,10 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
   // Flee's spawn decay settings become the spawn_decay_* parameters.
   std::vector<std::string> parameters;
   std::size_t decay_steps_left_out = 0;
-  for (const auto& [key, value] : conflict.settings) {
+  // Not a structured binding: the lambdas below capture the pair's parts, which clang's OpenMP refuses.
+  for (const auto& setting : conflict.settings) {
+    const std::string& key = setting.first;
+    const std::string& value = setting.second;
     // A value the scenario would refuse is said here, where the setting is named, and the default kept: a message
     // located in the imported YAML would point into a file that is never written.
     // A plain decimal number (from_chars: no hex, no "inf", as the scenario's YAML reads numbers) the parameter takes.
