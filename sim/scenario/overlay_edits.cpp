@@ -151,6 +151,19 @@ void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, co
             if (part == set) current.remove(std::string(other));
           }
         }
+        // A whole section of items (events, nodes, corridors, ...) replaced by the items an overlay gives, written
+        // like the part of the scenario it changes: easily meant as "add this event", and then every other event is
+        // gone, unsaid. An empty list clears the section on purpose.
+        if (const YAML::Node old = current[part]; walked.empty() && old.IsSequence() && old.size() > 0 &&
+                                                  old[0].IsMap() && value.IsSequence() && value.size() > 0) {
+          reader.diagnostics().warning(
+              origin, fmt::format("{}: the {} given replace{} {} of the scenario's '{}'; to change one, set its keys "
+                                  "({}.ID.KEY){}",
+                                  path, value.size() == 1 ? "item" : fmt::format("{} items", value.size()),
+                                  value.size() == 1 ? "s" : "",
+                                  old.size() == 1 ? "the one item" : fmt::format("all {}", old.size()), part, part,
+                                  part == "events" ? ", and to add events, use a variant's add_events" : ""));
+        }
         current[part] = value;
         if (item) {
           const std::string new_id = item_ids(item->section, item->list)[item->index];
