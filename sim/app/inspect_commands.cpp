@@ -220,6 +220,36 @@ int command_info_ensemble(const std::string& path, std::ostream& out, std::ostre
 
 }  // namespace
 
+namespace {
+
+// Each evacuation that found no open route on some days (the log's evacuation_blocked): on those days the people it
+// would have moved stayed at home, which the run's figures alone do not show.
+void print_blocked_evacuations(const RunFile& run, std::ostream& out) {
+  struct Blocked {
+    int days = 0;
+    double first_day = 0.0;
+    double people = 0.0;
+  };
+  std::vector<std::pair<std::string, Blocked>> blocked;  // in the order first blocked
+  for (const auto& logged : run.event_log) {
+    if (logged.kind != "evacuation_blocked") continue;
+    auto it = std::find_if(blocked.begin(), blocked.end(), [&](const auto& b) { return b.first == logged.event_id; });
+    if (it == blocked.end()) it = blocked.insert(blocked.end(), {logged.event_id, Blocked{0, logged.time_days, 0.0}});
+    ++it->second.days;
+    it->second.people += logged.value;
+  }
+  const auto start = parse_iso_date(run.start_date);
+  for (const auto& [id, b] : blocked) {
+    const auto first = static_cast<int>(b.first_day);
+    out << fmt::format("  {:<22}'{}' on {} day{} from {} (no open route): {} more would have moved on those days\n",
+                       "evacuation blocked", id, b.days, b.days == 1 ? "" : "s",
+                       start ? format_iso_date(add_days(*start, first)) : fmt::format("day {}", first),
+                       grouped(b.people));
+  }
+}
+
+}  // namespace
+
 int command_info(const std::string& path, std::ostream& out, std::ostream& err) {
   if (refuse_if_not_a_run_file(path, "info", err)) return exit_bad_input;
   if (is_ensemble_file(path)) return command_info_ensemble(path, out, err);
@@ -270,6 +300,7 @@ int command_info(const std::string& path, std::ostream& out, std::ostream& err) 
       out << fmt::format("  {:<22}0 (nobody unsheltered)\n", "unsheltered peak");
     }
   }
+  print_blocked_evacuations(run, out);
   return exit_ok;
 }
 

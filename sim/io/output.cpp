@@ -841,6 +841,22 @@ RunFile read_run_file(const fs::path& path) {
     check_places("corridor_to", run.corridor_to);
     check_places("od_origin", run.od_origin);
     check_places("od_destination", run.od_destination);
+    if (file.has("events")) {
+      const h5::Group log = file.open_group("events");
+      const auto shape = h5::dims(log.open_dataset("event").id());
+      if (shape.size() != 1) throw std::runtime_error("dataset 'events/event': expected one dimension");
+      const hsize_t logged = shape[0];
+      const auto when = h5::read_dataset<double>(log, "time", {logged});
+      const auto kinds = h5::read_string_dataset(log, "kind", logged);
+      const auto ids = h5::read_string_dataset(log, "event_id", logged);
+      const auto at_node = h5::read_dataset<std::int32_t>(log, "node", {logged});
+      const auto at_corridor = h5::read_dataset<std::int32_t>(log, "corridor", {logged});
+      const auto values = h5::read_dataset<double>(log, "value", {logged});
+      run.event_log.reserve(logged);
+      for (hsize_t k = 0; k < logged; ++k) {
+        run.event_log.push_back({when[k], kinds[k], ids[k], at_node[k], at_corridor[k], values[k]});
+      }
+    }
     if (h5::has_attribute(root, "description")) run.description = h5::read_string_attribute(root, "description");
     if (h5::has_attribute(root, "variant_description")) {
       run.variant_description = h5::read_string_attribute(root, "variant_description");

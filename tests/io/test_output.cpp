@@ -289,6 +289,38 @@ TEST_CASE("haven info of a file recording some places gives no network totals - 
   CHECK(info.out.find("displaced (left home) ") != std::string::npos);  // a network figure of its own
 }
 
+TEST_CASE("the event log reads back and haven info says which evacuation was blocked on which days") {
+  const fs::path path = temp_dir("info_blocked") / "run.h5";
+  // The closure cuts the evacuation's only road from day 14 on: all 5 of its days find no open route.
+  const auto run = haven::test::run_cli({"run", "scenarios/examples/valley.yaml", "-o", path.string(), "--set",
+                                         "events.road_cut.corridor=rivertown-midcity", "--set",
+                                         "events.road_cut.day=14"});
+  REQUIRE(run.exit_code == 0);
+  const RunFile file = read_run_file(path);
+  std::size_t blocked = 0;
+  double people = 0.0;
+  for (const auto& logged : file.event_log) {
+    if (logged.kind != "evacuation_blocked") continue;
+    ++blocked;
+    people += logged.value;
+    CHECK(logged.event_id == "elderly_evacuation");
+    CHECK(file.node_name[static_cast<std::size_t>(logged.node)] == "River Town");
+  }
+  CHECK(blocked == 5);
+  CHECK(people == 7500.0);  // 1,500 a day
+  CHECK(run.out.find("blocked on 5 of 5 days") != std::string::npos);
+  const auto info = haven::test::run_cli({"info", path.string()});
+  CHECK(info.exit_code == 0);
+  CHECK(info.out.find("evacuation blocked    'elderly_evacuation' on 5 days from 2024-03-17 (no open route): 7,500 "
+                      "more would have moved on those days") != std::string::npos);
+  // The same scenario without the closure there: nothing blocked, nothing said.
+  const fs::path open = path.parent_path() / "open.h5";
+  REQUIRE(haven::test::run_cli({"run", "scenarios/examples/valley.yaml", "-o", open.string(), "--quiet"}).exit_code ==
+          0);
+  CHECK_FALSE(read_run_file(open).event_log.empty());  // the scenario's events are logged
+  CHECK(haven::test::run_cli({"info", open.string()}).out.find("evacuation blocked") == std::string::npos);
+}
+
 TEST_CASE("haven run --record selects variables and nodes and thins the time axis like the outputs section") {
   const fs::path path = temp_dir("record") / "run.h5";
   auto result =
