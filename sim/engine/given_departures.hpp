@@ -20,6 +20,9 @@ class GivenDepartures {
   // People (in units) leaving each node's residents today; sums to the day's rise plus what earlier days could not
   // place (no resident left under armed conflict), as far as the residents there allow.
   void place(int day, const PopulationLedger& ledger, const ScenarioEvents& events, std::vector<Count>& leaving);
+  // After the day's decisions: `units` of those placed could not leave (no destination open to them, e.g. every road
+  // from their node closed), so they are due again the next day, not lost.
+  void not_left(Count units) noexcept { placed_units_ -= units; }
 
   // The observed series interpolated on `day`: linear between points, flat before the first and after the last.
   [[nodiscard]] double observed(int day) const;

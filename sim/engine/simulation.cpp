@@ -124,6 +124,18 @@ class Simulation::Impl {
       decider_.set_given_leaving(&given_leaving_);
     }
     decider_.decide(day, DecisionInputs{ledger_, threat_, events_, network_, transport_.incoming()});
+    if (given_.active()) {
+      // Given leavers of a node with no destination open to them stay home today and are due again tomorrow.
+      Count stayed = 0;
+      for (std::size_t i = 0; i < given_leaving_.size(); ++i) {
+        Count left = 0;
+        for (const Flow& flow : decider_.flows(i)) {
+          if (flow.kind == Flow::Kind::leave_home) left += flow.count;
+        }
+        stayed += given_leaving_[i] - left;
+      }
+      given_.not_left(stayed);
+    }
     commit();
     evacuate();
     redirect();

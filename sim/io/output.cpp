@@ -854,7 +854,7 @@ RunFile read_run_file(const fs::path& path) {
       const auto values = h5::read_dataset<double>(log, "value", {logged});
       run.event_log.reserve(logged);
       for (hsize_t k = 0; k < logged; ++k) {
-        run.event_log.push_back({when[k], kinds[k], ids[k], at_node[k], at_corridor[k], values[k]});
+        run.event_log.push_back(EventRecord{when[k], kinds[k], ids[k], at_node[k], at_corridor[k], values[k]});
       }
     }
     if (h5::has_attribute(root, "description")) run.description = h5::read_string_attribute(root, "description");

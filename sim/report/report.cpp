@@ -214,7 +214,9 @@ void write_area(Json& json, const Area& area) {
   json.key("radius_km").num(area.radius_km);
 }
 
-void write_events(Json& json, const Scenario& scenario) {
+// `log`: the run's event log, for the days each evacuation found no open route (`blocked_days`); nullptr for a
+// scenario not run.
+void write_events(Json& json, const Scenario& scenario, const std::vector<EventRecord>* log = nullptr) {
   json.key("events").open('[');
   for (const auto& event : scenario.events) {
     json.comma().open('{');
@@ -241,6 +243,14 @@ void write_events(Json& json, const Scenario& scenario) {
           } else if constexpr (std::is_same_v<A, Evacuation>) {
             json.key("node").num(std::int64_t{action.from}).key("to").num(std::int64_t{action.to});
             json.key("rate").num(action.rate_people_per_day);
+            if (log) {
+              std::vector<std::int64_t> blocked_days;
+              for (const auto& logged : *log) {
+                if (logged.kind == "evacuation_blocked" && logged.event_id == event.id)
+                  blocked_days.push_back(static_cast<std::int64_t>(logged.time_days));
+              }
+              json.key("blocked_days").array(blocked_days);
+            }
           } else if constexpr (std::is_same_v<A, ArmedConflict>) {
             json.key("node").num(std::int64_t{action.node}).key("intensity").num(action.intensity);
           } else if constexpr (std::is_same_v<A, CampClosure>) {
@@ -587,7 +597,7 @@ std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_
     json.key("description").str(scenario.description).key("mode").str(run.mode);
     json.key("seed").str(fmt::format("{}", run.seed)).key("run_index").num(static_cast<std::int64_t>(run.run_index));
     json.key("start_date").str(run.start_date).key("source").str(run.source);
-    write_events(json, scenario);
+    write_events(json, scenario, &run.event_log);
     json.key("time").array(run.time_days).key("node_index").array(run.node_index);
     write_displaced_before(json, scenario, run.node_index);
     json.key("displaced_present").table(run.displaced_present, times);
@@ -646,7 +656,7 @@ std::string report_data_from_memory(const Scenario& network, const std::string& 
     json.key("description").str(scenario.description).key("mode").str(run.mode);
     json.key("seed").str(fmt::format("{}", run.seed)).key("run_index").num(std::int64_t{0});
     json.key("start_date").str(format_iso_date(scenario.start_date)).key("source").str(source_name);
-    write_events(json, scenario);
+    write_events(json, scenario, &recorder.events_);
     std::vector<std::int64_t> time(times), node_index(node_count);
     for (std::size_t t = 0; t < times; ++t) time[t] = static_cast<std::int64_t>(t);
     for (std::size_t n = 0; n < node_count; ++n) node_index[n] = static_cast<std::int64_t>(n);

@@ -100,7 +100,8 @@ std::optional<std::vector<std::string>> split_path(std::string_view path) {
 }  // namespace
 
 void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, const std::string& path,
-                     const YAML::Node& value, const SourceLocation& origin, bool items_by_id_only) {
+                     const YAML::Node& value, const SourceLocation& origin, bool items_by_id_only,
+                     bool replaces_whole_lists) {
   const auto parts = split_path(path);
   if (!parts) {
     reader.diagnostics().error(origin, fmt::format("'{}' is not a key path (use names joined by '.')", clip(path)));
@@ -154,8 +155,9 @@ void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, co
         // A whole section of items (events, nodes, corridors, ...) replaced by the items an overlay gives, written
         // like the part of the scenario it changes: easily meant as "add this event", and then every other event is
         // gone, unsaid. An empty list clears the section on purpose.
-        if (const YAML::Node old = current[part]; walked.empty() && old.IsSequence() && old.size() > 0 &&
-                                                  old[0].IsMap() && value.IsSequence() && value.size() > 0) {
+        if (const YAML::Node old = current[part]; !replaces_whole_lists && walked.empty() && old.IsSequence() &&
+                                                  old.size() > 0 && old[0].IsMap() && value.IsSequence() &&
+                                                  value.size() > 0) {
           reader.diagnostics().warning(
               origin, fmt::format("{}: the {} given replace{} {} of the scenario's '{}'; to change one, set its keys "
                                   "({}.ID.KEY){}",

@@ -38,7 +38,8 @@ class TreeCopier {
 // the last may be new, so that unknown keys are caught by the decoder like any other. `items_by_id_only`: the
 // writer names items by id only (Override::items_by_id_only), and a path naming none is not told of indices.
 void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, const std::string& path,
-                     const YAML::Node& value, const SourceLocation& origin, bool items_by_id_only = false);
+                     const YAML::Node& value, const SourceLocation& origin, bool items_by_id_only = false,
+                     bool replaces_whole_lists = false);
 
 // `haven run --record key=value` as the edit `outputs.key=value`: the list keys take comma-separated items
 // (`variables=departures,arrivals` -> `[departures, arrivals]`) and `all` (or nothing) for everything. Without

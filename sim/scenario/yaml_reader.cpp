@@ -161,7 +161,7 @@ class ExpansionCheck : public YAML::EventHandler {
 
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { add(1, anchor); }
+  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { add(1, 0, anchor); }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     // `&a [1, *a]`: yaml-cpp builds a node that holds itself, and every walk of it (decoding, copying, emitting)
     // never ends.
@@ -175,7 +175,9 @@ class ExpansionCheck : public YAML::EventHandler {
       return;
     }
     const std::uint64_t size = anchor < sizes_.size() ? sizes_[anchor] : 1;
+    const std::uint64_t bytes = anchor < bytes_.size() ? bytes_[anchor] : 0;
     repeated_ = std::min(repeated_ + size, max_alias_values + 1);
+    repeated_bytes_ = std::min(repeated_bytes_ + bytes, max_alias_bytes + 1);
     if (repeated_ > max_alias_values && !reported_) {
       reported_ = true;
       diagnostics_.error(located(mark),
@@ -183,22 +185,31 @@ class ExpansionCheck : public YAML::EventHandler {
                                      "split the file (an alias bomb?)",
                                      max_alias_values));
     }
-    add(size, 0);
+    // A few long texts repeated many times are as costly as many values: every copy is made in full.
+    if (repeated_bytes_ > max_alias_bytes && !reported_) {
+      reported_ = true;
+      diagnostics_.error(located(mark),
+                         fmt::format("aliases (*name) repeat more than {} MiB of text in all; write the values out, "
+                                     "or split the file (an alias bomb?)",
+                                     max_alias_bytes >> 20));
+    }
+    add(size, bytes, 0);
   }
-  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, const std::string&) override {
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
     check_tag(mark, tag, false);
-    add(1, anchor);
+    add(1, value.size(), anchor);
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
     check_tag(mark, tag, true);
-    open_.push_back({1, anchor});
+    open_.push_back({1, 0, anchor});
   }
   void OnSequenceEnd() override { close(); }
   void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                   YAML::EmitterStyle::value) override {
     check_tag(mark, tag, true);
-    open_.push_back({1, anchor});
+    open_.push_back({1, 0, anchor});
   }
   void OnMapEnd() override { close(); }
   // Past the limit, or a value that contains itself.
@@ -207,6 +218,7 @@ class ExpansionCheck : public YAML::EventHandler {
  private:
   struct Open {
     std::uint64_t size;
+    std::uint64_t bytes;
     YAML::anchor_t anchor;
   };
 
@@ -214,18 +226,22 @@ class ExpansionCheck : public YAML::EventHandler {
     return {display_name_, static_cast<std::size_t>(mark.line) + 1, static_cast<std::size_t>(mark.column) + 1};
   }
   // Sizes saturate: past the limit only "too many" matters.
-  void add(std::uint64_t size, YAML::anchor_t anchor) {
+  void add(std::uint64_t size, std::uint64_t bytes, YAML::anchor_t anchor) {
     if (anchor != 0) {
-      if (sizes_.size() <= anchor) sizes_.resize(anchor + 1, 1);
+      if (sizes_.size() <= anchor) sizes_.resize(anchor + 1, 1), bytes_.resize(anchor + 1, 0);
       sizes_[anchor] = size;
+      bytes_[anchor] = bytes;
     }
-    if (!open_.empty()) open_.back().size = std::min(open_.back().size + size, max_alias_values + 1);
+    if (!open_.empty()) {
+      open_.back().size = std::min(open_.back().size + size, max_alias_values + 1);
+      open_.back().bytes = std::min(open_.back().bytes + bytes, max_alias_bytes + 1);
+    }
   }
   void close() {
     if (open_.empty()) return;
     const Open done = open_.back();
     open_.pop_back();
-    add(done.size, done.anchor);
+    add(done.size, done.bytes, done.anchor);
   }
   // Tags the readers honour: !!str makes a scalar text (as quotes do); the other core tags say what YAML infers
   // anyway. Any other tag would be silently ignored, so it is refused.
@@ -249,7 +265,9 @@ class ExpansionCheck : public YAML::EventHandler {
   Diagnostics& diagnostics_;
   std::vector<Open> open_;
   std::vector<std::uint64_t> sizes_;  // expanded size of each anchored node, by anchor number
+  std::vector<std::uint64_t> bytes_;  // the text of its scalars, in bytes, by anchor number
   std::uint64_t repeated_ = 0;        // values added by aliases so far
+  std::uint64_t repeated_bytes_ = 0;  // bytes of text added by aliases so far
   bool reported_ = false;
 };
 

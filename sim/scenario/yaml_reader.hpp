@@ -28,6 +28,8 @@ inline constexpr std::uintmax_t max_input_bytes = std::uintmax_t{256} << 20;
 // Values that aliases (*name) may add to a document in all: far beyond any real use of anchors, far below what
 // an alias bomb ("billion laughs") expands to.
 inline constexpr std::uint64_t max_alias_values = 1'000'000;
+// ... and at most this much text (a long text repeated many times costs its length each time).
+inline constexpr std::uint64_t max_alias_bytes = std::uint64_t{64} << 20;
 
 // Dates a scenario may use: output time axes are "days since start_date", and xarray decodes them to numpy
 // datetime64[ns] (what pandas and most plotting code expect) only within these years.

@@ -167,7 +167,7 @@ std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits) con
     for (const auto& [id, text] : added) {
       if (!disabled.count(id)) items.push_back(placed(id, text));
     }
-    overrides.push_back({"events", fmt::format("[{}]", fmt::join(items, ", ")), *events_origin});
+    overrides.push_back({"events", fmt::format("[{}]", fmt::join(items, ", ")), *events_origin, false, true});
   }
   for (auto& set : sets) {
     // Edits of an event switched off wait until it is on again.

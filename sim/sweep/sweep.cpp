@@ -502,6 +502,16 @@ SweepLoadResult load_sweep_file(const std::filesystem::path& path) {
     if (parameter.path == "scenario.seed") {
       result.diagnostics.error(parameter.origin, fmt::format("design: scenario.seed: {}", seed_hint));
     }
+    // An ensemble's members share one calendar: gather stacks them day by day under the first member's dates, so
+    // members of other periods would be compared on the wrong days.
+    if (parameter.path == "scenario.start_date" || parameter.path == "scenario.end_date" ||
+        parameter.path == "scenario.days") {
+      result.diagnostics.error(
+          parameter.origin,
+          fmt::format("design: {}: the members of a sweep share one period (gather stacks them day by day); set it "
+                      "for every member in sweep.set, or run a sweep for each period",
+                      parameter.path));
+    }
   }
   if (result.diagnostics.has_errors()) return result;
   // Checked arithmetic: a grid of many axes can exceed 64 bits.

@@ -292,9 +292,9 @@ TEST_CASE("haven info of a file recording some places gives no network totals - 
 TEST_CASE("the event log reads back and haven info says which evacuation was blocked on which days") {
   const fs::path path = temp_dir("info_blocked") / "run.h5";
   // The closure cuts the evacuation's only road from day 14 on: all 5 of its days find no open route.
-  const auto run = haven::test::run_cli({"run", "scenarios/examples/valley.yaml", "-o", path.string(), "--set",
-                                         "events.road_cut.corridor=rivertown-midcity", "--set",
-                                         "events.road_cut.day=14"});
+  const auto run =
+      haven::test::run_cli({"run", "scenarios/examples/valley.yaml", "-o", path.string(), "--set",
+                            "events.road_cut.corridor=rivertown-midcity", "--set", "events.road_cut.day=14"});
   REQUIRE(run.exit_code == 0);
   const RunFile file = read_run_file(path);
   std::size_t blocked = 0;

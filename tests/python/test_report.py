@@ -310,6 +310,20 @@ def test_single_run_report_in_chromium(idlib_run, tmp_path):
         driver.execute_script("window.havenReport.map.setZoom(window.havenReport.map.getZoom() - 2, {animate: false})")
         notes = driver.execute_script("return document.getElementById('footnotes').innerText")
         assert "random seed" in notes
+        # A road the map draws closed carries nobody that day. The engine reopens a node's closed roads when the
+        # fighting for it (a capture) ends; the page drew them closed to the end while thousands travelled them.
+        with h5py.File(idlib_run, "r") as f:
+            inflow = np.asarray(f["corridor_inflow"])
+        drawn_closed = 0
+        for day in range(inflow.shape[0]):
+            closed = driver.execute_script("return window.havenReport.closedRoads(arguments[0])", day)
+            travelled = [k for k, shut in enumerate(closed) if shut and inflow[day, k] > 0]
+            assert not travelled, (day, travelled, [int(inflow[day, k]) for k in travelled])
+            drawn_closed += sum(closed)
+        assert drawn_closed > 100  # the front line's roads are drawn closed while it holds
+        timeline = driver.execute_script(
+            "return Chart.getChart(document.getElementById('timeline')).data.labels.join('|')")
+        assert "Road reopened: " in timeline and "(fighting for " in timeline, timeline
         # It prints on A4 (the print stylesheet's page size), the slider and buttons left out.
         pdf = base64.b64decode(driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True,
                                                                           "printBackground": True})["data"])
@@ -395,6 +409,47 @@ def test_three_variant_comparison_in_chromium(variant_runs, tmp_path):
                               "s.dispatchEvent(new Event('change'));")
         assert driver.execute_script(MAP_STATE)[1] != before
         assert driver.get_log("browser") == []
+    finally:
+        close(driver, profile)
+
+
+def test_a_blocked_evacuation_is_said_and_marked_on_the_timeline(tmp_path):
+    # The closure cuts the evacuation's only road from day 14: on its 5 days it moves nobody.
+    run = tmp_path / "blocked.h5"
+    haven("run", VALLEY, "--quiet", "--set", "events.road_cut.corridor=rivertown-midcity", "--set",
+          "events.road_cut.day=14", "-o", run)
+    out = tmp_path / "blocked.html"
+    haven("report", run, "-o", out)
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        headline = driver.execute_script("return document.getElementById('headline').innerText")
+        assert ("The evacuation from River Town to Mid City found no open route on 5 days from 17 Mar 2024"
+                in headline), headline
+        marked = driver.execute_script(
+            "const d = Chart.getChart(document.getElementById('timeline')).data.datasets"
+            ".find((d) => d.label.startsWith('evacuation blocked')); return d ? d.data.map((p) => p.x) : null")
+        assert marked == [[16, 21]], marked
+        assert driver.get_log("browser") == []
+    finally:
+        close(driver, profile)
+    # Without the closure there: nothing said.
+    haven("run", VALLEY, "--quiet", "-o", tmp_path / "open.h5")
+    haven("report", tmp_path / "open.h5", "-o", tmp_path / "open.html")
+    assert "found no open route" not in (tmp_path / "open.html").read_text()
+
+
+def test_a_run_cut_short_while_displacement_rises_is_not_said_to_peak(tmp_path):
+    run = tmp_path / "ten_days.h5"
+    haven("run", VALLEY, "--quiet", "--days", "10", "-o", run)
+    out = tmp_path / "ten_days.html"
+    haven("report", run, "-o", out)
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        headline = driver.execute_script("return document.getElementById('headline').innerText")
+        assert "Displacement had not peaked by the end of the run: on its last day, 10 Mar 2024: " in headline, headline
+        assert "peaked on" not in headline, headline
     finally:
         close(driver, profile)
 

@@ -151,6 +151,27 @@ TEST_CASE("hostile inputs never crash the loader") {
     CHECK(result.exit_code == 2);
     CHECK(result.err.find("error: aliases (*name) repeat more than 1000000 values") != std::string::npos);
   }
+  SUBCASE("a long text repeated by many aliases") {
+    // Few values, but every alias copies the text in full (a 1 MB text aliased 5,000 times ran out of memory at
+    // 4 GB: "std::bad_alloc", exit 1).
+    const auto scenario = [](int copies) {
+      std::string text = "scenario:\n  name: small\n  start_date: 2024-01-01\n  days: 30\n  description: &long " +
+                         std::string(256u << 10, 'x') + "\n  sources:\n";
+      for (int k = 0; k < copies; ++k) text += "    - {publisher: *long}\n";
+      return text +
+             "nodes:\n  - {id: hometown, kind: town, lat: 35.0, lon: 36.0, population: 10000}\n"
+             "  - {id: camp, kind: camp, lat: 35.3, lon: 36.1, capacity: 5000}\n"
+             "corridors:\n  - {from: hometown, to: camp, length_km: 35, kind: road}\n";
+    };
+    write_text(dir / "long_aliases.yaml", scenario(300));  // 75 MiB of copies
+    auto result = run_cli({"check", (dir / "long_aliases.yaml").string()});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("long_aliases.yaml:") != std::string::npos);
+    CHECK(result.err.find("error: aliases (*name) repeat more than 64 MiB of text in all") != std::string::npos);
+    write_text(dir / "long_aliases.yaml", scenario(200));  // 50 MiB: read as before
+    result = run_cli({"check", (dir / "long_aliases.yaml").string()});
+    CHECK(result.exit_code == 0);
+  }
   SUBCASE("a directory and a missing file") {
     CHECK(run_cli({"check", dir.string()}).exit_code == 2);
     auto result = run_cli({"check", (dir / "nope.yaml").string()});

@@ -10,7 +10,9 @@ window.havenReportEvents = function ({ data, colour, number, nodeName, corridorN
         return e.node >= 0 ? `Bombardment: ${nodeName(e.node)}` : (e.lat !== undefined ? `Bombardment: area (${e.radius_km} km)` : 'Bombardment: everywhere');
       case 'capture': return `${nodeName(e.node)} taken${e.by ? ' by ' + e.by : ''}`;
       case 'corridor_closure': return `Road closed: ${corridorName(e.corridor)}`;
-      case 'corridor_opening': return `Road opened: ${corridorName(e.corridor)}`;
+      case 'corridor_opening': return e.after_capture !== undefined
+        ? `Road reopened: ${corridorName(e.corridor)} (fighting for ${nodeName(e.after_capture)} over)`
+        : `Road opened: ${corridorName(e.corridor)}`;
       case 'border_closure': return `Border closed: ${nodeName(e.node)}`;
       case 'border_opening': return `Border opened: ${nodeName(e.node)}`;
       case 'ceasefire': return e.node >= 0 ? `Ceasefire: ${nodeName(e.node)}` : (e.lat !== undefined ? 'Ceasefire: area' : 'Ceasefire: everywhere');
@@ -28,7 +30,7 @@ window.havenReportEvents = function ({ data, colour, number, nodeName, corridorN
     bombardment: colour.vermillion, capture: colour.purple, corridor_closure: colour.black, corridor_opening: colour.green,
     border_closure: colour.grey, border_opening: colour.green, ceasefire: colour.sky, capacity_change: colour.orange,
     evacuation: colour.blue, armed_conflict: colour.vermillion, camp_closure: colour.yellow, country_closure: colour.grey,
-    redirection_end: colour.green,
+    redirection_end: colour.green, evacuation_blocked: colour.black,
   };
   // The timeline's legend, in the words of its rows.
   const eventKindWords = {
@@ -36,15 +38,19 @@ window.havenReportEvents = function ({ data, colour, number, nodeName, corridorN
     border_closure: 'border closed', border_opening: 'border opened', ceasefire: 'ceasefire', capacity_change: 'shelter places changed',
     evacuation: 'evacuation', armed_conflict: 'armed conflict', camp_closure: 'camp closed',
     country_closure: 'border between countries closed', redirection_end: 'forced redirection ended',
+    evacuation_blocked: 'evacuation blocked (no open route)',
   };
   const eventEnd = (e) => (e.end === null || e.end === undefined) ? data.days : e.end;
   const activeOn = (e, day) => e.start <= day && day < eventEnd(e);
 
+  // Events started the same day take effect in the scenario's order; a road reopened because a capture ended goes
+  // first (the engine ends events before it starts others on a day), so that a closure from that day closes it again.
+  const order = (e, i) => (e.after_capture !== undefined ? -1 : i);
   // Closed roads and borders on a day: the state on day 0, then the latest event in force decides.
   function closedState(events, day) {
     const roads = corridors.map((c) => c.closed);
     const borders = nodes.map((n) => n.closed);
-    const ordered = events.map((e, i) => [e, i]).sort((a, b) => a[0].start - b[0].start || a[1] - b[1]);
+    const ordered = events.map((e, i) => [e, i]).sort((a, b) => a[0].start - b[0].start || order(...a) - order(...b));
     for (const [e] of ordered) {
       if (!activeOn(e, day)) continue;
       if (e.kind === 'corridor_closure') roads[e.corridor] = true;
@@ -62,6 +68,29 @@ window.havenReportEvents = function ({ data, colour, number, nodeName, corridorN
     }
     return { roads, borders };
   }
+  // The events with, for each capture that ends, an opening of every road at its node closed at that moment: the
+  // engine reopens them then (docs/model.md, "capture"), so the map must not draw them closed while people travel
+  // them. Each opening is marked `after_capture` (the node); a closure that starts later closes the road again.
+  function withCaptureReopenings(events) {
+    const all = events.slice();
+    const ends = events.map((e, i) => [e, i])
+      .filter(([e]) => e.kind === 'capture' && e.end !== null && e.end !== undefined && e.end < data.days)
+      .sort((a, b) => a[0].end - b[0].end || a[1] - b[1]);
+    for (const [capture] of ends) {
+      const day = capture.end;
+      // The roads as they stand once the day's ends are done, before its starts: what was in force the day before
+      // and still is.
+      const before = all.filter((e) => e.start < day && activeOn(e, day));
+      const { roads } = closedState(before, day);
+      corridors.forEach((c, k) => {
+        if ((c.from === capture.node || c.to === capture.node) && roads[k]) {
+          all.push({ id: '', kind: 'corridor_opening', corridor: k, start: day, end: null, note: '', after_capture: capture.node });
+        }
+      });
+    }
+    return all;
+  }
+
   // The spans of days [from, to) in which event `e` (the i-th of `events`) decides: all its days, but for a closure or opening of
   // a road or border the days an opposite one of the same road or border that started later is in force.
   const opposite = { corridor_closure: 'corridor_opening', corridor_opening: 'corridor_closure', border_closure: 'border_opening', border_opening: 'border_closure' };
@@ -69,7 +98,7 @@ window.havenReportEvents = function ({ data, colour, number, nodeName, corridorN
     const end = eventEnd(e);
     const target = e.kind.startsWith('corridor_') ? 'corridor' : 'node';
     const overriding = opposite[e.kind] ? events.filter((o, j) => o.kind === opposite[e.kind] && o[target] === e[target] &&
-      (o.start > e.start || (o.start === e.start && j > i))) : [];
+      (o.start > e.start || (o.start === e.start && order(o, j) > order(e, i)))) : [];
     if (!overriding.length) return [[e.start, end]];
     const spans = [];
     let from = null;
@@ -82,5 +111,5 @@ window.havenReportEvents = function ({ data, colour, number, nodeName, corridorN
   }
   const capturedBy = (events, day) => events.filter((e) => e.kind === 'capture' && e.start <= day);
 
-  return { eventWords, eventColour, eventKindWords, eventEnd, activeOn, closedState, daysInForce, capturedBy };
+  return { eventWords, eventColour, eventKindWords, eventEnd, activeOn, closedState, daysInForce, capturedBy, withCaptureReopenings };
 };

@@ -17,6 +17,8 @@
   // ---- formatting: thousands separators, dates as dates ----
   const number = (n) => (n === null || n === undefined || !isFinite(n)) ? '–' : Math.round(n).toLocaleString('en-GB');
   const signed = (n) => (n > 0 ? '+' : n < 0 ? '−' : '±') + number(Math.abs(n));
+  // "1 person", "2 people", as the number is shown.
+  const people = (n) => (Math.round(n) === 1 ? 'person' : 'people');
   const [y0, m0, d0] = data.start_date.split('-').map(Number);
   const startMs = Date.UTC(y0, m0 - 1, d0);
   const dateOf = (day) => new Date(startMs + Math.round(day) * 86400000);
@@ -50,7 +52,7 @@
   const runLabel = (run) => humanVariant(run) + (run.ensemble ? ` (${number(run.ensemble.usable)} runs)` : '');
 
   // ---- events: in plain words, their colours, and which roads and borders are closed on a day (events.js) ----
-  const { eventWords, eventColour, eventKindWords, eventEnd, activeOn, closedState, daysInForce, capturedBy } =
+  const { eventWords, eventColour, eventKindWords, eventEnd, activeOn, closedState, daysInForce, capturedBy, withCaptureReopenings } =
     window.havenReportEvents({ data, colour, number, nodeName, corridorName });
 
   // ---- series of one run: the headline series, peaks, bands and gains (series.js) ----
@@ -122,18 +124,21 @@
         + 'with the range 9 runs in 10 fall within (5–95%).']);
     }
     const leftHome = f((m) => m.leftHome);
-    item([b(number(leftHome.value)), ` people left their homes between ${longDate(a.days[0])} and ${longDate(a.days[a.end])}`, band(leftHome, '.')]);
+    item([b(number(leftHome.value)), ` ${people(leftHome.value)} left their homes between ${longDate(a.days[0])} and ${longDate(a.days[a.end])}`, band(leftHome, '.')]);
     const atPeak = f((m) => m.newlyAway[m.peak]);
-    item(['Displacement peaked on ', b(longDate(a.days[a.peak])), ': ', b(number(atPeak.value)),
-      ' newly displaced people were away from home', band(atPeak, ''),
+    // The most on the run's last day is no peak: the run ended (--days) while displacement still rose.
+    const peakAtEnd = a.peak === a.end && a.end > 0;
+    item([peakAtEnd ? 'Displacement had not peaked by the end of the run: on its last day, ' : 'Displacement peaked on ',
+      b(longDate(a.days[a.peak])), ': ', b(number(atPeak.value)),
+      ` newly displaced ${people(atPeak.value)} ${Math.round(atPeak.value) === 1 ? 'was' : 'were'} away from home`, band(atPeak, ''),
       a.displacedBefore > 0 ? `${atPeak.p05 === undefined ? ' (' : ', '}on top of ${number(a.displacedBefore)} displaced before ${longDate(0)}${atPeak.p05 === undefined ? ')' : ''}.` : '.']);
     const unshelteredAtPeak = f((m) => m.unsheltered[m.peak]);
     if (unshelteredAtPeak.value > 0) {
       const where = a.unshelteredPlacesAtPeak.slice(0, 3).map(([node, v]) => `${nodes[node].name} (${number(v)})`).join(', ');
-      item(['At that peak ', b(number(unshelteredAtPeak.value)), ' people had no shelter', band(unshelteredAtPeak, ''),
+      item([peakAtEnd ? 'That day ' : 'At that peak ', b(number(unshelteredAtPeak.value)), ` ${people(unshelteredAtPeak.value)} had no shelter`, band(unshelteredAtPeak, ''),
         where ? `, most of them at ${where}.` : '.']);
     } else {
-      item(['At that peak every displaced person had shelter', band(unshelteredAtPeak, '.')]);
+      item([peakAtEnd ? 'That day every displaced person had shelter' : 'At that peak every displaced person had shelter', band(unshelteredAtPeak, '.')]);
     }
     const mostUnsheltered = f((m) => m.unsheltered[m.peakUnsheltered]);
     if (a.peakUnsheltered !== a.peak && mostUnsheltered.value > unshelteredAtPeak.value) {
@@ -148,9 +153,16 @@
         most.value > atEnd.value ? ` (the most: ${number(most.value)} on ${longDate(a.days[a.peakBorder])}).` : '.']);
     }
     const returned = f((m) => m.returned);
-    item([b(number(returned.value)), ` people had gone back home by ${longDate(a.days[a.end])}`, band(returned, '.')]);
+    item([b(number(returned.value)), ` ${people(returned.value)} had gone back home by ${longDate(a.days[a.end])}`, band(returned, '.')]);
     if (a.gains.length > 0) {
       item(['Most people found refuge in ', a.gains.slice(0, 3).map(([node, v]) => `${nodes[node].name} (${signed(v)})`).join(', '), '.']);
+    }
+    // An evacuation with no open route on some days moved nobody on them: said, or the reader takes it as done.
+    for (const e of run.events) {
+      if (!e.blocked_days || e.blocked_days.length === 0) continue;
+      const days = e.blocked_days.length;
+      item([`The evacuation from ${nodes[e.node].name} to ${nodes[e.to].name} found `, b('no open route'),
+        ` on ${number(days)} day${days === 1 ? '' : 's'} from ${longDate(e.blocked_days[0])}: the people it would have moved stayed at home (the timeline marks the days).`]);
     }
   }
 
@@ -236,11 +248,15 @@
           if (fig.p05 !== undefined) td.append(text('span', bandWords(fig), 'diff band'));
           if (noteOf) td.append(text('span', noteOf(analyses[i]), 'diff'));
           if (i > 0) {
-            const base = figure(0, valueOf).value;
-            const share = base !== 0 ? Math.abs(100 * (v - base) / base) : 0;
-            const pct = base === 0 || v === base ? ''
-              : (share < 0.5 ? ' (under 1%)' : ` (${v > base ? '+' : '−'}${share.toFixed(0)}%)`);
-            td.append(text('span', `${signed(v - base)}${pct}`, 'diff'));
+            // The difference of the figures as shown (an ensemble's median may be a half: 899,008.5 shows as
+            // 899,009, and its difference from 899,009 is ±0, not −1).
+            const whole = (x) => (typeof x === 'number' && isFinite(x) ? Math.round(x) : NaN);
+            const shown = whole(v);
+            const base = whole(figure(0, valueOf).value);
+            const share = base !== 0 ? Math.abs(100 * (shown - base) / base) : 0;
+            const pct = base === 0 || shown === base ? ''
+              : (share < 0.5 ? ' (under 1%)' : ` (${shown > base ? '+' : '−'}${share.toFixed(0)}%)`);
+            td.append(text('span', `${signed(shown - base)}${pct}`, 'diff'));
           }
         }
         tr.append(td);
@@ -370,7 +386,7 @@
       mainChart = null;
       timelineChart = null;
     }
-    const events = data.preview ? data.preview.events : runs[selected].events;
+    const events = withCaptureReopenings(data.preview ? data.preview.events : runs[selected].events);
     if (!data.preview) {
       const a = analyses[selected];
       const series = (label, values, col, dash) => ({
@@ -416,10 +432,21 @@
       if (!rows.includes(row)) rows.push(row);
       if (!byKind.has(e.kind)) byKind.set(e.kind, []);
       for (const [from, to] of daysInForce(events, e, i)) byKind.get(e.kind).push({ x: [from, Math.max(to, from + 1)], y: row });
+      // An evacuation's days without an open route, over its bar (consecutive days as one span).
+      const blocked = e.blocked_days || [];
+      for (let k = 0; k < blocked.length;) {
+        let end = k + 1;
+        while (end < blocked.length && blocked[end] === blocked[end - 1] + 1) ++end;
+        if (!byKind.has('evacuation_blocked')) byKind.set('evacuation_blocked', []);
+        byKind.get('evacuation_blocked').push({ x: [blocked[k], blocked[end - 1] + 1], y: row });
+        k = end;
+      }
     });
     document.getElementById('timeline-box').style.height = `${60 + 18 * Math.max(rows.length, 1)}px`;
     const timelineDatasets = [...byKind.entries()].map(([kind, points]) => ({
       label: eventKindWords[kind] || kind.replace(/_/g, ' '), data: points, backgroundColor: eventColour[kind] || colour.grey,
+      // Drawn over the evacuation's own bar (a lower order is drawn later).
+      order: kind === 'evacuation_blocked' ? -1 : 0,
     }));
     if (timelineChart) {
       timelineChart.data.labels = rows;
@@ -644,7 +671,7 @@
 
   function drawMap(day) {
     dynamic.clearLayers();
-    const events = data.preview ? data.preview.events : runs[selected].events;
+    const events = withCaptureReopenings(data.preview ? data.preview.events : runs[selected].events);
     const closed = closedState(events, day);
     const run = data.preview ? null : runs[selected];
     const a = data.preview ? null : analyses[selected];
@@ -910,6 +937,8 @@
     map, mainChart: () => mainChart,
     // The shown run's headline series (as the headline reads them), for haven serve's comparison with the base run.
     series() { const a = analyses[selected]; return { leftHome: a.leftHome, newlyAway: a.newlyAway, unsheltered: a.unsheltered }; },
+    // Whether each road is drawn closed on `day` (the map's dashes), for the tests.
+    closedRoads(day) { return closedState(withCaptureReopenings(data.preview ? data.preview.events : runs[selected].events), day).roads; },
     // The map's box changed (haven serve's panel took its side): Leaflet measures it again and fits the network.
     refit() { map.invalidateSize(); map.fitBounds(bounds.pad(0.08)); },
     // Resolves true when the per-place charts are drawn too, false when a newer run took over first.

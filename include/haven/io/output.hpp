@@ -103,15 +103,7 @@ struct RunFile {
   std::vector<std::int64_t> od_count;
   // The engine's event log (/events): what took effect when (scenario events starting and ending, evacuations
   // blocked, travellers stranded). Empty in a file without one.
-  struct LoggedEvent {
-    double time_days = 0.0;
-    std::string kind;      // e.g. bombardment_start, evacuation_blocked, stranded
-    std::string event_id;  // the scenario event's id, if any
-    std::int32_t node = -1;
-    std::int32_t corridor = -1;
-    double value = 0.0;
-  };
-  std::vector<LoggedEvent> event_log;
+  std::vector<EventRecord> event_log;
   std::size_t times() const { return time_days.size(); }
   std::size_t nodes() const { return node_name.size(); }
 };

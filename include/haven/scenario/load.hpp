@@ -20,6 +20,9 @@ struct Override {
   SourceLocation origin;
   // Its writer names list items by id only (haven serve's page): a path naming none is not told of indices.
   bool items_by_id_only = false;
+  // It replaces a whole list of items on purpose (haven serve's events, switched off, moved and added): no warning
+  // that the scenario's items are replaced.
+  bool replaces_whole_lists = false;
 };
 
 struct LoadOptions {
