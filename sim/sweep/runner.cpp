@@ -148,7 +148,9 @@ std::string tables_digest(const SweepSpec& spec) {
 Fingerprint prepare_directory(const SweepSpec& spec, const fs::path& directory, bool overwrite) {
   const std::string sweep_text = read_whole_file(spec.file);
   Fingerprint here{sha256_hex(sweep_plan(spec)), sha256_hex(read_whole_file(spec.scenario)), utc_now_iso(),
-                   spec.file.string(), tables_digest(spec)};
+                   // Absolute: gather may run from elsewhere (a sweep killed before its manifest rebuilds it from
+                   // this file).
+                   fs::absolute(spec.file).lexically_normal().string(), tables_digest(spec)};
   if (fs::exists(directory) && !fs::is_directory(directory)) {
     refuse_directory(directory, "this is a file, not a directory: give the sweep a directory with -o");
   }
@@ -420,7 +422,8 @@ void recover_manifest(const fs::path& directory) {
   const std::string text = read_whole_file(record);
   const std::string plan = fingerprint_value(text, "plan_sha256");
   std::vector<fs::path> candidates;
-  if (const auto recorded = fingerprint_value(text, "sweep_file"); !recorded.empty()) candidates.emplace_back(recorded);
+  const fs::path recorded = fingerprint_value(text, "sweep_file");
+  if (!recorded.empty()) candidates.push_back(recorded);
   candidates.push_back(directory / "sweep.yaml");
   std::vector<std::string> tried;
   for (const auto& candidate : candidates) {
@@ -428,7 +431,10 @@ void recover_manifest(const fs::path& directory) {
       tried.push_back(fmt::format("{} (not there)", candidate.string()));
       continue;
     }
-    const auto loaded = load_sweep_file(candidate);
+    // The copy's paths (its scenario) are relative to where the sweep file was, not to the copy.
+    const bool copy = candidate == directory / "sweep.yaml";
+    const auto loaded =
+        load_sweep_file(candidate, copy && recorded.is_absolute() ? recorded.parent_path() : fs::path());
     if (!loaded.spec) {
       tried.push_back(fmt::format("{} (does not load: {})", candidate.string(),
                                   loaded.diagnostics.all().empty()

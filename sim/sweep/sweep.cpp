@@ -63,7 +63,7 @@ class SweepDecoder {
     if (auto v = m.require("scenario"); v.IsDefined()) {
       if (auto text = r_.string(v, m.path("scenario"))) {
         const std::filesystem::path given(*text);
-        spec_.scenario = given.is_absolute() ? given : (spec_.file.parent_path() / given).lexically_normal();
+        spec_.scenario = given.is_absolute() ? given : (spec_.paths_relative_to / given).lexically_normal();
         scenario_origin_ = r_.where(v, m.path("scenario"));
       }
     }
@@ -440,7 +440,7 @@ std::string yaml_number(double value, bool integer) {
   return fmt::format("{}", value);
 }
 
-SweepLoadResult load_sweep_file(const std::filesystem::path& path) {
+SweepLoadResult load_sweep_file(const std::filesystem::path& path, const std::filesystem::path& paths_relative_to) {
   SweepLoadResult result;
   const std::string display_name = path.string();
   const std::string text = detail::read_text_file(path, result.diagnostics, "a sweep file");
@@ -454,6 +454,7 @@ SweepLoadResult load_sweep_file(const std::filesystem::path& path) {
   }
   SweepSpec spec;
   spec.file = path;
+  spec.paths_relative_to = paths_relative_to.empty() ? path.parent_path() : paths_relative_to;
   SweepDecoder decoder(reader, spec);
   try {
     decoder.decode(*root);

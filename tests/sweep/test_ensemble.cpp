@@ -198,6 +198,37 @@ TEST_CASE("the ensemble's scenario_yaml is labelled as the member's it is and th
   CHECK(h5::read_string_attribute(file.id(), "sweep_yaml") == read_text(out / "sweep.yaml"));
 }
 
+TEST_CASE("a killed sweep whose sweep file is gone is gathered from the copy in its directory") {
+  // The shipped sweeps name their scenario relative to themselves (`scenario: ../x.yaml`): the copy in the output
+  // directory must read it from where the sweep file was, not from beside the copy.
+  const fs::path dir = fs::temp_directory_path() / "haven_ensemble" / "copy_fallback";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy_file(fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml", dir / "valley.yaml");
+  write_text(dir / "sweep.yaml", R"(sweep:
+  name: copy_fallback
+  scenario: valley.yaml
+  seed: 5
+  days: 10
+design:
+  method: list
+  points:
+    - {threat_kernel_km: 0.5}
+    - {threat_kernel_km: 3}
+)");
+  auto loaded = load_sweep_file(dir / "sweep.yaml");
+  REQUIRE(loaded.spec);
+  SweepRunOptions options;
+  options.output = dir / "out";
+  REQUIRE(run_sweep(*loaded.spec, options).ran == 2);
+  fs::remove(options.output / "manifest.csv");
+  fs::remove(dir / "sweep.yaml");
+  const auto gathered = run_cli({"gather", options.output.string()});
+  CHECK(gathered.exit_code == 0);
+  CHECK(fs::exists(options.output / "ensemble.h5"));
+  fs::remove_all(dir);
+}
+
 TEST_CASE("a sweep killed before writing its manifest can still be gathered") {
   const fs::path out = finished_sweep("killed");
   fs::remove(out / "manifest.csv");

@@ -39,6 +39,8 @@ struct SweepParameter {
 
 struct SweepSpec {
   std::filesystem::path file;  // the sweep file itself
+  // Where its relative paths are read from: the sweep file's folder, or the original's for a sweep's copy of it.
+  std::filesystem::path paths_relative_to;
   std::string name;
   std::filesystem::path scenario;  // resolved against the sweep file's directory
   std::string variant;
@@ -78,7 +80,9 @@ struct SweepLoadResult {
 // Reads and checks a sweep file: unknown and duplicate keys, types, ranges, method-specific sections, and every
 // varied key path against the scenario (with the list or grid values, and both ends of each range), each problem
 // located in the sweep file.
-SweepLoadResult load_sweep_file(const std::filesystem::path& path);
+// `paths_relative_to`: the folder its relative paths (the scenario's) are read from, if not the file's own (a
+// sweep's copy of its file, in its output directory).
+SweepLoadResult load_sweep_file(const std::filesystem::path& path, const std::filesystem::path& paths_relative_to = {});
 
 // The number of design points (1 with no design).
 std::int64_t design_points(const SweepSpec& spec);
