@@ -145,6 +145,9 @@ SweepCommands::SweepCommands(CLI::App& app) {
   sweep_->add_flag("--overwrite", s.overwrite,
                    "Delete what this sweep wrote in the output directory (runs, manifest, ensemble) and start again");
   sweep_->add_flag("--list", s.list, "Print the run list (CSV) and stop");
+  sweep_->add_flag("--print-directory", s.print_directory,
+                   "Print the output directory (-o, else the sweep's output:, else output/<name>) and stop (for "
+                   "scripts: tools/slurm/submit.sh)");
   sweep_->add_flag("-q,--quiet", s.quiet, "No progress bar");
 
   auto& g = gather_args_;
@@ -217,6 +220,10 @@ int SweepCommands::sweep(std::ostream& out, std::ostream& err) {
   auto loaded = load_sweep_file(a.file);
   if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
   const SweepSpec& spec = *loaded.spec;
+  if (a.print_directory) {
+    out << sweep_directory(spec, a.output).string() << "\n";
+    return exit_ok;
+  }
   const auto members = expand_sweep(spec);
   if (a.list) {
     out << "member,design_point,replicate,seed";

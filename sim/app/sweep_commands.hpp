@@ -38,6 +38,7 @@ class SweepCommands {
     bool overwrite = false;
     bool quiet = false;
     bool list = false;
+    bool print_directory = false;
   } sweep_args_;
 
   struct {

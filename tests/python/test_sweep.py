@@ -330,6 +330,19 @@ def test_slurm_submit_finds_haven_on_path_then_in_the_build_tree(tmp_path):
     assert missing.returncode == 2 and "no haven binary at" in missing.stderr and not submitted
 
 
+def test_slurm_submit_gathers_where_the_sweep_file_says(tmp_path):
+    # The directory is the sweep's own `output:`, as haven reads the file (a quoted name in flow style too): the
+    # gather was queued for output/<name> read by sed, after the whole array had run elsewhere.
+    out = tmp_path / "from_the_file"
+    sweep = tmp_path / "flow.yaml"
+    sweep.write_text('sweep: {name: "flow_style", scenario: %s, seed: 3, days: 10, output: %s}\n'
+                     % (ROOT / "scenarios" / "examples" / "valley.yaml", out))
+    result, submitted = submit(tmp_path, str(sweep), "2", HAVEN=str(haven_bin()))
+    assert result.returncode == 0, result.stderr + submitted
+    assert f"for {out}" in result.stdout, result.stdout
+    assert (out / "ensemble.h5").is_file(), submitted
+
+
 def test_slurm_submit_refuses_bad_options_before_queueing(tmp_path):
     sweep = write_sweep(tmp_path, replicates=1)
     for args, message in ((["--cpus", "0", str(sweep), "2"], "--cpus 0"),

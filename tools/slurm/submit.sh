@@ -14,7 +14,8 @@ usage() {
 usage: submit.sh [OPTIONS] SWEEP_FILE TASKS [OUTPUT_DIR]
 
 Submits SWEEP_FILE as a job array of TASKS tasks (tools/slurm/sweep_array.sbatch) and the gather step
-(tools/slurm/gather.sbatch, --dependency=afterany on the array). OUTPUT_DIR defaults to output/<sweep.name>.
+(tools/slurm/gather.sbatch, --dependency=afterany on the array). OUTPUT_DIR defaults to the sweep file's
+output:, else output/<sweep.name>.
 
 Options (before the positional arguments):
   --cpus N         CPUs per array task (default 1); haven sweep runs N members at a time
@@ -92,16 +93,14 @@ else
 fi
 export HAVEN="$haven"
 
-# The sweep's output directory: given, or output/<sweep.name> (a sweep file's own `output:` needs it given).
+# The sweep's output directory: given, else as haven reads the sweep file (its `output:`, else output/<name>).
 directory="${3:-}"
 extra=()
 if [[ -n "$directory" ]]; then
   extra=(-o "$directory")
-else
-  name=$(sed -n 's/^  name: *\([A-Za-z0-9_]*\).*/\1/p' "$sweep_file" | head -1)
-  directory="output/${name:?cannot read sweep.name from $sweep_file}"
 fi
 "$haven" sweep "$sweep_file" --list >/dev/null # validate before queueing anything
+directory=$("$haven" sweep "$sweep_file" "${extra[@]}" --print-directory)
 array=$(sbatch --parsable --array=0-$((tasks - 1)) "${common_options[@]}" "${array_options[@]}" \
   "$here/sweep_array.sbatch" "$sweep_file" "${extra[@]}")
 array="${array%%;*}" # --parsable prints "id;cluster" on multi-cluster sites
