@@ -454,10 +454,15 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
   if (const std::size_t unrecorded = report.unrecorded(); unrecorded > 0 && !args.skip_unrecorded) {
     err << fmt::format("haven: error: {} cannot supply {} of {} observation point{}:\n", target, unrecorded,
                        report.rows.size() + report.skipped.size(), unrecorded == 1 ? "" : "s");
+    // The first few say what is missing; a run cut to 50 days of a 300-day conflict would list hundreds.
+    constexpr std::size_t listed = 10;
+    std::size_t shown = 0;
     for (const auto& p : report.skipped) {
-      if (!p.unrecorded) continue;
+      if (!p.unrecorded || shown == listed) continue;
+      ++shown;
       err << fmt::format("  {} {}: {}\n", format_iso_date(add_days(scenario.start_date, p.day)), p.series, p.reason);
     }
+    if (unrecorded > listed) err << fmt::format("  ... and {} more\n", unrecorded - listed);
     // A run stopped short (--days) cannot be mended by recording more: it is the days that are missing.
     const RunFile* shortest = file ? &*file : ensemble ? &ensemble->runs.front() : nullptr;
     const int last_day = shortest        ? last_recorded_day(*shortest)

@@ -491,6 +491,16 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
         fmt::format("Flee settings ({}): {} recorded; the spawn decay ones as spawn_decay_* "
                     "parameters, the others belong to Flee's rules",
                     conflict.settings_file, conflict.settings.size()));
+  } else if (conflict.settings_file.empty()) {
+    // FabFlee keeps the validation runs' settings beside the conflicts, not in each: without them the run is
+    // Flee's defaults (another move chance, no avoidance of short stints), not the runs Flee's figures come from.
+    const auto beside = conflict.folder.lexically_normal().parent_path() / "simsetting.yml";
+    result.notes.push_back(fmt::format(
+        "Flee settings: none (no simsetting.yml in the folder): Flee's defaults{}",
+        std::filesystem::exists(beside)
+            ? fmt::format("; the folder above has one, which FabFlee's validation runs read: --simsetting {}",
+                          beside.string())
+            : std::string("; give FabFlee's with --simsetting FILE")));
   }
   if (points_outside > 0) {
     result.notes.push_back(fmt::format("left out: {} outside the simulated period (or on a day given twice)",

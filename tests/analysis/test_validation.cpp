@@ -236,6 +236,24 @@ TEST_CASE("haven validate refuses points a run file did not record unless --skip
                             "scenario's whole period (without --days, or with more), or pass --skip-unrecorded to "
                             "compare the other points\n"));
 
+  // Many points past the end: the first ten are listed, then how many more (not hundreds of lines).
+  std::string points = "observations.displaced_reported.points=[";
+  for (int day = 10; day < 40; ++day)
+    points += fmt::format("{}{{day: {}, value: {}}}", day > 10 ? ", " : "", day, day * 100);
+  points += "]";
+  const auto many = (dir / "many.h5").string();
+  REQUIRE(
+      test::run_cli({"run", "scenarios/examples/valley.yaml", "--days", "5", "--set", points, "-o", many, "--quiet"})
+          .exit_code == 0);
+  const auto listed = test::run_cli({"validate", many});
+  CHECK(listed.exit_code == 2);
+  CHECK(listed.err.find("cannot supply 30 of 30 observation points:\n  2024-03-11 displaced_reported: the file ends "
+                        "before day 10\n") != std::string::npos);
+  CHECK(listed.err.find("2024-03-20 displaced_reported") != std::string::npos);  // the tenth
+  CHECK(listed.err.find("2024-03-21 displaced_reported") == std::string::npos);  // the eleventh
+  CHECK(listed.err.find("  ... and 20 more\nThe run ends on 2024-03-05 (day 4), before 30 of these points") !=
+        std::string::npos);
+
   // Cumulative arrivals need every day; a file without a node says so.
   Scenario s = two_nodes(30, {});
   Observation arrivals;
