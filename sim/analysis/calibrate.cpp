@@ -254,7 +254,12 @@ CalibrationResult minimise_error(const std::vector<CalibrationParameter>& parame
   nlopt_set_initial_step(opt, step.data());
   nlopt_set_min_objective(opt, objective, &problem);
   problem.opt = opt;
-  nlopt_set_maxeval(opt, options.max_evaluations);
+  // --max-evals counts runs, and objective() stops the search at it. NLopt's own count also takes the points
+  // answered from the cache (Subplex and Nelder-Mead ask for some again), which stopped them after 9 runs of 12; its
+  // limit only bounds a search that would ask for cached points without end.
+  nlopt_set_maxeval(opt, options.max_evaluations > std::numeric_limits<int>::max() / 32
+                             ? std::numeric_limits<int>::max()
+                             : 16 * options.max_evaluations + 64);
   nlopt_set_xtol_rel(opt, options.relative_tolerance);
   nlopt_set_ftol_abs(opt, 1e-6);
   // The first evaluation is the start itself, whatever the algorithm does with it (NLopt's own repeat is cached).
@@ -273,7 +278,8 @@ CalibrationResult minimise_error(const std::vector<CalibrationParameter>& parame
   }
   result.stop_reason = status == NLOPT_FORCED_STOP && result.evaluations >= options.max_evaluations
                            ? describe(NLOPT_MAXEVAL_REACHED)
-                           : describe(status);
+                       : status == NLOPT_MAXEVAL_REACHED ? std::string("the search asked only for points already run")
+                                                         : describe(status);
   return result;
 }
 

@@ -199,6 +199,30 @@ TEST_CASE("calibration starts from the scenario's value clamped into the range a
   }
 }
 
+TEST_CASE("every algorithm runs --max-evals distinct points unless it converges first") {
+  // Subplex and Nelder-Mead ask NLopt for some points again (answered from the cache, not run): NLopt's own count
+  // took those, and the search stopped after 9 runs of 12 saying it had reached --max-evals.
+  std::string error;
+  const auto parameter = parse_calibration_parameter("threat_half_saturation=30:120", error);
+  REQUIRE(parameter);
+  for (const char* algorithm : {"bobyqa", "sbplx", "neldermead", "cobyla"}) {
+    CAPTURE(algorithm);
+    CalibrationOptions options;
+    options.algorithm = algorithm;
+    options.max_evaluations = 12;
+    options.relative_tolerance = 1e-15;  // no convergence within 12 runs
+    int runs = 0;
+    // A bumpy error, so that no search settles early.
+    const auto result = minimise_error({*parameter}, {75.0}, options, [&runs](const std::vector<double>& v) {
+      ++runs;
+      return std::abs(v[0] - 61.3) + 0.5 * std::abs(std::sin(v[0]));
+    });
+    CHECK(runs == 12);
+    CHECK(result.evaluations == 12);
+    CHECK(result.stop_reason == "reached --max-evals");
+  }
+}
+
 TEST_CASE("calibration minimises the weighted error that validate --max-error judges") {
   const fs::path valley = fs::path(HAVEN_SOURCE_DIR) / "scenarios/examples/valley.yaml";
   LoadOptions base;
