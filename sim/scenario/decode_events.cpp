@@ -338,6 +338,11 @@ Area ScenarioDecoder::decode_area(MapReader& m, const std::string& path, bool re
   const bool has_point = m.has("lat") || m.has("lon");
   if (has_node && has_point) {
     reader_.error(m.get(m.has("lat") ? "lat" : "lon"), path, "give either 'node' or 'lat'/'lon', not both");
+    // Every other problem of the area at once: the values given are checked as if each stood alone.
+    (void)node_ref(m.get("node"), p("node"));
+    if (auto v = m.get("lat"); v.IsDefined()) (void)reader_.number_in(v, p("lat"), -90.0, 90.0);
+    if (auto v = m.get("lon"); v.IsDefined()) (void)reader_.number_in(v, p("lon"), -180.0, 180.0);
+    if (auto v = m.get("radius_km"); v.IsDefined()) (void)reader_.number_in(v, p("radius_km"), 0.0, 20000.0);
     return area;
   }
   if (has_node) {

@@ -533,6 +533,15 @@ EventTable event_table_as_yaml(CsvTable read, Diagnostics& diagnostics) {
   const Columns columns(table, "events", std::vector<std::string>(keys::event_all.begin(), keys::event_all.end()),
                         std::array<std::string_view, 1>{"kind"}, "event", diagnostics);
   const std::size_t id_col = columns.find("id"), kind_col = columns.find("kind");
+  // Each event becomes a YAML list item, several KB of memory: bounded far below the tables' own row limit (which
+  // the columnar nodes and corridors can take), so that a table does not run the machine out of memory.
+  if (table.row_count() > max_event_table_rows) {
+    diagnostics.error(table.where_row(max_event_table_rows),
+                      fmt::format("events: more than {} rows, the most an events table may have (each event is read "
+                                  "as a list item, ~7 KB of memory); split the scenario's period or area",
+                                  max_event_table_rows));
+    return result;
+  }
   std::map<std::string, int, std::less<>> per_kind;
   for (std::size_t r = 0; r < table.row_count(); ++r) {
     YAML::Node item(YAML::NodeType::Map);
@@ -542,6 +551,24 @@ EventTable event_table_as_yaml(CsvTable read, Diagnostics& diagnostics) {
       if (std::find(keys::event_all.begin(), keys::event_all.end(), name) == keys::event_all.end()) continue;
       // Inserted without a look for the key (each column once, above): yaml-cpp compares keys as text it decodes.
       // The value is the very node the list holds, found by its text's address (table_origins.hpp).
+      if (name == "countries") {
+        // A country closure's two countries in one cell, "A;B" (a cell holds no list).
+        YAML::Node countries(YAML::NodeType::Sequence);
+        const std::string_view cell = table.cell(r, k);
+        for (std::size_t from = 0;;) {
+          const auto to = cell.find(';', from);
+          std::string_view part = cell.substr(from, to == std::string_view::npos ? std::string_view::npos : to - from);
+          while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+          while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+          YAML::Node country{std::string(part)};
+          countries.push_back(country);
+          origins.add_cell(countries[countries.size() - 1], r, k);
+          if (to == std::string_view::npos) break;
+          from = to + 1;
+        }
+        item.force_insert(name, countries);
+        continue;
+      }
       YAML::Node value(std::string(table.cell(r, k)));
       item.force_insert(name, value);
       origins.add_cell(value, r, k);

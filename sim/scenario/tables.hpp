@@ -82,6 +82,8 @@ CorridorTable decode_corridor_table(const CsvTable& table, std::span<const Node>
 // The events table as the YAML list it stands for (each non-empty cell `column: text`), and where its rows and cells
 // were written, found by the key paths the decoder may name them by (`events[3].day`, `events.shell_1.day`, ...):
 // `origins`, which keeps the table. Unknown columns are reported here.
+// The most rows an events table may have (each row is read as a YAML list item).
+inline constexpr std::size_t max_event_table_rows = 250'000;
 struct EventTable {
   YAML::Node list{YAML::NodeType::Sequence};
   std::shared_ptr<TableOrigins> origins;

@@ -324,3 +324,44 @@ TEST_CASE("tables - a nodes table without rows is an error at its header even af
   CHECK(result.diagnostics.error_count() == 2);
   fs::remove_all(dir);
 }
+
+TEST_CASE("tables - a country closure's two countries are one cell A;B and an events table is bounded in rows") {
+  const fs::path dir = scratch("countries");
+  test::write_text(dir / "s.yaml",
+                   "scenario: {name: s, start_date: 2024-01-01, days: 10}\nnodes: {csv: n.csv}\n"
+                   "corridors: [{from: a, to: b, length_km: 5, kind: road}]\nevents: {csv: e.csv}\n");
+  test::write_text(dir / "n.csv",
+                   "id,kind,lat,lon,population,capacity,country\n"
+                   "a,town,1.5,2,1000,,Homeland\n"
+                   "b,camp,1.6,2.1,,500,Neighbour\n");
+  test::write_text(dir / "e.csv",
+                   "id,kind,countries,day\n"
+                   "shut,country_closure,Homeland; Neighbour,2\n"
+                   "three,country_closure,A;B;C,3\n");
+  auto result = load_scenario_file(dir / "s.yaml");
+  std::ostringstream messages;
+  result.diagnostics.print(messages);
+  // The second row's problem at its cell; the first row read as [Homeland, Neighbour].
+  CHECK(messages.str() ==
+        (dir / "e.csv").string() +
+            ":3:23: error: events.three.countries: expected two countries (every corridor between them closes), got "
+            "3\n");
+  test::write_text(dir / "e.csv", "id,kind,countries,day\nshut,country_closure,Homeland; Neighbour,2\n");
+  result = load_scenario_file(dir / "s.yaml");
+  REQUIRE(result.scenario);
+  const auto& closure = std::get<CountryClosure>(result.scenario->events.at(0).action);
+  CHECK(closure.country_a == "Homeland");
+  CHECK(closure.country_b == "Neighbour");
+  // Each event row costs a YAML list item: more than 250,000 rows are refused at the first row too many.
+  std::string rows = "kind,node,day,intensity\n";
+  for (int k = 0; k < 250'001; ++k) rows += "bombardment,a,1,1\n";
+  test::write_text(dir / "e.csv", rows);
+  result = load_scenario_file(dir / "s.yaml");
+  CHECK_FALSE(result.scenario);
+  messages.str("");
+  result.diagnostics.print(messages);
+  CHECK(
+      messages.str().find("e.csv:250002:1: error: events: more than 250000 rows, the most an events table may have") !=
+      std::string::npos);
+  fs::remove_all(dir);
+}
