@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <map>
 #include <set>
 
 #include "haven/scenario/keys.hpp"
+#include "haven/util/geo.hpp"
 #include "haven/util/text.hpp"
 #include "item_names.hpp"
 #include "scenario_decoder.hpp"
@@ -361,6 +363,26 @@ Area ScenarioDecoder::decode_area(MapReader& m, const std::string& path, bool re
   }
   if (auto v = m.get("radius_km"); v.IsDefined()) {
     area.radius_km = reader_.number_in(v, p("radius_km"), 0.0, 20000.0).value_or(0.0);
+  }
+  if (area.lat_deg && area.lon_deg && !s_.nodes.empty()) {
+    // An area that reaches no place does nothing at all: most often lat and lon swapped, or a slip in a digit. A
+    // strike's threat reaches ~7 kernel lengths past the radius (weight 1e-3, docs/model.md#threat); a ceasefire
+    // covers the places inside its radius.
+    const bool strikes = required;
+    const double reach_km = area.radius_km + (strikes ? 7.0 * s_.parameters.threat_kernel_km : 0.0);
+    std::size_t nearest = 0;
+    double nearest_km = std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < s_.nodes.size(); ++i) {
+      const double d = great_circle_km(*area.lat_deg, *area.lon_deg, s_.nodes[i].lat_deg, s_.nodes[i].lon_deg);
+      if (d < nearest_km) nearest_km = d, nearest = i;
+    }
+    if (nearest_km > reach_km) {
+      reader_.warning(m.get("lat"), path,
+                      fmt::format("no place lies within its {} ({:.0f} km of {}, {}): the nearest, '{}', is {:.0f} km "
+                                  "away, so it changes nothing; are lat and lon right (not swapped)?",
+                                  strikes ? "strikes' reach" : "area", reach_km, *area.lat_deg, *area.lon_deg,
+                                  s_.nodes[nearest].id, nearest_km));
+    }
   }
   return area;
 }

@@ -193,12 +193,6 @@ TEST_CASE("one-way corridors are followed only forwards") {
   CHECK(network.route(y, x) == nullptr);
 }
 
-TEST_CASE("great-circle distance matches a known value") {
-  // One degree of latitude is about 111.19 km on a 6371 km sphere.
-  CHECK(great_circle_km(35.0, 36.0, 36.0, 36.0) == doctest::Approx(111.195).epsilon(1e-4));
-  CHECK(great_circle_km(10.0, 20.0, 10.0, 20.0) == 0.0);
-}
-
 TEST_CASE("routes from cached candidate searches and from one search to many homes are the unbounded ones") {
   const Scenario s = generated_network(400, 1200);
   RoadNetwork warm(s, s.parameters);  // route() may answer from its candidate lists

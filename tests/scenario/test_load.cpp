@@ -27,7 +27,7 @@ corridors:
   - {id: crossing, from: b, to: gate, length_km: 5, kind: crossing, bidirectional: false}
 events:
   - {id: hit, kind: bombardment, node: a, date: 2020-01-03, until: 2020-01-10, intensity: 3}
-  - {kind: bombardment, lat: 35.1, lon: 36.1, radius_km: 4, day: 2, intensity: 1}
+  - {kind: bombardment, lat: 35.02, lon: 36.02, radius_km: 4, day: 2, intensity: 1}
   - {id: open, kind: border_opening, node: gate, day: 20}
   - {kind: evacuation, from: a, to: b, day: 5, duration_days: 3, rate: 50}
 parameters:

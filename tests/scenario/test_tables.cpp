@@ -325,7 +325,7 @@ TEST_CASE("tables - a nodes table without rows is an error at its header even af
   fs::remove_all(dir);
 }
 
-TEST_CASE("tables - a country closure's two countries are one cell A;B and an events table is bounded in rows") {
+TEST_CASE("tables - a country closure's two countries share one cell and an events table is bounded in rows") {
   const fs::path dir = scratch("countries");
   test::write_text(dir / "s.yaml",
                    "scenario: {name: s, start_date: 2024-01-01, days: 10}\nnodes: {csv: n.csv}\n"

@@ -13,6 +13,7 @@
 
 #include "haven/engine/rules.hpp"
 #include "haven/scenario/scenario.hpp"
+#include "haven/util/geo.hpp"
 
 namespace haven {
 
@@ -214,7 +215,5 @@ class RoadNetwork {
 
 // Corridor speed: explicit, or the kind's default parameter.
 double corridor_speed_km_per_day(const Corridor& corridor, const ModelParameters& parameters);
-// Great-circle distance (haversine, mean Earth radius 6371 km).
-double great_circle_km(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg);
 
 }  // namespace haven
