@@ -60,13 +60,20 @@ double ScenarioEvents::base_capacity(std::size_t i) const {
 
 void ScenarioEvents::reopen_roads(std::uint32_t e, NodeIndex node) {
   // The fighting for the node is over: its closed roads open again (as a corridor_opening from now on, which a later
-  // closure overrides), so that a captured node whose roads were closed does not hold its people for good.
+  // closure overrides), so that a captured node whose roads were closed does not hold its people for good. Not a
+  // road to a place another side holds: that is the front line, and it stays as it is (docs/model.md, "capture").
   for (std::size_t c = 0; c < s_.corridors.size(); ++c) {
     const auto& corridor = s_.corridors[c];
     if (corridor.from != node && corridor.to != node) continue;
+    const NodeIndex other = corridor.from == node ? corridor.to : corridor.from;
+    if (side_[at(node)] >= 0 && side_[at(other)] >= 0 && side_[at(other)] != side_[at(node)]) continue;
     const auto& layers = corridor_layers_[c];
     const bool open = layers.empty() ? !corridor.closed : layers.back().second > 0.0;
-    if (!open) layer_corridor(static_cast<CorridorIndex>(c), e, true, true);
+    if (!open) {
+      layer_corridor(static_cast<CorridorIndex>(c), e, true, true);
+      // Said in the log (as closures and openings are), so that what reads the run knows the road is open again.
+      log_("corridor_reopened", s_.events[e].id, node, static_cast<CorridorIndex>(c), 1.0);
+    }
   }
 }
 

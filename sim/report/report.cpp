@@ -185,6 +185,8 @@ void write_network(Json& json, const Scenario& scenario) {
     json.key("capacity").num(node.capacity_people ? *node.capacity_people : NAN);
     json.key("country")
         .str(node.country)
+        .key("control")
+        .str(node.control)
         .key("admin")
         .str(node.admin_area)
         .key("closed")

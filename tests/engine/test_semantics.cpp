@@ -168,6 +168,46 @@ TEST_CASE("a captured node whose roads are closed lets its people go once the fi
   }
 }
 
+TEST_CASE("when the fighting for a captured node ends its roads open but not those across the front line") {
+  // Town (opposition) is taken by the government on days 0-4; its roads to the camp (uncontested) and to the
+  // front (still the opposition's) are closed from day 0 for good. At the capture's end the road to the camp opens;
+  // the road to the front, the front line, stays closed: nobody crosses it. (Idlib 2019-20's front-line closures,
+  // "until the other end falls (or to the end)", were reopened and ~750,000 crossings went through.)
+  ScenarioBuilder b(12);
+  const auto town = b.node("town", 0, 0, 1'000'000);
+  const auto camp = b.node("camp", 0, 0.05, 0, NodeKind::camp, 1e12);
+  const auto front = b.node("front", 0.05, 0, 0, NodeKind::camp, 1e12);
+  b.node_at(town).control = "opposition";
+  b.node_at(front).control = "opposition";
+  const auto to_camp = b.corridor(town, camp, 5);
+  const auto across = b.corridor(town, front, 5);
+  b.bombard(town, 4.0, 0);
+  b.event(Capture{town, "government"}, 0, 5);
+  b.event(CorridorClosure{to_camp}, 0);
+  b.event(CorridorClosure{across}, 0);
+  still(b.parameters());
+  const auto r = run(b.scenario());
+  Count into_camp = 0, into_front = 0;
+  for (std::size_t day = 0; day < 12; ++day) {
+    const Count camp_today = r.corridor_inflow_[day](to_camp) + 0;
+    if (day < 5) CHECK(camp_today == 0);
+    into_camp += camp_today;
+    into_front += r.corridor_inflow_[day](across);
+    CHECK(r.displaced_[day](front, 0) == 0);
+  }
+  CHECK(into_camp > 0);  // opened at the capture's end
+  CHECK(into_front == 0);
+  // Once the front node falls too, the road between them is no front line: it opens when that fighting ends.
+  b.event(Capture{front, "government"}, 6, 8);
+  const auto later = run(b.scenario());
+  Count crossed = 0;
+  for (std::size_t day = 0; day < 12; ++day) {
+    if (day < 8) CHECK(later.corridor_inflow_[day](across) == 0);
+    crossed += later.corridor_inflow_[day](across);
+  }
+  CHECK(crossed > 0);
+}
+
 TEST_CASE("a border crossing that closes lets nobody across: people on their way are held at it") {
   // Home (bombarded) -> camp -> gate (a border crossing) -> abroad (external): the gate is open on days 0-2 and
   // closed from day 3. Before, people set off for abroad; after, nobody enters the gate's road abroad, and those

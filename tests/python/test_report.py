@@ -321,6 +321,13 @@ def test_single_run_report_in_chromium(idlib_run, tmp_path):
             assert not travelled, (day, travelled, [int(inflow[day, k]) for k in travelled])
             drawn_closed += sum(closed)
         assert drawn_closed > 100  # the front line's roads are drawn closed while it holds
+        # The roads the page reopens when a capture ends are those the engine reopened (its log), front lines kept.
+        with h5py.File(idlib_run, "r") as f:
+            kinds = [k.decode() if isinstance(k, bytes) else k for k in f["events/kind"][()]]
+            logged = sorted([int(t), int(c)] for k, t, c in zip(kinds, f["events/time"][()], f["events/corridor"][()])
+                            if k == "corridor_reopened")
+        assert logged, "no road reopened in the run"
+        assert sorted(driver.execute_script("return window.havenReport.reopenings()")) == logged
         timeline = driver.execute_script(
             "return Chart.getChart(document.getElementById('timeline')).data.labels.join('|')")
         assert "Road reopened: " in timeline and "(fighting for " in timeline, timeline

@@ -68,11 +68,23 @@ window.havenReportEvents = function ({ data, colour, number, nodeName, corridorN
     }
     return { roads, borders };
   }
-  // The events with, for each capture that ends, an opening of every road at its node closed at that moment: the
-  // engine reopens them then (docs/model.md, "capture"), so the map must not draw them closed while people travel
-  // them. Each opening is marked `after_capture` (the node); a closure that starts later closes the road again.
+  // The events with, for each capture that ends, an opening of every road at its node closed at that moment but
+  // those to a place another side holds (the front line): the engine reopens them then (docs/model.md, "capture"),
+  // so the map must not draw them closed while people travel them. Each opening is marked `after_capture` (the
+  // node); a closure that starts later closes the road again.
   function withCaptureReopenings(events) {
     const all = events.slice();
+    // Who holds a node on `day`, before that day's captures start: its own control, or the latest capture's side.
+    const controlBefore = (node, day) => {
+      let held = nodes[node].control || '';
+      let latest = null;
+      events.forEach((e, i) => {
+        if (e.kind !== 'capture' || e.node !== node || !(e.start < day)) return;
+        if (latest === null || e.start > latest[0] || (e.start === latest[0] && i > latest[1])) latest = [e.start, i, e.by || ''];
+      });
+      if (latest) held = latest[2];
+      return held;
+    };
     const ends = events.map((e, i) => [e, i])
       .filter(([e]) => e.kind === 'capture' && e.end !== null && e.end !== undefined && e.end < data.days)
       .sort((a, b) => a[0].end - b[0].end || a[1] - b[1]);
@@ -82,8 +94,11 @@ window.havenReportEvents = function ({ data, colour, number, nodeName, corridorN
       // and still is.
       const before = all.filter((e) => e.start < day && activeOn(e, day));
       const { roads } = closedState(before, day);
+      const own = controlBefore(capture.node, day);
       corridors.forEach((c, k) => {
-        if ((c.from === capture.node || c.to === capture.node) && roads[k]) {
+        const theirs = controlBefore(c.from === capture.node ? c.to : c.from, day);
+        const frontLine = own !== '' && theirs !== '' && own !== theirs;
+        if ((c.from === capture.node || c.to === capture.node) && roads[k] && !frontLine) {
           all.push({ id: '', kind: 'corridor_opening', corridor: k, start: day, end: null, note: '', after_capture: capture.node });
         }
       });

@@ -937,6 +937,10 @@
     map, mainChart: () => mainChart,
     // The shown run's headline series (as the headline reads them), for haven serve's comparison with the base run.
     series() { const a = analyses[selected]; return { leftHome: a.leftHome, newlyAway: a.newlyAway, unsheltered: a.unsheltered }; },
+    // The roads the page reopens when a capture ends, [day, road], as the engine's log should have them (tests).
+    reopenings() {
+      return withCaptureReopenings(runs[selected].events).filter((e) => e.after_capture !== undefined).map((e) => [e.start, e.corridor]);
+    },
     // Whether each road is drawn closed on `day` (the map's dashes), for the tests.
     closedRoads(day) { return closedState(withCaptureReopenings(data.preview ? data.preview.events : runs[selected].events), day).roads; },
     // The map's box changed (haven serve's panel took its side): Leaflet measures it again and fits the network.
