@@ -81,6 +81,14 @@ void ScenarioDecoder::decode_nodes(const YAML::Node& node) {
         }
       } else {
         network_incomplete_ = node_unread_ = true;
+        // Its id under a misspelt key (`ID: camp`, reported as unknown): references to it are follow-ons.
+        if (m.near_miss("id")) {
+          static constexpr std::array<std::string_view, 1> id_key = {"id"};
+          for (auto it = node[i].begin(); it != node[i].end(); ++it) {
+            if (it->second.IsScalar() && closest_match(it->first.Scalar(), std::span(id_key)) == std::string("id"))
+              rejected_node_ids_.insert(it->second.Scalar());
+          }
+        }
       }
       auto p = [&](std::string_view key) { return join_path(path, key); };
       n.name = n.id;
@@ -220,6 +228,14 @@ std::optional<NodeIndex> ScenarioDecoder::node_ref(const YAML::Node& node, const
 
 // A node's display name used where its id belongs is the likeliest slip; otherwise the closest id.
 std::string ScenarioDecoder::node_hint(const std::string& written) const {
+  // An id in other letter case (`Camp` for `camp`) first: a node whose name is `Camp` would be the wrong aim.
+  for (const auto& n : s_.nodes) {
+    if (n.id.size() == written.size() && std::equal(n.id.begin(), n.id.end(), written.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return fmt::format("; did you mean '{}'?", n.id);
+    }
+  }
   for (const bool exact : {true, false}) {
     for (const auto& n : s_.nodes) {
       if (n.id.empty() || n.name == n.id) continue;

@@ -113,8 +113,7 @@ class Row {
     const std::string_view cell = text(column);
     auto value = parse_number(cell);
     if (!value) {
-      error(column, fmt::format("expected a number, got '{}'{}", clip(cell),
-                                cell.find(',') != std::string_view::npos ? comma_hint : ""));
+      error(column, fmt::format("expected a number, got '{}'{}", clip(cell), number_text_hint(cell)));
     }
     return value;
   }

@@ -558,13 +558,41 @@ std::optional<std::string> YamlReader::string(const YAML::Node& node, std::strin
   return node.Scalar();
 }
 
+std::string number_text_hint(std::string_view text) {
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::string_view body = text;
+  if (!body.empty() && (body.front() == '-' || body.front() == '+')) body.remove_prefix(1);
+  const auto comma = body.find(',');
+  if (comma != std::string_view::npos && body.find(',', comma + 1) == std::string_view::npos && comma > 0) {
+    const auto whole = body.substr(0, comma), fraction = body.substr(comma + 1);
+    // One comma, and not before a group of three digits: a decimal comma.
+    if (!fraction.empty() && fraction.size() != 3 && std::all_of(whole.begin(), whole.end(), digit) &&
+        std::all_of(fraction.begin(), fraction.end(), digit)) {
+      std::string meant(text);
+      meant[meant.find(',')] = '.';
+      return fmt::format("; use '.' as the decimal mark ({})", meant);
+    }
+  }
+  if (comma != std::string_view::npos) return std::string(comma_hint);
+  // A space (or a no-break space, U+00A0, as pasted from a web page) between digits.
+  for (const std::string_view space : {std::string_view(" "), std::string_view("\xc2\xa0")}) {
+    const auto at = text.find(space);
+    if (at != std::string_view::npos && at > 0 && digit(text[at - 1]) && at + space.size() < text.size() &&
+        digit(text[at + space.size()])) {
+      return fmt::format("; write numbers without spaces (10000 or 10_000){}",
+                         space.size() > 1 ? "; that one is a no-break space (U+00A0)" : "");
+    }
+  }
+  return {};
+}
+
 std::optional<double> YamlReader::number(const YAML::Node& node, std::string_view path) {
   const bool has_comma = node.IsScalar() && node.Scalar().find(',') != std::string::npos;
   if (!is_plain_scalar(node)) {
     // A quoted number is text to YAML; say how to fix it rather than only what is wrong.
     std::string hint;
     if (node.IsScalar() && has_comma) {
-      hint = std::string(comma_hint);
+      hint = number_text_hint(node.Scalar());
     } else if (node.IsScalar() && parse_number(node.Scalar())) {
       hint = node.Tag() == "!" ? "; remove the quotes" : "; remove the !!str tag";
     }
@@ -574,7 +602,7 @@ std::optional<double> YamlReader::number(const YAML::Node& node, std::string_vie
   // Underscores group digits (3_000_000), as YAML 1.1 allows; commas are a common slip and get a hint.
   auto value = parse_number(node.Scalar());
   if (!value) {
-    error(node, path, fmt::format("expected a number, got {}{}", shown(node), has_comma ? comma_hint : ""));
+    error(node, path, fmt::format("expected a number, got {}{}", shown(node), number_text_hint(node.Scalar())));
     return std::nullopt;
   }
   return value;
@@ -703,6 +731,12 @@ namespace {
 // 'radius_km', 'duration' for 'duration_days').
 std::optional<std::string> meant_key(const std::string& name, std::span<const std::string_view> allowed) {
   if (auto match = closest_match(name, allowed)) return match;
+  // Other tools' names for coordinates, too far from ours for an edit distance.
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 5> synonyms = {
+      {{"lng", "lon"}, {"long", "lon"}, {"longitude", "lon"}, {"latitude", "lat"}, {"radius", "radius_km"}}};
+  for (const auto& [other, ours] : synonyms) {
+    if (name == other && std::find(allowed.begin(), allowed.end(), ours) != allowed.end()) return std::string(ours);
+  }
   for (auto option : allowed) {
     if (option.size() > name.size() + 1 && option.substr(0, name.size()) == name && option[name.size()] == '_') {
       return std::string(option);
@@ -714,7 +748,7 @@ std::optional<std::string> meant_key(const std::string& name, std::span<const st
 std::string key_hint(const std::string& name, std::span<const std::string_view> allowed, std::string_view fallback) {
   if (auto match = meant_key(name, allowed)) return fmt::format("; did you mean '{}'?", *match);
   if (!fallback.empty()) return std::string(fallback);
-  if (allowed.size() <= 12) return fmt::format(" (expected {})", quoted_list(allowed));
+  if (allowed.size() <= 16) return fmt::format(" (expected {})", quoted_list(allowed));
   return {};
 }
 

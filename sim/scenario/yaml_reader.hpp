@@ -70,6 +70,9 @@ std::string out_of_range(double minimum, double maximum, double value, const std
 std::string first_given(std::size_t line);
 std::string why_not_a_date(std::string_view text);
 inline constexpr std::string_view comma_hint = "; write large numbers without commas (3000000 or 3_000_000)";
+// The hint for a number that did not read, by its shape: a decimal comma (`35,5`: use '.'), thousands separators
+// (commas, or spaces as some locales and web pages write them: `10 000`), or none.
+std::string number_text_hint(std::string_view text);
 
 class YamlReader {
  public:

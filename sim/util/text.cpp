@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -45,6 +46,16 @@ std::optional<std::string> closest(std::string_view word, const Strings& candida
   const std::size_t limit = std::max<std::size_t>(1, word.size() / 3);
   std::optional<std::string> best;
   if (word.size() > 256) return best;  // no key or id is that long; the distance would cost |word| x |candidate|
+  // The same word in other letter case (`ID`, `CSV`, `Camp` for `camp`) is the likeliest aim, however short.
+  const auto same_but_case = [word](std::string_view candidate) {
+    return candidate.size() == word.size() &&
+           std::equal(word.begin(), word.end(), candidate.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+           });
+  };
+  for (const auto& candidate : candidates) {
+    if (same_but_case(candidate)) return std::string(candidate);
+  }
   std::size_t best_distance = limit + 1;
   for (const auto& candidate : candidates) {
     const std::size_t distance = edit_distance(word, candidate);
