@@ -415,7 +415,7 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
   for (const auto& o : outcomes) {
     std::string names;
     for (const auto& [name, people] : o.top_destinations)
-      names += fmt::format("{}{} {}", names.empty() ? "" : ", ", name, grouped(people));
+      names += fmt::format("{}{} {}", names.empty() ? "" : ", ", one_line(name), grouped(people));
     out += shorten(fmt::format("  {}  {}", pad_right(shorten_label(o.label, label_limit), label_width),
                                names.empty() ? (lacks(o, "displaced_present") ? "-" : "(none)") : names),
                    width) +

@@ -90,22 +90,30 @@ std::string validation_table(const Scenario& scenario, const ValidationReport& r
                      scenario.variant.empty() ? "" : " [" + scenario.variant + "]",
                      ensemble ? fmt::format("ensemble of {} runs", report.members) : std::string("one run"),
                      ensemble ? " (mean and 5-95% band)" : "");
+  // The series column as wide as its longest id (ocha_cumulative_displaced), so that the figures stay under their
+  // headings; at least 20, at most 40 (a longer id pushes its row only).
+  std::size_t series_width = 20;
+  for (const auto& row : report.rows)
+    series_width = std::max(series_width, std::min<std::size_t>(row.series.size(), 40));
+  for (const auto& p : report.skipped)
+    series_width = std::max(series_width, std::min<std::size_t>(p.series.size(), 40));
   if (ensemble) {
-    out += fmt::format("  {:<12} {:<20} {:>11} {:>11} {:>23} {:>8} {:>6}\n", "date", "series", "observed", "simulated",
-                       "5-95%", "error", "weight");
+    out += fmt::format("  {:<12} {:<{}} {:>11} {:>11} {:>23} {:>8} {:>6}\n", "date", "series", series_width, "observed",
+                       "simulated", "5-95%", "error", "weight");
   } else {
-    out += fmt::format("  {:<12} {:<20} {:>11} {:>11} {:>8} {:>6}\n", "date", "series", "observed", "simulated",
-                       "error", "weight");
+    out += fmt::format("  {:<12} {:<{}} {:>11} {:>11} {:>8} {:>6}\n", "date", "series", series_width, "observed",
+                       "simulated", "error", "weight");
   }
   for (const auto& row : report.rows) {
     const std::string date = format_iso_date(add_days(scenario.start_date, row.day));
     const std::string error = fmt::format("{:+.1f}%", 100.0 * row.relative_error);
     if (ensemble) {
-      out += fmt::format("  {:<12} {:<20} {:>11} {:>11} {:>23} {:>8} {:>6g}\n", date, row.series, grouped(row.observed),
-                         grouped(row.mean), grouped(row.p05) + " - " + grouped(row.p95), error, row.weight);
+      out += fmt::format("  {:<12} {:<{}} {:>11} {:>11} {:>23} {:>8} {:>6g}\n", date, row.series, series_width,
+                         grouped(row.observed), grouped(row.mean), grouped(row.p05) + " - " + grouped(row.p95), error,
+                         row.weight);
     } else {
-      out += fmt::format("  {:<12} {:<20} {:>11} {:>11} {:>8} {:>6g}\n", date, row.series, grouped(row.observed),
-                         grouped(row.mean), error, row.weight);
+      out += fmt::format("  {:<12} {:<{}} {:>11} {:>11} {:>8} {:>6g}\n", date, row.series, series_width,
+                         grouped(row.observed), grouped(row.mean), error, row.weight);
     }
   }
   if (report.rows.empty()) out += "  (no observation points to compare)\n";
@@ -113,8 +121,8 @@ std::string validation_table(const Scenario& scenario, const ValidationReport& r
     const std::size_t total = report.rows.size() + report.skipped.size();
     out += fmt::format("skipped {} of {} point{}:\n", report.skipped.size(), total, total == 1 ? "" : "s");
     for (const auto& p : report.skipped) {
-      out += fmt::format("  {:<12} {:<20} {:>11}  {}\n", format_iso_date(add_days(scenario.start_date, p.day)),
-                         p.series, grouped(p.observed), p.reason);
+      out += fmt::format("  {:<12} {:<{}} {:>11}  {}\n", format_iso_date(add_days(scenario.start_date, p.day)),
+                         p.series, series_width, grouped(p.observed), p.reason);
     }
   }
   if (report.rows.empty()) return out;

@@ -118,7 +118,7 @@ void add_run_args(CLI::App& command, RunArgs& args) {
   command.add_flag("--no-output", args.no_output, "Write no file; print the summary only")->excludes(output);
   command.add_option("--variants", args.variants, "'all': run the base and every variant, then compare them")
       ->check(CLI::IsMember({"all"}));
-  command.add_flag("--quiet", args.quiet, "No progress line and no timing");
+  command.add_flag("-q,--quiet", args.quiet, "No progress line and no timing");
   command
       .add_option("--record", args.record,
                   "What the output file records, as under outputs: 'variables=departures,arrivals', "
