@@ -37,15 +37,17 @@ inline double day_start(double time) {
 
 constexpr Count expected_units_per_person = 1'000'000;
 
-// Event priorities at equal times: yesterday is recorded first, then scenario events end and start, then corridor
-// queues release, then people decide, then travellers arrive.
+// Event priorities at equal times: yesterday is recorded first, then scenario events end (captures last: the roads a
+// capture's end reopens are those closed once the day's other ends are done, whatever the events' order in the
+// file), then they start, then corridor queues release, then people decide, then travellers arrive.
 enum Priority : int {
   priority_record = 0,
   priority_scenario_end = 1,
-  priority_scenario_start = 2,
-  priority_release = 3,
-  priority_decide = 4,
-  priority_arrive = 5
+  priority_capture_end = 2,
+  priority_scenario_start = 3,
+  priority_release = 4,
+  priority_decide = 5,
+  priority_arrive = 6
 };
 
 struct EngineEvent {

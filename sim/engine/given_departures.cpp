@@ -8,6 +8,7 @@ namespace haven::engine {
 GivenDepartures::GivenDepartures(const Scenario& scenario, Count units_per_person, Draws draws)
     : s_(scenario), p_(scenario.parameters), units_(units_per_person), draws_(draws) {
   if (s_.departures.mode != DepartureMode::given) return;
+  owed_.assign(s_.nodes.size(), 0);
   for (const auto& observation : s_.observations) {
     if (observation.id != s_.departures.observation) continue;
     for (const auto& point : observation.points) points_.emplace_back(point.day, point.value);
@@ -44,6 +45,15 @@ void GivenDepartures::place(int day, const PopulationLedger& ledger, const Scena
                             std::vector<Count>& leaving) {
   const auto n = s_.nodes.size();
   leaving.assign(n, 0);
+  // A node's leavers who could not set off before go first, from that node (as many as still live there; the rest
+  // go back to the pool, for the split below).
+  for (std::size_t i = 0; i < n; ++i) {
+    if (owed_[i] == 0) continue;
+    const Count residents = ledger.residents_at(i);
+    leaving[i] = std::min(owed_[i], residents);
+    placed_units_ -= owed_[i] - leaving[i];
+    owed_[i] = 0;
+  }
   // Exact in units: what is due up to today, less what was placed before (a shortfall is carried over).
   const Count due_units = std::llround(due_people(day) * static_cast<double>(units_)) - placed_units_;
   if (due_units <= 0) return;
@@ -65,8 +75,9 @@ void GivenDepartures::place(int day, const PopulationLedger& ledger, const Scena
   RandomStream stream = draws_.stream(RandomPurpose::given_departure, 0, day);
   draws_.multinomial(stream, due_units, weights_, split_);
   for (std::size_t i = 0; i < n; ++i) {
-    leaving[i] = std::min(split_[i], ledger.residents_at(i));  // never more than live there
-    placed_units_ += leaving[i];
+    const Count fresh = std::min(split_[i], ledger.residents_at(i) - leaving[i]);  // never more than live there
+    leaving[i] += fresh;
+    placed_units_ += fresh;
   }
 }
 

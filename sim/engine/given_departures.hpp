@@ -17,12 +17,13 @@ class GivenDepartures {
   GivenDepartures(const Scenario& scenario, Count units_per_person, Draws draws);
 
   [[nodiscard]] bool active() const noexcept { return active_; }
-  // People (in units) leaving each node's residents today; sums to the day's rise plus what earlier days could not
-  // place (no resident left under armed conflict), as far as the residents there allow.
+  // People (in units) leaving each node's residents today: the day's rise split over the nodes under armed conflict,
+  // plus what earlier days could not place (no resident left under armed conflict), plus each node's own leavers
+  // who could not set off before, as far as the residents there allow.
   void place(int day, const PopulationLedger& ledger, const ScenarioEvents& events, std::vector<Count>& leaving);
-  // After the day's decisions: `units` of those placed could not leave (no destination open to them, e.g. every road
-  // from their node closed), so they are due again the next day, not lost.
-  void not_left(Count units) noexcept { placed_units_ -= units; }
+  // After the day's decisions: `units` of node `node`'s leavers could not set off (no destination open to them,
+  // e.g. every road from the node closed). They stay due there, and leave when they can.
+  void not_left(std::size_t node, Count units) { owed_[node] += units; }
 
   // The observed series interpolated on `day`: linear between points, flat before the first and after the last.
   [[nodiscard]] double observed(int day) const;
@@ -37,7 +38,8 @@ class GivenDepartures {
   bool active_ = false;
   std::vector<std::pair<int, double>> points_;  // (day, value), by day
   std::vector<double> running_max_;             // of observed(), by day
-  Count placed_units_ = 0;                      // given so far
+  Count placed_units_ = 0;                      // given to a node so far (left, or owed there)
+  std::vector<Count> owed_;                     // by node: placed there, not yet able to leave
   std::vector<double> weights_;
   std::vector<Count> split_;
 };

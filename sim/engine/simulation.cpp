@@ -62,7 +62,8 @@ class Simulation::Impl {
       queue_.push(event.start_day, priority_scenario_start,
                   {EngineEvent::Type::scenario_start, static_cast<std::uint32_t>(e)});
       if (event.end_day && *event.end_day < days_) {
-        queue_.push(*event.end_day, priority_scenario_end,
+        queue_.push(*event.end_day,
+                    std::holds_alternative<Capture>(event.action) ? priority_capture_end : priority_scenario_end,
                     {EngineEvent::Type::scenario_end, static_cast<std::uint32_t>(e)});
       }
     }
@@ -125,16 +126,15 @@ class Simulation::Impl {
     }
     decider_.decide(day, DecisionInputs{ledger_, threat_, events_, network_, transport_.incoming()});
     if (given_.active()) {
-      // Given leavers of a node with no destination open to them stay home today and are due again tomorrow.
-      Count stayed = 0;
+      // Given leavers of a node with no destination open to them stay home today and are due there tomorrow.
       for (std::size_t i = 0; i < given_leaving_.size(); ++i) {
+        if (given_leaving_[i] == 0) continue;
         Count left = 0;
         for (const Flow& flow : decider_.flows(i)) {
           if (flow.kind == Flow::Kind::leave_home) left += flow.count;
         }
-        stayed += given_leaving_[i] - left;
+        if (left < given_leaving_[i]) given_.not_left(i, given_leaving_[i] - left);
       }
-      given_.not_left(stayed);
     }
     commit();
     evacuate();

@@ -208,6 +208,31 @@ TEST_CASE("when the fighting for a captured node ends its roads open but not tho
   CHECK(crossed > 0);
 }
 
+TEST_CASE("a capture's end reopens the same roads whatever the order of the events that end that day") {
+  // The road from town to camp is closed for good, opened on days 2-5 by an opening; town is fought over on days
+  // 0-5. Both end on day 5: the capture's end sees the road closed again (the opening over) and reopens it, listed
+  // before or after the opening alike.
+  MemoryRecorder runs[2];
+  for (const bool capture_first : {true, false}) {
+    ScenarioBuilder b(10);
+    const auto town = b.node("town", 0, 0, 1'000'000);
+    const auto camp = b.node("camp", 0, 0.05, 0, NodeKind::camp, 1e12);
+    const auto road = b.corridor(town, camp, 5);
+    b.bombard(town, 4.0, 0);
+    b.event(CorridorClosure{road}, 0);
+    if (capture_first) b.event(Capture{town, "government"}, 0, 5);
+    b.event(CorridorOpening{road}, 2, 5);
+    if (!capture_first) b.event(Capture{town, "government"}, 0, 5);
+    still(b.parameters());
+    runs[capture_first ? 0 : 1] = run(b.scenario());
+  }
+  for (std::size_t day = 0; day < 10; ++day) {
+    CAPTURE(day);
+    CHECK(runs[0].residents_[day] == runs[1].residents_[day]);
+    if (day >= 5) CHECK(runs[0].corridor_inflow_[day](0) > 0);  // open again from day 5 in both
+  }
+}
+
 TEST_CASE("a border crossing that closes lets nobody across: people on their way are held at it") {
   // Home (bombarded) -> camp -> gate (a border crossing) -> abroad (external): the gate is open on days 0-2 and
   // closed from day 3. Before, people set off for abroad; after, nobody enters the gate's road abroad, and those
