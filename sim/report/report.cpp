@@ -216,6 +216,21 @@ void write_area(Json& json, const Area& area) {
   json.key("radius_km").num(area.radius_km);
 }
 
+// The roads the engine reopened when the fighting for a captured node ended (the log's corridor_reopened): the
+// page draws these for a run, rather than working them out again (docs/model.md, "capture").
+void write_reopened(Json& json, const std::vector<EventRecord>& log) {
+  std::vector<std::int64_t> days, roads, nodes;
+  for (const auto& logged : log) {
+    if (logged.kind != "corridor_reopened") continue;
+    days.push_back(static_cast<std::int64_t>(logged.time_days));
+    roads.push_back(logged.corridor);
+    nodes.push_back(logged.node);
+  }
+  json.key("reopened").open('{');
+  json.key("days").array(days).key("roads").array(roads).key("nodes").array(nodes);
+  json.close('}');
+}
+
 // `log`: the run's event log, for the days each evacuation found no open route (`blocked_days`); nullptr for a
 // scenario not run.
 void write_events(Json& json, const Scenario& scenario, const std::vector<EventRecord>* log = nullptr) {
@@ -600,6 +615,7 @@ std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_
     json.key("seed").str(fmt::format("{}", run.seed)).key("run_index").num(static_cast<std::int64_t>(run.run_index));
     json.key("start_date").str(run.start_date).key("source").str(run.source);
     write_events(json, scenario, &run.event_log);
+    write_reopened(json, run.event_log);
     json.key("time").array(run.time_days).key("node_index").array(run.node_index);
     write_displaced_before(json, scenario, run.node_index);
     json.key("displaced_present").table(run.displaced_present, times);
@@ -659,6 +675,7 @@ std::string report_data_from_memory(const Scenario& network, const std::string& 
     json.key("seed").str(fmt::format("{}", run.seed)).key("run_index").num(std::int64_t{0});
     json.key("start_date").str(format_iso_date(scenario.start_date)).key("source").str(source_name);
     write_events(json, scenario, &recorder.events_);
+    write_reopened(json, recorder.events_);
     std::vector<std::int64_t> time(times), node_index(node_count);
     for (std::size_t t = 0; t < times; ++t) time[t] = static_cast<std::int64_t>(t);
     for (std::size_t n = 0; n < node_count; ++n) node_index[n] = static_cast<std::int64_t>(n);

@@ -328,6 +328,8 @@ def test_single_run_report_in_chromium(idlib_run, tmp_path):
                             if k == "corridor_reopened")
         assert logged, "no road reopened in the run"
         assert sorted(driver.execute_script("return window.havenReport.reopenings()")) == logged
+        # ... and the page's own working-out, which a scenario preview or an ensemble draws, agrees with the engine.
+        assert sorted(driver.execute_script("return window.havenReport.reopenings(true)")) == logged
         timeline = driver.execute_script(
             "return Chart.getChart(document.getElementById('timeline')).data.labels.join('|')")
         assert "Road reopened: " in timeline and "(fighting for " in timeline, timeline

@@ -72,8 +72,20 @@ window.havenReportEvents = function ({ data, colour, number, nodeName, corridorN
   // those to a place another side holds (the front line): the engine reopens them then (docs/model.md, "capture"),
   // so the map must not draw them closed while people travel them. Each opening is marked `after_capture` (the
   // node); a closure that starts later closes the road again.
-  function withCaptureReopenings(events) {
+  function withCaptureReopenings(events, run) {
     const all = events.slice();
+    // A run says which roads the engine reopened (its log): those, exactly. A scenario not yet run (the preview), or
+    // an ensemble, has them worked out below as the engine does.
+    if (run && run.reopened) {
+      const seen = new Set();
+      run.reopened.days.forEach((day, k) => {
+        const key = `${day}:${run.reopened.roads[k]}`;
+        if (seen.has(key)) return;
+        seen.add(key);
+        all.push({ id: '', kind: 'corridor_opening', corridor: run.reopened.roads[k], start: day, end: null, note: '', after_capture: run.reopened.nodes[k] });
+      });
+      return all;
+    }
     // Who holds a node on `day`, before that day's captures start: its own control, or the latest capture's side.
     const controlBefore = (node, day) => {
       let held = nodes[node].control || '';
@@ -98,7 +110,8 @@ window.havenReportEvents = function ({ data, colour, number, nodeName, corridorN
       corridors.forEach((c, k) => {
         const theirs = controlBefore(c.from === capture.node ? c.to : c.from, day);
         const frontLine = own !== '' && theirs !== '' && own !== theirs;
-        if ((c.from === capture.node || c.to === capture.node) && roads[k] && !frontLine) {
+        const already = all.some((e) => e.after_capture !== undefined && e.corridor === k && e.start === day);
+        if ((c.from === capture.node || c.to === capture.node) && roads[k] && !frontLine && !already) {
           all.push({ id: '', kind: 'corridor_opening', corridor: k, start: day, end: null, note: '', after_capture: capture.node });
         }
       });

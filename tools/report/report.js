@@ -386,7 +386,7 @@
       mainChart = null;
       timelineChart = null;
     }
-    const events = withCaptureReopenings(data.preview ? data.preview.events : runs[selected].events);
+    const events = withCaptureReopenings(data.preview ? data.preview.events : runs[selected].events, data.preview ? null : runs[selected]);
     if (!data.preview) {
       const a = analyses[selected];
       const series = (label, values, col, dash) => ({
@@ -671,7 +671,7 @@
 
   function drawMap(day) {
     dynamic.clearLayers();
-    const events = withCaptureReopenings(data.preview ? data.preview.events : runs[selected].events);
+    const events = withCaptureReopenings(data.preview ? data.preview.events : runs[selected].events, data.preview ? null : runs[selected]);
     const closed = closedState(events, day);
     const run = data.preview ? null : runs[selected];
     const a = data.preview ? null : analyses[selected];
@@ -938,11 +938,13 @@
     // The shown run's headline series (as the headline reads them), for haven serve's comparison with the base run.
     series() { const a = analyses[selected]; return { leftHome: a.leftHome, newlyAway: a.newlyAway, unsheltered: a.unsheltered }; },
     // The roads the page reopens when a capture ends, [day, road], as the engine's log should have them (tests).
-    reopenings() {
-      return withCaptureReopenings(runs[selected].events).filter((e) => e.after_capture !== undefined).map((e) => [e.start, e.corridor]);
+    // derived: as the page works them out where a run has no log of them (a scenario preview, an ensemble).
+    reopenings(derived = false) {
+      return withCaptureReopenings(runs[selected].events, derived ? null : runs[selected])
+        .filter((e) => e.after_capture !== undefined).map((e) => [e.start, e.corridor]);
     },
     // Whether each road is drawn closed on `day` (the map's dashes), for the tests.
-    closedRoads(day) { return closedState(withCaptureReopenings(data.preview ? data.preview.events : runs[selected].events), day).roads; },
+    closedRoads(day) { return closedState(withCaptureReopenings(data.preview ? data.preview.events : runs[selected].events, data.preview ? null : runs[selected]), day).roads; },
     // The map's box changed (haven serve's panel took its side): Leaflet measures it again and fits the network.
     refit() { map.invalidateSize(); map.fitBounds(bounds.pad(0.08)); },
     // Resolves true when the per-place charts are drawn too, false when a newer run took over first.
