@@ -494,7 +494,10 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
   } else if (conflict.settings_file.empty()) {
     // FabFlee keeps the validation runs' settings beside the conflicts, not in each: without them the run is
     // Flee's defaults (another move chance, no avoidance of short stints), not the runs Flee's figures come from.
-    const auto beside = conflict.folder.lexically_normal().parent_path() / "simsetting.yml";
+    // The folder above as given (`mali2012/`, `.` and `../x` alike), not the folder itself.
+    auto above = (conflict.folder / "..").lexically_normal();
+    const auto beside =
+        above == "." || above == "./" ? std::filesystem::path("simsetting.yml") : above / "simsetting.yml";
     result.notes.push_back(fmt::format(
         "Flee settings: none (no simsetting.yml in the folder): Flee's defaults{}",
         std::filesystem::exists(beside)

@@ -154,17 +154,29 @@ void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, co
         }
         // A whole section of items (events, nodes, corridors, ...) replaced by the items an overlay gives, written
         // like the part of the scenario it changes: easily meant as "add this event", and then every other event is
-        // gone, unsaid. An empty list clears the section on purpose.
+        // gone, unsaid. The warning names the items left out; a list that keeps every item (by id), or an empty
+        // list (the section cleared on purpose), says nothing.
         if (const YAML::Node old = current[part]; !replaces_whole_lists && walked.empty() && old.IsSequence() &&
                                                   old.size() > 0 && old[0].IsMap() && value.IsSequence() &&
                                                   value.size() > 0) {
-          reader.diagnostics().warning(
-              origin, fmt::format("{}: the {} given replace{} {} of the scenario's '{}'; to change one, set its keys "
-                                  "({}.ID.KEY){}",
-                                  path, value.size() == 1 ? "item" : fmt::format("{} items", value.size()),
-                                  value.size() == 1 ? "s" : "",
-                                  old.size() == 1 ? "the one item" : fmt::format("all {}", old.size()), part, part,
-                                  part == "events" ? ", and to add events, use a variant's add_events" : ""));
+          const auto kept = item_ids(part, value);
+          std::vector<std::string> left_out;
+          for (const auto& id : item_ids(part, old)) {
+            if (!id.empty() && std::find(kept.begin(), kept.end(), id) == kept.end()) left_out.push_back(id);
+          }
+          if (!left_out.empty()) {
+            constexpr std::size_t named = 5;
+            std::string names;
+            for (std::size_t k = 0; k < std::min(named, left_out.size()); ++k)
+              names += fmt::format("{}{}", k ? ", " : "", clip(left_out[k]));
+            if (left_out.size() > named) names += fmt::format(" and {} more", left_out.size() - named);
+            reader.diagnostics().warning(
+                origin, fmt::format("{}: the list given replaces the scenario's '{}' and leaves out {} of its {} ({}); "
+                                    "to change one, set its keys ({}.ID.KEY){}",
+                                    path, part, left_out.size() == old.size() ? "all" : std::to_string(left_out.size()),
+                                    old.size(), names, part,
+                                    part == "events" ? ", and to add events, use a variant's add_events" : ""));
+          }
         }
         current[part] = value;
         if (item) {

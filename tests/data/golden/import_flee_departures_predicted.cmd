@@ -1,1 +1,1 @@
-import-flee tests/data/flee/good --rules haven --departures predicted -o -
+import-flee tests/data/flee/good/ --rules haven --departures predicted -o -
