@@ -494,14 +494,32 @@ SweepLoadResult load_sweep_file(const std::filesystem::path& path, const std::fi
   const auto seed_hint =
       "each member's run has a seed of its own, from the sweep's `seed` (and "
       "`common_random_numbers`); the scenario's seed is not read: set sweep.seed instead";
+  // Each member's file is the sweep's to name (runs/member_NNNN.h5 in its directory): a scenario's output path
+  // would be passed over, unsaid.
+  const auto path_hint =
+      "a sweep writes each member to its directory (runs/member_NNNN.h5, -o DIR); the scenario's output path is "
+      "not used: drop it";
   for (const auto& fixed : spec.fixed) {
     if (fixed.path == "scenario.seed") {
       result.diagnostics.error(fixed.origin, fmt::format("sweep.set: scenario.seed: {}", seed_hint));
+    }
+    if (fixed.path == "outputs.path") {
+      result.diagnostics.error(fixed.origin, fmt::format("sweep.set: outputs.path: {}", path_hint));
     }
   }
   for (const auto& parameter : spec.parameters) {
     if (parameter.path == "scenario.seed") {
       result.diagnostics.error(parameter.origin, fmt::format("design: scenario.seed: {}", seed_hint));
+    }
+    // ... and one set of series: gather stacks each member's days, places and variables alike.
+    if (parameter.path.starts_with("outputs.")) {
+      result.diagnostics.error(
+          parameter.origin,
+          parameter.path == "outputs.path"
+              ? fmt::format("design: outputs.path: {}", path_hint)
+              : fmt::format("design: {}: the members of a sweep record the same series (gather stacks them day by "
+                            "day and place by place); set it for every member in sweep.set",
+                            parameter.path));
     }
     // An ensemble's members share one calendar: gather stacks them day by day under the first member's dates, so
     // members of other periods would be compared on the wrong days.
