@@ -316,6 +316,13 @@ CountryClosure ScenarioDecoder::decode_country_closure(MapReader& m, const std::
     const std::string item = join_path(path, fmt::format("countries[{}]", k));
     auto name = reader_.string(v[k], item);
     if (!name) continue;
+    if (name->empty()) {
+      // Typically a table cell "A;" or ";B": the other country is missing.
+      reader_.error(v[k], item,
+                    "an empty country; a country closure names two, each some node's `country` (in a table cell: "
+                    "A;B)");
+      continue;
+    }
     if (!nodes_unreadable_ && std::find(known.begin(), known.end(), *name) == known.end()) {
       reader_.error(v[k], item,
                     fmt::format("no node has country '{}'{}", *name, did_you_mean(*name, std::span(known))));
