@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <set>
@@ -373,10 +374,10 @@ Area ScenarioDecoder::decode_area(MapReader& m, const std::string& path, bool re
   }
   if (area.lat_deg && area.lon_deg && !s_.nodes.empty()) {
     // An area that reaches no place does nothing at all: most often lat and lon swapped, or a slip in a digit. A
-    // strike's threat reaches ~7 kernel lengths past the radius (weight 1e-3, docs/model.md#threat); a ceasefire
-    // covers the places inside its radius.
+    // strike's threat reaches ln(1000) kernel lengths past the radius, where its weight falls to 1e-3 (the engine's
+    // footprint, docs/model.md#strike-kernel-and-footprint); a ceasefire covers the places inside its radius.
     const bool strikes = required;
-    const double reach_km = area.radius_km + (strikes ? 7.0 * s_.parameters.threat_kernel_km : 0.0);
+    const double reach_km = area.radius_km + (strikes ? std::log(1000.0) * s_.parameters.threat_kernel_km : 0.0);
     std::size_t nearest = 0;
     double nearest_km = std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < s_.nodes.size(); ++i) {
@@ -384,7 +385,7 @@ Area ScenarioDecoder::decode_area(MapReader& m, const std::string& path, bool re
       if (d < nearest_km) nearest_km = d, nearest = i;
     }
     if (nearest_km > reach_km) {
-      reader_.warning(m.get("lat"), path,
+      reader_.warning(m.get("lat"), p("lat"),
                       fmt::format("no place lies within its {} ({:.0f} km of {}, {}): the nearest, '{}', is {:.0f} km "
                                   "away, so it changes nothing; are lat and lon right (not swapped)?",
                                   strikes ? "strikes' reach" : "area", reach_km, *area.lat_deg, *area.lon_deg,
