@@ -458,6 +458,16 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
         driver.execute_script("document.getElementById('serve-add-button').click()")
         assert edits_after(6)[-1].startswith("add ceasefire"), driver.execute_script(EDITS_LISTED)
         assert driver.execute_script("return document.getElementById('serve-add-lat').value") == ""
+        # Added without a point, a ceasefire holds everywhere: its row says so, and offers no move (a centre given
+        # would make it a 5 km circle).
+        driver.execute_script("document.getElementById('serve-add-button').click()")
+        added = edits_after(7)[-1]
+        assert added.startswith("add ceasefire"), added
+        row = driver.execute_script("""
+            const rows = [...document.querySelectorAll('[data-event]')].filter((r) => r.textContent.includes('everywhere'));
+            return rows.map((r) => [r.dataset.event, !!r.querySelector('.serve-move')]);""")
+        assert len(row) == 1 and row[0][1] is False, row
+        assert driver.execute_script("return !!document.querySelector('[data-event=truce] .serve-move')")
 
         # A narrower window keeps the panel beside the map.
         driver.set_window_size(900, 900)
@@ -666,9 +676,13 @@ def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
             window.havenReport.map.fire('click', {latlng: L.latLng(35.5, 36.5)});""")
         assert driver.execute_script("return document.getElementById('serve-add-lat').value") == "35.5000"
         assert driver.execute_script("return document.querySelectorAll('.serve-picked').length") == 1
-        driver.execute_script("document.getElementById('serve-add-button').click()")
-        wait_for(driver, "return document.body.dataset.editCount === '1'", serve=serve)
+        # A double click adds it once (the button waits for the answer), and the button is ready again after.
+        driver.execute_script("const add = document.getElementById('serve-add-button'); add.click(); add.click();")
+        wait_for(driver, "return document.body.dataset.editCount === '1' && document.body.dataset.busy === 'false'",
+                 serve=serve)
         assert driver.execute_script("return document.querySelectorAll('.serve-picked').length") == 0
+        assert driver.execute_script("return document.getElementById('serve-add-button').disabled") is False
+        assert len(driver.execute_script(EDITS_LISTED)) == 1
         # Three key presses on a slider: one edit, for the value after the third.
         from selenium.webdriver.common.keys import Keys
         slider = driver.find_element("id", "serve-param-return_rate_per_day")

@@ -245,9 +245,13 @@
     body.dataset.busy = 'false';
   }
 
-  function edit(payload, target, onApplied) {
+  // `onDone`: called once the edit is answered (applied or not) or could not be queued.
+  function edit(payload, target, onApplied, onDone) {
     cancelMove();  // a move waiting for its click is given up by any edit (its own click has given it up already)
-    queued(() => sendEdit(payload, target, onApplied));
+    const sent = queued(async () => {
+      try { await sendEdit(payload, target, onApplied); } finally { if (onDone) onDone(); }
+    });
+    if (!sent && onDone) onDone();
   }
   function cancelMove() {
     if (!moving) return;
@@ -424,7 +428,10 @@
         controls.append(strikes ? el('span', { class: 'serve-nowrap' }, strength, '/day')
           : el('span', { class: 'serve-nowrap' }, 'intensity ', strength));
       }
-      if (e.kind === 'bombardment' || e.kind === 'ceasefire') {
+      // A ceasefire without a centre holds everywhere: there is nothing to move (moved, it would become a 5 km
+      // circle, unsaid). A local one is added with a point instead.
+      const everywhere = e.kind === 'ceasefire' && !e.node && e.lat === undefined;
+      if (e.kind === 'bombardment' || (e.kind === 'ceasefire' && !everywhere)) {
         // The keyboard's way to move it (the map's handle is dragged with a pointer).
         const move = el('button', { type: 'button', class: 'serve-move', disabled: !e.enabled, title: 'Centre it where you click on the map next (or drag its handle on the map)' }, 'move');
         move.addEventListener('click', () => {
@@ -441,7 +448,7 @@
         : e.from ? ` · ${placeName.get(e.from) || e.from} → ${placeName.get(e.to) || e.to}`
         : e.node ? ` · ${placeName.get(e.node) || e.node}`
         : e.countries ? ` · ${e.countries.join(' – ')}`
-        : (e.lat !== undefined ? ` · ${nearest(e.lat, e.lon)}${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : '');
+        : (e.lat !== undefined ? ` · ${nearest(e.lat, e.lon)}${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : everywhere ? ' · everywhere' : '');
       row.append(el('label', { title: e.note }, toggle, ` ${words(e.kind)}${where} `, el('code', {}, e.id)), controls);
       rows.push(row);
       kept.set(e.id, { signature, row });
@@ -698,6 +705,7 @@
         // A ceasefire with no place, point or radius holds everywhere.
         field('radius_km', el('input', { type: 'number', min: 0, step: 'any', value: k === 'bombardment' ? 5 : '', class: 'short' }), 'radius km');
         if (k === 'bombardment') field('intensity', el('input', { type: 'number', min: 0, step: 'any', value: 20, class: 'short' }), 'strikes/day');
+        inputs.radius_km.addEventListener('input', () => { delete inputs.radius_km.dataset.fromPoint; });  // typed: the planner's
         // A place chosen after a point was picked: the place it is (a file gives one or the other).
         inputs.node.addEventListener('change', () => {
           if (inputs.node.value) { inputs.lat.value = ''; inputs.lon.value = ''; picked.clearLayers(); }
@@ -737,6 +745,9 @@
     redraw();
     const add = el('button', { type: 'button', id: 'serve-add-button' }, 'Add');
     add.addEventListener('click', () => {
+      // One add at a time: a double click (or a second press before the answer) would add the same event twice.
+      if (add.disabled) return;
+      add.disabled = true;
       const event = { kind: kind.value };
       for (const [key, input] of Object.entries(inputs)) {
         if (input.value === '' || input.value === undefined) continue;
@@ -745,8 +756,10 @@
       // Added: the point is used up, so that a second click on Add does not add the same event again.
       edit({ kind: 'add_event', event }, add, () => {
         if (inputs.lat) { inputs.lat.value = ''; inputs.lon.value = ''; }
+        // The radius the point brought goes with it: the next event without a point holds everywhere (a ceasefire).
+        if (inputs.radius_km && inputs.radius_km.dataset.fromPoint) { inputs.radius_km.value = ''; delete inputs.radius_km.dataset.fromPoint; }
         picked.clearLayers();
-      });
+      }, () => { add.disabled = false; });
     });
     addBox.append(el('p', { class: 'note' }, info.rules === 'flee' ? "Flee's rules act on these kinds of event." : 'Click the map to place a bombardment or ceasefire.'), el('label', {}, 'Kind ', kind), fields, add);
     // A click on the map gives the point.
@@ -762,7 +775,7 @@
       inputs.lat.value = e.latlng.lat.toFixed(4);
       inputs.lon.value = e.latlng.lng.toFixed(4);
       // A point needs a radius (only a ceasefire without one holds everywhere).
-      if (inputs.radius_km && inputs.radius_km.value === '') inputs.radius_km.value = 5;
+      if (inputs.radius_km && inputs.radius_km.value === '') { inputs.radius_km.value = 5; inputs.radius_km.dataset.fromPoint = '1'; }
       if (inputs.node) inputs.node.value = '';
       picked.clearLayers();
       L.circleMarker(e.latlng, { radius: 7, weight: 2, color: '#000', fillColor: '#fff', fillOpacity: 0.9, className: 'serve-picked' })
