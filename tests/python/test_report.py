@@ -439,6 +439,14 @@ def test_a_blocked_evacuation_is_said_and_marked_on_the_timeline(tmp_path):
             "const d = Chart.getChart(document.getElementById('timeline')).data.datasets"
             ".find((d) => d.label.startsWith('evacuation blocked')); return d ? d.data.map((p) => p.x) : null")
         assert marked == [[16, 21]], marked
+        # Its legend box is the evacuation's blue, hollow: not a closed road's black.
+        looks = driver.execute_script(
+            "const sets = Chart.getChart(document.getElementById('timeline')).data.datasets;"
+            "const of = (w) => sets.find((d) => d.label === w);"
+            "const blocked = of('evacuation blocked (no open route)');"
+            "return [blocked.borderColor, blocked.backgroundColor,"
+            "        of('evacuation').backgroundColor, of('road closed').backgroundColor]")
+        assert looks[0] == looks[2] and looks[1] not in (looks[2], looks[3]), looks
         assert driver.get_log("browser") == []
     finally:
         close(driver, profile)
@@ -459,6 +467,20 @@ def test_a_run_cut_short_while_displacement_rises_is_not_said_to_peak(tmp_path):
         headline = driver.execute_script("return document.getElementById('headline').innerText")
         assert "Displacement had not peaked by the end of the run: on its last day, 10 Mar 2024: " in headline, headline
         assert "peaked on" not in headline, headline
+    finally:
+        close(driver, profile)
+    # Compared with another run cut alike, the table says its "peak" is the last day, not yet the peak.
+    other = tmp_path / "ten_days_open.h5"
+    haven("run", VALLEY, "--quiet", "--days", "10", "--variant", "border_open", "-o", other)
+    both = tmp_path / "both.html"
+    haven("report", run, other, "-o", both)
+    driver, profile, ready = open_report(both)
+    try:
+        assert ready, driver.get_log("browser")
+        row = driver.execute_script(
+            "return [...document.querySelectorAll('#comparison tr')].find((r) => r.textContent.startsWith("
+            "'Newly displaced away from home at the peak')).innerText")
+        assert row.count("the last day: not yet the peak") == 2, row
     finally:
         close(driver, profile)
 

@@ -30,7 +30,7 @@ window.havenReportEvents = function ({ data, colour, number, nodeName, corridorN
     bombardment: colour.vermillion, capture: colour.purple, corridor_closure: colour.black, corridor_opening: colour.green,
     border_closure: colour.grey, border_opening: colour.green, ceasefire: colour.sky, capacity_change: colour.orange,
     evacuation: colour.blue, armed_conflict: colour.vermillion, camp_closure: colour.yellow, country_closure: colour.grey,
-    redirection_end: colour.green, evacuation_blocked: colour.black,
+    redirection_end: colour.green, evacuation_blocked: '#ffffff',  // hollow, outlined in evacuation's blue (report.js)
   };
   // The timeline's legend, in the words of its rows.
   const eventKindWords = {

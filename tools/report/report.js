@@ -218,7 +218,9 @@
     const rows = [
       ['What-if', (r) => r.edits || r.variant_description || r.description, null],
       ['People who left home', null, (a) => a.leftHome],
-      ['Newly displaced away from home at the peak', null, (a) => a.newlyAway[a.peak], (a) => `on ${longDate(a.days[a.peak])}`],
+      // A run cut while displacement still rose has no peak: its most is on its last day, and the note says so.
+      ['Newly displaced away from home at the peak', null, (a) => a.newlyAway[a.peak],
+        (a) => (a.peak === a.end && a.end > 0 ? `on ${longDate(a.days[a.peak])}, the last day: not yet the peak` : `on ${longDate(a.days[a.peak])}`)],
       ['Without shelter at that peak', null, (a) => a.unsheltered[a.peak]],
       ['The most without shelter on one day', null, (a) => a.unsheltered[a.peakUnsheltered], (a) => a.unsheltered[a.peakUnsheltered] > 0 ? `on ${longDate(a.days[a.peakUnsheltered])}` : ''],
       ['At border crossings at the end', null, (a) => a.atBorder[a.end]],
@@ -445,8 +447,10 @@
     document.getElementById('timeline-box').style.height = `${60 + 18 * Math.max(rows.length, 1)}px`;
     const timelineDatasets = [...byKind.entries()].map(([kind, points]) => ({
       label: eventKindWords[kind] || kind.replace(/_/g, ' '), data: points, backgroundColor: eventColour[kind] || colour.grey,
-      // Drawn over the evacuation's own bar (a lower order is drawn later).
+      // Drawn over the evacuation's own bar (a lower order is drawn later), hollow in the evacuation's colour: the
+      // days it did not happen, told apart from a closed road's black in the legend.
       order: kind === 'evacuation_blocked' ? -1 : 0,
+      ...(kind === 'evacuation_blocked' ? { backgroundColor: '#ffffff', borderColor: eventColour.evacuation, borderWidth: 2, borderSkipped: false } : {}),
     }));
     if (timelineChart) {
       timelineChart.data.labels = rows;
