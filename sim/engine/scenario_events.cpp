@@ -58,6 +58,19 @@ double ScenarioEvents::base_capacity(std::size_t i) const {
   return starting_capacity_people(s_, i);
 }
 
+bool ScenarioEvents::fighting_goes_on(std::uint32_t e, NodeIndex node) const {
+  // Another capture of the node in force on the day this one ends (begun before, or beginning that day: a town
+  // retaken the day its last fighting ended) means the fighting for it is not over, and its roads stay as they are.
+  const int day = *s_.events[e].end_day;
+  for (std::size_t k = 0; k < s_.events.size(); ++k) {
+    const Event& other = s_.events[k];
+    const auto* capture = std::get_if<Capture>(&other.action);
+    if (k == e || capture == nullptr || capture->node != node) continue;
+    if (other.start_day <= day && (!other.end_day || *other.end_day > day)) return true;
+  }
+  return false;
+}
+
 void ScenarioEvents::reopen_roads(std::uint32_t e, NodeIndex node) {
   // The fighting for the node is over: its closed roads open again (as a corridor_opening from now on, which a later
   // closure overrides), so that a captured node whose roads were closed does not hold its people for good. Not a
@@ -105,7 +118,7 @@ void ScenarioEvents::apply(std::uint32_t e, bool starting) {
             threat_.add_front_line(action.node);
           } else {
             threat_.remove_front_line(action.node);
-            reopen_roads(e, action.node);
+            if (!fighting_goes_on(e, action.node)) reopen_roads(e, action.node);
           }
           log_(kind, event.id, action.node, -1, 0.0);
         } else if constexpr (std::is_same_v<T, CorridorClosure> || std::is_same_v<T, CorridorOpening>) {

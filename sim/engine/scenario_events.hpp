@@ -55,6 +55,8 @@ class ScenarioEvents {
   std::int32_t side_id(const std::string& control);
   // Adds or removes event e's layer on a corridor and sets the network's state; true if it is now open.
   bool layer_corridor(CorridorIndex corridor, std::uint32_t e, bool starting, bool opening);
+  // Whether another capture of `node` is in force on the day capture `e` ends (the fighting for it is not over).
+  [[nodiscard]] bool fighting_goes_on(std::uint32_t e, NodeIndex node) const;
   // At the end of capture `e` of `node`: the node's closed corridors open again.
   void reopen_roads(std::uint32_t e, NodeIndex node);
 

@@ -208,6 +208,31 @@ TEST_CASE("when the fighting for a captured node ends its roads open but not tho
   CHECK(crossed > 0);
 }
 
+TEST_CASE("a town retaken the day its fighting ends keeps its roads closed until the new fighting ends") {
+  // Town (opposition) is retaken by the opposition on days 0-3 (fought over), and by the government from day 4 to
+  // 7: the fighting goes on across day 4. Its road to the camp, closed for good from day 0, stays closed until
+  // day 8 (Idlib 2019-20's Saraqeb: its roads reopened on 2 Mar while the government retook it that day, and
+  // 607,506 crossings went through them).
+  ScenarioBuilder b(12);
+  const auto town = b.node("town", 0, 0, 1'000'000);
+  const auto camp = b.node("camp", 0, 0.05, 0, NodeKind::camp, 1e12);
+  b.node_at(town).control = "opposition";
+  const auto road = b.corridor(town, camp, 5);
+  b.bombard(town, 4.0, 0);
+  b.event(Capture{town, "opposition"}, 0, 4);
+  b.event(Capture{town, "government"}, 4, 8);
+  b.event(CorridorClosure{road}, 0);
+  still(b.parameters());
+  const auto r = run(b.scenario());
+  Count through = 0;
+  for (std::size_t day = 0; day < 12; ++day) {
+    CAPTURE(day);
+    if (day < 8) CHECK(r.corridor_inflow_[day](road) == 0);
+    through += r.corridor_inflow_[day](road);
+  }
+  CHECK(through > 0);  // open once the last fighting ends
+}
+
 TEST_CASE("a capture's end reopens the same roads whatever the order of the events that end that day") {
   // The road from town to camp is closed for good, opened on days 2-5 by an opening; town is fought over on days
   // 0-5. Both end on day 5: the capture's end sees the road closed again (the opening over) and reopens it, listed

@@ -102,6 +102,11 @@ window.havenReportEvents = function ({ data, colour, number, nodeName, corridorN
       .sort((a, b) => a[0].end - b[0].end || a[1] - b[1]);
     for (const [capture] of ends) {
       const day = capture.end;
+      // Another capture of the node in force that day (begun before, or beginning then: retaken) means the fighting
+      // for it goes on, and its roads stay as they are.
+      const goesOn = events.some((e) => e !== capture && e.kind === 'capture' && e.node === capture.node
+        && e.start <= day && (e.end === null || e.end === undefined || e.end > day));
+      if (goesOn) continue;
       // The roads as they stand once the day's ends are done, before its starts: what was in force the day before
       // and still is.
       const before = all.filter((e) => e.start < day && activeOn(e, day));
