@@ -385,11 +385,14 @@ Area ScenarioDecoder::decode_area(MapReader& m, const std::string& path, bool re
       if (d < nearest_km) nearest_km = d, nearest = i;
     }
     if (nearest_km > reach_km) {
+      // Whole km, but tenths where that is what tells the two apart.
+      const bool tenths = std::lround(reach_km) == std::lround(nearest_km);
+      const auto km = [&](double x) { return tenths ? fmt::format("{:.1f}", x) : fmt::format("{:.0f}", x); };
       reader_.warning(m.get("lat"), p("lat"),
-                      fmt::format("no place lies within its {} ({:.0f} km of {}, {}): the nearest, '{}', is {:.0f} km "
+                      fmt::format("no place lies within its {} ({} km of {}, {}): the nearest, '{}', is {} km "
                                   "away, so it changes nothing; are lat and lon right (not swapped)?",
-                                  strikes ? "strikes' reach" : "area", reach_km, *area.lat_deg, *area.lon_deg,
-                                  s_.nodes[nearest].id, nearest_km));
+                                  strikes ? "strikes' reach" : "area", km(reach_km), *area.lat_deg, *area.lon_deg,
+                                  s_.nodes[nearest].id, km(nearest_km)));
     }
   }
   return area;

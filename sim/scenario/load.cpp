@@ -257,6 +257,7 @@ void load_root(const std::string& text, const std::string& display_name, const L
             }
           }
           doc["events"] = kept;
+          r.note_removed_by_variant(found);
         }
         if (auto add = variant["add_events"]; add.IsSequence()) {
           if (!variant["remove_events"].IsSequence()) detach_section("events");

@@ -160,21 +160,38 @@ void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, co
                                                   old.size() > 0 && old[0].IsMap() && value.IsSequence() &&
                                                   value.size() > 0) {
           const auto kept = item_ids(part, value);
-          std::vector<std::string> left_out;
+          std::vector<std::string> left_out, put_back;
           for (const auto& id : item_ids(part, old)) {
             if (!id.empty() && std::find(kept.begin(), kept.end(), id) == kept.end()) left_out.push_back(id);
           }
-          if (!left_out.empty()) {
-            constexpr std::size_t named = 5;
+          // Under a variant: the events its remove_events took out, which the list brings back.
+          if (part == "events") {
+            for (const auto& id : kept) {
+              if (reader.removed_by_variant().count(id)) put_back.push_back(id);
+            }
+          }
+          const auto named = [](const std::vector<std::string>& ids) {
+            constexpr std::size_t shown = 5;
             std::string names;
-            for (std::size_t k = 0; k < std::min(named, left_out.size()); ++k)
-              names += fmt::format("{}{}", k ? ", " : "", clip(left_out[k]));
-            if (left_out.size() > named) names += fmt::format(" and {} more", left_out.size() - named);
+            for (std::size_t k = 0; k < std::min(shown, ids.size()); ++k)
+              names += fmt::format("{}{}", k ? ", " : "", clip(ids[k]));
+            if (ids.size() > shown) names += fmt::format(" and {} more", ids.size() - shown);
+            return names;
+          };
+          std::vector<std::string> said;
+          if (!left_out.empty()) {
+            said.push_back(fmt::format("leaves out {} of its {} ({})",
+                                       left_out.size() == old.size() ? "all" : std::to_string(left_out.size()),
+                                       old.size(), named(left_out)));
+          }
+          if (!put_back.empty()) {
+            said.push_back(fmt::format("puts back {} the variant removes ({})", put_back.size(), named(put_back)));
+          }
+          if (!said.empty()) {
             reader.diagnostics().warning(
-                origin, fmt::format("{}: the list given replaces the scenario's '{}' and leaves out {} of its {} ({}); "
-                                    "to change one, set its keys ({}.ID.KEY){}",
-                                    path, part, left_out.size() == old.size() ? "all" : std::to_string(left_out.size()),
-                                    old.size(), names, part,
+                origin, fmt::format("{}: the list given replaces the scenario's '{}' and {}; to change one, set its "
+                                    "keys ({}.ID.KEY){}",
+                                    path, part, fmt::join(said, " and "), part,
                                     part == "events" ? ", and to add events, use a variant's add_events" : ""));
           }
         }

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -84,6 +85,10 @@ class YamlReader {
   // cell's scalar is found by the node itself, so that two rows that go by one key path (a repeated id) are still
   // told apart. Edits recorded later take precedence over the table.
   void adopt_table_origins(std::shared_ptr<const TableOrigins> origins) { table_origins_ = std::move(origins); }
+  // The events the variant being resolved removed (its remove_events): an overlay's events list that names them
+  // puts them back, which is said.
+  void note_removed_by_variant(std::set<std::string> ids) { removed_by_variant_ = std::move(ids); }
+  [[nodiscard]] const std::set<std::string>& removed_by_variant() const { return removed_by_variant_; }
   // An empty value (`key:` and nothing) is positioned where the next token starts, often the next line; problems
   // with it are reported at its key instead.
   void record_empty_value(const YAML::Node& value, const YAML::Node& key);
@@ -127,6 +132,7 @@ class YamlReader {
   Diagnostics& diagnostics_;
   std::map<std::string, SourceLocation, std::less<>> edit_origins_;
   std::shared_ptr<const TableOrigins> table_origins_;
+  std::set<std::string> removed_by_variant_;
   std::vector<std::pair<YAML::Node, YAML::Node>> empty_values_;  // (value, its key)
   std::vector<std::filesystem::path> table_files_;
 };

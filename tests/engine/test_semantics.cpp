@@ -256,6 +256,13 @@ TEST_CASE("a capture's end reopens the same roads whatever the order of the even
     CHECK(runs[0].residents_[day] == runs[1].residents_[day]);
     if (day >= 5) CHECK(runs[0].corridor_inflow_[day](0) > 0);  // open again from day 5 in both
   }
+  // ... because the capture's end reopened it on day 5 in both orders (not by the luck of a tie's order).
+  for (const auto& r : runs) {
+    const auto reopened = std::count_if(r.events_.begin(), r.events_.end(), [](const EventRecord& e) {
+      return e.kind == "corridor_reopened" && e.time_days == 5.0 && e.corridor == 0;
+    });
+    CHECK(reopened == 1);
+  }
 }
 
 TEST_CASE("a border crossing that closes lets nobody across: people on their way are held at it") {

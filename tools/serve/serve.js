@@ -708,7 +708,10 @@
         inputs.radius_km.addEventListener('input', () => { delete inputs.radius_km.dataset.fromPoint; });  // typed: the planner's
         // A place chosen after a point was picked: the place it is (a file gives one or the other).
         inputs.node.addEventListener('change', () => {
-          if (inputs.node.value) { inputs.lat.value = ''; inputs.lon.value = ''; picked.clearLayers(); }
+          if (!inputs.node.value) return;
+          inputs.lat.value = ''; inputs.lon.value = ''; picked.clearLayers();
+          // ... and the radius the point brought: a ceasefire at a place without one holds there, not 5 km round it.
+          if (inputs.radius_km.dataset.fromPoint) { inputs.radius_km.value = ''; delete inputs.radius_km.dataset.fromPoint; }
         });
       } else if (k === 'armed_conflict') {
         field('node', nodeSelect(), 'place');
