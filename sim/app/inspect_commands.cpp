@@ -248,6 +248,26 @@ void print_blocked_evacuations(const RunFile& run, std::ostream& out) {
   }
 }
 
+// Given departures that never could set off (the log's given_not_left, at the run's end): the observed series'
+// rise they stand for never happened, which an ARD alone does not say.
+void print_given_not_left(const RunFile& run, std::ostream& out) {
+  double people = 0.0;
+  std::vector<std::string> where;
+  for (const auto& logged : run.event_log) {
+    if (logged.kind != "given_not_left") continue;
+    people += logged.value;
+    const auto it = std::find(run.node_index.begin(), run.node_index.end(), logged.node);
+    where.push_back(it != run.node_index.end() ? run.node_name[static_cast<std::size_t>(it - run.node_index.begin())]
+                                               : fmt::format("node {}", logged.node));
+  }
+  if (where.empty()) return;
+  std::string names;
+  for (std::size_t k = 0; k < std::min<std::size_t>(3, where.size()); ++k) names += (k ? ", " : "") + where[k];
+  if (where.size() > 3) names += fmt::format(" and {} more", where.size() - 3);
+  out << fmt::format("  {:<22}{} due to leave {} found every road closed to the end\n", "given, never left",
+                     grouped(people), names);
+}
+
 }  // namespace
 
 int command_info(const std::string& path, std::ostream& out, std::ostream& err) {
@@ -301,6 +321,7 @@ int command_info(const std::string& path, std::ostream& out, std::ostream& err) 
     }
   }
   print_blocked_evacuations(run, out);
+  print_given_not_left(run, out);
   return exit_ok;
 }
 

@@ -24,6 +24,9 @@ class GivenDepartures {
   // After the day's decisions: `units` of node `node`'s leavers could not set off (no destination open to them,
   // e.g. every road from the node closed). They stay due there, and leave when they can.
   void not_left(std::size_t node, Count units) { owed_[node] += units; }
+  // By node: given leavers still waiting for an open road (after the last day's decisions: at the run's end, those
+  // who never could leave).
+  [[nodiscard]] const std::vector<Count>& owed() const noexcept { return owed_; }
 
   // The observed series interpolated on `day`: linear between points, flat before the first and after the last.
   [[nodiscard]] double observed(int day) const;

@@ -102,6 +102,16 @@ class Simulation::Impl {
       }
       if (ev.type == EngineEvent::Type::record_day && static_cast<int>(ev.index) + 1 == days_) break;
     }
+    if (given_.active()) {
+      // Given leavers whose node never had a road open to them: they stayed home, and the series' rise they stand
+      // for never happened. Said (the log and the summary), not left for an ARD to puzzle over.
+      log_.set_time(static_cast<double>(days_));
+      for (std::size_t i = 0; i < given_.owed().size(); ++i) {
+        if (given_.owed()[i] == 0) continue;
+        summary_.given_not_left.push_back({static_cast<NodeIndex>(i), people(given_.owed()[i])});
+        log_("given_not_left", s_.departures.observation, static_cast<NodeIndex>(i), -1, people(given_.owed()[i]));
+      }
+    }
     recorder_.finish(summary_);
     summary_.cohorts_created = transport_.cohorts_created();
     summary_.journeys_played_out = transport_.journeys_played_out();

@@ -211,6 +211,21 @@ TEST_CASE("given departures that find every road closed leave from their node on
   const auto drawn = run(b.scenario(), Mode::stochastic);
   CHECK(people(drawn, drawn.residents_[6](a, 0)) == 30'000.0);
   CHECK(50'000.0 - people(drawn, drawn.residents_[13](a, 0) + drawn.residents_[13](c, 0)) == 450.0);
+  // Closed to the end: a's leavers stay home, counted among its residents, and the log says how many at the end.
+  for (auto& event : b.scenario_mut().events) {
+    if (std::holds_alternative<CorridorClosure>(event.action)) event.end_day.reset();
+  }
+  const auto shut = run(b.scenario());
+  CHECK(people(shut, shut.residents_[13](a, 0)) == 30'000.0);
+  CHECK(shut.accounted(13) == shut.accounted(0));
+  std::vector<EventRecord> not_left;
+  for (const auto& e : shut.events_)
+    if (e.kind == "given_not_left") not_left.push_back(e);
+  REQUIRE(not_left.size() == 1);
+  CHECK(not_left[0].node == a);
+  CHECK(not_left[0].time_days == 14.0);
+  CHECK(not_left[0].value == doctest::Approx(0.75 * 450.0).epsilon(5e-3));
+  for (const auto& e : r.events_) CHECK(e.kind != "given_not_left");  // none when the road opened
 }
 
 TEST_CASE("given departures decay with the time since the conflict began (spawn_decay_*)") {

@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <functional>
@@ -10,6 +11,7 @@
 #include "haven/io/output.hpp"
 #include "haven/scenario/generate.hpp"
 #include "haven/scenario/load.hpp"
+#include "haven/util/text.hpp"
 
 namespace fs = std::filesystem;
 using namespace haven;
@@ -319,6 +321,27 @@ TEST_CASE("the event log reads back and haven info says which evacuation was blo
           0);
   CHECK_FALSE(read_run_file(open).event_log.empty());  // the scenario's events are logged
   CHECK(haven::test::run_cli({"info", open.string()}).out.find("evacuation blocked") == std::string::npos);
+}
+
+TEST_CASE("given departures that never could leave are in the run file's log and said by info") {
+  // burundi2015 under given departures, cut at day 60: every armed conflict so far is Bujumbura's, whose roads are
+  // closed for the first 90 days, so all the series' rise by then is owed there at the end.
+  const fs::path path = temp_dir("given_not_left") / "run.h5";
+  const auto run = haven::test::run_cli({"run", "scenarios/flee/burundi2015.yaml", "--set", "departures.mode=given",
+                                         "--days", "60", "--mode", "expected", "-o", path.string()});
+  REQUIRE(run.exit_code == 0);
+  const RunFile file = read_run_file(path);
+  std::vector<EventRecord> owed;
+  for (const auto& logged : file.event_log)
+    if (logged.kind == "given_not_left") owed.push_back(logged);
+  REQUIRE(owed.size() == 1);
+  CHECK(file.node_name[static_cast<std::size_t>(owed[0].node)] == "Bujumbura");
+  CHECK(owed[0].time_days == 60.0);
+  CHECK(owed[0].value > 90'000.0);
+  const auto info = haven::test::run_cli({"info", path.string()});
+  CHECK(info.out.find(fmt::format("given, never left     {} due to leave Bujumbura found every road closed to the end",
+                                  grouped(owed[0].value))) != std::string::npos);
+  CHECK(run.out.find("given departures not made: ") != std::string::npos);
 }
 
 TEST_CASE("haven run --record selects variables and nodes and thins the time axis like the outputs section") {

@@ -53,6 +53,8 @@ struct RunSummary {
   std::vector<NodeTotal> top_origins;        // by people who left home there, largest first
   std::vector<NodeTotal> top_destinations;   // by displaced arrivals, largest first
   std::vector<EvacuationTotal> evacuations;  // every evacuation that had people to move, in the scenario's order
+  // Given departures (departures: given) that never could set off, every road from their node closed to the end.
+  std::vector<NodeTotal> given_not_left;
   // Work done: deterministic (the same for a seed at any thread count, on any machine), so that a change that
   // multiplies the work shows whatever the timing noise (tools/bench/work_counters.txt, docs/benchmarks.md).
   std::uint64_t cohorts_created = 0;      // cohorts of their own: launched, or split at a full corridor
