@@ -261,11 +261,8 @@ void print_given_not_left(const RunFile& run, std::ostream& out) {
                                                : fmt::format("node {}", logged.node));
   }
   if (where.empty()) return;
-  std::string names;
-  for (std::size_t k = 0; k < std::min<std::size_t>(3, where.size()); ++k) names += (k ? ", " : "") + where[k];
-  if (where.size() > 3) names += fmt::format(" and {} more", where.size() - 3);
   out << fmt::format("  {:<22}{} due to leave {} found every road closed to the end\n", "given, never left",
-                     grouped(people), names);
+                     grouped(people), first_names(where, 3));
 }
 
 }  // namespace

@@ -54,14 +54,13 @@ std::string run_summary_table(const Scenario& s, const RunConfig& config, const 
   // Given departures that never could set off: the observed series' rise they stand for never happened.
   if (!r.given_not_left.empty()) {
     double people = 0.0;
-    std::string where;
-    for (std::size_t k = 0; k < r.given_not_left.size(); ++k) {
-      people += r.given_not_left[k].people;
-      if (k < 3) where += fmt::format("{}{}", k ? ", " : "", node_name(r.given_not_left[k].node));
+    std::vector<std::string> where;
+    for (const auto& owed : r.given_not_left) {
+      people += owed.people;
+      where.push_back(node_name(owed.node));
     }
-    if (r.given_not_left.size() > 3) where += fmt::format(" and {} more", r.given_not_left.size() - 3);
     out += fmt::format("  given departures not made: {} due to leave {} found every road closed to the end\n",
-                       grouped(people), where);
+                       grouped(people), first_names(where, 3));
   }
   // The names' column is as wide as the longest name, from 30 to 44 columns; a longer name is cut with "…", so that
   // the figures stay in one column (the report and the exports give names whole). Padded by the columns a terminal

@@ -208,13 +208,7 @@ void load_root(const std::string& text, const std::string& display_name, const L
                 const auto likely = did_you_mean(variant_name, std::span(scenario.variant_names));
                 if (!likely.empty()) return likely;
                 if (scenario.variant_names.empty()) return std::string(" (the file defines none)");
-                constexpr std::size_t listed = 20;
-                const auto& names = scenario.variant_names;
-                return fmt::format(
-                    "; its variants: {}{}",
-                    fmt::join(names.begin(),
-                              names.begin() + static_cast<std::ptrdiff_t>(std::min(names.size(), listed)), ", "),
-                    names.size() > listed ? fmt::format(" and {} more", names.size() - listed) : "");
+                return "; its variants: " + first_names(scenario.variant_names, 20);
               }()));
           return {};
         }

@@ -170,13 +170,9 @@ void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, co
               if (reader.removed_by_variant().count(id)) put_back.push_back(id);
             }
           }
-          const auto named = [](const std::vector<std::string>& ids) {
-            constexpr std::size_t shown = 5;
-            std::string names;
-            for (std::size_t k = 0; k < std::min(shown, ids.size()); ++k)
-              names += fmt::format("{}{}", k ? ", " : "", clip(ids[k]));
-            if (ids.size() > shown) names += fmt::format(" and {} more", ids.size() - shown);
-            return names;
+          const auto named = [](std::vector<std::string> ids) {
+            for (auto& id : ids) id = clip(id);
+            return first_names(ids, 5);
           };
           std::vector<std::string> said;
           if (!left_out.empty()) {

@@ -84,6 +84,13 @@ std::string did_you_mean(std::string_view word, std::span<const std::string> can
   return match ? "; did you mean '" + *match + "'?" : std::string();
 }
 
+std::string first_names(std::span<const std::string> names, std::size_t shown) {
+  std::string text;
+  for (std::size_t k = 0; k < std::min(shown, names.size()); ++k) text += (k ? ", " : "") + names[k];
+  if (names.size() > shown) text += fmt::format(" and {} more", names.size() - shown);
+  return text;
+}
+
 std::string grouped(double value) {
   // Beyond 10^18 (only a damaged or hostile file holds such counts) a whole number would not fit 64 bits.
   if (!std::isfinite(value) || std::fabs(value) >= 1e18) return fmt::format("{:.3g}", value);

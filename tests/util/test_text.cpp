@@ -78,3 +78,11 @@ TEST_CASE("distinct_file_names gives each file its name or the path as given whe
   CHECK(haven::distinct_file_names({"sweep_a/ensemble.h5", "sweep_b/ensemble.h5", "run.h5"}) ==
         std::vector<std::string>{"sweep_a/ensemble.h5", "sweep_b/ensemble.h5", "run.h5"});
 }
+
+TEST_CASE("first_names lists the first few names and counts the rest") {
+  const std::vector<std::string> names = {"a", "b", "c", "d", "e"};
+  CHECK(first_names(names, 3) == "a, b, c and 2 more");
+  CHECK(first_names(names, 5) == "a, b, c, d, e");
+  CHECK(first_names(std::vector<std::string>{"only"}, 3) == "only");
+  CHECK(first_names(std::vector<std::string>{}, 3).empty());
+}

@@ -36,6 +36,9 @@ std::pair<std::size_t, std::size_t> position_of(std::string_view text, std::size
 // A count of people rounded to whole people with thousands separators: 1234567.4 -> "1,234,567".
 std::string grouped(double value);
 
+// The first `shown` of `names` joined by ", ", then " and N more" for the rest: "a, b, c and 4 more".
+std::string first_names(std::span<const std::string> names, std::size_t shown);
+
 // `text` as echoed in a message: at most about 60 characters, cut at a character boundary and ended with "…".
 std::string clip(std::string_view text);
 
