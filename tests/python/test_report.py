@@ -322,10 +322,7 @@ def test_single_run_report_in_chromium(idlib_run, tmp_path):
             drawn_closed += sum(closed)
         assert drawn_closed > 100  # the front line's roads are drawn closed while it holds
         # The roads the page reopens when a capture ends are those the engine reopened (its log), front lines kept.
-        with h5py.File(idlib_run, "r") as f:
-            kinds = [k.decode() if isinstance(k, bytes) else k for k in f["events/kind"][()]]
-            logged = sorted([int(t), int(c)] for k, t, c in zip(kinds, f["events/time"][()], f["events/corridor"][()])
-                            if k == "corridor_reopened")
+        logged = logged_reopenings(idlib_run)
         # None here: Saraqeb's roads stay closed when its opposition retake ends, since the government retakes it
         # that day (the fighting for it goes on), and every other capture's closed roads are front lines.
         assert logged == [], logged
@@ -455,14 +452,19 @@ def test_a_blocked_evacuation_is_said_and_marked_on_the_timeline(tmp_path):
     assert "found no open route" not in (tmp_path / "open.html").read_text()
 
 
+def logged_reopenings(run):
+    """[day, road] of each road the engine's log says it reopened when a capture's fighting ended."""
+    with h5py.File(run, "r") as f:
+        kinds = [k.decode() if isinstance(k, bytes) else k for k in f["events/kind"][()]]
+        return sorted([int(t), int(c)] for k, t, c in zip(kinds, f["events/time"][()], f["events/corridor"][()])
+                      if k == "corridor_reopened")
+
+
 def test_the_roads_a_capture_reopens_are_drawn_open_as_the_engine_logged_them(tmp_path):
     # valley: South Town's fighting ends on day 34, and its closed road to the capital (on the captor's side) opens.
     run = tmp_path / "valley.h5"
     haven("run", VALLEY, "--quiet", "-o", run)
-    with h5py.File(run, "r") as f:
-        kinds = [k.decode() if isinstance(k, bytes) else k for k in f["events/kind"][()]]
-        logged = sorted([int(t), int(c)] for k, t, c in zip(kinds, f["events/time"][()], f["events/corridor"][()])
-                        if k == "corridor_reopened")
+    logged = logged_reopenings(run)
     assert logged, "no road reopened in the run"
     out = tmp_path / "valley.html"
     haven("report", run, "-o", out)
