@@ -19,7 +19,7 @@ ThreatField::ThreatField(const Scenario& scenario, const RuleSet& rules)
   footprints_.resize(s_.events.size());
   aim_points_.resize(s_.events.size(), {0.0, 0.0});
   SpatialIndex index(s_.nodes);
-  const double reach_beyond_radius_km = p_.threat_kernel_km * std::log(1.0 / negligible_kernel_weight);
+  const double reach_beyond_radius_km = strike_reach_beyond_radius_km(p_.threat_kernel_km);
   for (std::size_t e = 0; e < s_.events.size(); ++e) {
     // Armed conflict at a node exposes it as strikes on the node would (docs/model.md, armed conflict).
     Area target;

@@ -377,7 +377,8 @@ Area ScenarioDecoder::decode_area(MapReader& m, const std::string& path, bool re
     // strike's threat reaches ln(1000) kernel lengths past the radius, where its weight falls to 1e-3 (the engine's
     // footprint, docs/model.md#strike-kernel-and-footprint); a ceasefire covers the places inside its radius.
     const bool strikes = required;
-    const double reach_km = area.radius_km + (strikes ? std::log(1000.0) * s_.parameters.threat_kernel_km : 0.0);
+    const double reach_km =
+        area.radius_km + (strikes ? strike_reach_beyond_radius_km(s_.parameters.threat_kernel_km) : 0.0);
     std::size_t nearest = 0;
     double nearest_km = std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < s_.nodes.size(); ++i) {

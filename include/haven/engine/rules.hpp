@@ -81,7 +81,4 @@ class DefaultRules final : public RuleSet {
 // occupancy not past capacity (crowding 1/2 at capacity).
 inline constexpr double refuge_min_safety_and_room = 0.5;
 
-// Strikes closer than this kernel weight are ignored: the kernel's reach is radius + threat_kernel_km * ln(1000).
-inline constexpr double negligible_kernel_weight = 1e-3;
-
 }  // namespace haven

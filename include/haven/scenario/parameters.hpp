@@ -4,6 +4,7 @@
 // the JSON Schema and docs/parameters.md are all generated from this one list.
 
 #include <array>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -231,6 +232,13 @@ inline constexpr std::array parameter_specs = {
 
 // The names in declaration order, for "did you mean" hints.
 [[nodiscard]] std::array<std::string_view, parameter_specs.size()> parameter_names() noexcept;
+
+// Strikes closer than this kernel weight are ignored (the engine's footprints), so a strike's threat reaches
+// threat_kernel_km x ln(1000) past its radius; the loader warns of an area whose reach holds no place.
+inline constexpr double negligible_kernel_weight = 1e-3;
+[[nodiscard]] inline double strike_reach_beyond_radius_km(double threat_kernel_km) noexcept {
+  return threat_kernel_km * std::log(1.0 / negligible_kernel_weight);
+}
 
 // Markdown for docs/parameters.md (the test suite checks that the committed file equals this).
 [[nodiscard]] std::string parameters_markdown();
