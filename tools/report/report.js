@@ -54,6 +54,9 @@
   // ---- events: in plain words, their colours, and which roads and borders are closed on a day (events.js) ----
   const { eventWords, eventColour, eventKindWords, eventEnd, activeOn, closedState, daysInForce, capturedBy, withCaptureReopenings } =
     window.havenReportEvents({ data, colour, number, nodeName, corridorName });
+  // The events of what is shown (the preview's, or the selected run's), with the roads reopened after captures.
+  const shownEvents = () => (data.preview ? withCaptureReopenings(data.preview.events, null)
+    : withCaptureReopenings(runs[selected].events, runs[selected]));
 
   // ---- series of one run: the headline series, peaks, bands and gains (series.js) ----
   const { sum, quantile, bandKeys, initialDisplaced, initialResidents, analyse } = window.havenReportSeries({ nodes });
@@ -388,7 +391,7 @@
       mainChart = null;
       timelineChart = null;
     }
-    const events = withCaptureReopenings(data.preview ? data.preview.events : runs[selected].events, data.preview ? null : runs[selected]);
+    const events = shownEvents();
     if (!data.preview) {
       const a = analyses[selected];
       const series = (label, values, col, dash) => ({
@@ -675,7 +678,7 @@
 
   function drawMap(day) {
     dynamic.clearLayers();
-    const events = withCaptureReopenings(data.preview ? data.preview.events : runs[selected].events, data.preview ? null : runs[selected]);
+    const events = shownEvents();
     const closed = closedState(events, day);
     const run = data.preview ? null : runs[selected];
     const a = data.preview ? null : analyses[selected];
@@ -948,7 +951,7 @@
         .filter((e) => e.after_capture !== undefined).map((e) => [e.start, e.corridor]);
     },
     // Whether each road is drawn closed on `day` (the map's dashes), for the tests.
-    closedRoads(day) { return closedState(withCaptureReopenings(data.preview ? data.preview.events : runs[selected].events, data.preview ? null : runs[selected]), day).roads; },
+    closedRoads(day) { return closedState(shownEvents(), day).roads; },
     // The map's box changed (haven serve's panel took its side): Leaflet measures it again and fits the network.
     refit() { map.invalidateSize(); map.fitBounds(bounds.pad(0.08)); },
     // Resolves true when the per-place charts are drawn too, false when a newer run took over first.
