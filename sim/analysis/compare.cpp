@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 
+#include "haven/util/csv.hpp"
 #include "haven/util/date.hpp"
 #include "haven/util/text.hpp"
 
@@ -47,13 +48,6 @@ std::string pad_right(const std::string& text, std::size_t width) {
 std::string pad_left(const std::string& text, std::size_t width) {
   const std::size_t w = display_width(text);
   return std::string(w < width ? width - w : 0, ' ') + text;
-}
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (const char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 constexpr std::size_t label_limit = 28;

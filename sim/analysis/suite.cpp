@@ -13,6 +13,7 @@
 #include "haven/analysis/series.hpp"
 #include "haven/analysis/validation.hpp"
 #include "haven/scenario/load.hpp"
+#include "haven/util/csv.hpp"
 #include "haven/util/text.hpp"
 #include "scenario/yaml_reader.hpp"
 
@@ -283,13 +284,6 @@ std::string target_text(const SuiteTarget& target) {
   if (target.min && target.max) return fmt::format("{}-{}", grouped(*target.min), grouped(*target.max));
   if (target.min) return fmt::format(">= {}", grouped(*target.min));
   return fmt::format("<= {}", grouped(*target.max));
-}
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char ch : text) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return quoted + "\"";
 }
 
 std::string csv_number(const std::optional<double>& value) {

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "haven/scenario/parameters.hpp"
+#include "haven/util/csv.hpp"
 #include "haven/util/text.hpp"
 
 namespace haven {
@@ -95,13 +96,6 @@ std::string fit_label(const SuiteFit& fit) {
 
 std::string shortened(const std::string& text, std::size_t limit) {
   return text.size() <= limit ? text : text.substr(0, limit - 3) + "...";
-}
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char ch : text) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return quoted + "\"";
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "haven/sweep/gather.hpp"
 #include "haven/sweep/mpi.hpp"
 #include "haven/sweep/runner.hpp"
+#include "haven/util/csv.hpp"
 #include "haven/util/date.hpp"
 #include "haven/util/text.hpp"
 

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "haven/io/partial_files.hpp"
+#include "haven/util/csv.hpp"
 #include "haven/util/date.hpp"
 #include "haven/util/text.hpp"
 
@@ -80,13 +81,6 @@ std::string json_string(const std::string& text) {
 
 std::string json_number_or_null(double value) {
   return std::isfinite(value) ? number(value) : "null";
-}
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos && (text.empty() || text.front() != ' ')) return text;
-  std::string out = "\"";
-  for (const char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 struct Dates {

@@ -21,6 +21,7 @@
 #include "haven/engine/simulation.hpp"
 #include "haven/io/hdf5.hpp"
 #include "haven/io/output.hpp"
+#include "haven/util/csv.hpp"
 #include "haven/util/date.hpp"
 #include "haven/util/text.hpp"
 
@@ -336,16 +337,6 @@ std::vector<MemberStatus> member_statuses(const fs::path& directory, std::int64_
   return statuses;
 }
 
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
-
 std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> row;
@@ -369,12 +360,12 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
       quoted = true;
       any = true;
     } else if (c == ',') {
-      row.push_back(std::move(field));
+      row.push_back(csv_unguarded(field));
       field.clear();
       any = true;
     } else if (c == '\n' || c == '\r') {
       if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      row.push_back(std::move(field));
+      row.push_back(csv_unguarded(field));
       field.clear();
       rows.push_back(std::move(row));
       row.clear();
@@ -385,7 +376,7 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
     }
   }
   if (any || !field.empty() || !row.empty()) {
-    row.push_back(std::move(field));
+    row.push_back(csv_unguarded(field));
     rows.push_back(std::move(row));
   }
   return rows;

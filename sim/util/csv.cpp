@@ -229,4 +229,59 @@ CsvTable parse_csv(std::string_view text, const std::string& file, Diagnostics& 
   return table;
 }
 
+namespace {
+
+bool starts_a_formula(char c) {
+  return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+// A plain decimal number ([+-]digits[.digits][e[+-]digits]): what a spreadsheet reads as a number, not a formula.
+bool is_plain_number(std::string_view text) {
+  std::size_t k = 0;
+  if (k < text.size() && (text[k] == '+' || text[k] == '-')) ++k;
+  const auto digits = [&] {
+    const std::size_t from = k;
+    while (k < text.size() && text[k] >= '0' && text[k] <= '9') ++k;
+    return k - from;
+  };
+  std::size_t mantissa = digits();
+  if (k < text.size() && text[k] == '.') {
+    ++k;
+    mantissa += digits();
+  }
+  if (mantissa == 0) return false;
+  if (k < text.size() && (text[k] == 'e' || text[k] == 'E')) {
+    ++k;
+    if (k < text.size() && (text[k] == '+' || text[k] == '-')) ++k;
+    if (digits() == 0) return false;
+  }
+  return k == text.size();
+}
+
+bool guarded(std::string_view text) {
+  if (text.empty()) return false;
+  if (text.front() == '\'') return text.size() > 1 && (starts_a_formula(text[1]) || text[1] == '\'');
+  return starts_a_formula(text.front()) && !is_plain_number(text);
+}
+
+}  // namespace
+
+std::string csv_field(std::string_view text) {
+  std::string out;
+  if (guarded(text)) out += '\'';
+  out += text;
+  const bool quote =
+      out.find_first_of(",\"\r\n") != std::string::npos ||
+      (!out.empty() && (out.front() == ' ' || out.front() == '\t' || out.back() == ' ' || out.back() == '\t'));
+  if (!quote) return out;
+  std::string quoted = "\"";
+  for (const char c : out) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string csv_unguarded(std::string_view field) {
+  if (field.size() > 1 && field.front() == '\'' && guarded(field.substr(1))) return std::string(field.substr(1));
+  return std::string(field);
+}
+
 }  // namespace haven

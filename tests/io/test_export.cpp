@@ -50,6 +50,14 @@ TEST_CASE("export CSV quotes cells holding a comma or quote or line end and puts
   CHECK(to_csv(table, false).rfind("name,value\r\n\"Town, North\"", 0) == 0);
 }
 
+TEST_CASE("a place name a spreadsheet would run as a formula is exported as text") {
+  const auto f = valley_run("formula", {"nodes.southtown.name=\"@SUM(1+1)\""});
+  const std::string csv = to_csv(node_day_table(f.run, *f.loaded.scenario), true);
+  CHECK(csv.find(",'@SUM(1+1),") != std::string::npos);
+  CHECK(csv.find(",@SUM") == std::string::npos);
+  fs::remove_all(f.dir);
+}
+
 TEST_CASE("every export table has one HXL tag per column and rows as wide as the header") {
   const auto f = valley_run("tables", {"nodes.southtown.pcode=VL0101"});
   const Scenario& s = *f.loaded.scenario;

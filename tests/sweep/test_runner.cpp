@@ -9,6 +9,7 @@
 #include "../support.hpp"
 #include "haven/io/output.hpp"
 #include "haven/sweep/runner.hpp"
+#include "haven/util/csv.hpp"
 
 namespace fs = std::filesystem;
 using namespace haven;
@@ -268,8 +269,9 @@ TEST_CASE("--overwrite deletes only what a sweep wrote and a directory holding n
   }
 }
 
-TEST_CASE("csv fields round-trip through quoting") {
-  const std::vector<std::string> fields = {"plain", "with,comma", "with \"quotes\"", "two\nlines", ""};
+TEST_CASE("csv fields round-trip through quoting and the formula guard") {
+  const std::vector<std::string> fields = {"plain", "with,comma", "with \"quotes\"", "two\nlines", "", "=1+1",
+                                           "'=x",   "-0.5"};
   std::string line;
   for (std::size_t k = 0; k < fields.size(); ++k) line += (k ? "," : "") + csv_field(fields[k]);
   const auto rows = parse_csv(line + "\nnext,row\n");

@@ -134,3 +134,45 @@ TEST_CASE("csv - rows and columns and messages are bounded") {
     CHECK(d.all().back().location.line == 7);
   }
 }
+
+TEST_CASE("csv - a field Haven writes is quoted where it must be and never runs as a spreadsheet formula") {
+  CHECK(csv_field("Ariha") == "Ariha");
+  CHECK(csv_field("") == "");
+  CHECK(csv_field("with, comma") == "\"with, comma\"");
+  CHECK(csv_field("say \"hi\"") == "\"say \"\"hi\"\"\"");
+  CHECK(csv_field("two\nlines") == "\"two\nlines\"");
+  CHECK(csv_field(" padded") == "\" padded\"");
+  CHECK(csv_field("padded ") == "\"padded \"");
+  // What a spreadsheet would run is written as text.
+  CHECK(csv_field("=HYPERLINK(\"http://x\",\"click\")") == "\"'=HYPERLINK(\"\"http://x\"\",\"\"click\"\")\"");
+  CHECK(csv_field("+1+cmd|' /C calc'!A0") == "'+1+cmd|' /C calc'!A0");
+  CHECK(csv_field("-2+3") == "'-2+3");
+  CHECK(csv_field("@SUM(A1)") == "'@SUM(A1)");
+  CHECK(csv_field("\tx") == "'\tx");
+  CHECK(csv_field("-") == "'-");
+  // Numbers stay numbers.
+  for (const char* number : {"-3.5", "+2", "-1e-3", "-0.25E+2", "-.5", "12", "0x1F"}) {
+    CHECK(csv_field(number) == number);
+  }
+  // A quote that is part of the text is not taken for the guard.
+  CHECK(csv_field("'tis") == "'tis");
+  CHECK(csv_field("'=x") == "''=x");
+  CHECK(csv_field("''") == "'''");
+}
+
+TEST_CASE("csv - every text comes back from its written field exactly") {
+  for (const char* text : {"",   "a",   "'", "''", "'''", "'a",  "''a",  "=x",   "'=x", "''=x", "-",
+                           "-3", "'-3", "@", "'@", "+",   "\tx", "'\tx", "-3.5", "- 3", "a=b"}) {
+    const std::string field = csv_field(text);
+    // Unquoted as any CSV reader would, then the guard taken off.
+    std::string unquoted = field;
+    if (field.size() >= 2 && field.front() == '"') {
+      unquoted.clear();
+      for (std::size_t k = 1; k + 1 < field.size(); ++k) {
+        unquoted += field[k];
+        if (field[k] == '"') ++k;
+      }
+    }
+    CHECK_MESSAGE(csv_unguarded(unquoted) == text, "text: [" << text << "] field: [" << field << "]");
+  }
+}

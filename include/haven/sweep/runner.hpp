@@ -94,8 +94,8 @@ void recover_manifest(const std::filesystem::path& directory);
 void write_manifest_entries(const std::filesystem::path& directory, const std::vector<std::string>& parameter_names,
                             const std::vector<ManifestEntry>& entries);
 
-// CSV, as RFC 4180 (a field with a comma, quote or newline is quoted, quotes doubled).
-std::string csv_field(const std::string& text);
+// Reads the CSV Haven writes (RFC 4180, fields as csv_field() of haven/util/csv.hpp writes them): rows of fields,
+// unquoted and unguarded.
 std::vector<std::vector<std::string>> parse_csv(const std::string& text);
 
 }  // namespace haven

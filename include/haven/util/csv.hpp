@@ -63,4 +63,14 @@ class CsvTable {
 CsvTable parse_csv(std::string_view text, const std::string& file, Diagnostics& diagnostics,
                    const CsvLimits& limits = {});
 
+// One field of a CSV Haven writes: quoted (RFC 4180) when it holds a comma, a quote or a line break, or starts or ends
+// with a space or tab; and safe to open in a spreadsheet. Text that Excel or LibreOffice would run as a formula (it
+// starts with = + - @, a tab or a carriage return, and is not a number such as -3.5) is written after a ', as
+// OWASP's advice on CSV injection has it: a place named "=HYPERLINK(...)" in a scenario someone sent is shown as
+// text, not run. So is text that starts with ' before one of those (or before another '), so that csv_unguarded()
+// gives every text back exactly.
+[[nodiscard]] std::string csv_field(std::string_view text);
+// A field's text as csv_field() was given it, from the field read back (unquoted): its guarding ' taken off.
+[[nodiscard]] std::string csv_unguarded(std::string_view field);
+
 }  // namespace haven
