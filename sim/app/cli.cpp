@@ -296,7 +296,8 @@ int command_validate_suite(const ValidateArgs& args, std::ostream& out, std::ost
   const SuiteFile suite = args.cases.empty() ? whole : select_cases(whole, args.cases, "--cases");
   if (!args.csv.empty()) {
     // Every case's files, not only those --cases picks.
-    if (auto problem = check_output_file(args.csv, args.run.overwrite, suite_input_files(whole))) {
+    if (auto problem =
+            check_output_file(args.csv, args.run.overwrite, suite_input_files(whole), "another --csv path")) {
       err << fmt::format("haven: error: {}\n", problem->message);
       return problem->input_mistake ? exit_bad_input : exit_failure;
     }

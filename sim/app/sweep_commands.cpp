@@ -678,11 +678,11 @@ int SweepCommands::calibrate_suite(const std::vector<std::string>& argv, std::os
   // Outputs are checked before the search, not after an hour of it.
   std::filesystem::path path = a.output;
   if (path.empty()) path = std::filesystem::path("output") / fmt::format("{}-calibrated.yaml", suite.name);
-  for (const auto& [file, overwrite] : {std::pair{path.string(), a.overwrite}, std::pair{a.csv, a.overwrite}}) {
+  for (const auto& [file, option] : {std::pair{path.string(), "-o"}, std::pair{a.csv, "another --csv path"}}) {
     if (file.empty()) continue;
     std::vector<std::filesystem::path> inputs = suite_input_files(whole);  // every case's, not only --cases'
     inputs.insert(inputs.end(), a.set_files.begin(), a.set_files.end());
-    if (auto problem = check_output_file(file, overwrite, inputs)) {
+    if (auto problem = check_output_file(file, a.overwrite, inputs, option)) {
       err << fmt::format("haven: error: {}\n", problem->message);
       return problem->input_mistake ? exit_bad_input : exit_failure;
     }

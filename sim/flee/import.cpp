@@ -330,6 +330,7 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
       for (const auto& [name, table] : tables) sum += interpolated(table, day);
       points.push_back(fmt::format("{{day: {}, value: {}}}", day, number(sum)));
     }
+    observed_points += points.size();
     observations.push_back(fmt::format(
         "  - id: unhcr_camps_summed\n    variable: displaced_present\n    nodes: [{}]\n    source: {{publisher: UNHCR, "
         "note: \"the camps' series summed day by day as Flee's sum_from_camps (via FabFlee)\"}}\n    points: [{}]",
@@ -463,8 +464,13 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
                     "Haven's rules send arrivals on)",
                     plural(redirected_routes, "route", "routes")));
   }
-  result.notes.push_back(fmt::format("observations: {} series ({} camps{}), {} points", observations.size(),
-                                     observed_camps.size(), total_written ? " and the UNHCR total over them" : "",
+  std::vector<std::string> series_kinds = {plural(observed_camps.size(), "camp", "camps")};
+  if (total_written) series_kinds.emplace_back("the UNHCR total over them");
+  if (camps_summed) series_kinds.emplace_back("their daily sum, unhcr_camps_summed");
+  const std::string last = series_kinds.back();
+  series_kinds.pop_back();
+  result.notes.push_back(fmt::format("observations: {} series ({}{}{}), {} points", observations.size(),
+                                     fmt::join(series_kinds, ", "), series_kinds.empty() ? "" : " and ", last,
                                      observed_points));
   if (summed_series > 0) {
     result.notes.push_back(fmt::format("camp series summed from several files as Flee does: {}", summed_series));

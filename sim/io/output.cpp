@@ -122,8 +122,8 @@ fs::path default_output_path(const Scenario& scenario) {
   return fs::path("output") / (scenario.name + (scenario.variant.empty() ? "" : "-" + scenario.variant) + ".h5");
 }
 
-std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwrite,
-                                               std::string_view not_regular_hint) {
+std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwrite, std::string_view not_regular_hint,
+                                               std::string_view output_option) {
   std::error_code error;
   const auto link = fs::symlink_status(path, error);
   if (fs::exists(link)) {
@@ -132,8 +132,8 @@ std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwr
       return OutputProblem{fmt::format("{} is a directory, not a file; name a file to write", path.string())};
     }
     if (!overwrite) {
-      return OutputProblem{
-          fmt::format("{} exists; pass --overwrite to replace it, or -o to write elsewhere", path.string())};
+      return OutputProblem{fmt::format("{} exists; pass --overwrite to replace it, or {} to write elsewhere",
+                                       path.string(), output_option)};
     }
     if (!fs::is_regular_file(target)) {
       return OutputProblem{fmt::format("{} is not a regular file (a device, pipe, socket or broken link); {}",
@@ -156,7 +156,7 @@ std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwr
 }
 
 std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwrite,
-                                               const std::vector<fs::path>& inputs) {
+                                               const std::vector<fs::path>& inputs, std::string_view output_option) {
   std::error_code error;
   for (const auto& input : inputs) {
     if (fs::exists(path, error) && fs::exists(input, error) && fs::equivalent(path, input, error)) {
@@ -174,7 +174,7 @@ std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwr
       }
     }
   }
-  return check_output_file(path, overwrite);
+  return check_output_file(path, overwrite, "--overwrite replaces only regular files", output_option);
 }
 
 class Hdf5Writer::Impl {

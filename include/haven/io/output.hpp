@@ -58,13 +58,16 @@ struct OutputProblem {
   bool input_mistake = true;
 };
 // `not_regular_hint` ends the message for a path that is not a regular file: what the command does instead.
+// `output_option` is the option that names the file, for the hint to write elsewhere.
 std::optional<OutputProblem> check_output_file(
     const std::filesystem::path& path, bool overwrite,
-    std::string_view not_regular_hint = "--overwrite replaces only regular files");
+    std::string_view not_regular_hint = "--overwrite replaces only regular files",
+    std::string_view output_option = "-o");
 // The same, and never one of the command's own `inputs` (the same file by any name: a scenario, an overlay, a run
 // file), --overwrite or not: writing there would destroy what the command reads.
 std::optional<OutputProblem> check_output_file(const std::filesystem::path& path, bool overwrite,
-                                               const std::vector<std::filesystem::path>& inputs);
+                                               const std::vector<std::filesystem::path>& inputs,
+                                               std::string_view output_option = "-o");
 
 // SHA-256 of a text, as lowercase hex.
 std::string sha256_hex(const std::string& text);
