@@ -131,6 +131,13 @@ def test_killed_sweep_resumes_gathers_and_opens(tmp_path):
     matplotlib.use("Agg")
     ax = haven_io.fan_chart(ds)
     assert len(ax.collections) >= 1 and ax.get_title().startswith("kill_test")
+    # The ensemble is not a run: open_run and plot_run.py say what to open instead (they used to end in a traceback).
+    with pytest.raises(ValueError, match="open_sweep"):
+        haven_io.open_run(out / "ensemble.h5")
+    plotted = subprocess.run(["/usr/bin/python3", str(ROOT / "tools/python/plot_run.py"), str(out / "ensemble.h5"),
+                              "-o", str(tmp_path / "ensemble.png")], capture_output=True, text=True, timeout=120)
+    assert plotted.returncode == 2 and "a sweep's ensemble" in plotted.stderr, plotted.stderr
+    assert "Traceback" not in plotted.stderr and not (tmp_path / "ensemble.png").exists()
 
 
 def test_slurm_shares_from_the_environment(tmp_path):

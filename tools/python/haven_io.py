@@ -64,12 +64,17 @@ def open_run(path: str | os.PathLike, load: bool = True) -> xr.Dataset:
     Data variables keep their ``units`` and ``long_name`` attributes; the root attributes (seed, mode,
     scenario_yaml, ...) are in ``ds.attrs``. With ``load=True`` (the default) everything is read into
     memory and the file is closed at once, so re-running haven over the same path is safe; pass
-    ``load=False`` for lazy access to large files (then call ``ds.close()`` when done).
+    ``load=False`` for lazy access to large files (then call ``ds.close()`` when done). A sweep's ``ensemble.h5``
+    is refused with a ``ValueError`` that says so: :func:`open_sweep` reads it.
     """
     raw = xr.open_dataset(path, engine="h5netcdf")
     if "scenario_name" not in raw.attrs:
         raw.close()
         raise ValueError(f"{path}: not a Haven run file (no scenario_name attribute)")
+    if "sweep_name" in raw.attrs or "member" in raw.dims:
+        raw.close()
+        raise ValueError(f"{path}: a sweep's ensemble (haven gather), not one run: open it with "
+                         f"haven_io.open_sweep, or give one member's run file (runs/member_0000.h5 beside it)")
     if load:
         with raw:
             raw = raw.load()
