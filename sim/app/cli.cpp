@@ -877,6 +877,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
   } catch (const InputError& e) {
     return print_diagnostics(e.diagnostics(), err);
+  } catch (const OutputRefused& e) {
+    err << "haven: error: " << e.what() << "\n";
+    return exit_bad_input;
   } catch (const std::exception& e) {
     err << "haven: error: " << e.what() << "\n";
     return exit_failure;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "haven/io/output.hpp"
 #include "haven/io/partial_files.hpp"
 #include "haven/util/csv.hpp"
 #include "haven/util/date.hpp"
@@ -482,8 +483,8 @@ std::vector<fs::path> export_runs(const std::vector<ExportedRun>& runs, const fs
       if (fs::exists(directory / name)) existing += (existing.empty() ? "" : ", ") + (directory / name).string();
     }
     if (!existing.empty()) {
-      throw std::runtime_error(fmt::format("{} exist{}; pass --overwrite to replace, or -o to write elsewhere",
-                                           existing, existing.find(", ") == std::string::npos ? "s" : ""));
+      throw OutputRefused(fmt::format("{} exist{}; pass --overwrite to replace, or -o to write elsewhere", existing,
+                                      existing.find(", ") == std::string::npos ? "s" : ""));
     }
   }
   // Whole or not at all: a target that is not a file is refused before anything is written; then every file is
@@ -492,7 +493,7 @@ std::vector<fs::path> export_runs(const std::vector<ExportedRun>& runs, const fs
     const fs::path target = directory / name;
     std::error_code status;
     if (fs::exists(fs::symlink_status(target, status)) && !fs::is_regular_file(target, status)) {
-      throw std::runtime_error(
+      throw OutputRefused(
           fmt::format("{} is not a regular file (a directory, a link to none, ...); --overwrite "
                       "replaces only files: nothing was written",
                       target.string()));

@@ -95,7 +95,7 @@ TEST_CASE("export refuses to overwrite and names every file that exists and writ
   try {
     export_runs(runs, out, options);
     FAIL("expected an error");
-  } catch (const std::runtime_error& e) {
+  } catch (const OutputRefused& e) {  // exit code 2
     const std::string message = e.what();
     CHECK(message.find("nodes_daily.csv") != std::string::npos);
     CHECK(message.find("summary.csv") != std::string::npos);
@@ -116,7 +116,7 @@ TEST_CASE("export refuses to overwrite and names every file that exists and writ
   try {
     export_runs(runs, out, options);
     FAIL("expected an error");
-  } catch (const std::runtime_error& e) {
+  } catch (const OutputRefused& e) {
     CHECK(std::string(e.what()).find("corridors.geojson is not a regular file") != std::string::npos);
   }
   CHECK(haven::test::read_text(out / "summary.csv") == "mine again");

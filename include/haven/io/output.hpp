@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,13 @@ class Hdf5Writer final : public Observer {
 
 // output/<scenario>[-<variant>].h5, or the scenario's outputs.path when it sets one.
 std::filesystem::path default_output_path(const Scenario& scenario);
+
+// An output the command line asked for that cannot be written as asked (files that exist without --overwrite, a
+// directory where a file goes): the user's mistake, exit code 2 as for bad input, where a system failure is 1.
+class OutputRefused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 // Why a file cannot be written at `path`, checked before any work is done: the path is a directory; it exists
 // and `overwrite` is false; it exists but is not a regular file (a device, pipe or socket, or a link to one:
