@@ -136,6 +136,22 @@ TEST_CASE("serve session: the saved overlay gives the session's scenario on the 
   }
 }
 
+TEST_CASE("serve session: a replaced value with line breaks stays in its comment and the saved files load") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  // A name with a carriage return (and the other line breaks YAML knows), then replaced: its "was" is in the list.
+  REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "nodes.southtown.name", "value": "a\rb\u0085c\u2028d"})"))
+              .applied);
+  REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "nodes.southtown.name", "value": "x"})")).applied);
+  const std::string overlay = session.overlay_yaml();
+  CHECK(overlay.find("#   2. nodes.southtown.name = x (was a b c d)\n") != std::string::npos);
+  const auto loaded = load_with_overlay(valley(), overlay, "");
+  REQUIRE_FALSE(loaded.diagnostics.has_errors());
+  CHECK(loaded.scenario->nodes[0].name == "x");
+  const auto full = load_scenario_text(session.scenario_yaml(), "edited.yaml");
+  CHECK_FALSE(full.diagnostics.has_errors());
+}
+
 // The session keeps its scenario parsed: a long sequence of edits, undos and refused edits parses the text once,
 // and again only once every ParsedScenarioText::reparse_after_loads loads (which keeps its memory flat), and the
 // scenario it ends with is the one a fresh load of the saved, edited YAML gives.
