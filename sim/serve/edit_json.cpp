@@ -32,6 +32,40 @@ bool plain_id(std::string_view id) {
   });
 }
 
+// Whether `text` loads as the one scalar `scalar`.
+bool reads_back_as(const std::string& text, const std::string& scalar) {
+  try {
+    const YAML::Node node = YAML::Load(text);
+    return node.IsScalar() && node.Scalar() == scalar;
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
+// Whether the '[' that `text` starts with is closed by its last character (quotes skipped): "[North] Camp" is a name,
+// which yaml-cpp would read as the list [North], the rest dropped.
+bool one_flow_list(std::string_view text) {
+  int depth = 0;
+  char quote = 0;
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    const char c = text[k];
+    if (quote) {
+      if (quote == '"' && c == '\\') {
+        ++k;  // an escaped character
+      } else if (c == quote) {
+        quote = 0;
+      }
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[') {
+      ++depth;
+    } else if (c == ']' && --depth == 0) {
+      return k + 1 == text.size();
+    }
+  }
+  return false;
+}
+
 // A value as one line of flow YAML, as the loader will read it back; nullopt (with `problem`) when the text is
 // not one YAML value.
 std::optional<std::string> canonical_value(const std::string& text, std::string& problem) {
@@ -52,7 +86,8 @@ std::optional<std::string> canonical_value(const std::string& text, std::string&
       YAML::Emitter plain;
       plain << node;
       const std::string plain_text = plain.c_str();
-      if (plain_text.find('\n') == std::string::npos) return plain_text;
+      // Only where it reads back as the same text: yaml-cpp writes "---" and "..." plain, which read as nothing.
+      if (plain_text.find('\n') == std::string::npos && reads_back_as(plain_text, node.Scalar())) return plain_text;
     }
     return with_del_escaped(emitter.c_str());
   } catch (const YAML::Exception& e) {
@@ -76,7 +111,7 @@ std::string value_text(const nlohmann::json& value, std::string& problem) {
         first == std::string::npos ? std::string() : text.substr(first, text.find_last_not_of(" \t") - first + 1);
     try {
       const YAML::Node node = YAML::Load(trimmed);
-      if (trimmed.starts_with('[') && node.IsSequence()) return trimmed;
+      if (trimmed.starts_with('[') && node.IsSequence() && one_flow_list(trimmed)) return trimmed;
       if (node.IsScalar() && node.Scalar() == trimmed && node.Tag() != "!" && !has_control_character(trimmed)) {
         return trimmed;
       }

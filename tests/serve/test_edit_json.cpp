@@ -88,6 +88,13 @@ TEST_CASE("serve edit json: values are read as typed and text that YAML would re
   CHECK(set_value("x: y") == "\"x: y\"");
   CHECK(set_value("null") == "\"null\"");
   CHECK(set_value("- check") == "\"- check\"");
+  // A name that starts like a list is a name: yaml-cpp read "[North] Camp" as [North], dropping the rest.
+  CHECK(set_value("[North] Camp") == "\"[North] Camp\"");
+  CHECK(set_value("[a, \"b]\\\"\"] x") == "\"[a, \\\"b]\\\\\\\"\\\"] x\"");
+  CHECK(set_value("['a]', b]") == "[\"a]\", \"b\"]");
+  // YAML's document markers are text, not nothing.
+  CHECK(set_value("---") == "\"---\"");
+  CHECK(set_value("...") == "\"...\"");
   // Control characters are escaped, DEL included (yaml-cpp writes it raw).
   CHECK(set_value("a\rb") == "\"a\\rb\"");
   CHECK(set_value("a\x7f"
