@@ -289,6 +289,30 @@ bool check_expansion(const std::string& text, const std::string& display_name, D
   return !check.too_large();
 }
 
+bool flow_list_ends_at_end(std::string_view text) {
+  int depth = 0;
+  char quote = 0;
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    const char c = text[k];
+    if (quote) {
+      if (quote == '"' && c == '\\') {
+        ++k;  // an escaped character
+      } else if (c == quote) {
+        quote = 0;
+      }
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[') {
+      ++depth;
+    } else if (c == ']' && --depth == 0) {
+      // Only spaces, or a comment, may follow.
+      const auto rest = text.find_first_not_of(" \t", k + 1);
+      return rest == std::string_view::npos || (text[rest] == '#' && rest > k + 1);
+    }
+  }
+  return true;  // never closed: yaml-cpp says so
+}
+
 std::optional<YAML::Node> load_yaml_value(const std::string& text, const SourceLocation& origin,
                                           Diagnostics& diagnostics, std::string_view path) {
   Diagnostics own;
@@ -297,6 +321,14 @@ std::optional<YAML::Node> load_yaml_value(const std::string& text, const SourceL
     diagnostics.error(origin, path.empty() ? d.message : fmt::format("{}: {}", path, d.message));
   }
   if (!bounded) return std::nullopt;
+  const auto first = text.find_first_not_of(" \t");
+  if (first != std::string::npos && text[first] == '[' &&
+      !flow_list_ends_at_end(std::string_view(text).substr(first, text.find_last_not_of(" \t") - first + 1))) {
+    diagnostics.error(origin, fmt::format("{}{} starts as a [list] and goes on after it; to give it as text, quote it: "
+                                          "'\"{}\"'",
+                                          path.empty() ? "" : fmt::format("{}: ", path), clip(text), clip(text)));
+    return std::nullopt;
+  }
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {

@@ -10,6 +10,7 @@
 #include "haven/scenario/keys.hpp"
 #include "haven/serve/edit.hpp"
 #include "haven/util/text.hpp"
+#include "scenario/yaml_reader.hpp"
 #include "yaml_text.hpp"
 
 namespace haven::serve {
@@ -40,30 +41,6 @@ bool reads_back_as(const std::string& text, const std::string& scalar) {
   } catch (const YAML::Exception&) {
     return false;
   }
-}
-
-// Whether the '[' that `text` starts with is closed by its last character (quotes skipped): "[North] Camp" is a name,
-// which yaml-cpp would read as the list [North], the rest dropped.
-bool one_flow_list(std::string_view text) {
-  int depth = 0;
-  char quote = 0;
-  for (std::size_t k = 0; k < text.size(); ++k) {
-    const char c = text[k];
-    if (quote) {
-      if (quote == '"' && c == '\\') {
-        ++k;  // an escaped character
-      } else if (c == quote) {
-        quote = 0;
-      }
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-    } else if (c == '[') {
-      ++depth;
-    } else if (c == ']' && --depth == 0) {
-      return k + 1 == text.size();
-    }
-  }
-  return false;
 }
 
 // A value as one line of flow YAML, as the loader will read it back; nullopt (with `problem`) when the text is
@@ -111,7 +88,7 @@ std::string value_text(const nlohmann::json& value, std::string& problem) {
         first == std::string::npos ? std::string() : text.substr(first, text.find_last_not_of(" \t") - first + 1);
     try {
       const YAML::Node node = YAML::Load(trimmed);
-      if (trimmed.starts_with('[') && node.IsSequence() && one_flow_list(trimmed)) return trimmed;
+      if (trimmed.starts_with('[') && node.IsSequence() && detail::flow_list_ends_at_end(trimmed)) return trimmed;
       if (node.IsScalar() && node.Scalar() == trimmed && node.Tag() != "!" && !has_control_character(trimmed)) {
         return trimmed;
       }

@@ -153,6 +153,14 @@ TEST_CASE("--set overrides go through the same validation as the file") {
   CHECK(moved.events[3].start_day == 5);
   CHECK(moved.events[3].end_day == 9);
 
+  // A value that starts as a list and goes on after it is refused (yaml-cpp would keep [North] and drop the rest);
+  // quoted, it is the text.
+  auto list_then_text = load_scenario_text(small, "small.yaml", {.set_overrides = {"nodes.a.name=[North] Camp"}});
+  REQUIRE(list_then_text.diagnostics.all().size() == 1);
+  CHECK(list_then_text.diagnostics.all()[0].message ==
+        "[North] Camp starts as a [list] and goes on after it; to give it as text, quote it: '\"[North] Camp\"'");
+  CHECK(load_ok({.set_overrides = {"nodes.a.name=\"[North] Camp\""}}).nodes[0].name == "[North] Camp");
+
   // A variant and --set compose: the override wins.
   const Scenario both = load_ok({.variant = "shut", .set_overrides = {"parameters.return_rate_per_day=0.2"}});
   CHECK(both.parameters.return_rate_per_day == 0.2);
