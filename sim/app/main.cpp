@@ -5,11 +5,13 @@
 
 #include "cli.hpp"
 #include "haven/io/partial_files.hpp"
+#include "haven/io/read_guard.hpp"
 #include "huge_pages.hpp"
 
 int main(int argc, char** argv) {
   haven::app::back_heap_with_huge_pages();
   haven::install_partial_file_cleanup();
+  haven::guard_file_reads(true);  // a damaged run file is reported, not a crash of the command (read_guard.hpp)
   std::vector<std::string> args(argv + 1, argv + argc);
   const int code = haven::app::run_cli(args, std::cout, std::cerr);
   // What went to standard output (a scenario from `import-flee -o -`, `schema > FILE`) may not have reached it: a

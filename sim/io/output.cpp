@@ -18,6 +18,7 @@
 
 #include "haven/io/hdf5.hpp"
 #include "haven/io/partial_files.hpp"
+#include "haven/io/read_guard.hpp"
 #include "haven/util/date.hpp"
 #include "haven/version.hpp"
 
@@ -728,7 +729,10 @@ void Hdf5Writer::on_finish(const FinalRecord& record) {
   impl_->guarded([&] { impl_->finish(record); });
 }
 
-RunFile read_run_file(const fs::path& path) {
+namespace {
+
+// What read_run_file() reads, in this process.
+RunFile read_run_file_in_process(const fs::path& path) {
   try {
     auto file = h5::File::open_read_only(path);
     const hid_t root = file.id();
@@ -865,6 +869,14 @@ RunFile read_run_file(const fs::path& path) {
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("{}: {}", path.string(), e.what()));
   }
+}
+
+}  // namespace
+
+RunFile read_run_file(const fs::path& path) {
+  read_in_child_first(
+      path, [&] { (void)read_run_file_in_process(path); }, read_time_limit(path));
+  return read_run_file_in_process(path);
 }
 
 }  // namespace haven

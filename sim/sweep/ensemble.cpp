@@ -8,6 +8,7 @@
 #include <set>
 
 #include "haven/io/hdf5.hpp"
+#include "haven/io/read_guard.hpp"
 #include "haven/util/date.hpp"
 
 namespace haven {
@@ -39,7 +40,10 @@ bool is_ensemble_file(const fs::path& path) {
   }
 }
 
-EnsembleFile read_ensemble_file(const fs::path& path, bool read_members) {
+namespace {
+
+// What read_ensemble_file() reads, in this process.
+EnsembleFile read_ensemble_file_in_process(const fs::path& path, bool read_members) {
   try {
     auto file = h5::File::open_read_only(path);
     const hid_t root = file.id();
@@ -230,6 +234,14 @@ EnsembleFile read_ensemble_file(const fs::path& path, bool read_members) {
   } catch (const std::exception& error) {
     throw std::runtime_error(fmt::format("{}: {}", path.string(), error.what()));
   }
+}
+
+}  // namespace
+
+EnsembleFile read_ensemble_file(const fs::path& path, bool read_members) {
+  read_in_child_first(
+      path, [&] { (void)read_ensemble_file_in_process(path, read_members); }, read_time_limit(path));
+  return read_ensemble_file_in_process(path, read_members);
 }
 
 std::string missing_sources_warning(const fs::path& path, const EnsembleFile& ensemble) {
