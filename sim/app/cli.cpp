@@ -773,7 +773,20 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
   std::string info_file;
   auto* info = app.add_subcommand("info", "Describe a Haven output file: scenario, period, seed, headline numbers");
-  info->add_option("file", info_file, "Run file or ensemble (.h5)")->required()->check(CLI::ExistingFile);
+  info->add_option("file", info_file, "Run file or ensemble (.h5)")
+      ->required()
+      // A sweep's folder is what people give first: pointed to its ensemble.h5.
+      ->check(CLI::Validator(
+          [](const std::string& path) {
+            std::error_code error;
+            if (!std::filesystem::is_directory(path, error)) return std::string();
+            const auto ensemble = std::filesystem::path(path) / "ensemble.h5";
+            return std::filesystem::exists(ensemble, error)
+                       ? fmt::format("{} is a folder; its ensemble is {}", path, ensemble.string())
+                       : fmt::format("{} is a folder, not a run file (.h5)", path);
+          },
+          "", "not a folder"))
+      ->check(CLI::ExistingFile);
 
   GeneratorSettings generator;
   std::string generate_output;

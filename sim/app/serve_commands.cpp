@@ -194,11 +194,21 @@ ServeCommands::ServeCommands(CLI::App& app) {
                    "Scenario YAML files or Flee conflict folders (the page starts with the first)")
       ->required();
   serve_->add_option("--port", args_.port, "TCP port (default 8765; 0: any free port)")->check(CLI::Range(0, 65535));
-  serve_->add_option("--host", args_.host,
-                     "Address to listen on (default 127.0.0.1, this machine only; 0.0.0.0: anyone on the network)");
+  // An empty --host listened on [::1] only while warning that anyone could reach it; an empty --output-dir turned
+  // saving off without a word.
+  const auto not_empty = [](const char* hint) {
+    return CLI::Validator([hint](const std::string& text) { return text.empty() ? std::string(hint) : std::string(); },
+                          "", "not empty");
+  };
+  serve_
+      ->add_option("--host", args_.host,
+                   "Address to listen on (default 127.0.0.1, this machine only; 0.0.0.0: anyone on the network)")
+      ->check(not_empty("empty: give an address, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (anyone)"));
   serve_->add_flag("--open", args_.open, "Open the page in the browser");
-  serve_->add_option("--output-dir", args_.output_dir,
-                     "Folder where the page may save overlays and scenarios (default: none, downloads only)");
+  serve_
+      ->add_option("--output-dir", args_.output_dir,
+                   "Folder where the page may save overlays and scenarios (default: none, downloads only)")
+      ->check(not_empty("empty: give the folder the page may save into, or leave --output-dir out (downloads only)"));
   serve_->add_option("--allow-origin", args_.allow_origin,
                      "Allow pages from this origin (e.g. http://localhost:3000) to use the API (default: none)");
   serve_->add_option("--max-run-seconds", args_.max_run_seconds, "Cancel a run after this many seconds (default 20)")

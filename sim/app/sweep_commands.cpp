@@ -374,6 +374,14 @@ int SweepCommands::sweep(std::ostream& out, std::ostream& err) {
                         ranks > 1 ? fmt::format(" over {} ranks", ranks) : "");
   out << fmt::format("{}: {} member{}, {} already done, ran {}, failed {} in {:.1f} s\n", share, counts[0],
                      counts[0] == 1 ? "" : "s", counts[1], counts[2], counts[3], outcome.seconds);
+  if (!outcome.manifest_error.empty()) {
+    // The counts above are what the runs did; the manifest that would list them is what failed (a full disk).
+    err << fmt::format(
+        "haven: error: {}; the members' run files are in {}; run the same command again once it can "
+        "be written\n",
+        outcome.manifest_error, (outcome.directory / "runs").string());
+    return exit_failure;
+  }
   out << fmt::format("manifest: {}\n", (outcome.directory / "manifest.csv").string());
   if (counts[3] > 0) {
     err << fmt::format(

@@ -71,8 +71,13 @@ LoadResult load_scenario_text(const std::string& text, const std::string& displa
   LoadResult result;
   YamlReader reader(display_name, result.diagnostics);
   if (const auto nul = text.find('\0'); nul != std::string::npos) {
-    result.diagnostics.error({display_name, 0, 0},
-                             fmt::format("not a text file (a NUL byte at offset {}); scenarios are YAML text", nul));
+    // A run file given where a scenario goes is the likeliest case: said, with what reads it.
+    const bool hdf5 = text.starts_with("\x89HDF");  // the signature (its CR LF may have been normalised)
+    result.diagnostics.error(
+        {display_name, 0, 0},
+        hdf5 ? std::string("an HDF5 file (a run file?), not a scenario: scenarios are YAML text; haven info FILE shows "
+                           "a run file, and its scenario_yaml holds the scenario it ran")
+             : fmt::format("not a text file (a NUL byte at offset {}); scenarios are YAML text", nul));
     return result;
   }
   auto parsed = detail::parse_yaml(text, display_name, result.diagnostics, "a scenario");

@@ -400,8 +400,11 @@ std::optional<Json> Server::Impl::json_body(const httplib::Request& req, httplib
   }
   for (const auto& item : body.items()) {
     if (std::find(keys.begin(), keys.end(), item.key()) != keys.end()) continue;
-    send_error(res, 400,
-               fmt::format("unknown key '{}' in the request; it takes {}", clip(item.key()), fmt::join(keys, ", ")));
+    send_error(
+        res, 400,
+        keys.size() == 0
+            ? fmt::format("unknown key '{}' in the request; it takes none (send {{}} or nothing)", clip(item.key()))
+            : fmt::format("unknown key '{}' in the request; it takes {}", clip(item.key()), fmt::join(keys, ", ")));
     return std::nullopt;
   }
   return body;
@@ -674,7 +677,7 @@ void Server::Impl::routes() {
 
   server_.Post(R"(/api/sessions/([0-9a-f]{32})/undo)", [this](const httplib::Request& req, httplib::Response& res) {
     auto entry = session_or_404(req, res);
-    if (!entry) return;
+    if (!entry || !json_body(req, res, {})) return;
     const auto started = Clock::now();
     std::lock_guard guard(entry->lock);
     const bool undone = entry->session.undo();
@@ -683,7 +686,7 @@ void Server::Impl::routes() {
 
   server_.Post(R"(/api/sessions/([0-9a-f]{32})/run)", [this](const httplib::Request& req, httplib::Response& res) {
     auto entry = session_or_404(req, res);
-    if (!entry) return;
+    if (!entry || !json_body(req, res, {})) return;
     std::lock_guard guard(entry->lock);
     answer_with_run(res, *entry, req.matches[1], Json::object(), 0.0);
   });

@@ -594,7 +594,13 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& options) {
   }
   outcome.failed = failed.load();
   outcome.ran = done.load() - outcome.failed;
-  if (options.write_manifest) write_manifest(spec, members, outcome.directory);
+  if (options.write_manifest) {
+    try {
+      write_manifest(spec, members, outcome.directory);
+    } catch (const std::exception& e) {
+      outcome.manifest_error = e.what();
+    }
+  }
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return outcome;
 }

@@ -964,3 +964,12 @@ def test_a_request_key_the_route_does_not_take_is_refused(server):
         assert status == 400, (path, answer)
         unknown = next(k for k in payload if k not in takes.split(", "))
         assert answer["error"] == f"unknown key '{unknown}' in the request; it takes {takes}", answer
+    # Undo and run take no key (they answered 200 to anything); {} or nothing is what they take.
+    for path in ("undo", "run"):
+        status, answer = server.json("POST", f"/api/sessions/{session}/{path}", {"x": 1})
+        assert status == 400, (path, answer)
+        assert answer["error"] == "unknown key 'x' in the request; it takes none (send {} or nothing)", answer
+        status, _, _ = server.call("POST", f"/api/sessions/{session}/{path}", raw=b"not json")
+        assert status == 400, path
+        status, _ = server.json("POST", f"/api/sessions/{session}/{path}", {})
+        assert status == 200, path

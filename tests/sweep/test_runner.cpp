@@ -280,6 +280,23 @@ TEST_CASE("csv fields round-trip through quoting and the formula guard") {
   CHECK(rows[1] == std::vector<std::string>{"next", "row"});
 }
 
+TEST_CASE("a manifest that cannot be written after the runs is said with the runs' counts") {
+  // A full disk at the end of a sweep: the manifest's error came alone, without what the runs did.
+  const fs::path dir = scratch("manifest_unwritable");
+  const SweepSpec spec = valley_sweep(dir);
+  SweepRunOptions options;
+  options.output = dir / "out";
+  REQUIRE(run_sweep(spec, options).ran == 8);
+  fs::remove(options.output / "manifest.csv");
+  fs::create_directories(options.output / "manifest.csv" / "in_the_way");
+  const auto outcome = run_sweep(spec, options);
+  CHECK(outcome.skipped == 8);
+  CHECK(outcome.manifest_error.find("manifest.csv") != std::string::npos);
+  fs::remove_all(options.output / "manifest.csv");
+  CHECK(run_sweep(spec, options).manifest_error.empty());
+  CHECK(fs::is_regular_file(options.output / "manifest.csv"));
+}
+
 TEST_CASE("haven run --seed with a member's seed from manifest.csv or the file reproduces the member") {
   const fs::path dir = scratch("reproduce");
   const SweepSpec spec = valley_sweep(dir);

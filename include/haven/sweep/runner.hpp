@@ -55,6 +55,8 @@ struct SweepOutcome {
   std::int64_t ran = 0;       // run now, successfully
   std::int64_t failed = 0;    // run now, failed
   double seconds = 0.0;
+  // Why manifest.csv could not be written after the runs (a full disk), or empty: the runs' counts are still told.
+  std::string manifest_error;
 };
 
 // The output directory a sweep uses.

@@ -1,0 +1,1 @@
+check {tmp}/valley.h5

@@ -1,0 +1,1 @@
+serve scenarios/examples/valley.yaml --host ''
