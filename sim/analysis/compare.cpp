@@ -349,7 +349,7 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
     }
     columns.push_back(std::move(column));
   };
-  add("peak departures/day", &WhatIfOutcome::peak_daily_departures);
+  add("peak newly displaced/day", &WhatIfOutcome::peak_daily_departures);
   add("unsheltered peak", &WhatIfOutcome::unsheltered_peak);
   add("present at the end", &WhatIfOutcome::displaced_present_end);
 
@@ -429,7 +429,7 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
   const auto thinned = [](const WhatIfOutcome& o) { return o.peak_day < 0 && !lacks(o, "cumulative_displaced"); };
   if (std::any_of(outcomes.begin(), outcomes.end(), thinned)) {
     out +=
-        "(peak departures/day needs a run recorded every day: a file recorded every few days, outputs.interval_days, "
+        "(peak newly displaced/day needs a run recorded every day: a file recorded every few days, outputs.interval_days, "
         "gives '-'; its unsheltered peak is the largest on the days recorded)\n";
   }
   for (const auto& o : outcomes) {

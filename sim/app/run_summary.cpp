@@ -28,10 +28,10 @@ std::string run_summary_table(const Scenario& s, const RunConfig& config, const 
   row(s.rules == RuleSetKind::flee ? "displaced (added, Flee's rules)" : "displaced (left home)",
       grouped(r.cumulative_displaced));
   if (r.peak_daily_departures > 0) {
-    out += fmt::format("  {:<30}{:>12}  on {}\n", "peak daily departures", grouped(r.peak_daily_departures),
+    out += fmt::format("  {:<30}{:>12}  on {}\n", "most newly displaced on a day", grouped(r.peak_daily_departures),
                        day_label(r.peak_day));
   } else {
-    row("peak daily departures", grouped(0));  // nobody left: no day to name
+    row("most newly displaced on a day", grouped(0));  // nobody left: no day to name
   }
   if (r.unsheltered_peak > 0) {
     out += fmt::format("  {:<30}{:>12}  on {}\n", "most unsheltered on a day", grouped(r.unsheltered_peak),

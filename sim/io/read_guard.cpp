@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,9 +43,13 @@ std::chrono::milliseconds read_time_limit(const std::filesystem::path& path) {
 void read_in_child_first(const std::filesystem::path& path, const std::function<void()>& read,
                          std::chrono::milliseconds limit) {
   if (!guarded) return;
+  const pid_t parent = ::getpid();
   const pid_t child = ::fork();
   if (child < 0) return;  // no child to spare: read it here, as without the guard
   if (child == 0) {
+    // A parent killed while it waits (a job scheduler's SIGKILL) takes a child looping in libhdf5 with it.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(read_ok);
     int code = read_ok;
     try {
       read();
@@ -55,7 +60,8 @@ void read_in_child_first(const std::filesystem::path& path, const std::function<
   }
   const auto deadline = std::chrono::steady_clock::now() + limit;
   int status = 0;
-  auto wait_ms = std::chrono::milliseconds(1);
+  // Short waits first: a healthy file is read in a millisecond or two, and the command waits for no more.
+  auto wait = std::chrono::microseconds(100);
   for (;;) {
     const pid_t done = ::waitpid(child, &status, WNOHANG);
     if (done == child) break;
@@ -65,12 +71,12 @@ void read_in_child_first(const std::filesystem::path& path, const std::function<
       while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
       }
       throw std::runtime_error(fmt::format(
-          "{}: damaged: reading it did not finish in {} s (the HDF5 library went round in circles in it); the file "
-          "cannot be used: write it again, or copy it again from where it came",
+          "{}: damaged, it seems: reading it did not finish in {} s (a damaged file can send the HDF5 library round "
+          "in circles); write it again, or copy it again from where it came",
           path.string(), limit.count() / 1000));
     }
-    std::this_thread::sleep_for(wait_ms);
-    wait_ms = std::min(wait_ms * 2, std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(wait);
+    wait = std::min(wait * 2, std::chrono::microseconds(20'000));
   }
   if (WIFEXITED(status) && (WEXITSTATUS(status) == read_ok || WEXITSTATUS(status) == read_threw)) return;
   const std::string how = WIFSIGNALED(status)

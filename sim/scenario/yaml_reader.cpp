@@ -289,28 +289,34 @@ bool check_expansion(const std::string& text, const std::string& display_name, D
   return !check.too_large();
 }
 
-bool flow_list_ends_at_end(std::string_view text) {
-  int depth = 0;
-  char quote = 0;
-  for (std::size_t k = 0; k < text.size(); ++k) {
-    const char c = text[k];
-    if (quote) {
-      if (quote == '"' && c == '\\') {
-        ++k;  // an escaped character
-      } else if (c == quote) {
-        quote = 0;
-      }
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-    } else if (c == '[') {
-      ++depth;
-    } else if (c == ']' && --depth == 0) {
-      // Only spaces, or a comment, may follow.
-      const auto rest = text.find_first_not_of(" \t", k + 1);
-      return rest == std::string_view::npos || (text[rest] == '#' && rest > k + 1);
-    }
+namespace {
+
+// Events read and dropped: how many documents a text holds is all that is asked.
+class IgnoredEvents : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+}  // namespace
+
+bool goes_on_after_its_value(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  IgnoredEvents events;
+  try {
+    // Two documents at most: on some malformed input yaml-cpp would hand out empty ones for ever.
+    return parser.HandleNextDocument(events) && parser.HandleNextDocument(events);
+  } catch (const YAML::Exception&) {
+    return false;  // a syntax error: the value's own parse reports it
   }
-  return true;  // never closed: yaml-cpp says so
 }
 
 std::optional<YAML::Node> load_yaml_value(const std::string& text, const SourceLocation& origin,
@@ -321,12 +327,13 @@ std::optional<YAML::Node> load_yaml_value(const std::string& text, const SourceL
     diagnostics.error(origin, path.empty() ? d.message : fmt::format("{}: {}", path, d.message));
   }
   if (!bounded) return std::nullopt;
-  const auto first = text.find_first_not_of(" \t");
-  if (first != std::string::npos && text[first] == '[' &&
-      !flow_list_ends_at_end(std::string_view(text).substr(first, text.find_last_not_of(" \t") - first + 1))) {
-    diagnostics.error(origin, fmt::format("{}{} starts as a [list] and goes on after it; to give it as text, quote it: "
-                                          "'\"{}\"'",
-                                          path.empty() ? "" : fmt::format("{}: ", path), clip(text), clip(text)));
+  if (goes_on_after_its_value(text)) {
+    YAML::Emitter quoted;
+    quoted << YAML::DoubleQuoted << text;
+    diagnostics.error(origin,
+                      fmt::format("{}{} goes on after its value: YAML reads the start alone and drops the "
+                                  "rest; to give it all as text, quote it: {}",
+                                  path.empty() ? "" : fmt::format("{}: ", path), clip(text), clip(quoted.c_str())));
     return std::nullopt;
   }
   try {

@@ -51,13 +51,12 @@ bool normalize_line_endings(std::string& text);
 // do (the document must not be walked then; a tag only spoils its own value).
 bool check_expansion(const std::string& text, const std::string& display_name, Diagnostics& diagnostics);
 
-// Whether nothing but spaces or a comment follows the ']' that closes the '[' `text` starts with (quoted text
-// skipped; true when it is never closed, which YAML's parser reports). yaml-cpp reads "[North] Camp" as the list
-// [North] and drops the rest without a word.
-bool flow_list_ends_at_end(std::string_view text);
+// Whether `text` holds more than one YAML value: yaml-cpp reads "[North] Camp" as the list [North] and '"North" Camp'
+// as North, and drops the rest without a word (it is a second document).
+bool goes_on_after_its_value(const std::string& text);
 
 // A value given as YAML text (--set, an overlay or a sweep edit), bounded as a file is; problems are reported at
-// `origin` (prefixed with `path`, when given). A value that starts as a list and goes on after it is refused.
+// `origin` (prefixed with `path`, when given). A text that goes on after its value is refused.
 std::optional<YAML::Node> load_yaml_value(const std::string& text, const SourceLocation& origin,
                                           Diagnostics& diagnostics, std::string_view path = {});
 

@@ -88,7 +88,7 @@ std::string value_text(const nlohmann::json& value, std::string& problem) {
         first == std::string::npos ? std::string() : text.substr(first, text.find_last_not_of(" \t") - first + 1);
     try {
       const YAML::Node node = YAML::Load(trimmed);
-      if (trimmed.starts_with('[') && node.IsSequence() && detail::flow_list_ends_at_end(trimmed)) return trimmed;
+      if (trimmed.starts_with('[') && node.IsSequence() && !detail::goes_on_after_its_value(trimmed)) return trimmed;
       if (node.IsScalar() && node.Scalar() == trimmed && node.Tag() != "!" && !has_control_character(trimmed)) {
         return trimmed;
       }

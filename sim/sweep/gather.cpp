@@ -12,6 +12,7 @@
 #include "haven/io/hdf5.hpp"
 #include "haven/io/output.hpp"
 #include "haven/io/partial_files.hpp"
+#include "haven/io/read_guard.hpp"
 #include "haven/sweep/runner.hpp"
 #include "haven/util/date.hpp"
 #include "haven/util/text.hpp"
@@ -255,6 +256,9 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
       continue;
     }
     try {
+      // A member whose damage would crash libhdf5 is a broken member, not the end of the gather (read_guard.hpp).
+      read_in_child_first(
+          file, [&] { (void)inspect_member(file, i, manifest.rows[k].seed); }, read_time_limit(file));
       data[k] = inspect_member(file, i, manifest.rows[k].seed);
     } catch (const std::exception& e) {
       status[k] = 3;

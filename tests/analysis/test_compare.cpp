@@ -117,7 +117,7 @@ TEST_CASE("compare gives a peak of daily departures only for a run recorded ever
   REQUIRE(thin.at_point.size() == 1);
   CHECK_FALSE(thin.at_point[0].has_value());
   const auto table = comparison_table({outcome, thin}, {}, 100);
-  CHECK(table.find("peak departures/day needs a run recorded every day") != std::string::npos);
+  CHECK(table.find("peak newly displaced/day needs a run recorded every day") != std::string::npos);
   const auto csv = comparison_csv({thin}, {});
   CHECK(csv.find(",,,0,") != std::string::npos);  // peak_daily_departures and peak_day empty
   CHECK(std::isnan(summarise_members({daily, thinned}, "both", {}).peak_daily_departures));

@@ -185,9 +185,9 @@ TEST_CASE("haven compare on two small files gives the expected table") {
   // Day 90 is the last day of a 91-day run: the default points are days 30 and 60, then the end.
   const std::string expected =
       "displaced (left home) by each point, peaks and the end\n"
-      "run                   by day 30         by day 60             by end  peak departures/day\n"
-      "hand                     31,000            61,000             91,000                1,000\n"
-      "hand [faster]  46,500 (+15,500)  91,500 (+30,500)  136,500 (+45,500)         1,500 (+500)\n"
+      "run                   by day 30         by day 60             by end  peak newly displaced/day\n"
+      "hand                     31,000            61,000             91,000                     1,000\n"
+      "hand [faster]  46,500 (+15,500)  91,500 (+30,500)  136,500 (+45,500)              1,500 (+500)\n"
       "\n"
       "run            unsheltered peak  present at the end\n"
       "hand                        500              91,000\n"

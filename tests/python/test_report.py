@@ -512,6 +512,33 @@ def test_a_run_cut_short_while_displacement_rises_is_not_said_to_peak(tmp_path):
         close(driver, profile)
 
 
+def test_an_expected_mode_plateau_peaks_where_it_starts_not_at_its_highest_rounding(tmp_path):
+    # An expected-mode file holds each place's figure rounded to whole people: after displacement stops, valley's
+    # people away wobble by a few from day to day, and the highest wobble (5 Apr) had been taken for the peak. The
+    # peak is the first day within the rounding of the most (half a person a rounded term).
+    run = tmp_path / "expected.h5"
+    haven("run", VALLEY, "--quiet", "--mode", "expected", "-o", run)
+    with h5py.File(run, "r") as f:
+        columns = f["displaced_present"].shape[1]
+        corridors = f["in_transit"].shape[1]
+        away = (f["displaced_present"][:].sum(axis=1) + f["in_transit"][:].sum(axis=1)
+                + f["waiting"][:].sum(axis=1)).astype(float)
+        start = np.datetime64(f.attrs["start_date"])
+    tolerance = 0.5 * (2 * columns + corridors)
+    first = int(np.argmax(away >= away.max() - tolerance))
+    assert first < int(np.argmax(away)), "the file should show the wobble this test is about"
+    out = tmp_path / "expected.html"
+    haven("report", run, "-o", out)
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        headline = driver.execute_script("return document.getElementById('headline').innerText")
+        day = (start + np.timedelta64(first, "D")).astype(object)
+        assert f"Displacement peaked on {day.day} {day.strftime('%b %Y')}: " in headline, (headline, first)
+    finally:
+        close(driver, profile)
+
+
 def test_scenario_preview_in_chromium(tmp_path):
     out = tmp_path / "preview.html"
     result = haven("report", IDLIB_2018, "--variant", "full_offensive", "-o", out)

@@ -153,12 +153,20 @@ TEST_CASE("--set overrides go through the same validation as the file") {
   CHECK(moved.events[3].start_day == 5);
   CHECK(moved.events[3].end_day == 9);
 
-  // A value that starts as a list and goes on after it is refused (yaml-cpp would keep [North] and drop the rest);
+  // A value that goes on after its value is refused (yaml-cpp would keep [North], or North, and drop the rest);
   // quoted, it is the text.
   auto list_then_text = load_scenario_text(small, "small.yaml", {.set_overrides = {"nodes.a.name=[North] Camp"}});
   REQUIRE(list_then_text.diagnostics.all().size() == 1);
   CHECK(list_then_text.diagnostics.all()[0].message ==
-        "[North] Camp starts as a [list] and goes on after it; to give it as text, quote it: '\"[North] Camp\"'");
+        "[North] Camp goes on after its value: YAML reads the start alone and drops the rest; to give it all as "
+        "text, quote it: \"[North] Camp\"");
+  for (const char* value : {"\"North\" Camp", "[North's] Camp", "{a: b} c", "x\n---\ny"}) {
+    CAPTURE(value);
+    const auto refused =
+        load_scenario_text(small, "small.yaml", {.set_overrides = {std::string("nodes.a.name=") + value}});
+    REQUIRE(refused.diagnostics.all().size() == 1);
+    CHECK(refused.diagnostics.all()[0].message.find("goes on after its value") != std::string::npos);
+  }
   CHECK(load_ok({.set_overrides = {"nodes.a.name=\"[North] Camp\""}}).nodes[0].name == "[North] Camp");
 
   // A variant and --set compose: the override wins.

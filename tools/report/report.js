@@ -59,7 +59,7 @@
     : withCaptureReopenings(runs[selected].events, runs[selected]));
 
   // ---- series of one run: the headline series, peaks, bands and gains (series.js) ----
-  const { sum, quantile, bandKeys, initialDisplaced, initialResidents, analyse } = window.havenReportSeries({ nodes });
+  const { sum, quantile, bandKeys, initialDisplaced, initialResidents, analyse } = window.havenReportSeries({ nodes, corridorCount: corridors.length });
   // A figure of run i: its value, and for an ensemble the median over the members with the 5–95% range.
   function figure(i, valueOf) {
     const a = analyses[i];

@@ -2,7 +2,7 @@
 // left home), their peaks, an ensemble's median and 5–95% bands, and where people found refuge. report.js calls it
 // with the report's places; nothing here draws.
 'use strict';
-window.havenReportSeries = function ({ nodes }) {
+window.havenReportSeries = function ({ nodes, corridorCount = 0 }) {
   const sum = (row) => row.reduce((a, b) => a + (b || 0), 0);
   const initialDisplaced = nodes.reduce((a, n) => a + n.displaced, 0);
   const initialResidents = nodes.reduce((a, n) => a + n.residents, 0);
@@ -17,6 +17,17 @@ window.havenReportSeries = function ({ nodes }) {
     return sorted[below] + (sorted[above] - sorted[below]) * (position - below);
   };
   const argmax = (xs) => xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0);
+  // The first day within `tolerance` of the most: an expected-mode file holds each place's and road's figure rounded
+  // to whole people, and a plateau's total wobbles by a few people from day to day. Its highest wobble is no peak:
+  // it moved Idlib's peak a week later, to a day with 20% fewer people without shelter.
+  const peakOf = (xs, tolerance) => {
+    if (!(tolerance > 0)) return argmax(xs);
+    const most = xs[argmax(xs)];
+    return xs.findIndex((x) => x >= most - tolerance);
+  };
+  // What the network totals of `run` may be off by: half a person a rounded term (its places' displaced and
+  // waiting, its roads' travellers) in expected mode; nothing in stochastic mode, where people are whole.
+  const roundingOf = (run) => (run.mode === 'expected' ? 0.5 * (2 * run.node_index.length + corridorCount) : 0);
 
   // The headline series of one run, from the network-wide totals `haven report` writes (one definition, in
   // sim/report/report.cpp, for run files and ensemble members alike).
@@ -44,11 +55,12 @@ window.havenReportSeries = function ({ nodes }) {
       cumulative_displaced: run.cumulative_displaced,
     };
   }
-  function withPeaks(series, days) {
+  function withPeaks(series, days, tolerance = 0) {
     const end = days.length - 1;
     return Object.assign(series, {
-      T: days.length, days, end, peak: argmax(series.newlyAway), peakUnsheltered: argmax(series.unsheltered),
-      peakBorder: argmax(series.atBorder), leftHome: series.cumulative[end], returned: series.returnsCum[end],
+      T: days.length, days, end, peak: peakOf(series.newlyAway, tolerance),
+      peakUnsheltered: peakOf(series.unsheltered, tolerance), peakBorder: peakOf(series.atBorder, tolerance),
+      leftHome: series.cumulative[end], returned: series.returnsCum[end],
     });
   }
   const bandKeys = ['newlyAway', 'unsheltered', 'atBorder', 'returnsCum', 'cumulative'];
@@ -62,7 +74,8 @@ window.havenReportSeries = function ({ nodes }) {
     if (run.member_totals) {
       // An ensemble: every member analysed alone; the lines are each day's median over the members and the bands
       // their 5th to 95th percentiles. Figures (leftHome, peaks) are medians of the members' own figures.
-      const members = run.member_totals.map((totals) => withPeaks(seriesOfTotals(totals, displacedBefore), run.time));
+      const members = run.member_totals.map((totals) => withPeaks(seriesOfTotals(totals, displacedBefore), run.time,
+        roundingOf(run)));
       const perDay = (key, q) => run.time.map((_, t) => quantile(members.map((m) => m[key][t]), q));
       const median = {};
       const band = {};
@@ -70,11 +83,12 @@ window.havenReportSeries = function ({ nodes }) {
         median[key] = perDay(key, 0.5);
         band[key] = { p05: perDay(key, 0.05), p95: perDay(key, 0.95) };
       }
-      a = withPeaks(median, run.time);
+      a = withPeaks(median, run.time, roundingOf(run));
       a.members = members;
       a.band = band;
     } else {
-      a = withPeaks(seriesOfTotals(run.totals || totalsOfTables(run, borderCols), displacedBefore), run.time);
+      a = withPeaks(seriesOfTotals(run.totals || totalsOfTables(run, borderCols), displacedBefore), run.time,
+        roundingOf(run));
     }
     const end = a.end;
     const placesAt = (t, series) => run.node_index.map((node, col) => [node, series[t][col]])
