@@ -189,6 +189,17 @@ def close(driver, profile):
     shutil.rmtree(profile, ignore_errors=True)
 
 
+def report_headline(run: Path, out: Path) -> str:
+    """The headline of `run`'s report, written to `out` and drawn in Chromium."""
+    haven("report", run, "-o", out)
+    driver, profile, ready = open_report(out)
+    try:
+        assert ready, driver.get_log("browser")
+        return driver.execute_script("return document.getElementById('headline').innerText")
+    finally:
+        close(driver, profile)
+
+
 CANVASES = """
 return Array.from(document.querySelectorAll('canvas')).filter((c) => c.offsetParent !== null).map((c) => {
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -486,16 +497,9 @@ def test_the_roads_a_capture_reopens_are_drawn_open_as_the_engine_logged_them(tm
 def test_a_run_cut_short_while_displacement_rises_is_not_said_to_peak(tmp_path):
     run = tmp_path / "ten_days.h5"
     haven("run", VALLEY, "--quiet", "--days", "10", "-o", run)
-    out = tmp_path / "ten_days.html"
-    haven("report", run, "-o", out)
-    driver, profile, ready = open_report(out)
-    try:
-        assert ready, driver.get_log("browser")
-        headline = driver.execute_script("return document.getElementById('headline').innerText")
-        assert "Displacement had not peaked by the end of the run: on its last day, 10 Mar 2024: " in headline, headline
-        assert "peaked on" not in headline, headline
-    finally:
-        close(driver, profile)
+    headline = report_headline(run, tmp_path / "ten_days.html")
+    assert "Displacement had not peaked by the end of the run: on its last day, 10 Mar 2024: " in headline, headline
+    assert "peaked on" not in headline, headline
     # Compared with another run cut alike, the table says its "peak" is the last day, not yet the peak.
     other = tmp_path / "ten_days_open.h5"
     haven("run", VALLEY, "--quiet", "--days", "10", "--variant", "border_open", "-o", other)
@@ -527,16 +531,9 @@ def test_an_expected_mode_plateau_peaks_where_it_starts_not_at_its_highest_round
     tolerance = 0.5 * (2 * columns + corridors)
     first = int(np.argmax(away >= away.max() - tolerance))
     assert first < int(np.argmax(away)), "the file should show the wobble this test is about"
-    out = tmp_path / "expected.html"
-    haven("report", run, "-o", out)
-    driver, profile, ready = open_report(out)
-    try:
-        assert ready, driver.get_log("browser")
-        headline = driver.execute_script("return document.getElementById('headline').innerText")
-        day = (start + np.timedelta64(first, "D")).astype(object)
-        assert f"Displacement peaked on {day.day} {day.strftime('%b %Y')}: " in headline, (headline, first)
-    finally:
-        close(driver, profile)
+    headline = report_headline(run, tmp_path / "expected.html")
+    day = (start + np.timedelta64(first, "D")).astype(object)
+    assert f"Displacement peaked on {day.day} {day.strftime('%b %Y')}: " in headline, (headline, first)
 
 
 def test_scenario_preview_in_chromium(tmp_path):
