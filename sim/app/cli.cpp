@@ -391,6 +391,12 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
     file = read_run_file(target);
     // The file carries its resolved scenario: observations come from exactly what was run.
     loaded = load_scenario_text(file->scenario_yaml, target + " (scenario_yaml)");
+  } else if (const auto extension = std::filesystem::path(target).extension();
+             extension == ".h5" || extension == ".hdf5" || extension == ".nc") {
+    // Named as a run file and not one (empty, cut short, another kind): said as info and compare say it, not read
+    // as a scenario ("a scenario needs at least 'scenario'").
+    err << fmt::format("haven validate: {} is not a run file (the HDF5 file haven run writes)\n", target);
+    return exit_bad_input;
   } else {
     loaded = load_scenario_or_flee_folder(target, args.run.scenario.options(args.run.scenario.variant, false));
   }
