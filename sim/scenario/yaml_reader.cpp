@@ -339,8 +339,11 @@ std::optional<YAML::Node> load_yaml_value(const std::string& text, const SourceL
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    diagnostics.error(origin, path.empty() ? fmt::format("the value is not valid YAML: {}", e.msg)
-                                           : fmt::format("{}: the value is not valid YAML: {}", path, e.msg));
+    // Text that starts with one of YAML's signs (@, `, %, a quote left open) is the usual case: the hint quotes it.
+    YAML::Emitter quoted;
+    quoted << YAML::DoubleQuoted << text;
+    diagnostics.error(origin, fmt::format("{}the value is not valid YAML: {}; if it is text, quote it: {}",
+                                          path.empty() ? "" : fmt::format("{}: ", path), e.msg, clip(quoted.c_str())));
   }
   return std::nullopt;
 }

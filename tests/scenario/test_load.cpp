@@ -160,6 +160,10 @@ TEST_CASE("--set overrides go through the same validation as the file") {
   CHECK(list_then_text.diagnostics.all()[0].message ==
         "[North] Camp goes on after its value: YAML reads the start alone and drops the rest; to give it all as "
         "text, quote it: \"[North] Camp\"");
+  // Text that YAML cannot read (it starts with one of YAML's signs) gets the same hint.
+  const auto sign = load_scenario_text(small, "small.yaml", {.set_overrides = {"nodes.a.name=@SUM(1+1)"}});
+  REQUIRE(sign.diagnostics.all().size() == 1);
+  CHECK(sign.diagnostics.all()[0].message.ends_with("; if it is text, quote it: \"@SUM(1+1)\""));
   for (const char* value : {"\"North\" Camp", "[North's] Camp", "{a: b} c", "x\n---\ny"}) {
     CAPTURE(value);
     const auto refused =
