@@ -429,7 +429,8 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
   const auto thinned = [](const WhatIfOutcome& o) { return o.peak_day < 0 && !lacks(o, "cumulative_displaced"); };
   if (std::any_of(outcomes.begin(), outcomes.end(), thinned)) {
     out +=
-        "(peak newly displaced/day needs a run recorded every day: a file recorded every few days, outputs.interval_days, "
+        "(peak newly displaced/day needs a run recorded every day: a file recorded every few days, "
+        "outputs.interval_days, "
         "gives '-'; its unsheltered peak is the largest on the days recorded)\n";
   }
   for (const auto& o : outcomes) {
