@@ -874,8 +874,7 @@ RunFile read_run_file_in_process(const fs::path& path) {
 }  // namespace
 
 RunFile read_run_file(const fs::path& path) {
-  read_in_child_first(
-      path, [&] { (void)read_run_file_in_process(path); }, read_time_limit(path));
+  read_in_child_first(path, [&] { (void)read_run_file_in_process(path); });
   return read_run_file_in_process(path);
 }
 

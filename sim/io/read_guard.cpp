@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 #include <system_error>
@@ -29,10 +30,9 @@ void guard_file_reads(bool on) noexcept {
   guarded = on;
 }
 
-bool file_reads_guarded() noexcept {
-  return guarded;
-}
+namespace {
 
+// The time a read of `path` is given: 20 s, and 1 s more for every 10 MB.
 std::chrono::milliseconds read_time_limit(const std::filesystem::path& path) {
   std::error_code error;
   const auto bytes = std::filesystem::file_size(path, error);
@@ -40,9 +40,11 @@ std::chrono::milliseconds read_time_limit(const std::filesystem::path& path) {
   return std::chrono::milliseconds(20'000 + 1'000 * static_cast<std::int64_t>(extra_seconds));
 }
 
-void read_in_child_first(const std::filesystem::path& path, const std::function<void()>& read,
-                         std::chrono::milliseconds limit) {
+}  // namespace
+
+void read_in_child_first(const std::filesystem::path& path, const std::function<void()>& read) {
   if (!guarded) return;
+  const auto limit = read_time_limit(path);
   const pid_t parent = ::getpid();
   const pid_t child = ::fork();
   if (child < 0) return;  // no child to spare: read it here, as without the guard

@@ -327,23 +327,24 @@ std::optional<YAML::Node> load_yaml_value(const std::string& text, const SourceL
     diagnostics.error(origin, path.empty() ? d.message : fmt::format("{}: {}", path, d.message));
   }
   if (!bounded) return std::nullopt;
+  // The hint for text YAML reads otherwise: the whole of it, double-quoted.
+  const auto quoted = [&text] {
+    YAML::Emitter emitter;
+    emitter << YAML::DoubleQuoted << text;
+    return clip(emitter.c_str());
+  };
   if (goes_on_after_its_value(text)) {
-    YAML::Emitter quoted;
-    quoted << YAML::DoubleQuoted << text;
-    diagnostics.error(origin,
-                      fmt::format("{}{} goes on after its value: YAML reads the start alone and drops the "
-                                  "rest; to give it all as text, quote it: {}",
-                                  path.empty() ? "" : fmt::format("{}: ", path), clip(text), clip(quoted.c_str())));
+    diagnostics.error(origin, fmt::format("{}{} goes on after its value: YAML reads the start alone and drops the "
+                                          "rest; to give it all as text, quote it: {}",
+                                          path.empty() ? "" : fmt::format("{}: ", path), clip(text), quoted()));
     return std::nullopt;
   }
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     // Text that starts with one of YAML's signs (@, `, %, a quote left open) is the usual case: the hint quotes it.
-    YAML::Emitter quoted;
-    quoted << YAML::DoubleQuoted << text;
     diagnostics.error(origin, fmt::format("{}the value is not valid YAML: {}; if it is text, quote it: {}",
-                                          path.empty() ? "" : fmt::format("{}: ", path), e.msg, clip(quoted.c_str())));
+                                          path.empty() ? "" : fmt::format("{}: ", path), e.msg, quoted()));
   }
   return std::nullopt;
 }

@@ -241,8 +241,7 @@ EnsembleFile read_ensemble_file_in_process(const fs::path& path, bool read_membe
 EnsembleFile read_ensemble_file(const fs::path& path, bool read_members) {
   // The child reads the ensemble's own text and lists, where a damaged heap can crash libhdf5; not the members'
   // series through it (virtual datasets over many files: numbers, and as slow as the whole sweep is large).
-  read_in_child_first(
-      path, [&] { (void)read_ensemble_file_in_process(path, false); }, read_time_limit(path));
+  read_in_child_first(path, [&] { (void)read_ensemble_file_in_process(path, false); });
   return read_ensemble_file_in_process(path, read_members);
 }
 

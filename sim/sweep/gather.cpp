@@ -257,8 +257,7 @@ GatherOutcome gather_sweep(const fs::path& directory, const GatherOptions& optio
     }
     try {
       // A member whose damage would crash libhdf5 is a broken member, not the end of the gather (read_guard.hpp).
-      read_in_child_first(
-          file, [&] { (void)inspect_member(file, i, manifest.rows[k].seed); }, read_time_limit(file));
+      read_in_child_first(file, [&] { (void)inspect_member(file, i, manifest.rows[k].seed); });
       data[k] = inspect_member(file, i, manifest.rows[k].seed);
     } catch (const std::exception& e) {
       status[k] = 3;

@@ -5,7 +5,6 @@
 // H5HG_read. So the haven command reads each file it is given in a child process first: a crash or a hang there is
 // reported as a damaged file, and the command itself never reads it (docs/reliability.md, "Hostile input").
 
-#include <chrono>
 #include <filesystem>
 #include <functional>
 
@@ -14,15 +13,11 @@ namespace haven {
 // Off by default: a program that links Haven's library does not have its process forked behind its back. The haven
 // command turns it on (sim/app/main.cpp).
 void guard_file_reads(bool on) noexcept;
-[[nodiscard]] bool file_reads_guarded() noexcept;
 
 // When guarded reads are on, runs `read` in a child process first (fork): if it returns or throws, the child exits
 // normally and nothing happens here (the caller then reads the file itself, and meets the same error, if any); if
-// the child dies of a signal, exits otherwise, or is not done within `limit`, throws std::runtime_error naming
-// `path` as damaged. Off: does nothing.
-void read_in_child_first(const std::filesystem::path& path, const std::function<void()>& read,
-                         std::chrono::milliseconds limit);
-// The time a read of `path` is given: 20 s, and 1 s more for every 10 MB.
-[[nodiscard]] std::chrono::milliseconds read_time_limit(const std::filesystem::path& path);
+// the child dies of a signal, exits otherwise, or is not done within 20 s and 1 s more for every 10 MB of `path`,
+// throws std::runtime_error naming `path` as damaged. Off: does nothing.
+void read_in_child_first(const std::filesystem::path& path, const std::function<void()>& read);
 
 }  // namespace haven
