@@ -15,37 +15,10 @@ std::string Session::base_event_text(const std::string& id) const {
                                      : base_event_yaml_[static_cast<std::size_t>(at - base_event_ids_.begin())];
 }
 
-namespace {
-
-// `text` as one comment line: every line break YAML knows (LF, CR, NEL, LS, PS) and every other control character
-// becomes a space. A value an edit replaced may hold any of them ("was a<CR>b"), and a line break in a comment would
-// put the rest of the line in the file as YAML.
-std::string comment_line(std::string_view text) {
-  std::string line;
-  line.reserve(text.size());
-  for (std::size_t k = 0; k < text.size(); ++k) {
-    const auto byte = static_cast<unsigned char>(text[k]);
-    if (byte < 0x20 || byte == 0x7f) {
-      line += ' ';
-    } else if (text.substr(k, 2) == "\xC2\x85") {
-      line += ' ';
-      k += 1;
-    } else if (text.substr(k, 3) == "\xE2\x80\xA8" || text.substr(k, 3) == "\xE2\x80\xA9") {
-      line += ' ';
-      k += 2;
-    } else {
-      line += text[k];
-    }
-  }
-  return line;
-}
-
-}  // namespace
-
 std::string Session::comment_block(const char* what) const {
   std::string text =
       "# " +
-      comment_line(fmt::format(
+      one_line(fmt::format(
           "{} written by haven serve from {}{}{}.", what, source_.name,
           variant_.empty() ? "" : fmt::format(" (variant {})", variant_),
           source_.start.empty() ? "" : fmt::format(" with {}", fmt::join(source_.start.arguments(), " ")))) +
@@ -55,7 +28,7 @@ std::string Session::comment_block(const char* what) const {
   } else {
     text += "# Edits, in the order made:\n";
     for (std::size_t i = 0; i < edits_.size(); ++i) {
-      text += fmt::format("#   {}. {}\n", i + 1, comment_line(edits_[i].listed()));
+      text += fmt::format("#   {}. {}\n", i + 1, one_line(edits_[i].listed()));
     }
   }
   return text;

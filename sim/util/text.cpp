@@ -259,9 +259,22 @@ std::string fit_width(std::string_view text, std::size_t width) {
 }
 
 std::string one_line(std::string_view text) {
-  std::string line(text);
-  // Line ends, tabs and the other control characters: each would move a terminal's cursor or a cell's line.
-  for (char& c : line) c = (static_cast<unsigned char>(c) < 0x20 || c == '\x7f') ? ' ' : c;
+  std::string line;
+  line.reserve(text.size());
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    const auto byte = static_cast<unsigned char>(text[k]);
+    // Line ends, tabs and the other control characters: each would move a terminal's cursor or a cell's line. So
+    // would Unicode's line breaks (NEL, LS, PS), which YAML reads as line ends too.
+    const std::size_t line_break = text.substr(k, 2) == "\xC2\x85"                                              ? 2
+                                   : text.substr(k, 3) == "\xE2\x80\xA8" || text.substr(k, 3) == "\xE2\x80\xA9" ? 3
+                                                                                                                : 0;
+    if (line_break > 0) {
+      line += ' ';
+      k += line_break - 1;
+    } else {
+      line += (byte < 0x20 || byte == 0x7f) ? ' ' : text[k];
+    }
+  }
   while (!line.empty() && line.back() == ' ') line.pop_back();
   return line;
 }

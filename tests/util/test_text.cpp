@@ -51,6 +51,10 @@ TEST_CASE("one_line reads line breaks as spaces and drops the spaces at the end"
   CHECK(haven::one_line("plain") == "plain");
   CHECK(haven::one_line("tab\there\x7f\x1b[31m") == "tab here  [31m");  // no control character reaches a terminal
   CHECK(haven::one_line("\n\n").empty());
+  CHECK(haven::one_line("a\xC2\x85"
+                        "b\xE2\x80\xA8"
+                        "c\xE2\x80\xA9"
+                        "d \xC3\xA9") == "a b c d \xC3\xA9");  // é kept
 }
 
 TEST_CASE("indefinite_article is 'an' before a vowel letter") {

@@ -48,8 +48,8 @@ std::size_t display_width(std::string_view text);
 // `text` in at most `width` columns: as it is, or cut at a character and ended with "…" (one column).
 std::string fit_width(std::string_view text, std::size_t width);
 
-// A text on one line, for a table's cell: line breaks (a folded YAML description ends in one) read as spaces, and
-// spaces at the end dropped.
+// A text on one line, for a table's cell or a comment: line breaks (a folded YAML description ends in one; LF, CR,
+// NEL, LS, PS) and other control characters read as spaces, and spaces at the end dropped.
 std::string one_line(std::string_view text);
 
 // "an" before a word that starts with a vowel letter ("an evacuation"), else "a" ("a closure"): for the kinds and
