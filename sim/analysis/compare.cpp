@@ -232,7 +232,19 @@ WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>
     if (present.size() > 3) present.resize(3);
     outcome.top_destinations = present;
   }
-  if (file.displaced_present.empty() || some_places) outcome.displaced_present_end = unknown;
+  if (file.displaced_present.empty() || some_places) {
+    outcome.displaced_present_end = unknown;
+    // The recorded places' ranking is not the network's top destinations.
+    outcome.top_destinations.clear();
+  }
+  // People queueing at a full road are in no place's population (docs/output-format.md): said apart, or a capped
+  // road's what-if would read as fewer people displaced.
+  if (t_count > 0 && !file.waiting.empty() && !some_places) {
+    outcome.waiting_end = 0.0;
+    for (std::size_t i = 0; i < n; ++i) outcome.waiting_end += static_cast<double>(file.waiting[(t_count - 1) * n + i]);
+  } else {
+    outcome.waiting_end = unknown;
+  }
   return outcome;
 }
 
@@ -266,6 +278,7 @@ WhatIfOutcome summarise_members(const std::vector<RunFile>& members, const std::
     last_day_sum += one.last_day;
     mean.unsheltered_peak += one.unsheltered_peak / count;
     mean.displaced_present_end += one.displaced_present_end / count;
+    mean.waiting_end += one.waiting_end / count;
     const std::size_t t_count = member.times(), n = member.nodes();
     present_end.resize(n, 0.0);
     if (t_count > 0 && member.displaced_present.size() == t_count * n) {
@@ -352,6 +365,10 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
   add("peak newly displaced/day", &WhatIfOutcome::peak_daily_departures);
   add("unsheltered peak", &WhatIfOutcome::unsheltered_peak);
   add("present at the end", &WhatIfOutcome::displaced_present_end);
+  // Only when someone is queueing at a full road at the end: most runs have nobody there.
+  if (std::any_of(outcomes.begin(), outcomes.end(), [](const WhatIfOutcome& o) { return o.waiting_end > 0.0; })) {
+    add("waiting at a full road at the end", &WhatIfOutcome::waiting_end);
+  }
 
   std::size_t label_width = 3;
   for (const auto& o : outcomes)
@@ -410,9 +427,12 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
     std::string names;
     for (const auto& [name, people] : o.top_destinations)
       names += fmt::format("{}{} {}", names.empty() ? "" : ", ", one_line(name), grouped(people));
-    out += shorten(fmt::format("  {}  {}", pad_right(shorten_label(o.label, label_limit), label_width),
-                               names.empty() ? (lacks(o, "displaced_present") ? "-" : "(none)") : names),
-                   width) +
+    out += shorten(
+               fmt::format("  {}  {}", pad_right(shorten_label(o.label, label_limit), label_width),
+                           names.empty()
+                               ? (lacks(o, "displaced_present") || std::isnan(o.displaced_present_end) ? "-" : "(none)")
+                               : names),
+               width) +
            "\n";
   }
   bool any_description = false;
@@ -452,7 +472,7 @@ std::string comparison_csv(const std::vector<WhatIfOutcome>& outcomes, const std
     if (point.kind != ComparePoint::Kind::day) header.push_back(point.column() + "_day");
   }
   for (const char* name : {"peak_daily_departures", "peak_day", "unsheltered_peak", "displaced_present_end", "last_day",
-                           "top_destinations"}) {
+                           "top_destinations", "waiting_end"}) {
     header.emplace_back(name);
   }
   std::string out;
@@ -479,7 +499,8 @@ std::string comparison_csv(const std::vector<WhatIfOutcome>& outcomes, const std
     for (std::string value :
          {number(o.peak_daily_departures),
           o.peak_day < 0 || o.peak_daily_departures == 0.0 ? std::string() : fmt::format("{}", o.peak_day),
-          number(o.unsheltered_peak), number(o.displaced_present_end), fmt::format("{}", o.last_day), names}) {
+          number(o.unsheltered_peak), number(o.displaced_present_end), fmt::format("{}", o.last_day), names,
+          number(o.waiting_end)}) {
       row.push_back(std::move(value));
     }
     line(row);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -10,6 +11,7 @@
 #include "haven/flee/folder.hpp"
 #include "haven/io/output.hpp"
 #include "haven/io/partial_files.hpp"
+#include "haven/util/date.hpp"
 
 namespace fs = std::filesystem;
 
@@ -19,11 +21,20 @@ namespace {
 
 // Flee's rules are told how many flee: a folder without camp series cannot give them that.
 void refuse_flee_rules_without_series(const flee::FleeConflict& conflict, Diagnostics& diagnostics) {
-  diagnostics.error(
-      {(conflict.folder / "source_data" / "data_layout.csv").string(), 1, 1},
-      fmt::format("Flee's rules need the camps' UNHCR series to give their departures (Flee's sum_from_camps), and "
-                  "this file names none; import it with Haven's rules: haven import-flee {} --rules haven",
-                  conflict.folder.string()));
+  // Named but with no point in the simulated period (a StartDate after the data, say) is not "names none".
+  const bool named = std::any_of(conflict.camp_series.begin(), conflict.camp_series.end(),
+                                 [](const flee::CampSeries& series) { return series.used; });
+  const std::string why =
+      named ? fmt::format(
+                  "the camp series this file names have no point in the simulated period ({} days from {}): "
+                  "check the StartDate of simsetting.yml or conflict_period.csv against the data, or",
+                  conflict.days, format_iso_date(conflict.start_date))
+            : std::string("this file names none;");
+  diagnostics.error({(conflict.folder / "source_data" / "data_layout.csv").string(), 1, 1},
+                    fmt::format("Flee's rules need the camps' UNHCR series to give their departures (Flee's "
+                                "sum_from_camps), and {} import it with Haven's rules: haven import-flee {} --rules "
+                                "haven",
+                                why, conflict.folder.string()));
 }
 
 }  // namespace
@@ -86,8 +97,10 @@ std::optional<int> FleeCommands::dispatch(std::ostream& out, std::ostream& err) 
                          output.string());
       return exit_bad_input;
     }
-    // Never a CSV of the conflict folder itself (what this reads).
-    if (auto problem = check_output_file(output, true, {fs::path(args_.folder)})) {
+    // Never a CSV of the conflict folder itself, nor the settings file read with it (what this reads).
+    std::vector<fs::path> inputs{fs::path(args_.folder), fs::path(args_.folder) / "simsetting.yml"};
+    if (!args_.simsetting.empty()) inputs.emplace_back(args_.simsetting);
+    if (auto problem = check_output_file(output, true, inputs)) {
       err << fmt::format("haven: error: {}\n", problem->message);
       return problem->input_mistake ? exit_bad_input : exit_failure;
     }

@@ -1,6 +1,7 @@
 #include "inspect_commands.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -267,6 +268,21 @@ void print_given_not_left(const RunFile& run, std::ostream& out) {
 
 }  // namespace
 
+namespace {
+
+// Whether the run followed Flee's rules (its resolved scenario's `rules: flee`): they add the people who flee to
+// the population instead of taking them from a place's, so "left home" would misname them.
+bool ran_flee_rules(const RunFile& run) {
+  try {
+    const YAML::Node rules = YAML::Load(run.scenario_yaml)["rules"];
+    return rules && rules.IsScalar() && rules.Scalar() == "flee";
+  } catch (const YAML::Exception&) {
+    return false;  // a file without its scenario (or a damaged one) is read as Haven's
+  }
+}
+
+}  // namespace
+
 int command_info(const std::string& path, std::ostream& out, std::ostream& err) {
   if (refuse_if_not_a_run_file(path, "info", err)) return exit_bad_input;
   if (is_ensemble_file(path)) return command_info_ensemble(path, out, err);
@@ -289,8 +305,13 @@ int command_info(const std::string& path, std::ostream& out, std::ostream& err) 
   out << fmt::format("  {:<22}{} nodes, {} corridors, {} groups\n", "size", places_recorded(n, run.scenario_nodes),
                      run.corridor_name.size(), run.group_name.size());
   if (t > 0 && !run.cumulative_displaced.empty()) {
-    out << fmt::format("  {:<22}{}\n", "displaced (left home)",
+    const bool flee = ran_flee_rules(run);
+    out << fmt::format("  {:<22}{}\n", flee ? "displaced (added)" : "displaced (left home)",
                        grouped(static_cast<double>(run.cumulative_displaced.back())));
+    if (flee) {
+      out << fmt::format("  {:<22}Flee's: people who flee are added to the population, not taken from a place's\n",
+                         "rules");
+    }
   }
   if (run.scenario_nodes > n) {
     // Over some of the places (outputs.nodes) the totals are of those alone: no network figure to give.
@@ -302,6 +323,17 @@ int command_info(const std::string& path, std::ostream& out, std::ostream& err) 
   if (t > 0 && !run.displaced_present.empty()) {
     const std::int64_t present = day_total(path, "displaced_present", run.displaced_present, t - 1, n);
     out << fmt::format("  {:<22}{}\n", "displaced at the end", grouped(static_cast<double>(present)));
+  }
+  // The people on the roads and queueing at full ones are in no place's population: without them the totals above
+  // do not add up (and a capped road's queue would go unseen).
+  if (t > 0 && (!run.in_transit.empty() || run.corridor_name.empty())) {
+    const std::int64_t moving =
+        run.corridor_name.empty() ? 0 : day_total(path, "in_transit", run.in_transit, t - 1, run.corridor_name.size());
+    out << fmt::format("  {:<22}{}\n", "in transit at the end", grouped(static_cast<double>(moving)));
+  }
+  if (t > 0 && !run.waiting.empty()) {
+    const std::int64_t queueing = day_total(path, "waiting", run.waiting, t - 1, n);
+    out << fmt::format("  {:<22}{}\n", "waiting at the end", grouped(static_cast<double>(queueing)));
   }
   if (t > 0 && !run.unsheltered.empty()) {
     std::int64_t peak = 0;

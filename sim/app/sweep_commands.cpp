@@ -634,9 +634,16 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   // The run with the fitted values goes beside the overlay, not over the scenario's own run file (which `haven run`
   // would refuse to replace): the two can then be compared. A fit redone with --overwrite replaces that run too.
-  const std::string apply = fmt::format(
-      "haven run {} --set-file {} -o {}{}", shell_word(a.scenario), shell_word(path.string()),
-      shell_word(std::filesystem::path(path).replace_extension(".h5").string()), a.overwrite ? " --overwrite" : "");
+  // On the scenario the fit ran on: its variant, overlays and --set go with the fitted values, or the run would
+  // be of another scenario than the one fitted.
+  std::vector<std::string> apply_args = {"run", a.scenario};
+  if (!a.variant.empty()) apply_args.insert(apply_args.end(), {"--variant", a.variant});
+  for (const auto& file : a.set_files) apply_args.insert(apply_args.end(), {"--set-file", file});
+  apply_args.insert(apply_args.end(), {"--set-file", path.string()});
+  for (const auto& set : a.sets) apply_args.insert(apply_args.end(), {"--set", set});
+  apply_args.insert(apply_args.end(), {"-o", std::filesystem::path(path).replace_extension(".h5").string()});
+  if (a.overwrite) apply_args.emplace_back("--overwrite");
+  const std::string apply = command_line(apply_args);
   // And the check of the fit: validate's error under the settings it was measured with.
   std::vector<std::string> check = {"validate", a.scenario};
   if (!a.variant.empty()) check.insert(check.end(), {"--variant", a.variant});

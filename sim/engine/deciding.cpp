@@ -377,9 +377,7 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
       }
     }
     draws_.destinations(destination_stream, moving_total[g], units_, pooled, split);
-    OriginMix movers_mix = movers[g];
-    movers_mix.normalise();
-    const SharedMix mix(std::move(movers_mix));
+    const SharedMix mix(OriginMix(movers[g]));
     for (std::size_t k = 0; k < candidates.size(); ++k) {
       if (split[k] > 0) {
         flows.emplace_back(Flow::Kind::move_on, static_cast<GroupIndex>(g), no_node, candidates[k].node, split[k],

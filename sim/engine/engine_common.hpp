@@ -61,34 +61,18 @@ struct EngineEvent {
 struct OriginMix : std::vector<std::pair<NodeIndex, double>> {
   using std::vector<std::pair<NodeIndex, double>>::vector;
 
-  // Pooled movers' weights normalised once (normalise()), each max(weight, 0) / their total summed in order, and
-  // the first of the largest: a node's movers of a group share one mix over its ~50 destinations, and a journey
-  // whose destination is none of the homes shares its people out by exactly these quotients, which every journey
-  // otherwise divided out again (a fifth of an Idlib run). Empty: not normalised, no homes, or the weights do not
-  // allow it (not finite, or none positive), and the split goes the general way. Set once, before the mix is
-  // shared; a shared mix is never changed (a merged cohort grows only a mix of its own: SharedMix::owned()).
-  std::vector<double> quotients;
-  std::size_t largest = 0;
-
-  void normalise() {
-    quotients.clear();
-    double total = 0.0;
-    bool finite = true;
-    for (const auto& [home, weight] : *this) {
-      finite = finite && std::isfinite(weight);
-      total += std::max(weight, 0.0);
-    }
-    if (!finite || !(total > 0.0) || !std::isfinite(total)) return;
-    quotients.reserve(size());
-    double best = -1.0;
-    for (std::size_t k = 0; k < size(); ++k) {
-      quotients.push_back(std::max((*this)[k].second, 0.0) / total);
-      if (quotients[k] > best) {
-        best = quotients[k];
-        largest = k;
-      }
-    }
-  }
+  // How share_out_pooled() shares a pooled mix out, kept with the mix from journey to journey: each home's weight
+  // over the weights' total (max(weight, 0) / total; empty until the first journey, and when no weight is positive
+  // and finite), and what each home is owed, in units (may be negative): its share of the people handed out so far,
+  // less the people it got. Owing carried over is what lets a small home's fractions add up to people instead of
+  // going to the largest home at every journey of a person or two. Changed only by the engine's thread (a mix is
+  // shared out in transport and settling), and never for a mix in people.
+  struct Carried {
+    bool prepared = false;
+    std::vector<double> quotients;
+    std::vector<double> owed_units;
+  };
+  mutable Carried carried;
 };
 
 // A mix shared by the journeys of one node's movers, or a merged cohort's own, with its owners counted without

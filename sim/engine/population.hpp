@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -25,10 +26,20 @@ struct Stay {
   std::int32_t home_candidate = -1;
 };
 
+// Shares `count` units of a pooled mix out over its homes other than `destination`, in proportion to their weights,
+// into `parts` (one per home of the mix; whole units summing to `count`): whole quanta of `units_per_person` (a
+// person) by each home's share of this journey, then the rest a person at a time (the last part smaller in expected
+// mode) to the home owed most, first of equals (OriginMix::carried). Over a mix's journeys every home gets its
+// share to within a person or two (docs/model.md, "Pooled split"). With no positive, finite weight left, the
+// general split decides (expected_multinomial_in_quanta()).
+void share_out_pooled(const OriginMix& mix, NodeIndex destination, Count count, Count units_per_person,
+                      std::span<Count> parts);
+
 // Hands the people of a journey's end by home to add(home, people), exactly: whole units summing to `count`. Their
 // home is `origin`, or the homes in `mix`: people by home when `mix_in_people` (merged cohorts), else pooled movers'
-// shares, shared out over the homes other than `destination` (never their own home) by largest remainder
-// (docs/model.md). Settling and merging share people out alike through here.
+// shares, shared out over the homes other than `destination` (never their own home) with what each home is owed
+// carried from journey to journey of the mix (share_out_pooled(), docs/model.md). Settling and merging share people
+// out alike through here.
 template <typename Add>
 void for_each_home_part(NodeIndex origin, const OriginMix* mix, bool mix_in_people, NodeIndex destination, Count count,
                         Count units_per_person, Add&& add) {
@@ -40,70 +51,14 @@ void for_each_home_part(NodeIndex origin, const OriginMix* mix, bool mix_in_peop
     for (const auto& [home, people] : *mix) add(home, static_cast<Count>(people));
     return;
   }
-  if (!mix->quotients.empty() && mix->quotients.size() == mix->size() && mix->size() <= expected_split_max_categories &&
-      (units_per_person <= 1 || count < units_per_person)) {
-    // Normalised once for all the journeys of a node's movers (OriginMix::normalise()): when none of the homes is
-    // the destination, the shares below are the mix's own, and so are their quotients.
-    bool destination_is_a_home = false;
-    for (const auto& [home, weight] : *mix) destination_is_a_home = destination_is_a_home || home == destination;
-    if (!destination_is_a_home) {
-      if (count == 1 || count < units_per_person) {
-        add((*mix)[mix->largest].first, count);
-        return;
-      }
-      std::array<Count, expected_split_max_categories> parts;  // the first mix->size() written before read
-      if (expected_multinomial_of_quotients(
-              count, mix->size(), [mix](std::size_t k) { return mix->quotients[k]; }, parts)) {
-        for (std::size_t k = 0; k < mix->size(); ++k) {
-          if (parts[k] > 0) add((*mix)[k].first, parts[k]);
-        }
-        return;
-      }
-    }
-  }
-  const auto share = [mix, destination](std::size_t k) {
-    return (*mix)[k].first == destination ? 0.0 : (*mix)[k].second;
-  };
-  if (count == 1 || count < units_per_person) {
-    // One unit, or less than a person in expected mode (most pooled movers' cohorts): the split's case of one
-    // part, the largest share other than the destination's, the first of equals. Anything unusual goes the
-    // general way.
-    double total = 0.0;
-    bool finite = true;
-    for (std::size_t k = 0; k < mix->size(); ++k) {
-      finite = finite && std::isfinite((*mix)[k].second);
-      total += std::max(share(k), 0.0);
-    }
-    if (finite && total > 0.0 && std::isfinite(total)) {
-      std::size_t best = 0;
-      double best_share = -1.0;
-      for (std::size_t k = 0; k < mix->size(); ++k) {
-        const double s = std::max(share(k), 0.0) / total;
-        if (s > best_share) {
-          best_share = s;
-          best = k;
-        }
-      }
-      add((*mix)[best].first, count);
-      return;
-    }
-  }
-  if (units_per_person <= 1) {
-    // In whole people the split is expected_multinomial()'s: over a handful of homes, read in place.
-    std::array<Count, expected_split_max_categories> parts;  // the first mix->size() written before read
-    if (expected_multinomial_few(count, mix->size(), share, parts)) {
-      for (std::size_t k = 0; k < mix->size(); ++k) {
-        if (parts[k] > 0) add((*mix)[k].first, parts[k]);
-      }
-      return;
-    }
-  }
-  thread_local std::vector<double> shares;
-  thread_local std::vector<Count> parts;
-  shares.resize(mix->size());
-  parts.resize(mix->size());
-  for (std::size_t k = 0; k < mix->size(); ++k) shares[k] = share(k);
-  expected_multinomial_in_quanta(count, units_per_person, shares, parts);
+  // On the stack for the usual handful of homes (half a million calls an Idlib run).
+  constexpr std::size_t few_homes = 64;
+  std::array<Count, few_homes> few;
+  thread_local std::vector<Count> many;
+  if (mix->size() > few_homes) many.resize(mix->size());
+  const std::span<Count> parts =
+      mix->size() <= few_homes ? std::span<Count>(few.data(), mix->size()) : std::span<Count>(many);
+  share_out_pooled(*mix, destination, count, units_per_person, parts);
   for (std::size_t k = 0; k < mix->size(); ++k) {
     if (parts[k] > 0) add((*mix)[k].first, parts[k]);
   }

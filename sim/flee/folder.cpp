@@ -25,6 +25,10 @@ namespace haven::flee {
 
 namespace {
 
+// The most read of one file of a conflict folder, as of a scenario file (haven check's 256 MiB): a folder's file
+// may be a device or a link to one.
+constexpr std::uintmax_t max_flee_file_bytes = std::uintmax_t{256} << 20;
+
 struct Field {
   std::string text;  // as Python's csv module gives it (quotes removed), not trimmed
   std::size_t column = 1;
@@ -196,7 +200,7 @@ class Reader {
     }
     std::string bytes;
     try {
-      bytes = read_whole_file(path);
+      bytes = read_whole_file(path, max_flee_file_bytes);
     } catch (const std::exception& e) {
       diagnostics_.error({display(relative)}, e.what());
       return std::nullopt;
@@ -706,7 +710,7 @@ class Reader {
   void read_settings(const fs::path& path, const std::string& shown) {
     std::string bytes;
     try {
-      bytes = read_whole_file(path);
+      bytes = read_whole_file(path, max_flee_file_bytes);
     } catch (const std::exception& e) {
       diagnostics_.error({path.string()}, e.what());
       return;

@@ -418,8 +418,10 @@ ImportResult import_conflict(const FleeConflict& conflict, const ImportOptions& 
                        plural(decay_steps_left_out, "step", "steps")});
   }
   if (options.departures == "given" && !total_written) {
-    missing.push_back(
-        {"departures given by UNHCR totals", "no UNHCR total (data_layout.csv row 'total') to give them"});
+    missing.push_back({"departures given by UNHCR totals",
+                       conflict.total ? "the UNHCR total (data_layout.csv row 'total') has no point in the simulated "
+                                        "period: departures are predicted"
+                                      : "no UNHCR total (data_layout.csv row 'total') to give them"});
   }
   // Flee's rule set reads simsetting.yml as parameters; Haven's rules do not.
   const auto settings = flee_rules ? settings_as_parameters(conflict) : SettingsAsParameters{};

@@ -9,6 +9,7 @@
 #include <limits>
 #include <list>
 #include <optional>
+#include <set>
 #include <stdexcept>
 
 #include "haven/io/output.hpp"
@@ -237,7 +238,8 @@ ExportTable summary_table(const std::vector<ExportedRun>& runs) {
                   "returns",
                   "unsheltered_peak",
                   "unsheltered_peak_date",
-                  "in_transit_end"};
+                  "in_transit_end",
+                  "waiting_end"};
   table.hxl = {"#meta+file",
                "#meta+scenario",
                "#meta+variant",
@@ -255,7 +257,8 @@ ExportTable summary_table(const std::vector<ExportedRun>& runs) {
                "#affected+returnees+ind",
                "#affected+displaced+unsheltered+ind",
                "#date+unsheltered_peak",
-               "#affected+displaced+transit+ind"};
+               "#affected+displaced+transit+ind",
+               "#affected+displaced+waiting+ind"};
   // A column per swept key of the ensembles among the runs, in the order they first come (empty for the others).
   std::vector<std::string> swept;
   for (const auto& exported : runs) {
@@ -340,7 +343,9 @@ std::vector<std::string> summary_row(const RunFile& run, const std::string& file
           any && run.corridor_name.empty() ? "0"
           : any && !run.in_transit.empty()
               ? fmt::format("{}", sum_at(run.in_transit, t_count - 1, run.corridor_name.size()))
-              : ""};
+              : "",
+          // Queueing at a full road: in no place's population, so not in displaced_present_end either.
+          any && every_place && !run.waiting.empty() ? fmt::format("{}", sum_at(run.waiting, t_count - 1, n)) : ""};
 }
 
 }  // namespace
@@ -451,6 +456,12 @@ std::string corridors_geojson(const RunFile& run, const Scenario& scenario, bool
 
 std::vector<fs::path> export_runs(const std::vector<ExportedRun>& runs, const fs::path& directory,
                                   const ExportOptions& options) {
+  if (std::error_code status; fs::exists(directory, status) && !fs::is_directory(directory, status)) {
+    throw OutputRefused(
+        fmt::format("{} is a file, not a folder: -o names the folder the tables and layers go "
+                    "into; nothing was written",
+                    directory.string()));
+  }
   std::vector<std::pair<fs::path, std::string>> files;  // name under `directory`, content
   const auto csv = [&options](const ExportTable& table) {
     return (options.byte_order_mark ? std::string("\xEF\xBB\xBF") : std::string()) + to_csv(table, options.hxl);
@@ -474,6 +485,20 @@ std::vector<fs::path> export_runs(const std::vector<ExportedRun>& runs, const fs
       }
     } catch (const std::runtime_error& e) {
       throw std::runtime_error(fmt::format("{}: {}", exported.file, e.what()));
+    }
+  }
+  // A run's folder named as one of the files (a run file called summary.csv.h5): one would have to be a folder and
+  // a file at once. Refused before any folder is made.
+  std::set<fs::path> names;
+  for (const auto& file : files) names.insert(file.first);
+  for (const auto& [name, content] : files) {
+    for (fs::path folder = name.parent_path(); !folder.empty(); folder = folder.parent_path()) {
+      if (names.count(folder) > 0) {
+        throw OutputRefused(
+            fmt::format("{} would be both a file and the folder of {}: rename the run file whose "
+                        "folder it is, or export it on its own; nothing was written",
+                        (directory / folder).string(), (directory / name).string()));
+      }
     }
   }
   // Every existing file is named at once, before anything is written.

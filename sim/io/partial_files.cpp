@@ -16,24 +16,47 @@ namespace haven {
 
 namespace {
 
-// Read from a signal handler: fixed storage, and a slot's path is complete before its flag says so (unlink and
-// raise are async-signal-safe; nothing here allocates).
+// Read from a signal handler: no storage is ever freed or moved, and a slot's path is complete before its flag says
+// so (unlink and raise are async-signal-safe; nothing the handler does allocates). 64 slots are fixed; past them
+// (an export stages 6 files a run, all at once) slots are allocated and linked in front of a list, never unlinked,
+// and reused once free: a registration is never dropped for want of a slot.
 constexpr std::size_t slots = 64;
 constexpr std::size_t max_path_bytes = 4096;
-struct Slot {
+
+}  // namespace
+
+struct PartialFileSlot {
   std::atomic<int> state{0};  // 0 free, 1 being filled or emptied, 2 registered
   std::array<char, max_path_bytes> path{};
+  PartialFileSlot* next = nullptr;  // the overflow list's next slot (set before the slot is linked, never changed)
 };
+
+namespace {
+
+using Slot = PartialFileSlot;
 std::array<Slot, slots> registered;
+std::atomic<Slot*> overflow{nullptr};
+
+void remove_if_registered(Slot& slot) {
+  // Claimed before it is read, so that no thread frees and refills the slot under the handler.
+  int registered_state = 2;
+  if (slot.state.compare_exchange_strong(registered_state, 1, std::memory_order_acq_rel)) ::unlink(slot.path.data());
+}
 
 extern "C" void remove_partial_files_and_stop(int signal_number) {
-  for (auto& slot : registered) {
-    // Claimed before it is read, so that no thread frees and refills the slot under the handler.
-    int registered_state = 2;
-    if (slot.state.compare_exchange_strong(registered_state, 1, std::memory_order_acq_rel)) ::unlink(slot.path.data());
-  }
+  for (auto& slot : registered) remove_if_registered(slot);
+  for (Slot* slot = overflow.load(std::memory_order_acquire); slot; slot = slot->next) remove_if_registered(*slot);
   std::signal(signal_number, SIG_DFL);
   std::raise(signal_number);
+}
+
+// Claims `slot` if free and fills it with `text`.
+bool claim(Slot& slot, const std::string& text) {
+  int free = 0;
+  if (!slot.state.compare_exchange_strong(free, 1, std::memory_order_acq_rel)) return false;
+  std::memcpy(slot.path.data(), text.c_str(), text.size() + 1);
+  slot.state.store(2, std::memory_order_release);
+  return true;
 }
 
 }  // namespace
@@ -53,22 +76,33 @@ void install_partial_file_cleanup() {
 PartialFile::PartialFile(const std::filesystem::path& path) {
   const std::string text = path.string();
   if (text.size() >= max_path_bytes) return;
-  for (std::size_t k = 0; k < slots; ++k) {
-    int free = 0;
-    if (!registered[k].state.compare_exchange_strong(free, 1, std::memory_order_acq_rel)) continue;
-    std::memcpy(registered[k].path.data(), text.c_str(), text.size() + 1);
-    registered[k].state.store(2, std::memory_order_release);
-    slot_ = static_cast<int>(k);
-    return;
+  for (auto& slot : registered) {
+    if (claim(slot, text)) {
+      slot_ = &slot;
+      return;
+    }
   }
+  for (Slot* slot = overflow.load(std::memory_order_acquire); slot; slot = slot->next) {
+    if (claim(*slot, text)) {
+      slot_ = slot;
+      return;
+    }
+  }
+  // Every slot is taken: one more, filled before it is linked in (the handler reads only what the list holds).
+  auto* fresh = new Slot;  // never freed: the handler may read it at any time
+  std::memcpy(fresh->path.data(), text.c_str(), text.size() + 1);
+  fresh->state.store(2, std::memory_order_relaxed);
+  fresh->next = overflow.load(std::memory_order_relaxed);
+  while (!overflow.compare_exchange_weak(fresh->next, fresh, std::memory_order_release, std::memory_order_relaxed)) {
+  }
+  slot_ = fresh;
 }
 
 PartialFile::~PartialFile() {
-  if (slot_ < 0) return;
+  if (!slot_) return;
   // Freed only from the registered state (a handler that claimed it is stopping the process).
   int registered_state = 2;
-  registered[static_cast<std::size_t>(slot_)].state.compare_exchange_strong(registered_state, 0,
-                                                                            std::memory_order_acq_rel);
+  slot_->state.compare_exchange_strong(registered_state, 0, std::memory_order_acq_rel);
 }
 
 void write_whole_file(const std::filesystem::path& path, std::string_view text) {

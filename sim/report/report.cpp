@@ -440,6 +440,7 @@ void write_ensemble(Json& json, const EnsembleFile& ensemble, const Scenario& sc
   json.key("file").str(file_name).key("variant").str(ensemble.variant);
   json.key("variant_description").str(ensemble.variant_description);
   json.key("description").str(scenario.description).key("mode").str(ensemble.mode);
+  json.key("rules").str(scenario.rules == RuleSetKind::flee ? "flee" : "haven");
   json.key("seed").str("").key("run_index").num(std::int64_t{0});
   json.key("start_date").str(ensemble.start_date).key("source").str(ensemble.source);
   json.key("ensemble").open('{');
@@ -612,6 +613,7 @@ std::string report_data_from_runs(const std::vector<std::filesystem::path>& run_
     json.key("file").str(names[k]).key("variant").str(run.variant);
     json.key("variant_description").str(variant_description(file));
     json.key("description").str(scenario.description).key("mode").str(run.mode);
+    json.key("rules").str(scenario.rules == RuleSetKind::flee ? "flee" : "haven");
     json.key("seed").str(fmt::format("{}", run.seed)).key("run_index").num(static_cast<std::int64_t>(run.run_index));
     json.key("start_date").str(run.start_date).key("source").str(run.source);
     write_events(json, scenario, &run.event_log);
@@ -672,6 +674,7 @@ std::string report_data_from_memory(const Scenario& network, const std::string& 
     json.key("variant_description").str(scenario.variant_description);
     if (!run.note.empty()) json.key("edits").str(run.note);
     json.key("description").str(scenario.description).key("mode").str(run.mode);
+    json.key("rules").str(scenario.rules == RuleSetKind::flee ? "flee" : "haven");
     json.key("seed").str(fmt::format("{}", run.seed)).key("run_index").num(std::int64_t{0});
     json.key("start_date").str(format_iso_date(scenario.start_date)).key("source").str(source_name);
     write_events(json, scenario, &recorder.events_);

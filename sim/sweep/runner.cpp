@@ -553,7 +553,6 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& options) {
                                {"sweep_design_point", std::to_string(m.design_point)},
                                {"sweep_replicate", std::to_string(m.replicate)},
                                {"sweep_values", values_attribute(spec, m)}};
-      if (fs::exists(file)) fs::remove(file);
       Simulation simulation(scenario, config);
       if (across_runs) {
         // Simulate in memory, then write under the HDF5 lock, so runs never wait on each other's I/O mid-run.

@@ -36,9 +36,19 @@ constexpr std::array<std::string_view, 2> scale_names = {"linear", "log"};
 // Far more than any cluster runs, small enough that a typo (1e9) is caught before it fills a disk.
 constexpr std::int64_t max_members = 10'000'000;
 
-// The YAML text of a value as written (scalars as is; lists and maps in flow style).
+// The YAML text of a value as written (plain scalars as is; lists and maps in flow style). The text is read as
+// YAML again when the value is applied: a quoted scalar ("null", "[a, b]", "x: y", a line break) stays quoted,
+// double-quoted and escaped, or it would read back as another value, or as none.
 std::string value_text(const YAML::Node& node) {
-  if (node.IsScalar()) return node.Scalar();
+  if (node.IsScalar() && node.Tag() != "!") return node.Scalar();
+  if (node.IsScalar()) {
+    YAML::Emitter emitter;
+    emitter << YAML::DoubleQuoted << node.Scalar();
+    std::string text = emitter.c_str();
+    // yaml-cpp escapes the C0 controls in double quotes, but writes DEL as it is.
+    for (auto at = text.find('\x7f'); at != std::string::npos; at = text.find('\x7f', at)) text.replace(at, 1, "\\x7F");
+    return text;
+  }
   YAML::Emitter emitter;
   emitter << YAML::Flow << node;
   return emitter.c_str();
@@ -248,6 +258,14 @@ class SweepDecoder {
       }
       parameter.whole_steps = parameter.scale == RangeScale::linear;
     }
+    if (parameter.integer && std::ceil(*lo) > std::floor(*hi)) {
+      // Rounded, every draw would fall outside the range.
+      r_.error(hi_node, m.path("max"),
+               fmt::format("no whole number lies between {:g} and {:g}, and the range is drawn in whole numbers "
+                           "(integer: true): widen it, or drop 'integer'",
+                           *lo, *hi));
+      return;
+    }
     parameter.minimum = *lo;
     parameter.maximum = *hi;
     parameter.values = {yaml_number(*lo, parameter.integer), yaml_number(*hi, parameter.integer)};
@@ -394,7 +412,10 @@ void check_against_scenario(const SweepSpec& spec, const SourceLocation& scenari
   }
   for (const auto& parameter : spec.parameters) {
     std::set<std::string> distinct(parameter.values.begin(), parameter.values.end());
+    const auto errors_before = diagnostics.error_count();
     for (const auto& value : distinct) probe({{parameter.path, value, parameter.origin}}, parameter.origin, false);
+    // An end refused already says what is wrong; a value between would say it again, with a hint that may not fit.
+    if (diagnostics.error_count() > errors_before) continue;
     // A range is drawn anywhere between its ends: a key that takes only whole numbers (a population, a capacity)
     // accepts the ends and refuses what lies between, which every member would find out alone. One value between,
     // as the design writes it, is tried too.

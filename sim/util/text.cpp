@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -13,12 +14,20 @@
 
 namespace haven {
 
-std::string read_whole_file(const std::filesystem::path& path) {
+std::string read_whole_file(const std::filesystem::path& path, std::uintmax_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open " + path.string());
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return std::move(buffer).str();
+  std::string text;
+  std::array<char, 1 << 16> block{};
+  while (in) {
+    in.read(block.data(), block.size());
+    text.append(block.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_bytes) {
+      throw std::runtime_error(fmt::format("larger than {} MiB, the most Haven reads of such a file", max_bytes >> 20));
+    }
+  }
+  if (in.bad()) throw std::runtime_error("cannot read " + path.string());
+  return text;
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

@@ -299,7 +299,8 @@ TEST_CASE("haven calibrate refuses a --set that would freeze a fitted value and 
 }
 
 TEST_CASE("haven calibrate warns when it fits more parameters than there are points") {
-  const fs::path dir = fs::temp_directory_path() / "haven_calibrate_cli";
+  // Not the test case above's folder: CTest runs them side by side, and that one empties its folder first.
+  const fs::path dir = fs::temp_directory_path() / "haven_calibrate_cli_points";
   fs::create_directories(dir);
   // One point in the window, two values to fit.
   const auto result =

@@ -176,6 +176,45 @@ TEST_CASE("compare gives no figure a file does not record and says why under the
   CHECK(std::isnan(summarise_members({full, one_place}, "both", {}, 2).unsheltered_peak));
 }
 
+TEST_CASE("compare shows who queues at a full road at the end and ranks no destinations over some places") {
+  // People waiting at a capped road are in no place's population: without their own column a capped road's
+  // what-if reads as fewer people displaced.
+  RunFile open = run_of("", 10, 1);
+  open.node_name = {"Camp", "Town"};
+  open.displaced_present.clear();
+  open.waiting.assign(20, 0);
+  for (int day = 0; day < 10; ++day) {
+    open.displaced_present.push_back(day * 100);
+    open.displaced_present.push_back(50);
+  }
+  open.unsheltered.assign(20, 0);
+  RunFile capped = open;
+  capped.variant = "capped";
+  capped.waiting[18] = 300;  // the last day, at the camp
+  capped.waiting[19] = 45;
+  const auto base = summarise_run(open, {}, 2);
+  const auto queue = summarise_run(capped, {}, 2);
+  CHECK(base.waiting_end == 0.0);
+  CHECK(queue.waiting_end == 345.0);
+  const auto with_queue = comparison_table({base, queue}, {}, 100);
+  CHECK(with_queue.find("waiting at a full road at the end") != std::string::npos);
+  CHECK(with_queue.find("345 (+345)") != std::string::npos);
+  CHECK(comparison_table({base, base}, {}, 100).find("waiting at a full road") == std::string::npos);
+  const auto csv = comparison_csv({base, queue}, {});
+  CHECK(csv.find(",waiting_end\r\n") != std::string::npos);
+  CHECK(csv.find(",345\r\n") != std::string::npos);
+  // Waiting not recorded, or only some places: no figure, not a zero.
+  RunFile no_waiting = open;
+  no_waiting.waiting.clear();
+  CHECK(std::isnan(summarise_run(no_waiting, {}, 2).waiting_end));
+  CHECK(std::isnan(summarise_run(capped, {}, 3).waiting_end));
+  // Over some of the places, the recorded ones' ranking is not the network's: no top destinations.
+  const auto some = summarise_run(capped, {}, 3);
+  CHECK(some.top_destinations.empty());
+  CHECK(comparison_table({some}, {}, 100).find("Camp 900") == std::string::npos);
+  CHECK(!summarise_run(capped, {}, 2).top_destinations.empty());
+}
+
 TEST_CASE("compare reads a date in each run on that date - whatever day it is there") {
   RunFile early = run_of("", 60, 1);
   RunFile late = run_of("late", 60, 1);

@@ -290,6 +290,17 @@ TEST_CASE("no command writes over one of its own inputs - --overwrite or not") {
         run_cli({"import-flee", folder.string(), "--overwrite", "-o", (folder / "scenario.yaml").string()}).exit_code ==
         0);
   }
+  // Nor the settings file read with the folder: given with --simsetting, or the folder's own simsetting.yml.
+  fs::copy_file(HAVEN_TEST_DATA_DIR "/flee/simsetting.yml", dir / "settings.yml");
+  fs::copy_file(HAVEN_TEST_DATA_DIR "/flee/simsetting.yml", folder / "simsetting.yml");
+  const std::string settings = read_text(dir / "settings.yml");
+  refused({"import-flee", folder.string(), "--simsetting", (dir / "settings.yml").string(), "--overwrite", "-o",
+           (dir / "settings.yml").string()},
+          dir / "settings.yml");
+  refused({"import-flee", folder.string(), "--overwrite", "-o", (folder / "simsetting.yml").string()},
+          folder / "simsetting.yml");
+  CHECK(read_text(dir / "settings.yml") == settings);
+  CHECK(read_text(folder / "simsetting.yml") == settings);
   CHECK(read_text(dir / "r.h5").starts_with("\x89HDF"));  // still the run file, not a page
   // A scenario's CSV tables are inputs too, however the path to them is written.
   fs::copy_file(HAVEN_SOURCE_DIR "/scenarios/examples/valley_tables.yaml", dir / "t.yaml");

@@ -186,9 +186,10 @@ TEST_CASE("transport: journeys ending today settle the same people by home wheth
   b.corridor(h, m, 1.0);
   b.corridor(m, c, 1.0);
   const Scenario s = b.scenario();
-  const SharedMix pooled(OriginMix{{a, 3.0}, {h, 2.0}, {c, 1.0}, {no_node, 1.5}});
   const SharedMix by_home(OriginMix{{h, 2.0}, {a, 1.0}});
   const auto settle_all = [&](Rig& rig) {
+    // A pooled mix of each rig's own: sharing one out carries what each home is owed to its next journey.
+    const SharedMix pooled(OriginMix{{a, 3.0}, {h, 2.0}, {c, 1.0}, {no_node, 1.5}});
     rig.log.set_time(0.0);
     rig.transport.begin_decisions();
     rig.transport.launch(Cohort{10, 0, a, c, rig.network.route(a, c), 0, SharedMix{}});

@@ -2,6 +2,8 @@
 // them into Haven scenarios.
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -72,6 +74,42 @@ TEST_CASE("every mistake in a Flee folder is reported at once at its file line a
   CHECK(has_diagnostic(diagnostics, "input_csv/conflicts.csv:4:7:", "Flee would misalign the columns"));
   CHECK(has_diagnostic(diagnostics, "input_csv/locations.csv:6:1:", "duplicate location 'Delta'"));
   CHECK(has_diagnostic(diagnostics, "input_csv/closures.csv:3:18: error: column 'name2'", "did you mean 'Neighbour'?"));
+}
+
+TEST_CASE("a Flee folder's file or settings file that never ends is refused at 256 MiB - not read to exhaustion") {
+  // A settings file or a folder's CSV may be a device (or a link to one): read up to the cap, as haven check reads
+  // a scenario, then refused at its name, with nothing else read into memory.
+  Diagnostics settings;
+  CHECK_FALSE(flee::read_flee_folder(good_folder, settings, "/dev/zero").has_value());
+  CHECK(has_diagnostic(settings, "/dev/zero", "larger than 256 MiB, the most Haven reads of such a file"));
+  const fs::path folder = fs::temp_directory_path() / fmt::format("haven_flee_zero_{}", static_cast<long>(getpid()));
+  fs::remove_all(folder);
+  fs::copy(good_folder, folder, fs::copy_options::recursive);
+  fs::remove(folder / "input_csv" / "routes.csv");
+  fs::create_symlink("/dev/zero", folder / "input_csv" / "routes.csv");
+  Diagnostics routes;
+  CHECK_FALSE(flee::read_flee_folder(folder, routes).has_value());
+  CHECK(has_diagnostic(routes, "input_csv/routes.csv", "larger than 256 MiB"));
+  fs::remove_all(folder);
+}
+
+TEST_CASE("import-flee says the camp series miss the simulated period - not that the folder names none") {
+  // A StartDate after every point of the UNHCR data: the series are named, but none of their points is inside.
+  const fs::path folder = fs::temp_directory_path() / fmt::format("haven_flee_late_{}", static_cast<long>(getpid()));
+  fs::remove_all(folder);
+  fs::copy(good_folder, folder, fs::copy_options::recursive);
+  write_text(folder / "input_csv" / "sim_period.csv", "StartDate,2025-01-01\nLength,10\n");
+  const auto flee_rules = run_cli({"import-flee", folder.string(), "-o", "-"});
+  CHECK(flee_rules.exit_code == 2);
+  CHECK(flee_rules.err.find("the camp series this file names have no point in the simulated period (10 days from "
+                            "2025-01-01)") != std::string::npos);
+  CHECK(flee_rules.err.find("names none") == std::string::npos);
+  const auto haven_rules = run_cli({"import-flee", folder.string(), "--rules", "haven", "-o", "-"});
+  CHECK(haven_rules.exit_code == 0);
+  CHECK(haven_rules.err.find("the UNHCR total (data_layout.csv row 'total') has no point in the simulated period") !=
+        std::string::npos);
+  CHECK(haven_rules.err.find("no UNHCR total") == std::string::npos);
+  fs::remove_all(folder);
 }
 
 TEST_CASE("Flee names become Haven ids and stay the nodes' names") {

@@ -176,6 +176,27 @@ TEST_CASE("export of several runs gives one summary row each in order and each r
   fs::remove_all(other.dir);
 }
 
+TEST_CASE("a run whose folder would be summary.csv is refused before any folder is made") {
+  // A run file called summary.csv.h5 gets the folder summary.csv/, where the summary file goes: made first, the
+  // folder stayed and every later export into that place failed.
+  const auto base = valley_run("folder_clash");
+  const fs::path out = base.dir / "out";
+  const std::vector<ExportedRun> runs = {
+      {.run = &base.run, .scenario = &*base.loaded.scenario, .file = "summary.csv.h5", .folder = "summary.csv"},
+      {.run = &base.run, .scenario = &*base.loaded.scenario, .file = "other.h5", .folder = "other"}};
+  try {
+    export_runs(runs, out, ExportOptions{.csv = true, .geojson = true});
+    FAIL("exported a file and a folder of one name");
+  } catch (const OutputRefused& e) {
+    CHECK(std::string(e.what()).find("summary.csv would be both a file and the folder of") != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(out));  // nothing made, not even the folders
+  // -o naming a file (the run file itself): refused as the command line's mistake.
+  CHECK_THROWS_AS(export_runs({runs[1]}, base.dir / "valley.h5", ExportOptions{.csv = true}), OutputRefused);
+  CHECK(read_run_file(base.dir / "valley.h5").times() > 0);
+  fs::remove_all(base.dir);
+}
+
 TEST_CASE("a description over several lines is one line in its summary cell") {
   auto f = valley_run("description_lines");
   f.run.description = "Bombardment of two towns,\npeople go north.\n";  // a folded YAML text keeps its line breaks

@@ -291,6 +291,43 @@ TEST_CASE("haven info of a file recording some places gives no network totals - 
   CHECK(info.out.find("displaced (left home) ") != std::string::npos);  // a network figure of its own
 }
 
+TEST_CASE("haven info adds up a run - on the roads and queueing at full ones - and names Flee's added people") {
+  // People on the roads and queueing at a capped road are in no place's population: info says how many, the
+  // same as the run's own summary and the file's series.
+  const fs::path dir = temp_dir("info_queue");
+  const fs::path capped = dir / "capped.h5";
+  const auto run =
+      haven::test::run_cli({"run", "scenarios/examples/valley.yaml", "--variant", "border_open", "--set",
+                            "corridors.midcity-northcamp.capacity_people_per_day=500", "--set",
+                            "corridors.northcamp-border.capacity_people_per_day=300", "-o", capped.string()});
+  REQUIRE(run.exit_code == 0);
+  const RunFile file = read_run_file(capped);
+  const std::size_t last = file.times() - 1, n = file.nodes(), c = file.corridor_name.size();
+  std::int64_t waiting = 0, moving = 0;
+  for (std::size_t i = 0; i < n; ++i) waiting += file.waiting[last * n + i];
+  for (std::size_t k = 0; k < c; ++k) moving += file.in_transit[last * c + k];
+  REQUIRE(waiting > 10'000);  // the capped roads hold a queue at the end
+  const auto info = haven::test::run_cli({"info", capped.string()});
+  CHECK(info.exit_code == 0);
+  CHECK(info.out.find(fmt::format("waiting at the end    {}\n", grouped(static_cast<double>(waiting)))) !=
+        std::string::npos);
+  CHECK(info.out.find(fmt::format("in transit at the end {}\n", grouped(static_cast<double>(moving)))) !=
+        std::string::npos);
+  CHECK(run.out.find(fmt::format("waiting at the end  {:>22}", grouped(static_cast<double>(waiting)))) !=
+        std::string::npos);
+  CHECK(info.out.find("displaced (left home) ") != std::string::npos);
+  CHECK(info.out.find("Flee's") == std::string::npos);
+  // Flee's rules add the people who flee to the population: not "left home".
+  const fs::path flee = dir / "flee.h5";
+  REQUIRE(haven::test::run_cli({"run", HAVEN_TEST_DATA_DIR "/flee/good", "-o", flee.string(), "--quiet"}).exit_code ==
+          0);
+  const auto flee_info = haven::test::run_cli({"info", flee.string()});
+  CHECK(flee_info.out.find("displaced (added)     ") != std::string::npos);
+  CHECK(flee_info.out.find("rules                 Flee's: people who flee are added to the population") !=
+        std::string::npos);
+  CHECK(flee_info.out.find("left home") == std::string::npos);
+}
+
 TEST_CASE("the event log reads back and haven info says which evacuation was blocked on which days") {
   const fs::path path = temp_dir("info_blocked") / "run.h5";
   // The closure cuts the evacuation's only road from day 14 on: all 5 of its days find no open route.

@@ -1,11 +1,16 @@
 // Files written whole or not at all: through a registered `.partial` file, renamed into place.
 
 #include <doctest/doctest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "../support.hpp"
 #include "haven/io/partial_files.hpp"
@@ -34,5 +39,42 @@ TEST_CASE("write_whole_file writes or replaces a file whole and leaves nothing b
   // A file where its folder would go.
   CHECK_THROWS_AS(haven::write_whole_file(file / "below_a_file.txt", "text"), std::runtime_error);
   CHECK(haven::test::read_text(file) == std::string(100000, 'x'));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("SIGTERM removes every registered partial file - however many are registered at once") {
+  // An export stages 6 files a run, all registered at once: past the 64 fixed slots, registrations must still be
+  // kept (they used to be dropped, and an interrupted export of 11 runs left hidden partial files behind).
+  const fs::path dir = fs::temp_directory_path() / ("haven_partial_signal_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  constexpr int files = 300;
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    haven::install_partial_file_cleanup();
+    std::vector<std::unique_ptr<haven::PartialFile>> registered;
+    for (int k = 0; k < files; ++k) {
+      const fs::path partial = dir / (".file_" + std::to_string(k) + ".partial");
+      registered.push_back(std::make_unique<haven::PartialFile>(partial));
+      std::ofstream(partial) << "half";
+    }
+    registered.resize(files / 2);  // some released again: their slots free, their files the writer's business
+    for (int k = files / 2; k < files; ++k) fs::remove(dir / (".file_" + std::to_string(k) + ".partial"));
+    for (int k = 0; k < 20; ++k) {  // and registered afresh in the freed slots
+      const fs::path partial = dir / (".again_" + std::to_string(k) + ".partial");
+      registered.push_back(std::make_unique<haven::PartialFile>(partial));
+      std::ofstream(partial) << "half";
+    }
+    std::raise(SIGTERM);
+    _exit(3);  // not reached: the handler stops the process as SIGTERM would
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGTERM);
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(dir)) left.push_back(entry.path().filename().string());
+  CHECK(left.empty());
   fs::remove_all(dir);
 }

@@ -266,7 +266,8 @@ def summary_of(path: Path, member=None) -> dict:
                 "displaced_present_end": int(pick("displaced_present")[-1].sum()),
                 "arrivals": int(pick("arrivals").sum()), "returns": int(pick("returns").sum()),
                 "unsheltered_peak": int(pick("unsheltered").sum(axis=1).max()),
-                "in_transit_end": int(pick("in_transit")[-1].sum())}
+                "in_transit_end": int(pick("in_transit")[-1].sum()),
+                "waiting_end": int(pick("waiting")[-1].sum())}
 
 
 def test_several_runs_give_one_summary_row_each_and_a_folder_each(tmp_path: Path):
@@ -281,7 +282,7 @@ def test_several_runs_give_one_summary_row_each_and_a_folder_each(tmp_path: Path
     assert list(summary["file"]) == [p.name for p in files]
     assert list(summary["variant"].fillna("")) == ["", "border_open", "bigger_camp"]
     assert summary["member"].isna().all() and summary["design_point"].isna().all()
-    assert list(summary.columns)[-1] == "in_transit_end"  # no swept keys without an ensemble
+    assert list(summary.columns)[-1] == "waiting_end"  # no swept keys without an ensemble
     for row, path in zip(summary.to_dict("records"), files):
         for column, value in summary_of(path).items():
             assert row[column] == value, (path.name, column)

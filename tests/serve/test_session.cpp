@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -42,9 +43,10 @@ bool has_event(const Scenario& scenario, const std::string& id) {
 
 // The scenario an overlay gives when the loader reads it as a file, as `haven check --set-file` does.
 LoadResult load_with_overlay(const ScenarioSource& source, const std::string& overlay, const std::string& variant) {
-  const fs::path dir = fs::temp_directory_path() / "haven_serve_session";
+  // A folder of this process's own: CTest runs the test cases side by side, each writing its overlay here.
+  const fs::path dir = fs::temp_directory_path() / ("haven_serve_session_" + std::to_string(getpid()));
   fs::create_directories(dir);
-  std::ofstream(dir / "overlay.yaml", std::ios::binary) << overlay;
+  std::ofstream(dir / "overlay.yaml", std::ios::binary | std::ios::trunc) << overlay;
   LoadOptions options;
   options.variant = variant;
   options.set_files = {dir / "overlay.yaml"};

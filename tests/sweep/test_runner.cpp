@@ -163,6 +163,31 @@ TEST_CASE("a failing member is recorded with its error and the sweep goes on") {
   CHECK(member_statuses(options.output, 8)[2] == MemberStatus::done);
 }
 
+TEST_CASE("re-running a finished member keeps its file until the new one replaces it") {
+  // --members N on a member already done: killed or failing midway, the re-run must not have lost the file it
+  // was to replace (it used to be deleted before the run started).
+  const fs::path dir = scratch("rerun_keeps");
+  const SweepSpec spec = valley_sweep(dir);
+  SweepRunOptions options;
+  options.output = dir / "out";
+  options.threads = 1;
+  REQUIRE(run_sweep(spec, options).ran == 8);
+  const fs::path file = member_file(options.output, 8, 2);
+  const std::string before = read_text(file);
+  // The re-run cannot write its partial file: it fails, as a killed or failing run would end.
+  const fs::path partial = file.string() + ".partial";
+  fs::create_directories(partial / "blocker");
+  options.only = {2};
+  const auto failing = run_sweep(spec, options);
+  CHECK(failing.failed == 1);
+  REQUIRE(fs::exists(file));
+  CHECK(read_text(file) == before);
+  // Once it can, the re-run replaces the file with the same bytes.
+  fs::remove_all(partial);
+  CHECK(run_sweep(spec, options).ran == 1);
+  CHECK(read_text(file) == before);
+}
+
 TEST_CASE("a sweep directory refuses members of a changed sweep unless told to start again") {
   const fs::path dir = scratch("changed");
   SweepSpec spec = valley_sweep(dir);

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "../support.hpp"
+#include "haven/scenario/load.hpp"
 #include "haven/sweep/sweep.hpp"
 
 namespace fs = std::filesystem;
@@ -108,6 +109,38 @@ design:
     CHECK(members[k].seed == member_seed(3, k));
   }
   CHECK(members[0].seed != members[1].seed);
+}
+
+TEST_CASE("quoted text in a sweep's values runs as the text it is - not as null or a list or a folded line") {
+  // The values are YAML text, read again when applied: a quoted value must stay quoted, or "null" would read as no
+  // value, "[a, b]" as a list, and a line break folded into a space.
+  const auto spec = load_spec("quoted", R"(  seed: 3
+  set:
+    nodes.hilltown.name: "x: y"
+design:
+  method: list
+  points:
+    - {nodes.northcamp.name: "null"}
+    - {nodes.northcamp.name: "[a, b]"}
+    - {nodes.northcamp.name: "a\"b\nc"}
+    - {nodes.northcamp.name: plain words}
+)");
+  const auto members = expand_sweep(spec);
+  REQUIRE(members.size() == 4);
+  std::vector<std::string> names;
+  for (const auto& member : members) {
+    const auto loaded = load_scenario_file(spec.scenario, member_load_options(spec, member));
+    REQUIRE(loaded.scenario);
+    const auto& nodes = loaded.scenario->nodes;
+    const auto camp = std::find_if(nodes.begin(), nodes.end(), [](const Node& n) { return n.id == "northcamp"; });
+    const auto town = std::find_if(nodes.begin(), nodes.end(), [](const Node& n) { return n.id == "hilltown"; });
+    REQUIRE(camp != nodes.end());
+    REQUIRE(town != nodes.end());
+    CHECK(town->name == "x: y");
+    names.push_back(camp->name);
+  }
+  CHECK(names == std::vector<std::string>{"null", "[a, b]", "a\"b\nc", "plain words"});
+  CHECK(members[3].values[0] == "plain words");  // a plain value is recorded as written
 }
 
 TEST_CASE("a Latin hypercube puts exactly one sample in each of n strata per parameter") {

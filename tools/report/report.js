@@ -127,7 +127,11 @@
         + 'with the range 9 runs in 10 fall within (5–95%).']);
     }
     const leftHome = f((m) => m.leftHome);
-    item([b(number(leftHome.value)), ` ${people(leftHome.value)} left their homes between ${longDate(a.days[0])} and ${longDate(a.days[a.end])}`, band(leftHome, '.')]);
+    // Flee's rules add the people who flee to the population instead of taking them from a place's: none of them
+    // left a home the scenario counts.
+    item([b(number(leftHome.value)), run.rules === 'flee'
+      ? ` ${people(leftHome.value)} fled between ${longDate(a.days[0])} and ${longDate(a.days[a.end])} (Flee's rules: added to the population, not taken from a place's)`
+      : ` ${people(leftHome.value)} left their homes between ${longDate(a.days[0])} and ${longDate(a.days[a.end])}`, band(leftHome, '.')]);
     const atPeak = f((m) => m.newlyAway[m.peak]);
     // The most on the run's last day is no peak: the run ended (--days) while displacement still rose.
     const peakAtEnd = a.peak === a.end && a.end > 0;

@@ -43,6 +43,7 @@ struct WhatIfOutcome {
   int peak_day = 0;
   double unsheltered_peak = 0.0;
   double displaced_present_end = 0.0;
+  double waiting_end = 0.0;  // queueing at a full road at the end (in no place's population); NaN: not recorded
   int last_day = 0;
   std::vector<std::pair<std::string, double>> top_destinations;  // by displaced present at the end
   // Why some figures are NaN ('-') though the run has them: the file does not record what they are made of (a

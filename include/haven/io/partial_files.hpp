@@ -11,7 +11,9 @@ namespace haven {
 // signal would have (haven's main calls it; `haven serve` sets handlers of its own while it serves).
 void install_partial_file_cleanup();
 
-// Registers `path` while it is alive (at most 64 at once; beyond that a file is simply not cleaned up).
+struct PartialFileSlot;  // sim/io/partial_files.cpp
+
+// Registers `path` while it is alive, however many are registered at once (a path of 4096 bytes or more is not).
 class PartialFile {
  public:
   explicit PartialFile(const std::filesystem::path& path);
@@ -20,7 +22,7 @@ class PartialFile {
   PartialFile& operator=(const PartialFile&) = delete;
 
  private:
-  int slot_ = -1;
+  PartialFileSlot* slot_ = nullptr;
 };
 
 // Writes `text` to `path` whole or not at all: to `path.partial` (registered while it is written), then renamed over

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -12,8 +13,11 @@
 
 namespace haven {
 
-// The whole file as bytes; throws std::runtime_error naming the file when it cannot be read.
-std::string read_whole_file(const std::filesystem::path& path);
+// The whole file as bytes; throws std::runtime_error naming the file when it cannot be read, or, without naming it
+// (the caller's message does), when it holds more than `max_bytes`: read in blocks up to the cap, since a device
+// or a pipe (/dev/zero) has no size to check beforehand.
+std::string read_whole_file(const std::filesystem::path& path,
+                            std::uintmax_t max_bytes = std::numeric_limits<std::uintmax_t>::max());
 
 // Optimal-string-alignment edit distance (Levenshtein plus adjacent transpositions), case-sensitive.
 std::size_t edit_distance(std::string_view a, std::string_view b);

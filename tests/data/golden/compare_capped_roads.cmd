@@ -1,0 +1,1 @@
+compare {tmp}/open.h5 {tmp}/capped.h5
