@@ -6,11 +6,7 @@
 
 namespace haven::engine {
 
-void share_out_pooled(const OriginMix& mix, NodeIndex destination, Count count, Count units_per_person,
-                      std::span<Count> parts) {
-  const std::size_t homes = mix.size();
-  std::fill(parts.begin(), parts.end(), Count{0});
-  if (homes == 0 || count <= 0) return;
+const std::vector<double>& pooled_quotients(const OriginMix& mix) {
   OriginMix::Carried& carried = mix.carried;
   if (!carried.prepared) {
     // Once per mix: a node's movers of a group share one mix over their ~50 journeys.
@@ -22,20 +18,93 @@ void share_out_pooled(const OriginMix& mix, NodeIndex destination, Count count, 
       total += std::max(weight, 0.0);
     }
     if (finite && total > 0.0 && std::isfinite(total)) {
-      carried.quotients.resize(homes);
-      for (std::size_t k = 0; k < homes; ++k) carried.quotients[k] = std::max(mix[k].second, 0.0) / total;
-      carried.owed_units.assign(homes, 0.0);
+      carried.quotients.resize(mix.size());
+      for (std::size_t k = 0; k < mix.size(); ++k) carried.quotients[k] = std::max(mix[k].second, 0.0) / total;
+      carried.owed_units.assign(mix.size(), 0.0);
     }
   }
-  const std::vector<double>& quotients = carried.quotients;
-  // The destination's own share, when it is one of the homes, is shared out over the others.
-  double others = 0.0;
-  if (!quotients.empty()) {
-    for (std::size_t k = 0; k < homes; ++k) {
-      if (mix[k].first != destination) others += quotients[k];
+  return carried.quotients;
+}
+
+void apportion_owed(std::span<const double> target_units, Count total, Count quantum, std::span<double> owed_units,
+                    std::span<Count> parts) {
+  const std::size_t slots = target_units.size();
+  const double quanta_per_unit = 1.0 / static_cast<double>(quantum);
+  Count left = total;
+  std::size_t most = slots;  // the slot owed most after the whole quanta, first of equals
+  double most_owed = 0.0;
+  for (std::size_t k = 0; k < slots; ++k) {
+    parts[k] = 0;
+    const double target = target_units[k];
+    if (!(target > 0.0)) continue;
+    // Whole quanta of the target; their sum cannot pass `total` but for rounding, hence the min.
+    const auto whole = std::min(static_cast<Count>(target * quanta_per_unit) * quantum, left);
+    parts[k] = whole;
+    left -= whole;
+    const double owed_now = owed_units[k] + target - static_cast<double>(whole);
+    owed_units[k] = owed_now;
+    if (most == slots || owed_now > most_owed) {
+      most = k;
+      most_owed = owed_now;
     }
   }
-  if (!(others > 0.0)) {
+  if (left == 0 || most == slots) return;
+  // Less than a quantum per slot is left (each floor gave up less than one): a quantum each (the last piece
+  // smaller) to the slots owed most, first of equals.
+  const auto pieces = static_cast<std::size_t>((left + quantum - 1) / quantum);
+  if (pieces == 1) {
+    parts[most] += left;
+    owed_units[most] -= static_cast<double>(left);
+    return;
+  }
+  // The `pieces` slots owed most, ranked in one pass (a few pieces over a few slots: cheaper than sorting them
+  // all); on the stack for a handful.
+  constexpr std::size_t few = 64;
+  std::array<std::size_t, few> top_few;
+  thread_local std::vector<std::size_t> top_many;
+  std::size_t* top = top_few.data();
+  if (pieces > few) {
+    top_many.resize(pieces);
+    top = top_many.data();
+  }
+  const auto owed_more = [&owed_units](std::size_t a, std::size_t b) {
+    return owed_units[a] > owed_units[b] || (owed_units[a] == owed_units[b] && a < b);
+  };
+  std::size_t ranked = 0;
+  for (std::size_t k = 0; k < slots; ++k) {
+    if (!(target_units[k] > 0.0)) continue;
+    if (ranked == pieces) {
+      if (!owed_more(k, top[ranked - 1])) continue;
+      --ranked;
+    }
+    std::size_t at = ranked++;
+    for (; at > 0 && owed_more(k, top[at - 1]); --at) top[at] = top[at - 1];
+    top[at] = k;
+  }
+  // Rounding aside, there are fewer pieces than slots; were there more, the slots go round again.
+  for (std::size_t r = 0; left > 0; r = (r + 1) % ranked) {
+    const Count piece = std::min(quantum, left);
+    parts[top[r]] += piece;
+    owed_units[top[r]] -= static_cast<double>(piece);
+    left -= piece;
+  }
+}
+
+void share_out_pooled(const OriginMix& mix, NodeIndex destination, Count count, Count units_per_person,
+                      std::span<Count> parts) {
+  const std::size_t homes = mix.size();
+  std::fill(parts.begin(), parts.end(), Count{0});
+  if (homes == 0 || count <= 0) return;
+  constexpr std::size_t few = 64;
+  std::array<double, few> target_few;
+  thread_local std::vector<double> target_many;
+  if (homes > few) target_many.resize(homes);
+  const std::span<double> target =
+      homes <= few ? std::span<double>(target_few.data(), homes) : std::span<double>(target_many);
+  std::fill(target.begin(), target.end(), 0.0);
+  const bool shared = for_each_pooled_share(mix, destination, count,
+                                            [&](std::size_t k, NodeIndex, double units) { target[k] = units; });
+  if (!shared) {
     // No positive, finite weight (left): the general split, with nothing owed.
     thread_local std::vector<double> shares;
     shares.resize(homes);
@@ -46,68 +115,7 @@ void share_out_pooled(const OriginMix& mix, NodeIndex destination, Count count, 
     expected_multinomial_in_quanta(count, units_per_person, shares, parts);
     return;
   }
-  std::vector<double>& owed = carried.owed_units;
-  const Count quantum = std::max<Count>(units_per_person, 1);
-  const double units_per_share = static_cast<double>(count) / others;
-  const double quantum_units = static_cast<double>(quantum);
-  const double quanta_per_unit = 1.0 / quantum_units;
-  Count left = count;
-  std::size_t most = homes;  // the home owed most after this journey's whole quanta, first of equals
-  double most_owed = 0.0;
-  for (std::size_t k = 0; k < homes; ++k) {
-    if (!(quotients[k] > 0.0) || mix[k].first == destination) continue;
-    const double share_units = quotients[k] * units_per_share;
-    // Whole quanta of this journey's own share; their sum cannot pass `count` but for rounding, hence the min.
-    const auto whole = std::min(static_cast<Count>(share_units * quanta_per_unit) * quantum, left);
-    parts[k] = whole;
-    left -= whole;
-    const double owed_now = owed[k] + share_units - static_cast<double>(whole);
-    owed[k] = owed_now;
-    if (most == homes || owed_now > most_owed) {
-      most = k;
-      most_owed = owed_now;
-    }
-  }
-  if (left == 0) return;
-  // Less than a quantum per home is left (each floor gave up less than one): a person each (the last piece smaller
-  // in expected mode) to the homes owed most, first of equals.
-  const auto pieces = static_cast<std::size_t>((left + quantum - 1) / quantum);
-  if (pieces == 1) {
-    parts[most] += left;
-    owed[most] -= static_cast<double>(left);
-    return;
-  }
-  // The `pieces` homes owed most, ranked in one pass over the homes (a few pieces over a few homes: cheaper than
-  // sorting them all); on the stack for a handful.
-  constexpr std::size_t few = 64;
-  std::array<std::size_t, few> top_few;
-  thread_local std::vector<std::size_t> top_many;
-  std::size_t* top = top_few.data();
-  if (pieces > few) {
-    top_many.resize(pieces);
-    top = top_many.data();
-  }
-  const auto owed_more = [&owed](std::size_t a, std::size_t b) {
-    return owed[a] > owed[b] || (owed[a] == owed[b] && a < b);
-  };
-  std::size_t ranked = 0;
-  for (std::size_t k = 0; k < homes; ++k) {
-    if (!(quotients[k] > 0.0) || mix[k].first == destination) continue;
-    if (ranked == pieces) {
-      if (!owed_more(k, top[ranked - 1])) continue;
-      --ranked;
-    }
-    std::size_t at = ranked++;
-    for (; at > 0 && owed_more(k, top[at - 1]); --at) top[at] = top[at - 1];
-    top[at] = k;
-  }
-  // Rounding aside, there are fewer pieces than homes; were there more, the homes go round again.
-  for (std::size_t r = 0; left > 0; r = (r + 1) % ranked) {
-    const Count piece = std::min(quantum, left);
-    parts[top[r]] += piece;
-    owed[top[r]] -= static_cast<double>(piece);
-    left -= piece;
-  }
+  apportion_owed(target, count, std::max<Count>(units_per_person, 1), mix.carried.owed_units, parts);
 }
 
 PopulationLedger::PopulationLedger(const Scenario& scenario, Count units_per_person)

@@ -26,12 +26,42 @@ struct Stay {
   std::int32_t home_candidate = -1;
 };
 
-// Shares `count` units of a pooled mix out over its homes other than `destination`, in proportion to their weights,
-// into `parts` (one per home of the mix; whole units summing to `count`): whole quanta of `units_per_person` (a
-// person) by each home's share of this journey, then the rest a person at a time (the last part smaller in expected
-// mode) to the home owed most, first of equals (OriginMix::carried). Over a mix's journeys every home gets its
-// share to within a person or two (docs/model.md, "Pooled split"). With no positive, finite weight left, the
-// general split decides (expected_multinomial_in_quanta()).
+// A pooled mix's quotients, each home's max(weight, 0) over the weights' total, made on first use
+// (OriginMix::carried); empty when no weight is positive and finite.
+const std::vector<double>& pooled_quotients(const OriginMix& mix);
+
+// Hands `count` units of a pooled mix to add(k, home, units), unrounded, for each home k of the mix other than
+// `destination` with a positive weight, in proportion to the weights. Returns false, having handed nothing, when
+// no positive, finite weight is left.
+template <typename Add>
+bool for_each_pooled_share(const OriginMix& mix, NodeIndex destination, Count count, Add&& add) {
+  const std::vector<double>& quotients = pooled_quotients(mix);
+  if (quotients.empty()) return false;
+  // The destination's own share, when it is one of the homes, is shared out over the others.
+  double others = 0.0;
+  for (std::size_t k = 0; k < mix.size(); ++k) {
+    if (mix[k].first != destination) others += quotients[k];
+  }
+  if (!(others > 0.0)) return false;
+  const double units_per_share = static_cast<double>(count) / others;
+  for (std::size_t k = 0; k < mix.size(); ++k) {
+    if (quotients[k] > 0.0 && mix[k].first != destination) add(k, mix[k].first, quotients[k] * units_per_share);
+  }
+  return true;
+}
+
+// Whole units summing to `total`, one part per slot, from each slot's unrounded target (the targets summing to
+// `total` but for rounding): whole quanta of each target (a quantum is a person: 1 unit, or 10^6 in expected
+// mode), then what is left a quantum each (the last piece smaller) to the slots owed most, first of equals. Each
+// slot's `owed_units` gains its target and loses what it got, and is carried to the next call: over many calls
+// each slot gets its targets' sum to within a few quanta, however small each target (docs/model.md, "Pooled
+// split"). Slots without a positive target get nothing.
+void apportion_owed(std::span<const double> target_units, Count total, Count quantum, std::span<double> owed_units,
+                    std::span<Count> parts);
+
+// A pooled journey's people shared out over its homes other than `destination`: apportion_owed() over its
+// proportional shares (for_each_pooled_share()), with what each home is owed kept in the mix (its journeys share
+// it). With no positive, finite weight left, the general split decides (expected_multinomial_in_quanta()).
 void share_out_pooled(const OriginMix& mix, NodeIndex destination, Count count, Count units_per_person,
                       std::span<Count> parts);
 

@@ -229,27 +229,41 @@ std::size_t Transport::home_slot(NodeIndex home) const {
 void Transport::absorb_into_cell(std::size_t cell, Cohort& into, const Cohort& from) {
   ++cohorts_merged_;
   CellHomes& homes = cell_homes_[cell];
-  const auto add = [this, &homes](NodeIndex home, Count people) {
+  const auto touch = [this, &homes](NodeIndex home) {
     const std::size_t h = home_slot(home);
     if (!homes.present[h]) {
       homes.present[h] = 1;
       homes.touched.push_back(home);
     }
-    homes.people[h] += people;
+    return h;
+  };
+  const auto add = [&](const Cohort& cohort) {
+    // A pooled journey's shares are rounded with the cell's others when it settles: one rounding a day per
+    // destination and group, not one per journey (most of a run's journeys end merged here).
+    if (cohort.mix && !cohort.mix_in_people &&
+        for_each_pooled_share(
+            *cohort.mix, cohort.destination, cohort.count,
+            [&](std::size_t, NodeIndex home, double units) { homes.pooled_units[touch(home)] += units; })) {
+      homes.pooled += cohort.count;
+      return;
+    }
+    for_each_home(cohort, units_, [&](NodeIndex home, Count people) { homes.people[touch(home)] += people; });
   };
   if (!homes.in_use) {
     // The first merge: the cell's own people go into the table (own_people_mix()'s step).
     if (homes.people.empty()) {
       homes.people.assign(s_.nodes.size() + 1, 0);
+      homes.pooled_units.assign(s_.nodes.size() + 1, 0.0);
+      homes.owed_units.assign(s_.nodes.size() + 1, 0.0);
       homes.present.assign(s_.nodes.size() + 1, 0);
     }
     homes.in_use = true;
-    for_each_home(into, units_, add);
+    add(into);
     into.mix.reset();
     into.mix_in_people = false;
     into.origin = no_node;
   }
-  for_each_home(from, units_, add);
+  add(from);
   into.count += from.count;
 }
 
@@ -262,6 +276,18 @@ void Transport::settle_cell(std::uint32_t slot, std::size_t cell) {
   release(slot);
   incoming_[at(destination)] -= count;
   CellHomes& homes = cell_homes_[cell];
+  if (homes.pooled > 0) {
+    // The pooled journeys' people, rounded once for the cell (their shares add up to them but for rounding).
+    thread_local std::vector<Count> parts;
+    parts.resize(homes.pooled_units.size());
+    apportion_owed(homes.pooled_units, homes.pooled, std::max<Count>(units_, 1), homes.owed_units, parts);
+    for (const NodeIndex home : homes.touched) {
+      const std::size_t h = home_slot(home);
+      homes.people[h] += parts[h];
+      homes.pooled_units[h] = 0.0;
+    }
+    homes.pooled = 0;
+  }
   for (const NodeIndex home : homes.touched) {
     const std::size_t h = home_slot(home);
     ledger_.settle(destination, group, home, nullptr, false, destination, homes.people[h]);
@@ -484,8 +510,43 @@ void Transport::settle(std::uint32_t slot, NodeIndex node) {
   const Cohort cohort = std::move(cohorts_[slot]);
   release(slot);
   incoming_[at(cohort.destination)] -= cohort.count;
+  if (!cell_homes_.empty() && cohort.mix && !cohort.mix_in_people && settle_pooled_in_cell(cohort, node)) return;
   ledger_.settle(node, cohort.group, cohort.origin, cohort.mix.get(), cohort.mix_in_people, cohort.destination,
                  cohort.count);
+}
+
+// A pooled journey settling on its own, rounded with what the homes are owed in the cell of `node` and its group:
+// the carry its merged journeys there use (settle_cell()), so that a lone journey of a person or two goes to the
+// home owed most there, not to its mix's largest share. False when no positive weight is left (the ledger's
+// general split decides).
+bool Transport::settle_pooled_in_cell(const Cohort& cohort, NodeIndex node) {
+  CellHomes& homes = cell_homes_[at(node) * s_.groups.size() + static_cast<std::size_t>(cohort.group)];
+  if (homes.owed_units.empty()) homes.owed_units.assign(s_.nodes.size() + 1, 0.0);
+  // The journey's homes side by side (a mix lists each home once), with what the cell owes each.
+  thread_local std::vector<std::size_t> slots;
+  thread_local std::vector<double> target, owed;
+  thread_local std::vector<Count> parts;
+  slots.clear();
+  target.clear();
+  owed.clear();
+  const bool shared = for_each_pooled_share(*cohort.mix, cohort.destination, cohort.count,
+                                            [&](std::size_t, NodeIndex home, double units) {
+                                              const std::size_t h = home_slot(home);
+                                              slots.push_back(h);
+                                              target.push_back(units);
+                                              owed.push_back(homes.owed_units[h]);
+                                            });
+  if (!shared) return false;
+  parts.resize(slots.size());
+  apportion_owed(target, cohort.count, std::max<Count>(units_, 1), owed, parts);
+  for (std::size_t k = 0; k < slots.size(); ++k) {
+    const std::size_t h = slots[k];
+    homes.owed_units[h] = owed[k];
+    if (parts[k] == 0) continue;
+    const NodeIndex home = h == s_.nodes.size() ? no_node : static_cast<NodeIndex>(h);
+    ledger_.settle(node, cohort.group, home, nullptr, false, cohort.destination, parts[k]);
+  }
+  return true;
 }
 
 }  // namespace haven::engine

@@ -43,7 +43,9 @@ struct Cohort {
 class Transport {
  public:
   // On networks of up to `dense_cells_max_nodes` nodes, the people by home of the journeys that end today are
-  // counted in a table per destination and group (settling the same people as the list larger networks keep).
+  // counted in a table per destination and group; the pooled journeys' shares are rounded there once a day, with
+  // what each home is owed carried from day to day, where the list larger networks keep rounds each journey with
+  // its mix's carry (the same people in sum, each home's within a person or two).
   static constexpr std::size_t default_dense_cells_max_nodes = 512;
   Transport(const Scenario& scenario, Count units_per_person, const RoadNetwork& network, PopulationLedger& ledger,
             EventQueue<EngineEvent>& queue, const EventLog& log,
@@ -127,6 +129,7 @@ class Transport {
   void enter_remaining_legs(const Cohort& cohort);
   [[nodiscard]] bool enters_freely(const Leg& leg) const;
   void settle(std::uint32_t slot, NodeIndex node);
+  bool settle_pooled_in_cell(const Cohort& cohort, NodeIndex node);
   [[nodiscard]] double people(Count units) const { return static_cast<double>(units) / static_cast<double>(units_); }
 
   const Scenario& s_;
@@ -162,9 +165,14 @@ class Transport {
   // On small networks, the people by home (no_node last) of each played-out cohort that others joined: a table
   // per destination x group, kept from day to day (at most nodes^2 x groups counts), where a list of (home,
   // people) would grow with every journey and be sorted again and again.
+  // Pooled movers' journeys add their homes' unrounded shares (`pooled_units`), rounded to people once, when the
+  // cell settles, with what each home is owed carried from day to day (`owed_units`; apportion_owed()).
   struct CellHomes {
     bool in_use = false;
     std::vector<Count> people;          // by home slot
+    std::vector<double> pooled_units;   // by home slot: pooled journeys' shares today, unrounded
+    std::vector<double> owed_units;     // by home slot, kept from day to day
+    Count pooled = 0;                   // the pooled journeys' people today
     std::vector<std::uint8_t> present;  // homes listed in `touched`
     std::vector<NodeIndex> touched;     // homes with people (or an empty part) today, in order of arrival
   };

@@ -122,16 +122,10 @@ std::string read_text_file(const std::filesystem::path& path, Diagnostics& diagn
     diagnostics.error({path.string(), 0, 0}, "cannot open the file (does it exist, and may it be read?)");
     return {};
   }
-  // Read in blocks up to the cap: a device or a pipe (/dev/zero) has no size to check beforehand.
   std::string text;
-  std::array<char, 1 << 16> block{};
-  while (in) {
-    in.read(block.data(), block.size());
-    text.append(block.data(), static_cast<std::size_t>(in.gcount()));
-    if (text.size() > max_input_bytes) {
-      too_large();
-      return {};
-    }
+  if (!read_up_to(in, max_input_bytes, text)) {
+    too_large();
+    return {};
   }
   normalize_line_endings(text);
   return text;

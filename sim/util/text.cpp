@@ -14,17 +14,23 @@
 
 namespace haven {
 
-std::string read_whole_file(const std::filesystem::path& path, std::uintmax_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path.string());
-  std::string text;
+bool read_up_to(std::istream& in, std::uintmax_t max_bytes, std::string& text) {
+  text.clear();
   std::array<char, 1 << 16> block{};
   while (in) {
     in.read(block.data(), block.size());
     text.append(block.data(), static_cast<std::size_t>(in.gcount()));
-    if (text.size() > max_bytes) {
-      throw std::runtime_error(fmt::format("larger than {} MiB, the most Haven reads of such a file", max_bytes >> 20));
-    }
+    if (text.size() > max_bytes) return false;
+  }
+  return true;
+}
+
+std::string read_whole_file(const std::filesystem::path& path, std::uintmax_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path.string());
+  std::string text;
+  if (!read_up_to(in, max_bytes, text)) {
+    throw std::runtime_error(fmt::format("larger than {} MiB, the most Haven reads of such a file", max_bytes >> 20));
   }
   if (in.bad()) throw std::runtime_error("cannot read " + path.string());
   return text;

@@ -2,6 +2,8 @@
 // people stranded when the way closes.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "builder.hpp"
 #include "engine/transport.hpp"
 #include "haven/engine/simulation.hpp"
@@ -224,6 +226,33 @@ TEST_CASE("transport: journeys ending today settle the same people by home wheth
   CHECK(table.transport.cohorts_created() == list.transport.cohorts_created());
   CHECK(table.transport.cohorts_merged() == list.transport.cohorts_merged());
   CHECK(table.transport.cohorts_merged() == 3);
+}
+
+TEST_CASE("transport: lone one-person pooled journeys share out over their homes in proportion - not to the largest") {
+  // Each day a fresh mix (a node's movers: 90% from a, 10% from h) sends one person to c, alone. Rounded journey by
+  // journey with its own mix, each went whole to a; the cell of c carries what each home is owed from day to day.
+  ScenarioBuilder b;
+  const auto a = b.node("a", 0.0, 0.0, 1000);
+  const auto h = b.node("h", 0.0, 0.005, 1000);
+  const auto m = b.node("m", 0.0, 0.01, 1000);
+  const auto c = b.node("c", 0.0, 0.02, 1000);
+  b.corridor(a, m, 1.0);
+  b.corridor(h, m, 1.0);
+  b.corridor(m, c, 1.0);
+  const Scenario s = b.scenario();
+  Rig rig(s);
+  for (int day = 0; day < 100; ++day) {
+    rig.log.set_time(day);
+    rig.transport.begin_decisions();
+    rig.transport.launch(
+        Cohort{1, 0, no_node, c, rig.network.route(m, c), 0, SharedMix(OriginMix{{a, 9.0}, {h, 1.0}})});
+    rig.transport.end_decisions();
+    Count from_h = 0;
+    for (const Stay& stay : rig.ledger.stays(at(c))) from_h += stay.origin == h ? stay.count : 0;
+    CHECK(std::abs(static_cast<double>(from_h) - 0.1 * (day + 1)) <= 1.0);
+  }
+  CHECK(rig.ledger.displaced_at(at(c)) == 100);
+  for (const Stay& stay : rig.ledger.stays(at(c))) CHECK(stay.count == (stay.origin == h ? 10 : 90));
 }
 
 TEST_CASE("transport: the cohorts alive are bounded by corridors x destinations x groups x days - not by people") {

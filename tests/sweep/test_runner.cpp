@@ -45,6 +45,14 @@ SweepSpec valley_sweep(const fs::path& dir, const std::string& extra = "") {
   return *loaded.spec;
 }
 
+// Runs into `dir`/out on `threads` threads.
+SweepRunOptions options_in(const fs::path& dir, int threads) {
+  SweepRunOptions options;
+  options.output = dir / "out";
+  options.threads = threads;
+  return options;
+}
+
 std::map<std::string, std::string> file_bytes(const fs::path& directory) {
   std::map<std::string, std::string> files;
   for (const auto& entry : fs::directory_iterator(directory / "runs")) {
@@ -58,9 +66,7 @@ std::map<std::string, std::string> file_bytes(const fs::path& directory) {
 TEST_CASE("sweep members are the same bytes at 1 or 2 threads and in two shares") {
   const fs::path dir = scratch("identical");
   const SweepSpec spec = valley_sweep(dir);
-  SweepRunOptions options;
-  options.output = dir / "out";
-  options.threads = 1;
+  SweepRunOptions options = options_in(dir, 1);
   const auto first = run_sweep(spec, options);
   CHECK(first.members == 8);
   CHECK(first.ran == 8);
@@ -100,9 +106,7 @@ TEST_CASE("sweep members are the same bytes at 1 or 2 threads and in two shares"
 TEST_CASE("a resumed sweep runs exactly the members that are missing or failed or half-written or not theirs") {
   const fs::path dir = scratch("resume");
   const SweepSpec spec = valley_sweep(dir);
-  SweepRunOptions options;
-  options.output = dir / "out";
-  options.threads = 2;
+  SweepRunOptions options = options_in(dir, 2);
   REQUIRE(run_sweep(spec, options).ran == 8);
   const auto complete = file_bytes(options.output);
 
@@ -137,9 +141,7 @@ TEST_CASE("a resumed sweep runs exactly the members that are missing or failed o
 TEST_CASE("a failing member is recorded with its error and the sweep goes on") {
   const fs::path dir = scratch("failing");
   const SweepSpec spec = valley_sweep(dir);
-  SweepRunOptions options;
-  options.output = dir / "out";
-  options.threads = 2;
+  SweepRunOptions options = options_in(dir, 2);
   // A directory where member 2's file must go: its rename fails.
   fs::create_directories(member_file(options.output, 8, 2));
   fs::create_directories(member_file(options.output, 8, 2) / "blocker");
@@ -168,9 +170,7 @@ TEST_CASE("re-running a finished member keeps its file until the new one replace
   // was to replace (it used to be deleted before the run started).
   const fs::path dir = scratch("rerun_keeps");
   const SweepSpec spec = valley_sweep(dir);
-  SweepRunOptions options;
-  options.output = dir / "out";
-  options.threads = 1;
+  SweepRunOptions options = options_in(dir, 1);
   REQUIRE(run_sweep(spec, options).ran == 8);
   const fs::path file = member_file(options.output, 8, 2);
   const std::string before = read_text(file);
@@ -325,9 +325,7 @@ TEST_CASE("a manifest that cannot be written after the runs is said with the run
 TEST_CASE("haven run --seed with a member's seed from manifest.csv or the file reproduces the member") {
   const fs::path dir = scratch("reproduce");
   const SweepSpec spec = valley_sweep(dir);
-  SweepRunOptions options;
-  options.output = dir / "out";
-  options.threads = 2;
+  SweepRunOptions options = options_in(dir, 2);
   REQUIRE(run_sweep(spec, options).ran == 8);
   const auto manifest = parse_csv(read_text(options.output / "manifest.csv"));
   REQUIRE(manifest.size() == 9);

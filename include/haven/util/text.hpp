@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <iosfwd>
 #include <limits>
 #include <optional>
 #include <span>
@@ -18,6 +19,9 @@ namespace haven {
 // or a pipe (/dev/zero) has no size to check beforehand.
 std::string read_whole_file(const std::filesystem::path& path,
                             std::uintmax_t max_bytes = std::numeric_limits<std::uintmax_t>::max());
+// Reads `in` to its end into `text`, in blocks; false as soon as it holds more than `max_bytes` (a device or a pipe
+// has no size to check beforehand).
+bool read_up_to(std::istream& in, std::uintmax_t max_bytes, std::string& text);
 
 // Optimal-string-alignment edit distance (Levenshtein plus adjacent transpositions), case-sensitive.
 std::size_t edit_distance(std::string_view a, std::string_view b);
