@@ -296,7 +296,9 @@ WhatIfOutcome summarise_members(const std::vector<RunFile>& members, const std::
   mean.peak_day = std::isnan(mean.peak_daily_departures) ? -1 : static_cast<int>(std::lround(peak_day_sum / count));
   mean.last_day = static_cast<int>(std::lround(last_day_sum / count));
   std::vector<std::pair<std::string, double>> present;
-  for (std::size_t i = 0; i < present_end.size(); ++i) {
+  // Over some of the places, the recorded ones' ranking is not the network's (as summarise_run()).
+  const bool some_places = scenario_nodes > members.front().nodes();
+  for (std::size_t i = 0; i < present_end.size() && !some_places; ++i) {
     if (present_end[i] > 0) present.emplace_back(members.front().node_name[i], present_end[i]);
   }
   std::stable_sort(present.begin(), present.end(), [](const auto& a, const auto& b) { return a.second > b.second; });

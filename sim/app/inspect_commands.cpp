@@ -120,6 +120,17 @@ namespace {
 
 // The sum of one day's counts over the nodes, in checked arithmetic: a damaged or hostile file may hold counts
 // whose total does not fit 64 bits, which is an error naming the file and variable, never a wrapped sum.
+// Whether a run followed Flee's rules (its resolved scenario's `rules: flee`): they add the people who flee to the
+// population instead of taking them from a place's, so "left home" would misname them.
+bool ran_flee_rules(const std::string& scenario_yaml) {
+  try {
+    const YAML::Node rules = YAML::Load(scenario_yaml)["rules"];
+    return rules && rules.IsScalar() && rules.Scalar() == "flee";
+  } catch (const YAML::Exception&) {
+    return false;  // a file without its scenario (or a damaged one) is read as Haven's
+  }
+}
+
 std::int64_t day_total(const std::string& path, const char* variable, const std::vector<std::int64_t>& values,
                        std::size_t day_row, std::size_t nodes) {
   std::int64_t total = 0;
@@ -193,8 +204,8 @@ int command_info_ensemble(const std::string& path, std::ostream& out, std::ostre
     if (p05.size() == mean.size()) out << fmt::format(", 5-95% {} to {}", grouped(p05[t]), grouped(p95[t]));
     out << "\n";
   };
-  band("displaced (left home)", e.cumulative_displaced_mean, e.cumulative_displaced_p05, e.cumulative_displaced_p95,
-       false);
+  band(ran_flee_rules(e.scenario_yaml) ? "displaced (added)" : "displaced (left home)", e.cumulative_displaced_mean,
+       e.cumulative_displaced_p05, e.cumulative_displaced_p95, false);
   band("displaced at the end", e.displaced_present_total_mean, e.displaced_present_total_p05,
        e.displaced_present_total_p95, true);
   if (some_places) {
@@ -268,21 +279,6 @@ void print_given_not_left(const RunFile& run, std::ostream& out) {
 
 }  // namespace
 
-namespace {
-
-// Whether the run followed Flee's rules (its resolved scenario's `rules: flee`): they add the people who flee to
-// the population instead of taking them from a place's, so "left home" would misname them.
-bool ran_flee_rules(const RunFile& run) {
-  try {
-    const YAML::Node rules = YAML::Load(run.scenario_yaml)["rules"];
-    return rules && rules.IsScalar() && rules.Scalar() == "flee";
-  } catch (const YAML::Exception&) {
-    return false;  // a file without its scenario (or a damaged one) is read as Haven's
-  }
-}
-
-}  // namespace
-
 int command_info(const std::string& path, std::ostream& out, std::ostream& err) {
   if (refuse_if_not_a_run_file(path, "info", err)) return exit_bad_input;
   if (is_ensemble_file(path)) return command_info_ensemble(path, out, err);
@@ -305,7 +301,7 @@ int command_info(const std::string& path, std::ostream& out, std::ostream& err) 
   out << fmt::format("  {:<22}{} nodes, {} corridors, {} groups\n", "size", places_recorded(n, run.scenario_nodes),
                      run.corridor_name.size(), run.group_name.size());
   if (t > 0 && !run.cumulative_displaced.empty()) {
-    const bool flee = ran_flee_rules(run);
+    const bool flee = ran_flee_rules(run.scenario_yaml);
     out << fmt::format("  {:<22}{}\n", flee ? "displaced (added)" : "displaced (left home)",
                        grouped(static_cast<double>(run.cumulative_displaced.back())));
     if (flee) {

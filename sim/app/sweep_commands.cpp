@@ -641,6 +641,8 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
   for (const auto& file : a.set_files) apply_args.insert(apply_args.end(), {"--set-file", file});
   apply_args.insert(apply_args.end(), {"--set-file", path.string()});
   for (const auto& set : a.sets) apply_args.insert(apply_args.end(), {"--set", set});
+  if (a.seed) apply_args.insert(apply_args.end(), {"--seed", fmt::format("{}", *a.seed)});
+  if (a.mode == "expected") apply_args.insert(apply_args.end(), {"--mode", "expected"});
   apply_args.insert(apply_args.end(), {"-o", std::filesystem::path(path).replace_extension(".h5").string()});
   if (a.overwrite) apply_args.emplace_back("--overwrite");
   const std::string apply = command_line(apply_args);

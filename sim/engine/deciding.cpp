@@ -377,7 +377,7 @@ void Decider::decide_at(std::size_t i, int day, const DecisionInputs& in) {
       }
     }
     draws_.destinations(destination_stream, moving_total[g], units_, pooled, split);
-    const SharedMix mix(OriginMix(movers[g]));
+    const SharedMix mix{OriginMix(movers[g])};
     for (std::size_t k = 0; k < candidates.size(); ++k) {
       if (split[k] > 0) {
         flows.emplace_back(Flow::Kind::move_on, static_cast<GroupIndex>(g), no_node, candidates[k].node, split[k],

@@ -181,6 +181,7 @@ void PopulationLedger::settle(NodeIndex node, GroupIndex group, NodeIndex origin
 }
 
 void PopulationLedger::settle_part(NodeIndex node, GroupIndex group, NodeIndex origin, Count count) {
+  if (count == 0) return;  // nobody: no stay of 0 and no origin-destination pair of 0
   const auto i = at(node);
   const auto g = static_cast<std::size_t>(group);
   if (node == origin) {

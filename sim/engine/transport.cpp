@@ -254,7 +254,8 @@ void Transport::absorb_into_cell(std::size_t cell, Cohort& into, const Cohort& f
     if (homes.people.empty()) {
       homes.people.assign(s_.nodes.size() + 1, 0);
       homes.pooled_units.assign(s_.nodes.size() + 1, 0.0);
-      homes.owed_units.assign(s_.nodes.size() + 1, 0.0);
+      // What the homes are owed may exist already, from journeys that settled here alone (kept).
+      if (homes.owed_units.empty()) homes.owed_units.assign(s_.nodes.size() + 1, 0.0);
       homes.present.assign(s_.nodes.size() + 1, 0);
     }
     homes.in_use = true;
@@ -290,7 +291,8 @@ void Transport::settle_cell(std::uint32_t slot, std::size_t cell) {
   }
   for (const NodeIndex home : homes.touched) {
     const std::size_t h = home_slot(home);
-    ledger_.settle(destination, group, home, nullptr, false, destination, homes.people[h]);
+    // A home whose shares rounded to nobody today: no stay and no origin-destination pair of 0.
+    if (homes.people[h] > 0) ledger_.settle(destination, group, home, nullptr, false, destination, homes.people[h]);
     homes.people[h] = 0;
     homes.present[h] = 0;
   }

@@ -323,15 +323,17 @@ std::vector<MemberStatus> member_statuses(const fs::path& directory, std::int64_
   if (errors) errors->assign(static_cast<std::size_t>(members), std::string());
   for (std::int64_t i = 0; i < members; ++i) {
     const fs::path file = member_file(directory, members, i);
-    if (fs::is_regular_file(file)) {
-      statuses[static_cast<std::size_t>(i)] = MemberStatus::done;
-    } else if (const fs::path note = failed_note(file); fs::exists(note)) {
+    // The note first: a run removes it when it starts, so a note says the member's latest run failed, even where
+    // the file an earlier run wrote is kept beside it (a re-run replaces the file only once it is whole).
+    if (const fs::path note = failed_note(file); fs::exists(note)) {
       statuses[static_cast<std::size_t>(i)] = MemberStatus::failed;
       if (errors) {
         std::string message = read_whole_file(note);
         while (!message.empty() && message.back() == '\n') message.pop_back();
         (*errors)[static_cast<std::size_t>(i)] = message;
       }
+    } else if (fs::is_regular_file(file)) {
+      statuses[static_cast<std::size_t>(i)] = MemberStatus::done;
     }
   }
   return statuses;

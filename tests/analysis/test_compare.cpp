@@ -213,6 +213,8 @@ TEST_CASE("compare shows who queues at a full road at the end and ranks no desti
   CHECK(some.top_destinations.empty());
   CHECK(comparison_table({some}, {}, 100).find("Camp 900") == std::string::npos);
   CHECK(!summarise_run(capped, {}, 2).top_destinations.empty());
+  CHECK(summarise_members({capped, capped}, "both", {}, 3).top_destinations.empty());  // an ensemble's too
+  CHECK_FALSE(summarise_members({capped, capped}, "both", {}, 2).top_destinations.empty());
 }
 
 TEST_CASE("compare reads a date in each run on that date - whatever day it is there") {

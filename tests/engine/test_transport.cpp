@@ -173,13 +173,14 @@ TEST_CASE("transport: journeys ending today after the decisions settle as one pe
   CHECK(rig.transport.cohorts_created() == 1);
 }
 
-TEST_CASE("transport: journeys ending today settle the same people by home whether counted in a table or a list") {
-  // Small networks count the people by home of a destination's played-out journeys in a table; larger ones keep a
-  // list of (home, people). Every kind of cohort goes into one destination and group: plain, pooled movers (their
-  // destination's own share excluded, people displaced before day 0 among them), one pooled person, and people by
-  // home; a second group gets a single journey (settled as it came, with no table).
+// Homes a and h, each a road to m, and m a road to c (1 km each): journeys from m to c end the day they start.
+struct TwoHomesToC {
+  Scenario scenario;
+  NodeIndex a, h, m, c;
+};
+TwoHomesToC two_homes_to_c(std::vector<Group> groups = {}) {
   ScenarioBuilder b;
-  b.groups({Group{"adults", 0.5, 1.0}, Group{"children", 0.5, 1.0}});
+  if (!groups.empty()) b.groups(std::move(groups));
   const auto a = b.node("a", 0.0, 0.0, 1000);
   const auto h = b.node("h", 0.0, 0.005, 1000);
   const auto m = b.node("m", 0.0, 0.01, 1000);
@@ -187,7 +188,17 @@ TEST_CASE("transport: journeys ending today settle the same people by home wheth
   b.corridor(a, m, 1.0);
   b.corridor(h, m, 1.0);
   b.corridor(m, c, 1.0);
-  const Scenario s = b.scenario();
+  return {b.scenario(), a, h, m, c};
+}
+
+TEST_CASE("transport: journeys ending today settle the same people by home whether counted in a table or a list") {
+  // Small networks count the people by home of a destination's played-out journeys in a table; larger ones keep a
+  // list of (home, people). Every kind of cohort goes into one destination and group: plain, pooled movers (their
+  // destination's own share excluded, people displaced before day 0 among them), one pooled person, and people by
+  // home; a second group gets a single journey (settled as it came, with no table).
+  const TwoHomesToC net = two_homes_to_c({Group{"adults", 0.5, 1.0}, Group{"children", 0.5, 1.0}});
+  const Scenario& s = net.scenario;
+  const NodeIndex a = net.a, h = net.h, m = net.m, c = net.c;
   const SharedMix by_home(OriginMix{{h, 2.0}, {a, 1.0}});
   const auto settle_all = [&](Rig& rig) {
     // A pooled mix of each rig's own: sharing one out carries what each home is owed to its next journey.
@@ -231,28 +242,28 @@ TEST_CASE("transport: journeys ending today settle the same people by home wheth
 TEST_CASE("transport: lone one-person pooled journeys share out over their homes in proportion - not to the largest") {
   // Each day a fresh mix (a node's movers: 90% from a, 10% from h) sends one person to c, alone. Rounded journey by
   // journey with its own mix, each went whole to a; the cell of c carries what each home is owed from day to day.
-  ScenarioBuilder b;
-  const auto a = b.node("a", 0.0, 0.0, 1000);
-  const auto h = b.node("h", 0.0, 0.005, 1000);
-  const auto m = b.node("m", 0.0, 0.01, 1000);
-  const auto c = b.node("c", 0.0, 0.02, 1000);
-  b.corridor(a, m, 1.0);
-  b.corridor(h, m, 1.0);
-  b.corridor(m, c, 1.0);
-  const Scenario s = b.scenario();
+  const TwoHomesToC net = two_homes_to_c();
+  const Scenario& s = net.scenario;
+  const NodeIndex a = net.a, h = net.h, m = net.m, c = net.c;
   Rig rig(s);
+  int people = 0;
   for (int day = 0; day < 100; ++day) {
     rig.log.set_time(day);
     rig.transport.begin_decisions();
-    rig.transport.launch(
-        Cohort{1, 0, no_node, c, rig.network.route(m, c), 0, SharedMix(OriginMix{{a, 9.0}, {h, 1.0}})});
+    // Some days a second journey comes too, and the two merge in the cell: what the homes were owed from the
+    // lone days is kept through it.
+    for (int journey = 0; journey < (day % 7 == 3 ? 2 : 1); ++journey, ++people) {
+      rig.transport.launch(
+          Cohort{1, 0, no_node, c, rig.network.route(m, c), 0, SharedMix(OriginMix{{a, 9.0}, {h, 1.0}})});
+    }
     rig.transport.end_decisions();
     Count from_h = 0;
     for (const Stay& stay : rig.ledger.stays(at(c))) from_h += stay.origin == h ? stay.count : 0;
-    CHECK(std::abs(static_cast<double>(from_h) - 0.1 * (day + 1)) <= 1.0);
+    CHECK(std::abs(static_cast<double>(from_h) - 0.1 * people) <= 1.0);
   }
-  CHECK(rig.ledger.displaced_at(at(c)) == 100);
-  for (const Stay& stay : rig.ledger.stays(at(c))) CHECK(stay.count == (stay.origin == h ? 10 : 90));
+  CHECK(rig.ledger.displaced_at(at(c)) == people);
+  for (const Stay& stay : rig.ledger.stays(at(c))) CHECK(stay.count > 0);  // no stay of nobody
+  for (const auto& pair : rig.ledger.origin_destination()) CHECK(pair.count > 0);
 }
 
 TEST_CASE("transport: the cohorts alive are bounded by corridors x destinations x groups x days - not by people") {

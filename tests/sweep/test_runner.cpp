@@ -182,10 +182,15 @@ TEST_CASE("re-running a finished member keeps its file until the new one replace
   CHECK(failing.failed == 1);
   REQUIRE(fs::exists(file));
   CHECK(read_text(file) == before);
+  // The member's latest run failed: so the manifest says, not "done" for the file kept beside its note.
+  CHECK(member_statuses(options.output, 8)[2] == MemberStatus::failed);
+  const auto manifest = parse_csv(read_text(options.output / "manifest.csv"));
+  CHECK(manifest[3][7] == "failed");
   // Once it can, the re-run replaces the file with the same bytes.
   fs::remove_all(partial);
   CHECK(run_sweep(spec, options).ran == 1);
   CHECK(read_text(file) == before);
+  CHECK(member_statuses(options.output, 8)[2] == MemberStatus::done);
 }
 
 TEST_CASE("a sweep directory refuses members of a changed sweep unless told to start again") {
