@@ -291,8 +291,7 @@ void Transport::settle_cell(std::uint32_t slot, std::size_t cell) {
   }
   for (const NodeIndex home : homes.touched) {
     const std::size_t h = home_slot(home);
-    // A home whose shares rounded to nobody today: no stay and no origin-destination pair of 0.
-    if (homes.people[h] > 0) ledger_.settle(destination, group, home, nullptr, false, destination, homes.people[h]);
+    ledger_.settle(destination, group, home, nullptr, false, destination, homes.people[h]);  // nobody: no stay
     homes.people[h] = 0;
     homes.present[h] = 0;
   }
@@ -544,7 +543,6 @@ bool Transport::settle_pooled_in_cell(const Cohort& cohort, NodeIndex node) {
   for (std::size_t k = 0; k < slots.size(); ++k) {
     const std::size_t h = slots[k];
     homes.owed_units[h] = owed[k];
-    if (parts[k] == 0) continue;
     const NodeIndex home = h == s_.nodes.size() ? no_node : static_cast<NodeIndex>(h);
     ledger_.settle(node, cohort.group, home, nullptr, false, cohort.destination, parts[k]);
   }
