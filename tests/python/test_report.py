@@ -870,3 +870,15 @@ def test_each_run_is_measured_against_its_own_people_displaced_before_day_0(tmp_
     assert figures["alone"][0] == max(0, int(people.max()) - before), figures
     assert figures["both"][0] == figures["alone"][0], figures
     assert f"on top of {before:,} displaced before" in figures["both"][1], figures
+
+
+def test_flee_rules_run_says_its_people_were_added_not_that_they_left_home(tmp_path):
+    """Flee's rules add the people who flee to the population: the headline must not say they left their homes."""
+    run = tmp_path / "flee.h5"
+    haven("run", ROOT / "tests" / "data" / "flee" / "good", "-o", run, "--quiet")
+    headline = report_headline(run, tmp_path / "flee.html")
+    with h5py.File(run, "r") as f:
+        fled = int(f["cumulative_displaced"][-1])
+    assert f"{fled:,} people fled between" in headline, headline
+    assert "Flee's rules: added to the population" in headline, headline
+    assert "left their homes" not in headline, headline
