@@ -395,6 +395,15 @@ int SweepCommands::sweep(std::ostream& out, std::ostream& err) {
     return exit_failure;
   }
   out << fmt::format("manifest: {}\n", (outcome.directory / "manifest.csv").string());
+  // A gather from before these runs: its members' status and its summaries are the old ones (and, materialized, its
+  // series too). Said here, where the user still looks; the file is theirs to gather again.
+  const std::filesystem::path ensemble = outcome.directory / "ensemble.h5";
+  if (counts[2] > 0 && std::filesystem::exists(ensemble)) {
+    err << fmt::format(
+        "haven: warning: {} was gathered before the {} run{} just made; its members' status and summaries are out of "
+        "date until you run `haven gather {}`\n",
+        ensemble.string(), counts[2], counts[2] == 1 ? "" : "s", outcome.directory.string());
+  }
   if (counts[3] > 0) return exit_failure;
   return exit_ok;
 }

@@ -234,6 +234,18 @@ TEST_CASE(
   CHECK(cell(2, "arrivals").empty());
   CHECK(cell(2, "returns").empty());
   CHECK_FALSE(cell(2, "displaced_present_end").empty());
+  // The GeoJSON layers alike: a flow's total over the run is null, not the sum of the recorded days.
+  for (const std::string& layer : {nodes_geojson(weekly.run, *weekly.loaded.scenario, false),
+                                   corridors_geojson(weekly.run, *weekly.loaded.scenario, false)}) {
+    const auto count = [&](const std::string& what) {
+      std::size_t n = 0;
+      for (auto at = layer.find(what); at != std::string::npos; at = layer.find(what, at + 1)) ++n;
+      return n;
+    };
+    CHECK(count("_total\":null") > 0);
+    CHECK(count("_total\":null") == count("_total\":"));
+  }
+  CHECK(nodes_geojson(whole.run, *whole.loaded.scenario, false).find("_total\":null") == std::string::npos);
 
   // Counts whose sum leaves 64 bits (a damaged or hostile file) are refused, naming the file, not wrapped round.
   RunFile huge = whole.run;

@@ -500,6 +500,10 @@ def test_a_run_cut_short_while_displacement_rises_is_not_said_to_peak(tmp_path):
     headline = report_headline(run, tmp_path / "ten_days.html")
     assert "Displacement had not peaked by the end of the run: on its last day, 10 Mar 2024: " in headline, headline
     assert "peaked on" not in headline, headline
+    # Shelter is counted at places: the headline does not say people on the roads had it.
+    assert ("had no shelter at the places they had reached" in headline
+            or "everyone who had reached a place had shelter" in headline), headline
+    assert "every displaced person had shelter" not in headline, headline
     # Compared with another run cut alike, the table says its "peak" is the last day, not yet the peak.
     other = tmp_path / "ten_days_open.h5"
     haven("run", VALLEY, "--quiet", "--days", "10", "--variant", "border_open", "-o", other)

@@ -182,3 +182,23 @@ TEST_CASE("gather judges each member against the layout most members share and n
   CHECK(h5::read<std::int8_t>(file.open_dataset("status").id()) == std::vector<std::int8_t>{3, 0, 3, 0, 0, 0});
   CHECK(h5::dims(file.open_dataset("arrivals").id()).at(1) == 25);
 }
+
+TEST_CASE("a sweep that runs members after a gather says the ensemble is out of date") {
+  const fs::path out = finished_sweep("stale");
+  REQUIRE(gather_sweep(out).written);
+  const fs::path sweep_file = out.parent_path() / "sweep.yaml";
+
+  // Nothing to run: the gather is up to date, and nothing is said about it.
+  const auto finished = run_cli({"sweep", sweep_file.string(), "-o", out.string()});
+  REQUIRE(finished.exit_code == 0);
+  CHECK(finished.out.find("ran 0,") != std::string::npos);
+  CHECK(finished.err.find("ensemble.h5") == std::string::npos);
+
+  fs::remove(member_file(out, 6, 3));
+  const auto resumed = run_cli({"sweep", sweep_file.string(), "-o", out.string()});
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(resumed.out.find("ran 1,") != std::string::npos);
+  CHECK(resumed.err.find("haven: warning: " + (out / "ensemble.h5").string() +
+                         " was gathered before the 1 run just made") != std::string::npos);
+  CHECK(resumed.err.find("`haven gather " + out.string() + "`") != std::string::npos);
+}

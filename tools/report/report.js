@@ -142,10 +142,11 @@
     const unshelteredAtPeak = f((m) => m.unsheltered[m.peak]);
     if (unshelteredAtPeak.value > 0) {
       const where = a.unshelteredPlacesAtPeak.slice(0, 3).map(([node, v]) => `${nodes[node].name} (${number(v)})`).join(', ');
-      item([peakAtEnd ? 'That day ' : 'At that peak ', b(number(unshelteredAtPeak.value)), ` ${people(unshelteredAtPeak.value)} had no shelter`, band(unshelteredAtPeak, ''),
+      item([peakAtEnd ? 'That day ' : 'At that peak ', b(number(unshelteredAtPeak.value)), ` ${people(unshelteredAtPeak.value)} had no shelter at the places they had reached`, band(unshelteredAtPeak, ''),
         where ? `, most of them at ${where}.` : '.']);
     } else {
-      item([peakAtEnd ? 'That day every displaced person had shelter' : 'At that peak every displaced person had shelter', band(unshelteredAtPeak, '.')]);
+      // People on the roads or queueing at a full one are away from home and not sheltered either: not said to be.
+      item([peakAtEnd ? 'That day everyone who had reached a place had shelter' : 'At that peak everyone who had reached a place had shelter', band(unshelteredAtPeak, '.')]);
     }
     const mostUnsheltered = f((m) => m.unsheltered[m.peakUnsheltered]);
     if (a.peakUnsheltered !== a.peak && mostUnsheltered.value > unshelteredAtPeak.value) {
