@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <list>
+#include <map>
 #include <sstream>
 
 #include "check_summary.hpp"
@@ -228,6 +229,48 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
     resolved.push_back(load_scenario_or_flee_folder(args.scenario.path, variant_options));
     if (print_diagnostics(resolved.back().diagnostics, err) != exit_ok) return exit_bad_input;
     if (!days_within_period(args, *resolved.back().scenario, err)) return exit_bad_input;
+  }
+  // Every file too, all at once: one refused after the first runs had written theirs left a half-done set that the
+  // same command then refused at its first file.
+  if (!args.no_output) {
+    std::vector<std::string> problems;
+    std::vector<std::string> existing;
+    bool input_mistake = true;
+    std::map<std::filesystem::path, std::string> writers;  // each output path and the variant that writes it
+    for (std::size_t k = 0; k < resolved.size(); ++k) {
+      const std::filesystem::path path = default_output_path(*resolved[k].scenario);
+      const std::string name = variants[k].empty() ? "the base" : "variant " + variants[k];
+      if (const auto [it, first] = writers.emplace(path.lexically_normal(), name); !first) {
+        problems.push_back(fmt::format("{} and {} both write {} (outputs.path); give each variant a path of its own",
+                                       it->second, name, path.string()));
+        continue;
+      }
+      std::error_code status;
+      const auto link = std::filesystem::symlink_status(path, status);
+      if (!args.overwrite && std::filesystem::exists(link) && !std::filesystem::is_directory(path, status)) {
+        existing.push_back(path.string());
+        continue;
+      }
+      std::vector<std::filesystem::path> inputs{args.scenario.path};
+      inputs.insert(inputs.end(), args.scenario.set_files.begin(), args.scenario.set_files.end());
+      inputs.insert(inputs.end(), resolved[k].table_files.begin(), resolved[k].table_files.end());
+      if (auto problem = check_output_file(path, args.overwrite, inputs)) {
+        problems.push_back(problem->message);
+        input_mistake = input_mistake && problem->input_mistake;
+      }
+    }
+    if (!existing.empty()) {
+      problems.push_back(fmt::format(
+          "{} exist{}; pass --overwrite to replace {}, or move {} away (--variants all writes each variant's file "
+          "where its outputs.path, else output/<scenario>-<variant>.h5, says)",
+          fmt::join(existing, ", "), existing.size() == 1 ? "s" : "", existing.size() == 1 ? "it" : "them",
+          existing.size() == 1 ? "it" : "them"));
+    }
+    if (!problems.empty()) {
+      for (const auto& problem : problems) err << fmt::format("haven: error: {}\n", problem);
+      err << "haven: nothing was run\n";
+      return input_mistake ? exit_bad_input : exit_failure;
+    }
   }
   // With --no-output the runs still make the table: they are written to a folder of their own, removed after it.
   struct Scratch {

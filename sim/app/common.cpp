@@ -72,6 +72,18 @@ bool is_hdf5_file(const std::string& path) {
   return in.gcount() == 8 && std::string(signature, 8) == "\x89HDF\r\n\x1a\n";
 }
 
+// A scenario (or anything but a run file) where one is wanted: said with what to do, exit 2 (not HDF5's "file
+// signature not found").
+bool refuse_if_not_a_run_file(const std::string& path, const char* command, std::ostream& err) {
+  if (is_hdf5_file(path)) return false;
+  err << fmt::format(
+      "haven {}: {} is not a run file (the HDF5 file haven run writes){}\n", command, path,
+      std::filesystem::path(path).extension() == ".yaml" || std::filesystem::path(path).extension() == ".yml"
+          ? fmt::format("; it looks like a scenario: run it first (haven run {} -o FILE.h5)", path)
+          : "");
+  return true;
+}
+
 // An ensemble where a run file is expected: its usable members, after a warning naming any missing run files.
 EnsembleFile read_usable_ensemble(const std::string& path, std::ostream& err) {
   EnsembleFile ensemble = read_ensemble_file(path, true);

@@ -31,6 +31,8 @@ CLI::Validator names_a_path();
 
 // Whether `path` starts with HDF5's signature (a run file or an ensemble, as opposed to a scenario).
 bool is_hdf5_file(const std::string& path);
+// A scenario (or anything but a run file) where one is wanted: said on `err` with what to do (the caller exits 2).
+bool refuse_if_not_a_run_file(const std::string& path, const char* command, std::ostream& err);
 // An ensemble where a run file is expected: its usable members, after a warning naming any missing run files.
 EnsembleFile read_usable_ensemble(const std::string& path, std::ostream& err);
 // "idlib_2019_2020 [variant] (mean of 20 members)".

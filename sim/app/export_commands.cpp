@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -56,6 +57,9 @@ int ExportCommands::run_export(std::ostream& out, std::ostream& err) {
   options.geojson_series = args_.series;
   options.byte_order_mark = args_.bom;
 
+  for (const auto& file : args_.files) {
+    if (refuse_if_not_a_run_file(file, "export", err)) return exit_bad_input;
+  }
   // With several files, each run file's tables go into a folder named after it: the names must differ.
   std::map<std::string, std::string> folders;  // folder -> the file it is for
   bool any_tables = false;
@@ -85,7 +89,13 @@ int ExportCommands::run_export(std::ostream& out, std::ostream& err) {
   std::deque<Scenario> scenarios;
   std::vector<ExportedRun> runs;
   for (const auto& file : args_.files) {
-    const std::string name = std::filesystem::path(file).filename().string();
+    // The file's name, or the path as given when another file has that name (two sweeps' ensemble.h5): the rows of
+    // summary.csv say which file they come from.
+    const std::string base_name = std::filesystem::path(file).filename().string();
+    const bool shared = std::count_if(args_.files.begin(), args_.files.end(), [&](const std::string& other) {
+                          return std::filesystem::path(other).filename().string() == base_name;
+                        }) > 1;
+    const std::string name = shared ? file : base_name;
     if (is_ensemble_file(file)) {
       EnsembleFile& ensemble = ensembles.emplace_back(read_ensemble_file(file, true));
       err << missing_sources_warning(file, ensemble);

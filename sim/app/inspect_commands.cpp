@@ -1,10 +1,12 @@
 #include "inspect_commands.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 
 #include "cli.hpp"
@@ -16,22 +18,6 @@
 #include "haven/util/text.hpp"
 
 namespace haven::app {
-
-namespace {
-
-// A scenario (or anything but a run file) where one is wanted: said with what to do, exit 2 (not HDF5's "file
-// signature not found").
-bool refuse_if_not_a_run_file(const std::string& path, const char* command, std::ostream& err) {
-  if (is_hdf5_file(path)) return false;
-  err << fmt::format(
-      "haven {}: {} is not a run file (the HDF5 file haven run writes){}\n", command, path,
-      std::filesystem::path(path).extension() == ".yaml" || std::filesystem::path(path).extension() == ".yml"
-          ? fmt::format("; it looks like a scenario: run it first (haven run {} -o FILE.h5)", path)
-          : "");
-  return true;
-}
-
-}  // namespace
 
 int command_compare(const CompareArgs& args, std::ostream& out, std::ostream& err) {
   for (const auto& path : args.files) {
@@ -113,6 +99,25 @@ int command_compare(const CompareArgs& args, std::ostream& out, std::ostream& er
     if (std::count(labels.begin(), labels.end(), labels[r]) > 1) outcomes[r].label += " (" + names[r] + ")";
   }
   out << (args.csv ? comparison_csv(outcomes, points) : comparison_table(outcomes, points));
+  // Single runs in other modes, or stochastic ones with other seeds, differ by more than their scenarios: said, with
+  // how to compare like with like (under the table; on stderr beside a CSV, which stays a table).
+  std::set<std::string> modes;
+  std::set<std::uint64_t> stochastic_seeds;
+  for (const auto& entry : entries) {
+    if (!entry.label.empty()) continue;  // an ensemble's row is a mean over seeds already
+    const RunFile& run = entry.runs.front();
+    modes.insert(run.mode);
+    if (run.mode == "stochastic") stochastic_seeds.insert(run.seed);
+  }
+  std::vector<std::string> differ;
+  if (modes.size() > 1) differ.push_back(fmt::format("modes ({})", fmt::join(modes, ", ")));
+  if (stochastic_seeds.size() > 1) differ.push_back(fmt::format("seeds ({})", fmt::join(stochastic_seeds, ", ")));
+  if (!differ.empty()) {
+    (args.csv ? err : out) << fmt::format(
+        "note: these runs differ in {}, so the differences above are not the scenarios' alone; run each with the same "
+        "--mode and --seed (a what-if then shares its random numbers with the base), or compare ensembles\n",
+        fmt::join(differ, " and "));
+  }
   return exit_ok;
 }
 

@@ -413,6 +413,16 @@ int SweepCommands::gather(std::ostream& out, std::ostream& err) {
   GatherOptions options;
   options.allow_missing = a.allow_missing;
   options.materialize = a.materialize;
+  // What the gather replaces: a standalone (materialized) ensemble that becomes one reading the run files is said,
+  // for whoever moves it away from runs/ next.
+  std::string replaced_stored;
+  if (const auto previous = std::filesystem::path(a.directory) / "ensemble.h5"; std::filesystem::exists(previous)) {
+    try {
+      if (is_ensemble_file(previous)) replaced_stored = read_ensemble_file(previous, false).members_stored;
+    } catch (const std::exception&) {
+      // A damaged old ensemble is simply replaced.
+    }
+  }
   const GatherOutcome outcome = gather_sweep(a.directory, options);
   const std::size_t shown = 20;
   for (std::size_t k = 0; k < outcome.problems.size() && k < shown; ++k) {
@@ -441,6 +451,12 @@ int SweepCommands::gather(std::ostream& out, std::ostream& err) {
     return exit_failure;
   }
   out << fmt::format("wrote {}: {} members ({} usable)\n", outcome.file.string(), outcome.members, outcome.usable);
+  if (replaced_stored == "materialized" && !a.materialize) {
+    err << fmt::format(
+        "haven: warning: the {} it replaced stood alone (gathered with --materialize); this one reads the members' "
+        "series from runs/: gather with --materialize again for a file to move or share\n",
+        outcome.file.filename().string());
+  }
   // The headline: the last day's cumulative displacement over members.
   auto file = h5::File::open_read_only(outcome.file);
   if (file.has("cumulative_displaced_quantiles")) {

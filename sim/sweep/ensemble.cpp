@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <map>
@@ -184,6 +185,14 @@ EnsembleFile read_ensemble_file_in_process(const fs::path& path, bool read_membe
     shared.scenario_name = e.scenario_name;
     shared.variant = e.variant;
     shared.variant_description = e.variant_description;
+    // The scenario's description, as each member's run file has it (read from the resolved scenario kept here):
+    // compare and export describe an ensemble's row as a run's.
+    try {
+      const YAML::Node description = YAML::Load(e.scenario_yaml)["scenario"]["description"];
+      if (description && description.IsScalar()) shared.description = description.Scalar();
+    } catch (const YAML::Exception&) {
+      // A damaged stored scenario: the row has no description, the series are still read.
+    }
     shared.mode = e.mode;
     shared.source = e.source;
     shared.history = e.history;

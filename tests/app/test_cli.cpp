@@ -12,6 +12,7 @@
 
 #include "../support.hpp"
 #include "app/sweep_commands.hpp"
+#include "haven/io/output.hpp"
 #include "haven/scenario/parameters.hpp"
 #include "haven/scenario/schema.hpp"
 
@@ -382,6 +383,17 @@ TEST_CASE("haven compare names runs of one scenario by their files and gives no 
   CHECK(table.out.find("its file does not record 8 of 9 places") != std::string::npos);
   const auto csv = run_cli({"compare", a, b, "--csv"});
   CHECK(csv.out.find("\r\nvalley (some_places.h5),") != std::string::npos);
+  // Seeds 42 (the scenario's) and 7: the differences are partly chance, and the table says so; the CSV stays a table.
+  CHECK(table.out.find("note: these runs differ in seeds (7, 42)") != std::string::npos);
+  CHECK(csv.out.find("note:") == std::string::npos);
+  CHECK(csv.err.find("note: these runs differ in seeds (7, 42)") != std::string::npos);
+  // A what-if at the scenario's seed shares its random numbers with the base: nothing to say. Another mode is.
+  const std::string open = (dir / "open.h5").string(), expected = (dir / "expected.h5").string();
+  REQUIRE(run_cli({"run", valley, "--quiet", "--days", "20", "--variant", "border_open", "-o", open}).exit_code == 0);
+  CHECK(run_cli({"compare", a, open}).out.find("note:") == std::string::npos);
+  REQUIRE(run_cli({"run", valley, "--quiet", "--days", "20", "--mode", "expected", "-o", expected}).exit_code == 0);
+  CHECK(run_cli({"compare", a, expected}).out.find("note: these runs differ in modes (expected, stochastic),") !=
+        std::string::npos);
   fs::remove_all(dir);
 }
 
@@ -401,6 +413,54 @@ TEST_CASE("run --variants all --no-output prints the what-if table and leaves no
   CHECK(result.out.find("wrote") == std::string::npos);
   // The runs behind the table went to a folder of their own (haven-variants-*), removed after it.
   CHECK(scratch_folders() == before);
+}
+
+TEST_CASE("run --variants all checks every variant's file before the first runs") {
+  // Each variant writes where its outputs.path says: the base, border_open and bigger_camp, in a folder of the test's.
+  const fs::path dir = fs::temp_directory_path() / "haven_cli_variants_all";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string text = read_text(HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml");
+  const auto put = [&](const std::string& after, const std::string& line) {
+    const auto at = text.find(after);
+    REQUIRE(at != std::string::npos);
+    text.insert(at + after.size(), line);
+  };
+  put("outputs:\n", fmt::format("  path: {}\n", (dir / "base.h5").string()));
+  put("    remove_events: [border_stays_closed]\n",
+      fmt::format("    set:\n      outputs.path: {}\n", (dir / "open.h5").string()));
+  put("      nodes.hillcamp.capacity: 40000\n", fmt::format("      outputs.path: {}\n", (dir / "camp.h5").string()));
+  write_text(dir / "valley.yaml", text);
+  const std::string scenario = (dir / "valley.yaml").string();
+
+  // The last variant's file is there: nothing runs, nothing is written, and the hint is one the command takes.
+  write_text(dir / "camp.h5", "someone's file");
+  const auto refused = run_cli({"run", scenario, "--variants", "all", "--quiet", "--days", "5"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find((dir / "camp.h5").string() + " exists; pass --overwrite to replace it, or move it away") !=
+        std::string::npos);
+  CHECK(refused.err.find("-o to write elsewhere") == std::string::npos);
+  CHECK(refused.err.find("nothing was run") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "base.h5"));
+  CHECK_FALSE(fs::exists(dir / "open.h5"));
+  CHECK(read_text(dir / "camp.h5") == "someone's file");
+
+  // Two variants writing one file: the second would replace the first's.
+  const auto shared = run_cli({"run", scenario, "--variants", "all", "--quiet", "--days", "5", "--set",
+                               "outputs.path=" + (dir / "one.h5").string()});
+  CHECK(shared.exit_code == 2);
+  CHECK(shared.err.find("the base and variant border_open both write " + (dir / "one.h5").string()) !=
+        std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "one.h5"));
+
+  // Told to replace it, every variant runs and writes its file.
+  const auto replaced = run_cli({"run", scenario, "--variants", "all", "--quiet", "--days", "5", "--overwrite"});
+  CHECK(replaced.exit_code == 0);
+  for (const char* name : {"base.h5", "open.h5", "camp.h5"}) {
+    CAPTURE(name);
+    CHECK(haven::read_run_file(dir / name).time_days.size() == 5);
+  }
+  fs::remove_all(dir);
 }
 
 TEST_CASE("--members lists are checked against the sweep before they are expanded") {

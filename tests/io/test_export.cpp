@@ -197,6 +197,26 @@ TEST_CASE("a run whose folder would be summary.csv is refused before any folder 
   fs::remove_all(base.dir);
 }
 
+TEST_CASE("export of a file that is not a run file says what it is before anything else") {
+  const fs::path out = fs::temp_directory_path() / "haven_export_not_a_run";
+  fs::remove_all(out);
+  const std::string scenario = HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml";
+  for (const std::vector<std::string>& files :
+       {std::vector<std::string>{scenario}, std::vector<std::string>{HAVEN_SOURCE_DIR "/README.md", scenario}}) {
+    std::vector<std::string> args{"export"};
+    args.insert(args.end(), files.begin(), files.end());
+    args.insert(args.end(), {"-o", out.string()});
+    const auto refused = haven::test::run_cli(args);
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("haven export: " + files.front() + " is not a run file") == 0);
+    CHECK(refused.err.find("signature") == std::string::npos);  // not HDF5's own words
+    CHECK(refused.err.find("would both write") == std::string::npos);
+    CHECK_FALSE(fs::exists(out));
+  }
+  CHECK(haven::test::run_cli({"export", scenario, "-o", out.string()})
+            .err.find("it looks like a scenario: run it first") != std::string::npos);
+}
+
 TEST_CASE("a description over several lines is one line in its summary cell") {
   auto f = valley_run("description_lines");
   f.run.description = "Bombardment of two towns,\npeople go north.\n";  // a folded YAML text keeps its line breaks

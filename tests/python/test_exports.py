@@ -327,6 +327,12 @@ def test_an_ensemble_gives_a_summary_row_per_member(tmp_path: Path):
     refused = haven("export", str(ensemble), "--format", "geojson", "-o", str(tmp_path / "geo"), check=False)
     assert refused.returncode == 2 and "runs/member_NNNN.h5" in refused.stderr
     assert not (tmp_path / "geo").exists()
+    # Two sweeps' ensembles, both ensemble.h5: each row names its file by the path given, so they can be told apart.
+    shutil.copytree(tmp_path / "sweep", tmp_path / "sweep2")
+    other = tmp_path / "sweep2" / "ensemble.h5"
+    haven("export", str(ensemble), str(other), "-o", str(tmp_path / "both"))
+    both = read_csv(tmp_path / "both" / "summary.csv")
+    assert list(both["file"]) == [str(ensemble)] * 4 + [str(other)] * 4
 
 
 def test_two_runs_of_the_same_name_are_refused(run_file: Path, tmp_path: Path):

@@ -103,6 +103,17 @@ TEST_CASE("gather --materialize writes an ensemble that stands alone") {
   const auto virtual_values = stacked_cumulative(out / "ensemble.h5");
   const auto gathered = run_cli({"gather", "--materialize", out.string()});
   REQUIRE(gathered.exit_code == 0);
+  CHECK(gathered.err.empty());
+  {
+    // Gathered again without --materialize it reads runs/ again: said, not done silently; then back as it was.
+    const auto virtual_again = run_cli({"gather", out.string()});
+    REQUIRE(virtual_again.exit_code == 0);
+    CHECK(virtual_again.err.find("haven: warning: the ensemble.h5 it replaced stood alone") == 0);
+    CHECK(read_ensemble_file(out / "ensemble.h5", false).members_stored == "virtual");
+    const auto again = run_cli({"gather", "--materialize", out.string()});
+    REQUIRE(again.exit_code == 0);
+    CHECK(again.err.empty());
+  }
   const fs::path away = copied_away(out);
   fs::remove_all(out / "runs");  // no run file left anywhere
 
@@ -115,6 +126,10 @@ TEST_CASE("gather --materialize writes an ensemble that stands alone") {
   const EnsembleFile ensemble = read_ensemble_file(away, true);
   CHECK(ensemble.missing_sources.empty());
   REQUIRE(ensemble.runs.size() == 4);
+  // Each member is described as its run file was: compare lists the description under its table.
+  CHECK(ensemble.runs[0].description.starts_with("Bombardment of two southern towns pushes people north"));
+  CHECK(run_cli({"compare", away.string()}).out.find("Bombardment of two southern towns pushes people north") !=
+        std::string::npos);
   for (std::size_t m = 0; m < 4; ++m) {
     CHECK(ensemble.runs[m].cumulative_displaced.back() == virtual_values[m * 20 + 19]);
   }
