@@ -315,7 +315,9 @@ std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err)
         args_.host, port);
   }
   const std::string shown_host = args_.host == "0.0.0.0" || args_.host == "::" ? "127.0.0.1" : args_.host;
-  const std::string url = fmt::format("http://{}:{}/", shown_host, port);
+  // An IPv6 address goes in brackets in a URL (http://[::1]:8765/), or the port reads as part of it.
+  const std::string url = shown_host.find(':') != std::string::npos ? fmt::format("http://[{}]:{}/", shown_host, port)
+                                                                    : fmt::format("http://{}:{}/", shown_host, port);
   out << fmt::format("haven serve: {} on {} (Ctrl-C to stop)\n", args_.scenarios.front(), url) << std::flush;
   if (!args_.output_dir.empty()) out << fmt::format("haven serve: saving under {}\n", args_.output_dir) << std::flush;
 

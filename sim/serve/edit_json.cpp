@@ -63,8 +63,13 @@ std::optional<std::string> canonical_value(const std::string& text, std::string&
       YAML::Emitter plain;
       plain << node;
       const std::string plain_text = plain.c_str();
-      // Only where it reads back as the same text: yaml-cpp writes "---" and "..." plain, which read as nothing.
-      if (plain_text.find('\n') == std::string::npos && reads_back_as(plain_text, node.Scalar())) return plain_text;
+      // Only where it reads back as the same text: yaml-cpp writes "---" and "..." plain, which read as nothing. And
+      // only without flow indicators (or ':' and '#'): an added event's values go into a flow line, where
+      // "hospitals, schools" would end the note at the comma.
+      if (plain_text.find('\n') == std::string::npos && plain_text.find_first_of(",[]{}:#") == std::string::npos &&
+          reads_back_as(plain_text, node.Scalar())) {
+        return plain_text;
+      }
     }
     return with_del_escaped(emitter.c_str());
   } catch (const YAML::Exception& e) {

@@ -786,6 +786,10 @@ void Server::Impl::routes() {
       send_error(res, 400, "'form' must be overlay or scenario");
       return;
     }
+    if (body->contains("overwrite") && !(*body)["overwrite"].is_boolean()) {
+      send_error(res, 400, "'overwrite' must be true or false");
+      return;
+    }
     if (!safe_file_name(name)) {
       send_error(res, 400,
                  "'name' must be a plain file name without extension: letters, digits, '_' and '-' (at most 64); files "
@@ -800,8 +804,7 @@ void Server::Impl::routes() {
       scenario_arguments = entry->session.scenario_arguments();
     }
     // A file of that name is replaced only when the request says so: the page asks the planner first.
-    const bool overwrite =
-        body->contains("overwrite") && (*body)["overwrite"].is_boolean() && (*body)["overwrite"].get<bool>();
+    const bool overwrite = body->contains("overwrite") && (*body)["overwrite"].get<bool>();
     switch (save_file(options_.output_dir, name + ".yaml", text, overwrite)) {
       case Saved::written:
         break;

@@ -112,7 +112,7 @@ bool Session::variant_sets(const std::string& path) const {
   return path.starts_with("events.") && last != std::string::npos && variant_paths_.count(path.substr(0, last));
 }
 
-std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits) const {
+std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits, const std::string& switched_on) const {
   std::set<std::string> disabled;
   std::map<std::string, std::array<std::string, 3>> moved;  // id -> (lat, lon, radius_km or "")
   std::vector<std::pair<std::string, std::string>> added;   // (id, flow YAML)
@@ -129,6 +129,13 @@ std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits) con
     } else if (edit.kind == "move_event") {
       moved[edit.id] = {edit.event[0].second, edit.event[1].second, edit.event[2].second};
       events_origin = origin_of(i, edit);
+      // The move says where the event is now: earlier edits of its place (and of its radius, when the move gives
+      // one) are replaced, as a later edit of one key replaces an earlier one.
+      const std::string prefix = "events." + edit.id + ".";
+      std::erase_if(sets, [&](const Override& o) {
+        return o.path == prefix + "node" || o.path == prefix + "lat" || o.path == prefix + "lon" ||
+               (o.path == prefix + "radius_km" && !edit.event[2].second.empty());
+      });
     } else if (edit.kind == "add_event") {
       const std::string id = edit.added_id();
       std::vector<std::string> fields;
@@ -139,11 +146,18 @@ std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits) con
     } else {
       // A later edit of the same path replaces the earlier one (an overlay file holds each key once).
       std::erase_if(sets, [&](const Override& o) { return o.path == edit.path; });
+      // A place given to a moved event replaces the move (an event is at a node or at a point, not both).
+      if (const auto event = event_of_path(edit.path); !event.empty() && edit.path == "events." + event + ".node") {
+        moved.erase(event);
+      }
       sets.push_back({edit.path, edit.value, origin_of(i, edit), true});
     }
   }
+  if (!switched_on.empty()) disabled.erase(switched_on);
   std::vector<Override> overrides;
-  if (events_origin) {
+  // The events list only when it differs from the file's: switched off and on again, every event keeps the place
+  // in the file that its messages name.
+  if (events_origin && (!disabled.empty() || !moved.empty() || !added.empty())) {
     std::vector<std::string> items;
     // A moved event is centred on its point instead of a place (a file gives one or the other).
     const auto placed = [&](const std::string& id, const std::string& text) {
@@ -185,12 +199,12 @@ std::string Session::key_of(const std::vector<Edit>& edits) const {
   return key;
 }
 
-LoadOptions Session::options_for(const std::vector<Edit>& edits) const {
+LoadOptions Session::options_for(const std::vector<Edit>& edits, const std::string& switched_on) const {
   LoadOptions options = source_.load_options();
   options.variant = variant_;
   // The server's starting edits first: the page's own edit the same keys after them.
   options.overrides = source_.start.edits();
-  auto own = overrides_for(edits);
+  auto own = overrides_for(edits, switched_on);
   options.overrides.insert(options.overrides.end(), std::make_move_iterator(own.begin()),
                            std::make_move_iterator(own.end()));
   return options;
@@ -356,14 +370,8 @@ EditResult Session::apply(Edit edit) {
         std::none_of(scenario_.events.begin(), scenario_.events.end(), [&](const Event& e) { return e.id == event; })) {
       // The errors the event switched on would have with this edit and not without it (every one of them, wherever
       // the loader finds it: a date after the file's `until`, a centre moved off the globe).
-      const auto errors_when_on = [&](std::vector<Edit> list) {
-        Edit switched_on;
-        switched_on.kind = "toggle_event";
-        switched_on.id = event;
-        switched_on.enabled = true;
-        switched_on.description = fmt::format("event {} on", event);
-        list.push_back(std::move(switched_on));
-        auto options = options_for(list);
+      const auto errors_when_on = [&](const std::vector<Edit>& list) {
+        auto options = options_for(list, event);
         options.want_resolved_yaml = false;
         std::vector<Diagnostic> errors;
         const auto loaded = parsed_.load(options);

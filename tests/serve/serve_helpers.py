@@ -50,8 +50,10 @@ class Serve:
             ready, _, _ = select.select([self.process.stdout], [], [], 0.5)
             if ready:
                 self.stdout += self.process.stdout.readline()
-        self.port = int(re.search(r"http://[^:]+:(\d+)/", self.stdout).group(1))
-        self.base = f"http://127.0.0.1:{self.port}"
+        shown = re.search(r"http://(\[[^\]]+\]|[^:/]+):(\d+)/", self.stdout)
+        self.port = int(shown.group(2))
+        # An IPv6 address as the URL shows it, in brackets; any other host answers on loopback here.
+        self.base = f"http://{shown.group(1) if shown.group(1).startswith('[') else '127.0.0.1'}:{self.port}"
 
     def call(self, method: str, path: str, payload=None, raw: bytes | None = None, headers=None, timeout=60):
         data = raw if raw is not None else (None if payload is None else json.dumps(payload).encode())

@@ -810,6 +810,11 @@ def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_pa
     status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": "scenario", "name": "what-if"})
     assert status == 409 and "what-if.yaml is already in the output folder" in answer["error"], answer
     assert overlay.read_text() == text
+    # 'overwrite' is true or false: a string is a mistake said as one, not read as false.
+    status, answer = server.json("POST", f"/api/sessions/{session}/save",
+                                 {"form": "scenario", "name": "what-if", "overwrite": "true"})
+    assert status == 400 and answer["error"] == "'overwrite' must be true or false", answer
+    assert overlay.read_text() == text
     status, answer = server.json("POST", f"/api/sessions/{session}/save",
                                  {"form": "scenario", "name": "what-if", "overwrite": True})
     assert status == 201 and overlay.read_text() == (server.output_dir / "edited.yaml").read_text()
@@ -841,6 +846,17 @@ def test_without_output_dir_nothing_is_written_and_origins_are_opt_in():
     finally:
         code, stdout, _ = serve.stop()
     assert code == 0 and "stopped" in stdout
+
+
+def test_an_ipv6_address_is_shown_in_brackets_and_answers_there():
+    serve = Serve(VALLEY, "--host", "::1")
+    try:
+        assert re.search(r"on http://\[::1\]:\d+/ \(Ctrl-C to stop\)", serve.stdout), serve.stdout
+        status, _, _ = serve.call("GET", "/")
+        assert status == 200
+    finally:
+        code, _, err = serve.stop()
+    assert code == 0 and "anyone who can reach" not in err
 
 
 def test_all_interfaces_come_with_a_plain_warning():

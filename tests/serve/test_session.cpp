@@ -950,6 +950,15 @@ TEST_CASE("serve session: an edit of an event switched off is checked as if the 
     CHECK(result.diagnostics.all().front().message.find("(event strikes_south is off; this is checked as if it "
                                                         "were on)") != std::string::npos);
     CHECK(session.edits().size() == 1);
+    // Never at an edit the planner did not make (the switch on that the check adds): at the file's line.
+    for (const auto& d : result.diagnostics.all()) CHECK(d.message.find("on))") == std::string::npos);
+  }
+  {
+    // The start after the file's `until`: the message names that line, as it would with the event on.
+    const auto late = session.apply(parsed(R"({"kind": "set", "path": "events.strikes_south.date",
+                                               "value": "2024-04-11"})"));
+    REQUIRE_FALSE(late.diagnostics.all().empty());
+    CHECK(late.diagnostics.all().front().message.find("(given at valley.yaml:46:") != std::string::npos);
   }
   // So may a move of an event switched off: off the globe, or with a negative radius.
   REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "strikes_river", "enabled": false})")).applied);
@@ -990,4 +999,66 @@ TEST_CASE("serve session: an edit naming no item lists the ids and never suggest
   const auto loaded = load_scenario_text(valley().text, "valley.yaml", LoadOptions{"", {"events.added_9.intensity=3"}});
   REQUIRE_FALSE(loaded.diagnostics.all().empty());
   CHECK(loaded.diagnostics.all().front().message.find("or by an index from 0 to") != std::string::npos);
+}
+
+TEST_CASE("serve session: a move replaces earlier edits of where an event is and a later place replaces the move") {
+  const auto event_of = [](const Session& session, const std::string& id) {
+    return *std::find_if(session.scenario().events.begin(), session.scenario().events.end(),
+                         [&](const Event& e) { return e.id == id; });
+  };
+  {
+    // A radius set, then a move that gives its own: the move's radius, as a fresh session's move gives.
+    Session session(valley(), "", Limits{});
+    REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "events.truce.radius_km", "value": 10})")).applied);
+    REQUIRE(session
+                .apply(parsed(R"({"kind": "move_event", "id": "truce", "lat": 35.6, "lon": 36.6,
+                                     "radius_km": 8})"))
+                .applied);
+    CHECK(std::get<Ceasefire>(event_of(session, "truce").action).area.radius_km == 8.0);
+    // The saved overlay gives the same.
+    const auto loaded = load_with_overlay(valley(), session.overlay_yaml(), "");
+    REQUIRE_FALSE(loaded.diagnostics.has_errors());
+    const auto truce = std::find_if(loaded.scenario->events.begin(), loaded.scenario->events.end(),
+                                    [](const Event& e) { return e.id == "truce"; });
+    CHECK(std::get<Ceasefire>(truce->action).area.radius_km == 8.0);
+    // A radius set after the move is the later edit: it wins.
+    REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "events.truce.radius_km", "value": 12})")).applied);
+    CHECK(std::get<Ceasefire>(event_of(session, "truce").action).area.radius_km == 12.0);
+  }
+  {
+    // A place given, then a move to a point: the point (an event is at one or the other).
+    Session session(valley(), "", Limits{});
+    REQUIRE(
+        session.apply(parsed(R"({"kind": "set", "path": "events.strikes_south.node", "value": "hilltown"})")).applied);
+    const auto moved = session.apply(parsed(R"({"kind": "move_event", "id": "strikes_south", "lat": 35.45,
+                                                "lon": 36.58})"));
+    const std::string why = moved.diagnostics.all().empty() ? "" : moved.diagnostics.all().front().message;
+    INFO(why);
+    REQUIRE(moved.applied);
+    CHECK(std::get<Bombardment>(event_of(session, "strikes_south").action).target.node == no_node);
+    // And a place given after the move puts it back at a place.
+    REQUIRE(
+        session.apply(parsed(R"({"kind": "set", "path": "events.strikes_south.node", "value": "hilltown"})")).applied);
+    const auto& target = std::get<Bombardment>(event_of(session, "strikes_south").action).target;
+    CHECK(target.node != no_node);
+    CHECK_FALSE(target.lat_deg);
+  }
+}
+
+TEST_CASE("serve session: an added event's text with commas and braces is kept as sent") {
+  Session session(valley(), "", Limits{});
+  for (const std::string note : {"hospitals, schools", "market}", "draft [2]", "a: b", "x #1", "{braces}"}) {
+    CAPTURE(note);
+    const nlohmann::json request = {
+        {"kind", "add_event"},
+        {"event", {{"kind", "bombardment"}, {"node", "hilltown"}, {"day", 3}, {"intensity", 5}, {"note", note}}}};
+    const auto result = session.apply(parsed(request.dump()));
+    const std::string why = result.diagnostics.all().empty() ? "" : result.diagnostics.all().front().message;
+    INFO(why);
+    REQUIRE(result.applied);
+    CHECK(session.scenario().events.back().note == note);
+    const auto loaded = load_with_overlay(valley(), session.overlay_yaml(), "");
+    REQUIRE_FALSE(loaded.diagnostics.has_errors());
+    CHECK(loaded.scenario->events.back().note == note);
+  }
 }

@@ -143,10 +143,13 @@ class Session {
   [[nodiscard]] std::string scenario_yaml() const;
 
  private:
-  // The loader's options for the variant and `edits`.
-  [[nodiscard]] LoadOptions options_for(const std::vector<Edit>& edits) const;
-  // The overrides `edits` amount to, in order, deduplicated (a later edit of a path wins).
-  [[nodiscard]] std::vector<Override> overrides_for(const std::vector<Edit>& edits) const;
+  // The loader's options for the variant and `edits` (with event `switched_on` on, whatever they say of it: an edit
+  // of an event that is off is checked as if it were on).
+  [[nodiscard]] LoadOptions options_for(const std::vector<Edit>& edits, const std::string& switched_on = {}) const;
+  // The overrides `edits` amount to, in order, deduplicated: a later edit of a key wins, a move of an event over
+  // earlier edits of where it is, and such an edit over an earlier move.
+  [[nodiscard]] std::vector<Override> overrides_for(const std::vector<Edit>& edits,
+                                                    const std::string& switched_on = {}) const;
   [[nodiscard]] std::string comment_block(const char* what) const;
   // What `path` (a key the page edits) holds now, as the page would send it ("1.5", "2020-01-10", "none"); empty
   // for a key it does not know or an event switched off. An edit's description says what it replaced.
