@@ -10,6 +10,7 @@
 
 #include "haven/scenario/parameters.hpp"
 #include "haven/util/csv.hpp"
+#include "haven/util/date.hpp"
 #include "haven/util/text.hpp"
 
 namespace haven {
@@ -212,6 +213,38 @@ SuiteFit calibrate_suite(const SuiteFile& suite, const std::vector<CalibrationPa
     }
   }
   if (invalid.has_errors()) throw InputError(invalid);
+  // A case with no observation point (nor its target) in the days simulated would be run at every evaluation and
+  // then reported "not scored": said now, before the search, with what to change.
+  Diagnostics unscored;
+  for (const auto& c : suite.cases) {
+    LoadOptions as_given;
+    as_given.variant = c.variant;
+    as_given.variant_origin = c.origin;
+    const auto loaded = load_scenario_file(c.scenario, as_given);
+    if (!loaded.scenario) continue;  // its errors are the probes' above
+    const Scenario& scenario = *loaded.scenario;
+    int days = scenario.days;
+    if (c.days) days = std::min(days, *c.days);
+    if (options.days) days = std::min(days, *options.days);
+    bool scored = false;
+    if (c.target) {
+      const auto day = days_between(scenario.start_date, c.target->date);
+      scored = day >= 0 && day < days;
+    } else {
+      for (const auto& series : scenario.observations) {
+        for (const auto& point : series.points) scored = scored || (point.day >= 0 && point.day < days);
+      }
+    }
+    if (scored) continue;
+    unscored.error(c.origin,
+                   fmt::format("case '{}': nothing to score in the {} day{} simulated ({} to {}): {}; simulate more "
+                               "days (--days, the case's days) or leave the case out (--cases)",
+                               c.name, days, days == 1 ? "" : "s", format_iso_date(scenario.start_date),
+                               format_iso_date(add_days(scenario.start_date, days - 1)),
+                               c.target ? fmt::format("its target is on {}", format_iso_date(c.target->date))
+                                        : std::string("no observation point falls in them")));
+  }
+  if (unscored.has_errors()) throw InputError(unscored);
   if (options.on_fit) options.on_fit(held_out);
 
   const SuiteFile fitted = select_cases(suite, fitted_names);

@@ -65,7 +65,8 @@ struct ScenarioArgs {
 
 void add_scenario_args(CLI::App& command, ScenarioArgs& args) {
   command.add_option("scenario", args.path, "Scenario YAML file")->required();
-  command.add_option("--variant", args.variant, "Apply the named what-if variant defined in the file");
+  command.add_option("--variant", args.variant, "Apply the named what-if variant defined in the file")
+      ->check(names_a_variant());
   command.add_option("--set", args.sets,
                      "Override a value, e.g. --set parameters.return_rate_per_day=0.02 (one per --set; repeat it)");
   command
@@ -240,23 +241,28 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
     for (std::size_t k = 0; k < resolved.size(); ++k) {
       const std::filesystem::path path = default_output_path(*resolved[k].scenario);
       const std::string name = variants[k].empty() ? "the base" : "variant " + variants[k];
-      if (const auto [it, first] = writers.emplace(path.lexically_normal(), name); !first) {
+      // By the file it names: relative or absolute, through a linked folder or not.
+      std::error_code unresolved;
+      auto resolved_path = std::filesystem::weakly_canonical(std::filesystem::absolute(path), unresolved);
+      if (unresolved) resolved_path = std::filesystem::absolute(path).lexically_normal();
+      if (const auto [it, first] = writers.emplace(resolved_path, name); !first) {
         problems.push_back(fmt::format("{} and {} both write {} (outputs.path); give each variant a path of its own",
                                        it->second, name, path.string()));
-        continue;
-      }
-      std::error_code status;
-      const auto link = std::filesystem::symlink_status(path, status);
-      if (!args.overwrite && std::filesystem::exists(link) && !std::filesystem::is_directory(path, status)) {
-        existing.push_back(path.string());
         continue;
       }
       std::vector<std::filesystem::path> inputs{args.scenario.path};
       inputs.insert(inputs.end(), args.scenario.set_files.begin(), args.scenario.set_files.end());
       inputs.insert(inputs.end(), resolved[k].table_files.begin(), resolved[k].table_files.end());
-      if (auto problem = check_output_file(path, args.overwrite, inputs)) {
+      // What --overwrite would not cure first (an input of the command, a directory, a pipe): then, without it, a
+      // file that is there, all of them said in one line with the hint that fits --variants all.
+      if (auto problem = check_output_file(path, true, inputs)) {
         problems.push_back(problem->message);
         input_mistake = input_mistake && problem->input_mistake;
+        continue;
+      }
+      std::error_code status;
+      if (!args.overwrite && std::filesystem::exists(std::filesystem::symlink_status(path, status))) {
+        existing.push_back(path.string());
       }
     }
     if (!existing.empty()) {
@@ -749,7 +755,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "validate", "Compare a run file, or an ensemble of a scenario, with the scenario's observations");
   validate_command->add_option("target", validate_args.run.scenario.path,
                                "Run file (.h5), ensemble (haven gather's ensemble.h5) or scenario (.yaml)");
-  validate_command->add_option("--variant", validate_args.run.scenario.variant, "Variant (scenario only)");
+  validate_command->add_option("--variant", validate_args.run.scenario.variant, "Variant (scenario only)")
+      ->check(names_a_variant());
   validate_command->add_option("--set", validate_args.run.scenario.sets,
                                "Override a value (scenario only; one per --set; repeat it)");
   validate_command

@@ -65,6 +65,17 @@ CLI::Validator names_a_path() {
       "PATH");
 }
 
+CLI::Validator names_a_variant() {
+  return CLI::Validator(
+      [](const std::string& value) {
+        return value.empty() ? std::string(
+                                   "names no variant (an empty value); give one, or leave the option out to "
+                                   "run the scenario as written")
+                             : std::string();
+      },
+      "NAME");
+}
+
 bool is_hdf5_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char signature[8] = {};

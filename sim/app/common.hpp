@@ -28,6 +28,8 @@ CLI::Option* add_seed_option(CLI::App& command, std::uint64_t& seed, const std::
 
 // A path option given as "" (an unset shell variable, `-o "$OUT"`) is refused, not read as "use the default".
 CLI::Validator names_a_path();
+// A --variant given as "" is refused the same way: it would run the scenario as written, not a variant.
+CLI::Validator names_a_variant();
 
 // Whether `path` starts with HDF5's signature (a run file or an ensemble, as opposed to a scenario).
 bool is_hdf5_file(const std::string& path);

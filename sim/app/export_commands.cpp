@@ -13,6 +13,7 @@
 #include "haven/io/output.hpp"
 #include "haven/scenario/load.hpp"
 #include "haven/sweep/ensemble.hpp"
+#include "haven/util/text.hpp"
 
 namespace haven::app {
 
@@ -88,14 +89,12 @@ int ExportCommands::run_export(std::ostream& out, std::ostream& err) {
   std::deque<EnsembleFile> ensembles;
   std::deque<Scenario> scenarios;
   std::vector<ExportedRun> runs;
+  // The rows of summary.csv name their file: by its name, or by the path as given when another file has that
+  // name (two sweeps' ensemble.h5).
+  const auto names = distinct_file_names({args_.files.begin(), args_.files.end()});
+  std::size_t index = 0;
   for (const auto& file : args_.files) {
-    // The file's name, or the path as given when another file has that name (two sweeps' ensemble.h5): the rows of
-    // summary.csv say which file they come from.
-    const std::string base_name = std::filesystem::path(file).filename().string();
-    const bool shared = std::count_if(args_.files.begin(), args_.files.end(), [&](const std::string& other) {
-                          return std::filesystem::path(other).filename().string() == base_name;
-                        }) > 1;
-    const std::string name = shared ? file : base_name;
+    const std::string& name = names[index++];
     if (is_ensemble_file(file)) {
       EnsembleFile& ensemble = ensembles.emplace_back(read_ensemble_file(file, true));
       err << missing_sources_warning(file, ensemble);
@@ -109,7 +108,6 @@ int ExportCommands::run_export(std::ostream& out, std::ostream& err) {
       const Scenario& scenario = scenarios.emplace_back(*loaded.scenario);
       for (std::size_t r = 0; r < ensemble.runs.size(); ++r) {
         RunFile& member = ensemble.runs[r];
-        if (member.description.empty()) member.description = scenario.description;
         const auto m = static_cast<std::size_t>(ensemble.run_member[r]);
         ExportedRun exported{&member, &scenario, name, ensemble.run_member[r]};
         exported.tables = false;

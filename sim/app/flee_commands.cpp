@@ -1,6 +1,7 @@
 #include "flee_commands.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -136,7 +137,9 @@ std::optional<std::string> flee_folder_as_yaml(const std::string& path, Diagnost
   return std::move(imported.yaml);
 }
 
-LoadResult load_scenario_or_flee_folder(const std::string& path, const LoadOptions& options) {
+namespace {
+
+LoadResult load_as_given(const std::string& path, const LoadOptions& options) {
   if (!flee::is_flee_folder(path)) return load_scenario_file(path, options);
   LoadResult result;
   const auto yaml = flee_folder_as_yaml(path, result.diagnostics);
@@ -144,6 +147,42 @@ LoadResult load_scenario_or_flee_folder(const std::string& path, const LoadOptio
   auto loaded = load_scenario_text(*yaml, path + " (imported from Flee)", options);
   result.diagnostics.append(loaded.diagnostics);  // the import's warnings first
   loaded.diagnostics = std::move(result.diagnostics);
+  return loaded;
+}
+
+}  // namespace
+
+LoadResult load_scenario_or_flee_folder(const std::string& path, const LoadOptions& options) {
+  LoadResult loaded = load_as_given(path, options);
+  if (!loaded.diagnostics.has_errors() || (options.set_overrides.empty() && options.set_files.empty())) return loaded;
+  // An error at a line of the file that only the command line's edits bring (--set scenario.days=50 leaves an
+  // observation after the period) names them: the file alone is fine, and the message must not say otherwise.
+  LoadOptions as_written = options;
+  as_written.set_overrides.clear();
+  as_written.set_files.clear();
+  const LoadResult without = load_as_given(path, as_written);
+  std::vector<std::string> edits;
+  for (const auto& file : options.set_files) edits.push_back("--set-file " + file.string());
+  for (const auto& set : options.set_overrides) edits.push_back("--set " + set);
+  constexpr std::size_t shown = 3;
+  const std::string named = fmt::format(
+      "{}{}",
+      fmt::join(edits.begin(), edits.begin() + static_cast<std::ptrdiff_t>(std::min(shown, edits.size())), ", "),
+      edits.size() > shown ? fmt::format(" and {} more", edits.size() - shown) : "");
+  Diagnostics attributed;
+  for (const auto& d : loaded.diagnostics.all()) {
+    const bool brought =
+        d.severity == Severity::error && d.location.file == path &&
+        std::none_of(without.diagnostics.all().begin(), without.diagnostics.all().end(), [&](const Diagnostic& o) {
+          return o.message == d.message && o.location.line == d.location.line && o.location.column == d.location.column;
+        });
+    const std::string message = brought ? fmt::format("{} (with {})", d.message, named) : d.message;
+    if (d.severity == Severity::error)
+      attributed.error(d.location, message);
+    else
+      attributed.warning(d.location, message);
+  }
+  loaded.diagnostics = std::move(attributed);
   return loaded;
 }
 

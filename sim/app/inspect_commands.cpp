@@ -101,17 +101,31 @@ int command_compare(const CompareArgs& args, std::ostream& out, std::ostream& er
   out << (args.csv ? comparison_csv(outcomes, points) : comparison_table(outcomes, points));
   // Single runs in other modes, or stochastic ones with other seeds, differ by more than their scenarios: said, with
   // how to compare like with like (under the table; on stderr beside a CSV, which stays a table).
-  std::set<std::string> modes;
+  // Runs of one scenario and variant differing only in seed are a look at chance itself: nothing to say then.
+  std::set<std::string> modes, scenarios;
   std::set<std::uint64_t> stochastic_seeds;
   for (const auto& entry : entries) {
     if (!entry.label.empty()) continue;  // an ensemble's row is a mean over seeds already
     const RunFile& run = entry.runs.front();
     modes.insert(run.mode);
+    scenarios.insert(run.scenario_name + " [" + run.variant + "]");
     if (run.mode == "stochastic") stochastic_seeds.insert(run.seed);
   }
+  const auto listed = [](const auto& values) {
+    constexpr std::size_t shown = 4;
+    std::vector<std::string> texts;
+    for (const auto& v : values) {
+      if (texts.size() == shown) break;
+      texts.push_back(fmt::format("{}", v));
+    }
+    return fmt::format("{}{}", fmt::join(texts, ", "),
+                       values.size() > shown ? fmt::format(" and {} more", values.size() - shown) : "");
+  };
   std::vector<std::string> differ;
-  if (modes.size() > 1) differ.push_back(fmt::format("modes ({})", fmt::join(modes, ", ")));
-  if (stochastic_seeds.size() > 1) differ.push_back(fmt::format("seeds ({})", fmt::join(stochastic_seeds, ", ")));
+  if (modes.size() > 1) differ.push_back(fmt::format("modes ({})", listed(modes)));
+  if (stochastic_seeds.size() > 1 && scenarios.size() > 1) {
+    differ.push_back(fmt::format("seeds ({})", listed(stochastic_seeds)));
+  }
   if (!differ.empty()) {
     (args.csv ? err : out) << fmt::format(
         "note: these runs differ in {}, so the differences above are not the scenarios' alone; run each with the same "

@@ -35,7 +35,7 @@ ReportCommands::ReportCommands(CLI::App& app) {
                    "Run files or ensembles (.h5; several are compared, differences from the first; an ensemble gives "
                    "its median and 5-95% band), or one scenario (.yaml)")
       ->required();
-  report_->add_option("--variant", args_.variant, "Variant to preview (scenario only)");
+  report_->add_option("--variant", args_.variant, "Variant to preview (scenario only)")->check(names_a_variant());
   report_
       ->add_option("-o,--output", args_.output,
                    "Report file (default: output/<run>.html, output/<run>-comparison.html for several runs, "

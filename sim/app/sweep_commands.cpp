@@ -167,7 +167,7 @@ SweepCommands::SweepCommands(CLI::App& app) {
   calibrate_->add_option("--param", c.params, "NAME=LOW:HIGH to fit, e.g. threat_kernel_km=0.5:3 (repeat)")
       ->required()
       ->take_all();
-  calibrate_->add_option("--variant", c.variant, "Apply the named what-if variant");
+  calibrate_->add_option("--variant", c.variant, "Apply the named what-if variant")->check(names_a_variant());
   calibrate_->add_option("--set", c.sets, "Override a value")->take_all();
   calibrate_->add_option("--set-file", c.set_files, "Apply an overlay file first")->check(CLI::ExistingFile);
   c.runs_option = calibrate_
@@ -400,8 +400,8 @@ int SweepCommands::sweep(std::ostream& out, std::ostream& err) {
   const std::filesystem::path ensemble = outcome.directory / "ensemble.h5";
   if (counts[2] > 0 && std::filesystem::exists(ensemble)) {
     err << fmt::format(
-        "haven: warning: {} was gathered before the {} run{} just made; its members' status and summaries are out of "
-        "date until you run `haven gather {}`\n",
+        "haven: warning: {} was gathered before the {} run{} just made; its members' status and summaries may be out "
+        "of date until you run `haven gather {}`\n",
         ensemble.string(), counts[2], counts[2] == 1 ? "" : "s", outcome.directory.string());
   }
   if (counts[3] > 0) return exit_failure;

@@ -73,7 +73,9 @@ std::optional<int> ScenarioDecoder::until_day(const YAML::Node& node, const std:
   if (numeric && node.Tag() != "!") return day_from_number(node, path);
   reader_.error(node, path,
                 fmt::format("expected a date (YYYY-MM-DD) or a day number, got {}",
-                            node.IsScalar() ? fmt::format("'{}'", node.Scalar()) : std::string("a list or mapping")));
+                            node.IsScalar() ? fmt::format("'{}'", node.Scalar())
+                            : node.IsNull() ? std::string("nothing")
+                                            : std::string("a list or mapping")));
   return std::nullopt;
 }
 

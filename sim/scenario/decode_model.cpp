@@ -74,6 +74,16 @@ void ScenarioDecoder::decode_variant_shapes(const YAML::Node& variants) {
     reader_.error(variants, "variants", "expected a mapping of variant names to overlays");
     return;
   }
+  // haven check resolves every variant over the whole file (variants included): the time grows with their square
+  // (32,000 empty ones took 79 s), so their number is bounded like every other expansion.
+  constexpr std::size_t max_variants = 1000;
+  if (variants.size() > max_variants) {
+    reader_.error(variants, "variants",
+                  fmt::format("the file defines {} variants; at most {} are taken (split them over several files, or "
+                              "sweep a key with haven sweep instead of a variant per value)",
+                              variants.size(), max_variants));
+    return;
+  }
   std::map<std::string, std::size_t> seen;
   for (auto it = variants.begin(); it != variants.end(); ++it) {
     const std::string path = it->first.IsScalar() ? join_path("variants", it->first.Scalar()) : "variants";

@@ -43,9 +43,9 @@ bool reads_back_as(const std::string& text, const std::string& scalar) {
   }
 }
 
-// A value as one line of flow YAML, as the loader will read it back; nullopt (with `problem`) when the text is
-// not one YAML value.
-std::optional<std::string> canonical_value(const std::string& text, std::string& problem) {
+// A value as one line of YAML, as the loader will read it back (`in_flow`: inside a flow line, as an added event's
+// values are); nullopt (with `problem`) when the text is not one YAML value.
+std::optional<std::string> canonical_value(const std::string& text, std::string& problem, bool in_flow = false) {
   if (text.size() > max_value_chars) {
     problem = fmt::format("the value is {} characters long; at most {} are taken", text.size(), max_value_chars);
     return std::nullopt;
@@ -63,10 +63,11 @@ std::optional<std::string> canonical_value(const std::string& text, std::string&
       YAML::Emitter plain;
       plain << node;
       const std::string plain_text = plain.c_str();
-      // Only where it reads back as the same text: yaml-cpp writes "---" and "..." plain, which read as nothing. And
-      // only without flow indicators (or ':' and '#'): an added event's values go into a flow line, where
-      // "hospitals, schools" would end the note at the comma.
-      if (plain_text.find('\n') == std::string::npos && plain_text.find_first_of(",[]{}:#") == std::string::npos &&
+      // Only where it reads back as the same text: yaml-cpp writes "---" and "..." plain, which read as nothing. In
+      // a flow line (an added event's values), only without flow indicators, ':' or '#': "hospitals, schools" would
+      // end the note at the comma.
+      if (plain_text.find('\n') == std::string::npos &&
+          (!in_flow || plain_text.find_first_of(",[]{}:#") == std::string::npos) &&
           reads_back_as(plain_text, node.Scalar())) {
         return plain_text;
       }
@@ -247,7 +248,7 @@ std::optional<Edit> edit_from_json(const std::string& body, std::string& problem
       }
       auto text = value_text(value, problem);
       if (!problem.empty()) return std::nullopt;
-      auto canonical = canonical_value(text, problem);
+      auto canonical = canonical_value(text, problem, true);
       if (!canonical) {
         problem = fmt::format("event.{}: {}", key, problem);
         return std::nullopt;

@@ -115,6 +115,8 @@ bool Session::variant_sets(const std::string& path) const {
 std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits, const std::string& switched_on) const {
   std::set<std::string> disabled;
   std::map<std::string, std::array<std::string, 3>> moved;  // id -> (lat, lon, radius_km or "")
+  std::map<std::string, std::size_t> moved_by;              // id -> the edit that moved it last
+  std::map<std::string, SourceLocation> placed_at_node;     // id -> the edit that gave it a node last
   std::vector<std::pair<std::string, std::string>> added;   // (id, flow YAML)
   std::optional<SourceLocation> events_origin;
   std::vector<Override> sets;
@@ -128,6 +130,8 @@ std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits, con
       events_origin = origin_of(i, edit);
     } else if (edit.kind == "move_event") {
       moved[edit.id] = {edit.event[0].second, edit.event[1].second, edit.event[2].second};
+      moved_by[edit.id] = i;
+      placed_at_node.erase(edit.id);
       events_origin = origin_of(i, edit);
       // The move says where the event is now: earlier edits of its place (and of its radius, when the move gives
       // one) are replaced, as a later edit of one key replaces an earlier one.
@@ -146,21 +150,57 @@ std::vector<Override> Session::overrides_for(const std::vector<Edit>& edits, con
     } else {
       // A later edit of the same path replaces the earlier one (an overlay file holds each key once).
       std::erase_if(sets, [&](const Override& o) { return o.path == edit.path; });
-      // A place given to a moved event replaces the move (an event is at a node or at a point, not both).
+      // A place given to an event replaces its point (an event is at a node or at a point, not both): the point a
+      // move gave it, or the file's. A radius the move gave stays, in its turn among the edits.
       if (const auto event = event_of_path(edit.path); !event.empty() && edit.path == "events." + event + ".node") {
-        moved.erase(event);
+        const std::string prefix = "events." + event + ".";
+        std::erase_if(sets, [&](const Override& o) { return o.path == prefix + "lat" || o.path == prefix + "lon"; });
+        if (const auto move = moved.find(event); move != moved.end()) {
+          const bool radius_set_since = std::any_of(sets.begin(), sets.end(), [&](const Override& o) {
+            return o.path == prefix + "radius_km";  // a move removes those before it: this one came after
+          });
+          if (!move->second[2].empty() && !radius_set_since) {
+            const std::size_t by = moved_by[event];
+            sets.push_back({prefix + "radius_km", move->second[2], origin_of(by, edits[by]), true});
+          }
+          moved.erase(move);
+        }
+        placed_at_node[event] = origin_of(i, edit);
       }
       sets.push_back({edit.path, edit.value, origin_of(i, edit), true});
     }
   }
   if (!switched_on.empty()) disabled.erase(switched_on);
+  // Events given a node whose text has a point: the point goes from the list, the node comes from the set.
+  const auto text_of = [&](const std::string& id) -> std::string {
+    for (std::size_t k = 0; k < base_event_ids_.size(); ++k)
+      if (base_event_ids_[k] == id) return base_event_yaml_[k];
+    for (const auto& [added_id, text] : added)
+      if (added_id == id) return text;
+    return {};
+  };
+  std::set<std::string> point_dropped;
+  for (const auto& [id, origin] : placed_at_node) {
+    const std::string text = text_of(id);
+    if (text.empty()) continue;
+    const YAML::Node event = YAML::Load(text);
+    if (!event["lat"].IsDefined() && !event["lon"].IsDefined()) continue;
+    point_dropped.insert(id);
+    if (!events_origin) events_origin = origin;
+  }
   std::vector<Override> overrides;
   // The events list only when it differs from the file's: switched off and on again, every event keeps the place
   // in the file that its messages name.
-  if (events_origin && (!disabled.empty() || !moved.empty() || !added.empty())) {
+  if (events_origin && (!disabled.empty() || !moved.empty() || !added.empty() || !point_dropped.empty())) {
     std::vector<std::string> items;
     // A moved event is centred on its point instead of a place (a file gives one or the other).
     const auto placed = [&](const std::string& id, const std::string& text) {
+      if (point_dropped.count(id)) {
+        YAML::Node event = YAML::Load(text);
+        event.remove("lat");
+        event.remove("lon");
+        return flow_line(event);
+      }
       const auto it = moved.find(id);
       if (it == moved.end()) return text;
       YAML::Node event = YAML::Load(text);

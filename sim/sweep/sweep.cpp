@@ -35,6 +35,9 @@ constexpr std::array<std::string_view, 2> scale_names = {"linear", "log"};
 
 // Far more than any cluster runs, small enough that a typo (1e9) is caught before it fills a disk.
 constexpr std::int64_t max_members = 10'000'000;
+// Each member holds a value of every swept key as text (~130 bytes with its design's number): members x keys is what
+// fills memory, 2 GB at most here (10 M members sweeping 10 keys took 15 GB and minutes, to list them).
+constexpr std::int64_t max_member_values = 20'000'000;
 
 // The YAML text of a value as written (plain scalars as is; lists and maps in flow style). The text is read as
 // YAML again when the value is applied: a quoted scalar ("null", "[a, b]", "x: y", a line break) stays quoted,
@@ -78,7 +81,8 @@ class SweepDecoder {
       }
     }
     if (auto v = m.get("variant"); v.IsDefined()) {
-      spec_.variant = r_.string(v, m.path("variant")).value_or("");
+      // An empty name would run the base: a variable left unset in a generated file, said rather than run.
+      spec_.variant = r_.identifier(v, m.path("variant")).value_or("");
       spec_.variant_origin = r_.where(v, m.path("variant"));
     }
     if (auto v = m.get("mode"); v.IsDefined()) {
@@ -572,6 +576,15 @@ SweepLoadResult load_sweep_file(const std::filesystem::path& path, const std::fi
             to_string(spec.method), size,
             grid ? fmt::format(" ({} grid values x {} replicates)", fmt::join(axes, " x "), spec.replicates) : "",
             max_members));
+    return result;
+  }
+  if (const auto keys = static_cast<std::int64_t>(spec.parameters.size());
+      keys > 1 && total * keys > max_member_values) {
+    result.diagnostics.error(
+        decoder.design_origin_,
+        fmt::format("design: the {} design's {} runs sweep {} keys each, {} values to hold; the limit is {} (run "
+                    "fewer members, sweep fewer keys at once, or split it into several sweeps)",
+                    to_string(spec.method), total, keys, total * keys, max_member_values));
     return result;
   }
   check_against_scenario(spec, decoder.scenario_origin_, result.diagnostics);

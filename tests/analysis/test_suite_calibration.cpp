@@ -163,6 +163,29 @@ TEST_CASE("The suite fit is the same with 1 and 2 threads and needs a case to fi
   CHECK_THROWS_AS(select_cases(suite, {"mali2013"}), InputError);
 }
 
+TEST_CASE("A case with nothing to score in the days simulated is refused before the search") {
+  // 5 days: idlib_2018's first OCHA point is on day 8 and sochi_early's target on day 14; mali2012 has points.
+  const SuiteFile suite = load_suite_file(two_case_suite());
+  SuiteCalibrationOptions options = small_options();
+  options.days = 5;
+  int fits = 0;
+  options.on_fit = [&](const std::vector<std::string>&) { ++fits; };
+  try {
+    (void)calibrate_suite(suite, rate_parameter(), {"mali2012"}, options);
+    FAIL("a suite with cases it cannot score was fitted");
+  } catch (const InputError& e) {
+    const auto& all = e.diagnostics().all();
+    REQUIRE(all.size() == 2);
+    CHECK(all[0].message ==
+          "case 'idlib_2018': nothing to score in the 5 days simulated (2018-09-01 to 2018-09-05): no observation "
+          "point falls in them; simulate more days (--days, the case's days) or leave the case out (--cases)");
+    CHECK(all[1].message.find("case 'sochi_early': nothing to score in the 5 days simulated (2018-09-01 to "
+                              "2018-09-05): its target is on 2018-09-15") == 0);
+    CHECK(all[0].location.line > 0);  // at the case in the suite file
+  }
+  CHECK(fits == 0);
+}
+
 TEST_CASE("haven calibrate --suite --leave-one-out prints the table and writes its CSV and an overlay validate takes") {
   const fs::path file = two_case_suite();
   const fs::path dir = file.parent_path();

@@ -383,12 +383,18 @@ TEST_CASE("haven compare names runs of one scenario by their files and gives no 
   CHECK(table.out.find("its file does not record 8 of 9 places") != std::string::npos);
   const auto csv = run_cli({"compare", a, b, "--csv"});
   CHECK(csv.out.find("\r\nvalley (some_places.h5),") != std::string::npos);
-  // Seeds 42 (the scenario's) and 7: the differences are partly chance, and the table says so; the CSV stays a table.
-  CHECK(table.out.find("note: these runs differ in seeds (7, 42)") != std::string::npos);
-  CHECK(csv.out.find("note:") == std::string::npos);
-  CHECK(csv.err.find("note: these runs differ in seeds (7, 42)") != std::string::npos);
+  // One scenario at seeds 42 (its own) and 7: a look at chance, nothing to say.
+  CHECK(table.out.find("note:") == std::string::npos);
+  // A what-if at another seed: the differences are partly chance, and the table says so; a CSV stays a table.
+  const std::string open = (dir / "open.h5").string(), open_7 = (dir / "open_7.h5").string();
+  const std::string expected = (dir / "expected.h5").string();
+  REQUIRE(run_cli({"run", valley, "--quiet", "--days", "20", "--variant", "border_open", "--seed", "7", "-o", open_7})
+              .exit_code == 0);
+  CHECK(run_cli({"compare", a, open_7}).out.find("note: these runs differ in seeds (7, 42)") != std::string::npos);
+  const auto what_if_csv = run_cli({"compare", a, open_7, "--csv"});
+  CHECK(what_if_csv.out.find("note:") == std::string::npos);
+  CHECK(what_if_csv.err.find("note: these runs differ in seeds (7, 42)") != std::string::npos);
   // A what-if at the scenario's seed shares its random numbers with the base: nothing to say. Another mode is.
-  const std::string open = (dir / "open.h5").string(), expected = (dir / "expected.h5").string();
   REQUIRE(run_cli({"run", valley, "--quiet", "--days", "20", "--variant", "border_open", "-o", open}).exit_code == 0);
   CHECK(run_cli({"compare", a, open}).out.find("note:") == std::string::npos);
   REQUIRE(run_cli({"run", valley, "--quiet", "--days", "20", "--mode", "expected", "-o", expected}).exit_code == 0);
@@ -453,6 +459,27 @@ TEST_CASE("run --variants all checks every variant's file before the first runs"
         std::string::npos);
   CHECK_FALSE(fs::exists(dir / "one.h5"));
 
+  // One file by two names (border_open's relative to where haven runs, the base's absolute): refused alike.
+  const auto variant_writing = [&](const std::string& where, const std::string& file) {
+    std::string other = text;
+    const std::string open_path = (dir / "open.h5").string();
+    other.replace(other.find(open_path), open_path.size(), where);
+    write_text(dir / file, other);
+    return (dir / file).string();
+  };
+  const auto relative =
+      run_cli({"run", variant_writing(fs::relative(dir / "base.h5", HAVEN_SOURCE_DIR).string(), "same.yaml"),
+               "--variants", "all", "--quiet", "--days", "5", "--overwrite"});
+  CHECK(relative.exit_code == 2);
+  CHECK(relative.err.find("the base and variant border_open both write") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "base.h5"));
+  // A variant writing over the scenario itself: said as that, not as a file --overwrite would replace.
+  const std::string itself = variant_writing((dir / "itself.yaml").string(), "itself.yaml");
+  const auto over_input = run_cli({"run", itself, "--variants", "all", "--quiet", "--days", "5"});
+  CHECK(over_input.exit_code == 2);
+  CHECK(over_input.err.find("is an input of this command") != std::string::npos);
+  CHECK(over_input.err.find("itself.yaml exists") == std::string::npos);
+
   // Told to replace it, every variant runs and writes its file.
   const auto replaced = run_cli({"run", scenario, "--variants", "all", "--quiet", "--days", "5", "--overwrite"});
   CHECK(replaced.exit_code == 0);
@@ -461,6 +488,59 @@ TEST_CASE("run --variants all checks every variant's file before the first runs"
     CHECK(haven::read_run_file(dir / name).time_days.size() == 5);
   }
   fs::remove_all(dir);
+}
+
+TEST_CASE("an empty --variant and an empty until are said as nothing and a file of too many variants is refused") {
+  const std::string valley = HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml";
+  // An unset shell variable ($VARIANT) would otherwise run the scenario as written.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"run", valley, "--variant", "", "--no-output"},
+        std::vector<std::string>{"check", valley, "--variant", ""},
+        std::vector<std::string>{"report", valley, "--variant", "", "-o", "/tmp/never.html"}}) {
+    CAPTURE(args[0]);
+    const auto refused = run_cli(args);
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("--variant: names no variant (an empty value)") != std::string::npos);
+  }
+  const auto until = run_cli({"check", valley, "--set", "events.strikes_south.until="});
+  CHECK(until.exit_code == 2);
+  CHECK(until.err.find("events.strikes_south.until: expected a date (YYYY-MM-DD) or a day number, got nothing") !=
+        std::string::npos);
+
+  const fs::path file = fs::temp_directory_path() / fmt::format("haven_cli_variants_{}.yaml", getpid());
+  std::string text = read_text(valley);
+  const std::string variants = "\nvariants:\n";
+  const auto at = text.find(variants);
+  REQUIRE(at != std::string::npos);
+  std::string many;
+  for (int k = 0; k < 1001; ++k) many += fmt::format("  v{}: {{}}\n", k);
+  text.insert(at + variants.size(), many);
+  write_text(file, text);
+  const auto refused = run_cli({"check", file.string()});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("variants: the file defines 1003 variants; at most 1000 are taken") != std::string::npos);
+  fs::remove(file);
+}
+
+TEST_CASE("an error at a line of the file that only the command line's edits bring names them") {
+  const std::string valley = HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml";
+  // 50 days leave the last observation (20 Apr) after the period: the file's line, and the --set that did it.
+  const auto shortened = run_cli({"check", valley, "--set", "scenario.days=50"});
+  CHECK(shortened.exit_code == 2);
+  CHECK(shortened.err.find(valley + ":") == 0);
+  CHECK(shortened.err.find("is outside the scenario period (2024-03-01 to 2024-04-19) (with --set scenario.days=50)") !=
+        std::string::npos);
+  // The same from an overlay names the overlay.
+  const fs::path overlay = fs::temp_directory_path() / fmt::format("haven_cli_days_{}.yaml", getpid());
+  write_text(overlay, "scenario.days: 50\n");
+  const auto from_file = run_cli({"check", valley, "--set-file", overlay.string()});
+  CHECK(from_file.exit_code == 2);
+  CHECK(from_file.err.find("(with --set-file " + overlay.string() + ")") != std::string::npos);
+  fs::remove(overlay);
+  // An error the file has anyway, or one at the --set itself, is said as before.
+  const auto at_set = run_cli({"check", valley, "--set", "parameters.threat_kernel_km=-1"});
+  CHECK(at_set.exit_code == 2);
+  CHECK(at_set.err.find("(with --set") == std::string::npos);
 }
 
 TEST_CASE("--members lists are checked against the sweep before they are expanded") {

@@ -1043,6 +1043,43 @@ TEST_CASE("serve session: a move replaces earlier edits of where an event is and
     CHECK(target.node != no_node);
     CHECK_FALSE(target.lat_deg);
   }
+  {
+    // An event the file puts at a point, given a place: at the place, moved first or not; the radius a move gave
+    // stays, a radius set after the move wins.
+    for (const bool move_first : {false, true}) {
+      CAPTURE(move_first);
+      Session session(valley(), "", Limits{});
+      if (move_first) {
+        REQUIRE(session
+                    .apply(parsed(R"({"kind": "move_event", "id": "strikes_river", "lat": 35.6, "lon": 36.6,
+                                         "radius_km": 8})"))
+                    .applied);
+      }
+      const auto placed = session.apply(parsed(R"({"kind": "set", "path": "events.strikes_river.node",
+                                                   "value": "rivertown"})"));
+      const std::string why = placed.diagnostics.all().empty() ? "" : placed.diagnostics.all().front().message;
+      INFO(why);
+      REQUIRE(placed.applied);
+      const auto& target = std::get<Bombardment>(event_of(session, "strikes_river").action).target;
+      CHECK(target.node != no_node);
+      CHECK_FALSE(target.lat_deg);
+      CHECK(target.radius_km == (move_first ? 8.0 : 5.0));
+      const auto loaded = load_with_overlay(valley(), session.overlay_yaml(), "");
+      REQUIRE_FALSE(loaded.diagnostics.has_errors());
+      const auto saved = std::find_if(loaded.scenario->events.begin(), loaded.scenario->events.end(),
+                                      [](const Event& e) { return e.id == "strikes_river"; });
+      CHECK(std::get<Bombardment>(saved->action).target == target);
+    }
+    Session session(valley(), "", Limits{});
+    REQUIRE(session
+                .apply(parsed(R"({"kind": "move_event", "id": "strikes_river", "lat": 35.6, "lon": 36.6,
+                                     "radius_km": 8})"))
+                .applied);
+    REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "events.strikes_river.radius_km", "value": 12})")).applied);
+    REQUIRE(
+        session.apply(parsed(R"({"kind": "set", "path": "events.strikes_river.node", "value": "rivertown"})")).applied);
+    CHECK(std::get<Bombardment>(event_of(session, "strikes_river").action).target.radius_km == 12.0);
+  }
 }
 
 TEST_CASE("serve session: an added event's text with commas and braces is kept as sent") {
@@ -1061,4 +1098,10 @@ TEST_CASE("serve session: an added event's text with commas and braces is kept a
     REQUIRE_FALSE(loaded.diagnostics.has_errors());
     CHECK(loaded.scenario->events.back().note == note);
   }
+  // A set value stands on a line of its own: written as typed, and the same text again is said to change nothing.
+  for (int twice = 0; twice < 2; ++twice) {
+    REQUIRE(
+        session.apply(parsed(R"({"kind": "set", "path": "nodes.southtown.name", "value": "South, Town"})")).applied);
+  }
+  CHECK(session.edits().back().listed() == "nodes.southtown.name = South, Town (unchanged)");
 }

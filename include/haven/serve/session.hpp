@@ -147,7 +147,7 @@ class Session {
   // of an event that is off is checked as if it were on).
   [[nodiscard]] LoadOptions options_for(const std::vector<Edit>& edits, const std::string& switched_on = {}) const;
   // The overrides `edits` amount to, in order, deduplicated: a later edit of a key wins, a move of an event over
-  // earlier edits of where it is, and such an edit over an earlier move.
+  // earlier edits of where it is, and a later `node` over the event's point (a move's or the file's).
   [[nodiscard]] std::vector<Override> overrides_for(const std::vector<Edit>& edits,
                                                     const std::string& switched_on = {}) const;
   [[nodiscard]] std::string comment_block(const char* what) const;
