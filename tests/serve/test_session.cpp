@@ -1039,7 +1039,8 @@ TEST_CASE("serve session: a move replaces earlier edits of where an event is and
     // And a place given after the move puts it back at a place.
     REQUIRE(
         session.apply(parsed(R"({"kind": "set", "path": "events.strikes_south.node", "value": "hilltown"})")).applied);
-    const auto& target = std::get<Bombardment>(event_of(session, "strikes_south").action).target;
+    const Event placed = event_of(session, "strikes_south");  // a copy: the target below refers into it
+    const auto& target = std::get<Bombardment>(placed.action).target;
     CHECK(target.node != no_node);
     CHECK_FALSE(target.lat_deg);
   }
@@ -1060,7 +1061,8 @@ TEST_CASE("serve session: a move replaces earlier edits of where an event is and
       const std::string why = placed.diagnostics.all().empty() ? "" : placed.diagnostics.all().front().message;
       INFO(why);
       REQUIRE(placed.applied);
-      const auto& target = std::get<Bombardment>(event_of(session, "strikes_river").action).target;
+      const Event river = event_of(session, "strikes_river");  // a copy: the target below refers into it
+      const auto& target = std::get<Bombardment>(river.action).target;
       CHECK(target.node != no_node);
       CHECK_FALSE(target.lat_deg);
       CHECK(target.radius_km == (move_first ? 8.0 : 5.0));
