@@ -142,6 +142,14 @@ bool days_within_period(const RunArgs& args, const Scenario& scenario, std::ostr
   return false;
 }
 
+// What a run reads (the scenario, its overlays, its CSV tables): never a file it may write.
+std::vector<std::filesystem::path> run_inputs(const RunArgs& args, const LoadResult& loaded) {
+  std::vector<std::filesystem::path> inputs{args.scenario.path};
+  inputs.insert(inputs.end(), args.scenario.set_files.begin(), args.scenario.set_files.end());
+  inputs.insert(inputs.end(), loaded.table_files.begin(), loaded.table_files.end());
+  return inputs;
+}
+
 // One run of one scenario (resolved with its variant and overrides): summary, validation rows, file.
 int run_one(const RunArgs& args, const LoadResult& loaded, const std::vector<std::string>& argv, bool validation,
             std::ostream& out, std::ostream& err, std::filesystem::path* written = nullptr) {
@@ -161,10 +169,7 @@ int run_one(const RunArgs& args, const LoadResult& loaded, const std::vector<std
   const std::filesystem::path output_path =
       args.output.empty() ? default_output_path(scenario) : std::filesystem::path(args.output);
   if (!args.no_output) {
-    std::vector<std::filesystem::path> inputs{args.scenario.path};
-    inputs.insert(inputs.end(), args.scenario.set_files.begin(), args.scenario.set_files.end());
-    inputs.insert(inputs.end(), loaded.table_files.begin(), loaded.table_files.end());
-    if (auto problem = check_output_file(output_path, args.overwrite, inputs)) {
+    if (auto problem = check_output_file(output_path, args.overwrite, run_inputs(args, loaded))) {
       err << fmt::format("haven: error: {}\n", problem->message);
       return problem->input_mistake ? exit_bad_input : exit_failure;
     }
@@ -250,12 +255,9 @@ int command_run(const RunArgs& args, const std::vector<std::string>& argv, std::
                                        it->second, name, path.string()));
         continue;
       }
-      std::vector<std::filesystem::path> inputs{args.scenario.path};
-      inputs.insert(inputs.end(), args.scenario.set_files.begin(), args.scenario.set_files.end());
-      inputs.insert(inputs.end(), resolved[k].table_files.begin(), resolved[k].table_files.end());
       // What --overwrite would not cure first (an input of the command, a directory, a pipe): then, without it, a
       // file that is there, all of them said in one line with the hint that fits --variants all.
-      if (auto problem = check_output_file(path, true, inputs)) {
+      if (auto problem = check_output_file(path, true, run_inputs(args, resolved[k]))) {
         problems.push_back(problem->message);
         input_mistake = input_mistake && problem->input_mistake;
         continue;

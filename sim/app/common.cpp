@@ -54,26 +54,24 @@ CLI::Option* add_seed_option(CLI::App& command, std::uint64_t& seed, const std::
   return command.add_option("--seed", seed, description)->transform(seed_validator());
 }
 
-CLI::Validator names_a_path() {
+namespace {
+
+// An option given as "" (an unset shell variable) is refused with `message`, not read as "the default".
+CLI::Validator refuses_empty(std::string message, std::string name) {
   return CLI::Validator(
-      [](const std::string& value) {
-        return value.empty() ? std::string(
-                                   "names no path (an empty value); give one, or leave the option out for "
-                                   "its default")
-                             : std::string();
-      },
-      "PATH");
+      [message = std::move(message)](const std::string& value) { return value.empty() ? message : std::string(); },
+      std::move(name));
+}
+
+}  // namespace
+
+CLI::Validator names_a_path() {
+  return refuses_empty("names no path (an empty value); give one, or leave the option out for its default", "PATH");
 }
 
 CLI::Validator names_a_variant() {
-  return CLI::Validator(
-      [](const std::string& value) {
-        return value.empty() ? std::string(
-                                   "names no variant (an empty value); give one, or leave the option out to "
-                                   "run the scenario as written")
-                             : std::string();
-      },
-      "NAME");
+  return refuses_empty(
+      "names no variant (an empty value); give one, or leave the option out to run the scenario as written", "NAME");
 }
 
 bool is_hdf5_file(const std::string& path) {
