@@ -480,26 +480,30 @@ int SweepCommands::gather(std::ostream& out, std::ostream& err) {
 
 namespace {
 
-// The --param list: each parsed and checked, none twice; nullopt after saying what is wrong.
+// The --param list: each parsed and checked, none twice; nullopt after saying everything that is wrong.
 std::optional<std::vector<CalibrationParameter>> parse_parameters(const std::vector<std::string>& texts,
                                                                   std::ostream& err) {
   std::vector<CalibrationParameter> parameters;
+  bool failed = false;
   for (const auto& text : texts) {
     std::string error;
     auto parameter = parse_calibration_parameter(text, error);
     if (!parameter) {
       err << "haven: error: " << error << "\n";
-      return std::nullopt;
+      failed = true;
+      continue;
     }
-    for (const auto& earlier : parameters) {
-      if (earlier.path == parameter->path) {
-        err << fmt::format("haven: error: --param {} and --param {} fit the same value ({}); give it once\n",
-                           earlier.name, parameter->name, parameter->path);
-        return std::nullopt;
-      }
+    const auto earlier = std::find_if(parameters.begin(), parameters.end(),
+                                      [&](const CalibrationParameter& p) { return p.path == parameter->path; });
+    if (earlier != parameters.end()) {
+      err << fmt::format("haven: error: --param {} and --param {} fit the same value ({}); give it once\n",
+                         earlier->name, parameter->name, parameter->path);
+      failed = true;
+      continue;
     }
     parameters.push_back(*parameter);
   }
+  if (failed) return std::nullopt;
   return parameters;
 }
 

@@ -281,7 +281,7 @@ void load_root(const std::string& text, const std::string& display_name, const L
         auto value = detail::load_yaml_value(edit.value, edit.origin, r.diagnostics(), edit.path);
         if (!value) continue;
         apply_path_edit(r, copier, doc, edit.path, unmarked_copy(*value), edit.origin, edit.items_by_id_only,
-                        edit.replaces_whole_lists);
+                        edit.replaces_whole_lists, edit.value_origins);
       }
       // --set edits, then --record edits (outputs.<key>), each blamed on what was typed.
       std::vector<std::pair<std::string, std::string>> edits;  // (path=value, how it was given)

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <functional>
 #include <map>
 #include <optional>
@@ -97,11 +98,35 @@ std::optional<std::vector<std::string>> split_path(std::string_view path) {
   }
 }
 
+// The parts of an edit's value located in their own file, under every path the decoder may name them by: list
+// items by index, and a section's items (`section` non-empty: the value replaces a whole section) by id too.
+void record_value_origins(YamlReader& reader, const std::vector<std::string>& aliases, const std::string& section,
+                          const YAML::Node& value, std::span<const std::pair<std::string, SourceLocation>> origins) {
+  if (origins.empty()) return;
+  const std::vector<std::string> ids =
+      !section.empty() && value.IsSequence() ? item_ids(section, value) : std::vector<std::string>();
+  for (const auto& [below, where] : origins) {
+    for (const auto& alias : aliases) {
+      reader.record_edit_origin(join_path(alias, below), where);
+      // "[3].points[0]" is also "<id of item 3>.points[0]".
+      if (ids.empty() || below.empty() || below.front() != '[') continue;
+      const auto close = below.find(']');
+      if (close == std::string::npos) continue;
+      std::size_t index = 0;
+      const auto digits = std::from_chars(below.data() + 1, below.data() + close, index);
+      if (digits.ec != std::errc() || index >= ids.size() || ids[index].empty()) continue;
+      std::string_view rest = std::string_view(below).substr(close + 1);
+      if (rest.starts_with('.')) rest.remove_prefix(1);
+      reader.record_edit_origin(join_path(join_path(alias, ids[index]), rest), where);
+    }
+  }
+}
+
 }  // namespace
 
 void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, const std::string& path,
                      const YAML::Node& value, const SourceLocation& origin, bool items_by_id_only,
-                     bool replaces_whole_lists) {
+                     bool replaces_whole_lists, std::span<const std::pair<std::string, SourceLocation>> value_origins) {
   const auto parts = split_path(path);
   if (!parts) {
     reader.diagnostics().error(origin, fmt::format("'{}' is not a key path (use names joined by '.')", clip(path)));
@@ -143,6 +168,7 @@ void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, co
       for (const auto& alias : aliases) next_aliases.push_back(join_path(alias, part));
       if (last) {
         record(next_aliases);
+        record_value_origins(reader, next_aliases, walked.empty() ? part : std::string(), value, value_origins);
         // An event starts on its `day` or its `date` and ends with its `until` or its `duration_days`, one of each
         // pair: setting one replaces the other (an imported Flee event has a `day`; the page sets a `date`).
         if (item && item->section == "events" && i == item->next_part) {
@@ -356,6 +382,30 @@ std::vector<Override> load_overlay_file(const std::filesystem::path& path, Diagn
     return {};
   }
   std::vector<Override> edits;
+  // Where a list's or mapping's parts are, by their path below the key (Override::value_origins); bounded, for a
+  // value of many thousand parts (what is not recorded is blamed on the nearest part that is, or on its key).
+  constexpr std::size_t max_located_parts = 20'000;
+  std::size_t located_parts = 0;
+  std::function<void(const YAML::Node&, const std::string&, std::vector<std::pair<std::string, SourceLocation>>&)>
+      record_parts = [&](const YAML::Node& node, const std::string& below, auto& origins) {
+        if (node.IsSequence()) {
+          for (std::size_t i = 0; i < node.size() && located_parts < max_located_parts; ++i) {
+            const std::string here = fmt::format("{}[{}]", below, i);
+            origins.emplace_back(here, reader.where(node[i], here));
+            ++located_parts;
+            record_parts(node[i], here, origins);
+          }
+        } else if (node.IsMap()) {
+          for (auto it = node.begin(); it != node.end() && located_parts < max_located_parts; ++it) {
+            if (!it->first.IsScalar()) continue;
+            const std::string here = join_path(below, it->first.Scalar());
+            // A key's problems (unknown, duplicate) and its value's are told at the key, as in a scenario file.
+            origins.emplace_back(here, reader.where(it->first, here));
+            ++located_parts;
+            record_parts(it->second, here, origins);
+          }
+        }
+      };
   // Each key's first edit, by its full path: `parameters: {x: 1}` and `parameters.x: 2` name one key twice.
   std::map<std::string, SourceLocation> first_given;
   // Nested mappings are walked down to their leaves (scalars or lists); each leaf is one edit at its own key.
@@ -391,7 +441,9 @@ std::vector<Override> load_overlay_file(const std::filesystem::path& path, Diagn
       }
       YAML::Emitter emitter;
       emitter << YAML::Flow << it->second;
-      edits.push_back({path_here, emitter.c_str(), here});
+      Override edit{path_here, emitter.c_str(), here};
+      record_parts(it->second, "", edit.value_origins);
+      edits.push_back(std::move(edit));
     }
   };
   walk(*parsed, "");

@@ -4,7 +4,9 @@
 // load.cpp applies them in the load sequence; overlay files (--set-file) are read into located edits here too
 // (load_overlay_file, declared in haven/scenario/load.hpp).
 
+#include <span>
 #include <string>
+#include <utility>
 
 #include "haven/util/diagnostics.hpp"
 #include "yaml.hpp"
@@ -37,9 +39,11 @@ class TreeCopier {
 // Sets `path` (dotted; list items by their id or by index) to `value`. Intermediate keys must exist;
 // the last may be new, so that unknown keys are caught by the decoder like any other. `items_by_id_only`: the
 // writer names items by id only (Override::items_by_id_only), and a path naming none is not told of indices.
+// `value_origins`: where the value's parts are in their file (Override::value_origins).
 void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, const std::string& path,
                      const YAML::Node& value, const SourceLocation& origin, bool items_by_id_only = false,
-                     bool replaces_whole_lists = false);
+                     bool replaces_whole_lists = false,
+                     std::span<const std::pair<std::string, SourceLocation>> value_origins = {});
 
 // `haven run --record key=value` as the edit `outputs.key=value`: the list keys take comma-separated items
 // (`variables=departures,arrivals` -> `[departures, arrivals]`) and `all` (or nothing) for everything. Without

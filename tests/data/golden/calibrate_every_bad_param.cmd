@@ -1,0 +1,1 @@
+calibrate scenarios/examples/valley.yaml --param threat_kernel_km=3:1 --param reach_ratio=0:200 --param max_departure=0.1:0.2 --param threat_kernel_km=0.5:2 --param parameters.threat_kernel_km=1:2 --runs 1 --max-evals 1
