@@ -776,7 +776,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
           "Run every case of a validation suite file (e.g. scenarios/validation/suite.yaml) and print one table")
       ->check(CLI::ExistingFile);
   validate_command->add_option("--csv", validate_args.csv, "With --suite: write the table as CSV to this file")
-      ->check(names_a_path());
+      ->check(names_a_path(", or leave the option out for no CSV"));
   validate_command->add_flag("--overwrite", validate_args.run.overwrite, "Replace the --csv file if it exists");
   validate_command->add_option("--cases", validate_args.cases, "With --suite: only these cases (comma-separated names)")
       ->delimiter(',');
@@ -863,7 +863,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_seed_option(*generate, generator.seed, "Generator seed (also the scenario's default seed)");
   generate->add_option("--name", generator.name, "Scenario name");
   generate->add_option("-o,--output", generate_output, "Write to this file instead of standard output")
-      ->check(names_a_path());
+      ->check(names_a_path(", or leave the option out for standard output"));
   bool generate_overwrite = false;
   generate->add_flag("--overwrite", generate_overwrite, "Replace the -o file (and, with --tables csv, its tables)");
   std::string generate_tables = "yaml";

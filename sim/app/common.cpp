@@ -65,8 +65,8 @@ CLI::Validator refuses_empty(std::string message, std::string name) {
 
 }  // namespace
 
-CLI::Validator names_a_path() {
-  return refuses_empty("names no path (an empty value); give one, or leave the option out for its default", "PATH");
+CLI::Validator names_a_path(std::string_view without_it) {
+  return refuses_empty(fmt::format("names no path (an empty value); give one{}", without_it), "PATH");
 }
 
 CLI::Validator names_a_variant() {

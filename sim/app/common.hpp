@@ -27,7 +27,7 @@ CLI::Option* add_seed_option(CLI::App& command, std::optional<std::uint64_t>& se
 CLI::Option* add_seed_option(CLI::App& command, std::uint64_t& seed, const std::string& description);
 
 // A path option given as "" (an unset shell variable, `-o "$OUT"`) is refused, not read as "use the default".
-CLI::Validator names_a_path();
+CLI::Validator names_a_path(std::string_view without_it = ", or leave the option out for its default");
 // A --variant given as "" is refused the same way: it would run the scenario as written, not a variant.
 CLI::Validator names_a_variant();
 

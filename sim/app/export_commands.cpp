@@ -31,7 +31,7 @@ ExportCommands::ExportCommands(CLI::App& app) {
       ->check(CLI::IsMember({"csv", "geojson"}));
   export_->add_option("-o,--output", args_.directory, "Directory to write into (created if missing)")
       ->required()
-      ->check(names_a_path());
+      ->check(names_a_path(": the folder to write the tables and layers into"));
   export_->add_flag("--no-hxl", args_.no_hxl, "Plain CSV tables: no HXL hashtag row under the header");
   export_->add_flag("--bom", args_.bom,
                     "Start each CSV with a UTF-8 byte-order mark, so that Excel on Windows reads names in other "

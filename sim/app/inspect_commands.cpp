@@ -166,8 +166,8 @@ std::int64_t day_total(const std::string& path, const char* variable, const std:
 
 std::string period_text(const std::string& start_date, const std::vector<std::int32_t>& days) {
   const auto start = *parse_iso_date(start_date);
-  return fmt::format("{} to {} ({} recorded days)", format_iso_date(add_days(start, days.front())),
-                     format_iso_date(add_days(start, days.back())), days.size());
+  return fmt::format("{} to {} ({} recorded day{})", format_iso_date(add_days(start, days.front())),
+                     format_iso_date(add_days(start, days.back())), days.size(), days.size() == 1 ? "" : "s");
 }
 
 // "9", or "2 of 9" for a file that records some of its scenario's places (scenario_nodes 0: not known, all).
@@ -309,9 +309,9 @@ int command_info(const std::string& path, std::ostream& out, std::ostream& err) 
   if (run.title != run.scenario_name) out << fmt::format("  {:<22}{}\n", "title", run.title);
   if (t > 0) {
     const auto start = *parse_iso_date(run.start_date);
-    out << fmt::format("  {:<22}{} to {} ({} recorded days)\n", "period",
+    out << fmt::format("  {:<22}{} to {} ({} recorded day{})\n", "period",
                        format_iso_date(add_days(start, run.time_days.front())),
-                       format_iso_date(add_days(start, run.time_days.back())), t);
+                       format_iso_date(add_days(start, run.time_days.back())), t, t == 1 ? "" : "s");
   }
   out << fmt::format("  {:<22}{} mode, seed {}, run index {}\n", "run", run.mode, run.seed, run.run_index);
   out << fmt::format("  {:<22}{}\n", "made by", run.source);

@@ -62,6 +62,8 @@ std::optional<int> ReportCommands::dispatch(std::ostream& out, std::ostream& err
       err << fmt::format("haven report: {} does not exist\n", input);
       return exit_bad_input;
     }
+    // Named .h5 but no HDF5 file (a text file, a scenario renamed): said as info, compare and export say it.
+    if (!preview && refuse_if_not_a_run_file(input, "report", err)) return exit_bad_input;
   }
   if (!preview && !args_.variant.empty()) {
     err << "haven report: --variant applies to a scenario preview; a run file already holds its variant\n";
@@ -95,10 +97,10 @@ std::optional<int> ReportCommands::dispatch(std::ostream& out, std::ostream& err
                                    : first.stem().string();
       output = std::filesystem::path("output") / (name + (files.size() > 1 ? "-comparison" : "") + ".html");
     }
-    if (std::filesystem::exists(output) && !args_.overwrite) {
-      err << fmt::format("haven: error: {} exists; pass --overwrite to replace it, or -o to write elsewhere\n",
-                         output.string());
-      return exit_bad_input;
+    // Before the files are read: what would refuse the report is said first.
+    if (auto problem = check_output_file(output, args_.overwrite, {inputs.begin(), inputs.end()})) {
+      err << fmt::format("haven: error: {}\n", problem->message);
+      return problem->input_mistake ? exit_bad_input : exit_failure;
     }
     for (const auto& file : files) {
       if (is_ensemble_file(file)) err << missing_sources_warning(file, read_ensemble_file(file, false));
@@ -118,12 +120,7 @@ std::optional<int> ReportCommands::dispatch(std::ostream& out, std::ostream& err
       title = first.title.empty() ? first.scenario_name : first.title;
     }
   }
-  if (std::filesystem::exists(output) && !args_.overwrite) {
-    err << fmt::format("haven: error: {} exists; pass --overwrite to replace it, or -o to write elsewhere\n",
-                       output.string());
-    return exit_bad_input;
-  }
-  if (auto problem = check_output_file(output, true, {inputs.begin(), inputs.end()})) {
+  if (auto problem = check_output_file(output, args_.overwrite, {inputs.begin(), inputs.end()})) {
     err << fmt::format("haven: error: {}\n", problem->message);
     return problem->input_mistake ? exit_bad_input : exit_failure;
   }

@@ -206,7 +206,7 @@ SweepCommands::SweepCommands(CLI::App& app) {
   calibrate_->add_option("--days", c.days, "With --suite: simulate only each case's first N days")
       ->check(CLI::Range(1, 100000));
   calibrate_->add_option("--csv", c.csv, "With --suite: write the per-case table as CSV to this file")
-      ->check(names_a_path());
+      ->check(names_a_path(", or leave the option out for no CSV"));
 }
 
 std::optional<int> SweepCommands::dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {

@@ -287,6 +287,7 @@ class Reader {
     for (const auto& row : *rows) {
       if (skipped(row) || !first_field_present(file, row, "name")) continue;
       if (row.fields.size() < 8) {
+        malformed_names_.insert(row.fields[0].text);  // its uses elsewhere are not "unknown" too
         error(file, row, row.fields.size() - 1,
               fmt::format("expected 8 columns (name,region,country,latitude,longitude,location_type,conflict_date,"
                           "population), got {}",
@@ -367,7 +368,8 @@ class Reader {
   bool known_location(const std::string& file, const Row& row, std::size_t field, const char* column) {
     const std::string& name = row.fields[field].text;
     if (index_.count(name) != 0) return true;
-    if (locations_failed()) return false;  // follow-on errors would only repeat the first
+    // Follow-on errors would only repeat the first: no locations read, or this one's row is malformed.
+    if (locations_failed() || malformed_names_.count(name) != 0) return false;
     error(file, row, field,
           fmt::format("column '{}': unknown location '{}'{}", column, name, did_you_mean(name, names_)));
     return false;
@@ -500,7 +502,7 @@ class Reader {
           }
           expected_fields = i + 1;
           bool ok = true;
-          if (index_.count(name) == 0 && !locations_failed()) {
+          if (index_.count(name) == 0 && !locations_failed() && malformed_names_.count(name) == 0) {
             error(file, row, i,
                   fmt::format("column {}: unknown location '{}'{}", i + 1, name, did_you_mean(name, names_)));
             ok = false;
@@ -522,9 +524,19 @@ class Reader {
       if (row.fields.empty()) continue;
       const auto given_day = parse_whole(row.fields[0].text);
       if (!given_day || *given_day != day) {
+        const bool a_day = given_day && *given_day >= 0 && *given_day <= 36600;  // at most the days Haven runs
+        std::string why;
+        if (a_day && *given_day > day) {
+          why = *given_day == day + 1 ? fmt::format(": day {} is missing", day)
+                                      : fmt::format(": days {} to {} are missing", day, *given_day - 1);
+        } else if (a_day) {
+          why = fmt::format(": day {} came already", *given_day);
+        }
         error(file, row, 0,
-              fmt::format("column 1 (day): expected day {} (Flee takes the rows in order, one per day), got '{}'", day,
-                          row.fields[0].text));
+              fmt::format("column 1 (day): expected day {} (Flee takes the rows in order, one per day), got '{}'{}",
+                          day, row.fields[0].text, why));
+        // The rows after it are read as the days they say, so that one missing or repeated row is one error.
+        if (a_day) day = static_cast<int>(*given_day);
       }
       if (row.fields.size() != expected_fields) {
         // At the first value too many, or at the last one given.
@@ -772,7 +784,8 @@ class Reader {
   FleeConflict conflict_;
   std::map<std::string, std::size_t> index_;  // location name -> index
   std::vector<std::string> names_;
-  bool locations_unread_ = false;  // locations.csv could not be read: names it would hold are not said unknown
+  std::set<std::string> malformed_names_;  // locations whose row is too short to read
+  bool locations_unread_ = false;          // locations.csv could not be read: names it would hold are not said unknown
   std::vector<std::string> countries_;
   std::vector<std::string> layout_names_;  // every name data_layout.csv gives, read or not
   std::set<std::string> read_;

@@ -304,8 +304,22 @@ File File::create(const std::filesystem::path& path) {
 
 File File::open_read_only(const std::filesystem::path& path) {
   silence_automatic_errors();
-  return File(
-      Handle(check_id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open " + path.string()), close_file));
+  try {
+    return File(
+        Handle(check_id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open " + path.string()), close_file));
+  } catch (const Hdf5Error& e) {
+    // A run still writing it holds the file's lock (HDF5 then says only "Resource temporarily unavailable").
+    const bool partial = path.extension() == ".partial";
+    const bool locked = e.reason().find("Resource temporarily unavailable") != std::string::npos ||
+                        std::string_view(e.what()).find("unable to lock file") != std::string_view::npos;
+    if (!partial && !locked) throw;
+    throw Hdf5Error(fmt::format("cannot open {}: {}", path.string(),
+                                partial ? "a .partial file is one a run is still writing (or one a stopped run left); "
+                                          "read the file it becomes once the run has finished"
+                                        : "another process is writing it (the file is locked); read it once "
+                                          "that has finished"),
+                    e.reason());
+  }
 }
 
 void File::flush() const {

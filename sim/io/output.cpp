@@ -126,19 +126,24 @@ fs::path default_output_path(const Scenario& scenario) {
 std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwrite, std::string_view not_regular_hint,
                                                std::string_view output_option) {
   std::error_code error;
+  // "out/" or "out/.": a folder, which would be created on the way and then fail to open as a file.
+  if (const auto name = path.filename(); name.empty() || name == "." || name == "..") {
+    return OutputProblem{fmt::format("{} names a folder; name the file to write in it", path.string())};
+  }
   const auto link = fs::symlink_status(path, error);
   if (fs::exists(link)) {
     const auto target = fs::status(path, error);
     if (fs::is_directory(target)) {
       return OutputProblem{fmt::format("{} is a directory, not a file; name a file to write", path.string())};
     }
-    if (!overwrite) {
-      return OutputProblem{fmt::format("{} exists; pass --overwrite to replace it, or {} to write elsewhere",
-                                       path.string(), output_option)};
-    }
+    // Said before --overwrite is asked for: with it, the same command would be refused.
     if (!fs::is_regular_file(target)) {
       return OutputProblem{fmt::format("{} is not a regular file (a device, pipe, socket or broken link); {}",
                                        path.string(), not_regular_hint)};
+    }
+    if (!overwrite) {
+      return OutputProblem{fmt::format("{} exists; pass --overwrite to replace it, or {} to write elsewhere",
+                                       path.string(), output_option)};
     }
   }
   // The directory the file goes in, or the nearest existing one above it (the rest is created).
@@ -845,6 +850,30 @@ RunFile read_run_file_in_process(const fs::path& path) {
     check_places("corridor_to", run.corridor_to);
     check_places("od_origin", run.od_origin);
     check_places("od_destination", run.od_destination);
+    // Values the readers hand on as they are (GeoJSON has no NaN; an empty capacity cell means "no limit"): one
+    // out of its range is damage, said here rather than written into a layer QGIS then refuses.
+    const auto check_range = [](const char* dataset, const std::vector<double>& values, double lowest, double highest) {
+      for (const double value : values) {
+        if (!(value >= lowest && value <= highest)) {
+          throw std::runtime_error(
+              fmt::format("dataset '{}': {} is not a value it can hold ({} to {})", dataset, value, lowest, highest));
+        }
+      }
+    };
+    check_range("node_lat", run.node_lat, -90.0, 90.0);
+    check_range("node_lon", run.node_lon, -180.0, 180.0);
+    // (A capacity may be NaN: a record that carried none.)
+    for (const double capacity : run.capacity) {
+      if (capacity < 0.0) {
+        throw std::runtime_error(fmt::format("dataset 'capacity': {} is not a value it can hold (0 to inf)", capacity));
+      }
+    }
+    // The scenario stored names the corridors' ends and the places of exports and reports: it must be the one run.
+    if (!run.scenario_sha256.empty() && sha256_hex(run.scenario_yaml) != run.scenario_sha256) {
+      throw std::runtime_error(
+          "attribute 'scenario_yaml' does not match its 'scenario_sha256': the stored scenario was changed after the "
+          "run");
+    }
     if (file.has("events")) {
       const h5::Group log = file.open_group("events");
       const auto shape = h5::dims(log.open_dataset("event").id());

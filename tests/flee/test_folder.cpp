@@ -65,7 +65,7 @@ TEST_CASE("a Flee folder with the real files' quirks reads as Flee reads it") {
 TEST_CASE("every mistake in a Flee folder is reported at once at its file line and column") {
   Diagnostics diagnostics;
   CHECK_FALSE(flee::read_flee_folder(bad_folder, diagnostics).has_value());
-  CHECK(diagnostics.error_count() == 23);
+  CHECK(diagnostics.error_count() == 24);
   CHECK(has_diagnostic(diagnostics, "input_csv/routes.csv:2:1: error: column 'name1'",
                        "unknown location 'Alpah Town'; did you mean 'Alpha Town'?"));
   // A space after the comma is part of a name in Flee, so ' Gamma' names no location.
@@ -74,6 +74,35 @@ TEST_CASE("every mistake in a Flee folder is reported at once at its file line a
   CHECK(has_diagnostic(diagnostics, "input_csv/conflicts.csv:4:7:", "Flee would misalign the columns"));
   CHECK(has_diagnostic(diagnostics, "input_csv/locations.csv:6:1:", "duplicate location 'Delta'"));
   CHECK(has_diagnostic(diagnostics, "input_csv/closures.csv:3:18: error: column 'name2'", "did you mean 'Neighbour'?"));
+}
+
+TEST_CASE("one mistake in a Flee folder is one error - not followed by what it makes of other rows") {
+  const fs::path folder = fs::temp_directory_path() / fmt::format("haven_flee_one_{}", static_cast<long>(getpid()));
+  fs::remove_all(folder);
+  fs::copy(good_folder, folder, fs::copy_options::recursive);
+  // Delta's row cut short: Delta is still a name of the folder, not an unknown one in routes.csv and closures.csv.
+  const fs::path locations = folder / "input_csv" / "locations.csv";
+  std::string text = read_text(locations);
+  const std::string delta = "Delta,South,Homeland,11.5,21.5,town,,8000";
+  REQUIRE(text.find(delta) != std::string::npos);
+  text.replace(text.find(delta), delta.size(), "Delta,South,Homeland,11.5,21.5");
+  write_text(locations, text);
+  // Days 4 and 5 missing: one error, and the rows after it read as the days they say.
+  const fs::path conflicts = folder / "input_csv" / "conflicts.csv";
+  std::string days = read_text(conflicts);
+  for (const char* row : {"4,", "5,"}) {
+    const auto at = days.find(std::string("\n") + row);
+    REQUIRE(at != std::string::npos);
+    days.erase(at + 1, days.find('\n', at + 1) - at);
+  }
+  write_text(conflicts, days);
+  Diagnostics diagnostics;
+  CHECK_FALSE(flee::read_flee_folder(folder, diagnostics).has_value());
+  CHECK(has_diagnostic(diagnostics, "input_csv/locations.csv:5:", "expected 8 columns"));
+  CHECK(has_diagnostic(diagnostics, "input_csv/conflicts.csv:6:1:",
+                       "expected day 4 (Flee takes the rows in order, one per day), got '6': days 4 to 5 are missing"));
+  CHECK(diagnostics.error_count() == 2);
+  fs::remove_all(folder);
 }
 
 TEST_CASE("a Flee folder's file or settings file that never ends is refused at 256 MiB - not read to exhaustion") {
@@ -359,7 +388,7 @@ TEST_CASE("a bad Flee setting file is located at its line") {
 TEST_CASE("haven run on a bad Flee folder runs nothing and exits 2") {
   const auto result = run_cli({"run", "tests/data/flee/bad", "--no-output"});
   CHECK(result.exit_code == 2);
-  CHECK(result.err.find("23 errors; nothing was run.") != std::string::npos);
+  CHECK(result.err.find("24 errors; nothing was run.") != std::string::npos);
   CHECK(result.out.empty());
 }
 

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 
 #include "../support.hpp"
 #include "haven/engine/recorder.hpp"
@@ -222,6 +223,28 @@ TEST_CASE("a damaged run file is refused naming the dataset and leaves no HDF5 o
          REQUIRE(H5Dwrite(dataset.id(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, indices.data()) >= 0);
        },
        "dataset 'od_destination': place index 1000 is not one of the scenario's 9 places"},
+      {"latitude not a number",
+       [&](hid_t f) {
+         h5::Handle dataset(H5Dopen2(f, "node_lat", H5P_DEFAULT), H5Dclose);
+         std::vector<double> lat(nodes, 10.0);
+         lat[1] = std::numeric_limits<double>::quiet_NaN();
+         REQUIRE(H5Dwrite(dataset.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, lat.data()) >= 0);
+       },
+       "dataset 'node_lat': nan is not a value it can hold (-90 to 90)"},
+      {"capacity below zero",
+       [&](hid_t f) {
+         h5::Handle dataset(H5Dopen2(f, "capacity", H5P_DEFAULT), H5Dclose);
+         std::vector<double> capacity(days * nodes, std::numeric_limits<double>::infinity());
+         capacity[5] = -1.0;
+         REQUIRE(H5Dwrite(dataset.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, capacity.data()) >= 0);
+       },
+       "dataset 'capacity': -1 is not a value it can hold (0 to inf)"},
+      {"another scenario stored",
+       [&](hid_t f) {
+         REQUIRE(H5Adelete(f, "scenario_yaml") >= 0);
+         h5::set_attribute(f, "scenario_yaml", std::string("name: another\n"));
+       },
+       "attribute 'scenario_yaml' does not match its 'scenario_sha256'"},
   };
   for (const auto& damage : damages) {
     CAPTURE(damage.name);

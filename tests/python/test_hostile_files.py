@@ -186,3 +186,22 @@ def test_a_damaged_global_heap_is_reported_not_a_crash(good_file, tmp_path):
                 assert f"haven: error: {path}" in result.stderr, result.stderr
             said_damaged += f"{path}: damaged: reading it" in result.stderr
     assert said_damaged > 0, "none of the changes reached the crash this test is about"
+
+
+def test_a_file_being_written_is_said_to_be_so(good_file, tmp_path):
+    # A run writing its file holds HDF5's lock on it; a reader then got only "Resource temporarily unavailable".
+    path = tmp_path / "writing.h5"
+    shutil.copy(good_file, path)
+    partial = tmp_path / "run.h5.partial"
+    shutil.copy(good_file, partial)
+    with h5py.File(path, "r+"), h5py.File(partial, "r+"):
+        for command in (["info", str(path)], ["export", str(path), "-o", str(tmp_path / "out")]):
+            result = haven(*command)
+            assert result.returncode == 1, (command, result.stderr)
+            assert "another process is writing it (the file is locked)" in result.stderr, result.stderr
+        result = haven("info", str(partial))
+        assert result.returncode == 1, result.stderr
+        assert "a .partial file is one a run is still writing" in result.stderr, result.stderr
+    # Written and closed, both read as run files.
+    assert haven("info", str(path)).returncode == 0
+    assert haven("info", str(partial)).returncode == 0

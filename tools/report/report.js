@@ -519,7 +519,7 @@
     const limit = 24;
     const shown = candidates.slice(0, limit);
     const fromFile = Array.isArray(run.capacity);
-    note.textContent = `${shown.length} places: the camps first, then the towns with the most displaced people` +
+    note.textContent = `${shown.length} ${shown.length === 1 ? 'place' : 'places'}: the camps first, then the towns with the most displaced people` +
       (candidates.length > limit ? ` (${candidates.length - limit} more not shown)` : '') +
       '. ' + (run.member_totals ? `Each line is the median over the ${number(run.ensemble.usable)} runs. ` : '') +
       (fromFile ? 'Shelter capacity as recorded in the run.' : 'Shelter capacity as the scenario sets it (see the notes).');
