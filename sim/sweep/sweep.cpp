@@ -109,6 +109,7 @@ class SweepDecoder {
       if (auto text = r_.string(v, m.path("output"))) spec_.output = *text;
     }
     if (auto v = m.get("description"); v.IsDefined()) (void)r_.string(v, m.path("description"));
+    const std::size_t errors_before_set = r_.diagnostics().error_count();
     if (auto v = m.get("set"); v.IsDefined()) {
       if (!v.IsMap()) {
         r_.error(v, m.path("set"), "expected a mapping of key paths to values, e.g. 'parameters.return_delay_days: 7'");
@@ -126,6 +127,7 @@ class SweepDecoder {
         }
       }
     }
+    fixed_clean_ = r_.diagnostics().error_count() == errors_before_set;
   }
 
   // A registered model parameter by its name alone, or any scenario key path (with a '.').
@@ -184,10 +186,11 @@ class SweepDecoder {
     for (auto it = v.begin(); it != v.end(); ++it) {
       const std::string name = it->first.Scalar();
       const std::string path = join_path(m.path("parameters"), name);
-      if (!parameter_names_.insert(name).second) {
-        r_.error(it->first, path, fmt::format("duplicate key '{}'", name));
+      if (const auto [first, fresh] = parameter_names_.emplace(name, r_.where(it->first, path).line); !fresh) {
+        r_.error(it->first, path, fmt::format("duplicate key '{}' (first given at line {})", name, first->second));
         continue;
       }
+      const std::size_t errors_before = r_.diagnostics().error_count();
       SweepParameter parameter;
       parameter.name = name;
       parameter.origin = r_.where(it->first, path);
@@ -205,6 +208,7 @@ class SweepDecoder {
       } else if (sampled) {
         decode_range(value, path, parameter);
       }
+      clean_parameters_.push_back(r_.diagnostics().error_count() == errors_before);
       spec_.parameters.push_back(std::move(parameter));
     }
   }
@@ -339,12 +343,15 @@ class SweepDecoder {
  public:
   SourceLocation scenario_origin_;
   SourceLocation design_origin_;  // the `design:` mapping, which a too-large design is reported at
+  // Read without an error of their own: checked against the scenario even when other keys have errors.
+  std::vector<bool> clean_parameters_;  // by spec.parameters' index
+  bool fixed_clean_ = true;             // sweep.set
 
  private:
   YamlReader& r_;
   SweepSpec& spec_;
   std::set<std::string> fixed_keys_;
-  std::set<std::string> parameter_names_;
+  std::map<std::string, std::size_t> parameter_names_;  // the first line of each
 };
 
 // Where each parameter's values are checked against the scenario: loading it with the value set, so the value
@@ -465,6 +472,36 @@ std::string yaml_number(double value, bool integer) {
   return fmt::format("{}", value);
 }
 
+namespace {
+
+// After errors in the file: the keys read without one are still checked against the scenario, so that every
+// problem is said at once (a value out of range with an unknown key elsewhere). Not for a list design (its points
+// are rows of every key) nor with sweep.set or the scenario unread: their errors would be the first ones again.
+void check_clean_keys_against_scenario(const SweepSpec& spec, const SweepDecoder& decoder, Diagnostics& diagnostics) {
+  if (spec.scenario.empty() || spec.method == DesignMethod::list || !decoder.fixed_clean_) return;
+  SweepSpec clean = spec;
+  clean.parameters.clear();
+  for (std::size_t k = 0; k < spec.parameters.size(); ++k) {
+    const auto& parameter = spec.parameters[k];
+    const bool said = std::any_of(diagnostics.all().begin(), diagnostics.all().end(), [&](const Diagnostic& d) {
+      return d.location.file == parameter.origin.file && d.location.line == parameter.origin.line;
+    });
+    if (k < decoder.clean_parameters_.size() && decoder.clean_parameters_[k] && !said) {
+      clean.parameters.push_back(parameter);
+    }
+  }
+  Diagnostics more;
+  check_against_scenario(clean, decoder.scenario_origin_, more);
+  for (const auto& d : more.all()) {
+    const bool again = std::any_of(diagnostics.all().begin(), diagnostics.all().end(), [&](const Diagnostic& e) {
+      return e.location.file == d.location.file && e.location.line == d.location.line && e.message == d.message;
+    });
+    if (d.severity == Severity::error && !again) diagnostics.error(d.location, d.message);
+  }
+}
+
+}  // namespace
+
 SweepLoadResult load_sweep_file(const std::filesystem::path& path, const std::filesystem::path& paths_relative_to) {
   SweepLoadResult result;
   const std::string display_name = path.string();
@@ -557,7 +594,10 @@ SweepLoadResult load_sweep_file(const std::filesystem::path& path, const std::fi
                       parameter.path));
     }
   }
-  if (result.diagnostics.has_errors()) return result;
+  if (result.diagnostics.has_errors()) {
+    check_clean_keys_against_scenario(spec, decoder, result.diagnostics);
+    return result;
+  }
   // Checked arithmetic: a grid of many axes can exceed 64 bits.
   const std::int64_t points = design_points(spec);
   std::int64_t total = 0;
