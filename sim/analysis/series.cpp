@@ -92,6 +92,10 @@ ObservationProbe::ObservationProbe(const Scenario& scenario)
       by_observation_(scenario.observations.size()),
       cumulative_arrivals_(scenario.observations.size(), 0.0) {}
 
+void ObservationProbe::on_event(const EventRecord& event) {
+  if (event.kind == "given_not_left") given_not_left_ += event.value;
+}
+
 void ObservationProbe::on_day(const DayRecord& r) {
   const double scale = static_cast<double>(r.units_per_person);
   for (std::size_t k = 0; k < scenario_.observations.size(); ++k) {

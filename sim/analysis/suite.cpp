@@ -214,6 +214,7 @@ SuiteRow run_case(const SuiteCase& c, Scenario scenario, const std::string& mode
   row.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::vector<const SimulatedSeries*> members;
   for (const auto& probe : probes) members.push_back(probe.get());
+  for (const auto& probe : probes) row.given_not_left += probe->given_not_left() / static_cast<double>(probes.size());
 
   const ValidationReport report = validate(scenario, members, {std::nullopt, days - 1});
   row.points = report.rows.size();
@@ -418,6 +419,13 @@ std::string suite_table(const SuiteFile& suite, const SuiteSettings& settings, c
         row.end_predicted ? row.end_total : std::string("-"),
         row.end_date ? format_iso_date(*row.end_date) : std::string("-"), band_text(row.end_predicted, true),
         row.end_observed ? grouped(*row.end_observed) : std::string("-"), fmt::format("{:.2f}", row.wall_seconds));
+    if (row.given_not_left >= 0.5) {
+      out += fmt::format(
+          "  {:<28} {:<10} given departures not made: {} people (mean over the runs) due to leave found every road "
+          "from their place closed, so this row does not follow all the observed departures (haven run names the "
+          "places)\n",
+          "", "", grouped(row.given_not_left));
+    }
     if (row.target) {
       targets += fmt::format(
           "  {:<28} {:<10} {} by {}: {} {}\n", name, row.departures, target_text(*row.target),
@@ -439,7 +447,7 @@ std::string suite_csv(const std::vector<SuiteRow>& rows) {
       "case,scenario,variant,departures,status,runs,days,points,mean_error,ard_mean,ard_p05,ard_p95,"
       "rescaled_ard_mean,rescaled_ard_p05,rescaled_ard_p95,end_total,end_date,end_predicted_mean,end_predicted_p05,"
       "end_predicted_p95,end_observed,target_variable,target_date,target_min,target_max,target_predicted_mean,"
-      "target_predicted_p05,target_predicted_p95,target_met,wall_seconds\n";
+      "target_predicted_p05,target_predicted_p95,target_met,wall_seconds,given_not_left\n";
   auto band = [](const std::optional<Band>& b) {
     if (!b) return std::string(",,");
     return fmt::format("{},{},{}", csv_number(b->mean), csv_number(b->p05), csv_number(b->p95));
@@ -467,7 +475,8 @@ std::string suite_csv(const std::vector<SuiteRow>& rows) {
                                              row.target ? csv_number(row.target->max) : "",
                                              band(row.target_predicted),
                                              row.target_met ? (*row.target_met ? "yes" : "no") : "",
-                                             ran ? fmt::format("{:.3f}", row.wall_seconds) : ""};
+                                             ran ? fmt::format("{:.3f}", row.wall_seconds) : "",
+                                             ran ? fmt::format("{}", row.given_not_left) : ""};
     out += fmt::format("{}\n", fmt::join(fields, ","));
   }
   return out;

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -53,6 +54,7 @@ void check_same(const SuiteRow& a, const SuiteRow& b) {
     CHECK(a.rescaled_ard->p95 == b.rescaled_ard->p95);
   }
   CHECK(a.end_observed == b.end_observed);
+  CHECK(a.given_not_left == b.given_not_left);
   if (a.end_predicted && b.end_predicted) CHECK(a.end_predicted->mean == b.end_predicted->mean);
 }
 
@@ -134,6 +136,7 @@ TEST_CASE("The validation suite's fast version: every case in 30 days and 2 runs
     REQUIRE(row.status == "ok");
     CHECK(row.runs == 2);
     CHECK(row.days == 30);
+    if (row.departures != "given") CHECK(row.given_not_left == 0.0);
     CHECK(row.wall_seconds >= 0.0);
     const bool flee = row.scenario.find("scenarios/flee/") != std::string::npos;
     CHECK(row.ard.has_value() == flee);  // camp series: Flee's ARD and the camp total at the end
@@ -147,7 +150,14 @@ TEST_CASE("The validation suite's fast version: every case in 30 days and 2 runs
   CHECK(rows[0].mean_error.has_value());
   REQUIRE(rows[2].target);
   CHECK_FALSE(rows[2].target_predicted);
+  // burundi2015's given departures from Bujumbura find every road closed in its first 30 days: the table says so.
+  const auto burundi_given = std::find_if(rows.begin(), rows.end(), [](const SuiteRow& row) {
+    return row.name == "burundi2015" && row.departures == "given";
+  });
+  REQUIRE(burundi_given != rows.end());
+  CHECK(burundi_given->given_not_left > 1'000.0);
   const std::string table = suite_table(suite, settings, rows);
+  CHECK(table.find("given departures not made: ") != std::string::npos);
   CHECK(table.find("2 runs per case, stochastic mode, seed of each scenario, at most 30 days") != std::string::npos);
   CHECK(table.find("(the date is outside the simulated days)") != std::string::npos);
   const std::string csv = suite_csv(rows);

@@ -32,11 +32,16 @@ class ObservationProbe final : public Observer, public SimulatedSeries {
  public:
   explicit ObservationProbe(const Scenario& scenario);
   void on_day(const DayRecord& record) override;
+  void on_event(const EventRecord& event) override;
   [[nodiscard]] std::optional<double> value(const Observation& observation, int day) const override;
   [[nodiscard]] std::string missing_reason(const Observation& observation, int day) const override;
+  // Given departures (departures: given) that never could set off, people: the observed rise they stand for did
+  // not happen in the run.
+  [[nodiscard]] double given_not_left() const noexcept { return given_not_left_; }
 
  private:
   const Scenario& scenario_;
+  double given_not_left_ = 0.0;
   std::vector<std::vector<double>> by_observation_;  // [observation][day], people
   std::vector<double> cumulative_arrivals_;          // per observation, running
 };

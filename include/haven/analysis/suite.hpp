@@ -91,6 +91,9 @@ struct SuiteRow {
   std::optional<Band> target_predicted;
   std::optional<bool> target_met;
   double wall_seconds = 0.0;
+  // Given departures that never could set off (every road from their node closed to the end), people, mean over
+  // the runs: the row's departures are then not all the observed ones.
+  double given_not_left = 0.0;
 };
 
 // Runs every case (each departure mode a row) as an ensemble of `settings.runs` members.
