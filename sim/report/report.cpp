@@ -775,6 +775,7 @@ std::string render_report_html(const std::string& data_json, const std::string& 
       {"{{DATA_JSON}}", data_json},
       {"{{REPORT_EVENTS_JS}}", script(read_text_file(assets.template_dir / "events.js"))},
       {"{{REPORT_SERIES_JS}}", script(read_text_file(assets.template_dir / "series.js"))},
+      {"{{REPORT_MAP_JS}}", script(read_text_file(assets.template_dir / "map.js"))},
       {"{{REPORT_JS}}", script(read_text_file(assets.template_dir / "report.js"))},
   };
   // Each placeholder is replaced once, in order, so inlined text is never searched for later placeholders.

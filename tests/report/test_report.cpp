@@ -36,11 +36,13 @@ ReportAssets fake_assets(const fs::path& root) {
         "<title>{{TITLE}}</title><style>{{LEAFLET_CSS}}</style><style>{{REPORT_CSS}}</style>"
         "<script>{{LEAFLET_JS}}</script><script>{{CHART_JS}}</script><script>{{TOPOJSON_JS}}</script>"
         "<script type=\"application/json\">{{WORLD_JSON}}</script><script type=\"application/json\">{{DATA_JSON}}"
-        "</script><script>{{REPORT_EVENTS_JS}}</script><script>{{REPORT_SERIES_JS}}</script><script>{{REPORT_JS}}</"
+        "</script><script>{{REPORT_EVENTS_JS}}</script><script>{{REPORT_SERIES_JS}}</script><script>{{REPORT_MAP_JS}}"
+        "</script><script>{{REPORT_JS}}</"
         "script>");
   write(assets.template_dir / "report.css", "body{}");
   write(assets.template_dir / "events.js", "var events = {};");
   write(assets.template_dir / "series.js", "var series = {};");
+  write(assets.template_dir / "map.js", "var map = {};");
   write(assets.template_dir / "report.js", "var s = '</script>';");
   write(assets.template_dir / "node_modules/topojson-client/dist/topojson-client.min.js", "var topojson={};");
   write(assets.template_dir / "node_modules/world-atlas/countries-50m.json", "{\"type\":\"Topology\"}");
