@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <type_traits>
 
@@ -309,6 +310,17 @@ File File::open_read_only(const std::filesystem::path& path) {
         Handle(check_id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open " + path.string()), close_file));
   } catch (const Hdf5Error& e) {
     // A run still writing it holds the file's lock (HDF5 then says only "Resource temporarily unavailable").
+    // A copy cut short: HDF5 says "truncated file: eof = 5000, sblock->base_addr = 0, stored_eof = 95978".
+    if (const auto cut = e.reason().find("truncated file"); cut != std::string::npos) {
+      std::size_t have = 0, want = 0;
+      if (std::sscanf(e.reason().c_str() + cut, "truncated file: eof = %zu, sblock->base_addr = %*u, stored_eof = %zu",
+                      &have, &want) == 2) {
+        throw Hdf5Error(fmt::format("cannot open {}: the file is cut short ({} of the {} bytes it was written with): "
+                                    "a copy or download that did not finish",
+                                    path.string(), have, want),
+                        e.reason());
+      }
+    }
     const bool partial = path.extension() == ".partial";
     const bool locked = e.reason().find("Resource temporarily unavailable") != std::string::npos ||
                         std::string_view(e.what()).find("unable to lock file") != std::string_view::npos;

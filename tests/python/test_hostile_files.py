@@ -205,3 +205,15 @@ def test_a_file_being_written_is_said_to_be_so(good_file, tmp_path):
     # Written and closed, both read as run files.
     assert haven("info", str(path)).returncode == 0
     assert haven("info", str(partial)).returncode == 0
+
+
+def test_a_file_cut_short_is_said_to_be_cut_short(good_file, tmp_path):
+    # A copy that stopped part way: HDF5's own words were "truncated file: eof = 5000, sblock->base_addr = 0, ...".
+    path = tmp_path / "cut.h5"
+    path.write_bytes(good_file.read_bytes()[:5000])
+    size = good_file.stat().st_size
+    for command in (["info", str(path)], ["export", str(path), "-o", str(tmp_path / "out")]):
+        result = haven(*command)
+        assert result.returncode == 1, (command, result.stderr)
+        assert f"the file is cut short (5000 of the {size} bytes it was written with)" in result.stderr, result.stderr
+        assert "sblock" not in result.stderr
