@@ -486,7 +486,8 @@ class Reader {
     std::vector<std::optional<std::size_t>> column_of_field;  // header field -> conflicts index
     std::size_t expected_fields = 0;
     int day = 0;
-    for (const auto& row : *rows) {
+    for (std::size_t r = 0; r < rows->size(); ++r) {
+      const Row& row = (*rows)[r];
       if (header == nullptr) {
         // Flee takes the first line, whatever it is, as the header; field 0 is the day.
         header = &row;
@@ -524,19 +525,20 @@ class Reader {
       if (row.fields.empty()) continue;
       const auto given_day = parse_whole(row.fields[0].text);
       if (!given_day || *given_day != day) {
-        const bool a_day = given_day && *given_day >= 0 && *given_day <= 36600;  // at most the days Haven runs
-        std::string why;
-        if (a_day && *given_day > day) {
-          why = *given_day == day + 1 ? fmt::format(": day {} is missing", day)
-                                      : fmt::format(": days {} to {} are missing", day, *given_day - 1);
-        } else if (a_day) {
-          why = fmt::format(": day {} came already", *given_day);
-        }
+        // Rows left out: the day is later and the next row goes on from it (or there is none). Then the rows after
+        // are read as the days they say, so that the gap is one error. Anything else (rows swapped, a mistyped
+        // number) is said as it is, and the count goes on.
+        const auto next = std::find_if(rows->begin() + static_cast<std::ptrdiff_t>(r) + 1, rows->end(),
+                                       [](const Row& later) { return !later.fields.empty(); });
+        const bool gap = given_day && *given_day > day && *given_day <= 36600 &&
+                         (next == rows->end() || parse_whole(next->fields[0].text) == *given_day + 1);
         error(file, row, 0,
               fmt::format("column 1 (day): expected day {} (Flee takes the rows in order, one per day), got '{}'{}",
-                          day, row.fields[0].text, why));
-        // The rows after it are read as the days they say, so that one missing or repeated row is one error.
-        if (a_day) day = static_cast<int>(*given_day);
+                          day, row.fields[0].text,
+                          !gap                    ? std::string()
+                          : *given_day == day + 1 ? fmt::format(": day {} is missing", day)
+                                                  : fmt::format(": days {} to {} are missing", day, *given_day - 1)));
+        if (gap) day = static_cast<int>(*given_day);
       }
       if (row.fields.size() != expected_fields) {
         // At the first value too many, or at the last one given.

@@ -322,8 +322,8 @@ File File::open_read_only(const std::filesystem::path& path) {
       }
     }
     const bool partial = path.extension() == ".partial";
-    const bool locked = e.reason().find("Resource temporarily unavailable") != std::string::npos ||
-                        std::string_view(e.what()).find("unable to lock file") != std::string_view::npos;
+    // (EWOULDBLOCK only: a file system without locks, ENOLCK or ENOSYS, is not another process writing.)
+    const bool locked = e.reason().find("Resource temporarily unavailable") != std::string::npos;
     if (!partial && !locked) throw;
     throw Hdf5Error(fmt::format("cannot open {}: {}", path.string(),
                                 partial ? "a .partial file is one a run is still writing (or one a stopped run left); "

@@ -103,8 +103,15 @@ std::optional<std::vector<std::string>> split_path(std::string_view path) {
 void record_value_origins(YamlReader& reader, const std::vector<std::string>& aliases, const std::string& section,
                           const YAML::Node& value, std::span<const std::pair<std::string, SourceLocation>> origins) {
   if (origins.empty()) return;
-  const std::vector<std::string> ids =
+  std::vector<std::string> ids =
       !section.empty() && value.IsSequence() ? item_ids(section, value) : std::vector<std::string>();
+  // An id given twice names two items: the decoder's messages by that id cannot tell which, so they stay at the
+  // list's key (the duplicate itself is an error the decoder reports).
+  std::map<std::string, int> uses;
+  for (const auto& id : ids) ++uses[id];
+  for (auto& id : ids) {
+    if (uses[id] > 1) id.clear();
+  }
   for (const auto& [below, where] : origins) {
     for (const auto& alias : aliases) {
       reader.record_edit_origin(join_path(alias, below), where);
@@ -117,7 +124,8 @@ void record_value_origins(YamlReader& reader, const std::vector<std::string>& al
       if (digits.ec != std::errc() || index >= ids.size() || ids[index].empty()) continue;
       std::string_view rest = std::string_view(below).substr(close + 1);
       if (rest.starts_with('.')) rest.remove_prefix(1);
-      reader.record_edit_origin(join_path(join_path(alias, ids[index]), rest), where);
+      const std::string item = join_path(alias, ids[index]);
+      reader.record_edit_origin(rest.empty() ? item : join_path(item, rest), where);
     }
   }
 }

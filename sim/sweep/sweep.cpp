@@ -82,8 +82,10 @@ class SweepDecoder {
     }
     if (auto v = m.get("variant"); v.IsDefined()) {
       // An empty name would run the base: a variable left unset in a generated file, said rather than run.
-      spec_.variant = r_.identifier(v, m.path("variant")).value_or("");
+      const auto named = r_.identifier(v, m.path("variant"));
+      spec_.variant = named.value_or("");
       spec_.variant_origin = r_.where(v, m.path("variant"));
+      variant_clean_ = named.has_value();
     }
     if (auto v = m.get("mode"); v.IsDefined()) {
       if (auto mode = r_.choice(v, m.path("mode"), mode_names)) {
@@ -346,6 +348,7 @@ class SweepDecoder {
   // Read without an error of their own: checked against the scenario even when other keys have errors.
   std::vector<bool> clean_parameters_;  // by spec.parameters' index
   bool fixed_clean_ = true;             // sweep.set
+  bool variant_clean_ = true;           // sweep.variant
 
  private:
   YamlReader& r_;
@@ -476,9 +479,12 @@ namespace {
 
 // After errors in the file: the keys read without one are still checked against the scenario, so that every
 // problem is said at once (a value out of range with an unknown key elsewhere). Not for a list design (its points
-// are rows of every key) nor with sweep.set or the scenario unread: their errors would be the first ones again.
+// are rows of every key) nor with sweep.set, sweep.variant or the scenario unread: their errors would be the first
+// ones again, or keys of the variant said unknown.
 void check_clean_keys_against_scenario(const SweepSpec& spec, const SweepDecoder& decoder, Diagnostics& diagnostics) {
-  if (spec.scenario.empty() || spec.method == DesignMethod::list || !decoder.fixed_clean_) return;
+  if (spec.scenario.empty() || spec.method == DesignMethod::list || !decoder.fixed_clean_ || !decoder.variant_clean_) {
+    return;
+  }
   SweepSpec clean = spec;
   clean.parameters.clear();
   for (std::size_t k = 0; k < spec.parameters.size(); ++k) {

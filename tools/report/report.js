@@ -1,5 +1,6 @@
-// haven report: draws the page from the JSON blob `haven report` inlined (#report-data). No network access:
-// Leaflet draws country outlines (world-atlas, inlined) on a blank map, never tiles.
+// haven report: draws the page from the JSON blob `haven report` inlined (#report-data), with events.js (the events
+// in words), series.js (a run's headline series) and map.js (the map: country outlines, never tiles). No network
+// access.
 (function () {
   'use strict';
   const data = JSON.parse(document.getElementById('report-data').textContent);

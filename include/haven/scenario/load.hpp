@@ -24,7 +24,7 @@ struct Override {
   // that the scenario's items are replaced.
   bool replaces_whole_lists = false;
   // Where the parts of a list or mapping `value` stand in the file that gave it (an overlay), by their path below
-  // `path` ("[0].points[1].date", ".late.name"), so that a problem inside the value is located there rather than
+  // `path` ("[0].points[1].date", "late.name"), so that a problem inside the value is located there rather than
   // at its key. Empty: everything in the value is blamed on `origin`.
   std::vector<std::pair<std::string, SourceLocation>> value_origins;
 };
