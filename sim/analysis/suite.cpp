@@ -213,8 +213,10 @@ SuiteRow run_case(const SuiteCase& c, Scenario scenario, const std::string& mode
   const auto probes = run_ensemble(scenario, config, settings.runs, settings.threads);
   row.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::vector<const SimulatedSeries*> members;
-  for (const auto& probe : probes) members.push_back(probe.get());
-  for (const auto& probe : probes) row.given_not_left += probe->given_not_left() / static_cast<double>(probes.size());
+  for (const auto& probe : probes) {
+    members.push_back(probe.get());
+    row.given_not_left += probe->given_not_left() / static_cast<double>(probes.size());
+  }
 
   const ValidationReport report = validate(scenario, members, {std::nullopt, days - 1});
   row.points = report.rows.size();

@@ -368,14 +368,18 @@ class Reader {
   bool known_location(const std::string& file, const Row& row, std::size_t field, const char* column) {
     const std::string& name = row.fields[field].text;
     if (index_.count(name) != 0) return true;
-    // Follow-on errors would only repeat the first: no locations read, or this one's row is malformed.
-    if (locations_failed() || malformed_names_.count(name) != 0) return false;
+    if (!unknown_worth_saying(name)) return false;
     error(file, row, field,
           fmt::format("column '{}': unknown location '{}'{}", column, name, did_you_mean(name, names_)));
     return false;
   }
 
   [[nodiscard]] bool locations_failed() const { return names_.empty(); }
+  // A name locations.csv does not give is said unknown, but for follow-on errors that would only repeat the first:
+  // no locations read, or the name's own row malformed.
+  [[nodiscard]] bool unknown_worth_saying(const std::string& name) const {
+    return index_.count(name) == 0 && !locations_failed() && malformed_names_.count(name) == 0;
+  }
 
   void read_routes() {
     const std::string file = "input_csv/routes.csv";
@@ -503,7 +507,7 @@ class Reader {
           }
           expected_fields = i + 1;
           bool ok = true;
-          if (index_.count(name) == 0 && !locations_failed() && malformed_names_.count(name) == 0) {
+          if (unknown_worth_saying(name)) {
             error(file, row, i,
                   fmt::format("column {}: unknown location '{}'{}", i + 1, name, did_you_mean(name, names_)));
             ok = false;

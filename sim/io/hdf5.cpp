@@ -309,7 +309,6 @@ File File::open_read_only(const std::filesystem::path& path) {
     return File(
         Handle(check_id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open " + path.string()), close_file));
   } catch (const Hdf5Error& e) {
-    // A run still writing it holds the file's lock (HDF5 then says only "Resource temporarily unavailable").
     // A copy cut short: HDF5 says "truncated file: eof = 5000, sblock->base_addr = 0, stored_eof = 95978".
     if (const auto cut = e.reason().find("truncated file"); cut != std::string::npos) {
       std::size_t have = 0, want = 0;
@@ -322,7 +321,8 @@ File File::open_read_only(const std::filesystem::path& path) {
       }
     }
     const bool partial = path.extension() == ".partial";
-    // (EWOULDBLOCK only: a file system without locks, ENOLCK or ENOSYS, is not another process writing.)
+    // A run still writing it holds the file's lock: HDF5 then says only "Resource temporarily unavailable"
+    // (EWOULDBLOCK; a file system without locks, ENOLCK or ENOSYS, is not another process writing).
     const bool locked = e.reason().find("Resource temporarily unavailable") != std::string::npos;
     if (!partial && !locked) throw;
     throw Hdf5Error(fmt::format("cannot open {}: {}", path.string(),

@@ -852,9 +852,10 @@ RunFile read_run_file_in_process(const fs::path& path) {
     check_places("od_destination", run.od_destination);
     // Values the readers hand on as they are (GeoJSON has no NaN; an empty capacity cell means "no limit"): one
     // out of its range is damage, said here rather than written into a layer QGIS then refuses.
-    const auto check_range = [](const char* dataset, const std::vector<double>& values, double lowest, double highest) {
+    const auto check_range = [](const char* dataset, const std::vector<double>& values, double lowest, double highest,
+                                bool nan_allowed = false) {
       for (const double value : values) {
-        if (!(value >= lowest && value <= highest)) {
+        if (!(value >= lowest && value <= highest) && !(nan_allowed && std::isnan(value))) {
           throw std::runtime_error(
               fmt::format("dataset '{}': {} is not a value it can hold ({} to {})", dataset, value, lowest, highest));
         }
@@ -863,11 +864,7 @@ RunFile read_run_file_in_process(const fs::path& path) {
     check_range("node_lat", run.node_lat, -90.0, 90.0);
     check_range("node_lon", run.node_lon, -180.0, 180.0);
     // (A capacity may be NaN: a record that carried none.)
-    for (const double capacity : run.capacity) {
-      if (capacity < 0.0) {
-        throw std::runtime_error(fmt::format("dataset 'capacity': {} is not a value it can hold (0 to inf)", capacity));
-      }
-    }
+    check_range("capacity", run.capacity, 0.0, std::numeric_limits<double>::infinity(), true);
     // The scenario stored names the corridors' ends and the places of exports and reports: it must be the one run.
     if (!run.scenario_sha256.empty() && sha256_hex(run.scenario_yaml) != run.scenario_sha256) {
       throw std::runtime_error(
