@@ -22,6 +22,14 @@ namespace {
 const fs::path good_folder = HAVEN_TEST_DATA_DIR "/flee/good";
 const fs::path bad_folder = HAVEN_TEST_DATA_DIR "/flee/bad";
 
+// A fresh copy of the good folder, haven_flee_<tag>_<pid> in the temporary directory, for a test to spoil.
+fs::path copy_of_good_folder(const char* tag) {
+  const fs::path folder = fs::temp_directory_path() / fmt::format("haven_flee_{}_{}", tag, static_cast<long>(getpid()));
+  fs::remove_all(folder);
+  fs::copy(good_folder, folder, fs::copy_options::recursive);
+  return folder;
+}
+
 bool has_diagnostic(const Diagnostics& diagnostics, const std::string& where, const std::string& text) {
   return std::any_of(diagnostics.all().begin(), diagnostics.all().end(), [&](const Diagnostic& d) {
     const std::string formatted = format_diagnostic(d);
@@ -77,9 +85,7 @@ TEST_CASE("every mistake in a Flee folder is reported at once at its file line a
 }
 
 TEST_CASE("one mistake in a Flee folder is one error - not followed by what it makes of other rows") {
-  const fs::path folder = fs::temp_directory_path() / fmt::format("haven_flee_one_{}", static_cast<long>(getpid()));
-  fs::remove_all(folder);
-  fs::copy(good_folder, folder, fs::copy_options::recursive);
+  const fs::path folder = copy_of_good_folder("one");
   // Delta's row cut short: Delta is still a name of the folder, not an unknown one in routes.csv and closures.csv.
   const fs::path locations = folder / "input_csv" / "locations.csv";
   std::string text = read_text(locations);
@@ -106,9 +112,7 @@ TEST_CASE("one mistake in a Flee folder is one error - not followed by what it m
 }
 
 TEST_CASE("two days swapped in a Flee conflicts.csv are said as they are - not as a day missing") {
-  const fs::path folder = fs::temp_directory_path() / fmt::format("haven_flee_swap_{}", static_cast<long>(getpid()));
-  fs::remove_all(folder);
-  fs::copy(good_folder, folder, fs::copy_options::recursive);
+  const fs::path folder = copy_of_good_folder("swap");
   const fs::path conflicts = folder / "input_csv" / "conflicts.csv";
   std::string days = read_text(conflicts);
   const auto three = days.find("\n3,");
@@ -139,9 +143,7 @@ TEST_CASE("a Flee folder's file or settings file that never ends is refused at 2
   Diagnostics settings;
   CHECK_FALSE(flee::read_flee_folder(good_folder, settings, "/dev/zero").has_value());
   CHECK(has_diagnostic(settings, "/dev/zero", "larger than 256 MiB, the most Haven reads of such a file"));
-  const fs::path folder = fs::temp_directory_path() / fmt::format("haven_flee_zero_{}", static_cast<long>(getpid()));
-  fs::remove_all(folder);
-  fs::copy(good_folder, folder, fs::copy_options::recursive);
+  const fs::path folder = copy_of_good_folder("zero");
   fs::remove(folder / "input_csv" / "routes.csv");
   fs::create_symlink("/dev/zero", folder / "input_csv" / "routes.csv");
   Diagnostics routes;
@@ -152,9 +154,7 @@ TEST_CASE("a Flee folder's file or settings file that never ends is refused at 2
 
 TEST_CASE("import-flee says the camp series miss the simulated period - not that the folder names none") {
   // A StartDate after every point of the UNHCR data: the series are named, but none of their points is inside.
-  const fs::path folder = fs::temp_directory_path() / fmt::format("haven_flee_late_{}", static_cast<long>(getpid()));
-  fs::remove_all(folder);
-  fs::copy(good_folder, folder, fs::copy_options::recursive);
+  const fs::path folder = copy_of_good_folder("late");
   write_text(folder / "input_csv" / "sim_period.csv", "StartDate,2025-01-01\nLength,10\n");
   const auto flee_rules = run_cli({"import-flee", folder.string(), "-o", "-"});
   CHECK(flee_rules.exit_code == 2);
