@@ -21,6 +21,10 @@ class DayRecorder {
 
   // The state at the end of `day`, to every observer; the peaks so far into `summary`.
   void record(int day, RunSummary& summary);
+  void adopt(const DayRecorder& saved) {
+    waiting_ = saved.waiting_;
+    unsheltered_ = saved.unsheltered_;
+  }
   // The FinalRecord to every observer; the end state and the top origins and destinations into `summary`.
   void finish(RunSummary& summary) const;
 

@@ -51,6 +51,14 @@ class Decider {
  public:
   Decider(const Scenario& scenario, const RuleSet& rules, Draws draws, Count units_per_person, int threads);
 
+  // Takes what `saved` learned (each node's reach) and its last appeals (Simulation::resume_from). Flows are
+  // made afresh each day and not taken.
+  void adopt(const Decider& saved) {
+    appeal_ = saved.appeal_;
+    refuge_ = saved.refuge_;
+    reach_km_ = saved.reach_km_;
+  }
+
   // Every node's decisions today; then flows(i) and stay_departures(i) hold node i's.
   void decide(int day, DecisionInputs in);
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -126,6 +127,22 @@ class SharedMix {
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
 #pragma GCC diagnostic pop
 #endif
+
+// Copies of mixes for another run (a run's saved day, or a run resumed from one: Simulation::resume_from), shared
+// among the copies as the originals were among their owners. A mix's carry changes as it is shared out, and its
+// count is not atomic: two runs never share one.
+class MixCopies {
+ public:
+  [[nodiscard]] SharedMix operator()(const SharedMix& mix) {
+    if (!mix) return {};
+    auto [it, first] = copies_.try_emplace(mix.get());
+    if (first) it->second = SharedMix(OriginMix(*mix));
+    return it->second;
+  }
+
+ private:
+  std::unordered_map<const OriginMix*, SharedMix> copies_;
+};
 
 // Whether a road from `from` to `to` joins the two countries a country closure names (either way round): what
 // Flee's two-way border closure closes, under either rule set.

@@ -17,6 +17,11 @@ class GivenDepartures {
   GivenDepartures(const Scenario& scenario, Count units_per_person, Draws draws);
 
   [[nodiscard]] bool active() const noexcept { return active_; }
+  // Takes who `saved` placed and who still waits to leave (Simulation::resume_from).
+  void adopt(const GivenDepartures& saved) {
+    placed_units_ = saved.placed_units_;
+    owed_ = saved.owed_;
+  }
   // People (in units) leaving each node's residents today: the day's rise split over the nodes under armed conflict,
   // plus what earlier days could not place (no resident left under armed conflict), plus each node's own leavers
   // who could not set off before, as far as the residents there allow.

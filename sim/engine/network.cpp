@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <queue>
+#include <stdexcept>
 
 namespace haven {
 
@@ -443,6 +444,41 @@ void RoadNetwork::invalidate_reaching(NodeIndex a, NodeIndex b) {
       entry.valid = false;
     }
   }
+}
+
+void RoadNetwork::adopt(const RoadNetwork& saved) {
+  if (saved.sides_ != sides_ || saved.node_open_.size() != node_open_.size() ||
+      saved.corridor_open_.size() != corridor_open_.size()) {
+    throw std::logic_error("RoadNetwork::adopt: the saved network was built from another scenario's roads");
+  }
+  corridor_open_ = saved.corridor_open_;
+  node_open_ = saved.node_open_;
+  open_by_rank_ = saved.open_by_rank_;
+  arcs_ = saved.arcs_;  // each arc carries its corridor's open flag
+  cache_ = saved.cache_;
+  version_ = saved.version_;
+  searches_.store(saved.searches_.load());
+  routes_ = saved.routes_;
+  routes_version_ = saved.routes_version_;
+  candidate_routes_ = saved.candidate_routes_;
+  candidate_route_shift_ = saved.candidate_route_shift_;
+}
+
+std::size_t RoadNetwork::bytes() const {
+  std::size_t bytes = sizeof(*this) + arcs_.capacity() * sizeof(CsrArc) + corridor_arcs_.size() * 48 +
+                      node_open_.size() * 48 + corridor_open_.size() * 64;
+  for (const auto& entry : cache_) {
+    const CandidateList& list = entry.list;
+    bytes += sizeof(entry) + list.candidates.capacity() * sizeof(Candidate) +
+             list.via.capacity() * sizeof(CorridorIndex) + list.other_side_factors.capacity() * sizeof(double) +
+             list.nearest_first.capacity() * sizeof(NodeIndex);
+  }
+  const auto route_bytes = [](const RoutePtr& route) {
+    return route ? sizeof(Route) + 64 + route->legs.capacity() * sizeof(Leg) : 0;
+  };
+  for (const auto& [key, route] : routes_) bytes += 48 + route_bytes(route);
+  for (const auto& remembered : candidate_routes_) bytes += sizeof(remembered) + route_bytes(remembered.route);
+  return bytes;
 }
 
 void RoadNetwork::set_corridor_open(CorridorIndex corridor, bool open) {

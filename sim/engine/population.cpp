@@ -235,4 +235,12 @@ std::vector<OriginDestination> PopulationLedger::origin_destination() const {
   return totals;
 }
 
+std::size_t PopulationLedger::bytes() const {
+  std::size_t bytes = sizeof(*this) + 2 * static_cast<std::size_t>(residents_.size()) * sizeof(Count);
+  for (const auto& stays : stays_) bytes += sizeof(stays) + stays.capacity() * sizeof(Stay);
+  bytes += 6 * left_home_by_node_.size() * sizeof(Count);
+  bytes += od_dense_.capacity() * sizeof(Count) + od_present_.capacity() + od_.size() * 4 * sizeof(std::uint64_t);
+  return bytes;
+}
+
 }  // namespace haven::engine

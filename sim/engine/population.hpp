@@ -143,6 +143,8 @@ class PopulationLedger {
   }
   // Cumulative arrivals by home origin and destination, sorted by origin then destination.
   [[nodiscard]] std::vector<OriginDestination> origin_destination() const;
+  // About how many bytes the ledger holds (an estimate: a run's saved day is bounded by it).
+  [[nodiscard]] std::size_t bytes() const;
 
  private:
   // `count` people of `group` whose home is `origin` end up at `node`: at home again, or hosted there.

@@ -21,6 +21,22 @@ class ScenarioEvents {
 
   // Scenario event `e` starts (`starting`) or ends now; logged to the observers.
   void apply(std::uint32_t e, bool starting);
+  // Takes which events `saved` has in force and what they did to sides and capacities (Simulation::resume_from);
+  // `saved` served a scenario whose events before the day it was saved on are this one's, at the same indices.
+  void adopt(const ScenarioEvents& saved) {
+    control_ = saved.control_;
+    side_ = saved.side_;
+    initial_side_ = saved.initial_side_;
+    side_names_ = saved.side_names_;
+    capacity_ = saved.capacity_;
+    corridor_layers_ = saved.corridor_layers_;
+    node_layers_ = saved.node_layers_;
+    capacity_layers_ = saved.capacity_layers_;
+    admit_layers_ = saved.admit_layers_;
+    conflict_layers_ = saved.conflict_layers_;
+    redirection_layers_ = saved.redirection_layers_;
+    active_evacuations_ = saved.active_evacuations_;
+  }
 
   // Control as a number per side (-1: uncontested); initial_side() is day 0's.
   [[nodiscard]] std::int32_t side(std::size_t node) const { return side_[node]; }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <typeinfo>
 #include <vector>
 
 #include "day_recorder.hpp"
@@ -47,30 +49,52 @@ class Simulation::Impl {
   void add_observer(Observer& observer) { observers_.push_back(&observer); }
   [[nodiscard]] Count units() const noexcept { return units_; }
 
+  bool resume_from(const SimulationCheckpoint& saved);
+  // About how many bytes the run's state holds: the ledger, transport and network, and each node's share of the
+  // other parts (an estimate).
+  [[nodiscard]] std::size_t bytes() const {
+    return sizeof(*this) + ledger_.bytes() + transport_.bytes() + network_.bytes() + s_.nodes.size() * 256;
+  }
+
+  // Takes the state of `saved`, a run at the start of `day` of a scenario that agrees with this one before it: every
+  // part's, the queued days, arrivals and queue releases, and this scenario's events from `day` on.
+  void adopt(const Impl& saved, int day) {
+    network_.adopt(saved.network_);
+    ledger_ = saved.ledger_;
+    threat_.adopt(saved.threat_);
+    events_.adopt(saved.events_);
+    transport_.adopt(saved.transport_);
+    decider_.adopt(saved.decider_);
+    given_.adopt(saved.given_);
+    given_leaving_ = saved.given_leaving_;
+    kept_ = saved.kept_;
+    recorder_.adopt(saved.recorder_);
+    summary_ = saved.summary_;
+    searches_before_ = saved.searches_before_;
+    queue_ = saved.queue_;
+    queue_.keep_only([](const EngineEvent& ev) {
+      return ev.type != EngineEvent::Type::scenario_start && ev.type != EngineEvent::Type::scenario_end;
+    });
+    queue_scenario_events(day);
+    start_day_ = day;
+    log_.set_time(static_cast<double>(day));
+  }
+
   RunSummary run() {
     // Flee's rules have a day step of their own; they give the observers the same series (sim/engine/flee_step.hpp).
     if (s_.rules == RuleSetKind::flee) return run_flee(s_, config_, observers_);
     RunInfo info{&s_, config_.seed, config_.run_index, config_.mode, days_, units_};
     for (auto* o : observers_) o->on_start(info);
-    summary_.days = days_;
-    summary_.initial_population = people(ledger_.initial_total());
-    const auto searches_before = network_.searches();
-
-    for (std::size_t e = 0; e < s_.events.size(); ++e) {
-      const auto& event = s_.events[e];
-      if (event.start_day >= days_) continue;
-      queue_.push(event.start_day, priority_scenario_start,
-                  {EngineEvent::Type::scenario_start, static_cast<std::uint32_t>(e)});
-      if (event.end_day && *event.end_day < days_) {
-        queue_.push(*event.end_day,
-                    std::holds_alternative<Capture>(event.action) ? priority_capture_end : priority_scenario_end,
-                    {EngineEvent::Type::scenario_end, static_cast<std::uint32_t>(e)});
+    if (start_day_ == 0) {  // else resumed: all this came with the saved state
+      summary_.days = days_;
+      summary_.initial_population = people(ledger_.initial_total());
+      searches_before_ = network_.searches();
+      queue_scenario_events(std::numeric_limits<int>::min());
+      for (int day = 0; day < days_; ++day) {
+        queue_.push(day, priority_release, {EngineEvent::Type::release_queues, 0});
+        queue_.push(day, priority_decide, {EngineEvent::Type::decide, 0});
+        queue_.push(day + 1, priority_record, {EngineEvent::Type::record_day, static_cast<std::uint32_t>(day)});
       }
-    }
-    for (int day = 0; day < days_; ++day) {
-      queue_.push(day, priority_release, {EngineEvent::Type::release_queues, 0});
-      queue_.push(day, priority_decide, {EngineEvent::Type::decide, 0});
-      queue_.push(day + 1, priority_record, {EngineEvent::Type::record_day, static_cast<std::uint32_t>(day)});
     }
     // Travellers still on the road at the end stay in transit; nothing after the last record runs.
     while (auto entry = queue_.pop()) {
@@ -98,6 +122,10 @@ class Simulation::Impl {
           ledger_.zero_daily();
           transport_.zero_daily();
           if (config_.progress) config_.progress(static_cast<int>(ev.index) + 1, days_);
+          if (config_.on_checkpoint && config_.checkpoint_day == static_cast<int>(ev.index) + 1 &&
+              *config_.checkpoint_day < days_) {
+            save_checkpoint(*config_.checkpoint_day);
+          }
           break;
       }
       if (ev.type == EngineEvent::Type::record_day && static_cast<int>(ev.index) + 1 == days_) break;
@@ -118,11 +146,31 @@ class Simulation::Impl {
     summary_.cohorts_queued = transport_.cohorts_queued();
     summary_.cohorts_merged = transport_.cohorts_merged();
     summary_.cohorts_alive_peak = transport_.cohorts_alive_peak();
-    summary_.searches_run = network_.searches() - searches_before;
+    summary_.searches_run = network_.searches() - searches_before_;
     return summary_;
   }
 
  private:
+  // The scenario's events that start or end on `from_day` or later, onto the queue (in the scenario's order, so that
+  // events at the same time and priority keep it).
+  void queue_scenario_events(int from_day) {
+    for (std::size_t e = 0; e < s_.events.size(); ++e) {
+      const auto& event = s_.events[e];
+      if (event.start_day >= days_) continue;
+      if (event.start_day >= from_day) {
+        queue_.push(event.start_day, priority_scenario_start,
+                    {EngineEvent::Type::scenario_start, static_cast<std::uint32_t>(e)});
+      }
+      if (event.end_day && *event.end_day < days_ && *event.end_day >= from_day) {
+        queue_.push(*event.end_day,
+                    std::holds_alternative<Capture>(event.action) ? priority_capture_end : priority_scenario_end,
+                    {EngineEvent::Type::scenario_end, static_cast<std::uint32_t>(e)});
+      }
+    }
+  }
+
+  void save_checkpoint(int day);
+
   [[nodiscard]] double people(Count units) const { return static_cast<double>(units) / static_cast<double>(units_); }
 
   // Threat, then every node's decisions (in parallel), then their commit in node order, then evacuations; the
@@ -302,13 +350,96 @@ class Simulation::Impl {
   std::vector<Count> kept_;  // per redirecting corridor: hosted at `from` when it came into force, -1: not in force
   DayRecorder recorder_;
   RunSummary summary_;
+  std::uint64_t searches_before_ = 0;
+  int start_day_ = 0;  // the day the run starts from: 0, or a checkpoint's (resume_from)
 };
+
+}  // namespace haven
+
+// A run's saved state: a run of its own copy of the scenario, stopped at the start of `day`, whose parts the run
+// resuming from it takes (Impl::adopt), never runs itself.
+struct haven::SimulationCheckpoint {
+  SimulationCheckpoint(const Scenario& ran, const RunConfig& config, std::shared_ptr<const RuleSet> rules,
+                       int saved_day)
+      : scenario(ran), day(saved_day), state(std::make_unique<Simulation::Impl>(scenario, config, std::move(rules))) {}
+  // `state` points into `scenario`: never copied or moved.
+  SimulationCheckpoint(const SimulationCheckpoint&) = delete;
+  SimulationCheckpoint& operator=(const SimulationCheckpoint&) = delete;
+
+  Scenario scenario;  // the scenario the run ran; `state`'s parts point into it
+  int day = 0;
+  std::unique_ptr<Simulation::Impl> state;
+};
+
+namespace haven {
+
+void Simulation::Impl::save_checkpoint(int day) {
+  RunConfig config;  // what keys the run's draws and days; not the caller's callbacks
+  config.seed = config_.seed;
+  config.run_index = config_.run_index;
+  config.mode = config_.mode;
+  config.threads = config_.threads;
+  config.days = days_;
+  auto saved = std::make_shared<SimulationCheckpoint>(s_, config, rules_, day);
+  saved->state->adopt(*this, day);
+  config_.on_checkpoint(std::move(saved));
+}
+
+bool Simulation::Impl::resume_from(const SimulationCheckpoint& saved) {
+  const Impl& state = *saved.state;
+  if (s_.rules != RuleSetKind::haven || start_day_ != 0) return false;
+  // The saved parts hold what their run's rules gave (threat, the searches' route factors): the same rules, or
+  // Haven's own in both (DefaultRules holds nothing of its own).
+  const auto haven_own = [](const RuleSet& rules) { return typeid(rules) == typeid(DefaultRules); };
+  if (rules_ != state.rules_ && !(haven_own(*rules_) && haven_own(*state.rules_))) return false;
+  if (state.config_.seed != config_.seed || state.config_.run_index != config_.run_index ||
+      state.config_.mode != config_.mode || state.days_ != days_ || state.units_ != units_) {
+    return false;
+  }
+  if (saved.day <= 0 || saved.day >= days_ || first_day_apart(saved.scenario, s_) < saved.day) return false;
+  if (state.network_.sides_possible() != network_.sides_possible()) return false;
+  adopt(state, saved.day);
+  return true;
+}
+
+int checkpoint_day(const SimulationCheckpoint& checkpoint) noexcept {
+  return checkpoint.day;
+}
+std::size_t checkpoint_bytes(const SimulationCheckpoint& checkpoint) {
+  const Scenario& s = checkpoint.scenario;
+  std::size_t bytes = sizeof(checkpoint) + sizeof(s) + s.nodes.size() * (sizeof(Node) + 64) +
+                      s.corridors.size() * (sizeof(Corridor) + 32) + s.events.size() * (sizeof(Event) + 64);
+  for (const auto& observation : s.observations) bytes += sizeof(observation) + observation.points.size() * 64;
+  return bytes + checkpoint.state->bytes();
+}
+const Scenario& checkpoint_scenario(const SimulationCheckpoint& checkpoint) noexcept {
+  return checkpoint.scenario;
+}
+
+int first_day_apart(const Scenario& a, const Scenario& b) {
+  // Everything but the events compared whole (whatever fields the scenario gains), on a copy given b's events.
+  Scenario a_with_b_events = a;
+  a_with_b_events.events = b.events;
+  if (!(a_with_b_events == b)) return 0;
+  int day = a.days;
+  for (std::size_t e = 0; e < std::max(a.events.size(), b.events.size()); ++e) {
+    const Event* in_a = e < a.events.size() ? &a.events[e] : nullptr;
+    const Event* in_b = e < b.events.size() ? &b.events[e] : nullptr;
+    if (in_a && in_b && *in_a == *in_b) continue;
+    if (in_a) day = std::min(day, in_a->start_day);
+    if (in_b) day = std::min(day, in_b->start_day);
+  }
+  return std::max(day, 0);
+}
 
 Simulation::Simulation(const Scenario& scenario, RunConfig config, std::shared_ptr<const RuleSet> rules)
     : impl_(std::make_unique<Impl>(scenario, std::move(config), std::move(rules))) {}
 Simulation::~Simulation() = default;
 void Simulation::add_observer(Observer& observer) {
   impl_->add_observer(observer);
+}
+bool Simulation::resume_from(const SimulationCheckpoint& checkpoint) {
+  return impl_->resume_from(checkpoint);
 }
 RunSummary Simulation::run() {
   return impl_->run();

@@ -26,6 +26,16 @@ class ThreatField {
 
   // Today's exposure, threat and safe days from the events in force; each node in parallel on large networks.
   void update(int threads);
+  // Takes `saved`'s threat, exposure, front lines and the events in force (Simulation::resume_from); each event's
+  // footprint stays this scenario's own.
+  void adopt(const ThreatField& saved) {
+    threat_ = saved.threat_;
+    exposure_ = saved.exposure_;
+    safe_days_ = saved.safe_days_;
+    front_line_ = saved.front_line_;
+    active_bombardments_ = saved.active_bombardments_;
+    active_ceasefires_ = saved.active_ceasefires_;
+  }
 
   [[nodiscard]] const Eigen::VectorXd& threat() const noexcept { return threat_; }
   [[nodiscard]] double threat_at(std::size_t node) const { return threat_[idx(node)]; }

@@ -179,6 +179,59 @@ Transport::Key Transport::queue_key(const Cohort& cohort) const {
   return Key{leg.corridor, leg.to, cohort.destination, cohort.group, cohort.queued_day, 0.0};
 }
 
+void Transport::adopt(const Transport& saved) {
+  // Field by field: copying a Cohort whole would count its mix's owners up and down in `saved`, which other runs
+  // may be reading at the same time (the counts are not atomic). The binding names every field: one added to Cohort
+  // does not compile here until it is copied too.
+  MixCopies copy_mix;
+  cohorts_.clear();
+  cohorts_.reserve(saved.cohorts_.size());
+  for (const Cohort& c : saved.cohorts_) {
+    const auto& [count, group, origin, destination, route, leg, mix, mix_in_people, placed, queued_at, queued_day,
+                 mix_compacted] = c;
+    cohorts_.push_back(Cohort{count, group, origin, destination, route, leg, copy_mix(mix), mix_in_people, placed,
+                              queued_at, queued_day, mix_compacted});
+  }
+  free_cohorts_ = saved.free_cohorts_;
+  deciding_ = saved.deciding_;
+  releasing_ = saved.releasing_;
+  played_out_later_ = saved.played_out_later_;
+  entered_last_ = saved.entered_last_;
+  waiting_ = saved.waiting_;
+  played_out_today_ = saved.played_out_today_;
+  cell_homes_ = saved.cell_homes_;
+  incoming_ = saved.incoming_;
+  budget_ = saved.budget_;
+  queues_ = saved.queues_;
+  capped_ = saved.capped_;
+  waiting_by_node_ = saved.waiting_by_node_;
+  corridor_inflow_ = saved.corridor_inflow_;
+  in_transit_ = saved.in_transit_;
+  cohorts_created_ = saved.cohorts_created_;
+  journeys_played_out_ = saved.journeys_played_out_;
+  cohorts_queued_ = saved.cohorts_queued_;
+  cohorts_merged_ = saved.cohorts_merged_;
+  cohorts_alive_peak_ = saved.cohorts_alive_peak_;
+}
+
+std::size_t Transport::bytes() const {
+  std::size_t bytes = sizeof(*this) + cohorts_.capacity() * sizeof(Cohort);
+  for (const Cohort& cohort : cohorts_) {
+    if (!cohort.mix) continue;
+    const OriginMix& mix = *cohort.mix;
+    bytes += sizeof(mix) + mix.capacity() * sizeof(mix[0]) +
+             (mix.carried.quotients.capacity() + mix.carried.owed_units.capacity()) * sizeof(double);
+  }
+  for (const auto& cell : cell_homes_) {
+    bytes += sizeof(cell) + (cell.people.capacity() + cell.pooled_units.capacity() + cell.owed_units.capacity()) * 8 +
+             cell.present.capacity() + cell.touched.capacity() * sizeof(NodeIndex);
+  }
+  for (const auto& queue : queues_) bytes += sizeof(queue) + queue.capacity() * sizeof(std::uint32_t);
+  for (const auto& entered : entered_last_) bytes += sizeof(entered) + entered.cohorts.capacity() * sizeof(OnCorridor);
+  bytes += waiting_.size() * (sizeof(Key) + 32) + 8 * incoming_.size() * sizeof(Count);
+  return bytes;
+}
+
 void Transport::launch(Cohort cohort) {
   incoming_[at(cohort.destination)] += cohort.count;
   if (deciding_ && completes_today(cohort, log_.time())) {

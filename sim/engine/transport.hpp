@@ -64,6 +64,13 @@ class Transport {
   // Cohort `slot` reaches the end of its leg now, and enters the next one or settles.
   void arrive(std::uint32_t slot);
 
+  // Takes `saved`'s people on the roads and in the queues, and its counts (a run resumed from a saved day:
+  // Simulation::resume_from); `saved` served a scenario with the same nodes, corridors and groups. Mixes are copied.
+  void adopt(const Transport& saved);
+  // About how many bytes the cohorts, their mixes and the tables hold (an estimate; a mix shared by cohorts is
+  // counted for each).
+  [[nodiscard]] std::size_t bytes() const;
+
   // People heading for each node (in transit or waiting): part of its occupancy.
   [[nodiscard]] const std::vector<Count>& incoming() const noexcept { return incoming_; }
   [[nodiscard]] const CountVector& in_transit() const noexcept { return in_transit_; }

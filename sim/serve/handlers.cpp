@@ -269,7 +269,7 @@ class Server::Impl {
   // The run of the session's scenario as it is now: the base's when it has no edits (`reused` unless base_of()
   // made it just now: `base_ran`), one this session kept when its scenario ran before (`reused`), else a new one,
   // kept. The session's lock is held.
-  SessionRun session_run(const SessionEntry& entry, const Base& base, bool base_ran);
+  SessionRun session_run(SessionEntry& entry, const Base& base, bool base_ran);
   // Runs the session's scenario and answers with the page's data, the ghost and timings. A run cancelled (past its
   // time limit, or the server stopping) calls `on_cancel` first, which may take back what asked for the run and says
   // what it did ("the edit was not kept"), and answers 503 with the session's edits as they are then.
@@ -290,9 +290,10 @@ class Server::Impl {
   int port_ = 0;
   std::mutex bases_lock_;
   std::map<std::pair<std::size_t, std::string>, std::shared_ptr<const Base>> bases_;
-  std::vector<std::string> pages_;         // the page of each scenario, rendered once
-  RecentRuns recent_runs_{32, 32u << 20};  // docs/serve.md, "Limits": 32 runs, 32 MiB at most
-  RunGate gate_{usable_cores()};           // as many runs at once as cores
+  std::vector<std::string> pages_;          // the page of each scenario, rendered once
+  RecentRuns recent_runs_{32, 32u << 20};   // docs/serve.md, "Limits": 32 runs, 32 MiB at most
+  SavedDays saved_days_{16, 2, 32u << 20};  // docs/serve.md, "Limits": 16 saved days, 2 a session, 32 MiB
+  RunGate gate_{usable_cores()};            // as many runs at once as cores
 };
 
 std::shared_ptr<const Server::Impl::Base> Server::Impl::base_of(std::size_t scenario_index, const Session& session,
@@ -419,18 +420,36 @@ std::optional<RunResult> Server::Impl::run_made_before(const SessionEntry& entry
   return it->second->run;
 }
 
-Server::Impl::SessionRun Server::Impl::session_run(const SessionEntry& entry, const Base& base, bool base_ran) {
+Server::Impl::SessionRun Server::Impl::session_run(SessionEntry& entry, const Base& base, bool base_ran) {
   const Session& session = entry.session;
   const double base_queued_ms = base_ran ? base.run.queued_ms : 0.0;
   // Without edits (or with edits that change nothing) the session's scenario is the base one, whose run (same seed,
   // same index) is kept: the page's first draw and an undo back to the start need no run.
-  if (session.same_as_base()) return {base.run, !base_ran, base_queued_ms};
+  if (session.same_as_base()) {
+    entry.last_run_scenario = base.run.scenario;
+    return {base.run, !base_ran, base_queued_ms};
+  }
   const std::string key = run_key(entry);
-  if (auto kept = recent_runs_.find(key)) return {*kept, true, base_queued_ms};
+  if (auto kept = recent_runs_.find(key)) {
+    entry.last_run_scenario = kept->scenario;
+    return {*kept, true, base_queued_ms};
+  }
   // Run on a copy the run keeps: the recorder points at its scenario, and the session's changes with its next edit.
   auto scenario = std::make_shared<const Scenario>(session.scenario());
-  RunResult run = gate_.run(*scenario, run_request(*scenario));
+  RunRequest request = run_request(*scenario);
+  // Go on from the latest saved day the scenario agrees with its run before; save the day this edit changed (from
+  // the session's last run), where the next edit of the same event will go on from.
+  const auto resume_from = saved_days_.find(entry.serial, *scenario);
+  request.resume_from = resume_from.get();
+  const int resume_day = resume_from ? checkpoint_day(*resume_from->checkpoint) : 0;
+  const Scenario& before = entry.last_run_scenario ? *entry.last_run_scenario : base.scenario;
+  if (const int changed = first_day_apart(before, *scenario); changed > resume_day && changed < scenario->days) {
+    request.save_day = changed;
+  }
+  RunResult run = gate_.run(*scenario, request);
   run.scenario = std::move(scenario);
+  saved_days_.keep(entry.serial, std::exchange(run.saved, {}));
+  entry.last_run_scenario = run.scenario;
   recent_runs_.keep(key, run);
   const double queued_ms = base_queued_ms + run.queued_ms;
   return {std::move(run), false, queued_ms};
@@ -460,6 +479,7 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     info.update(extra);
     info["applied"] = true;
     info["run_reused"] = reused;
+    info["run_from_day"] = reused ? 0 : run.started_day;  // a kept run sent again was not run now
     info["timing_ms"] = {{"edit", edit_ms}, {"queue", queued_ms}, {"run", run_ms}, {"json", 0.0}, {"total", 0.0}};
     std::string body = json_text(info);
     body.pop_back();  // the closing brace: the data and the ghost are appended as they are

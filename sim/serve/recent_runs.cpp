@@ -65,4 +65,56 @@ void RecentRuns::keep(const std::string& key, const RunResult& run) {
   }
 }
 
+std::shared_ptr<const ResumePoint> SavedDays::find(std::uint64_t serial, const Scenario& scenario) {
+  std::lock_guard guard(lock_);
+  auto best = saved_.end();
+  int best_day = 0;
+  for (auto it = saved_.begin(); it != saved_.end(); ++it) {
+    if (it->serial != serial) continue;
+    const SimulationCheckpoint& checkpoint = *it->point->checkpoint;
+    const int day = checkpoint_day(checkpoint);
+    if (day > best_day && first_day_apart(checkpoint_scenario(checkpoint), scenario) >= day) {
+      best = it;
+      best_day = day;
+    }
+  }
+  if (best == saved_.end()) return nullptr;
+  Saved found = std::move(*best);
+  saved_.erase(best);
+  saved_.push_front(std::move(found));
+  return saved_.front().point;
+}
+
+void SavedDays::keep(std::uint64_t serial, ResumePoint point) {
+  if (!point.checkpoint || !point.recorded || max_points_ == 0 || max_per_session_ == 0) return;
+  const std::size_t bytes = checkpoint_bytes(*point.checkpoint) + recorded_bytes(*point.recorded);
+  if (bytes > max_bytes_) return;
+  std::lock_guard guard(lock_);
+  saved_.push_front({serial, std::make_shared<const ResumePoint>(std::move(point)), bytes});
+  bytes_ += bytes;
+  std::size_t of_session = 0;
+  for (auto it = saved_.begin(); it != saved_.end();) {
+    if (it->serial == serial && ++of_session > max_per_session_) {
+      bytes_ -= it->bytes;
+      it = saved_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  while (saved_.size() > max_points_ || bytes_ > max_bytes_) {
+    bytes_ -= saved_.back().bytes;
+    saved_.pop_back();
+  }
+}
+
+std::size_t SavedDays::size() const {
+  std::lock_guard guard(lock_);
+  return saved_.size();
+}
+
+std::size_t SavedDays::bytes() const {
+  std::lock_guard guard(lock_);
+  return bytes_;
+}
+
 }  // namespace haven::serve

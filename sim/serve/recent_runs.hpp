@@ -1,11 +1,13 @@
 #pragma once
-// `haven serve`: the server's most recent runs, by the scenario they ran. The same scenario and seed give the same
-// run bit for bit (docs/reliability.md), so an undo, an event switched off and on again, or the report of what is on
-// screen is answered with the run already made. Keys name their session: one session never learns from the answer's
-// speed or its `run_reused` what another has tried.
+// `haven serve`: the server's most recent runs, by the scenario they ran, and the days they saved. The same scenario
+// and seed give the same run bit for bit (docs/reliability.md), so an undo, an event switched off and on again, or the
+// report of what is on screen is answered with the run already made. Keys name their session: one session never learns
+// from the answer's speed or its `run_reused` what another has tried.
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -42,6 +44,39 @@ class RecentRuns {
   mutable std::mutex lock_;
   std::deque<Kept> kept_;  // the most recent first
   std::size_t max_runs_;
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0;
+};
+
+// Runs' saved days (ResumePoint), by session: an edit's run goes on from the latest one its scenario agrees with
+// before it instead of from day 0 (docs/serve.md, "Runs from a saved day"). A session's own only, as for runs.
+// Safe to use from several threads at once.
+class SavedDays {
+ public:
+  // At most `max_points` in all, `max_per_session` of one session, together at most `max_bytes` by an estimate
+  // (checkpoint_bytes and the recorded days; ~1.3 MB each on Idlib 2019-20): a day larger than that is not kept.
+  SavedDays(std::size_t max_points, std::size_t max_per_session, std::size_t max_bytes)
+      : max_points_(max_points), max_per_session_(max_per_session), max_bytes_(max_bytes) {}
+
+  // The latest day saved for session `serial` that a run of `scenario` can go on from, now the most recent; nothing
+  // if there is none.
+  std::shared_ptr<const ResumePoint> find(std::uint64_t serial, const Scenario& scenario);
+  // Keeps `point` as the most recent; the least recent go beyond the bounds.
+  void keep(std::uint64_t serial, ResumePoint point);
+
+  [[nodiscard]] std::size_t size() const;
+  [[nodiscard]] std::size_t bytes() const;
+
+ private:
+  struct Saved {
+    std::uint64_t serial = 0;
+    std::shared_ptr<const ResumePoint> point;
+    std::size_t bytes = 0;
+  };
+  mutable std::mutex lock_;
+  std::deque<Saved> saved_;  // the most recent first
+  std::size_t max_points_;
+  std::size_t max_per_session_;
   std::size_t max_bytes_;
   std::size_t bytes_ = 0;
 };

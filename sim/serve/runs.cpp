@@ -53,7 +53,17 @@ RunResult run_in_memory(const Scenario& scenario, const RunRequest& request) {
                                      seconds_since(), done, total, request.max_seconds));
     }
   };
+  if (request.save_day) {
+    config.checkpoint_day = request.save_day;
+    config.on_checkpoint = [&](std::shared_ptr<const SimulationCheckpoint> checkpoint) {
+      result.saved = {std::move(checkpoint), std::make_shared<const MemoryRecorder>(*result.recorder)};
+    };
+  }
   Simulation simulation(scenario, config);
+  if (request.resume_from != nullptr && simulation.resume_from(*request.resume_from->checkpoint)) {
+    *result.recorder = *request.resume_from->recorded;
+    result.started_day = checkpoint_day(*request.resume_from->checkpoint);
+  }
   simulation.add_observer(*result.recorder);
   result.summary = simulation.run();
   result.seconds = seconds_since();

@@ -156,3 +156,84 @@ TEST_CASE("serve recent runs: a value set to what it holds keeps the key and set
   CHECK_FALSE(session.same_as_base());
   CHECK(session.scenario_key() == edited);
 }
+
+namespace {
+
+// A run of the valley saving its state at the start of `day` (with `truce` ending on `truce_end`, when given).
+ResumePoint valley_saved(int day, std::optional<int> truce_end = std::nullopt) {
+  Session session(valley_source(), "", Limits{});
+  REQUIRE(session.ok());
+  Scenario scenario = session.scenario();
+  if (truce_end) {
+    for (auto& event : scenario.events) {
+      if (event.id == "truce") event.end_day = truce_end;
+    }
+  }
+  RunRequest request{scenario.seed};
+  request.save_day = day;
+  RunResult run = run_in_memory(scenario, request);
+  REQUIRE(run.saved.checkpoint);
+  REQUIRE(run.saved.recorded->days() == static_cast<std::size_t>(day));
+  return run.saved;
+}
+
+}  // namespace
+
+TEST_CASE("saved days: the latest one a scenario agrees with and only a session's own within the bounds") {
+  Session session(valley_source(), "", Limits{});
+  REQUIRE(session.ok());
+  const Scenario& valley = session.scenario();
+  SavedDays saved(3, 2, 64u << 20);
+  CHECK(saved.find(1, valley) == nullptr);
+  saved.keep(1, valley_saved(10));
+  saved.keep(1, valley_saved(20));
+  auto found = saved.find(1, valley);
+  REQUIRE(found);
+  CHECK(checkpoint_day(*found->checkpoint) == 20);
+  CHECK(saved.find(2, valley) == nullptr);  // another session's days are not this one's
+  // A scenario that differs from day 15 (the river strikes' start) goes on from day 10, not 20.
+  Scenario river = valley;
+  for (auto& event : river.events) {
+    if (event.id == "strikes_river") std::get<Bombardment>(event.action).intensity_strikes_per_day *= 2;
+  }
+  REQUIRE(first_day_apart(valley, river) == 15);
+  found = saved.find(1, river);
+  REQUIRE(found);
+  CHECK(checkpoint_day(*found->checkpoint) == 10);
+  // A parameter changes every day: nothing to go on from.
+  Scenario parameter = valley;
+  parameter.parameters.reach_ratio *= 1.1;
+  CHECK(saved.find(1, parameter) == nullptr);
+  // The session's third day pushes out its least recent (day 20: day 10 was just found); the fourth day in all,
+  // another session's, pushes out the least recent of the server's.
+  saved.keep(1, valley_saved(30));
+  CHECK(saved.size() == 2);
+  found = saved.find(1, valley);
+  REQUIRE(found);
+  CHECK(checkpoint_day(*found->checkpoint) == 30);
+  saved.keep(2, valley_saved(5));
+  saved.keep(3, valley_saved(6));
+  CHECK(saved.size() == 3);
+  CHECK(saved.find(1, river) == nullptr);  // day 10 went first
+  REQUIRE(saved.find(2, valley));
+  // A day saved by a run of a scenario that differs before it is not found for this one.
+  SavedDays other(4, 2, 64u << 20);
+  other.keep(1, valley_saved(40, 50));
+  CHECK(other.find(1, valley) == nullptr);
+}
+
+TEST_CASE("saved days: bounded by their bytes too and one larger than the budget is not kept") {
+  const ResumePoint point = valley_saved(20);
+  const std::size_t one = checkpoint_bytes(*point.checkpoint) + recorded_bytes(*point.recorded);
+  CHECK(one > 10'000);  // the run's state and 20 recorded days
+  SavedDays small(16, 16, one - 1);
+  small.keep(1, point);
+  CHECK(small.size() == 0);
+  CHECK(small.bytes() == 0);
+  SavedDays two(16, 16, one * 5 / 2);
+  for (std::uint64_t serial = 1; serial <= 4; ++serial) two.keep(serial, point);
+  CHECK(two.size() == 2);
+  CHECK(two.bytes() == 2 * one);
+  CHECK(two.find(1, checkpoint_scenario(*point.checkpoint)) == nullptr);  // the least recent went
+  CHECK(two.find(4, checkpoint_scenario(*point.checkpoint)) != nullptr);
+}

@@ -244,6 +244,38 @@ def test_a_scenario_seen_before_is_answered_with_its_kept_run(server):
     assert status == 200 and start["edits"] == [] and series(back) == series(start)
 
 
+def series(answer):
+    """A run's series in an answer (its label names the edits, which differ between sessions)."""
+    return {k: v for k, v in answer["data"]["runs"][0].items() if isinstance(v, list)}
+
+
+def test_an_edit_of_an_event_goes_on_from_the_day_it_changed(server):
+    """An edit's run saves its state on the first day the edit changed; the next edit of the same event goes on from
+    there (`run_from_day`), and answers what a run from day 0 gives, bit for bit (another session, run whole)."""
+    session = server.session(1)  # Idlib 2019-20: Ariha's strikes start on day 54
+    status, info = server.json("GET", f"/api/sessions/{session}")
+    ariha = next(e for e in info["events"] if e["id"] == "b_idl_ariha")
+    status, first = edit(server, session, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 9})
+    assert status == 200 and first["run_reused"] is False and first["run_from_day"] == 0
+    status, second = edit(server, session, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 13})
+    assert status == 200 and second["run_reused"] is False and second["run_from_day"] == ariha["start_day"] > 0
+    whole = server.session(1)
+    status, fresh = edit(server, whole, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 13})
+    assert status == 200 and fresh["run_from_day"] == 0
+    assert series(fresh) == series(second)
+    # A parameter changes every day: run from day 0, and the next strength edit runs whole too (it differs from
+    # the saved run before day 54), then saves day 54 again.
+    status, kernel = edit(server, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.25})
+    assert status == 200 and kernel["run_from_day"] == 0
+    status, third = edit(server, session, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 11})
+    assert status == 200 and third["run_from_day"] == 0
+    status, fourth = edit(server, session, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 12})
+    assert status == 200 and fourth["run_from_day"] == ariha["start_day"]
+    status, check = edit(server, whole, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.25})
+    status, check = edit(server, whole, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 12})
+    assert status == 200 and check["run_from_day"] == 0 and series(check) == series(fourth)
+
+
 def test_each_edit_kind(server):
     session = server.session(0)
     for payload in [

@@ -139,6 +139,7 @@
       body.dataset.lastEditMs = ms.toFixed(1);
       body.dataset.lastRunMs = answer.timing_ms.run.toFixed(1);
       body.dataset.lastRunReused = String(Boolean(answer.run_reused));
+      body.dataset.lastRunFromDay = String(answer.run_from_day || 0);
       body.dataset.editCount = String(answer.edits.length);
       const how = describeRun(answer);
       status.textContent = ready || `${answer.edits.length} edit${answer.edits.length === 1 ? '' : 's'} · redrawn ${ms.toFixed(0)} ms ` +
@@ -178,7 +179,8 @@
     if (answer.run_reused) return 'the same scenario as before: its run was kept';
     const queued = answer.timing_ms.queue || 0;
     return (queued >= 50 ? `it waited ${queued.toFixed(0)} ms for other runs, then ` : '') +
-      `the run took ${answer.timing_ms.run.toFixed(0)} ms on the server`;
+      `the run took ${answer.timing_ms.run.toFixed(0)} ms on the server` +
+      (answer.run_from_day ? `, from day ${answer.run_from_day} on (the days before are an earlier run's, unchanged)` : '');
   }
 
   // The ghost of the base run and the band on the main chart: the datasets the report adds to its own.

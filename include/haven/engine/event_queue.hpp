@@ -83,6 +83,22 @@ class EventQueue {
     return std::nullopt;
   }
 
+  // Drops the pending events whose payload `keep` refuses (a run resumed from a saved day replaces the scenario's
+  // events it had queued with the edited scenario's: Simulation::resume_from). The others keep their times,
+  // priorities and sequence numbers, so they run in the order they would have.
+  template <typename Keep>
+  void keep_only(Keep keep) {
+    const auto refused = [&](const Entry& entry) { return !keep(entry.payload); };
+    day_.erase(day_.begin(), day_.begin() + static_cast<std::ptrdiff_t>(next_));
+    next_ = 0;
+    std::erase_if(day_, refused);
+    std::erase_if(heap_, refused);
+    std::make_heap(heap_.begin(), heap_.end(), later_);
+    for (auto& bucket : buckets_) std::erase_if(bucket, refused);
+    stored_ = day_.size() + heap_.size();
+    for (const auto& bucket : buckets_) stored_ += bucket.size();
+  }
+
   [[nodiscard]] bool empty() { return !next_time().has_value(); }
   [[nodiscard]] std::size_t stored() const noexcept { return stored_; }
   void reserve(std::size_t n) { heap_.reserve(n); }

@@ -139,6 +139,16 @@ class RoadNetwork {
   // Lets route() answer with these from memory (until the network changes).
   void remember_routes(NodeIndex from, std::span<const NodeIndex> targets, std::span<const RoutePtr> routes) const;
 
+  // Whether candidates carry route factors for destinations another side holds (some node has a side, or a capture
+  // may give it one).
+  [[nodiscard]] bool sides_possible() const noexcept { return sides_; }
+  // Takes `saved`'s open and closed corridors and nodes, its cached searches and routes, and its count of searches
+  // (a run resumed from a saved day: Simulation::resume_from). `saved` was built from a scenario with the same nodes,
+  // corridors and parameters, with sides_possible() as this one's.
+  void adopt(const RoadNetwork& saved);
+  // About how many bytes the network holds: its arcs, cached searches and routes (an estimate).
+  [[nodiscard]] std::size_t bytes() const;
+
   // Searches run since construction (for tests of the cache and for benchmarks).
   [[nodiscard]] std::uint64_t searches() const noexcept { return searches_; }
   [[nodiscard]] const Graph& graph() const noexcept { return graph_; }

@@ -12,6 +12,11 @@
 
 namespace haven {
 
+// A run's state at the start of a day (the day's events not yet begun), from which runs of scenarios that agree with
+// it before that day can go on instead of starting from day 0 (Simulation::resume_from). Opaque; safe to read from
+// several threads at once (resuming only reads it).
+struct SimulationCheckpoint;
+
 struct RunConfig {
   std::uint64_t seed = 1;
   std::uint64_t run_index = 0;  // member of an ensemble; part of every random stream's key
@@ -20,7 +25,23 @@ struct RunConfig {
   std::optional<int> days;  // simulate fewer days than the scenario holds
   // Called after each day with (days done, days in all); for progress lines.
   std::function<void(int, int)> progress;
+  // Save the run's state at the start of this day (1 .. the run's days - 1; another is ignored) and hand it to
+  // `on_checkpoint`, called on the run's thread before the day begins (haven serve keeps it for the next edit).
+  std::optional<int> checkpoint_day;
+  std::function<void(std::shared_ptr<const SimulationCheckpoint>)> on_checkpoint;
 };
+
+// The day the checkpoint was saved at the start of, and the scenario its run ran.
+[[nodiscard]] int checkpoint_day(const SimulationCheckpoint& checkpoint) noexcept;
+[[nodiscard]] const Scenario& checkpoint_scenario(const SimulationCheckpoint& checkpoint) noexcept;
+// About how many bytes it holds (an estimate, for bounds on how many are kept).
+[[nodiscard]] std::size_t checkpoint_bytes(const SimulationCheckpoint& checkpoint);
+
+// The first day on which runs of `a` and `b` (the same seed) may differ: the earliest start of an event one of them
+// has and the other has not at the same place in its list (or has otherwise), 0 when anything but their events
+// differs, and their days when nothing does. The engine is causal: what happens before an event starts does not
+// depend on it (tests/engine/test_resume.cpp holds it to that).
+[[nodiscard]] int first_day_apart(const Scenario& a, const Scenario& b);
 
 struct NodeTotal {
   NodeIndex node = no_node;
@@ -81,12 +102,20 @@ class Simulation {
   Simulation& operator=(const Simulation&) = delete;
 
   void add_observer(Observer& observer);
+  // Before run(): start from `checkpoint`'s day instead of day 0, the result bit for bit the run from day 0, when
+  // the checkpoint was saved by a run of the same seed, index, mode and days under Haven's rules (the same RuleSet,
+  // or DefaultRules in both), of a scenario that agrees with this one before its day (first_day_apart). Returns
+  // false, and changes nothing, when it cannot. The observers then see the run from that day on (on_start, then the
+  // days from it): what they hold of the days before it is theirs to give them (haven serve copies its recorder at
+  // the checkpoint).
+  bool resume_from(const SimulationCheckpoint& checkpoint);
   // Runs to the end; call once.
   RunSummary run();
 
   [[nodiscard]] Count units_per_person() const noexcept;
 
  private:
+  friend struct SimulationCheckpoint;
   class Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -23,6 +24,13 @@ class RunCancelled : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A run's state at the start of a day, with what its recorder held then: where a later run of a scenario that agrees
+// with it before that day can go on from (an edit of an event from that day: docs/serve.md, "Runs from a saved day").
+struct ResumePoint {
+  std::shared_ptr<const SimulationCheckpoint> checkpoint;
+  std::shared_ptr<const MemoryRecorder> recorded;  // the days before the checkpoint's, and the events logged in them
+};
+
 struct RunRequest {
   std::uint64_t seed = 1;
   std::uint64_t run_index = 0;
@@ -32,6 +40,11 @@ struct RunRequest {
   // Set when no one wants the result any more (a band whose page has gone, or whose other member failed): the run
   // stops at its next day, or does not start.
   const std::atomic<bool>* abandoned = nullptr;
+  // Go on from this saved day instead of day 0 when the scenario agrees with the saved run's before it (the result
+  // is the same bit for bit); else run from day 0.
+  const ResumePoint* resume_from = nullptr;
+  // Save the run's state at the start of this day (RunResult::saved).
+  std::optional<int> save_day;
 };
 
 struct RunResult {
@@ -42,6 +55,8 @@ struct RunResult {
   RunSummary summary;
   double seconds = 0.0;
   double queued_ms = 0.0;  // how long it waited for its turn before it ran (haven serve runs a few at once)
+  int started_day = 0;     // the day it went on from (RunRequest::resume_from), or 0
+  ResumePoint saved;       // at RunRequest::save_day, when asked for and the run reached it
 };
 
 // Runs `scenario` to its end. Throws RunCancelled past `max_seconds` (or on `stop`), std::exception when the run
