@@ -174,6 +174,7 @@ struct Edit {
 // Each edit resumed from the base run's state on the first day the edited scenario differs: the whole edited run.
 void check_edits(const Scenario& base, const std::vector<Edit>& edits) {
   for (const Mode mode : {Mode::stochastic, Mode::expected}) {
+    const Outcome base_whole = whole_run(base, mode);
     for (const auto& edit : edits) {
       Scenario edited = base;
       edit.apply(edited);
@@ -187,7 +188,7 @@ void check_edits(const Scenario& base, const std::vector<Edit>& edits) {
       // From an earlier saved day too (haven serve goes on from the latest one it has, which may be earlier).
       if (day > 1) check_same(whole, resumed_run(edited, mode, run_saving(base, mode, day / 2)));
       // The base run itself, resumed from its own checkpoint: the saved state is the run's.
-      check_same(whole_run(base, mode), resumed_run(base, mode, saved));
+      check_same(base_whole, resumed_run(base, mode, saved));
     }
   }
 }
