@@ -426,7 +426,7 @@ Server::Impl::SessionRun Server::Impl::session_run(SessionEntry& entry, const Ba
   // Without edits (or with edits that change nothing) the session's scenario is the base one, whose run (same seed,
   // same index) is kept: the page's first draw and an undo back to the start need no run.
   if (session.same_as_base()) {
-    entry.last_run_scenario = base.run.scenario;
+    entry.last_run_scenario = nullptr;  // the base's
     return {base.run, !base_ran, base_queued_ms};
   }
   const std::string key = run_key(entry);

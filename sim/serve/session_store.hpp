@@ -22,8 +22,8 @@ struct SessionEntry {
   std::size_t scenario_index;
   std::uint64_t serial;  // never the same for two sessions of one server (its id is a secret; this is not)
   std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();
-  // The scenario of the session's latest run: an edit's run saves its state on the first day the edit changed it
-  // (SavedDays), where the next edit of the same event goes on from.
+  // The scenario of the session's latest run (null: the base's, which the base run keeps): an edit's run saves its
+  // state on the first day the edit changed it (SavedDays), where the next edit of the same event goes on from.
   std::shared_ptr<const Scenario> last_run_scenario;
 
  private:
