@@ -122,9 +122,11 @@ class Simulation::Impl {
           ledger_.zero_daily();
           transport_.zero_daily();
           if (config_.progress) config_.progress(static_cast<int>(ev.index) + 1, days_);
-          if (config_.on_checkpoint && config_.checkpoint_day == static_cast<int>(ev.index) + 1 &&
-              *config_.checkpoint_day < days_) {
-            save_checkpoint(*config_.checkpoint_day);
+          if (const int next = static_cast<int>(ev.index) + 1;
+              config_.on_checkpoint && next < days_ &&
+              std::find(config_.checkpoint_days.begin(), config_.checkpoint_days.end(), next) !=
+                  config_.checkpoint_days.end()) {
+            save_checkpoint(next);
           }
           break;
       }

@@ -249,6 +249,8 @@ class Server::Impl {
     Scenario scenario;
     RunResult run;
     std::string ghost_json;  // the base's headline series as every answer with a run sends them
+    // Days the base run saved (base_save_days), in day order: a session's first edit of an event goes on from one.
+    std::vector<std::shared_ptr<const ResumePoint>> saved;
   };
   // The base run of a scenario and variant (the ghost), made once; `ran` says whether it was made now.
   std::shared_ptr<const Base> base_of(std::size_t scenario_index, const Session& session, bool* ran = nullptr);
@@ -293,7 +295,10 @@ class Server::Impl {
   std::vector<std::string> pages_;          // the page of each scenario, rendered once
   RecentRuns recent_runs_{32, 32u << 20};   // docs/serve.md, "Limits": 32 runs, 32 MiB at most
   SavedDays saved_days_{16, 2, 32u << 20};  // docs/serve.md, "Limits": 16 saved days, 2 a session, 32 MiB
-  RunGate gate_{usable_cores()};            // as many runs at once as cores
+  // A base run's saved days (docs/serve.md, "Limits"): 8 at most, 16 MiB by estimate, for each scenario and variant.
+  static constexpr std::size_t base_saved_days = 8;
+  static constexpr std::size_t base_saved_bytes = 16u << 20;
+  RunGate gate_{usable_cores()};  // as many runs at once as cores
 };
 
 std::shared_ptr<const Server::Impl::Base> Server::Impl::base_of(std::size_t scenario_index, const Session& session,
@@ -310,7 +315,9 @@ std::shared_ptr<const Server::Impl::Base> Server::Impl::base_of(std::size_t scen
   // The scenarios and variants the server was started with are not limited: `haven run` would run them too.
   RunRequest request = run_request(base->scenario);
   request.max_seconds = std::numeric_limits<double>::infinity();
+  request.save_days = base_save_days(base->scenario, base_saved_days);
   base->run = gate_.run(base->scenario, request);
+  base->saved = within_bytes(std::exchange(base->run.saved, {}), base_saved_bytes);
   base->ghost_json = headline_json(headline_series(base->scenario, *base->run.recorder));
   std::lock_guard guard(bases_lock_);
   return bases_.emplace(key, std::move(base)).first->second;
@@ -437,18 +444,22 @@ Server::Impl::SessionRun Server::Impl::session_run(SessionEntry& entry, const Ba
   // Run on a copy the run keeps: the recorder points at its scenario, and the session's changes with its next edit.
   auto scenario = std::make_shared<const Scenario>(session.scenario());
   RunRequest request = run_request(*scenario);
-  // Go on from the latest saved day the scenario agrees with its run before; save the day this edit changed (from
-  // the session's last run), where the next edit of the same event will go on from.
-  const auto resume_from = saved_days_.find(entry.serial, *scenario);
+  // Go on from the latest saved day (the session's or the base run's) the scenario agrees with its run before; save
+  // the day this edit changed (from the session's last run), where the next edit of the same event will go on from.
+  auto resume_from = saved_days_.find(entry.serial, *scenario);
+  const auto day_of = [](const auto& point) { return point ? checkpoint_day(*point->checkpoint) : 0; };
+  if (auto from_base = latest_usable(base.saved, base.scenario, *scenario); day_of(from_base) > day_of(resume_from)) {
+    resume_from = std::move(from_base);
+  }
   request.resume_from = resume_from.get();
-  const int resume_day = resume_from ? checkpoint_day(*resume_from->checkpoint) : 0;
+  const int resume_day = day_of(resume_from);
   const Scenario& before = entry.last_run_scenario ? *entry.last_run_scenario : base.scenario;
   if (const int changed = first_day_apart(before, *scenario); changed > resume_day && changed < scenario->days) {
-    request.save_day = changed;
+    request.save_days = {changed};
   }
   RunResult run = gate_.run(*scenario, request);
   run.scenario = std::move(scenario);
-  saved_days_.keep(entry.serial, std::exchange(run.saved, {}));
+  for (auto& saved : std::exchange(run.saved, {})) saved_days_.keep(entry.serial, std::move(saved));
   entry.last_run_scenario = run.scenario;
   recent_runs_.keep(key, run);
   const double queued_ms = base_queued_ms + run.queued_ms;

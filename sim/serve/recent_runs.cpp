@@ -65,6 +65,46 @@ void RecentRuns::keep(const std::string& key, const RunResult& run) {
   }
 }
 
+std::vector<int> base_save_days(const Scenario& scenario, std::size_t max_days) {
+  std::vector<int> days;
+  for (const auto& event : scenario.events) {
+    for (const std::optional<int> day : {std::optional<int>(event.start_day), event.end_day}) {
+      if (day && *day > 0 && *day < scenario.days) days.push_back(*day);
+    }
+  }
+  std::sort(days.begin(), days.end());
+  days.erase(std::unique(days.begin(), days.end()), days.end());
+  if (days.size() <= max_days) return days;
+  // Evenly spread over the list, its last day among them: an edit goes on from the nearest saved day before it.
+  std::vector<int> spread;
+  for (std::size_t k = 1; k <= max_days; ++k) spread.push_back(days[(k * days.size()) / max_days - 1]);
+  return spread;
+}
+
+std::shared_ptr<const ResumePoint> latest_usable(const std::vector<std::shared_ptr<const ResumePoint>>& saved,
+                                                 const Scenario& saved_scenario, const Scenario& scenario) {
+  if (saved.empty()) return nullptr;
+  const int apart = first_day_apart(saved_scenario, scenario);
+  std::shared_ptr<const ResumePoint> best;
+  for (const auto& point : saved) {
+    if (checkpoint_day(*point->checkpoint) <= apart) best = point;
+  }
+  return best;
+}
+
+std::vector<std::shared_ptr<const ResumePoint>> within_bytes(std::vector<ResumePoint> saved, std::size_t max_bytes) {
+  std::vector<std::shared_ptr<const ResumePoint>> kept;
+  std::size_t bytes = 0;
+  for (auto it = saved.rbegin(); it != saved.rend(); ++it) {
+    if (!it->checkpoint || !it->recorded) continue;
+    bytes += checkpoint_bytes(*it->checkpoint) + recorded_bytes(*it->recorded);
+    if (bytes > max_bytes) break;
+    kept.push_back(std::make_shared<const ResumePoint>(std::move(*it)));
+  }
+  std::reverse(kept.begin(), kept.end());
+  return kept;
+}
+
 std::shared_ptr<const ResumePoint> SavedDays::find(std::uint64_t serial, const Scenario& scenario) {
   std::lock_guard guard(lock_);
   auto best = saved_.end();

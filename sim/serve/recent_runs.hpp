@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "haven/serve/runs.hpp"
 
@@ -19,6 +20,19 @@ namespace haven::serve {
 // About how many bytes keeping a run costs: its recorded series and their allocations (an estimate: the
 // allocator's own overhead and fragmentation come on top).
 std::size_t recorded_bytes(const MemoryRecorder& recorder);
+
+// The days a base run saves (docs/serve.md, "Runs from a saved day"): the days its events start or end on, where an
+// edit of one changes the run from (first_day_apart), at most `max_days` of them spread over the run, in day order.
+std::vector<int> base_save_days(const Scenario& scenario, std::size_t max_days);
+
+// The latest of `saved` (days of one run of `saved_scenario`, in day order) a run of `scenario` can go on from;
+// nothing if there is none.
+std::shared_ptr<const ResumePoint> latest_usable(const std::vector<std::shared_ptr<const ResumePoint>>& saved,
+                                                 const Scenario& saved_scenario, const Scenario& scenario);
+
+// Keeps the latest of `saved` whose estimated bytes (checkpoint_bytes and the recorded days) fit in `max_bytes`
+// together, in day order.
+std::vector<std::shared_ptr<const ResumePoint>> within_bytes(std::vector<ResumePoint> saved, std::size_t max_bytes);
 
 // Safe to use from several threads at once.
 class RecentRuns {

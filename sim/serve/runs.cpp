@@ -53,10 +53,10 @@ RunResult run_in_memory(const Scenario& scenario, const RunRequest& request) {
                                      seconds_since(), done, total, request.max_seconds));
     }
   };
-  if (request.save_day) {
-    config.checkpoint_day = request.save_day;
+  if (!request.save_days.empty()) {
+    config.checkpoint_days = request.save_days;
     config.on_checkpoint = [&](std::shared_ptr<const SimulationCheckpoint> checkpoint) {
-      result.saved = {std::move(checkpoint), std::make_shared<const MemoryRecorder>(*result.recorder)};
+      result.saved.push_back({std::move(checkpoint), std::make_shared<const MemoryRecorder>(*result.recorder)});
     };
   }
   Simulation simulation(scenario, config);

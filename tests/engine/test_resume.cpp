@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -53,7 +54,7 @@ Saved run_saving(const Scenario& s, Mode mode, int day, const Saved* from = null
   Saved saved;
   MemoryRecorder recorder = from ? from->recorded : MemoryRecorder{};
   RunConfig config = config_of(mode);
-  config.checkpoint_day = day;
+  config.checkpoint_days = {day};
   config.on_checkpoint = [&](std::shared_ptr<const SimulationCheckpoint> checkpoint) {
     saved.checkpoint = std::move(checkpoint);
     saved.recorded = recorder;
@@ -346,6 +347,36 @@ TEST_CASE("a resumed run saves a later day of its own and the next edit resumes 
     const Saved from_base = run_saving(base, mode, first_day);
     const Saved from_first = run_saving(first, mode, second_day, &from_base);
     check_same(whole_run(second, mode), resumed_run(second, mode, from_first));
+  }
+}
+
+TEST_CASE("a run saves several days in day order and runs go on from each of them") {
+  const Scenario base = shipped("scenarios/examples/valley.yaml");
+  Scenario edited = base;
+  event(edited, "truce").end_day = 60;
+  const int apart = first_day_apart(base, edited);
+  REQUIRE(apart > 12);
+  for (const Mode mode : {Mode::stochastic, Mode::expected}) {
+    std::vector<Saved> saved;
+    MemoryRecorder recorder;
+    RunConfig config = config_of(mode);
+    // Out of order, with days no run has a start of (0, the run's days): those are left out.
+    config.checkpoint_days = {apart, 0, 5, base.days, 12};
+    config.on_checkpoint = [&](std::shared_ptr<const SimulationCheckpoint> checkpoint) {
+      saved.push_back({std::move(checkpoint), recorder});
+    };
+    Simulation simulation(base, config);
+    simulation.add_observer(recorder);
+    simulation.run();
+    REQUIRE(saved.size() == 3);
+    const Outcome whole = whole_run(edited, mode);
+    for (std::size_t k = 0; k < saved.size(); ++k) {
+      const int day = std::array{5, 12, apart}[k];
+      INFO("saved day " << day);
+      CHECK(checkpoint_day(*saved[k].checkpoint) == day);
+      CHECK(saved[k].recorded.days() == static_cast<std::size_t>(day));
+      check_same(whole, resumed_run(edited, mode, saved[k]));
+    }
   }
 }
 

@@ -1,6 +1,10 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
+#include <vector>
+
 #include "haven/serve/runs.hpp"
 #include "haven/serve/session.hpp"
 #include "serve/recent_runs.hpp"
@@ -170,11 +174,12 @@ ResumePoint valley_saved(int day, std::optional<int> truce_end = std::nullopt) {
     }
   }
   RunRequest request{scenario.seed};
-  request.save_day = day;
+  request.save_days = {day};
   RunResult run = run_in_memory(scenario, request);
-  REQUIRE(run.saved.checkpoint);
-  REQUIRE(run.saved.recorded->days() == static_cast<std::size_t>(day));
-  return run.saved;
+  REQUIRE(run.saved.size() == 1);
+  REQUIRE(run.saved[0].checkpoint);
+  REQUIRE(run.saved[0].recorded->days() == static_cast<std::size_t>(day));
+  return run.saved[0];
 }
 
 }  // namespace
@@ -236,4 +241,64 @@ TEST_CASE("saved days: bounded by their bytes too and one larger than the budget
   CHECK(two.bytes() == 2 * one);
   CHECK(two.find(1, checkpoint_scenario(*point.checkpoint)) == nullptr);  // the least recent went
   CHECK(two.find(4, checkpoint_scenario(*point.checkpoint)) != nullptr);
+}
+
+TEST_CASE("a base run's saved days: its events' starts and ends spread over the run and bounded") {
+  Session session(valley_source(), "", Limits{});
+  REQUIRE(session.ok());
+  const Scenario& valley = session.scenario();
+  std::vector<int> expected;
+  for (const auto& event : valley.events) {
+    for (const std::optional<int> day : {std::optional<int>(event.start_day), event.end_day}) {
+      if (day && *day > 0 && *day < valley.days) expected.push_back(*day);
+    }
+  }
+  std::sort(expected.begin(), expected.end());
+  expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+  REQUIRE(expected.size() > 3);
+  CHECK(base_save_days(valley, 100) == expected);
+  const auto three = base_save_days(valley, 3);
+  REQUIRE(three.size() == 3);
+  CHECK(std::is_sorted(three.begin(), three.end()));
+  CHECK(std::adjacent_find(three.begin(), three.end()) == three.end());
+  CHECK(three.back() == expected.back());
+  for (const int day : three) CHECK(std::find(expected.begin(), expected.end(), day) != expected.end());
+  CHECK(base_save_days(valley, 0).empty());
+}
+
+TEST_CASE("a base run's saved days: the latest one an edited scenario agrees with and within their bytes") {
+  Session session(valley_source(), "", Limits{});
+  REQUIRE(session.ok());
+  const Scenario& valley = session.scenario();
+  RunRequest request{valley.seed};
+  request.save_days = {20, 10};
+  RunResult run = run_in_memory(valley, request);
+  REQUIRE(run.saved.size() == 2);
+  const std::size_t first_bytes = checkpoint_bytes(*run.saved[0].checkpoint) + recorded_bytes(*run.saved[0].recorded);
+  const std::size_t second_bytes = checkpoint_bytes(*run.saved[1].checkpoint) + recorded_bytes(*run.saved[1].recorded);
+  // Both fit, or only the latest: the days are kept in day order.
+  const auto both = within_bytes(run.saved, first_bytes + second_bytes);
+  REQUIRE(both.size() == 2);
+  CHECK(checkpoint_day(*both[0]->checkpoint) == 10);
+  CHECK(checkpoint_day(*both[1]->checkpoint) == 20);
+  const auto latest = within_bytes(run.saved, first_bytes + second_bytes - 1);
+  REQUIRE(latest.size() == 1);
+  CHECK(checkpoint_day(*latest[0]->checkpoint) == 20);
+  CHECK(within_bytes(run.saved, second_bytes - 1).empty());
+  // The base scenario itself: the latest day; one that differs from day 15 on: day 10; from day 0: none.
+  auto found = latest_usable(both, valley, valley);
+  REQUIRE(found);
+  CHECK(checkpoint_day(*found->checkpoint) == 20);
+  Scenario river = valley;
+  for (auto& event : river.events) {
+    if (event.id == "strikes_river") std::get<Bombardment>(event.action).intensity_strikes_per_day *= 2;
+  }
+  REQUIRE(first_day_apart(valley, river) == 15);
+  found = latest_usable(both, valley, river);
+  REQUIRE(found);
+  CHECK(checkpoint_day(*found->checkpoint) == 10);
+  Scenario parameter = valley;
+  parameter.parameters.reach_ratio *= 1.1;
+  CHECK(latest_usable(both, valley, parameter) == nullptr);
+  CHECK(latest_usable({}, valley, valley) == nullptr);
 }

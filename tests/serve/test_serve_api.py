@@ -249,31 +249,43 @@ def series(answer):
     return {k: v for k, v in answer["data"]["runs"][0].items() if isinstance(v, list)}
 
 
+def whole_run_series(*starting):
+    """The series of Idlib 2019-20 run from day 0 with `starting` edits: the base run of a server started with them."""
+    serve = Serve(IDLIB, *[a for edit in starting for a in ("--set", edit)])
+    try:
+        status, answer = serve.json("POST", f"/api/sessions/{serve.session(0)}/run")
+        assert status == 200 and answer["run_from_day"] == 0
+        return series(answer)
+    finally:
+        serve.stop()
+
+
 def test_an_edit_of_an_event_goes_on_from_the_day_it_changed(server):
-    """An edit's run saves its state on the first day the edit changed; the next edit of the same event goes on from
-    there (`run_from_day`), and answers what a run from day 0 gives, bit for bit (another session, run whole)."""
+    """A session's first edit of an event goes on from a day the base run saved; an edit's run saves its state on the
+    first day the edit changed, and the next edit of the same event goes on from there (`run_from_day`). Each answers
+    what a run from day 0 gives, bit for bit (the base run of a server started with the same edits)."""
     session = server.session(1)  # Idlib 2019-20: Ariha's strikes start on day 54
     status, info = server.json("GET", f"/api/sessions/{session}")
     ariha = next(e for e in info["events"] if e["id"] == "b_idl_ariha")
     status, first = edit(server, session, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 9})
-    assert status == 200 and first["run_reused"] is False and first["run_from_day"] == 0
+    assert status == 200 and first["run_reused"] is False and 0 < first["run_from_day"] <= ariha["start_day"]
     status, second = edit(server, session, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 13})
     assert status == 200 and second["run_reused"] is False and second["run_from_day"] == ariha["start_day"] > 0
-    whole = server.session(1)
-    status, fresh = edit(server, whole, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 13})
-    assert status == 200 and fresh["run_from_day"] == 0
+    assert series(second) == whole_run_series("events.b_idl_ariha.intensity=13")
+    # Another session's first edit goes on from the base's day too, not from this session's day 54.
+    other = server.session(1)
+    status, fresh = edit(server, other, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 13})
+    assert status == 200 and fresh["run_from_day"] == first["run_from_day"]
     assert series(fresh) == series(second)
     # A parameter changes every day: run from day 0, and the next strength edit runs whole too (it differs from
-    # the saved run before day 54), then saves day 54 again.
+    # the saved runs before day 54), then saves day 54 again.
     status, kernel = edit(server, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.25})
     assert status == 200 and kernel["run_from_day"] == 0
     status, third = edit(server, session, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 11})
     assert status == 200 and third["run_from_day"] == 0
     status, fourth = edit(server, session, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 12})
     assert status == 200 and fourth["run_from_day"] == ariha["start_day"]
-    status, check = edit(server, whole, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.25})
-    status, check = edit(server, whole, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 12})
-    assert status == 200 and check["run_from_day"] == 0 and series(check) == series(fourth)
+    assert series(fourth) == whole_run_series("parameters.threat_kernel_km=2.25", "events.b_idl_ariha.intensity=12")
 
 
 def test_each_edit_kind(server):

@@ -154,37 +154,52 @@ window.havenReportMap = function ({
       ranked = run.node_index.map((node, col) => [node, Math.max(...run.displaced_present.map((r) => r[col]))]);
     }
     ranked.sort((x, y) => y[1] - x[1]);
-    // A new run (haven serve) usually names the same ten places: their labels stay as they are.
+    // A new run (haven serve) usually names the same ten places in the same order: their labels stay as they are.
     const top = ranked.slice(0, 10);
     const places = top.map(([i]) => i).join(',');
     if (places === labelledPlaces) return;
     labelledPlaces = places;
+    // The same ten places in another order: their labels stay, ranked anew (which one yields where two overlap).
+    const byNode = new Map(labelsByRank.map((label) => [label.node, label]));
+    if (top.length === byNode.size && top.every(([i]) => byNode.has(i))) {
+      labelsByRank = top.map(([i]) => byNode.get(i));
+      declutterLabels();
+      return;
+    }
     labelLayer.clearLayers();
+    labelBoxes.clear();
     labelsByRank = top.map(([i]) => {
-      const el = L.tooltip({ permanent: true, direction: 'right', className: 'node-label', offset: [6, 0], interactive: false })
+      const tooltip = L.tooltip({ permanent: true, direction: 'right', className: 'node-label', offset: [6, 0], interactive: false })
         .setLatLng([nodes[i].lat, nodes[i].lon]).setContent(html(nodes[i].name));
-      labelLayer.addLayer(el);
-      return el;
+      labelLayer.addLayer(tooltip);
+      return { node: i, tooltip };
     });
     declutterLabels();
   }
   // A label that would cover a more important place's is left out: around Idlib's camps ten names fall on a few
   // pixels. Zooming in parts them, and they come back.
   let labelsByRank = [];
+  // Each label's box in the map's pane (scrolling and panning move both alike), measured once while the zoom
+  // stays: measuring makes the browser lay the page out, which a new run's re-ranking need not wait for.
+  const labelBoxes = new Map();
   function declutterLabels() {
     const shown = [];
-    for (const label of labelsByRank) {
-      const el = label.getElement();
+    let pane = null;
+    for (const { node, tooltip } of labelsByRank) {
+      const el = tooltip.getElement();
       if (!el) continue;
-      el.style.visibility = '';
-      const r = el.getBoundingClientRect();
-      if (shown.some((s) => r.left < s.right && r.right > s.left && r.top < s.bottom && r.bottom > s.top)) {
-        el.style.visibility = 'hidden';
-      } else {
-        shown.push(r);
+      if (!labelBoxes.has(node)) {
+        pane = pane || map.getPane('mapPane').getBoundingClientRect();
+        const b = el.getBoundingClientRect();
+        labelBoxes.set(node, { left: b.left - pane.left, right: b.right - pane.left, top: b.top - pane.top, bottom: b.bottom - pane.top });
       }
+      const r = labelBoxes.get(node);
+      const covers = shown.some((s) => r.left < s.right && r.right > s.left && r.top < s.bottom && r.bottom > s.top);
+      el.style.visibility = covers ? 'hidden' : '';
+      if (!covers) shown.push(r);
     }
   }
+  map.on('zoomstart resize', () => labelBoxes.clear());
   map.on('zoomend', declutterLabels);
 
   // ---- legend ----

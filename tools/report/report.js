@@ -388,6 +388,7 @@
   // ---- the main chart and the event timeline under it ----
   let mainChart = null;
   let timelineChart = null;
+  let timelineDrawn = '';  // what the timeline shows (its rows and bars), to leave it alone when that is the same
   // inPlace (haven serve's new run): give the existing charts new data and redraw them without animation, far
   // cheaper than building them again.
   function mainCharts(inPlace) {
@@ -418,7 +419,14 @@
       // haven serve's ghost and band go in with the run's lines: one update, not two.
       if (window.havenReport && window.havenReport.mainExtras) datasets.push(...window.havenReport.mainExtras(a.days));
       if (mainChart) {
-        mainChart.data.datasets = datasets;
+        // The same dataset objects, given the new values: Chart.js keeps a dataset's elements while the object
+        // stays (a new object is a new set of 122 points per line, built and laid out again).
+        const before = mainChart.data.datasets;
+        mainChart.data.datasets = datasets.map((d, i) => {
+          const old = before[i];
+          if (!old || old.label !== d.label || Object.keys(old).join() !== Object.keys(d).join()) return d;
+          return Object.assign(old, d);
+        });
         mainChart.update('none');
       } else {
         const options = timeOptions('People');
@@ -461,6 +469,10 @@
       order: kind === 'evacuation_blocked' ? -1 : 0,
       ...(kind === 'evacuation_blocked' ? { backgroundColor: '#ffffff', borderColor: eventColour.evacuation, borderWidth: 2, borderSkipped: false } : {}),
     }));
+    // haven serve's edits mostly change an event's strength, which the timeline does not show: it is left as it is.
+    const timelineKey = JSON.stringify([rows, timelineDatasets]);
+    if (timelineChart && timelineKey === timelineDrawn) return;
+    timelineDrawn = timelineKey;
     if (timelineChart) {
       timelineChart.data.labels = rows;
       timelineChart.options.scales.y.labels = rows.length ? rows : ['No events'];

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "haven/engine/observer.hpp"
 #include "haven/engine/rules.hpp"
@@ -25,9 +26,10 @@ struct RunConfig {
   std::optional<int> days;  // simulate fewer days than the scenario holds
   // Called after each day with (days done, days in all); for progress lines.
   std::function<void(int, int)> progress;
-  // Save the run's state at the start of this day (1 .. the run's days - 1; another is ignored) and hand it to
-  // `on_checkpoint`, called on the run's thread before the day begins (haven serve keeps it for the next edit).
-  std::optional<int> checkpoint_day;
+  // Save the run's state at the start of each of these days (1 .. the run's days - 1; others are ignored) and hand
+  // it to `on_checkpoint`, called on the run's thread before the day begins, in day order (haven serve keeps them
+  // for the next edits).
+  std::vector<int> checkpoint_days;
   std::function<void(std::shared_ptr<const SimulationCheckpoint>)> on_checkpoint;
 };
 

@@ -43,8 +43,8 @@ struct RunRequest {
   // Go on from this saved day instead of day 0 when the scenario agrees with the saved run's before it (the result
   // is the same bit for bit); else run from day 0.
   const ResumePoint* resume_from = nullptr;
-  // Save the run's state at the start of this day (RunResult::saved).
-  std::optional<int> save_day;
+  // Save the run's state at the start of each of these days (RunResult::saved).
+  std::vector<int> save_days;
 };
 
 struct RunResult {
@@ -54,9 +54,9 @@ struct RunResult {
   std::shared_ptr<const Scenario> scenario;
   RunSummary summary;
   double seconds = 0.0;
-  double queued_ms = 0.0;  // how long it waited for its turn before it ran (haven serve runs a few at once)
-  int started_day = 0;     // the day it went on from (RunRequest::resume_from), or 0
-  ResumePoint saved;       // at RunRequest::save_day, when asked for and the run reached it
+  double queued_ms = 0.0;          // how long it waited for its turn before it ran (haven serve runs a few at once)
+  int started_day = 0;             // the day it went on from (RunRequest::resume_from), or 0
+  std::vector<ResumePoint> saved;  // at RunRequest::save_days the run reached (from the day it went on from)
 };
 
 // Runs `scenario` to its end. Throws RunCancelled past `max_seconds` (or on `stop`), std::exception when the run
