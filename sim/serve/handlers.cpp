@@ -232,7 +232,11 @@ std::string allowed_encoding(std::string_view accept_encoding, std::string_view 
 
 class Server::Impl {
  public:
-  explicit Impl(ServeOptions options) : options_(std::move(options)), store_(options_.limits.max_sessions) {}
+  explicit Impl(ServeOptions options)
+      : options_(std::move(options)), store_(options_.limits.max_sessions, [this](std::uint64_t serial) {
+          recent_runs_.forget(serial);
+          saved_days_.forget(serial);
+        }) {}
 
   int start();
   void serve() { server_.listen_after_bind(); }

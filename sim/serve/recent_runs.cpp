@@ -65,6 +65,16 @@ void RecentRuns::keep(const std::string& key, const RunResult& run) {
   }
 }
 
+void RecentRuns::forget(std::uint64_t serial) {
+  const std::string prefix = std::to_string(serial) + "\n";
+  std::lock_guard guard(lock_);
+  std::erase_if(kept_, [&](const Kept& k) {
+    if (k.key.compare(0, prefix.size(), prefix) != 0) return false;
+    bytes_ -= k.bytes;
+    return true;
+  });
+}
+
 std::vector<int> base_save_days(const Scenario& scenario, std::size_t max_days) {
   std::vector<int> days;
   for (const auto& event : scenario.events) {
@@ -145,6 +155,15 @@ void SavedDays::keep(std::uint64_t serial, ResumePoint point) {
     bytes_ -= saved_.back().bytes;
     saved_.pop_back();
   }
+}
+
+void SavedDays::forget(std::uint64_t serial) {
+  std::lock_guard guard(lock_);
+  std::erase_if(saved_, [&](const Saved& s) {
+    if (s.serial != serial) return false;
+    bytes_ -= s.bytes;
+    return true;
+  });
 }
 
 std::size_t SavedDays::size() const {

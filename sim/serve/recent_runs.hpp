@@ -45,6 +45,8 @@ class RecentRuns {
   std::optional<RunResult> find(const std::string& key);
   // Keeps `run` as the most recent; the least recent go beyond the bounds.
   void keep(const std::string& key, const RunResult& run);
+  // Drops the runs of session `serial` (keys that start with it: Server's run_key).
+  void forget(std::uint64_t serial);
 
   [[nodiscard]] std::size_t size() const;
   [[nodiscard]] std::size_t bytes() const;
@@ -77,6 +79,8 @@ class SavedDays {
   std::shared_ptr<const ResumePoint> find(std::uint64_t serial, const Scenario& scenario);
   // Keeps `point` as the most recent; the least recent go beyond the bounds.
   void keep(std::uint64_t serial, ResumePoint point);
+  // Drops the days of session `serial` (removed, or pushed out of the server's sessions).
+  void forget(std::uint64_t serial);
 
   [[nodiscard]] std::size_t size() const;
   [[nodiscard]] std::size_t bytes() const;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <random>
+#include <vector>
 
 namespace haven::serve {
 
@@ -11,14 +12,21 @@ std::string SessionStore::add(std::shared_ptr<SessionEntry> entry) {
   std::random_device device;
   std::string id;
   for (int i = 0; i < 4; ++i) id += fmt::format("{:08x}", device());
-  std::lock_guard guard(lock_);
-  while (sessions_.size() >= max_sessions_ && !sessions_.empty()) {
-    const auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
-      return a.second->last_used < b.second->last_used;
-    });
-    sessions_.erase(oldest);
+  std::vector<std::uint64_t> forgotten;
+  {
+    std::lock_guard guard(lock_);
+    while (sessions_.size() >= max_sessions_ && !sessions_.empty()) {
+      const auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
+        return a.second->last_used < b.second->last_used;
+      });
+      forgotten.push_back(oldest->second->serial);
+      sessions_.erase(oldest);
+    }
+    sessions_.emplace(id, std::move(entry));
   }
-  sessions_.emplace(id, std::move(entry));
+  if (on_forget_) {
+    for (const auto serial : forgotten) on_forget_(serial);
+  }
   return id;
 }
 
@@ -31,8 +39,16 @@ std::shared_ptr<SessionEntry> SessionStore::find(const std::string& id) {
 }
 
 bool SessionStore::remove(const std::string& id) {
-  std::lock_guard guard(lock_);
-  return sessions_.erase(id) > 0;
+  std::uint64_t serial = 0;
+  {
+    std::lock_guard guard(lock_);
+    const auto it = sessions_.find(id);
+    if (it == sessions_.end()) return false;
+    serial = it->second->serial;
+    sessions_.erase(it);
+  }
+  if (on_forget_) on_forget_(serial);
+  return true;
 }
 
 std::size_t SessionStore::size() {

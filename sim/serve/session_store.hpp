@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,7 +33,10 @@ struct SessionEntry {
 
 class SessionStore {
  public:
-  explicit SessionStore(std::size_t max_sessions) : max_sessions_(max_sessions) {}
+  // `on_forget` is told the serial of each session removed or pushed out (outside the store's lock), for what is
+  // kept of it elsewhere (its kept runs and saved days).
+  explicit SessionStore(std::size_t max_sessions, std::function<void(std::uint64_t)> on_forget = {})
+      : max_sessions_(max_sessions), on_forget_(std::move(on_forget)) {}
   // Keeps `entry` under a new unguessable id; the least recently used session goes beyond max_sessions.
   std::string add(std::shared_ptr<SessionEntry> entry);
   // nullptr for an unknown id.
@@ -44,6 +48,7 @@ class SessionStore {
   std::mutex lock_;
   std::map<std::string, std::shared_ptr<SessionEntry>> sessions_;
   std::size_t max_sessions_;
+  std::function<void(std::uint64_t)> on_forget_;
 };
 
 }  // namespace haven::serve

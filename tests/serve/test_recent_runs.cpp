@@ -8,6 +8,7 @@
 #include "haven/serve/runs.hpp"
 #include "haven/serve/session.hpp"
 #include "serve/recent_runs.hpp"
+#include "serve/session_store.hpp"
 #include "valley_source.hpp"
 
 using namespace haven;
@@ -301,4 +302,58 @@ TEST_CASE("a base run's saved days: the latest one an edited scenario agrees wit
   parameter.parameters.reach_ratio *= 1.1;
   CHECK(latest_usable(both, valley, parameter) == nullptr);
   CHECK(latest_usable({}, valley, valley) == nullptr);
+}
+
+TEST_CASE("a session removed or pushed out leaves no kept runs nor saved days behind") {
+  const RunResult a = valley_run(0);
+  RecentRuns recent(8, 64u << 20);
+  recent.keep("1\n0\nx", a);
+  recent.keep("11\n0\nx", a);  // session 11's, whose serial starts with 1's digits
+  recent.keep("2\n0\nx", a);
+  SavedDays saved(8, 8, 64u << 20);
+  const ResumePoint point = valley_saved(20);
+  saved.keep(1, point);
+  saved.keep(1, point);
+  saved.keep(2, point);
+  const std::size_t one_day = saved.bytes() / 3;
+
+  std::vector<std::uint64_t> forgotten;
+  SessionStore store(2, [&](std::uint64_t serial) {
+    forgotten.push_back(serial);
+    recent.forget(serial);
+    saved.forget(serial);
+  });
+  const auto entry = [] {
+    Session session(valley_source(), "", Limits{});
+    REQUIRE(session.ok());
+    return std::make_shared<SessionEntry>(std::move(session), 0);
+  };
+  const auto first = entry();
+  const auto second = entry();
+  const std::string first_id = store.add(first);
+  store.add(second);
+  CHECK(forgotten.empty());
+  // Removed: told once, and only its own are dropped.
+  CHECK(store.remove(first_id));
+  CHECK_FALSE(store.remove(first_id));
+  REQUIRE(forgotten == std::vector<std::uint64_t>{first->serial});
+  // Pushed out by a third session beyond the two the store keeps.
+  store.add(entry());
+  store.add(entry());
+  REQUIRE(forgotten.size() == 2);
+  CHECK(forgotten[1] == second->serial);
+
+  // What forget drops, by serial (with serials 1 and 2 standing for sessions here).
+  recent.forget(1);
+  CHECK_FALSE(recent.find("1\n0\nx"));
+  CHECK(recent.find("11\n0\nx"));
+  CHECK(recent.find("2\n0\nx"));
+  CHECK(recent.size() == 2);
+  CHECK(recent.bytes() ==
+        2 * recorded_bytes(*a.recorder) + std::string("11\n0\nx").size() + std::string("2\n0\nx").size());
+  saved.forget(1);
+  CHECK(saved.size() == 1);
+  CHECK(saved.bytes() == one_day);
+  CHECK(saved.find(1, checkpoint_scenario(*point.checkpoint)) == nullptr);
+  CHECK(saved.find(2, checkpoint_scenario(*point.checkpoint)) != nullptr);
 }
