@@ -320,8 +320,11 @@ std::shared_ptr<const Server::Impl::Base> Server::Impl::base_of(std::size_t scen
   RunRequest request = run_request(base->scenario);
   request.max_seconds = std::numeric_limits<double>::infinity();
   request.save_days = base_save_days(base->scenario, base_saved_days);
+  request.max_saved_bytes = base_saved_bytes;
   base->run = gate_.run(base->scenario, request);
-  base->saved = within_bytes(std::exchange(base->run.saved, {}), base_saved_bytes);
+  for (auto& saved : std::exchange(base->run.saved, {})) {
+    base->saved.push_back(std::make_shared<const ResumePoint>(std::move(saved)));
+  }
   base->ghost_json = headline_json(headline_series(base->scenario, *base->run.recorder));
   std::lock_guard guard(bases_lock_);
   return bases_.emplace(key, std::move(base)).first->second;

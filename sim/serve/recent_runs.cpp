@@ -102,19 +102,6 @@ std::shared_ptr<const ResumePoint> latest_usable(const std::vector<std::shared_p
   return best;
 }
 
-std::vector<std::shared_ptr<const ResumePoint>> within_bytes(std::vector<ResumePoint> saved, std::size_t max_bytes) {
-  std::vector<std::shared_ptr<const ResumePoint>> kept;
-  std::size_t bytes = 0;
-  for (auto it = saved.rbegin(); it != saved.rend(); ++it) {
-    if (!it->checkpoint || !it->recorded) continue;
-    bytes += checkpoint_bytes(*it->checkpoint) + recorded_bytes(*it->recorded);
-    if (bytes > max_bytes) break;
-    kept.push_back(std::make_shared<const ResumePoint>(std::move(*it)));
-  }
-  std::reverse(kept.begin(), kept.end());
-  return kept;
-}
-
 std::shared_ptr<const ResumePoint> SavedDays::find(std::uint64_t serial, const Scenario& scenario) {
   std::lock_guard guard(lock_);
   auto best = saved_.end();

@@ -30,10 +30,6 @@ std::vector<int> base_save_days(const Scenario& scenario, std::size_t max_days);
 std::shared_ptr<const ResumePoint> latest_usable(const std::vector<std::shared_ptr<const ResumePoint>>& saved,
                                                  const Scenario& saved_scenario, const Scenario& scenario);
 
-// Keeps the latest of `saved` whose estimated bytes (checkpoint_bytes and the recorded days) fit in `max_bytes`
-// together, in day order.
-std::vector<std::shared_ptr<const ResumePoint>> within_bytes(std::vector<ResumePoint> saved, std::size_t max_bytes);
-
 // Safe to use from several threads at once.
 class RecentRuns {
  public:

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
+
+#include "recent_runs.hpp"
 
 namespace haven::serve {
 
@@ -53,10 +56,18 @@ RunResult run_in_memory(const Scenario& scenario, const RunRequest& request) {
                                      seconds_since(), done, total, request.max_seconds));
     }
   };
+  std::vector<std::size_t> saved_bytes;  // each saved day's estimate, as result.saved
   if (!request.save_days.empty()) {
     config.checkpoint_days = request.save_days;
     config.on_checkpoint = [&](std::shared_ptr<const SimulationCheckpoint> checkpoint) {
+      const std::size_t bytes = checkpoint_bytes(*checkpoint) + recorded_bytes(*result.recorder);
+      if (bytes > request.max_saved_bytes) return;
       result.saved.push_back({std::move(checkpoint), std::make_shared<const MemoryRecorder>(*result.recorder)});
+      saved_bytes.push_back(bytes);
+      while (std::reduce(saved_bytes.begin(), saved_bytes.end(), std::size_t{0}) > request.max_saved_bytes) {
+        result.saved.erase(result.saved.begin());
+        saved_bytes.erase(saved_bytes.begin());
+      }
     };
   }
   Simulation simulation(scenario, config);

@@ -244,27 +244,26 @@ TEST_CASE("saved days: bounded by their bytes too and one larger than the budget
   CHECK(two.find(4, checkpoint_scenario(*point.checkpoint)) != nullptr);
 }
 
-TEST_CASE("a base run's saved days: its events' starts and ends spread over the run and bounded") {
+TEST_CASE("a base run's saved days: its events' starts and ends spread over their list and bounded") {
   Session session(valley_source(), "", Limits{});
   REQUIRE(session.ok());
-  const Scenario& valley = session.scenario();
-  std::vector<int> expected;
-  for (const auto& event : valley.events) {
-    for (const std::optional<int> day : {std::optional<int>(event.start_day), event.end_day}) {
-      if (day && *day > 0 && *day < valley.days) expected.push_back(*day);
-    }
+  Scenario scenario = session.scenario();
+  scenario.days = 90;  // only the days and the events' are read
+  REQUIRE(scenario.events.size() >= 5);
+  // Days 0 and 90 (the run's start and end) and a day met twice give nothing more.
+  const std::vector<std::pair<int, std::optional<int>>> periods = {
+      {0, 10}, {20, std::nullopt}, {10, 30}, {40, 90}, {50, 60}};
+  scenario.events.resize(periods.size());
+  for (std::size_t k = 0; k < periods.size(); ++k) {
+    scenario.events[k].start_day = periods[k].first;
+    scenario.events[k].end_day = periods[k].second;
   }
-  std::sort(expected.begin(), expected.end());
-  expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
-  REQUIRE(expected.size() > 3);
-  CHECK(base_save_days(valley, 100) == expected);
-  const auto three = base_save_days(valley, 3);
-  REQUIRE(three.size() == 3);
-  CHECK(std::is_sorted(three.begin(), three.end()));
-  CHECK(std::adjacent_find(three.begin(), three.end()) == three.end());
-  CHECK(three.back() == expected.back());
-  for (const int day : three) CHECK(std::find(expected.begin(), expected.end(), day) != expected.end());
-  CHECK(base_save_days(valley, 0).empty());
+  CHECK(base_save_days(scenario, 8) == std::vector<int>{10, 20, 30, 40, 50, 60});
+  CHECK(base_save_days(scenario, 6) == std::vector<int>{10, 20, 30, 40, 50, 60});
+  CHECK(base_save_days(scenario, 3) == std::vector<int>{20, 40, 60});
+  CHECK(base_save_days(scenario, 2) == std::vector<int>{30, 60});
+  CHECK(base_save_days(scenario, 1) == std::vector<int>{60});
+  CHECK(base_save_days(scenario, 0).empty());
 }
 
 TEST_CASE("a base run's saved days: the latest one an edited scenario agrees with and within their bytes") {
@@ -273,19 +272,28 @@ TEST_CASE("a base run's saved days: the latest one an edited scenario agrees wit
   const Scenario& valley = session.scenario();
   RunRequest request{valley.seed};
   request.save_days = {20, 10};
-  RunResult run = run_in_memory(valley, request);
+  const RunResult run = run_in_memory(valley, request);
   REQUIRE(run.saved.size() == 2);
+  CHECK(checkpoint_day(*run.saved[0].checkpoint) == 10);
+  CHECK(checkpoint_day(*run.saved[1].checkpoint) == 20);
   const std::size_t first_bytes = checkpoint_bytes(*run.saved[0].checkpoint) + recorded_bytes(*run.saved[0].recorded);
   const std::size_t second_bytes = checkpoint_bytes(*run.saved[1].checkpoint) + recorded_bytes(*run.saved[1].recorded);
-  // Both fit, or only the latest: the days are kept in day order.
-  const auto both = within_bytes(run.saved, first_bytes + second_bytes);
-  REQUIRE(both.size() == 2);
-  CHECK(checkpoint_day(*both[0]->checkpoint) == 10);
-  CHECK(checkpoint_day(*both[1]->checkpoint) == 20);
-  const auto latest = within_bytes(run.saved, first_bytes + second_bytes - 1);
-  REQUIRE(latest.size() == 1);
-  CHECK(checkpoint_day(*latest[0]->checkpoint) == 20);
-  CHECK(within_bytes(run.saved, second_bytes - 1).empty());
+  // Bounded by their bytes while the run goes: the earliest go first, and a day larger than all the room is not kept.
+  request.max_saved_bytes = first_bytes + second_bytes;
+  CHECK(run_in_memory(valley, request).saved.size() == 2);
+  request.max_saved_bytes = first_bytes + second_bytes - 1;
+  const RunResult latest = run_in_memory(valley, request);
+  REQUIRE(latest.saved.size() == 1);
+  CHECK(checkpoint_day(*latest.saved[0].checkpoint) == 20);
+  request.max_saved_bytes = second_bytes - 1;
+  const RunResult first_only = run_in_memory(valley, request);
+  REQUIRE(first_only.saved.size() == 1);
+  CHECK(checkpoint_day(*first_only.saved[0].checkpoint) == 10);
+  request.max_saved_bytes = first_bytes - 1;
+  CHECK(run_in_memory(valley, request).saved.empty());
+
+  std::vector<std::shared_ptr<const ResumePoint>> both;
+  for (const auto& point : run.saved) both.push_back(std::make_shared<const ResumePoint>(point));
   // The base scenario itself: the latest day; one that differs from day 15 on: day 10; from day 0: none.
   auto found = latest_usable(both, valley, valley);
   REQUIRE(found);

@@ -261,31 +261,35 @@ def whole_run_series(*starting):
 
 
 def test_an_edit_of_an_event_goes_on_from_the_day_it_changed(server):
-    """A session's first edit of an event goes on from a day the base run saved; an edit's run saves its state on the
-    first day the edit changed, and the next edit of the same event goes on from there (`run_from_day`). Each answers
-    what a run from day 0 gives, bit for bit (the base run of a server started with the same edits)."""
-    session = server.session(1)  # Idlib 2019-20: Ariha's strikes start on day 54
+    """A session's first edit of an event goes on from the latest day the base run saved before it; an edit's run
+    saves its state on the first day the edit changed, and the next edit of the same event goes on from there
+    (`run_from_day`). Each answers what a run from day 0 gives, bit for bit (the base run of a server started with
+    the same edits)."""
+    session = server.session(1)  # Idlib 2019-20: Zarbah's strikes start on day 62, between the base's 54 and 63
     status, info = server.json("GET", f"/api/sessions/{session}")
-    ariha = next(e for e in info["events"] if e["id"] == "b_idl_ariha")
-    status, first = edit(server, session, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 9})
-    assert status == 200 and first["run_reused"] is False and 0 < first["run_from_day"] <= ariha["start_day"]
-    status, second = edit(server, session, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 13})
-    assert status == 200 and second["run_reused"] is False and second["run_from_day"] == ariha["start_day"] > 0
-    assert series(second) == whole_run_series("events.b_idl_ariha.intensity=13")
-    # Another session's first edit goes on from the base's day too, not from this session's day 54.
+    zarbah = next(e for e in info["events"] if e["id"] == "b_alep_zarbah")
+    assert zarbah["start_day"] == 62
+    strength = "events.b_alep_zarbah.intensity"
+    status, first = edit(server, session, {"kind": "set", "path": strength, "value": 9})
+    assert status == 200 and first["run_reused"] is False and first["run_from_day"] == 54
+    assert series(first) == whole_run_series(f"{strength}=9")
+    status, second = edit(server, session, {"kind": "set", "path": strength, "value": 13})
+    assert status == 200 and second["run_reused"] is False and second["run_from_day"] == 62
+    assert series(second) == whole_run_series(f"{strength}=13")
+    # Another session's first edit goes on from the base's day, not from the first session's day 62.
     other = server.session(1)
-    status, fresh = edit(server, other, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 13})
-    assert status == 200 and fresh["run_from_day"] == first["run_from_day"]
+    status, fresh = edit(server, other, {"kind": "set", "path": strength, "value": 13})
+    assert status == 200 and fresh["run_from_day"] == 54
     assert series(fresh) == series(second)
     # A parameter changes every day: run from day 0, and the next strength edit runs whole too (it differs from
-    # the saved runs before day 54), then saves day 54 again.
+    # every saved run before day 62), then saves day 62 again.
     status, kernel = edit(server, session, {"kind": "set", "path": "parameters.threat_kernel_km", "value": 2.25})
     assert status == 200 and kernel["run_from_day"] == 0
-    status, third = edit(server, session, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 11})
+    status, third = edit(server, session, {"kind": "set", "path": strength, "value": 11})
     assert status == 200 and third["run_from_day"] == 0
-    status, fourth = edit(server, session, {"kind": "set", "path": "events.b_idl_ariha.intensity", "value": 12})
-    assert status == 200 and fourth["run_from_day"] == ariha["start_day"]
-    assert series(fourth) == whole_run_series("parameters.threat_kernel_km=2.25", "events.b_idl_ariha.intensity=12")
+    status, fourth = edit(server, session, {"kind": "set", "path": strength, "value": 12})
+    assert status == 200 and fourth["run_from_day"] == 62
+    assert series(fourth) == whole_run_series("parameters.threat_kernel_km=2.25", f"{strength}=12")
 
 
 def test_each_edit_kind(server):

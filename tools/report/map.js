@@ -156,13 +156,15 @@ window.havenReportMap = function ({
     ranked.sort((x, y) => y[1] - x[1]);
     // A new run (haven serve) usually names the same ten places in the same order: their labels stay as they are.
     const top = ranked.slice(0, 10);
-    const places = top.map(([i]) => i).join(',');
+    // A label stands for a place, its name and where it is (showRun may hand over a network).
+    const labelKey = (i) => `${i} ${nodes[i].lat} ${nodes[i].lon} ${nodes[i].name}`;
+    const places = top.map(([i]) => labelKey(i)).join('\n');
     if (places === labelledPlaces) return;
     labelledPlaces = places;
-    // The same ten places in another order: their labels stay, ranked anew (which one yields where two overlap).
-    const byNode = new Map(labelsByRank.map((label) => [label.node, label]));
-    if (top.length === byNode.size && top.every(([i]) => byNode.has(i))) {
-      labelsByRank = top.map(([i]) => byNode.get(i));
+    // The same ten labels in another order: they stay, ranked anew (which one yields where two overlap).
+    const byKey = new Map(labelsByRank.map((label) => [label.key, label]));
+    if (top.length === byKey.size && top.every(([i]) => byKey.has(labelKey(i)))) {
+      labelsByRank = top.map(([i]) => byKey.get(labelKey(i)));
       declutterLabels();
       return;
     }
@@ -172,7 +174,7 @@ window.havenReportMap = function ({
       const tooltip = L.tooltip({ permanent: true, direction: 'right', className: 'node-label', offset: [6, 0], interactive: false })
         .setLatLng([nodes[i].lat, nodes[i].lon]).setContent(html(nodes[i].name));
       labelLayer.addLayer(tooltip);
-      return { node: i, tooltip };
+      return { node: i, key: labelKey(i), tooltip };
     });
     declutterLabels();
   }
@@ -199,8 +201,9 @@ window.havenReportMap = function ({
       if (!covers) shown.push(r);
     }
   }
-  map.on('zoomstart resize', () => labelBoxes.clear());
-  map.on('zoomend', declutterLabels);
+  // Measured again after a zoom (a box measured while it animated would be wrong) and a resize.
+  map.on('resize', () => labelBoxes.clear());
+  map.on('zoomend', () => { labelBoxes.clear(); declutterLabels(); });
 
   // ---- legend ----
   const legend = document.getElementById('legend');

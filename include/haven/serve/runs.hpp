@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <set>
@@ -43,8 +44,11 @@ struct RunRequest {
   // Go on from this saved day instead of day 0 when the scenario agrees with the saved run's before it (the result
   // is the same bit for bit); else run from day 0.
   const ResumePoint* resume_from = nullptr;
-  // Save the run's state at the start of each of these days (RunResult::saved).
+  // Save the run's state at the start of each of these days (RunResult::saved), together at most `max_saved_bytes`
+  // by an estimate (checkpoint_bytes and the recorded days): the earliest go as later ones come beyond it, and a
+  // day larger than it all is not kept.
   std::vector<int> save_days;
+  std::size_t max_saved_bytes = std::numeric_limits<std::size_t>::max();
 };
 
 struct RunResult {
