@@ -263,7 +263,7 @@ class Server::Impl {
   }
   // The key its session's scenario as it is now is kept under (recent_runs_).
   static std::string run_key(const SessionEntry& entry) {
-    return fmt::format("{}\n{}\n{}", entry.serial, entry.scenario_index, entry.session.scenario_key());
+    return fmt::format("{}{}\n{}", run_key_prefix(entry.serial), entry.scenario_index, entry.session.scenario_key());
   }
   // The run of the session's scenario as it is now, if it was made before (the base's, or one kept); never runs.
   std::optional<RunResult> run_made_before(const SessionEntry& entry);

@@ -65,8 +65,12 @@ void RecentRuns::keep(const std::string& key, const RunResult& run) {
   }
 }
 
+std::string run_key_prefix(std::uint64_t serial) {
+  return std::to_string(serial) + "\n";
+}
+
 void RecentRuns::forget(std::uint64_t serial) {
-  const std::string prefix = std::to_string(serial) + "\n";
+  const std::string prefix = run_key_prefix(serial);
   std::lock_guard guard(lock_);
   std::erase_if(kept_, [&](const Kept& k) {
     if (k.key.compare(0, prefix.size(), prefix) != 0) return false;

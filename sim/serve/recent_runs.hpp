@@ -21,6 +21,9 @@ namespace haven::serve {
 // allocator's own overhead and fragmentation come on top).
 std::size_t recorded_bytes(const MemoryRecorder& recorder);
 
+// What every key of session `serial`'s runs starts with (RecentRuns::forget drops them by it).
+std::string run_key_prefix(std::uint64_t serial);
+
 // The days a base run saves (docs/serve.md, "Runs from a saved day"): the days its events start or end on, where an
 // edit of one changes the run from (first_day_apart), at most `max_days` of them spread over the run, in day order.
 std::vector<int> base_save_days(const Scenario& scenario, std::size_t max_days);
@@ -41,7 +44,7 @@ class RecentRuns {
   std::optional<RunResult> find(const std::string& key);
   // Keeps `run` as the most recent; the least recent go beyond the bounds.
   void keep(const std::string& key, const RunResult& run);
-  // Drops the runs of session `serial` (keys that start with it: Server's run_key).
+  // Drops the runs of session `serial` (keys that start with run_key_prefix(serial)).
   void forget(std::uint64_t serial);
 
   [[nodiscard]] std::size_t size() const;

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <numeric>
 
 #include "recent_runs.hpp"
 
@@ -57,6 +56,7 @@ RunResult run_in_memory(const Scenario& scenario, const RunRequest& request) {
     }
   };
   std::vector<std::size_t> saved_bytes;  // each saved day's estimate, as result.saved
+  std::size_t saved_total = 0;
   if (!request.save_days.empty()) {
     config.checkpoint_days = request.save_days;
     config.on_checkpoint = [&](std::shared_ptr<const SimulationCheckpoint> checkpoint) {
@@ -64,7 +64,9 @@ RunResult run_in_memory(const Scenario& scenario, const RunRequest& request) {
       if (bytes > request.max_saved_bytes) return;
       result.saved.push_back({std::move(checkpoint), std::make_shared<const MemoryRecorder>(*result.recorder)});
       saved_bytes.push_back(bytes);
-      while (std::reduce(saved_bytes.begin(), saved_bytes.end(), std::size_t{0}) > request.max_saved_bytes) {
+      saved_total += bytes;
+      while (saved_total > request.max_saved_bytes) {
+        saved_total -= saved_bytes.front();
         result.saved.erase(result.saved.begin());
         saved_bytes.erase(saved_bytes.begin());
       }
