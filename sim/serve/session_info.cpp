@@ -92,7 +92,20 @@ void show_kept_edits(const Session& session, const Scenario& s, const std::strin
 Json edits_json(const std::vector<Edit>& edits) {
   Json list = Json::array();
   for (std::size_t i = 0; i < edits.size(); ++i) {
-    list.push_back({{"index", i + 1}, {"kind", edits[i].kind}, {"description", edits[i].listed()}});
+    const Edit& edit = edits[i];
+    // The parts too, for the page to put the edit in a planner's words (the event, place or road by its name).
+    Json item{{"index", i + 1}, {"kind", edit.kind}, {"description", edit.listed()}};
+    if (edit.kind == "set") {
+      item["path"] = edit.path;
+      item["value"] = edit.value;
+      item["was"] = edit.replaced;
+    } else if (edit.kind == "toggle_event" || edit.kind == "move_event") {
+      item["id"] = edit.id;
+      if (edit.kind == "toggle_event") item["enabled"] = edit.enabled;
+    } else if (edit.kind == "add_event") {
+      item["id"] = edit.added_id();
+    }
+    list.push_back(std::move(item));
   }
   return list;
 }

@@ -139,6 +139,9 @@ def test_edit_runs_and_undo_restores(server):
     status, answer = edit(server, session, {"kind": "toggle_event", "id": "strikes_south", "enabled": False})
     assert status == 200, answer
     assert [e["description"] for e in answer["edits"]] == ["event strikes_south off"]
+    # With its parts, which the page words: the event and whether it is on.
+    assert {k: answer["edits"][0].get(k) for k in ("kind", "id", "enabled")} == \
+        {"kind": "toggle_event", "id": "strikes_south", "enabled": False}, answer["edits"]
     assert not next(e for e in answer["events"] if e["id"] == "strikes_south")["enabled"]
     run = answer["data"]["runs"][0]
     assert "strikes_south" not in [e["id"] for e in run["events"]]
@@ -331,6 +334,8 @@ def test_an_edit_answers_the_warnings_it_brought_and_each_place_its_capacity_now
     assert "nodes.hilltown" in answer["warnings"][0]["message"], answer["warnings"]
     assert "can shelter nobody" in answer["warnings"][0]["message"], answer["warnings"]
     assert answer["edits"][-1]["description"] == "nodes.hilltown.population = 0 (was 30000)"
+    assert {k: answer["edits"][-1].get(k) for k in ("path", "value", "was")} == \
+        {"path": "nodes.hilltown.population", "value": "0", "was": " (was 30000)"}, answer["edits"]
     # Valid, but read by no rule of the scenario's: said, since the run cannot change.
     status, answer = edit(server, session, {"kind": "set", "path": "parameters.flee_awareness_level", "value": 2})
     assert status == 200, answer

@@ -124,8 +124,10 @@ def test_toggle_redraw_band_and_save(tmp_path):
                  serve=serve)
         assert driver.execute_script("return document.getElementById('headline').textContent") != headline
         assert driver.execute_script(MAIN_CHART_INK) != ink
-        listed = driver.execute_script("return document.getElementById('serve-edit-list').textContent")
-        assert "event b_idl_ariha off" in listed
+        # Listed in a planner's words, the exact edit in the item's tooltip.
+        item = driver.execute_script("const li = document.querySelector('#serve-edit-list li'); "
+                                     "return [li.textContent, li.title]")
+        assert item == ["bombardment · Ariha: off", "event b_idl_ariha off"], item
         # The ghost of the base run is on the main chart.
         labels = driver.execute_script("return window.havenReport.mainChart().data.datasets.map((d) => d.label)")
         assert "Base run: newly displaced" in labels
@@ -201,8 +203,9 @@ def test_toggle_redraw_band_and_save(tmp_path):
                               "f.dispatchEvent(new Event('change')); }")
         wait_for(driver, f"return document.body.dataset.editCount === '{count + 2}'", serve=serve)
         last_two = driver.execute_script(
-            "return [...document.getElementById('serve-edit-list').children].slice(-2).map((li) => li.textContent)")
-        assert last_two == ["events.b_idl_ariha.intensity = 9 (was 10)", "events.b_idl_ariha.intensity = 11 (was 9)"], last_two
+            "return [...document.getElementById('serve-edit-list').children].slice(-2).map((li) => [li.title, li.textContent])")
+        assert last_two == [["events.b_idl_ariha.intensity = 9 (was 10)", "bombardment · Ariha: intensity 9 (was 10)"],
+                            ["events.b_idl_ariha.intensity = 11 (was 9)", "bombardment · Ariha: intensity 11 (was 9)"]], last_two
 
         # Drag Ariha's bombardment by its handle on the map (a real pointer drag): the page sends the new centre,
         # the server checks and runs it, and the area and the handle are drawn where it was dropped.
@@ -235,8 +238,13 @@ def test_toggle_redraw_band_and_save(tmp_path):
             raise AssertionError(f"the map saw none of 3 drags of the handle\n{page_state(driver, serve)}")
         timings["drag_attempts"] = attempt
         wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'", serve=serve)
-        listed = driver.execute_script("return document.getElementById('serve-edit-list').lastChild.textContent")
-        assert listed.startswith("move event b_idl_ariha to "), listed
+        listed = driver.execute_script("const li = document.getElementById('serve-edit-list').lastChild; "
+                                       "return [li.title, li.textContent]")
+        assert listed[0].startswith("move event b_idl_ariha to "), listed
+        # Named as the page first showed it, not by where the move put it; the edits before it too.
+        assert listed[1].startswith("bombardment · Ariha: moved to "), listed
+        first = driver.execute_script("return document.querySelector('#serve-edit-list li').textContent")
+        assert first == "bombardment · Ariha: off", first
         add_form = driver.execute_script("return ['serve-add-place', 'serve-add-lat', 'serve-add-lon']"
                                          ".map((id) => document.getElementById(id).value)")
         assert add_form == ["sarmada", "", ""], add_form
@@ -340,7 +348,8 @@ def test_toggle_redraw_band_and_save(tmp_path):
     (artefacts(tmp_path) / "serve-timing.json").write_text(json.dumps(timings, indent=1))
 
 
-EDITS_LISTED = "return [...document.querySelectorAll('#serve-edit-list li:not(.note)')].map((li) => li.textContent)"
+# The edits as the server describes them (each item's tooltip; its text says the same in a planner's words).
+EDITS_LISTED = "return [...document.querySelectorAll('#serve-edit-list li:not(.note)')].map((li) => li.title)"
 SET_AND_CHANGE = """
 const [selector, value] = arguments;
 const input = document.querySelector(selector);
@@ -421,6 +430,9 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
         driver.execute_script(close.format(reopen))
         assert edits_after(3)[1:] == ["corridors.frontline_road.closed = true (was false)",
                                      "corridors.frontline_road.closed = false (was true)"]
+        worded = driver.execute_script("return [...document.querySelectorAll('#serve-edit-list li')].slice(1).map((li) => li.textContent)")
+        assert [w.startswith("road ") for w in worded] == [True, True], worded
+        assert [w.split(": ")[1] for w in worded] == ["closed (was false)", "opened (was true)"], worded
         assert driver.execute_script(strength) == "60"
 
         # An exact parameter value, typed.
@@ -710,6 +722,9 @@ def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
         step = math.log1p(1 / 0.01) / 500
         # (The slider snaps the default to its grid first: within a step of it.)
         assert value == pytest.approx(0.01 * math.expm1(math.log1p(1) + 3 * step), rel=1e-2), listed
+        # In words: the parameter's name without the units it ends with, the units after the value.
+        worded = driver.execute_script("return document.querySelectorAll('#serve-edit-list li')[1].textContent")
+        assert worded == f"return rate {listed[1].split(' = ')[1].split(' (was ')[0]} per day (was 0.01)", worded
 
 
 def test_a_road_closed_by_an_event_says_so_and_an_added_event_switched_off_can_come_back(tmp_path):
@@ -748,6 +763,9 @@ def test_a_road_closed_by_an_event_says_so_and_an_added_event_switched_off_can_c
                  serve=serve)
         assert driver.execute_script(box + ".checked") is True
         assert driver.execute_script(EDITS_LISTED)[1:] == ["event added_1 off", "event added_1 on"]
+        worded = driver.execute_script("return [...document.querySelectorAll('#serve-edit-list li')].map((li) => li.textContent)")
+        assert worded[1:] == [f"{worded[1].split(':')[0]}: off", f"{worded[1].split(':')[0]}: on"], worded
+        assert worded[1].split(':')[0] != "event added_1", worded  # named by its kind and place, not its id
 
         # Two refused values in two fields: each keeps its message while it stays on screen.
         driver.execute_script(SET_AND_CHANGE, "[data-event=strikes_south] input[aria-label='strikes_south intensity']",

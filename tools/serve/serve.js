@@ -371,7 +371,11 @@
         'Every run starts from the scenario with ', el('code', {}, info.starting_arguments.join(' ')),
         ' (given to haven serve).'));
     }
-    const list = el('ol', { id: 'serve-edit-list' }, ...info.edits.map((e) => el('li', {}, e.description)));
+    // In a planner's words, the exact key (as the saved overlay writes it) in the item's tooltip.
+    const placeName = new Map(info.nodes.map((n) => [n.id, n.name]));
+    nameEvents(placeName);
+    const list = el('ol', { id: 'serve-edit-list' },
+      ...info.edits.map((e) => el('li', { title: e.description, 'data-description': e.description }, editLabel(e, placeName))));
     // Said beside the list, not as its first item (which would read as one edit).
     const none = info.edits.length ? null : el('p', { class: 'note', id: 'serve-no-edits' }, (info.starting_arguments || []).length
       ? 'None yet: the charts show the starting point above.' : 'None yet: the charts show the scenario as written.');
@@ -386,7 +390,6 @@
       find.addEventListener('input', () => filterEvents(find.value));
       eventsBox.append(find, eventsTable);
     }
-    const placeName = new Map(info.nodes.map((n) => [n.id, n.name]));
     const rows = [];
     const kept = new Map();
     for (const e of info.events) {
@@ -445,13 +448,7 @@
         });
         controls.append(move);
       }
-      const road = e.corridor ? info.corridors.find((c) => c.id === e.corridor) : null;
-      const where = road ? ` · ${road.from} – ${road.to}`
-        : e.from ? ` · ${placeName.get(e.from) || e.from} → ${placeName.get(e.to) || e.to}`
-        : e.node ? ` · ${placeName.get(e.node) || e.node}`
-        : e.countries ? ` · ${e.countries.join(' – ')}`
-        : (e.lat !== undefined ? ` · ${nearest(e.lat, e.lon)}${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : everywhere ? ' · everywhere' : '');
-      row.append(el('label', { title: e.note }, toggle, ` ${words(e.kind)}${where} `, el('code', {}, e.id)), controls);
+      row.append(el('label', { title: e.note }, toggle, ` ${words(e.kind)}${eventWhere(e, placeName)} `, el('code', {}, e.id)), controls);
       rows.push(row);
       kept.set(e.id, { signature, row });
     }
@@ -526,6 +523,53 @@
       const words = row.textContent.toLowerCase().replace(/_/g, ' ') + ' ' + row.dataset.event.toLowerCase();
       row.hidden = !wanted.every((w) => words.includes(w));
     }
+  }
+
+  // Where an event acts, as its row says it: " · Ariha", " · Latakia – Jisr al-Shughur", " · near Ariha, 35.720,
+  // 36.796", " · everywhere" (a ceasefire without a centre).
+  function eventWhere(e, placeName) {
+    const road = e.corridor ? info.corridors.find((c) => c.id === e.corridor) : null;
+    const everywhere = e.kind === 'ceasefire' && !e.node && e.lat === undefined;
+    return road ? ` · ${road.from} – ${road.to}`
+      : e.from ? ` · ${placeName.get(e.from) || e.from} → ${placeName.get(e.to) || e.to}`
+      : e.node ? ` · ${placeName.get(e.node) || e.node}`
+      : e.countries ? ` · ${e.countries.join(' – ')}`
+      : (e.lat !== undefined ? ` · ${nearest(e.lat, e.lon)}${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : everywhere ? ' · everywhere' : '');
+  }
+
+  // Each event named for the list of edits as the page first showed it (its kind and place: a point by the place it
+  // is near, or its id), so that a move does not rename the edits made before it.
+  const eventNames = new Map();
+  function nameEvents(placeName) {
+    for (const e of info.events) {
+      if (eventNames.has(e.id)) continue;
+      const point = e.lat !== undefined && !e.node && !e.corridor && !e.from && !e.countries;
+      const near = point ? nearest(e.lat, e.lon) : '';
+      eventNames.set(e.id, point ? `${words(e.kind)} · ${near ? near.slice(0, -2) : e.id}` : `${words(e.kind)}${eventWhere(e, placeName)}`);
+    }
+  }
+
+  // An edit in a planner's words, its event, place or road named as the panel names them: "bombardment · Ariha:
+  // intensity 10 (was 23.6)", "road Hama – Morek: closed (was false)", "threat kernel 1.5 km (was 1)"; an
+  // added event by its description, which says all it gives.
+  function editLabel(x, placeName) {
+    const eventNamed = (id) => eventNames.get(id) || `event ${id}`;
+    if (x.kind === 'toggle_event') return `${eventNamed(x.id)}: ${x.enabled ? 'on' : 'off'}`;
+    if (x.kind === 'move_event') return `${eventNamed(x.id)}: ${x.description.replace(/^move event \S+ /, 'moved ')}`;
+    if (x.kind !== 'set' || !x.path) return x.description;
+    const [head, id, ...rest] = x.path.split('.');
+    if (head === 'parameters') {
+      const p = info.parameters.find((q) => q.name === id);
+      const units = p && p.units !== '1' ? ` ${unitsInWords(p.units)}` : '';
+      return `${p ? nameWithoutUnits(id, p.units) : words(id)} ${x.value}${units}${x.was}`;
+    }
+    const road = head === 'corridors' ? info.corridors.find((c) => c.id === id) : null;
+    const what = head === 'events' ? eventNamed(id)
+      : head === 'nodes' ? placeName.get(id) || id
+      : road ? `road ${road.from} – ${road.to}`
+      : head === 'groups' ? `group ${words(id)}` : id;
+    if (road && rest.join('.') === 'closed') return `${what}: ${x.value === 'true' ? 'closed' : 'opened'}${x.was}`;
+    return `${what}: ${words(rest.join(' '))} ${x.value}${x.was}`;
   }
 
   // "near Ariha, " for a point centred within 15 km of a place (an event moved off its place keeps a name).
@@ -696,8 +740,11 @@
   // in km reads "threat kernel", "max departure rate per day" in 1/day "max departure rate".
   function nameWithoutUnits(name, units) {
     if (!units || units === '1') return words(name);
-    const spelt = { 'km/day': ' km per day', '1/day': ' per day', 'strikes/day': ' strikes per day' }[units] || ` ${units}`;
+    const spelt = ` ${unitsInWords(units)}`;
     return words(name).endsWith(spelt) ? words(name).slice(0, -spelt.length) : words(name);
+  }
+  function unitsInWords(units) {
+    return { 'km/day': 'km per day', '1/day': 'per day', 'strikes/day': 'strikes per day' }[units] || units;
   }
 
   const { fillBandAndSave, describeUncertainty } = window.havenServeParts.bandAndSave({
