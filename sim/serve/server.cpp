@@ -50,6 +50,8 @@ std::filesystem::path serve_assets_dir() {
   return HAVEN_SERVE_ASSETS_DIR;
 }
 
+// Requests run on any of the pool's 32 threads, and glibc gives threads up to 8 malloc arenas per core: most of a
+// session's first edits then ran in an arena no run had used, whose ~10 MB of pages the run faulted in afresh
 // (~2,500 page faults, 20 ms of Idlib's ~185 ms run; docs/benchmarks.md, "Serve: warm malloc arenas"). As many
 // arenas as cores keeps them warm after the first few runs, and runs on different cores still allocate apart.
 void limit_malloc_arenas() {
@@ -103,8 +105,6 @@ unsigned usable_cores() {
 #endif
   return std::max(1u, std::thread::hardware_concurrency());
 }
-
-// Requests run on any of the pool's 32 threads, and glibc gives threads up to 8 malloc arenas per core: most of a
 
 std::string allowed_encoding(std::string_view accept_encoding, std::string_view peer_address) {
   const auto starts = [&](std::string_view prefix) { return peer_address.substr(0, prefix.size()) == prefix; };

@@ -800,6 +800,28 @@ def test_events_are_found_by_a_word_and_a_moved_one_keeps_a_name(tmp_path):
         wait_for(driver, "return document.body.dataset.editCount === '1'", serve=serve)
         label = driver.execute_script("return document.querySelector('[data-event=strikes_south] label').textContent")
         assert "bombardment · near South Town, 35.400, 36.520" in label, label
+        # The list of edits names it as the page first showed it.
+        first = driver.execute_script("return document.querySelector('#serve-edit-list li').textContent")
+        assert first.startswith("bombardment · South Town: moved to "), first
+        # An added event undone: the next one added takes its id (added_1), and the list names the new one, not the
+        # one undone.
+        add = """
+            const kind = document.getElementById('serve-add-kind');
+            kind.value = arguments[0];
+            kind.dispatchEvent(new Event('change'));
+            if (arguments[0] === 'bombardment') window.havenReport.map.fire('click', {latlng: L.latLng(35.5, 36.5)});
+            document.getElementById('serve-add-button').click();"""
+        settled = "return document.body.dataset.editCount === '%d' && document.body.dataset.busy === 'false'"
+        driver.execute_script(add, "bombardment")
+        wait_for(driver, settled % 2, serve=serve)
+        driver.execute_script("document.getElementById('serve-undo').click()")
+        wait_for(driver, settled % 1, serve=serve)
+        driver.execute_script(add, "ceasefire")
+        wait_for(driver, settled % 2, serve=serve)
+        driver.execute_script("document.querySelector('[data-event=added_1] input[type=checkbox]').click()")
+        wait_for(driver, settled % 3, serve=serve)
+        last = driver.execute_script("return document.getElementById('serve-edit-list').lastChild.textContent")
+        assert last == "ceasefire · everywhere: off", last
 
 
 def test_a_flee_folders_switches_are_boxes_and_its_counts_whole(tmp_path):
@@ -824,6 +846,8 @@ def test_a_flee_folders_switches_are_boxes_and_its_counts_whole(tmp_path):
         wait_for(driver, "return document.body.dataset.editCount === '2'", serve=serve)
         assert driver.execute_script(EDITS_LISTED) == ["parameters.flee_start_on_foot = 1 (was 0)",
                                                        "parameters.flee_start_on_foot = 0 (was 1)"]
+        worded = driver.execute_script("return [...document.querySelectorAll('#serve-edit-list li')].map((li) => li.textContent)")
+        assert worded == ["flee start on foot: on (was off)", "flee start on foot: off (was on)"], worded
         # Who leaves is the observed series here, which edits cannot move: the change panel says so.
         assert "stays as observed" in driver.execute_script(
             "return document.getElementById('serve-departures-given').textContent")

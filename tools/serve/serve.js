@@ -538,9 +538,15 @@
   }
 
   // Each event named for the list of edits as the page first showed it (its kind and place: a point by the place it
-  // is near, or its id), so that a move does not rename the edits made before it.
+  // is near, or its id), so that a move does not rename the edits made before it. Named afresh under another
+  // variant (which may place an event of the same id elsewhere), and an id no longer listed is forgotten (an added
+  // event undone: the next one added may take its id).
   const eventNames = new Map();
+  let namedVariant = null;
   function nameEvents(placeName) {
+    if (namedVariant !== (info.variant || '')) { eventNames.clear(); namedVariant = info.variant || ''; }
+    const listed = new Set(info.events.map((e) => e.id));
+    for (const id of [...eventNames.keys()]) if (!listed.has(id)) eventNames.delete(id);
     for (const e of info.events) {
       if (eventNames.has(e.id)) continue;
       const point = e.lat !== undefined && !e.node && !e.corridor && !e.from && !e.countries;
@@ -550,7 +556,7 @@
   }
 
   // An edit in a planner's words, its event, place or road named as the panel names them: "bombardment · Ariha:
-  // intensity 10 (was 23.6)", "road Hama – Morek: closed (was false)", "threat kernel 1.5 km (was 1)"; an
+  // intensity 10 (was 23.6)", "road South Town – Capital: closed (was false)", "threat kernel 1.5 km (was 1)"; an
   // added event by its description, which says all it gives.
   function editLabel(x, placeName) {
     const eventNamed = (id) => eventNames.get(id) || `event ${id}`;
@@ -559,7 +565,9 @@
     if (x.kind !== 'set' || !x.path) return x.description;
     const [head, id, ...rest] = x.path.split('.');
     if (head === 'parameters') {
+      // (One the scenario's rules do not read is not listed: named without units.)
       const p = info.parameters.find((q) => q.name === id);
+      if (p && p.kind === 'on_off') return `${words(id)}: ${x.value === '1' ? 'on' : 'off'}${x.was.replace(/\b1\)$/, 'on)').replace(/\b0\)$/, 'off)')}`;
       const units = p && p.units !== '1' ? ` ${unitsInWords(p.units)}` : '';
       return `${p ? nameWithoutUnits(id, p.units) : words(id)} ${x.value}${units}${x.was}`;
     }
