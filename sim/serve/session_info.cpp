@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "edit_words.hpp"
 #include "haven/engine/flee_rules.hpp"
 #include "haven/engine/simulation.hpp"
 #include "haven/scenario/parameters.hpp"
@@ -89,12 +90,13 @@ void show_kept_edits(const Session& session, const Scenario& s, const std::strin
 
 }  // namespace
 
-Json edits_json(const std::vector<Edit>& edits) {
+Json edits_json(const Session& session) {
+  const auto& edits = session.edits();
   Json list = Json::array();
   for (std::size_t i = 0; i < edits.size(); ++i) {
     const Edit& edit = edits[i];
-    // The parts too, for the page to put the edit in a planner's words (the event, place or road by its name).
-    Json item{{"index", i + 1}, {"kind", edit.kind}, {"description", edit.listed()}};
+    Json item{
+        {"index", i + 1}, {"kind", edit.kind}, {"description", edit.listed()}, {"words", edit_in_words(edit, session)}};
     if (edit.kind == "set") {
       item["path"] = edit.path;
       item["value"] = edit.value;
@@ -303,7 +305,7 @@ Json session_info(const Session& session, const std::string& id) {
           {"nodes", nodes},
           {"corridors", corridors},
           {"parameters", parameters},
-          {"edits", edits_json(session.edits())},
+          {"edits", edits_json(session)},
           {"undo", session.undo_target()}};
 }
 

@@ -13,7 +13,9 @@
 
 namespace haven::serve {
 
-nlohmann::json edits_json(const std::vector<Edit>& edits);
+// The session's edits in order: each as the overlay's comments give it (`description`), in a planner's words
+// (`words`: edit_in_words) and by its parts (`path`, `value`, `was`; `id`, `enabled`).
+nlohmann::json edits_json(const Session& session);
 
 // The key paths a band with parameter uncertainty leaves as they are, each with why: "edited" (the session's edits),
 // "started_with" (the server's --set-file and --set), "variant" (what the chosen variant sets), "not_in_run" (a key

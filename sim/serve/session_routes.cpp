@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "band.hpp"
+#include "edit_words.hpp"
 #include "haven/report/report.hpp"
 #include "haven/serve/edit.hpp"
 #include "session_info.hpp"
@@ -33,7 +34,8 @@ std::string edits_note(const Session& session) {
   if (session.edits().empty()) return "";
   std::string note = fmt::format("{}: ", run_label(session.scenario(), session.source(), session.edits().size()));
   for (std::size_t i = 0; i < session.edits().size(); ++i) {
-    note += fmt::format("{}{}. {}", i == 0 ? "" : "; ", i + 1, session.edits()[i].listed());
+    // In words for the report's reader; the saved overlay's comments give each exactly.
+    note += fmt::format("{}{}. {}", i == 0 ? "" : "; ", i + 1, edit_in_words(session.edits()[i], session));
   }
   return note + ".";
 }
@@ -158,13 +160,12 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
               json_text(Json{
                   {"error", taken_back.empty() ? std::string(e.what()) : fmt::format("{}; {}", e.what(), taken_back)},
                   {"cancelled", true},
-                  {"edits", edits_json(session.edits())},
+                  {"edits", edits_json(session)},
                   {"undo", session.undo_target()},
                   {"variant", session.variant()}}));
   } catch (const std::exception& e) {
     send_json(res, 500,
-              json_text(Json{{"error", fmt::format("the run failed: {}", e.what())},
-                             {"edits", edits_json(session.edits())}}));
+              json_text(Json{{"error", fmt::format("the run failed: {}", e.what())}, {"edits", edits_json(session)}}));
   }
 }
 
@@ -234,7 +235,7 @@ void Server::Impl::apply_edit(const httplib::Request& req, httplib::Response& re
     send_json(res, 422,
               json_text(Json{{"error", "the edit was not applied: the scenario with it does not pass the checks"},
                              {"diagnostics", diagnostics_json(result.diagnostics)},
-                             {"edits", edits_json(entry->session.edits())}}));
+                             {"edits", edits_json(entry->session)}}));
     return;
   }
   // A run cancelled leaves the session as before the edit: kept, an edit the page was told failed would go into

@@ -371,11 +371,10 @@
         'Every run starts from the scenario with ', el('code', {}, info.starting_arguments.join(' ')),
         ' (given to haven serve).'));
     }
-    // In a planner's words, the exact key (as the saved overlay writes it) in the item's tooltip.
-    const placeName = new Map(info.nodes.map((n) => [n.id, n.name]));
-    nameEvents(placeName);
+    // In a planner's words (the server's, as the downloaded report gives them), the exact edit (as the saved
+    // overlay's comments give it) in the item's tooltip.
     const list = el('ol', { id: 'serve-edit-list' },
-      ...info.edits.map((e) => el('li', { title: e.description, 'data-description': e.description }, editLabel(e, placeName))));
+      ...info.edits.map((e) => el('li', { title: e.description }, e.words || e.description)));
     // Said beside the list, not as its first item (which would read as one edit).
     const none = info.edits.length ? null : el('p', { class: 'note', id: 'serve-no-edits' }, (info.starting_arguments || []).length
       ? 'None yet: the charts show the starting point above.' : 'None yet: the charts show the scenario as written.');
@@ -390,6 +389,7 @@
       find.addEventListener('input', () => filterEvents(find.value));
       eventsBox.append(find, eventsTable);
     }
+    const placeName = new Map(info.nodes.map((n) => [n.id, n.name]));
     const rows = [];
     const kept = new Map();
     for (const e of info.events) {
@@ -535,49 +535,6 @@
       : e.node ? ` · ${placeName.get(e.node) || e.node}`
       : e.countries ? ` · ${e.countries.join(' – ')}`
       : (e.lat !== undefined ? ` · ${nearest(e.lat, e.lon)}${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : everywhere ? ' · everywhere' : '');
-  }
-
-  // Each event named for the list of edits as the page first showed it (its kind and place: a point by the place it
-  // is near, or its id), so that a move does not rename the edits made before it. Named afresh under another
-  // variant (which may place an event of the same id elsewhere), and an id no longer listed is forgotten (an added
-  // event undone: the next one added may take its id).
-  const eventNames = new Map();
-  let namedVariant = null;
-  function nameEvents(placeName) {
-    if (namedVariant !== (info.variant || '')) { eventNames.clear(); namedVariant = info.variant || ''; }
-    const listed = new Set(info.events.map((e) => e.id));
-    for (const id of [...eventNames.keys()]) if (!listed.has(id)) eventNames.delete(id);
-    for (const e of info.events) {
-      if (eventNames.has(e.id)) continue;
-      const point = e.lat !== undefined && !e.node && !e.corridor && !e.from && !e.countries;
-      const near = point ? nearest(e.lat, e.lon) : '';
-      eventNames.set(e.id, point ? `${words(e.kind)} · ${near ? near.slice(0, -2) : e.id}` : `${words(e.kind)}${eventWhere(e, placeName)}`);
-    }
-  }
-
-  // An edit in a planner's words, its event, place or road named as the panel names them: "bombardment · Ariha:
-  // intensity 10 (was 23.6)", "road South Town – Capital: closed (was false)", "threat kernel 1.5 km (was 1)"; an
-  // added event by its description, which says all it gives.
-  function editLabel(x, placeName) {
-    const eventNamed = (id) => eventNames.get(id) || `event ${id}`;
-    if (x.kind === 'toggle_event') return `${eventNamed(x.id)}: ${x.enabled ? 'on' : 'off'}`;
-    if (x.kind === 'move_event') return `${eventNamed(x.id)}: ${x.description.replace(/^move event \S+ /, 'moved ')}`;
-    if (x.kind !== 'set' || !x.path) return x.description;
-    const [head, id, ...rest] = x.path.split('.');
-    if (head === 'parameters') {
-      // (One the scenario's rules do not read is not listed: named without units.)
-      const p = info.parameters.find((q) => q.name === id);
-      if (p && p.kind === 'on_off') return `${words(id)}: ${x.value === '1' ? 'on' : 'off'}${x.was.replace(/\b1\)$/, 'on)').replace(/\b0\)$/, 'off)')}`;
-      const units = p && p.units !== '1' ? ` ${unitsInWords(p.units)}` : '';
-      return `${p ? nameWithoutUnits(id, p.units) : words(id)} ${x.value}${units}${x.was}`;
-    }
-    const road = head === 'corridors' ? info.corridors.find((c) => c.id === id) : null;
-    const what = head === 'events' ? eventNamed(id)
-      : head === 'nodes' ? placeName.get(id) || id
-      : road ? `road ${road.from} – ${road.to}`
-      : head === 'groups' ? `group ${words(id)}` : id;
-    if (road && rest.join('.') === 'closed') return `${what}: ${x.value === 'true' ? 'closed' : 'opened'}${x.was}`;
-    return `${what}: ${words(rest.join(' '))} ${x.value}${x.was}`;
   }
 
   // "near Ariha, " for a point centred within 15 km of a place (an event moved off its place keeps a name).

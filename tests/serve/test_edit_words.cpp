@@ -1,0 +1,82 @@
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "haven/serve/edit.hpp"
+#include "haven/serve/session.hpp"
+#include "serve/edit_words.hpp"
+#include "valley_source.hpp"
+
+using namespace haven;
+using namespace haven::serve;
+
+namespace {
+
+Edit parsed(const std::string& json) {
+  std::string problem;
+  auto edit = edit_from_json(json, problem);
+  INFO(problem);
+  REQUIRE(edit);
+  return *edit;
+}
+
+// Applies the edits in order and gives the last one in words.
+std::vector<std::string> worded(Session& session, const std::vector<std::string>& edits) {
+  std::vector<std::string> words;
+  for (const auto& json : edits) {
+    const auto result = session.apply(parsed(json));
+    INFO(json);
+    REQUIRE(result.applied);
+    words.push_back(edit_in_words(session.edits().back(), session));
+  }
+  return words;
+}
+
+}  // namespace
+
+TEST_CASE("serve edit words: events by kind and place, places and roads by name, parameters with their units") {
+  Session session(testing::valley_source(), "", Limits{});
+  REQUIRE(session.ok());
+  const auto words = worded(session, {R"({"kind": "set", "path": "events.strikes_south.intensity", "value": 30})",
+                                      R"({"kind": "toggle_event", "id": "strikes_south", "enabled": false})",
+                                      R"({"kind": "set", "path": "events.road_cut.date", "value": "2024-03-12"})",
+                                      R"({"kind": "set", "path": "events.elderly_evacuation.rate", "value": 900})",
+                                      R"({"kind": "set", "path": "nodes.rivertown.capacity", "value": 9000})",
+                                      R"({"kind": "set", "path": "corridors.frontline_road.closed", "value": true})",
+                                      R"({"kind": "set", "path": "corridors.frontline_road.closed", "value": false})",
+                                      R"({"kind": "set", "path": "parameters.threat_kernel_km", "value": 1.5})",
+                                      R"({"kind": "set", "path": "parameters.return_rate_per_day", "value": 0.02})",
+                                      R"({"kind": "toggle_event", "id": "truce", "enabled": false})"});
+  CHECK(words == std::vector<std::string>{
+                     "bombardment · South Town: intensity 30 (was 60)",
+                     "bombardment · South Town: off",
+                     "corridor closure · South Town – Capital: date 2024-03-12 (was 2024-03-11)",
+                     "evacuation · River Town → Mid City: rate 900 (was 1500)",
+                     "River Town: capacity 9000 (was 58500 by default)",
+                     "road South Town – Capital: closed (was false)",
+                     "road South Town – Capital: opened (was true)",
+                     "threat kernel 1.5 km (was 1)",
+                     "return rate 0.02 per day (was 0.01)",
+                     // Centred on a point: the place within 15 km of it.
+                     "ceasefire · near River Town: off",
+                 });
+}
+
+TEST_CASE("serve edit words: a moved event keeps the name the scenario gives it, an added one says where it is") {
+  Session session(testing::valley_source(), "", Limits{});
+  const auto words = worded(
+      session, {R"({"kind": "move_event", "id": "strikes_south", "lat": 35.9, "lon": 36.9})",
+                R"({"kind": "set", "path": "events.strikes_south.intensity", "value": 20})",
+                R"({"kind": "add_event", "event": {"kind": "ceasefire", "date": "2024-03-10"}})",
+                R"({"kind": "toggle_event", "id": "added_1", "enabled": false})",
+                R"({"kind": "add_event", "event": {"kind": "bombardment", "lat": 36.05, "lon": 36.41, "radius_km": 5,
+           "date": "2024-03-10", "intensity": 10}})",
+                R"({"kind": "set", "path": "events.added_2.intensity", "value": 12})"});
+  CHECK(words[0] == "bombardment · South Town: moved to 35.90000, 36.90000");
+  CHECK(words[1] == "bombardment · South Town: intensity 20 (was 60)");
+  // An added event's own edit says what it adds; its later edits name it by kind and place.
+  CHECK(words[2] == session.edits()[2].listed());
+  CHECK(words[3] == "ceasefire · everywhere: off");
+  CHECK(words[5] == "bombardment · near Hill Camp: intensity 12 (was 10)");
+}
