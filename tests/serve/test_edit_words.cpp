@@ -35,7 +35,7 @@ std::vector<std::string> worded(Session& session, const std::vector<std::string>
 
 }  // namespace
 
-TEST_CASE("serve edit words: events by kind and place, places and roads by name, parameters with their units") {
+TEST_CASE("serve edit words: events by kind and place with places and roads by name and parameters with their units") {
   Session session(testing::valley_source(), "", Limits{});
   REQUIRE(session.ok());
   const auto words = worded(session, {R"({"kind": "set", "path": "events.strikes_south.intensity", "value": 30})",
@@ -63,7 +63,7 @@ TEST_CASE("serve edit words: events by kind and place, places and roads by name,
                  });
 }
 
-TEST_CASE("serve edit words: a moved event keeps the name the scenario gives it, an added one says where it is") {
+TEST_CASE("serve edit words: a moved event keeps the name the scenario gives it and an added one says where it is") {
   Session session(testing::valley_source(), "", Limits{});
   const auto words = worded(
       session, {R"({"kind": "move_event", "id": "strikes_south", "lat": 35.9, "lon": 36.9})",
