@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
+#include <map>
 #include <string_view>
 #include <type_traits>
 #include <variant>
@@ -68,6 +70,34 @@ const Event* find_event(const std::vector<Event>& events, const std::string& id)
   return it == events.end() ? nullptr : &*it;
 }
 
+// An added event by what its own edit gave (kind, node, corridor, from and to, or a point): for one switched off
+// before a variant was chosen, which no scenario loaded since holds.
+std::string added_in_words(const Edit& add, const Scenario& scenario) {
+  std::map<std::string, std::string> given(add.event.begin(), add.event.end());
+  const auto place = [&](const std::string& id) {
+    const auto it =
+        std::find_if(scenario.nodes.begin(), scenario.nodes.end(), [&](const Node& n) { return n.id == id; });
+    return it == scenario.nodes.end() ? id : it->name;
+  };
+  std::string where = add.added_id();
+  if (given.count("node")) {
+    where = place(given["node"]);
+  } else if (given.count("corridor")) {
+    const auto it = std::find_if(scenario.corridors.begin(), scenario.corridors.end(),
+                                 [&](const Corridor& c) { return c.id == given["corridor"]; });
+    if (it != scenario.corridors.end()) where = road_in_words(scenario, *it);
+  } else if (given.count("from") && given.count("to")) {
+    where = fmt::format("{} → {}", place(given["from"]), place(given["to"]));
+  } else if (given.count("lat") && given.count("lon")) {
+    const std::string near =
+        place_near(scenario, std::strtod(given["lat"].c_str(), nullptr), std::strtod(given["lon"].c_str(), nullptr));
+    if (!near.empty()) where = "near " + near;
+  } else if (given["kind"] == "ceasefire") {
+    where = "everywhere";
+  }
+  return fmt::format("{} · {}", in_words(given["kind"]), where);
+}
+
 }  // namespace
 
 std::string event_in_words(const Event& event, const Scenario& scenario) {
@@ -96,15 +126,21 @@ std::string event_in_words(const Event& event, const Scenario& scenario) {
   return fmt::format("{} · {}", in_words(event_kind_name(event.action)), where);
 }
 
-std::string edit_in_words(const Edit& edit, const Session& session) {
-  // The event as the scenario (or its variant) writes it, else as added.
-  const auto event_named = [&](const std::string& id) {
-    if (const Event* e = find_event(session.base().events, id)) return event_in_words(*e, session.base());
-    if (const Event* e = find_event(session.scenario().events, id)) return event_in_words(*e, session.scenario());
-    const auto off = session.added_events_off();
-    if (const Event* e = find_event(off, id)) return event_in_words(*e, session.scenario());
-    return "event " + id;
-  };
+EditWords::EditWords(const Session& session) : session_(session), added_off_(session.added_events_off()) {}
+
+std::string EditWords::event_named(const std::string& id) const {
+  // The event as the scenario (or its variant) writes it, else as added: on now, switched off, or (switched off
+  // before a variant was chosen, so never loaded since) as its own edit gave it.
+  if (const Event* e = find_event(session_.base().events, id)) return event_in_words(*e, session_.base());
+  if (const Event* e = find_event(session_.scenario().events, id)) return event_in_words(*e, session_.scenario());
+  if (const Event* e = find_event(added_off_, id)) return event_in_words(*e, session_.scenario());
+  for (const auto& edit : session_.edits()) {
+    if (edit.kind == "add_event" && edit.added_id() == id) return added_in_words(edit, session_.scenario());
+  }
+  return "event " + id;
+}
+
+std::string EditWords::operator()(const Edit& edit) const {
   if (edit.kind == "toggle_event") return fmt::format("{}: {}", event_named(edit.id), edit.enabled ? "on" : "off");
   if (edit.kind == "move_event") {
     constexpr std::string_view moved = " to ";
@@ -122,10 +158,15 @@ std::string edit_in_words(const Edit& edit, const Session& session) {
     const std::string_view name = path.substr(first_dot + 1);
     const ParameterSpec* spec = find_parameter_spec(name);
     if (spec != nullptr && spec->kind == ParameterKind::on_off) {
+      // As the loader reads a switch: 1, 1.0 or 1e0 is on, 0 off.
+      const auto on_off = [](const std::string& text) {
+        return std::strtod(text.c_str(), nullptr) != 0.0 ? "on" : "off";
+      };
       std::string was = edit.replaced;
-      if (was == " (was 1)") was = " (was on)";
-      if (was == " (was 0)") was = " (was off)";
-      return fmt::format("{}: {}{}", in_words(name), edit.value == "1" ? "on" : "off", was);
+      if (was.starts_with(" (was ") && was.ends_with(")")) {
+        was = fmt::format(" (was {})", on_off(was.substr(6, was.size() - 7)));
+      }
+      return fmt::format("{}: {}{}", in_words(name), on_off(edit.value), was);
     }
     std::string label = in_words(name);
     std::string units;
@@ -139,7 +180,7 @@ std::string edit_in_words(const Edit& edit, const Session& session) {
   const std::string id(path.substr(first_dot + 1, second_dot - first_dot - 1));
   const std::string_view key = path.substr(second_dot + 1);
   std::string what = id;
-  const Scenario& s = session.scenario();
+  const Scenario& s = session_.scenario();
   if (head == "events") {
     what = event_named(id);
   } else if (head == "nodes") {

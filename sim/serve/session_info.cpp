@@ -92,11 +92,11 @@ void show_kept_edits(const Session& session, const Scenario& s, const std::strin
 
 Json edits_json(const Session& session) {
   const auto& edits = session.edits();
+  const EditWords words(session);
   Json list = Json::array();
   for (std::size_t i = 0; i < edits.size(); ++i) {
     const Edit& edit = edits[i];
-    Json item{
-        {"index", i + 1}, {"kind", edit.kind}, {"description", edit.listed()}, {"words", edit_in_words(edit, session)}};
+    Json item{{"index", i + 1}, {"kind", edit.kind}, {"description", edit.listed()}, {"words", words(edit)}};
     if (edit.kind == "set") {
       item["path"] = edit.path;
       item["value"] = edit.value;

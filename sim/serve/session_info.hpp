@@ -14,7 +14,7 @@
 namespace haven::serve {
 
 // The session's edits in order: each as the overlay's comments give it (`description`), in a planner's words
-// (`words`: edit_in_words) and by its parts (`path`, `value`, `was`; `id`, `enabled`).
+// (`words`: EditWords) and by its parts (`path`, `value`, `was`; `id`, `enabled`).
 nlohmann::json edits_json(const Session& session);
 
 // The key paths a band with parameter uncertainty leaves as they are, each with why: "edited" (the session's edits),

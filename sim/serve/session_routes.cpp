@@ -33,9 +33,10 @@ std::string run_label(const Scenario& scenario, const ScenarioSource& source, st
 std::string edits_note(const Session& session) {
   if (session.edits().empty()) return "";
   std::string note = fmt::format("{}: ", run_label(session.scenario(), session.source(), session.edits().size()));
+  const EditWords words(session);
   for (std::size_t i = 0; i < session.edits().size(); ++i) {
     // In words for the report's reader; the saved overlay's comments give each exactly.
-    note += fmt::format("{}{}. {}", i == 0 ? "" : "; ", i + 1, edit_in_words(session.edits()[i], session));
+    note += fmt::format("{}{}. {}", i == 0 ? "" : "; ", i + 1, words(session.edits()[i]));
   }
   return note + ".";
 }

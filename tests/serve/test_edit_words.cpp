@@ -14,11 +14,7 @@ using namespace haven::serve;
 namespace {
 
 Edit parsed(const std::string& json) {
-  std::string problem;
-  auto edit = edit_from_json(json, problem);
-  INFO(problem);
-  REQUIRE(edit);
-  return *edit;
+  return testing::parsed_edit(json);
 }
 
 // Applies the edits in order and gives the last one in words.
@@ -28,7 +24,7 @@ std::vector<std::string> worded(Session& session, const std::vector<std::string>
     const auto result = session.apply(parsed(json));
     INFO(json);
     REQUIRE(result.applied);
-    words.push_back(edit_in_words(session.edits().back(), session));
+    words.push_back(EditWords(session)(session.edits().back()));
   }
   return words;
 }
@@ -65,6 +61,7 @@ TEST_CASE("serve edit words: events by kind and place with places and roads by n
 
 TEST_CASE("serve edit words: a moved event keeps the name the scenario gives it and an added one says where it is") {
   Session session(testing::valley_source(), "", Limits{});
+  REQUIRE(session.ok());
   const auto words = worded(
       session, {R"({"kind": "move_event", "id": "strikes_south", "lat": 35.9, "lon": 36.9})",
                 R"({"kind": "set", "path": "events.strikes_south.intensity", "value": 20})",
@@ -79,4 +76,29 @@ TEST_CASE("serve edit words: a moved event keeps the name the scenario gives it 
   CHECK(words[2] == session.edits()[2].listed());
   CHECK(words[3] == "ceasefire · everywhere: off");
   CHECK(words[5] == "bombardment · near Hill Camp: intensity 12 (was 10)");
+}
+
+TEST_CASE("serve edit words: a variant's events and groups and switches and an added event switched off before it") {
+  Session session(testing::valley_source(), "", Limits{});
+  REQUIRE(session.ok());
+  const auto words = worded(
+      session, {R"({"kind": "set", "path": "groups.elderly.speed_factor", "value": 0.5})",
+                // A switch as the loader reads it: 1.0 is on.
+                R"({"kind": "set", "path": "parameters.flee_start_on_foot", "value": 1.0})",
+                R"({"kind": "add_event", "event": {"kind": "capacity_change", "node": "hillcamp", "date": "2024-03-10",
+                    "capacity": 30000}})",
+                R"({"kind": "toggle_event", "id": "added_1", "enabled": false})"});
+  CHECK(words[0] == "group elderly: speed factor 0.5 (was 0.7)");
+  CHECK(words[1] == "flee start on foot: on (was off)");
+  CHECK(words[3] == "capacity change · Hill Camp: off");
+  // Under a variant its own events are named, and the added event switched off before the switch still is (no
+  // scenario loaded since holds it).
+  REQUIRE(session.choose_variant("border_open").applied);
+  REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "gate_opens", "enabled": false})")).applied);
+  const EditWords now(session);
+  std::vector<std::string> listed;
+  for (const auto& edit : session.edits()) listed.push_back(now(edit));
+  REQUIRE(listed.size() == 5);
+  CHECK(listed[3] == "capacity change · Hill Camp: off");
+  CHECK(listed[4] == "border opening · North Gate: off");
 }

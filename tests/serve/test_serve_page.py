@@ -241,7 +241,7 @@ def test_toggle_redraw_band_and_save(tmp_path):
         listed = driver.execute_script("const li = document.getElementById('serve-edit-list').lastChild; "
                                        "return [li.title, li.textContent]")
         assert listed[0].startswith("move event b_idl_ariha to "), listed
-        # Named as the page first showed it, not by where the move put it; the edits before it too.
+        # Named by the place the scenario gives it, not by where the move put it; the edits before it too.
         assert listed[1].startswith("bombardment · Ariha: moved to "), listed
         first = driver.execute_script("return document.querySelector('#serve-edit-list li').textContent")
         assert first == "bombardment · Ariha: off", first
@@ -800,7 +800,7 @@ def test_events_are_found_by_a_word_and_a_moved_one_keeps_a_name(tmp_path):
         wait_for(driver, "return document.body.dataset.editCount === '1'", serve=serve)
         label = driver.execute_script("return document.querySelector('[data-event=strikes_south] label').textContent")
         assert "bombardment · near South Town, 35.400, 36.520" in label, label
-        # The list of edits names it as the page first showed it.
+        # The list of edits names it by the place the scenario gives it.
         first = driver.execute_script("return document.querySelector('#serve-edit-list li').textContent")
         assert first.startswith("bombardment · South Town: moved to "), first
         # An added event undone: the next one added takes its id (added_1), and the list names the new one, not the

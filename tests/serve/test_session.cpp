@@ -30,11 +30,7 @@ ScenarioSource valley() {
 }
 
 Edit parsed(const std::string& json) {
-  std::string problem;
-  auto edit = edit_from_json(json, problem);
-  INFO(problem);
-  REQUIRE(edit);
-  return *edit;
+  return testing::parsed_edit(json);
 }
 
 bool has_event(const Scenario& scenario, const std::string& id) {
