@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 #include <variant>
@@ -41,6 +42,19 @@ std::string road_in_words(const Scenario& scenario, const Corridor& road) {
   return fmt::format("{} – {}", node_name(scenario, road.from), node_name(scenario, road.to));
 }
 
+// A place named by its id, or the id when no place has it.
+std::string place_named(const Scenario& scenario, const std::string& id) {
+  const auto node = scenario.find_node(id);
+  return node ? node_name(scenario, *node) : id;
+}
+
+// A road's ends named ("A – B") by its id, or none when no road has it.
+std::optional<std::string> road_named(const Scenario& scenario, const std::string& id) {
+  const auto corridor = scenario.find_corridor(id);
+  if (!corridor) return std::nullopt;
+  return road_in_words(scenario, scenario.corridors[static_cast<std::size_t>(*corridor)]);
+}
+
 // The place within 15 km of a point, nearest first, or none.
 std::string place_near(const Scenario& scenario, double lat_deg, double lon_deg) {
   constexpr double near_km = 15.0;
@@ -74,20 +88,13 @@ const Event* find_event(const std::vector<Event>& events, const std::string& id)
 // before a variant was chosen, which no scenario loaded since holds.
 std::string added_in_words(const Edit& add, const Scenario& scenario) {
   std::map<std::string, std::string> given(add.event.begin(), add.event.end());
-  const auto place = [&](const std::string& id) {
-    const auto it =
-        std::find_if(scenario.nodes.begin(), scenario.nodes.end(), [&](const Node& n) { return n.id == id; });
-    return it == scenario.nodes.end() ? id : it->name;
-  };
   std::string where = add.added_id();
   if (given.count("node")) {
-    where = place(given["node"]);
+    where = place_named(scenario, given["node"]);
   } else if (given.count("corridor")) {
-    const auto it = std::find_if(scenario.corridors.begin(), scenario.corridors.end(),
-                                 [&](const Corridor& c) { return c.id == given["corridor"]; });
-    if (it != scenario.corridors.end()) where = road_in_words(scenario, *it);
+    if (const auto road = road_named(scenario, given["corridor"])) where = *road;
   } else if (given.count("from") && given.count("to")) {
-    where = fmt::format("{} → {}", place(given["from"]), place(given["to"]));
+    where = fmt::format("{} → {}", place_named(scenario, given["from"]), place_named(scenario, given["to"]));
   } else if (given.count("lat") && given.count("lon")) {
     const std::string near =
         place_near(scenario, std::strtod(given["lat"].c_str(), nullptr), std::strtod(given["lon"].c_str(), nullptr));
@@ -184,12 +191,10 @@ std::string EditWords::operator()(const Edit& edit) const {
   if (head == "events") {
     what = event_named(id);
   } else if (head == "nodes") {
-    const auto it = std::find_if(s.nodes.begin(), s.nodes.end(), [&](const Node& n) { return n.id == id; });
-    if (it != s.nodes.end()) what = it->name;
+    what = place_named(s, id);
   } else if (head == "corridors") {
-    const auto it = std::find_if(s.corridors.begin(), s.corridors.end(), [&](const Corridor& c) { return c.id == id; });
-    if (it != s.corridors.end()) {
-      what = "road " + road_in_words(s, *it);
+    if (const auto road = road_named(s, id)) {
+      what = "road " + *road;
       if (key == "closed")
         return fmt::format("{}: {}{}", what, edit.value == "true" ? "closed" : "opened", edit.replaced);
     }
