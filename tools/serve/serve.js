@@ -374,7 +374,7 @@
     // In a planner's words (the server's, as the downloaded report gives them), the exact edit (as the saved
     // overlay's comments give it) in the item's tooltip.
     const list = el('ol', { id: 'serve-edit-list' },
-      ...info.edits.map((e) => el('li', { title: e.description }, e.words || e.description)));
+      ...info.edits.map((e) => el('li', { title: e.description }, e.words)));
     // Said beside the list, not as its first item (which would read as one edit).
     const none = info.edits.length ? null : el('p', { class: 'note', id: 'serve-no-edits' }, (info.starting_arguments || []).length
       ? 'None yet: the charts show the starting point above.' : 'None yet: the charts show the scenario as written.');
@@ -448,7 +448,13 @@
         });
         controls.append(move);
       }
-      row.append(el('label', { title: e.note }, toggle, ` ${words(e.kind)}${eventWhere(e, placeName)} `, el('code', {}, e.id)), controls);
+      const road = e.corridor ? info.corridors.find((c) => c.id === e.corridor) : null;
+      const where = road ? ` · ${road.from} – ${road.to}`
+        : e.from ? ` · ${placeName.get(e.from) || e.from} → ${placeName.get(e.to) || e.to}`
+        : e.node ? ` · ${placeName.get(e.node) || e.node}`
+        : e.countries ? ` · ${e.countries.join(' – ')}`
+        : (e.lat !== undefined ? ` · ${nearest(e.lat, e.lon)}${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : everywhere ? ' · everywhere' : '');
+      row.append(el('label', { title: e.note }, toggle, ` ${words(e.kind)}${where} `, el('code', {}, e.id)), controls);
       rows.push(row);
       kept.set(e.id, { signature, row });
     }
@@ -523,18 +529,6 @@
       const words = row.textContent.toLowerCase().replace(/_/g, ' ') + ' ' + row.dataset.event.toLowerCase();
       row.hidden = !wanted.every((w) => words.includes(w));
     }
-  }
-
-  // Where an event acts, as its row says it: " · Ariha", " · Latakia – Jisr al-Shughur", " · near Ariha, 35.720,
-  // 36.796", " · everywhere" (a ceasefire without a centre).
-  function eventWhere(e, placeName) {
-    const road = e.corridor ? info.corridors.find((c) => c.id === e.corridor) : null;
-    const everywhere = e.kind === 'ceasefire' && !e.node && e.lat === undefined;
-    return road ? ` · ${road.from} – ${road.to}`
-      : e.from ? ` · ${placeName.get(e.from) || e.from} → ${placeName.get(e.to) || e.to}`
-      : e.node ? ` · ${placeName.get(e.node) || e.node}`
-      : e.countries ? ` · ${e.countries.join(' – ')}`
-      : (e.lat !== undefined ? ` · ${nearest(e.lat, e.lon)}${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : everywhere ? ' · everywhere' : '');
   }
 
   // "near Ariha, " for a point centred within 15 km of a place (an event moved off its place keeps a name).
@@ -705,11 +699,8 @@
   // in km reads "threat kernel", "max departure rate per day" in 1/day "max departure rate".
   function nameWithoutUnits(name, units) {
     if (!units || units === '1') return words(name);
-    const spelt = ` ${unitsInWords(units)}`;
+    const spelt = { 'km/day': ' km per day', '1/day': ' per day', 'strikes/day': ' strikes per day' }[units] || ` ${units}`;
     return words(name).endsWith(spelt) ? words(name).slice(0, -spelt.length) : words(name);
-  }
-  function unitsInWords(units) {
-    return { 'km/day': 'km per day', '1/day': 'per day', 'strikes/day': 'strikes per day' }[units] || units;
   }
 
   const { fillBandAndSave, describeUncertainty } = window.havenServeParts.bandAndSave({
