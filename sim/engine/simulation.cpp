@@ -118,6 +118,7 @@ class Simulation::Impl {
           transport_.arrive(ev.index);
           break;
         case EngineEvent::Type::record_day:
+          transport_.settle_day();
           recorder_.record(static_cast<int>(ev.index), summary_);
           ledger_.zero_daily();
           transport_.zero_daily();
@@ -178,6 +179,8 @@ class Simulation::Impl {
   // Threat, then every node's decisions (in parallel), then their commit in node order, then evacuations; the
   // journeys that end today along free corridors are played out last.
   void decide_day(int day) {
+    // People stranded as the queues were let through this morning are hosted before anyone decides.
+    transport_.settle_day();
     transport_.begin_decisions();
     threat_.update(config_.threads);
     if (given_.active()) {

@@ -200,6 +200,7 @@ void Transport::adopt(const Transport& saved) {
   waiting_ = saved.waiting_;
   played_out_today_ = saved.played_out_today_;
   cell_homes_ = saved.cell_homes_;
+  settling_today_ = saved.settling_today_;
   incoming_ = saved.incoming_;
   budget_ = saved.budget_;
   queues_ = saved.queues_;
@@ -223,8 +224,7 @@ std::size_t Transport::bytes() const {
              (mix.carried.quotients.capacity() + mix.carried.owed_units.capacity()) * sizeof(double);
   }
   for (const auto& cell : cell_homes_) {
-    bytes += sizeof(cell) + (cell.people.capacity() + cell.pooled_units.capacity() + cell.owed_units.capacity()) * 8 +
-             cell.present.capacity() + cell.touched.capacity() * sizeof(NodeIndex);
+    bytes += sizeof(cell) + (cell.people.capacity() + cell.pooled_units.capacity() + cell.owed_units.capacity()) * 8;
   }
   for (const auto& queue : queues_) bytes += sizeof(queue) + queue.capacity() * sizeof(std::uint32_t);
   for (const auto& entered : entered_last_) bytes += sizeof(entered) + entered.cohorts.capacity() * sizeof(OnCorridor);
@@ -273,44 +273,37 @@ void Transport::end_decisions() {
   played_out_later_.clear();
 }
 
-std::size_t Transport::home_slot(NodeIndex home) const {
-  return home == no_node ? s_.nodes.size() : at(home);
+Transport::CellHomes& Transport::open_cell(std::size_t cell) {
+  CellHomes& homes = cell_homes_[cell];
+  if (homes.people.empty()) {
+    const std::size_t slots = s_.nodes.size() + 1;
+    homes.people.assign(slots, 0);
+    homes.pooled_units.assign(slots, 0.0);
+    homes.owed_units.assign(slots, 0.0);
+  }
+  homes.settling = true;
+  return homes;
 }
 
 // As absorb(), for the cohort of a destination and group whose journeys all end today (`cell`): its people by
 // home are counted in the cell's dense table instead of a list of (home, people) that grows and is sorted.
 void Transport::absorb_into_cell(std::size_t cell, Cohort& into, const Cohort& from) {
   ++cohorts_merged_;
-  CellHomes& homes = cell_homes_[cell];
-  const auto touch = [this, &homes](NodeIndex home) {
-    const std::size_t h = home_slot(home);
-    if (!homes.present[h]) {
-      homes.present[h] = 1;
-      homes.touched.push_back(home);
-    }
-    return h;
-  };
+  CellHomes& homes = open_cell(cell);
   const auto add = [&](const Cohort& cohort) {
     // A pooled journey's shares are rounded with the cell's others when it settles: one rounding a day per
     // destination and group, not one per journey (most of a run's journeys end merged here).
     if (cohort.mix && !cohort.mix_in_people &&
         for_each_pooled_share(
             *cohort.mix, cohort.destination, cohort.count,
-            [&](std::size_t, NodeIndex home, double units) { homes.pooled_units[touch(home)] += units; })) {
+            [&](std::size_t, NodeIndex home, double units) { homes.pooled_units[home_slot(home)] += units; })) {
       homes.pooled += cohort.count;
       return;
     }
-    for_each_home(cohort, units_, [&](NodeIndex home, Count people) { homes.people[touch(home)] += people; });
+    for_each_home(cohort, units_, [&](NodeIndex home, Count people) { homes.people[home_slot(home)] += people; });
   };
   if (!homes.in_use) {
     // The first merge: the cell's own people go into the table (own_people_mix()'s step).
-    if (homes.people.empty()) {
-      homes.people.assign(s_.nodes.size() + 1, 0);
-      homes.pooled_units.assign(s_.nodes.size() + 1, 0.0);
-      // What the homes are owed may exist already, from journeys that settled here alone (kept).
-      if (homes.owed_units.empty()) homes.owed_units.assign(s_.nodes.size() + 1, 0.0);
-      homes.present.assign(s_.nodes.size() + 1, 0);
-    }
     homes.in_use = true;
     add(into);
     into.mix.reset();
@@ -329,27 +322,41 @@ void Transport::settle_cell(std::uint32_t slot, std::size_t cell) {
   const Count count = cohorts_[slot].count;
   release(slot);
   incoming_[at(destination)] -= count;
-  CellHomes& homes = cell_homes_[cell];
+  settle_homes(cell_homes_[cell], destination, group);
+}
+
+void Transport::settle_homes(CellHomes& homes, NodeIndex node, GroupIndex group) {
+  const std::size_t slots = homes.people.size();
   if (homes.pooled > 0) {
     // The pooled journeys' people, rounded once for the cell (their shares add up to them but for rounding).
     thread_local std::vector<Count> parts;
-    parts.resize(homes.pooled_units.size());
+    parts.resize(slots);
     apportion_owed(homes.pooled_units, homes.pooled, std::max<Count>(units_, 1), homes.owed_units, parts);
-    for (const NodeIndex home : homes.touched) {
-      const std::size_t h = home_slot(home);
+    for (std::size_t h = 0; h < slots; ++h) {
       homes.people[h] += parts[h];
       homes.pooled_units[h] = 0.0;
     }
     homes.pooled = 0;
   }
-  for (const NodeIndex home : homes.touched) {
-    const std::size_t h = home_slot(home);
-    ledger_.settle(destination, group, home, nullptr, false, destination, homes.people[h]);  // nobody: no stay
+  for (std::size_t h = 0; h < slots; ++h) {
+    if (homes.people[h] == 0) continue;  // nobody: no stay
+    const NodeIndex home = h + 1 == slots ? no_node : static_cast<NodeIndex>(h);
+    ledger_.settle(node, group, home, nullptr, false, node, homes.people[h]);
     homes.people[h] = 0;
-    homes.present[h] = 0;
   }
-  homes.touched.clear();
   homes.in_use = false;
+  homes.settling = false;
+}
+
+void Transport::settle_day() {
+  const std::size_t groups = s_.groups.size();
+  for (const std::size_t cell : settling_today_) {
+    CellHomes& homes = cell_homes_[cell];
+    // Already settled when the played-out journeys' settling took them (settle_cell()).
+    if (!homes.settling) continue;
+    settle_homes(homes, static_cast<NodeIndex>(cell / groups), static_cast<GroupIndex>(cell % groups));
+  }
+  settling_today_.clear();
 }
 
 // Puts cohort `slot` onto its next corridor, or in the corridor's queue, or re-routes it when the way ahead has
@@ -569,36 +576,22 @@ void Transport::settle(std::uint32_t slot, NodeIndex node) {
                  cohort.count);
 }
 
-// A pooled journey settling on its own, rounded with what the homes are owed in the cell of `node` and its group:
-// the carry its merged journeys there use (settle_cell()), so that a lone journey of a person or two goes to the
-// home owed most there, not to its mix's largest share. False when no positive weight is left (the ledger's
-// general split decides).
+// A pooled journey settling on its own (after the decisions, a queue, or stranded where the road ends): its homes'
+// unrounded shares are added to the cell of `node` and its group, and rounded with everyone else's there once, when
+// the day ends (settle_day()), with what the homes are owed there. False when no positive weight is left (the
+// ledger's general split decides at once).
 bool Transport::settle_pooled_in_cell(const Cohort& cohort, NodeIndex node) {
-  CellHomes& homes = cell_homes_[at(node) * s_.groups.size() + static_cast<std::size_t>(cohort.group)];
-  if (homes.owed_units.empty()) homes.owed_units.assign(s_.nodes.size() + 1, 0.0);
-  // The journey's homes side by side (a mix lists each home once), with what the cell owes each.
-  thread_local std::vector<std::size_t> slots;
-  thread_local std::vector<double> target, owed;
-  thread_local std::vector<Count> parts;
-  slots.clear();
-  target.clear();
-  owed.clear();
+  const std::size_t cell = at(node) * s_.groups.size() + static_cast<std::size_t>(cohort.group);
+  CellHomes& homes = cell_homes_[cell];
+  const bool settling = homes.settling;
   const bool shared = for_each_pooled_share(*cohort.mix, cohort.destination, cohort.count,
                                             [&](std::size_t, NodeIndex home, double units) {
-                                              const std::size_t h = home_slot(home);
-                                              slots.push_back(h);
-                                              target.push_back(units);
-                                              owed.push_back(homes.owed_units[h]);
+                                              if (!homes.settling) open_cell(cell);
+                                              homes.pooled_units[home_slot(home)] += units;
                                             });
-  if (!shared) return false;
-  parts.resize(slots.size());
-  apportion_owed(target, cohort.count, std::max<Count>(units_, 1), owed, parts);
-  for (std::size_t k = 0; k < slots.size(); ++k) {
-    const std::size_t h = slots[k];
-    homes.owed_units[h] = owed[k];
-    const NodeIndex home = h == s_.nodes.size() ? no_node : static_cast<NodeIndex>(h);
-    ledger_.settle(node, cohort.group, home, nullptr, false, cohort.destination, parts[k]);
-  }
+  if (!shared) return false;  // nothing was handed
+  if (!settling) settling_today_.push_back(cell);
+  homes.pooled += cohort.count;
   return true;
 }
 

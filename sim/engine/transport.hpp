@@ -43,9 +43,10 @@ struct Cohort {
 class Transport {
  public:
   // On networks of up to `dense_cells_max_nodes` nodes, the people by home of the journeys that end today are
-  // counted in a table per destination and group; the pooled journeys' shares are rounded there once a day, with
-  // what each home is owed carried from day to day, where the list larger networks keep rounds each journey with
-  // its mix's carry (the same people in sum, each home's within a person or two).
+  // counted in a table per node and group; the pooled journeys' shares are rounded there together (those played
+  // out after the decisions, then the others at the day's end), with what each home is owed carried from day to
+  // day, where the list larger networks keep rounds each journey with its mix's carry (the same people in sum, each
+  // home's within a person or two).
   static constexpr std::size_t default_dense_cells_max_nodes = 512;
   Transport(const Scenario& scenario, Count units_per_person, const RoadNetwork& network, PopulationLedger& ledger,
             EventQueue<EngineEvent>& queue, const EventLog& log,
@@ -63,6 +64,10 @@ class Transport {
   void release_queues();
   // Cohort `slot` reaches the end of its leg now, and enters the next one or settles.
   void arrive(std::uint32_t slot);
+  // The pooled journeys that settled on their own since the last call, rounded to people by home once per node
+  // and group, into the ledger (on networks of up to `dense_cells_max_nodes` nodes; settle_pooled_in_cell()).
+  // Before anything reads the stays: the day's decisions and its record.
+  void settle_day();
 
   // Takes `saved`'s people on the roads and in the queues, and its counts (a run resumed from a saved day:
   // Simulation::resume_from); `saved` served a scenario with the same nodes, corridors and groups. Mixes are copied.
@@ -120,9 +125,14 @@ class Transport {
     return at(cohort.destination) * s_.groups.size() + static_cast<std::size_t>(cohort.group);
   }
   // Played-out cells on small networks (cell_homes_).
-  [[nodiscard]] std::size_t home_slot(NodeIndex home) const;
+  [[nodiscard]] std::size_t home_slot(NodeIndex home) const { return home == no_node ? s_.nodes.size() : at(home); }
+  struct CellHomes;
+  // The cell's table, made on first use, to count people in.
+  CellHomes& open_cell(std::size_t cell);
   void absorb_into_cell(std::size_t cell, Cohort& into, const Cohort& from);
   void settle_cell(std::uint32_t slot, std::size_t cell);
+  // The cell's people by home into the ledger at `node`, its pooled shares rounded first; the table is cleared.
+  void settle_homes(CellHomes& homes, NodeIndex node, GroupIndex group);
   [[nodiscard]] Key queue_key(const Cohort& cohort) const;
   void advance(std::uint32_t slot);
   bool travel(std::uint32_t slot, double time);
@@ -169,21 +179,24 @@ class Transport {
   CohortIndex waiting_;  // the cohort of each key waiting at a corridor
   static constexpr std::uint32_t no_cohort = std::numeric_limits<std::uint32_t>::max();
   std::vector<std::uint32_t> played_out_today_;  // by destination x group: the cohort played out after decisions
-  // On small networks, the people by home (no_node last) of each played-out cohort that others joined: a table
-  // per destination x group, kept from day to day (at most nodes^2 x groups counts), where a list of (home,
-  // people) would grow with every journey and be sorted again and again.
-  // Pooled movers' journeys add their homes' unrounded shares (`pooled_units`), rounded to people once, when the
-  // cell settles, with what each home is owed carried from day to day (`owed_units`; apportion_owed()).
+  // On small networks, the people by home (no_node last) of each played-out cohort that others joined, and of the
+  // pooled journeys that settle on their own today: a table per node x group, kept from day to day (at most
+  // nodes^2 x groups counts), where a list of (home, people) would grow with every journey and be sorted again and
+  // again. Pooled movers' journeys add their homes' unrounded shares (`pooled_units`), rounded to people once, when
+  // the cell settles (after the decisions, or at the day's end), with what each home is owed carried from day to
+  // day (`owed_units`; apportion_owed()).
+  // A cell is settled by a scan of its slots (nodes + 1): cheaper on these networks than listing the homes each
+  // journey touches, which was a tenth of a run.
   struct CellHomes {
-    bool in_use = false;
-    std::vector<Count> people;          // by home slot
-    std::vector<double> pooled_units;   // by home slot: pooled journeys' shares today, unrounded
-    std::vector<double> owed_units;     // by home slot, kept from day to day
-    Count pooled = 0;                   // the pooled journeys' people today
-    std::vector<std::uint8_t> present;  // homes listed in `touched`
-    std::vector<NodeIndex> touched;     // homes with people (or an empty part) today, in order of arrival
+    bool in_use = false;               // a played-out cohort's people are counted here
+    bool settling = false;             // people are counted here, to settle
+    std::vector<Count> people;         // by home slot
+    std::vector<double> pooled_units;  // by home slot: pooled journeys' shares today, unrounded
+    std::vector<double> owed_units;    // by home slot, kept from day to day
+    Count pooled = 0;                  // the pooled journeys' people today
   };
-  std::vector<CellHomes> cell_homes_;  // empty on larger networks
+  std::vector<CellHomes> cell_homes_;        // empty on larger networks
+  std::vector<std::size_t> settling_today_;  // cells with pooled journeys settled on their own today (settle_day())
   std::vector<Count> incoming_;
   std::vector<Count> budget_;                       // who may still enter each capped corridor today
   std::vector<std::vector<std::uint32_t>> queues_;  // cohorts waiting at each corridor's entrance, in order

@@ -257,6 +257,12 @@ TEST_CASE("transport: lone one-person pooled journeys share out over their homes
           Cohort{1, 0, no_node, c, rig.network.route(m, c), 0, SharedMix(OriginMix{{a, 9.0}, {h, 1.0}})});
     }
     rig.transport.end_decisions();
+    // A lone journey's people settle with the cell's others at the day's end: until then the ledger has them as
+    // on their way, not by home.
+    const bool merged = day % 7 == 3;
+    CHECK(rig.ledger.displaced_at(at(c)) == (merged ? people : people - 1));
+    rig.transport.settle_day();
+    CHECK(rig.ledger.displaced_at(at(c)) == people);
     Count from_h = 0;
     for (const Stay& stay : rig.ledger.stays(at(c))) from_h += stay.origin == h ? stay.count : 0;
     CHECK(std::abs(static_cast<double>(from_h) - 0.1 * people) <= 1.0);
