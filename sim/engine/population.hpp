@@ -122,6 +122,10 @@ class PopulationLedger {
   // `destination` (pooled movers, docs/model.md).
   void settle(NodeIndex node, GroupIndex group, NodeIndex origin, const OriginMix* mix, bool mix_in_people,
               NodeIndex destination, Count count);
+  // `count` people of `group` whose home is `origin` end a journey at `node` (settle() without a mix).
+  void settle_home(NodeIndex node, GroupIndex group, NodeIndex origin, Count count) {
+    settle_part(node, group, origin, count);
+  }
 
   // Today's tallies, zeroed after each record.
   [[nodiscard]] const CountVector& departures() const noexcept { return departures_; }

@@ -285,6 +285,26 @@ Transport::CellHomes& Transport::open_cell(std::size_t cell) {
   return homes;
 }
 
+// for_each_pooled_share() into a cell's table by home slot, each loop without a branch: the same sums in the same
+// order (a home left out, or of no weight, adds +0.0, which changes no sum of shares >= 0). Half a million journeys
+// an Idlib run.
+bool Transport::add_pooled_shares(const Cohort& cohort, std::vector<double>& units_by_slot) const {
+  const OriginMix& mix = *cohort.mix;
+  const std::vector<double>& quotients = pooled_quotients(mix);
+  if (quotients.empty()) return false;
+  const NodeIndex destination = cohort.destination;
+  const std::size_t homes = mix.size();
+  double others = 0.0;
+  for (std::size_t k = 0; k < homes; ++k) others += mix[k].first != destination ? quotients[k] : 0.0;
+  if (!(others > 0.0)) return false;
+  const double units_per_share = static_cast<double>(cohort.count) / others;
+  for (std::size_t k = 0; k < homes; ++k) {
+    const NodeIndex home = mix[k].first;
+    units_by_slot[home_slot(home)] += home != destination ? quotients[k] * units_per_share : 0.0;
+  }
+  return true;
+}
+
 // As absorb(), for the cohort of a destination and group whose journeys all end today (`cell`): its people by
 // home are counted in the cell's dense table instead of a list of (home, people) that grows and is sorted.
 void Transport::absorb_into_cell(std::size_t cell, Cohort& into, const Cohort& from) {
@@ -293,10 +313,7 @@ void Transport::absorb_into_cell(std::size_t cell, Cohort& into, const Cohort& f
   const auto add = [&](const Cohort& cohort) {
     // A pooled journey's shares are rounded with the cell's others when it settles: one rounding a day per
     // destination and group, not one per journey (most of a run's journeys end merged here).
-    if (cohort.mix && !cohort.mix_in_people &&
-        for_each_pooled_share(
-            *cohort.mix, cohort.destination, cohort.count,
-            [&](std::size_t, NodeIndex home, double units) { homes.pooled_units[home_slot(home)] += units; })) {
+    if (cohort.mix && !cohort.mix_in_people && add_pooled_shares(cohort, homes.pooled_units)) {
       homes.pooled += cohort.count;
       return;
     }
@@ -341,7 +358,7 @@ void Transport::settle_homes(CellHomes& homes, NodeIndex node, GroupIndex group)
   for (std::size_t h = 0; h < slots; ++h) {
     if (homes.people[h] == 0) continue;  // nobody: no stay
     const NodeIndex home = h + 1 == slots ? no_node : static_cast<NodeIndex>(h);
-    ledger_.settle(node, group, home, nullptr, false, node, homes.people[h]);
+    ledger_.settle_home(node, group, home, homes.people[h]);
     homes.people[h] = 0;
   }
   homes.in_use = false;
@@ -584,12 +601,10 @@ bool Transport::settle_pooled_in_cell(const Cohort& cohort, NodeIndex node) {
   const std::size_t cell = at(node) * s_.groups.size() + static_cast<std::size_t>(cohort.group);
   CellHomes& homes = cell_homes_[cell];
   const bool settling = homes.settling;
-  const bool shared = for_each_pooled_share(*cohort.mix, cohort.destination, cohort.count,
-                                            [&](std::size_t, NodeIndex home, double units) {
-                                              if (!homes.settling) open_cell(cell);
-                                              homes.pooled_units[home_slot(home)] += units;
-                                            });
-  if (!shared) return false;  // nothing was handed
+  if (!add_pooled_shares(cohort, open_cell(cell).pooled_units)) {
+    homes.settling = settling;  // nothing was added
+    return false;
+  }
   if (!settling) settling_today_.push_back(cell);
   homes.pooled += cohort.count;
   return true;

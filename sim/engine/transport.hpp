@@ -129,6 +129,9 @@ class Transport {
   struct CellHomes;
   // The cell's table, made on first use, to count people in.
   CellHomes& open_cell(std::size_t cell);
+  // A pooled cohort's homes' unrounded shares added to `units_by_slot` (for_each_pooled_share()); false, having
+  // added nothing, when no positive weight is left.
+  bool add_pooled_shares(const Cohort& cohort, std::vector<double>& units_by_slot) const;
   void absorb_into_cell(std::size_t cell, Cohort& into, const Cohort& from);
   void settle_cell(std::uint32_t slot, std::size_t cell);
   // The cell's people by home into the ledger at `node`, its pooled shares rounded first; the table is cleared.
