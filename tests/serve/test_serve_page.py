@@ -159,7 +159,9 @@ def test_toggle_redraw_band_and_save(tmp_path):
         def edit(script):
             count = int(driver.execute_script("return document.body.dataset.editCount"))
             driver.execute_script(script)
-            wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'", serve=serve)
+            # Asked twice a second, not every 50 ms: each question is a WebDriver round trip and a script in the
+            # page, which take the cores from the run being timed (a planner's browser is not asked anything).
+            wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'", serve=serve, poll_s=0.5)
             note_breakdown()
             # The next edit once this one's per-place charts are drawn too, as a planner reads a result before the
             # next question: an edit made while the page still draws the last one's charts shares the cores with them.
