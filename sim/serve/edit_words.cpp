@@ -55,21 +55,6 @@ std::optional<std::string> road_named(const Scenario& scenario, const std::strin
   return road_in_words(scenario, scenario.corridors[static_cast<std::size_t>(*corridor)]);
 }
 
-// The place within 15 km of a point, nearest first, or none.
-std::string place_near(const Scenario& scenario, double lat_deg, double lon_deg) {
-  constexpr double near_km = 15.0;
-  const Node* nearest = nullptr;
-  double nearest_km = std::numeric_limits<double>::infinity();
-  for (const auto& node : scenario.nodes) {
-    const double km = great_circle_km(lat_deg, lon_deg, node.lat_deg, node.lon_deg);
-    if (km < nearest_km) {
-      nearest = &node;
-      nearest_km = km;
-    }
-  }
-  return nearest != nullptr && nearest_km <= near_km ? nearest->name : std::string();
-}
-
 std::string area_in_words(const Area& area, const Event& event, const Scenario& scenario) {
   if (area.node >= 0) return node_name(scenario, area.node);
   if (area.lat_deg && area.lon_deg) {
@@ -106,6 +91,20 @@ std::string added_in_words(const Edit& add, const Scenario& scenario) {
 }
 
 }  // namespace
+
+std::string place_near(const Scenario& scenario, double lat_deg, double lon_deg) {
+  constexpr double near_km = 15.0;
+  const Node* nearest = nullptr;
+  double nearest_km = std::numeric_limits<double>::infinity();
+  for (const auto& node : scenario.nodes) {
+    const double km = great_circle_km(lat_deg, lon_deg, node.lat_deg, node.lon_deg);
+    if (km < nearest_km) {
+      nearest = &node;
+      nearest_km = km;
+    }
+  }
+  return nearest != nullptr && nearest_km <= near_km ? nearest->name : std::string();
+}
 
 std::string event_in_words(const Event& event, const Scenario& scenario) {
   const std::string where = std::visit(

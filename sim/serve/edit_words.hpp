@@ -14,6 +14,10 @@ namespace haven::serve {
 // it ("bombardment · near Ariha"), else by its id.
 std::string event_in_words(const Event& event, const Scenario& scenario);
 
+// The name of the place within 15 km of a point (great-circle), the nearest, or "" when none is: what "near X" says
+// in the list of edits and in the panel's event rows (sent as an event's `near`).
+std::string place_near(const Scenario& scenario, double lat_deg, double lon_deg);
+
 // An edit in words (EditWords), its event, place or road named: "bombardment · Ariha: intensity 10 (was 23.6)",
 // "bombardment · Ariha: off", "road South Town – Capital: closed (was false)", "River Town: capacity 9000 (was 58500 by
 // default)", "threat kernel 1.5 km (was 1)", "flee start on foot: on (was off)". An event of the scenario as written

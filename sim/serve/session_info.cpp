@@ -192,6 +192,8 @@ Json session_info(const Session& session, const std::string& id) {
       if (area.node >= 0) event["node"] = s.nodes[static_cast<std::size_t>(area.node)].id;
       if (area.lat_deg) event["lat"] = *area.lat_deg;
       if (area.lon_deg) event["lon"] = *area.lon_deg;
+      // The place the panel names a point by: the list of edits' "near X" (place_near), one test for both.
+      if (area.lat_deg && area.lon_deg) event["near"] = place_near(s, *area.lat_deg, *area.lon_deg);
     };
     if (const auto* b = std::get_if<Bombardment>(&e->action)) {
       event["intensity"] = b->intensity_strikes_per_day;

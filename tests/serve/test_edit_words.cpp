@@ -102,3 +102,28 @@ TEST_CASE("serve edit words: a variant's events and groups and switches and an a
   CHECK(listed[3] == "capacity change · Hill Camp: off");
   CHECK(listed[4] == "border opening · North Gate: off");
 }
+
+TEST_CASE("serve edit words: a point is near the nearest place within 15 km great-circle and else near none") {
+  // Two places 20 km apart on a meridian (a degree of latitude is 111.195 km on the 6371 km sphere).
+  constexpr double km_per_degree = 6371.0 * 3.14159265358979323846 / 180.0;
+  Scenario scenario;
+  Node north;
+  north.name = "North";
+  north.lat_deg = 36.0 + 20.0 / km_per_degree;
+  north.lon_deg = 37.0;
+  Node south;
+  south.name = "South";
+  south.lat_deg = 36.0;
+  south.lon_deg = 37.0;
+  scenario.nodes = {north, south};
+  const auto near_at = [&](double km_north_of_south) {
+    return place_near(scenario, 36.0 + km_north_of_south / km_per_degree, 37.0);
+  };
+  CHECK(near_at(0.0) == "South");
+  CHECK(near_at(8.0) == "South");
+  CHECK(near_at(12.0) == "North");  // the nearer of two within 15 km
+  CHECK(near_at(-14.9) == "South");
+  CHECK(near_at(-15.1).empty());  // beyond 15 km of both
+  CHECK(near_at(35.1).empty());
+  CHECK(near_at(34.9) == "North");
+}

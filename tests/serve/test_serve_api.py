@@ -317,6 +317,11 @@ def test_each_edit_kind(server):
     assert len(answer["edits"]) == 10  # the edits still apply on top of the variant
     moved = next(e for e in answer["events"] if e["id"] == "strikes_south")
     assert (moved["lat"], moved["lon"]) == (35.42, 36.61) and "node" not in moved
+    # The place the panel's row names it by: the list of edits' own test (within 15 km, great-circle).
+    assert moved["near"] == "South Town"
+    # Every event centred on a point says what it is near ("" for nowhere within 15 km); one on a place does not.
+    assert all(("near" in e) == ("lat" in e) for e in answer["events"]), answer["events"]
+    assert any("node" in e and "near" not in e for e in answer["events"])
 
 
 def test_an_edit_answers_the_warnings_it_brought_and_each_place_its_capacity_now(server):

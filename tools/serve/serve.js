@@ -453,7 +453,7 @@
         : e.from ? ` · ${placeName.get(e.from) || e.from} → ${placeName.get(e.to) || e.to}`
         : e.node ? ` · ${placeName.get(e.node) || e.node}`
         : e.countries ? ` · ${e.countries.join(' – ')}`
-        : (e.lat !== undefined ? ` · ${nearest(e.lat, e.lon)}${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : everywhere ? ' · everywhere' : '');
+        : (e.lat !== undefined ? ` · ${e.near ? `near ${e.near}, ` : ''}${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : everywhere ? ' · everywhere' : '');
       row.append(el('label', { title: e.note }, toggle, ` ${words(e.kind)}${where} `, el('code', {}, e.id)), controls);
       rows.push(row);
       kept.set(e.id, { signature, row });
@@ -529,17 +529,6 @@
       const words = row.textContent.toLowerCase().replace(/_/g, ' ') + ' ' + row.dataset.event.toLowerCase();
       row.hidden = !wanted.every((w) => words.includes(w));
     }
-  }
-
-  // "near Ariha, " for a point centred within 15 km of a place (an event moved off its place keeps a name).
-  function nearest(lat, lon) {
-    let best = null;
-    let bestKm = 15;
-    for (const n of info.nodes) {
-      const km = 6371 * Math.hypot((n.lat - lat) * Math.PI / 180, (n.lon - lon) * Math.PI / 180 * Math.cos(lat * Math.PI / 180));
-      if (km < bestKm) { best = n; bestKm = km; }
-    }
-    return best ? `near ${best.name}, ` : '';
   }
 
   // A date field's bounds: the scenario's first and last day (the picker offers no other).
