@@ -102,9 +102,7 @@ void share_out_pooled(const OriginMix& mix, NodeIndex destination, Count count, 
   const std::span<double> target =
       homes <= few ? std::span<double>(target_few.data(), homes) : std::span<double>(target_many);
   std::fill(target.begin(), target.end(), 0.0);
-  const bool shared = for_each_pooled_share(mix, destination, count,
-                                            [&](std::size_t k, NodeIndex, double units) { target[k] = units; });
-  if (!shared) {
+  if (!add_pooled_shares(mix, destination, count, target, [](std::size_t k) { return k; })) {
     // No positive, finite weight (left): the general split, with nothing owed.
     thread_local std::vector<double> shares;
     shares.resize(homes);

@@ -30,22 +30,22 @@ struct Stay {
 // (OriginMix::carried); empty when no weight is positive and finite.
 const std::vector<double>& pooled_quotients(const OriginMix& mix);
 
-// Hands `count` units of a pooled mix to add(k, home, units), unrounded, for each home k of the mix other than
-// `destination` with a positive weight, in proportion to the weights. Returns false, having handed nothing, when
-// no positive, finite weight is left.
-template <typename Add>
-bool for_each_pooled_share(const OriginMix& mix, NodeIndex destination, Count count, Add&& add) {
+// Adds `count` units of a pooled mix, unrounded, to `units[slot_of(k)]` for each home k of the mix other than
+// `destination`, in proportion to the weights. Returns false, having added nothing, when no positive, finite weight
+// is left. Each loop runs without a branch (half a million journeys an Idlib run): a home left out, or of no
+// weight, adds +0.0, which changes no sum of shares >= 0.
+template <typename SlotOf>
+bool add_pooled_shares(const OriginMix& mix, NodeIndex destination, Count count, std::span<double> units,
+                       SlotOf&& slot_of) {
   const std::vector<double>& quotients = pooled_quotients(mix);
   if (quotients.empty()) return false;
   // The destination's own share, when it is one of the homes, is shared out over the others.
   double others = 0.0;
-  for (std::size_t k = 0; k < mix.size(); ++k) {
-    if (mix[k].first != destination) others += quotients[k];
-  }
+  for (std::size_t k = 0; k < mix.size(); ++k) others += mix[k].first != destination ? quotients[k] : 0.0;
   if (!(others > 0.0)) return false;
   const double units_per_share = static_cast<double>(count) / others;
   for (std::size_t k = 0; k < mix.size(); ++k) {
-    if (quotients[k] > 0.0 && mix[k].first != destination) add(k, mix[k].first, quotients[k] * units_per_share);
+    units[slot_of(k)] += mix[k].first != destination ? quotients[k] * units_per_share : 0.0;
   }
   return true;
 }
@@ -60,7 +60,7 @@ void apportion_owed(std::span<const double> target_units, Count total, Count qua
                     std::span<Count> parts);
 
 // A pooled journey's people shared out over its homes other than `destination`: apportion_owed() over its
-// proportional shares (for_each_pooled_share()), with what each home is owed kept in the mix (its journeys share
+// proportional shares (add_pooled_shares()), with what each home is owed kept in the mix (its journeys share
 // it). With no positive, finite weight left, the general split decides (expected_multinomial_in_quanta()).
 void share_out_pooled(const OriginMix& mix, NodeIndex destination, Count count, Count units_per_person,
                       std::span<Count> parts);

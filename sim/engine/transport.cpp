@@ -281,28 +281,14 @@ Transport::CellHomes& Transport::open_cell(std::size_t cell) {
     homes.pooled_units.assign(slots, 0.0);
     homes.owed_units.assign(slots, 0.0);
   }
-  homes.settling = true;
   return homes;
 }
 
-// for_each_pooled_share() into a cell's table by home slot, each loop without a branch: the same sums in the same
-// order (a home left out, or of no weight, adds +0.0, which changes no sum of shares >= 0). Half a million journeys
-// an Idlib run.
-bool Transport::add_pooled_shares(const Cohort& cohort, std::vector<double>& units_by_slot) const {
+// A pooled cohort's homes' unrounded shares added to a cell's table by home slot (add_pooled_shares()).
+bool Transport::add_to_cell(const Cohort& cohort, std::vector<double>& units_by_slot) const {
   const OriginMix& mix = *cohort.mix;
-  const std::vector<double>& quotients = pooled_quotients(mix);
-  if (quotients.empty()) return false;
-  const NodeIndex destination = cohort.destination;
-  const std::size_t homes = mix.size();
-  double others = 0.0;
-  for (std::size_t k = 0; k < homes; ++k) others += mix[k].first != destination ? quotients[k] : 0.0;
-  if (!(others > 0.0)) return false;
-  const double units_per_share = static_cast<double>(cohort.count) / others;
-  for (std::size_t k = 0; k < homes; ++k) {
-    const NodeIndex home = mix[k].first;
-    units_by_slot[home_slot(home)] += home != destination ? quotients[k] * units_per_share : 0.0;
-  }
-  return true;
+  return add_pooled_shares(mix, cohort.destination, cohort.count, units_by_slot,
+                           [&](std::size_t k) { return home_slot(mix[k].first); });
 }
 
 // As absorb(), for the cohort of a destination and group whose journeys all end today (`cell`): its people by
@@ -313,7 +299,7 @@ void Transport::absorb_into_cell(std::size_t cell, Cohort& into, const Cohort& f
   const auto add = [&](const Cohort& cohort) {
     // A pooled journey's shares are rounded with the cell's others when it settles: one rounding a day per
     // destination and group, not one per journey (most of a run's journeys end merged here).
-    if (cohort.mix && !cohort.mix_in_people && add_pooled_shares(cohort, homes.pooled_units)) {
+    if (cohort.mix && !cohort.mix_in_people && add_to_cell(cohort, homes.pooled_units)) {
       homes.pooled += cohort.count;
       return;
     }
@@ -599,13 +585,12 @@ void Transport::settle(std::uint32_t slot, NodeIndex node) {
 // ledger's general split decides at once).
 bool Transport::settle_pooled_in_cell(const Cohort& cohort, NodeIndex node) {
   const std::size_t cell = at(node) * s_.groups.size() + static_cast<std::size_t>(cohort.group);
-  CellHomes& homes = cell_homes_[cell];
-  const bool settling = homes.settling;
-  if (!add_pooled_shares(cohort, open_cell(cell).pooled_units)) {
-    homes.settling = settling;  // nothing was added
-    return false;
+  CellHomes& homes = open_cell(cell);
+  if (!add_to_cell(cohort, homes.pooled_units)) return false;  // nothing was added
+  if (!homes.settling) {
+    homes.settling = true;
+    settling_today_.push_back(cell);
   }
-  if (!settling) settling_today_.push_back(cell);
   homes.pooled += cohort.count;
   return true;
 }

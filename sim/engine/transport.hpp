@@ -129,9 +129,9 @@ class Transport {
   struct CellHomes;
   // The cell's table, made on first use, to count people in.
   CellHomes& open_cell(std::size_t cell);
-  // A pooled cohort's homes' unrounded shares added to `units_by_slot` (for_each_pooled_share()); false, having
-  // added nothing, when no positive weight is left.
-  bool add_pooled_shares(const Cohort& cohort, std::vector<double>& units_by_slot) const;
+  // A pooled cohort's homes' unrounded shares added to `units_by_slot` (add_pooled_shares()); false, having added
+  // nothing, when no positive weight is left.
+  bool add_to_cell(const Cohort& cohort, std::vector<double>& units_by_slot) const;
   void absorb_into_cell(std::size_t cell, Cohort& into, const Cohort& from);
   void settle_cell(std::uint32_t slot, std::size_t cell);
   // The cell's people by home into the ledger at `node`, its pooled shares rounded first; the table is cleared.
@@ -192,7 +192,7 @@ class Transport {
   // journey touches, which was a tenth of a run.
   struct CellHomes {
     bool in_use = false;               // a played-out cohort's people are counted here
-    bool settling = false;             // people are counted here, to settle
+    bool settling = false;             // listed in settling_today_, to settle at settle_day()
     std::vector<Count> people;         // by home slot
     std::vector<double> pooled_units;  // by home slot: pooled journeys' shares today, unrounded
     std::vector<double> owed_units;    // by home slot, kept from day to day
