@@ -257,8 +257,8 @@ TEST_CASE("transport: lone one-person pooled journeys share out over their homes
           Cohort{1, 0, no_node, c, rig.network.route(m, c), 0, SharedMix(OriginMix{{a, 9.0}, {h, 1.0}})});
     }
     rig.transport.end_decisions();
-    // A lone journey's people settle with the cell's others at the day's end: until then the ledger has them as
-    // on their way, not by home.
+    // A lone journey's people settle with the cell's others at the day's end: until then the ledger does not host
+    // them (merged days' journeys settle after the decisions).
     const bool merged = day % 7 == 3;
     CHECK(rig.ledger.displaced_at(at(c)) == (merged ? people : people - 1));
     rig.transport.settle_day();
