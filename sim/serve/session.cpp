@@ -299,8 +299,27 @@ EditResult Session::reload(const std::vector<Edit>& edits, Reload how) {
         std::find_if(scenario_.events.begin(), scenario_.events.end(), [&](const Event& e) { return e.id == id; });
     if (on != scenario_.events.end()) added_seen_.insert_or_assign(id, *on);
   }
+  see_added_events_off();
   result.applied = true;
   return result;
+}
+
+void Session::see_added_events_off() {
+  for (const auto& edit : edits_) {
+    if (edit.kind != "add_event") continue;
+    const auto id = edit.added_id();
+    const auto has_it = [&id](const Scenario& s) {
+      return std::find_if(s.events.begin(), s.events.end(), [&](const Event& e) { return e.id == id; });
+    };
+    if (added_seen_.count(id) > 0 || has_it(scenario_) != scenario_.events.end()) continue;
+    // A load per such event, once: it is remembered from then on.
+    auto options = options_for(edits_, id);
+    options.want_resolved_yaml = false;
+    const auto loaded = parsed_.load(options);
+    if (!loaded.scenario) continue;  // it would not load switched on: left unlisted, as the edits list it
+    if (const auto it = has_it(*loaded.scenario); it != loaded.scenario->events.end())
+      added_seen_.insert_or_assign(id, *it);
+  }
 }
 
 std::vector<Event> Session::added_events_off() const {

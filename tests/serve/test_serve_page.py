@@ -62,6 +62,14 @@ return {status: document.getElementById('serve-status').textContent,
 """
 
 
+# Keeps every text the status line shows in window.statusSaid (emptied by the test before each edit).
+STATUS_RECORDER = """
+window.statusSaid = [];
+const line = document.getElementById('serve-status');
+new MutationObserver(() => window.statusSaid.push(line.textContent)).observe(line, {childList: true, characterData: true, subtree: true});
+"""
+
+
 PANEL_WIDTHS_WITH_EVERY_SECTION_OPEN = """
 const panel = document.getElementById('serve-panel');
 const closed = [...panel.querySelectorAll('details')].filter((d) => !d.open);
@@ -156,13 +164,27 @@ def test_toggle_redraw_band_and_save(tmp_path):
 
         note_breakdown()
         # A few more edits for a steadier figure: Ariha's bombardment on again, then its strength changed.
+        # What the status line says while an edit is answered: "Running…" only once the answer keeps the planner
+        # waiting (RUNNING_SAID_AFTER_MS, 250 ms), not as a flash, a repaint, with each quick answer.
+        driver.execute_script(STATUS_RECORDER)
+        said_running = {"quick": 0, "slow": 0}
+
         def edit(script):
             count = int(driver.execute_script("return document.body.dataset.editCount"))
+            driver.execute_script("window.statusSaid.length = 0;")
             driver.execute_script(script)
             # Asked twice a second, not every 50 ms: each question is a WebDriver round trip and a script in the
             # page, which take the cores from the run being timed (a planner's browser is not asked anything).
             wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'", serve=serve, poll_s=0.5)
             note_breakdown()
+            answered_ms = float(driver.execute_script("return document.body.dataset.lastFetchMs"))
+            running = "Running…" in driver.execute_script("return window.statusSaid")
+            if answered_ms < 200:
+                assert not running, f"'Running…' said for an answer in {answered_ms} ms"
+                said_running["quick"] += 1
+            elif answered_ms > 400:  # under ASan every run is slow
+                assert running, f"'Running…' not said for an answer in {answered_ms} ms"
+                said_running["slow"] += 1
             # The next edit once this one's per-place charts are drawn too, as a planner reads a result before the
             # next question: an edit made while the page still draws the last one's charts shares the cores with them.
             wait_for(driver, "return document.body.dataset.lastFullMs", serve=serve)
@@ -178,6 +200,7 @@ def test_toggle_redraw_band_and_save(tmp_path):
         for strength in [10, 30, 5, 12, 20, 8, 15, 25, 6, 18, 40]:
             edits.append(edit(f"const f = {row % 'number'}; f.value = {strength}; f.dispatchEvent(new Event('change'));"))
         timings["edit_to_redraw_ms_more"] = edits
+        assert said_running["quick"] + said_running["slow"] > 0, said_running  # one side of the rule was seen
         every = sorted([timings["edit_to_redraw_ms"], *edits])
         timings["edit_to_redraw_median_ms"] = (every[len(every) // 2 - 1] + every[len(every) // 2]) / 2
         runs = sorted(b["server_run"] for b in breakdown)

@@ -787,6 +787,44 @@ TEST_CASE("serve session: an added event switched off stays listed to be switche
   CHECK(ids.size() == session.base().events.size());
 }
 
+TEST_CASE("serve session: an added event switched off stays listed across a variant switch and its undo") {
+  Session session(valley(), "", Limits{});
+  REQUIRE(session.ok());
+  REQUIRE(
+      session
+          .apply(parsed(
+              R"({"kind": "add_event", "event": {"kind": "bombardment", "node": "hilltown", "day": 4, "intensity": 7}})"))
+          .applied);
+  // Its strength changed while on, then switched off: listed as it was when last on.
+  REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "events.added_1.intensity", "value": 9})")).applied);
+  REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "added_1", "enabled": false})")).applied);
+  const auto listed_off = [&session] {
+    std::vector<std::pair<std::string, bool>> ids;
+    const auto info = session_info(session, "x");
+    for (const auto& e : info["events"])
+      if (e["id"] == "added_1") ids.emplace_back(e["id"], e["enabled"]);
+    return ids;
+  };
+  const std::vector<std::pair<std::string, bool>> off{{"added_1", false}};
+  REQUIRE(listed_off() == off);
+  // The variant's loads never had it on: found as it would be switched on there, its strength edit included.
+  REQUIRE(session.choose_variant("bigger_camp").applied);
+  CHECK(listed_off() == off);
+  const auto off_events = session.added_events_off();
+  REQUIRE(off_events.size() == 1);
+  const auto* strikes = std::get_if<Bombardment>(&off_events[0].action);
+  REQUIRE(strikes != nullptr);
+  CHECK(strikes->intensity_strikes_per_day == 9.0);
+  // And back: the undo of the switch loads afresh too.
+  REQUIRE(session.undo());
+  CHECK(session.variant().empty());
+  CHECK(listed_off() == off);
+  // Switched on from the list, it runs.
+  REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "added_1", "enabled": true})")).applied);
+  CHECK(std::any_of(session.scenario().events.begin(), session.scenario().events.end(),
+                    [](const Event& e) { return e.id == "added_1"; }));
+}
+
 TEST_CASE("serve session: an applied edit says the warnings it brought and not the scenario's own") {
   ScenarioSource source = valley();
   // A crossing without a capacity: the scenario's own warning, said when it loads.

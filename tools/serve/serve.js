@@ -221,6 +221,7 @@
   // (Dropped instead, a handle let go on the map during a run stayed where it fell while the event had not moved.)
   const waiting = [];
   const MAX_WAITING = 20;
+  const RUNNING_SAID_AFTER_MS = 250;
   function queued(task) {
     if (waiting.length >= MAX_WAITING) {
       status.textContent = `${MAX_WAITING} edits are already waiting for the server; this one was not sent.`;
@@ -285,9 +286,16 @@
 
   async function sendEdit(payload, target, onApplied) {
     const started = performance.now();
-    status.textContent = 'Running…';
+    // "Running…" only once an answer keeps the planner waiting: written at once, it was a repaint while the server
+    // ran, which took a core from the run (5-8 ms more per edit, docs/benchmarks.md), and a flash too brief to read.
+    const running = setTimeout(() => { status.textContent = 'Running…'; }, RUNNING_SAID_AFTER_MS);
     // A request that fails outright is reported by drain(), for edits and undo alike.
-    const answer = await call('POST', `/api/sessions/${session}/edits`, payload);
+    let answer;
+    try {
+      answer = await call('POST', `/api/sessions/${session}/edits`, payload);
+    } finally {
+      clearTimeout(running);
+    }
     const { status: code, json } = answer;
     noteTimes(started, answer);
     if (code === 200) {

@@ -157,6 +157,9 @@ class Session {
   // How the edits reloaded relate to the session's: one more (apply), the last taken back (undo), or another list.
   enum class Reload : std::uint8_t { one_more, one_less, other };
   EditResult reload(const std::vector<Edit>& edits, Reload how = Reload::other);
+  // Each added event that is off and was never on in this session's loads (switched off before a variant switch
+  // or an undo of one, which load afresh) is found as it would be switched on, for added_events_off().
+  void see_added_events_off();
   // The key of the variant and `edits` (scenario_key() unless an edit changed nothing).
   [[nodiscard]] std::string key_of(const std::vector<Edit>& edits) const;
 
