@@ -70,7 +70,7 @@ const Event* find_event(const std::vector<Event>& events, const std::string& id)
 }
 
 // An added event by what its own edit gave (kind, node, corridor, from and to, or a point): for one switched off
-// before a variant was chosen, which no scenario loaded since holds.
+// that no scenario loaded since holds, not even switched on (Session::see_added_events_off()).
 std::string added_in_words(const Edit& add, const Scenario& scenario) {
   std::map<std::string, std::string> given(add.event.begin(), add.event.end());
   std::string where = add.added_id();

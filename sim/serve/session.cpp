@@ -299,7 +299,6 @@ EditResult Session::reload(const std::vector<Edit>& edits, Reload how) {
         std::find_if(scenario_.events.begin(), scenario_.events.end(), [&](const Event& e) { return e.id == id; });
     if (on != scenario_.events.end()) added_seen_.insert_or_assign(id, *on);
   }
-  see_added_events_off();
   result.applied = true;
   return result;
 }
@@ -316,7 +315,7 @@ void Session::see_added_events_off() {
     auto options = options_for(edits_, id);
     options.want_resolved_yaml = false;
     const auto loaded = parsed_.load(options);
-    if (!loaded.scenario) continue;  // it would not load switched on: left unlisted, as the edits list it
+    if (!loaded.scenario) continue;  // it would not load switched on there: left unlisted, as the edits list it
     if (const auto it = has_it(*loaded.scenario); it != loaded.scenario->events.end())
       added_seen_.insert_or_assign(id, *it);
   }
@@ -528,6 +527,7 @@ bool Session::undo() {
     Session before(source_, step.variant, limits_);
     if (!before.ok() || !before.reload(step.edits).applied) return false;  // each was valid then
     before.variant_steps_.assign(variant_steps_.begin(), variant_steps_.end() - 1);
+    before.see_added_events_off();
     *this = std::move(before);
     return true;
   }
@@ -658,6 +658,7 @@ EditResult Session::choose_variant(const std::string& variant) {
   fresh.variant_steps_.push_back({variant_, edits_, fresh.edits_.size()});
   // Undo goes back over the last few switches only: each step holds a whole list of edits.
   if (fresh.variant_steps_.size() > max_variant_steps) fresh.variant_steps_.erase(fresh.variant_steps_.begin());
+  fresh.see_added_events_off();
   *this = std::move(fresh);
   result.applied = true;
   return result;

@@ -287,14 +287,14 @@
   async function sendEdit(payload, target, onApplied) {
     const started = performance.now();
     // "Running…" only once an answer keeps the planner waiting: written at once, it was a repaint while the server
-    // ran, which took a core from the run (5-8 ms more per edit, docs/benchmarks.md), and a flash too brief to read.
-    const running = setTimeout(() => { status.textContent = 'Running…'; }, RUNNING_SAID_AFTER_MS);
+    // ran, on the cores the run shares (docs/benchmarks.md), and a flash too brief to read.
+    const runningNotice = setTimeout(() => { status.textContent = 'Running…'; }, RUNNING_SAID_AFTER_MS);
     // A request that fails outright is reported by drain(), for edits and undo alike.
     let answer;
     try {
       answer = await call('POST', `/api/sessions/${session}/edits`, payload);
     } finally {
-      clearTimeout(running);
+      clearTimeout(runningNotice);
     }
     const { status: code, json } = answer;
     noteTimes(started, answer);

@@ -98,7 +98,9 @@ class Session {
   [[nodiscard]] const std::string& variant() const noexcept { return variant_; }
   [[nodiscard]] const std::vector<Edit>& edits() const noexcept { return edits_; }
   // The events the edits added and then switched off, in the order they were added, as they were when last on (an
-  // edit of one while it is off waits, as for the base's events): the page lists them to be switched on again.
+  // edit of one while it is off waits, as for the base's events), or, if never on since the session last loaded
+  // afresh (a variant switch or its undo), as they would be switched on: the page lists them to be switched on again.
+  // One that would not load switched on is left out (the list of edits still names it).
   [[nodiscard]] std::vector<Event> added_events_off() const;
   // A base event as the scenario writes it (flow YAML with its id); empty for an event the edits added.
   [[nodiscard]] std::string base_event_text(const std::string& id) const;
@@ -158,7 +160,8 @@ class Session {
   enum class Reload : std::uint8_t { one_more, one_less, other };
   EditResult reload(const std::vector<Edit>& edits, Reload how = Reload::other);
   // Each added event that is off and was never on in this session's loads (switched off before a variant switch
-  // or an undo of one, which load afresh) is found as it would be switched on, for added_events_off().
+  // or its undo, which load afresh) is found as it would be switched on, for added_events_off(): a load each, once,
+  // where the session loads afresh (not at every edit: one that fails would be tried again each time).
   void see_added_events_off();
   // The key of the variant and `edits` (scenario_key() unless an edit changed nothing).
   [[nodiscard]] std::string key_of(const std::vector<Edit>& edits) const;
@@ -174,7 +177,8 @@ class Session {
   std::set<std::string> variant_paths_;  // variant_sets(): its set paths and parameters, events.<id> of its additions
   Scenario scenario_;
   std::vector<Edit> edits_;
-  std::map<std::string, Event> added_seen_;  // each added event as it was in the last scenario that had it on
+  // Each added event as it was in the last scenario that had it on (or would be on: see_added_events_off()).
+  std::map<std::string, Event> added_seen_;
   // Each variant switch: the variant and edits before it, and how many edits the switch kept (undo goes back).
   struct VariantStep {
     std::string variant;
