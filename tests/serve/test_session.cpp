@@ -749,14 +749,26 @@ TEST_CASE("serve session: a scenario without events is served and takes an added
   CHECK(loaded.scenario->events.size() == 1);
 }
 
+namespace {
+
+// A bombardment added on the page (the session's first addition: added_1).
+constexpr const char* add_hilltown_strikes =
+    R"({"kind": "add_event", "event": {"kind": "bombardment", "node": "hilltown", "day": 4, "intensity": 7}})";
+
+// The session's events as the page lists them: (id, enabled), in order.
+std::vector<std::pair<std::string, bool>> listed_events(const Session& session) {
+  std::vector<std::pair<std::string, bool>> ids;
+  const auto info = session_info(session, "x");
+  for (const auto& e : info["events"]) ids.emplace_back(e["id"], e["enabled"]);
+  return ids;
+}
+
+}  // namespace
+
 TEST_CASE("serve session: an added event switched off stays listed to be switched on again") {
   Session session(valley(), "", Limits{});
   REQUIRE(session.ok());
-  REQUIRE(
-      session
-          .apply(parsed(
-              R"({"kind": "add_event", "event": {"kind": "bombardment", "node": "hilltown", "day": 4, "intensity": 7}})"))
-          .applied);
+  REQUIRE(session.apply(parsed(add_hilltown_strikes)).applied);
   REQUIRE(
       session.apply(parsed(R"({"kind": "add_event", "event": {"kind": "ceasefire", "day": 9, "duration_days": 3}})"))
           .applied);
@@ -764,45 +776,33 @@ TEST_CASE("serve session: an added event switched off stays listed to be switche
   const auto off = session.added_events_off();
   REQUIRE(off.size() == 1);
   CHECK(off[0].id == "added_1");
-  const auto listed = [&session] {
-    std::vector<std::pair<std::string, bool>> ids;
-    const auto info = session_info(session, "x");
-    for (const auto& e : info["events"]) ids.emplace_back(e["id"], e["enabled"]);
-    return ids;
-  };
-  auto ids = listed();
+  auto ids = listed_events(session);
   // After the base's events, in the order they were added, the one switched off too.
   REQUIRE(ids.size() == session.base().events.size() + 2);
   CHECK(ids[ids.size() - 2] == std::pair<std::string, bool>{"added_1", false});
   CHECK(ids.back() == std::pair<std::string, bool>{"added_2", true});
   REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "added_1", "enabled": true})")).applied);
   CHECK(session.added_events_off().empty());
-  CHECK(listed()[ids.size() - 2] == std::pair<std::string, bool>{"added_1", true});
+  CHECK(listed_events(session)[ids.size() - 2] == std::pair<std::string, bool>{"added_1", true});
   // Undone as far as before it was added: not listed at all.
   REQUIRE(session.undo());
   REQUIRE(session.undo());
   REQUIRE(session.undo());
   REQUIRE(session.undo());
-  ids = listed();
+  ids = listed_events(session);
   CHECK(ids.size() == session.base().events.size());
 }
 
 TEST_CASE("serve session: an added event switched off stays listed across a variant switch and its undo") {
   Session session(valley(), "", Limits{});
   REQUIRE(session.ok());
-  REQUIRE(
-      session
-          .apply(parsed(
-              R"({"kind": "add_event", "event": {"kind": "bombardment", "node": "hilltown", "day": 4, "intensity": 7}})"))
-          .applied);
+  REQUIRE(session.apply(parsed(add_hilltown_strikes)).applied);
   // Its strength changed while on, then switched off: listed as it was when last on.
   REQUIRE(session.apply(parsed(R"({"kind": "set", "path": "events.added_1.intensity", "value": 9})")).applied);
   REQUIRE(session.apply(parsed(R"({"kind": "toggle_event", "id": "added_1", "enabled": false})")).applied);
   const auto listed_off = [&session] {
-    std::vector<std::pair<std::string, bool>> ids;
-    const auto info = session_info(session, "x");
-    for (const auto& e : info["events"])
-      if (e["id"] == "added_1") ids.emplace_back(e["id"], e["enabled"]);
+    auto ids = listed_events(session);
+    std::erase_if(ids, [](const auto& id) { return id.first != "added_1"; });
     return ids;
   };
   const std::vector<std::pair<std::string, bool>> off{{"added_1", false}};
