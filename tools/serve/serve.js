@@ -284,18 +284,22 @@
     body.dataset.answerChars = String(chars);
   }
 
-  async function sendEdit(payload, target, onApplied) {
-    const started = performance.now();
-    // "Running…" only once an answer keeps the planner waiting: written at once, it was a repaint while the server
-    // ran, on the cores the run shares (docs/benchmarks.md), and a flash too brief to read.
+  // A request that runs (an edit, undo, a variant): "Running…" only once its answer keeps the planner waiting.
+  // Written at once, it was a repaint while the server ran, on the cores the run shares (docs/benchmarks.md), and a
+  // flash too brief to read.
+  async function callRunning(path, payload) {
     const runningNotice = setTimeout(() => { status.textContent = 'Running…'; }, RUNNING_SAID_AFTER_MS);
-    // A request that fails outright is reported by drain(), for edits and undo alike.
-    let answer;
     try {
-      answer = await call('POST', `/api/sessions/${session}/edits`, payload);
+      return await call('POST', `/api/sessions/${session}/${path}`, payload);
     } finally {
       clearTimeout(runningNotice);
     }
+  }
+
+  async function sendEdit(payload, target, onApplied) {
+    const started = performance.now();
+    // A request that fails outright is reported by drain(), for edits and undo alike.
+    const answer = await callRunning('edits', payload);
     const { status: code, json } = answer;
     noteTimes(started, answer);
     if (code === 200) {
@@ -320,7 +324,7 @@
 
   async function sendSimple(path, payload) {
     const started = performance.now();
-    const answer = await call('POST', `/api/sessions/${session}/${path}`, payload || {});
+    const answer = await callRunning(path, payload || {});
     const { status: code, json } = answer;
     noteTimes(started, answer);
     // A variant's answer says which edits it could not keep (json.warnings), and why.
