@@ -19,6 +19,13 @@ namespace haven::serve {
 
 namespace {
 
+// The event of `scenario` with that id; nullptr if it has none (switched off, or never added).
+const Event* event_with_id(const Scenario& scenario, const std::string& id) {
+  const auto it =
+      std::find_if(scenario.events.begin(), scenario.events.end(), [&](const Event& e) { return e.id == id; });
+  return it == scenario.events.end() ? nullptr : &*it;
+}
+
 SourceLocation origin_of(std::size_t index, const Edit& edit) {
   return {fmt::format("edit {} ({})", index + 1, edit.description), 0, 0};
 }
@@ -295,9 +302,7 @@ EditResult Session::reload(const std::vector<Edit>& edits, Reload how) {
   for (const auto& edit : edits_) {
     if (edit.kind != "add_event") continue;
     const auto id = edit.added_id();
-    const auto on =
-        std::find_if(scenario_.events.begin(), scenario_.events.end(), [&](const Event& e) { return e.id == id; });
-    if (on != scenario_.events.end()) added_seen_.insert_or_assign(id, *on);
+    if (const Event* on = event_with_id(scenario_, id)) added_seen_.insert_or_assign(id, *on);
   }
   result.applied = true;
   return result;
@@ -307,17 +312,13 @@ void Session::see_added_events_off() {
   for (const auto& edit : edits_) {
     if (edit.kind != "add_event") continue;
     const auto id = edit.added_id();
-    const auto has_it = [&id](const Scenario& s) {
-      return std::find_if(s.events.begin(), s.events.end(), [&](const Event& e) { return e.id == id; });
-    };
-    if (added_seen_.count(id) > 0 || has_it(scenario_) != scenario_.events.end()) continue;
+    if (added_seen_.count(id) > 0 || event_with_id(scenario_, id) != nullptr) continue;
     // A load per such event, once: it is remembered from then on.
     auto options = options_for(edits_, id);
     options.want_resolved_yaml = false;
     const auto loaded = parsed_.load(options);
     if (!loaded.scenario) continue;  // it would not load switched on there: left unlisted, as the edits list it
-    if (const auto it = has_it(*loaded.scenario); it != loaded.scenario->events.end())
-      added_seen_.insert_or_assign(id, *it);
+    if (const Event* on = event_with_id(*loaded.scenario, id)) added_seen_.insert_or_assign(id, *on);
   }
 }
 
@@ -326,10 +327,8 @@ std::vector<Event> Session::added_events_off() const {
   for (const auto& edit : edits_) {
     if (edit.kind != "add_event") continue;
     const auto id = edit.added_id();
-    const bool on =
-        std::any_of(scenario_.events.begin(), scenario_.events.end(), [&](const Event& e) { return e.id == id; });
     const auto seen = added_seen_.find(id);
-    if (!on && seen != added_seen_.end()) off.push_back(seen->second);
+    if (event_with_id(scenario_, id) == nullptr && seen != added_seen_.end()) off.push_back(seen->second);
   }
   return off;
 }
@@ -424,8 +423,7 @@ EditResult Session::apply(Edit edit) {
     // now as if the event were on, and refused at this edit if it would not load then (else switching the event on
     // would fail, blaming this edit, with the session stuck behind it).
     const std::string event = made.kind == "move_event" ? made.id : made.kind == "set" ? event_of_path(made.path) : "";
-    if (!event.empty() &&
-        std::none_of(scenario_.events.begin(), scenario_.events.end(), [&](const Event& e) { return e.id == event; })) {
+    if (!event.empty() && event_with_id(scenario_, event) == nullptr) {
       // The errors the event switched on would have with this edit and not without it (every one of them, wherever
       // the loader finds it: a date after the file's `until`, a centre moved off the globe).
       const auto errors_when_on = [&](const std::vector<Edit>& list) {
