@@ -221,7 +221,6 @@
   // (Dropped instead, a handle let go on the map during a run stayed where it fell while the event had not moved.)
   const waiting = [];
   const MAX_WAITING = 20;
-  const RUNNING_SAID_AFTER_MS = 250;
   function queued(task) {
     if (waiting.length >= MAX_WAITING) {
       status.textContent = `${MAX_WAITING} edits are already waiting for the server; this one was not sent.`;
@@ -287,6 +286,7 @@
   // A request that runs (an edit, undo, a variant): "Running…" only once its answer keeps the planner waiting.
   // Written at once, it was a repaint while the server ran, on the cores the run shares (docs/benchmarks.md), and a
   // flash too brief to read.
+  const RUNNING_SAID_AFTER_MS = 250;
   async function callRunning(path, payload) {
     const runningNotice = setTimeout(() => { status.textContent = 'Running…'; }, RUNNING_SAID_AFTER_MS);
     try {
