@@ -62,6 +62,35 @@ return {status: document.getElementById('serve-status').textContent,
 """
 
 
+# Runs the script given (an edit) and answers once the page has counted the edit's redraw (data-edit-count): one
+# WebDriver call that waits in the page, where polling would ask the page during the server's run. A failed edit
+# never counts one: the call times out (its script timeout).
+EDIT_AND_WAIT = """
+const done = arguments[arguments.length - 1];
+const before = document.body.dataset.editCount;
+new MutationObserver((_, observer) => {
+  if (document.body.dataset.editCount === before) return;
+  observer.disconnect();
+  done(true);
+}).observe(document.body, {attributes: true, attributeFilter: ['data-edit-count']});
+{ %s }
+"""
+
+
+def make_edit(driver, script):
+    """Makes the edit the script makes and returns once the page has redrawn it, or has given up waiting (a failed
+    edit, or a server that stopped: the caller's wait_for then says so with the page's state). Nothing asks the page
+    anything while the server runs: a question then (a WebDriver round trip and a script in the page) takes the
+    cores and the cache from the run being timed, and a planner's browser is not asked anything."""
+    from selenium.common.exceptions import TimeoutException
+    # Longer than any edit's answer under ASan on a loaded machine (seconds), shorter than wait_for's deadline.
+    driver.set_script_timeout(120)
+    try:
+        driver.execute_async_script(EDIT_AND_WAIT % script)
+    except TimeoutException:
+        pass
+
+
 # Keeps every text the status line shows in window.statusSaid (emptied by the test before each edit).
 STATUS_RECORDER = """
 window.statusSaid = [];
@@ -126,8 +155,7 @@ def test_toggle_redraw_band_and_save(tmp_path):
         driver.save_screenshot(str(artefacts(tmp_path) / "serve-idlib_2019_2020.png"))
 
         # Switch off the bombardment of Ariha: fewer people leave, and the page says so.
-        driver.execute_script(
-            "document.querySelector('[data-event=b_idl_ariha] input[type=checkbox]').click()")
+        make_edit(driver, "document.querySelector('[data-event=b_idl_ariha] input[type=checkbox]').click()")
         wait_for(driver, "return document.body.dataset.editCount === '1' && document.body.dataset.lastFullMs",
                  serve=serve)
         assert driver.execute_script("return document.getElementById('headline').textContent") != headline
@@ -173,9 +201,7 @@ def test_toggle_redraw_band_and_save(tmp_path):
             nonlocal slow_answers_seen
             count = int(driver.execute_script("return document.body.dataset.editCount"))
             driver.execute_script("window.statusSaid.length = 0;")
-            driver.execute_script(script)
-            # Asked twice a second, not every 50 ms: each question is a WebDriver round trip and a script in the
-            # page, which take the cores from the run being timed (a planner's browser is not asked anything).
+            make_edit(driver, script)
             wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'", serve=serve, poll_s=0.5)
             note_breakdown()
             answered_ms = float(driver.execute_script("return document.body.dataset.lastFetchMs"))
