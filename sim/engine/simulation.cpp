@@ -421,6 +421,14 @@ const Scenario& checkpoint_scenario(const SimulationCheckpoint& checkpoint) noex
   return checkpoint.scenario;
 }
 
+namespace {
+bool same_but_end(const Event& a, const Event& b) {
+  Event b_ending_as_a = b;
+  b_ending_as_a.end_day = a.end_day;
+  return a == b_ending_as_a;
+}
+}  // namespace
+
 int first_day_apart(const Scenario& a, const Scenario& b) {
   // Everything but the events compared whole (whatever fields the scenario gains), on a copy given b's events.
   Scenario a_with_b_events = a;
@@ -431,6 +439,12 @@ int first_day_apart(const Scenario& a, const Scenario& b) {
     const Event* in_a = e < a.events.size() ? &a.events[e] : nullptr;
     const Event* in_b = e < b.events.size() ? &b.events[e] : nullptr;
     if (in_a && in_b && *in_a == *in_b) continue;
+    if (in_a && in_b && same_but_end(*in_a, *in_b)) {
+      // The same event ending on other days (a border opened on another day, strikes stopped earlier): in force
+      // alike until the earlier end. Its end is a queued event of its own, which nothing reads before it comes.
+      day = std::min({day, in_a->end_day.value_or(a.days), in_b->end_day.value_or(b.days)});
+      continue;
+    }
     if (in_a) day = std::min(day, in_a->start_day);
     if (in_b) day = std::min(day, in_b->start_day);
   }

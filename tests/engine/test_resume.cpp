@@ -199,10 +199,26 @@ void check_edits(const Scenario& base, const std::vector<Edit>& edits) {
 TEST_CASE("the first day two scenarios' runs may differ") {
   const Scenario base = shipped("scenarios/examples/valley.yaml");
   CHECK(first_day_apart(base, base) == base.days);
+  // An event that differs in its end alone: in force alike until the earlier end, whichever way it moved.
   Scenario later = base;
-  event(later, "truce").end_day = 60;
-  CHECK(first_day_apart(base, later) == event(later, "truce").start_day);
-  CHECK(first_day_apart(later, base) == event(later, "truce").start_day);
+  const int truce_end = *event(later, "truce").end_day;
+  event(later, "truce").end_day = truce_end + 11;
+  CHECK(first_day_apart(base, later) == truce_end);
+  CHECK(first_day_apart(later, base) == truce_end);
+  Scenario shorter = base;
+  event(shorter, "truce").end_day = truce_end - 4;
+  CHECK(first_day_apart(base, shorter) == truce_end - 4);
+  // An end given to an event that had none (a closure lifted on day 30), and one past the run, which ends nothing.
+  Scenario lifted = base;
+  event(lifted, "border_stays_closed").end_day = 30;
+  CHECK(first_day_apart(base, lifted) == 30);
+  Scenario past_the_end = base;
+  event(past_the_end, "border_stays_closed").end_day = base.days + 5;
+  CHECK(first_day_apart(base, past_the_end) == base.days);
+  // Its end and anything else: from its start.
+  Scenario stronger_and_longer = later;
+  std::get<Ceasefire>(event(stronger_and_longer, "truce").action).area.radius_km += 1.0;
+  CHECK(first_day_apart(base, stronger_and_longer) == event(later, "truce").start_day);
   // Removing an event moves every later one in the list: the earliest of them decides.
   Scenario fewer = base;
   remove_event(fewer, "camp_extension");
@@ -238,8 +254,16 @@ TEST_CASE("a run resumed from a saved day is the whole run: the valley and every
              s.events.push_back(Event{"gate", 25, std::nullopt, BorderOpening{border}, ""});
            }},
           {"a longer truce", [](Scenario& s) { event(s, "truce").end_day = 60; }},
+          {"a shorter truce", [](Scenario& s) { event(s, "truce").end_day = *event(s, "truce").end_day - 6; }},
           {"the capture lasting longer",
            [](Scenario& s) { event(s, "south_falls").end_day = *event(s, "south_falls").end_day + 5; }},
+          {"the capture ending earlier (the roads reopened then)",
+           [](Scenario& s) { event(s, "south_falls").end_day = *event(s, "south_falls").end_day - 4; }},
+          {"the border closure lifted on day 30", [](Scenario& s) { event(s, "border_stays_closed").end_day = 30; }},
+          {"the road cut until day 25", [](Scenario& s) { event(s, "road_cut").end_day = 25; }},
+          {"the evacuation stopped after 2 days",
+           [](Scenario& s) { event(s, "elderly_evacuation").end_day = event(s, "elderly_evacuation").start_day + 2; }},
+          {"the camp extension withdrawn on day 40", [](Scenario& s) { event(s, "camp_extension").end_day = 40; }},
           {"a faster evacuation",
            [](Scenario& s) { std::get<Evacuation>(event(s, "elderly_evacuation").action).rate_people_per_day *= 2; }},
           {"the road cut later", [](Scenario& s) { event(s, "road_cut").start_day = 12; }},
@@ -285,6 +309,8 @@ TEST_CASE("a run resumed from a saved day is the whole run: Idlib 2019-20 and Bu
           {"Ariha's strikes stronger",
            [](Scenario& s) { std::get<Bombardment>(event(s, "b_idl_ariha").action).intensity_strikes_per_day *= 1.2; }},
           {"Ariha's strikes a week earlier", [](Scenario& s) { event(s, "b_idl_ariha").start_day -= 7; }},
+          {"Ariha's strikes ending a week earlier", [](Scenario& s) { *event(s, "b_idl_ariha").end_day -= 7; }},
+          {"the border opened on day 30", [](Scenario& s) { event(s, "border_closed").end_day = 30; }},
           {"Ma'arat's capture removed", [](Scenario& s) { remove_event(s, "cap_maarat"); }},
       });
   Scenario burundi = shipped("scenarios/flee/burundi2015.yaml");
@@ -401,6 +427,9 @@ TEST_CASE("a run that cannot resume from a checkpoint says so and runs from day 
   Scenario earlier = base;
   event(earlier, "road_cut").start_day = 11;  // differs before the saved day
   refused(earlier, config_of(Mode::stochastic));
+  Scenario ends_before = base;
+  event(ends_before, "strikes_river").end_day = day - 3;  // an end moved to before the saved day
+  refused(ends_before, config_of(Mode::stochastic));
   Scenario parameter = base;
   parameter.parameters.reach_ratio *= 1.1;
   refused(parameter, config_of(Mode::stochastic));

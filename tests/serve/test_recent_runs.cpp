@@ -222,10 +222,16 @@ TEST_CASE("saved days: the latest one a scenario agrees with and only a session'
   CHECK(saved.size() == 3);
   CHECK(saved.find(1, river) == nullptr);  // day 10 went first
   REQUIRE(saved.find(2, valley));
-  // A day saved by a run of a scenario that differs before it is not found for this one.
+  // A day saved by a run of a scenario that differs before it is not found for this one: the truce ending on day
+  // 38 instead of 49. Ending on day 50 instead, it differs from day 49 only, and day 40 is found.
   SavedDays other(4, 2, 64u << 20);
-  other.keep(1, valley_saved(40, 50));
+  other.keep(1, valley_saved(40, 38));
   CHECK(other.find(1, valley) == nullptr);
+  SavedDays agreeing(4, 2, 64u << 20);
+  agreeing.keep(1, valley_saved(40, 50));
+  found = agreeing.find(1, valley);
+  REQUIRE(found);
+  CHECK(checkpoint_day(*found->checkpoint) == 40);
 }
 
 TEST_CASE("saved days: bounded by their bytes too and one larger than the budget is not kept") {

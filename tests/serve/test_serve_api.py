@@ -295,6 +295,20 @@ def test_an_edit_of_an_event_goes_on_from_the_day_it_changed(server):
     assert series(fourth) == whole_run_series("parameters.threat_kernel_km=2.25", f"{strength}=12")
 
 
+def test_an_edit_of_an_events_end_goes_on_from_the_earlier_end(server):
+    """An event whose end alone is edited runs alike until the earlier of its ends: Idlib's border, closed from day 0
+    to the end, opened on day 30 goes on from the base's day 22 (it ran from day 0 before), and opened ten days
+    later from the day 30 the first edit saved; each the run from day 0, bit for bit."""
+    session = server.session(1)
+    until = "events.border_closed.until"
+    status, first = edit(server, session, {"kind": "set", "path": until, "value": "2019-12-30"})
+    assert status == 200 and first["run_reused"] is False and first["run_from_day"] == 22, first.get("run_from_day")
+    assert series(first) == whole_run_series(f"{until}=2019-12-30")
+    status, second = edit(server, session, {"kind": "set", "path": until, "value": "2020-01-09"})
+    assert status == 200 and second["run_from_day"] == 30, second.get("run_from_day")
+    assert series(second) == whole_run_series(f"{until}=2020-01-09")
+
+
 def test_each_edit_kind(server):
     session = server.session(0)
     for payload in [

@@ -40,9 +40,10 @@ struct RunConfig {
 [[nodiscard]] std::size_t checkpoint_bytes(const SimulationCheckpoint& checkpoint);
 
 // The first day on which runs of `a` and `b` (the same seed) may differ: the earliest start of an event one of them
-// has and the other has not at the same place in its list (or has otherwise), 0 when anything but their events
-// differs, and their days when nothing does. The engine is causal: what happens before an event starts does not
-// depend on it (tests/engine/test_resume.cpp holds it to that).
+// has and the other has not at the same place in its list (or has otherwise), or the earlier end of one both have
+// that differs in its end alone; 0 when anything but their events differs, and their days when nothing does. The
+// engine is causal: what happens before an event starts, or ends, does not depend on it
+// (tests/engine/test_resume.cpp holds it to that).
 [[nodiscard]] int first_day_apart(const Scenario& a, const Scenario& b);
 
 struct NodeTotal {
