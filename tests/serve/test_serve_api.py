@@ -296,17 +296,22 @@ def test_an_edit_of_an_event_goes_on_from_the_day_it_changed(server):
 
 
 def test_an_edit_of_an_events_end_goes_on_from_the_earlier_end(server):
-    """An event whose end alone is edited runs alike until the earlier of its ends: Idlib's border, closed from day 0
-    to the end, opened on day 30 goes on from the base's day 22 (it ran from day 0 before), and opened ten days
-    later from the day 30 the first edit saved; each the run from day 0, bit for bit."""
+    """An event whose end alone is edited runs alike until the earlier of its ends: Ariha's strikes, until 5 Mar
+    (their end on day 96), stopped after 20 Feb (day 82) go on from the base's day 77 (from their start, day 54,
+    before), and then stopped after 23 Feb (day 85) from the day 82 the first edit saved; each the run from day 0,
+    bit for bit, and not the run before."""
     session = server.session(1)
-    until = "events.border_closed.until"
-    status, first = edit(server, session, {"kind": "set", "path": until, "value": "2019-12-30"})
-    assert status == 200 and first["run_reused"] is False and first["run_from_day"] == 22, first.get("run_from_day")
-    assert series(first) == whole_run_series(f"{until}=2019-12-30")
-    status, second = edit(server, session, {"kind": "set", "path": until, "value": "2020-01-09"})
-    assert status == 200 and second["run_from_day"] == 30, second.get("run_from_day")
-    assert series(second) == whole_run_series(f"{until}=2020-01-09")
+    status, base = server.json("POST", f"/api/sessions/{session}/run")
+    assert status == 200 and base["run_reused"] is True
+    until = "events.b_idl_ariha.until"
+    status, first = edit(server, session, {"kind": "set", "path": until, "value": "2020-02-20"})
+    assert status == 200 and first["run_reused"] is False and first["run_from_day"] == 77, first.get("run_from_day")
+    assert series(first) == whole_run_series(f"{until}=2020-02-20")
+    people = lambda answer: answer["data"]["runs"][0]["displaced_present"]  # noqa: E731 (the people, not the event list)
+    assert people(first) != people(base)
+    status, second = edit(server, session, {"kind": "set", "path": until, "value": "2020-02-23"})
+    assert status == 200 and second["run_from_day"] == 82, second.get("run_from_day")
+    assert series(second) == whole_run_series(f"{until}=2020-02-23") and people(second) != people(first)
 
 
 def test_each_edit_kind(server):
