@@ -314,6 +314,19 @@ def test_an_edit_of_an_events_end_goes_on_from_the_earlier_end(server):
     assert series(second) == whole_run_series(f"{until}=2020-02-23") and people(second) != people(first)
 
 
+def test_switching_idlibs_border_closure_off_opens_the_border(server):
+    """Bab al-Hawa is closed by the event border_closed alone (not written closed as a place too, which the end of a
+    closure does not open): switched off on the page, the border opens and people reach Turkey."""
+    session = server.session(1)
+    status, base = server.json("POST", f"/api/sessions/{session}/run")
+    assert status == 200
+    turkey = [n["id"] for n in base["data"]["nodes"]].index("turkey")
+    in_turkey = lambda answer: answer["data"]["runs"][0]["displaced_present"][-1][turkey]  # noqa: E731
+    assert in_turkey(base) == 0
+    status, off = edit(server, session, {"kind": "toggle_event", "id": "border_closed", "enabled": False})
+    assert status == 200 and in_turkey(off) > 100_000, in_turkey(off)
+
+
 def test_each_edit_kind(server):
     session = server.session(0)
     for payload in [
