@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -308,7 +309,7 @@ TEST_CASE("a run resumed from a saved day is the whole run: the valley and every
   with_ends.events.push_back(Event{"camp_shut", 22, 40, CampClosure{*base.find_node("northcamp")}, ""});
   with_ends.events.push_back(Event{"road_open", 15, 30, CorridorOpening{*base.find_corridor("frontline_road")}, ""});
   const auto end_moved = [](const std::string& id, int by) {
-    return Edit{id + " ending " + std::to_string(by) + " days later",
+    return Edit{id + " ending " + std::to_string(std::abs(by)) + (by < 0 ? " days earlier" : " days later"),
                 [id, by](Scenario& s) { *event(s, id).end_day += by; }};
   };
   check_edits(with_ends, {end_moved("early_truce", -4), end_moved("early_truce", 6), end_moved("gate", -12),
@@ -337,6 +338,8 @@ TEST_CASE("a run resumed from a saved day is the whole run: Idlib 2019-20 and Bu
           {"the Moscow ceasefire ending after two weeks",
            [](Scenario& s) { event(s, "ceasefire_moscow").end_day = event(s, "ceasefire_moscow").start_day + 14; }},
           {"Saraqeb's capture ending a week earlier", [](Scenario& s) { *event(s, "cap_saraqeb").end_day -= 7; }},
+          {"the border opened on day 30 (its closure ending then)",
+           [](Scenario& s) { event(s, "border_closed").end_day = 30; }},
           {"Ma'arat's capture removed", [](Scenario& s) { remove_event(s, "cap_maarat"); }},
       });
   Scenario burundi = shipped("scenarios/flee/burundi2015.yaml");

@@ -325,6 +325,11 @@ def test_switching_idlibs_border_closure_off_opens_the_border(server):
     assert in_turkey(base) == 0
     status, off = edit(server, session, {"kind": "toggle_event", "id": "border_closed", "enabled": False})
     assert status == 200 and in_turkey(off) > 100_000, in_turkey(off)
+    # Closed until 30 Dec instead (open from day 30): its end alone differs, so from the base's saved day 22.
+    session = server.session(1)
+    status, day_30 = edit(server, session, {"kind": "set", "path": "events.border_closed.until", "value": "2019-12-30"})
+    assert status == 200 and day_30["run_from_day"] == 22, day_30.get("run_from_day")
+    assert 0 < in_turkey(day_30) < in_turkey(off)
 
 
 def test_each_edit_kind(server):
