@@ -202,7 +202,8 @@ def test_toggle_redraw_band_and_save(tmp_path):
             count = int(driver.execute_script("return document.body.dataset.editCount"))
             driver.execute_script("window.statusSaid.length = 0;")
             make_edit(driver, script)
-            wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'", serve=serve, poll_s=0.5)
+            # Drawn by now (the first ask answers); after a failed edit, says so with the page's state.
+            wait_for(driver, f"return document.body.dataset.editCount === '{count + 1}'", serve=serve)
             note_breakdown()
             answered_ms = float(driver.execute_script("return document.body.dataset.lastFetchMs"))
             running = "Running…" in driver.execute_script("return window.statusSaid")
