@@ -79,6 +79,14 @@ void send_json(httplib::Response& res, int status, const std::string& body) {
   res.set_content(body, "application/json; charset=utf-8");
 }
 
+void send_json(httplib::Response& res, int status, std::string&& body) {
+  // What set_content does, but for the copy.
+  res.status = status;
+  res.body = std::move(body);
+  res.headers.erase("Content-Type");
+  res.set_header("Content-Type", "application/json; charset=utf-8");
+}
+
 void send_error(httplib::Response& res, int status, const std::string& message) {
   send_json(res, status, json_text(Json{{"error", message}}));
 }

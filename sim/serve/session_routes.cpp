@@ -140,9 +140,13 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     info["run_reused"] = reused;
     info["run_from_day"] = reused ? 0 : run.started_day;  // a kept run sent again was not run now
     info["timing_ms"] = {{"edit", edit_ms}, {"queue", queued_ms}, {"run", run_ms}, {"json", 0.0}, {"total", 0.0}};
-    std::string body = json_text(info);
-    body.pop_back();  // the closing brace: the data and the ghost are appended as they are
-    body += fmt::format(R"(,"ghost":{},"data":{}}})", base->ghost_json, data);
+    const std::string head = json_text(info);
+    // The answer in one string grown once: the data and the ghost are appended as they are, after the head but for
+    // its closing brace.
+    std::string body;
+    body.reserve(head.size() + base->ghost_json.size() + data.size() + 32);
+    body.append(head, 0, head.size() - 1);
+    body.append(R"(,"ghost":)").append(base->ghost_json).append(R"(,"data":)").append(data).push_back('}');
     // The JSON's time and the server's whole time (the edit's checks, the run, the JSON), known only now: written
     // over their placeholders in timing_ms.
     const auto timing_at = body.find(R"("timing_ms":)");
@@ -154,7 +158,7 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     const double json_ms = ms_since(json_started);
     fill("json", json_ms);
     fill("total", edit_ms + queued_ms + run_ms + json_ms);
-    send_json(res, 200, body);
+    send_json(res, 200, std::move(body));
   } catch (const RunCancelled& e) {
     const std::string taken_back = on_cancel ? on_cancel() : std::string();
     send_json(res, 503,
