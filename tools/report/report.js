@@ -16,16 +16,21 @@
   const axisWidthPx = 215;  // the main chart and the timeline share it, so their days line up
 
   // ---- formatting: thousands separators, dates as dates ----
-  const number = (n) => (n === null || n === undefined || !isFinite(n)) ? '–' : Math.round(n).toLocaleString('en-GB');
+  // One formatter each, made once: n.toLocaleString('en-GB') makes a formatter at every call (~20 µs a number,
+  // ~90 µs a date in Chromium), and a redraw formats hundreds (docs/benchmarks.md). The same text, by definition.
+  const numberFormat = new Intl.NumberFormat('en-GB');
+  const number = (n) => (n === null || n === undefined || !isFinite(n)) ? '–' : numberFormat.format(Math.round(n));
   const signed = (n) => (n > 0 ? '+' : n < 0 ? '−' : '±') + number(Math.abs(n));
   // "1 person", "2 people", as the number is shown.
   const people = (n) => (Math.round(n) === 1 ? 'person' : 'people');
   const [y0, m0, d0] = data.start_date.split('-').map(Number);
   const startMs = Date.UTC(y0, m0 - 1, d0);
   const dateOf = (day) => new Date(startMs + Math.round(day) * 86400000);
-  const longDate = (day) => dateOf(day).toLocaleDateString('en-GB',
-    { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' });
-  const shortDate = (day) => dateOf(day).toLocaleDateString('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short' });
+  const longDateFormat = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' });
+  const shortDateFormat = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short' });
+  const monthFormat = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', month: 'short' });
+  const longDate = (day) => longDateFormat.format(dateOf(day));
+  const shortDate = (day) => shortDateFormat.format(dateOf(day));
   const text = (tag, content, cls) => {
     const el = document.createElement(tag);
     if (content !== undefined) el.textContent = content;
@@ -318,7 +323,7 @@
   const tickLabel = (day, index) => {
     const d = dateOf(day);
     if (d.getUTCDate() !== 1) return shortDate(day);
-    const month = d.toLocaleDateString('en-GB', { timeZone: 'UTC', month: 'short' });
+    const month = monthFormat.format(d);
     return index === 0 || d.getUTCMonth() === 0 ? `${month} ${d.getUTCFullYear()}` : month;
   };
 
@@ -433,6 +438,7 @@
         options.showDay = true;
         options.scales.y.afterFit = (scale) => { scale.width = axisWidthPx; };
         options.plugins.legend.labels.filter = hideBands.filter;
+        options.parsing = false;
         mainChart = new Chart(document.getElementById('main-chart'), { type: 'line', data: { datasets }, options });
       }
       document.getElementById('main-chart-heading').textContent = `Over time: ${runLabel(runs[selected])}` +

@@ -13,12 +13,13 @@
     // Which parameters a band with parameter uncertainty varies, over which ranges (from the sweep file), and which
     // the edits hold at the value set.
     const uncertaintyNote = el('p', { class: 'note', id: 'serve-uncertainty-note' });
+    const valueFormat = new Intl.NumberFormat('en-GB');  // made once: toLocaleString makes one a call
     function describeUncertainty() {
       const u = info() && info().uncertainty;
       if (!u) return;
       const rawUnits = new Map(info().parameters.map((p) => [`parameters.${p.name}`, p.units]));
       const units = new Map(info().parameters.map((p) => [`parameters.${p.name}`, p.units === '1' ? '' : ` ${p.units}`]));
-      const value = (v) => Number(v.toPrecision(3)).toLocaleString('en-GB');
+      const value = (v) => valueFormat.format(Number(v.toPrecision(3)));
       const range = (p) => `${nameWithoutUnits(p.name, rawUnits.get(p.path))} ${value(p.minimum)}–${value(p.maximum)}${units.get(p.path) || ''}${p.scale === 'log' ? ' (log scale)' : ''}`;
       const varied = u.parameters.filter((p) => !p.held);
       // What is held, by why: a value edited here, or given when the server started, or set by the variant, stays as
