@@ -92,6 +92,32 @@ def make_edit(driver, script):
 
 
 # Keeps every text the status line shows in window.statusSaid (emptied by the test before each edit).
+# What the per-place charts show against the run the page was sent: each chart's "of whom displaced" line equal to
+# its place's column of displaced_present, the camps first, then the places by their peak. Returns the problems found
+# (none) and the places, in order.
+PLACE_CHARTS_AGAINST_RUN = """
+const data = window.havenServe.info().data, run = data.runs[0];
+const problems = [], places = [];
+let campsDone = false, lastPeak = Infinity;
+for (const figure of document.querySelectorAll('#node-charts figure')) {
+  const caption = figure.querySelector('figcaption').textContent;
+  const node = data.nodes.findIndex((n) => caption.slice(0, caption.lastIndexOf(' (')) === n.name);
+  const column = run.node_index.indexOf(node);
+  if (node < 0 || column < 0) { problems.push(`no place for ${caption}`); continue; }
+  places.push(data.nodes[node].id);
+  const wanted = run.displaced_present.map((row) => row[column]);
+  const line = Chart.getChart(figure.querySelector('canvas')).data.datasets.find((d) => d.label === 'of whom displaced');
+  const shown = line ? line.data.map((p) => p.y) : [];
+  if (JSON.stringify(shown) !== JSON.stringify(wanted)) problems.push(`${caption} shows another run`);
+  const camp = data.nodes[node].kind === 'camp', peak = Math.max(...wanted);
+  if (camp && campsDone) problems.push(`${caption}: a camp after a town`);
+  if (!camp && !campsDone) { campsDone = true; lastPeak = Infinity; }
+  if (peak > lastPeak) problems.push(`${caption}: a higher peak after a lower one`);
+  lastPeak = peak;
+}
+return [problems, places];
+"""
+
 STATUS_RECORDER = """
 window.statusSaid = [];
 const line = document.getElementById('serve-status');
@@ -160,6 +186,9 @@ def test_toggle_redraw_band_and_save(tmp_path):
                  serve=serve)
         assert driver.execute_script("return document.getElementById('headline').textContent") != headline
         assert driver.execute_script(MAIN_CHART_INK) != ink
+        # The per-place charts, kept by place from the run before, show this run, in its order of places.
+        problems, places_first = driver.execute_script(PLACE_CHARTS_AGAINST_RUN)
+        assert problems == [] and len(places_first) > 10, (problems, places_first)
         # Listed in a planner's words, the exact edit in the item's tooltip.
         item = driver.execute_script("const li = document.querySelector('#serve-edit-list li'); "
                                      "return [li.textContent, li.title]")
@@ -228,6 +257,9 @@ def test_toggle_redraw_band_and_save(tmp_path):
         for strength in [10, 30, 5, 12, 20, 8, 15, 25, 6, 18, 40]:
             edits.append(edit(f"const f = {row % 'number'}; f.value = {strength}; f.dispatchEvent(new Event('change'));"))
         timings["edit_to_redraw_ms_more"] = edits
+        # After eleven runs' charts updated in place (and places moved), each still shows the run on the page.
+        problems, places = driver.execute_script(PLACE_CHARTS_AGAINST_RUN)
+        assert problems == [] and len(places) > 10, (problems, places)
         every = sorted([timings["edit_to_redraw_ms"], *edits])
         timings["edit_to_redraw_median_ms"] = (every[len(every) // 2 - 1] + every[len(every) // 2]) / 2
         runs = sorted(b["server_run"] for b in breakdown)
