@@ -581,20 +581,23 @@
       return figure;
     });
     kept.forEach(({ chart }) => chart && chart.destroy());  // places no longer shown
-    // Moved, not rebuilt: a canvas keeps its drawing when its figure moves.
+    // Moved, not rebuilt, in one replaceChildren: Chart.js 3's detach watcher (a MutationObserver) sees each canvas
+    // removed and added again and leaves its chart be; a canvas left out of the page until a later task would have
+    // its chart stopped and sized to nothing.
     const children = grid.children;
     if (figures.length !== children.length || figures.some((f, i) => children[i] !== f)) grid.replaceChildren(...figures);
     if (shown.length === 0) grid.append(text('p', 'No camp or town hosted displaced people in this run.', 'note'));
     return jobs;
   }
 
-  // A chart given new datasets, keeping the dataset objects whose label and keys are the same: Chart.js keeps their
-  // elements (a new object is a new set of points, built and laid out again).
+  // A chart given new datasets, keeping the dataset objects of the same line (its `key`, else its label) and keys:
+  // Chart.js keeps their elements (a new object is a new set of points, built and laid out again).
   function updateInPlace(chart, datasets) {
     const before = chart.data.datasets;
+    const line = (d) => d.key || d.label;
     chart.data.datasets = datasets.map((d, i) => {
       const old = before[i];
-      if (!old || old.label !== d.label || Object.keys(old).join() !== Object.keys(d).join()) return d;
+      if (!old || line(old) !== line(d) || Object.keys(old).join() !== Object.keys(d).join()) return d;
       return Object.assign(old, d);
     });
     chart.update('none');
@@ -633,8 +636,9 @@
         model = a.cumulative;
         datasets.push(...bandDatasets(a, 'cumulative', colour.blue, label).map((d) => Object.assign(d, { type: 'line' })));
       }
+      // Its label names the run (with its number of edits); its key stays from run to run (updateInPlace).
       datasets.push({
-        type: 'line', label, data: a.days.map((d, t) => ({ x: d, y: model[t] })),
+        type: 'line', key: 'model', label, data: a.days.map((d, t) => ({ x: d, y: model[t] })),
         borderColor: colour.blue, backgroundColor: colour.blue, pointRadius: 0, borderWidth: 2,
       });
     }

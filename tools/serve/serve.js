@@ -118,8 +118,22 @@
     return { status: response.status, json, ms: at.slice(1).map((t, i) => t - at[i]), chars: text.length };
   }
 
+  // What the last answer leaves to its frame and the task after (the status line, the panel): done at once by
+  // finishShown() when the next answer comes first, so that an answer never undoes a later one's (a refused value
+  // rebuilt out of its field, its message or status written over).
+  let pendingShow = null;
+  function finishShown() {
+    if (!pendingShow) return;
+    const pending = pendingShow;
+    pendingShow = null;
+    cancelAnimationFrame(pending.frame);
+    clearTimeout(pending.timer);
+    pending.finish();
+  }
+
   // Draws the run the server sent, with the base run as a ghost and the last band, and times it.
   function show(answer, started, ready) {
+    finishShown();
     info = answer;
     ghost = answer.ghost;
     const data = answer.data;
@@ -131,7 +145,9 @@
     // The headline, map and main chart are drawn by the next frame; the per-place charts below follow.
     delete body.dataset.lastFullMs;
     below.then((drawn) => drawn && requestAnimationFrame(() => { body.dataset.lastFullMs = (performance.now() - started).toFixed(1); }));
-    requestAnimationFrame(() => {
+    let framed = false;
+    const atFrame = () => {
+      framed = true;
       const ms = performance.now() - started;
       body.dataset.lastEditMs = ms.toFixed(1);
       body.dataset.lastRunMs = answer.timing_ms.run.toFixed(1);
@@ -140,17 +156,28 @@
       const how = describeRun(answer);
       status.textContent = ready || `${answer.edits.length} edit${answer.edits.length === 1 ? '' : 's'} · redrawn ${ms.toFixed(0)} ms ` +
         `after the edit (${how})`;
-      // The panel (the list of edits, the rows an edit changed, the sliders) in the task after the result's frame:
-      // built before it, its ~6 ms held the result off the screen (docs/benchmarks.md). The edit is counted once
-      // the panel says it too.
-      setTimeout(() => {
-        const panelStarted = performance.now();
-        fillPanel();
-        // Where the time went (ms): redrawing the report's parts in view (with the ghost and band), the panel.
-        body.dataset.phasesMs = [phases[1] - phases[0], performance.now() - panelStarted].map((t) => t.toFixed(1)).join(',');
-        body.dataset.editCount = String(answer.edits.length);
-      }, 0);
+    };
+    // The panel (the list of edits, the rows an edit changed, the sliders) in the task after the result's frame:
+    // built before it, its ~6 ms held the result off the screen (docs/benchmarks.md). The edit is counted once the
+    // panel says it too.
+    const panel = () => {
+      const panelStarted = performance.now();
+      fillPanel();
+      // Where the time went (ms): redrawing the report's parts in view (with the ghost and band), the panel.
+      body.dataset.phasesMs = [phases[1] - phases[0], performance.now() - panelStarted].map((t) => t.toFixed(1)).join(',');
+      body.dataset.editCount = String(answer.edits.length);
+    };
+    const pending = {
+      timer: 0,
+      finish: () => { if (!framed) atFrame(); panel(); },
+    };
+    pending.frame = requestAnimationFrame(() => {
+      atFrame();
+      pending.timer = setTimeout(() => { if (pendingShow === pending) pendingShow = null; panel(); }, 0);
     });
+    pendingShow = pending;
+    // A hidden page draws no frames: all at once.
+    if (document.hidden) finishShown();
   }
 
   // The headline figures against the run before any edit (the ghost): the figure with the edits, and by how much
@@ -306,6 +333,7 @@
     const started = performance.now();
     // A request that fails outright is reported by drain(), for edits and undo alike.
     const answer = await callRunning('edits', payload);
+    finishShown();  // the answer before, if its frame has not come yet
     const { status: code, json } = answer;
     noteTimes(started, answer);
     if (code === 200) {
@@ -331,6 +359,7 @@
   async function sendSimple(path, payload) {
     const started = performance.now();
     const answer = await callRunning(path, payload || {});
+    finishShown();
     const { status: code, json } = answer;
     noteTimes(started, answer);
     // A variant's answer says which edits it could not keep (json.warnings), and why.
