@@ -430,6 +430,8 @@
         options.showDay = true;
         options.scales.y.afterFit = (scale) => { scale.width = axisWidthPx; };
         options.plugins.legend.labels.filter = hideBands.filter;
+        // Its points are {x, y} and sorted already: Chart.js takes them as they are (parsing them was ~0.6 ms of each
+        // update in haven serve).
         options.parsing = false;
         mainChart = new Chart(document.getElementById('main-chart'), { type: 'line', data: { datasets }, options });
       }
