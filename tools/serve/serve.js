@@ -329,6 +329,18 @@
     }
   }
 
+  // The field an edit came from as the panel shows it now. An answer that came in the meantime builds its row again
+  // when it changed that event (the same event edited twice in a row): the refused value is put back where the
+  // planner sees it, to be corrected, and its message under it.
+  const liveField = (target) => {
+    if (!target || target.isConnected || !target.getAttribute) return target;
+    const label = target.getAttribute('aria-label');
+    const now = label ? document.querySelector(`[aria-label="${CSS.escape(label)}"]`) : null;
+    if (!now) return target;
+    if (now.type !== 'checkbox' && 'value' in target) now.value = target.value;
+    return now;
+  };
+
   async function sendEdit(payload, target, onApplied) {
     const started = performance.now();
     // A request that fails outright is reported by drain(), for edits and undo alike.
@@ -343,6 +355,7 @@
       show(json, started);
       if (onApplied) onApplied();
     } else {
+      target = liveField(target);
       showProblems(target, json.diagnostics || [{ message: json.error }], true);
       forgetRow(target);
       // A switch refused goes back to the scenario's state: a box has no wrong value to correct, unlike a number.
