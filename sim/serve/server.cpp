@@ -74,13 +74,8 @@ std::string json_text(const Json& json) {
   return json.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-void send_json(httplib::Response& res, int status, const std::string& body) {
-  res.status = status;
-  res.set_content(body, "application/json; charset=utf-8");
-}
-
-void send_json(httplib::Response& res, int status, std::string&& body) {
-  // What set_content does, but for the copy.
+void send_json(httplib::Response& res, int status, std::string body) {
+  // What set_content does, but for its copy of the body.
   res.status = status;
   res.body = std::move(body);
   res.headers.erase("Content-Type");

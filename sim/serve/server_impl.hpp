@@ -40,9 +40,8 @@ double ms_since(Clock::time_point start);
 // A JSON answer's text: bytes of a request that are not UTF-8 (echoed in a message) become U+FFFD instead of
 // throwing, so a malformed request is answered 400, not 500.
 std::string json_text(const Json& json);
-void send_json(httplib::Response& res, int status, const std::string& body);
-// The same, moving the body in: a run's answer (~300 kB for Idlib) is not copied again.
-void send_json(httplib::Response& res, int status, std::string&& body);
+// Taken by value: a body passed as a temporary or moved in (a run's answer, ~300 kB for Idlib) is not copied.
+void send_json(httplib::Response& res, int status, std::string body);
 void send_error(httplib::Response& res, int status, const std::string& message);
 Json diagnostics_json(const Diagnostics& diagnostics);
 // How the page names a run: the scenario (or its variant) as written, or with the server's starting point

@@ -515,7 +515,7 @@
   let nodeCharts = new Map();
   // Returns one job per place chart (drawing it), so that haven serve can spread them over idle moments; a
   // report runs them at once. With inPlace, a place shown before keeps its chart, given the new values (an edit
-  // reorders the places by their peak, and often shows the same ones): building a chart is ~8 ms, updating one ~2.
+  // reorders the places by their peak, and often shows the same ones): building a chart was ~8 ms each.
   function nodeSection(inPlace) {
     const grid = document.getElementById('node-charts');
     const note = document.getElementById('nodes-note');
@@ -648,7 +648,7 @@
   }
   // With inPlace (a new run of the same scenario: the same observations), each chart is given the new run's lines.
   function observationSection(inPlace) {
-    if (inPlace === true && observationCharts.length === data.observations.length && observationCharts.length) {
+    if (inPlace && observationCharts.length && observationCharts.length === data.observations.length) {
       data.observations.forEach((obs, k) => updateInPlace(observationCharts[k], observationDatasets(obs)));
       return;
     }
