@@ -26,6 +26,7 @@
 #include "haven/serve/server.hpp"
 #include "haven/sweep/sweep.hpp"
 #include "haven/util/diagnostics.hpp"
+#include "haven/util/text.hpp"
 
 extern char** environ;
 
@@ -72,6 +73,19 @@ void open_browser(const std::string& url, std::ostream& err) {
   }
 }
 
+// A sweep's `set:` section is what every run of `haven sweep` gets; a band varies the ranges around the run on the
+// page (its first member is that run), so the section is left out, and said to be.
+void note_fixed_left_out(const std::string& sweep_name, const SweepSpec& spec, std::ostream& err) {
+  if (spec.fixed.empty()) return;
+  std::vector<std::string> set;
+  for (const auto& fixed : spec.fixed) set.push_back(fmt::format("{}={}", fixed.path, clip(fixed.value)));
+  err << fmt::format(
+      "haven serve: note: the band takes only the ranges of {}, not its set: section ({}): a band varies them "
+      "around the scenario on the page; to start every session from those values, give them with --set (or "
+      "--set-file)\n",
+      sweep_name, first_names(set, 3));
+}
+
 // The parameter ranges for `scenario` from the first sweep file (by name) in the `sweeps` folder beside it that
 // names it and samples ranges (a Latin hypercube or random design); a band may draw parameter values from them.
 // A sweep file that does not load is passed over with a note: it does not stop the page.
@@ -106,6 +120,7 @@ std::optional<serve::ParameterUncertainty> find_uncertainty(const std::filesyste
           file.string(), scenario.filename().string(), loaded.diagnostics.error_count(), file.string());
       continue;
     }
+    note_fixed_left_out(file.string(), *loaded.spec, err);
     return serve::ParameterUncertainty{file.filename().string(), std::move(*loaded.spec)};
   }
   return std::nullopt;
@@ -286,6 +301,7 @@ std::optional<int> ServeCommands::dispatch(std::ostream& out, std::ostream& err)
     Diagnostics diagnostics;
     auto uncertainty = named_uncertainty(args_.sweep, options.scenarios, diagnostics);
     if (!uncertainty) return print_diagnostics(diagnostics, err);
+    note_fixed_left_out(args_.sweep, uncertainty->spec, err);
     for (auto& scenario : options.scenarios) scenario.uncertainty = uncertainty;
   }
   options.host = args_.host;

@@ -111,6 +111,10 @@ std::string value_text(const nlohmann::json& value, std::string& problem) {
 
 }  // namespace
 
+bool addable_event_kind(std::string_view kind) {
+  return std::find(addable_kinds.begin(), addable_kinds.end(), kind) != addable_kinds.end();
+}
+
 std::optional<Edit> edit_from_json(const std::string& body, std::string& problem) {
   nlohmann::json request;
   try {

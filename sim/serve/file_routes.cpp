@@ -139,8 +139,8 @@ void Server::Impl::save_on_server(const httplib::Request& req, httplib::Response
   }
   if (!safe_file_name(name)) {
     send_error(res, 400,
-               "'name' must be a plain file name without extension: letters, digits, '_' and '-' (at most 64); files "
-               "are written only in the server's --output-dir");
+               "'name' must be a plain file name without extension: letters, digits, '_' and '-', not first (at "
+               "most 64); files are written only in the server's --output-dir");
     return;
   }
   std::string text;

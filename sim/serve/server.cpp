@@ -32,6 +32,33 @@ namespace haven::serve {
 
 namespace {
 
+// The errors of a served scenario loaded with the server's starting edits (--set-file, --set), those at a line of
+// the file that only the edits bring naming them, as `haven check --set` does: the file alone is fine, and the
+// message must not say otherwise. `as_written` loads it the same way without the edits.
+Diagnostics naming_starting_edits(const Diagnostics& found, const ScenarioSource& source, LoadOptions as_written) {
+  as_written.overrides.clear();
+  as_written.want_resolved_yaml = false;
+  const auto without = load_scenario_text(source.text, source.name, as_written);
+  const auto arguments = source.start.arguments();
+  std::vector<std::string> edits;
+  for (std::size_t k = 0; k + 1 < arguments.size(); k += 2) edits.push_back(arguments[k] + " " + arguments[k + 1]);
+  const std::string named = first_names(edits, 3);
+  Diagnostics named_found;
+  for (const auto& d : found.all()) {
+    const bool brought =
+        d.severity == Severity::error && d.location.file == source.name &&
+        std::none_of(without.diagnostics.all().begin(), without.diagnostics.all().end(), [&](const Diagnostic& o) {
+          return o.message == d.message && o.location.line == d.location.line && o.location.column == d.location.column;
+        });
+    const std::string message = brought ? fmt::format("{} (with {})", d.message, named) : d.message;
+    if (d.severity == Severity::error)
+      named_found.error(d.location, message);
+    else
+      named_found.warning(d.location, message);
+  }
+  return named_found;
+}
+
 std::string read_asset(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -109,6 +136,18 @@ unsigned usable_cores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+bool origin_allowed(std::string_view origin, std::string_view host, std::string_view allow_origin) {
+  if (origin.empty()) return true;
+  if (allow_origin == "*" || (!allow_origin.empty() && origin == allow_origin)) return true;
+  constexpr std::string_view scheme = "http://";
+  if (host.empty() || origin.size() != scheme.size() + host.size() || origin.substr(0, scheme.size()) != scheme) {
+    return false;
+  }
+  const auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  return std::equal(host.begin(), host.end(), origin.begin() + static_cast<std::ptrdiff_t>(scheme.size()),
+                    [&](char a, char b) { return lower(a) == lower(b); });
+}
+
 std::string allowed_encoding(std::string_view accept_encoding, std::string_view peer_address) {
   const auto starts = [&](std::string_view prefix) { return peer_address.substr(0, prefix.size()) == prefix; };
   if (peer_address == "::1" || starts("127.") || starts("::ffff:127.")) return "";
@@ -148,17 +187,22 @@ int Server::Impl::start() {
   }
   const std::string serve_css = read_asset(serve_dir / "serve.css");
   for (std::size_t k = 0; k < options_.scenarios.size(); ++k) {
-    Session session(options_.scenarios[k], "", options_.limits);
-    if (!session.ok()) throw InputError(session.load_diagnostics());
-    if (const auto& start = options_.scenarios[k].start; !start.empty()) {
+    const ScenarioSource& source = options_.scenarios[k];
+    Session session(source, "", options_.limits);
+    if (!session.ok()) {
+      if (source.start.empty()) throw InputError(session.load_diagnostics());
+      throw InputError(naming_starting_edits(session.load_diagnostics(), source, source.load_options()));
+    }
+    if (!source.start.empty()) {
       // The starting point applies to every variant the page offers, checked as `haven check --set-file` checks
       // them: a variant it breaks (an edited event the variant removes) is said now, not when a planner picks it.
-      LoadOptions options = options_.scenarios[k].load_options();
+      LoadOptions options = source.load_options();
       options.all_variants = true;
       options.want_resolved_yaml = false;
-      options.overrides = start.edits();
-      const auto checked = load_scenario_text(options_.scenarios[k].text, options_.scenarios[k].name, options);
-      if (checked.diagnostics.has_errors()) throw InputError(checked.diagnostics);
+      options.overrides = source.start.edits();
+      const auto checked = load_scenario_text(source.text, source.name, options);
+      if (checked.diagnostics.has_errors())
+        throw InputError(naming_starting_edits(checked.diagnostics, source, options));
     }
     const auto base = base_of(k, session);
     const MemoryRun run{&base->scenario, base->run.recorder.get(), run_label(base->scenario, options_.scenarios[k], 0),
@@ -237,9 +281,22 @@ void Server::Impl::guard_requests() {
       std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
       const std::string port = fmt::format(":{}", port_);
       if (host != "127.0.0.1" + port && host != "localhost" + port && host != "[::1]" + port) {
-        send_error(res, 403, "this server answers only to 127.0.0.1 and localhost");
+        send_error(res, 403, "this server answers only to 127.0.0.1, localhost and [::1]");
         return httplib::Server::HandlerResponse::Handled;
       }
+    }
+    // A page elsewhere may send this server a request a browser sends without asking first (a form's POST, a fetch
+    // with a text body): it cannot read the answer, but the request takes effect. Sixty-four of them pushed a
+    // planner's session, its edits unsaved, out of the server. A browser names the page's origin on every request
+    // but a plain GET; only the server's own page, and the one --allow-origin names, may change anything.
+    if (req.method != "GET" && req.method != "HEAD" &&
+        !origin_allowed(req.get_header_value("Origin"), req.get_header_value("Host"), options_.allow_origin)) {
+      const std::string origin = clip(req.get_header_value("Origin"));
+      send_error(res, 403,
+                 fmt::format("a page from {} may not change anything here (only the server's own page may); "
+                             "start haven serve with --allow-origin {} to let that page use the API",
+                             origin, origin));
+      return httplib::Server::HandlerResponse::Handled;
     }
     // httplib limits a body by its Content-Length only: a chunked one would be read whole, however large (it grew
     // the server by 800 MB). The page always sends a length; a body without one is refused before it is read. (httplib

@@ -12,6 +12,7 @@
 #include "haven/engine/flee_rules.hpp"
 #include "haven/engine/simulation.hpp"
 #include "haven/scenario/parameters.hpp"
+#include "haven/serve/edit.hpp"
 #include "haven/util/date.hpp"
 
 namespace haven::serve {
@@ -86,6 +87,19 @@ void show_kept_edits(const Session& session, const Scenario& s, const std::strin
     event["end_day"] = *end;
     event["until_date"] = format_iso_date(add_days(s.start_date, *end - 1));
   }
+}
+
+// The event kinds the scenario's rules act on that an add_event edit takes: the page offers them to add (under
+// Flee's rules a bombardment would change nothing; a country closure is written in a file, its countries typed).
+std::vector<std::string_view> addable_kinds_acted_on(RuleSetKind rules) {
+  std::vector<std::string_view> kinds;
+  if (rules == RuleSetKind::flee) {
+    kinds = flee_event_kinds();
+  } else {
+    kinds.assign(event_kind_names.begin(), event_kind_names.end());
+  }
+  std::erase_if(kinds, [](std::string_view kind) { return !addable_event_kind(kind); });
+  return kinds;
 }
 
 }  // namespace
@@ -294,10 +308,7 @@ Json session_info(const Session& session, const std::string& id) {
           {"starting_arguments", session.source().start.arguments()},
           {"title", s.title.empty() ? s.name : s.title},
           {"rules", s.rules == RuleSetKind::flee ? "flee" : "haven"},
-          // The event kinds the rules act on (the page offers only those to add).
-          {"event_kinds", s.rules == RuleSetKind::flee
-                              ? flee_event_kinds()
-                              : std::vector<std::string_view>(event_kind_names.begin(), event_kind_names.end())},
+          {"event_kinds", addable_kinds_acted_on(s.rules)},
           {"departures_given", s.departures.mode == DepartureMode::given},
           {"start_date", format_iso_date(s.start_date)},
           {"days", s.days},

@@ -99,9 +99,39 @@ def test_other_host_names_are_refused(server):
     # A page elsewhere reaching the port through a DNS name that points at 127.0.0.1 (DNS rebinding).
     status, _, body = server.call("GET", "/api/scenarios", headers={"Host": f"evil.example:{server.port}"})
     assert status == 403
-    assert b"only to 127.0.0.1 and localhost" in body
+    assert b"only to 127.0.0.1, localhost and [::1]" in body
     # Host names are case-insensitive.
     status, _, _ = server.call("GET", "/api/scenarios", headers={"Host": f"LocalHost:{server.port}"})
+    assert status == 200
+
+
+def test_a_page_elsewhere_changes_nothing(server):
+    # A page elsewhere may send a POST (a form, a fetch with a text body) without the browser asking the server
+    # first: 64 new sessions pushed a planner's out, its edits unsaved. Refused before anything is made or changed.
+    mine = server.session(0)
+    status, before = edit(server, mine, {"kind": "toggle_event", "id": "strikes_south", "enabled": False})
+    assert status == 200, before
+    elsewhere = {"Origin": "https://evil.example", "Content-Type": "text/plain"}
+    for method, path, payload in [("POST", "/api/sessions", {}),
+                                  ("POST", f"/api/sessions/{mine}/undo", {}),
+                                  ("POST", f"/api/sessions/{mine}/edits",
+                                   {"kind": "toggle_event", "id": "strikes_south", "enabled": True}),
+                                  ("DELETE", f"/api/sessions/{mine}", None)]:
+        status, answer = server.json(method, path, payload, headers=elsewhere)
+        assert status == 403, (method, path, answer)
+        assert "--allow-origin https://evil.example" in answer["error"], answer
+    for origin in ["null", f"http://127.0.0.1:{server.port}.evil.example", f"https://127.0.0.1:{server.port}"]:
+        status, _ = server.json("POST", "/api/sessions", {}, headers={"Origin": origin})
+        assert status == 403, origin
+    status, now = server.json("GET", f"/api/sessions/{mine}")
+    assert status == 200 and [e["description"] for e in now["edits"]] == [e["description"] for e in before["edits"]]
+    # The server's own page (its Origin is the address it was sent to, in any case) and a program without an Origin.
+    for origin in [f"http://127.0.0.1:{server.port}", f"http://LOCALHOST:{server.port}"]:
+        host = origin.removeprefix("http://")
+        status, _ = server.json("POST", "/api/sessions", {}, headers={"Origin": origin, "Host": host})
+        assert status == 201, origin
+    # What a GET reads is the browser's to keep from the page (no Access-Control-Allow-Origin); it changes nothing.
+    status, _, _ = server.call("GET", "/api/scenarios", headers=elsewhere)
     assert status == 200
 
 
@@ -128,6 +158,11 @@ def test_session_lists_events_places_roads_and_parameters(server):
     assert not any(name.startswith(("flee_", "spawn_decay_")) for name in names), sorted(names)
     assert info["edits"] == []
     assert {"bombardment", "ceasefire", "capacity_change", "armed_conflict"} <= set(info["event_kinds"])
+    # Only kinds an add_event takes: a country closure (its countries typed) and a redirection's end are a file's.
+    assert not {"country_closure", "redirection_end"} & set(info["event_kinds"]), info["event_kinds"]
+    for kind in info["event_kinds"]:
+        status, answer = edit(server, info["session"], {"kind": "add_event", "event": {"kind": kind}})
+        assert status in (200, 422), (kind, answer)  # read as an edit; what it lacks is the loader's to say
 
 
 def test_edit_runs_and_undo_restores(server):
@@ -406,6 +441,7 @@ def test_an_edit_that_flees_rules_do_not_act_on_says_so(tmp_path):
         status, info = serve.json("GET", f"/api/sessions/{session}")
         assert status == 200
         assert "armed_conflict" in info["event_kinds"] and "bombardment" not in info["event_kinds"], info["event_kinds"]
+        assert "country_closure" not in info["event_kinds"], info["event_kinds"]
         status, answer = edit(serve, session, {"kind": "add_event", "event": {
             "kind": "bombardment", "node": "Delta", "date": "2020-01-02", "intensity": 5}})
         assert status == 200, answer
@@ -711,6 +747,43 @@ def test_sweep_option_picks_the_band_ranges():
     assert code == 0
 
 
+def test_a_sweeps_set_section_is_left_out_of_the_band_and_said_to_be(tmp_path):
+    # A band varies the sweep's ranges around the run on the page (its first member is that run); the values the
+    # sweep's set: gives all its runs would move the band off it without the page saying so.
+    sweep = tmp_path / "fixed.yaml"
+    sweep.write_text(f"""sweep:
+  name: fixed
+  scenario: {VALLEY}
+  seed: 5
+  set:
+    parameters.max_departure_rate_per_day: 0.01
+design:
+  method: lhs
+  samples: 4
+  parameters:
+    threat_onset_days: {{min: 4, max: 12}}
+""")
+    serve = Serve(VALLEY, "--sweep", sweep)
+    try:
+        session = serve.session(0)
+        status, run = serve.json("POST", f"/api/sessions/{session}/run", {})
+        assert status == 200
+        left_home = run["data"]["runs"][0]["cumulative_displaced"][-1]
+        band = final_band(serve, session, {"members": 3, "parameters": True})
+        assert band["parameters"]["varied"] == ["threat_onset_days"], band["parameters"]
+        # Around the run on the page; the set: section's departure rate would have left a fraction at home.
+        assert 0.75 * left_home <= band["bands"]["left_home"]["p50"][-1] <= 1.25 * left_home, (band, left_home)
+        status, slow = edit(serve, serve.session(0),
+                            {"kind": "set", "path": "parameters.max_departure_rate_per_day", "value": 0.01})
+        assert status == 200
+        assert slow["data"]["runs"][0]["cumulative_displaced"][-1] < 0.5 * left_home
+    finally:
+        code, _, err = serve.stop()
+    assert code == 0
+    assert (f"haven serve: note: the band takes only the ranges of {sweep}, not its set: section "
+            "(parameters.max_departure_rate_per_day=0.01)") in err, err
+
+
 def test_a_band_holds_what_the_variant_sets_and_skips_an_event_switched_off(tmp_path):
     sweep = tmp_path / "ranges.yaml"
     sweep.write_text(f"""sweep: {{name: ranges, scenario: {VALLEY}, seed: 5}}
@@ -858,6 +931,15 @@ def test_set_file_and_set_problems_stop_the_server_all_at_once(tmp_path):
     assert result.returncode == 2 and result.stdout == ""
     assert (f"{removed}:3:5: error: in variant 'border_open': events.border_stays_closed.day: 'border_stays_closed' "
             "names no item of 'events'") in result.stderr, result.stderr
+    # An error at a line of the scenario that only the starting edits bring names them, as `haven check` does: the
+    # file alone is fine.
+    checked = haven("check", VALLEY, "--set", "scenario.days=30")
+    served = haven("serve", VALLEY, "--set", "scenario.days=30", "--port", "0")
+    assert served.returncode == 2 and served.stdout == ""
+    problems = [line for line in checked.stderr.splitlines() if ": error: " in line]
+    assert problems and all(line.endswith("(with --set scenario.days=30)") for line in problems), checked.stderr
+    for line in problems:  # the server names the file by its name, check by the path given
+        assert line.split(": error: ", 1)[1] in served.stderr, served.stderr
 
 
 def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_path):
@@ -901,6 +983,7 @@ def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_pa
     for name in ["../escape", "/tmp/x", "a/b", "", "x" * 65, "-rf"]:
         status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": "overlay", "name": name})
         assert status == 400, name
+        assert "letters, digits, '_' and '-', not first" in answer["error"], answer
     assert sorted(p.name for p in server.output_dir.glob("*.yaml")) == ["edited.yaml", "what-if.yaml"]
     # A name already taken is not written over unless the request says so.
     status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": "scenario", "name": "what-if"})
@@ -939,6 +1022,11 @@ def test_without_output_dir_nothing_is_written_and_origins_are_opt_in():
         assert status == 403 and "--output-dir" in answer["error"]
         status, headers, _ = serve.call("GET", "/api/scenarios")
         assert headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+        # The page it names may change things; another still may not.
+        status, _ = serve.json("POST", "/api/sessions", {}, headers={"Origin": "http://localhost:3000"})
+        assert status == 201
+        status, _ = serve.json("POST", "/api/sessions", {}, headers={"Origin": "http://localhost:3001"})
+        assert status == 403
     finally:
         code, stdout, _ = serve.stop()
     assert code == 0 and "stopped" in stdout

@@ -329,6 +329,26 @@ TEST_CASE("serve server: answers are compressed only for a peer elsewhere and on
   CHECK(allowed_encoding("", "10.0.0.2").empty());
 }
 
+TEST_CASE("serve server: only the server's own page and the one allowed may change anything") {
+  // A program sends no Origin; the server's own page sends the address it asked, in any case.
+  CHECK(origin_allowed("", "127.0.0.1:8080", ""));
+  CHECK(origin_allowed("http://127.0.0.1:8080", "127.0.0.1:8080", ""));
+  CHECK(origin_allowed("http://LocalHost:8080", "localhost:8080", ""));
+  CHECK(origin_allowed("http://[::1]:8080", "[::1]:8080", ""));
+  CHECK(origin_allowed("http://192.168.1.20:8080", "192.168.1.20:8080", ""));  // --host 0.0.0.0, asked there
+  // Another port, scheme or name; a sandboxed frame or a file; a name that only begins with the server's.
+  CHECK_FALSE(origin_allowed("http://127.0.0.1:8081", "127.0.0.1:8080", ""));
+  CHECK_FALSE(origin_allowed("https://127.0.0.1:8080", "127.0.0.1:8080", ""));
+  CHECK_FALSE(origin_allowed("https://evil.example", "127.0.0.1:8080", ""));
+  CHECK_FALSE(origin_allowed("null", "127.0.0.1:8080", ""));
+  CHECK_FALSE(origin_allowed("http://127.0.0.1:8080.evil.example", "127.0.0.1:8080", ""));
+  CHECK_FALSE(origin_allowed("http://127.0.0.1:8080", "", ""));
+  // --allow-origin: that page, exactly; "*": any.
+  CHECK(origin_allowed("http://localhost:3000", "127.0.0.1:8080", "http://localhost:3000"));
+  CHECK_FALSE(origin_allowed("http://localhost:3001", "127.0.0.1:8080", "http://localhost:3000"));
+  CHECK(origin_allowed("https://evil.example", "127.0.0.1:8080", "*"));
+}
+
 TEST_CASE("serve session: the server's starting edits lie under the page's and go with what it saves") {
   ScenarioSource source = valley();
   const SourceLocation typed{"command line (--set parameters.threat_kernel_km=1.5)", 0, 0};

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,5 +36,9 @@ struct Edit {
 
 // Edits from the page's JSON (see Edit); a malformed request gives a message for the page.
 std::optional<Edit> edit_from_json(const std::string& body, std::string& problem);
+
+// Whether `add_event` takes an event of this kind: not a country closure (its countries typed) or a redirection's
+// end, which a scenario file or a Flee import writes.
+bool addable_event_kind(std::string_view kind);
 
 }  // namespace haven::serve

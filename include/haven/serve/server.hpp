@@ -27,6 +27,13 @@ struct ServeOptions {
 // quality). "gzip" for another peer that accepts it (never brotli); empty when it does not.
 std::string allowed_encoding(std::string_view accept_encoding, std::string_view peer_address);
 
+// Whether a request that may change something (any method but GET and HEAD) is let in by its Origin header
+// `origin`: when it has none (a program, not a browser's page), when it is the server's own (http:// and the
+// request's Host, `host`, compared without regard to case), or `allow_origin` (--allow-origin; "*" lets any page
+// in). A page elsewhere, or "null" (a sandboxed frame, a file), is refused: a browser sends its form's POST or its
+// fetch with a text body without asking the server first, and the request would take effect unread.
+bool origin_allowed(std::string_view origin, std::string_view host, std::string_view allow_origin);
+
 class Server {
  public:
   explicit Server(ServeOptions options);
