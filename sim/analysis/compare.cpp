@@ -94,7 +94,8 @@ std::string ComparePoint::label() const {
     case Kind::end:
       return "end";
     case Kind::peak:
-      return "peak day";
+      // Of departures, the day most people left home: not the report's peak, the day most were away from home.
+      return "departures' peak";
     case Kind::date:
       return date;
     case Kind::day:
@@ -381,7 +382,13 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
     for (const auto& c : column.cells) w = std::max(w, display_width(c));
     widths.push_back(w);
   }
-  out += "displaced (left home) by each point, peaks and the end\n";
+  const auto flee =
+      std::count_if(outcomes.begin(), outcomes.end(), [](const WhatIfOutcome& o) { return o.flee_rules; });
+  const std::string displaced = flee == 0 ? "displaced (left home)"
+                                : static_cast<std::size_t>(flee) == outcomes.size()
+                                    ? "displaced (added, Flee's rules)"
+                                    : "displaced (left home; added, under Flee's rules)";
+  out += displaced + " by each point, peaks and the end\n";
   // Blocks of columns that fit the width, each repeating the run labels.
   std::size_t begin = 0;
   while (begin < columns.size()) {
@@ -409,14 +416,14 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
     dates = dates || points[p].kind == ComparePoint::Kind::date;
   }
   if (days_differ) {
-    out += dates ? "the day each point fell on:" : "days of end and peak:";
+    out += dates ? "the day each point fell on:" : "days of end and departures' peak:";
     for (const auto& o : outcomes) {
       std::string days;
       for (std::size_t p = 0; p < points.size(); ++p) {
         if (points[p].kind == ComparePoint::Kind::day) continue;
         days += fmt::format("{}{}: day {}", days.empty() ? "" : ", ",
                             points[p].kind == ComparePoint::Kind::end    ? "end"
-                            : points[p].kind == ComparePoint::Kind::peak ? "peak"
+                            : points[p].kind == ComparePoint::Kind::peak ? "departures' peak"
                                                                          : points[p].date,
                             o.point_day[p] ? fmt::format("{}", *o.point_day[p]) : "-");
       }

@@ -472,6 +472,13 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
                        args.from, args.to);
     return exit_bad_input;
   }
+  // A window that holds no day of the scenario is a mistyped date, not a model that failed (as calibrate says).
+  if ((window.first_day && *window.first_day > scenario.days - 1) || (window.last_day && *window.last_day < 0)) {
+    err << fmt::format("haven: error: --from/--to fall outside the scenario's period ({} to {})\n",
+                       format_iso_date(scenario.start_date),
+                       format_iso_date(add_days(scenario.start_date, scenario.days - 1)));
+    return exit_bad_input;
+  }
   if (scenario.observations.empty()) {
     err << fmt::format("haven: error: {} has no observations to validate against\n", target);
     return exit_bad_input;

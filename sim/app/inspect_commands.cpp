@@ -19,6 +19,21 @@
 
 namespace haven::app {
 
+namespace {
+
+// Whether a run followed Flee's rules (its resolved scenario's `rules: flee`): they add the people who flee to the
+// population instead of taking them from a place's, so "left home" would misname them.
+bool ran_flee_rules(const std::string& scenario_yaml) {
+  try {
+    const YAML::Node rules = YAML::Load(scenario_yaml)["rules"];
+    return rules && rules.IsScalar() && rules.Scalar() == "flee";
+  } catch (const YAML::Exception&) {
+    return false;  // a file without its scenario (or a damaged one) is read as Haven's
+  }
+}
+
+}  // namespace
+
 int command_compare(const CompareArgs& args, std::ostream& out, std::ostream& err) {
   for (const auto& path : args.files) {
     if (refuse_if_not_a_run_file(path, "compare", err)) return exit_bad_input;
@@ -90,6 +105,7 @@ int command_compare(const CompareArgs& args, std::ostream& out, std::ostream& er
     const std::size_t places = entry.runs.front().scenario_nodes;
     outcomes.push_back(entry.label.empty() ? summarise_run(entry.runs.front(), points, places)
                                            : summarise_members(entry.runs, entry.label, points, places));
+    outcomes.back().flee_rules = ran_flee_rules(entry.runs.front().scenario_yaml);
   }
   // Runs of one scenario and variant (another seed, a --set) would be rows of one name: their files tell them apart.
   std::vector<std::string> labels;
@@ -132,6 +148,20 @@ int command_compare(const CompareArgs& args, std::ostream& out, std::ostream& er
         "--mode and --seed (a what-if then shares its random numbers with the base), or compare ensembles\n",
         fmt::join(differ, " and "));
   }
+  // Runs over other periods: their totals by the end and what is present at the end differ by their lengths too
+  // (haven report refuses them for that reason; a table of figures by chosen days may still be wanted).
+  std::vector<std::string> periods;  // in the order of the runs
+  for (std::size_t r = 0; r < entries.size(); ++r) {
+    const auto period = fmt::format("{} to day {}", entries[r].runs.front().start_date, outcomes[r].last_day);
+    if (std::find(periods.begin(), periods.end(), period) == periods.end()) periods.push_back(period);
+  }
+  if (periods.size() > 1) {
+    (args.csv ? err : out) << fmt::format(
+        "note: these runs cover different periods ({}), so the figures by the end, the peaks and what is present at "
+        "the end differ by their lengths, not only by their scenarios; compare them by days or dates within every "
+        "run (--at)\n",
+        listed(periods));
+  }
   return exit_ok;
 }
 
@@ -139,17 +169,6 @@ namespace {
 
 // The sum of one day's counts over the nodes, in checked arithmetic: a damaged or hostile file may hold counts
 // whose total does not fit 64 bits, which is an error naming the file and variable, never a wrapped sum.
-// Whether a run followed Flee's rules (its resolved scenario's `rules: flee`): they add the people who flee to the
-// population instead of taking them from a place's, so "left home" would misname them.
-bool ran_flee_rules(const std::string& scenario_yaml) {
-  try {
-    const YAML::Node rules = YAML::Load(scenario_yaml)["rules"];
-    return rules && rules.IsScalar() && rules.Scalar() == "flee";
-  } catch (const YAML::Exception&) {
-    return false;  // a file without its scenario (or a damaged one) is read as Haven's
-  }
-}
-
 std::int64_t day_total(const std::string& path, const char* variable, const std::vector<std::int64_t>& values,
                        std::size_t day_row, std::size_t nodes) {
   std::int64_t total = 0;

@@ -150,8 +150,15 @@ ExportTable node_day_table(const RunFile& run, const Scenario& /*scenario*/) {
                             run.node_name[i], run.node_pcode[i], run.node_admin1[i], run.node_admin2[i],
                             cell(run.residents, k), cell(run.displaced_present, k), cell(run.arrivals, k),
                             cell(run.returns, k), cell(run.departures, k), cell(run.waiting, k),
-                            cell(run.unsheltered, k), run.capacity.empty() ? "" : number(run.capacity[k])});
+                            cell(run.unsheltered, k)});
+      if (!run.capacity.empty()) table.rows.back().push_back(number(run.capacity[k]));
     }
+  }
+  // An empty capacity means no shelter limit: a file that did not record capacity has no such column (as its
+  // GeoJSON has no such property), so that a planner never reads "not recorded" as "unlimited".
+  if (run.capacity.empty()) {
+    table.header.pop_back();
+    table.hxl.pop_back();
   }
   return table;
 }

@@ -73,6 +73,21 @@ TEST_CASE("every export table has one HXL tag per column and rows as wide as the
   CHECK(nodes.rows[0][4] == "VL0101");
 }
 
+TEST_CASE("a nodes table of a file without capacity has no capacity column: empty there means no limit") {
+  const auto recorded = valley_run("with_capacity");
+  const auto table = node_day_table(recorded.run, *recorded.loaded.scenario);
+  REQUIRE(table.header.back() == "capacity");
+  auto without = valley_run("without_capacity", {"outputs.variables=[cumulative_displaced]"});
+  REQUIRE(without.run.capacity.empty());
+  const auto thin = node_day_table(without.run, *without.loaded.scenario);
+  CHECK(std::find(thin.header.begin(), thin.header.end(), "capacity") == thin.header.end());
+  CHECK(thin.header.size() == table.header.size() - 1);
+  CHECK(thin.hxl.size() == thin.header.size());
+  for (const auto& row : thin.rows) REQUIRE(row.size() == thin.header.size());
+  fs::remove_all(recorded.dir);
+  fs::remove_all(without.dir);
+}
+
 TEST_CASE("export GeoJSON writes lon before lat with at most 7 decimals") {
   auto f = valley_run("geojson");
   f.run.node_lon[0] = 36.123456789;

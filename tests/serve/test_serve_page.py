@@ -543,6 +543,11 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
         date.send_keys("03122024")
         date.send_keys(Keys.ENTER)
         assert edits_after(1) == ["events.strikes_south.date = 2024-03-12 (was 2024-03-05)"]
+        # The edit built the row again: the focus is on its new date field, where the planner left it, not on the
+        # page (a keyboard user would tab back past the whole report).
+        focused = driver.execute_script(
+            "const a = document.activeElement; return [a.getAttribute('aria-label'), a.isConnected, a.value]")
+        assert focused == ["strikes_south from", True, "2024-03-12"], focused
         assert "with 1 edit" in driver.execute_script(heading)
         assert "with 1 edit" in driver.execute_script("return document.getElementById('subtitle').textContent")
         # The map was measured again once the panel took its side of the page.

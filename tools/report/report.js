@@ -780,10 +780,27 @@
   comparison();
   footnotes();
   renderRun();
-  // Charts take the print layout's widths (A4) and back.
+  // Charts take the print layout's widths (A4) and back; so does the map, whose view is fitted to the whole network
+  // on paper (the screen's view, ~1150 px wide, cut off its east and south in the page's 180 mm) and put back after.
   const resizeAll = () => Object.values(Chart.instances).forEach((chart) => chart.resize());
-  window.addEventListener('beforeprint', resizeAll);
-  window.addEventListener('afterprint', resizeAll);
+  let screenView = null;
+  const toPaper = () => {
+    if (screenView) return;  // beforeprint and the print media query both say so
+    screenView = { center: map.getCenter(), zoom: map.getZoom() };
+    map.invalidateSize({ pan: false });
+    map.fitBounds(bounds.pad(0.08), { animate: false });
+    resizeAll();
+  };
+  const toScreen = () => {
+    if (!screenView) return;
+    map.invalidateSize({ pan: false });
+    map.setView(screenView.center, screenView.zoom, { animate: false });
+    screenView = null;
+    resizeAll();
+  };
+  window.addEventListener('beforeprint', toPaper);
+  window.addEventListener('afterprint', toScreen);
+  window.matchMedia('print').addEventListener('change', (e) => (e.matches ? toPaper() : toScreen()));
   // haven serve (tools/serve/serve.js) shows a new run of the same network and redraws; a report file never calls it.
   let showGeneration = 0;
   window.havenReport = {

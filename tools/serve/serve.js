@@ -414,7 +414,19 @@
   let parameterInputs = new Map();  // name -> function(value): the slider and its output set to value
   const keep = (box) => { const summary = box.querySelector('summary'); box.replaceChildren(summary); return box; };
 
+  // The panel built again for the session as it is now. A control the planner is on (a switch pressed with Space,
+  // a value typed and Enter) goes with its row when the row is built again: the focus is put on the new one, where
+  // a keyboard user left it, not back at the top of the page.
   function fillPanel() {
+    const focused = document.activeElement;
+    const label = focused && focused !== body && focused.getAttribute ? focused.getAttribute('aria-label') : null;
+    buildPanel();
+    if (label && !focused.isConnected) {
+      const again = document.querySelector(`[aria-label="${CSS.escape(label)}"]`);
+      if (again) again.focus({ preventScroll: true });
+    }
+  }
+  function buildPanel() {
     // Edits and undo.
     keep(editsBox);
     const variants = info.variants || [];

@@ -50,6 +50,8 @@ struct WhatIfOutcome {
   // variable left out with outputs.variables, or only some places with outputs.nodes: network totals would be the
   // recorded places' sums). Said under the table.
   std::vector<std::string> not_recorded;
+  // The run followed Flee's rules, which add the people who flee to the population: none "left home".
+  bool flee_rules = false;
 };
 
 // `scenario_nodes`: the places of the run's scenario (0: not known, the file taken as recording every place).

@@ -1,0 +1,1 @@
+compare {tmp}/flee.h5

@@ -1,0 +1,1 @@
+validate {tmp}/v.h5 --from 2025-01-01
