@@ -321,6 +321,12 @@ def test_single_run_report_in_chromium(idlib_run, tmp_path):
         driver.execute_script("window.havenReport.map.setZoom(window.havenReport.map.getZoom() - 2, {animate: false})")
         notes = driver.execute_script("return document.getElementById('footnotes').innerText")
         assert "random seed" in notes
+        # Each row of the timeline is told apart by its name as the axis shows it (on paper too, without the
+        # tooltip): cut at their end, three roads out of one town read alike.
+        rows = driver.execute_script("const c = Object.values(Chart.instances).find((c) => c.canvas.id === 'timeline');"
+                                     "return [c.scales.y.ticks.map((t) => t.label), c.data.labels]")
+        assert len(rows[0]) == len(rows[1]) > 40 and len(set(rows[0])) == len(rows[0]), rows[0]
+        assert "Road closed: Ariha – Saraqeb" in rows[0], rows[0]  # whole, where it fits
         # A road the map draws closed carries nobody that day. The engine reopens a node's closed roads when the
         # fighting for it (a capture) ends; the page drew them closed to the end while thousands travelled them.
         with h5py.File(idlib_run, "r") as f:

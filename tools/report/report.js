@@ -396,6 +396,16 @@
   let timelineDrawn = '';  // what the timeline shows (its rows and bars), to leave it alone when that is the same
   // inPlace (haven serve's new run): give the existing charts new data and redraw them without animation, far
   // cheaper than building them again.
+  // The timeline's row names, measured in the font the axis draws them in.
+  const rowLabelFontPx = 10;
+  let rowLabelContext = null;
+  const measureRowLabel = (text) => {
+    if (!rowLabelContext) {
+      rowLabelContext = document.createElement('canvas').getContext('2d');
+      rowLabelContext.font = `${rowLabelFontPx}px ${Chart.defaults.font.family}`;
+    }
+    return rowLabelContext.measureText(text).width;
+  };
   function mainCharts(inPlace) {
     if (!inPlace) {
       if (mainChart) mainChart.destroy();
@@ -441,6 +451,21 @@
       document.getElementById('main-chart-box').hidden = true;
       document.getElementById('main-chart-heading').textContent = 'Events';
     }
+    // A row's name as the axis has room for it: whole, else without its bracketed parts, else cut in the middle, so
+    // that both ends of a road are kept. Cut at 28 characters, three roads out of one town read alike ("Road closed:
+    // Ma'arat al-Nu'm…"), on screen and on paper; the tooltip gives the whole name.
+    const timelineRowLabel = (name) => {
+      const fits = (text) => measureRowLabel(text) <= axisWidthPx - 16;
+      if (fits(name)) return name;
+      const plain = name.replace(/ \([^)]*\)/g, '');
+      if (fits(plain)) return plain;
+      for (let kept = plain.length - 1; kept > 8; --kept) {
+        const head = Math.ceil(kept * 0.55);
+        const cut = `${plain.slice(0, head)}…${plain.slice(plain.length - (kept - head))}`;
+        if (fits(cut)) return cut;
+      }
+      return `${plain.slice(0, 8)}…`;
+    };
     // One row per place or road; bars over the days each event is in force. A closure and an opening of the same
     // road or border decide by the latest in force (closedState()): a closure's bar stops where an opening takes
     // over, and goes on if the opening ends first.
@@ -485,7 +510,7 @@
     options.showDay = true;
     options.scales.y = {
       type: 'category', labels: rows.length ? rows : ['No events'], title: { display: false },
-      ticks: { autoSkip: false, font: { size: 11 }, callback(value) { const s = this.getLabelForValue(value); return s.length > 29 ? s.slice(0, 28) + '…' : s; } },
+      ticks: { autoSkip: false, font: { size: rowLabelFontPx }, callback(value) { return timelineRowLabel(this.getLabelForValue(value)); } },
       afterFit: (scale) => { scale.width = axisWidthPx; },
     };
     options.plugins.tooltip.callbacks = {
