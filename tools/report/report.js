@@ -169,7 +169,11 @@
     const returned = f((m) => m.returned);
     item([b(number(returned.value)), ` ${people(returned.value)} had gone back home by ${longDate(a.days[a.end])}`, band(returned, '.')]);
     if (a.gains.length > 0) {
-      item(['Most people found refuge in ', a.gains.slice(0, 3).map(([node, v]) => `${nodes[node].name} (${signed(v)})`).join(', '), '.']);
+      // The rise of displaced people present at each place: people displaced before day 0 who moved on count where
+      // they went, so a rise can exceed the number who left home in the run (said, or it reads as an error).
+      item([`By ${longDate(a.days[a.end])} the displaced people present rose most in `,
+        a.gains.slice(0, 3).map(([node, v]) => `${nodes[node].name} (${signed(v)})`).join(', '),
+        a.displacedBefore > 0 ? ` (counting those displaced before ${longDate(0)} who moved there).` : '.']);
     }
     // An evacuation with no open route on some days moved nobody on them: said, or the reader takes it as done.
     for (const e of run.events) {
@@ -288,8 +292,13 @@
         data: {
           datasets: runs.flatMap((run, i) => {
             const col = runColours[i % runColours.length];
+            // A run whose line is another's, day for day, is drawn under it: the legend says so, or the reader
+            // takes the hidden line for a missing one.
+            const sameAs = runs.findIndex((_, j) => j < i && analyses[j].days.length === analyses[i].days.length &&
+              analyses[j].days.every((d, t) => d === analyses[i].days[t] && analyses[j][key][t] === analyses[i][key][t]));
+            const label = sameAs < 0 ? runLabel(run) : `${runLabel(run)} (the same line as ${runLabel(runs[sameAs])})`;
             return [...bandDatasets(analyses[i], key, col, runLabel(run)), {
-              label: runLabel(run), borderColor: col, backgroundColor: col, pointRadius: 0, borderWidth: 2,
+              label, borderColor: col, backgroundColor: col, pointRadius: 0, borderWidth: 2,
               data: analyses[i].days.map((d, t) => ({ x: d, y: analyses[i][key][t] })),
               borderDash: i === 0 ? [] : (i % 2 ? [6, 3] : [2, 2]),
             }];
