@@ -204,7 +204,8 @@ WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>
     auto it = day ? std::find(file.time_days.begin(), file.time_days.end(), *day) : file.time_days.end();
     if (it == file.time_days.end() || file.cumulative_displaced.empty()) {
       outcome.at_point.emplace_back(std::nullopt);
-      outcome.point_day.emplace_back(std::nullopt);
+      // The day is known without the figure (a file that does not record cumulative_displaced still ends).
+      outcome.point_day.emplace_back(it == file.time_days.end() ? std::nullopt : day);
     } else {
       outcome.at_point.emplace_back(
           static_cast<double>(file.cumulative_displaced[static_cast<std::size_t>(it - file.time_days.begin())]));

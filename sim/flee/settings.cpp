@@ -11,6 +11,7 @@
 
 #include "haven/flee/folder.hpp"
 #include "haven/scenario/parameters.hpp"
+#include "haven/util/text.hpp"
 
 namespace haven::flee {
 
@@ -113,7 +114,14 @@ SettingsAsParameters settings_as_parameters(const FleeConflict& conflict) {
                                     "1 setting (the Flee rule set takes " + fmt::format("{}", it->second) + ")"});
       continue;
     }
-    result.unexpressed.push_back({"Flee setting " + key + " = " + text, "1 setting (not in the Flee rule set)"});
+    // A key Flee does not read either is most likely a misspelt one (max_move_sped): named, so that the setting
+    // meant is not silently left at its default.
+    std::vector<std::string> known = {"optimisations.hasten", "move_rules.max_crossing_speed",
+                                      "spawn_rules.conflict_spawn_decay", "spawn_rules.conflict_spawn_decay_interval"};
+    for (const auto& [flee_key, parameter] : parameter_of) known.push_back(flee_key);
+    for (const auto& [flee_key, value] : fixed) known.push_back(flee_key);
+    result.unexpressed.push_back(
+        {"Flee setting " + key + " = " + text, "1 setting (not in the Flee rule set" + did_you_mean(key, known) + ")"});
   }
   return result;
 }

@@ -201,12 +201,12 @@ ExportTable origin_destination_table(const RunFile& run, const Scenario& scenari
                   "destination_admin1", "destination_admin2", "arrivals"};
   table.hxl = {"#loc+origin+id",
                "#loc+origin+name",
-               "#adm2+origin+code",
+               "#loc+origin+code",
                "#adm1+origin+name",
                "#adm2+origin+name",
                "#loc+dest+id",
                "#loc+dest+name",
-               "#adm2+dest+code",
+               "#loc+dest+code",
                "#adm1+dest+name",
                "#adm2+dest+name",
                "#affected+displaced+arrivals+ind"};

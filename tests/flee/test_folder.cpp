@@ -479,6 +479,18 @@ TEST_CASE("the importer maps every Flee feature of the good folder and can expre
                      "spawn_decay_5: 0.5\n") != std::string::npos);
 }
 
+TEST_CASE("a misspelt Flee setting is listed as not expressed with the setting it was likely meant to be") {
+  const auto dir = variant_of_good("typo", "simsetting.yml", "move_rules:\n  max_move_sped: 10.0\n");
+  Diagnostics diagnostics;
+  const auto conflict = flee::read_flee_folder(dir, diagnostics);
+  REQUIRE(conflict.has_value());
+  const auto imported = flee::import_conflict(*conflict);
+  REQUIRE(imported.unexpressed.size() == 1);
+  CHECK(imported.unexpressed[0].feature == "Flee setting move_rules.max_move_sped = 10.0");
+  CHECK(imported.unexpressed[0].extent ==
+        "1 setting (not in the Flee rule set; did you mean 'move_rules.max_move_speed'?)");
+}
+
 TEST_CASE(
     "a Flee setting Haven would read as another value or refuse is listed as not expressed and its default kept") {
   const auto dir =

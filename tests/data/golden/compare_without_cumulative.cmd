@@ -1,0 +1,1 @@
+compare {tmp}/thin.h5 {tmp}/short.h5 --at end
