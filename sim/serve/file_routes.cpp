@@ -72,6 +72,24 @@ Saved save_file(const std::filesystem::path& dir, const std::string& file_name, 
                                                                                         : Saved::failed;
 }
 
+constexpr const char* file_name_rule =
+    "letters, digits, '_' and '-', not first (at most 64); files are written only in the server's --output-dir";
+
+// A download's file name: NAME-what.ext for the page's Name (`?name=`, as Save names its files), else the scenario's
+// own name and `fallback`. Empty, with the answer sent, when the name given is not a plain one.
+std::string download_name(const httplib::Request& req, httplib::Response& res, const std::string& source_name,
+                          const char* what, const char* fallback, const char* extension) {
+  if (!req.has_param("name")) {
+    return fmt::format("{}-{}.{}", std::filesystem::path(source_name).stem().string(), fallback, extension);
+  }
+  const std::string name = req.get_param_value("name");
+  if (!safe_file_name(name)) {
+    send_error(res, 400, fmt::format("'name' must be a plain file name without extension: {}", file_name_rule));
+    return {};
+  }
+  return fmt::format("{}-{}.{}", name, what, extension);
+}
+
 }  // namespace
 
 // Downloads: the overlay, the edited scenario, the report of what is on screen.
@@ -81,9 +99,10 @@ void Server::Impl::download_yaml(const httplib::Request& req, httplib::Response&
   std::lock_guard guard(entry->lock);
   const Session& s = entry->session;
   const bool overlay = req.matches[2] == "overlay";
-  const auto stem = std::filesystem::path(s.source_name()).stem().string();
-  res.set_header("Content-Disposition",
-                 fmt::format("attachment; filename=\"{}-{}.yaml\"", stem, overlay ? "overlay" : "edited"));
+  const std::string file = download_name(req, res, s.source_name(), overlay ? "overlay" : "scenario",
+                                         overlay ? "overlay" : "edited", "yaml");
+  if (file.empty()) return;
+  res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}\"", file));
   res.set_content(overlay ? s.overlay_yaml() : s.scenario_yaml(), "application/yaml; charset=utf-8");
 }
 
@@ -92,6 +111,8 @@ void Server::Impl::download_report(const httplib::Request& req, httplib::Respons
   if (!entry) return;
   std::lock_guard guard(entry->lock);
   const Session& s = entry->session;
+  const std::string file = download_name(req, res, s.source_name(), "report", "what-if", "html");
+  if (file.empty()) return;
   try {
     bool base_ran = false;
     const auto base = base_of(entry->scenario_index, s, &base_ran);
@@ -107,8 +128,7 @@ void Server::Impl::download_report(const httplib::Request& req, httplib::Respons
     const std::string html =
         render_report_html(report_data_from_memory(base->scenario, s.source_name(), runs),
                            (sc.title.empty() ? sc.name : sc.title) + " (what-if)", report_assets());
-    const auto stem = std::filesystem::path(s.source_name()).stem().string();
-    res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}-what-if.html\"", stem));
+    res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}\"", file));
     res.set_content(html, "text/html; charset=utf-8");
   } catch (const std::exception& e) {
     send_error(res, 500, fmt::format("the report could not be made: {}", e.what()));
@@ -138,9 +158,7 @@ void Server::Impl::save_on_server(const httplib::Request& req, httplib::Response
     return;
   }
   if (!safe_file_name(name)) {
-    send_error(res, 400,
-               "'name' must be a plain file name without extension: letters, digits, '_' and '-', not first (at "
-               "most 64); files are written only in the server's --output-dir");
+    send_error(res, 400, fmt::format("'name' must be a plain file name without extension: {}", file_name_rule));
     return;
   }
   std::string text;

@@ -979,6 +979,14 @@ def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_pa
     # The overlay downloaded is the one saved.
     status, headers, body = server.call("GET", f"/api/sessions/{session}/overlay.yaml")
     assert status == 200 and body.decode() == text and "attachment" in headers["Content-Disposition"]
+    assert headers["Content-Disposition"] == 'attachment; filename="valley-overlay.yaml"'
+    # Named by the page's Name as Save names its files; a name Save would refuse is refused.
+    for route, named in [("overlay.yaml", "plan_2-overlay.yaml"), ("scenario.yaml", "plan_2-scenario.yaml"),
+                         ("report.html", "plan_2-report.html")]:
+        status, headers, _ = server.call("GET", f"/api/sessions/{session}/{route}?name=plan_2")
+        assert status == 200 and headers["Content-Disposition"] == f'attachment; filename="{named}"', headers
+        status, answer = server.json("GET", f"/api/sessions/{session}/{route}?name=..%2Fx")
+        assert status == 400 and "plain file name" in answer["error"], answer
     # No request names a path: names are plain.
     for name in ["../escape", "/tmp/x", "a/b", "", "x" * 65, "-rf"]:
         status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": "overlay", "name": name})

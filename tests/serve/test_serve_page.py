@@ -461,6 +461,16 @@ def test_toggle_redraw_band_and_save(tmp_path):
         assert not any("Band of" in label for label in labels), labels
         assert driver.execute_script("return document.body.dataset.bandMs") == ""
 
+        # The downloads are named by the Name field as Save names its files (a name Save would refuse: the
+        # scenario's own names).
+        links = ("return ['overlay', 'scenario', 'report'].map((f) => "
+                 "new URL(document.getElementById('serve-download-' + f).href).search)")
+        type_name = ("const n = document.getElementById('serve-save-name'); n.value = arguments[0];"
+                     "n.dispatchEvent(new Event('input'));")
+        driver.execute_script(type_name, "plan 2")
+        assert driver.execute_script(links) == ["", "", ""]
+        driver.execute_script(type_name, "from-the-page")
+        assert driver.execute_script(links) == ["?name=from-the-page"] * 3
         # Saved from the page, checked by haven check.
         driver.execute_script("document.getElementById('serve-save-name').value = 'from-the-page';"
                               "document.getElementById('serve-save-overlay').click()")

@@ -170,17 +170,26 @@
       const saveButtons = [
         el('button', { type: 'button', id: 'serve-save-overlay', disabled: !saving, onclick: () => save('overlay') }, 'Save overlay'),
         el('button', { type: 'button', id: 'serve-save-scenario', disabled: !saving, onclick: () => save('scenario') }, 'Save scenario')];
+      // Downloads (the page stays: no question about leaving it).
+      const downloads = [
+        el('a', { 'data-file': 'overlay.yaml', id: 'serve-download-overlay', download: '' }, 'Download the overlay'),
+        el('a', { 'data-file': 'scenario.yaml', id: 'serve-download-scenario', download: '' }, 'the scenario'),
+        el('a', { 'data-file': 'report.html', id: 'serve-download-report', download: '' }, 'the report')];
       saveBox.append(
         el('div', { class: 'serve-row' }, el('label', {}, 'Name ', name)),
-        el('p', { class: 'note' }, 'Saved as NAME-overlay.yaml or NAME-scenario.yaml.'),
+        el('p', { class: 'note' }, 'Saved and downloaded as NAME-overlay.yaml, NAME-scenario.yaml (and NAME-report.html).'),
         el('div', { class: 'serve-row' }, ...saveButtons),
         saved,
         el('p', { class: 'note' }, saving ? 'Files go to the folder haven serve was given (--output-dir).' : 'Saving on the server is off (start haven serve with --output-dir); downloads work.'),
-        el('div', { class: 'serve-row' },
-          // Downloads (the page stays: no question about leaving it).
-          el('a', { href: `/api/sessions/${session()}/overlay.yaml`, id: 'serve-download-overlay', download: '' }, 'Download the overlay'),
-          el('a', { href: `/api/sessions/${session()}/scenario.yaml`, download: '' }, 'the scenario'),
-          el('a', { href: `/api/sessions/${session()}/report.html`, download: '' }, 'the report')));
+        el('div', { class: 'serve-row' }, ...downloads));
+      // Downloaded files are named by the Name field too, as Save names them (NAME-overlay.yaml, NAME-scenario.yaml,
+      // NAME-report.html); a name Save would refuse leaves them the scenario's.
+      const nameDownloads = () => {
+        const asked = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/.test(name.value) ? `?name=${encodeURIComponent(name.value)}` : '';
+        downloads.forEach((a) => { a.href = `/api/sessions/${session()}/${a.dataset.file}${asked}`; });
+      };
+      name.addEventListener('input', nameDownloads);
+      nameDownloads();
     }
 
     return { fillBandAndSave, describeUncertainty };
