@@ -562,6 +562,11 @@ def test_a_run_cut_short_while_displacement_rises_is_not_said_to_peak(tmp_path):
             "return [...document.querySelectorAll('#comparison tr')].find((r) => r.textContent.startsWith("
             "'Newly displaced away from home at the peak')).innerText")
         assert row.count("the last day: not yet the peak") == 2, row
+        # The reported points after the run's last day are said, not silently left off the chart.
+        notes = driver.execute_script(
+            "return [...document.querySelectorAll('.observation-after-end')].map((n) => n.textContent)")
+        assert notes == ["3 of the 3 reported points fall after the run's last day, 10 Mar 2024, and are not drawn."], \
+            notes
     finally:
         close(driver, profile)
 

@@ -710,6 +710,12 @@
       box.append(canvas);
       figure.append(box);
       if (obs.source) figure.append(text('div', `Source: ${obs.source}`, 'note'));
+      // A run cut short (--days) draws its days only: the points after them are said, not silently left off.
+      const after = obs.points.filter(([d]) => d > lastDay).length;
+      if (after > 0) {
+        figure.append(text('div', `${after} of the ${obs.points.length} reported points fall after the run's last day, ` +
+          `${longDate(lastDay)}, and are not drawn.`, 'note observation-after-end'));
+      }
       grid.append(figure);
       const options = timeOptions('People');
       options.plugins.legend.labels.filter = hideBands.filter;
