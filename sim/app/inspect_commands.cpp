@@ -347,24 +347,29 @@ int command_info(const std::string& path, std::ostream& out, std::ostream& err) 
                          "rules");
     }
   }
+  // The people on the roads and queueing at full ones are in no place's population: without them the totals below
+  // do not add up (and a capped road's queue would go unseen). Roads are recorded whole in every file.
+  const auto print_in_transit = [&] {
+    if (t > 0 && (!run.in_transit.empty() || run.corridor_name.empty())) {
+      const std::int64_t moving = run.corridor_name.empty()
+                                      ? 0
+                                      : day_total(path, "in_transit", run.in_transit, t - 1, run.corridor_name.size());
+      out << fmt::format("  {:<22}{}\n", "in transit at the end", grouped(static_cast<double>(moving)));
+    }
+  };
   if (run.scenario_nodes > n) {
     // Over some of the places (outputs.nodes) the totals are of those alone: no network figure to give.
     for (const char* label : {"displaced at the end", "unsheltered peak"}) {
       out << fmt::format("  {:<22}- (the file records {} of {} places)\n", label, n, run.scenario_nodes);
     }
+    print_in_transit();
     return exit_ok;
   }
   if (t > 0 && !run.displaced_present.empty()) {
     const std::int64_t present = day_total(path, "displaced_present", run.displaced_present, t - 1, n);
     out << fmt::format("  {:<22}{}\n", "displaced at the end", grouped(static_cast<double>(present)));
   }
-  // The people on the roads and queueing at full ones are in no place's population: without them the totals above
-  // do not add up (and a capped road's queue would go unseen).
-  if (t > 0 && (!run.in_transit.empty() || run.corridor_name.empty())) {
-    const std::int64_t moving =
-        run.corridor_name.empty() ? 0 : day_total(path, "in_transit", run.in_transit, t - 1, run.corridor_name.size());
-    out << fmt::format("  {:<22}{}\n", "in transit at the end", grouped(static_cast<double>(moving)));
-  }
+  print_in_transit();
   if (t > 0 && !run.waiting.empty()) {
     const std::int64_t queueing = day_total(path, "waiting", run.waiting, t - 1, n);
     out << fmt::format("  {:<22}{}\n", "waiting at the end", grouped(static_cast<double>(queueing)));
@@ -376,9 +381,13 @@ int command_info(const std::string& path, std::ostream& out, std::ostream& err) 
       const std::int64_t total = day_total(path, "unsheltered", run.unsheltered, k, n);
       if (total > peak) peak = total, peak_index = k;
     }
+    // A file recorded every few days (outputs.interval_days) has its largest on the days it holds, as compare says.
+    bool daily = true;
+    for (std::size_t k = 1; k < t; ++k) daily = daily && run.time_days[k] == run.time_days[k - 1] + 1;
     if (peak > 0) {
-      out << fmt::format("  {:<22}{} (day {})\n", "unsheltered peak", grouped(static_cast<double>(peak)),
-                         run.time_days[peak_index]);
+      out << fmt::format("  {:<22}{} (day {}{})\n", "unsheltered peak", grouped(static_cast<double>(peak)),
+                         run.time_days[peak_index],
+                         daily ? "" : fmt::format("; the largest on the {} days recorded", t));
     } else {
       out << fmt::format("  {:<22}0 (nobody unsheltered)\n", "unsheltered peak");
     }

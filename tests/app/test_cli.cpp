@@ -103,6 +103,28 @@ TEST_CASE("generate -o makes a missing folder and replaces a file only with --ov
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("haven info gives a file of some places its roads' travellers, and a thinned file's peak as of its days") {
+  const auto dir = std::filesystem::temp_directory_path() / "haven_info_partial_files";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string valley = HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml";
+  const auto some = (dir / "some.h5").string();
+  const auto weekly = (dir / "weekly.h5").string();
+  REQUIRE(run_cli({"run", valley, "--quiet", "--record", "nodes=northcamp,southtown", "-o", some}).exit_code == 0);
+  REQUIRE(run_cli({"run", valley, "--quiet", "--record", "interval_days=7", "-o", weekly}).exit_code == 0);
+  // Roads are recorded whole in every file: those on them at the end are given, as export gives them.
+  const auto of_some = run_cli({"info", some});
+  CHECK(of_some.exit_code == 0);
+  CHECK(of_some.out.find("displaced at the end  - (the file records 2 of 9 places)") != std::string::npos);
+  CHECK(of_some.out.find("in transit at the end 1,500\n") != std::string::npos);
+  // Recorded weekly, the largest number unsheltered is of the days the file holds, and said to be.
+  const auto of_weekly = run_cli({"info", weekly});
+  CHECK(of_weekly.exit_code == 0);
+  CHECK(of_weekly.out.find("unsheltered peak      13,334 (day 35; the largest on the 10 days recorded)\n") !=
+        std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("haven --version names the version and a commit") {
   auto result = run_cli({"--version"});
   CHECK(result.exit_code == 0);
