@@ -187,7 +187,14 @@ int run_one(const RunArgs& args, const LoadResult& loaded, const std::vector<std
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   out << run_summary_table(scenario, config, summary);
   if (validation && !scenario.observations.empty()) {
-    out << validation_table(scenario, validate(scenario, {&probe}));
+    const auto report = validate(scenario, {&probe});
+    out << validation_table(scenario, report);
+    // The same file given to haven validate refuses points it cannot supply unless asked: said here, where they
+    // were only skipped, so that the next command does not come as a surprise.
+    if (report.unrecorded() > 0 && !args.no_output) {
+      out << fmt::format("(haven validate {} compares the other points only with --skip-unrecorded)\n",
+                         output_path.string());
+    }
   }
   if (!args.quiet) {
     // Flee's rules step day by day without events or cohorts: their counts would read as nothing done.

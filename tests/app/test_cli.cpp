@@ -125,6 +125,24 @@ TEST_CASE("haven info gives a file of some places its roads' travellers, and a t
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("haven run cut short says that validate will want --skip-unrecorded for the points it skipped") {
+  const auto dir = std::filesystem::temp_directory_path() / "haven_run_cut_short";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto file = (dir / "short.h5").string();
+  const auto ran = run_cli({"run", HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml", "--days", "20", "-o", file});
+  CHECK(ran.exit_code == 0);
+  CHECK(ran.out.find("skipped 2 of 3 points:") != std::string::npos);
+  CHECK(ran.out.find(fmt::format("(haven validate {} compares the other points only with --skip-unrecorded)\n",
+                                 file)) != std::string::npos);
+  CHECK(run_cli({"validate", file}).exit_code == 2);
+  CHECK(run_cli({"validate", file, "--skip-unrecorded"}).exit_code == 0);
+  // A whole run skips nothing, and says nothing of it.
+  CHECK(run_cli({"run", HAVEN_SOURCE_DIR "/scenarios/examples/valley.yaml", "--no-output"})
+            .out.find("--skip-unrecorded") == std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("haven --version names the version and a commit") {
   auto result = run_cli({"--version"});
   CHECK(result.exit_code == 0);
