@@ -256,6 +256,14 @@ def check_page(driver, name: str, tmp_path: Path, expect_charts: int):
     assert len(canvases) >= expect_charts, canvases
     for label, width, height, inked in canvases:
         assert width > 100 and height > 50 and inked > 500, (label, width, height, inked)
+    # Every chart is a named picture to a screen reader: its caption or heading and the series it draws.
+    unnamed = driver.execute_script(
+        "return Object.values(Chart.instances).map((c) => c.canvas)"
+        ".filter((c) => c.getAttribute('role') !== 'img' || !(c.getAttribute('aria-label') || '').trim())"
+        ".map((c) => c.id || c.closest('figure')?.textContent || '?')")
+    assert unnamed == [], unnamed
+    main = driver.execute_script("const c = document.getElementById('main-chart'); return c && c.getAttribute('aria-label')")
+    assert main is None or ": " in main, main  # the series named after the heading
     # Every axis is labelled (the timeline's rows are their own labels).
     for chart, axis, title in driver.execute_script(AXES):
         assert title or (chart == "timeline" and axis == "y"), (chart, axis)

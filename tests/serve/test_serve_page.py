@@ -553,6 +553,12 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
         date.send_keys("03122024")
         date.send_keys(Keys.ENTER)
         assert edits_after(1) == ["events.strikes_south.date = 2024-03-12 (was 2024-03-05)"]
+        # Every field of the panel has a name a screen reader says: its label, or an aria-label.
+        unnamed = driver.execute_script(
+            "return [...document.querySelectorAll('#serve-panel input, #serve-panel select')]"
+            ".filter((e) => e.type !== 'hidden' && !(e.getAttribute('aria-label') || '').trim() && !e.closest('label')"
+            " && !(e.id && document.querySelector(`label[for='${e.id}']`))).map((e) => e.id || e.outerHTML.slice(0, 80))")
+        assert unnamed == [], unnamed
         # The edit built the row again: the focus is on its new date field, where the planner left it, not on the
         # page (a keyboard user would tab back past the whole report).
         focused = driver.execute_script(

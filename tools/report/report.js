@@ -398,6 +398,23 @@
     },
   };
   Chart.register(dayLine);
+  // A chart is a picture to a screen reader: it is named by its figure's caption (or its section's heading) and the
+  // series it draws, the figures themselves being in the tables and the headline beside it.
+  Chart.register({
+    id: 'havenNamed',
+    afterUpdate(chart) {
+      const canvas = chart.canvas;
+      // The figure's caption, else the heading just before the chart's box ("What happened when" for the timeline).
+      let heading = canvas.closest('figure')?.querySelector('figcaption');
+      for (let at = canvas.parentElement?.previousElementSibling; !heading && at; at = at.previousElementSibling) {
+        if (/^H[2-4]$/.test(at.tagName)) heading = at;
+      }
+      const named = heading?.textContent.trim() || 'Chart';
+      const series = chart.data.datasets.filter((d) => !d.band && d.label).map((d) => d.label);
+      canvas.setAttribute('role', 'img');
+      canvas.setAttribute('aria-label', series.length ? `${named}: ${series.join('; ')}` : named);
+    },
+  });
 
   // ---- the main chart and the event timeline under it ----
   let mainChart = null;

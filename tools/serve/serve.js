@@ -610,8 +610,8 @@
     return { min: info.start_date, max: last.toISOString().slice(0, 10) };
   }
 
-  function nodeSelect(id) {
-    return el('select', { id }, ...info.nodes.map((n) => el('option', { value: n.id }, n.name)));
+  function nodeSelect(id, label) {
+    return el('select', { id, ...(label ? { 'aria-label': label } : {}) }, ...info.nodes.map((n) => el('option', { value: n.id }, n.name)));
   }
 
   function fillNetwork() {
@@ -620,9 +620,9 @@
     const was = { road: chosen('serve-road'), place: chosen('serve-place') };
     keep(networkBox);
     const closedBy = (c) => (c && c.closed_by ? c.closed_by : []);
-    const road = el('select', { id: 'serve-road' }, ...info.corridors.map((c) => el('option', { value: c.id },
+    const road = el('select', { id: 'serve-road', 'aria-label': 'Road' }, ...info.corridors.map((c) => el('option', { value: c.id },
       `${c.from} – ${c.to}${c.closed ? ' (closed)' : closedBy(c).length ? ' (closed by an event)' : ''}`)));
-    const capacity = el('input', { type: 'number', min: 0, step: 'any', class: 'capacity', id: 'serve-road-capacity' });
+    const capacity = el('input', { type: 'number', min: 0, step: 'any', class: 'capacity', id: 'serve-road-capacity', 'aria-label': 'Road capacity, people a day' });
     const roadNow = () => {
       const c = info.corridors.find((x) => x.id === road.value);
       capacity.placeholder = c && c.capacity_people_per_day !== undefined ? `now ${number(c.capacity_people_per_day)}/day` : 'no limit now';
@@ -648,8 +648,8 @@
         if (value === null) { refuse(capacity, 'give the people a day who may set off on it'); return; }
         edit({ kind: 'set', path: `corridors.${road.value}.capacity_people_per_day`, value }, capacity);
       } }, 'Set capacity'));
-    const place = nodeSelect('serve-place');
-    const places = el('input', { type: 'number', min: 0, step: 'any', class: 'capacity', id: 'serve-place-capacity' });
+    const place = nodeSelect('serve-place', 'Place');
+    const places = el('input', { type: 'number', min: 0, step: 'any', class: 'capacity', id: 'serve-place-capacity', 'aria-label': 'Place capacity, people' });
     const placeNow = () => {
       const n = info.nodes.find((x) => x.id === place.value);
       // Given, or what the rules give a place without one (a share of its people; no limit at a crossing).
