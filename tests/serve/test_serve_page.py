@@ -815,6 +815,18 @@ def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
             place.dispatchEvent(new Event('change'));
             return [before, given, fields.querySelector('input[type=number]').value];""")
         assert capacity[1] == "40000", capacity  # North Camp's capacity in valley.yaml
+        # A new event starts on the day the map shows, until the planner gives its date.
+        dates = driver.execute_script("""
+            const date = () => document.querySelector('.serve-add-fields input[type=date]');
+            const slider = document.getElementById('day');
+            const seen = [date().value];
+            slider.value = '20'; slider.dispatchEvent(new Event('input'));
+            seen.push(date().value);
+            date().value = '2024-03-03'; date().dispatchEvent(new Event('input'));
+            slider.value = '30'; slider.dispatchEvent(new Event('input'));
+            seen.push(date().value);
+            return seen;""")
+        assert dates[1:] == ["2024-03-21", "2024-03-03"], dates
         # River Town has none of its own: the rules give it a share of its 45,000 people.
         session_info = driver.execute_script("return window.havenServe.info()")
         river_now = next(n["capacity_now"] for n in session_info["nodes"] if n["id"] == "rivertown")

@@ -20,12 +20,22 @@
         const fields = el('div', { class: 'serve-add-fields' });
         const start = info().start_date;
         const inputs = {};
+        // A new event starts on the day the map shows until the planner gives its date: a bombardment clicked on the
+        // map while it shows 9 Feb is meant for then, not for the scenario's first day.
+        const isoDay = (day) => { const d = new Date(`${start}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + day); return d.toISOString().slice(0, 10); };
+        const slider = document.getElementById('day');
+        let shownDay = slider ? Number(slider.value) || 0 : 0;
+        document.addEventListener('haven-day', (e) => {
+          shownDay = e.detail;
+          if (inputs.date && !inputs.date.dataset.given) inputs.date.value = isoDay(shownDay);
+        });
         const field = (key, input, label) => { inputs[key] = input; fields.append(el('label', {}, `${label} `, input)); };
         const redraw = () => {
           fields.replaceChildren();
           for (const k of Object.keys(inputs)) delete inputs[k];
           const k = kind.value;
-          field('date', el('input', { type: 'date', value: start, ...period() }), 'from');
+          field('date', el('input', { type: 'date', value: isoDay(shownDay), ...period() }), 'from');
+          inputs.date.addEventListener('input', () => { inputs.date.dataset.given = '1'; });
           field('until', el('input', { type: 'date', ...period(), title: 'the last day it is in force' }), 'until (last day)');
           if (k === 'bombardment' || k === 'ceasefire') {
             field('node', el('select', { id: 'serve-add-place' }, el('option', { value: '' }, '(a point on the map)'), ...info().nodes.map((n) => el('option', { value: n.id }, n.name))), 'place');
