@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "haven/scenario/parameters.hpp"
+#include "haven/util/date.hpp"
 #include "haven/util/geo.hpp"
 
 namespace haven::serve {
@@ -67,6 +68,20 @@ std::string area_in_words(const Area& area, const Event& event, const Scenario& 
 const Event* find_event(const std::vector<Event>& events, const std::string& id) {
   const auto it = std::find_if(events.begin(), events.end(), [&](const Event& e) { return e.id == id; });
   return it == events.end() ? nullptr : &*it;
+}
+
+// A value as a planner reads it: an ISO date as "25 Feb 2020", anything else as it is.
+std::string value_in_words(const std::string& value) {
+  const auto date = parse_iso_date(value);
+  return date ? format_long_date(*date) : value;
+}
+
+// " (was 2020-03-05)" as " (was 5 Mar 2020)"; any other note as it is.
+std::string replaced_in_words(const std::string& replaced) {
+  constexpr std::string_view was = " (was ";
+  if (!replaced.starts_with(was) || !replaced.ends_with(")")) return replaced;
+  const std::string value = replaced.substr(was.size(), replaced.size() - was.size() - 1);
+  return fmt::format("{}{})", was, value_in_words(value));
 }
 
 // An added event by what its own edit gave (kind, node, corridor, from and to, or a point): for one switched off
@@ -154,6 +169,23 @@ std::string EditWords::operator()(const Edit& edit) const {
     return fmt::format("{}: moved{}", event_named(edit.id),
                        at == std::string::npos ? std::string() : edit.description.substr(at));
   }
+  if (edit.kind == "add_event") {
+    // What and where (as the list of events names it), when, and the rest it was given: "added bombardment · near
+    // Mhambal from 1 Dec 2019 (intensity 20, radius km 5)".
+    std::string when, rest;
+    for (const auto& [key, value] : edit.event) {
+      if (key == "date") {
+        when = " from " + value_in_words(value);
+      } else if (key == "until") {
+        rest += fmt::format("{}until {}", rest.empty() ? "" : ", ", value_in_words(value));
+      } else if (key != "kind" && key != "id" && key != "node" && key != "lat" && key != "lon" && key != "corridor" &&
+                 key != "from" && key != "to") {
+        rest += fmt::format("{}{} {}", rest.empty() ? "" : ", ", in_words(key), value);
+      }
+    }
+    return fmt::format("added {}{}{}", added_in_words(edit, session_.scenario()), when,
+                       rest.empty() ? "" : " (" + rest + ")");
+  }
   if (edit.kind != "set") return edit.description;
   const std::string_view path = edit.path;
   const auto first_dot = path.find('.');
@@ -200,7 +232,7 @@ std::string EditWords::operator()(const Edit& edit) const {
   } else if (head == "groups") {
     what = "group " + in_words(id);
   }
-  return fmt::format("{}: {} {}{}", what, in_words(key), edit.value, edit.replaced);
+  return fmt::format("{}: {} {}{}", what, in_words(key), value_in_words(edit.value), replaced_in_words(edit.replaced));
 }
 
 }  // namespace haven::serve

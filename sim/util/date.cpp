@@ -3,6 +3,8 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <array>
+
 namespace haven {
 
 std::string utc_now_iso() {
@@ -31,6 +33,13 @@ std::optional<Date> parse_iso_date(std::string_view text) {
 std::string format_iso_date(const Date& date) {
   return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
                      static_cast<unsigned>(date.day()));
+}
+
+std::string format_long_date(const Date& date) {
+  static constexpr std::array<const char*, 12> months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  return fmt::format("{} {} {}", static_cast<unsigned>(date.day()), months[static_cast<unsigned>(date.month()) - 1],
+                     static_cast<int>(date.year()));
 }
 
 long days_between(const Date& from, const Date& to) {

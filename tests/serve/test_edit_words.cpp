@@ -47,7 +47,8 @@ TEST_CASE("serve edit words: events by kind and place with places and roads by n
   CHECK(words == std::vector<std::string>{
                      "bombardment · South Town: intensity 30 (was 60)",
                      "bombardment · South Town: off",
-                     "corridor closure · South Town – Capital: date 2024-03-12 (was 2024-03-11)",
+                     // Dates as the page writes them.
+                     "corridor closure · South Town – Capital: date 12 Mar 2024 (was 11 Mar 2024)",
                      "evacuation · River Town → Mid City: rate 900 (was 1500)",
                      "River Town: capacity 9000 (was 58500 by default)",
                      "road South Town – Capital: closed (was false)",
@@ -72,8 +73,10 @@ TEST_CASE("serve edit words: a moved event keeps the name the scenario gives it 
                 R"({"kind": "set", "path": "events.added_2.intensity", "value": 12})"});
   CHECK(words[0] == "bombardment · South Town: moved to 35.90000, 36.90000");
   CHECK(words[1] == "bombardment · South Town: intensity 20 (was 60)");
-  // An added event's own edit says what it adds; its later edits name it by kind and place.
-  CHECK(words[2] == session.edits()[2].listed());
+  // An added event's own edit says what it adds, where and from when (as the list of events names it) and the rest
+  // it was given; its later edits name it by kind and place.
+  CHECK(words[2] == "added ceasefire · everywhere from 10 Mar 2024");
+  CHECK(words[4] == "added bombardment · near Hill Camp from 10 Mar 2024 (intensity 10, radius km 5)");
   CHECK(words[3] == "ceasefire · everywhere: off");
   CHECK(words[5] == "bombardment · near Hill Camp: intensity 12 (was 10)");
 }

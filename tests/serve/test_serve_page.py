@@ -546,6 +546,10 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
             "the run took 181 ms on the server"
         assert driver.execute_script(describe, {"run_reused": True, "timing_ms": {"queue": 0, "run": 0}}) == \
             "the same scenario as before: its run was kept"
+        # The day a run went on from, as a date (the valley starts on 1 Mar 2024).
+        assert driver.execute_script(describe, {"run_reused": False, "run_from_day": 14,
+                                                "timing_ms": {"queue": 0, "run": 52.4}}) == \
+            "the run took 52 ms on the server, from 15 Mar 2024 on (the days before are an earlier run's, unchanged)"
 
         # A date typed digit by digit (mm/dd/yyyy) passes through 03/01 and year 0002 on its way: only 12 Mar is sent.
         from selenium.webdriver.common.keys import Keys

@@ -28,6 +28,9 @@
     return node;
   };
   const numberFormat = new Intl.NumberFormat('en-GB');  // made once, as in report.js
+  // A day of the scenario as the report writes dates: "24 Jan 2020".
+  const dateFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+  const dayDate = (day) => dateFormat.format(new Date(Date.parse(`${info.start_date}T00:00:00Z`) + day * 86400000));
   const number = (n) => (n === null || n === undefined || !isFinite(n)) ? '–' : numberFormat.format(Math.round(n));
   const words = (s) => s.replace(/_/g, ' ');
   // A number typed in a field, or null when it is blank or not a number (Number('') would be 0).
@@ -213,7 +216,7 @@
     const queued = answer.timing_ms.queue || 0;
     return (queued >= 50 ? `it waited ${queued.toFixed(0)} ms for other runs, then ` : '') +
       `the run took ${answer.timing_ms.run.toFixed(0)} ms on the server` +
-      (answer.run_from_day ? `, from day ${answer.run_from_day} on (the days before are an earlier run's, unchanged)` : '');
+      (answer.run_from_day ? `, from ${dayDate(answer.run_from_day)} on (the days before are an earlier run's, unchanged)` : '');
   }
 
   // The ghost of the base run and the band on the main chart: the datasets the report adds to its own.

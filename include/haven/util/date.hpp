@@ -13,6 +13,8 @@ using Date = std::chrono::year_month_day;
 // Parses a strict ISO 8601 calendar date (YYYY-MM-DD); nullopt for anything else, including 2019-02-30.
 std::optional<Date> parse_iso_date(std::string_view text);
 std::string format_iso_date(const Date& date);
+// As a planner reads it, and as the report's page writes it: "1 Dec 2019".
+std::string format_long_date(const Date& date);
 
 // Whole days from `from` to `to` (negative when `to` is earlier).
 long days_between(const Date& from, const Date& to);
