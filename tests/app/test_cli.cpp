@@ -103,7 +103,7 @@ TEST_CASE("generate -o makes a missing folder and replaces a file only with --ov
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("haven info gives a file of some places its roads' travellers, and a thinned file's peak as of its days") {
+TEST_CASE("haven info gives a file of some places its roads' travellers and a thinned file's peak as of its days") {
   const auto dir = std::filesystem::temp_directory_path() / "haven_info_partial_files";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
