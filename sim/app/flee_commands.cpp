@@ -164,25 +164,7 @@ LoadResult load_scenario_or_flee_folder(const std::string& path, const LoadOptio
   std::vector<std::string> edits;
   for (const auto& file : options.set_files) edits.push_back("--set-file " + file.string());
   for (const auto& set : options.set_overrides) edits.push_back("--set " + set);
-  constexpr std::size_t shown = 3;
-  const std::string named = fmt::format(
-      "{}{}",
-      fmt::join(edits.begin(), edits.begin() + static_cast<std::ptrdiff_t>(std::min(shown, edits.size())), ", "),
-      edits.size() > shown ? fmt::format(" and {} more", edits.size() - shown) : "");
-  Diagnostics attributed;
-  for (const auto& d : loaded.diagnostics.all()) {
-    const bool brought =
-        d.severity == Severity::error && d.location.file == path &&
-        std::none_of(without.diagnostics.all().begin(), without.diagnostics.all().end(), [&](const Diagnostic& o) {
-          return o.message == d.message && o.location.line == d.location.line && o.location.column == d.location.column;
-        });
-    const std::string message = brought ? fmt::format("{} (with {})", d.message, named) : d.message;
-    if (d.severity == Severity::error)
-      attributed.error(d.location, message);
-    else
-      attributed.warning(d.location, message);
-  }
-  loaded.diagnostics = std::move(attributed);
+  loaded.diagnostics = naming_edits(loaded.diagnostics, without.diagnostics, path, edits);
   return loaded;
 }
 

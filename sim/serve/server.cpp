@@ -33,8 +33,8 @@ namespace haven::serve {
 namespace {
 
 // The errors of a served scenario loaded with the server's starting edits (--set-file, --set), those at a line of
-// the file that only the edits bring naming them, as `haven check --set` does: the file alone is fine, and the
-// message must not say otherwise. `as_written` loads it the same way without the edits.
+// the file that only the edits bring naming them, as `haven check --set` does. `as_written` loads it the same way
+// without the edits.
 Diagnostics naming_starting_edits(const Diagnostics& found, const ScenarioSource& source, LoadOptions as_written) {
   as_written.overrides.clear();
   as_written.want_resolved_yaml = false;
@@ -42,21 +42,7 @@ Diagnostics naming_starting_edits(const Diagnostics& found, const ScenarioSource
   const auto arguments = source.start.arguments();
   std::vector<std::string> edits;
   for (std::size_t k = 0; k + 1 < arguments.size(); k += 2) edits.push_back(arguments[k] + " " + arguments[k + 1]);
-  const std::string named = first_names(edits, 3);
-  Diagnostics named_found;
-  for (const auto& d : found.all()) {
-    const bool brought =
-        d.severity == Severity::error && d.location.file == source.name &&
-        std::none_of(without.diagnostics.all().begin(), without.diagnostics.all().end(), [&](const Diagnostic& o) {
-          return o.message == d.message && o.location.line == d.location.line && o.location.column == d.location.column;
-        });
-    const std::string message = brought ? fmt::format("{} (with {})", d.message, named) : d.message;
-    if (d.severity == Severity::error)
-      named_found.error(d.location, message);
-    else
-      named_found.warning(d.location, message);
-  }
-  return named_found;
+  return naming_edits(found, without.diagnostics, source.name, edits);
 }
 
 std::string read_asset(const std::filesystem::path& path) {

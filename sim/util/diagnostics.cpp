@@ -2,9 +2,30 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "haven/util/text.hpp"
 
 namespace haven {
+
+Diagnostics naming_edits(const Diagnostics& found, const Diagnostics& without, std::string_view file,
+                         const std::vector<std::string>& edits) {
+  const std::string named = first_names(edits, 3);
+  Diagnostics named_found;
+  for (const auto& d : found.all()) {
+    const bool brought =
+        d.severity == Severity::error && d.location.file == file &&
+        std::none_of(without.all().begin(), without.all().end(), [&](const Diagnostic& o) {
+          return o.message == d.message && o.location.line == d.location.line && o.location.column == d.location.column;
+        });
+    const std::string message = brought ? fmt::format("{} (with {})", d.message, named) : d.message;
+    if (d.severity == Severity::error)
+      named_found.error(d.location, message);
+    else
+      named_found.warning(d.location, message);
+  }
+  return named_found;
+}
 
 bool check_utf8(std::string_view text, const std::string& file, std::string_view how_to_fix, Diagnostics& diagnostics) {
   const auto bad = first_invalid_utf8(text);

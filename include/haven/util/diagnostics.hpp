@@ -46,6 +46,12 @@ class Diagnostics {
   std::size_t error_count_ = 0;
 };
 
+// `found` (loading `file` with some edits: --set, --set-file, haven serve's starting point) with each error at a line
+// of the file that loading it without them (`without`) does not give ending " (with EDITS)", the first three of
+// `edits` named: the file alone is fine, and the message must not say otherwise.
+Diagnostics naming_edits(const Diagnostics& found, const Diagnostics& without, std::string_view file,
+                         const std::vector<std::string>& edits);
+
 // Reports `text` (of `file`) at its first byte that is not UTF-8, "the byte 0xFC here is not UTF-8; <how_to_fix>", and
 // returns false; true when it is all UTF-8. Text in another encoding (Latin-1 from an old editor) would pass into
 // names, run files and exports that no reader then opens.
