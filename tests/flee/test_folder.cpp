@@ -489,6 +489,16 @@ TEST_CASE("a misspelt Flee setting is listed as not expressed with the setting i
   CHECK(imported.unexpressed[0].feature == "Flee setting move_rules.max_move_sped = 10.0");
   CHECK(imported.unexpressed[0].extent ==
         "1 setting (not in the Flee rule set; did you mean 'move_rules.max_move_speed'?)");
+  // A setting Flee reads that these rules do not express is no typo: no setting is guessed for it.
+  for (const std::string setting : {"home_distance_power: 0.5", "idpcamp_movechance: 0.1"}) {
+    const auto real =
+        variant_of_good("real_" + setting.substr(0, 4), "simsetting.yml", "move_rules:\n  " + setting + "\n");
+    const auto read = flee::read_flee_folder(real, diagnostics);
+    REQUIRE(read.has_value());
+    const auto as_imported = flee::import_conflict(*read);
+    REQUIRE(as_imported.unexpressed.size() == 1);
+    CHECK(as_imported.unexpressed[0].extent == "1 setting (not in the Flee rule set)");
+  }
 }
 
 TEST_CASE(
