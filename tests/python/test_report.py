@@ -359,30 +359,48 @@ def test_single_run_report_in_chromium(idlib_run, tmp_path):
         assert driver.execute_script("return window.havenReport.reopenings()") == []
         # ... and the page's own working-out, which a scenario preview or an ensemble draws, agrees with the engine.
         assert driver.execute_script("return window.havenReport.reopenings(true)") == []
-        # Printed, the map shows the whole network in the page's width (the screen's view, fitted to a window of
-        # 1280 px, cut off its east and south on A4), without its zoom buttons; the screen's view comes back after.
+        # Printed, the map shows the whole network in the page's width (the screen's view, in a window of 1280 px,
+        # cut off its east and south on A4), without its zoom buttons; the screen's view comes back after. A browser
+        # says "beforeprint" before it lays the page out for paper, and the print media query's change a frame later:
+        # each alone fits the map.
         view = "const m = window.havenReport.map; return [m.getCenter().lat, m.getCenter().lng, m.getZoom()]"
         places = [[node["lat"], node["lon"], node["id"]] for node in scenario["nodes"]]
-        outside = ("const b = window.havenReport.map.getBounds();"
-                   "return arguments[0].filter((p) => !b.contains([p[0], p[1]])).map((p) => p[2])")
+        # Where each place is drawn in the map's box as it is laid out now (what paper shows), not where the map
+        # thinks its box is.
+        outside = ("const m = window.havenReport.map, box = document.getElementById('map');"
+                   "return arguments[0].filter((p) => { const at = m.latLngToContainerPoint([p[0], p[1]]);"
+                   " return at.x < 0 || at.y < 0 || at.x > box.clientWidth || at.y > box.clientHeight; })"
+                   ".map((p) => p[2])")
+        frames = ("const done = arguments[arguments.length - 1];"
+                  "requestAnimationFrame(() => requestAnimationFrame(() => done(true)))")
         on_screen = driver.execute_script(view)
-        window = driver.get_window_size()
-        driver.set_window_size(794, 1123)  # an A4 page at 96 dpi
         driver.execute_script("window.havenReport.map.setView(arguments[0], arguments[1], {animate: false})",
                               on_screen[:2], on_screen[2] + 1)  # a planner zoomed in before printing
         zoomed = driver.execute_script(view)
-        # A media query's change is told in the page's next frame.
-        frames = ("const done = arguments[arguments.length - 1];"
-                  "requestAnimationFrame(() => requestAnimationFrame(() => done(true)))")
+        window = driver.get_window_size()
+        driver.execute_script("window.dispatchEvent(new Event('beforeprint'))")
+        assert driver.execute_script(outside, places) == [], driver.execute_script(outside, places)
+        # ... then the page laid out on A4 (794 px at 96 dpi): fitted there too, not left as fitted before.
+        driver.set_window_size(794, 1123)
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
         driver.execute_async_script(frames)
         assert driver.execute_script(outside, places) == [], driver.execute_script(outside, places)
         assert driver.execute_script(
             "return getComputedStyle(document.querySelector('.leaflet-control-zoom')).display") == "none"
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
-        driver.execute_async_script(frames)
-        assert driver.execute_script(view) == zoomed
         driver.set_window_size(window["width"], window["height"])
+        driver.execute_async_script(frames)
+        driver.execute_script("window.dispatchEvent(new Event('afterprint'))")
+        back = driver.execute_script(view)
+        assert back[2] == zoomed[2] and back[:2] == pytest.approx(zoomed[:2], abs=0.01), (back, zoomed)
+        # The print media query alone (a browser without the print events) fits it too.
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        driver.execute_async_script(frames)
+        assert driver.execute_script(outside, places) == [], driver.execute_script(outside, places)
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        driver.execute_async_script(frames)
+        back = driver.execute_script(view)
+        assert back[2] == zoomed[2] and back[:2] == pytest.approx(zoomed[:2], abs=0.01), (back, zoomed)
         # It prints on A4 (the print stylesheet's page size), the slider and buttons left out.
         pdf = base64.b64decode(driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True,
                                                                           "printBackground": True})["data"])

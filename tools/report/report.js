@@ -838,20 +838,25 @@
   footnotes();
   renderRun();
   // Charts take the print layout's widths (A4) and back; so does the map, whose view is fitted to the whole network
-  // on paper (the screen's view, ~1150 px wide, cut off its east and south in the page's 180 mm) and put back after.
+  // on paper (the screen's view, ~1150 px wide, cut off its east and south in the page's 186 mm) and put back after.
+  // A browser says "beforeprint" before it lays the page out for paper: the map's box is given the printed size
+  // (A4 less the margins, and the print stylesheet's 120 mm) for the fit, on that signal and on the print media's.
   const resizeAll = () => Object.values(Chart.instances).forEach((chart) => chart.resize());
+  const mapBox = document.getElementById('map');
   let screenView = null;
   const toPaper = () => {
-    if (screenView) return;  // beforeprint and the print media query both say so
-    screenView = { center: map.getCenter(), zoom: map.getZoom() };
+    if (!screenView) screenView = { center: map.getCenter(), zoom: map.getZoom() };
+    mapBox.style.width = '186mm';
+    mapBox.style.height = '120mm';
     map.invalidateSize({ pan: false });
     map.fitBounds(bounds.pad(0.08), { animate: false });
     resizeAll();
   };
   const toScreen = () => {
-    if (!screenView) return;
+    mapBox.style.width = '';
+    mapBox.style.height = '';
     map.invalidateSize({ pan: false });
-    map.setView(screenView.center, screenView.zoom, { animate: false });
+    if (screenView) map.setView(screenView.center, screenView.zoom, { animate: false });
     screenView = null;
     resizeAll();
   };
