@@ -124,14 +124,18 @@ unsigned usable_cores() {
 
 bool origin_allowed(std::string_view origin, std::string_view host, std::string_view allow_origin) {
   if (origin.empty()) return true;
-  if (allow_origin == "*" || (!allow_origin.empty() && origin == allow_origin)) return true;
-  constexpr std::string_view scheme = "http://";
-  if (host.empty() || origin.size() != scheme.size() + host.size() || origin.substr(0, scheme.size()) != scheme) {
-    return false;
-  }
   const auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
-  return std::equal(host.begin(), host.end(), origin.begin() + static_cast<std::ptrdiff_t>(scheme.size()),
-                    [&](char a, char b) { return lower(a) == lower(b); });
+  const auto same = [&](std::string_view a, std::string_view b) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
+  };
+  // --allow-origin as typed, "http://Localhost:3000/" too: an origin has no path, and its scheme and name no case.
+  std::string_view allowed = allow_origin;
+  if (allowed.ends_with('/')) allowed.remove_suffix(1);
+  if (allowed == "*" || (!allowed.empty() && same(origin, allowed))) return true;
+  constexpr std::string_view scheme = "http://";
+  if (host.empty() || !origin.starts_with(scheme)) return false;
+  return same(origin.substr(scheme.size()), host);
 }
 
 std::string allowed_encoding(std::string_view accept_encoding, std::string_view peer_address) {
@@ -275,13 +279,20 @@ void Server::Impl::guard_requests() {
     // with a text body): it cannot read the answer, but the request takes effect. Sixty-four of them pushed a
     // planner's session, its edits unsaved, out of the server. A browser names the page's origin on every request
     // but a plain GET; only the server's own page, and the one --allow-origin names, may change anything.
+    // A browser that leaves the Origin out still says where the request comes from (Sec-Fetch-Site).
+    const std::string origin = req.get_header_value("Origin");
+    const std::string site = req.get_header_value("Sec-Fetch-Site");
     if (req.method != "GET" && req.method != "HEAD" &&
-        !origin_allowed(req.get_header_value("Origin"), req.get_header_value("Host"), options_.allow_origin)) {
-      const std::string origin = clip(req.get_header_value("Origin"));
+        (!origin_allowed(origin, req.get_header_value("Host"), options_.allow_origin) ||
+         (origin.empty() && (site == "cross-site" || site == "same-site")))) {
+      // "null" is a sandboxed frame's or a file's: letting it in would let any such page in, so it is not offered.
+      const bool nameable = !origin.empty() && origin != "null" && origin.size() <= 200;
       send_error(res, 403,
-                 fmt::format("a page from {} may not change anything here (only the server's own page may); "
-                             "start haven serve with --allow-origin {} to let that page use the API",
-                             origin, origin));
+                 nameable ? fmt::format("a page from {} may not change anything here (only the server's own page "
+                                        "may); start haven serve with --allow-origin {} to let that page use the API",
+                                        origin, origin)
+                          : fmt::format("a page from {} may not change anything here (only the server's own page may)",
+                                        origin.empty() ? "another site" : clip(origin)));
       return httplib::Server::HandlerResponse::Handled;
     }
     // httplib limits a body by its Content-Length only: a chunked one would be read whole, however large (it grew

@@ -121,8 +121,13 @@ def test_a_page_elsewhere_changes_nothing(server):
         assert status == 403, (method, path, answer)
         assert "--allow-origin https://evil.example" in answer["error"], answer
     for origin in ["null", f"http://127.0.0.1:{server.port}.evil.example", f"https://127.0.0.1:{server.port}"]:
-        status, _ = server.json("POST", "/api/sessions", {}, headers={"Origin": origin})
+        status, answer = server.json("POST", "/api/sessions", {}, headers={"Origin": origin})
         assert status == 403, origin
+        # Letting "null" in would let every sandboxed frame and file in: not offered.
+        assert ("--allow-origin" in answer["error"]) == (origin != "null"), answer
+    # A browser that leaves the Origin out still says the request is another site's.
+    status, _ = server.json("POST", "/api/sessions", {}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert status == 403
     status, now = server.json("GET", f"/api/sessions/{mine}")
     assert status == 200 and [e["description"] for e in now["edits"]] == [e["description"] for e in before["edits"]]
     # The server's own page (its Origin is the address it was sent to, in any case) and a program without an Origin.

@@ -347,6 +347,9 @@ TEST_CASE("serve server: only the server's own page and the one allowed may chan
   CHECK(origin_allowed("http://localhost:3000", "127.0.0.1:8080", "http://localhost:3000"));
   CHECK_FALSE(origin_allowed("http://localhost:3001", "127.0.0.1:8080", "http://localhost:3000"));
   CHECK(origin_allowed("https://evil.example", "127.0.0.1:8080", "*"));
+  // --allow-origin as typed: with a slash after it, in capitals.
+  CHECK(origin_allowed("http://localhost:3000", "127.0.0.1:8080", "http://Localhost:3000/"));
+  CHECK_FALSE(origin_allowed("http://localhost:30001", "127.0.0.1:8080", "http://localhost:3000/"));
 }
 
 TEST_CASE("serve session: the server's starting edits lie under the page's and go with what it saves") {
