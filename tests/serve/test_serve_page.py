@@ -406,9 +406,11 @@ def test_toggle_redraw_band_and_save(tmp_path):
 
         # Undo takes the last edit back, to a scenario shown before: answered with the run kept from then.
         count = driver.execute_script("return Number(document.body.dataset.editCount)")
-        driver.execute_script("document.getElementById('serve-undo').click()")
+        driver.execute_script("const u = document.getElementById('serve-undo'); u.focus(); u.click()")
         wait_for(driver, f"return document.body.dataset.editCount === '{count - 1}'", serve=serve)
         assert driver.execute_script("return document.body.dataset.lastRunReused") == "true"
+        # The button was built again with the list of edits: the keyboard is still on Undo, not back on the page.
+        assert driver.execute_script("return document.activeElement.id") == "serve-undo"
         assert "its run was kept" in driver.execute_script("return document.getElementById('serve-status').textContent")
         timings["undo_to_redraw_ms"] = float(driver.execute_script("return document.body.dataset.lastEditMs"))
 
@@ -829,8 +831,11 @@ def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
             date().value = '2024-03-03'; date().dispatchEvent(new Event('input'));
             slider.value = '30'; slider.dispatchEvent(new Event('input'));
             seen.push(date().value);
+            const kind = document.getElementById('serve-add-kind');
+            kind.value = 'evacuation'; kind.dispatchEvent(new Event('change'));
+            seen.push(date().value);
             return seen;""")
-        assert dates[1:] == ["2024-03-21", "2024-03-03"], dates
+        assert dates[1:] == ["2024-03-21", "2024-03-03", "2024-03-03"], dates  # another kind keeps the date given
         # River Town has none of its own: the rules give it a share of its 45,000 people.
         session_info = driver.execute_script("return window.havenServe.info()")
         river_now = next(n["capacity_now"] for n in session_info["nodes"] if n["id"] == "rivertown")

@@ -422,12 +422,14 @@
   // a keyboard user left it, not back at the top of the page.
   function fillPanel() {
     const focused = document.activeElement;
-    const label = focused && focused !== body && focused.getAttribute ? focused.getAttribute('aria-label') : null;
+    const named = focused && focused !== body && focused.getAttribute;
+    const id = named ? focused.id : '';
+    const label = named ? focused.getAttribute('aria-label') : null;
     buildPanel();
-    if (label && !focused.isConnected) {
-      const again = document.querySelector(`[aria-label="${CSS.escape(label)}"]`);
-      if (again) again.focus({ preventScroll: true });
-    }
+    if (!named || focused.isConnected) return;
+    // By its id (Undo, the variant), else by its label (an event's fields, which have no ids).
+    const again = (id && document.getElementById(id)) || (label && document.querySelector(`[aria-label="${CSS.escape(label)}"]`));
+    if (again) again.focus({ preventScroll: true });
   }
   function buildPanel() {
     // Edits and undo.

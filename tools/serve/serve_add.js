@@ -31,10 +31,13 @@
         });
         const field = (key, input, label) => { inputs[key] = input; fields.append(el('label', {}, `${label} `, input)); };
         const redraw = () => {
+          // Another kind keeps a date the planner gave.
+          const given = inputs.date && inputs.date.dataset.given ? inputs.date.value : '';
           fields.replaceChildren();
           for (const k of Object.keys(inputs)) delete inputs[k];
           const k = kind.value;
-          field('date', el('input', { type: 'date', value: isoDay(shownDay), ...period() }), 'from');
+          field('date', el('input', { type: 'date', value: given || isoDay(shownDay), ...period() }), 'from');
+          if (given) inputs.date.dataset.given = '1';
           inputs.date.addEventListener('input', () => { inputs.date.dataset.given = '1'; });
           field('until', el('input', { type: 'date', ...period(), title: 'the last day it is in force' }), 'until (last day)');
           if (k === 'bombardment' || k === 'ceasefire') {
@@ -98,6 +101,9 @@
           // Added: the point is used up, so that a second click on Add does not add the same event again.
           edit({ kind: 'add_event', event }, add, () => {
             if (inputs.lat) { inputs.lat.value = ''; inputs.lon.value = ''; }
+            // The next event follows the map's day again until its own date is given.
+            delete inputs.date.dataset.given;
+            inputs.date.value = isoDay(shownDay);
             // The radius the point brought goes with it: the next event without a point holds everywhere (a ceasefire).
             if (inputs.radius_km && inputs.radius_km.dataset.fromPoint) { inputs.radius_km.value = ''; delete inputs.radius_km.dataset.fromPoint; }
             picked.clearLayers();
