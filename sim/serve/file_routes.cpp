@@ -75,12 +75,12 @@ Saved save_file(const std::filesystem::path& dir, const std::string& file_name, 
 constexpr const char* file_name_rule =
     "letters, digits, '_' and '-', not first (at most 64); files are written only in the server's --output-dir";
 
-// A download's file name: NAME-what.ext for the page's Name (`?name=`, as Save names its files), else the scenario's
-// own name and `fallback`. Empty, with the answer sent, when the name given is not a plain one.
+// A download's file name: NAME-what.ext, NAME the page's Name (`?name=`, as Save names its files) or the scenario's
+// own name. Empty, with the answer sent, when the name given is not a plain one.
 std::string download_name(const httplib::Request& req, httplib::Response& res, const std::string& source_name,
-                          const char* what, const char* fallback, const char* extension) {
+                          const char* what, const char* extension) {
   if (!req.has_param("name")) {
-    return fmt::format("{}-{}.{}", std::filesystem::path(source_name).stem().string(), fallback, extension);
+    return fmt::format("{}-{}.{}", std::filesystem::path(source_name).stem().string(), what, extension);
   }
   const std::string name = req.get_param_value("name");
   if (!safe_file_name(name)) {
@@ -99,8 +99,7 @@ void Server::Impl::download_yaml(const httplib::Request& req, httplib::Response&
   std::lock_guard guard(entry->lock);
   const Session& s = entry->session;
   const bool overlay = req.matches[2] == "overlay";
-  const std::string file = download_name(req, res, s.source_name(), overlay ? "overlay" : "scenario",
-                                         overlay ? "overlay" : "edited", "yaml");
+  const std::string file = download_name(req, res, s.source_name(), overlay ? "overlay" : "scenario", "yaml");
   if (file.empty()) return;
   res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}\"", file));
   res.set_content(overlay ? s.overlay_yaml() : s.scenario_yaml(), "application/yaml; charset=utf-8");
@@ -111,7 +110,7 @@ void Server::Impl::download_report(const httplib::Request& req, httplib::Respons
   if (!entry) return;
   std::lock_guard guard(entry->lock);
   const Session& s = entry->session;
-  const std::string file = download_name(req, res, s.source_name(), "report", "what-if", "html");
+  const std::string file = download_name(req, res, s.source_name(), "report", "html");
   if (file.empty()) return;
   try {
     bool base_ran = false;

@@ -36,8 +36,9 @@ std::string format_iso_date(const Date& date) {
 }
 
 std::string format_long_date(const Date& date) {
-  static constexpr std::array<const char*, 12> months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  // "Sept", as the page's en-GB formatter (ICU's CLDR data) writes it.
+  static constexpr std::array<const char*, 12> months = {"Jan", "Feb", "Mar",  "Apr", "May", "Jun",
+                                                         "Jul", "Aug", "Sept", "Oct", "Nov", "Dec"};
   return fmt::format("{} {} {}", static_cast<unsigned>(date.day()), months[static_cast<unsigned>(date.month()) - 1],
                      static_cast<int>(date.year()));
 }

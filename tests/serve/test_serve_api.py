@@ -985,6 +985,9 @@ def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_pa
     status, headers, body = server.call("GET", f"/api/sessions/{session}/overlay.yaml")
     assert status == 200 and body.decode() == text and "attachment" in headers["Content-Disposition"]
     assert headers["Content-Disposition"] == 'attachment; filename="valley-overlay.yaml"'
+    for route, named in [("scenario.yaml", "valley-scenario.yaml"), ("report.html", "valley-report.html")]:
+        status, headers, _ = server.call("GET", f"/api/sessions/{session}/{route}")
+        assert status == 200 and headers["Content-Disposition"] == f'attachment; filename="{named}"', headers
     # Named by the page's Name as Save names its files; a name Save would refuse is refused.
     for route, named in [("overlay.yaml", "plan_2-overlay.yaml"), ("scenario.yaml", "plan_2-scenario.yaml"),
                          ("report.html", "plan_2-report.html")]:
