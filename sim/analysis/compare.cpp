@@ -417,7 +417,16 @@ std::string comparison_table(const std::vector<WhatIfOutcome>& outcomes, const s
     dates = dates || points[p].kind == ComparePoint::Kind::date;
   }
   if (days_differ) {
-    out += dates ? "the day each point fell on:" : "days of end and departures' peak:";
+    // Named by the points asked for: an end alone is no peak's day.
+    const auto asked = [&](ComparePoint::Kind kind) {
+      return std::any_of(points.begin(), points.end(), [&](const ComparePoint& p) { return p.kind == kind; });
+    };
+    const bool ends = asked(ComparePoint::Kind::end);
+    const bool peaks = asked(ComparePoint::Kind::peak);
+    out += dates           ? "the day each point fell on:"
+           : ends && peaks ? "days of end and departures' peak:"
+           : ends          ? "days of end:"
+                           : "days of departures' peak:";
     for (const auto& o : outcomes) {
       std::string days;
       for (std::size_t p = 0; p < points.size(); ++p) {

@@ -152,13 +152,17 @@ int command_compare(const CompareArgs& args, std::ostream& out, std::ostream& er
   // (haven report refuses them for that reason; a table of figures by chosen days may still be wanted).
   std::vector<std::string> periods;  // in the order of the runs
   for (std::size_t r = 0; r < entries.size(); ++r) {
-    const auto period = fmt::format("{} to day {}", entries[r].runs.front().start_date, outcomes[r].last_day);
+    const std::string& start = entries[r].runs.front().start_date;
+    const auto start_date = parse_iso_date(start);
+    const auto period =
+        start_date ? fmt::format("{} to {}", start, format_iso_date(add_days(*start_date, outcomes[r].last_day)))
+                   : fmt::format("{} to day {}", start, outcomes[r].last_day);
     if (std::find(periods.begin(), periods.end(), period) == periods.end()) periods.push_back(period);
   }
   if (periods.size() > 1) {
     (args.csv ? err : out) << fmt::format(
         "note: these runs cover different periods ({}), so the figures by the end, the peaks and what is present at "
-        "the end differ by their lengths, not only by their scenarios; compare them by days or dates within every "
+        "the end differ by their periods, not only by their scenarios; compare them by days or dates within every "
         "run (--at)\n",
         listed(periods));
   }
