@@ -172,8 +172,7 @@ WhatIfOutcome summarise_run(const RunFile& file, const std::vector<ComparePoint>
   if (t_count > 0) outcome.last_day = file.time_days.back();
   // Only a file recorded every day gives a day's rise: with a recording interval, the rise between two records is
   // several days' departures (the whole run's with an interval past its end), not a peak.
-  bool daily = t_count > 0 && file.time_days.front() == 0;
-  for (std::size_t t = 1; t < t_count; ++t) daily = daily && file.time_days[t] == file.time_days[t - 1] + 1;
+  const bool daily = t_count > 0 && file.time_days.front() == 0 && file.every_day_recorded();
   if (!daily) {
     outcome.peak_daily_departures = std::numeric_limits<double>::quiet_NaN();
     outcome.peak_day = -1;

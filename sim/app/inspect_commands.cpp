@@ -386,8 +386,7 @@ int command_info(const std::string& path, std::ostream& out, std::ostream& err) 
       if (total > peak) peak = total, peak_index = k;
     }
     // A file recorded every few days (outputs.interval_days) has its largest on the days it holds, as compare says.
-    bool daily = true;
-    for (std::size_t k = 1; k < t; ++k) daily = daily && run.time_days[k] == run.time_days[k - 1] + 1;
+    const bool daily = run.every_day_recorded();
     if (peak > 0) {
       out << fmt::format("  {:<22}{} (day {}{})\n", "unsheltered peak", grouped(static_cast<double>(peak)),
                          run.time_days[peak_index],

@@ -297,22 +297,13 @@ ExportTable summary_table(const std::vector<ExportedRun>& runs) {
 
 namespace {
 
-// Whether the file holds every day from its first to its last: a thinned one (outputs.interval_days above 1) holds
-// only some days' flows, and no total over the run can be made from them.
-bool every_day_recorded(const RunFile& run) {
-  for (std::size_t t = 1; t < run.time_days.size(); ++t) {
-    if (run.time_days[t] != run.time_days[t - 1] + 1) return false;
-  }
-  return true;
-}
-
 std::vector<std::string> summary_row(const RunFile& run, const std::string& file, std::int64_t member) {
   const Dates date(run);
   const std::size_t t_count = run.times(), n = run.nodes();
   // Sums over places are the network's only when every place is recorded (a file of some places leaves them empty,
   // as haven info and compare print '-'); flows summed over the run only when every day is.
   const bool every_place = run.scenario_nodes == 0 || run.nodes() == run.scenario_nodes;
-  const bool every_day = every_day_recorded(run);
+  const bool every_day = run.every_day_recorded();
   const auto add = [](std::int64_t a, std::int64_t b) {
     std::int64_t sum = 0;
     if (__builtin_add_overflow(a, b, &sum)) throw std::runtime_error("a sum of its counts overflows 64 bits");
@@ -386,7 +377,8 @@ void series_properties(std::string& out, const RunFile& run, const char* name, c
   const Dates date(run);
   const Extremes e = extremes(run, series, column);
   // A thinned file's total would be of its recorded days only: null, as summary.csv leaves it empty.
-  if (flow) out += fmt::format(",\"{}_total\":{}", name, every_day_recorded(run) ? fmt::format("{}", e.total) : "null");
+  if (flow)
+    out += fmt::format(",\"{}_total\":{}", name, run.every_day_recorded() ? fmt::format("{}", e.total) : "null");
   // A series that is never above 0 has no peak day.
   out += fmt::format(",\"{}_final\":{},\"{}_peak\":{},\"{}_peak_date\":{}", name, e.final_value, name, e.peak, name,
                      e.peak > 0 ? json_string(date(e.peak_day)) : std::string("null"));

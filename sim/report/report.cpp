@@ -558,8 +558,7 @@ void check_complete_record(const RunFile& run, const Scenario& scenario, const s
   if (run.node_index.size() < scenario.nodes.size()) {
     lacking.push_back(fmt::format("{} of the scenario's {} places only", run.node_index.size(), scenario.nodes.size()));
   }
-  bool daily = !run.time_days.empty() && run.time_days.front() == 0;
-  for (std::size_t t = 1; daily && t < run.time_days.size(); ++t) daily = run.time_days[t] == run.time_days[t - 1] + 1;
+  const bool daily = !run.time_days.empty() && run.time_days.front() == 0 && run.every_day_recorded();
   if (!daily) {
     lacking.push_back(run.time_days.size() > 1
                           ? fmt::format("every {} days, not every day", run.time_days[1] - run.time_days[0])

@@ -236,8 +236,7 @@ std::optional<Edit> edit_from_json(const std::string& body, std::string& problem
     }
     const auto& event = request["event"];
     if (!event.contains("kind") || !event["kind"].is_string() ||
-        std::find(addable_kinds.begin(), addable_kinds.end(), event["kind"].get<std::string>()) ==
-            addable_kinds.end()) {
+        !addable_event_kind(event["kind"].get<std::string>())) {
       problem = fmt::format("'event.kind' must be one of {}", fmt::join(addable_kinds, ", "));
       return std::nullopt;
     }

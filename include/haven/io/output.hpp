@@ -117,6 +117,14 @@ struct RunFile {
   std::vector<EventRecord> event_log;
   std::size_t times() const { return time_days.size(); }
   std::size_t nodes() const { return node_name.size(); }
+  // Whether the file holds every day from its first to its last: a thinned one (outputs.interval_days above 1) holds
+  // only some days, and no total over the run, nor a day's rise, can be made from them.
+  [[nodiscard]] bool every_day_recorded() const {
+    for (std::size_t t = 1; t < time_days.size(); ++t) {
+      if (time_days[t] != time_days[t - 1] + 1) return false;
+    }
+    return true;
+  }
 };
 
 // Reads a run file; throws std::runtime_error naming the file and what is wrong with it.

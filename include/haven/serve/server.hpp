@@ -28,10 +28,11 @@ struct ServeOptions {
 std::string allowed_encoding(std::string_view accept_encoding, std::string_view peer_address);
 
 // Whether a request that may change something (any method but GET and HEAD) is let in by its Origin header
-// `origin`: when it has none (a program, not a browser's page), when it is the server's own (http:// and the
-// request's Host, `host`, compared without regard to case), or `allow_origin` (--allow-origin; "*" lets any page
-// in). A page elsewhere, or "null" (a sandboxed frame, a file), is refused: a browser sends its form's POST or its
-// fetch with a text body without asking the server first, and the request would take effect unread.
+// `origin`: when it has none (a program, not a browser's page; the server also asks Sec-Fetch-Site then), when it is
+// the server's own (http:// and the request's Host, `host`, compared without regard to case), or `allow_origin`
+// (--allow-origin, without regard to case or a trailing '/'; "*" lets any page in). A page elsewhere, or "null" (a
+// sandboxed frame, a file), is refused: a browser sends its form's POST or its fetch with a text body without asking
+// the server first, and the request would take effect unread.
 bool origin_allowed(std::string_view origin, std::string_view host, std::string_view allow_origin);
 
 class Server {
