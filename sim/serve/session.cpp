@@ -426,17 +426,23 @@ EditResult Session::apply(Edit edit) {
     if (!event.empty() && event_with_id(scenario_, event) == nullptr) {
       // The errors the event switched on would have with this edit and not without it (every one of them, wherever
       // the loader finds it: a date after the file's `until`, a centre moved off the globe).
-      const auto errors_when_on = [&](const std::vector<Edit>& list) {
+      // `was_on`, when given, gets what the edit's key held with the event on and without this edit, for its
+      // "(was …)": the scenario on the page has no value of an event that is off.
+      const auto errors_when_on = [&](const std::vector<Edit>& list, std::string* was_on = nullptr) {
         auto options = options_for(list, event);
         options.want_resolved_yaml = false;
         std::vector<Diagnostic> errors;
         const auto loaded = parsed_.load(options);
         for (const auto& d : loaded.diagnostics.all())
           if (d.severity == Severity::error) errors.push_back(d);
+        if (was_on && loaded.scenario) *was_on = value_in(*loaded.scenario, made.path);
         return errors;
       };
       const auto with_edit = errors_when_on(edits);
-      const auto without_edit = errors_when_on({edits.begin(), edits.end() - 1});  // edits_ holds it by now
+      std::string was_on;
+      // edits_ holds this edit by now
+      const auto without_edit =
+          errors_when_on({edits.begin(), edits.end() - 1}, made.kind == "set" ? &was_on : nullptr);
       Diagnostics refused_when_on;
       for (const auto& d : with_edit) {
         const bool before = std::any_of(without_edit.begin(), without_edit.end(), [&](const Diagnostic& o) {
@@ -462,6 +468,7 @@ EditResult Session::apply(Edit edit) {
         refused.diagnostics = refused_when_on;
         return refused;
       }
+      if (!was_on.empty()) edits_.back().replaced = replaced_note(was_on, made.value);
     }
     // A place's own capacity under a capacity change from day 0: the change holds while it is on, so the run does
     // not change then. Said, as for a parameter no rule reads.
@@ -551,7 +558,7 @@ EditResult Session::choose_variant(const std::string& variant) {
   }
   // What each value replaced, again: the variant's own values lie under the edits now.
   auto edits = edits_;
-  // As apply() says it: an event switched off holds no value shown; an added one holds what its addition gave.
+  // As apply() says it: an added event holds what its addition gave, one switched off what it holds when on.
   std::map<std::string, std::string> set_before;  // path -> the value an earlier edit set or an addition gave
   std::set<std::string> switched_off;
   for (auto& edit : edits) {
@@ -567,9 +574,18 @@ EditResult Session::choose_variant(const std::string& variant) {
     if (edit.kind != "set") continue;
     const auto earlier = set_before.find(edit.path);
     const std::string event = edit.path.starts_with("events.") ? edit.path.substr(7, edit.path.find('.', 7) - 7) : "";
-    edit.replaced = switched_off.count(event)     ? std::string()
-                    : earlier != set_before.end() ? replaced_note(earlier->second, edit.value)
-                                                  : replaced_note(fresh.value_now(edit.path), edit.value);
+    if (earlier != set_before.end()) {
+      edit.replaced = replaced_note(earlier->second, edit.value);
+    } else if (switched_off.count(event)) {
+      // What the variant's event holds when on (a load, as apply() makes for an event that is off).
+      auto options = fresh.options_for({edits.begin(), edits.begin() + (&edit - edits.data())}, event);
+      options.want_resolved_yaml = false;
+      const auto loaded = fresh.parsed_.load(options);
+      edit.replaced =
+          loaded.scenario ? replaced_note(value_in(*loaded.scenario, edit.path), edit.value) : std::string();
+    } else {
+      edit.replaced = replaced_note(fresh.value_now(edit.path), edit.value);
+    }
     set_before[edit.path] = edit.value;
   }
   // Not all of them may apply to that variant (an edit of an event it removes): those that do are kept, in order,

@@ -9,7 +9,10 @@
 namespace haven::serve {
 
 std::string Session::value_now(const std::string& path) const {
-  const Scenario& s = scenario_;
+  return value_in(scenario_, path);
+}
+
+std::string Session::value_in(const Scenario& s, const std::string& path) {
   const auto number = [](double value) {
     return std::isinf(value) ? std::string("unlimited") : fmt::format("{}", value);
   };

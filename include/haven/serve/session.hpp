@@ -156,6 +156,8 @@ class Session {
   // What `path` (a key the page edits) holds now, as the page would send it ("1.5", "2020-01-10", "none"); empty
   // for a key it does not know or an event switched off. An edit's description says what it replaced.
   [[nodiscard]] std::string value_now(const std::string& path) const;
+  // The same of another scenario (the session's with an event that is off switched on).
+  [[nodiscard]] static std::string value_in(const Scenario& scenario, const std::string& path);
   // How the edits reloaded relate to the session's: one more (apply), the last taken back (undo), or another list.
   enum class Reload : std::uint8_t { one_more, one_less, other };
   EditResult reload(const std::vector<Edit>& edits, Reload how = Reload::other);
