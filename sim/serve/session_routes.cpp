@@ -236,6 +236,7 @@ void Server::Impl::apply_edit(const httplib::Request& req, httplib::Response& re
   }
   std::lock_guard guard(entry->lock);
   auto result = entry->session.apply(std::move(*edit));
+  if (result.applied) entry->touched = true;
   if (!result.applied) {
     send_json(res, 422,
               json_text(Json{{"error", "the edit was not applied: the scenario with it does not pass the checks"},
@@ -284,6 +285,7 @@ void Server::Impl::choose_variant(const httplib::Request& req, httplib::Response
   // take back the edit before).
   const bool switching = variant != entry->session.variant();
   auto result = entry->session.choose_variant(variant);
+  if (result.applied && switching) entry->touched = true;
   if (!result.applied) {
     send_json(
         res, 422,

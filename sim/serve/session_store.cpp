@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace haven::serve {
@@ -16,8 +17,10 @@ std::string SessionStore::add(std::shared_ptr<SessionEntry> entry) {
   {
     std::lock_guard guard(lock_);
     while (sessions_.size() >= max_sessions_ && !sessions_.empty()) {
+      // Untouched before touched, then least recently used: (touched, last_used) compared as a pair.
       const auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
-        return a.second->last_used < b.second->last_used;
+        return std::make_pair(a.second->touched.load(), a.second->last_used) <
+               std::make_pair(b.second->touched.load(), b.second->last_used);
       });
       forgotten.push_back(oldest->second->serial);
       sessions_.erase(oldest);

@@ -26,6 +26,9 @@ struct SessionEntry {
   // The scenario of the session's latest run (null: the base's, which the base run keeps): an edit's run saves its
   // state on the first day the edit changed it (SavedDays), where the next edit of the same event goes on from.
   std::shared_ptr<const Scenario> last_run_scenario;
+  // An edit or a variant switch was applied to it, even if undone since: a page with work a planner would lose. The
+  // store pushes out a session never touched (a page opened and left, or reloaded) before any touched one.
+  std::atomic<bool> touched{false};
 
  private:
   static inline std::atomic<std::uint64_t> next_serial_{0};
@@ -37,7 +40,8 @@ class SessionStore {
   // kept of it elsewhere (its kept runs and saved days).
   explicit SessionStore(std::size_t max_sessions, std::function<void(std::uint64_t)> on_forget = {})
       : max_sessions_(max_sessions), on_forget_(std::move(on_forget)) {}
-  // Keeps `entry` under a new unguessable id; the least recently used session goes beyond max_sessions.
+  // Keeps `entry` under a new unguessable id; beyond max_sessions the least recently used session goes, one never
+  // touched first.
   std::string add(std::shared_ptr<SessionEntry> entry);
   // nullptr for an unknown id.
   std::shared_ptr<SessionEntry> find(const std::string& id);

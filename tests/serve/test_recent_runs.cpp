@@ -371,3 +371,27 @@ TEST_CASE("a session removed or pushed out leaves no kept runs nor saved days be
   CHECK(saved.find(1, checkpoint_scenario(*point.checkpoint)) == nullptr);
   CHECK(saved.find(2, checkpoint_scenario(*point.checkpoint)) != nullptr);
 }
+
+TEST_CASE("a session an edit touched is pushed out after every untouched one") {
+  // Page loads make sessions: a room of reloads must not push out the one a planner has edited.
+  std::vector<std::uint64_t> forgotten;
+  SessionStore store(2, [&](std::uint64_t serial) { forgotten.push_back(serial); });
+  const auto entry = [] {
+    Session session(valley_source(), "", Limits{});
+    REQUIRE(session.ok());
+    return std::make_shared<SessionEntry>(std::move(session), 0);
+  };
+  store.add(entry());
+  store.add(entry());
+  const auto worked_on = entry();
+  worked_on->touched = true;
+  const std::string worked_on_id = store.add(worked_on);
+  const auto untouched = entry();
+  const std::string untouched_id = store.add(untouched);
+  REQUIRE(forgotten.size() == 2);
+  CHECK(store.find(untouched_id) == untouched);  // used since: the more recently used of the two
+  store.add(entry());
+  REQUIRE(forgotten.size() == 3);
+  CHECK(forgotten[2] == untouched->serial);
+  CHECK(store.find(worked_on_id) == worked_on);
+}
