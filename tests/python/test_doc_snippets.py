@@ -81,6 +81,25 @@ def test_the_readmes_transcripts_are_what_haven_prints():
         assert result.returncode == (2 if "error:" in shown else 0), f"README.md:{line}: {command}"
 
 
+def test_the_readmes_run_excerpt_is_what_haven_run_prints(tmp_path):
+    """The lines the README shows of `haven run scenarios/examples/valley.yaml` ("..." for lines left out) are lines
+    it prints, in that order: a model change that moves a figure moves the README with it."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index("`haven run` prints what happened:")
+    shown = re.search(r"^```\n(.*?)^```", text[start:], flags=re.S | re.M).group(1).splitlines()
+    binary = Path(os.environ.get("HAVEN_BIN") or ROOT / "build" / "default" / "bin" / "haven").resolve()
+    (tmp_path / "output").mkdir()
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
+    result = subprocess.run([str(binary), "run", "scenarios/examples/valley.yaml"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    printed = (result.stdout + result.stderr).splitlines()
+    at = 0
+    for line in (line for line in shown if line.strip() != "..."):
+        assert line in printed[at:], f"README.md: '{line}' is not what haven run prints:\n" + "\n".join(printed)
+        at = printed.index(line, at) + 1
+
+
 # The README's list of commands, run as written in a scratch directory laid out like the checkout. Only the
 # validation suite is left out: it runs every case 10 times (about a minute); test_suite.cpp runs it shortened.
 SLOW_README_COMMANDS = {
