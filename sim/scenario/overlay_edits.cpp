@@ -130,6 +130,47 @@ void record_value_origins(YamlReader& reader, const std::vector<std::string>& al
   }
 }
 
+// The same YAML: scalars by their text, maps by their keys and values, sequences item by item.
+bool same_yaml(const YAML::Node& a, const YAML::Node& b) {
+  if (a.Type() != b.Type()) return false;
+  if (a.IsScalar()) return a.Scalar() == b.Scalar();
+  if (a.IsSequence()) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t k = 0; k < a.size(); ++k)
+      if (!same_yaml(a[k], b[k])) return false;
+    return true;
+  }
+  if (a.IsMap()) {
+    if (a.size() != b.size()) return false;
+    for (const auto& entry : a) {
+      const YAML::Node other = b[entry.first.Scalar()];
+      if (!other.IsDefined() || !same_yaml(entry.second, other)) return false;
+    }
+    return true;
+  }
+  return a.IsNull() == b.IsNull();
+}
+
+// Whether `given` is `old` with items left out and new ones added, and nothing else: every item given with an id of
+// the old list is that item as it is there, in the old list's order, and one at least is kept. That list switches
+// items off on purpose (as haven serve's overlay writes it), where one that changes an item, or gives only new
+// ones, and loses the rest is the mistake the warning is for.
+bool only_leaves_out(const std::string& section, const YAML::Node& old, const YAML::Node& given) {
+  const auto old_ids = item_ids(section, old);
+  const auto given_ids = item_ids(section, given);
+  std::size_t at = 0;
+  std::size_t kept = 0;
+  for (std::size_t k = 0; k < given.size(); ++k) {
+    if (given_ids[k].empty()) return false;
+    if (std::find(old_ids.begin(), old_ids.end(), given_ids[k]) == old_ids.end()) continue;  // added
+    while (at < old.size() && old_ids[at] != given_ids[k]) ++at;
+    if (at == old.size() || !same_yaml(old[at], given[k])) return false;
+    ++at;
+    ++kept;
+  }
+  return kept > 0;
+}
+
 }  // namespace
 
 void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, const std::string& path,
@@ -189,7 +230,8 @@ void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, co
         // A whole section of items (events, nodes, corridors, ...) replaced by the items an overlay gives, written
         // like the part of the scenario it changes: easily meant as "add this event", and then every other event is
         // gone, unsaid. The warning names the items left out; a list that keeps every item (by id), or an empty
-        // list (the section cleared on purpose), says nothing.
+        // list (the section cleared on purpose), or one that leaves items out and keeps the others as they are
+        // (items switched off, and perhaps some added: haven serve's overlay), says nothing.
         if (const YAML::Node old = current[part]; !replaces_whole_lists && walked.empty() && old.IsSequence() &&
                                                   old.size() > 0 && old[0].IsMap() && value.IsSequence() &&
                                                   value.size() > 0) {
@@ -209,7 +251,7 @@ void apply_path_edit(YamlReader& reader, TreeCopier& copier, YAML::Node root, co
             return first_names(ids, 5);
           };
           std::vector<std::string> said;
-          if (!left_out.empty()) {
+          if (!left_out.empty() && !only_leaves_out(part, old, value)) {
             said.push_back(fmt::format("leaves out {} of its {} ({})",
                                        left_out.size() == old.size() ? "all" : std::to_string(left_out.size()),
                                        old.size(), named(left_out)));
