@@ -770,6 +770,13 @@ class Reader {
         YAML::Emitter value;
         value << YAML::Flow << entry.second;
         conflict_.settings.emplace_back(name + "." + entry.first.as<std::string>(), value.c_str());
+        const auto& [key, text] = conflict_.settings.back();
+        if (const auto problem = flee_setting_problem(key, text); !problem.message.empty()) {
+          const auto mark = problem.at_value ? entry.second.Mark() : entry.first.Mark();
+          diagnostics_.error(
+              {path.string(), static_cast<std::size_t>(mark.line + 1), static_cast<std::size_t>(mark.column + 1)},
+              problem.message);
+        }
       }
     }
   }

@@ -104,10 +104,8 @@ constexpr auto flee_setting_keys = std::to_array<std::string_view>({
     "move_rules.flood_rules",
 });
 
-}  // namespace
-
-SettingsAsParameters settings_as_parameters(const FleeConflict& conflict) {
-  // Flee's setting -> the Haven parameter holding it (docs/flee.md has the table).
+// Flee's setting -> the Haven parameter holding it (docs/flee.md has the table).
+const std::map<std::string, std::string>& flee_parameter_of() {
   static const std::map<std::string, std::string> parameter_of = {
       {"move_rules.max_move_speed", "flee_max_move_speed_km_per_day"},
       {"move_rules.max_walk_speed", "flee_max_walk_speed_km_per_day"},
@@ -131,6 +129,27 @@ SettingsAsParameters settings_as_parameters(const FleeConflict& conflict) {
       {"move_rules.capacity_scaling", "flee_capacity_scaling"},
       {"spawn_rules.insert_day0", "flee_insert_day0"},
   };
+  return parameter_of;
+}
+
+}  // namespace
+
+SettingProblem flee_setting_problem(const std::string& key, const std::string& text) {
+  if (key.rfind("log_levels.", 0) == 0) return {};
+  if (std::find(flee_setting_keys.begin(), flee_setting_keys.end(), key) == flee_setting_keys.end()) {
+    // A key Flee does not read either, close to one it does, is most likely misspelt (awarenes_level): the setting
+    // meant would be left at its default, unsaid. One far from every key is listed as not expressed, as before.
+    const std::string hint = did_you_mean(key, flee_setting_keys);
+    return {hint.empty() ? std::string() : fmt::format("{}: not a Flee setting{}", key, hint), false};
+  }
+  // Flee reads it as a number (float() in SimulationSettings.py, which fails on anything else).
+  if (flee_parameter_of().count(key) && !number_value(text))
+    return {fmt::format("{}: expected a number, got '{}'", key, text), true};
+  return {};
+}
+
+SettingsAsParameters settings_as_parameters(const FleeConflict& conflict) {
+  const auto& parameter_of = flee_parameter_of();
   // Settings whose value these rules already take as Flee's validation runs set them (value -> ok), or that
   // change nothing with counts instead of agents.
   static const std::map<std::string, double> fixed = {

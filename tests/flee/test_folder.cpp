@@ -479,26 +479,39 @@ TEST_CASE("the importer maps every Flee feature of the good folder and can expre
                      "spawn_decay_5: 0.5\n") != std::string::npos);
 }
 
-TEST_CASE("a misspelt Flee setting is listed as not expressed with the setting it was likely meant to be") {
-  const auto dir = variant_of_good("typo", "simsetting.yml", "move_rules:\n  max_move_sped: 10.0\n");
+TEST_CASE("a misspelt Flee setting or a setting that is not a number is an error located in simsetting.yml") {
+  // Flee itself would leave a misspelt key at its default, unsaid, and fail on a number it cannot read.
+  const auto dir = variant_of_good(
+      "typo", "simsetting.yml", "move_rules:\n  max_move_sped: 10.0\n  awareness_level: many\n  not_close_at_all: 1\n");
   Diagnostics diagnostics;
-  const auto conflict = flee::read_flee_folder(dir, diagnostics);
-  REQUIRE(conflict.has_value());
-  const auto imported = flee::import_conflict(*conflict);
-  REQUIRE(imported.unexpressed.size() == 1);
-  CHECK(imported.unexpressed[0].feature == "Flee setting move_rules.max_move_sped = 10.0");
-  CHECK(imported.unexpressed[0].extent ==
-        "1 setting (not in the Flee rule set; did you mean 'move_rules.max_move_speed'?)");
+  CHECK_FALSE(flee::read_flee_folder(dir, diagnostics).has_value());
+  REQUIRE(diagnostics.error_count() == 2);
+  const auto& typo = diagnostics.all()[0];
+  CHECK(typo.message == "move_rules.max_move_sped: not a Flee setting; did you mean 'move_rules.max_move_speed'?");
+  CHECK((typo.location.line == 2 && typo.location.column == 3));
+  const auto& not_number = diagnostics.all()[1];
+  CHECK(not_number.message == "move_rules.awareness_level: expected a number, got 'many'");
+  CHECK((not_number.location.line == 3 && not_number.location.column == 20));
+  CHECK(typo.location.file.ends_with("simsetting.yml"));
   // A setting Flee reads that these rules do not express is no typo: no setting is guessed for it.
   for (const std::string setting : {"home_distance_power: 0.5", "idpcamp_movechance: 0.1"}) {
     const auto real =
         variant_of_good("real_" + setting.substr(0, 4), "simsetting.yml", "move_rules:\n  " + setting + "\n");
-    const auto read = flee::read_flee_folder(real, diagnostics);
+    Diagnostics fine;
+    const auto read = flee::read_flee_folder(real, fine);
     REQUIRE(read.has_value());
     const auto as_imported = flee::import_conflict(*read);
     REQUIRE(as_imported.unexpressed.size() == 1);
     CHECK(as_imported.unexpressed[0].extent == "1 setting (not in the Flee rule set)");
   }
+  // Nor for a key far from every setting: listed as not expressed, as before.
+  Diagnostics fine;
+  const auto far =
+      flee::read_flee_folder(variant_of_good("far", "simsetting.yml", "move_rules:\n  not_close_at_all: 1\n"), fine);
+  REQUIRE(far.has_value());
+  const auto far_imported = flee::import_conflict(*far);
+  REQUIRE(far_imported.unexpressed.size() == 1);
+  CHECK(far_imported.unexpressed[0].feature == "Flee setting move_rules.not_close_at_all = 1");
 }
 
 TEST_CASE(

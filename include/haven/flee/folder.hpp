@@ -121,6 +121,14 @@ struct SettingsAsParameters {
   std::vector<std::string> notes;
 };
 SettingsAsParameters settings_as_parameters(const FleeConflict& conflict);
+// What is wrong with one simsetting.yml entry (section.key and its value's YAML text), for an error located there:
+// a key Flee does not read that is close to one it does ("...: not a Flee setting; did you mean '...'?"), or a
+// value that is not a number where Flee reads one (at_value: located at the value, not the key). Empty when fine.
+struct SettingProblem {
+  std::string message;
+  bool at_value = false;
+};
+SettingProblem flee_setting_problem(const std::string& key, const std::string& text);
 
 struct ImportResult {
   std::string yaml;  // a scenario in today's format, header comment included
