@@ -162,15 +162,18 @@ void load_root(const std::string& text, const std::string& display_name, const L
     shapes.decode_variant_shapes(variants);
 
     // Overlay files first, then the located overrides (both after the variant, before --set).
-    // A broken overlay stops here (the scenario it would edit is unknown); a broken variant does not: its problems
-    // are reported with the base's and every other variant's, all at once.
+    // An overlay that cannot be read stops here (the scenario it would edit is unknown); one with a bad key (given
+    // twice, empty) goes on with its other keys, so that their problems are told too; a broken variant does not
+    // stop either: its problems are reported with the base's and every other variant's, all at once.
     std::vector<Override> located_overrides;
-    const std::size_t errors_before_overlays = result.diagnostics.error_count();
+    bool overlay_unread = false;
     for (const auto& overlay : options.set_files) {
+      const std::size_t errors_before = result.diagnostics.error_count();
       auto edits = load_overlay_file(overlay, result.diagnostics);
+      if (edits.empty() && result.diagnostics.error_count() > errors_before) overlay_unread = true;
       located_overrides.insert(located_overrides.end(), edits.begin(), edits.end());
     }
-    if (result.diagnostics.error_count() > errors_before_overlays) {
+    if (overlay_unread) {
       result.diagnostics.append(variant_shape_diagnostics);
       return;
     }

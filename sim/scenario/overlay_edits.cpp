@@ -461,7 +461,7 @@ std::vector<Override> load_overlay_file(const std::filesystem::path& path, Diagn
   // Nested mappings are walked down to their leaves (scalars or lists); each leaf is one edit at its own key.
   std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& map,
                                                                         const std::string& prefix) {
-    std::set<std::string> seen;
+    std::map<std::string, std::size_t> seen;  // key -> the line it was first given at
     for (auto it = map.begin(); it != map.end(); ++it) {
       if (!it->first.IsScalar()) {
         reader.error(it->first, prefix, "keys must be plain names");
@@ -473,8 +473,10 @@ std::vector<Override> load_overlay_file(const std::filesystem::path& path, Diagn
         reader.error(it->first, prefix, "an empty key names nothing to set");
         continue;
       }
-      if (!seen.insert(key).second) {
-        reader.error(it->first, path_here, fmt::format("duplicate key '{}'", key));
+      const auto line = static_cast<std::size_t>(it->first.Mark().line + 1);
+      if (const auto [first, fresh] = seen.emplace(key, line); !fresh) {
+        reader.error(it->first, path_here,
+                     fmt::format("duplicate key '{}' (first given at line {})", key, first->second));
         continue;
       }
       if (it->second.IsMap() && it->second.size() > 0) {
