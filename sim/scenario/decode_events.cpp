@@ -374,7 +374,8 @@ Area ScenarioDecoder::decode_area(MapReader& m, const std::string& path, bool re
   if (auto v = m.get("radius_km"); v.IsDefined()) {
     area.radius_km = reader_.number_in(v, p("radius_km"), 0.0, 20000.0).value_or(0.0);
   }
-  if (area.lat_deg && area.lon_deg && !s_.nodes.empty()) {
+  // Not when a place's own position could not be read (already an error): the nearest place would be wrong.
+  if (area.lat_deg && area.lon_deg && !s_.nodes.empty() && !node_unlocated_) {
     // An area that reaches no place does nothing at all: most often lat and lon swapped, or a slip in a digit. A
     // strike's threat reaches ln(1000) kernel lengths past the radius, where its weight falls to 1e-3 (the engine's
     // footprint, docs/model.md#strike-kernel-and-footprint); a ceasefire covers the places inside its radius.

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <set>
 
 #include "haven/scenario/keys.hpp"
@@ -102,10 +103,14 @@ void ScenarioDecoder::decode_nodes(const YAML::Node& node) {
         }
       }
       if (!kind_read) nodes_of_unknown_kind_.insert(i);
-      if (auto v = m.require("lat"); v.IsDefined())
-        n.lat_deg = reader_.number_in(v, p("lat"), -90.0, 90.0).value_or(0.0);
-      if (auto v = m.require("lon"); v.IsDefined())
-        n.lon_deg = reader_.number_in(v, p("lon"), -180.0, 180.0).value_or(0.0);
+      const auto lat = m.require("lat");
+      const auto lon = m.require("lon");
+      std::optional<double> lat_deg, lon_deg;
+      if (lat.IsDefined()) lat_deg = reader_.number_in(lat, p("lat"), -90.0, 90.0);
+      if (lon.IsDefined()) lon_deg = reader_.number_in(lon, p("lon"), -180.0, 180.0);
+      n.lat_deg = lat_deg.value_or(0.0);
+      n.lon_deg = lon_deg.value_or(0.0);
+      if (!lat_deg || !lon_deg) node_unlocated_ = true;
       n.residents_by_group.assign(s_.groups.size(), 0);
       n.displaced_by_group.assign(s_.groups.size(), 0);
       if (auto v = m.get("population"); v.IsDefined()) n.residents_by_group = decode_population(v, p("population"));
@@ -179,7 +184,7 @@ void ScenarioDecoder::decode_node_table(const YAML::Node& section) {
     return;
   }
   // Rows left out for their CSV mistakes are already reported (and may be nodes referred to below).
-  if (reader_.diagnostics().error_count() > errors_before) node_unread_ = network_incomplete_ = true;
+  if (reader_.diagnostics().error_count() > errors_before) node_unread_ = node_unlocated_ = network_incomplete_ = true;
   if (table->row_count() == 0 && reader_.diagnostics().error_count() == errors_before) {
     reader_.diagnostics().error(table->where_header(0), "nodes: the table has no rows; it needs at least one node");
   }

@@ -61,11 +61,12 @@ class ScenarioDecoder {
   std::set<std::string, std::less<>> rejected_node_ids_;
   std::set<std::size_t> nodes_of_unknown_kind_;  // their kind is already reported: no checks that depend on it
   std::set<std::string, std::less<>> rejected_corridor_ids_;
-  bool nodes_unreadable_ = false;          // the nodes section is missing or not a list: every reference would fail
-  bool corridors_unreadable_ = false;      // likewise for corridors
-  bool network_incomplete_ = false;        // some node or corridor could not be read: connectivity would mislead
-  bool node_unread_ = false;               // some node's entry or row could not be read: a reference may mean it
-  std::vector<YAML::Node> node_items_;     // each node's YAML, to locate whole-network warnings
+  bool nodes_unreadable_ = false;       // the nodes section is missing or not a list: every reference would fail
+  bool corridors_unreadable_ = false;   // likewise for corridors
+  bool network_incomplete_ = false;     // some node or corridor could not be read: connectivity would mislead
+  bool node_unread_ = false;            // some node's entry or row could not be read: a reference may mean it
+  bool node_unlocated_ = false;         // some node's lat or lon could not be read: distances to places would mislead
+  std::vector<YAML::Node> node_items_;  // each node's YAML, to locate whole-network warnings
   std::vector<SourceLocation> node_rows_;  // or each node's row, when the nodes come from a table
   bool corridors_from_table_ = false;
   std::filesystem::path table_directory_;
