@@ -808,7 +808,7 @@ class Reader {
 
 bool is_flee_folder(const fs::path& path) {
   std::error_code error;
-  return fs::is_directory(path, error) && fs::is_regular_file(path / "input_csv" / "locations.csv", error);
+  return fs::is_directory(path, error) && fs::is_directory(path / "input_csv", error);
 }
 
 std::optional<FleeConflict> read_flee_folder(const fs::path& folder, Diagnostics& diagnostics,

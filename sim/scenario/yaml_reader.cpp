@@ -97,9 +97,9 @@ std::optional<std::pair<std::size_t, std::size_t>> tab_in_indentation(const std:
 std::string read_text_file(const std::filesystem::path& path, Diagnostics& diagnostics, std::string_view what) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    // A Flee conflict folder (input_csv/locations.csv, flee::is_flee_folder's test): what reads it, and what makes
-    // a scenario file of it where a file is needed.
-    const bool flee = std::filesystem::is_regular_file(path / "input_csv" / "locations.csv", ec);
+    // A Flee conflict folder (input_csv/, flee::is_flee_folder's test): what reads it, and what makes a scenario
+    // file of it where a file is needed.
+    const bool flee = std::filesystem::is_directory(path / "input_csv", ec);
     diagnostics.error({path.string(), 0, 0},
                       fmt::format("is a directory, not {}{}", what,
                                   flee ? fmt::format("; it is a Flee conflict folder: haven check, run and validate "

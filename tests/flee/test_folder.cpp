@@ -584,3 +584,16 @@ TEST_CASE(
   CHECK(haven.exit_code == 0);
   fs::remove_all(dir);
 }
+
+TEST_CASE("a folder with input_csv but no locations.csv is read as a Flee folder that lacks the file") {
+  // haven check and run read a folder as Flee's when is_flee_folder says so: they then say the file is missing,
+  // where they said a directory is not a scenario file.
+  const auto dir = variant_of_good("no_locations", "input_csv/locations.csv", "");
+  CHECK(flee::is_flee_folder(dir));
+  CHECK_FALSE(flee::is_flee_folder(dir / "input_csv"));
+  Diagnostics diagnostics;
+  CHECK_FALSE(flee::read_flee_folder(dir, diagnostics).has_value());
+  REQUIRE(diagnostics.error_count() >= 1);
+  CHECK(diagnostics.all()[0].location.file.ends_with("input_csv/locations.csv"));
+  CHECK(diagnostics.all()[0].message == "missing: a Flee conflict folder needs this file");
+}

@@ -90,7 +90,8 @@ struct FleeConflict {
   std::vector<std::string> ignored_files;                     // files in input_csv/ that Flee does not read
 };
 
-// True when `path` is a directory holding input_csv/locations.csv.
+// True when `path` is a directory holding input_csv/: read as a Flee conflict folder, whose reading says what of it
+// is missing (input_csv/locations.csv, say) rather than that a directory is not a scenario file.
 bool is_flee_folder(const std::filesystem::path& path);
 
 // Reads the folder (and `simsetting` when not empty, else <folder>/simsetting.yml when present). Every problem
