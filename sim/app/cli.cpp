@@ -490,6 +490,30 @@ int command_validate(const ValidateArgs& args, std::ostream& out, std::ostream& 
     err << fmt::format("haven: error: {} has no observations to validate against\n", target);
     return exit_bad_input;
   }
+  // A window between the observations' dates holds nothing to judge: a usage mistake (exit 2, as calibrate says),
+  // found before any run, not a model that failed.
+  if (window.first_day || window.last_day) {
+    int first_point = std::numeric_limits<int>::max(), last_point = std::numeric_limits<int>::min();
+    bool inside = false;
+    for (const auto& observation : scenario.observations) {
+      for (const auto& point : observation.points) {
+        first_point = std::min(first_point, point.day);
+        last_point = std::max(last_point, point.day);
+        inside = inside || (point.day >= window.first_day.value_or(point.day) &&
+                            point.day <= window.last_day.value_or(point.day));
+      }
+    }
+    if (!inside && first_point <= last_point) {
+      err << fmt::format(
+          "haven: error: no observation point falls in --from/--to ({} to {}); the points run from {} "
+          "to {}: widen the window\n",
+          format_iso_date(add_days(scenario.start_date, window.first_day.value_or(0))),
+          format_iso_date(add_days(scenario.start_date, window.last_day.value_or(scenario.days - 1))),
+          format_iso_date(add_days(scenario.start_date, first_point)),
+          format_iso_date(add_days(scenario.start_date, last_point)));
+      return exit_bad_input;
+    }
+  }
   ValidationReport report;
   FleeArdResult flee;
   // Flee's ARD averages over every simulated day (of the window): the last day the members ran.
