@@ -70,17 +70,45 @@ const Event* find_event(const std::vector<Event>& events, const std::string& id)
   return it == events.end() ? nullptr : &*it;
 }
 
-// A value as a planner reads it: an ISO date as "25 Feb 2020", anything else as it is.
+// A value as a planner reads it: an ISO date as "25 Feb 2020", a whole number in groups of three digits as the
+// page and the report write it ("58,500"), anything else as it is.
 std::string value_in_words(const std::string& value) {
-  const auto date = parse_iso_date(value);
-  return date ? format_long_date(*date) : value;
+  if (const auto date = parse_iso_date(value)) return format_long_date(*date);
+  const bool negative = value.starts_with('-');
+  const std::string_view digits = std::string_view(value).substr(negative ? 1 : 0);
+  if (digits.size() < 4 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return value;
+  std::string grouped = negative ? "-" : "";
+  for (std::size_t k = 0; k < digits.size(); ++k) {
+    if (k > 0 && (digits.size() - k) % 3 == 0) grouped += ',';
+    grouped += digits[k];
+  }
+  return grouped;
 }
 
-// " (was 2020-03-05)" as " (was 5 Mar 2020)"; any other note as it is.
+// An event's key as the page labels its field, with the units its value is in: "date" is the "from" of an event's
+// row, "radius_km" a radius in km ("radius 5 km", not "radius km 5").
+struct KeyInWords {
+  std::string label;
+  std::string units;  // after the value, with its space; empty for none
+};
+KeyInWords event_key_in_words(std::string_view key) {
+  if (key == "date") return {"from", ""};
+  if (key == "radius_km") return {"radius", " km"};
+  if (key == "duration_days") return {"lasting", " days"};
+  return {in_words(key), ""};
+}
+
+// " (was 2020-03-05)" as " (was 5 Mar 2020)", " (was 58500 by default)" as " (was 58,500 by default)"; any other
+// note as it is.
 std::string replaced_in_words(const std::string& replaced) {
   constexpr std::string_view was = " (was ";
   if (!replaced.starts_with(was) || !replaced.ends_with(")")) return replaced;
   const std::string value = replaced.substr(was.size(), replaced.size() - was.size() - 1);
+  // "58500 by default": the number in words, then the rest.
+  const auto space = value.find(' ');
+  if (space != std::string::npos)
+    return fmt::format("{}{}{})", was, value_in_words(value.substr(0, space)), value.substr(space));
   return fmt::format("{}{})", was, value_in_words(value));
 }
 
@@ -180,7 +208,8 @@ std::string EditWords::operator()(const Edit& edit) const {
         rest += fmt::format("{}until {}", rest.empty() ? "" : ", ", value_in_words(value));
       } else if (key != "kind" && key != "id" && key != "node" && key != "lat" && key != "lon" && key != "corridor" &&
                  key != "from" && key != "to") {
-        rest += fmt::format("{}{} {}", rest.empty() ? "" : ", ", in_words(key), value);
+        const auto [label, units] = event_key_in_words(key);
+        rest += fmt::format("{}{} {}{}", rest.empty() ? "" : ", ", label, value_in_words(value), units);
       }
     }
     return fmt::format("added {}{}{}", added_in_words(edit, session_.scenario()), when,
@@ -231,6 +260,11 @@ std::string EditWords::operator()(const Edit& edit) const {
     }
   } else if (head == "groups") {
     what = "group " + in_words(id);
+  }
+  if (head == "events") {
+    const auto [label, units] = event_key_in_words(key);
+    return fmt::format("{}: {} {}{}{}", what, label, value_in_words(edit.value), units,
+                       replaced_in_words(edit.replaced));
   }
   return fmt::format("{}: {} {}{}", what, in_words(key), value_in_words(edit.value), replaced_in_words(edit.replaced));
 }

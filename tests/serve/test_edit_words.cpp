@@ -48,9 +48,9 @@ TEST_CASE("serve edit words: events by kind and place with places and roads by n
                      "bombardment · South Town: intensity 30 (was 60)",
                      "bombardment · South Town: off",
                      // Dates as the page writes them.
-                     "corridor closure · South Town – Capital: date 12 Mar 2024 (was 11 Mar 2024)",
-                     "evacuation · River Town → Mid City: rate 900 (was 1500)",
-                     "River Town: capacity 9000 (was 58500 by default)",
+                     "corridor closure · South Town – Capital: from 12 Mar 2024 (was 11 Mar 2024)",
+                     "evacuation · River Town → Mid City: rate 900 (was 1,500)",
+                     "River Town: capacity 9,000 (was 58,500 by default)",
                      "road South Town – Capital: closed (was false)",
                      "road South Town – Capital: opened (was true)",
                      "threat kernel 1.5 km (was 1)",
@@ -76,7 +76,7 @@ TEST_CASE("serve edit words: a moved event keeps the name the scenario gives it 
   // An added event's own edit says what it adds, where and from when (as the list of events names it) and the rest
   // it was given; its later edits name it by kind and place.
   CHECK(words[2] == "added ceasefire · everywhere from 10 Mar 2024");
-  CHECK(words[4] == "added bombardment · near Hill Camp from 10 Mar 2024 (intensity 10, radius km 5)");
+  CHECK(words[4] == "added bombardment · near Hill Camp from 10 Mar 2024 (intensity 10, radius 5 km)");
   CHECK(words[3] == "ceasefire · everywhere: off");
   CHECK(words[5] == "bombardment · near Hill Camp: intensity 12 (was 10)");
 }

@@ -757,6 +757,9 @@ def test_the_page_says_how_far_the_edits_moved_the_headline(tmp_path):
         assert left, said  # fewer people leave without the strikes in the south
         assert int(left[2].replace(",", "")) > 0
         assert "newly displaced at the peak" in said and "the most without shelter on a day" in said
+        # In brief: the scenario's description, then the edits as a sentence of their own.
+        brief = driver.execute_script("return document.getElementById('variant-description').textContent")
+        assert re.search(r"\. The scenario with 1 edit: 1\. bombardment · South Town: off\.$", brief), brief
         driver.save_screenshot(str(artefacts(tmp_path) / "serve-valley-change.png"))
         driver.execute_script(toggle)
         wait_for(driver, "return document.body.dataset.editCount === '2'", serve=serve)

@@ -124,7 +124,11 @@
     const run = runs[selected];
     const a = analyses[selected];
     // The scenario's (or variant's) description, then what was changed on top of it (haven serve's edits).
-    desc.textContent = [run.variant_description || run.description, run.edits].filter(Boolean).join(' ');
+    // The edits' note starts a sentence of its own ("The scenario with 1 edit: 1. ..."), after a description that
+    // ends one.
+    const edits = run.edits ? run.edits[0].toUpperCase() + run.edits.slice(1) : '';
+    const described = run.variant_description || run.description || '';
+    desc.textContent = edits ? [described.trim(), edits].filter(Boolean).join(' ') : described;
     // For an ensemble each figure is the median over its runs, with the range 5–95% of them fall in.
     const f = (valueOf) => figure(selected, valueOf);
     const band = (fig, close) => (fig.p05 === undefined ? close : ` (${bandWords(fig)})${close}`);
