@@ -875,11 +875,28 @@ def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
             const next = box.closest('.serve-row').nextElementSibling;
             return [refusedValue, box.value, !!next && next.classList.contains('serve-field-error')];""")
         assert after == ["-5", "", False], after
-        # A point picked for a bombardment is marked; added, the mark goes.
+        # A number field the planner left unreadable ("1e", typed) or empty where the kind needs it is refused at the
+        # field, in the words the event rows use, and nothing is sent (the server would name a key "missing").
         driver.execute_script("""
             const kind = document.getElementById('serve-add-kind');
             kind.value = 'bombardment';
             kind.dispatchEvent(new Event('change'));
+            kind.closest('details').open = true;
+            kind.scrollIntoView({block: 'center'});""")
+        strikes = driver.find_element("css selector", ".serve-add-fields label:last-child input[type=number]")
+        field_error = ("const next = document.querySelector('.serve-add-fields label:last-child input').nextElementSibling;"
+                       "return next && next.classList.contains('serve-field-error') ? next.textContent : null")
+        for typed in ["1e", ""]:
+            strikes.clear()
+            if typed:
+                strikes.send_keys(typed)
+            driver.execute_script("document.getElementById('serve-add-button').click()")
+            assert driver.execute_script(field_error) == "give the strikes per day as a number", typed
+            assert driver.execute_script("return document.getElementById('serve-add-button').disabled") is False
+        assert driver.execute_script("return document.body.dataset.editCount") in (None, "0")
+        strikes.send_keys("20")
+        # A point picked for a bombardment is marked; added, the mark goes.
+        driver.execute_script("""
             window.havenReport.map.fire('click', {latlng: L.latLng(35.5, 36.5)});""")
         assert driver.execute_script("return document.getElementById('serve-add-lat').value") == "35.5000"
         assert driver.execute_script("return document.querySelectorAll('.serve-picked').length") == 1

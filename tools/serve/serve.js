@@ -758,7 +758,7 @@
     return true;
   }
   const fillAdd = window.havenServeParts.addForm({
-    el, words, report, addBox, keep, period, nodeSelect, edit, info: () => info, clickTaken,
+    el, words, report, addBox, keep, period, nodeSelect, edit, refuse, info: () => info, clickTaken,
   });
 
   // A parameter's name in words without the units it ends with (they are said once, after it): "threat kernel km"

@@ -5,7 +5,7 @@
   window.havenServeParts = window.havenServeParts || {};
   // `info` gives the session as the page last heard it; `clickTaken(e)` says whether a click on the map was the
   // panel's own (a handle just dropped, an event being moved), which the form then leaves alone.
-  window.havenServeParts.addForm = ({ el, words, report, addBox, keep, period, nodeSelect, edit, info, clickTaken }) => {
+  window.havenServeParts.addForm = ({ el, words, report, addBox, keep, period, nodeSelect, edit, refuse, info, clickTaken }) => {
     return function fillAdd() {
         keep(addBox);
         // The kinds this form can add, of those the scenario's rules act on (info().event_kinds: under Flee's, a
@@ -20,6 +20,7 @@
         const fields = el('div', { class: 'serve-add-fields' });
         const start = info().start_date;
         const inputs = {};
+        const labels = {};  // each field's label, for a refusal that names it as the planner sees it
         // A new event starts on the day the map shows until the planner gives its date: a bombardment clicked on the
         // map while it shows 9 Feb is meant for then, not for the scenario's first day.
         const isoDay = (day) => { const d = new Date(`${start}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + day); return d.toISOString().slice(0, 10); };
@@ -29,12 +30,12 @@
           shownDay = e.detail;
           if (inputs.date && !inputs.date.dataset.given) inputs.date.value = isoDay(shownDay);
         });
-        const field = (key, input, label) => { inputs[key] = input; fields.append(el('label', {}, `${label} `, input)); };
+        const field = (key, input, label) => { inputs[key] = input; labels[key] = label; fields.append(el('label', {}, `${label} `, input)); };
         const redraw = () => {
           // Another kind keeps a date the planner gave.
           const given = inputs.date && inputs.date.dataset.given ? inputs.date.value : '';
           fields.replaceChildren();
-          for (const k of Object.keys(inputs)) delete inputs[k];
+          for (const k of Object.keys(inputs)) { delete inputs[k]; delete labels[k]; }
           const k = kind.value;
           field('date', el('input', { type: 'date', value: given || isoDay(shownDay), ...period() }), 'from');
           if (given) inputs.date.dataset.given = '1';
@@ -92,6 +93,21 @@
         add.addEventListener('click', () => {
           // One add at a time: a double click (or a second press before the answer) would add the same event twice.
           if (add.disabled) return;
+          // A number field holding text ("abc", which the browser gives as '') is refused at that field, named as
+          // the form labels it: sent without it, the server would name a key missing that the planner filled in.
+          // So is one the kind needs (a bombardment's strikes, an evacuation's rate, a capacity) left empty.
+          const needed = ['intensity', 'rate', 'capacity'];
+          const unreadable = Object.entries(inputs).find(([key, input]) => input.type === 'number' &&
+            ((input.validity && input.validity.badInput) || (needed.includes(key) && String(input.value).trim() === '')));
+          if (unreadable) {
+            const [key] = unreadable;
+            const spoken = {
+              intensity: kind.value === 'bombardment' ? 'strikes per day' : 'intensity', rate: 'people per day',
+              capacity: 'capacity in people', radius_km: 'radius in km', lat: 'latitude', lon: 'longitude',
+            }[key] || labels[key];
+            refuse(unreadable[1], `give the ${spoken} as a number`);
+            return;
+          }
           add.disabled = true;
           const event = { kind: kind.value };
           for (const [key, input] of Object.entries(inputs)) {
