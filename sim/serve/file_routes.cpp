@@ -73,7 +73,8 @@ Saved save_file(const std::filesystem::path& dir, const std::string& file_name, 
 }
 
 constexpr const char* file_name_rule =
-    "letters, digits, '_' and '-', not first (at most 64); files are written only in the server's --output-dir";
+    "at most 64 letters, digits, '_' and '-', starting with a letter or digit; files are written only in the "
+    "server's --output-dir";
 
 // A download's file name: NAME-what.ext, NAME the page's Name (`?name=`, as Save names its files) or the scenario's
 // own name. Empty, with the answer sent, when the name given is not a plain one.

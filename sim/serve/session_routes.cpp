@@ -314,7 +314,8 @@ void Server::Impl::ensemble(const httplib::Request& req, httplib::Response& res)
   if (!members_json.is_number_unsigned() || members_json.get<std::size_t>() < 2 ||
       members_json.get<std::size_t>() > options_.limits.max_ensemble_members) {
     send_error(res, 400,
-               fmt::format("'members' must be a whole number from 2 to {}", options_.limits.max_ensemble_members));
+               fmt::format("'members' (the band's seeds) must be a whole number from 2 to {}",
+                           options_.limits.max_ensemble_members));
     return;
   }
   const auto members = members_json.get<std::size_t>();

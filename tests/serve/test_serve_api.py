@@ -1023,7 +1023,7 @@ def test_saves_only_under_output_dir_and_haven_check_accepts_them(server, tmp_pa
     for name in ["../escape", "/tmp/x", "a/b", "", "x" * 65, "-rf"]:
         status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": "overlay", "name": name})
         assert status == 400, name
-        assert "letters, digits, '_' and '-', not first" in answer["error"], answer
+        assert "at most 64 letters, digits, '_' and '-', starting with a letter or digit" in answer["error"], answer
     assert sorted(p.name for p in server.output_dir.glob("*.yaml")) == ["edited.yaml", "what-if.yaml"]
     # A name already taken is not written over unless the request says so.
     status, answer = server.json("POST", f"/api/sessions/{session}/save", {"form": "scenario", "name": "what-if"})
