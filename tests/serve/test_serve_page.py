@@ -929,6 +929,24 @@ def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
         # In words: the parameter's name without the units it ends with, the units after the value.
         worded = driver.execute_script("return document.querySelectorAll('#serve-edit-list li')[1].textContent")
         assert worded == f"return rate {listed[1].split(' = ')[1].split(' (was ')[0]} per day (was 0.01)", worded
+        # A capacity refused stays in its box, with its message, until the next edit is answered (an event switched
+        # off here), which clears it as the event rows put the scenario's values back; one typed and not yet sent
+        # stays.
+        driver.execute_script("""
+            document.getElementById('serve-place-capacity').value = '-5';
+            [...document.querySelectorAll('#serve-panel button')].find((b) => b.textContent === 'Set shelter capacity').click();""")
+        wait_for(driver, "const next = document.getElementById('serve-place-capacity').closest('.serve-row')"
+                         ".nextElementSibling; return !!next && next.classList.contains('serve-field-error')",
+                 serve=serve)
+        driver.execute_script("document.getElementById('serve-road-capacity').value = '700';"
+                              "document.querySelector('[data-event=truce] input[type=checkbox]').click()")
+        wait_for(driver, "return document.body.dataset.editCount === '3'", serve=serve)
+        boxes = driver.execute_script("""
+            const box = document.getElementById('serve-place-capacity');
+            const next = box.closest('.serve-row').nextElementSibling;
+            return [box.value, !!next && next.classList.contains('serve-field-error'),
+                    document.getElementById('serve-road-capacity').value];""")
+        assert boxes == ["", False, "700"], boxes
 
 
 def test_a_road_closed_by_an_event_says_so_and_an_added_event_switched_off_can_come_back(tmp_path):

@@ -85,6 +85,9 @@
     if (!list || !list.length) return;
     const messages = list.map((d) => d.text || d.message);
     if (anchor) anchor.after(el('span', { class: 'serve-field-error' }, messages.join('\n')));
+    // A refused value in a box the panel keeps across edits (a road's or place's capacity) is marked, for the next
+    // answered edit to clear (fillPanel), as the event rows, built again, put the scenario's values back.
+    if (refused && target && target.classList && target.classList.contains('capacity')) target.dataset.refused = '1';
     problems.append(el('ul', {}, ...messages.map((m) => el('li', {}, m))));
   }
 
@@ -97,6 +100,7 @@
   // Another road or place chosen: a value typed (or refused) for the one before is not this one's.
   const startRowAfresh = (input) => {
     input.value = '';
+    delete input.dataset.refused;
     const row = input.closest('.serve-row');
     const next = row ? row.nextElementSibling : null;
     if (next && next.classList.contains('serve-field-error')) next.remove();
@@ -544,7 +548,12 @@
 
     // Roads and places, and the parameters' sliders: built again only when what they list changed.
     const networkSignature = JSON.stringify([info.nodes, info.corridors]);
-    if (networkSignature !== shownNetwork) { shownNetwork = networkSignature; fillNetwork(); }
+    if (networkSignature !== shownNetwork) {
+      shownNetwork = networkSignature;
+      fillNetwork();
+    } else {
+      for (const box of networkBox.querySelectorAll('input.capacity[data-refused]')) { startRowAfresh(box); delete box.dataset.refused; }
+    }
     fillParameters();
     describeUncertainty();
     body.dataset.serveReady = 'true';
