@@ -596,6 +596,19 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
         driver.execute_script(SET_AND_CHANGE, intensity, "-5")
         wait_for(driver, "return document.getElementById('serve-problems').textContent", serve=serve)
         assert driver.execute_script(strength) == "-5"
+        # A second field of the row refused (its end before its start): both messages stay under the row, each
+        # refused value still in its box.
+        row_error = ("const n = document.querySelector('[data-event=strikes_south]').querySelector('.serve-row')"
+                     ".nextElementSibling; return n && n.classList.contains('serve-field-error') ? n.textContent : ''")
+        first = driver.execute_script(row_error)
+        assert first and "intensity" in first, first
+        until = driver.find_element("css selector", "[data-event=strikes_south] input[aria-label='strikes_south until']")
+        until.send_keys("03022024")
+        until.send_keys(Keys.ENTER)
+        wait_for(driver, "return document.getElementById('serve-problems').textContent.includes('until')", serve=serve)
+        both = driver.execute_script(row_error)
+        assert both.startswith(first + "\n") and "until" in both[len(first):], both
+        assert driver.execute_script(strength) == "-5"
         driver.execute_script(close.format(reopen))
         assert edits_after(3)[1:] == ["corridors.frontline_road.closed = true (was false)",
                                      "corridors.frontline_road.closed = false (was true)"]

@@ -79,12 +79,24 @@
     problems.replaceChildren();
     // Under the field's row: inside it, the message would split the row between a box and its unit.
     const anchor = target && target.closest ? target.closest('.serve-row, .serve-param') || target : target;
+    // A row's other field refused before (an event's "until", then its "from") keeps its message with this one's:
+    // its refused value is still in its box.
+    const refusedBy = new Map();  // field -> its messages, in the order the fields were refused
     document.querySelectorAll('.serve-field-error').forEach((n) => {
+      if (refused && n.previousElementSibling === anchor && n.refusedBy) {
+        for (const [field, said] of n.refusedBy) if (field !== target && field.isConnected) refusedBy.set(field, said);
+      }
       if (!refused || n.previousElementSibling === anchor) n.remove();
     });
     if (!list || !list.length) return;
     const messages = list.map((d) => d.text || d.message);
-    if (anchor) anchor.after(el('span', { class: 'serve-field-error' }, messages.join('\n')));
+    if (anchor) {
+      if (refused && target) refusedBy.set(target, messages);
+      const shown = refused && target ? [...refusedBy.values()].flat() : messages;
+      const span = el('span', { class: 'serve-field-error' }, shown.join('\n'));
+      if (refused) span.refusedBy = refusedBy;
+      anchor.after(span);
+    }
     // A refused value in a box the panel keeps across edits (a road's or place's capacity) is marked, for the next
     // answered edit to clear (fillPanel), as the event rows, built again, put the scenario's values back.
     if (refused && target && target.classList && target.classList.contains('capacity')) target.dataset.refused = '1';
