@@ -489,8 +489,10 @@ void check_clean_keys_against_scenario(const SweepSpec& spec, const SweepDecoder
   clean.parameters.clear();
   for (std::size_t k = 0; k < spec.parameters.size(); ++k) {
     const auto& parameter = spec.parameters[k];
+    // Said of this key: at its line and naming it (a flow mapping puts every key on one line).
     const bool said = std::any_of(diagnostics.all().begin(), diagnostics.all().end(), [&](const Diagnostic& d) {
-      return d.location.file == parameter.origin.file && d.location.line == parameter.origin.line;
+      return d.location.file == parameter.origin.file && d.location.line == parameter.origin.line &&
+             d.message.find(parameter.name) != std::string::npos;
     });
     if (k < decoder.clean_parameters_.size() && decoder.clean_parameters_[k] && !said) {
       clean.parameters.push_back(parameter);
