@@ -481,8 +481,9 @@ int SweepCommands::gather(std::ostream& out, std::ostream& err) {
 namespace {
 
 // The --param list: each parsed and checked, none twice; nullopt after saying everything that is wrong.
+// `errors`, when given, counts what was said.
 std::optional<std::vector<CalibrationParameter>> parse_parameters(const std::vector<std::string>& texts,
-                                                                  std::ostream& err) {
+                                                                  std::ostream& err, std::size_t* errors = nullptr) {
   std::vector<CalibrationParameter> parameters;
   bool failed = false;
   for (const auto& text : texts) {
@@ -491,6 +492,7 @@ std::optional<std::vector<CalibrationParameter>> parse_parameters(const std::vec
     if (!parameter) {
       err << "haven: error: " << error << "\n";
       failed = true;
+      if (errors) ++*errors;
       continue;
     }
     const auto earlier = std::find_if(parameters.begin(), parameters.end(),
@@ -499,6 +501,7 @@ std::optional<std::vector<CalibrationParameter>> parse_parameters(const std::vec
       err << fmt::format("haven: error: --param {} and --param {} fit the same value ({}); give it once\n",
                          earlier->name, parameter->name, parameter->path);
       failed = true;
+      if (errors) ++*errors;
       continue;
     }
     parameters.push_back(*parameter);
@@ -549,16 +552,29 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
            "calibrate --help'\n";
     return exit_bad_input;
   }
-  const auto parsed = parse_parameters(a.params, err);
-  if (!parsed) return exit_bad_input;
-  const std::vector<CalibrationParameter>& parameters = *parsed;
+  // Every mistake at once: the --param list, the dates' form and the scenario with its --set and --set-file.
+  std::size_t option_errors = 0;
+  const auto parsed = parse_parameters(a.params, err, &option_errors);
+  for (const auto* text : {&a.from, &a.to}) {
+    if (!text->empty() && !parse_iso_date(*text)) {
+      err << fmt::format("haven: error: --from/--to expects a date as YYYY-MM-DD, got '{}'\n", *text);
+      ++option_errors;
+    }
+  }
   LoadOptions base;
   base.variant = a.variant;
   base.set_overrides = a.sets;
   base.set_files.assign(a.set_files.begin(), a.set_files.end());
-  check_fitted_values_free(parameters, base);
+  if (parsed) check_fitted_values_free(*parsed, base);
   auto loaded = load_scenario_file(a.scenario, base);
+  if (option_errors > 0) {
+    loaded.diagnostics.print(err);
+    const std::size_t total = option_errors + loaded.diagnostics.error_count();
+    err << fmt::format("{} error{}; nothing was run.\n", total, total == 1 ? "" : "s");
+    return exit_bad_input;
+  }
   if (print_diagnostics(loaded.diagnostics, err) != exit_ok) return exit_bad_input;
+  const std::vector<CalibrationParameter>& parameters = *parsed;
   const Scenario& scenario = *loaded.scenario;
 
   CalibrationOptions options;
