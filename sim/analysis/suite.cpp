@@ -42,6 +42,12 @@ class SuiteDecoder {
   SuiteDecoder(YamlReader& reader, SuiteFile& suite) : r_(reader), suite_(suite) {}
 
   void decode(const YAML::Node& root) {
+    // A scenario or another kind of file given here: one line saying what it is and what reads it.
+    if (const auto wrong = detail::wrong_kind_of_file(detail::file_kind_of(root), detail::FileKind::suite, r_.file());
+        !wrong.empty()) {
+      r_.error(root, "", wrong);
+      return;
+    }
     MapReader top(r_, root, "", top_keys);
     if (!top.valid()) return;
     if (auto node = top.require("suite"); node.IsDefined()) decode_suite(node);

@@ -886,4 +886,49 @@ std::string capacity_word_message(std::string_view word) {
                      lower == "unlimited" ? "; write it 'unlimited', in lower case" : "");
 }
 
+FileKind file_kind_of(const YAML::Node& root) {
+  if (!root.IsMap()) return FileKind::other;
+  bool scenario = false, sweep = false, suite = false;
+  for (const auto& entry : root) {
+    if (!entry.first.IsScalar()) continue;
+    const auto& key = entry.first.Scalar();
+    scenario = scenario || key == "scenario" || key == "nodes";
+    sweep = sweep || key == "sweep";
+    suite = suite || key == "suite";
+  }
+  // A sweep file also has a 'scenario' key, in its sweep section, never at the top: one with both is misspelt.
+  if (scenario + sweep + suite != 1) return FileKind::other;
+  return scenario ? FileKind::scenario : sweep ? FileKind::sweep : FileKind::suite;
+}
+
+std::string wrong_kind_of_file(FileKind kind, FileKind wanted, const std::string& file) {
+  if (kind == wanted || kind == FileKind::other) return {};
+  const char* wanted_name = wanted == FileKind::scenario ? "a scenario"
+                            : wanted == FileKind::sweep  ? "a sweep file"
+                                                         : "a validation suite";
+  switch (kind) {
+    case FileKind::sweep:
+      return fmt::format(
+          "this reads as a sweep file (it has 'sweep:'), not {}: run it with haven sweep {} ('--list' "
+          "shows its members first)",
+          wanted_name, file);
+    case FileKind::suite:
+      return fmt::format(
+          "this reads as a validation suite (it has 'suite:'), not {}: run it with haven validate "
+          "--suite {} (or fit to it with haven calibrate --suite {} --param ...)",
+          wanted_name, file, file);
+    case FileKind::scenario:
+      return fmt::format("this reads as a scenario (it has 'scenario:' and 'nodes:'), not {}: {}", wanted_name,
+                         wanted == FileKind::sweep
+                             ? "a sweep file names its scenario and what varies ('sweep: {name: ..., scenario: "
+                               "FILE}' and 'design:', docs/sweeps.md)"
+                             : fmt::format("validate it alone with haven validate {}, or name it as a case of a "
+                                           "suite ('cases:', docs/validation.md)",
+                                           file));
+    case FileKind::other:
+      break;
+  }
+  return {};
+}
+
 }  // namespace haven::detail

@@ -62,6 +62,12 @@ class SweepDecoder {
   SweepDecoder(YamlReader& reader, SweepSpec& spec) : r_(reader), spec_(spec) {}
 
   void decode(const YAML::Node& root) {
+    // A scenario or another kind of file given here: one line saying what it is and what reads it.
+    if (const auto wrong = detail::wrong_kind_of_file(detail::file_kind_of(root), detail::FileKind::sweep, r_.file());
+        !wrong.empty()) {
+      r_.error(root, "", wrong);
+      return;
+    }
     MapReader top(r_, root, "", top_keys);
     if (!top.valid()) return;
     if (auto node = top.require("sweep"); node.IsDefined()) decode_sweep(node);

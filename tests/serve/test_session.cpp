@@ -517,10 +517,10 @@ TEST_CASE("serve session: a set edit lists what its key held before it") {
         "events.strikes_south.node = hilltown (was southtown)");
   CHECK(listed(R"({"kind": "set", "path": "events.strikes_river.lat", "value": 35.6})") ==
         "events.strikes_river.lat = 35.6 (was 35.55)");
-  // An event switched off holds no value the page shows: the edit waits, said plainly as it is.
+  // An event switched off: the edit waits until it is on, and says what the event holds when on.
   listed(R"({"kind": "toggle_event", "id": "strikes_river", "enabled": false})");
   CHECK(listed(R"({"kind": "set", "path": "events.strikes_river.intensity", "value": 10})") ==
-        "events.strikes_river.intensity = 10");
+        "events.strikes_river.intensity = 10 (was 40)");
   // The list the page shows is the same lines.
   CHECK(session.edits().front().description == "parameters.threat_kernel_km = 2.5");
 }
@@ -659,7 +659,7 @@ TEST_CASE("serve session: what an edit replaced reads alike before and after a v
   }
   std::vector<std::string> before;
   for (const auto& e : session.edits()) before.push_back(e.listed());
-  CHECK(before[1] == "events.strikes_river.intensity = 10");
+  CHECK(before[1] == "events.strikes_river.intensity = 10 (was 40)");
   CHECK(before[3] == "events.added_1.intensity = 9 (was 5)");
   CHECK(before[4].starts_with("events.strikes_south.radius_km = 7 (was "));
   REQUIRE(session.choose_variant("bigger_camp").applied);

@@ -1,0 +1,1 @@
+check scenarios/validation/suite.yaml

@@ -1,0 +1,1 @@
+check scenarios/sweeps/valley_grid.yaml

@@ -1,0 +1,1 @@
+sweep scenarios/examples/valley.yaml --list
