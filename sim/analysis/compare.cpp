@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -146,7 +147,9 @@ std::optional<ComparePoint> parse_compare_point(const std::string& text, const s
     point.day = point.day_in_run(start_date).value_or(-1);
     return point;
   }
-  error = fmt::format("--at '{}': expected a day number, a date (YYYY-MM-DD), 'end' or 'peak'", text);
+  static constexpr std::array<std::string_view, 2> words = {"end", "peak"};
+  error = fmt::format("--at '{}': expected a day number, a date (YYYY-MM-DD), 'end' or 'peak'{}", text,
+                      did_you_mean(text, words));
   return std::nullopt;
 }
 

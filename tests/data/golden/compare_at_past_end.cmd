@@ -1,1 +1,1 @@
-compare {tmp}/base.h5 --at 5000 --at yesterday
+compare {tmp}/base.h5 --at 5000 --at yesterday --at pek
