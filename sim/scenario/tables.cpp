@@ -263,9 +263,9 @@ std::optional<CsvTable> read_table_section(YamlReader& reader, const YAML::Node&
   }
   auto table = parse_csv(text, shown, reader.diagnostics());
   if (table.column_count() == 0) return std::nullopt;  // unreadable (not UTF-8, empty): already reported
-  // Written with ';' between the columns (parse_csv said so): its one column and every reference to its rows would
-  // be errors of that one mistake.
-  if (table.column_count() == 1 && table.header()[0].find(';') != std::string::npos) return std::nullopt;
+  // Written with ';' or tabs between the columns (parse_csv said so): its one column and every reference to its rows
+  // would be errors of that one mistake.
+  if (table.column_count() == 1 && table.header()[0].find_first_of(";\t") != std::string::npos) return std::nullopt;
   return table;
 }
 

@@ -192,6 +192,12 @@ CsvTable parse_csv(std::string_view text, const std::string& file, Diagnostics& 
                 "the columns are separated by ';': Haven reads comma-separated tables (save as 'CSV UTF-8 (Comma "
                 "delimited)', with '.' as the decimal mark)");
         stopped = true;
+      } else if (row.size() == 1 && row[0].text.find('\t') != std::string::npos) {
+        // Tabs: a table copied out of a spreadsheet, or saved as "Text (Tab delimited)".
+        problem(row_line, 1,
+                "the columns are separated by tabs: Haven reads comma-separated tables (save as 'CSV UTF-8 (Comma "
+                "delimited)')");
+        stopped = true;
       }
       continue;
     }

@@ -90,6 +90,13 @@ TEST_CASE("csv - an unclosed quote or text that is not UTF-8 or semicolons or a 
     parse_csv(std::string("id\na\0b\n", 7), "t.csv", d);
     CHECK(messages(d) == "t.csv:2:2: error: not a text file (a NUL byte here); tables are CSV text\n");
   }
+  SUBCASE("tabs") {
+    Diagnostics d;
+    parse_csv("id\tlat\tlon\na\t1.5\t2\n", "t.csv", d);
+    CHECK(messages(d) ==
+          "t.csv:1:1: error: the columns are separated by tabs: Haven reads comma-separated tables (save as 'CSV "
+          "UTF-8 (Comma delimited)')\n");
+  }
   SUBCASE("semicolons") {
     Diagnostics d;
     parse_csv("id;lat;lon\na;1,5;2\n", "t.csv", d);
