@@ -181,7 +181,9 @@
         el('div', { class: 'serve-row' }, ...saveButtons),
         saved,
         el('p', { class: 'note' }, saving ? 'Files go to the folder haven serve was given (--output-dir).' : 'Saving on the server is off (start haven serve with --output-dir); downloads work.'),
-        el('div', { class: 'serve-row' }, ...downloads));
+        el('div', { class: 'serve-row' }, ...downloads),
+        // What the report holds: the runs drawn as lines, not a band (the server keeps no band's members).
+        el('p', { class: 'note', id: 'serve-report-note' }, 'The report holds the run on screen beside the scenario as written, not a band: for a report with one, save the scenario and sweep its seeds (haven sweep).'));
       // Downloaded files are named by the Name field too, as Save names them (NAME-overlay.yaml, NAME-scenario.yaml,
       // NAME-report.html); a name Save would refuse leaves them the scenario's.
       const nameDownloads = () => {
