@@ -945,6 +945,13 @@ def test_the_add_form_and_the_sliders_do_what_a_planner_expects(tmp_path):
         # A capacity refused stays in its box, with its message, until the next edit is answered (an event switched
         # off here), which clears it as the event rows put the scenario's values back; one typed and not yet sent
         # stays.
+        # Shelter in whole people: 1.5 is refused on the page (it was taken and shown as "now 2").
+        driver.execute_script("""
+            document.getElementById('serve-place-capacity').value = '1.5';
+            [...document.querySelectorAll('#serve-panel button')].find((b) => b.textContent === 'Set shelter capacity').click();""")
+        whole = driver.execute_script("const n = document.getElementById('serve-place-capacity').closest('.serve-row')"
+                                      ".nextElementSibling; return n && n.textContent")
+        assert whole == "give the people it can shelter as a whole number", whole
         driver.execute_script("""
             document.getElementById('serve-place-capacity').value = '-5';
             [...document.querySelectorAll('#serve-panel button')].find((b) => b.textContent === 'Set shelter capacity').click();""")

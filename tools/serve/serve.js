@@ -648,7 +648,7 @@
     const closedBy = (c) => (c && c.closed_by ? c.closed_by : []);
     const road = el('select', { id: 'serve-road', 'aria-label': 'Road' }, ...info.corridors.map((c) => el('option', { value: c.id },
       `${c.from} – ${c.to}${c.closed ? ' (closed)' : closedBy(c).length ? ' (closed by an event)' : ''}`)));
-    const capacity = el('input', { type: 'number', min: 0, step: 'any', class: 'capacity', id: 'serve-road-capacity', 'aria-label': 'Road capacity, people a day' });
+    const capacity = el('input', { type: 'number', min: 1, step: 'any', class: 'capacity', id: 'serve-road-capacity', 'aria-label': 'Road capacity, people a day' });
     const roadNow = () => {
       const c = info.corridors.find((x) => x.id === road.value);
       capacity.placeholder = c && c.capacity_people_per_day !== undefined ? `now ${number(c.capacity_people_per_day)}/day` : 'no limit now';
@@ -675,7 +675,7 @@
         edit({ kind: 'set', path: `corridors.${road.value}.capacity_people_per_day`, value }, capacity);
       } }, 'Set capacity'));
     const place = nodeSelect('serve-place', 'Place');
-    const places = el('input', { type: 'number', min: 0, step: 'any', class: 'capacity', id: 'serve-place-capacity', 'aria-label': 'Place capacity, people' });
+    const places = el('input', { type: 'number', min: 0, step: 1, class: 'capacity', id: 'serve-place-capacity', 'aria-label': 'Place capacity, people' });
     const placeNow = () => {
       const n = info.nodes.find((x) => x.id === place.value);
       // Given, or what the rules give a place without one (a share of its people; no limit at a crossing).
@@ -691,6 +691,8 @@
       el('button', { type: 'button', onclick: () => {
         const value = typedNumber(places);
         if (value === null) { refuse(places, 'give the people it can shelter'); return; }
+        // Shelter is counted in people: 1.5 would be shown as "now 2".
+        if (!Number.isInteger(value)) { refuse(places, 'give the people it can shelter as a whole number'); return; }
         edit({ kind: 'set', path: `nodes.${place.value}.capacity`, value }, places);
       } }, 'Set shelter capacity'));
     if (was.road && info.corridors.some((c) => c.id === was.road)) road.value = was.road;
