@@ -393,7 +393,10 @@ void Server::Impl::list_scenarios(const httplib::Request&, httplib::Response& re
 
 std::shared_ptr<SessionEntry> Server::Impl::session_or_404(const httplib::Request& req, httplib::Response& res) {
   auto entry = store_.find(req.matches[1]);
-  if (!entry) send_error(res, 404, "no such session (it may have expired: reload the page)");
+  if (!entry)
+    send_error(res, 404,
+               "no such session (the server was restarted, or newer sessions pushed it out); the page offers a new "
+               "one with its edits made again");
   return entry;
 }
 

@@ -1180,3 +1180,45 @@ def test_the_page_names_the_starting_point_it_was_served_with(tmp_path):
         wait_for(driver, "return window.havenServe.info().variant === ''", serve=serve)
         assert driver.execute_script("return document.getElementById('serve-variant').value") == ""
         assert driver.execute_script(undo) == [True, "Undo the last edit"]
+
+
+def test_a_session_the_server_lost_is_made_again_from_the_edits(tmp_path):
+    """A session the server no longer has (restarted, or pushed out) is not the planner's work lost: the next request
+    says so and offers a new session with the edits made again, in order, the variant switch among them; an undo
+    before takes its edit out of what is made again."""
+    with served_page(VALLEY, "--max-run-seconds", "600") as (serve, driver):
+        def edits_after(count):
+            wait_for(driver, f"return document.body.dataset.editCount === '{count}' && "
+                             "document.body.dataset.busy === 'false'", serve=serve)
+            return driver.execute_script(EDITS_LISTED)
+        driver.execute_script("document.querySelector('[data-event=strikes_south] input[type=checkbox]').click()")
+        edits_after(1)
+        driver.execute_script(SET_AND_CHANGE, "#serve-param-threat_onset_days-value", "12")
+        edits_after(2)
+        driver.execute_script("document.querySelector('[data-event=road_cut] input[type=checkbox]').click()")
+        edits_after(3)
+        driver.execute_script("document.getElementById('serve-undo').click()")
+        edits_after(2)
+        driver.execute_script(SET_AND_CHANGE, "#serve-variant", "bigger_camp")
+        wait_for(driver, "return window.havenServe.info().variant === 'bigger_camp' && "
+                         "document.body.dataset.busy === 'false'", serve=serve)
+        listed = driver.execute_script(EDITS_LISTED)
+        headline = driver.execute_script("return document.getElementById('headline').innerText")
+        lost = driver.execute_script("return window.havenServe.info().session")
+        assert serve.call("DELETE", f"/api/sessions/{lost}")[0] in (200, 204)
+        driver.execute_script("document.querySelector('[data-event=truce] input[type=checkbox]').click()")
+        wait_for(driver, "return document.body.dataset.sessionLost === 'true'", serve=serve)
+        offer = driver.execute_script("return document.getElementById('serve-status').textContent")
+        assert "no longer has this session" in offer and "with these 2 edits, from bigger camp" in offer, offer
+        driver.save_screenshot(str(artefacts(tmp_path) / "serve-session-lost.png"))
+        driver.execute_script("document.getElementById('serve-restart').click()")
+        wait_for(driver, "return document.getElementById('serve-status').textContent.startsWith('A new session') && "
+                         "document.body.dataset.busy === 'false'", serve=serve)
+        now = driver.execute_script("return window.havenServe.info()")
+        assert now["session"] != lost and now["variant"] == "bigger_camp"
+        assert driver.execute_script(EDITS_LISTED) == listed
+        # The same scenario and seed: the same run, drawn again.
+        assert driver.execute_script("return document.getElementById('headline').innerText") == headline
+        # And it goes on from there: the truce, refused with the lost session, can be switched off now.
+        driver.execute_script("document.querySelector('[data-event=truce] input[type=checkbox]').click()")
+        assert len(edits_after(3)) == 3

@@ -134,7 +134,49 @@
       json = JSON.parse(text);
       at.push(performance.now());
     } catch (e) { json = { error: `the server answered ${response.status}` }; }
+    if (response.status === 404 && session && path.startsWith(`/api/sessions/${session}`) &&
+        String(json.error).startsWith('no such session')) sessionLost();
     return { status: response.status, json, ms: at.slice(1).map((t, i) => t - at[i]), chars: text.length };
+  }
+
+  // What the session was made of, in order, as the page sent it: each edit and variant switch the server applied
+  // (an undo takes the last back, as the server's does). A session the server no longer has (restarted, or pushed
+  // out by newer ones) is made again from it, on the planner's word, rather than lost with the page.
+  const applied = [];
+  let offeringRestart = false;
+  function sessionLost() {
+    if (offeringRestart) return;
+    offeringRestart = true;
+    // Said as the panel lists them: the edits, and the starting point a variant switch chose.
+    const count = applied.filter((step) => step.path === 'edits').length;
+    const from = applied.some((step) => step.path === 'variant')
+      ? `, from ${info.variant ? words(info.variant) : 'the scenario as written'}` : '';
+    const again = el('button', { type: 'button', id: 'serve-restart' },
+      count || from ? `Start a new session with ${count === 1 ? 'this edit' : `these ${count} edits`}${from}` : 'Start a new session');
+    again.addEventListener('click', () => { again.disabled = true; queued(restartSession); });
+    status.replaceChildren(`The server no longer has this session (it was restarted, or newer sessions pushed this one out). `, again);
+    body.dataset.sessionLost = 'true';
+  }
+  async function restartSession() {
+    const created = await call('POST', '/api/sessions', { scenario: config.scenario });
+    if (created.status !== 201) { status.textContent = created.json.error || 'The session could not start.'; offeringRestart = false; return; }
+    session = created.json.session;
+    let made = 0;
+    for (const step of applied) {
+      const answer = await call('POST', `/api/sessions/${session}/${step.path}`, step.payload);
+      if (answer.status !== 200) break;
+      ++made;
+    }
+    const kept = applied.length;
+    applied.splice(made);
+    offeringRestart = false;
+    delete body.dataset.sessionLost;
+    const started = performance.now();
+    const { json } = await call('POST', `/api/sessions/${session}/run`);
+    forgetBand();
+    // Changes: the edits and the variant switches, in the order they were made.
+    show(json, started, made === kept ? `A new session, with the ${made === 1 ? 'change' : `${made} changes`} made again.`
+      : `A new session: ${made} of the ${kept} changes made again; the next was refused.`);
   }
 
   // What the last answer leaves to its frame and the task after (the status line, the panel): done at once by
@@ -369,6 +411,7 @@
     noteTimes(started, answer);
     if (code === 200) {
       forgetBand();
+      applied.push({ path: 'edits', payload });
       // Applied; a warning the edit brought (not the scenario's own) is said under the field.
       showProblems(json.warnings && json.warnings.length ? target : null, json.warnings || []);
       show(json, started);
@@ -383,17 +426,22 @@
         const p = info.parameters.find((q) => q.name === name);
         if (p && parameterInputs.has(name)) parameterInputs.get(name)(p.value);
       }
-      status.textContent = code === 503 ? json.error : 'The edit was not applied (see below).';
+      // (A session lost says so itself, with what to do.)
+      if (!offeringRestart) status.textContent = code === 503 ? json.error : 'The edit was not applied (see below).';
       if (payload.kind === 'move_event') drawHandles(true);  // the handle goes back where the event still is
     }
   }
 
   async function sendSimple(path, payload) {
     const started = performance.now();
+    const switching = path === 'variant' && payload.variant !== (info.variant || '');
     const answer = await callRunning(path, payload || {});
     finishShown();
     const { status: code, json } = answer;
     noteTimes(started, answer);
+    // An undo made (also when its run was cancelled, below) takes back what the page last recorded.
+    if (path === 'undo' && (code === 200 ? json.undone : code === 503)) applied.pop();
+    if (code === 200 && switching) applied.push({ path, payload });
     // A variant's answer says which edits it could not keep (json.warnings), and why.
     if (code === 200) { forgetBand(); showProblems(null, json.warnings || []); show(json, started); return; }
     showProblems(null, json.diagnostics || [{ message: json.error }]);

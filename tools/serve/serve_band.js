@@ -191,6 +191,8 @@
         downloads.forEach((a) => { a.href = `/api/sessions/${session()}/${a.dataset.file}${asked}`; });
       };
       name.addEventListener('input', nameDownloads);
+      // And at the click: the session may have been made again since (a new id).
+      downloads.forEach((a) => a.addEventListener('click', nameDownloads));
       nameDownloads();
     }
 
