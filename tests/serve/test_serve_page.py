@@ -1222,3 +1222,28 @@ def test_a_session_the_server_lost_is_made_again_from_the_edits(tmp_path):
         # And it goes on from there: the truce, refused with the lost session, can be switched off now.
         driver.execute_script("document.querySelector('[data-event=truce] input[type=checkbox]').click()")
         assert len(edits_after(3)) == 3
+
+
+def test_an_event_is_moved_without_a_mouse(tmp_path):
+    """The move button, pressed with the keyboard, offers the point as two boxes holding the centre now, focused;
+    Enter moves the event there; Esc gives the move up and puts the focus back on the button."""
+    from selenium.webdriver.common.keys import Keys
+    with served_page(VALLEY, "--max-run-seconds", "600") as (serve, driver):
+        move = driver.find_element("css selector", "[data-event=strikes_river] .serve-move")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", move)
+        move.send_keys(Keys.ENTER)
+        focused = "const a = document.activeElement; return [a.getAttribute('aria-label') || a.className, a.value]"
+        assert driver.execute_script(focused) == ["strikes_river new latitude", "35.5500"]
+        driver.save_screenshot(str(artefacts(tmp_path) / "serve-move-by-keyboard.png"))
+        driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+        assert driver.execute_script("return document.getElementById('serve-status').textContent") == "Move cancelled."
+        assert driver.execute_script(focused)[0] == "serve-move"
+        move.send_keys(Keys.ENTER)
+        latitude = driver.switch_to.active_element
+        latitude.clear()
+        latitude.send_keys("35.6")
+        latitude.send_keys(Keys.ENTER)
+        wait_for(driver, "return document.body.dataset.editCount === '1' && document.body.dataset.busy === 'false'",
+                 serve=serve)
+        label = driver.execute_script("return document.querySelector('[data-event=strikes_river] label').textContent")
+        assert "35.600, 36.620" in label, label

@@ -355,7 +355,12 @@
     moving = null;
   }
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && moving) { cancelMove(); status.textContent = 'Move cancelled.'; }
+    if (e.key === 'Escape' && moving) {
+      const from = moving.target;
+      cancelMove();
+      status.textContent = 'Move cancelled.';
+      from.focus();  // back to its move button, not lost with the point's boxes
+    }
   });
   function simple(path, payload) { cancelMove(); queued(() => sendSimple(path, payload)); }
 
@@ -585,7 +590,24 @@
           cancelMove();
           moving = { id: e.id, target: move };
           move.classList.add('serve-moving');
-          status.textContent = `Click the map where ${e.id} should be centred (Esc or move again to cancel).`;
+          // Or typed, for the keyboard: the centre now, to change (a place's event is centred on the place).
+          const place = e.node ? info.nodes.find((n) => n.id === e.node) : null;
+          const centre = e.lat !== undefined ? [e.lat, e.lon] : place ? [place.lat, place.lon] : ['', ''];
+          const box = (label, value) => el('input', { type: 'number', step: 'any', class: 'coordinate', value: value === '' ? '' : Number(value).toFixed(4), 'aria-label': `${e.id} new ${label}` });
+          const lat = box('latitude', centre[0]);
+          const lon = box('longitude', centre[1]);
+          const go = el('button', { type: 'button', id: 'serve-move-here' }, 'Move here');
+          const send = () => {
+            const [y, x] = [typedNumber(lat), typedNumber(lon)];
+            if (y === null || x === null) { refuse(y === null ? lat : lon, 'give the latitude and longitude as numbers'); return; }
+            edit({ kind: 'move_event', id: e.id, lat: y, lon: x }, move);
+          };
+          go.addEventListener('click', send);
+          for (const input of [lat, lon]) input.addEventListener('keydown', (k) => { if (k.key === 'Enter') send(); });
+          status.replaceChildren(`Click the map where ${e.id} should be centred, or give the point: `,
+            el('span', { class: 'serve-nowrap' }, 'lat ', lat), ' ', el('span', { class: 'serve-nowrap' }, 'lon ', lon), ' ', go,
+            ' (Esc or move again to cancel).');
+          lat.focus();
         });
         controls.append(move);
       }
