@@ -773,9 +773,13 @@ class Reader {
         const auto& [key, text] = conflict_.settings.back();
         if (const auto problem = flee_setting_problem(key, text); !problem.message.empty()) {
           const auto mark = problem.at_value ? entry.second.Mark() : entry.first.Mark();
-          diagnostics_.error(
-              {path.string(), static_cast<std::size_t>(mark.line + 1), static_cast<std::size_t>(mark.column + 1)},
-              problem.message);
+          const SourceLocation where{path.string(), static_cast<std::size_t>(mark.line + 1),
+                                     static_cast<std::size_t>(mark.column + 1)};
+          if (problem.warning) {
+            diagnostics_.warning(where, problem.message);
+          } else {
+            diagnostics_.error(where, problem.message);
+          }
         }
       }
     }

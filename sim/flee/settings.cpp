@@ -57,6 +57,7 @@ constexpr auto flee_setting_keys = std::to_array<std::string_view>({
     "spawn_rules.conflict_driven_spawning",
     "spawn_rules.average_social_connectivity",
     "spawn_rules.flood_driven_spawn_mode",
+    "spawn_rules.flood_driven_spawning",  // read in flee.py and InputGeography.py, not SimulationSettings.py
     "spawn_rules.conflict_spawn_decay",
     "spawn_rules.conflict_spawn_decay_interval",
     "move_rules.max_move_speed",
@@ -132,19 +133,37 @@ const std::map<std::string, std::string>& flee_parameter_of() {
   return parameter_of;
 }
 
+// The setting Flee reads that `key` (one it does not) is one or two letters from, in the same section; empty if none.
+std::string_view setting_meant(std::string_view key) {
+  const auto dot = key.find('.');
+  const std::string_view section = key.substr(0, dot == std::string_view::npos ? 0 : dot + 1);
+  const std::string_view name = key.substr(section.size());
+  std::string_view meant;
+  std::size_t best = 3;
+  for (const auto candidate : flee_setting_keys) {
+    if (!candidate.starts_with(section) || candidate.size() <= section.size()) continue;
+    const std::size_t distance = edit_distance(name, candidate.substr(section.size()));
+    if (distance < best) best = distance, meant = candidate;
+  }
+  return meant;
+}
+
 }  // namespace
 
 SettingProblem flee_setting_problem(const std::string& key, const std::string& text) {
   if (key.rfind("log_levels.", 0) == 0) return {};
   if (std::find(flee_setting_keys.begin(), flee_setting_keys.end(), key) == flee_setting_keys.end()) {
-    // A key Flee does not read either, close to one it does, is most likely misspelt (awarenes_level): the setting
-    // meant would be left at its default, unsaid. One far from every key is listed as not expressed, as before.
-    const std::string hint = did_you_mean(key, flee_setting_keys);
-    return {hint.empty() ? std::string() : fmt::format("{}: not a Flee setting{}", key, hint), false};
+    // A key Flee does not read that is one or two letters from one it does, in the same section, is most likely
+    // misspelt (awarenes_level): warned of where it is, since the setting meant keeps its default. A warning, not an
+    // error: Flee itself takes the file, and another Flee version may read keys this list lacks.
+    const std::string_view meant = setting_meant(key);
+    if (meant.empty()) return {};
+    return {fmt::format("{}: not a setting Flee reads; did you mean '{}'? (its default is used)", key, meant), false,
+            true};
   }
   // Flee reads it as a number (float() in SimulationSettings.py, which fails on anything else).
   if (flee_parameter_of().count(key) && !number_value(text))
-    return {fmt::format("{}: expected a number, got '{}'", key, text), true};
+    return {fmt::format("{}: expected a number, got '{}'", key, text), true, false};
   return {};
 }
 
@@ -202,9 +221,11 @@ SettingsAsParameters settings_as_parameters(const FleeConflict& conflict) {
     // likely meant to be, so that the setting meant is not silently left at its default.
     const bool flee_reads =
         std::find(flee_setting_keys.begin(), flee_setting_keys.end(), key) != flee_setting_keys.end();
+    const std::string_view meant = flee_reads ? std::string_view() : setting_meant(key);
     result.unexpressed.push_back({"Flee setting " + key + " = " + text,
                                   "1 setting (not in the Flee rule set" +
-                                      (flee_reads ? std::string() : did_you_mean(key, flee_setting_keys)) + ")"});
+                                      (meant.empty() ? std::string() : fmt::format("; did you mean '{}'?", meant)) +
+                                      ")"});
   }
   return result;
 }

@@ -479,20 +479,36 @@ TEST_CASE("the importer maps every Flee feature of the good folder and can expre
                      "spawn_decay_5: 0.5\n") != std::string::npos);
 }
 
-TEST_CASE("a misspelt Flee setting or a setting that is not a number is an error located in simsetting.yml") {
-  // Flee itself would leave a misspelt key at its default, unsaid, and fail on a number it cannot read.
+TEST_CASE("a misspelt Flee setting is warned of and one that is not a number is an error, located in simsetting.yml") {
+  // Flee itself would leave a misspelt key at its default, unsaid (a warning: Flee takes the file, and another
+  // Flee version may read a key the list lacks), and fail on a number it cannot read (an error).
   const auto dir = variant_of_good(
       "typo", "simsetting.yml", "move_rules:\n  max_move_sped: 10.0\n  awareness_level: many\n  not_close_at_all: 1\n");
   Diagnostics diagnostics;
   CHECK_FALSE(flee::read_flee_folder(dir, diagnostics).has_value());
-  REQUIRE(diagnostics.error_count() == 2);
+  REQUIRE(diagnostics.all().size() == 2);
+  CHECK(diagnostics.error_count() == 1);
   const auto& typo = diagnostics.all()[0];
-  CHECK(typo.message == "move_rules.max_move_sped: not a Flee setting; did you mean 'move_rules.max_move_speed'?");
+  CHECK(typo.severity == Severity::warning);
+  CHECK(typo.message ==
+        "move_rules.max_move_sped: not a setting Flee reads; did you mean 'move_rules.max_move_speed'? "
+        "(its default is used)");
   CHECK((typo.location.line == 2 && typo.location.column == 3));
   const auto& not_number = diagnostics.all()[1];
+  CHECK(not_number.severity == Severity::error);
   CHECK(not_number.message == "move_rules.awareness_level: expected a number, got 'many'");
   CHECK((not_number.location.line == 3 && not_number.location.column == 20));
   CHECK(typo.location.file.ends_with("simsetting.yml"));
+  // The typo alone: imported, with the setting listed as not expressed and the one meant named.
+  Diagnostics warned;
+  const auto typo_only = flee::read_flee_folder(
+      variant_of_good("typo_only", "simsetting.yml", "move_rules:\n  max_move_sped: 10.0\n"), warned);
+  REQUIRE(typo_only.has_value());
+  CHECK((warned.all().size() == 1 && warned.error_count() == 0));
+  const auto imported = flee::import_conflict(*typo_only);
+  REQUIRE(imported.unexpressed.size() == 1);
+  CHECK(imported.unexpressed[0].extent ==
+        "1 setting (not in the Flee rule set; did you mean 'move_rules.max_move_speed'?)");
   // A setting Flee reads that these rules do not express is no typo: no setting is guessed for it.
   for (const std::string setting : {"home_distance_power: 0.5", "idpcamp_movechance: 0.1"}) {
     const auto real =

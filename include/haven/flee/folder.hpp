@@ -122,12 +122,13 @@ struct SettingsAsParameters {
   std::vector<std::string> notes;
 };
 SettingsAsParameters settings_as_parameters(const FleeConflict& conflict);
-// What is wrong with one simsetting.yml entry (section.key and its value's YAML text), for an error located there:
-// a key Flee does not read that is close to one it does ("...: not a Flee setting; did you mean '...'?"), or a
-// value that is not a number where Flee reads one (at_value: located at the value, not the key). Empty when fine.
+// What is wrong with one simsetting.yml entry (section.key and its value's YAML text), said where it is: a key Flee
+// does not read that is one or two letters from one it does in its section (a warning: "did you mean '...'?"), or
+// a value that is not a number where Flee reads one (an error, at the value). Empty message when fine.
 struct SettingProblem {
   std::string message;
   bool at_value = false;
+  bool warning = false;
 };
 SettingProblem flee_setting_problem(const std::string& key, const std::string& text);
 
