@@ -565,7 +565,15 @@ int SweepCommands::calibrate(const std::vector<std::string>& argv, std::ostream&
   base.variant = a.variant;
   base.set_overrides = a.sets;
   base.set_files.assign(a.set_files.begin(), a.set_files.end());
-  if (parsed) check_fitted_values_free(*parsed, base);
+  if (parsed) {
+    // A --set that fixes a fitted value is said with the rest, not alone.
+    try {
+      check_fitted_values_free(*parsed, base);
+    } catch (const InputError& e) {
+      e.diagnostics().print(err);
+      option_errors += e.diagnostics().error_count();
+    }
+  }
   auto loaded = load_scenario_file(a.scenario, base);
   if (option_errors > 0) {
     loaded.diagnostics.print(err);

@@ -495,10 +495,14 @@ void check_clean_keys_against_scenario(const SweepSpec& spec, const SweepDecoder
   clean.parameters.clear();
   for (std::size_t k = 0; k < spec.parameters.size(); ++k) {
     const auto& parameter = spec.parameters[k];
-    // Said of this key: at its line and naming it (a flow mapping puts every key on one line).
+    // Said of this key: at its line and about it (a flow mapping puts every key on one line, and another key's
+    // message may name this one in a "did you mean").
+    const std::string about = "design.parameters." + parameter.name;
     const bool said = std::any_of(diagnostics.all().begin(), diagnostics.all().end(), [&](const Diagnostic& d) {
-      return d.location.file == parameter.origin.file && d.location.line == parameter.origin.line &&
-             d.message.find(parameter.name) != std::string::npos;
+      const bool of_this_key =
+          d.message.starts_with(about) && d.message.size() > about.size() &&
+          (d.message[about.size()] == ':' || d.message[about.size()] == '[' || d.message[about.size()] == '.');
+      return d.location.file == parameter.origin.file && d.location.line == parameter.origin.line && of_this_key;
     });
     if (k < decoder.clean_parameters_.size() && decoder.clean_parameters_[k] && !said) {
       clean.parameters.push_back(parameter);
