@@ -151,6 +151,20 @@ bool same_yaml(const YAML::Node& a, const YAML::Node& b) {
   return a.IsNull() == b.IsNull();
 }
 
+// Whether `given` is the item `old` is, as it is there: also when `given` spells out the id `old` has by default
+// (haven serve writes every item with its id; a scenario may leave an event to its default one, bombardment_1).
+bool same_item(const YAML::Node& old, const YAML::Node& given, const std::string& old_id) {
+  if (same_yaml(old, given)) return true;
+  if (!old.IsMap() || !given.IsMap() || old["id"] || given.size() != old.size() + 1) return false;
+  const YAML::Node id = given["id"];
+  if (!id || !id.IsScalar() || id.Scalar() != old_id) return false;
+  for (const auto& entry : old) {
+    const YAML::Node other = given[entry.first.Scalar()];
+    if (!other || !same_yaml(entry.second, other)) return false;
+  }
+  return true;
+}
+
 // Whether `given` is `old` with items left out and new ones added, and nothing else: every item given with an id of
 // the old list is that item as it is there, in the old list's order, and one at least is kept. That list switches
 // items off on purpose (as haven serve's overlay writes it), where one that changes an item, or gives only new
@@ -164,7 +178,7 @@ bool only_leaves_out(const std::string& section, const YAML::Node& old, const YA
     if (given_ids[k].empty()) return false;
     if (std::find(old_ids.begin(), old_ids.end(), given_ids[k]) == old_ids.end()) continue;  // added
     while (at < old.size() && old_ids[at] != given_ids[k]) ++at;
-    if (at == old.size() || !same_yaml(old[at], given[k])) return false;
+    if (at == old.size() || !same_item(old[at], given[k], old_ids[at])) return false;
     ++at;
     ++kept;
   }
