@@ -76,7 +76,9 @@ std::string value_in_words(const std::string& value) {
   if (const auto date = parse_iso_date(value)) return format_long_date(*date);
   const bool negative = value.starts_with('-');
   const std::string_view digits = std::string_view(value).substr(negative ? 1 : 0);
-  if (digits.size() < 4 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  // Not a number as written with leading zeros ("0012"): that is text, kept as typed.
+  if (digits.size() < 4 || digits.front() == '0' ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return value;
   std::string grouped = negative ? "-" : "";
   for (std::size_t k = 0; k < digits.size(); ++k) {

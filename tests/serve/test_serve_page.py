@@ -1247,3 +1247,10 @@ def test_an_event_is_moved_without_a_mouse(tmp_path):
                  serve=serve)
         label = driver.execute_script("return document.querySelector('[data-event=strikes_river] label').textContent")
         assert "35.600, 36.620" in label, label
+        # Another edit gives the move up, and its boxes go at once (Enter there would have moved it after all).
+        boxes = driver.execute_script(
+            "document.querySelector('[data-event=strikes_river] .serve-move').click();"
+            "const before = !!document.querySelector('[aria-label=\"strikes_river new latitude\"]');"
+            "document.querySelector('[data-event=truce] input[type=checkbox]').click();"
+            "return [before, !!document.querySelector('[aria-label=\"strikes_river new latitude\"]')]")
+        assert boxes == [True, False], boxes

@@ -158,19 +158,26 @@
     body.dataset.sessionLost = 'true';
   }
   async function restartSession() {
+    offeringRestart = false;
+    delete body.dataset.sessionLost;
     const created = await call('POST', '/api/sessions', { scenario: config.scenario });
-    if (created.status !== 201) { status.textContent = created.json.error || 'The session could not start.'; offeringRestart = false; return; }
+    if (created.status !== 201) { status.textContent = created.json.error || 'The session could not start.'; sessionLost(); return; }
     session = created.json.session;
     let made = 0;
+    let refused = false;
     for (const step of applied) {
       const answer = await call('POST', `/api/sessions/${session}/${step.path}`, step.payload);
-      if (answer.status !== 200) break;
+      if (answer.status !== 200) { refused = answer.status === 422; break; }
       ++made;
     }
     const kept = applied.length;
+    // Only a change the server refuses (422) is dropped, with the ones after it, which were made on top of it. A run
+    // cancelled, an error, or the new session lost in turn keeps every change, and the offer is made again.
+    if (made < kept && !refused) {
+      sessionLost();
+      return;
+    }
     applied.splice(made);
-    offeringRestart = false;
-    delete body.dataset.sessionLost;
     const started = performance.now();
     const { json } = await call('POST', `/api/sessions/${session}/run`);
     forgetBand();
@@ -352,6 +359,8 @@
   function cancelMove() {
     if (!moving) return;
     moving.target.classList.remove('serve-moving');
+    // The point's boxes in the status line go with the move: Enter there later would move the event after all.
+    if (moving.boxes && moving.boxes.isConnected) status.textContent = '';
     moving = null;
   }
   document.addEventListener('keydown', (e) => {
@@ -604,8 +613,9 @@
           };
           go.addEventListener('click', send);
           for (const input of [lat, lon]) input.addEventListener('keydown', (k) => { if (k.key === 'Enter') send(); });
-          status.replaceChildren(`Click the map where ${e.id} should be centred, or give the point: `,
-            el('span', { class: 'serve-nowrap' }, 'lat ', lat), ' ', el('span', { class: 'serve-nowrap' }, 'lon ', lon), ' ', go,
+          const boxes = el('span', {}, el('span', { class: 'serve-nowrap' }, 'lat ', lat), ' ', el('span', { class: 'serve-nowrap' }, 'lon ', lon), ' ', go);
+          moving.boxes = boxes;
+          status.replaceChildren(`Click the map where ${e.id} should be centred, or give the point: `, boxes,
             ' (Esc or move again to cancel).');
           lat.focus();
         });
