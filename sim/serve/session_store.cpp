@@ -17,10 +17,19 @@ std::string SessionStore::add(std::shared_ptr<SessionEntry> entry) {
   {
     std::lock_guard guard(lock_);
     while (sessions_.size() >= max_sessions_ && !sessions_.empty()) {
-      // Untouched before touched, then least recently used: (touched, last_used) compared as a pair.
-      const auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
-        return std::make_pair(a.second->touched.load(), a.second->last_used) <
-               std::make_pair(b.second->touched.load(), b.second->last_used);
+      // Which goes first: a page left untouched for 10 minutes, then work left for an hour, then any untouched page,
+      // then the least recently used work. A burst of reloads pushes out reloads, not a planner's edits; and a
+      // room of sessions once edited and then abandoned does not make every new page push out the one before.
+      const auto now = std::chrono::steady_clock::now();
+      const auto tier = [now](const SessionEntry& e) {
+        const auto idle = now - e.last_used;
+        if (!e.touched && idle >= untouched_abandoned_after) return 0;
+        if (e.touched && idle >= touched_abandoned_after) return 1;
+        return e.touched ? 3 : 2;
+      };
+      const auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [&](const auto& a, const auto& b) {
+        return std::make_pair(tier(*a.second), a.second->last_used) <
+               std::make_pair(tier(*b.second), b.second->last_used);
       });
       forgotten.push_back(oldest->second->serial);
       sessions_.erase(oldest);

@@ -34,14 +34,18 @@ struct SessionEntry {
   static inline std::atomic<std::uint64_t> next_serial_{0};
 };
 
+inline constexpr std::chrono::minutes untouched_abandoned_after{10};
+inline constexpr std::chrono::hours touched_abandoned_after{1};
+
 class SessionStore {
  public:
   // `on_forget` is told the serial of each session removed or pushed out (outside the store's lock), for what is
   // kept of it elsewhere (its kept runs and saved days).
   explicit SessionStore(std::size_t max_sessions, std::function<void(std::uint64_t)> on_forget = {})
       : max_sessions_(max_sessions), on_forget_(std::move(on_forget)) {}
-  // Keeps `entry` under a new unguessable id; beyond max_sessions the least recently used session goes, one never
-  // touched first.
+  // Keeps `entry` under a new unguessable id; beyond max_sessions one goes: an untouched session idle for
+  // untouched_abandoned_after, else a touched one idle for touched_abandoned_after, else the least recently used
+  // untouched one, else the least recently used.
   std::string add(std::shared_ptr<SessionEntry> entry);
   // nullptr for an unknown id.
   std::shared_ptr<SessionEntry> find(const std::string& id);

@@ -394,4 +394,12 @@ TEST_CASE("a session an edit touched is pushed out after every untouched one") {
   REQUIRE(forgotten.size() == 3);
   CHECK(forgotten[2] == untouched->serial);
   CHECK(store.find(worked_on_id) == worked_on);
+  // But work left for over an hour goes before a page opened a moment ago: else each new page would push out the
+  // one opened before it while the store is full of sessions edited once and left.
+  worked_on->last_used -= touched_abandoned_after + std::chrono::minutes(1);
+  const auto fresh = entry();
+  const std::string fresh_id = store.add(fresh);
+  REQUIRE(forgotten.size() == 4);
+  CHECK(forgotten[3] == worked_on->serial);
+  CHECK(store.find(fresh_id) == fresh);
 }
