@@ -1,6 +1,7 @@
 #include "yaml_reader.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
@@ -888,21 +889,30 @@ std::string capacity_word_message(std::string_view word) {
 
 FileKind file_kind_of(const YAML::Node& root) {
   if (!root.IsMap()) return FileKind::other;
-  bool scenario = false, sweep = false, suite = false;
+  bool has_scenario = false, has_nodes = false, sweep = false, suite = false, design_or_cases = false;
   for (const auto& entry : root) {
     if (!entry.first.IsScalar()) continue;
     const auto& key = entry.first.Scalar();
-    scenario = scenario || key == "scenario" || key == "nodes";
+    has_scenario = has_scenario || key == "scenario";
+    has_nodes = has_nodes || key == "nodes";
     sweep = sweep || key == "sweep";
     suite = suite || key == "suite";
+    design_or_cases = design_or_cases || key == "design" || key == "cases";
   }
+  // 'scenario:' beside 'design:' or 'cases:' is a sweep file or suite that lost its top level, not a scenario.
+  const bool scenario = has_nodes || (has_scenario && !design_or_cases);
   // A sweep file also has a 'scenario' key, in its sweep section, never at the top: one with both is misspelt.
   if (scenario + sweep + suite != 1) return FileKind::other;
   return scenario ? FileKind::scenario : sweep ? FileKind::sweep : FileKind::suite;
 }
 
-std::string wrong_kind_of_file(FileKind kind, FileKind wanted, const std::string& file) {
+std::string wrong_kind_of_file(const YAML::Node& root, FileKind wanted, const std::string& file) {
+  const FileKind kind = file_kind_of(root);
   if (kind == wanted || kind == FileKind::other) return {};
+  std::vector<std::string> present;  // what makes it a scenario, as it is there
+  for (const char* key : {"scenario", "nodes"})
+    if (root[key]) present.push_back(fmt::format("'{}:'", key));
+  const std::string has_what = fmt::format("{}", fmt::join(present, " and "));
   const char* wanted_name = wanted == FileKind::scenario ? "a scenario"
                             : wanted == FileKind::sweep  ? "a sweep file"
                                                          : "a validation suite";
@@ -918,7 +928,7 @@ std::string wrong_kind_of_file(FileKind kind, FileKind wanted, const std::string
           "--suite {} (or fit to it with haven calibrate --suite {} --param ...)",
           wanted_name, file, file);
     case FileKind::scenario:
-      return fmt::format("this reads as a scenario (it has 'scenario:' and 'nodes:'), not {}: {}", wanted_name,
+      return fmt::format("this reads as a scenario (it has {}), not {}: {}", has_what, wanted_name,
                          wanted == FileKind::sweep
                              ? "a sweep file names its scenario and what varies ('sweep: {name: ..., scenario: "
                                "FILE}' and 'design:', docs/sweeps.md)"

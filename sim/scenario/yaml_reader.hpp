@@ -181,9 +181,9 @@ std::string capacity_word_message(std::string_view word);
 // file ('sweep'), a validation suite ('suite'), or none of these (an overlay, or a file too broken to tell).
 enum class FileKind : std::uint8_t { scenario, sweep, suite, other };
 FileKind file_kind_of(const YAML::Node& root);
-// The one error for a document of `kind` given where a `wanted` one is read (a sweep file to haven check, a
-// scenario to haven sweep): what it reads as and the command that reads it. Empty when it is the kind wanted, or
-// reads as none: then its own keys are checked, every one.
-std::string wrong_kind_of_file(FileKind kind, FileKind wanted, const std::string& file);
+// The one error for a document (`root`) of another kind given where a `wanted` one is read (a sweep file to haven
+// check, a scenario to haven sweep): what it reads as and the command that reads it. Empty when it is the kind
+// wanted, or reads as none: then its own keys are checked, every one.
+std::string wrong_kind_of_file(const YAML::Node& root, FileKind wanted, const std::string& file);
 
 }  // namespace haven::detail

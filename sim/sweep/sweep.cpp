@@ -63,8 +63,7 @@ class SweepDecoder {
 
   void decode(const YAML::Node& root) {
     // A scenario or another kind of file given here: one line saying what it is and what reads it.
-    if (const auto wrong = detail::wrong_kind_of_file(detail::file_kind_of(root), detail::FileKind::sweep, r_.file());
-        !wrong.empty()) {
+    if (const auto wrong = detail::wrong_kind_of_file(root, detail::FileKind::sweep, r_.file()); !wrong.empty()) {
       r_.error(root, "", wrong);
       return;
     }
