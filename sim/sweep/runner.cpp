@@ -3,10 +3,15 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <omp.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -33,10 +38,26 @@ namespace {
 
 constexpr const char* fingerprint_name = ".haven-sweep";
 
+// This host's name as it goes into a temporary file's name (shares of a sweep on a cluster write into one
+// directory from many hosts, where a process id alone names no process).
+std::string host_name() {
+  std::array<char, 256> name{};
+  if (::gethostname(name.data(), name.size() - 1) != 0) return "host";
+  std::string text(name.data());
+  for (auto& c : text)
+    if (c == '/' || c == '.' || std::isspace(static_cast<unsigned char>(c))) c = '_';
+  return text.empty() ? "host" : text;
+}
+
+// FILE.tmp.HOST.PID: written by write_atomically, then renamed over FILE.
+fs::path temporary_of(const fs::path& path) {
+  return path.string() + fmt::format(".tmp.{}.{}", host_name(), static_cast<long>(::getpid()));
+}
+
 // Writes `text` to `path` so that no reader ever sees half of it.
 // On failure (a full disk) the temporary file goes and the message names the file and the reason.
 void write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path temporary = path.string() + fmt::format(".tmp{}", static_cast<long>(::getpid()));
+  const fs::path temporary = temporary_of(path);
   auto fail = [&](int error) {
     std::error_code ignored;
     fs::remove(temporary, ignored);
@@ -91,6 +112,26 @@ std::string sweep_plan(const SweepSpec& spec) {
   Diagnostics diagnostics;
   diagnostics.error({directory.string(), 0, 0}, message);
   throw InputError(diagnostics);
+}
+
+// The temporaries a process of this host killed mid-write (kill -9, a node's power) left of the sweep's own files:
+// removed when a sweep goes on in the directory. One of another host, or of a process still alive, is left alone
+// (it may be being written now).
+void remove_dead_temporaries(const fs::path& directory) {
+  const std::string here = host_name();
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(directory, ignored)) {
+    const std::string name = entry.path().filename().string();
+    for (const char* file : {fingerprint_name, "sweep.yaml", "manifest.csv"}) {
+      const std::string prefix = fmt::format("{}.tmp.{}.", file, here);
+      if (name.rfind(prefix, 0) != 0) continue;
+      long pid = 0;
+      const auto digits = std::string_view(name).substr(prefix.size());
+      const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+      if (error != std::errc() || end != digits.data() + digits.size() || pid <= 0) continue;
+      if (::kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) fs::remove(entry.path(), ignored);
+    }
+  }
 }
 
 // What a sweep writes in its directory (besides runs/): nothing else there is ever deleted or overwritten.
@@ -198,6 +239,7 @@ Fingerprint prepare_directory(const SweepSpec& spec, const fs::path& directory, 
   fs::create_directories(directory / "runs");
   const fs::path record = directory / fingerprint_name;
   if (fs::exists(record)) {
+    remove_dead_temporaries(directory);
     const Fingerprint there = read_fingerprint(read_whole_file(record));
     std::string changed;
     if (there.plan_sha256 != here.plan_sha256) changed = fmt::format("the sweep ({})", spec.file.string());

@@ -479,7 +479,7 @@ TEST_CASE("the importer maps every Flee feature of the good folder and can expre
                      "spawn_decay_5: 0.5\n") != std::string::npos);
 }
 
-TEST_CASE("a misspelt Flee setting is warned of and one that is not a number is an error, located in simsetting.yml") {
+TEST_CASE("a misspelt Flee setting is warned of and one that is not a number is an error located in simsetting.yml") {
   // Flee itself would leave a misspelt key at its default, unsaid (a warning: Flee takes the file, and another
   // Flee version may read a key the list lacks), and fail on a number it cannot read (an error).
   const auto dir = variant_of_good(

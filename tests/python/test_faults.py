@@ -13,8 +13,10 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -221,6 +223,32 @@ def test_kill_9_during_a_run_never_leaves_a_half_written_file(tmp_path):
         assert np.array_equal(series(target), series(reference))
         assert partials(target.parent) == []
     assert killed >= 2, "the run was too quick to be killed mid-way: the test proves nothing"
+
+
+def test_a_sweep_going_on_removes_the_temporaries_of_dead_processes_of_its_host_only(tmp_path):
+    """A kill -9 between a temporary manifest's writing and its rename leaves manifest.csv.tmp.HOST.PID behind: the
+    sweep going on in that directory removes it when PID is no process of this host, and leaves one of another host,
+    or of a process alive, which may be being written."""
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(SWEEP.format(scenario=VALLEY))
+    out = tmp_path / "out"
+    assert haven("sweep", sweep, "-o", out, "-q", "-j", "2").returncode == 0
+    host = re.sub(r"[/.\s]", "_", socket.gethostname()) or "host"
+    finished = subprocess.Popen(["true"])
+    finished.wait()  # its id is no process now (unless the system gives it again, which it does not at once)
+    alive = subprocess.Popen(["sleep", "30"])
+    try:
+        dead_one = out / f"manifest.csv.tmp.{host}.{finished.pid}"
+        kept = [out / f"manifest.csv.tmp.another-host.{finished.pid}", out / f"manifest.csv.tmp.{host}.{alive.pid}",
+                out / f".haven-sweep.tmp.{host}.{alive.pid}"]
+        for path in [dead_one, *kept]:
+            path.write_text("half")
+        assert haven("sweep", sweep, "-o", out, "-q", "-j", "2").returncode == 0
+        assert not dead_one.exists()
+        assert all(path.exists() for path in kept)
+    finally:
+        alive.kill()
+        alive.wait()
 
 
 def test_kill_9_during_a_sweep_then_resume_gives_every_member_complete(tmp_path):
