@@ -43,10 +43,7 @@ class SuiteDecoder {
 
   void decode(const YAML::Node& root) {
     // A scenario or another kind of file given here: one line saying what it is and what reads it.
-    if (const auto wrong = detail::wrong_kind_of_file(root, detail::FileKind::suite, r_.file()); !wrong.empty()) {
-      r_.error(root, "", wrong);
-      return;
-    }
+    if (detail::refused_as_other_kind(r_, root, detail::FileKind::suite)) return;
     MapReader top(r_, root, "", top_keys);
     if (!top.valid()) return;
     if (auto node = top.require("suite"); node.IsDefined()) decode_suite(node);

@@ -36,10 +36,7 @@ void ScenarioDecoder::decode(const YAML::Node& root) {
   // One message instead of every key it lacks and every reference into the network it does not hold. `{}` is also
   // what haven serve saves as the overlay of a session without edits.
   const bool empty = root.IsMap() && root.size() == 0;
-  if (const auto wrong = wrong_kind_of_file(root, FileKind::scenario, reader_.file()); !wrong.empty()) {
-    reader_.error(root, "", wrong);
-    return;
-  }
+  if (refused_as_other_kind(reader_, root, FileKind::scenario)) return;
   if (empty || reads_as_overlay(root)) {
     reader_.error(
         root, "",

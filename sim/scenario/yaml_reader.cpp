@@ -941,4 +941,10 @@ std::string wrong_kind_of_file(const YAML::Node& root, FileKind wanted, const st
   return {};
 }
 
+bool refused_as_other_kind(YamlReader& reader, const YAML::Node& root, FileKind wanted) {
+  const std::string wrong = wrong_kind_of_file(root, wanted, reader.file());
+  if (!wrong.empty()) reader.error(root, "", wrong);
+  return !wrong.empty();
+}
+
 }  // namespace haven::detail

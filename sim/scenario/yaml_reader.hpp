@@ -185,5 +185,8 @@ FileKind file_kind_of(const YAML::Node& root);
 // check, a scenario to haven sweep): what it reads as and the command that reads it. Empty when it is the kind
 // wanted, or reads as none: then its own keys are checked, every one.
 std::string wrong_kind_of_file(const YAML::Node& root, FileKind wanted, const std::string& file);
+// Says that error at the document's start through `reader` and returns true when there is one (the decoder then
+// reads nothing more of it).
+bool refused_as_other_kind(YamlReader& reader, const YAML::Node& root, FileKind wanted);
 
 }  // namespace haven::detail

@@ -63,10 +63,7 @@ class SweepDecoder {
 
   void decode(const YAML::Node& root) {
     // A scenario or another kind of file given here: one line saying what it is and what reads it.
-    if (const auto wrong = detail::wrong_kind_of_file(root, detail::FileKind::sweep, r_.file()); !wrong.empty()) {
-      r_.error(root, "", wrong);
-      return;
-    }
+    if (detail::refused_as_other_kind(r_, root, detail::FileKind::sweep)) return;
     MapReader top(r_, root, "", top_keys);
     if (!top.valid()) return;
     if (auto node = top.require("sweep"); node.IsDefined()) decode_sweep(node);
