@@ -105,6 +105,10 @@ constexpr auto flee_setting_keys = std::to_array<std::string_view>({
     "move_rules.flood_rules",
 });
 
+bool read_by_flee(std::string_view key) {
+  return std::find(flee_setting_keys.begin(), flee_setting_keys.end(), key) != flee_setting_keys.end();
+}
+
 // Flee's setting -> the Haven parameter holding it (docs/flee.md has the table).
 const std::map<std::string, std::string>& flee_parameter_of() {
   static const std::map<std::string, std::string> parameter_of = {
@@ -152,7 +156,7 @@ std::string_view setting_meant(std::string_view key) {
 
 SettingProblem flee_setting_problem(const std::string& key, const std::string& text) {
   if (key.rfind("log_levels.", 0) == 0) return {};
-  if (std::find(flee_setting_keys.begin(), flee_setting_keys.end(), key) == flee_setting_keys.end()) {
+  if (!read_by_flee(key)) {
     // A key Flee does not read that is one or two letters from one it does, in the same section, is most likely
     // misspelt (awarenes_level): warned of where it is, since the setting meant keeps its default. A warning, not an
     // error: Flee itself takes the file, and another Flee version may read keys this list lacks.
@@ -219,9 +223,7 @@ SettingsAsParameters settings_as_parameters(const FleeConflict& conflict) {
     }
     // A key Flee does not read either is most likely a misspelt one (max_move_sped): named with the setting it was
     // likely meant to be, so that the setting meant is not silently left at its default.
-    const bool flee_reads =
-        std::find(flee_setting_keys.begin(), flee_setting_keys.end(), key) != flee_setting_keys.end();
-    const std::string_view meant = flee_reads ? std::string_view() : setting_meant(key);
+    const std::string_view meant = read_by_flee(key) ? std::string_view() : setting_meant(key);
     result.unexpressed.push_back({"Flee setting " + key + " = " + text,
                                   "1 setting (not in the Flee rule set" +
                                       (meant.empty() ? std::string() : fmt::format("; did you mean '{}'?", meant)) +
