@@ -26,8 +26,8 @@ struct SessionEntry {
   // The scenario of the session's latest run (null: the base's, which the base run keeps): an edit's run saves its
   // state on the first day the edit changed it (SavedDays), where the next edit of the same event goes on from.
   std::shared_ptr<const Scenario> last_run_scenario;
-  // An edit or a variant switch was applied to it, even if undone since: a page with work a planner would lose. The
-  // store pushes out a session never touched (a page opened and left, or reloaded) before any touched one.
+  // An edit or a variant switch was applied to it, even if undone since: a page with work a planner would lose.
+  // SessionStore::add pushes out an untouched session before a touched one of the same idleness (its tiers).
   std::atomic<bool> touched{false};
 
  private:

@@ -20,7 +20,6 @@
         const fields = el('div', { class: 'serve-add-fields' });
         const start = info().start_date;
         const inputs = {};
-        const labels = {};  // each field's label, for a refusal that names it as the planner sees it
         // A new event starts on the day the map shows until the planner gives its date: a bombardment clicked on the
         // map while it shows 9 Feb is meant for then, not for the scenario's first day.
         const isoDay = (day) => { const d = new Date(`${start}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + day); return d.toISOString().slice(0, 10); };
@@ -30,12 +29,12 @@
           shownDay = e.detail;
           if (inputs.date && !inputs.date.dataset.given) inputs.date.value = isoDay(shownDay);
         });
-        const field = (key, input, label) => { inputs[key] = input; labels[key] = label; fields.append(el('label', {}, `${label} `, input)); };
+        const field = (key, input, label) => { inputs[key] = input; fields.append(el('label', {}, `${label} `, input)); };
         const redraw = () => {
           // Another kind keeps a date the planner gave.
           const given = inputs.date && inputs.date.dataset.given ? inputs.date.value : '';
           fields.replaceChildren();
-          for (const k of Object.keys(inputs)) { delete inputs[k]; delete labels[k]; }
+          for (const k of Object.keys(inputs)) delete inputs[k];
           const k = kind.value;
           field('date', el('input', { type: 'date', value: given || isoDay(shownDay), ...period() }), 'from');
           if (given) inputs.date.dataset.given = '1';
@@ -93,8 +92,8 @@
         add.addEventListener('click', () => {
           // One add at a time: a double click (or a second press before the answer) would add the same event twice.
           if (add.disabled) return;
-          // A number field holding text ("abc", which the browser gives as '') is refused at that field, named as
-          // the form labels it: sent without it, the server would name a key missing that the planner filled in.
+          // A number field holding text ("abc", which the browser gives as '') is refused at that field, in the event
+          // rows' words: sent without it, the server would name a key missing that the planner filled in.
           // So is one the kind needs (a bombardment's strikes, an evacuation's rate, a capacity) left empty.
           const needed = ['intensity', 'rate', 'capacity'];
           const unreadable = Object.entries(inputs).find(([key, input]) => input.type === 'number' &&
@@ -104,7 +103,7 @@
             const spoken = {
               intensity: kind.value === 'bombardment' ? 'strikes per day' : 'intensity', rate: 'people per day',
               capacity: 'capacity in people', radius_km: 'radius in km', lat: 'latitude', lon: 'longitude',
-            }[key] || labels[key];
+            }[key] || words(key);
             refuse(unreadable[1], `give the ${spoken} as a number`);
             return;
           }
