@@ -24,6 +24,17 @@ TEST_CASE("closest_match suggests only plausible typos") {
   CHECK(did_you_mean("zzzzzz", keys).empty());
 }
 
+TEST_CASE("closest_match suggests the one name a shortening leaves letters out of") {
+  constexpr std::array<std::string_view, 5> nodes = {"northcamp", "southcamp", "sarmada_camps", "atmeh", "idlib"};
+  CHECK(closest_match("nocamp", nodes) == std::optional<std::string>("northcamp"));
+  CHECK(closest_match("sarmada", nodes) == std::optional<std::string>("sarmada_camps"));
+  CHECK_FALSE(closest_match("camp", nodes).has_value());  // not from the first letter
+  CHECK_FALSE(closest_match("ncmp", nodes).has_value());  // under half of northcamp's nine letters
+  CHECK_FALSE(closest_match("idl", nodes).has_value());   // too short to say
+  constexpr std::array<std::string_view, 2> twins = {"northcamp", "northcamps"};
+  CHECK_FALSE(closest_match("nocamp", twins).has_value());  // two names it shortens: the aim is unclear
+}
+
 TEST_CASE("quoted_list joins with commas and 'or'") {
   constexpr std::array<std::string_view, 3> items = {"a", "b", "c"};
   CHECK(quoted_list(items) == "'a', 'b' or 'c'");

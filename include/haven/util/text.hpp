@@ -27,7 +27,9 @@ bool read_up_to(std::istream& in, std::uintmax_t max_bytes, std::string& text);
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate closest to `word`, if it is close enough to be a plausible typo
-// (distance at most max(1, length/3)); ties go to the first candidate.
+// (distance at most max(1, length/3)); ties go to the first candidate. Failing that, the one candidate `word`
+// shortens (its letters in order, from the candidate's first, a word of 4 letters or more and at least half the
+// candidate's length: `nocamp` for `northcamp`).
 std::optional<std::string> closest_match(std::string_view word, std::span<const std::string_view> candidates);
 std::optional<std::string> closest_match(std::string_view word, std::span<const std::string> candidates);
 
