@@ -555,7 +555,7 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
 
         # A date typed digit by digit (mm/dd/yyyy) passes through 03/01 and year 0002 on its way: only 12 Mar is sent.
         from selenium.webdriver.common.keys import Keys
-        date = driver.find_element("css selector", "[data-event=strikes_south] input[aria-label='strikes_south from']")
+        date = driver.find_element("css selector", "[data-event=strikes_south] input[data-key='strikes_south from']")
         date.send_keys("03122024")
         date.send_keys(Keys.ENTER)
         assert edits_after(1) == ["events.strikes_south.date = 2024-03-12 (was 2024-03-05)"]
@@ -568,8 +568,16 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
         # The edit built the row again: the focus is on its new date field, where the planner left it, not on the
         # page (a keyboard user would tab back past the whole report).
         focused = driver.execute_script(
-            "const a = document.activeElement; return [a.getAttribute('aria-label'), a.isConnected, a.value]")
-        assert focused == ["strikes_south from", True, "2024-03-12"], focused
+            "const a = document.activeElement; return [a.dataset.key, a.isConnected, a.value, a.getAttribute('aria-label')]")
+        assert focused[:3] == ["strikes_south from", True, "2024-03-12"], focused
+        # Its name says the event as its row does (kind and where), not the id alone.
+        assert re.fullmatch(r"bombardment · .+ \(strikes_south\): from", focused[3]), focused
+        # From the find box, Tab reaches the skip link, and Enter on it goes past every event's controls.
+        driver.find_element("id", "serve-event-filter").send_keys(Keys.TAB)
+        assert driver.execute_script("return document.activeElement.id") == "serve-skip-events"
+        driver.switch_to.active_element.send_keys(Keys.ENTER)
+        assert driver.execute_script("const a = document.activeElement; "
+                                     "return [a.tagName, a.parentElement.id]") == ["SUMMARY", "serve-add"]
         assert "with 1 edit" in driver.execute_script(heading)
         assert "with 1 edit" in driver.execute_script("return document.getElementById('subtitle').textContent")
         # The map was measured again once the panel took its side of the page.
@@ -580,7 +588,7 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
 
         # A blank strength is refused on the page, next to its field; nothing is sent. A refused strength stays to be
         # corrected, until the next edit puts the scenario's back (refused on the page, then by the server).
-        intensity = "[data-event=strikes_south] input[aria-label='strikes_south intensity']"
+        intensity = "[data-event=strikes_south] input[data-key='strikes_south intensity']"
         strength = f"return document.querySelector(\"{intensity}\").value"
         driver.execute_script(SET_AND_CHANGE, intensity, "")
         message = driver.execute_script("return document.querySelector('.serve-field-error').textContent")
@@ -602,7 +610,7 @@ def test_the_panel_sends_what_the_planner_meant(tmp_path):
                      ".nextElementSibling; return n && n.classList.contains('serve-field-error') ? n.textContent : ''")
         first = driver.execute_script(row_error)
         assert first and "intensity" in first, first
-        until = driver.find_element("css selector", "[data-event=strikes_south] input[aria-label='strikes_south until']")
+        until = driver.find_element("css selector", "[data-event=strikes_south] input[data-key='strikes_south until']")
         until.send_keys("03022024")
         until.send_keys(Keys.ENTER)
         wait_for(driver, "return document.getElementById('serve-problems').textContent.includes('until')", serve=serve)
@@ -1010,13 +1018,13 @@ def test_a_road_closed_by_an_event_says_so_and_an_added_event_switched_off_can_c
         assert worded[1].split(':')[0] != "event added_1", worded  # named by its kind and place, not its id
 
         # Two refused values in two fields: each keeps its message while it stays on screen.
-        driver.execute_script(SET_AND_CHANGE, "[data-event=strikes_south] input[aria-label='strikes_south intensity']",
+        driver.execute_script(SET_AND_CHANGE, "[data-event=strikes_south] input[data-key='strikes_south intensity']",
                               "-3")
         wait_for(driver, "return document.querySelectorAll('.serve-field-error').length === 1", serve=serve)
-        driver.execute_script(SET_AND_CHANGE, "[data-event=truce] input[aria-label='truce until']", "2024-03-02")
+        driver.execute_script(SET_AND_CHANGE, "[data-event=truce] input[data-key='truce until']", "2024-03-02")
         wait_for(driver, "return document.querySelectorAll('.serve-field-error').length === 2", serve=serve)
         assert driver.execute_script("return document.querySelector("
-                                     "\"[data-event=strikes_south] input[aria-label='strikes_south intensity']\").value") == "-3"
+                                     "\"[data-event=strikes_south] input[data-key='strikes_south intensity']\").value") == "-3"
 
 
 VISIBLE_EVENTS = "return [...document.querySelectorAll('.serve-events > [data-event]')].filter((r) => !r.hidden).map((r) => r.dataset.event)"
@@ -1134,11 +1142,11 @@ def test_a_flee_folders_switches_are_boxes_and_its_counts_whole(tmp_path):
         assert driver.execute_script(EDITS_LISTED)[2] == "add armed_conflict (date: 2020-01-01, intensity: 1, node: Delta)"
         assert "Armed conflict: Delta" in driver.execute_script(TIMELINE_BARS)
         # An armed conflict's intensity (Flee's, no unit) is edited in its row, as a bombardment's strikes are.
-        assert driver.execute_script("return document.querySelector('[aria-label=\"conflict_2 intensity\"]').value") == "0.5"
-        driver.execute_script(SET_AND_CHANGE, '[aria-label="conflict_2 intensity"]', "0.8")
+        assert driver.execute_script("return document.querySelector('[data-key=\"conflict_2 intensity\"]').value") == "0.5"
+        driver.execute_script(SET_AND_CHANGE, '[data-key="conflict_2 intensity"]', "0.8")
         wait_for(driver, "return document.body.dataset.editCount === '4'", serve=serve)
         assert driver.execute_script(EDITS_LISTED)[3] == "events.conflict_2.intensity = 0.8 (was 0.5)"
-        assert driver.execute_script("return document.querySelector('[aria-label=\"conflict_2 intensity\"]').value") == "0.8"
+        assert driver.execute_script("return document.querySelector('[data-key=\"conflict_2 intensity\"]').value") == "0.8"
         # Every armed conflict switched off: the run goes on, and the page says the loader's warning that the edit
         # brought (departures are placed over conflict zones: nobody leaves), not the folder's own warnings.
         conflicts = driver.execute_script("return [...document.querySelectorAll('.serve-events > [data-event]')]"
@@ -1232,7 +1240,7 @@ def test_an_event_is_moved_without_a_mouse(tmp_path):
         move = driver.find_element("css selector", "[data-event=strikes_river] .serve-move")
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", move)
         move.send_keys(Keys.ENTER)
-        focused = "const a = document.activeElement; return [a.getAttribute('aria-label') || a.className, a.value]"
+        focused = "const a = document.activeElement; return [a.dataset.key || a.className, a.value]"
         assert driver.execute_script(focused) == ["strikes_river new latitude", "35.5500"]
         driver.save_screenshot(str(artefacts(tmp_path) / "serve-move-by-keyboard.png"))
         driver.switch_to.active_element.send_keys(Keys.ESCAPE)
@@ -1250,7 +1258,7 @@ def test_an_event_is_moved_without_a_mouse(tmp_path):
         # Another edit gives the move up, and its boxes go at once (Enter there would have moved it after all).
         boxes = driver.execute_script(
             "document.querySelector('[data-event=strikes_river] .serve-move').click();"
-            "const before = !!document.querySelector('[aria-label=\"strikes_river new latitude\"]');"
+            "const before = !!document.querySelector('[data-key=\"strikes_river new latitude\"]');"
             "document.querySelector('[data-event=truce] input[type=checkbox]').click();"
-            "return [before, !!document.querySelector('[aria-label=\"strikes_river new latitude\"]')]")
+            "return [before, !!document.querySelector('[data-key=\"strikes_river new latitude\"]')]")
         assert boxes == [True, False], boxes

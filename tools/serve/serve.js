@@ -407,10 +407,17 @@
   // The field an edit came from as the panel shows it now. An answer that came in the meantime builds its row again
   // when it changed that event (the same event edited twice in a row): the refused value is put back where the
   // planner sees it, to be corrected, and its message under it.
+  // A field as the panel built anew holds it: an event's by its key (its name may have changed with the edit: a
+  // moved centre), another by its label.
+  const sameField = (field) => {
+    const key = field.dataset && field.dataset.key;
+    if (key) return document.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    const label = field.getAttribute('aria-label');
+    return label ? document.querySelector(`[aria-label="${CSS.escape(label)}"]`) : null;
+  };
   const liveField = (target) => {
     if (!target || target.isConnected || !target.getAttribute) return target;
-    const label = target.getAttribute('aria-label');
-    const now = label ? document.querySelector(`[aria-label="${CSS.escape(label)}"]`) : null;
+    const now = sameField(target);
     if (!now) return target;
     if (now.type !== 'checkbox' && 'value' in target) now.value = target.value;
     return now;
@@ -502,11 +509,10 @@
     const focused = document.activeElement;
     const named = focused && focused !== body && focused.getAttribute;
     const id = named ? focused.id : '';
-    const label = named ? focused.getAttribute('aria-label') : null;
     buildPanel();
     if (!named || focused.isConnected) return;
-    // By its id (Undo, the variant), else by its label (an event's fields, which have no ids).
-    const again = (id && document.getElementById(id)) || (label && document.querySelector(`[aria-label="${CSS.escape(label)}"]`));
+    // By its id (Undo, the variant), else by its key (an event's fields, which have no ids).
+    const again = (id && document.getElementById(id)) || sameField(focused);
     if (again) again.focus({ preventScroll: true });
   }
   function buildPanel() {
@@ -542,7 +548,10 @@
       // Idlib lists ~60 events: a word of a place, road, kind or id finds one without scrolling past them all.
       const find = el('input', { type: 'search', id: 'serve-event-filter', placeholder: 'find: a place, road, kind or id', 'aria-label': 'Find an event' });
       find.addEventListener('input', () => filterEvents(find.value));
-      eventsBox.append(find, eventsTable);
+      // The keyboard's way past ~60 rows of controls: seen only when tabbed to.
+      const skip = el('button', { type: 'button', id: 'serve-skip-events', class: 'serve-skip' }, 'Skip past the events');
+      skip.addEventListener('click', () => addBox.querySelector('summary').focus());
+      eventsBox.append(find, skip, eventsTable);
     }
     const placeName = new Map(info.nodes.map((n) => [n.id, n.name]));
     const rows = [];
@@ -556,15 +565,27 @@
         continue;
       }
       const row = el('div', { 'data-event': e.id, class: e.enabled ? 'serve-event' : 'serve-event off' });
-      const toggle = el('input', { type: 'checkbox', checked: e.enabled, 'aria-label': `${e.id} on` });
+      // A ceasefire without a centre holds everywhere: there is nothing to move (moved, it would become a 5 km
+      // circle, unsaid). A local one is added with a point instead.
+      const everywhere = e.kind === 'ceasefire' && !e.node && e.lat === undefined;
+      const road = e.corridor ? info.corridors.find((c) => c.id === e.corridor) : null;
+      const where = road ? ` · ${road.from} – ${road.to}`
+        : e.from ? ` · ${placeName.get(e.from) || e.from} → ${placeName.get(e.to) || e.to}`
+        : e.node ? ` · ${placeName.get(e.node) || e.node}`
+        : e.countries ? ` · ${e.countries.join(' – ')}`
+        : (e.lat !== undefined ? ` · ${e.near ? `near ${e.near}, ` : ''}${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : everywhere ? ' · everywhere' : '');
+      // A field's name as a screen reader says it: the event as the row shows it (its kind and where), then the
+      // field. Its key (the event's id and the field) finds the field again when an edit builds the row anew.
+      const field = (name) => ({ 'data-key': `${e.id} ${name}`, 'aria-label': `${words(e.kind)}${where} (${e.id}): ${name}` });
+      const toggle = el('input', { type: 'checkbox', checked: e.enabled, ...field('on') });
       // Its message goes after the label: inside it, a click on the message would toggle the event again.
       toggle.addEventListener('change', () => edit({ kind: 'toggle_event', id: e.id, enabled: toggle.checked }, toggle.closest('label')));
-      const date = el('input', { type: 'date', value: e.start_date, ...period(), disabled: !e.enabled, 'aria-label': `${e.id} from` });
+      const date = el('input', { type: 'date', value: e.start_date, ...period(), disabled: !e.enabled, ...field('from') });
       sendWhenDone(date, () => {
         if (!date.value) { refuse(date, 'give the day it starts'); return; }
         edit({ kind: 'set', path: `events.${e.id}.date`, value: date.value }, date);
       });
-      const until = el('input', { type: 'date', value: e.until_date || '', ...period(), disabled: !e.enabled, 'aria-label': `${e.id} until`, title: 'the last day it is in force' });
+      const until = el('input', { type: 'date', value: e.until_date || '', ...period(), disabled: !e.enabled, ...field('until'), title: 'the last day it is in force' });
       sendWhenDone(until, () => {
         if (!until.value) {
           refuse(until, "an end date can't be removed here: to make the event last to the end, give the period's last day");
@@ -578,7 +599,7 @@
         const strikes = e.kind === 'bombardment';
         const strength = el('input', {
           type: 'number', min: 0, step: 'any', value: e.intensity, disabled: !e.enabled, class: 'short',
-          title: strikes ? 'strikes per day' : "conflict intensity (Flee's, usually 0 to 1)", 'aria-label': `${e.id} intensity`,
+          title: strikes ? 'strikes per day' : "conflict intensity (Flee's, usually 0 to 1)", ...field('intensity'),
         });
         strength.addEventListener('change', () => {
           const value = typedNumber(strength);
@@ -588,9 +609,6 @@
         controls.append(strikes ? el('span', { class: 'serve-nowrap' }, strength, '/day')
           : el('span', { class: 'serve-nowrap' }, 'intensity ', strength));
       }
-      // A ceasefire without a centre holds everywhere: there is nothing to move (moved, it would become a 5 km
-      // circle, unsaid). A local one is added with a point instead.
-      const everywhere = e.kind === 'ceasefire' && !e.node && e.lat === undefined;
       if (e.kind === 'bombardment' || (e.kind === 'ceasefire' && !everywhere)) {
         // The keyboard's way to move it (the map's handle is dragged with a pointer).
         const move = el('button', { type: 'button', class: 'serve-move', disabled: !e.enabled, title: 'Centre it where you click on the map next (or drag its handle on the map)' }, 'move');
@@ -602,7 +620,7 @@
           // Or typed, for the keyboard: the centre now, to change (a place's event is centred on the place).
           const place = e.node ? info.nodes.find((n) => n.id === e.node) : null;
           const centre = e.lat !== undefined ? [e.lat, e.lon] : place ? [place.lat, place.lon] : ['', ''];
-          const box = (label, value) => el('input', { type: 'number', step: 'any', class: 'coordinate', value: value === '' ? '' : Number(value).toFixed(4), 'aria-label': `${e.id} new ${label}` });
+          const box = (label, value) => el('input', { type: 'number', step: 'any', class: 'coordinate', value: value === '' ? '' : Number(value).toFixed(4), ...field(`new ${label}`) });
           const lat = box('latitude', centre[0]);
           const lon = box('longitude', centre[1]);
           const go = el('button', { type: 'button', id: 'serve-move-here' }, 'Move here');
@@ -621,12 +639,6 @@
         });
         controls.append(move);
       }
-      const road = e.corridor ? info.corridors.find((c) => c.id === e.corridor) : null;
-      const where = road ? ` · ${road.from} – ${road.to}`
-        : e.from ? ` · ${placeName.get(e.from) || e.from} → ${placeName.get(e.to) || e.to}`
-        : e.node ? ` · ${placeName.get(e.node) || e.node}`
-        : e.countries ? ` · ${e.countries.join(' – ')}`
-        : (e.lat !== undefined ? ` · ${e.near ? `near ${e.near}, ` : ''}${e.lat.toFixed(3)}, ${e.lon.toFixed(3)}` : everywhere ? ' · everywhere' : '');
       row.append(el('label', { title: e.note }, toggle, ` ${words(e.kind)}${where} `, el('code', {}, e.id)), controls);
       rows.push(row);
       kept.set(e.id, { signature, row });
