@@ -144,7 +144,8 @@
   // out by newer ones) is made again from it, on the planner's word, rather than lost with the page.
   const applied = [];
   let offeringRestart = false;
-  function sessionLost() {
+  // `why`: what stopped the last attempt to make it again, said instead of how a session is lost.
+  function sessionLost(why = '') {
     if (offeringRestart) return;
     offeringRestart = true;
     // Said as the panel lists them: the edits, and the starting point a variant switch chose.
@@ -154,27 +155,33 @@
     const again = el('button', { type: 'button', id: 'serve-restart' },
       count || from ? `Start a new session with ${count === 1 ? 'this edit' : `these ${count} edits`}${from}` : 'Start a new session');
     again.addEventListener('click', () => { again.disabled = true; queued(restartSession); });
-    status.replaceChildren(`The server no longer has this session (it was restarted, or newer sessions pushed this one out). `, again);
+    status.replaceChildren(why ? `${why} ` : 'The server no longer has this session (it was restarted, or newer sessions pushed this one out). ', again);
     body.dataset.sessionLost = 'true';
   }
   async function restartSession() {
     offeringRestart = false;
     delete body.dataset.sessionLost;
     const created = await call('POST', '/api/sessions', { scenario: config.scenario });
-    if (created.status !== 201) { status.textContent = created.json.error || 'The session could not start.'; sessionLost(); return; }
+    const reason = (answer) => String(answer.json.error || `the server answered ${answer.status}`).replace(/\.$/, '');
+    if (created.status !== 201) { sessionLost(`A new session could not start: ${reason(created)}.`); return; }
     session = created.json.session;
     let made = 0;
     let refused = false;
+    let stopped = '';
     for (const step of applied) {
       const answer = await call('POST', `/api/sessions/${session}/${step.path}`, step.payload);
-      if (answer.status !== 200) { refused = answer.status === 422; break; }
+      if (answer.status !== 200) {
+        refused = answer.status === 422;
+        stopped = `The changes were not all made again: ${reason(answer)}.`;
+        break;
+      }
       ++made;
     }
     const kept = applied.length;
     // Only a change the server refuses (422) is dropped, with the ones after it, which were made on top of it. A run
     // cancelled, an error, or the new session lost in turn keeps every change, and the offer is made again.
     if (made < kept && !refused) {
-      sessionLost();
+      sessionLost(stopped);
       return;
     }
     applied.splice(made);
