@@ -178,7 +178,8 @@ int run_one(const RunArgs& args, const LoadResult& loaded, const std::vector<std
   Simulation simulation(scenario, config);
   std::unique_ptr<Hdf5Writer> writer;
   if (!args.no_output) {
-    writer = std::make_unique<Hdf5Writer>(output_path, scenario, Provenance{command_line(argv), loaded.resolved_yaml});
+    writer = std::make_unique<Hdf5Writer>(output_path, scenario, Provenance{command_line(argv), loaded.resolved_yaml},
+                                          Publishing{.own_partial = true, .replace = args.overwrite});
     simulation.add_observer(*writer);
   }
   ObservationProbe probe(scenario);

@@ -1,5 +1,6 @@
 #include "haven/io/output.hpp"
 
+#include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -185,9 +187,12 @@ std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwr
 
 class Hdf5Writer::Impl {
  public:
-  Impl(fs::path path, const Scenario& scenario, Provenance provenance)
+  Impl(fs::path path, const Scenario& scenario, Provenance provenance, Publishing publishing)
       : final_path_(std::move(path)),
-        partial_path_(final_path_.string() + ".partial"),
+        target_path_(written_path(final_path_)),
+        partial_path_(publishing.own_partial ? own_partial_path(target_path_)
+                                             : fs::path(target_path_.string() + ".partial")),
+        publishing_(publishing),
         s_(scenario),
         provenance_(std::move(provenance)) {}
 
@@ -217,7 +222,8 @@ class Hdf5Writer::Impl {
 
   void start(const RunInfo& info) {
     info_ = info;
-    if (final_path_.has_parent_path()) fs::create_directories(final_path_.parent_path());
+    if (target_path_.has_parent_path()) fs::create_directories(target_path_.parent_path());
+    if (publishing_.own_partial) remove_dead_partials(target_path_);
     // A partial file left by a run that was killed is this file's: start afresh.
     registration_.emplace(partial_path_);  // removed if Ctrl-C stops the run (registered before it exists)
     file_ = h5::File::create(partial_path_);
@@ -319,7 +325,7 @@ class Hdf5Writer::Impl {
     capacity_dataset_.reset();
     coordinates_.clear();
     file_.close();
-    fs::rename(partial_path_, final_path_);
+    put_in_place();
     committed_ = true;
   }
 
@@ -694,8 +700,42 @@ class Hdf5Writer::Impl {
     }
   }
 
-  fs::path final_path_;
+  // A link given as the path is written through: the file it points to is replaced, not the link.
+  static fs::path written_path(const fs::path& path) {
+    std::error_code error;
+    if (!fs::is_symlink(path, error)) return path;
+    fs::path target = fs::weakly_canonical(path, error);
+    return error ? path : target;
+  }
+
+  void put_in_place() {
+    if (publishing_.replace) {
+      fs::rename(partial_path_, target_path_);
+      return;
+    }
+    // Not over a file another process put there while this one ran (checked absent before the run, without
+    // --overwrite): the rename fails instead, atomically. A file system without RENAME_NOREPLACE gets the check.
+    if (::renameat2(AT_FDCWD, partial_path_.c_str(), AT_FDCWD, target_path_.c_str(), RENAME_NOREPLACE) == 0) return;
+    const int error = errno;
+    if (error == EINVAL || error == ENOSYS) {
+      if (!fs::exists(fs::symlink_status(target_path_))) {
+        fs::rename(partial_path_, target_path_);
+        return;
+      }
+    } else if (error != EEXIST) {
+      throw fs::filesystem_error("rename", partial_path_, target_path_,
+                                 std::error_code(error, std::generic_category()));
+    }
+    throw std::runtime_error(
+        fmt::format("{} appeared while this run went on (another process wrote it), and this run "
+                    "does not replace it: run again with --overwrite, or with another -o",
+                    final_path_.string()));
+  }
+
+  fs::path final_path_;   // as the user gave it, in messages
+  fs::path target_path_;  // the file replaced: final_path_, or where it links to
   fs::path partial_path_;
+  Publishing publishing_;
   std::optional<PartialFile> registration_;
   const Scenario& s_;
   Provenance provenance_;
@@ -718,8 +758,8 @@ class Hdf5Writer::Impl {
   bool committed_ = false;
 };
 
-Hdf5Writer::Hdf5Writer(fs::path path, const Scenario& scenario, Provenance provenance)
-    : impl_(std::make_unique<Impl>(path, scenario, std::move(provenance))), path_(std::move(path)) {}
+Hdf5Writer::Hdf5Writer(fs::path path, const Scenario& scenario, Provenance provenance, Publishing publishing)
+    : impl_(std::make_unique<Impl>(path, scenario, std::move(provenance), publishing)), path_(std::move(path)) {}
 Hdf5Writer::~Hdf5Writer() = default;
 void Hdf5Writer::on_start(const RunInfo& info) {
   impl_->guarded([&] { impl_->start(info); });

@@ -1,11 +1,14 @@
 #include "haven/io/partial_files.hpp"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -103,6 +106,37 @@ PartialFile::~PartialFile() {
   // Freed only from the registered state (a handler that claimed it is stopping the process).
   int registered_state = 2;
   slot_->state.compare_exchange_strong(registered_state, 0, std::memory_order_acq_rel);
+}
+
+std::string host_name() {
+  std::array<char, 256> name{};
+  if (::gethostname(name.data(), name.size() - 1) != 0) return "host";
+  std::string text(name.data());
+  for (auto& c : text)
+    if (c == '/' || c == '.' || std::isspace(static_cast<unsigned char>(c))) c = '_';
+  return text.empty() ? "host" : text;
+}
+
+std::filesystem::path own_partial_path(const std::filesystem::path& path) {
+  return path.string() + fmt::format(".{}.{}.partial", host_name(), static_cast<long>(::getpid()));
+}
+
+void remove_dead_partials(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const std::string prefix = fmt::format("{}.{}.", path.filename().string(), host_name());
+  constexpr std::string_view suffix = ".partial";
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(folder, ignored)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() <= prefix.size() + suffix.size() || name.rfind(prefix, 0) != 0 || !name.ends_with(suffix)) continue;
+    const std::string_view digits =
+        std::string_view(name).substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    long pid = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    if (error != std::errc() || end != digits.data() + digits.size() || pid <= 0) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) fs::remove(entry.path(), ignored);
+  }
 }
 
 void write_whole_file(const std::filesystem::path& path, std::string_view text) {

@@ -26,6 +26,7 @@
 #include "haven/engine/simulation.hpp"
 #include "haven/io/hdf5.hpp"
 #include "haven/io/output.hpp"
+#include "haven/io/partial_files.hpp"
 #include "haven/util/csv.hpp"
 #include "haven/util/date.hpp"
 #include "haven/util/text.hpp"
@@ -37,17 +38,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* fingerprint_name = ".haven-sweep";
-
-// This host's name as it goes into a temporary file's name (shares of a sweep on a cluster write into one
-// directory from many hosts, where a process id alone names no process).
-std::string host_name() {
-  std::array<char, 256> name{};
-  if (::gethostname(name.data(), name.size() - 1) != 0) return "host";
-  std::string text(name.data());
-  for (auto& c : text)
-    if (c == '/' || c == '.' || std::isspace(static_cast<unsigned char>(c))) c = '_';
-  return text.empty() ? "host" : text;
-}
 
 // FILE.tmp.HOST.PID: written by write_atomically, then renamed over FILE.
 fs::path temporary_of(const fs::path& path) {

@@ -2,7 +2,9 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 
 #include "../support.hpp"
@@ -10,6 +12,7 @@
 #include "haven/engine/simulation.hpp"
 #include "haven/io/hdf5.hpp"
 #include "haven/io/output.hpp"
+#include "haven/io/partial_files.hpp"
 #include "haven/scenario/generate.hpp"
 #include "haven/scenario/load.hpp"
 #include "haven/util/text.hpp"
@@ -275,6 +278,62 @@ TEST_CASE("a run that fails midway leaves no file behind") {
   }
   CHECK_FALSE(fs::exists(path));
   CHECK_FALSE(fs::exists(path.string() + ".partial"));
+}
+
+namespace {
+// Another process's run writing the same file, finished on day 5 of this one.
+class SameFileWriter final : public Observer {
+ public:
+  explicit SameFileWriter(fs::path path) : path_(std::move(path)) {}
+  void on_day(const DayRecord& record) override {
+    if (record.day != 5) return;
+    CHECK(fs::exists(own_partial_path(path_)));  // this run's own partial file, not path.partial
+    CHECK_FALSE(fs::exists(path_.string() + ".partial"));
+    std::ofstream(path_) << "the other run's file";
+  }
+
+ private:
+  fs::path path_;
+};
+}  // namespace
+
+TEST_CASE("a run that may race another process for its file writes its own partial file and replaces only as told") {
+  const auto loaded = valley();
+  const fs::path path = temp_dir("race") / "valley.h5";
+  const auto run = [&](Publishing publishing) {
+    Simulation simulation(*loaded.scenario, RunConfig{.seed = 42});
+    Hdf5Writer writer(path, *loaded.scenario, Provenance{"test", loaded.resolved_yaml}, publishing);
+    SameFileWriter other(path);
+    simulation.add_observer(writer);
+    simulation.add_observer(other);
+    simulation.run();
+  };
+  // Without --overwrite: the file that appeared meanwhile stays, this run says so, and leaves nothing behind.
+  CHECK_THROWS_WITH(run(Publishing{.own_partial = true, .replace = false}),
+                    doctest::Contains("appeared while this run went on (another process wrote it)"));
+  CHECK(haven::test::read_text(path) == "the other run's file");
+  CHECK_FALSE(fs::exists(own_partial_path(path)));
+  // With --overwrite: this run's file replaces it.
+  run(Publishing{.own_partial = true, .replace = true});
+  CHECK(read_run_file(path).seed == 42);
+  CHECK(std::distance(fs::directory_iterator(path.parent_path()), fs::directory_iterator()) == 1);
+}
+
+TEST_CASE("a run written to a symbolic link replaces the file it points to and keeps the link") {
+  const auto loaded = valley();
+  const fs::path dir = temp_dir("link");
+  fs::create_directories(dir / "volume");
+  std::ofstream(dir / "volume" / "run.h5") << "an older run";
+  fs::create_symlink("volume/run.h5", dir / "run.h5");
+  {
+    Simulation simulation(*loaded.scenario, RunConfig{.seed = 7});
+    Hdf5Writer writer(dir / "run.h5", *loaded.scenario, Provenance{"test", loaded.resolved_yaml});
+    simulation.add_observer(writer);
+    simulation.run();
+  }
+  CHECK(fs::is_symlink(dir / "run.h5"));
+  CHECK(read_run_file(dir / "volume" / "run.h5").seed == 7);
+  CHECK_FALSE(fs::exists(dir / "volume" / "run.h5.partial"));
 }
 
 TEST_CASE("haven run writes the file and refuses to overwrite it without --overwrite") {

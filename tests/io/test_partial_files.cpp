@@ -17,6 +17,13 @@
 
 namespace fs = std::filesystem;
 
+namespace {
+// FILE.HOST.PID.partial, as own_partial_path names a partial file of the process PID on HOST.
+fs::path fmt_path(const fs::path& file, const std::string& host, pid_t pid) {
+  return file.string() + "." + host + "." + std::to_string(pid) + ".partial";
+}
+}  // namespace
+
 TEST_CASE("write_whole_file writes or replaces a file whole and leaves nothing behind when it cannot") {
   const fs::path dir = fs::temp_directory_path() / ("haven_whole_file_" + std::to_string(getpid()));
   fs::remove_all(dir);
@@ -76,5 +83,29 @@ TEST_CASE("SIGTERM removes every registered partial file - however many are regi
   std::vector<std::string> left;
   for (const auto& entry : fs::directory_iterator(dir)) left.push_back(entry.path().filename().string());
   CHECK(left.empty());
+  fs::remove_all(dir);
+}
+
+TEST_CASE("remove_dead_partials removes only what dead processes of this host left of the file") {
+  const fs::path dir = fs::temp_directory_path() / ("haven_dead_partials_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path file = dir / "run.h5";
+  const std::string here = haven::host_name();
+  // A child that has exited and been reaped: its id names no process now.
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  REQUIRE(child > 0);
+  waitpid(child, nullptr, 0);
+  const fs::path dead = fmt_path(file, here, child);
+  const fs::path alive = haven::own_partial_path(file);
+  const fs::path other_host = fmt_path(file, here + "x", child);
+  const fs::path other_file = fmt_path(dir / "other.h5", here, child);
+  const fs::path shared = file.string() + ".partial";  // a sweep member's: one writer, never another's
+  for (const auto& path : {dead, alive, other_host, other_file, shared}) std::ofstream(path) << "x";
+  CHECK(alive.filename().string() == "run.h5." + here + "." + std::to_string(getpid()) + ".partial");
+  haven::remove_dead_partials(file);
+  CHECK_FALSE(fs::exists(dead));
+  for (const auto& path : {alive, other_host, other_file, shared}) CHECK(fs::exists(path));
   fs::remove_all(dir);
 }

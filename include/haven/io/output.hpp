@@ -25,11 +25,21 @@ struct Provenance {
   std::vector<std::pair<std::string, std::string>> attributes;  // more root attributes (sweep_member, ...)
 };
 
-// Writes the daily state to `path`: first to `path.partial`, renamed when the run finishes, so no reader
-// ever sees a half-written file. If the run fails, the partial file is removed.
+// How a writer puts its file in place. A sweep member's file has one writer, by the sweep's design: it is written as
+// `path.partial` and renamed over whatever is there. `haven run` may race another process for the same path (runs
+// started together from a notebook): it writes a partial file of its own (own_partial_path) and, unless `replace`,
+// refuses to put it over a file that appeared while it ran.
+struct Publishing {
+  bool own_partial = false;
+  bool replace = true;
+};
+
+// Writes the daily state to `path`: first to a partial file, renamed when the run finishes, so no reader ever sees
+// a half-written file. If the run fails, the partial file is removed. A `path` that is a symbolic link is written
+// through: its target is replaced, the link stays.
 class Hdf5Writer final : public Observer {
  public:
-  Hdf5Writer(std::filesystem::path path, const Scenario& scenario, Provenance provenance);
+  Hdf5Writer(std::filesystem::path path, const Scenario& scenario, Provenance provenance, Publishing publishing = {});
   ~Hdf5Writer() override;
   Hdf5Writer(const Hdf5Writer&) = delete;
   Hdf5Writer& operator=(const Hdf5Writer&) = delete;

@@ -3,6 +3,7 @@
 // process is stopped by SIGINT (Ctrl-C) or SIGTERM: a stopped run leaves nothing behind, not even a partial file.
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 namespace haven {
@@ -24,6 +25,20 @@ class PartialFile {
  private:
   PartialFileSlot* slot_ = nullptr;
 };
+
+// This host's name as it goes into a temporary file's name ('/', '.' and spaces made '_'; "host" when unknown):
+// processes of many hosts may write into one directory (a sweep's shares on a cluster), where a process id alone
+// names no process.
+std::string host_name();
+
+// `path`.HOST.PID.partial: a partial file of this process alone, for a file that another process may be writing at
+// the same time (two `haven run -o same.h5` started together each write their own, where one `path.partial` was
+// truncated and removed under the other).
+std::filesystem::path own_partial_path(const std::filesystem::path& path);
+
+// Removes the partial files of `path` named by own_partial_path that processes of this host left and that are no
+// longer running (killed with SIGKILL, which no handler sees). Those of another host, or of a live process, stay.
+void remove_dead_partials(const std::filesystem::path& path);
 
 // Writes `text` to `path` whole or not at all: to `path.partial` (registered while it is written), then renamed over
 // `path`, its folder made first. Throws std::runtime_error naming the file; nothing is left behind then.
