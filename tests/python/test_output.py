@@ -499,6 +499,10 @@ def test_notebook_is_committed_without_outputs():
     for cell in notebook["cells"]:
         if cell["cell_type"] == "code":
             assert cell["outputs"] == [] and cell["execution_count"] is None
+    # nbformat 4.5 wants an id on every cell: without, running it warns (MissingIDFieldWarning), later refuses.
+    assert (notebook["nbformat"], notebook["nbformat_minor"]) >= (4, 5)
+    ids = [cell.get("id") for cell in notebook["cells"]]
+    assert None not in ids and len(set(ids)) == len(ids), ids
 
 
 def path_with_haven(tmp_path: Path) -> str:

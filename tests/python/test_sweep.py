@@ -119,6 +119,10 @@ def test_killed_sweep_resumes_gathers_and_opens(tmp_path):
     assert ds.time.dtype.kind == "M" and "North Camp" in list(ds.node.values)
     # As in a run file: the places' ids and positions are coordinates, each series says what a day's value is.
     assert {"node_id", "node_lat", "node_lon"} <= set(ds.coords), list(ds.coords)
+    # The names too, so that a selection of series keeps them; and counts stay whole numbers with every member there.
+    assert {"node_name", "corridor_id", "group_name"} <= set(ds.coords), list(ds.coords)
+    assert list(ds[["displaced_present"]].node_name.values) == list(ds.node_name.values)
+    assert ds.cumulative_displaced.dtype == np.int64 and ds.displaced_present.dtype == np.int64
     assert ds.arrivals.attrs["cell_methods"] == "time: sum"
     assert ds.displaced_present.attrs["cell_methods"] == "time: point"
     final = ds.cumulative_displaced.isel(time=-1).values

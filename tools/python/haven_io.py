@@ -301,9 +301,10 @@ def open_sweep(path: str | os.PathLike, usable_only: bool = False) -> xr.Dataset
 
     path = os.fspath(path)
     ds = xr.open_dataset(path, engine="h5netcdf")
+    status = ds["status"].values if "status" in ds else np.zeros(ds.sizes["member"], int)
+    missing = []
     if ds.attrs.get("members_stored", "virtual") == "virtual" and "path" in ds:
         here = os.path.dirname(os.path.abspath(path))
-        status = ds["status"].values if "status" in ds else np.zeros(ds.sizes["member"], int)
         names = [v.decode() if isinstance(v, bytes) else str(v) for v in ds["path"].values]
         missing = [name for name, s in zip(names, status)
                    if s == 0 and not os.path.exists(os.path.join(here, name))]
@@ -313,11 +314,19 @@ def open_sweep(path: str | os.PathLike, usable_only: bool = False) -> xr.Dataset
                           f"looked for in {here}); their series read as missing. Keep ensemble.h5 beside the "
                           "sweep's runs/, or gather with --materialize for a file that stands alone.",
                           UserWarning, stacklevel=2)
+    # Counts are whole people: with every member there, none is missing, and they stay integers (xarray's masking
+    # of the fill value, -1, would make every count a float).
+    if not missing and (status == 0).all():
+        raw = xr.open_dataset(path, engine="h5netcdf", mask_and_scale=False)
+        ds = ds.assign({name: raw[name] for name in ds.data_vars
+                        if raw[name].dtype.kind == "i" and ds[name].dtype.kind == "f"})
     member_vars = [name for name in ds.data_vars
                    if ds[name].dims == ("member",) and name in ("seed", "design_point", "replicate", "status", "path")
                    or name.startswith("parameter_")]
     ds = ds.set_coords(member_vars)
+    # The names are coordinates, as in a run file (open_run), so that a selection of series keeps them.
     labels = [n for n in ("node_name", "corridor_id", "group_name") if n in ds]
+    ds = ds.set_coords(labels)
     for label in labels:
         dim = ds[label].dims[0]
         values = np.array([v.decode() if isinstance(v, bytes) else str(v) for v in ds[label].values])
