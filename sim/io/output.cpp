@@ -185,6 +185,10 @@ std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwr
   return check_output_file(path, overwrite, "--overwrite replaces only regular files", output_option);
 }
 
+// A stock is the state at the end of its day, 24:00, where `time` is the day's start: "time: point" alone would put
+// it at `time`, a day early against the event log's instants. CF's parenthesised comment says where the point is.
+constexpr const char* end_of_day_point = "time: point (the state at the end of the day: the upper bound of time_bnds)";
+
 class Hdf5Writer::Impl {
  public:
   Impl(fs::path path, const Scenario& scenario, Provenance provenance, Publishing publishing)
@@ -507,7 +511,7 @@ class Hdf5Writer::Impl {
     h5::set_attribute(variable.dataset.id(), "long_name", std::string(spec.long_name));
     h5::set_attribute(variable.dataset.id(), "units", std::string("1"));
     h5::set_attribute(variable.dataset.id(), "cell_methods",
-                      std::string(spec.kind == flow::daily_sum ? "time: sum" : "time: point"));
+                      std::string(spec.kind == flow::daily_sum ? "time: sum" : end_of_day_point));
     if (std::find(dims.begin(), dims.end(), "node") != dims.end()) {
       h5::set_attribute(variable.dataset.id(), "coordinates", std::string(node_coordinates));
     }
@@ -562,7 +566,7 @@ class Hdf5Writer::Impl {
       h5::set_attribute(capacity_dataset_.id(), "long_name",
                         std::string("shelter capacity of the node at the end of the day (inf: no limit)"));
       h5::set_attribute(capacity_dataset_.id(), "units", std::string("1"));
-      h5::set_attribute(capacity_dataset_.id(), "cell_methods", std::string("time: point"));
+      h5::set_attribute(capacity_dataset_.id(), "cell_methods", std::string(end_of_day_point));
       h5::set_attribute(capacity_dataset_.id(), "coordinates", std::string(node_coordinates));
       attach(capacity_dataset_.id(), {"time", "node"});
     }
