@@ -186,8 +186,10 @@ std::optional<OutputProblem> check_output_file(const fs::path& path, bool overwr
 }
 
 // A stock is the state at the end of its day, 24:00, where `time` is the day's start: "time: point" alone would put
-// it at `time`, a day early against the event log's instants. CF's parenthesised comment says where the point is.
-constexpr const char* end_of_day_point = "time: point (the state at the end of the day: the upper bound of time_bnds)";
+// it at `time`, a day early against the event log's instants. CF's parenthesised comment says where the point is
+// (without a colon in its text: CF readers take a word ending in one for a keyword).
+constexpr const char* end_of_day_point =
+    "time: point (comment: the state at the end of the day, the upper bound of time_bnds)";
 
 class Hdf5Writer::Impl {
  public:
@@ -227,7 +229,7 @@ class Hdf5Writer::Impl {
   void start(const RunInfo& info) {
     info_ = info;
     if (target_path_.has_parent_path()) fs::create_directories(target_path_.parent_path());
-    if (publishing_.own_partial) remove_dead_partials(target_path_);
+    if (publishing_.own_partial) remove_unused_partials(target_path_);
     // A partial file left by a run that was killed is this file's: start afresh.
     registration_.emplace(partial_path_);  // removed if Ctrl-C stops the run (registered before it exists)
     file_ = h5::File::create(partial_path_);
@@ -553,6 +555,7 @@ class Hdf5Writer::Impl {
           threat_dataset_.id(), "long_name",
           std::string("threat (felt strikes per day: built up under lasting strikes, remembered after them)"));
       h5::set_attribute(threat_dataset_.id(), "units", std::string("1/day"));
+      // The threat people feel that day, made at its start from the events then in force: its point is `time`.
       h5::set_attribute(threat_dataset_.id(), "cell_methods", std::string("time: point"));
       h5::set_attribute(threat_dataset_.id(), "coordinates", std::string(node_coordinates));
       attach(threat_dataset_.id(), {"time", "node"});
@@ -732,7 +735,7 @@ class Hdf5Writer::Impl {
     }
     throw std::runtime_error(
         fmt::format("{} appeared while this run went on (another process wrote it), and this run "
-                    "does not replace it: run again with --overwrite, or with another -o",
+                    "does not replace it: run again with --overwrite to replace it",
                     final_path_.string()));
   }
 

@@ -1,17 +1,20 @@
 #include "haven/io/partial_files.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
-#include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <stdexcept>
 #include <string>
 
@@ -118,24 +121,34 @@ std::string host_name() {
 }
 
 std::filesystem::path own_partial_path(const std::filesystem::path& path) {
-  return path.string() + fmt::format(".{}.{}.partial", host_name(), static_cast<long>(::getpid()));
+  // 64 random bits: no other process, of this host or another, in this PID namespace or another, picks the same.
+  std::random_device source;
+  const std::uint64_t bits = (static_cast<std::uint64_t>(source()) << 32) ^ source();
+  return path.string() + fmt::format(".{:016x}.partial", bits);
 }
 
-void remove_dead_partials(const std::filesystem::path& path) {
+void remove_unused_partials(const std::filesystem::path& path) {
   namespace fs = std::filesystem;
   const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  const std::string prefix = fmt::format("{}.{}.", path.filename().string(), host_name());
+  const std::string prefix = path.filename().string() + ".";
   constexpr std::string_view suffix = ".partial";
+  constexpr std::size_t hex_digits = 16;
   std::error_code ignored;
   for (const auto& entry : fs::directory_iterator(folder, ignored)) {
     const std::string name = entry.path().filename().string();
-    if (name.size() <= prefix.size() + suffix.size() || name.rfind(prefix, 0) != 0 || !name.ends_with(suffix)) continue;
-    const std::string_view digits =
-        std::string_view(name).substr(prefix.size(), name.size() - prefix.size() - suffix.size());
-    long pid = 0;
-    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
-    if (error != std::errc() || end != digits.data() + digits.size() || pid <= 0) continue;
-    if (::kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) fs::remove(entry.path(), ignored);
+    if (name.size() != prefix.size() + hex_digits + suffix.size() || !name.starts_with(prefix) ||
+        !name.ends_with(suffix)) {
+      continue;
+    }
+    const std::string_view digits = std::string_view(name).substr(prefix.size(), hex_digits);
+    if (!std::all_of(digits.begin(), digits.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }))
+      continue;
+    // A writer holds HDF5's lock on its file while it writes: a file no process holds is one a killed run left.
+    // Where locks cannot be taken (a file system without them), nothing is removed.
+    const int fd = ::open(entry.path().c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) fs::remove(entry.path(), ignored);
+    ::close(fd);
   }
 }
 

@@ -82,22 +82,25 @@ std::optional<std::string> closest(std::string_view word, const Strings& candida
   if (best) return best;
   // A shortening (`nocamp` for `northcamp`, `sarmada` for `sarmada_camps`) is letters left out, often more than a
   // third of the word: the one candidate that holds the word's letters in order, from its first letter on, when the
-  // word is at least four letters and half the candidate's. Two such candidates: the aim is unclear, nothing said.
+  // word is at least four letters and half the candidate's. Two candidates holding them, however long the second:
+  // the aim is unclear, nothing said ('maarrat' for 'maarrat_misrin' or 'maarrat_misrin_camps').
   if (word.size() < 4) return best;
   const auto shortens = [word](std::string_view candidate) {
-    if (candidate.size() > 2 * word.size() || candidate.front() != word.front()) return false;
+    if (candidate.size() <= word.size() || candidate.front() != word.front()) return false;
     std::size_t at = 0;
     for (const char letter : candidate) {
       if (at < word.size() && letter == word[at]) ++at;
     }
     return at == word.size();
   };
+  std::string_view shortened;
   for (const auto& candidate : candidates) {
-    if (candidate.size() <= word.size() || !shortens(candidate)) continue;
-    if (best) return std::nullopt;
-    best = std::string(candidate);
+    if (!shortens(candidate)) continue;
+    if (!shortened.empty()) return std::nullopt;
+    shortened = candidate;
   }
-  return best;
+  if (shortened.empty() || shortened.size() > 2 * word.size()) return std::nullopt;
+  return std::string(shortened);
 }
 }  // namespace
 

@@ -1,6 +1,8 @@
 // Files written whole or not at all: through a registered `.partial` file, renamed into place.
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -16,13 +19,6 @@
 #include "haven/io/partial_files.hpp"
 
 namespace fs = std::filesystem;
-
-namespace {
-// FILE.HOST.PID.partial, as own_partial_path names a partial file of the process PID on HOST.
-fs::path fmt_path(const fs::path& file, const std::string& host, pid_t pid) {
-  return file.string() + "." + host + "." + std::to_string(pid) + ".partial";
-}
-}  // namespace
 
 TEST_CASE("write_whole_file writes or replaces a file whole and leaves nothing behind when it cannot") {
   const fs::path dir = fs::temp_directory_path() / ("haven_whole_file_" + std::to_string(getpid()));
@@ -86,26 +82,28 @@ TEST_CASE("SIGTERM removes every registered partial file - however many are regi
   fs::remove_all(dir);
 }
 
-TEST_CASE("remove_dead_partials removes only what dead processes of this host left of the file") {
-  const fs::path dir = fs::temp_directory_path() / ("haven_dead_partials_" + std::to_string(getpid()));
+TEST_CASE("remove_unused_partials removes the partial files of the file that no process is writing") {
+  const fs::path dir = fs::temp_directory_path() / ("haven_unused_partials_" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path file = dir / "run.h5";
-  const std::string here = haven::host_name();
-  // A child that has exited and been reaped: its id names no process now.
-  const pid_t child = fork();
-  if (child == 0) _exit(0);
-  REQUIRE(child > 0);
-  waitpid(child, nullptr, 0);
-  const fs::path dead = fmt_path(file, here, child);
-  const fs::path alive = haven::own_partial_path(file);
-  const fs::path other_host = fmt_path(file, here + "x", child);
-  const fs::path other_file = fmt_path(dir / "other.h5", here, child);
+  const fs::path left = haven::own_partial_path(file);  // a killed run's: nobody holds it
+  const fs::path writing = haven::own_partial_path(file);
+  CHECK(left != writing);  // each writer its own name
+  CHECK(std::regex_match(left.filename().string(), std::regex(R"(run\.h5\.[0-9a-f]{16}\.partial)")));
+  const fs::path other_file = haven::own_partial_path(dir / "other.h5");
   const fs::path shared = file.string() + ".partial";  // a sweep member's: one writer, never another's
-  for (const auto& path : {dead, alive, other_host, other_file, shared}) std::ofstream(path) << "x";
-  CHECK(alive.filename().string() == "run.h5." + here + "." + std::to_string(getpid()) + ".partial");
-  haven::remove_dead_partials(file);
-  CHECK_FALSE(fs::exists(dead));
-  for (const auto& path : {alive, other_host, other_file, shared}) CHECK(fs::exists(path));
+  const fs::path not_ours = file.string() + ".notes.partial";
+  for (const auto& path : {left, writing, other_file, shared, not_ours}) std::ofstream(path) << "x";
+  // A writer holds its lock (HDF5's, on the file it writes) until it is done.
+  const int fd = ::open(writing.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX) == 0);
+  haven::remove_unused_partials(file);
+  CHECK_FALSE(fs::exists(left));
+  for (const auto& path : {writing, other_file, shared, not_ours}) CHECK(fs::exists(path));
+  ::close(fd);  // the writer is done (or died): the next run writing the file removes it
+  haven::remove_unused_partials(file);
+  CHECK_FALSE(fs::exists(writing));
   fs::remove_all(dir);
 }

@@ -71,6 +71,19 @@ def test_copied_virtual_ensemble_warns_naming_the_missing_files(sweep_dir, tmp_p
         assert (ds.cumulative_displaced.values >= 0).all()
 
 
+def test_a_member_file_damaged_after_gather_reads_as_missing_never_as_counts(sweep_dir, tmp_path):
+    # Every member there and readable: counts are whole numbers. One damaged since: missing (NaN), said, not -1.
+    assert haven_io.open_sweep(sweep_dir / "ensemble.h5").displaced_present.dtype == np.int64
+    copy = tmp_path / "copy"
+    shutil.copytree(sweep_dir, copy)
+    (copy / "runs" / "member_0000.h5").write_bytes(b"not an HDF5 file")
+    with pytest.warns(UserWarning, match=r"1 of 4 members' run files cannot be read \(runs/member_0000.h5\)"):
+        ds = haven_io.open_sweep(copy / "ensemble.h5")
+    assert ds.displaced_present.dtype == np.float64
+    assert np.isnan(ds.displaced_present.isel(member=0).values).all()
+    assert (ds.displaced_present.isel(member=slice(1, None)).values >= 0).all()
+
+
 def test_materialized_ensemble_stands_alone(sweep_dir, tmp_path):
     expected = haven_io.open_sweep(sweep_dir / "ensemble.h5").displaced_present.values
     copy = gathered_copy(sweep_dir, tmp_path / "standalone", "--materialize")

@@ -225,6 +225,44 @@ def test_kill_9_during_a_run_never_leaves_a_half_written_file(tmp_path):
     assert killed >= 2, "the run was too quick to be killed mid-way: the test proves nothing"
 
 
+def test_two_runs_writing_one_file_do_not_break_each_other(tmp_path):
+    """Runs started together on one -o (a notebook's loop): each writes a partial file of its own. With --overwrite
+    both finish and the file is a whole run; without, a run whose file another process put there meanwhile leaves
+    that file alone and says so in one line (before, one's FILE.partial was truncated and removed under the other:
+    both failed and no file was written)."""
+    target = tmp_path / "same.h5"
+    runs = [subprocess.Popen([str(haven_bin()), "run", str(IDLIB), "-o", str(target), "--quiet", "--overwrite",
+                              "--seed", str(seed)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for seed in (1, 2)]
+    for run in runs:
+        assert run.wait(timeout=120) == 0, run.stderr.read()
+    with h5py.File(target, "r") as f:
+        assert int(f.attrs["seed"]) in (1, 2)
+    assert partials(tmp_path) == []
+    # Without --overwrite: another process's file appears while the run writes its own partial file.
+    target.unlink()
+    for attempt in range(5):  # a run too quick to be caught mid-way is tried again
+        run = subprocess.Popen([str(haven_bin()), "run", str(IDLIB), "-o", str(target), "--quiet"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while run.poll() is None and not list(tmp_path.glob("same.h5.*.partial")) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        caught = run.poll() is None
+        if caught:
+            target.write_text("another process's run")
+        code = run.wait(timeout=120)
+        if caught and code != 0:
+            break
+        caught = False  # it finished before the other file was there: not the case this is about
+        target.unlink(missing_ok=True)
+    assert caught, "the run was too quick to be caught writing: the test proves nothing"
+    assert code == 1
+    assert_clean_failure(subprocess.CompletedProcess([], code, "", run.stderr.read()),
+                         "same.h5 appeared while this run went on (another process wrote it)")
+    assert target.read_text() == "another process's run"
+    assert partials(tmp_path) == []
+
+
 def test_a_sweep_going_on_removes_the_temporaries_of_dead_processes_of_its_host_only(tmp_path):
     """A kill -9 between a temporary manifest's writing and its rename leaves manifest.csv.tmp.HOST.PID behind: the
     sweep going on in that directory removes it when PID is no process of this host, and leaves one of another host,

@@ -180,7 +180,7 @@ def test_cf_attributes(run_file):
         for name in COUNTS:
             # A stock is the state at the end of its day: its point is time_bnds' upper bound, not `time`.
             expected = "time: sum" if name in FLOWS else \
-                "time: point (the state at the end of the day: the upper bound of time_bnds)"
+                "time: point (comment: the state at the end of the day, the upper bound of time_bnds)"
             assert f[name].attrs["cell_methods"] == expected, name
         for name in [*COUNTS, "threat"]:
             if "node" in DIMS[name]:

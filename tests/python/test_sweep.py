@@ -124,7 +124,7 @@ def test_killed_sweep_resumes_gathers_and_opens(tmp_path):
     assert list(ds[["displaced_present"]].node_name.values) == list(ds.node_name.values)
     assert ds.cumulative_displaced.dtype == np.int64 and ds.displaced_present.dtype == np.int64
     assert ds.arrivals.attrs["cell_methods"] == "time: sum"
-    assert ds.displaced_present.attrs["cell_methods"].startswith("time: point (the state at the end of the day")
+    assert ds.displaced_present.attrs["cell_methods"].startswith("time: point (comment: the state at the end of the day")
     final = ds.cumulative_displaced.isel(time=-1).values
     assert np.allclose(ds.cumulative_displaced_mean.isel(time=-1), final.mean())
     assert np.allclose(ds.cumulative_displaced_quantiles.sel(quantile=0.5).isel(time=-1), np.median(final))

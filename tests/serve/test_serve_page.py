@@ -1220,13 +1220,16 @@ def test_a_session_the_server_lost_is_made_again_from_the_edits(tmp_path):
         assert "no longer has this session" in offer and "with these 2 edits, from bigger camp" in offer, offer
         driver.save_screenshot(str(artefacts(tmp_path) / "serve-session-lost.png"))
         # The next request to `path` answered by `status` and `error` instead of the server (once): a new session
-        # refused, then a replayed edit's run cancelled. Each keeps every change, says why and offers again.
+        # refused, a replayed edit's run cancelled, no answer at all (status 0: the server still down; fetch rejects).
+        # Each keeps every change, says why and offers again.
         fail_once = ("window.realFetch = window.realFetch || window.fetch; const [path, status, error] = arguments;"
                      "window.fetch = (url, options) => { if (String(url).endsWith(path)) { window.fetch = window.realFetch;"
-                     " return Promise.resolve(new Response(JSON.stringify({ error }), { status })); }"
+                     " return status ? Promise.resolve(new Response(JSON.stringify({ error }), { status }))"
+                     " : Promise.reject(new TypeError(error)); }"
                      " return window.realFetch(url, options); };")
         for path, status, said in [("/api/sessions", 503, "A new session could not start: too many sessions."),
-                                   ("/edits", 503, "The changes were not all made again: the run was cancelled.")]:
+                                   ("/edits", 503, "The changes were not all made again: the run was cancelled."),
+                                   ("/api/sessions", 0, "No answer from the server: Failed to fetch.")]:
             driver.execute_script(fail_once, path, status, said.split(": ", 1)[1])
             driver.execute_script("document.getElementById('serve-restart').click()")
             wait_for(driver, "return document.body.dataset.sessionLost === 'true' && "

@@ -28,11 +28,14 @@ TEST_CASE("closest_match suggests the one name a shortening leaves letters out o
   constexpr std::array<std::string_view, 5> nodes = {"northcamp", "southcamp", "sarmada_camps", "atmeh", "idlib"};
   CHECK(closest_match("nocamp", nodes) == std::optional<std::string>("northcamp"));
   CHECK(closest_match("sarmada", nodes) == std::optional<std::string>("sarmada_camps"));
-  CHECK_FALSE(closest_match("camp", nodes).has_value());  // not from the first letter
+  CHECK_FALSE(closest_match("othcmp", std::span(nodes).first(1)).has_value());  // not from the first letter
   CHECK_FALSE(closest_match("ncmp", nodes).has_value());  // under half of northcamp's nine letters
   CHECK_FALSE(closest_match("idl", nodes).has_value());   // too short to say
   constexpr std::array<std::string_view, 2> twins = {"northcamp", "northcamps"};
   CHECK_FALSE(closest_match("nocamp", twins).has_value());  // two names it shortens: the aim is unclear
+  constexpr std::array<std::string_view, 2> long_twin = {"maarrat_misrin", "maarrat_misrin_camps"};
+  CHECK_FALSE(closest_match("maarrat", long_twin).has_value());  // the second, past twice the word, counts too
+  CHECK(closest_match("maarrat", std::span(long_twin).first(1)) == std::optional<std::string>("maarrat_misrin"));
 }
 
 TEST_CASE("quoted_list joins with commas and 'or'") {

@@ -8,8 +8,8 @@ docs/output-format.md describes the file. Typical use::
     ds.displaced_present.sel(node="North Camp").plot()
 
 All counts are whole people (int64, CF units ``1``); flows (departures, arrivals, returns, corridor_inflow) are
-sums over the recorded day only (``cell_methods: "time: sum"``, bounds in ``time_bnds``); ``time`` is the state
-at the end of each recorded day.
+sums over the recorded day only (``cell_methods: "time: sum"``, bounds in ``time_bnds``); ``time`` labels each
+recorded day by its start, and a stock (residents, displaced_present, ...) is the state at that day's end.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _unique_or(preferred: np.ndarray, fallback: np.ndarray) -> np.ndarray:
 def open_run(path: str | os.PathLike, load: bool = True) -> xr.Dataset:
     """Open a Haven run file as an :class:`xarray.Dataset` labelled for humans.
 
-    - ``time``: decoded dates (datetime64), the state at the end of each recorded day.
+    - ``time``: decoded dates (datetime64), each recorded day's start; stocks hold at the day's end.
     - ``node``: node names (``ds.displaced_present.sel(node="North Camp")``); node ids instead if two
       nodes share a name. ``node_id``, ``node_index`` (index in the scenario's node list), ``node_lat``
       (degrees_north), ``node_lon`` (degrees_east), ``node_kind`` (int8 code), ``node_kind_name`` and, in
@@ -283,6 +283,17 @@ def compare_with_observations(ds: xr.Dataset) -> pd.DataFrame:
 
 # ---- sweeps -----------------------------------------------------------------------------------------------------
 
+def _opens(path: str) -> bool:
+    """Whether HDF5 opens the file at `path` (a run file damaged or cut short does not)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r"):
+            return True
+    except OSError:
+        return False
+
+
 def open_sweep(path: str | os.PathLike, usable_only: bool = False) -> xr.Dataset:
     """Open a sweep's ``ensemble.h5`` (written by ``haven gather``) as one xarray Dataset.
 
@@ -294,8 +305,9 @@ def open_sweep(path: str | os.PathLike, usable_only: bool = False) -> xr.Dataset
     dropped (gather writes them only with ``--allow-missing``; their values read as missing).
 
     A virtual ensemble copied away from its ``runs/`` reads every member as missing (HDF5 fills them in
-    silently); this warns (``UserWarning``) naming the run files that are not there. ``haven gather
-    --materialize`` writes an ensemble that stands alone.
+    silently); this warns (``UserWarning``) naming the run files that are not there, or that HDF5 cannot open.
+    ``haven gather --materialize`` writes an ensemble that stands alone. With every member there and usable, counts
+    are int64; otherwise float64, NaN where missing.
     """
     import warnings
 
@@ -314,12 +326,28 @@ def open_sweep(path: str | os.PathLike, usable_only: bool = False) -> xr.Dataset
                           f"looked for in {here}); their series read as missing. Keep ensemble.h5 beside the "
                           "sweep's runs/, or gather with --materialize for a file that stands alone.",
                           UserWarning, stacklevel=2)
+        # A run file there that HDF5 cannot open (damaged since gather) is filled in silently too.
+        unreadable = [name for name, s in zip(names, status) if s == 0 and name not in missing
+                      and not _opens(os.path.join(here, name))]
+        if unreadable:
+            shown = ", ".join(unreadable[:5]) + (f" and {len(unreadable) - 5} more" if len(unreadable) > 5 else "")
+            warnings.warn(f"{path}: {len(unreadable)} of {len(names)} members' run files cannot be read ({shown}); "
+                          "their series read as missing. Run the sweep again to write them anew, then gather.",
+                          UserWarning, stacklevel=2)
+        missing += unreadable
     # Counts are whole people: with every member there, none is missing, and they stay integers (xarray's masking
     # of the fill value, -1, would make every count a float).
     if not missing and (status == 0).all():
         raw = xr.open_dataset(path, engine="h5netcdf", mask_and_scale=False)
-        ds = ds.assign({name: raw[name] for name in ds.data_vars
-                        if raw[name].dtype.kind == "i" and ds[name].dtype.kind == "f"})
+        whole = {}
+        for name in ds.data_vars:
+            if raw[name].dtype.kind == "i" and ds[name].dtype.kind == "f":
+                variable = raw[name]
+                fill = variable.attrs.pop("_FillValue", None)
+                if fill is not None:
+                    variable.encoding["_FillValue"] = fill  # where xarray keeps it, for to_netcdf
+                whole[name] = variable
+        ds = ds.assign(whole)
     member_vars = [name for name in ds.data_vars
                    if ds[name].dims == ("member",) and name in ("seed", "design_point", "replicate", "status", "path")
                    or name.startswith("parameter_")]

@@ -161,6 +161,14 @@
   async function restartSession() {
     offeringRestart = false;
     delete body.dataset.sessionLost;
+    // The server still down (restarting, the usual case): the offer stays, with why, for when it is back.
+    try {
+      await makeSessionAgain();
+    } catch (e) {
+      sessionLost(`No answer from the server: ${String(e.message).replace(/\.$/, '')}.`);
+    }
+  }
+  async function makeSessionAgain() {
     const created = await call('POST', '/api/sessions', { scenario: config.scenario });
     const reason = (answer) => String(answer.json.error || `the server answered ${answer.status}`).replace(/\.$/, '');
     if (created.status !== 201) { sessionLost(`A new session could not start: ${reason(created)}.`); return; }

@@ -31,14 +31,15 @@ class PartialFile {
 // names no process.
 std::string host_name();
 
-// `path`.HOST.PID.partial: a partial file of this process alone, for a file that another process may be writing at
-// the same time (two `haven run -o same.h5` started together each write their own, where one `path.partial` was
-// truncated and removed under the other).
+// `path`.XXXXXXXXXXXXXXXX.partial (16 random hex digits): a partial file of this process alone, for a file that
+// another process may be writing at the same time (two `haven run -o same.h5` started together each write their
+// own, where one `path.partial` was truncated and removed under the other).
 std::filesystem::path own_partial_path(const std::filesystem::path& path);
 
-// Removes the partial files of `path` named by own_partial_path that processes of this host left and that are no
-// longer running (killed with SIGKILL, which no handler sees). Those of another host, or of a live process, stay.
-void remove_dead_partials(const std::filesystem::path& path);
+// Removes the partial files of `path` named by own_partial_path that no process is writing: those on which no
+// process holds a lock (a writer holds HDF5's on its file until it is done; a process killed with SIGKILL, which no
+// handler sees, holds none). Where a lock cannot be taken, the file stays.
+void remove_unused_partials(const std::filesystem::path& path);
 
 // Writes `text` to `path` whole or not at all: to `path.partial` (registered while it is written), then renamed over
 // `path`, its folder made first. Throws std::runtime_error naming the file; nothing is left behind then.
