@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -129,6 +130,12 @@ std::filesystem::path own_partial_path(const std::filesystem::path& path) {
 
 void remove_unused_partials(const std::filesystem::path& path) {
   namespace fs = std::filesystem;
+  // With HDF5's locking off (HDF5_USE_FILE_LOCKING=FALSE, usual where a cluster's file system has no locks) a writer
+  // holds none, and a file being written would look unused: nothing is removed then.
+  if (const char* locking = std::getenv("HDF5_USE_FILE_LOCKING")) {
+    const std::string_view value = locking;
+    if (value == "FALSE" || value == "false" || value == "0") return;
+  }
   const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
   const std::string prefix = path.filename().string() + ".";
   constexpr std::string_view suffix = ".partial";

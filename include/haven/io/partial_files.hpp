@@ -38,7 +38,8 @@ std::filesystem::path own_partial_path(const std::filesystem::path& path);
 
 // Removes the partial files of `path` named by own_partial_path that no process is writing: those on which no
 // process holds a lock (a writer holds HDF5's on its file until it is done; a process killed with SIGKILL, which no
-// handler sees, holds none). Where a lock cannot be taken, the file stays.
+// handler sees, holds none). Where a lock cannot be taken, the file stays; with HDF5's locking switched off
+// (HDF5_USE_FILE_LOCKING=FALSE), nothing is removed.
 void remove_unused_partials(const std::filesystem::path& path);
 
 // Writes `text` to `path` whole or not at all: to `path.partial` (registered while it is written), then renamed over
