@@ -165,12 +165,14 @@
     try {
       await makeSessionAgain();
     } catch (e) {
-      sessionLost(`No answer from the server: ${String(e.message).replace(/\.$/, '')}.`);
+      sessionLost(`No answer from the server: ${unstopped(e.message)}.`);
     }
   }
+  // A message as the end of a sentence of ours: its own full stop left off.
+  const unstopped = (text) => String(text).replace(/\.$/, '');
   async function makeSessionAgain() {
     const created = await call('POST', '/api/sessions', { scenario: config.scenario });
-    const reason = (answer) => String(answer.json.error || `the server answered ${answer.status}`).replace(/\.$/, '');
+    const reason = (answer) => unstopped(answer.json.error || `the server answered ${answer.status}`);
     if (created.status !== 201) { sessionLost(`A new session could not start: ${reason(created)}.`); return; }
     session = created.json.session;
     let made = 0;
