@@ -230,7 +230,8 @@ class Hdf5Writer::Impl {
     info_ = info;
     if (target_path_.has_parent_path()) fs::create_directories(target_path_.parent_path());
     if (publishing_.own_partial) remove_unused_partials(target_path_);
-    // A partial file left by a run that was killed is this file's: start afresh.
+    // A partial file of the shared name left by a killed run is this file's: created afresh over it. One of its
+    // own (haven run's) has a new name; those killed runs left were removed above.
     registration_.emplace(partial_path_);  // removed if Ctrl-C stops the run (registered before it exists)
     file_ = h5::File::create(partial_path_);
     const int interval = std::max(1, s_.outputs.interval_days);
