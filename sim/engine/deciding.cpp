@@ -24,13 +24,15 @@ struct DecisionScratch {
 
 }  // namespace
 
-Decider::Decider(const Scenario& scenario, const RuleSet& rules, Draws draws, Count units_per_person, int threads)
+Decider::Decider(const Scenario& scenario, const RuleSet& rules, Draws draws, Count units_per_person, int threads,
+                 bool split_small)
     : s_(scenario),
       p_(scenario.parameters),
       rules_(rules),
       draws_(draws),
       units_(units_per_person),
       threads_(threads),
+      split_small_(split_small),
       appeal_(scenario.nodes.size(), 0.0),
       refuge_(scenario.nodes.size(), 0),
       reach_km_(scenario.nodes.size(),
@@ -55,10 +57,16 @@ void Decider::decide(int day, DecisionInputs in) {
   }
   // An exception must not escape an OpenMP region (that aborts); the first one, by node, is rethrown after it.
   std::vector<std::exception_ptr> failures(static_cast<std::size_t>(n));
-  constexpr std::int64_t chunk_nodes = 64;
-  // A network of one chunk is decided by one thread anyway; waking a team for it only costs: its threads wait at
-  // the region's end for each other, a scheduler tick each when the other cores are busy (2.7 times the run on Idlib).
-#pragma omp parallel for schedule(dynamic, chunk_nodes) num_threads(threads_) if (n > chunk_nodes)
+  // Chunks of 64 nodes, taken by whichever thread is free. A network of one chunk is decided by one thread: waking
+  // a team for it costs, its threads waiting at the region's end for each other, a scheduler tick each when the
+  // other cores are busy (2.7 times the run on Idlib). Unless the caller holds the cores (split_small_): then a
+  // chunk is a quarter of a thread's share (at least one node), so that a few crowded nodes do not leave one
+  // thread with most of the day (Idlib on two threads, a run from day 54: 80 -> 67 ms; docs/benchmarks.md,
+  // "Issue 15: an edit's run on both cores").
+  const bool split = threads_ > 1 && (n > 64 || (split_small_ && n > 1));
+  const std::int64_t chunk_nodes =
+      split && split_small_ ? std::clamp<std::int64_t>(n / (4 * std::int64_t{threads_}), 1, 64) : 64;
+#pragma omp parallel for schedule(dynamic, chunk_nodes) num_threads(threads_) if (split)
   for (std::int64_t i = 0; i < n; ++i) {
     try {
       // Each node's candidates and stays sit in their own allocations: ask for the next nodes' early, so that

@@ -49,7 +49,9 @@ struct DecisionInputs {
 
 class Decider {
  public:
-  Decider(const Scenario& scenario, const RuleSet& rules, Draws draws, Count units_per_person, int threads);
+  // `split_small`: decide a network of one chunk on `threads` threads too (RunConfig::split_small_networks).
+  Decider(const Scenario& scenario, const RuleSet& rules, Draws draws, Count units_per_person, int threads,
+          bool split_small = false);
 
   // Takes what `saved` learned (each node's reach) and its last appeals (Simulation::resume_from). Flows are
   // made afresh each day and not taken.
@@ -90,6 +92,7 @@ class Decider {
   Draws draws_;
   Count units_;
   int threads_;
+  bool split_small_;
   std::vector<double> appeal_;
   std::vector<char> refuge_;  // today: RuleSet::is_refuge of each node (and it admits people)
   std::vector<double> reach_km_;

@@ -42,7 +42,8 @@ class Simulation::Impl {
         threat_(scenario, *rules_),
         events_(scenario, network_, threat_, log_),
         transport_(scenario, units_, network_, ledger_, queue_, log_),
-        decider_(scenario, *rules_, Draws{config_.seed, config_.run_index, config_.mode}, units_, config_.threads),
+        decider_(scenario, *rules_, Draws{config_.seed, config_.run_index, config_.mode}, units_, config_.threads,
+                 config_.split_small_networks),
         given_(scenario, units_, Draws{config_.seed, config_.run_index, config_.mode}),
         recorder_(ledger_, transport_, threat_, events_, observers_, units_) {}
 

@@ -13,6 +13,7 @@ RunGate::Slot& RunGate::Slot::operator=(Slot&& other) noexcept {
   if (this != &other) {
     leave();
     gate_ = other.gate_;
+    cores_ = other.cores_;
     waited_ms_ = other.waited_ms_;
     other.gate_ = nullptr;
   }
@@ -20,11 +21,11 @@ RunGate::Slot& RunGate::Slot::operator=(Slot&& other) noexcept {
 }
 
 void RunGate::Slot::leave() noexcept {
-  if (gate_ != nullptr) gate_->leave();
+  if (gate_ != nullptr) gate_->leave(cores_);
   gate_ = nullptr;
 }
 
-RunGate::Slot RunGate::enter() {
+RunGate::Slot RunGate::enter(std::size_t cores) {
   const auto started = std::chrono::steady_clock::now();
   std::unique_lock guard(lock_);
   if (closed_) throw RunCancelled("the server is stopping");
@@ -35,29 +36,32 @@ RunGate::Slot RunGate::enter() {
   turn_.wait(guard, may_enter);
   if (closed_) throw RunCancelled("the server is stopping");
   ++admitted_;
-  ++running_;
+  const std::size_t taken = std::clamp<std::size_t>(cores, 1, slots_ - running_);
+  running_ += taken;
   guard.unlock();
   // The next ticket may go in too, if a place is still free.
   turn_.notify_all();
   // A run let in at once waited for nothing (0, not the lock's microseconds): the answers say when runs queue.
   const auto waited = std::chrono::steady_clock::now() - started;
-  return Slot(this, waits ? std::chrono::duration<double, std::milli>(waited).count() : 0.0);
+  return Slot(this, taken, waits ? std::chrono::duration<double, std::milli>(waited).count() : 0.0);
 }
 
 RunResult RunGate::run(const Scenario& scenario, const RunRequest& request) {
-  const auto slot = enter();
+  const auto slot = enter(request.cores);
   // Its turn may come after whoever asked has gone (a band dropped by the page): the place goes to the next.
   if (request.abandoned != nullptr && request.abandoned->load())
     throw RunCancelled("no one waited for it any more when its turn came");
-  RunResult result = run_in_memory(scenario, request);
+  RunRequest granted = request;
+  granted.cores = slot.cores();
+  RunResult result = run_in_memory(scenario, granted);
   result.queued_ms = slot.waited_ms();
   return result;
 }
 
-void RunGate::leave() noexcept {
+void RunGate::leave(std::size_t cores) noexcept {
   {
     std::lock_guard guard(lock_);
-    --running_;
+    running_ -= cores;
   }
   turn_.notify_all();
 }

@@ -3,7 +3,8 @@
 // twenty sessions editing at once ran twenty engines on two cores: each run ten times slower, all of them finishing
 // together, and twenty runs' working sets in memory at once (docs/serve.md, "Limits"). The gate lets in as many
 // runs as it has slots (the server gives it the cores it may use), first come first served; the others wait their turn,
-// and a run's time limit counts from when it starts.
+// and a run's time limit counts from when it starts. A run may ask for more than one slot (an edit's run decides on
+// two threads): it gets those free when its turn comes, at least one.
 
 #include <condition_variable>
 #include <cstddef>
@@ -23,46 +24,53 @@ class RunGate {
     Slot() = default;
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
-    Slot(Slot&& other) noexcept : gate_(other.gate_), waited_ms_(other.waited_ms_) { other.gate_ = nullptr; }
+    Slot(Slot&& other) noexcept : gate_(other.gate_), cores_(other.cores_), waited_ms_(other.waited_ms_) {
+      other.gate_ = nullptr;
+    }
     Slot& operator=(Slot&& other) noexcept;
     ~Slot() { leave(); }
     // How long the run waited for its turn.
     [[nodiscard]] double waited_ms() const noexcept { return waited_ms_; }
+    // The slots it holds: the cores its run may use.
+    [[nodiscard]] std::size_t cores() const noexcept { return cores_; }
     void leave() noexcept;
 
    private:
     friend class RunGate;
-    Slot(RunGate* gate, double waited_ms) : gate_(gate), waited_ms_(waited_ms) {}
+    Slot(RunGate* gate, std::size_t cores, double waited_ms) : gate_(gate), cores_(cores), waited_ms_(waited_ms) {}
     RunGate* gate_ = nullptr;
+    std::size_t cores_ = 0;
     double waited_ms_ = 0.0;
   };
 
   // At most `slots` runs at once (at least one).
   explicit RunGate(std::size_t slots);
 
-  // Waits for a place, after everyone who asked before. Throws RunCancelled once the gate is closed (the server is
-  // stopping), waiting or not.
-  [[nodiscard]] Slot enter();
-  // Runs `scenario` when its turn comes; its time limit counts from then. A run whose asker has gone by then
-  // (`request.abandoned`) gives its place to the next without running. The result says how long it waited.
+  // Waits for a place, after everyone who asked before, and takes up to `cores` slots of those free then (at least
+  // one). Throws RunCancelled once the gate is closed (the server is stopping), waiting or not.
+  [[nodiscard]] Slot enter(std::size_t cores = 1);
+  // Runs `scenario` when its turn comes, on the slots it got of the `request.cores` it asked for; its time limit
+  // counts from then. A run whose asker has gone by then (`request.abandoned`) gives its place to the next without
+  // running. The result says how long it waited.
   [[nodiscard]] RunResult run(const Scenario& scenario, const RunRequest& request);
   // Wakes everyone waiting, and lets no one in from now on.
   void close();
 
   [[nodiscard]] std::size_t slots() const noexcept { return slots_; }
+  // The slots taken now (a run may hold several).
   [[nodiscard]] std::size_t running() const;
   // Those who asked and were not let in yet (after close(), also those who gave up).
   [[nodiscard]] std::size_t waiting() const;
 
  private:
-  void leave() noexcept;
+  void leave(std::size_t cores) noexcept;
 
   const std::size_t slots_;
   mutable std::mutex lock_;
   std::condition_variable turn_;
   std::uint64_t next_ticket_ = 0;  // the ticket of the next to ask
   std::uint64_t admitted_ = 0;     // tickets below it have been let in (after close(), those waiting never are)
-  std::size_t running_ = 0;
+  std::size_t running_ = 0;        // slots taken
   bool closed_ = false;
 };
 

@@ -41,7 +41,8 @@ RunResult run_in_memory(const Scenario& scenario, const RunRequest& request) {
   config.seed = request.seed;
   config.run_index = request.run_index;
   config.mode = request.mode;
-  config.threads = 1;
+  config.threads = static_cast<int>(std::clamp<std::size_t>(request.cores, 1, 64));
+  config.split_small_networks = true;  // the gate gave it these cores: no other run holds them
   const auto started = std::chrono::steady_clock::now();
   const auto seconds_since = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -80,6 +81,7 @@ RunResult run_in_memory(const Scenario& scenario, const RunRequest& request) {
   simulation.add_observer(*result.recorder);
   result.summary = simulation.run();
   result.seconds = seconds_since();
+  result.cores = static_cast<std::size_t>(config.threads);
   return result;
 }
 

@@ -139,6 +139,7 @@ void Server::Impl::answer_with_run(httplib::Response& res, SessionEntry& entry, 
     info["applied"] = true;
     info["run_reused"] = reused;
     info["run_from_day"] = reused ? 0 : run.started_day;  // a kept run sent again was not run now
+    info["run_cores"] = reused ? 0 : run.cores;
     info["timing_ms"] = {{"edit", edit_ms}, {"queue", queued_ms}, {"run", run_ms}, {"json", 0.0}, {"total", 0.0}};
     const std::string head = json_text(info);
     // The answer in one string grown once: the data and the ghost are appended as they are, after the head but for

@@ -116,9 +116,14 @@ Scenario random_scenario(std::uint32_t seed) {
   return b.scenario();
 }
 
-MemoryRecorder run(const Scenario& s, Mode mode, std::uint64_t seed, int threads, std::uint64_t run_index = 0) {
+MemoryRecorder run(const Scenario& s, Mode mode, std::uint64_t seed, int threads, std::uint64_t run_index = 0,
+                   bool split_small_networks = false) {
   MemoryRecorder recorder;
-  Simulation simulation(s, RunConfig{.seed = seed, .run_index = run_index, .mode = mode, .threads = threads});
+  Simulation simulation(s, RunConfig{.seed = seed,
+                                     .run_index = run_index,
+                                     .mode = mode,
+                                     .threads = threads,
+                                     .split_small_networks = split_small_networks});
   simulation.add_observer(recorder);
   simulation.run();
   return recorder;
@@ -173,6 +178,9 @@ TEST_CASE("determinism - the same seed gives identical series at 1 and 2 threads
     const auto one = run(s, Mode::stochastic, 7, 1);
     const auto two = run(s, Mode::stochastic, 7, 2);
     CHECK(same_series(one, two));
+    // Decided on both threads, as haven serve asks for a run its gate gave two cores.
+    const auto split = run(s, Mode::stochastic, 7, 2, 0, true);
+    CHECK(same_series(one, split));
     const auto other = run(s, Mode::stochastic, 8, 2);
     if (!same_series(one, other)) ++differing;
     const auto member = run(s, Mode::stochastic, 7, 1, 1);
@@ -184,8 +192,9 @@ TEST_CASE("determinism - the same seed gives identical series at 1 and 2 threads
   CHECK(member_differing >= 15);
 }
 
-// The engine splits its per-node loops over threads only above 4,096 nodes (below, the overhead is not worth it),
-// so the small random scenarios above never run them in parallel; this one does (and the tsan preset runs it).
+// The engine splits its per-node loops over threads only above 4,096 nodes, and its decisions above one chunk of 64
+// nodes unless asked to (split_small_networks, as the random scenarios above are run once); this network splits them
+// all (and the tsan preset runs both tests).
 TEST_CASE("determinism - a network above the parallel threshold gives identical series at 1 and 2 threads") {
   GeneratorSettings settings;
   settings.nodes = 4200;

@@ -363,6 +363,28 @@ TEST_CASE("a run resumed from a saved day is the whole run: Idlib 2019-20 and Bu
   check_edits(burundi, burundi_edits);
 }
 
+// As haven serve runs an edit: on two threads, from the base run's saved day (docs/serve.md, "Runs at once").
+TEST_CASE("a run resumed on two threads is the whole run on one thread: Idlib 2019-20") {
+  const Scenario idlib = shipped("scenarios/idlib_2019_2020.yaml");
+  Scenario edited = idlib;
+  std::get<Bombardment>(event(edited, "b_idl_ariha").action).intensity_strikes_per_day = 12.0;
+  const int day = event(edited, "b_idl_ariha").start_day;
+  const Saved saved = run_saving(idlib, Mode::stochastic, day);
+  Outcome two;
+  two.recorder = saved.recorded;
+  RunConfig config = config_of(Mode::stochastic);
+  config.threads = 2;
+  config.split_small_networks = true;
+  Simulation simulation(edited, config);
+  REQUIRE(simulation.resume_from(*saved.checkpoint));
+  simulation.add_observer(two.recorder);
+  two.summary = simulation.run();
+  const Outcome whole = whole_run(edited, Mode::stochastic);
+  CHECK(whole.recorder.cumulative_displaced_.back() !=
+        resumed_run(idlib, Mode::stochastic, saved).recorder.cumulative_displaced_.back());  // the edit tells
+  check_same(whole, two);
+}
+
 TEST_CASE("a run resumed from a saved day is the whole run: a network of 600 places") {
   // Beyond 512 places: no played-out tables (each pooled journey rounds with its mix's carry, which the saved
   // cohorts' mixes must keep) and the origin-destination totals in a hash map.

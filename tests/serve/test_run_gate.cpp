@@ -177,3 +177,58 @@ TEST_CASE("serve run gate: a run whose asker has gone is not started when its tu
   // Running already: it stops at its next day.
   CHECK_THROWS_WITH_AS(run_in_memory(scenario, request), "no one waits for it any more", RunCancelled);
 }
+
+TEST_CASE("serve run gate: a run asking for two cores gets those free when its turn comes and gives back all") {
+  RunGate gate(2);
+  {
+    const auto both = gate.enter(2);
+    CHECK(both.cores() == 2);
+    CHECK(gate.running() == 2);
+    // Nothing is free: the next waits, and gets the one freed when it goes in.
+  }
+  CHECK(gate.running() == 0);
+  auto one = gate.enter();
+  CHECK(one.cores() == 1);
+  {
+    const auto rest = gate.enter(2);  // one is taken: it goes in at once with the other
+    CHECK(rest.cores() == 1);
+    CHECK(rest.waited_ms() == 0.0);
+    CHECK(gate.running() == 2);
+  }
+  one.leave();
+  CHECK(gate.enter(5).cores() == 2);  // no more than the gate has
+  CHECK(gate.running() == 0);
+
+  // A run holding both: the others wait until it gives them back (admit() checks each waits), then go in turn.
+  std::vector<RunGate::Slot> held;
+  held.push_back(gate.enter(2));
+  const auto admissions = admit(gate, std::move(held), 3);
+  CHECK(admissions.order == std::vector<std::size_t>{0, 1, 2});
+  for (const double ms : admissions.waited_ms) CHECK(ms >= 20.0);
+  CHECK(gate.running() == 0);
+}
+
+TEST_CASE("serve run gate: a run given two cores runs on them and its series are those of one core") {
+  using namespace haven;
+  using namespace haven::serve;
+  Session session(testing::valley_source(), "", Limits{});
+  REQUIRE(session.ok());
+  const Scenario& scenario = session.scenario();
+  RunRequest request{scenario.seed, 0};
+  request.cores = 2;
+  RunGate gate(2);
+  const RunResult two = gate.run(scenario, request);
+  CHECK(two.cores == 2);
+  auto taken = gate.enter();
+  const RunResult one = gate.run(scenario, request);  // one core free
+  CHECK(one.cores == 1);
+  taken.leave();
+  REQUIRE(two.recorder->days() == one.recorder->days());
+  CHECK(two.recorder->cumulative_displaced_.back() > 0);
+  for (std::size_t t = 0; t < one.recorder->days(); ++t) {
+    CAPTURE(t);
+    CHECK(two.recorder->displaced_[t] == one.recorder->displaced_[t]);
+    CHECK(two.recorder->in_transit_[t] == one.recorder->in_transit_[t]);
+    CHECK(two.recorder->cumulative_displaced_[t] == one.recorder->cumulative_displaced_[t]);
+  }
+}

@@ -220,6 +220,7 @@ def test_toggle_redraw_band_and_save(tmp_path):
                 "show_run_parts": d["showRunMs"],  # analysis, headline, main chart, labels, map
                 "run_reused": d["lastRunReused"] == "true",
                 "run_from_day": int(d["lastRunFromDay"]),
+                "run_cores": int(d["lastRunCores"]),
             })
 
         note_breakdown()

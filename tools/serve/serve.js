@@ -238,6 +238,7 @@
       body.dataset.lastRunMs = answer.timing_ms.run.toFixed(1);
       body.dataset.lastRunReused = String(Boolean(answer.run_reused));
       body.dataset.lastRunFromDay = String(answer.run_from_day || 0);
+      body.dataset.lastRunCores = String(answer.run_cores || 0);
       const how = describeRun(answer);
       status.textContent = ready || `${answer.edits.length} edit${answer.edits.length === 1 ? '' : 's'} · redrawn ${ms.toFixed(0)} ms ` +
         `after the edit (${how})`;

@@ -49,6 +49,9 @@ struct RunRequest {
   // day larger than it all is not kept.
   std::vector<int> save_days;
   std::size_t max_saved_bytes = std::numeric_limits<std::size_t>::max();
+  // The cores it may use: its decisions on as many threads (the result is the same at any count). RunGate::run
+  // gives it those of these free when its turn comes.
+  std::size_t cores = 1;
 };
 
 struct RunResult {
@@ -60,6 +63,7 @@ struct RunResult {
   double seconds = 0.0;
   double queued_ms = 0.0;          // how long it waited for its turn before it ran (haven serve runs a few at once)
   int started_day = 0;             // the day it went on from (RunRequest::resume_from), or 0
+  std::size_t cores = 1;           // the cores it ran on (RunRequest::cores, as many as were free)
   std::vector<ResumePoint> saved;  // at RunRequest::save_days the run reached (from the day it went on from)
 };
 
