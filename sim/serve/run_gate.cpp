@@ -2,12 +2,91 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
+#include <utility>
 
 #include "haven/serve/runs.hpp"
 
 namespace haven::serve {
 
+// A job handed to one of the gate's threads, on its caller's stack until `done`.
+struct RunGate::Job {
+  const std::function<void()>* work = nullptr;
+  std::exception_ptr failure;
+  bool done = false;
+};
+
+// One of the gate's threads.
+struct RunGate::Runner {
+  std::mutex lock;
+  std::condition_variable given;  // a job given, a job done, or stop
+  Job* job = nullptr;
+  bool stop = false;
+  std::thread thread;
+};
+
 RunGate::RunGate(std::size_t slots) : slots_(std::max<std::size_t>(1, slots)) {}
+
+RunGate::~RunGate() {
+  for (auto& runner : runners_) {
+    {
+      std::lock_guard guard(runner->lock);
+      runner->stop = true;
+    }
+    runner->given.notify_all();
+  }
+  for (auto& runner : runners_) runner->thread.join();
+}
+
+void RunGate::serve_jobs(Runner& runner) {
+  std::unique_lock guard(runner.lock);
+  for (;;) {
+    runner.given.wait(guard, [&] { return runner.job != nullptr || runner.stop; });
+    if (runner.job == nullptr) return;  // stopping, and nothing was given
+    Job& job = *runner.job;
+    guard.unlock();
+    std::exception_ptr failure;
+    try {
+      (*job.work)();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    guard.lock();
+    job.failure = failure;
+    job.done = true;
+    runner.job = nullptr;
+    // Idle again, under its own lock: a caller that takes it now gives it a job once it waits again (below).
+    {
+      std::lock_guard idle(runners_lock_);
+      idle_.push_back(&runner);
+    }
+    runner_idle_.notify_one();
+    runner.given.notify_all();
+  }
+}
+
+void RunGate::execute(const std::function<void()>& work) {
+  Runner* runner = nullptr;
+  {
+    std::unique_lock guard(runners_lock_);
+    // Inside the gate there are no more runs than slots: a thread is idle, or fewer than the slots exist.
+    runner_idle_.wait(guard, [&] { return !idle_.empty() || runners_.size() < slots_; });
+    if (!idle_.empty()) {
+      runner = idle_.back();
+      idle_.pop_back();
+    } else {
+      runners_.push_back(std::make_unique<Runner>());
+      runner = runners_.back().get();
+      runner->thread = std::thread([this, runner] { serve_jobs(*runner); });
+    }
+  }
+  Job job{&work};
+  std::unique_lock guard(runner->lock);
+  runner->job = &job;
+  runner->given.notify_all();
+  runner->given.wait(guard, [&] { return job.done; });
+  if (job.failure) std::rethrow_exception(job.failure);
+}
 
 RunGate::Slot& RunGate::Slot::operator=(Slot&& other) noexcept {
   if (this != &other) {
@@ -53,7 +132,8 @@ RunResult RunGate::run(const Scenario& scenario, const RunRequest& request) {
     throw RunCancelled("no one waited for it any more when its turn came");
   RunRequest granted = request;
   granted.cores = slot.cores();
-  RunResult result = run_in_memory(scenario, granted);
+  RunResult result;
+  execute([&] { result = run_in_memory(scenario, granted); });
   result.queued_ms = slot.waited_ms();
   return result;
 }

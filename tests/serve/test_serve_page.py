@@ -1183,11 +1183,14 @@ def test_the_page_names_the_starting_point_it_was_served_with(tmp_path):
         assert driver.execute_script(undo) == [True, "Undo the last edit"]
         driver.execute_script("const s = document.getElementById('serve-variant'); s.value = 'border_open';"
                               "s.dispatchEvent(new Event('change'));")
-        wait_for(driver, "return window.havenServe.info().variant === 'border_open'", serve=serve)
+        wait_for(driver, "return window.havenServe.info().variant === 'border_open' && "
+                 "!document.getElementById('serve-undo').disabled", serve=serve)
         assert driver.execute_script(undo) == [False, "Undo the variant switch"]
         driver.execute_script("document.getElementById('serve-undo').click()")
-        wait_for(driver, "return window.havenServe.info().variant === ''", serve=serve)
-        assert driver.execute_script("return document.getElementById('serve-variant').value") == ""
+        # The panel (its variant box, the undo button) is filled in the task after the result's frame.
+        wait_for(driver, "return window.havenServe.info().variant === '' && "
+                 "document.getElementById('serve-variant').value === '' && "
+                 "document.getElementById('serve-undo').disabled", serve=serve)
         assert driver.execute_script(undo) == [True, "Undo the last edit"]
 
 
