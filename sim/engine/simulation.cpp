@@ -385,6 +385,7 @@ void Simulation::Impl::save_checkpoint(int day) {
   config.run_index = config_.run_index;
   config.mode = config_.mode;
   config.threads = config_.threads;
+  config.split_small_networks = config_.split_small_networks;
   config.days = days_;
   auto saved = std::make_shared<SimulationCheckpoint>(s_, config, rules_, day);
   saved->state->adopt(*this, day);

@@ -82,15 +82,16 @@ class Server::Impl {
   };
   // The base run of a scenario and variant (the ghost), made once; `ran` says whether it was made now.
   std::shared_ptr<const Base> base_of(std::size_t scenario_index, const Session& session, bool* ran = nullptr);
-  // A run someone waits for (an edit's, an undo's, a base run): on two cores when both are free, its decisions on
-  // two threads (an Idlib edit's run 80 -> 67 ms; more threads were not measured). A band's members take one each.
+  // A run someone waits for (an edit's, an undo's, a variant's, a base run, the report's): on two cores when both
+  // are free and nobody waits behind it, its decisions on two threads (an Idlib edit's run 80 -> 67 ms; more threads
+  // were not measured). Under Flee's rules a run takes one thread whatever it is given. A band's members take one.
   static constexpr std::size_t waited_run_cores = 2;
   RunRequest run_request(const Scenario& scenario) const {
     RunRequest request;
     request.seed = scenario.seed;
     request.max_seconds = options_.limits.max_run_seconds;
     request.stop = &stopping_;
-    request.cores = waited_run_cores;
+    request.cores = scenario.rules == RuleSetKind::flee ? 1 : waited_run_cores;
     return request;
   }
   // The key its session's scenario as it is now is kept under (recent_runs_).

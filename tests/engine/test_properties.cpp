@@ -212,6 +212,24 @@ TEST_CASE("determinism - a network above the parallel threshold gives identical 
   }
 }
 
+// Asked to split a network of a few hundred places (haven serve's runs on two cores), the engine cuts it into chunks
+// smaller than 64 places: the same series.
+TEST_CASE(
+    "determinism - a network of a few hundred places decided in small chunks on 2 threads gives identical "
+    "series") {
+  GeneratorSettings settings;
+  settings.nodes = 200;
+  settings.corridors = 420;
+  settings.bombardments = 12;
+  settings.days = 8;
+  auto loaded = load_scenario_text(generate_scenario_yaml(settings), "generated");
+  REQUIRE(loaded.scenario);
+  const auto one = run(*loaded.scenario, Mode::stochastic, 5, 1);
+  const auto split = run(*loaded.scenario, Mode::stochastic, 5, 2, 0, true);
+  CHECK(one.cumulative_displaced_.back() > 0);
+  CHECK(same_series(one, split));
+}
+
 TEST_CASE("stochastic ensemble means converge to expected mode") {
   // One bombarded town, two destinations. The ensemble mean of displaced people at day 10 must lie within
   // 5 standard errors of the expected-mode value: a false failure has probability below 6e-7.

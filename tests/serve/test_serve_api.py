@@ -484,6 +484,7 @@ def test_an_edit_that_flees_rules_do_not_act_on_says_so(tmp_path):
         status, answer = edit(serve, session, {"kind": "add_event", "event": {
             "kind": "armed_conflict", "node": "Delta", "date": "2020-01-02", "intensity": 1}})
         assert status == 200 and answer["warnings"] == [], answer["warnings"]
+        assert answer["run_cores"] == 1  # Flee's step has no threads: the run holds one core, not two
         # A camp's capacity under Flee's rules, scaled: the place's figure now, and the camp's own in the edit list.
         assert edit(serve, session, {"kind": "set", "path": "parameters.flee_capacity_scaling", "value": 2})[0] == 200
         status, answer = edit(serve, session, {"kind": "set", "path": "nodes.Camp_One.capacity", "value": 35000})

@@ -23,9 +23,10 @@ struct RunConfig {
   std::uint64_t run_index = 0;  // member of an ensemble; part of every random stream's key
   Mode mode = Mode::stochastic;
   int threads = 1;
-  // Decide a small network (64 places or fewer, one chunk) on `threads` threads too, where it takes one otherwise:
-  // faster when the other cores are free (Idlib on two: a run from day 54 80 -> 67 ms), much slower when one is busy
-  // (a team waits at each day's end for a thread the scheduler set aside: 1.7 times the run on one thread). For a
+  // Decide a small network (64 places or fewer, one chunk) on `threads` threads too, where it takes one otherwise,
+  // and cut networks of fewer than 64 x 4 x threads places into chunks of a quarter of a thread's share: faster when
+  // the other cores are free (Idlib on two: a run from day 54 80 -> 67 ms), much slower when one is busy (a team
+  // waits at each day's end for a thread the scheduler set aside: 1.3-2.5 times the run on one thread). For a
   // caller that holds the cores (haven serve, for a run its gate gave two); results are the same either way.
   bool split_small_networks = false;
   std::optional<int> days;  // simulate fewer days than the scenario holds
