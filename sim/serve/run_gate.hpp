@@ -4,10 +4,10 @@
 // together, and twenty runs' working sets in memory at once (docs/serve.md, "Limits"). The gate lets in as many
 // runs as it has slots (the server gives it the cores it may use), first come first served; the others wait their turn,
 // and a run's time limit counts from when it starts. A run may ask for more than one slot (an edit's run decides on
-// two threads): it gets those free when its turn comes, at least one. Runs go on the gate's own threads, one per slot,
-// the one idle last first: a run on a thread that ran the one before takes ~15% less than on a fresh one (its
-// OpenMP team, its thread-local scratch and its caches warm; docs/benchmarks.md), and requests come on any of the
-// HTTP pool's 32 threads.
+// two threads): it gets those free when its turn comes, at least one. Runs someone waits for go on the gate's own
+// threads, one per slot, the one idle last first (a band's members on the band's): a run on a thread that ran the one
+// before takes ~15% less than on a fresh one (its OpenMP team, its thread-local scratch and its caches warm;
+// docs/benchmarks.md), and requests come on any of the HTTP pool's 32 threads.
 
 #include <condition_variable>
 #include <cstddef>
@@ -60,9 +60,10 @@ class RunGate {
   // Waits for a place, after everyone who asked before, and takes up to `cores` slots of those free then (at least
   // one). Throws RunCancelled once the gate is closed (the server is stopping), waiting or not.
   [[nodiscard]] Slot enter(std::size_t cores = 1);
-  // Runs `scenario` when its turn comes, on the slots it got of the `request.cores` it asked for; its time limit
-  // counts from then. A run whose asker has gone by then (`request.abandoned`) gives its place to the next without
-  // running. The result says how long it waited.
+  // Runs `scenario` when its turn comes, on the slots it got of the `request.cores` it asked for (on the gate's thread
+  // idle last when it asked for more than one, else on the caller's); its time limit counts from then. A run whose
+  // asker has gone by then (`request.abandoned`) gives its place to the next without running. The result says how long
+  // it waited.
   [[nodiscard]] RunResult run(const Scenario& scenario, const RunRequest& request);
   // Runs `job` on one of the gate's threads, the one idle last (made when none is idle and fewer than the slots
   // exist), and returns when it has; an exception it throws is thrown here. For a caller inside the gate (run()).
