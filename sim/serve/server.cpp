@@ -63,7 +63,8 @@ std::filesystem::path serve_assets_dir() {
   return HAVEN_SERVE_ASSETS_DIR;
 }
 
-// Requests are served on any of the pool's 32 threads (runs on the gate's own, and their OpenMP teams'), and glibc
+// Requests are served on any of the pool's 32 threads (a run someone waits for on the gate's own and its OpenMP
+// team's, a band's members on the band's), and glibc
 // gives threads up to 8 malloc arenas per core: most of a session's first edits ran in an arena no run had used,
 // whose ~10 MB of pages the run faulted in afresh (~2,500 page faults, 20 ms of Idlib's ~185 ms run, when runs went
 // on the pool's threads; docs/benchmarks.md, "Serve: warm malloc arenas"). As many arenas as cores keeps them warm
