@@ -64,11 +64,11 @@ std::filesystem::path serve_assets_dir() {
 }
 
 // Requests are served on any of the pool's 32 threads (a run someone waits for on the gate's own and its OpenMP
-// team's, a band's members on the band's), and glibc
-// gives threads up to 8 malloc arenas per core: most of a session's first edits ran in an arena no run had used,
-// whose ~10 MB of pages the run faulted in afresh (~2,500 page faults, 20 ms of Idlib's ~185 ms run, when runs went
-// on the pool's threads; docs/benchmarks.md, "Serve: warm malloc arenas"). As many arenas as cores keeps them warm
-// after the first few runs, and runs on different cores still allocate apart.
+// team's, a band's members on the band's), and glibc gives threads up to 8 malloc arenas per core: most of a
+// session's first edits ran in an arena no run had used, whose ~10 MB of pages the run faulted in afresh (~2,500
+// page faults, 20 ms of Idlib's ~185 ms run, when runs went on the pool's threads; docs/benchmarks.md, "Serve: warm
+// malloc arenas"). As many arenas as cores keeps them warm after the first few runs, and runs on different cores
+// still allocate apart.
 void limit_malloc_arenas() {
 #ifdef __GLIBC__
   static const bool once = [] {
