@@ -3,9 +3,11 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <exception>
 #include <limits>
+#include <thread>
 
 namespace haven::engine {
 
@@ -20,6 +22,34 @@ struct DecisionScratch {
   std::vector<std::vector<double>> home_share;
   std::vector<NodeIndex> homes;
   std::vector<RoutePtr> routes;
+};
+
+// Each node's candidates and stays sit in their own allocations: asked for early, so that deciding does not wait on
+// memory for them (the first look at them was most of deciding's time).
+void prefetch_node(const DecisionInputs& in, std::size_t node) {
+  in.network.prefetch_candidates(static_cast<NodeIndex>(node));
+  __builtin_prefetch(in.ledger.stays(node).data());
+}
+
+// Waiting for another thread's node: a pause while the wait is short, then the core given up to whoever wants it,
+// which may be the very thread waited for (more threads than cores: a spin would hold it off for a time slice).
+class Backoff {
+ public:
+  void wait() noexcept {
+    if (++spins_ < 4096) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+      return;
+    }
+    std::this_thread::yield();
+  }
+  void reset() noexcept {
+    spins_ = 0;
+  }
+
+ private:
+  unsigned spins_ = 0;
 };
 
 }  // namespace
@@ -40,7 +70,26 @@ Decider::Decider(const Scenario& scenario, const RuleSet& rules, Draws draws, Co
       flows_(scenario.nodes.size()),
       stay_departures_(scenario.nodes.size()) {}
 
-void Decider::decide(int day, DecisionInputs in) {
+struct Decider::Pipeline {
+  Pipeline(int today, const DecisionInputs& inputs, std::int64_t node_count, std::int64_t chunk,
+           std::vector<std::exception_ptr>& node_failures)
+      : day(today),
+        in(inputs),
+        nodes(node_count),
+        chunk_nodes(chunk),
+        done(std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(node_count))),
+        failures(node_failures) {}
+  int day;
+  const DecisionInputs& in;
+  std::int64_t nodes;
+  std::int64_t chunk_nodes;
+  std::atomic<std::int64_t> next_node{0};  // the first node of the next chunk nobody has taken up
+  std::atomic<std::int64_t> decided{0};
+  std::unique_ptr<std::atomic<bool>[]> done;  // by node: its decisions (or its failure) are there to read
+  std::vector<std::exception_ptr>& failures;
+};
+
+void Decider::decide(int day, DecisionInputs in, const std::function<void(std::size_t)>& commit) {
   const auto n = static_cast<std::int64_t>(s_.nodes.size());
   const auto units = static_cast<double>(units_);
   // Each node's appeal reads only its own state: computed in parallel, the same values at any thread count.
@@ -55,8 +104,6 @@ void Decider::decide(int day, DecisionInputs in) {
     appeal_[k] = open ? rules_.destination_appeal(state, p_) : 0.0;
     refuge_[k] = open && appeal_[k] > 0.0 && rules_.is_refuge(state, p_) ? 1 : 0;
   }
-  // An exception must not escape an OpenMP region (that aborts); the first one, by node, is rethrown after it.
-  std::vector<std::exception_ptr> failures(static_cast<std::size_t>(n));
   // Chunks of 64 nodes, taken by whichever thread is free. A network of one chunk is decided by one thread: waking
   // a team for it costs, its threads waiting at the region's end for each other, a scheduler tick each when the
   // other cores are busy (2.7 times the run on Idlib). Unless the caller holds the cores (split_small_): then a
@@ -66,26 +113,79 @@ void Decider::decide(int day, DecisionInputs in) {
   const bool split = threads_ > 1 && (n > 64 || (split_small_ && n > 1));
   const std::int64_t chunk_nodes =
       split && split_small_ ? std::clamp<std::int64_t>(n / (4 * std::int64_t{threads_}), 1, 64) : 64;
-#pragma omp parallel for schedule(dynamic, chunk_nodes) num_threads(threads_) if (split)
-  for (std::int64_t i = 0; i < n; ++i) {
-    try {
-      // Each node's candidates and stays sit in their own allocations: ask for the next nodes' early, so that
-      // deciding does not wait on memory for them (the first look at them was most of deciding's time). Only
-      // within this thread's chunk: a node of another chunk may be having its lists rebuilt by another thread
-      // (reading them then is a data race, which ThreadSanitizer reported).
-      if (i + 2 < n && (i + 2) / chunk_nodes == i / chunk_nodes) {
-        const auto ahead = static_cast<std::size_t>(i + 2);
-        in.network.prefetch_candidates(static_cast<NodeIndex>(ahead));
-        __builtin_prefetch(in.ledger.stays(ahead).data());
-      }
+  if (!split) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (i + 2 < n) prefetch_node(in, static_cast<std::size_t>(i + 2));
       decide_at(static_cast<std::size_t>(i), day, in);
-    } catch (...) {
-      failures[static_cast<std::size_t>(i)] = std::current_exception();
+    }
+    for (std::int64_t i = 0; i < n; ++i) commit(static_cast<std::size_t>(i));
+    return;
+  }
+  // An exception must not escape an OpenMP region (that aborts); the first one, by node, is rethrown after it.
+  std::vector<std::exception_ptr> failures(static_cast<std::size_t>(n));
+  // The commits in node order on this thread (the team's first), beside the deciding: a node's as soon as its
+  // decisions are taken. The commit was most of a day's serial time (Idlib on two threads, a run from day 54:
+  // 68 -> 56 ms; docs/benchmarks.md, "Issue 15: the commit beside the deciding").
+  Pipeline pipeline{day, in, n, chunk_nodes, failures};
+  pipeline_ = &pipeline;
+  std::exception_ptr commit_failure;
+#pragma omp parallel num_threads(threads_)
+  {
+    if (omp_get_thread_num() == 0) {
+      Backoff backoff;
+      for (std::int64_t i = 0; i < n;) {
+        const auto node = static_cast<std::size_t>(i);
+        if (pipeline.done[node].load(std::memory_order_acquire)) {
+          backoff.reset();
+          if (failures[node]) break;
+          try {
+            commit(node);
+          } catch (...) {
+            commit_failure = std::current_exception();
+            break;
+          }
+          ++i;
+        } else if (!decide_next_chunk(pipeline)) {
+          backoff.wait();  // another thread is deciding it
+        }
+      }
+    }
+    while (decide_next_chunk(pipeline)) {
     }
   }
+  pipeline_ = nullptr;
   for (const auto& failure : failures) {
     if (failure) std::rethrow_exception(failure);
   }
+  if (commit_failure) std::rethrow_exception(commit_failure);
+}
+
+bool Decider::decide_next_chunk(Pipeline& pipeline) {
+  const std::int64_t begin = pipeline.next_node.fetch_add(pipeline.chunk_nodes, std::memory_order_relaxed);
+  if (begin >= pipeline.nodes) return false;
+  const std::int64_t end = std::min(pipeline.nodes, begin + pipeline.chunk_nodes);
+  for (std::int64_t i = begin; i < end; ++i) {
+    const auto node = static_cast<std::size_t>(i);
+    // Only within this chunk: a node of another chunk may be having its lists rebuilt by another thread (reading
+    // them then is a data race, which ThreadSanitizer reported).
+    if (i + 2 < end) prefetch_node(pipeline.in, node + 2);
+    try {
+      decide_at(node, pipeline.day, pipeline.in);
+    } catch (...) {
+      pipeline.failures[node] = std::current_exception();
+    }
+    pipeline.done[node].store(true, std::memory_order_release);
+  }
+  pipeline.decided.fetch_add(end - begin, std::memory_order_release);
+  return true;
+}
+
+void Decider::wait_for_decisions() {
+  if (pipeline_ == nullptr) return;
+  while (decide_next_chunk(*pipeline_)) {
+  }
+  Backoff backoff;
+  while (pipeline_->decided.load(std::memory_order_acquire) < pipeline_->nodes) backoff.wait();
 }
 
 const CandidateList& Decider::candidates_within_reach(std::size_t i, RoadNetwork& network) {

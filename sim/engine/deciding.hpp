@@ -5,6 +5,7 @@
 // simulation's commit in node order, so that the outcome does not depend on which thread decided what.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -43,8 +44,10 @@ struct DecisionInputs {
   PopulationLedger& ledger;
   const ThreatField& threat;
   const ScenarioEvents& events;
-  RoadNetwork& network;                // candidate lists are searched for (and cached) as needed
-  const std::vector<Count>& incoming;  // people heading for each node (occupancy)
+  RoadNetwork& network;  // candidate lists are searched for (and cached) as needed
+  // People heading for each node (occupancy): read by the appeals, before any node decides, and never after (the
+  // commits beside the deciding launch people, and this is transport's own count).
+  const std::vector<Count>& incoming;
 };
 
 class Decider {
@@ -61,8 +64,21 @@ class Decider {
     reach_km_ = saved.reach_km_;
   }
 
-  // Every node's decisions today; then flows(i) and stay_departures(i) hold node i's.
-  void decide(int day, DecisionInputs in);
+  // Every node's decisions today; then `commit(i)` for every node i in node order, on the calling thread, which may
+  // take node i's flows (flows_to_commit(i)). On more than one thread the commits begin while later nodes are still
+  // deciding, each node's as soon as its decisions are taken: the commit thread decides chunks too while the node it
+  // waits for is not done. Results are those of deciding every node first, because a node's decisions read nothing
+  // another node's commit writes (that node's stays, residents and departures; transport; the network's route
+  // tables, which the commit must leave alone meanwhile: see wait_for_decisions()). A commit must launch or drop every
+  // flow it is handed: the next day's deciding drops what is left, on any thread, and a mix's owners are counted
+  // without atomics (SharedMix). On one thread an exception from deciding is thrown at once, before any commit; on
+  // more, one from deciding node i (thrown before one from a commit) or from a commit ends the day's commits at i and
+  // is thrown once every thread has stopped.
+  void decide(int day, DecisionInputs in, const std::function<void(std::size_t)>& commit);
+  // For a commit that must search the network or change its route tables (a detour): returns once every node's
+  // decisions today are taken, the calling thread deciding those nobody has taken up yet. Deciding reads and writes
+  // the network's per-node searches and reads its remembered routes. Outside decide(), returns at once.
+  void wait_for_decisions();
 
   [[nodiscard]] const std::vector<Flow>& flows(std::size_t node) const { return flows_[node]; }
   // The same, for the commit, which hands each flow's mix and route on to its cohort (moved, not copied: the
@@ -83,6 +99,10 @@ class Decider {
  private:
   // Everything node i decides today, from the start-of-day state only: safe to run for all nodes in parallel.
   void decide_at(std::size_t i, int day, const DecisionInputs& in);
+  // Today's deciding while the commits go on beside it (decide() on more than one thread).
+  struct Pipeline;
+  // Decides the next chunk nobody has taken up yet; false when none is left.
+  bool decide_next_chunk(Pipeline& pipeline);
   // Node i's candidates within its reach, the reach grown first if no refuge is within it.
   const CandidateList& candidates_within_reach(std::size_t i, RoadNetwork& network);
 
@@ -99,6 +119,7 @@ class Decider {
   std::vector<std::vector<Flow>> flows_;
   std::vector<std::vector<StayDeparture>> stay_departures_;
   const std::vector<Count>* given_leaving_ = nullptr;
+  Pipeline* pipeline_ = nullptr;  // set while decide() runs the commits beside the deciding
 };
 
 }  // namespace haven::engine

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 #include <typeinfo>
 #include <vector>
 
@@ -45,7 +46,9 @@ class Simulation::Impl {
         decider_(scenario, *rules_, Draws{config_.seed, config_.run_index, config_.mode}, units_, config_.threads,
                  config_.split_small_networks),
         given_(scenario, units_, Draws{config_.seed, config_.run_index, config_.mode}),
-        recorder_(ledger_, transport_, threat_, events_, observers_, units_) {}
+        recorder_(ledger_, transport_, threat_, events_, observers_, units_) {
+    transport_.set_before_detour([this] { decider_.wait_for_decisions(); });
+  }
 
   void add_observer(Observer& observer) { observers_.push_back(&observer); }
   [[nodiscard]] Count units() const noexcept { return units_; }
@@ -177,8 +180,8 @@ class Simulation::Impl {
 
   [[nodiscard]] double people(Count units) const { return static_cast<double>(units) / static_cast<double>(units_); }
 
-  // Threat, then every node's decisions (in parallel), then their commit in node order, then evacuations; the
-  // journeys that end today along free corridors are played out last.
+  // Threat, then every node's decisions (in parallel) and their commit in node order (beside the deciding), then
+  // evacuations; the journeys that end today along free corridors are played out last.
   void decide_day(int day) {
     // People stranded as the queues were let through this morning are hosted before anyone decides.
     transport_.settle_day();
@@ -188,73 +191,79 @@ class Simulation::Impl {
       given_.place(day, ledger_, events_, given_leaving_);
       decider_.set_given_leaving(&given_leaving_);
     }
-    decider_.decide(day, DecisionInputs{ledger_, threat_, events_, network_, transport_.incoming()});
-    if (given_.active()) {
-      // Given leavers of a node with no destination open to them stay home today and are due there tomorrow.
-      for (std::size_t i = 0; i < given_leaving_.size(); ++i) {
-        if (given_leaving_[i] == 0) continue;
-        Count left = 0;
-        for (const Flow& flow : decider_.flows(i)) {
-          if (flow.kind == Flow::Kind::leave_home) left += flow.count;
-        }
-        if (left < given_leaving_[i]) given_.not_left(i, given_leaving_[i] - left);
-      }
+    decider_.decide(day, DecisionInputs{ledger_, threat_, events_, network_, transport_.incoming()},
+                    [this](std::size_t i) { commit(i); });
+    // The ways home found today, remembered once every node has decided (deciding reads the remembered routes).
+    for (const auto& [node, begin, end] : ways_home_) {
+      network_.remember_routes(node, std::span(homes_).subspan(begin, end - begin),
+                               std::span(home_routes_).subspan(begin, end - begin));
     }
-    commit();
+    ways_home_.clear();
+    homes_.clear();
+    home_routes_.clear();
     evacuate();
     redirect();
     transport_.end_decisions();
   }
 
-  // Commit in node order: the outcome does not depend on which thread decided what. Stocks are taken first, then
-  // travellers set off, so that nothing a departure triggers can shift the stay indices flows refer to.
-  void commit() {
-    std::vector<std::pair<Flow*, RoutePtr>> launches;
-    std::vector<NodeIndex> homes;  // where the node's returners go today, and how
-    std::vector<RoutePtr> home_routes;
-    for (std::size_t i = 0; i < s_.nodes.size(); ++i) {
-      auto& flows = decider_.flows_to_commit(i);
-      if (flows.empty()) continue;
-      const auto node = static_cast<NodeIndex>(i);
-      network_.candidate_list(node, decider_.reach_km(i));  // as decided today: candidate_route() reads it
-      launches.clear();
-      homes.clear();
-      home_routes.clear();
-      for (const auto& departure : decider_.stay_departures(i)) {
-        ledger_.take_from_stay(i, departure.stay, departure.count);
+  // Node i's decisions, in node order: the outcome does not depend on which thread decided what. Stocks are taken
+  // first, then travellers set off, so that nothing a departure triggers can shift the stay indices flows refer to.
+  // Runs while later nodes still decide (Decider::decide): it writes node i's stays, residents and departures,
+  // transport (whose `incoming` deciding reads only before anyone decides) and the network's table of candidate
+  // routes, none of which deciding reads. What could write more, a detour (the network's route caches; people
+  // stranded settling elsewhere), waits for the deciding to end first (Transport::set_before_detour). Every flow is
+  // launched or dropped here, on this thread: a mix's owners are counted without atomics.
+  void commit(std::size_t i) {
+    auto& flows = decider_.flows_to_commit(i);
+    if (given_.active() && given_leaving_[i] != 0) {
+      // Given leavers of a node with no destination open to them stay home today and are due there tomorrow.
+      Count left = 0;
+      for (const Flow& flow : flows) {
+        if (flow.kind == Flow::Kind::leave_home) left += flow.count;
       }
-      for (Flow& flow : flows) {
-        RoutePtr route;
-        if (flow.kind == Flow::Kind::go_home) {
-          route = flow.route;
-          homes.push_back(flow.destination);
-          home_routes.push_back(flow.route);
-          if (!route) continue;  // no open way home today; they stay
-        } else {
-          route = network_.candidate_route(node, static_cast<std::size_t>(flow.candidate));
-        }
-        switch (flow.kind) {
-          case Flow::Kind::leave_home:
-            ledger_.leave_home(i, static_cast<std::size_t>(flow.group), flow.count);
-            break;
-          case Flow::Kind::move_on:
-            ledger_.count_departure(i, flow.count);  // taken from the stays above
-            break;
-          case Flow::Kind::go_home:
-            ledger_.take_from_stay(i, flow.stay, flow.count);
-            ledger_.count_departure(i, flow.count);
-            break;
-        }
-        ++summary_.flows_committed;
-        launches.emplace_back(&flow, std::move(route));
-      }
-      if (!homes.empty()) network_.remember_routes(node, homes, home_routes);
-      ledger_.remove_empty_stays(i);
-      for (auto& [flow, route] : launches) {
-        transport_.launch(Cohort{flow->count, flow->group, flow->origin, flow->destination, std::move(route), 0,
-                                 std::move(flow->mix)});
-      }
+      if (left < given_leaving_[i]) given_.not_left(i, given_leaving_[i] - left);
     }
+    if (flows.empty()) return;
+    const auto node = static_cast<NodeIndex>(i);
+    network_.candidate_list(node, decider_.reach_km(i));  // as decided today: candidate_route() reads it
+    launches_.clear();
+    const std::size_t homes_begin = homes_.size();
+    for (const auto& departure : decider_.stay_departures(i)) {
+      ledger_.take_from_stay(i, departure.stay, departure.count);
+    }
+    for (Flow& flow : flows) {
+      RoutePtr route;
+      if (flow.kind == Flow::Kind::go_home) {
+        route = flow.route;
+        homes_.push_back(flow.destination);
+        home_routes_.push_back(flow.route);
+        if (!route) continue;  // no open way home today; they stay
+      } else {
+        route = network_.candidate_route(node, static_cast<std::size_t>(flow.candidate));
+      }
+      switch (flow.kind) {
+        case Flow::Kind::leave_home:
+          ledger_.leave_home(i, static_cast<std::size_t>(flow.group), flow.count);
+          break;
+        case Flow::Kind::move_on:
+          ledger_.count_departure(i, flow.count);  // taken from the stays above
+          break;
+        case Flow::Kind::go_home:
+          ledger_.take_from_stay(i, flow.stay, flow.count);
+          ledger_.count_departure(i, flow.count);
+          break;
+      }
+      ++summary_.flows_committed;
+      launches_.emplace_back(&flow, std::move(route));
+    }
+    if (homes_.size() > homes_begin) ways_home_.push_back({node, homes_begin, homes_.size()});
+    ledger_.remove_empty_stays(i);
+    for (auto& [flow, route] : launches_) {
+      transport_.launch(
+          Cohort{flow->count, flow->group, flow->origin, flow->destination, std::move(route), 0, std::move(flow->mix)});
+    }
+    launches_.clear();
+    flows.clear();
   }
 
   // The summary's totals of evacuation `e`, kept in the scenario's order of events.
@@ -354,6 +363,17 @@ class Simulation::Impl {
   GivenDepartures given_;
   std::vector<Count> given_leaving_;
   std::vector<Count> kept_;  // per redirecting corridor: hosted at `from` when it came into force, -1: not in force
+  // The commit's scratch (kept from node to node and day to day): a node's flows with their routes, and today's ways
+  // home by node (homes_ and home_routes_ from `begin` to `end`), remembered once every node has decided.
+  struct WaysHome {
+    NodeIndex node;
+    std::size_t begin;
+    std::size_t end;
+  };
+  std::vector<std::pair<Flow*, RoutePtr>> launches_;
+  std::vector<WaysHome> ways_home_;
+  std::vector<NodeIndex> homes_;
+  std::vector<RoutePtr> home_routes_;
   DayRecorder recorder_;
   RunSummary summary_;
   std::uint64_t searches_before_ = 0;

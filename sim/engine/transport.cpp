@@ -368,6 +368,7 @@ void Transport::advance(std::uint32_t slot) {
   Cohort& cohort = cohorts_[slot];
   const Leg* leg = &cohort.route->legs[cohort.leg];
   if (!network_.leg_passable(*leg)) {
+    if (before_detour_) before_detour_();
     RoutePtr detour = network_.route(leg->from, cohort.destination);
     if (!detour) {
       log_("stranded", "", leg->from, leg->corridor, people(cohort.count));

@@ -7,6 +7,7 @@
 // (docs/architecture.md, "Transport").
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <unordered_map>
@@ -60,6 +61,9 @@ class Transport {
 
   // People set off now (the log's time) along `cohort.route`.
   void launch(Cohort cohort);
+  // Called before a detour is searched for (the network's route(), which reads and writes its caches): the
+  // simulation waits there for the nodes still deciding (Decider::wait_for_decisions()), which use those caches.
+  void set_before_detour(std::function<void()> wait) { before_detour_ = std::move(wait); }
   // A new day's capacity for the capped corridors; their queues enter, first come, first served.
   void release_queues();
   // Cohort `slot` reaches the end of its leg now, and enters the next one or settles.
@@ -160,6 +164,7 @@ class Transport {
   const EventLog& log_;
   std::vector<Cohort> cohorts_;
   std::vector<std::uint32_t> free_cohorts_;
+  std::function<void()> before_detour_;
   bool deciding_ = false;
   bool releasing_ = false;
   std::vector<std::uint32_t>

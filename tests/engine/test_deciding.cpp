@@ -2,6 +2,11 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "builder.hpp"
 #include "engine/deciding.hpp"
@@ -13,15 +18,18 @@ using haven::test::ScenarioBuilder;
 namespace {
 
 struct Rig {
-  explicit Rig(const Scenario& s)
+  explicit Rig(const Scenario& s, int threads = 1, Mode mode = Mode::expected)
       : network(s, s.parameters, &rules),
         ledger(s, 1'000'000),
         threat(s, rules),
         log(observers),
         events(s, network, threat, log),
         incoming(s.nodes.size(), 0),
-        decider(s, rules, Draws{1, 0, Mode::expected}, 1'000'000, 1) {}
-  void decide(int day) { decider.decide(day, DecisionInputs{ledger, threat, events, network, incoming}); }
+        decider(s, rules, Draws{1, 0, mode}, 1'000'000, threads, true) {}
+  void decide(
+      int day, const std::function<void(std::size_t)>& commit = [](std::size_t) {}) {
+    decider.decide(day, DecisionInputs{ledger, threat, events, network, incoming}, commit);
+  }
   DefaultRules rules;
   RoadNetwork network;
   PopulationLedger ledger;
@@ -156,4 +164,107 @@ TEST_CASE("deciding: the reach grows until it holds a refuge and then to reach_r
     CHECK(rig.decider.reach_km(at(town)) == 150.0);
     CHECK(rig.decider.flows(at(town)).empty());
   }
+}
+
+namespace {
+
+// A ring of towns under fire with a camp at every fourth: every town decides something each day.
+Scenario ring_under_fire(std::size_t towns) {
+  ScenarioBuilder b;
+  std::vector<NodeIndex> nodes;
+  for (std::size_t k = 0; k < towns; ++k) {
+    const bool camp = k % 4 == 0;
+    nodes.push_back(b.node("n" + std::to_string(k), 0.0, 0.1 * static_cast<double>(k), camp ? 0 : 5000,
+                           camp ? NodeKind::camp : NodeKind::town, camp ? 1e9 : 0.0));
+  }
+  for (std::size_t k = 0; k < towns; ++k) b.corridor(nodes[k], nodes[(k + 1) % towns], 11.0);
+  for (std::size_t k = 1; k < towns; k += 4) b.bombard(nodes[k], 30.0, 0);
+  b.parameters().threat_onset_days = 0.0;
+  return b.scenario();
+}
+
+bool same_flows(const std::vector<Flow>& a, const std::vector<Flow>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    if (a[k].kind != b[k].kind || a[k].group != b[k].group || a[k].origin != b[k].origin ||
+        a[k].destination != b[k].destination || a[k].count != b[k].count || a[k].stay != b[k].stay ||
+        a[k].candidate != b[k].candidate || static_cast<bool>(a[k].mix) != static_cast<bool>(b[k].mix) ||
+        static_cast<bool>(a[k].route) != static_cast<bool>(b[k].route)) {
+      return false;
+    }
+    if (a[k].mix && *a[k].mix != *b[k].mix) return false;
+    if (a[k].route && a[k].route->legs.size() != b[k].route->legs.size()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "deciding: on two threads each node's commit comes once - in node order on the caller's thread - with its "
+    "decisions all taken") {
+  const Scenario s = ring_under_fire(40);
+  Rig alone(s, 1, Mode::stochastic);
+  Rig pair(s, 2, Mode::stochastic);
+  for (Rig* rig : {&alone, &pair}) {
+    for (std::size_t e = 0; e < s.events.size(); ++e) rig->threat.set_bombardment(static_cast<std::uint32_t>(e), true);
+    rig->threat.update(1);
+  }
+  alone.decide(0);
+  std::size_t leaving_nodes = 0;
+  for (std::size_t i = 0; i < s.nodes.size(); ++i) leaving_nodes += alone.decider.flows(i).empty() ? 0u : 1u;
+  REQUIRE(leaving_nodes >= 10);  // enough nodes with flows that a commit before its decisions would show
+  const auto caller = std::this_thread::get_id();
+  std::vector<std::size_t> order;
+  std::vector<std::size_t> not_as_alone;
+  bool off_caller = false;
+  pair.decide(0, [&](std::size_t i) {
+    order.push_back(i);
+    off_caller = off_caller || std::this_thread::get_id() != caller;
+    if (!same_flows(pair.decider.flows(i), alone.decider.flows(i))) not_as_alone.push_back(i);
+  });
+  CHECK_FALSE(off_caller);
+  CHECK(not_as_alone.empty());
+  std::vector<std::size_t> in_node_order(s.nodes.size());
+  for (std::size_t i = 0; i < in_node_order.size(); ++i) in_node_order[i] = i;
+  CHECK(order == in_node_order);
+}
+
+TEST_CASE(
+    "deciding: on two threads wait_for_decisions() - called from the first node's commit - returns with every node "
+    "decided") {
+  const Scenario s = ring_under_fire(40);
+  Rig alone(s, 1, Mode::stochastic);
+  Rig pair(s, 2, Mode::stochastic);
+  for (Rig* rig : {&alone, &pair}) {
+    for (std::size_t e = 0; e < s.events.size(); ++e) rig->threat.set_bombardment(static_cast<std::uint32_t>(e), true);
+    rig->threat.update(1);
+  }
+  alone.decide(0);
+  std::vector<std::size_t> undecided;
+  pair.decide(0, [&](std::size_t i) {
+    if (i != 0) return;
+    pair.decider.wait_for_decisions();
+    for (std::size_t j = 0; j < s.nodes.size(); ++j) {
+      if (!same_flows(pair.decider.flows(j), alone.decider.flows(j))) undecided.push_back(j);
+    }
+  });
+  CHECK(undecided.empty());
+  // Outside decide() it returns at once.
+  pair.decider.wait_for_decisions();
+}
+
+TEST_CASE("deciding: a commit's failure on two threads ends the day's commits there and reaches the caller") {
+  const Scenario s = ring_under_fire(40);
+  Rig pair(s, 2, Mode::stochastic);
+  for (std::size_t e = 0; e < s.events.size(); ++e) pair.threat.set_bombardment(static_cast<std::uint32_t>(e), true);
+  pair.threat.update(1);
+  std::vector<std::size_t> committed;
+  CHECK_THROWS_WITH(pair.decide(0,
+                                [&](std::size_t i) {
+                                  if (i == 7) throw std::runtime_error("commit failed at 7");
+                                  committed.push_back(i);
+                                }),
+                    "commit failed at 7");
+  CHECK(committed == std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6});
 }

@@ -116,7 +116,8 @@ class RoadNetwork {
   }
   // The fastest route from `origin` to its candidate k, as found by the last candidate_list(origin, ...) call.
   // Routes in use are remembered (a bounded number): the same node sends people the same way day after day.
-  // Not safe to call concurrently.
+  // Not safe to call concurrently with itself; safe beside candidate_list() and find_routes() for other origins (the
+  // commit of one node beside the deciding of others: it writes only this table and reads only `origin`'s list).
   // Inline: the commit asks for a route per flow (half a million on Idlib), nearly all remembered.
   [[nodiscard]] RoutePtr candidate_route(NodeIndex origin, std::size_t k) const {
     const auto key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(origin)) << 32) | k;
@@ -134,7 +135,9 @@ class RoadNetwork {
   [[nodiscard]] RoutePtr route(NodeIndex from, NodeIndex to) const;
   // The routes route() would give from `from` to each of `targets` (nullptr: none), found with one search (a node
   // sends people home to many places each day). Safe to call concurrently, for different origins too, as long as
-  // nothing changes the network or calls route() or remember_routes() meanwhile.
+  // nothing changes the network or calls route() or remember_routes() meanwhile. It spells routes out itself, never
+  // through candidate_route(), whose table the simulation's commit writes while other nodes decide (Decider::decide):
+  // keep it so.
   void find_routes(NodeIndex from, std::span<const NodeIndex> targets, std::span<RoutePtr> out) const;
   // Lets route() answer with these from memory (until the network changes).
   void remember_routes(NodeIndex from, std::span<const NodeIndex> targets, std::span<const RoutePtr> routes) const;
