@@ -107,6 +107,35 @@ TEST_CASE("transport: travellers whose way closes with no detour are stranded wh
   CHECK(rig.transport.incoming()[at(c)] == 0);
 }
 
+// The simulation's commit launches journeys while other nodes still decide, and a detour's search writes the
+// network's caches that deciding reads: transport asks first (Transport::set_before_detour), and only then.
+TEST_CASE("transport: a detour is searched only after before_detour has been called - and only when one is needed") {
+  ScenarioBuilder b;
+  const auto a = b.node("a", 0.0, 0.0, 100);
+  const auto m = b.node("m", 0.0, 1.0, 0);
+  const auto c = b.node("c", 0.0, 2.0, 0);
+  b.corridor(a, m, 111.0);
+  const auto last = b.corridor(m, c, 111.0);
+  b.corridor(m, c, 222.0);  // the detour
+  Rig rig(b.scenario());
+  int asked = 0;
+  std::uint64_t searches_when_asked = 0;
+  rig.transport.set_before_detour([&] {
+    ++asked;
+    searches_when_asked = rig.network.searches();
+  });
+  rig.log.set_time(0.0);
+  rig.transport.launch(Cohort{10, 0, a, c, rig.network.route(a, c), 0, SharedMix{}});
+  rig.transport.launch(Cohort{5, 0, a, m, rig.network.route(a, m), 0, SharedMix{}});
+  rig.network.set_corridor_open(last, false);
+  const std::uint64_t searches_before = rig.network.searches();
+  rig.run_until(100.0);
+  CHECK(asked == 1);                              // the cohort for c, at m; not the one whose way stayed open
+  CHECK(searches_when_asked == searches_before);  // asked before the detour's search
+  CHECK(rig.network.searches() > searches_before);
+  CHECK(rig.ledger.displaced_at(at(c)) == 10);  // by the detour
+}
+
 TEST_CASE("transport: people on one corridor at one time for one destination and group travel and wait as one") {
   // Two homes at the same distance from a hub; from the hub a capped corridor to the destination. Both cohorts
   // reach the hub at the same time: they queue as one and keep their homes exactly.
