@@ -198,34 +198,44 @@ bool same_flows(const std::vector<Flow>& a, const std::vector<Flow>& b) {
   return true;
 }
 
+// The ring under fire, its strikes felt, in a rig deciding on one thread (`alone`, which has decided day 0) and
+// in one deciding on two (`pair`).
+struct RingUnderFire {
+  RingUnderFire() {
+    for (Rig* rig : {&alone, &pair}) {
+      for (std::size_t e = 0; e < s.events.size(); ++e) {
+        rig->threat.set_bombardment(static_cast<std::uint32_t>(e), true);
+      }
+      rig->threat.update(1);
+    }
+    alone.decide(0);
+  }
+  const Scenario s = ring_under_fire(40);
+  Rig alone{s, 1, Mode::stochastic};
+  Rig pair{s, 2, Mode::stochastic};
+};
+
 }  // namespace
 
 TEST_CASE(
     "deciding: on two threads each node's commit comes once - in node order on the caller's thread - with its "
     "decisions all taken") {
-  const Scenario s = ring_under_fire(40);
-  Rig alone(s, 1, Mode::stochastic);
-  Rig pair(s, 2, Mode::stochastic);
-  for (Rig* rig : {&alone, &pair}) {
-    for (std::size_t e = 0; e < s.events.size(); ++e) rig->threat.set_bombardment(static_cast<std::uint32_t>(e), true);
-    rig->threat.update(1);
-  }
-  alone.decide(0);
+  RingUnderFire ring;
   std::size_t leaving_nodes = 0;
-  for (std::size_t i = 0; i < s.nodes.size(); ++i) leaving_nodes += alone.decider.flows(i).empty() ? 0u : 1u;
+  for (std::size_t i = 0; i < ring.s.nodes.size(); ++i) leaving_nodes += ring.alone.decider.flows(i).empty() ? 0u : 1u;
   REQUIRE(leaving_nodes >= 10);  // enough nodes with flows that a commit before its decisions would show
   const auto caller = std::this_thread::get_id();
   std::vector<std::size_t> order;
   std::vector<std::size_t> not_as_alone;
   bool off_caller = false;
-  pair.decide(0, [&](std::size_t i) {
+  ring.pair.decide(0, [&](std::size_t i) {
     order.push_back(i);
     off_caller = off_caller || std::this_thread::get_id() != caller;
-    if (!same_flows(pair.decider.flows(i), alone.decider.flows(i))) not_as_alone.push_back(i);
+    if (!same_flows(ring.pair.decider.flows(i), ring.alone.decider.flows(i))) not_as_alone.push_back(i);
   });
   CHECK_FALSE(off_caller);
   CHECK(not_as_alone.empty());
-  std::vector<std::size_t> in_node_order(s.nodes.size());
+  std::vector<std::size_t> in_node_order(ring.s.nodes.size());
   for (std::size_t i = 0; i < in_node_order.size(); ++i) in_node_order[i] = i;
   CHECK(order == in_node_order);
 }
@@ -233,38 +243,28 @@ TEST_CASE(
 TEST_CASE(
     "deciding: on two threads wait_for_decisions() - called from the first node's commit - returns with every node "
     "decided") {
-  const Scenario s = ring_under_fire(40);
-  Rig alone(s, 1, Mode::stochastic);
-  Rig pair(s, 2, Mode::stochastic);
-  for (Rig* rig : {&alone, &pair}) {
-    for (std::size_t e = 0; e < s.events.size(); ++e) rig->threat.set_bombardment(static_cast<std::uint32_t>(e), true);
-    rig->threat.update(1);
-  }
-  alone.decide(0);
+  RingUnderFire ring;
   std::vector<std::size_t> undecided;
-  pair.decide(0, [&](std::size_t i) {
+  ring.pair.decide(0, [&](std::size_t i) {
     if (i != 0) return;
-    pair.decider.wait_for_decisions();
-    for (std::size_t j = 0; j < s.nodes.size(); ++j) {
-      if (!same_flows(pair.decider.flows(j), alone.decider.flows(j))) undecided.push_back(j);
+    ring.pair.decider.wait_for_decisions();
+    for (std::size_t j = 0; j < ring.s.nodes.size(); ++j) {
+      if (!same_flows(ring.pair.decider.flows(j), ring.alone.decider.flows(j))) undecided.push_back(j);
     }
   });
   CHECK(undecided.empty());
   // Outside decide() it returns at once.
-  pair.decider.wait_for_decisions();
+  ring.pair.decider.wait_for_decisions();
 }
 
 TEST_CASE("deciding: a commit's failure on two threads ends the day's commits there and reaches the caller") {
-  const Scenario s = ring_under_fire(40);
-  Rig pair(s, 2, Mode::stochastic);
-  for (std::size_t e = 0; e < s.events.size(); ++e) pair.threat.set_bombardment(static_cast<std::uint32_t>(e), true);
-  pair.threat.update(1);
+  RingUnderFire ring;
   std::vector<std::size_t> committed;
-  CHECK_THROWS_WITH(pair.decide(0,
-                                [&](std::size_t i) {
-                                  if (i == 7) throw std::runtime_error("commit failed at 7");
-                                  committed.push_back(i);
-                                }),
+  CHECK_THROWS_WITH(ring.pair.decide(0,
+                                     [&](std::size_t i) {
+                                       if (i == 7) throw std::runtime_error("commit failed at 7");
+                                       committed.push_back(i);
+                                     }),
                     "commit failed at 7");
   CHECK(committed == std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6});
 }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <tuple>
 
 #include "builder.hpp"
 #include "engine/transport.hpp"
@@ -90,14 +91,24 @@ TEST_CASE("transport: a journey that ends today on free corridors is played out 
   CHECK(rig.transport.corridor_inflow()[1] == 10);
 }
 
-TEST_CASE("transport: travellers whose way closes with no detour are stranded where they are") {
+namespace {
+
+// a - m - c, 111 km a corridor; `last` is m - c.
+struct ThroughM {
   ScenarioBuilder b;
-  const auto a = b.node("a", 0.0, 0.0, 100);
-  const auto m = b.node("m", 0.0, 1.0, 0);
-  const auto c = b.node("c", 0.0, 2.0, 0);
-  b.corridor(a, m, 111.0);
-  const auto last = b.corridor(m, c, 111.0);
-  Rig rig(b.scenario());
+  NodeIndex a = b.node("a", 0.0, 0.0, 100);
+  NodeIndex m = b.node("m", 0.0, 1.0, 0);
+  NodeIndex c = b.node("c", 0.0, 2.0, 0);
+  CorridorIndex first = b.corridor(a, m, 111.0);
+  CorridorIndex last = b.corridor(m, c, 111.0);
+};
+
+}  // namespace
+
+TEST_CASE("transport: travellers whose way closes with no detour are stranded where they are") {
+  ThroughM line;
+  const auto [a, m, c, last] = std::tuple{line.a, line.m, line.c, line.last};
+  Rig rig(line.b.scenario());
   rig.log.set_time(0.0);
   rig.transport.launch(Cohort{10, 0, a, c, rig.network.route(a, c), 0, SharedMix{}});
   rig.network.set_corridor_open(last, false);
@@ -110,14 +121,10 @@ TEST_CASE("transport: travellers whose way closes with no detour are stranded wh
 // The simulation's commit launches journeys while other nodes still decide, and a detour's search writes the
 // network's caches that deciding reads: transport asks first (Transport::set_before_detour), and only then.
 TEST_CASE("transport: a detour is searched only after before_detour has been called - and only when one is needed") {
-  ScenarioBuilder b;
-  const auto a = b.node("a", 0.0, 0.0, 100);
-  const auto m = b.node("m", 0.0, 1.0, 0);
-  const auto c = b.node("c", 0.0, 2.0, 0);
-  b.corridor(a, m, 111.0);
-  const auto last = b.corridor(m, c, 111.0);
-  b.corridor(m, c, 222.0);  // the detour
-  Rig rig(b.scenario());
+  ThroughM line;
+  const auto [a, m, c, last] = std::tuple{line.a, line.m, line.c, line.last};
+  line.b.corridor(m, c, 222.0);  // the detour
+  Rig rig(line.b.scenario());
   int asked = 0;
   std::uint64_t searches_when_asked = 0;
   rig.transport.set_before_detour([&] {
