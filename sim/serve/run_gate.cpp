@@ -177,4 +177,9 @@ std::size_t RunGate::waiting() const {
   return static_cast<std::size_t>(next_ticket_ - admitted_);
 }
 
+std::size_t RunGate::threads() const {
+  std::lock_guard guard(runners_lock_);
+  return runners_.size();
+}
+
 }  // namespace haven::serve

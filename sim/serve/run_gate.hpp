@@ -76,6 +76,8 @@ class RunGate {
   [[nodiscard]] std::size_t running() const;
   // Those who asked and were not let in yet (after close(), also those who gave up).
   [[nodiscard]] std::size_t waiting() const;
+  // The threads it has made to run jobs on (execute()): at most its slots, each made when first needed.
+  [[nodiscard]] std::size_t threads() const;
 
  private:
   void leave(std::size_t cores) noexcept;
@@ -91,7 +93,7 @@ class RunGate {
   std::size_t running_ = 0;        // slots taken
   bool closed_ = false;
 
-  std::mutex runners_lock_;
+  mutable std::mutex runners_lock_;
   std::condition_variable runner_idle_;
   std::vector<std::unique_ptr<Runner>> runners_;  // at most slots_
   std::vector<Runner*> idle_;                     // the one idle last at the back

@@ -239,8 +239,14 @@ TEST_CASE("serve run gate: a run given two cores decides on two threads and its 
   RunRequest request{scenario.seed, 0};
   request.cores = 2;
   RunGate gate(2);
+  // A run asking for one core (a band's member) goes on its caller's thread; one asking for two, on the gate's.
+  RunRequest member = request;
+  member.cores = 1;
+  CHECK(gate.run(scenario, member).cores == 1);
+  CHECK(gate.threads() == 0);
   const RunResult two = gate.run(scenario, request);
   CHECK(two.cores == 2);
+  CHECK(gate.threads() == 1);
   auto taken = gate.enter();
   const RunResult one = gate.run(scenario, request);  // one core free
   CHECK(one.cores == 1);
